@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerPlan } from './commands/plan.js';
+import { registerValidate } from './commands/validate.js';
+import { EXIT } from './exit-codes.js';
+import { errorMessage, isEgressError } from '../lib/errors.js';
+
+const program = new Command('sluice')
+  .description('Kubernetes egress gateway: selected pods leave the cluster from a fixed, highly available egress IP')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError();
+
+registerPlan(program);
+registerValidate(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.error;
+  } else {
+    const code = isEgressError(err) ? `${err.code}: ` : '';
+    process.stderr.write(`sluice: ${code}${errorMessage(err)}\n`);
+    process.exitCode = EXIT.error;
+  }
+}

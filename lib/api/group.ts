@@ -1,0 +1,20 @@
+export const GROUP = 'egress.sluice.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Label on endpoint slices naming the policy they belong to. */
+export const POLICY_LABEL = `${GROUP}/policy`;
+export const CLUSTER_POLICY_LABEL = `${GROUP}/cluster-policy`;
+
+export const KINDS = [
+  'EgressGateway',
+  'EgressPolicy',
+  'EgressClusterPolicy',
+  'EgressEndpointSlice',
+  'EgressClusterEndpointSlice',
+  'EgressTunnel',
+  'EgressClusterInfo',
+] as const;
+export type EgressKind = (typeof KINDS)[number];
+
+export const CLUSTER_INFO_NAME = 'default';

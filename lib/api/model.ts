@@ -1,0 +1,126 @@
+/**
+ * The internal, frozen model of the egress API. Spec-derived fields and status (runtime-derived)
+ * are kept apart: `spec` is what the user asked for, `status` is what the controller last wrote.
+ */
+import type { IpInterval } from './ip.js';
+import type { LabelSelector } from './wire.js';
+
+export type AllocatorPolicy = 'default' | 'rr';
+export type PolicyKind = 'EgressPolicy' | 'EgressClusterPolicy';
+
+export interface ObjectIdentity {
+  readonly name: string;
+  readonly uid: string;
+  readonly creationTimestamp: string;
+  readonly generation: number;
+}
+
+export interface Gateway extends ObjectIdentity {
+  readonly nodeSelector: LabelSelector;
+  readonly poolV4: readonly IpInterval[];
+  readonly poolV6: readonly IpInterval[];
+  /** Source text of the pools, for status and error messages. */
+  readonly poolTextV4: readonly string[];
+  readonly poolTextV6: readonly string[];
+  readonly defaultEipV4?: string;
+  readonly defaultEipV6?: string;
+}
+
+export interface PolicySpec {
+  readonly gatewayName: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+  readonly useNodeIP: boolean;
+  readonly allocatorPolicy: AllocatorPolicy;
+  readonly podSelector?: LabelSelector;
+  readonly podSubnet: readonly IpInterval[];
+  readonly namespaceSelector?: LabelSelector;
+  readonly destSubnet: readonly IpInterval[];
+  readonly excludeDestSubnet: readonly IpInterval[];
+  readonly priority: number;
+}
+
+export interface PolicyStatus {
+  readonly eipV4?: string;
+  readonly eipV6?: string;
+  readonly node?: string;
+}
+
+export interface Policy extends ObjectIdentity {
+  readonly kind: PolicyKind;
+  /** Empty for EgressClusterPolicy. */
+  readonly namespace: string;
+  /** `namespace/name` for EgressPolicy, `name` for EgressClusterPolicy: unique across both kinds. */
+  readonly key: string;
+  readonly spec: PolicySpec;
+  readonly status: PolicyStatus;
+}
+
+export interface Endpoint {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly node: string;
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+}
+
+export interface EndpointSlice {
+  readonly name: string;
+  readonly namespace: string;
+  /** Key of the policy (see Policy.key). */
+  readonly policyKey: string;
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface Tunnel {
+  readonly node: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+  readonly mac?: string;
+  readonly parentName?: string;
+  readonly parentIpv4?: string;
+  readonly parentIpv6?: string;
+  /** Routing mark index of this node when it serves as a gateway (1-based). */
+  readonly markIndex?: number;
+  readonly phase?: string;
+}
+
+export interface ClusterInfo {
+  readonly podCidrMode: 'k8s' | 'auto' | 'none';
+  readonly detectClusterIP: boolean;
+  readonly detectNodeIP: boolean;
+  readonly extraCidr: readonly IpInterval[];
+  /** The CIDRs in force, as the controller last wrote them (may be empty before its first write). */
+  readonly status?: {
+    readonly podCIDR: readonly string[];
+    readonly clusterIP: readonly string[];
+    readonly nodeIP: readonly string[];
+    readonly extraCidr: readonly string[];
+  };
+}
+
+export interface NodeInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ready: boolean;
+  readonly unreachable: boolean;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+  readonly podCIDRs: readonly string[];
+}
+
+export interface NamespaceInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface PodInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+  /** Running, Ready, not host-network, not terminating: only such pods are endpoints. */
+  readonly eligible: boolean;
+}

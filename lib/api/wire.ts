@@ -1,0 +1,162 @@
+/**
+ * Wire shapes of the egress API as they travel through the Kubernetes API (JSON/YAML).
+ * Field names follow spidernet EgressGateway so existing manifests need only a new apiVersion.
+ * Nothing downstream of lib/api/parse-*.ts reads these: they are parsed once into the model.
+ */
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+}
+
+export interface EgressGatewayWire extends KubeObject {
+  spec?: {
+    nodeSelector?: { selector?: LabelSelector };
+    ippools?: {
+      ipv4?: string[];
+      ipv6?: string[];
+      ipv4DefaultEIP?: string;
+      ipv6DefaultEIP?: string;
+    };
+  };
+  status?: {
+    nodeList?: GatewayNodeStatusWire[];
+    conditions?: Condition[];
+  };
+}
+
+export interface GatewayNodeStatusWire {
+  name: string;
+  status: string;
+  eips?: { ipv4?: string; ipv6?: string; policies?: { name: string; namespace?: string }[] }[];
+}
+
+export interface EgressIPWire {
+  ipv4?: string;
+  ipv6?: string;
+  useNodeIP?: boolean;
+  allocatorPolicy?: 'default' | 'rr';
+}
+
+export interface PolicySpecWire {
+  egressGatewayName?: string;
+  egressIP?: EgressIPWire;
+  appliedTo?: {
+    podSelector?: LabelSelector;
+    podSubnet?: string[];
+    namespaceSelector?: LabelSelector;
+  };
+  destSubnet?: string[];
+  excludeDestSubnet?: string[];
+  priority?: number;
+}
+
+export interface PolicyStatusWire {
+  eip?: { ipv4?: string; ipv6?: string };
+  node?: string;
+  conditions?: Condition[];
+}
+
+export interface EgressPolicyWire extends KubeObject {
+  spec?: PolicySpecWire;
+  status?: PolicyStatusWire;
+}
+
+export interface EndpointWire {
+  ns: string;
+  pod: string;
+  node: string;
+  ipv4?: string[];
+  ipv6?: string[];
+}
+
+export interface EgressEndpointSliceWire extends KubeObject {
+  endpoints?: EndpointWire[];
+}
+
+export interface EgressTunnelWire extends KubeObject {
+  spec?: Record<string, never>;
+  status?: {
+    tunnel?: {
+      ipv4?: string;
+      ipv6?: string;
+      mac?: string;
+      parent?: { name?: string; ipv4?: string; ipv6?: string };
+    };
+    mark?: string;
+    phase?: 'Pending' | 'Init' | 'Ready' | 'Failed' | 'HeartbeatTimeout';
+  };
+}
+
+export interface CidrListWire {
+  ipv4?: string[];
+  ipv6?: string[];
+}
+
+export interface EgressClusterInfoWire extends KubeObject {
+  spec?: {
+    autoDetect?: { podCidrMode?: 'k8s' | 'auto' | 'none'; clusterIP?: boolean; nodeIP?: boolean };
+    extraCidr?: string[];
+  };
+  status?: {
+    podCIDR?: CidrListWire;
+    clusterIP?: CidrListWire;
+    nodeIP?: CidrListWire;
+    extraCidr?: string[];
+  };
+}
+
+/** The core objects the planner reads, reduced to the fields it needs. */
+export interface NodeWire extends KubeObject {
+  spec?: { podCIDR?: string; podCIDRs?: string[]; taints?: { key: string; effect: string; value?: string }[]; unschedulable?: boolean };
+  status?: {
+    addresses?: { type: string; address: string }[];
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+export interface NamespaceWire extends KubeObject {}
+
+export interface PodWire extends KubeObject {
+  spec?: { nodeName?: string; hostNetwork?: boolean };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    podIPs?: { ip: string }[];
+    conditions?: { type: string; status: string }[];
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Every error sluice raises carries a stable code. Codes are documented in docs/errors.md;
+ * a retired code is never reused.
+ */
+export const ERROR_CODES = {
+  EGW_ERR_INVALID_IP: 'an IP address, CIDR or range does not parse',
+  EGW_ERR_INVALID_OBJECT: 'a Kubernetes object does not satisfy the egress API',
+  EGW_ERR_UNKNOWN_KIND: 'a document has a kind or apiVersion sluice does not read',
+  EGW_ERR_INPUT: 'an input file cannot be read or parsed',
+  EGW_ERR_CONFIG: 'an agent option is out of range or inconsistent',
+  EGW_ERR_PLAN: 'a plan cannot be built for the requested node',
+  EGW_ERR_NFT: 'libnftables or nft rejected a ruleset',
+  EGW_ERR_NETLINK: 'an iproute2 command failed',
+  EGW_ERR_SYSCTL: 'a sysctl could not be read or written',
+  EGW_ERR_ANNOUNCE: 'a gratuitous ARP or unsolicited NA could not be sent',
+  EGW_ERR_NATIVE: 'the native addon is missing or failed to load',
+  EGW_ERR_KUBE: 'the Kubernetes API answered with an error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class EgressError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'EgressError';
+  }
+}
+
+export function isEgressError(err: unknown): err is EgressError {
+  return err instanceof EgressError;
+}
+
+/** Message of any thrown value, for logs and CLI output. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

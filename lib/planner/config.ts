@@ -1,0 +1,103 @@
+import { EgressError } from '../errors.js';
+import { deepFreeze } from '../api/freeze.js';
+import { parseCidr } from '../api/ip.js';
+
+/** Agent settings that shape the plan. Validated once by `resolveConfig`, then frozen. */
+export interface AgentConfig {
+  /** nftables table (family inet) owned by sluice; nothing else is touched. */
+  readonly nftTable: string;
+  readonly vxlan: {
+    readonly device: string;
+    readonly vni: number;
+    readonly port: number;
+    /** 0 = parent NIC MTU minus encapsulation overhead, resolved by the link driver. */
+    readonly mtu: number;
+  };
+  readonly tunnelCidrV4: string;
+  readonly tunnelCidrV6: string;
+  /** Contiguous bit mask of the packet mark sluice may use; the CNI must not use these bits. */
+  readonly markMask: number;
+  /** First routing table id; sluice uses tableBase .. tableBase + maxMarkIndex. */
+  readonly tableBase: number;
+  /** First ip rule priority; sluice uses rulePriorityBase .. rulePriorityBase + 2. */
+  readonly rulePriorityBase: number;
+  /** NIC name used when a node's EgressTunnel does not report its parent interface. */
+  readonly defaultInterface: string;
+  /** Service CIDRs used when EgressClusterInfo status does not list any. */
+  readonly serviceCidrs: readonly string[];
+  readonly mssClamp: boolean;
+}
+
+export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
+  nftTable: 'sluice',
+  vxlan: { device: 'egress.vxlan', vni: 100, port: 4789, mtu: 0 },
+  tunnelCidrV4: '172.31.0.0/16',
+  tunnelCidrV6: 'fd00:5c:e::/112',
+  markMask: 0xff00,
+  tableBase: 3000,
+  rulePriorityBase: 9000,
+  defaultInterface: 'eth0',
+  serviceCidrs: ['10.96.0.0/12'],
+  mssClamp: true,
+});
+
+function fail(flag: string, message: string): never {
+  throw new EgressError('EGW_ERR_CONFIG', `${flag}: ${message}`);
+}
+
+/** Merges overrides into the defaults and checks every value; throws EGW_ERR_CONFIG naming the option. */
+export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & { vxlan?: Partial<AgentConfig['vxlan']> } = {}): AgentConfig {
+  const config: AgentConfig = {
+    ...DEFAULT_CONFIG,
+    ...overrides,
+    vxlan: { ...DEFAULT_CONFIG.vxlan, ...(overrides.vxlan ?? {}) },
+  };
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(config.nftTable)) fail('nftTable', `"${config.nftTable}" is not a valid nft table name`);
+  if (!/^[A-Za-z0-9._-]{1,15}$/.test(config.vxlan.device)) fail('vxlan.device', 'must be 1-15 characters of [A-Za-z0-9._-]');
+  if (!Number.isInteger(config.vxlan.vni) || config.vxlan.vni < 1 || config.vxlan.vni > 16777215) fail('vxlan.vni', 'must be 1-16777215');
+  if (!Number.isInteger(config.vxlan.port) || config.vxlan.port < 1 || config.vxlan.port > 65535) fail('vxlan.port', 'must be 1-65535');
+  if (!Number.isInteger(config.vxlan.mtu) || (config.vxlan.mtu !== 0 && (config.vxlan.mtu < 1280 || config.vxlan.mtu > 9000))) fail('vxlan.mtu', 'must be 0 (auto) or 1280-9000');
+  for (const [flag, text, family] of [['tunnelCidrV4', config.tunnelCidrV4, 4], ['tunnelCidrV6', config.tunnelCidrV6, 6]] as const) {
+    try {
+      if (parseCidr(text).family !== family) fail(flag, `must be an IPv${family} CIDR`);
+    } catch (err) {
+      if (err instanceof EgressError && err.code === 'EGW_ERR_CONFIG') throw err;
+      fail(flag, `"${text}" is not a CIDR`);
+    }
+  }
+  const mask = config.markMask;
+  if (!Number.isInteger(mask) || mask <= 0 || mask > 0xffffffff) fail('markMask', 'must be a 32-bit mask');
+  const shifted = mask / 2 ** markShift(mask);
+  if (((shifted + 1) & shifted) !== 0 || shifted < 3) fail('markMask', 'must be one contiguous run of at least 2 bits');
+  if (!Number.isInteger(config.tableBase) || config.tableBase < 1 || config.tableBase + maxMarkIndex(config) > 0xfffffff0) fail('tableBase', 'out of range');
+  if ([253, 254, 255].some((t) => t >= config.tableBase && t <= config.tableBase + maxMarkIndex(config))) fail('tableBase', 'range must not include the kernel tables 253-255');
+  if (!Number.isInteger(config.rulePriorityBase) || config.rulePriorityBase < 1 || config.rulePriorityBase > 32000) fail('rulePriorityBase', 'must be 1-32000 (ahead of the main table rule)');
+  for (const c of config.serviceCidrs) {
+    try {
+      parseCidr(c);
+    } catch {
+      fail('serviceCidrs', `"${c}" is not a CIDR`);
+    }
+  }
+  return deepFreeze(config);
+}
+
+export function markShift(mask: number): number {
+  let shift = 0;
+  while (shift < 32 && Math.floor(mask / 2 ** shift) % 2 === 0) shift++;
+  return shift;
+}
+
+/** Largest index a gateway node can have; the all-ones value is reserved for "SNAT here". */
+export function maxMarkIndex(config: Pick<AgentConfig, 'markMask'>): number {
+  return config.markMask / 2 ** markShift(config.markMask) - 1;
+}
+
+export function markValue(config: Pick<AgentConfig, 'markMask'>, index: number): number {
+  return index * 2 ** markShift(config.markMask);
+}
+
+/** The mark meaning "this node SNATs the packet" (all mask bits set). */
+export function hereMark(config: Pick<AgentConfig, 'markMask'>): number {
+  return config.markMask;
+}

@@ -1,0 +1,142 @@
+import type { Family, IpInterval } from '../api/ip.js';
+import { formatInterval, mergeIntervals } from '../api/ip.js';
+import type { NftChain, NftSet, NftTablePlan } from './node-plan.js';
+import type { AgentConfig } from './config.js';
+import { hereMark } from './config.js';
+
+/** One policy as the nft builder needs it: already resolved to this node's role and sets. */
+export interface PolicyRuleInput {
+  readonly key: string;
+  readonly setPrefix: string;
+  /** Routing mark value for a remote gateway (worker role) — undefined on the gateway itself. */
+  readonly gatewayMark?: number;
+  readonly carriedHere: boolean;
+  /** Selected pod addresses on this node (hash set) — or podSubnet CIDRs (interval set). */
+  readonly local: Record<Family, readonly string[]>;
+  /** Every selected pod address in the cluster (only needed where the policy is carried). */
+  readonly all: Record<Family, readonly string[]>;
+  readonly bySubnet: boolean;
+  readonly subnet: readonly IpInterval[];
+  readonly dest: readonly IpInterval[];
+  readonly exclude: readonly IpInterval[];
+  readonly snat: Partial<Record<Family, string>>;
+}
+
+export interface NftInput {
+  readonly config: AgentConfig;
+  readonly clusterCidrs: readonly IpInterval[];
+  readonly nodeIps: Record<Family, readonly string[]>;
+  readonly eips: Record<Family, readonly string[]>;
+  readonly hasTunnel: boolean;
+  readonly isGateway: boolean;
+  /** Policies in resolution order (first match wins). */
+  readonly policies: readonly PolicyRuleInput[];
+}
+
+const FAMILIES: readonly Family[] = [4, 6];
+const KW: Record<Family, string> = { 4: 'ip', 6: 'ip6' };
+const TYPE: Record<Family, NftSet['type']> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+function intervalSet(name: string, family: Family, ivs: readonly IpInterval[]): NftSet {
+  const elements = mergeIntervals(ivs.filter((iv) => iv.family === family)).map(formatInterval);
+  return { name, type: TYPE[family], interval: true, elements };
+}
+
+function hashSet(name: string, family: Family, ips: readonly string[]): NftSet {
+  return { name, type: TYPE[family], interval: false, elements: [...new Set(ips)].sort() };
+}
+
+function markSet(config: AgentConfig, what: 'meta' | 'ct', value: number): string {
+  const keep = ~config.markMask >>> 0;
+  return `${what} mark set ${what} mark & ${hex(keep)} | ${hex(value)}`;
+}
+
+function comment(key: string, role: string): string {
+  return `comment "${`${role} ${key}`.slice(0, 120).replace(/"/g, '')}"`;
+}
+
+/**
+ * Builds the `inet` table: sets of pod, cluster and destination addresses, the marking chain
+ * (first matching policy wins), SNAT on the gateway, and guards against relaying and takeover RSTs.
+ */
+export function buildNftTable(input: NftInput): NftTablePlan {
+  const { config } = input;
+  const dev = config.vxlan.device;
+  const here = hereMark(config);
+  const sets: NftSet[] = [];
+  const mark: string[] = [];
+  const snat: string[] = [];
+  const guardIn: string[] = [];
+  const guardFwd: string[] = [];
+
+  if (input.isGateway) {
+    mark.push(`ct direction reply ct mark & ${hex(config.markMask)} == ${hex(here)} ${markSet(config, 'meta', here)} accept`);
+  }
+  for (const f of FAMILIES) {
+    sets.push(intervalSet(`cluster${f}`, f, input.clusterCidrs));
+    mark.push(`${KW[f]} daddr @cluster${f} return`);
+  }
+
+  for (const p of input.policies) {
+    for (const f of FAMILIES) {
+      const to = p.snat[f];
+      if (!to) continue; // the policy has no source address of this family: such traffic keeps its normal path
+      const dest = p.dest.filter((iv) => iv.family === f);
+      if (p.dest.length > 0 && dest.length === 0) continue; // destSubnet lists only the other family
+      if (p.bySubnet && !p.subnet.some((iv) => iv.family === f)) continue;
+      const exclude = p.exclude.filter((iv) => iv.family === f);
+      let dst = '';
+      if (dest.length) {
+        sets.push(intervalSet(`${p.setPrefix}_dst${f}`, f, dest));
+        dst += ` ${KW[f]} daddr @${p.setPrefix}_dst${f}`;
+      }
+      if (exclude.length) {
+        sets.push(intervalSet(`${p.setPrefix}_exc${f}`, f, exclude));
+        dst += ` ${KW[f]} daddr != @${p.setPrefix}_exc${f}`;
+      }
+      // Sets exist even when empty, so pod churn only ever changes elements, never rules.
+      const local = p.bySubnet ? `${p.setPrefix}_net${f}` : `${p.setPrefix}_loc${f}`;
+      sets.push(p.bySubnet ? intervalSet(local, f, p.subnet) : hashSet(local, f, p.local[f]));
+      if (p.carriedHere) {
+        const all = p.bySubnet ? local : `${p.setPrefix}_all${f}`;
+        if (!p.bySubnet) sets.push(hashSet(all, f, p.all[f]));
+        const marks = `${markSet(config, 'meta', here)} ${markSet(config, 'ct', here)}`;
+        mark.push(`iifname "${dev}" ct direction original ${KW[f]} saddr @${all}${dst} counter ${marks} accept ${comment(p.key, 'gateway')}`);
+        mark.push(`iifname != "${dev}" ct direction original ${KW[f]} saddr @${local}${dst} counter ${marks} accept ${comment(p.key, 'local')}`);
+        snat.push(`meta mark & ${hex(config.markMask)} == ${hex(here)} ${KW[f]} saddr @${all}${dst} counter snat ${KW[f]} to ${to} ${comment(p.key, 'snat')}`);
+      } else if (p.gatewayMark !== undefined) {
+        mark.push(`iifname != "${dev}" ct direction original ${KW[f]} saddr @${local}${dst} counter ${markSet(config, 'meta', p.gatewayMark)} accept ${comment(p.key, 'worker')}`);
+      }
+    }
+  }
+
+  if (input.hasTunnel) {
+    for (const f of FAMILIES) {
+      sets.push(hashSet(`nodes${f}`, f, input.nodeIps[f]));
+      guardIn.push(`udp dport ${config.vxlan.port} ${KW[f]} saddr != @nodes${f} counter drop comment "vxlan from unknown host"`);
+    }
+    if (config.mssClamp) {
+      guardFwd.push(`oifname "${dev}" tcp flags syn tcp option maxseg size set rt mtu`);
+      guardFwd.push(`iifname "${dev}" tcp flags syn tcp option maxseg size set rt mtu`);
+    }
+    guardFwd.push(`iifname "${dev}" ct direction reply accept`);
+    guardFwd.push(`iifname "${dev}" meta mark & ${hex(config.markMask)} != ${hex(here)} counter drop comment "anti-relay"`);
+  }
+  if (input.isGateway) {
+    for (const f of FAMILIES) {
+      sets.push(hashSet(`eips${f}`, f, input.eips[f]));
+      guardIn.push(`${KW[f]} daddr @eips${f} ct state new,invalid counter drop comment "eip input guard"`);
+    }
+  }
+
+  const chains: NftChain[] = [
+    { name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: 'mangle', rules: mark },
+    { name: 'egress_input', type: 'filter', hook: 'input', priority: 'filter', rules: guardIn },
+    { name: 'egress_forward', type: 'filter', hook: 'forward', priority: 'filter', rules: guardFwd },
+    { name: 'egress_snat', type: 'nat', hook: 'postrouting', priority: 'srcnat', rules: snat },
+  ];
+  const uniqueSets = [...new Map(sets.map((s) => [s.name, s])).values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { family: 'inet', name: config.nftTable, sets: uniqueSets, chains };
+}

@@ -1,0 +1,60 @@
+import type { Family } from '../api/ip.js';
+import type { RouteEntry, RoutingPlan, RuleEntry } from './node-plan.js';
+import type { AgentConfig } from './config.js';
+import { hereMark, markValue, maxMarkIndex } from './config.js';
+
+export const MAIN_TABLE = 254;
+
+export interface GatewayPeerRoute {
+  readonly markIndex: number;
+  readonly tunnelIp: Partial<Record<Family, string>>;
+}
+
+export interface ReplyRoute {
+  readonly family: Family;
+  readonly dst: string;
+  readonly via: string;
+}
+
+/**
+ * Worker: one table per gateway node (default route into the tunnel towards it), chosen by the
+ * gateway's mark; the tunnel's own outer packets inherit that mark, so `iif lo` goes to main first.
+ * Gateway: replies to SNATed flows (restored mark "here") find pod CIDRs via the worker's tunnel IP;
+ * anything else falls through that table to main.
+ */
+export function buildRouting(config: AgentConfig, gateways: readonly GatewayPeerRoute[], replies: readonly ReplyRoute[]): RoutingPlan {
+  const dev = config.vxlan.device;
+  const routes: RouteEntry[] = [];
+  const rules: RuleEntry[] = [];
+  const base = config.rulePriorityBase;
+  for (const gw of gateways) {
+    const table = config.tableBase + gw.markIndex;
+    const fwmark = markValue(config, gw.markIndex);
+    for (const family of [4, 6] as const) {
+      const via = gw.tunnelIp[family];
+      if (!via) continue;
+      routes.push({ family, table, dst: 'default', via, dev, onlink: true });
+      rules.push({ family, priority: base, fwmark, mask: config.markMask, iifLo: true, table: MAIN_TABLE });
+      rules.push({ family, priority: base + 1, fwmark, mask: config.markMask, iifLo: false, table });
+    }
+  }
+  for (const r of replies) {
+    routes.push({ family: r.family, table: config.tableBase, dst: r.dst, via: r.via, dev, onlink: true });
+  }
+  for (const family of [4, 6] as const) {
+    if (replies.some((r) => r.family === family)) {
+      rules.push({ family, priority: base + 2, fwmark: hereMark(config), mask: config.markMask, iifLo: false, table: config.tableBase });
+    }
+  }
+  const routeKey = (r: RouteEntry) => `${r.family}|${String(r.table).padStart(10, '0')}|${r.dst}`;
+  const ruleKey = (r: RuleEntry) => `${r.family}|${String(r.priority).padStart(6, '0')}|${String(r.fwmark).padStart(10, '0')}|${r.iifLo}`;
+  const uniq = <T>(items: T[], key: (t: T) => string) => [...new Map(items.map((i) => [key(i), i])).values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const sortedRoutes = uniq(routes, routeKey);
+  return {
+    tables: [...new Set(sortedRoutes.map((r) => r.table))].sort((a, b) => a - b),
+    routes: sortedRoutes,
+    rules: uniq(rules, ruleKey),
+    ownedTables: { min: config.tableBase, max: config.tableBase + maxMarkIndex(config) },
+    ownedRulePriorities: { min: base, max: base + 2 },
+  };
+}

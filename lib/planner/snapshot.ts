@@ -1,0 +1,18 @@
+import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
+import type { AgentConfig } from './config.js';
+
+/**
+ * Everything the planner may know about the cluster. Agents on workers do not watch every Pod:
+ * then `pods` is undefined and endpoints come from the endpoint slices the controller writes.
+ */
+export interface Snapshot {
+  readonly nodes: readonly NodeInfo[];
+  readonly namespaces: readonly NamespaceInfo[];
+  readonly pods?: readonly PodInfo[];
+  readonly gateways: readonly Gateway[];
+  readonly policies: readonly Policy[];
+  readonly slices: readonly EndpointSlice[];
+  readonly tunnels: readonly Tunnel[];
+  readonly clusterInfo?: ClusterInfo;
+  readonly config: AgentConfig;
+}

@@ -1,0 +1,108 @@
+import type { Gateway, NodeInfo, Tunnel } from '../api/model.js';
+import { selectorMatches } from '../api/labels.js';
+import { addressAt, parseCidr, parseIp, type IpInterval } from '../api/ip.js';
+import type { AgentConfig } from './config.js';
+import { maxMarkIndex } from './config.js';
+import { shortHash } from './hrw.js';
+
+/** Tunnel identity of one node, as the controller writes it into EgressTunnel status. */
+export interface TunnelAssignment {
+  readonly node: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+  readonly mac: string;
+  readonly markIndex?: number;
+  readonly parentName: string;
+  readonly parentIpv4?: string;
+  readonly parentIpv6?: string;
+}
+
+/** Locally administered unicast MAC derived from the node name: stable across restarts. */
+export function tunnelMac(node: string): string {
+  const hex = shortHash(`vxlan#${node}`, 10);
+  return ['02', ...hex.match(/../g)!].join(':');
+}
+
+function offsetIn(cidr: IpInterval, ip: string | undefined): bigint | undefined {
+  if (!ip) return undefined;
+  const { family, value } = parseIp(ip);
+  if (family !== cidr.family || value <= cidr.start || value >= cidr.end) return undefined;
+  return value - cidr.start;
+}
+
+/** Nodes that may ever carry a policy: they need a routing mark. */
+export function gatewayCapableNodes(nodes: readonly NodeInfo[], gateways: readonly Gateway[]): Set<string> {
+  return new Set(nodes.filter((n) => gateways.some((g) => selectorMatches(g.nodeSelector, n.labels))).map((n) => n.name));
+}
+
+/**
+ * Assigns every node a tunnel IPv4/IPv6 (same host offset in both CIDRs) and every gateway-capable
+ * node a mark index. Values already in `existing` are kept when valid and unique; new nodes take
+ * the smallest free values in name order. Pure: the controller persists the result.
+ */
+export function assignTunnels(
+  nodes: readonly NodeInfo[],
+  gateways: readonly Gateway[],
+  existing: readonly Tunnel[],
+  config: AgentConfig,
+): Map<string, TunnelAssignment> {
+  const cidr4 = parseCidr(config.tunnelCidrV4);
+  const cidr6 = parseCidr(config.tunnelCidrV6);
+  const capable = gatewayCapableNodes(nodes, gateways);
+  const byNode = new Map(existing.map((t) => [t.node, t]));
+  const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const usedOffsets = new Set<bigint>();
+  const usedMarks = new Set<number>();
+  const offsets = new Map<string, bigint>();
+  const marks = new Map<string, number>();
+  for (const node of sorted) {
+    const prev = byNode.get(node.name);
+    const off = offsetIn(cidr4, prev?.ipv4);
+    if (off !== undefined && !usedOffsets.has(off)) {
+      usedOffsets.add(off);
+      offsets.set(node.name, off);
+    }
+    const mark = prev?.markIndex;
+    if (capable.has(node.name) && mark !== undefined && mark <= maxMarkIndex(config) && !usedMarks.has(mark)) {
+      usedMarks.add(mark);
+      marks.set(node.name, mark);
+    }
+  }
+  let nextOffset = 1n;
+  let nextMark = 1;
+  for (const node of sorted) {
+    if (!offsets.has(node.name)) {
+      while (usedOffsets.has(nextOffset)) nextOffset++;
+      if (cidr4.start + nextOffset < cidr4.end) {
+        offsets.set(node.name, nextOffset);
+        usedOffsets.add(nextOffset);
+      }
+    }
+    if (capable.has(node.name) && !marks.has(node.name)) {
+      while (usedMarks.has(nextMark)) nextMark++;
+      if (nextMark <= maxMarkIndex(config)) {
+        marks.set(node.name, nextMark);
+        usedMarks.add(nextMark);
+      }
+    }
+  }
+  const result = new Map<string, TunnelAssignment>();
+  for (const node of sorted) {
+    const prev = byNode.get(node.name);
+    const off = offsets.get(node.name);
+    const ipv4 = off !== undefined ? addressAt(cidr4, off) : undefined;
+    const ipv6 = off !== undefined && cidr6.start + off < cidr6.end ? addressAt(cidr6, off) : undefined;
+    const mark = marks.get(node.name);
+    result.set(node.name, {
+      node: node.name,
+      ...(ipv4 ? { ipv4 } : {}),
+      ...(ipv6 ? { ipv6 } : {}),
+      mac: tunnelMac(node.name),
+      ...(mark !== undefined ? { markIndex: mark } : {}),
+      parentName: prev?.parentName ?? config.defaultInterface,
+      ...(node.ipv4 ? { parentIpv4: node.ipv4 } : {}),
+      ...(node.ipv6 ? { parentIpv6: node.ipv6 } : {}),
+    });
+  }
+  return result;
+}
