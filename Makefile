@@ -1,0 +1,42 @@
+# sluice — build, test, demo. Run as root on Debian for the network tests (CI does).
+SHELL := /bin/bash
+NODE  ?= node
+TSC   := npx --no-install tsc
+UNIT_TESTS = $(shell find dist/lib dist/agent -name '*.test.js' 2>/dev/null | sort)
+E2E_TESTS  = $(shell find dist/e2e -name '*.test.js' 2>/dev/null | sort)
+
+.PHONY: all build crds lint test unit e2e demo bench clean
+
+all: build
+
+node_modules: package-lock.json
+	npm ci
+
+build: node_modules
+	$(TSC) -p tsconfig.json
+	chmod +x dist/agent/main.js
+
+crds: build
+	$(NODE) dist/agent/tools/write-crds.js manifests/crds
+
+lint: build
+	$(TSC) -p tsconfig.json --noEmit
+	$(NODE) dist/agent/tools/check-boundaries.js
+
+unit: build
+	$(NODE) --test --test-reporter=spec $(UNIT_TESTS)
+
+e2e: build
+	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
+
+test: lint
+	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(UNIT_TESTS) $(E2E_TESTS)
+
+demo: build
+	$(NODE) dist/e2e/demo/demo.js
+
+bench: build
+	$(NODE) dist/bench/run.js
+
+clean:
+	rm -rf dist native/build

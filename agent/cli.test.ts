@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLI = join(process.cwd(), 'dist', 'agent', 'main.js');
+const SEED = join(process.cwd(), 'lib', 'planner', 'testdata', 'seed-002.yaml');
+
+function run(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function withFile(text: string, fn: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+  try {
+    const path = join(dir, 'input.yaml');
+    writeFileSync(path, text);
+    fn(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('sluice validate accepts the seed 002 example', () => {
+  const r = run(['validate', '-f', SEED]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /8 object\(s\) valid/);
+});
+
+test('sluice validate: one line per problem as file:document: path: reason, exit 1', () => {
+  const yaml = `apiVersion: egress.sluice.dev/v1alpha1
+kind: EgressPolicy
+metadata: {name: bad, namespace: default}
+spec:
+  egressGatewayName: default
+  egressIP: {ipv4: 300.1.1.1}
+  appliedTo: {}
+---
+apiVersion: egress.sluice.dev/v1alpha1
+kind: EgressGateway
+metadata: {name: default}
+spec:
+  nodeSelector: {selector: {matchLabels: {egress: "true"}}}
+  ippools: {ipv4: [198.18.0.100-198.18.0.120]}
+---
+apiVersion: egress.sluice.dev/v1alpha1
+kind: EgressPolicy
+metadata: {name: outside, namespace: default}
+spec:
+  egressGatewayName: default
+  egressIP: {ipv4: 198.18.0.5}
+  appliedTo: {podSelector: {matchLabels: {app: x}}}
+`;
+  withFile(yaml, (path) => {
+    const r = run(['validate', '-f', path]);
+    assert.equal(r.code, 1);
+    const lines = r.out.trim().split('\n');
+    assert.ok(lines.includes(`${path}:1: EgressPolicy "bad": spec.egressIP.ipv4: "300.1.1.1" is not an IP address`), r.out);
+    assert.ok(lines.includes(`${path}:1: EgressPolicy "bad": spec.appliedTo: set podSelector or podSubnet to choose the pods`), r.out);
+    assert.ok(lines.some((l) => l.includes('198.18.0.5 is not inside any pool of gateway "default" (IPNotInPool)')), r.out);
+    assert.equal(r.err, '');
+  });
+});
+
+test('sluice validate: garbage gives a clear message, never a stack trace', () => {
+  for (const garbage of ['{{{ not yaml', 'just a string', 'apiVersion: v9\nkind: Frob\nmetadata: {name: x}']) {
+    withFile(garbage, (path) => {
+      const r = run(['validate', '-f', path]);
+      assert.equal(r.code, 1, garbage);
+      assert.match(r.out, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: `));
+      assert.doesNotMatch(r.out + r.err, /at .*\.js:\d+/);
+    });
+  }
+  const missing = run(['validate', '-f', '/nonexistent/file.yaml']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /^sluice: EGW_ERR_INPUT: \/nonexistent\/file\.yaml: cannot read/);
+});
+
+test('sluice plan prints text, json and nft for the seed example', () => {
+  const text = run(['plan', '--cluster', SEED, '--node', 'worker-1']);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /default\/test {2}gateway=default via gateway-\d {2}role=worker {2}pods here=1\/1/);
+  const json = JSON.parse(run(['plan', '--cluster', SEED, '--node', 'worker-1', '-o', 'json']).out);
+  assert.equal(json.node, 'worker-1');
+  const nft = run(['plan', '--cluster', SEED, '--node', 'worker-1', '-o', 'nft']);
+  assert.match(nft.out, /^table inet sluice \{/);
+  const bad = run(['plan', '--cluster', SEED, '--node', 'worker-1', '-o', 'xml']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--output must be text, json or nft/);
+  const unknown = run(['plan', '--cluster', SEED, '--node', 'nope']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /EGW_ERR_PLAN: node "nope" is not in the cluster snapshot/);
+});
+
+test('every command has --help', () => {
+  for (const cmd of [[], ['plan'], ['validate']]) {
+    const r = run([...cmd, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /Usage: sluice/);
+  }
+});

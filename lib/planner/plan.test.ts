@@ -1,0 +1,286 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plan } from './plan.js';
+import type { NodePlan, PolicyPlan } from './node-plan.js';
+import { baseCluster, clusterPolicy, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
+
+const visitorPolicy = (spec: Record<string, unknown> = {}) =>
+  policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } }, ...spec });
+
+const visitor = pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' });
+const other = pod('default', 'other', 'worker-1', ['10.244.1.6'], { app: 'other' });
+
+function only(p: NodePlan, key = 'default/test'): PolicyPlan {
+  const found = p.policies.find((x) => x.key === key);
+  assert.ok(found, `policy ${key} in plan`);
+  return found;
+}
+
+function set(p: NodePlan, suffix: string, prefix = only(p).setPrefix): readonly string[] | undefined {
+  return p.nft.sets.find((s) => s.name === `${prefix}_${suffix}`)?.elements;
+}
+
+function markRules(p: NodePlan): readonly string[] {
+  return p.nft.chains.find((c) => c.name === 'egress_mark')!.rules;
+}
+
+function snatRules(p: NodePlan): readonly string[] {
+  return p.nft.chains.find((c) => c.name === 'egress_snat')!.rules;
+}
+
+/** The gateway node carrying the policy (rendezvous hashing decides which). */
+function carrier(docs: Record<string, unknown>[], key = 'default/test'): string {
+  const n = plan(snapshotOf(docs), 'worker-1').policies.find((x) => x.key === key)!.node;
+  assert.ok(n, 'policy has a gateway node');
+  return n;
+}
+
+test('seed 002: the visitor pod is marked into the tunnel on its worker and SNATed to the default EIP on the gateway', () => {
+  const docs = [...baseCluster(), visitor, other, visitorPolicy()];
+  const gw = carrier(docs);
+  const worker = plan(snapshotOf(docs), 'worker-1');
+  assert.deepEqual(worker.roles, { worker: true, gateway: false });
+  assert.deepEqual(set(worker, 'loc4'), ['10.244.1.5'], 'only the selected pod');
+  const mark = worker.marks.gateways[gw]!;
+  assert.ok(markRules(worker).some((r) => r.includes(`saddr @${only(worker).setPrefix}_loc4`) && r.includes(`| 0x${mark.toString(16).padStart(8, '0')}`)));
+  const table = worker.routing.routes.find((r) => r.table === 3000 + mark / 256);
+  assert.ok(table && table.dst === 'default' && table.dev === 'egress.vxlan', 'a tunnel route towards the gateway');
+  assert.ok(worker.routing.rules.some((r) => r.iifLo && r.fwmark === mark && r.table === 254), 'outer packets skip the tunnel table');
+  assert.equal(only(worker).snatV4, '198.18.0.110');
+
+  const gateway = plan(snapshotOf(docs), gw);
+  assert.deepEqual(gateway.roles, { worker: false, gateway: true });
+  assert.deepEqual(gateway.eips.map((e) => e.ip), ['198.18.0.110']);
+  assert.ok(snatRules(gateway).some((r) => r.includes('snat ip to 198.18.0.110')));
+  assert.deepEqual(set(gateway, 'all4'), ['10.244.1.5']);
+  assert.ok(gateway.routing.routes.some((r) => r.dst === '10.244.1.0/24' && r.table === 3000), 'replies go back through the tunnel');
+  assert.ok(gateway.vxlan?.peers.some((p) => p.node === 'worker-1'));
+});
+
+test('cluster destinations (pod CIDRs, service CIDR, node IPs) never take the gateway', () => {
+  const p = plan(snapshotOf([...baseCluster(), visitor, visitorPolicy()]), 'worker-1');
+  const cluster4 = p.nft.sets.find((s) => s.name === 'cluster4')!.elements;
+  assert.deepEqual([...cluster4], ['10.96.0.0/12', '10.244.1.0-10.244.3.255', '198.18.0.11-198.18.0.13']);
+  const rules = markRules(p);
+  const clusterReturn = rules.findIndex((r) => r === 'ip daddr @cluster4 return');
+  const policyRule = rules.findIndex((r) => r.includes('worker default/test'));
+  assert.ok(clusterReturn >= 0 && clusterReturn < policyRule, 'cluster return comes before any policy');
+});
+
+interface Case {
+  name: string;
+  docs: Record<string, unknown>[];
+  check: (worker: NodePlan, gateway: NodePlan | undefined) => void;
+}
+
+const cases: Case[] = [
+  {
+    name: 'podSubnet selects by source CIDR with an interval set',
+    docs: [...baseCluster(), visitor, other, policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.1.0/28'] } })],
+    check: (w) => {
+      assert.deepEqual(set(w, 'net4'), ['10.244.1.0/28']);
+      assert.equal(only(w).localEndpoints, 2);
+      assert.ok(markRules(w).some((r) => r.includes(`@${only(w).setPrefix}_net4`)));
+    },
+  },
+  {
+    name: 'namespaceSelector limits an EgressClusterPolicy to matching namespaces',
+    docs: [
+      ...baseCluster(),
+      namespace('prod', { env: 'prod' }),
+      namespace('dev', { env: 'dev' }),
+      pod('prod', 'a', 'worker-1', ['10.244.1.7'], { app: 'x' }),
+      pod('dev', 'b', 'worker-1', ['10.244.1.8'], { app: 'x' }),
+      clusterPolicy('test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'x' } }, namespaceSelector: { matchLabels: { env: 'prod' } } } }),
+    ],
+    check: (w) => assert.deepEqual(set(w, 'loc4', only(w, 'test').setPrefix), ['10.244.1.7']),
+  },
+  {
+    name: 'destSubnet limits the gateway path to the listed destinations',
+    docs: [...baseCluster(), visitor, visitorPolicy({ destSubnet: ['198.18.1.0/24', '203.0.113.7'] })],
+    check: (w) => {
+      assert.deepEqual(set(w, 'dst4'), ['198.18.1.0/24', '203.0.113.7']);
+      assert.ok(markRules(w).some((r) => r.includes(`ip daddr @${only(w).setPrefix}_dst4`)));
+    },
+  },
+  {
+    name: 'excludeDestSubnet removes destinations',
+    docs: [...baseCluster(), visitor, visitorPolicy({ excludeDestSubnet: ['198.18.1.0/24'] })],
+    check: (w, g) => {
+      assert.deepEqual(set(w, 'exc4'), ['198.18.1.0/24']);
+      assert.ok(markRules(w).some((r) => r.includes(`ip daddr != @${only(w).setPrefix}_exc4`)));
+      assert.ok(snatRules(g!).some((r) => r.includes(`ip daddr != @${only(w).setPrefix}_exc4`)));
+    },
+  },
+  {
+    name: 'an explicit ipv4 inside the pool is used',
+    docs: [...baseCluster(), visitor, visitorPolicy({ egressIP: { ipv4: '198.18.0.115' } })],
+    check: (w, g) => {
+      assert.equal(only(w).snatV4, '198.18.0.115');
+      assert.deepEqual(g!.eips.map((e) => e.ip), ['198.18.0.115']);
+    },
+  },
+  {
+    name: 'an explicit ipv4 outside the pool leaves the policy inactive with IPNotInPool',
+    docs: [...baseCluster(), visitor, visitorPolicy({ egressIP: { ipv4: '198.18.0.200' } })],
+    check: (w) => {
+      assert.equal(only(w).active, false);
+      assert.equal(only(w).reason, 'IPNotInPool');
+      assert.match(only(w).message!, /198\.18\.0\.200 is not inside any pool of gateway "default"/);
+      assert.ok(!markRules(w).some((r) => r.includes('default/test')), 'no rules: traffic keeps its normal path');
+    },
+  },
+  {
+    name: 'without ipv4DefaultEIP the first pool address is the default EIP',
+    docs: [...baseCluster({ pool: { ipv4: ['198.18.0.100-198.18.0.120'] } }), visitor, visitorPolicy()],
+    check: (w) => assert.equal(only(w).snatV4, '198.18.0.100'),
+  },
+  {
+    name: 'useNodeIP SNATs to the gateway node IP and holds no EIP',
+    docs: [...baseCluster(), visitor, visitorPolicy({ egressIP: { useNodeIP: true } })],
+    check: (w, g) => {
+      const expected = only(w).node === 'gateway-1' ? '198.18.0.12' : '198.18.0.13';
+      assert.equal(only(w).snatV4, expected);
+      assert.deepEqual(g!.eips, []);
+      assert.ok(snatRules(g!).some((r) => r.includes(`snat ip to ${expected}`)));
+    },
+  },
+  {
+    name: 'two rr policies get two distinct pool addresses, never the default EIP',
+    docs: [
+      ...baseCluster(),
+      visitor,
+      pod('default', 'v2', 'worker-1', ['10.244.1.9'], { app: 'v2' }),
+      policy('default', 'rr-a', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-01-01T00:00:01Z' }),
+      policy('default', 'rr-b', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'v2' } } } }, { created: '2026-01-01T00:00:02Z' }),
+    ],
+    check: (w) => {
+      assert.equal(only(w, 'default/rr-a').snatV4, '198.18.0.100');
+      assert.equal(only(w, 'default/rr-b').snatV4, '198.18.0.101');
+    },
+  },
+  {
+    name: 'overlapping policies: the higher priority rule comes first',
+    docs: [
+      ...baseCluster(),
+      visitor,
+      policy('default', 'low', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-01-01T00:00:00Z' }),
+      policy('default', 'high', { egressGatewayName: 'default', priority: 10, egressIP: { ipv4: '198.18.0.111' }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-02-01T00:00:00Z' }),
+    ],
+    check: (w) => {
+      assert.deepEqual(w.policies.map((p) => p.key), ['default/high', 'default/low']);
+      const rules = markRules(w);
+      assert.ok(rules.findIndex((r) => r.includes('default/high')) < rules.findIndex((r) => r.includes('default/low')));
+    },
+  },
+  {
+    name: 'equal priority: the older policy wins, then namespace/name',
+    docs: [
+      ...baseCluster(),
+      visitor,
+      policy('default', 'b-old', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-01-01T00:00:00Z' }),
+      policy('default', 'a-new', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-03-01T00:00:00Z' }),
+      policy('default', 'a-old', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-01-01T00:00:00Z' }),
+    ],
+    check: (w) => assert.deepEqual(w.policies.map((p) => p.key), ['default/a-old', 'default/b-old', 'default/a-new']),
+  },
+  {
+    name: 'a missing gateway is reported and installs nothing',
+    docs: [...baseCluster(), visitor, visitorPolicy({ egressGatewayName: 'nope' })],
+    check: (w) => {
+      assert.equal(only(w).reason, 'GatewayNotFound');
+      assert.equal(w.roles.worker, false);
+      assert.equal(w.vxlan, undefined, 'a plain worker needs no tunnel');
+    },
+  },
+  {
+    name: 'no ready gateway node is reported',
+    docs: [
+      node('worker-1', 1),
+      node('gateway-1', 2, { labels: { egress: 'true' }, ready: false }),
+      namespace('default'),
+      ...baseCluster().slice(4),
+      visitor,
+      visitorPolicy(),
+    ],
+    check: (w) => assert.equal(only(w).reason, 'NoReadyGatewayNode'),
+  },
+];
+
+for (const c of cases) {
+  test(c.name, () => {
+    const snapshot = snapshotOf(c.docs);
+    const worker = plan(snapshot, 'worker-1');
+    const gwName = worker.policies.find((p) => p.node)?.node;
+    c.check(worker, gwName ? plan(snapshot, gwName) : undefined);
+  });
+}
+
+test('dual-stack: IPv6 EIP, ip6 rules, tunnel IPv6 routes', () => {
+  const docs = [
+    ...baseCluster({ ipv6: true, pool: { ipv4: ['198.18.0.100-198.18.0.120'], ipv6: ['fd00:198:18::100-fd00:198:18::1ff'] } }),
+    pod('default', 'visitor', 'worker-1', ['10.244.1.5', 'fd00:10:244:1::5'], { app: 'visitor' }),
+    visitorPolicy(),
+  ];
+  const w = plan(snapshotOf(docs), 'worker-1');
+  assert.equal(only(w).snatV6, 'fd00:198:18::100');
+  assert.deepEqual(set(w, 'loc6'), ['fd00:10:244:1::5']);
+  assert.ok(markRules(w).some((r) => r.startsWith('iifname != "egress.vxlan" ct direction original ip6 saddr')));
+  assert.ok(w.routing.routes.some((r) => r.family === 6 && r.dst === 'default'));
+  assert.ok(w.routing.rules.some((r) => r.family === 6 && r.iifLo));
+  const g = plan(snapshotOf(docs), only(w).node!);
+  assert.deepEqual(g.eips.map((e) => [e.ip, e.family]), [['198.18.0.100', 4], ['fd00:198:18::100', 6]]);
+  assert.ok(snatRules(g).some((r) => r.includes('snat ip6 to fd00:198:18::100')));
+  assert.ok(g.routing.routes.some((r) => r.family === 6 && r.dst === 'fd00:10:244:1::/64'));
+  assert.ok(g.sysctls.some((s) => s.key === 'net.ipv6.conf.all.forwarding'));
+});
+
+test('a pod on the gateway node takes the local path, not the tunnel', () => {
+  const base = [...baseCluster(), visitorPolicy()];
+  const gw = carrier([...base, visitor]);
+  const index = gw === 'gateway-1' ? 2 : 3;
+  const docs = [...base, pod('default', 'visitor', gw, [`10.244.${index}.5`], { app: 'visitor' })];
+  const g = plan(snapshotOf(docs), gw);
+  assert.equal(only(g).role, 'gateway');
+  assert.deepEqual(set(g, 'loc4'), [`10.244.${index}.5`]);
+  assert.ok(markRules(g).some((r) => r.startsWith('iifname != "egress.vxlan"') && r.includes('local default/test')));
+  assert.ok(!g.routing.routes.some((r) => r.dst.startsWith(`10.244.${index}.`)), 'no reply route for its own pods');
+  assert.ok(!g.routing.rules.some((r) => r.iifLo), 'no worker tables');
+});
+
+test('the plan follows status.node and status.eip written by the controller', () => {
+  const base = [...baseCluster(), visitor];
+  const computed = carrier([...base, visitorPolicy()]);
+  const other = computed === 'gateway-1' ? 'gateway-2' : 'gateway-1';
+  const docs = [...base, policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: '198.18.0.110' }, node: other } })];
+  assert.equal(only(plan(snapshotOf(docs), 'worker-1')).node, other);
+});
+
+test('status naming a node that is no longer ready is not followed', () => {
+  const docs = [
+    node('worker-1', 1),
+    node('gateway-1', 2, { labels: { egress: 'true' } }),
+    node('gateway-2', 3, { labels: { egress: 'true' }, ready: false }),
+    ...baseCluster().slice(3),
+    visitor,
+    policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: '198.18.0.110' }, node: 'gateway-2' } }),
+  ];
+  assert.equal(only(plan(snapshotOf(docs), 'worker-1')).node, 'gateway-1');
+});
+
+test('determinism: shuffled input gives byte-identical plans', () => {
+  const docs = [
+    ...baseCluster({ ipv6: true, pool: { ipv4: ['198.18.0.100-198.18.0.120'], ipv6: ['fd00:198:18::100/120'] } }),
+    ...Array.from({ length: 30 }, (_, i) => pod('default', `p${i}`, i % 2 ? 'worker-1' : 'gateway-1', [`10.244.${i % 2 ? 1 : 2}.${i + 10}`, `fd00:10:244:${i % 2 ? 1 : 2}::${i + 10}`], { app: i % 3 ? 'visitor' : 'x' })),
+    visitorPolicy({ destSubnet: ['198.18.5.0/24', 'fd00:ee::/64'] }),
+    policy('default', 'rr', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'x' } } } }),
+  ];
+  const shuffled = [...docs].reverse();
+  for (const n of ['worker-1', 'gateway-1', 'gateway-2']) {
+    assert.equal(JSON.stringify(plan(snapshotOf(docs), n)), JSON.stringify(plan(snapshotOf(shuffled), n)), n);
+  }
+});
+
+test('planning an unknown node fails with a coded error', () => {
+  assert.throws(() => plan(snapshotOf(baseCluster()), 'ghost'), { code: 'EGW_ERR_PLAN' });
+});

@@ -1,0 +1,79 @@
+/** Builders of wire objects for planner and controller tests. */
+import { API_VERSION } from '../../api/group.js';
+import { parseDocument, type ParsedObject } from '../../api/parse-document.js';
+import { DEFAULT_CONFIG, type AgentConfig } from '../config.js';
+import { snapshotFromObjects } from '../from-objects.js';
+import type { Snapshot } from '../snapshot.js';
+
+type Doc = Record<string, unknown>;
+
+export function node(name: string, index: number, opts: { labels?: Record<string, string>; ready?: boolean; ipv6?: boolean } = {}): Doc {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(opts.labels ?? {}) } },
+    spec: { podCIDRs: [`10.244.${index}.0/24`, ...(opts.ipv6 ? [`fd00:10:244:${index}::/64`] : [])] },
+    status: {
+      addresses: [{ type: 'InternalIP', address: `198.18.0.${10 + index}` }, ...(opts.ipv6 ? [{ type: 'InternalIP', address: `fd00:198:18::${10 + index}` }] : [])],
+      conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True' }],
+    },
+  };
+}
+
+export function namespace(name: string, labels: Record<string, string> = {}): Doc {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
+
+export function pod(ns: string, name: string, nodeName: string, ips: string[], labels: Record<string, string> = {}): Doc {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
+    spec: { nodeName },
+    status: { phase: 'Running', podIP: ips[0], podIPs: ips.map((ip) => ({ ip })), conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+}
+
+export function gateway(name: string, spec: Doc): Doc {
+  return { apiVersion: API_VERSION, kind: 'EgressGateway', metadata: { name }, spec };
+}
+
+export function policy(ns: string, name: string, spec: Doc, extra: { created?: string; status?: Doc } = {}): Doc {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'EgressPolicy',
+    metadata: { name, namespace: ns, creationTimestamp: extra.created ?? '2026-01-01T00:00:00Z' },
+    spec,
+    ...(extra.status ? { status: extra.status } : {}),
+  };
+}
+
+export function clusterPolicy(name: string, spec: Doc, created = '2026-01-01T00:00:00Z'): Doc {
+  return { apiVersion: API_VERSION, kind: 'EgressClusterPolicy', metadata: { name, creationTimestamp: created }, spec };
+}
+
+export function parseAll(docs: readonly Doc[]): ParsedObject[] {
+  return docs.map((d) => {
+    const r = parseDocument(d);
+    if (!r.object) throw new Error(`fixture does not parse: ${JSON.stringify(r.problems)}`);
+    return r.object;
+  });
+}
+
+export function snapshotOf(docs: readonly Doc[], config: AgentConfig = DEFAULT_CONFIG): Snapshot {
+  return snapshotFromObjects(parseAll(docs), config);
+}
+
+/** One worker (index 1) and two gateway nodes (2, 3) labelled egress=true, gateway "default". */
+export function baseCluster(opts: { ipv6?: boolean; pool?: Doc } = {}): Doc[] {
+  return [
+    node('worker-1', 1, { ipv6: opts.ipv6 }),
+    node('gateway-1', 2, { labels: { egress: 'true' }, ipv6: opts.ipv6 }),
+    node('gateway-2', 3, { labels: { egress: 'true' }, ipv6: opts.ipv6 }),
+    namespace('default'),
+    gateway('default', {
+      nodeSelector: { selector: { matchLabels: { egress: 'true' } } },
+      ippools: opts.pool ?? { ipv4: ['198.18.0.100-198.18.0.120'], ipv4DefaultEIP: '198.18.0.110' },
+    }),
+  ];
+}
