@@ -102,3 +102,27 @@ test('every command has --help', () => {
     assert.match(r.out, /Usage: sluice/);
   }
 });
+
+test('sluice import converts seed 002 spidernet YAML so that it validates', () => {
+  const spider = `apiVersion: egressgateway.spidernet.io/v1beta1
+kind: EgressPolicy
+metadata:
+  name: test
+  namespace: default
+  uid: 1234
+spec:
+  egressGatewayName: default
+  appliedTo:
+    podSelector:
+      matchLabels:
+        app: "visitor"
+status:
+  eip: {ipv4: 172.22.0.110}
+`;
+  const imported = run(['import', '-f', '-'], spider);
+  assert.equal(imported.code, 0, imported.err);
+  assert.match(imported.out, /apiVersion: egress\.sluice\.dev\/v1alpha1/);
+  assert.doesNotMatch(imported.out, /uid|status/);
+  withFile(imported.out, (path) => assert.equal(run(['validate', '-f', path]).code, 0));
+  withFile(spider, (path) => assert.match(run(['validate', '-f', path]).out, /sluice import/));
+});

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerPlan } from './commands/plan.js';
 import { registerValidate } from './commands/validate.js';
+import { registerImport } from './commands/import.js';
 import { EXIT } from './exit-codes.js';
 import { errorMessage, isEgressError } from '../lib/errors.js';
 
@@ -13,6 +14,7 @@ const program = new Command('sluice')
 
 registerPlan(program);
 registerValidate(program);
+registerImport(program);
 
 try {
   await program.parseAsync(process.argv);
