@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerPlan } from './commands/plan.js';
 import { registerValidate } from './commands/validate.js';
 import { registerImport } from './commands/import.js';
+import { registerExplain } from './commands/explain.js';
 import { EXIT } from './exit-codes.js';
 import { errorMessage, isEgressError } from '../lib/errors.js';
 
@@ -15,6 +16,7 @@ const program = new Command('sluice')
 registerPlan(program);
 registerValidate(program);
 registerImport(program);
+registerExplain(program);
 
 try {
   await program.parseAsync(process.argv);
