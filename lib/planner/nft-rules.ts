@@ -135,7 +135,8 @@ export function buildNftTable(input: NftInput): NftTablePlan {
     { name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: 'mangle', rules: mark },
     { name: 'egress_input', type: 'filter', hook: 'input', priority: 'filter', rules: guardIn },
     { name: 'egress_forward', type: 'filter', hook: 'forward', priority: 'filter', rules: guardFwd },
-    { name: 'egress_snat', type: 'nat', hook: 'postrouting', priority: 'srcnat', rules: snat },
+    // Ahead of the CNI's masquerade (srcnat): only the first NAT rule that matches a connection applies.
+    { name: 'egress_snat', type: 'nat', hook: 'postrouting', priority: 'srcnat - 10', rules: snat },
   ];
   const uniqueSets = [...new Map(sets.map((s) => [s.name, s])).values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   return { family: 'inet', name: config.nftTable, sets: uniqueSets, chains };

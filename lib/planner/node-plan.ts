@@ -18,7 +18,8 @@ export interface NftChain {
   readonly name: string;
   readonly type: 'filter' | 'nat';
   readonly hook: 'prerouting' | 'input' | 'forward' | 'postrouting';
-  readonly priority: 'mangle' | 'filter' | 'srcnat';
+  /** An nft priority expression such as `mangle` or `srcnat - 10`. */
+  readonly priority: string;
   readonly rules: readonly string[];
 }
 

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  EIP_FIRST_HOST,
+  EIP_LAST_HOST,
+  MAX_NODES,
+  eipRangeV4,
+  eipRangeV6,
+  nextPodHost,
+  nodeLan,
+  nodePodCidrs,
+  podAddr,
+  podGateway,
+} from './addressing.js';
+
+test('nodes, pods and gateways follow the documented plan', () => {
+  assert.deepEqual(nodeLan(1), { v4: '198.18.0.11', v6: 'fd00:198:18::11' });
+  assert.deepEqual(nodePodCidrs(3), { v4: '10.244.3.0/24', v6: 'fd00:10:244:3::/64' });
+  assert.deepEqual(podGateway(2), { v4: '10.244.2.1', v6: 'fd00:10:244:2::1' });
+  assert.deepEqual(podAddr(2, 7), { v4: '10.244.2.7', v6: 'fd00:10:244:2::7' });
+});
+
+test('the EIP range is at least 50 addresses and no node address falls into it', () => {
+  assert.equal(eipRangeV4, '198.18.0.100-198.18.0.199');
+  assert.equal(eipRangeV6, 'fd00:198:18::100-fd00:198:18::199');
+  assert.ok(EIP_LAST_HOST - EIP_FIRST_HOST + 1 >= 50);
+  const lastNodeHost = Number(nodeLan(MAX_NODES).v4.split('.')[3]);
+  assert.ok(lastNodeHost < EIP_FIRST_HOST, `node .${lastNodeHost} overlaps the EIP range`);
+});
+
+test('out-of-range indexes are refused', () => {
+  for (const bad of [0, MAX_NODES + 1, 1.5]) assert.throws(() => nodeLan(bad), /out of range/);
+  for (const bad of [0, 255]) assert.throws(() => podAddr(1, bad), /out of range/);
+});
+
+test('nextPodHost takes the lowest free host part from 2 and reports a full node', () => {
+  const cases: Array<{ name: string; used: number[]; want: number | undefined }> = [
+    { name: 'empty node', used: [], want: 2 },
+    { name: 'gap is reused', used: [2, 4], want: 3 },
+    { name: 'full node', used: Array.from({ length: 253 }, (_, i) => i + 2), want: undefined },
+  ];
+  for (const c of cases) assert.equal(nextPodHost(c.used), c.want, c.name);
+});

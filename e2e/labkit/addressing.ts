@@ -1,0 +1,70 @@
+/**
+ * The lab's address plan, pure. IPv6 host parts reuse the IPv4 digits as text (node .11 is ::11),
+ * so a reader can pair the two families at a glance.
+ */
+
+export const LAN_V4_CIDR = '198.18.0.0/24';
+export const LAN_V6_CIDR = 'fd00:198:18::/64';
+export const POD_V4_CIDR = '10.244.0.0/16';
+export const POD_V6_CIDR = 'fd00:10:244::/48';
+export const SERVICE_V4_CIDR = '10.96.0.0/12';
+
+const LAN_V4 = '198.18.0.';
+const LAN_V6 = 'fd00:198:18::';
+
+/** Host parts on the LAN: nodes take .11–.90, EIPs .100–.199; .200–.254 stay free for tests. */
+export const EXT_HOST = 2;
+export const CONTROL_HOST = 3;
+const FIRST_NODE_HOST = 11;
+export const MAX_NODES = 80;
+export const EIP_FIRST_HOST = 100;
+export const EIP_LAST_HOST = 199;
+export const MAX_PODS_PER_NODE = 253;
+
+export const eipRangeV4 = `${LAN_V4}${EIP_FIRST_HOST}-${LAN_V4}${EIP_LAST_HOST}`;
+export const eipRangeV6 = `${LAN_V6}${EIP_FIRST_HOST}-${LAN_V6}${EIP_LAST_HOST}`;
+
+export interface HostAddrs {
+  v4: string;
+  v6: string;
+}
+
+export function lanHost(host: number): HostAddrs {
+  return { v4: `${LAN_V4}${host}`, v6: `${LAN_V6}${host}` };
+}
+
+/** Node `index` counts from 1 over all nodes (workers first); it also numbers the node's podCIDR. */
+export function nodeLan(index: number): HostAddrs {
+  checkIndex(index);
+  return lanHost(FIRST_NODE_HOST + index - 1);
+}
+
+export function nodePodCidrs(index: number): HostAddrs {
+  checkIndex(index);
+  return { v4: `10.244.${index}.0/24`, v6: `fd00:10:244:${index}::/64` };
+}
+
+/** Host part 1 of a podCIDR is the node's side of every pod veth (the pods' default gateway). */
+export function podGateway(index: number): HostAddrs {
+  return podAddr(index, 1);
+}
+
+/** Pods take host parts 2..254 of their node's podCIDR. */
+export function podAddr(index: number, host: number): HostAddrs {
+  checkIndex(index);
+  if (!Number.isInteger(host) || host < 1 || host > 254) throw new Error(`pod host part ${host} out of range`);
+  return { v4: `10.244.${index}.${host}`, v6: `fd00:10:244:${index}::${host}` };
+}
+
+/** Lowest free pod host part on a node, or undefined when the node is full. */
+export function nextPodHost(used: Iterable<number>): number | undefined {
+  const taken = new Set(used);
+  for (let h = 2; h <= 254; h++) if (!taken.has(h)) return h;
+  return undefined;
+}
+
+function checkIndex(index: number): void {
+  if (!Number.isInteger(index) || index < 1 || index > MAX_NODES) {
+    throw new Error(`node index ${index} out of range 1..${MAX_NODES}`);
+  }
+}

@@ -1,0 +1,97 @@
+/** The shell entry point `e2e/lab`, as scripts use it (root only). */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { LabInfo, PodInfo } from './info.js';
+import { labPrefix } from './names.js';
+import { addNetns, listNetns, netnsPids } from './netns.js';
+import { run } from './run.js';
+import { assertNoNetns, eventually, needsRoot, tempLabBase } from './test-support.js';
+
+// dist/e2e/labkit/ → the repository's e2e/lab
+const LAB = fileURLToPath(new URL('../../../e2e/lab', import.meta.url));
+
+async function lab(env: Record<string, string>, ...args: string[]) {
+  return execa(LAB, args, { env, reject: false, timeout: 30_000 });
+}
+
+describe('e2e/lab CLI', { skip: needsRoot }, () => {
+  test('up, pod, exec, fail/heal, delete-pod and an idempotent down', { timeout: 60_000 }, async () => {
+    const env = { SLUICE_LAB_DIR: await tempLabBase() };
+    const name = `labcli-${process.pid}`;
+    try {
+      const up = await lab(env, 'up', name, '--workers', '2', '--gateways', '1', '--node-grace', '3', '--plugins', '');
+      assert.equal(up.exitCode, 0, up.stderr);
+      const info = JSON.parse(up.stdout) as LabInfo;
+      assert.deepEqual(info.nodes.map((n) => n.name), ['worker-1', 'worker-2', 'gateway-1']);
+      assert.equal(info.nodeGraceSeconds, 3);
+      assert.equal(info.apiServer, null);
+
+      const again = await lab(env, 'up', name, '--plugins', '');
+      assert.notEqual(again.exitCode, 0, 'a second up of the same lab must fail');
+      assert.match(again.stderr, /already exists/);
+
+      const made = await lab(env, 'pod', name, '--namespace', 'ns1', '--name', 'p', '--labels', 'app=a,x=y', '--node', 'worker-2');
+      assert.equal(made.exitCode, 0, made.stderr);
+      const pod = JSON.parse(made.stdout) as PodInfo;
+      assert.deepEqual(pod.labels, { app: 'a', x: 'y' });
+      assert.deepEqual(pod.ips, ['10.244.2.2']);
+
+      const url = `http://${info.echo.ipv4}:${info.echo.httpPort}/`;
+      const curl = await lab(env, 'exec', name, 'ns1/p', '--', 'curl', '-sS', '--max-time', '2', url);
+      assert.equal(curl.exitCode, 0, curl.stderr);
+      assert.equal(JSON.parse(curl.stdout).clientIP, '198.18.0.12');
+
+      const code = await lab(env, 'exec', name, 'ns1/p', '--', 'sh', '-c', 'exit 3');
+      assert.equal(code.exitCode, 3, 'exec passes the exit code through');
+
+      const addr = await lab(env, 'node-exec', name, 'ext', '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0');
+      assert.match(addr.stdout, /198\.18\.0\.2\/24/);
+
+      assert.equal((await lab(env, 'fail-node', name, 'worker-2')).exitCode, 0);
+      const cut = await lab(env, 'exec', name, 'ns1/p', '--', 'curl', '-sS', '--max-time', '1', url);
+      assert.notEqual(cut.exitCode, 0, 'echo reachable through a failed node');
+      assert.equal((await lab(env, 'heal-node', name, 'worker-2')).exitCode, 0);
+      await eventually(async () => {
+        const r = await lab(env, 'exec', name, 'ns1/p', '--', 'curl', '-sS', '--max-time', '1', url);
+        assert.equal(r.exitCode, 0, r.stderr);
+      }, 5_000);
+
+      const noApi = await lab(env, 'apiserver-down', name);
+      assert.match(noApi.stderr, /no daemon apiserver/);
+
+      assert.equal((await lab(env, 'delete-pod', name, 'ns1/p')).exitCode, 0);
+      const after = JSON.parse((await lab(env, 'info', name)).stdout) as LabInfo;
+      assert.deepEqual(after.pods, []);
+    } finally {
+      const down = await lab(env, 'down', name);
+      assert.equal(down.exitCode, 0, down.stderr);
+    }
+    await assertNoNetns(labPrefix(name));
+    const twice = await lab(env, 'down', name);
+    assert.equal(twice.exitCode, 0, twice.stderr);
+  });
+
+  test('down removes leftovers of a lab without state, processes included', { timeout: 30_000 }, async () => {
+    const env = { SLUICE_LAB_DIR: await tempLabBase() };
+    const name = `labcli-partial-${process.pid}`;
+    const prefix = labPrefix(name);
+    await addNetns([`${prefix}lan`, `${prefix}w1`]);
+    const sleeper = execa('ip', ['netns', 'exec', `${prefix}w1`, 'sleep', '60'], { reject: false });
+    await eventually(async () => assert.equal((await netnsPids(`${prefix}w1`)).length, 1), 5_000, 20);
+    try {
+      const down = await lab(env, 'down', name);
+      assert.equal(down.exitCode, 0, down.stderr);
+      assert.deepEqual(await listNetns(prefix), []);
+      const r = await sleeper;
+      assert.equal(r.signal, 'SIGTERM', 'the process in the namespace was ended');
+    } finally {
+      sleeper.kill('SIGKILL');
+      await run(['ip', '-force', '-batch', '-'], {
+        input: `netns delete ${prefix}lan\nnetns delete ${prefix}w1\n`,
+        allowFailure: true,
+      });
+    }
+  });
+});

@@ -1,0 +1,175 @@
+/** `e2e/lab SUBCOMMAND …`: the netns lab from the shell. JSON on stdout, diagnostics on stderr. */
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { defaultPluginNames, loadPlugins } from './builtin-plugins.js';
+import { Lab, type ExecTarget } from './lab.js';
+import { parseLabels } from './labels.js';
+import { API_SERVER_ROLE, agentRole } from './plugins.js';
+import { labBaseDir } from './state-store.js';
+
+const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+
+function intArg(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+}
+
+function secondsArg(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+function labelsArg(v: string): Record<string, string> {
+  try {
+    return parseLabels(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+const list = (v: string) => v.split(',').filter(Boolean);
+
+/** Runs a command in a namespace with the terminal attached; resolves to its exit code. */
+async function execAttached(netns: string, cmd: string[]): Promise<number> {
+  const child = spawn('ip', ['netns', 'exec', netns, ...cmd], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+async function execIn(name: string, target: ExecTarget, cmd: string[]): Promise<void> {
+  // passThroughOptions keeps the `--` that separates the command.
+  if (cmd[0] === '--') cmd = cmd.slice(1);
+  if (cmd.length === 0) throw new InvalidArgumentError('no command given after --');
+  const lab = await Lab.open(name);
+  process.exitCode = await execAttached(await lab.netnsOf(target), cmd);
+}
+
+const program = new Command('e2e/lab')
+  .description('netns lab for sluice: a simulated cluster network (see e2e/labkit)')
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+program
+  .command('up <name>')
+  .description('build the lab and print its info JSON')
+  .option('--workers <n>', 'worker nodes', intArg(0), 1)
+  .option('--gateways <n>', 'gateway nodes', intArg(0), 1)
+  .option('--ipv6', 'dual-stack LAN and pods', false)
+  .option('--node-grace <seconds>', 'how long a silent node stays Ready (for the API server)', secondsArg, 40)
+  .option('--plugins <names>', `comma-separated plugins (default: all = ${defaultPluginNames().join(',') || 'none'})`, list)
+  .option('--replace', 'tear down an existing lab of that name first', false)
+  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; plugins?: string[]; replace: boolean }) => {
+    const lab = await Lab.up(name, {
+      workers: o.workers,
+      gateways: o.gateways,
+      ipv6: o.ipv6,
+      nodeGraceSeconds: o.nodeGrace,
+      plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
+      replace: o.replace,
+    });
+    lab.detach();
+    print(await lab.info());
+  });
+
+program
+  .command('info <name>')
+  .description('print the lab as JSON (nodes, pods, echo, lan, apiServer, kubeconfig)')
+  .action(async (name: string) => {
+    print(await (await Lab.open(name)).info());
+  });
+
+program
+  .command('list')
+  .description('names of labs with state in the state dir')
+  .action(async () => {
+    print(await readdir(labBaseDir()).catch(() => []));
+  });
+
+program
+  .command('pod <name>')
+  .description('create a pod namespace; prints the pod JSON once it has its IPs')
+  .requiredOption('--namespace <ns>', 'pod namespace')
+  .requiredOption('--name <pod>', 'pod name')
+  .option('--labels <k=v,...>', 'pod labels', labelsArg, {})
+  .option('--node <node>', 'node (default: the worker with fewest pods)')
+  .action(async (name: string, o: { namespace: string; name: string; labels: Record<string, string>; node?: string }) => {
+    const lab = await Lab.open(name);
+    print(await lab.addPod({ namespace: o.namespace, name: o.name, labels: o.labels, ...(o.node ? { node: o.node } : {}) }));
+  });
+
+program
+  .command('delete-pod <name> <ns/pod>')
+  .description('delete a pod and its namespace')
+  .action(async (name: string, ref: string) => (await Lab.open(name)).deletePod(ref));
+
+program
+  .command('exec <name> <ns/pod> <cmd...>')
+  .description('run a command in a pod: exec NAME NS/POD -- CMD…')
+  .passThroughOptions()
+  .action(async (name: string, ref: string, cmd: string[]) => execIn(name, { pod: ref }, cmd));
+
+program
+  .command('node-exec <name> <node> <cmd...>')
+  .description('run a command on a node (or on the lab hosts ext, control, lan): node-exec NAME NODE -- CMD…')
+  .passThroughOptions()
+  .action(async (name: string, node: string, cmd: string[]) => {
+    const hosts = ['ext', 'control', 'lan'] as const;
+    const host = hosts.find((h) => h === node);
+    await execIn(name, host ? { host } : { node }, cmd);
+  });
+
+program
+  .command('fail-node <name> <node>')
+  .description("cut the node's LAN link at the bridge (hard, no goodbye)")
+  .action(async (name: string, node: string) => (await Lab.open(name)).failNode(node));
+
+program
+  .command('heal-node <name> <node>')
+  .description("restore the node's LAN link")
+  .action(async (name: string, node: string) => (await Lab.open(name)).healNode(node));
+
+program
+  .command('apiserver-down <name>')
+  .description('stop the API server process (the lab stays up)')
+  .action(async (name: string) => (await Lab.open(name)).stopDaemon(API_SERVER_ROLE));
+
+program
+  .command('apiserver-up <name>')
+  .description('start the API server process again')
+  .action(async (name: string) => (await Lab.open(name)).startDaemon(API_SERVER_ROLE));
+
+program
+  .command('restart-agent <name> <node>')
+  .description("restart the node's agent process")
+  .action(async (name: string, node: string) => (await Lab.open(name)).restartDaemon(agentRole(node)));
+
+program
+  .command('stop-daemon <name> <role>')
+  .description('stop any recorded lab process by role (see info.daemons)')
+  .action(async (name: string, role: string) => (await Lab.open(name)).stopDaemon(role));
+
+program
+  .command('start-daemon <name> <role>')
+  .description('start a stopped lab process again')
+  .action(async (name: string, role: string) => (await Lab.open(name)).startDaemon(role));
+
+program
+  .command('down <name>')
+  .description('remove every namespace, veth and process of the lab (idempotent)')
+  .option('--keep-logs', 'keep the logs directory', false)
+  .action(async (name: string, o: { keepLogs: boolean }) => {
+    const removed = await Lab.down(name, { keepLogs: o.keepLogs });
+    process.stderr.write(`lab ${name}: removed ${removed.length} namespace(s)\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`lab: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

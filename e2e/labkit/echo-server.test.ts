@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { EchoReply } from './echo-reply.js';
+
+const script = fileURLToPath(new URL('./echo-server.js', import.meta.url));
+const hasV6Loopback = Object.values(networkInterfaces()).some((addrs) => addrs?.some((a) => a.address === '::1'));
+
+interface Ports {
+  http: number;
+  tcp: number;
+  udp: number;
+}
+
+let server: ChildProcess;
+let bound: Record<string, Ports>;
+
+before(async () => {
+  server = spawn(process.execPath, [
+    script,
+    '--http=0',
+    '--tcp=0',
+    '--udp=0',
+    '--host4=127.0.0.1',
+    `--host6=${hasV6Loopback ? '::1' : ''}`,
+  ]);
+  const lines = createInterface({ input: server.stdout! });
+  const timer = setTimeout(() => server.kill(), 5_000);
+  const [line] = (await once(lines, 'line')) as [string];
+  clearTimeout(timer);
+  bound = (JSON.parse(line) as { bound: Record<string, Ports> }).bound;
+});
+
+after(() => {
+  server.kill();
+});
+
+async function http(host: string, port: number): Promise<EchoReply> {
+  const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/anything`, {
+    signal: AbortSignal.timeout(2_000),
+  });
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  return JSON.parse(await res.text()) as EchoReply;
+}
+
+async function tcp(host: string, port: number): Promise<{ reply: EchoReply; localPort: number }> {
+  const sock = connect({ host, port });
+  sock.setTimeout(2_000, () => sock.destroy(new Error('tcp echo timed out')));
+  let text = '';
+  sock.on('data', (d: Buffer) => (text += d.toString()));
+  await once(sock, 'end');
+  return { reply: JSON.parse(text) as EchoReply, localPort: sock.localPort ?? -1 };
+}
+
+async function udp(host: string, port: number): Promise<{ reply: EchoReply; localPort: number }> {
+  const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  try {
+    sock.send('hello', port, host);
+    const timer = setTimeout(() => sock.emit('error', new Error('udp echo timed out')), 2_000);
+    const [msg] = (await once(sock, 'message')) as [Buffer];
+    clearTimeout(timer);
+    return { reply: JSON.parse(msg.toString()) as EchoReply, localPort: sock.address().port };
+  } finally {
+    sock.close();
+  }
+}
+
+for (const host of ['127.0.0.1', '::1']) {
+  test(`echo answers http, tcp and udp with the client's address (${host})`, { skip: host === '::1' && !hasV6Loopback }, async () => {
+    const ports = bound[host]!;
+    const h = await http(host, ports.http);
+    assert.equal(h.clientIP, host);
+    assert.equal(h.proto, 'http');
+    assert.ok(h.clientPort > 0);
+
+    const t = await tcp(host, ports.tcp);
+    assert.deepEqual(t.reply, { clientIP: host, clientPort: t.localPort, proto: 'tcp' });
+
+    const u = await udp(host, ports.udp);
+    assert.deepEqual(u.reply, { clientIP: host, clientPort: u.localPort, proto: 'udp' });
+  });
+}

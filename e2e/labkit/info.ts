@@ -1,0 +1,109 @@
+import {
+  CONTROL_HOST,
+  EXT_HOST,
+  LAN_V4_CIDR,
+  LAN_V6_CIDR,
+  POD_V4_CIDR,
+  POD_V6_CIDR,
+  SERVICE_V4_CIDR,
+  eipRangeV4,
+  eipRangeV6,
+  lanHost,
+} from './addressing.js';
+import { isRunning } from './daemons.js';
+import type { LabState, NodeRole, PodState } from './state.js';
+import { LAN_BRIDGE } from './topology.js';
+
+/** What `e2e/lab info` prints; scripts depend on these field names. */
+export interface LabInfo {
+  name: string;
+  prefix: string;
+  stateDir: string;
+  phase: LabState['phase'];
+  ipv6: boolean;
+  nodeGraceSeconds: number;
+  nodes: NodeInfo[];
+  pods: PodInfo[];
+  echo: { netns: string; ipv4: string; ipv6: string | null; httpPort: number; tcpPort: number; udpPort: number };
+  lan: {
+    netns: string;
+    bridge: string;
+    ipv4Cidr: string;
+    ipv6Cidr: string | null;
+    /** Free for egress IPs: nothing in the lab uses these addresses. */
+    eipRangeV4: string;
+    eipRangeV6: string | null;
+  };
+  control: { netns: string; ips: string[] };
+  podCidrs: string[];
+  serviceCidr: string;
+  apiServer: string | null;
+  kubeconfig: string | null;
+  plugins: string[];
+  daemons: Array<{ role: string; netns: string; pid: number | null; running: boolean; log: string }>;
+}
+
+export interface NodeInfo {
+  name: string;
+  netns: string;
+  role: NodeRole;
+  ips: string[];
+  podCIDRs: string[];
+  lanInterface: 'eth0';
+  failed: boolean;
+}
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  node: string;
+  ips: string[];
+  netns: string;
+  labels: Record<string, string>;
+}
+
+export function podInfo(p: PodState): PodInfo {
+  return { namespace: p.namespace, name: p.name, node: p.node, ips: [...p.ips], netns: p.netns, labels: { ...p.labels } };
+}
+
+export async function labInfo(s: LabState): Promise<LabInfo> {
+  const v6 = s.ipv6;
+  const ext = lanHost(EXT_HOST);
+  const control = lanHost(CONTROL_HOST);
+  return {
+    name: s.name,
+    prefix: s.prefix,
+    stateDir: s.stateDir,
+    phase: s.phase,
+    ipv6: v6,
+    nodeGraceSeconds: s.nodeGraceSeconds,
+    nodes: s.nodes.map((n) => ({
+      name: n.name,
+      netns: n.netns,
+      role: n.role,
+      ips: [...n.ips],
+      podCIDRs: [...n.podCIDRs],
+      lanInterface: 'eth0',
+      failed: n.failed,
+    })),
+    pods: s.pods.map(podInfo),
+    echo: { netns: s.netns.ext, ipv4: ext.v4, ipv6: v6 ? ext.v6 : null, ...s.echo },
+    lan: {
+      netns: s.netns.lan,
+      bridge: LAN_BRIDGE,
+      ipv4Cidr: LAN_V4_CIDR,
+      ipv6Cidr: v6 ? LAN_V6_CIDR : null,
+      eipRangeV4,
+      eipRangeV6: v6 ? eipRangeV6 : null,
+    },
+    control: { netns: s.netns.control, ips: v6 ? [control.v4, control.v6] : [control.v4] },
+    podCidrs: v6 ? [POD_V4_CIDR, POD_V6_CIDR] : [POD_V4_CIDR],
+    serviceCidr: SERVICE_V4_CIDR,
+    apiServer: s.apiServer,
+    kubeconfig: s.kubeconfig,
+    plugins: [...s.plugins],
+    daemons: await Promise.all(
+      s.daemons.map(async (d) => ({ role: d.role, netns: d.netns, pid: d.pid, running: await isRunning(d), log: d.log })),
+    ),
+  };
+}

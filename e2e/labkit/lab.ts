@@ -1,0 +1,299 @@
+/**
+ * The netns lab as a library: one Lab per simulated cluster. Every call reads and writes the state
+ * file under the lab's lock, so the CLI and in-process tests can work on the same lab.
+ */
+import { join } from 'node:path';
+import { MAX_PODS_PER_NODE, nextPodHost, podAddr } from './addressing.js';
+import { defaultPluginNames, loadKnownPlugins, loadPlugins } from './builtin-plugins.js';
+import { addPodNetwork } from './cni.js';
+import { startDaemon, stopDaemon } from './daemons.js';
+import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
+import { echoDaemon } from './echo-daemon.js';
+import type { EchoProto, EchoReply } from './echo-reply.js';
+import { labInfo, podInfo, type LabInfo, type PodInfo } from './info.js';
+import { findDaemon, labContext, runBeforeDown } from './lab-context.js';
+import { labPrefix, netnsName, netnsSuffix } from './names.js';
+import { listNetns } from './netns.js';
+import { planLab } from './plan.js';
+import type { LabContext, LabPlugin } from './plugins.js';
+import { run, type RunOptions, type RunResult } from './run.js';
+import { cleanupOnSignal } from './signal-cleanup.js';
+import { findNode, findPod, parsePodRef, type LabState, type NodeState, type PodRef } from './state.js';
+import {
+  LabLockedError,
+  labBaseDir,
+  labDir,
+  loadState,
+  prefixesInUse,
+  removeStateDir,
+  saveState,
+  withLock,
+} from './state-store.js';
+import { removeNetns, teardownLab } from './teardown.js';
+import { buildNetwork, setNodeLink } from './topology.js';
+
+export interface LabUpOptions {
+  workers?: number;
+  gateways?: number;
+  ipv6?: boolean;
+  /** Published for the API server plugin: how long a silent node stays Ready. */
+  nodeGraceSeconds?: number;
+  /** Default: every builtin plugin. Pass [] for the bare network. */
+  plugins?: LabPlugin[];
+  /** Tear down a lab of the same name first instead of failing. */
+  replace?: boolean;
+  baseDir?: string;
+}
+
+export interface LabDownOptions {
+  baseDir?: string;
+  keepLogs?: boolean;
+  /** Whose beforeDown hooks run; default: the plugins recorded in the state that this build knows. */
+  plugins?: readonly LabPlugin[];
+}
+
+export interface PodSpec {
+  namespace: string;
+  name: string;
+  labels?: Record<string, string>;
+  /** Default: the worker with fewest pods (any node when there are no workers). */
+  node?: string;
+}
+
+/** Where a command runs: a pod, a node, or one of the lab's own hosts. */
+export type ExecTarget = { pod: string | PodRef } | { node: string } | { host: 'ext' | 'control' | 'lan' };
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
+const DOWN_LOCK_WAIT_MS = 5_000;
+
+export class Lab {
+  private releaseSignal: (() => void) | undefined;
+
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    private readonly plugins: LabPlugin[],
+  ) {}
+
+  /** Builds the lab and returns once every host, the echo service and all plugins are up. */
+  static async up(name: string, opts: LabUpOptions = {}): Promise<Lab> {
+    const baseDir = opts.baseDir ?? labBaseDir();
+    const dir = labDir(name, baseDir);
+    if (opts.replace) await Lab.down(name, { baseDir });
+    const plugins = opts.plugins ?? loadPlugins(defaultPluginNames());
+    const state = planLab(name, dir, {
+      workers: opts.workers ?? 1,
+      gateways: opts.gateways ?? 1,
+      ipv6: opts.ipv6 ?? false,
+      nodeGraceSeconds: opts.nodeGraceSeconds ?? 40,
+      plugins: plugins.map((p) => p.name),
+    });
+    const lab = new Lab(name, dir, plugins);
+    await withLock(dir, async () => {
+      const other = (await prefixesInUse(baseDir, name)).get(state.prefix);
+      if (other) throw new Error(`lab ${name} would share prefix ${state.prefix} with lab ${other}; pick another name`);
+      const existing = await listNetns(state.prefix);
+      if ((await loadState(dir)) || existing.length > 0) {
+        throw new Error(`lab ${name} already exists (${existing.join(', ') || 'state'}); run \`e2e/lab down ${name}\` first`);
+      }
+      await saveState(state);
+    });
+    lab.releaseSignal = cleanupOnSignal(async () => void (await Lab.down(name, { baseDir, plugins })));
+    try {
+      await lab.mutate(async (s, ctx) => {
+        await buildNetwork(s);
+        await ctx.startDaemon(echoDaemon(s));
+        for (const p of lab.plugins) await p.afterNetwork?.(ctx);
+        for (const node of s.nodes) for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
+        s.phase = 'ready';
+      });
+    } catch (err) {
+      await Lab.down(name, { baseDir, plugins, keepLogs: true }).catch(() => undefined);
+      lab.detach();
+      throw err;
+    }
+    return lab;
+  }
+
+  /** Attaches to a lab built earlier (by the CLI or another process), loading the plugins it was built with. */
+  static async open(name: string, opts: { baseDir?: string; plugins?: LabPlugin[] } = {}): Promise<Lab> {
+    const dir = labDir(name, opts.baseDir);
+    const state = await loadState(dir);
+    if (!state) throw new Error(`no lab ${name} (no state in ${dir}); run \`e2e/lab up ${name}\``);
+    return new Lab(name, dir, opts.plugins ?? loadKnownPlugins(state.plugins));
+  }
+
+  /**
+   * Removes every namespace, veth and process of the lab, found by name prefix, so it works with
+   * partial or missing state. Idempotent.
+   */
+  static async down(name: string, opts: LabDownOptions = {}): Promise<string[]> {
+    const dir = labDir(name, opts.baseDir);
+    const work = async () => {
+      const state = await loadState(dir).catch(() => undefined);
+      if (state) await runBeforeDown(state, opts.plugins ?? loadKnownPlugins(state.plugins));
+      const removed = await teardownLab(labPrefix(name), state?.daemons ?? []);
+      await removeStateDir(dir, opts.keepLogs ?? false);
+      return removed;
+    };
+    // A lock held by a stuck process must not keep a lab alive: after a short wait, go ahead anyway.
+    return withLock(dir, work, DOWN_LOCK_WAIT_MS).catch((err: unknown) =>
+      err instanceof LabLockedError ? work() : Promise.reject(err),
+    );
+  }
+
+  async down(opts: { keepLogs?: boolean } = {}): Promise<string[]> {
+    try {
+      return await Lab.down(this.name, { baseDir: join(this.dir, '..'), plugins: this.plugins, ...opts });
+    } finally {
+      this.detach();
+    }
+  }
+
+  /** Keeps the lab alive when this process is interrupted or exits (the CLI after `up`). */
+  detach(): void {
+    this.releaseSignal?.();
+    this.releaseSignal = undefined;
+  }
+
+  async state(): Promise<LabState> {
+    const s = await loadState(this.dir);
+    if (!s) throw new Error(`lab ${this.name} is gone (no state in ${this.dir})`);
+    return s;
+  }
+
+  async info(): Promise<LabInfo> {
+    return labInfo(await this.state());
+  }
+
+  async addPod(spec: PodSpec): Promise<PodInfo> {
+    for (const [what, v] of [['namespace', spec.namespace], ['name', spec.name]] as const) {
+      if (!DNS_NAME.test(v)) throw new Error(`pod ${what} ${JSON.stringify(v)} is not a DNS subdomain`);
+    }
+    return this.mutate(async (s, ctx) => {
+      if (s.pods.some((p) => p.namespace === spec.namespace && p.name === spec.name)) {
+        throw new Error(`pod ${spec.namespace}/${spec.name} already exists`);
+      }
+      const node = spec.node !== undefined ? findNode(s, spec.node) : leastLoaded(s);
+      const host = nextPodHost(s.pods.filter((p) => p.node === node.name).map((p) => p.host));
+      if (host === undefined) throw new Error(`node ${node.name} already has ${MAX_PODS_PER_NODE} pods`);
+      const netns = netnsName(s.prefix, netnsSuffix.pod(s.podSeq + 1));
+      const ip = podAddr(node.index, host);
+      const pod = {
+        namespace: spec.namespace,
+        name: spec.name,
+        node: node.name,
+        netns,
+        hostVeth: netns,
+        host,
+        ips: s.ipv6 ? [ip.v4, ip.v6] : [ip.v4],
+        labels: { ...spec.labels },
+      };
+      s.podSeq += 1;
+      await addPodNetwork(s, node, pod);
+      s.pods.push(pod);
+      for (const p of this.plugins) await p.podAdded?.(ctx, pod);
+      return podInfo(pod);
+    });
+  }
+
+  async deletePod(ref: string | PodRef): Promise<void> {
+    const want = typeof ref === 'string' ? parsePodRef(ref) : ref;
+    await this.mutate(async (s, ctx) => {
+      const pod = findPod(s, want);
+      await removeNetns([pod.netns]);
+      s.pods = s.pods.filter((p) => p !== pod);
+      for (const p of this.plugins) await p.podDeleted?.(ctx, pod);
+    });
+  }
+
+  /** Runs a command in the target's namespace; throws on non-zero exit unless allowFailure. */
+  async exec(target: ExecTarget, argv: readonly string[], opts: Omit<RunOptions, 'netns'> = {}): Promise<RunResult> {
+    return run(argv, { timeoutMs: DEFAULT_EXEC_TIMEOUT_MS, ...opts, netns: await this.netnsOf(target) });
+  }
+
+  /**
+   * Asks the echo service from the target which address it sees, i.e. what the target's traffic is
+   * source-NATed to. Throws when there is no answer within timeoutSec.
+   */
+  async echoFrom(target: ExecTarget, proto: EchoProto, family: IpFamily = 4, timeoutSec = 2): Promise<EchoReply> {
+    const probe = echoProbe((await this.info()).echo, proto, family, timeoutSec);
+    const r = await this.exec(target, probe.argv, {
+      timeoutMs: (timeoutSec + 3) * 1000,
+      ...(probe.input === undefined ? {} : { input: probe.input }),
+    });
+    return parseEchoReply(r.stdout, proto);
+  }
+
+  async netnsOf(target: ExecTarget): Promise<string> {
+    const s = await this.state();
+    if ('pod' in target) return findPod(s, typeof target.pod === 'string' ? parsePodRef(target.pod) : target.pod).netns;
+    if ('node' in target) return findNode(s, target.node).netns;
+    return s.netns[target.host];
+  }
+
+  /** Cuts the node's LAN link at the bridge: hard, the node gets no goodbye. */
+  async failNode(name: string): Promise<void> {
+    await this.setNodeFailed(name, true);
+  }
+
+  async healNode(name: string): Promise<void> {
+    await this.setNodeFailed(name, false);
+  }
+
+  /** Stops a recorded background process (e.g. "apiserver", "agent:worker-1"); it stays restartable. */
+  async stopDaemon(role: string): Promise<void> {
+    await this.mutate(async (_s, ctx) => ctx.stopDaemon(role));
+  }
+
+  /** Starts a stopped daemon again from its record. */
+  async startDaemon(role: string): Promise<void> {
+    await this.mutate(async (s) => startDaemon(findDaemon(s, role)));
+  }
+
+  async restartDaemon(role: string): Promise<void> {
+    await this.mutate(async (s) => {
+      const d = findDaemon(s, role);
+      await stopDaemon(d);
+      await startDaemon(d);
+    });
+  }
+
+  private async setNodeFailed(name: string, failed: boolean): Promise<void> {
+    await this.mutate(async (s, ctx) => {
+      const node = findNode(s, name);
+      await setNodeLink(s, node, !failed);
+      node.failed = failed;
+      for (const p of this.plugins) await (failed ? p.nodeFailed : p.nodeHealed)?.call(p, ctx, node);
+    });
+  }
+
+  /** Load, change, save under the lock; the state is saved even when fn fails half-way. */
+  private async mutate<T>(fn: (s: LabState, ctx: LabContext) => Promise<T>): Promise<T> {
+    return withLock(this.dir, async () => {
+      const s = await this.state();
+      try {
+        return await fn(s, labContext(s));
+      } finally {
+        await saveState(s);
+      }
+    });
+  }
+}
+
+/** Brings a lab up, runs fn, and always takes the lab down afterwards. */
+export async function withLab<T>(name: string, opts: LabUpOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await Lab.up(name, opts);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.down();
+  }
+}
+
+function leastLoaded(s: LabState): NodeState {
+  const candidates = s.nodes.some((n) => n.role === 'worker') ? s.nodes.filter((n) => n.role === 'worker') : s.nodes;
+  const load = (n: NodeState) => s.pods.filter((p) => p.node === n.name).length;
+  return candidates.reduce((best, n) => (load(n) < load(best) ? n : best));
+}

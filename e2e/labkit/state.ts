@@ -1,0 +1,91 @@
+/** The lab's persisted state: everything a later CLI invocation needs. JSON-serialisable. */
+
+export type NodeRole = 'worker' | 'gateway';
+
+export interface NodeState {
+  name: string;
+  role: NodeRole;
+  /** 1-based over all nodes; numbers the LAN address and the podCIDR. */
+  index: number;
+  netns: string;
+  /** The node's veth end on the bridge, in the LAN namespace (what fail-node takes down). */
+  lanPort: string;
+  /** LAN IPv4 first, then LAN IPv6 when the lab has IPv6. */
+  ips: string[];
+  podCIDRs: string[];
+  failed: boolean;
+}
+
+export interface PodState {
+  namespace: string;
+  name: string;
+  node: string;
+  netns: string;
+  /** The pod veth's end in the node namespace. */
+  hostVeth: string;
+  /** Host part within the node's podCIDR (2..254). */
+  host: number;
+  ips: string[];
+  labels: Record<string, string>;
+}
+
+/** A background process started in a lab namespace; restartable from this record alone. */
+export interface DaemonState {
+  /** Unique key, e.g. "echo", "apiserver", "agent:worker-1". */
+  role: string;
+  netns: string;
+  argv: string[];
+  env: Record<string, string>;
+  /** start() waits until the log contains this text (written after start). */
+  readyLogLine: string | null;
+  readyTimeoutMs: number;
+  log: string;
+  pid: number | null;
+  /** /proc/PID/stat starttime, so a recycled PID is never signalled. */
+  startTicks: string | null;
+}
+
+export interface LabState {
+  version: 1;
+  name: string;
+  prefix: string;
+  stateDir: string;
+  /** "building" until up finished; down handles both. */
+  phase: 'building' | 'ready';
+  ipv6: boolean;
+  nodeGraceSeconds: number;
+  netns: { lan: string; ext: string; control: string };
+  nodes: NodeState[];
+  pods: PodState[];
+  /** Last pod sequence number used in pod netns names; never reused within a lab. */
+  podSeq: number;
+  echo: { httpPort: number; tcpPort: number; udpPort: number };
+  apiServer: string | null;
+  kubeconfig: string | null;
+  /** Names of plugins active for this lab; later invocations load the same ones. */
+  plugins: string[];
+  daemons: DaemonState[];
+}
+
+export function findNode(state: LabState, name: string): NodeState {
+  const node = state.nodes.find((n) => n.name === name);
+  if (!node) throw new Error(`lab ${state.name} has no node ${name} (nodes: ${state.nodes.map((n) => n.name).join(', ')})`);
+  return node;
+}
+
+export function findPod(state: LabState, ref: PodRef): PodState {
+  const pod = state.pods.find((p) => p.namespace === ref.namespace && p.name === ref.name);
+  if (!pod) throw new Error(`lab ${state.name} has no pod ${ref.namespace}/${ref.name}`);
+  return pod;
+}
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+}
+
+export function parsePodRef(ref: string): PodRef {
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(ref);
+  if (!m) throw new Error(`pod reference ${JSON.stringify(ref)} must be NAMESPACE/NAME`);
+  return { namespace: m[1]!, name: m[2]! };
+}
