@@ -4,6 +4,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerValidate } from './commands/validate.js';
 import { registerImport } from './commands/import.js';
 import { registerExplain } from './commands/explain.js';
+import { registerDataplane } from './commands/dataplane.js';
 import { EXIT } from './exit-codes.js';
 import { errorMessage, isEgressError } from '../lib/errors.js';
 
@@ -17,6 +18,7 @@ registerPlan(program);
 registerValidate(program);
 registerImport(program);
 registerExplain(program);
+registerDataplane(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import { Dataplane, ownedRangesFromConfig } from '../lib/dataplane/dataplane.js';
+import { openNftDriver } from '../lib/dataplane/nft/open-backend.js';
+import type { NftDriver } from '../lib/dataplane/nft/nft-driver.js';
+import { Announcer } from '../lib/dataplane/announcer/index.js';
+import type { AgentConfig } from '../lib/planner/config.js';
+
+export interface LocalDataplane {
+  readonly dataplane: Dataplane;
+  readonly nft: NftDriver;
+  readonly announcer?: Announcer;
+  close(): Promise<void>;
+}
+
+/** The drivers for this host's kernel, wired as the agent uses them. */
+export function openLocalDataplane(config: AgentConfig, log: Logger, options: { announce?: boolean; onAnnounced?: (family: 4 | 6) => void } = {}): LocalDataplane {
+  const nft = openNftDriver({ table: config.nftTable, log: log.child({ subsystem: 'nft' }) });
+  const announcer = options.announce
+    ? new Announcer({
+        onAttempt: (event) => {
+          if (event.outcome.kind === 'sent') options.onAnnounced?.(event.family);
+        },
+      })
+    : undefined;
+  const dataplane = new Dataplane({
+    vxlanDevice: config.vxlan.device,
+    owned: ownedRangesFromConfig(config),
+    nft,
+    ...(announcer ? { announcer } : {}),
+  });
+  return {
+    dataplane,
+    nft,
+    ...(announcer ? { announcer } : {}),
+    close: async () => {
+      await announcer?.close();
+      nft.close();
+    },
+  };
+}
