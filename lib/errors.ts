@@ -12,9 +12,11 @@ export const ERROR_CODES = {
   EGW_ERR_NFT: 'libnftables or nft rejected a ruleset',
   EGW_ERR_NETLINK: 'an iproute2 command failed',
   EGW_ERR_SYSCTL: 'a sysctl could not be read or written',
+  EGW_ERR_ADDRESS_CONFLICT: 'an egress IP is already on its interface as an address sluice did not add; it is left alone',
   EGW_ERR_ANNOUNCE: 'a gratuitous ARP or unsolicited NA could not be sent',
   EGW_ERR_NATIVE: 'the native addon is missing or failed to load',
   EGW_ERR_KUBE: 'the Kubernetes API answered with an error',
+  EGW_ERR_NOT_LEADER: 'controller work stopped because this agent no longer holds the Lease',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

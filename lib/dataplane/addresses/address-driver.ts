@@ -1,0 +1,71 @@
+import type { EipPlan } from '../../planner/node-plan.js';
+import { runBatch } from '../iproute/batch.js';
+import { execFile, type Exec } from '../iproute/exec.js';
+import { fromBatch, fromThrown, type ApplyError, type StepResult } from '../report.js';
+import { addressCommand } from './address-commands.js';
+import { observeAddresses } from './address-observe.js';
+import { planAddressOps, type AddressOp, type AddressOpPlan } from './address-ops.js';
+import { DEFAULT_ADDRESS_TAG } from './address-tag.js';
+import type { HeldAddress, ObservedAddresses } from './address-types.js';
+
+export interface AddressDriverOptions {
+  /** IFA_RT_PRIORITY value marking our addresses; see address-tag.ts. */
+  readonly tag?: number;
+  readonly exec?: Exec;
+}
+
+export interface AddressApplyResult extends StepResult {
+  readonly added: readonly HeldAddress[];
+  readonly removed: readonly HeldAddress[];
+  /** Planned EIPs that are ours in the kernel after this apply (for the announcer). */
+  readonly held: readonly HeldAddress[];
+}
+
+/** Owns the tagged EIP host addresses; the node's own addresses are never changed. Idempotent. */
+export class AddressDriver {
+  readonly tag: number;
+  readonly #exec: Exec;
+
+  constructor(options: AddressDriverOptions = {}) {
+    this.tag = options.tag ?? DEFAULT_ADDRESS_TAG;
+    this.#exec = options.exec ?? execFile;
+  }
+
+  observe(): Promise<ObservedAddresses> {
+    return observeAddresses(this.#exec, this.tag);
+  }
+
+  plan(eips: readonly EipPlan[], observed: ObservedAddresses): AddressOpPlan {
+    return planAddressOps(eips, observed);
+  }
+
+  async apply(eips: readonly EipPlan[]): Promise<AddressApplyResult> {
+    let observed: ObservedAddresses;
+    try {
+      observed = await this.observe();
+    } catch (err) {
+      return { writes: 0, errors: [fromThrown('observe addresses', err)], added: [], removed: [], held: [] };
+    }
+    return this.applyObserved(eips, observed);
+  }
+
+  /** Adds and deletes against an observation the caller just made. */
+  async applyObserved(eips: readonly EipPlan[], observed: ObservedAddresses): Promise<AddressApplyResult> {
+    const plan = this.plan(eips, observed);
+    const refused: ApplyError[] = [
+      ...plan.conflicts.map((c): ApplyError => ({ code: 'EGW_ERR_ADDRESS_CONFLICT', op: `addr add ${c.address.ip} dev ${c.address.ifname}`, message: c.reason })),
+      ...plan.rejected.map((r): ApplyError => ({ code: 'EGW_ERR_PLAN', op: 'plan', message: r })),
+    ];
+    const { step, done } = await this.#execute(plan.ops);
+    const added = done.filter((op) => op.kind === 'add').map((op) => op.address);
+    const removed = done.filter((op) => op.kind === 'del').map(({ address: a }) => ({ ip: a.ip, family: a.family, ifname: a.ifname }));
+    return { writes: step.writes, errors: [...refused, ...step.errors], added, removed, held: [...plan.present, ...added] };
+  }
+
+  async #execute(ops: readonly AddressOp[]): Promise<{ step: StepResult; done: AddressOp[] }> {
+    const commands = ops.map((op) => addressCommand(op, this.tag));
+    const result = await runBatch(this.#exec, 'ip', commands);
+    const failed = new Set(result.failures.map((f) => f.command));
+    return { step: fromBatch('ip', result), done: ops.filter((_op, i) => !failed.has(commands[i]!)) };
+  }
+}

@@ -1,0 +1,53 @@
+import type { NftTablePlan } from '../planner/node-plan.js';
+import type { ObservedAddresses } from './addresses/address-types.js';
+import type { ObservedLinks } from './links/link-types.js';
+import type { ApplyError } from './report.js';
+import type { ObservedRouting } from './routes/route-types.js';
+import type { ObservedSysctl } from './sysctl/sysctl-driver.js';
+
+/** What the Dataplane needs from the nftables driver (lib/dataplane/nft/). */
+export interface NftDriverLike {
+  observe(): Promise<unknown>;
+  /** Loads the whole table atomically. Rejects, or returns errors, when the kernel refused it. */
+  apply(table: NftTablePlan): Promise<NftApplyOutcome | void>;
+}
+
+export interface NftApplyOutcome {
+  readonly writes?: number;
+  readonly errors?: readonly unknown[];
+}
+
+/** What the Dataplane needs from the GARP/NA announcer (lib/dataplane/announcer/). */
+export interface AnnouncerHook {
+  announce(ip: string, ifname: string): unknown;
+  withdraw(ip: string, ifname?: string): unknown;
+}
+
+export type Subsystem = 'sysctls' | 'links' | 'routes' | 'nft' | 'addresses' | 'announcer';
+
+export interface SubsystemReport {
+  readonly writes: number;
+  readonly errors: readonly ApplyError[];
+  /** Steps not run, and why (e.g. deletions held back because nft failed). */
+  readonly skipped: readonly string[];
+}
+
+export interface ApplyReport {
+  readonly subsystems: Readonly<Record<Subsystem, SubsystemReport>>;
+  /** Sysctl keys still absent after the retry that follows link creation. */
+  readonly missingSysctls: readonly string[];
+  readonly announced: readonly string[];
+  readonly withdrawn: readonly string[];
+  readonly writes: number;
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
+
+export interface ObservedDataplane {
+  readonly sysctls: readonly ObservedSysctl[];
+  readonly links: ObservedLinks;
+  readonly routes: ObservedRouting;
+  readonly addresses: ObservedAddresses;
+  /** Whatever the nft driver's observe() returned; diffPlan does not read it. */
+  readonly nft?: unknown;
+}

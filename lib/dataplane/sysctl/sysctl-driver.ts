@@ -1,0 +1,82 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { SysctlEntry } from '../../planner/node-plan.js';
+import { fromThrown, type ApplyError } from '../report.js';
+import { PROC_SYS, sameSysctlValue, sysctlPath } from './sysctl-path.js';
+
+/** A key as the kernel has it now; `value` is undefined when the file does not exist. */
+export interface ObservedSysctl {
+  readonly key: string;
+  readonly value?: string;
+}
+
+export interface SysctlChange {
+  readonly key: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface SysctlResult {
+  readonly writes: number;
+  readonly errors: readonly ApplyError[];
+  /** Keys the kernel does not have (yet): module not loaded, device not created. Not an error. */
+  readonly missing: readonly string[];
+  readonly changed: readonly SysctlChange[];
+}
+
+export interface SysctlDriverOptions {
+  /** Where /proc/sys is; tests point it at a temporary folder. */
+  readonly root?: string;
+}
+
+/** Reads and writes only the keys it is given; nothing is saved or restored. */
+export class SysctlDriver {
+  readonly #root: string;
+
+  constructor(options: SysctlDriverOptions = {}) {
+    this.#root = options.root ?? PROC_SYS;
+  }
+
+  async observe(keys: readonly string[]): Promise<ObservedSysctl[]> {
+    return Promise.all(
+      keys.map(async (key): Promise<ObservedSysctl> => {
+        const value = await this.#read(key);
+        return value === undefined ? { key } : { key, value };
+      }),
+    );
+  }
+
+  /** Writes each entry whose value differs. Idempotent: a second call writes nothing. */
+  async apply(entries: readonly SysctlEntry[]): Promise<SysctlResult> {
+    const errors: ApplyError[] = [];
+    const missing: string[] = [];
+    const changed: SysctlChange[] = [];
+    for (const { key, value } of entries) {
+      try {
+        const current = await this.#read(key);
+        if (current === undefined) {
+          missing.push(key);
+          continue;
+        }
+        if (sameSysctlValue(current, value)) continue;
+        await writeFile(sysctlPath(key, this.#root), `${value}\n`);
+        changed.push({ key, from: current.trim(), to: value });
+      } catch (err) {
+        errors.push(fromThrown(`sysctl ${key}=${value}`, err, 'EGW_ERR_SYSCTL'));
+      }
+    }
+    return { writes: changed.length, errors, missing, changed };
+  }
+
+  async #read(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(sysctlPath(key, this.#root), 'utf8');
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
+}
