@@ -5,12 +5,15 @@ import { registerValidate } from './commands/validate.js';
 import { registerImport } from './commands/import.js';
 import { registerExplain } from './commands/explain.js';
 import { registerDataplane } from './commands/dataplane.js';
+import { registerAgent } from './commands/agent.js';
+import { registerStatus } from './commands/status.js';
+import { VERSION } from './version.js';
 import { EXIT } from './exit-codes.js';
 import { errorMessage, isEgressError } from '../lib/errors.js';
 
 const program = new Command('sluice')
   .description('Kubernetes egress gateway: selected pods leave the cluster from a fixed, highly available egress IP')
-  .version('0.1.0')
+  .version(VERSION)
   .exitOverride()
   .showHelpAfterError();
 
@@ -19,6 +22,8 @@ registerValidate(program);
 registerImport(program);
 registerExplain(program);
 registerDataplane(program);
+registerAgent(program);
+registerStatus(program);
 
 try {
   await program.parseAsync(process.argv);

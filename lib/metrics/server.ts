@@ -8,9 +8,11 @@ export interface HealthSource {
   ready(): boolean;
   /** JSON for `sluice status`: what this agent believes and did last. */
   status(): unknown;
+  /** The NodePlan being enforced, for `sluice diff`; undefined before the first plan. */
+  plan?(): unknown;
 }
 
-/** Serves /metrics, /healthz, /readyz and /status on `host:port`. */
+/** Serves /metrics, /healthz, /readyz, /status and /plan on `host:port`. */
 export async function startMetricsServer(metrics: Metrics, health: HealthSource, host: string, port: number): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -26,6 +28,10 @@ export async function startMetricsServer(metrics: Metrics, health: HealthSource,
     } else if (path === '/readyz') {
       const ok = health.ready();
       send(ok ? 200 : 503, 'text/plain', ok ? 'ready\n' : 'not ready\n');
+    } else if (path === '/plan') {
+      const plan = health.plan?.();
+      if (plan === undefined) send(503, 'text/plain', 'no plan yet\n');
+      else send(200, 'application/json', `${JSON.stringify(plan)}\n`);
     } else if (path === '/status') {
       send(200, 'application/json', `${JSON.stringify(health.status(), null, 2)}\n`);
     } else {

@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { loadKubeConfig, agentNamespace } from '../../lib/kube/kubeconfig.js';
+import { resolveConfig, DEFAULT_CONFIG } from '../../lib/planner/config.js';
+import { EgressError } from '../../lib/errors.js';
+import { createLogger } from '../logger.js';
+import { NodeAgent } from '../node-agent/node-agent.js';
+import { detectParentInterface } from '../node-agent/parent-nic.js';
+import { readNodeAddresses } from '../node-agent/node-addresses.js';
+import { VERSION } from '../version.js';
+
+interface AgentFlags {
+  node?: string;
+  kubeconfig?: string;
+  leaseNamespace?: string;
+  leaseDuration: string;
+  metricsAddress: string;
+  interface?: string;
+  controller: boolean;
+  tunnelCidrV4: string;
+  tunnelCidrV6: string;
+  vxlanId: string;
+  vxlanPort: string;
+  vxlanMtu: string;
+  markMask: string;
+  tableBase: string;
+  rulePriorityBase: string;
+  serviceCidr: string[];
+  logLevel: string;
+}
+
+function integer(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new EgressError('EGW_ERR_CONFIG', `--${flag}: "${text}" is not an integer`);
+  return n;
+}
+
+function hostPort(text: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(text);
+  if (!m) throw new EgressError('EGW_ERR_CONFIG', `--metrics-address: "${text}" must be HOST:PORT`);
+  return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('run the node agent: follow the cluster, program this node\'s kernel, and (when elected) run the controller')
+    .option('--node <name>', 'this node\'s name (default: $NODE_NAME)')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--lease-namespace <ns>', 'namespace of the controller Lease (default: the pod\'s namespace)')
+    .option('--lease-duration <seconds>', 'controller Lease duration', '15')
+    .option('--metrics-address <host:port>', 'where /metrics, /healthz, /readyz, /status and /plan are served', '127.0.0.1:9465')
+    .option('--interface <nic>', 'the NIC for EIPs and VXLAN (default: the one holding the node\'s InternalIP)')
+    .option('--no-controller', 'never take the controller Lease on this node')
+    .option('--tunnel-cidr-v4 <cidr>', 'tunnel addresses (IPv4)', DEFAULT_CONFIG.tunnelCidrV4)
+    .option('--tunnel-cidr-v6 <cidr>', 'tunnel addresses (IPv6)', DEFAULT_CONFIG.tunnelCidrV6)
+    .option('--vxlan-id <vni>', 'VXLAN id', String(DEFAULT_CONFIG.vxlan.vni))
+    .option('--vxlan-port <port>', 'VXLAN UDP port', String(DEFAULT_CONFIG.vxlan.port))
+    .option('--vxlan-mtu <mtu>', 'tunnel MTU (0 = parent MTU minus overhead)', String(DEFAULT_CONFIG.vxlan.mtu))
+    .option('--mark-mask <mask>', 'packet-mark bits sluice may use', `0x${DEFAULT_CONFIG.markMask.toString(16)}`)
+    .option('--table-base <id>', 'first routing table id', String(DEFAULT_CONFIG.tableBase))
+    .option('--rule-priority-base <prio>', 'first ip rule priority', String(DEFAULT_CONFIG.rulePriorityBase))
+    .option('--service-cidr <cidr...>', 'service CIDRs when EgressClusterInfo lists none', [...DEFAULT_CONFIG.serviceCidrs])
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (flags: AgentFlags) => {
+      const nodeName = flags.node ?? process.env.NODE_NAME;
+      if (!nodeName) throw new EgressError('EGW_ERR_CONFIG', '--node is required (or set NODE_NAME)');
+      const config = resolveConfig({
+        tunnelCidrV4: flags.tunnelCidrV4,
+        tunnelCidrV6: flags.tunnelCidrV6,
+        vxlan: { vni: integer('vxlan-id', flags.vxlanId), port: integer('vxlan-port', flags.vxlanPort), mtu: integer('vxlan-mtu', flags.vxlanMtu) },
+        markMask: integer('mark-mask', flags.markMask),
+        tableBase: integer('table-base', flags.tableBase),
+        rulePriorityBase: integer('rule-priority-base', flags.rulePriorityBase),
+        serviceCidrs: flags.serviceCidr,
+        ...(flags.interface ? { defaultInterface: flags.interface } : {}),
+      });
+      const { host, port } = hostPort(flags.metricsAddress);
+      const leaseSeconds = integer('lease-duration', flags.leaseDuration);
+      if (leaseSeconds < 2 || leaseSeconds > 300) throw new EgressError('EGW_ERR_CONFIG', '--lease-duration must be 2-300 seconds');
+      const log = createLogger({ level: flags.logLevel, base: { node: nodeName } });
+      const kubeConfig = loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {});
+      const parentInterface = flags.interface ?? (await detectParentInterface(await readNodeAddresses(kubeConfig, nodeName, 10_000), config.defaultInterface));
+      const agent = new NodeAgent({
+        nodeName,
+        kubeConfig,
+        leaseNamespace: flags.leaseNamespace ?? agentNamespace(),
+        config,
+        parentInterface,
+        metricsHost: host,
+        metricsPort: port,
+        elect: flags.controller,
+        leaseDurationMs: leaseSeconds * 1000,
+        version: VERSION,
+        log,
+      });
+      log.info({ op: 'start', version: VERSION, iface: parentInterface, metrics: flags.metricsAddress }, 'agent starting');
+      await agent.start();
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info({ op: 'stop', signal }, 'agent stopping (kernel state is kept)');
+          agent.stop().finally(resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

@@ -1,0 +1,182 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type * as k8s from '@kubernetes/client-node';
+import { errorMessage } from '../../lib/errors.js';
+import type { AgentConfig } from '../../lib/planner/config.js';
+import type { NodePlan } from '../../lib/planner/node-plan.js';
+import type { Snapshot } from '../../lib/planner/snapshot.js';
+import { plan } from '../../lib/planner/plan.js';
+import { startControlPlane, type ControlPlane } from '../../lib/controller/control-plane.js';
+import { followSnapshots } from '../../lib/kube/snapshot-feed.js';
+import type { Reconciler } from '../../lib/kube/reconciler.js';
+import { Metrics } from '../../lib/metrics/metrics.js';
+import { startMetricsServer } from '../../lib/metrics/server.js';
+import { openLocalDataplane, type LocalDataplane } from '../local-dataplane.js';
+import { applySummary, type AgentStatus } from './agent-state.js';
+
+export interface NodeAgentOptions {
+  readonly nodeName: string;
+  readonly kubeConfig: k8s.KubeConfig;
+  readonly leaseNamespace: string;
+  readonly config: AgentConfig;
+  readonly parentInterface: string;
+  readonly metricsHost: string;
+  readonly metricsPort: number;
+  readonly elect: boolean;
+  readonly leaseDurationMs: number;
+  readonly version: string;
+  readonly log: Logger;
+}
+
+/** A reconcile that runs longer than this marks the agent unhealthy. */
+const STUCK_MS = 120_000;
+
+/**
+ * One node's agent: follows the cluster, compiles this node's plan on every change, applies it to
+ * the kernel and reports. The Lease holder also runs the cluster-level controller.
+ */
+export class NodeAgent {
+  readonly metrics = new Metrics({ processMetrics: true });
+  #control?: ControlPlane;
+  #feed?: Reconciler;
+  #local?: LocalDataplane;
+  #server?: { close(): Promise<void> };
+  #plan?: NodePlan;
+  #status: Omit<AgentStatus, 'leader' | 'synced' | 'plan' | 'announcements' | 'ready'> & { ready: boolean };
+  #runningSince?: number;
+  #announcedReady = false;
+  #leaderPoll?: NodeJS.Timeout;
+
+  constructor(private readonly options: NodeAgentOptions) {
+    this.#status = { node: options.nodeName, version: options.version, parentInterface: options.parentInterface, ready: false };
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    const log = options.log;
+    this.#local = openLocalDataplane(options.config, log, { announce: true, onAnnounced: (family) => this.metrics.announced(family) });
+    this.#server = await startMetricsServer(
+      this.metrics,
+      {
+        healthy: () => this.#runningSince === undefined || performance.now() - this.#runningSince < STUCK_MS,
+        ready: () => this.#status.ready,
+        status: () => this.status(),
+        plan: () => this.#plan,
+      },
+      options.metricsHost,
+      options.metricsPort,
+    );
+    this.#control = startControlPlane({
+      kubeConfig: options.kubeConfig,
+      nodeName: options.nodeName,
+      namespace: options.leaseNamespace,
+      config: options.config,
+      parentInterface: options.parentInterface,
+      elect: options.elect,
+      lease: { durationMs: options.leaseDurationMs, renewIntervalMs: Math.max(500, Math.floor(options.leaseDurationMs / 3)) },
+      logger: log.child({ component: 'kube' }),
+    });
+    let leading = false;
+    this.#leaderPoll = setInterval(() => {
+      const now = this.#control?.elector?.isLeader ?? false;
+      if (now !== leading) {
+        leading = now;
+        this.metrics.leadership(now);
+        log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
+      }
+    }, 500);
+    this.#leaderPoll.unref();
+    this.#feed = followSnapshots({
+      store: this.#control.store,
+      watch: this.#control.watch,
+      config: options.config,
+      logger: log.child({ component: 'reconcile' }),
+      run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
+    });
+  }
+
+  async #reconcile(snapshot: Snapshot, reasons: ReadonlySet<string>): Promise<void> {
+    const log = this.options.log;
+    this.#runningSince = performance.now();
+    try {
+      const t0 = performance.now();
+      let nodePlan: NodePlan;
+      try {
+        nodePlan = plan(snapshot, this.options.nodeName);
+      } catch (err) {
+        this.#status = { ...this.#status, lastError: errorMessage(err) };
+        throw err;
+      }
+      this.metrics.planComputed((performance.now() - t0) / 1000);
+      this.#plan = nodePlan;
+      const report = await this.#local!.dataplane.apply(nodePlan);
+      const at = new Date().toISOString();
+      for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, report.durationMs / 1000, r.writes, r.errors.length === 0);
+      this.metrics.eips(nodePlan.eips.filter((e) => e.family === 4).length, nodePlan.eips.filter((e) => e.family === 6).length);
+      this.metrics.policyCounts(countPolicies(nodePlan));
+      this.#status = { ...this.#status, lastPlanAt: at, lastApply: applySummary(report, at), ...(report.ok ? { lastError: undefined } : {}) };
+      this.metrics.reconciled(report.ok ? 'ok' : 'error');
+      if (report.writes > 0 || !report.ok) {
+        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip) }, report.ok ? 'kernel updated' : 'apply had errors');
+      }
+      if (!report.ok) throw new Error(this.#status.lastApply!.errors.join('; '));
+      if (!this.#announcedReady) {
+        this.#announcedReady = true;
+        this.#status = { ...this.#status, ready: true };
+        log.info({ op: 'ready' }, 'agent ready');
+      }
+      void this.#refreshCounters();
+    } catch (err) {
+      this.metrics.reconciled('error');
+      this.#status = { ...this.#status, lastError: errorMessage(err) };
+      throw err;
+    } finally {
+      this.#runningSince = undefined;
+    }
+  }
+
+  async #refreshCounters(): Promise<void> {
+    try {
+      const counters = await this.#local!.nft.counters();
+      this.metrics.ruleCounters(
+        [...counters].map(([comment, c]) => {
+          const [rule = '', policy = ''] = comment.split(' ');
+          return { policy, rule, packets: c.packets, bytes: c.bytes };
+        }),
+      );
+    } catch {
+      // counters are best effort; the next reconcile tries again
+    }
+  }
+
+  status(): AgentStatus {
+    return {
+      ...this.#status,
+      leader: this.#control?.elector?.isLeader ?? false,
+      synced: this.#control?.watch.synced ?? false,
+      ...(this.#plan ? { plan: this.#plan } : {}),
+      announcements: (this.#local?.announcer?.status() ?? []).map((a) => ({ ip: a.ip, ifname: a.ifname, framesSent: a.framesSent, ...(a.lastError ? { lastError: a.lastError.message } : {}) })),
+    };
+  }
+
+  /** Stops watching and hands the Lease over; the kernel keeps its state so flows survive a restart. */
+  async stop(): Promise<void> {
+    clearInterval(this.#leaderPoll);
+    await this.#feed?.stop();
+    await this.#control?.stop();
+    await this.#local?.close();
+    await this.#server?.close();
+  }
+}
+
+function countPolicies(p: NodePlan): { role: string; state: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const x of p.policies) {
+    const key = `${x.role}|${x.active ? 'active' : 'inactive'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, count]) => {
+    const [role, state] = k.split('|') as [string, string];
+    return { role, state, count };
+  });
+}
