@@ -11,8 +11,16 @@ export interface ClusterCidrs {
 
 const DEFAULT_INFO: ClusterInfo = { podCidrMode: 'k8s', detectClusterIP: true, detectNodeIP: true, extraCidr: [] };
 
+/** Sorted, without duplicates or entries inside another; each stays a CIDR or address, as users read them. */
 function canonical(intervals: IpInterval[]): string[] {
-  return mergeIntervals(intervals).map(formatInterval);
+  const sorted = [...intervals].sort((a, b) => a.family - b.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : b.end > a.end ? 1 : b.end < a.end ? -1 : 0));
+  const kept: IpInterval[] = [];
+  for (const iv of sorted) {
+    const last = kept[kept.length - 1];
+    if (last && last.family === iv.family && iv.start >= last.start && iv.end <= last.end) continue;
+    kept.push(iv);
+  }
+  return kept.map(formatInterval);
 }
 
 /** Computes the CIDRs in force from nodes, the cluster info spec and the configured service CIDRs. */

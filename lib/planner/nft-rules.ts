@@ -29,6 +29,8 @@ export interface NftInput {
   readonly eips: Record<Family, readonly string[]>;
   readonly hasTunnel: boolean;
   readonly isGateway: boolean;
+  /** The node's LAN NIC: packets arriving on it never come from this node's pods. */
+  readonly parentInterface: string;
   /** Policies in resolution order (first match wins). */
   readonly policies: readonly PolicyRuleInput[];
 }
@@ -65,6 +67,9 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   const { config } = input;
   const dev = config.vxlan.device;
   const here = hereMark(config);
+  // Local pods' packets come from their own interfaces. One arriving from the LAN (or the tunnel)
+  // with a pod's source address is spoofed: marking it would relay it out with the EIP.
+  const fromLocalPod = `iifname != { "${dev}", "${input.parentInterface}" }`;
   const sets: NftSet[] = [];
   const mark: string[] = [];
   const snat: string[] = [];
@@ -104,10 +109,10 @@ export function buildNftTable(input: NftInput): NftTablePlan {
         if (!p.bySubnet) sets.push(hashSet(all, f, p.all[f]));
         const marks = `${markSet(config, 'meta', here)} ${markSet(config, 'ct', here)}`;
         mark.push(`iifname "${dev}" ct direction original ${KW[f]} saddr @${all}${dst} counter ${marks} accept ${comment(p.key, 'gateway')}`);
-        mark.push(`iifname != "${dev}" ct direction original ${KW[f]} saddr @${local}${dst} counter ${marks} accept ${comment(p.key, 'local')}`);
+        mark.push(`${fromLocalPod} ct direction original ${KW[f]} saddr @${local}${dst} counter ${marks} accept ${comment(p.key, 'local')}`);
         snat.push(`meta mark & ${hex(config.markMask)} == ${hex(here)} ${KW[f]} saddr @${all}${dst} counter snat ${KW[f]} to ${to} ${comment(p.key, 'snat')}`);
       } else if (p.gatewayMark !== undefined) {
-        mark.push(`iifname != "${dev}" ct direction original ${KW[f]} saddr @${local}${dst} counter ${markSet(config, 'meta', p.gatewayMark)} accept ${comment(p.key, 'worker')}`);
+        mark.push(`${fromLocalPod} ct direction original ${KW[f]} saddr @${local}${dst} counter ${markSet(config, 'meta', p.gatewayMark)} accept ${comment(p.key, 'worker')}`);
       }
     }
   }

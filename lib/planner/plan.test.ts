@@ -60,7 +60,7 @@ test('seed 002: the visitor pod is marked into the tunnel on its worker and SNAT
 test('cluster destinations (pod CIDRs, service CIDR, node IPs) never take the gateway', () => {
   const p = plan(snapshotOf([...baseCluster(), visitor, visitorPolicy()]), 'worker-1');
   const cluster4 = p.nft.sets.find((s) => s.name === 'cluster4')!.elements;
-  assert.deepEqual([...cluster4], ['10.96.0.0/12', '10.244.1.0-10.244.3.255', '198.18.0.11-198.18.0.13']);
+  assert.deepEqual([...cluster4], ['10.96.0.0/12', '10.244.1.0-10.244.3.255', '198.18.0.11-198.18.0.13'], 'merged for nft');
   const rules = markRules(p);
   const clusterReturn = rules.findIndex((r) => r === 'ip daddr @cluster4 return');
   const policyRule = rules.findIndex((r) => r.includes('worker default/test'));
@@ -225,7 +225,7 @@ test('dual-stack: IPv6 EIP, ip6 rules, tunnel IPv6 routes', () => {
   const w = plan(snapshotOf(docs), 'worker-1');
   assert.equal(only(w).snatV6, 'fd00:198:18::100');
   assert.deepEqual(set(w, 'loc6'), ['fd00:10:244:1::5']);
-  assert.ok(markRules(w).some((r) => r.startsWith('iifname != "egress.vxlan" ct direction original ip6 saddr')));
+  assert.ok(markRules(w).some((r) => r.startsWith('iifname != { "egress.vxlan", "eth0" } ct direction original ip6 saddr')));
   assert.ok(w.routing.routes.some((r) => r.family === 6 && r.dst === 'default'));
   assert.ok(w.routing.rules.some((r) => r.family === 6 && r.iifLo));
   const g = plan(snapshotOf(docs), only(w).node!);
@@ -243,7 +243,7 @@ test('a pod on the gateway node takes the local path, not the tunnel', () => {
   const g = plan(snapshotOf(docs), gw);
   assert.equal(only(g).role, 'gateway');
   assert.deepEqual(set(g, 'loc4'), [`10.244.${index}.5`]);
-  assert.ok(markRules(g).some((r) => r.startsWith('iifname != "egress.vxlan"') && r.includes('local default/test')));
+  assert.ok(markRules(g).some((r) => r.startsWith('iifname != { "egress.vxlan", "eth0" }') && r.includes('local default/test')));
   assert.ok(!g.routing.routes.some((r) => r.dst.startsWith(`10.244.${index}.`)), 'no reply route for its own pods');
   assert.ok(!g.routing.rules.some((r) => r.iifLo), 'no worker tables');
 });
@@ -283,4 +283,13 @@ test('determinism: shuffled input gives byte-identical plans', () => {
 
 test('planning an unknown node fails with a coded error', () => {
   assert.throws(() => plan(snapshotOf(baseCluster()), 'ghost'), { code: 'EGW_ERR_PLAN' });
+});
+
+test('EgressClusterInfo status lists CIDRs as users read them (not merged ranges)', async () => {
+  const { computeClusterCidrs } = await import('./cluster-cidrs.js');
+  const s = snapshotOf(baseCluster());
+  const c = computeClusterCidrs(s.nodes, undefined, ['10.96.0.0/12', '10.96.1.0/24']);
+  assert.deepEqual(c.podCIDR, ['10.244.1.0/24', '10.244.2.0/24', '10.244.3.0/24']);
+  assert.deepEqual(c.clusterIP, ['10.96.0.0/12']);
+  assert.deepEqual(c.nodeIP, ['198.18.0.11', '198.18.0.12', '198.18.0.13']);
 });

@@ -193,6 +193,7 @@ export function plan(snapshot: Snapshot, nodeName: string): NodePlan {
     eips: { 4: eips.filter((e) => e.family === 4).map((e) => e.ip), 6: eips.filter((e) => e.family === 6).map((e) => e.ip) },
     hasTunnel,
     isGateway,
+    parentInterface: self.parentName,
     policies: policyInputs,
   });
 

@@ -1,0 +1,63 @@
+import type { AgentConfig } from '../planner/config.js';
+import type { Snapshot } from '../planner/snapshot.js';
+import type { ClusterStore } from '../kube/store.js';
+import type { ObjectWriter, WriteResult } from '../kube/object-writer.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { Logger } from '../kube/logger.js';
+import { KubeApiError } from '../kube/api-error.js';
+import { errorMessage } from '../errors.js';
+
+/** What one controller pass works with. The snapshot includes all Pods (the leader watches them). */
+export interface ControllerContext {
+  readonly snapshot: Snapshot;
+  readonly store: ClusterStore;
+  readonly writer: ObjectWriter;
+  readonly events: EventRecorder;
+  readonly config: AgentConfig;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** Timestamp for conditions written in this pass (metav1.Time). */
+  readonly now: string;
+}
+
+/** Requests one reconciler sent in one pass, by outcome (tests and logs read it). */
+export class PassReport {
+  readonly writes = new Map<string, number>();
+  readonly errors: unknown[] = [];
+
+  count(result: WriteResult): WriteResult {
+    if (result.outcome !== 'unchanged' && result.outcome !== 'gone') {
+      this.writes.set(result.outcome, (this.writes.get(result.outcome) ?? 0) + 1);
+    }
+    return result;
+  }
+
+  get total(): number {
+    return [...this.writes.values()].reduce((a, b) => a + b, 0);
+  }
+}
+
+/**
+ * A 4xx answer other than 408/409/429 will not change on retry (the object or our request is
+ * wrong): it is logged, not retried with backoff, so one bad object cannot slow the others.
+ */
+function isPermanent(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status);
+}
+
+/**
+ * Runs `work` for one item and keeps going when it fails: an abort (lost Lease) is rethrown at
+ * once; other errors are logged and, when transient, collected so the pass is retried.
+ */
+export async function forEachItem<T>(ctx: ControllerContext, report: PassReport, op: string, items: Iterable<T>, name: (item: T) => string, work: (item: T) => Promise<void>): Promise<void> {
+  for (const item of items) {
+    ctx.signal.throwIfAborted();
+    try {
+      await work(item);
+    } catch (err) {
+      ctx.signal.throwIfAborted();
+      ctx.logger.warn({ op, name: name(item), err: errorMessage(err) }, `${op} failed`);
+      if (!isPermanent(err)) report.errors.push(err);
+    }
+  }
+}

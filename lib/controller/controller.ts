@@ -1,0 +1,141 @@
+import type { AgentConfig } from '../planner/config.js';
+import type { ClusterStore } from '../kube/store.js';
+import { ObjectWriter } from '../kube/object-writer.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { KubeClient } from '../kube/rest-client.js';
+import { Reconciler, type ReconcileContext } from '../kube/reconciler.js';
+import { kubeTime } from '../kube/conditions.js';
+import { silentLogger, type Logger } from '../kube/logger.js';
+import { EgressError } from '../errors.js';
+import { RESOURCES, type StoreKind } from '../kube/resources.js';
+import type { ControllerContext, PassReport } from './context.js';
+import { reconcileClusterInfo } from './cluster-info.js';
+import { reconcileTunnels } from './tunnel-status.js';
+import { reconcilePolicyStatus } from './policy-status.js';
+import { reconcileGatewayStatus } from './gateway-status.js';
+import { reconcileEndpointSlices } from './endpoint-slices.js';
+
+export interface ControllerOptions {
+  readonly client: KubeClient;
+  readonly store: ClusterStore;
+  /** True once every informer the controller depends on has listed (ClusterWatch.synced as leader). */
+  readonly isSynced: () => boolean;
+  readonly config: AgentConfig;
+  readonly events: EventRecorder;
+  readonly logger?: Logger;
+  readonly minIntervalMs?: number;
+  readonly retryInitialMs?: number;
+  readonly retryMaxMs?: number;
+}
+
+interface Step {
+  readonly name: string;
+  /** Store kinds whose changes can change this step's output; other changes skip it. */
+  readonly inputs: readonly StoreKind[];
+  readonly run: (ctx: ControllerContext) => Promise<PassReport>;
+}
+
+const POLICIES: readonly StoreKind[] = ['EgressPolicy', 'EgressClusterPolicy'];
+
+/** The steps of one pass, in order: tunnels and cluster info first, since node plans need them. */
+const STEPS: readonly Step[] = [
+  { name: 'cluster-info', inputs: ['Node', 'EgressClusterInfo'], run: reconcileClusterInfo },
+  { name: 'tunnels', inputs: ['Node', 'EgressGateway', 'EgressTunnel'], run: reconcileTunnels },
+  { name: 'policy-status', inputs: ['Node', 'EgressGateway', ...POLICIES], run: reconcilePolicyStatus },
+  { name: 'gateway-status', inputs: ['Node', 'EgressGateway', ...POLICIES], run: reconcileGatewayStatus },
+  { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, 'EgressEndpointSlice', 'EgressClusterEndpointSlice'], run: reconcileEndpointSlices },
+];
+
+const STORE_KINDS = new Set<string>(Object.keys(RESOURCES));
+
+/**
+ * Which steps a set of trigger reasons needs (Cilium's events bitmap): a change of one kind runs
+ * only the steps reading it, so pod churn touches the slices alone. Any other reason (leader,
+ * synced, retry) runs everything.
+ */
+export function stepsFor(reasons: ReadonlySet<string>): Set<string> {
+  const kinds = [...reasons].map((r) => r.split(' ')[0] ?? '');
+  if (kinds.some((k) => !STORE_KINDS.has(k))) return new Set(STEPS.map((s) => s.name));
+  return new Set(STEPS.filter((s) => s.inputs.some((k) => kinds.includes(k))).map((s) => s.name));
+}
+
+/**
+ * Cluster-level work, run only by the Lease holder: one serialized reconcile loop over the
+ * store, triggered by every store change, doing nothing until the informers have synced.
+ * start() takes the leadership signal: when it aborts, in-flight requests are cancelled and
+ * no further write is sent.
+ */
+export class Controller {
+  /** Writes sent, by step (tests read it; a quiet cluster keeps it still). */
+  readonly writes = new Map<string, number>();
+  private reconciler: Reconciler | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly writer: ObjectWriter;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.writer = new ObjectWriter(options.client, options.store);
+    this.logger = options.logger ?? silentLogger();
+  }
+
+  get running(): boolean {
+    return this.reconciler !== undefined;
+  }
+
+  get passes(): number {
+    return this.reconciler?.runs ?? 0;
+  }
+
+  start(leadership: AbortSignal): void {
+    if (this.reconciler) return;
+    const reconciler = new Reconciler({
+      name: 'controller',
+      run: (rc) => this.pass(rc, leadership),
+      ...(this.options.minIntervalMs !== undefined ? { minIntervalMs: this.options.minIntervalMs } : {}),
+      ...(this.options.retryInitialMs !== undefined ? { retryInitialMs: this.options.retryInitialMs } : {}),
+      ...(this.options.retryMaxMs !== undefined ? { retryMaxMs: this.options.retryMaxMs } : {}),
+      logger: this.logger,
+    });
+    this.reconciler = reconciler;
+    this.unsubscribe = this.options.store.subscribe((change) => reconciler.trigger(`${change.kind} ${change.type}`));
+    leadership.addEventListener('abort', () => void this.stop(), { once: true });
+    reconciler.trigger('leader');
+  }
+
+  /** Asks for a pass (e.g. after the informers synced). */
+  trigger(reason: string): void {
+    this.reconciler?.trigger(reason);
+  }
+
+  /** Resolves when no pass is pending or running (tests). */
+  async idle(): Promise<void> {
+    await this.reconciler?.idle();
+  }
+
+  async stop(): Promise<void> {
+    const reconciler = this.reconciler;
+    this.reconciler = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await reconciler?.stop();
+  }
+
+  private async pass(rc: ReconcileContext, leadership: AbortSignal): Promise<void> {
+    if (!this.options.isSynced()) return;
+    const signal = AbortSignal.any([rc.signal, leadership]);
+    if (leadership.aborted) throw new EgressError('EGW_ERR_NOT_LEADER', 'not the Lease holder');
+    const { store, config, events } = this.options;
+    const errors: unknown[] = [];
+    const wanted = stepsFor(rc.reasons);
+    for (const step of STEPS.filter((s) => wanted.has(s.name))) {
+      const ctx: ControllerContext = { snapshot: store.snapshot(config), store, writer: this.writer, events, config, signal, logger: this.logger, now: kubeTime() };
+      const report = await step.run(ctx);
+      if (report.total) {
+        this.writes.set(step.name, (this.writes.get(step.name) ?? 0) + report.total);
+        this.logger.debug({ op: 'reconcile', step: step.name, writes: Object.fromEntries(report.writes) }, 'controller wrote');
+      }
+      errors.push(...report.errors);
+    }
+    if (errors.length) throw new AggregateError(errors, `${errors.length} controller writes failed`);
+  }
+}

@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
+import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
+import { API_VERSION, POLICY_LABEL } from '../api/group.js';
+import { gateway, namespace, node, pod, policy, clusterPolicy } from '../planner/testing/cluster.js';
+import { egressWrites, installCrds, settle, startTestPlane } from './testing/plane.js';
+import { sleep, waitFor } from '../kube/testing/wait.js';
+
+const asServer = (o: object) => o as ServerObject;
+const SLICES = 'egressendpointslices.egress.sluice.dev';
+
+function webPod(i: number, ready = true): ServerObject {
+  const doc = pod('default', `web-${String(i).padStart(4, '0')}`, `w-${i % 3}`, [`10.244.${Math.floor(i / 250)}.${(i % 250) + 1}`], { app: 'web' });
+  if (!ready) (doc.status as any).conditions = [{ type: 'Ready', status: 'False' }];
+  return asServer(doc);
+}
+
+function slices(server: ApiServer): any[] {
+  return server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'default', labelSelector: `${POLICY_LABEL}=web` });
+}
+
+function endpointNames(server: ApiServer): string[] {
+  return slices(server).flatMap((s) => (s.endpoints ?? []).map((e: any) => e.pod)).sort();
+}
+
+test('endpoint slices follow 1000 pods with bounded writes', async (t) => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const plane = startTestPlane(server.url, 'w-0');
+  try {
+    installCrds(server);
+    for (const o of [node('w-0', 1, { labels: { egress: 'true' } }), node('w-1', 2), node('w-2', 3)]) server.store.apply(asServer(o));
+    server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1'] } })));
+    server.store.apply(asServer(policy('default', 'web', { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } })));
+    await settle(plane);
+    assert.equal(slices(server).length, 1, 'a policy without pods has one empty slice');
+
+    const measure = async (what: string, change: () => void | Promise<void>, done: () => boolean): Promise<number> => {
+      server.writes.reset();
+      await change();
+      await waitFor(what, done, 15_000);
+      await settle(plane, 15_000);
+      const writes = server.writes.count(SLICES);
+      t.diagnostic(`${what}: ${writes} slice writes (${JSON.stringify(server.writes.snapshot()[SLICES] ?? {})}), ${plane.controller.passes} passes so far`);
+      return writes;
+    };
+
+    const burst = await measure('1000 pods created at once', () => {
+      for (let i = 0; i < 1000; i++) server.store.apply(webPod(i));
+    }, () => endpointNames(server).length === 1000);
+    assert.ok(burst <= 20, `burst of 1000 pods: ${burst} writes (10 slices)`);
+    assert.equal(slices(server).length, 10);
+    assert.ok(slices(server).every((s) => s.endpoints.length <= 100));
+    const first = slices(server)[0];
+    assert.deepEqual(first.metadata.ownerReferences.map((o: any) => [o.kind, o.name]), [['EgressPolicy', 'web']]);
+    assert.match(first.metadata.name, /^web-[a-z0-9]{5}$/);
+
+    assert.equal(await measure('one pod deleted', () => void server.store.delete('v1', 'Pod', 'web-0042', 'default'), () => endpointNames(server).length === 999), 1);
+    assert.equal(await measure('one pod added', () => void server.store.apply(webPod(1042)), () => endpointNames(server).includes('web-1042')), 1);
+    assert.equal(
+      await measure('one pod turns NotReady', () => {
+        const p = server.store.get('v1', 'Pod', 'web-0100', 'default') as any;
+        server.store.updateStatus({ ...p, status: { ...p.status, conditions: [{ type: 'Ready', status: 'False' }] } });
+      }, () => !endpointNames(server).includes('web-0100')),
+      1,
+    );
+    assert.equal(
+      await measure('an unselected pod comes and goes', async () => {
+        server.store.apply(asServer(pod('default', 'other', 'w-1', ['10.244.9.9'], { app: 'db' })));
+        await sleep(300);
+        server.store.delete('v1', 'Pod', 'other', 'default');
+        await sleep(300);
+      }, () => true),
+      0,
+    );
+
+    const churn = await measure('churn: 100 deletes and 100 creates in batches of 10 every 20 ms', async () => {
+      for (let b = 0; b < 10; b++) {
+        for (let i = 0; i < 10; i++) {
+          server.store.delete('v1', 'Pod', `web-${String(200 + b * 10 + i).padStart(4, '0')}`, 'default');
+          server.store.apply(webPod(2000 + b * 10 + i));
+        }
+        await sleep(20);
+      }
+    }, () => endpointNames(server).includes('web-2099') && !endpointNames(server).includes('web-0299'));
+    assert.ok(churn <= 40, `200 pod changes cost ${churn} slice writes`);
+    assert.ok(slices(server).every((s) => s.endpoints.length <= 100));
+
+    const expected = server.store
+      .list('v1', 'Pod', { namespace: 'default', labelSelector: 'app=web' })
+      .filter((p: any) => p.status.conditions[0].status === 'True')
+      .map((p: any) => p.metadata.name)
+      .sort();
+    assert.deepEqual(endpointNames(server), expected, 'slices hold exactly the ready selected pods, each once');
+
+    const quiet = await measure('a quiet cluster for 2 s', () => sleep(2000), () => true);
+    assert.equal(quiet, 0);
+    assert.equal(egressWrites(server), 0);
+
+    const teardown = await measure('all pods deleted', () => {
+      for (const p of server.store.list('v1', 'Pod', { namespace: 'default' })) server.store.delete('v1', 'Pod', (p.metadata as any).name, 'default');
+    }, () => endpointNames(server).length === 0 && slices(server).length === 1);
+    assert.ok(teardown <= 20, `deleting every pod: ${teardown} writes (each of 10 slices at most updated once and deleted once)`);
+
+    server.store.delete(API_VERSION, 'EgressPolicy', 'web', 'default');
+    await waitFor('slices of a deleted policy go', () => slices(server).length === 0, 5000);
+  } finally {
+    await plane.stop();
+    await server.close();
+  }
+});
+
+test('cluster policies get cluster-scoped slices across the namespaces they select', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const plane = startTestPlane(server.url, 'w-0');
+  try {
+    installCrds(server);
+    for (const o of [node('w-0', 1, { labels: { egress: 'true' } }), namespace('team-a', { team: 'a' }), namespace('team-b', { team: 'b' })]) server.store.apply(asServer(o));
+    server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1'] } })));
+    server.store.apply(asServer(clusterPolicy('all-web', { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } }, namespaceSelector: { matchLabels: { team: 'a' } } } })));
+    server.store.apply(asServer(pod('team-a', 'a1', 'w-0', ['10.244.1.2'], { app: 'web' })));
+    server.store.apply(asServer(pod('team-b', 'b1', 'w-0', ['10.244.1.3'], { app: 'web' })));
+    await settle(plane);
+    const list = server.store.list(API_VERSION, 'EgressClusterEndpointSlice') as any[];
+    assert.equal(list.length, 1);
+    assert.equal(list[0].metadata.labels['egress.sluice.dev/cluster-policy'], 'all-web');
+    assert.deepEqual(list[0].endpoints, [{ ns: 'team-a', pod: 'a1', node: 'w-0', ipv4: ['10.244.1.2'] }]);
+    const ns = server.store.get('v1', 'Namespace', 'team-b') as any;
+    server.store.update({ ...ns, metadata: { ...ns.metadata, labels: { team: 'a' } } });
+    await waitFor('namespace relabel picked up', () => (server.store.list(API_VERSION, 'EgressClusterEndpointSlice') as any[])[0].endpoints.length === 2, 5000);
+  } finally {
+    await plane.stop();
+    await server.close();
+  }
+});

@@ -1,0 +1,118 @@
+import type { Endpoint, Policy } from '../api/model.js';
+import type { EndpointWire } from '../api/wire.js';
+import { API_VERSION, CLUSTER_POLICY_LABEL, POLICY_LABEL } from '../api/group.js';
+import { isRecord } from '../api/fields.js';
+import { problemText } from '../api/problems.js';
+import { selectEndpoints } from '../planner/endpoints.js';
+import { sameContent } from '../kube/normalize.js';
+import { objectKey } from '../kube/resources.js';
+import type { JsonObject } from '../kube/rest-client.js';
+import { forEachItem, PassReport, type ControllerContext } from './context.js';
+import { layoutSlices, type SliceContent } from './slice-layout.js';
+import { sliceNamer } from './slice-names.js';
+
+type SliceKind = 'EgressEndpointSlice' | 'EgressClusterEndpointSlice';
+
+interface Family {
+  readonly policyKind: Policy['kind'];
+  readonly sliceKind: SliceKind;
+  readonly label: string;
+}
+
+const FAMILIES: readonly Family[] = [
+  { policyKind: 'EgressPolicy', sliceKind: 'EgressEndpointSlice', label: POLICY_LABEL },
+  { policyKind: 'EgressClusterPolicy', sliceKind: 'EgressClusterEndpointSlice', label: CLUSTER_POLICY_LABEL },
+];
+
+function endpointWire(e: Endpoint): EndpointWire {
+  return { ns: e.namespace, pod: e.pod, node: e.node, ...(e.ipv4.length ? { ipv4: [...e.ipv4] } : {}), ...(e.ipv6.length ? { ipv6: [...e.ipv6] } : {}) };
+}
+
+/** The parts of a slice the controller owns: its policy label, owner reference and endpoints. */
+function owned(policy: Policy, family: Family, endpoints: readonly Endpoint[]) {
+  return {
+    label: policy.name,
+    ownerReferences: [{ apiVersion: API_VERSION, kind: policy.kind, name: policy.name, uid: policy.uid, controller: true, blockOwnerDeletion: true }],
+    endpoints: endpoints.map(endpointWire),
+    family,
+  };
+}
+
+function sliceBody(policy: Policy, family: Family, name: string, endpoints: readonly Endpoint[], current?: JsonObject): JsonObject {
+  const o = owned(policy, family, endpoints);
+  const meta = current && isRecord(current.metadata) ? current.metadata : {};
+  const labels = isRecord(meta.labels) ? meta.labels : {};
+  return {
+    ...(current ?? {}),
+    metadata: {
+      ...meta,
+      name,
+      ...(policy.kind === 'EgressPolicy' ? { namespace: policy.namespace } : {}),
+      labels: { ...labels, [family.label]: o.label },
+      ownerReferences: o.ownerReferences,
+    },
+    endpoints: o.endpoints,
+  };
+}
+
+function ownedPartsOf(raw: JsonObject, family: Family) {
+  const meta = isRecord(raw.metadata) ? raw.metadata : {};
+  const labels = isRecord(meta.labels) ? meta.labels : {};
+  return { label: labels[family.label], ownerReferences: meta.ownerReferences, endpoints: raw.endpoints };
+}
+
+/**
+ * Keeps one set of EgressEndpointSlices (EgressClusterEndpointSlices for cluster policies) per
+ * policy equal to `selectEndpoints`, at most 100 endpoints each, writing only the slices whose
+ * content changes; slices of policies that are gone (or rejected) are deleted.
+ */
+export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<PassReport> {
+  const report = new PassReport();
+  const { snapshot, store, writer, signal } = ctx;
+  const pods = snapshot.pods;
+  if (!pods) return report;
+  for (const family of FAMILIES) {
+    const stored = store.list(family.sliceKind);
+    for (const bad of stored.filter((s) => !s.value)) {
+      ctx.logger.warn({ op: 'slices', kind: family.sliceKind, name: bad.key, problems: bad.problems.map(problemText) }, 'slice skipped');
+    }
+    const byPolicy = new Map<string, typeof stored>();
+    for (const s of stored) if (s.value) byPolicy.set(s.value.policyKey, [...(byPolicy.get(s.value.policyKey) ?? []), s]);
+    const taken = new Set(stored.map((s) => s.key));
+    const policies = snapshot.policies.filter((p) => p.kind === family.policyKind);
+    const live = new Set(policies.map((p) => p.key));
+
+    await forEachItem(ctx, report, 'slices', policies, (p) => `${p.kind} ${p.key}`, async (policy) => {
+      const desired = selectEndpoints(policy, pods, snapshot.namespaces);
+      const mine = byPolicy.get(policy.key) ?? [];
+      const existing: SliceContent[] = mine.map((s) => ({ name: s.name, endpoints: s.value!.endpoints }));
+      const namespaceTaken = new Set([...taken].filter((k) => (policy.namespace ? k.startsWith(`${policy.namespace}/`) : true)).map((k) => k.slice(k.indexOf('/') + 1)));
+      const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, family.policyKind === 'EgressPolicy' ? namespaceTaken : taken));
+      const key = (name: string) => objectKey(family.policyKind === 'EgressPolicy' ? policy.namespace : '', name);
+      for (const s of layout.create) {
+        report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
+        taken.add(key(s.name));
+      }
+      const updates = new Map(layout.update.map((s) => [s.name, s]));
+      for (const s of mine) {
+        if (layout.remove.includes(s.name)) continue;
+        const content = updates.get(s.name)?.endpoints ?? s.value!.endpoints;
+        report.count(
+          await writer.update(family.sliceKind, s.key, (current) => {
+            const want = owned(policy, family, content);
+            const have = ownedPartsOf(current, family);
+            if (sameContent({ label: want.label, ownerReferences: want.ownerReferences, endpoints: want.endpoints }, have)) return undefined;
+            return sliceBody(policy, family, s.name, content, current);
+          }, signal),
+        );
+      }
+      for (const name of layout.remove) report.count(await writer.delete(family.sliceKind, key(name), signal));
+    });
+
+    const orphans = stored.filter((s) => s.value && !live.has(s.value.policyKey));
+    await forEachItem(ctx, report, 'slices', orphans, (s) => `${family.sliceKind} ${s.key}`, async (s) => {
+      report.count(await writer.delete(family.sliceKind, s.key, signal));
+    });
+  }
+  return report;
+}

@@ -1,0 +1,128 @@
+import type { NodeInfo, Policy } from '../api/model.js';
+import type { PolicyStatusWire } from '../api/wire.js';
+import { problemText, type Problem } from '../api/problems.js';
+import { isRecord } from '../api/fields.js';
+import { API_VERSION } from '../api/group.js';
+import { assignPolicies, type Assignment } from '../planner/assign.js';
+import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
+import type { StoredObject } from '../kube/store.js';
+import type { JsonObject } from '../kube/rest-client.js';
+import { forEachItem, PassReport, type ControllerContext } from './context.js';
+
+type PolicyKindName = 'EgressPolicy' | 'EgressClusterPolicy';
+
+export interface DesiredPolicyStatus {
+  readonly eip?: { ipv4?: string; ipv6?: string };
+  readonly node?: string;
+  readonly conditions: readonly DesiredCondition[];
+}
+
+function accepted(generation: number): DesiredCondition {
+  return { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'spec is valid', observedGeneration: generation };
+}
+
+/** Status of a policy the parser accepted, from its assignment (the pure allocation). */
+export function desiredPolicyStatus(policy: Policy, a: Assignment, nodes: ReadonlyMap<string, NodeInfo>, invalidGateways: ReadonlySet<string> = new Set()): DesiredPolicyStatus {
+  const generation = policy.generation;
+  const gatewayNode = a.node ? nodes.get(a.node) : undefined;
+  const ip = a.useNodeIP
+    ? { ...(gatewayNode?.ipv4 ? { ipv4: gatewayNode.ipv4 } : {}), ...(gatewayNode?.ipv6 ? { ipv6: gatewayNode.ipv6 } : {}) }
+    : { ...(a.eipV4 ? { ipv4: a.eipV4 } : {}), ...(a.eipV6 ? { ipv6: a.eipV6 } : {}) };
+  let ready: DesiredCondition;
+  if (!a.active) {
+    const message = a.reason === 'GatewayNotFound' && invalidGateways.has(a.gatewayName) ? `EgressGateway "${a.gatewayName}" is invalid (see its Accepted condition)` : (a.message ?? '');
+    ready = { type: 'Ready', status: 'False', reason: a.reason ?? 'NotReady', message, observedGeneration: generation };
+  } else if (a.useNodeIP && !ip.ipv4 && !ip.ipv6) {
+    ready = { type: 'Ready', status: 'False', reason: 'NoNodeIP', message: `gateway node "${a.node}" reports no InternalIP to leave with`, observedGeneration: generation };
+  } else {
+    const via = [ip.ipv4, ip.ipv6].filter(Boolean).join(', ');
+    ready = { type: 'Ready', status: 'True', reason: 'Ready', message: `leaves through node "${a.node}" as ${via}`, observedGeneration: generation };
+  }
+  return {
+    ...(Object.keys(ip).length ? { eip: ip } : {}),
+    ...(a.node ? { node: a.node } : {}),
+    conditions: [accepted(generation), ready],
+  };
+}
+
+/** Status of a policy the parser rejected: it takes no part in allocation, so it holds no address. */
+export function rejectedPolicyStatus(problems: readonly Problem[], generation: number): DesiredPolicyStatus {
+  const message = problems.map(problemText).join('; ');
+  return {
+    conditions: [
+      { type: 'Accepted', status: 'False', reason: 'Invalid', message, observedGeneration: generation },
+      { type: 'Ready', status: 'False', reason: 'Invalid', message: 'the spec is invalid (see Accepted)', observedGeneration: generation },
+    ],
+  };
+}
+
+function toWire(desired: DesiredPolicyStatus, current: JsonObject, now: string): PolicyStatusWire {
+  return {
+    ...(desired.eip ? { eip: desired.eip } : {}),
+    ...(desired.node ? { node: desired.node } : {}),
+    conditions: mergeConditions(readConditions(current.status), desired.conditions, now),
+  };
+}
+
+function generationOf(raw: JsonObject | undefined): number {
+  const meta = raw && isRecord(raw.metadata) ? raw.metadata : {};
+  return typeof meta.generation === 'number' ? meta.generation : 0;
+}
+
+interface Target {
+  readonly kind: PolicyKindName;
+  readonly stored: StoredObject<PolicyKindName>;
+  readonly desired: DesiredPolicyStatus;
+}
+
+/**
+ * Writes status.eip, status.node and the Accepted/Ready conditions of every policy from
+ * `assignPolicies` (which reads status back, so allocation survives restarts and failover), and
+ * posts an Event when the address or the gateway node of a policy changes.
+ */
+export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<PassReport> {
+  const report = new PassReport();
+  const { snapshot, store } = ctx;
+  const assignments = assignPolicies(snapshot);
+  const nodes = new Map(snapshot.nodes.map((n) => [n.name, n]));
+  const invalidGateways = new Set(store.rejected('EgressGateway').map((g) => g.name));
+  const targets: Target[] = [];
+  for (const kind of ['EgressPolicy', 'EgressClusterPolicy'] as const) {
+    for (const stored of store.list(kind)) {
+      const policy = stored.value;
+      const a = policy ? assignments.get(policy.key) : undefined;
+      const desired = policy && a ? desiredPolicyStatus(policy, a, nodes, invalidGateways) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
+      targets.push({ kind, stored, desired });
+    }
+  }
+  await forEachItem(ctx, report, 'policy-status', targets, (t) => `${t.kind} ${t.stored.key}`, async (t) => {
+    const result = report.count(await ctx.writer.writeStatus(t.kind, t.stored.key, (current) => toWire(t.desired, current, ctx.now), ctx.signal));
+    if (result.outcome === 'updated' && result.before && result.after) await announce(ctx, t, result.before, result.after);
+  });
+  return report;
+}
+
+function statusOf(raw: JsonObject): PolicyStatusWire {
+  return isRecord(raw.status) ? (raw.status as PolicyStatusWire) : {};
+}
+
+/** Events on transitions only: a new address, a new or moved gateway node, Ready turning False. */
+async function announce(ctx: ControllerContext, t: Target, before: JsonObject, after: JsonObject): Promise<void> {
+  const old = statusOf(before);
+  const now = statusOf(after);
+  const subject = { apiVersion: API_VERSION, kind: t.kind, name: t.stored.name, namespace: t.stored.namespace, uid: t.stored.uid };
+  const ips = (s: PolicyStatusWire) => [s.eip?.ipv4, s.eip?.ipv6].filter(Boolean).join(', ');
+  if (ips(now) && ips(now) !== ips(old)) {
+    await ctx.events.record(subject, 'Normal', 'EIPAssigned', `egress IP ${ips(now)}${ips(old) ? ` (was ${ips(old)})` : ''}`, ctx.signal);
+  }
+  if (now.node && old.node && now.node !== old.node) {
+    await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);
+  } else if (now.node && !old.node) {
+    await ctx.events.record(subject, 'Normal', 'GatewayAssigned', `carried by gateway node "${now.node}"`, ctx.signal);
+  }
+  const ready = (s: PolicyStatusWire) => s.conditions?.find((c) => c.type === 'Ready');
+  const r = ready(now);
+  if (r && r.status === 'False' && (ready(old)?.status !== 'False' || ready(old)?.reason !== r.reason)) {
+    await ctx.events.record(subject, 'Warning', r.reason, r.message, ctx.signal);
+  }
+}

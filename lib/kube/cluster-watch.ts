@@ -1,0 +1,178 @@
+import { ResilientInformer, type InformerTiming } from './informer.js';
+import type { KubeClient } from './rest-client.js';
+import type { ClusterStore } from './store.js';
+import { RESOURCES, resourcePath, watchSourceOf, type StoreKind } from './resources.js';
+import { labelSelectorQuery } from './selector-query.js';
+import { slimObject } from './slim.js';
+import { silentLogger, type Logger } from './logger.js';
+import { EgressError } from '../errors.js';
+
+export interface ClusterWatchOptions {
+  readonly client: KubeClient;
+  readonly store: ClusterStore;
+  /** This agent's node: it always watches its own Node. */
+  readonly nodeName: string;
+  readonly timing?: Partial<InformerTiming>;
+  readonly logger?: Logger;
+}
+
+/** Kinds every agent watches in full: small, and what a node's plan is built from. */
+const BASE_KINDS: readonly StoreKind[] = [
+  'EgressGateway',
+  'EgressPolicy',
+  'EgressClusterPolicy',
+  'EgressEndpointSlice',
+  'EgressClusterEndpointSlice',
+  'EgressTunnel',
+  'EgressClusterInfo',
+];
+
+/** Kinds only the Lease holder watches in full (the controller computes slices and status from them). */
+const LEADER_KINDS: readonly StoreKind[] = ['Node', 'Namespace', 'Pod'];
+
+interface Watched {
+  readonly kind: StoreKind;
+  readonly informer: ResilientInformer;
+}
+
+/**
+ * Decides what the agent watches. Every agent: our CRs, slices, tunnels, its own Node (by
+ * fieldSelector) and the nodes each EgressGateway selects (one label-selector watch per distinct
+ * selector, kept in step with the gateways). The leader adds all Nodes, Namespaces and Pods
+ * while it holds the Lease; non-leaders never list Pods.
+ */
+export class ClusterWatch {
+  private readonly watched = new Map<string, Watched>();
+  private readonly syncListeners = new Set<() => void>();
+  private readonly logger: Logger;
+  private unsubscribe: (() => void) | undefined;
+  private started = false;
+  private leader = false;
+
+  constructor(private readonly options: ClusterWatchOptions) {
+    this.logger = options.logger ?? silentLogger();
+  }
+
+  /** True when every running informer has listed at least once. */
+  get synced(): boolean {
+    return this.started && [...this.watched.values()].every((w) => w.informer.synced);
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** Names of the running informers (tests check the watch scope). */
+  get informerNames(): string[] {
+    return [...this.watched.keys()].sort();
+  }
+
+  informer(name: string): ResilientInformer | undefined {
+    return this.watched.get(name)?.informer;
+  }
+
+  /** Called whenever an informer completes its first list (and so `synced` may have turned true). */
+  onSynced(listener: () => void): () => void {
+    this.syncListeners.add(listener);
+    return () => this.syncListeners.delete(listener);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const kind of BASE_KINDS) this.add(watchSourceOf(kind), kind);
+    this.add(`Node:self`, 'Node', { fieldSelector: `metadata.name=${this.options.nodeName}` });
+    this.unsubscribe = this.options.store.subscribe((change) => {
+      if (change.kind === 'EgressGateway') this.syncGatewayNodeWatches();
+    });
+    this.syncGatewayNodeWatches();
+  }
+
+  /** Starts or stops the leader-only informers; stopping drops what they delivered from the store. */
+  async setLeader(leader: boolean): Promise<void> {
+    if (this.leader === leader || !this.started) return;
+    this.leader = leader;
+    if (leader) {
+      for (const kind of LEADER_KINDS) this.add(`${kind}:all`, kind);
+    } else {
+      this.options.store.setPodsComplete(false);
+      await Promise.all(LEADER_KINDS.map((kind) => this.remove(`${kind}:all`)));
+    }
+  }
+
+  /** Resolves once `synced`; rejects after timeoutMs or when the signal aborts. */
+  waitForSync(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (err?: unknown) => {
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => done(signal?.reason ?? new Error('aborted'));
+      const timer = setTimeout(() => done(new EgressError('EGW_ERR_KUBE', `informers not synced within ${timeoutMs} ms: ${this.unsynced().join(', ')}`)), timeoutMs);
+      const off = this.onSynced(() => this.synced && done());
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  unsynced(): string[] {
+    return [...this.watched].filter(([, w]) => !w.informer.synced).map(([name]) => name);
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.started = false;
+    this.leader = false;
+    await Promise.all([...this.watched.keys()].map((name) => this.remove(name, false)));
+  }
+
+  private syncGatewayNodeWatches(): void {
+    if (!this.started) return;
+    const wanted = new Set(this.options.store.values('EgressGateway').map((g) => `Node:gateway:${labelSelectorQuery(g.nodeSelector)}`));
+    for (const name of [...this.watched.keys()]) {
+      if (name.startsWith('Node:gateway:') && !wanted.has(name)) void this.remove(name);
+    }
+    for (const name of wanted) {
+      if (!this.watched.has(name)) this.add(name, 'Node', { labelSelector: name.slice('Node:gateway:'.length) });
+    }
+  }
+
+  private add(name: string, kind: StoreKind, selectors: { labelSelector?: string; fieldSelector?: string } = {}): void {
+    if (this.watched.has(name)) return;
+    const { client, store } = this.options;
+    const informer = new ResilientInformer({
+      name,
+      client,
+      path: resourcePath(RESOURCES[kind]),
+      ...selectors,
+      handlers: {
+        upsert: (o) => void store.upsert(name, kind, o),
+        remove: (o) => store.remove(name, kind, o),
+        resync: (objects) => store.resync(name, kind, objects),
+      },
+      ...(this.options.timing ? { timing: this.options.timing } : {}),
+      logger: this.logger,
+      transform: (o) => slimObject(kind, o),
+      onSynced: () => {
+        if (name === 'Pod:all' && this.watched.get(name)?.informer === informer) store.setPodsComplete(true);
+        this.logger.debug({ op: 'watch', informer: name }, 'informer synced');
+        for (const listener of [...this.syncListeners]) listener();
+      },
+    });
+    this.watched.set(name, { kind, informer });
+    informer.start();
+  }
+
+  private async remove(name: string, dropFromStore = true): Promise<void> {
+    const w = this.watched.get(name);
+    if (!w) return;
+    this.watched.delete(name);
+    await w.informer.stop();
+    if (dropFromStore) this.options.store.dropSource(name, w.kind);
+    for (const listener of [...this.syncListeners]) listener();
+  }
+}

@@ -1,0 +1,13 @@
+export { loadKubeConfig, kubeConfigForServer, agentNamespace } from './kubeconfig.js';
+export { KubeClient, type JsonObject } from './rest-client.js';
+export { KubeApiError, isConflict, isNotFound, isAlreadyExists } from './api-error.js';
+export { ClusterStore, type StoredObject, type StoreChange } from './store.js';
+export { ClusterWatch } from './cluster-watch.js';
+export { ResilientInformer, DEFAULT_INFORMER_TIMING, type InformerTiming } from './informer.js';
+export { Reconciler } from './reconciler.js';
+export { LeaderElector, DEFAULT_LEASE_NAME } from './leader-election.js';
+export { ObjectWriter } from './object-writer.js';
+export { EventRecorder } from './events.js';
+export { followSnapshots } from './snapshot-feed.js';
+export { PARENT_INTERFACE_ANNOTATION, publishParentInterface, keepParentInterfacePublished } from './parent-interface.js';
+export { RESOURCES, resourcePath, type StoreKind } from './resources.js';

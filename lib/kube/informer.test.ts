@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
+import { KubeClient } from './rest-client.js';
+import { kubeConfigForServer } from './kubeconfig.js';
+import { ClusterStore } from './store.js';
+import { ResilientInformer, type InformerTiming } from './informer.js';
+import { bounded, waitFor } from './testing/wait.js';
+import { node as nodeDoc } from '../planner/testing/cluster.js';
+import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
+
+const node = (name: string, index: number) => nodeDoc(name, index) as ServerObject;
+
+const TIMING: InformerTiming = { backoffInitialMs: 50, backoffMaxMs: 400, watch: { timeoutSeconds: 60, connectTimeoutMs: 500, idleGraceMs: 1000 } };
+
+async function setup(timing: Partial<InformerTiming> = {}) {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const client = new KubeClient(kubeConfigForServer(server.url), { timeoutMs: 1000 });
+  const store = new ClusterStore();
+  const informer = new ResilientInformer({
+    name: 'nodes',
+    client,
+    path: '/api/v1/nodes',
+    handlers: {
+      upsert: (o) => void store.upsert('nodes', 'Node', o),
+      remove: (o) => store.remove('nodes', 'Node', o),
+      resync: (objects) => store.resync('nodes', 'Node', objects),
+    },
+    timing: { ...TIMING, ...timing },
+  });
+  return { server, client, store, informer };
+}
+
+const names = (store: ClusterStore) => store.values('Node').map((n) => n.name).join(',');
+
+function lists(server: ApiServer): number {
+  return server.requestLog.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v1/nodes') && !r.path.includes('watch=')).length;
+}
+
+test('an informer lists, then follows adds, updates and deletes', async () => {
+  const { server, store, informer } = await setup();
+  try {
+    server.store.create(node('n1', 1));
+    informer.start();
+    await bounded(informer.whenSynced, 3000, 'sync');
+    assert.equal(names(store), 'n1');
+    server.store.create(node('n2', 2));
+    await waitFor('n2 added', () => names(store) === 'n1,n2');
+    const n1 = server.store.get('v1', 'Node', 'n1');
+    server.store.update({ ...n1, metadata: { ...(n1.metadata as object), labels: { egress: 'true' } } });
+    await waitFor('label seen', () => store.get('Node', 'n1')?.value?.labels.egress === 'true');
+    server.store.delete('v1', 'Node', 'n1');
+    await waitFor('n1 deleted', () => names(store) === 'n2');
+    assert.equal(informer.restarts, 0);
+  } finally {
+    await informer.stop();
+    await server.close();
+  }
+});
+
+test('a 410 on resuming the watch makes client-node relist, without an error restart', async () => {
+  const { server, store, informer } = await setup({ watch: { ...TIMING.watch, timeoutSeconds: 1 } });
+  try {
+    server.store.create(node('n1', 1));
+    informer.start();
+    await bounded(informer.whenSynced, 3000, 'sync');
+    const before = lists(server);
+    // move the global resourceVersion past the informer's and forget the history
+    server.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bump' } });
+    server.expireWatchHistory();
+    await waitFor('a relist after the server ended the watch', () => lists(server) > before, 4000);
+    server.store.create(node('n2', 2));
+    await waitFor('watching again after the relist', () => names(store) === 'n1,n2', 3000);
+    assert.equal(informer.restarts, 0, '410 is handled by relisting, not by the error path');
+  } finally {
+    await informer.stop();
+    await server.close();
+  }
+});
+
+for (const mode of ['refuse', 'hang'] as const) {
+  test(`the API server pausing (${mode}) mid-watch: the informer restarts with backoff and catches up`, async () => {
+    const { server, store, informer } = await setup();
+    try {
+      server.store.create(node('n1', 1));
+      server.store.create(node('n2', 2));
+      informer.start();
+      await bounded(informer.whenSynced, 3000, 'sync');
+      await server.pause(mode);
+      // changes the informer cannot see while the server is away, including a delete
+      server.store.delete('v1', 'Node', 'n1');
+      server.store.create(node('n3', 3));
+      await waitFor('at least one failed restart', () => informer.restarts >= 2, 4000);
+      await server.resume();
+      await waitFor('caught up after resume', () => names(store) === 'n2,n3', 5000);
+      server.store.create(node('n4', 4));
+      await waitFor('watching again', () => names(store) === 'n2,n3,n4', 3000);
+    } finally {
+      await informer.stop();
+      await server.close();
+    }
+  });
+}
+
+test('stop() ends the watch and no handler runs afterwards', async () => {
+  const { server, store, informer } = await setup();
+  try {
+    informer.start();
+    await bounded(informer.whenSynced, 3000, 'sync');
+    await informer.stop();
+    server.store.create(node('late', 9));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(names(store), '');
+    assert.equal(informer.restarts, 0);
+  } finally {
+    await informer.stop();
+    await server.close();
+  }
+});

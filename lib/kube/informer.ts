@@ -1,0 +1,147 @@
+import * as k8s from '@kubernetes/client-node';
+import { Backoff } from './backoff.js';
+import type { JsonObject, KubeClient } from './rest-client.js';
+import { WatchTransport, type WatchTransportOptions } from './watch-transport.js';
+import { errorMessage } from '../errors.js';
+import { isRecord } from '../api/fields.js';
+import { silentLogger, type Logger } from './logger.js';
+
+/** What an informer reports; implementations only update a store (no I/O, never throw). */
+export interface InformerHandlers {
+  upsert(object: JsonObject): void;
+  remove(object: JsonObject): void;
+  /** A complete list: everything this informer delivered before and is not in `objects` is gone. */
+  resync(objects: readonly JsonObject[]): void;
+}
+
+export interface InformerTiming {
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly watch: WatchTransportOptions;
+}
+
+export const DEFAULT_INFORMER_TIMING: InformerTiming = {
+  backoffInitialMs: 500,
+  backoffMaxMs: 30_000,
+  watch: { timeoutSeconds: 300, connectTimeoutMs: 15_000, idleGraceMs: 30_000 },
+};
+
+export interface ResilientInformerOptions {
+  /** Names the informer in logs and is the store source id. */
+  readonly name: string;
+  readonly client: KubeClient;
+  /** Collection path, e.g. /api/v1/pods. */
+  readonly path: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly handlers: InformerHandlers;
+  readonly timing?: Partial<InformerTiming>;
+  readonly logger?: Logger;
+  readonly onSynced?: () => void;
+  /** Applied to every object before it is cached and delivered (see slimObject). */
+  readonly transform?: (object: JsonObject) => JsonObject;
+}
+
+/**
+ * client-node's ListWatch (what makeInformer builds), kept alive: it relists by itself on 410 and
+ * re-watches when the server ends a stream, but stops for good on any other error. Here every
+ * error starts a fresh ListWatch after an exponential backoff (0.5 s → 30 s, reset after a run
+ * that lasted as long as the cap); its list reconciles the store, so nothing missed is kept.
+ * ListWatch is built directly rather than through makeInformer, which takes neither a
+ * fieldSelector nor a Watch of our own (WatchTransport bounds every wait).
+ */
+export class ResilientInformer {
+  /** True once a first list was delivered; stays true across restarts (data may be stale, not partial). */
+  synced = false;
+  readonly whenSynced: Promise<void>;
+  /** Restarts after errors, for metrics and tests. */
+  restarts = 0;
+  lastError: unknown;
+
+  private resolveSynced!: () => void;
+  private generation = 0;
+  private current: k8s.ListWatch<k8s.KubernetesObject> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private launchedAt = 0;
+  private readonly backoff: Backoff;
+  private readonly timing: InformerTiming;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ResilientInformerOptions) {
+    this.timing = { ...DEFAULT_INFORMER_TIMING, ...options.timing };
+    this.backoff = new Backoff(this.timing.backoffInitialMs, this.timing.backoffMaxMs, 0.2);
+    this.logger = options.logger ?? silentLogger();
+    this.whenSynced = new Promise((resolve) => (this.resolveSynced = resolve));
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.launch();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.generation++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const lw = this.current;
+    this.current = undefined;
+    await lw?.stop();
+  }
+
+  private launch(): void {
+    const generation = ++this.generation;
+    const live = () => this.running && generation === this.generation;
+    const { client, path, labelSelector, fieldSelector, handlers } = this.options;
+    const transform = this.options.transform ?? ((o: JsonObject) => o);
+    const listFn = async (): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> => {
+      const list = await client.list(path, { labelSelector: labelSelector || undefined, fieldSelector: fieldSelector || undefined });
+      const items = (Array.isArray(list.items) ? list.items : [])
+        .filter((o): o is JsonObject => isRecord(o) && isRecord(o.metadata) && typeof o.metadata.name === 'string')
+        .map(transform);
+      // ListWatch would open a watch after this list even when stopped meanwhile; failing here stops it
+      if (!live()) throw new Error('informer stopped during its list');
+      handlers.resync(items);
+      this.markSynced();
+      return { ...list, items } as k8s.KubernetesListObject<k8s.KubernetesObject>;
+    };
+    const transport = new WatchTransport(client, this.timing.watch, transform);
+    const lw = new k8s.ListWatch(path, transport, listFn, false, labelSelector || undefined, fieldSelector || undefined);
+    lw.on(k8s.ADD, (o) => live() && handlers.upsert(o as JsonObject));
+    lw.on(k8s.UPDATE, (o) => live() && handlers.upsert(o as JsonObject));
+    lw.on(k8s.DELETE, (o) => live() && handlers.remove(o as JsonObject));
+    lw.on(k8s.ERROR, (err) => live() && this.fail(err));
+    this.current = lw;
+    this.launchedAt = Date.now();
+    lw.start().catch((err: unknown) => live() && this.fail(err));
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    this.resolveSynced();
+    this.options.onSynced?.();
+  }
+
+  private fail(err: unknown): void {
+    this.lastError = err;
+    this.restarts++;
+    const lw = this.current;
+    this.current = undefined;
+    this.generation++;
+    void lw?.stop();
+    if (Date.now() - this.launchedAt >= this.timing.backoffMaxMs) this.backoff.reset();
+    const delay = this.backoff.next();
+    this.logger.warn({ op: 'watch', informer: this.name, err: errorMessage(err), retryMs: delay }, 'watch failed; restarting');
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.running) this.launch();
+    }, delay);
+  }
+}

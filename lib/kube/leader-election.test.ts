@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { startApiServer } from '../../e2e/apiserver/server.js';
+import { kubeConfigForServer } from './kubeconfig.js';
+import { LeaderElector } from './leader-election.js';
+import { startRelay } from './testing/relay.js';
+import { bounded, sleep, waitFor } from './testing/wait.js';
+
+const LEASE = { leaseDurationMs: 1000, renewIntervalMs: 150, renewDeadlineMs: 700 };
+
+interface Candidate {
+  elector: LeaderElector;
+  log: { event: 'start' | 'stop'; at: number; signal?: AbortSignal }[];
+}
+
+function candidate(url: string, identity: string): Candidate {
+  const log: Candidate['log'] = [];
+  const elector = new LeaderElector({
+    kubeConfig: kubeConfigForServer(url),
+    namespace: 'default',
+    identity,
+    ...LEASE,
+    onStartedLeading: (signal) => void log.push({ event: 'start', at: Date.now(), signal }),
+    onStoppedLeading: () => void log.push({ event: 'stop', at: Date.now() }),
+  });
+  return { elector, log };
+}
+
+test('a single candidate takes the Lease and renews it with microsecond times', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const a = candidate(server.url, 'a');
+  try {
+    a.elector.start();
+    await waitFor('leader', () => a.elector.isLeader, 3000);
+    const lease = server.store.get('coordination.k8s.io/v1', 'Lease', 'sluice-controller', 'default') as any;
+    assert.equal(lease.spec.holderIdentity, 'a');
+    assert.equal(lease.spec.leaseDurationSeconds, 1);
+    assert.match(lease.spec.renewTime, /\.\d{6}Z$/);
+    const first = lease.spec.renewTime;
+    await waitFor('a renewal', () => (server.store.get('coordination.k8s.io/v1', 'Lease', 'sluice-controller', 'default') as any).spec.renewTime !== first, 2000);
+  } finally {
+    await a.elector.stop();
+    await server.close();
+  }
+});
+
+test('two candidates: one leads; a graceful stop hands over at once', async (t) => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const a = candidate(server.url, 'a');
+  const b = candidate(server.url, 'b');
+  try {
+    a.elector.start();
+    await waitFor('a leads', () => a.elector.isLeader, 3000);
+    b.elector.start();
+    await sleep(600);
+    assert.equal(b.elector.isLeader, false, 'b waits while a renews');
+    const stoppedAt = Date.now();
+    await bounded(a.elector.stop(), 2000, 'a stops');
+    await waitFor('b leads', () => b.elector.isLeader, 2000);
+    const handover = b.log[0]!.at - stoppedAt;
+    t.diagnostic(`graceful handover: ${handover} ms`);
+    assert.ok(handover < 2 * LEASE.renewIntervalMs + 200, `released Lease taken within a renew period or two (${handover} ms)`);
+    assert.ok(a.log.find((e) => e.event === 'stop')!.at <= b.log[0]!.at, 'no overlap');
+    const lease = server.store.get('coordination.k8s.io/v1', 'Lease', 'sluice-controller', 'default') as any;
+    assert.equal(lease.spec.leaseTransitions, 1);
+  } finally {
+    await a.elector.stop();
+    await b.elector.stop();
+    await server.close();
+  }
+});
+
+test('a partitioned leader stops at its renew deadline, before the other takes over on expiry', async (t) => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const relay = await startRelay(server.url);
+  const a = candidate(relay.url, 'a');
+  const b = candidate(server.url, 'b');
+  try {
+    a.elector.start();
+    await waitFor('a leads', () => a.elector.isLeader, 3000);
+    b.elector.start();
+    await sleep(300);
+    const cutAt = Date.now();
+    relay.cut();
+    await waitFor('a steps down', () => !a.elector.isLeader, 2000);
+    const aStop = a.log.find((e) => e.event === 'stop')!.at;
+    assert.ok(a.log[0]!.signal!.aborted, 'controller work of a is aborted');
+    assert.ok(aStop - cutAt <= LEASE.renewDeadlineMs + 100, `a stopped ${aStop - cutAt} ms after the cut`);
+    await waitFor('b leads', () => b.elector.isLeader, 3000);
+    const takeover = b.log[0]!.at - cutAt;
+    t.diagnostic(`old leader stopped ${aStop - cutAt} ms after the cut; new leader started ${takeover} ms after it (lease ${LEASE.leaseDurationMs} ms, renew ${LEASE.renewIntervalMs} ms)`);
+    assert.ok(aStop < b.log[0]!.at, 'the old leader stopped before the new one started');
+    assert.ok(takeover <= LEASE.leaseDurationMs + 2 * LEASE.renewIntervalMs + 150, `takeover ${takeover} ms after the cut`);
+  } finally {
+    relay.restore();
+    await a.elector.stop();
+    await b.elector.stop();
+    await relay.close();
+    await server.close();
+  }
+});

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Reconciler } from './reconciler.js';
+import { bounded, sleep, waitFor } from './testing/wait.js';
+
+test('a burst of triggers coalesces into one run with every reason', async () => {
+  const seen: string[][] = [];
+  const r = new Reconciler({ name: 't', minIntervalMs: 30, run: async ({ reasons }) => void seen.push([...reasons].sort()) });
+  try {
+    for (let i = 0; i < 100; i++) r.trigger(i % 2 ? 'pod' : 'node');
+    await bounded(waitFor('a run', () => seen.length === 1), 2000, 'run');
+    await sleep(80);
+    assert.deepEqual(seen, [['node', 'pod']]);
+  } finally {
+    await r.stop();
+  }
+});
+
+test('runs never overlap, and triggers during a run cause exactly one more run', async () => {
+  let active = 0;
+  let maxActive = 0;
+  let runs = 0;
+  const r = new Reconciler({
+    name: 't',
+    minIntervalMs: 5,
+    run: async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await sleep(40);
+      active--;
+      runs++;
+    },
+  });
+  try {
+    r.trigger('a');
+    await waitFor('first run started', () => active === 1, 2000);
+    for (let i = 0; i < 20; i++) r.trigger(`during-${i}`);
+    await bounded(r.idle(), 2000, 'idle');
+    assert.equal(maxActive, 1);
+    assert.equal(runs, 2);
+  } finally {
+    await r.stop();
+  }
+});
+
+test('a failing run is retried with growing delays and triggers wait for the retry', async () => {
+  const starts: number[] = [];
+  let fail = 3;
+  const r = new Reconciler({
+    name: 't',
+    minIntervalMs: 1,
+    retryInitialMs: 40,
+    retryMaxMs: 1000,
+    run: async () => {
+      starts.push(Date.now());
+      if (fail-- > 0) throw new Error('boom');
+    },
+  });
+  try {
+    r.trigger('x');
+    await waitFor('first failure', () => starts.length === 1, 2000);
+    r.trigger('during backoff');
+    await bounded(waitFor('recovery', () => starts.length === 4 && r.isIdle, 3000), 4000, 'recovery');
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    assert.ok(gaps[0]! >= 35 && gaps[1]! >= 75 && gaps[2]! >= 155, `backoff 40/80/160 ms, got ${gaps}`);
+    assert.equal(r.failures, 3);
+  } finally {
+    await r.stop();
+  }
+});
+
+test('stop aborts the running pass and waits for it', async () => {
+  let aborted = false;
+  const r = new Reconciler({
+    name: 't',
+    minIntervalMs: 1,
+    run: ({ signal }) =>
+      new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve();
+        });
+      }),
+  });
+  r.trigger('x');
+  await waitFor('running', () => !r.isIdle && r.runs === 0, 1000);
+  await sleep(20);
+  await bounded(r.stop(), 1000, 'stop');
+  assert.ok(aborted);
+  r.trigger('after stop');
+  await sleep(20);
+  assert.equal(r.runs, 1);
+});

@@ -1,0 +1,206 @@
+/**
+ * A small JSON client over the kubeconfig's transport (TLS, tokens, exec plugins via client-node).
+ * It passes wire JSON through untouched: client-node's typed APIs turn timestamps into Date
+ * objects, and lib/api parses the wire form (strings), so the store reads raw JSON.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type * as k8s from '@kubernetes/client-node';
+import { EgressError, errorMessage } from '../errors.js';
+import { KubeApiError } from './api-error.js';
+import { isRecord } from '../api/fields.js';
+
+export type JsonObject = Record<string, unknown>;
+export type Query = Readonly<Record<string, string | undefined>>;
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+export const WRITE_VERBS: readonly Verb[] = ['create', 'update', 'patch', 'delete'];
+
+export interface RequestOptions {
+  readonly query?: Query;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+  /** Whole-request limit; watches pass 0 and police themselves. */
+  readonly timeoutMs?: number;
+}
+
+export interface KubeClientOptions {
+  readonly timeoutMs?: number;
+  readonly userAgent?: string;
+}
+
+function verbOf(method: string, query: Query | undefined, path: string): Verb {
+  switch (method) {
+    case 'GET':
+      if (query?.watch === 'true') return 'watch';
+      return isNamedPath(path) ? 'get' : 'list';
+    case 'POST': return 'create';
+    case 'PUT': return 'update';
+    case 'PATCH': return 'patch';
+    default: return 'delete';
+  }
+}
+
+/** /api/v1/nodes is a collection, /api/v1/nodes/x an object, /api/v1/namespaces/ns/pods a collection. */
+function isNamedPath(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  const tail = rest[0] === 'namespaces' && rest.length >= 3 ? rest.slice(2) : rest;
+  return tail.length >= 2;
+}
+
+export class KubeClient {
+  /** Requests sent, by verb (tests and metrics read it). */
+  readonly counts: Record<Verb, number> = { get: 0, list: 0, watch: 0, create: 0, update: 0, patch: 0, delete: 0 };
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+  private agent: http.Agent | undefined;
+
+  constructor(
+    readonly kubeConfig: k8s.KubeConfig,
+    options: KubeClientOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.userAgent = options.userAgent ?? 'sluice';
+  }
+
+  /** Closes pooled connections (watches end on their own when their informers stop). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  get writes(): number {
+    return WRITE_VERBS.reduce((sum, v) => sum + this.counts[v], 0);
+  }
+
+  get(path: string, signal?: AbortSignal): Promise<JsonObject> {
+    return this.json('GET', path, { ...(signal ? { signal } : {}) });
+  }
+
+  list(path: string, query: Query = {}, signal?: AbortSignal): Promise<JsonObject> {
+    return this.json('GET', path, { query, ...(signal ? { signal } : {}) });
+  }
+
+  create(path: string, body: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    return this.json('POST', path, { body, ...(signal ? { signal } : {}) });
+  }
+
+  replace(path: string, body: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    return this.json('PUT', path, { body, ...(signal ? { signal } : {}) });
+  }
+
+  mergePatch(path: string, body: JsonObject, signal?: AbortSignal): Promise<JsonObject> {
+    return this.json('PATCH', path, { body, contentType: 'application/merge-patch+json', ...(signal ? { signal } : {}) });
+  }
+
+  delete(path: string, signal?: AbortSignal): Promise<JsonObject> {
+    return this.json('DELETE', path, { ...(signal ? { signal } : {}) });
+  }
+
+  /** Sends a request and returns the parsed JSON answer; non-2xx answers throw KubeApiError. */
+  async json(method: string, path: string, options: RequestOptions = {}): Promise<JsonObject> {
+    const started = Date.now();
+    const res = await this.open(method, path, options);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const text = await readBody(res, method, path, timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0);
+    const body = parseJson(text);
+    if ((res.statusCode ?? 0) >= 300) throw statusError(method, path, res.statusCode ?? 0, body, text);
+    return isRecord(body) ? body : {};
+  }
+
+  /**
+   * Opens a request and resolves with the response once its headers arrived (the body is the
+   * caller's). Connection errors, timeouts and aborts reject with EgressError EGW_ERR_KUBE.
+   */
+  async open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new EgressError('EGW_ERR_KUBE', 'kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    if (payload) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const reqOptions: https.RequestOptions = { method, headers };
+    await this.kubeConfig.applyToHTTPSOptions(reqOptions);
+    // client-node builds a fresh agent per call (a TCP and TLS handshake per request); keep one
+    // pooled agent with the same TLS material. Credentials still come per call (token rotation).
+    if (!cluster.proxyUrl) {
+      this.agent ??= url.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ ...tlsOptions(reqOptions), keepAlive: true });
+      reqOptions.agent = this.agent;
+    }
+    this.counts[verbOf(method, options.query, path)]++;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const what = `${method} ${path}`;
+    options.signal?.throwIfAborted();
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const mod = url.protocol === 'http:' ? http : https;
+      const req = mod.request(url, reqOptions, (res) => {
+        cleanup();
+        resolve(res);
+      });
+      const fail = (err: unknown) => {
+        cleanup();
+        req.destroy();
+        reject(err instanceof EgressError ? err : new EgressError('EGW_ERR_KUBE', `${what}: ${errorMessage(err)}`, { cause: err }));
+      };
+      const onAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
+      const timer = timeoutMs > 0 ? setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', fail);
+      req.end(payload);
+    });
+  }
+}
+
+function tlsOptions(o: https.RequestOptions): https.AgentOptions {
+  const keys = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}
+
+function readBody(res: IncomingMessage, method: string, path: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = timeoutMs > 0 ? setTimeout(() => res.destroy(new Error(`answer not complete within the request timeout`)), timeoutMs) : undefined;
+    const fail = (message: string, cause?: unknown) => {
+      clearTimeout(timer);
+      reject(new EgressError('EGW_ERR_KUBE', `${method} ${path}: ${message}`, { cause }));
+    };
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    res.on('error', (err) => fail(errorMessage(err), err));
+    res.on('aborted', () => fail('connection closed mid-answer'));
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds a KubeApiError from a v1 Status answer (or whatever the server sent). */
+export function statusError(method: string, path: string, code: number, body: unknown, text = ''): KubeApiError {
+  const status = isRecord(body) ? body : {};
+  const reason = typeof status.reason === 'string' && status.reason ? status.reason : httpReason(code);
+  const message = typeof status.message === 'string' ? status.message : text.slice(0, 200);
+  return new KubeApiError(method, path, code, reason, message);
+}
+
+function httpReason(code: number): string {
+  return http.STATUS_CODES[code]?.replace(/\s+/g, '') ?? 'Unknown';
+}

@@ -1,0 +1,40 @@
+import { isRecord } from '../api/fields.js';
+import type { JsonObject } from './rest-client.js';
+import type { StoreKind } from './resources.js';
+
+function pick(source: unknown, keys: readonly string[]): JsonObject | undefined {
+  if (!isRecord(source)) return undefined;
+  const out: JsonObject = {};
+  for (const k of keys) if (source[k] !== undefined) out[k] = source[k];
+  return out;
+}
+
+const META = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'labels'];
+
+/**
+ * What the informer cache keeps of a Pod or Node: the fields lib/api reads. client-node's
+ * ListWatch holds every object it delivers, and on the leader that is every Pod in the cluster;
+ * Node status alone carries kilobytes of image lists. Our own kinds are kept whole.
+ */
+export function slimObject(kind: StoreKind, object: JsonObject): JsonObject {
+  if (kind === 'Pod') {
+    return {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: pick(object.metadata, META),
+      spec: pick(object.spec, ['nodeName', 'hostNetwork']),
+      status: pick(object.status, ['phase', 'podIP', 'podIPs', 'conditions']),
+    };
+  }
+  if (kind === 'Node') {
+    return {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: pick(object.metadata, META),
+      spec: pick(object.spec, ['podCIDR', 'podCIDRs', 'taints', 'unschedulable']),
+      status: pick(object.status, ['addresses', 'conditions']),
+    };
+  }
+  if (kind === 'Namespace') return { apiVersion: object.apiVersion, kind: object.kind, metadata: pick(object.metadata, META) };
+  return object;
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterStore, type StoreChange } from './store.js';
+import { DEFAULT_CONFIG } from '../planner/config.js';
+import { gateway, node, pod, policy } from '../planner/testing/cluster.js';
+
+type Doc = Record<string, any>;
+
+function withRv(doc: Doc, rv: string): Doc {
+  return { ...doc, metadata: { ...doc.metadata, resourceVersion: rv, uid: `uid-${doc.metadata.name}` } };
+}
+
+test('objects are parsed once; the same resourceVersion or content is silent', () => {
+  const store = new ClusterStore();
+  const changes: StoreChange[] = [];
+  store.subscribe((c) => changes.push(c));
+  const n = withRv(node('n1', 1), '5');
+  store.upsert('a', 'Node', n);
+  store.upsert('a', 'Node', n);
+  // a heartbeat-only update: new resourceVersion, same model
+  store.upsert('a', 'Node', { ...n, metadata: { ...n.metadata, resourceVersion: '6' }, status: { ...n.status, extra: 'x' } });
+  assert.equal(changes.length, 1);
+  assert.equal(store.values('Node')[0]!.name, 'n1');
+  assert.ok(Object.isFrozen(store.values('Node')[0]));
+});
+
+test('an object stays while any source still delivers it; resync removes what a source lost', () => {
+  const store = new ClusterStore();
+  const n1 = withRv(node('n1', 1), '1');
+  const n2 = withRv(node('n2', 2), '2');
+  store.upsert('self', 'Node', n1);
+  store.resync('all', 'Node', [n1, n2]);
+  store.resync('all', 'Node', [n2]);
+  assert.deepEqual(store.values('Node').map((n) => n.name), ['n1', 'n2'], 'n1 is still delivered by "self"');
+  store.dropSource('all', 'Node');
+  assert.deepEqual(store.values('Node').map((n) => n.name), ['n1']);
+  store.remove('self', 'Node', n1);
+  assert.equal(store.values('Node').length, 0);
+});
+
+test('rejected objects are kept with their problems and left out of the snapshot', () => {
+  const store = new ClusterStore();
+  const bad = withRv(policy('default', 'bad', { egressGatewayName: 'gw', appliedTo: { podSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } } }), '3');
+  const good = withRv(policy('default', 'good', { egressGatewayName: 'gw', appliedTo: { podSubnet: ['10.244.0.0/16'] } }), '4');
+  store.upsert('p', 'EgressPolicy', bad);
+  store.upsert('p', 'EgressPolicy', good);
+  store.upsert('p', 'EgressPolicy', { metadata: 'junk' } as never);
+  assert.equal(store.rejected('EgressPolicy').length, 1);
+  assert.match(store.rejected('EgressPolicy')[0]!.problems[0]!.message, /must not be empty/);
+  assert.deepEqual(store.snapshot(DEFAULT_CONFIG).policies.map((p) => p.key), ['default/good']);
+});
+
+test('the snapshot lists pods only while a complete pod view exists, and is cached', () => {
+  const store = new ClusterStore();
+  store.upsert('gw', 'EgressGateway', withRv(gateway('gw', { nodeSelector: { selector: {} } }), '1'));
+  store.upsert('pods', 'Pod', withRv(pod('default', 'p', 'n1', ['10.244.1.2']), '2'));
+  const first = store.snapshot(DEFAULT_CONFIG);
+  assert.equal(first.pods, undefined);
+  assert.equal(store.snapshot(DEFAULT_CONFIG), first);
+  store.setPodsComplete(true);
+  assert.equal(store.snapshot(DEFAULT_CONFIG).pods?.length, 1);
+});
+
+test('a writer feeding back an older answer does not replace a newer watch event', () => {
+  const store = new ClusterStore();
+  const gw = withRv(gateway('gw', { nodeSelector: { selector: {} } }), '10');
+  store.upsert('EgressGateway', 'EgressGateway', gw);
+  store.upsert('EgressGateway', 'EgressGateway', { ...gw, metadata: { ...gw.metadata, resourceVersion: '9' }, status: { x: 1 } }, { ifNewer: true });
+  assert.equal(store.get('EgressGateway', 'gw')!.resourceVersion, '10');
+});

@@ -1,0 +1,244 @@
+import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
+import type { Problem } from '../api/problems.js';
+import { problemText } from '../api/problems.js';
+import { parseDocument } from '../api/parse-document.js';
+import { isRecord } from '../api/fields.js';
+import { CLUSTER_INFO_NAME } from '../api/group.js';
+import type { AgentConfig } from '../planner/config.js';
+import type { Snapshot } from '../planner/snapshot.js';
+import { errorMessage } from '../errors.js';
+import { isOurKind, objectKey, RESOURCES, type StoreKind } from './resources.js';
+import type { JsonObject } from './rest-client.js';
+import { silentLogger, type Logger } from './logger.js';
+
+/** The model type each kind parses into. */
+export interface KindModel {
+  Node: NodeInfo;
+  Namespace: NamespaceInfo;
+  Pod: PodInfo;
+  EgressGateway: Gateway;
+  EgressPolicy: Policy;
+  EgressClusterPolicy: Policy;
+  EgressEndpointSlice: EndpointSlice;
+  EgressClusterEndpointSlice: EndpointSlice;
+  EgressTunnel: Tunnel;
+  EgressClusterInfo: ClusterInfo;
+}
+
+/** One object as the store holds it. Read-only: writers clone `raw` before changing it. */
+export interface StoredObject<K extends StoreKind = StoreKind> {
+  readonly kind: K;
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  /** Wire form; kept for our kinds only (status writers compare against it), never for Pods. */
+  readonly raw?: JsonObject;
+  /** Undefined when the parser rejected the object; `problems` says why. */
+  readonly value?: KindModel[K];
+  readonly problems: readonly Problem[];
+}
+
+interface Entry extends StoredObject {
+  /** Informers currently delivering this object; it leaves the store when none is left. */
+  readonly sources: Set<string>;
+  /** What a change is judged by: the model for core kinds, the wire form for ours. */
+  readonly fingerprint: string;
+}
+
+export interface StoreChange {
+  readonly kind: StoreKind;
+  readonly key: string;
+  readonly type: 'upsert' | 'remove' | 'pods';
+}
+export type StoreListener = (change: StoreChange) => void;
+
+/** resourceVersions are opaque, but etcd's are integers; only then is one known to be older. */
+function isOlder(candidate: string, stored: string): boolean {
+  return /^\d+$/.test(candidate) && /^\d+$/.test(stored) && BigInt(candidate) < BigInt(stored);
+}
+
+const VOLATILE_META = new Set(['resourceVersion', 'managedFields', 'generation']);
+
+function fingerprintOf(kind: StoreKind, raw: JsonObject, value: unknown, problems: readonly Problem[]): string {
+  if (!isOurKind(kind)) return JSON.stringify([value ?? null, problems]);
+  const meta = isRecord(raw.metadata) ? Object.fromEntries(Object.entries(raw.metadata).filter(([k]) => !VOLATILE_META.has(k))) : {};
+  return JSON.stringify({ ...raw, metadata: meta });
+}
+
+/**
+ * The agent's view of the cluster: every watched object parsed once (lib/api) into the frozen
+ * model, per kind and key. Informer handlers only call upsert/remove/resync; listeners hear of
+ * real changes (a new resourceVersion with the same content is silent) and a Snapshot is built
+ * on demand, cached until the next change.
+ */
+export class ClusterStore {
+  private readonly kinds = new Map<StoreKind, Map<string, Entry>>();
+  private readonly listeners = new Set<StoreListener>();
+  private version = 0;
+  private cache: { version: number; config: AgentConfig; snapshot: Snapshot } | undefined;
+  private podsComplete = false;
+  private readonly logger: Logger;
+
+  constructor(options: { logger?: Logger } = {}) {
+    this.logger = options.logger ?? silentLogger();
+    for (const kind of Object.keys(RESOURCES) as StoreKind[]) this.kinds.set(kind, new Map());
+  }
+
+  /** Increases on every change listeners hear of. */
+  get generation(): number {
+    return this.version;
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Adds or replaces an object delivered by `source`. `ifNewer` (used when a writer feeds back
+   * the server's answer before the watch delivers it) keeps a stored object whose numeric
+   * resourceVersion is already higher.
+   */
+  upsert(source: string, kind: StoreKind, object: JsonObject, options: { ifNewer?: boolean } = {}): string | undefined {
+    const meta = isRecord(object.metadata) ? object.metadata : undefined;
+    const name = typeof meta?.name === 'string' ? meta.name : '';
+    if (!meta || !name) return undefined;
+    const resource = RESOURCES[kind];
+    const namespace = resource.namespaced && typeof meta.namespace === 'string' ? meta.namespace : '';
+    const key = objectKey(namespace, name);
+    const map = this.kinds.get(kind)!;
+    const existing = map.get(key);
+    const resourceVersion = typeof meta.resourceVersion === 'string' ? meta.resourceVersion : '';
+    if (existing && resourceVersion && existing.resourceVersion === resourceVersion) {
+      existing.sources.add(source);
+      return key;
+    }
+    if (options.ifNewer && existing && isOlder(resourceVersion, existing.resourceVersion)) return key;
+    const raw: JsonObject = object.kind && object.apiVersion ? object : { ...object, kind: resource.kind, apiVersion: resource.apiVersion };
+    let value: unknown;
+    let problems: readonly Problem[];
+    try {
+      const parsed = parseDocument(raw);
+      value = parsed.object?.value;
+      problems = parsed.problems;
+    } catch (err) {
+      problems = [{ reason: 'InvalidValue', path: '', message: `could not be parsed: ${errorMessage(err)}` }];
+    }
+    const fingerprint = fingerprintOf(kind, raw, value, problems);
+    const entry: Entry = {
+      kind,
+      key,
+      namespace,
+      name,
+      uid: typeof meta.uid === 'string' ? meta.uid : '',
+      resourceVersion,
+      ...(isOurKind(kind) ? { raw } : {}),
+      ...(value !== undefined ? { value: value as KindModel[StoreKind] } : {}),
+      problems,
+      sources: new Set([...(existing?.sources ?? []), source]),
+      fingerprint,
+    };
+    map.set(key, entry);
+    if (existing?.fingerprint === fingerprint) return key;
+    if (problems.length > 0) {
+      this.logger.warn({ op: 'parse', kind, name: key, problems: problems.map(problemText) }, 'object skipped: it does not satisfy the egress API');
+    }
+    this.changed({ kind, key, type: 'upsert' });
+    return key;
+  }
+
+  remove(source: string, kind: StoreKind, object: JsonObject): void {
+    const meta = isRecord(object.metadata) ? object.metadata : {};
+    const namespace = RESOURCES[kind].namespaced && typeof meta.namespace === 'string' ? meta.namespace : '';
+    this.removeSource(kind, objectKey(namespace, typeof meta.name === 'string' ? meta.name : ''), source);
+  }
+
+  /** A full list from one source: what it held before and no longer lists is removed. */
+  resync(source: string, kind: StoreKind, objects: readonly JsonObject[]): void {
+    const keep = new Set<string>();
+    for (const o of objects) {
+      const key = this.upsert(source, kind, o);
+      if (key !== undefined) keep.add(key);
+    }
+    for (const entry of [...this.kinds.get(kind)!.values()]) {
+      if (entry.sources.has(source) && !keep.has(entry.key)) this.removeSource(kind, entry.key, source);
+    }
+  }
+
+  /** Forgets everything one source delivered (its informer was stopped). */
+  dropSource(source: string, kind: StoreKind): void {
+    for (const entry of [...this.kinds.get(kind)!.values()]) {
+      if (entry.sources.has(source)) this.removeSource(kind, entry.key, source);
+    }
+  }
+
+  /** Whether the snapshot lists Pods: only while a synced all-pods informer feeds the store (leader). */
+  setPodsComplete(complete: boolean): void {
+    if (this.podsComplete === complete) return;
+    this.podsComplete = complete;
+    this.changed({ kind: 'Pod', key: '', type: 'pods' });
+  }
+
+  get hasAllPods(): boolean {
+    return this.podsComplete;
+  }
+
+  get<K extends StoreKind>(kind: K, key: string): StoredObject<K> | undefined {
+    return this.kinds.get(kind)!.get(key) as StoredObject<K> | undefined;
+  }
+
+  /** Every stored object of a kind, valid or not, sorted by key. */
+  list<K extends StoreKind>(kind: K): StoredObject<K>[] {
+    return [...this.kinds.get(kind)!.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) as unknown as StoredObject<K>[];
+  }
+
+  /** Parsed models of a kind, sorted by key; rejected objects are left out. */
+  values<K extends StoreKind>(kind: K): KindModel[K][] {
+    return this.list(kind).flatMap((e) => (e.value !== undefined ? [e.value] : []));
+  }
+
+  /** Objects the parser rejected, with their problems (for conditions and logs). */
+  rejected<K extends StoreKind>(kind: K): StoredObject<K>[] {
+    return this.list(kind).filter((e) => e.value === undefined);
+  }
+
+  /** What the planner needs, built from the store; pods only while hasAllPods. */
+  snapshot(config: AgentConfig): Snapshot {
+    if (this.cache && this.cache.version === this.version && this.cache.config === config) return this.cache.snapshot;
+    const clusterInfo = this.get('EgressClusterInfo', CLUSTER_INFO_NAME)?.value;
+    const snapshot: Snapshot = {
+      nodes: this.values('Node'),
+      namespaces: this.values('Namespace'),
+      ...(this.podsComplete ? { pods: this.values('Pod') } : {}),
+      gateways: this.values('EgressGateway'),
+      policies: [...this.values('EgressPolicy'), ...this.values('EgressClusterPolicy')],
+      slices: [...this.values('EgressEndpointSlice'), ...this.values('EgressClusterEndpointSlice')],
+      tunnels: this.values('EgressTunnel'),
+      ...(clusterInfo ? { clusterInfo } : {}),
+      config,
+    };
+    this.cache = { version: this.version, config, snapshot };
+    return snapshot;
+  }
+
+  private removeSource(kind: StoreKind, key: string, source: string): void {
+    const map = this.kinds.get(kind)!;
+    const entry = map.get(key);
+    if (!entry || !entry.sources.delete(source) || entry.sources.size > 0) return;
+    map.delete(key);
+    this.changed({ kind, key, type: 'remove' });
+  }
+
+  private changed(change: StoreChange): void {
+    this.version++;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.logger.error({ op: 'store', err: errorMessage(err) }, 'store listener threw');
+      }
+    }
+  }
+}
