@@ -102,14 +102,14 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
     const info = server.store.get(API_VERSION, 'EgressClusterInfo', 'default') as any;
     assert.deepEqual(info.spec.autoDetect, { podCidrMode: 'k8s', clusterIP: true, nodeIP: true }, 'created with the default spec');
     assert.deepEqual(info.status.clusterIP, { ipv4: ['10.96.0.0/12'] }, 'service CIDRs from the agent config');
-    assert.deepEqual(info.status.nodeIP, { ipv4: ['198.18.0.11-198.18.0.13'] });
+    assert.deepEqual(info.status.nodeIP, { ipv4: ['198.18.0.11', '198.18.0.12', '198.18.0.13'] });
     const tunnels = server.store.list(API_VERSION, 'EgressTunnel').map((o: any) => [o.metadata.name, o.status.mark, o.status.phase]);
     assert.deepEqual(tunnels, [['gw-1', '1', 'Ready'], ['gw-2', '2', 'Ready'], ['w-1', undefined, 'Ready']], 'marks for gateway-capable nodes only');
 
     // a node leaves: its tunnel goes and cluster info follows
     server.store.delete('v1', 'Node', 'w-1');
     await waitFor('tunnel of w-1 deleted', () => !server.store.find(API_VERSION, 'EgressTunnel', 'w-1'), 5000);
-    await waitFor('node IPs updated', () => (server.store.get(API_VERSION, 'EgressClusterInfo', 'default') as any).status.nodeIP.ipv4[0] === '198.18.0.11-198.18.0.12', 5000);
+    await waitFor('node IPs updated', () => JSON.stringify((server.store.get(API_VERSION, 'EgressClusterInfo', 'default') as any).status.nodeIP.ipv4) === JSON.stringify(['198.18.0.11', '198.18.0.12']), 5000);
 
     // changes: an rr policy released frees its address for a newcomer only after it is gone
     server.store.delete(API_VERSION, 'EgressPolicy', 'tiny-rr-1', 'default');
