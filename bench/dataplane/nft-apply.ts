@@ -1,0 +1,256 @@
+/**
+ * nftables apply cost: the driver on libnftables against `nft -f FILE`, in the same run.
+ * Wall-clock and CPU (user + system) medians; on a shared, loaded machine compare CPU.
+ *
+ *   node dist/bench/dataplane/nft-apply.js [--repeat N] [--sizes 1000,10000,100000]
+ *
+ * Root only. Creates its own network namespace (sl-bench-nft-*), re-runs itself inside it and
+ * deletes it afterwards; the root namespace's nftables are never touched. Loads the planner's
+ * gateway table of seed-002 with a policy `_all4` set of 1k/10k/100k endpoints.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { LibnftablesBackend } from '../../lib/dataplane/nft/libnftables.js';
+import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
+import { replaceBatch } from '../../lib/dataplane/nft/nft-commands.js';
+import { structureFingerprint } from '../../lib/dataplane/nft/fingerprint.js';
+import { allSetName, podAddresses, quietLog, seedTable, withElements } from '../../lib/dataplane/nft/testing/lab-fixtures.js';
+import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
+import type { NftTablePlan } from '../../lib/planner/node-plan.js';
+
+const NS_PREFIX = 'sl-bench-nft-';
+const GNU_TIME = '/usr/bin/time'; // Debian package `time`; without it the CLI's CPU column stays empty
+const HAVE_GNU_TIME = existsSync(GNU_TIME);
+const TARGETS = { fullMs: 250, fullAt: 100_000, incrementalMs: 2 };
+
+const { values: args } = parseArgs({
+  options: {
+    inside: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '7' },
+    sizes: { type: 'string', default: '1000,10000,100000' },
+  },
+});
+
+/** Wall-clock ms and CPU ms (user + system, all threads of the process doing the work). */
+interface Sample {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+interface Row {
+  readonly what: string;
+  readonly endpoints: number;
+  readonly lib: Sample[];
+  readonly cli?: Sample[];
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function timed(fn: () => Promise<unknown>): Promise<Sample> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await fn();
+  const wall = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: (used.user + used.system) / 1000 };
+}
+
+class CliRunner {
+  readonly #dir: string;
+  #n = 0;
+  private constructor(dir: string) {
+    this.#dir = dir;
+  }
+  static async create(): Promise<CliRunner> {
+    return new CliRunner(await mkdtemp(join(tmpdir(), 'sl-bench-nft-')));
+  }
+  /**
+   * Writes the batch (untimed), then times `nft -f FILE` including the process spawn; CPU comes
+   * from GNU time's rusage of the nft process.
+   */
+  async time(batch: string): Promise<Sample> {
+    const file = join(this.#dir, `b${this.#n}.nft`);
+    const usage = join(this.#dir, `b${this.#n++}.time`);
+    await writeFile(file, batch);
+    const started = performance.now();
+    if (!HAVE_GNU_TIME) {
+      await execa('nft', ['-f', file]);
+      return { wall: performance.now() - started, cpu: Number.NaN };
+    }
+    await execa(GNU_TIME, ['-f', '%U %S', '-o', usage, 'nft', '-f', file]);
+    const wall = performance.now() - started;
+    const [user = 0, system = 0] = (await readFile(usage, 'utf8')).trim().split(/\s+/).map(Number);
+    return { wall, cpu: (user + system) * 1000 };
+  }
+  close(): Promise<void> {
+    return rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+type CallMode = 'worker thread' | 'inline';
+
+function openDriver(table: string, mode: CallMode): NftDriver {
+  const backend = new LibnftablesBackend(mode === 'inline' ? { asyncMinBytes: Infinity } : {});
+  return new NftDriver({ table, log: quietLog, backend });
+}
+
+/**
+ * Library and CLI runs are measured in separate blocks: every commit bumps the ruleset
+ * generation, and interleaving would make each library call refill its cache (which the CLI
+ * does on every run anyway).
+ */
+async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: number): Promise<Row[]> {
+  const setName = allSetName(base);
+  const table = withElements(base, (s) => (s.name === setName ? podAddresses(n) : undefined));
+  const extra = '10.250.0.1'; // outside podAddresses' range
+  const plusOne = withElements(table, (s) => (s.name === setName ? [...s.elements, extra].sort() : undefined));
+  const replace = replaceBatch(table, structureFingerprint(table)).text;
+  const rows: Row[] = [];
+  const modes: CallMode[] = ['worker thread', 'inline'];
+
+  // Full atomic replace over an existing table of the same size (a structural change), and the
+  // same into an empty namespace (first start on a node).
+  for (const mode of modes) {
+    const driver = openDriver(table.name, mode);
+    const full: Row = { what: `full replace, ${mode}`, endpoints: n, lib: [] };
+    await driver.apply(table, { replace: true });
+    for (let i = 0; i < repeat; i++) full.lib.push(await timed(() => driver.apply(table, { replace: true })));
+    const create: Row = { what: `full create, ${mode}`, endpoints: n, lib: [] };
+    for (let i = 0; i < repeat; i++) {
+      await driver.remove();
+      create.lib.push(await timed(() => driver.apply(table)));
+    }
+    rows.push(full, create);
+    driver.close();
+  }
+  const fullCli: Sample[] = [];
+  for (let i = 0; i < repeat; i++) fullCli.push(await cli.time(replace));
+  rows.filter((r) => r.what.startsWith('full replace')).forEach((r) => Object.assign(r, { cli: fullCli }));
+  await execa('nft', ['delete', 'table', 'inet', table.name]);
+  const createCli: Sample[] = [];
+  for (let i = 0; i < repeat; i++) {
+    createCli.push(await cli.time(replace));
+    await execa('nft', ['delete', 'table', 'inet', table.name]);
+  }
+  rows.filter((r) => r.what.startsWith('full create')).forEach((r) => Object.assign(r, { cli: createCli }));
+
+  const driver = openDriver(table.name, 'worker thread');
+  await driver.apply(table);
+
+  // One endpoint in, one endpoint out: the driver diffs the whole plan and sends one command.
+  const inc: Row = { what: 'incremental (1 endpoint)', endpoints: n, lib: [], cli: [] };
+  for (let i = 0; i < repeat; i++) {
+    inc.lib.push(await timed(() => driver.apply(plusOne)));
+    inc.lib.push(await timed(() => driver.apply(table)));
+  }
+  const add = `add element inet ${table.name} ${setName} { ${extra} }\n`;
+  const del = `delete element inet ${table.name} ${setName} { ${extra} }\n`;
+  for (let i = 0; i < repeat; i++) {
+    inc.cli!.push(await cli.time(add));
+    inc.cli!.push(await cli.time(del));
+  }
+  rows.push(inc);
+
+  // Fresh arrays, as a new planner run produces: the diff has to compare every element.
+  const noop: Row = { what: 'unchanged plan (0 writes)', endpoints: n, lib: [] };
+  for (let i = 0; i < repeat; i++) {
+    const again = withElements(table, (s) => [...s.elements]);
+    noop.lib.push(await timed(() => driver.apply(again)));
+  }
+  rows.push(noop);
+
+  // A restarted agent: a fresh driver observes the kernel and finds nothing to do.
+  const adopt: Row = { what: 'adopt on restart (observe+diff)', endpoints: n, lib: [] };
+  for (let i = 0; i < Math.min(repeat, 3); i++) {
+    const fresh = openDriver(table.name, 'worker thread');
+    adopt.lib.push(await timed(() => fresh.apply(table)));
+    fresh.close();
+  }
+  rows.push(adopt);
+
+  const counters: Row = { what: 'counters()', endpoints: n, lib: [] };
+  for (let i = 0; i < Math.min(repeat, 3); i++) counters.lib.push(await timed(() => driver.counters()));
+  rows.push(counters);
+  await driver.remove();
+  driver.close();
+  return rows;
+}
+
+function printTable(rows: readonly Row[]): void {
+  const head = ['case', 'endpoints', 'lib ms', 'lib CPU', 'nft -f ms', 'nft CPU', 'CLI/lib'];
+  const fmt = (x: number) => (Number.isNaN(x) ? '-' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+  const body = rows.map((r) => {
+    const lib = median(r.lib.map((x) => x.wall));
+    const cli = r.cli ? median(r.cli.map((x) => x.wall)) : undefined;
+    return [
+      r.what,
+      String(r.endpoints),
+      fmt(lib),
+      fmt(median(r.lib.map((x) => x.cpu))),
+      cli === undefined ? '-' : fmt(cli),
+      r.cli ? fmt(median(r.cli.map((x) => x.cpu))) : '-',
+      cli === undefined ? '-' : `${(cli / lib).toFixed(1)}x`,
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${body.map(line).join('\n')}\n`);
+}
+
+async function inside(): Promise<number> {
+  if (!(await inLabNetns(NS_PREFIX))) {
+    process.stderr.write(`refusing to run: not inside a ${NS_PREFIX}* network namespace\n`);
+    return 2;
+  }
+  const repeat = Math.max(1, Number(args.repeat));
+  const sizes = args.sizes.split(',').map(Number);
+  const base = await seedTable('gateway-1');
+  const cli = await CliRunner.create();
+  const rows: Row[] = [];
+  try {
+    for (const n of sizes) rows.push(...(await benchSize(cli, base, n, repeat)));
+  } finally {
+    await cli.close();
+  }
+  const arenas = process.env.MALLOC_ARENA_MAX ? `, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}` : '';
+  process.stdout.write(`nft apply, median of ${repeat} (incremental: ${2 * repeat}); ${(await execa('nft', ['--version'])).stdout}${arenas}\n\n`);
+  printTable(rows);
+  const full = rows.filter((r) => r.what.startsWith('full') && r.endpoints === TARGETS.fullAt);
+  const inc = rows.filter((r) => r.what.startsWith('incremental'));
+  process.stdout.write('\n');
+  const verdict = (r: Row, limit: number) => {
+    const ms = median(r.lib.map((x) => x.wall));
+    return `${ms < limit ? 'met' : 'MISSED'} (${ms.toFixed(2)} ms)`;
+  };
+  for (const r of full) process.stdout.write(`target ${r.what} of ${TARGETS.fullAt} < ${TARGETS.fullMs} ms: ${verdict(r, TARGETS.fullMs)}\n`);
+  for (const r of inc) process.stdout.write(`target incremental < ${TARGETS.incrementalMs} ms at ${r.endpoints}: ${verdict(r, TARGETS.incrementalMs)}\n`);
+  process.stdout.write(`load average at the end: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}\n`);
+  return 0;
+}
+
+async function outside(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('nft-apply benchmark needs root (network namespace, nftables)\n');
+    return 2;
+  }
+  const ns = `${NS_PREFIX}${randomBytes(3).toString('hex')}`;
+  await execa('ip', ['netns', 'add', ns]);
+  try {
+    const self = fileURLToPath(import.meta.url);
+    const r = await execa('ip', ['netns', 'exec', ns, process.execPath, self, '--inside', '--repeat', args.repeat, '--sizes', args.sizes], { stdio: 'inherit', reject: false });
+    return r.exitCode ?? 1;
+  } finally {
+    await execa('ip', ['netns', 'delete', ns], { reject: false });
+  }
+}
+
+process.exitCode = args.inside ? await inside() : await outside();

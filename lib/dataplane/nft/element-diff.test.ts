@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { EgressError } from '../../errors.js';
+import type { NftSet, NftTablePlan } from '../../planner/node-plan.js';
+import { canonicalElement, countElements, diffElements, diffObservedElements, diffPlanElements } from './element-diff.js';
+import type { ObservedSet } from './nft-types.js';
+
+const sorted = (xs: string[]) => [...xs].sort();
+
+describe('diffElements', () => {
+  const cases: { name: string; from: string[]; to: string[]; add: string[]; remove: string[] }[] = [
+    { name: 'equal lists', from: ['a', 'b', 'c'], to: ['a', 'b', 'c'], add: [], remove: [] },
+    { name: 'one added in the middle', from: ['a', 'c'], to: ['a', 'b', 'c'], add: ['b'], remove: [] },
+    { name: 'one removed at the end', from: ['a', 'b', 'c'], to: ['a', 'b'], add: [], remove: ['c'] },
+    { name: 'one replaced', from: ['a', 'b', 'c'], to: ['a', 'x', 'c'], add: ['x'], remove: ['b'] },
+    { name: 'reordered only', from: ['a', 'b', 'c'], to: ['c', 'a', 'b'], add: [], remove: [] },
+    { name: 'from empty', from: [], to: ['a', 'b'], add: ['a', 'b'], remove: [] },
+    { name: 'to empty', from: ['a', 'b'], to: [], add: [], remove: ['a', 'b'] },
+    { name: 'disjoint', from: ['a', 'b'], to: ['c', 'd'], add: ['c', 'd'], remove: ['a', 'b'] },
+    { name: 'shifted by one at the front', from: ['b', 'c', 'd'], to: ['a', 'b', 'c'], add: ['a'], remove: ['d'] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const d = diffElements(c.from, c.to);
+      assert.deepEqual({ add: sorted(d.add), remove: sorted(d.remove) }, { add: c.add, remove: c.remove });
+    });
+  }
+
+  test('agrees with a plain Set difference on random lists', () => {
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const universe = Array.from({ length: 40 }, (_, i) => `10.0.0.${i}`);
+      const pick = () => universe.filter(() => rand(3) > 0);
+      const from = pick();
+      const to = rand(2) ? pick() : [...pick()].reverse();
+      const d = diffElements(from, to);
+      const expectAdd = to.filter((e) => !from.includes(e));
+      const expectRemove = from.filter((e) => !to.includes(e));
+      assert.deepEqual(sorted(d.add), sorted(expectAdd), `round ${round}`);
+      assert.deepEqual(sorted(d.remove), sorted(expectRemove), `round ${round}`);
+    }
+  });
+
+  test('a one-pod change in a 100k list stays cheap', () => {
+    const from = Array.from({ length: 100_000 }, (_, i) => `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
+    const to = [...from.slice(0, 50_000), '10.200.0.1', ...from.slice(50_001)];
+    const started = performance.now();
+    const d = diffElements(from, to);
+    const ms = performance.now() - started;
+    assert.deepEqual(d, { add: ['10.200.0.1'], remove: [from[50_000]] });
+    assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`);
+  });
+});
+
+const set = (name: string, elements: string[], interval = false): NftSet => ({ name, type: 'ipv4_addr', interval, elements });
+const table = (sets: NftSet[]): NftTablePlan => ({ family: 'inet', name: 'sluice', sets, chains: [] });
+
+test('diffPlanElements lists only the sets that changed', () => {
+  const from = table([set('a', ['10.0.0.1']), set('b', ['10.0.0.2']), set('c', [])]);
+  const to = table([set('a', ['10.0.0.1']), set('b', ['10.0.0.3']), set('c', ['10.0.0.4'])]);
+  const changes = diffPlanElements(from, to);
+  assert.deepEqual(changes, [
+    { set: 'b', add: ['10.0.0.3'], remove: ['10.0.0.2'] },
+    { set: 'c', add: ['10.0.0.4'], remove: [] },
+  ]);
+  assert.deepEqual(countElements(changes), { added: 2, removed: 1 });
+});
+
+describe('canonicalElement', () => {
+  const cases: [string, string][] = [
+    ['10.0.0.1', '10.0.0.1'],
+    ['10.0.0.0/24', '10.0.0.0/24'],
+    ['10.0.0.0-10.0.0.255', '10.0.0.0/24'],
+    ['10.1.0.0-10.1.0.5', '10.1.0.0-10.1.0.5'],
+    ['fd00::01', 'fd00::1'],
+    ['FD00:0:0::/64', 'fd00::/64'],
+  ];
+  for (const [input, expected] of cases) test(`${input} → ${expected}`, () => assert.equal(canonicalElement(input), expected));
+  test('rejects what is not an address', () => assert.throws(() => canonicalElement('@set'), EgressError));
+});
+
+test('diffObservedElements matches kernel and plan notation, deletes in kernel notation', () => {
+  const observed: ObservedSet[] = [
+    { name: 'cluster4', type: 'ipv4_addr', flags: ['interval'], interval: true, elements: ['10.96.0.0-10.111.255.255', '10.0.0.0/25', '10.0.0.128/25'] },
+    { name: 'pods4', type: 'ipv4_addr', flags: [], interval: false, elements: ['10.244.1.5', '10.244.1.6'] },
+  ];
+  const desired = table([set('cluster4', ['10.0.0.0/24', '10.96.0.0/12'], true), set('pods4', ['10.244.1.5', '10.244.1.7'])]);
+  assert.deepEqual(diffObservedElements(observed, desired), [
+    { set: 'cluster4', add: ['10.0.0.0/24'], remove: ['10.0.0.0/25', '10.0.0.128/25'] },
+    { set: 'pods4', add: ['10.244.1.7'], remove: ['10.244.1.6'] },
+  ]);
+  const same = table([set('cluster4', ['10.0.0.0/25', '10.0.0.128/25', '10.96.0.0/12'], true), set('pods4', ['10.244.1.6', '10.244.1.5'])]);
+  assert.deepEqual(diffObservedElements(observed, same), []);
+});

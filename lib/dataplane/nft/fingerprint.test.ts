@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { NftTablePlan } from '../../planner/node-plan.js';
+import { fingerprintComment, fingerprintFromComment, structureFingerprint } from './fingerprint.js';
+
+const base: NftTablePlan = {
+  family: 'inet',
+  name: 'sluice',
+  sets: [
+    { name: 'cluster4', type: 'ipv4_addr', interval: true, elements: ['10.96.0.0/12'] },
+    { name: 'p_all4', type: 'ipv4_addr', interval: false, elements: ['10.244.1.5'] },
+  ],
+  chains: [{ name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: 'mangle', rules: ['ip daddr @cluster4 return'] }],
+};
+
+test('the fingerprint ignores set elements', () => {
+  const churned = { ...base, sets: base.sets.map((s) => ({ ...s, elements: [...s.elements, '10.244.9.9'] })) };
+  assert.equal(structureFingerprint(churned), structureFingerprint(base));
+});
+
+test('the fingerprint changes with anything structural', () => {
+  const variants: [string, NftTablePlan][] = [
+    ['rule text', { ...base, chains: [{ ...base.chains[0]!, rules: ['ip daddr @cluster4 accept'] }] }],
+    ['set type', { ...base, sets: [{ ...base.sets[0]!, type: 'ipv6_addr' }, base.sets[1]!] }],
+    ['interval flag', { ...base, sets: [base.sets[0]!, { ...base.sets[1]!, interval: true }] }],
+    ['set added', { ...base, sets: [...base.sets, { name: 'x', type: 'ipv4_addr', interval: false, elements: [] }] }],
+    ['chain hook', { ...base, chains: [{ ...base.chains[0]!, hook: 'input' }] }],
+    ['table name', { ...base, name: 'other' }],
+  ];
+  const fp = structureFingerprint(base);
+  for (const [what, variant] of variants) assert.notEqual(structureFingerprint(variant), fp, what);
+});
+
+test('the comment round-trips and fits nft comment limits', () => {
+  const fp = structureFingerprint(base);
+  const comment = fingerprintComment(fp);
+  assert.ok(Buffer.byteLength(comment) <= 128, comment);
+  assert.equal(fingerprintFromComment(comment), fp);
+  assert.equal(fingerprintFromComment('hand-made table'), undefined);
+  assert.equal(fingerprintFromComment(undefined), undefined);
+});

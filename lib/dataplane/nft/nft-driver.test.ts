@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EgressError } from '../../errors.js';
+import type { NftTablePlan } from '../../planner/node-plan.js';
+import { fingerprintComment, structureFingerprint } from './fingerprint.js';
+import { NftDriver, type CountedRule } from './nft-driver.js';
+import { quietLog } from './testing/lab-fixtures.js';
+import { NO_TABLE, OK, ScriptedBackend } from './testing/scripted-backend.js';
+
+const table: NftTablePlan = {
+  family: 'inet',
+  name: 'sluice',
+  sets: [{ name: 'pods4', type: 'ipv4_addr', interval: false, elements: ['10.244.1.5', '10.244.1.6'] }],
+  chains: [{ name: 'egress_input', type: 'filter', hook: 'input', priority: 'filter', rules: ['ip saddr @pods4 counter accept comment "p"'] }],
+};
+const plusOne: NftTablePlan = { ...table, sets: [{ ...table.sets[0]!, elements: ['10.244.1.5', '10.244.1.6', '10.244.1.7'] }] };
+
+/** What libnftables prints for `table` as it stands in the kernel. */
+function kernelHolding(t: NftTablePlan, comment = fingerprintComment(structureFingerprint(t))) {
+  return (commands: string, options: { json?: boolean }) => {
+    if (!commands.startsWith('list ')) return OK;
+    if (!options.json) return { ...OK, output: `table inet sluice {\n\tcomment "${comment}"\n\tset pods4 {\n\t}\n}\n` };
+    const nftables = [
+      { table: { family: 'inet', name: 'sluice', handle: 1 } },
+      ...t.sets.map((s) => ({ set: { family: 'inet', table: 'sluice', name: s.name, type: s.type, handle: 2, elem: s.elements } })),
+      ...t.chains.map((c) => ({ chain: { family: 'inet', table: 'sluice', name: c.name, type: c.type, hook: c.hook, prio: 0, policy: 'accept' } })),
+      ...t.chains.flatMap((c) => c.rules.map((_, i) => ({ rule: { family: 'inet', table: 'sluice', chain: c.name, handle: 10 + i, expr: [] } }))),
+    ];
+    return { ...OK, output: JSON.stringify({ nftables }) };
+  };
+}
+
+const noNetlink = (): never => {
+  throw new Error('no netlink in unit tests');
+};
+
+/** A driver whose netlink reads fail, so every read goes through the scripted backend, unless given. */
+const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, tableComment: () => string | null = noNetlink) =>
+  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, tableComment } });
+
+test('refuses a plan for any other table without sending anything', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  const driver = driverOn(backend);
+  await assert.rejects(driver.apply({ ...table, name: 'foreign' }), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT');
+  assert.equal(backend.calls.length, 0);
+});
+
+test('first apply on an empty kernel: one replace batch; then memory answers', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
+  const driver = driverOn(backend);
+  const first = await driver.apply(table);
+  assert.deepEqual([first.mode, first.writes, first.basis, first.reason], ['replace', 3, 'kernel', 'absent']);
+  assert.equal(backend.writes.length, 1);
+  assert.match(backend.writes[0]!.commands, /^add table inet sluice\ndelete table inet sluice\ntable inet sluice \{\n\tcomment "sluice-structure-v1 sha256:/);
+  backend.calls.length = 0;
+  const next = await driver.apply(plusOne);
+  assert.deepEqual([next.mode, next.writes, next.basis, next.elementsAdded], ['elements', 1, 'memory', 1]);
+  assert.deepEqual(backend.calls.map((c) => c.commands), ['add element inet sluice pods4 { 10.244.1.7 }\n']);
+  assert.equal((await driver.apply(plusOne)).writes, 0);
+  assert.equal(backend.calls.length, 1, 'an unchanged plan is not even listed');
+});
+
+test('adopts a kernel table with our fingerprint and diffs its elements', async () => {
+  const backend = new ScriptedBackend(kernelHolding(table));
+  const r = await driverOn(backend).apply(plusOne);
+  assert.deepEqual([r.mode, r.basis, r.elementsAdded, r.elementsRemoved], ['elements', 'kernel', 1, 0]);
+  assert.deepEqual(backend.writes.map((c) => c.commands), ['add element inet sluice pods4 { 10.244.1.7 }\n']);
+  assert.ok(backend.calls.filter((c) => c.commands.startsWith('list ')).every((c) => c.options.listing));
+});
+
+test('replaces a table with a foreign comment without reading its elements', async () => {
+  const backend = new ScriptedBackend(kernelHolding(table, 'made by hand'));
+  const r = await driverOn(backend).apply(table);
+  assert.deepEqual([r.mode, r.reason], ['replace', 'foreign-or-old']);
+  assert.equal(backend.calls.filter((c) => c.options.json).length, 0);
+});
+
+test('a rejected batch throws with nft text and makes the next apply look at the kernel', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : { ok: false, output: '', error: 'batch:4:1-3: Error: syntax error\n' }));
+  const driver = driverOn(backend);
+  await assert.rejects(driver.apply(table), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT' && /replacing table inet sluice: batch:4:1-3: Error: syntax error/.test(err.message));
+  backend.answer = kernelHolding(table);
+  const r = await driver.apply(table);
+  assert.deepEqual([r.mode, r.basis, r.writes], ['none', 'kernel', 0]);
+});
+
+test('replace: true reloads even an unchanged plan', async () => {
+  const backend = new ScriptedBackend(kernelHolding(table));
+  const driver = driverOn(backend);
+  await driver.apply(table);
+  const r = await driver.apply(table, { replace: true });
+  assert.deepEqual([r.mode, r.reason, r.basis], ['replace', 'forced', 'none']);
+});
+
+test('counters sum per comment from the rule dump, without touching libnftables', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  const rules = [
+    { comment: 'snat default/test', counter: { packets: 2, bytes: 120 } },
+    { comment: 'snat default/test', counter: { packets: 1, bytes: 80 } },
+    { comment: 'no counter' },
+    { counter: { packets: 9, bytes: 9 } },
+  ];
+  const counters = await driverOn(backend, () => rules).counters();
+  assert.deepEqual([...counters], [['snat default/test', { packets: 3, bytes: 200 }]]);
+  assert.equal(backend.calls.length, 0);
+});
+
+test('counters fall back to a libnftables listing when the dump fails', async () => {
+  const listing = {
+    nftables: [
+      { chain: { family: 'inet', table: 'sluice', name: 'egress_snat', type: 'nat', hook: 'postrouting', prio: 90 } },
+      { rule: { family: 'inet', table: 'sluice', chain: 'egress_snat', handle: 4, comment: 'snat default/test', expr: [{ counter: { packets: 5, bytes: 300 } }] } },
+    ],
+  };
+  const backend = new ScriptedBackend(() => ({ ...OK, output: JSON.stringify(listing) }));
+  const counters = await driverOn(backend).counters();
+  assert.deepEqual([...counters], [['snat default/test', { packets: 5, bytes: 300 }]]);
+  assert.deepEqual(backend.calls.map((c) => [c.commands, c.options.json, c.options.terse]), [['list table inet sluice\n', true, true]]);
+});
+
+test('the table comment comes from netlink when it can: a foreign table is replaced without any listing', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  const r = await driverOn(backend, noNetlink, () => 'made by hand').apply(table);
+  assert.deepEqual([r.mode, r.reason], ['replace', 'foreign-or-old']);
+  assert.deepEqual(backend.calls.filter((c) => c.commands.startsWith('list ')), []);
+});

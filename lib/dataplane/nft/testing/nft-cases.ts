@@ -1,0 +1,297 @@
+/**
+ * Scenarios for the nftables driver against a real kernel. Each runs in a fresh network
+ * namespace of its own (see run-case.ts), so it may create and delete tables freely.
+ */
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { EgressError } from '../../../errors.js';
+import type { NftTablePlan } from '../../../planner/node-plan.js';
+import { canonicalElement } from '../element-diff.js';
+import { structureFingerprint } from '../fingerprint.js';
+import { replaceBatch } from '../nft-commands.js';
+import { LibnftablesBackend } from '../libnftables.js';
+import { NftDriver } from '../nft-driver.js';
+import { dumpInetRules, readInetTableComment } from '../netlink-reads.js';
+import type { ObservedNft } from '../nft-types.js';
+import { allSetName, quietLog, SEED_NODES, seedTable, withElements } from './lab-fixtures.js';
+
+export interface CaseContext {
+  readonly backend: 'libnftables' | 'cli';
+  /** A new driver instance (new backend, empty memory) for table `sluice`. */
+  openDriver(): NftDriver;
+}
+
+export type NftCase = (ctx: CaseContext) => Promise<void>;
+
+async function nft(...args: string[]): Promise<string> {
+  return (await execa('nft', args)).stdout;
+}
+
+/** `nft -c -f` of a batch: parsed, evaluated and checked by the kernel, never committed. */
+async function nftCheck(text: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sl-nft-check-'));
+  try {
+    const file = join(dir, 'check.nft');
+    await writeFile(file, text);
+    const r = await execa('nft', ['-c', '-f', file], { reject: false });
+    assert.equal(r.exitCode, 0, `nft -c rejected the batch:\n${r.stderr}\n--- batch ---\n${text}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Everything but elements, with handles: equal before and after means nothing was reloaded. */
+const structureText = (family = 'inet', name = 'sluice') => nft('-a', '-t', 'list', 'table', family, name);
+
+const canonicalSets = (sets: readonly { name: string; elements: readonly string[] }[]) =>
+  Object.fromEntries(sets.map((s) => [s.name, s.elements.map(canonicalElement).sort()]));
+
+function assertHolds(observed: ObservedNft, table: NftTablePlan): void {
+  assert.equal(observed.present, true);
+  assert.equal(observed.fingerprint, structureFingerprint(table));
+  assert.deepEqual(canonicalSets(observed.sets), canonicalSets(table.sets));
+  assert.deepEqual(
+    observed.chains.map((c) => [c.name, c.rules.length]),
+    table.chains.map((c) => [c.name, c.rules.length]),
+  );
+}
+
+/** The seed's gateway table with one pod added to the policy's _all4 set and one node dropped. */
+function churned(table: NftTablePlan): NftTablePlan {
+  const all = allSetName(table);
+  return withElements(table, (s) => {
+    if (s.name === all) return [...s.elements, '10.244.2.77'].sort();
+    if (s.name === 'nodes4') return s.elements.slice(1);
+    return undefined;
+  });
+}
+
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<EgressError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof EgressError, `expected EgressError, got ${String(err)}`);
+    assert.equal(err.code, 'EGW_ERR_NFT');
+    assert.match(err.message, pattern);
+    return err;
+  }
+  assert.fail('expected the apply to be rejected');
+}
+
+export const NFT_CASES: Readonly<Record<string, NftCase>> = {
+  async 'every rendered table passes nft -c and a full apply loads the planner table'(ctx) {
+    for (const node of SEED_NODES) {
+      const table = await seedTable(node);
+      await nftCheck(replaceBatch(table, structureFingerprint(table)).text);
+    }
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    const r = await driver.apply(table);
+    assert.deepEqual([r.mode, r.writes, r.basis, r.reason], ['replace', 3, 'kernel', 'absent']);
+    assertHolds(await driver.observe(), table);
+    // Another node's plan has another structure: the whole table is swapped in one go.
+    const worker = await seedTable('worker-1');
+    const w = await driver.apply(worker);
+    assert.deepEqual([w.mode, w.reason], ['replace', 'structure-changed']);
+    assertHolds(await driver.observe(), worker);
+  },
+
+  async 're-applying an equal plan writes nothing'(ctx) {
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    const before = await structureText();
+    const again = await driver.apply(table);
+    assert.deepEqual([again.mode, again.writes, again.basis], ['none', 0, 'memory']);
+    const copy = JSON.parse(JSON.stringify(table)) as NftTablePlan;
+    const fromCopy = await driver.apply(copy);
+    assert.deepEqual([fromCopy.mode, fromCopy.writes], ['none', 0]);
+    assert.equal(await structureText(), before);
+  },
+
+  async 'element changes are sent as element commands and leave rules and sets in place'(ctx) {
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    const before = await structureText();
+    const next = churned(table);
+    const r = await driver.apply(next);
+    assert.deepEqual([r.mode, r.basis, r.elementsAdded, r.elementsRemoved], ['elements', 'memory', 1, 1]);
+    assert.equal(r.writes, 2); // add to _all4, delete from nodes4
+    assert.equal(await structureText(), before, 'rules, sets and handles must be untouched');
+    assertHolds(await driver.observe(), next);
+    // An interval swapped for an overlapping one in the same transaction.
+    const widened = withElements(next, (s) => (s.name === 'cluster4' ? ['10.96.0.0/11', '10.244.0.0/16', '198.18.0.11-198.18.0.13'] : undefined));
+    const w = await driver.apply(widened);
+    assert.equal(w.mode, 'elements');
+    assert.equal(await structureText(), before);
+    assertHolds(await driver.observe(), widened);
+    const back = await driver.apply(table);
+    assert.deepEqual([back.mode, back.elementsAdded, back.elementsRemoved], ['elements', 3, 3]);
+    assertHolds(await driver.observe(), table);
+  },
+
+  async 'a rejected batch throws EGW_ERR_NFT and leaves the previous table live'(ctx) {
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    const before = await structureText();
+    const badRule: NftTablePlan = {
+      ...table,
+      chains: table.chains.map((c) => (c.name === 'egress_input' ? { ...c, rules: [...c.rules, 'ip saddr @no_such_set counter drop'] } : c)),
+    };
+    // The message quotes the offending line, with its line number in the batch.
+    await rejects(driver.apply(badRule), /replacing table inet sluice: .*:\d+:\d+-\d+: Error: No such file or directory\n.*ip saddr @no_such_set counter drop\n/);
+    const badSyntax: NftTablePlan = { ...table, chains: table.chains.map((c) => ({ ...c, rules: [...c.rules, 'ip saddr 10.0.0.1 frobnicate'] })) };
+    await rejects(driver.apply(badSyntax), /syntax error/);
+    const badElement = withElements(table, (s) => (s.name === allSetName(table) ? [...s.elements, '10.244.2.300'] : undefined));
+    await rejects(driver.apply(badElement), /10\.244\.2\.300/);
+    assert.equal(await structureText(), before);
+    assertHolds(await driver.observe(), table);
+    // After an error the driver trusts nothing it remembers and diffs against the kernel.
+    const r = await driver.apply(table);
+    assert.deepEqual([r.mode, r.writes, r.basis], ['none', 0, 'kernel']);
+  },
+
+  async 'a fresh driver adopts a matching table without reloading it'(ctx) {
+    const table = await seedTable('gateway-1');
+    await ctx.openDriver().apply(table);
+    const before = await structureText();
+    const adopted = await ctx.openDriver().apply(table);
+    assert.deepEqual([adopted.mode, adopted.writes, adopted.basis], ['none', 0, 'kernel']);
+    const next = churned(table);
+    const fresh = ctx.openDriver();
+    const r = await fresh.apply(next);
+    assert.deepEqual([r.mode, r.basis, r.elementsAdded, r.elementsRemoved], ['elements', 'kernel', 1, 1]);
+    assert.equal(await structureText(), before);
+    assert.equal((await fresh.apply(next)).basis, 'memory');
+    // A rule deleted by hand under our comment is drift: replaced, not patched.
+    const handle = /ip daddr @eips4 .* # handle (\d+)/.exec(before)?.[1];
+    assert.ok(handle, before);
+    await nft('delete', 'rule', 'inet', 'sluice', 'egress_input', 'handle', handle);
+    const drifted = await ctx.openDriver().apply(next);
+    assert.deepEqual([drifted.mode, drifted.reason], ['replace', 'drifted']);
+    assertHolds(await fresh.observe(), next);
+    // A table of our name without our fingerprint (older agent, hand-made) is replaced.
+    await nft('delete', 'table', 'inet', 'sluice');
+    await nft('add', 'table', 'inet', 'sluice', '{ comment "hand made" ; }');
+    const foreign = await ctx.openDriver().apply(next);
+    assert.deepEqual([foreign.mode, foreign.reason], ['replace', 'foreign-or-old']);
+  },
+
+  async 'other tables in the namespace are never touched'(ctx) {
+    const foreignBatch = [
+      'table inet foreign {',
+      '\tset keep { type ipv4_addr; elements = { 192.0.2.1, 192.0.2.2 } ; }',
+      '\tchain input { type filter hook input priority 10; policy accept; ip saddr @keep counter accept comment "foreign rule" ; }',
+      '}',
+      // A one-line block needs `;` before each closing brace in nft 1.0.6.
+      'table ip sluice { chain c { type filter hook input priority 0; policy accept; counter ; } ; }',
+    ].join('\n');
+    const dir = await mkdtemp(join(tmpdir(), 'sl-nft-foreign-'));
+    try {
+      await writeFile(join(dir, 'foreign.nft'), `${foreignBatch}\n`);
+      await nft('-f', join(dir, 'foreign.nft'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const snapshot = async () => `${await nft('-a', 'list', 'table', 'inet', 'foreign')}\n${await nft('-a', 'list', 'table', 'ip', 'sluice')}`;
+    const before = await snapshot();
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    const steps: [string, () => Promise<unknown>][] = [
+      ['full apply', () => driver.apply(table)],
+      ['element update', () => driver.apply(churned(table))],
+      ['structure change', () => driver.apply({ ...table, chains: table.chains.slice(1) })],
+      ['rejected batch', () => driver.apply({ ...table, chains: [{ ...table.chains[0]!, rules: ['bogus'] }] }).catch(() => undefined)],
+      ['observe and counters', async () => [await driver.observe(), await driver.counters()]],
+      ['remove', () => driver.remove()],
+    ];
+    for (const [what, step] of steps) {
+      await step();
+      assert.equal(await snapshot(), before, `after ${what}`);
+    }
+    assert.doesNotMatch(await nft('list', 'tables'), /table inet sluice/);
+  },
+
+  async 'observe returns sets with elements and chains with rules; counters count per comment'(ctx) {
+    const driver = ctx.openDriver();
+    assert.deepEqual(await driver.observe(), { family: 'inet', name: 'sluice', present: false, sets: [], chains: [] });
+    assert.equal((await driver.counters()).size, 0);
+    const table = await seedTable('gateway-1');
+    await driver.apply(table);
+    const observed = await driver.observe();
+    assertHolds(observed, table);
+    const cluster = observed.sets.find((s) => s.name === 'cluster4');
+    assert.deepEqual(cluster?.elements, ['10.96.0.0/12', '10.244.1.0-10.244.3.255', '198.18.0.11-198.18.0.13']);
+    assert.equal(cluster?.interval, true);
+    const snat = observed.chains.find((c) => c.name === 'egress_snat');
+    assert.deepEqual([snat?.type, snat?.hook, snat?.rules[0]?.comment], ['nat', 'postrouting', 'snat default/test']);
+    assert.equal(typeof snat?.priority, 'number');
+
+    // Real packets through a rule with a counter: UDP to 127.0.0.1 passes the input hook.
+    await execa('ip', ['link', 'set', 'lo', 'up']);
+    const probe: NftTablePlan = {
+      ...table,
+      chains: table.chains.map((c) => (c.name === 'egress_input' ? { ...c, rules: [...c.rules, 'udp dport 9 counter comment "probe"'] } : c)),
+    };
+    await driver.apply(probe);
+    const socket = createSocket('udp4');
+    try {
+      for (let i = 0; i < 3; i++) await new Promise<void>((resolve, reject) => socket.send(Buffer.from('x'), 9, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    } finally {
+      socket.close();
+    }
+    const counters = await driver.counters();
+    assert.equal(counters.get('probe')?.packets, 3);
+    assert.equal(counters.get('probe')?.bytes, 3 * 29); // 20 IP + 8 UDP + 1 payload
+    assert.deepEqual(counters.get('snat default/test'), { packets: 0, bytes: 0 });
+    assert.ok(counters.has('vxlan from unknown host'));
+    // The netlink dump and a libnftables listing agree, rule by rule.
+    const dumped = dumpInetRules('sluice');
+    const listed = (await driver.observe()).chains.flatMap((c) => c.rules.map((r) => ({ chain: c.name, ...r })));
+    assert.deepEqual(
+      dumped.map((r) => ({ chain: r.chain, handle: r.handle, comment: r.comment, counter: r.counter })),
+      listed.map((r) => ({ chain: r.chain, handle: r.handle, comment: r.comment, counter: r.counter })),
+    );
+    const noNetlink = { rules: () => assert.fail('forced fallback'), tableComment: () => assert.fail('forced fallback') };
+    const viaListing = new NftDriver({ table: 'sluice', log: quietLog, backend: new LibnftablesBackend(), kernelReads: noNetlink });
+    assert.deepEqual(await viaListing.counters(), counters);
+    assert.deepEqual(dumpInetRules('no_such_table'), []);
+    // Same for the table comment (netlink) and observe() through listings only.
+    assert.match(readInetTableComment('sluice') ?? '', /^sluice-structure-v1 sha256:[0-9a-f]{64}$/);
+    assert.equal(readInetTableComment('no_such_table'), null);
+    assert.deepEqual(await viaListing.observe(), await driver.observe());
+    viaListing.close();
+  },
+
+  async 'remove deletes only our table and is idempotent'(ctx) {
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    assert.equal((await driver.remove()).removed, true);
+    assert.equal((await driver.observe()).present, false);
+    assert.equal((await driver.remove()).removed, false);
+    const r = await driver.apply(table);
+    assert.deepEqual([r.mode, r.reason, r.basis], ['replace', 'absent', 'memory']);
+  },
+
+  async 'a table deleted behind the driver is rebuilt on the next change'(ctx) {
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    await nft('delete', 'table', 'inet', 'sluice');
+    const r = await driver.apply(churned(table));
+    assert.deepEqual([r.mode, r.reason, r.basis], ['replace', 'absent', 'kernel']);
+    assertHolds(await driver.observe(), churned(table));
+    // An unchanged plan is not checked against the kernel until forget() asks for it.
+    await nft('delete', 'table', 'inet', 'sluice');
+    assert.equal((await driver.apply(churned(table))).mode, 'none');
+    driver.forget();
+    assert.deepEqual((await driver.apply(churned(table))).mode, 'replace');
+  },
+};
