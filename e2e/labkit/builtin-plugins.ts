@@ -1,10 +1,10 @@
+import { CLUSTER_PLUGIN, clusterPlugin } from './cluster/cluster-plugin.js';
 import type { LabPlugin, LabPluginFactory } from './plugins.js';
 
-/**
- * Plugins the CLI can load by name. `up` enables all of them unless `--plugins` says otherwise;
- * add the API server and agent plugins here when they exist.
- */
-export const builtinPlugins: Readonly<Record<string, LabPluginFactory>> = {};
+/** Plugins the CLI can load by name. `up` enables all of them unless `--plugins` says otherwise. */
+export const builtinPlugins: Readonly<Record<string, LabPluginFactory>> = {
+  [CLUSTER_PLUGIN]: clusterPlugin,
+};
 
 export function defaultPluginNames(): string[] {
   return Object.keys(builtinPlugins);

@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultPluginNames, loadPlugins } from './builtin-plugins.js';
+import { kubectlCommand } from './kubectl.js';
 import { Lab, type ExecTarget } from './lab.js';
 import { parseLabels } from './labels.js';
-import { API_SERVER_ROLE, agentRole } from './plugins.js';
+import { agentRole } from './plugins.js';
 import { labBaseDir } from './state-store.js';
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -35,17 +36,19 @@ function labelsArg(v: string): Record<string, string> {
 const list = (v: string) => v.split(',').filter(Boolean);
 
 /** Runs a command in a namespace with the terminal attached; resolves to its exit code. */
-async function execAttached(netns: string, cmd: string[]): Promise<number> {
-  const child = spawn('ip', ['netns', 'exec', netns, ...cmd], { stdio: 'inherit' });
+async function execAttached(netns: string, cmd: string[], env: Record<string, string> = {}): Promise<number> {
+  const child = spawn('ip', ['netns', 'exec', netns, ...cmd], { stdio: 'inherit', env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
 
+// passThroughOptions keeps the `--` that separates the command.
+const afterDashes = (cmd: string[]) => (cmd[0] === '--' ? cmd.slice(1) : cmd);
+
 async function execIn(name: string, target: ExecTarget, cmd: string[]): Promise<void> {
-  // passThroughOptions keeps the `--` that separates the command.
-  if (cmd[0] === '--') cmd = cmd.slice(1);
+  cmd = afterDashes(cmd);
   if (cmd.length === 0) throw new InvalidArgumentError('no command given after --');
   const lab = await Lab.open(name);
   process.exitCode = await execAttached(await lab.netnsOf(target), cmd);
@@ -62,15 +65,17 @@ program
   .option('--workers <n>', 'worker nodes', intArg(0), 1)
   .option('--gateways <n>', 'gateway nodes', intArg(0), 1)
   .option('--ipv6', 'dual-stack LAN and pods', false)
-  .option('--node-grace <seconds>', 'how long a silent node stays Ready (for the API server)', secondsArg, 40)
+  .option('--node-grace <seconds>', 'how long a node without heartbeats stays Ready', secondsArg, 40)
+  .option('--no-agents', 'do not start a sluice agent per node')
   .option('--plugins <names>', `comma-separated plugins (default: all = ${defaultPluginNames().join(',') || 'none'})`, list)
   .option('--replace', 'tear down an existing lab of that name first', false)
-  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; plugins?: string[]; replace: boolean }) => {
+  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; plugins?: string[]; replace: boolean }) => {
     const lab = await Lab.up(name, {
       workers: o.workers,
       gateways: o.gateways,
       ipv6: o.ipv6,
       nodeGraceSeconds: o.nodeGrace,
+      agents: o.agents,
       plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
       replace: o.replace,
     });
@@ -94,7 +99,7 @@ program
 
 program
   .command('pod <name>')
-  .description('create a pod namespace; prints the pod JSON once it has its IPs')
+  .description('create a pod (a Pod object, when the lab has an API server); prints its JSON once it is Ready with its IPs')
   .requiredOption('--namespace <ns>', 'pod namespace')
   .requiredOption('--name <pod>', 'pod name')
   .option('--labels <k=v,...>', 'pod labels', labelsArg, {})
@@ -106,7 +111,7 @@ program
 
 program
   .command('delete-pod <name> <ns/pod>')
-  .description('delete a pod and its namespace')
+  .description('delete a pod; returns once its namespace is gone')
   .action(async (name: string, ref: string) => (await Lab.open(name)).deletePod(ref));
 
 program
@@ -126,28 +131,37 @@ program
   });
 
 program
+  .command('kubectl <name> [args...]')
+  .description('run kubectl against the lab API server: kubectl NAME -- ARGS… (stdin and exit code pass through)')
+  .passThroughOptions()
+  .action(async (name: string, args: string[]) => {
+    const cmd = kubectlCommand(await (await Lab.open(name)).state(), afterDashes(args));
+    process.exitCode = await execAttached(cmd.netns, cmd.argv, cmd.env);
+  });
+
+program
   .command('fail-node <name> <node>')
-  .description("cut the node's LAN link at the bridge (hard, no goodbye)")
+  .description("cut the node's LAN link at the bridge (hard, no goodbye), then kill its agent")
   .action(async (name: string, node: string) => (await Lab.open(name)).failNode(node));
 
 program
   .command('heal-node <name> <node>')
-  .description("restore the node's LAN link")
+  .description("restore the node's LAN link; returns once the node is Ready and its agent is ready")
   .action(async (name: string, node: string) => (await Lab.open(name)).healNode(node));
 
 program
   .command('apiserver-down <name>')
-  .description('stop the API server process (the lab stays up)')
-  .action(async (name: string) => (await Lab.open(name)).stopDaemon(API_SERVER_ROLE));
+  .description('the API server stops answering and drops its watches (objects stay; the lab stays up)')
+  .action(async (name: string) => (await Lab.open(name)).apiServerDown());
 
 program
   .command('apiserver-up <name>')
-  .description('start the API server process again')
-  .action(async (name: string) => (await Lab.open(name)).startDaemon(API_SERVER_ROLE));
+  .description('the API server answers again, with every object intact')
+  .action(async (name: string) => (await Lab.open(name)).apiServerUp());
 
 program
   .command('restart-agent <name> <node>')
-  .description("restart the node's agent process")
+  .description("restart the node's agent process (SIGTERM, start); returns once it is ready")
   .action(async (name: string, node: string) => (await Lab.open(name)).restartDaemon(agentRole(node)));
 
 program

@@ -13,6 +13,19 @@ export interface DaemonSpec {
   /** Wait until the log shows this text; without it start() returns once the process is spawned. */
   readyLogLine?: string;
   readyTimeoutMs?: number;
+  /**
+   * Enter only the network namespace (nsenter --net) instead of `ip netns exec`, which also gives the
+   * process a private mount namespace: a namespace that process creates with `ip netns add` would
+   * exist for it alone. Needed by daemons that create namespaces (the lab kubelet).
+   */
+  netnsOnly?: boolean;
+}
+
+export interface StopOptions {
+  /** SIGTERM to SIGKILL (default 3 s). */
+  graceMs?: number;
+  /** SIGKILL at once: the process gets no chance to say goodbye. */
+  hard?: boolean;
 }
 
 export function daemonState(spec: DaemonSpec, log: string): DaemonState {
@@ -23,6 +36,7 @@ export function daemonState(spec: DaemonSpec, log: string): DaemonState {
     env: { ...spec.env },
     readyLogLine: spec.readyLogLine ?? null,
     readyTimeoutMs: spec.readyTimeoutMs ?? 10_000,
+    netnsOnly: spec.netnsOnly ?? false,
     log,
     pid: null,
     startTicks: null,
@@ -40,7 +54,10 @@ export async function startDaemon(d: DaemonState): Promise<void> {
   const offset = (await stat(d.log).catch(() => undefined))?.size ?? 0;
   const fd = openSync(d.log, 'a');
   let exited: string | undefined;
-  const child = spawn('ip', ['netns', 'exec', d.netns, ...d.argv], {
+  const [cmd, ...args] = d.netnsOnly
+    ? ['nsenter', `--net=/run/netns/${d.netns}`, '--', ...d.argv]
+    : ['ip', 'netns', 'exec', d.netns, ...d.argv];
+  const child = spawn(cmd!, args, {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...d.env },
@@ -55,25 +72,50 @@ export async function startDaemon(d: DaemonState): Promise<void> {
   d.pid = child.pid ?? null;
   d.startTicks = d.pid === null ? null : await startTicks(d.pid);
   if (d.readyLogLine === null) return;
-  const deadline = Date.now() + d.readyTimeoutMs;
+  try {
+    await waitForLog(d, offset, d.readyLogLine, d.readyTimeoutMs, async () => exited);
+  } catch (err) {
+    await stopDaemon(d);
+    throw err;
+  }
+}
+
+/** Waits until the daemon's log shows `text` after byte `offset`; throws when it exits or time runs out. */
+async function waitForLog(d: DaemonState, offset: number, text: string, timeoutMs: number, exited: () => Promise<string | undefined>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const out = (await readFile(d.log)).subarray(offset).toString('utf8');
-    if (out.includes(d.readyLogLine)) return;
-    const why = exited ? `exited (${exited})` : Date.now() > deadline ? `not ready after ${d.readyTimeoutMs} ms` : '';
-    if (why) {
-      await stopDaemon(d);
-      throw new Error(`daemon ${d.role} ${why}; log ${d.log}:\n${out.slice(-2000)}`);
-    }
+    if (out.includes(text)) return;
+    const gone = await exited();
+    const why = gone ? `exited (${gone})` : Date.now() > deadline ? `did not log ${JSON.stringify(text)} within ${timeoutMs} ms` : '';
+    if (why) throw new Error(`daemon ${d.role} ${why}; log ${d.log}:\n${out.slice(-2000)}`);
     await sleep(20);
   }
 }
 
-/** SIGTERM to the process group, SIGKILL after `graceMs`. Never signals a PID that was recycled. */
-export async function stopDaemon(d: DaemonState, graceMs = 3_000): Promise<void> {
+/**
+ * Sends a signal to the daemon's process alone (e.g. a fault hook) and, with `waitForLogLine`, waits until
+ * the daemon logs that it acted on it.
+ */
+export async function signalDaemon(
+  d: DaemonState,
+  sig: NodeJS.Signals,
+  opts: { waitForLogLine?: string; timeoutMs?: number } = {},
+): Promise<void> {
+  if (d.pid === null || !(await isRunning(d))) throw new Error(`daemon ${d.role} is not running`);
+  const offset = (await stat(d.log).catch(() => undefined))?.size ?? 0;
+  process.kill(d.pid, sig);
+  if (opts.waitForLogLine === undefined) return;
+  const ended = async () => ((await isRunning(d)) ? undefined : 'the process ended');
+  await waitForLog(d, offset, opts.waitForLogLine, opts.timeoutMs ?? 10_000, ended);
+}
+
+/** SIGTERM to the process group, SIGKILL after the grace period. Never signals a PID that was recycled. */
+export async function stopDaemon(d: DaemonState, opts: StopOptions = {}): Promise<void> {
   if (d.pid !== null && (await isRunning(d))) {
     const pid = d.pid;
-    signalGroup(pid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
+    signalGroup(pid, opts.hard ? 'SIGKILL' : 'SIGTERM');
+    const deadline = Date.now() + (opts.hard ? 1_000 : (opts.graceMs ?? 3_000));
     while ((await startTicks(pid)) === d.startTicks && Date.now() < deadline) await sleep(20);
     if ((await startTicks(pid)) === d.startTicks) signalGroup(pid, 'SIGKILL');
   }

@@ -22,6 +22,8 @@ export interface LabInfo {
   phase: LabState['phase'];
   ipv6: boolean;
   nodeGraceSeconds: number;
+  /** Whether the cluster plugin starts sluice agents (`up --no-agents` turns it off). */
+  agents: boolean;
   nodes: NodeInfo[];
   pods: PodInfo[];
   echo: { netns: string; ipv4: string; ipv6: string | null; httpPort: number; tcpPort: number; udpPort: number };
@@ -77,6 +79,7 @@ export async function labInfo(s: LabState): Promise<LabInfo> {
     phase: s.phase,
     ipv6: v6,
     nodeGraceSeconds: s.nodeGraceSeconds,
+    agents: s.agents ?? true,
     nodes: s.nodes.map((n) => ({
       name: n.name,
       netns: n.netns,

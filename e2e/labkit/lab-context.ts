@@ -1,6 +1,6 @@
 /** The LabContext handed to plugins: a view of the state being changed under the lab's lock. */
 import { join } from 'node:path';
-import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from './daemons.js';
+import { daemonState, signalDaemon, startDaemon, stopDaemon, type DaemonSpec } from './daemons.js';
 import type { LabContext, LabPlugin } from './plugins.js';
 import { run } from './run.js';
 import type { DaemonState, LabState } from './state.js';
@@ -22,8 +22,14 @@ export function labContext(s: LabState): LabContext {
       s.daemons.push(d);
       await startDaemon(d);
     },
-    async stopDaemon(role: string) {
-      await stopDaemon(findDaemon(s, role));
+    async startRecordedDaemon(role: string) {
+      await startDaemon(findDaemon(s, role));
+    },
+    async stopDaemon(role, opts) {
+      await stopDaemon(findDaemon(s, role), opts);
+    },
+    async signalDaemon(role, signal, opts) {
+      await signalDaemon(findDaemon(s, role), signal, opts);
     },
     run,
   };

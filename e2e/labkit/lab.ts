@@ -11,11 +11,12 @@ import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
 import { echoDaemon } from './echo-daemon.js';
 import type { EchoProto, EchoReply } from './echo-reply.js';
 import { labInfo, podInfo, type LabInfo, type PodInfo } from './info.js';
+import { kubectlCommand } from './kubectl.js';
 import { findDaemon, labContext, runBeforeDown } from './lab-context.js';
 import { labPrefix, netnsName, netnsSuffix } from './names.js';
 import { listNetns } from './netns.js';
 import { planLab } from './plan.js';
-import type { LabContext, LabPlugin } from './plugins.js';
+import { API_SERVER_ROLE, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { cleanupOnSignal } from './signal-cleanup.js';
 import { findNode, findPod, parsePodRef, type LabState, type NodeState, type PodRef } from './state.js';
@@ -32,12 +33,16 @@ import {
 import { removeNetns, teardownLab } from './teardown.js';
 import { buildNetwork, setNodeLink } from './topology.js';
 
+export type { PodSpec } from './plugins.js';
+
 export interface LabUpOptions {
   workers?: number;
   gateways?: number;
   ipv6?: boolean;
   /** Published for the API server plugin: how long a silent node stays Ready. */
   nodeGraceSeconds?: number;
+  /** The cluster plugin starts a sluice agent per node unless this is false. */
+  agents?: boolean;
   /** Default: every builtin plugin. Pass [] for the bare network. */
   plugins?: LabPlugin[];
   /** Tear down a lab of the same name first instead of failing. */
@@ -52,14 +57,6 @@ export interface LabDownOptions {
   plugins?: readonly LabPlugin[];
 }
 
-export interface PodSpec {
-  namespace: string;
-  name: string;
-  labels?: Record<string, string>;
-  /** Default: the worker with fewest pods (any node when there are no workers). */
-  node?: string;
-}
-
 /** Where a command runs: a pod, a node, or one of the lab's own hosts. */
 export type ExecTarget = { pod: string | PodRef } | { node: string } | { host: 'ext' | 'control' | 'lan' };
 
@@ -67,7 +64,7 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 const DOWN_LOCK_WAIT_MS = 5_000;
 
-export class Lab {
+export class Lab implements LabHandle {
   private releaseSignal: (() => void) | undefined;
 
   private constructor(
@@ -87,6 +84,7 @@ export class Lab {
       gateways: opts.gateways ?? 1,
       ipv6: opts.ipv6 ?? false,
       nodeGraceSeconds: opts.nodeGraceSeconds ?? 40,
+      agents: opts.agents ?? true,
       plugins: plugins.map((p) => p.name),
     });
     const lab = new Lab(name, dir, plugins);
@@ -167,10 +165,13 @@ export class Lab {
     return labInfo(await this.state());
   }
 
+  /** Creates a pod; with a pod-owning plugin (the cluster plugin) through its API, else directly. */
   async addPod(spec: PodSpec): Promise<PodInfo> {
     for (const [what, v] of [['namespace', spec.namespace], ['name', spec.name]] as const) {
       if (!DNS_NAME.test(v)) throw new Error(`pod ${what} ${JSON.stringify(v)} is not a DNS subdomain`);
     }
+    const owner = this.plugins.find((p) => p.addPod);
+    if (owner?.addPod) return owner.addPod(this, spec);
     return this.mutate(async (s, ctx) => {
       if (s.pods.some((p) => p.namespace === spec.namespace && p.name === spec.name)) {
         throw new Error(`pod ${spec.namespace}/${spec.name} already exists`);
@@ -200,6 +201,8 @@ export class Lab {
 
   async deletePod(ref: string | PodRef): Promise<void> {
     const want = typeof ref === 'string' ? parsePodRef(ref) : ref;
+    const owner = this.plugins.find((p) => p.deletePod);
+    if (owner?.deletePod) return owner.deletePod(this, want);
     await this.mutate(async (s, ctx) => {
       const pod = findPod(s, want);
       await removeNetns([pod.netns]);
@@ -231,6 +234,30 @@ export class Lab {
     if ('pod' in target) return findPod(s, typeof target.pod === 'string' ? parsePodRef(target.pod) : target.pod).netns;
     if ('node' in target) return findNode(s, target.node).netns;
     return s.netns[target.host];
+  }
+
+  /** Runs kubectl against the lab's API server (in the control namespace, with the lab's kubeconfig). */
+  async kubectl(args: readonly string[], opts: Omit<RunOptions, 'netns' | 'env'> = {}): Promise<RunResult> {
+    const cmd = kubectlCommand(await this.state(), args);
+    return run(cmd.argv, { timeoutMs: DEFAULT_EXEC_TIMEOUT_MS, ...opts, netns: cmd.netns, env: cmd.env });
+  }
+
+  /**
+   * The API server stops answering and drops its watches (objects stay) until apiServerUp. Uses the
+   * plugin's fault hook; without one, stops the `apiserver` daemon.
+   */
+  async apiServerDown(): Promise<void> {
+    await this.mutate(async (_s, ctx) => {
+      const hook = this.plugins.find((p) => p.apiServerDown);
+      await (hook?.apiServerDown ? hook.apiServerDown(ctx) : ctx.stopDaemon(API_SERVER_ROLE));
+    });
+  }
+
+  async apiServerUp(): Promise<void> {
+    await this.mutate(async (_s, ctx) => {
+      const hook = this.plugins.find((p) => p.apiServerUp);
+      await (hook?.apiServerUp ? hook.apiServerUp(ctx) : ctx.startRecordedDaemon(API_SERVER_ROLE));
+    });
   }
 
   /** Cuts the node's LAN link at the bridge: hard, the node gets no goodbye. */

@@ -7,6 +7,8 @@ export interface LabShape {
   gateways: number;
   ipv6: boolean;
   nodeGraceSeconds: number;
+  /** For the cluster plugin: start a sluice agent on every node (default true). */
+  agents?: boolean;
   plugins: string[];
 }
 
@@ -52,6 +54,7 @@ export function planLab(name: string, stateDir: string, shape: LabShape): LabSta
     phase: 'building',
     ipv6: shape.ipv6,
     nodeGraceSeconds: shape.nodeGraceSeconds,
+    agents: shape.agents ?? true,
     netns: {
       lan: netnsName(prefix, netnsSuffix.lan),
       ext: netnsName(prefix, netnsSuffix.ext),

@@ -8,6 +8,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
+  /** Added to the environment. */
+  env?: Record<string, string>;
 }
 
 export interface RunResult {
@@ -42,6 +44,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     reject: false,
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     stripFinalNewline: false,
+    ...(opts.env ? { env: opts.env } : {}),
   });
   // No exit code: it could not be started (e.g. ENOENT) or was killed; execa's message says which.
   const why = r.exitCode === undefined ? `\n${r.shortMessage}` : '';

@@ -27,6 +27,8 @@ export interface PodState {
   host: number;
   ips: string[];
   labels: Record<string, string>;
+  /** The Pod object's uid when a kubelet (the cluster plugin) made this pod from the API. */
+  uid?: string;
 }
 
 /** A background process started in a lab namespace; restartable from this record alone. */
@@ -39,6 +41,8 @@ export interface DaemonState {
   /** start() waits until the log contains this text (written after start). */
   readyLogLine: string | null;
   readyTimeoutMs: number;
+  /** Started with nsenter --net (shares the caller's mount namespace); absent in older states. */
+  netnsOnly?: boolean;
   log: string;
   pid: number | null;
   /** /proc/PID/stat starttime, so a recycled PID is never signalled. */
@@ -54,6 +58,8 @@ export interface LabState {
   phase: 'building' | 'ready';
   ipv6: boolean;
   nodeGraceSeconds: number;
+  /** Whether the cluster plugin runs a sluice agent per node (`up --no-agents`); absent in older states = true. */
+  agents?: boolean;
   netns: { lan: string; ext: string; control: string };
   nodes: NodeState[];
   pods: PodState[];
