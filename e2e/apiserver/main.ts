@@ -61,6 +61,8 @@ async function main(): Promise<void> {
   if (options.kubeconfig) await server.writeKubeconfig(options.kubeconfig);
   process.stdout.write(`${server.url}\n`);
 
+  // While "down" in refuse mode no socket is open; this keeps the process waiting for SIGUSR2.
+  const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   process.on('SIGUSR1', () => {
     void server.pause(options.downMode).then(() => logger.info({ op: 'down', mode: options.downMode }, 'API server down'));
   });
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   });
   const stop = (signal: string) => {
     logger.info({ op: 'stop', signal }, 'stopping');
+    clearInterval(keepAlive);
     void server.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

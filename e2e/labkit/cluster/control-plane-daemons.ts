@@ -43,7 +43,6 @@ export function apiServerDaemon(s: LabState): DaemonSpec {
     netns: s.netns.control,
     argv: [
       process.execPath,
-      `--import=${new URL('./keep-alive.js', import.meta.url).href}`,
       script('../../apiserver/main.js'),
       `--host=${host}`,
       `--port=${API_SERVER_PORT}`,
