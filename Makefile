@@ -5,14 +5,19 @@ TSC   := npx --no-install tsc
 UNIT_TESTS = $(shell find dist/lib dist/agent -name '*.test.js' 2>/dev/null | sort)
 E2E_TESTS  = $(shell find dist/e2e -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: all build crds lint test unit e2e demo bench clean
+.PHONY: all deps build crds lint test unit e2e demo bench clean
 
 all: build
 
+# Debian packages (nftables, iproute2, tcpdump, …): installed only when something is missing.
+deps:
+	@.ci/install-deps
+
 node_modules: package-lock.json
 	npm ci
+	@touch node_modules
 
-build: node_modules
+build: deps node_modules
 	$(TSC) -p tsconfig.json
 	chmod +x dist/agent/main.js
 
