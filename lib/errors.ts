@@ -4,8 +4,6 @@
  */
 export const ERROR_CODES = {
   EGW_ERR_INVALID_IP: 'an IP address, CIDR or range does not parse',
-  EGW_ERR_INVALID_OBJECT: 'a Kubernetes object does not satisfy the egress API',
-  EGW_ERR_UNKNOWN_KIND: 'a document has a kind or apiVersion sluice does not read',
   EGW_ERR_INPUT: 'an input file cannot be read or parsed',
   EGW_ERR_CONFIG: 'an agent option is out of range or inconsistent',
   EGW_ERR_PLAN: 'a plan cannot be built for the requested node',
@@ -13,8 +11,13 @@ export const ERROR_CODES = {
   EGW_ERR_NETLINK: 'an iproute2 command failed',
   EGW_ERR_SYSCTL: 'a sysctl could not be read or written',
   EGW_ERR_ADDRESS_CONFLICT: 'an egress IP is already on its interface as an address sluice did not add; it is left alone',
-  EGW_ERR_ANNOUNCE: 'a gratuitous ARP or unsolicited NA could not be sent',
-  EGW_ERR_NATIVE: 'the native addon is missing or failed to load',
+  EGW_ERR_ANNOUNCE_NATIVE: 'the packet-socket addon (native/) is not built or failed to load',
+  EGW_ERR_ANNOUNCE_SOCKET: 'an AF_PACKET socket could not be opened or bound',
+  EGW_ERR_ANNOUNCE_SEND: 'a gratuitous ARP or unsolicited NA frame could not be sent',
+  EGW_ERR_ANNOUNCE_LINK: 'an interface could not be read from /sys/class/net',
+  EGW_ERR_ANNOUNCE_INPUT: 'an announced IP or interface name is not acceptable',
+  EGW_ERR_ANNOUNCE_CONFIG: 'an announcer option is out of range',
+  EGW_ERR_ANNOUNCE_CLOSED: 'the announcer was used after close()',
   EGW_ERR_KUBE: 'the Kubernetes API answered with an error',
   EGW_ERR_NOT_LEADER: 'controller work stopped because this agent no longer holds the Lease',
 } as const;

@@ -9,7 +9,7 @@ const FALLBACK_CODE: Readonly<Record<Subsystem, ErrorCode>> = {
   routes: 'EGW_ERR_NETLINK',
   nft: 'EGW_ERR_NFT',
   addresses: 'EGW_ERR_NETLINK',
-  announcer: 'EGW_ERR_ANNOUNCE',
+  announcer: 'EGW_ERR_ANNOUNCE_SEND',
 };
 
 /** Accumulates one apply's writes, errors and skipped steps per subsystem. */

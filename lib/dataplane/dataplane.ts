@@ -183,7 +183,7 @@ export class Dataplane {
         fn();
         return true;
       } catch (err) {
-        c.add('announcer', { writes: 0, errors: [fromThrown(op, err, 'EGW_ERR_ANNOUNCE')] });
+        c.add('announcer', { writes: 0, errors: [fromThrown(op, err, 'EGW_ERR_ANNOUNCE_SEND')] });
         return false;
       }
     };

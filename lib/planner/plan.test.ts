@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan } from './plan.js';
+import { API_VERSION } from '../api/group.js';
 import type { NodePlan, PolicyPlan } from './node-plan.js';
 import { baseCluster, clusterPolicy, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
 
@@ -292,4 +293,12 @@ test('EgressClusterInfo status lists CIDRs as users read them (not merged ranges
   assert.deepEqual(c.podCIDR, ['10.244.1.0/24', '10.244.2.0/24', '10.244.3.0/24']);
   assert.deepEqual(c.clusterIP, ['10.96.0.0/12']);
   assert.deepEqual(c.nodeIP, ['198.18.0.11', '198.18.0.12', '198.18.0.13']);
+});
+
+test("pod-sourced packets arriving on the node's LAN NIC are spoofed: the mark rules skip it", () => {
+  const tunnel = { apiVersion: API_VERSION, kind: 'EgressTunnel', metadata: { name: 'worker-1' }, status: { tunnel: { parent: { name: 'ens5' } } } };
+  const w = plan(snapshotOf([...baseCluster(), visitor, visitorPolicy(), tunnel]), 'worker-1');
+  const worker = markRules(w).filter((r) => r.includes('comment "worker '));
+  assert.equal(worker.length, 1);
+  assert.ok(worker[0]!.startsWith('iifname != { "egress.vxlan", "ens5" } '), worker[0]);
 });

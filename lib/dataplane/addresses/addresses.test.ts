@@ -52,9 +52,9 @@ describe('address ownership', () => {
     assert.deepEqual(plan.ops.map((o) => o.address.ip), ['198.18.0.113']);
   });
 
-  test('IPv6 EIPs skip DAD and make no prefix route', () => {
+  test('IPv6 EIPs skip DAD, make no prefix route and are never picked as a source address', () => {
     const plan = planAddressOps([eip('2001:db8::5')], { addresses: [] });
-    assert.equal(addressCommand(plan.ops[0]!, TAG), 'addr add 2001:db8::5/128 dev eth0 metric 20942 nodad noprefixroute');
+    assert.equal(addressCommand(plan.ops[0]!, TAG), 'addr add 2001:db8::5/128 dev eth0 metric 20942 nodad noprefixroute preferred_lft 0');
   });
 
   test('an EIP moving to another interface is added there before it leaves the old one', () => {

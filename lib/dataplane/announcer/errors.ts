@@ -1,24 +1,12 @@
-/**
- * Coded errors of the ARP/NDP announcer. Kept here until the lead merges them into lib/errors.ts;
- * a retired code is never reused.
- */
-export const ANNOUNCER_ERROR_CODES = {
-  EGW_ERR_ANNOUNCE_NATIVE: 'the packet-socket addon (native/) is not built or failed to load',
-  EGW_ERR_ANNOUNCE_SOCKET: 'an AF_PACKET socket could not be opened or bound',
-  EGW_ERR_ANNOUNCE_SEND: 'a gratuitous ARP or unsolicited NA frame could not be sent',
-  EGW_ERR_ANNOUNCE_LINK: 'an interface could not be read from /sys/class/net',
-  EGW_ERR_ANNOUNCE_INPUT: 'an announced IP or interface name is not acceptable',
-  EGW_ERR_ANNOUNCE_CONFIG: 'an announcer option is out of range',
-  EGW_ERR_ANNOUNCE_CLOSED: 'the announcer was used after close()',
-} as const;
+import { EgressError, type ErrorCode } from '../../errors.js';
 
-export type AnnouncerErrorCode = keyof typeof ANNOUNCER_ERROR_CODES;
+/** The announcer's codes (all listed in lib/errors.ts and docs/errors.md). */
+export type AnnouncerErrorCode = Extract<ErrorCode, `EGW_ERR_ANNOUNCE_${string}`>;
 
-export class DataplaneError extends Error {
-  readonly code: AnnouncerErrorCode;
+export class DataplaneError extends EgressError {
+  declare readonly code: AnnouncerErrorCode;
   constructor(code: AnnouncerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.name = 'DataplaneError';
   }
 }

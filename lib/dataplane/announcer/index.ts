@@ -1,5 +1,5 @@
 export { Announcer, type AnnounceResult, type AnnouncementStatus, type AnnouncerLike } from './announcer.js';
 export type { AnnouncerOptions, AttemptEvent, AttemptOutcome } from './announcer-options.js';
-export { DataplaneError, ANNOUNCER_ERROR_CODES, type AnnouncerErrorCode } from './errors.js';
+export { DataplaneError, type AnnouncerErrorCode } from './errors.js';
 export type { SkipReason, LinkInfo } from './link-info.js';
 export type { FrameSocket, OpenFrameSocket } from './packet-socket.js';

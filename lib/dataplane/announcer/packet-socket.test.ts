@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,11 @@ const isCode = (code: string) => (err: unknown) => err instanceof DataplaneError
 
 test('a missing addon is EGW_ERR_ANNOUNCE_NATIVE with a hint', async () => {
   // Copies of the modules in a directory with no native/build above it.
-  const dir = await mkdtemp(join(tmpdir(), 'sl-ann-noaddon-'));
+  const root = await mkdtemp(join(tmpdir(), 'sl-ann-noaddon-'));
+  const dir = join(root, 'dataplane', 'announcer');
   try {
+    await mkdir(dir, { recursive: true });
+    await copyFile(fileURLToPath(new URL('../../errors.js', import.meta.url)), join(root, 'errors.js'));
     for (const file of ['packet-socket.js', 'errors.js']) {
       await copyFile(fileURLToPath(new URL(file, import.meta.url)), join(dir, file));
     }
@@ -24,7 +27,7 @@ test('a missing addon is EGW_ERR_ANNOUNCE_NATIVE with a hint', async () => {
       message: /packet_socket\.node not found .* run `npm ci`/,
     });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   }
 });
 
