@@ -6,6 +6,7 @@ import { labelSelectorQuery } from './selector-query.js';
 import { slimObject } from './slim.js';
 import { silentLogger, type Logger } from './logger.js';
 import { EgressError } from '../errors.js';
+import { KINDS } from '../api/group.js';
 
 export interface ClusterWatchOptions {
   readonly client: KubeClient;
@@ -16,16 +17,8 @@ export interface ClusterWatchOptions {
   readonly logger?: Logger;
 }
 
-/** Kinds every agent watches in full: small, and what a node's plan is built from. */
-const BASE_KINDS: readonly StoreKind[] = [
-  'EgressGateway',
-  'EgressPolicy',
-  'EgressClusterPolicy',
-  'EgressEndpointSlice',
-  'EgressClusterEndpointSlice',
-  'EgressTunnel',
-  'EgressClusterInfo',
-];
+/** Kinds every agent watches in full (all of ours): small, and what a node's plan is built from. */
+const BASE_KINDS: readonly StoreKind[] = KINDS;
 
 /** Kinds only the Lease holder watches in full (the controller computes slices and status from them). */
 const LEADER_KINDS: readonly StoreKind[] = ['Node', 'Namespace', 'Pod'];
