@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { EgressError, errorMessage } from '../../lib/errors.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
-import { DEFAULT_CONFIG } from '../../lib/planner/config.js';
+import { DEFAULT_CONFIG, resolveConfig, type AgentConfig } from '../../lib/planner/config.js';
 import { diffPlan } from '../../lib/dataplane/diff-plan.js';
+import type { Announcer } from '../../lib/dataplane/announcer/index.js';
+import { DEFAULT_TIMING } from '../../lib/dataplane/announcer/announcer-options.js';
 import { diffNft } from '../../lib/dataplane/nft/nft-diff.js';
 import type { DiffLine } from '../../lib/dataplane/diff-line.js';
 import { openLocalDataplane } from '../local-dataplane.js';
@@ -33,6 +35,28 @@ async function readPlan(path: string): Promise<NodePlan> {
   return p as NodePlan;
 }
 
+/**
+ * The drivers' settings for a plan: its nft table and tunnel device, so a plan compiled with a
+ * non-default config is applied and diffed against the table and device it names.
+ */
+function configForPlan(plan: NodePlan): AgentConfig {
+  return resolveConfig({ nftTable: plan.nft.name, vxlan: { device: plan.vxlan?.device ?? DEFAULT_CONFIG.vxlan.device } });
+}
+
+/**
+ * This process exits right after applying, and closing the announcer cancels what is still
+ * scheduled: wait for the whole takeover burst (one lost frame must not cost the takeover), not
+ * only its first frame.
+ */
+async function finishBurst(announcer: Announcer): Promise<void> {
+  const attempts = DEFAULT_TIMING.burstMs.length;
+  const deadline = Date.now() + DEFAULT_TIMING.burstMs[attempts - 1]! + 5000;
+  while (Date.now() < deadline && announcer.status().some((s) => s.framesSent + s.skipped + s.failures < attempts)) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await announcer.settled();
+}
+
 /** The plan the local agent is enforcing, from its status endpoint. */
 async function agentPlan(url: string): Promise<NodePlan> {
   try {
@@ -54,10 +78,10 @@ export function registerDataplane(program: Command): void {
     .action(async (opts: { plan: string; announce: boolean; output: string }) => {
       const plan = await readPlan(opts.plan);
       const log = createLogger({ destination: 2, level: 'warn' });
-      const local = openLocalDataplane(DEFAULT_CONFIG, log, { announce: opts.announce });
+      const local = openLocalDataplane(configForPlan(plan), log, { announce: opts.announce });
       try {
         const report = await local.dataplane.apply(plan);
-        if (local.announcer) await local.announcer.settled();
+        if (local.announcer) await finishBurst(local.announcer);
         if (opts.output === 'json') writeJson(report);
         else {
           for (const [name, r] of Object.entries(report.subsystems)) {
@@ -80,7 +104,7 @@ export function registerDataplane(program: Command): void {
     .action(async (opts: { plan?: string; agent: string; output: string }) => {
       const plan = opts.plan ? await readPlan(opts.plan) : await agentPlan(opts.agent);
       const log = createLogger({ destination: 2, level: 'warn' });
-      const local = openLocalDataplane(DEFAULT_CONFIG, log);
+      const local = openLocalDataplane(configForPlan(plan), log);
       try {
         const observed = await local.dataplane.observe(plan);
         const lines: DiffLine[] = [...diffNft(plan.nft, await local.nft.observe()), ...diffPlan(plan, observed)];

@@ -16,6 +16,7 @@ export function echoDaemon(s: LabState): DaemonSpec {
       `--http=${s.echo.httpPort}`,
       `--tcp=${s.echo.tcpPort}`,
       `--udp=${s.echo.udpPort}`,
+      `--stream=${s.echo.streamPort}`,
       `--host6=${s.ipv6 ? '::' : ''}`,
     ],
     readyLogLine: '"ready":true',

@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { EchoReply } from './echo-reply.js';
+import type { EchoReply, StreamReply } from './echo-reply.js';
 
 const script = fileURLToPath(new URL('./echo-server.js', import.meta.url));
 const hasV6Loopback = Object.values(networkInterfaces()).some((addrs) => addrs?.some((a) => a.address === '::1'));
@@ -16,6 +16,7 @@ interface Ports {
   http: number;
   tcp: number;
   udp: number;
+  stream: number;
 }
 
 let server: ChildProcess;
@@ -27,6 +28,7 @@ before(async () => {
     '--http=0',
     '--tcp=0',
     '--udp=0',
+    '--stream=0',
     '--host4=127.0.0.1',
     `--host6=${hasV6Loopback ? '::1' : ''}`,
   ]);
@@ -71,8 +73,25 @@ async function udp(host: string, port: number): Promise<{ reply: EchoReply; loca
   }
 }
 
+/** Sends each line over one connection, waiting for its answer before the next. */
+async function stream(host: string, port: number, lines: string[]): Promise<{ replies: StreamReply[]; localPort: number }> {
+  const sock = connect({ host, port });
+  sock.setTimeout(2_000, () => sock.destroy(new Error('stream echo timed out')));
+  await once(sock, 'connect');
+  const answers = createInterface({ input: sock })[Symbol.asyncIterator]();
+  const replies: StreamReply[] = [];
+  for (const line of lines) {
+    sock.write(`${line}\n`);
+    const next = await answers.next();
+    replies.push(JSON.parse(next.value as string) as StreamReply);
+  }
+  const localPort = sock.localPort ?? -1;
+  sock.destroy();
+  return { replies, localPort };
+}
+
 for (const host of ['127.0.0.1', '::1']) {
-  test(`echo answers http, tcp and udp with the client's address (${host})`, { skip: host === '::1' && !hasV6Loopback }, async () => {
+  test(`echo answers http, tcp, udp and stream with the client's address (${host})`, { skip: host === '::1' && !hasV6Loopback }, async () => {
     const ports = bound[host]!;
     const h = await http(host, ports.http);
     assert.equal(h.clientIP, host);
@@ -84,5 +103,11 @@ for (const host of ['127.0.0.1', '::1']) {
 
     const u = await udp(host, ports.udp);
     assert.deepEqual(u.reply, { clientIP: host, clientPort: u.localPort, proto: 'udp' });
+
+    const s = await stream(host, ports.stream, ['1', 'two']);
+    assert.deepEqual(s.replies, [
+      { clientIP: host, clientPort: s.localPort, proto: 'stream', line: '1' },
+      { clientIP: host, clientPort: s.localPort, proto: 'stream', line: 'two' },
+    ]);
   });
 }

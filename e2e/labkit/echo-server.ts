@@ -1,19 +1,23 @@
 /**
  * The lab's "external" service: tells each client the address it was seen from, which is how tests
  * observe SNAT. One JSON line per answer: {"clientIP":…,"clientPort":…,"proto":"http"|"tcp"|"udp"}.
- * Usage: node echo-server.js [--http 8080] [--tcp 9000] [--udp 9001] [--host4 0.0.0.0] [--host6 ::]
+ * The stream port keeps the connection open and answers every line it receives with
+ * {"clientIP":…,"clientPort":…,"proto":"stream","line":…}, for tests of long-lived flows.
+ * Usage: node echo-server.js [--http 8080] [--tcp 9000] [--udp 9001] [--stream 9002] [--host4 0.0.0.0] [--host6 ::]
  * (an empty --host4/--host6 skips that family). Prints {"ready":true,…} once every socket listens.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { echoLine } from './echo-reply.js';
+import { echoLine, streamLine } from './echo-reply.js';
 
 interface Ports {
   http: number;
   tcp: number;
   udp: number;
+  stream: number;
 }
 
 async function listenOn(host: string, ipv6: boolean, ports: Ports): Promise<Ports> {
@@ -24,6 +28,10 @@ async function listenOn(host: string, ipv6: boolean, ports: Ports): Promise<Port
   const tcp = createTcpServer((sock) => {
     sock.on('error', () => sock.destroy());
     sock.end(echoLine(sock.remoteAddress, sock.remotePort, 'tcp'));
+  });
+  const stream = createTcpServer((sock) => {
+    sock.on('error', () => sock.destroy());
+    createInterface({ input: sock }).on('line', (line) => sock.write(streamLine(sock.remoteAddress, sock.remotePort, line)));
   });
   const udp: Socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: ipv6 });
   udp.on('message', (_msg, rinfo) => udp.send(echoLine(rinfo.address, rinfo.port, 'udp'), rinfo.port, rinfo.address));
@@ -36,7 +44,7 @@ async function listenOn(host: string, ipv6: boolean, ports: Ports): Promise<Port
     udp.once('error', reject);
     udp.bind({ address: host, port: ports.udp }, () => resolve(udp.address().port));
   });
-  return { http: await listen(http, ports.http), tcp: await listen(tcp, ports.tcp), udp: udpPort };
+  return { http: await listen(http, ports.http), tcp: await listen(tcp, ports.tcp), udp: udpPort, stream: await listen(stream, ports.stream) };
 }
 
 async function main(): Promise<void> {
@@ -45,11 +53,12 @@ async function main(): Promise<void> {
       http: { type: 'string', default: '8080' },
       tcp: { type: 'string', default: '9000' },
       udp: { type: 'string', default: '9001' },
+      stream: { type: 'string', default: '9002' },
       host4: { type: 'string', default: '0.0.0.0' },
       host6: { type: 'string', default: '::' },
     },
   });
-  let ports: Ports = { http: Number(values.http), tcp: Number(values.tcp), udp: Number(values.udp) };
+  let ports: Ports = { http: Number(values.http), tcp: Number(values.tcp), udp: Number(values.udp), stream: Number(values.stream) };
   const bound: Record<string, Ports> = {};
   // With port 0 the IPv6 sockets reuse the ports the kernel picked for IPv4.
   if (values.host4) ports = bound[values.host4] = await listenOn(values.host4, false, ports);

@@ -26,7 +26,7 @@ export interface LabInfo {
   agents: boolean;
   nodes: NodeInfo[];
   pods: PodInfo[];
-  echo: { netns: string; ipv4: string; ipv6: string | null; httpPort: number; tcpPort: number; udpPort: number };
+  echo: { netns: string; ipv4: string; ipv6: string | null; httpPort: number; tcpPort: number; udpPort: number; streamPort: number };
   lan: {
     netns: string;
     bridge: string;

@@ -12,7 +12,7 @@ export interface LabShape {
   plugins: string[];
 }
 
-export const ECHO_PORTS = { httpPort: 8080, tcpPort: 9000, udpPort: 9001 } as const;
+export const ECHO_PORTS = { httpPort: 8080, tcpPort: 9000, udpPort: 9001, streamPort: 9002 } as const;
 
 /** The whole initial state of a lab, before anything exists in the kernel. Pure. */
 export function planLab(name: string, stateDir: string, shape: LabShape): LabState {

@@ -65,7 +65,7 @@ export interface LabState {
   pods: PodState[];
   /** Last pod sequence number used in pod netns names; never reused within a lab. */
   podSeq: number;
-  echo: { httpPort: number; tcpPort: number; udpPort: number };
+  echo: { httpPort: number; tcpPort: number; udpPort: number; streamPort: number };
   apiServer: string | null;
   kubeconfig: string | null;
   /** Names of plugins active for this lab; later invocations load the same ones. */
