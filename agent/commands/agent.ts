@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { loadKubeConfig, agentNamespace } from '../../lib/kube/kubeconfig.js';
 import { resolveConfig, DEFAULT_CONFIG } from '../../lib/planner/config.js';
 import { EgressError } from '../../lib/errors.js';
 import { createLogger } from '../logger.js';
-import { NodeAgent } from '../node-agent/node-agent.js';
-import { detectParentInterface } from '../node-agent/parent-nic.js';
-import { readNodeAddresses } from '../node-agent/node-addresses.js';
 import { VERSION } from '../version.js';
 
 interface AgentFlags {
@@ -77,6 +73,13 @@ export function registerAgent(program: Command): void {
       const { host, port } = hostPort(flags.metricsAddress);
       const leaseSeconds = integer('lease-duration', flags.leaseDuration);
       if (leaseSeconds < 2 || leaseSeconds > 300) throw new EgressError('EGW_ERR_CONFIG', '--lease-duration must be 2-300 seconds');
+      // Loaded here, not at the top: every other command starts without client-node and the drivers.
+      const [{ loadKubeConfig, agentNamespace }, { NodeAgent }, { detectParentInterface }, { readNodeAddresses }] = await Promise.all([
+        import('../../lib/kube/kubeconfig.js'),
+        import('../node-agent/node-agent.js'),
+        import('../node-agent/parent-nic.js'),
+        import('../node-agent/node-addresses.js'),
+      ]);
       const log = createLogger({ level: flags.logLevel, base: { node: nodeName } });
       const kubeConfig = loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {});
       const parentInterface = flags.interface ?? (await detectParentInterface(await readNodeAddresses(kubeConfig, nodeName, 10_000), config.defaultInterface));

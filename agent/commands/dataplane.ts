@@ -3,12 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { EgressError, errorMessage } from '../../lib/errors.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import { DEFAULT_CONFIG, resolveConfig, type AgentConfig } from '../../lib/planner/config.js';
-import { diffPlan } from '../../lib/dataplane/diff-plan.js';
 import type { Announcer } from '../../lib/dataplane/announcer/index.js';
 import { DEFAULT_TIMING } from '../../lib/dataplane/announcer/announcer-options.js';
-import { diffNft } from '../../lib/dataplane/nft/nft-diff.js';
 import type { DiffLine } from '../../lib/dataplane/diff-line.js';
-import { openLocalDataplane } from '../local-dataplane.js';
 import { createLogger } from '../logger.js';
 import { EXIT } from '../exit-codes.js';
 import { writeJson } from '../io.js';
@@ -78,6 +75,7 @@ export function registerDataplane(program: Command): void {
     .action(async (opts: { plan: string; announce: boolean; output: string }) => {
       const plan = await readPlan(opts.plan);
       const log = createLogger({ destination: 2, level: 'warn' });
+      const { openLocalDataplane } = await import('../local-dataplane.js');
       const local = openLocalDataplane(configForPlan(plan), log, { announce: opts.announce });
       try {
         const report = await local.dataplane.apply(plan);
@@ -104,6 +102,11 @@ export function registerDataplane(program: Command): void {
     .action(async (opts: { plan?: string; agent: string; output: string }) => {
       const plan = opts.plan ? await readPlan(opts.plan) : await agentPlan(opts.agent);
       const log = createLogger({ destination: 2, level: 'warn' });
+      const [{ openLocalDataplane }, { diffPlan }, { diffNft }] = await Promise.all([
+        import('../local-dataplane.js'),
+        import('../../lib/dataplane/diff-plan.js'),
+        import('../../lib/dataplane/nft/nft-diff.js'),
+      ]);
       const local = openLocalDataplane(configForPlan(plan), log);
       try {
         const observed = await local.dataplane.observe(plan);
