@@ -6,7 +6,8 @@
 import type { Lab } from '../../e2e/labkit/lab.js';
 import type { BenchPlans } from './bench-cluster.js';
 import { buildMinimalPath, removeMinimalPath, type MinimalPathSpec } from './minimal-path.js';
-import { applyPlans, removeSluiceLeftovers } from './sluice-apply.js';
+import { removeSluiceLeftovers } from './sluice-apply.js';
+import { applyAll } from '../../e2e/dataplane/sluice-cli.js';
 
 export const PATHS = ['direct', 'gateway', 'minimal'] as const;
 export type EgressPath = (typeof PATHS)[number];
@@ -35,8 +36,8 @@ export class EgressPaths {
   async use(path: EgressPath): Promise<void> {
     if (this.#state === path) return;
     await this.leave();
-    if (path === 'direct') await applyPlans(this.lab, this.plans.withoutPolicy, this.dir, 'no-policy');
-    else if (path === 'gateway') await applyPlans(this.lab, this.plans.withPolicy, this.dir, 'policy');
+    if (path === 'direct') await applyAll(this.lab, this.plans.withoutPolicy);
+    else if (path === 'gateway') await applyAll(this.lab, this.plans.withPolicy);
     else await buildMinimalPath(this.lab, this.minimal, this.dir);
     this.#state = path;
     // A path MTU learnt through the tunnel would otherwise shrink the next path's segments.
@@ -51,7 +52,7 @@ export class EgressPaths {
     const state = this.#state;
     this.#state = 'bare';
     if (state === 'minimal') await removeMinimalPath(this.lab, this.minimal);
-    if (state === 'gateway') await applyPlans(this.lab, this.plans.withoutPolicy, this.dir, 'no-policy');
+    if (state === 'gateway') await applyAll(this.lab, this.plans.withoutPolicy);
     if (state === 'gateway' || state === 'direct') await removeSluiceLeftovers(this.lab, this.plans.withoutPolicy);
   }
 }

@@ -1,37 +1,12 @@
 /**
- * Puts sluice's state into a lab node: `sluice apply --plan FILE` run inside the node's namespace,
- * exactly as an operator would, and removal of what an empty plan leaves behind.
+ * Removal of what an empty plan leaves behind in a lab node, so the hand-written path gets a node
+ * as bare as the CNI left it. Plans themselves are applied with e2e/dataplane's `sluice apply` helper.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../e2e/labkit/lab.js';
-import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { DEFAULT_CONFIG } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 
-const SLUICE_MAIN = fileURLToPath(new URL('../../agent/main.js', import.meta.url));
-const APPLY_TIMEOUT_MS = 30_000;
 const STEP_TIMEOUT_MS = 10_000;
-
-/** Applies the plans in the order given; throws unless every apply reports ok. */
-export async function applyPlans(lab: Lab, plans: readonly NodePlan[], dir: string, tag: string): Promise<void> {
-  for (const plan of plans) {
-    const file = join(dir, `${tag}-${plan.node}.json`);
-    await writeFile(file, JSON.stringify(plan));
-    const argv = [process.execPath, SLUICE_MAIN, 'apply', '--plan', file, '-o', 'json'];
-    const r = await lab.exec({ node: plan.node }, argv, { timeoutMs: APPLY_TIMEOUT_MS, allowFailure: true });
-    let report: ApplyReport | undefined;
-    try {
-      report = JSON.parse(r.stdout) as ApplyReport;
-    } catch {
-      // reported below with stderr
-    }
-    if (r.exitCode !== 0 || !report?.ok) {
-      throw new Error(`sluice apply (${tag}) on ${plan.node} failed (exit ${r.exitCode}): ${r.stderr.trim()} ${r.stdout.trim()}`);
-    }
-  }
-}
 
 /**
  * An empty plan removes rules, routes, EIPs and a worker's tunnel, but keeps the nft table (and a
