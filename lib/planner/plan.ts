@@ -11,6 +11,7 @@ import { endpointsOf, nodeDirectory, resolveAssignments, type NodeDirectoryEntry
 import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
 import { gatewayCapableNodes } from './tunnels.js';
+import { eligibleGatewayNodes } from './assign.js';
 import { intervalsContain } from '../api/ip.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -102,7 +103,7 @@ export function plan(snapshot: Snapshot, nodeName: string): NodePlan {
     if (r.plan.role !== 'worker') continue;
     if (r.plan.node) peerGatewayNodes.add(r.plan.node);
     const gw = snapshot.gateways.find((g) => g.name === r.policy.spec.gatewayName);
-    if (gw) for (const n of snapshot.nodes) if (n.ready && !n.unreachable && gatewayCapableNodes([n], [gw]).size) peerGatewayNodes.add(n.name);
+    if (gw) for (const name of eligibleGatewayNodes(gw, snapshot.nodes)) peerGatewayNodes.add(name);
   }
   peerGatewayNodes.delete(nodeName);
   const gatewayRoutes: GatewayPeerRoute[] = [];
