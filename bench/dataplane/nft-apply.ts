@@ -20,6 +20,7 @@ import { LibnftablesBackend } from '../../lib/dataplane/nft/libnftables.js';
 import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
 import { replaceBatch } from '../../lib/dataplane/nft/nft-commands.js';
 import { structureFingerprint } from '../../lib/dataplane/nft/fingerprint.js';
+import { tableCapacities } from '../../lib/dataplane/nft/set-capacity.js';
 import { allSetName, podAddresses, quietLog, seedTable, withElements } from '../../lib/dataplane/nft/testing/lab-fixtures.js';
 import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
 import type { NftTablePlan } from '../../lib/planner/node-plan.js';
@@ -113,7 +114,7 @@ async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: 
   const table = withElements(base, (s) => (s.name === setName ? podAddresses(n) : undefined));
   const extra = '10.250.0.1'; // outside podAddresses' range
   const plusOne = withElements(table, (s) => (s.name === setName ? [...s.elements, extra].sort() : undefined));
-  const replace = replaceBatch(table, structureFingerprint(table)).text;
+  const replace = replaceBatch(table, structureFingerprint(table), tableCapacities(table)).text;
   const rows: Row[] = [];
   const modes: CallMode[] = ['worker thread', 'inline'];
 

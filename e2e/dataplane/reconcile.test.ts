@@ -16,6 +16,10 @@ import { addForeignState, foreignState } from './foreign-state.js';
 import { clusterDocs, GATEWAY_NAME, LAB_CONFIG, labSnapshot } from './lab-cluster.js';
 import { addressesOn, echoAt, hasLink, nftCounters, nftShape, routesIn, rulesIn } from './probes.js';
 import { applyPlan, diffPlan } from './sluice-cli.js';
+import { STRUCTURE_CHAIN } from '../../lib/dataplane/nft/fingerprint.js';
+
+/** Rules per chain the kernel holds for a plan: its chains, and the structure chain with the fingerprint rule. */
+const kernelChains = (p: NodePlan): Record<string, number> => ({ ...Object.fromEntries(p.nft.chains.map((c) => [c.name, c.rules.length])), [STRUCTURE_CHAIN]: 1 });
 
 const POLICY = policy('default', 'web', { egressGatewayName: GATEWAY_NAME, appliedTo: { podSelector: { matchLabels: { app: 'web' } } } });
 
@@ -102,7 +106,7 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
       const shape = await nftShape(lab!, p.node);
       assert.ok(shape, `${p.node} lost the table`);
       assert.deepEqual(shape.sets, p.nft.sets.map((s) => s.name).sort(), `${p.node} sets`);
-      assert.deepEqual(shape.chains, Object.fromEntries(p.nft.chains.map((c) => [c.name, c.rules.length])), `${p.node} rules per chain`);
+      assert.deepEqual(shape.chains, kernelChains(p), `${p.node} rules per chain`);
       assert.deepEqual(shape.chains['egress_snat'], 0);
       assert.deepEqual(await rulesIn(lab!, p.node, p.routing.ownedRulePriorities.min, p.routing.ownedRulePriorities.max), [], `${p.node} ip rules`);
       assert.deepEqual(await routesIn(lab!, p.node, p.routing.ownedTables.min, p.routing.ownedTables.max), [], `${p.node} routes`);
@@ -128,7 +132,7 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
       const report = await applyPlan(lab!, alt);
       for (const [name, sub] of Object.entries(report.subsystems)) assert.equal(sub.writes > 0, name === 'nft', `${name}: ${JSON.stringify(sub)}`);
       assert.deepEqual(await diffPlan(lab!, alt), { exitCode: 0, lines: [] });
-      assert.deepEqual(await nftShape(lab!, node, 'sluice_alt'), { sets: alt.nft.sets.map((s) => s.name).sort(), chains: Object.fromEntries(alt.nft.chains.map((c) => [c.name, c.rules.length])) });
+      assert.deepEqual(await nftShape(lab!, node, 'sluice_alt'), { sets: alt.nft.sets.map((s) => s.name).sort(), chains: kernelChains(alt) });
       assert.deepEqual(await nftShape(lab!, node), ours, 'the default table changed');
     } finally {
       await lab!.exec({ node }, ['nft', 'delete', 'table', 'inet', 'sluice_alt'], { allowFailure: true });

@@ -6,6 +6,7 @@
  */
 import { POD_V4_CIDR, POD_V6_CIDR, nodeLan, nodePodCidrs, podAddr, podGateway } from './addressing.js';
 import { addNetns, deleteNetns } from './netns.js';
+import { removeNetns } from './teardown.js';
 import { ipBatch, run } from './run.js';
 import type { LabState, NodeState, PodState } from './state.js';
 
@@ -76,4 +77,19 @@ export async function addPodNetwork(state: LabState, node: NodeState, pod: PodSt
     await deleteNetns([pod.netns]);
     throw err;
   }
+}
+
+/**
+ * Unwires pods and removes their namespaces. The node end of each veth goes first, at once: a
+ * deleted namespace is torn down by the kernel later, in the background, and until then its
+ * veth would still carry the pod's packets.
+ */
+export async function removePodNetworks(state: LabState, pods: readonly PodState[]): Promise<void> {
+  await Promise.all(
+    pods.map(async (pod) => {
+      const node = state.nodes.find((n) => n.name === pod.node);
+      if (node) await run(['ip', 'link', 'del', pod.hostVeth], { netns: node.netns, allowFailure: true });
+    }),
+  );
+  await removeNetns(pods.map((p) => p.netns));
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { MAX_PODS_PER_NODE, nextPodHost, podAddr } from './addressing.js';
 import { defaultPluginNames, loadKnownPlugins, loadPlugins } from './builtin-plugins.js';
-import { addPodNetwork } from './cni.js';
+import { addPodNetwork, removePodNetworks } from './cni.js';
 import { startDaemon, stopDaemon } from './daemons.js';
 import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
 import { echoDaemon } from './echo-daemon.js';
@@ -30,7 +30,7 @@ import {
   saveState,
   withLock,
 } from './state-store.js';
-import { removeNetns, teardownLab } from './teardown.js';
+import { teardownLab } from './teardown.js';
 import { buildNetwork, setNodeLink } from './topology.js';
 
 export type { PodSpec } from './plugins.js';
@@ -205,7 +205,7 @@ export class Lab implements LabHandle {
     if (owner?.deletePod) return owner.deletePod(this, want);
     await this.mutate(async (s, ctx) => {
       const pod = findPod(s, want);
-      await removeNetns([pod.netns]);
+      await removePodNetworks(s, [pod]);
       s.pods = s.pods.filter((p) => p !== pod);
       for (const p of this.plugins) await p.podDeleted?.(ctx, pod);
     });

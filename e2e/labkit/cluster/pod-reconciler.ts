@@ -6,13 +6,12 @@
 import type { Logger } from 'pino';
 import { nextPodHost, podAddr } from '../addressing.js';
 import { loadKnownPlugins } from '../builtin-plugins.js';
-import { addPodNetwork } from '../cni.js';
+import { addPodNetwork, removePodNetworks } from '../cni.js';
 import { labContext } from '../lab-context.js';
 import { netnsName, netnsSuffix } from '../names.js';
 import type { LabPlugin } from '../plugins.js';
 import type { LabState, PodState } from '../state.js';
 import { loadState, saveState, withLock } from '../state-store.js';
-import { removeNetns } from '../teardown.js';
 import { isStatus, type ApiClient } from './api-client.js';
 import { apiPaths } from './api-paths.js';
 import { kubeTime, type NodeObject, type PodObject } from './kube-types.js';
@@ -73,7 +72,7 @@ export class PodReconciler {
       try {
         const plan = planPodSync(s, pods);
         if (plan.remove.length > 0) {
-          await removeNetns(plan.remove.map((m) => m.netns));
+          await removePodNetworks(s, plan.remove);
           s.pods = s.pods.filter((m) => !plan.remove.includes(m));
           for (const m of plan.remove) {
             this.log.info({ pod: `${m.namespace}/${m.name}`, netns: m.netns }, 'pod namespace removed');

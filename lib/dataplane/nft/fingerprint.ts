@@ -3,10 +3,15 @@ import type { NftTablePlan } from '../../planner/node-plan.js';
 
 // nft prints rules back normalized (`& 0xffff00ff | 0xff00` becomes `| 0xff00`, priorities become
 // numbers), so live rules cannot be compared with planned text. Instead the table carries a hash
-// of the structure it was built from, in its comment; elements are left out so that pod churn
-// never changes it. Bump the version when the rendering of the table changes meaning.
-const VERSION = 'sluice-structure-v1';
+// of the structure it was built from; elements are left out so that pod churn never changes it.
+// The hash is the comment of the one rule of a regular chain that nothing jumps to: libnftables
+// 1.0.6 drops table, chain and set comments given as JSON, rule comments it keeps. Bump the
+// version when the rendering of the table changes meaning.
+const VERSION = 'sluice-structure-v2';
 const COMMENT = new RegExp(`^${VERSION} sha256:([0-9a-f]{64})$`);
+
+/** The chain that holds the fingerprint rule and nothing else. */
+export const STRUCTURE_CHAIN = 'structure';
 
 /** sha256 (hex) of everything but set elements: set names/types/flags, chains and rule text. */
 export function structureFingerprint(table: NftTablePlan): string {
@@ -19,12 +24,12 @@ export function structureFingerprint(table: NftTablePlan): string {
   return createHash('sha256').update(JSON.stringify(structure)).digest('hex');
 }
 
-/** The table comment that records `fingerprint` (≤ 128 bytes, nft's comment limit). */
+/** The comment that records `fingerprint` (≤ 128 bytes, nft's comment limit). */
 export function fingerprintComment(fingerprint: string): string {
   return `${VERSION} sha256:${fingerprint}`;
 }
 
-/** The fingerprint a table comment records, or undefined for any other comment. */
+/** The fingerprint a comment records, or undefined for any other comment. */
 export function fingerprintFromComment(comment: string | undefined): string | undefined {
   return comment === undefined ? undefined : COMMENT.exec(comment)?.[1];
 }

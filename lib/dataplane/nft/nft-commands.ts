@@ -1,8 +1,8 @@
 import type { NftTablePlan } from '../../planner/node-plan.js';
-import { renderNftReplace } from '../../planner/nft-render.js';
-import { EgressError } from '../../errors.js';
-import { fingerprintComment } from './fingerprint.js';
+import { renderNftReplace, type RegularChain } from '../../planner/nft-render.js';
+import { fingerprintComment, STRUCTURE_CHAIN } from './fingerprint.js';
 import type { SetElementChange } from './element-diff.js';
+import { replaceJson } from './replace-json.js';
 
 /** A batch for one transaction and how many nft commands it holds. */
 export interface NftBatch {
@@ -10,17 +10,25 @@ export interface NftBatch {
   readonly commands: number;
 }
 
+/** A whole-table replace, as nft text and, when every rule has a JSON form, as JSON too. */
+export interface ReplaceBatch extends NftBatch {
+  readonly json?: string;
+}
+
+/** The regular chain whose one rule carries the structure fingerprint. */
+export function structureChain(fingerprint: string): RegularChain {
+  return { name: STRUCTURE_CHAIN, rules: [`return comment "${fingerprintComment(fingerprint)}"`] };
+}
+
 /**
- * Add + delete + define, with the structure fingerprint as the table comment. Loading it
- * replaces the table atomically whether or not it exists.
+ * Add + delete + define, with set sizes and the structure fingerprint. Loading either form
+ * replaces the table atomically whether or not it exists, and both give the same kernel state.
  */
-export function replaceBatch(table: NftTablePlan, fingerprint: string): NftBatch {
-  const header = `\ntable ${table.family} ${table.name} {\n`;
-  const text = renderNftReplace(table);
-  const at = text.indexOf(header);
-  if (at < 0) throw new EgressError('EGW_ERR_NFT', `renderNftReplace output has no "${header.trim()}" line`);
-  const cut = at + header.length;
-  return { text: `${text.slice(0, cut)}\tcomment "${fingerprintComment(fingerprint)}"\n${text.slice(cut)}`, commands: 3 };
+export function replaceBatch(table: NftTablePlan, fingerprint: string, setSizes: ReadonlyMap<string, number>): ReplaceBatch {
+  const regularChains = [structureChain(fingerprint)];
+  const text = renderNftReplace(table, { setSizes, regularChains });
+  const json = replaceJson(table, setSizes, regularChains);
+  return { text, ...(json !== undefined ? { json } : {}), commands: 3 };
 }
 
 /** Deletes before adds, so an interval can be swapped for an overlapping one in the same batch. */

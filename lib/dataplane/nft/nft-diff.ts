@@ -23,7 +23,7 @@ export function diffNft(plan: NftTablePlan, observed: ObservedNft): DiffLine[] {
 }
 
 /**
- * Hand edits that keep our table comment: the fingerprint then still matches, so compare what
+ * Hand edits that keep our fingerprint rule: the fingerprint then still matches, so compare what
  * can be compared without nft's rule normalization — chains, their rule counts, and sets.
  */
 function diffShape(plan: NftTablePlan, observed: ObservedNft): DiffLine[] {

@@ -15,16 +15,18 @@ const table: NftTablePlan = {
 };
 const plusOne: NftTablePlan = { ...table, sets: [{ ...table.sets[0]!, elements: ['10.244.1.5', '10.244.1.6', '10.244.1.7'] }] };
 
-/** What libnftables prints for `table` as it stands in the kernel. */
-function kernelHolding(t: NftTablePlan, comment = fingerprintComment(structureFingerprint(t))) {
+/** What libnftables prints for `table` as it stands in the kernel, with `sizes` on its sets. */
+function kernelHolding(t: NftTablePlan, comment = fingerprintComment(structureFingerprint(t)), sizes: Record<string, number> = {}) {
   return (commands: string, options: { json?: boolean }) => {
     if (!commands.startsWith('list ')) return OK;
-    if (!options.json) return { ...OK, output: `table inet sluice {\n\tcomment "${comment}"\n\tset pods4 {\n\t}\n}\n` };
+    if (!options.json) return { ...OK, output: `table inet sluice {\n\tset pods4 {\n\t}\n\tchain structure {\n\t\treturn comment "${comment}"\n\t}\n}\n` };
     const nftables = [
       { table: { family: 'inet', name: 'sluice', handle: 1 } },
-      ...t.sets.map((s) => ({ set: { family: 'inet', table: 'sluice', name: s.name, type: s.type, handle: 2, elem: s.elements } })),
+      ...t.sets.map((s) => ({ set: { family: 'inet', table: 'sluice', name: s.name, type: s.type, handle: 2, elem: s.elements, ...(sizes[s.name] ? { size: sizes[s.name] } : {}) } })),
       ...t.chains.map((c) => ({ chain: { family: 'inet', table: 'sluice', name: c.name, type: c.type, hook: c.hook, prio: 0, policy: 'accept' } })),
+      { chain: { family: 'inet', table: 'sluice', name: 'structure', handle: 3 } },
       ...t.chains.flatMap((c) => c.rules.map((_, i) => ({ rule: { family: 'inet', table: 'sluice', chain: c.name, handle: 10 + i, expr: [] } }))),
+      { rule: { family: 'inet', table: 'sluice', chain: 'structure', handle: 99, comment, expr: [{ return: null }] } },
     ];
     return { ...OK, output: JSON.stringify({ nftables }) };
   };
@@ -35,8 +37,8 @@ const noNetlink = (): never => {
 };
 
 /** A driver whose netlink reads fail, so every read goes through the scripted backend, unless given. */
-const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, tableComment: () => string | null = noNetlink) =>
-  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, tableComment } });
+const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, structureComment: () => string | null = noNetlink) =>
+  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment } });
 
 test('refuses a plan for any other table without sending anything', async () => {
   const backend = new ScriptedBackend(() => OK);
@@ -51,7 +53,9 @@ test('first apply on an empty kernel: one replace batch; then memory answers', a
   const first = await driver.apply(table);
   assert.deepEqual([first.mode, first.writes, first.basis, first.reason], ['replace', 3, 'kernel', 'absent']);
   assert.equal(backend.writes.length, 1);
-  assert.match(backend.writes[0]!.commands, /^add table inet sluice\ndelete table inet sluice\ntable inet sluice \{\n\tcomment "sluice-structure-v1 sha256:/);
+  assert.equal(first.format, 'json');
+  assert.equal(backend.writes[0]!.options.json, true);
+  assert.match(backend.writes[0]!.commands, /^\{"nftables":\[\{"add":\{"table":/);
   backend.calls.length = 0;
   const next = await driver.apply(plusOne);
   assert.deepEqual([next.mode, next.writes, next.basis, next.elementsAdded], ['elements', 1, 'memory', 1]);
@@ -72,7 +76,7 @@ test('replaces a table with a foreign comment without reading its elements', asy
   const backend = new ScriptedBackend(kernelHolding(table, 'made by hand'));
   const r = await driverOn(backend).apply(table);
   assert.deepEqual([r.mode, r.reason], ['replace', 'foreign-or-old']);
-  assert.equal(backend.calls.filter((c) => c.options.json).length, 0);
+  assert.equal(backend.calls.filter((c) => c.commands.startsWith('list ') && c.options.json).length, 0);
 });
 
 test('a rejected batch throws with nft text and makes the next apply look at the kernel', async () => {
@@ -118,9 +122,41 @@ test('counters fall back to a libnftables listing when the dump fails', async ()
   assert.deepEqual(backend.calls.map((c) => [c.commands, c.options.json, c.options.terse]), [['list table inet sluice\n', true, true]]);
 });
 
-test('the table comment comes from netlink when it can: a foreign table is replaced without any listing', async () => {
+test('the fingerprint comes from netlink when it can: a foreign table is replaced without any listing', async () => {
   const backend = new ScriptedBackend(() => OK);
   const r = await driverOn(backend, noNetlink, () => 'made by hand').apply(table);
   assert.deepEqual([r.mode, r.reason], ['replace', 'foreign-or-old']);
   assert.deepEqual(backend.calls.filter((c) => c.commands.startsWith('list ')), []);
+});
+
+test('a replace whose JSON libnftables rejects is sent as nft text, and that error is the one reported', async () => {
+  const backend = new ScriptedBackend((c, o) => {
+    if (c.startsWith('list ')) return NO_TABLE;
+    if (o.json) return { ok: false, output: '', error: 'Error: Could not process rule: No such file or directory\n' };
+    return OK;
+  });
+  const r = await driverOn(backend).apply(table);
+  assert.deepEqual([r.mode, r.format], ['replace', 'text']);
+  assert.deepEqual(backend.writes.map((w) => [w.options.json === true, w.commands.slice(0, 9)]), [[true, '{"nftable'], [false, 'add table']]);
+  backend.answer = (c, o) => (c.startsWith('list ') ? NO_TABLE : { ok: false, output: '', error: o.json ? 'json says no\n' : 'batch:9:5-9: Error: syntax error\n' });
+  await assert.rejects(driverOn(backend).apply(table), (err: unknown) => err instanceof EgressError && /syntax error/.test(err.message) && !/json says no/.test(err.message));
+});
+
+test('a set at its size is reloaded with room instead of overflowing it (memory and kernel)', async () => {
+  const big = (n: number): NftTablePlan => ({ ...table, sets: [{ ...table.sets[0]!, elements: Array.from({ length: n }, (_, i) => `10.244.${i >> 8}.${i & 255}`) }] });
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
+  const driver = driverOn(backend);
+  await driver.apply(big(1100));
+  const sized = JSON.parse(backend.writes[0]!.commands) as { nftables: { add?: { set?: { size?: number } } }[] };
+  const size = sized.nftables.find((c) => c.add?.set)?.add?.set?.size;
+  assert.equal(size, 2048);
+  assert.equal((await driver.apply(big(2048))).mode, 'elements');
+  const full = await driver.apply(big(2049));
+  assert.deepEqual([full.mode, full.reason, full.basis], ['replace', 'set-full', 'memory']);
+  // A fresh driver reads the size from the kernel's listing.
+  const kernel = new ScriptedBackend(kernelHolding(big(2048), undefined, { pods4: 2048 }));
+  const fresh = await driverOn(kernel).apply(big(2049));
+  assert.deepEqual([fresh.mode, fresh.reason, fresh.basis], ['replace', 'set-full', 'kernel']);
+  const room = new ScriptedBackend(kernelHolding(big(2000), undefined, { pods4: 2048 }));
+  assert.equal((await driverOn(room).apply(big(2048))).mode, 'elements');
 });

@@ -1,9 +1,9 @@
 import { EgressError, errorMessage } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
-import { fingerprintFromComment, structureFingerprint } from './fingerprint.js';
+import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
-import { deleteTableCommand, elementBatch, listTableCommand, replaceBatch, type NftBatch } from './nft-commands.js';
+import { deleteTableCommand, elementBatch, listTableCommand, replaceBatch, type NftBatch, type ReplaceBatch } from './nft-commands.js';
 import type {
   NftApplyOptions,
   NftApplyResult,
@@ -13,8 +13,9 @@ import type {
   ObservedNft,
   ReplaceReason,
 } from './nft-types.js';
-import { isNoSuchTable, parseTableJson, tableCommentFromText } from './parse-observed.js';
-import { dumpInetRules, readInetTableComment } from './netlink-reads.js';
+import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
+import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
+import { overfullSet, tableCapacities } from './set-capacity.js';
 import { Serial } from './serial.js';
 
 export interface NftDriverOptions {
@@ -30,11 +31,11 @@ export interface NftDriverOptions {
 export interface KernelReads {
   /** Rules of `inet <table>`, for counters(). */
   rules(table: string): readonly CountedRule[];
-  /** Comment of `inet <table>`: '' without one, null when the table does not exist. */
-  tableComment(table: string): string | null;
+  /** Comment of the structure rule of `inet <table>`: '' without one, null when the table does not exist. */
+  structureComment(table: string): string | null;
 }
 
-const NETLINK_READS: KernelReads = { rules: dumpInetRules, tableComment: readInetTableComment };
+const NETLINK_READS: KernelReads = { rules: dumpInetRules, structureComment: readInetStructureComment };
 
 /**
  * What this instance knows about the kernel. `unknown` at start and after any failure: the next
@@ -44,7 +45,10 @@ const NETLINK_READS: KernelReads = { rules: dumpInetRules, tableComment: readIne
 type KernelState =
   | { readonly kind: 'unknown' }
   | { readonly kind: 'absent' }
-  | { readonly kind: 'applied'; readonly table: NftTablePlan; readonly fingerprint: string };
+  | { readonly kind: 'applied'; readonly table: NftTablePlan; readonly fingerprint: string; readonly capacities: Capacities };
+
+/** `size` of the kernel's bounded sets, by set name. */
+type Capacities = ReadonlyMap<string, number>;
 
 const UNKNOWN: KernelState = { kind: 'unknown' };
 const FAMILY = 'inet';
@@ -52,7 +56,9 @@ const FAMILY = 'inet';
 /**
  * Owns one nftables table. Every apply is one transaction: nothing when the kernel already
  * matches, `add`/`delete element` commands when only set elements differ, and otherwise an
- * atomic replace of the whole table. Calls are serialized.
+ * atomic replace of the whole table, sent as libnftables JSON when every rule has a JSON form
+ * (half the parse time of nft text at 100k elements) and as nft text otherwise. Calls are
+ * serialized.
  */
 export class NftDriver {
   readonly #backend: NftBackend;
@@ -156,11 +162,12 @@ export class NftDriver {
       if (known.fingerprint !== fingerprint) return this.#replace(table, fingerprint, 'structure-changed', 'memory');
       const changes = diffPlanElements(known.table, table);
       if (changes.length === 0) {
-        this.#state = { kind: 'applied', table, fingerprint };
+        this.#state = { ...known, table };
         return nothingSent('memory');
       }
+      if (overfullSet(table, known.capacities) !== undefined) return this.#replace(table, fingerprint, 'set-full', 'memory');
       try {
-        return await this.#sendElements(table, fingerprint, changes, 'memory');
+        return await this.#sendElements(table, fingerprint, known.capacities, changes, 'memory');
       } catch (err) {
         // Someone changed our table behind our back (or removed it): fall back to the kernel's view.
         this.#log.warn({ op: 'nft-apply', table: this.#table, err: errorMessage(err) }, 'element update failed; diffing against the kernel');
@@ -171,36 +178,65 @@ export class NftDriver {
   }
 
   async #reconcileWithKernel(table: NftTablePlan, fingerprint: string): Promise<Omit<NftApplyResult, 'durationMs'>> {
-    // The comment alone decides most cases, and reading it over netlink is cheap; elements are
-    // listed only when the structure matches and an element diff is possible.
-    const comment = await this.#tableComment();
+    // The fingerprint alone decides most cases, and reading it over netlink is cheap; elements
+    // are listed only when the structure matches and an element diff is possible.
+    const comment = await this.#structureComment();
     if (comment === null) return this.#replace(table, fingerprint, 'absent', 'kernel');
     if (fingerprintFromComment(comment) !== fingerprint) return this.#replace(table, fingerprint, 'foreign-or-old', 'kernel');
-    const observed = await this.#observe(comment);
+    const observed = await this.#observe();
     if (!observed.present) return this.#replace(table, fingerprint, 'absent', 'kernel');
-    if (!sameShape(observed, table)) return this.#replace(table, fingerprint, 'drifted', 'kernel');
+    if (observed.fingerprint !== fingerprint || !sameShape(observed, table)) return this.#replace(table, fingerprint, 'drifted', 'kernel');
+    const capacities: Capacities = new Map(observed.sets.flatMap((s) => (s.size === undefined ? [] : [[s.name, s.size] as const])));
+    if (overfullSet(table, capacities) !== undefined) return this.#replace(table, fingerprint, 'set-full', 'kernel');
     const changes = diffObservedElements(observed.sets, table);
     if (changes.length === 0) {
-      this.#state = { kind: 'applied', table, fingerprint };
+      this.#state = { kind: 'applied', table, fingerprint, capacities };
       this.#log.info({ op: 'nft-adopt', table: this.#table }, 'adopted existing nft table');
       return nothingSent('kernel');
     }
-    return this.#sendElements(table, fingerprint, changes, 'kernel');
+    return this.#sendElements(table, fingerprint, capacities, changes, 'kernel');
   }
 
   async #replace(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
-    const batch = replaceBatch(table, fingerprint);
-    await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
-    this.#state = { kind: 'applied', table, fingerprint };
+    const capacities = tableCapacities(table);
+    const batch = replaceBatch(table, fingerprint, capacities);
+    const format = await this.#sendReplace(batch);
+    this.#state = { kind: 'applied', table, fingerprint, capacities };
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
-    this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements }, 'nft table replaced');
-    return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };
+    this.#log.info({ op: 'nft-replace', table: this.#table, reason, format, elements }, 'nft table replaced');
+    return { mode: 'replace', writes: batch.commands, basis, reason, format, elementsAdded: elements, elementsRemoved: 0 };
   }
 
-  async #sendElements(table: NftTablePlan, fingerprint: string, changes: readonly SetElementChange[], basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
+  /**
+   * JSON first when there is a JSON form. When libnftables rejects it, the text form is sent as
+   * well: it fails the same way for a bad plan, with nft's line-numbered message, and it still
+   * applies the plan should the JSON form ever disagree with the text.
+   */
+  async #sendReplace(batch: ReplaceBatch): Promise<'json' | 'text'> {
+    const what = `replacing table ${FAMILY} ${this.#table}`;
+    if (batch.json === undefined) {
+      this.#log.debug({ op: 'nft-replace', table: this.#table }, 'a rule has no JSON form here; sending nft text');
+    } else {
+      const r = await this.#backend.run(batch.json, { json: true });
+      if (r.ok) return 'json';
+      await this.#send(batch, what);
+      this.#log.warn({ op: 'nft-replace', table: this.#table, err: r.error.trim() }, 'libnftables rejected the JSON form of a table its nft text loads');
+      return 'text';
+    }
+    await this.#send(batch, what);
+    return 'text';
+  }
+
+  async #sendElements(
+    table: NftTablePlan,
+    fingerprint: string,
+    capacities: Capacities,
+    changes: readonly SetElementChange[],
+    basis: NftApplyResult['basis'],
+  ): Promise<Omit<NftApplyResult, 'durationMs'>> {
     const batch = elementBatch(table, changes);
     await this.#send(batch, `updating elements of table ${FAMILY} ${this.#table}`);
-    this.#state = { kind: 'applied', table, fingerprint };
+    this.#state = { kind: 'applied', table, fingerprint, capacities };
     const { added, removed } = countElements(changes);
     this.#log.debug({ op: 'nft-elements', table: this.#table, sets: changes.map((c) => c.set), added, removed }, 'nft set elements updated');
     return { mode: 'elements', writes: batch.commands, basis, elementsAdded: added, elementsRemoved: removed };
@@ -219,28 +255,27 @@ export class NftDriver {
     throw nftError(`listing table ${FAMILY} ${this.#table}`, r.error);
   }
 
-  /** The table comment; '' when it has none, null when the table does not exist. */
-  async #tableComment(): Promise<string | null> {
+  /** The structure rule's comment; '' when there is none, null when the table does not exist. */
+  async #structureComment(): Promise<string | null> {
     try {
-      return this.#reads.tableComment(this.#table);
+      return this.#reads.structureComment(this.#table);
     } catch (err) {
-      this.#log.debug({ op: 'nft-comment', table: this.#table, err: errorMessage(err) }, 'netlink table query failed; listing the table');
+      this.#log.debug({ op: 'nft-fingerprint', table: this.#table, err: errorMessage(err) }, 'netlink reads failed; listing the table');
     }
     const text = await this.#list({ terse: true });
     if (text === undefined) return null;
-    return tableCommentFromText(text, FAMILY, this.#table) ?? '';
+    return chainRuleCommentFromText(text, STRUCTURE_CHAIN) ?? '';
   }
 
-  /** The table comment (netlink), then the table as JSON (libnftables). `known` skips the first. */
-  async #observe(known?: string | null): Promise<ObservedNft> {
-    const absent: ObservedNft = { family: FAMILY, name: this.#table, present: false, sets: [], chains: [] };
-    const comment = known === undefined ? await this.#tableComment() : known;
-    if (comment === null) return absent;
+  /** The table as JSON (libnftables), its fingerprint taken from the structure chain. */
+  async #observe(): Promise<ObservedNft> {
     const json = await this.#list({ json: true });
-    if (json === undefined) return absent;
+    if (json === undefined) return { family: FAMILY, name: this.#table, present: false, sets: [], chains: [] };
     const { sets, chains } = parseTableJson(json, FAMILY, this.#table);
-    const fingerprint = fingerprintFromComment(comment);
-    return { family: FAMILY, name: this.#table, present: true, ...(fingerprint ? { fingerprint } : {}), sets, chains };
+    const structure = chains.find((c) => c.name === STRUCTURE_CHAIN);
+    const fingerprint = fingerprintFromComment(structure?.rules[0]?.comment);
+    const planned = chains.filter((c) => c !== structure);
+    return { family: FAMILY, name: this.#table, present: true, ...(fingerprint ? { fingerprint } : {}), sets, chains: planned };
   }
 
   #checkOwned(table: NftTablePlan): void {

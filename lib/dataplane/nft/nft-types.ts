@@ -20,6 +20,8 @@ export interface ObservedSet {
   readonly interval: boolean;
   /** As nft prints them: `a`, `a/n` or `a-b`. */
   readonly elements: readonly string[];
+  /** The set's `size`: most elements it takes; absent when unbounded. */
+  readonly size?: number;
 }
 
 export interface ObservedRule {
@@ -44,14 +46,15 @@ export interface ObservedNft {
   readonly family: 'inet';
   readonly name: string;
   readonly present: boolean;
-  /** Structure fingerprint of the plan that built the table (from the table comment), if any. */
+  /** Structure fingerprint of the plan that built the table (from the structure chain), if any. */
   readonly fingerprint?: string;
   readonly sets: readonly ObservedSet[];
+  /** The plan's chains as the kernel holds them; the structure chain is left out. */
   readonly chains: readonly ObservedChain[];
 }
 
-/** Why a whole-table replace was chosen. */
-export type ReplaceReason = 'absent' | 'structure-changed' | 'foreign-or-old' | 'drifted' | 'forced';
+/** Why a whole-table replace was chosen. `set-full`: churn would take a set past its `size`. */
+export type ReplaceReason = 'absent' | 'structure-changed' | 'foreign-or-old' | 'drifted' | 'set-full' | 'forced';
 
 export interface NftApplyResult {
   /** `none`: nothing sent; `elements`: only set elements changed; `replace`: whole table reloaded. */
@@ -62,6 +65,8 @@ export interface NftApplyResult {
   /** What the plan was diffed against: the last plan this instance applied, the kernel, or nothing (forced). */
   readonly basis: 'memory' | 'kernel' | 'none';
   readonly reason?: ReplaceReason;
+  /** How a replace was sent: libnftables JSON (the fast path) or nft text. */
+  readonly format?: 'json' | 'text';
   readonly elementsAdded: number;
   readonly elementsRemoved: number;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EgressError } from '../../errors.js';
-import { elementText, isNoSuchTable, parseTableJson, tableCommentFromText } from './parse-observed.js';
+import { elementText, isNoSuchTable, parseTableJson, chainRuleCommentFromText } from './parse-observed.js';
 
 // `nft -j list ruleset` from nft 1.0.6 (counter values edited), with a second table that must be ignored.
 const LISTING = JSON.stringify({
@@ -52,11 +52,12 @@ describe('elementText', () => {
   for (const [input, expected] of cases) test(expected, () => assert.equal(elementText(input), expected));
 });
 
-test('tableCommentFromText finds the table comment, not a chain comment', () => {
-  const text = 'table inet sluice {\n\tcomment "sluice-structure-v1 sha256:00"\n\tchain c {\n\t\tcomment "chain"\n\t}\n}\n';
-  assert.equal(tableCommentFromText(text, 'inet', 'sluice'), 'sluice-structure-v1 sha256:00');
-  assert.equal(tableCommentFromText('table inet sluice {\n\tchain c {\n\t\tcomment "chain"\n\t}\n}\n', 'inet', 'sluice'), undefined);
-  assert.equal(tableCommentFromText(text, 'inet', 'other'), undefined);
+test('chainRuleCommentFromText reads the comment of the first rule of the named chain only', () => {
+  const text = 'table inet sluice {\n\tchain egress_input {\n\t\tudp dport 9 counter comment "probe"\n\t}\n\tchain structure {\n\t\treturn comment "sluice-structure-v2 sha256:00"\n\t}\n}\n';
+  assert.equal(chainRuleCommentFromText(text, 'structure'), 'sluice-structure-v2 sha256:00');
+  assert.equal(chainRuleCommentFromText(text, 'egress_input'), 'probe');
+  assert.equal(chainRuleCommentFromText(text, 'other'), undefined);
+  assert.equal(chainRuleCommentFromText('table inet sluice {\n\tchain structure {\n\t\treturn\n\t}\n}\n', 'structure'), undefined);
 });
 
 test('isNoSuchTable recognizes the ENOENT of a list command', () => {

@@ -29,6 +29,7 @@ function parseSet(s: Json): ObservedSet {
     flags,
     interval: flags.includes('interval'),
     elements: Array.isArray(s.elem) ? s.elem.map(elementText) : [],
+    ...(num(s.size) !== undefined ? { size: num(s.size) } : {}),
   };
 }
 
@@ -86,15 +87,14 @@ export function parseTableJson(text: string, family: string, name: string): { se
 }
 
 /**
- * The table's own comment, from nft-syntax output of `list table` (JSON output of nft 1.0.6
- * leaves table comments out). nft prints it as the first line inside the table block.
+ * The comment of the first rule of `chain`, from nft-syntax output of `list table` (a rule line
+ * ends with `comment "…"`); undefined when the chain or the comment is missing.
  */
-export function tableCommentFromText(text: string, family: string, name: string): string | undefined {
+export function chainRuleCommentFromText(text: string, chain: string): string | undefined {
   const lines = text.split('\n');
-  const at = lines.findIndex((l) => l.trim() === `table ${family} ${name} {`);
+  const at = lines.findIndex((l) => l.trim() === `chain ${chain} {`);
   if (at < 0) return undefined;
-  const m = /^\s*comment "((?:[^"\\]|\\.)*)"\s*$/.exec(lines[at + 1] ?? '');
-  return m?.[1];
+  return /\scomment "((?:[^"\\]|\\.)*)"\s*$/.exec(lines[at + 1] ?? '')?.[1];
 }
 
 /** True when nft's error text says the listed table does not exist. */

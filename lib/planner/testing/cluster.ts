@@ -77,3 +77,27 @@ export function baseCluster(opts: { ipv6?: boolean; pool?: Doc } = {}): Doc[] {
     }),
   ];
 }
+
+/**
+ * Dual-stack cluster using every feature that changes the nft rules: podSelector, podSubnet,
+ * destSubnet with CIDRs and ranges, excludeDestSubnet, rr, useNodeIP, a cluster policy with a
+ * namespaceSelector and a priority.
+ */
+export function everyRuleCluster(): Doc[] {
+  return [
+    ...baseCluster({ ipv6: true, pool: { ipv4: ['198.18.0.100-198.18.0.120'], ipv6: ['fd00:198:18::100/120'] } }),
+    namespace('prod', { env: 'prod' }),
+    pod('default', 'visitor', 'worker-1', ['10.244.1.5', 'fd00:10:244:1::5'], { app: 'visitor' }),
+    pod('default', 'gw-pod', 'gateway-1', ['10.244.2.5'], { app: 'visitor' }),
+    pod('prod', 'p', 'worker-1', ['10.244.1.9'], { app: 'x' }),
+    policy('default', 'test', {
+      egressGatewayName: 'default',
+      appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } },
+      destSubnet: ['198.18.1.0/24', '198.18.2.1-198.18.2.9', 'fd00:ee::/64'],
+      excludeDestSubnet: ['198.18.1.128/25'],
+    }),
+    policy('default', 'subnet', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSubnet: ['10.244.1.0/24', 'fd00:10:244:1::/64'] } }),
+    policy('default', 'node-ip', { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }),
+    clusterPolicy('prod', { egressGatewayName: 'default', priority: 5, appliedTo: { podSelector: {}, namespaceSelector: { matchLabels: { env: 'prod' } } } }),
+  ];
+}

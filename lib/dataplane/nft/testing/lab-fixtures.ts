@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG } from '../../../planner/config.js';
 import { snapshotFromObjects } from '../../../planner/from-objects.js';
 import type { NftSet, NftTablePlan } from '../../../planner/node-plan.js';
 import { plan } from '../../../planner/plan.js';
+import { everyRuleCluster, snapshotOf } from '../../../planner/testing/cluster.js';
 import type { NftLogger } from '../nft-types.js';
 
 export const SEED_NODES = ['gateway-1', 'gateway-2', 'worker-1'] as const;
@@ -27,6 +28,12 @@ export function repoRoot(): string {
 export async function seedTable(node: string): Promise<NftTablePlan> {
   const docs = await loadDocuments(join(repoRoot(), 'lib/planner/testdata/seed-002.yaml'));
   return plan(snapshotFromObjects(parseSources(docs).objects, DEFAULT_CONFIG), node).nft;
+}
+
+/** The nft tables of every node of the planner's every-rule cluster (all rule shapes, dual-stack). */
+export function everyRuleTables(): NftTablePlan[] {
+  const snapshot = snapshotOf(everyRuleCluster());
+  return SEED_NODES.map((node) => plan(snapshot, node).nft);
 }
 
 /** A copy of `table` with the elements of the sets named by `edit` replaced. */

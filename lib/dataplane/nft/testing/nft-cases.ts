@@ -11,13 +11,14 @@ import { execa } from 'execa';
 import { EgressError } from '../../../errors.js';
 import type { NftTablePlan } from '../../../planner/node-plan.js';
 import { canonicalElement } from '../element-diff.js';
-import { structureFingerprint } from '../fingerprint.js';
+import { STRUCTURE_CHAIN, structureFingerprint } from '../fingerprint.js';
 import { replaceBatch } from '../nft-commands.js';
 import { LibnftablesBackend } from '../libnftables.js';
 import { NftDriver } from '../nft-driver.js';
-import { dumpInetRules, readInetTableComment } from '../netlink-reads.js';
+import { dumpInetRules, readInetStructureComment } from '../netlink-reads.js';
+import { tableCapacities } from '../set-capacity.js';
 import type { ObservedNft } from '../nft-types.js';
-import { allSetName, quietLog, SEED_NODES, seedTable, withElements } from './lab-fixtures.js';
+import { allSetName, everyRuleTables, podAddresses, quietLog, SEED_NODES, seedTable, withElements } from './lab-fixtures.js';
 
 export interface CaseContext {
   readonly backend: 'libnftables' | 'cli';
@@ -31,18 +32,35 @@ async function nft(...args: string[]): Promise<string> {
   return (await execa('nft', args)).stdout;
 }
 
-/** `nft -c -f` of a batch: parsed, evaluated and checked by the kernel, never committed. */
-async function nftCheck(text: string): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sl-nft-check-'));
+/** Runs `nft [-j] [-c] -f FILE` on a batch; `-c`: parsed, evaluated and checked by the kernel, never committed. */
+async function nftFile(text: string, flags: { json?: boolean; check?: boolean } = {}): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sl-nft-file-'));
   try {
-    const file = join(dir, 'check.nft');
+    const file = join(dir, 'batch');
     await writeFile(file, text);
-    const r = await execa('nft', ['-c', '-f', file], { reject: false });
-    assert.equal(r.exitCode, 0, `nft -c rejected the batch:\n${r.stderr}\n--- batch ---\n${text}`);
+    const args = [...(flags.json ? ['-j'] : []), ...(flags.check ? ['-c'] : []), '-f', file];
+    const r = await execa('nft', args, { reject: false });
+    assert.equal(r.exitCode, 0, `nft ${args.join(' ')} rejected the batch:\n${r.stderr}\n--- batch ---\n${text}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Our table as the kernel holds it, down to the bytecode of every rule (`--debug=netlink`).
+ * Hash sets dump their elements in hash order, which differs per set instance: those lines are
+ * sorted within their block.
+ */
+async function kernelDump(): Promise<string> {
+  const blocks: string[][] = [];
+  for (const line of (await nft('--debug=netlink', 'list', 'table', 'inet', 'sluice')).split('\n')) {
+    if (!line.startsWith('\t') || blocks.length === 0) blocks.push([line]);
+    else blocks.at(-1)!.push(line);
+  }
+  return blocks.map(([head, ...rest]) => [head, ...(rest.every((l) => l.startsWith('\telement ')) ? rest.sort() : rest)].join('\n')).join('\n');
+}
+
+const replaceFor = (table: NftTablePlan) => replaceBatch(table, structureFingerprint(table), tableCapacities(table));
 
 /** Everything but elements, with handles: equal before and after means nothing was reloaded. */
 const structureText = (family = 'inet', name = 'sluice') => nft('-a', '-t', 'list', 'table', family, name);
@@ -84,20 +102,55 @@ async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<Egre
 
 export const NFT_CASES: Readonly<Record<string, NftCase>> = {
   async 'every rendered table passes nft -c and a full apply loads the planner table'(ctx) {
-    for (const node of SEED_NODES) {
-      const table = await seedTable(node);
-      await nftCheck(replaceBatch(table, structureFingerprint(table)).text);
-    }
+    for (const node of SEED_NODES) await nftFile(replaceFor(await seedTable(node)).text, { check: true });
     const table = await seedTable('gateway-1');
     const driver = ctx.openDriver();
     const r = await driver.apply(table);
-    assert.deepEqual([r.mode, r.writes, r.basis, r.reason], ['replace', 3, 'kernel', 'absent']);
+    assert.deepEqual([r.mode, r.writes, r.basis, r.reason, r.format], ['replace', 3, 'kernel', 'absent', 'json']);
     assertHolds(await driver.observe(), table);
     // Another node's plan has another structure: the whole table is swapped in one go.
     const worker = await seedTable('worker-1');
     const w = await driver.apply(worker);
     assert.deepEqual([w.mode, w.reason], ['replace', 'structure-changed']);
     assertHolds(await driver.observe(), worker);
+  },
+
+  async 'the JSON and the text form of a replace give the kernel the same table, bytecode and all'() {
+    const big = withElements(await seedTable('gateway-1'), (s) => (s.name.endsWith('_all4') ? podAddresses(3000) : undefined));
+    for (const table of [...everyRuleTables(), big]) {
+      const batch = replaceFor(table);
+      assert.ok(batch.json, `${table.chains.map((c) => c.rules.length).join('/')} rules: every planner rule has a JSON form`);
+      await nftFile(batch.text);
+      const fromText = await kernelDump();
+      await nft('delete', 'table', 'inet', 'sluice');
+      await nftFile(batch.json, { json: true });
+      assert.equal(await kernelDump(), fromText);
+      await nft('delete', 'table', 'inet', 'sluice');
+    }
+    await nftFile(replaceFor(big).json!, { json: true });
+    assert.match(await nft('-t', 'list', 'set', 'inet', 'sluice', allSetName(big)), /size 8192/, "3000 elements with half again as much room");
+  },
+
+  async 'a set that churn would take past its size is reloaded with more room'(ctx) {
+    const base = await seedTable('gateway-1');
+    const all = allSetName(base);
+    const sized = (n: number) => withElements(base, (s) => (s.name === all ? podAddresses(n) : undefined));
+    const driver = ctx.openDriver();
+    await driver.apply(sized(1100));
+    const sizeOf = async () => /size (\d+)/.exec(await nft('-t', 'list', 'set', 'inet', 'sluice', all))?.[1];
+    assert.equal(await sizeOf(), '2048');
+    // The kernel enforces the size: one element past it is refused outright.
+    assert.equal((await driver.apply(sized(2048))).mode, 'elements');
+    const refused = await execa('nft', ['add', 'element', 'inet', 'sluice', all, '{ 10.250.0.1 }'], { reject: false });
+    assert.notEqual(refused.exitCode, 0, 'a full set takes no more elements');
+    const grown = await driver.apply(sized(2049));
+    assert.deepEqual([grown.mode, grown.reason], ['replace', 'set-full']);
+    assert.equal(await sizeOf(), '4096');
+    assertHolds(await driver.observe(), sized(2049));
+    // A restarted agent learns the size from the kernel.
+    const fresh = ctx.openDriver();
+    assert.equal((await fresh.apply(sized(4096))).mode, 'elements');
+    assert.deepEqual((await fresh.apply(sized(4097))).reason, 'set-full');
   },
 
   async 're-applying an equal plan writes nothing'(ctx) {
@@ -252,20 +305,22 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     assert.deepEqual(counters.get('snat default/test'), { packets: 0, bytes: 0 });
     assert.ok(counters.has('vxlan from unknown host'));
     // The netlink dump and a libnftables listing agree, rule by rule.
-    const dumped = dumpInetRules('sluice');
+    const dumped = dumpInetRules('sluice').filter((r) => r.chain !== STRUCTURE_CHAIN); // observe() leaves it out
     const listed = (await driver.observe()).chains.flatMap((c) => c.rules.map((r) => ({ chain: c.name, ...r })));
     assert.deepEqual(
       dumped.map((r) => ({ chain: r.chain, handle: r.handle, comment: r.comment, counter: r.counter })),
       listed.map((r) => ({ chain: r.chain, handle: r.handle, comment: r.comment, counter: r.counter })),
     );
-    const noNetlink = { rules: () => assert.fail('forced fallback'), tableComment: () => assert.fail('forced fallback') };
+    const noNetlink = { rules: () => assert.fail('forced fallback'), structureComment: () => assert.fail('forced fallback') };
     const viaListing = new NftDriver({ table: 'sluice', log: quietLog, backend: new LibnftablesBackend(), kernelReads: noNetlink });
     assert.deepEqual(await viaListing.counters(), counters);
     assert.deepEqual(dumpInetRules('no_such_table'), []);
-    // Same for the table comment (netlink) and observe() through listings only.
-    assert.match(readInetTableComment('sluice') ?? '', /^sluice-structure-v1 sha256:[0-9a-f]{64}$/);
-    assert.equal(readInetTableComment('no_such_table'), null);
+    // Same for the fingerprint (netlink) and observe() through listings only.
+    assert.equal(readInetStructureComment('sluice'), `sluice-structure-v2 sha256:${structureFingerprint(probe)}`);
+    assert.equal(readInetStructureComment('no_such_table'), null);
     assert.deepEqual(await viaListing.observe(), await driver.observe());
+    const adopted = await viaListing.apply(probe);
+    assert.deepEqual([adopted.mode, adopted.basis], ['none', 'kernel'], 'the fingerprint read from a text listing matches');
     viaListing.close();
   },
 
