@@ -16,7 +16,7 @@ export interface ReplaceBatch extends NftBatch {
 }
 
 /** The regular chain whose one rule carries the structure fingerprint. */
-export function structureChain(fingerprint: string): RegularChain {
+function structureChain(fingerprint: string): RegularChain {
   return { name: STRUCTURE_CHAIN, rules: [`return comment "${fingerprintComment(fingerprint)}"`] };
 }
 

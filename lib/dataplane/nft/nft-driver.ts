@@ -216,14 +216,13 @@ export class NftDriver {
     const what = `replacing table ${FAMILY} ${this.#table}`;
     if (batch.json === undefined) {
       this.#log.debug({ op: 'nft-replace', table: this.#table }, 'a rule has no JSON form here; sending nft text');
-    } else {
-      const r = await this.#backend.run(batch.json, { json: true });
-      if (r.ok) return 'json';
       await this.#send(batch, what);
-      this.#log.warn({ op: 'nft-replace', table: this.#table, err: r.error.trim() }, 'libnftables rejected the JSON form of a table its nft text loads');
       return 'text';
     }
+    const r = await this.#backend.run(batch.json, { json: true });
+    if (r.ok) return 'json';
     await this.#send(batch, what);
+    this.#log.warn({ op: 'nft-replace', table: this.#table, err: r.error.trim() }, 'libnftables rejected the JSON form of a table its nft text loads');
     return 'text';
   }
 
