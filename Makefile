@@ -20,6 +20,7 @@ node_modules: package-lock.json
 build: deps node_modules
 	$(TSC) -p tsconfig.json
 	chmod +x dist/agent/main.js
+	@$(NODE) dist/agent/tools/write-build-info.js
 
 crds: build
 	$(NODE) dist/agent/tools/write-crds.js manifests/crds

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 
 const CLI = join(process.cwd(), 'dist', 'agent', 'main.js');
 const SEED = join(process.cwd(), 'lib', 'planner', 'testdata', 'seed-002.yaml');
@@ -79,17 +80,18 @@ test('sluice validate: garbage gives a clear message, never a stack trace', () =
   assert.match(missing.err, /^sluice: EGW_ERR_INPUT: \/nonexistent\/file\.yaml: cannot read/);
 });
 
-test('sluice plan prints text, json and nft for the seed example', () => {
+test('sluice plan prints text, json, yaml and nft for the seed example', () => {
   const text = run(['plan', '--cluster', SEED, '--node', 'worker-1']);
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /default\/test {2}gateway=default via gateway-\d {2}role=worker {2}pods here=1\/1/);
   const json = JSON.parse(run(['plan', '--cluster', SEED, '--node', 'worker-1', '-o', 'json']).out);
   assert.equal(json.node, 'worker-1');
+  assert.deepEqual(parse(run(['plan', '--cluster', SEED, '--node', 'worker-1', '-o', 'yaml']).out), json);
   const nft = run(['plan', '--cluster', SEED, '--node', 'worker-1', '-o', 'nft']);
   assert.match(nft.out, /^table inet sluice \{/);
   const bad = run(['plan', '--cluster', SEED, '--node', 'worker-1', '-o', 'xml']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /--output must be text, json or nft/);
+  assert.match(bad.err, /argument 'xml' is invalid\. Allowed choices are text, json, yaml, nft/);
   const unknown = run(['plan', '--cluster', SEED, '--node', 'nope']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /EGW_ERR_PLAN: node "nope" is not in the cluster snapshot/);
@@ -125,4 +127,13 @@ status:
   assert.doesNotMatch(imported.out, /uid|status/);
   withFile(imported.out, (path) => assert.equal(run(['validate', '-f', path]).code, 0));
   withFile(spider, (path) => assert.match(run(['validate', '-f', path]).out, /sluice import/));
+});
+
+test('sluice version prints the version and the commit the build recorded', () => {
+  const text = run(['version']);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /^sluice \d+\.\d+\.\d+\S* \(commit ([0-9a-f]{7,40}(-dirty)?|unknown), node v\d+/);
+  const yaml = parse(run(['version', '-o', 'yaml']).out) as { version: string; commit: string };
+  assert.deepEqual(JSON.parse(run(['version', '-o', 'json']).out), { ...yaml, nodejs: process.version });
+  assert.equal(run(['--version']).out.trim(), yaml.version);
 });

@@ -13,7 +13,14 @@ export interface LocalDataplane {
 }
 
 /** The drivers for this host's kernel, wired as the agent uses them. */
-export function openLocalDataplane(config: AgentConfig, log: Logger, options: { announce?: boolean; onAnnounced?: (family: 4 | 6) => void } = {}): LocalDataplane {
+export interface LocalDataplaneOptions {
+  readonly announce?: boolean;
+  readonly onAnnounced?: (family: 4 | 6) => void;
+  /** Where /proc/sys is writable; default /proc/sys. */
+  readonly sysctlRoot?: string;
+}
+
+export function openLocalDataplane(config: AgentConfig, log: Logger, options: LocalDataplaneOptions = {}): LocalDataplane {
   const nft = openNftDriver({ table: config.nftTable, log: log.child({ subsystem: 'nft' }) });
   const announcer = options.announce
     ? new Announcer({
@@ -27,6 +34,7 @@ export function openLocalDataplane(config: AgentConfig, log: Logger, options: { 
     owned: ownedRangesFromConfig(config),
     nft,
     ...(announcer ? { announcer } : {}),
+    ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
   });
   return {
     dataplane,

@@ -7,6 +7,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerDataplane } from './commands/dataplane.js';
 import { registerAgent } from './commands/agent.js';
 import { registerStatus } from './commands/status.js';
+import { registerVersion } from './commands/version.js';
 import { VERSION } from './version.js';
 import { EXIT } from './exit-codes.js';
 import { errorMessage, isEgressError } from '../lib/errors.js';
@@ -24,6 +25,7 @@ registerExplain(program);
 registerDataplane(program);
 registerAgent(program);
 registerStatus(program);
+registerVersion(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { resolveConfig, DEFAULT_CONFIG } from '../../lib/planner/config.js';
 import { EgressError } from '../../lib/errors.js';
 import { createLogger } from '../logger.js';
-import { VERSION } from '../version.js';
+import { BUILD } from '../version.js';
+import { DEFAULT_METRICS_ADDRESS, DEFAULT_STATUS_ADDRESS, parseListenAddress, parseStatusAddress } from '../listen-address.js';
 
 interface AgentFlags {
   node?: string;
@@ -10,6 +11,8 @@ interface AgentFlags {
   leaseNamespace?: string;
   leaseDuration: string;
   metricsAddress: string;
+  statusAddress: string;
+  sysctlRoot: string;
   interface?: string;
   controller: boolean;
   tunnelCidrV4: string;
@@ -30,12 +33,6 @@ function integer(flag: string, text: string): number {
   return n;
 }
 
-function hostPort(text: string): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(text);
-  if (!m) throw new EgressError('EGW_ERR_CONFIG', `--metrics-address: "${text}" must be HOST:PORT`);
-  return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
-}
-
 export function registerAgent(program: Command): void {
   program
     .command('agent')
@@ -44,7 +41,9 @@ export function registerAgent(program: Command): void {
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--lease-namespace <ns>', 'namespace of the controller Lease (default: the pod\'s namespace)')
     .option('--lease-duration <seconds>', 'controller Lease duration', '15')
-    .option('--metrics-address <host:port>', 'where /metrics, /healthz, /readyz, /status and /plan are served', '127.0.0.1:9465')
+    .option('--metrics-address <host:port>', 'where /metrics, /healthz and /readyz are served (the DaemonSet: the node IP)', DEFAULT_METRICS_ADDRESS)
+    .option('--status-address <host:port>', 'where /status and /plan are served; loopback only', DEFAULT_STATUS_ADDRESS)
+    .option('--sysctl-root <path>', 'where /proc/sys is writable (a container: the host\'s /proc/sys/net mounted under PATH/net)', '/proc/sys')
     .option('--interface <nic>', 'the NIC for EIPs and VXLAN (default: the one holding the node\'s InternalIP)')
     .option('--no-controller', 'never take the controller Lease on this node')
     .option('--tunnel-cidr-v4 <cidr>', 'tunnel addresses (IPv4)', DEFAULT_CONFIG.tunnelCidrV4)
@@ -70,7 +69,8 @@ export function registerAgent(program: Command): void {
         serviceCidrs: flags.serviceCidr,
         ...(flags.interface ? { defaultInterface: flags.interface } : {}),
       });
-      const { host, port } = hostPort(flags.metricsAddress);
+      const metrics = parseListenAddress('metrics-address', flags.metricsAddress);
+      const status = parseStatusAddress(flags.statusAddress);
       const leaseSeconds = integer('lease-duration', flags.leaseDuration);
       if (leaseSeconds < 2 || leaseSeconds > 300) throw new EgressError('EGW_ERR_CONFIG', '--lease-duration must be 2-300 seconds');
       // Loaded here, not at the top: every other command starts without client-node and the drivers.
@@ -89,14 +89,15 @@ export function registerAgent(program: Command): void {
         leaseNamespace: flags.leaseNamespace ?? agentNamespace(),
         config,
         parentInterface,
-        metricsHost: host,
-        metricsPort: port,
+        metrics,
+        status,
+        sysctlRoot: flags.sysctlRoot,
         elect: flags.controller,
         leaseDurationMs: leaseSeconds * 1000,
-        version: VERSION,
+        build: BUILD,
         log,
       });
-      log.info({ op: 'start', version: VERSION, iface: parentInterface, metrics: flags.metricsAddress }, 'agent starting');
+      log.info({ op: 'start', version: BUILD.version, commit: BUILD.commit, iface: parentInterface, metrics: flags.metricsAddress, status: flags.statusAddress }, 'agent starting');
       await agent.start();
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

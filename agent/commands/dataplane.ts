@@ -8,9 +8,8 @@ import { DEFAULT_TIMING } from '../../lib/dataplane/announcer/announcer-options.
 import type { DiffLine } from '../../lib/dataplane/diff-line.js';
 import { createLogger } from '../logger.js';
 import { EXIT } from '../exit-codes.js';
-import { writeJson } from '../io.js';
-
-const DEFAULT_AGENT = 'http://127.0.0.1:9465';
+import { DEFAULT_STATUS_URL } from '../listen-address.js';
+import { outputOption, writeStructured } from '../output.js';
 
 async function readPlan(path: string): Promise<NodePlan> {
   let text: string;
@@ -71,8 +70,8 @@ export function registerDataplane(program: Command): void {
     .description('apply a JSON NodePlan (from `sluice plan -o json`) to this host (debugging; the agent does this itself)')
     .requiredOption('--plan <file>', 'NodePlan JSON')
     .option('--no-announce', 'do not send gratuitous ARP / NA for the EIPs')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (opts: { plan: string; announce: boolean; output: string }) => {
+    .addOption(outputOption(['text', 'json', 'yaml'], 'text'))
+    .action(async (opts: { plan: string; announce: boolean; output: 'text' | 'json' | 'yaml' }) => {
       const plan = await readPlan(opts.plan);
       const log = createLogger({ destination: 2, level: 'warn' });
       const { openLocalDataplane } = await import('../local-dataplane.js');
@@ -80,7 +79,7 @@ export function registerDataplane(program: Command): void {
       try {
         const report = await local.dataplane.apply(plan);
         if (local.announcer) await finishBurst(local.announcer);
-        if (opts.output === 'json') writeJson(report);
+        if (opts.output !== 'text') writeStructured(opts.output, report);
         else {
           for (const [name, r] of Object.entries(report.subsystems)) {
             process.stdout.write(`${name.padEnd(10)} ${String(r.writes).padStart(5)} write(s)${r.errors.length ? `  ERRORS: ${r.errors.map((e) => e.message).join('; ')}` : ''}${r.skipped.length ? `  skipped: ${r.skipped.join('; ')}` : ''}\n`);
@@ -97,9 +96,9 @@ export function registerDataplane(program: Command): void {
     .command('diff')
     .description('show what differs between a plan and this host\'s kernel (exit 1 when anything differs)')
     .option('--plan <file>', 'NodePlan JSON (default: the plan the local agent enforces)')
-    .option('--agent <url>', 'the local agent\'s status address', DEFAULT_AGENT)
-    .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (opts: { plan?: string; agent: string; output: string }) => {
+    .option('--agent <url>', 'the local agent\'s status address (--status-address of the agent)', DEFAULT_STATUS_URL)
+    .addOption(outputOption(['text', 'json', 'yaml'], 'text'))
+    .action(async (opts: { plan?: string; agent: string; output: 'text' | 'json' | 'yaml' }) => {
       const plan = opts.plan ? await readPlan(opts.plan) : await agentPlan(opts.agent);
       const log = createLogger({ destination: 2, level: 'warn' });
       const [{ openLocalDataplane }, { diffPlan }, { diffNft }] = await Promise.all([
@@ -111,7 +110,7 @@ export function registerDataplane(program: Command): void {
       try {
         const observed = await local.dataplane.observe(plan);
         const lines: DiffLine[] = [...diffNft(plan.nft, await local.nft.observe()), ...diffPlan(plan, observed)];
-        if (opts.output === 'json') writeJson(lines);
+        if (opts.output !== 'text') writeStructured(opts.output, lines);
         else process.stdout.write(lines.length ? `${lines.map((l) => l.text).join('\n')}\n` : 'kernel matches the plan\n');
         if (lines.length) process.exitCode = EXIT.invalid;
       } finally {

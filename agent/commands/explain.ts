@@ -4,7 +4,7 @@ import { parseSources } from '../../lib/input/parse-sources.js';
 import { snapshotFromObjects } from '../../lib/planner/from-objects.js';
 import { DEFAULT_CONFIG } from '../../lib/planner/config.js';
 import { explain, type Explanation } from '../../lib/planner/explain.js';
-import { writeJson } from '../io.js';
+import { outputOption, writeStructured } from '../output.js';
 
 export function renderExplanation(e: Explanation): string {
   const lines = [e.summary, '', `pod ${e.pod} on node ${e.node} (${e.podIps.join(', ') || 'no IP'})`];
@@ -22,12 +22,12 @@ export function registerExplain(program: Command): void {
     .requiredOption('--cluster <path>', 'YAML/JSON file or folder of them')
     .requiredOption('--pod <namespace/name>', 'the pod')
     .option('--dest <ip>', 'a destination address (default: any external IPv4 destination)')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (opts: { cluster: string; pod: string; dest?: string; output: string }) => {
+    .addOption(outputOption(['text', 'json', 'yaml'], 'text'))
+    .action(async (opts: { cluster: string; pod: string; dest?: string; output: 'text' | 'json' | 'yaml' }) => {
       const { objects, problems } = parseSources(await loadDocuments(opts.cluster));
       for (const p of problems) process.stderr.write(`warning: skipped ${p.line}\n`);
       const e = explain(snapshotFromObjects(objects, DEFAULT_CONFIG), opts.pod, opts.dest);
-      if (opts.output === 'json') writeJson(e);
+      if (opts.output !== 'text') writeStructured(opts.output, e);
       else process.stdout.write(renderExplanation(e));
     });
 }

@@ -6,8 +6,7 @@ import { DEFAULT_CONFIG } from '../../lib/planner/config.js';
 import { plan } from '../../lib/planner/plan.js';
 import { renderPlanText } from '../../lib/planner/plan-text.js';
 import { renderNftTable } from '../../lib/planner/nft-render.js';
-import { EgressError } from '../../lib/errors.js';
-import { writeJson } from '../io.js';
+import { outputOption, writeStructured } from '../output.js';
 
 export function registerPlan(program: Command): void {
   program
@@ -15,13 +14,12 @@ export function registerPlan(program: Command): void {
     .description("compile a cluster (YAML of Nodes, Namespaces, Pods and egress objects) into one node's dataplane plan")
     .requiredOption('--cluster <path>', 'YAML/JSON file or folder of them')
     .requiredOption('--node <name>', 'the node to plan for')
-    .option('-o, --output <format>', 'text, json or nft', 'text')
-    .action(async (opts: { cluster: string; node: string; output: string }) => {
-      if (!['text', 'json', 'nft'].includes(opts.output)) throw new EgressError('EGW_ERR_INPUT', `--output must be text, json or nft, not "${opts.output}"`);
+    .addOption(outputOption(['text', 'json', 'yaml', 'nft'], 'text'))
+    .action(async (opts: { cluster: string; node: string; output: 'text' | 'json' | 'yaml' | 'nft' }) => {
       const { objects, problems } = parseSources(await loadDocuments(opts.cluster));
       for (const p of problems) process.stderr.write(`warning: skipped ${p.line}\n`);
       const nodePlan = plan(snapshotFromObjects(objects, DEFAULT_CONFIG), opts.node);
-      if (opts.output === 'json') writeJson(nodePlan);
+      if (opts.output === 'json' || opts.output === 'yaml') writeStructured(opts.output, nodePlan);
       else if (opts.output === 'nft') process.stdout.write(renderNftTable(nodePlan.nft));
       else process.stdout.write(renderPlanText(nodePlan));
     });

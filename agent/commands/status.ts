@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { EgressError, errorMessage } from '../../lib/errors.js';
 import { renderPlanText } from '../../lib/planner/plan-text.js';
 import type { AgentStatus } from '../node-agent/agent-state.js';
-import { writeJson } from '../io.js';
 import { EXIT } from '../exit-codes.js';
+import { DEFAULT_STATUS_URL } from '../listen-address.js';
+import { outputOption, writeStructured } from '../output.js';
 
 export function renderStatus(s: AgentStatus): string {
   const lines = [
-    `node ${s.node}  agent ${s.version}  ${s.ready ? 'ready' : 'NOT READY'}  ${s.synced ? 'caches synced' : 'caches syncing'}  ${s.leader ? 'controller (lease holder)' : 'not the controller'}`,
+    `node ${s.node}  agent ${s.version} (${s.commit ?? 'unknown'})  ${s.ready ? 'ready' : 'NOT READY'}  ${s.synced ? 'caches synced' : 'caches syncing'}  ${s.leader ? 'controller (lease holder)' : 'not the controller'}`,
     `parent interface ${s.parentInterface}`,
   ];
   if (s.lastApply) {
@@ -27,9 +28,9 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('show what the agent on this node is doing: readiness, leadership, last apply, its plan')
-    .option('--agent <url>', 'the local agent\'s status address', 'http://127.0.0.1:9465')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (opts: { agent: string; output: string }) => {
+    .option('--agent <url>', 'the local agent\'s status address (--status-address of the agent)', DEFAULT_STATUS_URL)
+    .addOption(outputOption(['text', 'json', 'yaml'], 'text'))
+    .action(async (opts: { agent: string; output: 'text' | 'json' | 'yaml' }) => {
       let status: AgentStatus;
       try {
         const res = await fetch(`${opts.agent}/status`, { signal: AbortSignal.timeout(5000) });
@@ -38,8 +39,8 @@ export function registerStatus(program: Command): void {
       } catch (err) {
         throw new EgressError('EGW_ERR_INPUT', `no agent answers at ${opts.agent}/status (${errorMessage(err)})`, { cause: err });
       }
-      if (opts.output === 'json') writeJson(status);
-      else process.stdout.write(renderStatus(status));
+      if (opts.output === 'text') process.stdout.write(renderStatus(status));
+      else writeStructured(opts.output, status);
       if (!status.ready) process.exitCode = EXIT.invalid;
     });
 }

@@ -5,6 +5,8 @@ import type { NodePlan } from '../../lib/planner/node-plan.js';
 export interface AgentStatus {
   readonly node: string;
   readonly version: string;
+  /** The git commit the build recorded, or `unknown`. */
+  readonly commit: string;
   readonly leader: boolean;
   readonly synced: boolean;
   readonly ready: boolean;

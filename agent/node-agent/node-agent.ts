@@ -10,9 +10,12 @@ import { startControlPlane, type ControlPlane } from '../../lib/controller/contr
 import { followSnapshots } from '../../lib/kube/snapshot-feed.js';
 import type { Reconciler } from '../../lib/kube/reconciler.js';
 import { Metrics } from '../../lib/metrics/metrics.js';
-import { startMetricsServer } from '../../lib/metrics/server.js';
+import { startMetricsServer, startStatusServer, type RunningServer } from '../../lib/metrics/server.js';
 import { openLocalDataplane, type LocalDataplane } from '../local-dataplane.js';
+import type { ListenAddress } from '../listen-address.js';
+import type { BuildInfo } from '../version.js';
 import { applySummary, type AgentStatus } from './agent-state.js';
+import { identifyRuleCounters } from './rule-counters.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -20,11 +23,15 @@ export interface NodeAgentOptions {
   readonly leaseNamespace: string;
   readonly config: AgentConfig;
   readonly parentInterface: string;
-  readonly metricsHost: string;
-  readonly metricsPort: number;
+  /** /metrics, /healthz, /readyz. */
+  readonly metrics: ListenAddress;
+  /** /status, /plan: loopback only (parseStatusAddress). */
+  readonly status: ListenAddress;
+  /** Where /proc/sys is writable (default /proc/sys). */
+  readonly sysctlRoot?: string;
   readonly elect: boolean;
   readonly leaseDurationMs: number;
-  readonly version: string;
+  readonly build: BuildInfo;
   readonly log: Logger;
 }
 
@@ -36,11 +43,11 @@ const STUCK_MS = 120_000;
  * the kernel and reports. The Lease holder also runs the cluster-level controller.
  */
 export class NodeAgent {
-  readonly metrics = new Metrics({ processMetrics: true });
+  readonly metrics: Metrics;
   #control?: ControlPlane;
   #feed?: Reconciler;
   #local?: LocalDataplane;
-  #server?: { close(): Promise<void> };
+  #servers: RunningServer[] = [];
   #plan?: NodePlan;
   #status: Omit<AgentStatus, 'leader' | 'synced' | 'plan' | 'announcements' | 'ready'> & { ready: boolean };
   #runningSince?: number;
@@ -48,24 +55,30 @@ export class NodeAgent {
   #leaderPoll?: NodeJS.Timeout;
 
   constructor(private readonly options: NodeAgentOptions) {
-    this.#status = { node: options.nodeName, version: options.version, parentInterface: options.parentInterface, ready: false };
+    this.metrics = new Metrics({ processMetrics: true, build: options.build });
+    this.#status = { node: options.nodeName, version: options.build.version, commit: options.build.commit, parentInterface: options.parentInterface, ready: false };
   }
 
   async start(): Promise<void> {
     const { options } = this;
     const log = options.log;
-    this.#local = openLocalDataplane(options.config, log, { announce: true, onAnnounced: (family) => this.metrics.announced(family) });
-    this.#server = await startMetricsServer(
-      this.metrics,
-      {
-        healthy: () => this.#runningSince === undefined || performance.now() - this.#runningSince < STUCK_MS,
-        ready: () => this.#status.ready,
-        status: () => this.status(),
-        plan: () => this.#plan,
-      },
-      options.metricsHost,
-      options.metricsPort,
-    );
+    this.#local = openLocalDataplane(options.config, log, {
+      announce: true,
+      onAnnounced: (family) => this.metrics.announced(family),
+      ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
+    });
+    this.#servers = await Promise.all([
+      startMetricsServer(
+        this.metrics,
+        {
+          healthy: () => this.#runningSince === undefined || performance.now() - this.#runningSince < STUCK_MS,
+          ready: () => this.#status.ready,
+        },
+        options.metrics.host,
+        options.metrics.port,
+      ),
+      startStatusServer({ status: () => this.status(), plan: () => this.#plan }, options.status.host, options.status.port),
+    ]);
     this.#control = startControlPlane({
       kubeConfig: options.kubeConfig,
       nodeName: options.nodeName,
@@ -86,6 +99,12 @@ export class NodeAgent {
       }
     }, 500);
     this.#leaderPoll.unref();
+    const control = this.#control;
+    this.metrics.readAtScrape({
+      ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
+      apiRequests: () => control.client.counts,
+      informerRestarts: () => control.watch.informerNames.map((informer) => ({ informer, restarts: control.watch.informer(informer)?.restarts ?? 0 })),
+    });
     this.#feed = followSnapshots({
       store: this.#control.store,
       watch: this.#control.watch,
@@ -97,9 +116,10 @@ export class NodeAgent {
 
   async #reconcile(snapshot: Snapshot, reasons: ReadonlySet<string>): Promise<void> {
     const log = this.options.log;
-    this.#runningSince = performance.now();
+    const t0 = performance.now();
+    this.#runningSince = t0;
+    let result: 'ok' | 'error' = 'error';
     try {
-      const t0 = performance.now();
       let nodePlan: NodePlan;
       try {
         nodePlan = plan(snapshot, this.options.nodeName);
@@ -111,41 +131,27 @@ export class NodeAgent {
       this.#plan = nodePlan;
       const report = await this.#local!.dataplane.apply(nodePlan);
       const at = new Date().toISOString();
-      for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, report.durationMs / 1000, r.writes, r.errors.length === 0);
+      for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);
       this.metrics.eips(nodePlan.eips.filter((e) => e.family === 4).length, nodePlan.eips.filter((e) => e.family === 6).length);
       this.metrics.policyCounts(countPolicies(nodePlan));
       this.#status = { ...this.#status, lastPlanAt: at, lastApply: applySummary(report, at), ...(report.ok ? { lastError: undefined } : {}) };
-      this.metrics.reconciled(report.ok ? 'ok' : 'error');
       if (report.writes > 0 || !report.ok) {
         log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip) }, report.ok ? 'kernel updated' : 'apply had errors');
       }
       if (!report.ok) throw new Error(this.#status.lastApply!.errors.join('; '));
+      result = 'ok';
       if (!this.#announcedReady) {
         this.#announcedReady = true;
         this.#status = { ...this.#status, ready: true };
         log.info({ op: 'ready' }, 'agent ready');
       }
-      void this.#refreshCounters();
     } catch (err) {
-      this.metrics.reconciled('error');
       this.#status = { ...this.#status, lastError: errorMessage(err) };
       throw err;
     } finally {
+      this.metrics.reconciled(result);
+      this.metrics.reconcileTook((performance.now() - t0) / 1000);
       this.#runningSince = undefined;
-    }
-  }
-
-  async #refreshCounters(): Promise<void> {
-    try {
-      const counters = await this.#local!.nft.counters();
-      this.metrics.ruleCounters(
-        [...counters].map(([comment, c]) => {
-          const [rule = '', policy = ''] = comment.split(' ');
-          return { policy, rule, packets: c.packets, bytes: c.bytes };
-        }),
-      );
-    } catch {
-      // counters are best effort; the next reconcile tries again
     }
   }
 
@@ -165,7 +171,7 @@ export class NodeAgent {
     await this.#feed?.stop();
     await this.#control?.stop();
     await this.#local?.close();
-    await this.#server?.close();
+    await Promise.all(this.#servers.map((srv) => srv.close()));
   }
 }
 

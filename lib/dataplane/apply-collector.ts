@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../errors.js';
 import type { Subsystem, SubsystemReport } from './dataplane-types.js';
 import { fromThrown, type ApplyError, type StepResult } from './report.js';
@@ -12,9 +13,9 @@ const FALLBACK_CODE: Readonly<Record<Subsystem, ErrorCode>> = {
   announcer: 'EGW_ERR_ANNOUNCE_SEND',
 };
 
-/** Accumulates one apply's writes, errors and skipped steps per subsystem. */
+/** Accumulates one apply's writes, errors, skipped steps and time spent per subsystem. */
 export class Collector {
-  readonly #reports = new Map<Subsystem, { writes: number; errors: ApplyError[]; skipped: string[] }>();
+  readonly #reports = new Map<Subsystem, { writes: number; errors: ApplyError[]; skipped: string[]; durationMs: number }>();
 
   add(subsystem: Subsystem, step: StepResult): void {
     const r = this.#get(subsystem);
@@ -32,11 +33,14 @@ export class Collector {
 
   /** Runs one step; a throw becomes that subsystem's error and the caller carries on. */
   async run<T>(subsystem: Subsystem, op: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const started = performance.now();
     try {
       return await fn();
     } catch (err) {
       this.add(subsystem, { writes: 0, errors: [fromThrown(op, err, FALLBACK_CODE[subsystem])] });
       return undefined;
+    } finally {
+      this.#get(subsystem).durationMs += performance.now() - started;
     }
   }
 
@@ -59,7 +63,7 @@ export class Collector {
 
   #get(subsystem: Subsystem) {
     let r = this.#reports.get(subsystem);
-    if (!r) this.#reports.set(subsystem, (r = { writes: 0, errors: [], skipped: [] }));
+    if (!r) this.#reports.set(subsystem, (r = { writes: 0, errors: [], skipped: [], durationMs: 0 }));
     return r;
   }
 }

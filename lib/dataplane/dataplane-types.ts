@@ -30,6 +30,8 @@ export interface SubsystemReport {
   readonly errors: readonly ApplyError[];
   /** Steps not run, and why (e.g. deletions held back because nft failed). */
   readonly skipped: readonly string[];
+  /** Time spent in this subsystem's own steps; steps that ran in parallel with others overlap. */
+  readonly durationMs: number;
 }
 
 export interface ApplyReport {

@@ -1,32 +1,72 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Packets and bytes an nft rule counted, with the rule's identity (see lib/planner/rule-comment.ts). */
+export type RuleCounter =
+  | { readonly kind: 'policy'; readonly policy: string; readonly rule: string; readonly packets: number; readonly bytes: number }
+  | { readonly kind: 'guard'; readonly guard: string; readonly packets: number; readonly bytes: number };
+
+/**
+ * Totals kept elsewhere (the kernel, the API client, the informers), read when Prometheus scrapes
+ * so the exported value is never older than the scrape.
+ */
+export interface ScrapeSources {
+  ruleCounters?(): Promise<readonly RuleCounter[]>;
+  /** Requests sent to the API server since start, by verb. */
+  apiRequests?(): Readonly<Record<string, number>>;
+  /** Restarts after errors since start, by informer. */
+  informerRestarts?(): readonly { readonly informer: string; readonly restarts: number }[];
+}
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly commit: string;
+}
+
 /**
  * Every metric sluice exports, behind named verbs so callers never touch prom-client directly.
- * One instance per process; tests create their own.
+ * One instance per process; tests create their own. Names follow Prometheus conventions
+ * (`promtool check metrics`): counters end in `_total`, units are base units.
  */
 export class Metrics {
   readonly registry = new Registry();
+  #sources: ScrapeSources = {};
+  private readonly buildInfo = new Gauge({ name: 'sluice_build_info', help: 'always 1; the labels say which build runs', labelNames: ['version', 'commit', 'nodejs'], registers: [this.registry] });
   private readonly planSeconds = new Histogram({ name: 'sluice_plan_duration_seconds', help: 'time to compile a NodePlan', buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2], registers: [this.registry] });
-  private readonly applySeconds = new Histogram({ name: 'sluice_apply_duration_seconds', help: 'time to apply a NodePlan to one kernel subsystem', labelNames: ['subsystem'], buckets: [0.0005, 0.002, 0.01, 0.05, 0.25, 1, 5], registers: [this.registry] });
+  private readonly reconcileSeconds = new Histogram({ name: 'sluice_reconcile_duration_seconds', help: 'time of a whole reconcile: plan and apply to every kernel subsystem', buckets: [0.005, 0.02, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [this.registry] });
+  private readonly applySeconds = new Histogram({ name: 'sluice_apply_duration_seconds', help: 'time spent applying a NodePlan to one kernel subsystem', labelNames: ['subsystem'], buckets: [0.0005, 0.002, 0.01, 0.05, 0.25, 1, 5], registers: [this.registry] });
   private readonly kernelWrites = new Counter({ name: 'sluice_kernel_writes_total', help: 'kernel changes made, by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
-  private readonly applyErrors = new Counter({ name: 'sluice_apply_errors_total', help: 'failed applies, by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
+  private readonly applyErrors = new Counter({ name: 'sluice_apply_errors_total', help: 'applies of a subsystem that had errors, by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
   private readonly lastApplyOk = new Gauge({ name: 'sluice_apply_ok', help: '1 when the last apply of the subsystem succeeded', labelNames: ['subsystem'], registers: [this.registry] });
   private readonly policies = new Gauge({ name: 'sluice_policies', help: 'policies known to this node, by role here and state', labelNames: ['role', 'state'], registers: [this.registry] });
   private readonly eipsHeld = new Gauge({ name: 'sluice_eips_held', help: 'egress IPs held by this node', labelNames: ['family'], registers: [this.registry] });
   private readonly announcements = new Counter({ name: 'sluice_announcements_total', help: 'gratuitous ARP / unsolicited NA frames sent', labelNames: ['family'], registers: [this.registry] });
   private readonly leader = new Gauge({ name: 'sluice_leader', help: '1 while this agent holds the controller lease', registers: [this.registry] });
   private readonly reconciles = new Counter({ name: 'sluice_reconciles_total', help: 'reconcile runs, by result', labelNames: ['result'], registers: [this.registry] });
-  private readonly policyPackets = new Gauge({ name: 'sluice_policy_packets', help: 'packets matched by a policy rule on this node (nft counter)', labelNames: ['policy', 'rule'], registers: [this.registry] });
-  private readonly policyBytes = new Gauge({ name: 'sluice_policy_bytes', help: 'bytes matched by a policy rule on this node (nft counter)', labelNames: ['policy', 'rule'], registers: [this.registry] });
 
-  constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+  constructor(options: { processMetrics?: boolean; build?: BuildInfo } = {}) {
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+      // Gauges named like counters (promtool rejects them); nodejs_active_{handles,requests,resources} hold the same counts by type.
+      for (const kind of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`sluice_nodejs_active_${kind}_total`);
+    }
+    if (options.build) this.buildInfo.set({ version: options.build.version, commit: options.build.commit, nodejs: process.version }, 1);
+    this.#registerScrapeTimeCounters();
+  }
+
+  /** Where the scrape-time totals come from; replaces earlier sources. */
+  readAtScrape(sources: ScrapeSources): void {
+    this.#sources = sources;
   }
 
   planComputed(seconds: number): void {
     this.planSeconds.observe(seconds);
   }
 
+  reconcileTook(seconds: number): void {
+    this.reconcileSeconds.observe(seconds);
+  }
+
+  /** One subsystem's part of an apply: its own time, its writes, and whether it had errors. */
   applied(subsystem: string, seconds: number, writes: number, ok: boolean): void {
     this.applySeconds.observe({ subsystem }, seconds);
     if (writes > 0) this.kernelWrites.inc({ subsystem }, writes);
@@ -52,20 +92,75 @@ export class Metrics {
     this.leader.set(isLeader ? 1 : 0);
   }
 
+  /** Called once per reconcile run. */
   reconciled(result: 'ok' | 'error'): void {
     this.reconciles.inc({ result });
   }
 
-  ruleCounters(counters: readonly { policy: string; rule: string; packets: number; bytes: number }[]): void {
-    this.policyPackets.reset();
-    this.policyBytes.reset();
-    for (const c of counters) {
-      this.policyPackets.set({ policy: c.policy, rule: c.rule }, c.packets);
-      this.policyBytes.set({ policy: c.policy, rule: c.rule }, c.bytes);
-    }
-  }
-
   async text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * Counters whose totals live elsewhere: each scrape resets them and sets the current totals. A
+   * total that went down (nft counters of a replaced table start again at 0) is a counter reset,
+   * which Prometheus' rate() already handles.
+   */
+  #registerScrapeTimeCounters(): void {
+    const metrics = this;
+    const setTotals = (c: Counter<string>, rows: readonly [Record<string, string>, number][]) => {
+      c.reset();
+      for (const [labels, value] of rows) c.inc(labels, value);
+    };
+    // A scrape collects every metric at once: the four rule metrics share the one kernel read in flight.
+    let inFlight: Promise<readonly RuleCounter[]> | undefined;
+    const ruleRows = () =>
+      (inFlight ??= (metrics.#sources.ruleCounters?.() ?? Promise.resolve([]))
+        .catch((): readonly RuleCounter[] => [])
+        .finally(() => (inFlight = undefined)));
+    const policyCounter = (name: string, help: string, field: 'packets' | 'bytes') =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['policy', 'rule'],
+        registers: [this.registry],
+        async collect() {
+          const rows = (await ruleRows()).flatMap((r) => (r.kind === 'policy' ? [[{ policy: r.policy, rule: r.rule }, r[field]] as [Record<string, string>, number]] : []));
+          setTotals(this, rows);
+        },
+      });
+    const guardCounter = (name: string, help: string, field: 'packets' | 'bytes') =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['guard'],
+        registers: [this.registry],
+        async collect() {
+          const rows = (await ruleRows()).flatMap((r) => (r.kind === 'guard' ? [[{ guard: r.guard }, r[field]] as [Record<string, string>, number]] : []));
+          setTotals(this, rows);
+        },
+      });
+    policyCounter('sluice_policy_packets_total', 'packets matched by a policy rule on this node (nft counter)', 'packets');
+    policyCounter('sluice_policy_bytes_total', 'bytes matched by a policy rule on this node (nft counter)', 'bytes');
+    guardCounter('sluice_guard_packets_total', 'packets dropped by a guard rule on this node (nft counter)', 'packets');
+    guardCounter('sluice_guard_bytes_total', 'bytes dropped by a guard rule on this node (nft counter)', 'bytes');
+    new Counter({
+      name: 'sluice_api_requests_total',
+      help: 'requests sent to the Kubernetes API server, by verb',
+      labelNames: ['verb'],
+      registers: [this.registry],
+      collect() {
+        setTotals(this, Object.entries(metrics.#sources.apiRequests?.() ?? {}).map(([verb, n]) => [{ verb }, n]));
+      },
+    });
+    new Counter({
+      name: 'sluice_informer_restarts_total',
+      help: 'watches restarted after an error, by informer',
+      labelNames: ['informer'],
+      registers: [this.registry],
+      collect() {
+        setTotals(this, (metrics.#sources.informerRestarts?.() ?? []).map((r) => [{ informer: r.informer }, r.restarts]));
+      },
+    });
   }
 }

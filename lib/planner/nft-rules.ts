@@ -3,6 +3,7 @@ import { formatInterval, mergeIntervals } from '../api/ip.js';
 import type { NftChain, NftSet, NftTablePlan } from './node-plan.js';
 import type { AgentConfig } from './config.js';
 import { hereMark } from './config.js';
+import { GUARD_RULE_COMMENTS, policyRuleComment, type PolicyRuleRole } from './rule-comment.js';
 
 /** One policy as the nft builder needs it: already resolved to this node's role and sets. */
 export interface PolicyRuleInput {
@@ -55,8 +56,8 @@ function markSet(config: AgentConfig, what: 'meta' | 'ct', value: number): strin
   return `${what} mark set ${what} mark & ${hex(keep)} | ${hex(value)}`;
 }
 
-function comment(key: string, role: string): string {
-  return `comment "${`${role} ${key}`.slice(0, 120).replace(/"/g, '')}"`;
+function comment(key: string, role: PolicyRuleRole): string {
+  return `comment "${policyRuleComment(role, key)}"`;
 }
 
 /**
@@ -120,19 +121,19 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   if (input.hasTunnel) {
     for (const f of FAMILIES) {
       sets.push(hashSet(`nodes${f}`, f, input.nodeIps[f]));
-      guardIn.push(`udp dport ${config.vxlan.port} ${KW[f]} saddr != @nodes${f} counter drop comment "vxlan from unknown host"`);
+      guardIn.push(`udp dport ${config.vxlan.port} ${KW[f]} saddr != @nodes${f} counter drop comment "${GUARD_RULE_COMMENTS['vxlan-unknown-host']}"`);
     }
     if (config.mssClamp) {
       guardFwd.push(`oifname "${dev}" tcp flags syn tcp option maxseg size set rt mtu`);
       guardFwd.push(`iifname "${dev}" tcp flags syn tcp option maxseg size set rt mtu`);
     }
     guardFwd.push(`iifname "${dev}" ct direction reply accept`);
-    guardFwd.push(`iifname "${dev}" meta mark & ${hex(config.markMask)} != ${hex(here)} counter drop comment "anti-relay"`);
+    guardFwd.push(`iifname "${dev}" meta mark & ${hex(config.markMask)} != ${hex(here)} counter drop comment "${GUARD_RULE_COMMENTS['anti-relay']}"`);
   }
   if (input.isGateway) {
     for (const f of FAMILIES) {
       sets.push(hashSet(`eips${f}`, f, input.eips[f]));
-      guardIn.push(`${KW[f]} daddr @eips${f} ct state new,invalid counter drop comment "eip input guard"`);
+      guardIn.push(`${KW[f]} daddr @eips${f} ct state new,invalid counter drop comment "${GUARD_RULE_COMMENTS['eip-input']}"`);
     }
   }
 

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plan } from '../../lib/planner/plan.js';
+import { renderNftTable } from '../../lib/planner/nft-render.js';
+import { snapshotFromObjects } from '../../lib/planner/from-objects.js';
+import { parseSources } from '../../lib/input/parse-sources.js';
+import { loadDocuments } from '../../lib/input/load-documents.js';
+import { DEFAULT_CONFIG } from '../../lib/planner/config.js';
+import { identifyRuleCounters } from './rule-counters.js';
+
+const SEED = 'lib/planner/testdata/seed-002.yaml';
+
+test('every counted rule of a real plan gets its identity from the plan, none from splitting its comment', async () => {
+  const { objects } = parseSources(await loadDocuments(SEED));
+  const snapshot = snapshotFromObjects(objects, DEFAULT_CONFIG);
+  for (const node of snapshot.nodes.map((n) => n.name)) {
+    const p = plan(snapshot, node);
+    // The comments exactly as they are loaded into the kernel.
+    const comments = [...renderNftTable(p.nft).matchAll(/ counter .* comment "([^"]*)"/g)].map((m) => m[1]!);
+    const counters = new Map(comments.map((c, i) => [c, { packets: i + 1, bytes: 100 * (i + 1) }]));
+    const ids = identifyRuleCounters(counters, p);
+    assert.equal(ids.length, counters.size, `${node}: every counted rule is known (${comments.join(' | ')})`);
+    for (const id of ids) {
+      if (id.kind === 'policy') assert.ok(p.policies.some((x) => x.key === id.policy), `${node}: ${id.policy}`);
+      else assert.match(id.guard, /^(vxlan-unknown-host|anti-relay|eip-input)$/);
+    }
+  }
+});
+
+test('a guard comment with spaces is one guard, and unknown comments are left out', () => {
+  const ids = identifyRuleCounters(
+    new Map([
+      ['vxlan from unknown host', { packets: 1, bytes: 2 }],
+      ['worker gone/policy', { packets: 3, bytes: 4 }],
+    ]),
+    undefined,
+  );
+  assert.deepEqual(ids, [{ kind: 'guard', guard: 'vxlan-unknown-host', packets: 1, bytes: 2 }]);
+});
