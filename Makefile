@@ -5,7 +5,7 @@ TSC   := npx --no-install tsc
 UNIT_TESTS = $(shell find dist/lib dist/agent -name '*.test.js' 2>/dev/null | sort)
 E2E_TESTS  = $(shell find dist/e2e -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: all deps build crds lint test unit e2e demo bench clean
+.PHONY: all deps build crds lint test unit e2e demo bench image clean
 
 all: build
 
@@ -43,6 +43,11 @@ demo: build
 
 bench: build
 	$(NODE) dist/bench/run.js
+
+# The agent image, with docker, podman or buildah (whichever works here); IMAGE=… to name it.
+IMAGE ?= sluice:$(shell $(NODE) -p 'require("./package.json").version')
+image:
+	@image/build.sh "$(IMAGE)"
 
 clean:
 	rm -rf dist native/build

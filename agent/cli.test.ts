@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -136,4 +136,25 @@ test('sluice version prints the version and the commit the build recorded', () =
   const yaml = parse(run(['version', '-o', 'yaml']).out) as { version: string; commit: string };
   assert.deepEqual(JSON.parse(run(['version', '-o', 'json']).out), { ...yaml, nodejs: process.version });
   assert.equal(run(['--version']).out.trim(), yaml.version);
+});
+
+test('the build records the commit: from $SLUICE_COMMIT, from git, or unknown without .git', () => {
+  const tool = join(process.cwd(), 'dist', 'agent', 'tools', 'write-build-info.js');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-build-info-'));
+  try {
+    const out = join(dir, 'build-info.json');
+    const write = (env: Record<string, string>, cwd: string) => spawnSync(process.execPath, [tool, out], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.equal(write({ SLUICE_COMMIT: '0123abc' }, dir).status, 0);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { commit: '0123abc' });
+    assert.notEqual(write({ SLUICE_COMMIT: 'main; rm -rf /' }, dir).status, 0, 'not a commit hash');
+    assert.equal(write({ SLUICE_COMMIT: '' }, dir).status, 0);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { commit: 'unknown' }, 'a tree without .git still builds');
+    const head = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' });
+    if (head.status === 0) {
+      assert.equal(write({ SLUICE_COMMIT: '' }, process.cwd()).status, 0);
+      assert.match(JSON.parse(readFileSync(out, 'utf8')).commit, new RegExp(`^${head.stdout.trim()}(-dirty)?$`));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

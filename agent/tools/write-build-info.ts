@@ -31,6 +31,8 @@ function commitOfThisTree(): string {
   return dirty ? `${head}-dirty` : head;
 }
 
+// The output file may be given (tests); the build writes dist/build-info.json.
+const out = process.argv[2] ?? fileURLToPath(BUILD_INFO_FILE);
 const commit = commitOfThisTree();
-writeFileSync(BUILD_INFO_FILE, `${JSON.stringify({ commit })}\n`);
-process.stdout.write(`${fileURLToPath(BUILD_INFO_FILE)}: commit ${commit}\n`);
+writeFileSync(out, `${JSON.stringify({ commit })}\n`);
+process.stdout.write(`${out}: commit ${commit}\n`);

@@ -1,6 +1,7 @@
 /** `e2e/lab SUBCOMMAND …`: the netns lab from the shell. JSON on stdout, diagnostics on stderr. */
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultPluginNames, loadPlugins } from './builtin-plugins.js';
 import { kubectlCommand } from './kubectl.js';
@@ -67,15 +68,23 @@ program
   .option('--ipv6', 'dual-stack LAN and pods', false)
   .option('--node-grace <seconds>', 'how long a node without heartbeats stays Ready', secondsArg, 40)
   .option('--no-agents', 'do not start a sluice agent per node')
+  .option('--agent-main <path>', 'run the agents from this main.js (e.g. a runtime tree staged by image/runtime-tree.sh)')
+  .option('--agent-caps <caps>', 'run the agents with exactly these capabilities, e.g. net_admin,net_raw (as the DaemonSet)', list)
+  .option('--container-proc-sys', 'read-only /proc/sys for the agents, the node\'s /proc/sys/net under --sysctl-root (as the DaemonSet)', false)
   .option('--plugins <names>', `comma-separated plugins (default: all = ${defaultPluginNames().join(',') || 'none'})`, list)
   .option('--replace', 'tear down an existing lab of that name first', false)
-  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; plugins?: string[]; replace: boolean }) => {
+  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; plugins?: string[]; replace: boolean }) => {
     const lab = await Lab.up(name, {
       workers: o.workers,
       gateways: o.gateways,
       ipv6: o.ipv6,
       nodeGraceSeconds: o.nodeGrace,
       agents: o.agents,
+      agent: {
+        ...(o.agentMain ? { main: resolve(o.agentMain) } : {}),
+        ...(o.agentCaps ? { capabilities: o.agentCaps } : {}),
+        ...(o.containerProcSys ? { containerProcSys: true } : {}),
+      },
       plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
       replace: o.replace,
     });

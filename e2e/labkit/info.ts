@@ -11,7 +11,7 @@ import {
   lanHost,
 } from './addressing.js';
 import { isRunning } from './daemons.js';
-import type { LabState, NodeRole, PodState } from './state.js';
+import type { AgentRunSpec, LabState, NodeRole, PodState } from './state.js';
 import { LAN_BRIDGE } from './topology.js';
 
 /** What `e2e/lab info` prints; scripts depend on these field names. */
@@ -24,6 +24,8 @@ export interface LabInfo {
   nodeGraceSeconds: number;
   /** Whether the cluster plugin starts sluice agents (`up --no-agents` turns it off). */
   agents: boolean;
+  /** How they run (`up --agent-main/--agent-caps/--container-proc-sys`); {} = this build, all capabilities. */
+  agent: AgentRunSpec;
   nodes: NodeInfo[];
   pods: PodInfo[];
   echo: { netns: string; ipv4: string; ipv6: string | null; httpPort: number; tcpPort: number; udpPort: number; streamPort: number };
@@ -80,6 +82,7 @@ export async function labInfo(s: LabState): Promise<LabInfo> {
     ipv6: v6,
     nodeGraceSeconds: s.nodeGraceSeconds,
     agents: s.agents ?? true,
+    agent: s.agent ?? {},
     nodes: s.nodes.map((n) => ({
       name: n.name,
       netns: n.netns,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MAX_PODS_PER_NODE, nextPodHost, podAddr } from './addressing.js';
 import { defaultPluginNames, loadKnownPlugins, loadPlugins } from './builtin-plugins.js';
 import { addPodNetwork, removePodNetworks } from './cni.js';
-import { startDaemon, stopDaemon } from './daemons.js';
+import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from './daemons.js';
 import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
 import { echoDaemon } from './echo-daemon.js';
 import type { EchoProto, EchoReply } from './echo-reply.js';
@@ -19,7 +19,7 @@ import { planLab } from './plan.js';
 import { API_SERVER_ROLE, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { cleanupOnSignal } from './signal-cleanup.js';
-import { findNode, findPod, parsePodRef, type LabState, type NodeState, type PodRef } from './state.js';
+import { findNode, findPod, parsePodRef, type AgentRunSpec, type LabState, type NodeState, type PodRef } from './state.js';
 import {
   LabLockedError,
   labBaseDir,
@@ -43,6 +43,8 @@ export interface LabUpOptions {
   nodeGraceSeconds?: number;
   /** The cluster plugin starts a sluice agent per node unless this is false. */
   agents?: boolean;
+  /** How it runs them: another tree's CLI, limited capabilities, a container's /proc/sys. */
+  agent?: AgentRunSpec;
   /** Default: every builtin plugin. Pass [] for the bare network. */
   plugins?: LabPlugin[];
   /** Tear down a lab of the same name first instead of failing. */
@@ -85,6 +87,7 @@ export class Lab implements LabHandle {
       ipv6: opts.ipv6 ?? false,
       nodeGraceSeconds: opts.nodeGraceSeconds ?? 40,
       agents: opts.agents ?? true,
+      ...(opts.agent ? { agent: opts.agent } : {}),
       plugins: plugins.map((p) => p.name),
     });
     const lab = new Lab(name, dir, plugins);
@@ -277,6 +280,19 @@ export class Lab implements LabHandle {
   /** Starts a stopped daemon again from its record. */
   async startDaemon(role: string): Promise<void> {
     await this.mutate(async (s) => startDaemon(findDaemon(s, role)));
+  }
+
+  /**
+   * Stops a recorded daemon and starts it again as `spec` says (same role), e.g. a node's agent
+   * with other capabilities. The new command is recorded: later restarts use it.
+   */
+  async replaceDaemon(spec: DaemonSpec): Promise<void> {
+    await this.mutate(async (s) => {
+      const d = findDaemon(s, spec.role);
+      await stopDaemon(d);
+      Object.assign(d, { ...daemonState(spec, d.log), pid: null, startTicks: null });
+      await startDaemon(d);
+    });
   }
 
   async restartDaemon(role: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { MAX_NODES, nodeLan, nodePodCidrs } from './addressing.js';
 import { assertLabName, labPrefix, netnsName, netnsSuffix, nodeName } from './names.js';
-import type { LabState, NodeRole, NodeState } from './state.js';
+import type { AgentRunSpec, LabState, NodeRole, NodeState } from './state.js';
 
 export interface LabShape {
   workers: number;
@@ -9,6 +9,7 @@ export interface LabShape {
   nodeGraceSeconds: number;
   /** For the cluster plugin: start a sluice agent on every node (default true). */
   agents?: boolean;
+  agent?: AgentRunSpec;
   plugins: string[];
 }
 
@@ -55,6 +56,7 @@ export function planLab(name: string, stateDir: string, shape: LabShape): LabSta
     ipv6: shape.ipv6,
     nodeGraceSeconds: shape.nodeGraceSeconds,
     agents: shape.agents ?? true,
+    ...(shape.agent ? { agent: shape.agent } : {}),
     netns: {
       lan: netnsName(prefix, netnsSuffix.lan),
       ext: netnsName(prefix, netnsSuffix.ext),

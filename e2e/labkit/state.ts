@@ -49,6 +49,16 @@ export interface DaemonState {
   startTicks: string | null;
 }
 
+/** How an agent runs: which tree, with which capabilities, under which /proc/sys. */
+export interface AgentRunSpec {
+  /** The CLI's main.js (`up --agent-main`), e.g. the image's runtime tree; default: this build's dist/agent/main.js. */
+  main?: string;
+  /** Exactly these capabilities (setpriv names, e.g. `net_admin`), as a container's securityContext grants them; default: all. */
+  capabilities?: string[];
+  /** /proc/sys read-only as in a container, the node's /proc/sys/net writable under --sysctl-root (the DaemonSet's hostPath). */
+  containerProcSys?: boolean;
+}
+
 export interface LabState {
   version: 1;
   name: string;
@@ -60,6 +70,8 @@ export interface LabState {
   nodeGraceSeconds: number;
   /** Whether the cluster plugin runs a sluice agent per node (`up --no-agents`); absent in older states = true. */
   agents?: boolean;
+  /** How the cluster plugin runs those agents; absent = this build's CLI with all of root's capabilities. */
+  agent?: AgentRunSpec;
   netns: { lan: string; ext: string; control: string };
   nodes: NodeState[];
   pods: PodState[];

@@ -1,41 +1,75 @@
 /** One `sluice agent` per node, in the node's namespace, talking to the API server over the LAN. */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonSpec } from '../daemons.js';
 import { agentRole } from '../plugins.js';
 import { run } from '../run.js';
-import type { NodeState } from '../state.js';
+import type { AgentRunSpec, LabState, NodeState } from '../state.js';
 
+/** This build's CLI; `up --agent-main` runs another tree's (e.g. the image's runtime tree). */
 export const AGENT_MAIN = fileURLToPath(new URL('../../../agent/main.js', import.meta.url));
 export const AGENT_READY_LINE = '"msg":"agent ready"';
+/** Logged before the first apply: the line to wait for when an agent is not expected to get ready. */
+export const AGENT_STARTING_LINE = '"msg":"agent starting"';
 export const AGENT_LEASE_NAMESPACE = 'default';
-export const AGENT_METRICS_ADDRESS = '127.0.0.1:9465';
+/** As the DaemonSet runs it: metrics on the node IP, /status and /plan on loopback (the default). */
+export const AGENT_METRICS_PORT = 9465;
+export const AGENT_STATUS_URL = 'http://127.0.0.1:9466';
 export const TUNNEL_CIDR_V4 = '198.19.0.0/16';
 export const TUNNEL_CIDR_V6 = 'fd00:198:19::/112';
 
-export function agentDaemon(node: NodeState, kubeconfig: string): DaemonSpec {
+export function agentMain(spec: AgentRunSpec | undefined): string {
+  return spec?.main ?? AGENT_MAIN;
+}
+
+/** Where a containerProcSys agent finds the node's /proc/sys/net (the DaemonSet's hostPath mount, under --sysctl-root). */
+export function hostProcSysDir(s: Pick<LabState, 'stateDir'>, node: NodeState): string {
+  return join(s.stateDir, 'host-proc-sys', node.name);
+}
+
+/**
+ * The agent's command line, wrapped as `spec` asks:
+ * - containerProcSys: in the agent's own mount namespace (ip netns exec makes one), /proc/sys is
+ *   read-only as container runtimes mount it, and the node's /proc/sys/net is bound writable
+ *   under a directory passed as --sysctl-root, as the DaemonSet's hostPath volume does;
+ * - capabilities: setpriv leaves uid 0 exactly these capabilities (bounding set, no inheritable
+ *   or ambient ones) and sets no_new_privs, as `capabilities: {drop: [ALL], add: …}` with
+ *   `allowPrivilegeEscalation: false` does. The child processes (iproute2) get the same set.
+ */
+export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, kubeconfig: string, spec: AgentRunSpec = {}, readyLogLine = AGENT_READY_LINE): DaemonSpec {
+  const procSys = spec.containerProcSys ? hostProcSysDir(s, node) : undefined;
+  const agent = [
+    process.execPath,
+    agentMain(spec),
+    'agent',
+    '--node', node.name,
+    '--kubeconfig', kubeconfig,
+    '--lease-namespace', AGENT_LEASE_NAMESPACE,
+    '--metrics-address', `${node.ips[0]}:${AGENT_METRICS_PORT}`,
+    '--tunnel-cidr-v4', TUNNEL_CIDR_V4,
+    '--tunnel-cidr-v6', TUNNEL_CIDR_V6,
+    ...(procSys ? ['--sysctl-root', procSys] : []),
+  ];
+  const capabilities = spec.capabilities
+    ? ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all${spec.capabilities.map((c) => `,+${c}`).join('')}`, '--no-new-privs', '--']
+    : [];
+  const mounts = procSys
+    ? ['sh', '-c', 'mkdir -p "$1/net" && mount --bind /proc/sys/net "$1/net" && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && shift && exec "$@"', 'container-proc-sys', procSys]
+    : [];
   return {
     role: agentRole(node.name),
     netns: node.netns,
-    argv: [
-      process.execPath,
-      AGENT_MAIN,
-      'agent',
-      '--node', node.name,
-      '--kubeconfig', kubeconfig,
-      '--lease-namespace', AGENT_LEASE_NAMESPACE,
-      '--metrics-address', AGENT_METRICS_ADDRESS,
-      '--tunnel-cidr-v4', TUNNEL_CIDR_V4,
-      '--tunnel-cidr-v6', TUNNEL_CIDR_V6,
-    ],
-    readyLogLine: AGENT_READY_LINE,
+    argv: [...mounts, ...capabilities, ...agent],
+    readyLogLine,
     readyTimeoutMs: 30_000,
   };
 }
 
-/** Why agents cannot run from this build (no dist/agent/main.js, or it has no `agent` command), or undefined. */
-export async function agentCommandMissing(): Promise<string | undefined> {
-  if (!existsSync(AGENT_MAIN)) return `${AGENT_MAIN} does not exist (build first)`;
-  const r = await run([process.execPath, AGENT_MAIN, 'agent', '--help'], { allowFailure: true, timeoutMs: 15_000 });
-  return r.exitCode === 0 ? undefined : `${AGENT_MAIN} has no \`agent\` command yet`;
+/** Why agents cannot run from this tree (no main.js, or it has no `agent` command), or undefined. */
+export async function agentCommandMissing(spec?: AgentRunSpec): Promise<string | undefined> {
+  const main = agentMain(spec);
+  if (!existsSync(main)) return `${main} does not exist (build first)`;
+  const r = await run([process.execPath, main, 'agent', '--help'], { allowFailure: true, timeoutMs: 15_000 });
+  return r.exitCode === 0 ? undefined : `${main} has no \`agent\` command yet`;
 }

@@ -50,7 +50,7 @@ export function clusterPlugin(): LabPlugin {
         installCrds(s),
         ctx.startDaemon(nodeLifecycleDaemon(s)),
         ctx.startDaemon(kubeletDaemon(s)),
-        s.agents === false ? undefined : agentCommandMissing(),
+        s.agents === false ? undefined : agentCommandMissing(s.agent),
       ]);
       agentsMissing = missing;
       if (missing) process.stderr.write(`lab: starting without sluice agents: ${missing} (up --no-agents skips this check)\n`);
@@ -60,7 +60,7 @@ export function clusterPlugin(): LabPlugin {
       const api = labApi(ctx.state);
       const uid = await registerNode(ctx, node);
       await ctx.startDaemon(heartbeatDaemon(node, lanApiServerUrl(), uid, ctx.state.nodeGraceSeconds));
-      if (ctx.state.agents !== false && !agentsMissing) await ctx.startDaemon(agentDaemon(node, kubeconfigPath(ctx.state)));
+      if (ctx.state.agents !== false && !agentsMissing) await ctx.startDaemon(agentDaemon(ctx.state, node, kubeconfigPath(ctx.state), ctx.state.agent));
       await waitNodeReady(api, node.name, 0, NODE_READY_TIMEOUT_MS);
     },
 

@@ -9,6 +9,7 @@ import type { KubeObject } from '../../../lib/api/wire.js';
 import type { LabInfo, PodInfo } from '../../labkit/info.js';
 import { KUBECTL } from '../../labkit/kubectl.js';
 import { Lab, type PodSpec } from '../../labkit/lab.js';
+import type { AgentRunSpec } from '../../labkit/state.js';
 import { tempLabBase } from '../../labkit/test-support.js';
 import { eipV4, eipV6, nodeIp, poolV4, poolV6 } from './addresses.js';
 import { expectLeavesAs } from './echo.js';
@@ -38,6 +39,8 @@ export interface ScenarioLabOptions {
   pods?: readonly PodSpec[];
   /** Labels for the namespaces of those pods. */
   namespaceLabels?: Record<string, Record<string, string>>;
+  /** How the agents run (another tree, limited capabilities, a container's /proc/sys). */
+  agent?: AgentRunSpec;
 }
 
 export class ScenarioLab {
@@ -56,6 +59,7 @@ export class ScenarioLab {
       gateways: opts.gateways,
       ipv6: opts.ipv6 ?? false,
       nodeGraceSeconds: opts.nodeGraceSeconds ?? 5,
+      ...(opts.agent ? { agent: opts.agent } : {}),
       baseDir: await tempLabBase(),
     });
     try {
