@@ -158,3 +158,36 @@ test('the build records the commit: from $SLUICE_COMMIT, from git, or unknown wi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const SPIDERNET_EXPORT = join(process.cwd(), 'lib', 'api', 'testdata', 'spidernet-export.yaml');
+
+test('sluice import of a spidernet export: objects that validate, YAML every reader types alike, a summary', () => {
+  const r = run(['import', '-f', SPIDERNET_EXPORT]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /sluice import: 6 converted, 0 passed through, 2 left out \(written by the controller\), 0 could not be converted\n$/);
+  assert.match(r.err, /EgressGateway "default": dropped finalizers/);
+  assert.doesNotMatch(r.out, /finalizers|ownerReferences|status:|uid:|resourceVersion|creationTimestamp|EgressEndpointSlice|EgressTunnel|spidernet|clusterDefault|calico/);
+  assert.deepEqual(parse(r.out.split('---\n')[0]!, { version: '1.1' }), parse(r.out.split('---\n')[0]!, { version: '1.2' }), 'YAML 1.1 (kubectl) reads the same types');
+  assert.match(r.out, /egress: "yes"/);
+  withFile(r.out, (path) => {
+    const v = run(['validate', '-f', path]);
+    assert.equal(v.code, 0, v.out);
+    assert.match(v.out, /^6 object\(s\) valid/);
+  });
+});
+
+test('sluice import: exit 1 naming each object it could not convert; what it prints still validates', () => {
+  const broken = readFileSync(SPIDERNET_EXPORT, 'utf8')
+    .replace('    clusterDefault: true\n', '    clusterDefault: false\n')
+    .replace('      ipv4DefaultEIP: 10.6.2.10\n', '      ipv4DefaultEIP: 10.6.9.10\n');
+  withFile(broken, (path) => {
+    const r = run(['import', '-f', path]);
+    assert.equal(r.code, 1, r.err);
+    const named = [...r.err.matchAll(/^\S+: (\S+ "[^"]+"): NOT CONVERTED: /gm)].map((m) => m[1]);
+    assert.deepEqual([...new Set(named)], ['EgressGateway "partners"', 'EgressPolicy "default/visitor"', 'EgressPolicy "jobs/batch"', 'EgressClusterPolicy "payments"']);
+    assert.match(r.err, /EgressGateway "partners": NOT CONVERTED: does not validate: spec\.ippools\.ipv4DefaultEIP/);
+    assert.match(r.err, /EgressClusterPolicy "payments": NOT CONVERTED: does not validate: .*\(GatewayNotFound\)/);
+    assert.match(r.err, /4 could not be converted/);
+    withFile(r.out, (out) => assert.equal(run(['validate', '-f', out]).code, 0));
+  });
+});
