@@ -24,10 +24,11 @@ import { kubectl } from '../scenarios/support/kubectl.js';
 import { waitAssigned } from '../scenarios/support/policy-status.js';
 import { ScenarioLab, scenarioSkip } from '../scenarios/support/scenario-lab.js';
 import { waitFor } from '../scenarios/support/wait.js';
+import { daemonSetCapabilities } from './daemonset.js';
 import { REPO, filesUnder, stageRuntimeTree, unresolvedImports, type RuntimeTree } from './runtime-tree.js';
 
-/** The DaemonSet's capabilities (manifests/agent/daemonset.yaml). */
-const CAPABILITIES = ['net_admin', 'net_raw'];
+/** The DaemonSet's capabilities, read from manifests/agent/daemonset.yaml: the lab proves what ships. */
+const CAPABILITIES = daemonSetCapabilities();
 const WORKER = 'worker-1';
 const VISITOR = 'default/visitor';
 const TEST_TIMEOUT_MS = 240_000;
@@ -168,13 +169,14 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
       const gw = at.node;
 
       // NET_RAW: the AF_PACKET socket for gratuitous ARP. A restarted agent re-announces the EIP it adopts.
-      await rerun(gw, { ...spec, capabilities: ['net_admin'] });
+      assert.deepEqual([...CAPABILITIES].sort(), ['net_admin', 'net_raw'], 'the set this test takes apart');
+      await rerun(gw, { ...spec, capabilities: CAPABILITIES.filter((c) => c !== 'net_raw') });
       const noRaw = await lastApply(gw, 'the announcement to fail without NET_RAW', (s) => JSON.stringify(s).includes('EPERM') || /not permitted/i.test(JSON.stringify(s)));
       assert.equal(noRaw.announcements.find((a) => a.ip === at.ipv4)?.framesSent ?? 0, 0, 'no GARP went out');
 
       // NET_ADMIN: links, routes, addresses and nft. The tunnel device removed by hand must come back, and cannot.
       await env.lab.exec({ node: WORKER }, ['ip', 'link', 'del', 'egress.vxlan']);
-      await rerun(WORKER, { ...spec, capabilities: ['net_raw'] });
+      await rerun(WORKER, { ...spec, capabilities: CAPABILITIES.filter((c) => c !== 'net_admin') });
       const noAdmin = await lastApply(WORKER, 'the apply to fail without NET_ADMIN', (s) => s.lastApply?.ok === false);
       const errors = noAdmin.lastApply!.errors.join('\n');
       assert.match(errors, /^links: .*(not permitted|EPERM)/im, errors);

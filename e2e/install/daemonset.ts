@@ -1,0 +1,37 @@
+/** Facts of the shipped DaemonSet that the lab reproduces, read from the manifest itself. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { REPO } from './runtime-tree.js';
+
+export const DAEMONSET_FILE = join(REPO, 'manifests', 'agent', 'daemonset.yaml');
+
+export interface AgentContainer {
+  readonly args: string[];
+  readonly env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  readonly securityContext: { privileged?: boolean; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[]; add?: string[] } };
+  readonly resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  readonly volumeMounts?: Array<{ name: string; mountPath: string }>;
+  readonly ports?: Array<{ name: string; containerPort: number }>;
+  readonly readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  readonly livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readonly image: string;
+}
+
+export interface DaemonSetObject {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec: { template: { metadata: { labels: Record<string, string> }; spec: { hostNetwork?: boolean; containers: AgentContainer[]; volumes?: Array<{ name: string; hostPath?: { path: string } }> } } };
+}
+
+export function agentContainer(ds: DaemonSetObject): AgentContainer {
+  const c = ds.spec.template.spec.containers[0];
+  if (!c) throw new Error('the DaemonSet has no container');
+  return c;
+}
+
+/** The capabilities the DaemonSet adds, as setpriv names them (`net_admin`). */
+export function daemonSetCapabilities(): string[] {
+  const ds = parse(readFileSync(DAEMONSET_FILE, 'utf8')) as DaemonSetObject;
+  return (agentContainer(ds).securityContext.capabilities?.add ?? []).map((c) => c.toLowerCase());
+}
