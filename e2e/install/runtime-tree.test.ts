@@ -75,6 +75,10 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
 
     const version = JSON.parse((await run([process.execPath, tree.main, 'version', '-o', 'json'])).stdout) as { version: string; commit: string };
     assert.equal(version.version, pkg.version);
+    // The offline commands load from the tree alone too (the agent's path is the lab test below).
+    const seed = join(REPO, 'lib', 'planner', 'testdata', 'seed-002.yaml');
+    assert.match((await run([process.execPath, tree.main, 'validate', '-f', seed])).stdout, /object\(s\) valid/);
+    assert.match((await run([process.execPath, tree.main, 'plan', '--cluster', seed, '--node', 'worker-1', '-o', 'nft'])).stdout, /^table inet sluice \{/);
     const recorded = JSON.parse(await readFile(join(REPO, 'dist', 'build-info.json'), 'utf8')) as { commit: string };
     assert.equal(version.commit, recorded.commit, 'the commit this build recorded');
   });
@@ -182,6 +186,12 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
       assert.match(errors, /^links: .*(not permitted|EPERM)/im, errors);
       assert.match(errors, /^nft: /m, errors);
       assert.equal(await inNode(WORKER, ['ip', 'link', 'show', 'egress.vxlan']), '', 'the device is still missing');
+      // Each failed reconcile is counted once, with the subsystems that failed in it.
+      const metrics = (await env.lab.exec({ host: 'ext' }, ['curl', '-sS', '--max-time', '3', `http://${nodeIp(env.info, WORKER)}:${AGENT_METRICS_PORT}/metrics`])).stdout;
+      const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
+      const failedRuns = value(/^sluice_reconciles_total\{result="error"\} (\d+)$/m);
+      assert.ok(failedRuns >= 1, metrics);
+      assert.equal(failedRuns, value(/^sluice_apply_errors_total\{subsystem="links"\} (\d+)$/m), 'one error count per failed reconcile');
 
       // The sysctl mount: with /proc/sys read-only and no --sysctl-root, forwarding cannot be turned back on.
       await env.lab.exec({ node: gw }, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
