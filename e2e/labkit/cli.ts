@@ -9,6 +9,8 @@ import { Lab, type ExecTarget } from './lab.js';
 import { parseLabels } from './labels.js';
 import { agentRole } from './plugins.js';
 import { labBaseDir } from './state-store.js';
+import { SERVICE_TYPES, type ServiceType } from './kube-proxy/services.js';
+import { KUBE_PROXY_MODES, MASQUERADE_MODES, NETFILTER_TOOLS, type KubeProxyMode, type MasqueradeMode, type NetfilterTool } from './network-options.js';
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 
@@ -35,6 +37,13 @@ function labelsArg(v: string): Record<string, string> {
 }
 
 const list = (v: string) => v.split(',').filter(Boolean);
+
+function choiceArg<T extends string>(allowed: readonly T[]) {
+  return (v: string): T => {
+    if (!(allowed as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
+    return v as T;
+  };
+}
 
 /** Runs a command in a namespace with the terminal attached; resolves to its exit code. */
 async function execAttached(netns: string, cmd: string[], env: Record<string, string> = {}): Promise<number> {
@@ -72,8 +81,12 @@ program
   .option('--agent-caps <caps>', 'run the agents with exactly these capabilities, e.g. net_admin,net_raw (as the DaemonSet)', list)
   .option('--container-proc-sys', 'read-only /proc/sys for the agents, the node\'s /proc/sys/net under --sysctl-root (as the DaemonSet)', false)
   .option('--plugins <names>', `comma-separated plugins (default: all = ${defaultPluginNames().join(',') || 'none'})`, list)
+  .option('--masquerade <mode>', `how the CNI masquerades pod traffic: ${MASQUERADE_MODES.join(', ')}`, choiceArg(MASQUERADE_MODES), 'eth0')
+  .option('--netfilter <tool>', `what the CNI writes its rules with: ${NETFILTER_TOOLS.join(', ')}`, choiceArg(NETFILTER_TOOLS), 'nft')
+  .option('--kube-proxy <mode>', `Service rules on every node: ${KUBE_PROXY_MODES.join(', ')}`, choiceArg(KUBE_PROXY_MODES), 'none')
+  .option('--second-nic', 'give every node an eth1 on a second segment with a host behind it', false)
   .option('--replace', 'tear down an existing lab of that name first', false)
-  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; plugins?: string[]; replace: boolean }) => {
+  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; plugins?: string[]; replace: boolean; masquerade: MasqueradeMode; netfilter: NetfilterTool; kubeProxy: KubeProxyMode; secondNic: boolean }) => {
     const lab = await Lab.up(name, {
       workers: o.workers,
       gateways: o.gateways,
@@ -87,6 +100,7 @@ program
       },
       plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
       replace: o.replace,
+      network: { masquerade: o.masquerade, netfilter: o.netfilter, kubeProxy: o.kubeProxy, secondNic: o.secondNic },
     });
     lab.detach();
     print(await lab.info());
@@ -119,6 +133,33 @@ program
   });
 
 program
+  .command('service <name>')
+  .description("create a Service served by the lab's kube-proxy on every node (up --kube-proxy); prints it as JSON")
+  .requiredOption('--namespace <ns>', 'service namespace')
+  .requiredOption('--name <svc>', 'service name')
+  .requiredOption('--backend <ns/pod>', 'the pod that answers (it runs the echo server)')
+  .option('--type <type>', SERVICE_TYPES.join(', '), choiceArg(SERVICE_TYPES), 'ClusterIP')
+  .option('--protocol <proto>', 'tcp or udp', choiceArg(['tcp', 'udp'] as const), 'tcp')
+  .option('--port <port>', 'service port', intArg(1), 80)
+  .option('--target-port <port>', 'backend port (default: the echo server port of the protocol)', intArg(1))
+  .option('--external-ips <ips>', 'comma-separated spec.externalIPs (from info.serviceAddressRange)', list)
+  .action(async (name: string, o: { namespace: string; name: string; backend: string; type: ServiceType; protocol: 'tcp' | 'udp'; port: number; targetPort?: number; externalIps?: string[] }) => {
+    const lab = await Lab.open(name);
+    print(
+      await lab.addService({
+        namespace: o.namespace,
+        name: o.name,
+        backend: o.backend,
+        type: o.type,
+        protocol: o.protocol,
+        port: o.port,
+        ...(o.targetPort === undefined ? {} : { targetPort: o.targetPort }),
+        ...(o.externalIps ? { externalIPs: o.externalIps } : {}),
+      }),
+    );
+  });
+
+program
   .command('delete-pod <name> <ns/pod>')
   .description('delete a pod; returns once its namespace is gone')
   .action(async (name: string, ref: string) => (await Lab.open(name)).deletePod(ref));
@@ -131,10 +172,10 @@ program
 
 program
   .command('node-exec <name> <node> <cmd...>')
-  .description('run a command on a node (or on the lab hosts ext, control, lan): node-exec NAME NODE -- CMD…')
+  .description('run a command on a node (or on the lab hosts ext, control, lan, seg): node-exec NAME NODE -- CMD…')
   .passThroughOptions()
   .action(async (name: string, node: string, cmd: string[]) => {
-    const hosts = ['ext', 'control', 'lan'] as const;
+    const hosts = ['ext', 'control', 'lan', 'seg'] as const;
     const host = hosts.find((h) => h === node);
     await execIn(name, host ? { host } : { node }, cmd);
   });

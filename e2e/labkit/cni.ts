@@ -2,7 +2,7 @@
  * A host-gw CNI in miniature: pods are namespaces with a veth to their node (ptp style: pod /32 and
  * /128 addresses, the node side holds the podCIDR's .1 as the pods' gateway), nodes route each
  * other's podCIDRs via the peer's LAN IP, and pod traffic leaving eth0 for a non-pod destination is
- * masqueraded to the node IP by the lab's own nft table.
+ * masqueraded to the node IP by the lab's own nft table (other masquerades: cni-masquerade.ts).
  */
 import { POD_V4_CIDR, POD_V6_CIDR, nodeLan, nodePodCidrs, podAddr, podGateway } from './addressing.js';
 import { addNetns, deleteNetns } from './netns.js';
@@ -38,10 +38,6 @@ export function cniRuleset(): string {
   }
 }
 `;
-}
-
-export async function loadCniRuleset(node: NodeState): Promise<void> {
-  await run(['nft', '-f', '-'], { netns: node.netns, input: cniRuleset() });
 }
 
 /** Creates the pod namespace and wires it to its node. The pod record must already carry its addresses. */

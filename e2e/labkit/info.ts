@@ -11,6 +11,9 @@ import {
   lanHost,
 } from './addressing.js';
 import { isRunning } from './daemons.js';
+import { serviceLanRange, servicesOf, type ServiceState } from './kube-proxy/services.js';
+import { networkOf, type NetworkOptions } from './network-options.js';
+import { SEGMENT2_BRIDGE, SEGMENT2_V4_CIDR, SEGMENT2_V6_CIDR, nodeSegment2Addr, segment2HostAddr, segment2Netns } from './second-nic.js';
 import type { AgentRunSpec, LabState, NodeRole, PodState } from './state.js';
 import { LAN_BRIDGE } from './topology.js';
 
@@ -41,6 +44,13 @@ export interface LabInfo {
   control: { netns: string; ips: string[] };
   podCidrs: string[];
   serviceCidr: string;
+  /** CNI masquerade mode and tool, kube-proxy mode, second NIC. */
+  network: NetworkOptions;
+  /** Services of the lab's kube-proxy, and the LAN range their LoadBalancer and external IPs come from. */
+  services: ServiceState[];
+  serviceAddressRange: string;
+  /** `up --second-nic`: the segment behind every node's eth1 and its one host. */
+  segment2: { netns: string; bridge: string; ipv4Cidr: string; ipv6Cidr: string | null; hostIps: string[]; nodeIps: Record<string, string[]> } | null;
   apiServer: string | null;
   kubeconfig: string | null;
   plugins: string[];
@@ -105,11 +115,27 @@ export async function labInfo(s: LabState): Promise<LabInfo> {
     control: { netns: s.netns.control, ips: v6 ? [control.v4, control.v6] : [control.v4] },
     podCidrs: v6 ? [POD_V4_CIDR, POD_V6_CIDR] : [POD_V4_CIDR],
     serviceCidr: SERVICE_V4_CIDR,
+    network: networkOf(s),
+    services: servicesOf(s),
+    serviceAddressRange: serviceLanRange,
+    segment2: networkOf(s).secondNic ? segment2Info(s) : null,
     apiServer: s.apiServer,
     kubeconfig: s.kubeconfig,
     plugins: [...s.plugins],
     daemons: await Promise.all(
       s.daemons.map(async (d) => ({ role: d.role, netns: d.netns, pid: d.pid, running: await isRunning(d), log: d.log })),
     ),
+  };
+}
+
+function segment2Info(s: LabState): NonNullable<LabInfo['segment2']> {
+  const pick = (a: { v4: string; v6: string }) => (s.ipv6 ? [a.v4, a.v6] : [a.v4]);
+  return {
+    netns: segment2Netns(s),
+    bridge: SEGMENT2_BRIDGE,
+    ipv4Cidr: SEGMENT2_V4_CIDR,
+    ipv6Cidr: s.ipv6 ? SEGMENT2_V6_CIDR : null,
+    hostIps: pick(segment2HostAddr()),
+    nodeIps: Object.fromEntries(s.nodes.map((n) => [n.name, pick(nodeSegment2Addr(n))])),
   };
 }

@@ -11,10 +11,13 @@ import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
 import { echoDaemon } from './echo-daemon.js';
 import type { EchoProto, EchoReply } from './echo-reply.js';
 import { labInfo, podInfo, type LabInfo, type PodInfo } from './info.js';
+import { addServiceToLab } from './kube-proxy/add-service.js';
+import type { ServiceSpec, ServiceState } from './kube-proxy/services.js';
 import { kubectlCommand } from './kubectl.js';
 import { findDaemon, labContext, runBeforeDown } from './lab-context.js';
 import { labPrefix, netnsName, netnsSuffix } from './names.js';
 import { listNetns } from './netns.js';
+import type { NetworkOptions } from './network-options.js';
 import { planLab } from './plan.js';
 import { API_SERVER_ROLE, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
 import { run, type RunOptions, type RunResult } from './run.js';
@@ -30,6 +33,7 @@ import {
   saveState,
   withLock,
 } from './state-store.js';
+import { segment2Netns } from './second-nic.js';
 import { teardownLab } from './teardown.js';
 import { buildNetwork, setNodeLink } from './topology.js';
 
@@ -47,6 +51,8 @@ export interface LabUpOptions {
   agent?: AgentRunSpec;
   /** Default: every builtin plugin. Pass [] for the bare network. */
   plugins?: LabPlugin[];
+  /** CNI masquerade mode and tool, kube-proxy, second NIC (network-options.ts); default: today's lab. */
+  network?: Partial<NetworkOptions>;
   /** Tear down a lab of the same name first instead of failing. */
   replace?: boolean;
   baseDir?: string;
@@ -60,7 +66,7 @@ export interface LabDownOptions {
 }
 
 /** Where a command runs: a pod, a node, or one of the lab's own hosts. */
-export type ExecTarget = { pod: string | PodRef } | { node: string } | { host: 'ext' | 'control' | 'lan' };
+export type ExecTarget = { pod: string | PodRef } | { node: string } | { host: 'ext' | 'control' | 'lan' | 'seg' };
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
@@ -89,6 +95,7 @@ export class Lab implements LabHandle {
       agents: opts.agents ?? true,
       ...(opts.agent ? { agent: opts.agent } : {}),
       plugins: plugins.map((p) => p.name),
+      ...(opts.network ? { network: opts.network } : {}),
     });
     const lab = new Lab(name, dir, plugins);
     await withLock(dir, async () => {
@@ -236,7 +243,9 @@ export class Lab implements LabHandle {
     const s = await this.state();
     if ('pod' in target) return findPod(s, typeof target.pod === 'string' ? parsePodRef(target.pod) : target.pod).netns;
     if ('node' in target) return findNode(s, target.node).netns;
-    return s.netns[target.host];
+    if (target.host !== 'seg') return s.netns[target.host];
+    if (!s.network?.secondNic) throw new Error(`lab ${s.name} has no second segment (up --second-nic)`);
+    return segment2Netns(s);
   }
 
   /** Runs kubectl against the lab's API server (in the control namespace, with the lab's kubeconfig). */
@@ -261,6 +270,11 @@ export class Lab implements LabHandle {
       const hook = this.plugins.find((p) => p.apiServerUp);
       await (hook?.apiServerUp ? hook.apiServerUp(ctx) : ctx.startRecordedDaemon(API_SERVER_ROLE));
     });
+  }
+
+  /** A Service the lab's kube-proxy serves on every node; runs the echo server in its backend pod. */
+  async addService(spec: ServiceSpec): Promise<ServiceState> {
+    return this.mutate((s, ctx) => addServiceToLab(s, ctx, spec));
   }
 
   /** Cuts the node's LAN link at the bridge: hard, the node gets no goodbye. */

@@ -1,4 +1,5 @@
 import { MAX_NODES, nodeLan, nodePodCidrs } from './addressing.js';
+import { networkOptions, type NetworkOptions } from './network-options.js';
 import { assertLabName, labPrefix, netnsName, netnsSuffix, nodeName } from './names.js';
 import type { AgentRunSpec, LabState, NodeRole, NodeState } from './state.js';
 
@@ -11,6 +12,8 @@ export interface LabShape {
   agents?: boolean;
   agent?: AgentRunSpec;
   plugins: string[];
+  /** CNI masquerade, kube-proxy and NICs; defaults: see network-options.ts. */
+  network?: Partial<NetworkOptions>;
 }
 
 export const ECHO_PORTS = { httpPort: 8080, tcpPort: 9000, udpPort: 9001, streamPort: 9002 } as const;
@@ -57,6 +60,7 @@ export function planLab(name: string, stateDir: string, shape: LabShape): LabSta
     nodeGraceSeconds: shape.nodeGraceSeconds,
     agents: shape.agents ?? true,
     ...(shape.agent ? { agent: shape.agent } : {}),
+    network: networkOptions(shape.network),
     netns: {
       lan: netnsName(prefix, netnsSuffix.lan),
       ext: netnsName(prefix, netnsSuffix.ext),

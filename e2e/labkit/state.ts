@@ -1,4 +1,6 @@
 /** The lab's persisted state: everything a later CLI invocation needs. JSON-serialisable. */
+import type { ServiceState } from './kube-proxy/services.js';
+import type { NetworkOptions } from './network-options.js';
 
 export type NodeRole = 'worker' | 'gateway';
 
@@ -73,6 +75,10 @@ export interface LabState {
   /** How the cluster plugin runs those agents; absent = this build's CLI with all of root's capabilities. */
   agent?: AgentRunSpec;
   netns: { lan: string; ext: string; control: string };
+  /** CNI masquerade, kube-proxy, second NIC (network-options.ts); absent in older states = the defaults. */
+  network?: NetworkOptions;
+  /** What the lab's kube-proxy serves (`service` verb); absent = none. */
+  services?: ServiceState[];
   nodes: NodeState[];
   pods: PodState[];
   /** Last pod sequence number used in pod netns names; never reused within a lab. */

@@ -4,7 +4,11 @@
  * appears in the root namespace.
  */
 import { CONTROL_HOST, EXT_HOST, lanHost, nodeLan, type HostAddrs } from './addressing.js';
-import { hostGwRoutes, loadCniRuleset } from './cni.js';
+import { hostGwRoutes } from './cni.js';
+import { loadCniMasquerade } from './cni-masquerade.js';
+import { loadKubeProxyBase } from './kube-proxy/kube-proxy.js';
+import { networkOf } from './network-options.js';
+import { buildSecondSegment } from './second-nic.js';
 import { addNetns, setSysctls, type Sysctl } from './netns.js';
 import { ipBatch } from './run.js';
 import type { LabState, NodeState } from './state.js';
@@ -73,9 +77,11 @@ export async function buildNetwork(state: LabState): Promise<void> {
         ...(state.ipv6 ? [`address add ${h.addrs.v6}/64 dev eth0 nodad`] : []),
         ...(h.node ? hostGwRoutes(state, h.node) : []),
       ]);
-      if (h.node) await loadCniRuleset(h.node);
+      if (h.node) await loadCniMasquerade(state, h.node, networkOf(state));
     }),
   );
+  if (networkOf(state).secondNic) await buildSecondSegment(state);
+  await loadKubeProxyBase(state, networkOf(state));
 }
 
 /** Cuts (or restores) a node's only link to the LAN at the bridge: the node gets no say in it. */

@@ -10,6 +10,7 @@ import type { LabInfo, PodInfo } from '../../labkit/info.js';
 import { KUBECTL } from '../../labkit/kubectl.js';
 import { Lab, type PodSpec } from '../../labkit/lab.js';
 import type { AgentRunSpec } from '../../labkit/state.js';
+import type { NetworkOptions } from '../../labkit/network-options.js';
 import { tempLabBase } from '../../labkit/test-support.js';
 import { eipV4, eipV6, nodeIp, poolV4, poolV6 } from './addresses.js';
 import { expectLeavesAs } from './echo.js';
@@ -41,6 +42,8 @@ export interface ScenarioLabOptions {
   namespaceLabels?: Record<string, Record<string, string>>;
   /** How the agents run (another tree, limited capabilities, a container's /proc/sys). */
   agent?: AgentRunSpec;
+  /** CNI masquerade, kube-proxy, second NIC (default: the lab's eth0-only CNI, no kube-proxy, one NIC). */
+  network?: Partial<NetworkOptions>;
 }
 
 export class ScenarioLab {
@@ -61,6 +64,7 @@ export class ScenarioLab {
       nodeGraceSeconds: opts.nodeGraceSeconds ?? 5,
       ...(opts.agent ? { agent: opts.agent } : {}),
       baseDir: await tempLabBase(),
+      ...(opts.network ? { network: opts.network } : {}),
     });
     try {
       const info = await lab.info();
