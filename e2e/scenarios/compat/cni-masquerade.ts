@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { iptablesMissing } from '../labkit/iptables.js';
-import type { MasqueradeMode, NetfilterTool } from '../labkit/network-options.js';
-import { podIp } from './support/addresses.js';
-import { ALL_PROTOS, assertLeavesAs, expectLeavesAs } from './support/echo.js';
-import { waitApplied } from './support/dataplane.js';
-import { kubectl } from './support/kubectl.js';
-import { appSelector, egressPolicy } from './support/manifests.js';
-import { waitAssigned } from './support/policy-status.js';
-import { GATEWAY_NAME, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
+import { iptablesMissing } from '../../labkit/iptables.js';
+import type { MasqueradeMode, NetfilterTool } from '../../labkit/network-options.js';
+import { podIp } from '../support/addresses.js';
+import { ALL_PROTOS, assertLeavesAs, expectLeavesAs } from '../support/echo.js';
+import { waitApplied } from '../support/dataplane.js';
+import { kubectl } from '../support/kubectl.js';
+import { appSelector, egressPolicy } from '../support/manifests.js';
+import { waitAssigned } from '../support/policy-status.js';
+import { GATEWAY_NAME, ScenarioLab } from '../support/scenario-lab.js';
 
 const WORKER = 'worker-1';
 const GATEWAY = 'gateway-1';
@@ -45,11 +45,11 @@ const MODES: Mode[] = [
   { masquerade: 'calico', netfilter: 'nft', where: 'table ip calico chain nat-cali-nat-outgoing "ip saddr @cali40masq-ipam-pools ip daddr != @cali40all-ipam-pools masquerade"' },
 ];
 
-// Labs come up in parallel (most of a bring-up is waiting); the scenarios of one lab run in order.
-describe('CNI masquerade modes', { skip: scenarioSkip, concurrency: 3 }, () => {
+/** One suite per mode; the scenarios of one lab run in order. */
+export function cniMasqueradeSuites(): void {
   for (const mode of MODES) {
     const label = `${mode.masquerade}/${mode.netfilter}`;
-    const skip = scenarioSkip || (mode.netfilter === 'nft' ? false : (iptablesMissing(mode.netfilter === 'iptables' ? 'nft' : 'legacy') ?? false));
+    const skip = mode.netfilter === 'nft' ? false : (iptablesMissing(mode.netfilter === 'iptables' ? 'nft' : 'legacy') ?? false);
 
     describe(`seed 002 EgressPolicy with ${label} masquerade`, { skip, concurrency: 1, timeout: 4 * 60_000 }, () => {
       let env: ScenarioLab;
@@ -99,4 +99,4 @@ describe('CNI masquerade modes', { skip: scenarioSkip, concurrency: 3 }, () => {
       });
     });
   }
-});
+}

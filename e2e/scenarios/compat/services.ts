@@ -6,18 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LabInfo } from '../labkit/info.js';
-import { iptablesMissing } from '../labkit/iptables.js';
-import type { ServiceState } from '../labkit/kube-proxy/services.js';
-import type { KubeProxyMode } from '../labkit/network-options.js';
-import { nodeIp, podIp } from './support/addresses.js';
-import { ALL_PROTOS, expectLeavesAs } from './support/echo.js';
-import { waitApplied } from './support/dataplane.js';
-import { kubectl } from './support/kubectl.js';
-import { appSelector, egressPolicy } from './support/manifests.js';
-import { waitAssigned } from './support/policy-status.js';
-import { GATEWAY_NAME, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
-import { serviceReply, type ServiceReply } from './support/service-probe.js';
+import type { LabInfo } from '../../labkit/info.js';
+import { iptablesMissing } from '../../labkit/iptables.js';
+import type { ServiceState } from '../../labkit/kube-proxy/services.js';
+import type { KubeProxyMode } from '../../labkit/network-options.js';
+import { nodeIp, podIp } from '../support/addresses.js';
+import { ALL_PROTOS, expectLeavesAs } from '../support/echo.js';
+import { waitApplied } from '../support/dataplane.js';
+import { kubectl } from '../support/kubectl.js';
+import { appSelector, egressPolicy } from '../support/manifests.js';
+import { waitAssigned } from '../support/policy-status.js';
+import { GATEWAY_NAME, ScenarioLab } from '../support/scenario-lab.js';
+import { serviceReply, type ServiceReply } from '../support/service-probe.js';
 
 const WORKER = 'worker-1';
 const GATEWAY = 'gateway-1';
@@ -68,11 +68,12 @@ const ADDRESSES: Address[] = [
   { what: 'external IP', url: (s) => `http://${EXTERNAL_IP}:${s.port}/`, todo: NOT_DNATED_FIRST },
 ];
 
-describe('Services from selected pods', { skip: scenarioSkip, concurrency: 2 }, () => {
+/** One suite per kube-proxy mode; the scenarios of one lab run in order. */
+export function servicesSuites(): void {
   for (const c of CASES) {
     const skip = c.mode === 'iptables' ? (iptablesMissing('nft') ?? false) : false;
 
-    describe(`kube-proxy ${c.mode} mode`, { skip, concurrency: 1, timeout: 4 * 60_000 }, () => {
+    describe(`Services from selected pods, kube-proxy ${c.mode} mode`, { skip, concurrency: 1, timeout: 4 * 60_000 }, () => {
       let env: ScenarioLab;
       let svc: ServiceState;
       let eip: string;
@@ -126,4 +127,4 @@ describe('Services from selected pods', { skip: scenarioSkip, concurrency: 2 }, 
       }
     });
   }
-});
+}
