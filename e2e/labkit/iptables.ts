@@ -15,10 +15,6 @@ export function restoreCommand(backend: IptablesBackend, family: IpFamily): stri
   return `${SBIN}/${family === 4 ? 'iptables' : 'ip6tables'}-${backend}-restore`;
 }
 
-export function saveCommand(backend: IptablesBackend, family: IpFamily): string {
-  return `${SBIN}/${family === 4 ? 'iptables' : 'ip6tables'}-${backend}-save`;
-}
-
 /** Why iptables rules cannot be loaded here, or undefined. */
 export function iptablesMissing(backend: IptablesBackend): string | undefined {
   const cmd = restoreCommand(backend, 4);

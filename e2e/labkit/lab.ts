@@ -17,7 +17,7 @@ import { kubectlCommand } from './kubectl.js';
 import { findDaemon, labContext, runBeforeDown } from './lab-context.js';
 import { labPrefix, netnsName, netnsSuffix } from './names.js';
 import { listNetns } from './netns.js';
-import type { NetworkOptions } from './network-options.js';
+import { networkOf, type NetworkOptions } from './network-options.js';
 import { planLab } from './plan.js';
 import { API_SERVER_ROLE, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
 import { run, type RunOptions, type RunResult } from './run.js';
@@ -244,7 +244,7 @@ export class Lab implements LabHandle {
     if ('pod' in target) return findPod(s, typeof target.pod === 'string' ? parsePodRef(target.pod) : target.pod).netns;
     if ('node' in target) return findNode(s, target.node).netns;
     if (target.host !== 'seg') return s.netns[target.host];
-    if (!s.network?.secondNic) throw new Error(`lab ${s.name} has no second segment (up --second-nic)`);
+    if (!networkOf(s).secondNic) throw new Error(`lab ${s.name} has no second segment (up --second-nic)`);
     return segment2Netns(s);
   }
 

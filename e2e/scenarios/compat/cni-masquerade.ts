@@ -14,6 +14,7 @@ import { kubectl } from '../support/kubectl.js';
 import { appSelector, egressPolicy } from '../support/manifests.js';
 import { waitAssigned } from '../support/policy-status.js';
 import { GATEWAY_NAME, ScenarioLab } from '../support/scenario-lab.js';
+import { BRING_UP_TIMEOUT_MS, SUITE_TIMEOUT_MS } from './timeouts.js';
 
 const WORKER = 'worker-1';
 const GATEWAY = 'gateway-1';
@@ -51,7 +52,7 @@ export function cniMasqueradeSuites(): void {
     const label = `${mode.masquerade}/${mode.netfilter}`;
     const skip = mode.netfilter === 'nft' ? false : (iptablesMissing(mode.netfilter === 'iptables' ? 'nft' : 'legacy') ?? false);
 
-    describe(`seed 002 EgressPolicy with ${label} masquerade`, { skip, concurrency: 1, timeout: 4 * 60_000 }, () => {
+    describe(`seed 002 EgressPolicy with ${label} masquerade`, { skip, concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
       let env: ScenarioLab;
       let eip: string;
 
@@ -66,7 +67,7 @@ export function cniMasqueradeSuites(): void {
             { namespace: 'default', name: 'local', labels: { app: 'web' }, node: GATEWAY },
           ],
         });
-      }, { timeout: 120_000 });
+      }, { timeout: BRING_UP_TIMEOUT_MS });
 
       after(async () => {
         await env?.down();

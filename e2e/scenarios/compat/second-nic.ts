@@ -14,6 +14,7 @@ import { appSelector, egressPolicy } from '../support/manifests.js';
 import { addressesOn } from '../support/node-state.js';
 import { waitAssigned } from '../support/policy-status.js';
 import { GATEWAY_NAME, ScenarioLab } from '../support/scenario-lab.js';
+import { BRING_UP_TIMEOUT_MS, SUITE_TIMEOUT_MS } from './timeouts.js';
 import { waitFor } from '../support/wait.js';
 
 const WORKER = 'worker-1';
@@ -30,7 +31,7 @@ const RELAYS_SPOOFED =
   'the external host saw the EIP as the source of the segment host\'s datagrams';
 
 export function secondNicSuite(): void {
-  describe('nodes with a second NIC', { concurrency: 1, timeout: 4 * 60_000 }, () => {
+  describe('nodes with a second NIC', { concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
     let env: ScenarioLab;
     let eip: string;
 
@@ -48,7 +49,7 @@ export function secondNicSuite(): void {
       await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(p));
       eip = (await waitAssigned(env.lab, p)).ipv4!;
       await waitApplied(env.lab, { gatewayNode: GATEWAY, eip, nodes: [WORKER, GATEWAY], podIps: [podIp(env.info, WEB), podIp(env.info, LOCAL)] });
-    }, { timeout: 150_000 });
+    }, { timeout: BRING_UP_TIMEOUT_MS });
 
     after(async () => {
       await env?.down();

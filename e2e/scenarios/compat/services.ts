@@ -17,6 +17,7 @@ import { kubectl } from '../support/kubectl.js';
 import { appSelector, egressPolicy } from '../support/manifests.js';
 import { waitAssigned } from '../support/policy-status.js';
 import { GATEWAY_NAME, ScenarioLab } from '../support/scenario-lab.js';
+import { BRING_UP_TIMEOUT_MS, SUITE_TIMEOUT_MS } from './timeouts.js';
 import { serviceReply, type ServiceReply } from '../support/service-probe.js';
 
 const WORKER = 'worker-1';
@@ -73,7 +74,7 @@ export function servicesSuites(): void {
   for (const c of CASES) {
     const skip = c.mode === 'iptables' ? (iptablesMissing('nft') ?? false) : false;
 
-    describe(`Services from selected pods, kube-proxy ${c.mode} mode`, { skip, concurrency: 1, timeout: 4 * 60_000 }, () => {
+    describe(`Services from selected pods, kube-proxy ${c.mode} mode`, { skip, concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
       let env: ScenarioLab;
       let svc: ServiceState;
       let eip: string;
@@ -90,7 +91,7 @@ export function servicesSuites(): void {
           ],
         });
         svc = await env.lab.addService({ namespace: 'default', name: 'backend', type: 'LoadBalancer', backend: BACKEND, externalIPs: [EXTERNAL_IP] });
-      }, { timeout: 120_000 });
+      }, { timeout: BRING_UP_TIMEOUT_MS });
 
       after(async () => {
         await env?.down();
