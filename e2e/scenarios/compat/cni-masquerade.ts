@@ -50,6 +50,7 @@ const MODES: Mode[] = [
 export function cniMasqueradeSuites(): void {
   for (const mode of MODES) {
     const label = `${mode.masquerade}/${mode.netfilter}`;
+    const suffix = `cni-${mode.masquerade.slice(0, 3)}-${mode.netfilter.replace('iptables', 'ipt').replace('-legacy', 'l')}`;
     const skip = mode.netfilter === 'nft' ? false : (iptablesMissing(mode.netfilter === 'iptables' ? 'nft' : 'legacy') ?? false);
 
     describe(`seed 002 EgressPolicy with ${label} masquerade`, { skip, concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
@@ -57,7 +58,7 @@ export function cniMasqueradeSuites(): void {
       let eip: string;
 
       before(async () => {
-        env = await ScenarioLab.up(`cni-${mode.masquerade.slice(0, 3)}-${mode.netfilter.replace('iptables', 'ipt').replace('-legacy', 'l')}`, {
+        env = await ScenarioLab.up(suffix, {
           workers: 1,
           gateways: 1,
           network: { masquerade: mode.masquerade, netfilter: mode.netfilter },
@@ -70,7 +71,7 @@ export function cniMasqueradeSuites(): void {
       }, { timeout: BRING_UP_TIMEOUT_MS });
 
       after(async () => {
-        await env?.down();
+        await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
       }, { timeout: 60_000 });
 
       test('without a policy, every pod leaves by its own node IP (the CNI masquerades)', async () => {

@@ -31,12 +31,13 @@ const RELAYS_SPOOFED =
   'the external host saw the EIP as the source of the segment host\'s datagrams';
 
 export function secondNicSuite(): void {
+  const suffix = 'nic2';
   describe('nodes with a second NIC', { concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
     let env: ScenarioLab;
     let eip: string;
 
     before(async () => {
-      env = await ScenarioLab.up('nic2', {
+      env = await ScenarioLab.up(suffix, {
         workers: 1,
         gateways: 1,
         network: { secondNic: true },
@@ -52,7 +53,7 @@ export function secondNicSuite(): void {
     }, { timeout: BRING_UP_TIMEOUT_MS });
 
     after(async () => {
-      await env?.down();
+      await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
     }, { timeout: 60_000 });
 
     test('selected pods leave with the EIP; the EIP and the tunnel stay on the NIC of the InternalIP (eth0)', async () => {

@@ -72,6 +72,7 @@ const ADDRESSES: Address[] = [
 /** One suite per kube-proxy mode; the scenarios of one lab run in order. */
 export function servicesSuites(): void {
   for (const c of CASES) {
+    const suffix = `svc-${c.mode.slice(0, 3)}`;
     const skip = c.mode === 'iptables' ? (iptablesMissing('nft') ?? false) : false;
 
     describe(`Services from selected pods, kube-proxy ${c.mode} mode`, { skip, concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
@@ -80,7 +81,7 @@ export function servicesSuites(): void {
       let eip: string;
 
       before(async () => {
-        env = await ScenarioLab.up(`svc-${c.mode.slice(0, 3)}`, {
+        env = await ScenarioLab.up(suffix, {
           workers: 1,
           gateways: 1,
           network: { kubeProxy: c.mode },
@@ -94,7 +95,7 @@ export function servicesSuites(): void {
       }, { timeout: BRING_UP_TIMEOUT_MS });
 
       after(async () => {
-        await env?.down();
+        await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
       }, { timeout: 60_000 });
 
       test('without a policy, a pod and the external host reach the backend through each of its addresses', async () => {

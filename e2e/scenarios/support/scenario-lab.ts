@@ -46,6 +46,8 @@ export interface ScenarioLabOptions {
   network?: Partial<NetworkOptions>;
 }
 
+const scenarioLabName = (suffix: string) => `sc-${process.pid}-${suffix}`;
+
 export class ScenarioLab {
   private failures = 0;
 
@@ -57,7 +59,7 @@ export class ScenarioLab {
 
   /** Lab names carry the pid, so runs never meet; the lab is torn down if anything here fails. */
   static async up(suffix: string, opts: ScenarioLabOptions): Promise<ScenarioLab> {
-    const lab = await Lab.up(`sc-${process.pid}-${suffix}`, {
+    const lab = await Lab.up(scenarioLabName(suffix), {
       workers: opts.workers,
       gateways: opts.gateways,
       ipv6: opts.ipv6 ?? false,
@@ -87,6 +89,14 @@ export class ScenarioLab {
       await lab.down({ keepLogs: true }).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Takes down, by name, a lab whose `up` never returned (its hook timed out while it was being
+   * built): nothing else would, and its namespaces would outlive the test process.
+   */
+  static async downUnfinished(suffix: string): Promise<void> {
+    await Lab.down(scenarioLabName(suffix), { baseDir: await tempLabBase(), keepLogs: true });
   }
 
   /** Keeps the daemons' logs when a scenario failed (or SLUICE_SCENARIO_KEEP_LOGS is set) and says where. */
