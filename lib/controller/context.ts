@@ -1,5 +1,6 @@
 import type { AgentConfig } from '../planner/config.js';
 import type { Snapshot } from '../planner/snapshot.js';
+import type { Resolution } from '../planner/resolve.js';
 import type { ClusterStore } from '../kube/store.js';
 import type { ObjectWriter, WriteResult } from '../kube/object-writer.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -10,6 +11,8 @@ import { errorMessage } from '../errors.js';
 /** What one controller pass works with. The snapshot includes all Pods (the leader watches them). */
 export interface ControllerContext {
   readonly snapshot: Snapshot;
+  /** The assignment and node directory: computed once per pass, on first use, by every step alike. */
+  readonly resolution: () => Resolution;
   readonly store: ClusterStore;
   readonly writer: ObjectWriter;
   readonly events: EventRecorder;

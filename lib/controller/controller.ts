@@ -14,6 +14,7 @@ import { reconcileTunnels } from './tunnel-status.js';
 import { reconcilePolicyStatus } from './policy-status.js';
 import { reconcileGatewayStatus } from './gateway-status.js';
 import { reconcileEndpointSlices } from './endpoint-slices.js';
+import { resolveCluster, type Resolution } from '../planner/resolve.js';
 
 export interface ControllerOptions {
   readonly client: KubeClient;
@@ -127,8 +128,11 @@ export class Controller {
     const { store, config, events } = this.options;
     const errors: unknown[] = [];
     const wanted = stepsFor(rc.reasons);
+    let resolution: Resolution | undefined;
     for (const step of STEPS.filter((s) => wanted.has(s.name))) {
-      const ctx: ControllerContext = { snapshot: store.snapshot(config), store, writer: this.writer, events, config, signal, logger: this.logger, now: kubeTime() };
+      const snapshot = store.snapshot(config);
+      const resolve = () => (resolution ??= resolveCluster(snapshot));
+      const ctx: ControllerContext = { snapshot, resolution: resolve, store, writer: this.writer, events, config, signal, logger: this.logger, now: kubeTime() };
       const report = await step.run(ctx);
       if (report.total) {
         this.writes.set(step.name, (this.writes.get(step.name) ?? 0) + report.total);

@@ -3,7 +3,8 @@ import type { GatewayNodeStatusWire } from '../api/wire.js';
 import { problemText } from '../api/problems.js';
 import { selectorMatches } from '../api/labels.js';
 import { isRecord } from '../api/fields.js';
-import { assignPolicies, type Assignment } from '../planner/assign.js';
+import type { Assignment } from '../planner/assign.js';
+import { exclusionText, type GatewayPools } from '../planner/pools.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 
@@ -30,8 +31,8 @@ export function gatewayNodeList(gateway: Gateway, nodes: readonly NodeInfo[], as
     const node = byName.get(name);
     const groups = new Map<string, { ipv4?: string; ipv6?: string; policies: PolicyRef[] }>();
     for (const a of carried.filter((c) => c.node === name)) {
-      const ipv4 = a.useNodeIP ? node?.ipv4 : a.eipV4;
-      const ipv6 = a.useNodeIP ? node?.ipv6 : a.eipV6;
+      const ipv4 = a.useNodeIP ? a.snatV4 : a.eipV4;
+      const ipv6 = a.useNodeIP ? a.snatV6 : a.eipV6;
       const id = `${ipv4 ?? ''}|${ipv6 ?? ''}`;
       const group = groups.get(id) ?? { ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}), policies: [] };
       group.policies.push(refOf(a.policyKey));
@@ -44,22 +45,44 @@ export function gatewayNodeList(gateway: Gateway, nodes: readonly NodeInfo[], as
   });
 }
 
-/** Writes status.nodeList and an Accepted condition (Invalid with the problems when the parser rejected it). */
+/**
+ * The conditions of a gateway the parser accepted: Accepted (False with PoolOverlap when its pools
+ * overlap an older gateway's: it is then not used) and PoolsValid (False when parts of the pools
+ * are node or pod addresses or not unicast: those are never handed out).
+ */
+export function gatewayConditions(pools: GatewayPools | undefined, generation: number): DesiredCondition[] {
+  const accepted: DesiredCondition = pools?.rejected
+    ? { type: 'Accepted', status: 'False', reason: pools.rejected.reason, message: pools.rejected.message, observedGeneration: generation }
+    : { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'spec is valid', observedGeneration: generation };
+  const excluded = pools?.excluded ?? [];
+  const valid: DesiredCondition = excluded.length
+    ? {
+        type: 'PoolsValid',
+        status: 'False',
+        reason: excluded.some((e) => e.reason === 'ClusterAddress') ? 'ClusterAddress' : 'ReservedAddress',
+        message: `never handed out: ${exclusionText(excluded)}`,
+        observedGeneration: generation,
+      }
+    : { type: 'PoolsValid', status: 'True', reason: 'PoolsValid', message: 'every pool address can be handed out', observedGeneration: generation };
+  return [accepted, valid];
+}
+
+/** Writes status.nodeList and the conditions (Accepted Invalid with the problems when the parser rejected it). */
 export async function reconcileGatewayStatus(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
-  const assignments = assignPolicies(ctx.snapshot);
+  const { assignment } = ctx.resolution();
   await forEachItem(ctx, report, 'gateway-status', ctx.store.list('EgressGateway'), (s) => `EgressGateway ${s.key}`, async (stored) => {
     const gateway = stored.value;
     const meta = stored.raw && isRecord(stored.raw.metadata) ? stored.raw.metadata : {};
     const generation = typeof meta.generation === 'number' ? meta.generation : 0;
-    const condition: DesiredCondition = gateway
-      ? { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'spec is valid', observedGeneration: generation }
-      : { type: 'Accepted', status: 'False', reason: 'Invalid', message: stored.problems.map(problemText).join('; '), observedGeneration: generation };
-    const nodeList = gateway ? gatewayNodeList(gateway, ctx.snapshot.nodes, assignments) : [];
+    const conditions: DesiredCondition[] = gateway
+      ? gatewayConditions(assignment.pools.get(gateway.name), generation)
+      : [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: stored.problems.map(problemText).join('; '), observedGeneration: generation }];
+    const nodeList = gateway ? gatewayNodeList(gateway, ctx.snapshot.nodes, assignment.policies) : [];
     report.count(
       await ctx.writer.writeStatus('EgressGateway', stored.key, (current) => ({
         nodeList,
-        conditions: mergeConditions(readConditions(current.status), [condition], ctx.now),
+        conditions: mergeConditions(readConditions(current.status), conditions, ctx.now),
       }), ctx.signal),
     );
   });

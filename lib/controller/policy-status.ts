@@ -1,9 +1,10 @@
-import type { NodeInfo, Policy } from '../api/model.js';
+import type { Policy } from '../api/model.js';
 import type { PolicyStatusWire } from '../api/wire.js';
 import { problemText, type Problem } from '../api/problems.js';
 import { isRecord } from '../api/fields.js';
 import { API_VERSION } from '../api/group.js';
-import { assignPolicies, type Assignment } from '../planner/assign.js';
+import type { Assignment } from '../planner/assign.js';
+import { compareForAllocation } from '../planner/order.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
 import type { StoredObject } from '../kube/store.js';
 import type { JsonObject } from '../kube/rest-client.js';
@@ -21,21 +22,21 @@ function accepted(generation: number): DesiredCondition {
   return { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'spec is valid', observedGeneration: generation };
 }
 
-/** Status of a policy the parser accepted, from its assignment (the pure allocation). */
-export function desiredPolicyStatus(policy: Policy, a: Assignment, nodes: ReadonlyMap<string, NodeInfo>, invalidGateways: ReadonlySet<string> = new Set()): DesiredPolicyStatus {
+/**
+ * Status of a policy the parser accepted, from its assignment. Ready is True exactly when the
+ * assignment is active (the plan of every node uses the same flag), with the same reason.
+ */
+export function desiredPolicyStatus(policy: Policy, a: Assignment, invalidGateways: ReadonlySet<string> = new Set()): DesiredPolicyStatus {
   const generation = policy.generation;
-  const gatewayNode = a.node ? nodes.get(a.node) : undefined;
   const ip = a.useNodeIP
-    ? { ...(gatewayNode?.ipv4 ? { ipv4: gatewayNode.ipv4 } : {}), ...(gatewayNode?.ipv6 ? { ipv6: gatewayNode.ipv6 } : {}) }
+    ? { ...(a.snatV4 ? { ipv4: a.snatV4 } : {}), ...(a.snatV6 ? { ipv6: a.snatV6 } : {}) }
     : { ...(a.eipV4 ? { ipv4: a.eipV4 } : {}), ...(a.eipV6 ? { ipv6: a.eipV6 } : {}) };
   let ready: DesiredCondition;
   if (!a.active) {
     const message = a.reason === 'GatewayNotFound' && invalidGateways.has(a.gatewayName) ? `EgressGateway "${a.gatewayName}" is invalid (see its Accepted condition)` : (a.message ?? '');
     ready = { type: 'Ready', status: 'False', reason: a.reason ?? 'NotReady', message, observedGeneration: generation };
-  } else if (a.useNodeIP && !ip.ipv4 && !ip.ipv6) {
-    ready = { type: 'Ready', status: 'False', reason: 'NoNodeIP', message: `gateway node "${a.node}" reports no InternalIP to leave with`, observedGeneration: generation };
   } else {
-    const via = [ip.ipv4, ip.ipv6].filter(Boolean).join(', ');
+    const via = [a.snatV4, a.snatV6].filter(Boolean).join(', ');
     ready = { type: 'Ready', status: 'True', reason: 'Ready', message: `leaves through node "${a.node}" as ${via}`, observedGeneration: generation };
   }
   return {
@@ -73,28 +74,30 @@ interface Target {
   readonly kind: PolicyKindName;
   readonly stored: StoredObject<PolicyKindName>;
   readonly desired: DesiredPolicyStatus;
+  readonly assignment?: Assignment;
 }
 
 /**
- * Writes status.eip, status.node and the Accepted/Ready conditions of every policy from
- * `assignPolicies` (which reads status back, so allocation survives restarts and failover), and
- * posts an Event when the address or the gateway node of a policy changes.
+ * Writes status.eip, status.node and the Accepted/Ready conditions of every policy from the pass's
+ * assignment (which reads status back, so allocation and placement survive restarts), oldest
+ * policy first (the first policy of an EIP names its holder), and posts an Event when the address
+ * or the gateway node of a policy changes, or when its status held values that were not used.
  */
 export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
-  const { snapshot, store } = ctx;
-  const assignments = assignPolicies(snapshot);
-  const nodes = new Map(snapshot.nodes.map((n) => [n.name, n]));
+  const { store } = ctx;
+  const assignments = ctx.resolution().assignment.policies;
   const invalidGateways = new Set(store.rejected('EgressGateway').map((g) => g.name));
   const targets: Target[] = [];
   for (const kind of ['EgressPolicy', 'EgressClusterPolicy'] as const) {
     for (const stored of store.list(kind)) {
       const policy = stored.value;
       const a = policy ? assignments.get(policy.key) : undefined;
-      const desired = policy && a ? desiredPolicyStatus(policy, a, nodes, invalidGateways) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
-      targets.push({ kind, stored, desired });
+      const desired = policy && a ? desiredPolicyStatus(policy, a, invalidGateways) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
+      targets.push({ kind, stored, desired, ...(a ? { assignment: a } : {}) });
     }
   }
+  targets.sort((x, y) => (x.stored.value && y.stored.value ? compareForAllocation(x.stored.value, y.stored.value) : x.stored.value ? -1 : y.stored.value ? 1 : 0));
   await forEachItem(ctx, report, 'policy-status', targets, (t) => `${t.kind} ${t.stored.key}`, async (t) => {
     const result = report.count(await ctx.writer.writeStatus(t.kind, t.stored.key, (current) => toWire(t.desired, current, ctx.now), ctx.signal));
     if (result.outcome === 'updated' && result.before && result.after) await announce(ctx, t, result.before, result.after);
@@ -120,6 +123,8 @@ async function announce(ctx: ControllerContext, t: Target, before: JsonObject, a
   } else if (now.node && !old.node) {
     await ctx.events.record(subject, 'Normal', 'GatewayAssigned', `carried by gateway node "${now.node}"`, ctx.signal);
   }
+  const ignored = t.assignment?.ignoredStatus ?? [];
+  if (ignored.length) await ctx.events.record(subject, 'Warning', 'StatusIgnored', ignored.join('; '), ctx.signal);
   const ready = (s: PolicyStatusWire) => s.conditions?.find((c) => c.type === 'Ready');
   const r = ready(now);
   if (r && r.status === 'False' && (ready(old)?.status !== 'False' || ready(old)?.reason !== r.reason)) {

@@ -1,86 +1,78 @@
-import type { Gateway, NodeInfo, Policy } from '../api/model.js';
+import type { Gateway, Policy } from '../api/model.js';
 import type { ProblemReason } from '../api/problems.js';
-import { selectorMatches } from '../api/labels.js';
-import { addressesOf, intervalsContain, type Family, type IpInterval } from '../api/ip.js';
-import { rendezvousPick } from './hrw.js';
+import type { Family, IpInterval } from '../api/ip.js';
 import { compareForAllocation } from './order.js';
+import { addressVerdict, assessPools, type GatewayPools } from './pools.js';
+import { allocateRoundRobin, EipLedger, RoundRobinCursors } from './allocate.js';
+import { placeOwners, type OwnedGroup } from './owners.js';
 
-/** Where a policy's traffic leaves: shared by the controller (which writes it) and the planner. */
+export interface NodeAddresses {
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+}
+
+/** Everything the assignment depends on; status is read from the policies themselves. */
+export interface AssignInput {
+  readonly policies: readonly Policy[];
+  readonly gateways: readonly Gateway[];
+  /**
+   * Gateway name → the nodes that may carry its egress IPs now. What makes a node eligible is
+   * the caller's business (today: it matches the nodeSelector, is Ready and has a tunnel address
+   * and a mark, see resolve.ts); this function only takes the set.
+   */
+  readonly eligible: ReadonlyMap<string, readonly string[]>;
+  /** InternalIPs of nodes, the source address of useNodeIP policies. */
+  readonly nodeAddresses: ReadonlyMap<string, NodeAddresses>;
+  /** Node addresses and pod CIDRs: never an egress IP. */
+  readonly clusterAddresses: readonly IpInterval[];
+}
+
+/** Where a policy's traffic leaves: the controller writes it to status, every agent computes it too. */
 export interface Assignment {
   readonly policyKey: string;
   readonly gatewayName: string;
   readonly eipV4?: string;
   readonly eipV6?: string;
   readonly useNodeIP: boolean;
+  /** The node carrying the policy (only when active). */
   readonly node?: string;
+  /** The source address per family that traffic leaves with (only when active). */
+  readonly snatV4?: string;
+  readonly snatV6?: string;
   readonly active: boolean;
   readonly reason?: ProblemReason;
   readonly message?: string;
+  /** Values of the policy's status that were not used because they are not valid now. */
+  readonly ignoredStatus: readonly string[];
 }
 
-export interface AssignInput {
-  readonly policies: readonly Policy[];
-  readonly gateways: readonly Gateway[];
-  readonly nodes: readonly NodeInfo[];
+export interface AssignmentResult {
+  readonly policies: ReadonlyMap<string, Assignment>;
+  /** Every gateway's pools as assessed (rejection, addresses held back). */
+  readonly pools: ReadonlyMap<string, GatewayPools>;
 }
 
-/** Nodes a gateway may use now: selected by its nodeSelector, Ready and not unreachable. */
-export function eligibleGatewayNodes(gateway: Gateway, nodes: readonly NodeInfo[]): string[] {
-  return nodes
-    .filter((n) => selectorMatches(gateway.nodeSelector, n.labels) && n.ready && !n.unreachable)
-    .map((n) => n.name)
-    .sort();
-}
+/** The reasons `assign` can give; the controller's Ready condition and the plan share them. */
+export const ASSIGNMENT_REASONS = [
+  'GatewayNotFound',
+  'PoolOverlap',
+  'IPNotInPool',
+  'ReservedAddress',
+  'ClusterAddress',
+  'EIPInUse',
+  'PoolExhausted',
+  'NoReadyGatewayNode',
+  'NoNodeIP',
+] as const satisfies readonly ProblemReason[];
 
-/** The first address of a pool is its default EIP when the gateway names none. */
-export function defaultEip(gateway: Gateway, family: Family): string | undefined {
-  const named = family === 4 ? gateway.defaultEipV4 : gateway.defaultEipV6;
-  if (named) return named;
-  const pool = family === 4 ? gateway.poolV4 : gateway.poolV6;
-  const first = pool[0];
-  return first ? addressesOf(first, 1).next().value ?? undefined : undefined;
-}
+const FAMILIES: readonly Family[] = [4, 6];
 
-const MAX_RR_SCAN = 65536;
-
-interface Claim {
-  gateway: string;
-  policy: string;
-}
-
-class EipLedger {
-  private readonly claims = new Map<string, Claim[]>();
-  ownerGateway(ip: string): string | undefined {
-    return this.claims.get(ip)?.[0]?.gateway;
-  }
-  usedByOthers(ip: string, policy: string): boolean {
-    return (this.claims.get(ip) ?? []).some((c) => c.policy !== policy);
-  }
-  claim(ip: string, gateway: string, policy: string): void {
-    const list = this.claims.get(ip) ?? [];
-    list.push({ gateway, policy });
-    this.claims.set(ip, list);
-  }
-}
-
-interface Draft {
-  policy: Policy;
-  gateway?: Gateway;
-  eip: Partial<Record<Family, string>>;
+export interface Draft {
+  readonly policy: Policy;
+  readonly pools?: GatewayPools;
+  readonly eip: Partial<Record<Family, string>>;
   reason?: ProblemReason;
   message?: string;
-}
-
-function poolOf(gateway: Gateway, family: Family): readonly IpInterval[] {
-  return family === 4 ? gateway.poolV4 : gateway.poolV6;
-}
-
-function explicitOf(policy: Policy, family: Family): string | undefined {
-  return family === 4 ? policy.spec.ipv4 : policy.spec.ipv6;
-}
-
-function statusOf(policy: Policy, family: Family): string | undefined {
-  return family === 4 ? policy.status.eipV4 : policy.status.eipV6;
 }
 
 function fail(draft: Draft, reason: ProblemReason, message: string): void {
@@ -90,112 +82,143 @@ function fail(draft: Draft, reason: ProblemReason, message: string): void {
   }
 }
 
-/** Explicit and default EIPs: fixed by the spec, checked against the pool and other gateways. */
+function statusEip(policy: Policy, family: Family): string | undefined {
+  return family === 4 ? policy.status.eipV4 : policy.status.eipV6;
+}
+
+function explicitEip(policy: Policy, family: Family): string | undefined {
+  return family === 4 ? policy.spec.ipv4 : policy.spec.ipv6;
+}
+
+/** An address the spec fixes (explicit, or the gateway's default): usable, and not another's. */
 function claimFixed(draft: Draft, family: Family, ledger: EipLedger): void {
-  const gateway = draft.gateway!;
-  const explicit = explicitOf(draft.policy, family);
-  const pool = poolOf(gateway, family);
-  let ip: string | undefined;
-  if (explicit) {
-    if (!intervalsContain(pool, explicit)) {
-      return fail(draft, 'IPNotInPool', `spec.egressIP.ipv${family}: ${explicit} is not inside any pool of gateway "${gateway.name}"`);
-    }
-    ip = explicit;
-  } else if (draft.policy.spec.allocatorPolicy === 'default') {
-    ip = defaultEip(gateway, family);
+  const pools = draft.pools!;
+  const explicit = explicitEip(draft.policy, family);
+  const pool = pools.families[family];
+  const ip = explicit ?? (draft.policy.spec.allocatorPolicy === 'default' ? pool.defaultEip : undefined);
+  if (!ip) {
+    if (!explicit && !pool.index.empty) fail(draft, 'ReservedAddress', `no address of the IPv${family} pools of gateway "${pools.gateway.name}" is a unicast address`);
+    return;
   }
-  if (!ip) return;
-  const owner = ledger.ownerGateway(ip);
-  if (owner !== undefined && owner !== gateway.name) {
-    return fail(draft, 'EIPInUse', `${ip} is already the egress IP of gateway "${owner}"`);
+  const verdict = addressVerdict(pools, ip);
+  if (verdict) {
+    const what = explicit ? `spec.egressIP.ipv${family}: ` : `the default IPv${family} EIP of gateway "${pools.gateway.name}": `;
+    return fail(draft, verdict.reason, `${what}${verdict.message}`);
   }
-  ledger.claim(ip, gateway.name, draft.policy.key);
+  const taken = ledger.sharedConflict(ip, pools.gateway.name);
+  if (taken) return fail(draft, 'EIPInUse', `${ip} ${taken}`);
+  ledger.claimShared(ip, pools.gateway.name);
   draft.eip[family] = ip;
 }
 
-function isFreeFor(ip: string, draft: Draft, ledger: EipLedger): boolean {
-  const owner = ledger.ownerGateway(ip);
-  return (owner === undefined || owner === draft.gateway!.name) && !ledger.usedByOthers(ip, draft.policy.key);
+/** Round-robin keeps the address its status names while that is still valid and nobody older holds it. */
+function keepRoundRobin(draft: Draft, family: Family, ledger: EipLedger): void {
+  const pools = draft.pools!;
+  const previous = statusEip(draft.policy, family);
+  if (!previous || previous === pools.families[family].defaultEip || addressVerdict(pools, previous)) return;
+  if (!ledger.isFreeFor(previous, draft.policy.key)) return;
+  ledger.claimExclusive(previous, pools.gateway.name, draft.policy.key);
+  draft.eip[family] = previous;
 }
 
-/** Round-robin: keep the address status already names when still valid, else the first free one. */
-function claimRoundRobin(draft: Draft, family: Family, ledger: EipLedger, keepOnly: boolean): void {
-  const gateway = draft.gateway!;
-  const pool = poolOf(gateway, family);
-  const reserved = defaultEip(gateway, family);
-  const previous = statusOf(draft.policy, family);
-  if (previous && previous !== reserved && intervalsContain(pool, previous) && isFreeFor(previous, draft, ledger)) {
-    ledger.claim(previous, gateway.name, draft.policy.key);
-    draft.eip[family] = previous;
-    return;
-  }
-  if (keepOnly) return;
-  for (const iv of pool) {
-    for (const ip of addressesOf(iv, MAX_RR_SCAN)) {
-      if (ip !== reserved && isFreeFor(ip, draft, ledger)) {
-        ledger.claim(ip, gateway.name, draft.policy.key);
-        draft.eip[family] = ip;
-        return;
-      }
-    }
-  }
-  fail(draft, 'PoolExhausted', `no free IPv${family} address left in the pool of gateway "${gateway.name}" for round-robin allocation`);
+function wantsRoundRobin(draft: Draft, family: Family): boolean {
+  return draft.policy.spec.allocatorPolicy === 'rr' && !explicitEip(draft.policy, family) && !draft.pools!.families[family].index.empty;
 }
 
-function needsAddress(draft: Draft): boolean {
-  return !!draft.gateway && !draft.reason && !draft.policy.spec.useNodeIP;
+function ignoredStatusOf(draft: Draft): string[] {
+  const out: string[] = [];
+  if (!draft.pools) return out;
+  for (const family of FAMILIES) {
+    const s = statusEip(draft.policy, family);
+    if (!s || s === draft.eip[family]) continue;
+    const verdict = addressVerdict(draft.pools, s);
+    if (verdict) out.push(`status.eip.ipv${family} ${s} ignored: ${verdict.message}`);
+  }
+  return out;
 }
 
 /**
- * Allocates EIPs and picks the gateway node of every policy. Pure and deterministic: the
- * controller writes the result to status, and every agent can compute it on its own.
+ * Allocates egress IPs and places every EIP on one node. Pure and deterministic: the controller
+ * calls it once per pass and writes the result to status; every agent calls it on the same input
+ * and reaches the same result without waiting for that status.
+ *
+ * Allocation: older policies claim addresses first (explicit, the gateway's default, or the
+ * round-robin address their status names); then round-robin policies without an address take the
+ * lowest free one. Addresses outside the gateway's current pools, not unicast, CIDR network or
+ * broadcast addresses, node addresses and pod CIDRs are never used, whatever status says.
+ *
+ * Placement is per EIP (see owners.ts): every policy sharing an address is on one node.
  */
-export function assignPolicies(input: AssignInput): Map<string, Assignment> {
-  const gateways = new Map(input.gateways.map((g) => [g.name, g]));
+export function assign(input: AssignInput): AssignmentResult {
+  const pools = assessPools(input.gateways, input.clusterAddresses);
   const drafts: Draft[] = [...input.policies].sort(compareForAllocation).map((policy) => {
-    const draft: Draft = { policy, eip: {} };
-    const gateway = gateways.get(policy.spec.gatewayName);
-    if (gateway) draft.gateway = gateway;
-    else fail(draft, 'GatewayNotFound', `EgressGateway "${policy.spec.gatewayName}" does not exist`);
+    const found = pools.get(policy.spec.gatewayName);
+    const draft: Draft = { policy, ...(found ? { pools: found } : {}), eip: {} };
+    if (!found) fail(draft, 'GatewayNotFound', `EgressGateway "${policy.spec.gatewayName}" does not exist`);
+    else if (found.rejected) fail(draft, found.rejected.reason, found.rejected.message);
     return draft;
   });
   const ledger = new EipLedger();
-  const families: Family[] = [4, 6];
-  for (const draft of drafts.filter(needsAddress)) {
-    for (const family of families) claimFixed(draft, family, ledger);
-  }
-  const roundRobin = () => drafts.filter((d) => needsAddress(d) && d.policy.spec.allocatorPolicy === 'rr');
-  for (const keepOnly of [true, false]) {
-    for (const draft of roundRobin()) {
-      for (const family of families) {
-        if (!explicitOf(draft.policy, family) && !draft.eip[family] && poolOf(draft.gateway!, family).length > 0) {
-          claimRoundRobin(draft, family, ledger, keepOnly);
-        }
-      }
-    }
-  }
-  const result = new Map<string, Assignment>();
+  const needsAddress = (d: Draft) => !!d.pools && !d.reason && !d.policy.spec.useNodeIP;
   for (const draft of drafts) {
-    const { policy, gateway } = draft;
-    if (needsAddress(draft) && !draft.eip[4] && !draft.eip[6]) {
-      fail(draft, 'PoolExhausted', `gateway "${gateway!.name}" has no IPv4 or IPv6 pool to take an egress IP from (or set spec.egressIP.useNodeIP)`);
+    if (!needsAddress(draft)) continue;
+    for (const family of FAMILIES) {
+      if (wantsRoundRobin(draft, family)) keepRoundRobin(draft, family, ledger);
+      else claimFixed(draft, family, ledger);
     }
-    let node: string | undefined;
-    if (gateway && !draft.reason) {
-      const candidates = eligibleGatewayNodes(gateway, input.nodes);
-      node = rendezvousPick(draft.eip[4] ?? draft.eip[6] ?? policy.key, candidates);
-      if (!node) fail(draft, 'NoReadyGatewayNode', `no Ready node matches the nodeSelector of gateway "${gateway.name}"`);
-    }
-    result.set(policy.key, {
-      policyKey: policy.key,
-      gatewayName: policy.spec.gatewayName,
-      ...(draft.eip[4] ? { eipV4: draft.eip[4] } : {}),
-      ...(draft.eip[6] ? { eipV6: draft.eip[6] } : {}),
-      useNodeIP: policy.spec.useNodeIP,
-      ...(node && !draft.reason ? { node } : {}),
-      active: !draft.reason,
-      ...(draft.reason ? { reason: draft.reason, message: draft.message! } : {}),
-    });
   }
-  return result;
+  const cursors = new RoundRobinCursors();
+  for (const draft of drafts) {
+    if (!needsAddress(draft)) continue;
+    for (const family of FAMILIES) {
+      if (draft.eip[family] || !wantsRoundRobin(draft, family)) continue;
+      const ip = allocateRoundRobin(draft.pools!, family, ledger, cursors);
+      if (!ip) {
+        fail(draft, 'PoolExhausted', `no free IPv${family} address left in the pool of gateway "${draft.pools!.gateway.name}" for round-robin allocation`);
+        break;
+      }
+      ledger.claimExclusive(ip, draft.pools!.gateway.name, draft.policy.key);
+      draft.eip[family] = ip;
+    }
+    if (needsAddress(draft) && !draft.eip[4] && !draft.eip[6]) {
+      fail(draft, 'PoolExhausted', `gateway "${draft.pools!.gateway.name}" has no IPv4 or IPv6 pool to take an egress IP from (or set spec.egressIP.useNodeIP)`);
+    }
+  }
+  const owners = placeOwners(drafts.filter((d) => d.pools && !d.reason), input.eligible);
+  const result = new Map<string, Assignment>();
+  for (const draft of drafts) result.set(draft.policy.key, finish(draft, owners.get(draft.policy.key), input));
+  return { policies: result, pools };
+}
+
+function finish(draft: Draft, group: OwnedGroup | undefined, input: AssignInput): Assignment {
+  const { policy } = draft;
+  let node: string | undefined;
+  const snat: Partial<Record<Family, string>> = {};
+  if (!draft.reason && group) {
+    node = group.owner;
+    if (!node) fail(draft, 'NoReadyGatewayNode', `no Ready node matches the nodeSelector of gateway "${policy.spec.gatewayName}"`);
+    else if (policy.spec.useNodeIP) {
+      const addresses = input.nodeAddresses.get(node);
+      if (addresses?.ipv4) snat[4] = addresses.ipv4;
+      if (addresses?.ipv6) snat[6] = addresses.ipv6;
+      if (!snat[4] && !snat[6]) fail(draft, 'NoNodeIP', `gateway node "${node}" reports no InternalIP to leave with`);
+    } else {
+      if (draft.eip[4]) snat[4] = draft.eip[4];
+      if (draft.eip[6]) snat[6] = draft.eip[6];
+    }
+  }
+  const active = !draft.reason;
+  return {
+    policyKey: policy.key,
+    gatewayName: policy.spec.gatewayName,
+    ...(draft.eip[4] ? { eipV4: draft.eip[4] } : {}),
+    ...(draft.eip[6] ? { eipV6: draft.eip[6] } : {}),
+    useNodeIP: policy.spec.useNodeIP,
+    ...(active && node ? { node } : {}),
+    ...(active && snat[4] ? { snatV4: snat[4] } : {}),
+    ...(active && snat[6] ? { snatV6: snat[6] } : {}),
+    active,
+    ...(draft.reason ? { reason: draft.reason, message: draft.message ?? '' } : {}),
+    ignoredStatus: ignoredStatusOf(draft),
+  };
 }

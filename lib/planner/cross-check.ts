@@ -1,5 +1,6 @@
 import type { Snapshot } from './snapshot.js';
-import { assignPolicies } from './assign.js';
+import { resolveCluster } from './resolve.js';
+import { exclusionText } from './pools.js';
 
 export interface CrossProblem {
   readonly object: string;
@@ -9,14 +10,27 @@ export interface CrossProblem {
 
 /**
  * Problems that need more than one object: a policy naming a missing gateway, an EIP outside the
- * pool or taken by another gateway, an exhausted pool. Node readiness is not a validation error.
+ * pool, not unicast, a node or pod address, or taken by another policy, an exhausted pool;
+ * gateways whose pools overlap an older gateway's or hold node, pod or non-unicast addresses
+ * (node and pod addresses only when the input holds the Nodes). Node readiness is not a
+ * validation error.
  */
 export function crossCheck(snapshot: Snapshot): CrossProblem[] {
   const out: CrossProblem[] = [];
-  const assignments = assignPolicies(snapshot);
+  const { assignment } = resolveCluster(snapshot);
+  for (const gateway of [...snapshot.gateways].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const pools = assignment.pools.get(gateway.name);
+    if (!pools) continue;
+    const object = `EgressGateway "${gateway.name}"`;
+    if (pools.rejected) out.push({ object, reason: pools.rejected.reason, message: pools.rejected.message });
+    for (const reason of ['ReservedAddress', 'ClusterAddress'] as const) {
+      const excluded = pools.excluded.filter((e) => e.reason === reason);
+      if (excluded.length) out.push({ object, reason, message: `spec.ippools: ${exclusionText(excluded)} are never handed out` });
+    }
+  }
   for (const policy of snapshot.policies) {
-    const a = assignments.get(policy.key);
-    if (!a || a.active || !a.reason || a.reason === 'NoReadyGatewayNode') continue;
+    const a = assignment.policies.get(policy.key);
+    if (!a || a.active || !a.reason || a.reason === 'NoReadyGatewayNode' || a.reason === 'NoNodeIP') continue;
     out.push({ object: `${policy.kind} "${policy.key}"`, reason: a.reason, message: a.message ?? a.reason });
   }
   return out;

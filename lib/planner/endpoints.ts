@@ -1,7 +1,6 @@
 import type { Endpoint, NamespaceInfo, PodInfo, Policy, EndpointSlice } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
 import { intervalsContain } from '../api/ip.js';
-import { byString } from './order.js';
 
 function namespaceSelected(policy: Policy, namespace: string, namespaces: ReadonlyMap<string, NamespaceInfo>): boolean {
   if (policy.kind === 'EgressPolicy') return policy.namespace === namespace;
@@ -11,14 +10,44 @@ function namespaceSelected(policy: Policy, namespace: string, namespaces: Readon
   return selectorMatches(selector, ns?.labels ?? { 'kubernetes.io/metadata.name': namespace });
 }
 
+/** Whether a policy selects by source CIDR alone: a cluster-wide podSubnet, the kernel matches the CIDR. */
+export function selectsBySourceCidr(policy: Policy): boolean {
+  return !policy.spec.podSelector && policy.kind === 'EgressClusterPolicy' && !policy.spec.namespaceSelector;
+}
+
+function sortedByPod(endpoints: Endpoint[]): Endpoint[] {
+  return endpoints
+    .map((e) => ({ key: `${e.namespace}/${e.pod}`, e }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((x) => x.e);
+}
+
+const podsByNamespace = new WeakMap<readonly PodInfo[], Map<string, PodInfo[]>>();
+
+function podsOf(pods: readonly PodInfo[], namespace: string): readonly PodInfo[] {
+  let index = podsByNamespace.get(pods);
+  if (!index) {
+    index = new Map();
+    for (const pod of pods) {
+      const list = index.get(pod.namespace);
+      if (list) list.push(pod);
+      else index.set(pod.namespace, [pod]);
+    }
+    podsByNamespace.set(pods, index);
+  }
+  return index.get(namespace) ?? [];
+}
+
 /**
  * The pods a policy selects, as endpoints: eligible pods (Running, Ready, with IPs) whose
  * namespace and labels match, or whose IPs fall in podSubnet (then only those IPs are listed).
+ * A namespaced policy only ever sees the pods of its own namespace.
  */
 export function selectEndpoints(policy: Policy, pods: readonly PodInfo[], namespaces: readonly NamespaceInfo[]): Endpoint[] {
   const nsByName = new Map(namespaces.map((n) => [n.name, n]));
   const out: Endpoint[] = [];
-  for (const pod of pods) {
+  const candidates = policy.kind === 'EgressPolicy' ? podsOf(pods, policy.namespace) : pods;
+  for (const pod of candidates) {
     if (!pod.eligible || !pod.node) continue;
     if (!namespaceSelected(policy, pod.namespace, nsByName)) continue;
     let ipv4 = pod.ipv4;
@@ -32,13 +61,23 @@ export function selectEndpoints(policy: Policy, pods: readonly PodInfo[], namesp
     }
     out.push({ namespace: pod.namespace, pod: pod.name, node: pod.node, ipv4: [...ipv4], ipv6: [...ipv6] });
   }
-  return out.sort(byString((e) => `${e.namespace}/${e.pod}`));
+  return sortedByPod(out);
 }
 
-/** Endpoints from slices, when the agent does not watch pods itself. */
-export function endpointsFromSlices(policy: Policy, slices: readonly EndpointSlice[]): Endpoint[] {
-  return slices
-    .filter((s) => s.policyKey === policy.key)
-    .flatMap((s) => s.endpoints)
-    .sort(byString((e) => `${e.namespace}/${e.pod}`));
+/** Endpoint slices grouped by the policy they belong to. */
+export function slicesByPolicy(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
+  const out = new Map<string, EndpointSlice[]>();
+  for (const s of slices) {
+    const list = out.get(s.policyKey);
+    if (list) list.push(s);
+    else out.set(s.policyKey, [s]);
+  }
+  return out;
+}
+
+/** Endpoints from one policy's slices, when the agent does not watch pods itself. */
+export function endpointsFromSlices(slices: readonly EndpointSlice[]): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const s of slices) for (const e of s.endpoints) out.push(e);
+  return sortedByPod(out);
 }

@@ -36,3 +36,22 @@ test('explain: unknown pod or bad destination give coded errors', () => {
   assert.throws(() => explain(snapshotOf(docs), 'default/ghost'), { code: 'EGW_ERR_PLAN' });
   assert.throws(() => explain(snapshotOf(docs), 'default/visitor', 'nope'), { code: 'EGW_ERR_INVALID_IP' });
 });
+
+test('explain: a namespaced podSubnet policy does not take another namespace\'s pod, as the kernel', async () => {
+  const { plan } = await import('./plan.js');
+  const { namespace } = await import('./testing/cluster.js');
+  const tenants = [
+    ...baseCluster(),
+    namespace('tenant-b'),
+    pod('tenant-b', 'victim', 'worker-1', ['10.244.1.7'], {}),
+    pod('default', 'mine', 'worker-1', ['10.244.1.5'], {}),
+    policy('default', 'grab', { egressGatewayName: 'default', priority: 1000, appliedTo: { podSubnet: ['10.244.1.0/24'] } }),
+  ];
+  const snapshot = snapshotOf(tenants);
+  const victim = explain(snapshot, 'tenant-b/victim', '198.18.5.5');
+  assert.equal(victim.path, 'node');
+  assert.equal(victim.verdicts[0]!.selected, false);
+  assert.equal(explain(snapshot, 'default/mine', '198.18.5.5').policy, 'default/grab');
+  const sets = plan(snapshot, 'worker-1').nft.sets.filter((s) => s.name.endsWith('_loc4') || s.name.endsWith('_net4'));
+  assert.deepEqual(sets.map((s) => s.elements), [['10.244.1.5']], 'the kernel matches the same pods explain names');
+});

@@ -3,7 +3,8 @@ import { intervalsContain, isIp, parseIpSpec } from '../api/ip.js';
 import type { Snapshot } from './snapshot.js';
 import { plan } from './plan.js';
 import { comparePolicies } from './order.js';
-import { endpointsOf } from './resolve.js';
+import { endpointsByPolicy, resolveCluster } from './resolve.js';
+import { selectsBySourceCidr } from './endpoints.js';
 import { allClusterIntervals, clusterCidrsInForce } from './cluster-cidrs.js';
 import type { PolicyPlan } from './node-plan.js';
 
@@ -47,7 +48,8 @@ export function explain(snapshot: Snapshot, podKey: string, dest?: string): Expl
   if (dest !== undefined && !isIp(dest)) throw new EgressError('EGW_ERR_INVALID_IP', `--dest "${dest}" is not an IP address`);
   const family = dest ? parseIpSpec(dest).family : 4;
   const podIps = family === 4 ? pod.ipv4 : pod.ipv6;
-  const nodePlan = plan(snapshot, pod.node);
+  const nodePlan = plan(snapshot, pod.node, resolveCluster(snapshot));
+  const endpoints = endpointsByPolicy(snapshot);
   const base = { pod: podKey, node: pod.node, podIps: [...pod.ipv4, ...pod.ipv6], ...(dest ? { destination: dest } : {}) };
   const nodeIp = snapshot.nodes.find((n) => n.name === pod.node);
   const nodeSource = family === 4 ? nodeIp?.ipv4 : nodeIp?.ipv6;
@@ -59,7 +61,11 @@ export function explain(snapshot: Snapshot, podKey: string, dest?: string): Expl
   const byKey = new Map(nodePlan.policies.map((p) => [p.key, p]));
   for (const policy of [...snapshot.policies].sort(comparePolicies)) {
     const p = byKey.get(policy.key)!;
-    const selected = endpointsOf(policy, snapshot).some((e) => e.namespace === ns && e.pod === name);
+    // As the kernel matches: a cluster-wide podSubnet by source address, anything else by the
+    // addresses of the pods the policy selects (a namespaced policy: only in its namespace).
+    const selected = selectsBySourceCidr(policy)
+      ? podIps.some((ip) => intervalsContain(policy.spec.podSubnet, ip))
+      : (endpoints.get(policy.key) ?? []).some((e) => e.namespace === ns && e.pod === name);
     if (!selected) {
       verdicts.push({ policy: p.key, selected, matches: false, why: 'does not select this pod' });
       continue;

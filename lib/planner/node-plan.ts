@@ -134,4 +134,6 @@ export interface NodePlan {
   readonly sysctls: readonly SysctlEntry[];
   /** The packet mark layout, for explain/diff output. */
   readonly marks: { readonly mask: number; readonly here: number; readonly gateways: Readonly<Record<string, number>> };
+  /** Status values from the API server that were not used (invalid now), one sentence each. */
+  readonly notices?: readonly string[];
 }

@@ -1,4 +1,4 @@
-import type { Policy } from '../api/model.js';
+import type { Gateway, Policy } from '../api/model.js';
 
 /**
  * The order overlapping policies are resolved in: higher spec.priority first, then the older
@@ -19,10 +19,8 @@ export function compareForAllocation(a: Policy, b: Policy): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-export function byString<T>(key: (item: T) => string): (a: T, b: T) => number {
-  return (a, b) => {
-    const x = key(a);
-    const y = key(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  };
+/** Gateways by age (then name): the older of two gateways with overlapping pools keeps them. */
+export function compareGateways(a: Gateway, b: Gateway): number {
+  if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

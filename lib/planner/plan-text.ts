@@ -32,6 +32,7 @@ export function renderPlanText(plan: NodePlan): string {
   if (plan.routing.rules.length === 0) out.push('  (none)');
   out.push('', 'nft sets:');
   for (const s of plan.nft.sets) out.push(`  ${s.name} (${s.type}${s.interval ? ', interval' : ''}): ${s.elements.length} element(s)`);
+  if (plan.notices?.length) out.push('', 'status not used:', ...plan.notices.map((n) => `  ${n}`));
   out.push('', 'sysctls:');
   out.push(...(plan.sysctls.length ? plan.sysctls.map((s) => `  ${s.key} = ${s.value}`) : ['  (none)']));
   return `${out.join('\n')}\n`;

@@ -76,12 +76,44 @@ interface Case {
 
 const cases: Case[] = [
   {
-    name: 'podSubnet selects by source CIDR with an interval set',
-    docs: [...baseCluster(), visitor, other, policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.1.0/28'] } })],
+    name: 'a cluster-wide podSubnet selects by source CIDR with an interval set',
+    docs: [...baseCluster(), visitor, other, clusterPolicy('test', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.1.0/28'] } })],
     check: (w) => {
-      assert.deepEqual(set(w, 'net4'), ['10.244.1.0/28']);
-      assert.equal(only(w).localEndpoints, 2);
-      assert.ok(markRules(w).some((r) => r.includes(`@${only(w).setPrefix}_net4`)));
+      const p = only(w, 'test');
+      assert.deepEqual(set(w, 'net4', p.setPrefix), ['10.244.1.0/28']);
+      assert.equal(p.localEndpoints, 2);
+      assert.ok(markRules(w).some((r) => r.includes(`@${p.setPrefix}_net4`)));
+    },
+  },
+  {
+    name: "a namespaced podSubnet matches only its own namespace's pods, by address, in the kernel too",
+    docs: [
+      ...baseCluster(),
+      namespace('tenant-b'),
+      visitor,
+      pod('tenant-b', 'victim', 'worker-1', ['10.244.1.7'], { app: 'x' }),
+      policy('default', 'test', { egressGatewayName: 'default', priority: 1000, appliedTo: { podSubnet: ['10.244.1.0/24'] } }),
+    ],
+    check: (w, g) => {
+      assert.deepEqual(set(w, 'loc4'), ['10.244.1.5'], "only the default namespace's pod");
+      assert.equal(set(w, 'net4'), undefined, 'no CIDR match');
+      assert.ok(!JSON.stringify(w.nft).includes('10.244.1.0/24'), 'the subnet itself appears nowhere in the ruleset');
+      assert.deepEqual(set(g!, 'all4'), ['10.244.1.5'], 'the gateway relays and SNATs only that pod');
+    },
+  },
+  {
+    name: 'a podSubnet with a namespaceSelector matches only pods of the selected namespaces',
+    docs: [
+      ...baseCluster(),
+      namespace('prod', { env: 'prod' }),
+      namespace('dev', { env: 'dev' }),
+      pod('prod', 'a', 'worker-1', ['10.244.1.7'], { app: 'x' }),
+      pod('dev', 'b', 'worker-1', ['10.244.1.8'], { app: 'x' }),
+      clusterPolicy('test', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.1.0/24'], namespaceSelector: { matchLabels: { env: 'prod' } } } }),
+    ],
+    check: (w) => {
+      assert.deepEqual(set(w, 'loc4', only(w, 'test').setPrefix), ['10.244.1.7']);
+      assert.equal(set(w, 'net4', only(w, 'test').setPrefix), undefined);
     },
   },
   {

@@ -7,67 +7,42 @@ import { comparePolicies } from './order.js';
 import { shortHash } from './hrw.js';
 import { hereMark, markValue } from './config.js';
 import { allClusterIntervals, clusterCidrsInForce } from './cluster-cidrs.js';
-import { endpointsOf, nodeDirectory, resolveAssignments, type NodeDirectoryEntry } from './resolve.js';
+import { endpointsByPolicy, resolveCluster, type NodeDirectoryEntry, type Resolution } from './resolve.js';
 import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
 import { gatewayCapableNodes } from './tunnels.js';
-import { eligibleGatewayNodes } from './assign.js';
-import { intervalsContain } from '../api/ip.js';
+import { selectsBySourceCidr } from './endpoints.js';
+import { FastIpIndex } from './fast-ip.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 
-function ipsOf(endpoints: readonly Endpoint[], family: Family): string[] {
-  return endpoints.flatMap((e) => (family === 4 ? e.ipv4 : e.ipv6));
+type IpLists = Record<Family, string[]>;
+
+function ipsOf(endpoints: readonly Endpoint[]): IpLists {
+  const out: IpLists = { 4: [], 6: [] };
+  for (const e of endpoints) {
+    for (const ip of e.ipv4) out[4].push(ip);
+    for (const ip of e.ipv6) out[6].push(ip);
+  }
+  return out;
 }
 
 interface Resolved {
-  policy: Policy;
-  plan: PolicyPlan;
-  endpoints: Endpoint[];
-  local: Endpoint[];
+  readonly policy: Policy;
+  readonly plan: PolicyPlan;
+  readonly endpoints: readonly Endpoint[];
+  readonly local: readonly Endpoint[];
 }
 
-/**
- * Compiles the cluster snapshot into what one node's kernel must hold. Pure: no I/O, no clock,
- * no randomness; identical input gives identical output.
- */
-export function plan(snapshot: Snapshot, nodeName: string): NodePlan {
-  const config = snapshot.config;
-  const directory = nodeDirectory(snapshot);
-  const self = directory.get(nodeName);
-  if (!self || !self.info) {
-    throw new EgressError('EGW_ERR_PLAN', `node "${nodeName}" is not in the cluster snapshot`);
-  }
-  const assignments = resolveAssignments(snapshot);
-  const resolved: Resolved[] = [...snapshot.policies].sort(comparePolicies).map((policy) => {
-    const a = assignments.get(policy.key)!;
-    const endpoints = endpointsOf(policy, snapshot);
+/** Each policy in resolution order, with what this node does for it (from the one assignment). */
+function resolvePolicies(snapshot: Snapshot, resolution: Resolution, nodeName: string): Resolved[] {
+  const endpointsOf = endpointsByPolicy(snapshot);
+  return [...snapshot.policies].sort(comparePolicies).map((policy) => {
+    const a = resolution.assignment.policies.get(policy.key)!;
+    const endpoints = endpointsOf.get(policy.key) ?? [];
     const local = endpoints.filter((e) => e.node === nodeName);
-    const gwNode = a.node ? directory.get(a.node) : undefined;
-    let reason = a.reason;
-    let message = a.message;
-    const snat: Partial<Record<Family, string>> = {};
-    if (a.active && gwNode) {
-      if (a.useNodeIP) {
-        if (gwNode.parentIpv4) snat[4] = gwNode.parentIpv4;
-        if (gwNode.parentIpv6) snat[6] = gwNode.parentIpv6;
-        if (!snat[4] && !snat[6]) {
-          reason = 'NoNodeIP';
-          message = `gateway node "${gwNode.node}" reports no InternalIP to SNAT to`;
-        }
-      } else {
-        if (a.eipV4) snat[4] = a.eipV4;
-        if (a.eipV6) snat[6] = a.eipV6;
-      }
-      if (!reason && a.node !== nodeName && local.length > 0 && (gwNode.markIndex === undefined || !gwNode.ipv4 && !gwNode.ipv6)) {
-        reason = 'NoReadyGatewayNode';
-        message = `gateway node "${gwNode.node}" has no tunnel address or mark yet`;
-      }
-    }
-    const active = a.active && !reason;
-    const carriedHere = active && a.node === nodeName;
-    const role = carriedHere ? 'gateway' : active && local.length > 0 ? 'worker' : 'none';
-    const planEntry: PolicyPlan = {
+    const role = a.active && a.node === nodeName ? 'gateway' : a.active && local.length > 0 ? 'worker' : 'none';
+    const plan: PolicyPlan = {
       key: policy.key,
       kind: policy.kind,
       namespace: policy.namespace,
@@ -78,94 +53,95 @@ export function plan(snapshot: Snapshot, nodeName: string): NodePlan {
       ...(a.eipV4 ? { eipV4: a.eipV4 } : {}),
       ...(a.eipV6 ? { eipV6: a.eipV6 } : {}),
       useNodeIP: policy.spec.useNodeIP,
-      ...(active && snat[4] ? { snatV4: snat[4] } : {}),
-      ...(active && snat[6] ? { snatV6: snat[6] } : {}),
+      ...(a.snatV4 ? { snatV4: a.snatV4 } : {}),
+      ...(a.snatV6 ? { snatV6: a.snatV6 } : {}),
       role,
       localEndpoints: local.length,
       totalEndpoints: endpoints.length,
-      active,
-      ...(reason ? { reason, message: message ?? '' } : {}),
+      active: a.active,
+      ...(a.reason ? { reason: a.reason, message: a.message ?? '' } : {}),
       setPrefix: `p_${shortHash(policy.key)}`,
     };
-    return { policy, plan: planEntry, endpoints, local };
+    return { policy, plan, endpoints, local };
   });
+}
 
-  const isGateway = resolved.some((r) => r.plan.role === 'gateway');
-  const isWorker = resolved.some((r) => r.plan.role === 'worker');
-  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways).has(nodeName);
-  const hasTunnel = isGateway || isWorker || capable;
-  const dualStack = snapshot.nodes.some((n) => n.ipv6);
-
-  // Worker side: every eligible node of the gateways our local pods use is a tunnel peer with a
-  // prepared table, so a failover only changes the mark in one atomic nft transaction.
-  const peerGatewayNodes = new Set<string>();
+/**
+ * Worker side: every eligible node of the gateways our local pods use is a tunnel peer with a
+ * prepared table, so a failover only changes the mark in one atomic nft transaction.
+ */
+function gatewayPeers(resolved: readonly Resolved[], resolution: Resolution, nodeName: string): Set<string> {
+  const peers = new Set<string>();
   for (const r of resolved) {
     if (r.plan.role !== 'worker') continue;
-    if (r.plan.node) peerGatewayNodes.add(r.plan.node);
-    const gw = snapshot.gateways.find((g) => g.name === r.policy.spec.gatewayName);
-    if (gw) for (const name of eligibleGatewayNodes(gw, snapshot.nodes)) peerGatewayNodes.add(name);
+    if (r.plan.node) peers.add(r.plan.node);
+    for (const name of resolution.eligible.get(r.policy.spec.gatewayName) ?? []) peers.add(name);
   }
-  peerGatewayNodes.delete(nodeName);
-  const gatewayRoutes: GatewayPeerRoute[] = [];
-  for (const name of [...peerGatewayNodes].sort()) {
-    const d = directory.get(name);
-    if (!d || d.markIndex === undefined || !d.underlayIp) continue;
-    gatewayRoutes.push({ markIndex: d.markIndex, tunnelIp: { ...(d.ipv4 ? { 4: d.ipv4 } : {}), ...(d.ipv6 && dualStack ? { 6: d.ipv6 } : {}) } });
-  }
+  peers.delete(nodeName);
+  return peers;
+}
 
-  // Gateway side: remote nodes with endpoints of policies carried here get reply routes.
-  const replyNodes = new Map<string, Endpoint[]>();
+/** Gateway side: remote nodes with endpoints of policies carried here, and their addresses. */
+function replyEndpoints(resolved: readonly Resolved[], nodeName: string): Map<string, IpLists> {
+  const byNode = new Map<string, IpLists>();
   for (const r of resolved) {
     if (r.plan.role !== 'gateway') continue;
     for (const e of r.endpoints) {
       if (e.node === nodeName) continue;
-      replyNodes.set(e.node, [...(replyNodes.get(e.node) ?? []), e]);
+      let lists = byNode.get(e.node);
+      if (!lists) byNode.set(e.node, (lists = { 4: [], 6: [] }));
+      for (const ip of e.ipv4) lists[4].push(ip);
+      for (const ip of e.ipv6) lists[6].push(ip);
     }
   }
+  return byNode;
+}
+
+/** Replies go back through the tunnel: each remote node's pod CIDRs, plus pod IPs outside them. */
+function replyRoutes(byNode: ReadonlyMap<string, IpLists>, directory: Resolution['directory'], dualStack: boolean): ReplyRoute[] {
   const replies: ReplyRoute[] = [];
-  for (const [name, eps] of [...replyNodes].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const name of [...byNode.keys()].sort()) {
     const d = directory.get(name);
     if (!d) continue;
-    const podCidrs = (d.info?.podCIDRs ?? []).map((c) => parseCidr(c, false));
+    const podCidrs = new FastIpIndex((d.info?.podCIDRs ?? []).map((c) => parseCidr(c, false)));
     for (const family of FAMILIES) {
       const via = family === 4 ? d.ipv4 : dualStack ? d.ipv6 : undefined;
       if (!via) continue;
       for (const text of d.info?.podCIDRs ?? []) {
         if (parseCidr(text, false).family === family) replies.push({ family, dst: text, via });
       }
-      for (const ip of ipsOf(eps, family)) {
-        if (!intervalsContain(podCidrs, ip)) replies.push({ family, dst: `${ip}/${family === 4 ? 32 : 128}`, via });
+      for (const ip of new Set(byNode.get(name)![family])) {
+        if (!podCidrs.has(ip)) replies.push({ family, dst: `${ip}/${family === 4 ? 32 : 128}`, via });
       }
     }
   }
+  return replies;
+}
 
-  const peers = new Map<string, NodeDirectoryEntry>();
-  for (const name of [...peerGatewayNodes, ...replyNodes.keys()]) {
-    const d = directory.get(name);
-    if (d && d.underlayIp && name !== nodeName) peers.set(name, d);
-  }
+function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config']): PolicyRuleInput {
+  const gwNode = r.plan.node ? directory.get(r.plan.node) : undefined;
+  const markIndex = r.plan.role === 'worker' ? gwNode?.markIndex : undefined;
+  const spec = r.policy.spec;
+  const bySubnet = selectsBySourceCidr(r.policy);
+  const local = ipsOf(r.local);
+  return {
+    key: r.policy.key,
+    setPrefix: r.plan.setPrefix,
+    ...(markIndex !== undefined ? { gatewayMark: markValue(config, markIndex) } : {}),
+    carriedHere: r.plan.role === 'gateway',
+    local,
+    all: r.plan.role === 'gateway' ? ipsOf(r.endpoints) : local,
+    // Only a cluster-wide podSubnet matches by CIDR: a namespaced policy (or one with a
+    // namespaceSelector) matches the addresses of the pods it selects, never another tenant's.
+    bySubnet,
+    subnet: bySubnet ? spec.podSubnet : [],
+    dest: spec.destSubnet,
+    exclude: spec.excludeDestSubnet,
+    snat: { ...(r.plan.snatV4 ? { 4: r.plan.snatV4 } : {}), ...(r.plan.snatV6 ? { 6: r.plan.snatV6 } : {}) },
+  };
+}
 
-  const policyInputs: PolicyRuleInput[] = resolved
-    .filter((r) => r.plan.role !== 'none')
-    .map((r) => {
-      const gwNode = r.plan.node ? directory.get(r.plan.node) : undefined;
-      const markIndex = r.plan.role === 'worker' ? gwNode?.markIndex : undefined;
-      const spec = r.policy.spec;
-      return {
-        key: r.policy.key,
-        setPrefix: r.plan.setPrefix,
-        ...(markIndex !== undefined ? { gatewayMark: markValue(config, markIndex) } : {}),
-        carriedHere: r.plan.role === 'gateway',
-        local: { 4: ipsOf(r.local, 4), 6: ipsOf(r.local, 6) },
-        all: { 4: ipsOf(r.endpoints, 4), 6: ipsOf(r.endpoints, 6) },
-        bySubnet: !spec.podSelector,
-        subnet: spec.podSubnet,
-        dest: spec.destSubnet,
-        exclude: spec.excludeDestSubnet,
-        snat: { ...(r.plan.snatV4 ? { 4: r.plan.snatV4 } : {}), ...(r.plan.snatV6 ? { 6: r.plan.snatV6 } : {}) },
-      };
-    });
-
+function eipsHeld(resolved: readonly Resolved[], parentName: string): EipPlan[] {
   const eipMap = new Map<string, { family: Family; policies: string[] }>();
   for (const r of resolved) {
     if (r.plan.role !== 'gateway' || r.plan.useNodeIP) continue;
@@ -176,16 +152,51 @@ export function plan(snapshot: Snapshot, nodeName: string): NodePlan {
       eipMap.set(ip, entry);
     }
   }
-  const eips: EipPlan[] = [...eipMap]
-    .map(([ip, e]) => ({ ip, family: e.family, interface: self.parentName, policies: e.policies.sort() }))
+  return [...eipMap]
+    .map(([ip, e]) => ({ ip, family: e.family, interface: parentName, policies: e.policies.sort() }))
     .sort((a, b) => a.family - b.family || (a.ip < b.ip ? -1 : 1));
+}
 
+/**
+ * Compiles the cluster snapshot into what one node's kernel must hold. Pure: no I/O, no clock,
+ * no randomness; identical input gives identical output.
+ */
+export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolution = resolveCluster(snapshot)): NodePlan {
+  const config = snapshot.config;
+  const { directory } = resolution;
+  const self = directory.get(nodeName);
+  if (!self || !self.info) {
+    throw new EgressError('EGW_ERR_PLAN', `node "${nodeName}" is not in the cluster snapshot`);
+  }
+  const resolved = resolvePolicies(snapshot, resolution, nodeName);
+  const isGateway = resolved.some((r) => r.plan.role === 'gateway');
+  const isWorker = resolved.some((r) => r.plan.role === 'worker');
+  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways).has(nodeName);
+  const hasTunnel = isGateway || isWorker || capable;
+  const dualStack = snapshot.nodes.some((n) => n.ipv6);
+
+  const peerGatewayNodes = gatewayPeers(resolved, resolution, nodeName);
+  const gatewayRoutes: GatewayPeerRoute[] = [];
+  for (const name of [...peerGatewayNodes].sort()) {
+    const d = directory.get(name);
+    if (!d || d.markIndex === undefined || !d.underlayIp) continue;
+    gatewayRoutes.push({ markIndex: d.markIndex, tunnelIp: { ...(d.ipv4 ? { 4: d.ipv4 } : {}), ...(d.ipv6 && dualStack ? { 6: d.ipv6 } : {}) } });
+  }
+  const replyNodes = replyEndpoints(resolved, nodeName);
+  const replies = replyRoutes(replyNodes, directory, dualStack);
+
+  const peers = new Map<string, NodeDirectoryEntry>();
+  for (const name of [...peerGatewayNodes, ...replyNodes.keys()]) {
+    const d = directory.get(name);
+    if (d && d.underlayIp && name !== nodeName) peers.set(name, d);
+  }
+
+  const eips = eipsHeld(resolved, self.parentName);
   const nodeIps = { 4: [] as string[], 6: [] as string[] };
   for (const d of directory.values()) {
     if (d.parentIpv4) nodeIps[4].push(d.parentIpv4);
     if (d.parentIpv6) nodeIps[6].push(d.parentIpv6);
   }
-
   const clusterCidrs = allClusterIntervals(clusterCidrsInForce(snapshot.nodes, snapshot.clusterInfo, config.serviceCidrs));
   const nft = buildNftTable({
     config,
@@ -195,7 +206,7 @@ export function plan(snapshot: Snapshot, nodeName: string): NodePlan {
     hasTunnel,
     isGateway,
     parentInterface: self.parentName,
-    policies: policyInputs,
+    policies: resolved.filter((r) => r.plan.role !== 'none').map((r) => ruleInput(r, directory, config)),
   });
 
   const vxlan = hasTunnel && self.underlayIp ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
@@ -212,6 +223,7 @@ export function plan(snapshot: Snapshot, nodeName: string): NodePlan {
     eips,
     sysctls: buildSysctls(snapshot, hasTunnel, isGateway),
     marks: { mask: config.markMask, here: hereMark(config), gateways: gatewayMarks },
+    ...(resolution.notices.length ? { notices: [...resolution.notices] } : {}),
   };
 }
 

@@ -1,70 +1,154 @@
-import type { Endpoint, NodeInfo, Policy } from '../api/model.js';
-import { assignPolicies, eligibleGatewayNodes, type Assignment } from './assign.js';
+import type { Endpoint, NodeInfo } from '../api/model.js';
+import { selectorMatches } from '../api/labels.js';
+import { parseCidr, parseIp, parseIpSpec, type IpInterval } from '../api/ip.js';
+import { assign, type AssignmentResult, type NodeAddresses } from './assign.js';
 import { assignTunnels, type TunnelAssignment } from './tunnels.js';
-import { endpointsFromSlices, selectEndpoints } from './endpoints.js';
+import { endpointsFromSlices, selectEndpoints, slicesByPolicy } from './endpoints.js';
+import { maxMarkIndex } from './config.js';
 import type { Snapshot } from './snapshot.js';
 
-/**
- * Assignments the node acts on: the controller's status where it is complete and its node is still
- * eligible, otherwise the same pure computation the controller runs.
- */
-export function resolveAssignments(snapshot: Snapshot): Map<string, Assignment> {
-  const computed = assignPolicies(snapshot);
-  const gateways = new Map(snapshot.gateways.map((g) => [g.name, g]));
-  for (const policy of snapshot.policies) {
-    const { node, eipV4, eipV6 } = policy.status;
-    const gateway = gateways.get(policy.spec.gatewayName);
-    if (!node || !gateway || (!policy.spec.useNodeIP && !eipV4 && !eipV6)) continue;
-    if (!eligibleGatewayNodes(gateway, snapshot.nodes).includes(node)) continue;
-    computed.set(policy.key, {
-      policyKey: policy.key,
-      gatewayName: gateway.name,
-      ...(policy.spec.useNodeIP ? {} : { ...(eipV4 ? { eipV4 } : {}), ...(eipV6 ? { eipV6 } : {}) }),
-      useNodeIP: policy.spec.useNodeIP,
-      node,
-      active: true,
-    });
-  }
-  return computed;
-}
-
-/** What the planner knows of every node: tunnel identity from EgressTunnel status, else computed. */
+/** What the planner knows of every node: its tunnel identity, checked, and its Node when visible. */
 export interface NodeDirectoryEntry extends TunnelAssignment {
   readonly info?: NodeInfo;
   readonly underlayIp?: string;
 }
 
-export function nodeDirectory(snapshot: Snapshot): Map<string, NodeDirectoryEntry> {
-  const computed = assignTunnels(snapshot.nodes, snapshot.gateways, snapshot.tunnels, snapshot.config);
+/** The cluster as every node sees it: the node directory, who may carry what, and the assignment. */
+export interface Resolution {
+  readonly directory: ReadonlyMap<string, NodeDirectoryEntry>;
+  /** Gateway name → the nodes that may carry its egress IPs now (sorted). */
+  readonly eligible: ReadonlyMap<string, readonly string[]>;
+  readonly assignment: AssignmentResult;
+  /** Status values that were not used, one sentence each (`sluice plan` shows them). */
+  readonly notices: readonly string[];
+}
+
+/**
+ * Nodes that may carry a gateway's egress IPs: matched by its nodeSelector, Ready, reachable, and
+ * with an underlay address, a tunnel address and a routing mark (without them no worker can
+ * reach the node). This is
+ * the one definition of "eligible"; the assignment only sees its result.
+ */
+export function eligibleNodes(snapshot: Snapshot, directory: ReadonlyMap<string, NodeDirectoryEntry>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const gateway of snapshot.gateways) {
+    const names = snapshot.nodes
+      .filter((n) => n.ready && !n.unreachable && selectorMatches(gateway.nodeSelector, n.labels))
+      .filter((n) => {
+        const d = directory.get(n.name);
+        return d !== undefined && d.markIndex !== undefined && (d.ipv4 !== undefined || d.ipv6 !== undefined) && d.underlayIp !== undefined;
+      })
+      .map((n) => n.name)
+      .sort();
+    out.set(gateway.name, names);
+  }
+  return out;
+}
+
+/** Node InternalIPs and pod CIDRs, from the nodes in view and from EgressClusterInfo status. */
+export function clusterAddresses(snapshot: Snapshot): IpInterval[] {
+  const out: IpInterval[] = [];
+  const add = (text: string, parse: (t: string) => IpInterval) => {
+    try {
+      out.push(parse(text));
+    } catch {
+      // status may hold junk; the controller rewrites it
+    }
+  };
+  for (const n of snapshot.nodes) {
+    for (const ip of [n.ipv4, n.ipv6]) if (ip) add(ip, parseIpSpec);
+    for (const c of n.podCIDRs) add(c, (t) => parseCidr(t, false));
+  }
+  const status = snapshot.clusterInfo?.status;
+  for (const t of status?.nodeIP ?? []) add(t, parseIpSpec);
+  for (const t of status?.podCIDR ?? []) add(t, (x) => parseCidr(x, false));
+  return out;
+}
+
+/** Everything per-cluster the planner and the controller need, computed once. */
+export function resolveCluster(snapshot: Snapshot): Resolution {
+  const { directory, notices } = nodeDirectory(snapshot);
+  const eligible = eligibleNodes(snapshot, directory);
+  const nodeAddresses = new Map<string, NodeAddresses>(
+    snapshot.nodes.map((n) => [n.name, { ...(n.ipv4 ? { ipv4: n.ipv4 } : {}), ...(n.ipv6 ? { ipv6: n.ipv6 } : {}) }]),
+  );
+  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: clusterAddresses(snapshot) });
+  const policyNotices: string[] = [];
+  for (const a of assignment.policies.values()) {
+    for (const text of a.ignoredStatus) policyNotices.push(`policy "${a.policyKey}": ${text}`);
+  }
+  return { directory, eligible, assignment, notices: [...notices, ...policyNotices] };
+}
+
+function inside(cidr: IpInterval, ip: string | undefined): string | undefined {
+  if (!ip) return undefined;
+  const { family, value } = parseIp(ip);
+  return family === cidr.family && value > cidr.start && value <= cidr.end ? ip : undefined;
+}
+
+/**
+ * Every node's tunnel identity. Marks are the computed ones (`assignTunnels` keeps a status mark
+ * only when it is in range and unique), so two gateways never share a mark and no mark leaves
+ * --mark-mask or equals "SNAT here": a mark only has to be consistent within one worker's plan.
+ * Tunnel addresses from status are used only inside the tunnel CIDR.
+ */
+export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, NodeDirectoryEntry>; notices: string[] } {
+  const { config } = snapshot;
+  const computed = assignTunnels(snapshot.nodes, snapshot.gateways, snapshot.tunnels, config);
+  const cidr4 = parseCidr(config.tunnelCidrV4);
+  const cidr6 = parseCidr(config.tunnelCidrV6);
   const infos = new Map(snapshot.nodes.map((n) => [n.name, n]));
   const out = new Map<string, NodeDirectoryEntry>();
+  const notices: string[] = [];
   const names = new Set([...infos.keys(), ...snapshot.tunnels.map((t) => t.node)]);
   const statusByNode = new Map(snapshot.tunnels.map((t) => [t.node, t]));
+  const markHolder = new Map<number, string>();
+  for (const t of computed.values()) if (t.markIndex !== undefined) markHolder.set(t.markIndex, t.node);
   for (const name of [...names].sort()) {
     const status = statusByNode.get(name);
     const base = computed.get(name);
     const info = infos.get(name);
-    const merged: NodeDirectoryEntry = {
+    const markIndex = base?.markIndex;
+    if (status?.markIndex !== undefined && base && markIndex !== undefined && status.markIndex !== markIndex) {
+      const max = maxMarkIndex(config);
+      const why = status.markIndex > max
+        ? `outside --mark-mask 0x${config.markMask.toString(16)} (1-${max}; ${max + 1} means "SNAT here")`
+        : `node "${markHolder.get(status.markIndex) ?? '?'}" has it too`;
+      notices.push(`EgressTunnel "${name}": status.mark ${status.markIndex} ignored: ${why}; using ${markIndex}`);
+    }
+    const ipv4 = inside(cidr4, status?.ipv4) ?? base?.ipv4;
+    const ipv6 = inside(cidr6, status?.ipv6) ?? base?.ipv6;
+    for (const [ip, cidr] of [[status?.ipv4, config.tunnelCidrV4], [status?.ipv6, config.tunnelCidrV6]] as const) {
+      if (ip && ip !== ipv4 && ip !== ipv6) notices.push(`EgressTunnel "${name}": tunnel address ${ip} ignored: not inside ${cidr}`);
+    }
+    out.set(name, {
       node: name,
       mac: status?.mac ?? base?.mac ?? '',
-      parentName: status?.parentName ?? base?.parentName ?? snapshot.config.defaultInterface,
-      ...pick('ipv4', status?.ipv4 ?? base?.ipv4),
-      ...pick('ipv6', status?.ipv6 ?? base?.ipv6),
-      ...pick('markIndex', status?.markIndex ?? base?.markIndex),
+      parentName: status?.parentName ?? base?.parentName ?? config.defaultInterface,
+      ...pick('ipv4', ipv4),
+      ...pick('ipv6', ipv6),
+      ...pick('markIndex', markIndex),
       ...pick('parentIpv4', info?.ipv4 ?? status?.parentIpv4),
       ...pick('parentIpv6', info?.ipv6 ?? status?.parentIpv6),
       ...pick('underlayIp', info?.ipv4 ?? status?.parentIpv4 ?? info?.ipv6 ?? status?.parentIpv6),
       ...(info ? { info } : {}),
-    };
-    out.set(name, merged);
+    });
   }
-  return out;
+  return { directory: out, notices };
 }
 
 function pick<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
-export function endpointsOf(policy: Policy, snapshot: Snapshot): Endpoint[] {
-  return snapshot.pods ? selectEndpoints(policy, snapshot.pods, snapshot.namespaces) : endpointsFromSlices(policy, snapshot.slices);
+/** The endpoints of every policy, from pods when the snapshot has them, else from the slices. */
+export function endpointsByPolicy(snapshot: Snapshot): Map<string, Endpoint[]> {
+  const out = new Map<string, Endpoint[]>();
+  if (snapshot.pods) {
+    for (const policy of snapshot.policies) out.set(policy.key, selectEndpoints(policy, snapshot.pods, snapshot.namespaces));
+    return out;
+  }
+  const slices = slicesByPolicy(snapshot.slices);
+  for (const policy of snapshot.policies) out.set(policy.key, endpointsFromSlices(slices.get(policy.key) ?? []));
+  return out;
 }

@@ -34,8 +34,12 @@ export function pod(ns: string, name: string, nodeName: string, ips: string[], l
   };
 }
 
-export function gateway(name: string, spec: Doc): Doc {
-  return { apiVersion: API_VERSION, kind: 'EgressGateway', metadata: { name }, spec };
+export function gateway(name: string, spec: Doc, created?: string): Doc {
+  return { apiVersion: API_VERSION, kind: 'EgressGateway', metadata: { name, ...(created ? { creationTimestamp: created } : {}) }, spec };
+}
+
+export function tunnel(node: string, status: Doc): Doc {
+  return { apiVersion: API_VERSION, kind: 'EgressTunnel', metadata: { name: node }, status };
 }
 
 export function policy(ns: string, name: string, spec: Doc, extra: { created?: string; status?: Doc } = {}): Doc {
