@@ -66,6 +66,54 @@ spec:
   });
 });
 
+test('sluice validate: pools across gateways and against the nodes given', () => {
+  const yaml = `apiVersion: v1
+kind: Node
+metadata: {name: gw-1, labels: {egress: "true"}}
+spec: {podCIDRs: [10.244.1.0/24]}
+status: {addresses: [{type: InternalIP, address: 198.18.0.11}], conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: egress.sluice.dev/v1alpha1
+kind: EgressGateway
+metadata: {name: main, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  nodeSelector: {selector: {matchLabels: {egress: "true"}}}
+  ippools: {ipv4: [198.18.0.8/29]}
+---
+apiVersion: egress.sluice.dev/v1alpha1
+kind: EgressGateway
+metadata: {name: later, creationTimestamp: "2026-02-01T00:00:00Z"}
+spec:
+  nodeSelector: {selector: {matchLabels: {egress: "true"}}}
+  ippools: {ipv4: [198.18.0.14-198.18.0.20]}
+---
+apiVersion: egress.sluice.dev/v1alpha1
+kind: EgressPolicy
+metadata: {name: on-node-ip, namespace: default}
+spec:
+  egressGatewayName: main
+  egressIP: {ipv4: 198.18.0.11}
+  appliedTo: {podSelector: {matchLabels: {app: x}}}
+---
+apiVersion: egress.sluice.dev/v1alpha1
+kind: EgressPolicy
+metadata: {name: broadcast, namespace: default}
+spec:
+  egressGatewayName: main
+  egressIP: {ipv4: 198.18.0.15}
+  appliedTo: {podSelector: {matchLabels: {app: x}}}
+`;
+  withFile(yaml, (path) => {
+    const r = run(['validate', '-f', path]);
+    assert.equal(r.code, 1, r.out + r.err);
+    const lines = r.out.trim().split('\n');
+    assert.ok(lines.some((l) => l.includes('EgressGateway "later": pool 198.18.0.14-198.18.0.20 of gateway "later" overlaps the pools of the older gateway "main" (PoolOverlap)')), r.out);
+    assert.ok(lines.some((l) => l.includes('EgressGateway "main": spec.ippools: 198.18.0.11 (node or pod address) are never handed out (ClusterAddress)')), r.out);
+    assert.ok(lines.some((l) => l.includes('EgressPolicy "default/on-node-ip": spec.egressIP.ipv4: 198.18.0.11 is a node address or inside a pod CIDR (ClusterAddress)')), r.out);
+    assert.ok(lines.some((l) => l.includes('EgressPolicy "default/broadcast": spec.egressIP.ipv4: 198.18.0.15 is the broadcast address of a CIDR in the pools of gateway "main" (ReservedAddress)')), r.out);
+  });
+});
+
 test('sluice validate: garbage gives a clear message, never a stack trace', () => {
   for (const garbage of ['{{{ not yaml', 'just a string', 'apiVersion: v9\nkind: Frob\nmetadata: {name: x}']) {
     withFile(garbage, (path) => {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const LISTED = ['dataplane/nft-apply.js', 'throughput/throughput.js'];
+const LISTED = ['dataplane/nft-apply.js', 'plan/plan.js', 'throughput/throughput.js'];
 const EXPORTS_MAIN = /^export (async )?function main\(/m;
 const TIME_LIMIT_MS = 30 * 60_000;
 /** A benchmark told to stop tears its lab or namespace down first; give it time. */

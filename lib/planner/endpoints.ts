@@ -75,9 +75,13 @@ export function slicesByPolicy(slices: readonly EndpointSlice[]): Map<string, En
   return out;
 }
 
-/** Endpoints from one policy's slices, when the agent does not watch pods itself. */
-export function endpointsFromSlices(slices: readonly EndpointSlice[]): Endpoint[] {
+/**
+ * Endpoints from one policy's slices, when the agent does not watch pods itself. In slice order:
+ * everything the planner derives from them is sorted where it is rendered.
+ */
+export function endpointsFromSlices(slices: readonly EndpointSlice[]): readonly Endpoint[] {
+  if (slices.length === 1) return slices[0]!.endpoints;
   const out: Endpoint[] = [];
   for (const s of slices) for (const e of s.endpoints) out.push(e);
-  return sortedByPod(out);
+  return out;
 }

@@ -44,3 +44,9 @@ export class FastIpIndex {
     return this.all.has(parsed.family, parsed.value);
   }
 }
+
+/** Family and value of an address; canonical dotted quads take the fast path. */
+export function ipValue(text: string): { family: 4 | 6; value: bigint } {
+  const v4 = ipv4Value(text);
+  return v4 >= 0 ? { family: 4, value: BigInt(v4) } : parseIp(text);
+}

@@ -1,5 +1,6 @@
 import type { Policy } from '../api/model.js';
-import { parseIp, type Family } from '../api/ip.js';
+import type { Family } from '../api/ip.js';
+import { ipValue } from './fast-ip.js';
 import { rendezvousPick } from './hrw.js';
 
 /** A policy that has its addresses and now needs a node. */
@@ -91,8 +92,9 @@ function currentOwner(members: readonly Placeable[], eips: ReadonlySet<string>):
 }
 
 function sortAddresses(ips: string[]): string[] {
+  if (ips.length < 2) return ips;
   return ips
-    .map((ip) => ({ ip, ...parseIp(ip) }))
+    .map((ip) => ({ ip, ...ipValue(ip) }))
     .sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
     .map((x) => x.ip);
 }

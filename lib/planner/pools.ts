@@ -1,6 +1,7 @@
 import type { Gateway } from '../api/model.js';
 import type { ProblemReason } from '../api/problems.js';
-import { formatInterval, formatIp, parseCidr, parseIp, type Family, type IpInterval } from '../api/ip.js';
+import { formatInterval, formatIp, parseCidr, type Family, type IpInterval } from '../api/ip.js';
+import { ipValue } from './fast-ip.js';
 import { IntervalIndex } from './interval-index.js';
 import { compareGateways } from './order.js';
 
@@ -167,7 +168,7 @@ export function assessPools(gateways: readonly Gateway[], clusterAddresses: read
 
 /** Why `ip` may not be an egress IP of this gateway (undefined: it may). */
 export function addressVerdict(pools: GatewayPools, ip: string): AddressVerdict | undefined {
-  const { family, value } = parseIp(ip);
+  const { family, value } = ipValue(ip);
   const pool = pools.families[family];
   const name = pools.gateway.name;
   if (!pool.index.has(family, value)) return { reason: 'IPNotInPool', message: `${ip} is not inside any pool of gateway "${name}"` };

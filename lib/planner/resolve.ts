@@ -142,8 +142,8 @@ function pick<K extends string, V>(key: K, value: V | undefined): Partial<Record
 }
 
 /** The endpoints of every policy, from pods when the snapshot has them, else from the slices. */
-export function endpointsByPolicy(snapshot: Snapshot): Map<string, Endpoint[]> {
-  const out = new Map<string, Endpoint[]>();
+export function endpointsByPolicy(snapshot: Snapshot): Map<string, readonly Endpoint[]> {
+  const out = new Map<string, readonly Endpoint[]>();
   if (snapshot.pods) {
     for (const policy of snapshot.policies) out.set(policy.key, selectEndpoints(policy, snapshot.pods, snapshot.namespaces));
     return out;
