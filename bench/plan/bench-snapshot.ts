@@ -20,7 +20,8 @@ function ipOf(i: number): string {
 /**
  * What an agent on a worker plans from: `endpoints` pods on this worker, spread over `policies`
  * EgressPolicies (default, rr, explicit and useNodeIP allocation, some with destSubnet) on one
- * gateway with three gateway nodes, in endpoint slices of at most 100 endpoints.
+ * gateway with three gateway nodes, in endpoint slices of at most 100 endpoints. Status is
+ * written as the controller leaves it, with every policy on the first gateway node.
  */
 export function benchSnapshot(endpoints: number, policies: number): Snapshot {
   const nodes = [nodeInfo(PLANNED_WORKER, 1, '10.128.0.0/15'), ...GATEWAY_NODES.map((n, i) => nodeInfo(n, i + 2, `10.200.${i}.0/24`, { egress: 'true' }))];
@@ -34,6 +35,7 @@ export function benchSnapshot(endpoints: number, policies: number): Snapshot {
     poolV6: [],
     poolTextV4: ['198.19.0.0/20'],
     poolTextV6: [],
+    defaultEipV4: '198.19.0.10',
   };
   const policyList: Policy[] = [];
   const slices: EndpointSlice[] = [];
@@ -41,6 +43,8 @@ export function benchSnapshot(endpoints: number, policies: number): Snapshot {
   for (let p = 0; p < policies; p++) {
     const name = `p${String(p).padStart(5, '0')}`;
     const style = p % 4;
+    const explicit = `198.19.8.${(p % 250) + 1}`;
+    const eipV4 = style === 0 ? '198.19.0.10' : style === 1 ? `198.19.${1 + (p >> 10)}.${(p >> 2) & 255}` : style === 2 ? explicit : undefined;
     policyList.push({
       kind: 'EgressPolicy',
       name,
@@ -51,7 +55,7 @@ export function benchSnapshot(endpoints: number, policies: number): Snapshot {
       generation: 1,
       spec: {
         gatewayName: 'default',
-        ...(style === 2 ? { ipv4: `198.19.8.${p % 250 + 1}` } : {}),
+        ...(style === 2 ? { ipv4: explicit } : {}),
         useNodeIP: style === 3,
         allocatorPolicy: style === 1 ? 'rr' : 'default',
         podSelector: { matchLabels: { policy: name } },
@@ -60,7 +64,8 @@ export function benchSnapshot(endpoints: number, policies: number): Snapshot {
         excludeDestSubnet: [],
         priority: p % 3,
       },
-      status: {},
+      // steady state: the controller placed everything on the first gateway node (worst case for its plan)
+      status: { ...(eipV4 ? { eipV4 } : {}), node: GATEWAY_NODES[0]! },
     });
     const count = Math.floor(endpoints / policies) + (p < endpoints % policies ? 1 : 0);
     for (let s = 0; s * 100 < count; s++) {

@@ -75,6 +75,18 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await assertLeavesAs(s.lab, OTHER, env.nodeIpOf(OTHER));
     }));
 
+  test("a namespaced podSubnet takes only its own namespace's pods, even at the highest priority; explain agrees", { timeout: SCENARIO_TIMEOUT_MS }, () =>
+    env.scenario(async (s) => {
+      const everyPod = `${podIp(env.info, WEB).split('.').slice(0, 2).join('.')}.0.0/16`;
+      const p = egressPolicy('default', 'grab-all', { egressGatewayName: gw, priority: 1000, appliedTo: { podSubnet: [everyPod] } });
+      await s.apply(p);
+      const at = await waitAssigned(s.lab, p);
+      await expectLeavesAs(s.lab, WEB, at.ipv4!, { protos: ['http', 'udp'] });
+      await assertLeavesAs(s.lab, TEAM_A, env.nodeIpOf(TEAM_A), { protos: ['http', 'udp'] });
+      const [tenant] = await explainLive(s.lab, TEAM_A, [undefined]);
+      assert.deepEqual([tenant!.path, tenant!.policy], ['node', undefined], tenant!.summary);
+    }));
+
   test('EgressClusterPolicy with namespaceSelector: only pods in the selected namespaces', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
       const p = egressClusterPolicy('team-a-apps', { egressGatewayName: gw, appliedTo: { ...appSelector('app'), namespaceSelector: { matchLabels: { team: 'a' } } } });

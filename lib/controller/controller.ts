@@ -42,8 +42,9 @@ const POLICIES: readonly StoreKind[] = ['EgressPolicy', 'EgressClusterPolicy'];
 const STEPS: readonly Step[] = [
   { name: 'cluster-info', inputs: ['Node', 'EgressClusterInfo'], run: reconcileClusterInfo },
   { name: 'tunnels', inputs: ['Node', 'EgressGateway', 'EgressTunnel'], run: reconcileTunnels },
-  { name: 'policy-status', inputs: ['Node', 'EgressGateway', ...POLICIES], run: reconcilePolicyStatus },
-  { name: 'gateway-status', inputs: ['Node', 'EgressGateway', ...POLICIES], run: reconcileGatewayStatus },
+  // The assignment also reads tunnels (a node needs a mark to be eligible) and cluster info (node and pod addresses).
+  { name: 'policy-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcilePolicyStatus },
+  { name: 'gateway-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
   { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, 'EgressEndpointSlice', 'EgressClusterEndpointSlice'], run: reconcileEndpointSlices },
 ];
 

@@ -196,7 +196,7 @@ function finish(draft: Draft, group: OwnedGroup | undefined, input: AssignInput)
   const snat: Partial<Record<Family, string>> = {};
   if (!draft.reason && group) {
     node = group.owner;
-    if (!node) fail(draft, 'NoReadyGatewayNode', `no Ready node matches the nodeSelector of gateway "${policy.spec.gatewayName}"`);
+    if (!node) fail(draft, 'NoReadyGatewayNode', `no node can carry gateway "${policy.spec.gatewayName}" now: none that matches its nodeSelector is Ready with a tunnel address and a routing mark`);
     else if (policy.spec.useNodeIP) {
       const addresses = input.nodeAddresses.get(node);
       if (addresses?.ipv4) snat[4] = addresses.ipv4;
