@@ -188,6 +188,11 @@ test('egress IPs from status are checked: outside the pool, not unicast, node or
   assert.equal(resolveCluster(snapshot).assignment.policies.get('default/d')!.eipV4, '198.18.0.110');
   for (const n of ['gateway-1', 'gateway-2']) assert.ok(!plan(snapshot, n).eips.some((e) => e.ip === '8.8.8.8'), `${n} never holds 8.8.8.8`);
   assert.ok(plan(snapshot, 'worker-1').notices?.some((n) => n.includes('8.8.8.8')), 'the plan reports it');
+  // what the controller itself writes is never reported: a useNodeIP policy's status shows its node's address
+  const nodeIp = [...baseCluster(), policy('default', 'n', { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: subnet(1) }, { status: { eip: { ipv4: '198.18.0.12' }, node: 'gateway-1' } })];
+  const n = resolveCluster(snapshotOf(nodeIp));
+  assert.equal(n.assignment.policies.get('default/n')!.snatV4, '198.18.0.12');
+  assert.deepEqual(n.notices, []);
 });
 
 test('CIDR pools: the network and IPv4 broadcast addresses are never handed out; /31 and ranges are used whole', () => {

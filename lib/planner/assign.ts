@@ -127,7 +127,8 @@ function wantsRoundRobin(draft: Draft, family: Family): boolean {
 
 function ignoredStatusOf(draft: Draft): string[] {
   const out: string[] = [];
-  if (!draft.pools) return out;
+  // useNodeIP status shows the node's own address; a rejected gateway's reason says it all
+  if (!draft.pools || draft.pools.rejected || draft.policy.spec.useNodeIP) return out;
   for (const family of FAMILIES) {
     const s = statusEip(draft.policy, family);
     if (!s || s === draft.eip[family]) continue;
