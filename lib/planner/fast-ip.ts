@@ -39,7 +39,10 @@ export class FastIpIndex {
 
   has(ip: string): boolean {
     const v = ipv4Value(ip);
-    if (v >= 0) return this.v4.some((iv) => v >= iv.start && v <= iv.end);
+    if (v >= 0) {
+      for (const iv of this.v4) if (v >= iv.start && v <= iv.end) return true;
+      return false;
+    }
     const parsed = parseIp(ip);
     return this.all.has(parsed.family, parsed.value);
   }

@@ -81,38 +81,42 @@ function gatewayPeers(resolved: readonly Resolved[], resolution: Resolution, nod
   return peers;
 }
 
-/** Gateway side: remote nodes with endpoints of policies carried here, and their addresses. */
-function replyEndpoints(resolved: readonly Resolved[], nodeName: string): Map<string, IpLists> {
-  const byNode = new Map<string, IpLists>();
+/**
+ * Gateway side: the remote nodes with endpoints of policies carried here, each with the pod
+ * addresses outside its pod CIDRs (those need a host route of their own). One pass over the
+ * endpoints; the CIDR index of each node is built once.
+ */
+function replyEndpoints(resolved: readonly Resolved[], directory: Resolution['directory'], nodeName: string): Map<string, Record<Family, Set<string>>> {
+  const byNode = new Map<string, { cidrs: FastIpIndex; outside: Record<Family, Set<string>> }>();
   for (const r of resolved) {
     if (r.plan.role !== 'gateway') continue;
     for (const e of r.endpoints) {
       if (e.node === nodeName) continue;
-      let lists = byNode.get(e.node);
-      if (!lists) byNode.set(e.node, (lists = { 4: [], 6: [] }));
-      for (const ip of e.ipv4) lists[4].push(ip);
-      for (const ip of e.ipv6) lists[6].push(ip);
+      let entry = byNode.get(e.node);
+      if (!entry) {
+        const podCidrs = (directory.get(e.node)?.info?.podCIDRs ?? []).map((c) => parseCidr(c, false));
+        byNode.set(e.node, (entry = { cidrs: new FastIpIndex(podCidrs), outside: { 4: new Set(), 6: new Set() } }));
+      }
+      for (const ip of e.ipv4) if (!entry.cidrs.has(ip)) entry.outside[4].add(ip);
+      for (const ip of e.ipv6) if (!entry.cidrs.has(ip)) entry.outside[6].add(ip);
     }
   }
-  return byNode;
+  return new Map([...byNode].map(([name, entry]) => [name, entry.outside]));
 }
 
 /** Replies go back through the tunnel: each remote node's pod CIDRs, plus pod IPs outside them. */
-function replyRoutes(byNode: ReadonlyMap<string, IpLists>, directory: Resolution['directory'], dualStack: boolean): ReplyRoute[] {
+function replyRoutes(byNode: ReadonlyMap<string, Record<Family, Set<string>>>, directory: Resolution['directory'], dualStack: boolean): ReplyRoute[] {
   const replies: ReplyRoute[] = [];
   for (const name of [...byNode.keys()].sort()) {
     const d = directory.get(name);
     if (!d) continue;
-    const podCidrs = new FastIpIndex((d.info?.podCIDRs ?? []).map((c) => parseCidr(c, false)));
     for (const family of FAMILIES) {
       const via = family === 4 ? d.ipv4 : dualStack ? d.ipv6 : undefined;
       if (!via) continue;
       for (const text of d.info?.podCIDRs ?? []) {
         if (parseCidr(text, false).family === family) replies.push({ family, dst: text, via });
       }
-      for (const ip of new Set(byNode.get(name)![family])) {
-        if (!podCidrs.has(ip)) replies.push({ family, dst: `${ip}/${family === 4 ? 32 : 128}`, via });
-      }
+      for (const ip of byNode.get(name)![family]) replies.push({ family, dst: `${ip}/${family === 4 ? 32 : 128}`, via });
     }
   }
   return replies;
@@ -182,7 +186,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     if (!d || d.markIndex === undefined || !d.underlayIp) continue;
     gatewayRoutes.push({ markIndex: d.markIndex, tunnelIp: { ...(d.ipv4 ? { 4: d.ipv4 } : {}), ...(d.ipv6 && dualStack ? { 6: d.ipv6 } : {}) } });
   }
-  const replyNodes = replyEndpoints(resolved, nodeName);
+  const replyNodes = replyEndpoints(resolved, directory, nodeName);
   const replies = replyRoutes(replyNodes, directory, dualStack);
 
   const peers = new Map<string, NodeDirectoryEntry>();
