@@ -67,7 +67,7 @@ export const ASSIGNMENT_REASONS = [
 
 const FAMILIES: readonly Family[] = [4, 6];
 
-export interface Draft {
+interface Draft {
   readonly policy: Policy;
   readonly pools?: GatewayPools;
   readonly eip: Partial<Record<Family, string>>;

@@ -111,9 +111,12 @@ export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, Node
     const markIndex = base?.markIndex;
     if (status?.markIndex !== undefined && base && markIndex !== undefined && status.markIndex !== markIndex) {
       const max = maxMarkIndex(config);
-      const why = status.markIndex > max
-        ? `outside --mark-mask 0x${config.markMask.toString(16)} (1-${max}; ${max + 1} means "SNAT here")`
-        : `node "${markHolder.get(status.markIndex) ?? '?'}" has it too`;
+      const why =
+        status.markIndex === max + 1
+          ? 'it is the "SNAT here" mark'
+          : status.markIndex > max
+            ? `outside --mark-mask 0x${config.markMask.toString(16)} (marks 1-${max})`
+            : `node "${markHolder.get(status.markIndex) ?? '?'}" has it too`;
       notices.push(`EgressTunnel "${name}": status.mark ${status.markIndex} ignored: ${why}; using ${markIndex}`);
     }
     const ipv4 = inside(cidr4, status?.ipv4) ?? base?.ipv4;
