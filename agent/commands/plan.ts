@@ -5,7 +5,7 @@ import { snapshotFromObjects } from '../../lib/planner/from-objects.js';
 import { DEFAULT_CONFIG } from '../../lib/planner/config.js';
 import { plan } from '../../lib/planner/plan.js';
 import { renderPlanText } from '../../lib/planner/plan-text.js';
-import { renderNftTable } from '../../lib/planner/nft-render.js';
+import { tableText } from '../../lib/planner/nft/render.js';
 import { outputOption, writeStructured } from '../output.js';
 
 export function registerPlan(program: Command): void {
@@ -20,7 +20,7 @@ export function registerPlan(program: Command): void {
       for (const p of problems) process.stderr.write(`warning: skipped ${p.line}\n`);
       const nodePlan = plan(snapshotFromObjects(objects, DEFAULT_CONFIG), opts.node);
       if (opts.output === 'json' || opts.output === 'yaml') writeStructured(opts.output, nodePlan);
-      else if (opts.output === 'nft') process.stdout.write(renderNftTable(nodePlan.nft));
+      else if (opts.output === 'nft') process.stdout.write(tableText(nodePlan.nft));
       else process.stdout.write(renderPlanText(nodePlan));
     });
 }

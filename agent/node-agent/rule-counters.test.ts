@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan } from '../../lib/planner/plan.js';
-import { renderNftTable } from '../../lib/planner/nft-render.js';
 import { snapshotFromObjects } from '../../lib/planner/from-objects.js';
 import { parseSources } from '../../lib/input/parse-sources.js';
 import { loadDocuments } from '../../lib/input/load-documents.js';
@@ -15,8 +14,10 @@ test('every counted rule of a real plan gets its identity from the plan, none fr
   const snapshot = snapshotFromObjects(objects, DEFAULT_CONFIG);
   for (const node of snapshot.nodes.map((n) => n.name)) {
     const p = plan(snapshot, node);
-    // The comments exactly as they are loaded into the kernel.
-    const comments = [...renderNftTable(p.nft).matchAll(/ counter .* comment "([^"]*)"/g)].map((m) => m[1]!);
+    // The comments of the rules that count, exactly as they are loaded into the kernel.
+    const counted = p.nft.chains.flatMap((c) => c.rules).filter((r) => r.statements.some((s) => s.kind === 'counter'));
+    const comments = counted.flatMap((r) => (r.comment === undefined ? [] : [r.comment]));
+    assert.equal(comments.length, counted.length, `${node}: every counted rule has a comment`);
     const counters = new Map(comments.map((c, i) => [c, { packets: i + 1, bytes: 100 * (i + 1) }]));
     const ids = identifyRuleCounters(counters, p);
     assert.equal(ids.length, counters.size, `${node}: every counted rule is known (${comments.join(' | ')})`);

@@ -1,5 +1,6 @@
 /**
- * nftables apply cost: the driver on libnftables against `nft -f FILE`, in the same run.
+ * nftables apply cost: the driver on libnftables against `nft -j -f FILE` with the same JSON (what
+ * the driver runs when libnftables cannot be loaded), in the same run.
  * Wall-clock and CPU (user + system) medians; on a shared, loaded machine compare CPU.
  *
  *   node dist/bench/dataplane/nft-apply.js [--repeat N] [--sizes 1000,10000,100000]
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LibnftablesBackend } from '../../lib/dataplane/nft/libnftables.js';
 import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
-import { replaceBatch } from '../../lib/dataplane/nft/nft-commands.js';
+import { elementBatch, replaceBatch } from '../../lib/dataplane/nft/nft-commands.js';
 import { structureFingerprint } from '../../lib/dataplane/nft/fingerprint.js';
 import { tableCapacities } from '../../lib/dataplane/nft/set-capacity.js';
 import { allSetName, podAddresses, quietLog, seedTable, withElements } from '../../lib/dataplane/nft/testing/lab-fixtures.js';
@@ -75,7 +76,7 @@ class CliRunner {
     return new CliRunner(await mkdtemp(join(tmpdir(), 'sl-bench-nft-')));
   }
   /**
-   * Writes the batch (untimed), then times `nft -f FILE` including the process spawn; CPU comes
+   * Writes the JSON batch (untimed), then times `nft -j -f FILE` including the process spawn; CPU comes
    * from GNU time's rusage of the nft process.
    */
   async time(batch: string): Promise<Sample> {
@@ -84,10 +85,10 @@ class CliRunner {
     await writeFile(file, batch);
     const started = performance.now();
     if (!HAVE_GNU_TIME) {
-      await execa('nft', ['-f', file]);
+      await execa('nft', ['-j', '-f', file]);
       return { wall: performance.now() - started, cpu: Number.NaN };
     }
-    await execa(GNU_TIME, ['-f', '%U %S', '-o', usage, 'nft', '-f', file]);
+    await execa(GNU_TIME, ['-f', '%U %S', '-o', usage, 'nft', '-j', '-f', file]);
     const wall = performance.now() - started;
     const [user = 0, system = 0] = (await readFile(usage, 'utf8')).trim().split(/\s+/).map(Number);
     return { wall, cpu: (user + system) * 1000 };
@@ -95,6 +96,11 @@ class CliRunner {
   close(): Promise<void> {
     return rm(this.#dir, { recursive: true, force: true });
   }
+}
+
+async function runOk(backend: LibnftablesBackend, commands: string, json: boolean): Promise<void> {
+  const r = await backend.run(commands, { json });
+  if (!r.ok) throw new Error(`nft rejected a benchmark batch: ${r.error}`);
 }
 
 type CallMode = 'worker thread' | 'inline';
@@ -114,7 +120,7 @@ async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: 
   const table = withElements(base, (s) => (s.name === setName ? podAddresses(n) : undefined));
   const extra = '10.250.0.1'; // outside podAddresses' range
   const plusOne = withElements(table, (s) => (s.name === setName ? [...s.elements, extra].sort() : undefined));
-  const replace = replaceBatch(table, structureFingerprint(table), tableCapacities(table)).text;
+  const replace = replaceBatch(table, structureFingerprint(table), tableCapacities(table)).json;
   const rows: Row[] = [];
   const modes: CallMode[] = ['worker thread', 'inline'];
 
@@ -153,13 +159,27 @@ async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: 
     inc.lib.push(await timed(() => driver.apply(plusOne)));
     inc.lib.push(await timed(() => driver.apply(table)));
   }
-  const add = `add element inet ${table.name} ${setName} { ${extra} }\n`;
-  const del = `delete element inet ${table.name} ${setName} { ${extra} }\n`;
+  const add = elementBatch(table, [{ set: setName, add: [extra], remove: [] }]);
+  const del = elementBatch(table, [{ set: setName, add: [], remove: [extra] }]);
   for (let i = 0; i < repeat; i++) {
-    inc.cli!.push(await cli.time(add));
-    inc.cli!.push(await cli.time(del));
+    inc.cli!.push(await cli.time(add.json));
+    inc.cli!.push(await cli.time(del.json));
   }
   rows.push(inc);
+
+  // The same one-element batches straight into libnftables, JSON against nft text: the driver
+  // sends JSON for element batches too, which this shows costs no more than text.
+  const backend = new LibnftablesBackend();
+  for (const [format, json] of [['JSON', true], ['text', false]] as const) {
+    const row: Row = { what: `element batch as ${format} (backend)`, endpoints: n, lib: [] };
+    const [a, d] = json ? [add.json, del.json] : [add.text(), del.text()];
+    for (let i = 0; i < repeat; i++) {
+      row.lib.push(await timed(() => runOk(backend, a, json)));
+      row.lib.push(await timed(() => runOk(backend, d, json)));
+    }
+    rows.push(row);
+  }
+  backend.close();
 
   // Fresh arrays, as a new planner run produces: the diff has to compare every element.
   const noop: Row = { what: 'unchanged plan (0 writes)', endpoints: n, lib: [] };
@@ -187,7 +207,7 @@ async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: 
 }
 
 function printTable(rows: readonly Row[]): void {
-  const head = ['case', 'endpoints', 'lib ms', 'lib CPU', 'nft -f ms', 'nft CPU', 'CLI/lib'];
+  const head = ['case', 'endpoints', 'lib ms', 'lib CPU', 'nft -j -f ms', 'nft CPU', 'CLI/lib'];
   const fmt = (x: number) => (Number.isNaN(x) ? '-' : x < 10 ? x.toFixed(2) : x.toFixed(1));
   const body = rows.map((r) => {
     const lib = median(r.lib.map((x) => x.wall));

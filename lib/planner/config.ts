@@ -1,6 +1,7 @@
-import { EgressError } from '../errors.js';
+import { EgressError, errorMessage } from '../errors.js';
 import { deepFreeze } from '../api/freeze.js';
 import { parseCidr } from '../api/ip.js';
+import { interfaceName } from './nft/values.js';
 
 /** Agent settings that shape the plan. Validated once by `resolveConfig`, then frozen. */
 export interface AgentConfig {
@@ -54,6 +55,11 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
   };
   if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(config.nftTable)) fail('nftTable', `"${config.nftTable}" is not a valid nft table name`);
   if (!/^[A-Za-z0-9._-]{1,15}$/.test(config.vxlan.device)) fail('vxlan.device', 'must be 1-15 characters of [A-Za-z0-9._-]');
+  try {
+    interfaceName(config.defaultInterface);
+  } catch (err) {
+    fail('defaultInterface', errorMessage(err));
+  }
   if (!Number.isInteger(config.vxlan.vni) || config.vxlan.vni < 1 || config.vxlan.vni > 16777215) fail('vxlan.vni', 'must be 1-16777215');
   if (!Number.isInteger(config.vxlan.port) || config.vxlan.port < 1 || config.vxlan.port > 65535) fail('vxlan.port', 'must be 1-65535');
   if (!Number.isInteger(config.vxlan.mtu) || (config.vxlan.mtu !== 0 && (config.vxlan.mtu < 1280 || config.vxlan.mtu > 9000))) fail('vxlan.mtu', 'must be 0 (auto) or 1280-9000');

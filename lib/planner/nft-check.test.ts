@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { plan } from './plan.js';
-import { renderNftReplace } from './nft-render.js';
+import { replaceText } from './nft/render.js';
 import { everyRuleCluster, snapshotOf } from './testing/cluster.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -19,7 +19,7 @@ test('every rendered ruleset loads in the kernel (nft -c)', { skip }, () => {
   for (const n of ['worker-1', 'gateway-1', 'gateway-2']) {
     const p = plan(snapshot, n);
     assert.ok(p.nft.chains.some((c) => c.rules.length > 0), `${n} has rules`);
-    assert.doesNotThrow(() => nftCheck(renderNftReplace(p.nft)), `${n} ruleset loads`);
+    assert.doesNotThrow(() => nftCheck(replaceText(p.nft)), `${n} ruleset loads`);
   }
 });
 

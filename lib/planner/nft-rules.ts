@@ -3,7 +3,25 @@ import { formatInterval, mergeIntervals } from '../api/ip.js';
 import type { NftChain, NftSet, NftTablePlan } from './node-plan.js';
 import type { AgentConfig } from './config.js';
 import { hereMark } from './config.js';
-import { GUARD_RULE_COMMENTS, policyRuleComment, type PolicyRuleRole } from './rule-comment.js';
+import { GUARD_RULE_COMMENTS, policyRuleComment } from './rule-comment.js';
+import type { NftRule, Statement } from './nft/vocabulary.js';
+import {
+  accept,
+  addressInSet,
+  clampMssToRouteMtu,
+  counter,
+  ctDirection,
+  ctStateAnyOf,
+  drop,
+  interfaceIs,
+  markIs,
+  portIs,
+  ret,
+  rule,
+  setMarkBits,
+  snatTo,
+  tcpFlagsAnyOf,
+} from './nft/statements.js';
 
 /** One policy as the nft builder needs it: already resolved to this node's role and sets. */
 export interface PolicyRuleInput {
@@ -37,10 +55,7 @@ export interface NftInput {
 }
 
 const FAMILIES: readonly Family[] = [4, 6];
-const KW: Record<Family, string> = { 4: 'ip', 6: 'ip6' };
 const TYPE: Record<Family, NftSet['type']> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
-
-const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 function intervalSet(name: string, family: Family, ivs: readonly IpInterval[]): NftSet {
   const elements = mergeIntervals(ivs.filter((iv) => iv.family === family)).map(formatInterval);
@@ -51,15 +66,6 @@ function hashSet(name: string, family: Family, ips: readonly string[]): NftSet {
   return { name, type: TYPE[family], interval: false, elements: [...new Set(ips)].sort() };
 }
 
-function markSet(config: AgentConfig, what: 'meta' | 'ct', value: number): string {
-  const keep = ~config.markMask >>> 0;
-  return `${what} mark set ${what} mark & ${hex(keep)} | ${hex(value)}`;
-}
-
-function comment(key: string, role: PolicyRuleRole): string {
-  return `comment "${policyRuleComment(role, key)}"`;
-}
-
 /**
  * Builds the `inet` table: sets of pod, cluster and destination addresses, the marking chain
  * (first matching policy wins), SNAT on the gateway, and guards against relaying and takeover RSTs.
@@ -68,21 +74,24 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   const { config } = input;
   const dev = config.vxlan.device;
   const here = hereMark(config);
+  const keep = ~config.markMask >>> 0;
   // Local pods' packets come from their own interfaces. One arriving from the LAN (or the tunnel)
   // with a pod's source address is spoofed: marking it would relay it out with the EIP.
-  const fromLocalPod = `iifname != { "${dev}", "${input.parentInterface}" }`;
+  const fromLocalPod = interfaceIs('iifname', '!=', [dev, input.parentInterface]);
+  const fromTunnel = interfaceIs('iifname', '==', dev);
+  const markedHere = markIs('meta', config.markMask, '==', here);
   const sets: NftSet[] = [];
-  const mark: string[] = [];
-  const snat: string[] = [];
-  const guardIn: string[] = [];
-  const guardFwd: string[] = [];
+  const mark: NftRule[] = [];
+  const snat: NftRule[] = [];
+  const guardIn: NftRule[] = [];
+  const guardFwd: NftRule[] = [];
 
   if (input.isGateway) {
-    mark.push(`ct direction reply ct mark & ${hex(config.markMask)} == ${hex(here)} ${markSet(config, 'meta', here)} accept`);
+    mark.push(rule([ctDirection('reply'), markIs('ct', config.markMask, '==', here), setMarkBits('meta', keep, here), accept]));
   }
   for (const f of FAMILIES) {
     sets.push(intervalSet(`cluster${f}`, f, input.clusterCidrs));
-    mark.push(`${KW[f]} daddr @cluster${f} return`);
+    mark.push(rule([addressInSet(f, 'daddr', '==', `cluster${f}`), ret]));
   }
 
   for (const p of input.policies) {
@@ -93,27 +102,28 @@ export function buildNftTable(input: NftInput): NftTablePlan {
       if (p.dest.length > 0 && dest.length === 0) continue; // destSubnet lists only the other family
       if (p.bySubnet && !p.subnet.some((iv) => iv.family === f)) continue;
       const exclude = p.exclude.filter((iv) => iv.family === f);
-      let dst = '';
+      const dst: Statement[] = [];
       if (dest.length) {
         sets.push(intervalSet(`${p.setPrefix}_dst${f}`, f, dest));
-        dst += ` ${KW[f]} daddr @${p.setPrefix}_dst${f}`;
+        dst.push(addressInSet(f, 'daddr', '==', `${p.setPrefix}_dst${f}`));
       }
       if (exclude.length) {
         sets.push(intervalSet(`${p.setPrefix}_exc${f}`, f, exclude));
-        dst += ` ${KW[f]} daddr != @${p.setPrefix}_exc${f}`;
+        dst.push(addressInSet(f, 'daddr', '!=', `${p.setPrefix}_exc${f}`));
       }
       // Sets exist even when empty, so pod churn only ever changes elements, never rules.
       const local = p.bySubnet ? `${p.setPrefix}_net${f}` : `${p.setPrefix}_loc${f}`;
       sets.push(p.bySubnet ? intervalSet(local, f, p.subnet) : hashSet(local, f, p.local[f]));
+      const fromSet = (name: string) => [ctDirection('original'), addressInSet(f, 'saddr', '==', name), ...dst, counter];
       if (p.carriedHere) {
         const all = p.bySubnet ? local : `${p.setPrefix}_all${f}`;
         if (!p.bySubnet) sets.push(hashSet(all, f, p.all[f]));
-        const marks = `${markSet(config, 'meta', here)} ${markSet(config, 'ct', here)}`;
-        mark.push(`iifname "${dev}" ct direction original ${KW[f]} saddr @${all}${dst} counter ${marks} accept ${comment(p.key, 'gateway')}`);
-        mark.push(`${fromLocalPod} ct direction original ${KW[f]} saddr @${local}${dst} counter ${marks} accept ${comment(p.key, 'local')}`);
-        snat.push(`meta mark & ${hex(config.markMask)} == ${hex(here)} ${KW[f]} saddr @${all}${dst} counter snat ${KW[f]} to ${to} ${comment(p.key, 'snat')}`);
+        const marks = [setMarkBits('meta', keep, here), setMarkBits('ct', keep, here)];
+        mark.push(rule([fromTunnel, ...fromSet(all), ...marks, accept], policyRuleComment('gateway', p.key)));
+        mark.push(rule([fromLocalPod, ...fromSet(local), ...marks, accept], policyRuleComment('local', p.key)));
+        snat.push(rule([markedHere, addressInSet(f, 'saddr', '==', all), ...dst, counter, snatTo(f, to)], policyRuleComment('snat', p.key)));
       } else if (p.gatewayMark !== undefined) {
-        mark.push(`${fromLocalPod} ct direction original ${KW[f]} saddr @${local}${dst} counter ${markSet(config, 'meta', p.gatewayMark)} accept ${comment(p.key, 'worker')}`);
+        mark.push(rule([fromLocalPod, ...fromSet(local), setMarkBits('meta', keep, p.gatewayMark), accept], policyRuleComment('worker', p.key)));
       }
     }
   }
@@ -121,28 +131,28 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   if (input.hasTunnel) {
     for (const f of FAMILIES) {
       sets.push(hashSet(`nodes${f}`, f, input.nodeIps[f]));
-      guardIn.push(`udp dport ${config.vxlan.port} ${KW[f]} saddr != @nodes${f} counter drop comment "${GUARD_RULE_COMMENTS['vxlan-unknown-host']}"`);
+      guardIn.push(rule([portIs('udp', 'dport', config.vxlan.port), addressInSet(f, 'saddr', '!=', `nodes${f}`), counter, drop], GUARD_RULE_COMMENTS['vxlan-unknown-host']));
     }
     if (config.mssClamp) {
-      guardFwd.push(`oifname "${dev}" tcp flags syn tcp option maxseg size set rt mtu`);
-      guardFwd.push(`iifname "${dev}" tcp flags syn tcp option maxseg size set rt mtu`);
+      guardFwd.push(rule([interfaceIs('oifname', '==', dev), tcpFlagsAnyOf(['syn']), clampMssToRouteMtu]));
+      guardFwd.push(rule([fromTunnel, tcpFlagsAnyOf(['syn']), clampMssToRouteMtu]));
     }
-    guardFwd.push(`iifname "${dev}" ct direction reply accept`);
-    guardFwd.push(`iifname "${dev}" meta mark & ${hex(config.markMask)} != ${hex(here)} counter drop comment "${GUARD_RULE_COMMENTS['anti-relay']}"`);
+    guardFwd.push(rule([fromTunnel, ctDirection('reply'), accept]));
+    guardFwd.push(rule([fromTunnel, markIs('meta', config.markMask, '!=', here), counter, drop], GUARD_RULE_COMMENTS['anti-relay']));
   }
   if (input.isGateway) {
     for (const f of FAMILIES) {
       sets.push(hashSet(`eips${f}`, f, input.eips[f]));
-      guardIn.push(`${KW[f]} daddr @eips${f} ct state new,invalid counter drop comment "${GUARD_RULE_COMMENTS['eip-input']}"`);
+      guardIn.push(rule([addressInSet(f, 'daddr', '==', `eips${f}`), ctStateAnyOf(['new', 'invalid']), counter, drop], GUARD_RULE_COMMENTS['eip-input']));
     }
   }
 
   const chains: NftChain[] = [
-    { name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: 'mangle', rules: mark },
-    { name: 'egress_input', type: 'filter', hook: 'input', priority: 'filter', rules: guardIn },
-    { name: 'egress_forward', type: 'filter', hook: 'forward', priority: 'filter', rules: guardFwd },
+    { name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: { base: 'mangle', offset: 0 }, rules: mark },
+    { name: 'egress_input', type: 'filter', hook: 'input', priority: { base: 'filter', offset: 0 }, rules: guardIn },
+    { name: 'egress_forward', type: 'filter', hook: 'forward', priority: { base: 'filter', offset: 0 }, rules: guardFwd },
     // Ahead of the CNI's masquerade (srcnat): only the first NAT rule that matches a connection applies.
-    { name: 'egress_snat', type: 'nat', hook: 'postrouting', priority: 'srcnat - 10', rules: snat },
+    { name: 'egress_snat', type: 'nat', hook: 'postrouting', priority: { base: 'srcnat', offset: -10 }, rules: snat },
   ];
   const uniqueSets = [...new Map(sets.map((s) => [s.name, s])).values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   return { family: 'inet', name: config.nftTable, sets: uniqueSets, chains };

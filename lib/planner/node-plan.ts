@@ -5,6 +5,7 @@
 import type { Family } from '../api/ip.js';
 import type { PolicyKind } from '../api/model.js';
 import type { ProblemReason } from '../api/problems.js';
+import type { ChainPriority, NftRule } from './nft/vocabulary.js';
 
 export interface NftSet {
   readonly name: string;
@@ -17,10 +18,11 @@ export interface NftSet {
 export interface NftChain {
   readonly name: string;
   readonly type: 'filter' | 'nat';
-  readonly hook: 'prerouting' | 'input' | 'forward' | 'postrouting';
-  /** An nft priority expression such as `mangle` or `srcnat - 10`. */
-  readonly priority: string;
-  readonly rules: readonly string[];
+  readonly hook: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+  /** `mangle`, `srcnat - 10`, …: a standard priority and an offset. */
+  readonly priority: ChainPriority;
+  /** Typed statements (lib/planner/nft/vocabulary.ts); nft/render.ts turns them into text and JSON. */
+  readonly rules: readonly NftRule[];
 }
 
 export interface NftTablePlan {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { plan } from './plan.js';
 import { API_VERSION } from '../api/group.js';
 import type { NodePlan, PolicyPlan } from './node-plan.js';
+import { ruleText } from './nft/render.js';
 import { baseCluster, clusterPolicy, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
 
 const visitorPolicy = (spec: Record<string, unknown> = {}) =>
@@ -21,13 +22,13 @@ function set(p: NodePlan, suffix: string, prefix = only(p).setPrefix): readonly 
   return p.nft.sets.find((s) => s.name === `${prefix}_${suffix}`)?.elements;
 }
 
-function markRules(p: NodePlan): readonly string[] {
-  return p.nft.chains.find((c) => c.name === 'egress_mark')!.rules;
+/** Rules of a chain as nft text (the planner holds them as typed statements). */
+function chainText(p: NodePlan, chain: string): readonly string[] {
+  return p.nft.chains.find((c) => c.name === chain)!.rules.map(ruleText);
 }
 
-function snatRules(p: NodePlan): readonly string[] {
-  return p.nft.chains.find((c) => c.name === 'egress_snat')!.rules;
-}
+const markRules = (p: NodePlan) => chainText(p, 'egress_mark');
+const snatRules = (p: NodePlan) => chainText(p, 'egress_snat');
 
 /** The gateway node carrying the policy (rendezvous hashing decides which). */
 function carrier(docs: Record<string, unknown>[], key = 'default/test'): string {

@@ -6,6 +6,7 @@ import { assignTunnels, type TunnelAssignment } from './tunnels.js';
 import { endpointsFromSlices, selectEndpoints, slicesByPolicy } from './endpoints.js';
 import { maxMarkIndex } from './config.js';
 import type { Snapshot } from './snapshot.js';
+import { usableParentInterface } from './parent-interface.js';
 
 /** What the planner knows of every node: its tunnel identity, checked, and its Node when visible. */
 export interface NodeDirectoryEntry extends TunnelAssignment {
@@ -124,10 +125,12 @@ export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, Node
     for (const [ip, cidr] of [[status?.ipv4, config.tunnelCidrV4], [status?.ipv6, config.tunnelCidrV6]] as const) {
       if (ip && ip !== ipv4 && ip !== ipv6) notices.push(`EgressTunnel "${name}": tunnel address ${ip} ignored: not inside ${cidr}`);
     }
+    const parent = usableParentInterface(name, status?.parentName ?? base?.parentName, config);
+    if (parent.notice) notices.push(parent.notice);
     out.set(name, {
       node: name,
       mac: status?.mac ?? base?.mac ?? '',
-      parentName: status?.parentName ?? base?.parentName ?? config.defaultInterface,
+      parentName: parent.name,
       ...pick('ipv4', ipv4),
       ...pick('ipv6', ipv6),
       ...pick('markIndex', markIndex),

@@ -8,11 +8,11 @@
 export type PolicyRuleRole = 'gateway' | 'local' | 'snat' | 'worker';
 export const POLICY_RULE_ROLES: readonly PolicyRuleRole[] = ['gateway', 'local', 'snat', 'worker'];
 
-/** nft keeps at most 128 bytes of a comment; quotes would end it. */
+/** nft keeps at most 128 bytes of a comment; nft/values.ts takes printable ASCII without `"` or `\`. */
 const MAX_COMMENT = 120;
 
 export function policyRuleComment(role: PolicyRuleRole, policyKey: string): string {
-  return `${role} ${policyKey}`.slice(0, MAX_COMMENT).replace(/"/g, '');
+  return `${role} ${policyKey}`.slice(0, MAX_COMMENT).replace(/[^\x20-\x7e]|["\\]/g, '');
 }
 
 /** The guard rules that count what they drop, by a stable name (the metric label). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import { accept, addressInSet, ret, rule } from '../../planner/nft/statements.js';
 import { fingerprintComment, fingerprintFromComment, structureFingerprint } from './fingerprint.js';
 
 const base: NftTablePlan = {
@@ -10,7 +11,7 @@ const base: NftTablePlan = {
     { name: 'cluster4', type: 'ipv4_addr', interval: true, elements: ['10.96.0.0/12'] },
     { name: 'p_all4', type: 'ipv4_addr', interval: false, elements: ['10.244.1.5'] },
   ],
-  chains: [{ name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: 'mangle', rules: ['ip daddr @cluster4 return'] }],
+  chains: [{ name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: { base: 'mangle', offset: 0 }, rules: [rule([addressInSet(4, 'daddr', '==', 'cluster4'), ret])] }],
 };
 
 test('the fingerprint ignores set elements', () => {
@@ -20,7 +21,9 @@ test('the fingerprint ignores set elements', () => {
 
 test('the fingerprint changes with anything structural', () => {
   const variants: [string, NftTablePlan][] = [
-    ['rule text', { ...base, chains: [{ ...base.chains[0]!, rules: ['ip daddr @cluster4 accept'] }] }],
+    ['rule', { ...base, chains: [{ ...base.chains[0]!, rules: [rule([addressInSet(4, 'daddr', '==', 'cluster4'), accept])] }] }],
+    ['rule comment', { ...base, chains: [{ ...base.chains[0]!, rules: [rule([addressInSet(4, 'daddr', '==', 'cluster4'), ret], 'x')] }] }],
+    ['chain priority', { ...base, chains: [{ ...base.chains[0]!, priority: { base: 'mangle', offset: 1 } }] }],
     ['set type', { ...base, sets: [{ ...base.sets[0]!, type: 'ipv6_addr' }, base.sets[1]!] }],
     ['interval flag', { ...base, sets: [base.sets[0]!, { ...base.sets[1]!, interval: true }] }],
     ['set added', { ...base, sets: [...base.sets, { name: 'x', type: 'ipv4_addr', interval: false, elements: [] }] }],
@@ -38,4 +41,17 @@ test('the comment round-trips and fits nft comment limits', () => {
   assert.equal(fingerprintFromComment(comment), fp);
   assert.equal(fingerprintFromComment('hand-made table'), undefined);
   assert.equal(fingerprintFromComment(undefined), undefined);
+});
+
+test('the fingerprint is the same for a plan read back from JSON, whatever its key order', () => {
+  const reordered = JSON.parse(JSON.stringify(base), (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).reverse()) : value,
+  ) as NftTablePlan;
+  assert.notEqual(JSON.stringify(reordered), JSON.stringify(base));
+  assert.equal(structureFingerprint(reordered), structureFingerprint(base));
+});
+
+test('a table fingerprinted by the previous format (v2) is not recognised, so it is replaced once', () => {
+  assert.equal(fingerprintFromComment(`sluice-structure-v2 sha256:${'ab'.repeat(32)}`), undefined);
+  assert.match(fingerprintComment(structureFingerprint(base)), /^sluice-structure-v3 sha256:/);
 });

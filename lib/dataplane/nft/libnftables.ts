@@ -108,6 +108,7 @@ export class LibnftablesBackend implements NftBackend {
       if (ctx === undefined) throw new EgressError('EGW_ERR_NFT', 'libnftables context used after close()');
       const flags = (options.json ? NFT_CTX_OUTPUT_JSON : 0) | (options.terse ? NFT_CTX_OUTPUT_TERSE : 0);
       this.#lib.setOutputFlags(ctx, flags);
+      if (options.dryRun) return this.#check(ctx, commands);
       const buf = Buffer.from(`${commands}\0`, 'utf8');
       const offThread = this.#asyncMinBytes !== Infinity && (options.listing === true || buf.length >= this.#asyncMinBytes);
       let rc: number;
@@ -119,34 +120,33 @@ export class LibnftablesBackend implements NftBackend {
       // Reading the buffers also resets them for the next call.
       const output = this.#lib.outputBuffer(ctx) ?? '';
       const error = this.#lib.errorBuffer(ctx) ?? '';
-      if (rc === 0 || !commands.trimEnd().includes('\n')) return { ok: rc === 0, output, error };
-      return { ok: false, output, error: (await this.#locateError(ctx, commands)) ?? error };
+      return { ok: rc === 0, output, error };
     });
   }
 
   /**
-   * libnftables 1.0.6 quotes the FIRST line of a buffer under every error (the column is right,
-   * the line is not, and no line number is given), so a bad rule deep in a table reads as a
-   * problem with `add table`. Replaying the failed batch from a file in dry-run mode (what
-   * `nft -c` does: the kernel validates it, nothing commits) gives `batch:LINE:COL` and the
-   * real line. Undefined when the replay does not fail the same way.
+   * A dry run (what `nft -c` does: the kernel validates the batch, nothing commits), read from a
+   * file: libnftables 1.0.6 quotes the FIRST line of a buffer under every error, while a file
+   * gives `batch:LINE:COL` and the real line.
    */
-  async #locateError(ctx: Ctx, commands: string): Promise<string | undefined> {
-    let dir: string | undefined;
+  async #check(ctx: Ctx, commands: string): Promise<NftRunResult> {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-nft-'));
     try {
-      dir = await mkdtemp(join(tmpdir(), 'sluice-nft-'));
       const file = join(dir, 'batch.nft');
       await writeFile(file, commands);
       this.#lib.setDryRun(ctx, true);
-      const rc = await this.#lib.runFileAsync(ctx, file);
-      this.#lib.outputBuffer(ctx);
-      const error = this.#lib.errorBuffer(ctx) ?? '';
-      return rc !== 0 && error !== '' ? error.replaceAll(`${file}:`, 'batch:') : undefined;
-    } catch {
-      return undefined; // the first error text still stands
+      let rc: number;
+      try {
+        rc = await this.#lib.runFileAsync(ctx, file);
+      } catch (err) {
+        throw new EgressError('EGW_ERR_NFT', `calling nft_run_cmd_from_filename: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      const output = this.#lib.outputBuffer(ctx) ?? '';
+      const error = (this.#lib.errorBuffer(ctx) ?? '').replaceAll(`${file}:`, 'batch:');
+      return { ok: rc === 0, output, error };
     } finally {
       this.#lib.setDryRun(ctx, false);
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 

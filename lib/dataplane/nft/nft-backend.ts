@@ -6,6 +6,11 @@ export interface NftRunOptions {
   readonly terse?: boolean;
   /** A listing: its cost grows with the table, not with the command, so never run it inline. */
   readonly listing?: boolean;
+  /**
+   * Check only (`nft -c`): parsed, evaluated and validated by the kernel, never committed. Text
+   * is read as a file, so errors carry `batch:LINE:COL` and quote the failing line.
+   */
+  readonly dryRun?: boolean;
 }
 
 export interface NftRunResult {
@@ -19,8 +24,9 @@ export interface NftRunResult {
 export interface NftBackend {
   readonly kind: 'libnftables' | 'cli';
   /**
-   * Runs `commands` (nft syntax, newline-separated) as ONE netlink batch: all of it commits, or
-   * none of it does. Never throws for nft's own errors; they come back in the result.
+   * Runs `commands` (libnftables JSON with `json`, else nft syntax) as ONE netlink batch: all of
+   * it commits, or none of it does. Never throws for nft's own errors; they come back in the
+   * result.
    */
   run(commands: string, options?: NftRunOptions): Promise<NftRunResult>;
   /** Idempotent. */

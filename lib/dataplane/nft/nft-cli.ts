@@ -10,8 +10,9 @@ import { Serial } from './serial.js';
 const TIMEOUT_MS = 60_000;
 
 /**
- * Fallback when libnftables is not loadable: one `nft -f FILE` process per batch. The batch goes
- * through a temporary file, not stdin: nft 1.0.6 could not read Node's piped stdin (DESIGN.md).
+ * Fallback when libnftables is not loadable: one `nft [-j] -f FILE` process per batch, the same
+ * JSON the library is given. The batch goes through a temporary file, not stdin: nft 1.0.6 could
+ * not read Node's piped stdin.
  */
 export class NftCliBackend implements NftBackend {
   readonly kind = 'cli';
@@ -30,7 +31,7 @@ export class NftCliBackend implements NftBackend {
       try {
         const file = join(dir, 'batch.nft');
         await writeFile(file, commands.endsWith('\n') ? commands : `${commands}\n`);
-        const args = [...(options.json ? ['-j'] : []), ...(options.terse ? ['-t'] : []), '-f', file];
+        const args = [...(options.json ? ['-j'] : []), ...(options.terse ? ['-t'] : []), ...(options.dryRun ? ['-c'] : []), '-f', file];
         const r = await execa(this.#nft, args, { reject: false, stripFinalNewline: false, timeout: TIMEOUT_MS });
         if (r.failed && r.exitCode === undefined) {
           throw new EgressError('EGW_ERR_NFT', `running ${this.#nft}: ${r.message}`, { cause: r });

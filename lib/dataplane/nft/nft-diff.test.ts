@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import { addressInSet, counter, ret, rule } from '../../planner/nft/statements.js';
 import { structureFingerprint } from './fingerprint.js';
 import { diffNft } from './nft-diff.js';
 import type { ObservedNft } from './nft-types.js';
@@ -9,7 +10,7 @@ const plan: NftTablePlan = {
   family: 'inet',
   name: 'sluice',
   sets: [{ name: 'cluster4', type: 'ipv4_addr', interval: true, elements: ['10.96.0.0/12'] }],
-  chains: [{ name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: 'mangle', rules: ['ip daddr @cluster4 return', 'counter'] }],
+  chains: [{ name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: { base: 'mangle', offset: 0 }, rules: [rule([addressInSet(4, 'daddr', '==', 'cluster4'), ret]), rule([counter])] }],
 };
 
 const matching: ObservedNft = {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EgressError } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import { accept, addressInSet, counter, rule } from '../../planner/nft/statements.js';
 import { fingerprintComment, structureFingerprint } from './fingerprint.js';
 import { NftDriver, type CountedRule } from './nft-driver.js';
 import { quietLog } from './testing/lab-fixtures.js';
@@ -11,8 +12,9 @@ const table: NftTablePlan = {
   family: 'inet',
   name: 'sluice',
   sets: [{ name: 'pods4', type: 'ipv4_addr', interval: false, elements: ['10.244.1.5', '10.244.1.6'] }],
-  chains: [{ name: 'egress_input', type: 'filter', hook: 'input', priority: 'filter', rules: ['ip saddr @pods4 counter accept comment "p"'] }],
+  chains: [{ name: 'egress_input', type: 'filter', hook: 'input', priority: { base: 'filter', offset: 0 }, rules: [rule([addressInSet(4, 'saddr', '==', 'pods4'), counter, accept], 'p')] }],
 };
+const ADD_7 = JSON.stringify({ nftables: [{ add: { element: { family: 'inet', table: 'sluice', name: 'pods4', elem: ['10.244.1.7'] } } }] });
 const plusOne: NftTablePlan = { ...table, sets: [{ ...table.sets[0]!, elements: ['10.244.1.5', '10.244.1.6', '10.244.1.7'] }] };
 
 /** What libnftables prints for `table` as it stands in the kernel, with `sizes` on its sets. */
@@ -53,13 +55,12 @@ test('first apply on an empty kernel: one replace batch; then memory answers', a
   const first = await driver.apply(table);
   assert.deepEqual([first.mode, first.writes, first.basis, first.reason], ['replace', 3, 'kernel', 'absent']);
   assert.equal(backend.writes.length, 1);
-  assert.equal(first.format, 'json');
   assert.equal(backend.writes[0]!.options.json, true);
   assert.match(backend.writes[0]!.commands, /^\{"nftables":\[\{"add":\{"table":/);
   backend.calls.length = 0;
   const next = await driver.apply(plusOne);
   assert.deepEqual([next.mode, next.writes, next.basis, next.elementsAdded], ['elements', 1, 'memory', 1]);
-  assert.deepEqual(backend.calls.map((c) => c.commands), ['add element inet sluice pods4 { 10.244.1.7 }\n']);
+  assert.deepEqual(backend.calls.map((c) => [c.commands, c.options.json]), [[ADD_7, true]]);
   assert.equal((await driver.apply(plusOne)).writes, 0);
   assert.equal(backend.calls.length, 1, 'an unchanged plan is not even listed');
 });
@@ -68,7 +69,7 @@ test('adopts a kernel table with our fingerprint and diffs its elements', async 
   const backend = new ScriptedBackend(kernelHolding(table));
   const r = await driverOn(backend).apply(plusOne);
   assert.deepEqual([r.mode, r.basis, r.elementsAdded, r.elementsRemoved], ['elements', 'kernel', 1, 0]);
-  assert.deepEqual(backend.writes.map((c) => c.commands), ['add element inet sluice pods4 { 10.244.1.7 }\n']);
+  assert.deepEqual(backend.writes.map((c) => c.commands), [ADD_7]);
   assert.ok(backend.calls.filter((c) => c.commands.startsWith('list ')).every((c) => c.options.listing));
 });
 
@@ -79,13 +80,32 @@ test('replaces a table with a foreign comment without reading its elements', asy
   assert.equal(backend.calls.filter((c) => c.commands.startsWith('list ') && c.options.json).length, 0);
 });
 
-test('a rejected batch throws with nft text and makes the next apply look at the kernel', async () => {
-  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : { ok: false, output: '', error: 'batch:4:1-3: Error: syntax error\n' }));
+test('a rejected batch throws with the error of a dry-run check of its text, and makes the next apply look at the kernel', async () => {
+  const backend = new ScriptedBackend((c, o) => {
+    if (c.startsWith('list ')) return NO_TABLE;
+    if (o.json) return { ok: false, output: '', error: 'internal:0:0-0: Error: Could not process rule: No such file or directory\n' };
+    return { ok: false, output: '', error: 'batch:9:5-9: Error: Could not process rule: No such file or directory\n' };
+  });
   const driver = driverOn(backend);
-  await assert.rejects(driver.apply(table), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT' && /replacing table inet sluice: batch:4:1-3: Error: syntax error/.test(err.message));
+  await assert.rejects(driver.apply(table), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT' && /replacing table inet sluice: batch:9:5-9: Error/.test(err.message));
+  // Only JSON is ever committed: the text goes out as a dry run, to locate the error.
+  assert.deepEqual(backend.writes.map((w) => [w.options.json === true, w.options.dryRun === true, w.commands.slice(0, 9)]), [[true, false, '{"nftable'], [false, true, 'add table']]);
   backend.answer = kernelHolding(table);
   const r = await driver.apply(table);
   assert.deepEqual([r.mode, r.basis, r.writes], ['none', 'kernel', 0]);
+});
+
+test('when the dry run finds nothing, the JSON error is reported as it is', async () => {
+  const backend = new ScriptedBackend((c, o) => (c.startsWith('list ') ? NO_TABLE : o.json ? { ok: false, output: '', error: 'json says no\n' } : OK));
+  await assert.rejects(driverOn(backend).apply(table), (err: unknown) => err instanceof EgressError && /json says no/.test(err.message));
+});
+
+test('a table holding a value outside the vocabulary is refused before anything is sent', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
+  const hostile = JSON.parse(JSON.stringify(table)) as { chains: { rules: { comment: string }[] }[] };
+  hostile.chains[0]!.rules[0]!.comment = 'p" ; add table ip evil { chain c { type filter hook input priority 0 ; } } #';
+  await assert.rejects(driverOn(backend).apply(hostile as unknown as NftTablePlan), { code: 'EGW_ERR_NFT_VALUE' });
+  assert.deepEqual(backend.writes, []);
 });
 
 test('replace: true reloads even an unchanged plan', async () => {
@@ -127,19 +147,6 @@ test('the fingerprint comes from netlink when it can: a foreign table is replace
   const r = await driverOn(backend, noNetlink, () => 'made by hand').apply(table);
   assert.deepEqual([r.mode, r.reason], ['replace', 'foreign-or-old']);
   assert.deepEqual(backend.calls.filter((c) => c.commands.startsWith('list ')), []);
-});
-
-test('a replace whose JSON libnftables rejects is sent as nft text, and that error is the one reported', async () => {
-  const backend = new ScriptedBackend((c, o) => {
-    if (c.startsWith('list ')) return NO_TABLE;
-    if (o.json) return { ok: false, output: '', error: 'Error: Could not process rule: No such file or directory\n' };
-    return OK;
-  });
-  const r = await driverOn(backend).apply(table);
-  assert.deepEqual([r.mode, r.format], ['replace', 'text']);
-  assert.deepEqual(backend.writes.map((w) => [w.options.json === true, w.commands.slice(0, 9)]), [[true, '{"nftable'], [false, 'add table']]);
-  backend.answer = (c, o) => (c.startsWith('list ') ? NO_TABLE : { ok: false, output: '', error: o.json ? 'json says no\n' : 'batch:9:5-9: Error: syntax error\n' });
-  await assert.rejects(driverOn(backend).apply(table), (err: unknown) => err instanceof EgressError && /syntax error/.test(err.message) && !/json says no/.test(err.message));
 });
 
 test('a set at its size is reloaded with room instead of overflowing it (memory and kernel)', async () => {

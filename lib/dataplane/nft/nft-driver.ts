@@ -3,7 +3,7 @@ import type { NftTablePlan } from '../../planner/node-plan.js';
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
-import { deleteTableCommand, elementBatch, listTableCommand, replaceBatch, type NftBatch, type ReplaceBatch } from './nft-commands.js';
+import { deleteTableBatch, elementBatch, listTableCommand, replaceBatch, type NftBatch } from './nft-commands.js';
 import type {
   NftApplyOptions,
   NftApplyResult,
@@ -56,9 +56,9 @@ const FAMILY = 'inet';
 /**
  * Owns one nftables table. Every apply is one transaction: nothing when the kernel already
  * matches, `add`/`delete element` commands when only set elements differ, and otherwise an
- * atomic replace of the whole table, sent as libnftables JSON when every rule has a JSON form
- * (half the parse time of nft text at 100k elements) and as nft text otherwise. Calls are
- * serialized.
+ * atomic replace of the whole table. Every write is libnftables JSON rendered from the typed plan
+ * (lib/planner/nft/render.ts), so no value is ever spliced into nft syntax on its way to the
+ * kernel. Calls are serialized.
  */
 export class NftDriver {
   readonly #backend: NftBackend;
@@ -128,7 +128,7 @@ export class NftDriver {
   remove(): Promise<NftRemoveResult> {
     return this.#serial.run(async () => {
       const started = performance.now();
-      const r = await this.#backend.run(deleteTableCommand(FAMILY, this.#table));
+      const r = await this.#backend.run(deleteTableBatch({ family: FAMILY, name: this.#table }).json, { json: true });
       if (!r.ok && !isNoSuchTable(r.error)) {
         this.#state = UNKNOWN;
         throw nftError(`deleting table ${FAMILY} ${this.#table}`, r.error);
@@ -200,30 +200,11 @@ export class NftDriver {
   async #replace(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
     const capacities = tableCapacities(table);
     const batch = replaceBatch(table, fingerprint, capacities);
-    const format = await this.#sendReplace(batch);
+    await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
     this.#state = { kind: 'applied', table, fingerprint, capacities };
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
-    this.#log.info({ op: 'nft-replace', table: this.#table, reason, format, elements }, 'nft table replaced');
-    return { mode: 'replace', writes: batch.commands, basis, reason, format, elementsAdded: elements, elementsRemoved: 0 };
-  }
-
-  /**
-   * JSON first when there is a JSON form. When libnftables rejects it, the text form is sent as
-   * well: it fails the same way for a bad plan, with nft's line-numbered message, and it still
-   * applies the plan should the JSON form ever disagree with the text.
-   */
-  async #sendReplace(batch: ReplaceBatch): Promise<'json' | 'text'> {
-    const what = `replacing table ${FAMILY} ${this.#table}`;
-    if (batch.json === undefined) {
-      this.#log.debug({ op: 'nft-replace', table: this.#table }, 'a rule has no JSON form here; sending nft text');
-      await this.#send(batch, what);
-      return 'text';
-    }
-    const r = await this.#backend.run(batch.json, { json: true });
-    if (r.ok) return 'json';
-    await this.#send(batch, what);
-    this.#log.warn({ op: 'nft-replace', table: this.#table, err: r.error.trim() }, 'libnftables rejected the JSON form of a table its nft text loads');
-    return 'text';
+    this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements }, 'nft table replaced');
+    return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };
   }
 
   async #sendElements(
@@ -241,9 +222,16 @@ export class NftDriver {
     return { mode: 'elements', writes: batch.commands, basis, elementsAdded: added, elementsRemoved: removed };
   }
 
+  /**
+   * Sends the JSON form. libnftables reports errors in JSON input without saying which command
+   * failed, so a rejected batch is checked again as nft text (dry run: the kernel validates it,
+   * nothing commits), whose error names the line and quotes the rule.
+   */
   async #send(batch: NftBatch, what: string): Promise<void> {
-    const r = await this.#backend.run(batch.text);
-    if (!r.ok) throw nftError(what, r.error);
+    const r = await this.#backend.run(batch.json, { json: true });
+    if (r.ok) return;
+    const check = await this.#backend.run(batch.text(), { dryRun: true });
+    throw nftError(what, !check.ok && check.error.trim() !== '' ? check.error : r.error);
   }
 
   /** Listing of our table, or undefined when it does not exist. */

@@ -65,8 +65,6 @@ export interface NftApplyResult {
   /** What the plan was diffed against: the last plan this instance applied, the kernel, or nothing (forced). */
   readonly basis: 'memory' | 'kernel' | 'none';
   readonly reason?: ReplaceReason;
-  /** How a replace was sent: libnftables JSON (the fast path) or nft text. */
-  readonly format?: 'json' | 'text';
   readonly elementsAdded: number;
   readonly elementsRemoved: number;
 }

@@ -8,8 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { EgressError } from '../../../errors.js';
+import { EgressError, type ErrorCode } from '../../../errors.js';
 import type { NftTablePlan } from '../../../planner/node-plan.js';
+import type { NftRule } from '../../../planner/nft/vocabulary.js';
+import { addressInSet, counter, drop, portIs, rule } from '../../../planner/nft/statements.js';
+import { CATALOGUE_TABLE } from '../../../planner/nft/testing/catalogue.js';
 import { canonicalElement } from '../element-diff.js';
 import { STRUCTURE_CHAIN, structureFingerprint } from '../fingerprint.js';
 import { replaceBatch } from '../nft-commands.js';
@@ -19,6 +22,9 @@ import { dumpInetRules, readInetStructureComment } from '../netlink-reads.js';
 import { tableCapacities } from '../set-capacity.js';
 import type { ObservedNft } from '../nft-types.js';
 import { allSetName, everyRuleTables, podAddresses, quietLog, SEED_NODES, seedTable, withElements } from './lab-fixtures.js';
+import { API_VERSION } from '../../../api/group.js';
+import { plan } from '../../../planner/plan.js';
+import { everyRuleCluster, snapshotOf } from '../../../planner/testing/cluster.js';
 
 export interface CaseContext {
   readonly backend: 'libnftables' | 'cli';
@@ -78,6 +84,11 @@ function assertHolds(observed: ObservedNft, table: NftTablePlan): void {
   );
 }
 
+/** `table` with `extra` appended to the rules of `chain`. */
+function withRule(table: NftTablePlan, chain: string, extra: NftRule): NftTablePlan {
+  return { ...table, chains: table.chains.map((c) => (c.name === chain ? { ...c, rules: [...c.rules, extra] } : c)) };
+}
+
 /** The seed's gateway table with one pod added to the policy's _all4 set and one node dropped. */
 function churned(table: NftTablePlan): NftTablePlan {
   const all = allSetName(table);
@@ -88,12 +99,12 @@ function churned(table: NftTablePlan): NftTablePlan {
   });
 }
 
-async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<EgressError> {
+async function rejects(promise: Promise<unknown>, pattern: RegExp, code: ErrorCode = 'EGW_ERR_NFT'): Promise<EgressError> {
   try {
     await promise;
   } catch (err) {
     assert.ok(err instanceof EgressError, `expected EgressError, got ${String(err)}`);
-    assert.equal(err.code, 'EGW_ERR_NFT');
+    assert.equal(err.code, code, err.message);
     assert.match(err.message, pattern);
     return err;
   }
@@ -102,11 +113,15 @@ async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<Egre
 
 export const NFT_CASES: Readonly<Record<string, NftCase>> = {
   async 'every rendered table passes nft -c and a full apply loads the planner table'(ctx) {
-    for (const node of SEED_NODES) await nftFile(replaceFor(await seedTable(node)).text, { check: true });
+    for (const node of SEED_NODES) {
+      const batch = replaceFor(await seedTable(node));
+      await nftFile(batch.text(), { check: true });
+      await nftFile(batch.json, { json: true, check: true });
+    }
     const table = await seedTable('gateway-1');
     const driver = ctx.openDriver();
     const r = await driver.apply(table);
-    assert.deepEqual([r.mode, r.writes, r.basis, r.reason, r.format], ['replace', 3, 'kernel', 'absent', 'json']);
+    assert.deepEqual([r.mode, r.writes, r.basis, r.reason], ['replace', 3, 'kernel', 'absent']);
     assertHolds(await driver.observe(), table);
     // Another node's plan has another structure: the whole table is swapped in one go.
     const worker = await seedTable('worker-1');
@@ -117,17 +132,17 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
 
   async 'the JSON and the text form of a replace give the kernel the same table, bytecode and all'() {
     const big = withElements(await seedTable('gateway-1'), (s) => (s.name.endsWith('_all4') ? podAddresses(3000) : undefined));
-    for (const table of [...everyRuleTables(), big]) {
+    // Every rule shape the planner emits, and every statement, field and value of the vocabulary.
+    for (const table of [...everyRuleTables(), big, CATALOGUE_TABLE]) {
       const batch = replaceFor(table);
-      assert.ok(batch.json, `${table.chains.map((c) => c.rules.length).join('/')} rules: every planner rule has a JSON form`);
-      await nftFile(batch.text);
+      await nftFile(batch.text());
       const fromText = await kernelDump();
       await nft('delete', 'table', 'inet', 'sluice');
       await nftFile(batch.json, { json: true });
       assert.equal(await kernelDump(), fromText);
       await nft('delete', 'table', 'inet', 'sluice');
     }
-    await nftFile(replaceFor(big).json!, { json: true });
+    await nftFile(replaceFor(big).json, { json: true });
     assert.match(await nft('-t', 'list', 'set', 'inet', 'sluice', allSetName(big)), /size 8192/, "3000 elements with half again as much room");
   },
 
@@ -193,16 +208,16 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     const driver = ctx.openDriver();
     await driver.apply(table);
     const before = await structureText();
-    const badRule: NftTablePlan = {
-      ...table,
-      chains: table.chains.map((c) => (c.name === 'egress_input' ? { ...c, rules: [...c.rules, 'ip saddr @no_such_set counter drop'] } : c)),
-    };
-    // The message quotes the offending line, with its line number in the batch.
-    await rejects(driver.apply(badRule), /replacing table inet sluice: .*:\d+:\d+-\d+: Error: No such file or directory\n.*ip saddr @no_such_set counter drop\n/);
-    const badSyntax: NftTablePlan = { ...table, chains: table.chains.map((c) => ({ ...c, rules: [...c.rules, 'ip saddr 10.0.0.1 frobnicate'] })) };
-    await rejects(driver.apply(badSyntax), /syntax error/);
+    const badRule = withRule(table, 'egress_input', rule([addressInSet(4, 'saddr', '==', 'no_such_set'), counter, drop]));
+    // The kernel refuses the JSON; the message quotes the offending rule as text, with its line in the batch.
+    await rejects(driver.apply(badRule), /replacing table inet sluice: batch:\d+:\d+-\d+: Error: .*No such file or directory.*\n.*ip saddr @no_such_set counter drop\n/);
+    // A plan edited by hand (read from a file, past the constructors) cannot splice text into the batch.
+    const spliced = JSON.parse(JSON.stringify(withRule(table, 'egress_input', rule([counter], 'x')))) as NftTablePlan;
+    (spliced.chains.find((c) => c.name === 'egress_input')!.rules.at(-1) as { comment: string }).comment = 'x" ; add table ip evil { }';
+    await rejects(driver.apply(spliced), /comment "x\\" ; add table ip evil/, 'EGW_ERR_NFT_VALUE');
     const badElement = withElements(table, (s) => (s.name === allSetName(table) ? [...s.elements, '10.244.2.300'] : undefined));
-    await rejects(driver.apply(badElement), /10\.244\.2\.300/);
+    await rejects(driver.apply(badElement), /10\.244\.2\.300/, 'EGW_ERR_NFT_VALUE');
+    assert.doesNotMatch(await nft('list', 'ruleset'), /evil/);
     assert.equal(await structureText(), before);
     assertHolds(await driver.observe(), table);
     // After an error the driver trusts nothing it remembers and diffs against the kernel.
@@ -260,7 +275,7 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
       ['full apply', () => driver.apply(table)],
       ['element update', () => driver.apply(churned(table))],
       ['structure change', () => driver.apply({ ...table, chains: table.chains.slice(1) })],
-      ['rejected batch', () => driver.apply({ ...table, chains: [{ ...table.chains[0]!, rules: ['bogus'] }] }).catch(() => undefined)],
+      ['rejected batch', () => driver.apply(withRule(table, 'egress_input', rule([addressInSet(4, 'saddr', '==', 'no_such_set'), drop]))).catch(() => undefined)],
       ['observe and counters', async () => [await driver.observe(), await driver.counters()]],
       ['remove', () => driver.remove()],
     ];
@@ -288,10 +303,7 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
 
     // Real packets through a rule with a counter: UDP to 127.0.0.1 passes the input hook.
     await execa('ip', ['link', 'set', 'lo', 'up']);
-    const probe: NftTablePlan = {
-      ...table,
-      chains: table.chains.map((c) => (c.name === 'egress_input' ? { ...c, rules: [...c.rules, 'udp dport 9 counter comment "probe"'] } : c)),
-    };
+    const probe = withRule(table, 'egress_input', rule([portIs('udp', 'dport', 9), counter], 'probe'));
     await driver.apply(probe);
     const socket = createSocket('udp4');
     try {
@@ -316,12 +328,48 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     assert.deepEqual(await viaListing.counters(), counters);
     assert.deepEqual(dumpInetRules('no_such_table'), []);
     // Same for the fingerprint (netlink) and observe() through listings only.
-    assert.equal(readInetStructureComment('sluice'), `sluice-structure-v2 sha256:${structureFingerprint(probe)}`);
+    assert.equal(readInetStructureComment('sluice'), `sluice-structure-v3 sha256:${structureFingerprint(probe)}`);
     assert.equal(readInetStructureComment('no_such_table'), null);
     assert.deepEqual(await viaListing.observe(), await driver.observe());
     const adopted = await viaListing.apply(probe);
     assert.deepEqual([adopted.mode, adopted.basis], ['none', 'kernel'], 'the fingerprint read from a text listing matches');
     viaListing.close();
+  },
+
+  async 'a hostile parent interface name in EgressTunnel status never reaches the kernel, and the node keeps its policies'(ctx) {
+    const injection = 'eth0" } accept; add table ip evil { chain c { type filter hook input priority 0; policy drop; } }; #';
+    const tooLong = 'parent-is-16char';
+    const clean = plan(snapshotOf(everyRuleCluster()), 'worker-1');
+    const driver = ctx.openDriver();
+    for (const hostile of [injection, tooLong]) {
+      const status = { apiVersion: API_VERSION, kind: 'EgressTunnel', metadata: { name: 'worker-1' }, status: { tunnel: { parent: { name: hostile } } } };
+      const p = plan(snapshotOf([...everyRuleCluster(), status]), 'worker-1');
+      assert.equal(p.notices?.filter((n) => n.includes('status.tunnel.parent.name ignored')).length, 1);
+      await driver.apply(p.nft);
+      const ruleset = await nft('list', 'ruleset');
+      assert.deepEqual(ruleset.match(/^table .*/gm), ['table inet sluice {']);
+      assert.doesNotMatch(ruleset, /evil|policy drop|parent-is-16char/);
+      // Every policy of the node is programmed, exactly as without the bad status.
+      assertHolds(await driver.observe(), clean.nft);
+      assert.match(ruleset, /iifname != \{ "eth0", "egress\.vxlan" \} ct direction original ip saddr @p_\w+_loc4 ip daddr @p_\w+_dst4 ip daddr != @p_\w+_exc4 counter .* comment "worker default\/test"/);
+      assert.ok((await driver.counters()).has('worker default/test'));
+      // The name put into a table by hand, past the planner: refused before anything is sent.
+      const handMade = JSON.parse(JSON.stringify(p.nft).replaceAll('"name":"eth0"', `"name":${JSON.stringify(hostile)}`)) as NftTablePlan;
+      assert.notDeepEqual(handMade, p.nft);
+      await rejects(driver.apply(handMade), /interface name/, 'EGW_ERR_NFT_VALUE');
+      assert.equal(await nft('list', 'ruleset'), ruleset);
+    }
+  },
+
+  async 'a table fingerprinted by the previous format is replaced once, then adopted'(ctx) {
+    const table = await seedTable('gateway-1');
+    // What the previous agent left: the same table, its structure rule carrying a v2 fingerprint.
+    const batch = replaceFor(table).text().replace(/sluice-structure-v3 sha256:[0-9a-f]{64}/, `sluice-structure-v2 sha256:${'0'.repeat(64)}`);
+    await nftFile(batch);
+    const first = await ctx.openDriver().apply(table);
+    assert.deepEqual([first.mode, first.reason], ['replace', 'foreign-or-old']);
+    const restarted = await ctx.openDriver().apply(table);
+    assert.deepEqual([restarted.mode, restarted.writes, restarted.basis], ['none', 0, 'kernel']);
   },
 
   async 'remove deletes only our table and is idempotent'(ctx) {

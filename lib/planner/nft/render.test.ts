@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderRule, replaceJson, replaceText, tableText } from './render.js';
+import {
+  accept,
+  addressInSet,
+  clampMssToRouteMtu,
+  counter,
+  ctDirection,
+  ctStateAnyOf,
+  drop,
+  interfaceIs,
+  markIs,
+  portIs,
+  ret,
+  rule,
+  setMarkBits,
+  snatTo,
+  tcpFlagsAnyOf,
+} from './statements.js';
+import { CATALOGUE_TABLE } from './testing/catalogue.js';
+import type { Expr, Field, NftRule, Statement, Value } from './vocabulary.js';
+
+const meta = (key: string) => ({ meta: { key } });
+const ct = (key: string) => ({ ct: { key } });
+const payload = (protocol: string, field: string) => ({ payload: { protocol, field } });
+const match = (op: string, left: unknown, right: unknown) => ({ match: { op, left, right } });
+const COUNTER = { counter: { packets: 0, bytes: 0 } };
+const markSet = (key: unknown, keep: number, value: number) => ({ mangle: { key, value: { '|': [{ '&': [key, keep] }, value] } } });
+
+test('the planner rule shapes in nft text and in libnftables JSON', () => {
+  const cases: [NftRule, string, unknown][] = [
+    [rule([addressInSet(4, 'daddr', '==', 'cluster4'), ret]), 'ip daddr @cluster4 return', { expr: [match('==', payload('ip', 'daddr'), '@cluster4'), { return: null }] }],
+    [
+      rule(
+        [interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']), ctDirection('original'), addressInSet(6, 'saddr', '==', 'p_loc6'), addressInSet(6, 'daddr', '!=', 'p_exc6'), counter, setMarkBits('meta', 0xffff00ff, 0x200), accept],
+        'worker default/x',
+      ),
+      'iifname != { "egress.vxlan", "eth0" } ct direction original ip6 saddr @p_loc6 ip6 daddr != @p_exc6 counter meta mark set meta mark & 0xffff00ff | 0x00000200 accept comment "worker default/x"',
+      {
+        expr: [
+          match('!=', meta('iifname'), { set: ['egress.vxlan', 'eth0'] }),
+          match('==', ct('direction'), 'original'),
+          match('==', payload('ip6', 'saddr'), '@p_loc6'),
+          match('!=', payload('ip6', 'daddr'), '@p_exc6'),
+          COUNTER,
+          markSet(meta('mark'), 0xffff00ff, 0x200),
+          { accept: null },
+        ],
+        comment: 'worker default/x',
+      },
+    ],
+    [
+      rule([ctDirection('reply'), markIs('ct', 0xff00, '==', 0xff00), setMarkBits('meta', 0xffff00ff, 0xff00), setMarkBits('ct', 0xffff00ff, 0xff00), accept]),
+      'ct direction reply ct mark & 0x0000ff00 == 0x0000ff00 meta mark set meta mark & 0xffff00ff | 0x0000ff00 ct mark set ct mark & 0xffff00ff | 0x0000ff00 accept',
+      {
+        expr: [match('==', ct('direction'), 'reply'), match('==', { '&': [ct('mark'), 0xff00] }, 0xff00), markSet(meta('mark'), 0xffff00ff, 0xff00), markSet(ct('mark'), 0xffff00ff, 0xff00), { accept: null }],
+      },
+    ],
+    [
+      rule([interfaceIs('oifname', '==', 'egress.vxlan'), tcpFlagsAnyOf(['syn']), clampMssToRouteMtu]),
+      'oifname "egress.vxlan" tcp flags syn tcp option maxseg size set rt mtu',
+      {
+        expr: [
+          match('==', meta('oifname'), 'egress.vxlan'),
+          match('in', payload('tcp', 'flags'), 'syn'),
+          { mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mtu' } } } },
+        ],
+      },
+    ],
+    [
+      rule([portIs('udp', 'dport', 4789), addressInSet(4, 'saddr', '!=', 'nodes4'), counter, drop], 'vxlan from unknown host'),
+      'udp dport 4789 ip saddr != @nodes4 counter drop comment "vxlan from unknown host"',
+      { expr: [match('==', payload('udp', 'dport'), 4789), match('!=', payload('ip', 'saddr'), '@nodes4'), COUNTER, { drop: null }], comment: 'vxlan from unknown host' },
+    ],
+    [
+      rule([addressInSet(6, 'daddr', '==', 'eips6'), ctStateAnyOf(['new', 'invalid']), counter, drop]),
+      'ip6 daddr @eips6 ct state new,invalid counter drop',
+      { expr: [match('==', payload('ip6', 'daddr'), '@eips6'), match('in', ct('state'), ['new', 'invalid']), COUNTER, { drop: null }] },
+    ],
+    [
+      rule([markIs('meta', 0xff00, '==', 0xff00), addressInSet(6, 'saddr', '==', 'a'), counter, snatTo(6, 'fd00:198:18::100')], 'snat x'),
+      'meta mark & 0x0000ff00 == 0x0000ff00 ip6 saddr @a counter snat ip6 to fd00:198:18::100 comment "snat x"',
+      { expr: [match('==', { '&': [meta('mark'), 0xff00] }, 0xff00), match('==', payload('ip6', 'saddr'), '@a'), COUNTER, { snat: { family: 'ip6', addr: 'fd00:198:18::100' } }], comment: 'snat x' },
+    ],
+  ];
+  for (const [r, text, json] of cases) {
+    const rendered = renderRule(r);
+    assert.equal(rendered.text, text);
+    assert.deepEqual({ expr: rendered.expr, ...(rendered.comment !== undefined ? { comment: rendered.comment } : {}) }, json, text);
+  }
+});
+
+test('chain priorities: standard names with offsets, numbers in JSON', () => {
+  const text = tableText(CATALOGUE_TABLE);
+  assert.match(text, /type filter hook prerouting priority mangle; policy accept;/);
+  assert.match(text, /type filter hook prerouting priority dstnat \+ 10; policy accept;/);
+  assert.match(text, /type nat hook postrouting priority srcnat - 10; policy accept;/);
+  const chains = (JSON.parse(replaceJson(CATALOGUE_TABLE)) as { nftables: { add?: { chain?: { name: string; prio?: number } } }[] }).nftables.flatMap((c) => (c.add?.chain ? [[c.add.chain.name, c.add.chain.prio]] : []));
+  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_snat', 90]]);
+});
+
+/** Every kind of every union, by the type checker: a kind added to vocabulary.ts must be listed here. */
+const KINDS = {
+  statement: { match: 0, counter: 0, set: 0, snat: 0, masquerade: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
+  field: { meta: 0, ct: 0, address: 0, port: 0, 'tcp flags': 0, 'rt mtu': 0, 'tcp mss': 0 } satisfies Record<Field['kind'], 0>,
+  expr: { bitwise: 0 } satisfies Record<Exclude<Expr['kind'], Field['kind']>, 0>,
+  value: { number: 0, interface: 0, symbol: 0, flags: 0, ip: 0, 'named set': 0, 'anonymous set': 0 } satisfies Record<Value['kind'], 0>,
+};
+
+test('the kernel-checked catalogue uses every statement, field, expression and value kind', () => {
+  const seen = new Set<string>();
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (typeof x === 'object' && x !== null) {
+      const kind = (x as { kind?: unknown }).kind;
+      if (typeof kind === 'string') seen.add(kind);
+      Object.values(x).forEach(walk);
+    }
+  };
+  walk(CATALOGUE_TABLE.chains);
+  for (const [what, kinds] of Object.entries(KINDS)) for (const kind of Object.keys(kinds)) assert.ok(seen.has(kind), `the catalogue has no ${what} of kind "${kind}"`);
+  const verdicts = new Set(CATALOGUE_TABLE.chains.flatMap((c) => c.rules.flatMap((r) => r.statements.flatMap((s) => (s.kind === 'verdict' ? [s.verdict] : [])))));
+  assert.deepEqual([...verdicts].sort(), ['accept', 'drop', 'return']);
+});
+
+test('hand-made tables are checked as they render: no kind, key or value outside the vocabulary gets through', () => {
+  const base = rule([interfaceIs('iifname', '==', 'eth0'), accept]);
+  const edits: [string, (r: { statements: Record<string, unknown>[]; comment?: unknown }) => void][] = [
+    ['unknown statement kind', (r) => (r.statements[1] = { kind: 'queue' })],
+    ['unknown verdict', (r) => (r.statements[1] = { kind: 'verdict', verdict: 'accept; add table ip evil' })],
+    ['meta key', (r) => ((r.statements[0]!.left as Record<string, unknown>).key = 'iifname accept; flush ruleset;')],
+    ['interface name with a quote', (r) => ((r.statements[0]!.right as Record<string, unknown>).name = 'eth0" accept; add table ip evil {')],
+    ['interface name of 16 bytes', (r) => ((r.statements[0]!.right as Record<string, unknown>).name = '0123456789abcdef')],
+    ['operator', (r) => (r.statements[0]!.op = '== "x" accept;')],
+    ['comment', (r) => (r.comment = 'x" drop')],
+    ['empty rule', (r) => (r.statements = [])],
+    ['a prototype key as a kind', (r) => (r.statements[1] = { kind: 'toString' })],
+  ];
+  for (const [what, edit] of edits) {
+    const hostile = JSON.parse(JSON.stringify(base)) as { statements: Record<string, unknown>[]; comment?: unknown };
+    edit(hostile);
+    const table = { ...CATALOGUE_TABLE, chains: [{ ...CATALOGUE_TABLE.chains[0]!, rules: [hostile as unknown as NftRule] }] };
+    for (const render of [replaceText, replaceJson]) assert.throws(() => render(table), { code: 'EGW_ERR_NFT_VALUE' }, `${what} (${render.name})`);
+  }
+});

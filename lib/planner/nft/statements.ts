@@ -1,0 +1,103 @@
+/**
+ * Constructors of the statements in vocabulary.ts. Each checks the values it is given (values.ts)
+ * and throws EGW_ERR_NFT_VALUE for anything the kernel or nft would read differently from what
+ * the caller meant, so a rule built here always renders.
+ */
+import type { Family } from '../../api/ip.js';
+import { address, comment, identifier, interfaceName, oneOf, port, u32 } from './values.js';
+import { SYMBOLS, type Expr, type Field, type NftRule, type Statement, type Value, type Verdict } from './vocabulary.js';
+
+// ---- fields ----
+
+export const meta = (key: Extract<Field, { kind: 'meta' }>['key']): Field => ({ kind: 'meta', key });
+export const ct = (key: Extract<Field, { kind: 'ct' }>['key']): Field => ({ kind: 'ct', key });
+export const ipAddress = (family: Family, field: 'saddr' | 'daddr'): Field => ({ kind: 'address', family, field });
+
+/** `FIELD & MASK`. */
+export function masked(field: Field, mask: number): Expr {
+  return { kind: 'bitwise', op: '&', left: field, right: u32(mask, 'mask') };
+}
+
+// ---- values ----
+
+export const num = (value: number): Value => ({ kind: 'number', value: u32(value) });
+export const set = (name: string): Value => ({ kind: 'named set', name: identifier(name, 'set name') });
+export const ip = (family: Family, text: string): Value => ({ kind: 'ip', family, address: address(text, family) });
+
+// ---- matches ----
+
+function match(left: Expr, op: '==' | '!=', right: Value): Statement {
+  return { kind: 'match', left, op, right };
+}
+
+/** `iifname NAME` / `oifname NAME`, or `iifname != { A, B }` for several names. */
+export function interfaceIs(which: 'iifname' | 'oifname', op: '==' | '!=', names: string | readonly string[]): Statement {
+  const list = typeof names === 'string' ? [names] : names;
+  const items: Value[] = list.map((name) => ({ kind: 'interface', name: interfaceName(name) }));
+  if (items.length === 0) throw new TypeError('interfaceIs needs at least one name');
+  return match(meta(which), op, items.length === 1 ? items[0]! : { kind: 'anonymous set', items });
+}
+
+export function ctDirection(direction: 'original' | 'reply'): Statement {
+  return match(ct('direction'), '==', { kind: 'symbol', name: oneOf('ct direction', SYMBOLS['ct direction'], direction) });
+}
+
+/** `ct state new,invalid`: any of these states. */
+export function ctStateAnyOf(states: readonly (typeof SYMBOLS)['ct state'][number][]): Statement {
+  return match(ct('state'), '==', { kind: 'flags', names: states.map((s) => oneOf('ct state', SYMBOLS['ct state'], s)) });
+}
+
+/** `tcp flags syn`: any of these flags set. */
+export function tcpFlagsAnyOf(flags: readonly (typeof SYMBOLS)['tcp flags'][number][]): Statement {
+  return match({ kind: 'tcp flags' }, '==', { kind: 'flags', names: flags.map((f) => oneOf('tcp flag', SYMBOLS['tcp flags'], f)) });
+}
+
+/** `meta mark & MASK == VALUE` (or `ct mark …`, or `!=`). */
+export function markIs(which: 'meta' | 'ct', mask: number, op: '==' | '!=', value: number): Statement {
+  return match(masked(which === 'meta' ? meta('mark') : ct('mark'), mask), op, num(value));
+}
+
+/** `ip saddr @SET`, `ip6 daddr != @SET`. */
+export function addressInSet(family: Family, field: 'saddr' | 'daddr', op: '==' | '!=', name: string): Statement {
+  return match(ipAddress(family, field), op, set(name));
+}
+
+/** `udp dport 4789`. */
+export function portIs(protocol: 'tcp' | 'udp', field: 'sport' | 'dport', value: number): Statement {
+  return match({ kind: 'port', protocol, field }, '==', { kind: 'number', value: port(value) });
+}
+
+// ---- actions ----
+
+export const counter: Statement = { kind: 'counter' };
+
+/**
+ * `meta mark set meta mark & KEEP | VALUE`: writes VALUE into the bits outside KEEP and leaves
+ * the others (other owners' marks) as they are.
+ */
+export function setMarkBits(which: 'meta' | 'ct', keep: number, value: number): Statement {
+  const field = which === 'meta' ? meta('mark') : ct('mark');
+  return { kind: 'set', target: field, value: { kind: 'bitwise', op: '|', left: masked(field, keep), right: u32(value, 'mark') } };
+}
+
+/** `tcp option maxseg size set rt mtu`: clamps the MSS of SYNs to the route's MTU. */
+export const clampMssToRouteMtu: Statement = { kind: 'set', target: { kind: 'tcp mss' }, value: { kind: 'rt mtu' } };
+
+/** `snat ip to ADDR`. */
+export function snatTo(family: Family, to: string): Statement {
+  return { kind: 'snat', family, to: ip(family, to) };
+}
+
+export const masquerade: Statement = { kind: 'masquerade' };
+
+export const verdict = (v: Verdict): Statement => ({ kind: 'verdict', verdict: v });
+export const accept = verdict('accept');
+export const drop = verdict('drop');
+export const ret = verdict('return');
+
+// ---- rules ----
+
+export function rule(statements: readonly Statement[], note?: string): NftRule {
+  if (statements.length === 0) throw new TypeError('a rule needs at least one statement');
+  return note === undefined ? { statements } : { statements, comment: comment(note) };
+}

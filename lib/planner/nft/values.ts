@@ -1,0 +1,107 @@
+/**
+ * Checks for every value that goes into an nft rule or set. The statement constructors call them
+ * when the planner builds a rule, and the renderer calls them again on everything it writes, so a
+ * table that never went through the constructors (a plan read from a file) cannot smuggle text
+ * into a ruleset either. A refused value throws EGW_ERR_NFT_VALUE; nothing is ever escaped or
+ * trimmed here.
+ */
+import { EgressError } from '../../errors.js';
+import { canonicalIp, isIp, type Family } from '../../api/ip.js';
+
+/** nft refuses longer comments ("128 characters maximum allowed"). */
+export const MAX_COMMENT_BYTES = 128;
+/** IFNAMSIZ (16) including the terminating NUL. */
+export const MAX_INTERFACE_NAME_BYTES = 15;
+
+function refuse(what: string, value: unknown, why: string): never {
+  const shown = typeof value === 'string' && value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
+  throw new EgressError('EGW_ERR_NFT_VALUE', `${what} ${shown ?? String(value)} ${why}`);
+}
+
+/**
+ * An interface name as the kernel accepts it (1-15 bytes, not `.` or `..`, no `/`, `:` or
+ * whitespace), further limited to printable ASCII without quotes, backslashes and `*`: nft
+ * quotes names in text (a quote would end the string) and reads a trailing `*` as a wildcard.
+ */
+export function interfaceName(name: unknown): string {
+  if (typeof name !== 'string') return refuse('interface name', name, 'is not a string');
+  if (name.length === 0 || name.length > MAX_INTERFACE_NAME_BYTES) return refuse('interface name', name, `must be 1-${MAX_INTERFACE_NAME_BYTES} characters`);
+  if (!/^[\x21-\x7e]+$/.test(name)) return refuse('interface name', name, 'must be printable ASCII without whitespace');
+  if (/[/:"'\\*]/.test(name)) return refuse('interface name', name, 'must not contain / : " \' \\ or *');
+  if (name === '.' || name === '..') return refuse('interface name', name, 'is reserved');
+  return name;
+}
+
+/** A rule comment: printable ASCII without `"` or `\`, at most 128 bytes. */
+export function comment(text: unknown): string {
+  if (typeof text !== 'string') return refuse('comment', text, 'is not a string');
+  if (text.length > MAX_COMMENT_BYTES) return refuse('comment', text, `is longer than ${MAX_COMMENT_BYTES} characters`);
+  if (!/^[\x20-\x7e]*$/.test(text) || /["\\]/.test(text)) return refuse('comment', text, 'must be printable ASCII without " or \\');
+  return text;
+}
+
+/**
+ * Names of tables, sets and chains: an identifier, the same in text and JSON. nft 1.0.6 cannot
+ * quote names, so in text a name must also not be a keyword (`mark`, `snat`, `fwd`, …): the
+ * planner's names all carry a prefix or a digit.
+ */
+export function identifier(name: unknown, what = 'name'): string {
+  if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) return refuse(what, name, 'must be a letter followed by up to 63 letters, digits or _');
+  return name;
+}
+
+/** An unsigned 32-bit number (marks, masks). */
+export function u32(n: unknown, what = 'number'): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) return refuse(what, n, 'must be an integer 0-0xffffffff');
+  return n;
+}
+
+export function port(n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) return refuse('port', n, 'must be an integer 1-65535');
+  return n;
+}
+
+/** An address of `family` in its canonical text form (`fd00::1`, never `fd00:0::01`). */
+export function address(text: unknown, family: Family): string {
+  if (typeof text !== 'string' || !isIp(text, family)) return refuse(`IPv${family} address`, text, 'does not parse');
+  if (canonicalIp(text) !== text) return refuse(`IPv${family} address`, text, `is not canonical (${canonicalIp(text)})`);
+  return text;
+}
+
+export function prefixLength(n: unknown, family: Family): number {
+  const bits = family === 4 ? 32 : 128;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > bits) return refuse('prefix length', n, `must be 0-${bits}`);
+  return n;
+}
+
+/** `value` if it is one of `allowed` (a closed vocabulary of nft keywords). */
+export function oneOf<T extends string>(what: string, allowed: readonly T[], value: unknown): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) return refuse(what, value, `must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+const PLAIN_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+function elementAddress(text: string, family: Family): boolean {
+  return family === 4 ? PLAIN_IPV4.test(text) : text.includes(':') && isIp(text, 6);
+}
+
+/**
+ * A set element of an address set: an address, and in interval sets also `addr/len` or `a-b`
+ * (the notations nft itself prints). Called for every element written, so the common case (a
+ * plain IPv4 address) is one regular expression.
+ */
+export function setElement(text: unknown, family: Family, interval: boolean): string {
+  if (typeof text !== 'string') return refuse('set element', text, 'is not a string');
+  if (elementAddress(text, family)) return text;
+  if (interval) {
+    const slash = text.indexOf('/');
+    if (slash > 0 && elementAddress(text.slice(0, slash), family) && /^\d{1,3}$/.test(text.slice(slash + 1))) {
+      prefixLength(Number(text.slice(slash + 1)), family);
+      return text;
+    }
+    const dash = text.indexOf('-');
+    if (dash > 0 && elementAddress(text.slice(0, dash), family) && elementAddress(text.slice(dash + 1), family)) return text;
+  }
+  return refuse(`IPv${family} set element`, text, interval ? 'is not an address, addr/len or a-b range' : 'is not an address');
+}

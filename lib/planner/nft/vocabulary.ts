@@ -1,0 +1,78 @@
+/**
+ * The nft rules sluice writes, as data. A rule is a list of statements; statements read fields,
+ * compare them with values and act. Only what is listed here can be written, and every string in
+ * it is either one of the keywords below or a value checked by values.ts.
+ *
+ * To add a rule shape: add its variant to one of the unions below (the renderer in render.ts
+ * then fails to compile until the variant has both its nft text and its libnftables JSON), a
+ * constructor in statements.ts that validates its values, and a rule using it to the catalogue in
+ * statements-catalogue.ts (a kernel test loads every catalogue rule in both forms and compares
+ * the bytecode).
+ */
+import type { Family } from '../../api/ip.js';
+
+export const META_KEYS = ['mark', 'iifname', 'oifname', 'l4proto', 'nfproto'] as const;
+export const CT_KEYS = ['mark', 'state', 'direction', 'status'] as const;
+export const ADDRESS_FIELDS = ['saddr', 'daddr'] as const;
+export const PORT_FIELDS = ['sport', 'dport'] as const;
+
+/** Keywords that may stand as a value, per field. */
+export const SYMBOLS = {
+  'ct direction': ['original', 'reply'],
+  'ct state': ['new', 'established', 'related', 'invalid', 'untracked'],
+  'ct status': ['expected', 'seen-reply', 'assured', 'confirmed', 'snat', 'dnat', 'dying'],
+  'tcp flags': ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'],
+  'meta l4proto': ['tcp', 'udp', 'icmp', 'icmpv6'],
+  'meta nfproto': ['ipv4', 'ipv6'],
+} as const;
+export type SymbolField = keyof typeof SYMBOLS;
+export type NftSymbol = (typeof SYMBOLS)[SymbolField][number];
+export const ALL_SYMBOLS: readonly NftSymbol[] = [...new Set(Object.values(SYMBOLS).flat())];
+
+/** What a rule reads: the left side of a match, or the target of a `set`. */
+export type Field =
+  | { readonly kind: 'meta'; readonly key: (typeof META_KEYS)[number] }
+  | { readonly kind: 'ct'; readonly key: (typeof CT_KEYS)[number] }
+  | { readonly kind: 'address'; readonly family: Family; readonly field: (typeof ADDRESS_FIELDS)[number] }
+  | { readonly kind: 'port'; readonly protocol: 'tcp' | 'udp'; readonly field: (typeof PORT_FIELDS)[number] }
+  | { readonly kind: 'tcp flags' }
+  | { readonly kind: 'rt mtu' }
+  | { readonly kind: 'tcp mss' };
+
+/** A field, or a field with bits masked or set: `meta mark & 0xff00`, `meta mark & 0xffff00ff | 0x100`. */
+export type Expr = Field | { readonly kind: 'bitwise'; readonly op: '&' | '|'; readonly left: Expr; readonly right: number };
+
+/** The right side of a match, or what a `set` writes. */
+export type Value =
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'interface'; readonly name: string }
+  | { readonly kind: 'symbol'; readonly name: NftSymbol }
+  /** Any of these bits (`ct state new,invalid`, `tcp flags syn`). */
+  | { readonly kind: 'flags'; readonly names: readonly NftSymbol[] }
+  | { readonly kind: 'ip'; readonly family: Family; readonly address: string; readonly prefix?: number }
+  | { readonly kind: 'named set'; readonly name: string }
+  | { readonly kind: 'anonymous set'; readonly items: readonly Value[] };
+
+export type Verdict = 'accept' | 'drop' | 'return';
+
+export type Statement =
+  | { readonly kind: 'match'; readonly left: Expr; readonly op: '==' | '!='; readonly right: Value }
+  | { readonly kind: 'counter' }
+  /** `TARGET set VALUE`: packet marks, conntrack marks, the TCP MSS option. */
+  | { readonly kind: 'set'; readonly target: Field; readonly value: Expr | Value }
+  | { readonly kind: 'snat'; readonly family: Family; readonly to: Value }
+  | { readonly kind: 'masquerade' }
+  | { readonly kind: 'verdict'; readonly verdict: Verdict };
+
+export interface NftRule {
+  readonly statements: readonly Statement[];
+  readonly comment?: string;
+}
+
+export const PRIORITY_BASES = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 } as const;
+
+/** A chain priority as a standard name plus an offset: `srcnat - 10` is `{ base: 'srcnat', offset: -10 }`. */
+export interface ChainPriority {
+  readonly base: keyof typeof PRIORITY_BASES;
+  readonly offset: number;
+}
