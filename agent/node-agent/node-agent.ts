@@ -128,6 +128,8 @@ export class NodeAgent {
         throw err;
       }
       this.metrics.planComputed((performance.now() - t0) / 1000);
+      const reported = new Set(this.#plan?.notices ?? []);
+      for (const notice of nodePlan.notices ?? []) if (!reported.has(notice)) log.warn({ op: 'plan' }, notice);
       this.#plan = nodePlan;
       const report = await this.#local!.dataplane.apply(nodePlan);
       const at = new Date().toISOString();

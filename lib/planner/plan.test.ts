@@ -335,3 +335,16 @@ test("pod-sourced packets arriving on the node's LAN NIC are spoofed: the mark r
   assert.equal(worker.length, 1);
   assert.ok(worker[0]!.startsWith('iifname != { "egress.vxlan", "ens5" } '), worker[0]);
 });
+
+test('the plan holds nft rules as typed statements: no rule text anywhere in its JSON', async () => {
+  const { everyRuleCluster } = await import('./testing/cluster.js');
+  for (const n of ['worker-1', 'gateway-1', 'gateway-2']) {
+    const p = plan(snapshotOf(everyRuleCluster()), n);
+    const strings: string[] = [];
+    JSON.parse(JSON.stringify(p.nft.chains), (_key, value: unknown) => (typeof value === 'string' && strings.push(value), value));
+    assert.ok(p.nft.chains.every((c) => c.rules.every((r) => typeof r === 'object' && Array.isArray(r.statements))), n);
+    const text = strings.filter((s) => /[@{};"]|\b(saddr|daddr|iifname|oifname|mark set|accept|drop|return|snat ip6? to)\b\s/.test(s));
+    assert.deepEqual(text, [], n);
+    assert.ok(strings.includes('worker default/test') || strings.includes('gateway default/test'), `${n}: comments are plain strings`);
+  }
+});
