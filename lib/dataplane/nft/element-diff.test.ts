@@ -45,14 +45,12 @@ describe('diffElements', () => {
     }
   });
 
-  test('a one-pod change in a 100k list stays cheap', () => {
+  // Its cost is measured by bench/dataplane ("incremental (1 endpoint)" at 100k), not here: a
+  // time limit in a test fails on a loaded machine.
+  test('a one-pod change in a 100k list', () => {
     const from = Array.from({ length: 100_000 }, (_, i) => `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
     const to = [...from.slice(0, 50_000), '10.200.0.1', ...from.slice(50_001)];
-    const started = performance.now();
-    const d = diffElements(from, to);
-    const ms = performance.now() - started;
-    assert.deepEqual(d, { add: ['10.200.0.1'], remove: [from[50_000]] });
-    assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`);
+    assert.deepEqual(diffElements(from, to), { add: ['10.200.0.1'], remove: [from[50_000]] });
   });
 });
 

@@ -24,7 +24,7 @@ import {
   type Value,
 } from './vocabulary.js';
 
-export type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };
+type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };
 
 /**
  * Both forms of one variant, side by side. Each checks what it writes; `hex` says whether numbers
@@ -258,17 +258,21 @@ function tableId(table: Pick<NftTablePlan, 'family' | 'name'>): { family: 'inet'
   return { family: oneOf('table family', ['inet'] as const, table.family), name: identifier(table.name, 'table name') };
 }
 
+const elementList = (elements: unknown): readonly unknown[] => (Array.isArray(elements) ? elements : refuse('element list', elements));
+
 /** Every element checked (see setElement), in nft text. */
 function elementsText(set: NftSet, elements: readonly string[]): string[] {
-  const family = SET_FAMILY[set.type];
-  return elements.map((e) => setElement(e, family, set.interval));
+  const { type, interval } = setHead(set, undefined);
+  return elementList(elements).map((e) => setElement(e, SET_FAMILY[type], interval));
 }
 
 /** Every element checked, in libnftables JSON: `a`, `{prefix}` for `a/n`, `{range}` for `a-b`. */
 function elementsJson(set: NftSet, elements: readonly string[]): Json[] {
-  const family = SET_FAMILY[set.type];
+  const { type, interval } = setHead(set, undefined);
+  const family = SET_FAMILY[type];
+  elementList(elements);
   const out: Json[] = new Array(elements.length);
-  if (!set.interval) {
+  if (!interval) {
     for (let i = 0; i < elements.length; i++) out[i] = setElement(elements[i], family, false);
     return out;
   }
@@ -290,7 +294,8 @@ export function tableText(table: NftTablePlan, options: TableOptions = {}): stri
     const lines = [`\tset ${head.name} {`, `\t\ttype ${head.type}`];
     if (head.interval) lines.push('\t\tflags interval');
     if (head.size !== undefined) lines.push(`\t\tsize ${head.size}`);
-    if (set.elements.length > 0) lines.push(`\t\telements = { ${elementsText(set, set.elements).join(',\n\t\t\t')} }`);
+    const elements = elementsText(set, set.elements);
+    if (elements.length > 0) lines.push(`\t\telements = { ${elements.join(',\n\t\t\t')} }`);
     lines.push('\t}');
     parts.push(lines.join('\n'));
   }
@@ -331,7 +336,8 @@ export function replaceJson(table: NftTablePlan, options: TableOptions = {}): st
     const out: { [key: string]: Json } = { ...ids, name: head.name, type: head.type };
     if (head.interval) out.flags = ['interval'];
     if (head.size !== undefined) out.size = head.size;
-    if (set.elements.length > 0) out.elem = elementsJson(set, set.elements);
+    const elem = elementsJson(set, set.elements);
+    if (elem.length > 0) out.elem = elem;
     commands.push({ add: { set: out } });
   }
   const rules: Json[] = [];
@@ -346,27 +352,6 @@ export function replaceJson(table: NftTablePlan, options: TableOptions = {}): st
     rules.push(...ruleCommands(ids, name, chain.rules));
   }
   return JSON.stringify({ nftables: [...commands, ...rules] });
-}
-
-/**
- * Everything of the table but set elements and sizes, as text: what the structure fingerprint
- * hashes. Text rather than JSON because it is a fifth of the size for the same meaning (the
- * kernel tests load both forms and compare the bytecode), and it does not depend on the key order
- * of a plan read from a file.
- */
-export function structureText(table: NftTablePlan): string {
-  const id = tableId(table);
-  const lines = [`table ${id.family} ${id.name}`];
-  for (const set of table.sets) {
-    const head = setHead(set, undefined);
-    lines.push(`set ${head.name} ${head.type}${head.interval ? ' interval' : ''}`);
-  }
-  for (const chain of table.chains) {
-    const head = chainHead(chain);
-    lines.push(`chain ${head.name} ${head.type} ${head.hook} ${head.priority.json}`);
-    for (const rule of chain.rules) lines.push(ruleText(rule));
-  }
-  return lines.join('\n');
 }
 
 /** Elements to take out of and put into one set. */

@@ -9,9 +9,9 @@ import { EgressError } from '../../errors.js';
 import { canonicalIp, isIp, type Family } from '../../api/ip.js';
 
 /** nft refuses longer comments ("128 characters maximum allowed"). */
-export const MAX_COMMENT_BYTES = 128;
+const MAX_COMMENT_BYTES = 128;
 /** IFNAMSIZ (16) including the terminating NUL. */
-export const MAX_INTERFACE_NAME_BYTES = 15;
+const MAX_INTERFACE_NAME_BYTES = 15;
 
 function refuse(what: string, value: unknown, why: string): never {
   const shown = typeof value === 'string' && value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);

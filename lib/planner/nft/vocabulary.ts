@@ -3,11 +3,13 @@
  * compare them with values and act. Only what is listed here can be written, and every string in
  * it is either one of the keywords below or a value checked by values.ts.
  *
- * To add a rule shape: add its variant to one of the unions below (the renderer in render.ts
- * then fails to compile until the variant has both its nft text and its libnftables JSON), a
- * constructor in statements.ts that validates its values, and a rule using it to the catalogue in
- * statements-catalogue.ts (a kernel test loads every catalogue rule in both forms and compares
- * the bytecode).
+ * To add a rule shape:
+ * 1. add its variant to one of the unions below; render.ts then does not compile until the
+ *    variant has both forms, its nft text and its libnftables JSON, each checking its values;
+ * 2. add a constructor to statements.ts that checks the values it is given (values.ts);
+ * 3. use it in a rule of testing/catalogue.ts and name its kind in render.test.ts (the type
+ *    checker insists): the kernel tests load every catalogue rule as text and as JSON and compare
+ *    the bytecode, and the unit test fails while a kind is missing from the catalogue.
  */
 import type { Family } from '../../api/ip.js';
 
