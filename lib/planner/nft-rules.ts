@@ -48,7 +48,10 @@ export interface NftInput {
   readonly eips: Record<Family, readonly string[]>;
   readonly hasTunnel: boolean;
   readonly isGateway: boolean;
-  /** The node's LAN NIC: packets arriving on it never come from this node's pods. */
+  /**
+   * The node's LAN NIC: packets arriving on it never come from this node's pods. A name nft
+   * cannot take is refused (EGW_ERR_NFT_VALUE); plan() passes a checked one (parent-interface.ts).
+   */
   readonly parentInterface: string;
   /** Policies in resolution order (first match wins). */
   readonly policies: readonly PolicyRuleInput[];
