@@ -83,6 +83,11 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   const fromLocalPod = interfaceIs('iifname', '!=', [dev, input.parentInterface]);
   const fromTunnel = interfaceIs('iifname', '==', dev);
   const markedHere = markIs('meta', config.markMask, '==', here);
+  // Statements are immutable data: the ones every policy's rules share are built once.
+  const original = ctDirection('original');
+  const marksHere = [setMarkBits('meta', keep, here), setMarkBits('ct', keep, here)];
+  const markFor = new Map<number, Statement>();
+  const markGateway = (value: number) => markFor.get(value) ?? markFor.set(value, setMarkBits('meta', keep, value)).get(value)!;
   const sets: NftSet[] = [];
   const mark: NftRule[] = [];
   const snat: NftRule[] = [];
@@ -90,7 +95,7 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   const guardFwd: NftRule[] = [];
 
   if (input.isGateway) {
-    mark.push(rule([ctDirection('reply'), markIs('ct', config.markMask, '==', here), setMarkBits('meta', keep, here), accept]));
+    mark.push(rule([ctDirection('reply'), markIs('ct', config.markMask, '==', here), marksHere[0]!, accept]));
   }
   for (const f of FAMILIES) {
     sets.push(intervalSet(`cluster${f}`, f, input.clusterCidrs));
@@ -117,16 +122,15 @@ export function buildNftTable(input: NftInput): NftTablePlan {
       // Sets exist even when empty, so pod churn only ever changes elements, never rules.
       const local = p.bySubnet ? `${p.setPrefix}_net${f}` : `${p.setPrefix}_loc${f}`;
       sets.push(p.bySubnet ? intervalSet(local, f, p.subnet) : hashSet(local, f, p.local[f]));
-      const fromSet = (name: string) => [ctDirection('original'), addressInSet(f, 'saddr', '==', name), ...dst, counter];
+      const fromSet = (name: string) => [original, addressInSet(f, 'saddr', '==', name), ...dst, counter];
       if (p.carriedHere) {
         const all = p.bySubnet ? local : `${p.setPrefix}_all${f}`;
         if (!p.bySubnet) sets.push(hashSet(all, f, p.all[f]));
-        const marks = [setMarkBits('meta', keep, here), setMarkBits('ct', keep, here)];
-        mark.push(rule([fromTunnel, ...fromSet(all), ...marks, accept], policyRuleComment('gateway', p.key)));
-        mark.push(rule([fromLocalPod, ...fromSet(local), ...marks, accept], policyRuleComment('local', p.key)));
+        mark.push(rule([fromTunnel, ...fromSet(all), ...marksHere, accept], policyRuleComment('gateway', p.key)));
+        mark.push(rule([fromLocalPod, ...fromSet(local), ...marksHere, accept], policyRuleComment('local', p.key)));
         snat.push(rule([markedHere, addressInSet(f, 'saddr', '==', all), ...dst, counter, snatTo(f, to)], policyRuleComment('snat', p.key)));
       } else if (p.gatewayMark !== undefined) {
-        mark.push(rule([fromLocalPod, ...fromSet(local), setMarkBits('meta', keep, p.gatewayMark), accept], policyRuleComment('worker', p.key)));
+        mark.push(rule([fromLocalPod, ...fromSet(local), markGateway(p.gatewayMark), accept], policyRuleComment('worker', p.key)));
       }
     }
   }

@@ -13,6 +13,9 @@ const MAX_COMMENT_BYTES = 128;
 /** IFNAMSIZ (16) including the terminating NUL. */
 const MAX_INTERFACE_NAME_BYTES = 15;
 
+/** A dotted quad without leading zeros: exactly the canonical form of an IPv4 address. */
+const PLAIN_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 function refuse(what: string, value: unknown, why: string): never {
   const shown = typeof value === 'string' && value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
   throw new EgressError('EGW_ERR_NFT_VALUE', `${what} ${shown ?? String(value)} ${why}`);
@@ -36,7 +39,7 @@ export function interfaceName(name: unknown): string {
 export function comment(text: unknown): string {
   if (typeof text !== 'string') return refuse('comment', text, 'is not a string');
   if (text.length > MAX_COMMENT_BYTES) return refuse('comment', text, `is longer than ${MAX_COMMENT_BYTES} characters`);
-  if (!/^[\x20-\x7e]*$/.test(text) || /["\\]/.test(text)) return refuse('comment', text, 'must be printable ASCII without " or \\');
+  if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(text)) return refuse('comment', text, 'must be printable ASCII without " or \\');
   return text;
 }
 
@@ -63,6 +66,7 @@ export function port(n: unknown): number {
 
 /** An address of `family` in its canonical text form (`fd00::1`, never `fd00:0::01`). */
 export function address(text: unknown, family: Family): string {
+  if (family === 4 && typeof text === 'string' && PLAIN_IPV4.test(text)) return text; // canonical by its shape
   if (typeof text !== 'string' || !isIp(text, family)) return refuse(`IPv${family} address`, text, 'does not parse');
   if (canonicalIp(text) !== text) return refuse(`IPv${family} address`, text, `is not canonical (${canonicalIp(text)})`);
   return text;
@@ -79,8 +83,6 @@ export function oneOf<T extends string>(what: string, allowed: readonly T[], val
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) return refuse(what, value, `must be one of ${allowed.join(', ')}`);
   return value as T;
 }
-
-const PLAIN_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 function elementAddress(text: string, family: Family): boolean {
   return family === 4 ? PLAIN_IPV4.test(text) : text.includes(':') && isIp(text, 6);
