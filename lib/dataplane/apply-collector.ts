@@ -27,8 +27,8 @@ export class Collector {
     this.#get(subsystem).skipped.push(why);
   }
 
-  failed(subsystem: Subsystem): boolean {
-    return this.#get(subsystem).errors.length > 0;
+  failed(...subsystems: readonly Subsystem[]): boolean {
+    return subsystems.some((s) => this.#get(s).errors.length > 0);
   }
 
   /** Runs one step; a throw becomes that subsystem's error and the caller carries on. */

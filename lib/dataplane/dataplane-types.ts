@@ -36,8 +36,15 @@ export interface SubsystemReport {
 
 export interface ApplyReport {
   readonly subsystems: Readonly<Record<Subsystem, SubsystemReport>>;
-  /** Sysctl keys still absent after the retry that follows link creation. */
+  /** Planned sysctl keys this kernel does not have (after the tunnel device was created). */
   readonly missingSysctls: readonly string[];
+  /**
+   * The guards (nft), the tunnel, the sysctls and the routes all applied without an error. Only
+   * then are EIPs added and announced; see EIP_HOLD_LIMIT for the EIPs held when this is false.
+   */
+  readonly complete: boolean;
+  /** Consecutive applies, this one included, that were not complete; 0 when this one was. */
+  readonly failedApplies: number;
   readonly announced: readonly string[];
   readonly withdrawn: readonly string[];
   readonly writes: number;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +9,13 @@ import type { NodePlan } from '../planner/node-plan.js';
 import { parseAddresses } from './addresses/address-observe.js';
 import type { AnnouncerLike } from './announcer/index.js';
 import type { AnnouncerHook, ApplyReport, NftDriverLike, ObservedDataplane } from './dataplane-types.js';
-import { Dataplane } from './dataplane.js';
+import { Dataplane, isForwardingSysctl } from './dataplane.js';
 import type { NftDriver } from './nft/nft-driver.js';
 import type { DiffLine } from './diff-line.js';
 import { diffPlan } from './diff-plan.js';
 import { parseRule } from './routes/route-parse.js';
 import { privilegedSkipReason, withLab, type HelperOutput, type NetnsLab } from './testing/lab.js';
+import { scriptedIproute } from './testing/scripted-iproute.js';
 import { seedPlan, withIpv6, withoutPeer } from './testing/seed-plans.js';
 
 const OWNED = { tables: { min: 3000, max: 3254 }, rulePriorities: { min: 9000, max: 9002 } };
@@ -73,7 +75,7 @@ describe('diffPlan', () => {
 });
 
 describe('Dataplane without iproute2', () => {
-  test('every iproute2 subsystem fails and is reported; sysctls and nft still run', async () => {
+  test('every iproute2 subsystem fails and is reported; nft loads, and with the guards in, forwarding is set', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sl-dp-'));
     try {
       await mkdir(join(root, 'net/ipv4'), { recursive: true });
@@ -89,6 +91,7 @@ describe('Dataplane without iproute2', () => {
       });
       const report = await dataplane.apply(await seedPlan('worker-1'));
       assert.equal(report.ok, false);
+      assert.equal(report.complete, false);
       assert.equal(report.subsystems.sysctls.writes, 1);
       assert.equal(await readFile(join(root, 'net/ipv4/ip_forward'), 'utf8'), '1\n');
       assert.deepEqual(nftTables, ['sluice']);
@@ -99,6 +102,179 @@ describe('Dataplane without iproute2', () => {
       assert.deepEqual(report.missingSysctls, ['net.ipv4.conf.egress/vxlan.rp_filter']);
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('isForwardingSysctl', () => {
+  test('names the keys that make the node forward, and no others', () => {
+    const keys = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf.eth0.forwarding', 'net.ipv6.conf.egress/vxlan.forwarding', 'net.ipv4.conf.egress/vxlan.rp_filter', 'net.netfilter.nf_conntrack_tcp_loose', 'net.ipv6.conf.all.forwarding.x'];
+    assert.deepEqual(keys.filter(isForwardingSysctl), keys.slice(0, 4));
+  });
+});
+
+const TAG = 0x51ce;
+const EIP4 = '198.18.0.110';
+const EIP6 = '2001:db8::110';
+const FORWARDING = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'];
+
+/** One kernel event as a test sees it: which step wrote, and the forwarding sysctls at that moment. */
+interface KernelEvent {
+  readonly step: string;
+  readonly forwarding: string;
+}
+
+/**
+ * A gateway's Dataplane on scripted iproute2, a sysctl tree in a temporary folder (forwarding off,
+ * as on a node sluice has not touched), a scripted nft driver and announcer. Every write records
+ * the forwarding sysctls as they were when it happened.
+ */
+async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: boolean } = {}) {
+  const root = await mkdtemp(join(tmpdir(), 'sl-dp-'));
+  for (const key of [...FORWARDING, 'net/netfilter/nf_conntrack_tcp_loose']) {
+    await mkdir(join(root, key, '..'), { recursive: true });
+    await writeFile(join(root, key), '0\n');
+  }
+  await mkdir(join(root, 'eth0'), { recursive: true });
+  await writeFile(join(root, 'eth0/mtu'), '1500\n');
+  const forwarding = () => FORWARDING.map((k) => readFileSync(join(root, k), 'utf8').trim()).join('/');
+  const events: KernelEvent[] = [];
+  const announcer: string[] = [];
+  const iproute = scriptedIproute({
+    addresses: [{ ip: '198.18.0.12', prefixlen: 24, ifname: 'eth0' }, ...(opts.held ?? []).map((ip) => ({ ip, prefixlen: ip.includes(':') ? 128 : 32, ifname: 'eth0', metric: TAG }))],
+    onWrite: (w) => events.push({ step: w.lines.map((l) => l.split(' ').slice(0, 2).join(' ')).join(', '), forwarding: forwarding() }),
+    ...(opts.failRoutes ? { fail: (line: string) => line.startsWith('route ') } : {}),
+  });
+  let nftFails = false;
+  let clock = 0;
+  const dataplane = new Dataplane({
+    sysctlRoot: root,
+    sysClassNet: root,
+    exec: iproute.exec,
+    now: () => clock,
+    nft: {
+      observe: async () => ({}),
+      apply: async () => {
+        events.push({ step: 'nft', forwarding: forwarding() });
+        if (nftFails) throw new EgressError('EGW_ERR_NFT', 'Error: Could not process rule: No such file or directory');
+      },
+    },
+    announcer: { announce: (ip) => void announcer.push(`announce ${ip}`), withdraw: (ip) => void announcer.push(`withdraw ${ip}`) },
+  });
+  const plan = withIpv6(await seedPlan('gateway-1'));
+  return {
+    dataplane,
+    plan,
+    events,
+    announcer,
+    forwarding,
+    /** Our EIPs on eth0 now. */
+    eips: () => iproute.addresses.filter((a) => a.metric === TAG).map((a) => a.ip),
+    writes: () => iproute.writes.flatMap((w) => w.lines),
+    /** Applies at time `at` (ms) with nft failing or not. */
+    applyAt: (at: number, nftOk: boolean, p: NodePlan = plan) => {
+      clock = at;
+      nftFails = !nftOk;
+      return dataplane.apply(p);
+    },
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+describe('Dataplane order: guards first, forwarding last, EIPs on a complete dataplane (scripted kernel)', () => {
+  test('nft loads before anything else is written; forwarding comes on after links and routes; EIPs last', async () => {
+    const gw = await scriptedGateway();
+    try {
+      const report = await gw.applyAt(0, true);
+      assert.equal(report.ok, true, JSON.stringify(report.subsystems));
+      assert.deepEqual([report.complete, report.failedApplies], [true, 0]);
+      assert.deepEqual(gw.events.map((e) => `${e.step} [${e.forwarding}]`), [
+        'nft [0/0]',
+        'link add, addr add, addr add, neigh replace, neigh replace [0/0]',
+        'fdb append [0/0]',
+        'route replace, rule add [0/0]',
+        'route replace, rule add [0/0]',
+        'addr add, addr add [1/1]',
+      ]);
+      assert.equal(gw.forwarding(), '1/1');
+      assert.deepEqual(gw.eips().sort(), [EIP4, EIP6].sort());
+      assert.deepEqual(gw.announcer, [`announce ${EIP4}`, `announce ${EIP6}`]);
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
+  test('nft failing: no link, route or sysctl is written, no EIP is added, and the report says why', async () => {
+    const gw = await scriptedGateway();
+    try {
+      const report = await gw.applyAt(0, false);
+      assert.deepEqual([report.ok, report.complete, report.failedApplies], [false, false, 1]);
+      assert.deepEqual(gw.events.map((e) => e.step), ['nft'], 'only the nft load was attempted');
+      assert.deepEqual(gw.writes(), []);
+      assert.equal(gw.forwarding(), '0/0');
+      assert.deepEqual([gw.eips(), gw.announcer], [[], []]);
+      assert.equal(report.subsystems.nft.errors[0]!.code, 'EGW_ERR_NFT');
+      for (const s of ['links', 'sysctls', 'routes'] as const) assert.match(report.subsystems[s].skipped.join(), /guards\) did not load/, s);
+      assert.deepEqual(report.subsystems.addresses.skipped, ['2 EIP(s) not added: the dataplane is not complete']);
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
+  test('a later step failing (routes): the guards and forwarding are in, but no EIP is added', async () => {
+    const gw = await scriptedGateway({ failRoutes: true });
+    try {
+      const report = await gw.applyAt(0, true);
+      assert.deepEqual([report.ok, report.complete], [false, false]);
+      assert.ok(report.subsystems.routes.errors.length > 0);
+      assert.equal(gw.forwarding(), '1/1', 'forwarding only needs the guards');
+      assert.deepEqual(gw.eips(), []);
+      assert.ok(!gw.writes().some((l) => l.startsWith('addr add 198.18.0.110') || l.startsWith('addr add 2001:db8::110')));
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
+  test('held EIPs survive failing applies until the streak passes both bounds, then go; a complete apply brings them back', async () => {
+    const gw = await scriptedGateway({ held: [EIP4] });
+    const s = 1000;
+    try {
+      // A burst of quick retries: five failures in four seconds withdraw nothing.
+      for (const at of [0, 1, 2, 3, 4]) {
+        const r = await gw.applyAt(at * s, false);
+        assert.equal(r.failedApplies, at + 1);
+        assert.deepEqual(gw.eips(), [EIP4], `after ${at} s`);
+      }
+      assert.deepEqual(gw.announcer, [`announce ${EIP4}`], 'a kept EIP stays announced');
+      assert.ok(!gw.writes().length, 'the EIP not yet held was not added');
+      const kept = await gw.applyAt(29 * s, false);
+      assert.deepEqual(kept.subsystems.addresses.skipped, ['1 EIP(s) not added: the dataplane is not complete', '1 held EIP(s) kept through 6 incomplete apply(s) in a row over 29.0 s']);
+      // Past 30 s (and 3 applies): the node lets go.
+      const gone = await gw.applyAt(31 * s, false);
+      assert.deepEqual(gw.eips(), []);
+      assert.deepEqual(gw.announcer, [`announce ${EIP4}`, `withdraw ${EIP4}`]);
+      assert.match(gone.subsystems.addresses.skipped.join(), /1 held EIP\(s\) withdrawn: 7 incomplete apply\(s\) in a row over 31.0 s passed the hold limit/);
+      // Complete again: both EIPs, announced; the streak starts over.
+      const back = await gw.applyAt(40 * s, true);
+      assert.deepEqual([back.complete, back.failedApplies], [true, 0]);
+      assert.deepEqual(gw.eips().sort(), [EIP4, EIP6].sort());
+      const again = await gw.applyAt(100 * s, false);
+      assert.equal(again.failedApplies, 1);
+      assert.deepEqual(gw.eips().sort(), [EIP4, EIP6].sort(), 'one failure after a long quiet spell withdraws nothing');
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
+  test('an EIP the plan gives up is released even while applies fail (another node may be taking it over)', async () => {
+    const gw = await scriptedGateway({ held: [EIP4, EIP6] });
+    try {
+      const r = await gw.applyAt(0, false, { ...gw.plan, eips: gw.plan.eips.filter((e) => e.family === 6) });
+      assert.equal(r.complete, false);
+      assert.deepEqual(gw.eips(), [EIP6]);
+      assert.deepEqual(gw.writes(), [`addr del ${EIP4}/32 dev eth0`]);
+    } finally {
+      await gw.cleanup();
     }
   });
 });
@@ -114,8 +290,11 @@ async function run(lab: NetnsLab, node: string, ...steps: Step[]): Promise<Helpe
   return lab.helper(node, { steps });
 }
 
+/** The forwarding sysctls of a node, as `ipv4/ipv6`. */
+const forwardingOf = async (lab: NetnsLab, node: string) => (await lab.sh(node, 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding')).split('\n').join('/');
+
 const reports = (out: HelperOutput) => out.results as (ApplyReport & DiffLine[])[];
-const nftCalls = (out: HelperOutput) => out.calls.filter((c) => c.call === 'nft.apply').map((c) => c.args as { rules?: string[]; routes?: string[] });
+const nftCalls = (out: HelperOutput) => out.calls.filter((c) => c.call === 'nft.apply').map((c) => c.args as { rules?: string[]; routes?: string[]; device?: boolean });
 
 describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, () => {
   test('worker and gateway: full apply in order, no-op second apply, empty diff, traffic through the tunnel', async (t) => {
@@ -132,10 +311,8 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
       assert.deepEqual(first!.missingSysctls, []);
       assert.equal(second!.writes, 0);
       assert.deepEqual(after, []);
-      // make-before-break: when nft ran, every planned rule and route was already there
-      const atNft = nftCalls(out)[0]!;
-      assert.equal(atNft.rules!.length, 8);
-      assert.equal(atNft.routes!.length, 4);
+      // guards first: when nft ran, none of our rules, routes or the device existed yet
+      assert.deepEqual(nftCalls(out)[0], { table: 'sluice', rules: [], routes: [], device: false });
       assert.equal(await lab.sh('w', 'cat /proc/sys/net/ipv4/conf/egress.vxlan/rp_filter'), '2');
 
       const restarted = reports(await run(lab, 'w', { op: 'dataplane.apply', plan: worker }))[0]!;
@@ -172,25 +349,54 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
     });
   });
 
-  test('nft failing holds removals back, reports it, and still applies the rest', async () => {
+  test('nft failing: nothing else is written (no add, no removal, no sysctl); the retry does it all', async () => {
     await withLab('dp-nft', W, G, async (lab) => {
       const full = withIpv6(await seedPlan('worker-1'));
       const reduced = withoutPeer(full, 'gateway-2');
+      // The plan also asks for ip_forward 0, so a sysctl write would show.
       const changed = { ...reduced, sysctls: reduced.sysctls.map((s) => (s.key === 'net.ipv4.ip_forward' ? { ...s, value: '0' } : s)) };
       const out = await run(lab, 'w', { op: 'dataplane.apply', plan: full }, { op: 'dataplane.apply', plan: changed, nftFails: true });
       const [, failed] = reports(out);
-      assert.equal(failed!.ok, false);
+      assert.deepEqual([failed!.ok, failed!.complete, failed!.writes], [false, false, 0]);
       assert.equal(failed!.subsystems.nft.errors.length, 1);
       assert.equal(failed!.subsystems.nft.errors[0]!.code, 'EGW_ERR_NFT');
-      assert.equal(failed!.subsystems.sysctls.writes, 1, 'other subsystems still ran');
-      assert.equal(failed!.subsystems.routes.writes, 0);
-      assert.match(failed!.subsystems.routes.skipped[0]!, /6 deletions: nft failed/);
-      assert.match(failed!.subsystems.links.skipped[0]!, /3 deletions/);
+      for (const s of ['links', 'sysctls', 'routes'] as const) assert.match(failed!.subsystems[s].skipped[0]!, /guards\) did not load/, s);
+      assert.equal(await lab.sh('w', 'cat /proc/sys/net/ipv4/ip_forward'), '1');
       assert.match(await lab.ip('w', ['rule', 'list']), /0x200/, 'rules into the old table survive the failed switch');
       const retried = reports(await run(lab, 'w', { op: 'dataplane.apply', plan: reduced }))[0]!;
-      assert.equal(retried.ok, true);
+      assert.deepEqual([retried.ok, retried.complete, retried.failedApplies], [true, true, 0]);
       assert.equal(retried.subsystems.routes.writes, 6);
       assert.doesNotMatch(await lab.ip('w', ['rule', 'list']), /0x200/);
+    });
+  });
+
+  test('a fresh gateway whose nft load fails: forwarding stays off, no tunnel, no route, no EIP', async () => {
+    await withLab('dp-fresh', W, G, async (lab) => {
+      const gateway = withIpv6(await seedPlan('gateway-1'));
+      await lab.sh('g', 'sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0');
+      const before = await lab.ip('g', ['-br', 'address', 'show']);
+      const [failed] = reports(await run(lab, 'g', { op: 'dataplane.apply', plan: gateway, nftFails: true }));
+      assert.deepEqual([failed!.ok, failed!.complete, failed!.writes], [false, false, 0]);
+      assert.equal(await forwardingOf(lab, 'g'), '0/0', 'a forwarding sysctl was turned on');
+      assert.equal(await lab.ip('g', ['-br', 'address', 'show']), before, 'an address (EIP or tunnel) was added');
+      assert.doesNotMatch(await lab.ip('g', ['link', 'show']), /egress\.vxlan/);
+      assert.equal(await lab.ip('g', ['rule', 'list', 'pref', '9002']), '');
+    });
+  });
+
+  test('EIPs held when nft starts failing are kept through the hold limit, then withdrawn and no longer announced', async () => {
+    await withLab('dp-hold', W, G, async (lab) => {
+      const gateway = withIpv6(await seedPlan('gateway-1'));
+      const apply = (nftFails: boolean): Step => ({ op: 'dataplane.apply', plan: gateway, nftFails });
+      const out = await lab.helper<HelperOutput>('g', { eipHold: { failedApplies: 2, ms: 0 }, steps: [apply(false), apply(true), apply(true)] });
+      const [held, kept, gone] = reports(out);
+      assert.deepEqual([held!.complete, kept!.failedApplies, gone!.failedApplies], [true, 1, 2]);
+      assert.equal(kept!.subsystems.addresses.writes, 0);
+      assert.equal(gone!.subsystems.addresses.writes, 2);
+      assert.doesNotMatch(await lab.ip('g', ['address', 'show', 'dev', 'eth0']), /198\.18\.0\.110|2001:db8::110/);
+      assert.deepEqual(out.calls.filter((c) => c.call !== 'nft.apply').map((c) => `${c.call} ${(c.args as { ip: string }).ip}`), [
+        'announce 198.18.0.110', 'announce 2001:db8::110', 'withdraw 198.18.0.110', 'withdraw 2001:db8::110',
+      ]);
     });
   });
 

@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_CONFIG, maxMarkIndex, type AgentConfig } from '../planner/config.js';
-import type { NodePlan } from '../planner/node-plan.js';
+import type { EipPlan, NodePlan, SysctlEntry } from '../planner/node-plan.js';
 import { AddressDriver } from './addresses/address-driver.js';
-import type { HeldAddress } from './addresses/address-types.js';
+import type { HeldAddress, ObservedAddresses } from './addresses/address-types.js';
 import type { AnnouncerHook, ApplyReport, NftDriverLike, ObservedDataplane } from './dataplane-types.js';
 import type { Exec } from './iproute/exec.js';
 import { LinkDriver } from './links/link-driver.js';
 import type { LinkOpPlan } from './links/link-ops.js';
 import { Collector } from './apply-collector.js';
+import { alreadyHeld, EIP_HOLD_LIMIT, FailureStreak, type EipHoldLimit, type StreakState } from './eip-hold.js';
 import { fromThrown } from './report.js';
 import { RouteDriver, withRejected } from './routes/route-driver.js';
 import { ownedRangesOf, type RouteOpPlan } from './routes/route-ops.js';
@@ -20,11 +21,16 @@ export interface DataplaneOptions {
   /** Ranges observe() filters by when it is not given a plan; apply() always uses the plan's. */
   readonly owned?: OwnedRanges;
   readonly addressTag?: number;
-  readonly nft?: NftDriverLike;
+  /** The guards. Required: nothing that forwards is set up unless its table loaded. */
+  readonly nft: NftDriverLike;
   readonly announcer?: AnnouncerHook;
   readonly exec?: Exec;
   readonly sysctlRoot?: string;
   readonly sysClassNet?: string;
+  /** How long EIPs already held survive applies that fail (default EIP_HOLD_LIMIT). */
+  readonly eipHold?: EipHoldLimit;
+  /** Milliseconds, for the hold limit; tests pass a clock of their own. */
+  readonly now?: () => number;
 }
 
 /** The table and rule-priority ranges an agent config reserves; the same ones the planner writes into plans. */
@@ -35,39 +41,55 @@ export function ownedRangesFromConfig(config: Pick<AgentConfig, 'tableBase' | 'r
   };
 }
 
+/** Sysctls that make the node forward packets: written only once the guards are loaded. */
+export function isForwardingSysctl(key: string): boolean {
+  return key === 'net.ipv4.ip_forward' || /^net\.ipv[46]\.conf\.[^.]+\.forwarding$/.test(key);
+}
+
 /**
- * Drives every kernel subsystem from one NodePlan. apply() reads links, routes and addresses
- * once, in parallel, up front (routes again only if the device was created or recreated), then
- * writes make-before-break:
+ * Drives every kernel subsystem from one NodePlan: guards first, forwarding last, removals after
+ * what replaces them, EIPs only on a complete dataplane. apply() loads nft while it reads links,
+ * routes and addresses (routes again only if the device was created or recreated), then writes:
  *
- *   1. sysctls            forwarding on before anything routes through us
+ *   1. nft                one atomic table load: VXLAN only from nodes, anti-relay, the EIP
+ *                         input guard, SNAT, marks. Rules name interfaces (iifname/oifname), so
+ *                         the table loads before the tunnel device exists.
  *   2. links (adds)       device, tunnel addresses, neighbours and FDB of planned peers
- *   3. sysctls (retry)    keys of a device created in step 2 (rp_filter on egress.vxlan)
+ *   3. sysctls            all but forwarding (rp_filter of the device made in step 2, …)
  *   4. routes (adds)      routes, then the rules leading into them
- *   5. nft                one atomic table load: marks now point only at tables that exist
- *   6. routes (deletes)   rules, then routes, nothing marks into any more
+ *   5. sysctls            forwarding (ip_forward, ipv6 forwarding), now that the guards are in
+ *   6. routes (deletes)   rules, then routes: the table loaded in step 1 no longer marks into them
  *   7. links (deletes)    stale peers' neighbours/FDB, the device itself when unplanned
- *   8. addresses          EIPs after nft has their SNAT and input guard; adds before deletes
+ *   8. addresses          EIPs, adds before deletes; added only when steps 1-7 had no error
  *   9. announcer          announce EIPs now held, withdraw those gone
  *
- * A failing step is reported and the rest still run, except that when nft fails the removals
- * (6, 7, 8) are held back: the old ruleset may still mark into what they would remove, and an EIP
- * must not be taken or dropped without its nft rules. The next apply retries them.
+ * Between steps 1 and 4 a packet may carry the mark of a gateway whose rule or table is not there
+ * yet: with no rule, or no route in that table, the lookup goes on to the next rule (main), so the
+ * packet takes the node's normal path: it fails open, never into a black hole or the tunnel.
+ *
+ * A failing step is reported and the rest still run, except:
+ * - when nft fails, steps 2-7 are not run: nothing new may forward without its guards, and the old
+ *   table (if any) may still mark into what 6 and 7 would remove. The next apply retries.
+ * - when any of steps 1-7 failed (the apply is not `complete`), no EIP is added. EIPs the plan no
+ *   longer holds are always released (another node may be taking them over); EIPs it still holds
+ *   are kept through `eipHold` of consecutive failures, then withdrawn until an apply completes.
  */
 export class Dataplane {
   readonly sysctls: SysctlDriver;
   readonly links: LinkDriver;
   readonly routes: RouteDriver;
   readonly addresses: AddressDriver;
-  readonly #nft: NftDriverLike | undefined;
+  readonly #nft: NftDriverLike;
   readonly #announcer: AnnouncerHook | undefined;
   readonly #owned: OwnedRanges;
+  readonly #streak: FailureStreak;
+  readonly #now: () => number;
   /** EIPs handed to the announcer, keyed `ip|ifname`; each holds exactly one announcer reference. */
   readonly #announced = new Map<string, HeldAddress>();
   /** Applies run one at a time, in call order. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(options: DataplaneOptions = {}) {
+  constructor(options: DataplaneOptions) {
     const exec = options.exec ? { exec: options.exec } : {};
     this.sysctls = new SysctlDriver(options.sysctlRoot ? { root: options.sysctlRoot } : {});
     this.links = new LinkDriver({ ...exec, ...(options.vxlanDevice ? { device: options.vxlanDevice } : {}), ...(options.sysClassNet ? { sysClassNet: options.sysClassNet } : {}) });
@@ -76,6 +98,8 @@ export class Dataplane {
     this.#nft = options.nft;
     this.#announcer = options.announcer;
     this.#owned = options.owned ?? ownedRangesFromConfig(DEFAULT_CONFIG);
+    this.#streak = new FailureStreak(options.eipHold ?? EIP_HOLD_LIMIT);
+    this.#now = options.now ?? Date.now;
   }
 
   /** Everything the drivers own, read in parallel. `plan` only names sysctl keys, the parent NIC and the ranges. */
@@ -85,9 +109,9 @@ export class Dataplane {
       this.links.observe(plan?.vxlan?.parent),
       this.routes.observe(plan ? ownedRangesOf(plan.routing) : this.#owned),
       this.addresses.observe(),
-      this.#nft?.observe(),
+      this.#nft.observe(),
     ]);
-    return { sysctls, links, routes, addresses, ...(this.#nft ? { nft } : {}) };
+    return { sysctls, links, routes, addresses, nft };
   }
 
   /** Never rejects: every failure is in the report. Concurrent calls are serialized. */
@@ -101,57 +125,50 @@ export class Dataplane {
     const started = performance.now();
     const c = new Collector();
     const owned = ownedRangesOf(plan.routing);
+    const nftOp = `load nft table ${plan.nft.name}`;
 
-    // Reads first, all at once: a process costs far more than the read it does.
-    const [firstSysctls, linksSeen, routesSeen, addressesSeen] = await Promise.all([
-      c.run('sysctls', 'sysctls', () => this.sysctls.apply(plan.sysctls)),
+    // The guards load while the rest is read: a process costs far more than the read it does.
+    const [nftOutcome, linksSeen, routesSeen, addressesSeen] = await Promise.all([
+      c.run('nft', nftOp, () => this.#nft.apply(plan.nft)),
       c.run('links', `observe link ${this.links.device}`, () => this.links.observe(plan.vxlan?.parent)),
       c.run('routes', 'observe rules and routes', () => this.routes.observe(owned)),
       c.run('addresses', 'observe addresses', () => this.addresses.observe()),
     ]);
-    if (firstSysctls) c.add('sysctls', firstSysctls);
+    if (nftOutcome) c.add('nft', { writes: nftOutcome.writes ?? 0, errors: (nftOutcome.errors ?? []).map((e) => fromThrown(nftOp, e, 'EGW_ERR_NFT')) });
 
-    const linkOps = linksSeen && (await c.run('links', `plan link ${this.links.device}`, async (): Promise<LinkOpPlan> => this.links.plan(plan.vxlan, linksSeen)));
-    if (linkOps) await c.step('links', 'link adds', () => this.links.execute(linkOps.adds));
-
-    let missingSysctls = firstSysctls?.missing ?? [];
-    if (missingSysctls.length > 0) {
-      const missing = new Set(missingSysctls);
-      const retry = await c.run('sysctls', 'sysctls (retry)', () => this.sysctls.apply(plan.sysctls.filter((s) => missing.has(s.key))));
-      if (retry) c.add('sysctls', retry);
-      missingSysctls = retry?.missing ?? missingSysctls;
-    }
-
-    // Creating or deleting the device drops every route through it: read the routes again then.
-    const relinked = linkOps?.adds.some((op) => op.kind === 'create' || op.kind === 'delete') ?? false;
-    const routesNow = relinked ? await c.run('routes', 'observe rules and routes', () => this.routes.observe(owned)) : routesSeen;
-    const routeOps = routesNow && (await c.run('routes', 'plan rules and routes', async (): Promise<RouteOpPlan> => this.routes.plan(plan.routing, routesNow)));
-    if (routeOps) await c.step('routes', 'route and rule adds', async () => withRejected(await this.routes.execute(routeOps.adds), routeOps.rejected));
-
-    if (this.#nft) {
-      const nft = this.#nft;
-      const outcome = await c.run('nft', `load nft table ${plan.nft.name}`, () => nft.apply(plan.nft));
-      if (outcome) c.add('nft', { writes: outcome.writes ?? 0, errors: (outcome.errors ?? []).map((e) => fromThrown(`load nft table ${plan.nft.name}`, e, 'EGW_ERR_NFT')) });
+    const missingSysctls: string[] = [];
+    if (c.failed('nft')) {
+      const why = 'not run: the nft table (the guards) did not load, and nothing may forward without it';
+      for (const s of ['links', 'sysctls', 'routes'] as const) c.skip(s, why);
     } else {
-      c.skip('nft', 'no nft driver configured');
-    }
-    const holdRemovals = c.failed('nft');
-    const held = 'nft failed; removals wait for the next apply';
+      const linkOps = linksSeen && (await c.run('links', `plan link ${this.links.device}`, async (): Promise<LinkOpPlan> => this.links.plan(plan.vxlan, linksSeen)));
+      if (linkOps) await c.step('links', 'link adds', () => this.links.execute(linkOps.adds));
 
-    if (routeOps && routeOps.deletes.length > 0) {
-      if (holdRemovals) c.skip('routes', `${routeOps.deletes.length} deletions: ${held}`);
-      else await c.step('routes', 'rule and route deletes', () => this.routes.execute(routeOps.deletes));
-    }
-    if (linkOps && linkOps.deletes.length > 0) {
-      if (holdRemovals) c.skip('links', `${linkOps.deletes.length} deletions: ${held}`);
-      else await c.step('links', 'link deletes', () => this.links.execute(linkOps.deletes));
+      const setSysctls = async (op: string, entries: readonly SysctlEntry[]) => {
+        const result = await c.run('sysctls', op, () => this.sysctls.apply(entries));
+        if (result) c.add('sysctls', result);
+        missingSysctls.push(...(result?.missing ?? []));
+      };
+      await setSysctls('sysctls', plan.sysctls.filter((s) => !isForwardingSysctl(s.key)));
+
+      // Creating or deleting the device drops every route through it: read the routes again then.
+      const relinked = linkOps?.adds.some((op) => op.kind === 'create' || op.kind === 'delete') ?? false;
+      const routesNow = relinked ? await c.run('routes', 'observe rules and routes', () => this.routes.observe(owned)) : routesSeen;
+      const routeOps = routesNow && (await c.run('routes', 'plan rules and routes', async (): Promise<RouteOpPlan> => this.routes.plan(plan.routing, routesNow)));
+      if (routeOps) await c.step('routes', 'route and rule adds', async () => withRejected(await this.routes.execute(routeOps.adds), routeOps.rejected));
+
+      await setSysctls('forwarding sysctls', plan.sysctls.filter((s) => isForwardingSysctl(s.key)));
+
+      if (routeOps && routeOps.deletes.length > 0) await c.step('routes', 'rule and route deletes', () => this.routes.execute(routeOps.deletes));
+      if (linkOps && linkOps.deletes.length > 0) await c.step('links', 'link deletes', () => this.links.execute(linkOps.deletes));
     }
 
+    const complete = !c.failed('nft', 'links', 'sysctls', 'routes');
+    const streak = this.#streak.record(complete, this.#now());
     const report = { announced: [] as string[], withdrawn: [] as string[] };
-    if (holdRemovals) {
-      c.skip('addresses', 'EIP changes: nft failed, so SNAT and the input guard for them are not in place');
-    } else {
-      const addresses = addressesSeen && (await c.run('addresses', 'addresses', () => this.addresses.applyObserved(plan.eips, addressesSeen)));
+    if (addressesSeen) {
+      const eips = complete ? plan.eips : this.#heldThroughFailure(plan, addressesSeen, streak, c);
+      const addresses = await c.run('addresses', 'addresses', () => this.addresses.applyObserved(eips, addressesSeen));
       if (addresses) {
         c.add('addresses', addresses);
         this.#syncAnnouncer(addresses.held, c, report);
@@ -163,11 +180,27 @@ export class Dataplane {
     return {
       subsystems,
       missingSysctls,
+      complete,
+      failedApplies: streak.failedApplies,
       ...report,
       writes: all.reduce((n, s) => n + s.writes, 0),
       ok: all.every((s) => s.errors.length === 0),
       durationMs: performance.now() - started,
     };
+  }
+
+  /** The EIPs an incomplete apply keeps: those already held, until the failures pass the hold limit. */
+  #heldThroughFailure(plan: NodePlan, observed: ObservedAddresses, streak: StreakState, c: Collector): readonly EipPlan[] {
+    const held = alreadyHeld(plan.eips, this.addresses.plan(plan.eips, observed).present);
+    const failing = `${streak.failedApplies} incomplete apply(s) in a row over ${(streak.failingForMs / 1000).toFixed(1)} s`;
+    if (streak.expired) {
+      if (held.length > 0) c.skip('addresses', `${held.length} held EIP(s) withdrawn: ${failing} passed the hold limit`);
+      return [];
+    }
+    const unheld = plan.eips.length - held.length;
+    if (unheld > 0) c.skip('addresses', `${unheld} EIP(s) not added: the dataplane is not complete`);
+    if (held.length > 0) c.skip('addresses', `${held.length} held EIP(s) kept through ${failing}`);
+    return held;
   }
 
   /**

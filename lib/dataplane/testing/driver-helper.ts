@@ -9,6 +9,7 @@ import type { EipPlan, NodePlan, RoutingPlan, SysctlEntry, VxlanPlan } from '../
 import { AddressDriver } from '../addresses/address-driver.js';
 import { Dataplane } from '../dataplane.js';
 import type { NftDriverLike } from '../dataplane-types.js';
+import type { EipHoldLimit } from '../eip-hold.js';
 import { diffPlan } from '../diff-plan.js';
 import { LinkDriver } from '../links/link-driver.js';
 import { RouteDriver } from '../routes/route-driver.js';
@@ -31,6 +32,7 @@ export type HelperStep =
 export interface HelperRequest {
   readonly device?: string;
   readonly addressTag?: number;
+  readonly eipHold?: EipHoldLimit;
   readonly steps: readonly HelperStep[];
 }
 
@@ -49,14 +51,15 @@ async function main(): Promise<void> {
   const sysctls = new SysctlDriver();
   const addresses = new AddressDriver(request.addressTag !== undefined ? { tag: request.addressTag } : {});
 
-  // The fake nft driver records which of our rules and routes exist at the moment it is called.
+  // The fake nft driver records which of our rules and routes, and whether the device, exist when it is called.
   let nftFails = false;
   let probePlan: NodePlan | undefined;
   const nft: NftDriverLike = {
     observe: async () => ({ fake: true }),
     apply: async (table) => {
       const seen = probePlan ? await routes.observe(ownedRangesOf(probePlan.routing)) : undefined;
-      calls.push({ call: 'nft.apply', args: { table: table.name, ...(seen ? { rules: seen.rules.map((r) => r.selector), routes: seen.routes.map((r) => r.selector) } : {}) } });
+      const hasDevice = probePlan ? (await links.observe()).link !== undefined : undefined;
+      calls.push({ call: 'nft.apply', args: { table: table.name, ...(seen ? { rules: seen.rules.map((r) => r.selector), routes: seen.routes.map((r) => r.selector), device: hasDevice } : {}) } });
       if (nftFails) throw new Error('fake nft refused the ruleset');
       return { writes: 0 };
     },
@@ -65,7 +68,13 @@ async function main(): Promise<void> {
     announce: (ip: string, ifname: string) => calls.push({ call: 'announce', args: { ip, ifname } }),
     withdraw: (ip: string, ifname?: string) => calls.push({ call: 'withdraw', args: { ip, ifname } }),
   };
-  const dataplane = new Dataplane({ ...(request.device ? { vxlanDevice: request.device } : {}), nft, announcer, ...(request.addressTag !== undefined ? { addressTag: request.addressTag } : {}) });
+  const dataplane = new Dataplane({
+    ...(request.device ? { vxlanDevice: request.device } : {}),
+    nft,
+    announcer,
+    ...(request.addressTag !== undefined ? { addressTag: request.addressTag } : {}),
+    ...(request.eipHold ? { eipHold: request.eipHold } : {}),
+  });
 
   const results: unknown[] = [];
   for (const step of request.steps) {
