@@ -5,7 +5,7 @@ TSC   := npx --no-install tsc
 UNIT_TESTS = $(shell find dist/lib dist/agent -name '*.test.js' 2>/dev/null | sort)
 E2E_TESTS  = $(shell find dist/e2e -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: all deps build crds lint test unit e2e demo bench image clean
+.PHONY: all deps build crds lint test unit e2e soak demo bench image clean
 
 all: build
 
@@ -37,6 +37,10 @@ e2e: build
 
 test: lint
 	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(UNIT_TESTS) $(E2E_TESTS)
+
+# The long reliability runs: 100 applies SIGKILLed at random points (make test runs 6).
+soak: build
+	SLUICE_KILL_APPLIES=100 $(NODE) --test --test-reporter=spec dist/e2e/dataplane/kill-apply.test.js
 
 demo: build
 	$(NODE) dist/e2e/demo/demo.js
