@@ -40,7 +40,7 @@ const fits: [NftDriver extends NftDriverLike ? true : false, AnnouncerLike exten
 test('the nft driver and the announcer fit the Dataplane hooks', () => assert.deepEqual(fits, [true, true]));
 
 describe('diffPlan', () => {
-  test('against an empty kernel every planned item is missing, in apply order', async () => {
+  test('against an empty kernel every planned item is missing, subsystem by subsystem', async () => {
     const plan = await seedPlan('gateway-1');
     const texts = diffPlan(plan, emptyKernel(plan)).map((l) => l.text);
     assert.deepEqual(texts, [
