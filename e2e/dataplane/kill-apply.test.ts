@@ -26,8 +26,16 @@ import { echoAt } from './probes.js';
 import { KillableApplies, type KillAt } from './killable-apply.js';
 import { applyPlan, diffPlan } from './sluice-cli.js';
 
-const KILLS = Number(process.env['SLUICE_KILL_APPLIES'] ?? 6);
-const SEED = Number(process.env['SLUICE_KILL_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+function envInteger(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Rounded up to a whole round: each round kills one apply on each victim. */
+const KILLS = envInteger('SLUICE_KILL_APPLIES', 6);
+const SEED = envInteger('SLUICE_KILL_SEED', 1 + Math.floor(Math.random() * 2 ** 31));
 const VICTIMS = ['gateway-1', 'worker-1'] as const;
 /** The flow must answer again within this long after each round. */
 const FLOW_TIMEOUT_MS = 5_000;
