@@ -28,7 +28,7 @@ export type Subsystem = 'sysctls' | 'links' | 'routes' | 'nft' | 'addresses' | '
 export interface SubsystemReport {
   readonly writes: number;
   readonly errors: readonly ApplyError[];
-  /** Steps not run, and why (e.g. deletions held back because nft failed). */
+  /** Steps not run, and why (e.g. everything after a failed nft load, EIPs of an incomplete apply). */
   readonly skipped: readonly string[];
   /** Time spent in this subsystem's own steps; steps that ran in parallel with others overlap. */
   readonly durationMs: number;
