@@ -5,8 +5,9 @@
  * the old or the new nft table, a restarted apply must converge (`sluice diff` exit 0), and a TCP
  * flow from a pod through both nodes must never be reset.
  *
- * `make test` kills SLUICE_KILL_APPLIES applies (default 6); `make soak` kills 100.
- * SLUICE_KILL_SEED replays a run (the seed is printed).
+ * `make test` kills SLUICE_KILL_APPLIES applies (default 6); `make soak` kills 100. Only a kill
+ * that found the apply still running counts: an apply that finished before its kill point is
+ * checked the same way and run again. SLUICE_KILL_SEED replays a run (the seed is printed).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -33,8 +34,10 @@ function envInteger(name: string, fallback: number): number {
   return Number(text);
 }
 
-/** Rounded up to a whole round: each round kills one apply on each victim. */
+/** Kills that must land on a running apply (the last round may add one). */
 const KILLS = envInteger('SLUICE_KILL_APPLIES', 6);
+/** Applies tried at most: a run whose kills keep missing fails instead of going on. */
+const MAX_APPLIES = 2 * KILLS + 8;
 const SEED = envInteger('SLUICE_KILL_SEED', 1 + Math.floor(Math.random() * 2 ** 31));
 const VICTIMS = ['gateway-1', 'worker-1'] as const;
 /** The flow must answer again within this long after each round. */
@@ -54,7 +57,7 @@ function random(seed: number): () => number {
   };
 }
 
-describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 120_000 + KILLS * 20_000 }, () => {
+describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 120_000 + MAX_APPLIES * 10_000 }, () => {
   let lab: Lab | undefined;
   let info: LabInfo;
   let dir: string | undefined;
@@ -63,9 +66,9 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
   /** The normalized nft listing each plan leaves on each victim after a complete apply. */
   const tables = new Map<string, Record<Side, string>>();
   const applies = new KillableApplies();
-  /** Whole applies (not killed): from spawn to the apply's first child, and from there to exit. */
+  /** Whole applies (not killed): from spawn to the apply's first child, and per node from there to exit. */
   const startups: number[] = [];
-  const works: number[] = [];
+  const works = new Map<string, number[]>(VICTIMS.map((n) => [n, []]));
   const netnsOf = (node: string) => info.nodes.find((n) => n.name === node)!.netns;
 
   before(async () => {
@@ -97,7 +100,7 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
         const whole = await applies.run(netnsOf(node), files.get(node)![side]);
         assert.deepEqual([whole.finished, whole.exitCode], [true, 0], `${node}: a whole apply of plan ${side} failed`);
         startups.push(whole.workAtMs!);
-        works.push(whole.totalMs - whole.workAtMs!);
+        works.get(node)!.push(whole.totalMs - whole.workAtMs!);
         tables.set(node, { ...tables.get(node)!, [side]: (await nftListing(lab, node))! });
       }
     }
@@ -130,31 +133,38 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
     const web = plans.get('gateway-1')!.a.eips[0]!.ip;
     assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'tcp')).clientIP, web);
 
-    // A quarter of the kills while the CLI starts, the rest at random points of the apply itself.
+    // A quarter of the kills while the CLI starts, the rest at random points of the node's apply itself.
     const startMs = Math.min(...startups);
-    const workMs = Math.max(...works);
-    const killAt = (): KillAt => (rand() < 0.25 ? { afterSpawnMs: Math.floor(rand() * startMs) } : { afterWorkMs: Math.floor(rand() * workMs) });
-    t.diagnostic(`whole applies: the CLI started its apply after ${startMs}-${Math.max(...startups)} ms, which then took ${Math.min(...works)}-${workMs} ms`);
+    const workMs = (node: string) => Math.max(...works.get(node)!);
+    const killAt = (node: string): KillAt => (rand() < 0.25 ? { afterSpawnMs: Math.floor(rand() * startMs) } : { afterWorkMs: Math.floor(rand() * workMs(node)) });
+    const span = (ms: readonly number[]) => `${Math.min(...ms)}-${Math.max(...ms)} ms`;
+    t.diagnostic(`whole applies: the CLI started its apply after ${span(startups)}; the apply then took ${VICTIMS.map((n) => `${span(works.get(n)!)} on ${n}`).join(', ')}`);
 
     const flow = await StreamFlow.start(lab!, 'default/client');
     let seen = 0;
     let current: Side = 'a';
-    const tally = { old: 0, new: 0, finished: 0, restartWrote: 0, inWork: 0 };
+    const tally = { applies: 0, old: 0, new: 0, finished: 0, restartWrote: 0, inWork: 0 };
+    const kills = () => tally.applies - tally.finished;
     let report: Awaited<ReturnType<StreamFlow['stop']>> | undefined;
     try {
       await eventually(async () => assert.ok(flow.answered > 0), FLOW_TIMEOUT_MS);
-      for (let round = 0; round * VICTIMS.length < KILLS; round++) {
+      for (let round = 0; kills() < KILLS && tally.applies < MAX_APPLIES; round++) {
         const next: Side = current === 'a' ? 'b' : 'a';
         await Promise.all(
           VICTIMS.map(async (node) => {
-            const at = killAt();
+            const at = killAt(node);
             const outcome = await applies.run(netnsOf(node), files.get(node)![next], at);
             const held = await nftListing(lab!, node);
             const which = held === tables.get(node)![next] ? 'new' : held === tables.get(node)![current] ? 'old' : 'mix';
             if (which === 'mix') assert.fail(`round ${round}, ${node} killed at ${JSON.stringify(at)}: the table is neither plan's:\n${held}`);
-            tally[which] += 1;
-            if (outcome.finished) tally.finished += 1;
-            else if (outcome.workAtMs !== undefined) tally.inWork += 1;
+            tally.applies += 1;
+            if (outcome.finished) {
+              assert.equal(which, 'new', `round ${round}, ${node}: an apply that finished left the old table`);
+              tally.finished += 1;
+            } else {
+              tally[which] += 1;
+              if (outcome.workAtMs !== undefined) tally.inWork += 1;
+            }
             const restarted = await applyPlan(lab!, plans.get(node)![next]);
             if (restarted.writes > 0) tally.restartWrote += 1;
             const diff = await diffPlan(lab!, plans.get(node)![next]);
@@ -169,15 +179,16 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
     } finally {
       report = await flow.stop();
     }
-    const kills = tally.old + tally.new;
-    t.diagnostic(`${kills} kills: ${tally.inWork} during the apply, ${kills - tally.inWork - tally.finished} while the CLI started, ${tally.finished} after it had finished; old table ${tally.old}, new table ${tally.new}; the restarted apply had work left after ${tally.restartWrote}`);
+    const killed = kills();
+    t.diagnostic(`${tally.applies} applies, ${killed} killed: ${tally.inWork} during the apply, ${killed - tally.inWork} while the CLI started; ${tally.finished} finished before their kill point; after a kill the old table ${tally.old}, the new table ${tally.new}; the restarted apply had work left ${tally.restartWrote} times`);
     t.diagnostic(`flow: ${report.answered}/${report.sent} lines answered, longest gap ${report.maxGapMs} ms, peers ${report.peers.join(', ')}`);
     assert.equal(report.brokeWith, undefined, 'the flow was reset');
     assert.equal(report.outOfOrder, 0);
     assert.equal(report.answered, report.sent);
     assert.equal(report.peers.length, 1, `one connection, one source: ${report.peers.join(', ')}`);
     assert.ok(report.peers[0]!.startsWith(`${web}:`), `the flow left with ${report.peers[0]}, not ${web}`);
+    assert.ok(killed >= KILLS, `only ${killed} of ${tally.applies} applies were still running at their kill point`);
     // Over enough kills, some must land before the nft load and some after it (2^-19 odds otherwise).
-    if (kills >= 20) assert.ok(tally.old > 0 && tally.new > 0, `the kills all landed on one side of the nft load (old ${tally.old}, new ${tally.new})`);
+    if (killed >= 20) assert.ok(tally.old > 0 && tally.new > 0, `the kills all landed on one side of the nft load (old ${tally.old}, new ${tally.new})`);
   });
 });
