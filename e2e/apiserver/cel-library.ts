@@ -1,5 +1,6 @@
 /** The CEL functions the evaluator knows: the standard ones CRD rules use plus the Kubernetes IP/CIDR library. */
 import ipaddr from 'ipaddr.js';
+import { is4In6, parseAddr, parsePrefix } from './netip.js';
 import { CelCidr, CelIp, CelRuntimeError, CelUnsupportedError, celEquals, celTypeName, isCelMap, noOverload } from './cel-values.js';
 
 const regexCache = new Map<string, RegExp>();
@@ -17,21 +18,25 @@ function compileRegex(pattern: string): RegExp {
   return regex;
 }
 
+/** As the Kubernetes IP library: netip.ParseAddr, without zones or IPv4-mapped IPv6 addresses. */
 function parseIp(text: string): CelIp | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return new CelIp(ipaddr.IPv4.parse(text));
-  if (text.includes(':') && ipaddr.IPv6.isValid(text) && !text.includes('%') && !/::ffff:\d+\./i.test(text)) {
-    return new CelIp(ipaddr.IPv6.parse(text));
-  }
-  return undefined;
+  const parsed = parseAddr(text);
+  if ('error' in parsed || parsed.ok.zone !== '' || is4In6(parsed.ok.bytes)) return undefined;
+  return new CelIp(ipaddr.fromByteArray(parsed.ok.bytes));
 }
 
+/** As the Kubernetes CIDR library: netip.ParsePrefix, without IPv4-mapped IPv6 addresses. */
 function parseCidr(text: string): CelCidr | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0 || !/^\d{1,3}$/.test(text.slice(slash + 1))) return undefined;
-  const ip = parseIp(text.slice(0, slash));
-  const prefix = Number(text.slice(slash + 1));
-  if (!ip || prefix > (ip.address.kind() === 'ipv4' ? 32 : 128)) return undefined;
-  return new CelCidr(ip.address, prefix);
+  const parsed = parsePrefix(text);
+  if ('error' in parsed || is4In6(parsed.ok.addr.bytes)) return undefined;
+  return new CelCidr(ipaddr.fromByteArray(parsed.ok.addr.bytes), parsed.ok.bits);
+}
+
+function maskedBytes(bytes: readonly number[], bits: number): number[] {
+  return bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
 }
 
 function expectString(value: unknown, name: string): string {
@@ -173,10 +178,7 @@ const MEMBER_FUNCTIONS: Record<string, MemberFunction> = {
   ip: (target) => new CelIp(cidrOf(target, 'ip').address),
   masked: (target) => {
     const cidr = cidrOf(target, 'masked');
-    const network = cidr.address.kind() === 'ipv4'
-      ? ipaddr.IPv4.networkAddressFromCIDR(cidr.toString())
-      : ipaddr.IPv6.networkAddressFromCIDR(cidr.toString());
-    return new CelCidr(network, cidr.prefixLength);
+    return new CelCidr(ipaddr.fromByteArray(maskedBytes(cidr.address.toByteArray(), cidr.prefixLength)), cidr.prefixLength);
   },
   string: (target) => toStringValue(target),
 };

@@ -66,14 +66,28 @@ export function validateName(name: string, rule: ResourceType['nameRule'], field
   }
 }
 
+/** validation.IsQualifiedName: an optional DNS-1123 subdomain prefix and '/', then a name part of at most 63. */
+function qualifiedNameErrors(key: string): string[] {
+  const parts = key.split('/');
+  if (parts.length > 2) return [`a qualified name ${NAME_PART_MESSAGE.replace(/^name part /, '')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
+  const errors: string[] = [];
+  const name = parts[parts.length - 1]!;
+  if (parts.length === 2) {
+    const prefix = parts[0]!;
+    if (prefix.length === 0) errors.push('prefix part must be non-empty');
+    else if (prefix.length > 253) errors.push('prefix part must be no more than 253 characters');
+    else if (!new RegExp(`^${DNS1123_SUBDOMAIN}$`).test(prefix)) errors.push(`prefix part ${SUBDOMAIN_MESSAGE}`);
+  }
+  if (name.length === 0) errors.push('name part must be non-empty');
+  else if (name.length > 63) errors.push('name part must be no more than 63 characters');
+  if (!new RegExp(`^${QUALIFIED_NAME_PART}$`).test(name)) errors.push(NAME_PART_MESSAGE);
+  return errors;
+}
+
 function validateLabels(labels: JsonObject): FieldError[] {
   const errors: FieldError[] = [];
   for (const [key, value] of Object.entries(labels)) {
-    const slash = key.lastIndexOf('/');
-    const namePart = slash >= 0 ? key.slice(slash + 1) : key;
-    if (namePart.length === 0 || namePart.length > 63 || !new RegExp(`^${QUALIFIED_NAME_PART}$`).test(namePart)) {
-      errors.push(invalid('metadata.labels', key, NAME_PART_MESSAGE));
-    }
+    for (const message of qualifiedNameErrors(key)) errors.push(invalid('metadata.labels', key, message));
     if (typeof value !== 'string') {
       errors.push(invalid(`metadata.labels`, value, 'label values must be strings'));
     } else if (value.length > 63 || !new RegExp(`^${LABEL_VALUE}$`).test(value)) {
@@ -89,6 +103,8 @@ export function validateObjectMeta(object: JsonObject, type: ResourceType): Fiel
   const errors: FieldError[] = name ? validateName(name, type.nameRule) : [required('metadata.name', 'name or generateName is required')];
   const labels = asJsonObject(metadata.labels);
   if (labels) errors.push(...validateLabels(labels));
+  // a real server cannot even decode such metadata (400); either way the write is refused
+  else if (metadata.labels !== undefined && metadata.labels !== null) errors.push(invalid('metadata.labels', metadata.labels, 'must be a map of strings'));
   if (metadata.annotations !== undefined && asJsonObject(metadata.annotations) === undefined) {
     errors.push(invalid('metadata.annotations', metadata.annotations, 'must be a map of strings'));
   }

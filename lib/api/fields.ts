@@ -3,6 +3,7 @@ import type { ProblemList } from './problems.js';
 import type { LabelSelector, LabelSelectorRequirement } from './wire.js';
 import { parseIpSpec, parseCidr, parseIp, formatIp, type IpInterval, type Family } from './ip.js';
 import { errorMessage } from '../errors.js';
+import { isLabelKey, isLabelValue, SELECTOR_MAX_TERMS } from './names.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -67,9 +68,24 @@ export function readStringMap(value: unknown, path: string, problems: ProblemLis
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(rec ?? {})) {
     if (typeof v === 'string') out[k] = v;
-    else problems.add('InvalidType', `${path}.${k}`, 'must be a string');
+    else problems.add('InvalidType', keyPath(path, k), 'must be a string');
   }
   return out;
+}
+
+/** Path of one entry of a map; keys are quoted because label keys hold dots and slashes. */
+export function keyPath(path: string, key: string): string {
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
+/** A map of label keys to label values, as Kubernetes validates metadata.labels. */
+export function readLabels(value: unknown, path: string, problems: ProblemList): Record<string, string> {
+  const labels = readStringMap(value, path, problems);
+  for (const [key, text] of Object.entries(labels)) {
+    if (!isLabelKey(key)) problems.add('InvalidValue', keyPath(path, key), 'is not a valid label key (an optional DNS subdomain prefix and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends)');
+    if (!isLabelValue(text)) problems.add('InvalidValue', keyPath(path, key), `${JSON.stringify(text)} is not a valid label value (at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends)`);
+  }
+  return labels;
 }
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
@@ -78,10 +94,15 @@ export function readSelector(value: unknown, path: string, problems: ProblemList
   const rec = readRecord(value, path, problems);
   if (!rec) return undefined;
   const selector: LabelSelector = {};
-  if (rec.matchLabels !== undefined) selector.matchLabels = readStringMap(rec.matchLabels, `${path}.matchLabels`, problems);
-  if (rec.matchExpressions !== undefined) {
+  if (rec.matchLabels !== undefined && rec.matchLabels !== null) {
+    selector.matchLabels = readLabels(rec.matchLabels, `${path}.matchLabels`, problems);
+    if (Object.keys(selector.matchLabels).length > SELECTOR_MAX_TERMS) problems.add('InvalidValue', `${path}.matchLabels`, `must have at most ${SELECTOR_MAX_TERMS} entries`);
+  }
+  if (rec.matchExpressions !== undefined && rec.matchExpressions !== null) {
     if (!Array.isArray(rec.matchExpressions)) {
       problems.add('InvalidType', `${path}.matchExpressions`, 'must be a list');
+    } else if (rec.matchExpressions.length > SELECTOR_MAX_TERMS) {
+      problems.add('InvalidValue', `${path}.matchExpressions`, `must have at most ${SELECTOR_MAX_TERMS} items`);
     } else {
       const exprs: LabelSelectorRequirement[] = [];
       rec.matchExpressions.forEach((raw, i) => {
@@ -92,6 +113,9 @@ export function readSelector(value: unknown, path: string, problems: ProblemList
         const op = readString(e.operator, `${p}.operator`, problems);
         const values = readStringArray(e.values, `${p}.values`, problems);
         if (!key) return problems.add('Required', `${p}.key`, 'is required');
+        if (!isLabelKey(key)) return problems.add('InvalidValue', `${p}.key`, `${JSON.stringify(key)} is not a valid label key`);
+        const badValue = values.find((v) => !isLabelValue(v));
+        if (badValue !== undefined) return problems.add('InvalidValue', `${p}.values`, `${JSON.stringify(badValue)} is not a valid label value`);
         if (!op || !OPERATORS.has(op)) return problems.add('InvalidValue', `${p}.operator`, 'must be one of In, NotIn, Exists, DoesNotExist');
         if ((op === 'In' || op === 'NotIn') && values.length === 0) return problems.add('Required', `${p}.values`, `must not be empty for ${op}`);
         if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) return problems.add('InvalidValue', `${p}.values`, `must be empty for ${op}`);
@@ -104,14 +128,19 @@ export function readSelector(value: unknown, path: string, problems: ProblemList
 }
 
 /** Reads a list of IP specs (single, a-b, CIDR); `family` restricts it when given. */
-export function readIpSpecs(value: unknown, path: string, problems: ProblemList, options: { family?: Family; cidrOnly?: boolean } = {}): IpInterval[] {
+export function readIpSpecs(value: unknown, path: string, problems: ProblemList, options: { family?: Family; cidrOnly?: boolean; maxItems?: number } = {}): IpInterval[] {
   const out: IpInterval[] = [];
-  readStringArray(value, path, problems).forEach((text, i) => {
+  const texts = readStringArray(value, path, problems);
+  if (options.maxItems !== undefined && texts.length > options.maxItems) {
+    problems.add('InvalidValue', path, `must have at most ${options.maxItems} items`);
+    return out;
+  }
+  texts.forEach((text, i) => {
     const p = `${path}[${i}]`;
     try {
       const iv = options.cidrOnly ? parseCidr(text) : parseIpSpec(text);
       if (options.family && iv.family !== options.family) {
-        problems.add('WrongFamily', p, `"${text}" is not an IPv${options.family} ${options.cidrOnly ? 'CIDR' : 'address, range or CIDR'}`);
+        problems.add('WrongFamily', p, `${JSON.stringify(text)} is not an IPv${options.family} ${options.cidrOnly ? 'CIDR' : 'address, range or CIDR'}`);
         return;
       }
       out.push(iv);

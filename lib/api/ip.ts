@@ -12,12 +12,6 @@ export interface IpInterval {
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
-function toBigInt(bytes: number[]): bigint {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return value;
-}
-
 function fromBigInt(value: bigint, family: Family): string {
   const byteCount = BITS[family] / 8;
   const bytes: number[] = new Array(byteCount);
@@ -29,18 +23,58 @@ function fromBigInt(value: bigint, family: Family): string {
   return ipaddr.fromByteArray(bytes).toString();
 }
 
-/** Parses one address strictly (no IPv4-mapped IPv6 tricks, no zone ids). */
+/**
+ * The text forms of addresses the API accepts. They are the CRD patterns too (lib/api/schema), so
+ * `kubectl apply` and the parsers agree; a value must also pass the semantic checks below, which
+ * the CRDs express as CEL rules.
+ */
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+export const IPV4_TEXT = `${OCTET}(\\.${OCTET}){3}`;
+/** Hex groups only: no embedded dotted quad (so no `::ffff:1.2.3.4`), no zone. */
+export const IPV6_TEXT = '[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}';
+export const PREFIX_TEXT: Record<Family, string> = { 4: '([0-9]|[12][0-9]|3[0-2])', 6: '([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8])' };
+
+const IPV4_RE = new RegExp(`^${IPV4_TEXT}$`);
+const IPV6_RE = new RegExp(`^${IPV6_TEXT}$`);
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+const MAPPED_V4_PREFIX = 0xffffn;
+
+function invalidIp(text: string, why = 'is not an IP address'): EgressError {
+  return new EgressError('EGW_ERR_INVALID_IP', `"${text}" ${why}`);
+}
+
+function ipv4Value(text: string): bigint {
+  return text.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+}
+
+/** Eight groups, or fewer around one `::` that stands for at least one zero group. */
+function ipv6Value(text: string): bigint | undefined {
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (![...head, ...tail].every((g) => HEX_GROUP.test(g))) return undefined;
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
+  const all = [...head, ...new Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
+  return all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/**
+ * Parses one address strictly: a dotted quad without leading zeros, or IPv6 in hex groups. No
+ * surrounding spaces, no zone, and no IPv4-mapped IPv6 (`::ffff:a.b.c.d` or its hex form), which
+ * would let one address hide behind two spellings of different families.
+ */
 export function parseIp(text: string): { family: Family; value: bigint } {
-  const trimmed = text.trim();
-  if (!ipaddr.isValid(trimmed) || trimmed.includes('%')) {
-    throw new EgressError('EGW_ERR_INVALID_IP', `"${text}" is not an IP address`);
+  if (IPV4_RE.test(text)) return { family: 4, value: ipv4Value(text) };
+  if (!IPV6_RE.test(text)) {
+    if (text.includes('.') && text.includes(':')) throw invalidIp(text, 'is not accepted: IPv6 with an embedded IPv4 address');
+    throw invalidIp(text, text.trim() !== text ? 'is not an IP address (remove the spaces)' : 'is not an IP address');
   }
-  if (ipaddr.IPv4.isValid(trimmed) && !ipaddr.IPv4.isValidFourPartDecimal(trimmed)) {
-    throw new EgressError('EGW_ERR_INVALID_IP', `"${text}" is not a dotted-quad IPv4 address`);
-  }
-  const addr = ipaddr.parse(trimmed);
-  const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
-  return { family, value: toBigInt(addr.toByteArray()) };
+  const value = ipv6Value(text);
+  if (value === undefined) throw invalidIp(text);
+  if (value >> 32n === MAPPED_V4_PREFIX) throw invalidIp(text, 'is an IPv4-mapped IPv6 address; write the IPv4 address');
+  return { family: 6, value };
 }
 
 export function formatIp(value: bigint, family: Family): string {
@@ -80,11 +114,11 @@ function prefixInterval(value: bigint, prefix: number, family: Family, text: str
   return { family, start, end: start | hostMask };
 }
 
-/** Parses `a.b.c.d/n`. With `strict`, host bits must be zero. */
+/** Parses `a.b.c.d/n` (no leading zeros in `n`). With `strict`, host bits must be zero. */
 export function parseCidr(text: string, strict = true): IpInterval {
-  const [addr, prefixText, extra] = text.trim().split('/');
-  if (addr === undefined || prefixText === undefined || extra !== undefined || !/^\d{1,3}$/.test(prefixText)) {
-    throw new EgressError('EGW_ERR_INVALID_IP', `"${text}" is not a CIDR`);
+  const [addr, prefixText, extra] = text.split('/');
+  if (addr === undefined || prefixText === undefined || extra !== undefined || !/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) {
+    throw invalidIp(text, 'is not a CIDR');
   }
   const { family, value } = parseIp(addr);
   return prefixInterval(value, Number(prefixText), family, text, strict);
@@ -92,24 +126,17 @@ export function parseCidr(text: string, strict = true): IpInterval {
 
 /** A single IP, an `a-b` range or a CIDR, as EgressGateway pools and destSubnet accept. */
 export function parseIpSpec(text: string): IpInterval {
-  const trimmed = text.trim();
-  if (trimmed.includes('/')) return parseCidr(trimmed);
-  if (trimmed.includes('-')) {
-    const [a, b, extra] = trimmed.split('-');
-    if (a === undefined || b === undefined || extra !== undefined) {
-      throw new EgressError('EGW_ERR_INVALID_IP', `"${text}" is not a range`);
-    }
+  if (text.includes('/')) return parseCidr(text);
+  if (text.includes('-')) {
+    const [a, b, extra] = text.split('-');
+    if (a === undefined || b === undefined || extra !== undefined) throw invalidIp(text, 'is not a range');
     const first = parseIp(a);
     const last = parseIp(b);
-    if (first.family !== last.family) {
-      throw new EgressError('EGW_ERR_INVALID_IP', `"${text}" mixes IPv4 and IPv6`);
-    }
-    if (first.value > last.value) {
-      throw new EgressError('EGW_ERR_INVALID_IP', `"${text}" starts after it ends`);
-    }
+    if (first.family !== last.family) throw invalidIp(text, 'mixes IPv4 and IPv6');
+    if (first.value > last.value) throw invalidIp(text, 'starts after it ends');
     return { family: first.family, start: first.value, end: last.value };
   }
-  const { family, value } = parseIp(trimmed);
+  const { family, value } = parseIp(text);
   return { family, start: value, end: value };
 }
 

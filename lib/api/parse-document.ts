@@ -6,6 +6,8 @@ import { parseGateway } from './parse-gateway.js';
 import { parsePolicy } from './parse-policy.js';
 import { parseNamespace, parseNode, parsePod } from './parse-core.js';
 import { parseClusterInfo, parseEndpointSlice, parseTunnel } from './parse-status-objects.js';
+import { KIND_DEFINITIONS } from './schema/kinds.js';
+import { unknownFields } from './unknown-fields.js';
 
 export type ParsedObject =
   | { kind: 'Node'; value: NodeInfo }
@@ -22,16 +24,37 @@ export interface DocumentResult {
   readonly name: string;
   readonly object?: ParsedObject;
   readonly problems: readonly Problem[];
+  /** Controller-written fields left out of the model (see Parsed.ignored). */
+  readonly ignored?: readonly Problem[];
 }
 
 const CORE_KINDS = new Set(['Node', 'Namespace', 'Pod']);
 /** spidernet's group: recognised only to give a helpful message (sluice import converts it). */
 const SPIDERNET_GROUP = 'egressgateway.spidernet.io';
 
+const SCHEMAS = new Map(KIND_DEFINITIONS.map((d) => [d.kind, { type: 'object', ...d.schema }]));
+
 function wrap<T, K extends ParsedObject['kind']>(kind: K, parsed: Parsed<T>): Omit<DocumentResult, 'name'> {
   return parsed.value === undefined
     ? { kind, problems: parsed.problems }
-    : { kind, object: { kind, value: parsed.value } as ParsedObject, problems: [] };
+    : { kind, object: { kind, value: parsed.value } as ParsedObject, problems: [], ...(parsed.ignored?.length ? { ignored: parsed.ignored } : {}) };
+}
+
+/**
+ * Fields the CRD does not have: `kubectl apply` refuses them, so the parser does too. In status,
+ * which controllers write, they are only reported (the API server would have pruned them).
+ */
+function withUnknownFields(kind: string, doc: Record<string, unknown>, result: Omit<DocumentResult, 'name'>): Omit<DocumentResult, 'name'> {
+  const schema = SCHEMAS.get(kind);
+  if (!schema) return result;
+  const reported = new Set([...result.problems, ...(result.ignored ?? [])].map((p) => p.path));
+  const unknown: Problem[] = unknownFields(doc, schema)
+    .filter((path) => !reported.has(path))
+    .map((path) => ({ reason: 'UnknownField', path, message: 'is not a field of this kind' }));
+  const inStatus = (p: Problem) => p.path.startsWith('status.');
+  if (unknown.length === 0) return result;
+  if (unknown.every(inStatus) && result.object) return { ...result, ignored: [...(result.ignored ?? []), ...unknown] };
+  return { kind: result.kind, problems: [...result.problems, ...unknown.filter((p) => !inStatus(p))] };
 }
 
 /** Parses any document sluice understands; anything else yields a problem, never a throw. */
@@ -72,5 +95,5 @@ export function parseDocument(doc: unknown): DocumentResult {
     }
   })();
   if (!result) return fail('kind', `"${kind}" is not a kind of ${API_VERSION}`);
-  return { ...result, name };
+  return { ...withUnknownFields(kind, body, result), name };
 }

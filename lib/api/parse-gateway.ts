@@ -4,6 +4,7 @@ import { readIp, readIpSpecs, readRecord, readSelector, readStringArray } from '
 import { parseMeta } from './parse-meta.js';
 import { intervalsContain, intervalsOverlap } from './ip.js';
 import { deepFreeze } from './freeze.js';
+import { POOL_MAX_ITEMS } from './limits.js';
 
 export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
   const problems = new ProblemList();
@@ -13,8 +14,8 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
   const selector = readSelector(nodeSelectorRec?.selector, 'spec.nodeSelector.selector', problems);
   if (!selector) problems.add('Required', 'spec.nodeSelector.selector', 'is required: it chooses the gateway nodes');
   const pools = readRecord(spec.ippools, 'spec.ippools', problems) ?? {};
-  const poolV4 = readIpSpecs(pools.ipv4, 'spec.ippools.ipv4', problems, { family: 4 });
-  const poolV6 = readIpSpecs(pools.ipv6, 'spec.ippools.ipv6', problems, { family: 6 });
+  const poolV4 = readIpSpecs(pools.ipv4, 'spec.ippools.ipv4', problems, { family: 4, maxItems: POOL_MAX_ITEMS });
+  const poolV6 = readIpSpecs(pools.ipv6, 'spec.ippools.ipv6', problems, { family: 6, maxItems: POOL_MAX_ITEMS });
   checkNoOverlap(poolV4, 'spec.ippools.ipv4', problems);
   checkNoOverlap(poolV6, 'spec.ippools.ipv6', problems);
   const defaultEipV4 = readIp(pools.ipv4DefaultEIP, 'spec.ippools.ipv4DefaultEIP', problems, 4);

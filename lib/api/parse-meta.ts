@@ -1,8 +1,7 @@
 import type { ProblemList } from './problems.js';
 import type { ObjectIdentity } from './model.js';
-import { readRecord, readString, readStringMap } from './fields.js';
-
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+import { readLabels, readRecord, readString } from './fields.js';
+import { isDnsLabel, isDnsSubdomain } from './names.js';
 
 export interface ParsedMeta extends ObjectIdentity {
   readonly namespace: string;
@@ -14,18 +13,22 @@ export function parseMeta(raw: unknown, problems: ProblemList, namespaced: boole
   const meta = readRecord(raw, 'metadata', problems) ?? {};
   const name = readString(meta.name, 'metadata.name', problems) ?? '';
   if (!name) problems.add('Required', 'metadata.name', 'is required');
-  else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
-    problems.add('InvalidValue', 'metadata.name', `"${name}" must be a lower-case DNS subdomain`);
+  else if (!isDnsSubdomain(name)) {
+    problems.add('InvalidValue', 'metadata.name', `${JSON.stringify(name)} must be a lower-case DNS subdomain of at most 253 characters`);
   }
   let namespace = readString(meta.namespace, 'metadata.namespace', problems) ?? '';
   if (namespaced === true && !namespace) namespace = 'default';
+  // the API server clears the namespace of cluster-scoped objects
   if (namespaced === false) namespace = '';
+  if (namespace && !isDnsLabel(namespace)) {
+    problems.add('InvalidValue', 'metadata.namespace', `${JSON.stringify(namespace)} must be a lower-case DNS label of at most 63 characters`);
+  }
   return {
     name,
     namespace,
     uid: readString(meta.uid, 'metadata.uid', problems) ?? '',
     creationTimestamp: readString(meta.creationTimestamp, 'metadata.creationTimestamp', problems) ?? '',
     generation: typeof meta.generation === 'number' ? meta.generation : 0,
-    labels: readStringMap(meta.labels, 'metadata.labels', problems),
+    labels: readLabels(meta.labels, 'metadata.labels', problems),
   };
 }

@@ -1,16 +1,17 @@
 import { ProblemList, type Parsed } from './problems.js';
-import type { AllocatorPolicy, Policy, PolicyKind, PolicyStatus } from './model.js';
+import type { AllocatorPolicy, Policy, PolicyKind } from './model.js';
 import { readBoolean, readInteger, readIp, readIpSpecs, readRecord, readSelector, readString } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
+import { policyKey } from './policy-key.js';
+import { parsePolicyStatus } from './parse-status-objects.js';
+import { DEST_SUBNET_MAX_ITEMS, POD_SUBNET_MAX_ITEMS } from './limits.js';
+import { isDnsSubdomain } from './names.js';
+
+export { policyKey };
 
 export const PRIORITY_MIN = -1000;
 export const PRIORITY_MAX = 1000;
-
-/** Key unique across both policy kinds: `ns/name` for EgressPolicy, `name` for the cluster kind. */
-export function policyKey(kind: PolicyKind, namespace: string, name: string): string {
-  return kind === 'EgressPolicy' ? `${namespace}/${name}` : name;
-}
 
 export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Parsed<Policy> {
   const problems = new ProblemList();
@@ -19,6 +20,7 @@ export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Par
 
   const gatewayName = readString(spec.egressGatewayName, 'spec.egressGatewayName', problems) ?? '';
   if (!gatewayName) problems.add('Required', 'spec.egressGatewayName', 'is required: name the EgressGateway to leave through');
+  else if (!isDnsSubdomain(gatewayName)) problems.add('InvalidValue', 'spec.egressGatewayName', `${JSON.stringify(gatewayName)} is not an EgressGateway name (a lower-case DNS subdomain)`);
 
   const egressIP = readRecord(spec.egressIP, 'spec.egressIP', problems) ?? {};
   const ipv4 = readIp(egressIP.ipv4, 'spec.egressIP.ipv4', problems, 4);
@@ -35,7 +37,7 @@ export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Par
   const appliedTo = readRecord(spec.appliedTo, 'spec.appliedTo', problems) ?? {};
   const podSelector = readSelector(appliedTo.podSelector, 'spec.appliedTo.podSelector', problems);
   const hasSubnet = appliedTo.podSubnet !== undefined && appliedTo.podSubnet !== null;
-  const podSubnet = readIpSpecs(appliedTo.podSubnet, 'spec.appliedTo.podSubnet', problems, { cidrOnly: true });
+  const podSubnet = readIpSpecs(appliedTo.podSubnet, 'spec.appliedTo.podSubnet', problems, { cidrOnly: true, maxItems: POD_SUBNET_MAX_ITEMS });
   if (podSelector && hasSubnet) {
     problems.add('Conflict', 'spec.appliedTo', 'set podSelector or podSubnet, not both');
   } else if (!podSelector && !hasSubnet) {
@@ -52,11 +54,12 @@ export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Par
     }
   }
 
-  const destSubnet = readIpSpecs(spec.destSubnet, 'spec.destSubnet', problems);
-  const excludeDestSubnet = readIpSpecs(spec.excludeDestSubnet, 'spec.excludeDestSubnet', problems);
+  const destSubnet = readIpSpecs(spec.destSubnet, 'spec.destSubnet', problems, { maxItems: DEST_SUBNET_MAX_ITEMS });
+  const excludeDestSubnet = readIpSpecs(spec.excludeDestSubnet, 'spec.excludeDestSubnet', problems, { maxItems: DEST_SUBNET_MAX_ITEMS });
   const priority = readInteger(spec.priority, 'spec.priority', problems, PRIORITY_MIN, PRIORITY_MAX) ?? 0;
 
-  const status = parsePolicyStatus(raw.status);
+  const ignored = new ProblemList();
+  const status = parsePolicyStatus(raw.status, ignored);
   if (!problems.ok) return { problems: problems.items };
   const policy: Policy = {
     kind,
@@ -81,16 +84,5 @@ export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Par
     },
     status,
   };
-  return { value: deepFreeze(policy), problems: [] };
-}
-
-/** Status is written by the controller; a malformed one is ignored rather than rejected. */
-function parsePolicyStatus(raw: unknown): PolicyStatus {
-  const scratch = new ProblemList();
-  const status = readRecord(raw, 'status', scratch) ?? {};
-  const eip = readRecord(status.eip, 'status.eip', scratch) ?? {};
-  const eipV4 = readIp(eip.ipv4, 'status.eip.ipv4', scratch, 4);
-  const eipV6 = readIp(eip.ipv6, 'status.eip.ipv6', scratch, 6);
-  const node = readString(status.node, 'status.node', scratch);
-  return { ...(eipV4 ? { eipV4 } : {}), ...(eipV6 ? { eipV6 } : {}), ...(node ? { node } : {}) };
+  return { value: deepFreeze(policy), problems: [], ...(ignored.ok ? {} : { ignored: ignored.items }) };
 }

@@ -1,103 +1,207 @@
-/** Parsers of the objects sluice itself writes: endpoint slices, tunnels, cluster info. */
+/**
+ * Parsers of the objects sluice itself writes: endpoint slices, tunnels, cluster info, and the
+ * status of policies. Any agent may write some of them (RBAC cannot narrow status writes to one
+ * node), so they are input like any other: a field that does not validate is left out of the
+ * model and reported in `ignored`; the rest of the object is used.
+ */
 import { ProblemList, type Parsed } from './problems.js';
-import type { ClusterInfo, Endpoint, EndpointSlice, Tunnel } from './model.js';
-import { isRecord, readBoolean, readIp, readIpSpecs, readRecord, readString, readStringArray } from './fields.js';
+import type { ClusterInfo, Endpoint, EndpointSlice, PolicyStatus, Tunnel } from './model.js';
+import { isRecord, readBoolean, readIpSpecs, readRecord, readString } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
-import { canonicalIp, isIp } from './ip.js';
+import { canonicalIp, formatInterval, parseIp, parseIpSpec, type Family } from './ip.js';
 import { CLUSTER_POLICY_LABEL, POLICY_LABEL } from './group.js';
-import { policyKey } from './parse-policy.js';
+import { policyKey } from './policy-key.js';
+import { isDnsLabel, isDnsSubdomain, isInterfaceName } from './names.js';
+import { CLUSTER_STATUS_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from './limits.js';
+import { errorMessage } from '../errors.js';
 
-const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+export const TUNNEL_PHASES = ['Pending', 'Init', 'Ready', 'NotReady', 'Failed', 'HeartbeatTimeout'] as const;
+/** A mark index is shifted into a 32-bit mark; the planner bounds it by the configured mask. */
+export const MARK_INDEX_MAX = 0xffffffff;
+const UNICAST_MAC = /^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/;
+const ZERO_MAC = '00:00:00:00:00:00';
+
+/**
+ * Reads one optional string field of controller-written data: absent, null and "" mean unset; a
+ * value `check` rejects (it returns a message) is recorded in `ignored` and reads as unset.
+ */
+function optionalText(value: unknown, path: string, ignored: ProblemList, check: (text: string) => string | undefined, emptyIsUnset = true): string | undefined {
+  if (value === undefined || value === null || (value === '' && emptyIsUnset)) return undefined;
+  if (typeof value !== 'string') {
+    ignored.add('InvalidType', path, 'must be a string; ignored');
+    return undefined;
+  }
+  const why = check(value);
+  if (why === undefined) return value;
+  ignored.add('InvalidValue', path, `${JSON.stringify(value)} ${why}; ignored`);
+  return undefined;
+}
+
+function optionalIp(value: unknown, path: string, ignored: ProblemList, family: Family): string | undefined {
+  let canonical: string | undefined;
+  optionalText(value, path, ignored, (text) => {
+    try {
+      const ip = parseIp(text);
+      if (ip.family !== family) return `is not an IPv${family} address`;
+      canonical = canonicalIp(text);
+      return undefined;
+    } catch (err) {
+      return errorMessage(err).replace(/^"[^"]*" /, '');
+    }
+  });
+  return canonical;
+}
+
+function optionalRecord(value: unknown, path: string, ignored: ProblemList): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (isRecord(value)) return value;
+  ignored.add('InvalidType', path, 'must be an object; ignored');
+  return {};
+}
+
+/** A list of strings each `read` accepts (returning canonical text); bad entries are dropped and reported. */
+function optionalList(value: unknown, path: string, ignored: ProblemList, maxItems: number, read: (text: string) => string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    ignored.add('InvalidType', path, 'must be a list; ignored');
+    return [];
+  }
+  if (value.length > maxItems) ignored.add('InvalidValue', path, `has more than ${maxItems} items`);
+  const out: string[] = [];
+  value.forEach((item, i) => {
+    if (typeof item !== 'string') return ignored.add('InvalidType', `${path}[${i}]`, 'must be a string; ignored');
+    try {
+      out.push(read(item));
+    } catch (err) {
+      ignored.add('InvalidIP', `${path}[${i}]`, `${errorMessage(err)}; ignored`);
+    }
+  });
+  return out;
+}
+
+function ofFamily(family: Family, text: string, iv: { family: Family }): void {
+  if (iv.family !== family) throw new Error(`${JSON.stringify(text)} is not IPv${family}`);
+}
+
+function withIgnored<T>(value: T, ignored: ProblemList): Parsed<T> {
+  return { value: deepFreeze(value), problems: [], ...(ignored.ok ? {} : { ignored: ignored.items }) };
+}
 
 export function parseEndpointSlice(raw: Record<string, unknown>, clusterScoped: boolean): Parsed<EndpointSlice> {
   const problems = new ProblemList();
+  const ignored = new ProblemList();
   const meta = parseMeta(raw.metadata, problems, !clusterScoped);
   const label = clusterScoped ? CLUSTER_POLICY_LABEL : POLICY_LABEL;
   const policyName = meta.labels[label];
   if (!policyName) problems.add('Required', `metadata.labels["${label}"]`, 'names the policy this slice belongs to');
   const endpoints: Endpoint[] = [];
-  const rawEndpoints = Array.isArray(raw.endpoints) ? raw.endpoints : [];
-  rawEndpoints.forEach((e, i) => {
+  const rawEndpoints = raw.endpoints === undefined || raw.endpoints === null ? [] : raw.endpoints;
+  if (!Array.isArray(rawEndpoints)) ignored.add('InvalidType', 'endpoints', 'must be a list; ignored');
+  else if (rawEndpoints.length > SLICE_MAX_ENDPOINTS) ignored.add('InvalidValue', 'endpoints', `has more than ${SLICE_MAX_ENDPOINTS} items`);
+  (Array.isArray(rawEndpoints) ? rawEndpoints : []).forEach((e, i) => {
     const p = `endpoints[${i}]`;
-    if (!isRecord(e)) return problems.add('InvalidType', p, 'must be an object');
-    const ips = (key: string, family: 4 | 6) =>
-      readStringArray(e[key], `${p}.${key}`, problems).filter((ip) => isIp(ip, family)).map(canonicalIp).sort();
-    endpoints.push({
-      namespace: readString(e.ns, `${p}.ns`, problems) ?? '',
-      pod: readString(e.pod, `${p}.pod`, problems) ?? '',
-      node: readString(e.node, `${p}.node`, problems) ?? '',
-      ipv4: ips('ipv4', 4),
-      ipv6: ips('ipv6', 6),
-    });
+    if (!isRecord(e)) return ignored.add('InvalidType', p, 'must be an object; ignored');
+    const name = (key: string, valid: (t: string) => boolean) => optionalText(e[key], `${p}.${key}`, ignored, (t) => (valid(t) ? undefined : 'is not a valid name'));
+    const namespace = name('ns', isDnsLabel);
+    const pod = name('pod', isDnsSubdomain);
+    const node = name('node', isDnsSubdomain);
+    const ips = (key: string, family: Family) =>
+      optionalList(e[key], `${p}.${key}`, ignored, ENDPOINT_MAX_IPS, (text) => {
+        const ip = parseIp(text);
+        ofFamily(family, text, ip);
+        return canonicalIp(text);
+      }).sort();
+    const ipv4 = ips('ipv4', 4);
+    const ipv6 = ips('ipv6', 6);
+    if (namespace === undefined || pod === undefined || node === undefined) {
+      return ignored.add('Required', p, 'needs ns, pod and node; the endpoint is ignored');
+    }
+    endpoints.push({ namespace, pod, node, ipv4, ipv6 });
   });
   if (!problems.ok || !policyName) return { problems: problems.items };
   const kind = clusterScoped ? 'EgressClusterPolicy' : 'EgressPolicy';
-  return {
-    value: deepFreeze({ name: meta.name, namespace: meta.namespace, policyKey: policyKey(kind, meta.namespace, policyName), endpoints }),
-    problems: [],
-  };
+  return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: policyKey(kind, meta.namespace, policyName), endpoints }, ignored);
 }
 
 export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
   const problems = new ProblemList();
+  const ignored = new ProblemList();
   const meta = parseMeta(raw.metadata, problems, false);
-  const scratch = new ProblemList();
-  const status = readRecord(raw.status, 'status', scratch) ?? {};
-  const tunnel = readRecord(status.tunnel, 'status.tunnel', scratch) ?? {};
-  const parent = readRecord(tunnel.parent, 'status.tunnel.parent', scratch) ?? {};
-  const mac = readString(tunnel.mac, 'status.tunnel.mac', scratch);
-  const markText = readString(status.mark, 'status.mark', scratch);
-  const markIndex = markText && /^\d+$/.test(markText) ? Number(markText) : undefined;
+  const status = optionalRecord(raw.status, 'status', ignored);
+  const tunnel = optionalRecord(status.tunnel, 'status.tunnel', ignored);
+  const parent = optionalRecord(tunnel.parent, 'status.tunnel.parent', ignored);
+  const mark = optionalText(status.mark, 'status.mark', ignored, (t) =>
+    /^[1-9][0-9]{0,9}$/.test(t) && Number(t) <= MARK_INDEX_MAX ? undefined : `is not a mark index (a decimal number from 1 to ${MARK_INDEX_MAX})`,
+  );
   const fields = {
-    ipv4: readIp(tunnel.ipv4, '', scratch, 4),
-    ipv6: readIp(tunnel.ipv6, '', scratch, 6),
-    mac: mac && MAC.test(mac) ? mac.toLowerCase() : undefined,
-    parentName: readString(parent.name, '', scratch),
-    parentIpv4: readIp(parent.ipv4, '', scratch, 4),
-    parentIpv6: readIp(parent.ipv6, '', scratch, 6),
-    markIndex: markIndex !== undefined && markIndex >= 1 ? markIndex : undefined,
-    phase: readString(status.phase, '', scratch),
+    ipv4: optionalIp(tunnel.ipv4, 'status.tunnel.ipv4', ignored, 4),
+    ipv6: optionalIp(tunnel.ipv6, 'status.tunnel.ipv6', ignored, 6),
+    mac: optionalText(tunnel.mac, 'status.tunnel.mac', ignored, (t) => (UNICAST_MAC.test(t) && t !== ZERO_MAC ? undefined : 'is not a lower-case unicast MAC address')),
+    parentName: optionalText(parent.name, 'status.tunnel.parent.name', ignored, (t) =>
+      isInterfaceName(t) ? undefined : 'is not an interface name (1-15 letters, digits, "_", "." or "-", not starting with "." or "-")',
+    ),
+    parentIpv4: optionalIp(parent.ipv4, 'status.tunnel.parent.ipv4', ignored, 4),
+    parentIpv6: optionalIp(parent.ipv6, 'status.tunnel.parent.ipv6', ignored, 6),
+    markIndex: mark === undefined ? undefined : Number(mark),
+    phase: optionalText(status.phase, 'status.phase', ignored, (t) => ((TUNNEL_PHASES as readonly string[]).includes(t) ? undefined : `is not one of ${TUNNEL_PHASES.join(', ')}`), false),
   };
   if (!problems.ok) return { problems: problems.items };
-  const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== ''));
-  return { value: deepFreeze({ node: meta.name, ...defined } as Tunnel), problems: [] };
+  const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  return withIgnored({ node: meta.name, ...defined } as Tunnel, ignored);
+}
+
+/** status of EgressPolicy / EgressClusterPolicy: what the controller assigned. */
+export function parsePolicyStatus(raw: unknown, ignored: ProblemList): PolicyStatus {
+  const status = optionalRecord(raw, 'status', ignored);
+  const eip = optionalRecord(status.eip, 'status.eip', ignored);
+  const eipV4 = optionalIp(eip.ipv4, 'status.eip.ipv4', ignored, 4);
+  const eipV6 = optionalIp(eip.ipv6, 'status.eip.ipv6', ignored, 6);
+  const node = optionalText(status.node, 'status.node', ignored, (t) => (isDnsSubdomain(t) ? undefined : 'is not a node name'));
+  return { ...(eipV4 ? { eipV4 } : {}), ...(eipV6 ? { eipV6 } : {}), ...(node ? { node } : {}) };
+}
+
+function readClusterStatus(raw: Record<string, unknown>, ignored: ProblemList): NonNullable<ClusterInfo['status']> {
+  const byFamily = (key: string): string[] => {
+    const rec = optionalRecord(raw[key], `status.${key}`, ignored);
+    const read = (family: Family) => (text: string) => {
+      if (text.includes('-')) throw new Error(`${JSON.stringify(text)} is a range; only addresses and CIDRs belong here`);
+      const iv = parseIpSpec(text);
+      ofFamily(family, text, iv);
+      return formatInterval(iv);
+    };
+    return [4, 6].flatMap((family) => optionalList(rec[`ipv${family}`], `status.${key}.ipv${family}`, ignored, CLUSTER_STATUS_MAX_ITEMS, read(family as Family)));
+  };
+  return {
+    podCIDR: byFamily('podCIDR'),
+    clusterIP: byFamily('clusterIP'),
+    nodeIP: byFamily('nodeIP'),
+    extraCidr: optionalList(raw.extraCidr, 'status.extraCidr', ignored, EXTRA_CIDR_MAX_ITEMS, (text) => formatInterval(parseIpSpec(text))),
+  };
 }
 
 export function parseClusterInfo(raw: Record<string, unknown>): Parsed<ClusterInfo> {
   const problems = new ProblemList();
+  const ignored = new ProblemList();
   parseMeta(raw.metadata, problems, false);
   const spec = readRecord(raw.spec, 'spec', problems) ?? {};
   const auto = readRecord(spec.autoDetect, 'spec.autoDetect', problems) ?? {};
   const mode = readString(auto.podCidrMode, 'spec.autoDetect.podCidrMode', problems) ?? 'k8s';
-  if (!['k8s', 'auto', 'none'].includes(mode)) problems.add('InvalidValue', 'spec.autoDetect.podCidrMode', `"${mode}" must be k8s, auto or none`);
+  if (!['k8s', 'auto', 'none'].includes(mode)) problems.add('InvalidValue', 'spec.autoDetect.podCidrMode', `${JSON.stringify(mode)} must be k8s, auto or none`);
   const detectClusterIP = readBoolean(auto.clusterIP, 'spec.autoDetect.clusterIP', problems) ?? true;
   const detectNodeIP = readBoolean(auto.nodeIP, 'spec.autoDetect.nodeIP', problems) ?? true;
-  const extraCidr = readIpSpecs(spec.extraCidr, 'spec.extraCidr', problems);
-  const scratch = new ProblemList();
-  const status = isRecord(raw.status) ? raw.status : undefined;
-  const both = (v: unknown) => {
-    const r = readRecord(v, '', scratch) ?? {};
-    return [...readStringArray(r.ipv4, '', scratch), ...readStringArray(r.ipv6, '', scratch)];
-  };
+  const extraCidr = readIpSpecs(spec.extraCidr, 'spec.extraCidr', problems, { maxItems: EXTRA_CIDR_MAX_ITEMS });
+  const status = raw.status === undefined || raw.status === null ? undefined : optionalRecord(raw.status, 'status', ignored);
+  const statusValue = status ? readClusterStatus(status, ignored) : undefined;
   if (!problems.ok) return { problems: problems.items };
-  return {
-    value: deepFreeze({
+  return withIgnored(
+    {
       podCidrMode: mode as ClusterInfo['podCidrMode'],
       detectClusterIP,
       detectNodeIP,
       extraCidr,
-      ...(status
-        ? {
-            status: {
-              podCIDR: both(status.podCIDR),
-              clusterIP: both(status.clusterIP),
-              nodeIP: both(status.nodeIP),
-              extraCidr: readStringArray(status.extraCidr, '', scratch),
-            },
-          }
-        : {}),
-    }),
-    problems: [],
-  };
+      ...(statusValue ? { status: statusValue } : {}),
+    },
+    ignored,
+  );
 }

@@ -45,5 +45,11 @@ export function problemText(p: Problem): string {
 
 export interface Parsed<T> {
   readonly value?: T;
+  /** Why the object was rejected; empty when `value` is set. */
   readonly problems: readonly Problem[];
+  /**
+   * Fields written by a controller (status, endpoint slices) that did not validate: they were left
+   * out of `value`, which is otherwise usable. Reported so the bad writer can be found.
+   */
+  readonly ignored?: readonly Problem[];
 }

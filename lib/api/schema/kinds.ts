@@ -3,7 +3,16 @@
  * (`make crds`) and a test fails when the committed YAML differs.
  */
 import { PRIORITY_MAX, PRIORITY_MIN } from '../parse-policy.js';
-import { OPTIONAL_IPV4, OPTIONAL_IPV6, bool, CIDR, conditions, int, IP_SPEC, IPV4, IPV4_SPEC, IPV6, IPV6_SPEC, labelSelector, list, obj, rule, str, type Schema } from './openapi.js';
+import { bool, cidr, conditions, defaultEipInPool, int, IPV4_OR_CIDR, IPV4_SPEC, IPV6_OR_CIDR, IPV6_SPEC, ipOrCidr, ipSpec, ipv4, ipv6, labelSelector, list, obj, optionalIpv4, optionalIpv6, rule, str, type Schema } from './openapi.js';
+import { CLUSTER_STATUS_MAX_ITEMS, DEST_SUBNET_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, POD_SUBNET_MAX_ITEMS, POOL_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from '../limits.js';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN, INTERFACE_NAME } from '../names.js';
+import { MARK_INDEX_MAX, TUNNEL_PHASES } from '../parse-status-objects.js';
+
+/** Object names as they appear inside other objects' fields ("" where a field may be unset). */
+const subdomain = (extra: Schema = {}): Schema => str({ maxLength: 253, pattern: `^${DNS1123_SUBDOMAIN}$`, ...extra });
+const namespaceName = (): Schema => str({ maxLength: 63, pattern: `^${DNS1123_LABEL}$` });
+/** Lower-case, unicast (the group bit clear); "" means unset. */
+const UNICAST_MAC = '^([0-9a-f][02468ace](:[0-9a-f]{2}){5})?$';
 
 export interface KindDefinition {
   readonly kind: string;
@@ -19,11 +28,11 @@ export interface KindDefinition {
 const policySpec = (cluster: boolean): Schema =>
   obj(
     {
-      egressGatewayName: str({ minLength: 1, maxLength: 253, description: 'The EgressGateway whose nodes and pool this policy uses.' }),
+      egressGatewayName: subdomain({ description: 'The EgressGateway whose nodes and pool this policy uses.' }),
       egressIP: obj(
         {
-          ipv4: str({ pattern: OPTIONAL_IPV4, description: 'Explicit IPv4 egress IP; must be inside the gateway pool.' }),
-          ipv6: str({ pattern: OPTIONAL_IPV6, description: 'Explicit IPv6 egress IP; must be inside the gateway pool.' }),
+          ipv4: optionalIpv4({ description: 'Explicit IPv4 egress IP; must be inside the gateway pool.' }),
+          ipv6: optionalIpv6({ description: 'Explicit IPv6 egress IP; must be inside the gateway pool.' }),
           useNodeIP: bool({ default: false, description: "Leave with the gateway node's own IP instead of an EIP." }),
           allocatorPolicy: str({ enum: ['default', 'rr'], default: 'default', description: 'default: the gateway default EIP; rr: a free pool address of its own.' }),
         },
@@ -36,13 +45,13 @@ const policySpec = (cluster: boolean): Schema =>
       appliedTo: obj(
         {
           podSelector: { ...labelSelector(), description: 'Pods (by label) whose traffic this policy applies to.' },
-          podSubnet: list(str({ pattern: CIDR }), { maxItems: 64, description: 'Pod source CIDRs this policy applies to.' }),
+          podSubnet: list(cidr(), { maxItems: POD_SUBNET_MAX_ITEMS, description: 'Pod source CIDRs this policy applies to.' }),
           ...(cluster ? { namespaceSelector: { ...labelSelector(), description: 'Namespaces the pods may be in (all when absent).' } } : {}),
         },
         { 'x-kubernetes-validations': [rule('has(self.podSelector) != has(self.podSubnet)', 'set exactly one of podSelector or podSubnet')] },
       ),
-      destSubnet: list(str({ pattern: IP_SPEC }), { maxItems: 256, description: 'Only these destinations take the gateway (all external ones when empty).' }),
-      excludeDestSubnet: list(str({ pattern: IP_SPEC }), { maxItems: 256, description: 'These destinations never take the gateway.' }),
+      destSubnet: list(ipSpec(), { maxItems: DEST_SUBNET_MAX_ITEMS, description: 'Only these destinations take the gateway (all external ones when empty).' }),
+      excludeDestSubnet: list(ipSpec(), { maxItems: DEST_SUBNET_MAX_ITEMS, description: 'These destinations never take the gateway.' }),
       priority: int({ minimum: PRIORITY_MIN, maximum: PRIORITY_MAX, default: 0, description: 'Higher wins where policies overlap; then the older object, then namespace/name.' }),
     },
     { required: ['egressGatewayName', 'appliedTo'] },
@@ -50,8 +59,8 @@ const policySpec = (cluster: boolean): Schema =>
 
 const policyStatus = (): Schema =>
   obj({
-    eip: obj({ ipv4: str(), ipv6: str() }),
-    node: str({ description: 'The gateway node currently carrying this policy.' }),
+    eip: obj({ ipv4: optionalIpv4(), ipv6: optionalIpv6() }),
+    node: subdomain({ pattern: `^(${DNS1123_SUBDOMAIN})?$`, description: 'The gateway node currently carrying this policy.' }),
     conditions: conditions(),
   });
 
@@ -66,18 +75,23 @@ const endpoints = (): Schema =>
   list(
     obj(
       {
-        ns: str(),
-        pod: str(),
-        node: str(),
-        ipv4: list(str({ pattern: IPV4 })),
-        ipv6: list(str({ pattern: IPV6 })),
+        ns: namespaceName(),
+        pod: subdomain(),
+        node: subdomain(),
+        ipv4: list(ipv4(), { maxItems: ENDPOINT_MAX_IPS }),
+        ipv6: list(ipv6(), { maxItems: ENDPOINT_MAX_IPS }),
       },
       { required: ['ns', 'pod', 'node'] },
     ),
-    { maxItems: 100 },
+    { maxItems: SLICE_MAX_ENDPOINTS },
   );
 
-const cidrList = (): Schema => obj({ ipv4: list(str()), ipv6: list(str()) });
+/** Addresses and CIDRs of each family, as the controller writes them into EgressClusterInfo status. */
+const cidrList = (): Schema =>
+  obj({
+    ipv4: list(ipOrCidr(IPV4_OR_CIDR), { maxItems: CLUSTER_STATUS_MAX_ITEMS }),
+    ipv6: list(ipOrCidr(IPV6_OR_CIDR), { maxItems: CLUSTER_STATUS_MAX_ITEMS }),
+  });
 
 export const KIND_DEFINITIONS: readonly KindDefinition[] = [
   {
@@ -93,11 +107,11 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
         {
           nodeSelector: obj({ selector: labelSelector() }, { required: ['selector'] }),
           ippools: obj({
-            ipv4: list(str({ pattern: IPV4_SPEC }), { maxItems: 64, description: 'IPv4 egress IPs: single addresses, a-b ranges or CIDRs.' }),
-            ipv6: list(str({ pattern: IPV6_SPEC }), { maxItems: 64, description: 'IPv6 egress IPs: single addresses, a-b ranges or CIDRs.' }),
-            ipv4DefaultEIP: str({ pattern: IPV4, description: 'EIP of policies with allocatorPolicy default (first pool address when unset).' }),
-            ipv6DefaultEIP: str({ pattern: IPV6 }),
-          }),
+            ipv4: list(ipSpec(IPV4_SPEC), { maxItems: POOL_MAX_ITEMS, description: 'IPv4 egress IPs: single addresses, a-b ranges or CIDRs.' }),
+            ipv6: list(ipSpec(IPV6_SPEC), { maxItems: POOL_MAX_ITEMS, description: 'IPv6 egress IPs: single addresses, a-b ranges or CIDRs.' }),
+            ipv4DefaultEIP: optionalIpv4({ description: 'EIP of policies with allocatorPolicy default (first pool address when unset).' }),
+            ipv6DefaultEIP: optionalIpv6(),
+          }, { 'x-kubernetes-validations': [defaultEipInPool(4), defaultEipInPool(6)] }),
         },
         { required: ['nodeSelector'] },
       ),
@@ -171,13 +185,21 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
       spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
       status: obj({
         tunnel: obj({
-          ipv4: str(),
-          ipv6: str(),
-          mac: str({ pattern: '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' }),
-          parent: obj({ name: str(), ipv4: str(), ipv6: str() }),
+          ipv4: optionalIpv4(),
+          ipv6: optionalIpv6(),
+          mac: str({ pattern: UNICAST_MAC, 'x-kubernetes-validations': [rule("self != '00:00:00:00:00:00'", 'must be a unicast MAC address, not all zeros')] }),
+          parent: obj({
+            name: str({ pattern: `^(${INTERFACE_NAME})?$`, description: 'The NIC the tunnel rides on: 1-15 letters, digits, "_", "." or "-", not starting with "." or "-".' }),
+            ipv4: optionalIpv4(),
+            ipv6: optionalIpv6(),
+          }),
         }),
-        mark: str(),
-        phase: str({ enum: ['Pending', 'Init', 'Ready', 'NotReady', 'Failed', 'HeartbeatTimeout'] }),
+        mark: str({
+          pattern: '^([1-9][0-9]{0,9})?$',
+          'x-kubernetes-validations': [rule(`self == '' || int(self) <= ${MARK_INDEX_MAX}`, `must be at most ${MARK_INDEX_MAX}`)],
+          description: 'Routing-mark index of this node (decimal, 1 or more).',
+        }),
+        phase: str({ enum: [...TUNNEL_PHASES] }),
       }),
     }),
   },
@@ -196,9 +218,9 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
           clusterIP: bool({ default: true }),
           nodeIP: bool({ default: true }),
         }),
-        extraCidr: list(str({ pattern: IP_SPEC }), { maxItems: 256 }),
+        extraCidr: list(ipSpec(), { maxItems: EXTRA_CIDR_MAX_ITEMS }),
       }),
-      status: obj({ podCIDR: cidrList(), clusterIP: cidrList(), nodeIP: cidrList(), extraCidr: list(str()) }),
+      status: obj({ podCIDR: cidrList(), clusterIP: cidrList(), nodeIP: cidrList(), extraCidr: list(ipSpec(), { maxItems: EXTRA_CIDR_MAX_ITEMS }), conditions: conditions() }),
     }, { 'x-kubernetes-validations': [rule("self.metadata.name == 'default'", 'the one EgressClusterInfo is named default')] }),
   },
 ];

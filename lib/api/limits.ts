@@ -1,0 +1,10 @@
+/** Sizes of lists the API accepts; the CRDs (lib/api/schema) and the parsers both use them. */
+export const POOL_MAX_ITEMS = 64;
+export const POD_SUBNET_MAX_ITEMS = 64;
+export const DEST_SUBNET_MAX_ITEMS = 256;
+export const EXTRA_CIDR_MAX_ITEMS = 256;
+export const SLICE_MAX_ENDPOINTS = 100;
+/** Addresses of one pod per family in an endpoint slice. */
+export const ENDPOINT_MAX_IPS = 16;
+/** Entries of one family in EgressClusterInfo status (pod CIDRs or node IPs of every node). */
+export const CLUSTER_STATUS_MAX_ITEMS = 10000;

@@ -1,0 +1,295 @@
+/**
+ * Generators (fast-check) of egress objects as careless or hostile users and compromised nodes
+ * write them: mostly plausible values, with the edge cases mixed in (empty strings, wrong types,
+ * huge lists, unicode, reversed ranges, host bits, mixed families, IPv4-mapped IPv6, "yes", nulls).
+ * Used by the parser's property tests and by the CRD agreement test in e2e/.
+ */
+import fc from 'fast-check';
+import { API_VERSION, CLUSTER_POLICY_LABEL, POLICY_LABEL } from '../group.js';
+
+type Arb<T> = fc.Arbitrary<T>;
+
+/** Any JSON-ish value of the wrong kind, for fields that expect something else. */
+export const wrongType: Arb<unknown> = fc.oneof(
+  fc.constantFrom(null, true, false, 0, 1, -1, 3.5, 'yes', 'no', 'true', '', [], {}, ['x'], { a: 1 }),
+  fc.integer(),
+  fc.string({ maxLength: 8 }),
+);
+
+/** Sometimes replaces a value with a wrong one (rarely, so most objects stay close to valid). */
+function sometimesWrong<T>(arb: Arb<T>, weight = 1): Arb<T | unknown> {
+  return fc.oneof({ arbitrary: arb, weight: 30 }, { arbitrary: wrongType, weight });
+}
+
+const octet = fc.integer({ min: 0, max: 255 });
+const v4 = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
+/** Addresses near each other, so ranges and CIDRs collide often. */
+const v4Near = fc.tuple(fc.constantFrom('198.18.0', '10.0.0', '100.64.0'), octet).map(([p, o]) => `${p}.${o}`);
+const hexGroup = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
+const v6Full = fc.array(hexGroup, { minLength: 8, maxLength: 8 }).map((g) => g.join(':'));
+const v6Near = fc.tuple(fc.constantFrom('fd00::', 'fd00:5c::', '2001:db8::', '::'), hexGroup).map(([p, g]) => `${p}${g}`);
+const v6 = fc.oneof(v6Near, v6Full, fc.ipV6(), v6Full.map((s) => s.toUpperCase()));
+
+/** Spellings that look like addresses and are not (or are, in a form sluice refuses). */
+const badIp = fc.oneof(
+  fc.constantFrom(
+    '::ffff:198.18.0.1', '::FFFF:10.0.0.1', '::ffff:c612:1', '0:0:0:0:0:ffff:a00:1', '::ffff:0:0', '::1.2.3.4',
+    'fe80::1%eth0', '010.1.1.1', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1::2::3', ':::', '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7::8', ' 198.18.0.1', '198.18.0.1 ', '198.18.0.1\n', '0x1.2.3.4', 'localhost', 'yes', '',
+    '１.２.３.４', 'fd00::g', '12345::1', '::1/', '-', '/', 'fd00::1-', '-fd00::1',
+  ),
+  fc.ipV4Extended(),
+  fc.string({ maxLength: 12 }),
+);
+
+const ip4 = fc.oneof({ arbitrary: v4Near, weight: 3 }, { arbitrary: v4, weight: 1 });
+export const ipText: Arb<string> = fc.oneof({ arbitrary: ip4, weight: 4 }, { arbitrary: v6, weight: 3 }, { arbitrary: badIp, weight: 2 });
+
+const cidrOf = (ip: Arb<string>, max: number) =>
+  fc.tuple(ip, fc.oneof(fc.integer({ min: 0, max }), fc.constantFrom(max + 1, 129, -1, '08', '024', ' 24', '', 'x'))).map(([a, p]) => `${a}/${String(p)}`);
+/** Mostly aligned CIDRs, with host bits set, bad prefixes and bad addresses mixed in. */
+export const cidrText: Arb<string> = fc.oneof(
+  fc.tuple(fc.constantFrom('10.0.0.0', '198.18.0.0', '100.64.0.0', '0.0.0.0'), fc.constantFrom(8, 10, 15, 16, 24, 32, 0)).map(([a, p]) => `${a}/${p}`),
+  fc.tuple(fc.constantFrom('fd00::', '2001:db8::', '::', 'FD00::'), fc.constantFrom(8, 32, 48, 64, 112, 128, 0)).map(([a, p]) => `${a}/${p}`),
+  fc.constantFrom('100.64.0.1/10', '10.0.0.1/8', 'fd00::1/64', '::ffff:0:0/96', '::ffff:10.0.0.0/104', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/8/8'),
+  cidrOf(ip4, 32),
+  cidrOf(v6, 128),
+);
+const rangeText: Arb<string> = fc.oneof(
+  fc.tuple(ip4, ip4).map(([a, b]) => `${a}-${b}`),
+  fc.tuple(v6Near, v6Near).map(([a, b]) => `${a}-${b}`),
+  fc.tuple(ip4, v6Near).map(([a, b]) => `${a}-${b}`),
+  fc.tuple(ipText, ipText).map(([a, b]) => `${a}-${b}`),
+  fc.constantFrom('198.18.0.9-198.18.0.1', '198.18.0.1-198.18.0.1', 'fd00::9-fd00::1', 'fd00::1-fd00::1:0', '1.2.3.4-5.6.7.8-9.9.9.9', '198.18.0.1 - 198.18.0.9'),
+);
+/** An address, `a-b` range or CIDR (the IP spec the pools, destSubnet and extraCidr take). */
+export const ipSpecText: Arb<string> = fc.oneof(ipText, cidrText, rangeText);
+
+/** A list of `item`, now and then empty, with a wrong element, or longer than any CRD allows. */
+export function listOf<T>(item: Arb<T>, huge = 300): Arb<unknown> {
+  return fc.oneof(
+    { arbitrary: fc.array(sometimesWrong(item, 1), { maxLength: 5 }), weight: 20 },
+    { arbitrary: fc.constant([]), weight: 2 },
+    { arbitrary: item.map((x) => new Array<T>(huge).fill(x)), weight: 1 },
+    { arbitrary: wrongType, weight: 1 },
+  );
+}
+
+const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$/);
+/** Names: mostly valid, some with upper case, underscores, dots, unicode or too long. */
+export const nameText: Arb<string> = fc.oneof(
+  { arbitrary: dnsLabel, weight: 10 },
+  { arbitrary: fc.tuple(dnsLabel, dnsLabel).map(([a, b]) => `${a}.${b}`), weight: 2 },
+  { arbitrary: fc.constantFrom('Default', 'a_b', '-a', 'a-', 'a..b', 'é', 'x'.repeat(64), 'x'.repeat(254), '', 'a/b', 'a b', '.'), weight: 2 },
+);
+const labelKey: Arb<string> = fc.oneof(
+  { arbitrary: fc.stringMatching(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,6}[A-Za-z0-9])?$/), weight: 6 },
+  { arbitrary: fc.tuple(fc.constantFrom('app.kubernetes.io', 'egress.sluice.dev', 'example.com'), fc.stringMatching(/^[a-z]{1,8}$/)).map(([p, n]) => `${p}/${n}`), weight: 3 },
+  {
+    arbitrary: fc.constantFrom('', '/x', 'a/', 'A.com/x', 'a/b/c', 'x'.repeat(64), `${'a'.repeat(254)}/x`, `${'a'.repeat(253)}/x`, 'k8s.io/' + 'x'.repeat(63), '-a', 'a_', 'é', 'a b', 'a"b', 'kubernetes.io/metadata.name'),
+    weight: 2,
+  },
+);
+const labelValue: Arb<string> = fc.oneof(
+  { arbitrary: fc.stringMatching(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,6}[A-Za-z0-9])?)?$/), weight: 8 },
+  { arbitrary: fc.constantFrom('', 'x'.repeat(63), 'x'.repeat(64), '-a', 'a.', 'a b', 'é', 'yes', '1.2.3.4', 'a/b'), weight: 2 },
+);
+const labels: Arb<unknown> = sometimesWrong(fc.dictionary(labelKey, sometimesWrong(labelValue, 1), { maxKeys: 4 }), 1);
+
+const selectorExpression: Arb<unknown> = fc.record(
+  {
+    key: sometimesWrong(labelKey, 1),
+    operator: sometimesWrong(fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist', 'in', 'Equals', ''), 1),
+    values: fc.oneof(fc.array(sometimesWrong(labelValue, 1), { maxLength: 3 }), fc.constant(null), wrongType),
+  },
+  { requiredKeys: [] },
+);
+export const labelSelector: Arb<unknown> = sometimesWrong(
+  fc.record(
+    {
+      matchLabels: labels,
+      matchExpressions: fc.oneof(fc.array(sometimesWrong(selectorExpression, 1), { maxLength: 3 }), fc.constant(null), selectorExpression.map((e) => new Array(70).fill(e))),
+    },
+    { requiredKeys: [] },
+  ),
+  1,
+);
+
+const metadata = (namespaced: boolean): Arb<unknown> =>
+  fc.record(
+    {
+      name: sometimesWrong(nameText, 1),
+      ...(namespaced ? { namespace: sometimesWrong(fc.oneof({ arbitrary: fc.constantFrom('default', 'team-a', 'kube-system'), weight: 8 }, { arbitrary: nameText, weight: 2 }), 1) } : {}),
+      labels,
+    },
+    { requiredKeys: ['name'] },
+  );
+
+const object = (kind: string, namespaced: boolean, body: Record<string, Arb<unknown>>, required: string[]): Arb<Record<string, unknown>> =>
+  fc.record({ apiVersion: fc.constant(API_VERSION), kind: fc.constant(kind), metadata: metadata(namespaced), ...body }, { requiredKeys: ['apiVersion', 'kind', 'metadata', ...required] as never[] });
+
+const yesNo: Arb<unknown> = sometimesWrong(fc.boolean(), 2);
+
+export const egressGateway = object(
+  'EgressGateway',
+  false,
+  {
+    spec: sometimesWrong(
+      fc.record(
+        {
+          nodeSelector: sometimesWrong(fc.record({ selector: labelSelector }, { requiredKeys: [] }), 1),
+          ippools: sometimesWrong(
+            fc.record(
+              {
+                ipv4: listOf(fc.oneof(ipSpecText, ip4), 70),
+                ipv6: listOf(fc.oneof(ipSpecText, v6Near), 70),
+                ipv4DefaultEIP: sometimesWrong(fc.oneof(v4Near, ipText, fc.constant('')), 1),
+                ipv6DefaultEIP: sometimesWrong(fc.oneof(v6Near, ipText, fc.constant('')), 1),
+              },
+              { requiredKeys: [] },
+            ),
+            1,
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+      1,
+    ),
+  },
+  ['spec'],
+);
+
+const policySpec = (cluster: boolean): Arb<unknown> =>
+  sometimesWrong(
+    fc.record(
+      {
+        egressGatewayName: sometimesWrong(nameText, 1),
+        egressIP: sometimesWrong(
+          fc.record(
+            {
+              ipv4: sometimesWrong(fc.oneof(v4Near, ipText, fc.constant('')), 1),
+              ipv6: sometimesWrong(fc.oneof(v6Near, ipText, fc.constant('')), 1),
+              useNodeIP: yesNo,
+              allocatorPolicy: sometimesWrong(fc.constantFrom('default', 'rr', 'RR', 'random', ''), 1),
+            },
+            { requiredKeys: [] },
+          ),
+          1,
+        ),
+        appliedTo: sometimesWrong(
+          fc.record(
+            { podSelector: labelSelector, podSubnet: listOf(cidrText, 70), ...(cluster ? { namespaceSelector: labelSelector } : { namespaceSelector: fc.constant({}) }) },
+            { requiredKeys: [] },
+          ),
+          1,
+        ),
+        destSubnet: listOf(ipSpecText),
+        excludeDestSubnet: listOf(ipSpecText),
+        priority: sometimesWrong(fc.oneof(fc.integer({ min: -1100, max: 1100 }), fc.constantFrom(-1000, 1000, 1001, -1001, 0, 2 ** 31)), 2),
+      },
+      { requiredKeys: [] },
+    ),
+    1,
+  );
+
+export const egressPolicy = object('EgressPolicy', true, { spec: policySpec(false) }, ['spec']);
+export const egressClusterPolicy = object('EgressClusterPolicy', false, { spec: policySpec(true) }, ['spec']);
+
+export const egressClusterInfo = object(
+  'EgressClusterInfo',
+  false,
+  {
+    spec: sometimesWrong(
+      fc.record(
+        {
+          autoDetect: sometimesWrong(
+            fc.record({ podCidrMode: sometimesWrong(fc.constantFrom('k8s', 'auto', 'none', 'K8s', ''), 1), clusterIP: yesNo, nodeIP: yesNo }, { requiredKeys: [] }),
+            1,
+          ),
+          extraCidr: listOf(ipSpecText),
+        },
+        { requiredKeys: [] },
+      ),
+      1,
+    ),
+  },
+  ['spec'],
+).map((o) => ({ ...o, metadata: { ...(o.metadata as object), name: 'default' } }));
+
+/** Objects a user applies: every spec kind. */
+export const specObject: Arb<Record<string, unknown>> = fc.oneof(egressGateway, egressPolicy, egressClusterPolicy, egressClusterInfo);
+
+// --- what controllers (or a compromised node) write ---
+
+const ifname = fc.oneof(
+  { arbitrary: fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/), weight: 6 },
+  { arbitrary: fc.constantFrom('eth0', 'bond0.100', 'br-1a2b', 'cilium_host', 'x'.repeat(15), 'x'.repeat(16), 'eth0"; flush ruleset; "', 'a b', 'eth0:1', 'a/b', '.', '..', '-x', 'é', 'eth0\n', "e'0", 'a@b', ''), weight: 3 },
+);
+const mac = fc.oneof(
+  fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, '0')).join(':')),
+  fc.constantFrom('02:00:00:00:00:01', '02:AB:00:00:00:01', '00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff', '01:00:5e:00:00:01', '02-00-00-00-00-01', '2:0:0:0:0:1', ''),
+);
+const markText = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('1', '01', '-1', '1.5', '0x10', '4294967295', '4294967296', '99999999999', 'yes', ''));
+
+export const tunnelStatus: Arb<unknown> = sometimesWrong(
+  fc.record(
+    {
+      tunnel: sometimesWrong(
+        fc.record(
+          {
+            ipv4: sometimesWrong(fc.oneof(ip4, ipText), 1),
+            ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1),
+            mac: sometimesWrong(mac, 1),
+            parent: sometimesWrong(fc.record({ name: sometimesWrong(ifname, 1), ipv4: sometimesWrong(fc.oneof(ip4, ipText), 1), ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1) }, { requiredKeys: [] }), 1),
+          },
+          { requiredKeys: [] },
+        ),
+        1,
+      ),
+      mark: sometimesWrong(markText, 1),
+      phase: sometimesWrong(fc.constantFrom('Ready', 'NotReady', 'Pending', 'Init', 'Failed', 'HeartbeatTimeout', 'ready', ''), 1),
+    },
+    { requiredKeys: [] },
+  ),
+  1,
+);
+
+export const policyStatus: Arb<unknown> = sometimesWrong(
+  fc.record(
+    { eip: sometimesWrong(fc.record({ ipv4: sometimesWrong(fc.oneof(v4Near, ipText), 1), ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1) }, { requiredKeys: [] }), 1), node: sometimesWrong(nameText, 1) },
+    { requiredKeys: [] },
+  ),
+  1,
+);
+
+const statusCidrs = (family: 4 | 6) => listOf(fc.oneof(family === 4 ? fc.oneof(ip4, cidrText) : fc.oneof(v6Near, cidrText), ipSpecText), 10001);
+export const clusterInfoStatus: Arb<unknown> = sometimesWrong(
+  fc.record(
+    {
+      podCIDR: sometimesWrong(fc.record({ ipv4: statusCidrs(4), ipv6: statusCidrs(6) }, { requiredKeys: [] }), 1),
+      clusterIP: sometimesWrong(fc.record({ ipv4: statusCidrs(4), ipv6: statusCidrs(6) }, { requiredKeys: [] }), 1),
+      nodeIP: sometimesWrong(fc.record({ ipv4: statusCidrs(4), ipv6: statusCidrs(6) }, { requiredKeys: [] }), 1),
+      extraCidr: listOf(ipSpecText),
+    },
+    { requiredKeys: [] },
+  ),
+  1,
+);
+
+const endpoint: Arb<unknown> = fc.record(
+  { ns: sometimesWrong(nameText, 1), pod: sometimesWrong(nameText, 1), node: sometimesWrong(nameText, 1), ipv4: listOf(fc.oneof(v4Near, ipText), 17), ipv6: listOf(fc.oneof(v6Near, ipText), 17) },
+  { requiredKeys: [] },
+);
+export const endpointSlice = (cluster: boolean): Arb<Record<string, unknown>> =>
+  fc.record({
+    apiVersion: fc.constant(API_VERSION),
+    kind: fc.constant(cluster ? 'EgressClusterEndpointSlice' : 'EgressEndpointSlice'),
+    metadata: fc.record({
+      name: nameText,
+      ...(cluster ? {} : { namespace: fc.constantFrom('default', 'team-a') }),
+      // a CRD rule cannot read labels, so the policy label is always there (the parser requires it)
+      labels: fc.record({ [cluster ? CLUSTER_POLICY_LABEL : POLICY_LABEL]: dnsLabel }),
+    }),
+    endpoints: fc.oneof({ arbitrary: fc.array(endpoint, { maxLength: 4 }), weight: 10 }, { arbitrary: endpoint.map((e) => new Array(101).fill(e)), weight: 1 }, { arbitrary: wrongType, weight: 1 }),
+  });
+
