@@ -130,6 +130,8 @@ export class NodeAgent {
       this.metrics.planComputed((performance.now() - t0) / 1000);
       const reported = new Set(this.#plan?.notices ?? []);
       for (const notice of nodePlan.notices ?? []) if (!reported.has(notice)) log.warn({ op: 'plan' }, notice);
+      const store = this.#control!.store;
+      this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
       this.#plan = nodePlan;
       const report = await this.#local!.dataplane.apply(nodePlan);
       const at = new Date().toISOString();

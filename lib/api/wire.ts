@@ -137,6 +137,7 @@ export interface EgressClusterInfoWire extends KubeObject {
     clusterIP?: CidrListWire;
     nodeIP?: CidrListWire;
     extraCidr?: string[];
+    conditions?: Condition[];
   };
 }
 

@@ -6,6 +6,7 @@ import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
 import { API_VERSION } from '../api/group.js';
 import { clusterPolicy, gateway, node, pod, policy } from '../planner/testing/cluster.js';
 import { egressWrites, installCrds, settle, startTestPlane } from './testing/plane.js';
+import { egressCrds } from '../kube/testing/crds.js';
 import { sleep, waitFor } from '../kube/testing/wait.js';
 
 const asServer = (o: object) => o as ServerObject;
@@ -17,6 +18,12 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
   try {
     installCrds(server);
     const seed = (o: object) => server.store.apply(asServer(o));
+    // invalid objects still reach the controller when the CRDs installed are older than sluice's
+    for (const crd of egressCrds().filter((c) => ['EgressGateway', 'EgressPolicy'].includes((c.spec as any).names.kind))) {
+      const older = structuredClone(crd) as any;
+      older.spec.versions[0].schema.openAPIV3Schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+      server.store.apply(asServer(older));
+    }
     seed(node('gw-1', 1, { labels: { egress: 'true' } }));
     seed(node('gw-2', 2, { labels: { egress: 'true' } }));
     seed(node('w-1', 3));

@@ -3,6 +3,7 @@ import type { JsonObject, KubeClient } from './rest-client.js';
 import { RESOURCES, resourcePath, watchSourceOf } from './resources.js';
 import { GROUP } from '../api/group.js';
 import { isRecord } from '../api/fields.js';
+import { isInterfaceName } from '../api/names.js';
 import type { ClusterStore } from './store.js';
 import type { ClusterWatch } from './cluster-watch.js';
 import { Reconciler } from './reconciler.js';
@@ -18,7 +19,7 @@ export function parentInterfaceOf(tunnel: JsonObject | undefined): string | unde
   const meta = tunnel && isRecord(tunnel.metadata) ? tunnel.metadata : undefined;
   const annotations = meta && isRecord(meta.annotations) ? meta.annotations : undefined;
   const value = annotations?.[PARENT_INTERFACE_ANNOTATION];
-  return typeof value === 'string' && /^[A-Za-z0-9._@-]{1,15}$/.test(value) ? value : undefined;
+  return typeof value === 'string' && isInterfaceName(value) ? value : undefined;
 }
 
 /**

@@ -68,3 +68,47 @@ test('a writer feeding back an older answer does not replace a newer watch event
   store.upsert('EgressGateway', 'EgressGateway', { ...gw, metadata: { ...gw.metadata, resourceVersion: '9' }, status: { x: 1 } }, { ifNewer: true });
   assert.equal(store.get('EgressGateway', 'gw')!.resourceVersion, '10');
 });
+
+test('a rejected EgressClusterInfo never replaces the last valid one in the snapshot', () => {
+  const store = new ClusterStore();
+  const info = (rv: string, extraCidr: string[], status?: Doc): Doc => ({
+    apiVersion: 'egress.sluice.dev/v1alpha1',
+    kind: 'EgressClusterInfo',
+    metadata: { name: 'default', resourceVersion: rv },
+    spec: { extraCidr },
+    ...(status ? { status } : {}),
+  });
+  const podCIDR = { ipv4: ['10.244.0.0/24', '10.244.1.0/24'] };
+  store.upsert('a', 'EgressClusterInfo', info('1', ['100.64.0.0/10'], { podCIDR }));
+  assert.equal(store.clusterInfoInUse().state, 'current');
+  // the CRD refuses this, but an older CRD (or a restore) lets it through
+  store.upsert('a', 'EgressClusterInfo', info('2', ['100.64.0.1/10'], { podCIDR }));
+  const inUse = store.clusterInfoInUse();
+  assert.equal(inUse.state, 'last-good');
+  assert.equal(inUse.resourceVersion, '1');
+  assert.match(inUse.problems[0]!.message, /host bits/);
+  const snap = store.snapshot(DEFAULT_CONFIG);
+  assert.deepEqual(snap.clusterInfo?.status?.podCIDR, ['10.244.0.0/24', '10.244.1.0/24'], 'the other nodes stay in the cluster set');
+  assert.equal(snap.clusterInfo?.extraCidr.length, 1);
+  assert.deepEqual(store.inputProblems().find((p) => p.kind === 'EgressClusterInfo'), { kind: 'EgressClusterInfo', rejected: 1, ignoredFields: 0 });
+  // a status entry a compromised node wrote is not used either
+  store.upsert('a', 'EgressClusterInfo', info('3', ['100.64.0.0/10'], { podCIDR: { ipv4: ['10.244.0.0/24', '1.2.3.4/8'] } }));
+  assert.equal(store.clusterInfoInUse().state, 'last-good');
+  // fixed: the new one is in force
+  store.upsert('a', 'EgressClusterInfo', info('4', ['100.64.0.0/10', '192.0.2.0/24'], { podCIDR }));
+  assert.equal(store.clusterInfoInUse().state, 'current');
+  assert.equal(store.snapshot(DEFAULT_CONFIG).clusterInfo?.extraCidr.length, 2);
+});
+
+test('without an earlier valid one, an EgressClusterInfo with ignored status entries is used as far as it validates', () => {
+  const store = new ClusterStore();
+  store.upsert('a', 'EgressClusterInfo', {
+    apiVersion: 'egress.sluice.dev/v1alpha1',
+    kind: 'EgressClusterInfo',
+    metadata: { name: 'default', resourceVersion: '1' },
+    spec: {},
+    status: { podCIDR: { ipv4: ['10.244.0.0/24', '10.244.1.7/24', '::ffff:a00:0/104'] } },
+  });
+  assert.deepEqual(store.snapshot(DEFAULT_CONFIG).clusterInfo?.status?.podCIDR, ['10.244.0.0/24']);
+  assert.equal(store.clusterInfoInUse().problems.length, 2);
+});

@@ -38,6 +38,18 @@ export interface StoredObject<K extends StoreKind = StoreKind> {
   /** Undefined when the parser rejected the object; `problems` says why. */
   readonly value?: KindModel[K];
   readonly problems: readonly Problem[];
+  /** Controller-written fields that did not validate and were left out of `value`. */
+  readonly ignored: readonly Problem[];
+}
+
+/** Which EgressClusterInfo the snapshot carries (see ClusterStore.clusterInfoInUse). */
+export interface ClusterInfoInUse {
+  /** current: the stored object; last-good: the stored one is invalid, an earlier one is used; none: nothing usable. */
+  readonly state: 'current' | 'last-good' | 'none';
+  /** resourceVersion of the object in use. */
+  readonly resourceVersion?: string;
+  /** What is wrong with the stored object when it is not the one in use. */
+  readonly problems: readonly Problem[];
 }
 
 interface Entry extends StoredObject {
@@ -80,6 +92,8 @@ export class ClusterStore {
   private cache: { version: number; config: AgentConfig; snapshot: Snapshot } | undefined;
   private podsComplete = false;
   private readonly logger: Logger;
+  /** The last EgressClusterInfo that parsed with nothing wrong, kept while a later one is invalid. */
+  private lastGoodClusterInfo: { value: ClusterInfo; resourceVersion: string } | undefined;
 
   constructor(options: { logger?: Logger } = {}) {
     this.logger = options.logger ?? silentLogger();
@@ -119,10 +133,12 @@ export class ClusterStore {
     const raw: JsonObject = object.kind && object.apiVersion ? object : { ...object, kind: resource.kind, apiVersion: resource.apiVersion };
     let value: unknown;
     let problems: readonly Problem[];
+    let ignored: readonly Problem[] = [];
     try {
       const parsed = parseDocument(raw);
       value = parsed.object?.value;
       problems = parsed.problems;
+      ignored = parsed.ignored ?? [];
     } catch (err) {
       problems = [{ reason: 'InvalidValue', path: '', message: `could not be parsed: ${errorMessage(err)}` }];
     }
@@ -137,13 +153,25 @@ export class ClusterStore {
       ...(isOurKind(kind) ? { raw } : {}),
       ...(value !== undefined ? { value: value as KindModel[StoreKind] } : {}),
       problems,
+      ignored,
       sources: new Set([...(existing?.sources ?? []), source]),
       fingerprint,
     };
     map.set(key, entry);
+    if (kind === 'EgressClusterInfo' && key === CLUSTER_INFO_NAME && value !== undefined && ignored.length === 0) {
+      this.lastGoodClusterInfo = { value: value as ClusterInfo, resourceVersion };
+    }
     if (existing?.fingerprint === fingerprint) return key;
     if (problems.length > 0) {
       this.logger.warn({ op: 'parse', kind, name: key, problems: problems.map(problemText) }, 'object skipped: it does not satisfy the egress API');
+    } else if (ignored.length > 0) {
+      this.logger.warn({ op: 'parse', kind, name: key, ignored: ignored.map(problemText) }, 'fields ignored: they do not satisfy the egress API (written by a controller or another node)');
+    }
+    if (kind === 'EgressClusterInfo' && key === CLUSTER_INFO_NAME && (problems.length > 0 || ignored.length > 0) && this.lastGoodClusterInfo) {
+      this.logger.warn(
+        { op: 'parse', kind, name: key, resourceVersion: this.lastGoodClusterInfo.resourceVersion },
+        'planning with the last valid EgressClusterInfo until this one is fixed',
+      );
     }
     this.changed({ kind, key, type: 'upsert' });
     return key;
@@ -204,10 +232,34 @@ export class ClusterStore {
     return this.list(kind).filter((e) => e.value === undefined);
   }
 
+  /**
+   * The EgressClusterInfo plans use. An invalid one (rejected, or with status fields ignored) never
+   * replaces a valid one: dropping it would take the other nodes' pod CIDRs out of the cluster set
+   * and SNAT in-cluster traffic of selected pods. Without an earlier valid one, a partly valid
+   * object is used as far as it validates.
+   */
+  clusterInfoInUse(): ClusterInfoInUse & { readonly value?: ClusterInfo } {
+    const stored = this.get('EgressClusterInfo', CLUSTER_INFO_NAME);
+    const wrong = stored ? [...stored.problems, ...stored.ignored] : [];
+    if (stored?.value && wrong.length === 0) return { state: 'current', resourceVersion: stored.resourceVersion, problems: [], value: stored.value };
+    const last = this.lastGoodClusterInfo;
+    if (last) return { state: 'last-good', resourceVersion: last.resourceVersion, problems: wrong, value: last.value };
+    if (stored?.value) return { state: 'current', resourceVersion: stored.resourceVersion, problems: wrong, value: stored.value };
+    return { state: 'none', problems: wrong };
+  }
+
+  /** Objects the parser rejected, and objects with ignored fields, per kind (for metrics). */
+  inputProblems(): { kind: StoreKind; rejected: number; ignoredFields: number }[] {
+    return [...this.kinds.entries()].map(([kind, map]) => {
+      const entries = [...map.values()];
+      return { kind, rejected: entries.filter((e) => e.value === undefined).length, ignoredFields: entries.filter((e) => e.ignored.length > 0).length };
+    });
+  }
+
   /** What the planner needs, built from the store; pods only while hasAllPods. */
   snapshot(config: AgentConfig): Snapshot {
     if (this.cache && this.cache.version === this.version && this.cache.config === config) return this.cache.snapshot;
-    const clusterInfo = this.get('EgressClusterInfo', CLUSTER_INFO_NAME)?.value;
+    const clusterInfo = this.clusterInfoInUse().value;
     const snapshot: Snapshot = {
       nodes: this.values('Node'),
       namespaces: this.values('Namespace'),

@@ -42,6 +42,8 @@ export class Metrics {
   private readonly announcements = new Counter({ name: 'sluice_announcements_total', help: 'gratuitous ARP / unsolicited NA frames sent', labelNames: ['family'], registers: [this.registry] });
   private readonly leader = new Gauge({ name: 'sluice_leader', help: '1 while this agent holds the controller lease', registers: [this.registry] });
   private readonly reconciles = new Counter({ name: 'sluice_reconciles_total', help: 'reconcile runs, by result', labelNames: ['result'], registers: [this.registry] });
+  private readonly clusterInfoLastGood = new Gauge({ name: 'sluice_cluster_info_last_good', help: '1 while plans use the last valid EgressClusterInfo because the stored one is invalid', registers: [this.registry] });
+  private readonly rejectedObjects = new Gauge({ name: 'sluice_rejected_objects', help: 'stored objects the parser rejected (rejected) or used without some controller-written fields (ignored_fields), by kind', labelNames: ['kind', 'handling'], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean; build?: BuildInfo } = {}) {
     if (options.processMetrics) {
@@ -90,6 +92,14 @@ export class Metrics {
 
   leadership(isLeader: boolean): void {
     this.leader.set(isLeader ? 1 : 0);
+  }
+
+  inputProblems(lastGoodClusterInfo: boolean, counts: readonly { kind: string; rejected: number; ignoredFields: number }[]): void {
+    this.clusterInfoLastGood.set(lastGoodClusterInfo ? 1 : 0);
+    for (const c of counts) {
+      this.rejectedObjects.set({ kind: c.kind, handling: 'rejected' }, c.rejected);
+      this.rejectedObjects.set({ kind: c.kind, handling: 'ignored_fields' }, c.ignoredFields);
+    }
   }
 
   /** Called once per reconcile run. */
