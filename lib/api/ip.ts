@@ -38,6 +38,8 @@ const IPV4_RE = new RegExp(`^${IPV4_TEXT}$`);
 const IPV6_RE = new RegExp(`^${IPV6_TEXT}$`);
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const MAPPED_V4_PREFIX = 0xffffn;
+/** ::ffff:0:0/96, the IPv4-mapped addresses; parseIp refuses every address in it. */
+export const IPV4_MAPPED_RANGE: IpInterval = { family: 6, start: MAPPED_V4_PREFIX << 32n, end: (MAPPED_V4_PREFIX << 32n) | 0xffffffffn };
 
 function invalidIp(text: string, why = 'is not an IP address'): EgressError {
   return new EgressError('EGW_ERR_INVALID_IP', `"${text}" ${why}`);

@@ -1,6 +1,6 @@
 import type { Gateway } from '../api/model.js';
 import type { ProblemReason } from '../api/problems.js';
-import { formatInterval, formatIp, parseCidr, type Family, type IpInterval } from '../api/ip.js';
+import { formatInterval, formatIp, IPV4_MAPPED_RANGE, parseCidr, type Family, type IpInterval } from '../api/ip.js';
 import { ipValue } from './fast-ip.js';
 import { IntervalIndex } from './interval-index.js';
 import { compareGateways } from './order.js';
@@ -12,9 +12,10 @@ const FAMILIES: readonly Family[] = [4, 6];
  * link-local, multicast, reserved and limited broadcast (IPv4); unspecified, loopback,
  * IPv4-mapped, link-local and multicast (IPv6). A gateway would otherwise put them on its NIC.
  */
-const NOT_UNICAST = new IntervalIndex(
-  ['0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', '240.0.0.0/4', '::/128', '::1/128', '::ffff:0:0/96', 'fe80::/10', 'ff00::/8'].map((c) => parseCidr(c)),
-);
+const NOT_UNICAST = new IntervalIndex([
+  ...['0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', '240.0.0.0/4', '::/128', '::1/128', 'fe80::/10', 'ff00::/8'].map((c) => parseCidr(c)),
+  IPV4_MAPPED_RANGE,
+]);
 
 /** Why an address may not be handed out, as a stable reason and a sentence. */
 export interface AddressVerdict {
