@@ -2,7 +2,7 @@ import { ProblemList, type Parsed } from './problems.js';
 import type { Gateway } from './model.js';
 import { readIp, readIpSpecs, readRecord, readSelector, readStringArray } from './fields.js';
 import { parseMeta } from './parse-meta.js';
-import { intervalsContain, intervalsOverlap } from './ip.js';
+import { intervalsContain } from './ip.js';
 import { deepFreeze } from './freeze.js';
 import { POOL_MAX_ITEMS } from './limits.js';
 
@@ -16,8 +16,6 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
   const pools = readRecord(spec.ippools, 'spec.ippools', problems) ?? {};
   const poolV4 = readIpSpecs(pools.ipv4, 'spec.ippools.ipv4', problems, { family: 4, maxItems: POOL_MAX_ITEMS });
   const poolV6 = readIpSpecs(pools.ipv6, 'spec.ippools.ipv6', problems, { family: 6, maxItems: POOL_MAX_ITEMS });
-  checkNoOverlap(poolV4, 'spec.ippools.ipv4', problems);
-  checkNoOverlap(poolV6, 'spec.ippools.ipv6', problems);
   const defaultEipV4 = readIp(pools.ipv4DefaultEIP, 'spec.ippools.ipv4DefaultEIP', problems, 4);
   const defaultEipV6 = readIp(pools.ipv6DefaultEIP, 'spec.ippools.ipv6DefaultEIP', problems, 6);
   if (defaultEipV4 && !intervalsContain(poolV4, defaultEipV4)) {
@@ -41,12 +39,4 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
     ...(defaultEipV6 ? { defaultEipV6 } : {}),
   };
   return { value: deepFreeze(gateway), problems: [] };
-}
-
-function checkNoOverlap(pool: readonly import('./ip.js').IpInterval[], path: string, problems: ProblemList): void {
-  for (let i = 0; i < pool.length; i++) {
-    for (let j = i + 1; j < pool.length; j++) {
-      if (intervalsOverlap(pool[i]!, pool[j]!)) problems.add('Conflict', `${path}[${j}]`, `overlaps ${path}[${i}]`);
-    }
-  }
 }

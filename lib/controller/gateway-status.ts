@@ -46,8 +46,8 @@ export function gatewayNodeList(gateway: Gateway, nodes: readonly NodeInfo[], as
 }
 
 /**
- * The conditions of a gateway the parser accepted: Accepted (False with PoolOverlap when its pools
- * overlap an older gateway's: it is then not used) and PoolsValid (False when parts of the pools
+ * The conditions of a gateway the parser accepted: Accepted (False with PoolOverlap when its pool
+ * entries overlap each other or an older gateway's pools: it is then not used) and PoolsValid (False when parts of the pools
  * are node or pod addresses or not unicast: those are never handed out).
  */
 export function gatewayConditions(pools: GatewayPools | undefined, generation: number): DesiredCondition[] {

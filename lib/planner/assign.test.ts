@@ -6,6 +6,7 @@ import { resolveCluster } from './resolve.js';
 import { plan } from './plan.js';
 import { resolveConfig } from './config.js';
 import { baseCluster, gateway, node, pod, policy, snapshotOf, tunnel } from './testing/cluster.js';
+import { parseDocument } from '../api/parse-document.js';
 
 type Doc = Record<string, unknown>;
 
@@ -43,6 +44,25 @@ test('a gateway whose pools overlap an older gateway\'s is rejected; the older o
   assert.match(later.message!, /overlaps the pools of the older gateway "default"/);
   assert.equal(r.assignment.pools.get('second')!.rejected?.reason, 'PoolOverlap');
   assert.equal(r.assignment.pools.get('default')!.rejected, undefined);
+});
+
+test('a gateway whose own pool entries overlap is rejected; a later gateway may then use those addresses', () => {
+  const own = gateway('own', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.5.0/24'], ipv6: ['fd00:5::9', 'fd00:5::1-fd00:5::ff'] } }, '2026-01-15T00:00:00Z');
+  // the CRD cannot compare the entries of a list with each other, so the parser leaves it to the planner too
+  assert.deepEqual(parseDocument(own).problems, []);
+  const docs = [
+    ...baseCluster(),
+    own,
+    gateway('later', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv6: ['fd00:5::/120'] } }, '2026-02-01T00:00:00Z'),
+    policy('default', 'on-own', { egressGatewayName: 'own', egressIP: { ipv4: '198.18.5.7' }, appliedTo: subnet(1) }),
+    policy('default', 'on-later', { egressGatewayName: 'later', egressIP: { ipv6: 'fd00:5::9' }, appliedTo: subnet(2) }),
+  ];
+  const r = resolveCluster(snapshotOf(docs));
+  assert.equal(r.assignment.pools.get('own')!.rejected?.reason, 'PoolOverlap');
+  assert.match(r.assignment.pools.get('own')!.rejected!.message, /pools fd00:5::1-fd00:5::ff and fd00:5::9 of gateway "own" overlap/);
+  assert.equal(r.assignment.policies.get('default/on-own')!.reason, 'PoolOverlap');
+  assert.equal(r.assignment.pools.get('later')!.rejected, undefined, 'a rejected gateway claims no addresses');
+  assert.equal(r.assignment.policies.get('default/on-later')!.active, true);
 });
 
 test('rr keeps the address status already names (stable across restarts)', () => {

@@ -41,7 +41,7 @@ export interface PoolExclusion {
 
 export interface GatewayPools {
   readonly gateway: Gateway;
-  /** Set when the gateway is not used at all: its pools overlap those of an older gateway. */
+  /** Set when the gateway is not used at all: its pool entries overlap each other or an older gateway's pools. */
   readonly rejected?: AddressVerdict;
   readonly families: Readonly<Record<Family, FamilyPool>>;
   /** Parts of the pools that are never handed out (besides CIDR network/broadcast addresses). */
@@ -134,26 +134,46 @@ class PoolClaims {
 }
 
 /**
- * Every gateway's pools, checked against each other and the cluster: a gateway whose pools
- * overlap an older gateway's pools is rejected (older first, as with addresses); addresses of
- * nodes and pod CIDRs, non-unicast addresses and CIDR network/broadcast addresses are never
- * handed out. O(n log n) in the number of pool entries.
+ * Two entries of one gateway's pools that share an address, if any. Like the check between
+ * gateways, this is no CRD rule (the CEL IP library cannot order addresses, and a pairwise rule
+ * costs the square of the list on every write), so the parser leaves both to this module and the
+ * gateway's condition reports them.
+ */
+function selfOverlap(entries: readonly { iv: IpInterval; text: string | undefined }[]): [IpInterval, IpInterval] | undefined {
+  const sorted = [...entries].sort((a, b) => (a.iv.start < b.iv.start ? -1 : a.iv.start > b.iv.start ? 1 : 0));
+  let widest: IpInterval | undefined;
+  for (const { iv } of sorted) {
+    if (widest && iv.start <= widest.end) return [widest, iv];
+    if (!widest || iv.end > widest.end) widest = iv;
+  }
+  return undefined;
+}
+
+function overlapVerdict(gateway: Gateway, claims: PoolClaims): AddressVerdict | undefined {
+  for (const family of FAMILIES) {
+    const pair = selfOverlap(entriesOf(gateway, family));
+    if (pair) return { reason: 'PoolOverlap', message: `pools ${formatInterval(pair[0])} and ${formatInterval(pair[1])} of gateway "${gateway.name}" overlap` };
+  }
+  for (const iv of FAMILIES.flatMap((f) => entriesOf(gateway, f).map((e) => e.iv))) {
+    const owner = claims.ownerOfOverlap(iv);
+    if (owner !== undefined) return { reason: 'PoolOverlap', message: `pool ${formatInterval(iv)} of gateway "${gateway.name}" overlaps the pools of the older gateway "${owner}"` };
+  }
+  return undefined;
+}
+
+/**
+ * Every gateway's pools, checked against each other and the cluster: a gateway whose pool
+ * entries overlap each other, or an older gateway's pools, is rejected (older first, as with
+ * addresses); addresses of nodes and pod CIDRs, non-unicast addresses and CIDR
+ * network/broadcast addresses are never handed out. O(n log n) in the number of pool entries.
  */
 export function assessPools(gateways: readonly Gateway[], clusterAddresses: readonly IpInterval[]): Map<string, GatewayPools> {
   const cluster = new IntervalIndex(clusterAddresses);
   const claims = new PoolClaims();
   const out = new Map<string, GatewayPools>();
   for (const gateway of [...gateways].sort(compareGateways)) {
-    const entries = FAMILIES.flatMap((f) => entriesOf(gateway, f).map((e) => e.iv));
-    let rejected: AddressVerdict | undefined;
-    for (const iv of entries) {
-      const owner = claims.ownerOfOverlap(iv);
-      if (owner !== undefined) {
-        rejected = { reason: 'PoolOverlap', message: `pool ${formatInterval(iv)} of gateway "${gateway.name}" overlaps the pools of the older gateway "${owner}"` };
-        break;
-      }
-    }
-    if (!rejected) for (const iv of entries) claims.add(iv, gateway.name);
+    const rejected = overlapVerdict(gateway, claims);
+    if (!rejected) for (const f of FAMILIES) for (const { iv } of entriesOf(gateway, f)) claims.add(iv, gateway.name);
     const v4 = familyPool(gateway, 4, cluster);
     const v6 = familyPool(gateway, 6, cluster);
     out.set(gateway.name, {
