@@ -107,8 +107,9 @@ export function readSelector(value: unknown, path: string, problems: ProblemList
       const exprs: LabelSelectorRequirement[] = [];
       rec.matchExpressions.forEach((raw, i) => {
         const p = `${path}.matchExpressions[${i}]`;
-        const e = readRecord(raw, p, problems);
-        if (!e) return;
+        // a null term is an error, not a term to skip: the API server refuses it too
+        const e = raw === null ? undefined : readRecord(raw, p, problems);
+        if (!e) return raw === null ? problems.add('InvalidType', p, 'must be an object') : undefined;
         const key = readString(e.key, `${p}.key`, problems);
         const op = readString(e.operator, `${p}.operator`, problems);
         const values = readStringArray(e.values, `${p}.values`, problems);

@@ -22,6 +22,7 @@ const cases: [string, unknown, RegExp][] = [
   ['spidernet apiVersion', { apiVersion: 'egressgateway.spidernet.io/v1beta1', kind: 'EgressPolicy', metadata: { name: 'x' } }, /sluice import/],
   ['unknown kind', { apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressThing', metadata: { name: 'x' } }, /"EgressThing" is not a kind/],
   ['not an object', 'hello', /not a mapping/],
+  ['a null selector term', policy({ egressGatewayName: 'g', appliedTo: { podSelector: { matchExpressions: [null, { key: 'app', operator: 'Exists' }] } } }), /^spec\.appliedTo\.podSelector\.matchExpressions\[0\]: must be an object/],
   ['gateway default EIP outside its pool', { apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressGateway', metadata: { name: 'g' }, spec: { nodeSelector: { selector: {} }, ippools: { ipv4: ['198.18.0.10-198.18.0.20'], ipv4DefaultEIP: '198.18.0.50' } } }, /ipv4DefaultEIP: 198\.18\.0\.50 is not inside/],
 ];
 

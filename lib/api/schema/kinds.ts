@@ -45,7 +45,7 @@ const policySpec = (cluster: boolean): Schema =>
       appliedTo: obj(
         {
           podSelector: { ...labelSelector(), description: 'Pods (by label) whose traffic this policy applies to.' },
-          podSubnet: list(cidr(), { maxItems: POD_SUBNET_MAX_ITEMS, description: 'Pod source CIDRs this policy applies to.' }),
+          podSubnet: list(cidr(), { minItems: 1, maxItems: POD_SUBNET_MAX_ITEMS, description: 'Pod source CIDRs this policy applies to.' }),
           ...(cluster ? { namespaceSelector: { ...labelSelector(), description: 'Namespaces the pods may be in (all when absent).' } } : {}),
         },
         { 'x-kubernetes-validations': [rule('has(self.podSelector) != has(self.podSubnet)', 'set exactly one of podSelector or podSubnet')] },

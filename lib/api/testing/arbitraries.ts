@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { API_VERSION, CLUSTER_POLICY_LABEL, POLICY_LABEL } from '../group.js';
+import { formatIp, parseIp } from '../ip.js';
 
 type Arb<T> = fc.Arbitrary<T>;
 
@@ -43,19 +44,34 @@ const badIp = fc.oneof(
 );
 
 const ip4 = fc.oneof({ arbitrary: v4Near, weight: 3 }, { arbitrary: v4, weight: 1 });
-export const ipText: Arb<string> = fc.oneof({ arbitrary: ip4, weight: 4 }, { arbitrary: v6, weight: 3 }, { arbitrary: badIp, weight: 2 });
+export const ipText: Arb<string> = fc.oneof({ arbitrary: ip4, weight: 8 }, { arbitrary: v6, weight: 5 }, { arbitrary: badIp, weight: 2 });
 
 const cidrOf = (ip: Arb<string>, max: number) =>
   fc.tuple(ip, fc.oneof(fc.integer({ min: 0, max }), fc.constantFrom(max + 1, 129, -1, '08', '024', ' 24', '', 'x'))).map(([a, p]) => `${a}/${String(p)}`);
+/** A CIDR with its host bits cleared: always valid, of any prefix length. */
+const alignedCidr = (family: 4 | 6): Arb<string> =>
+  fc.tuple(family === 4 ? ip4 : v6Near, fc.integer({ min: 0, max: family === 4 ? 32 : 128 })).map(([a, p]) => {
+    const { value } = parseIp(a);
+    const bits = family === 4 ? 32 : 128;
+    const hostMask = (1n << BigInt(bits - p)) - 1n;
+    return `${formatIp(value & ~hostMask, family)}/${p}`;
+  });
 /** Mostly aligned CIDRs, with host bits set, bad prefixes and bad addresses mixed in. */
 export const cidrText: Arb<string> = fc.oneof(
+  { arbitrary: alignedCidr(4), weight: 12 },
+  { arbitrary: alignedCidr(6), weight: 6 },
   fc.tuple(fc.constantFrom('10.0.0.0', '198.18.0.0', '100.64.0.0', '0.0.0.0'), fc.constantFrom(8, 10, 15, 16, 24, 32, 0)).map(([a, p]) => `${a}/${p}`),
   fc.tuple(fc.constantFrom('fd00::', '2001:db8::', '::', 'FD00::'), fc.constantFrom(8, 32, 48, 64, 112, 128, 0)).map(([a, p]) => `${a}/${p}`),
   fc.constantFrom('100.64.0.1/10', '10.0.0.1/8', 'fd00::1/64', '::ffff:0:0/96', '::ffff:10.0.0.0/104', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/8/8'),
   cidrOf(ip4, 32),
   cidrOf(v6, 128),
 );
+/** `a-b` with a <= b. */
+const orderedRange = (ip: Arb<string>): Arb<string> =>
+  fc.tuple(ip, ip).map(([a, b]) => (parseIp(a).value <= parseIp(b).value ? `${a}-${b}` : `${b}-${a}`));
 const rangeText: Arb<string> = fc.oneof(
+  { arbitrary: orderedRange(ip4), weight: 4 },
+  { arbitrary: orderedRange(v6Near), weight: 2 },
   fc.tuple(ip4, ip4).map(([a, b]) => `${a}-${b}`),
   fc.tuple(v6Near, v6Near).map(([a, b]) => `${a}-${b}`),
   fc.tuple(ip4, v6Near).map(([a, b]) => `${a}-${b}`),
@@ -64,6 +80,30 @@ const rangeText: Arb<string> = fc.oneof(
 );
 /** An address, `a-b` range or CIDR (the IP spec the pools, destSubnet and extraCidr take). */
 export const ipSpecText: Arb<string> = fc.oneof(ipText, cidrText, rangeText);
+/** Mostly a valid address, range or CIDR of `family`; now and then any IP spec. */
+const ipSpecOf = (family: 4 | 6): Arb<string> => {
+  const ip = family === 4 ? ip4 : v6Near;
+  return mostly(fc.oneof(ip, alignedCidr(family), orderedRange(ip)), ipSpecText);
+};
+
+/** A field left out of an object. */
+const ABSENT = Symbol('absent');
+
+/**
+ * A default EIP for `pool`: mostly the first address of one of its entries (inside the pool),
+ * now and then any address; without an entry, one that cannot be inside or something wrong.
+ */
+function defaultEip(pool: unknown, family: 4 | 6): Arb<unknown> {
+  const starts = (Array.isArray(pool) ? pool : []).filter((e): e is string => typeof e === 'string').map((e) => e.split(/[/-]/)[0]!);
+  const any = fc.oneof(family === 4 ? v4Near : v6Near, ipText, fc.constant(''));
+  if (starts.length === 0) return mostly(fc.constant(ABSENT), sometimesWrong(any, 3));
+  return fc.oneof(fc.constant(ABSENT), sometimesWrong(mostly(fc.constantFrom(...starts), any), 1));
+}
+
+/** Mostly `usual`, now and then `unusual`. */
+function mostly<T>(usual: Arb<T>, unusual: Arb<T>): Arb<T> {
+  return fc.oneof({ arbitrary: usual, weight: 6 }, { arbitrary: unusual, weight: 1 });
+}
 
 /** A list of `item`, now and then empty, with a wrong element, or longer than any CRD allows. */
 export function listOf<T>(item: Arb<T>, huge = 300): Arb<unknown> {
@@ -80,35 +120,51 @@ const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$/);
 export const nameText: Arb<string> = fc.oneof(
   { arbitrary: dnsLabel, weight: 10 },
   { arbitrary: fc.tuple(dnsLabel, dnsLabel).map(([a, b]) => `${a}.${b}`), weight: 2 },
-  { arbitrary: fc.constantFrom('Default', 'a_b', '-a', 'a-', 'a..b', 'é', 'x'.repeat(64), 'x'.repeat(254), '', 'a/b', 'a b', '.'), weight: 2 },
+  { arbitrary: fc.constantFrom('Default', 'a_b', '-a', 'a-', 'a..b', 'é', 'x'.repeat(64), 'x'.repeat(254), '', 'a/b', 'a b', '.'), weight: 1 },
 );
-const labelKey: Arb<string> = fc.oneof(
-  { arbitrary: fc.stringMatching(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,6}[A-Za-z0-9])?$/), weight: 6 },
-  { arbitrary: fc.tuple(fc.constantFrom('app.kubernetes.io', 'egress.sluice.dev', 'example.com'), fc.stringMatching(/^[a-z]{1,8}$/)).map(([p, n]) => `${p}/${n}`), weight: 3 },
-  {
-    arbitrary: fc.constantFrom('', '/x', 'a/', 'A.com/x', 'a/b/c', 'x'.repeat(64), `${'a'.repeat(254)}/x`, `${'a'.repeat(253)}/x`, 'k8s.io/' + 'x'.repeat(63), '-a', 'a_', 'é', 'a b', 'a"b', 'kubernetes.io/metadata.name'),
-    weight: 2,
-  },
+const validLabelKey: Arb<string> = fc.oneof(
+  { arbitrary: fc.stringMatching(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,6}[A-Za-z0-9])?$/), weight: 2 },
+  { arbitrary: fc.tuple(fc.constantFrom('app.kubernetes.io', 'egress.sluice.dev', 'example.com'), fc.stringMatching(/^[a-z]{1,8}$/)).map(([p, n]) => `${p}/${n}`), weight: 1 },
 );
-const labelValue: Arb<string> = fc.oneof(
-  { arbitrary: fc.stringMatching(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,6}[A-Za-z0-9])?)?$/), weight: 8 },
-  { arbitrary: fc.constantFrom('', 'x'.repeat(63), 'x'.repeat(64), '-a', 'a.', 'a b', 'é', 'yes', '1.2.3.4', 'a/b'), weight: 2 },
+/** Label keys, with the edge cases (and a few that are valid but look odd: 253-character prefix, 63-character name). */
+const labelKey: Arb<string> = mostly(
+  validLabelKey,
+  fc.constantFrom('', '/x', 'a/', 'A.com/x', 'a/b/c', 'x'.repeat(64), `${'a'.repeat(254)}/x`, `${'a'.repeat(253)}/x`, 'k8s.io/' + 'x'.repeat(63), '-a', 'a_', 'é', 'a b', 'a"b', 'kubernetes.io/metadata.name'),
 );
-const labels: Arb<unknown> = sometimesWrong(fc.dictionary(labelKey, sometimesWrong(labelValue, 1), { maxKeys: 4 }), 1);
+const validLabelValue = fc.stringMatching(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,6}[A-Za-z0-9])?)?$/);
+const labelValue: Arb<string> = mostly(validLabelValue, fc.constantFrom('', 'x'.repeat(63), 'x'.repeat(64), '-a', 'a.', 'a b', 'é', 'yes', '1.2.3.4', 'a/b'));
+/** Mostly a map of valid labels; now and then keys, values or the map itself are wrong. */
+const labels: Arb<unknown> = mostly(
+  fc.dictionary(validLabelKey, validLabelValue, { maxKeys: 4 }),
+  sometimesWrong(fc.dictionary(labelKey, sometimesWrong(labelValue, 1), { maxKeys: 4 }), 1),
+);
 
-const selectorExpression: Arb<unknown> = fc.record(
+/** Mostly an operator with the values it needs; now and then any combination of the three fields. */
+const selectorExpression: Arb<unknown> = fc.oneof(
   {
-    key: sometimesWrong(labelKey, 1),
-    operator: sometimesWrong(fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist', 'in', 'Equals', ''), 1),
-    values: fc.oneof(fc.array(sometimesWrong(labelValue, 1), { maxLength: 3 }), fc.constant(null), wrongType),
+    arbitrary: fc.oneof(
+      fc.record({ key: labelKey, operator: fc.constantFrom('In', 'NotIn'), values: fc.array(labelValue, { minLength: 1, maxLength: 3 }) }),
+      fc.record({ key: labelKey, operator: fc.constantFrom('Exists', 'DoesNotExist') }, { requiredKeys: ['key', 'operator'] }),
+    ),
+    weight: 6,
   },
-  { requiredKeys: [] },
+  {
+    arbitrary: fc.record(
+      {
+        key: sometimesWrong(labelKey, 1),
+        operator: sometimesWrong(fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist', 'in', 'Equals', ''), 1),
+        values: fc.oneof(fc.array(sometimesWrong(labelValue, 1), { maxLength: 3 }), fc.constant(null), wrongType),
+      },
+      { requiredKeys: [] },
+    ),
+    weight: 1,
+  },
 );
 export const labelSelector: Arb<unknown> = sometimesWrong(
   fc.record(
     {
       matchLabels: labels,
-      matchExpressions: fc.oneof(fc.array(sometimesWrong(selectorExpression, 1), { maxLength: 3 }), fc.constant(null), selectorExpression.map((e) => new Array(70).fill(e))),
+      matchExpressions: mostly(fc.array(sometimesWrong(selectorExpression, 1), { maxLength: 3 }), fc.oneof(fc.constant(null), selectorExpression.map((e) => new Array(70).fill(e)))),
     },
     { requiredKeys: [] },
   ),
@@ -128,30 +184,42 @@ const metadata = (namespaced: boolean): Arb<unknown> =>
 const object = (kind: string, namespaced: boolean, body: Record<string, Arb<unknown>>, required: string[]): Arb<Record<string, unknown>> =>
   fc.record({ apiVersion: fc.constant(API_VERSION), kind: fc.constant(kind), metadata: metadata(namespaced), ...body }, { requiredKeys: ['apiVersion', 'kind', 'metadata', ...required] as never[] });
 
+/** `record` without one of `keys` now and then: a required field left out. */
+function rarelyWithout(record: Arb<Record<string, unknown>>, keys: readonly string[]): Arb<Record<string, unknown>> {
+  return fc.tuple(record, fc.oneof({ arbitrary: fc.constant(undefined), weight: 30 }, { arbitrary: fc.constantFrom(...keys), weight: 1 })).map(([r, drop]) => {
+    if (drop === undefined) return r;
+    const { [drop]: _dropped, ...rest } = r;
+    return rest;
+  });
+}
+
 const yesNo: Arb<unknown> = sometimesWrong(fc.boolean(), 2);
+/** Mostly off: useNodeIP cannot be combined with an explicit address. */
+const rarelyOn: Arb<unknown> = sometimesWrong(mostly(fc.constant(false), fc.constant(true)), 1);
+
+/** Pools, and mostly a default EIP inside them (see defaultEip). */
+const ippools: Arb<unknown> = fc.record({ ipv4: listOf(ipSpecOf(4), 70), ipv6: listOf(ipSpecOf(6), 70) }, { requiredKeys: [] }).chain((pools) =>
+  fc.tuple(defaultEip(pools.ipv4, 4), defaultEip(pools.ipv6, 6)).map(([v4, v6]) => ({
+    ...pools,
+    ...(v4 !== ABSENT ? { ipv4DefaultEIP: v4 } : {}),
+    ...(v6 !== ABSENT ? { ipv6DefaultEIP: v6 } : {}),
+  })),
+);
 
 export const egressGateway = object(
   'EgressGateway',
   false,
   {
     spec: sometimesWrong(
-      fc.record(
-        {
-          nodeSelector: sometimesWrong(fc.record({ selector: labelSelector }, { requiredKeys: [] }), 1),
-          ippools: sometimesWrong(
-            fc.record(
-              {
-                ipv4: listOf(fc.oneof(ipSpecText, ip4), 70),
-                ipv6: listOf(fc.oneof(ipSpecText, v6Near), 70),
-                ipv4DefaultEIP: sometimesWrong(fc.oneof(v4Near, ipText, fc.constant('')), 1),
-                ipv6DefaultEIP: sometimesWrong(fc.oneof(v6Near, ipText, fc.constant('')), 1),
-              },
-              { requiredKeys: [] },
-            ),
-            1,
-          ),
-        },
-        { requiredKeys: [] },
+      rarelyWithout(
+        fc.record(
+          {
+            nodeSelector: sometimesWrong(rarelyWithout(fc.record({ selector: labelSelector }), ['selector']), 1),
+            ippools: sometimesWrong(ippools, 1),
+          },
+          { requiredKeys: ['nodeSelector'] },
+        ),
+        ['nodeSelector'],
       ),
       1,
     ),
@@ -159,35 +227,45 @@ export const egressGateway = object(
   ['spec'],
 );
 
+/** Pods by label or by subnet (one of them, as the API requires), now and then both or neither. */
+const appliedTo = (cluster: boolean): Arb<unknown> => {
+  const podSubnet = listOf(cidrText, 70);
+  const namespaceSelector = cluster ? { namespaceSelector: labelSelector } : {};
+  return fc.oneof(
+    { arbitrary: fc.record({ podSelector: labelSelector, ...namespaceSelector }, { requiredKeys: ['podSelector'] }), weight: 6 },
+    { arbitrary: fc.record({ podSubnet }), weight: 4 },
+    { arbitrary: fc.record({ podSelector: labelSelector, podSubnet, ...namespaceSelector }, { requiredKeys: [] }), weight: 1 },
+    // an EgressPolicy selects pods of its own namespace only: a namespaceSelector is refused there
+    ...(cluster ? [] : [{ arbitrary: fc.record({ podSelector: labelSelector, namespaceSelector: labelSelector }), weight: 1 }]),
+  );
+};
+
 const policySpec = (cluster: boolean): Arb<unknown> =>
   sometimesWrong(
-    fc.record(
-      {
-        egressGatewayName: sometimesWrong(nameText, 1),
-        egressIP: sometimesWrong(
-          fc.record(
-            {
-              ipv4: sometimesWrong(fc.oneof(v4Near, ipText, fc.constant('')), 1),
-              ipv6: sometimesWrong(fc.oneof(v6Near, ipText, fc.constant('')), 1),
-              useNodeIP: yesNo,
-              allocatorPolicy: sometimesWrong(fc.constantFrom('default', 'rr', 'RR', 'random', ''), 1),
-            },
-            { requiredKeys: [] },
+    rarelyWithout(
+      fc.record(
+        {
+          egressGatewayName: sometimesWrong(nameText, 1),
+          egressIP: sometimesWrong(
+            fc.record(
+              {
+                ipv4: sometimesWrong(mostly(v4Near, fc.oneof(ipText, fc.constant(''))), 1),
+                ipv6: sometimesWrong(mostly(v6Near, fc.oneof(ipText, fc.constant(''))), 1),
+                useNodeIP: rarelyOn,
+                allocatorPolicy: sometimesWrong(fc.oneof({ arbitrary: fc.constantFrom('default', 'rr'), weight: 8 }, { arbitrary: fc.constantFrom('RR', 'random', ''), weight: 1 }), 1),
+              },
+              { requiredKeys: [] },
+            ),
+            1,
           ),
-          1,
-        ),
-        appliedTo: sometimesWrong(
-          fc.record(
-            { podSelector: labelSelector, podSubnet: listOf(cidrText, 70), ...(cluster ? { namespaceSelector: labelSelector } : { namespaceSelector: fc.constant({}) }) },
-            { requiredKeys: [] },
-          ),
-          1,
-        ),
-        destSubnet: listOf(ipSpecText),
-        excludeDestSubnet: listOf(ipSpecText),
-        priority: sometimesWrong(fc.oneof(fc.integer({ min: -1100, max: 1100 }), fc.constantFrom(-1000, 1000, 1001, -1001, 0, 2 ** 31)), 2),
-      },
-      { requiredKeys: [] },
+          appliedTo: sometimesWrong(appliedTo(cluster), 1),
+          destSubnet: listOf(fc.oneof(ipSpecOf(4), ipSpecOf(6))),
+          excludeDestSubnet: listOf(fc.oneof(ipSpecOf(4), ipSpecOf(6))),
+          priority: sometimesWrong(mostly(fc.integer({ min: -1000, max: 1000 }), fc.oneof(fc.integer({ min: -1100, max: 1100 }), fc.constantFrom(-1000, 1000, 1001, -1001, 0, 2 ** 31))), 2),
+        },
+        { requiredKeys: ['egressGatewayName', 'appliedTo'] },
+      ),
+      ['egressGatewayName', 'appliedTo'],
     ),
     1,
   );
@@ -203,10 +281,10 @@ export const egressClusterInfo = object(
       fc.record(
         {
           autoDetect: sometimesWrong(
-            fc.record({ podCidrMode: sometimesWrong(fc.constantFrom('k8s', 'auto', 'none', 'K8s', ''), 1), clusterIP: yesNo, nodeIP: yesNo }, { requiredKeys: [] }),
+            fc.record({ podCidrMode: sometimesWrong(mostly(fc.constantFrom('k8s', 'auto', 'none'), fc.constantFrom('K8s', '')), 1), clusterIP: yesNo, nodeIP: yesNo }, { requiredKeys: [] }),
             1,
           ),
-          extraCidr: listOf(ipSpecText),
+          extraCidr: listOf(fc.oneof(ipSpecOf(4), ipSpecOf(6))),
         },
         { requiredKeys: [] },
       ),
@@ -262,14 +340,15 @@ export const policyStatus: Arb<unknown> = sometimesWrong(
   1,
 );
 
-const statusCidrs = (family: 4 | 6) => listOf(fc.oneof(family === 4 ? fc.oneof(ip4, cidrText) : fc.oneof(v6Near, cidrText), ipSpecText), 10001);
+/** Addresses and CIDRs of `family` (no ranges), as the controller writes them; now and then anything. */
+const statusCidrs = (family: 4 | 6) => listOf(mostly(fc.oneof(family === 4 ? ip4 : v6Near, alignedCidr(family)), fc.oneof(cidrText, ipSpecText)), 10001);
 export const clusterInfoStatus: Arb<unknown> = sometimesWrong(
   fc.record(
     {
       podCIDR: sometimesWrong(fc.record({ ipv4: statusCidrs(4), ipv6: statusCidrs(6) }, { requiredKeys: [] }), 1),
       clusterIP: sometimesWrong(fc.record({ ipv4: statusCidrs(4), ipv6: statusCidrs(6) }, { requiredKeys: [] }), 1),
       nodeIP: sometimesWrong(fc.record({ ipv4: statusCidrs(4), ipv6: statusCidrs(6) }, { requiredKeys: [] }), 1),
-      extraCidr: listOf(ipSpecText),
+      extraCidr: listOf(fc.oneof(ipSpecOf(4), ipSpecOf(6))),
     },
     { requiredKeys: [] },
   ),
