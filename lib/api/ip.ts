@@ -41,6 +41,11 @@ const MAPPED_V4_PREFIX = 0xffffn;
 /** ::ffff:0:0/96, the IPv4-mapped addresses; parseIp refuses every address in it. */
 export const IPV4_MAPPED_RANGE: IpInterval = { family: 6, start: MAPPED_V4_PREFIX << 32n, end: (MAPPED_V4_PREFIX << 32n) | 0xffffffffn };
 
+/** A dotted quad without leading zeros: the one IPv4 text the API accepts, so its canonical form too. */
+export function isIpv4Text(text: string): boolean {
+  return IPV4_RE.test(text);
+}
+
 function invalidIp(text: string, why = 'is not an IP address'): EgressError {
   return new EgressError('EGW_ERR_INVALID_IP', `"${text}" ${why}`);
 }

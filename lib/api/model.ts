@@ -4,6 +4,7 @@
  */
 import type { IpInterval } from './ip.js';
 import type { LabelSelector } from './wire.js';
+import type { Problem } from './problems.js';
 
 export type AllocatorPolicy = 'default' | 'rr';
 export type PolicyKind = 'EgressPolicy' | 'EgressClusterPolicy';
@@ -83,6 +84,8 @@ export interface Tunnel {
   /** Routing mark index of this node when it serves as a gateway (1-based). */
   readonly markIndex?: number;
   readonly phase?: string;
+  /** Status fields left out because they did not validate. */
+  readonly ignored?: readonly Problem[];
 }
 
 export interface ClusterInfo {

@@ -19,6 +19,8 @@ export const SELECTOR_MAX_TERMS = 64;
  * and inside an nft string.
  */
 export const INTERFACE_NAME = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}';
+/** INTERFACE_NAME in words, for messages. */
+export const INTERFACE_NAME_RULE = '1-15 letters, digits, "_", "." or "-", not starting with "." or "-"';
 
 const anchored = (text: string) => new RegExp(`^${text}$`);
 const LABEL_RE = anchored(DNS1123_LABEL);

@@ -12,7 +12,7 @@ import { deepFreeze } from './freeze.js';
 import { canonicalIp, formatInterval, parseIp, parseIpSpec, type Family } from './ip.js';
 import { CLUSTER_POLICY_LABEL, POLICY_LABEL } from './group.js';
 import { policyKey } from './policy-key.js';
-import { isDnsLabel, isDnsSubdomain, isInterfaceName } from './names.js';
+import { INTERFACE_NAME_RULE, isDnsLabel, isDnsSubdomain, isInterfaceName } from './names.js';
 import { CLUSTER_STATUS_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from './limits.js';
 import { errorMessage } from '../errors.js';
 
@@ -34,7 +34,8 @@ function optionalText(value: unknown, path: string, ignored: ProblemList, check:
   }
   const why = check(value);
   if (why === undefined) return value;
-  ignored.add('InvalidValue', path, `${JSON.stringify(value)} ${why}; ignored`);
+  const shown = value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
+  ignored.add('InvalidValue', path, `${shown} ${why}; ignored`);
   return undefined;
 }
 
@@ -138,9 +139,7 @@ export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
     ipv4: optionalIp(tunnel.ipv4, 'status.tunnel.ipv4', ignored, 4),
     ipv6: optionalIp(tunnel.ipv6, 'status.tunnel.ipv6', ignored, 6),
     mac: optionalText(tunnel.mac, 'status.tunnel.mac', ignored, (t) => (UNICAST_MAC.test(t) && t !== ZERO_MAC ? undefined : 'is not a lower-case unicast MAC address')),
-    parentName: optionalText(parent.name, 'status.tunnel.parent.name', ignored, (t) =>
-      isInterfaceName(t) ? undefined : 'is not an interface name (1-15 letters, digits, "_", "." or "-", not starting with "." or "-")',
-    ),
+    parentName: optionalText(parent.name, 'status.tunnel.parent.name', ignored, (t) => (isInterfaceName(t) ? undefined : `is not an interface name (${INTERFACE_NAME_RULE})`)),
     parentIpv4: optionalIp(parent.ipv4, 'status.tunnel.parent.ipv4', ignored, 4),
     parentIpv6: optionalIp(parent.ipv6, 'status.tunnel.parent.ipv6', ignored, 6),
     markIndex: mark === undefined ? undefined : Number(mark),
@@ -148,7 +147,8 @@ export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
   };
   if (!problems.ok) return { problems: problems.items };
   const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-  return withIgnored({ node: meta.name, ...defined } as Tunnel, ignored);
+  // the planner reports what it did not use, and what it uses instead, in every plan
+  return withIgnored({ node: meta.name, ...defined, ...(ignored.ok ? {} : { ignored: ignored.items }) } as Tunnel, ignored);
 }
 
 /** status of EgressPolicy / EgressClusterPolicy: what the controller assigned. */

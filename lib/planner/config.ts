@@ -1,6 +1,7 @@
 import { EgressError, errorMessage } from '../errors.js';
 import { deepFreeze } from '../api/freeze.js';
 import { parseCidr } from '../api/ip.js';
+import { INTERFACE_NAME_RULE, isInterfaceName } from '../api/names.js';
 import { interfaceName } from './nft/values.js';
 
 /** Agent settings that shape the plan. Validated once by `resolveConfig`, then frozen. */
@@ -54,7 +55,7 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
     vxlan: { ...DEFAULT_CONFIG.vxlan, ...(overrides.vxlan ?? {}) },
   };
   if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(config.nftTable)) fail('nftTable', `"${config.nftTable}" is not a valid nft table name`);
-  if (!/^[A-Za-z0-9._-]{1,15}$/.test(config.vxlan.device)) fail('vxlan.device', 'must be 1-15 characters of [A-Za-z0-9._-]');
+  if (!isInterfaceName(config.vxlan.device)) fail('vxlan.device', `must be ${INTERFACE_NAME_RULE}`);
   try {
     interfaceName(config.defaultInterface);
   } catch (err) {

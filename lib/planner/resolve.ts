@@ -1,5 +1,6 @@
 import type { Endpoint, NodeInfo } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
+import { problemText } from '../api/problems.js';
 import { parseCidr, parseIp, parseIpSpec, type IpInterval } from '../api/ip.js';
 import { assign, type AssignmentResult, type NodeAddresses } from './assign.js';
 import { assignTunnels, type TunnelAssignment } from './tunnels.js';
@@ -127,6 +128,10 @@ export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, Node
     }
     const parent = usableParentInterface(name, status?.parentName ?? base?.parentName, config);
     if (parent.notice) notices.push(parent.notice);
+    for (const p of status?.ignored ?? []) {
+      const instead = p.path === 'status.tunnel.parent.name' ? `; using "${parent.name}"` : '';
+      notices.push(`EgressTunnel "${name}": ${problemText(p)}${instead}`);
+    }
     out.set(name, {
       node: name,
       mac: status?.mac ?? base?.mac ?? '',

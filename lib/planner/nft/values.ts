@@ -6,15 +6,11 @@
  * trimmed here.
  */
 import { EgressError } from '../../errors.js';
-import { canonicalIp, isIp, type Family } from '../../api/ip.js';
+import { canonicalIp, isIp, isIpv4Text, type Family } from '../../api/ip.js';
+import { INTERFACE_NAME_RULE, isInterfaceName } from '../../api/names.js';
 
 /** nft refuses longer comments ("128 characters maximum allowed"). */
 const MAX_COMMENT_BYTES = 128;
-/** IFNAMSIZ (16) including the terminating NUL. */
-const MAX_INTERFACE_NAME_BYTES = 15;
-
-/** A dotted quad without leading zeros: exactly the canonical form of an IPv4 address. */
-const PLAIN_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 function refuse(what: string, value: unknown, why: string): never {
   const shown = typeof value === 'string' && value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
@@ -22,16 +18,13 @@ function refuse(what: string, value: unknown, why: string): never {
 }
 
 /**
- * An interface name as the kernel accepts it (1-15 bytes, not `.` or `..`, no `/`, `:` or
- * whitespace), further limited to printable ASCII without quotes, backslashes and `*`: nft
- * quotes names in text (a quote would end the string) and reads a trailing `*` as a wildcard.
+ * An interface name as the API defines it (lib/api/names.ts, the CRD pattern too): a name the
+ * kernel accepts (1-15 bytes, not `.` or `..`, no `/`, `:` or whitespace) that is also safe in
+ * nft text and JSON (no quote to end the string, no `*` that nft reads as a wildcard).
  */
 export function interfaceName(name: unknown): string {
   if (typeof name !== 'string') return refuse('interface name', name, 'is not a string');
-  if (name.length === 0 || name.length > MAX_INTERFACE_NAME_BYTES) return refuse('interface name', name, `must be 1-${MAX_INTERFACE_NAME_BYTES} characters`);
-  if (!/^[\x21-\x7e]+$/.test(name)) return refuse('interface name', name, 'must be printable ASCII without whitespace');
-  if (/[/:"'\\*]/.test(name)) return refuse('interface name', name, 'must not contain / : " \' \\ or *');
-  if (name === '.' || name === '..') return refuse('interface name', name, 'is reserved');
+  if (!isInterfaceName(name)) return refuse('interface name', name, `must be ${INTERFACE_NAME_RULE}`);
   return name;
 }
 
@@ -66,7 +59,7 @@ export function port(n: unknown): number {
 
 /** An address of `family` in its canonical text form (`fd00::1`, never `fd00:0::01`). */
 export function address(text: unknown, family: Family): string {
-  if (family === 4 && typeof text === 'string' && PLAIN_IPV4.test(text)) return text; // canonical by its shape
+  if (family === 4 && typeof text === 'string' && isIpv4Text(text)) return text; // canonical by its shape
   if (typeof text !== 'string' || !isIp(text, family)) return refuse(`IPv${family} address`, text, 'does not parse');
   if (canonicalIp(text) !== text) return refuse(`IPv${family} address`, text, `is not canonical (${canonicalIp(text)})`);
   return text;
@@ -85,7 +78,7 @@ export function oneOf<T extends string>(what: string, allowed: readonly T[], val
 }
 
 function elementAddress(text: string, family: Family): boolean {
-  return family === 4 ? PLAIN_IPV4.test(text) : text.includes(':') && isIp(text, 6);
+  return family === 4 ? isIpv4Text(text) : text.includes(':') && isIp(text, 6);
 }
 
 /**
