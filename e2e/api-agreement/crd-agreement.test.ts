@@ -81,6 +81,48 @@ function statusCase(server: ApiServer, kind: string, status: unknown) {
 }
 
 describe('the parser and the CRDs accept the same objects', () => {
+  test('edge cases (IPv4-mapped addresses, names Kubernetes refuses, host bits, empty and null entries) are refused by both, valid values at the limits accepted by both', () =>
+    withSluiceApiServer(async (server) => {
+      const v = 'egress.sluice.dev/v1alpha1';
+      const gateway = (ippools: unknown) => ({ apiVersion: v, kind: 'EgressGateway', metadata: { name: 'g' }, spec: { nodeSelector: { selector: {} }, ippools } });
+      const policy = (spec: unknown, metadata: unknown = { name: 'p', namespace: 'default' }) => ({
+        apiVersion: v,
+        kind: 'EgressPolicy',
+        metadata,
+        spec: { egressGatewayName: 'g', appliedTo: { podSelector: {} }, ...(spec as object) },
+      });
+      const info = (extraCidr: string[]) => ({ apiVersion: v, kind: 'EgressClusterInfo', metadata: { name: 'default' }, spec: { extraCidr } });
+      const key253 = `${'a'.repeat(62)}.${'b'.repeat(62)}.${'c'.repeat(62)}.${'d'.repeat(62)}.e/${'k'.repeat(63)}`;
+      const refused: Record<string, unknown>[] = [
+        gateway({ ipv6: ['::ffff:198.18.0.1'] }),
+        gateway({ ipv6: ['::ffff:c612:1'] }),
+        gateway({ ipv6: ['::ffff:0:0/96'] }),
+        policy({ egressIP: { ipv6: '0:0:0:0:0:ffff:c612:1' } }),
+        policy({}, { name: 'p', namespace: 'Team-A' }),
+        policy({}, { name: 'p', namespace: 'n'.repeat(64) }),
+        policy({}, { name: 'p', namespace: 'default', labels: { 'a/b/c': 'x' } }),
+        policy({}, { name: 'p', namespace: 'default', labels: { 'Example.com/app': 'x' } }),
+        policy({ appliedTo: { podSelector: { matchLabels: { app: '-web' } } } }),
+        policy({ appliedTo: { podSelector: { matchExpressions: [null] } } }),
+        policy({ appliedTo: { podSubnet: [] } }),
+        info(['100.64.0.1/10']),
+      ];
+      const accepted: Record<string, unknown>[] = [
+        gateway({ ipv4: ['198.18.0.0/24', '198.18.0.5'], ipv6: ['fd00::ffff:c612:1'] }), // overlaps are the planner's to report
+        policy({}, { name: 'p', namespace: 'n'.repeat(63), labels: { [key253]: 'v'.repeat(63) } }),
+        policy({ appliedTo: { podSubnet: ['10.244.0.0/16'] } }),
+        info(['100.64.0.0/10']),
+      ];
+      for (const [expected, docs] of [[false, refused], [true, accepted]] as const) {
+        for (const doc of docs) {
+          const parser = parserVerdict(doc);
+          const crd = serverVerdictOnCreate(server, doc);
+          assert.equal(parser.accepted, expected, `parser on ${JSON.stringify(doc).slice(0, 300)}: ${parser.why.join('; ')}`);
+          assert.equal(crd.accepted, expected, `CRD on ${JSON.stringify(doc).slice(0, 300)}: ${crd.why.join('; ')}`);
+        }
+      }
+    }));
+
   test(`spec objects (gateways, policies, cluster info): ${RUNS * 4} generated`, () =>
     withSluiceApiServer(async (server) => {
       const samples = fc.sample(gen.specObject, { numRuns: RUNS * 4, seed: SEED });
