@@ -97,10 +97,10 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
     const eips = [eip[4], eip[6]];
     ({ plans } = await applySnapshot(lab!, labSnapshot(info, { policies: [] })));
     const checkNode = async (p: NodePlan) => {
-      // What the plan says is left: no policy, no EIP, no routing; the table with its four chains.
+      // What the plan says is left: no policy, no EIP, no routing; the table with its five chains.
       assert.equal(p.policies.length, 0);
       assert.deepEqual([p.eips, p.routing.rules, p.routing.routes], [[], [], []], p.node);
-      assert.deepEqual(p.nft.chains.map((c) => c.name).sort(), ['egress_forward', 'egress_input', 'egress_mark', 'egress_snat']);
+      assert.deepEqual(p.nft.chains.map((c) => c.name).sort(), ['egress_forward', 'egress_input', 'egress_mark', 'egress_snat', 'egress_unmark']);
       assert.ok(!p.nft.sets.some((s) => s.name.startsWith('p_')), p.node);
 
       const shape = await nftShape(lab!, p.node);
