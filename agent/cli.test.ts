@@ -239,3 +239,14 @@ test('sluice import: exit 1 naming each object it could not convert; what it pri
     withFile(r.out, (out) => assert.equal(run(['validate', '-f', out]).code, 0));
   });
 });
+
+test('sluice agent refuses a --mark-mask over kube-proxy\'s bits unless the overlap is allowed', () => {
+  const refused = run(['agent', '--node', 'n1', '--mark-mask', '0xff00', '--kubeconfig', '/nonexistent/kubeconfig']);
+  assert.equal(refused.code, 2, refused.err);
+  assert.match(refused.err, /^sluice: EGW_ERR_MARK_OVERLAP: markMask 0xff00 overlaps .*kube-proxy 0x4000.*kube-proxy 0x8000.*--allow-mark-overlap/);
+  assert.doesNotMatch(refused.err, /at .*\.js:\d+/);
+  // Allowed, the mask passes and the agent gets as far as its kubeconfig.
+  const allowed = run(['agent', '--node', 'n1', '--mark-mask', '0xff00', '--allow-mark-overlap', '--kubeconfig', '/nonexistent/kubeconfig']);
+  assert.notEqual(allowed.code, 0);
+  assert.doesNotMatch(allowed.err, /EGW_ERR_MARK_OVERLAP/);
+});

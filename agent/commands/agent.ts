@@ -21,6 +21,7 @@ interface AgentFlags {
   vxlanPort: string;
   vxlanMtu: string;
   markMask: string;
+  allowMarkOverlap: boolean;
   tableBase: string;
   rulePriorityBase: string;
   serviceCidr: string[];
@@ -51,7 +52,8 @@ export function registerAgent(program: Command): void {
     .option('--vxlan-id <vni>', 'VXLAN id', String(DEFAULT_CONFIG.vxlan.vni))
     .option('--vxlan-port <port>', 'VXLAN UDP port', String(DEFAULT_CONFIG.vxlan.port))
     .option('--vxlan-mtu <mtu>', 'tunnel MTU (0 = parent MTU minus overhead)', String(DEFAULT_CONFIG.vxlan.mtu))
-    .option('--mark-mask <mask>', 'packet-mark bits sluice may use', `0x${DEFAULT_CONFIG.markMask.toString(16)}`)
+    .option('--mark-mask <mask>', 'packet-mark bits sluice may use (clear of kube-proxy and the CNI: see README)', `0x${DEFAULT_CONFIG.markMask.toString(16)}`)
+    .option('--allow-mark-overlap', 'take a --mark-mask that overlaps marks kube-proxy or a CNI uses by default', false)
     .option('--table-base <id>', 'first routing table id', String(DEFAULT_CONFIG.tableBase))
     .option('--rule-priority-base <prio>', 'first ip rule priority', String(DEFAULT_CONFIG.rulePriorityBase))
     .option('--service-cidr <cidr...>', 'service CIDRs when EgressClusterInfo lists none', [...DEFAULT_CONFIG.serviceCidrs])
@@ -68,7 +70,7 @@ export function registerAgent(program: Command): void {
         rulePriorityBase: integer('rule-priority-base', flags.rulePriorityBase),
         serviceCidrs: flags.serviceCidr,
         ...(flags.interface ? { defaultInterface: flags.interface } : {}),
-      });
+      }, { allowMarkOverlap: flags.allowMarkOverlap });
       const metrics = parseListenAddress('metrics-address', flags.metricsAddress);
       const status = parseStatusAddress(flags.statusAddress);
       const leaseSeconds = integer('lease-duration', flags.leaseDuration);

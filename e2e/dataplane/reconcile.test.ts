@@ -97,17 +97,20 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
     const eips = [eip[4], eip[6]];
     ({ plans } = await applySnapshot(lab!, labSnapshot(info, { policies: [] })));
     const checkNode = async (p: NodePlan) => {
-      // What the plan says is left: no policy, no EIP, no routing; the table with its four chains.
+      // What the plan says is left: no policy, no EIP, no routing; the table with its five chains.
       assert.equal(p.policies.length, 0);
       assert.deepEqual([p.eips, p.routing.rules, p.routing.routes], [[], [], []], p.node);
-      assert.deepEqual(p.nft.chains.map((c) => c.name).sort(), ['egress_forward', 'egress_input', 'egress_mark', 'egress_snat']);
+      assert.deepEqual(p.nft.chains.map((c) => c.name).sort(), ['egress_forward', 'egress_input', 'egress_mark', 'egress_snat', 'egress_unmark']);
       assert.ok(!p.nft.sets.some((s) => s.name.startsWith('p_')), p.node);
 
       const shape = await nftShape(lab!, p.node);
       assert.ok(shape, `${p.node} lost the table`);
       assert.deepEqual(shape.sets, p.nft.sets.map((s) => s.name).sort(), `${p.node} sets`);
       assert.deepEqual(shape.chains, kernelChains(p), `${p.node} rules per chain`);
-      assert.deepEqual(shape.chains['egress_snat'], 0);
+      // No SNAT to an address is left; a node with a tunnel keeps only the rules that pin sources on it.
+      const snat = p.nft.chains.find((c) => c.name === 'egress_snat')!.rules;
+      assert.ok(!snat.some((r) => r.statements.some((st) => st.kind === 'snat')), `${p.node} SNATs nothing`);
+      assert.equal(shape.chains['egress_snat'], p.vxlan ? 2 : 0, `${p.node} egress_snat`);
       assert.deepEqual(await rulesIn(lab!, p.node, p.routing.ownedRulePriorities.min, p.routing.ownedRulePriorities.max), [], `${p.node} ip rules`);
       assert.deepEqual(await routesIn(lab!, p.node, p.routing.ownedTables.min, p.routing.ownedTables.max), [], `${p.node} routes`);
       const held = await addressesOn(lab!, p.node);

@@ -80,13 +80,14 @@ program
   .option('--agent-main <path>', 'run the agents from this main.js (e.g. a runtime tree staged by image/runtime-tree.sh)')
   .option('--agent-caps <caps>', 'run the agents with exactly these capabilities, e.g. net_admin,net_raw (as the DaemonSet)', list)
   .option('--container-proc-sys', 'read-only /proc/sys for the agents, the node\'s /proc/sys/net under --sysctl-root (as the DaemonSet)', false)
+  .option('--agent-args <flags>', 'more flags for every agent, space-separated, e.g. "--mark-mask 0xff00 --allow-mark-overlap"')
   .option('--plugins <names>', `comma-separated plugins (default: all = ${defaultPluginNames().join(',') || 'none'})`, list)
   .option('--masquerade <mode>', `how the CNI masquerades pod traffic: ${MASQUERADE_MODES.join(', ')}`, choiceArg(MASQUERADE_MODES), 'eth0')
   .option('--netfilter <tool>', `what the CNI writes its rules with: ${NETFILTER_TOOLS.join(', ')}`, choiceArg(NETFILTER_TOOLS), 'nft')
   .option('--kube-proxy <mode>', `Service rules on every node: ${KUBE_PROXY_MODES.join(', ')}`, choiceArg(KUBE_PROXY_MODES), 'none')
   .option('--second-nic', 'give every node an eth1 on a second segment with a host behind it', false)
   .option('--replace', 'tear down an existing lab of that name first', false)
-  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; plugins?: string[]; replace: boolean; masquerade: MasqueradeMode; netfilter: NetfilterTool; kubeProxy: KubeProxyMode; secondNic: boolean }) => {
+  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; agentArgs?: string; plugins?: string[]; replace: boolean; masquerade: MasqueradeMode; netfilter: NetfilterTool; kubeProxy: KubeProxyMode; secondNic: boolean }) => {
     const lab = await Lab.up(name, {
       workers: o.workers,
       gateways: o.gateways,
@@ -97,6 +98,7 @@ program
         ...(o.agentMain ? { main: resolve(o.agentMain) } : {}),
         ...(o.agentCaps ? { capabilities: o.agentCaps } : {}),
         ...(o.containerProcSys ? { containerProcSys: true } : {}),
+        ...(o.agentArgs ? { args: o.agentArgs.split(/\s+/).filter(Boolean) } : {}),
       },
       plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
       replace: o.replace,

@@ -59,6 +59,8 @@ export interface AgentRunSpec {
   capabilities?: string[];
   /** /proc/sys read-only as in a container, the node's /proc/sys/net writable under --sysctl-root (the DaemonSet's hostPath). */
   containerProcSys?: boolean;
+  /** More agent flags, after the lab's own (e.g. `--mark-mask`). */
+  args?: string[];
 }
 
 export interface LabState {

@@ -251,14 +251,15 @@ test('tunnel marks from status: a duplicate, one outside --mark-mask or the "SNA
     pod('default', 'v', 'worker-1', ['10.244.1.5'], { app: 'v' }),
     policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'v' } } } }),
   ];
-  for (const [m1, m2] of [['7', '7'], ['7', '300'], ['7', '255']] as const) {
+  // With the default mask 0x7f: 300 lies outside it, 127 is "SNAT here".
+  for (const [m1, m2] of [['7', '7'], ['7', '300'], ['7', '127']] as const) {
     const withMarks = [...docs, tunnel('gateway-1', { mark: m1 }), tunnel('gateway-2', { mark: m2 })];
     const snapshot = snapshotOf(withMarks);
     const worker = plan(snapshot, 'worker-1');
     const marks = worker.marks.gateways;
-    assert.equal(marks['gateway-1'], 7 << 8);
+    assert.equal(marks['gateway-1'], 7);
     assert.notEqual(marks['gateway-2'], marks['gateway-1'], `${m1}/${m2}: unique`);
-    assert.ok(marks['gateway-2']! > 0 && marks['gateway-2']! < 0xff00, `${m1}/${m2}: inside the mask, not "SNAT here" (${marks['gateway-2']})`);
+    assert.ok(marks['gateway-2']! > 0 && marks['gateway-2']! < 0x7f, `${m1}/${m2}: inside the mask, not "SNAT here" (${marks['gateway-2']})`);
     const tables = worker.routing.rules.filter((r) => !r.iifLo && r.table !== 3000).map((r) => r.fwmark);
     assert.equal(new Set(tables).size, tables.length, 'one table per mark');
     assert.ok(worker.notices?.some((n) => n.includes(`status.mark ${m2} ignored`)), `reported: ${worker.notices}`);
@@ -266,7 +267,7 @@ test('tunnel marks from status: a duplicate, one outside --mark-mask or the "SNA
 });
 
 test('a gateway node without a routing mark (more gateway nodes than --mark-mask allows) carries nothing', () => {
-  const config = resolveConfig({ markMask: 0x300 }); // marks 1 and 2; 3 = "SNAT here"
+  const config = resolveConfig({ markMask: 0x3 }); // marks 1 and 2; 3 = "SNAT here"
   const docs = [
     node('worker-1', 1),
     ...['gateway-1', 'gateway-2', 'gateway-3'].map((g, i) => node(g, i + 2, { labels: { egress: 'true' } })),

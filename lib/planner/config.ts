@@ -3,6 +3,7 @@ import { deepFreeze } from '../api/freeze.js';
 import { parseCidr } from '../api/ip.js';
 import { INTERFACE_NAME_RULE, isInterfaceName } from '../api/names.js';
 import { interfaceName } from './nft/values.js';
+import { hex, markOverlaps } from './known-marks.js';
 
 /** Agent settings that shape the plan. Validated once by `resolveConfig`, then frozen. */
 export interface AgentConfig {
@@ -17,7 +18,10 @@ export interface AgentConfig {
   };
   readonly tunnelCidrV4: string;
   readonly tunnelCidrV6: string;
-  /** Contiguous bit mask of the packet mark sluice may use; the CNI must not use these bits. */
+  /**
+   * Contiguous bit mask of the packet mark sluice may use; kube-proxy and the CNI must not use
+   * these bits (known-marks.ts). Marks live from sluice's prerouting chain to postrouting only.
+   */
   readonly markMask: number;
   /** First routing table id; sluice uses tableBase .. tableBase + maxMarkIndex. */
   readonly tableBase: number;
@@ -35,7 +39,8 @@ export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
   vxlan: { device: 'egress.vxlan', vni: 100, port: 4789, mtu: 0 },
   tunnelCidrV4: '172.31.0.0/16',
   tunnelCidrV6: 'fd00:5c:e::/112',
-  markMask: 0xff00,
+  // Clear of kube-proxy, Calico, Cilium's magic nibble, AWS VPC CNI and Antrea's high bits: see known-marks.ts.
+  markMask: 0x7f,
   tableBase: 3000,
   rulePriorityBase: 9000,
   defaultInterface: 'eth0',
@@ -47,8 +52,16 @@ function fail(flag: string, message: string): never {
   throw new EgressError('EGW_ERR_CONFIG', `${flag}: ${message}`);
 }
 
-/** Merges overrides into the defaults and checks every value; throws EGW_ERR_CONFIG naming the option. */
-export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & { vxlan?: Partial<AgentConfig['vxlan']> } = {}): AgentConfig {
+export interface ResolveOptions {
+  /** Take a `markMask` that overlaps marks kube-proxy or a CNI uses by default (the user knows their cluster). */
+  readonly allowMarkOverlap?: boolean;
+}
+
+/**
+ * Merges overrides into the defaults and checks every value; throws EGW_ERR_CONFIG naming the
+ * option, or EGW_ERR_MARK_OVERLAP for a mark mask that others' marks overlap.
+ */
+export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & { vxlan?: Partial<AgentConfig['vxlan']> } = {}, options: ResolveOptions = {}): AgentConfig {
   const config: AgentConfig = {
     ...DEFAULT_CONFIG,
     ...overrides,
@@ -76,6 +89,15 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
   if (!Number.isInteger(mask) || mask <= 0 || mask > 0xffffffff) fail('markMask', 'must be a 32-bit mask');
   const shifted = mask / 2 ** markShift(mask);
   if (((shifted + 1) & shifted) !== 0 || shifted < 3) fail('markMask', 'must be one contiguous run of at least 2 bits');
+  const overlaps = markOverlaps(mask);
+  if (overlaps.length > 0 && !options.allowMarkOverlap) {
+    const whose = overlaps.map((m) => `${m.owner} ${hex(m.bits)} (${m.use})`).join('; ');
+    throw new EgressError(
+      'EGW_ERR_MARK_OVERLAP',
+      `markMask ${hex(mask)} overlaps packet marks that others use by default: ${whose}. Choose bits outside them (the default is ${hex(DEFAULT_CONFIG.markMask)}), ` +
+        'or, if your cluster does not use these bits, allow the overlap (--allow-mark-overlap)',
+    );
+  }
   if (!Number.isInteger(config.tableBase) || config.tableBase < 1 || config.tableBase + maxMarkIndex(config) > 0xfffffff0) fail('tableBase', 'out of range');
   if ([253, 254, 255].some((t) => t >= config.tableBase && t <= config.tableBase + maxMarkIndex(config))) fail('tableBase', 'range must not include the kernel tables 253-255');
   if (!Number.isInteger(config.rulePriorityBase) || config.rulePriorityBase < 1 || config.rulePriorityBase > 32000) fail('rulePriorityBase', 'must be 1-32000 (ahead of the main table rule)');

@@ -9,6 +9,7 @@ import {
   accept,
   addressInSet,
   clampMssToRouteMtu,
+  clearMarkBits,
   counter,
   ctDirection,
   ctStateAnyOf,
@@ -20,6 +21,8 @@ import {
   rule,
   setMarkBits,
   snatTo,
+  snatToSource,
+  sourceRoutedBackViaInput,
   tcpFlagsAnyOf,
 } from './nft/statements.js';
 
@@ -49,8 +52,9 @@ export interface NftInput {
   readonly hasTunnel: boolean;
   readonly isGateway: boolean;
   /**
-   * The node's LAN NIC: packets arriving on it never come from this node's pods. A name nft
-   * cannot take is refused (EGW_ERR_NFT_VALUE); plan() passes a checked one (parent-interface.ts).
+   * The node's LAN NIC: packets arriving on it never come from this node's pods (a cheap first
+   * filter; the reverse-path check decides). A name nft cannot take is refused
+   * (EGW_ERR_NFT_VALUE); plan() passes a checked one (parent-interface.ts).
    */
   readonly parentInterface: string;
   /** Policies in resolution order (first match wins). */
@@ -72,17 +76,29 @@ function hashSet(name: string, family: Family, ips: readonly string[]): NftSet {
 /**
  * Builds the `inet` table: sets of pod, cluster and destination addresses, the marking chain
  * (first matching policy wins), SNAT on the gateway, and guards against relaying and takeover RSTs.
+ *
+ * Where each chain sits, and why:
+ * - egress_mark, prerouting after dstnat: kube-proxy has already turned a Service address
+ *   (ClusterIP, NodePort, LoadBalancer, external IP) into its backend's, so "inside the cluster"
+ *   is decided on the address the packet really goes to.
+ * - egress_unmark, postrouting first of all: our mark bits have done their work (the route is
+ *   chosen) and leave with no packet. Nothing after us sees them, kube-proxy's masquerade and
+ *   drop bits included, and the VXLAN packet that carries a marked packet does not inherit them.
+ * - egress_snat, before srcnat: the first NAT binding of a connection is the only one, so the
+ *   EIP SNAT, and on the tunnel a binding that keeps the pod's source, beat a CNI masquerade
+ *   that matches no interface (Flannel, Calico), in nft and iptables (both backends) alike.
  */
 export function buildNftTable(input: NftInput): NftTablePlan {
   const { config } = input;
   const dev = config.vxlan.device;
   const here = hereMark(config);
   const keep = ~config.markMask >>> 0;
-  // Local pods' packets come from their own interfaces. One arriving from the LAN (or the tunnel)
-  // with a pod's source address is spoofed: marking it would relay it out with the EIP.
-  const fromLocalPod = interfaceIs('iifname', '!=', [dev, input.parentInterface]);
+  // Local pods' packets come from their own interfaces: the route back to the source must leave by
+  // the interface the packet came in on. One arriving from a LAN (or the tunnel) with a pod's source
+  // address is spoofed: marking it would relay it out with the EIP.
+  const notFromLanOrTunnel = interfaceIs('iifname', '!=', [dev, input.parentInterface]);
   const fromTunnel = interfaceIs('iifname', '==', dev);
-  const markedHere = markIs('meta', config.markMask, '==', here);
+  const snatHere = markIs('ct', config.markMask, '==', here);
   // Statements are immutable data: the ones every policy's rules share are built once.
   const original = ctDirection('original');
   const marksHere = [setMarkBits('meta', keep, here), setMarkBits('ct', keep, here)];
@@ -90,12 +106,13 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   const markGateway = (value: number) => markFor.get(value) ?? markFor.set(value, setMarkBits('meta', keep, value)).get(value)!;
   const sets: NftSet[] = [];
   const mark: NftRule[] = [];
+  const unmark: NftRule[] = [];
   const snat: NftRule[] = [];
   const guardIn: NftRule[] = [];
   const guardFwd: NftRule[] = [];
 
   if (input.isGateway) {
-    mark.push(rule([ctDirection('reply'), markIs('ct', config.markMask, '==', here), marksHere[0]!, accept]));
+    mark.push(rule([ctDirection('reply'), snatHere, marksHere[0]!, accept]));
   }
   for (const f of FAMILIES) {
     sets.push(intervalSet(`cluster${f}`, f, input.clusterCidrs));
@@ -122,23 +139,28 @@ export function buildNftTable(input: NftInput): NftTablePlan {
       // Sets exist even when empty, so pod churn only ever changes elements, never rules.
       const local = p.bySubnet ? `${p.setPrefix}_net${f}` : `${p.setPrefix}_loc${f}`;
       sets.push(p.bySubnet ? intervalSet(local, f, p.subnet) : hashSet(local, f, p.local[f]));
-      const fromSet = (name: string) => [original, addressInSet(f, 'saddr', '==', name), ...dst, counter];
+      const fromSet = (name: string) => [original, addressInSet(f, 'saddr', '==', name), ...dst];
+      // The route lookup comes last: it runs only for packets every set already matched.
+      const fromLocalPod = [notFromLanOrTunnel, ...fromSet(local), sourceRoutedBackViaInput, counter];
       if (p.carriedHere) {
         const all = p.bySubnet ? local : `${p.setPrefix}_all${f}`;
         if (!p.bySubnet) sets.push(hashSet(all, f, p.all[f]));
-        mark.push(rule([fromTunnel, ...fromSet(all), ...marksHere, accept], policyRuleComment('gateway', p.key)));
-        mark.push(rule([fromLocalPod, ...fromSet(local), ...marksHere, accept], policyRuleComment('local', p.key)));
-        snat.push(rule([markedHere, addressInSet(f, 'saddr', '==', all), ...dst, counter, snatTo(f, to)], policyRuleComment('snat', p.key)));
+        mark.push(rule([fromTunnel, ...fromSet(all), counter, ...marksHere, accept], policyRuleComment('gateway', p.key)));
+        mark.push(rule([...fromLocalPod, ...marksHere, accept], policyRuleComment('local', p.key)));
+        snat.push(rule([snatHere, addressInSet(f, 'saddr', '==', all), ...dst, counter, snatTo(f, to)], policyRuleComment('snat', p.key)));
       } else if (p.gatewayMark !== undefined) {
-        mark.push(rule([fromLocalPod, ...fromSet(local), markGateway(p.gatewayMark), accept], policyRuleComment('worker', p.key)));
+        mark.push(rule([...fromLocalPod, markGateway(p.gatewayMark), accept], policyRuleComment('worker', p.key)));
       }
     }
   }
 
   if (input.hasTunnel) {
+    unmark.push(rule([interfaceIs('oifname', '==', dev), clearMarkBits('meta', keep)]));
     for (const f of FAMILIES) {
       sets.push(hashSet(`nodes${f}`, f, input.nodeIps[f]));
       guardIn.push(rule([portIs('udp', 'dport', config.vxlan.port), addressInSet(f, 'saddr', '!=', `nodes${f}`), counter, drop], GUARD_RULE_COMMENTS['vxlan-unknown-host']));
+      // Pods' connections into the tunnel keep their source: a masquerade after us must not take them.
+      snat.push(rule([interfaceIs('oifname', '==', dev), snatToSource(f)]));
     }
     if (config.mssClamp) {
       guardFwd.push(rule([interfaceIs('oifname', '==', dev), tcpFlagsAnyOf(['syn']), clampMssToRouteMtu]));
@@ -148,6 +170,7 @@ export function buildNftTable(input: NftInput): NftTablePlan {
     guardFwd.push(rule([fromTunnel, markIs('meta', config.markMask, '!=', here), counter, drop], GUARD_RULE_COMMENTS['anti-relay']));
   }
   if (input.isGateway) {
+    unmark.push(rule([snatHere, clearMarkBits('meta', keep)]));
     for (const f of FAMILIES) {
       sets.push(hashSet(`eips${f}`, f, input.eips[f]));
       guardIn.push(rule([addressInSet(f, 'daddr', '==', `eips${f}`), ctStateAnyOf(['new', 'invalid']), counter, drop], GUARD_RULE_COMMENTS['eip-input']));
@@ -155,10 +178,10 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   }
 
   const chains: NftChain[] = [
-    { name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: { base: 'mangle', offset: 0 }, rules: mark },
+    { name: 'egress_mark', type: 'filter', hook: 'prerouting', priority: { base: 'dstnat', offset: 10 }, rules: mark },
     { name: 'egress_input', type: 'filter', hook: 'input', priority: { base: 'filter', offset: 0 }, rules: guardIn },
     { name: 'egress_forward', type: 'filter', hook: 'forward', priority: { base: 'filter', offset: 0 }, rules: guardFwd },
-    // Ahead of the CNI's masquerade (srcnat): only the first NAT rule that matches a connection applies.
+    { name: 'egress_unmark', type: 'filter', hook: 'postrouting', priority: { base: 'raw', offset: 0 }, rules: unmark },
     { name: 'egress_snat', type: 'nat', hook: 'postrouting', priority: { base: 'srcnat', offset: -10 }, rules: snat },
   ];
   const uniqueSets = [...new Map(sets.map((s) => [s.name, s])).values()].sort((a, b) => (a.name < b.name ? -1 : 1));

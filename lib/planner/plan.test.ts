@@ -45,7 +45,8 @@ test('seed 002: the visitor pod is marked into the tunnel on its worker and SNAT
   assert.deepEqual(set(worker, 'loc4'), ['10.244.1.5'], 'only the selected pod');
   const mark = worker.marks.gateways[gw]!;
   assert.ok(markRules(worker).some((r) => r.includes(`saddr @${only(worker).setPrefix}_loc4`) && r.includes(`| 0x${mark.toString(16).padStart(8, '0')}`)));
-  const table = worker.routing.routes.find((r) => r.table === 3000 + mark / 256);
+  const markTable = worker.routing.rules.find((r) => r.fwmark === mark && !r.iifLo)?.table;
+  const table = worker.routing.routes.find((r) => r.table === markTable);
   assert.ok(table && table.dst === 'default' && table.dev === 'egress.vxlan', 'a tunnel route towards the gateway');
   assert.ok(worker.routing.rules.some((r) => r.iifLo && r.fwmark === mark && r.table === 254), 'outer packets skip the tunnel table');
   assert.equal(only(worker).snatV4, '198.18.0.110');

@@ -50,6 +50,7 @@ export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, kube
     '--tunnel-cidr-v4', TUNNEL_CIDR_V4,
     '--tunnel-cidr-v6', TUNNEL_CIDR_V6,
     ...(procSys ? ['--sysctl-root', procSys] : []),
+    ...(spec.args ?? []),
   ];
   const capabilities = spec.capabilities
     ? ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all${spec.capabilities.map((c) => `,+${c}`).join('')}`, '--no-new-privs', '--']
@@ -66,10 +67,22 @@ export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, kube
   };
 }
 
-/** Why agents cannot run from this tree (no main.js, or it has no `agent` command), or undefined. */
+/** One answer per tree and process: labs that come up together ask once, not once each. */
+const commandChecks = new Map<string, Promise<string | undefined>>();
+
+/**
+ * Why agents cannot run from this tree (no main.js, or it has no `agent` command), or undefined.
+ * A `--help` that is merely slow (a loaded machine) is not taken for a missing command.
+ */
 export async function agentCommandMissing(spec?: AgentRunSpec): Promise<string | undefined> {
   const main = agentMain(spec);
   if (!existsSync(main)) return `${main} does not exist (build first)`;
-  const r = await run([process.execPath, main, 'agent', '--help'], { allowFailure: true, timeoutMs: 15_000 });
-  return r.exitCode === 0 ? undefined : `${main} has no \`agent\` command yet`;
+  let check = commandChecks.get(main);
+  if (!check) {
+    check = run([process.execPath, main, 'agent', '--help'], { allowFailure: true, timeoutMs: 60_000 }).then((r) =>
+      r.exitCode === 0 ? undefined : `${main} has no \`agent\` command yet`,
+    );
+    commandChecks.set(main, check);
+  }
+  return check;
 }

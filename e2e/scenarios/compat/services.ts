@@ -28,54 +28,31 @@ const BACKEND = 'default/backend';
 const EXTERNAL_IP = '198.18.0.210';
 const PROBE_WINDOW_MS = 5_000;
 
-const NOT_DNATED_FIRST =
-  "sluice marks the pod's packets in prerouting (priority mangle) before kube-proxy's DNAT (dstnat). The SYN also gets " +
-  "kube-proxy's 0x4000, its mark no longer matches sluice's fwmark rule (0x4100 & 0xff00 != 0x100), so it goes by the main table " +
-  'to the backend and KUBE-POSTROUTING masquerades it. Later packets carry only 0x100 (NAT rules run for the first packet only), ' +
-  "are routed into egress.vxlan, and the kernel kills the masqueraded conntrack entry because its output interface changed " +
-  '(conntrack -E: [DESTROY] right after SYN_RECV→ESTABLISHED) and drops the ACK; the request then opens a new entry with another ' +
-  'masquerade port and the backend answers RST: curl gets "Connection reset by peer"';
 
-const KUBE_FIREWALL_DROP =
-  "the gateway marks the replies 0xff00 ('SNAT here') and the outer VXLAN packets carrying them to the worker inherit the mark; " +
-  'KUBE-FIREWALL ("kubernetes firewall for dropping marked packets", -m mark --mark 0x8000/0x8000 -j DROP) in OUTPUT drops them ' +
-  '(its counter rises by one per retransmitted SYN-ACK; an OUTPUT probe rule "udp dport 4789 mark 0xff00" counts the same packets): ' +
-  'every reply is lost';
 
-interface Case {
-  mode: KubeProxyMode;
-  /** Observed failure of the selected pod's own egress in this mode, if any. */
-  egressTodo?: string;
-}
-
-const CASES: Case[] = [
-  { mode: 'iptables', egressTodo: KUBE_FIREWALL_DROP },
-  { mode: 'nftables' },
-];
+const MODES: KubeProxyMode[] = ['iptables', 'nftables'];
 
 /** How a client reaches the service through one of its addresses. */
 interface Address {
   what: string;
   url: (s: ServiceState, info: LabInfo) => string;
-  /** Observed failure from the selected pod, if any. */
-  todo?: string;
 }
 
 const ADDRESSES: Address[] = [
   { what: 'ClusterIP', url: (s) => `http://${s.clusterIP}:${s.port}/` },
   { what: "NodePort on the backend's node", url: (s, info) => `http://${nodeIp(info, GATEWAY)}:${s.nodePort}/` },
   { what: "NodePort on the client's own node", url: (s, info) => `http://${nodeIp(info, WORKER)}:${s.nodePort}/` },
-  { what: 'LoadBalancer IP', url: (s) => `http://${s.loadBalancerIP}:${s.port}/`, todo: NOT_DNATED_FIRST },
-  { what: 'external IP', url: (s) => `http://${EXTERNAL_IP}:${s.port}/`, todo: NOT_DNATED_FIRST },
+  { what: 'LoadBalancer IP', url: (s) => `http://${s.loadBalancerIP}:${s.port}/` },
+  { what: 'external IP', url: (s) => `http://${EXTERNAL_IP}:${s.port}/` },
 ];
 
 /** One suite per kube-proxy mode; the scenarios of one lab run in order. */
 export function servicesSuites(): void {
-  for (const c of CASES) {
-    const suffix = `svc-${c.mode.slice(0, 3)}`;
-    const skip = c.mode === 'iptables' ? (iptablesMissing('nft') ?? false) : false;
+  for (const mode of MODES) {
+    const suffix = `svc-${mode.slice(0, 3)}`;
+    const skip = mode === 'iptables' ? (iptablesMissing('nft') ?? false) : false;
 
-    describe(`Services from selected pods, kube-proxy ${c.mode} mode`, { skip, concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
+    describe(`Services from selected pods, kube-proxy ${mode} mode`, { skip, concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
       let env: ScenarioLab;
       let svc: ServiceState;
       let eip: string;
@@ -84,7 +61,7 @@ export function servicesSuites(): void {
         env = await ScenarioLab.up(suffix, {
           workers: 1,
           gateways: 1,
-          network: { kubeProxy: c.mode },
+          network: { kubeProxy: mode },
           pods: [
             { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
             { namespace: 'default', name: 'other', labels: { app: 'other' }, node: WORKER },
@@ -116,12 +93,12 @@ export function servicesSuites(): void {
         await waitApplied(env.lab, { gatewayNode: GATEWAY, eip, nodes: [WORKER, GATEWAY], podIps: [podIp(env.info, WEB)] });
       });
 
-      test(`the selected pod leaves with the EIP over http, tcp and udp${c.mode === 'iptables' ? " (replies survive KUBE-FIREWALL's 0x8000 drop)" : ''}`, { ...(c.egressTodo ? { todo: c.egressTodo } : {}) }, async () => {
+      test(`the selected pod leaves with the EIP over http, tcp and udp${mode === 'iptables' ? " (replies survive KUBE-FIREWALL's 0x8000 drop)" : ''}`, async () => {
         await expectLeavesAs(env.lab, WEB, eip, { protos: ALL_PROTOS, timeoutMs: PROBE_WINDOW_MS });
       });
 
       for (const a of ADDRESSES) {
-        test(`the selected pod reaches the backend through its ${a.what}`, { ...(a.todo ? { todo: a.todo } : {}) }, async () => {
+        test(`the selected pod reaches the backend through its ${a.what}`, async () => {
           const reply: ServiceReply = await serviceReply(env.lab, { pod: WEB }, a.url(svc, env.info));
           if (a.what === 'ClusterIP') assert.equal(reply.clientIP, podIp(env.info, WEB), 'pod → ClusterIP keeps the pod address');
           assert.notEqual(reply.clientIP, eip, 'in-cluster traffic never takes the EIP');

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadDocuments } from '../../input/load-documents.js';
 import { parseSources } from '../../input/parse-sources.js';
-import { DEFAULT_CONFIG } from '../../planner/config.js';
+import { resolveConfig } from '../../planner/config.js';
 import { snapshotFromObjects } from '../../planner/from-objects.js';
 import type { NodePlan, RouteEntry, RuleEntry, VxlanPlan } from '../../planner/node-plan.js';
 import { plan } from '../../planner/plan.js';
@@ -10,10 +10,16 @@ import { plan } from '../../planner/plan.js';
 // dist/lib/dataplane/testing/ → repository root
 const SEED = fileURLToPath(new URL('../../../../lib/planner/testdata/seed-002.yaml', import.meta.url));
 
+/**
+ * The drivers take whatever marks a plan names; these tests' expectations name those of a 0xff00
+ * mask (gateway marks 0x100, 0x200; "SNAT here" 0xff00).
+ */
+const SEED_CONFIG = resolveConfig({ markMask: 0xff00 }, { allowMarkOverlap: true });
+
 /** worker-1 is 198.18.0.11 (tunnel 172.31.0.3); gateway-1 is 198.18.0.12 (tunnel 172.31.0.1, EIP 198.18.0.110). */
 export async function seedPlan(node: 'worker-1' | 'gateway-1' | 'gateway-2'): Promise<NodePlan> {
   const { objects } = parseSources(await loadDocuments(SEED));
-  return plan(snapshotFromObjects(objects, DEFAULT_CONFIG), node);
+  return plan(snapshotFromObjects(objects, SEED_CONFIG), node);
 }
 
 const v6Tunnel = (v4: string) => `fd00:5c:e::${v4.split('.')[3]}`;

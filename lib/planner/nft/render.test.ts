@@ -5,6 +5,7 @@ import {
   accept,
   addressInSet,
   clampMssToRouteMtu,
+  clearMarkBits,
   counter,
   ctDirection,
   ctStateAnyOf,
@@ -16,6 +17,8 @@ import {
   rule,
   setMarkBits,
   snatTo,
+  snatToSource,
+  sourceRoutedBackViaInput,
   tcpFlagsAnyOf,
 } from './statements.js';
 import { CATALOGUE_TABLE } from './testing/catalogue.js';
@@ -83,6 +86,29 @@ test('the planner rule shapes in nft text and in libnftables JSON', () => {
       'meta mark & 0x0000ff00 == 0x0000ff00 ip6 saddr @a counter snat ip6 to fd00:198:18::100 comment "snat x"',
       { expr: [match('==', { '&': [meta('mark'), 0xff00] }, 0xff00), match('==', payload('ip6', 'saddr'), '@a'), COUNTER, { snat: { family: 'ip6', addr: 'fd00:198:18::100' } }], comment: 'snat x' },
     ],
+    [
+      rule([interfaceIs('iifname', '!=', 'egress.vxlan'), addressInSet(4, 'saddr', '==', 'p_loc4'), sourceRoutedBackViaInput, setMarkBits('meta', 0xffffff80, 0x1), accept]),
+      'iifname != "egress.vxlan" ip saddr @p_loc4 fib saddr . iif oif != 0 meta mark set meta mark & 0xffffff80 | 0x00000001 accept',
+      {
+        expr: [
+          match('!=', meta('iifname'), 'egress.vxlan'),
+          match('==', payload('ip', 'saddr'), '@p_loc4'),
+          match('!=', { fib: { result: 'oif', flags: ['saddr', 'iif'] } }, 0),
+          markSet(meta('mark'), 0xffffff80, 0x1),
+          { accept: null },
+        ],
+      },
+    ],
+    [
+      rule([interfaceIs('oifname', '==', 'egress.vxlan'), clearMarkBits('meta', 0xffffff80)]),
+      'oifname "egress.vxlan" meta mark set meta mark & 0xffffff80',
+      { expr: [match('==', meta('oifname'), 'egress.vxlan'), { mangle: { key: meta('mark'), value: { '&': [meta('mark'), 0xffffff80] } } }] },
+    ],
+    [
+      rule([interfaceIs('oifname', '==', 'egress.vxlan'), snatToSource(6)]),
+      'oifname "egress.vxlan" snat ip6 to ip6 saddr',
+      { expr: [match('==', meta('oifname'), 'egress.vxlan'), { snat: { family: 'ip6', addr: payload('ip6', 'saddr') } }] },
+    ],
   ];
   for (const [r, text, json] of cases) {
     assert.equal(ruleText(r), text);
@@ -96,13 +122,13 @@ test('chain priorities: standard names with offsets, numbers in JSON', () => {
   assert.match(text, /type filter hook prerouting priority dstnat \+ 10; policy accept;/);
   assert.match(text, /type nat hook postrouting priority srcnat - 10; policy accept;/);
   const chains = (JSON.parse(replaceJson(CATALOGUE_TABLE)) as { nftables: { add?: { chain?: { name: string; prio?: number } } }[] }).nftables.flatMap((c) => (c.add?.chain ? [[c.add.chain.name, c.add.chain.prio]] : []));
-  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_snat', 90]]);
+  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_unmark', -300], ['cat_snat', 90]]);
 });
 
 /** Every kind of every union, by the type checker: a kind added to vocabulary.ts must be listed here. */
 const KINDS = {
-  statement: { match: 0, counter: 0, set: 0, snat: 0, masquerade: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
-  field: { meta: 0, ct: 0, address: 0, port: 0, 'tcp flags': 0, 'rt mtu': 0, 'tcp mss': 0 } satisfies Record<Field['kind'], 0>,
+  statement: { match: 0, counter: 0, set: 0, snat: 0, 'snat to source': 0, masquerade: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
+  field: { meta: 0, ct: 0, address: 0, port: 0, 'tcp flags': 0, fib: 0, 'rt mtu': 0, 'tcp mss': 0 } satisfies Record<Field['kind'], 0>,
   expr: { bitwise: 0 } satisfies Record<Exclude<Expr['kind'], Field['kind']>, 0>,
   value: { number: 0, interface: 0, symbol: 0, flags: 0, ip: 0, 'named set': 0, 'anonymous set': 0 } satisfies Record<Value['kind'], 0>,
 };
@@ -135,6 +161,10 @@ test('hand-made tables are checked as they render: no kind, key or value outside
     ['comment', (r) => (r.comment = 'x" drop')],
     ['empty rule', (r) => (r.statements = [])],
     ['a prototype key as a kind', (r) => (r.statements[1] = { kind: 'toString' })],
+    ['fib flag', (r) => (r.statements[0] = { kind: 'match', left: { kind: 'fib', flags: ['saddr', 'iif oif 0 accept; flush ruleset;'], result: 'oif' }, op: '!=', right: { kind: 'number', value: 0 } })],
+    ['fib without flags', (r) => (r.statements[0] = { kind: 'match', left: { kind: 'fib', flags: [], result: 'oif' }, op: '!=', right: { kind: 'number', value: 0 } })],
+    ['fib result', (r) => (r.statements[0] = { kind: 'match', left: { kind: 'fib', flags: ['saddr'], result: 'oif drop' }, op: '!=', right: { kind: 'number', value: 0 } })],
+    ['snat to source of no family', (r) => (r.statements[1] = { kind: 'snat to source', family: 5 })],
   ];
   for (const [what, edit] of edits) {
     const hostile = JSON.parse(JSON.stringify(base)) as { statements: Record<string, unknown>[]; comment?: unknown };

@@ -13,6 +13,8 @@ import {
   ADDRESS_FIELDS,
   ALL_SYMBOLS,
   CT_KEYS,
+  FIB_FLAGS,
+  FIB_RESULTS,
   META_KEYS,
   PORT_FIELDS,
   PRIORITY_BASES,
@@ -64,6 +66,8 @@ const ctKey = (f: { key: unknown }) => oneOf('ct key', CT_KEYS, f.key);
 const addressField = (f: { field: unknown }) => oneOf('address field', ADDRESS_FIELDS, f.field);
 const portProtocol = (f: { protocol: unknown }) => oneOf('protocol', ['tcp', 'udp'] as const, f.protocol);
 const portField = (f: { field: unknown }) => oneOf('port field', PORT_FIELDS, f.field);
+const fibFlags = (f: { flags: unknown }) => nonEmpty(f.flags, 'fib flags').map((flag) => oneOf('fib flag', FIB_FLAGS, flag));
+const fibResult = (f: { result: unknown }) => oneOf('fib result', FIB_RESULTS, f.result);
 
 const FIELDS: Renderers<Field> = {
   meta: {
@@ -83,6 +87,10 @@ const FIELDS: Renderers<Field> = {
     json: (f) => ({ payload: { protocol: portProtocol(f), field: portField(f) } }),
   },
   'tcp flags': { text: () => 'tcp flags', json: () => ({ payload: { protocol: 'tcp', field: 'flags' } }) },
+  fib: {
+    text: (f) => `fib ${fibFlags(f).join(' . ')} ${fibResult(f)}`,
+    json: (f) => ({ fib: { result: fibResult(f), flags: fibFlags(f) } }),
+  },
   'rt mtu': { text: () => 'rt mtu', json: () => ({ rt: { key: 'mtu' } }) },
   'tcp mss': { text: () => 'tcp option maxseg size', json: () => ({ 'tcp option': { name: 'maxseg', field: 'size' } }) },
 };
@@ -192,6 +200,10 @@ const STATEMENTS: Renderers<Statement> = {
   snat: {
     text: (s) => `snat ${ipKeyword(s.family)} to ${snatAddress(s)}`,
     json: (s) => ({ snat: { family: ipKeyword(s.family), addr: snatAddress(s) } }),
+  },
+  'snat to source': {
+    text: (s) => `snat ${ipKeyword(s.family)} to ${ipKeyword(s.family)} saddr`,
+    json: (s) => ({ snat: { family: ipKeyword(s.family), addr: { payload: { protocol: ipKeyword(s.family), field: 'saddr' } } } }),
   },
   masquerade: { text: () => 'masquerade', json: () => ({ masquerade: null }) },
   verdict: { text: (s) => verdictOf(s), json: (s) => ({ [verdictOf(s)]: null }) },

@@ -62,6 +62,13 @@ export function addressInSet(family: Family, field: 'saddr' | 'daddr', op: '==' 
   return match(ipAddress(family, field), op, set(name));
 }
 
+/**
+ * `fib saddr . iif oif != 0`: the route back to the packet's source leaves by the interface the
+ * packet came in on (a strict reverse-path check). A pod's packets pass it on its own node; the
+ * same source arriving on any other interface (a spoofing host on a LAN) does not.
+ */
+export const sourceRoutedBackViaInput: Statement = match({ kind: 'fib', flags: ['saddr', 'iif'], result: 'oif' }, '!=', num(0));
+
 /** `udp dport 4789`. */
 export function portIs(protocol: 'tcp' | 'udp', field: 'sport' | 'dport', value: number): Statement {
   return match({ kind: 'port', protocol, field }, '==', { kind: 'number', value: port(value) });
@@ -80,12 +87,23 @@ export function setMarkBits(which: 'meta' | 'ct', keep: number, value: number): 
   return { kind: 'set', target: field, value: { kind: 'bitwise', op: '|', left: masked(field, keep), right: u32(value, 'mark') } };
 }
 
+/** `meta mark set meta mark & KEEP`: clears every bit outside KEEP (ours) and leaves the others. */
+export function clearMarkBits(which: 'meta' | 'ct', keep: number): Statement {
+  const field = which === 'meta' ? meta('mark') : ct('mark');
+  return { kind: 'set', target: field, value: masked(field, keep) };
+}
+
 /** `tcp option maxseg size set rt mtu`: clamps the MSS of SYNs to the route's MTU. */
 export const clampMssToRouteMtu: Statement = { kind: 'set', target: { kind: 'tcp mss' }, value: { kind: 'rt mtu' } };
 
 /** `snat ip to ADDR`. */
 export function snatTo(family: Family, to: string): Statement {
   return { kind: 'snat', family, to: ip(family, to) };
+}
+
+/** `snat ip to ip saddr`: binds the connection's NAT without changing its source. */
+export function snatToSource(family: Family): Statement {
+  return { kind: 'snat to source', family };
 }
 
 export const masquerade: Statement = { kind: 'masquerade' };

@@ -17,6 +17,9 @@ export const META_KEYS = ['mark', 'iifname', 'oifname', 'l4proto', 'nfproto'] as
 export const CT_KEYS = ['mark', 'state', 'direction', 'status'] as const;
 export const ADDRESS_FIELDS = ['saddr', 'daddr'] as const;
 export const PORT_FIELDS = ['sport', 'dport'] as const;
+/** What a `fib` lookup is keyed by, and what it returns. */
+export const FIB_FLAGS = ['saddr', 'daddr', 'mark', 'iif', 'oif'] as const;
+export const FIB_RESULTS = ['oif', 'oifname', 'type'] as const;
 
 /** Keywords that may stand as a value, per field. */
 export const SYMBOLS = {
@@ -38,6 +41,8 @@ export type Field =
   | { readonly kind: 'address'; readonly family: Family; readonly field: (typeof ADDRESS_FIELDS)[number] }
   | { readonly kind: 'port'; readonly protocol: 'tcp' | 'udp'; readonly field: (typeof PORT_FIELDS)[number] }
   | { readonly kind: 'tcp flags' }
+  /** A route lookup: `fib saddr . iif oif` is the interface the route back to the source leaves by, or 0. */
+  | { readonly kind: 'fib'; readonly flags: readonly (typeof FIB_FLAGS)[number][]; readonly result: (typeof FIB_RESULTS)[number] }
   | { readonly kind: 'rt mtu' }
   | { readonly kind: 'tcp mss' };
 
@@ -63,6 +68,11 @@ export type Statement =
   /** `TARGET set VALUE`: packet marks, conntrack marks, the TCP MSS option. */
   | { readonly kind: 'set'; readonly target: Field; readonly value: Expr | Value }
   | { readonly kind: 'snat'; readonly family: Family; readonly to: Value }
+  /**
+   * `snat ip to ip saddr`: a NAT binding that keeps the source as it is. NAT chains of one hook run
+   * in priority order until one binds the connection, so this keeps a later masquerade off it.
+   */
+  | { readonly kind: 'snat to source'; readonly family: Family }
   | { readonly kind: 'masquerade' }
   | { readonly kind: 'verdict'; readonly verdict: Verdict };
 

@@ -351,7 +351,7 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
       assert.doesNotMatch(ruleset, /evil|policy drop|parent-is-16char/);
       // Every policy of the node is programmed, exactly as without the bad status.
       assertHolds(await driver.observe(), clean.nft);
-      assert.match(ruleset, /iifname != \{ "eth0", "egress\.vxlan" \} ct direction original ip saddr @p_\w+_loc4 ip daddr @p_\w+_dst4 ip daddr != @p_\w+_exc4 counter .* comment "worker default\/test"/);
+      assert.match(ruleset, /iifname != \{ "eth0", "egress\.vxlan" \} ct direction original ip saddr @p_\w+_loc4 ip daddr @p_\w+_dst4 ip daddr != @p_\w+_exc4 fib saddr \. iif oif != 0 counter .* comment "worker default\/test"/);
       assert.ok((await driver.counters()).has('worker default/test'));
       // The name put into a table by hand, past the planner: refused before anything is sent.
       const handMade = JSON.parse(JSON.stringify(p.nft).replaceAll('"name":"eth0"', `"name":${JSON.stringify(hostile)}`)) as NftTablePlan;

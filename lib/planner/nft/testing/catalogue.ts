@@ -8,6 +8,7 @@ import {
   accept,
   addressInSet,
   clampMssToRouteMtu,
+  clearMarkBits,
   counter,
   ct,
   ctDirection,
@@ -26,6 +27,8 @@ import {
   rule,
   setMarkBits,
   snatTo,
+  snatToSource,
+  sourceRoutedBackViaInput,
   tcpFlagsAnyOf,
 } from '../statements.js';
 import type { NftRule } from '../vocabulary.js';
@@ -66,7 +69,10 @@ export const CATALOGUE_TABLE: NftTablePlan = {
       type: 'filter',
       hook: 'prerouting',
       priority: { base: 'dstnat', offset: 10 },
-      rules: [rule([{ kind: 'match', left: ct('status'), op: '==', right: { kind: 'flags', names: ['dnat'] } }, counter], 'after dnat')],
+      rules: [
+        rule([{ kind: 'match', left: ct('status'), op: '==', right: { kind: 'flags', names: ['dnat'] } }, counter], 'after dnat'),
+        rule([interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']), addressInSet(4, 'saddr', '==', 'hosts4'), sourceRoutedBackViaInput, setMarkBits('meta', 0xffffff80, 0x7f), accept]),
+      ],
     },
     {
       name: 'cat_input',
@@ -91,6 +97,16 @@ export const CATALOGUE_TABLE: NftTablePlan = {
       ],
     },
     {
+      name: 'cat_unmark',
+      type: 'filter',
+      hook: 'postrouting',
+      priority: { base: 'raw', offset: 0 },
+      rules: [
+        rule([interfaceIs('oifname', '==', 'egress.vxlan'), clearMarkBits('meta', 0xffffff80)]),
+        rule([markIs('ct', 0x7f, '==', 0x7f), clearMarkBits('meta', 0xffffff80)]),
+      ],
+    },
+    {
       name: 'cat_snat',
       type: 'nat',
       hook: 'postrouting',
@@ -99,6 +115,8 @@ export const CATALOGUE_TABLE: NftTablePlan = {
         rule([markIs('meta', 0xff00, '==', 0xff00), addressInSet(4, 'saddr', '==', 'hosts4'), counter, snatTo(4, '198.18.0.110')], 'snat default/x'),
         rule([markIs('meta', 0xff00, '==', 0xff00), addressInSet(6, 'saddr', '==', 'hosts6'), counter, snatTo(6, 'fd00:198:18::110')], 'snat default/x'),
         rule([addressInSet(4, 'saddr', '==', 'nets4'), interfaceIs('oifname', '==', 'eth0'), masquerade]),
+        rule([interfaceIs('oifname', '==', 'egress.vxlan'), snatToSource(4)]),
+        rule([interfaceIs('oifname', '==', 'egress.vxlan'), snatToSource(6)]),
       ],
     },
   ],
