@@ -129,12 +129,13 @@ export class ClusterWatch {
     for (const name of [...this.watched.keys()]) {
       if (name.startsWith('Node:gateway:') && !wanted.has(name)) void this.remove(name);
     }
+    // A selector the API server cannot parse selects no node; it must not hold up every other watch.
     for (const name of wanted) {
-      if (!this.watched.has(name)) this.add(name, 'Node', { labelSelector: name.slice('Node:gateway:'.length) });
+      if (!this.watched.has(name)) this.add(name, 'Node', { labelSelector: name.slice('Node:gateway:'.length) }, { badRequestIsEmpty: true });
     }
   }
 
-  private add(name: string, kind: StoreKind, selectors: { labelSelector?: string; fieldSelector?: string } = {}): void {
+  private add(name: string, kind: StoreKind, selectors: { labelSelector?: string; fieldSelector?: string } = {}, options: { badRequestIsEmpty?: boolean } = {}): void {
     if (this.watched.has(name)) return;
     const { client, store } = this.options;
     const informer = new ResilientInformer({
@@ -142,6 +143,7 @@ export class ClusterWatch {
       client,
       path: resourcePath(RESOURCES[kind]),
       ...selectors,
+      ...options,
       handlers: {
         upsert: (o) => void store.upsert(name, kind, o),
         remove: (o) => store.remove(name, kind, o),

@@ -14,7 +14,7 @@ const node = (name: string, index: number) => nodeDoc(name, index) as ServerObje
 
 const TIMING: InformerTiming = { backoffInitialMs: 50, backoffMaxMs: 400, watch: { timeoutSeconds: 60, connectTimeoutMs: 500, idleGraceMs: 1000 } };
 
-async function setup(timing: Partial<InformerTiming> = {}) {
+async function setup(timing: Partial<InformerTiming> = {}, options: { labelSelector?: string; badRequestIsEmpty?: boolean } = {}) {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const client = new KubeClient(kubeConfigForServer(server.url), { timeoutMs: 1000 });
   const store = new ClusterStore();
@@ -22,6 +22,7 @@ async function setup(timing: Partial<InformerTiming> = {}) {
     name: 'nodes',
     client,
     path: '/api/v1/nodes',
+    ...options,
     handlers: {
       upsert: (o) => void store.upsert('nodes', 'Node', o),
       remove: (o) => store.remove('nodes', 'Node', o),
@@ -116,5 +117,21 @@ test('stop() ends the watch and no handler runs afterwards', async () => {
   } finally {
     await informer.stop();
     await server.close();
+  }
+});
+
+test('a selector the server refuses (400) is synced as selecting nothing when asked to, and never otherwise', async () => {
+  for (const badRequestIsEmpty of [true, false]) {
+    const { server, store, informer } = await setup({}, { labelSelector: 'a b=x', badRequestIsEmpty });
+    try {
+      server.store.create(node('n1', 1));
+      informer.start();
+      await waitFor('a refused list', () => informer.restarts >= 2, 3000);
+      assert.equal(informer.synced, badRequestIsEmpty, `badRequestIsEmpty ${badRequestIsEmpty}`);
+      assert.equal(names(store), '');
+    } finally {
+      await informer.stop();
+      await server.close();
+    }
   }
 });

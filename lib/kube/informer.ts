@@ -5,6 +5,7 @@ import { WatchTransport, type WatchTransportOptions } from './watch-transport.js
 import { errorMessage } from '../errors.js';
 import { isRecord } from '../api/fields.js';
 import { silentLogger, type Logger } from './logger.js';
+import { KubeApiError } from './api-error.js';
 
 /** What an informer reports; implementations only update a store (no I/O, never throw). */
 export interface InformerHandlers {
@@ -40,6 +41,12 @@ export interface ResilientInformerOptions {
   readonly onSynced?: () => void;
   /** Applied to every object before it is cached and delivered (see slimObject). */
   readonly transform?: (object: JsonObject) => JsonObject;
+  /**
+   * A list the server refuses as a bad request (400: e.g. a label selector it cannot parse) counts
+   * as an empty list: the informer is synced with nothing, and keeps retrying with backoff.
+   * Without it such an informer would never sync, and everything waiting for sync would wait forever.
+   */
+  readonly badRequestIsEmpty?: boolean;
 }
 
 /**
@@ -101,7 +108,16 @@ export class ResilientInformer {
     const { client, path, labelSelector, fieldSelector, handlers } = this.options;
     const transform = this.options.transform ?? ((o: JsonObject) => o);
     const listFn = async (): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> => {
-      const list = await client.list(path, { labelSelector: labelSelector || undefined, fieldSelector: fieldSelector || undefined });
+      let list: JsonObject;
+      try {
+        list = await client.list(path, { labelSelector: labelSelector || undefined, fieldSelector: fieldSelector || undefined });
+      } catch (err) {
+        if (this.options.badRequestIsEmpty && err instanceof KubeApiError && err.status === 400 && live()) {
+          handlers.resync([]);
+          this.markSynced();
+        }
+        throw err;
+      }
       const items = (Array.isArray(list.items) ? list.items : [])
         .filter((o): o is JsonObject => isRecord(o) && isRecord(o.metadata) && typeof o.metadata.name === 'string')
         .map(transform);
