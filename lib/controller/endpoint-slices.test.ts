@@ -134,3 +134,28 @@ test('cluster policies get cluster-scoped slices across the namespaces they sele
     await server.close();
   }
 });
+
+test('slices the controller did not write are deleted: of no policy, of a missing one, or not parseable', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const plane = startTestPlane(server.url, 'w-0');
+  try {
+    installCrds(server);
+    server.store.apply(asServer(node('w-0', 1, { labels: { egress: 'true' } })));
+    server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1'] } })));
+    server.store.apply(asServer(policy('default', 'web', { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } })));
+    server.store.apply(webPod(1));
+    await settle(plane);
+    const forged = (name: string, labels: Record<string, string> | undefined, endpoints: unknown[]) =>
+      server.store.apply(asServer({ apiVersion: API_VERSION, kind: 'EgressEndpointSlice', metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) }, endpoints }));
+    forged('no-label', undefined, [{ ns: 'default', pod: 'x', node: 'w-0', ipv4: ['10.244.9.9'] }]);
+    forged('empty-label', { [POLICY_LABEL]: '' }, [{ ns: 'default', pod: 'x', node: 'w-0', ipv4: ['10.244.9.9'] }]);
+    forged('missing-policy', { [POLICY_LABEL]: 'gone' }, [{ ns: 'default', pod: 'x', node: 'w-0', ipv4: ['10.244.9.9'] }]);
+    forged('extra-pod', { [POLICY_LABEL]: 'web' }, [{ ns: 'default', pod: 'x', node: 'w-0', ipv4: ['10.244.9.9'] }]);
+    const names = () => (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'default' }) as any[]).map((s) => s.metadata.name).sort();
+    await waitFor('forged slices gone', () => !names().some((n) => ['no-label', 'empty-label', 'missing-policy', 'extra-pod'].includes(n)), 5000);
+    assert.deepEqual(endpointNames(server), ['web-0001'], "the policy's slices hold its one pod");
+  } finally {
+    await plane.stop();
+    await server.close();
+  }
+});

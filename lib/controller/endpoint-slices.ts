@@ -64,7 +64,8 @@ function ownedPartsOf(raw: JsonObject, family: Family) {
 /**
  * Keeps one set of EgressEndpointSlices (EgressClusterEndpointSlices for cluster policies) per
  * policy equal to `selectEndpoints`, at most 100 endpoints each, writing only the slices whose
- * content changes; slices of policies that are gone (or rejected) are deleted.
+ * content changes; slices of policies that are gone (or rejected), and slices that do not parse,
+ * are deleted.
  */
 export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
@@ -73,9 +74,12 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
   if (!pods) return report;
   for (const family of FAMILIES) {
     const stored = store.list(family.sliceKind);
-    for (const bad of stored.filter((s) => !s.value)) {
-      ctx.logger.warn({ op: 'slices', kind: family.sliceKind, name: bad.key, problems: bad.problems.map(problemText) }, 'slice skipped');
-    }
+    // Only the controller writes slices: one that does not parse was forged or corrupted, and no agent reads it.
+    const unreadable = stored.filter((s) => !s.value);
+    await forEachItem(ctx, report, 'slices', unreadable, (s) => `${family.sliceKind} ${s.key}`, async (s) => {
+      ctx.logger.warn({ op: 'slices', kind: family.sliceKind, name: s.key, problems: s.problems.map(problemText) }, 'slice does not parse; deleting it');
+      report.count(await writer.delete(family.sliceKind, s.key, signal));
+    });
     const byPolicy = new Map<string, typeof stored>();
     for (const s of stored) if (s.value) byPolicy.set(s.value.policyKey, [...(byPolicy.get(s.value.policyKey) ?? []), s]);
     const taken = new Set(stored.map((s) => s.key));
