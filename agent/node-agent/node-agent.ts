@@ -15,6 +15,7 @@ import { openLocalDataplane, type LocalDataplane } from '../local-dataplane.js';
 import type { ListenAddress } from '../listen-address.js';
 import type { BuildInfo } from '../version.js';
 import { applySummary, type AgentStatus } from './agent-state.js';
+import { ApplyGate, RESYNC_REASON } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
 
 export interface NodeAgentOptions {
@@ -37,6 +38,8 @@ export interface NodeAgentOptions {
 
 /** A reconcile that runs longer than this marks the agent unhealthy. */
 const STUCK_MS = 120_000;
+/** How often an unchanged plan is applied anyway: kernel drift is repaired within this time. */
+const RESYNC_MS = 30_000;
 
 /**
  * One node's agent: follows the cluster, compiles this node's plan on every change, applies it to
@@ -53,6 +56,8 @@ export class NodeAgent {
   #runningSince?: number;
   #announcedReady = false;
   #leaderPoll?: NodeJS.Timeout;
+  #resync?: NodeJS.Timeout;
+  readonly #gate = new ApplyGate();
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -112,6 +117,8 @@ export class NodeAgent {
       logger: log.child({ component: 'reconcile' }),
       run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
     });
+    this.#resync = setInterval(() => this.#feed?.trigger(RESYNC_REASON), RESYNC_MS);
+    this.#resync.unref();
   }
 
   async #reconcile(snapshot: Snapshot, reasons: ReadonlySet<string>): Promise<void> {
@@ -133,7 +140,14 @@ export class NodeAgent {
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
       this.#plan = nodePlan;
+      const fingerprint = ApplyGate.fingerprint(nodePlan);
+      if (!this.#gate.shouldApply(fingerprint, reasons)) {
+        this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
+        result = 'ok';
+        return;
+      }
       const report = await this.#local!.dataplane.apply(nodePlan);
+      this.#gate.applied(fingerprint, report.ok);
       const at = new Date().toISOString();
       for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);
       this.metrics.eips(nodePlan.eips.filter((e) => e.family === 4).length, nodePlan.eips.filter((e) => e.family === 6).length);
@@ -172,6 +186,7 @@ export class NodeAgent {
   /** Stops watching and hands the Lease over; the kernel keeps its state so flows survive a restart. */
   async stop(): Promise<void> {
     clearInterval(this.#leaderPoll);
+    clearInterval(this.#resync);
     await this.#feed?.stop();
     await this.#control?.stop();
     await this.#local?.close();
