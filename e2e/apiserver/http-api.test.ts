@@ -200,5 +200,7 @@ describe('HTTP API', () => {
       assert.equal(server.writes.total(), 0);
       const last = server.requestLog[server.requestLog.length - 1];
       assert.deepEqual([last.method, last.path, last.status], ['GET', leases, 200]);
+      await http(`${server.url}${leases}/l`, { method: 'DELETE' });
+      assert.deepEqual((await http(`${server.url}/debug/writes`)).body, { 'leases.coordination.k8s.io': { create: 0, update: 0, patch: 0, delete: 1 } });
     }));
 });

@@ -102,6 +102,8 @@ async function route(deps: RouterDependencies, request: IncomingMessage, respons
   if (request.method !== 'GET' && !target?.resource) throw methodNotAllowed();
   if (url.pathname === '/version') return sendJson(response, 200, SERVER_VERSION);
   if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) return sendText(response, 200, 'ok');
+  // For tests of a standalone server (the lab's): how many writes each client has sent.
+  if (url.pathname === '/debug/writes') return sendJson(response, 200, deps.writes.snapshot());
   if (serveOpenApi(deps, response, parts)) return;
   if (!target?.resource) {
     if (serveDiscovery(deps, request, response, parts)) return;
