@@ -1,0 +1,16 @@
+/** Status the controller owns, read back to see whether it rewrote what others scribbled over. */
+import type { Condition, EgressGatewayWire, EgressTunnelWire } from '../../../lib/api/wire.js';
+import type { Lab } from '../../labkit/lab.js';
+import { kubectlJson } from './kubectl.js';
+
+/** A gateway's status with the conditions' transition times left out (a rewrite may move them). */
+export async function gatewayStatus(lab: Lab, name: string): Promise<unknown> {
+  const status = (await kubectlJson<EgressGatewayWire>(lab, ['get', 'egressgateway.egress.sluice.dev', name])).status ?? {};
+  return { ...status, conditions: (status.conditions ?? []).map(({ lastTransitionTime: _, ...c }: Condition) => c) };
+}
+
+/** Every EgressTunnel's status, by node. */
+export async function tunnelStatuses(lab: Lab): Promise<Map<string, NonNullable<EgressTunnelWire['status']>>> {
+  const list = await kubectlJson<{ items: EgressTunnelWire[] }>(lab, ['get', 'egresstunnels.egress.sluice.dev']);
+  return new Map(list.items.map((t) => [t.metadata!.name!, t.status ?? {}]));
+}
