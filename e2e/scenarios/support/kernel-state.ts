@@ -12,13 +12,20 @@ const KERNEL_WRITES = /^sluice_kernel_writes_total\{subsystem="([^"]+)"\} (\d+(?
 
 /** The agent's kernel writes so far, by subsystem (subsystems never written are absent). */
 export async function kernelWrites(lab: Lab, node: string): Promise<Record<string, number>> {
+  return (await agentCounters(lab, node)).kernelWrites;
+}
+
+/** What the agent's /metrics says about its kernel writes and whether it holds the controller Lease. */
+export async function agentCounters(lab: Lab, node: string): Promise<{ kernelWrites: Record<string, number>; leader: boolean }> {
   const r = await lab.exec({ node }, ['curl', '-sS', '--max-time', '5', METRICS_URL], { timeoutMs: READ_TIMEOUT_MS });
   const writes: Record<string, number> = {};
+  let leader = false;
   for (const line of r.stdout.split('\n')) {
     const m = KERNEL_WRITES.exec(line);
     if (m) writes[m[1]!] = Number(m[2]);
+    if (line === 'sluice_leader 1') leader = true;
   }
-  return writes;
+  return { kernelWrites: writes, leader };
 }
 
 export function totalOf(writes: Record<string, number>): number {
@@ -43,8 +50,12 @@ export async function kernelListing(lab: Lab, node: string): Promise<string> {
   ];
   const parts = await Promise.all(
     commands.map(async (argv) => {
-      const r = await lab.exec({ node }, argv, { allowFailure: true, timeoutMs: READ_TIMEOUT_MS });
-      return `# ${argv.join(' ')} (exit ${r.exitCode})\n${r.exitCode === 0 ? r.stdout : r.stderr}`;
+      // A busy machine can make a read time out: that says nothing about the kernel, so read again.
+      for (let attempt = 1; ; attempt++) {
+        const r = await lab.exec({ node }, argv, { allowFailure: true, timeoutMs: READ_TIMEOUT_MS * attempt });
+        if (r.exitCode !== 124) return `# ${argv.join(' ')} (exit ${r.exitCode})\n${r.exitCode === 0 ? r.stdout : r.stderr}`;
+        if (attempt === 3) throw new Error(`${node}: ${argv.join(' ')} timed out three times`);
+      }
     }),
   );
   return parts.join('\n');
