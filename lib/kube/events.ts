@@ -17,6 +17,18 @@ export interface EventSubject {
 
 export type EventType = 'Normal' | 'Warning';
 
+/** Longest object name Kubernetes accepts (a DNS subdomain). */
+const MAX_NAME = 253;
+
+/**
+ * `<subject>.<time><random>`, as kubectl shows Event names, cut so that it stays a valid name
+ * when the subject's own name is already at the limit.
+ */
+export function eventName(subject: string): string {
+  const suffix = `.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`;
+  return `${subject.slice(0, MAX_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`;
+}
+
 /**
  * Posts core v1 Events. Best effort: a failure is logged, never thrown, so reporting cannot
  * stop reconciliation. Callers emit only on transitions (the writers know what changed).
@@ -37,7 +49,7 @@ export class EventRecorder {
     const body = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${subject.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`, namespace },
+      metadata: { name: eventName(subject.name), namespace },
       involvedObject: {
         apiVersion: subject.apiVersion,
         kind: subject.kind,
