@@ -31,9 +31,9 @@ const CLIENT = 'default/client';
 /** Informers back off up to 30 s (+20 % jitter) between attempts: the longest a reconnect may take. */
 const RECONNECT_BOUND_MS = 45_000;
 /** After the agents reconnect: time for the controller's pass and the agents' reconciles to finish. */
-const SETTLE_MS = 4_000;
+const SETTLE_MS = 3_000;
 /** How long a quiet cluster is watched to learn its steady rate of Lease writes. */
-const QUIET_SAMPLE_MS = 5_000;
+const QUIET_SAMPLE_MS = 4_000;
 /**
  * A node's plan depends on whether its agent holds the controller Lease (only the leader watches
  * every Node, so only a leading gateway routes replies by the workers' podCIDRs): an outage that
