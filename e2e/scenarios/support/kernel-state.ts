@@ -1,12 +1,11 @@
 /**
  * What a node's kernel holds and how often sluice wrote to it, read from outside the agent: the
- * agent's own counter (`sluice_kernel_writes_total` on its metrics address, inside the node's
- * namespace) and a listing of everything sluice owns, to compare before and after an event.
+ * agent's own counter (`sluice_kernel_writes_total` on its metrics address, the node's IP as the
+ * DaemonSet has it) and a listing of everything sluice owns, to compare before and after an event.
  */
-import { AGENT_METRICS_ADDRESS } from '../../labkit/cluster/agent-daemon.js';
+import { AGENT_METRICS_PORT } from '../../labkit/cluster/agent-daemon.js';
 import type { Lab } from '../../labkit/lab.js';
 
-const METRICS_URL = `http://${AGENT_METRICS_ADDRESS}/metrics`;
 const READ_TIMEOUT_MS = 10_000;
 const KERNEL_WRITES = /^sluice_kernel_writes_total\{subsystem="([^"]+)"\} (\d+(?:\.\d+)?(?:e\+\d+)?)$/;
 
@@ -17,7 +16,9 @@ export async function kernelWrites(lab: Lab, node: string): Promise<Record<strin
 
 /** What the agent's /metrics says about its kernel writes and whether it holds the controller Lease. */
 export async function agentCounters(lab: Lab, node: string): Promise<{ kernelWrites: Record<string, number>; leader: boolean }> {
-  const r = await lab.exec({ node }, ['curl', '-sS', '--max-time', '5', METRICS_URL], { timeoutMs: READ_TIMEOUT_MS });
+  const ip = (await lab.state()).nodes.find((n) => n.name === node)?.ips[0];
+  if (!ip) throw new Error(`node ${node} has no address in the lab`);
+  const r = await lab.exec({ node }, ['curl', '-sS', '--max-time', '5', `http://${ip.includes(':') ? `[${ip}]` : ip}:${AGENT_METRICS_PORT}/metrics`], { timeoutMs: READ_TIMEOUT_MS });
   const writes: Record<string, number> = {};
   let leader = false;
   for (const line of r.stdout.split('\n')) {
