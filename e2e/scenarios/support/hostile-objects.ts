@@ -23,11 +23,17 @@ export interface HostileContext {
   readonly policy: { namespace: string; name: string };
   /** A namespace that exists besides the valid policy's. */
   readonly namespace: string;
-  /** Node names, and addresses that must never become an EIP: node IPs, the external host, pods. */
+  /** Node names, and addresses that must never become an EIP: node IPs, pods, and other hosts of the LAN. */
   readonly nodes: readonly string[];
-  readonly hostAddresses: readonly string[];
+  readonly nodeAddresses: readonly string[];
   readonly podAddresses: readonly string[];
-  /** A free range, outside the valid gateway's pool, for the pools of hostile gateways. */
+  /** LAN hosts that are not nodes (the external host, the API server's host): sluice cannot know them. */
+  readonly lanHosts: readonly string[];
+  /**
+   * A free range, outside the valid gateway's pool and every address in use, for the pools of
+   * hostile gateways: each object gets a block of its own (4 addresses per serial), so the pools
+   * of gateways meant to be legal never overlap one another.
+   */
   readonly spareRange: readonly [string, string];
 }
 
@@ -65,8 +71,10 @@ interface Template {
 const pick = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
+const ipv4Value = (ip: string): number => ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+
 function ipv4Add(ip: string, n: number): string {
-  const v = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + n;
+  const v = ipv4Value(ip) + n;
   return [24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join('.');
 }
 
@@ -254,10 +262,15 @@ const POLICY_TEMPLATES: readonly Template[] = [
   },
 ];
 
-/** A pool of `size` addresses from the spare range, at slot `i`. */
+/** Addresses of the spare range each object may use. */
+const SPARE_BLOCK = 4;
+
+/** A pool of `size` (at most SPARE_BLOCK) addresses from object `i`'s own block of the spare range. */
 function sparePool(ctx: HostileContext, i: number, size: number): string {
-  const first = ipv4Add(ctx.spareRange[0], (i * size) % 40);
-  return `${first}-${ipv4Add(first, size - 1)}`;
+  const first = ipv4Add(ctx.spareRange[0], i * SPARE_BLOCK);
+  const last = ipv4Add(first, size - 1);
+  if (size > SPARE_BLOCK || ipv4Value(last) > ipv4Value(ctx.spareRange[1])) throw new Error(`object ${i}: a pool of ${size} leaves the spare range ${ctx.spareRange.join('-')}`);
+  return `${first}-${last}`;
 }
 
 const gatewayBody = (nodeSelector: unknown, ippools: unknown) => ({ spec: { nodeSelector, ippools } });
@@ -286,13 +299,22 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
   },
   {
     kind: 'EgressGateway',
-    category: { name: 'gateways whose pools hold node, host, pod or special addresses', verdict: 'reported' },
-    weight: 3,
+    category: { name: 'gateways whose pools hold node, pod or special addresses', verdict: 'reported' },
+    weight: 2,
     make: (i, ctx) => {
-      const bad = [...ctx.hostAddresses, ...ctx.podAddresses, '127.0.0.1', '224.0.0.1', '255.255.255.255', '0.0.0.0'];
+      const bad = [...ctx.nodeAddresses, ...ctx.podAddresses, '127.0.0.1', '224.0.0.1', '255.255.255.255', '0.0.0.0'];
       const ip = pick(bad, i);
       // Selecting no node: no policy uses these (their EIPs would take the addresses of others).
       return { object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [ip] }), flaw: `pool ${ip}` };
+    },
+  },
+  {
+    kind: 'EgressGateway',
+    category: { name: 'gateways whose pools hold a LAN host that is not a node', verdict: 'reported' },
+    weight: 1,
+    make: (i, ctx) => {
+      const ip = pick(ctx.lanHosts, i);
+      return { object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [ip] }), flaw: `pool ${ip}, a LAN host` };
     },
   },
   {
@@ -498,7 +520,7 @@ export function forgedAddressObjects(ctx: HostileContext, workerIp: string, gate
       apiVersion: API_VERSION,
       kind: 'EgressEndpointSlice',
       metadata: { name: `${ctx.prefix}-slice-hosts`, namespace: ctx.policy.namespace, labels: { [POLICY_LABEL]: ctx.policy.name } },
-      endpoints: [{ ns: ctx.policy.namespace, pod: 'node-ips', node: ctx.nodes[0]!, ipv4: [workerIp, gatewayIp, ...ctx.hostAddresses.filter((a) => a !== workerIp && a !== gatewayIp)] }],
+      endpoints: [{ ns: ctx.policy.namespace, pod: 'node-ips', node: ctx.nodes[0]!, ipv4: [workerIp, gatewayIp, ...[...ctx.nodeAddresses, ...ctx.lanHosts].filter((a) => a !== workerIp && a !== gatewayIp)] }],
     },
     {
       apiVersion: API_VERSION,

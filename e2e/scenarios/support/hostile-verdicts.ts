@@ -60,7 +60,8 @@ export function shortfall(h: Hostile, stored: StoredObject | undefined, validPol
   if (accepted.observedGeneration !== stored.metadata.generation) return `Accepted is for generation ${accepted.observedGeneration}, not ${stored.metadata.generation}`;
   if (isPolicy && !ready) return 'no Ready condition';
   if (h.category.verdict === 'legal') return accepted.status === 'True' ? undefined : `legal, but ${describe(accepted)}`;
-  const refusal = [accepted, ready].find((c) => c?.status === 'False');
+  // Accepted and Ready, or a condition of the kind's own (a gateway's PoolsValid): any False one says what is wrong.
+  const refusal = conditions.find((c) => c.status === 'False');
   if (!refusal) return `served as if valid: ${describe(accepted)}; ${describe(ready)}`;
   if (!refusal.reason || !refusal.message) return `${refusal.type}=False without a reason or message`;
   return undefined;
