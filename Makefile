@@ -42,19 +42,19 @@ test: lint
 soak: build
 	SLUICE_KILL_APPLIES=100 $(NODE) --test --test-reporter=spec dist/e2e/dataplane/kill-apply.test.js
 
+# The reliability scenarios at full scale (two 5-minute API server outages, 1000 malformed
+# objects through kubectl); make test runs them at a short scale, make soak runs them too.
+RELIABILITY_SOAK_TESTS = dist/e2e/scenarios/api-outage.test.js dist/e2e/scenarios/hostile-input.test.js
+.PHONY: soak-reliability
+soak: soak-reliability
+soak-reliability: build
+	SLUICE_SOAK=1 $(NODE) --test --test-reporter=spec --test-concurrency=1 $(RELIABILITY_SOAK_TESTS)
+
 demo: build
 	$(NODE) dist/e2e/demo/demo.js
 
 bench: build
 	$(NODE) dist/bench/run.js
-
-# The reliability scenarios at full scale (5-minute API server outages, 1000 malformed objects
-# through kubectl); make test runs them at a short scale.
-RELIABILITY_SOAK_TESTS = dist/e2e/scenarios/api-outage.test.js dist/e2e/scenarios/hostile-input.test.js
-.PHONY: soak soak-reliability
-soak: soak-reliability
-soak-reliability: build
-	SLUICE_SOAK=1 $(NODE) --test --test-reporter=spec --test-concurrency=1 $(RELIABILITY_SOAK_TESTS)
 
 # The agent image, with docker, podman or buildah (whichever works here); IMAGE=… to name it.
 IMAGE ?= sluice:$(shell $(NODE) -p 'require("./package.json").version')
