@@ -58,7 +58,12 @@ export interface Hostile {
   readonly flaw: string;
 }
 
-type Maker = (i: number, ctx: HostileContext) => { object: Record<string, unknown>; flaw: string };
+/**
+ * `i` is the object's serial (unique over the whole run: names, labels, spare pool blocks);
+ * `nth` counts the template's own objects, and picks its cases, so that every case comes round
+ * whatever the template's place in the rotation.
+ */
+type Maker = (i: number, ctx: HostileContext, nth: number) => { object: Record<string, unknown>; flaw: string };
 
 interface Template {
   readonly kind: string;
@@ -125,8 +130,8 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies with fields of the wrong type', verdict: 'reported' },
     weight: 6,
-    make: (i, ctx) => {
-      const [flaw, spec] = pick(WRONG_TYPES, i);
+    make: (i, ctx, nth) => {
+      const [flaw, spec] = pick(WRONG_TYPES, nth);
       return { object: policyBody(spec(i, ctx)), flaw };
     },
   },
@@ -134,9 +139,9 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies with malformed or unusable egress IPs', verdict: 'reported' },
     weight: 8,
-    make: (i, ctx) => {
-      const v6 = i % 3 === 2;
-      const ip = v6 ? pick(BAD_V6, i) : pick(BAD_V4, i);
+    make: (i, ctx, nth) => {
+      const v6 = nth % 3 === 2;
+      const ip = v6 ? pick(BAD_V6, nth) : pick(BAD_V4, nth);
       return { object: policyBody({ egressGatewayName: ctx.gateway, egressIP: v6 ? { ipv6: ip } : { ipv4: ip }, appliedTo: nobody(i) }), flaw: `egress IP ${JSON.stringify(ip)}` };
     },
   },
@@ -144,9 +149,9 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies with reversed or malformed ranges', verdict: 'reported' },
     weight: 6,
-    make: (i, ctx) => {
-      const spec = pick(BAD_SPECS, i);
-      const field = pick(['destSubnet', 'excludeDestSubnet', 'podSubnet'], i);
+    make: (i, ctx, nth) => {
+      const spec = pick(BAD_SPECS, nth);
+      const field = pick(['destSubnet', 'excludeDestSubnet', 'podSubnet'], nth);
       const appliedTo = field === 'podSubnet' ? { podSubnet: [spec] } : nobody(i);
       return { object: policyBody({ egressGatewayName: ctx.gateway, appliedTo, ...(field === 'podSubnet' ? {} : { [field]: [spec] }) }), flaw: `${field} ${JSON.stringify(spec)}` };
     },
@@ -155,7 +160,7 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies with conflicting fields', verdict: 'reported' },
     weight: 6,
-    make: (i, ctx) => {
+    make: (i, ctx, nth) => {
       const cases: ReadonlyArray<[string, unknown]> = [
         ['useNodeIP with an explicit ipv4', { egressGatewayName: ctx.gateway, egressIP: { useNodeIP: true, ipv4: ctx.eip }, appliedTo: nobody(i) }],
         ['podSelector and podSubnet', { egressGatewayName: ctx.gateway, appliedTo: { ...nobody(i), podSubnet: ['10.244.0.0/16'] } }],
@@ -168,7 +173,7 @@ const POLICY_TEMPLATES: readonly Template[] = [
         ['an unknown field', { egressGatewayName: ctx.gateway, appliedTo: nobody(i), egressGatewayNames: ['x'] }],
         ['no egressGatewayName', { appliedTo: nobody(i) }],
       ];
-      const [flaw, spec] = pick(cases, i);
+      const [flaw, spec] = pick(cases, nth);
       return { object: policyBody(spec), flaw };
     },
   },
@@ -176,8 +181,8 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies naming a gateway that does not exist', verdict: 'reported' },
     weight: 8,
-    make: (i, ctx) => {
-      const name = pick([`missing-${i}`, ctx.gateway.toUpperCase(), `${ctx.gateway} `, `../${ctx.gateway}`, nameOfLength(`missing-${i}`, 253), `${ctx.gateway}-${i}`], i);
+    make: (i, ctx, nth) => {
+      const name = pick([`missing-${i}`, ctx.gateway.toUpperCase(), `${ctx.gateway} `, `../${ctx.gateway}`, nameOfLength(`missing-${i}`, 253), `${ctx.gateway}-${i}`], nth);
       return { object: policyBody({ egressGatewayName: name, appliedTo: nobody(i) }), flaw: `egressGatewayName ${JSON.stringify(name)}` };
     },
   },
@@ -185,8 +190,8 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies with an EIP outside the pool or of another gateway', verdict: 'reported' },
     weight: 5,
-    make: (i, ctx) => {
-      const ip = pick([ipv4Add(ctx.spareRange[0], i % 20), ipv4Add(ctx.pool.split('-')[1]!, 1 + (i % 5)), '198.18.0.99'], i);
+    make: (i, ctx, nth) => {
+      const ip = pick([ipv4Add(ctx.spareRange[0], i % 20), ipv4Add(ctx.pool.split('-')[1]!, 1 + (i % 5)), '198.18.0.99'], nth);
       return { object: policyBody({ egressGatewayName: ctx.gateway, egressIP: { ipv4: ip }, appliedTo: nobody(i) }), flaw: `egressIP.ipv4 ${ip} outside the pool ${ctx.pool}` };
     },
   },
@@ -194,17 +199,17 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies sharing the valid EIP or draining the pool', verdict: 'legal' },
     weight: 6,
-    make: (i, ctx) => {
-      const egressIP = i % 2 ? { ipv4: ctx.eip } : { allocatorPolicy: 'rr' };
-      return { object: policyBody({ egressGatewayName: ctx.gateway, egressIP, appliedTo: sel({ app: 'client' }), priority: i % 3 ? 1000 : 999 }), flaw: i % 2 ? `explicit ${ctx.eip}, the valid policy's EIP` : 'rr: one more pool address' };
+    make: (_i, ctx, nth) => {
+      const egressIP = nth % 2 ? { ipv4: ctx.eip } : { allocatorPolicy: 'rr' };
+      return { object: policyBody({ egressGatewayName: ctx.gateway, egressIP, appliedTo: sel({ app: 'client' }), priority: nth % 3 ? 1000 : 999 }), flaw: nth % 2 ? `explicit ${ctx.eip}, the valid policy's EIP` : 'rr: one more pool address' };
     },
   },
   {
     kind: 'EgressPolicy',
     category: { name: 'policies with huge lists', verdict: 'legal' },
     weight: 3,
-    make: (i, ctx) => {
-      const n = pick([256, 256, 64], i);
+    make: (i, ctx, nth) => {
+      const n = pick([256, 256, 64], nth);
       const spec =
         n === 64
           ? { egressGatewayName: ctx.gateway, appliedTo: { podSubnet: Array.from({ length: 64 }, (_, k) => `10.${100 + (i % 100)}.${k}.0/24`) } }
@@ -225,8 +230,8 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressPolicy',
     category: { name: 'policies with malformed label selectors', verdict: 'reported' },
     weight: 5,
-    make: (i, ctx) => {
-      const [flaw, podSelector] = pick(BAD_SELECTORS, i);
+    make: (_i, ctx, nth) => {
+      const [flaw, podSelector] = pick(BAD_SELECTORS, nth);
       return { object: policyBody({ egressGatewayName: ctx.gateway, appliedTo: { podSelector } }), flaw };
     },
   },
@@ -234,14 +239,14 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressClusterPolicy',
     category: { name: 'cluster policies selecting everything', verdict: 'legal' },
     weight: 5,
-    make: (i, ctx) => {
+    make: (_i, ctx, nth) => {
       const cases: ReadonlyArray<[string, unknown]> = [
         ['every pod, default EIP', { egressGatewayName: ctx.gateway, appliedTo: { podSelector: {} }, priority: 1000 }],
         ['every pod source subnet, rr', { egressGatewayName: ctx.gateway, egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSubnet: ['10.244.0.0/16', 'fd00:10:244::/48'] }, destSubnet: ['0.0.0.0/0'], priority: 1000 }],
         ['every pod of every namespace', { egressGatewayName: ctx.gateway, appliedTo: { podSelector: {}, namespaceSelector: {} }, priority: 999 }],
         ['every destination excluded', { egressGatewayName: ctx.gateway, appliedTo: { podSelector: {} }, destSubnet: ['0.0.0.0/0'], excludeDestSubnet: ['0.0.0.0/0'] }],
       ];
-      const [flaw, spec] = pick(cases, i);
+      const [flaw, spec] = pick(cases, nth);
       return { object: policyBody(spec), flaw };
     },
   },
@@ -255,8 +260,8 @@ const POLICY_TEMPLATES: readonly Template[] = [
     kind: 'EgressClusterPolicy',
     category: { name: 'cluster policies with malformed namespace selectors', verdict: 'reported' },
     weight: 2,
-    make: (i, ctx) => {
-      const [flaw, namespaceSelector] = pick(BAD_SELECTORS, i);
+    make: (_i, ctx, nth) => {
+      const [flaw, namespaceSelector] = pick(BAD_SELECTORS, nth);
       return { object: policyBody({ egressGatewayName: ctx.gateway, appliedTo: { podSelector: {}, namespaceSelector } }), flaw: `namespaceSelector: ${flaw}` };
     },
   },
@@ -281,7 +286,7 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
     kind: 'EgressGateway',
     category: { name: 'gateways with malformed pools', verdict: 'reported' },
     weight: 5,
-    make: (i, ctx) => {
+    make: (i, ctx, nth) => {
       const cases: ReadonlyArray<[string, unknown]> = [
         ['a reversed range', { ipv4: [`${ipv4Add(ctx.spareRange[0], 10)}-${ctx.spareRange[0]}`] }],
         ['a /33', { ipv4: [`${ctx.spareRange[0]}/33`] }],
@@ -293,7 +298,7 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
         ['ipv4 is a string', { ipv4: sparePool(ctx, i, 4) }],
         ['a mapped IPv6 address in ipv6', { ipv6: ['::ffff:198.18.0.150'] }],
       ];
-      const [flaw, pools] = pick(cases, i);
+      const [flaw, pools] = pick(cases, nth);
       return { object: gatewayBody(gatewayNodes, pools), flaw };
     },
   },
@@ -301,9 +306,9 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
     kind: 'EgressGateway',
     category: { name: 'gateways whose pools hold node, pod or special addresses', verdict: 'reported' },
     weight: 2,
-    make: (i, ctx) => {
+    make: (_i, ctx, nth) => {
       const bad = [...ctx.nodeAddresses, ...ctx.podAddresses, '127.0.0.1', '224.0.0.1', '255.255.255.255', '0.0.0.0'];
-      const ip = pick(bad, i);
+      const ip = pick(bad, nth);
       // Selecting no node: no policy uses these (their EIPs would take the addresses of others).
       return { object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [ip] }), flaw: `pool ${ip}` };
     },
@@ -312,8 +317,8 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
     kind: 'EgressGateway',
     category: { name: 'gateways whose pools hold a LAN host that is not a node', verdict: 'reported' },
     weight: 1,
-    make: (i, ctx) => {
-      const ip = pick(ctx.lanHosts, i);
+    make: (_i, ctx, nth) => {
+      const ip = pick(ctx.lanHosts, nth);
       return { object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [ip] }), flaw: `pool ${ip}, a LAN host` };
     },
   },
@@ -321,9 +326,9 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
     kind: 'EgressGateway',
     category: { name: "gateways whose pools overlap another gateway's", verdict: 'reported' },
     weight: 2,
-    make: (i, ctx) => ({
+    make: (_i, ctx, nth) => ({
       // No node matches them: an EIP carried by two gateways would be held twice.
-      object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [pick([ctx.pool, ctx.eip, `${ctx.eip}/30`], i)], ipv4DefaultEIP: ctx.eip }),
+      object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [pick([ctx.pool, ctx.eip, `${ctx.eip}/30`], nth)], ipv4DefaultEIP: ctx.eip }),
       flaw: `pool overlapping ${ctx.pool}, default EIP ${ctx.eip}`,
     }),
   },
@@ -331,13 +336,13 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
     kind: 'EgressGateway',
     category: { name: 'gateways with malformed node selectors', verdict: 'reported' },
     weight: 2,
-    make: (i, ctx) => {
+    make: (i, ctx, nth) => {
       const cases: ReadonlyArray<[string, unknown]> = [
         ['no selector', {}],
         ['nodeSelector is a list', []],
         ...BAD_SELECTORS.map(([flaw, s]): [string, unknown] => [flaw, { selector: s }]),
       ];
-      const [flaw, nodeSelector] = pick(cases, i);
+      const [flaw, nodeSelector] = pick(cases, nth);
       return { object: gatewayBody(nodeSelector, { ipv4: [sparePool(ctx, i, 2)] }), flaw };
     },
   },
@@ -345,9 +350,9 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
     kind: 'EgressGateway',
     category: { name: 'gateways over every node, or none', verdict: 'legal' },
     weight: 2,
-    make: (i, ctx) => ({
-      object: gatewayBody(i % 2 ? { selector: {} } : { selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [sparePool(ctx, i, 2)] }),
-      flaw: i % 2 ? 'selects every node, workers too' : 'selects no node',
+    make: (i, ctx, nth) => ({
+      object: gatewayBody(nth % 2 ? { selector: {} } : { selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [sparePool(ctx, i, 2)] }),
+      flaw: nth % 2 ? 'selects every node, workers too' : 'selects no node',
     }),
   },
 ];
@@ -359,10 +364,10 @@ const SLICE_TEMPLATES: readonly Template[] = [
     kind: 'EgressEndpointSlice',
     category: { name: "slices slipping pods into the valid policy's set", verdict: 'repaired' },
     weight: 4,
-    make: (i, ctx) => {
-      const ip = pick([...ctx.podAddresses.map((a) => ipv4Add(a, 50 + (i % 50))), '8.8.8.8', '0.0.0.0', '127.0.0.1'], i);
+    make: (i, ctx, nth) => {
+      const ip = pick([...ctx.podAddresses.map((a) => ipv4Add(a, 50 + (i % 50))), '8.8.8.8', '0.0.0.0', '127.0.0.1'], nth);
       return {
-        object: { ...sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, i), ipv4: [ip] }]), namespace: ctx.policy.namespace },
+        object: { ...sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ip] }]), namespace: ctx.policy.namespace },
         flaw: `claims ${ip} for ${ctx.policy.namespace}/${ctx.policy.name}`,
       };
     },
@@ -371,8 +376,8 @@ const SLICE_TEMPLATES: readonly Template[] = [
     kind: 'EgressEndpointSlice',
     category: { name: 'slices of policies that do not exist', verdict: 'repaired' },
     weight: 3,
-    make: (i, ctx) => ({
-      object: sliceBody({ [POLICY_LABEL]: `missing-${i}` }, [{ ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, i), ipv4: [ipv4Add(ctx.podAddresses[0]!, 100 + (i % 100))] }]),
+    make: (i, ctx, nth) => ({
+      object: sliceBody({ [POLICY_LABEL]: `missing-${i}` }, [{ ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ipv4Add(ctx.podAddresses[0]!, 100 + (i % 100))] }]),
       flaw: `names policy missing-${i}`,
     }),
   },
@@ -380,7 +385,7 @@ const SLICE_TEMPLATES: readonly Template[] = [
     kind: 'EgressEndpointSlice',
     category: { name: 'slices that cannot be parsed', verdict: 'repaired' },
     weight: 3,
-    make: (i, ctx) => {
+    make: (i, ctx, nth) => {
       const cases: ReadonlyArray<[string, Record<string, unknown>]> = [
         ['no policy label', sliceBody(undefined, [{ ns: ctx.policy.namespace, pod: 'x', node: ctx.nodes[0]! }])],
         ['an endpoint that is a string', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, ['10.244.1.2'])],
@@ -390,7 +395,7 @@ const SLICE_TEMPLATES: readonly Template[] = [
         ['101 endpoints', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, Array.from({ length: 101 }, (_, k) => ({ ns: 'default', pod: `p${k}`, node: ctx.nodes[0]!, ipv4: [ipv4Add('10.244.200.0', k)] })))],
         ['a node name with a quote', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: 'default', pod: 'x', node: 'worker"1', ipv4: [ipv4Add('10.244.201.0', i % 200)] }])],
       ];
-      const [flaw, body] = pick(cases, i);
+      const [flaw, body] = pick(cases, nth);
       return { object: body, flaw };
     },
   },
@@ -398,8 +403,8 @@ const SLICE_TEMPLATES: readonly Template[] = [
     kind: 'EgressClusterEndpointSlice',
     category: { name: 'cluster slices of cluster policies that do not exist', verdict: 'repaired' },
     weight: 2,
-    make: (i, ctx) => ({
-      object: sliceBody({ [CLUSTER_POLICY_LABEL]: `missing-${i}` }, [{ ns: ctx.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, i), ipv4: [ipv4Add(ctx.podAddresses[0]!, 150 + (i % 100))] }]),
+    make: (i, ctx, nth) => ({
+      object: sliceBody({ [CLUSTER_POLICY_LABEL]: `missing-${i}` }, [{ ns: ctx.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ipv4Add(ctx.podAddresses[0]!, 150 + (i % 100))] }]),
       flaw: `names cluster policy missing-${i}`,
     }),
   },
@@ -410,7 +415,7 @@ const TUNNEL_TEMPLATES: readonly Template[] = [
     kind: 'EgressTunnel',
     category: { name: 'tunnels of nodes that do not exist', verdict: 'repaired' },
     weight: 3,
-    make: (i) => ({ object: { spec: { parent: pick(['eth0', 'eth0"; add table inet pwn; #', 'x'.repeat(300)], i), mark: i } }, flaw: 'no such node' }),
+    make: (i, _ctx, nth) => ({ object: { spec: { parent: pick(['eth0', 'eth0"; add table inet pwn; #', 'x'.repeat(300)], nth), mark: i } }, flaw: 'no such node' }),
   },
 ];
 
@@ -468,9 +473,12 @@ export function hostileObjects(ctx: HostileContext, count: number, kinds: readon
   let stride = 37;
   while (gcd(stride, slots.length) !== 1) stride++;
   const out: Hostile[] = [];
+  const made = new Map<Template, number>();
   for (let serial = 0; serial < count; serial++) {
     const template = slots[(serial * stride) % slots.length]!;
-    const { object, flaw } = template.make(serial, ctx);
+    const nth = made.get(template) ?? 0;
+    made.set(template, nth + 1);
+    const { object, flaw } = template.make(serial, ctx, nth);
     const meta = (object.metadata ?? {}) as Record<string, unknown>;
     const namespace = typeof object.namespace === 'string' ? object.namespace : serial % 2 ? ctx.namespace : ctx.policy.namespace;
     delete object.namespace;
