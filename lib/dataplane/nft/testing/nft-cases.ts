@@ -344,7 +344,7 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     for (const hostile of [injection, tooLong]) {
       const status = { apiVersion: API_VERSION, kind: 'EgressTunnel', metadata: { name: 'worker-1' }, status: { tunnel: { parent: { name: hostile } } } };
       const p = plan(snapshotOf([...everyRuleCluster(), status]), 'worker-1');
-      assert.equal(p.notices?.filter((n) => n.includes('status.tunnel.parent.name ignored')).length, 1);
+      assert.equal(p.notices?.filter((n) => n.startsWith('EgressTunnel "worker-1": status.tunnel.parent.name') && n.includes('ignored')).length, 1);
       await driver.apply(p.nft);
       const ruleset = await nft('list', 'ruleset');
       assert.deepEqual(ruleset.match(/^table .*/gm), ['table inet sluice {']);
