@@ -6,6 +6,7 @@ import { registerImport } from './commands/import.js';
 import { registerExplain } from './commands/explain.js';
 import { registerDataplane } from './commands/dataplane.js';
 import { registerAgent } from './commands/agent.js';
+import { registerController } from './commands/controller.js';
 import { registerStatus } from './commands/status.js';
 import { registerVersion } from './commands/version.js';
 import { VERSION } from './version.js';
@@ -24,6 +25,7 @@ registerImport(program);
 registerExplain(program);
 registerDataplane(program);
 registerAgent(program);
+registerController(program);
 registerStatus(program);
 registerVersion(program);
 

@@ -15,8 +15,11 @@ import { openLocalDataplane, type LocalDataplane } from '../local-dataplane.js';
 import type { ListenAddress } from '../listen-address.js';
 import type { BuildInfo } from '../version.js';
 import { applySummary, type AgentStatus } from './agent-state.js';
-import { ApplyGate, RESYNC_REASON } from './apply-gate.js';
+import { ApplyGate } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
+import { withOwnParent } from './own-parent.js';
+import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
+import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -30,20 +33,22 @@ export interface NodeAgentOptions {
   readonly status: ListenAddress;
   /** Where /proc/sys is writable (default /proc/sys). */
   readonly sysctlRoot?: string;
+  /** Take part in the controller election (`--controller`): only where no controller Deployment runs. */
   readonly elect: boolean;
-  readonly leaseDurationMs: number;
+  readonly lease: { readonly durationMs: number; readonly renewIntervalMs: number; readonly renewDeadlineMs: number };
+  /** Period of the resync that re-applies the plan to repair drift in the kernel; 0 = off. */
+  readonly resyncIntervalMs: number;
   readonly build: BuildInfo;
   readonly log: Logger;
 }
 
 /** A reconcile that runs longer than this marks the agent unhealthy. */
 const STUCK_MS = 120_000;
-/** How often an unchanged plan is applied anyway: kernel drift is repaired within this time. */
-const RESYNC_MS = 30_000;
 
 /**
  * One node's agent: follows the cluster, compiles this node's plan on every change, applies it to
- * the kernel and reports. The Lease holder also runs the cluster-level controller.
+ * the kernel and reports; every resync interval it applies the plan again, which repairs what was
+ * changed behind its back. With `elect`, the Lease holder also runs the cluster-level controller.
  */
 export class NodeAgent {
   readonly metrics: Metrics;
@@ -56,7 +61,7 @@ export class NodeAgent {
   #runningSince?: number;
   #announcedReady = false;
   #leaderPoll?: NodeJS.Timeout;
-  #resync?: NodeJS.Timeout;
+  #resync?: Resync;
   readonly #gate = new ApplyGate();
 
   constructor(private readonly options: NodeAgentOptions) {
@@ -91,7 +96,7 @@ export class NodeAgent {
       config: options.config,
       parentInterface: options.parentInterface,
       elect: options.elect,
-      lease: { durationMs: options.leaseDurationMs, renewIntervalMs: Math.max(500, Math.floor(options.leaseDurationMs / 3)) },
+      lease: options.lease,
       logger: log.child({ component: 'kube' }),
     });
     let leading = false;
@@ -117,8 +122,8 @@ export class NodeAgent {
       logger: log.child({ component: 'reconcile' }),
       run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
     });
-    this.#resync = setInterval(() => this.#feed?.trigger(RESYNC_REASON), RESYNC_MS);
-    this.#resync.unref();
+    const feed = this.#feed;
+    this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON));
   }
 
   async #reconcile(snapshot: Snapshot, reasons: ReadonlySet<string>): Promise<void> {
@@ -126,10 +131,12 @@ export class NodeAgent {
     const t0 = performance.now();
     this.#runningSince = t0;
     let result: 'ok' | 'error' = 'error';
+    let resync: ResyncRun | undefined;
+    let report: ApplyReport | undefined;
     try {
       let nodePlan: NodePlan;
       try {
-        nodePlan = plan(snapshot, this.options.nodeName);
+        nodePlan = plan(withOwnParent(snapshot, this.options.nodeName, this.options.parentInterface), this.options.nodeName);
       } catch (err) {
         this.#status = { ...this.#status, lastError: errorMessage(err) };
         throw err;
@@ -146,7 +153,8 @@ export class NodeAgent {
         result = 'ok';
         return;
       }
-      const report = await this.#local!.dataplane.apply(nodePlan);
+      resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
+      report = await this.#local!.dataplane.apply(nodePlan);
       this.#gate.applied(fingerprint, report.ok);
       const at = new Date().toISOString();
       for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);
@@ -154,7 +162,8 @@ export class NodeAgent {
       this.metrics.policyCounts(countPolicies(nodePlan));
       this.#status = { ...this.#status, lastPlanAt: at, lastApply: applySummary(report, at), ...(report.ok ? { lastError: undefined } : {}) };
       if (report.writes > 0 || !report.ok) {
-        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip) }, report.ok ? 'kernel updated' : 'apply had errors');
+        const drift = resync && resync.nft !== 'full' && !resync.nft.intact ? { nftDrift: resync.nft.why } : {};
+        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip), ...drift }, report.ok ? 'kernel updated' : 'apply had errors');
       }
       if (!report.ok) throw new Error(this.#status.lastApply!.errors.join('; '));
       result = 'ok';
@@ -167,6 +176,8 @@ export class NodeAgent {
       this.#status = { ...this.#status, lastError: errorMessage(err) };
       throw err;
     } finally {
+      if (resync) resync.done(report, this.metrics);
+      else if (reasons.has(RESYNC_REASON)) this.metrics.resynced('error', {});
       this.metrics.reconciled(result);
       this.metrics.reconcileTook((performance.now() - t0) / 1000);
       this.#runningSince = undefined;
@@ -186,7 +197,7 @@ export class NodeAgent {
   /** Stops watching and hands the Lease over; the kernel keeps its state so flows survive a restart. */
   async stop(): Promise<void> {
     clearInterval(this.#leaderPoll);
-    clearInterval(this.#resync);
+    this.#resync?.stop();
     await this.#feed?.stop();
     await this.#control?.stop();
     await this.#local?.close();

@@ -20,6 +20,7 @@ const BOUNDARIES: readonly Boundary[] = [
   { dir: 'lib/kube', forbidden: [/^execa$/, /^koffi$/, /\/dataplane\//], why: 'lib/kube never touches the kernel' },
   { dir: 'lib/controller', forbidden: [/^execa$/, /^koffi$/, /\/dataplane\//], why: 'the controller never touches the kernel' },
   { dir: 'lib', forbidden: [/(^|\/)agent\//, /(^|\/)e2e\//], why: 'lib/ never imports agent/ or e2e/' },
+  { dir: 'agent/controller', forbidden: [/^execa$/, /^koffi$/, /\/dataplane\//, /local-dataplane/, /node-agent\//], why: 'sluice controller runs without kernel access (non-root, no capability)' },
 ];
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentStatus } from '../../agent/node-agent/agent-state.js';
 import { AGENT_METRICS_PORT, AGENT_STARTING_LINE, AGENT_STATUS_URL, agentDaemon } from '../labkit/cluster/agent-daemon.js';
-import { kubeconfigPath } from '../labkit/cluster/control-plane-daemons.js';
 import { agentRole } from '../labkit/plugins.js';
 import { run } from '../labkit/run.js';
 import type { AgentRunSpec, NodeState } from '../labkit/state.js';
@@ -104,7 +103,7 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
     /** Restarts a node's agent with another run spec; waits for "agent starting" only, as it may never get ready. */
     const rerun = async (name: string, runSpec: AgentRunSpec, change?: (argv: string[]) => string[]) => {
       const s = await env.lab.state();
-      const d = agentDaemon(s, await node(name), kubeconfigPath(s), runSpec, AGENT_STARTING_LINE);
+      const d = agentDaemon(s, await node(name), runSpec, AGENT_STARTING_LINE);
       await env.lab.replaceDaemon(change ? { ...d, argv: change(d.argv) } : d);
     };
     const lastApply = (name: string, what: string, ok: (s: AgentStatus) => boolean) =>
@@ -206,7 +205,7 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
 
       // The DaemonSet's set again: everything is repaired and the visitor leaves with the EIP.
       const s = await env.lab.state();
-      for (const name of [gw, WORKER]) await env.lab.replaceDaemon(agentDaemon(s, await node(name), kubeconfigPath(s), spec));
+      for (const name of [gw, WORKER]) await env.lab.replaceDaemon(agentDaemon(s, await node(name), spec));
       await expectLeavesAs(env.lab, VISITOR, at.ipv4!);
       assert.equal(await inNode(gw, ['cat', '/proc/sys/net/ipv4/ip_forward']), '1');
       assert.match(await inNode(WORKER, ['ip', 'link', 'show', 'egress.vxlan']), /egress\.vxlan/);

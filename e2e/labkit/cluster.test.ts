@@ -64,7 +64,7 @@ describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
       assert.equal(info.agents, false);
       assert.deepEqual(
         info.daemons.filter((d) => d.running).map((d) => d.role),
-        ['echo', 'apiserver', 'node-lifecycle', 'kubelet', 'heartbeat:worker-1', 'heartbeat:gateway-1', 'heartbeat:gateway-2'],
+        ['echo', 'apiserver', 'node-lifecycle', 'kubelet', 'api-gate', 'heartbeat:worker-1', 'heartbeat:gateway-1', 'heartbeat:gateway-2'],
       );
       const lab = await Lab.open(name, { baseDir: env.SLUICE_LAB_DIR });
 
@@ -183,6 +183,8 @@ describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
       const agent = async (node: string) => (await lab.info()).daemons.find((d) => d.role === agentRole(node))!;
       const first = await agent('gateway-1');
       assert.equal(first.running, true);
+      const controllers = (await lab.info()).daemons.filter((d) => d.role.startsWith('controller:'));
+      assert.deepEqual(controllers.map((d) => [d.role, d.running]), [['controller:1', true], ['controller:2', true]], 'two controller replicas beside the agents');
       await lab.restartDaemon(agentRole('gateway-1'));
       const second = await agent('gateway-1');
       assert.equal(second.running, true);

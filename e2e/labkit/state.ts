@@ -59,7 +59,9 @@ export interface AgentRunSpec {
   capabilities?: string[];
   /** /proc/sys read-only as in a container, the node's /proc/sys/net writable under --sysctl-root (the DaemonSet's hostPath). */
   containerProcSys?: boolean;
-  /** More agent flags, after the lab's own (e.g. `--mark-mask`). */
+  /** Agents run the controller in-process (`sluice agent --controller`) instead of the two `sluice controller` replicas. */
+  inProcessController?: boolean;
+  /** More `sluice agent` flags, after the lab's own (e.g. `--mark-mask`, `--resync-interval 2`). */
   args?: string[];
 }
 

@@ -4,13 +4,14 @@ import type { AgentConfig } from '../planner/config.js';
 import { KubeClient } from '../kube/rest-client.js';
 import { ClusterStore } from '../kube/store.js';
 import { ClusterWatch } from '../kube/cluster-watch.js';
-import { LeaderElector } from '../kube/leader-election.js';
+import type { LeaderElector } from '../kube/leader-election.js';
 import { EventRecorder } from '../kube/events.js';
 import { keepParentInterfacePublished } from '../kube/parent-interface.js';
 import type { InformerTiming } from '../kube/informer.js';
 import type { Reconciler } from '../kube/reconciler.js';
 import { silentLogger, type Logger } from '../kube/logger.js';
 import { Controller } from './controller.js';
+import { controllerElection, type LeaseOptions } from './election.js';
 
 export interface ControlPlaneOptions {
   readonly kubeConfig: k8s.KubeConfig;
@@ -22,9 +23,12 @@ export interface ControlPlaneOptions {
   readonly parentInterface?: string;
   /** Default: `<node>-<random>`, unique per process. */
   readonly identity?: string;
-  /** Whether this agent may become the controller at all (default true). */
+  /**
+   * Whether this agent may become the controller at all (default true). The DaemonSet's agents do
+   * not: the controller Deployment (startControllerProcess) holds the Lease there.
+   */
   readonly elect?: boolean;
-  readonly lease?: { readonly name?: string; readonly durationMs?: number; readonly renewIntervalMs?: number; readonly renewDeadlineMs?: number };
+  readonly lease?: LeaseOptions;
   readonly informer?: Partial<InformerTiming>;
   readonly reconcile?: { readonly minIntervalMs?: number; readonly retryInitialMs?: number; readonly retryMaxMs?: number };
   readonly requestTimeoutMs?: number;
@@ -43,10 +47,11 @@ export interface ControlPlane {
 }
 
 /**
- * Wires kubeconfig → client → store → informers → leader election → controller. Every agent
- * gets the store and the narrow watch; the Lease holder additionally watches all Nodes,
- * Namespaces and Pods and runs the controller, and both stop the moment the Lease is lost.
- * A node agent follows `store` with followSnapshots() to re-plan.
+ * A node agent's side of the API server: kubeconfig → client → store → its narrow watch, and the
+ * parent-interface annotation it publishes. With `elect` (a small or dev cluster without the
+ * controller Deployment) it also takes part in the controller election: the Lease holder then
+ * watches all Nodes, Namespaces and Pods and runs the controller, and both stop the moment the
+ * Lease is lost. A node agent follows `store` with followSnapshots() to re-plan.
  */
 export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
   const logger = options.logger ?? silentLogger();
@@ -65,27 +70,18 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     ...options.reconcile,
   });
   watch.onSynced(() => controller.trigger('synced'));
-  let elector: LeaderElector | undefined;
-  if (options.elect !== false) {
-    elector = new LeaderElector({
-      kubeConfig: options.kubeConfig,
-      namespace: options.namespace,
-      identity,
-      ...(options.lease?.name ? { name: options.lease.name } : {}),
-      ...(options.lease?.durationMs ? { leaseDurationMs: options.lease.durationMs } : {}),
-      ...(options.lease?.renewIntervalMs ? { renewIntervalMs: options.lease.renewIntervalMs } : {}),
-      ...(options.lease?.renewDeadlineMs ? { renewDeadlineMs: options.lease.renewDeadlineMs } : {}),
-      logger,
-      onStartedLeading: async (signal) => {
-        await watch.setLeader(true);
-        if (!signal.aborted) controller.start(signal);
-      },
-      onStoppedLeading: async () => {
-        await controller.stop();
-        await watch.setLeader(false);
-      },
-    });
-  }
+  const elector = options.elect === false
+    ? undefined
+    : controllerElection({
+        kubeConfig: options.kubeConfig,
+        namespace: options.namespace,
+        identity,
+        ...(options.lease ? { lease: options.lease } : {}),
+        logger,
+        controller,
+        beforeLeading: () => watch.setLeader(true),
+        afterLeading: () => watch.setLeader(false),
+      });
   watch.start();
   elector?.start();
   let publisher: Reconciler | undefined;

@@ -11,8 +11,11 @@ import { KINDS } from '../api/group.js';
 export interface ClusterWatchOptions {
   readonly client: KubeClient;
   readonly store: ClusterStore;
-  /** This agent's node: it always watches its own Node. */
-  readonly nodeName: string;
+  /**
+   * This agent's node: it always watches its own Node. Without one the watch is the controller's
+   * cluster-wide view: every Node, Namespace and Pod from the start (a warm standby).
+   */
+  readonly nodeName?: string;
   readonly timing?: Partial<InformerTiming>;
   readonly logger?: Logger;
 }
@@ -74,6 +77,11 @@ export class ClusterWatch {
     if (this.started) return;
     this.started = true;
     for (const kind of BASE_KINDS) this.add(watchSourceOf(kind), kind);
+    if (this.options.nodeName === undefined) {
+      this.leader = true;
+      for (const kind of LEADER_KINDS) this.add(`${kind}:all`, kind);
+      return;
+    }
     this.add(`Node:self`, 'Node', { fieldSelector: `metadata.name=${this.options.nodeName}` });
     this.unsubscribe = this.options.store.subscribe((change) => {
       if (change.kind === 'EgressGateway') this.syncGatewayNodeWatches();
@@ -83,7 +91,7 @@ export class ClusterWatch {
 
   /** Starts or stops the leader-only informers; stopping drops what they delivered from the store. */
   async setLeader(leader: boolean): Promise<void> {
-    if (this.leader === leader || !this.started) return;
+    if (this.leader === leader || !this.started || this.options.nodeName === undefined) return;
     this.leader = leader;
     if (leader) {
       for (const kind of LEADER_KINDS) this.add(`${kind}:all`, kind);

@@ -13,6 +13,8 @@ function filled(): { m: Metrics; rules: RuleCounter[]; requests: Record<string, 
   m.eips(1, 0);
   m.announced(4, 3);
   m.policyCounts([{ role: 'gateway', state: 'active', count: 1 }]);
+  m.resynced('ok', { routes: 2, nft: 0 });
+  m.resynced('ok', {});
   const rules: RuleCounter[] = [
     { kind: 'policy', policy: 'default/test', rule: 'worker', packets: 5, bytes: 300 },
     { kind: 'guard', guard: 'anti-relay', packets: 2, bytes: 120 },
@@ -22,6 +24,7 @@ function filled(): { m: Metrics; rules: RuleCounter[]; requests: Record<string, 
     ruleCounters: async () => rules,
     apiRequests: () => requests,
     informerRestarts: () => [{ informer: 'Pod', restarts: 3 }],
+    controllerWrites: () => new Map([['endpoint-slices', 4]]),
   });
   return { m, rules, requests };
 }
@@ -46,6 +49,10 @@ test('the metrics listener serves metrics and probes, never /status or /plan', a
     assert.match(text, /^sluice_api_requests_total\{verb="watch"\} 9$/m);
     assert.match(text, /^sluice_informer_restarts_total\{informer="Pod"\} 3$/m);
     assert.match(text, /^sluice_reconciles_total\{result="error"\} 1$/m);
+    assert.match(text, /^sluice_resyncs_total\{result="ok"\} 2$/m);
+    assert.match(text, /^sluice_resync_kernel_writes_total\{subsystem="routes"\} 2$/m);
+    assert.doesNotMatch(text, /^sluice_resync_kernel_writes_total\{subsystem="nft"\}/m, 'a subsystem that repaired nothing is not counted');
+    assert.match(text, /^sluice_controller_writes_total\{step="endpoint-slices"\} 4$/m);
     // Refreshed at scrape time: the next scrape shows the totals as they are then.
     rules[0] = { ...rules[0]!, packets: 8 } as RuleCounter;
     requests.watch = 10;

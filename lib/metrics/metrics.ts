@@ -15,6 +15,8 @@ export interface ScrapeSources {
   apiRequests?(): Readonly<Record<string, number>>;
   /** Restarts after errors since start, by informer. */
   informerRestarts?(): readonly { readonly informer: string; readonly restarts: number }[];
+  /** Writes the controller sent since start, by step (only while it held the Lease). */
+  controllerWrites?(): ReadonlyMap<string, number>;
 }
 
 export interface BuildInfo {
@@ -44,6 +46,8 @@ export class Metrics {
   private readonly reconciles = new Counter({ name: 'sluice_reconciles_total', help: 'reconcile runs, by result', labelNames: ['result'], registers: [this.registry] });
   private readonly clusterInfoLastGood = new Gauge({ name: 'sluice_cluster_info_last_good', help: '1 while plans use the last valid EgressClusterInfo because the stored one is invalid', registers: [this.registry] });
   private readonly rejectedObjects = new Gauge({ name: 'sluice_rejected_objects', help: 'stored objects the parser rejected (rejected) or used without some controller-written fields (ignored_fields), by kind', labelNames: ['kind', 'handling'], registers: [this.registry] });
+  private readonly resyncs = new Counter({ name: 'sluice_resyncs_total', help: 'periodic re-applies of the current plan (drift repair), by result', labelNames: ['result'], registers: [this.registry] });
+  private readonly resyncWrites = new Counter({ name: 'sluice_resync_kernel_writes_total', help: 'kernel changes made by periodic resyncs (drift repaired), by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean; build?: BuildInfo } = {}) {
     if (options.processMetrics) {
@@ -100,6 +104,12 @@ export class Metrics {
       this.rejectedObjects.set({ kind: c.kind, handling: 'rejected' }, c.rejected);
       this.rejectedObjects.set({ kind: c.kind, handling: 'ignored_fields' }, c.ignoredFields);
     }
+  }
+
+  /** A periodic resync: its result, and the writes it made per subsystem (0 when nothing had drifted). */
+  resynced(result: 'ok' | 'error', writes: Readonly<Record<string, number>>): void {
+    this.resyncs.inc({ result });
+    for (const [subsystem, n] of Object.entries(writes)) if (n > 0) this.resyncWrites.inc({ subsystem }, n);
   }
 
   /** Called once per reconcile run. */
@@ -161,6 +171,15 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         setTotals(this, Object.entries(metrics.#sources.apiRequests?.() ?? {}).map(([verb, n]) => [{ verb }, n]));
+      },
+    });
+    new Counter({
+      name: 'sluice_controller_writes_total',
+      help: 'writes the controller sent to the API server, by step',
+      labelNames: ['step'],
+      registers: [this.registry],
+      collect() {
+        setTotals(this, [...(metrics.#sources.controllerWrites?.() ?? new Map<string, number>())].map(([step, n]) => [{ step }, n]));
       },
     });
     new Counter({

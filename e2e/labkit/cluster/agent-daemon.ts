@@ -6,13 +6,15 @@ import type { DaemonSpec } from '../daemons.js';
 import { agentRole } from '../plugins.js';
 import { run } from '../run.js';
 import type { AgentRunSpec, LabState, NodeState } from '../state.js';
+import { agentKubeconfigPath } from './api-gate-daemon.js';
 
 /** This build's CLI; `up --agent-main` runs another tree's (e.g. the image's runtime tree). */
 export const AGENT_MAIN = fileURLToPath(new URL('../../../agent/main.js', import.meta.url));
 export const AGENT_READY_LINE = '"msg":"agent ready"';
 /** Logged before the first apply: the line to wait for when an agent is not expected to get ready. */
 export const AGENT_STARTING_LINE = '"msg":"agent starting"';
-export const AGENT_LEASE_NAMESPACE = 'default';
+/** The Lease the controller replicas (or agents with --controller) elect with: manifests/' namespace. */
+export const AGENT_LEASE_NAMESPACE = 'sluice-system';
 /** As the DaemonSet runs it: metrics on the node IP, /status and /plan on loopback (the default). */
 export const AGENT_METRICS_PORT = 9465;
 export const AGENT_STATUS_URL = 'http://127.0.0.1:9466';
@@ -37,19 +39,21 @@ export function hostProcSysDir(s: Pick<LabState, 'stateDir'>, node: NodeState): 
  *   or ambient ones) and sets no_new_privs, as `capabilities: {drop: [ALL], add: …}` with
  *   `allowPrivilegeEscalation: false` does. The child processes (iproute2) get the same set.
  */
-export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, kubeconfig: string, spec: AgentRunSpec = {}, readyLogLine = AGENT_READY_LINE): DaemonSpec {
+export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, spec: AgentRunSpec = {}, readyLogLine = AGENT_READY_LINE): DaemonSpec {
   const procSys = spec.containerProcSys ? hostProcSysDir(s, node) : undefined;
   const agent = [
     process.execPath,
     agentMain(spec),
     'agent',
     '--node', node.name,
-    '--kubeconfig', kubeconfig,
+    // as the DaemonSet's ServiceAccount, through the lab's RBAC gate
+    '--kubeconfig', agentKubeconfigPath(s),
     '--lease-namespace', AGENT_LEASE_NAMESPACE,
     '--metrics-address', `${node.ips[0]}:${AGENT_METRICS_PORT}`,
     '--tunnel-cidr-v4', TUNNEL_CIDR_V4,
     '--tunnel-cidr-v6', TUNNEL_CIDR_V6,
     ...(procSys ? ['--sysctl-root', procSys] : []),
+    ...(spec.inProcessController ? ['--controller'] : []),
     ...(spec.args ?? []),
   ];
   const capabilities = spec.capabilities

@@ -10,6 +10,9 @@ import { findDaemon } from '../lab-context.js';
 import { agentRole, API_SERVER_ROLE, type LabContext, type LabPlugin } from '../plugins.js';
 import type { NodeState } from '../state.js';
 import { agentCommandMissing, agentDaemon } from './agent-daemon.js';
+import { agentGateUrl, agentKubeconfigPath, apiGateDaemon, controllerGateUrl, controllerKubeconfigPath, SLUICE_NAMESPACE } from './api-gate-daemon.js';
+import { controllerDaemon, controllerRoles, runsControllers } from './controller-daemon.js';
+import { writeRenderedRbac } from './rendered-rbac.js';
 import { isStatus } from './api-client.js';
 import { apiPaths } from './api-paths.js';
 import {
@@ -44,6 +47,9 @@ export function clusterPlugin(): LabPlugin {
       const s = ctx.state;
       const kubeconfig = kubeconfigPath(s);
       await writeFile(kubeconfig, kubeconfigYaml(lanApiServerUrl(), `sluice-lab-${s.name}`), { mode: 0o600 });
+      // sluice's processes get their own: through the RBAC gate, as their ServiceAccounts (readable by the non-root controller)
+      await writeFile(agentKubeconfigPath(s), kubeconfigYaml(agentGateUrl(), `sluice-agent-${s.name}`), { mode: 0o600 });
+      await writeFile(controllerKubeconfigPath(s), kubeconfigYaml(controllerGateUrl(), `sluice-controller-${s.name}`), { mode: 0o644 });
       await ctx.startDaemon(apiServerDaemon(s));
       ctx.setControlPlane({ apiServer: lanApiServerUrl(), kubeconfig });
       const [, , , missing] = await Promise.all([
@@ -51,16 +57,19 @@ export function clusterPlugin(): LabPlugin {
         ctx.startDaemon(nodeLifecycleDaemon(s)),
         ctx.startDaemon(kubeletDaemon(s)),
         s.agents === false ? undefined : agentCommandMissing(s.agent),
+        labApi(s).create(apiPaths.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SLUICE_NAMESPACE } }),
+        writeRenderedRbac(s).then(() => ctx.startDaemon(apiGateDaemon(s))),
       ]);
       agentsMissing = missing;
       if (missing) process.stderr.write(`lab: starting without sluice agents: ${missing} (up --no-agents skips this check)\n`);
+      if (runsControllers(s) && !missing) await Promise.all(controllerRoles().map((_role, i) => ctx.startDaemon(controllerDaemon(s, i + 1, s.agent))));
     },
 
     async nodeAdded(ctx, node) {
       const api = labApi(ctx.state);
       const uid = await registerNode(ctx, node);
       await ctx.startDaemon(heartbeatDaemon(node, lanApiServerUrl(), uid, ctx.state.nodeGraceSeconds));
-      if (ctx.state.agents !== false && !agentsMissing) await ctx.startDaemon(agentDaemon(ctx.state, node, kubeconfigPath(ctx.state), ctx.state.agent));
+      if (ctx.state.agents !== false && !agentsMissing) await ctx.startDaemon(agentDaemon(ctx.state, node, ctx.state.agent));
       await waitNodeReady(api, node.name, 0, NODE_READY_TIMEOUT_MS);
     },
 
@@ -92,10 +101,11 @@ export function clusterPlugin(): LabPlugin {
     addPod: addPodThroughApi,
     deletePod: deletePodThroughApi,
 
-    // Agents first, while the API server still answers, so they can release what they hold.
+    // Agents and controllers first, while the API server still answers, so they can release what they hold.
     async beforeDown(ctx) {
       const agents = ctx.state.nodes.filter((n) => hasAgent(ctx, n.name));
-      await Promise.all(agents.map((n) => ctx.stopDaemon(agentRole(n.name))));
+      const controllers = controllerRoles().filter((role) => ctx.state.daemons.some((d) => d.role === role));
+      await Promise.all([...agents.map((n) => ctx.stopDaemon(agentRole(n.name))), ...controllers.map((role) => ctx.stopDaemon(role))]);
     },
   };
 }

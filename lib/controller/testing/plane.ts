@@ -5,6 +5,7 @@ import { waitFor } from '../../kube/testing/wait.js';
 import type { JsonObject } from '../../kube/rest-client.js';
 import { DEFAULT_CONFIG } from '../../planner/config.js';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../control-plane.js';
+import { startControllerProcess, type ControllerProcess } from '../controller-process.js';
 
 /** The parts of e2e/apiserver's ApiServer these tests use. */
 export interface TestApiServer {
@@ -49,7 +50,12 @@ export function startTestPlane(url: string, nodeName: string, overrides: Partial
   });
 }
 
-export function waitForLeader(plane: ControlPlane, timeoutMs = 5000): Promise<true> {
+/** A `sluice controller` replica with the test timings. */
+export function startTestController(url: string, identity: string): ControllerProcess {
+  return startControllerProcess({ kubeConfig: kubeConfigForServer(url), namespace: 'default', config: DEFAULT_CONFIG, identity, ...FAST });
+}
+
+export function waitForLeader(plane: Pick<ControlPlane, 'controller' | 'watch' | 'elector'>, timeoutMs = 5000): Promise<true> {
   return waitFor(`${plane.elector?.identity} to lead with synced informers`, () => plane.controller.running && plane.watch.synced, timeoutMs);
 }
 
@@ -61,7 +67,7 @@ export function egressWrites(server: TestApiServer): number {
 }
 
 /** Waits until the plane leads, its informers synced and its controller has nothing left to do. */
-export async function settle(plane: ControlPlane, timeoutMs = 8000): Promise<void> {
+export async function settle(plane: Pick<ControlPlane, 'controller' | 'watch' | 'elector' | 'store'>, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await waitForLeader(plane, timeoutMs);
   let quietSince = -1;
