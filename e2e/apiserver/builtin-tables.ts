@@ -139,3 +139,64 @@ export const eventColumns: CellColumn[] = [
 export const crdColumns: CellColumn[] = [
   column('Created At', (object) => asString(metadataOf(object).creationTimestamp) ?? '', { type: 'date' }),
 ];
+
+const count = (value: Json | undefined): number => (typeof value === 'number' ? value : 0);
+const createdAt = column('Created At', (object) => asString(metadataOf(object).creationTimestamp) ?? '', { type: 'date' });
+
+export const serviceAccountColumns: CellColumn[] = [
+  column('Secrets', (object) => objectsIn(object.secrets).length, { type: 'integer' }),
+  ageColumn,
+];
+
+/** Role and ClusterRole: kubectl prints the creation time itself, not an age. */
+export const roleColumns: CellColumn[] = [createdAt];
+
+function subjectNames(object: JsonObject, kind: string): string {
+  return objectsIn(object.subjects)
+    .filter((s) => s.kind === kind)
+    .map((s) => (kind === 'ServiceAccount' ? `${asString(s.namespace) ?? ''}/${asString(s.name) ?? ''}` : (asString(s.name) ?? '')))
+    .join(', ');
+}
+
+export const roleBindingColumns: CellColumn[] = [
+  column('Role', (object) => {
+    const ref = asJsonObject(object.roleRef) ?? {};
+    return `${asString(ref.kind) ?? ''}/${asString(ref.name) ?? ''}`;
+  }),
+  ageColumn,
+  column('Users', (object) => subjectNames(object, 'User'), { priority: 1 }),
+  column('Groups', (object) => subjectNames(object, 'Group'), { priority: 1 }),
+  column('ServiceAccounts', (object) => subjectNames(object, 'ServiceAccount'), { priority: 1 }),
+];
+
+const containerList = (object: JsonObject) => objectsIn(asJsonObject(asJsonObject(specOf(object).template)?.spec)?.containers);
+
+export const deploymentColumns: CellColumn[] = [
+  column('Ready', (object) => `${count(statusOf(object).readyReplicas)}/${count(specOf(object).replicas ?? 1)}`),
+  column('Up-to-date', (object) => count(statusOf(object).updatedReplicas), { type: 'integer' }),
+  column('Available', (object) => count(statusOf(object).availableReplicas), { type: 'integer' }),
+  ageColumn,
+  column('Containers', (object) => containerList(object).map((c) => asString(c.name) ?? '').join(','), { priority: 1 }),
+  column('Images', (object) => containerList(object).map((c) => asString(c.image) ?? '').join(','), { priority: 1 }),
+];
+
+export const daemonSetColumns: CellColumn[] = [
+  column('Desired', (object) => count(statusOf(object).desiredNumberScheduled), { type: 'integer' }),
+  column('Current', (object) => count(statusOf(object).currentNumberScheduled), { type: 'integer' }),
+  column('Ready', (object) => count(statusOf(object).numberReady), { type: 'integer' }),
+  column('Up-to-date', (object) => count(statusOf(object).updatedNumberScheduled), { type: 'integer' }),
+  column('Available', (object) => count(statusOf(object).numberAvailable), { type: 'integer' }),
+  column('Node Selector', (object) => {
+    const selector = asJsonObject(asJsonObject(asJsonObject(specOf(object).template)?.spec)?.nodeSelector) ?? {};
+    const text = Object.entries(selector).map(([k, v]) => `${k}=${String(v)}`).join(',');
+    return text || '<none>';
+  }),
+  ageColumn,
+];
+
+export const podDisruptionBudgetColumns: CellColumn[] = [
+  column('Min Available', (object) => (specOf(object).minAvailable as Json | undefined) ?? 'N/A'),
+  column('Max Unavailable', (object) => (specOf(object).maxUnavailable as Json | undefined) ?? 'N/A'),
+  column('Allowed Disruptions', (object) => count(statusOf(object).disruptionsAllowed), { type: 'integer' }),
+  ageColumn,
+];

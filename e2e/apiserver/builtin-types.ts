@@ -2,6 +2,12 @@
 import {
   configMapColumns,
   crdColumns,
+  daemonSetColumns,
+  deploymentColumns,
+  podDisruptionBudgetColumns,
+  roleBindingColumns,
+  roleColumns,
+  serviceAccountColumns,
   eventColumns,
   leaseColumns,
   namespaceColumns,
@@ -10,6 +16,7 @@ import {
   serviceColumns,
 } from './builtin-tables.js';
 import { defaultCrdSpec, establishedCrdStatus, validateCrd } from './crd-resource-type.js';
+import { invalid, required, type FieldError } from './field-error.js';
 import { asJsonObject, type JsonObject } from './json.js';
 import type { CellColumn, ResourceType } from './resource-type.js';
 
@@ -158,6 +165,27 @@ export function createBuiltinTypes(): ResourceType[] {
       },
     }),
     builtin({ group: 'coordination.k8s.io', resource: 'leases', kind: 'Lease', namespaced: true, columns: leaseColumns }),
+    builtin({ resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], columns: serviceAccountColumns }),
+    // RBAC: names are path segments (system:… is fine), no status; what they grant is not enforced here.
+    ...(['ClusterRole', 'Role'] as const).map((kind) =>
+      builtin({ group: RBAC_GROUP, resource: `${kind.toLowerCase()}s`, kind, namespaced: kind === 'Role', columns: roleColumns, overrides: { nameRule: 'path-segment' } }),
+    ),
+    ...(['ClusterRoleBinding', 'RoleBinding'] as const).map((kind) =>
+      builtin({ group: RBAC_GROUP, resource: `${kind.toLowerCase()}s`, kind, namespaced: kind === 'RoleBinding', columns: roleBindingColumns, overrides: { nameRule: 'path-segment' } }),
+    ),
+    // Workloads are stored, never run (there is no controller manager): status stays as written.
+    workload('Deployment', 'deployments', ['deploy'], deploymentColumns),
+    workload('DaemonSet', 'daemonsets', ['ds'], daemonSetColumns),
+    builtin({
+      group: 'policy',
+      resource: 'poddisruptionbudgets',
+      kind: 'PodDisruptionBudget',
+      namespaced: true,
+      shortNames: ['pdb'],
+      hasStatus: true,
+      columns: podDisruptionBudgetColumns,
+      overrides: { tracksGeneration: true },
+    }),
     builtin({
       group: 'apiextensions.k8s.io',
       resource: 'customresourcedefinitions',
@@ -182,6 +210,40 @@ export function createBuiltinTypes(): ResourceType[] {
       },
     }),
   ];
+}
+
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/**
+ * apps/v1 Deployment and DaemonSet: generation tracked, and the one check kubectl users meet
+ * most, as the real validation words it: a selector is required and must match the template's
+ * labels (matchLabels; matchExpressions are not evaluated here).
+ */
+function workload(kind: string, resource: string, shortNames: string[], columns: CellColumn[]): ResourceType {
+  return builtin({
+    group: 'apps',
+    resource,
+    kind,
+    namespaced: true,
+    shortNames,
+    categories: ['all'],
+    hasStatus: true,
+    columns,
+    overrides: { tracksGeneration: true, validate: (object) => ({ errors: validateSelector(object, kind.toLowerCase()), unknownFields: [] }) },
+  });
+}
+
+function validateSelector(object: JsonObject, kind: string): FieldError[] {
+  const spec = asJsonObject(object.spec) ?? {};
+  const selector = asJsonObject(spec.selector);
+  if (!selector) return [required('spec.selector')];
+  const matchLabels = asJsonObject(selector.matchLabels) ?? {};
+  if (Object.keys(matchLabels).length === 0 && !Array.isArray(selector.matchExpressions)) {
+    return [invalid('spec.selector', selector, `empty selector is invalid for ${kind}`)];
+  }
+  const labels = asJsonObject(asJsonObject(asJsonObject(spec.template)?.metadata)?.labels) ?? {};
+  const mismatch = Object.entries(matchLabels).some(([k, v]) => labels[k] !== v);
+  return mismatch ? [invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`')] : [];
 }
 
 export const CRD_GROUP = 'apiextensions.k8s.io';

@@ -50,15 +50,15 @@ describe('HTTP API', () => {
       server.store.create(crd);
       const groups = await http(`${server.url}/apis`, { headers: { Accept: AGGREGATED_ACCEPT } });
       const names = groups.body.items.map((item: JsonObject) => (item.metadata as JsonObject).name);
-      assert.deepEqual(names, ['coordination.k8s.io', 'apiextensions.k8s.io', 'egress.sluice.dev']);
-      const egress = groups.body.items[2].versions[0].resources[0];
+      assert.deepEqual(names, ['coordination.k8s.io', 'rbac.authorization.k8s.io', 'apps', 'policy', 'apiextensions.k8s.io', 'egress.sluice.dev']);
+      const egress = groups.body.items[names.indexOf('egress.sluice.dev')].versions[0].resources[0];
       assert.equal(egress.resource, 'egresspolicies');
       assert.deepEqual(egress.shortNames, ['egp']);
       assert.equal(egress.singularResource, 'egresspolicy');
 
       const legacyGroups = await http(`${server.url}/apis`);
       assert.equal(legacyGroups.body.kind, 'APIGroupList');
-      assert.deepEqual(legacyGroups.body.groups[2].preferredVersion, { groupVersion: 'egress.sluice.dev/v1alpha1', version: 'v1alpha1' });
+      assert.deepEqual(legacyGroups.body.groups.find((g: JsonObject) => g.name === 'egress.sluice.dev').preferredVersion, { groupVersion: 'egress.sluice.dev/v1alpha1', version: 'v1alpha1' });
       const resources = await http(`${server.url}/apis/egress.sluice.dev/v1alpha1`);
       assert.deepEqual(resources.body.resources.map((resource: JsonObject) => resource.name), ['egresspolicies', 'egresspolicies/status']);
 

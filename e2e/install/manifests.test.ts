@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { KUBECTL } from '../labkit/kubectl.js';
+import { sandboxedKubectl, withApiServer } from '../apiserver/test-support.js';
 import { run } from '../labkit/run.js';
-import { agentContainer, type DaemonSetObject } from './daemonset.js';
+import { agentContainer, type AgentContainer, type DaemonSetObject } from './daemonset.js';
 import { REPO } from './runtime-tree.js';
 
 const MANIFESTS = join(REPO, 'manifests');
@@ -84,10 +85,87 @@ images:
     const objs = await render(dir);
     const ds = find(objs, 'DaemonSet', 'sluice-agent') as unknown as DaemonSetObject;
     assert.equal(agentContainer(ds).image, 'registry.example.com/net/sluice:1.2.3');
+    const controller = find(objs, 'Deployment', 'sluice-controller') as unknown as DaemonSetObject;
+    assert.equal(agentContainer(controller).image, 'registry.example.com/net/sluice:1.2.3', 'the controller runs the same image');
+    assert.ok(find(objs, 'ServiceMonitor', 'sluice-controller'));
     const sm = find(objs, 'ServiceMonitor', 'sluice-agent')!;
     assert.equal(sm.metadata.namespace, 'sluice-system');
     assert.deepEqual((sm.spec as { selector: { matchLabels: unknown } }).selector.matchLabels, ds.spec.template.metadata.labels);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the rendered manifests apply to the test API server with kubectl; applying them again changes nothing', { skip, timeout: 120_000 }, async () => {
+  const rendered = (await run([KUBECTL, 'kustomize', MANIFESTS], { timeoutMs: 30_000 })).stdout;
+  const kinds = [...new Set(parseAllDocuments(rendered).map((d) => (d.toJS() as Rendered).kind))].sort();
+  assert.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  await withApiServer(async (server) => {
+    const kubectl = await sandboxedKubectl(server);
+    try {
+      const first = await kubectl.run(['apply', '-f', '-'], { input: rendered, timeoutMs: 60_000 });
+      assert.equal(first.exitCode, 0, first.stderr);
+      const created = first.stdout.trim().split('\n');
+      assert.equal(created.length, parseAllDocuments(rendered).length, first.stdout);
+      assert.ok(created.every((line) => line.endsWith(' created')), first.stdout);
+      const pdbVersion = () => (server.store.get('policy/v1', 'PodDisruptionBudget', 'sluice-controller', 'sluice-system') as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+      const before = pdbVersion();
+      const again = await kubectl.run(['apply', '-f', '-'], { input: rendered, timeoutMs: 60_000 });
+      assert.equal(again.exitCode, 0, again.stderr);
+      // kubectl always sends a PodDisruptionBudget's selector (its patch strategy is "replace"): "configured", nothing changes
+      const changed = again.stdout.trim().split('\n').filter((line) => !line.endsWith(' unchanged'));
+      assert.deepEqual(changed, ['poddisruptionbudget.policy/sluice-controller configured'], again.stdout);
+      assert.equal(pdbVersion(), before);
+
+      const deploy = server.store.get('apps/v1', 'Deployment', 'sluice-controller', 'sluice-system') as { spec: { replicas: number } };
+      assert.equal(deploy.spec.replicas, 2);
+      const table = (await kubectl.run(['get', 'deployments,daemonsets,serviceaccounts,rolebindings,poddisruptionbudgets', '-n', 'sluice-system'])).stdout;
+      for (const name of ['deployment.apps/sluice-controller', 'daemonset.apps/sluice-agent', 'serviceaccount/sluice-agent', 'serviceaccount/sluice-controller', 'rolebinding.rbac.authorization.k8s.io/sluice-controller-lease', 'poddisruptionbudget.policy/sluice-controller']) {
+        assert.match(table, new RegExp(`^${name.replace(/[./]/g, '\\$&')}\\s`, 'm'), table);
+      }
+
+      // a workload whose selector does not match its template is refused, as by the real validation
+      const broken = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken, namespace: sluice-system}\nspec:\n  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: b}}, spec: {containers: [{name: c, image: x}]}}\n';
+      const bad = await kubectl.run(['apply', '-f', '-'], { input: broken });
+      assert.notEqual(bad.exitCode, 0);
+      assert.match(bad.stderr, /The Deployment "broken" is invalid: spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`/);
+    } finally {
+      await kubectl.cleanup();
+    }
+  });
+});
+
+test('the controller Deployment: two non-root replicas without any capability, its own ServiceAccount, the shared ConfigMap; RBAC without wildcards or Secrets', { skip }, async () => {
+  const objs = await render(MANIFESTS);
+  const deploy = find(objs, 'Deployment', 'sluice-controller') as unknown as {
+    spec: { replicas: number; template: { spec: { serviceAccountName: string; securityContext: Record<string, unknown>; containers: Array<AgentContainer & { command: string[]; envFrom?: Array<{ configMapRef?: { name: string } }> }> } } };
+  };
+  const pod = deploy.spec.template.spec;
+  const c = pod.containers[0]!;
+  assert.equal(deploy.spec.replicas, 2);
+  assert.equal(pod.serviceAccountName, 'sluice-controller');
+  assert.deepEqual(c.command, ['sluice', 'controller']);
+  assert.equal(c.image, 'sluice:0.1.0');
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.ok(Number(pod.securityContext.runAsUser) > 0);
+  assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.ok(!('volumeMounts' in c) && !('volumes' in pod) && !('hostNetwork' in pod), 'nothing of the host');
+  const help = (await run([process.execPath, join(REPO, 'dist', 'agent', 'main.js'), 'controller', '--help'])).stdout;
+  for (const arg of c.args) assert.ok(help.includes(`${arg.split('=')[0]} `), `sluice controller has ${arg.split('=')[0]}`);
+
+  // the agents and the controller read the same ConfigMap
+  const ds = find(objs, 'DaemonSet', 'sluice-agent') as unknown as { spec: { template: { spec: { serviceAccountName: string; containers: Array<{ envFrom?: Array<{ configMapRef?: { name: string } }> }> } } } };
+  assert.equal(ds.spec.template.spec.serviceAccountName, 'sluice-agent');
+  for (const envFrom of [c.envFrom, ds.spec.template.spec.containers[0]!.envFrom]) assert.deepEqual(envFrom, [{ configMapRef: { name: 'sluice-config' } }]);
+  assert.ok(find(objs, 'ConfigMap', 'sluice-config'));
+
+  for (const role of objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role') as unknown as Array<{ metadata: { name: string }; rules: Array<Record<string, string[]>> }>) {
+    for (const rule of role.rules) {
+      for (const [field, values] of Object.entries(rule)) assert.ok(!values.includes('*'), `${role.metadata.name}: no wildcard in ${field}`);
+      assert.ok(!(rule.resources ?? []).some((r) => r.startsWith('secrets')), `${role.metadata.name}: no Secrets`);
+    }
   }
 });
