@@ -3,6 +3,7 @@ import { Dataplane, ownedRangesFromConfig } from '../lib/dataplane/dataplane.js'
 import { openNftDriver } from '../lib/dataplane/nft/open-backend.js';
 import type { NftDriver } from '../lib/dataplane/nft/nft-driver.js';
 import { Announcer } from '../lib/dataplane/announcer/index.js';
+import { SysctlJournal } from '../lib/dataplane/sysctl-journal.js';
 import type { AgentConfig } from '../lib/planner/config.js';
 
 export interface LocalDataplane {
@@ -18,6 +19,8 @@ export interface LocalDataplaneOptions {
   readonly onAnnounced?: (family: 4 | 6) => void;
   /** Where /proc/sys is writable; default /proc/sys. */
   readonly sysctlRoot?: string;
+  /** Where the sysctl journal is kept (the agent's --state-dir); without it nothing is recorded. */
+  readonly stateDir?: string;
 }
 
 export function openLocalDataplane(config: AgentConfig, log: Logger, options: LocalDataplaneOptions = {}): LocalDataplane {
@@ -35,6 +38,7 @@ export function openLocalDataplane(config: AgentConfig, log: Logger, options: Lo
     nft,
     ...(announcer ? { announcer } : {}),
     ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
+    ...(options.stateDir ? { sysctlJournal: new SysctlJournal(options.stateDir) } : {}),
   });
   return {
     dataplane,

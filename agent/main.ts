@@ -7,6 +7,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerDataplane } from './commands/dataplane.js';
 import { registerAgent } from './commands/agent.js';
 import { registerController } from './commands/controller.js';
+import { registerCleanup } from './commands/cleanup.js';
 import { registerStatus } from './commands/status.js';
 import { registerVersion } from './commands/version.js';
 import { VERSION } from './version.js';
@@ -26,6 +27,7 @@ registerExplain(program);
 registerDataplane(program);
 registerAgent(program);
 registerController(program);
+registerCleanup(program);
 registerStatus(program);
 registerVersion(program);
 

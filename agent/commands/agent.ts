@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { EgressError } from '../../lib/errors.js';
+import { DEFAULT_STATE_DIR } from '../../lib/dataplane/sysctl-journal.js';
 import { createLogger } from '../logger.js';
 import { BUILD } from '../version.js';
 import { AGENT_FLAGS, addConfigFlags, configFromFlags } from '../config-flags.js';
@@ -11,6 +12,7 @@ interface AgentFlags extends LeaseFlags {
   metricsAddress: string;
   statusAddress: string;
   sysctlRoot: string;
+  stateDir: string;
   interface?: string;
   controller?: boolean;
   resyncInterval: string;
@@ -38,6 +40,7 @@ export function registerAgent(program: Command): void {
     .option('--metrics-address <host:port>', 'where /metrics, /healthz and /readyz are served (the DaemonSet: the node IP)', DEFAULT_METRICS_ADDRESS)
     .option('--status-address <host:port>', 'where /status and /plan are served; loopback only', DEFAULT_STATUS_ADDRESS)
     .option('--sysctl-root <path>', 'where /proc/sys is writable (a container: the host\'s /proc/sys/net mounted under PATH/net)', '/proc/sys')
+    .option('--state-dir <path>', 'a host directory that outlives the agent: the sysctl journal `sluice cleanup` restores from', DEFAULT_STATE_DIR)
     .option('--interface <nic>', 'the NIC for EIPs and VXLAN (default: the one holding the node\'s InternalIP)')
     .option('--resync-interval <seconds>', 're-apply the current plan this often to repair drift in the kernel (0: never)', String(DEFAULT_RESYNC_SECONDS))
     .option('--controller', 'also run the controller in this agent when it wins the Lease (small or dev clusters without the controller Deployment; the agent then needs the controller\'s RBAC)')
@@ -72,6 +75,7 @@ export function registerAgent(program: Command): void {
       metrics,
       status,
       sysctlRoot: flags.sysctlRoot,
+      stateDir: flags.stateDir,
       elect: flags.controller === true,
       lease,
       resyncIntervalMs,

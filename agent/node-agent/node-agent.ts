@@ -33,6 +33,8 @@ export interface NodeAgentOptions {
   readonly status: ListenAddress;
   /** Where /proc/sys is writable (default /proc/sys). */
   readonly sysctlRoot?: string;
+  /** Where the sysctl journal for `sluice cleanup` lives (a host directory). */
+  readonly stateDir: string;
   /** Take part in the controller election (`--controller`): only where no controller Deployment runs. */
   readonly elect: boolean;
   readonly lease: { readonly durationMs: number; readonly renewIntervalMs: number; readonly renewDeadlineMs: number };
@@ -76,6 +78,7 @@ export class NodeAgent {
       announce: true,
       onAnnounced: (family) => this.metrics.announced(family),
       ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
+      stateDir: options.stateDir,
     });
     this.#servers = await Promise.all([
       startMetricsServer(

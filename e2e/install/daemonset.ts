@@ -35,3 +35,18 @@ export function daemonSetCapabilities(): string[] {
   const ds = parse(readFileSync(DAEMONSET_FILE, 'utf8')) as DaemonSetObject;
   return (agentContainer(ds).securityContext.capabilities?.add ?? []).map((c) => c.toLowerCase());
 }
+
+export const CLEANUP_DAEMONSET_FILE = join(REPO, 'manifests', 'cleanup', 'daemonset.yaml');
+
+/** The cleanup DaemonSet's init container: the one that runs `sluice cleanup`. */
+export function cleanupContainer(): AgentContainer & { command: string[] } {
+  const ds = parse(readFileSync(CLEANUP_DAEMONSET_FILE, 'utf8')) as { spec: { template: { spec: { initContainers?: Array<AgentContainer & { command: string[] }> } } } };
+  const c = ds.spec.template.spec.initContainers?.[0];
+  if (!c) throw new Error(`${CLEANUP_DAEMONSET_FILE} has no init container`);
+  return c;
+}
+
+/** The capabilities the cleanup container adds, as setpriv names them. */
+export function cleanupCapabilities(): string[] {
+  return (cleanupContainer().securityContext.capabilities?.add ?? []).map((c) => c.toLowerCase());
+}

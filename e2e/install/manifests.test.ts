@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { KUBECTL } from '../labkit/kubectl.js';
 import { sandboxedKubectl, withApiServer } from '../apiserver/test-support.js';
 import { run } from '../labkit/run.js';
-import { agentContainer, type AgentContainer, type DaemonSetObject } from './daemonset.js';
+import { agentContainer, cleanupContainer, type AgentContainer, type DaemonSetObject } from './daemonset.js';
 import { REPO } from './runtime-tree.js';
 
 const MANIFESTS = join(REPO, 'manifests');
@@ -51,6 +51,10 @@ test('manifests/ renders: a Pod Security "privileged" namespace, an unprivileged
   assert.equal(mount?.mountPath, '/host/proc/sys/net');
   assert.equal(ds.spec.template.spec.volumes?.find((v) => v.name === 'host-proc-sys-net')?.hostPath?.path, '/proc/sys/net');
   assert.ok(c.args.includes('--sysctl-root=/host/proc/sys'));
+  // The sysctl journal for `sluice cleanup` lives on the host.
+  assert.ok(c.args.includes('--state-dir=/var/lib/sluice'));
+  assert.equal(c.volumeMounts?.find((m) => m.name === 'state')?.mountPath, '/var/lib/sluice');
+  assert.equal(ds.spec.template.spec.volumes?.find((v) => v.name === 'state')?.hostPath?.path, '/var/lib/sluice');
 
   // Metrics on the node IP from the downward API; /status stays on loopback (the agent's default).
   assert.deepEqual(c.env.find((e) => e.name === 'NODE_IP')?.valueFrom, { fieldRef: { fieldPath: 'status.hostIP' } });
@@ -168,4 +172,45 @@ test('the controller Deployment: two non-root replicas without any capability, i
       assert.ok(!(rule.resources ?? []).some((r) => r.startsWith('secrets')), `${role.metadata.name}: no Secrets`);
     }
   }
+});
+
+test('manifests/cleanup renders a DaemonSet that runs sluice cleanup on the agent\'s host paths and settings, with NET_ADMIN only; it applies to the test API server', { skip, timeout: 120_000 }, async () => {
+  const objs = await render(join(MANIFESTS, 'cleanup'));
+  assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`), ['DaemonSet/sluice-cleanup']);
+  type PodSpec = { hostNetwork?: boolean; automountServiceAccountToken?: boolean; initContainers: Array<AgentContainer & { command: string[]; envFrom?: unknown }>; containers: AgentContainer[]; volumes: Array<{ name: string; hostPath?: { path: string } }> };
+  const ds = find(objs, 'DaemonSet', 'sluice-cleanup') as unknown as { metadata: { namespace: string }; spec: { template: { spec: PodSpec } } };
+  const pod = ds.spec.template.spec;
+  const init = pod.initContainers[0]!;
+  assert.equal(ds.metadata.namespace, 'sluice-system');
+  assert.equal(pod.hostNetwork, true, 'the node\'s network namespace, where sluice\'s state is');
+  assert.equal(pod.automountServiceAccountToken, false, 'no API access');
+  assert.deepEqual(init, { ...cleanupContainer(), image: 'sluice:0.1.0' }, 'what the lab runs (e2e/install/cleanup.test.ts) is what ships');
+  assert.deepEqual(init.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN'] });
+  assert.equal(init.securityContext.privileged, false);
+  assert.equal(init.securityContext.readOnlyRootFilesystem, true);
+  assert.deepEqual(init.envFrom, [{ configMapRef: { name: 'sluice-config', optional: true } }], 'the agents\' table, device and ranges');
+  const help = (await run([process.execPath, join(REPO, 'dist', 'agent', 'main.js'), 'cleanup', '--help'])).stdout;
+  for (const arg of init.args) assert.ok(help.includes(`${arg.split('=')[0]} `), `sluice cleanup has ${arg.split('=')[0]}`);
+
+  // the same host paths as the agent's, at the same places, under the same flags
+  const agentDs = find(await render(MANIFESTS), 'DaemonSet', 'sluice-agent') as unknown as DaemonSetObject;
+  const agent = agentContainer(agentDs);
+  for (const flag of ['--sysctl-root', '--state-dir']) assert.equal(init.args.find((a) => a.startsWith(`${flag}=`)), agent.args.find((a) => a.startsWith(`${flag}=`)), flag);
+  const hostPaths = (volumes: Array<{ name: string; hostPath?: { path: string } }> | undefined, mounts: Array<{ name: string; mountPath: string }> | undefined) =>
+    (mounts ?? []).map((m) => `${volumes?.find((v) => v.name === m.name)?.hostPath?.path} at ${m.mountPath}`).sort();
+  assert.deepEqual(hostPaths(pod.volumes, init.volumeMounts), hostPaths(agentDs.spec.template.spec.volumes, agent.volumeMounts));
+
+  await withApiServer(async (server) => {
+    const kubectl = await sandboxedKubectl(server);
+    try {
+      const namespace = await kubectl.run(['apply', '-f', join(MANIFESTS, 'agent', 'namespace.yaml')]);
+      assert.equal(namespace.exitCode, 0, namespace.stderr);
+      const applied = await kubectl.run(['apply', '-k', join(MANIFESTS, 'cleanup')], { timeoutMs: 60_000 });
+      assert.equal(applied.exitCode, 0, applied.stderr);
+      assert.equal(applied.stdout.trim(), 'daemonset.apps/sluice-cleanup created');
+      assert.ok(server.store.get('apps/v1', 'DaemonSet', 'sluice-cleanup', 'sluice-system'));
+    } finally {
+      await kubectl.cleanup();
+    }
+  });
 });

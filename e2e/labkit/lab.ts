@@ -291,6 +291,11 @@ export class Lab implements LabHandle {
     await this.mutate(async (_s, ctx) => ctx.stopDaemon(role));
   }
 
+  /** Starts a daemon the lab has no record of and records it (e.g. sluice, in a lab brought up with `agents: false`). */
+  async addDaemon(spec: DaemonSpec): Promise<void> {
+    await this.mutate(async (_s, ctx) => ctx.startDaemon(spec));
+  }
+
   /** Starts a stopped daemon again from its record. */
   async startDaemon(role: string): Promise<void> {
     await this.mutate(async (s) => startDaemon(findDaemon(s, role)));

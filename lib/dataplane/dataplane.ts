@@ -13,7 +13,7 @@ import { fromThrown } from './report.js';
 import { RouteDriver, withRejected } from './routes/route-driver.js';
 import { ownedRangesOf, type RouteOpPlan } from './routes/route-ops.js';
 import type { OwnedRanges } from './routes/route-types.js';
-import { SysctlDriver } from './sysctl/sysctl-driver.js';
+import { SysctlDriver, type SysctlWriteJournal } from './sysctl/sysctl-driver.js';
 
 export interface DataplaneOptions {
   /** The one link sluice owns (config vxlan.device). */
@@ -26,6 +26,8 @@ export interface DataplaneOptions {
   readonly announcer?: AnnouncerHook;
   readonly exec?: Exec;
   readonly sysctlRoot?: string;
+  /** Where each sysctl change is recorded before it is written, for `sluice cleanup`. */
+  readonly sysctlJournal?: SysctlWriteJournal;
   readonly sysClassNet?: string;
   /** How long EIPs already held survive applies that fail (default EIP_HOLD_LIMIT). */
   readonly eipHold?: EipHoldLimit;
@@ -91,7 +93,7 @@ export class Dataplane {
 
   constructor(options: DataplaneOptions) {
     const exec = options.exec ? { exec: options.exec } : {};
-    this.sysctls = new SysctlDriver(options.sysctlRoot ? { root: options.sysctlRoot } : {});
+    this.sysctls = new SysctlDriver({ ...(options.sysctlRoot ? { root: options.sysctlRoot } : {}), ...(options.sysctlJournal ? { journal: options.sysctlJournal } : {}) });
     this.links = new LinkDriver({ ...exec, ...(options.vxlanDevice ? { device: options.vxlanDevice } : {}), ...(options.sysClassNet ? { sysClassNet: options.sysClassNet } : {}) });
     this.routes = new RouteDriver(exec);
     this.addresses = new AddressDriver({ ...exec, ...(options.addressTag !== undefined ? { tag: options.addressTag } : {}) });

@@ -7,10 +7,9 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { SysctlEntry } from '../planner/node-plan.js';
 import { EgressError, errorMessage } from '../errors.js';
 import { sameSysctlValue } from './sysctl/sysctl-path.js';
-import type { ObservedSysctl } from './sysctl/sysctl-driver.js';
+import type { SysctlChange } from './sysctl/sysctl-driver.js';
 
 export const SYSCTL_JOURNAL_FILE = 'sysctls.json';
 export const DEFAULT_STATE_DIR = '/var/lib/sluice';
@@ -61,31 +60,32 @@ export class SysctlJournal {
   }
 
   /**
-   * Before an apply writes `entries`: records each key whose current value differs from the
-   * planned one (sluice is about to change it). A key already recorded keeps its first `before`.
-   * Writes the file only when something new is recorded.
+   * Called before `changes` are written: records each key with the value it holds now (kept from
+   * the first time sluice changed the key) and the value sluice is about to write. Writes the
+   * file only when that adds or changes an entry.
    */
-  async recordBefore(entries: readonly SysctlEntry[], observe: (keys: string[]) => Promise<readonly ObservedSysctl[]>): Promise<void> {
+  async record(changes: readonly SysctlChange[]): Promise<void> {
     this.#known ??= await this.read();
     const known = this.#known;
-    const current = new Map((await observe(entries.map((e) => e.key))).map((o) => [o.key, o.value]));
     const at = new Date().toISOString();
     const next: Record<string, JournalEntry> = { ...known };
     let changed = false;
-    for (const { key, value } of entries) {
-      const now = current.get(key);
-      if (now === undefined || sameSysctlValue(now, value)) continue;
+    for (const { key, from, to } of changes) {
       const prior = known[key];
-      if (prior && sameSysctlValue(prior.set, value)) continue;
-      next[key] = { before: prior?.before ?? now.trim(), set: value, at };
+      if (prior && sameSysctlValue(prior.set, to)) continue;
+      next[key] = { before: prior?.before ?? from.trim(), set: to, at };
       changed = true;
     }
-    if (!changed) return;
+    if (changed) await this.write(next);
+  }
+
+  /** Replaces the journal (atomically: a new file renamed over the old one). */
+  async write(journal: Journal): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp`;
-    await writeFile(tmp, `${JSON.stringify({ version: 1, sysctls: next } satisfies JournalFile, null, 2)}\n`);
+    await writeFile(tmp, `${JSON.stringify({ version: 1, sysctls: journal } satisfies JournalFile, null, 2)}\n`);
     await rename(tmp, this.path);
-    this.#known = next;
+    this.#known = journal;
   }
 
   async remove(): Promise<void> {
@@ -102,8 +102,8 @@ function parseJournal(text: string): Journal | undefined {
     if (v.version !== 1 || typeof v.sysctls !== 'object' || v.sysctls === null) return undefined;
     const out: Record<string, JournalEntry> = {};
     for (const [key, e] of Object.entries(v.sysctls)) {
-      // every key sluice writes holds integers; anything else was not written by sluice
-      if (!/^[a-z0-9_./-]+$/i.test(key) || !NUMERIC.test(String(e?.before)) || !NUMERIC.test(String(e?.set))) return undefined;
+      // every key sluice writes is under net. and holds integers; anything else was not written by sluice
+      if (!/^net(\.[A-Za-z0-9_-][A-Za-z0-9_/-]*)+$/.test(key) || !NUMERIC.test(String(e?.before)) || !NUMERIC.test(String(e?.set))) return undefined;
       out[key] = { before: String(e.before), set: String(e.set), at: String(e.at ?? '') };
     }
     return out;

@@ -30,8 +30,13 @@ export function hostProcSysDir(s: Pick<LabState, 'stateDir'>, node: NodeState): 
   return join(s.stateDir, 'host-proc-sys', node.name);
 }
 
+/** The node's host directory the DaemonSet mounts at /var/lib/sluice (the agent's --state-dir). */
+export function nodeStateDir(s: Pick<LabState, 'stateDir'>, node: NodeState): string {
+  return join(s.stateDir, 'node-state', node.name);
+}
+
 /**
- * The agent's command line, wrapped as `spec` asks:
+ * A sluice command line in a node as a container runs it, wrapped as `spec` asks:
  * - containerProcSys: in the agent's own mount namespace (ip netns exec makes one), /proc/sys is
  *   read-only as container runtimes mount it, and the node's /proc/sys/net is bound writable
  *   under a directory passed as --sysctl-root, as the DaemonSet's hostPath volume does;
@@ -39,8 +44,19 @@ export function hostProcSysDir(s: Pick<LabState, 'stateDir'>, node: NodeState): 
  *   or ambient ones) and sets no_new_privs, as `capabilities: {drop: [ALL], add: …}` with
  *   `allowPrivilegeEscalation: false` does. The child processes (iproute2) get the same set.
  */
-export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, spec: AgentRunSpec = {}, readyLogLine = AGENT_READY_LINE): DaemonSpec {
+export function containerArgv(s: Pick<LabState, 'stateDir'>, node: NodeState, spec: Pick<AgentRunSpec, 'capabilities' | 'containerProcSys'>, argv: readonly string[]): string[] {
   const procSys = spec.containerProcSys ? hostProcSysDir(s, node) : undefined;
+  const capabilities = spec.capabilities
+    ? ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all${spec.capabilities.map((c) => `,+${c}`).join('')}`, '--no-new-privs', '--']
+    : [];
+  const mounts = procSys
+    ? ['sh', '-c', 'mkdir -p "$1/net" && mount --bind /proc/sys/net "$1/net" && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && shift && exec "$@"', 'container-proc-sys', procSys]
+    : [];
+  return [...mounts, ...capabilities, ...(procSys ? [...argv, '--sysctl-root', procSys] : argv)];
+}
+
+/** The agent's daemon: `sluice agent` as the DaemonSet runs it, wrapped as containerArgv says. */
+export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, spec: AgentRunSpec = {}, readyLogLine = AGENT_READY_LINE): DaemonSpec {
   const agent = [
     process.execPath,
     agentMain(spec),
@@ -52,20 +68,15 @@ export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, spec
     '--metrics-address', `${node.ips[0]}:${AGENT_METRICS_PORT}`,
     '--tunnel-cidr-v4', TUNNEL_CIDR_V4,
     '--tunnel-cidr-v6', TUNNEL_CIDR_V6,
-    ...(procSys ? ['--sysctl-root', procSys] : []),
+    // the node's own /var/lib/sluice: lab nodes share the host's file system
+    '--state-dir', nodeStateDir(s, node),
     ...(spec.inProcessController ? ['--controller'] : []),
     ...(spec.args ?? []),
   ];
-  const capabilities = spec.capabilities
-    ? ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all${spec.capabilities.map((c) => `,+${c}`).join('')}`, '--no-new-privs', '--']
-    : [];
-  const mounts = procSys
-    ? ['sh', '-c', 'mkdir -p "$1/net" && mount --bind /proc/sys/net "$1/net" && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && shift && exec "$@"', 'container-proc-sys', procSys]
-    : [];
   return {
     role: agentRole(node.name),
     netns: node.netns,
-    argv: [...mounts, ...capabilities, ...agent],
+    argv: containerArgv(s, node, spec, agent),
     readyLogLine,
     readyTimeoutMs: 30_000,
   };

@@ -42,6 +42,8 @@ export interface ScenarioLabOptions {
   namespaceLabels?: Record<string, Record<string, string>>;
   /** How the agents run (another tree, limited capabilities, a container's /proc/sys). */
   agent?: AgentRunSpec;
+  /** false: no sluice yet (no agents, no controllers); installSluice() starts it later. */
+  agents?: boolean;
   /** CNI masquerade, kube-proxy, second NIC (default: the lab's eth0-only CNI, no kube-proxy, one NIC). */
   network?: Partial<NetworkOptions>;
 }
@@ -65,6 +67,7 @@ export class ScenarioLab {
       ipv6: opts.ipv6 ?? false,
       nodeGraceSeconds: opts.nodeGraceSeconds ?? 5,
       ...(opts.agent ? { agent: opts.agent } : {}),
+      ...(opts.agents === false ? { agents: false } : {}),
       baseDir: await tempLabBase(),
       ...(opts.network ? { network: opts.network } : {}),
     });

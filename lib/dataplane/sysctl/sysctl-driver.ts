@@ -23,17 +23,25 @@ export interface SysctlResult {
   readonly changed: readonly SysctlChange[];
 }
 
+/** Told what is about to change before it is written (the journal `sluice cleanup` restores from). */
+export interface SysctlWriteJournal {
+  record(changes: readonly SysctlChange[]): Promise<void>;
+}
+
 export interface SysctlDriverOptions {
   /** Where /proc/sys is; tests point it at a temporary folder. */
   readonly root?: string;
+  readonly journal?: SysctlWriteJournal;
 }
 
-/** Reads and writes only the keys it is given; nothing is saved or restored. */
+/** Reads and writes only the keys it is given; with a journal, each change is recorded before it is written. */
 export class SysctlDriver {
   readonly #root: string;
+  readonly #journal: SysctlWriteJournal | undefined;
 
   constructor(options: SysctlDriverOptions = {}) {
     this.#root = options.root ?? PROC_SYS;
+    this.#journal = options.journal;
   }
 
   async observe(keys: readonly string[]): Promise<ObservedSysctl[]> {
@@ -45,23 +53,38 @@ export class SysctlDriver {
     );
   }
 
-  /** Writes each entry whose value differs. Idempotent: a second call writes nothing. */
+  /**
+   * Writes each entry whose value differs. Idempotent: a second call writes nothing. A journal
+   * that cannot be written is reported, and the values are written all the same: forwarding
+   * matters more than restoring it one day.
+   */
   async apply(entries: readonly SysctlEntry[]): Promise<SysctlResult> {
     const errors: ApplyError[] = [];
     const missing: string[] = [];
-    const changed: SysctlChange[] = [];
+    const pending: SysctlChange[] = [];
     for (const { key, value } of entries) {
       try {
         const current = await this.#read(key);
-        if (current === undefined) {
-          missing.push(key);
-          continue;
-        }
-        if (sameSysctlValue(current, value)) continue;
-        await writeFile(sysctlPath(key, this.#root), `${value}\n`);
-        changed.push({ key, from: current.trim(), to: value });
+        if (current === undefined) missing.push(key);
+        else if (!sameSysctlValue(current, value)) pending.push({ key, from: current.trim(), to: value });
       } catch (err) {
         errors.push(fromThrown(`sysctl ${key}=${value}`, err, 'EGW_ERR_SYSCTL'));
+      }
+    }
+    if (pending.length > 0 && this.#journal) {
+      try {
+        await this.#journal.record(pending);
+      } catch (err) {
+        errors.push(fromThrown(`record ${pending.map((c) => c.key).join(', ')} in the sysctl journal (sluice cleanup will not restore them)`, err, 'EGW_ERR_SYSCTL'));
+      }
+    }
+    const changed: SysctlChange[] = [];
+    for (const change of pending) {
+      try {
+        await writeFile(sysctlPath(change.key, this.#root), `${change.to}\n`);
+        changed.push(change);
+      } catch (err) {
+        errors.push(fromThrown(`sysctl ${change.key}=${change.to}`, err, 'EGW_ERR_SYSCTL'));
       }
     }
     return { writes: changed.length, errors, missing, changed };
