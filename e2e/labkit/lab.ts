@@ -49,6 +49,8 @@ export interface LabUpOptions {
   agents?: boolean;
   /** How it runs them: another tree's CLI, limited capabilities, a container's /proc/sys. */
   agent?: AgentRunSpec;
+  /** The RBAC gate answers the first update of each of sluice's resources with 409 Conflict, as when another writer got there first. */
+  apiConflicts?: boolean;
   /** Default: every builtin plugin. Pass [] for the bare network. */
   plugins?: LabPlugin[];
   /** CNI masquerade mode and tool, kube-proxy, second NIC (network-options.ts); default: today's lab. */
@@ -94,6 +96,7 @@ export class Lab implements LabHandle {
       nodeGraceSeconds: opts.nodeGraceSeconds ?? 40,
       agents: opts.agents ?? true,
       ...(opts.agent ? { agent: opts.agent } : {}),
+      ...(opts.apiConflicts ? { apiConflicts: true } : {}),
       plugins: plugins.map((p) => p.name),
       ...(opts.network ? { network: opts.network } : {}),
     });

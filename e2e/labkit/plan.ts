@@ -11,6 +11,7 @@ export interface LabShape {
   /** For the cluster plugin: start a sluice agent on every node (default true). */
   agents?: boolean;
   agent?: AgentRunSpec;
+  apiConflicts?: boolean;
   plugins: string[];
   /** CNI masquerade, kube-proxy and NICs; defaults: see network-options.ts. */
   network?: Partial<NetworkOptions>;
@@ -60,6 +61,7 @@ export function planLab(name: string, stateDir: string, shape: LabShape): LabSta
     nodeGraceSeconds: shape.nodeGraceSeconds,
     agents: shape.agents ?? true,
     ...(shape.agent ? { agent: shape.agent } : {}),
+    ...(shape.apiConflicts ? { apiConflicts: true } : {}),
     network: networkOptions(shape.network),
     netns: {
       lan: netnsName(prefix, netnsSuffix.lan),

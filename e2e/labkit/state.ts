@@ -78,6 +78,8 @@ export interface LabState {
   agents?: boolean;
   /** How the cluster plugin runs those agents; absent = this build's CLI with all of root's capabilities. */
   agent?: AgentRunSpec;
+  /** The RBAC gate answers the first update of each of sluice's resources with 409 Conflict (a second writer). */
+  apiConflicts?: boolean;
   netns: { lan: string; ext: string; control: string };
   /** CNI masquerade, kube-proxy, second NIC (network-options.ts); absent in older states = the defaults. */
   network?: NetworkOptions;

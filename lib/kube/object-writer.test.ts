@@ -52,6 +52,8 @@ test('a 409 Conflict is retried with a fresh GET', async (t) => {
     const stored = server.store.get('egress.sluice.dev/v1alpha1', 'EgressGateway', 'gw') as any;
     assert.deepEqual(stored.status.nodeList, [{ name: 'n1', status: 'Ready' }]);
     assert.equal(stored.metadata.labels.x, 'y', 'the other writer’s change survives');
+    const reads = server.requestLog.filter((r) => r.method === 'GET' && r.path.includes('/egressgateways/gw'));
+    assert.deepEqual(reads.map((r) => r.path.replace(/\?.*$/, '').replace(/^.*\/egressgateways/, '')), ['/gw/status'], 'read back through the status subresource');
     t.diagnostic(`server writes: ${JSON.stringify(server.writes.snapshot())}`);
   } finally {
     await server.close();

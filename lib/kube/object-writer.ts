@@ -108,7 +108,8 @@ export class ObjectWriter {
         if (!isConflict(err)) throw err;
       }
       try {
-        current = await this.client.get(path, signal);
+        // the subresource's own GET (the whole object): RBAC grants `get` on `x/status` to a status writer
+        current = await this.client.get(subresource ? `${path}/${subresource}` : path, signal);
       } catch (err) {
         if (isNotFound(err)) {
           this.store.remove(watchSourceOf(kind), kind, current);

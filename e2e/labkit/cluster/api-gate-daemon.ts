@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { CONTROL_HOST, lanHost } from '../addressing.js';
 import type { DaemonSpec } from '../daemons.js';
 import type { LabState } from '../state.js';
+import { GROUP } from '../../../lib/api/group.js';
 import { LOCAL_API_SERVER_URL } from './control-plane-daemons.js';
 
 export const API_GATE_ROLE = 'api-gate';
@@ -47,6 +48,7 @@ export function apiGateDaemon(s: LabState): DaemonSpec {
       '--log', gateLogPath(s),
       '--identity', `agent=${s.ipv6 ? '[::]' : '0.0.0.0'}:${AGENT_GATE_PORT}=${agentUsers}`,
       '--identity', `controller=127.0.0.1:${CONTROLLER_GATE_PORT}=${sa(CONTROLLER_SERVICE_ACCOUNT)}`,
+      ...(s.apiConflicts ? ['--conflict-group', GROUP] : []),
     ],
     readyLogLine: API_GATE_READY,
     readyTimeoutMs: 15_000,

@@ -27,11 +27,12 @@ const o = new Command()
   .requiredOption('--rbac <file>', 'JSON array of the rendered RBAC objects')
   .requiredOption('--log <file>', 'one JSON line per request')
   .requiredOption('--identity <spec>', 'NAME=HOST:PORT=NS/SA[,NS/SA] (repeatable)', parseIdentity)
+  .option('--conflict-group <group>', 'answer the first update of each resource of this API group with 409 Conflict (repeatable)', (g: string, prev: string[] = []) => [...prev, g])
   .parse()
-  .opts<{ upstream: string; rbac: string; log: string; identity: GateIdentity[] }>();
+  .opts<{ upstream: string; rbac: string; log: string; identity: GateIdentity[]; conflictGroup?: string[] }>();
 
 const log = pino({ base: { component: 'api-gate' } });
-const gate = await startApiGate({ upstream: o.upstream, identities: o.identity, rbac: new Rbac(JSON.parse(readFileSync(o.rbac, 'utf8')) as unknown[]), logFile: o.log });
+const gate = await startApiGate({ upstream: o.upstream, identities: o.identity, rbac: new Rbac(JSON.parse(readFileSync(o.rbac, 'utf8')) as unknown[]), logFile: o.log, ...(o.conflictGroup ? { conflictGroups: o.conflictGroup } : {}) });
 log.info({ ports: Object.fromEntries(gate.ports) }, API_GATE_READY);
 const stop = () => void gate.close().finally(() => process.exit(0));
 process.once('SIGTERM', stop);

@@ -76,3 +76,41 @@ test('the gate passes what RBAC allows (watches stream through), answers 403 for
     await server.close();
   }
 });
+
+test('conflictGroups: the first update of each resource per identity is answered 409 Conflict without reaching the server; the retry passes', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const rbac = new Rbac([
+    { kind: 'ClusterRole', metadata: { name: 'ns' }, rules: [{ apiGroups: [''], resources: ['namespaces', 'namespaces/status'], verbs: ['get', 'update'] }] },
+    { kind: 'ClusterRoleBinding', metadata: { name: 'ns' }, roleRef: { kind: 'ClusterRole', name: 'ns' }, subjects: [{ kind: 'ServiceAccount', name: 'writer', namespace: 'sys' }] },
+  ]);
+  const records: GateRecord[] = [];
+  const gate = await startApiGate({
+    upstream: server.url,
+    identities: [{ name: 'writer', host: '127.0.0.1', port: 0, users: [serviceAccountUser('sys', 'writer')] }],
+    rbac,
+    conflictGroups: [''],
+    onRequest: (r) => records.push(r),
+  });
+  const port = gate.ports.get('writer')!;
+  try {
+    server.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } });
+    const put = async (path: string) => {
+      const current = JSON.parse((await request(port, 'GET', path)).body) as { metadata: { labels?: Record<string, string> } };
+      return request(port, 'PUT', path, { ...current, metadata: { ...current.metadata, labels: { x: String(Date.now()) } } });
+    };
+    const first = await put('/api/v1/namespaces/a');
+    assert.equal(first.status, 409);
+    assert.deepEqual(JSON.parse(first.body), {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409,
+      message: 'Operation cannot be fulfilled on namespaces "a": the object has been modified; please apply your changes to the latest version and try again',
+      details: { name: 'a', group: '', kind: 'namespaces' },
+    });
+    assert.equal(server.writes.count('namespaces', 'update'), 0, 'the refused update never reached the server');
+    assert.equal((await put('/api/v1/namespaces/a')).status, 200, 'the retry passes');
+    assert.equal((await put('/api/v1/namespaces/a/status')).status, 409, 'a subresource gets its own first conflict');
+    assert.deepEqual(records.filter((r) => r.conflict).map((r) => r.path), ['/api/v1/namespaces/a', '/api/v1/namespaces/a/status']);
+  } finally {
+    await gate.close();
+    await server.close();
+  }
+});

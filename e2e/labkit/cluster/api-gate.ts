@@ -11,7 +11,7 @@ import { appendFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { forbiddenMessage, type Rbac } from './rbac.js';
-import { requestAttributes, type RequestAttributes } from './request-attributes.js';
+import { requestAttributes, type RequestAttributes, type ResourceAttributes } from './request-attributes.js';
 
 export interface GateIdentity {
   /** Short name in the log (`agent`, `controller`). */
@@ -29,6 +29,8 @@ export interface GateRecord {
   readonly path: string;
   readonly attributes: RequestAttributes;
   readonly allowed: boolean;
+  /** Answered by the gate with 409 Conflict, without reaching the API server (conflictGroups). */
+  readonly conflict?: true;
 }
 
 export interface ApiGateOptions {
@@ -38,11 +40,25 @@ export interface ApiGateOptions {
   /** JSON lines, one per request. */
   readonly logFile?: string;
   readonly onRequest?: (record: GateRecord) => void;
+  /**
+   * API groups whose first update of each resource (and subresource), per identity, the gate
+   * answers with 409 Conflict, as a real server does when another writer got there first: the
+   * caller must read the object again and retry.
+   */
+  readonly conflictGroups?: readonly string[];
 }
 
 export interface ApiGate {
   readonly ports: ReadonlyMap<string, number>;
   close(): Promise<void>;
+}
+
+function conflict(res: ServerResponse, a: ResourceAttributes): void {
+  const what = a.group ? `${a.resource}.${a.group}` : a.resource;
+  const message = `Operation cannot be fulfilled on ${what} "${a.name}": the object has been modified; please apply your changes to the latest version and try again`;
+  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Conflict', details: { name: a.name, group: a.group, kind: a.resource }, code: 409 });
+  res.writeHead(409, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 function forbidden(res: ServerResponse, message: string, a: RequestAttributes): void {
@@ -66,6 +82,15 @@ export async function startApiGate(options: ApiGateOptions): Promise<ApiGate> {
   const agent = new http.Agent({ keepAlive: true });
   const servers: http.Server[] = [];
   const ports = new Map<string, number>();
+  const conflicted = new Set<string>();
+  /** Whether this request is the first update of its resource by its identity in a conflictGroups group. */
+  const injectConflict = (identity: GateIdentity, a: RequestAttributes): a is ResourceAttributes => {
+    if (a.kind !== 'resource' || a.verb !== 'update' || !(options.conflictGroups ?? []).includes(a.group)) return false;
+    const key = `${identity.name}|${a.group}|${a.resource}/${a.subresource}`;
+    if (conflicted.has(key)) return false;
+    conflicted.add(key);
+    return true;
+  };
   for (const identity of options.identities) {
     const server = http.createServer({ keepAlive: true }, (req, res) => void handle(identity, req, res));
     await new Promise<void>((resolve, reject) => {
@@ -80,9 +105,15 @@ export async function startApiGate(options: ApiGateOptions): Promise<ApiGate> {
     const url = new URL(req.url ?? '/', 'http://gate.invalid');
     const attributes = requestAttributes(req.method ?? 'GET', url);
     const ok = allowed(identity, options, attributes);
-    const record: GateRecord = { identity: identity.name, userAgent: req.headers['user-agent'] ?? '', method: req.method ?? '', path: `${url.pathname}${url.search}`, attributes, allowed: ok };
+    const injected = ok && injectConflict(identity, attributes);
+    const record: GateRecord = { identity: identity.name, userAgent: req.headers['user-agent'] ?? '', method: req.method ?? '', path: `${url.pathname}${url.search}`, attributes, allowed: ok, ...(injected ? { conflict: true as const } : {}) };
     if (options.logFile) appendFileSync(options.logFile, `${JSON.stringify(record)}\n`);
     options.onRequest?.(record);
+    if (injected) {
+      req.resume();
+      conflict(res, attributes as ResourceAttributes);
+      return;
+    }
     if (!ok) {
       req.resume();
       const a = attributes.kind === 'resource' ? attributes : undefined;

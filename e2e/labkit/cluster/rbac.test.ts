@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forbiddenMessage, Rbac, serviceAccountUser } from './rbac.js';
 import { requestAttributes, type ResourceAttributes } from './request-attributes.js';
+import { describeGrant, rbacCoverage } from './rbac-coverage.js';
+import type { GateRecord } from './api-gate.js';
 
 const attrs = (method: string, path: string) => requestAttributes(method, new URL(path, 'http://x')) as ResourceAttributes;
 
@@ -37,4 +39,32 @@ test('RBAC: cluster and namespaced bindings, subresources, resourceNames, and th
     forbiddenMessage(agent.user, attrs('DELETE', '/apis/egress.sluice.dev/v1alpha1/egresstunnels/n2')),
     'egresstunnels.egress.sluice.dev "n2" is forbidden: User "system:serviceaccount:sys:agent" cannot delete resource "egresstunnels" in API group "egress.sluice.dev"',
   );
+});
+
+test('coverage: refused requests, grants no request used, and wildcards are all reported', () => {
+  const rbac = new Rbac([
+    { kind: 'ClusterRole', metadata: { name: 'c' }, rules: [{ apiGroups: ['egress.sluice.dev'], resources: ['egresspolicies', 'egresspolicies/status'], verbs: ['list', 'get', 'update'] }] },
+    { kind: 'ClusterRoleBinding', metadata: { name: 'c' }, roleRef: { kind: 'ClusterRole', name: 'c' }, subjects: [{ kind: 'ServiceAccount', name: 'ctl', namespace: 'sys' }] },
+    { kind: 'Role', metadata: { name: 'r', namespace: 'sys' }, rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] }] },
+    { kind: 'RoleBinding', metadata: { name: 'r', namespace: 'sys' }, roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'ServiceAccount', name: 'ctl' }] },
+  ]);
+  const user = serviceAccountUser('sys', 'ctl');
+  const record = (method: string, path: string): GateRecord => {
+    const attributes = attrs(method, path);
+    return { identity: 'ctl', userAgent: '', method, path, attributes, allowed: rbac.allows(user, attributes) };
+  };
+  const c = rbacCoverage(rbac, user, [
+    record('GET', '/apis/egress.sluice.dev/v1alpha1/egresspolicies'),
+    record('PUT', '/apis/egress.sluice.dev/v1alpha1/namespaces/default/egresspolicies/p/status'),
+    record('GET', '/apis/egress.sluice.dev/v1alpha1/namespaces/default/egresspolicies/p/status'),
+    record('DELETE', '/apis/egress.sluice.dev/v1alpha1/namespaces/default/egresspolicies/p'),
+    record('GET', '/apis/coordination.k8s.io/v1/namespaces/sys/leases/l'),
+  ]);
+  assert.deepEqual(c.refused, ['delete egress.sluice.dev/egresspolicies in default p']);
+  assert.deepEqual(c.unused.map(describeGrant), [
+    'get egress.sluice.dev/egresspolicies (ClusterRole/c via ClusterRoleBinding/c)',
+    'update egress.sluice.dev/egresspolicies (ClusterRole/c via ClusterRoleBinding/c)',
+    'list egress.sluice.dev/egresspolicies/status (ClusterRole/c via ClusterRoleBinding/c)',
+  ]);
+  assert.deepEqual(c.wildcards, ['Role/r via RoleBinding/r']);
 });

@@ -44,6 +44,8 @@ export interface ScenarioLabOptions {
   agent?: AgentRunSpec;
   /** false: no sluice yet (no agents, no controllers); installSluice() starts it later. */
   agents?: boolean;
+  /** The first update of each of sluice's resources is answered 409 Conflict (LabUpOptions.apiConflicts). */
+  apiConflicts?: boolean;
   /** CNI masquerade, kube-proxy, second NIC (default: the lab's eth0-only CNI, no kube-proxy, one NIC). */
   network?: Partial<NetworkOptions>;
 }
@@ -68,6 +70,7 @@ export class ScenarioLab {
       nodeGraceSeconds: opts.nodeGraceSeconds ?? 5,
       ...(opts.agent ? { agent: opts.agent } : {}),
       ...(opts.agents === false ? { agents: false } : {}),
+      ...(opts.apiConflicts ? { apiConflicts: true } : {}),
       baseDir: await tempLabBase(),
       ...(opts.network ? { network: opts.network } : {}),
     });
