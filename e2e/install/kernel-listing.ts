@@ -26,17 +26,28 @@ const VOLATILE_SYSCTL = /^net\.netfilter\.nf_conntrack_count = /;
 
 export type KernelListing = Readonly<Record<string, string>>;
 
+const MARK = '@@listing@@ ';
+
+/** One process in the node for every section (each `ip netns exec` costs a fork and a mount namespace). */
 export async function kernelListing(lab: NodeExec, node: string): Promise<KernelListing> {
-  const entries = await Promise.all(
-    Object.entries(SECTIONS).map(async ([name, argv]) => {
-      const r = await lab.exec({ node }, argv, { allowFailure: true, timeoutMs: 20_000 });
-      if (r.exitCode !== 0 && name !== 'sysctls') throw new Error(`${node}: ${argv.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim()}`);
-      // sysctl -a exits 255 for the few keys nobody may read (stable_secret): those are not listed
-      const text = name === 'sysctls' ? r.stdout.split('\n').filter((l) => l && !VOLATILE_SYSCTL.test(l)).join('\n') : r.stdout;
-      return [name, text] as const;
-    }),
-  );
-  return Object.fromEntries(entries);
+  const script = Object.entries(SECTIONS)
+    .map(([name, argv]) => `echo '${MARK}${name}'; ${argv.map((a) => `'${a}'`).join(' ')} 2>/dev/null || echo '${MARK}failed ${name}'`)
+    .join('\n');
+  const r = await lab.exec({ node }, ['sh', '-c', script], { timeoutMs: 30_000 });
+  const out: Record<string, string> = {};
+  let current = '';
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith(MARK)) {
+      current = line.slice(MARK.length);
+      // sysctl -a fails for the few keys nobody may read (stable_secret); those are simply not listed
+      if (current.startsWith('failed ') && current !== 'failed sysctls') throw new Error(`${node}: ${current}`);
+      out[current] ??= '';
+      continue;
+    }
+    if (current === 'sysctls' && VOLATILE_SYSCTL.test(line)) continue;
+    out[current] += `${line}\n`;
+  }
+  return out;
 }
 
 /** The sections that differ, each with the lines only one side has. */

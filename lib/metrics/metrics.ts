@@ -42,7 +42,7 @@ export class Metrics {
   private readonly policies = new Gauge({ name: 'sluice_policies', help: 'policies known to this node, by role here and state', labelNames: ['role', 'state'], registers: [this.registry] });
   private readonly eipsHeld = new Gauge({ name: 'sluice_eips_held', help: 'egress IPs held by this node', labelNames: ['family'], registers: [this.registry] });
   private readonly announcements = new Counter({ name: 'sluice_announcements_total', help: 'gratuitous ARP / unsolicited NA frames sent', labelNames: ['family'], registers: [this.registry] });
-  private readonly leader = new Gauge({ name: 'sluice_leader', help: '1 while this agent holds the controller lease', registers: [this.registry] });
+  private readonly leader = new Gauge({ name: 'sluice_leader', help: '1 while this process holds the controller lease', registers: [this.registry] });
   private readonly reconciles = new Counter({ name: 'sluice_reconciles_total', help: 'reconcile runs, by result', labelNames: ['result'], registers: [this.registry] });
   private readonly clusterInfoLastGood = new Gauge({ name: 'sluice_cluster_info_last_good', help: '1 while plans use the last valid EgressClusterInfo because the stored one is invalid', registers: [this.registry] });
   private readonly rejectedObjects = new Gauge({ name: 'sluice_rejected_objects', help: 'stored objects the parser rejected (rejected) or used without some controller-written fields (ignored_fields), by kind', labelNames: ['kind', 'handling'], registers: [this.registry] });
