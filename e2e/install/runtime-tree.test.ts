@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,8 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-'));
+    // as the image's /opt/sluice: readable by every uid, the controller replicas run as 65532
+    await chmod(dir, 0o755);
     tree = await stageRuntimeTree(join(dir, 'opt-sluice'));
   });
   after(async () => {

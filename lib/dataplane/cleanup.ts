@@ -46,7 +46,7 @@ export type CleanupSubsystem = 'nft' | 'route' | 'link' | 'address' | 'sysctl';
 
 export interface CleanupAction {
   readonly subsystem: CleanupSubsystem;
-  /** What is (or would be) removed or restored, as a sentence: `remove rule pref 9001 …`. */
+  /** What is (or would be) removed or restored, as a sentence: `delete rule pref 9001 …`. */
   readonly text: string;
   /** Set after a real run: an error means it is still there. */
   readonly error?: string;
