@@ -250,3 +250,21 @@ test('sluice agent refuses a --mark-mask over kube-proxy\'s bits unless the over
   assert.notEqual(allowed.code, 0);
   assert.doesNotMatch(allowed.err, /EGW_ERR_MARK_OVERLAP/);
 });
+
+test('the controller and cleanup take the mask and the overlap from the ConfigMap\'s variables, as the agent does', () => {
+  const withEnv = (args: string[], env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+    return { code: r.status, err: r.stderr };
+  };
+  const kubeconfig = ['--kubeconfig', '/nonexistent/kubeconfig'];
+  for (const args of [['controller', ...kubeconfig], ['cleanup', '--dry-run']]) {
+    const refused = withEnv(args, { SLUICE_MARK_MASK: '0xff00' });
+    assert.equal(refused.code, 2, `${args[0]}: ${refused.err}`);
+    assert.match(refused.err, /^sluice: EGW_ERR_MARK_OVERLAP: markMask 0xff00 /, args[0]);
+    const bad = withEnv(args, { SLUICE_MARK_MASK: '0xff00', SLUICE_ALLOW_MARK_OVERLAP: 'yes' });
+    assert.match(bad.err, /^sluice: EGW_ERR_CONFIG: SLUICE_ALLOW_MARK_OVERLAP: "yes" must be true or false/, args[0]);
+  }
+  const allowed = withEnv(['controller', ...kubeconfig], { SLUICE_MARK_MASK: '0xff00', SLUICE_ALLOW_MARK_OVERLAP: 'true' });
+  assert.notEqual(allowed.code, 0);
+  assert.match(allowed.err, /^sluice: EGW_ERR_CONFIG: kubeconfig \/nonexistent\/kubeconfig: /, 'the mask passed: it got as far as its kubeconfig');
+});
