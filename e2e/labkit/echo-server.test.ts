@@ -111,3 +111,18 @@ for (const host of ['127.0.0.1', '::1']) {
     ]);
   });
 }
+
+test('a stream connection reset by the client leaves the service answering', async () => {
+  const ports = bound['127.0.0.1']!;
+  const sock = connect({ host: '127.0.0.1', port: ports.stream });
+  await once(sock, 'connect');
+  sock.write('1\n');
+  await once(sock, 'data');
+  sock.resetAndDestroy();
+  await once(sock, 'close');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(server.exitCode, null, 'the echo server is still running');
+  const s = await stream('127.0.0.1', ports.stream, ['after']);
+  assert.equal(s.replies[0]!.line, 'after');
+  assert.equal((await http('127.0.0.1', ports.http)).proto, 'http');
+});

@@ -31,7 +31,10 @@ async function listenOn(host: string, ipv6: boolean, ports: Ports): Promise<Port
   });
   const stream = createTcpServer((sock) => {
     sock.on('error', () => sock.destroy());
-    createInterface({ input: sock }).on('line', (line) => sock.write(streamLine(sock.remoteAddress, sock.remotePort, line)));
+    // readline re-emits the socket's errors (a reset from the peer): unhandled, they would end the whole service.
+    createInterface({ input: sock })
+      .on('error', () => sock.destroy())
+      .on('line', (line) => sock.write(streamLine(sock.remoteAddress, sock.remotePort, line)));
   });
   const udp: Socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: ipv6 });
   udp.on('message', (_msg, rinfo) => udp.send(echoLine(rinfo.address, rinfo.port, 'udp'), rinfo.port, rinfo.address));

@@ -520,7 +520,7 @@ export const PARENT_INJECTIONS: readonly string[] = [
 /**
  * Objects whose addresses take over other hosts' traffic if sluice trusts them: a slice putting
  * node and host addresses into the valid policy's set, a cluster policy whose podSubnet covers
- * every address (node IPs too), and an EgressClusterInfo the schema accepts and sluice rejects.
+ * every address (node IPs too), and an EgressClusterInfo sluice rejects (which the schema should refuse too).
  */
 export function forgedAddressObjects(ctx: HostileContext, workerIp: string, gatewayIp: string): Array<KubeObject & Record<string, unknown>> {
   return [
