@@ -29,7 +29,8 @@ function lab(args: string[], opts: { input?: string; show?: boolean; allowFail?:
   const r = spawnSync(LAB_CLI, args, spawnOpts);
   const out = String(r.stdout ?? '');
   if (r.status !== 0 && !opts.allowFail) {
-    throw new Error(`e2e/lab ${args.join(' ')} failed (${r.status ?? r.signal}): ${String(r.stderr ?? '').trim() || out.trim()}`);
+    const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
+    throw new Error(`e2e/lab ${args.join(' ')} failed (${why}): ${String(r.stderr ?? '').trim() || out.trim()}`);
   }
   return out;
 }
