@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stretchedByLoad } from '../labkit/load.js';
 import { agentRole } from '../labkit/plugins.js';
 import { assertLeavesAs, expectLeavesAs } from './support/echo.js';
 import { kubectl, kubectlResult } from './support/kubectl.js';
@@ -69,7 +70,10 @@ describe('resilience end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, 
       assert.equal(report.outOfOrder, 0);
       assert.equal(report.peers.length, 1, `one connection, one SNAT mapping: ${report.peers.join(', ')}`);
       assert.ok(report.peers[0]!.startsWith(`${at.ipv4}:`), `the flow leaves with the EIP: ${report.peers[0]}`);
-      assert.ok(report.maxGapMs <= MAX_FLOW_GAP_MS, `longest gap ${report.maxGapMs} ms > ${MAX_FLOW_GAP_MS} ms`);
+      // A restarted agent adopts the kernel state without a write; on a busy machine the flow's own
+      // processes can still stall, so the bound grows with the load per core.
+      const maxGapMs = stretchedByLoad(MAX_FLOW_GAP_MS);
+      assert.ok(report.maxGapMs <= maxGapMs, `longest gap ${report.maxGapMs} ms > ${maxGapMs} ms`);
       await assertLeavesAs(s.lab, CLIENT, at.ipv4!, { protos: ['http', 'tcp', 'udp'] });
     }));
 
