@@ -6,7 +6,6 @@ import type { EipPlan, NodePlan, PolicyPlan, SysctlEntry, VxlanPeer, VxlanPlan }
 import { comparePolicies } from './order.js';
 import { shortHash } from './hrw.js';
 import { hereMark, markValue } from './config.js';
-import { allClusterIntervals, clusterCidrsInForce } from './cluster-cidrs.js';
 import { endpointsByPolicy, resolveCluster, type NodeDirectoryEntry, type Resolution } from './resolve.js';
 import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
@@ -35,8 +34,7 @@ interface Resolved {
 }
 
 /** Each policy in resolution order, with what this node does for it (from the one assignment). */
-function resolvePolicies(snapshot: Snapshot, resolution: Resolution, nodeName: string): Resolved[] {
-  const endpointsOf = endpointsByPolicy(snapshot);
+function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf: ReadonlyMap<string, readonly Endpoint[]>, nodeName: string): Resolved[] {
   return [...snapshot.policies].sort(comparePolicies).map((policy) => {
     const a = resolution.assignment.policies.get(policy.key)!;
     const endpoints = endpointsOf.get(policy.key) ?? [];
@@ -172,7 +170,8 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   if (!self || !self.info) {
     throw new EgressError('EGW_ERR_PLAN', `node "${nodeName}" is not in the cluster snapshot`);
   }
-  const resolved = resolvePolicies(snapshot, resolution, nodeName);
+  const endpoints = endpointsByPolicy(snapshot, resolution);
+  const resolved = resolvePolicies(snapshot, resolution, endpoints.byPolicy, nodeName);
   const isGateway = resolved.some((r) => r.plan.role === 'gateway');
   const isWorker = resolved.some((r) => r.plan.role === 'worker');
   const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways).has(nodeName);
@@ -201,10 +200,9 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     if (d.parentIpv4) nodeIps[4].push(d.parentIpv4);
     if (d.parentIpv6) nodeIps[6].push(d.parentIpv6);
   }
-  const clusterCidrs = allClusterIntervals(clusterCidrsInForce(snapshot.nodes, snapshot.clusterInfo, config.serviceCidrs));
   const nft = buildNftTable({
     config,
-    clusterCidrs,
+    clusterCidrs: resolution.cluster.intervals,
     nodeIps,
     eips: { 4: eips.filter((e) => e.family === 4).map((e) => e.ip), 6: eips.filter((e) => e.family === 6).map((e) => e.ip) },
     hasTunnel,
@@ -227,7 +225,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     eips,
     sysctls: buildSysctls(snapshot, hasTunnel, isGateway),
     marks: { mask: config.markMask, here: hereMark(config), gateways: gatewayMarks },
-    ...(resolution.notices.length ? { notices: [...resolution.notices] } : {}),
+    ...(resolution.notices.length || endpoints.notices.length ? { notices: [...resolution.notices, ...endpoints.notices] } : {}),
   };
 }
 

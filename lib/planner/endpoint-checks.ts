@@ -1,0 +1,122 @@
+import type { Endpoint, EndpointSlice, Policy } from '../api/model.js';
+import { parseCidr, parseIpSpec, type IpInterval } from '../api/ip.js';
+import { AddressRanges } from './address-ranges.js';
+import type { ClusterInForce } from './cluster-cidrs.js';
+import type { Snapshot } from './snapshot.js';
+import type { NodeDirectoryEntry } from './resolve.js';
+
+/** How many dropped addresses one notice names, and how many slices get a notice of their own. */
+const SHOWN_PER_SLICE = 3;
+const SLICES_NOTICED = 10;
+
+/** Endpoints of every policy, and one sentence per slice whose entries were not used. */
+export interface CheckedEndpoints {
+  readonly byPolicy: Map<string, readonly Endpoint[]>;
+  readonly notices: readonly string[];
+}
+
+/**
+ * Where a pod address may not be, whoever says so: node addresses, the service and tunnel ranges
+ * and the gateways' pools (the hosts of the LAN and its egress IPs). Reasons are the owners.
+ */
+function forbiddenRanges(snapshot: Snapshot, nodeAddresses: readonly string[]): AddressRanges<string> {
+  const { config } = snapshot;
+  const entries: Array<readonly [IpInterval, string]> = [
+    ...nodeAddresses.map((a) => [parseIpSpec(a), 'a node address'] as const),
+    ...config.serviceCidrs.map((c) => [parseCidr(c, false), `in service CIDR ${c}`] as const),
+    [parseCidr(config.tunnelCidrV4, false), 'in the tunnel range'],
+    [parseCidr(config.tunnelCidrV6, false), 'in the tunnel range'],
+  ];
+  for (const g of snapshot.gateways) {
+    for (const iv of [...g.poolV4, ...g.poolV6]) entries.push([iv, `in the pool of gateway "${g.name}"`]);
+  }
+  return new AddressRanges(entries);
+}
+
+/**
+ * The endpoints of every policy from its endpoint slices, each address used only where it can be
+ * the address of a pod the policy selects. Only the controller writes slices, but anything with
+ * their write permission could forge one, and a slice reaches every node's plan: a worker marks
+ * its local endpoints, a gateway relays and SNATs their traffic and routes replies to them
+ * through the tunnel (an address of the LAN there would send the gateway's own egress traffic
+ * back into the tunnel). So an address is left out when it is a node address, in the service or
+ * tunnel range or a gateway's pool, outside the cluster's pod CIDRs and extraCidr (when any are
+ * known), inside another node's pod CIDR (pod CIDRs of nodes never overlap), or outside the
+ * policy's podSubnet; an
+ * endpoint is left out when its namespace is not the policy's (an EgressPolicy selects only its
+ * own) or its node is unknown.
+ */
+export function checkedEndpoints(
+  snapshot: Snapshot,
+  directory: ReadonlyMap<string, NodeDirectoryEntry>,
+  cluster: ClusterInForce,
+  nodeAddresses: readonly string[],
+): CheckedEndpoints {
+  const forbidden = forbiddenRanges(snapshot, nodeAddresses);
+  const podRanges = new AddressRanges(cluster.podRanges.map((iv) => [iv, true] as const));
+  const podCidrOwner = new AddressRanges(snapshot.nodes.flatMap((n) => n.podCIDRs.map((c) => [parseCidr(c, false), n.name] as const)));
+  // Node pod CIDRs never overlap: an address inside one belongs to that node's pods.
+  const nodePodCidrs = new AddressRanges(cluster.cidrs.podCIDR.map((c) => [parseIpSpec(c), true] as const));
+  const inView = new Set(snapshot.nodes.filter((n) => n.podCIDRs.length > 0).map((n) => n.name));
+  const policies = new Map<string, Policy>(snapshot.policies.map((p) => [p.key, p]));
+  const byPolicy = new Map<string, Endpoint[]>();
+  const notices: string[] = [];
+  let noticed = 0;
+
+  const whyNot = (ip: string, e: Endpoint, subnet: AddressRanges<true> | undefined): string | undefined => {
+    const reason = forbidden.find(ip);
+    if (reason) return reason;
+    if (!podRanges.empty && !podRanges.find(ip)) return "outside the cluster's pod CIDRs and extraCidr";
+    const owner = podCidrOwner.find(ip);
+    if (owner !== undefined && owner !== e.node) return `in the pod CIDR of node "${owner}", not "${e.node}"`;
+    if (owner === undefined && inView.has(e.node) && nodePodCidrs.find(ip)) return `in another node's pod CIDR, not "${e.node}"'s`;
+    if (subnet && !subnet.find(ip)) return 'outside the policy\'s podSubnet';
+    return undefined;
+  };
+
+  for (const slice of [...snapshot.slices].sort(bySliceName)) {
+    const policy = policies.get(slice.policyKey);
+    if (!policy) continue;
+    const subnet = policy.spec.podSelector ? undefined : new AddressRanges(policy.spec.podSubnet.map((iv) => [iv, true] as const));
+    const left: string[] = [];
+    const kept: Endpoint[] = [];
+    for (const e of slice.endpoints) {
+      if (policy.kind === 'EgressPolicy' && e.namespace !== policy.namespace) {
+        left.push(`${e.namespace}/${e.pod} (not in namespace "${policy.namespace}")`);
+        continue;
+      }
+      if (!directory.has(e.node)) {
+        left.push(`${e.namespace}/${e.pod} (on unknown node "${e.node}")`);
+        continue;
+      }
+      const usable = (ips: readonly string[]): readonly string[] => {
+        let good: string[] | undefined;
+        ips.forEach((ip, i) => {
+          const why = whyNot(ip, e, subnet);
+          if (why === undefined) return good?.push(ip);
+          left.push(`${ip} of ${e.namespace}/${e.pod} (${why})`);
+          good ??= ips.slice(0, i);
+        });
+        return good ?? ips;
+      };
+      const ipv4 = usable(e.ipv4);
+      const ipv6 = usable(e.ipv6);
+      if (ipv4 === e.ipv4 && ipv6 === e.ipv6) kept.push(e);
+      else if (ipv4.length + ipv6.length > 0) kept.push({ ...e, ipv4, ipv6 });
+    }
+    const list = byPolicy.get(policy.key);
+    if (list) list.push(...kept);
+    else byPolicy.set(policy.key, kept);
+    if (left.length > 0 && noticed++ < SLICES_NOTICED) {
+      const more = left.length > SHOWN_PER_SLICE ? ` and ${left.length - SHOWN_PER_SLICE} more` : '';
+      notices.push(`${sliceKind(policy)} "${sliceName(slice)}": ${left.slice(0, SHOWN_PER_SLICE).join(', ')}${more} not used`);
+    }
+  }
+  if (noticed > SLICES_NOTICED) notices.push(`${noticed - SLICES_NOTICED} more endpoint slices with entries not used`);
+  for (const p of snapshot.policies) if (!byPolicy.has(p.key)) byPolicy.set(p.key, []);
+  return { byPolicy, notices };
+}
+
+const sliceName = (s: EndpointSlice) => (s.namespace ? `${s.namespace}/${s.name}` : s.name);
+const sliceKind = (p: Policy) => (p.kind === 'EgressPolicy' ? 'EgressEndpointSlice' : 'EgressClusterEndpointSlice');
+const bySliceName = (a: EndpointSlice, b: EndpointSlice) => (sliceName(a) < sliceName(b) ? -1 : sliceName(a) > sliceName(b) ? 1 : 0);
