@@ -42,17 +42,23 @@ export class AddressRanges<T> {
   /** The owner of the interval holding `ip` (canonical address text), if any. */
   find(ip: string): T | undefined {
     const v = ipv4Value(ip);
-    if (v >= 0) {
-      let lo = 0;
-      let hi = this.v4Start.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (v < this.v4Start[mid]!) hi = mid - 1;
-        else if (v > this.v4End[mid]!) lo = mid + 1;
-        else return this.byFamily[4][mid]!.owner;
-      }
-      return undefined;
+    return v >= 0 ? this.findV4(v) : this.findParsed(ip);
+  }
+
+  /** The same for an IPv4 address given as its value (fast-ip.ts ipv4Value): parse once, look up often. */
+  findV4(v: number): T | undefined {
+    let lo = 0;
+    let hi = this.v4Start.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (v < this.v4Start[mid]!) hi = mid - 1;
+      else if (v > this.v4End[mid]!) lo = mid + 1;
+      else return this.byFamily[4][mid]!.owner;
     }
+    return undefined;
+  }
+
+  private findParsed(ip: string): T | undefined {
     const { family, value } = parseIp(ip);
     const list = this.byFamily[family];
     let lo = 0;

@@ -1,6 +1,7 @@
 import type { Endpoint, EndpointSlice, Policy } from '../api/model.js';
 import { parseCidr, parseIpSpec, type IpInterval } from '../api/ip.js';
 import { AddressRanges } from './address-ranges.js';
+import { ipv4Value } from './fast-ip.js';
 import type { ClusterInForce } from './cluster-cidrs.js';
 import type { Snapshot } from './snapshot.js';
 import type { NodeDirectoryEntry } from './resolve.js';
@@ -8,6 +9,11 @@ import type { NodeDirectoryEntry } from './resolve.js';
 /** How many dropped addresses one notice names, and how many slices get a notice of their own. */
 const SHOWN_PER_SLICE = 3;
 const SLICES_NOTICED = 10;
+
+const OUTSIDE_PODS = "outside the cluster's pod CIDRs and extraCidr";
+const OUTSIDE_SUBNET = "outside the policy's podSubnet";
+const ownedBy = (owner: string, e: Endpoint) => `in the pod CIDR of node "${owner}", not "${e.node}"`;
+const otherNode = (e: Endpoint) => `in another node's pod CIDR, not "${e.node}"'s`;
 
 /** Endpoints of every policy, and one sentence per slice whose entries were not used. */
 export interface CheckedEndpoints {
@@ -42,9 +48,8 @@ function forbiddenRanges(snapshot: Snapshot, nodeAddresses: readonly string[]): 
  * back into the tunnel). So an address is left out when it is a node address, in the service or
  * tunnel range or a gateway's pool, outside the cluster's pod CIDRs and extraCidr (when any are
  * known), inside another node's pod CIDR (pod CIDRs of nodes never overlap), or outside the
- * policy's podSubnet; an
- * endpoint is left out when its namespace is not the policy's (an EgressPolicy selects only its
- * own) or its node is unknown.
+ * policy's podSubnet; an endpoint is left out when its namespace is not the policy's (an
+ * EgressPolicy selects only its own) or its node is unknown.
  */
 export function checkedEndpoints(
   snapshot: Snapshot,
@@ -63,22 +68,49 @@ export function checkedEndpoints(
   const notices: string[] = [];
   let noticed = 0;
 
+  // Endpoint addresses are canonical text: IPv4 is parsed once for every lookup (the hot path).
+  const whyNotV4 = (v4: number, e: Endpoint, subnet: AddressRanges<true> | undefined): string | undefined => {
+    const reason = forbidden.findV4(v4);
+    if (reason) return reason;
+    if (!podRanges.empty && !podRanges.findV4(v4)) return OUTSIDE_PODS;
+    const owner = podCidrOwner.findV4(v4);
+    if (owner !== undefined && owner !== e.node) return ownedBy(owner, e);
+    if (owner === undefined && inView.has(e.node) && nodePodCidrs.findV4(v4)) return otherNode(e);
+    return subnet && !subnet.findV4(v4) ? OUTSIDE_SUBNET : undefined;
+  };
   const whyNot = (ip: string, e: Endpoint, subnet: AddressRanges<true> | undefined): string | undefined => {
+    const v4 = ipv4Value(ip);
+    if (v4 >= 0) return whyNotV4(v4, e, subnet);
     const reason = forbidden.find(ip);
     if (reason) return reason;
-    if (!podRanges.empty && !podRanges.find(ip)) return "outside the cluster's pod CIDRs and extraCidr";
+    if (!podRanges.empty && !podRanges.find(ip)) return OUTSIDE_PODS;
     const owner = podCidrOwner.find(ip);
-    if (owner !== undefined && owner !== e.node) return `in the pod CIDR of node "${owner}", not "${e.node}"`;
-    if (owner === undefined && inView.has(e.node) && nodePodCidrs.find(ip)) return `in another node's pod CIDR, not "${e.node}"'s`;
-    if (subnet && !subnet.find(ip)) return 'outside the policy\'s podSubnet';
-    return undefined;
+    if (owner !== undefined && owner !== e.node) return ownedBy(owner, e);
+    if (owner === undefined && inView.has(e.node) && nodePodCidrs.find(ip)) return otherNode(e);
+    return subnet && !subnet.find(ip) ? OUTSIDE_SUBNET : undefined;
   };
+
+  /** The addresses that can be the endpoint's (the same array when all can), recording the others. */
+  const usable = (ips: readonly string[], e: Endpoint, subnet: AddressRanges<true> | undefined): readonly string[] => {
+    let good: string[] | undefined;
+    for (let i = 0; i < ips.length; i++) {
+      const why = whyNot(ips[i]!, e, subnet);
+      if (why === undefined) {
+        good?.push(ips[i]!);
+        continue;
+      }
+      left.push(`${ips[i]} of ${e.namespace}/${e.pod} (${why})`);
+      good ??= ips.slice(0, i);
+    }
+    return good ?? ips;
+  };
+  let left: string[] = [];
 
   for (const slice of [...snapshot.slices].sort(bySliceName)) {
     const policy = policies.get(slice.policyKey);
     if (!policy) continue;
     const subnet = policy.spec.podSelector ? undefined : new AddressRanges(policy.spec.podSubnet.map((iv) => [iv, true] as const));
-    const left: string[] = [];
+    left = [];
     const kept: Endpoint[] = [];
     for (const e of slice.endpoints) {
       if (policy.kind === 'EgressPolicy' && e.namespace !== policy.namespace) {
@@ -89,18 +121,8 @@ export function checkedEndpoints(
         left.push(`${e.namespace}/${e.pod} (on unknown node "${e.node}")`);
         continue;
       }
-      const usable = (ips: readonly string[]): readonly string[] => {
-        let good: string[] | undefined;
-        ips.forEach((ip, i) => {
-          const why = whyNot(ip, e, subnet);
-          if (why === undefined) return good?.push(ip);
-          left.push(`${ip} of ${e.namespace}/${e.pod} (${why})`);
-          good ??= ips.slice(0, i);
-        });
-        return good ?? ips;
-      };
-      const ipv4 = usable(e.ipv4);
-      const ipv6 = usable(e.ipv6);
+      const ipv4 = usable(e.ipv4, e, subnet);
+      const ipv6 = usable(e.ipv6, e, subnet);
       if (ipv4 === e.ipv4 && ipv6 === e.ipv6) kept.push(e);
       else if (ipv4.length + ipv6.length > 0) kept.push({ ...e, ipv4, ipv6 });
     }

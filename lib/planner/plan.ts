@@ -1,5 +1,5 @@
 import { EgressError } from '../errors.js';
-import { parseCidr, prefixLength, type Family } from '../api/ip.js';
+import { parseCidr, prefixLength, type Family, type IpInterval } from '../api/ip.js';
 import type { Endpoint, Policy } from '../api/model.js';
 import type { Snapshot } from './snapshot.js';
 import type { EipPlan, NodePlan, PolicyPlan, SysctlEntry, VxlanPeer, VxlanPlan } from './node-plan.js';
@@ -120,7 +120,77 @@ function replyRoutes(byNode: ReadonlyMap<string, Record<Family, Set<string>>>, d
   return replies;
 }
 
-function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config']): PolicyRuleInput {
+/** What the gateway rules must leave alone: see elsewhereAddresses. */
+interface Elsewhere {
+  /** Carried policy → addresses it selects that a higher-ranked policy carried by another node selects too. */
+  readonly above: Map<string, IpLists>;
+  /** Policy carried elsewhere with destSubnet or excludeDestSubnet → its addresses a lower-ranked carried policy selects too. */
+  readonly withDest: Map<string, IpLists>;
+}
+
+/**
+ * Gateway side. A worker marks a packet for the node of the first active policy that matches it
+ * (pod and destination), and this node must SNAT it by that policy or not at all: never by a
+ * lower-ranked policy of its own that selects the same pod (while an EIP moves, the worker and
+ * this node briefly disagree on where a policy is carried, and a connection keeps its first NAT
+ * binding). So before each carried policy's rule, the addresses that a higher-ranked policy
+ * carried elsewhere selects are stopped, and left to the anti-relay guard. A policy with
+ * destination conditions gets a rule of its own at its rank, with those conditions; the others
+ * share one set per carried policy. Which rules exist depends on the policies only, never on pods.
+ */
+function elsewhereAddresses(resolved: readonly Resolved[], nodeName: string): Elsewhere {
+  const above = new Map<string, IpLists>();
+  const withDest = new Map<string, IpLists>();
+  const carried = (r: Resolved) => r.plan.role === 'gateway';
+  const elsewhere = (r: Resolved) => r.plan.active && r.plan.node !== undefined && r.plan.node !== nodeName;
+  const hasDest = (r: Resolved) => r.policy.spec.destSubnet.length > 0 || r.policy.spec.excludeDestSubnet.length > 0;
+  // Only what the worker marks for it: a family the policy has a source address for.
+  const addressesOf = (r: Resolved): IpLists => {
+    const ips = ipsOf(r.endpoints);
+    return { 4: r.plan.snatV4 ? ips[4] : [], 6: r.plan.snatV6 ? ips[6] : [] };
+  };
+  const firstElsewhere = resolved.findIndex(elsewhere);
+  let lastCarried = -1;
+  for (let i = 0; i < resolved.length; i++) if (carried(resolved[i]!)) lastCarried = i;
+  if (firstElsewhere < 0 || firstElsewhere > lastCarried) return { above, withDest };
+
+  const seen = new Set<string>();
+  let anyAbove = false;
+  for (let i = firstElsewhere; i <= lastCarried; i++) {
+    const r = resolved[i]!;
+    if (elsewhere(r) && !hasDest(r)) {
+      anyAbove = true;
+      const ips = addressesOf(r);
+      for (const ip of [...ips[4], ...ips[6]]) seen.add(ip);
+    } else if (carried(r) && anyAbove) {
+      // a cluster-wide podSubnet takes its whole CIDR, listed pods or not
+      const subnet = selectsBySourceCidr(r.policy) ? new FastIpIndex(r.policy.spec.podSubnet) : undefined;
+      const own = ipsOf(r.endpoints);
+      const mine = subnet ? [...seen].filter((ip) => subnet.has(ip)) : [...own[4], ...own[6]].filter((ip) => seen.has(ip));
+      above.set(r.policy.key, { 4: mine.filter((ip) => !ip.includes(':')), 6: mine.filter((ip) => ip.includes(':')) });
+    }
+  }
+  const below = new Set<string>();
+  const belowSubnets: IpInterval[] = [];
+  let inBelowSubnet = new FastIpIndex([]);
+  const takenBelow = (ip: string) => below.has(ip) || inBelowSubnet.has(ip);
+  for (let i = lastCarried; i >= firstElsewhere; i--) {
+    const r = resolved[i]!;
+    if (carried(r)) {
+      for (const e of r.endpoints) for (const ip of [...e.ipv4, ...e.ipv6]) below.add(ip);
+      if (selectsBySourceCidr(r.policy)) {
+        belowSubnets.push(...r.policy.spec.podSubnet);
+        inBelowSubnet = new FastIpIndex(belowSubnets);
+      }
+    } else if (elsewhere(r) && hasDest(r)) {
+      const ips = addressesOf(r);
+      withDest.set(r.policy.key, { 4: ips[4].filter(takenBelow), 6: ips[6].filter(takenBelow) });
+    }
+  }
+  return { above, withDest };
+}
+
+function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config'], elsewhere: Elsewhere): PolicyRuleInput {
   const gwNode = r.plan.node ? directory.get(r.plan.node) : undefined;
   const markIndex = r.plan.role === 'worker' ? gwNode?.markIndex : undefined;
   const spec = r.policy.spec;
@@ -133,6 +203,8 @@ function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snap
     carriedHere: r.plan.role === 'gateway',
     local,
     all: r.plan.role === 'gateway' ? ipsOf(r.endpoints) : local,
+    ...(elsewhere.above.has(r.policy.key) ? { carriedElsewhereAbove: elsewhere.above.get(r.policy.key)! } : {}),
+    ...(elsewhere.withDest.has(r.policy.key) ? { carriedElsewhere: elsewhere.withDest.get(r.policy.key)! } : {}),
     // Only a cluster-wide podSubnet matches by CIDR: a namespaced policy (or one with a
     // namespaceSelector) matches the addresses of the pods it selects, never another tenant's.
     bySubnet,
@@ -195,6 +267,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   }
 
   const eips = eipsHeld(resolved, self.parentName);
+  const elsewhere = elsewhereAddresses(resolved, nodeName);
   const nodeIps = { 4: [] as string[], 6: [] as string[] };
   for (const d of directory.values()) {
     if (d.parentIpv4) nodeIps[4].push(d.parentIpv4);
@@ -208,7 +281,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     hasTunnel,
     isGateway,
     parentInterface: self.parentName,
-    policies: resolved.filter((r) => r.plan.role !== 'none').map((r) => ruleInput(r, directory, config)),
+    policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
   });
 
   const vxlan = hasTunnel && self.underlayIp ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
