@@ -33,6 +33,9 @@ const docs = [
   policy('default', 'pool-exhausted', { egressGatewayName: 'tiny', egressIP: { allocatorPolicy: 'rr' }, appliedTo: subnet }),
   policy('default', 'no-ready-gateway-node', { egressGatewayName: 'dark', appliedTo: subnet }),
   policy('default', 'no-node-ip', { egressGatewayName: 'bare', egressIP: { useNodeIP: true }, appliedTo: subnet }),
+  policy('default', 'eip-conflict', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.117' }, appliedTo: subnet }),
+  // gateway-1's agent found a LAN host answering for .117 when it probed before taking it
+  { ...tunnel('gateway-1', {}), metadata: { name: 'gateway-1', annotations: { 'egress.sluice.dev/eip-conflicts': '198.18.0.117=02:aa:bb:cc:dd:ee' } } },
 ];
 
 /** Policy name → the reason it must give. */
@@ -46,6 +49,7 @@ const EXPECTED: Record<string, string> = {
   'pool-exhausted': 'PoolExhausted',
   'no-ready-gateway-node': 'NoReadyGatewayNode',
   'no-node-ip': 'NoNodeIP',
+  'eip-conflict': 'EIPConflict',
 };
 
 test("a policy's Ready condition and every node's plan agree on active and reason, for every problem reason", () => {

@@ -3,6 +3,7 @@ import { selectorMatches } from '../api/labels.js';
 import { problemText } from '../api/problems.js';
 import { parseCidr, parseIp, type IpInterval } from '../api/ip.js';
 import { assign, type AssignmentResult, type NodeAddresses } from './assign.js';
+import type { LanConflict } from './pools.js';
 import { assignTunnels, type TunnelAssignment } from './tunnels.js';
 import { selectEndpoints } from './endpoints.js';
 import { checkedEndpoints, type CheckedEndpoints } from './endpoint-checks.js';
@@ -61,6 +62,25 @@ export function directoryAddresses(directory: ReadonlyMap<string, NodeDirectoryE
   return out;
 }
 
+/**
+ * The egress IPs other LAN hosts answer for, from the nodes' EgressTunnels. Any agent may write any
+ * tunnel's annotations, so a report counts only from a node that may carry the address now (it
+ * is eligible for a gateway whose pools hold it): a worker cannot take a gateway's EIP away.
+ */
+export function lanConflicts(snapshot: Snapshot, eligible: ReadonlyMap<string, readonly string[]>): Map<string, LanConflict> {
+  const out = new Map<string, LanConflict>();
+  const reporters = [...snapshot.tunnels].filter((t) => t.eipConflicts?.length).sort((a, b) => (a.node < b.node ? -1 : 1));
+  for (const t of reporters) {
+    for (const { ip, mac } of t.eipConflicts!) {
+      if (out.has(ip)) continue;
+      const { family, value } = parseIp(ip);
+      const carriable = snapshot.gateways.some((g) => (eligible.get(g.name) ?? []).includes(t.node) && (family === 4 ? g.poolV4 : g.poolV6).some((iv) => value >= iv.start && value <= iv.end));
+      if (carriable) out.set(ip, { mac, node: t.node });
+    }
+  }
+  return out;
+}
+
 /** Everything per-cluster the planner and the controller need, computed once. */
 export function resolveCluster(snapshot: Snapshot): Resolution {
   const { directory, notices } = nodeDirectory(snapshot);
@@ -69,7 +89,7 @@ export function resolveCluster(snapshot: Snapshot): Resolution {
   const nodeAddresses = new Map<string, NodeAddresses>(
     snapshot.nodes.map((n) => [n.name, { ...(n.ipv4 ? { ipv4: n.ipv4 } : {}), ...(n.ipv6 ? { ipv6: n.ipv6 } : {}) }]),
   );
-  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: cluster.clusterAddresses });
+  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: cluster.clusterAddresses, conflicts: lanConflicts(snapshot, eligible) });
   const policyNotices: string[] = [];
   for (const a of assignment.policies.values()) {
     for (const text of a.ignoredStatus) policyNotices.push(`policy "${a.policyKey}": ${text}`);
