@@ -21,22 +21,24 @@ export interface CheckedEndpoints {
   readonly notices: readonly string[];
 }
 
-/**
- * Where a pod address may not be, whoever says so: node addresses, the service and tunnel ranges
- * and the gateways' pools (the hosts of the LAN and its egress IPs). Reasons are the owners.
- */
-function forbiddenRanges(snapshot: Snapshot, nodeAddresses: readonly string[]): AddressRanges<string> {
+/** Where a pod address may never be, whoever says so: node addresses, the service and tunnel ranges. */
+function forbiddenEntries(snapshot: Snapshot, nodeAddresses: readonly string[]): Array<readonly [IpInterval, string]> {
   const { config } = snapshot;
-  const entries: Array<readonly [IpInterval, string]> = [
+  return [
     ...nodeAddresses.map((a) => [parseIpSpec(a), 'a node address'] as const),
     ...config.serviceCidrs.map((c) => [parseCidr(c, false), `in service CIDR ${c}`] as const),
     [parseCidr(config.tunnelCidrV4, false), 'in the tunnel range'],
     [parseCidr(config.tunnelCidrV6, false), 'in the tunnel range'],
   ];
-  for (const g of snapshot.gateways) {
-    for (const iv of [...g.poolV4, ...g.poolV6]) entries.push([iv, `in the pool of gateway "${g.name}"`]);
-  }
-  return new AddressRanges(entries);
+}
+
+/**
+ * Egress IP pools: the LAN. Where no pod CIDR is known, an address in one is not a pod's. (Where
+ * pod CIDRs are known they decide: a pool entry that holds pod addresses is the gateway's
+ * mistake, reported as ClusterAddress, and must not take the pods off their policies.)
+ */
+function poolEntries(snapshot: Snapshot): Array<readonly [IpInterval, string]> {
+  return snapshot.gateways.flatMap((g) => [...g.poolV4, ...g.poolV6].map((iv) => [iv, `in the pool of gateway "${g.name}"`] as const));
 }
 
 /**
@@ -46,8 +48,8 @@ function forbiddenRanges(snapshot: Snapshot, nodeAddresses: readonly string[]): 
  * its local endpoints, a gateway relays and SNATs their traffic and routes replies to them
  * through the tunnel (an address of the LAN there would send the gateway's own egress traffic
  * back into the tunnel). So an address is left out when it is a node address, in the service or
- * tunnel range or a gateway's pool, outside the cluster's pod CIDRs and extraCidr (when any are
- * known), inside another node's pod CIDR (pod CIDRs of nodes never overlap), or outside the
+ * tunnel range, outside the cluster's pod CIDRs and extraCidr (when none are known: in a
+ * gateway's pool), inside another node's pod CIDR (pod CIDRs of nodes never overlap), or outside the
  * policy's podSubnet; an endpoint is left out when its namespace is not the policy's (an
  * EgressPolicy selects only its own) or its node is unknown.
  */
@@ -57,8 +59,8 @@ export function checkedEndpoints(
   cluster: ClusterInForce,
   nodeAddresses: readonly string[],
 ): CheckedEndpoints {
-  const forbidden = forbiddenRanges(snapshot, nodeAddresses);
   const podRanges = new AddressRanges(cluster.podRanges.map((iv) => [iv, true] as const));
+  const forbidden = podRanges.empty ? new AddressRanges([...forbiddenEntries(snapshot, nodeAddresses), ...poolEntries(snapshot)]) : new AddressRanges(forbiddenEntries(snapshot, nodeAddresses));
   const podCidrOwner = new AddressRanges(snapshot.nodes.flatMap((n) => n.podCIDRs.map((c) => [parseCidr(c, false), n.name] as const)));
   // Node pod CIDRs never overlap: an address inside one belongs to that node's pods.
   const nodePodCidrs = new AddressRanges(cluster.cidrs.podCIDR.map((c) => [parseIpSpec(c), true] as const));

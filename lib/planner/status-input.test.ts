@@ -94,7 +94,7 @@ test('forged endpoint slices: only addresses that can be pods of the policy reac
   assert.deepEqual(g.routing.routes.filter((r) => r.table === 3000).map((r) => `${r.dst} via ${r.via}`), ['10.244.1.5/32 via 172.31.0.1']);
   assert.deepEqual(g.policies[0]!.totalEndpoints, 1);
   const text = notices(g);
-  assert.match(text, /EgressEndpointSlice "default\/forged": 10\.96\.0\.10 of default\/hosts \(in service CIDR 10\.96\.0\.0\/12\), 172\.31\.0\.9 of default\/hosts \(in the tunnel range\), 198\.18\.0\.105 of default\/hosts \(in the pool of gateway "default"\) and 6 more not used/);
+  assert.match(text, /EgressEndpointSlice "default\/forged": 10\.96\.0\.10 of default\/hosts \(in service CIDR 10\.96\.0\.0\/12\), 172\.31\.0\.9 of default\/hosts \(in the tunnel range\), 198\.18\.0\.105 of default\/hosts \(outside the cluster's pod CIDRs and extraCidr\) and 6 more not used/);
 });
 
 test('forged endpoint slices: the worker marks only its own pods', () => {
@@ -106,6 +106,29 @@ test('forged endpoint slices: the worker marks only its own pods', () => {
   const w = plan(snapshotOf(docs), 'worker-1');
   assert.deepEqual(w.nft.sets.find((s) => s.name === `${w.policies[0]!.setPrefix}_loc4`)!.elements, ['10.244.1.5']);
   assert.match(notices(w), /10\.244\.2\.9 of default\/lan \(in the pod CIDR of node "gateway-1", not "worker-1"\), 198\.18\.0\.2 of default\/lan \(outside the cluster's pod CIDRs and extraCidr\) not used/);
+});
+
+test("a gateway pool holding a pod's address does not take the pod off its policy (the pool is reported instead)", () => {
+  const docs = agentView('worker-1', [
+    clusterInfo(honestStatus),
+    { apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressGateway', metadata: { name: 'careless' }, spec: { nodeSelector: { selector: { matchLabels: { none: 'x' } } }, ippools: { ipv4: ['10.244.1.5'] } } },
+    visitorPolicy,
+    endpointSlice('default', 'test-1', 'test', [visitorEndpoint]),
+  ]);
+  const w = plan(snapshotOf(docs), 'worker-1');
+  assert.deepEqual(w.nft.sets.find((s) => s.name === `${w.policies[0]!.setPrefix}_loc4`)!.elements, ['10.244.1.5']);
+  assert.equal(notices(w), '');
+});
+
+test('without known pod CIDRs, a gateway pool address is not a pod', () => {
+  const docs = agentView('gateway-1', [
+    clusterInfo(honestStatus, { autoDetect: { podCidrMode: 'none' } }),
+    visitorPolicy,
+    endpointSlice('default', 'test-1', 'test', [visitorEndpoint, { ns: 'default', pod: 'lan', node: 'worker-1', ipv4: ['198.18.0.105'] }]),
+  ]);
+  const g = plan(snapshotOf(docs), 'gateway-1');
+  assert.deepEqual(g.nft.sets.find((s) => s.name === `${g.policies[0]!.setPrefix}_all4`)!.elements, ['10.244.1.5']);
+  assert.match(notices(g), /198\.18\.0\.105 of default\/lan \(in the pool of gateway "default"\)/);
 });
 
 test('a podSubnet policy: slice addresses outside its podSubnet are not used', () => {
