@@ -59,6 +59,11 @@ export function isForwardingSysctl(key: string): boolean {
  * what replaces them, EIPs only on a complete dataplane. apply() loads nft while it reads links,
  * routes and addresses (routes again only if the device was created or recreated), then writes:
  *
+ *   0. releases           EIPs held after the last apply that the plan no longer holds at all,
+ *                         before the new table, which no longer guards them: in between, a stray
+ *                         packet of a connection that moved to another node (an ACK the conntrack
+ *                         entry here cannot place, so it is not de-NATed) would reach this node's
+ *                         TCP stack on the EIP and be answered with a reset that ends the connection
  *   1. nft                one atomic table load: VXLAN only from nodes, anti-relay, the EIP
  *                         input guard, SNAT, marks. Rules name interfaces (iifname/oifname), so
  *                         the table loads before the tunnel device exists.
@@ -95,6 +100,8 @@ export class Dataplane {
   readonly #streak: FailureStreak;
   readonly #now: () => number;
   readonly #claims: EipClaims | undefined;
+  /** EIPs this node held after the last apply, by address: released first when the plan drops them. */
+  #held = new Map<string, HeldAddress>();
   /** EIPs handed to the announcer, keyed `ip|ifname`; each holds exactly one announcer reference. */
   readonly #announced = new Map<string, HeldAddress>();
   /** Applies run one at a time, in call order. */
@@ -139,6 +146,15 @@ export class Dataplane {
     const owned = ownedRangesOf(plan.routing);
     const nftOp = `load nft table ${plan.nft.name}`;
 
+    const planned = new Set(plan.eips.map((e) => e.ip));
+    const releasing = [...this.#held.values()].filter((h) => !planned.has(h.ip));
+    const report = { announced: [] as string[], withdrawn: [] as string[] };
+    if (releasing.length > 0) {
+      await c.step('addresses', 'release EIPs the plan no longer holds', () => this.addresses.release(releasing));
+      for (const h of releasing) this.#held.delete(h.ip);
+      this.#syncAnnouncer([...this.#held.values()].filter((h) => planned.has(h.ip)), c, report, { withdrawOnly: true });
+    }
+
     // The guards load while the rest is read: a process costs far more than the read it does.
     const [nftOutcome, linksSeen, routesSeen, addressesSeen] = await Promise.all([
       c.run('nft', nftOp, () => this.#nft.apply(plan.nft)),
@@ -178,7 +194,6 @@ export class Dataplane {
 
     const complete = !c.failed('nft', 'links', 'sysctls', 'routes');
     const streak = this.#streak.record(complete, this.#now());
-    const report = { announced: [] as string[], withdrawn: [] as string[] };
     if (addressesSeen) {
       const vetted = vetting ? await vetting : undefined;
       for (const note of vetted?.notes ?? []) c.skip('addresses', note);
@@ -187,6 +202,7 @@ export class Dataplane {
       const addresses = await c.run('addresses', 'addresses', () => this.addresses.applyObserved(eips, addressesSeen));
       if (addresses) {
         c.add('addresses', addresses);
+        this.#held = new Map(addresses.held.map((h) => [h.ip, h]));
         this.#syncAnnouncer(addresses.held, c, report);
       }
     }
@@ -224,7 +240,7 @@ export class Dataplane {
    * Gives the announcer one reference per held EIP and takes it back when the EIP goes. EIPs
    * adopted after a restart are announced once too, which refreshes the neighbours' caches.
    */
-  #syncAnnouncer(held: readonly HeldAddress[], c: Collector, report: { announced: string[]; withdrawn: string[] }): void {
+  #syncAnnouncer(held: readonly HeldAddress[], c: Collector, report: { announced: string[]; withdrawn: string[] }, options: { withdrawOnly?: boolean } = {}): void {
     const announcer = this.#announcer;
     if (!announcer) return;
     const wanted = new Map(held.map((h) => [`${h.ip}|${h.ifname}`, h]));
@@ -238,7 +254,7 @@ export class Dataplane {
       }
     };
     for (const [key, h] of wanted) {
-      if (this.#announced.has(key)) continue;
+      if (options.withdrawOnly || this.#announced.has(key)) continue;
       if (attempt(`announce ${h.ip} on ${h.ifname}`, () => announcer.announce(h.ip, h.ifname))) {
         this.#announced.set(key, h);
         report.announced.push(key);
