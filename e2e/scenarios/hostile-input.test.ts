@@ -230,6 +230,17 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
     assert.deepEqual(refused.filter((h) => stored.has(keyOf(h))).map(keyOf), [], 'no refused object exists');
     await assertValidUntouched(t, flows);
     await judgeByCategory(t, accepted, stored, judge);
+    const lanHostPolicies = accepted.filter((h) => h.object.spec !== undefined && (h.object.spec as { egressGatewayName?: unknown }).egressGatewayName === LAN_GATEWAY);
+    const lanHosts = [env.info.echo.ipv4, env.info.control.ips[0]!];
+    const holders = await Promise.all(lanHosts.map((ip) => holdersOf(env.lab, env.gatewayNodes, ip)));
+    await t.test('a LAN host in a pool: the gateway node probed, found it, and took nothing (EIPConflict)', () => {
+      assert.ok(lanHostPolicies.length > 0, 'the run applied policies naming LAN hosts');
+      for (const h of lanHostPolicies) {
+        const ready = stored.get(keyOf(h))?.status?.conditions?.find((c) => c.type === 'Ready');
+        assert.equal(ready?.reason, 'EIPConflict', `${keyOf(h)}: ${JSON.stringify(ready)}`);
+      }
+      assert.deepEqual(holders, lanHosts.map(() => []), 'no gateway node holds a LAN host address');
+    });
   });
 
   test(`${FORGED_OBJECTS} forged slices and tunnels, and junk gateway status, while traffic runs`, { timeout: SETTLE_BOUND_MS + 5 * 60_000 }, async (t) => {
