@@ -1,5 +1,5 @@
 import { EgressError } from '../errors.js';
-import { parseCidr, prefixLength, type Family, type IpInterval } from '../api/ip.js';
+import { parseCidr, prefixLength, type Family } from '../api/ip.js';
 import type { Endpoint, Policy } from '../api/model.js';
 import type { Snapshot } from './snapshot.js';
 import type { EipPlan, NodePlan, PolicyPlan, SysctlEntry, VxlanPeer, VxlanPlan } from './node-plan.js';
@@ -154,37 +154,54 @@ function elsewhereAddresses(resolved: readonly Resolved[], nodeName: string): El
   for (let i = 0; i < resolved.length; i++) if (carried(resolved[i]!)) lastCarried = i;
   if (firstElsewhere < 0 || firstElsewhere > lastCarried) return { above, withDest };
 
-  const seen = new Set<string>();
-  let anyAbove = false;
-  for (let i = firstElsewhere; i <= lastCarried; i++) {
-    const r = resolved[i]!;
-    if (elsewhere(r) && !hasDest(r)) {
-      anyAbove = true;
-      const ips = addressesOf(r);
-      for (const ip of [...ips[4], ...ips[6]]) seen.add(ip);
-    } else if (carried(r) && anyAbove) {
-      // a cluster-wide podSubnet takes its whole CIDR, listed pods or not
-      const subnet = selectsBySourceCidr(r.policy) ? new FastIpIndex(r.policy.spec.podSubnet) : undefined;
-      const own = ipsOf(r.endpoints);
-      const mine = subnet ? [...seen].filter((ip) => subnet.has(ip)) : [...own[4], ...own[6]].filter((ip) => seen.has(ip));
-      above.set(r.policy.key, { 4: mine.filter((ip) => !ip.includes(':')), 6: mine.filter((ip) => ip.includes(':')) });
-    }
-  }
-  const below = new Set<string>();
-  const belowSubnets: IpInterval[] = [];
-  let inBelowSubnet = new FastIpIndex([]);
-  const takenBelow = (ip: string) => below.has(ip) || inBelowSubnet.has(ip);
+  // Where each pod address is taken here: the rank of the first carried policy that lists it
+  // (after firstElsewhere), and the cluster-wide podSubnets carried, which take a whole CIDR.
+  // Stopping an address before the first carried policy that takes it is enough: a packet the
+  // stop rule lets through was not going to reach a later one.
+  const firstTaker = new Map<string, number>();
+  const carriedSubnets: { rank: number; index: FastIpIndex }[] = [];
+  const firstAbove = resolved.findIndex((r, i) => i <= lastCarried && elsewhere(r) && !hasDest(r));
   for (let i = lastCarried; i >= firstElsewhere; i--) {
     const r = resolved[i]!;
-    if (carried(r)) {
-      for (const e of r.endpoints) for (const ip of [...e.ipv4, ...e.ipv6]) below.add(ip);
-      if (selectsBySourceCidr(r.policy)) {
-        belowSubnets.push(...r.policy.spec.podSubnet);
-        inBelowSubnet = new FastIpIndex(belowSubnets);
+    if (!carried(r)) continue;
+    if (firstAbove >= 0 && i > firstAbove) above.set(r.policy.key, { 4: [], 6: [] });
+    if (selectsBySourceCidr(r.policy)) carriedSubnets.push({ rank: i, index: new FastIpIndex(r.policy.spec.podSubnet) });
+    for (const e of r.endpoints) {
+      for (const ip of e.ipv4) firstTaker.set(ip, i);
+      for (const ip of e.ipv6) firstTaker.set(ip, i);
+    }
+  }
+  carriedSubnets.reverse();
+  /** The first carried policy ranked below `rank` that takes `ip`, if any. */
+  const takerBelow = (ip: string, rank: number): number | undefined => {
+    let first = firstTaker.get(ip);
+    // a policy that lists it above `rank` may hide one below it: rare, so only then walk them all
+    if (first !== undefined && first <= rank) {
+      first = undefined;
+      for (let j = rank + 1; j <= lastCarried; j++) {
+        const r = resolved[j]!;
+        if (carried(r) && r.endpoints.some((e) => e.ipv4.includes(ip) || e.ipv6.includes(ip))) {
+          first = j;
+          break;
+        }
       }
-    } else if (elsewhere(r) && hasDest(r)) {
-      const ips = addressesOf(r);
-      withDest.set(r.policy.key, { 4: ips[4].filter(takenBelow), 6: ips[6].filter(takenBelow) });
+    }
+    for (const c of carriedSubnets) if (c.rank > rank && (first === undefined || c.rank < first) && c.index.has(ip)) first = c.rank;
+    return first;
+  };
+  for (let i = firstElsewhere; i < lastCarried; i++) {
+    const r = resolved[i]!;
+    if (!elsewhere(r)) continue;
+    const ips = addressesOf(r);
+    if (hasDest(r)) {
+      withDest.set(r.policy.key, { 4: ips[4].filter((ip) => takerBelow(ip, i) !== undefined), 6: ips[6].filter((ip) => takerBelow(ip, i) !== undefined) });
+      continue;
+    }
+    for (const family of [4, 6] as const) {
+      for (const ip of ips[family]) {
+        const j = takerBelow(ip, i);
+        if (j !== undefined) (above.get(resolved[j]!.policy.key)![family] as string[]).push(ip);
+      }
     }
   }
   return { above, withDest };
