@@ -1,5 +1,5 @@
 import type { Endpoint, EndpointSlice, Policy } from '../api/model.js';
-import { parseCidr, parseIpSpec, type IpInterval } from '../api/ip.js';
+import { formatInterval, parseCidr, parseIpSpec, type IpInterval } from '../api/ip.js';
 import { AddressRanges } from './address-ranges.js';
 import { ipv4Value } from './fast-ip.js';
 import type { ClusterInForce } from './cluster-cidrs.js';
@@ -108,9 +108,28 @@ export function checkedEndpoints(
   };
   let left: string[] = [];
 
+  const token = contextToken(snapshot, cluster, nodeAddresses, directory);
   for (const slice of [...snapshot.slices].sort(bySliceName)) {
     const policy = policies.get(slice.policyKey);
     if (!policy) continue;
+    let verdict = verdicts.get(slice);
+    if (verdict?.token !== token || verdict.policy !== policy) {
+      verdict = { token, policy, ...checkSlice(slice, policy) };
+      verdicts.set(slice, verdict);
+    }
+    const list = byPolicy.get(policy.key);
+    if (list) list.push(...verdict.kept);
+    else byPolicy.set(policy.key, [...verdict.kept]);
+    if (verdict.left.length > 0 && noticed++ < SLICES_NOTICED) {
+      const more = verdict.left.length > SHOWN_PER_SLICE ? ` and ${verdict.left.length - SHOWN_PER_SLICE} more` : '';
+      notices.push(`${sliceKind(policy)} "${sliceName(slice)}": ${verdict.left.slice(0, SHOWN_PER_SLICE).join(', ')}${more} not used`);
+    }
+  }
+  if (noticed > SLICES_NOTICED) notices.push(`${noticed - SLICES_NOTICED} more endpoint slices with entries not used`);
+  for (const p of snapshot.policies) if (!byPolicy.has(p.key)) byPolicy.set(p.key, []);
+  return { byPolicy, notices };
+
+  function checkSlice(slice: EndpointSlice, policy: Policy): { kept: readonly Endpoint[]; left: readonly string[] } {
     const subnet = policy.spec.podSelector ? undefined : new AddressRanges(policy.spec.podSubnet.map((iv) => [iv, true] as const));
     left = [];
     const kept: Endpoint[] = [];
@@ -128,17 +147,34 @@ export function checkedEndpoints(
       if (ipv4 === e.ipv4 && ipv6 === e.ipv6) kept.push(e);
       else if (ipv4.length + ipv6.length > 0) kept.push({ ...e, ipv4, ipv6 });
     }
-    const list = byPolicy.get(policy.key);
-    if (list) list.push(...kept);
-    else byPolicy.set(policy.key, kept);
-    if (left.length > 0 && noticed++ < SLICES_NOTICED) {
-      const more = left.length > SHOWN_PER_SLICE ? ` and ${left.length - SHOWN_PER_SLICE} more` : '';
-      notices.push(`${sliceKind(policy)} "${sliceName(slice)}": ${left.slice(0, SHOWN_PER_SLICE).join(', ')}${more} not used`);
-    }
+    return { kept, left };
   }
-  if (noticed > SLICES_NOTICED) notices.push(`${noticed - SLICES_NOTICED} more endpoint slices with entries not used`);
-  for (const p of snapshot.policies) if (!byPolicy.has(p.key)) byPolicy.set(p.key, []);
-  return { byPolicy, notices };
+}
+
+/**
+ * What a slice's check found, kept while the slice object, its policy object and everything the
+ * check reads from the rest of the cluster are the same ones: an agent plans again on every
+ * change, and most changes leave most slices (frozen objects from its store) as they were.
+ */
+const verdicts = new WeakMap<EndpointSlice, { token: object; policy: Policy; kept: readonly Endpoint[]; left: readonly string[] }>();
+let lastContext: { key: string; token: object } | undefined;
+
+/** One object per distinct context of the checks (node addresses and pod CIDRs, ranges, pools, nodes known). */
+function contextToken(snapshot: Snapshot, cluster: ClusterInForce, nodeAddresses: readonly string[], directory: ReadonlyMap<string, NodeDirectoryEntry>): object {
+  const { config } = snapshot;
+  const key = JSON.stringify([
+    cluster.podRanges.map(formatInterval),
+    cluster.cidrs.podCIDR,
+    nodeAddresses,
+    [...directory.keys()],
+    snapshot.nodes.map((n) => [n.name, n.podCIDRs]),
+    snapshot.gateways.map((g) => [g.name, g.poolTextV4, g.poolTextV6]),
+    config.serviceCidrs,
+    config.tunnelCidrV4,
+    config.tunnelCidrV6,
+  ]);
+  if (lastContext?.key !== key) lastContext = { key, token: {} };
+  return lastContext.token;
 }
 
 const sliceName = (s: EndpointSlice) => (s.namespace ? `${s.namespace}/${s.name}` : s.name);
