@@ -20,6 +20,7 @@ import { identifyRuleCounters } from './rule-counters.js';
 import { withOwnParent } from './own-parent.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
+import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -64,6 +65,8 @@ export class NodeAgent {
   #announcedReady = false;
   #leaderPoll?: NodeJS.Timeout;
   #resync?: Resync;
+  #conflicts?: ReturnType<typeof keepEipConflictsPublished>;
+  #lastConflicts = new Set<string>();
   readonly #gate = new ApplyGate();
 
   constructor(private readonly options: NodeAgentOptions) {
@@ -76,6 +79,7 @@ export class NodeAgent {
     const log = options.log;
     this.#local = openLocalDataplane(options.config, log, {
       announce: true,
+      probeEips: true,
       onAnnounced: (family) => this.metrics.announced(family),
       ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
       stateDir: options.stateDir,
@@ -113,6 +117,7 @@ export class NodeAgent {
     }, 500);
     this.#leaderPoll.unref();
     const control = this.#control;
+    this.#conflicts = keepEipConflictsPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
     this.metrics.readAtScrape({
       ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
       apiRequests: () => control.client.counts,
@@ -159,6 +164,7 @@ export class NodeAgent {
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       report = await this.#local!.dataplane.apply(nodePlan);
       this.#gate.applied(fingerprint, report.ok);
+      this.#reportConflicts(report);
       const at = new Date().toISOString();
       for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);
       this.metrics.eips(nodePlan.eips.filter((e) => e.family === 4).length, nodePlan.eips.filter((e) => e.family === 6).length);
@@ -187,6 +193,16 @@ export class NodeAgent {
     }
   }
 
+  /** EIPs another LAN host answers for: logged when they change, published on the node's EgressTunnel. */
+  #reportConflicts(report: ApplyReport): void {
+    const conflicts = report.eipConflicts ?? [];
+    const before = this.#lastConflicts;
+    this.#lastConflicts = new Set(conflicts.map((c) => c.ip));
+    for (const c of conflicts) if (!before.has(c.ip)) this.options.log.warn({ op: 'eip', eip: c.ip, iface: c.ifname, mac: c.mac }, 'another host on the LAN answers for this egress IP: not taken');
+    for (const ip of before) if (!this.#lastConflicts.has(ip)) this.options.log.info({ op: 'eip', eip: ip }, 'no other host answers for this egress IP any more');
+    this.#conflicts?.set(conflicts);
+  }
+
   status(): AgentStatus {
     return {
       ...this.#status,
@@ -202,6 +218,7 @@ export class NodeAgent {
     clearInterval(this.#leaderPoll);
     this.#resync?.stop();
     await this.#feed?.stop();
+    await this.#conflicts?.reconciler.stop();
     await this.#control?.stop();
     await this.#local?.close();
     await Promise.all(this.#servers.map((srv) => srv.close()));

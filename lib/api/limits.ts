@@ -8,3 +8,5 @@ export const SLICE_MAX_ENDPOINTS = 100;
 export const ENDPOINT_MAX_IPS = 16;
 /** Entries of one family in EgressClusterInfo status (pod CIDRs or node IPs of every node). */
 export const CLUSTER_STATUS_MAX_ITEMS = 10000;
+/** Entries of an EgressTunnel's eip-conflicts annotation (one agent's conflicts). */
+export const EIP_CONFLICTS_MAX = 64;

@@ -100,6 +100,26 @@ test('a rejected EgressClusterInfo never replaces the last valid one in the snap
   assert.equal(store.snapshot(DEFAULT_CONFIG).clusterInfo?.extraCidr.length, 2);
 });
 
+test('a deleted EgressClusterInfo leaves the last one in force until the controller creates it again', () => {
+  const store = new ClusterStore();
+  const info = (rv: string, extraCidr: string[]): Doc => ({
+    apiVersion: 'egress.sluice.dev/v1alpha1',
+    kind: 'EgressClusterInfo',
+    metadata: { name: 'default', resourceVersion: rv },
+    spec: { extraCidr },
+    status: { podCIDR: { ipv4: ['10.244.0.0/24', '10.244.1.0/24'] } },
+  });
+  store.upsert('a', 'EgressClusterInfo', info('1', ['192.0.2.0/24']));
+  store.remove('a', 'EgressClusterInfo', info('1', ['192.0.2.0/24']));
+  const gone = store.clusterInfoInUse();
+  assert.deepEqual([gone.state, gone.resourceVersion, gone.problems], ['last-good', '1', []]);
+  assert.deepEqual(store.snapshot(DEFAULT_CONFIG).clusterInfo?.status?.podCIDR, ['10.244.0.0/24', '10.244.1.0/24'], 'the other nodes stay in the cluster set');
+  // the controller's new default (no extraCidr) takes effect as soon as it arrives
+  store.upsert('a', 'EgressClusterInfo', info('2', []));
+  assert.equal(store.clusterInfoInUse().state, 'current');
+  assert.equal(store.snapshot(DEFAULT_CONFIG).clusterInfo?.extraCidr.length, 0);
+});
+
 test('without an earlier valid one, an EgressClusterInfo with ignored status entries is used as far as it validates', () => {
   const store = new ClusterStore();
   store.upsert('a', 'EgressClusterInfo', {
