@@ -1,12 +1,21 @@
 import { fileURLToPath } from 'node:url';
+import { EXT_HOST, echoAddresses, lanHost, upstreamDns } from './addressing.js';
 import type { DaemonSpec } from './daemons.js';
+import { tlsDir } from './dns/lab-dns.js';
 import type { LabState } from './state.js';
 
 export const ECHO_ROLE = 'echo';
 
+/** The external host's addresses: its LAN address, the echo addresses and the DNS server's. */
+export function externalHostAddrs(s: LabState): string[] {
+  const hosts = [lanHost(EXT_HOST), ...echoAddresses(), upstreamDns()];
+  return [...hosts.map((h) => h.v4), ...(s.ipv6 ? hosts.map((h) => h.v6) : [])];
+}
+
 /** The echo service as a lab daemon in the external host's namespace. */
 export function echoDaemon(s: LabState): DaemonSpec {
   const script = fileURLToPath(new URL('./echo-server.js', import.meta.url));
+  const web = s.echo.httpsPort === undefined ? [] : [`--http-default=${s.echo.httpDefaultPort ?? ''}`, `--https=${s.echo.httpsPort}`, `--tls-dir=${tlsDir(s)}`, `--tls-ips=${externalHostAddrs(s).join(',')}`];
   return {
     role: ECHO_ROLE,
     netns: s.netns.ext,
@@ -17,6 +26,7 @@ export function echoDaemon(s: LabState): DaemonSpec {
       `--tcp=${s.echo.tcpPort}`,
       `--udp=${s.echo.udpPort}`,
       `--stream=${s.echo.streamPort}`,
+      ...web,
       `--host6=${s.ipv6 ? '::' : ''}`,
     ],
     readyLogLine: '"ready":true',

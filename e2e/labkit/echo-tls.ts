@@ -1,0 +1,55 @@
+/**
+ * The echo service's TLS: a lab CA made when the lab starts (its certificate is `info.echo.caFile`,
+ * for clients to verify with), and a server certificate per name the clients ask for (SNI), signed by
+ * that CA when first asked, so https://<any name the lab's DNS serves>/ verifies. openssl does the X.509
+ * work (EC P-256: instant keys); files live in the lab's state dir.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+const DAYS = '30';
+
+export const caFiles = (dir: string) => ({ cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') });
+
+/** Makes the CA unless the directory already holds one (a restarted echo keeps its CA). */
+export async function ensureCa(dir: string, label: string): Promise<void> {
+  const ca = caFiles(dir);
+  if (existsSync(ca.cert) && existsSync(ca.key)) return;
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await run('openssl', [
+    'req', '-x509', ...EC_KEY, '-keyout', ca.key, '-out', ca.cert, '-days', DAYS,
+    '-subj', `/CN=${label.replace(/[^A-Za-z0-9 ._-]/g, '')}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+}
+
+export interface KeyPair {
+  key: string;
+  cert: string;
+}
+
+/** A server certificate for these DNS names and IP addresses, signed by the CA. Names must be checked by the caller. */
+export async function serverCertificate(dir: string, dnsNames: readonly string[], ips: readonly string[]): Promise<KeyPair> {
+  const san = [...dnsNames.map((n) => `DNS:${n}`), ...ips.map((ip) => `IP:${ip}`)].join(',');
+  const base = join(dir, `server-${createHash('sha256').update(san).digest('hex').slice(0, 16)}`);
+  if (!existsSync(`${base}.crt`)) {
+    const ca = caFiles(dir);
+    await run('openssl', [
+      'req', '-x509', ...EC_KEY, '-keyout', `${base}.key`, '-out', `${base}.crt`, '-days', DAYS,
+      '-subj', `/CN=${dnsNames[0] ?? ips[0] ?? 'echo'}`,
+      '-addext', `subjectAltName=${san}`,
+      '-addext', 'basicConstraints=critical,CA:FALSE',
+      '-addext', 'extendedKeyUsage=serverAuth',
+      '-CA', ca.cert, '-CAkey', ca.key,
+    ]);
+  }
+  const [key, cert] = await Promise.all([readFile(`${base}.key`, 'utf8'), readFile(`${base}.crt`, 'utf8')]);
+  return { key, cert };
+}
