@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { EXT_HOST, echoAddresses, lanHost, upstreamDns } from './addressing.js';
 import type { DaemonSpec } from './daemons.js';
+import { ensureCa, serverCertificate } from './echo-tls.js';
 import { tlsDir } from './dns/lab-dns.js';
 import type { LabState } from './state.js';
 
@@ -10,6 +11,13 @@ export const ECHO_ROLE = 'echo';
 export function externalHostAddrs(s: LabState): string[] {
   const hosts = [lanHost(EXT_HOST), ...echoAddresses(), upstreamDns()];
   return [...hosts.map((h) => h.v4), ...(s.ipv6 ? hosts.map((h) => h.v6) : [])];
+}
+
+/** Makes the CA and the certificate for the echo's addresses ahead of the echo (e.g. while the network is built). */
+export async function prepareEchoTls(s: LabState): Promise<void> {
+  if (s.echo.httpsPort === undefined) return;
+  await ensureCa(tlsDir(s));
+  await serverCertificate(tlsDir(s), [], externalHostAddrs(s));
 }
 
 /** The echo service as a lab daemon in the external host's namespace. */

@@ -47,7 +47,7 @@ function webAnswer(req: IncomingMessage, res: ServerResponse): void {
 }
 
 async function tlsSetup(dir: string, ips: readonly string[]): Promise<Tls> {
-  await ensureCa(dir, 'sluice lab CA');
+  await ensureCa(dir);
   const contexts = new Map<string, Promise<SecureContext | undefined>>();
   return {
     fallback: await serverCertificate(dir, ips.length > 0 ? [] : ['localhost'], ips),

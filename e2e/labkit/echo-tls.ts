@@ -17,14 +17,16 @@ const DAYS = '30';
 
 export const caFiles = (dir: string) => ({ cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') });
 
-/** Makes the CA unless the directory already holds one (a restarted echo keeps its CA). */
-export async function ensureCa(dir: string, label: string): Promise<void> {
+const CA_SUBJECT = '/CN=sluice lab CA';
+
+/** Makes the CA unless the directory already holds one (made ahead by the lab, or a restarted echo's). */
+export async function ensureCa(dir: string): Promise<void> {
   const ca = caFiles(dir);
   if (existsSync(ca.cert) && existsSync(ca.key)) return;
   await mkdir(dir, { recursive: true, mode: 0o755 });
   await run('openssl', [
     'req', '-x509', ...EC_KEY, '-keyout', ca.key, '-out', ca.cert, '-days', DAYS,
-    '-subj', `/CN=${label.replace(/[^A-Za-z0-9 ._-]/g, '')}`,
+    '-subj', CA_SUBJECT,
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
   ]);

@@ -8,7 +8,7 @@ import { defaultPluginNames, loadKnownPlugins, loadPlugins } from './builtin-plu
 import { addPodNetwork, removePodNetworks } from './cni.js';
 import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from './daemons.js';
 import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
-import { echoDaemon } from './echo-daemon.js';
+import { echoDaemon, prepareEchoTls } from './echo-daemon.js';
 import { defaultZone } from './dns/default-zone.js';
 import { DNS_QUERY_SCRIPT, KUBE_DNS_POD, deleteDnsRecord, kubeDnsDaemon, readZone, setDnsRecord, upstreamDnsDaemon, writeZone, zoneFile, type DnsRecordInput } from './dns/lab-dns.js';
 import type { DnsQueryResult } from './dns/dns-query.js';
@@ -123,11 +123,20 @@ export class Lab implements LabHandle {
     lab.releaseSignal = cleanupOnSignal(async () => void (await Lab.down(name, { baseDir, plugins })));
     try {
       await lab.mutate(async (s, ctx) => {
-        await buildNetwork(s);
-        await writeZone(zoneFile(s), defaultZone(s.ipv6));
-        await Promise.all([ctx.startDaemon(echoDaemon(s)), ctx.startDaemon(upstreamDnsDaemon(s))]);
-        for (const p of lab.plugins) await p.afterNetwork?.(ctx);
-        for (const node of s.nodes) for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
+        // openssl's work for the echo overlaps the network's.
+        await Promise.all([buildNetwork(s), prepareEchoTls(s), writeZone(zoneFile(s), defaultZone(s.ipv6))]);
+        // The DNS server boots while the rest comes up; it is waited for (also on failure) before up returns.
+        const dnsReady = ctx.startDaemon(upstreamDnsDaemon(s)).then(() => undefined, (err: unknown) => err ?? new Error('DNS server'));
+        let failed: unknown;
+        try {
+          await ctx.startDaemon(echoDaemon(s));
+          for (const p of lab.plugins) await p.afterNetwork?.(ctx);
+          for (const node of s.nodes) for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
+        } catch (err) {
+          failed = err;
+        }
+        const dnsFailed = await dnsReady;
+        if (failed !== undefined || dnsFailed !== undefined) throw failed ?? dnsFailed;
         if (!opts.kubeDns) s.phase = 'ready';
       });
       // Without the lock: with the cluster plugin, its kubelet makes the pod.
