@@ -71,13 +71,21 @@ const netnsOfPid = async (pid: number) => readlink(`/proc/${pid}/ns/net`);
 const netnsInode = async (name: string) => `net:[${(await stat(`/run/netns/${name}`)).ino}]`;
 
 describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
-  test('a pod resolves through the cluster DNS and fetches https://github.com/ from the echo; answers change on the fly', { timeout: 180_000 }, async (t) => {
+  test('a pod resolves through the cluster DNS and fetches https://github.com/ from the echo; answers change on the fly', { timeout: 300_000 }, async (t) => {
+    const lap = (() => {
+      let last = Date.now();
+      return (what: string) => {
+        t.diagnostic(`${what}: ${Date.now() - last} ms`);
+        last = Date.now();
+      };
+    })();
     const baseDir = await tempLabBase();
     const name = `labdns-${process.pid}`;
     const rootResolvConf = await sha('/etc/resolv.conf');
     let lab: Lab | undefined;
     try {
       lab = await Lab.up(name, { workers: 2, gateways: 1, ipv6: true, kubeDns: { node: 'worker-2' }, baseDir });
+      lap('up with the cluster DNS');
       const info = await lab.info();
       const ca = info.echo.caFile!;
       const echo4 = info.echo.addresses.filter((a) => !a.includes(':'));
@@ -101,6 +109,7 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
       assert.match(resolvConf.stdout, new RegExp(`^nameserver ${info.dns.ipv4}$`, 'm'));
       assert.match(resolvConf.stdout, /^search apps\.svc\.cluster\.local svc\.cluster\.local cluster\.local$/m);
 
+      lap('pod');
       // By default the seed's three names are on three different echo addresses.
       const first: Record<string, string> = {};
       for (const n of ['github.com', 'httpbin.org', 'google.com']) {
@@ -131,6 +140,7 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
       assert.ok(upstream.some((q) => q['from'] === worker2.ips[0]), 'the external server saw the DNS pod\'s node');
       assert.ok(!upstream.some((q) => q['from'] === pod.ips[0] || q['from'] === worker1.ips[0]), 'the pod never asked it directly');
 
+      lap('resolve and fetch');
       // DNS over TCP, from our client and from glibc (use-vc), forwarded over TCP.
       const tcp = await lab.dnsQuery({ pod: 'apps/a' }, 'httpbin.org', { tcp: true });
       assert.deepEqual(tcp.answers.map((a) => a.data), [first['httpbin.org']]);
@@ -168,6 +178,7 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
       assert.match(bad.stderr, /not an IPv4 or IPv6 address/);
       await lab.setDns('github.com', { addresses: [echo4[0]!, echo6[0]!] });
 
+      lap('TCP, rotation, set and del');
       // A pod that an EgressPolicy selects: the echo sees the EIP, over HTTPS by name too.
       if ((await lab.info()).daemons.some((d) => d.role === 'agent:gateway-1')) {
         const api = labApi(await lab.state());
@@ -194,6 +205,7 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
         t.diagnostic('no sluice agents in this build: the EIP check is skipped');
       }
 
+      lap('EIP');
       // Nothing of it outside the lab: no query in the root namespace, servers in lab namespaces, root resolv.conf untouched.
       const needle = `leak-${randomBytes(4).toString('hex')}`;
       const seen = await rootNamespaceSees(needle, async () => {

@@ -5,10 +5,13 @@
  * {"clientIP":…,"clientPort":…,"proto":"stream","line":…}, for tests of long-lived flows.
  * HTTP answers also carry "serverIP" (the address the client asked); HTTPS (`--https PORT --tls-dir DIR`)
  * answers like HTTP with proto "https" and "sni", the name from the client's TLS hello. The lab CA lives in
- * DIR (made at start-up unless present); each SNI name gets a certificate signed by it when first asked
- * (echo-tls.ts), clients without SNI the one for `--tls-ips`.
+ * DIR (made at start-up unless present, naming the `--tls-ips`); each SNI name gets a certificate signed
+ * by it when first asked, clients without SNI the CA's own (echo-tls.ts).
+ * With `--dns-listen A,B --dns-zone FILE` the same process is also the lab's external authoritative DNS
+ * server on port 53 of those addresses (dns/serve.ts; one process for the external host's services keeps
+ * the lab's start-up cheap); SIGHUP rereads the zone.
  * Usage: node echo-server.js [--http 8080] [--http-default 80] [--https 443 --tls-dir DIR --tls-ips A,B]
- *   [--tcp 9000] [--udp 9001] [--stream 9002] [--host4 0.0.0.0] [--host6 ::]
+ *   [--tcp 9000] [--udp 9001] [--stream 9002] [--host4 0.0.0.0] [--host6 ::] [--dns-listen A,B --dns-zone FILE [--dns-port 53]]
  * (an empty --host4/--host6 skips that family, an empty --http-default/--https that server). Prints
  * {"ready":true,…} once every socket listens.
  */
@@ -21,7 +24,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { normalizeName } from './dns/zone.js';
 import { echoLine, streamLine, webLine } from './echo-reply.js';
-import { ensureCa, serverCertificate, type KeyPair } from './echo-tls.js';
+import { caKeyPair, ensureCa, serverCertificate, type KeyPair } from './echo-tls.js';
 
 interface Ports {
   http: number;
@@ -46,11 +49,13 @@ function webAnswer(req: IncomingMessage, res: ServerResponse): void {
   res.end(webLine(sock.remoteAddress, sock.remotePort, sock.localAddress, tls));
 }
 
+const MAX_SNI_NAMES = 1_000;
+
 async function tlsSetup(dir: string, ips: readonly string[]): Promise<Tls> {
-  await ensureCa(dir);
+  await ensureCa(dir, ips);
   const contexts = new Map<string, Promise<SecureContext | undefined>>();
   return {
-    fallback: await serverCertificate(dir, ips.length > 0 ? [] : ['localhost'], ips),
+    fallback: await caKeyPair(dir),
     contextFor(raw) {
       let name: string;
       try {
@@ -59,8 +64,10 @@ async function tlsSetup(dir: string, ips: readonly string[]): Promise<Tls> {
         return Promise.resolve(undefined);
       }
       let ctx = contexts.get(name);
+      // Bounded: past MAX_SNI_NAMES names a client gets the certificate for the addresses.
+      if (!ctx && contexts.size >= MAX_SNI_NAMES) return Promise.resolve(undefined);
       if (!ctx) {
-        ctx = serverCertificate(dir, [name], []).then((pair) => createSecureContext(pair)).catch(() => undefined);
+        ctx = serverCertificate(dir, name).then((pair) => createSecureContext(pair)).catch(() => undefined);
         contexts.set(name, ctx);
       }
       return ctx;
@@ -118,6 +125,9 @@ async function main(): Promise<void> {
       https: { type: 'string', default: '' },
       'tls-dir': { type: 'string', default: '' },
       'tls-ips': { type: 'string', default: '' },
+      'dns-listen': { type: 'string', default: '' },
+      'dns-zone': { type: 'string', default: '' },
+      'dns-port': { type: 'string', default: '53' },
       host4: { type: 'string', default: '0.0.0.0' },
       host6: { type: 'string', default: '::' },
     },
@@ -136,7 +146,14 @@ async function main(): Promise<void> {
   // With port 0 the IPv6 sockets reuse the ports the kernel picked for IPv4.
   if (values.host4) ports = bound[values.host4] = await listenOn(values.host4, false, ports, tls);
   if (values.host6) bound[values.host6] = await listenOn(values.host6, true, ports, tls);
-  process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, bound }) + '\n');
+  let dns: { listen: string[]; port: number } | undefined;
+  if (values['dns-listen']) {
+    if (!values['dns-zone']) throw new Error('--dns-listen needs --dns-zone');
+    const { serveDns, zoneHandler } = await import('./dns/serve.js');
+    const listen = values['dns-listen'].split(',');
+    dns = { listen, port: await serveDns(listen, Number(values['dns-port']), zoneHandler(values['dns-zone'])) };
+  }
+  process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, bound, ...(dns ? { dns } : {}) }) + '\n');
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
 }
 

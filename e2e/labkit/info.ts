@@ -12,7 +12,7 @@ import {
   lanHost,
   upstreamDns,
 } from './addressing.js';
-import { DNS_PORT, tlsDir, zoneFile } from './dns/lab-dns.js';
+import { DNS_PORT, tlsDir, zoneFile } from './echo-daemon.js';
 import { caFiles } from './echo-tls.js';
 import { kubeDnsPod } from './dns/resolv-conf.js';
 import { isRunning } from './daemons.js';

@@ -8,9 +8,9 @@ import { defaultPluginNames, loadKnownPlugins, loadPlugins } from './builtin-plu
 import { addPodNetwork, removePodNetworks } from './cni.js';
 import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from './daemons.js';
 import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
-import { echoDaemon, prepareEchoTls } from './echo-daemon.js';
+import { echoDaemon, prepareEchoTls, zoneFile } from './echo-daemon.js';
 import { defaultZone } from './dns/default-zone.js';
-import { DNS_QUERY_SCRIPT, KUBE_DNS_POD, deleteDnsRecord, kubeDnsDaemon, readZone, setDnsRecord, upstreamDnsDaemon, writeZone, zoneFile, type DnsRecordInput } from './dns/lab-dns.js';
+import { DNS_QUERY_SCRIPT, KUBE_DNS_POD, deleteDnsRecord, kubeDnsDaemon, readZone, setDnsRecord, writeZone, type DnsRecordInput } from './dns/lab-dns.js';
 import type { DnsQueryResult } from './dns/dns-query.js';
 import type { Zone, ZoneRecord } from './dns/zone.js';
 import type { EchoProto, EchoReply } from './echo-reply.js';
@@ -125,18 +125,9 @@ export class Lab implements LabHandle {
       await lab.mutate(async (s, ctx) => {
         // openssl's work for the echo overlaps the network's.
         await Promise.all([buildNetwork(s), prepareEchoTls(s), writeZone(zoneFile(s), defaultZone(s.ipv6))]);
-        // The DNS server boots while the rest comes up; it is waited for (also on failure) before up returns.
-        const dnsReady = ctx.startDaemon(upstreamDnsDaemon(s)).then(() => undefined, (err: unknown) => err ?? new Error('DNS server'));
-        let failed: unknown;
-        try {
-          await ctx.startDaemon(echoDaemon(s));
-          for (const p of lab.plugins) await p.afterNetwork?.(ctx);
-          for (const node of s.nodes) for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
-        } catch (err) {
-          failed = err;
-        }
-        const dnsFailed = await dnsReady;
-        if (failed !== undefined || dnsFailed !== undefined) throw failed ?? dnsFailed;
+        await ctx.startDaemon(echoDaemon(s));
+        for (const p of lab.plugins) await p.afterNetwork?.(ctx);
+        for (const node of s.nodes) for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
         if (!opts.kubeDns) s.phase = 'ready';
       });
       // Without the lock: with the cluster plugin, its kubelet makes the pod.

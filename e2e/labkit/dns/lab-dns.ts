@@ -1,42 +1,29 @@
 /**
- * The lab's DNS as lab parts: the external authoritative server (a daemon in the external host's
- * namespace, on the internet address `upstreamDns()`), the cluster DNS (a daemon in the netns of the
- * Pod kube-system/coredns, labelled k8s-app=kube-dns), and edits of the external zone.
+ * The lab's DNS as lab parts: the external authoritative server (served by the echo daemon in the
+ * external host's namespace, on the internet address `upstreamDns()`), the cluster DNS (a daemon in the
+ * netns of the Pod kube-system/coredns, labelled k8s-app=kube-dns), and edits of the external zone.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { upstreamDns } from '../addressing.js';
 import type { DaemonSpec } from '../daemons.js';
+import { DNS_PORT, ECHO_ROLE, zoneFile } from '../echo-daemon.js';
 import type { LabContext } from '../plugins.js';
 import type { LabState, PodState } from '../state.js';
 import { DEFAULT_TTL } from './default-zone.js';
 import { CLUSTER_DOMAIN } from './resolv-conf.js';
 import { normalizeName, parseZone, zoneRecord, type Zone, type ZoneRecord } from './zone.js';
 
-export const UPSTREAM_DNS_ROLE = 'dns:upstream';
+/** The daemon that serves the external DNS (and the echo). */
+export const UPSTREAM_DNS_ROLE = ECHO_ROLE;
 export const KUBE_DNS_ROLE = 'dns:kube-dns';
-export const DNS_PORT = 53;
 /** As kubeadm deploys it: the Deployment's pods carry k8s-app=kube-dns (what NetworkPolicies select). */
 export const KUBE_DNS_POD = { namespace: 'kube-system', name: 'coredns', labels: { 'k8s-app': 'kube-dns' } } as const;
 const ZONE_LOADED_LINE = '"msg":"zone loaded"';
 const SERVER_SCRIPT = fileURLToPath(new URL('./dns-server.js', import.meta.url));
 export const DNS_QUERY_SCRIPT = fileURLToPath(new URL('./dns-query.js', import.meta.url));
 
-export const zoneFile = (s: Pick<LabState, 'stateDir'>) => join(s.stateDir, 'dns', 'zone.json');
-export const tlsDir = (s: Pick<LabState, 'stateDir'>) => join(s.stateDir, 'tls');
-
-const pick = (s: LabState, a: { v4: string; v6: string }) => (s.ipv6 ? [a.v4, a.v6] : [a.v4]);
-
-export function upstreamDnsDaemon(s: LabState): DaemonSpec {
-  return {
-    role: UPSTREAM_DNS_ROLE,
-    netns: s.netns.ext,
-    argv: [process.execPath, SERVER_SCRIPT, `--listen=${pick(s, upstreamDns()).join(',')}`, `--port=${DNS_PORT}`, `--zone=${zoneFile(s)}`],
-    readyLogLine: '"ready":true',
-    readyTimeoutMs: 10_000,
-  };
-}
 
 /** The cluster DNS in its pod: cluster.local is answered there, the rest forwarded to the external server. */
 export function kubeDnsDaemon(pod: PodState): DaemonSpec {
