@@ -225,6 +225,10 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
         assert.notEqual(await netnsOfPid(d.pid!), await netnsOfPid(process.pid), `${role} is not in the root namespace`);
       }
       assert.equal(await sha('/etc/resolv.conf'), rootResolvConf, "the root namespace's resolv.conf is untouched");
+
+      // A pod's resolv.conf goes with the pod.
+      await lab.deletePod('apps/a');
+      assert.ok(!(await netnsEtcDirs(labPrefix(name))).includes(pod.netns), `${NETNS_ETC}/${pod.netns} outlived its pod`);
     } finally {
       if (lab) await lab.down();
       else await Lab.down(name, { baseDir });
