@@ -57,12 +57,19 @@ interface Entry extends StoredObject {
   readonly sources: Set<string>;
   /** What a change is judged by: the model for core kinds, the wire form for ours. */
   readonly fingerprint: string;
+  /** An EgressTunnel's applied report, judged apart (see StoreChange 'report'). */
+  readonly reportFingerprint?: string;
 }
 
 export interface StoreChange {
   readonly kind: StoreKind;
   readonly key: string;
-  readonly type: 'upsert' | 'remove' | 'pods';
+  /**
+   * `report`: only an EgressTunnel's `status.applied` changed, the report its node's agent
+   * publishes after each apply. Only the controller reads it: node plans do not depend on it, so
+   * agents do not re-plan for the reports of every other node.
+   */
+  readonly type: 'upsert' | 'remove' | 'pods' | 'report';
 }
 export type StoreListener = (change: StoreChange) => void;
 
@@ -76,7 +83,15 @@ const VOLATILE_META = new Set(['resourceVersion', 'managedFields', 'generation']
 function fingerprintOf(kind: StoreKind, raw: JsonObject, value: unknown, problems: readonly Problem[]): string {
   if (!isOurKind(kind)) return JSON.stringify([value ?? null, problems]);
   const meta = isRecord(raw.metadata) ? Object.fromEntries(Object.entries(raw.metadata).filter(([k]) => !VOLATILE_META.has(k))) : {};
+  if (kind === 'EgressTunnel' && isRecord(raw.status) && 'applied' in raw.status) {
+    const { applied: _, ...status } = raw.status;
+    return JSON.stringify({ ...raw, metadata: meta, status });
+  }
   return JSON.stringify({ ...raw, metadata: meta });
+}
+
+function reportFingerprintOf(kind: StoreKind, raw: JsonObject): string | undefined {
+  return kind === 'EgressTunnel' && isRecord(raw.status) ? JSON.stringify(raw.status.applied ?? null) : undefined;
 }
 
 /**
@@ -143,6 +158,7 @@ export class ClusterStore {
       problems = [{ reason: 'InvalidValue', path: '', message: `could not be parsed: ${errorMessage(err)}` }];
     }
     const fingerprint = fingerprintOf(kind, raw, value, problems);
+    const reportFingerprint = reportFingerprintOf(kind, raw);
     const entry: Entry = {
       kind,
       key,
@@ -156,12 +172,16 @@ export class ClusterStore {
       ignored,
       sources: new Set([...(existing?.sources ?? []), source]),
       fingerprint,
+      ...(reportFingerprint !== undefined ? { reportFingerprint } : {}),
     };
     map.set(key, entry);
     if (kind === 'EgressClusterInfo' && key === CLUSTER_INFO_NAME && value !== undefined && ignored.length === 0) {
       this.lastGoodClusterInfo = { value: value as ClusterInfo, resourceVersion };
     }
-    if (existing?.fingerprint === fingerprint) return key;
+    if (existing?.fingerprint === fingerprint) {
+      if ((existing.reportFingerprint ?? 'null') !== (reportFingerprint ?? 'null')) this.changed({ kind, key, type: 'report' });
+      return key;
+    }
     if (problems.length > 0) {
       this.logger.warn({ op: 'parse', kind, name: key, problems: problems.map(problemText) }, 'object skipped: it does not satisfy the egress API');
     } else if (ignored.length > 0) {
