@@ -1,7 +1,7 @@
 import { appliedPolicyWire, boundedMessage, sortAppliedPolicies } from '../../lib/api/applied-report.js';
 import { APPLIED_POLICIES_MAX } from '../../lib/api/limits.js';
 import type { AppliedPolicyWire, AppliedReportWire } from '../../lib/api/wire.js';
-import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
+import type { ApplyReport, Subsystem } from '../../lib/dataplane/dataplane-types.js';
 import { EgressError, errorMessage, type ErrorCode } from '../../lib/errors.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
@@ -23,10 +23,13 @@ export function appliedPolicies(plan: NodePlan, snapshot: Snapshot): { policies:
   return { policies: sorted.slice(0, APPLIED_POLICIES_MAX), truncated: sorted.length > APPLIED_POLICIES_MAX };
 }
 
+/** The order an apply runs its subsystems in (see Dataplane.apply): the first failure is the cause of the later ones. */
+const APPLY_ORDER: readonly Subsystem[] = ['nft', 'links', 'sysctls', 'routes', 'addresses', 'announcer'];
+
 function firstError(failure: ApplyFailure): { code: string; message: string } {
   if ('report' in failure) {
-    for (const [subsystem, r] of Object.entries(failure.report.subsystems)) {
-      const e = r.errors[0];
+    for (const subsystem of APPLY_ORDER) {
+      const e = failure.report.subsystems[subsystem]?.errors[0];
       if (e) return { code: e.code, message: `${subsystem}: ${e.op}: ${e.message}` };
     }
     return { code: 'EGW_ERR_NETLINK', message: 'the apply reported errors' };
