@@ -112,3 +112,19 @@ test('without an earlier valid one, an EgressClusterInfo with ignored status ent
   assert.deepEqual(store.snapshot(DEFAULT_CONFIG).clusterInfo?.status?.podCIDR, ['10.244.0.0/24']);
   assert.equal(store.clusterInfoInUse().problems.length, 2);
 });
+
+test("a change to an EgressTunnel's applied report alone is a 'report' change; with anything else it is an upsert", () => {
+  const store = new ClusterStore();
+  const changes: string[] = [];
+  store.subscribe((c) => changes.push(c.type));
+  const tunnel = (rv: string, status: Doc) => withRv({ apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressTunnel', metadata: { name: 'w-1' }, status }, rv);
+  const base = { tunnel: { ipv4: '172.31.0.1', mac: '02:00:00:00:00:01' }, phase: 'Ready' };
+  store.upsert('a', 'EgressTunnel', tunnel('1', base));
+  store.upsert('a', 'EgressTunnel', tunnel('2', { ...base, applied: { result: 'Applied', policies: [] } }));
+  store.upsert('a', 'EgressTunnel', tunnel('3', { ...base, applied: { result: 'Applied', policies: [] } }));
+  store.upsert('a', 'EgressTunnel', tunnel('4', { ...base, applied: { result: 'Failed', code: 'EGW_ERR_NFT' } }));
+  store.upsert('a', 'EgressTunnel', tunnel('5', { ...base, phase: 'NotReady', applied: { result: 'Applied' } }));
+  store.upsert('a', 'EgressTunnel', tunnel('6', { ...base, phase: 'NotReady' }));
+  assert.deepEqual(changes, ['upsert', 'report', 'report', 'upsert', 'report']);
+  assert.equal(store.values('EgressTunnel')[0]!.phase, 'NotReady');
+});
