@@ -29,9 +29,9 @@ export interface ControllerOptions {
   readonly retryMaxMs?: number;
 }
 
-/** A node's applied report changed, and nothing else of its EgressTunnel (StoreChange 'report'). */
-const APPLIED_REPORT = 'AppliedReport';
-type StepInput = StoreKind | typeof APPLIED_REPORT;
+/** Only reported status changed: a node's applied report, or a policy's conditions (StoreChange 'report'). */
+const REPORT = 'Report';
+type StepInput = StoreKind | typeof REPORT;
 
 interface Step {
   readonly name: string;
@@ -52,7 +52,7 @@ const STEPS: readonly Step[] = [
   { name: 'tunnels', inputs: ['Node', 'EgressGateway', 'EgressTunnel'], run: reconcileTunnels },
   { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, ...SLICES], run: reconcileEndpointSlices },
   // The assignment also reads tunnels (a node needs a mark to be eligible) and cluster info (node and pod addresses).
-  { name: 'policy-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, APPLIED_REPORT], run: reconcilePolicyStatus },
+  { name: 'policy-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
   { name: 'gateway-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
 ];
 
@@ -66,9 +66,9 @@ const STORE_KINDS = new Set<string>(Object.keys(RESOURCES));
 export function stepsFor(reasons: ReadonlySet<string>): Set<string> {
   const kinds = [...reasons].map((r) => {
     const [kind = '', type] = r.split(' ');
-    return type === 'report' ? APPLIED_REPORT : kind;
+    return type === 'report' ? REPORT : kind;
   });
-  if (kinds.some((k) => !STORE_KINDS.has(k) && k !== APPLIED_REPORT)) return new Set(STEPS.map((s) => s.name));
+  if (kinds.some((k) => !STORE_KINDS.has(k) && k !== REPORT)) return new Set(STEPS.map((s) => s.name));
   return new Set(STEPS.filter((s) => s.inputs.some((k) => kinds.includes(k))).map((s) => s.name));
 }
 

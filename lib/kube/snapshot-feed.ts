@@ -37,7 +37,7 @@ export function followSnapshots(options: SnapshotFeedOptions): Reconciler {
     ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  // a node's applied report changes no plan (it is the controller's input)
+  // conditions and nodes' applied reports change no plan (they are the controller's)
   off.push(store.subscribe((change) => change.type !== 'report' && reconciler.trigger(`${change.kind} ${change.type}`)));
   off.push(watch.onSynced(() => reconciler.trigger('synced')));
   reconciler.trigger('start');

@@ -128,3 +128,15 @@ test("a change to an EgressTunnel's applied report alone is a 'report' change; w
   assert.deepEqual(changes, ['upsert', 'report', 'report', 'upsert', 'report']);
   assert.equal(store.values('EgressTunnel')[0]!.phase, 'NotReady');
 });
+
+test("a policy whose conditions alone changed is a 'report' change: no plan reads them", () => {
+  const store = new ClusterStore();
+  const changes: string[] = [];
+  store.subscribe((c) => changes.push(c.type));
+  const p = (rv: string, status: Doc) => withRv({ ...policy('default', 'web', { egressGatewayName: 'main', appliedTo: { podSubnet: ['10.244.0.0/16'] } }), status }, rv);
+  const ready = [{ type: 'Ready', status: 'True', reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+  store.upsert('a', 'EgressPolicy', p('1', { node: 'gw-1' }));
+  store.upsert('a', 'EgressPolicy', p('2', { node: 'gw-1', conditions: ready }));
+  store.upsert('a', 'EgressPolicy', p('3', { node: 'gw-2', conditions: ready }));
+  assert.deepEqual(changes, ['upsert', 'report', 'upsert']);
+});

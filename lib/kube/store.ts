@@ -57,7 +57,7 @@ interface Entry extends StoredObject {
   readonly sources: Set<string>;
   /** What a change is judged by: the model for core kinds, the wire form for ours. */
   readonly fingerprint: string;
-  /** An EgressTunnel's applied report, judged apart (see StoreChange 'report'). */
+  /** The status field no plan reads, judged apart (see REPORT_FIELDS). */
   readonly reportFingerprint?: string;
 }
 
@@ -65,9 +65,9 @@ export interface StoreChange {
   readonly kind: StoreKind;
   readonly key: string;
   /**
-   * `report`: only an EgressTunnel's `status.applied` changed, the report its node's agent
-   * publishes after each apply. Only the controller reads it: node plans do not depend on it, so
-   * agents do not re-plan for the reports of every other node.
+   * `report`: only a status field that no plan reads changed (REPORT_FIELDS): a policy's
+   * conditions, or an EgressTunnel's applied report. The controller acts on it (it owns the
+   * conditions and reads the reports); agents need not re-plan for it.
    */
   readonly type: 'upsert' | 'remove' | 'pods' | 'report';
 }
@@ -80,18 +80,27 @@ function isOlder(candidate: string, stored: string): boolean {
 
 const VOLATILE_META = new Set(['resourceVersion', 'managedFields', 'generation']);
 
+/**
+ * Status fields that sluice writes to report, and that no node plan reads (the parsers leave them
+ * out of the model): each node's applied report, and the conditions the controller writes after
+ * every apply it hears of. A change to them alone is a `report` change.
+ */
+const REPORT_FIELDS: Partial<Record<StoreKind, string>> = { EgressTunnel: 'applied', EgressPolicy: 'conditions', EgressClusterPolicy: 'conditions' };
+
 function fingerprintOf(kind: StoreKind, raw: JsonObject, value: unknown, problems: readonly Problem[]): string {
   if (!isOurKind(kind)) return JSON.stringify([value ?? null, problems]);
   const meta = isRecord(raw.metadata) ? Object.fromEntries(Object.entries(raw.metadata).filter(([k]) => !VOLATILE_META.has(k))) : {};
-  if (kind === 'EgressTunnel' && isRecord(raw.status) && 'applied' in raw.status) {
-    const { applied: _, ...status } = raw.status;
+  const field = REPORT_FIELDS[kind];
+  if (field && isRecord(raw.status) && field in raw.status) {
+    const { [field]: _, ...status } = raw.status;
     return JSON.stringify({ ...raw, metadata: meta, status });
   }
   return JSON.stringify({ ...raw, metadata: meta });
 }
 
 function reportFingerprintOf(kind: StoreKind, raw: JsonObject): string | undefined {
-  return kind === 'EgressTunnel' && isRecord(raw.status) ? JSON.stringify(raw.status.applied ?? null) : undefined;
+  const field = REPORT_FIELDS[kind];
+  return field && isRecord(raw.status) ? JSON.stringify(raw.status[field] ?? null) : undefined;
 }
 
 /**
