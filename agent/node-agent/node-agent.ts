@@ -21,6 +21,8 @@ import { withOwnParent } from './own-parent.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
+import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
+import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -67,6 +69,8 @@ export class NodeAgent {
   #resync?: Resync;
   #conflicts?: ReturnType<typeof keepEipConflictsPublished>;
   #lastConflicts = new Set<string>();
+  #reports?: AppliedReportPublisher;
+  #appliedPolicies?: ReturnType<typeof appliedPolicies>;
   readonly #gate = new ApplyGate();
 
   constructor(private readonly options: NodeAgentOptions) {
@@ -118,6 +122,7 @@ export class NodeAgent {
     this.#leaderPoll.unref();
     const control = this.#control;
     this.#conflicts = keepEipConflictsPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
+    this.#reports = keepAppliedReportPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
     this.metrics.readAtScrape({
       ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
       apiRequests: () => control.client.counts,
@@ -141,6 +146,7 @@ export class NodeAgent {
     let result: 'ok' | 'error' = 'error';
     let resync: ResyncRun | undefined;
     let report: ApplyReport | undefined;
+    let failure: ApplyFailure | undefined;
     try {
       let nodePlan: NodePlan;
       try {
@@ -155,6 +161,7 @@ export class NodeAgent {
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
       this.#plan = nodePlan;
+      this.#appliedPolicies = appliedPolicies(nodePlan, snapshot);
       const fingerprint = ApplyGate.fingerprint(nodePlan);
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
         this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
@@ -183,8 +190,10 @@ export class NodeAgent {
       }
     } catch (err) {
       this.#status = { ...this.#status, lastError: errorMessage(err) };
+      failure = report ? { report } : { thrown: err, fallback: 'EGW_ERR_PLAN' };
       throw err;
     } finally {
+      if (this.#appliedPolicies) this.#reports?.publish(appliedReport(this.#appliedPolicies, result === 'ok' ? undefined : failure));
       if (resync) resync.done(report, this.metrics);
       else if (reasons.has(RESYNC_REASON)) this.metrics.resynced('error', {});
       this.metrics.reconciled(result);
@@ -219,6 +228,7 @@ export class NodeAgent {
     this.#resync?.stop();
     await this.#feed?.stop();
     await this.#conflicts?.reconciler.stop();
+    await this.#reports?.stop();
     await this.#control?.stop();
     await this.#local?.close();
     await Promise.all(this.#servers.map((srv) => srv.close()));
