@@ -22,7 +22,7 @@ const LAB = join(REPO, 'e2e/lab');
 const GRACE_SECONDS = 3;
 
 async function cli(env: Record<string, string>, args: string[], input?: string) {
-  return execa(LAB, args, { env, reject: false, timeout: 60_000, ...(input === undefined ? {} : { input }) });
+  return execa(LAB, args, { env, reject: false, timeout: 240_000, ...(input === undefined ? {} : { input }) });
 }
 
 async function kubectlJson<T>(lab: Lab, args: string[]): Promise<T> {
@@ -43,7 +43,7 @@ spec:
 `;
 
 describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
-  test('Nodes, CRDs, Pods through kubectl, node failure detection and an API server outage', { timeout: 90_000 }, async (t) => {
+  test('Nodes, CRDs, Pods through kubectl, node failure detection and an API server outage', { timeout: 300_000 }, async (t) => {
     const env = { SLUICE_LAB_DIR: await tempLabBase() };
     const name = `labk8s-${process.pid}`;
     const lap = (() => {
@@ -168,7 +168,7 @@ describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
     await assertNoNetns(labPrefix(name));
   });
 
-  test('sluice agents: ready at up, restart, killed by fail-node, back with heal-node', { timeout: 60_000 }, async (t) => {
+  test('sluice agents: ready at up, restart, killed by fail-node, back with heal-node', { timeout: 300_000 }, async (t) => {
     const why = await agentCommandMissing();
     if (why) return t.skip(why);
     const baseDir = await tempLabBase();

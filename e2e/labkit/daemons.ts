@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stretchedByLoad } from './load.js';
 import type { DaemonState } from './state.js';
 
 export interface DaemonSpec {
@@ -73,7 +74,7 @@ export async function startDaemon(d: DaemonState): Promise<void> {
   d.startTicks = d.pid === null ? null : await startTicks(d.pid);
   if (d.readyLogLine === null) return;
   try {
-    await waitForLog(d, offset, d.readyLogLine, d.readyTimeoutMs, async () => exited);
+    await waitForLog(d, offset, d.readyLogLine, stretchedByLoad(d.readyTimeoutMs), async () => exited);
   } catch (err) {
     await stopDaemon(d);
     throw err;
