@@ -4,6 +4,8 @@ import { openNftDriver } from '../lib/dataplane/nft/open-backend.js';
 import type { NftDriver } from '../lib/dataplane/nft/nft-driver.js';
 import { Announcer } from '../lib/dataplane/announcer/index.js';
 import { SysctlJournal } from '../lib/dataplane/sysctl-journal.js';
+import { EipClaims } from '../lib/dataplane/eip-claims.js';
+import { duplicateAddressProbe } from '../lib/dataplane/announcer/duplicate-probe.js';
 import type { AgentConfig } from '../lib/planner/config.js';
 
 export interface LocalDataplane {
@@ -21,6 +23,8 @@ export interface LocalDataplaneOptions {
   readonly sysctlRoot?: string;
   /** Where the sysctl journal is kept (the agent's --state-dir); without it nothing is recorded. */
   readonly stateDir?: string;
+  /** Probe the LAN before an EIP is first taken (duplicate address detection, lib/dataplane/eip-claims.ts). */
+  readonly probeEips?: boolean;
 }
 
 export function openLocalDataplane(config: AgentConfig, log: Logger, options: LocalDataplaneOptions = {}): LocalDataplane {
@@ -39,6 +43,7 @@ export function openLocalDataplane(config: AgentConfig, log: Logger, options: Lo
     ...(announcer ? { announcer } : {}),
     ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
     ...(options.stateDir ? { sysctlJournal: new SysctlJournal(options.stateDir) } : {}),
+    ...(options.probeEips ? { claims: new EipClaims({ probe: duplicateAddressProbe() }) } : {}),
   });
   return {
     dataplane,

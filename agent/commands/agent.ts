@@ -21,7 +21,7 @@ interface AgentFlags extends LeaseFlags {
 }
 
 /** Default period of the resync that re-applies an unchanged plan to repair drift in the kernel. */
-export const DEFAULT_RESYNC_SECONDS = 30;
+export const DEFAULT_RESYNC_SECONDS = 60;
 
 function resyncMs(text: string): number {
   const seconds = Number(text);

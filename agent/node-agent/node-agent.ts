@@ -20,6 +20,9 @@ import { identifyRuleCounters } from './rule-counters.js';
 import { withOwnParent } from './own-parent.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
+import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
+import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
+import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -64,6 +67,10 @@ export class NodeAgent {
   #announcedReady = false;
   #leaderPoll?: NodeJS.Timeout;
   #resync?: Resync;
+  #conflicts?: ReturnType<typeof keepEipConflictsPublished>;
+  #lastConflicts = new Set<string>();
+  #reports?: AppliedReportPublisher;
+  #appliedPolicies?: ReturnType<typeof appliedPolicies>;
   readonly #gate = new ApplyGate();
 
   constructor(private readonly options: NodeAgentOptions) {
@@ -76,6 +83,7 @@ export class NodeAgent {
     const log = options.log;
     this.#local = openLocalDataplane(options.config, log, {
       announce: true,
+      probeEips: true,
       onAnnounced: (family) => this.metrics.announced(family),
       ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
       stateDir: options.stateDir,
@@ -113,6 +121,8 @@ export class NodeAgent {
     }, 500);
     this.#leaderPoll.unref();
     const control = this.#control;
+    this.#conflicts = keepEipConflictsPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
+    this.#reports = keepAppliedReportPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
     this.metrics.readAtScrape({
       ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
       apiRequests: () => control.client.counts,
@@ -136,6 +146,7 @@ export class NodeAgent {
     let result: 'ok' | 'error' = 'error';
     let resync: ResyncRun | undefined;
     let report: ApplyReport | undefined;
+    let failure: ApplyFailure | undefined;
     try {
       let nodePlan: NodePlan;
       try {
@@ -150,6 +161,7 @@ export class NodeAgent {
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
       this.#plan = nodePlan;
+      this.#appliedPolicies = appliedPolicies(nodePlan, snapshot);
       const fingerprint = ApplyGate.fingerprint(nodePlan);
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
         this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
@@ -159,6 +171,7 @@ export class NodeAgent {
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       report = await this.#local!.dataplane.apply(nodePlan);
       this.#gate.applied(fingerprint, report.ok);
+      this.#reportConflicts(report);
       const at = new Date().toISOString();
       for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);
       this.metrics.eips(nodePlan.eips.filter((e) => e.family === 4).length, nodePlan.eips.filter((e) => e.family === 6).length);
@@ -177,14 +190,26 @@ export class NodeAgent {
       }
     } catch (err) {
       this.#status = { ...this.#status, lastError: errorMessage(err) };
+      failure = report ? { report } : { thrown: err, fallback: 'EGW_ERR_PLAN' };
       throw err;
     } finally {
+      if (this.#appliedPolicies) this.#reports?.publish(appliedReport(this.#appliedPolicies, result === 'ok' ? undefined : failure));
       if (resync) resync.done(report, this.metrics);
       else if (reasons.has(RESYNC_REASON)) this.metrics.resynced('error', {});
       this.metrics.reconciled(result);
       this.metrics.reconcileTook((performance.now() - t0) / 1000);
       this.#runningSince = undefined;
     }
+  }
+
+  /** EIPs another LAN host answers for: logged when they change, published on the node's EgressTunnel. */
+  #reportConflicts(report: ApplyReport): void {
+    const conflicts = report.eipConflicts ?? [];
+    const before = this.#lastConflicts;
+    this.#lastConflicts = new Set(conflicts.map((c) => c.ip));
+    for (const c of conflicts) if (!before.has(c.ip)) this.options.log.warn({ op: 'eip', eip: c.ip, iface: c.ifname, mac: c.mac }, 'another host on the LAN answers for this egress IP: not taken');
+    for (const ip of before) if (!this.#lastConflicts.has(ip)) this.options.log.info({ op: 'eip', eip: ip }, 'no other host answers for this egress IP any more');
+    this.#conflicts?.set(conflicts);
   }
 
   status(): AgentStatus {
@@ -202,6 +227,8 @@ export class NodeAgent {
     clearInterval(this.#leaderPoll);
     this.#resync?.stop();
     await this.#feed?.stop();
+    await this.#conflicts?.reconciler.stop();
+    await this.#reports?.stop();
     await this.#control?.stop();
     await this.#local?.close();
     await Promise.all(this.#servers.map((srv) => srv.close()));

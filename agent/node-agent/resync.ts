@@ -7,8 +7,11 @@ import { RESYNC_REASON } from './apply-gate.js';
 /** The reason the periodic resync triggers a reconcile with (the apply gate lets an unchanged plan through on it). */
 export { RESYNC_REASON };
 
-/** Every this many resyncs, nft is diffed in full (set elements too) even when the cheap probe found the structure intact. */
-export const FULL_NFT_CHECK_EVERY = 10;
+/**
+ * Every this many resyncs, nft is diffed in full (set elements too) even when the cheap probe found
+ * the structure intact: every 5 minutes at the default interval of 60 s.
+ */
+export const FULL_NFT_CHECK_EVERY = 5;
 
 export interface NftMemory {
   /** Makes the next apply diff against the kernel instead of what the driver last applied. */

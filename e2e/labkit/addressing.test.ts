@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import {
   EIP_FIRST_HOST,
   EIP_LAST_HOST,
+  ECHO_ADDRESS_COUNT,
   MAX_NODES,
+  echoAddresses,
+  upstreamDns,
   eipRangeV4,
   eipRangeV6,
   nextPodHost,
@@ -40,4 +43,15 @@ test('nextPodHost takes the lowest free host part from 2 and reports a full node
     { name: 'full node', used: Array.from({ length: 253 }, (_, i) => i + 2), want: undefined },
   ];
   for (const c of cases) assert.equal(nextPodHost(c.used), c.want, c.name);
+});
+
+test("the lab's internet: eight echo addresses and the DNS server, outside every cluster range", () => {
+  const echo = echoAddresses();
+  assert.equal(echo.length, ECHO_ADDRESS_COUNT);
+  assert.ok(ECHO_ADDRESS_COUNT >= 8);
+  assert.deepEqual(echo[0], { v4: '198.18.64.1', v6: 'fd00:198:18:64::1' });
+  assert.deepEqual(upstreamDns(), { v4: '198.18.64.53', v6: 'fd00:198:18:64::53' });
+  const all = [...echo.map((a) => a.v4), upstreamDns().v4];
+  assert.equal(new Set(all).size, all.length);
+  for (const ip of all) assert.ok(ip.startsWith('198.18.64.'), `${ip} is neither the node LAN, the second segment nor the tunnel range`);
 });

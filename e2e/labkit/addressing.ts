@@ -21,6 +21,32 @@ export const EIP_FIRST_HOST = 100;
 export const EIP_LAST_HOST = 199;
 export const MAX_PODS_PER_NODE = 253;
 
+/**
+ * The lab's "internet": addresses the external host holds on its loopback, routed by every node via
+ * the external host (its LAN address is their next hop), as a router upstream of a cluster would be.
+ * The echo service answers on the first ECHO_ADDRESS_COUNT of them, the authoritative DNS server on
+ * host part 53.
+ */
+export const INTERNET_V4_CIDR = '198.18.64.0/24';
+export const INTERNET_V6_CIDR = 'fd00:198:18:64::/64';
+export const ECHO_ADDRESS_COUNT = 8;
+const UPSTREAM_DNS_HOST = 53;
+
+export function internetHost(host: number): HostAddrs {
+  if (!Number.isInteger(host) || host < 1 || host > 254) throw new Error(`internet host part ${host} out of range`);
+  return { v4: `198.18.64.${host}`, v6: `fd00:198:18:64::${host}` };
+}
+
+/** The echo service's external addresses, host parts 1..ECHO_ADDRESS_COUNT. */
+export function echoAddresses(): HostAddrs[] {
+  return Array.from({ length: ECHO_ADDRESS_COUNT }, (_, i) => internetHost(i + 1));
+}
+
+/** The external authoritative DNS server (the upstream of the cluster's DNS, and every host's resolver). */
+export function upstreamDns(): HostAddrs {
+  return internetHost(UPSTREAM_DNS_HOST);
+}
+
 export const eipRangeV4 = `${LAN_V4}${EIP_FIRST_HOST}-${LAN_V4}${EIP_LAST_HOST}`;
 export const eipRangeV6 = `${LAN_V6}${EIP_FIRST_HOST}-${LAN_V6}${EIP_LAST_HOST}`;
 

@@ -86,8 +86,10 @@ program
   .option('--netfilter <tool>', `what the CNI writes its rules with: ${NETFILTER_TOOLS.join(', ')}`, choiceArg(NETFILTER_TOOLS), 'nft')
   .option('--kube-proxy <mode>', `Service rules on every node: ${KUBE_PROXY_MODES.join(', ')}`, choiceArg(KUBE_PROXY_MODES), 'none')
   .option('--second-nic', 'give every node an eth1 on a second segment with a host behind it', false)
+  .option('--kube-dns', 'run the cluster DNS pod kube-system/coredns (k8s-app=kube-dns), the resolver of the pods made after it', false)
+  .option('--kube-dns-node <node>', 'the node of the cluster DNS pod (implies --kube-dns)')
   .option('--replace', 'tear down an existing lab of that name first', false)
-  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; agentArgs?: string; plugins?: string[]; replace: boolean; masquerade: MasqueradeMode; netfilter: NetfilterTool; kubeProxy: KubeProxyMode; secondNic: boolean }) => {
+  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; agentArgs?: string; plugins?: string[]; replace: boolean; masquerade: MasqueradeMode; netfilter: NetfilterTool; kubeProxy: KubeProxyMode; secondNic: boolean; kubeDns: boolean; kubeDnsNode?: string }) => {
     const lab = await Lab.up(name, {
       workers: o.workers,
       gateways: o.gateways,
@@ -102,6 +104,7 @@ program
       },
       plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
       replace: o.replace,
+      ...(o.kubeDnsNode ? { kubeDns: { node: o.kubeDnsNode } } : o.kubeDns ? { kubeDns: true } : {}),
       network: { masquerade: o.masquerade, netfilter: o.netfilter, kubeProxy: o.kubeProxy, secondNic: o.secondNic },
     });
     lab.detach();
@@ -225,6 +228,38 @@ program
   .command('start-daemon <name> <role>')
   .description('start a stopped lab process again')
   .action(async (name: string, role: string) => (await Lab.open(name)).startDaemon(role));
+
+program
+  .command('dns <name> <verb> [args...]')
+  .description(
+    "the external DNS server's answers: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] | dns NAME set FQDN --cname TARGET | dns NAME del FQDN | dns NAME list",
+  )
+  .option('--ttl <seconds>', 'TTL of the answer (set)', intArg(0))
+  .option('--rotate', 'round-robin: each answer starts one address further (set)', false)
+  .option('--cname <target>', 'answer with an alias of TARGET instead of addresses (set)')
+  .action(async (name: string, verb: string, args: string[], o: { ttl?: number; rotate: boolean; cname?: string }) => {
+    const lab = await Lab.open(name);
+    const [fqdn, addrs, ...extra] = args;
+    const usage = (why: string) => new InvalidArgumentError(`${why}; usage: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] | set FQDN --cname TARGET | del FQDN | list`);
+    if (verb === 'list') {
+      if (args.length > 0) throw usage('list takes no arguments');
+      print((await lab.dnsZone()).records);
+    } else if (verb === 'set') {
+      if (!fqdn || extra.length > 0 || (addrs === undefined) === (o.cname === undefined)) throw usage('set takes a name and either addresses or --cname');
+      const record = await lab.setDns(fqdn, {
+        ...(addrs === undefined ? {} : { addresses: list(addrs) }),
+        ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
+        rotate: o.rotate,
+        ...(o.cname === undefined ? {} : { cname: o.cname }),
+      });
+      print({ [fqdn]: record });
+    } else if (verb === 'del') {
+      if (!fqdn || addrs !== undefined) throw usage('del takes one name');
+      await lab.deleteDns(fqdn);
+    } else {
+      throw usage(`unknown verb ${JSON.stringify(verb)}`);
+    }
+  });
 
 program
   .command('down <name>')

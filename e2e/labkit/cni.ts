@@ -5,6 +5,7 @@
  * masqueraded to the node IP by the lab's own nft table (other masquerades: cni-masquerade.ts).
  */
 import { POD_V4_CIDR, POD_V6_CIDR, nodeLan, nodePodCidrs, podAddr, podGateway } from './addressing.js';
+import { podResolvConf, writeResolvConf } from './dns/resolv-conf.js';
 import { addNetns, deleteNetns } from './netns.js';
 import { removeNetns } from './teardown.js';
 import { ipBatch, run } from './run.js';
@@ -46,6 +47,7 @@ export async function addPodNetwork(state: LabState, node: NodeState, pod: PodSt
   const ip = podAddr(node.index, pod.host);
   await addNetns([pod.netns]);
   try {
+    await writeResolvConf(pod.netns, podResolvConf(state, pod));
     await ipBatch(node.netns, [`link add ${pod.hostVeth} type veth peer name eth0 netns ${pod.netns}`]);
     const onNode = [
       `link set ${pod.hostVeth} up`,

@@ -16,6 +16,10 @@ export function echoProbe(echo: LabInfo['echo'], proto: EchoProto, family: IpFam
   switch (proto) {
     case 'http':
       return { argv: ['curl', '-sS', '-g', '--max-time', t, `http://${family === 6 ? `[${ip}]` : ip}:${echo.httpPort}/`] };
+    case 'https':
+      // By address: no SNI, so the echo presents its certificate for its own addresses, signed by the lab CA.
+      if (echo.caFile === null) throw new Error('the lab has no HTTPS echo (a lab state from an older build)');
+      return { argv: ['curl', '-sS', '-g', '--max-time', t, '--cacert', echo.caFile, `https://${family === 6 ? `[${ip}]` : ip}:${echo.httpsPort}/`] };
     case 'tcp':
       return { argv: ['nc', '-w', t, ip, String(echo.tcpPort)] };
     case 'udp':

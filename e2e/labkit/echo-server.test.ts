@@ -4,6 +4,10 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,31 +21,55 @@ interface Ports {
   tcp: number;
   udp: number;
   stream: number;
+  httpDefault: number;
+  https: number;
 }
 
 let server: ChildProcess;
 let bound: Record<string, Ports>;
+let tlsDir: string;
 
 before(async () => {
+  tlsDir = await mkdtemp(join(tmpdir(), 'sluice-echo-tls-'));
   server = spawn(process.execPath, [
     script,
     '--http=0',
     '--tcp=0',
     '--udp=0',
     '--stream=0',
+    '--http-default=0',
+    '--https=0',
+    `--tls-dir=${tlsDir}`,
+    `--tls-ips=127.0.0.1${hasV6Loopback ? ',::1' : ''}`,
     '--host4=127.0.0.1',
     `--host6=${hasV6Loopback ? '::1' : ''}`,
   ]);
   const lines = createInterface({ input: server.stdout! });
-  const timer = setTimeout(() => server.kill(), 5_000);
+  const timer = setTimeout(() => server.kill(), 15_000);
   const [line] = (await once(lines, 'line')) as [string];
   clearTimeout(timer);
   bound = (JSON.parse(line) as { bound: Record<string, Ports> }).bound;
 });
 
-after(() => {
+after(async () => {
   server.kill();
+  await rm(tlsDir, { recursive: true, force: true });
 });
+
+/** GET / over TLS to host:port, verifying against the lab CA; `servername` is what goes into SNI. */
+async function https(host: string, port: number, servername: string | undefined): Promise<EchoReply> {
+  const ca = await readFile(join(tlsDir, 'ca.crt'));
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/', ca, timeout: 3_000, ...(servername === undefined ? {} : { servername }) }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(JSON.parse(body) as EchoReply));
+    });
+    req.on('timeout', () => req.destroy(new Error('https echo timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 async function http(host: string, port: number): Promise<EchoReply> {
   const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/anything`, {
@@ -111,6 +139,23 @@ for (const host of ['127.0.0.1', '::1']) {
     ]);
   });
 }
+
+test('HTTPS: a certificate for the SNI name signed by the lab CA, the SNI and the address asked in the answer', async () => {
+  const ports = bound['127.0.0.1']!;
+  const named = await https('127.0.0.1', ports.https, 'github.com');
+  assert.deepEqual({ ...named, clientPort: 0 }, { clientIP: '127.0.0.1', clientPort: 0, proto: 'https', serverIP: '127.0.0.1', sni: 'github.com' });
+  const other = await https('127.0.0.1', ports.https, 'api.example.org');
+  assert.equal(other.sni, 'api.example.org', 'any name gets its own certificate');
+  // No SNI (an address in the URL): the certificate for the echo's addresses.
+  const byAddress = await https('127.0.0.1', ports.https, undefined);
+  assert.deepEqual([byAddress.proto, byAddress.sni], ['https', null]);
+  if (hasV6Loopback) assert.equal((await https('::1', ports.https, 'github.com')).clientIP, '::1');
+  // A hello with a name that is no DNS name never reaches openssl: the address certificate, which fails verification for that name.
+  await assert.rejects(https('127.0.0.1', ports.https, 'x;rm -rf'), /certificate|altnames|Hostname/i);
+  assert.equal(server.exitCode, null, 'the echo server is still running');
+  const viaDefault = await http('127.0.0.1', ports.httpDefault);
+  assert.deepEqual([viaDefault.proto, viaDefault.serverIP], ['http', '127.0.0.1']);
+});
 
 test('a stream connection reset by the client leaves the service answering', async () => {
   const ports = bound['127.0.0.1']!;

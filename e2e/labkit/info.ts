@@ -6,10 +6,15 @@ import {
   POD_V4_CIDR,
   POD_V6_CIDR,
   SERVICE_V4_CIDR,
+  echoAddresses,
   eipRangeV4,
   eipRangeV6,
   lanHost,
+  upstreamDns,
 } from './addressing.js';
+import { DNS_PORT, tlsDir, zoneFile } from './echo-daemon.js';
+import { caFiles } from './echo-tls.js';
+import { kubeDnsPod } from './dns/resolv-conf.js';
 import { isRunning } from './daemons.js';
 import { serviceLanRange, servicesOf, type ServiceState } from './kube-proxy/services.js';
 import { networkOf, type NetworkOptions } from './network-options.js';
@@ -31,7 +36,34 @@ export interface LabInfo {
   agent: AgentRunSpec;
   nodes: NodeInfo[];
   pods: PodInfo[];
-  echo: { netns: string; ipv4: string; ipv6: string | null; httpPort: number; tcpPort: number; udpPort: number; streamPort: number };
+  echo: {
+    netns: string;
+    /** The external host's LAN address; the echo answers on every address of the host. */
+    ipv4: string;
+    ipv6: string | null;
+    /** The lab's internet addresses the echo answers on (IPv4, then IPv6 with `--ipv6`); the DNS names point here. */
+    addresses: string[];
+    httpPort: number;
+    /** HTTP on the scheme's port too, so http://github.com/ works; null in a lab from an older build. */
+    httpDefaultPort: number | null;
+    /** HTTPS with a certificate for any name asked for (SNI), signed by the lab CA in caFile. */
+    httpsPort: number | null;
+    caFile: string | null;
+    tcpPort: number;
+    udpPort: number;
+    streamPort: number;
+  };
+  dns: {
+    /** The resolver in pods' /etc/resolv.conf: the cluster DNS pod with `up --kube-dns`, else the external server. */
+    ipv4: string;
+    ipv6: string | null;
+    /** The cluster DNS pod (k8s-app=kube-dns), when the lab has one. */
+    kubeDns: { namespace: string; name: string; node: string; ips: string[]; netns: string } | null;
+    /** The external authoritative server (every host's resolver, and the cluster DNS's upstream). */
+    upstream: { netns: string; ipv4: string; ipv6: string | null; port: number };
+    /** What the external server answers (`e2e/lab dns NAME set|del` edit it). */
+    zoneFile: string;
+  };
   lan: {
     netns: string;
     bridge: string;
@@ -103,7 +135,20 @@ export async function labInfo(s: LabState): Promise<LabInfo> {
       failed: n.failed,
     })),
     pods: s.pods.map(podInfo),
-    echo: { netns: s.netns.ext, ipv4: ext.v4, ipv6: v6 ? ext.v6 : null, ...s.echo },
+    echo: {
+      netns: s.netns.ext,
+      ipv4: ext.v4,
+      ipv6: v6 ? ext.v6 : null,
+      addresses: [...echoAddresses().map((a) => a.v4), ...(v6 ? echoAddresses().map((a) => a.v6) : [])],
+      httpPort: s.echo.httpPort,
+      httpDefaultPort: s.echo.httpDefaultPort ?? null,
+      httpsPort: s.echo.httpsPort ?? null,
+      caFile: s.echo.httpsPort === undefined ? null : caFiles(tlsDir(s)).cert,
+      tcpPort: s.echo.tcpPort,
+      udpPort: s.echo.udpPort,
+      streamPort: s.echo.streamPort,
+    },
+    dns: dnsInfo(s),
     lan: {
       netns: s.netns.lan,
       bridge: LAN_BRIDGE,
@@ -125,6 +170,20 @@ export async function labInfo(s: LabState): Promise<LabInfo> {
     daemons: await Promise.all(
       s.daemons.map(async (d) => ({ role: d.role, netns: d.netns, pid: d.pid, running: await isRunning(d), log: d.log })),
     ),
+  };
+}
+
+function dnsInfo(s: LabState): LabInfo['dns'] {
+  const up = upstreamDns();
+  const kube = kubeDnsPod(s);
+  const v4 = (ips: readonly string[]) => ips.find((ip) => !ip.includes(':'))!;
+  const v6 = (ips: readonly string[]) => ips.find((ip) => ip.includes(':')) ?? null;
+  return {
+    ipv4: kube ? v4(kube.ips) : up.v4,
+    ipv6: kube ? v6(kube.ips) : s.ipv6 ? up.v6 : null,
+    kubeDns: kube ? { namespace: kube.namespace, name: kube.name, node: kube.node, ips: [...kube.ips], netns: kube.netns } : null,
+    upstream: { netns: s.netns.ext, ipv4: up.v4, ipv6: s.ipv6 ? up.v6 : null, port: DNS_PORT },
+    zoneFile: zoneFile(s),
   };
 }
 

@@ -8,7 +8,11 @@ import { defaultPluginNames, loadKnownPlugins, loadPlugins } from './builtin-plu
 import { addPodNetwork, removePodNetworks } from './cni.js';
 import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from './daemons.js';
 import { echoProbe, parseEchoReply, type IpFamily } from './echo-client.js';
-import { echoDaemon } from './echo-daemon.js';
+import { echoDaemon, prepareEchoTls, zoneFile } from './echo-daemon.js';
+import { defaultZone } from './dns/default-zone.js';
+import { DNS_QUERY_SCRIPT, KUBE_DNS_POD, deleteDnsRecord, kubeDnsDaemon, readZone, setDnsRecord, writeZone, type DnsRecordInput } from './dns/lab-dns.js';
+import type { DnsQueryResult } from './dns/dns-query.js';
+import type { Zone, ZoneRecord } from './dns/zone.js';
 import type { EchoProto, EchoReply } from './echo-reply.js';
 import { labInfo, podInfo, type LabInfo, type PodInfo } from './info.js';
 import { addServiceToLab } from './kube-proxy/add-service.js';
@@ -55,6 +59,12 @@ export interface LabUpOptions {
   plugins?: LabPlugin[];
   /** CNI masquerade mode and tool, kube-proxy, second NIC (network-options.ts); default: today's lab. */
   network?: Partial<NetworkOptions>;
+  /**
+   * Run the cluster DNS: Pod kube-system/coredns (k8s-app=kube-dns) with a forwarding DNS server, the
+   * resolver of every pod made after it. Off by default: it is a pod like any other (it takes a pod
+   * address and counts for the scheduler). `{ node }` places it.
+   */
+  kubeDns?: boolean | { node?: string };
   /** Tear down a lab of the same name first instead of failing. */
   replace?: boolean;
   baseDir?: string;
@@ -113,12 +123,18 @@ export class Lab implements LabHandle {
     lab.releaseSignal = cleanupOnSignal(async () => void (await Lab.down(name, { baseDir, plugins })));
     try {
       await lab.mutate(async (s, ctx) => {
-        await buildNetwork(s);
+        // openssl's work for the echo overlaps the network's.
+        await Promise.all([buildNetwork(s), prepareEchoTls(s), writeZone(zoneFile(s), defaultZone(s.ipv6))]);
         await ctx.startDaemon(echoDaemon(s));
         for (const p of lab.plugins) await p.afterNetwork?.(ctx);
         for (const node of s.nodes) for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
-        s.phase = 'ready';
+        if (!opts.kubeDns) s.phase = 'ready';
       });
+      // Without the lock: with the cluster plugin, its kubelet makes the pod.
+      if (opts.kubeDns) {
+        await lab.startKubeDns(typeof opts.kubeDns === 'object' ? opts.kubeDns.node : undefined);
+        await lab.mutate(async (s) => void (s.phase = 'ready'));
+      }
     } catch (err) {
       await Lab.down(name, { baseDir, plugins, keepLogs: true }).catch(() => undefined);
       lab.detach();
@@ -278,6 +294,42 @@ export class Lab implements LabHandle {
   /** A Service the lab's kube-proxy serves on every node; runs the echo server in its backend pod. */
   async addService(spec: ServiceSpec): Promise<ServiceState> {
     return this.mutate((s, ctx) => addServiceToLab(s, ctx, spec));
+  }
+
+  /** The cluster DNS pod and its server; every pod made afterwards resolves through it. */
+  private async startKubeDns(node: string | undefined): Promise<void> {
+    const { namespace, name, labels } = KUBE_DNS_POD;
+    await this.addPod({ namespace, name, labels: { ...labels }, ...(node === undefined ? {} : { node }) });
+    await this.mutate(async (s, ctx) => {
+      await ctx.startDaemon(kubeDnsDaemon(findPod(s, { namespace, name })));
+      s.dns = { kubeDns: { namespace, name } };
+    });
+  }
+
+  /** What the external DNS server answers now. */
+  async dnsZone(): Promise<Zone> {
+    return readZone(await this.state());
+  }
+
+  /** Sets a name's answer on the external DNS server (addresses or a CNAME, TTL, rotation); effective on return. */
+  async setDns(fqdn: string, record: DnsRecordInput): Promise<ZoneRecord> {
+    return this.mutate((s, ctx) => setDnsRecord(s, ctx, fqdn, record));
+  }
+
+  /** Removes a name from the external DNS server (NXDOMAIN from then on). */
+  async deleteDns(fqdn: string): Promise<void> {
+    await this.mutate((s, ctx) => deleteDnsRecord(s, ctx, fqdn));
+  }
+
+  /**
+   * Asks a DNS server from the target's namespace, as the target would (default: its resolv.conf's first
+   * nameserver), over UDP or TCP. Throws when no answer comes back.
+   */
+  async dnsQuery(target: ExecTarget, name: string, opts: { type?: string; server?: string; tcp?: boolean; timeoutSec?: number } = {}): Promise<DnsQueryResult> {
+    const t = opts.timeoutSec ?? 2;
+    const argv = [process.execPath, DNS_QUERY_SCRIPT, name, `--type=${opts.type ?? 'A'}`, `--timeout=${t}`, ...(opts.server ? [`--server=${opts.server}`] : []), ...(opts.tcp ? ['--tcp'] : [])];
+    const r = await this.exec(target, argv, { timeoutMs: (t + 5) * 1000 });
+    return JSON.parse(r.stdout) as DnsQueryResult;
   }
 
   /** Cuts the node's LAN link at the bridge: hard, the node gets no goodbye. */

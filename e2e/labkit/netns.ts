@@ -1,3 +1,4 @@
+import { removeNetnsEtc } from './dns/resolv-conf.js';
 import { ipBatch, run } from './run.js';
 
 /** Names of existing network namespaces that start with `prefix`. */
@@ -13,9 +14,10 @@ export async function addNetns(names: readonly string[]): Promise<void> {
   if (names.length > 0) await ipBatch(undefined, names.map((n) => `netns add ${n}`));
 }
 
-/** Deletes namespaces; missing ones are ignored. Devices inside go with them (veth peers too). */
+/** Deletes namespaces and their /etc/netns files; missing ones are ignored. Devices inside go with them (veth peers too). */
 export async function deleteNetns(names: readonly string[]): Promise<void> {
   if (names.length > 0) await ipBatch(undefined, names.map((n) => `netns delete ${n}`), true);
+  await removeNetnsEtc(names);
 }
 
 /** PIDs of processes living in a namespace (`ip netns pids`); empty if it does not exist. */

@@ -17,7 +17,7 @@ export interface LabShape {
   network?: Partial<NetworkOptions>;
 }
 
-export const ECHO_PORTS = { httpPort: 8080, tcpPort: 9000, udpPort: 9001, streamPort: 9002 } as const;
+export const ECHO_PORTS = { httpPort: 8080, tcpPort: 9000, udpPort: 9001, streamPort: 9002, httpsPort: 443, httpDefaultPort: 80 } as const;
 
 /** The whole initial state of a lab, before anything exists in the kernel. Pure. */
 export function planLab(name: string, stateDir: string, shape: LabShape): LabState {

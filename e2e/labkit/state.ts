@@ -89,7 +89,10 @@ export interface LabState {
   pods: PodState[];
   /** Last pod sequence number used in pod netns names; never reused within a lab. */
   podSeq: number;
-  echo: { httpPort: number; tcpPort: number; udpPort: number; streamPort: number };
+  /** httpsPort and httpDefaultPort are absent in older states. */
+  echo: { httpPort: number; tcpPort: number; udpPort: number; streamPort: number; httpsPort?: number; httpDefaultPort?: number };
+  /** The cluster DNS pod (`up --kube-dns`) once it runs; absent or null: pods ask the external DNS server. */
+  dns?: { kubeDns: PodRef | null };
   apiServer: string | null;
   kubeconfig: string | null;
   /** Names of plugins active for this lab; later invocations load the same ones. */

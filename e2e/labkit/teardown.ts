@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopDaemon } from './daemons.js';
+import { netnsEtcDirs, removeNetnsEtc } from './dns/resolv-conf.js';
 import { deleteNetns, listNetns, netnsPids } from './netns.js';
 import type { DaemonState } from './state.js';
 
@@ -28,7 +29,9 @@ export async function teardownLab(prefix: string, daemons: readonly DaemonState[
   await Promise.all(daemons.map((d) => stopDaemon(d)));
   const names = await listNetns(prefix);
   await removeNetns(names);
-  const left = await listNetns(prefix);
+  // A crash between writing a namespace's resolv.conf and creating the namespace leaves the file alone.
+  await removeNetnsEtc(await netnsEtcDirs(prefix));
+  const left = [...(await listNetns(prefix)), ...(await netnsEtcDirs(prefix)).map((n) => `/etc/netns/${n}`)];
   if (left.length > 0) throw new Error(`namespaces still present after down: ${left.join(', ')}`);
   return names;
 }

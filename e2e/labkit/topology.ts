@@ -3,8 +3,9 @@
  * (external host, control host, every node), all created inside lab namespaces so nothing ever
  * appears in the root namespace.
  */
-import { CONTROL_HOST, EXT_HOST, lanHost, nodeLan, type HostAddrs } from './addressing.js';
+import { CONTROL_HOST, EXT_HOST, INTERNET_V4_CIDR, INTERNET_V6_CIDR, echoAddresses, lanHost, nodeLan, upstreamDns, type HostAddrs } from './addressing.js';
 import { hostGwRoutes } from './cni.js';
+import { hostResolvConf, writeResolvConf } from './dns/resolv-conf.js';
 import { loadCniMasquerade } from './cni-masquerade.js';
 import { loadKubeProxyBase } from './kube-proxy/kube-proxy.js';
 import { networkOf } from './network-options.js';
@@ -75,13 +76,29 @@ export async function buildNetwork(state: LabState): Promise<void> {
         'link set eth0 up',
         `address add ${h.addrs.v4}/24 dev eth0`,
         ...(state.ipv6 ? [`address add ${h.addrs.v6}/64 dev eth0 nodad`] : []),
-        ...(h.node ? hostGwRoutes(state, h.node) : []),
+        ...(h.node ? [...hostGwRoutes(state, h.node), ...internetRoutes(state)] : []),
+        ...(h.netns === state.netns.ext ? internetAddresses(state) : []),
       ]);
+      await writeResolvConf(h.netns, hostResolvConf(state));
       if (h.node) await loadCniMasquerade(state, h.node, networkOf(state));
     }),
   );
   if (networkOf(state).secondNic) await buildSecondSegment(state);
   await loadKubeProxyBase(state, networkOf(state));
+}
+
+/** The external host holds the lab's internet addresses (echo and DNS server) on its loopback. */
+function internetAddresses(state: LabState): string[] {
+  return [...echoAddresses(), upstreamDns()].flatMap((a) => [
+    `address add ${a.v4}/32 dev lo`,
+    ...(state.ipv6 ? [`address add ${a.v6}/128 dev lo nodad`] : []),
+  ]);
+}
+
+/** Nodes reach the lab's internet through the external host, as through the router upstream of a cluster. */
+function internetRoutes(state: LabState): string[] {
+  const ext = lanHost(EXT_HOST);
+  return [`route add ${INTERNET_V4_CIDR} via ${ext.v4} dev eth0`, ...(state.ipv6 ? [`route add ${INTERNET_V6_CIDR} via ${ext.v6} dev eth0`] : [])];
 }
 
 /** Cuts (or restores) a node's only link to the LAN at the bridge: the node gets no say in it. */

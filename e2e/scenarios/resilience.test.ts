@@ -11,7 +11,7 @@ import { agentRole } from '../labkit/plugins.js';
 import { assertLeavesAs, expectLeavesAs } from './support/echo.js';
 import { kubectl, kubectlResult } from './support/kubectl.js';
 import { appSelector, egressPolicy } from './support/manifests.js';
-import { waitAssigned } from './support/policy-status.js';
+import { condition, policyStatus, waitAssigned } from './support/policy-status.js';
 import { GATEWAY_NAME, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 import { StreamFlow, type FlowReport } from './support/stream-flow.js';
 import { waitFor } from './support/wait.js';
@@ -124,12 +124,18 @@ describe('resilience end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, 
       t.diagnostic(`${eip} answered again ${backAfterMs} ms after ${at.node} failed (grace ${GRACE_SECONDS} s); status moved to ${moved.node} after ${Date.now() - failedAt} ms`);
       assert.ok(env.gatewayNodes.includes(moved.node));
 
+      // Programmed again once the new gateway node and the worker applied the move
+      await waitFor('Programmed=True after the move', 60_000, async () => {
+        const c = condition(await policyStatus(s.lab, p), 'Programmed');
+        if (c?.status !== 'True') throw new Error(JSON.stringify(c));
+        return true;
+      });
       const table = await kubectl(s.lab, ['get', 'egresspolicy', '-n', 'default']);
       const [header, ...rows] = table.trim().split('\n').map((l) => l.trim().split(/\s+/));
       const row = rows.find((r) => r[0] === 'ha');
-      assert.deepEqual(header, ['NAME', 'GATEWAY', 'IPV4', 'IPV6', 'EGRESSTUNNEL'], table);
+      assert.deepEqual(header, ['NAME', 'GATEWAY', 'IPV4', 'IPV6', 'EGRESSTUNNEL', 'READY', 'PROGRAMMED', 'AGE'], table);
       // IPV6 is empty, so the row has one column less.
-      assert.deepEqual(row, ['ha', GATEWAY_NAME, eip, moved.node], table);
+      assert.deepEqual(row?.slice(0, 6), ['ha', GATEWAY_NAME, eip, moved.node, 'True', 'True'], table);
       await assertLeavesAs(s.lab, CLIENT, eip, { protos: ['http', 'tcp', 'udp'] });
     }));
 });

@@ -5,6 +5,11 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 /** Label on endpoint slices naming the policy they belong to. */
 export const POLICY_LABEL = `${GROUP}/policy`;
 export const CLUSTER_POLICY_LABEL = `${GROUP}/cluster-policy`;
+/**
+ * EgressTunnel annotation: the egress IPs that another host on the LAN answered for when the
+ * node's agent probed before taking them, as `ip=mac` entries separated by commas.
+ */
+export const EIP_CONFLICTS_ANNOTATION = `${GROUP}/eip-conflicts`;
 
 export const KINDS = [
   'EgressGateway',

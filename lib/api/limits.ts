@@ -8,3 +8,9 @@ export const SLICE_MAX_ENDPOINTS = 100;
 export const ENDPOINT_MAX_IPS = 16;
 /** Entries of one family in EgressClusterInfo status (pod CIDRs or node IPs of every node). */
 export const CLUSTER_STATUS_MAX_ITEMS = 10000;
+/** Entries of an EgressTunnel's eip-conflicts annotation (one agent's conflicts). */
+export const EIP_CONFLICTS_MAX = 64;
+/** Policies one node lists in its EgressTunnel's `status.applied` (more are cut, and the report says so). */
+export const APPLIED_POLICIES_MAX = 2048;
+/** Characters of the error message in `status.applied`. */
+export const APPLIED_MESSAGE_MAX = 512;

@@ -84,8 +84,17 @@ export interface Tunnel {
   /** Routing mark index of this node when it serves as a gateway (1-based). */
   readonly markIndex?: number;
   readonly phase?: string;
+  /** Egress IPs another host on the LAN answers for, as the node's agent found them (an annotation). */
+  readonly eipConflicts?: readonly EipConflictReport[];
   /** Status fields left out because they did not validate. */
   readonly ignored?: readonly Problem[];
+}
+
+/** An egress IP that another host answered for when a node probed the LAN for it. */
+export interface EipConflictReport {
+  readonly ip: string;
+  /** The answering host's MAC address. */
+  readonly mac: string;
 }
 
 export interface ClusterInfo {

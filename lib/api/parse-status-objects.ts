@@ -5,15 +5,15 @@
  * model and reported in `ignored`; the rest of the object is used.
  */
 import { ProblemList, type Parsed } from './problems.js';
-import type { ClusterInfo, Endpoint, EndpointSlice, PolicyStatus, Tunnel } from './model.js';
+import type { ClusterInfo, EipConflictReport, Endpoint, EndpointSlice, PolicyStatus, Tunnel } from './model.js';
 import { isRecord, readBoolean, readIpSpecs, readRecord, readString } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
-import { canonicalIp, formatInterval, parseIp, parseIpSpec, type Family } from './ip.js';
-import { CLUSTER_POLICY_LABEL, POLICY_LABEL } from './group.js';
+import { canonicalIp, formatInterval, isIp, parseIp, parseIpSpec, type Family } from './ip.js';
+import { CLUSTER_POLICY_LABEL, EIP_CONFLICTS_ANNOTATION, POLICY_LABEL } from './group.js';
 import { policyKey } from './policy-key.js';
 import { INTERFACE_NAME_RULE, isDnsLabel, isDnsSubdomain, isInterfaceName } from './names.js';
-import { CLUSTER_STATUS_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from './limits.js';
+import { CLUSTER_STATUS_MAX_ITEMS, EIP_CONFLICTS_MAX, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from './limits.js';
 import { errorMessage } from '../errors.js';
 
 export const TUNNEL_PHASES = ['Pending', 'Init', 'Ready', 'NotReady', 'Failed', 'HeartbeatTimeout'] as const;
@@ -125,6 +125,29 @@ export function parseEndpointSlice(raw: Record<string, unknown>, clusterScoped: 
   return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: policyKey(kind, meta.namespace, policyName), endpoints }, ignored);
 }
 
+/**
+ * The EgressTunnel's eip-conflicts annotation: `ip=mac` entries, comma-separated. Any agent may
+ * write any tunnel's annotations, so every entry is checked (a canonical unicast-looking address,
+ * a lower-case unicast MAC) and the planner counts an entry only from a node that may carry it.
+ */
+function readEipConflicts(raw: Record<string, unknown>, ignored: ProblemList): EipConflictReport[] {
+  const meta = isRecord(raw.metadata) ? raw.metadata : {};
+  const annotations = isRecord(meta.annotations) ? meta.annotations : {};
+  const path = `metadata.annotations["${EIP_CONFLICTS_ANNOTATION}"]`;
+  const text = optionalText(annotations[EIP_CONFLICTS_ANNOTATION], path, ignored, () => undefined);
+  if (text === undefined) return [];
+  const entries = text.split(',');
+  if (entries.length > EIP_CONFLICTS_MAX) ignored.add('InvalidValue', path, `has more than ${EIP_CONFLICTS_MAX} entries; the rest are ignored`);
+  const out: EipConflictReport[] = [];
+  for (const entry of entries.slice(0, EIP_CONFLICTS_MAX)) {
+    const [ip, mac, extra] = entry.split('=');
+    const why = ip === undefined || mac === undefined || extra !== undefined ? 'is not ip=mac' : !isIp(ip) || canonicalIp(ip) !== ip ? 'is not a canonical IP address' : !UNICAST_MAC.test(mac) || mac === ZERO_MAC ? 'does not name a lower-case unicast MAC' : undefined;
+    if (why) ignored.add('InvalidValue', path, `${JSON.stringify(entry.slice(0, 80))} ${why}; ignored`);
+    else out.push({ ip: ip!, mac: mac! });
+  }
+  return out;
+}
+
 export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
   const problems = new ProblemList();
   const ignored = new ProblemList();
@@ -145,10 +168,11 @@ export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
     markIndex: mark === undefined ? undefined : Number(mark),
     phase: optionalText(status.phase, 'status.phase', ignored, (t) => ((TUNNEL_PHASES as readonly string[]).includes(t) ? undefined : `is not one of ${TUNNEL_PHASES.join(', ')}`), false),
   };
+  const eipConflicts = readEipConflicts(raw, ignored);
   if (!problems.ok) return { problems: problems.items };
   const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   // the planner reports what it did not use, and what it uses instead, in every plan
-  return withIgnored({ node: meta.name, ...defined, ...(ignored.ok ? {} : { ignored: ignored.items }) } as Tunnel, ignored);
+  return withIgnored({ node: meta.name, ...defined, ...(eipConflicts.length ? { eipConflicts } : {}), ...(ignored.ok ? {} : { ignored: ignored.items }) } as Tunnel, ignored);
 }
 
 /** status of EgressPolicy / EgressClusterPolicy: what the controller assigned. */

@@ -17,6 +17,7 @@ export const PROBLEM_REASONS = [
   'PoolOverlap',
   'ReservedAddress',
   'ClusterAddress',
+  'EIPConflict',
   'NoReadyGatewayNode',
   'NoNodeIP',
   'UnknownKind',

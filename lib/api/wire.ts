@@ -119,7 +119,34 @@ export interface EgressTunnelWire extends KubeObject {
     };
     mark?: string;
     phase?: 'Pending' | 'Init' | 'Ready' | 'Failed' | 'HeartbeatTimeout';
+    /** Written by the node's own agent, never by the controller (see AppliedReportWire). */
+    applied?: AppliedReportWire;
   };
+}
+
+/**
+ * What a node's agent last applied to its kernel: the policies its plan gives it a part in
+ * (carrying gateway, or worker with selected pods), at the generation and on the gateway node it
+ * planned with, and whether that apply succeeded. The controller turns these into each policy's
+ * `Programmed` condition.
+ */
+export interface AppliedReportWire {
+  result: 'Applied' | 'Failed';
+  /** The error code of the first failure (lib/errors.ts), when Failed. */
+  code?: string;
+  message?: string;
+  /** The list was cut at APPLIED_POLICIES_MAX entries. */
+  truncated?: boolean;
+  policies?: AppliedPolicyWire[];
+}
+
+/** One policy in an applied report; an EgressClusterPolicy has no namespace. */
+export interface AppliedPolicyWire {
+  namespace?: string;
+  name: string;
+  generation: number;
+  /** The gateway node carrying the policy, as this node applied it. */
+  node: string;
 }
 
 export interface CidrListWire {

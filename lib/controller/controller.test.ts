@@ -5,6 +5,9 @@ import { stepsFor } from './controller.js';
 test('a pass runs only the steps whose inputs changed', () => {
   assert.deepEqual([...stepsFor(new Set(['Pod upsert']))], ['endpoint-slices']);
   assert.deepEqual([...stepsFor(new Set(['EgressTunnel upsert']))], ['tunnels', 'policy-status', 'gateway-status'], 'a mark decides whether a node is eligible');
+  assert.deepEqual([...stepsFor(new Set(['EgressTunnel report']))], ['policy-status'], "a node's applied report changes Programmed only");
+  assert.deepEqual([...stepsFor(new Set(['EgressPolicy report']))], ['policy-status'], 'conditions someone else wrote are written back');
+  assert.deepEqual([...stepsFor(new Set(['EgressEndpointSlice upsert']))], ['endpoint-slices', 'policy-status'], 'the nodes with selected pods are the ones Programmed waits for');
   assert.deepEqual([...stepsFor(new Set(['Node upsert']))], ['cluster-info', 'tunnels', 'policy-status', 'gateway-status']);
   assert.equal(stepsFor(new Set(['retry'])).size, 5, 'a retry, a new leader or a sync runs everything');
   assert.equal(stepsFor(new Set(['Pod upsert', 'synced'])).size, 5);

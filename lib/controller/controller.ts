@@ -29,23 +29,31 @@ export interface ControllerOptions {
   readonly retryMaxMs?: number;
 }
 
+/** Only reported status changed: a node's applied report, or a policy's conditions (StoreChange 'report'). */
+const REPORT = 'Report';
+type StepInput = StoreKind | typeof REPORT;
+
 interface Step {
   readonly name: string;
   /** Store kinds whose changes can change this step's output; other changes skip it. */
-  readonly inputs: readonly StoreKind[];
+  readonly inputs: readonly StepInput[];
   readonly run: (ctx: ControllerContext) => Promise<PassReport>;
 }
 
 const POLICIES: readonly StoreKind[] = ['EgressPolicy', 'EgressClusterPolicy'];
+const SLICES: readonly StoreKind[] = ['EgressEndpointSlice', 'EgressClusterEndpointSlice'];
 
-/** The steps of one pass, in order: tunnels and cluster info first, since node plans need them. */
+/**
+ * The steps of one pass, in order: tunnels and cluster info first, since node plans need them;
+ * slices before policy status, whose Programmed condition waits for the nodes they list.
+ */
 const STEPS: readonly Step[] = [
   { name: 'cluster-info', inputs: ['Node', 'EgressClusterInfo'], run: reconcileClusterInfo },
   { name: 'tunnels', inputs: ['Node', 'EgressGateway', 'EgressTunnel'], run: reconcileTunnels },
+  { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, ...SLICES], run: reconcileEndpointSlices },
   // The assignment also reads tunnels (a node needs a mark to be eligible) and cluster info (node and pod addresses).
-  { name: 'policy-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcilePolicyStatus },
+  { name: 'policy-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
   { name: 'gateway-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
-  { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, 'EgressEndpointSlice', 'EgressClusterEndpointSlice'], run: reconcileEndpointSlices },
 ];
 
 const STORE_KINDS = new Set<string>(Object.keys(RESOURCES));
@@ -56,8 +64,11 @@ const STORE_KINDS = new Set<string>(Object.keys(RESOURCES));
  * synced, retry) runs everything.
  */
 export function stepsFor(reasons: ReadonlySet<string>): Set<string> {
-  const kinds = [...reasons].map((r) => r.split(' ')[0] ?? '');
-  if (kinds.some((k) => !STORE_KINDS.has(k))) return new Set(STEPS.map((s) => s.name));
+  const kinds = [...reasons].map((r) => {
+    const [kind = '', type] = r.split(' ');
+    return type === 'report' ? REPORT : kind;
+  });
+  if (kinds.some((k) => !STORE_KINDS.has(k) && k !== REPORT)) return new Set(STEPS.map((s) => s.name));
   return new Set(STEPS.filter((s) => s.inputs.some((k) => kinds.includes(k))).map((s) => s.name));
 }
 

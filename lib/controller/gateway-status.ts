@@ -48,7 +48,7 @@ export function gatewayNodeList(gateway: Gateway, nodes: readonly NodeInfo[], as
 /**
  * The conditions of a gateway the parser accepted: Accepted (False with PoolOverlap when its pool
  * entries overlap each other or an older gateway's pools: it is then not used) and PoolsValid (False when parts of the pools
- * are node or pod addresses or not unicast: those are never handed out).
+ * are node or pod addresses, not unicast, or answered for by another LAN host: those are never handed out).
  */
 export function gatewayConditions(pools: GatewayPools | undefined, generation: number): DesiredCondition[] {
   const accepted: DesiredCondition = pools?.rejected
@@ -59,7 +59,7 @@ export function gatewayConditions(pools: GatewayPools | undefined, generation: n
     ? {
         type: 'PoolsValid',
         status: 'False',
-        reason: excluded.some((e) => e.reason === 'ClusterAddress') ? 'ClusterAddress' : 'ReservedAddress',
+        reason: (['ClusterAddress', 'EIPConflict', 'ReservedAddress'] as const).find((r) => excluded.some((e) => e.reason === r))!,
         message: `never handed out: ${exclusionText(excluded)}`,
         observedGeneration: generation,
       }

@@ -5,6 +5,7 @@ import { plan } from '../planner/plan.js';
 import { resolveCluster } from '../planner/resolve.js';
 import { baseCluster, gateway, node, policy, snapshotOf, tunnel } from '../planner/testing/cluster.js';
 import { desiredPolicyStatus } from './policy-status.js';
+import { gatewayConditions } from './gateway-status.js';
 
 const subnet = { podSubnet: ['10.244.1.0/24'] };
 const selecting = (label: string) => ({ selector: { matchLabels: { [label]: 'true' } } });
@@ -33,6 +34,9 @@ const docs = [
   policy('default', 'pool-exhausted', { egressGatewayName: 'tiny', egressIP: { allocatorPolicy: 'rr' }, appliedTo: subnet }),
   policy('default', 'no-ready-gateway-node', { egressGatewayName: 'dark', appliedTo: subnet }),
   policy('default', 'no-node-ip', { egressGatewayName: 'bare', egressIP: { useNodeIP: true }, appliedTo: subnet }),
+  policy('default', 'eip-conflict', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.117' }, appliedTo: subnet }),
+  // gateway-1's agent found a LAN host answering for .117 when it probed before taking it
+  { ...tunnel('gateway-1', {}), metadata: { name: 'gateway-1', annotations: { 'egress.sluice.dev/eip-conflicts': '198.18.0.117=02:aa:bb:cc:dd:ee' } } },
 ];
 
 /** Policy name → the reason it must give. */
@@ -46,6 +50,7 @@ const EXPECTED: Record<string, string> = {
   'pool-exhausted': 'PoolExhausted',
   'no-ready-gateway-node': 'NoReadyGatewayNode',
   'no-node-ip': 'NoNodeIP',
+  'eip-conflict': 'EIPConflict',
 };
 
 test("a policy's Ready condition and every node's plan agree on active and reason, for every problem reason", () => {
@@ -65,4 +70,28 @@ test("a policy's Ready condition and every node's plan agree on active and reaso
     if (expected) assert.equal(ready.reason, expected, `the case ${p.name}`);
   }
   assert.deepEqual([...seen].sort(), [...ASSIGNMENT_REASONS].sort(), 'every reason the assignment can give is covered');
+});
+
+test("a LAN host's address in a pool: the gateway's PoolsValid names it, and round-robin passes it by", () => {
+  const snapshot = snapshotOf(docs);
+  const { assignment } = resolveCluster(snapshot);
+  const valid = gatewayConditions(assignment.pools.get('default'), 1).find((c) => c.type === 'PoolsValid')!;
+  assert.equal(valid.status, 'False');
+  assert.equal(valid.reason, 'EIPConflict');
+  assert.match(valid.message, /198\.18\.0\.117 \(another LAN host answers for it: MAC 02:aa:bb:cc:dd:ee, found by node "gateway-1"\)/);
+  const pair = [
+    ...baseCluster(),
+    gateway('pair', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.8.30-198.18.8.32'], ipv4DefaultEIP: '198.18.8.32' } }),
+    policy('default', 'rr', { egressGatewayName: 'pair', egressIP: { allocatorPolicy: 'rr' }, appliedTo: subnet }),
+    { ...tunnel('gateway-2', {}), metadata: { name: 'gateway-2', annotations: { 'egress.sluice.dev/eip-conflicts': '198.18.8.30=02:aa:bb:cc:dd:ee' } } },
+  ];
+  const rr = resolveCluster(snapshotOf(pair)).assignment.policies.get('default/rr')!;
+  assert.deepEqual([rr.active, rr.eipV4], [true, '198.18.8.31'], 'the lowest free address a LAN host does not answer for');
+});
+
+test('an eip-conflicts report from a node that cannot carry the address is not counted', () => {
+  // worker-1 matches no gateway's nodeSelector: it cannot take an egress IP away
+  const fromWorker = docs.map((d) => (d['kind'] === 'EgressTunnel' && (d['metadata'] as { name: string }).name === 'gateway-1' ? { ...d, metadata: { name: 'worker-1', annotations: (d['metadata'] as { annotations: object }).annotations } } : d));
+  const { assignment } = resolveCluster(snapshotOf(fromWorker));
+  assert.equal(assignment.policies.get('default/eip-conflict')!.active, true);
 });

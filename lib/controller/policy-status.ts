@@ -9,6 +9,7 @@ import { mergeConditions, readConditions, type DesiredCondition } from '../kube/
 import type { StoredObject } from '../kube/store.js';
 import type { JsonObject } from '../kube/rest-client.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
+import { nodesWithSelectedPods, notReadyProgrammed, programmedCondition, reportLookup } from './policy-programmed.js';
 
 type PolicyKindName = 'EgressPolicy' | 'EgressClusterPolicy';
 
@@ -78,22 +79,27 @@ interface Target {
 }
 
 /**
- * Writes status.eip, status.node and the Accepted/Ready conditions of every policy from the pass's
- * assignment (which reads status back, so allocation and placement survive restarts), oldest
- * policy first (the first policy of an EIP names its holder), and posts an Event when the address
- * or the gateway node of a policy changes, or when its status held values that were not used.
+ * Writes status.eip, status.node and the Accepted/Ready/Programmed conditions of every policy from
+ * the pass's assignment (which reads status back, so allocation and placement survive restarts)
+ * and the nodes' applied reports, oldest policy first (the first policy of an EIP names its
+ * holder), and posts an Event when the address or the gateway node of a policy changes, when its
+ * status held values that were not used, or when an apply it needs failed.
  */
 export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
   const { store } = ctx;
   const assignments = ctx.resolution().assignment.policies;
   const invalidGateways = new Set(store.rejected('EgressGateway').map((g) => g.name));
+  const reports = reportLookup(store, ctx.logger);
+  const podNodes = nodesWithSelectedPods(ctx.snapshot.slices);
   const targets: Target[] = [];
   for (const kind of ['EgressPolicy', 'EgressClusterPolicy'] as const) {
     for (const stored of store.list(kind)) {
       const policy = stored.value;
       const a = policy ? assignments.get(policy.key) : undefined;
-      const desired = policy && a ? desiredPolicyStatus(policy, a, invalidGateways) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
+      const status = policy && a ? desiredPolicyStatus(policy, a, invalidGateways) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
+      const programmed = policy && a ? programmedCondition(policy, a, podNodes.get(policy.key) ?? new Set(), reports) : notReadyProgrammed(generationOf(stored.raw), 'the spec is invalid');
+      const desired = { ...status, conditions: [...status.conditions, programmed] };
       targets.push({ kind, stored, desired, ...(a ? { assignment: a } : {}) });
     }
   }
@@ -129,5 +135,10 @@ async function announce(ctx: ControllerContext, t: Target, before: JsonObject, a
   const r = ready(now);
   if (r && r.status === 'False' && (ready(old)?.status !== 'False' || ready(old)?.reason !== r.reason)) {
     await ctx.events.record(subject, 'Warning', r.reason, r.message, ctx.signal);
+  }
+  const programmed = (s: PolicyStatusWire) => s.conditions?.find((c) => c.type === 'Programmed');
+  const p = programmed(now);
+  if (p && p.reason === 'ApplyFailed' && programmed(old)?.reason !== 'ApplyFailed') {
+    await ctx.events.record(subject, 'Warning', p.reason, p.message, ctx.signal);
   }
 }

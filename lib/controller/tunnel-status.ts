@@ -2,6 +2,8 @@ import type { NodeInfo, Tunnel } from '../api/model.js';
 import type { EgressTunnelWire } from '../api/wire.js';
 import { assignTunnels, type TunnelAssignment } from '../planner/tunnels.js';
 import { parentInterfaceOf } from '../kube/parent-interface.js';
+import { appliedReportOf } from '../kube/applied-report.js';
+import type { JsonObject } from '../kube/rest-client.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 
 type TunnelStatusWire = NonNullable<EgressTunnelWire['status']>;
@@ -18,6 +20,12 @@ export function tunnelStatus(t: TunnelAssignment, node: NodeInfo): TunnelStatusW
     ...(t.markIndex !== undefined ? { mark: String(t.markIndex) } : {}),
     phase: (node.ready && !node.unreachable ? 'Ready' : 'NotReady') as TunnelStatusWire['phase'],
   };
+}
+
+/** The status the controller writes, keeping the applied report the node's agent wrote (not the controller's to judge here). */
+function keepingReport(status: TunnelStatusWire, current: JsonObject): TunnelStatusWire {
+  const applied = appliedReportOf(current);
+  return applied === undefined ? status : { ...status, applied: applied as TunnelStatusWire['applied'] };
 }
 
 /**
@@ -43,7 +51,7 @@ export async function reconcileTunnels(ctx: ControllerContext): Promise<PassRepo
   await forEachItem(ctx, report, 'tunnels', [...assignments.values()], (t) => `EgressTunnel ${t.node}`, async (t) => {
     const status = tunnelStatus(t, nodes.get(t.node)!);
     if (!stored.has(t.node)) report.count(await writer.create('EgressTunnel', { metadata: { name: t.node }, spec: {} }, signal));
-    report.count(await writer.writeStatus('EgressTunnel', t.node, () => status, signal));
+    report.count(await writer.writeStatus('EgressTunnel', t.node, (current) => keepingReport(status, current), signal));
   });
   const gone = [...stored.keys()].filter((name) => !nodes.has(name));
   await forEachItem(ctx, report, 'tunnels', gone, (n) => `EgressTunnel ${n}`, async (name) => {

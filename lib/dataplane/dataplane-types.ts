@@ -2,6 +2,7 @@ import type { NftTablePlan } from '../planner/node-plan.js';
 import type { ObservedAddresses } from './addresses/address-types.js';
 import type { ObservedLinks } from './links/link-types.js';
 import type { ApplyError } from './report.js';
+import type { EipConflict } from './eip-claims.js';
 import type { ObservedRouting } from './routes/route-types.js';
 import type { ObservedSysctl } from './sysctl/sysctl-driver.js';
 
@@ -47,6 +48,8 @@ export interface ApplyReport {
   readonly failedApplies: number;
   readonly announced: readonly string[];
   readonly withdrawn: readonly string[];
+  /** With duplicate address detection: planned EIPs another host on the LAN answers for, not added (EipClaims). */
+  readonly eipConflicts?: readonly EipConflict[];
   readonly writes: number;
   readonly ok: boolean;
   readonly durationMs: number;

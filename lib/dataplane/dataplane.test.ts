@@ -204,6 +204,27 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
     }
   });
 
+  test('EIPs the plan no longer holds are removed before the new table loads, which no longer guards them', async () => {
+    const gw = await scriptedGateway();
+    try {
+      await gw.applyAt(0, true);
+      gw.events.length = 0;
+      gw.announcer.length = 0;
+      const report = await gw.applyAt(1_000, true, { ...gw.plan, eips: gw.plan.eips.filter((e) => e.ip !== EIP4) });
+      assert.equal(report.ok, true, JSON.stringify(report.subsystems));
+      // (the scripted kernel keeps no links or routes: they are written again after)
+      assert.deepEqual(gw.events.slice(0, 2).map((e) => e.step), ['addr del', 'nft'], 'the release, then the table');
+      assert.deepEqual(gw.eips(), [EIP6]);
+      assert.deepEqual(gw.announcer, [`withdraw ${EIP4}`]);
+      assert.deepEqual(report.withdrawn, [`${EIP4}|eth0`]);
+      // an EIP removed behind sluice's back is no error to release
+      const again = await gw.applyAt(2_000, true, { ...gw.plan, eips: [] });
+      assert.deepEqual([again.ok, gw.eips()], [true, []]);
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
   test('nft failing: no link, route or sysctl is written, no EIP is added, and the report says why', async () => {
     const gw = await scriptedGateway();
     try {

@@ -9,6 +9,7 @@ import { LinkDriver } from './links/link-driver.js';
 import type { LinkOpPlan } from './links/link-ops.js';
 import { Collector } from './apply-collector.js';
 import { alreadyHeld, EIP_HOLD_LIMIT, FailureStreak, type EipHoldLimit, type StreakState } from './eip-hold.js';
+import type { EipClaims } from './eip-claims.js';
 import { fromThrown } from './report.js';
 import { RouteDriver, withRejected } from './routes/route-driver.js';
 import { ownedRangesOf, type RouteOpPlan } from './routes/route-ops.js';
@@ -33,6 +34,11 @@ export interface DataplaneOptions {
   readonly eipHold?: EipHoldLimit;
   /** Milliseconds, for the hold limit; tests pass a clock of their own. */
   readonly now?: () => number;
+  /**
+   * Duplicate address detection before an EIP is first taken (eip-claims.ts). The agent sets it;
+   * `sluice apply` does not (it has no earlier plan to tell a first allocation from a takeover).
+   */
+  readonly claims?: EipClaims;
 }
 
 /** The table and rule-priority ranges an agent config reserves; the same ones the planner writes into plans. */
@@ -53,6 +59,11 @@ export function isForwardingSysctl(key: string): boolean {
  * what replaces them, EIPs only on a complete dataplane. apply() loads nft while it reads links,
  * routes and addresses (routes again only if the device was created or recreated), then writes:
  *
+ *   0. releases           EIPs held after the last apply that the plan no longer holds at all,
+ *                         before the new table, which no longer guards them: in between, a stray
+ *                         packet of a connection that moved to another node (an ACK the conntrack
+ *                         entry here cannot place, so it is not de-NATed) would reach this node's
+ *                         TCP stack on the EIP and be answered with a reset that ends the connection
  *   1. nft                one atomic table load: VXLAN only from nodes, anti-relay, the EIP
  *                         input guard, SNAT, marks. Rules name interfaces (iifname/oifname), so
  *                         the table loads before the tunnel device exists.
@@ -62,7 +73,9 @@ export function isForwardingSysctl(key: string): boolean {
  *   5. sysctls            forwarding (ip_forward, ipv6 forwarding), now that the guards are in
  *   6. routes (deletes)   rules, then routes: the table loaded in step 1 no longer marks into them
  *   7. links (deletes)    stale peers' neighbours/FDB, the device itself when unplanned
- *   8. addresses          EIPs, adds before deletes; added only when steps 1-7 had no error
+ *   8. addresses          EIPs, adds before deletes; added only when steps 1-7 had no error, and
+ *                         (with `claims`) only when no other host on the LAN answers for them:
+ *                         the probes run while steps 2-7 do
  *   9. announcer          announce EIPs now held, withdraw those gone
  *
  * Between steps 1 and 4 a packet may carry the mark of a gateway whose rule or table is not there
@@ -86,6 +99,9 @@ export class Dataplane {
   readonly #owned: OwnedRanges;
   readonly #streak: FailureStreak;
   readonly #now: () => number;
+  readonly #claims: EipClaims | undefined;
+  /** EIPs this node held after the last apply, by address: released first when the plan drops them. */
+  #held = new Map<string, HeldAddress>();
   /** EIPs handed to the announcer, keyed `ip|ifname`; each holds exactly one announcer reference. */
   readonly #announced = new Map<string, HeldAddress>();
   /** Applies run one at a time, in call order. */
@@ -102,6 +118,7 @@ export class Dataplane {
     this.#owned = options.owned ?? ownedRangesFromConfig(DEFAULT_CONFIG);
     this.#streak = new FailureStreak(options.eipHold ?? EIP_HOLD_LIMIT);
     this.#now = options.now ?? Date.now;
+    this.#claims = options.claims;
   }
 
   /** Everything the drivers own, read in parallel. `plan` only names sysctl keys, the parent NIC and the ranges. */
@@ -129,6 +146,15 @@ export class Dataplane {
     const owned = ownedRangesOf(plan.routing);
     const nftOp = `load nft table ${plan.nft.name}`;
 
+    const planned = new Set(plan.eips.map((e) => e.ip));
+    const releasing = [...this.#held.values()].filter((h) => !planned.has(h.ip));
+    const report = { announced: [] as string[], withdrawn: [] as string[] };
+    if (releasing.length > 0) {
+      await c.step('addresses', 'release EIPs the plan no longer holds', () => this.addresses.release(releasing));
+      for (const h of releasing) this.#held.delete(h.ip);
+      this.#syncAnnouncer([...this.#held.values()].filter((h) => planned.has(h.ip)), c, report, { withdrawOnly: true });
+    }
+
     // The guards load while the rest is read: a process costs far more than the read it does.
     const [nftOutcome, linksSeen, routesSeen, addressesSeen] = await Promise.all([
       c.run('nft', nftOp, () => this.#nft.apply(plan.nft)),
@@ -137,6 +163,7 @@ export class Dataplane {
       c.run('addresses', 'observe addresses', () => this.addresses.observe()),
     ]);
     if (nftOutcome) c.add('nft', { writes: nftOutcome.writes ?? 0, errors: (nftOutcome.errors ?? []).map((e) => fromThrown(nftOp, e, 'EGW_ERR_NFT')) });
+    const vetting = addressesSeen && this.#claims?.vet(plan, new Set(this.addresses.plan(plan.eips, addressesSeen).present.map((a) => a.ip)));
 
     const missingSysctls: string[] = [];
     if (c.failed('nft')) {
@@ -167,12 +194,15 @@ export class Dataplane {
 
     const complete = !c.failed('nft', 'links', 'sysctls', 'routes');
     const streak = this.#streak.record(complete, this.#now());
-    const report = { announced: [] as string[], withdrawn: [] as string[] };
     if (addressesSeen) {
-      const eips = complete ? plan.eips : this.#heldThroughFailure(plan, addressesSeen, streak, c);
+      const vetted = vetting ? await vetting : undefined;
+      for (const note of vetted?.notes ?? []) c.skip('addresses', note);
+      const claimed = vetted ? { ...plan, eips: vetted.eips } : plan;
+      const eips = complete ? claimed.eips : this.#heldThroughFailure(claimed, addressesSeen, streak, c);
       const addresses = await c.run('addresses', 'addresses', () => this.addresses.applyObserved(eips, addressesSeen));
       if (addresses) {
         c.add('addresses', addresses);
+        this.#held = new Map(addresses.held.map((h) => [h.ip, h]));
         this.#syncAnnouncer(addresses.held, c, report);
       }
     }
@@ -184,6 +214,7 @@ export class Dataplane {
       missingSysctls,
       complete,
       failedApplies: streak.failedApplies,
+      ...(this.#claims ? { eipConflicts: this.#claims.conflicts() } : {}),
       ...report,
       writes: all.reduce((n, s) => n + s.writes, 0),
       ok: all.every((s) => s.errors.length === 0),
@@ -209,7 +240,7 @@ export class Dataplane {
    * Gives the announcer one reference per held EIP and takes it back when the EIP goes. EIPs
    * adopted after a restart are announced once too, which refreshes the neighbours' caches.
    */
-  #syncAnnouncer(held: readonly HeldAddress[], c: Collector, report: { announced: string[]; withdrawn: string[] }): void {
+  #syncAnnouncer(held: readonly HeldAddress[], c: Collector, report: { announced: string[]; withdrawn: string[] }, options: { withdrawOnly?: boolean } = {}): void {
     const announcer = this.#announcer;
     if (!announcer) return;
     const wanted = new Map(held.map((h) => [`${h.ip}|${h.ifname}`, h]));
@@ -223,7 +254,7 @@ export class Dataplane {
       }
     };
     for (const [key, h] of wanted) {
-      if (this.#announced.has(key)) continue;
+      if (options.withdrawOnly || this.#announced.has(key)) continue;
       if (attempt(`announce ${h.ip} on ${h.ifname}`, () => announcer.announce(h.ip, h.ifname))) {
         this.#announced.set(key, h);
         report.announced.push(key);

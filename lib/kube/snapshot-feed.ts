@@ -18,8 +18,8 @@ export interface SnapshotFeedOptions {
 }
 
 /**
- * How a node agent follows the cluster: `run` gets a fresh Snapshot after every store change
- * (coalesced, never two at once), and never before every informer has synced.
+ * How a node agent follows the cluster: `run` gets a fresh Snapshot after every store change that
+ * can change a plan (coalesced, never two at once), and never before every informer has synced.
  * Stop it with the returned Reconciler's stop() (which also unsubscribes).
  */
 export function followSnapshots(options: SnapshotFeedOptions): Reconciler {
@@ -37,7 +37,8 @@ export function followSnapshots(options: SnapshotFeedOptions): Reconciler {
     ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  off.push(store.subscribe((change) => reconciler.trigger(`${change.kind} ${change.type}`)));
+  // conditions and nodes' applied reports change no plan (they are the controller's)
+  off.push(store.subscribe((change) => change.type !== 'report' && reconciler.trigger(`${change.kind} ${change.type}`)));
   off.push(watch.onSynced(() => reconciler.trigger('synced')));
   reconciler.trigger('start');
   return reconciler;

@@ -100,6 +100,26 @@ test('a rejected EgressClusterInfo never replaces the last valid one in the snap
   assert.equal(store.snapshot(DEFAULT_CONFIG).clusterInfo?.extraCidr.length, 2);
 });
 
+test('a deleted EgressClusterInfo leaves the last one in force until the controller creates it again', () => {
+  const store = new ClusterStore();
+  const info = (rv: string, extraCidr: string[]): Doc => ({
+    apiVersion: 'egress.sluice.dev/v1alpha1',
+    kind: 'EgressClusterInfo',
+    metadata: { name: 'default', resourceVersion: rv },
+    spec: { extraCidr },
+    status: { podCIDR: { ipv4: ['10.244.0.0/24', '10.244.1.0/24'] } },
+  });
+  store.upsert('a', 'EgressClusterInfo', info('1', ['192.0.2.0/24']));
+  store.remove('a', 'EgressClusterInfo', info('1', ['192.0.2.0/24']));
+  const gone = store.clusterInfoInUse();
+  assert.deepEqual([gone.state, gone.resourceVersion, gone.problems], ['last-good', '1', []]);
+  assert.deepEqual(store.snapshot(DEFAULT_CONFIG).clusterInfo?.status?.podCIDR, ['10.244.0.0/24', '10.244.1.0/24'], 'the other nodes stay in the cluster set');
+  // the controller's new default (no extraCidr) takes effect as soon as it arrives
+  store.upsert('a', 'EgressClusterInfo', info('2', []));
+  assert.equal(store.clusterInfoInUse().state, 'current');
+  assert.equal(store.snapshot(DEFAULT_CONFIG).clusterInfo?.extraCidr.length, 0);
+});
+
 test('without an earlier valid one, an EgressClusterInfo with ignored status entries is used as far as it validates', () => {
   const store = new ClusterStore();
   store.upsert('a', 'EgressClusterInfo', {
@@ -111,4 +131,32 @@ test('without an earlier valid one, an EgressClusterInfo with ignored status ent
   });
   assert.deepEqual(store.snapshot(DEFAULT_CONFIG).clusterInfo?.status?.podCIDR, ['10.244.0.0/24']);
   assert.equal(store.clusterInfoInUse().problems.length, 2);
+});
+
+test("a change to an EgressTunnel's applied report alone is a 'report' change; with anything else it is an upsert", () => {
+  const store = new ClusterStore();
+  const changes: string[] = [];
+  store.subscribe((c) => changes.push(c.type));
+  const tunnel = (rv: string, status: Doc) => withRv({ apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressTunnel', metadata: { name: 'w-1' }, status }, rv);
+  const base = { tunnel: { ipv4: '172.31.0.1', mac: '02:00:00:00:00:01' }, phase: 'Ready' };
+  store.upsert('a', 'EgressTunnel', tunnel('1', base));
+  store.upsert('a', 'EgressTunnel', tunnel('2', { ...base, applied: { result: 'Applied', policies: [] } }));
+  store.upsert('a', 'EgressTunnel', tunnel('3', { ...base, applied: { result: 'Applied', policies: [] } }));
+  store.upsert('a', 'EgressTunnel', tunnel('4', { ...base, applied: { result: 'Failed', code: 'EGW_ERR_NFT' } }));
+  store.upsert('a', 'EgressTunnel', tunnel('5', { ...base, phase: 'NotReady', applied: { result: 'Applied' } }));
+  store.upsert('a', 'EgressTunnel', tunnel('6', { ...base, phase: 'NotReady' }));
+  assert.deepEqual(changes, ['upsert', 'report', 'report', 'upsert', 'report']);
+  assert.equal(store.values('EgressTunnel')[0]!.phase, 'NotReady');
+});
+
+test("a policy whose conditions alone changed is a 'report' change: no plan reads them", () => {
+  const store = new ClusterStore();
+  const changes: string[] = [];
+  store.subscribe((c) => changes.push(c.type));
+  const p = (rv: string, status: Doc) => withRv({ ...policy('default', 'web', { egressGatewayName: 'main', appliedTo: { podSubnet: ['10.244.0.0/16'] } }), status }, rv);
+  const ready = [{ type: 'Ready', status: 'True', reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+  store.upsert('a', 'EgressPolicy', p('1', { node: 'gw-1' }));
+  store.upsert('a', 'EgressPolicy', p('2', { node: 'gw-1', conditions: ready }));
+  store.upsert('a', 'EgressPolicy', p('3', { node: 'gw-2', conditions: ready }));
+  assert.deepEqual(changes, ['upsert', 'report', 'upsert']);
 });

@@ -57,12 +57,19 @@ interface Entry extends StoredObject {
   readonly sources: Set<string>;
   /** What a change is judged by: the model for core kinds, the wire form for ours. */
   readonly fingerprint: string;
+  /** The status field no plan reads, judged apart (see REPORT_FIELDS). */
+  readonly reportFingerprint?: string;
 }
 
 export interface StoreChange {
   readonly kind: StoreKind;
   readonly key: string;
-  readonly type: 'upsert' | 'remove' | 'pods';
+  /**
+   * `report`: only a status field that no plan reads changed (REPORT_FIELDS): a policy's
+   * conditions, or an EgressTunnel's applied report. The controller acts on it (it owns the
+   * conditions and reads the reports); agents need not re-plan for it.
+   */
+  readonly type: 'upsert' | 'remove' | 'pods' | 'report';
 }
 export type StoreListener = (change: StoreChange) => void;
 
@@ -73,10 +80,27 @@ function isOlder(candidate: string, stored: string): boolean {
 
 const VOLATILE_META = new Set(['resourceVersion', 'managedFields', 'generation']);
 
+/**
+ * Status fields that sluice writes to report, and that no node plan reads (the parsers leave them
+ * out of the model): each node's applied report, and the conditions the controller writes after
+ * every apply it hears of. A change to them alone is a `report` change.
+ */
+const REPORT_FIELDS: Partial<Record<StoreKind, string>> = { EgressTunnel: 'applied', EgressPolicy: 'conditions', EgressClusterPolicy: 'conditions' };
+
 function fingerprintOf(kind: StoreKind, raw: JsonObject, value: unknown, problems: readonly Problem[]): string {
   if (!isOurKind(kind)) return JSON.stringify([value ?? null, problems]);
   const meta = isRecord(raw.metadata) ? Object.fromEntries(Object.entries(raw.metadata).filter(([k]) => !VOLATILE_META.has(k))) : {};
+  const field = REPORT_FIELDS[kind];
+  if (field && isRecord(raw.status) && field in raw.status) {
+    const { [field]: _, ...status } = raw.status;
+    return JSON.stringify({ ...raw, metadata: meta, status });
+  }
   return JSON.stringify({ ...raw, metadata: meta });
+}
+
+function reportFingerprintOf(kind: StoreKind, raw: JsonObject): string | undefined {
+  const field = REPORT_FIELDS[kind];
+  return field && isRecord(raw.status) ? JSON.stringify(raw.status[field] ?? null) : undefined;
 }
 
 /**
@@ -143,6 +167,7 @@ export class ClusterStore {
       problems = [{ reason: 'InvalidValue', path: '', message: `could not be parsed: ${errorMessage(err)}` }];
     }
     const fingerprint = fingerprintOf(kind, raw, value, problems);
+    const reportFingerprint = reportFingerprintOf(kind, raw);
     const entry: Entry = {
       kind,
       key,
@@ -156,12 +181,16 @@ export class ClusterStore {
       ignored,
       sources: new Set([...(existing?.sources ?? []), source]),
       fingerprint,
+      ...(reportFingerprint !== undefined ? { reportFingerprint } : {}),
     };
     map.set(key, entry);
     if (kind === 'EgressClusterInfo' && key === CLUSTER_INFO_NAME && value !== undefined && ignored.length === 0) {
       this.lastGoodClusterInfo = { value: value as ClusterInfo, resourceVersion };
     }
-    if (existing?.fingerprint === fingerprint) return key;
+    if (existing?.fingerprint === fingerprint) {
+      if ((existing.reportFingerprint ?? 'null') !== (reportFingerprint ?? 'null')) this.changed({ kind, key, type: 'report' });
+      return key;
+    }
     if (problems.length > 0) {
       this.logger.warn({ op: 'parse', kind, name: key, problems: problems.map(problemText) }, 'object skipped: it does not satisfy the egress API');
     } else if (ignored.length > 0) {

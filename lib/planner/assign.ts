@@ -2,7 +2,7 @@ import type { Gateway, Policy } from '../api/model.js';
 import type { ProblemReason } from '../api/problems.js';
 import type { Family, IpInterval } from '../api/ip.js';
 import { compareForAllocation } from './order.js';
-import { addressVerdict, assessPools, type GatewayPools } from './pools.js';
+import { addressVerdict, assessPools, type GatewayPools, type LanConflict } from './pools.js';
 import { allocateRoundRobin, EipLedger, RoundRobinCursors } from './allocate.js';
 import { placeOwners, type OwnedGroup } from './owners.js';
 
@@ -25,6 +25,8 @@ export interface AssignInput {
   readonly nodeAddresses: ReadonlyMap<string, NodeAddresses>;
   /** Node addresses and pod CIDRs: never an egress IP. */
   readonly clusterAddresses: readonly IpInterval[];
+  /** Egress IPs another host on the LAN answers for, as a node that may carry them found: not handed out. */
+  readonly conflicts?: ReadonlyMap<string, LanConflict>;
 }
 
 /** Where a policy's traffic leaves: the controller writes it to status, every agent computes it too. */
@@ -59,6 +61,7 @@ export const ASSIGNMENT_REASONS = [
   'IPNotInPool',
   'ReservedAddress',
   'ClusterAddress',
+  'EIPConflict',
   'EIPInUse',
   'PoolExhausted',
   'NoReadyGatewayNode',
@@ -146,12 +149,13 @@ function ignoredStatusOf(draft: Draft): string[] {
  * Allocation: older policies claim addresses first (explicit, the gateway's default, or the
  * round-robin address their status names); then round-robin policies without an address take the
  * lowest free one. Addresses outside the gateway's current pools, not unicast, CIDR network or
- * broadcast addresses, node addresses and pod CIDRs are never used, whatever status says.
+ * broadcast addresses, node addresses, pod CIDRs and addresses another LAN host answers for are
+ * never used, whatever status says.
  *
  * Placement is per EIP (see owners.ts): every policy sharing an address is on one node.
  */
 export function assign(input: AssignInput): AssignmentResult {
-  const pools = assessPools(input.gateways, input.clusterAddresses);
+  const pools = assessPools(input.gateways, input.clusterAddresses, input.conflicts);
   const drafts: Draft[] = [...input.policies].sort(compareForAllocation).map((policy) => {
     const found = pools.get(policy.spec.gatewayName);
     const draft: Draft = { policy, ...(found ? { pools: found } : {}), eip: {} };

@@ -1,4 +1,4 @@
-import type { Endpoint, NamespaceInfo, PodInfo, Policy, EndpointSlice } from '../api/model.js';
+import type { Endpoint, NamespaceInfo, PodInfo, Policy } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
 import { intervalsContain } from '../api/ip.js';
 
@@ -62,26 +62,4 @@ export function selectEndpoints(policy: Policy, pods: readonly PodInfo[], namesp
     out.push({ namespace: pod.namespace, pod: pod.name, node: pod.node, ipv4: [...ipv4], ipv6: [...ipv6] });
   }
   return sortedByPod(out);
-}
-
-/** Endpoint slices grouped by the policy they belong to. */
-export function slicesByPolicy(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
-  const out = new Map<string, EndpointSlice[]>();
-  for (const s of slices) {
-    const list = out.get(s.policyKey);
-    if (list) list.push(s);
-    else out.set(s.policyKey, [s]);
-  }
-  return out;
-}
-
-/**
- * Endpoints from one policy's slices, when the agent does not watch pods itself. In slice order:
- * everything the planner derives from them is sorted where it is rendered.
- */
-export function endpointsFromSlices(slices: readonly EndpointSlice[]): readonly Endpoint[] {
-  if (slices.length === 1) return slices[0]!.endpoints;
-  const out: Endpoint[] = [];
-  for (const s of slices) for (const e of s.endpoints) out.push(e);
-  return out;
 }

@@ -5,7 +5,7 @@ import { plan } from './plan.js';
 import { comparePolicies } from './order.js';
 import { endpointsByPolicy, resolveCluster } from './resolve.js';
 import { selectsBySourceCidr } from './endpoints.js';
-import { allClusterIntervals, clusterCidrsInForce } from './cluster-cidrs.js';
+import { insideCluster } from './cluster-cidrs.js';
 import type { PolicyPlan } from './node-plan.js';
 
 export interface PolicyVerdict {
@@ -48,13 +48,14 @@ export function explain(snapshot: Snapshot, podKey: string, dest?: string): Expl
   if (dest !== undefined && !isIp(dest)) throw new EgressError('EGW_ERR_INVALID_IP', `--dest "${dest}" is not an IP address`);
   const family = dest ? parseIpSpec(dest).family : 4;
   const podIps = family === 4 ? pod.ipv4 : pod.ipv6;
-  const nodePlan = plan(snapshot, pod.node, resolveCluster(snapshot));
-  const endpoints = endpointsByPolicy(snapshot);
+  const resolution = resolveCluster(snapshot);
+  const nodePlan = plan(snapshot, pod.node, resolution);
+  const endpoints = endpointsByPolicy(snapshot, resolution).byPolicy;
   const base = { pod: podKey, node: pod.node, podIps: [...pod.ipv4, ...pod.ipv6], ...(dest ? { destination: dest } : {}) };
   const nodeIp = snapshot.nodes.find((n) => n.name === pod.node);
   const nodeSource = family === 4 ? nodeIp?.ipv4 : nodeIp?.ipv6;
 
-  if (dest && intervalsContain(allClusterIntervals(clusterCidrsInForce(snapshot.nodes, snapshot.clusterInfo, snapshot.config.serviceCidrs)), dest)) {
+  if (dest && insideCluster(resolution.cluster, dest)) {
     return { ...base, path: 'cluster', summary: `${dest} is inside the cluster (node, pod or service CIDR): never sent to a gateway`, verdicts: [] };
   }
   const verdicts: PolicyVerdict[] = [];

@@ -37,6 +37,18 @@ export interface PolicyRuleInput {
   readonly local: Record<Family, readonly string[]>;
   /** Every selected pod address in the cluster (only needed where the policy is carried). */
   readonly all: Record<Family, readonly string[]>;
+  /**
+   * Gateway side, for a policy carried by another node that has destination conditions: its pod
+   * addresses that a lower-ranked policy carried here selects too. Their tunnel packets to its
+   * destinations are not taken by that policy.
+   */
+  readonly carriedElsewhere?: Record<Family, readonly string[]>;
+  /**
+   * Gateway side, for a policy carried here: its pod addresses that a higher-ranked policy
+   * carried by another node (without destination conditions) selects too. It does not take
+   * their tunnel packets.
+   */
+  readonly carriedElsewhereAbove?: Record<Family, readonly string[]>;
   readonly bySubnet: boolean;
   readonly subnet: readonly IpInterval[];
   readonly dest: readonly IpInterval[];
@@ -136,13 +148,26 @@ export function buildNftTable(input: NftInput): NftTablePlan {
         sets.push(intervalSet(`${p.setPrefix}_exc${f}`, f, exclude));
         dst.push(addressInSet(f, 'daddr', '!=', `${p.setPrefix}_exc${f}`));
       }
+      const fromSet = (name: string) => [original, addressInSet(f, 'saddr', '==', name), ...dst];
+      if (p.carriedElsewhere) {
+        // The worker sent it here by this policy, which another node carries: no later policy
+        // takes it, and without a mark the anti-relay guard drops it.
+        const elsewhere = `${p.setPrefix}_oth${f}`;
+        sets.push(hashSet(elsewhere, f, p.carriedElsewhere[f]));
+        mark.push(rule([fromTunnel, ...fromSet(elsewhere), accept]));
+      }
+      if (!p.carriedHere && p.gatewayMark === undefined) continue;
       // Sets exist even when empty, so pod churn only ever changes elements, never rules.
       const local = p.bySubnet ? `${p.setPrefix}_net${f}` : `${p.setPrefix}_loc${f}`;
       sets.push(p.bySubnet ? intervalSet(local, f, p.subnet) : hashSet(local, f, p.local[f]));
-      const fromSet = (name: string) => [original, addressInSet(f, 'saddr', '==', name), ...dst];
       // The route lookup comes last: it runs only for packets every set already matched.
       const fromLocalPod = [notFromLanOrTunnel, ...fromSet(local), sourceRoutedBackViaInput, counter];
       if (p.carriedHere) {
+        if (p.carriedElsewhereAbove) {
+          const above = `${p.setPrefix}_abv${f}`;
+          sets.push(hashSet(above, f, p.carriedElsewhereAbove[f]));
+          mark.push(rule([fromTunnel, original, addressInSet(f, 'saddr', '==', above), accept]));
+        }
         const all = p.bySubnet ? local : `${p.setPrefix}_all${f}`;
         if (!p.bySubnet) sets.push(hashSet(all, f, p.all[f]));
         mark.push(rule([fromTunnel, ...fromSet(all), counter, ...marksHere, accept], policyRuleComment('gateway', p.key)));

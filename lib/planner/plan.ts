@@ -6,7 +6,6 @@ import type { EipPlan, NodePlan, PolicyPlan, SysctlEntry, VxlanPeer, VxlanPlan }
 import { comparePolicies } from './order.js';
 import { shortHash } from './hrw.js';
 import { hereMark, markValue } from './config.js';
-import { allClusterIntervals, clusterCidrsInForce } from './cluster-cidrs.js';
 import { endpointsByPolicy, resolveCluster, type NodeDirectoryEntry, type Resolution } from './resolve.js';
 import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
@@ -35,8 +34,7 @@ interface Resolved {
 }
 
 /** Each policy in resolution order, with what this node does for it (from the one assignment). */
-function resolvePolicies(snapshot: Snapshot, resolution: Resolution, nodeName: string): Resolved[] {
-  const endpointsOf = endpointsByPolicy(snapshot);
+function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf: ReadonlyMap<string, readonly Endpoint[]>, nodeName: string): Resolved[] {
   return [...snapshot.policies].sort(comparePolicies).map((policy) => {
     const a = resolution.assignment.policies.get(policy.key)!;
     const endpoints = endpointsOf.get(policy.key) ?? [];
@@ -122,7 +120,94 @@ function replyRoutes(byNode: ReadonlyMap<string, Record<Family, Set<string>>>, d
   return replies;
 }
 
-function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config']): PolicyRuleInput {
+/** What the gateway rules must leave alone: see elsewhereAddresses. */
+interface Elsewhere {
+  /** Carried policy → addresses it selects that a higher-ranked policy carried by another node selects too. */
+  readonly above: Map<string, IpLists>;
+  /** Policy carried elsewhere with destSubnet or excludeDestSubnet → its addresses a lower-ranked carried policy selects too. */
+  readonly withDest: Map<string, IpLists>;
+}
+
+/**
+ * Gateway side. A worker marks a packet for the node of the first active policy that matches it
+ * (pod and destination), and this node must SNAT it by that policy or not at all: never by a
+ * lower-ranked policy of its own that selects the same pod (while an EIP moves, the worker and
+ * this node briefly disagree on where a policy is carried, and a connection keeps its first NAT
+ * binding). So before each carried policy's rule, the addresses that a higher-ranked policy
+ * carried elsewhere selects are stopped, and left to the anti-relay guard. A policy with
+ * destination conditions gets a rule of its own at its rank, with those conditions; the others
+ * share one set per carried policy. Which rules exist depends on the policies only, never on pods.
+ */
+function elsewhereAddresses(resolved: readonly Resolved[], nodeName: string): Elsewhere {
+  const above = new Map<string, IpLists>();
+  const withDest = new Map<string, IpLists>();
+  const carried = (r: Resolved) => r.plan.role === 'gateway';
+  const elsewhere = (r: Resolved) => r.plan.active && r.plan.node !== undefined && r.plan.node !== nodeName;
+  const hasDest = (r: Resolved) => r.policy.spec.destSubnet.length > 0 || r.policy.spec.excludeDestSubnet.length > 0;
+  // Only what the worker marks for it: a family the policy has a source address for.
+  const addressesOf = (r: Resolved): IpLists => {
+    const ips = ipsOf(r.endpoints);
+    return { 4: r.plan.snatV4 ? ips[4] : [], 6: r.plan.snatV6 ? ips[6] : [] };
+  };
+  const firstElsewhere = resolved.findIndex(elsewhere);
+  let lastCarried = -1;
+  for (let i = 0; i < resolved.length; i++) if (carried(resolved[i]!)) lastCarried = i;
+  if (firstElsewhere < 0 || firstElsewhere > lastCarried) return { above, withDest };
+
+  // Where each pod address is taken here: the rank of the first carried policy that lists it
+  // (after firstElsewhere), and the cluster-wide podSubnets carried, which take a whole CIDR.
+  // Stopping an address before the first carried policy that takes it is enough: a packet the
+  // stop rule lets through was not going to reach a later one.
+  const firstTaker = new Map<string, number>();
+  const carriedSubnets: { rank: number; index: FastIpIndex }[] = [];
+  const firstAbove = resolved.findIndex((r, i) => i <= lastCarried && elsewhere(r) && !hasDest(r));
+  for (let i = lastCarried; i >= firstElsewhere; i--) {
+    const r = resolved[i]!;
+    if (!carried(r)) continue;
+    if (firstAbove >= 0 && i > firstAbove) above.set(r.policy.key, { 4: [], 6: [] });
+    if (selectsBySourceCidr(r.policy)) carriedSubnets.push({ rank: i, index: new FastIpIndex(r.policy.spec.podSubnet) });
+    for (const e of r.endpoints) {
+      for (const ip of e.ipv4) firstTaker.set(ip, i);
+      for (const ip of e.ipv6) firstTaker.set(ip, i);
+    }
+  }
+  carriedSubnets.reverse();
+  /** The first carried policy ranked below `rank` that takes `ip`, if any. */
+  const takerBelow = (ip: string, rank: number): number | undefined => {
+    let first = firstTaker.get(ip);
+    // a policy that lists it above `rank` may hide one below it: rare, so only then walk them all
+    if (first !== undefined && first <= rank) {
+      first = undefined;
+      for (let j = rank + 1; j <= lastCarried; j++) {
+        const r = resolved[j]!;
+        if (carried(r) && r.endpoints.some((e) => e.ipv4.includes(ip) || e.ipv6.includes(ip))) {
+          first = j;
+          break;
+        }
+      }
+    }
+    for (const c of carriedSubnets) if (c.rank > rank && (first === undefined || c.rank < first) && c.index.has(ip)) first = c.rank;
+    return first;
+  };
+  for (let i = firstElsewhere; i < lastCarried; i++) {
+    const r = resolved[i]!;
+    if (!elsewhere(r)) continue;
+    const ips = addressesOf(r);
+    if (hasDest(r)) {
+      withDest.set(r.policy.key, { 4: ips[4].filter((ip) => takerBelow(ip, i) !== undefined), 6: ips[6].filter((ip) => takerBelow(ip, i) !== undefined) });
+      continue;
+    }
+    for (const family of [4, 6] as const) {
+      for (const ip of ips[family]) {
+        const j = takerBelow(ip, i);
+        if (j !== undefined) (above.get(resolved[j]!.policy.key)![family] as string[]).push(ip);
+      }
+    }
+  }
+  return { above, withDest };
+}
+
+function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config'], elsewhere: Elsewhere): PolicyRuleInput {
   const gwNode = r.plan.node ? directory.get(r.plan.node) : undefined;
   const markIndex = r.plan.role === 'worker' ? gwNode?.markIndex : undefined;
   const spec = r.policy.spec;
@@ -135,6 +220,8 @@ function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snap
     carriedHere: r.plan.role === 'gateway',
     local,
     all: r.plan.role === 'gateway' ? ipsOf(r.endpoints) : local,
+    ...(elsewhere.above.has(r.policy.key) ? { carriedElsewhereAbove: elsewhere.above.get(r.policy.key)! } : {}),
+    ...(elsewhere.withDest.has(r.policy.key) ? { carriedElsewhere: elsewhere.withDest.get(r.policy.key)! } : {}),
     // Only a cluster-wide podSubnet matches by CIDR: a namespaced policy (or one with a
     // namespaceSelector) matches the addresses of the pods it selects, never another tenant's.
     bySubnet,
@@ -172,7 +259,8 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   if (!self || !self.info) {
     throw new EgressError('EGW_ERR_PLAN', `node "${nodeName}" is not in the cluster snapshot`);
   }
-  const resolved = resolvePolicies(snapshot, resolution, nodeName);
+  const endpoints = endpointsByPolicy(snapshot, resolution);
+  const resolved = resolvePolicies(snapshot, resolution, endpoints.byPolicy, nodeName);
   const isGateway = resolved.some((r) => r.plan.role === 'gateway');
   const isWorker = resolved.some((r) => r.plan.role === 'worker');
   const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways).has(nodeName);
@@ -196,21 +284,21 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   }
 
   const eips = eipsHeld(resolved, self.parentName);
+  const elsewhere = elsewhereAddresses(resolved, nodeName);
   const nodeIps = { 4: [] as string[], 6: [] as string[] };
   for (const d of directory.values()) {
     if (d.parentIpv4) nodeIps[4].push(d.parentIpv4);
     if (d.parentIpv6) nodeIps[6].push(d.parentIpv6);
   }
-  const clusterCidrs = allClusterIntervals(clusterCidrsInForce(snapshot.nodes, snapshot.clusterInfo, config.serviceCidrs));
   const nft = buildNftTable({
     config,
-    clusterCidrs,
+    clusterCidrs: resolution.cluster.intervals,
     nodeIps,
     eips: { 4: eips.filter((e) => e.family === 4).map((e) => e.ip), 6: eips.filter((e) => e.family === 6).map((e) => e.ip) },
     hasTunnel,
     isGateway,
     parentInterface: self.parentName,
-    policies: resolved.filter((r) => r.plan.role !== 'none').map((r) => ruleInput(r, directory, config)),
+    policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
   });
 
   const vxlan = hasTunnel && self.underlayIp ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
@@ -227,7 +315,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     eips,
     sysctls: buildSysctls(snapshot, hasTunnel, isGateway),
     marks: { mask: config.markMask, here: hereMark(config), gateways: gatewayMarks },
-    ...(resolution.notices.length ? { notices: [...resolution.notices] } : {}),
+    ...(resolution.notices.length || endpoints.notices.length ? { notices: [...resolution.notices, ...endpoints.notices] } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Gateway } from '../api/model.js';
 import type { ProblemReason } from '../api/problems.js';
-import { formatInterval, formatIp, IPV4_MAPPED_RANGE, parseCidr, type Family, type IpInterval } from '../api/ip.js';
+import { formatInterval, formatIp, IPV4_MAPPED_RANGE, parseCidr, parseIpSpec, type Family, type IpInterval } from '../api/ip.js';
 import { ipValue } from './fast-ip.js';
 import { IntervalIndex } from './interval-index.js';
 import { compareGateways } from './order.js';
@@ -35,8 +35,16 @@ export interface FamilyPool {
 }
 
 export interface PoolExclusion {
-  readonly reason: 'ReservedAddress' | 'ClusterAddress';
+  readonly reason: 'ReservedAddress' | 'ClusterAddress' | 'EIPConflict';
   readonly text: string;
+  /** Says more than the reason does (who answers for it). */
+  readonly detail?: string;
+}
+
+/** A pool address another host on the LAN answered for, when `node` probed before taking it. */
+export interface LanConflict {
+  readonly mac: string;
+  readonly node: string;
 }
 
 export interface GatewayPools {
@@ -48,6 +56,8 @@ export interface GatewayPools {
   readonly excluded: readonly PoolExclusion[];
   /** Node addresses and pod CIDRs of the cluster. */
   readonly cluster: IntervalIndex;
+  /** Addresses other LAN hosts answer for (any gateway's). */
+  readonly conflicts: ReadonlyMap<string, LanConflict>;
 }
 
 function entriesOf(gateway: Gateway, family: Family): { iv: IpInterval; text: string | undefined }[] {
@@ -85,7 +95,7 @@ function subtract(ivs: readonly IpInterval[], holes: IntervalIndex): IpInterval[
   return out;
 }
 
-function familyPool(gateway: Gateway, family: Family, cluster: IntervalIndex): { pool: FamilyPool; excluded: PoolExclusion[] } {
+function familyPool(gateway: Gateway, family: Family, cluster: IntervalIndex, conflicts: ReadonlyMap<string, LanConflict>): { pool: FamilyPool; excluded: PoolExclusion[] } {
   const entries = entriesOf(gateway, family);
   const edges = new IntervalIndex(entries.flatMap((e) => edgesOf(e.iv, e.text)));
   const index = new IntervalIndex(entries.map((e) => e.iv));
@@ -96,10 +106,12 @@ function familyPool(gateway: Gateway, family: Family, cluster: IntervalIndex): {
   const firstUsable = entries.map((e) => subtract([e.iv], staticHoles)[0]).find((iv) => iv !== undefined);
   const defaultEip = named ?? (firstUsable ? formatIp(firstUsable.start, family) : undefined);
   const sorted = [...entries.map((e) => e.iv)].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  const allocatable = subtract(subtract(sorted, staticHoles), cluster);
+  const taken = [...conflicts].map(([ip, c]) => ({ iv: parseIpSpec(ip), ip, c })).filter((x) => x.iv.family === family && index.has(family, x.iv.start));
+  const allocatable = subtract(subtract(subtract(sorted, staticHoles), cluster), new IntervalIndex(taken.map((x) => x.iv)));
   const excluded: PoolExclusion[] = [
     ...entries.flatMap((e) => NOT_UNICAST.overlapOf(e.iv)).map((iv) => ({ reason: 'ReservedAddress' as const, text: formatInterval(iv) })),
     ...entries.flatMap((e) => cluster.overlapOf(e.iv)).map((iv) => ({ reason: 'ClusterAddress' as const, text: formatInterval(iv) })),
+    ...taken.map((x) => ({ reason: 'EIPConflict' as const, text: x.ip, detail: `another LAN host answers for it: ${conflictText(x.c)}` })),
   ];
   return { pool: { family, index, edges, allocatable, ...(defaultEip ? { defaultEip } : {}) }, excluded };
 }
@@ -167,21 +179,22 @@ function overlapVerdict(gateway: Gateway, claims: PoolClaims): AddressVerdict | 
  * addresses); addresses of nodes and pod CIDRs, non-unicast addresses and CIDR
  * network/broadcast addresses are never handed out. O(n log n) in the number of pool entries.
  */
-export function assessPools(gateways: readonly Gateway[], clusterAddresses: readonly IpInterval[]): Map<string, GatewayPools> {
+export function assessPools(gateways: readonly Gateway[], clusterAddresses: readonly IpInterval[], conflicts: ReadonlyMap<string, LanConflict> = new Map()): Map<string, GatewayPools> {
   const cluster = new IntervalIndex(clusterAddresses);
   const claims = new PoolClaims();
   const out = new Map<string, GatewayPools>();
   for (const gateway of [...gateways].sort(compareGateways)) {
     const rejected = overlapVerdict(gateway, claims);
     if (!rejected) for (const f of FAMILIES) for (const { iv } of entriesOf(gateway, f)) claims.add(iv, gateway.name);
-    const v4 = familyPool(gateway, 4, cluster);
-    const v6 = familyPool(gateway, 6, cluster);
+    const v4 = familyPool(gateway, 4, cluster, conflicts);
+    const v6 = familyPool(gateway, 6, cluster, conflicts);
     out.set(gateway.name, {
       gateway,
       ...(rejected ? { rejected } : {}),
       families: { 4: v4.pool, 6: v6.pool },
       excluded: [...v4.excluded, ...v6.excluded],
       cluster,
+      conflicts,
     });
   }
   return out;
@@ -198,11 +211,17 @@ export function addressVerdict(pools: GatewayPools, ip: string): AddressVerdict 
     return { reason: 'ReservedAddress', message: `${ip} is the ${family === 4 && (value & 1n) === 1n ? 'broadcast' : 'network'} address of a CIDR in the pools of gateway "${name}"` };
   }
   if (pools.cluster.has(family, value)) return { reason: 'ClusterAddress', message: `${ip} is a node address or inside a pod CIDR` };
+  const conflict = pools.conflicts.get(ip);
+  if (conflict) return { reason: 'EIPConflict', message: `another host on the LAN answers for ${ip} (${conflictText(conflict)})` };
   return undefined;
+}
+
+function conflictText(c: LanConflict): string {
+  return `MAC ${c.mac}, found by node "${c.node}"`;
 }
 
 /** Text of what a gateway's pools hold back, for its status. */
 export function exclusionText(excluded: readonly PoolExclusion[]): string {
-  const what = (r: PoolExclusion['reason']) => (r === 'ClusterAddress' ? 'node or pod address' : 'not unicast');
-  return excluded.map((e) => `${e.text} (${what(e.reason)})`).join(', ');
+  const what = (r: PoolExclusion['reason']) => (r === 'ClusterAddress' ? 'node or pod address' : r === 'EIPConflict' ? 'another LAN host answers for it' : 'not unicast');
+  return excluded.map((e) => `${e.text} (${e.detail ?? what(e.reason)})`).join(', ');
 }

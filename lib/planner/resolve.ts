@@ -1,13 +1,16 @@
 import type { Endpoint, NodeInfo } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
 import { problemText } from '../api/problems.js';
-import { parseCidr, parseIp, parseIpSpec, type IpInterval } from '../api/ip.js';
+import { parseCidr, parseIp, type IpInterval } from '../api/ip.js';
 import { assign, type AssignmentResult, type NodeAddresses } from './assign.js';
+import type { LanConflict } from './pools.js';
 import { assignTunnels, type TunnelAssignment } from './tunnels.js';
-import { endpointsFromSlices, selectEndpoints, slicesByPolicy } from './endpoints.js';
+import { selectEndpoints } from './endpoints.js';
+import { checkedEndpoints, type CheckedEndpoints } from './endpoint-checks.js';
 import { maxMarkIndex } from './config.js';
 import type { Snapshot } from './snapshot.js';
 import { usableParentInterface } from './parent-interface.js';
+import { clusterInForce, type ClusterInForce } from './cluster-cidrs.js';
 
 /** What the planner knows of every node: its tunnel identity, checked, and its Node when visible. */
 export interface NodeDirectoryEntry extends TunnelAssignment {
@@ -21,6 +24,8 @@ export interface Resolution {
   /** Gateway name → the nodes that may carry its egress IPs now (sorted). */
   readonly eligible: ReadonlyMap<string, readonly string[]>;
   readonly assignment: AssignmentResult;
+  /** What counts as inside the cluster (status checked, see clusterInForce). */
+  readonly cluster: ClusterInForce;
   /** Status values that were not used, one sentence each (`sluice plan` shows them). */
   readonly notices: readonly string[];
 }
@@ -47,39 +52,49 @@ export function eligibleNodes(snapshot: Snapshot, directory: ReadonlyMap<string,
   return out;
 }
 
-/** Node InternalIPs and pod CIDRs, from the nodes in view and from EgressClusterInfo status. */
-export function clusterAddresses(snapshot: Snapshot): IpInterval[] {
-  const out: IpInterval[] = [];
-  const add = (text: string, parse: (t: string) => IpInterval) => {
-    try {
-      out.push(parse(text));
-    } catch {
-      // status may hold junk; the controller rewrites it
-    }
-  };
-  for (const n of snapshot.nodes) {
-    for (const ip of [n.ipv4, n.ipv6]) if (ip) add(ip, parseIpSpec);
-    for (const c of n.podCIDRs) add(c, (t) => parseCidr(t, false));
+/** The address of every node in the directory: InternalIPs of the nodes in view, EgressTunnel status for the rest. */
+export function directoryAddresses(directory: ReadonlyMap<string, NodeDirectoryEntry>): string[] {
+  const out: string[] = [];
+  for (const d of directory.values()) {
+    if (d.parentIpv4) out.push(d.parentIpv4);
+    if (d.parentIpv6) out.push(d.parentIpv6);
   }
-  const status = snapshot.clusterInfo?.status;
-  for (const t of status?.nodeIP ?? []) add(t, parseIpSpec);
-  for (const t of status?.podCIDR ?? []) add(t, (x) => parseCidr(x, false));
+  return out;
+}
+
+/**
+ * The egress IPs other LAN hosts answer for, from the nodes' EgressTunnels. Any agent may write any
+ * tunnel's annotations, so a report counts only from a node that may carry the address now (it
+ * is eligible for a gateway whose pools hold it): a worker cannot take a gateway's EIP away.
+ */
+export function lanConflicts(snapshot: Snapshot, eligible: ReadonlyMap<string, readonly string[]>): Map<string, LanConflict> {
+  const out = new Map<string, LanConflict>();
+  const reporters = [...snapshot.tunnels].filter((t) => t.eipConflicts?.length).sort((a, b) => (a.node < b.node ? -1 : 1));
+  for (const t of reporters) {
+    for (const { ip, mac } of t.eipConflicts!) {
+      if (out.has(ip)) continue;
+      const { family, value } = parseIp(ip);
+      const carriable = snapshot.gateways.some((g) => (eligible.get(g.name) ?? []).includes(t.node) && (family === 4 ? g.poolV4 : g.poolV6).some((iv) => value >= iv.start && value <= iv.end));
+      if (carriable) out.set(ip, { mac, node: t.node });
+    }
+  }
   return out;
 }
 
 /** Everything per-cluster the planner and the controller need, computed once. */
 export function resolveCluster(snapshot: Snapshot): Resolution {
   const { directory, notices } = nodeDirectory(snapshot);
+  const cluster = clusterInForce(snapshot.nodes, snapshot.clusterInfo, snapshot.config, directoryAddresses(directory));
   const eligible = eligibleNodes(snapshot, directory);
   const nodeAddresses = new Map<string, NodeAddresses>(
     snapshot.nodes.map((n) => [n.name, { ...(n.ipv4 ? { ipv4: n.ipv4 } : {}), ...(n.ipv6 ? { ipv6: n.ipv6 } : {}) }]),
   );
-  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: clusterAddresses(snapshot) });
+  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: cluster.clusterAddresses, conflicts: lanConflicts(snapshot, eligible) });
   const policyNotices: string[] = [];
   for (const a of assignment.policies.values()) {
     for (const text of a.ignoredStatus) policyNotices.push(`policy "${a.policyKey}": ${text}`);
   }
-  return { directory, eligible, assignment, notices: [...notices, ...policyNotices] };
+  return { directory, eligible, assignment, cluster, notices: [...notices, ...cluster.notices, ...policyNotices] };
 }
 
 function inside(cidr: IpInterval, ip: string | undefined): string | undefined {
@@ -152,14 +167,15 @@ function pick<K extends string, V>(key: K, value: V | undefined): Partial<Record
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
-/** The endpoints of every policy, from pods when the snapshot has them, else from the slices. */
-export function endpointsByPolicy(snapshot: Snapshot): Map<string, readonly Endpoint[]> {
-  const out = new Map<string, readonly Endpoint[]>();
+/**
+ * The endpoints of every policy: from pods when the snapshot has them, else from the slices, as
+ * far as they can be pods the policy selects (checkedEndpoints).
+ */
+export function endpointsByPolicy(snapshot: Snapshot, resolution: Resolution): CheckedEndpoints {
   if (snapshot.pods) {
-    for (const policy of snapshot.policies) out.set(policy.key, selectEndpoints(policy, snapshot.pods, snapshot.namespaces));
-    return out;
+    const byPolicy = new Map<string, readonly Endpoint[]>();
+    for (const policy of snapshot.policies) byPolicy.set(policy.key, selectEndpoints(policy, snapshot.pods, snapshot.namespaces));
+    return { byPolicy, notices: [] };
   }
-  const slices = slicesByPolicy(snapshot.slices);
-  for (const policy of snapshot.policies) out.set(policy.key, endpointsFromSlices(slices.get(policy.key) ?? []));
-  return out;
+  return checkedEndpoints(snapshot, resolution.directory, resolution.cluster, directoryAddresses(resolution.directory));
 }

@@ -29,6 +29,8 @@ export interface HostileContext {
   readonly podAddresses: readonly string[];
   /** LAN hosts that are not nodes (the external host, the API server's host): sluice cannot know them. */
   readonly lanHosts: readonly string[];
+  /** A gateway over the real gateway nodes whose pool holds `lanHosts`: its EIPs are probed on the LAN. */
+  readonly lanGateway: string;
   /**
    * A free range, outside the valid gateway's pool and every address in use, for the pools of
    * hostile gateways: each object gets a block of its own (4 addresses per serial), so the pools
@@ -196,6 +198,18 @@ const POLICY_TEMPLATES: readonly Template[] = [
     },
   },
   {
+    // The gateway node that would take the address probes the LAN first, finds the host, and
+    // does not take it: EIPConflict. Taking it would cut the host off (here: the external host
+    // the valid policy's flows run to).
+    kind: 'EgressPolicy',
+    category: { name: 'policies whose egress IP is a LAN host that is not a node', verdict: 'reported' },
+    weight: 1,
+    make: (i, ctx, nth) => {
+      const ip = pick(ctx.lanHosts, nth);
+      return { object: policyBody({ egressGatewayName: ctx.lanGateway, egressIP: { ipv4: ip }, appliedTo: nobody(i) }), flaw: `egressIP ${ip}, a LAN host` };
+    },
+  },
+  {
     kind: 'EgressPolicy',
     category: { name: 'policies sharing the valid EIP or draining the pool', verdict: 'legal' },
     weight: 6,
@@ -311,15 +325,6 @@ const GATEWAY_TEMPLATES: readonly Template[] = [
       const ip = pick(bad, nth);
       // Selecting no node: no policy uses these (their EIPs would take the addresses of others).
       return { object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [ip] }), flaw: `pool ${ip}` };
-    },
-  },
-  {
-    kind: 'EgressGateway',
-    category: { name: 'gateways whose pools hold a LAN host that is not a node', verdict: 'reported' },
-    weight: 1,
-    make: (_i, ctx, nth) => {
-      const ip = pick(ctx.lanHosts, nth);
-      return { object: gatewayBody({ selector: { matchLabels: { 'sluice.dev/none': 'x' } } }, { ipv4: [ip] }), flaw: `pool ${ip}, a LAN host` };
     },
   },
   {

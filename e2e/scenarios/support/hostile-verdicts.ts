@@ -61,7 +61,8 @@ export function shortfall(h: Hostile, stored: StoredObject | undefined, validPol
   if (isPolicy && !ready) return 'no Ready condition';
   if (h.category.verdict === 'legal') return accepted.status === 'True' ? undefined : `legal, but ${describe(accepted)}`;
   // Accepted and Ready, or a condition of the kind's own (a gateway's PoolsValid): any False one says what is wrong.
-  const refusal = conditions.find((c) => c.status === 'False');
+  // Not Programmed: it says whether nodes applied the policy, never whether the object is valid.
+  const refusal = conditions.find((c) => c.status === 'False' && c.type !== 'Programmed');
   if (!refusal) return `served as if valid: ${describe(accepted)}; ${describe(ready)}`;
   if (!refusal.reason || !refusal.message) return `${refusal.type}=False without a reason or message`;
   return undefined;

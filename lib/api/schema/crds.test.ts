@@ -14,9 +14,14 @@ test('manifests/crds is exactly what the schema source generates (run `make crds
   for (const [name, text] of expected) assert.equal(await readFile(join(dir, name), 'utf8'), text, `${name} is stale`);
 });
 
-test('EgressPolicy prints the columns kubectl shows in seed 002', () => {
-  const crd = parse(renderCrdFiles().get('egress.sluice.dev_egresspolicies.yaml')!);
-  const cols = crd.spec.versions[0].additionalPrinterColumns.map((c: { name: string }) => c.name.toUpperCase());
-  assert.deepEqual(cols, ['GATEWAY', 'IPV4', 'IPV6', 'EGRESSTUNNEL']);
-  assert.deepEqual(crd.spec.versions[0].subresources, { status: {} });
+test('both policy kinds print the columns kubectl shows in seed 002, then Ready, Programmed and Age', () => {
+  for (const file of ['egress.sluice.dev_egresspolicies.yaml', 'egress.sluice.dev_egressclusterpolicies.yaml']) {
+    const crd = parse(renderCrdFiles().get(file)!);
+    const columns = crd.spec.versions[0].additionalPrinterColumns as { name: string; type: string; jsonPath: string }[];
+    assert.deepEqual(columns.map((c) => c.name.toUpperCase()), ['GATEWAY', 'IPV4', 'IPV6', 'EGRESSTUNNEL', 'READY', 'PROGRAMMED', 'AGE']);
+    // a CRD that lists columns gets no Age column by default: it is listed like the others
+    assert.deepEqual(columns.at(-1), { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'time since the policy was created' });
+    assert.equal(columns.find((c) => c.name === 'Programmed')?.jsonPath, '.status.conditions[?(@.type=="Programmed")].status');
+    assert.deepEqual(crd.spec.versions[0].subresources, { status: {} });
+  }
 });

@@ -4,9 +4,10 @@
  */
 import { PRIORITY_MAX, PRIORITY_MIN } from '../parse-policy.js';
 import { bool, cidr, conditions, defaultEipInPool, int, IPV4_OR_CIDR, IPV4_SPEC, IPV6_OR_CIDR, IPV6_SPEC, ipOrCidr, ipSpec, ipv4, ipv6, labelSelector, list, obj, optionalIpv4, optionalIpv6, rule, str, type Schema } from './openapi.js';
-import { CLUSTER_STATUS_MAX_ITEMS, DEST_SUBNET_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, POD_SUBNET_MAX_ITEMS, POOL_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from '../limits.js';
+import { APPLIED_MESSAGE_MAX, APPLIED_POLICIES_MAX, CLUSTER_STATUS_MAX_ITEMS, DEST_SUBNET_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, POD_SUBNET_MAX_ITEMS, POOL_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from '../limits.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN, INTERFACE_NAME } from '../names.js';
 import { MARK_INDEX_MAX, TUNNEL_PHASES } from '../parse-status-objects.js';
+import { APPLIED_RESULTS, ERROR_CODE_PATTERN, GENERATION_MAX } from '../applied-report.js';
 
 /** Object names as they appear inside other objects' fields ("" where a field may be unset). */
 const subdomain = (extra: Schema = {}): Schema => str({ maxLength: 253, pattern: `^${DNS1123_SUBDOMAIN}$`, ...extra });
@@ -69,7 +70,34 @@ const policyColumns = [
   { name: 'Ipv4', type: 'string', jsonPath: '.status.eip.ipv4', description: 'IPv4 egress IP' },
   { name: 'Ipv6', type: 'string', jsonPath: '.status.eip.ipv6', description: 'IPv6 egress IP' },
   { name: 'EgressTunnel', type: 'string', jsonPath: '.status.node', description: 'gateway node carrying the policy' },
+  { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'the policy has a gateway node and an egress IP' },
+  { name: 'Programmed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].status', description: 'the gateway node and every node with selected pods applied it' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'time since the policy was created' },
 ];
+
+/** EgressTunnel status.applied: written by the node's own agent (lib/api/applied-report.ts). */
+const appliedReport = (): Schema =>
+  obj(
+    {
+      result: str({ enum: [...APPLIED_RESULTS], description: 'Whether the last apply of this node succeeded.' }),
+      code: str({ pattern: ERROR_CODE_PATTERN, description: 'Error code of the first failure (docs/errors.md).' }),
+      message: str({ maxLength: APPLIED_MESSAGE_MAX, description: 'The first failure, in words.' }),
+      truncated: bool({ description: `More than ${APPLIED_POLICIES_MAX} policies: the list is cut.` }),
+      policies: list(
+        obj(
+          {
+            namespace: namespaceName(),
+            name: subdomain(),
+            generation: { type: 'integer', format: 'int64', minimum: 1, maximum: GENERATION_MAX },
+            node: subdomain({ description: 'The gateway node carrying the policy, as this node applied it.' }),
+          },
+          { required: ['name', 'generation', 'node'] },
+        ),
+        { maxItems: APPLIED_POLICIES_MAX, description: 'Policies this node has a part in (gateway, or selected pods here) as of its last apply.' },
+      ),
+    },
+    { required: ['result'], description: "What this node's agent last applied; written by that agent." },
+  );
 
 const endpoints = (): Schema =>
   list(
@@ -180,6 +208,7 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
       { name: 'TunnelIpv6', type: 'string', jsonPath: '.status.tunnel.ipv6', description: 'tunnel IPv6' },
       { name: 'Mark', type: 'string', jsonPath: '.status.mark', description: 'routing mark index' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'tunnel phase' },
+      { name: 'Applied', type: 'string', jsonPath: '.status.applied.result', description: "result of the node agent's last apply" },
     ],
     schema: obj({
       spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
@@ -200,6 +229,7 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
           description: 'Routing-mark index of this node (decimal, 1 or more).',
         }),
         phase: str({ enum: [...TUNNEL_PHASES] }),
+        applied: appliedReport(),
       }),
     }),
   },

@@ -4,7 +4,7 @@ import { execFile, type Exec } from '../iproute/exec.js';
 import { fromBatch, fromThrown, type ApplyError, type StepResult } from '../report.js';
 import { addressCommand } from './address-commands.js';
 import { observeAddresses } from './address-observe.js';
-import { planAddressOps, type AddressOp, type AddressOpPlan } from './address-ops.js';
+import { hostPrefix, planAddressOps, type AddressOp, type AddressOpPlan } from './address-ops.js';
 import { DEFAULT_ADDRESS_TAG } from './address-tag.js';
 import type { HeldAddress, ObservedAddresses } from './address-types.js';
 
@@ -60,6 +60,16 @@ export class AddressDriver {
     const added = done.filter((op) => op.kind === 'add').map((op) => op.address);
     const removed = done.filter((op) => op.kind === 'del').map(({ address: a }) => ({ ip: a.ip, family: a.family, ifname: a.ifname }));
     return { writes: step.writes, errors: [...refused, ...step.errors], added, removed, held: [...plan.present, ...added] };
+  }
+
+  /**
+   * Removes EIPs this driver added (as an earlier apply reported them held) without reading the
+   * kernel first. One that is already gone is no error: removing it is all that was asked.
+   */
+  async release(addresses: readonly HeldAddress[]): Promise<StepResult> {
+    const commands = addresses.map((a) => addressCommand({ kind: 'del', address: { ...a, prefixlen: hostPrefix(a.family), ours: true } }, this.tag));
+    const step = fromBatch('ip', await runBatch(this.#exec, 'ip', commands));
+    return { ...step, errors: step.errors.filter((e) => !/Cannot assign requested address/.test(e.message)) };
   }
 
   async #execute(ops: readonly AddressOp[]): Promise<{ step: StepResult; done: AddressOp[] }> {

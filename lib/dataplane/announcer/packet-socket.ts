@@ -11,6 +11,10 @@ export interface PacketSocketAddon {
   open(ifindex: number): number;
   send(fd: number, ifindex: number, ethertype: number, dstMac: Buffer, frame: Buffer): number;
   close(fd: number): void;
+  /** A non-blocking listener for ARP (family 4) or neighbour advertisements (family 6) on one link. */
+  listen(ifindex: number, family: 4 | 6): number;
+  /** The next frame received into `buffer`: its length, or 0 when none is queued. */
+  receive(fd: number, buffer: Buffer): number;
 }
 
 /** A send-only link-layer socket bound to one interface. */

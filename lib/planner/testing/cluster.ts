@@ -1,5 +1,5 @@
 /** Builders of wire objects for planner and controller tests. */
-import { API_VERSION } from '../../api/group.js';
+import { API_VERSION, POLICY_LABEL } from '../../api/group.js';
 import { parseDocument, type ParsedObject } from '../../api/parse-document.js';
 import { DEFAULT_CONFIG, type AgentConfig } from '../config.js';
 import { snapshotFromObjects } from '../from-objects.js';
@@ -104,4 +104,19 @@ export function everyRuleCluster(): Doc[] {
     policy('default', 'node-ip', { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }),
     clusterPolicy('prod', { egressGatewayName: 'default', priority: 5, appliedTo: { podSelector: {}, namespaceSelector: { matchLabels: { env: 'prod' } } } }),
   ];
+}
+
+/** An endpoint slice as the controller writes it (`endpoints[].{ns, pod, node, ipv4, ipv6}`). */
+export function endpointSlice(ns: string, name: string, policyName: string, endpoints: Doc[]): Doc {
+  return { apiVersion: API_VERSION, kind: 'EgressEndpointSlice', metadata: { name, namespace: ns, labels: { [POLICY_LABEL]: policyName } }, endpoints };
+}
+
+/** EgressClusterInfo `default` with a spec (the default one when omitted) and a status. */
+export function clusterInfo(status: Doc, spec: Doc = { autoDetect: { podCidrMode: 'k8s', clusterIP: true, nodeIP: true } }): Doc {
+  return { apiVersion: API_VERSION, kind: 'EgressClusterInfo', metadata: { name: 'default' }, spec, status };
+}
+
+/** EgressTunnel status as the controller writes it for the node of `node(name, index)`. */
+export function nodeTunnel(name: string, index: number, mark?: number): Doc {
+  return tunnel(name, { tunnel: { ipv4: `172.31.0.${index}`, mac: `02:00:00:00:00:${String(index).padStart(2, '0')}`, parent: { name: 'eth0', ipv4: `198.18.0.${10 + index}` } }, ...(mark ? { mark: String(mark) } : {}), phase: 'Ready' });
 }
