@@ -23,6 +23,8 @@ import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
 import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
 import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
+import { expectedDevice } from '../../lib/dataplane/links/link-drift.js';
+import { DeviceWatch } from '../../lib/dataplane/links/link-watch.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -71,6 +73,7 @@ export class NodeAgent {
   #lastConflicts = new Set<string>();
   #reports?: AppliedReportPublisher;
   #appliedPolicies?: ReturnType<typeof appliedPolicies>;
+  #deviceWatch?: DeviceWatch;
   readonly #gate = new ApplyGate();
 
   constructor(private readonly options: NodeAgentOptions) {
@@ -137,6 +140,15 @@ export class NodeAgent {
     });
     const feed = this.#feed;
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON));
+    // A tunnel device changed by hand is repaired at once, not at the next resync.
+    this.#deviceWatch = new DeviceWatch({
+      expected: () => (this.#plan?.vxlan ? expectedDevice(this.#plan.vxlan) : undefined),
+      onDrift: (why) => {
+        log.warn({ op: 'drift', why }, 'tunnel device changed behind sluice\'s back; repairing it');
+        feed.trigger(RESYNC_REASON);
+      },
+      onError: (message) => log.warn({ op: 'drift' }, message),
+    });
   }
 
   async #reconcile(snapshot: Snapshot, reasons: ReadonlySet<string>): Promise<void> {
@@ -226,6 +238,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     clearInterval(this.#leaderPoll);
     this.#resync?.stop();
+    this.#deviceWatch?.stop();
     await this.#feed?.stop();
     await this.#conflicts?.reconciler.stop();
     await this.#reports?.stop();

@@ -4,7 +4,7 @@ import { plan } from './plan.js';
 import { API_VERSION } from '../api/group.js';
 import type { NodePlan, PolicyPlan } from './node-plan.js';
 import { ruleText } from './nft/render.js';
-import { baseCluster, clusterPolicy, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
+import { baseCluster, clusterPolicy, namespace, node, pod, policy, snapshotOf, tunnel } from './testing/cluster.js';
 
 const visitorPolicy = (spec: Record<string, unknown> = {}) =>
   policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } }, ...spec });
@@ -58,6 +58,23 @@ test('seed 002: the visitor pod is marked into the tunnel on its worker and SNAT
   assert.deepEqual(set(gateway, 'all4'), ['10.244.1.5']);
   assert.ok(gateway.routing.routes.some((r) => r.dst === '10.244.1.0/24' && r.table === 3000), 'replies go back through the tunnel');
   assert.ok(gateway.vxlan?.peers.some((p) => p.node === 'worker-1'));
+});
+
+test('every node has its tunnel device, with the MAC and address its EgressTunnel publishes, serving a policy or not', () => {
+  const docs = [
+    node('worker-1', 1),
+    node('idle', 4),
+    namespace('default'),
+    tunnel('idle', { tunnel: { ipv4: '172.31.0.9', mac: '02:00:00:00:00:09', parent: { name: 'eth0', ipv4: '198.18.0.14' } } }),
+  ];
+  for (const name of ['worker-1', 'idle']) {
+    const p = plan(snapshotOf(docs), name);
+    assert.equal(p.vxlan?.device, 'egress.vxlan', `${name} has the device, without any gateway in the cluster`);
+    assert.deepEqual(p.vxlan?.peers, [], `${name} has no peer`);
+    assert.deepEqual(p.routing.routes, [], `${name} routes nothing into it`);
+  }
+  const idle = plan(snapshotOf(docs), 'idle').vxlan!;
+  assert.deepEqual([idle.mac, idle.addressV4], ['02:00:00:00:00:09', '172.31.0.9/16']);
 });
 
 test('cluster destinations (pod CIDRs, service CIDR, node IPs) never take the gateway', () => {
@@ -225,7 +242,8 @@ const cases: Case[] = [
     check: (w) => {
       assert.equal(only(w).reason, 'GatewayNotFound');
       assert.equal(w.roles.worker, false);
-      assert.equal(w.vxlan, undefined, 'a plain worker needs no tunnel');
+      assert.deepEqual(w.vxlan?.peers, [], 'its tunnel device stays, with no peer');
+      assert.deepEqual(w.routing.routes, [], 'and no route into it');
     },
   },
   {

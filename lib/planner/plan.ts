@@ -9,7 +9,6 @@ import { hereMark, markValue } from './config.js';
 import { endpointsByPolicy, resolveCluster, type NodeDirectoryEntry, type Resolution } from './resolve.js';
 import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
-import { gatewayCapableNodes } from './tunnels.js';
 import { selectsBySourceCidr } from './endpoints.js';
 import { FastIpIndex } from './fast-ip.js';
 
@@ -263,8 +262,9 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   const resolved = resolvePolicies(snapshot, resolution, endpoints.byPolicy, nodeName);
   const isGateway = resolved.some((r) => r.plan.role === 'gateway');
   const isWorker = resolved.some((r) => r.plan.role === 'worker');
-  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways).has(nodeName);
-  const hasTunnel = isGateway || isWorker || capable;
+  // Every node has its tunnel device, serving a policy or not (as in spidernet): the MAC and
+  // addresses its EgressTunnel publishes always exist, and a new role only adds peers and routes.
+  const hasTunnel = self.underlayIp !== undefined;
   const dualStack = snapshot.nodes.some((n) => n.ipv6);
 
   const peerGatewayNodes = gatewayPeers(resolved, resolution, nodeName);
@@ -301,7 +301,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
   });
 
-  const vxlan = hasTunnel && self.underlayIp ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
+  const vxlan = hasTunnel ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
   const gatewayMarks: Record<string, number> = {};
   for (const d of [...directory.values()]) if (d.markIndex !== undefined) gatewayMarks[d.node] = markValue(config, d.markIndex);
 
