@@ -181,7 +181,8 @@ export class NodeAgent {
         return;
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
-      report = await this.#local!.dataplane.apply(nodePlan);
+      // Between resyncs, parts of the plan the last clean apply wrote are not read again.
+      report = await this.#local!.dataplane.apply(nodePlan, { full: reasons.has(RESYNC_REASON) });
       this.#gate.applied(fingerprint, report.ok);
       this.#reportConflicts(report);
       const at = new Date().toISOString();
@@ -191,7 +192,7 @@ export class NodeAgent {
       this.#status = { ...this.#status, lastPlanAt: at, lastApply: applySummary(report, at), ...(report.ok ? { lastError: undefined } : {}) };
       if (report.writes > 0 || !report.ok) {
         const drift = resync && resync.nft !== 'full' && !resync.nft.intact ? { nftDrift: resync.nft.why } : {};
-        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip), ...drift }, report.ok ? 'kernel updated' : 'apply had errors');
+        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), stepMs: stepTimes(report), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip), ...drift }, report.ok ? 'kernel updated' : 'apply had errors');
       }
       if (!report.ok) throw new Error(this.#status.lastApply!.errors.join('; '));
       result = 'ok';
@@ -246,6 +247,11 @@ export class NodeAgent {
     await this.#local?.close();
     await Promise.all(this.#servers.map((srv) => srv.close()));
   }
+}
+
+/** Milliseconds each subsystem spent in an apply, for those that ran. */
+function stepTimes(report: ApplyReport): Record<string, number> {
+  return Object.fromEntries(Object.entries(report.subsystems).filter(([, r]) => r.durationMs > 0).map(([name, r]) => [name, Math.round(r.durationMs)]));
 }
 
 function countPolicies(p: NodePlan): { role: string; state: string; count: number }[] {

@@ -60,6 +60,22 @@ test('seed 002: the visitor pod is marked into the tunnel on its worker and SNAT
   assert.ok(gateway.vxlan?.peers.some((p) => p.node === 'worker-1'));
 });
 
+test('tunnels are prepared before a policy needs them: every node routes to every eligible gateway node, which has every node as a peer', () => {
+  const docs = [...baseCluster(), node('idle', 4)];
+  const idle = plan(snapshotOf(docs), 'idle');
+  assert.deepEqual(idle.vxlan?.peers.map((p) => p.node), ['gateway-1', 'gateway-2'], 'an idle node has the gateway nodes as peers');
+  const tables = idle.routing.routes.filter((r) => r.dst === 'default').map((r) => r.table).sort();
+  assert.equal(tables.length, 2, 'a table towards each gateway node');
+  assert.deepEqual(idle.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => ruleText(r).includes('meta mark set')), [], 'and no packet is marked into them');
+  const gateway = plan(snapshotOf(docs), 'gateway-1');
+  assert.deepEqual(gateway.vxlan?.peers.map((p) => p.node), ['gateway-2', 'idle', 'worker-1'], 'a gateway node has every node as a peer');
+  assert.ok(!gateway.routing.rules.some((r) => r.table === 3000), 'but routes no reply before it carries a policy');
+  // The first selected pod on the idle node changes its nft table and nothing else.
+  const withPod = plan(snapshotOf([...docs, pod('default', 'visitor', 'idle', ['10.244.4.5'], { app: 'visitor' }), visitorPolicy()]), 'idle');
+  assert.deepEqual([withPod.vxlan, withPod.routing], [idle.vxlan, idle.routing]);
+  assert.notDeepEqual(withPod.nft, idle.nft);
+});
+
 test('every node has its tunnel device, with the MAC and address its EgressTunnel publishes, serving a policy or not', () => {
   const docs = [
     node('worker-1', 1),
@@ -237,13 +253,14 @@ const cases: Case[] = [
     check: (w) => assert.deepEqual(w.policies.map((p) => p.key), ['default/a-old', 'default/b-old', 'default/a-new']),
   },
   {
-    name: 'a missing gateway is reported and installs nothing',
+    name: 'a missing gateway is reported and installs nothing for the policy',
     docs: [...baseCluster(), visitor, visitorPolicy({ egressGatewayName: 'nope' })],
     check: (w) => {
       assert.equal(only(w).reason, 'GatewayNotFound');
       assert.equal(w.roles.worker, false);
-      assert.deepEqual(w.vxlan?.peers, [], 'its tunnel device stays, with no peer');
-      assert.deepEqual(w.routing.routes, [], 'and no route into it');
+      assert.ok(!markRules(w).some((r) => r.includes('default/test')), 'no rule of the policy');
+      // The tunnel towards the other gateway's nodes stays prepared, as on every node.
+      assert.deepEqual(w.vxlan?.peers.map((p) => p.node), ['gateway-1', 'gateway-2']);
     },
   },
   {
@@ -298,7 +315,8 @@ test('a pod on the gateway node takes the local path, not the tunnel', () => {
   assert.deepEqual(set(g, 'loc4'), [`10.244.${index}.5`]);
   assert.ok(markRules(g).some((r) => r.startsWith('iifname != { "egress.vxlan", "eth0" }') && r.includes('local default/test')));
   assert.ok(!g.routing.routes.some((r) => r.dst.startsWith(`10.244.${index}.`)), 'no reply route for its own pods');
-  assert.ok(!g.routing.rules.some((r) => r.iifLo), 'no worker tables');
+  const ownTunnelIp = g.vxlan!.addressV4!.split('/')[0];
+  assert.ok(!g.routing.routes.some((r) => r.via === ownTunnelIp), 'no route into the tunnel towards itself');
 });
 
 test('the plan follows status.node and status.eip written by the controller', () => {

@@ -64,18 +64,26 @@ function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf
 }
 
 /**
- * Worker side: every eligible node of the gateways our local pods use is a tunnel peer with a
- * prepared table, so a failover only changes the mark in one atomic nft transaction.
+ * Worker side, prepared before any policy needs it (as spidernet's agents do): every eligible node
+ * of every gateway is a tunnel peer with a routing table towards it, so a node's first selected
+ * pod, a new policy and a failover each change nft alone, in one atomic transaction. The node
+ * carrying a policy for local pods stays a peer while it carries, eligible or not.
  */
 function gatewayPeers(resolved: readonly Resolved[], resolution: Resolution, nodeName: string): Set<string> {
   const peers = new Set<string>();
-  for (const r of resolved) {
-    if (r.plan.role !== 'worker') continue;
-    if (r.plan.node) peers.add(r.plan.node);
-    for (const name of resolution.eligible.get(r.policy.spec.gatewayName) ?? []) peers.add(name);
-  }
+  for (const names of resolution.eligible.values()) for (const name of names) peers.add(name);
+  for (const r of resolved) if (r.plan.role === 'worker' && r.plan.node) peers.add(r.plan.node);
   peers.delete(nodeName);
   return peers;
+}
+
+/**
+ * Gateway side, prepared too: a node that may carry a gateway's EIPs has every node as a tunnel
+ * peer, so the replies to a worker's first selected pod need only their route.
+ */
+function replyPeers(resolution: Resolution, nodeName: string): string[] {
+  const eligibleHere = [...resolution.eligible.values()].some((names) => names.includes(nodeName));
+  return eligibleHere ? [...resolution.directory.keys()] : [];
 }
 
 /**
@@ -278,7 +286,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   const replies = replyRoutes(replyNodes, directory, dualStack);
 
   const peers = new Map<string, NodeDirectoryEntry>();
-  for (const name of [...peerGatewayNodes, ...replyNodes.keys()]) {
+  for (const name of [...peerGatewayNodes, ...replyPeers(resolution, nodeName), ...replyNodes.keys()]) {
     const d = directory.get(name);
     if (d && d.underlayIp && name !== nodeName) peers.set(name, d);
   }
