@@ -16,6 +16,9 @@ import { waitAssigned } from './support/policy-status.js';
 import { GATEWAY_NAME, POOL_SIZE, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 import { explainLive, sluiceOnNode } from './support/sluice-cli.js';
 import { waitFor } from './support/wait.js';
+import { crossObjectScenarios } from './parity/cross-object.js';
+import { endpointSliceScenarios } from './parity/endpoint-slices.js';
+import { tunnelScenarios } from './parity/tunnels.js';
 
 /** The one worker: the shared pods run there. */
 const WORKER = 'worker-1';
@@ -299,6 +302,11 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await assertLeavesAs(s.lab, TEAM_B, env.nodeIpOf(TEAM_B));
       await assertLeavesAs(s.lab, WEB, at.ipv4!, { protos: ALL_PROTOS });
     }));
+
+  // What a spidernet user relies on, on the same cluster (parity/).
+  endpointSliceScenarios(() => env, SCENARIO_TIMEOUT_MS);
+  tunnelScenarios(() => env, SCENARIO_TIMEOUT_MS);
+  crossObjectScenarios(() => env, SCENARIO_TIMEOUT_MS);
 
   test('sluice status on a node shows its role, the policies it serves and the EIPs it holds', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
