@@ -60,7 +60,7 @@ test('seed 002: the visitor pod is marked into the tunnel on its worker and SNAT
   assert.ok(gateway.vxlan?.peers.some((p) => p.node === 'worker-1'));
 });
 
-test('tunnels are prepared before a policy needs them: every node routes to every eligible gateway node, which has every node as a peer', () => {
+test('tunnels are prepared before a policy needs them: every node routes to every gateway-capable node, which has every node as a peer', () => {
   const docs = [...baseCluster(), node('idle', 4)];
   const idle = plan(snapshotOf(docs), 'idle');
   assert.deepEqual(idle.vxlan?.peers.map((p) => p.node), ['gateway-1', 'gateway-2'], 'an idle node has the gateway nodes as peers');
@@ -74,6 +74,10 @@ test('tunnels are prepared before a policy needs them: every node routes to ever
   const withPod = plan(snapshotOf([...docs, pod('default', 'visitor', 'idle', ['10.244.4.5'], { app: 'visitor' }), visitorPolicy()]), 'idle');
   assert.deepEqual([withPod.vxlan, withPod.routing], [idle.vxlan, idle.routing]);
   assert.notDeepEqual(withPod.nft, idle.nft);
+  // A gateway node that is not Ready stays prepared: its failover and its return change nft alone.
+  const down = [...docs.filter((d) => (d.metadata as { name?: string }).name !== 'gateway-2'), node('gateway-2', 3, { labels: { egress: 'true' }, ready: false })];
+  const idleWhileDown = plan(snapshotOf(down), 'idle');
+  assert.deepEqual([idleWhileDown.vxlan, idleWhileDown.routing], [idle.vxlan, idle.routing]);
 });
 
 test('every node has its tunnel device, with the MAC and address its EgressTunnel publishes, serving a policy or not', () => {

@@ -11,6 +11,7 @@ import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
 import { selectsBySourceCidr } from './endpoints.js';
 import { FastIpIndex } from './fast-ip.js';
+import { gatewayCapableNodes } from './tunnels.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 
@@ -64,14 +65,14 @@ function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf
 }
 
 /**
- * Worker side, prepared before any policy needs it (as spidernet's agents do): every eligible node
- * of every gateway is a tunnel peer with a routing table towards it, so a node's first selected
- * pod, a new policy and a failover each change nft alone, in one atomic transaction. The node
- * carrying a policy for local pods stays a peer while it carries, eligible or not.
+ * Worker side, prepared before any policy needs it (as spidernet's agents do): every node that may
+ * ever carry a gateway's EIPs (it matches a gateway's nodeSelector) is a tunnel peer with a
+ * routing table towards it, Ready or not, so a node's first selected pod, a new policy and a
+ * failover each change nft alone, in one atomic transaction. A node that carries a policy for
+ * local pods stays a peer while it carries.
  */
-function gatewayPeers(resolved: readonly Resolved[], resolution: Resolution, nodeName: string): Set<string> {
-  const peers = new Set<string>();
-  for (const names of resolution.eligible.values()) for (const name of names) peers.add(name);
+function gatewayPeers(resolved: readonly Resolved[], capable: ReadonlySet<string>, nodeName: string): Set<string> {
+  const peers = new Set(capable);
   for (const r of resolved) if (r.plan.role === 'worker' && r.plan.node) peers.add(r.plan.node);
   peers.delete(nodeName);
   return peers;
@@ -81,9 +82,8 @@ function gatewayPeers(resolved: readonly Resolved[], resolution: Resolution, nod
  * Gateway side, prepared too: a node that may carry a gateway's EIPs has every node as a tunnel
  * peer, so the replies to a worker's first selected pod need only their route.
  */
-function replyPeers(resolution: Resolution, nodeName: string): string[] {
-  const eligibleHere = [...resolution.eligible.values()].some((names) => names.includes(nodeName));
-  return eligibleHere ? [...resolution.directory.keys()] : [];
+function replyPeers(resolution: Resolution, capable: ReadonlySet<string>, nodeName: string): string[] {
+  return capable.has(nodeName) ? [...resolution.directory.keys()] : [];
 }
 
 /**
@@ -275,7 +275,8 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   const hasTunnel = self.underlayIp !== undefined;
   const dualStack = snapshot.nodes.some((n) => n.ipv6);
 
-  const peerGatewayNodes = gatewayPeers(resolved, resolution, nodeName);
+  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways);
+  const peerGatewayNodes = gatewayPeers(resolved, capable, nodeName);
   const gatewayRoutes: GatewayPeerRoute[] = [];
   for (const name of [...peerGatewayNodes].sort()) {
     const d = directory.get(name);
@@ -286,7 +287,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   const replies = replyRoutes(replyNodes, directory, dualStack);
 
   const peers = new Map<string, NodeDirectoryEntry>();
-  for (const name of [...peerGatewayNodes, ...replyPeers(resolution, nodeName), ...replyNodes.keys()]) {
+  for (const name of [...peerGatewayNodes, ...replyPeers(resolution, capable, nodeName), ...replyNodes.keys()]) {
     const d = directory.get(name);
     if (d && d.underlayIp && name !== nodeName) peers.set(name, d);
   }

@@ -14,7 +14,7 @@ import { holdersOf } from '../support/node-state.js';
 import { condition, policyStatus, waitAssigned } from '../support/policy-status.js';
 import { GATEWAY_NODE_LABELS, type Scenario, type ScenarioLab } from '../support/scenario-lab.js';
 import { waitFor } from '../support/wait.js';
-import { DATA_PATH_WITHIN_MS, STATUS_WITHIN_MS } from './expectations.js';
+import { dataPathWithinMs, STATUS_WITHIN_MS, underLoad } from './expectations.js';
 
 const WEB = 'default/web';
 const OTHER = 'default/other';
@@ -91,10 +91,10 @@ export function crossObjectScenarios(env: () => ScenarioLab, timeout: number): v
       }, 100);
       const movedDefault = await waitAssigned(s.lab, byDefault, { ipv4: at(4) }, STATUS_WITHIN_MS);
       assert.notEqual(movedRr, movedDefault.ipv4);
-      await expectLeavesAs(s.lab, WEB, env().nodeIpOf(WEB), { timeoutMs: DATA_PATH_WITHIN_MS });
-      await expectLeavesAs(s.lab, OTHER, movedRr, { timeoutMs: DATA_PATH_WITHIN_MS });
-      await expectLeavesAs(s.lab, TEAM_A, at(4), { timeoutMs: DATA_PATH_WITHIN_MS });
-      await waitFor('the removed addresses to leave every gateway node', STATUS_WITHIN_MS, async () => {
+      await expectLeavesAs(s.lab, WEB, env().nodeIpOf(WEB), { timeoutMs: dataPathWithinMs() });
+      await expectLeavesAs(s.lab, OTHER, movedRr, { timeoutMs: dataPathWithinMs() });
+      await expectLeavesAs(s.lab, TEAM_A, at(4), { timeoutMs: dataPathWithinMs() });
+      await waitFor('the removed addresses to leave every gateway node', underLoad(STATUS_WITHIN_MS), async () => {
         for (const ip of lower) if ((await holdersOf(s.lab, env().gatewayNodes, ip)).length) throw new Error(`${ip} is still held`);
         return true;
       });
@@ -102,7 +102,7 @@ export function crossObjectScenarios(env: () => ScenarioLab, timeout: number): v
       // Back into the pool: the explicit policy is served again.
       await patchGateway(s, 'parity-shrink', { ipv4: [`${at(0)}-${at(7)}`] });
       await waitAssigned(s.lab, explicit, { ipv4: at(3) }, STATUS_WITHIN_MS);
-      await expectLeavesAs(s.lab, WEB, at(3), { timeoutMs: DATA_PATH_WITHIN_MS });
+      await expectLeavesAs(s.lab, WEB, at(3), { timeoutMs: dataPathWithinMs() });
     }));
 
   test('spidernet parity: a pool emptied under its default EIP is refused; emptied with it, its policies stop within seconds', { timeout }, () =>
@@ -122,7 +122,7 @@ export function crossObjectScenarios(env: () => ScenarioLab, timeout: number): v
 
       await patchGateway(s, 'parity-drain', { ipv4: null, ipv4DefaultEIP: null });
       assert.match(await notReadyWithin(s, p, 'PoolExhausted'), /parity-drain/);
-      await expectLeavesAs(s.lab, WEB, env().nodeIpOf(WEB), { timeoutMs: DATA_PATH_WITHIN_MS });
-      await waitFor(`${at(1)} to leave ${assigned.node}`, STATUS_WITHIN_MS, async () => ((await holdersOf(s.lab, env().gatewayNodes, at(1))).length === 0 ? true : undefined));
+      await expectLeavesAs(s.lab, WEB, env().nodeIpOf(WEB), { timeoutMs: dataPathWithinMs() });
+      await waitFor(`${at(1)} to leave ${assigned.node}`, underLoad(STATUS_WITHIN_MS), async () => ((await holdersOf(s.lab, env().gatewayNodes, at(1))).length === 0 ? true : undefined));
     }));
 }

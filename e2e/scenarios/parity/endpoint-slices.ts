@@ -13,7 +13,7 @@ import { appSelector, egressClusterPolicy, egressPolicy } from '../support/manif
 import { waitAssigned } from '../support/policy-status.js';
 import { GATEWAY_NAME, type Scenario, type ScenarioLab } from '../support/scenario-lab.js';
 import { waitFor } from '../support/wait.js';
-import { DATA_PATH_WITHIN_MS, STATUS_WITHIN_MS } from './expectations.js';
+import { dataPathWithinMs, STATUS_WITHIN_MS } from './expectations.js';
 
 /** `ns/pod` of every endpoint in the policy's slices, and how many slices it has. */
 async function sliceState(s: Scenario, p: EgressPolicyWire): Promise<{ slices: number; pods: string[] }> {
@@ -43,7 +43,7 @@ async function lifecycle(s: Scenario, p: EgressPolicyWire, namespace: string, ap
   const pod = `${namespace}/${app}-1`;
   await s.addPod({ namespace, name: `${app}-1`, labels: { app } });
   await sliceListsWithin(s, p, [pod], STATUS_WITHIN_MS);
-  await expectLeavesAs(s.lab, pod, at.ipv4!, { timeoutMs: DATA_PATH_WITHIN_MS });
+  await expectLeavesAs(s.lab, pod, at.ipv4!, { timeoutMs: dataPathWithinMs() });
 
   await s.lab.deletePod(pod);
   await sliceListsWithin(s, p, [], STATUS_WITHIN_MS);
@@ -53,7 +53,7 @@ async function lifecycle(s: Scenario, p: EgressPolicyWire, namespace: string, ap
   const again = `${namespace}/${app}-2`;
   await s.addPod({ namespace, name: `${app}-2`, labels: { app } });
   await sliceListsWithin(s, p, [again], STATUS_WITHIN_MS);
-  await expectLeavesAs(s.lab, again, at.ipv4!, { timeoutMs: DATA_PATH_WITHIN_MS });
+  await expectLeavesAs(s.lab, again, at.ipv4!, { timeoutMs: dataPathWithinMs() });
 }
 
 export function endpointSliceScenarios(env: () => ScenarioLab, timeout: number): void {

@@ -13,7 +13,7 @@ import { appSelector, egressPolicy } from '../support/manifests.js';
 import { waitAssigned } from '../support/policy-status.js';
 import { GATEWAY_NAME, type ScenarioLab } from '../support/scenario-lab.js';
 import { waitFor } from '../support/wait.js';
-import { DATA_PATH_WITHIN_MS, REPAIR_WITHIN_MS } from './expectations.js';
+import { dataPathWithinMs, repairWithinMs } from './expectations.js';
 
 const DEVICE = 'egress.vxlan';
 
@@ -46,7 +46,7 @@ function published(t: EgressTunnelWire, dualStack: boolean): DeviceState {
 async function tamperAndWaitRepair(lab: Lab, node: string, want: DeviceState, commands: readonly string[][]): Promise<number> {
   for (const argv of commands) await lab.exec({ node }, argv);
   const changed = Date.now();
-  await waitFor(`${node}'s ${DEVICE} to be repaired to ${JSON.stringify(want)}`, REPAIR_WITHIN_MS, async () => {
+  await waitFor(`${node}'s ${DEVICE} to be repaired to ${JSON.stringify(want)}`, repairWithinMs(), async () => {
     const have = await deviceOn(lab, node);
     if (JSON.stringify(have) !== JSON.stringify(want)) throw new Error(`it is ${JSON.stringify(have)}`);
     return true;
@@ -82,11 +82,11 @@ export function tunnelScenarios(env: () => ScenarioLab, timeout: number): void {
           ['ip', 'addr', 'add', '198.19.255.250/16', 'dev', DEVICE],
         ]);
         t.diagnostic(`${node}: ${DEVICE} repaired ${took} ms after the last hand change`);
-        await expectLeavesAs(s.lab, 'default/web', at.ipv4!, { timeoutMs: DATA_PATH_WITHIN_MS, protos: ['http', 'tcp'] });
+        await expectLeavesAs(s.lab, 'default/web', at.ipv4!, { timeoutMs: dataPathWithinMs(), protos: ['http', 'tcp'] });
       }
       // Set down: brought up again.
       const want = published(byNode.get(worker)!, env().info.ipv6);
       await tamperAndWaitRepair(s.lab, worker, want, [['ip', 'link', 'set', DEVICE, 'down']]);
-      await expectLeavesAs(s.lab, 'default/web', at.ipv4!, { timeoutMs: DATA_PATH_WITHIN_MS });
+      await expectLeavesAs(s.lab, 'default/web', at.ipv4!, { timeoutMs: dataPathWithinMs() });
     }));
 }
