@@ -10,6 +10,7 @@ import { parseAddresses } from './addresses/address-observe.js';
 import type { AnnouncerLike } from './announcer/index.js';
 import type { AnnouncerHook, ApplyReport, NftDriverLike, ObservedDataplane } from './dataplane-types.js';
 import { Dataplane, isForwardingSysctl } from './dataplane.js';
+import { EipClaims } from './eip-claims.js';
 import type { NftDriver } from './nft/nft-driver.js';
 import type { DiffLine } from './diff-line.js';
 import { diffPlan } from './diff-plan.js';
@@ -135,7 +136,7 @@ interface KernelEvent {
  * as on a node sluice has not touched), a scripted nft driver and announcer. Every write records
  * the forwarding sysctls as they were when it happened.
  */
-async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: boolean } = {}) {
+async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: boolean; lanHosts?: Map<string, string> } = {}) {
   const root = await mkdtemp(join(tmpdir(), 'sl-dp-'));
   for (const key of [...FORWARDING, 'net/netfilter/nf_conntrack_tcp_loose']) {
     await mkdir(join(root, key, '..'), { recursive: true });
@@ -170,6 +171,8 @@ async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: bo
       },
     },
     announcer: { announce: (ip) => void announcer.push(`announce ${ip}`), withdraw: (ip) => void announcer.push(`withdraw ${ip}`) },
+    // LAN hosts answering for addresses (ip → MAC), when duplicate address detection is on.
+    ...(opts.lanHosts ? { claims: new EipClaims({ probe: { probe: async (ip) => opts.lanHosts!.get(ip) }, now: () => clock, recheckMs: 30_000 }) } : {}),
   });
   const plan = withIpv6(await seedPlan('gateway-1'));
   return {
@@ -253,7 +256,7 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       const fewerEips = { ...gw.plan, eips: gw.plan.eips.filter((e) => e.family === 4) };
       const changed = await gw.applyAt(2, true, fewerEips, { full: false });
       assert.equal(changed.ok, true);
-      assert.deepEqual(gw.calls, ['ip -json address show', 'ip -force -batch -'], 'only the addresses are read and written');
+      assert.deepEqual(gw.calls, ['ip -force -batch -', 'ip -json address show'], 'only the addresses: the dropped EIP released first, then read');
       assert.deepEqual(gw.eips(), [EIP4]);
 
       gw.calls.length = 0;
@@ -265,6 +268,28 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       gw.calls.length = 0;
       assert.equal((await gw.applyAt(5, true, fewerEips, { full: false })).ok, true);
       assert.ok(readsAll(), `after a failure: ${gw.calls.join('; ')}`);
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
+  test('a partial apply reads the addresses while an EIP conflict is known, so its recheck takes the EIP once the LAN host is gone', async () => {
+    const lanHosts = new Map([[EIP4, '02:aa:bb:cc:dd:ee']]);
+    const gw = await scriptedGateway({ lanHosts });
+    try {
+      const first = await gw.applyAt(0, true);
+      assert.deepEqual(first.eipConflicts?.map((c) => c.ip), [EIP4]);
+      assert.deepEqual(gw.eips(), [EIP6]);
+      lanHosts.clear();
+      gw.calls.length = 0;
+      const before = await gw.applyAt(10_000, true, gw.plan, { full: false });
+      assert.ok(gw.calls.includes('ip -json address show'), `addresses read: ${gw.calls.join('; ')}`);
+      assert.deepEqual([before.eipConflicts?.length, gw.eips()], [1, [EIP6]], 'not rechecked before it is due');
+      const after = await gw.applyAt(31_000, true, gw.plan, { full: false });
+      assert.deepEqual([after.eipConflicts, gw.eips().sort()], [[], [EIP4, EIP6].sort()]);
+      gw.calls.length = 0;
+      await gw.applyAt(32_000, true, gw.plan, { full: false });
+      assert.deepEqual(gw.calls, [], 'no conflict left: nothing read');
     } finally {
       await gw.cleanup();
     }
