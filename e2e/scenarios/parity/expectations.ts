@@ -7,15 +7,15 @@
  * loaded (an apply of links and routes took 3 s there): its window is 2 s on a quiet machine and
  * grows with the load per core. `bench/convergence` prints the figures themselves.
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { stretchedByLoad } from '../../labkit/load.js';
 
 export const STATUS_WITHIN_MS = 5_000;
 
-/** `ms` on a quiet machine, times the load average per core when that is above 1. */
+/** `ms` on a quiet machine, times the load average per core when that is above 1 (no cap). */
 export function underLoad(ms: number): number {
-  return Math.round(ms * Math.max(1, loadavg()[0]! / availableParallelism()));
+  return stretchedByLoad(ms, Number.POSITIVE_INFINITY);
 }
 
 export const dataPathWithinMs = (): number => underLoad(2_000);
-/** A hand change to the tunnel device is repaired well before the 30 s resync (on a quiet machine). */
+/** A hand change to the tunnel device is repaired well before the 60 s resync (on a quiet machine). */
 export const repairWithinMs = (): number => underLoad(5_000);
