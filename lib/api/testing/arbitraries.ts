@@ -214,6 +214,7 @@ export const egressGateway = object(
       rarelyWithout(
         fc.record(
           {
+            clusterDefault: yesNo,
             nodeSelector: sometimesWrong(rarelyWithout(fc.record({ selector: labelSelector }), ['selector']), 1),
             ippools: sometimesWrong(ippools, 1),
           },
@@ -245,7 +246,8 @@ const policySpec = (cluster: boolean): Arb<unknown> =>
     rarelyWithout(
       fc.record(
         {
-          egressGatewayName: sometimesWrong(nameText, 1),
+          // "" and absent both mean: the default gateway
+          egressGatewayName: sometimesWrong(mostly(nameText, fc.constant('')), 1),
           egressIP: sometimesWrong(
             fc.record(
               {
