@@ -204,16 +204,18 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       }
     }));
 
-  test('policy update moves the pod to the new EIP; delete restores the direct path and leaves nothing behind', { timeout: SCENARIO_TIMEOUT_MS }, () =>
+  test('a higher-priority policy moves the pod to a new EIP (egressIP cannot be edited); delete restores the direct path and leaves nothing behind', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
       const [first, second] = [eipV4(env.info, 15), eipV4(env.info, 16)];
-      const p = egressPolicy('default', 'moving', { egressGatewayName: gw, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
-      await s.apply(p);
-      await waitAssigned(s.lab, p, { ipv4: first });
+      const old = egressPolicy('default', 'moving-old', { egressGatewayName: gw, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
+      await s.apply(old);
+      await waitAssigned(s.lab, old, { ipv4: first });
       await expectLeavesAs(s.lab, WEB, first);
 
-      await kubectl(s.lab, ['patch', 'egresspolicy', 'moving', '-n', 'default', '--type', 'merge', '-p', JSON.stringify({ spec: { egressIP: { ipv4: second } } })]);
+      const p = egressPolicy('default', 'moving', { egressGatewayName: gw, egressIP: { ipv4: second }, priority: 10, appliedTo: appSelector('web') });
+      await s.apply(p);
       const at = await waitAssigned(s.lab, p, { ipv4: second });
+      await kubectl(s.lab, ['delete', 'egresspolicy', 'moving-old', '-n', 'default']);
       await expectLeavesAs(s.lab, WEB, second, { protos: ['http', 'tcp'] });
       await waitFor(`${first} to leave every gateway`, 15_000, async () => ((await holdersOf(s.lab, env.gatewayNodes, first)).length === 0 ? true : undefined));
 
