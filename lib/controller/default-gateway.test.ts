@@ -42,7 +42,7 @@ test('default gateways: status names the resolved gateway, follows a relabelled 
     // an agent (no Pods, no unlabelled Namespaces) computes the same assignment from its own watch
     agent = startTestPlane(server.url, 'w-1', { identity: 'agent' });
     const follower = agent;
-    await waitFor('the agent synced', () => follower.watch.synced, 5000);
+    await waitFor('the agent synced', () => follower.watch.synced, 15_000);
     assert.deepEqual(follower.store.values('Namespace').map((n) => n.name), ['team'], 'only labelled namespaces');
     const mine = resolveCluster(follower.store.snapshot(DEFAULT_CONFIG)).assignment.policies;
     assert.equal(mine.get('team/p')?.gatewayName, 'team-gw');
@@ -50,29 +50,29 @@ test('default gateways: status names the resolved gateway, follows a relabelled 
 
     // relabel: the policy follows, in status and at the agent
     server.store.patch('v1', 'Namespace', 'team', asServer({ metadata: { labels: { [DEFAULT_GATEWAY_LABEL]: 'main' } } }), { type: 'merge' } as never);
-    await waitFor('status follows the new namespace default', () => status('EgressPolicy', 'p', 'team').egressGatewayName === 'main', 5000);
+    await waitFor('status follows the new namespace default', () => status('EgressPolicy', 'p', 'team').egressGatewayName === 'main', 15_000);
     assert.equal(status('EgressPolicy', 'p', 'team').eip?.ipv4, '198.18.100.10');
-    await waitFor('the agent follows', () => resolveCluster(follower.store.snapshot(DEFAULT_CONFIG)).assignment.policies.get('team/p')?.gatewayName === 'main', 5000);
+    await waitFor('the agent follows', () => resolveCluster(follower.store.snapshot(DEFAULT_CONFIG)).assignment.policies.get('team/p')?.gatewayName === 'main', 15_000);
     const changed = () => server.store.list('v1', 'Event').find((e: any) => e.involvedObject.namespace === 'team' && e.reason === 'GatewayChanged') as any;
-    await waitFor('a GatewayChanged event', () => changed(), 5000);
+    await waitFor('a GatewayChanged event', () => changed(), 15_000);
     assert.match(changed().message, /uses EgressGateway "main" now \(was "team-gw"\)/);
 
     // the label removed: the cluster default; the agent's label-selector watch drops the namespace
     server.store.patch('v1', 'Namespace', 'team', asServer({ metadata: { labels: { [DEFAULT_GATEWAY_LABEL]: 'team-gw' } } }), { type: 'merge' } as never);
-    await waitFor('back on team-gw', () => status('EgressPolicy', 'p', 'team').egressGatewayName === 'team-gw', 5000);
+    await waitFor('back on team-gw', () => status('EgressPolicy', 'p', 'team').egressGatewayName === 'team-gw', 15_000);
     server.store.patch('v1', 'Namespace', 'team', asServer({ metadata: { labels: { [DEFAULT_GATEWAY_LABEL]: null } } }), { type: 'merge' } as never);
-    await waitFor('the cluster default again', () => status('EgressPolicy', 'p', 'team').egressGatewayName === 'main', 5000);
-    await waitFor('the agent forgot the namespace', () => follower.store.values('Namespace').length === 0, 5000);
+    await waitFor('the cluster default again', () => status('EgressPolicy', 'p', 'team').egressGatewayName === 'main', 15_000);
+    await waitFor('the agent forgot the namespace', () => follower.store.values('Namespace').length === 0, 15_000);
 
     // a second cluster default, newer: reported, nothing moves
     seed(gateway('late', { clusterDefault: true, nodeSelector: selector, ippools: { ipv4: ['198.18.102.10'] } }, '2099-01-01T00:00:00Z'));
-    await waitFor('the newer one reports', () => condition('late')?.reason === 'DuplicateClusterDefault', 5000);
+    await waitFor('the newer one reports', () => condition('late')?.reason === 'DuplicateClusterDefault', 15_000);
     assert.match(condition('late').message, /the older gateway "main" is the cluster default/);
     assert.equal(status('EgressPolicy', 'p', 'plain').egressGatewayName, 'main');
     // and when the first one stops asking, the other takes over
     seed(gateway('main', { clusterDefault: false, nodeSelector: selector, ippools: { ipv4: ['198.18.100.10-198.18.100.19'] } }));
-    await waitFor('the other default takes over', () => status('EgressPolicy', 'p', 'plain').egressGatewayName === 'late', 5000);
-    await waitFor('the condition follows', () => condition('late')?.status === 'True' && condition('main') === undefined, 5000);
+    await waitFor('the other default takes over', () => status('EgressPolicy', 'p', 'plain').egressGatewayName === 'late', 15_000);
+    await waitFor('the condition follows', () => condition('late')?.status === 'True' && condition('main') === undefined, 15_000);
   } finally {
     await bounded(Promise.all([leader.stop(), agent?.stop()]), 10_000, 'stopping the planes');
     await server.close();
