@@ -286,7 +286,7 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
     }));
 
   // Last: it takes a gateway node down for a while.
-  test("nodeList: spidernet's Ready and NodeNotReady for each gateway node", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
+  test("nodeList and EgressTunnel phase: spidernet's Ready and NodeNotReady for each gateway node", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
     env.scenario(async (s) => {
       const statuses = async () => Object.fromEntries(((await gatewayStatus(GATEWAY_NAME)).nodeList ?? []).map((n) => [n.name, n.status]));
       assert.deepEqual(await statuses(), Object.fromEntries(env.gatewayNodes.map((n) => [n, 'Ready'])));
@@ -296,6 +296,9 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
         // the node turns NotReady after the lab's node grace period; status follows within 5 s of that
         await within(t, `${down} NodeNotReady`, async () => ((await statuses())[down] === 'NodeNotReady' ? true : undefined), (env.info.nodeGraceSeconds + 10) * 1000);
         assert.equal((await statuses())[env.gatewayNodes[0]!], 'Ready');
+        const phase = (node: string) => kubectl(s.lab, ['get', 'egresstunnel', node, '-o', 'jsonpath={.status.phase}']);
+        await within(t, `${down}'s EgressTunnel phase NodeNotReady`, async () => ((await phase(down)) === 'NodeNotReady' ? true : undefined));
+        assert.equal(await phase(env.gatewayNodes[0]!), 'Ready');
       } finally {
         await s.lab.healNode(down);
       }

@@ -130,7 +130,7 @@ export interface EgressTunnelWire extends KubeObject {
       parent?: { name?: string; ipv4?: string; ipv6?: string };
     };
     mark?: string;
-    phase?: 'Pending' | 'Init' | 'Ready' | 'Failed' | 'HeartbeatTimeout';
+    phase?: 'Pending' | 'Init' | 'Ready' | 'NodeNotReady' | 'NotReady' | 'Failed' | 'HeartbeatTimeout';
     /** Written by the node's own agent, never by the controller (see AppliedReportWire). */
     applied?: AppliedReportWire;
   };

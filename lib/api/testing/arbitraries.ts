@@ -327,7 +327,7 @@ export const tunnelStatus: Arb<unknown> = sometimesWrong(
         1,
       ),
       mark: sometimesWrong(markText, 1),
-      phase: sometimesWrong(fc.constantFrom('Ready', 'NotReady', 'Pending', 'Init', 'Failed', 'HeartbeatTimeout', 'ready', ''), 1),
+      phase: sometimesWrong(fc.constantFrom('Ready', 'NodeNotReady', 'NotReady', 'Pending', 'Init', 'Failed', 'HeartbeatTimeout', 'ready', ''), 1),
     },
     { requiredKeys: [] },
   ),
