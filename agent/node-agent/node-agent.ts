@@ -23,6 +23,8 @@ import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
 import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
 import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
+import { expectedDevice } from '../../lib/dataplane/links/link-drift.js';
+import { DeviceWatch } from '../../lib/dataplane/links/link-watch.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -71,6 +73,7 @@ export class NodeAgent {
   #lastConflicts = new Set<string>();
   #reports?: AppliedReportPublisher;
   #appliedPolicies?: ReturnType<typeof appliedPolicies>;
+  #deviceWatch?: DeviceWatch;
   readonly #gate = new ApplyGate();
 
   constructor(private readonly options: NodeAgentOptions) {
@@ -137,6 +140,15 @@ export class NodeAgent {
     });
     const feed = this.#feed;
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON));
+    // A tunnel device changed by hand is repaired at once, not at the next resync.
+    this.#deviceWatch = new DeviceWatch({
+      expected: () => (this.#plan?.vxlan ? expectedDevice(this.#plan.vxlan) : undefined),
+      onDrift: (why) => {
+        log.warn({ op: 'drift', why }, 'tunnel device changed behind sluice\'s back; repairing it');
+        feed.trigger(RESYNC_REASON);
+      },
+      onError: (message) => log.warn({ op: 'drift' }, message),
+    });
   }
 
   async #reconcile(snapshot: Snapshot, reasons: ReadonlySet<string>): Promise<void> {
@@ -169,7 +181,8 @@ export class NodeAgent {
         return;
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
-      report = await this.#local!.dataplane.apply(nodePlan);
+      // Between resyncs, parts of the plan the last clean apply wrote are not read again.
+      report = await this.#local!.dataplane.apply(nodePlan, { full: reasons.has(RESYNC_REASON) });
       this.#gate.applied(fingerprint, report.ok);
       this.#reportConflicts(report);
       const at = new Date().toISOString();
@@ -179,7 +192,7 @@ export class NodeAgent {
       this.#status = { ...this.#status, lastPlanAt: at, lastApply: applySummary(report, at), ...(report.ok ? { lastError: undefined } : {}) };
       if (report.writes > 0 || !report.ok) {
         const drift = resync && resync.nft !== 'full' && !resync.nft.intact ? { nftDrift: resync.nft.why } : {};
-        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip), ...drift }, report.ok ? 'kernel updated' : 'apply had errors');
+        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), stepMs: stepTimes(report), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip), ...drift }, report.ok ? 'kernel updated' : 'apply had errors');
       }
       if (!report.ok) throw new Error(this.#status.lastApply!.errors.join('; '));
       result = 'ok';
@@ -226,6 +239,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     clearInterval(this.#leaderPoll);
     this.#resync?.stop();
+    this.#deviceWatch?.stop();
     await this.#feed?.stop();
     await this.#conflicts?.reconciler.stop();
     await this.#reports?.stop();
@@ -233,6 +247,11 @@ export class NodeAgent {
     await this.#local?.close();
     await Promise.all(this.#servers.map((srv) => srv.close()));
   }
+}
+
+/** Milliseconds each subsystem spent in an apply, for those that ran. */
+function stepTimes(report: ApplyReport): Record<string, number> {
+  return Object.fromEntries(Object.entries(report.subsystems).filter(([, r]) => r.durationMs > 0).map(([name, r]) => [name, Math.round(r.durationMs)]));
 }
 
 function countPolicies(p: NodePlan): { role: string; state: string; count: number }[] {

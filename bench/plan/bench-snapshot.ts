@@ -30,6 +30,7 @@ export function benchSnapshot(endpoints: number, policies: number): Snapshot {
     uid: 'gw',
     creationTimestamp: '2026-01-01T00:00:00Z',
     generation: 1,
+    clusterDefault: false,
     nodeSelector: { matchLabels: { egress: 'true' } },
     poolV4: [parseIpSpec('198.19.0.0/20')],
     poolV6: [],
@@ -55,6 +56,7 @@ export function benchSnapshot(endpoints: number, policies: number): Snapshot {
       generation: 1,
       spec: {
         gatewayName: 'default',
+        gatewaySource: 'spec',
         ...(style === 2 ? { ipv4: explicit } : {}),
         useNodeIP: style === 3,
         allocatorPolicy: style === 1 ? 'rr' : 'default',

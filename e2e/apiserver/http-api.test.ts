@@ -203,4 +203,26 @@ describe('HTTP API', () => {
       await http(`${server.url}${leases}/l`, { method: 'DELETE' });
       assert.deepEqual((await http(`${server.url}/debug/writes`)).body, { 'leases.coordination.k8s.io': { create: 0, update: 0, patch: 0, delete: 1 } });
     }));
+
+  test('/debug/changes lists committed changes after a resourceVersion with the server time, filtered by resource', () =>
+    withApiServer(async (server) => {
+      const leases = '/apis/coordination.k8s.io/v1/namespaces/default/leases';
+      const before = Date.now();
+      const created = await http(`${server.url}${leases}`, { method: 'POST', body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l' } } });
+      const rv = Number(created.body.metadata.resourceVersion);
+      await http(`${server.url}${leases}/l`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: { spec: { holderIdentity: 'a' } } });
+      await http(`${server.url}/api/v1/namespaces`, { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } } });
+      const after = Date.now();
+      const all = (await http(`${server.url}/debug/changes?since=${rv - 1}`)).body.items;
+      assert.deepEqual(all.map((e: any) => [e.type, e.resource, e.namespace, e.name]), [
+        ['ADDED', 'leases.coordination.k8s.io', 'default', 'l'],
+        ['MODIFIED', 'leases.coordination.k8s.io', 'default', 'l'],
+        ['ADDED', 'namespaces', undefined, 'other'],
+      ]);
+      assert.ok(all.every((e: any) => e.at >= before - 1 && e.at <= after + 1 && e.resourceVersion > rv - 1));
+      assert.ok(all[0].at <= all[1].at && all[1].at <= all[2].at);
+      assert.equal(all[1].object.spec.holderIdentity, 'a');
+      const leaseChanges = (await http(`${server.url}/debug/changes?since=${rv}&resource=leases.coordination.k8s.io`)).body.items;
+      assert.deepEqual(leaseChanges.map((e: any) => e.type), ['MODIFIED']);
+    }));
 });

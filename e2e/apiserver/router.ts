@@ -21,6 +21,7 @@ import type { ResourceRegistry } from './resource-registry.js';
 import { resourceKey } from './resource-type.js';
 import { parseResourcePath } from './request-target.js';
 import type { WatchHub } from './watch-hub.js';
+import type { ChangeJournal } from './change-journal.js';
 import { writeVerbOf, type WriteCounter } from './write-counter.js';
 
 export interface RequestLogEntry {
@@ -35,6 +36,7 @@ export interface RouterDependencies {
   store: ObjectStore;
   hub: WatchHub;
   writes: WriteCounter;
+  journal: ChangeJournal;
   control: ConnectionControl;
   requestLog: RequestLogEntry[];
   bookmarkIntervalMs: number;
@@ -104,6 +106,11 @@ async function route(deps: RouterDependencies, request: IncomingMessage, respons
   if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) return sendText(response, 200, 'ok');
   // For tests of a standalone server (the lab's): how many writes each client has sent.
   if (url.pathname === '/debug/writes') return sendJson(response, 200, deps.writes.snapshot());
+  // For benchmarks: the committed changes with the server's timestamps (?since=RV&resource=R…).
+  if (url.pathname === '/debug/changes') {
+    const since = Number(url.searchParams.get('since') ?? '0');
+    return sendJson(response, 200, { items: deps.journal.since(Number.isFinite(since) ? since : 0, url.searchParams.getAll('resource')) } as unknown as Json);
+  }
   if (serveOpenApi(deps, response, parts)) return;
   if (!target?.resource) {
     if (serveDiscovery(deps, request, response, parts)) return;

@@ -18,6 +18,7 @@ import { createRequestHandler, type RequestLogEntry } from './router.js';
 import { restoreState, StatePersister } from './state-file.js';
 import { WatchHub } from './watch-hub.js';
 import { WriteCounter } from './write-counter.js';
+import { ChangeJournal } from './change-journal.js';
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1. */
@@ -57,6 +58,9 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** Changes kept for `/debug/changes`: minutes of a lab's Lease renewals and a benchmark's objects. */
+const CHANGE_JOURNAL_LIMIT = 10_000;
+
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
@@ -69,6 +73,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const hub = new WatchHub(options.watchHistoryLimit ?? 1000);
   const store = new ObjectStore(registry);
   store.onChange((change) => hub.publish(change.resource, change));
+  const journal = new ChangeJournal(CHANGE_JOURNAL_LIMIT);
+  store.onChange((change) => journal.record(change));
   attachCrdLifecycle(store, registry, hub, onSkippedRule);
   attachNamespaceLifecycle(store);
   const collector = new GarbageCollector(store);
@@ -93,6 +99,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       store,
       hub,
       writes,
+      journal,
       control,
       requestLog,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,

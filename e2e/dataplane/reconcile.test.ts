@@ -97,9 +97,13 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
     const eips = [eip[4], eip[6]];
     ({ plans } = await applySnapshot(lab!, labSnapshot(info, { policies: [] })));
     const checkNode = async (p: NodePlan) => {
-      // What the plan says is left: no policy, no EIP, no routing; the table with its five chains.
+      // What the plan says is left: no policy, no EIP, no reply route; the tunnel towards the
+      // eligible gateway nodes stays prepared; the table with its five chains.
       assert.equal(p.policies.length, 0);
-      assert.deepEqual([p.eips, p.routing.rules, p.routing.routes], [[], [], []], p.node);
+      assert.deepEqual(p.eips, [], p.node);
+      const replyTable = p.routing.ownedTables.min;
+      assert.ok(p.routing.routes.every((r) => r.dst === 'default' && r.table !== replyTable), `${p.node}: only routes towards gateway nodes`);
+      assert.ok(p.routing.rules.every((r) => r.table !== replyTable), `${p.node}: no reply rule`);
       assert.deepEqual(p.nft.chains.map((c) => c.name).sort(), ['egress_forward', 'egress_input', 'egress_mark', 'egress_snat', 'egress_unmark']);
       assert.ok(!p.nft.sets.some((s) => s.name.startsWith('p_')), p.node);
 
@@ -111,17 +115,21 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
       const snat = p.nft.chains.find((c) => c.name === 'egress_snat')!.rules;
       assert.ok(!snat.some((r) => r.statements.some((st) => st.kind === 'snat')), `${p.node} SNATs nothing`);
       assert.equal(shape.chains['egress_snat'], p.vxlan ? 2 : 0, `${p.node} egress_snat`);
-      assert.deepEqual(await rulesIn(lab!, p.node, p.routing.ownedRulePriorities.min, p.routing.ownedRulePriorities.max), [], `${p.node} ip rules`);
-      assert.deepEqual(await routesIn(lab!, p.node, p.routing.ownedTables.min, p.routing.ownedTables.max), [], `${p.node} routes`);
+      assert.equal((await rulesIn(lab!, p.node, p.routing.ownedRulePriorities.min, p.routing.ownedRulePriorities.max)).length, p.routing.rules.length, `${p.node} ip rules`);
+      assert.deepEqual(
+        (await routesIn(lab!, p.node, p.routing.ownedTables.min, p.routing.ownedTables.max)).sort(),
+        p.routing.routes.map((r) => `-${r.family} table ${r.table} ${r.dst}`).sort(),
+        `${p.node} routes`,
+      );
       const held = await addressesOn(lab!, p.node);
       assert.ok(!eips.some((ip) => held.includes(ip)), `${p.node} still holds an EIP: ${held.join(', ')}`);
       assert.equal(await hasLink(lab!, p.node, 'egress.vxlan'), p.vxlan !== undefined, `${p.node} tunnel device`);
       assert.deepEqual(await diffPlan(lab!, p), { exitCode: 0, lines: [] }, p.node);
     };
     await Promise.all(plans.map(checkNode));
-    // A plain worker keeps no tunnel; gateway-capable nodes keep theirs, ready for the next policy.
-    assert.equal(planOf('worker-1').vxlan, undefined);
-    assert.equal(planOf('worker-1').nft.chains.find((c) => c.name === 'egress_input')!.rules.length, 0);
+    // Every node keeps its tunnel device, the gateway nodes as its peers, ready for the next policy.
+    for (const p of plans) assert.ok(p.vxlan, `${p.node} keeps its tunnel`);
+    assert.deepEqual(planOf('worker-1').vxlan!.peers.map((x) => x.node), info.nodes.filter((n) => n.role === 'gateway').map((n) => n.name).sort());
     assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'http')).clientIP, nodeIp(info, 'worker-1'));
   });
 

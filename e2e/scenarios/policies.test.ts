@@ -16,6 +16,9 @@ import { waitAssigned } from './support/policy-status.js';
 import { GATEWAY_NAME, POOL_SIZE, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 import { explainLive, sluiceOnNode } from './support/sluice-cli.js';
 import { waitFor } from './support/wait.js';
+import { crossObjectScenarios } from './parity/cross-object.js';
+import { endpointSliceScenarios } from './parity/endpoint-slices.js';
+import { tunnelScenarios } from './parity/tunnels.js';
 
 /** The one worker: the shared pods run there. */
 const WORKER = 'worker-1';
@@ -201,16 +204,18 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       }
     }));
 
-  test('policy update moves the pod to the new EIP; delete restores the direct path and leaves nothing behind', { timeout: SCENARIO_TIMEOUT_MS }, () =>
+  test('a higher-priority policy moves the pod to a new EIP (egressIP cannot be edited); delete restores the direct path and leaves nothing behind', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
       const [first, second] = [eipV4(env.info, 15), eipV4(env.info, 16)];
-      const p = egressPolicy('default', 'moving', { egressGatewayName: gw, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
-      await s.apply(p);
-      await waitAssigned(s.lab, p, { ipv4: first });
+      const old = egressPolicy('default', 'moving-old', { egressGatewayName: gw, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
+      await s.apply(old);
+      await waitAssigned(s.lab, old, { ipv4: first });
       await expectLeavesAs(s.lab, WEB, first);
 
-      await kubectl(s.lab, ['patch', 'egresspolicy', 'moving', '-n', 'default', '--type', 'merge', '-p', JSON.stringify({ spec: { egressIP: { ipv4: second } } })]);
+      const p = egressPolicy('default', 'moving', { egressGatewayName: gw, egressIP: { ipv4: second }, priority: 10, appliedTo: appSelector('web') });
+      await s.apply(p);
       const at = await waitAssigned(s.lab, p, { ipv4: second });
+      await kubectl(s.lab, ['delete', 'egresspolicy', 'moving-old', '-n', 'default']);
       await expectLeavesAs(s.lab, WEB, second, { protos: ['http', 'tcp'] });
       await waitFor(`${first} to leave every gateway`, 15_000, async () => ((await holdersOf(s.lab, env.gatewayNodes, first)).length === 0 ? true : undefined));
 
@@ -299,6 +304,11 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await assertLeavesAs(s.lab, TEAM_B, env.nodeIpOf(TEAM_B));
       await assertLeavesAs(s.lab, WEB, at.ipv4!, { protos: ALL_PROTOS });
     }));
+
+  // What a spidernet user relies on, on the same cluster (parity/).
+  endpointSliceScenarios(() => env, SCENARIO_TIMEOUT_MS);
+  tunnelScenarios(() => env, SCENARIO_TIMEOUT_MS);
+  crossObjectScenarios(() => env, SCENARIO_TIMEOUT_MS);
 
   test('sluice status on a node shows its role, the policies it serves and the EIPs it holds', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {

@@ -113,7 +113,7 @@ describe('Programmed end to end', { skip: scenarioSkip, timeout: 12 * 60_000 }, 
       const p = egressPolicy('default', 'web', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('web') });
       const eip = env.defaultEipV4;
       const hasTunnel = async (node: string) => (await s.lab.exec({ node }, ['ip', 'link', 'show', 'dev', 'egress.vxlan'], { allowFailure: true })).exitCode === 0;
-      assert.equal(await hasTunnel(WORKER_2), false, `${WORKER_2} has no selected pod yet, so no tunnel`);
+      assert.equal(await hasTunnel(WORKER_2), true, `${WORKER_2} has its tunnel device before any pod is selected there (every node has one)`);
 
       // 1. created: Programmed once the gateway node and worker-1 applied it
       const watch = await watchPolicy(s.lab, 'default', 'web');
@@ -138,8 +138,10 @@ describe('Programmed end to end', { skip: scenarioSkip, timeout: 12 * 60_000 }, 
         watch.stop();
       }
 
-      // 2. a leftover VXLAN device on worker-2 holds sluice's VNI and port; a selected pod lands there
-      await s.lab.exec({ node: WORKER_2 }, ['ip', 'link', 'add', LEFTOVER, 'type', 'vxlan', 'id', String(VNI), 'dstport', String(VXLAN_PORT), 'dev', 'eth0', 'nolearning']);
+      // 2. a leftover VXLAN device on worker-2 takes sluice's VNI and port the moment its own device
+      // is deleted (before the agent's repair can put it back); then a selected pod lands there
+      const takeOver = `ip link del egress.vxlan; ip link add ${LEFTOVER} type vxlan id ${VNI} dstport ${VXLAN_PORT} dev eth0 nolearning`;
+      await waitFor('the leftover device to take the VNI', 30_000, async () => ((await s.lab.exec({ node: WORKER_2 }, ['sh', '-c', takeOver], { allowFailure: true })).exitCode === 0 ? true : undefined), 500);
       let breakAt = await apiWrites(s.lab);
       await s.addPod({ namespace: 'default', name: 'web-2', labels: { app: 'web' }, node: WORKER_2 });
       const off = await waitProgrammed(s.lab, p, { status: 'False', reason: 'ApplyFailed', message: /^not programmed on worker-2: apply failed with EGW_ERR_NETLINK: links: .*VXLAN device with the specified VNI already exists/ });

@@ -11,6 +11,12 @@ export const CLUSTER_POLICY_LABEL = `${GROUP}/cluster-policy`;
  */
 export const EIP_CONFLICTS_ANNOTATION = `${GROUP}/eip-conflicts`;
 
+/**
+ * Namespace label naming the EgressGateway that the namespace's policies without
+ * spec.egressGatewayName use (spidernet: `spidernet.io/egressgateway-default`).
+ */
+export const DEFAULT_GATEWAY_LABEL = `${GROUP}/egressgateway-default`;
+
 export const KINDS = [
   'EgressGateway',
   'EgressPolicy',

@@ -5,11 +5,14 @@
  * owner references to objects that will not exist, status, the kinds the controller writes) and
  * mapping the few values sluice spells differently. Pure: the CLI validates the result.
  */
-import { API_VERSION, KINDS, type EgressKind } from './group.js';
+import { API_VERSION, DEFAULT_GATEWAY_LABEL, KINDS, type EgressKind } from './group.js';
 import { isRecord } from './fields.js';
 import { formatInterval, parseCidr } from './ip.js';
+import { isDnsLabel, isDnsSubdomain } from './names.js';
 
 const SPIDERNET_GROUP = 'egressgateway.spidernet.io';
+/** spidernet's namespace label naming the default gateway; sluice's is DEFAULT_GATEWAY_LABEL. */
+const SPIDERNET_DEFAULT_LABEL = 'spidernet.io/egressgateway-default';
 
 /** Written by spidernet's (and sluice's) controller: sluice writes its own from the policies. */
 const CONTROLLER_OWNED = new Set(['EgressEndpointSlice', 'EgressClusterEndpointSlice', 'EgressTunnel', 'EgressNode', 'EgressGatewayNode']);
@@ -112,7 +115,7 @@ function importOne(source: ImportSource, ctx: ExportContext): ImportedDocument {
   if (!isRecord(body)) return { where, object: 'document', outcome: 'failed', notes: ['not a Kubernetes object'] };
   const kind = typeof body.kind === 'string' ? body.kind : '';
   const object = objectName(kind, body.metadata);
-  if (!isSpidernet(body)) return { where, object, outcome: 'passed', body, notes: [`not a ${SPIDERNET_GROUP} object: passed through unchanged`] };
+  if (!isSpidernet(body)) return { where, object, outcome: 'passed', body, notes: [`not a ${SPIDERNET_GROUP} object: passed through unchanged`, ...namespaceDefaultNote(body)] };
   if (CONTROLLER_OWNED.has(kind)) {
     return { where, object, outcome: 'dropped', notes: [`left out: the controller writes ${kind} objects (sluice's writes its own from the policies)`] };
   }
@@ -132,12 +135,23 @@ function importOne(source: ImportSource, ctx: ExportContext): ImportedDocument {
   switch (kind as EgressKind) {
     case 'EgressGateway': convertGateway(copy, notes); break;
     case 'EgressPolicy':
-    case 'EgressClusterPolicy': convertPolicy(copy, ctx, notes, failures); break;
+    case 'EgressClusterPolicy': convertPolicy(copy, ctx, notes); break;
     case 'EgressClusterInfo': convertClusterInfo(copy, body, notes, failures); break;
     default: break;
   }
   if (failures.length > 0) return { where, object, outcome: 'failed', notes: [...notes, ...failures] };
   return { where, object, outcome: 'converted', body: copy, notes };
+}
+
+/** A Namespace naming spidernet's default gateway: the command that names it for sluice. */
+function namespaceDefaultNote(body: Obj): string[] {
+  const meta = isRecord(body.metadata) ? body.metadata : {};
+  const labels = isRecord(meta.labels) ? meta.labels : {};
+  const gateway = labels[SPIDERNET_DEFAULT_LABEL];
+  if (body.kind !== 'Namespace' || typeof gateway !== 'string' || typeof meta.name !== 'string' || labels[DEFAULT_GATEWAY_LABEL] === gateway) return [];
+  // printed as a command to copy: only names that cannot carry shell syntax
+  if (!isDnsSubdomain(gateway) || !isDnsLabel(meta.name)) return [];
+  return [`its label ${SPIDERNET_DEFAULT_LABEL}=${gateway} is spidernet's; for sluice: kubectl label namespace ${meta.name} ${DEFAULT_GATEWAY_LABEL}=${gateway}`];
 }
 
 /** Only what a user wrote: name, namespace, labels and annotations (without kubectl's copy of the last apply). */
@@ -171,11 +185,6 @@ function booleanField(obj: Obj, field: string, notes: string[], failures: string
 
 function convertGateway(gw: Obj, notes: string[]): void {
   const spec = isRecord(gw.spec) ? gw.spec : {};
-  if ('clusterDefault' in spec) {
-    if (spec.clusterDefault === true) notes.push('dropped spec.clusterDefault: sluice has no cluster-default gateway yet; policies without egressGatewayName now name this gateway');
-    else notes.push('dropped spec.clusterDefault (false)');
-    delete spec.clusterDefault;
-  }
   const selector = isRecord(spec.nodeSelector) ? spec.nodeSelector : undefined;
   if (selector && 'policy' in selector) {
     notes.push(`dropped spec.nodeSelector.policy ${JSON.stringify(selector.policy)}: sluice spreads EIPs over the selected nodes by rendezvous hashing`);
@@ -199,17 +208,21 @@ function convertGateway(gw: Obj, notes: string[]): void {
   }
 }
 
-function convertPolicy(policy: Obj, ctx: ExportContext, notes: string[], failures: string[]): void {
+/**
+ * A policy without egressGatewayName stays so: sluice resolves it as spidernet's webhook did, from
+ * the namespace's label (under sluice's group) or the cluster-default gateway, but at run time.
+ */
+function convertPolicy(policy: Obj, ctx: ExportContext, notes: string[]): void {
   const spec = isRecord(policy.spec) ? policy.spec : (policy.spec = {});
   if (typeof spec.egressGatewayName === 'string' && spec.egressGatewayName !== '') return;
-  if (ctx.clusterDefaults.length === 1) {
-    spec.egressGatewayName = ctx.clusterDefaults[0];
-    notes.push(`spec.egressGatewayName: none given; set to "${ctx.clusterDefaults[0]}", the gateway spidernet used as the cluster default`);
-  } else if (ctx.clusterDefaults.length === 0) {
-    failures.push('spec.egressGatewayName: none given, and the input has no EgressGateway with clusterDefault: true to take it from (add the gateway to the input, or set the name)');
-  } else {
-    failures.push(`spec.egressGatewayName: none given, and ${ctx.clusterDefaults.length} gateways say clusterDefault: true (${ctx.clusterDefaults.join(', ')}); set the name`);
-  }
+  const label = policy.kind === 'EgressPolicy' ? `its namespace's label ${DEFAULT_GATEWAY_LABEL} (sluice does not read ${SPIDERNET_DEFAULT_LABEL}: label the namespace again), else ` : '';
+  const found =
+    ctx.clusterDefaults.length === 0
+      ? 'the input has no EgressGateway with clusterDefault: true'
+      : ctx.clusterDefaults.length === 1
+        ? `here "${ctx.clusterDefaults[0]}"`
+        : `the oldest of ${ctx.clusterDefaults.join(', ')} (a cluster has one: set the others to false)`;
+  notes.push(`spec.egressGatewayName: none given; sluice uses ${label}the gateway with clusterDefault: true (${found})`);
 }
 
 /**

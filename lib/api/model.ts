@@ -17,6 +17,8 @@ export interface ObjectIdentity {
 }
 
 export interface Gateway extends ObjectIdentity {
+  /** spec.clusterDefault: policies with no gateway of their own use it (the oldest such gateway wins). */
+  readonly clusterDefault: boolean;
   readonly nodeSelector: LabelSelector;
   readonly poolV4: readonly IpInterval[];
   readonly poolV6: readonly IpInterval[];
@@ -27,8 +29,20 @@ export interface Gateway extends ObjectIdentity {
   readonly defaultEipV6?: string;
 }
 
+/**
+ * Where a policy's gateway comes from: its spec.egressGatewayName, its namespace's
+ * DEFAULT_GATEWAY_LABEL, the cluster-default gateway, or nowhere (the name is then "").
+ */
+export type GatewaySource = 'spec' | 'namespace' | 'cluster' | 'none';
+
 export interface PolicySpec {
+  /**
+   * The EgressGateway the policy uses. The parser sets spec.egressGatewayName ("" when unset);
+   * snapshots fill an unset one with the default gateway (see planner/default-gateway.ts), as
+   * spidernet's webhook does in the spec itself.
+   */
   readonly gatewayName: string;
+  readonly gatewaySource: GatewaySource;
   readonly ipv4?: string;
   readonly ipv6?: string;
   readonly useNodeIP: boolean;

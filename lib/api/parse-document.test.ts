@@ -12,7 +12,8 @@ function problems(doc: unknown): string[] {
 }
 
 const cases: [string, unknown, RegExp][] = [
-  ['missing gateway name', policy({ appliedTo: { podSelector: {} } }), /^spec\.egressGatewayName: is required/],
+  ['a gateway name that is no object name', policy({ egressGatewayName: 'Main_GW', appliedTo: { podSelector: {} } }), /^spec\.egressGatewayName: "Main_GW" is not an EgressGateway name/],
+  ['clusterDefault that is not a boolean', { apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressGateway', metadata: { name: 'g' }, spec: { clusterDefault: 'yes', nodeSelector: { selector: {} } } }, /^spec\.clusterDefault: must be true or false/],
   ['no pod choice', policy({ egressGatewayName: 'g', appliedTo: {} }), /^spec\.appliedTo: set podSelector or podSubnet/],
   ['both pod choices', policy({ egressGatewayName: 'g', appliedTo: { podSelector: {}, podSubnet: ['10.0.0.0/8'] } }), /not both/],
   ['useNodeIP with ipv4', policy({ egressGatewayName: 'g', egressIP: { useNodeIP: true, ipv4: '198.18.0.1' }, appliedTo: { podSelector: {} } }), /^spec\.egressIP\.useNodeIP: cannot be true together/],
@@ -47,6 +48,18 @@ for (const [name, doc, expected] of cases) {
     assert.ok(found.some((p) => expected.test(p)), `expected ${expected} in ${JSON.stringify(found)}`);
   });
 }
+
+test('a policy without a gateway name parses; the default gateway is resolved later', () => {
+  for (const spec of [{ appliedTo: { podSelector: {} } }, { egressGatewayName: '', appliedTo: { podSelector: {} } }]) {
+    const r = parseDocument(policy(spec));
+    assert.deepEqual(r.problems, []);
+    assert.ok(r.object && r.object.kind === 'EgressPolicy');
+    assert.deepEqual([r.object.value.spec.gatewayName, r.object.value.spec.gatewaySource], ['', 'none']);
+  }
+  const named = parseDocument(policy({ egressGatewayName: 'g', appliedTo: { podSelector: {} } })).object;
+  assert.ok(named && named.kind === 'EgressPolicy');
+  assert.equal(named.value.spec.gatewaySource, 'spec');
+});
 
 test('the seed 002 policy parses into a frozen model with defaults', () => {
   const r = parseDocument(policy({ egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }));

@@ -1,6 +1,6 @@
 import { ProblemList, type Parsed } from './problems.js';
 import type { Gateway } from './model.js';
-import { readIp, readIpSpecs, readRecord, readSelector, readStringArray } from './fields.js';
+import { readBoolean, readIp, readIpSpecs, readRecord, readSelector, readStringArray } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { intervalsContain } from './ip.js';
 import { deepFreeze } from './freeze.js';
@@ -10,6 +10,7 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
   const problems = new ProblemList();
   const meta = parseMeta(raw.metadata, problems, false);
   const spec = readRecord(raw.spec, 'spec', problems) ?? {};
+  const clusterDefault = readBoolean(spec.clusterDefault, 'spec.clusterDefault', problems) ?? false;
   const nodeSelectorRec = readRecord(spec.nodeSelector, 'spec.nodeSelector', problems);
   const selector = readSelector(nodeSelectorRec?.selector, 'spec.nodeSelector.selector', problems);
   if (!selector) problems.add('Required', 'spec.nodeSelector.selector', 'is required: it chooses the gateway nodes');
@@ -30,6 +31,7 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
     uid: meta.uid,
     creationTimestamp: meta.creationTimestamp,
     generation: meta.generation,
+    clusterDefault,
     nodeSelector: selector ?? {},
     poolV4,
     poolV6,

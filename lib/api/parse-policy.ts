@@ -18,9 +18,9 @@ export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Par
   const meta = parseMeta(raw.metadata, problems, kind === 'EgressPolicy');
   const spec = readRecord(raw.spec, 'spec', problems) ?? {};
 
+  // Unset (or ""): the namespace's default gateway, else the cluster default (see planner/default-gateway.ts).
   const gatewayName = readString(spec.egressGatewayName, 'spec.egressGatewayName', problems) ?? '';
-  if (!gatewayName) problems.add('Required', 'spec.egressGatewayName', 'is required: name the EgressGateway to leave through');
-  else if (!isDnsSubdomain(gatewayName)) problems.add('InvalidValue', 'spec.egressGatewayName', `${JSON.stringify(gatewayName)} is not an EgressGateway name (a lower-case DNS subdomain)`);
+  if (gatewayName && !isDnsSubdomain(gatewayName)) problems.add('InvalidValue', 'spec.egressGatewayName', `${JSON.stringify(gatewayName)} is not an EgressGateway name (a lower-case DNS subdomain)`);
 
   const egressIP = readRecord(spec.egressIP, 'spec.egressIP', problems) ?? {};
   const ipv4 = readIp(egressIP.ipv4, 'spec.egressIP.ipv4', problems, 4);
@@ -71,6 +71,7 @@ export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Par
     generation: meta.generation,
     spec: {
       gatewayName,
+      gatewaySource: gatewayName ? 'spec' : 'none',
       ...(ipv4 ? { ipv4 } : {}),
       ...(ipv6 ? { ipv6 } : {}),
       useNodeIP,

@@ -16,7 +16,8 @@ import { INTERFACE_NAME_RULE, isDnsLabel, isDnsSubdomain, isInterfaceName } from
 import { CLUSTER_STATUS_MAX_ITEMS, EIP_CONFLICTS_MAX, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from './limits.js';
 import { errorMessage } from '../errors.js';
 
-export const TUNNEL_PHASES = ['Pending', 'Init', 'Ready', 'NotReady', 'Failed', 'HeartbeatTimeout'] as const;
+/** spidernet's phases; `NotReady` is what older sluice controllers wrote for `NodeNotReady`, still accepted. */
+export const TUNNEL_PHASES = ['Pending', 'Init', 'Ready', 'NodeNotReady', 'NotReady', 'Failed', 'HeartbeatTimeout'] as const;
 /** A mark index is shifted into a 32-bit mark; the planner bounds it by the configured mask. */
 export const MARK_INDEX_MAX = 0xffffffff;
 const UNICAST_MAC = /^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/;

@@ -45,6 +45,7 @@ export interface KubeObject {
 
 export interface EgressGatewayWire extends KubeObject {
   spec?: {
+    clusterDefault?: boolean;
     nodeSelector?: { selector?: LabelSelector };
     ippools?: {
       ipv4?: string[];
@@ -55,8 +56,18 @@ export interface EgressGatewayWire extends KubeObject {
   };
   status?: {
     nodeList?: GatewayNodeStatusWire[];
+    ipUsage?: IpUsageWire;
+    defaultEIP?: { ipv4?: string; ipv6?: string };
     conditions?: Condition[];
   };
+}
+
+/** Pool addresses that can be handed out, and those no policy holds, per family. */
+export interface IpUsageWire {
+  ipv4Total: number;
+  ipv4Free: number;
+  ipv6Total: number;
+  ipv6Free: number;
 }
 
 export interface GatewayNodeStatusWire {
@@ -86,6 +97,7 @@ export interface PolicySpecWire {
 }
 
 export interface PolicyStatusWire {
+  egressGatewayName?: string;
   eip?: { ipv4?: string; ipv6?: string };
   node?: string;
   conditions?: Condition[];
@@ -118,7 +130,7 @@ export interface EgressTunnelWire extends KubeObject {
       parent?: { name?: string; ipv4?: string; ipv6?: string };
     };
     mark?: string;
-    phase?: 'Pending' | 'Init' | 'Ready' | 'Failed' | 'HeartbeatTimeout';
+    phase?: 'Pending' | 'Init' | 'Ready' | 'NodeNotReady' | 'NotReady' | 'Failed' | 'HeartbeatTimeout';
     /** Written by the node's own agent, never by the controller (see AppliedReportWire). */
     applied?: AppliedReportWire;
   };

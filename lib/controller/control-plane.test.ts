@@ -47,7 +47,7 @@ test('a non-leader watches narrowly and plans its node from slices; failover kee
     feed = followSnapshots({ store: agent.store, watch: agent.watch, config: DEFAULT_CONFIG, minIntervalMs: 20, run: async (snapshot) => void plans.push(plan(snapshot, 'w-1')) });
     await waitFor('the non-leader synced and planned', () => agent.watch.synced && plans.length > 0, 5000);
 
-    assert.deepEqual(agent.watch.informerNames.filter((n) => n.includes(':')), ['Node:gateway:egress=true', 'Node:self']);
+    assert.deepEqual(agent.watch.informerNames.filter((n) => n.includes(':')), ['Namespace:default-gateway', 'Node:gateway:egress=true', 'Node:self']);
     assert.equal(agent.store.hasAllPods, false);
     assert.equal(agent.store.values('Pod').length, 0, 'a non-leader never lists Pods');
     assert.deepEqual(agent.store.values('Node').map((n) => n.name), ['gw-1', 'gw-2', 'w-1']);

@@ -52,8 +52,9 @@ const STEPS: readonly Step[] = [
   { name: 'tunnels', inputs: ['Node', 'EgressGateway', 'EgressTunnel'], run: reconcileTunnels },
   { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, ...SLICES], run: reconcileEndpointSlices },
   // The assignment also reads tunnels (a node needs a mark to be eligible) and cluster info (node and pod addresses).
-  { name: 'policy-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
-  { name: 'gateway-status', inputs: ['Node', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
+  // Namespaces: the default gateway of policies that name none comes from a namespace label.
+  { name: 'policy-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
+  { name: 'gateway-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
 ];
 
 const STORE_KINDS = new Set<string>(Object.keys(RESOURCES));

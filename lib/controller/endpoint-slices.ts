@@ -63,9 +63,9 @@ function ownedPartsOf(raw: JsonObject, family: Family) {
 
 /**
  * Keeps one set of EgressEndpointSlices (EgressClusterEndpointSlices for cluster policies) per
- * policy equal to `selectEndpoints`, at most 100 endpoints each, writing only the slices whose
- * content changes; slices of policies that are gone (or rejected), and slices that do not parse,
- * are deleted.
+ * policy equal to `selectEndpoints`, at most 100 endpoints each (none while it selects no pod),
+ * writing only the slices whose content changes; slices of policies that are gone (or rejected),
+ * and slices that do not parse, are deleted.
  */
 export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();

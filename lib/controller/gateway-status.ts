@@ -1,10 +1,13 @@
 import type { Gateway, NodeInfo } from '../api/model.js';
-import type { GatewayNodeStatusWire } from '../api/wire.js';
+import type { GatewayNodeStatusWire, IpUsageWire } from '../api/wire.js';
+import { DEFAULT_GATEWAY_LABEL } from '../api/group.js';
 import { problemText } from '../api/problems.js';
 import { selectorMatches } from '../api/labels.js';
 import { isRecord } from '../api/fields.js';
 import type { Assignment } from '../planner/assign.js';
-import { exclusionText, type GatewayPools } from '../planner/pools.js';
+import { addressVerdict, exclusionText, type GatewayPools } from '../planner/pools.js';
+import { countNumber, poolUsage } from '../planner/pool-usage.js';
+import { clusterDefaultGateway } from '../planner/default-gateway.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 
@@ -19,7 +22,7 @@ function refOf(policyKey: string): PolicyRef {
 }
 
 /**
- * status.nodeList of a gateway: every node its selector matches (Ready or NotReady), with the
+ * status.nodeList of a gateway: every node its selector matches (Ready or NodeNotReady), with the
  * egress IPs it carries and the policies using each. useNodeIP policies list the node's own IPs.
  */
 export function gatewayNodeList(gateway: Gateway, nodes: readonly NodeInfo[], assignments: ReadonlyMap<string, Assignment>): GatewayNodeStatusWire[] {
@@ -41,8 +44,54 @@ export function gatewayNodeList(gateway: Gateway, nodes: readonly NodeInfo[], as
     const eips = [...groups.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, g]) => ({ ...g, policies: g.policies.sort((x, y) => (`${x.namespace ?? ''}/${x.name}` < `${y.namespace ?? ''}/${y.name}` ? -1 : 1)) }));
-    return { name, status: node && node.ready && !node.unreachable ? 'Ready' : 'NotReady', eips };
+    return { name, status: nodeStatus(node), eips };
   });
+}
+
+/** spidernet's strings: `Ready`, or `NodeNotReady` for a node that is not Ready, unreachable, or gone. */
+export function nodeStatus(node: NodeInfo | undefined): 'Ready' | 'NodeNotReady' {
+  return node && node.ready && !node.unreachable ? 'Ready' : 'NodeNotReady';
+}
+
+/** status.ipUsage: what the pools can hand out and what no policy holds, per family. */
+export function gatewayIpUsage(pools: GatewayPools, assignments: ReadonlyMap<string, Assignment>): IpUsageWire {
+  const usage = poolUsage(pools, assignments.values());
+  return {
+    ipv4Total: countNumber(usage[4].total),
+    ipv4Free: countNumber(usage[4].free),
+    ipv6Total: countNumber(usage[6].total),
+    ipv6Free: countNumber(usage[6].free),
+  };
+}
+
+/**
+ * status.defaultEIP: the address policies with allocatorPolicy default leave with (the named one,
+ * or the pool's first that may be handed out), when it may be handed out at all; PoolsValid and
+ * the policies' Ready condition say why it may not.
+ */
+export function gatewayDefaultEip(pools: GatewayPools): { ipv4?: string; ipv6?: string } {
+  const usable = (ip: string | undefined) => (ip && !pools.rejected && !addressVerdict(pools, ip) ? ip : undefined);
+  const ipv4 = usable(pools.families[4].defaultEip);
+  const ipv6 = usable(pools.families[6].defaultEip);
+  return { ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}) };
+}
+
+/**
+ * The ClusterDefault condition of a gateway with spec.clusterDefault: True for the one policies
+ * without a gateway use (the oldest), False for the others. None for the rest.
+ */
+export function clusterDefaultCondition(gateway: Gateway, clusterDefault: Gateway | undefined, generation: number): DesiredCondition | undefined {
+  if (!gateway.clusterDefault) return undefined;
+  if (clusterDefault?.name === gateway.name) {
+    return { type: 'ClusterDefault', status: 'True', reason: 'ClusterDefault', message: `policies that name no gateway use this one, unless their namespace's label ${DEFAULT_GATEWAY_LABEL} names another`, observedGeneration: generation };
+  }
+  return {
+    type: 'ClusterDefault',
+    status: 'False',
+    reason: 'DuplicateClusterDefault',
+    message: `the older gateway "${clusterDefault?.name ?? '?'}" is the cluster default; a cluster has one, so policies that name no gateway do not use this one`,
+    observedGeneration: generation,
+  };
 }
 
 /**
@@ -67,21 +116,30 @@ export function gatewayConditions(pools: GatewayPools | undefined, generation: n
   return [accepted, valid];
 }
 
-/** Writes status.nodeList and the conditions (Accepted Invalid with the problems when the parser rejected it). */
+/**
+ * Writes status.nodeList, ipUsage, defaultEIP and the conditions (Accepted Invalid with the
+ * problems when the parser rejected it).
+ */
 export async function reconcileGatewayStatus(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
   const { assignment } = ctx.resolution();
+  const clusterDefault = clusterDefaultGateway(ctx.snapshot.gateways);
   await forEachItem(ctx, report, 'gateway-status', ctx.store.list('EgressGateway'), (s) => `EgressGateway ${s.key}`, async (stored) => {
     const gateway = stored.value;
     const meta = stored.raw && isRecord(stored.raw.metadata) ? stored.raw.metadata : {};
     const generation = typeof meta.generation === 'number' ? meta.generation : 0;
+    const pools = gateway ? assignment.pools.get(gateway.name) : undefined;
+    const defaultCondition = gateway ? clusterDefaultCondition(gateway, clusterDefault, generation) : undefined;
     const conditions: DesiredCondition[] = gateway
-      ? gatewayConditions(assignment.pools.get(gateway.name), generation)
+      ? [...gatewayConditions(pools, generation), ...(defaultCondition ? [defaultCondition] : [])]
       : [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: stored.problems.map(problemText).join('; '), observedGeneration: generation }];
     const nodeList = gateway ? gatewayNodeList(gateway, ctx.snapshot.nodes, assignment.policies) : [];
+    const defaultEIP = pools ? gatewayDefaultEip(pools) : {};
     report.count(
       await ctx.writer.writeStatus('EgressGateway', stored.key, (current) => ({
         nodeList,
+        ...(pools ? { ipUsage: gatewayIpUsage(pools, assignment.policies) } : {}),
+        ...(Object.keys(defaultEIP).length ? { defaultEIP } : {}),
         conditions: mergeConditions(readConditions(current.status), conditions, ctx.now),
       }), ctx.signal),
     );

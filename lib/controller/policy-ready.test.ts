@@ -31,6 +31,8 @@ const docs = [
   policy('default', 'cluster-address', { egressGatewayName: 'nodes', appliedTo: subnet }),
   policy('default', 'rr-holder', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: subnet }, { status: { eip: { ipv4: '198.18.0.115' } } }),
   policy('default', 'eip-in-use', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.115' }, appliedTo: subnet }, { created: '2026-03-01T00:00:00Z' }),
+  // the one address of the pool is its default EIP, which a default policy holds
+  policy('default', 'tiny-default', { egressGatewayName: 'tiny', appliedTo: subnet }),
   policy('default', 'pool-exhausted', { egressGatewayName: 'tiny', egressIP: { allocatorPolicy: 'rr' }, appliedTo: subnet }),
   policy('default', 'no-ready-gateway-node', { egressGatewayName: 'dark', appliedTo: subnet }),
   policy('default', 'no-node-ip', { egressGatewayName: 'bare', egressIP: { useNodeIP: true }, appliedTo: subnet }),

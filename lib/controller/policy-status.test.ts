@@ -41,6 +41,7 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
       ['nodeip', { egressGatewayName: 'main', egressIP: { useNodeIP: true }, appliedTo: podSubnet }],
       ['tiny-rr-1', { egressGatewayName: 'tiny', egressIP: { allocatorPolicy: 'rr' }, appliedTo: podSubnet }],
       ['tiny-rr-2', { egressGatewayName: 'tiny', egressIP: { allocatorPolicy: 'rr' }, appliedTo: podSubnet }],
+      ['tiny-rr-3', { egressGatewayName: 'tiny', egressIP: { allocatorPolicy: 'rr' }, appliedTo: podSubnet }],
       ['lost', { egressGatewayName: 'nope', appliedTo: podSubnet }],
       ['on-bad-gw', { egressGatewayName: 'bad-gw', appliedTo: podSubnet }],
       ['bad', { egressGatewayName: 'main', appliedTo: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } } }],
@@ -67,8 +68,18 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
     }
     assert.equal(ready('out').reason, 'IPNotInPool');
     assert.equal(status('out').eip, undefined);
-    assert.equal(status('tiny-rr-1').eip.ipv4, '198.18.101.2', 'rr leaves the default EIP of the pool alone');
-    assert.equal(ready('tiny-rr-2').reason, 'PoolExhausted');
+    assert.equal(status('tiny-rr-1').eip.ipv4, '198.18.101.2', 'rr takes the default EIP of the pool last');
+    assert.equal(status('tiny-rr-2').eip.ipv4, '198.18.101.1', 'and takes it when nothing else is free');
+    assert.match(ready('tiny-rr-2').message, /round-robin took the gateway's default EIP/);
+    assert.equal(ready('tiny-rr-3').reason, 'PoolExhausted');
+    assert.equal(status('def').egressGatewayName, 'main', 'the gateway in use');
+    assert.equal(status('lost').egressGatewayName, 'nope', 'named, even when missing');
+    const gw = (name: string) => (server.store.get(API_VERSION, 'EgressGateway', name) as any).status;
+    assert.deepEqual(gw('main').ipUsage, { ipv4Total: 10, ipv4Free: 5, ipv6Total: 0, ipv6Free: 0 }, 'def (the default EIP), exp, rr-1, rr-2, cluster-rr hold 5');
+    assert.deepEqual(gw('main').defaultEIP, { ipv4: '198.18.100.10' });
+    assert.deepEqual(gw('tiny').ipUsage, { ipv4Total: 2, ipv4Free: 0, ipv6Total: 0, ipv6Free: 0 });
+    assert.deepEqual(gw('tiny').defaultEIP, { ipv4: '198.18.101.1' }, 'the first pool address when none is named');
+    assert.equal(gw('bad-gw').ipUsage, undefined, 'a gateway the parser rejects has no usage');
     const nodeIp = status('nodeip');
     assert.equal(nodeIp.eip.ipv4, nodeIp.node === 'gw-1' ? '198.18.0.11' : '198.18.0.12', 'useNodeIP shows the gateway node IP');
     assert.equal(ready('nodeip').status, 'True');
@@ -86,7 +97,7 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
     assert.deepEqual(listed, ['cluster-rr', 'def', 'exp', 'nodeip', 'rr-1', 'rr-2']);
 
     const events = server.store.list('v1', 'Event').map((e: any) => `${e.involvedObject.name}:${e.reason}`);
-    for (const expected of ['def:EIPAssigned', 'def:GatewayAssigned', 'tiny-rr-2:PoolExhausted', 'bad:Invalid']) {
+    for (const expected of ['def:EIPAssigned', 'def:GatewayAssigned', 'tiny-rr-3:PoolExhausted', 'bad:Invalid']) {
       assert.ok(events.includes(expected), `event ${expected} in ${events}`);
     }
     t.diagnostic(`first convergence: ${egressWrites(server)} egress writes, ${events.length} events; ${JSON.stringify(server.writes.snapshot())}`);
@@ -120,7 +131,8 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
 
     // changes: an rr policy released frees its address for a newcomer only after it is gone
     server.store.delete(API_VERSION, 'EgressPolicy', 'tiny-rr-1', 'default');
-    await waitFor('tiny-rr-2 gets the freed address', () => status('tiny-rr-2').eip?.ipv4 === '198.18.101.2', 5000);
+    await waitFor('tiny-rr-3 gets the freed address', () => status('tiny-rr-3').eip?.ipv4 === '198.18.101.2', 5000);
+    assert.equal(status('tiny-rr-2').eip.ipv4, '198.18.101.1', 'tiny-rr-2 keeps the default EIP: nothing moves');
   } finally {
     await plane.stop();
     await server.close();

@@ -14,6 +14,7 @@ import { nodesWithSelectedPods, notReadyProgrammed, programmedCondition, reportL
 type PolicyKindName = 'EgressPolicy' | 'EgressClusterPolicy';
 
 export interface DesiredPolicyStatus {
+  readonly egressGatewayName?: string;
   readonly eip?: { ipv4?: string; ipv6?: string };
   readonly node?: string;
   readonly conditions: readonly DesiredCondition[];
@@ -27,7 +28,7 @@ function accepted(generation: number): DesiredCondition {
  * Status of a policy the parser accepted, from its assignment. Ready is True exactly when the
  * assignment is active (the plan of every node uses the same flag), with the same reason.
  */
-export function desiredPolicyStatus(policy: Policy, a: Assignment, invalidGateways: ReadonlySet<string> = new Set()): DesiredPolicyStatus {
+export function desiredPolicyStatus(policy: Policy, a: Assignment, invalidGateways: ReadonlySet<string> = new Set(), defaultEips: ReadonlySet<string> = new Set()): DesiredPolicyStatus {
   const generation = policy.generation;
   const ip = a.useNodeIP
     ? { ...(a.snatV4 ? { ipv4: a.snatV4 } : {}), ...(a.snatV6 ? { ipv6: a.snatV6 } : {}) }
@@ -38,9 +39,12 @@ export function desiredPolicyStatus(policy: Policy, a: Assignment, invalidGatewa
     ready = { type: 'Ready', status: 'False', reason: a.reason ?? 'NotReady', message, observedGeneration: generation };
   } else {
     const via = [a.snatV4, a.snatV6].filter(Boolean).join(', ');
-    ready = { type: 'Ready', status: 'True', reason: 'Ready', message: `leaves through node "${a.node}" as ${via}`, observedGeneration: generation };
+    const shared = policy.spec.allocatorPolicy === 'rr' && !a.useNodeIP && [a.eipV4, a.eipV6].some((x) => x !== undefined && defaultEips.has(x));
+    const note = shared ? " (round-robin took the gateway's default EIP, the last free address; policies that use the default EIP share it)" : '';
+    ready = { type: 'Ready', status: 'True', reason: 'Ready', message: `leaves through node "${a.node}" as ${via}${note}`, observedGeneration: generation };
   }
   return {
+    ...(a.gatewayName ? { egressGatewayName: a.gatewayName } : {}),
     ...(Object.keys(ip).length ? { eip: ip } : {}),
     ...(a.node ? { node: a.node } : {}),
     conditions: [accepted(generation), ready],
@@ -60,6 +64,7 @@ export function rejectedPolicyStatus(problems: readonly Problem[], generation: n
 
 function toWire(desired: DesiredPolicyStatus, current: JsonObject, now: string): PolicyStatusWire {
   return {
+    ...(desired.egressGatewayName ? { egressGatewayName: desired.egressGatewayName } : {}),
     ...(desired.eip ? { eip: desired.eip } : {}),
     ...(desired.node ? { node: desired.node } : {}),
     conditions: mergeConditions(readConditions(current.status), desired.conditions, now),
@@ -79,25 +84,27 @@ interface Target {
 }
 
 /**
- * Writes status.eip, status.node and the Accepted/Ready/Programmed conditions of every policy from
- * the pass's assignment (which reads status back, so allocation and placement survive restarts)
- * and the nodes' applied reports, oldest policy first (the first policy of an EIP names its
- * holder), and posts an Event when the address or the gateway node of a policy changes, when its
- * status held values that were not used, or when an apply it needs failed.
+ * Writes status.egressGatewayName, eip, node and the Accepted/Ready/Programmed conditions of
+ * every policy from the pass's assignment (which reads status back, so allocation and placement
+ * survive restarts) and the nodes' applied reports, oldest policy first (the first policy of an
+ * EIP names its holder), and posts an Event when the address, the gateway or the gateway node of
+ * a policy changes, when its status held values that were not used, or when an apply it needs
+ * failed.
  */
 export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
   const { store } = ctx;
-  const assignments = ctx.resolution().assignment.policies;
+  const { policies: assignments, pools } = ctx.resolution().assignment;
   const invalidGateways = new Set(store.rejected('EgressGateway').map((g) => g.name));
   const reports = reportLookup(store, ctx.logger);
   const podNodes = nodesWithSelectedPods(ctx.snapshot.slices);
+  const defaultEips = new Set([...pools.values()].flatMap((p) => [p.families[4].defaultEip, p.families[6].defaultEip].filter((x): x is string => x !== undefined)));
   const targets: Target[] = [];
   for (const kind of ['EgressPolicy', 'EgressClusterPolicy'] as const) {
     for (const stored of store.list(kind)) {
       const policy = stored.value;
       const a = policy ? assignments.get(policy.key) : undefined;
-      const status = policy && a ? desiredPolicyStatus(policy, a, invalidGateways) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
+      const status = policy && a ? desiredPolicyStatus(policy, a, invalidGateways, defaultEips) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
       const programmed = policy && a ? programmedCondition(policy, a, podNodes.get(policy.key) ?? new Set(), reports) : notReadyProgrammed(generationOf(stored.raw), 'the spec is invalid');
       const desired = { ...status, conditions: [...status.conditions, programmed] };
       targets.push({ kind, stored, desired, ...(a ? { assignment: a } : {}) });
@@ -123,6 +130,9 @@ async function announce(ctx: ControllerContext, t: Target, before: JsonObject, a
   const ips = (s: PolicyStatusWire) => [s.eip?.ipv4, s.eip?.ipv6].filter(Boolean).join(', ');
   if (ips(now) && ips(now) !== ips(old)) {
     await ctx.events.record(subject, 'Normal', 'EIPAssigned', `egress IP ${ips(now)}${ips(old) ? ` (was ${ips(old)})` : ''}`, ctx.signal);
+  }
+  if (now.egressGatewayName && old.egressGatewayName && now.egressGatewayName !== old.egressGatewayName) {
+    await ctx.events.record(subject, 'Normal', 'GatewayChanged', `uses EgressGateway "${now.egressGatewayName}" now (was "${old.egressGatewayName}")`, ctx.signal);
   }
   if (now.node && old.node && now.node !== old.node) {
     await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);

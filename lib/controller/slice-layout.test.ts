@@ -17,12 +17,12 @@ function apply(existing: SliceContent[], layout: ReturnType<typeof layoutSlices>
   return [...existing.filter((s) => !layout.remove.includes(s.name)).map((s) => updated.get(s.name) ?? s), ...layout.create];
 }
 
-test('a new policy gets ceil(n/100) slices; an empty one keeps a single empty slice', () => {
+test('a new policy gets ceil(n/100) slices; one that selects no pod gets none', () => {
   const layout = layoutSlices(Array.from({ length: 250 }, (_, i) => ep(i)), [], namer());
   assert.deepEqual(layout.create.map((s) => s.endpoints.length), [100, 100, 50]);
   assert.equal(layout.update.length + layout.remove.length, 0);
   const empty = layoutSlices([], [], namer());
-  assert.deepEqual(empty.create.map((s) => s.endpoints.length), [0]);
+  assert.deepEqual([empty.create, empty.update, empty.remove], [[], [], []]);
 });
 
 test('one pod joining, leaving or changing IP touches exactly one slice', () => {
@@ -56,7 +56,7 @@ test('endpoints stay where they are; duplicates and overfull slices are repaired
   assert.equal(result.flatMap((s) => s.endpoints).length, 5);
 });
 
-test('emptied slices are removed but the policy keeps one', () => {
+test('emptied slices are removed, the last one too', () => {
   const existing: SliceContent[] = [
     { name: 'a', endpoints: [ep(1)] },
     { name: 'b', endpoints: [ep(2)] },
@@ -65,9 +65,10 @@ test('emptied slices are removed but the policy keeps one', () => {
   assert.deepEqual(some.remove, ['a']);
   assert.equal(some.update.length, 0);
   const none = layoutSlices([], existing, namer());
-  assert.deepEqual(none.remove, ['b']);
-  assert.deepEqual(none.update.map((s) => [s.name, s.endpoints.length]), [['a', 0]]);
-  assert.equal(none.create.length, 0);
+  assert.deepEqual(none.remove, ['a', 'b']);
+  assert.equal(none.update.length + none.create.length, 0);
+  const back = layoutSlices([ep(3)], [], namer());
+  assert.deepEqual(back.create.map((s) => s.endpoints.map((e) => e.pod)), [['pod-0003']], 'the next pod brings a slice back');
 });
 
 test('new endpoints fill slices that are written anyway before untouched ones', () => {

@@ -36,7 +36,8 @@ interface Working {
  * possible (as the Kubernetes EndpointSlice controller does): an endpoint stays in the slice
  * that holds it, gone ones are dropped in place, new ones go first into slices that are written
  * anyway, then into other slices with room, then into new slices. One pod joining or leaving
- * touches one slice. Empty slices are removed, except that a policy always keeps one slice.
+ * touches one slice. Empty slices are removed: a policy that selects no pod has no slice at all,
+ * as in spidernet, and gets one again with its next pod.
  */
 export function layoutSlices(desired: readonly Endpoint[], existing: readonly SliceContent[], newName: () => string, max = MAX_ENDPOINTS_PER_SLICE): SliceLayout {
   const wanted = new Map(desired.map((e) => [endpointKey(e), e]));
@@ -72,11 +73,8 @@ export function layoutSlices(desired: readonly Endpoint[], existing: readonly Sl
     fill(w);
     slices.push(w);
   }
-  if (slices.length === 0) slices.push({ name: newName(), endpoints: [], changed: true, fresh: true });
-  const remove: string[] = [];
-  let kept = slices.filter((w) => w.endpoints.length > 0);
-  if (kept.length === 0) kept = [slices.find((w) => !w.fresh) ?? slices[0]!];
-  for (const w of slices) if (!kept.includes(w) && !w.fresh) remove.push(w.name);
+  const kept = slices.filter((w) => w.endpoints.length > 0);
+  const remove = slices.filter((w) => !kept.includes(w) && !w.fresh).map((w) => w.name);
   const out = (w: Working): SliceContent => ({ name: w.name, endpoints: [...w.endpoints].sort(byKey) });
   return {
     create: kept.filter((w) => w.fresh).map(out),

@@ -18,7 +18,7 @@ export function tunnelStatus(t: TunnelAssignment, node: NodeInfo): TunnelStatusW
       parent: { name: t.parentName, ...(t.parentIpv4 ? { ipv4: t.parentIpv4 } : {}), ...(t.parentIpv6 ? { ipv6: t.parentIpv6 } : {}) },
     },
     ...(t.markIndex !== undefined ? { mark: String(t.markIndex) } : {}),
-    phase: (node.ready && !node.unreachable ? 'Ready' : 'NotReady') as TunnelStatusWire['phase'],
+    phase: node.ready && !node.unreachable ? 'Ready' : 'NodeNotReady',
   };
 }
 

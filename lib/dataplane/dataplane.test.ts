@@ -10,6 +10,7 @@ import { parseAddresses } from './addresses/address-observe.js';
 import type { AnnouncerLike } from './announcer/index.js';
 import type { AnnouncerHook, ApplyReport, NftDriverLike, ObservedDataplane } from './dataplane-types.js';
 import { Dataplane, isForwardingSysctl } from './dataplane.js';
+import { EipClaims } from './eip-claims.js';
 import type { NftDriver } from './nft/nft-driver.js';
 import type { DiffLine } from './diff-line.js';
 import { diffPlan } from './diff-plan.js';
@@ -49,9 +50,15 @@ describe('diffPlan', () => {
       'changed sysctl net.netfilter.nf_conntrack_tcp_loose is 0, want 1',
       'missing link egress.vxlan vxlan id 100 dstport 4789 local 198.18.0.12 dev eth0 mtu 1450 address 02:ab:3a:ba:d3:8d',
       'missing address 172.31.0.1/16 on egress.vxlan',
+      // gateway-2 is a peer too: every node keeps a table towards each eligible gateway node.
+      'missing neighbour 172.31.0.2 lladdr 02:2b:b9:95:e2:e6 on egress.vxlan',
       'missing neighbour 172.31.0.3 lladdr 02:94:c6:6a:58:84 on egress.vxlan',
+      'missing fdb 02:2b:b9:95:e2:e6 dst 198.18.0.13 on egress.vxlan',
       'missing fdb 02:94:c6:6a:58:84 dst 198.18.0.11 on egress.vxlan',
       'missing route table 3000 10.244.1.0/24 via 172.31.0.3 dev egress.vxlan onlink',
+      'missing route table 3002 default via 172.31.0.2 dev egress.vxlan onlink',
+      'missing rule pref 9000 fwmark 0x200/0xff00 iif lo lookup main',
+      'missing rule pref 9001 fwmark 0x200/0xff00 lookup 3002',
       'missing rule pref 9002 fwmark 0xff00/0xff00 lookup 3000',
       'missing address 198.18.0.110/32 on eth0',
     ]);
@@ -129,7 +136,7 @@ interface KernelEvent {
  * as on a node sluice has not touched), a scripted nft driver and announcer. Every write records
  * the forwarding sysctls as they were when it happened.
  */
-async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: boolean } = {}) {
+async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: boolean; lanHosts?: Map<string, string> } = {}) {
   const root = await mkdtemp(join(tmpdir(), 'sl-dp-'));
   for (const key of [...FORWARDING, 'net/netfilter/nf_conntrack_tcp_loose']) {
     await mkdir(join(root, key, '..'), { recursive: true });
@@ -147,10 +154,14 @@ async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: bo
   });
   let nftFails = false;
   let clock = 0;
+  const calls: string[] = [];
   const dataplane = new Dataplane({
     sysctlRoot: root,
     sysClassNet: root,
-    exec: iproute.exec,
+    exec: (file, args, input) => {
+      calls.push(`${file} ${args.join(' ')}`);
+      return iproute.exec(file, args, input);
+    },
     now: () => clock,
     nft: {
       observe: async () => ({}),
@@ -160,6 +171,8 @@ async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: bo
       },
     },
     announcer: { announce: (ip) => void announcer.push(`announce ${ip}`), withdraw: (ip) => void announcer.push(`withdraw ${ip}`) },
+    // LAN hosts answering for addresses (ip → MAC), when duplicate address detection is on.
+    ...(opts.lanHosts ? { claims: new EipClaims({ probe: { probe: async (ip) => opts.lanHosts!.get(ip) }, now: () => clock, recheckMs: 30_000 }) } : {}),
   });
   const plan = withIpv6(await seedPlan('gateway-1'));
   return {
@@ -171,11 +184,13 @@ async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: bo
     /** Our EIPs on eth0 now. */
     eips: () => iproute.addresses.filter((a) => a.metric === TAG).map((a) => a.ip),
     writes: () => iproute.writes.flatMap((w) => w.lines),
+    /** Every iproute2 process started, reads and writes. */
+    calls,
     /** Applies at time `at` (ms) with nft failing or not. */
-    applyAt: (at: number, nftOk: boolean, p: NodePlan = plan) => {
+    applyAt: (at: number, nftOk: boolean, p: NodePlan = plan, options: { full?: boolean } = {}) => {
       clock = at;
       nftFails = !nftOk;
-      return dataplane.apply(p);
+      return dataplane.apply(p, options);
     },
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
@@ -190,10 +205,10 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       assert.deepEqual([report.complete, report.failedApplies], [true, 0]);
       assert.deepEqual(gw.events.map((e) => `${e.step} [${e.forwarding}]`), [
         'nft [0/0]',
-        'link add, addr add, addr add, neigh replace, neigh replace [0/0]',
-        'fdb append [0/0]',
-        'route replace, rule add [0/0]',
-        'route replace, rule add [0/0]',
+        'link add, addr add, addr add, neigh replace, neigh replace, neigh replace, neigh replace [0/0]',
+        'fdb append, fdb append [0/0]',
+        'route replace, route replace, rule add, rule add, rule add [0/0]',
+        'route replace, route replace, rule add, rule add, rule add [0/0]',
         'addr add, addr add [1/1]',
       ]);
       assert.equal(gw.forwarding(), '1/1');
@@ -220,6 +235,61 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       // an EIP removed behind sluice's back is no error to release
       const again = await gw.applyAt(2_000, true, { ...gw.plan, eips: [] });
       assert.deepEqual([again.ok, gw.eips()], [true, []]);
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
+  test('a partial apply reads and writes only the parts of the plan that changed since the last clean apply', async () => {
+    const gw = await scriptedGateway();
+    try {
+      assert.equal((await gw.applyAt(0, true)).ok, true);
+      // The link read asks bridge for the FDB; the routing read is one -N -json batch per family.
+      const readsAll = () => gw.calls.some((c) => c.startsWith('bridge -json fdb show')) && gw.calls.some((c) => c.startsWith('ip -4 -N -json'));
+      gw.calls.length = 0;
+      gw.events.length = 0;
+      const same = await gw.applyAt(1, true, gw.plan, { full: false });
+      assert.deepEqual([same.ok, same.complete, same.writes], [true, true, 0]);
+      assert.deepEqual(gw.calls, [], 'nothing read or written but nft');
+      assert.deepEqual(gw.events.map((e) => e.step), ['nft']);
+
+      const fewerEips = { ...gw.plan, eips: gw.plan.eips.filter((e) => e.family === 4) };
+      const changed = await gw.applyAt(2, true, fewerEips, { full: false });
+      assert.equal(changed.ok, true);
+      assert.deepEqual(gw.calls, ['ip -force -batch -', 'ip -json address show'], 'only the addresses: the dropped EIP released first, then read');
+      assert.deepEqual(gw.eips(), [EIP4]);
+
+      gw.calls.length = 0;
+      await gw.applyAt(3, true, fewerEips, { full: true });
+      assert.ok(readsAll(), `a full apply reads everything: ${gw.calls.join('; ')}`);
+
+      // After a failed apply nothing is trusted: the next partial apply reads everything again.
+      await gw.applyAt(4, false, fewerEips, { full: false });
+      gw.calls.length = 0;
+      assert.equal((await gw.applyAt(5, true, fewerEips, { full: false })).ok, true);
+      assert.ok(readsAll(), `after a failure: ${gw.calls.join('; ')}`);
+    } finally {
+      await gw.cleanup();
+    }
+  });
+
+  test('a partial apply reads the addresses while an EIP conflict is known, so its recheck takes the EIP once the LAN host is gone', async () => {
+    const lanHosts = new Map([[EIP4, '02:aa:bb:cc:dd:ee']]);
+    const gw = await scriptedGateway({ lanHosts });
+    try {
+      const first = await gw.applyAt(0, true);
+      assert.deepEqual(first.eipConflicts?.map((c) => c.ip), [EIP4]);
+      assert.deepEqual(gw.eips(), [EIP6]);
+      lanHosts.clear();
+      gw.calls.length = 0;
+      const before = await gw.applyAt(10_000, true, gw.plan, { full: false });
+      assert.ok(gw.calls.includes('ip -json address show'), `addresses read: ${gw.calls.join('; ')}`);
+      assert.deepEqual([before.eipConflicts?.length, gw.eips()], [1, [EIP6]], 'not rechecked before it is due');
+      const after = await gw.applyAt(31_000, true, gw.plan, { full: false });
+      assert.deepEqual([after.eipConflicts, gw.eips().sort()], [[], [EIP4, EIP6].sort()]);
+      gw.calls.length = 0;
+      await gw.applyAt(32_000, true, gw.plan, { full: false });
+      assert.deepEqual(gw.calls, [], 'no conflict left: nothing read');
     } finally {
       await gw.cleanup();
     }

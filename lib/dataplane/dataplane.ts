@@ -49,6 +49,28 @@ export function ownedRangesFromConfig(config: Pick<AgentConfig, 'tableBase' | 'r
   };
 }
 
+export interface ApplyOptions {
+  /**
+   * Read every subsystem and diff it against the kernel (the default). With false, a subsystem
+   * whose part of the plan equals what the last clean apply wrote is neither read nor written, so
+   * a plan that changed only pod sets costs its nft transaction alone (`ip` processes cost tens
+   * to hundreds of milliseconds each). A periodic full apply is what repairs drift.
+   */
+  readonly full?: boolean;
+}
+
+/** The parts of a plan that the iproute2 and sysctl subsystems apply, each in a comparable form. */
+type PlanParts = Readonly<Record<'links' | 'sysctls' | 'routes' | 'addresses', string>>;
+
+function planParts(plan: NodePlan): PlanParts {
+  return {
+    links: JSON.stringify(plan.vxlan ?? null),
+    sysctls: JSON.stringify(plan.sysctls),
+    routes: JSON.stringify(plan.routing),
+    addresses: JSON.stringify(plan.eips),
+  };
+}
+
 /** Sysctls that make the node forward packets: written only once the guards are loaded. */
 export function isForwardingSysctl(key: string): boolean {
   return key === 'net.ipv4.ip_forward' || /^net\.ipv[46]\.conf\.[^.]+\.forwarding$/.test(key);
@@ -82,6 +104,9 @@ export function isForwardingSysctl(key: string): boolean {
  * yet: with no rule, or no route in that table, the lookup goes on to the next rule (main), so the
  * packet takes the node's normal path: it fails open, never into a black hole or the tunnel.
  *
+ * With `full: false`, links, sysctls, routes and addresses whose part of the plan equals what the
+ * last clean apply wrote are skipped, neither read nor written (nft always diffs, in memory).
+ *
  * A failing step is reported and the rest still run, except:
  * - when nft fails, steps 2-7 are not run: nothing new may forward without its guards, and the old
  *   table (if any) may still mark into what 6 and 7 would remove. The next apply retries.
@@ -106,6 +131,8 @@ export class Dataplane {
   readonly #announced = new Map<string, HeldAddress>();
   /** Applies run one at a time, in call order. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** The plan parts the last apply wrote without any error: what a partial apply may trust. */
+  #settled: PlanParts | undefined;
 
   constructor(options: DataplaneOptions) {
     const exec = options.exec ? { exec: options.exec } : {};
@@ -134,17 +161,22 @@ export class Dataplane {
   }
 
   /** Never rejects: every failure is in the report. Concurrent calls are serialized. */
-  apply(plan: NodePlan): Promise<ApplyReport> {
-    const run = this.#queue.then(() => this.#apply(plan));
+  apply(plan: NodePlan, options: ApplyOptions = {}): Promise<ApplyReport> {
+    const run = this.#queue.then(() => this.#apply(plan, options.full ?? true));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #apply(plan: NodePlan): Promise<ApplyReport> {
+  async #apply(plan: NodePlan, full: boolean): Promise<ApplyReport> {
     const started = performance.now();
     const c = new Collector();
     const owned = ownedRangesOf(plan.routing);
     const nftOp = `load nft table ${plan.nft.name}`;
+    const parts = planParts(plan);
+    const settled = full ? undefined : this.#settled;
+    // Known EIP conflicts are probed again when due, which takes an apply that reads the addresses.
+    const unchanged = (part: keyof PlanParts) => settled?.[part] === parts[part] && (part !== 'addresses' || !this.#claims?.conflicts().length);
+    this.#settled = undefined;
 
     const planned = new Set(plan.eips.map((e) => e.ip));
     const releasing = [...this.#held.values()].filter((h) => !planned.has(h.ip));
@@ -155,15 +187,20 @@ export class Dataplane {
       this.#syncAnnouncer([...this.#held.values()].filter((h) => planned.has(h.ip)), c, report, { withdrawOnly: true });
     }
 
-    // The guards load while the rest is read: a process costs far more than the read it does.
-    const [nftOutcome, linksSeen, routesSeen, addressesSeen] = await Promise.all([
-      c.run('nft', nftOp, () => this.#nft.apply(plan.nft)),
-      c.run('links', `observe link ${this.links.device}`, () => this.links.observe(plan.vxlan?.parent)),
-      c.run('routes', 'observe rules and routes', () => this.routes.observe(owned)),
-      c.run('addresses', 'observe addresses', () => this.addresses.observe()),
+    // The guards load while the rest is read: a process costs far more than the read it does. The
+    // transaction goes out before the first process is spawned (spawning blocks the event loop,
+    // for hundreds of milliseconds on a loaded node), so a change of pod sets is not held up.
+    const nftApplied = c.run('nft', nftOp, () => this.#nft.apply(plan.nft));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const [nftOutcome, linksSeen, routesSeen, addressesRead] = await Promise.all([
+      nftApplied,
+      unchanged('links') ? undefined : c.run('links', `observe link ${this.links.device}`, () => this.links.observe(plan.vxlan?.parent)),
+      unchanged('routes') ? undefined : c.run('routes', 'observe rules and routes', () => this.routes.observe(owned)),
+      unchanged('addresses') ? undefined : c.run('addresses', 'observe addresses', () => this.addresses.observe()),
     ]);
     if (nftOutcome) c.add('nft', { writes: nftOutcome.writes ?? 0, errors: (nftOutcome.errors ?? []).map((e) => fromThrown(nftOp, e, 'EGW_ERR_NFT')) });
-    const vetting = addressesSeen && this.#claims?.vet(plan, new Set(this.addresses.plan(plan.eips, addressesSeen).present.map((a) => a.ip)));
+    if (unchanged('addresses')) this.#claims?.note(plan);
+    const vetting = addressesRead && this.#claims?.vet(plan, new Set(this.addresses.plan(plan.eips, addressesRead).present.map((a) => a.ip)));
 
     const missingSysctls: string[] = [];
     if (c.failed('nft')) {
@@ -173,7 +210,10 @@ export class Dataplane {
       const linkOps = linksSeen && (await c.run('links', `plan link ${this.links.device}`, async (): Promise<LinkOpPlan> => this.links.plan(plan.vxlan, linksSeen)));
       if (linkOps) await c.step('links', 'link adds', () => this.links.execute(linkOps.adds));
 
+      // A device made anew comes with its sysctls at their defaults.
+      const sysctlsSettled = unchanged('sysctls') && !(linkOps?.adds.some((op) => op.kind === 'create') ?? false);
       const setSysctls = async (op: string, entries: readonly SysctlEntry[]) => {
+        if (sysctlsSettled) return;
         const result = await c.run('sysctls', op, () => this.sysctls.apply(entries));
         if (result) c.add('sysctls', result);
         missingSysctls.push(...(result?.missing ?? []));
@@ -194,6 +234,8 @@ export class Dataplane {
 
     const complete = !c.failed('nft', 'links', 'sysctls', 'routes');
     const streak = this.#streak.record(complete, this.#now());
+    // EIPs as the last clean apply left them stay as they are; an incomplete apply reads them to decide what it keeps.
+    const addressesSeen = addressesRead ?? (unchanged('addresses') && !complete ? await c.run('addresses', 'observe addresses', () => this.addresses.observe()) : undefined);
     if (addressesSeen) {
       const vetted = vetting ? await vetting : undefined;
       for (const note of vetted?.notes ?? []) c.skip('addresses', note);
@@ -209,6 +251,7 @@ export class Dataplane {
 
     const subsystems = c.reports();
     const all = Object.values(subsystems);
+    if (complete && all.every((r) => r.errors.length === 0)) this.#settled = parts;
     return {
       subsystems,
       missingSysctls,

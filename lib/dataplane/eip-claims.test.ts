@@ -63,6 +63,15 @@ test('a takeover from another node is never probed: the old holder may still ans
   assert.deepEqual(probe.asked, []);
 });
 
+test('holders noted from a plan applied without vetting count: a takeover after it is not probed', async () => {
+  const probe = fakeProbe(new Map([[EIP, '02:00:00:00:00:12']]));
+  const claims = new EipClaims({ probe });
+  await claims.vet(gateway1Plan(undefined), new Set());
+  claims.note(gateway1Plan('gateway-2'));
+  const taken = await claims.vet(gateway1Plan('gateway-1'), new Set());
+  assert.deepEqual([taken.eips.map((e) => e.ip), probe.asked], [[EIP], []]);
+});
+
 test('an EIP already on the NIC is not probed; an EIP new to the cluster after the node knew it unused is', async () => {
   const probe = fakeProbe(new Map());
   const claims = new EipClaims({ probe });

@@ -87,6 +87,11 @@ export class EipClaims {
     return { eips: plan.eips.filter((e) => !this.#conflicts.has(e.ip)), notes };
   }
 
+  /** Remembers who holds what in a plan applied without vetting (this node's EIPs in it were unchanged). */
+  note(plan: NodePlan): void {
+    this.#holders = holdersOf(plan);
+  }
+
   /** The conflicts known now, by address. */
   conflicts(): EipConflict[] {
     return [...this.#conflicts.values()].map(({ checkedAt: _, ...c }) => c).sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));

@@ -6,7 +6,7 @@ import { labelSelectorQuery } from './selector-query.js';
 import { slimObject } from './slim.js';
 import { silentLogger, type Logger } from './logger.js';
 import { EgressError } from '../errors.js';
-import { KINDS } from '../api/group.js';
+import { DEFAULT_GATEWAY_LABEL, KINDS } from '../api/group.js';
 
 export interface ClusterWatchOptions {
   readonly client: KubeClient;
@@ -23,6 +23,9 @@ export interface ClusterWatchOptions {
 /** Kinds every agent watches in full (all of ours): small, and what a node's plan is built from. */
 const BASE_KINDS: readonly StoreKind[] = KINDS;
 
+/** The agents' watch of the namespaces carrying the default-gateway label. */
+const DEFAULT_GATEWAY_NAMESPACES = 'Namespace:default-gateway';
+
 /** Kinds only the Lease holder watches in full (the controller computes slices and status from them). */
 const LEADER_KINDS: readonly StoreKind[] = ['Node', 'Namespace', 'Pod'];
 
@@ -33,8 +36,8 @@ interface Watched {
 
 /**
  * Decides what the agent watches. Every agent: our CRs, slices, tunnels, its own Node (by
- * fieldSelector) and the nodes each EgressGateway selects (one label-selector watch per distinct
- * selector, kept in step with the gateways). The leader adds all Nodes, Namespaces and Pods
+ * fieldSelector), the nodes each EgressGateway selects (one label-selector watch per distinct
+ * selector, kept in step with the gateways) and the namespaces labelled with a default gateway. The leader adds all Nodes, Namespaces and Pods
  * while it holds the Lease; non-leaders never list Pods.
  */
 export class ClusterWatch {
@@ -83,6 +86,8 @@ export class ClusterWatch {
       return;
     }
     this.add(`Node:self`, 'Node', { fieldSelector: `metadata.name=${this.options.nodeName}` });
+    // Only the namespaces that name a default gateway: a policy without one takes it from there.
+    this.add(DEFAULT_GATEWAY_NAMESPACES, 'Namespace', { labelSelector: DEFAULT_GATEWAY_LABEL });
     this.unsubscribe = this.options.store.subscribe((change) => {
       if (change.kind === 'EgressGateway') this.syncGatewayNodeWatches();
     });

@@ -16,6 +16,22 @@ test('a burst of triggers coalesces into one run with every reason', async () =>
   }
 });
 
+test('a trigger after a quiet spell runs at once; the next ones wait out the interval', async () => {
+  const starts: number[] = [];
+  const r = new Reconciler({ name: 't', minIntervalMs: 300, run: async () => void starts.push(Date.now()) });
+  try {
+    const t0 = Date.now();
+    r.trigger('first');
+    await waitFor('first run', () => starts.length === 1, 2000);
+    r.trigger('second');
+    await waitFor('second run', () => starts.length === 2, 2000);
+    assert.ok(starts[0]! - t0 < 150, `the first run waited ${starts[0]! - t0} ms`);
+    assert.ok(starts[1]! - starts[0]! >= 290, `runs ${starts[1]! - starts[0]!} ms apart`);
+  } finally {
+    await r.stop();
+  }
+});
+
 test('runs never overlap, and triggers during a run cause exactly one more run', async () => {
   let active = 0;
   let maxActive = 0;

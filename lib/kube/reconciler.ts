@@ -12,7 +12,11 @@ export interface ReconcileContext {
 export interface ReconcilerOptions {
   readonly name: string;
   readonly run: (context: ReconcileContext) => Promise<void>;
-  /** A trigger waits this long, collecting more, and runs start at least this far apart. */
+  /**
+   * Runs start at least this far apart; triggers meanwhile wait, collected into the next run. A
+   * trigger after a quiet spell runs at once (in a later turn of the event loop, so the triggers of
+   * one burst still make one run): a single change never waits for a debounce.
+   */
   readonly minIntervalMs?: number;
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
@@ -64,7 +68,7 @@ export class Reconciler {
     if (this.stopped) return;
     this.pending.add(reason);
     if (this.running || this.retrying) return;
-    this.scheduleAt(Math.max(Date.now() + this.minIntervalMs, this.lastStart + this.minIntervalMs));
+    this.scheduleAt(Math.max(Date.now(), this.lastStart + this.minIntervalMs));
   }
 
   /** Resolves when nothing is pending or running (tests). */

@@ -6,6 +6,7 @@ import { isRecord } from '../api/fields.js';
 import { CLUSTER_INFO_NAME } from '../api/group.js';
 import type { AgentConfig } from '../planner/config.js';
 import type { Snapshot } from '../planner/snapshot.js';
+import { withDefaultGateways } from '../planner/default-gateway.js';
 import { errorMessage } from '../errors.js';
 import { isOurKind, objectKey, RESOURCES, type StoreKind } from './resources.js';
 import type { JsonObject } from './rest-client.js';
@@ -289,12 +290,14 @@ export class ClusterStore {
   snapshot(config: AgentConfig): Snapshot {
     if (this.cache && this.cache.version === this.version && this.cache.config === config) return this.cache.snapshot;
     const clusterInfo = this.clusterInfoInUse().value;
+    const namespaces = this.values('Namespace');
+    const gateways = this.values('EgressGateway');
     const snapshot: Snapshot = {
       nodes: this.values('Node'),
-      namespaces: this.values('Namespace'),
+      namespaces,
       ...(this.podsComplete ? { pods: this.values('Pod') } : {}),
-      gateways: this.values('EgressGateway'),
-      policies: [...this.values('EgressPolicy'), ...this.values('EgressClusterPolicy')],
+      gateways,
+      policies: withDefaultGateways([...this.values('EgressPolicy'), ...this.values('EgressClusterPolicy')], gateways, namespaces),
       slices: [...this.values('EgressEndpointSlice'), ...this.values('EgressClusterEndpointSlice')],
       tunnels: this.values('EgressTunnel'),
       ...(clusterInfo ? { clusterInfo } : {}),

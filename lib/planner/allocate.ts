@@ -1,22 +1,27 @@
 import { formatIp, type Family } from '../api/ip.js';
-import type { GatewayPools } from './pools.js';
+import { addressVerdict, type GatewayPools } from './pools.js';
 
 interface Claim {
   readonly gateway: string;
-  /** Set when a round-robin policy holds the address: it is that policy's alone. */
+  /** Set when a round-robin policy holds the address: it is that policy's alone (but see `shareable`). */
   readonly roundRobinPolicy?: string;
 }
 
-/** Who holds which egress IP during one allocation. Keys are canonical address text. */
+/**
+ * Who holds which egress IP during one allocation. Keys are canonical address text. An address a
+ * spec fixes (explicit, or the gateway's default) may be shared; a round-robin address belongs to
+ * one policy, except the gateway's default EIP: round-robin takes it last, when nothing else is
+ * free, and policies that use the default EIP still join it (`shareable`).
+ */
 export class EipLedger {
   private readonly claims = new Map<string, Claim>();
 
-  /** Why a spec-fixed (shareable) address cannot be used, or undefined when it can. */
-  sharedConflict(ip: string, gateway: string): string | undefined {
+  /** Why a spec-fixed address cannot be used, or undefined when it can. */
+  sharedConflict(ip: string, gateway: string, shareable = false): string | undefined {
     const claim = this.claims.get(ip);
     if (!claim) return undefined;
     if (claim.gateway !== gateway) return `is already the egress IP of gateway "${claim.gateway}"`;
-    if (claim.roundRobinPolicy) return `is the round-robin address of the older policy "${claim.roundRobinPolicy}"`;
+    if (claim.roundRobinPolicy && !shareable) return `is the round-robin address of the older policy "${claim.roundRobinPolicy}"`;
     return undefined;
   }
 
@@ -24,9 +29,11 @@ export class EipLedger {
     return this.claims.has(ip);
   }
 
-  isFreeFor(ip: string, policyKey: string): boolean {
+  /** Whether a round-robin policy may keep `ip`: nobody holds it, or (shareable) no other round-robin policy of the gateway. */
+  isFreeFor(ip: string, gateway: string, policyKey: string, shareable = false): boolean {
     const claim = this.claims.get(ip);
-    return !claim || claim.roundRobinPolicy === policyKey;
+    if (!claim || claim.roundRobinPolicy === policyKey) return true;
+    return shareable && claim.gateway === gateway && !claim.roundRobinPolicy;
   }
 
   claimShared(ip: string, gateway: string): void {
@@ -54,9 +61,10 @@ export class RoundRobinCursors {
 }
 
 /**
- * The lowest free allocatable address of the gateway's pool, never its default EIP. Claims only
- * grow during a pass, so the scan resumes where the previous policy's ended: one pass over the
- * pool for all policies together, skipping only addresses already held.
+ * The lowest free allocatable address of the gateway's pool, and when none is left, its default
+ * EIP if nobody uses it: a pool of n addresses serves n round-robin policies. Claims only grow
+ * during a pass, so the scan resumes where the previous policy's ended: one pass over the pool
+ * for all policies together, skipping only addresses already held.
  */
 export function allocateRoundRobin(pools: GatewayPools, family: Family, ledger: EipLedger, cursors: RoundRobinCursors): string | undefined {
   const pool = pools.families[family];
@@ -72,5 +80,6 @@ export function allocateRoundRobin(pools: GatewayPools, family: Family, ledger: 
     cursor.next++;
     if (ip !== pool.defaultEip && !ledger.isTaken(ip)) return ip;
   }
-  return undefined;
+  const last = pool.defaultEip;
+  return last !== undefined && !ledger.isTaken(last) && !addressVerdict(pools, last) ? last : undefined;
 }

@@ -70,12 +70,14 @@ test('rr keeps the address status already names (stable across restarts)', () =>
   assert.equal(assignOf(docs).get('default/a')!.eipV4, '198.18.0.117');
 });
 
-test('rr pool exhaustion is reported', () => {
-  const docs = [...baseCluster({ pool: { ipv4: ['198.18.0.100-198.18.0.102'] } }), rrPolicy('1', '2026-01-01T00:00:01Z'), rrPolicy('2', '2026-01-01T00:00:02Z'), rrPolicy('3', '2026-01-01T00:00:03Z')];
+test('rr pool exhaustion is reported; rr takes the default EIP last', () => {
+  const docs = [...baseCluster({ pool: { ipv4: ['198.18.0.100-198.18.0.102'] } }), ...[1, 2, 3, 4].map((n) => rrPolicy(`${n}`, `2026-01-01T00:00:0${n}Z`))];
   const r = assignOf(docs);
-  assert.equal(r.get('default/1')!.eipV4, '198.18.0.101', 'the default EIP .100 is reserved');
+  assert.equal(r.get('default/1')!.eipV4, '198.18.0.101', 'the default EIP .100 comes last');
   assert.equal(r.get('default/2')!.eipV4, '198.18.0.102');
-  assert.equal(r.get('default/3')!.reason, 'PoolExhausted');
+  assert.equal(r.get('default/3')!.eipV4, '198.18.0.100', 'a pool of 3 serves 3 rr policies');
+  assert.equal(r.get('default/4')!.reason, 'PoolExhausted');
+  assert.match(r.get('default/4')!.message!, /no free IPv4 address left in the pool of gateway "default"/);
 });
 
 test('an older rr policy keeps its address against a newer explicit policy naming it', () => {
@@ -219,7 +221,7 @@ test('CIDR pools: the network and IPv4 broadcast addresses are never handed out;
   const rr = (n: number) => rrPolicy(`r${n}`, `2026-01-01T00:00:0${n}Z`);
   const cidr = assignOf([...baseCluster({ pool: { ipv4: ['198.18.7.0/29'] } }), ...[1, 2, 3, 4, 5, 6, 7].map(rr)]);
   const got = [1, 2, 3, 4, 5, 6, 7].map((n) => cidr.get(`default/r${n}`)!.eipV4 ?? cidr.get(`default/r${n}`)!.reason);
-  assert.deepEqual(got, ['198.18.7.2', '198.18.7.3', '198.18.7.4', '198.18.7.5', '198.18.7.6', 'PoolExhausted', 'PoolExhausted'], 'default .1, .0 and .7 held back');
+  assert.deepEqual(got, ['198.18.7.2', '198.18.7.3', '198.18.7.4', '198.18.7.5', '198.18.7.6', '198.18.7.1', 'PoolExhausted'], 'the default .1 last, .0 and .7 held back');
   const def = assignOf([...baseCluster({ pool: { ipv4: ['198.18.7.0/29'] } }), policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(1) })]);
   assert.equal(def.get('default/d')!.eipV4, '198.18.7.1', 'the default EIP of a CIDR pool is its first host address');
   const explicit = assignOf([...baseCluster({ pool: { ipv4: ['198.18.7.0/29'] } }), policy('default', 'x', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.7.7' }, appliedTo: subnet(1) })]);
@@ -235,9 +237,10 @@ test('CIDR pools: the network and IPv4 broadcast addresses are never handed out;
 
 test('pools holding node or pod addresses: those are never handed out, and a policy that names one is inactive', () => {
   const pool = { ipv4: ['198.18.0.10-198.18.0.14'] }; // nodes are .11-.13, .10 is the default
-  const r = resolveCluster(snapshotOf([...baseCluster({ pool }), rrPolicy('a', '2026-01-01T00:00:01Z'), rrPolicy('b', '2026-01-01T00:00:02Z')]));
+  const r = resolveCluster(snapshotOf([...baseCluster({ pool }), ...['a', 'b', 'c'].map((n, i) => rrPolicy(n, `2026-01-01T00:00:0${i + 1}Z`))]));
   assert.equal(r.assignment.policies.get('default/a')!.eipV4, '198.18.0.14');
-  assert.equal(r.assignment.policies.get('default/b')!.reason, 'PoolExhausted');
+  assert.equal(r.assignment.policies.get('default/b')!.eipV4, '198.18.0.10', 'then the default EIP');
+  assert.equal(r.assignment.policies.get('default/c')!.reason, 'PoolExhausted');
   assert.deepEqual(r.assignment.pools.get('default')!.excluded, [{ reason: 'ClusterAddress', text: '198.18.0.11-198.18.0.13' }]);
   const named = assignOf([...baseCluster({ pool: { ipv4: ['198.18.0.12-198.18.0.14'] } }), policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(1) })]);
   assert.equal(named.get('default/d')!.reason, 'ClusterAddress', 'the default EIP is a node address: not used, not silently moved');
@@ -277,4 +280,55 @@ test('a gateway node without a routing mark (more gateway nodes than --mark-mask
   const r = resolveCluster(snapshotOf(docs, config));
   assert.deepEqual(r.eligible.get('default'), ['gateway-1', 'gateway-2']);
   assert.ok([...r.assignment.policies.values()].every((a) => a.node !== 'gateway-3'));
+});
+
+test('rr over the whole pool: 50 addresses serve 50 rr policies; a default policy arriving later shares the default EIP, and nothing moves', () => {
+  const pool = { ipv4: ['198.18.0.100-198.18.0.149'], ipv4DefaultEIP: '198.18.0.100' };
+  const at = (i: number) => `2026-01-01T00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`;
+  const names = Array.from({ length: 51 }, (_, i) => `r${String(i).padStart(2, '0')}`);
+  const first = assignOf([...baseCluster({ pool }), ...names.map((n, i) => rrPolicy(n, at(i)))]);
+  const held = names.slice(0, 50).map((n) => first.get(`default/${n}`)!.eipV4);
+  assert.equal(new Set(held).size, 50, 'fifty distinct addresses');
+  assert.equal(first.get('default/r49')!.eipV4, '198.18.0.100', 'the default EIP last');
+  assert.equal(first.get('default/r50')!.reason, 'PoolExhausted');
+
+  // status as the controller writes it, then a default policy, newer than all of them
+  const withStatus = names.slice(0, 50).map((n, i) => rrPolicy(n, at(i), { eip: { ipv4: first.get(`default/${n}`)!.eipV4 }, node: first.get(`default/${n}`)!.node }));
+  const late = policy('default', 'late-default', { egressGatewayName: 'default', appliedTo: subnet(2) }, { created: '2026-03-01T00:00:00Z' });
+  const second = assignOf([...baseCluster({ pool }), ...withStatus, late]);
+  for (const n of names.slice(0, 50)) {
+    assert.equal(second.get(`default/${n}`)!.eipV4, first.get(`default/${n}`)!.eipV4, `${n} keeps its address`);
+    assert.equal(second.get(`default/${n}`)!.node, first.get(`default/${n}`)!.node, `${n} keeps its node`);
+  }
+  const d = second.get('default/late-default')!;
+  assert.equal(d.active, true);
+  assert.equal(d.eipV4, '198.18.0.100');
+  assert.equal(d.node, second.get('default/r49')!.node, 'one address, one node');
+
+  // the same with the default policy older than the rr holder (a restart reads both from status): same result
+  const older = policy('default', 'late-default', { egressGatewayName: 'default', appliedTo: subnet(2) }, { created: '2025-12-01T00:00:00Z', status: { eip: { ipv4: '198.18.0.100' }, node: d.node } });
+  const third = assignOf([...baseCluster({ pool }), ...withStatus, older]);
+  assert.equal(third.get('default/r49')!.eipV4, '198.18.0.100');
+  assert.equal(third.get('default/late-default')!.eipV4, '198.18.0.100');
+  assert.equal(third.get('default/r49')!.node, third.get('default/late-default')!.node);
+});
+
+test('rr shares the default EIP only with policies that use the default: never with a second rr policy', () => {
+  const pool = { ipv4: ['198.18.0.100-198.18.0.101'], ipv4DefaultEIP: '198.18.0.100' };
+  const docs = [
+    ...baseCluster({ pool }),
+    rrPolicy('a', '2026-01-01T00:00:01Z', { eip: { ipv4: '198.18.0.101' }, node: 'gateway-1' }),
+    rrPolicy('b', '2026-01-01T00:00:02Z', { eip: { ipv4: '198.18.0.100' }, node: 'gateway-1' }),
+    rrPolicy('c', '2026-01-01T00:00:03Z', { eip: { ipv4: '198.18.0.100' }, node: 'gateway-2' }),
+    policy('default', 'x', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.100' }, appliedTo: subnet(2) }, { created: '2026-02-01T00:00:00Z' }),
+  ];
+  const r = assignOf(docs);
+  assert.equal(r.get('default/b')!.eipV4, '198.18.0.100');
+  assert.equal(r.get('default/c')!.reason, 'PoolExhausted', 'a stale status naming the same address does not make two rr owners');
+  assert.equal(r.get('default/x')!.active, true, 'an explicit policy naming the default EIP shares it too');
+  assert.equal(r.get('default/x')!.node, 'gateway-1');
+  // a fresh rr policy never takes the default EIP while a default policy uses it
+  const fresh = assignOf([...baseCluster({ pool }), policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(2) }), rrPolicy('a', '2026-01-01T00:00:01Z'), rrPolicy('b', '2026-01-01T00:00:02Z')]);
+  assert.equal(fresh.get('default/a')!.eipV4, '198.18.0.101');
+  assert.equal(fresh.get('default/b')!.reason, 'PoolExhausted');
 });

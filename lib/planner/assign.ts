@@ -1,6 +1,7 @@
 import type { Gateway, Policy } from '../api/model.js';
 import type { ProblemReason } from '../api/problems.js';
 import type { Family, IpInterval } from '../api/ip.js';
+import { DEFAULT_GATEWAY_LABEL } from '../api/group.js';
 import { compareForAllocation } from './order.js';
 import { addressVerdict, assessPools, type GatewayPools, type LanConflict } from './pools.js';
 import { allocateRoundRobin, EipLedger, RoundRobinCursors } from './allocate.js';
@@ -108,24 +109,47 @@ function claimFixed(draft: Draft, family: Family, ledger: EipLedger): void {
     const what = explicit ? `spec.egressIP.ipv${family}: ` : `the default IPv${family} EIP of gateway "${pools.gateway.name}": `;
     return fail(draft, verdict.reason, `${what}${verdict.message}`);
   }
-  const taken = ledger.sharedConflict(ip, pools.gateway.name);
+  const taken = ledger.sharedConflict(ip, pools.gateway.name, ip === pool.defaultEip);
   if (taken) return fail(draft, 'EIPInUse', `${ip} ${taken}`);
   ledger.claimShared(ip, pools.gateway.name);
   draft.eip[family] = ip;
 }
 
-/** Round-robin keeps the address its status names while that is still valid and nobody older holds it. */
+/**
+ * Round-robin keeps the address its status names while that is still valid and nobody older holds
+ * it; the gateway's default EIP (taken last, when the pool had nothing else) is kept beside the
+ * policies that use the default, never beside another round-robin policy.
+ */
 function keepRoundRobin(draft: Draft, family: Family, ledger: EipLedger): void {
   const pools = draft.pools!;
   const previous = statusEip(draft.policy, family);
-  if (!previous || previous === pools.families[family].defaultEip || addressVerdict(pools, previous)) return;
-  if (!ledger.isFreeFor(previous, draft.policy.key)) return;
+  if (!previous || addressVerdict(pools, previous)) return;
+  if (!ledger.isFreeFor(previous, pools.gateway.name, draft.policy.key, previous === pools.families[family].defaultEip)) return;
   ledger.claimExclusive(previous, pools.gateway.name, draft.policy.key);
   draft.eip[family] = previous;
 }
 
 function wantsRoundRobin(draft: Draft, family: Family): boolean {
   return draft.policy.spec.allocatorPolicy === 'rr' && !explicitEip(draft.policy, family) && !draft.pools!.families[family].index.empty;
+}
+
+/** Why a policy has no gateway, naming where its gateway should have come from. */
+function gatewayNotFound(policy: Policy): string {
+  const name = policy.spec.gatewayName;
+  const ns = `namespace "${policy.namespace}"`;
+  switch (policy.spec.gatewaySource) {
+    case 'spec':
+    case 'cluster':
+      return `EgressGateway "${name}" does not exist`;
+    case 'namespace':
+      return name
+        ? `EgressGateway "${name}" does not exist (the default of ${ns}, label ${DEFAULT_GATEWAY_LABEL})`
+        : `spec.egressGatewayName is unset and the label ${DEFAULT_GATEWAY_LABEL} of ${ns} is not an EgressGateway name`;
+    case 'none':
+      return policy.kind === 'EgressPolicy'
+        ? `spec.egressGatewayName is unset and there is no default gateway: label ${ns} ${DEFAULT_GATEWAY_LABEL}=<gateway>, or set spec.clusterDefault: true on one EgressGateway`
+        : 'spec.egressGatewayName is unset and there is no default gateway: set spec.clusterDefault: true on one EgressGateway';
+  }
 }
 
 function ignoredStatusOf(draft: Draft): string[] {
@@ -148,9 +172,10 @@ function ignoredStatusOf(draft: Draft): string[] {
  *
  * Allocation: older policies claim addresses first (explicit, the gateway's default, or the
  * round-robin address their status names); then round-robin policies without an address take the
- * lowest free one. Addresses outside the gateway's current pools, not unicast, CIDR network or
- * broadcast addresses, node addresses, pod CIDRs and addresses another LAN host answers for are
- * never used, whatever status says.
+ * lowest free one, and the gateway's default EIP last, when nothing else is free and no policy
+ * uses it (policies that use the default EIP later share it). Addresses outside the gateway's
+ * current pools, not unicast, CIDR network or broadcast addresses, node addresses, pod CIDRs and
+ * addresses another LAN host answers for are never used, whatever status says.
  *
  * Placement is per EIP (see owners.ts): every policy sharing an address is on one node.
  */
@@ -159,7 +184,7 @@ export function assign(input: AssignInput): AssignmentResult {
   const drafts: Draft[] = [...input.policies].sort(compareForAllocation).map((policy) => {
     const found = pools.get(policy.spec.gatewayName);
     const draft: Draft = { policy, ...(found ? { pools: found } : {}), eip: {} };
-    if (!found) fail(draft, 'GatewayNotFound', `EgressGateway "${policy.spec.gatewayName}" does not exist`);
+    if (!found) fail(draft, 'GatewayNotFound', gatewayNotFound(policy));
     else if (found.rejected) fail(draft, found.rejected.reason, found.rejected.message);
     return draft;
   });

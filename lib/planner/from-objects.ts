@@ -2,8 +2,12 @@ import type { ParsedObject } from '../api/parse-document.js';
 import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
 import type { AgentConfig } from './config.js';
 import type { Snapshot } from './snapshot.js';
+import { withDefaultGateways } from './default-gateway.js';
 
-/** Groups parsed objects into a snapshot; pods are included when any Pod object was given. */
+/**
+ * Groups parsed objects into a snapshot; pods are included when any Pod object was given. Policies
+ * without a gateway get the default one, as in the store's snapshots.
+ */
 export function snapshotFromObjects(objects: readonly ParsedObject[], config: AgentConfig): Snapshot {
   const nodes: NodeInfo[] = [];
   const namespaces: NamespaceInfo[] = [];
@@ -33,7 +37,7 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
     namespaces,
     ...(usePods ? { pods } : {}),
     gateways,
-    policies,
+    policies: withDefaultGateways(policies, gateways, namespaces),
     slices,
     tunnels,
     ...(clusterInfo ? { clusterInfo } : {}),

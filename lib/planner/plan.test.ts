@@ -4,7 +4,7 @@ import { plan } from './plan.js';
 import { API_VERSION } from '../api/group.js';
 import type { NodePlan, PolicyPlan } from './node-plan.js';
 import { ruleText } from './nft/render.js';
-import { baseCluster, clusterPolicy, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
+import { baseCluster, clusterPolicy, namespace, node, pod, policy, snapshotOf, tunnel } from './testing/cluster.js';
 
 const visitorPolicy = (spec: Record<string, unknown> = {}) =>
   policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } }, ...spec });
@@ -58,6 +58,43 @@ test('seed 002: the visitor pod is marked into the tunnel on its worker and SNAT
   assert.deepEqual(set(gateway, 'all4'), ['10.244.1.5']);
   assert.ok(gateway.routing.routes.some((r) => r.dst === '10.244.1.0/24' && r.table === 3000), 'replies go back through the tunnel');
   assert.ok(gateway.vxlan?.peers.some((p) => p.node === 'worker-1'));
+});
+
+test('tunnels are prepared before a policy needs them: every node routes to every gateway-capable node, which has every node as a peer', () => {
+  const docs = [...baseCluster(), node('idle', 4)];
+  const idle = plan(snapshotOf(docs), 'idle');
+  assert.deepEqual(idle.vxlan?.peers.map((p) => p.node), ['gateway-1', 'gateway-2'], 'an idle node has the gateway nodes as peers');
+  const tables = idle.routing.routes.filter((r) => r.dst === 'default').map((r) => r.table).sort();
+  assert.equal(tables.length, 2, 'a table towards each gateway node');
+  assert.deepEqual(idle.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => ruleText(r).includes('meta mark set')), [], 'and no packet is marked into them');
+  const gateway = plan(snapshotOf(docs), 'gateway-1');
+  assert.deepEqual(gateway.vxlan?.peers.map((p) => p.node), ['gateway-2', 'idle', 'worker-1'], 'a gateway node has every node as a peer');
+  assert.ok(!gateway.routing.rules.some((r) => r.table === 3000), 'but routes no reply before it carries a policy');
+  // The first selected pod on the idle node changes its nft table and nothing else.
+  const withPod = plan(snapshotOf([...docs, pod('default', 'visitor', 'idle', ['10.244.4.5'], { app: 'visitor' }), visitorPolicy()]), 'idle');
+  assert.deepEqual([withPod.vxlan, withPod.routing], [idle.vxlan, idle.routing]);
+  assert.notDeepEqual(withPod.nft, idle.nft);
+  // A gateway node that is not Ready stays prepared: its failover and its return change nft alone.
+  const down = [...docs.filter((d) => (d.metadata as { name?: string }).name !== 'gateway-2'), node('gateway-2', 3, { labels: { egress: 'true' }, ready: false })];
+  const idleWhileDown = plan(snapshotOf(down), 'idle');
+  assert.deepEqual([idleWhileDown.vxlan, idleWhileDown.routing], [idle.vxlan, idle.routing]);
+});
+
+test('every node has its tunnel device, with the MAC and address its EgressTunnel publishes, serving a policy or not', () => {
+  const docs = [
+    node('worker-1', 1),
+    node('idle', 4),
+    namespace('default'),
+    tunnel('idle', { tunnel: { ipv4: '172.31.0.9', mac: '02:00:00:00:00:09', parent: { name: 'eth0', ipv4: '198.18.0.14' } } }),
+  ];
+  for (const name of ['worker-1', 'idle']) {
+    const p = plan(snapshotOf(docs), name);
+    assert.equal(p.vxlan?.device, 'egress.vxlan', `${name} has the device, without any gateway in the cluster`);
+    assert.deepEqual(p.vxlan?.peers, [], `${name} has no peer`);
+    assert.deepEqual(p.routing.routes, [], `${name} routes nothing into it`);
+  }
+  const idle = plan(snapshotOf(docs), 'idle').vxlan!;
+  assert.deepEqual([idle.mac, idle.addressV4], ['02:00:00:00:00:09', '172.31.0.9/16']);
 });
 
 test('cluster destinations (pod CIDRs, service CIDR, node IPs) never take the gateway', () => {
@@ -220,12 +257,14 @@ const cases: Case[] = [
     check: (w) => assert.deepEqual(w.policies.map((p) => p.key), ['default/a-old', 'default/b-old', 'default/a-new']),
   },
   {
-    name: 'a missing gateway is reported and installs nothing',
+    name: 'a missing gateway is reported and installs nothing for the policy',
     docs: [...baseCluster(), visitor, visitorPolicy({ egressGatewayName: 'nope' })],
     check: (w) => {
       assert.equal(only(w).reason, 'GatewayNotFound');
       assert.equal(w.roles.worker, false);
-      assert.equal(w.vxlan, undefined, 'a plain worker needs no tunnel');
+      assert.ok(!markRules(w).some((r) => r.includes('default/test')), 'no rule of the policy');
+      // The tunnel towards the other gateway's nodes stays prepared, as on every node.
+      assert.deepEqual(w.vxlan?.peers.map((p) => p.node), ['gateway-1', 'gateway-2']);
     },
   },
   {
@@ -280,7 +319,8 @@ test('a pod on the gateway node takes the local path, not the tunnel', () => {
   assert.deepEqual(set(g, 'loc4'), [`10.244.${index}.5`]);
   assert.ok(markRules(g).some((r) => r.startsWith('iifname != { "egress.vxlan", "eth0" }') && r.includes('local default/test')));
   assert.ok(!g.routing.routes.some((r) => r.dst.startsWith(`10.244.${index}.`)), 'no reply route for its own pods');
-  assert.ok(!g.routing.rules.some((r) => r.iifLo), 'no worker tables');
+  const ownTunnelIp = g.vxlan!.addressV4!.split('/')[0];
+  assert.ok(!g.routing.routes.some((r) => r.via === ownTunnelIp), 'no route into the tunnel towards itself');
 });
 
 test('the plan follows status.node and status.eip written by the controller', () => {

@@ -9,9 +9,9 @@ import { hereMark, markValue } from './config.js';
 import { endpointsByPolicy, resolveCluster, type NodeDirectoryEntry, type Resolution } from './resolve.js';
 import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
-import { gatewayCapableNodes } from './tunnels.js';
 import { selectsBySourceCidr } from './endpoints.js';
 import { FastIpIndex } from './fast-ip.js';
+import { gatewayCapableNodes } from './tunnels.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 
@@ -65,18 +65,25 @@ function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf
 }
 
 /**
- * Worker side: every eligible node of the gateways our local pods use is a tunnel peer with a
- * prepared table, so a failover only changes the mark in one atomic nft transaction.
+ * Worker side, prepared before any policy needs it (as spidernet's agents do): every node that may
+ * ever carry a gateway's EIPs (it matches a gateway's nodeSelector) is a tunnel peer with a
+ * routing table towards it, Ready or not, so a node's first selected pod, a new policy and a
+ * failover each change nft alone, in one atomic transaction. A node that carries a policy for
+ * local pods stays a peer while it carries.
  */
-function gatewayPeers(resolved: readonly Resolved[], resolution: Resolution, nodeName: string): Set<string> {
-  const peers = new Set<string>();
-  for (const r of resolved) {
-    if (r.plan.role !== 'worker') continue;
-    if (r.plan.node) peers.add(r.plan.node);
-    for (const name of resolution.eligible.get(r.policy.spec.gatewayName) ?? []) peers.add(name);
-  }
+function gatewayPeers(resolved: readonly Resolved[], capable: ReadonlySet<string>, nodeName: string): Set<string> {
+  const peers = new Set(capable);
+  for (const r of resolved) if (r.plan.role === 'worker' && r.plan.node) peers.add(r.plan.node);
   peers.delete(nodeName);
   return peers;
+}
+
+/**
+ * Gateway side, prepared too: a node that may carry a gateway's EIPs has every node as a tunnel
+ * peer, so the replies to a worker's first selected pod need only their route.
+ */
+function replyPeers(resolution: Resolution, capable: ReadonlySet<string>, nodeName: string): string[] {
+  return capable.has(nodeName) ? [...resolution.directory.keys()] : [];
 }
 
 /**
@@ -263,11 +270,13 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   const resolved = resolvePolicies(snapshot, resolution, endpoints.byPolicy, nodeName);
   const isGateway = resolved.some((r) => r.plan.role === 'gateway');
   const isWorker = resolved.some((r) => r.plan.role === 'worker');
-  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways).has(nodeName);
-  const hasTunnel = isGateway || isWorker || capable;
+  // Every node has its tunnel device, serving a policy or not (as in spidernet): the MAC and
+  // addresses its EgressTunnel publishes always exist, and a new role only adds peers and routes.
+  const hasTunnel = self.underlayIp !== undefined;
   const dualStack = snapshot.nodes.some((n) => n.ipv6);
 
-  const peerGatewayNodes = gatewayPeers(resolved, resolution, nodeName);
+  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways);
+  const peerGatewayNodes = gatewayPeers(resolved, capable, nodeName);
   const gatewayRoutes: GatewayPeerRoute[] = [];
   for (const name of [...peerGatewayNodes].sort()) {
     const d = directory.get(name);
@@ -278,7 +287,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   const replies = replyRoutes(replyNodes, directory, dualStack);
 
   const peers = new Map<string, NodeDirectoryEntry>();
-  for (const name of [...peerGatewayNodes, ...replyNodes.keys()]) {
+  for (const name of [...peerGatewayNodes, ...replyPeers(resolution, capable, nodeName), ...replyNodes.keys()]) {
     const d = directory.get(name);
     if (d && d.underlayIp && name !== nodeName) peers.set(name, d);
   }
@@ -301,7 +310,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
   });
 
-  const vxlan = hasTunnel && self.underlayIp ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
+  const vxlan = hasTunnel ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
   const gatewayMarks: Record<string, number> = {};
   for (const d of [...directory.values()]) if (d.markIndex !== undefined) gatewayMarks[d.node] = markValue(config, d.markIndex);
 

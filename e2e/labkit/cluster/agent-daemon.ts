@@ -78,7 +78,9 @@ export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, spec
     netns: node.netns,
     argv: containerArgv(s, node, spec, agent),
     readyLogLine,
-    readyTimeoutMs: 30_000,
+    // Under a load of 20-30 on two cores Node takes ~20 s to load the agent, and its first apply
+    // (which creates the tunnel device on every node) several more.
+    readyTimeoutMs: 60_000,
   };
 }
 

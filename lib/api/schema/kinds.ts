@@ -6,12 +6,15 @@ import { PRIORITY_MAX, PRIORITY_MIN } from '../parse-policy.js';
 import { bool, cidr, conditions, defaultEipInPool, int, IPV4_OR_CIDR, IPV4_SPEC, IPV6_OR_CIDR, IPV6_SPEC, ipOrCidr, ipSpec, ipv4, ipv6, labelSelector, list, obj, optionalIpv4, optionalIpv6, rule, str, type Schema } from './openapi.js';
 import { APPLIED_MESSAGE_MAX, APPLIED_POLICIES_MAX, CLUSTER_STATUS_MAX_ITEMS, DEST_SUBNET_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, POD_SUBNET_MAX_ITEMS, POOL_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from '../limits.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN, INTERFACE_NAME } from '../names.js';
+import { DEFAULT_GATEWAY_LABEL } from '../group.js';
 import { MARK_INDEX_MAX, TUNNEL_PHASES } from '../parse-status-objects.js';
 import { APPLIED_RESULTS, ERROR_CODE_PATTERN, GENERATION_MAX } from '../applied-report.js';
 
 /** Object names as they appear inside other objects' fields ("" where a field may be unset). */
 const subdomain = (extra: Schema = {}): Schema => str({ maxLength: 253, pattern: `^${DNS1123_SUBDOMAIN}$`, ...extra });
 const namespaceName = (): Schema => str({ maxLength: 63, pattern: `^${DNS1123_LABEL}$` });
+/** A number of addresses (counts beyond 2^53 - 1 are written as 2^53 - 1). */
+const count = (): Schema => ({ type: 'integer', format: 'int64', minimum: 0 });
 /** Lower-case, unicast (the group bit clear); "" means unset. */
 const UNICAST_MAC = '^([0-9a-f][02468ace](:[0-9a-f]{2}){5})?$';
 
@@ -26,10 +29,37 @@ export interface KindDefinition {
   readonly schema: Schema;
 }
 
+/**
+ * Transition rules: the gateway and the egress IP of a policy are fixed when it is created, as
+ * spidernet's webhook fixes them (a user deletes and recreates the policy, or moves its pods with
+ * a second policy of higher priority first). Unset fields compare as their defaults, so spelling
+ * a default out later is no change; an unset gateway name may be set once, pinning the policy.
+ */
+function immutableRules(): { rule: string; message: string; fieldPath: string }[] {
+  const gateway = (x: string) => `(has(${x}.egressGatewayName) ? ${x}.egressGatewayName : '')`;
+  const egressIP = (x: string, field: string, unset: string) => `(has(${x}.egressIP) && has(${x}.egressIP.${field}) ? ${x}.egressIP.${field} : ${unset})`;
+  const fields: readonly [string, string][] = [['ipv4', "''"], ['ipv6', "''"], ['useNodeIP', 'false'], ['allocatorPolicy', "'default'"]];
+  return [
+    {
+      rule: `${gateway('oldSelf')} == '' || ${gateway('self')} == ${gateway('oldSelf')}`,
+      message: 'is immutable once set: create a new policy to use another gateway',
+      fieldPath: '.egressGatewayName',
+    },
+    ...fields.map(([field, unset]) => ({
+      rule: `${egressIP('self', field, unset)} == ${egressIP('oldSelf', field, unset)}`,
+      message: 'is immutable: create a new policy to change the egress IP',
+      fieldPath: `.egressIP.${field}`,
+    })),
+  ];
+}
+
 const policySpec = (cluster: boolean): Schema =>
   obj(
     {
-      egressGatewayName: subdomain({ description: 'The EgressGateway whose nodes and pool this policy uses.' }),
+      egressGatewayName: subdomain({
+        pattern: `^(${DNS1123_SUBDOMAIN})?$`,
+        description: `The EgressGateway whose nodes and pool this policy uses. Unset: the gateway named by the namespace label ${DEFAULT_GATEWAY_LABEL}, else the one with clusterDefault: true. Cannot be changed or removed once set.`,
+      }),
       egressIP: obj(
         {
           ipv4: optionalIpv4({ description: 'Explicit IPv4 egress IP; must be inside the gateway pool.' }),
@@ -55,18 +85,19 @@ const policySpec = (cluster: boolean): Schema =>
       excludeDestSubnet: list(ipSpec(), { maxItems: DEST_SUBNET_MAX_ITEMS, description: 'These destinations never take the gateway.' }),
       priority: int({ minimum: PRIORITY_MIN, maximum: PRIORITY_MAX, default: 0, description: 'Higher wins where policies overlap; then the older object, then namespace/name.' }),
     },
-    { required: ['egressGatewayName', 'appliedTo'] },
+    { required: ['appliedTo'], 'x-kubernetes-validations': immutableRules() },
   );
 
 const policyStatus = (): Schema =>
   obj({
+    egressGatewayName: subdomain({ pattern: `^(${DNS1123_SUBDOMAIN})?$`, description: "The EgressGateway in use: spec.egressGatewayName, or the default it resolved to." }),
     eip: obj({ ipv4: optionalIpv4(), ipv6: optionalIpv6() }),
     node: subdomain({ pattern: `^(${DNS1123_SUBDOMAIN})?$`, description: 'The gateway node currently carrying this policy.' }),
     conditions: conditions(),
   });
 
 const policyColumns = [
-  { name: 'Gateway', type: 'string', jsonPath: '.spec.egressGatewayName', description: 'EgressGateway used' },
+  { name: 'Gateway', type: 'string', jsonPath: '.status.egressGatewayName', description: 'EgressGateway in use (named, or the default)' },
   { name: 'Ipv4', type: 'string', jsonPath: '.status.eip.ipv4', description: 'IPv4 egress IP' },
   { name: 'Ipv6', type: 'string', jsonPath: '.status.eip.ipv6', description: 'IPv6 egress IP' },
   { name: 'EgressTunnel', type: 'string', jsonPath: '.status.node', description: 'gateway node carrying the policy' },
@@ -129,10 +160,19 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
     shortNames: ['egw'],
     scope: 'Cluster',
     statusSubresource: true,
-    printerColumns: [],
+    printerColumns: [
+      { name: 'Ipv4DefaultEIP', type: 'string', jsonPath: '.status.defaultEIP.ipv4', description: 'the IPv4 EIP of policies with allocatorPolicy default' },
+      { name: 'Ipv6DefaultEIP', type: 'string', jsonPath: '.status.defaultEIP.ipv6', description: 'the IPv6 EIP of policies with allocatorPolicy default' },
+      { name: 'ClusterDefault', type: 'boolean', jsonPath: '.spec.clusterDefault', description: 'asks to be the gateway of policies without one' },
+      { name: 'Ipv4Total', type: 'integer', jsonPath: '.status.ipUsage.ipv4Total', description: 'IPv4 pool addresses that can be handed out' },
+      { name: 'Ipv4Free', type: 'integer', jsonPath: '.status.ipUsage.ipv4Free', description: 'of those, held by no policy' },
+      { name: 'Ipv6Total', type: 'integer', jsonPath: '.status.ipUsage.ipv6Total', description: 'IPv6 pool addresses that can be handed out' },
+      { name: 'Ipv6Free', type: 'integer', jsonPath: '.status.ipUsage.ipv6Free', description: 'of those, held by no policy' },
+    ],
     schema: obj({
       spec: obj(
         {
+          clusterDefault: bool({ default: false, description: 'Policies without egressGatewayName (and without a namespace default) use this gateway; the oldest such gateway wins.' }),
           nodeSelector: obj({ selector: labelSelector() }, { required: ['selector'] }),
           ippools: obj({
             ipv4: list(ipSpec(IPV4_SPEC), { maxItems: POOL_MAX_ITEMS, description: 'IPv4 egress IPs: single addresses, a-b ranges or CIDRs.' }),
@@ -151,6 +191,8 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
             eips: list(obj({ ipv4: str(), ipv6: str(), policies: list(obj({ name: str(), namespace: str() })) })),
           }),
         ),
+        ipUsage: obj({ ipv4Total: count(), ipv4Free: count(), ipv6Total: count(), ipv6Free: count() }),
+        defaultEIP: obj({ ipv4: optionalIpv4(), ipv6: optionalIpv6() }),
         conditions: conditions(),
       }),
     }, { required: ['spec'] }),

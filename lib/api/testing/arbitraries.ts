@@ -214,6 +214,7 @@ export const egressGateway = object(
       rarelyWithout(
         fc.record(
           {
+            clusterDefault: yesNo,
             nodeSelector: sometimesWrong(rarelyWithout(fc.record({ selector: labelSelector }), ['selector']), 1),
             ippools: sometimesWrong(ippools, 1),
           },
@@ -245,7 +246,8 @@ const policySpec = (cluster: boolean): Arb<unknown> =>
     rarelyWithout(
       fc.record(
         {
-          egressGatewayName: sometimesWrong(nameText, 1),
+          // "" and absent both mean: the default gateway
+          egressGatewayName: sometimesWrong(mostly(nameText, fc.constant('')), 1),
           egressIP: sometimesWrong(
             fc.record(
               {
@@ -325,7 +327,7 @@ export const tunnelStatus: Arb<unknown> = sometimesWrong(
         1,
       ),
       mark: sometimesWrong(markText, 1),
-      phase: sometimesWrong(fc.constantFrom('Ready', 'NotReady', 'Pending', 'Init', 'Failed', 'HeartbeatTimeout', 'ready', ''), 1),
+      phase: sometimesWrong(fc.constantFrom('Ready', 'NodeNotReady', 'NotReady', 'Pending', 'Init', 'Failed', 'HeartbeatTimeout', 'ready', ''), 1),
     },
     { requiredKeys: [] },
   ),
