@@ -49,7 +49,8 @@ async function inner(flags: Flags): Promise<void> {
   try {
     cluster.seed();
     cluster.startController();
-    await cluster.settled(5000, 900_000, await cluster.waitLeader(120_000));
+    const cold = await cluster.converged(5000, 900_000, await cluster.waitLeader(120_000));
+    if (cold.problems.length) process.stdout.write(`  the controller did not converge: ${cold.problems.slice(0, 3).join('; ')}\n`);
     const probeOut = join(dir, 'wake-probe.json');
     const probe = pathToFileURL(fileURLToPath(new URL('./wake-probe.js', import.meta.url))).href;
     const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut });

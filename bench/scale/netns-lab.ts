@@ -4,7 +4,7 @@
  * veth into the hub's bridge. Nothing touches the root namespace; names carry a per-run prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { addNetns, deleteNetns, listNetns } from '../../e2e/labkit/netns.js';
+import { addNetns, deleteNetns, listNetns, netnsPids } from '../../e2e/labkit/netns.js';
 import { ipBatch } from '../../e2e/labkit/run.js';
 
 export const HUB_IP = '198.18.0.1';
@@ -34,7 +34,17 @@ export async function createLab(prefix: string, agentNodes: readonly { index: nu
   return { prefix, hub, agents };
 }
 
-/** Removes every namespace with the prefix (their veths go with them). */
+/** Kills what still runs in the lab's namespaces (ours alone: they carry the run's prefix), then removes them. */
 export async function destroyLab(prefix: string): Promise<void> {
-  await deleteNetns(await listNetns(prefix));
+  const names = await listNetns(prefix);
+  for (const name of names) {
+    for (const pid of await netnsPids(name)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  await deleteNetns(names);
 }

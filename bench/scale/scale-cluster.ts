@@ -72,7 +72,7 @@ export class ScaleCluster {
   /** When the controller's last full Pod list was answered (server side). */
   controllerPodListAt = 0;
   readonly agents: RealAgent[] = [];
-  private watcherChild?: ChildProcess;
+  watcherChild?: ChildProcess;
   private constructor(
     readonly api: ApiServer,
     readonly shape: ScaleShape,
@@ -88,6 +88,14 @@ export class ScaleCluster {
       onRequest: (entry) => cluster?.countWrite(entry.method, entry.path, entry.userAgent, entry.status),
     });
     cluster = new ScaleCluster(api, shape, dir);
+    const c = cluster;
+    // interrupted (make bench's Ctrl-C, a time limit): the children go first, the lab runner then removes the namespaces
+    const stop = () => {
+      for (const child of [c.controller, c.watcherChild, ...c.agents.map((a) => a.process)]) child?.kill('SIGKILL');
+      process.exit(130);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     api.onChange((change) => cluster.journal.record(change));
     await mkdir(dir, { recursive: true });
     await api.writeKubeconfig(join(dir, 'kubeconfig'));
@@ -301,6 +309,22 @@ export class ScaleCluster {
    * for `quietMs` after `notBefore` (server-side); returns the time of the last change, or rejects
    * after timeoutMs.
    */
+  /**
+   * Resolves once the controller has been quiet for `quietMs` after `notBefore` and every slice
+   * and status is right (check()), with the time of the last change; after timeoutMs, with what
+   * is still wrong.
+   */
+  async converged(quietMs: number, timeoutMs: number, notBefore: number): Promise<{ last: number; problems: string[] }> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      const last = await this.settled(quietMs, Math.max(0, left), notBefore).catch(() => Math.max(this.journal.lastStateChange, this.writes.lastControllerWrite));
+      const problems = this.check();
+      if (problems.length === 0 || performance.now() >= deadline) return { last, problems };
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
   async settled(quietMs: number, timeoutMs: number, notBefore = 0): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
