@@ -21,13 +21,15 @@ const OPTIONS = {
   inner: { type: 'boolean' },
   prefix: { type: 'string' },
   'keep-dir': { type: 'boolean' },
+  /** A machine too loaded to converge ends the run with what is still wrong instead of hanging. */
+  'time-limit-seconds': { type: 'string', default: '240' },
   nodes: { type: 'string', default: String(FULL_SHAPE.nodes) },
   'gateway-nodes': { type: 'string', default: String(FULL_SHAPE.gatewayNodes) },
   pods: { type: 'string', default: String(FULL_SHAPE.pods) },
   namespaces: { type: 'string', default: String(FULL_SHAPE.namespaces) },
   policies: { type: 'string', default: String(FULL_SHAPE.policies) },
   'window-seconds': { type: 'string', default: '60' },
-  'probe-seconds': { type: 'string', default: '30' },
+  'probe-seconds': { type: 'string', default: '20' },
   'settle-seconds': { type: 'string', default: '10' },
 } as const;
 
@@ -43,18 +45,20 @@ function shapeOf(flags: Flags): ScaleShape {
 
 async function inner(flags: Flags): Promise<void> {
   const shape = shapeOf(flags);
+  const deadline = performance.now() + Number(flags['time-limit-seconds']) * 1000;
+  const left = (capMs: number) => Math.max(1000, Math.min(capMs, deadline - performance.now()));
   const dir = await mkdtemp(join(tmpdir(), 'sluice-idle-'));
   const cluster = await ScaleCluster.start(shape, dir);
   process.stdout.write(`bench/scale idle: ${shape.policies} policies, ${shape.pods} pods, ${shape.nodes} nodes; the agent on ${nodeName(AGENT_NODE)} (a gateway node); logs in ${dir}\n`);
   try {
     cluster.seed();
     cluster.startController();
-    const cold = await cluster.converged(5000, 900_000, await cluster.waitLeader(120_000));
+    const cold = await cluster.converged(5000, left(900_000), await cluster.waitLeader(left(120_000)));
     if (cold.problems.length) process.stdout.write(`  the controller did not converge: ${cold.problems.slice(0, 3).join('; ')}\n`);
     const probeOut = join(dir, 'wake-probe.json');
     const probe = pathToFileURL(fileURLToPath(new URL('./wake-probe.js', import.meta.url))).href;
     const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut });
-    await cluster.settled(Number(flags['settle-seconds']) * 1000, 300_000, performance.now());
+    await cluster.settled(Number(flags['settle-seconds']) * 1000, left(300_000), performance.now());
     const pid = agent.process.pid!;
     const windowMs = Number(flags['window-seconds']) * 1000;
     cluster.resetWrites();

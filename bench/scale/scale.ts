@@ -26,6 +26,8 @@ const OPTIONS = {
   inner: { type: 'boolean' },
   prefix: { type: 'string' },
   'keep-dir': { type: 'boolean' },
+  /** A machine too loaded to converge ends the run with what is still wrong instead of hanging. */
+  'time-limit-seconds': { type: 'string', default: '420' },
   nodes: { type: 'string', default: String(FULL_SHAPE.nodes) },
   'gateway-nodes': { type: 'string', default: String(FULL_SHAPE.gatewayNodes) },
   pods: { type: 'string', default: String(FULL_SHAPE.pods) },
@@ -89,6 +91,8 @@ function reportCheck(label: string, problems: string[]): void {
 async function inner(flags: Flags): Promise<void> {
   const shape = shapeOf(flags);
   const agentIdx = realAgentNodes(shape, Number(flags.agents));
+  const deadline = performance.now() + Number(flags['time-limit-seconds']) * 1000;
+  const left = (capMs: number) => Math.max(1000, Math.min(capMs, deadline - performance.now()));
   const dir = await mkdtemp(join(tmpdir(), 'sluice-scale-'));
   const cluster = await ScaleCluster.start(shape, dir);
   const out = process.stdout;
@@ -100,9 +104,9 @@ async function inner(flags: Flags): Promise<void> {
 
     // cold start: nothing written yet
     cluster.startController();
-    let leader = await cluster.waitLeader(120_000);
+    let leader = await cluster.waitLeader(left(120_000));
     line('cold start: Lease taken after', ms(leader - cluster.controllerStartedAt));
-    let done = await cluster.converged(5000, 900_000, leader);
+    let done = await cluster.converged(5000, left(900_000), leader);
     let last = done.last;
     line('cold start: controller writes every slice and status', ms(last - cluster.controllerStartedAt), `${ms(last - leader)} after the Lease, ${await cpuOf(cluster)} CPU`);
     reportCheck('cold start: slices and statuses', done.problems);
@@ -115,7 +119,7 @@ async function inner(flags: Flags): Promise<void> {
     t = performance.now();
     const watches = await cluster.startWatchers(watcherCount);
     line(`simulated nodes: ${watcherCount}, watches opened`, String(watches), ms(performance.now() - t));
-    await cluster.settled(3000, 120_000);
+    await cluster.settled(3000, left(120_000)).catch(() => undefined);
 
     // nothing changes: nobody may write (Lease renewals aside)
     const quietMs = Number(flags['quiet-seconds']) * 1000;
@@ -133,8 +137,8 @@ async function inner(flags: Flags): Promise<void> {
     await cluster.stopController();
     cluster.resetWrites();
     cluster.startController();
-    const leaderAt = await cluster.waitLeader(120_000);
-    await cluster.settled(quietMs, 300_000, leaderAt).catch(() => undefined);
+    const leaderAt = await cluster.waitLeader(left(120_000));
+    await cluster.settled(quietMs, left(300_000), leaderAt).catch(() => undefined);
     w = cluster.resetWrites();
     line('restart, nothing changed: Lease taken after', ms(leaderAt - cluster.controllerStartedAt));
     line('restart, nothing changed: full Pod list answered after', ms(cluster.controllerPodListAt - cluster.controllerStartedAt));
@@ -146,8 +150,8 @@ async function inner(flags: Flags): Promise<void> {
     const changes = applyDowntimeChanges(cluster);
     cluster.resetWrites();
     cluster.startController();
-    leader = await cluster.waitLeader(120_000);
-    done = await cluster.converged(3000, 600_000, leader);
+    leader = await cluster.waitLeader(left(120_000));
+    done = await cluster.converged(3000, left(600_000), leader);
     last = done.last;
     w = cluster.resetWrites();
     line(`restart after ${changes.total} changes: Lease taken after`, ms(leader - cluster.controllerStartedAt));
@@ -161,7 +165,7 @@ async function inner(flags: Flags): Promise<void> {
     cluster.markWatchers();
     a = await samples(pidsOf(cluster));
     const churn = await runChurn(cluster, churnMs, podRate);
-    done = await cluster.converged(3000, 300_000, churn.endedAt);
+    done = await cluster.converged(3000, left(300_000), churn.endedAt);
     last = done.last;
     b = await samples(pidsOf(cluster));
     w = cluster.resetWrites();
