@@ -39,6 +39,19 @@ const AGENT_NODE = 0;
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
 const line = (label: string, value: string, goal = '') => process.stdout.write(`  ${label.padEnd(52)} ${value.padStart(14)}  ${goal}\n`);
 
+/** The probe writes its report when the agent's event loop gets to the signal: on a loaded machine, later. */
+async function readWhenWritten(path: string, timeoutMs: number): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      if (performance.now() > deadline) throw err;
+      await sleep(250);
+    }
+  }
+}
+
 function shapeOf(flags: Flags): ScaleShape {
   return { nodes: Number(flags.nodes), gatewayNodes: Number(flags['gateway-nodes']), pods: Number(flags.pods), namespaces: Number(flags.namespaces), policies: Number(flags.policies) };
 }
@@ -83,8 +96,7 @@ async function inner(flags: Flags): Promise<void> {
       agent.process.kill('SIGUSR2');
       await sleep(probeMs);
       agent.process.kill('SIGUSR2');
-      await sleep(500);
-      const report = JSON.parse(await readFile(probeOut, 'utf8')) as { seconds: number; sites: { site: string; kind: string; delayMs: number; fired: number }[] };
+      const report = JSON.parse(await readWhenWritten(probeOut, 60_000)) as { seconds: number; sites: { site: string; kind: string; delayMs: number; fired: number }[] };
       process.stdout.write(`  timers that fired in the agent over ${report.seconds.toFixed(0)} s (per minute, set at):\n`);
       for (const s of report.sites.slice(0, 15)) process.stdout.write(`    ${((60 * s.fired) / report.seconds).toFixed(1).padStart(7)}/min  ${s.kind} ${s.delayMs} ms  ${s.site}\n`);
       if (report.sites.length === 0) process.stdout.write('    none\n');

@@ -1,7 +1,9 @@
 /**
  * Preloaded into an agent by bench/scale idle (`node --import …/wake-probe.js`): counts the timer
- * callbacks that run, by the place that set the timer. Off until the first SIGUSR2 (taking a stack
- * costs CPU, so the CPU window runs without it); the second SIGUSR2 writes
+ * callbacks that run, by the place that set the timer. Intervals are always tracked (they are set
+ * once, at start-up, when nothing is recording yet); timeouts only while recording, because
+ * taking a stack costs CPU and the CPU window runs without it. Counting starts at the first
+ * SIGUSR2; the second writes
  * `{ seconds, sites: [{ site, kind, delayMs, fired }] }` to $SLUICE_WAKE_PROBE_OUT and stops.
  * Timers from `node:timers/promises` and I/O (sockets, child processes) are not seen here; the
  * benchmark counts those through the process's context switches.
@@ -29,7 +31,7 @@ function callSite(): string {
 
 function wrap<T extends (...args: never[]) => unknown>(kind: Site['kind'], original: T): T {
   return function (this: unknown, callback: unknown, delay?: number, ...rest: unknown[]) {
-    if (!recording || typeof callback !== 'function') return (original as unknown as (...a: unknown[]) => unknown).call(this, callback, delay, ...rest);
+    if ((!recording && kind === 'timeout') || typeof callback !== 'function') return (original as unknown as (...a: unknown[]) => unknown).call(this, callback, delay, ...rest);
     const key = `${kind} ${callSite()}`;
     const site = sites.get(key) ?? { kind, delayMs: Number(delay ?? 0), fired: 0 };
     sites.set(key, site);
