@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpuSecondsOfStat, histogramTotals, statusField, usageBetween } from './process-stats.js';
 
-test('CPU seconds come from utime and stime, even when the command name has spaces and parentheses', () => {
-  const stat = '4242 (node (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 11 0 12345 1000000 20000 18446744073709551615';
-  assert.equal(cpuSecondsOfStat(stat), 3);
+test('CPU seconds come from utime, stime and the waited-for children, even when the command name has spaces and parentheses', () => {
+  const stat = '4242 (node (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 70 30 20 0 11 0 12345 1000000 20000 18446744073709551615';
+  assert.equal(cpuSecondsOfStat(stat), 4);
 });
 
 test('status fields in kB become MiB; counts stay counts', () => {

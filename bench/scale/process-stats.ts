@@ -10,7 +10,7 @@ const TICKS_PER_SECOND = 100;
 
 export interface ProcessSample {
   readonly at: number;
-  /** user + system CPU seconds since the process started. */
+  /** user + system CPU seconds since the process started, with those of the children it waited for (`ip`, `nft`). */
   readonly cpuSeconds: number;
   readonly rssMiB: number;
   /** Peak RSS (VmHWM). */
@@ -19,14 +19,17 @@ export interface ProcessSample {
   readonly contextSwitches: number;
 }
 
-/** utime + stime (fields 14, 15) of a /proc/PID/stat line; the command name may contain spaces and parens. */
+/**
+ * utime + stime + cutime + cstime (fields 14–17) of a /proc/PID/stat line: the process and the
+ * children it has waited for (an agent's `ip` runs are its cost too). The command name may contain
+ * spaces and parentheses.
+ */
 export function cpuSecondsOfStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14 → index 11
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unreadable stat line: ${stat.slice(0, 80)}`);
-  return (utime + stime) / TICKS_PER_SECOND;
+  const ticks = [11, 12, 13, 14].map((i) => Number(fields[i]));
+  if (!ticks.every(Number.isFinite)) throw new Error(`unreadable stat line: ${stat.slice(0, 80)}`);
+  return ticks.reduce((a, b) => a + b, 0) / TICKS_PER_SECOND;
 }
 
 /** A `Key:   123 kB` field of /proc/PID/status in MiB (or a count for unit-less fields). */
