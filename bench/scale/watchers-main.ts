@@ -38,7 +38,9 @@ const open = new Set<http.ClientRequest>();
 
 function watch(server: URL, path: string, query: string, rv: string, onOpen: () => void): void {
   let lastRv = rv;
+  let answered = false;
   const req = http.get({ host: server.hostname, port: server.port, path: `${path}?watch=true&resourceVersion=${lastRv}${query}`, agent, headers: { 'User-Agent': 'sluice-bench-watcher' } }, (res) => {
+    answered = true;
     onOpen();
     res.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
@@ -46,6 +48,7 @@ function watch(server: URL, path: string, query: string, rv: string, onOpen: () 
       const m = /"resourceVersion":"(\d+)"[^\n]*\n?$/.exec(chunk.toString('latin1', Math.max(0, chunk.length - 4096)));
       if (m) lastRv = m[1]!;
     });
+    res.on('error', () => undefined);
     res.on('end', () => {
       open.delete(req);
       if (!stopping) {
@@ -54,7 +57,13 @@ function watch(server: URL, path: string, query: string, rv: string, onOpen: () 
       }
     });
   });
-  req.on('error', () => open.delete(req));
+  // refused or reset (a loaded server): try again, so every watch is open before `ready`
+  req.on('error', () => {
+    open.delete(req);
+    if (stopping) return;
+    reconnects++;
+    setTimeout(() => watch(server, path, query, lastRv, answered ? () => {} : onOpen), 1000);
+  });
   open.add(req);
 }
 
