@@ -176,7 +176,7 @@ async function inner(flags: Flags): Promise<void> {
     line('churn: pod created → in its slices p50 / p99', `${ms(percentile(churn.podIn, 50))} / ${ms(percentile(churn.podIn, 99))}`);
     line('churn: pod deleted → out of every slice p50 / p99', `${ms(percentile(churn.podOut, 50))} / ${ms(percentile(churn.podOut, 99))}`);
     line('churn: policy created → status written p50 / p99', `${ms(percentile(churn.policyStatus, 50))} / ${ms(percentile(churn.policyStatus, 99))}`);
-    line(`churn: gateway node lost → ${churn.moved.length} policies moved, max`, ms(Math.max(...churn.moved, NaN)));
+    line(`churn: gateway node lost → ${churn.moved.length} policies moved, max`, ms(percentile(churn.moved, 100)));
     line('churn: controller API writes', String(w.controller), `${(w.controller / (churn.podOps + churn.policyOps + 1)).toFixed(2)} per change`);
     for (const [k, n] of w.byResource) out.write(`      ${k}: ${n}\n`);
     line('churn: agent API writes', String(w.agents));
