@@ -4,7 +4,7 @@ NODE  ?= node
 TSC   := npx --no-install tsc
 # Compiled tests of the sources that exist: a test file deleted from the tree stays in dist/
 # (tsc never removes outputs), and must not run.
-UNIT_TESTS = $(patsubst %.ts,dist/%.js,$(shell find lib agent -name '*.test.ts' 2>/dev/null | sort))
+UNIT_TESTS = $(patsubst %.ts,dist/%.js,$(shell find lib agent bench -name '*.test.ts' 2>/dev/null | sort))
 E2E_TESTS  = $(patsubst %.ts,dist/%.js,$(shell find e2e -name '*.test.ts' 2>/dev/null | sort))
 
 .PHONY: all deps build crds lint test unit e2e soak demo bench image clean

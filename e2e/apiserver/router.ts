@@ -39,6 +39,7 @@ export interface RouterDependencies {
   journal: ChangeJournal;
   control: ConnectionControl;
   requestLog: RequestLogEntry[];
+  onRequest?: (entry: RequestLogEntry) => void;
   bookmarkIntervalMs: number;
   serverAddress(): string;
 }
@@ -136,12 +137,14 @@ export function createRequestHandler(deps: RouterDependencies): (request: Incomi
     if (deps.control.holdIfHanging(response)) return;
     const url = new URL(request.url ?? '/', 'http://apiserver.invalid');
     response.on('finish', () => {
-      deps.requestLog.push({
+      const entry = {
         method: request.method ?? '',
         path: `${url.pathname}${url.search}`,
         status: response.statusCode,
         userAgent: request.headers['user-agent'] ?? '',
-      });
+      };
+      deps.requestLog.push(entry);
+      deps.onRequest?.(entry);
       if (deps.requestLog.length > REQUEST_LOG_LIMIT) deps.requestLog.splice(0, deps.requestLog.length - REQUEST_LOG_LIMIT);
     });
     route(deps, request, response, url).catch((error: unknown) => sendError(response, error));

@@ -12,7 +12,7 @@ import { attachCrdLifecycle } from './crd-lifecycle.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 import { attachNamespaceLifecycle } from './namespace-lifecycle.js';
-import { ObjectStore } from './object-store.js';
+import { ObjectStore, type StoreListener } from './object-store.js';
 import { ResourceRegistry } from './resource-registry.js';
 import { createRequestHandler, type RequestLogEntry } from './router.js';
 import { restoreState, StatePersister } from './state-file.js';
@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   /** Persist objects to this file and restore them at start. */
   stateFile?: string;
   logger?: Logger;
+  /** Called as each request finishes (watches: when the stream ends), e.g. to attribute writes by user agent. */
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
 export interface ApiServer {
@@ -55,6 +57,8 @@ export interface ApiServer {
   /** Ends every watch cleanly, as a real server does when a watch times out; clients then re-watch. */
   endWatches(): void;
   watcherCount(): number;
+  /** Every committed change, as it is committed (the journal watches are fed from). */
+  onChange(listener: StoreListener): void;
   close(): Promise<void>;
 }
 
@@ -102,6 +106,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       journal,
       control,
       requestLog,
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
       serverAddress: () => `${host}:${port}`,
     }),
@@ -135,6 +140,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     expireWatchHistory: () => hub.compactAll(store.resourceVersion),
     endWatches: () => hub.closeAll(),
     watcherCount: () => hub.watcherCount(),
+    onChange: (listener) => store.onChange(listener),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,0 +1,97 @@
+/**
+ * What a process costs, read from /proc (no sampling profiler, no start-up of any tool): CPU time
+ * from /proc/PID/stat, memory from /proc/PID/status, wake-ups from the context-switch counters of
+ * every thread.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+
+/** Linux reports CPU times in clock ticks; USER_HZ is 100 on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+export interface ProcessSample {
+  readonly at: number;
+  /** user + system CPU seconds since the process started, with those of the children it waited for (`ip`, `nft`). */
+  readonly cpuSeconds: number;
+  readonly rssMiB: number;
+  /** Peak RSS (VmHWM). */
+  readonly peakRssMiB: number;
+  /** Voluntary + involuntary context switches of all threads: each is a wake-up or a preemption. */
+  readonly contextSwitches: number;
+}
+
+/**
+ * utime + stime + cutime + cstime (fields 14–17) of a /proc/PID/stat line: the process and the
+ * children it has waited for (an agent's `ip` runs are its cost too). The command name may contain
+ * spaces and parentheses.
+ */
+export function cpuSecondsOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14 → index 11
+  const ticks = [11, 12, 13, 14].map((i) => Number(fields[i]));
+  if (!ticks.every(Number.isFinite)) throw new Error(`unreadable stat line: ${stat.slice(0, 80)}`);
+  return ticks.reduce((a, b) => a + b, 0) / TICKS_PER_SECOND;
+}
+
+/** A `Key:   123 kB` field of /proc/PID/status in MiB (or a count for unit-less fields). */
+export function statusField(status: string, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+)(\\s+kB)?`, 'm').exec(status);
+  if (!m) throw new Error(`/proc status has no ${key}`);
+  return m[2] ? Number(m[1]) / 1024 : Number(m[1]);
+}
+
+export async function sampleProcess(pid: number): Promise<ProcessSample> {
+  const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
+  let contextSwitches = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const t = await readFile(`/proc/${pid}/task/${tid}/status`, 'utf8').catch(() => '');
+    if (t) contextSwitches += statusField(t, 'voluntary_ctxt_switches') + statusField(t, 'nonvoluntary_ctxt_switches');
+  }
+  return {
+    at: performance.now(),
+    cpuSeconds: cpuSecondsOfStat(stat),
+    rssMiB: statusField(status, 'VmRSS'),
+    peakRssMiB: statusField(status, 'VmHWM'),
+    contextSwitches,
+  };
+}
+
+export interface Usage {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  /** CPU used as a percentage of one core over the window. */
+  readonly corePercent: number;
+  readonly wakeupsPerSecond: number;
+  readonly rssMiB: number;
+  readonly peakRssMiB: number;
+}
+
+export function usageBetween(a: ProcessSample, b: ProcessSample): Usage {
+  const seconds = (b.at - a.at) / 1000;
+  const cpuSeconds = b.cpuSeconds - a.cpuSeconds;
+  return {
+    seconds,
+    cpuSeconds,
+    corePercent: seconds > 0 ? (100 * cpuSeconds) / seconds : 0,
+    wakeupsPerSecond: seconds > 0 ? (b.contextSwitches - a.contextSwitches) / seconds : 0,
+    rssMiB: b.rssMiB,
+    peakRssMiB: b.peakRssMiB,
+  };
+}
+
+/** Sum and count of a Prometheus histogram in a text exposition, optionally one label value. */
+export function histogramTotals(text: string, name: string, label?: { key: string; value: string }): { sum: number; count: number } {
+  const wanted = (line: string, suffix: string): number | undefined => {
+    if (!line.startsWith(`${name}${suffix}`)) return undefined;
+    const rest = line.slice(name.length + suffix.length);
+    if (label && !rest.includes(`${label.key}="${label.value}"`)) return undefined;
+    if (!label && rest.startsWith('{')) return undefined;
+    return Number(rest.slice(rest.lastIndexOf(' ') + 1));
+  };
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    sum += wanted(line, '_sum') ?? 0;
+    count += wanted(line, '_count') ?? 0;
+  }
+  return { sum, count };
+}
