@@ -21,6 +21,8 @@ export const KINDS = [
   'EgressGateway',
   'EgressPolicy',
   'EgressClusterPolicy',
+  'EgressFirewall',
+  'EgressClusterFirewall',
   'EgressEndpointSlice',
   'EgressClusterEndpointSlice',
   'EgressTunnel',

@@ -1,5 +1,5 @@
 import type { ParsedObject } from '../api/parse-document.js';
-import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
+import type { ClusterInfo, EndpointSlice, Firewall, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
 import type { AgentConfig } from './config.js';
 import type { Snapshot } from './snapshot.js';
 import { withDefaultGateways } from './default-gateway.js';
@@ -14,6 +14,7 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
   const pods: PodInfo[] = [];
   const gateways: Gateway[] = [];
   const policies: Policy[] = [];
+  const firewalls: Firewall[] = [];
   const slices: EndpointSlice[] = [];
   const tunnels: Tunnel[] = [];
   let clusterInfo: ClusterInfo | undefined;
@@ -25,6 +26,8 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
       case 'EgressGateway': gateways.push(o.value); break;
       case 'EgressPolicy':
       case 'EgressClusterPolicy': policies.push(o.value); break;
+      case 'EgressFirewall':
+      case 'EgressClusterFirewall': firewalls.push(o.value); break;
       case 'EgressEndpointSlice':
       case 'EgressClusterEndpointSlice': slices.push(o.value); break;
       case 'EgressTunnel': tunnels.push(o.value); break;
@@ -38,6 +41,7 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
     ...(usePods ? { pods } : {}),
     gateways,
     policies: withDefaultGateways(policies, gateways, namespaces),
+    firewalls,
     slices,
     tunnels,
     ...(clusterInfo ? { clusterInfo } : {}),
