@@ -82,8 +82,10 @@ export interface Endpoint {
 export interface EndpointSlice {
   readonly name: string;
   readonly namespace: string;
-  /** Key of the policy (see Policy.key). */
+  /** Key of the policy (see Policy.key); '' for a firewall's slice. */
   readonly policyKey: string;
+  /** Key of the firewall (see Firewall.key) for a firewall's slice. */
+  readonly firewallKey?: string;
   readonly endpoints: readonly Endpoint[];
 }
 

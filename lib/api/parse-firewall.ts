@@ -8,14 +8,12 @@ import { errorMessage } from '../errors.js';
 import { FIREWALL_MAX_RULES, FIREWALL_RULE_MAX_PORTS } from './limits.js';
 import { isFirewallDnsName } from './names.js';
 import { PRIORITY_MAX, PRIORITY_MIN } from './parse-policy.js';
+import { firewallKey } from './policy-key.js';
 
 export const FIREWALL_ACTIONS: readonly FirewallAction[] = ['Allow', 'Deny'];
 export const FIREWALL_PROTOCOLS: readonly FirewallProtocol[] = ['TCP', 'UDP', 'SCTP'];
 
-/** Key unique within the firewall kinds: `ns/name` for EgressFirewall, `name` for the cluster kind. */
-export function firewallKey(kind: FirewallKind, namespace: string, name: string): string {
-  return kind === 'EgressFirewall' ? `${namespace}/${name}` : name;
-}
+export { firewallKey };
 
 function readAction(value: unknown, path: string, problems: ProblemList, fallback?: FirewallAction): FirewallAction | undefined {
   const text = readString(value, path, problems);

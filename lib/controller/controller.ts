@@ -41,6 +41,7 @@ interface Step {
 }
 
 const POLICIES: readonly StoreKind[] = ['EgressPolicy', 'EgressClusterPolicy'];
+const FIREWALLS: readonly StoreKind[] = ['EgressFirewall', 'EgressClusterFirewall'];
 const SLICES: readonly StoreKind[] = ['EgressEndpointSlice', 'EgressClusterEndpointSlice'];
 
 /**
@@ -50,7 +51,7 @@ const SLICES: readonly StoreKind[] = ['EgressEndpointSlice', 'EgressClusterEndpo
 const STEPS: readonly Step[] = [
   { name: 'cluster-info', inputs: ['Node', 'EgressClusterInfo'], run: reconcileClusterInfo },
   { name: 'tunnels', inputs: ['Node', 'EgressGateway', 'EgressTunnel'], run: reconcileTunnels },
-  { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, ...SLICES], run: reconcileEndpointSlices },
+  { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, ...FIREWALLS, ...SLICES], run: reconcileEndpointSlices },
   // The assignment also reads tunnels (a node needs a mark to be eligible) and cluster info (node and pod addresses).
   // Namespaces: the default gateway of policies that name none comes from a namespace label.
   { name: 'policy-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },

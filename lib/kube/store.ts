@@ -294,6 +294,7 @@ export class ClusterStore {
     const clusterInfo = this.clusterInfoInUse().value;
     const namespaces = this.values('Namespace');
     const gateways = this.values('EgressGateway');
+    const slices = [...this.values('EgressEndpointSlice'), ...this.values('EgressClusterEndpointSlice')];
     const snapshot: Snapshot = {
       nodes: this.values('Node'),
       namespaces,
@@ -301,7 +302,8 @@ export class ClusterStore {
       gateways,
       policies: withDefaultGateways([...this.values('EgressPolicy'), ...this.values('EgressClusterPolicy')], gateways, namespaces),
       firewalls: [...this.values('EgressFirewall'), ...this.values('EgressClusterFirewall')],
-      slices: [...this.values('EgressEndpointSlice'), ...this.values('EgressClusterEndpointSlice')],
+      slices: slices.filter((s) => s.firewallKey === undefined),
+      firewallSlices: slices.filter((s) => s.firewallKey !== undefined),
       tunnels: this.values('EgressTunnel'),
       ...(clusterInfo ? { clusterInfo } : {}),
       config,

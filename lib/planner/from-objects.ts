@@ -16,6 +16,7 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
   const policies: Policy[] = [];
   const firewalls: Firewall[] = [];
   const slices: EndpointSlice[] = [];
+  const firewallSlices: EndpointSlice[] = [];
   const tunnels: Tunnel[] = [];
   let clusterInfo: ClusterInfo | undefined;
   for (const o of objects) {
@@ -29,7 +30,7 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
       case 'EgressFirewall':
       case 'EgressClusterFirewall': firewalls.push(o.value); break;
       case 'EgressEndpointSlice':
-      case 'EgressClusterEndpointSlice': slices.push(o.value); break;
+      case 'EgressClusterEndpointSlice': (o.value.firewallKey === undefined ? slices : firewallSlices).push(o.value); break;
       case 'EgressTunnel': tunnels.push(o.value); break;
       case 'EgressClusterInfo': clusterInfo = o.value; break;
     }
@@ -43,6 +44,7 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
     policies: withDefaultGateways(policies, gateways, namespaces),
     firewalls,
     slices,
+    firewallSlices,
     tunnels,
     ...(clusterInfo ? { clusterInfo } : {}),
     config,

@@ -14,6 +14,8 @@ export interface Snapshot {
   /** EgressFirewall and EgressClusterFirewall objects (absent in older callers: none). */
   readonly firewalls?: readonly Firewall[];
   readonly slices: readonly EndpointSlice[];
+  /** The controller's slices of the firewalls' selected pods (used when `pods` is undefined). */
+  readonly firewallSlices?: readonly EndpointSlice[];
   readonly tunnels: readonly Tunnel[];
   readonly clusterInfo?: ClusterInfo;
   readonly config: AgentConfig;
