@@ -74,6 +74,11 @@ export function l4protoIs(protocol: (typeof SYMBOLS)['meta l4proto'][number]): S
   return match(meta('l4proto'), '==', { kind: 'symbol', name: oneOf('protocol', SYMBOLS['meta l4proto'], protocol) });
 }
 
+/** `meta nfproto ipv4`. */
+export function nfprotoIs(family: (typeof SYMBOLS)['meta nfproto'][number]): Statement {
+  return match(meta('nfproto'), '==', { kind: 'symbol', name: oneOf('family', SYMBOLS['meta nfproto'], family) });
+}
+
 /** `ip daddr 203.0.113.0/24` (or a single address when the prefix is the full length). */
 export function addressInPrefix(family: Family, field: 'saddr' | 'daddr', text: string, prefix: number): Statement {
   const full = family === 4 ? 32 : 128;
