@@ -64,6 +64,18 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     await applyObjects(env.lab, [policy, clusterPolicy]);
     await waitAssigned(env.lab, policy);
     await waitAssigned(env.lab, clusterPolicy);
+    // firewalls of both kinds: their slices and status
+    await applyObjects(env.lab, [
+      { apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name: 'web', namespace: 'default' }, spec: { appliedTo: appSelector('web'), egress: [{ type: 'Deny', to: { cidrSelector: '203.0.113.0/24' } }] } },
+      { apiVersion: API_VERSION, kind: 'EgressClusterFirewall', metadata: { name: 'web-all' }, spec: { appliedTo: appSelector('web'), egress: [] } },
+    ] as unknown as KubeObject[]);
+    await waitFor('both firewalls Accepted', 30_000, async () => {
+      const [ns, cluster] = await Promise.all([
+        kubectlJson<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(env.lab, ['get', 'egressfirewalls.egress.sluice.dev', 'web', '-n', 'default']),
+        kubectlJson<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(env.lab, ['get', 'egressclusterfirewalls.egress.sluice.dev', 'web-all']),
+      ]);
+      return [ns, cluster].every((o) => o.status?.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True')) ? true : undefined;
+    });
     // a pod more: both slices are updated
     await env.lab.addPod({ namespace: 'default', name: 'web-2', labels: { app: 'web' }, node: WORKER });
     await waitFor('both slices to list web-2', 30_000, async () => {

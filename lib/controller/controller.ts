@@ -1,3 +1,4 @@
+import { reconcileFirewallStatus } from './firewall-status.js';
 import type { AgentConfig } from '../planner/config.js';
 import type { ClusterStore } from '../kube/store.js';
 import { ObjectWriter } from '../kube/object-writer.js';
@@ -55,6 +56,7 @@ const STEPS: readonly Step[] = [
   // The assignment also reads tunnels (a node needs a mark to be eligible) and cluster info (node and pod addresses).
   // Namespaces: the default gateway of policies that name none comes from a namespace label.
   { name: 'policy-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
+  { name: 'firewall-status', inputs: FIREWALLS, run: reconcileFirewallStatus },
   { name: 'gateway-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
 ];
 
