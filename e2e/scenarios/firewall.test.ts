@@ -45,6 +45,11 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
     waitFor(`${pod} → ${address} refused`, 30_000, async () => {
       const o = await call(pod, address);
       if (o.kind !== 'refused') throw new Error(JSON.stringify(o));
+      if (process.env.SLUICE_FW_DEBUG && o.ms >= FAST_REFUSAL_MS) {
+        const r = await env.lab.exec({ node: WORKER }, ['nft', 'list', 'chain', 'inet', 'sluice', 'egress_firewall'], { allowFailure: true });
+        const t = await env.lab.exec({ pod }, ['sh', '-c', `(tcpdump -n -i any -c 6 host ${address} 2>&1 &) ; sleep 0.3; curl -sS --max-time 4 http://${address}:${httpPort}/; sleep 0.5`], { allowFailure: true, timeoutMs: 10_000 });
+        console.error(`slow refusal ${o.ms} ms\n${r.stdout}\n${t.stdout}\n${t.stderr}`);
+      }
       assert.ok(o.ms < FAST_REFUSAL_MS, `refused at once, not after ${o.ms} ms`);
       return true;
     });

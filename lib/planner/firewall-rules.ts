@@ -83,6 +83,8 @@ function destination(r: FirewallRule, family: Family): Statement | undefined {
 }
 
 export interface FirewallTablePart {
+  /** The firewalls in evaluation order, with their rule counts. */
+  readonly order: readonly { readonly key: string; readonly rules: number }[];
   readonly sets: readonly NftSet[];
   /** Undefined when no firewall exists: nothing is evaluated at all. */
   readonly chain?: NftChain;
@@ -93,7 +95,7 @@ export interface FirewallTablePart {
  * changes elements. Rules naming a DNS name match nothing until the name is learned.
  */
 export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterSet: (family: Family) => string): FirewallTablePart {
-  if (firewalls.length === 0) return { sets: [] };
+  if (firewalls.length === 0) return { order: [], sets: [] };
   const ordered = [...firewalls].sort((a, b) => compareFirewalls(a.firewall, b.firewall));
   const sets: NftSet[] = [];
   const rules: NftRule[] = [rule([ctStateAnyOf(['established', 'related']), accept])];
@@ -118,5 +120,6 @@ export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterS
       rules.push(...verdictRules([addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f))], firewall.spec.defaultAction, undefined, firewallRuleComment(firewall.key, 'default')));
     }
   }
-  return { sets, chain: { name: FIREWALL_CHAIN, type: 'filter', hook: 'forward', priority: { base: 'filter', offset: -5 }, rules } };
+  const order = ordered.map(({ firewall }) => ({ key: firewall.key, rules: firewall.spec.rules.length }));
+  return { order, sets, chain: { name: FIREWALL_CHAIN, type: 'filter', hook: 'forward', priority: { base: 'filter', offset: -5 }, rules } };
 }

@@ -330,6 +330,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     eips,
     sysctls: buildSysctls(snapshot, hasTunnel, isGateway),
     marks: { mask: config.markMask, here: hereMark(config), gateways: gatewayMarks },
+    ...(firewall.order.length ? { firewalls: firewall.order } : {}),
     ...(resolution.notices.length || endpoints.notices.length ? { notices: [...resolution.notices, ...endpoints.notices] } : {}),
   };
 }
