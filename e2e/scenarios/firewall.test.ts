@@ -18,12 +18,13 @@ import { seenFrom } from './support/echo.js';
 const WORKER = 'worker-1';
 const RESTRICTED = 'apps/restricted';
 const FREE = 'apps/free';
-const SCENARIO_TIMEOUT_MS = 120_000;
-/** A refusal comes back within this; a dropped packet would wait for curl's whole timeout. */
-const FAST_REFUSAL_MS = 1500;
+const SCENARIO_TIMEOUT_MS = 240_000;
+/** A refusal comes back within this (curl's own count); a dropped SYN would wait 1 s for its first retry. */
+const FAST_REFUSAL_MS = 900;
 
 const firewall = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name, namespace: 'apps' }, spec }) as KubeObject;
 
+/** `ms`: how long curl itself waited for the refusal, measured in the pod (not the exec around it). */
 type Outcome = { kind: 'answer'; seenAs: string } | { kind: 'refused'; ms: number } | { kind: 'other'; detail: string };
 
 describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, () => {
@@ -33,23 +34,17 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
 
   /** One HTTP call from the pod to the echo at `address`. */
   const call = async (pod: string, address: string): Promise<Outcome> => {
-    const started = Date.now();
-    const r = await env.lab.exec({ pod }, ['curl', '-sS', '--max-time', '4', `http://${address}:${httpPort}/`], { allowFailure: true, timeoutMs: 10_000 });
-    const ms = Date.now() - started;
+    const r = await env.lab.exec({ pod }, ['curl', '-sS', '--max-time', '4', `http://${address}:${httpPort}/`], { allowFailure: true, timeoutMs: 15_000 });
     if (r.exitCode === 0) return { kind: 'answer', seenAs: parseEchoReply(r.stdout, 'http').clientIP };
-    // curl exit 7: the connection was refused (our TCP reset)
-    if (r.exitCode === 7) return { kind: 'refused', ms };
-    return { kind: 'other', detail: `exit ${r.exitCode} after ${ms} ms: ${r.stderr.trim()}` };
+    // curl exit 7: the connection was refused (our TCP reset); curl says how long it waited
+    const waited = /after (\d+) ms/.exec(r.stderr);
+    if (r.exitCode === 7 && waited) return { kind: 'refused', ms: Number(waited[1]) };
+    return { kind: 'other', detail: `exit ${r.exitCode}: ${r.stderr.trim()}` };
   };
   const expectRefused = async (pod: string, address: string) =>
     waitFor(`${pod} → ${address} refused`, 30_000, async () => {
       const o = await call(pod, address);
       if (o.kind !== 'refused') throw new Error(JSON.stringify(o));
-      if (process.env.SLUICE_FW_DEBUG && o.ms >= FAST_REFUSAL_MS) {
-        const r = await env.lab.exec({ node: WORKER }, ['nft', 'list', 'chain', 'inet', 'sluice', 'egress_firewall'], { allowFailure: true });
-        const t = await env.lab.exec({ pod }, ['sh', '-c', `(tcpdump -n -i any -c 6 host ${address} 2>&1 &) ; sleep 0.3; curl -sS --max-time 4 http://${address}:${httpPort}/; sleep 0.5`], { allowFailure: true, timeoutMs: 10_000 });
-        console.error(`slow refusal ${o.ms} ms\n${r.stdout}\n${t.stdout}\n${t.stderr}`);
-      }
       assert.ok(o.ms < FAST_REFUSAL_MS, `refused at once, not after ${o.ms} ms`);
       return true;
     });
