@@ -78,9 +78,9 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     });
     // a pod more: both slices are updated
     await env.lab.addPod({ namespace: 'default', name: 'web-2', labels: { app: 'web' }, node: WORKER });
-    await waitFor('both slices to list web-2', 30_000, async () => {
+    await waitFor("the slices of both policies and both firewalls to list web-2", 30_000, async () => {
       const out = await kubectl(env.lab, ['get', 'egressendpointslices.egress.sluice.dev,egressclusterendpointslices.egress.sluice.dev', '-A', '-o', 'json']);
-      return (out.match(/"pod": "web-2"/g) ?? []).length === 2 ? true : undefined;
+      return (out.match(/"pod": "web-2"/g) ?? []).length === 4 ? true : undefined;
     });
 
     // left behind by a policy and a node that are gone (an older install, a restored backup): the controller deletes them
