@@ -100,9 +100,11 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     for (const role of controllerRoles()) await env.lab.startDaemon(role);
     await waitAssigned(env.lab, policy);
 
-    // policies deleted: their slices go
+    // policies and firewalls deleted: their slices go
     await kubectl(env.lab, ['delete', 'egresspolicies.egress.sluice.dev', 'web', '-n', 'default']);
     await kubectl(env.lab, ['delete', 'egressclusterpolicies.egress.sluice.dev', 'web-all']);
+    await kubectl(env.lab, ['delete', 'egressfirewalls.egress.sluice.dev', 'web', '-n', 'default']);
+    await kubectl(env.lab, ['delete', 'egressclusterfirewalls.egress.sluice.dev', 'web-all']);
     await waitFor('the slices to be deleted', 30_000, async () => ((await slices()).length === 0 ? true : undefined));
 
     const records = (await readFile(gateLogPath(await env.lab.state()), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as GateRecord);
