@@ -301,7 +301,7 @@ function sameShape(observed: ObservedNft, table: NftTablePlan): boolean {
   if (sets.size !== table.sets.length) return false;
   for (const s of table.sets) {
     const o = sets.get(s.name);
-    if (!o || o.type !== s.type || o.interval !== s.interval) return false;
+    if (!o || o.type !== s.type || o.interval !== s.interval || o.flags.includes('timeout') !== (s.learned === true)) return false;
   }
   const chains = new Map(observed.chains.map((c) => [c.name, c]));
   if (chains.size !== table.chains.length) return false;

@@ -272,8 +272,8 @@ function chainHead(chain: NftChain): { name: string; type: string; hook: string;
   };
 }
 
-function setHead(set: NftSet, size: number | undefined): { name: string; type: NftSet['type']; interval: boolean; size?: number } {
-  const head = { name: identifier(set.name, 'set name'), type: oneOf('set type', SET_TYPES, set.type), interval: set.interval === true };
+function setHead(set: NftSet, size: number | undefined): { name: string; type: NftSet['type']; interval: boolean; learned: boolean; size?: number } {
+  const head = { name: identifier(set.name, 'set name'), type: oneOf('set type', SET_TYPES, set.type), interval: set.interval === true, learned: set.learned === true };
   return size === undefined ? head : { ...head, size: u32(size, 'set size') };
 }
 
@@ -316,6 +316,7 @@ export function tableText(table: NftTablePlan, options: TableOptions = {}): stri
     const head = setHead(set, options.setSizes?.get(set.name));
     const lines = [`\tset ${head.name} {`, `\t\ttype ${head.type}`];
     if (head.interval) lines.push('\t\tflags interval');
+    if (head.learned) lines.push('\t\tflags timeout');
     if (head.size !== undefined) lines.push(`\t\tsize ${head.size}`);
     const elements = elementsText(set, set.elements);
     if (elements.length > 0) lines.push(`\t\telements = { ${elements.join(',\n\t\t\t')} }`);
@@ -358,6 +359,7 @@ export function replaceJson(table: NftTablePlan, options: TableOptions = {}): st
     const head = setHead(set, options.setSizes?.get(set.name));
     const out: { [key: string]: Json } = { ...ids, name: head.name, type: head.type };
     if (head.interval) out.flags = ['interval'];
+    if (head.learned) out.flags = ['timeout'];
     if (head.size !== undefined) out.size = head.size;
     const elem = elementsJson(set, set.elements);
     if (elem.length > 0) out.elem = elem;
