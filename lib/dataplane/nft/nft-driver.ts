@@ -1,5 +1,6 @@
 import { EgressError, errorMessage } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import { learnedElementsJson, type LearnedElementWrite } from '../../planner/nft/render.js';
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
@@ -121,6 +122,19 @@ export class NftDriver {
       const listing = await this.#list({ json: true, terse: true });
       if (listing === undefined) return new Map();
       return sumByComment(parseTableJson(listing, FAMILY, this.#table).chains.flatMap((c) => c.rules));
+    });
+  }
+
+  /**
+   * Puts addresses learned from DNS answers into their timeout sets, each with a fresh timeout,
+   * in one transaction queued behind any apply. Throws EGW_ERR_NFT when nft refuses it (a set
+   * the table does not have yet, for one).
+   */
+  learn(elements: readonly LearnedElementWrite[]): Promise<void> {
+    if (elements.length === 0) return Promise.resolve();
+    return this.#serial.run(async () => {
+      const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
+      if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
     });
   }
 

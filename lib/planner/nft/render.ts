@@ -405,6 +405,37 @@ export function elementsBatchJson(table: NftTablePlan, changes: readonly Element
   return { json: JSON.stringify({ nftables: commands }), commands: commands.length };
 }
 
+/** One learned address: held in `set` for `timeoutSeconds` from now. */
+export interface LearnedElementWrite {
+  readonly set: string;
+  readonly family: Family;
+  readonly address: string;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * One transaction that puts learned addresses into their timeout sets with a fresh timeout:
+ * add (so the delete finds every element), delete, add with the timeout. nft keeps an existing
+ * element's old timeout on a plain add; the transaction is atomic, so no packet sees it missing.
+ */
+export function learnedElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>, elements: readonly LearnedElementWrite[]): string {
+  const id = tableId(table);
+  const bySet = new Map<string, { value: string; timeout: number }[]>();
+  for (const e of elements) {
+    const name = identifier(e.set, 'set name');
+    if (e.family !== 4 && e.family !== 6) refuse('address family', e.family);
+    const value = setElement(e.address, e.family, false);
+    bySet.set(name, [...(bySet.get(name) ?? []), { value, timeout: u32(Math.ceil(e.timeoutSeconds), 'element timeout') }]);
+  }
+  const commands: Json[] = [];
+  for (const [name, list] of bySet) {
+    const target = { family: id.family, table: id.name, name };
+    const timed = list.map((e) => ({ elem: { val: e.value, timeout: e.timeout } }));
+    commands.push({ add: { element: { ...target, elem: timed } } }, { delete: { element: { ...target, elem: list.map((e) => e.value) } } }, { add: { element: { ...target, elem: timed } } });
+  }
+  return JSON.stringify({ nftables: commands });
+}
+
 /** The same element commands as nft text, for people and error messages. */
 export function elementsBatchText(table: NftTablePlan, changes: readonly ElementChange[]): string {
   const id = tableId(table);
