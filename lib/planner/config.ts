@@ -32,6 +32,8 @@ export interface AgentConfig {
   /** Service CIDRs used when EgressClusterInfo status does not list any. */
   readonly serviceCidrs: readonly string[];
   readonly mssClamp: boolean;
+  /** Port of the DNS forwarder of firewalls' rules by name on every node; 0 = off (rules by name match nothing). */
+  readonly firewallDnsPort: number;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
@@ -46,6 +48,7 @@ export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
   defaultInterface: 'eth0',
   serviceCidrs: ['10.96.0.0/12'],
   mssClamp: true,
+  firewallDnsPort: 0,
 });
 
 function fail(flag: string, message: string): never {

@@ -122,12 +122,12 @@ test('chain priorities: standard names with offsets, numbers in JSON', () => {
   assert.match(text, /type filter hook prerouting priority dstnat \+ 10; policy accept;/);
   assert.match(text, /type nat hook postrouting priority srcnat - 10; policy accept;/);
   const chains = (JSON.parse(replaceJson(CATALOGUE_TABLE)) as { nftables: { add?: { chain?: { name: string; prio?: number } } }[] }).nftables.flatMap((c) => (c.add?.chain ? [[c.add.chain.name, c.add.chain.prio]] : []));
-  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_unmark', -300], ['cat_snat', 90]]);
+  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_unmark', -300], ['cat_snat', 90], ['cat_dnat', -105]]);
 });
 
 /** Every kind of every union, by the type checker: a kind added to vocabulary.ts must be listed here. */
 const KINDS = {
-  statement: { match: 0, counter: 0, set: 0, snat: 0, 'snat to source': 0, masquerade: 0, reject: 0, limit: 0, log: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
+  statement: { match: 0, counter: 0, set: 0, snat: 0, 'snat to source': 0, masquerade: 0, dnat: 0, reject: 0, limit: 0, log: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
   field: { meta: 0, ct: 0, address: 0, port: 0, 'tcp flags': 0, fib: 0, 'rt mtu': 0, 'tcp mss': 0 } satisfies Record<Field['kind'], 0>,
   expr: { bitwise: 0 } satisfies Record<Exclude<Expr['kind'], Field['kind']>, 0>,
   value: { number: 0, interface: 0, symbol: 0, flags: 0, ip: 0, 'named set': 0, 'anonymous set': 0 } satisfies Record<Value['kind'], 0>,

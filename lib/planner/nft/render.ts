@@ -178,6 +178,13 @@ const snatAddress = (s: Extract<Statement, { kind: 'snat' }>) => {
   return ipAddressOf(to);
 };
 
+const dnatAddress = (s: Extract<Statement, { kind: 'dnat' }>) => {
+  const to = s.to;
+  if (!isValue(to) || to.kind !== 'ip' || to.prefix !== undefined || to.family !== familyOf(s.family)) return refuse(`dnat target of family ${String(s.family)}`, to);
+  return ipAddressOf(to);
+};
+const dnatPort = (s: Extract<Statement, { kind: 'dnat' }>) => (Number.isInteger(s.port) && s.port >= 1 && s.port <= 65535 ? s.port : refuse('dnat port', s.port));
+
 const verdictOf = (s: { verdict: unknown }) => oneOf('verdict', ['accept', 'drop', 'return'] as const, s.verdict);
 
 const STATEMENTS: Renderers<Statement> = {
@@ -208,6 +215,10 @@ const STATEMENTS: Renderers<Statement> = {
     json: (s) => ({ snat: { family: ipKeyword(s.family), addr: { payload: { protocol: ipKeyword(s.family), field: 'saddr' } } } }),
   },
   masquerade: { text: () => 'masquerade', json: () => ({ masquerade: null }) },
+  dnat: {
+    text: (s) => `dnat ${ipKeyword(s.family)} to ${familyOf(s.family) === 6 ? `[${dnatAddress(s)}]` : dnatAddress(s)}:${dnatPort(s)}`,
+    json: (s) => ({ dnat: { family: ipKeyword(s.family), addr: dnatAddress(s), port: dnatPort(s) } }),
+  },
   reject: {
     text: (s) => `reject with ${oneOf('reject answer', REJECT_WITH, s.with)}`,
     json: (s): Json => (oneOf('reject answer', REJECT_WITH, s.with) === 'tcp reset' ? { reject: { type: 'tcp reset' } } : { reject: { type: 'icmpx', expr: 'admin-prohibited' } }),
