@@ -68,6 +68,8 @@ export class NftDriver {
   readonly #reads: KernelReads;
   readonly #serial = new Serial();
   #state: KernelState = UNKNOWN;
+  /** Learned elements and when they expire (ms, performance.now()), put back after a table replace. */
+  readonly #learned = new Map<string, LearnedElementWrite & { readonly expiresAt: number }>();
 
   constructor(options: NftDriverOptions) {
     this.#backend = options.backend;
@@ -133,9 +135,37 @@ export class NftDriver {
   learn(elements: readonly LearnedElementWrite[]): Promise<void> {
     if (elements.length === 0) return Promise.resolve();
     return this.#serial.run(async () => {
-      const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
-      if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
+      const now = performance.now();
+      // An element already held longer keeps its timeout: a shorter TTL in a later answer must
+      // not cut off a pod that cached the earlier one.
+      const fresh = elements.filter((e) => (this.#learned.get(`${e.set} ${e.address}`)?.expiresAt ?? 0) < now + e.timeoutSeconds * 1000);
+      if (fresh.length === 0) return;
+      await this.#putLearned(fresh);
+      for (const e of fresh) this.#learned.set(`${e.set} ${e.address}`, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
+      if (this.#learned.size > fresh.length * 2) for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
     });
+  }
+
+  async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
+    const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
+    if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
+  }
+
+  /** After a replace: the learned elements still in time, into the new table's learned sets. */
+  async #restoreLearned(table: NftTablePlan): Promise<void> {
+    const sets = new Set(table.sets.filter((s) => s.learned).map((s) => s.name));
+    const now = performance.now();
+    const keep: LearnedElementWrite[] = [];
+    for (const [k, e] of this.#learned) {
+      if (e.expiresAt - now < 1000 || !sets.has(e.set)) this.#learned.delete(k);
+      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.floor((e.expiresAt - now) / 1000) });
+    }
+    if (keep.length === 0) return;
+    try {
+      await this.#putLearned(keep);
+    } catch (err) {
+      this.#log.warn({ op: 'nft-learned', table: this.#table, elements: keep.length, err: errorMessage(err) }, 'learned addresses not restored after a table replace; they are learned again from the next answers');
+    }
   }
 
   /** Deletes our table, and only it. Idempotent. */
@@ -216,6 +246,7 @@ export class NftDriver {
     const batch = replaceBatch(table, fingerprint, capacities);
     await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
     this.#state = { kind: 'applied', table, fingerprint, capacities };
+    if (this.#learned.size > 0) await this.#restoreLearned(table);
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
     this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements }, 'nft table replaced');
     return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };

@@ -415,6 +415,13 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     driver.forget();
     await driver.apply(next);
     assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.11/);
+    // A shorter TTL later does not cut the held timeout short.
+    await driver.learn([{ set: learned.name, family: 4, address: '198.18.1.11', timeoutSeconds: 2 }]);
+    assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.11 timeout 5m/);
+    // A structure change replaces the table: the learned addresses are put back with what is left of their time.
+    const replaced = await driver.apply({ ...next, sets: [...next.sets, { name: 'other4', type: 'ipv4_addr', interval: false, elements: [] }] });
+    assert.equal(replaced.mode, 'replace');
+    assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.10 timeout 4m5\ds/);
     await assert.rejects(driver.learn([{ set: 'no_such_set', family: 4, address: '198.18.1.12', timeoutSeconds: 5 }]), { code: 'EGW_ERR_NFT' });
   },
 };
