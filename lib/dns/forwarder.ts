@@ -63,7 +63,8 @@ export class DnsForwarder {
   /** Binds UDP and TCP; rejects when either port is taken. */
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+    // IPv6 sockets take IPv6 only, so one on `::` and one on `0.0.0.0` share the port.
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, ipv6Only: net.isIPv6(host) });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(port, host, () => {
@@ -78,7 +79,7 @@ export class DnsForwarder {
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       // The same port as UDP, also when the port was chosen by the kernel.
-      tcp.listen(udp.address().port, host, () => {
+      tcp.listen({ port: udp.address().port, host, ipv6Only: net.isIPv6(host) }, () => {
         tcp.off('error', reject);
         resolve();
       });

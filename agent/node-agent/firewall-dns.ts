@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import { ipFamily } from '../../lib/api/ip.js';
+import { errorMessage } from '../../lib/errors.js';
+import { DnsForwarder } from '../../lib/dns/forwarder.js';
+import type { DnsRuleTarget } from '../../lib/dns/learn.js';
+import type { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
+import type { FirewallNameRule } from '../../lib/planner/firewall-rules.js';
+import { dnsSteerSet } from '../../lib/planner/firewall-dns-steering.js';
+import type { Metrics } from '../../lib/metrics/metrics.js';
+
+/** How often the forwarder renews the steering, and how long one renewal lasts. */
+const HEARTBEAT_MS = 1000;
+const STEER_TIMEOUT_S = 3;
+
+export interface FirewallDnsOptions {
+  readonly port: number;
+  /** The cluster DNS Service address pods query; the forwarder asks it in their place. */
+  readonly upstream: string;
+  readonly graceSeconds: number;
+  readonly nft: NftDriver;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
+
+/**
+ * The node's DNS forwarder for firewalls' rules by name, and the heartbeat that keeps pods
+ * steered to it: while it answers it renews its upstream address in the steer set every second
+ * for three; when the agent stops or dies, the element expires and pods' DNS goes straight to
+ * the cluster DNS again.
+ */
+export class FirewallDns {
+  readonly #options: FirewallDnsOptions;
+  readonly #forwarders: DnsForwarder[] = [];
+  #rules: readonly FirewallNameRule[] = [];
+  #targets: readonly DnsRuleTarget[] = [];
+  #heartbeat?: NodeJS.Timeout;
+  #steering = false;
+
+  constructor(options: FirewallDnsOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    const o = this.#options;
+    for (const host of ['0.0.0.0', '::']) {
+      const forwarder = new DnsForwarder({
+        listen: { host, port: o.port },
+        upstream: { host: o.upstream, port: 53 },
+        graceSeconds: o.graceSeconds,
+        rules: () => this.#targets,
+        learn: (elements) => o.nft.learn(elements),
+        onResult: (result, holdMs, learned) => o.metrics.dnsAnswered(result, holdMs / 1000, learned.length),
+      });
+      try {
+        await forwarder.start();
+        this.#forwarders.push(forwarder);
+      } catch (err) {
+        // Without a forwarder there is no heartbeat, so no pod is steered to a dead port.
+        o.log.error({ op: 'firewall-dns', host, port: o.port, err: errorMessage(err) }, 'DNS forwarder could not listen; rules by name learn nothing here');
+      }
+    }
+    if (this.#forwarders.length === 0) return;
+    this.#heartbeat = setInterval(() => void this.#renew(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  /** The rules by name of this node's plan. */
+  update(rules: readonly FirewallNameRule[]): void {
+    this.#rules = rules;
+    this.#targets = rules.map((r) => ({ pattern: r.pattern, sets: r.sets, appliesTo: (client: string) => r.clients.has(client.replace(/^::ffff:(?=\d+\.)/, '')) }));
+    if (rules.length > 0) void this.#renew();
+  }
+
+  async #renew(): Promise<void> {
+    const o = this.#options;
+    let on = false;
+    if (this.#rules.length > 0) {
+      const family = ipFamily(o.upstream);
+      try {
+        await o.nft.learn([{ set: dnsSteerSet(family), family, address: o.upstream, timeoutSeconds: STEER_TIMEOUT_S }]);
+        on = true;
+      } catch (err) {
+        if (this.#steering) o.log.warn({ op: 'firewall-dns', err: errorMessage(err) }, 'DNS steering not renewed');
+      }
+    }
+    if (on !== this.#steering) {
+      this.#steering = on;
+      o.metrics.dnsSteeringOn(on);
+      o.log.info({ op: 'firewall-dns', steering: on }, on ? 'pods with rules by name are steered to the DNS forwarder' : 'DNS steering off');
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await Promise.all(this.#forwarders.map((f) => f.close()));
+  }
+}
