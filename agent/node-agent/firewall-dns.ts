@@ -35,14 +35,32 @@ export class FirewallDns {
   #targets: readonly DnsRuleTarget[] = [];
   #heartbeat?: NodeJS.Timeout;
   #steering = false;
+  #bound?: string;
 
   constructor(options: FirewallDnsOptions) {
     this.#options = options;
   }
 
-  async start(): Promise<void> {
+  /**
+   * The rules by name of this node's plan, and the node addresses its steering rule sends queries
+   * to. The forwarder listens on exactly those addresses, so its answers leave from the address
+   * the pod's query was rewritten to and conntrack turns them back into the cluster DNS's.
+   */
+  async update(rules: readonly FirewallNameRule[], nodeAddresses: readonly string[]): Promise<void> {
+    this.#rules = rules;
+    this.#targets = rules.map((r) => ({ pattern: r.pattern, sets: r.sets, appliesTo: (client: string) => r.clients.has(client.replace(/^::ffff:(?=\d+\.)/, '')) }));
+    const key = [...nodeAddresses].sort().join(',');
+    if (key !== this.#bound) {
+      this.#bound = key;
+      await this.#listen(nodeAddresses);
+    }
+    if (rules.length > 0) await this.#renew();
+  }
+
+  async #listen(addresses: readonly string[]): Promise<void> {
     const o = this.#options;
-    for (const host of ['0.0.0.0', '::']) {
+    await Promise.all(this.#forwarders.splice(0).map((f) => f.close()));
+    for (const host of addresses) {
       const forwarder = new DnsForwarder({
         listen: { host, port: o.port },
         upstream: { host: o.upstream, port: 53 },
@@ -54,27 +72,22 @@ export class FirewallDns {
       try {
         await forwarder.start();
         this.#forwarders.push(forwarder);
+        o.log.info({ op: 'firewall-dns', host, port: o.port, upstream: o.upstream }, 'DNS forwarder listening');
       } catch (err) {
         // Without a forwarder there is no heartbeat, so no pod is steered to a dead port.
         o.log.error({ op: 'firewall-dns', host, port: o.port, err: errorMessage(err) }, 'DNS forwarder could not listen; rules by name learn nothing here');
       }
     }
-    if (this.#forwarders.length === 0) return;
+    clearInterval(this.#heartbeat);
+    if (this.#forwarders.length === 0) return void (await this.#renew());
     this.#heartbeat = setInterval(() => void this.#renew(), HEARTBEAT_MS);
     this.#heartbeat.unref();
-  }
-
-  /** The rules by name of this node's plan. */
-  update(rules: readonly FirewallNameRule[]): void {
-    this.#rules = rules;
-    this.#targets = rules.map((r) => ({ pattern: r.pattern, sets: r.sets, appliesTo: (client: string) => r.clients.has(client.replace(/^::ffff:(?=\d+\.)/, '')) }));
-    if (rules.length > 0) void this.#renew();
   }
 
   async #renew(): Promise<void> {
     const o = this.#options;
     let on = false;
-    if (this.#rules.length > 0) {
+    if (this.#rules.length > 0 && this.#forwarders.length > 0) {
       const family = ipFamily(o.upstream);
       try {
         await o.nft.learn([{ set: dnsSteerSet(family), family, address: o.upstream, timeoutSeconds: STEER_TIMEOUT_S }]);

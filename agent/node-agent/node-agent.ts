@@ -99,7 +99,6 @@ export class NodeAgent {
     });
     if (options.config.firewallDnsPort > 0 && options.firewallDns) {
       this.#dns = new FirewallDns({ port: options.config.firewallDnsPort, ...options.firewallDns, nft: this.#local.nft, metrics: this.metrics, log: log.child({ subsystem: 'dns' }) });
-      await this.#dns.start();
     }
     this.#servers = await Promise.all([
       startMetricsServer(
@@ -195,7 +194,10 @@ export class NodeAgent {
       report = await this.#local!.dataplane.apply(nodePlan, { full: reasons.has(RESYNC_REASON) });
       this.#gate.applied(fingerprint, report.ok);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
-      if (report.ok) this.#dns?.update(firewallNameRules(localFirewallInputs(snapshot, this.options.nodeName)));
+      if (report.ok && this.#dns) {
+        const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
+        await this.#dns.update(firewallNameRules(localFirewallInputs(snapshot, this.options.nodeName)), [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined));
+      }
       this.#reportConflicts(report);
       const at = new Date().toISOString();
       for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);

@@ -14,6 +14,7 @@ import { waitAssigned } from './support/policy-status.js';
 import { GATEWAY_NAME, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 import { waitFor } from './support/wait.js';
 import { seenFrom } from './support/echo.js';
+import { agentDaemon } from '../labkit/cluster/agent-daemon.js';
 
 const WORKER = 'worker-1';
 const RESTRICTED = 'apps/restricted';
@@ -128,5 +129,42 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
       await expectAnswer(RESTRICTED, echo[0]!, at.ipv4!);
       await expectRefused(RESTRICTED, echo[2]!);
       await expectRefused(RESTRICTED, echo[1]!);
+    }));
+
+  test("rules by name: the pod reaches the address its own lookup gave, at the first connection, and is refused elsewhere; DNS works while the agent is down", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
+    env.scenario(async (s) => {
+      const state = await s.lab.state();
+      const node = state.nodes.find((n) => n.name === WORKER)!;
+      const kubeDns = env.info.dns.kubeDns?.ips.find((ip) => !ip.includes(':'));
+      assert.ok(kubeDns, 'the lab runs the cluster DNS pod');
+      const plain = agentDaemon(state, node, state.agent);
+      await s.lab.replaceDaemon(agentDaemon(state, node, { ...state.agent, args: [...(state.agent?.args ?? []), '--firewall-dns-port', '15353', '--firewall-dns-upstream', kubeDns] }));
+      try {
+        await s.apply(firewall('by-name', { appliedTo: { podSelector: { matchLabels: { app: 'restricted' } } }, defaultAction: 'Deny', egress: [{ type: 'Allow', to: { dnsName: 'github.com' } }] }));
+        // Until the forwarder steers the pod's DNS, what it resolves is not learned: wait for the first success.
+        await waitFor('github.com reached by name', 60_000, async () => {
+          const address = await resolves(RESTRICTED, 'github.com');
+          const o = address ? await call(RESTRICTED, address) : undefined;
+          return o?.kind === 'answer' ? true : undefined;
+        }, 500);
+        for (let i = 0; i < 5; i++) {
+          const address = (await resolves(RESTRICTED, 'github.com'))!;
+          const o = await call(RESTRICTED, address);
+          assert.deepEqual(o, { kind: 'answer', seenAs: env.nodeIpOf(RESTRICTED) }, `lookup ${i} then at once a connection to ${address}`);
+        }
+        const google = (await resolves(RESTRICTED, 'google.com'))!;
+        assert.ok(google, 'other names still resolve');
+        const refused = await call(RESTRICTED, google);
+        assert.equal(refused.kind, 'refused', `google.com (${google}) is not allowed: ${JSON.stringify(refused)}`);
+        const learned = (await s.lab.exec({ node: WORKER }, ['nft', 'list', 'table', 'inet', 'sluice'])).stdout;
+        assert.match(learned, /flags timeout/);
+        t.diagnostic(`learned: ${learned.split('\n').filter((l) => /timeout \d/.test(l)).join(' | ').trim().slice(0, 300)}`);
+        // The agent stopped: within the steering's 3 s, the pod's DNS goes straight to kube-dns again.
+        const { readyLogLine: _ready, ...stopped } = plain;
+        await s.lab.replaceDaemon({ ...stopped, argv: ['sleep', '86400'] });
+        await waitFor('DNS without the agent', 20_000, async () => ((await resolves(RESTRICTED, 'httpbin.org').catch(() => undefined)) ? true : undefined), 500);
+      } finally {
+        await s.lab.replaceDaemon(plain);
+      }
     }));
 });
