@@ -123,13 +123,13 @@ describe('the parser and the CRDs accept the same objects', () => {
       }
     }));
 
-  test(`spec objects (gateways, policies, cluster info): ${RUNS * 4} generated`, () =>
+  test(`spec objects (gateways, policies, firewalls, cluster info): ${RUNS * 4} generated`, () =>
     withSluiceApiServer(async (server) => {
       const samples = fc.sample(gen.specObject, { numRuns: RUNS * 4, seed: SEED });
       const result = compare(samples, (doc) => ({ doc, parser: parserVerdict(doc), server: serverVerdictOnCreate(server, doc) }));
       report('spec objects', result, samples.length);
       assertMixed('spec objects', result);
-      assert.equal(result.byKind.size, 4, 'every spec kind is generated');
+      assert.equal(result.byKind.size, 6, 'every spec kind is generated');
     }));
 
   test(`status written by controllers and endpoint slices: ${RUNS * 4} generated`, () =>

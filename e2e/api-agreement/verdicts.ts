@@ -57,7 +57,7 @@ function rejection(error: unknown): Verdict {
 /** kubectl puts objects without a namespace into the context's namespace; a new namespace is created first. */
 function ensureNamespace(server: ApiServer, doc: JsonObject): Verdict | undefined {
   const meta = doc.metadata as JsonObject | undefined;
-  if (doc.kind !== 'EgressPolicy' && doc.kind !== 'EgressEndpointSlice') return undefined;
+  if (doc.kind !== 'EgressPolicy' && doc.kind !== 'EgressFirewall' && doc.kind !== 'EgressEndpointSlice') return undefined;
   if (!meta || typeof meta !== 'object' || Array.isArray(meta)) return undefined;
   if (meta.namespace === undefined || meta.namespace === null || meta.namespace === '') meta.namespace = 'default';
   if (typeof meta.namespace !== 'string') return { accepted: false, why: ['metadata.namespace is not a string'] };

@@ -1,5 +1,6 @@
 /** manifests/ as `kubectl kustomize` renders it: what the cluster gets, checked against what the lab proved. */
 import { test } from 'node:test';
+import { KIND_DEFINITIONS } from '../../lib/api/schema/kinds.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -33,7 +34,7 @@ test('manifests/ renders: a Pod Security "privileged" namespace, an unprivileged
   const objs = await render(MANIFESTS);
   const ns = find(objs, 'Namespace', 'sluice-system')!;
   for (const mode of ['enforce', 'audit', 'warn']) assert.equal(ns.metadata.labels?.[`pod-security.kubernetes.io/${mode}`], 'privileged', mode);
-  assert.equal(objs.filter((o) => o.kind === 'CustomResourceDefinition').length, 7);
+  assert.equal(objs.filter((o) => o.kind === 'CustomResourceDefinition').length, KIND_DEFINITIONS.length);
 
   const ds = find(objs, 'DaemonSet', 'sluice-agent') as unknown as DaemonSetObject;
   const c = agentContainer(ds);

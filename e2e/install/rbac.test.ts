@@ -64,11 +64,23 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     await applyObjects(env.lab, [policy, clusterPolicy]);
     await waitAssigned(env.lab, policy);
     await waitAssigned(env.lab, clusterPolicy);
+    // firewalls of both kinds: their slices and status
+    await applyObjects(env.lab, [
+      { apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name: 'web', namespace: 'default' }, spec: { appliedTo: appSelector('web'), egress: [{ type: 'Deny', to: { cidrSelector: '203.0.113.0/24' } }] } },
+      { apiVersion: API_VERSION, kind: 'EgressClusterFirewall', metadata: { name: 'web-all' }, spec: { appliedTo: appSelector('web'), egress: [] } },
+    ] as unknown as KubeObject[]);
+    await waitFor('both firewalls Accepted', 30_000, async () => {
+      const [ns, cluster] = await Promise.all([
+        kubectlJson<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(env.lab, ['get', 'egressfirewalls.egress.sluice.dev', 'web', '-n', 'default']),
+        kubectlJson<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(env.lab, ['get', 'egressclusterfirewalls.egress.sluice.dev', 'web-all']),
+      ]);
+      return [ns, cluster].every((o) => o.status?.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True')) ? true : undefined;
+    });
     // a pod more: both slices are updated
     await env.lab.addPod({ namespace: 'default', name: 'web-2', labels: { app: 'web' }, node: WORKER });
-    await waitFor('both slices to list web-2', 30_000, async () => {
+    await waitFor("the slices of both policies and both firewalls to list web-2", 30_000, async () => {
       const out = await kubectl(env.lab, ['get', 'egressendpointslices.egress.sluice.dev,egressclusterendpointslices.egress.sluice.dev', '-A', '-o', 'json']);
-      return (out.match(/"pod": "web-2"/g) ?? []).length === 2 ? true : undefined;
+      return (out.match(/"pod": "web-2"/g) ?? []).length === 4 ? true : undefined;
     });
 
     // left behind by a policy and a node that are gone (an older install, a restored backup): the controller deletes them
@@ -88,9 +100,11 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     for (const role of controllerRoles()) await env.lab.startDaemon(role);
     await waitAssigned(env.lab, policy);
 
-    // policies deleted: their slices go
+    // policies and firewalls deleted: their slices go
     await kubectl(env.lab, ['delete', 'egresspolicies.egress.sluice.dev', 'web', '-n', 'default']);
     await kubectl(env.lab, ['delete', 'egressclusterpolicies.egress.sluice.dev', 'web-all']);
+    await kubectl(env.lab, ['delete', 'egressfirewalls.egress.sluice.dev', 'web', '-n', 'default']);
+    await kubectl(env.lab, ['delete', 'egressclusterfirewalls.egress.sluice.dev', 'web-all']);
     await waitFor('the slices to be deleted', 30_000, async () => ((await slices()).length === 0 ? true : undefined));
 
     const records = (await readFile(gateLogPath(await env.lab.state()), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as GateRecord);

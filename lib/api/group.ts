@@ -5,6 +5,9 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 /** Label on endpoint slices naming the policy they belong to. */
 export const POLICY_LABEL = `${GROUP}/policy`;
 export const CLUSTER_POLICY_LABEL = `${GROUP}/cluster-policy`;
+/** Label on endpoint slices naming the firewall they belong to (instead of a policy). */
+export const FIREWALL_LABEL = `${GROUP}/firewall`;
+export const CLUSTER_FIREWALL_LABEL = `${GROUP}/cluster-firewall`;
 /**
  * EgressTunnel annotation: the egress IPs that another host on the LAN answered for when the
  * node's agent probed before taking them, as `ip=mac` entries separated by commas.
@@ -21,6 +24,8 @@ export const KINDS = [
   'EgressGateway',
   'EgressPolicy',
   'EgressClusterPolicy',
+  'EgressFirewall',
+  'EgressClusterFirewall',
   'EgressEndpointSlice',
   'EgressClusterEndpointSlice',
   'EgressTunnel',

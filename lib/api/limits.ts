@@ -14,3 +14,6 @@ export const EIP_CONFLICTS_MAX = 64;
 export const APPLIED_POLICIES_MAX = 2048;
 /** Characters of the error message in `status.applied`. */
 export const APPLIED_MESSAGE_MAX = 512;
+/** Rules of one EgressFirewall / EgressClusterFirewall, and ports of one rule. */
+export const FIREWALL_MAX_RULES = 1000;
+export const FIREWALL_RULE_MAX_PORTS = 64;

@@ -82,8 +82,10 @@ export interface Endpoint {
 export interface EndpointSlice {
   readonly name: string;
   readonly namespace: string;
-  /** Key of the policy (see Policy.key). */
+  /** Key of the policy (see Policy.key); '' for a firewall's slice. */
   readonly policyKey: string;
+  /** Key of the firewall (see Firewall.key) for a firewall's slice. */
+  readonly firewallKey?: string;
   readonly endpoints: readonly Endpoint[];
 }
 
@@ -149,4 +151,44 @@ export interface PodInfo {
   readonly ipv6: readonly string[];
   /** Running, Ready, not host-network, not terminating: only such pods are endpoints. */
   readonly eligible: boolean;
+}
+
+export type FirewallKind = 'EgressFirewall' | 'EgressClusterFirewall';
+export type FirewallAction = 'Allow' | 'Deny';
+export type FirewallProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface FirewallPort {
+  readonly protocol: FirewallProtocol;
+  /** Absent: every port of the protocol. */
+  readonly port?: number;
+}
+
+/** One rule: a CIDR or a DNS name (exact, or `*.` and a suffix), and optional ports. */
+export interface FirewallRule {
+  readonly action: FirewallAction;
+  readonly cidr?: IpInterval;
+  /** Lower case, without a trailing dot; `*.example.com` matches names below example.com. */
+  readonly dnsName?: string;
+  /** Empty: every protocol and port. */
+  readonly ports: readonly FirewallPort[];
+}
+
+export interface FirewallSpec {
+  readonly podSelector?: LabelSelector;
+  /** EgressClusterFirewall only; absent = every namespace. */
+  readonly namespaceSelector?: LabelSelector;
+  readonly priority: number;
+  /** In order: the first matching rule decides. */
+  readonly rules: readonly FirewallRule[];
+  /** For external traffic of selected pods that no rule matches. */
+  readonly defaultAction: FirewallAction;
+}
+
+export interface Firewall extends ObjectIdentity {
+  readonly kind: FirewallKind;
+  /** Empty for EgressClusterFirewall. */
+  readonly namespace: string;
+  /** `namespace/name` or `name`, as Policy.key (the two kinds have their own key space). */
+  readonly key: string;
+  readonly spec: FirewallSpec;
 }

@@ -51,3 +51,17 @@ export function isLabelValue(text: string): boolean {
 export function isInterfaceName(text: string): boolean {
   return INTERFACE_NAME_RE.test(text);
 }
+
+/**
+ * A DNS name of a firewall rule: labels of letters, digits and '-', optionally `*.` first (every
+ * name below the rest), an optional trailing dot. Case is not significant (callers lower-case).
+ */
+export const FIREWALL_DNS_NAME = '(\\*\\.)?([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?\\.)*[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?\\.?';
+export const FIREWALL_DNS_NAME_MAX = 253;
+const FIREWALL_DNS_NAME_RE = anchored(FIREWALL_DNS_NAME);
+
+/** Whether `text` is a firewall rule's DNS name (each label at most 63 characters). */
+export function isFirewallDnsName(text: string): boolean {
+  if (text.length > FIREWALL_DNS_NAME_MAX || !FIREWALL_DNS_NAME_RE.test(text)) return false;
+  return text.replace(/\.$/, '').split('.').every((label) => label.length <= 63);
+}

@@ -1,9 +1,10 @@
 import type { Parsed, Problem } from './problems.js';
-import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from './model.js';
+import type { ClusterInfo, EndpointSlice, Firewall, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from './model.js';
 import { API_VERSION, GROUP } from './group.js';
 import { isRecord } from './fields.js';
 import { parseGateway } from './parse-gateway.js';
 import { parsePolicy } from './parse-policy.js';
+import { parseFirewall } from './parse-firewall.js';
 import { parseNamespace, parseNode, parsePod } from './parse-core.js';
 import { parseClusterInfo, parseEndpointSlice, parseTunnel } from './parse-status-objects.js';
 import { KIND_DEFINITIONS } from './schema/kinds.js';
@@ -16,6 +17,7 @@ export type ParsedObject =
   | { kind: 'EgressGateway'; value: Gateway }
   | { kind: 'EgressPolicy' | 'EgressClusterPolicy'; value: Policy }
   | { kind: 'EgressEndpointSlice' | 'EgressClusterEndpointSlice'; value: EndpointSlice }
+  | { kind: 'EgressFirewall' | 'EgressClusterFirewall'; value: Firewall }
   | { kind: 'EgressTunnel'; value: Tunnel }
   | { kind: 'EgressClusterInfo'; value: ClusterInfo };
 
@@ -87,6 +89,8 @@ export function parseDocument(doc: unknown): DocumentResult {
       case 'EgressGateway': return wrap('EgressGateway', parseGateway(body));
       case 'EgressPolicy': return wrap('EgressPolicy', parsePolicy(body, 'EgressPolicy'));
       case 'EgressClusterPolicy': return wrap('EgressClusterPolicy', parsePolicy(body, 'EgressClusterPolicy'));
+      case 'EgressFirewall': return wrap('EgressFirewall', parseFirewall(body, 'EgressFirewall'));
+      case 'EgressClusterFirewall': return wrap('EgressClusterFirewall', parseFirewall(body, 'EgressClusterFirewall'));
       case 'EgressEndpointSlice': return wrap('EgressEndpointSlice', parseEndpointSlice(body, false));
       case 'EgressClusterEndpointSlice': return wrap('EgressClusterEndpointSlice', parseEndpointSlice(body, true));
       case 'EgressTunnel': return wrap('EgressTunnel', parseTunnel(body));

@@ -10,8 +10,8 @@ import { isRecord, readBoolean, readIpSpecs, readRecord, readString } from './fi
 import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
 import { canonicalIp, formatInterval, isIp, parseIp, parseIpSpec, type Family } from './ip.js';
-import { CLUSTER_POLICY_LABEL, EIP_CONFLICTS_ANNOTATION, POLICY_LABEL } from './group.js';
-import { policyKey } from './policy-key.js';
+import { CLUSTER_FIREWALL_LABEL, CLUSTER_POLICY_LABEL, EIP_CONFLICTS_ANNOTATION, FIREWALL_LABEL, POLICY_LABEL } from './group.js';
+import { firewallKey, policyKey } from './policy-key.js';
 import { INTERFACE_NAME_RULE, isDnsLabel, isDnsSubdomain, isInterfaceName } from './names.js';
 import { CLUSTER_STATUS_MAX_ITEMS, EIP_CONFLICTS_MAX, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from './limits.js';
 import { errorMessage } from '../errors.js';
@@ -95,8 +95,11 @@ export function parseEndpointSlice(raw: Record<string, unknown>, clusterScoped: 
   const ignored = new ProblemList();
   const meta = parseMeta(raw.metadata, problems, !clusterScoped);
   const label = clusterScoped ? CLUSTER_POLICY_LABEL : POLICY_LABEL;
+  const firewallLabel = clusterScoped ? CLUSTER_FIREWALL_LABEL : FIREWALL_LABEL;
   const policyName = meta.labels[label];
-  if (!policyName) problems.add('Required', `metadata.labels["${label}"]`, 'names the policy this slice belongs to');
+  const firewallName = meta.labels[firewallLabel];
+  if (!policyName && !firewallName) problems.add('Required', `metadata.labels["${label}"]`, `names the policy (or, as "${firewallLabel}", the firewall) this slice belongs to`);
+  if (policyName && firewallName) problems.add('Conflict', `metadata.labels["${firewallLabel}"]`, 'a slice belongs to a policy or to a firewall, not both');
   const endpoints: Endpoint[] = [];
   const rawEndpoints = raw.endpoints === undefined || raw.endpoints === null ? [] : raw.endpoints;
   if (!Array.isArray(rawEndpoints)) ignored.add('InvalidType', 'endpoints', 'must be a list; ignored');
@@ -121,7 +124,12 @@ export function parseEndpointSlice(raw: Record<string, unknown>, clusterScoped: 
     }
     endpoints.push({ namespace, pod, node, ipv4, ipv6 });
   });
-  if (!problems.ok || !policyName) return { problems: problems.items };
+  if (!problems.ok) return { problems: problems.items };
+  if (firewallName) {
+    const key = firewallKey(clusterScoped ? 'EgressClusterFirewall' : 'EgressFirewall', meta.namespace, firewallName);
+    return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: '', firewallKey: key, endpoints }, ignored);
+  }
+  if (!policyName) return { problems: problems.items };
   const kind = clusterScoped ? 'EgressClusterPolicy' : 'EgressPolicy';
   return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: policyKey(kind, meta.namespace, policyName), endpoints }, ignored);
 }

@@ -1,3 +1,4 @@
+import { reconcileFirewallStatus } from './firewall-status.js';
 import type { AgentConfig } from '../planner/config.js';
 import type { ClusterStore } from '../kube/store.js';
 import { ObjectWriter } from '../kube/object-writer.js';
@@ -41,6 +42,7 @@ interface Step {
 }
 
 const POLICIES: readonly StoreKind[] = ['EgressPolicy', 'EgressClusterPolicy'];
+const FIREWALLS: readonly StoreKind[] = ['EgressFirewall', 'EgressClusterFirewall'];
 const SLICES: readonly StoreKind[] = ['EgressEndpointSlice', 'EgressClusterEndpointSlice'];
 
 /**
@@ -50,10 +52,11 @@ const SLICES: readonly StoreKind[] = ['EgressEndpointSlice', 'EgressClusterEndpo
 const STEPS: readonly Step[] = [
   { name: 'cluster-info', inputs: ['Node', 'EgressClusterInfo'], run: reconcileClusterInfo },
   { name: 'tunnels', inputs: ['Node', 'EgressGateway', 'EgressTunnel'], run: reconcileTunnels },
-  { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, ...SLICES], run: reconcileEndpointSlices },
+  { name: 'endpoint-slices', inputs: ['Pod', 'Namespace', ...POLICIES, ...FIREWALLS, ...SLICES], run: reconcileEndpointSlices },
   // The assignment also reads tunnels (a node needs a mark to be eligible) and cluster info (node and pod addresses).
   // Namespaces: the default gateway of policies that name none comes from a namespace label.
   { name: 'policy-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
+  { name: 'firewall-status', inputs: FIREWALLS, run: reconcileFirewallStatus },
   { name: 'gateway-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
 ];
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
-import { API_VERSION, POLICY_LABEL } from '../api/group.js';
+import { API_VERSION, FIREWALL_LABEL, POLICY_LABEL } from '../api/group.js';
 import { gateway, namespace, node, pod, policy, clusterPolicy } from '../planner/testing/cluster.js';
 import { egressWrites, installCrds, settle, startTestPlane } from './testing/plane.js';
 import { sleep, waitFor } from '../kube/testing/wait.js';
@@ -156,6 +156,33 @@ test('slices the controller did not write are deleted: of no policy, of a missin
     const names = () => (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'default' }) as any[]).map((s) => s.metadata.name).sort();
     await waitFor('forged slices gone', () => !names().some((n) => ['no-label', 'empty-label', 'missing-policy', 'extra-pod'].includes(n)), 5000);
     assert.deepEqual(endpointNames(server), ['web-0001'], "the policy's slices hold its one pod");
+  } finally {
+    await plane.stop();
+    await server.close();
+  }
+});
+
+test("firewalls get slices of their own next to a policy's: selected pods, kept apart, removed with the firewall", async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const plane = startTestPlane(server.url, 'w-0');
+  try {
+    installCrds(server);
+    for (const o of [node('w-0', 1, { labels: { egress: 'true' } }), namespace('apps', {})]) server.store.apply(asServer(o));
+    server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1'] } })));
+    // a policy and a firewall of the same name select different pods
+    server.store.apply(asServer(policy('apps', 'a', { egressGatewayName: 'main', appliedTo: { podSelector: {} } })));
+    const fw = { apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name: 'a', namespace: 'apps' }, spec: { appliedTo: { podSelector: { matchLabels: { app: 'a' } } }, egress: [{ type: 'Deny', to: { cidrSelector: '0.0.0.0/0' } }] } };
+    server.store.apply(asServer(fw));
+    server.store.apply(asServer(pod('apps', 'a1', 'w-0', ['10.244.1.2'], { app: 'a' })));
+    server.store.apply(asServer(pod('apps', 'b1', 'w-0', ['10.244.1.3'], { app: 'b' })));
+    const of = (label: string) => (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'apps', labelSelector: `${label}=a` }) as any[]).flatMap((s) => (s.endpoints ?? []).map((e: any) => e.pod)).sort();
+    await waitFor('both slices written', () => of(FIREWALL_LABEL).length === 1 && of(POLICY_LABEL).length === 2, 5000);
+    assert.deepEqual(of(FIREWALL_LABEL), ['a1'], 'the firewall selects app=a only');
+    assert.deepEqual(of(POLICY_LABEL), ['a1', 'b1'], "the policy's slice is untouched by the firewall");
+    server.store.delete(API_VERSION, 'EgressFirewall', 'a', 'apps');
+    await waitFor("the firewall's slice deleted", () => (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'apps', labelSelector: FIREWALL_LABEL }) as any[]).length === 0, 5000);
+    await sleep(300);
+    assert.deepEqual(of(POLICY_LABEL), ['a1', 'b1'], "the policy's slice stays");
   } finally {
     await plane.stop();
     await server.close();

@@ -1,9 +1,10 @@
-import type { Endpoint, Policy } from '../api/model.js';
+import type { Endpoint, EndpointSlice, Firewall, NamespaceInfo, PodInfo, Policy } from '../api/model.js';
 import type { EndpointWire } from '../api/wire.js';
-import { API_VERSION, CLUSTER_POLICY_LABEL, POLICY_LABEL } from '../api/group.js';
+import { API_VERSION, CLUSTER_FIREWALL_LABEL, CLUSTER_POLICY_LABEL, FIREWALL_LABEL, POLICY_LABEL } from '../api/group.js';
 import { isRecord } from '../api/fields.js';
 import { problemText } from '../api/problems.js';
-import { selectEndpoints } from '../planner/endpoints.js';
+import { selectEndpoints, selectFirewallEndpoints } from '../planner/endpoints.js';
+import type { Snapshot } from '../planner/snapshot.js';
 import { sameContent } from '../kube/normalize.js';
 import { objectKey } from '../kube/resources.js';
 import type { JsonObject } from '../kube/rest-client.js';
@@ -13,23 +14,40 @@ import { sliceNamer } from './slice-names.js';
 
 type SliceKind = 'EgressEndpointSlice' | 'EgressClusterEndpointSlice';
 
+/** What owns a set of slices: a policy or a firewall. */
+type Owner = Pick<Policy | Firewall, 'kind' | 'name' | 'namespace' | 'uid' | 'key'>;
+
 interface Family {
-  readonly policyKind: Policy['kind'];
+  readonly policyKind: Owner['kind'];
   readonly sliceKind: SliceKind;
   readonly label: string;
+  readonly owners: (snapshot: Snapshot) => readonly Owner[];
+  readonly select: (owner: Owner, pods: readonly PodInfo[], namespaces: readonly NamespaceInfo[]) => Endpoint[];
+  /** The owner key of a slice of this family, or undefined when the slice belongs to the other family of its kind. */
+  readonly keyOf: (slice: EndpointSlice) => string | undefined;
 }
 
+const policies = (kind: Policy['kind']) => (snapshot: Snapshot) => snapshot.policies.filter((p) => p.kind === kind);
+const firewalls = (kind: Firewall['kind']) => (snapshot: Snapshot) => (snapshot.firewalls ?? []).filter((f) => f.kind === kind);
+const selectForPolicy = (owner: Owner, pods: readonly PodInfo[], namespaces: readonly NamespaceInfo[]) => selectEndpoints(owner as Policy, pods, namespaces);
+const selectForFirewall = (owner: Owner, pods: readonly PodInfo[], namespaces: readonly NamespaceInfo[]) => selectFirewallEndpoints(owner as Firewall, pods, namespaces);
+const policyKeyOf = (s: EndpointSlice) => (s.firewallKey === undefined ? s.policyKey : undefined);
+const firewallKeyOf = (s: EndpointSlice) => s.firewallKey;
+
 const FAMILIES: readonly Family[] = [
-  { policyKind: 'EgressPolicy', sliceKind: 'EgressEndpointSlice', label: POLICY_LABEL },
-  { policyKind: 'EgressClusterPolicy', sliceKind: 'EgressClusterEndpointSlice', label: CLUSTER_POLICY_LABEL },
+  { policyKind: 'EgressPolicy', sliceKind: 'EgressEndpointSlice', label: POLICY_LABEL, owners: policies('EgressPolicy'), select: selectForPolicy, keyOf: policyKeyOf },
+  { policyKind: 'EgressClusterPolicy', sliceKind: 'EgressClusterEndpointSlice', label: CLUSTER_POLICY_LABEL, owners: policies('EgressClusterPolicy'), select: selectForPolicy, keyOf: policyKeyOf },
+  { policyKind: 'EgressFirewall', sliceKind: 'EgressEndpointSlice', label: FIREWALL_LABEL, owners: firewalls('EgressFirewall'), select: selectForFirewall, keyOf: firewallKeyOf },
+  { policyKind: 'EgressClusterFirewall', sliceKind: 'EgressClusterEndpointSlice', label: CLUSTER_FIREWALL_LABEL, owners: firewalls('EgressClusterFirewall'), select: selectForFirewall, keyOf: firewallKeyOf },
 ];
+const namespacedOwner = (kind: Owner['kind']) => kind === 'EgressPolicy' || kind === 'EgressFirewall';
 
 function endpointWire(e: Endpoint): EndpointWire {
   return { ns: e.namespace, pod: e.pod, node: e.node, ...(e.ipv4.length ? { ipv4: [...e.ipv4] } : {}), ...(e.ipv6.length ? { ipv6: [...e.ipv6] } : {}) };
 }
 
 /** The parts of a slice the controller owns: its policy label, owner reference and endpoints. */
-function owned(policy: Policy, family: Family, endpoints: readonly Endpoint[]) {
+function owned(policy: Owner, family: Family, endpoints: readonly Endpoint[]) {
   return {
     label: policy.name,
     ownerReferences: [{ apiVersion: API_VERSION, kind: policy.kind, name: policy.name, uid: policy.uid, controller: true, blockOwnerDeletion: true }],
@@ -38,7 +56,7 @@ function owned(policy: Policy, family: Family, endpoints: readonly Endpoint[]) {
   };
 }
 
-function sliceBody(policy: Policy, family: Family, name: string, endpoints: readonly Endpoint[], current?: JsonObject): JsonObject {
+function sliceBody(policy: Owner, family: Family, name: string, endpoints: readonly Endpoint[], current?: JsonObject): JsonObject {
   const o = owned(policy, family, endpoints);
   const meta = current && isRecord(current.metadata) ? current.metadata : {};
   const labels = isRecord(meta.labels) ? meta.labels : {};
@@ -47,7 +65,7 @@ function sliceBody(policy: Policy, family: Family, name: string, endpoints: read
     metadata: {
       ...meta,
       name,
-      ...(policy.kind === 'EgressPolicy' ? { namespace: policy.namespace } : {}),
+      ...(namespacedOwner(policy.kind) ? { namespace: policy.namespace } : {}),
       labels: { ...labels, [family.label]: o.label },
       ownerReferences: o.ownerReferences,
     },
@@ -72,27 +90,33 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
   const { snapshot, store, writer, signal } = ctx;
   const pods = snapshot.pods;
   if (!pods) return report;
+  const deletedUnreadable = new Set<SliceKind>();
   for (const family of FAMILIES) {
-    const stored = store.list(family.sliceKind);
+    const all = store.list(family.sliceKind);
+    const stored = all.filter((s) => s.value && family.keyOf(s.value) !== undefined);
     // Only the controller writes slices: one that does not parse was forged or corrupted, and no agent reads it.
-    const unreadable = stored.filter((s) => !s.value);
+    const unreadable = deletedUnreadable.has(family.sliceKind) ? [] : all.filter((s) => !s.value);
+    deletedUnreadable.add(family.sliceKind);
     await forEachItem(ctx, report, 'slices', unreadable, (s) => `${family.sliceKind} ${s.key}`, async (s) => {
       ctx.logger.warn({ op: 'slices', kind: family.sliceKind, name: s.key, problems: s.problems.map(problemText) }, 'slice does not parse; deleting it');
       report.count(await writer.delete(family.sliceKind, s.key, signal));
     });
     const byPolicy = new Map<string, typeof stored>();
-    for (const s of stored) if (s.value) byPolicy.set(s.value.policyKey, [...(byPolicy.get(s.value.policyKey) ?? []), s]);
-    const taken = new Set(stored.map((s) => s.key));
-    const policies = snapshot.policies.filter((p) => p.kind === family.policyKind);
+    for (const s of stored) {
+      const key = family.keyOf(s.value!)!;
+      byPolicy.set(key, [...(byPolicy.get(key) ?? []), s]);
+    }
+    const taken = new Set(all.map((s) => s.key));
+    const policies = family.owners(snapshot);
     const live = new Set(policies.map((p) => p.key));
 
     await forEachItem(ctx, report, 'slices', policies, (p) => `${p.kind} ${p.key}`, async (policy) => {
-      const desired = selectEndpoints(policy, pods, snapshot.namespaces);
+      const desired = family.select(policy, pods, snapshot.namespaces);
       const mine = byPolicy.get(policy.key) ?? [];
       const existing: SliceContent[] = mine.map((s) => ({ name: s.name, endpoints: s.value!.endpoints }));
       const namespaceTaken = new Set([...taken].filter((k) => (policy.namespace ? k.startsWith(`${policy.namespace}/`) : true)).map((k) => k.slice(k.indexOf('/') + 1)));
-      const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, family.policyKind === 'EgressPolicy' ? namespaceTaken : taken));
-      const key = (name: string) => objectKey(family.policyKind === 'EgressPolicy' ? policy.namespace : '', name);
+      const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, namespacedOwner(family.policyKind) ? namespaceTaken : taken));
+      const key = (name: string) => objectKey(namespacedOwner(family.policyKind) ? policy.namespace : '', name);
       for (const s of layout.create) {
         report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
         taken.add(key(s.name));
@@ -113,7 +137,7 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
       for (const name of layout.remove) report.count(await writer.delete(family.sliceKind, key(name), signal));
     });
 
-    const orphans = stored.filter((s) => s.value && !live.has(s.value.policyKey));
+    const orphans = stored.filter((s) => !live.has(family.keyOf(s.value!)!));
     await forEachItem(ctx, report, 'slices', orphans, (s) => `${family.sliceKind} ${s.key}`, async (s) => {
       report.count(await writer.delete(family.sliceKind, s.key, signal));
     });

@@ -25,6 +25,8 @@ export const RESOURCES: Readonly<Record<StoreKind, Resource>> = {
   EgressGateway: ours('EgressGateway', 'egressgateways', false),
   EgressPolicy: ours('EgressPolicy', 'egresspolicies', true),
   EgressClusterPolicy: ours('EgressClusterPolicy', 'egressclusterpolicies', false),
+  EgressFirewall: ours('EgressFirewall', 'egressfirewalls', true),
+  EgressClusterFirewall: ours('EgressClusterFirewall', 'egressclusterfirewalls', false),
   EgressEndpointSlice: ours('EgressEndpointSlice', 'egressendpointslices', true),
   EgressClusterEndpointSlice: ours('EgressClusterEndpointSlice', 'egressclusterendpointslices', false),
   EgressTunnel: ours('EgressTunnel', 'egresstunnels', false),

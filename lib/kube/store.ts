@@ -1,4 +1,4 @@
-import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
+import type { ClusterInfo, EndpointSlice, Firewall, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
 import type { Problem } from '../api/problems.js';
 import { problemText } from '../api/problems.js';
 import { parseDocument } from '../api/parse-document.js';
@@ -20,6 +20,8 @@ export interface KindModel {
   EgressGateway: Gateway;
   EgressPolicy: Policy;
   EgressClusterPolicy: Policy;
+  EgressFirewall: Firewall;
+  EgressClusterFirewall: Firewall;
   EgressEndpointSlice: EndpointSlice;
   EgressClusterEndpointSlice: EndpointSlice;
   EgressTunnel: Tunnel;
@@ -292,13 +294,16 @@ export class ClusterStore {
     const clusterInfo = this.clusterInfoInUse().value;
     const namespaces = this.values('Namespace');
     const gateways = this.values('EgressGateway');
+    const slices = [...this.values('EgressEndpointSlice'), ...this.values('EgressClusterEndpointSlice')];
     const snapshot: Snapshot = {
       nodes: this.values('Node'),
       namespaces,
       ...(this.podsComplete ? { pods: this.values('Pod') } : {}),
       gateways,
       policies: withDefaultGateways([...this.values('EgressPolicy'), ...this.values('EgressClusterPolicy')], gateways, namespaces),
-      slices: [...this.values('EgressEndpointSlice'), ...this.values('EgressClusterEndpointSlice')],
+      firewalls: [...this.values('EgressFirewall'), ...this.values('EgressClusterFirewall')],
+      slices: slices.filter((s) => s.firewallKey === undefined),
+      firewallSlices: slices.filter((s) => s.firewallKey !== undefined),
       tunnels: this.values('EgressTunnel'),
       ...(clusterInfo ? { clusterInfo } : {}),
       config,

@@ -3,7 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Packets and bytes an nft rule counted, with the rule's identity (see lib/planner/rule-comment.ts). */
 export type RuleCounter =
   | { readonly kind: 'policy'; readonly policy: string; readonly rule: string; readonly packets: number; readonly bytes: number }
-  | { readonly kind: 'guard'; readonly guard: string; readonly packets: number; readonly bytes: number };
+  | { readonly kind: 'guard'; readonly guard: string; readonly packets: number; readonly bytes: number }
+  /** A firewall rule: `#N` (the Nth of spec.egress, from 0) or `default`. */
+  | { readonly kind: 'firewall'; readonly firewall: string; readonly rule: string; readonly packets: number; readonly bytes: number };
 
 /**
  * Totals kept elsewhere (the kernel, the API client, the informers), read when Prometheus scrapes
@@ -160,6 +162,19 @@ export class Metrics {
           setTotals(this, rows);
         },
       });
+    const firewallCounter = (name: string, help: string, field: 'packets' | 'bytes') =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['firewall', 'rule'],
+        registers: [this.registry],
+        async collect() {
+          const rows = (await ruleRows()).flatMap((r) => (r.kind === 'firewall' ? [[{ firewall: r.firewall, rule: r.rule }, r[field]] as [Record<string, string>, number]] : []));
+          setTotals(this, rows);
+        },
+      });
+    firewallCounter('sluice_firewall_packets_total', 'packets of new connections a firewall rule decided on this node (nft counter; rule "#N" or "default")', 'packets');
+    firewallCounter('sluice_firewall_bytes_total', 'bytes of the packets a firewall rule decided on this node (nft counter)', 'bytes');
     policyCounter('sluice_policy_packets_total', 'packets matched by a policy rule on this node (nft counter)', 'packets');
     policyCounter('sluice_policy_bytes_total', 'bytes matched by a policy rule on this node (nft counter)', 'bytes');
     guardCounter('sluice_guard_packets_total', 'packets dropped by a guard rule on this node (nft counter)', 'packets');

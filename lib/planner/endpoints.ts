@@ -1,4 +1,4 @@
-import type { Endpoint, NamespaceInfo, PodInfo, Policy } from '../api/model.js';
+import type { Endpoint, Firewall, NamespaceInfo, PodInfo, Policy } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
 import { intervalsContain } from '../api/ip.js';
 
@@ -60,6 +60,28 @@ export function selectEndpoints(policy: Policy, pods: readonly PodInfo[], namesp
       if (ipv4.length === 0 && ipv6.length === 0) continue;
     }
     out.push({ namespace: pod.namespace, pod: pod.name, node: pod.node, ipv4: [...ipv4], ipv6: [...ipv6] });
+  }
+  return sortedByPod(out);
+}
+
+/**
+ * The pods a firewall applies to, as endpoints: eligible pods of its namespace (EgressFirewall) or
+ * of the namespaces its namespaceSelector matches (EgressClusterFirewall, all when absent), whose
+ * labels match appliedTo.podSelector (every pod when absent).
+ */
+export function selectFirewallEndpoints(firewall: Firewall, pods: readonly PodInfo[], namespaces: readonly NamespaceInfo[]): Endpoint[] {
+  const nsByName = new Map(namespaces.map((n) => [n.name, n]));
+  const out: Endpoint[] = [];
+  const candidates = firewall.kind === 'EgressFirewall' ? podsOf(pods, firewall.namespace) : pods;
+  const nsSelector = firewall.spec.namespaceSelector;
+  for (const pod of candidates) {
+    if (!pod.eligible || !pod.node) continue;
+    if (firewall.kind === 'EgressClusterFirewall' && nsSelector) {
+      const ns = nsByName.get(pod.namespace);
+      if (!selectorMatches(nsSelector, ns?.labels ?? { 'kubernetes.io/metadata.name': pod.namespace })) continue;
+    }
+    if (firewall.spec.podSelector && !selectorMatches(firewall.spec.podSelector, pod.labels)) continue;
+    out.push({ namespace: pod.namespace, pod: pod.name, node: pod.node, ipv4: [...pod.ipv4], ipv6: [...pod.ipv6] });
   }
   return sortedByPod(out);
 }

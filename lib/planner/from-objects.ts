@@ -1,5 +1,5 @@
 import type { ParsedObject } from '../api/parse-document.js';
-import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
+import type { ClusterInfo, EndpointSlice, Firewall, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
 import type { AgentConfig } from './config.js';
 import type { Snapshot } from './snapshot.js';
 import { withDefaultGateways } from './default-gateway.js';
@@ -14,7 +14,9 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
   const pods: PodInfo[] = [];
   const gateways: Gateway[] = [];
   const policies: Policy[] = [];
+  const firewalls: Firewall[] = [];
   const slices: EndpointSlice[] = [];
+  const firewallSlices: EndpointSlice[] = [];
   const tunnels: Tunnel[] = [];
   let clusterInfo: ClusterInfo | undefined;
   for (const o of objects) {
@@ -25,8 +27,10 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
       case 'EgressGateway': gateways.push(o.value); break;
       case 'EgressPolicy':
       case 'EgressClusterPolicy': policies.push(o.value); break;
+      case 'EgressFirewall':
+      case 'EgressClusterFirewall': firewalls.push(o.value); break;
       case 'EgressEndpointSlice':
-      case 'EgressClusterEndpointSlice': slices.push(o.value); break;
+      case 'EgressClusterEndpointSlice': (o.value.firewallKey === undefined ? slices : firewallSlices).push(o.value); break;
       case 'EgressTunnel': tunnels.push(o.value); break;
       case 'EgressClusterInfo': clusterInfo = o.value; break;
     }
@@ -38,7 +42,9 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
     ...(usePods ? { pods } : {}),
     gateways,
     policies: withDefaultGateways(policies, gateways, namespaces),
+    firewalls,
     slices,
+    firewallSlices,
     tunnels,
     ...(clusterInfo ? { clusterInfo } : {}),
     config,

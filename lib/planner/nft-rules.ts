@@ -74,6 +74,9 @@ export interface NftInput {
 }
 
 const FAMILIES: readonly Family[] = [4, 6];
+
+/** The set of cluster destinations (pods, Services, nodes) of a family: never egress. */
+export const clusterSetName = (family: Family): string => `cluster${family}`;
 const TYPE: Record<Family, NftSet['type']> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
 
 function intervalSet(name: string, family: Family, ivs: readonly IpInterval[]): NftSet {
@@ -127,8 +130,8 @@ export function buildNftTable(input: NftInput): NftTablePlan {
     mark.push(rule([ctDirection('reply'), snatHere, marksHere[0]!, accept]));
   }
   for (const f of FAMILIES) {
-    sets.push(intervalSet(`cluster${f}`, f, input.clusterCidrs));
-    mark.push(rule([addressInSet(f, 'daddr', '==', `cluster${f}`), ret]));
+    sets.push(intervalSet(clusterSetName(f), f, input.clusterCidrs));
+    mark.push(rule([addressInSet(f, 'daddr', '==', clusterSetName(f)), ret]));
   }
 
   for (const p of input.policies) {

@@ -136,6 +136,8 @@ export interface NodePlan {
   readonly sysctls: readonly SysctlEntry[];
   /** The packet mark layout, for explain/diff output. */
   readonly marks: { readonly mask: number; readonly here: number; readonly gateways: Readonly<Record<string, number>> };
+  /** Firewalls in evaluation order, with their rule counts (their counters' comments come from these). */
+  readonly firewalls?: readonly { readonly key: string; readonly rules: number }[];
   /** Status values from the API server that were not used (invalid now), one sentence each. */
   readonly notices?: readonly string[];
 }

@@ -7,11 +7,13 @@ import { comparePolicies } from './order.js';
 import { shortHash } from './hrw.js';
 import { hereMark, markValue } from './config.js';
 import { endpointsByPolicy, resolveCluster, type NodeDirectoryEntry, type Resolution } from './resolve.js';
-import { buildNftTable, type PolicyRuleInput } from './nft-rules.js';
+import { buildNftTable, clusterSetName, type PolicyRuleInput } from './nft-rules.js';
 import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.js';
 import { selectsBySourceCidr } from './endpoints.js';
 import { FastIpIndex } from './fast-ip.js';
 import { gatewayCapableNodes } from './tunnels.js';
+import { buildFirewallRules } from './firewall-rules.js';
+import { localFirewallInputs } from './firewall-endpoints.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 
@@ -299,7 +301,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     if (d.parentIpv4) nodeIps[4].push(d.parentIpv4);
     if (d.parentIpv6) nodeIps[6].push(d.parentIpv6);
   }
-  const nft = buildNftTable({
+  const egressTable = buildNftTable({
     config,
     clusterCidrs: resolution.cluster.intervals,
     nodeIps,
@@ -309,6 +311,10 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     parentInterface: self.parentName,
     policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
   });
+  const firewall = buildFirewallRules(localFirewallInputs(snapshot, nodeName), clusterSetName);
+  const nft = firewall.chain
+    ? { ...egressTable, sets: [...egressTable.sets, ...firewall.sets].sort((a, b) => (a.name < b.name ? -1 : 1)), chains: [...egressTable.chains, firewall.chain] }
+    : egressTable;
 
   const vxlan = hasTunnel ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;
   const gatewayMarks: Record<string, number> = {};
@@ -324,6 +330,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     eips,
     sysctls: buildSysctls(snapshot, hasTunnel, isGateway),
     marks: { mask: config.markMask, here: hereMark(config), gateways: gatewayMarks },
+    ...(firewall.order.length ? { firewalls: firewall.order } : {}),
     ...(resolution.notices.length || endpoints.notices.length ? { notices: [...resolution.notices, ...endpoints.notices] } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { ClusterInfo, EndpointSlice, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
+import type { ClusterInfo, EndpointSlice, Firewall, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
 import type { AgentConfig } from './config.js';
 
 /**
@@ -11,7 +11,11 @@ export interface Snapshot {
   readonly pods?: readonly PodInfo[];
   readonly gateways: readonly Gateway[];
   readonly policies: readonly Policy[];
+  /** EgressFirewall and EgressClusterFirewall objects (absent in older callers: none). */
+  readonly firewalls?: readonly Firewall[];
   readonly slices: readonly EndpointSlice[];
+  /** The controller's slices of the firewalls' selected pods (used when `pods` is undefined). */
+  readonly firewallSlices?: readonly EndpointSlice[];
   readonly tunnels: readonly Tunnel[];
   readonly clusterInfo?: ClusterInfo;
   readonly config: AgentConfig;

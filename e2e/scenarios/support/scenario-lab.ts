@@ -48,6 +48,8 @@ export interface ScenarioLabOptions {
   apiConflicts?: boolean;
   /** CNI masquerade, kube-proxy, second NIC (default: the lab's eth0-only CNI, no kube-proxy, one NIC). */
   network?: Partial<NetworkOptions>;
+  /** Run the cluster DNS pod (kube-system, k8s-app=kube-dns) that the pods resolve through. */
+  kubeDns?: boolean;
 }
 
 const scenarioLabName = (suffix: string) => `sc-${process.pid}-${suffix}`;
@@ -73,6 +75,7 @@ export class ScenarioLab {
       ...(opts.apiConflicts ? { apiConflicts: true } : {}),
       baseDir: await tempLabBase(),
       ...(opts.network ? { network: opts.network } : {}),
+      ...(opts.kubeDns ? { kubeDns: true } : {}),
     });
     try {
       const info = await lab.info();

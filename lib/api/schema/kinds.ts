@@ -4,8 +4,9 @@
  */
 import { PRIORITY_MAX, PRIORITY_MIN } from '../parse-policy.js';
 import { bool, cidr, conditions, defaultEipInPool, int, IPV4_OR_CIDR, IPV4_SPEC, IPV6_OR_CIDR, IPV6_SPEC, ipOrCidr, ipSpec, ipv4, ipv6, labelSelector, list, obj, optionalIpv4, optionalIpv6, rule, str, type Schema } from './openapi.js';
-import { APPLIED_MESSAGE_MAX, APPLIED_POLICIES_MAX, CLUSTER_STATUS_MAX_ITEMS, DEST_SUBNET_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, POD_SUBNET_MAX_ITEMS, POOL_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from '../limits.js';
-import { DNS1123_LABEL, DNS1123_SUBDOMAIN, INTERFACE_NAME } from '../names.js';
+import { APPLIED_MESSAGE_MAX, APPLIED_POLICIES_MAX, FIREWALL_MAX_RULES, FIREWALL_RULE_MAX_PORTS, CLUSTER_STATUS_MAX_ITEMS, DEST_SUBNET_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, POD_SUBNET_MAX_ITEMS, POOL_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from '../limits.js';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN, FIREWALL_DNS_NAME, FIREWALL_DNS_NAME_MAX, INTERFACE_NAME } from '../names.js';
+import { FIREWALL_ACTIONS, FIREWALL_PROTOCOLS } from '../parse-firewall.js';
 import { DEFAULT_GATEWAY_LABEL } from '../group.js';
 import { MARK_INDEX_MAX, TUNNEL_PHASES } from '../parse-status-objects.js';
 import { APPLIED_RESULTS, ERROR_CODE_PATTERN, GENERATION_MAX } from '../applied-report.js';
@@ -105,6 +106,53 @@ const policyColumns = [
   { name: 'Programmed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].status', description: 'the gateway node and every node with selected pods applied it' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'time since the policy was created' },
 ];
+
+const firewallSpec = (cluster: boolean): Schema =>
+  obj(
+    {
+      appliedTo: obj({
+        podSelector: { ...labelSelector(), description: 'Pods (by label) the rules apply to (every pod of the namespace when absent).' },
+        ...(cluster ? { namespaceSelector: { ...labelSelector(), description: 'Namespaces the pods may be in (all when absent).' } } : {}),
+      }),
+      priority: int({ minimum: PRIORITY_MIN, maximum: PRIORITY_MAX, default: 0, description: 'Higher is evaluated first where firewalls select the same pod; then the older object, then namespace/name.' }),
+      defaultAction: str({ enum: [...FIREWALL_ACTIONS], default: 'Allow', description: 'What external traffic of the selected pods that no rule matches gets.' }),
+      egress: list(
+        obj(
+          {
+            type: str({ enum: [...FIREWALL_ACTIONS], description: 'Allow or Deny; the first matching rule decides.' }),
+            to: obj(
+              {
+                cidrSelector: cidr({ description: 'Destination CIDR.' }),
+                dnsName: str({ maxLength: FIREWALL_DNS_NAME_MAX, pattern: `^${FIREWALL_DNS_NAME}$`, description: 'Destination name as the pod resolves it; "*.example.com" matches names below example.com.' }),
+              },
+              { 'x-kubernetes-validations': [rule('has(self.cidrSelector) != has(self.dnsName)', 'set exactly one of cidrSelector or dnsName')] },
+            ),
+            ports: list(
+              obj(
+                {
+                  protocol: str({ enum: [...FIREWALL_PROTOCOLS] }),
+                  port: int({ minimum: 1, maximum: 65535, description: 'Destination port (every port of the protocol when absent).' }),
+                },
+                { required: ['protocol'] },
+              ),
+              { maxItems: FIREWALL_RULE_MAX_PORTS, description: 'Protocols and ports the rule matches (all when empty).' },
+            ),
+          },
+          { required: ['type', 'to'] },
+        ),
+        { maxItems: FIREWALL_MAX_RULES, description: 'Rules in order: the first one matching a packet decides.' },
+      ),
+    },
+    { required: ['egress'] },
+  );
+
+const firewallColumns = [
+  { name: 'Rules', type: 'integer', jsonPath: '.status.rules', description: 'rules accepted' },
+  { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status', description: 'the spec is valid' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'time since the firewall was created' },
+];
+
+const firewallStatus = (): Schema => obj({ rules: int({ minimum: 0, maximum: FIREWALL_MAX_RULES }), conditions: conditions() });
 
 /** EgressTunnel status.applied: written by the node's own agent (lib/api/applied-report.ts). */
 const appliedReport = (): Schema =>
@@ -216,6 +264,26 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
     statusSubresource: true,
     printerColumns: policyColumns,
     schema: obj({ spec: policySpec(true), status: policyStatus() }, { required: ['spec'] }),
+  },
+  {
+    kind: 'EgressFirewall',
+    plural: 'egressfirewalls',
+    singular: 'egressfirewall',
+    shortNames: ['egfw'],
+    scope: 'Namespaced',
+    statusSubresource: true,
+    printerColumns: firewallColumns,
+    schema: obj({ spec: firewallSpec(false), status: firewallStatus() }, { required: ['spec'] }),
+  },
+  {
+    kind: 'EgressClusterFirewall',
+    plural: 'egressclusterfirewalls',
+    singular: 'egressclusterfirewall',
+    shortNames: ['egcfw'],
+    scope: 'Cluster',
+    statusSubresource: true,
+    printerColumns: firewallColumns,
+    schema: obj({ spec: firewallSpec(true), status: firewallStatus() }, { required: ['spec'] }),
   },
   {
     kind: 'EgressEndpointSlice',

@@ -272,6 +272,64 @@ const policySpec = (cluster: boolean): Arb<unknown> =>
     1,
   );
 
+const dnsNameText: Arb<string> = fc.oneof(
+  { arbitrary: fc.array(dnsLabel, { minLength: 1, maxLength: 4 }).map((l) => l.join('.')), weight: 6 },
+  { arbitrary: fc.array(dnsLabel, { minLength: 1, maxLength: 3 }).map((l) => `*.${l.join('.')}`), weight: 2 },
+  { arbitrary: fc.constantFrom('GitHub.com.', 'a..b', '*', '*.', 'a.*.b', '-a.b', 'a b', `${'a'.repeat(64)}.com`, `${'a.'.repeat(127)}a`, 'a_b.c', ''), weight: 2 },
+);
+
+const firewallRule: Arb<unknown> = sometimesWrong(
+  rarelyWithout(
+    fc.record(
+      {
+        type: sometimesWrong(mostly(fc.constantFrom('Allow', 'Deny'), fc.constantFrom('allow', 'Reject', '')), 1),
+        to: sometimesWrong(
+          fc.oneof(
+            { arbitrary: fc.record({ cidrSelector: cidrText }), weight: 4 },
+            { arbitrary: fc.record({ dnsName: dnsNameText }), weight: 4 },
+            { arbitrary: fc.record({ cidrSelector: cidrText, dnsName: dnsNameText }, { requiredKeys: [] }), weight: 1 },
+          ),
+          1,
+        ),
+        ports: listOf(
+          fc.record(
+            {
+              protocol: sometimesWrong(mostly(fc.constantFrom('TCP', 'UDP', 'SCTP'), fc.constantFrom('tcp', 'ICMP', '')), 1),
+              port: sometimesWrong(mostly(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(0, 65536, -1)), 1),
+            },
+            { requiredKeys: [] },
+          ),
+          70,
+        ),
+      },
+      { requiredKeys: ['type', 'to'] },
+    ),
+    ['type', 'to'],
+  ),
+  1,
+);
+
+const firewallSpec = (cluster: boolean): Arb<unknown> =>
+  sometimesWrong(
+    rarelyWithout(
+      fc.record(
+        {
+          // an EgressFirewall selects pods of its own namespace only: a namespaceSelector is refused there
+          appliedTo: sometimesWrong(fc.record({ podSelector: labelSelector, ...(cluster ? { namespaceSelector: labelSelector } : { namespaceSelector: mostly(fc.constant(undefined), labelSelector) }) }, { requiredKeys: [] }), 1),
+          priority: sometimesWrong(mostly(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(1001, -1001, 2 ** 31)), 2),
+          defaultAction: sometimesWrong(mostly(fc.constantFrom('Allow', 'Deny'), fc.constantFrom('Drop', '')), 1),
+          egress: listOf(firewallRule, 1001),
+        },
+        { requiredKeys: ['egress'] },
+      ),
+      ['egress'],
+    ),
+    1,
+  );
+
+export const egressFirewall = object('EgressFirewall', true, { spec: firewallSpec(false) }, ['spec']);
+export const egressClusterFirewall = object('EgressClusterFirewall', false, { spec: firewallSpec(true) }, ['spec']);
+
 export const egressPolicy = object('EgressPolicy', true, { spec: policySpec(false) }, ['spec']);
 export const egressClusterPolicy = object('EgressClusterPolicy', false, { spec: policySpec(true) }, ['spec']);
 
@@ -297,7 +355,7 @@ export const egressClusterInfo = object(
 ).map((o) => ({ ...o, metadata: { ...(o.metadata as object), name: 'default' } }));
 
 /** Objects a user applies: every spec kind. */
-export const specObject: Arb<Record<string, unknown>> = fc.oneof(egressGateway, egressPolicy, egressClusterPolicy, egressClusterInfo);
+export const specObject: Arb<Record<string, unknown>> = fc.oneof(egressGateway, egressPolicy, egressClusterPolicy, egressFirewall, egressClusterFirewall, egressClusterInfo);
 
 // --- what controllers (or a compromised node) write ---
 

@@ -8,7 +8,7 @@
 import { EgressError } from '../../errors.js';
 import type { Family } from '../../api/ip.js';
 import type { NftChain, NftSet, NftTablePlan } from '../node-plan.js';
-import { address, comment, identifier, interfaceName, oneOf, prefixLength, setElement, u32 } from './values.js';
+import { address, comment, identifier, interfaceName, logPrefix, oneOf, prefixLength, setElement, u32 } from './values.js';
 import {
   ADDRESS_FIELDS,
   ALL_SYMBOLS,
@@ -17,6 +17,8 @@ import {
   FIB_RESULTS,
   META_KEYS,
   PORT_FIELDS,
+  PORT_PROTOCOLS,
+  REJECT_WITH,
   PRIORITY_BASES,
   type ChainPriority,
   type Expr,
@@ -64,7 +66,7 @@ function nonEmpty(vs: unknown, what: string): readonly unknown[] {
 const metaKey = (f: { key: unknown }) => oneOf('meta key', META_KEYS, f.key);
 const ctKey = (f: { key: unknown }) => oneOf('ct key', CT_KEYS, f.key);
 const addressField = (f: { field: unknown }) => oneOf('address field', ADDRESS_FIELDS, f.field);
-const portProtocol = (f: { protocol: unknown }) => oneOf('protocol', ['tcp', 'udp'] as const, f.protocol);
+const portProtocol = (f: { protocol: unknown }) => oneOf('protocol', PORT_PROTOCOLS, f.protocol);
 const portField = (f: { field: unknown }) => oneOf('port field', PORT_FIELDS, f.field);
 const fibFlags = (f: { flags: unknown }) => nonEmpty(f.flags, 'fib flags').map((flag) => oneOf('fib flag', FIB_FLAGS, flag));
 const fibResult = (f: { result: unknown }) => oneOf('fib result', FIB_RESULTS, f.result);
@@ -206,6 +208,15 @@ const STATEMENTS: Renderers<Statement> = {
     json: (s) => ({ snat: { family: ipKeyword(s.family), addr: { payload: { protocol: ipKeyword(s.family), field: 'saddr' } } } }),
   },
   masquerade: { text: () => 'masquerade', json: () => ({ masquerade: null }) },
+  reject: {
+    text: (s) => `reject with ${oneOf('reject answer', REJECT_WITH, s.with)}`,
+    json: (s): Json => (oneOf('reject answer', REJECT_WITH, s.with) === 'tcp reset' ? { reject: { type: 'tcp reset' } } : { reject: { type: 'icmpx', expr: 'admin-prohibited' } }),
+  },
+  limit: {
+    text: (s) => `limit rate ${u32(s.rate, 'rate')}/second burst ${u32(s.burst, 'burst')} packets`,
+    json: (s) => ({ limit: { rate: u32(s.rate, 'rate'), burst: u32(s.burst, 'burst'), per: 'second' } }),
+  },
+  log: { text: (s) => `log prefix "${logPrefix(s.prefix)}"`, json: (s) => ({ log: { prefix: logPrefix(s.prefix) } }) },
   verdict: { text: (s) => verdictOf(s), json: (s) => ({ [verdictOf(s)]: null }) },
 };
 

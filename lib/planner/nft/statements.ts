@@ -4,8 +4,8 @@
  * the caller meant, so a rule built here always renders.
  */
 import type { Family } from '../../api/ip.js';
-import { address, comment, identifier, interfaceName, oneOf, port, u32 } from './values.js';
-import { SYMBOLS, type Expr, type Field, type NftRule, type Statement, type Value, type Verdict } from './vocabulary.js';
+import { address, comment, identifier, interfaceName, logPrefix, oneOf, port, u32 } from './values.js';
+import { REJECT_WITH, SYMBOLS, type Expr, type Field, type NftRule, type Statement, type Value, type Verdict } from './vocabulary.js';
 
 // ---- fields ----
 
@@ -69,8 +69,25 @@ export function addressInSet(family: Family, field: 'saddr' | 'daddr', op: '==' 
  */
 export const sourceRoutedBackViaInput: Statement = match({ kind: 'fib', flags: ['saddr', 'iif'], result: 'oif' }, '!=', num(0));
 
+/** `meta l4proto tcp`. */
+export function l4protoIs(protocol: (typeof SYMBOLS)['meta l4proto'][number]): Statement {
+  return match(meta('l4proto'), '==', { kind: 'symbol', name: oneOf('protocol', SYMBOLS['meta l4proto'], protocol) });
+}
+
+/** `meta nfproto ipv4`. */
+export function nfprotoIs(family: (typeof SYMBOLS)['meta nfproto'][number]): Statement {
+  return match(meta('nfproto'), '==', { kind: 'symbol', name: oneOf('family', SYMBOLS['meta nfproto'], family) });
+}
+
+/** `ip daddr 203.0.113.0/24` (or a single address when the prefix is the full length). */
+export function addressInPrefix(family: Family, field: 'saddr' | 'daddr', text: string, prefix: number): Statement {
+  const full = family === 4 ? 32 : 128;
+  const right: Value = prefix === full ? ip(family, text) : { kind: 'ip', family, address: address(text, family), prefix };
+  return match(ipAddress(family, field), '==', right);
+}
+
 /** `udp dport 4789`. */
-export function portIs(protocol: 'tcp' | 'udp', field: 'sport' | 'dport', value: number): Statement {
+export function portIs(protocol: 'tcp' | 'udp' | 'sctp', field: 'sport' | 'dport', value: number): Statement {
   return match({ kind: 'port', protocol, field }, '==', { kind: 'number', value: port(value) });
 }
 
@@ -107,6 +124,22 @@ export function snatToSource(family: Family): Statement {
 }
 
 export const masquerade: Statement = { kind: 'masquerade' };
+
+/** `reject with tcp reset` / `reject with icmpx admin-prohibited`. */
+export function reject(answer: (typeof REJECT_WITH)[number]): Statement {
+  return { kind: 'reject', with: oneOf('reject answer', REJECT_WITH, answer) };
+}
+
+/** `limit rate RATE/second burst BURST packets`. */
+export function limitPerSecond(rate: number, burst: number): Statement {
+  if (rate < 1) throw new TypeError('a limit needs a rate of at least 1');
+  return { kind: 'limit', rate: u32(rate, 'rate'), burst: u32(burst, 'burst') };
+}
+
+/** `log prefix "PREFIX"`. */
+export function logWithPrefix(prefix: string): Statement {
+  return { kind: 'log', prefix: logPrefix(prefix) };
+}
 
 export const verdict = (v: Verdict): Statement => ({ kind: 'verdict', verdict: v });
 export const accept = verdict('accept');

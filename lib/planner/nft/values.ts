@@ -36,6 +36,14 @@ export function comment(text: unknown): string {
   return text;
 }
 
+/** A log prefix: printable ASCII without `"` or `\`, at most 127 bytes (the kernel's limit). */
+export function logPrefix(text: unknown): string {
+  if (typeof text !== 'string') return refuse('log prefix', text, 'is not a string');
+  if (text.length === 0 || text.length > 127) return refuse('log prefix', text, 'must be 1 to 127 characters');
+  if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(text)) return refuse('log prefix', text, 'must be printable ASCII without " or \\');
+  return text;
+}
+
 /**
  * Names of tables, sets and chains: an identifier, the same in text and JSON. nft 1.0.6 cannot
  * quote names, so in text a name must also not be a keyword (`mark`, `snat`, `fwd`, …): the

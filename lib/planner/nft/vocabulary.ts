@@ -17,6 +17,9 @@ export const META_KEYS = ['mark', 'iifname', 'oifname', 'l4proto', 'nfproto'] as
 export const CT_KEYS = ['mark', 'state', 'direction', 'status'] as const;
 export const ADDRESS_FIELDS = ['saddr', 'daddr'] as const;
 export const PORT_FIELDS = ['sport', 'dport'] as const;
+export const PORT_PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+/** How a `reject` answers: a TCP reset, or an ICMP/ICMPv6 "administratively prohibited" unreachable. */
+export const REJECT_WITH = ['tcp reset', 'icmpx admin-prohibited'] as const;
 /** What a `fib` lookup is keyed by, and what it returns. */
 export const FIB_FLAGS = ['saddr', 'daddr', 'mark', 'iif', 'oif'] as const;
 export const FIB_RESULTS = ['oif', 'oifname', 'type'] as const;
@@ -27,7 +30,7 @@ export const SYMBOLS = {
   'ct state': ['new', 'established', 'related', 'invalid', 'untracked'],
   'ct status': ['expected', 'seen-reply', 'assured', 'confirmed', 'snat', 'dnat', 'dying'],
   'tcp flags': ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'],
-  'meta l4proto': ['tcp', 'udp', 'icmp', 'icmpv6'],
+  'meta l4proto': ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6'],
   'meta nfproto': ['ipv4', 'ipv6'],
 } as const;
 export type SymbolField = keyof typeof SYMBOLS;
@@ -39,7 +42,7 @@ export type Field =
   | { readonly kind: 'meta'; readonly key: (typeof META_KEYS)[number] }
   | { readonly kind: 'ct'; readonly key: (typeof CT_KEYS)[number] }
   | { readonly kind: 'address'; readonly family: Family; readonly field: (typeof ADDRESS_FIELDS)[number] }
-  | { readonly kind: 'port'; readonly protocol: 'tcp' | 'udp'; readonly field: (typeof PORT_FIELDS)[number] }
+  | { readonly kind: 'port'; readonly protocol: (typeof PORT_PROTOCOLS)[number]; readonly field: (typeof PORT_FIELDS)[number] }
   | { readonly kind: 'tcp flags' }
   /** A route lookup: `fib saddr . iif oif` is the interface the route back to the source leaves by, or 0. */
   | { readonly kind: 'fib'; readonly flags: readonly (typeof FIB_FLAGS)[number][]; readonly result: (typeof FIB_RESULTS)[number] }
@@ -74,6 +77,12 @@ export type Statement =
    */
   | { readonly kind: 'snat to source'; readonly family: Family }
   | { readonly kind: 'masquerade' }
+  /** Refuses the packet with an answer (a reset or an ICMP error); the verdict is drop. */
+  | { readonly kind: 'reject'; readonly with: (typeof REJECT_WITH)[number] }
+  /** Matches while under RATE packets per second (BURST more at once): rate-limits what follows. */
+  | { readonly kind: 'limit'; readonly rate: number; readonly burst: number }
+  /** Logs the packet to the kernel log with a checked PREFIX. */
+  | { readonly kind: 'log'; readonly prefix: string }
   | { readonly kind: 'verdict'; readonly verdict: Verdict };
 
 export interface NftRule {

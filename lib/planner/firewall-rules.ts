@@ -1,0 +1,125 @@
+/**
+ * The one place where EgressFirewall and EgressClusterFirewall objects become nft rules: a chain
+ * at the forward hook of sluice's table, on the node where the selected pods run.
+ *
+ * - Only new connections are judged (an established one keeps going when a rule changes), and
+ *   only to destinations outside the cluster: the `cluster4`/`cluster6` sets that keep cluster
+ *   traffic off the tunnel are accepted first, so kube-dns, Services and pods always work.
+ * - Firewalls are taken in order (higher priority, then the older object, then namespaced before
+ *   cluster, then key); their rules in the order written. The first rule that matches a packet of
+ *   one of its pods decides; when none does, the defaultAction of the first firewall selecting the
+ *   pod decides.
+ * - Allow is `accept`, which ends this chain only: every other chain at the hook (the CNI's
+ *   NetworkPolicy drops, EgressPolicy marking before it) still sees the packet. Deny is a TCP reset
+ *   or an ICMP "administratively prohibited", so clients fail fast, after a rate-limited log line.
+ * - Every rule counts packets and bytes under the comment `fw KEY #N` (`fw KEY default`), which
+ *   metrics and `sluice explain` read back.
+ * - The forward hook runs after routing, so a denied packet of a pod whose EgressPolicy routes it
+ *   to the tunnel is refused before it is sent there.
+ */
+import type { Family } from '../api/ip.js';
+import type { Firewall, FirewallAction, FirewallPort, FirewallRule } from '../api/model.js';
+import { shortHash } from './hrw.js';
+import type { NftChain, NftSet } from './node-plan.js';
+import type { NftRule, Statement } from './nft/vocabulary.js';
+import { accept, addressInPrefix, addressInSet, counter, ctStateAnyOf, l4protoIs, limitPerSecond, logWithPrefix, nfprotoIs, portIs, reject, rule } from './nft/statements.js';
+import { formatIp } from '../api/ip.js';
+
+const FAMILIES: readonly Family[] = [4, 6];
+const TYPE: Record<Family, NftSet['type']> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
+/** Denial log lines per second per rule (and the burst above it). */
+export const DENY_LOG_RATE = 5;
+export const DENY_LOG_BURST = 10;
+export const FIREWALL_CHAIN = 'egress_firewall';
+
+/** One firewall as the builder needs it: in evaluation order, with its pods on this node. */
+export interface FirewallInput {
+  readonly firewall: Firewall;
+  readonly local: Record<Family, readonly string[]>;
+}
+
+/** The order firewalls selecting the same pod are evaluated in (the tie-break of policies). */
+export function compareFirewalls(a: Firewall, b: Firewall): number {
+  if (a.spec.priority !== b.spec.priority) return b.spec.priority - a.spec.priority;
+  if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
+  if (a.kind !== b.kind) return a.kind === 'EgressFirewall' ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** Name of the set of a firewall's pod addresses on this node. */
+export function firewallSourceSet(key: string, family: Family): string {
+  return `f_${shortHash(key)}_src${family}`;
+}
+
+/** The counted comment of rule `index` of a firewall, or of its default action. */
+export function firewallRuleComment(key: string, index: number | 'default'): string {
+  const text = `fw ${key} ${index === 'default' ? 'default' : `#${index}`}`;
+  return text.slice(0, 120).replace(/[^\x20-\x7e]|["\\]/g, '');
+}
+
+function portMatch(p: FirewallPort): Statement {
+  const protocol = p.protocol === 'TCP' ? 'tcp' : p.protocol === 'UDP' ? 'udp' : 'sctp';
+  return p.port === undefined ? l4protoIs(protocol) : portIs(protocol, 'dport', p.port);
+}
+
+/** The verdict statements of an action; a Deny is a reset for TCP and an ICMP error for the rest. */
+function verdictRules(match: readonly Statement[], action: FirewallAction, protocol: FirewallPort['protocol'] | undefined, note: string): NftRule[] {
+  if (action === 'Allow') return [rule([...match, counter, accept], note)];
+  const out = [rule([...match, limitPerSecond(DENY_LOG_RATE, DENY_LOG_BURST), logWithPrefix(`sluice-fw deny ${note.slice(3, 100)}: `)])];
+  if (protocol === undefined) out.push(rule([...match, l4protoIs('tcp'), counter, reject('tcp reset')], note));
+  if (protocol === undefined || protocol === 'TCP') out.push(rule([...match, counter, reject(protocol === 'TCP' ? 'tcp reset' : 'icmpx admin-prohibited')], note));
+  else out.push(rule([...match, counter, reject('icmpx admin-prohibited')], note));
+  return out;
+}
+
+function destination(r: FirewallRule, family: Family): Statement | undefined {
+  if (!r.cidr || r.cidr.family !== family) return undefined;
+  const full = family === 4 ? 32 : 128;
+  const size = r.cidr.end - r.cidr.start + 1n;
+  const prefix = full - (size.toString(2).length - 1);
+  // `/0` is every address of the family: nft takes no zero-length prefix.
+  if (prefix === 0) return nfprotoIs(family === 4 ? 'ipv4' : 'ipv6');
+  return addressInPrefix(family, 'daddr', formatIp(r.cidr.start, family), prefix);
+}
+
+export interface FirewallTablePart {
+  /** The firewalls in evaluation order, with their rule counts. */
+  readonly order: readonly { readonly key: string; readonly rules: number }[];
+  readonly sets: readonly NftSet[];
+  /** Undefined when no firewall exists: nothing is evaluated at all. */
+  readonly chain?: NftChain;
+}
+
+/**
+ * The sets and the chain of every firewall. Sets exist even when empty, so pod churn only ever
+ * changes elements. Rules naming a DNS name match nothing until the name is learned.
+ */
+export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterSet: (family: Family) => string): FirewallTablePart {
+  if (firewalls.length === 0) return { order: [], sets: [] };
+  const ordered = [...firewalls].sort((a, b) => compareFirewalls(a.firewall, b.firewall));
+  const sets: NftSet[] = [];
+  const rules: NftRule[] = [rule([ctStateAnyOf(['established', 'related']), accept])];
+  for (const f of FAMILIES) rules.push(rule([addressInSet(f, 'daddr', '==', clusterSet(f)), accept]));
+  for (const { firewall, local } of ordered) {
+    for (const f of FAMILIES) sets.push({ name: firewallSourceSet(firewall.key, f), type: TYPE[f], interval: false, elements: [...new Set(local[f])].sort() });
+  }
+  for (const { firewall } of ordered) {
+    firewall.spec.rules.forEach((r, index) => {
+      for (const f of FAMILIES) {
+        const dst = destination(r, f);
+        if (!dst) continue;
+        const base = [addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f)), dst];
+        const note = firewallRuleComment(firewall.key, index);
+        if (r.ports.length === 0) rules.push(...verdictRules(base, r.action, undefined, note));
+        for (const p of r.ports) rules.push(...verdictRules([...base, portMatch(p)], r.action, p.protocol, note));
+      }
+    });
+  }
+  for (const { firewall } of ordered) {
+    for (const f of FAMILIES) {
+      rules.push(...verdictRules([addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f))], firewall.spec.defaultAction, undefined, firewallRuleComment(firewall.key, 'default')));
+    }
+  }
+  const order = ordered.map(({ firewall }) => ({ key: firewall.key, rules: firewall.spec.rules.length }));
+  return { order, sets, chain: { name: FIREWALL_CHAIN, type: 'filter', hook: 'forward', priority: { base: 'filter', offset: -5 }, rules } };
+}
