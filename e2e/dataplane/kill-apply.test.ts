@@ -81,9 +81,10 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
     const eip = (n: number) => first.replace(/\d+$/, (h) => String(Number(h) + n));
     const pinned = (name: string, app: string, ip: string) =>
       policy('default', name, { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: ip }, appliedTo: { podSelector: { matchLabels: { app } } } }, { status: { node: 'gateway-1', eip: { ipv4: ip } } });
-    // a: web only, gateway-2 down. b: web and db (a pod of which runs on gateway-2), every node up.
-    // Web's flow rides gateway-1 in both.
-    const a = labSnapshot(info, { policies: [pinned('web', 'web', eip(0))], notReady: ['gateway-2'] });
+    // a: web only, gateway-2 down and out of the gateway's selector (every node keeps a tunnel
+    // route to each node the selector takes). b: web and db (a pod of which runs on gateway-2),
+    // every node up and labelled. Web's flow rides gateway-1 in both.
+    const a = labSnapshot(info, { policies: [pinned('web', 'web', eip(0))], notReady: ['gateway-2'], unlabelled: ['gateway-2'] });
     const b = labSnapshot(info, { policies: [pinned('web', 'web', eip(0)), pinned('db', 'db', eip(1))] });
     const [pa, pb] = [planAll(info, a), planAll(info, b)];
     dir = await mkdtemp(join(tmpdir(), 'sluice-kill-'));

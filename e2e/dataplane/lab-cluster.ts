@@ -21,6 +21,8 @@ export interface ClusterOptions {
   readonly policies: readonly Doc[];
   /** Nodes reported NotReady (e.g. to move an EIP away from a gateway). */
   readonly notReady?: readonly string[];
+  /** Gateway nodes without the gateway label (outside the EgressGateway's selector). */
+  readonly unlabelled?: readonly string[];
   /** Pods left out of the snapshot (the lab still has them). */
   readonly withoutPods?: readonly string[];
 }
@@ -34,11 +36,11 @@ export function eipPool(info: LabInfo): { ipv4: string[]; ipv6?: string[] } {
   return { ...pool, ipv6: [`${first6}-${first6.replace(/[0-9a-f]+$/, (h) => String(Number(h) + 9))}`] };
 }
 
-function nodeDoc(n: LabInfo['nodes'][number], ready: boolean): Doc {
+function nodeDoc(n: LabInfo['nodes'][number], ready: boolean, gatewayLabel: boolean): Doc {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, ...(n.role === 'gateway' ? GATEWAY_LABEL : {}) } },
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, ...(gatewayLabel ? GATEWAY_LABEL : {}) } },
     spec: { podCIDRs: [...n.podCIDRs] },
     status: {
       addresses: n.ips.map((address) => ({ type: 'InternalIP', address })),
@@ -49,10 +51,11 @@ function nodeDoc(n: LabInfo['nodes'][number], ready: boolean): Doc {
 
 export function clusterDocs(info: LabInfo, opts: ClusterOptions): Doc[] {
   const notReady = new Set(opts.notReady ?? []);
+  const unlabelled = new Set(opts.unlabelled ?? []);
   const without = new Set(opts.withoutPods ?? []);
   const pods = info.pods.filter((p) => !without.has(`${p.namespace}/${p.name}`));
   return [
-    ...info.nodes.map((n) => nodeDoc(n, !notReady.has(n.name))),
+    ...info.nodes.map((n) => nodeDoc(n, !notReady.has(n.name), n.role === 'gateway' && !unlabelled.has(n.name))),
     ...[...new Set(info.pods.map((p) => p.namespace))].sort().map((ns) => namespace(ns)),
     ...pods.map((p) => pod(p.namespace, p.name, p.node, p.ips, p.labels)),
     gateway(GATEWAY_NAME, { nodeSelector: { selector: { matchLabels: GATEWAY_LABEL } }, ippools: eipPool(info) }),

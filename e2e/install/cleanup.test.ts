@@ -186,8 +186,9 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
       seen.address += Number(address);
       seen.sysctl += Number(sysctl);
     }
-    // the holder has all of it, and the node that left the selector kept its tcp_loose
-    assert.deepEqual(seen, { link: 2, rules: 2, address: 1, sysctl: 2 });
+    // every node has its tunnel device and routing rules (a route to each gateway node is kept
+    // ready), the holder the EIP, and the node that left the selector kept its tcp_loose
+    assert.deepEqual(seen, { link: 3, rules: 3, address: 1, sysctl: 2 });
   });
 
   test('sluice cleanup, as the cleanup DaemonSet runs it, leaves every node byte-identical to before the install; no ARP answer for the EIP', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -13,11 +13,11 @@ import { assertNoNetns, eventually, needsRoot, tempLabBase } from './test-suppor
 const LAB = fileURLToPath(new URL('../../../e2e/lab', import.meta.url));
 
 async function lab(env: Record<string, string>, ...args: string[]) {
-  return execa(LAB, args, { env, reject: false, timeout: 30_000 });
+  return execa(LAB, args, { env, reject: false, timeout: 120_000 });
 }
 
 describe('e2e/lab CLI', { skip: needsRoot }, () => {
-  test('up, pod, exec, fail/heal, delete-pod and an idempotent down', { timeout: 60_000 }, async () => {
+  test('up, pod, exec, fail/heal, delete-pod and an idempotent down', { timeout: 300_000 }, async () => {
     const env = { SLUICE_LAB_DIR: await tempLabBase() };
     const name = `labcli-${process.pid}`;
     try {
@@ -73,7 +73,7 @@ describe('e2e/lab CLI', { skip: needsRoot }, () => {
     assert.equal(twice.exitCode, 0, twice.stderr);
   });
 
-  test('down removes leftovers of a lab without state, processes included', { timeout: 30_000 }, async () => {
+  test('down removes leftovers of a lab without state, processes included', { timeout: 120_000 }, async () => {
     const env = { SLUICE_LAB_DIR: await tempLabBase() };
     const name = `labcli-partial-${process.pid}`;
     const prefix = labPrefix(name);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { startApiServer } from '../../e2e/apiserver/server.js';
 import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
@@ -64,7 +65,9 @@ test('default gateways: status names the resolved gateway, follows a relabelled 
     await waitFor('the cluster default again', () => status('EgressPolicy', 'p', 'team').egressGatewayName === 'main', 15_000);
     await waitFor('the agent forgot the namespace', () => follower.store.values('Namespace').length === 0, 15_000);
 
-    // a second cluster default, newer: reported, nothing moves
+    // a second cluster default, newer: reported, nothing moves. The server stamps creation to the
+    // second and ties go by name ("late" < "main"), so it is created in a later second than "main".
+    await sleep(1_020 - (Date.now() % 1_000));
     seed(gateway('late', { clusterDefault: true, nodeSelector: selector, ippools: { ipv4: ['198.18.102.10'] } }, '2099-01-01T00:00:00Z'));
     await waitFor('the newer one reports', () => condition('late')?.reason === 'DuplicateClusterDefault', 15_000);
     assert.match(condition('late').message, /the older gateway "main" is the cluster default/);

@@ -291,7 +291,9 @@ const firewallRule: Arb<unknown> = sometimesWrong(
           ),
           1,
         ),
-        ports: listOf(
+        // mostly no ports (every port): each port can be wrong twice over, and a rule with a wrong
+        // port would make too few whole objects valid for the agreement to mean much
+        ports: mostly(fc.constant([]), listOf(
           fc.record(
             {
               protocol: sometimesWrong(mostly(fc.constantFrom('TCP', 'UDP', 'SCTP'), fc.constantFrom('tcp', 'ICMP', '')), 1),
@@ -300,7 +302,7 @@ const firewallRule: Arb<unknown> = sometimesWrong(
             { requiredKeys: [] },
           ),
           70,
-        ),
+        )),
       },
       { requiredKeys: ['type', 'to'] },
     ),
@@ -315,7 +317,12 @@ const firewallSpec = (cluster: boolean): Arb<unknown> =>
       fc.record(
         {
           // an EgressFirewall selects pods of its own namespace only: a namespaceSelector is refused there
-          appliedTo: sometimesWrong(fc.record({ podSelector: labelSelector, ...(cluster ? { namespaceSelector: labelSelector } : { namespaceSelector: mostly(fc.constant(undefined), labelSelector) }) }, { requiredKeys: [] }), 1),
+          appliedTo: sometimesWrong(
+            cluster
+              ? fc.record({ podSelector: labelSelector, namespaceSelector: labelSelector }, { requiredKeys: [] })
+              : mostly(fc.record({ podSelector: labelSelector }, { requiredKeys: [] }), fc.record({ podSelector: labelSelector, namespaceSelector: labelSelector })),
+            1,
+          ),
           priority: sometimesWrong(mostly(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(1001, -1001, 2 ** 31)), 2),
           defaultAction: sometimesWrong(mostly(fc.constantFrom('Allow', 'Deny'), fc.constantFrom('Drop', '')), 1),
           egress: listOf(firewallRule, 1001),

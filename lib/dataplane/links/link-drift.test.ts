@@ -47,7 +47,7 @@ describe('tunnel device drift', () => {
 });
 
 describe('DeviceWatch in a network namespace', { skip: privilegedSkipReason() }, () => {
-  test('reports a MAC and an address changed by hand at once, nothing for changes towards the plan, at most one report per gap', async () => {
+  test('reports a MAC or an address changed by hand at once, nothing for changes towards the plan, at most one report per gap', async () => {
     await withLab('drift', ['w', { ipv4: '198.18.0.11' }], ['g', { ipv4: '198.18.0.12' }], async (lab) => {
       const ns = lab.ns('w');
       const seen: { why: string; at: number }[] = [];
@@ -69,12 +69,17 @@ describe('DeviceWatch in a network namespace', { skip: privilegedSkipReason() },
         const settled = seen.length;
         await ip('link', 'set', 'egress.vxlan', 'address', '02:00:00:00:00:02');
         await ip('addr', 'flush', 'dev', 'egress.vxlan');
-        await waitFor(settled + 2);
-        const [mac, addr] = seen.slice(settled);
-        assert.deepEqual([mac?.why, addr?.why], ['egress.vxlan has MAC 02:00:00:00:00:02, not 02:94:c6:6a:58:84', '198.19.0.1/16 was removed from egress.vxlan']);
-        assert.ok(addr!.at - mac!.at >= GAP_MS - 50, `the second report waited for the gap: ${addr!.at - mac!.at} ms`);
+        await waitFor(settled + 1);
         await sleep(GAP_MS + 100);
-        assert.equal(seen.length, settled + 2, 'the held report was made once');
+        // Both changes come within one gap: the first is reported at once, and the report held for
+        // the gap names what is still away from the plan then (either change; the repair that
+        // follows a report puts back the whole device).
+        const after = seen.slice(settled);
+        assert.ok(after.length >= 1 && after.length <= 2, `one or two reports: ${after.map((x) => x.why).join('; ')}`);
+        for (const r of after) assert.match(r.why, /^(egress\.vxlan has MAC 02:00:00:00:00:02, not 02:94:c6:6a:58:84|198\.19\.0\.1\/16 was removed from egress\.vxlan)$/);
+        if (after.length === 2) assert.ok(after[1]!.at - after[0]!.at >= GAP_MS - 50, `the second report waited for the gap: ${after[1]!.at - after[0]!.at} ms`);
+        await sleep(GAP_MS + 100);
+        assert.equal(seen.length, settled + after.length, 'the held report was made once');
       } finally {
         watch.stop();
       }
