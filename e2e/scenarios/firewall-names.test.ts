@@ -18,6 +18,7 @@ import { waitAssigned } from './support/policy-status.js';
 import { ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 import { serviceReply } from './support/service-probe.js';
 import { waitFor } from './support/wait.js';
+import { API_VERSION } from '../../lib/api/group.js';
 
 const SEED_001 = fileURLToPath(new URL('../../../e2e/scenarios/manifests/seed-001.yaml', import.meta.url));
 const WORKERS = ['worker-1', 'worker-2'];
@@ -29,6 +30,14 @@ const SCENARIO_TIMEOUT_MS = 240_000;
 /** A refusal comes back within this (curl's own count); a dropped SYN would wait 1 s for its first retry. */
 const FAST_REFUSAL_MS = 900;
 
+/**
+ * Lookups, each followed at once by a connection to its answer: 300 in `make test` (about 80 ms
+ * each on a loaded 2-core machine), 1000 with SLUICE_SOAK (`make soak`); SLUICE_FIREWALL_LOOKUPS
+ * sets any count.
+ */
+const LOOKUPS = Number(process.env['SLUICE_FIREWALL_LOOKUPS'] ?? (process.env['SLUICE_SOAK'] ? 1000 : 300));
+const CDN = 'cdn.sluice.test';
+
 const ALLOWED: Readonly<Record<string, readonly string[]>> = { [APP_A]: ['github.com', 'httpbin.org'], [APP_B]: ['google.com'], [APP_C]: [] };
 
 describe('egress firewall rules by name end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, () => {
@@ -37,6 +46,28 @@ describe('egress firewall rules by name end to end', { skip: scenarioSkip, timeo
 
   const podIp = (pod: string) => env.info.pods.find((p) => `${p.namespace}/${p.name}` === pod)!.ips.find((a) => !a.includes(':'))!;
   const describeOutcome = (o: CallOutcome) => (o.kind === 'answer' ? `answer seen as ${o.reply.clientIP}` : JSON.stringify(o));
+
+  /**
+   * `count` lookups of `name` in the pod, each followed at once by an HTTP call to the address it
+   * gave (one curl each: getaddrinfo through the pod's resolver, then connect); per call the
+   * address reached and curl's exit code (7: refused).
+   */
+  const lookupAndCall = async (pod: string, name: string, count: number): Promise<{ ip: string; exit: number }[]> => {
+    const url = `http://${name}:${env.info.echo.httpPort}/`;
+    const script = `i=0; while [ $i -lt ${count} ]; do curl -s -o /dev/null --max-time 3 -w '%{remote_ip}' ${url}; echo " $?"; i=$((i+1)); done`;
+    const r = await env.lab.exec({ pod }, ['sh', '-c', script], { timeoutMs: 60_000 + count * 200 });
+    return r.stdout.trim().split('\n').map((line) => {
+      const [ip, exit] = line.trim().split(' ');
+      return exit === undefined ? { ip: '', exit: Number(ip) } : { ip: ip!, exit: Number(exit) };
+    });
+  };
+  const summary = (calls: readonly { ip: string; exit: number }[]) => {
+    const byExit = new Map<number, number>();
+    for (const c of calls) byExit.set(c.exit, (byExit.get(c.exit) ?? 0) + 1);
+    return [...byExit].map(([e, n]) => `exit ${e}: ${n}`).join(', ');
+  };
+  const byName = (name: string, names: readonly string[]): KubeObject =>
+    ({ apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name, namespace: 'apps' }, spec: { appliedTo: { podSelector: { matchLabels: { app: 'app-a' } } }, defaultAction: 'Deny', egress: names.map((n) => ({ type: 'Allow', to: { dnsName: n } })) } }) as KubeObject;
 
   before(async () => {
     env = await ScenarioLab.up('fwn', {
@@ -107,5 +138,54 @@ describe('egress firewall rules by name end to end', { skip: scenarioSkip, timeo
         assert.ok(r.stdout.trim(), `${pod} resolves a name no rule allows`);
       }
       t.diagnostic(`allowed calls left as ${eip}; refusals within ${FAST_REFUSAL_MS} ms`);
+    }));
+
+  test(`consistency: a name answered with one of five addresses in turn, TTL 1 s: ${LOOKUPS} lookups each followed at once by a connection, none refused`, { timeout: SCENARIO_TIMEOUT_MS + LOOKUPS * 200 }, (t) =>
+    env.scenario(async (s) => {
+      await s.apply(byName('cdn', [CDN]));
+      await waitFor(`${APP_A} reaches ${CDN} by name`, 60_000, async () => ((await callEcho(s.lab, APP_A, 'http', CDN)).kind === 'answer' ? true : undefined), 500);
+      const started = Date.now();
+      const calls = await lookupAndCall(APP_A, CDN, LOOKUPS);
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(calls.length, LOOKUPS, 'one result per lookup');
+      const reached = new Set(calls.map((c) => c.ip));
+      t.diagnostic(`${LOOKUPS} lookups and calls in ${seconds.toFixed(1)} s: ${summary(calls)}; addresses reached: ${[...reached].sort().join(' ')}`);
+      assert.equal(calls.filter((c) => c.exit === 7).length, 0, `no connection refused (${summary(calls)})`);
+      assert.equal(calls.filter((c) => c.exit !== 0).length, 0, `every call answered (${summary(calls)})`);
+      assert.ok(reached.size >= 5, `the answers went round the five addresses: ${[...reached].join(' ')}`);
+    }));
+
+  test('two pods on two nodes given different answers for one name each reach their own, and only theirs', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
+    env.scenario(async (s) => {
+      const [x, y] = env.info.echo.addresses.filter((a) => !a.includes(':')).slice(3, 5) as [string, string];
+      const split = 'split.sluice.test';
+      await s.lab.setDns(split, { addresses: [x], ttl: 1 });
+      try {
+        await s.apply(byName('split', [split, CDN]));
+        const APP_A_2 = 'apps/app-a-2';
+        const resolvesTo = async (pod: string, want: string) =>
+          waitFor(`${pod} resolves ${split} to ${want}`, 30_000, async () => ((await callEcho(s.lab, pod, 'http', split)).kind === 'answer' ? (await s.lab.exec({ pod }, ['getent', 'ahostsv4', split])).stdout.startsWith(`${want} `) || undefined : undefined), 500);
+        // worker-1's pod asks while the name means x; then it means y, and worker-2's pod asks.
+        await resolvesTo(APP_A, x);
+        await s.lab.setDns(split, { addresses: [y], ttl: 1 });
+        await resolvesTo(APP_A_2, y);
+        const seen = async (pod: string, address: string) => callEcho(s.lab, pod, 'http', address);
+        assert.equal((await seen(APP_A, x)).kind, 'answer', `${APP_A} reaches ${x}, its answer`);
+        assert.equal((await seen(APP_A_2, y)).kind, 'answer', `${APP_A_2} reaches ${y}, its answer`);
+        // What a firewall resolving names by itself would allow both; each node learned only its pod's answer.
+        assert.equal((await seen(APP_A, y)).kind, 'refused', `${APP_A} never got ${y} from DNS`);
+        assert.equal((await seen(APP_A_2, x)).kind, 'refused', `${APP_A_2} never got ${x} from DNS (${x} expired from its answer 1 s + grace ago, if ever)`);
+        // Both pods at once on the CDN name: each call reaches the address its own lookup gave.
+        const half = Math.max(50, Math.floor(LOOKUPS / 3));
+        const [a, b] = await Promise.all([lookupAndCall(APP_A, CDN, half), lookupAndCall(APP_A_2, CDN, half)]);
+        t.diagnostic(`two pods, ${half} lookups and calls each: ${summary(a)} | ${summary(b)}`);
+        for (const [pod, calls] of [[APP_A, a], [APP_A_2, b]] as const) {
+          assert.equal(calls.length, half);
+          assert.equal(calls.filter((c) => c.exit !== 0).length, 0, `${pod}: every call answered (${summary(calls)})`);
+        }
+        assert.ok(a.some((c, i) => c.ip !== b[i]!.ip), 'the two pods were given different answers');
+      } finally {
+        await s.lab.deleteDns(split);
+      }
     }));
 });
