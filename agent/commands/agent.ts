@@ -37,7 +37,7 @@ function resyncMs(text: string): number {
 function firewallDnsFlags(port: number, upstream: string | undefined, grace: string): { upstream: string; graceSeconds: number } | undefined {
   if (port === 0) return undefined;
   if (!upstream || !isIp(upstream)) throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-upstream: "${upstream ?? ''}" must be the cluster DNS Service address when --firewall-dns-port is set`);
-  const graceSeconds = Number(grace);
+  const graceSeconds = grace.trim() === '' ? 5 : Number(grace);
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-grace: "${grace}" must be 0-3600 seconds`);
   return { upstream: canonicalIp(upstream), graceSeconds };
 }
@@ -56,8 +56,8 @@ export function registerAgent(program: Command): void {
     .option('--resync-interval <seconds>', 're-apply the current plan this often to repair drift in the kernel (0: never)', String(DEFAULT_RESYNC_SECONDS))
     .option('--controller', 'also run the controller in this agent when it wins the Lease (small or dev clusters without the controller Deployment; the agent then needs the controller\'s RBAC)')
     .addOption(new Option('--no-controller', 'never run the controller here (the default)').hideHelp())
-    .option('--firewall-dns-upstream <ip>', "the cluster DNS Service address pods query; with --firewall-dns-port, the forwarder asks it in their place and only queries to it are steered")
-    .option('--firewall-dns-grace <seconds>', 'added to the TTL of every learned address', '5')
+    .addOption(new Option('--firewall-dns-upstream <ip>', "the cluster DNS Service address pods query; with --firewall-dns-port, the forwarder asks it in their place and only queries to it are steered (env: SLUICE_FIREWALL_DNS_UPSTREAM)").env('SLUICE_FIREWALL_DNS_UPSTREAM'))
+    .addOption(new Option('--firewall-dns-grace <seconds>', 'added to the TTL of every learned address (env: SLUICE_FIREWALL_DNS_GRACE)').env('SLUICE_FIREWALL_DNS_GRACE').default('5'))
     .option('--log-level <level>', 'pino log level', 'info');
   addConfigFlags(command, AGENT_FLAGS).action(async (flags: AgentFlags) => {
     const nodeName = flags.node ?? process.env.NODE_NAME;

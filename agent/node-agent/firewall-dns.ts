@@ -33,6 +33,8 @@ export class FirewallDns {
   readonly #forwarders: DnsForwarder[] = [];
   #rules: readonly FirewallNameRule[] = [];
   #targets: readonly DnsRuleTarget[] = [];
+  /** The pods steered here: those of the firewalls with rules by name on this node. */
+  #clients: ReadonlySet<string> = new Set();
   #heartbeat?: NodeJS.Timeout;
   #steering = false;
   #bound?: string;
@@ -49,6 +51,7 @@ export class FirewallDns {
   async update(rules: readonly FirewallNameRule[], nodeAddresses: readonly string[]): Promise<void> {
     this.#rules = rules;
     this.#targets = rules.map((r) => ({ pattern: r.pattern, sets: r.sets, appliesTo: (client: string) => r.clients.has(client.replace(/^::ffff:(?=\d+\.)/, '')) }));
+    this.#clients = new Set(rules.flatMap((r) => [...r.clients]));
     const key = [...nodeAddresses].sort().join(',');
     if (key !== this.#bound) {
       this.#bound = key;
@@ -66,6 +69,7 @@ export class FirewallDns {
         upstream: { host: o.upstream, port: 53 },
         graceSeconds: o.graceSeconds,
         rules: () => this.#targets,
+        serves: (client) => this.#clients.has(client),
         learn: (elements) => o.nft.learn(elements),
         onResult: (result, holdMs, learned) => o.metrics.dnsAnswered(result, holdMs / 1000, learned.length),
       });
@@ -103,8 +107,25 @@ export class FirewallDns {
     }
   }
 
+  /**
+   * A clean stop takes the steer element out at once, so pods' DNS goes straight to the cluster
+   * DNS now rather than when the element expires (a crash still has the expiry).
+   */
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#rules = [];
+    const o = this.#options;
+    if (this.#steering) {
+      const family = ipFamily(o.upstream);
+      try {
+        await o.nft.unlearn([{ set: dnsSteerSet(family), family, address: o.upstream }]);
+        this.#steering = false;
+        o.metrics.dnsSteeringOn(false);
+        o.log.info({ op: 'firewall-dns', steering: false }, 'DNS steering removed: the agent stops');
+      } catch (err) {
+        o.log.warn({ op: 'firewall-dns', err: errorMessage(err) }, `DNS steering not removed; it ends within ${STEER_TIMEOUT_S} s`);
+      }
+    }
     await Promise.all(this.#forwarders.map((f) => f.close()));
   }
 }

@@ -18,6 +18,8 @@ import { waitAssigned } from './support/policy-status.js';
 import { ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 import { serviceReply } from './support/service-probe.js';
 import { waitFor } from './support/wait.js';
+import { explainOnNode } from './support/sluice-cli.js';
+import type { FirewallExplanation } from '../../lib/planner/explain-firewall.js';
 import { API_VERSION } from '../../lib/api/group.js';
 
 const SEED_001 = fileURLToPath(new URL('../../../e2e/scenarios/manifests/seed-001.yaml', import.meta.url));
@@ -138,6 +140,30 @@ describe('egress firewall rules by name end to end', { skip: scenarioSkip, timeo
         assert.ok(r.stdout.trim(), `${pod} resolves a name no rule allows`);
       }
       t.diagnostic(`allowed calls left as ${eip}; refusals within ${FAST_REFUSAL_MS} ms`);
+
+      // sluice explain on the pods' node: which object and rule decide, and which answer taught an address.
+      const explainJson = async (pod: string, dest: string, args: string[] = []) => {
+        const r = await explainOnNode(s.lab, WORKERS[0]!, pod, dest, args);
+        assert.equal(r.exitCode, 0, `sluice explain ${pod} ${dest}: ${r.stderr}`);
+        return (JSON.parse(r.stdout) as { firewall: FirewallExplanation }).firewall;
+      };
+      const github = zone.records['github.com']!.addresses[0]!;
+      // A fresh lookup: what the loop above learned may have expired (TTL 5 s + 5 s of grace).
+      assert.equal((await callEcho(s.lab, APP_A, 'http', 'github.com')).kind, 'answer');
+      const allowed = await explainJson(APP_A, github, ['--learned']);
+      assert.equal(allowed.verdict, 'Allow', `${allowed.summary}: ${JSON.stringify(allowed.rules)}`);
+      assert.deepEqual(allowed.decidedBy, { firewall: 'apps/app-a', kind: 'EgressFirewall', rule: 0 });
+      const answer = allowed.rules.at(-1)!.learned?.[0];
+      assert.match(answer?.comment ?? '', new RegExp(`^dns github\\.com A ${github.replace(/\./g, '\\.')} ttl \\d+ to ${podIp(APP_A).replace(/\./g, '\\.')}$`), 'the learned element names the query, the record and the pod');
+      const refused = await explainJson(APP_B, github, ['--learned']);
+      assert.equal(refused.verdict, 'Deny', refused.summary);
+      assert.deepEqual(refused.decidedBy, { firewall: 'apps/deny-external', kind: 'EgressFirewall', rule: 'default' });
+      assert.equal((await explainJson(APP_A, 'httpbin.org')).decidedBy?.rule, 1, 'by name: the rule that names it');
+      assert.equal((await explainJson(APP_A, `${service.clusterIP}`)).verdict, 'NotJudged');
+      const bad = await explainOnNode(s.lab, WORKERS[0]!, APP_A, 'not a name!');
+      assert.notEqual(bad.exitCode, 0);
+      assert.match(bad.stderr, /EGW_ERR_INPUT: --dest "not a name!" is neither an IP address nor a DNS name/);
+      t.diagnostic(`sluice explain: ${allowed.summary} (${answer?.comment}); ${refused.summary}`);
     }));
 
   test(`consistency: a name answered with one of five addresses in turn, TTL 1 s: ${LOOKUPS} lookups each followed at once by a connection, none refused`, { timeout: SCENARIO_TIMEOUT_MS + LOOKUPS * 200 }, (t) =>

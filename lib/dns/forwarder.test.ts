@@ -117,3 +117,19 @@ test('when the addresses cannot be put into the set the pod gets SERVFAIL, never
     await up.close();
   }
 });
+
+test('a query from an address that is not a steered pod goes unanswered and is counted (no open door to the cluster DNS)', async () => {
+  const up = await upstream();
+  const results: ForwardResult[] = [];
+  const f = new DnsForwarder({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: up.port }, rules: () => [], serves: (c) => c === '10.244.1.5', graceSeconds: 3, learn: async () => undefined, onResult: (r) => results.push(r) });
+  await f.start();
+  try {
+    await assert.rejects(askUdp(f.port, 'kubernetes.default.svc.cluster.local'), /no answer/);
+    assert.deepEqual(results, ['stranger']);
+    const served = await f.answer(dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: 'A', name: 'a.test' }] }), '::ffff:10.244.1.5', 'udp');
+    assert.ok(served, 'a steered pod is answered');
+  } finally {
+    await f.close();
+    await up.close();
+  }
+});

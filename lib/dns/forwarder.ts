@@ -17,7 +17,7 @@ export interface Endpoint {
   readonly port: number;
 }
 
-export type ForwardResult = 'passed' | 'learned' | 'servfail' | 'upstream-timeout' | 'dropped';
+export type ForwardResult = 'passed' | 'learned' | 'servfail' | 'upstream-timeout' | 'dropped' | 'stranger';
 
 export interface ForwarderOptions {
   /** Where pods' steered queries arrive (UDP and TCP on the same port). */
@@ -26,6 +26,12 @@ export interface ForwarderOptions {
   /** The rules by name in force, read for every answer so a new rule applies to the next one. */
   readonly rules: () => readonly DnsRuleTarget[];
   readonly graceSeconds: number;
+  /**
+   * Whether a client is one of the pods steered here. The forwarder listens on node addresses a
+   * LAN host can reach too; it must not be an open door to the cluster DNS: queries of others go
+   * unanswered. Absent: everyone is served.
+   */
+  readonly serves?: (client: string) => boolean;
   /** Puts the elements into their sets; resolves once the kernel holds them. */
   readonly learn: (elements: readonly LearnedElement[]) => Promise<void>;
   readonly upstreamTimeoutMs?: number;
@@ -103,6 +109,10 @@ export class DnsForwarder {
   /** The answer a pod gets for `query`, or undefined for none (the pod retries). */
   async answer(query: Buffer, client: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
     const o = this.#options;
+    if (o.serves && !o.serves(client.replace(/^::ffff:(?=\d+\.)/, ''))) {
+      o.onResult?.('stranger', 0, []);
+      return undefined;
+    }
     if (this.#inFlight >= (o.maxInFlight ?? 1024)) {
       o.onResult?.('dropped', 0, []);
       return undefined;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dnsPacket, { type Answer } from 'dns-packet';
-import { addressesFor, decodeAnswer, learnFromAnswer, MAX_TIMEOUT_SECONDS, type DnsRuleTarget } from './learn.js';
+import { addressesFor, decodeAnswer, learnedComment, learnFromAnswer, MAX_TIMEOUT_SECONDS, type DnsRuleTarget } from './learn.js';
 import { dnsNameMatches } from './dns-names.js';
 
 function answer(name: string, answers: Answer[], rcode = 'NOERROR') {
@@ -35,6 +35,13 @@ test("an answer's addresses go into the sets of the matching rules of the pod th
     ['s_github.com_6', '2001:db8::10', 65, 'github.com'],
   ]);
   assert.deepEqual(learnFromAnswer(packet, '10.244.9.9', [target('github.com')], 5), [], 'a pod the firewall does not select teaches nothing');
+  assert.deepEqual(learned.map((e) => e.comment), ['dns github.com A 198.18.1.10 ttl 30 to 10.244.1.5', 'dns github.com A 198.18.1.11 ttl 1 to 10.244.1.5', 'dns github.com AAAA 2001:db8::10 ttl 60 to 10.244.1.5'], 'each element says which answer put it there');
+});
+
+test('a learned comment keeps to printable text without quotes, and to 120 characters', () => {
+  assert.equal(learnedComment('a.test', 4, '198.18.1.1', 5, '::ffff:10.244.1.5'.replace(/^::ffff:/, '')), 'dns a.test A 198.18.1.1 ttl 5 to 10.244.1.5');
+  assert.equal(learnedComment('a"b\\c\nd.test', 4, '1.1.1.1', 5, 'x'), 'dns abcd.test A 1.1.1.1 ttl 5 to x');
+  assert.ok(learnedComment('x'.repeat(300), 6, '2001:db8::1', 5, 'fd00::5').length <= 120);
 });
 
 test('CNAME chains are followed from the queried name; records of other names are not learned', () => {

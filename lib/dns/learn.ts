@@ -26,6 +26,21 @@ export interface LearnedElement {
   readonly timeoutSeconds: number;
   /** The queried name that put it there (explain, logs). */
   readonly name: string;
+  /** Which answer put it there, kept on the element in the kernel for `sluice explain`. */
+  readonly comment: string;
+}
+
+/** Longest comment kept on a learned element (nft takes more; a listing stays readable). */
+const MAX_COMMENT = 120;
+
+/**
+ * `dns NAME A ADDRESS ttl T to CLIENT`: the queried name, the record and the pod that received it.
+ * The name is canonical and was matched by a rule's pattern, the address and client are canonical
+ * addresses; anything else is cut out all the same, as it goes into the kernel.
+ */
+export function learnedComment(name: string, family: Family, address: string, ttl: number, client: string): string {
+  const text = `dns ${name} ${family === 4 ? 'A' : 'AAAA'} ${address} ttl ${ttl} to ${client}`;
+  return text.replace(/[^\x21-\x7e ]|["\\]/g, '').slice(0, MAX_COMMENT);
 }
 
 /** Longest CNAME chain followed (resolvers stop well before this). */
@@ -83,13 +98,16 @@ export function learnFromAnswer(packet: DecodedPacket, client: string, rules: re
   const addresses = addressesFor(question.name, packet.answers ?? []);
   const byKey = new Map<string, LearnedElement>();
   const name = canonicalName(question.name);
+  const asker = client.replace(/^::ffff:(?=\d+\.)/, '');
   for (const rule of matching) {
     for (const a of addresses) {
       const set = rule.sets[a.family];
       const timeoutSeconds = Math.min(MAX_TIMEOUT_SECONDS, Math.max(1, a.ttl) + graceSeconds);
       const key = `${set} ${a.address}`;
       const prior = byKey.get(key);
-      if (!prior || prior.timeoutSeconds < timeoutSeconds) byKey.set(key, { set, family: a.family, address: a.address, timeoutSeconds, name });
+      if (!prior || prior.timeoutSeconds < timeoutSeconds) {
+        byKey.set(key, { set, family: a.family, address: a.address, timeoutSeconds, name, comment: learnedComment(name, a.family, a.address, a.ttl, asker) });
+      }
     }
   }
   return [...byKey.values()];

@@ -1,6 +1,6 @@
 import { EgressError, errorMessage } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
-import { learnedElementsJson, type LearnedElementWrite } from '../../planner/nft/render.js';
+import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite } from '../../planner/nft/render.js';
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
@@ -146,6 +146,16 @@ export class NftDriver {
     });
   }
 
+  /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
+  unlearn(elements: readonly Omit<LearnedElementWrite, 'timeoutSeconds' | 'comment'>[]): Promise<void> {
+    if (elements.length === 0) return Promise.resolve();
+    return this.#serial.run(async () => {
+      const r = await this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
+      if (!r.ok) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
+      for (const e of elements) this.#learned.delete(`${e.set} ${e.address}`);
+    });
+  }
+
   async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
     const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
     if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
@@ -158,7 +168,7 @@ export class NftDriver {
     const keep: LearnedElementWrite[] = [];
     for (const [k, e] of this.#learned) {
       if (e.expiresAt - now < 1000 || !sets.has(e.set)) this.#learned.delete(k);
-      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.floor((e.expiresAt - now) / 1000) });
+      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.floor((e.expiresAt - now) / 1000), ...(e.comment !== undefined ? { comment: e.comment } : {}) });
     }
     if (keep.length === 0) return;
     try {

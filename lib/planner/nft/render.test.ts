@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ruleJson, ruleText, replaceJson, replaceText, tableText } from './render.js';
+import { forgottenElementsJson, learnedElementsJson, ruleJson, ruleText, replaceJson, replaceText, tableText } from './render.js';
 import {
   accept,
   addressInSet,
@@ -172,4 +172,21 @@ test('hand-made tables are checked as they render: no kind, key or value outside
     const table = { ...CATALOGUE_TABLE, chains: [{ ...CATALOGUE_TABLE.chains[0]!, rules: [hostile as unknown as NftRule] }] };
     for (const render of [replaceText, replaceJson]) assert.throws(() => render(table), { code: 'EGW_ERR_NFT_VALUE' }, `${what} (${render.name})`);
   }
+});
+
+test('learned elements carry their comment (which answer put them there); a comment that could break out is refused', () => {
+  const table = { family: 'inet' as const, name: 'sluice' };
+  const doc = JSON.parse(learnedElementsJson(table, [{ set: 'f_x_n0_4', family: 4, address: '198.18.64.1', timeoutSeconds: 10, comment: 'dns github.com A 198.18.64.1 ttl 5 to 10.244.1.3' }])) as { nftables: { add?: { element: { elem: unknown[] } } }[] };
+  assert.deepEqual(doc.nftables[0]!.add!.element.elem, [{ elem: { val: '198.18.64.1', timeout: 10, comment: 'dns github.com A 198.18.64.1 ttl 5 to 10.244.1.3' } }]);
+  for (const comment of ['a" } ; flush ruleset', 'back\\slash', 'new\nline', 'x'.repeat(129)]) {
+    assert.throws(() => learnedElementsJson(table, [{ set: 'f_x_n0_4', family: 4, address: '198.18.64.1', timeoutSeconds: 10, comment }]), { code: 'EGW_ERR_NFT_VALUE' }, comment);
+  }
+});
+
+test('forgetting learned elements: added for 1 s first, so the delete finds one that already expired, in one transaction', () => {
+  const doc = JSON.parse(forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4', family: 4, address: '10.96.0.10' }])) as { nftables: Record<string, { element: { name: string; elem: unknown[] } }>[] };
+  assert.deepEqual(doc.nftables.map((c) => Object.keys(c)[0]), ['add', 'delete']);
+  assert.deepEqual(doc.nftables[0]!.add!.element.elem, [{ elem: { val: '10.96.0.10', timeout: 1 } }]);
+  assert.deepEqual(doc.nftables[1]!.delete!.element.elem, ['10.96.0.10']);
+  assert.throws(() => forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4; flush ruleset', family: 4, address: '10.96.0.10' }]), { code: 'EGW_ERR_NFT_VALUE' });
 });

@@ -422,6 +422,8 @@ export interface LearnedElementWrite {
   readonly family: Family;
   readonly address: string;
   readonly timeoutSeconds: number;
+  /** Kept on the element (which answer put it there); printable ASCII without quotes. */
+  readonly comment?: string;
 }
 
 /**
@@ -431,18 +433,39 @@ export interface LearnedElementWrite {
  */
 export function learnedElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>, elements: readonly LearnedElementWrite[]): string {
   const id = tableId(table);
-  const bySet = new Map<string, { value: string; timeout: number }[]>();
+  const bySet = new Map<string, { value: string; timeout: number; comment?: string }[]>();
   for (const e of elements) {
     const name = identifier(e.set, 'set name');
     if (e.family !== 4 && e.family !== 6) refuse('address family', e.family);
     const value = setElement(e.address, e.family, false);
-    bySet.set(name, [...(bySet.get(name) ?? []), { value, timeout: u32(Math.ceil(e.timeoutSeconds), 'element timeout') }]);
+    if (e.comment !== undefined && (!/^[\x20-\x7e]{0,128}$/.test(e.comment) || /["\\]/.test(e.comment))) refuse('element comment', e.comment);
+    bySet.set(name, [...(bySet.get(name) ?? []), { value, timeout: u32(Math.ceil(e.timeoutSeconds), 'element timeout'), ...(e.comment ? { comment: e.comment } : {}) }]);
   }
   const commands: Json[] = [];
   for (const [name, list] of bySet) {
     const target = { family: id.family, table: id.name, name };
-    const timed = list.map((e) => ({ elem: { val: e.value, timeout: e.timeout } }));
+    const timed = list.map((e) => ({ elem: { val: e.value, timeout: e.timeout, ...(e.comment ? { comment: e.comment } : {}) } }));
     commands.push({ add: { element: { ...target, elem: timed } } }, { delete: { element: { ...target, elem: list.map((e) => e.value) } } }, { add: { element: { ...target, elem: timed } } });
+  }
+  return JSON.stringify({ nftables: commands });
+}
+
+/**
+ * One transaction that takes learned addresses out of their timeout sets now: add (1 s, so the
+ * delete finds an element that already expired), then delete.
+ */
+export function forgottenElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>, elements: readonly Omit<LearnedElementWrite, 'timeoutSeconds' | 'comment'>[]): string {
+  const id = tableId(table);
+  const bySet = new Map<string, string[]>();
+  for (const e of elements) {
+    const name = identifier(e.set, 'set name');
+    if (e.family !== 4 && e.family !== 6) refuse('address family', e.family);
+    bySet.set(name, [...(bySet.get(name) ?? []), setElement(e.address, e.family, false) as string]);
+  }
+  const commands: Json[] = [];
+  for (const [name, values] of bySet) {
+    const target = { family: id.family, table: id.name, name };
+    commands.push({ add: { element: { ...target, elem: values.map((val) => ({ elem: { val, timeout: 1 } })) } } }, { delete: { element: { ...target, elem: values } } });
   }
   return JSON.stringify({ nftables: commands });
 }
