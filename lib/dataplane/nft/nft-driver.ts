@@ -61,6 +61,9 @@ const FAMILY = 'inet';
  * (lib/planner/nft/render.ts), so no value is ever spliced into nft syntax on its way to the
  * kernel. Calls are serialized.
  */
+/** The learned-elements map is swept of expired entries when it grows past this, then past twice its size. */
+const LEARNED_SWEEP_MIN = 1024;
+
 export class NftDriver {
   readonly #backend: NftBackend;
   readonly #table: string;
@@ -70,6 +73,9 @@ export class NftDriver {
   #state: KernelState = UNKNOWN;
   /** Learned elements and when they expire (ms, performance.now()), put back after a table replace. */
   readonly #learned = new Map<string, LearnedElementWrite & { readonly expiresAt: number }>();
+  #sweepAt = LEARNED_SWEEP_MIN;
+  /** Answers waiting for the next learning transaction. */
+  readonly #learnQueue: { readonly elements: readonly LearnedElementWrite[]; readonly done: (err?: unknown) => void }[] = [];
 
   constructor(options: NftDriverOptions) {
     this.#backend = options.backend;
@@ -129,21 +135,57 @@ export class NftDriver {
 
   /**
    * Puts addresses learned from DNS answers into their timeout sets, each with a fresh timeout,
-   * in one transaction queued behind any apply. Throws EGW_ERR_NFT when nft refuses it (a set
-   * the table does not have yet, for one).
+   * queued behind any apply. Answers that arrive while a transaction runs share the next one, so
+   * a burst costs a few transactions, not one each. Throws EGW_ERR_NFT when nft refuses this
+   * call's elements (a set the table does not have yet, for one); a batch nft refused is retried
+   * call by call, so one answer's bad elements never fail another's.
    */
   learn(elements: readonly LearnedElementWrite[]): Promise<void> {
     if (elements.length === 0) return Promise.resolve();
-    return this.#serial.run(async () => {
-      const now = performance.now();
-      // An element already held longer keeps its timeout: a shorter TTL in a later answer must
-      // not cut off a pod that cached the earlier one.
-      const fresh = elements.filter((e) => (this.#learned.get(`${e.set} ${e.address}`)?.expiresAt ?? 0) < now + e.timeoutSeconds * 1000);
-      if (fresh.length === 0) return;
-      await this.#putLearned(fresh);
-      for (const e of fresh) this.#learned.set(`${e.set} ${e.address}`, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
-      if (this.#learned.size > fresh.length * 2) for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
+    return new Promise<void>((resolve, reject) => {
+      this.#learnQueue.push({ elements, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (this.#learnQueue.length === 1) void this.#serial.run(() => this.#flushLearned());
     });
+  }
+
+  async #flushLearned(): Promise<void> {
+    const batch = this.#learnQueue.splice(0);
+    try {
+      await this.#learnNow(batch.flatMap((b) => b.elements));
+      for (const b of batch) b.done();
+      return;
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.done(err);
+    }
+    for (const b of batch) {
+      try {
+        await this.#learnNow(b.elements);
+        b.done();
+      } catch (err) {
+        b.done(err);
+      }
+    }
+  }
+
+  async #learnNow(elements: readonly LearnedElementWrite[]): Promise<void> {
+    const now = performance.now();
+    // An element already held longer keeps its timeout: a shorter TTL in a later answer must
+    // not cut off a pod that cached the earlier one. Within the batch, the longest one wins.
+    const fresh = new Map<string, LearnedElementWrite>();
+    for (const e of elements) {
+      const key = `${e.set} ${e.address}`;
+      const until = now + e.timeoutSeconds * 1000;
+      if ((this.#learned.get(key)?.expiresAt ?? 0) >= until || (fresh.get(key)?.timeoutSeconds ?? -1) >= e.timeoutSeconds) continue;
+      fresh.set(key, e);
+    }
+    if (fresh.size === 0) return;
+    await this.#putLearned([...fresh.values()]);
+    for (const [key, e] of fresh) this.#learned.set(key, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
+    // Expired entries go when the map has doubled since the last sweep: amortized, never a walk per answer.
+    if (this.#learned.size > this.#sweepAt) {
+      for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
+      this.#sweepAt = Math.max(LEARNED_SWEEP_MIN, this.#learned.size * 2);
+    }
   }
 
   /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
