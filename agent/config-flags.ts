@@ -43,6 +43,7 @@ const FLAGS = {
   'mark-mask': { arg: '<mask>', description: 'packet-mark bits sluice may use, clear of kube-proxy\'s and the CNI\'s (see README)', defaultText: `0x${DEFAULT_CONFIG.markMask.toString(16)}`, set: (o, v) => (o.markMask = integer('mark-mask', v)) },
   'table-base': { arg: '<id>', description: 'first of the reserved routing tables', defaultText: String(DEFAULT_CONFIG.tableBase), set: (o, v) => (o.tableBase = integer('table-base', v)) },
   'rule-priority-base': { arg: '<prio>', description: 'first of the three reserved ip rule priorities', defaultText: String(DEFAULT_CONFIG.rulePriorityBase), set: (o, v) => (o.rulePriorityBase = integer('rule-priority-base', v)) },
+  'firewall-dns-port': { arg: '<port>', description: "port of the node's DNS forwarder for firewalls' rules by name (0: off, rules by name match nothing)", defaultText: String(DEFAULT_CONFIG.firewallDnsPort), set: (o, v) => (o.firewallDnsPort = integer('firewall-dns-port', v)) },
   'service-cidr': { arg: '<cidr...>', description: 'service CIDRs, used when EgressClusterInfo lists none', defaultText: DEFAULT_CONFIG.serviceCidrs.join(','), list: true, set: (o, v) => (o.serviceCidrs = v) },
 } satisfies Record<string, Omit<ConfigFlag, 'name'>>;
 
@@ -121,4 +122,5 @@ const FIELD_FLAGS: Readonly<Record<string, ConfigFlagName>> = {
   tableBase: 'table-base',
   rulePriorityBase: 'rule-priority-base',
   serviceCidrs: 'service-cidr',
+  firewallDnsPort: 'firewall-dns-port',
 };

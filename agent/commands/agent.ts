@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { EgressError } from '../../lib/errors.js';
+import { canonicalIp, isIp } from '../../lib/api/ip.js';
 import { DEFAULT_STATE_DIR } from '../../lib/dataplane/sysctl-journal.js';
 import { createLogger } from '../logger.js';
 import { BUILD } from '../version.js';
@@ -17,6 +18,8 @@ interface AgentFlags extends LeaseFlags {
   controller?: boolean;
   resyncInterval: string;
   logLevel: string;
+  firewallDnsUpstream?: string;
+  firewallDnsGrace: string;
   [config: string]: unknown;
 }
 
@@ -29,6 +32,14 @@ function resyncMs(text: string): number {
     throw new EgressError('EGW_ERR_CONFIG', `--resync-interval: "${text}" must be 0 (off) or 1-86400 seconds`);
   }
   return Math.round(seconds * 1000);
+}
+
+function firewallDnsFlags(port: number, upstream: string | undefined, grace: string): { upstream: string; graceSeconds: number } | undefined {
+  if (port === 0) return undefined;
+  if (!upstream || !isIp(upstream)) throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-upstream: "${upstream ?? ''}" must be the cluster DNS Service address when --firewall-dns-port is set`);
+  const graceSeconds = grace.trim() === '' ? 5 : Number(grace);
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-grace: "${grace}" must be 0-3600 seconds`);
+  return { upstream: canonicalIp(upstream), graceSeconds };
 }
 
 export function registerAgent(program: Command): void {
@@ -45,6 +56,8 @@ export function registerAgent(program: Command): void {
     .option('--resync-interval <seconds>', 're-apply the current plan this often to repair drift in the kernel (0: never)', String(DEFAULT_RESYNC_SECONDS))
     .option('--controller', 'also run the controller in this agent when it wins the Lease (small or dev clusters without the controller Deployment; the agent then needs the controller\'s RBAC)')
     .addOption(new Option('--no-controller', 'never run the controller here (the default)').hideHelp())
+    .addOption(new Option('--firewall-dns-upstream <ip>', "the cluster DNS Service address pods query; with --firewall-dns-port, the forwarder asks it in their place and only queries to it are steered (env: SLUICE_FIREWALL_DNS_UPSTREAM)").env('SLUICE_FIREWALL_DNS_UPSTREAM'))
+    .addOption(new Option('--firewall-dns-grace <seconds>', 'added to the TTL of every learned address (env: SLUICE_FIREWALL_DNS_GRACE)').env('SLUICE_FIREWALL_DNS_GRACE').default('5'))
     .option('--log-level <level>', 'pino log level', 'info');
   addConfigFlags(command, AGENT_FLAGS).action(async (flags: AgentFlags) => {
     const nodeName = flags.node ?? process.env.NODE_NAME;
@@ -54,6 +67,7 @@ export function registerAgent(program: Command): void {
     const status = parseStatusAddress(flags.statusAddress);
     const lease = leaseTiming(leaseDurationMs(flags));
     const resyncIntervalMs = resyncMs(flags.resyncInterval);
+    const firewallDns = firewallDnsFlags(flagConfig.firewallDnsPort, flags.firewallDnsUpstream, flags.firewallDnsGrace);
     // Loaded here, not at the top: every other command starts without client-node and the drivers.
     const [{ loadKubeConfig, agentNamespace }, { NodeAgent }, { detectParentInterface }, { readNodeAddresses }] = await Promise.all([
       import('../../lib/kube/kubeconfig.js'),
@@ -81,6 +95,7 @@ export function registerAgent(program: Command): void {
       resyncIntervalMs,
       build: BUILD,
       log,
+      ...(firewallDns ? { firewallDns } : {}),
     });
     log.info({ op: 'start', version: BUILD.version, commit: BUILD.commit, iface: parentInterface, metrics: flags.metricsAddress, status: flags.statusAddress, controller: flags.controller === true, resyncSeconds: resyncIntervalMs / 1000 }, 'agent starting');
     await agent.start();

@@ -25,6 +25,9 @@ import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../l
 import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
 import { expectedDevice } from '../../lib/dataplane/links/link-drift.js';
 import { DeviceWatch } from '../../lib/dataplane/links/link-watch.js';
+import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
+import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
+import { FirewallDns } from './firewall-dns.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -47,6 +50,8 @@ export interface NodeAgentOptions {
   readonly resyncIntervalMs: number;
   readonly build: BuildInfo;
   readonly log: Logger;
+  /** The DNS forwarder of firewalls' rules by name (with config.firewallDnsPort): the cluster DNS address it asks, and the grace added to TTLs. */
+  readonly firewallDns?: { readonly upstream: string; readonly graceSeconds: number };
 }
 
 /** A reconcile that runs longer than this marks the agent unhealthy. */
@@ -75,6 +80,7 @@ export class NodeAgent {
   #appliedPolicies?: ReturnType<typeof appliedPolicies>;
   #deviceWatch?: DeviceWatch;
   readonly #gate = new ApplyGate();
+  #dns?: FirewallDns;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -91,6 +97,9 @@ export class NodeAgent {
       ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),
       stateDir: options.stateDir,
     });
+    if (options.config.firewallDnsPort > 0 && options.firewallDns) {
+      this.#dns = new FirewallDns({ port: options.config.firewallDnsPort, ...options.firewallDns, nft: this.#local.nft, metrics: this.metrics, log: log.child({ subsystem: 'dns' }) });
+    }
     this.#servers = await Promise.all([
       startMetricsServer(
         this.metrics,
@@ -184,6 +193,11 @@ export class NodeAgent {
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
       report = await this.#local!.dataplane.apply(nodePlan, { full: reasons.has(RESYNC_REASON) });
       this.#gate.applied(fingerprint, report.ok);
+      // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
+      if (report.ok && this.#dns) {
+        const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
+        await this.#dns.update(firewallNameRules(localFirewallInputs(snapshot, this.options.nodeName)), [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined));
+      }
       this.#reportConflicts(report);
       const at = new Date().toISOString();
       for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);
@@ -243,6 +257,7 @@ export class NodeAgent {
     await this.#feed?.stop();
     await this.#conflicts?.reconciler.stop();
     await this.#reports?.stop();
+    await this.#dns?.stop();
     await this.#control?.stop();
     await this.#local?.close();
     await Promise.all(this.#servers.map((srv) => srv.close()));

@@ -232,15 +232,16 @@ program
 program
   .command('dns <name> <verb> [args...]')
   .description(
-    "the external DNS server's answers: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] | dns NAME set FQDN --cname TARGET | dns NAME del FQDN | dns NAME list",
+    "the external DNS server's answers: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] [--per-answer N] | dns NAME set FQDN --cname TARGET | dns NAME del FQDN | dns NAME list",
   )
   .option('--ttl <seconds>', 'TTL of the answer (set)', intArg(0))
   .option('--rotate', 'round-robin: each answer starts one address further (set)', false)
+  .option('--per-answer <n>', 'each answer carries only N of the addresses, as a CDN hands out a few of many (set)', intArg(1))
   .option('--cname <target>', 'answer with an alias of TARGET instead of addresses (set)')
-  .action(async (name: string, verb: string, args: string[], o: { ttl?: number; rotate: boolean; cname?: string }) => {
+  .action(async (name: string, verb: string, args: string[], o: { ttl?: number; rotate: boolean; cname?: string; perAnswer?: number }) => {
     const lab = await Lab.open(name);
     const [fqdn, addrs, ...extra] = args;
-    const usage = (why: string) => new InvalidArgumentError(`${why}; usage: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] | set FQDN --cname TARGET | del FQDN | list`);
+    const usage = (why: string) => new InvalidArgumentError(`${why}; usage: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] [--per-answer N] | set FQDN --cname TARGET | del FQDN | list`);
     if (verb === 'list') {
       if (args.length > 0) throw usage('list takes no arguments');
       print((await lab.dnsZone()).records);
@@ -251,6 +252,7 @@ program
         ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
         rotate: o.rotate,
         ...(o.cname === undefined ? {} : { cname: o.cname }),
+        ...(o.perAnswer === undefined ? {} : { perAnswer: o.perAnswer }),
       });
       print({ [fqdn]: record });
     } else if (verb === 'del') {

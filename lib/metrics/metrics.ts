@@ -48,6 +48,10 @@ export class Metrics {
   private readonly reconciles = new Counter({ name: 'sluice_reconciles_total', help: 'reconcile runs, by result', labelNames: ['result'], registers: [this.registry] });
   private readonly clusterInfoLastGood = new Gauge({ name: 'sluice_cluster_info_last_good', help: '1 while plans use the last valid EgressClusterInfo because the stored one is invalid', registers: [this.registry] });
   private readonly rejectedObjects = new Gauge({ name: 'sluice_rejected_objects', help: 'stored objects the parser rejected (rejected) or used without some controller-written fields (ignored_fields), by kind', labelNames: ['kind', 'handling'], registers: [this.registry] });
+  private readonly dnsAnswers = new Counter({ name: 'sluice_firewall_dns_answers_total', help: "answers of the firewall's DNS forwarder, by result (learned, passed, servfail, upstream-timeout, dropped, stranger)", labelNames: ['result'], registers: [this.registry] });
+  private readonly dnsLearned = new Counter({ name: 'sluice_firewall_dns_learned_addresses_total', help: 'addresses put into rules-by-name sets from DNS answers', registers: [this.registry] });
+  private readonly dnsHold = new Histogram({ name: 'sluice_firewall_dns_hold_seconds', help: 'time an answer was held until its addresses were in their sets', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
+  private readonly dnsSteering = new Gauge({ name: 'sluice_firewall_dns_steering', help: "1 while the DNS forwarder answers and pods with rules by name are steered to it; 0: their DNS goes straight to the cluster DNS and addresses are not learned (the firewall fails closed for new ones)", registers: [this.registry] });
   private readonly resyncs = new Counter({ name: 'sluice_resyncs_total', help: 'periodic re-applies of the current plan (drift repair), by result', labelNames: ['result'], registers: [this.registry] });
   private readonly resyncWrites = new Counter({ name: 'sluice_resync_kernel_writes_total', help: 'kernel changes made by periodic resyncs (drift repaired), by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
 
@@ -94,6 +98,18 @@ export class Metrics {
 
   announced(family: 4 | 6, frames = 1): void {
     this.announcements.inc({ family: family === 4 ? 'ipv4' : 'ipv6' }, frames);
+  }
+
+  dnsAnswered(result: string, holdSeconds: number, learned: number): void {
+    this.dnsAnswers.inc({ result });
+    if (learned > 0) {
+      this.dnsLearned.inc(learned);
+      this.dnsHold.observe(holdSeconds);
+    }
+  }
+
+  dnsSteeringOn(on: boolean): void {
+    this.dnsSteering.set(on ? 1 : 0);
   }
 
   leadership(isLeader: boolean): void {

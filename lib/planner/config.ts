@@ -32,6 +32,8 @@ export interface AgentConfig {
   /** Service CIDRs used when EgressClusterInfo status does not list any. */
   readonly serviceCidrs: readonly string[];
   readonly mssClamp: boolean;
+  /** Port of the DNS forwarder of firewalls' rules by name on every node; 0 = off (rules by name match nothing). */
+  readonly firewallDnsPort: number;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
@@ -46,6 +48,7 @@ export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
   defaultInterface: 'eth0',
   serviceCidrs: ['10.96.0.0/12'],
   mssClamp: true,
+  firewallDnsPort: 0,
 });
 
 function fail(flag: string, message: string): never {
@@ -100,6 +103,7 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
   }
   if (!Number.isInteger(config.tableBase) || config.tableBase < 1 || config.tableBase + maxMarkIndex(config) > 0xfffffff0) fail('tableBase', 'out of range');
   if ([253, 254, 255].some((t) => t >= config.tableBase && t <= config.tableBase + maxMarkIndex(config))) fail('tableBase', 'range must not include the kernel tables 253-255');
+  if (!Number.isInteger(config.firewallDnsPort) || config.firewallDnsPort < 0 || config.firewallDnsPort > 65535) fail('firewallDnsPort', 'must be 0 (off) or a port 1-65535');
   if (!Number.isInteger(config.rulePriorityBase) || config.rulePriorityBase < 1 || config.rulePriorityBase > 32000) fail('rulePriorityBase', 'must be 1-32000 (ahead of the main table rule)');
   for (const c of config.serviceCidrs) {
     try {

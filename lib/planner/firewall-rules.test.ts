@@ -77,3 +77,33 @@ test('several firewalls: higher priority first, then the older; rules of all bef
   const unique = comments.filter((c, i) => comments.indexOf(c) === i);
   assert.deepEqual(unique, ['apps/urgent #0', 'apps/old #0', 'apps/young #0', 'apps/urgent default', 'all-ns default', 'apps/old default', 'apps/young default']);
 });
+
+test('a rule by name matches its learned set, which the plan creates empty with timeouts and never fills', async () => {
+  const { firewallNameRules, firewallNameSet } = await import('./firewall-rules.js');
+  const { localFirewallInputs } = await import('./firewall-endpoints.js');
+  const { tableText } = await import('./nft/render.js');
+  const docs = [
+    ...baseCluster(),
+    appA,
+    appB,
+    fw('apps-a', {
+      appliedTo: { podSelector: { matchLabels: { app: 'a' } } },
+      defaultAction: 'Deny',
+      egress: [{ type: 'Allow', to: { dnsName: 'GitHub.com.' }, ports: [{ protocol: 'TCP', port: 443 }] }, { type: 'Allow', to: { dnsName: '*.example.com' } }],
+    }),
+  ];
+  const snapshot = snapshotOf(docs);
+  const p = plan(snapshot, 'worker-1');
+  const src4 = firewallSourceSet('apps/apps-a', 4);
+  const named4 = firewallNameSet('apps/apps-a', 0, 4);
+  assert.ok(chain(p).includes(`ip saddr @${src4} ip daddr @${named4} tcp dport 443 counter accept comment "fw apps/apps-a #0"`));
+  const set = p.nft.sets.find((s) => s.name === named4)!;
+  assert.deepEqual([set.learned, set.elements], [true, []]);
+  assert.match(tableText(p.nft), new RegExp(`set ${named4} \\{\\n\\t\\ttype ipv4_addr\\n\\t\\tflags timeout\\n\\t\\}`));
+  const rules = firewallNameRules(localFirewallInputs(snapshot, 'worker-1'));
+  assert.deepEqual(rules.map((r) => [r.pattern, r.index, r.sets[4], [...r.clients]]), [
+    ['github.com', 0, named4, ['10.244.1.5']],
+    ['*.example.com', 1, firewallNameSet('apps/apps-a', 1, 4), ['10.244.1.5']],
+  ]);
+  assert.deepEqual(firewallNameRules(localFirewallInputs(snapshot, 'gateway-1')), [], 'no pod of the firewall there: nothing to learn');
+});

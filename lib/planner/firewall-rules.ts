@@ -51,6 +51,11 @@ export function firewallSourceSet(key: string, family: Family): string {
   return `f_${shortHash(key)}_src${family}`;
 }
 
+/** Name of the set of the addresses learned for rule `index` (a dnsName rule) of a firewall. */
+export function firewallNameSet(key: string, index: number, family: Family): string {
+  return `f_${shortHash(key)}_n${index}_${family}`;
+}
+
 /** The counted comment of rule `index` of a firewall, or of its default action. */
 export function firewallRuleComment(key: string, index: number | 'default'): string {
   const text = `fw ${key} ${index === 'default' ? 'default' : `#${index}`}`;
@@ -72,7 +77,8 @@ function verdictRules(match: readonly Statement[], action: FirewallAction, proto
   return out;
 }
 
-function destination(r: FirewallRule, family: Family): Statement | undefined {
+function destination(key: string, index: number, r: FirewallRule, family: Family): Statement | undefined {
+  if (r.dnsName !== undefined) return addressInSet(family, 'daddr', '==', firewallNameSet(key, index, family));
   if (!r.cidr || r.cidr.family !== family) return undefined;
   const full = family === 4 ? 32 : 128;
   const size = r.cidr.end - r.cidr.start + 1n;
@@ -92,7 +98,9 @@ export interface FirewallTablePart {
 
 /**
  * The sets and the chain of every firewall. Sets exist even when empty, so pod churn only ever
- * changes elements. Rules naming a DNS name match nothing until the name is learned.
+ * changes elements. A rule by DNS name matches the addresses in its learned set (`learned`: the
+ * DNS forwarder fills it from the answers the firewall's pods receive, each address for its TTL
+ * plus a grace period); an address no answer gave is not in it.
  */
 export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterSet: (family: Family) => string): FirewallTablePart {
   if (firewalls.length === 0) return { order: [], sets: [] };
@@ -102,11 +110,15 @@ export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterS
   for (const f of FAMILIES) rules.push(rule([addressInSet(f, 'daddr', '==', clusterSet(f)), accept]));
   for (const { firewall, local } of ordered) {
     for (const f of FAMILIES) sets.push({ name: firewallSourceSet(firewall.key, f), type: TYPE[f], interval: false, elements: [...new Set(local[f])].sort() });
+    firewall.spec.rules.forEach((r, index) => {
+      if (r.dnsName === undefined) return;
+      for (const f of FAMILIES) sets.push({ name: firewallNameSet(firewall.key, index, f), type: TYPE[f], interval: false, elements: [], learned: true });
+    });
   }
   for (const { firewall } of ordered) {
     firewall.spec.rules.forEach((r, index) => {
       for (const f of FAMILIES) {
-        const dst = destination(r, f);
+        const dst = destination(firewall.key, index, r, f);
         if (!dst) continue;
         const base = [addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f)), dst];
         const note = firewallRuleComment(firewall.key, index);
@@ -122,4 +134,29 @@ export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterS
   }
   const order = ordered.map(({ firewall }) => ({ key: firewall.key, rules: firewall.spec.rules.length }));
   return { order, sets, chain: { name: FIREWALL_CHAIN, type: 'filter', hook: 'forward', priority: { base: 'filter', offset: -5 }, rules } };
+}
+
+/** One rule by name on this node: what the DNS forwarder learns for, and for which pods. */
+export interface FirewallNameRule {
+  readonly firewall: string;
+  readonly index: number;
+  /** Canonical: `github.com` or `*.example.com`. */
+  readonly pattern: string;
+  readonly sets: Readonly<Record<Family, string>>;
+  /** The addresses of the firewall's pods on this node, the only clients it learns for. */
+  readonly clients: ReadonlySet<string>;
+}
+
+/** Every dnsName rule of the firewalls with pods on this node, in evaluation order. */
+export function firewallNameRules(firewalls: readonly FirewallInput[]): FirewallNameRule[] {
+  const out: FirewallNameRule[] = [];
+  for (const { firewall, local } of [...firewalls].sort((a, b) => compareFirewalls(a.firewall, b.firewall))) {
+    const clients = new Set([...local[4], ...local[6]]);
+    if (clients.size === 0) continue;
+    firewall.spec.rules.forEach((r, index) => {
+      if (r.dnsName === undefined) return;
+      out.push({ firewall: firewall.key, index, pattern: r.dnsName, sets: { 4: firewallNameSet(firewall.key, index, 4), 6: firewallNameSet(firewall.key, index, 6) }, clients });
+    });
+  }
+  return out;
 }

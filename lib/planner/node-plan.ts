@@ -13,6 +13,12 @@ export interface NftSet {
   /** Interval sets hold CIDRs and ranges; plain hash sets hold single addresses. */
   readonly interval: boolean;
   readonly elements: readonly string[];
+  /**
+   * Addresses learned from DNS answers: the set has `flags timeout`, the plan leaves it empty, and
+   * its elements (each with the answer's TTL as its timeout) belong to the DNS forwarder, so
+   * applies never diff them away.
+   */
+  readonly learned?: boolean;
 }
 
 export interface NftChain {

@@ -12,7 +12,8 @@ import { buildRouting, type GatewayPeerRoute, type ReplyRoute } from './routing.
 import { selectsBySourceCidr } from './endpoints.js';
 import { FastIpIndex } from './fast-ip.js';
 import { gatewayCapableNodes } from './tunnels.js';
-import { buildFirewallRules } from './firewall-rules.js';
+import { buildFirewallRules, firewallNameRules } from './firewall-rules.js';
+import { buildDnsSteering } from './firewall-dns-steering.js';
 import { localFirewallInputs } from './firewall-endpoints.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -311,9 +312,15 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     parentInterface: self.parentName,
     policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
   });
-  const firewall = buildFirewallRules(localFirewallInputs(snapshot, nodeName), clusterSetName);
+  const firewallInputs = localFirewallInputs(snapshot, nodeName);
+  const firewall = buildFirewallRules(firewallInputs, clusterSetName);
+  const steering = buildDnsSteering({ nameRules: firewallNameRules(firewallInputs), port: config.firewallDnsPort, nodeAddress: { ...(self.info.ipv4 ? { 4: self.info.ipv4 } : {}), ...(self.info.ipv6 ? { 6: self.info.ipv6 } : {}) } });
   const nft = firewall.chain
-    ? { ...egressTable, sets: [...egressTable.sets, ...firewall.sets].sort((a, b) => (a.name < b.name ? -1 : 1)), chains: [...egressTable.chains, firewall.chain] }
+    ? {
+        ...egressTable,
+        sets: [...egressTable.sets, ...firewall.sets, ...steering.sets].sort((a, b) => (a.name < b.name ? -1 : 1)),
+        chains: [...egressTable.chains, firewall.chain, ...(steering.chain ? [steering.chain] : [])],
+      }
     : egressTable;
 
   const vxlan = hasTunnel ? buildVxlan(snapshot, self, [...peers.values()], dualStack) : undefined;

@@ -24,6 +24,8 @@ export function defaultZone(ipv6: boolean): Zone {
   records[`echo.${OWN_DOMAIN}`] = rec(echo);
   // Round-robin over five addresses with a 1 s TTL: consecutive lookups disagree, as with a CDN.
   records[`rr.${OWN_DOMAIN}`] = rec(echo.slice(3), { rotate: true, ttl: 1 });
+  // A CDN: one of those five addresses per answer, the next one each time, TTL 1 s.
+  records[`cdn.${OWN_DOMAIN}`] = rec(echo.slice(3), { rotate: true, ttl: 1, perAnswer: 1 });
   records[`*.apps.${OWN_DOMAIN}`] = rec([echo[echo.length - 1]!]);
   return { records };
 }

@@ -59,6 +59,8 @@ export interface DnsRecordInput {
   ttl?: number;
   rotate?: boolean;
   cname?: string;
+  /** Each answer carries only this many of the addresses. */
+  perAnswer?: number;
 }
 
 /** Sets (or replaces) a name's answer; returns once the server answers with it. */

@@ -55,6 +55,13 @@ test('rotation: each answer starts one address further, per name and family', ()
   assert.deepEqual(data(z, 'github.com'), data(z, 'github.com'), 'no rotation unless asked');
 });
 
+test('a CDN-like name: each answer carries one address, a different one each time', () => {
+  const z = new ZoneAnswerer({ records: { 'cdn.test': zoneRecord({ addresses: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], ttl: 1, rotate: true, perAnswer: 1 }, 5) } });
+  assert.deepEqual([1, 2, 3, 4].map(() => data(z, 'cdn.test')), [['10.0.0.1'], ['10.0.0.2'], ['10.0.0.3'], ['10.0.0.1']]);
+  assert.throws(() => zoneRecord({ addresses: ['10.0.0.1'], perAnswer: 0 }, 5), /per answer/);
+  assert.equal(parseZone('{"records":{"cdn.test":{"addresses":["10.0.0.1","10.0.0.2"],"perAnswer":1}}}').records['cdn.test']?.perAnswer, 1);
+});
+
 test('wildcards match any depth below, an exact name wins, the apex is not matched', () => {
   const z = new ZoneAnswerer(zone);
   assert.deepEqual(data(z, 'x.apps.test'), ['10.0.0.9']);

@@ -11,6 +11,8 @@ export interface ZoneRecord {
   ttl: number;
   /** Each answer starts one address further along the list. */
   rotate: boolean;
+  /** Each answer carries only this many addresses (from where the rotation starts), as a CDN hands out a few of many. */
+  perAnswer?: number;
   /** An alias: the name's only record is this CNAME (then addresses is empty). */
   cname?: string;
 }
@@ -50,7 +52,7 @@ export function normalizeName(raw: string, opts: { wildcard?: boolean } = {}): s
 }
 
 /** A checked record; throws with a message fit for a CLI user. */
-export function zoneRecord(input: { addresses?: readonly string[]; ttl?: number; rotate?: boolean; cname?: string }, defaultTtl: number): ZoneRecord {
+export function zoneRecord(input: { addresses?: readonly string[]; ttl?: number; rotate?: boolean; cname?: string; perAnswer?: number }, defaultTtl: number): ZoneRecord {
   const ttl = input.ttl ?? defaultTtl;
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) throw new Error(`TTL must be a whole number of seconds 0..${MAX_TTL}, got ${ttl}`);
   const addresses = [...new Set(input.addresses ?? [])];
@@ -60,7 +62,9 @@ export function zoneRecord(input: { addresses?: readonly string[]; ttl?: number;
     return { addresses: [], ttl, rotate: false, cname: normalizeName(input.cname) };
   }
   if (addresses.length === 0) throw new Error('give at least one address');
-  return { addresses, ttl, rotate: input.rotate ?? false };
+  const { perAnswer } = input;
+  if (perAnswer !== undefined && (!Number.isInteger(perAnswer) || perAnswer < 1)) throw new Error(`addresses per answer must be a whole number from 1, got ${perAnswer}`);
+  return { addresses, ttl, rotate: input.rotate ?? false, ...(perAnswer === undefined ? {} : { perAnswer }) };
 }
 
 /** Answers queries from a zone; keeps the rotation counters (one per name and family). */
@@ -85,7 +89,8 @@ export class ZoneAnswerer {
       if (qtype !== 'CNAME') {
         const family = qtype === 'A' ? 4 : 6;
         const addrs = record.addresses.filter((a) => isIP(a) === family);
-        for (const data of this.rotated(`${key}/${qtype}`, addrs, record.rotate)) answers.push({ name, type: qtype, ttl: record.ttl, data });
+        const chosen = this.rotated(`${key}/${qtype}`, addrs, record.rotate).slice(0, record.perAnswer ?? addrs.length);
+        for (const data of chosen) answers.push({ name, type: qtype, ttl: record.ttl, data });
       }
       break;
     }
@@ -124,7 +129,7 @@ export function parseZone(text: string): Zone {
   const records: Record<string, ZoneRecord> = {};
   for (const [name, r] of Object.entries(raw.records ?? {})) {
     records[normalizeName(name, { wildcard: true })] = zoneRecord(
-      { ...(r.addresses ? { addresses: r.addresses } : {}), ...(r.ttl !== undefined ? { ttl: r.ttl } : {}), rotate: r.rotate ?? false, ...(r.cname ? { cname: r.cname } : {}) },
+      { ...(r.addresses ? { addresses: r.addresses } : {}), ...(r.ttl !== undefined ? { ttl: r.ttl } : {}), rotate: r.rotate ?? false, ...(r.cname ? { cname: r.cname } : {}), ...(r.perAnswer !== undefined ? { perAnswer: r.perAnswer } : {}) },
       0,
     );
   }

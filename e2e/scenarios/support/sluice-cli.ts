@@ -37,3 +37,18 @@ export async function explainLive(lab: Lab, pod: string, dests: ReadonlyArray<st
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * `sluice explain --pod POD --dest DEST ARGS… -o json` on a node (where `--learned` reads that
+ * node's kernel), over one dump of the live cluster. Returns the CLI's result as it is.
+ */
+export async function explainOnNode(lab: Lab, node: string, pod: string, dest: string, args: readonly string[] = []): Promise<RunResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-scenario-'));
+  try {
+    const file = join(dir, 'cluster.yaml');
+    await writeFile(file, await kubectl(lab, ['get', CLUSTER_KINDS, '-A', '-o', 'yaml']));
+    return await sluiceOnNode(lab, node, ['explain', '--cluster', file, '--pod', pod, '--dest', dest, ...args, '-o', 'json']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -94,3 +94,11 @@ test('diffObservedElements matches kernel and plan notation, deletes in kernel n
   const same = table([set('cluster4', ['10.0.0.0/25', '10.0.0.128/25', '10.96.0.0/12'], true), set('pods4', ['10.244.1.6', '10.244.1.5'])]);
   assert.deepEqual(diffObservedElements(observed, same), []);
 });
+
+test("learned sets are the DNS forwarder's: no diff ever adds to or removes from them", () => {
+  const learned: NftSet = { name: 'f_x_n0_4', type: 'ipv4_addr', interval: false, elements: [], learned: true };
+  const table: NftTablePlan = { family: 'inet', name: 'sluice', sets: [learned], chains: [] };
+  const observed: ObservedSet[] = [{ name: 'f_x_n0_4', type: 'ipv4_addr', flags: ['timeout'], interval: false, elements: ['198.18.1.10', '198.18.1.11'] }];
+  assert.deepEqual(diffObservedElements(observed, table), []);
+  assert.deepEqual(diffPlanElements({ ...table, sets: [{ ...learned, elements: ['198.18.1.10'] }] }, table), []);
+});

@@ -36,6 +36,7 @@ export function diffPlanElements(from: NftTablePlan, to: NftTablePlan): SetEleme
   const before = new Map(from.sets.map((s) => [s.name, s.elements]));
   const changes: SetElementChange[] = [];
   for (const set of to.sets) {
+    if (set.learned) continue; // the DNS forwarder's elements
     const { add, remove } = diffElements(before.get(set.name) ?? [], set.elements);
     if (add.length > 0 || remove.length > 0) changes.push({ set: set.name, add, remove });
   }
@@ -71,6 +72,7 @@ export function diffObservedElements(observed: readonly ObservedSet[], to: NftTa
   const live = new Map(observed.map((s) => [s.name, s.elements]));
   const changes: SetElementChange[] = [];
   for (const set of to.sets) {
+    if (set.learned) continue; // the DNS forwarder's elements
     const have = live.get(set.name) ?? [];
     const haveKeys = have.map(canonicalOrSelf);
     const wantKeys = set.elements.map(canonicalOrSelf);

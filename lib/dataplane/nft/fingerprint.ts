@@ -26,7 +26,7 @@ export function structureFingerprint(table: NftTablePlan): string {
   const structure = {
     family: table.family,
     name: table.name,
-    sets: table.sets.map((s) => [s.name, s.type, s.interval]),
+    sets: table.sets.map((s) => (s.learned ? [s.name, s.type, s.interval, 'learned'] : [s.name, s.type, s.interval])),
     chains: table.chains.map((c) => [c.name, c.type, c.hook, c.priority, c.rules]),
   };
   return createHash('sha256').update(JSON.stringify(structure)).digest('hex');

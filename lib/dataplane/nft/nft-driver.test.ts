@@ -167,3 +167,47 @@ test('a set at its size is reloaded with room instead of overflowing it (memory 
   const room = new ScriptedBackend(kernelHolding(big(2000), undefined, { pods4: 2048 }));
   assert.equal((await driverOn(room).apply(big(2048))).mode, 'elements');
 });
+
+test('learning: answers that arrive during a transaction share the next one; a batch nft refuses is retried answer by answer', async () => {
+  const backend = new ScriptedBackend((c) => (c.includes('"name":"missing"') ? { ok: false, output: '', error: 'Error: No such file or directory' } : OK));
+  const driver = driverOn(backend);
+  const el = (set: string, address: string, timeoutSeconds = 10) => ({ set, family: 4 as const, address, timeoutSeconds });
+  // Three answers queued before the first transaction starts: one transaction, the longest timeout of a duplicate kept.
+  const first = driver.learn([el('f_a_n0_4', '198.18.1.1')]);
+  const second = driver.learn([el('f_a_n0_4', '198.18.1.2'), el('f_a_n0_4', '198.18.1.3', 5)]);
+  const third = driver.learn([el('f_a_n0_4', '198.18.1.3', 30)]);
+  await Promise.all([first, second, third]);
+  assert.equal(backend.writes.length, 1, 'one transaction for three answers');
+  const batch = JSON.parse(backend.writes[0]!.commands) as { nftables: { add?: { element: { elem: { elem: { val: string; timeout: number } }[] } } }[] };
+  assert.deepEqual(batch.nftables[0]!.add!.element.elem.map((e) => [e.elem.val, e.elem.timeout]), [['198.18.1.1', 10], ['198.18.1.2', 10], ['198.18.1.3', 30]]);
+  // While a transaction runs, new answers wait for the next one, together.
+  backend.calls.length = 0;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const run = backend.run.bind(backend);
+  backend.run = async (c, o) => {
+    await gate;
+    return run(c, o);
+  };
+  const running = driver.learn([el('f_a_n0_4', '198.18.2.1')]);
+  await new Promise((r) => setImmediate(r));
+  const during = [driver.learn([el('f_a_n0_4', '198.18.2.2')]), driver.learn([el('f_a_n0_4', '198.18.2.3')])];
+  await new Promise((r) => setImmediate(r));
+  assert.equal(backend.calls.length, 0, 'the first transaction is still running');
+  release();
+  await Promise.all([running, ...during]);
+  backend.run = run;
+  assert.equal(backend.writes.length, 2, 'the first answer alone, then the two that came while it ran');
+  backend.calls.length = 0;
+  // A held element is not rewritten for a shorter timeout.
+  await driver.learn([el('f_a_n0_4', '198.18.1.3', 5)]);
+  assert.equal(backend.writes.length, 0);
+  // One answer's set is missing: its caller fails, the other's elements are learned all the same.
+  const blocker = driver.learn([el('f_a_n0_4', '198.18.1.9')]);
+  const bad = driver.learn([el('missing', '198.18.1.4')]);
+  const good = driver.learn([el('f_a_n0_4', '198.18.1.5')]);
+  await blocker;
+  await assert.rejects(bad, (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT');
+  await good;
+  assert.ok(backend.writes.at(-1)!.commands.includes('198.18.1.5'), 'the good answer was retried on its own');
+});

@@ -1,5 +1,6 @@
 import { EgressError, errorMessage } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite } from '../../planner/nft/render.js';
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
@@ -60,6 +61,9 @@ const FAMILY = 'inet';
  * (lib/planner/nft/render.ts), so no value is ever spliced into nft syntax on its way to the
  * kernel. Calls are serialized.
  */
+/** The learned-elements map is swept of expired entries when it grows past this, then past twice its size. */
+const LEARNED_SWEEP_MIN = 1024;
+
 export class NftDriver {
   readonly #backend: NftBackend;
   readonly #table: string;
@@ -67,6 +71,11 @@ export class NftDriver {
   readonly #reads: KernelReads;
   readonly #serial = new Serial();
   #state: KernelState = UNKNOWN;
+  /** Learned elements and when they expire (ms, performance.now()), put back after a table replace. */
+  readonly #learned = new Map<string, LearnedElementWrite & { readonly expiresAt: number }>();
+  #sweepAt = LEARNED_SWEEP_MIN;
+  /** Answers waiting for the next learning transaction. */
+  readonly #learnQueue: { readonly elements: readonly LearnedElementWrite[]; readonly done: (err?: unknown) => void }[] = [];
 
   constructor(options: NftDriverOptions) {
     this.#backend = options.backend;
@@ -122,6 +131,93 @@ export class NftDriver {
       if (listing === undefined) return new Map();
       return sumByComment(parseTableJson(listing, FAMILY, this.#table).chains.flatMap((c) => c.rules));
     });
+  }
+
+  /**
+   * Puts addresses learned from DNS answers into their timeout sets, each with a fresh timeout,
+   * queued behind any apply. Answers that arrive while a transaction runs share the next one, so
+   * a burst costs a few transactions, not one each. Throws EGW_ERR_NFT when nft refuses this
+   * call's elements (a set the table does not have yet, for one); a batch nft refused is retried
+   * call by call, so one answer's bad elements never fail another's.
+   */
+  learn(elements: readonly LearnedElementWrite[]): Promise<void> {
+    if (elements.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#learnQueue.push({ elements, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (this.#learnQueue.length === 1) void this.#serial.run(() => this.#flushLearned());
+    });
+  }
+
+  async #flushLearned(): Promise<void> {
+    const batch = this.#learnQueue.splice(0);
+    try {
+      await this.#learnNow(batch.flatMap((b) => b.elements));
+      for (const b of batch) b.done();
+      return;
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.done(err);
+    }
+    for (const b of batch) {
+      try {
+        await this.#learnNow(b.elements);
+        b.done();
+      } catch (err) {
+        b.done(err);
+      }
+    }
+  }
+
+  async #learnNow(elements: readonly LearnedElementWrite[]): Promise<void> {
+    const now = performance.now();
+    // An element already held longer keeps its timeout: a shorter TTL in a later answer must
+    // not cut off a pod that cached the earlier one. Within the batch, the longest one wins.
+    const fresh = new Map<string, LearnedElementWrite>();
+    for (const e of elements) {
+      const key = `${e.set} ${e.address}`;
+      const until = now + e.timeoutSeconds * 1000;
+      if ((this.#learned.get(key)?.expiresAt ?? 0) >= until || (fresh.get(key)?.timeoutSeconds ?? -1) >= e.timeoutSeconds) continue;
+      fresh.set(key, e);
+    }
+    if (fresh.size === 0) return;
+    await this.#putLearned([...fresh.values()]);
+    for (const [key, e] of fresh) this.#learned.set(key, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
+    // Expired entries go when the map has doubled since the last sweep: amortized, never a walk per answer.
+    if (this.#learned.size > this.#sweepAt) {
+      for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
+      this.#sweepAt = Math.max(LEARNED_SWEEP_MIN, this.#learned.size * 2);
+    }
+  }
+
+  /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
+  unlearn(elements: readonly Omit<LearnedElementWrite, 'timeoutSeconds' | 'comment'>[]): Promise<void> {
+    if (elements.length === 0) return Promise.resolve();
+    return this.#serial.run(async () => {
+      const r = await this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
+      if (!r.ok) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
+      for (const e of elements) this.#learned.delete(`${e.set} ${e.address}`);
+    });
+  }
+
+  async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
+    const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
+    if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
+  }
+
+  /** After a replace: the learned elements still in time, into the new table's learned sets. */
+  async #restoreLearned(table: NftTablePlan): Promise<void> {
+    const sets = new Set(table.sets.filter((s) => s.learned).map((s) => s.name));
+    const now = performance.now();
+    const keep: LearnedElementWrite[] = [];
+    for (const [k, e] of this.#learned) {
+      if (e.expiresAt - now < 1000 || !sets.has(e.set)) this.#learned.delete(k);
+      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.floor((e.expiresAt - now) / 1000), ...(e.comment !== undefined ? { comment: e.comment } : {}) });
+    }
+    if (keep.length === 0) return;
+    try {
+      await this.#putLearned(keep);
+    } catch (err) {
+      this.#log.warn({ op: 'nft-learned', table: this.#table, elements: keep.length, err: errorMessage(err) }, 'learned addresses not restored after a table replace; they are learned again from the next answers');
+    }
   }
 
   /** Deletes our table, and only it. Idempotent. */
@@ -202,6 +298,7 @@ export class NftDriver {
     const batch = replaceBatch(table, fingerprint, capacities);
     await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
     this.#state = { kind: 'applied', table, fingerprint, capacities };
+    if (this.#learned.size > 0) await this.#restoreLearned(table);
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
     this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements }, 'nft table replaced');
     return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };
@@ -301,7 +398,7 @@ function sameShape(observed: ObservedNft, table: NftTablePlan): boolean {
   if (sets.size !== table.sets.length) return false;
   for (const s of table.sets) {
     const o = sets.get(s.name);
-    if (!o || o.type !== s.type || o.interval !== s.interval) return false;
+    if (!o || o.type !== s.type || o.interval !== s.interval || o.flags.includes('timeout') !== (s.learned === true)) return false;
   }
   const chains = new Map(observed.chains.map((c) => [c.name, c]));
   if (chains.size !== table.chains.length) return false;

@@ -22,6 +22,15 @@ export interface ObservedSet {
   readonly elements: readonly string[];
   /** The set's `size`: most elements it takes; absent when unbounded. */
   readonly size?: number;
+  /** Elements that carry options (a timeout, a comment), as a set with `flags timeout` holds them. */
+  readonly timed?: readonly ObservedTimedElement[];
+}
+
+export interface ObservedTimedElement {
+  readonly element: string;
+  /** Seconds left before the kernel removes it. */
+  readonly expiresSeconds?: number;
+  readonly comment?: string;
 }
 
 export interface ObservedRule {

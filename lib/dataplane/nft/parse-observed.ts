@@ -1,5 +1,5 @@
 import { EgressError } from '../../errors.js';
-import type { NftCounter, ObservedChain, ObservedRule, ObservedSet } from './nft-types.js';
+import type { NftCounter, ObservedChain, ObservedRule, ObservedSet, ObservedTimedElement } from './nft-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +20,16 @@ export function elementText(elem: unknown): string {
   return JSON.stringify(elem);
 }
 
+/** An element with options (`{"elem": {"val", "timeout", "expires", "comment"}}`), or undefined. */
+function timedElement(elem: unknown): ObservedTimedElement | undefined {
+  if (!isObject(elem) || !isObject(elem.elem)) return undefined;
+  const expires = num(elem.elem.expires);
+  const comment = str(elem.elem.comment);
+  return { element: elementText(elem.elem.val), ...(expires !== undefined ? { expiresSeconds: expires } : {}), ...(comment !== undefined ? { comment } : {}) };
+}
+
 function parseSet(s: Json): ObservedSet {
+  const timed = Array.isArray(s.elem) ? s.elem.map(timedElement).filter((e): e is ObservedTimedElement => e !== undefined) : [];
   const flags = Array.isArray(s.flags) ? s.flags.filter((f): f is string => typeof f === 'string') : [];
   const type = Array.isArray(s.type) ? s.type.map(String).join(' . ') : str(s.type) ?? '';
   return {
@@ -30,6 +39,7 @@ function parseSet(s: Json): ObservedSet {
     interval: flags.includes('interval'),
     elements: Array.isArray(s.elem) ? s.elem.map(elementText) : [],
     ...(num(s.size) !== undefined ? { size: num(s.size) } : {}),
+    ...(timed.length > 0 ? { timed } : {}),
   };
 }
 

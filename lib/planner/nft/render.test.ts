@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ruleJson, ruleText, replaceJson, replaceText, tableText } from './render.js';
+import { forgottenElementsJson, learnedElementsJson, ruleJson, ruleText, replaceJson, replaceText, tableText } from './render.js';
 import {
   accept,
   addressInSet,
@@ -122,12 +122,12 @@ test('chain priorities: standard names with offsets, numbers in JSON', () => {
   assert.match(text, /type filter hook prerouting priority dstnat \+ 10; policy accept;/);
   assert.match(text, /type nat hook postrouting priority srcnat - 10; policy accept;/);
   const chains = (JSON.parse(replaceJson(CATALOGUE_TABLE)) as { nftables: { add?: { chain?: { name: string; prio?: number } } }[] }).nftables.flatMap((c) => (c.add?.chain ? [[c.add.chain.name, c.add.chain.prio]] : []));
-  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_unmark', -300], ['cat_snat', 90]]);
+  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_unmark', -300], ['cat_snat', 90], ['cat_dnat', -105]]);
 });
 
 /** Every kind of every union, by the type checker: a kind added to vocabulary.ts must be listed here. */
 const KINDS = {
-  statement: { match: 0, counter: 0, set: 0, snat: 0, 'snat to source': 0, masquerade: 0, reject: 0, limit: 0, log: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
+  statement: { match: 0, counter: 0, set: 0, snat: 0, 'snat to source': 0, masquerade: 0, dnat: 0, reject: 0, limit: 0, log: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
   field: { meta: 0, ct: 0, address: 0, port: 0, 'tcp flags': 0, fib: 0, 'rt mtu': 0, 'tcp mss': 0 } satisfies Record<Field['kind'], 0>,
   expr: { bitwise: 0 } satisfies Record<Exclude<Expr['kind'], Field['kind']>, 0>,
   value: { number: 0, interface: 0, symbol: 0, flags: 0, ip: 0, 'named set': 0, 'anonymous set': 0 } satisfies Record<Value['kind'], 0>,
@@ -172,4 +172,21 @@ test('hand-made tables are checked as they render: no kind, key or value outside
     const table = { ...CATALOGUE_TABLE, chains: [{ ...CATALOGUE_TABLE.chains[0]!, rules: [hostile as unknown as NftRule] }] };
     for (const render of [replaceText, replaceJson]) assert.throws(() => render(table), { code: 'EGW_ERR_NFT_VALUE' }, `${what} (${render.name})`);
   }
+});
+
+test('learned elements carry their comment (which answer put them there); a comment that could break out is refused', () => {
+  const table = { family: 'inet' as const, name: 'sluice' };
+  const doc = JSON.parse(learnedElementsJson(table, [{ set: 'f_x_n0_4', family: 4, address: '198.18.64.1', timeoutSeconds: 10, comment: 'dns github.com A 198.18.64.1 ttl 5 to 10.244.1.3' }])) as { nftables: { add?: { element: { elem: unknown[] } } }[] };
+  assert.deepEqual(doc.nftables[0]!.add!.element.elem, [{ elem: { val: '198.18.64.1', timeout: 10, comment: 'dns github.com A 198.18.64.1 ttl 5 to 10.244.1.3' } }]);
+  for (const comment of ['a" } ; flush ruleset', 'back\\slash', 'new\nline', 'x'.repeat(129)]) {
+    assert.throws(() => learnedElementsJson(table, [{ set: 'f_x_n0_4', family: 4, address: '198.18.64.1', timeoutSeconds: 10, comment }]), { code: 'EGW_ERR_NFT_VALUE' }, comment);
+  }
+});
+
+test('forgetting learned elements: added for 1 s first, so the delete finds one that already expired, in one transaction', () => {
+  const doc = JSON.parse(forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4', family: 4, address: '10.96.0.10' }])) as { nftables: Record<string, { element: { name: string; elem: unknown[] } }>[] };
+  assert.deepEqual(doc.nftables.map((c) => Object.keys(c)[0]), ['add', 'delete']);
+  assert.deepEqual(doc.nftables[0]!.add!.element.elem, [{ elem: { val: '10.96.0.10', timeout: 1 } }]);
+  assert.deepEqual(doc.nftables[1]!.delete!.element.elem, ['10.96.0.10']);
+  assert.throws(() => forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4; flush ruleset', family: 4, address: '10.96.0.10' }]), { code: 'EGW_ERR_NFT_VALUE' });
 });

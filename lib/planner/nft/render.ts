@@ -178,6 +178,13 @@ const snatAddress = (s: Extract<Statement, { kind: 'snat' }>) => {
   return ipAddressOf(to);
 };
 
+const dnatAddress = (s: Extract<Statement, { kind: 'dnat' }>) => {
+  const to = s.to;
+  if (!isValue(to) || to.kind !== 'ip' || to.prefix !== undefined || to.family !== familyOf(s.family)) return refuse(`dnat target of family ${String(s.family)}`, to);
+  return ipAddressOf(to);
+};
+const dnatPort = (s: Extract<Statement, { kind: 'dnat' }>) => (Number.isInteger(s.port) && s.port >= 1 && s.port <= 65535 ? s.port : refuse('dnat port', s.port));
+
 const verdictOf = (s: { verdict: unknown }) => oneOf('verdict', ['accept', 'drop', 'return'] as const, s.verdict);
 
 const STATEMENTS: Renderers<Statement> = {
@@ -208,6 +215,10 @@ const STATEMENTS: Renderers<Statement> = {
     json: (s) => ({ snat: { family: ipKeyword(s.family), addr: { payload: { protocol: ipKeyword(s.family), field: 'saddr' } } } }),
   },
   masquerade: { text: () => 'masquerade', json: () => ({ masquerade: null }) },
+  dnat: {
+    text: (s) => `dnat ${ipKeyword(s.family)} to ${familyOf(s.family) === 6 ? `[${dnatAddress(s)}]` : dnatAddress(s)}:${dnatPort(s)}`,
+    json: (s) => ({ dnat: { family: ipKeyword(s.family), addr: dnatAddress(s), port: dnatPort(s) } }),
+  },
   reject: {
     text: (s) => `reject with ${oneOf('reject answer', REJECT_WITH, s.with)}`,
     json: (s): Json => (oneOf('reject answer', REJECT_WITH, s.with) === 'tcp reset' ? { reject: { type: 'tcp reset' } } : { reject: { type: 'icmpx', expr: 'admin-prohibited' } }),
@@ -272,8 +283,8 @@ function chainHead(chain: NftChain): { name: string; type: string; hook: string;
   };
 }
 
-function setHead(set: NftSet, size: number | undefined): { name: string; type: NftSet['type']; interval: boolean; size?: number } {
-  const head = { name: identifier(set.name, 'set name'), type: oneOf('set type', SET_TYPES, set.type), interval: set.interval === true };
+function setHead(set: NftSet, size: number | undefined): { name: string; type: NftSet['type']; interval: boolean; learned: boolean; size?: number } {
+  const head = { name: identifier(set.name, 'set name'), type: oneOf('set type', SET_TYPES, set.type), interval: set.interval === true, learned: set.learned === true };
   return size === undefined ? head : { ...head, size: u32(size, 'set size') };
 }
 
@@ -316,6 +327,7 @@ export function tableText(table: NftTablePlan, options: TableOptions = {}): stri
     const head = setHead(set, options.setSizes?.get(set.name));
     const lines = [`\tset ${head.name} {`, `\t\ttype ${head.type}`];
     if (head.interval) lines.push('\t\tflags interval');
+    if (head.learned) lines.push('\t\tflags timeout');
     if (head.size !== undefined) lines.push(`\t\tsize ${head.size}`);
     const elements = elementsText(set, set.elements);
     if (elements.length > 0) lines.push(`\t\telements = { ${elements.join(',\n\t\t\t')} }`);
@@ -358,6 +370,7 @@ export function replaceJson(table: NftTablePlan, options: TableOptions = {}): st
     const head = setHead(set, options.setSizes?.get(set.name));
     const out: { [key: string]: Json } = { ...ids, name: head.name, type: head.type };
     if (head.interval) out.flags = ['interval'];
+    if (head.learned) out.flags = ['timeout'];
     if (head.size !== undefined) out.size = head.size;
     const elem = elementsJson(set, set.elements);
     if (elem.length > 0) out.elem = elem;
@@ -401,6 +414,60 @@ export function elementsBatchJson(table: NftTablePlan, changes: readonly Element
   for (const { change, set } of changed) if (change.remove.length > 0) commands.push({ delete: { element: { ...target(set.name), elem: elementsJson(set, change.remove) } } });
   for (const { change, set } of changed) if (change.add.length > 0) commands.push({ add: { element: { ...target(set.name), elem: elementsJson(set, change.add) } } });
   return { json: JSON.stringify({ nftables: commands }), commands: commands.length };
+}
+
+/** One learned address: held in `set` for `timeoutSeconds` from now. */
+export interface LearnedElementWrite {
+  readonly set: string;
+  readonly family: Family;
+  readonly address: string;
+  readonly timeoutSeconds: number;
+  /** Kept on the element (which answer put it there); printable ASCII without quotes. */
+  readonly comment?: string;
+}
+
+/**
+ * One transaction that puts learned addresses into their timeout sets with a fresh timeout:
+ * add (so the delete finds every element), delete, add with the timeout. nft keeps an existing
+ * element's old timeout on a plain add; the transaction is atomic, so no packet sees it missing.
+ */
+export function learnedElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>, elements: readonly LearnedElementWrite[]): string {
+  const id = tableId(table);
+  const bySet = new Map<string, { value: string; timeout: number; comment?: string }[]>();
+  for (const e of elements) {
+    const name = identifier(e.set, 'set name');
+    if (e.family !== 4 && e.family !== 6) refuse('address family', e.family);
+    const value = setElement(e.address, e.family, false);
+    if (e.comment !== undefined && (!/^[\x20-\x7e]{0,128}$/.test(e.comment) || /["\\]/.test(e.comment))) refuse('element comment', e.comment);
+    bySet.set(name, [...(bySet.get(name) ?? []), { value, timeout: u32(Math.ceil(e.timeoutSeconds), 'element timeout'), ...(e.comment ? { comment: e.comment } : {}) }]);
+  }
+  const commands: Json[] = [];
+  for (const [name, list] of bySet) {
+    const target = { family: id.family, table: id.name, name };
+    const timed = list.map((e) => ({ elem: { val: e.value, timeout: e.timeout, ...(e.comment ? { comment: e.comment } : {}) } }));
+    commands.push({ add: { element: { ...target, elem: timed } } }, { delete: { element: { ...target, elem: list.map((e) => e.value) } } }, { add: { element: { ...target, elem: timed } } });
+  }
+  return JSON.stringify({ nftables: commands });
+}
+
+/**
+ * One transaction that takes learned addresses out of their timeout sets now: add (1 s, so the
+ * delete finds an element that already expired), then delete.
+ */
+export function forgottenElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>, elements: readonly Omit<LearnedElementWrite, 'timeoutSeconds' | 'comment'>[]): string {
+  const id = tableId(table);
+  const bySet = new Map<string, string[]>();
+  for (const e of elements) {
+    const name = identifier(e.set, 'set name');
+    if (e.family !== 4 && e.family !== 6) refuse('address family', e.family);
+    bySet.set(name, [...(bySet.get(name) ?? []), setElement(e.address, e.family, false) as string]);
+  }
+  const commands: Json[] = [];
+  for (const [name, values] of bySet) {
+    const target = { family: id.family, table: id.name, name };
+    commands.push({ add: { element: { ...target, elem: values.map((val) => ({ elem: { val, timeout: 1 } })) } } }, { delete: { element: { ...target, elem: values } } });
+  }
+  return JSON.stringify({ nftables: commands });
 }
 
 /** The same element commands as nft text, for people and error messages. */

@@ -118,6 +118,11 @@ export function snatTo(family: Family, to: string): Statement {
   return { kind: 'snat', family, to: ip(family, to) };
 }
 
+/** `dnat ip to ADDR:PORT`. */
+export function dnatTo(family: Family, to: string, toPort: number): Statement {
+  return { kind: 'dnat', family, to: ip(family, to), port: port(toPort) };
+}
+
 /** `snat ip to ip saddr`: binds the connection's NAT without changing its source. */
 export function snatToSource(family: Family): Statement {
   return { kind: 'snat to source', family };

@@ -77,6 +77,8 @@ export type Statement =
    */
   | { readonly kind: 'snat to source'; readonly family: Family }
   | { readonly kind: 'masquerade' }
+  /** `dnat ip to ADDR:PORT`: steers a connection to a local listener (firewalls' DNS forwarder). */
+  | { readonly kind: 'dnat'; readonly family: Family; readonly to: Value; readonly port: number }
   /** Refuses the packet with an answer (a reset or an ICMP error); the verdict is drop. */
   | { readonly kind: 'reject'; readonly with: (typeof REJECT_WITH)[number] }
   /** Matches while under RATE packets per second (BURST more at once): rate-limits what follows. */

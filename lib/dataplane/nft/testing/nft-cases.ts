@@ -397,4 +397,31 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     driver.forget();
     assert.deepEqual((await driver.apply(churned(table))).mode, 'replace');
   },
+  async 'learned addresses go into a timeout set with fresh timeouts, and applies leave them there'(ctx) {
+    const learned = { name: 'f_test_n0_4', type: 'ipv4_addr' as const, interval: false, elements: [], learned: true };
+    const table: NftTablePlan = { family: 'inet', name: 'sluice', sets: [learned, { name: 'src4', type: 'ipv4_addr', interval: false, elements: ['10.244.1.5'] }], chains: [] };
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    await driver.learn([{ set: learned.name, family: 4, address: '198.18.1.10', timeoutSeconds: 5 }]);
+    await driver.learn([{ set: learned.name, family: 4, address: '198.18.1.10', timeoutSeconds: 300 }, { set: learned.name, family: 4, address: '198.18.1.11', timeoutSeconds: 300 }]);
+    const listing = await nft('list', 'set', 'inet', 'sluice', learned.name);
+    assert.match(listing, /flags timeout/);
+    assert.match(listing, /198\.18\.1\.10 timeout 5m/, "the later answer's timeout replaced the first");
+    assert.match(listing, /198\.18\.1\.11 timeout 5m/);
+    // A pod change is an element diff: the learned set is left alone, by memory and by the kernel.
+    const next = { ...table, sets: [learned, { ...table.sets[1]!, elements: ['10.244.1.6'] }] };
+    const r = await driver.apply(next);
+    assert.equal(r.mode, 'elements');
+    driver.forget();
+    await driver.apply(next);
+    assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.11/);
+    // A shorter TTL later does not cut the held timeout short.
+    await driver.learn([{ set: learned.name, family: 4, address: '198.18.1.11', timeoutSeconds: 2 }]);
+    assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.11 timeout 5m/);
+    // A structure change replaces the table: the learned addresses are put back with what is left of their time.
+    const replaced = await driver.apply({ ...next, sets: [...next.sets, { name: 'other4', type: 'ipv4_addr', interval: false, elements: [] }] });
+    assert.equal(replaced.mode, 'replace');
+    assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.10 timeout 4m5\ds/);
+    await assert.rejects(driver.learn([{ set: 'no_such_set', family: 4, address: '198.18.1.12', timeoutSeconds: 5 }]), { code: 'EGW_ERR_NFT' });
+  },
 };

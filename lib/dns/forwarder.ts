@@ -1,0 +1,230 @@
+/**
+ * The DNS forwarder that pods selected by firewalls with rules by name are steered to. It passes
+ * each query to the cluster's DNS server, learns the addresses of the answer for the pod that
+ * asked, and hands the answer on only once `learn` resolved (the addresses are in their sets), so
+ * the pod's first connection after a lookup is never refused. UDP and TCP (RFC 7766 framing).
+ *
+ * Fails closed: an answer it cannot read, or whose addresses could not be put into their sets,
+ * becomes SERVFAIL for the pod, never an address the firewall would refuse.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import dnsPacket from 'dns-packet';
+import { decodeAnswer, learnFromAnswer, type DnsRuleTarget, type LearnedElement } from './learn.js';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type ForwardResult = 'passed' | 'learned' | 'servfail' | 'upstream-timeout' | 'dropped' | 'stranger';
+
+export interface ForwarderOptions {
+  /** Where pods' steered queries arrive (UDP and TCP on the same port). */
+  readonly listen: Endpoint;
+  readonly upstream: Endpoint;
+  /** The rules by name in force, read for every answer so a new rule applies to the next one. */
+  readonly rules: () => readonly DnsRuleTarget[];
+  readonly graceSeconds: number;
+  /**
+   * Whether a client is one of the pods steered here. The forwarder listens on node addresses a
+   * LAN host can reach too; it must not be an open door to the cluster DNS: queries of others go
+   * unanswered. Absent: everyone is served.
+   */
+  readonly serves?: (client: string) => boolean;
+  /** Puts the elements into their sets; resolves once the kernel holds them. */
+  readonly learn: (elements: readonly LearnedElement[]) => Promise<void>;
+  readonly upstreamTimeoutMs?: number;
+  /** Queries in flight at most; a flood beyond it is dropped (the clients retry). */
+  readonly maxInFlight?: number;
+  /** Told of every query's fate and how long the answer was held for learning. */
+  readonly onResult?: (result: ForwardResult, holdMs: number, learned: readonly LearnedElement[]) => void;
+}
+
+const TCP_IDLE_MS = 10_000;
+const MAX_TCP_MESSAGE = 65_535;
+
+/** SERVFAIL for a query, with its id and question; undefined when the query does not decode. */
+export function servfailFor(query: Buffer): Buffer | undefined {
+  try {
+    const q = dnsPacket.decode(query);
+    if (q.type !== 'query') return undefined;
+    return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | 2, questions: q.questions ?? [] });
+  } catch {
+    return undefined;
+  }
+}
+
+export class DnsForwarder {
+  readonly #options: ForwarderOptions;
+  #udp?: dgram.Socket;
+  #tcp?: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+  #inFlight = 0;
+
+  constructor(options: ForwarderOptions) {
+    this.#options = options;
+  }
+
+  /** Binds UDP and TCP; rejects when either port is taken. */
+  async start(): Promise<void> {
+    const { host, port } = this.#options.listen;
+    // IPv6 sockets take IPv6 only, so one on `::` and one on `0.0.0.0` share the port.
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, ipv6Only: net.isIPv6(host) });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    udp.on('error', () => undefined);
+    udp.on('message', (msg, rinfo) => void this.#onUdp(udp, msg, rinfo));
+    this.#udp = udp;
+    const tcp = net.createServer((socket) => this.#onTcp(socket));
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      // The same port as UDP, also when the port was chosen by the kernel.
+      tcp.listen({ port: udp.address().port, host, ipv6Only: net.isIPv6(host) }, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+    this.#tcp = tcp;
+  }
+
+  /** The UDP port bound (the listen port, or the one chosen for port 0). */
+  get port(): number {
+    return this.#udp?.address().port ?? 0;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => (this.#udp ? this.#udp.close(() => resolve()) : resolve())),
+      new Promise<void>((resolve) => (this.#tcp ? this.#tcp.close(() => resolve()) : resolve())),
+    ]);
+  }
+
+  /** The answer a pod gets for `query`, or undefined for none (the pod retries). */
+  async answer(query: Buffer, client: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+    const o = this.#options;
+    if (o.serves && !o.serves(client.replace(/^::ffff:(?=\d+\.)/, ''))) {
+      o.onResult?.('stranger', 0, []);
+      return undefined;
+    }
+    if (this.#inFlight >= (o.maxInFlight ?? 1024)) {
+      o.onResult?.('dropped', 0, []);
+      return undefined;
+    }
+    this.#inFlight++;
+    try {
+      const upstream = await (transport === 'udp' ? this.#askUdp(query) : this.#askTcp(query)).catch(() => undefined);
+      if (!upstream) {
+        o.onResult?.('upstream-timeout', 0, []);
+        return undefined;
+      }
+      const decoded = decodeAnswer(upstream);
+      if (!decoded.ok) {
+        o.onResult?.('servfail', 0, []);
+        return servfailFor(query);
+      }
+      const learned = learnFromAnswer(decoded.packet, client, o.rules(), o.graceSeconds);
+      if (learned.length === 0) {
+        o.onResult?.('passed', 0, []);
+        return upstream;
+      }
+      const held = performance.now();
+      try {
+        await o.learn(learned);
+      } catch {
+        o.onResult?.('servfail', performance.now() - held, learned);
+        return servfailFor(query);
+      }
+      o.onResult?.('learned', performance.now() - held, learned);
+      return upstream;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #onUdp(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> {
+    const reply = await this.answer(msg, rinfo.address, 'udp');
+    if (reply) socket.send(reply, rinfo.port, rinfo.address);
+  }
+
+  #onTcp(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const client = socket.remoteAddress ?? '';
+    let buffered = Buffer.alloc(0);
+    let chain = Promise.resolve();
+    socket.on('data', (data) => {
+      buffered = Buffer.concat([buffered, data]);
+      while (buffered.length >= 2) {
+        const size = buffered.readUInt16BE(0);
+        if (buffered.length < 2 + size) break;
+        const query = buffered.subarray(2, 2 + size);
+        buffered = buffered.subarray(2 + size);
+        // Answers go back in the order asked; each waits for its own learning only.
+        const pending = this.answer(Buffer.from(query), client, 'tcp');
+        chain = chain.then(async () => {
+          const reply = await pending;
+          if (!reply) return void socket.destroy();
+          if (!socket.destroyed) socket.write(frame(reply));
+        });
+      }
+    });
+  }
+
+  #askUdp(query: Buffer): Promise<Buffer> {
+    const { host, port } = this.#options.upstream;
+    const id = query.length >= 2 ? query.readUInt16BE(0) : -1;
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+      const timer = setTimeout(() => done(new Error('upstream timeout')), this.#options.upstreamTimeoutMs ?? 5000);
+      const done = (err: Error | undefined, reply?: Buffer) => {
+        clearTimeout(timer);
+        socket.close();
+        if (err || !reply) reject(err ?? new Error('no reply'));
+        else resolve(reply);
+      };
+      socket.on('error', (err) => done(err));
+      socket.on('message', (reply, rinfo) => {
+        // Only the server asked, with the query's id: anything else is ignored, not trusted.
+        if (rinfo.port !== port || reply.length < 2 || reply.readUInt16BE(0) !== id) return;
+        done(undefined, reply);
+      });
+      socket.send(query, port, host);
+    });
+  }
+
+  #askTcp(query: Buffer): Promise<Buffer> {
+    const { host, port } = this.#options.upstream;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      let buffered = Buffer.alloc(0);
+      socket.setTimeout(this.#options.upstreamTimeoutMs ?? 5000, () => socket.destroy(new Error('upstream timeout')));
+      socket.on('error', reject);
+      socket.on('close', () => reject(new Error('upstream closed')));
+      socket.on('connect', () => socket.write(frame(query)));
+      socket.on('data', (data) => {
+        buffered = Buffer.concat([buffered, data]);
+        if (buffered.length > 2 + MAX_TCP_MESSAGE) return void socket.destroy(new Error('oversized'));
+        if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+          resolve(Buffer.from(buffered.subarray(2, 2 + buffered.readUInt16BE(0))));
+          socket.end();
+        }
+      });
+    });
+  }
+}
+
+function frame(message: Buffer): Buffer {
+  const out = Buffer.alloc(2 + message.length);
+  out.writeUInt16BE(message.length, 0);
+  message.copy(out, 2);
+  return out;
+}
