@@ -19,6 +19,7 @@ import { ApplyGate } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
 import { withOwnParent } from './own-parent.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
+import { KernelChanges } from './kernel-changes.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
 import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
@@ -67,8 +68,8 @@ export class NodeAgent {
   #status: Omit<AgentStatus, 'leader' | 'synced' | 'plan' | 'announcements' | 'ready'> & { ready: boolean };
   #runningSince?: number;
   #announcedReady = false;
-  #leaderPoll?: NodeJS.Timeout;
   #resync?: Resync;
+  #kernelChanges?: KernelChanges;
   #conflicts?: ReturnType<typeof keepEipConflictsPublished>;
   #lastConflicts = new Set<string>();
   #reports?: AppliedReportPublisher;
@@ -113,16 +114,10 @@ export class NodeAgent {
       lease: options.lease,
       logger: log.child({ component: 'kube' }),
     });
-    let leading = false;
-    this.#leaderPoll = setInterval(() => {
-      const now = this.#control?.elector?.isLeader ?? false;
-      if (now !== leading) {
-        leading = now;
-        this.metrics.leadership(now);
-        log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
-      }
-    }, 500);
-    this.#leaderPoll.unref();
+    this.#control.elector?.onLeadershipChange((now) => {
+      this.metrics.leadership(now);
+      log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
+    });
     const control = this.#control;
     this.#conflicts = keepEipConflictsPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
     this.#reports = keepAppliedReportPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
@@ -139,12 +134,14 @@ export class NodeAgent {
       run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
     });
     const feed = this.#feed;
-    this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON));
+    this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
+    this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
     this.#deviceWatch = new DeviceWatch({
       expected: () => (this.#plan?.vxlan ? expectedDevice(this.#plan.vxlan) : undefined),
       onDrift: (why) => {
         log.warn({ op: 'drift', why }, 'tunnel device changed behind sluice\'s back; repairing it');
+        this.#resync?.repairNext();
         feed.trigger(RESYNC_REASON);
       },
       onError: (message) => log.warn({ op: 'drift' }, message),
@@ -182,7 +179,7 @@ export class NodeAgent {
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
-      report = await this.#local!.dataplane.apply(nodePlan, { full: reasons.has(RESYNC_REASON) });
+      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false });
       this.#gate.applied(fingerprint, report.ok);
       this.#reportConflicts(report);
       const at = new Date().toISOString();
@@ -237,8 +234,8 @@ export class NodeAgent {
 
   /** Stops watching and hands the Lease over; the kernel keeps its state so flows survive a restart. */
   async stop(): Promise<void> {
-    clearInterval(this.#leaderPoll);
     this.#resync?.stop();
+    this.#kernelChanges?.stop();
     this.#deviceWatch?.stop();
     await this.#feed?.stop();
     await this.#conflicts?.reconciler.stop();
