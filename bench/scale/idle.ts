@@ -91,6 +91,8 @@ async function inner(flags: Flags): Promise<void> {
     line('agent wake-ups (context switches, all threads)', `${u.wakeupsPerSecond.toFixed(1)} /s`);
     line(`agent with its ${bt.processes - 1} living child processes`, `${ut.corePercent.toFixed(2)} % core`, `${ut.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${ut.rssMiB.toFixed(0)} MiB (children: ip monitor)`);
     line('agent RSS', `${u.rssMiB.toFixed(0)} MiB`, `peak ${u.peakRssMiB.toFixed(0)} MiB, goal < 80`);
+    const mem = await cluster.agentMemory(agent);
+    line('agent memory: V8 heap used / allocated, off-heap', `${mem.heapUsed.toFixed(0)} / ${mem.heapTotal.toFixed(0)} MiB`, `external ${mem.external.toFixed(0)} MiB; the rest of RSS is code, stacks and the allocator's`);
     line('agent plans / nft applies since start', `${times.plans} / ${times.nftApplies}`, `plan ${times.planMs.toFixed(0)} ms, nft ${times.nftMs.toFixed(0)} ms on average`);
     line('controller idle CPU over the same window', `${cu.corePercent.toFixed(2)} % core`, `${cu.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${cu.rssMiB.toFixed(0)} MiB`);
     line('API writes in the window (controller / agents / Lease)', `${w.controller} / ${w.agents} / ${w.leases}`);
