@@ -20,6 +20,7 @@ import { identifyRuleCounters } from './rule-counters.js';
 import { withOwnParent } from './own-parent.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
 import { KernelChanges } from './kernel-changes.js';
+import { PlanMemo } from './plan-memo.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
 import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
@@ -76,6 +77,8 @@ export class NodeAgent {
   #appliedPolicies?: ReturnType<typeof appliedPolicies>;
   #deviceWatch?: DeviceWatch;
   readonly #gate = new ApplyGate();
+  /** A resync of an unchanged snapshot re-applies the last plan without planning again. */
+  readonly #planned = new PlanMemo<Snapshot, { plan: NodePlan; applied: ReturnType<typeof appliedPolicies>; fingerprint: string }>();
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -157,21 +160,26 @@ export class NodeAgent {
     let report: ApplyReport | undefined;
     let failure: ApplyFailure | undefined;
     try {
+      const planned = this.#planned.get(snapshot);
       let nodePlan: NodePlan;
-      try {
-        nodePlan = plan(withOwnParent(snapshot, this.options.nodeName, this.options.parentInterface), this.options.nodeName);
-      } catch (err) {
-        this.#status = { ...this.#status, lastError: errorMessage(err) };
-        throw err;
+      if (planned) nodePlan = planned.plan;
+      else {
+        try {
+          nodePlan = plan(withOwnParent(snapshot, this.options.nodeName, this.options.parentInterface), this.options.nodeName);
+        } catch (err) {
+          this.#status = { ...this.#status, lastError: errorMessage(err) };
+          throw err;
+        }
+        this.metrics.planComputed((performance.now() - t0) / 1000);
       }
-      this.metrics.planComputed((performance.now() - t0) / 1000);
       const reported = new Set(this.#plan?.notices ?? []);
       for (const notice of nodePlan.notices ?? []) if (!reported.has(notice)) log.warn({ op: 'plan' }, notice);
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
       this.#plan = nodePlan;
-      this.#appliedPolicies = appliedPolicies(nodePlan, snapshot);
-      const fingerprint = ApplyGate.fingerprint(nodePlan);
+      this.#appliedPolicies = planned?.applied ?? appliedPolicies(nodePlan, snapshot);
+      const fingerprint = planned?.fingerprint ?? ApplyGate.fingerprint(nodePlan);
+      this.#planned.set(snapshot, { plan: nodePlan, applied: this.#appliedPolicies, fingerprint });
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
         this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
         result = 'ok';
