@@ -29,7 +29,7 @@ export interface ApiServerOptions {
   watchHistoryLimit?: number;
   /** How long a paged list's continue token stays good (etcd's compaction interval). Default 5 min. */
   continueTtlMs?: number;
-  /** How often watches that allow bookmarks get one. Default 10 s. */
+  /** How often watches that allow bookmarks get one. Default 60 s, as the real watch cache sends them. */
   bookmarkIntervalMs?: number;
   /** Persist objects to this file and restore them at start. */
   stateFile?: string;
@@ -112,7 +112,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       control,
       requestLog,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       serverAddress: () => `${host}:${port}`,
     }),
   );
