@@ -281,7 +281,7 @@ export class ScaleCluster {
   async agentMemory(agent: RealAgent): Promise<{ heapUsed: number; heapTotal: number; external: number; rss: number }> {
     const text = await (await fetch(agent.metricsUrl)).text();
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
-    return { heapUsed: gauge('nodejs_heap_size_used_bytes'), heapTotal: gauge('nodejs_heap_size_total_bytes'), external: gauge('nodejs_external_memory_bytes'), rss: gauge('process_resident_memory_bytes') };
+    return { heapUsed: gauge('sluice_nodejs_heap_size_used_bytes'), heapTotal: gauge('sluice_nodejs_heap_size_total_bytes'), external: gauge('sluice_nodejs_external_memory_bytes'), rss: gauge('sluice_process_resident_memory_bytes') };
   }
 
   /** The simulated nodes: every node without a real agent, as watches in one forked process. */
