@@ -27,7 +27,7 @@ export class ControllerDaemon {
   readonly metrics: Metrics;
   #process?: ControllerProcess;
   #server?: RunningServer;
-  #poll?: NodeJS.Timeout;
+  #unsubscribe: (() => void)[] = [];
 
   constructor(private readonly options: ControllerDaemonOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -50,27 +50,26 @@ export class ControllerDaemon {
       informerRestarts: () => proc.watch.informerNames.map((informer) => ({ informer, restarts: proc.watch.informer(informer)?.restarts ?? 0 })),
       controllerWrites: () => proc.controller.writes,
     });
-    // Ready once the caches are synced, on the holder and the standby alike: a standby is ready to take over.
-    this.#server = await startMetricsServer(this.metrics, { healthy: () => true, ready: () => proc.watch.synced }, options.metrics.host, options.metrics.port);
+    // Registered before the first await: neither the first sync nor the first election can come sooner.
     let synced = false;
-    let leading = false;
-    this.#poll = setInterval(() => {
-      if (!synced && proc.watch.synced) {
+    this.#unsubscribe.push(
+      proc.watch.onSynced(() => {
+        if (synced || !proc.watch.synced) return;
         synced = true;
         log.info({ op: 'ready', identity: proc.identity }, 'controller ready');
-      }
-      if (proc.elector.isLeader !== leading) {
-        leading = proc.elector.isLeader;
+      }),
+      proc.elector.onLeadershipChange((leading) => {
         this.metrics.leadership(leading);
         log.info({ op: 'leader', leading }, leading ? 'now the controller (holds the lease)' : 'no longer the controller');
-      }
-    }, 200);
-    this.#poll.unref();
+      }),
+    );
+    // Ready once the caches are synced, on the holder and the standby alike: a standby is ready to take over.
+    this.#server = await startMetricsServer(this.metrics, { healthy: () => true, ready: () => proc.watch.synced }, options.metrics.host, options.metrics.port);
   }
 
   /** Hands the Lease over (released, so the other replica need not wait for it to expire). */
   async stop(): Promise<void> {
-    clearInterval(this.#poll);
+    for (const off of this.#unsubscribe.splice(0)) off();
     await this.#process?.stop();
     await this.#server?.close();
   }

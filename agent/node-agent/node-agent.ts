@@ -19,6 +19,8 @@ import { ApplyGate } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
 import { withOwnParent } from './own-parent.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
+import { KernelChanges } from './kernel-changes.js';
+import { PlanMemo } from './plan-memo.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
 import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
@@ -72,8 +74,8 @@ export class NodeAgent {
   #status: Omit<AgentStatus, 'leader' | 'synced' | 'plan' | 'announcements' | 'ready'> & { ready: boolean };
   #runningSince?: number;
   #announcedReady = false;
-  #leaderPoll?: NodeJS.Timeout;
   #resync?: Resync;
+  #kernelChanges?: KernelChanges;
   #conflicts?: ReturnType<typeof keepEipConflictsPublished>;
   #lastConflicts = new Set<string>();
   #reports?: AppliedReportPublisher;
@@ -81,6 +83,8 @@ export class NodeAgent {
   #deviceWatch?: DeviceWatch;
   readonly #gate = new ApplyGate();
   #dns?: FirewallDns;
+  /** A resync of an unchanged snapshot re-applies the last plan without planning again. */
+  readonly #planned = new PlanMemo<Snapshot, { plan: NodePlan; applied: ReturnType<typeof appliedPolicies>; fingerprint: string }>();
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -122,16 +126,10 @@ export class NodeAgent {
       lease: options.lease,
       logger: log.child({ component: 'kube' }),
     });
-    let leading = false;
-    this.#leaderPoll = setInterval(() => {
-      const now = this.#control?.elector?.isLeader ?? false;
-      if (now !== leading) {
-        leading = now;
-        this.metrics.leadership(now);
-        log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
-      }
-    }, 500);
-    this.#leaderPoll.unref();
+    this.#control.elector?.onLeadershipChange((now) => {
+      this.metrics.leadership(now);
+      log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
+    });
     const control = this.#control;
     this.#conflicts = keepEipConflictsPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
     this.#reports = keepAppliedReportPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
@@ -148,12 +146,14 @@ export class NodeAgent {
       run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
     });
     const feed = this.#feed;
-    this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON));
+    this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
+    this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
     this.#deviceWatch = new DeviceWatch({
       expected: () => (this.#plan?.vxlan ? expectedDevice(this.#plan.vxlan) : undefined),
       onDrift: (why) => {
         log.warn({ op: 'drift', why }, 'tunnel device changed behind sluice\'s back; repairing it');
+        this.#resync?.repairNext();
         feed.trigger(RESYNC_REASON);
       },
       onError: (message) => log.warn({ op: 'drift' }, message),
@@ -169,21 +169,26 @@ export class NodeAgent {
     let report: ApplyReport | undefined;
     let failure: ApplyFailure | undefined;
     try {
+      const planned = this.#planned.get(snapshot);
       let nodePlan: NodePlan;
-      try {
-        nodePlan = plan(withOwnParent(snapshot, this.options.nodeName, this.options.parentInterface), this.options.nodeName);
-      } catch (err) {
-        this.#status = { ...this.#status, lastError: errorMessage(err) };
-        throw err;
+      if (planned) nodePlan = planned.plan;
+      else {
+        try {
+          nodePlan = plan(withOwnParent(snapshot, this.options.nodeName, this.options.parentInterface), this.options.nodeName);
+        } catch (err) {
+          this.#status = { ...this.#status, lastError: errorMessage(err) };
+          throw err;
+        }
+        this.metrics.planComputed((performance.now() - t0) / 1000);
       }
-      this.metrics.planComputed((performance.now() - t0) / 1000);
       const reported = new Set(this.#plan?.notices ?? []);
       for (const notice of nodePlan.notices ?? []) if (!reported.has(notice)) log.warn({ op: 'plan' }, notice);
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
       this.#plan = nodePlan;
-      this.#appliedPolicies = appliedPolicies(nodePlan, snapshot);
-      const fingerprint = ApplyGate.fingerprint(nodePlan);
+      this.#appliedPolicies = planned?.applied ?? appliedPolicies(nodePlan, snapshot);
+      const fingerprint = planned?.fingerprint ?? ApplyGate.fingerprint(nodePlan);
+      this.#planned.set(snapshot, { plan: nodePlan, applied: this.#appliedPolicies, fingerprint });
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
         this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
         result = 'ok';
@@ -191,7 +196,7 @@ export class NodeAgent {
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
-      report = await this.#local!.dataplane.apply(nodePlan, { full: reasons.has(RESYNC_REASON) });
+      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false });
       this.#gate.applied(fingerprint, report.ok);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
@@ -251,8 +256,8 @@ export class NodeAgent {
 
   /** Stops watching and hands the Lease over; the kernel keeps its state so flows survive a restart. */
   async stop(): Promise<void> {
-    clearInterval(this.#leaderPoll);
     this.#resync?.stop();
+    this.#kernelChanges?.stop();
     this.#deviceWatch?.stop();
     await this.#feed?.stop();
     await this.#conflicts?.reconciler.stop();

@@ -66,3 +66,38 @@ test('the resync timer triggers at the interval; 0 turns it off', async () => {
   assert.equal(on, seen, 'stop() stops it');
   assert.equal(off, 0);
 });
+
+test('a resync reads links, routes and addresses again only when the kernel counted a change since the last clean full read', () => {
+  let generation: number | undefined;
+  const kernel = { generation: () => generation };
+  const nft = { forget: () => undefined };
+  const resync = new Resync(0, () => undefined, () => ({ intact: true }), kernel);
+  const metrics = new Metrics();
+  const run = (ok = true, reasons = [RESYNC_REASON]) => {
+    const r = resync.begin(new Set(reasons), TABLE, nft)!;
+    r.done(report({}, ok), metrics);
+    return r.full;
+  };
+  assert.equal(run(), true, 'nobody watching the kernel: everything is read');
+  generation = 1;
+  assert.equal(run(), true, 'the first resync with a watcher reads everything');
+  assert.equal(run(), false, 'nothing changed since: nothing is read');
+  generation = 2;
+  assert.equal(run(false), true, 'a change: read again');
+  assert.equal(run(), true, 'the read did not apply cleanly: read again');
+  assert.equal(run(), false);
+  resync.repairNext();
+  assert.equal(run(), true, 'a repair asked for reads everything whatever the counter says');
+  generation = undefined;
+  assert.equal(run(), true, 'the watcher stopped: read again');
+  generation = 3;
+  run();
+  for (let i = 0; i < 2 * FULL_NFT_CHECK_EVERY; i++) run();
+  const runs: boolean[] = [];
+  for (let i = 0; i < FULL_NFT_CHECK_EVERY; i++) runs.push(run());
+  assert.equal(runs.filter(Boolean).length, 1, `every ${FULL_NFT_CHECK_EVERY}th resync reads everything anyway (neighbours and FDB are not counted)`);
+  const failedPartial = resync.begin(new Set([RESYNC_REASON]), TABLE, nft)!;
+  failedPartial.done(report({}, false), metrics);
+  assert.equal(run(), true, 'after a failed apply, everything is read');
+  resync.stop();
+});

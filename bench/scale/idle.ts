@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FULL_SHAPE, nodeIp, nodeName, type ScaleShape } from './cluster-model.js';
 import { runInLab } from './lab-runner.js';
-import { sampleProcess, usageBetween } from './process-stats.js';
+import { sampleProcess, sampleProcessTree, usageBetween } from './process-stats.js';
 import { ScaleCluster } from './scale-cluster.js';
 
 const OPTIONS = {
@@ -76,17 +76,23 @@ async function inner(flags: Flags): Promise<void> {
     const windowMs = Number(flags['window-seconds']) * 1000;
     cluster.resetWrites();
     const a = await sampleProcess(pid);
+    const at = await sampleProcessTree(pid);
     const c0 = await sampleProcess(cluster.controller!.pid!);
     await sleep(windowMs);
     const b = await sampleProcess(pid);
+    const bt = await sampleProcessTree(pid);
     const c1 = await sampleProcess(cluster.controller!.pid!);
     const w = cluster.resetWrites();
     const u = usageBetween(a, b);
+    const ut = usageBetween(at, bt);
     const cu = usageBetween(c0, c1);
     const times = await cluster.agentTimes(agent);
     line(`agent idle CPU over ${u.seconds.toFixed(0)} s`, `${u.corePercent.toFixed(2)} % core`, 'goal < 1 % (5 min window)');
     line('agent wake-ups (context switches, all threads)', `${u.wakeupsPerSecond.toFixed(1)} /s`);
+    line(`agent with its ${bt.processes - 1} living child processes`, `${ut.corePercent.toFixed(2)} % core`, `${ut.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${ut.rssMiB.toFixed(0)} MiB (children: ip monitor)`);
     line('agent RSS', `${u.rssMiB.toFixed(0)} MiB`, `peak ${u.peakRssMiB.toFixed(0)} MiB, goal < 80`);
+    const mem = await cluster.agentMemory(agent);
+    line('agent memory: V8 heap used / allocated, off-heap', `${mem.heapUsed.toFixed(0)} / ${mem.heapTotal.toFixed(0)} MiB`, `external ${mem.external.toFixed(0)} MiB; the rest of RSS is code, stacks and the allocator's`);
     line('agent plans / nft applies since start', `${times.plans} / ${times.nftApplies}`, `plan ${times.planMs.toFixed(0)} ms, nft ${times.nftMs.toFixed(0)} ms on average`);
     line('controller idle CPU over the same window', `${cu.corePercent.toFixed(2)} % core`, `${cu.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${cu.rssMiB.toFixed(0)} MiB`);
     line('API writes in the window (controller / agents / Lease)', `${w.controller} / ${w.agents} / ${w.leases}`);

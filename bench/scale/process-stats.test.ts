@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpuSecondsOfStat, histogramTotals, statusField, usageBetween } from './process-stats.js';
+import { cpuSecondsOfStat, histogramTotals, statusField, usageBetween, descendantsOf, sampleProcessTree } from './process-stats.js';
 
 test('CPU seconds come from utime, stime and the waited-for children, even when the command name has spaces and parentheses', () => {
   const stat = '4242 (node (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 70 30 20 0 11 0 12345 1000000 20000 18446744073709551615';
@@ -34,4 +34,20 @@ test('histogram totals: one label value, or the unlabelled series', () => {
   ].join('\n');
   assert.deepEqual(histogramTotals(text, 'sluice_apply_duration_seconds', { key: 'subsystem', value: 'nft' }), { sum: 0.5, count: 4 });
   assert.deepEqual(histogramTotals(text, 'sluice_plan_duration_seconds'), { sum: 0.25, count: 5 });
+});
+
+test('a process tree counts its living descendants (a child of a child too)', async () => {
+  const { spawn } = await import('node:child_process');
+  // a shell that keeps a sleep of its own: two generations
+  const child = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const tree = await descendantsOf(process.pid);
+    assert.ok(tree.includes(child.pid!), 'the child');
+    assert.ok(tree.length >= 2, `a grandchild too: ${tree.join(',')}`);
+    const sample = await sampleProcessTree(process.pid);
+    assert.ok(sample.processes >= 3);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });

@@ -55,6 +55,36 @@ export async function sampleProcess(pid: number): Promise<ProcessSample> {
   };
 }
 
+/** The pids of a process's living descendants (its `ip monitor` processes, say), from /proc/PID/task/TID/children. */
+export async function descendantsOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  for (const tid of tids) {
+    const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+    for (const child of text.split(' ').filter(Boolean).map(Number)) out.push(child, ...(await descendantsOf(child)));
+  }
+  return out;
+}
+
+/**
+ * A process with its living descendants, as one: CPU and context switches summed (a descendant that
+ * exits in between moves its CPU into its parent's waited-for children, so sums stay continuous),
+ * memory summed too. Children's cost is the process's cost: a long-lived monitor process it keeps.
+ */
+export async function sampleProcessTree(pid: number): Promise<ProcessSample & { readonly processes: number }> {
+  const own = await sampleProcess(pid);
+  let { cpuSeconds, rssMiB, contextSwitches } = own;
+  const children = await descendantsOf(pid);
+  for (const child of children) {
+    const s = await sampleProcess(child).catch(() => undefined);
+    if (!s) continue;
+    cpuSeconds += s.cpuSeconds;
+    rssMiB += s.rssMiB;
+    contextSwitches += s.contextSwitches;
+  }
+  return { ...own, cpuSeconds, rssMiB, contextSwitches, processes: 1 + children.length };
+}
+
 export interface Usage {
   readonly seconds: number;
   readonly cpuSeconds: number;

@@ -277,6 +277,13 @@ export class ScaleCluster {
     return { planMs: plan.count ? (1000 * plan.sum) / plan.count : NaN, plans: plan.count, nftMs: nft.count ? (1000 * nft.sum) / nft.count : NaN, nftApplies: nft.count };
   }
 
+  /** Where an agent's memory is, from its process metrics (MiB): V8 heap used and allocated, buffers and other off-heap memory, RSS. */
+  async agentMemory(agent: RealAgent): Promise<{ heapUsed: number; heapTotal: number; external: number; rss: number }> {
+    const text = await (await fetch(agent.metricsUrl)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
+    return { heapUsed: gauge('sluice_nodejs_heap_size_used_bytes'), heapTotal: gauge('sluice_nodejs_heap_size_total_bytes'), external: gauge('sluice_nodejs_external_memory_bytes'), rss: gauge('sluice_process_resident_memory_bytes') };
+  }
+
   /** The simulated nodes: every node without a real agent, as watches in one forked process. */
   async startWatchers(count: number): Promise<number> {
     if (count <= 0) return 0;

@@ -41,6 +41,9 @@ export function qualifiedResource({ group, resource }: GroupResource): string {
 }
 
 export class ApiError extends Error {
+  /** The Status's list metadata (a 410 on an expired continue token carries a token for the rest). */
+  listMeta?: JsonObject;
+
   constructor(
     readonly code: ApiErrorCode,
     readonly httpStatus: number,
@@ -56,7 +59,7 @@ export class ApiError extends Error {
     const status: JsonObject = {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: this.listMeta ?? {},
       status: 'Failure',
       message: this.message,
       reason: this.reason,

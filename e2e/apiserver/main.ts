@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     .option('--load <paths...>', 'apply these YAML manifests (files or directories) at start')
     .addOption(new Option('--down-mode <mode>', 'what SIGUSR1 simulates').choices(['refuse', 'hang']).default('refuse'))
     .option('--watch-history <events>', 'watch events kept per resource', integer, 1000)
-    .option('--bookmark-interval-ms <ms>', 'interval of watch bookmarks', integer, 10_000)
+    .option('--bookmark-interval-ms <ms>', 'interval of watch bookmarks', integer, 60_000)
     .parse();
   const options = program.opts<CliOptions>();
   const logger = pino({ level: process.env.APISERVER_LOG_LEVEL ?? 'info' }, pino.destination(2));

@@ -10,6 +10,7 @@ import { JsonPatchError } from './json-patch.js';
 import { asJsonObject, asString, isJsonObject, type Json, type JsonObject } from './json.js';
 import { generateName, metadataOf, nameOf, namespaceOf, nowTimestamp, validateObjectMeta } from './object-meta.js';
 import { matchesSelectors, presentAs, type Selectors } from './object-view.js';
+import { ListSnapshots, type PageRequest, type ResourceSnapshot } from './list-pages.js';
 import { applyPatch, patchTypeOf } from './patch.js';
 import type { ResourceRegistry, ResolvedType } from './resource-registry.js';
 import { apiVersionOf, resourceKey, type FieldValidation, type ResourceType } from './resource-type.js';
@@ -74,8 +75,15 @@ export class ObjectStore {
   private readonly uids = new Map<string, { resource: string; key: string }>();
   private readonly listeners: StoreListener[] = [];
   private lastResourceVersion = 0;
+  /** Revisions paged lists started at (compacted with the watch history). */
+  readonly listSnapshots: ListSnapshots;
 
-  constructor(readonly registry: ResourceRegistry) {}
+  constructor(
+    readonly registry: ResourceRegistry,
+    listSnapshotTtlMs?: number,
+  ) {
+    this.listSnapshots = new ListSnapshots(listSnapshotTtlMs);
+  }
 
   get resourceVersion(): number {
     return this.lastResourceVersion;
@@ -102,7 +110,14 @@ export class ObjectStore {
 
   /** Raw stored objects of one resource, sorted by namespace/name (etcd key order). */
   storedObjects(resource: string): JsonObject[] {
-    return [...this.bucket(resource).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, object]) => object);
+    return [...this.snapshotOf(resource).objects];
+  }
+
+  /** The resource as it is now: keys and stored objects in key order (objects are replaced, never changed in place). */
+  snapshotOf(resource: string): ResourceSnapshot {
+    const keys = [...this.bucket(resource).keys()].sort();
+    const bucket = this.bucket(resource);
+    return { resourceVersion: this.lastResourceVersion, keys, objects: keys.map((key) => bucket.get(key)!) };
   }
 
   findByUid(uid: string): JsonObject | undefined {
@@ -124,6 +139,13 @@ export class ObjectStore {
       .filter((object) => matchesSelectors(object, selectors))
       .map((object) => presentAs(type, version.name, object));
     return { items, resourceVersion: String(this.lastResourceVersion) };
+  }
+
+  /** One page of a list (all of it without `limit`), read at the revision its first page was read at. */
+  listPage({ type, version }: ResolvedType, request: PageRequest): { items: JsonObject[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number } {
+    const resource = resourceKey(type);
+    const page = this.listSnapshots.page(resource, request, () => this.snapshotOf(resource));
+    return { ...page, items: page.items.map((object) => presentAs(type, version.name, object)), resourceVersion: String(page.resourceVersion) };
   }
 
   private commit(type: ResourceType, change: Omit<StoreChange, 'resource' | 'resourceVersion'>): JsonObject {

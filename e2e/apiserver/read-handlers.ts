@@ -1,5 +1,4 @@
 /** GET of one object and of lists, as plain JSON, Table or PartialObjectMetadata. */
-import { badRequest } from './api-error.js';
 import { sendJson } from './http-io.js';
 import type { JsonObject } from './json.js';
 import { apiVersionOf } from './resource-type.js';
@@ -25,37 +24,17 @@ export function handleGet(context: ResourceRequest, name: string): void {
   }
 }
 
-interface Page {
-  items: JsonObject[];
-  continueToken?: string;
-  remaining?: number;
-}
-
-function paginate(items: JsonObject[], limitParam: string | null, continueParam: string | null): Page {
-  let start = 0;
-  if (continueParam) {
-    try {
-      start = Number(JSON.parse(Buffer.from(continueParam, 'base64url').toString('utf8')).start);
-    } catch {
-      throw badRequest('invalid continue token');
-    }
-    if (!Number.isInteger(start) || start < 0) throw badRequest('invalid continue token');
-  }
-  const limit = limitParam ? Number(limitParam) : 0;
-  if (!Number.isInteger(limit) || limit <= 0 || start + limit >= items.length) return { items: items.slice(start) };
-  const end = start + limit;
-  return {
-    items: items.slice(start, end),
-    continueToken: Buffer.from(JSON.stringify({ start: end })).toString('base64url'),
-    remaining: items.length - end,
-  };
-}
-
 export function handleList(context: ResourceRequest): void {
   const { type, version } = context.resolved;
-  const { items, resourceVersion } = context.store.list(context.resolved, context.target.namespace, selectorsOf(context));
   const params = context.url.searchParams;
-  const page = paginate(items, params.get('limit'), params.get('continue'));
+  const page = context.store.listPage(context.resolved, {
+    namespace: context.target.namespace,
+    selectors: selectorsOf(context),
+    limit: params.get('limit'),
+    continueToken: params.get('continue'),
+    resourceVersion: params.get('resourceVersion'),
+  });
+  const { resourceVersion } = page;
   const shape = shapeOf(context);
   const pretty = isPretty(context);
   if (shape.kind === 'table') {
@@ -70,7 +49,7 @@ export function handleList(context: ResourceRequest): void {
   }
   const metadata: JsonObject = { resourceVersion };
   if (page.continueToken) metadata.continue = page.continueToken;
-  if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining;
+  if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
   const list =
     shape.kind === 'partial'
       ? { kind: 'PartialObjectMetadataList', apiVersion: shape.metaApiVersion, metadata, items: page.items.map((item) => partialObjectMetadata(item, shape.metaApiVersion)) }

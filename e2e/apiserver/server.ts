@@ -27,7 +27,9 @@ export interface ApiServerOptions {
   port?: number;
   /** Watch events kept per resource for resuming watches; older resourceVersions get 410. Default 1000. */
   watchHistoryLimit?: number;
-  /** How often watches that allow bookmarks get one. Default 10 s. */
+  /** How long a paged list's continue token stays good (etcd's compaction interval). Default 5 min. */
+  continueTtlMs?: number;
+  /** How often watches that allow bookmarks get one. Default 60 s, as the real watch cache sends them. */
   bookmarkIntervalMs?: number;
   /** Persist objects to this file and restore them at start. */
   stateFile?: string;
@@ -52,7 +54,10 @@ export interface ApiServer {
   /** Stops answering and cuts every watch; objects stay. "refuse" = connection refused, "hang" = no answer. */
   pause(mode?: PauseMode): Promise<void>;
   resume(): Promise<void>;
-  /** Forgets the watch history: resuming a watch from any earlier resourceVersion now gets 410 Expired. */
+  /**
+   * Compaction: forgets the watch history and the revisions paged lists were read at, so resuming a watch
+   * from any earlier resourceVersion, or a list from a continue token, now gets 410 Expired.
+   */
   expireWatchHistory(): void;
   /** Ends every watch cleanly, as a real server does when a watch times out; clients then re-watch. */
   endWatches(): void;
@@ -75,7 +80,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
   const registry = new ResourceRegistry(createBuiltinTypes());
   const hub = new WatchHub(options.watchHistoryLimit ?? 1000);
-  const store = new ObjectStore(registry);
+  const store = new ObjectStore(registry, options.continueTtlMs);
   store.onChange((change) => hub.publish(change.resource, change));
   const journal = new ChangeJournal(CHANGE_JOURNAL_LIMIT);
   store.onChange((change) => journal.record(change));
@@ -107,7 +112,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       control,
       requestLog,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       serverAddress: () => `${host}:${port}`,
     }),
   );
@@ -137,7 +142,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     writeKubeconfig: (path) => writeKubeconfig(path, url),
     pause: (mode) => control.pause(mode),
     resume: () => control.resume(),
-    expireWatchHistory: () => hub.compactAll(store.resourceVersion),
+    expireWatchHistory: () => {
+      hub.compactAll(store.resourceVersion);
+      store.listSnapshots.compact();
+    },
     endWatches: () => hub.closeAll(),
     watcherCount: () => hub.watcherCount(),
     onChange: (listener) => store.onChange(listener),

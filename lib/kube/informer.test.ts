@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
-import { KubeClient } from './rest-client.js';
+import { KubeClient, type JsonObject } from './rest-client.js';
 import { kubeConfigForServer } from './kubeconfig.js';
 import { ClusterStore } from './store.js';
 import { ResilientInformer, type InformerTiming } from './informer.js';
@@ -14,7 +14,9 @@ const node = (name: string, index: number) => nodeDoc(name, index) as ServerObje
 
 const TIMING: InformerTiming = { backoffInitialMs: 50, backoffMaxMs: 400, watch: { timeoutSeconds: 60, connectTimeoutMs: 500, idleGraceMs: 1000 } };
 
-async function setup(timing: Partial<InformerTiming> = {}, options: { labelSelector?: string; badRequestIsEmpty?: boolean } = {}) {
+type SetupOptions = { labelSelector?: string; badRequestIsEmpty?: boolean; pageSize?: number; transform?: (o: JsonObject) => JsonObject };
+
+async function setup(timing: Partial<InformerTiming> = {}, options: SetupOptions = {}) {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const client = new KubeClient(kubeConfigForServer(server.url), { timeoutMs: 1000 });
   const store = new ClusterStore();
@@ -133,5 +135,40 @@ test('a selector the server refuses (400) is synced as selecting nothing when as
       await informer.stop();
       await server.close();
     }
+  }
+});
+
+test('a list in pages: changes made between pages reach the store through the watch from the list\'s revision', async () => {
+  let pages = 0;
+  let server!: ApiServer;
+  const afterFirstPage = (o: JsonObject) => {
+    // runs while the first page is kept, before the second is asked for
+    if ((o.metadata as { name: string }).name === 'n1' && pages++ === 0) {
+      server.store.delete('v1', 'Node', 'n4');
+      server.store.create(node('n9', 9));
+      const n3 = server.store.get('v1', 'Node', 'n3');
+      server.store.update({ ...n3, metadata: { ...(n3.metadata as object), labels: { egress: 'true' } } });
+    }
+    return o;
+  };
+  const made = await setup({}, { pageSize: 2, transform: afterFirstPage });
+  server = made.server;
+  const { store, informer } = made;
+  try {
+    for (let i = 1; i <= 5; i++) server.store.create(node(`n${i}`, i));
+    const listedAt = String(server.store.resourceVersion);
+    informer.start();
+    await bounded(informer.whenSynced, 3000, 'sync');
+    const requests = server.requestLog.filter((r) => r.path.startsWith('/api/v1/nodes')).map((r) => new URL(r.path, 'http://x').searchParams);
+    const listed = requests.filter((q) => !q.has('watch'));
+    assert.deepEqual(listed.map((q) => q.get('limit')), ['2', '2', '2'], 'three pages of two');
+    await waitFor('the changes between pages', () => names(store) === 'n1,n2,n3,n5,n9' && store.get('Node', 'n3')?.value?.labels.egress === 'true');
+    assert.equal(informer.restarts, 0);
+    server.endWatches(); // a watch is logged when the server ends it
+    const watch = await waitFor('the watch logged', () => server.requestLog.map((r) => new URL(r.path, 'http://x').searchParams).find((q) => q.has('watch')));
+    assert.equal(watch.get('resourceVersion'), listedAt, 'the watch starts at the revision the pages were read at');
+  } finally {
+    await informer.stop();
+    await server.close();
   }
 });

@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import { isRecord } from '../api/fields.js';
 import { silentLogger, type Logger } from './logger.js';
 import { KubeApiError } from './api-error.js';
+import { listAllPages } from './paged-list.js';
 
 /** What an informer reports; implementations only update a store (no I/O, never throw). */
 export interface InformerHandlers {
@@ -47,6 +48,8 @@ export interface ResilientInformerOptions {
    * Without it such an informer would never sync, and everything waiting for sync would wait forever.
    */
   readonly badRequestIsEmpty?: boolean;
+  /** Items per list page (default: client-go's 500). */
+  readonly pageSize?: number;
 }
 
 /**
@@ -107,10 +110,11 @@ export class ResilientInformer {
     const live = () => this.running && generation === this.generation;
     const { client, path, labelSelector, fieldSelector, handlers } = this.options;
     const transform = this.options.transform ?? ((o: JsonObject) => o);
+    const keep = (items: readonly JsonObject[]) => items.filter((o) => isRecord(o.metadata) && typeof o.metadata.name === 'string').map(transform);
     const listFn = async (): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> => {
-      let list: JsonObject;
+      let list: { items: JsonObject[]; resourceVersion: string };
       try {
-        list = await client.list(path, { labelSelector: labelSelector || undefined, fieldSelector: fieldSelector || undefined });
+        list = await listAllPages(client, path, { labelSelector, fieldSelector, keep, live, ...(this.options.pageSize ? { pageSize: this.options.pageSize } : {}) });
       } catch (err) {
         if (this.options.badRequestIsEmpty && err instanceof KubeApiError && err.status === 400 && live()) {
           handlers.resync([]);
@@ -118,14 +122,11 @@ export class ResilientInformer {
         }
         throw err;
       }
-      const items = (Array.isArray(list.items) ? list.items : [])
-        .filter((o): o is JsonObject => isRecord(o) && isRecord(o.metadata) && typeof o.metadata.name === 'string')
-        .map(transform);
       // ListWatch would open a watch after this list even when stopped meanwhile; failing here stops it
       if (!live()) throw new Error('informer stopped during its list');
-      handlers.resync(items);
+      handlers.resync(list.items);
       this.markSynced();
-      return { ...list, items } as k8s.KubernetesListObject<k8s.KubernetesObject>;
+      return { metadata: { resourceVersion: list.resourceVersion }, items: list.items } as k8s.KubernetesListObject<k8s.KubernetesObject>;
     };
     const transport = new WatchTransport(client, this.timing.watch, transform);
     const lw = new k8s.ListWatch(path, transport, listFn, false, labelSelector || undefined, fieldSelector || undefined);

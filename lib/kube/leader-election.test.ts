@@ -100,3 +100,34 @@ test('a partitioned leader stops at its renew deadline, before the other takes o
     await server.close();
   }
 });
+
+test('leadership listeners hear each change as isLeader changes, and only then', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const a = candidate(server.url, 'a');
+  const b = candidate(server.url, 'b');
+  const heard: string[] = [];
+  const listen = (c: Candidate, id: string) =>
+    c.elector.onLeadershipChange((leading) => {
+      assert.equal(c.elector.isLeader, leading, 'told as isLeader changes');
+      heard.push(`${id} ${leading ? 'leads' : 'stepped down'}`);
+    });
+  listen(a, 'a');
+  const unlistenB = listen(b, 'b');
+  try {
+    a.elector.start();
+    await waitFor('a leads', () => a.elector.isLeader, 3000);
+    b.elector.start();
+    await sleep(4 * LEASE.renewIntervalMs);
+    assert.deepEqual(heard, ['a leads'], 'renewals are not changes');
+    await bounded(a.elector.stop(), 2000, 'a stops');
+    await waitFor('b leads', () => b.elector.isLeader, 2000);
+    assert.deepEqual(heard, ['a leads', 'a stepped down', 'b leads']);
+    unlistenB();
+    await bounded(b.elector.stop(), 2000, 'b stops');
+    assert.deepEqual(heard, ['a leads', 'a stepped down', 'b leads'], 'a removed listener hears nothing');
+  } finally {
+    await a.elector.stop();
+    await b.elector.stop();
+    await server.close();
+  }
+});

@@ -71,6 +71,7 @@ export class LeaderElector {
   private stopped = true;
   private ticking: Promise<void> | undefined;
   private transition: Promise<void> = Promise.resolve();
+  private readonly leadershipListeners = new Set<(leading: boolean) => void>();
 
   constructor(private readonly options: LeaderElectorOptions) {
     this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
@@ -86,6 +87,26 @@ export class LeaderElector {
 
   get identity(): string {
     return this.options.identity;
+  }
+
+  /**
+   * Calls `listener` each time this agent becomes leader (true) or steps down (false), at the moment
+   * isLeader changes; returns a function that removes it. For what must follow leadership without
+   * polling isLeader (metrics, logs).
+   */
+  onLeadershipChange(listener: (leading: boolean) => void): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  private tellLeadership(leading: boolean): void {
+    for (const listener of [...this.leadershipListeners]) {
+      try {
+        listener(leading);
+      } catch (err) {
+        this.logger.error({ op: 'lease', err: errorMessage(err) }, 'leadership listener failed');
+      }
+    }
   }
 
   start(): void {
@@ -213,6 +234,7 @@ export class LeaderElector {
     this.work = new AbortController();
     const signal = this.work.signal;
     this.logger.info({ op: 'lease', lease: this.name, identity: this.identity }, 'became leader');
+    this.tellLeadership(true);
     this.transition = this.transition.then(async () => {
       try {
         if (!signal.aborted) await this.options.onStartedLeading(signal);
@@ -229,6 +251,7 @@ export class LeaderElector {
     this.deadline = undefined;
     this.work?.abort(new EgressError('EGW_ERR_NOT_LEADER', `lost the ${this.name} Lease: ${why}`));
     this.logger.warn({ op: 'lease', lease: this.name, why }, 'stopped leading');
+    this.tellLeadership(false);
     this.transition = this.transition.then(async () => {
       try {
         await this.options.onStoppedLeading();

@@ -30,3 +30,33 @@ test('API errors carry the Status reason; a hung server times out', async () => 
     await server.close();
   }
 });
+
+test('a read on a pooled connection the server dropped is sent again once on a fresh one; a write is not', async () => {
+  // answers the first request of each connection, then drops the connection when a second arrives
+  // (what a server that closed an idle keep-alive connection looks like to a busy client)
+  const net = await import('node:net');
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    let served = 0;
+    socket.on('data', (chunk) => {
+      if (!chunk.toString('latin1').includes('\r\n\r\n')) return;
+      if (served++ > 0) return void socket.destroy();
+      const body = '{"kind":"NodeList","items":[],"metadata":{"resourceVersion":"1"}}';
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body}`);
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new KubeClient(kubeConfigForServer(`http://127.0.0.1:${(server.address() as { port: number }).port}`), { timeoutMs: 2000 });
+  try {
+    await client.list('/api/v1/nodes');
+    await client.list('/api/v1/nodes');
+    assert.equal(connections, 2, 'the second read went out again on a new connection');
+    await assert.rejects(client.create('/api/v1/namespaces', { metadata: { name: 'x' } }), /socket hang up|ECONNRESET/);
+    assert.equal(connections, 2, 'the write was not sent again');
+  } finally {
+    client.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

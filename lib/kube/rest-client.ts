@@ -137,7 +137,11 @@ export class KubeClient {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const what = `${method} ${path}`;
     options.signal?.throwIfAborted();
-    return new Promise<IncomingMessage>((resolve, reject) => {
+    // A pooled connection the server closed as idle (Node's server: after 5 s) while this process
+    // was busy fails at once with ECONNRESET, the request unread: a read is sent again, once, on a
+    // fresh connection. Writes are not (the server may have read them).
+    let staleRetries = method === 'GET' ? 1 : 0;
+    const send = (): Promise<IncomingMessage> => new Promise<IncomingMessage>((resolve, reject) => {
       const mod = url.protocol === 'http:' ? http : https;
       const req = mod.request(url, reqOptions, (res) => {
         cleanup();
@@ -146,6 +150,11 @@ export class KubeClient {
       const fail = (err: unknown) => {
         cleanup();
         req.destroy();
+        if (staleRetries > 0 && req.reusedSocket && isStaleSocketError(err) && !options.signal?.aborted) {
+          staleRetries--;
+          send().then(resolve, reject);
+          return;
+        }
         reject(err instanceof EgressError ? err : new EgressError('EGW_ERR_KUBE', `${what}: ${errorMessage(err)}`, { cause: err }));
       };
       const onAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
@@ -158,7 +167,13 @@ export class KubeClient {
       req.on('error', fail);
       req.end(payload);
     });
+    return send();
   }
+}
+
+function isStaleSocketError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 function tlsOptions(o: https.RequestOptions): https.AgentOptions {

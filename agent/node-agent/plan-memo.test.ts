@@ -1,0 +1,16 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PlanMemo } from './plan-memo.js';
+
+test('a plan is reused for the very snapshot it was computed from, never for an equal-looking new one', () => {
+  const memo = new PlanMemo<{ v: number }, string>();
+  const first = { v: 1 };
+  assert.equal(memo.get(first), undefined);
+  memo.set(first, 'plan 1');
+  assert.equal(memo.get(first), 'plan 1');
+  assert.equal(memo.get({ v: 1 }), undefined, 'a new snapshot is planned again, even when it looks the same');
+  const second = { v: 2 };
+  memo.set(second, 'plan 2');
+  assert.equal(memo.get(first), undefined, 'only the last one is kept');
+  assert.equal(memo.get(second), 'plan 2');
+});

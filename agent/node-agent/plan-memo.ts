@@ -1,0 +1,20 @@
+/**
+ * The last plan and what it was computed from. The planner is pure and the store hands out the same
+ * Snapshot object until something in it changes, so a reconcile of an unchanged snapshot (a periodic
+ * resync, a device repair) takes the plan, its fingerprint and what it applies from here instead of
+ * planning again: seconds of CPU at 1000 policies and 20k endpoints on a loaded node, every minute.
+ */
+export class PlanMemo<Input extends object, Planned> {
+  #from: Input | undefined;
+  #planned: Planned | undefined;
+
+  /** What was planned from this very input, if it was the last one. */
+  get(input: Input): Planned | undefined {
+    return this.#from === input ? this.#planned : undefined;
+  }
+
+  set(input: Input, planned: Planned): void {
+    this.#from = input;
+    this.#planned = planned;
+  }
+}
