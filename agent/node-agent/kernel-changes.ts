@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-
-const RESTART_MIN_MS = 1_000;
-const RESTART_MAX_MS = 60_000;
+import { IpMonitor } from '../../lib/dataplane/links/ip-monitor.js';
 
 /** What the resync asks: a number that moves whenever the kernel may have changed, undefined when nobody is watching. */
 export interface KernelChangeCounter {
@@ -25,55 +22,29 @@ export interface KernelChangesOptions {
  * nothing can be trusted to be unchanged.
  */
 export class KernelChanges implements KernelChangeCounter {
-  #child: ChildProcess | undefined;
   #running = false;
   #count = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
-  #restartMs = RESTART_MIN_MS;
+  readonly #monitor: IpMonitor;
 
-  constructor(private readonly options: KernelChangesOptions = {}) {
-    this.#start();
+  constructor(options: KernelChangesOptions = {}) {
+    this.#monitor = new IpMonitor({
+      ...options,
+      objects: ['link', 'address', 'route', 'rule', 'netconf'],
+      onLine: () => this.#count++,
+      onRunning: (running) => {
+        // whatever happens while nobody watches counts as a change
+        this.#count++;
+        this.#running = running;
+      },
+    });
   }
 
   generation(): number | undefined {
     return this.#running ? this.#count : undefined;
   }
 
-  #start(): void {
-    if (this.#stopped) return;
-    const where = this.options.netns ? ['-n', this.options.netns] : [];
-    const child = spawn('ip', [...where, '-o', 'monitor', 'link', 'address', 'route', 'rule', 'netconf'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child = child;
-    let stderr = '';
-    child.on('spawn', () => {
-      // whatever happened while nobody watched counts as a change
-      this.#count++;
-      this.#running = true;
-    });
-    child.stdout!.on('data', () => {
-      this.#count++;
-      this.#restartMs = RESTART_MIN_MS;
-    });
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
-    child.on('error', (err) => this.options.onError?.(`ip monitor could not run: ${err.message}`));
-    child.on('close', (code, signal) => {
-      this.#running = false;
-      this.#count++;
-      if (this.#child === child) this.#child = undefined;
-      if (this.#stopped) return;
-      this.options.onError?.(`ip monitor stopped (${signal ?? `exit ${code}`}): ${stderr.trim() || 'no message'}; restarting in ${this.#restartMs} ms`);
-      this.#timer = setTimeout(() => this.#start(), this.#restartMs);
-      this.#timer.unref();
-      this.#restartMs = Math.min(this.#restartMs * 2, RESTART_MAX_MS);
-    });
-  }
-
   stop(): void {
-    this.#stopped = true;
     this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#child?.kill();
-    this.#child = undefined;
+    this.#monitor.stop();
   }
 }
