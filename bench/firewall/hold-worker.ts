@@ -59,7 +59,7 @@ function parseRates(text: string): number[] {
 }
 
 async function run(): Promise<void> {
-  const { values } = parseArgs({ options: { plan: { type: 'string' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({ options: { plan: { type: 'string' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, seconds: { type: 'string', default: '5' } } });
   if (!values.plan) throw new Error('--plan FILE is required');
   const plan = JSON.parse(await readFile(values.plan, 'utf8')) as NodePlan;
   const request = { queries: Number(values.queries), rates: parseRates(values.rate), seconds: Number(values.seconds) };
