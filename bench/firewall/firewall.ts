@@ -6,10 +6,12 @@
  *     the flow's rule is the last one tried. Configurations alternate over the rounds.
  *   - the DNS hold (bench/firewall/hold-worker.ts, in the worker's namespace): what waiting for the
  *     set update adds to an answer, p50/p99, server-side and as the client sees it against answers
- *     that need no update; and the set update cost at a paced `--rate` answers a second.
+ *     that need no update; and the set update cost at each paced `--rate` (answers a second), with
+ *     where unanswered queries were lost. The forwarder runs alone in its process, the upstream
+ *     and the client in another, as in a cluster.
  * Goals: ≥ 0.95 throughput ratio at 10 000; p99 added latency < 2 ms.
  *
- *   node dist/bench/firewall/firewall.js [--seconds 5] [--rounds 3] [--queries 1000] [--rate 1000]
+ *   node dist/bench/firewall/firewall.js [--seconds 5] [--rounds 3] [--queries 1000] [--rate 500,1000] [--hold-only]
  *
  * Root only. Builds its own lab (1 worker, 1 gateway, no agents: plans from the real planner
  * applied with `sluice apply`) and always tears it down; nothing outside its namespaces is touched.
@@ -93,7 +95,16 @@ async function allowCount(lab: Lab, p: NodePlan): Promise<number> {
   return Number(/counter packets (\d+)/.exec(last)?.[1] ?? 0);
 }
 
-async function measure(lab: Lab, opts: { seconds: number; rounds: number; queries: number; rate: number }, dir: string): Promise<string> {
+interface Options {
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly queries: number;
+  readonly rates: readonly number[];
+  /** Only the DNS hold, no throughput rounds. */
+  readonly holdOnly: boolean;
+}
+
+async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
   const info = await lab.info();
   const worker = info.nodes.find((n) => n.role === 'worker')!;
   const client = await lab.addPod({ namespace: 'default', name: 'bench-client', labels: { app: 'bench-client' }, node: worker.name });
@@ -101,7 +112,7 @@ async function measure(lab: Lab, opts: { seconds: number; rounds: number; querie
   const plans = new Map(CONFIGS.map((c) => [c, workerPlan(known, client, c)]));
   const gbps = new Map<Config, number[]>();
   const applyMs = new Map<Config, number[]>();
-  for (let round = 0; round < opts.rounds; round++) {
+  for (let round = 0; round < (opts.holdOnly ? 0 : opts.rounds); round++) {
     const order = CONFIGS.map((_, i) => CONFIGS[(i + round) % CONFIGS.length]!);
     for (const config of order) {
       const p = plans.get(config)!;
@@ -121,12 +132,12 @@ async function measure(lab: Lab, opts: { seconds: number; rounds: number; querie
   const planFile = join(dir, 'learned-plan.json');
   await writeFile(planFile, JSON.stringify(plans.get('learned-10000')));
   await applyPlan(lab, plans.get('none')!, { announce: false });
-  const h = await lab.exec({ node: worker.name }, [process.execPath, HOLD_WORKER, '--plan', planFile, '--queries', String(opts.queries), '--rate', String(opts.rate)], { timeoutMs: 600_000 });
+  const h = await lab.exec({ node: worker.name }, [process.execPath, HOLD_WORKER, '--plan', planFile, '--queries', String(opts.queries), '--rate', opts.rates.join(',')], { timeoutMs: 600_000 });
   const hold = JSON.parse(h.stdout) as HoldReport;
   const s = (xs: readonly number[]) => summarize(xs);
   const f = (x: number) => x.toFixed(3);
   const base = median(gbps.get('none') ?? []);
-  const lines = [
+  const throughput = opts.holdOnly ? [] : [
     `pod -> external host (${info.echo.ipv4}) iperf3 -P 1, ${opts.rounds} round(s) x ${opts.seconds} s per configuration, alternated; the flow's rule is the last one tried`,
     '',
     '| configuration | nft rules in the firewall chain | apply (median, ms) | Gbit/s (median) | ratio to no firewall |',
@@ -137,22 +148,25 @@ async function measure(lab: Lab, opts: { seconds: number; rounds: number; querie
       return `| ${c} | ${rules} | ${median(applyMs.get(c) ?? []).toFixed(0)} | ${g.toFixed(2)} | ${(g / base).toFixed(3)} |`;
     }),
     '',
-    `DNS hold (forwarder on loopback in ${worker.name}'s namespace, nft set update per answer; ${hold.queries} learned and ${hold.queries} passed queries alternated):`,
+  ];
+  const lines = [
+    ...throughput,
+    `DNS hold (forwarder on loopback in ${worker.name}'s namespace, alone in its process; upstream and client in another; ${hold.queries} learned and ${hold.queries} passed queries alternated, then paced):`,
     '',
     '| measure | n | p50 (ms) | p99 (ms) | max (ms) |',
     '| --- | --- | --- | --- | --- |',
     ...([
-      ['hold (server side: answer held for the set update)', hold.holdMs],
+      ['hold (server side: answer held for the set update)', hold.alternated.holdMs],
       ['client round trip, learned name', hold.learnedRttMs],
       ['client round trip, passed name (no update)', hold.passedRttMs],
-      [`hold at ${hold.paced.rate} answers/s for ${hold.paced.seconds} s`, hold.paced.holdMs],
+      ...hold.paced.flatMap((p) => [[`hold at ${p.rate} answers/s for ${p.seconds} s`, p.forwarder.holdMs], [`client round trip at ${p.rate} answers/s`, p.rttMs]] as const),
     ] as const).map(([what, xs]) => {
       const x = s(xs);
       return `| ${what} | ${x.n} | ${f(x.p50)} | ${f(x.p99)} | ${f(x.max)} |`;
     }),
     '',
     `added by the hold, client side: p50 ${f(s(hold.learnedRttMs).p50 - s(hold.passedRttMs).p50)} ms, p99 ${f(s(hold.learnedRttMs).p99 - s(hold.passedRttMs).p99)} ms (goal: p99 < 2 ms)`,
-    `paced ${hold.paced.rate}/s: ${hold.paced.answered} of ${hold.paced.rate * hold.paced.seconds} answered, ${hold.paced.servfail} SERVFAIL, ${hold.paced.lost} unanswered within 3 s; the forwarder's results: ${JSON.stringify(hold.paced.results)}`,
+    ...hold.paced.map((p) => `paced ${p.rate}/s: ${p.answered} of ${p.sent} answered, ${p.servfail} SERVFAIL, ${p.lost} unanswered within 3 s; the upstream received ${p.upstreamReceived}; the forwarder's results ${JSON.stringify(p.forwarder.results)}; UDP receive-buffer drops in the namespace ${p.forwarder.udpRcvbufErrors}; the forwarder's process used ${(p.forwarder.cpuMs / Math.max(1, p.answered)).toFixed(3)} ms CPU per answer`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -162,14 +176,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('firewall benchmark needs root (it builds network namespaces)\n');
     return 2;
   }
-  const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '1000' } } });
-  const opts = { seconds: Number(values.seconds), rounds: Number(values.rounds), queries: Number(values.queries), rate: Number(values.rate) };
-  for (const [k, v] of Object.entries(opts)) {
+  const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, 'hold-only': { type: 'boolean', default: false } } });
+  const counts = { seconds: Number(values.seconds), rounds: Number(values.rounds), queries: Number(values.queries) };
+  const rates = values.rate.split(',').map(Number);
+  for (const [k, v] of [...Object.entries(counts), ...rates.map((r) => ['rate', r] as const)]) {
     if (!Number.isInteger(v) || v < 1) {
       process.stderr.write(`firewall benchmark: --${k} must be a whole number from 1\n`);
       return 2;
     }
   }
+  const opts: Options = { ...counts, rates, holdOnly: values['hold-only'] };
   const name = `bench-fw-${process.pid}`;
   const dir = await mkdtemp(join(tmpdir(), 'sl-bench-fw-'));
   const releaseDir = cleanupOnSignal(() => rm(dir, { recursive: true, force: true }));

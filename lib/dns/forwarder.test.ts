@@ -133,3 +133,32 @@ test('a query from an address that is not a steered pod goes unanswered and is c
     await up.close();
   }
 });
+
+test('concurrent queries from pods reuse a few upstream sockets, and each pod gets its own answer under its own ID', { timeout: 20_000 }, async () => {
+  const ports = new Set<number>();
+  const udp = dgram.createSocket('udp4');
+  const held: (() => void)[] = [];
+  udp.on('message', (m, rinfo) => {
+    ports.add(rinfo.port);
+    const q = dnsPacket.decode(m);
+    const name = q.questions![0]!.name;
+    held.push(() => udp.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: 'TXT', name, data: name }] }), rinfo.port, rinfo.address));
+  });
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+  const f = new DnsForwarder({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: udp.address().port }, rules: () => [], graceSeconds: 3, learn: async () => undefined });
+  await f.start();
+  try {
+    const answers = Array.from({ length: 64 }, (_, i) => f.answer(dnsPacket.encode({ type: 'query', id: 4242, questions: [{ type: 'TXT', name: `n${i}.test` }] }), '127.0.0.1', 'udp'));
+    while (held.length < 64) await new Promise((r) => setTimeout(r, 5));
+    for (const reply of held.reverse()) reply();
+    const got = (await Promise.all(answers)).map((a) => dnsPacket.decode(a!));
+    assert.ok(ports.size <= 4, `${ports.size} upstream sockets for 64 queries`);
+    got.forEach((p, i) => {
+      assert.equal(p.id, 4242);
+      assert.equal(String((p.answers![0] as { data: Buffer[] }).data[0]), `n${i}.test`);
+    });
+  } finally {
+    await f.close();
+    await new Promise<void>((r) => udp.close(() => r()));
+  }
+});

@@ -11,13 +11,14 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { decodeAnswer, learnFromAnswer, type DnsRuleTarget, type LearnedElement } from './learn.js';
+import { questionSection, UdpUpstream, UpstreamError } from './udp-upstream.js';
 
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
 }
 
-export type ForwardResult = 'passed' | 'learned' | 'servfail' | 'upstream-timeout' | 'dropped' | 'stranger';
+export type ForwardResult = 'passed' | 'learned' | 'servfail' | 'upstream-timeout' | 'dropped' | 'stranger' | 'malformed';
 
 export interface ForwarderOptions {
   /** Where pods' steered queries arrive (UDP and TCP on the same port). */
@@ -43,6 +44,9 @@ export interface ForwarderOptions {
 
 const TCP_IDLE_MS = 10_000;
 const MAX_TCP_MESSAGE = 65_535;
+const UPSTREAM_TIMEOUT_MS = 5000;
+/** Room for a burst of queries while the event loop is busy (the kernel caps it at rmem_max). */
+const RECV_BUFFER = 1 << 20;
 
 /** SERVFAIL for a query, with its id and question; undefined when the query does not decode. */
 export function servfailFor(query: Buffer): Buffer | undefined {
@@ -59,6 +63,7 @@ export class DnsForwarder {
   readonly #options: ForwarderOptions;
   #udp?: dgram.Socket;
   #tcp?: net.Server;
+  #upstream?: UdpUpstream;
   readonly #sockets = new Set<net.Socket>();
   #inFlight = 0;
 
@@ -70,7 +75,7 @@ export class DnsForwarder {
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
     // IPv6 sockets take IPv6 only, so one on `::` and one on `0.0.0.0` share the port.
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, ipv6Only: net.isIPv6(host) });
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, ipv6Only: net.isIPv6(host), recvBufferSize: RECV_BUFFER });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(port, host, () => {
@@ -91,6 +96,7 @@ export class DnsForwarder {
       });
     });
     this.#tcp = tcp;
+    this.#upstream = new UdpUpstream({ ...this.#options.upstream, timeoutMs: this.#options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS });
   }
 
   /** The UDP port bound (the listen port, or the one chosen for port 0). */
@@ -100,6 +106,7 @@ export class DnsForwarder {
 
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
+    this.#upstream?.close();
     await Promise.all([
       new Promise<void>((resolve) => (this.#udp ? this.#udp.close(() => resolve()) : resolve())),
       new Promise<void>((resolve) => (this.#tcp ? this.#tcp.close(() => resolve()) : resolve())),
@@ -113,15 +120,22 @@ export class DnsForwarder {
       o.onResult?.('stranger', 0, []);
       return undefined;
     }
+    // One question with a plain name, as every resolver asks: the answer is checked against it.
+    if (!questionSection(query)) {
+      o.onResult?.('malformed', 0, []);
+      return undefined;
+    }
     if (this.#inFlight >= (o.maxInFlight ?? 1024)) {
       o.onResult?.('dropped', 0, []);
       return undefined;
     }
     this.#inFlight++;
     try {
-      const upstream = await (transport === 'udp' ? this.#askUdp(query) : this.#askTcp(query)).catch(() => undefined);
-      if (!upstream) {
-        o.onResult?.('upstream-timeout', 0, []);
+      let upstream: Buffer;
+      try {
+        upstream = await (transport === 'udp' ? this.#askUdp(query) : this.#askTcp(query));
+      } catch (err) {
+        o.onResult?.(err instanceof UpstreamError && err.reason === 'busy' ? 'dropped' : 'upstream-timeout', 0, []);
         return undefined;
       }
       const decoded = decodeAnswer(upstream);
@@ -180,25 +194,7 @@ export class DnsForwarder {
   }
 
   #askUdp(query: Buffer): Promise<Buffer> {
-    const { host, port } = this.#options.upstream;
-    const id = query.length >= 2 ? query.readUInt16BE(0) : -1;
-    return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-      const timer = setTimeout(() => done(new Error('upstream timeout')), this.#options.upstreamTimeoutMs ?? 5000);
-      const done = (err: Error | undefined, reply?: Buffer) => {
-        clearTimeout(timer);
-        socket.close();
-        if (err || !reply) reject(err ?? new Error('no reply'));
-        else resolve(reply);
-      };
-      socket.on('error', (err) => done(err));
-      socket.on('message', (reply, rinfo) => {
-        // Only the server asked, with the query's id: anything else is ignored, not trusted.
-        if (rinfo.port !== port || reply.length < 2 || reply.readUInt16BE(0) !== id) return;
-        done(undefined, reply);
-      });
-      socket.send(query, port, host);
-    });
+    return this.#upstream ? this.#upstream.ask(query) : Promise.reject(new UpstreamError('closed'));
   }
 
   #askTcp(query: Buffer): Promise<Buffer> {
@@ -214,8 +210,11 @@ export class DnsForwarder {
         buffered = Buffer.concat([buffered, data]);
         if (buffered.length > 2 + MAX_TCP_MESSAGE) return void socket.destroy(new Error('oversized'));
         if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-          resolve(Buffer.from(buffered.subarray(2, 2 + buffered.readUInt16BE(0))));
+          const reply = Buffer.from(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
           socket.end();
+          // The connection is ours alone; the id is checked all the same.
+          if (reply.length < 2 || reply.readUInt16BE(0) !== query.readUInt16BE(0)) reject(new Error('upstream answered another query'));
+          else resolve(reply);
         }
       });
     });

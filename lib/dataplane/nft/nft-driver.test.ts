@@ -211,3 +211,80 @@ test('learning: answers that arrive during a transaction share the next one; a b
   await good;
   assert.ok(backend.writes.at(-1)!.commands.includes('198.18.1.5'), 'the good answer was retried on its own');
 });
+
+/** Holds every backend call until `release()`; calls made meanwhile are counted in `held`. */
+function gated(backend: ScriptedBackend) {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const run = backend.run.bind(backend);
+  let held = 0;
+  backend.run = async (c, o) => {
+    held++;
+    await gate;
+    return run(c, o);
+  };
+  return { release: () => (release(), (backend.run = run)), held: () => held };
+}
+
+const settledWithin = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+const learnedSet: NftTablePlan = { ...table, sets: [...table.sets, { name: 'f_a_n0_4', type: 'ipv4_addr', interval: false, learned: true, elements: [] }] };
+const el = (address: string, timeoutSeconds = 10) => ({ set: 'f_a_n0_4', family: 4 as const, address, timeoutSeconds });
+
+test('learning: an answer whose addresses the kernel already holds long enough is answered at once, without a write, even while a transaction runs', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  const driver = driverOn(backend);
+  await driver.learn([el('198.18.3.1', 60)]);
+  assert.equal(backend.writes.length, 1);
+  backend.calls.length = 0;
+  const gate = gated(backend);
+  const other = driver.learn([el('198.18.3.2')]);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(gate.held(), 1, 'a transaction for another answer is running');
+  assert.equal(await settledWithin(driver.learn([el('198.18.3.1', 30)]), 200), true, 'the held address did not wait for it');
+  assert.equal(await settledWithin(driver.learn([el('198.18.3.1', 30), el('198.18.3.3')]), 50), false, 'an answer with one new address waits');
+  gate.release();
+  await other;
+  assert.ok(backend.writes.every((w) => !w.commands.includes('198.18.3.1')), 'the held address was never written again');
+  // A longer timeout than the kernel holds is written.
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.3.1', 600)]);
+  assert.equal(backend.writes.length, 1);
+});
+
+test('learning: while a table replace runs, and after the table was removed, held addresses are written again before the answer', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
+  const driver = driverOn(backend);
+  await driver.apply(learnedSet);
+  await driver.learn([el('198.18.4.1', 60)]);
+  // A replace (new structure) empties the learned sets until they are restored.
+  const gate = gated(backend);
+  const replaced = driver.apply({ ...learnedSet, chains: [{ ...learnedSet.chains[0]!, rules: [...learnedSet.chains[0]!.rules, ...learnedSet.chains[0]!.rules] }] }, { replace: true });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(gate.held(), 1, 'the replace is running');
+  const during = driver.learn([el('198.18.4.1', 30)]);
+  assert.equal(await settledWithin(during, 50), false, 'not answered from memory while the set may be empty');
+  gate.release();
+  await replaced;
+  await during;
+  // Removed with the table: the next answer writes it again.
+  await driver.remove();
+  await driver.apply(learnedSet);
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.4.1', 30)]);
+  assert.equal(backend.writes.length, 1);
+  assert.ok(backend.writes[0]!.commands.includes('198.18.4.1'));
+});
+
+test('learning: a restore refused after a replace makes the next answers write again', async () => {
+  let refuse = false;
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : refuse && c.includes('198.18.5.1') ? { ok: false, output: '', error: 'Error: Could not process rule' } : OK));
+  const driver = driverOn(backend);
+  await driver.apply(learnedSet);
+  await driver.learn([el('198.18.5.1', 60)]);
+  refuse = true;
+  await driver.apply(learnedSet, { replace: true });
+  refuse = false;
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.5.1', 30)]);
+  assert.equal(backend.writes.length, 1, 'not trusted as held');
+});

@@ -76,6 +76,13 @@ export class NftDriver {
   #sweepAt = LEARNED_SWEEP_MIN;
   /** Answers waiting for the next learning transaction. */
   readonly #learnQueue: { readonly elements: readonly LearnedElementWrite[]; readonly done: (err?: unknown) => void }[] = [];
+  /** A learning transaction is scheduled that has not taken the queue yet. */
+  #flushPending = false;
+  /**
+   * Writes running that can take learned elements out of the kernel (a table replace until the
+   * elements are restored, an unlearn, a remove): while one runs, `#learned` is no proof.
+   */
+  #disrupting = 0;
 
   constructor(options: NftDriverOptions) {
     this.#backend = options.backend;
@@ -135,21 +142,34 @@ export class NftDriver {
 
   /**
    * Puts addresses learned from DNS answers into their timeout sets, each with a fresh timeout,
-   * queued behind any apply. Answers that arrive while a transaction runs share the next one, so
-   * a burst costs a few transactions, not one each. Throws EGW_ERR_NFT when nft refuses this
-   * call's elements (a set the table does not have yet, for one); a batch nft refused is retried
-   * call by call, so one answer's bad elements never fail another's.
+   * and resolves once the kernel holds them. An answer whose every address the kernel already
+   * holds at least as long resolves at once, without a write. The others wait for the next
+   * learning transaction, queued behind any apply: all answers that arrive within one turn of the
+   * event loop, or while the previous transaction runs, share one. Throws EGW_ERR_NFT when nft
+   * refuses this call's elements (a set the table does not have yet, for one); a batch nft
+   * refused is retried call by call, so one answer's bad elements never fail another's.
    */
   learn(elements: readonly LearnedElementWrite[]): Promise<void> {
-    if (elements.length === 0) return Promise.resolve();
+    if (elements.length === 0 || this.#held(elements)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#learnQueue.push({ elements, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (this.#learnQueue.length === 1) void this.#serial.run(() => this.#flushLearned());
+      if (this.#flushPending) return;
+      this.#flushPending = true;
+      setImmediate(() => void this.#serial.run(() => this.#flushLearned()));
     });
   }
 
+  /** Whether the kernel holds every element at least until its new timeout would end. */
+  #held(elements: readonly LearnedElementWrite[]): boolean {
+    if (this.#disrupting > 0) return false;
+    const now = performance.now();
+    return elements.every((e) => (this.#learned.get(`${e.set} ${e.address}`)?.expiresAt ?? 0) >= now + e.timeoutSeconds * 1000);
+  }
+
   async #flushLearned(): Promise<void> {
+    this.#flushPending = false;
     const batch = this.#learnQueue.splice(0);
+    if (batch.length === 0) return;
     try {
       await this.#learnNow(batch.flatMap((b) => b.elements));
       for (const b of batch) b.done();
@@ -191,14 +211,28 @@ export class NftDriver {
   /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
   unlearn(elements: readonly Omit<LearnedElementWrite, 'timeoutSeconds' | 'comment'>[]): Promise<void> {
     if (elements.length === 0) return Promise.resolve();
-    return this.#serial.run(async () => {
-      const r = await this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
-      if (!r.ok) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
-      for (const e of elements) this.#learned.delete(`${e.set} ${e.address}`);
-    });
+    return this.#serial.run(() =>
+      this.#disrupt(async () => {
+        for (const e of elements) this.#learned.delete(`${e.set} ${e.address}`);
+        const r = await this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
+        if (!r.ok) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
+      }),
+    );
+  }
+
+  /** Runs `write` with the learned-elements shortcut off. */
+  async #disrupt<T>(write: () => Promise<T>): Promise<T> {
+    this.#disrupting++;
+    try {
+      return await write();
+    } finally {
+      this.#disrupting--;
+    }
   }
 
   async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
+    // Inline, not on a worker thread: measured faster under load (bench/firewall), and the
+    // forwarder's socket buffers hold the queries that arrive meanwhile.
     const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
     if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
   }
@@ -216,14 +250,17 @@ export class NftDriver {
     try {
       await this.#putLearned(keep);
     } catch (err) {
+      // Not in the kernel: the next answers must write them again, not trust the map.
+      this.#learned.clear();
       this.#log.warn({ op: 'nft-learned', table: this.#table, elements: keep.length, err: errorMessage(err) }, 'learned addresses not restored after a table replace; they are learned again from the next answers');
     }
   }
 
   /** Deletes our table, and only it. Idempotent. */
   remove(): Promise<NftRemoveResult> {
-    return this.#serial.run(async () => {
+    return this.#serial.run(() => this.#disrupt(async () => {
       const started = performance.now();
+      this.#learned.clear();
       const r = await this.#backend.run(deleteTableBatch({ family: FAMILY, name: this.#table }).json, { json: true });
       if (!r.ok && !isNoSuchTable(r.error)) {
         this.#state = UNKNOWN;
@@ -232,7 +269,7 @@ export class NftDriver {
       this.#state = { kind: 'absent' };
       if (r.ok) this.#log.info({ op: 'nft-remove', table: this.#table }, 'nft table removed');
       return { removed: r.ok, durationMs: performance.now() - started };
-    });
+    }));
   }
 
   /**
@@ -296,9 +333,12 @@ export class NftDriver {
   async #replace(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
     const capacities = tableCapacities(table);
     const batch = replaceBatch(table, fingerprint, capacities);
-    await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
-    this.#state = { kind: 'applied', table, fingerprint, capacities };
-    if (this.#learned.size > 0) await this.#restoreLearned(table);
+    // The new table's learned sets are empty until the restore below.
+    await this.#disrupt(async () => {
+      await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
+      this.#state = { kind: 'applied', table, fingerprint, capacities };
+      if (this.#learned.size > 0) await this.#restoreLearned(table);
+    });
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
     this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements }, 'nft table replaced');
     return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };
