@@ -53,6 +53,11 @@ type Capacities = ReadonlyMap<string, number>;
 
 const UNKNOWN: KernelState = { kind: 'unknown' };
 const FAMILY = 'inet';
+/** The learned-elements map is swept of expired entries when it grows past this, then past twice its size. */
+const LEARNED_SWEEP_MIN = 1024;
+
+/** Where a learned element is kept in the driver's memory: one entry per set and address. */
+const learnedKey = (e: { readonly set: string; readonly address: string }): string => `${e.set} ${e.address}`;
 
 /**
  * Owns one nftables table. Every apply is one transaction: nothing when the kernel already
@@ -61,9 +66,6 @@ const FAMILY = 'inet';
  * (lib/planner/nft/render.ts), so no value is ever spliced into nft syntax on its way to the
  * kernel. Calls are serialized.
  */
-/** The learned-elements map is swept of expired entries when it grows past this, then past twice its size. */
-const LEARNED_SWEEP_MIN = 1024;
-
 export class NftDriver {
   readonly #backend: NftBackend;
   readonly #table: string;
@@ -163,7 +165,7 @@ export class NftDriver {
   #held(elements: readonly LearnedElementWrite[]): boolean {
     if (this.#disrupting > 0) return false;
     const now = performance.now();
-    return elements.every((e) => (this.#learned.get(`${e.set} ${e.address}`)?.expiresAt ?? 0) >= now + e.timeoutSeconds * 1000);
+    return elements.every((e) => (this.#learned.get(learnedKey(e))?.expiresAt ?? 0) >= now + e.timeoutSeconds * 1000);
   }
 
   async #flushLearned(): Promise<void> {
@@ -193,7 +195,7 @@ export class NftDriver {
     // not cut off a pod that cached the earlier one. Within the batch, the longest one wins.
     const fresh = new Map<string, LearnedElementWrite>();
     for (const e of elements) {
-      const key = `${e.set} ${e.address}`;
+      const key = learnedKey(e);
       const until = now + e.timeoutSeconds * 1000;
       if ((this.#learned.get(key)?.expiresAt ?? 0) >= until || (fresh.get(key)?.timeoutSeconds ?? -1) >= e.timeoutSeconds) continue;
       fresh.set(key, e);
@@ -213,7 +215,7 @@ export class NftDriver {
     if (elements.length === 0) return Promise.resolve();
     return this.#serial.run(() =>
       this.#disrupt(async () => {
-        for (const e of elements) this.#learned.delete(`${e.set} ${e.address}`);
+        for (const e of elements) this.#learned.delete(learnedKey(e));
         const r = await this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
         if (!r.ok) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
       }),
