@@ -6,11 +6,14 @@
  * exec chains that PR_SET_PDEATHSIG does not.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { reaperArgs, type ReaperJob } from './jobs.js';
+import { stretchedByLoad } from '../load.js';
+import { REAPER_WATCHING, reaperArgs, type ReaperJob } from './jobs.js';
 import { identityOf, type ProcessIdentity } from './process-identity.js';
 
 const REAPER_MAIN = fileURLToPath(new URL('./reaper-main.js', import.meta.url));
+const WATCHING_TIMEOUT_MS = 10_000;
 
 export interface Reaper {
   readonly owner: ProcessIdentity;
@@ -26,16 +29,35 @@ export function ownIdentity(): Promise<ProcessIdentity> {
   return self;
 }
 
-/** Starts a reaper for `job`; resolves once it runs (it watches from then on). */
+/** Starts a reaper for `job`; resolves once it watches this process. */
 export async function armReaper(job: ReaperJob): Promise<Reaper> {
   const owner = await ownIdentity();
-  const child = spawn(process.execPath, [REAPER_MAIN, ...reaperArgs(owner, job)], { detached: true, stdio: 'ignore' });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
+  const child = spawn(process.execPath, [REAPER_MAIN, ...reaperArgs(owner, job)], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    await watching(child);
+  } catch (err) {
+    standDown(child);
+    throw err;
+  } finally {
+    child.stdout?.destroy();
+  }
   child.unref();
   return { owner, disarm: () => standDown(child) };
+}
+
+function watching(child: ChildProcess): Promise<void> {
+  const timeoutMs = stretchedByLoad(WATCHING_TIMEOUT_MS);
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`reaper: not watching after ${timeoutMs} ms`)), timeoutMs);
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    createInterface({ input: child.stdout! }).once('line', (line) => done(line === REAPER_WATCHING ? undefined : new Error(`reaper said ${JSON.stringify(line)}`)));
+    child.once('error', done);
+    child.once('exit', (code, signal) => done(new Error(`reaper exited (${signal ?? code}) before watching`)));
+  });
 }
 
 // Our own child: node knows whether it has exited, so kill() never reaches a recycled pid.

@@ -26,6 +26,9 @@ export function jobArgs(job: ReaperJob): string[] {
   }
 }
 
+/** The reaper's one line on stdout: it watches its owner from now on. */
+export const REAPER_WATCHING = 'watching';
+
 export interface ReaperArgs {
   owner: ProcessIdentity;
   job: ReaperJob;

@@ -1,6 +1,5 @@
 /** A reaper's job, done once its owner is gone: as fast as possible, nobody is left to say goodbye to. */
 import { join } from 'node:path';
-import { Lab } from '../lab.js';
 import { listNetns } from '../netns.js';
 import { loadState } from '../state-store.js';
 import { removeNetns } from '../teardown.js';
@@ -15,6 +14,8 @@ export async function reap(job: ReaperJob, owner: ProcessIdentity): Promise<stri
       const state = await loadState(join(job.baseDir, job.name)).catch(() => undefined);
       if (!state) return `lab ${job.name}: no state, nothing to do`;
       if (!sameIdentity(state.owner, owner)) return `lab ${job.name}: owned by another process now, left alone`;
+      // Loaded here: the other jobs' reapers need not carry the whole lab (reaper-main preloads it for this one).
+      const { Lab } = await import('../lab.js');
       const removed = await Lab.down(job.name, { baseDir: job.baseDir, hard: true });
       return `lab ${job.name}: removed ${removed.length} namespaces`;
     }

@@ -1,9 +1,11 @@
 /**
- * Reapers: a lab, a process group, dies with the process that started it, whatever ends that process.
- * The group and guard cases need no root; the lab case builds a real lab in a child and SIGKILLs it.
+ * Reapers: a lab, a process group, namespaces die with the process that started them, whatever ends
+ * that process. The group and guard cases need no root; the lab case builds a real lab in a child and
+ * SIGKILLs it.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -14,10 +16,11 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../lab.js';
 import { labPrefix } from '../names.js';
-import { listNetns, netnsPids } from '../netns.js';
+import { addNetns, listNetns, netnsPids } from '../netns.js';
+import { removeNetns } from '../teardown.js';
 import { labDir, loadState } from '../state-store.js';
 import { eventually, needsRoot, tempLabBase } from '../test-support.js';
-import { parseReaperArgs, reaperArgs, type ReaperJob } from './jobs.js';
+import { parseReaperArgs, REAPER_WATCHING, reaperArgs, type ReaperJob } from './jobs.js';
 import { identityOf, isAlive, type ProcessIdentity } from './process-identity.js';
 import { reap } from './reap.js';
 
@@ -57,7 +60,7 @@ async function ownerAndGroup(): Promise<{ owner: ChildProcess; ownerId: ProcessI
 }
 
 function startReaper(owner: ProcessIdentity, job: ReaperJob): ChildProcess {
-  return spawn(process.execPath, [REAPER_MAIN, ...reaperArgs(owner, job)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  return spawn(process.execPath, [REAPER_MAIN, ...reaperArgs(owner, job)], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
 }
 
 /** Pids whose process group is `pgid` (the leader included). */
@@ -99,8 +102,8 @@ describe('process group reaper', () => {
     const { owner, ownerId, group, groupId } = await ownerAndGroup();
     const reaper = startReaper(ownerId, { kind: 'group', leader: groupId });
     try {
-      const [line] = (await once(createInterface({ input: reaper.stderr! }), 'line')) as [string];
-      assert.match(line, /watching owner/);
+      const [line] = (await once(createInterface({ input: reaper.stdout! }), 'line')) as [string];
+      assert.equal(line, REAPER_WATCHING);
       reaper.kill('SIGTERM');
       const [code] = await once(reaper, 'exit');
       assert.equal(code, 0, 'the reaper stands down on SIGTERM');
@@ -110,6 +113,31 @@ describe('process group reaper', () => {
     } finally {
       owner.kill('SIGKILL');
       process.kill(-group.pid!, 'SIGKILL');
+    }
+  });
+});
+
+describe('netns reaper', { skip: needsRoot }, () => {
+  test('namespaces with the prefix, and what runs in them, go with the owner', { timeout: 60_000 }, async (t) => {
+    const prefix = `slrp${randomBytes(2).toString('hex')}-`;
+    const owner = spawn('sleep', ['600'], { stdio: 'ignore' });
+    await once(owner, 'spawn');
+    const names = [`${prefix}a`, `${prefix}b`];
+    await addNetns(names);
+    const inside = spawn('ip', ['netns', 'exec', names[1]!, 'sh', '-c', 'sleep 600 & sleep 600'], { stdio: 'ignore', detached: true });
+    await once(inside, 'spawn');
+    const reaper = startReaper(await identityOf(owner.pid!), { kind: 'netns', prefix });
+    try {
+      await eventually(async () => assert.equal((await netnsPids(names[1]!)).length, 3), 5_000);
+      owner.kill('SIGKILL');
+      const killedAt = Date.now();
+      await eventually(async () => assert.deepEqual(await listNetns(prefix), [], 'namespaces left'), GONE_WITHIN_MS);
+      await eventually(async () => assert.deepEqual(await groupMembers(inside.pid!), [], 'processes left'), GONE_WITHIN_MS);
+      t.diagnostic(`namespaces and processes gone ${Date.now() - killedAt} ms after the owner's SIGKILL`);
+    } finally {
+      owner.kill('SIGKILL');
+      reaper.kill('SIGKILL');
+      await removeNetns(await listNetns(prefix), { hard: true });
     }
   });
 });
