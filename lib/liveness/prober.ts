@@ -53,7 +53,7 @@ export const ANSWERS_PER_INTERVAL = 4;
 export const NOTIFICATIONS_PER_INTERVAL = 3;
 /** A socket that could not be bound (or failed) is tried again this often. */
 export const REBIND_MS = 1000;
-/** The same warning (operation and code) is logged at most once per this; every one is counted. */
+/** The same warning (operation, code, address or family) is logged at most once per this; every one is counted. */
 const WARN_EVERY_MS = 30_000;
 
 interface Bound {
@@ -270,7 +270,8 @@ export class Prober {
     const family = ipFamily(peer.address);
     const socket = this.#sockets.find((b) => ipFamily(b.address) === family)?.socket;
     if (socket === undefined) {
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', `no bound IPv${family} socket to probe from`, { peer: peer.node, address: peer.address });
+      // One line for all peers of the family, not one per peer.
+      this.#warn('send', 'EGW_ERR_PROBE_SEND', `no bound IPv${family} socket to probe from`, { family });
       return;
     }
     socket.send(data, peer.address, this.config.port).catch((err: unknown) => {
@@ -340,7 +341,7 @@ export class Prober {
   #warn(op: string, code: ProbeErrorCode, msg: string, fields: Record<string, unknown>): void {
     this.#stats.errors[code] = (this.#stats.errors[code] ?? 0) + 1;
     this.#metrics.probeError(code);
-    const key = `${op}|${code}|${String(fields.address)}`;
+    const key = `${op}|${code}|${String(fields.address ?? fields.family)}`;
     const at = now();
     const last = this.#warnedAt.get(key);
     if (last !== undefined && at - last < WARN_EVERY_MS) return;
