@@ -319,3 +319,20 @@ test('a burst of changes reaches listeners a few times per interval, and the las
     await p2.close();
   }
 });
+
+test('send errors are counted and logged once, never thrown', async () => {
+  const warnings: Record<string, unknown>[] = [];
+  const logger: ProbeLogger = { debug() {}, info() {}, warn: (obj) => void warnings.push(obj) };
+  const p = await Prober.start({ ...FAST, node: 'n2', addresses: ['127.0.0.2'], port: nextPort++, logger });
+  try {
+    // From a loopback address nothing routes to a LAN address: the kernel refuses every send.
+    p.setPeers([{ node: 'n3', address: '198.18.0.3' }]);
+    await until('send errors counted', () => (p.stats().errors.EGW_ERR_PROBE_SEND ?? 0) >= 3);
+    const sends = warnings.filter((w) => w.op === 'send');
+    assert.equal(sends.length, 1, JSON.stringify(warnings));
+    assert.equal(sends[0]!.code, 'EGW_ERR_PROBE_SEND');
+    assert.equal(peer(p, 'n3').heard, false);
+  } finally {
+    await p.close();
+  }
+});
