@@ -8,10 +8,12 @@
  * the node LAN: there is no authentication, so a host that can send from a node's address (spoof
  * it) can forge probes and answers for that node. It can keep a dead node alive (suppress a
  * failover: the node is heard, or named in a forged heard list), make a live node look unhealthy
- * or draining (move its EIPs away; but not look dead while the node still answers itself), fake
- * holds, or flood the node with probes (answers are capped per peer and interval, see
- * ANSWERS_PER_INTERVAL, so the node is no amplifier). The API server's readiness and the Lease
- * remain the fence; the probes only make failover faster.
+ * or draining (move its EIPs away), fake holds, or flood the node with probes (answers are capped
+ * per peer and interval, see ANSWERS_PER_INTERVAL, so the node is no amplifier, and a peer's own
+ * probes still reach us when its answers are used up). Forged packets cannot fake a death while
+ * the real ones arrive; an attacker fakes one by stopping them (ARP/NDP spoofing, flooding the
+ * link or the socket's buffer). The API server's readiness and the Lease remain the fence; the
+ * probes only make failover faster.
  */
 import { performance } from 'node:perf_hooks';
 import { canonicalIp, ipFamily, isIp } from '../api/ip.js';
