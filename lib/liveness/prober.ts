@@ -50,11 +50,11 @@ export interface ProberStats {
 export type LivenessListener = (view: LivenessView) => void;
 
 /** A peer sends one probe per interval; a few more are answered (restarts, an early round). */
-export const ANSWERS_PER_INTERVAL = 4;
+const ANSWERS_PER_INTERVAL = 4;
 /** onChange listeners run at most this often per interval; later changes wait for the next tick. */
-export const NOTIFICATIONS_PER_INTERVAL = 3;
+const NOTIFICATIONS_PER_INTERVAL = 3;
 /** A socket that could not be bound (or failed) is tried again this often. */
-export const REBIND_MS = 1000;
+const REBIND_MS = 1000;
 /** The same warning (operation, code, address or family) is logged at most once per this; every one is counted. */
 const WARN_EVERY_MS = 30_000;
 
