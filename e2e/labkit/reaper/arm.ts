@@ -24,7 +24,7 @@ export interface Reaper {
 let self: Promise<ProcessIdentity> | undefined;
 
 /** This process as reapers watch it. */
-export function ownIdentity(): Promise<ProcessIdentity> {
+function ownIdentity(): Promise<ProcessIdentity> {
   self ??= identityOf(process.pid);
   return self;
 }
