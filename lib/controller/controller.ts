@@ -32,6 +32,11 @@ export interface ControllerOptions {
   readonly minIntervalMs?: number;
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
+  /**
+   * Whether this process may take the Lease (default true). Only then does it date the reports it
+   * sees from the start (see ClaimOrder): an agent that never leads need not parse every node's.
+   */
+  readonly mayLead?: boolean;
 }
 
 /** Only reported status changed: a node's applied report, or a policy's conditions (StoreChange 'report'). */
@@ -96,14 +101,18 @@ export class Controller {
   private readonly writer: ObjectWriter;
   private readonly logger: Logger;
   /** Watches from construction, so a replica that takes the Lease already knows which report came first. */
-  private readonly claimOrder: ClaimOrder;
+  private claimOrder: ClaimOrder | undefined;
   /** Refused claims already logged (the current ones only). */
   private refusedLogged = new Set<string>();
 
   constructor(private readonly options: ControllerOptions) {
     this.writer = new ObjectWriter(options.client, options.store);
     this.logger = options.logger ?? silentLogger();
-    this.claimOrder = new ClaimOrder(options.store, reportLookup(options.store, this.logger));
+    if (options.mayLead !== false) this.claimOrder = this.newClaimOrder();
+  }
+
+  private newClaimOrder(): ClaimOrder {
+    return new ClaimOrder(this.options.store, reportLookup(this.options.store, this.logger));
   }
 
   get running(): boolean {
@@ -158,7 +167,7 @@ export class Controller {
     let followed: FollowedResolution | undefined;
     const follow = (snapshot: Snapshot) => {
       if (!followed) {
-        followed = resolveFollowingTakeovers(snapshot, this.claimOrder, reportLookup(store, this.logger));
+        followed = resolveFollowingTakeovers(snapshot, (this.claimOrder ??= this.newClaimOrder()), reportLookup(store, this.logger));
         this.logRefused(followed);
       }
       return followed;
