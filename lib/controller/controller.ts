@@ -100,7 +100,7 @@ export class Controller {
   private unsubscribe: (() => void) | undefined;
   private readonly writer: ObjectWriter;
   private readonly logger: Logger;
-  /** Watches from construction, so a replica that takes the Lease already knows which report came first. */
+  /** Dates reports from construction when this process may lead, so once it takes the Lease it knows which came first. */
   private claimOrder: ClaimOrder | undefined;
   /** Refused claims already logged (the current ones only). */
   private refusedLogged = new Set<string>();

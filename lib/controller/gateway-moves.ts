@@ -18,9 +18,11 @@ export interface GatewayMove {
  * (handoff): the node left the gateway's nodeSelector, or its own latest report applied the policy
  * for the new node (it was draining and handed over; a dead node writes no report). Otherwise the
  * node failed: it is gone, NotReady or unreachable, or its peers found it dead by their probes and
- * the new node took over while the API server still said Ready (`takenOver`).
+ * the new node took over while the API server still said Ready (`takenOver`), or it is no longer
+ * eligible (`eligible`: the gateway's eligible nodes). Undefined when the old node can still carry
+ * the policy: not a move of its egress IPs, but a status that named another node corrected.
  */
-export function classifyMove(snapshot: Snapshot, policy: Policy, from: string, to: string, reports: ReportLookup, takenOver: boolean): GatewayMove {
+export function classifyMove(snapshot: Snapshot, policy: Policy, from: string, to: string, reports: ReportLookup, takenOver: boolean, eligible: readonly string[]): GatewayMove | undefined {
   const failover = (why: string): GatewayMove => ({ kind: 'failover', reason: 'GatewayFailover', message: `gateway node "${from}" ${why}; "${to}" took over` });
   const handoff = (why: string): GatewayMove => ({ kind: 'handoff', reason: 'GatewayHandoff', message: `gateway node "${from}" handed over to "${to}" (${why})` });
   const node = snapshot.nodes.find((n) => n.name === from);
@@ -31,5 +33,7 @@ export function classifyMove(snapshot: Snapshot, policy: Policy, from: string, t
   if (gateway && !selectorMatches(gateway.nodeSelector, node.labels)) return handoff(`it left the nodeSelector of EgressGateway "${gateway.name}"`);
   const report = reports(from).report;
   if (report?.result === 'Applied' && report.policies.get(policy.key)?.node === to) return handoff('it was draining and applied the move itself');
-  return failover(takenOver ? 'failed its peers\' probes (dead, or its agent unhealthy)' : 'is no longer eligible');
+  if (takenOver) return failover("failed its peers' probes (dead, or its agent unhealthy)");
+  if (!eligible.includes(from)) return failover('is no longer eligible');
+  return undefined;
 }

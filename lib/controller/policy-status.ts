@@ -141,14 +141,14 @@ async function announce(ctx: ControllerContext, report: PassReport, reports: Rep
     await ctx.events.record(subject, 'Normal', 'GatewayChanged', `uses EgressGateway "${now.egressGatewayName}" now (was "${old.egressGatewayName}")`, ctx.signal);
   }
   const policy = t.stored.value;
-  if (now.node && old.node && now.node !== old.node && policy && !gatewayChanged) {
-    const takeover = ctx.takeovers().get(policy.key);
+  if (now.node && old.node && now.node !== old.node) {
+    const takeover = policy && ctx.takeovers().get(policy.key);
     const takenOver = takeover?.from === old.node && takeover.to === now.node;
-    const move = classifyMove(ctx.snapshot, policy, old.node, now.node, reports, takenOver);
-    if (takenOver) report.tookOver(move.kind);
-    await ctx.events.record(subject, move.kind === 'failover' ? 'Warning' : 'Normal', move.reason, move.message, ctx.signal);
-  } else if (now.node && old.node && now.node !== old.node) {
-    await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);
+    const eligible = ctx.resolution().eligible.get(policy?.spec.gatewayName ?? '') ?? [];
+    const move = policy && !gatewayChanged ? classifyMove(ctx.snapshot, policy, old.node, now.node, reports, takenOver, eligible) : undefined;
+    if (move && takenOver) report.tookOver(move.kind);
+    if (move) await ctx.events.record(subject, move.kind === 'failover' ? 'Warning' : 'Normal', move.reason, move.message, ctx.signal);
+    else await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);
   } else if (now.node && !old.node) {
     await ctx.events.record(subject, 'Normal', 'GatewayAssigned', `carried by gateway node "${now.node}"`, ctx.signal);
   }
