@@ -51,17 +51,24 @@ function placeable(policy: Policy, a: Assignment): Placeable {
   return { policy, eip: { ...(a.eipV4 ? { 4: a.eipV4 } : {}), ...(a.eipV6 ? { 6: a.eipV6 } : {}) } };
 }
 
-function sameUnit(a: OwnedGroup, b: OwnedGroup): boolean {
-  return a.eips.length > 0 && a.eips.length === b.eips.length && a.eips.every((ip, i) => ip === b.eips[i]);
+/** A unit's identity: its egress IPs (disjoint between units), or the policy for a useNodeIP unit. */
+function unitId(key: string, group: OwnedGroup): string {
+  return group.eips.length ? group.eips.join(' ') : `policy ${key}`;
+}
+
+interface Placement {
+  readonly owners: ReadonlyMap<string, OwnedGroup>;
+  /** Unit id → the keys of its policies. */
+  readonly members: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Which claims to follow, judged against the assignment made from status alone. Pure. */
 export function judgeTakeovers(snapshot: Snapshot, resolution: Resolution, facts: ClaimFacts, reports: ReportLookup): TakeoverJudgement {
   const policies = new Map(snapshot.policies.map((p) => [p.key, p]));
   const assignments = resolution.assignment.policies;
-  const placements = new Map<string, Map<string, OwnedGroup>>();
+  const placements = new Map<string, Placement>();
   /** The owner function's placement of a gateway's policies with `from` not eligible (computed once per pair). */
-  const without = (gateway: string, from: string): Map<string, OwnedGroup> => {
+  const without = (gateway: string, from: string): Placement => {
     const id = `${gateway}\u0000${from}`;
     let placement = placements.get(id);
     if (!placement) {
@@ -69,7 +76,15 @@ export function judgeTakeovers(snapshot: Snapshot, resolution: Resolution, facts
       const placeables = active.sort(compareForAllocation).map((p) => placeable(p, assignments.get(p.key)!));
       const eligible = new Map(resolution.eligible);
       eligible.set(gateway, (resolution.eligible.get(gateway) ?? []).filter((n) => n !== from));
-      placements.set(id, (placement = placeOwners(placeables, eligible)));
+      const owners = placeOwners(placeables, eligible);
+      const members = new Map<string, string[]>();
+      for (const [key, group] of owners) {
+        const unit = unitId(key, group);
+        const keys = members.get(unit);
+        if (keys) keys.push(key);
+        else members.set(unit, [key]);
+      }
+      placements.set(id, (placement = { owners, members }));
     }
     return placement;
   };
@@ -91,7 +106,7 @@ export function judgeTakeovers(snapshot: Snapshot, resolution: Resolution, facts
       continue;
     }
     const placement = without(gateway, from);
-    const group = placement.get(policy.key);
+    const group = placement.owners.get(policy.key);
     if (group?.owner !== claim.node) {
       refuse(`not the successor of "${from}" (that is ${group?.owner ? `"${group.owner}"` : 'no node'})`);
       continue;
@@ -99,9 +114,7 @@ export function judgeTakeovers(snapshot: Snapshot, resolution: Resolution, facts
     const holder = reports(from).report;
     const stillHeld = holder?.result === 'Applied' && holder.policies.get(policy.key)?.node === from;
     if (stillHeld && (facts.reportChangedAt(from) ?? Number.NEGATIVE_INFINITY) > claim.since) continue;
-    for (const [key, g] of placement) {
-      if (key === policy.key || sameUnit(g, group)) accepted.set(key, { policyKey: key, from, to: claim.node });
-    }
+    for (const key of placement.members.get(unitId(policy.key, group)) ?? []) accepted.set(key, { policyKey: key, from, to: claim.node });
   }
   return { accepted, refused };
 }
