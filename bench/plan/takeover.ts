@@ -4,7 +4,8 @@
  * more, against a quiet pass (no claim: one resolve, as before takeovers were followed).
  * Baseline, measured in the same run on the same input: resolveCluster alone. Every policy's
  * status names the failed node (the worst case: all its units move at once); each successor
- * claims what every agent moves to it. Medians of --repeat runs.
+ * claims what every agent moves to it. The quiet pass sees the holder's own report before the
+ * failure (claims that contest nothing). Medians of --repeat runs.
  *
  *   node dist/bench/plan/takeover.js [--repeat N] [--policies 100,1000]
  *
@@ -60,6 +61,14 @@ function claimsAfterFailure(snapshot: Snapshot): { facts: ClaimFacts; reports: R
   };
 }
 
+/** Before the failure: the holder's own report lists every policy it carries (claims that contest nothing). */
+function steadyState(snapshot: Snapshot): { facts: ClaimFacts; reports: ReportLookup } {
+  const policies = snapshot.policies.map((p) => ({ namespace: p.namespace, name: p.name, generation: p.generation, node: FAILED }));
+  const report = parseAppliedReport({ result: 'Applied', policies }).report!;
+  const claims: SelfClaim[] = snapshot.policies.map((p) => ({ node: FAILED, policyKey: p.key, since: 5 }));
+  return { facts: { selfClaims: () => claims, reportChangedAt: () => 5, holderSince: () => 10 }, reports: (n) => (n === FAILED ? { report } : {}) };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: { repeat: { type: 'string', default: '9' }, policies: { type: 'string', default: '100,1000' } } });
   const repeat = Number(values.repeat);
@@ -70,10 +79,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const count of values.policies.split(',').map(Number)) {
     const snapshot = benchSnapshot(count, count);
     const { facts, reports } = claimsAfterFailure(snapshot);
-    const quietFacts: ClaimFacts = { selfClaims: () => [], reportChangedAt: () => undefined, holderSince: () => 10 };
+    const { facts: quietFacts, reports: quietReports } = steadyState(snapshot);
     const followed = resolveFollowingTakeovers(snapshot, facts, reports).takeovers.size;
     const base = timeMs(() => resolveCluster(snapshot), repeat);
-    const quiet = timeMs(() => resolveFollowingTakeovers(snapshot, quietFacts, reports), repeat);
+    const quiet = timeMs(() => resolveFollowingTakeovers(snapshot, quietFacts, quietReports), repeat);
     const takeover = timeMs(() => resolveFollowingTakeovers(snapshot, facts, reports), repeat);
     process.stdout.write(row([String(count), String(followed), base.toFixed(1), quiet.toFixed(1), takeover.toFixed(1), (quiet / base).toFixed(2), (takeover / base).toFixed(2)]));
   }
