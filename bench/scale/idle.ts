@@ -31,8 +31,8 @@ const OPTIONS = {
   'window-seconds': { type: 'string', default: '60' },
   'probe-seconds': { type: 'string', default: '20' },
   'settle-seconds': { type: 'string', default: '10' },
-  /** The dist directory of another build whose agent is measured first, in the same run (a ratio). */
-  baseline: { type: 'string' },
+  /** The dist directory of another build whose agent is measured before this one's, in the same run (ratios); repeatable, in order. */
+  baseline: { type: 'string', multiple: true },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -67,14 +67,14 @@ interface AgentFigures {
 }
 
 /** One agent on the gateway node, from start to a measured idle window (and the timer probe after it). */
-async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, label: string, sluiceMain: string | undefined, left: (capMs: number) => number): Promise<AgentFigures> {
-  const probeOut = join(dir, `wake-probe-${label}.json`);
+async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, run: number, label: string, sluiceMain: string | undefined, left: (capMs: number) => number): Promise<AgentFigures> {
+  const probeOut = join(dir, `wake-probe-${run}.json`);
   const probe = pathToFileURL(fileURLToPath(new URL('./wake-probe.js', import.meta.url))).href;
   const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut }, ...(sluiceMain ? [sluiceMain] : []));
   await cluster.settled(Number(flags['settle-seconds']) * 1000, left(300_000), performance.now());
   const pid = agent.process.pid!;
   const windowMs = Number(flags['window-seconds']) * 1000;
-  process.stdout.write(`  ${label} agent (${sluiceMain ?? 'this build'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}:\n`);
+  process.stdout.write(`  agent of ${label}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}:\n`);
   cluster.resetWrites();
   const a = await sampleProcess(pid);
   const at = await sampleProcessTree(pid);
@@ -128,16 +128,21 @@ async function inner(flags: Flags): Promise<void> {
     cluster.startController();
     const cold = await cluster.converged(5000, left(900_000), await cluster.waitLeader(left(120_000)));
     if (cold.problems.length) process.stdout.write(`  the controller did not converge: ${cold.problems.slice(0, 3).join('; ')}\n`);
-    const baselineMain = flags.baseline ? join(resolve(flags.baseline), 'agent/main.js') : undefined;
-    const before = baselineMain ? await measureAgent(cluster, flags, dir, 'baseline', baselineMain, left) : undefined;
-    const after = await measureAgent(cluster, flags, dir, 'this build', undefined, left);
-    if (before) {
-      const ratio = (label: string, b: number, a: number, unit: string) => line(`this build / baseline: ${label}`, `${(a / b).toFixed(2)}×`, `${a.toFixed(2)} vs ${b.toFixed(2)} ${unit}`);
-      ratio('agent CPU', before.corePercent, after.corePercent, '% core');
-      ratio('agent and children CPU', before.treeCorePercent, after.treeCorePercent, '% core');
-      ratio('wake-ups', before.wakeupsPerSecond, after.wakeupsPerSecond, '/s');
-      ratio('RSS', before.rssMiB, after.rssMiB, 'MiB');
-      ratio('V8 heap used', before.heapUsedMiB, after.heapUsedMiB, 'MiB');
+    // Earlier builds first, this build last; each is compared with the first and with the one before it.
+    const builds = [...(flags.baseline ?? []).map((d) => ({ label: d, main: join(resolve(d), 'agent/main.js') as string | undefined })), { label: 'this build', main: undefined }];
+    const figures: AgentFigures[] = [];
+    for (const [i, b] of builds.entries()) figures.push(await measureAgent(cluster, flags, dir, i, b.label, b.main, left));
+    for (let i = 1; i < builds.length; i++) {
+      for (const j of new Set([0, i - 1])) {
+        const [before, after] = [figures[j]!, figures[i]!];
+        process.stdout.write(`  ${builds[i]!.label} / ${builds[j]!.label}:\n`);
+        const ratio = (label: string, b: number, a: number, unit: string) => line(`  ${label}`, `${(a / b).toFixed(2)}×`, `${a.toFixed(2)} vs ${b.toFixed(2)} ${unit}`);
+        ratio('agent CPU', before.corePercent, after.corePercent, '% core');
+        ratio('agent and children CPU', before.treeCorePercent, after.treeCorePercent, '% core');
+        ratio('wake-ups', before.wakeupsPerSecond, after.wakeupsPerSecond, '/s');
+        ratio('RSS', before.rssMiB, after.rssMiB, 'MiB');
+        ratio('V8 heap used', before.heapUsedMiB, after.heapUsedMiB, 'MiB');
+      }
     }
   } finally {
     await cluster.close();
