@@ -64,13 +64,16 @@ interface AgentFigures {
   readonly treeCorePercent: number;
   readonly rssMiB: number;
   readonly heapUsedMiB: number;
+  /** V8 heap used right after a full collection. */
+  readonly heapHeldMiB: number;
 }
 
 /** One agent on the gateway node, from start to a measured idle window (and the timer probe after it). */
 async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, run: number, label: string, sluiceMain: string | undefined, left: (capMs: number) => number): Promise<AgentFigures> {
   const probeOut = join(dir, `wake-probe-${run}.json`);
+  const memoryOut = join(dir, `memory-probe-${run}.json`);
   const probe = pathToFileURL(fileURLToPath(new URL('./wake-probe.js', import.meta.url))).href;
-  const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut }, ...(sluiceMain ? [sluiceMain] : []));
+  const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut, SLUICE_MEMORY_PROBE_OUT: memoryOut }, ...(sluiceMain ? [sluiceMain] : []));
   await cluster.settled(Number(flags['settle-seconds']) * 1000, left(300_000), performance.now());
   const pid = agent.process.pid!;
   const windowMs = Number(flags['window-seconds']) * 1000;
@@ -98,6 +101,10 @@ async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, ru
   line('agent RSS', `${u.rssMiB.toFixed(0)} MiB`, `peak ${u.peakRssMiB.toFixed(0)} MiB, goal < 80`);
   const mem = await cluster.agentMemory(agent);
   line('agent memory: V8 heap used / allocated, off-heap', `${mem.heapUsed.toFixed(0)} / ${mem.heapTotal.toFixed(0)} MiB`, `external ${mem.external.toFixed(0)} MiB; the rest of RSS is code, stacks and the allocator's`);
+  agent.process.kill('SIGWINCH');
+  const held = JSON.parse(await readWhenWritten(memoryOut, 60_000)) as { rss: number; heapUsed: number; heapTotal: number; external: number };
+  const mib = (bytes: number) => bytes / 1048576;
+  line('agent memory after a full GC: V8 heap used, RSS', `${mib(held.heapUsed).toFixed(1)} MiB`, `RSS ${mib(held.rss).toFixed(0)} MiB, heap allocated ${mib(held.heapTotal).toFixed(0)} MiB, external ${mib(held.external).toFixed(0)} MiB`);
   line('agent plans / nft applies since start', `${times.plans} / ${times.nftApplies}`, `plan ${times.planMs.toFixed(0)} ms, nft ${times.nftMs.toFixed(0)} ms on average`);
   line('controller idle CPU over the same window', `${cu.corePercent.toFixed(2)} % core`, `${cu.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${cu.rssMiB.toFixed(0)} MiB`);
   line('API writes in the window (controller / agents / Lease)', `${w.controller} / ${w.agents} / ${w.leases}`);
@@ -113,7 +120,7 @@ async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, ru
     if (report.sites.length === 0) process.stdout.write('    none\n');
   }
   await cluster.stopAgent(agent);
-  return { corePercent: u.corePercent, wakeupsPerSecond: u.wakeupsPerSecond, treeCorePercent: ut.corePercent, rssMiB: u.rssMiB, heapUsedMiB: mem.heapUsed };
+  return { corePercent: u.corePercent, wakeupsPerSecond: u.wakeupsPerSecond, treeCorePercent: ut.corePercent, rssMiB: u.rssMiB, heapUsedMiB: mem.heapUsed, heapHeldMiB: mib(held.heapUsed) };
 }
 
 async function inner(flags: Flags): Promise<void> {
@@ -142,6 +149,7 @@ async function inner(flags: Flags): Promise<void> {
         ratio('wake-ups', before.wakeupsPerSecond, after.wakeupsPerSecond, '/s');
         ratio('RSS', before.rssMiB, after.rssMiB, 'MiB');
         ratio('V8 heap used', before.heapUsedMiB, after.heapUsedMiB, 'MiB');
+        ratio('V8 heap used after a full GC', before.heapHeldMiB, after.heapHeldMiB, 'MiB');
       }
     }
   } finally {
