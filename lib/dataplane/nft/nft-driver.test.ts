@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EgressError } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import type { LearnedRenewal } from '../../planner/nft/render.js';
 import { accept, addressInSet, counter, rule } from '../../planner/nft/statements.js';
 import { fingerprintComment, structureFingerprint } from './fingerprint.js';
 import { NftDriver, type CountedRule } from './nft-driver.js';
@@ -38,9 +39,12 @@ const noNetlink = (): never => {
   throw new Error('no netlink in unit tests');
 };
 
-/** A driver whose netlink reads fail, so every read goes through the scripted backend, unless given. */
-const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, structureComment: () => string | null = noNetlink) =>
-  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment } });
+/**
+ * A driver whose netlink reads fail, so every read goes through the scripted backend, unless
+ * given; learned elements renewed in place unless told (no probe).
+ */
+const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, structureComment: () => string | null = noNetlink, learnedRenewal: LearnedRenewal | 'probe' = 'expires') =>
+  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment }, ...(learnedRenewal !== 'probe' ? { learnedRenewal } : {}) });
 
 test('refuses a plan for any other table without sending anything', async () => {
   const backend = new ScriptedBackend(() => OK);
@@ -251,21 +255,27 @@ test('learning: an answer whose addresses the kernel already holds long enough i
   assert.equal(backend.writes.length, 1);
 });
 
-test('learning: while a table replace runs, and after the table was removed, held addresses are written again before the answer', async () => {
+test('learning: a table replace carries the learned addresses, so held ones are answered at once while it runs; after a remove they are written again', async () => {
   const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
   const driver = driverOn(backend);
   await driver.apply(learnedSet);
   await driver.learn([el('198.18.4.1', 60)]);
-  // A replace (new structure) empties the learned sets until they are restored.
+  backend.calls.length = 0;
   const gate = gated(backend);
   const replaced = driver.apply({ ...learnedSet, chains: [{ ...learnedSet.chains[0]!, rules: [...learnedSet.chains[0]!.rules, ...learnedSet.chains[0]!.rules] }] }, { replace: true });
   await new Promise((r) => setImmediate(r));
   assert.equal(gate.held(), 1, 'the replace is running');
-  const during = driver.learn([el('198.18.4.1', 30)]);
-  assert.equal(await settledWithin(during, 50), false, 'not answered from memory while the set may be empty');
+  assert.equal(await settledWithin(driver.learn([el('198.18.4.1', 30)]), 200), true, 'the held address did not wait for the replace');
   gate.release();
-  await replaced;
-  await during;
+  const result = await replaced;
+  assert.equal(backend.writes.length, 1, 'one transaction: the table and its learned addresses');
+  const batch = JSON.parse(backend.writes[0]!.commands) as { nftables: Record<string, { element?: { name: string; elem: { elem: { val: string; timeout: number } }[] } }>[] };
+  const learned = batch.nftables.flatMap((c) => (c.add?.element ? [c.add.element] : []));
+  assert.equal(learned.length, 1);
+  assert.equal(learned[0]!.name, 'f_a_n0_4');
+  assert.equal(learned[0]!.elem[0]!.elem.val, '198.18.4.1');
+  assert.ok(learned[0]!.elem[0]!.elem.timeout >= 59 && learned[0]!.elem[0]!.elem.timeout <= 60, 'what is left of its time, rounded up');
+  assert.equal(result.writes, 4);
   // Removed with the table: the next answer writes it again.
   await driver.remove();
   await driver.apply(learnedSet);
@@ -275,16 +285,69 @@ test('learning: while a table replace runs, and after the table was removed, hel
   assert.ok(backend.writes[0]!.commands.includes('198.18.4.1'));
 });
 
-test('learning: a restore refused after a replace makes the next answers write again', async () => {
+test('learning: a replace leaves out learned addresses whose set the new table lacks, and those that expired', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
+  const driver = driverOn(backend);
+  const two: NftTablePlan = { ...learnedSet, sets: [...learnedSet.sets, { name: 'f_b_n0_4', type: 'ipv4_addr', interval: false, learned: true, elements: [] }] };
+  await driver.apply(two);
+  await driver.learn([el('198.18.6.1', 60), { ...el('198.18.6.2', 60), set: 'f_b_n0_4' }]);
+  backend.calls.length = 0;
+  await driver.apply(learnedSet, { replace: true });
+  assert.ok(backend.writes[0]!.commands.includes('198.18.6.1'));
+  assert.ok(!backend.writes[0]!.commands.includes('198.18.6.2'), 'its set is gone');
+});
+
+test('learning: a replace refused with its learned addresses goes through without them; their restore refused too, the next answers write again', async () => {
   let refuse = false;
-  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : refuse && c.includes('198.18.5.1') ? { ok: false, output: '', error: 'Error: Could not process rule' } : OK));
+  const backend = new ScriptedBackend((c, o) => (c.startsWith('list ') ? NO_TABLE : refuse && !o.dryRun && c.includes('198.18.5.1') ? { ok: false, output: '', error: 'Error: Could not process rule' } : OK));
   const driver = driverOn(backend);
   await driver.apply(learnedSet);
   await driver.learn([el('198.18.5.1', 60)]);
   refuse = true;
-  await driver.apply(learnedSet, { replace: true });
+  backend.calls.length = 0;
+  const result = await driver.apply(learnedSet, { replace: true });
+  assert.equal(result.mode, 'replace');
+  const sent = backend.writes.filter((w) => !w.options.dryRun).map((w) => [w.commands.includes('"delete":{"table"'), w.commands.includes('198.18.5.1')]);
+  assert.deepEqual(sent, [[true, true], [true, false], [false, true]], 'with them (refused), without them, then them alone (refused)');
   refuse = false;
   backend.calls.length = 0;
   await driver.learn([el('198.18.5.1', 30)]);
   assert.equal(backend.writes.length, 1, 'not trusted as held');
+});
+
+/** What libnftables lists for the renewal probe's set after the probe's second add, by what the kernel did with it. */
+function probeKernel(expires: number) {
+  return (commands: string) => {
+    if (!commands.startsWith('list set inet sluice renewal_probe')) return OK;
+    return { ...OK, output: JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'sluice', name: 'renewal_probe', type: 'ipv4_addr', flags: ['timeout'], elem: [{ elem: { val: '192.0.2.1', timeout: 3600, expires } }] } }] }) };
+  };
+}
+
+test('learning: the kernel is probed once for how an element is renewed, and the probe set is removed', async () => {
+  for (const [expires, renewal] of [[59, 'expires'], [3599, 'readd']] as const) {
+    const backend = new ScriptedBackend(probeKernel(expires));
+    const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
+    await driver.learn([el('198.18.7.1', 60)]);
+    await driver.learn([el('198.18.7.2', 60)]);
+    const probes = backend.calls.filter((c) => c.commands.includes('renewal_probe'));
+    assert.equal(probes.length, 4, 'set up, add again, list, remove: once');
+    assert.match(probes.at(-1)!.commands, /"delete":\{"set":\{"family":"inet","table":"sluice","name":"renewal_probe"\}/);
+    const learning = backend.writes.filter((w) => w.commands.includes('198.18.7.'));
+    assert.equal(learning.length, 2);
+    for (const w of learning) {
+      const ops = (JSON.parse(w.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]);
+      assert.deepEqual(ops, renewal === 'expires' ? ['add'] : ['add', 'delete', 'add'], `kernel listing expires ${expires}`);
+    }
+  }
+});
+
+test('learning: a probe nft refuses (no table yet) renews by add, delete, add and is tried again later', async () => {
+  let table = false;
+  const backend = new ScriptedBackend((c) => (table ? probeKernel(59)(c) : c.includes('renewal_probe') ? { ok: false, output: '', error: 'Error: No such file or directory' } : OK));
+  const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
+  await driver.learn([el('198.18.8.1', 60)]);
+  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add', 'delete', 'add']);
+  table = true;
+  await driver.learn([el('198.18.8.2', 60)]);
+  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add']);
 });

@@ -1,6 +1,6 @@
 import { EgressError, errorMessage } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
-import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite } from '../../planner/nft/render.js';
+import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite, type LearnedRenewal } from '../../planner/nft/render.js';
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
@@ -16,6 +16,7 @@ import type {
 } from './nft-types.js';
 import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
+import { probeRenewal } from './renewal-probe.js';
 import { overfullSet, tableCapacities } from './set-capacity.js';
 import { Serial } from './serial.js';
 
@@ -26,6 +27,8 @@ export interface NftDriverOptions {
   readonly log: NftLogger;
   /** Direct kernel reads (netlink, no libnftables); tests replace them. */
   readonly kernelReads?: KernelReads;
+  /** How learned elements are renewed; absent: the kernel is probed before the first learning write. */
+  readonly learnedRenewal?: LearnedRenewal;
 }
 
 /** Cheap reads that do not go through libnftables; each may throw, and the driver then lists. */
@@ -81,16 +84,20 @@ export class NftDriver {
   /** A learning transaction is scheduled that has not taken the queue yet. */
   #flushPending = false;
   /**
-   * Writes running that can take learned elements out of the kernel (a table replace until the
-   * elements are restored, an unlearn, a remove): while one runs, `#learned` is no proof.
+   * Writes running that can take learned elements out of the kernel (an unlearn, a remove, a
+   * replace that had to leave them out until they are restored): while one runs, `#learned` is
+   * no proof.
    */
   #disrupting = 0;
+  /** How learned elements are renewed, once known (given, or probed). */
+  #renewal: LearnedRenewal | undefined;
 
   constructor(options: NftDriverOptions) {
     this.#backend = options.backend;
     this.#table = options.table;
     this.#log = options.log;
     this.#reads = options.kernelReads ?? NETLINK_READS;
+    this.#renewal = options.learnedRenewal;
   }
 
   get backendKind(): NftBackend['kind'] {
@@ -233,21 +240,42 @@ export class NftDriver {
   }
 
   async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
+    const renewal = this.#renewal ?? (await this.#probeRenewal());
     // Inline, not on a worker thread: measured faster under load (bench/firewall), and the
     // forwarder's socket buffers hold the queries that arrive meanwhile.
-    const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
+    const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements, renewal), { json: true });
     if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
   }
 
-  /** After a replace: the learned elements still in time, into the new table's learned sets. */
-  async #restoreLearned(table: NftTablePlan): Promise<void> {
+  /** Asks the kernel once; until it could answer (no table yet), the renewal that works everywhere. */
+  async #probeRenewal(): Promise<LearnedRenewal> {
+    try {
+      this.#renewal = await probeRenewal(this.#backend, FAMILY, this.#table);
+      this.#log.info({ op: 'nft-learned', table: this.#table, renewal: this.#renewal }, this.#renewal === 'expires' ? 'learned addresses are renewed in place (one add per address)' : 'this kernel does not renew an element in place; learned addresses are renewed by add, delete, add');
+      return this.#renewal;
+    } catch (err) {
+      this.#log.debug({ op: 'nft-learned', table: this.#table, err: errorMessage(err) }, 'element renewal not probed; renewing by add, delete, add');
+      return 'readd';
+    }
+  }
+
+  /**
+   * The learned elements still in time whose sets `table` has, each for what is left of its
+   * time (rounded up: never shorter than remembered); the others are forgotten.
+   */
+  #learnedFor(table: NftTablePlan): LearnedElementWrite[] {
     const sets = new Set(table.sets.filter((s) => s.learned).map((s) => s.name));
     const now = performance.now();
     const keep: LearnedElementWrite[] = [];
     for (const [k, e] of this.#learned) {
-      if (e.expiresAt - now < 1000 || !sets.has(e.set)) this.#learned.delete(k);
-      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.floor((e.expiresAt - now) / 1000), ...(e.comment !== undefined ? { comment: e.comment } : {}) });
+      if (e.expiresAt <= now || !sets.has(e.set)) this.#learned.delete(k);
+      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.ceil((e.expiresAt - now) / 1000), ...(e.comment !== undefined ? { comment: e.comment } : {}) });
     }
+    return keep;
+  }
+
+  /** After a replace that left them out: the learned elements, into the new table's sets. */
+  async #restoreLearned(keep: readonly LearnedElementWrite[]): Promise<void> {
     if (keep.length === 0) return;
     try {
       await this.#putLearned(keep);
@@ -334,15 +362,27 @@ export class NftDriver {
 
   async #replace(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
     const capacities = tableCapacities(table);
-    const batch = replaceBatch(table, fingerprint, capacities);
-    // The new table's learned sets are empty until the restore below.
-    await this.#disrupt(async () => {
-      await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
+    const what = `replacing table ${FAMILY} ${this.#table}`;
+    // The learned elements go into the new table in the same transaction: no packet sees the
+    // learned sets empty, and the learned-elements shortcut stays true throughout.
+    const learned = this.#learnedFor(table);
+    let batch = replaceBatch(table, fingerprint, capacities, learned);
+    try {
+      await this.#send(batch, what);
       this.#state = { kind: 'applied', table, fingerprint, capacities };
-      if (this.#learned.size > 0) await this.#restoreLearned(table);
-    });
+    } catch (err) {
+      if (learned.length === 0) throw err;
+      // A learned element nft refused must not keep the table out: without them, then on their own.
+      this.#log.warn({ op: 'nft-replace', table: this.#table, learned: learned.length, err: errorMessage(err) }, 'table replace refused; trying once more without the learned addresses');
+      batch = replaceBatch(table, fingerprint, capacities, []);
+      await this.#disrupt(async () => {
+        await this.#send(batch, what);
+        this.#state = { kind: 'applied', table, fingerprint, capacities };
+        await this.#restoreLearned(learned);
+      });
+    }
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
-    this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements }, 'nft table replaced');
+    this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements, learned: learned.length }, 'nft table replaced');
     return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };
   }
 
