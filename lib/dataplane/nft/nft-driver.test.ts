@@ -351,3 +351,26 @@ test('learning: a probe nft refuses (no table yet) renews by add, delete, add an
   await driver.learn([el('198.18.8.2', 60)]);
   assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add']);
 });
+
+test('learning: after a restart the kernel\'s learned addresses are remembered: a shorter answer writes nothing, a replace carries them', async () => {
+  const holding = kernelHolding(learnedSet);
+  const backend = new ScriptedBackend((c, o) => {
+    const r = holding(c, o);
+    if (!c.startsWith('list ') || !o.json) return r;
+    const doc = JSON.parse(r.output) as { nftables: { set?: { name: string; elem: unknown[]; flags?: string[] } }[] };
+    const set = doc.nftables.find((x) => x.set?.name === 'f_a_n0_4')!.set!;
+    set.flags = ['timeout'];
+    set.elem = [{ elem: { val: '198.18.9.1', timeout: 300, expires: 250, comment: 'dns a.test A 198.18.9.1 ttl 295 to 10.244.1.5' } }];
+    return { ...OK, output: JSON.stringify(doc) };
+  });
+  const driver = driverOn(backend);
+  assert.equal((await driver.apply(learnedSet)).mode, 'none', 'adopted');
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.9.1', 100)]);
+  assert.equal(backend.writes.length, 0, 'held 250 s more: a 100 s answer is not written');
+  await driver.learn([el('198.18.9.1', 400)]);
+  assert.equal(backend.writes.length, 1, 'a longer one is');
+  backend.calls.length = 0;
+  await driver.apply(learnedSet, { replace: true });
+  assert.match(backend.writes[0]!.commands, /"val":"198\.18\.9\.1","timeout":(399|400)/);
+});

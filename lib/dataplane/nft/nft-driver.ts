@@ -1,3 +1,4 @@
+import { canonicalIp, isIp, type Family } from '../../api/ip.js';
 import { EgressError, errorMessage } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
 import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite, type LearnedRenewal } from '../../planner/nft/render.js';
@@ -56,6 +57,7 @@ type Capacities = ReadonlyMap<string, number>;
 
 const UNKNOWN: KernelState = { kind: 'unknown' };
 const FAMILY = 'inet';
+const SET_FAMILY: Readonly<Record<NftTablePlan['sets'][number]['type'], Family>> = { ipv4_addr: 4, ipv6_addr: 6 };
 /** The learned-elements map is swept of expired entries when it grows past this, then past twice its size. */
 const LEARNED_SWEEP_MIN = 1024;
 
@@ -274,6 +276,28 @@ export class NftDriver {
     return keep;
   }
 
+  /**
+   * What the kernel's learned sets hold (the previous agent's answers, after a restart), so a
+   * shorter answer does not cut them short and a replace carries them. Seconds left are listed
+   * rounded down: memory never claims more than the kernel holds.
+   */
+  #rememberObserved(observed: ObservedNft, table: NftTablePlan): void {
+    const learned = new Map(table.sets.filter((s) => s.learned).map((s) => [s.name, SET_FAMILY[s.type]]));
+    const now = performance.now();
+    for (const set of observed.sets) {
+      const family = learned.get(set.name);
+      if (family === undefined || set.type !== `ipv${family}_addr`) continue;
+      for (const e of set.timed ?? []) {
+        if (e.expiresSeconds === undefined || e.expiresSeconds <= 0 || !isIp(e.element, family)) continue;
+        const address = canonicalIp(e.element);
+        const key = learnedKey({ set: set.name, address });
+        const expiresAt = now + e.expiresSeconds * 1000;
+        if ((this.#learned.get(key)?.expiresAt ?? 0) >= expiresAt) continue;
+        this.#learned.set(key, { set: set.name, family, address, timeoutSeconds: e.expiresSeconds, expiresAt, ...(e.comment !== undefined ? { comment: e.comment } : {}) });
+      }
+    }
+  }
+
   /** After a replace that left them out: the learned elements, into the new table's sets. */
   async #restoreLearned(keep: readonly LearnedElementWrite[]): Promise<void> {
     if (keep.length === 0) return;
@@ -348,6 +372,7 @@ export class NftDriver {
     if (fingerprintFromComment(comment) !== fingerprint) return this.#replace(table, fingerprint, 'foreign-or-old', 'kernel');
     const observed = await this.#observe();
     if (!observed.present) return this.#replace(table, fingerprint, 'absent', 'kernel');
+    this.#rememberObserved(observed, table);
     if (observed.fingerprint !== fingerprint || !sameShape(observed, table)) return this.#replace(table, fingerprint, 'drifted', 'kernel');
     const capacities: Capacities = new Map(observed.sets.flatMap((s) => (s.size === undefined ? [] : [[s.name, s.size] as const])));
     if (overfullSet(table, capacities) !== undefined) return this.#replace(table, fingerprint, 'set-full', 'kernel');
