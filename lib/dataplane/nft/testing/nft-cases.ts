@@ -456,6 +456,18 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     assert.doesNotMatch(await nft('list', 'table', 'inet', 'sluice'), new RegExp(PROBE_SET), 'the probe set is gone');
   },
 
+  async 'a restarted agent does not cut short what the previous one learned'(ctx) {
+    const learned = { name: 'f_test_n0_4', type: 'ipv4_addr' as const, interval: false, elements: [], learned: true };
+    const table: NftTablePlan = { family: 'inet', name: 'sluice', sets: [learned], chains: [] };
+    const before = ctx.openDriver();
+    await before.apply(table);
+    await before.learn([{ set: learned.name, family: 4, address: '198.18.4.1', timeoutSeconds: 300 }]);
+    const after = ctx.openDriver();
+    assert.equal((await after.apply(table)).mode, 'none', 'adopted');
+    await after.learn([{ set: learned.name, family: 4, address: '198.18.4.1', timeoutSeconds: 5 }]);
+    assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.4\.1 timeout 5m expires 4m5\d/);
+  },
+
   async 'a table replace carries the learned addresses: the kernel never commits the new table without them'(ctx) {
     const learned = { name: 'f_test_n0_4', type: 'ipv4_addr' as const, interval: false, elements: [], learned: true };
     const table: NftTablePlan = { family: 'inet', name: 'sluice', sets: [learned], chains: [] };
