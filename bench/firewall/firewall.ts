@@ -12,10 +12,11 @@
  * Goals: ≥ 0.95 throughput ratio at 10 000; p99 added latency < 2 ms.
  *
  *   node dist/bench/firewall/firewall.js [--seconds 5] [--rounds 3] [--queries 1000] [--rate 500,1000] [--hold-only]
- *       [--hold-rounds 1] [--baseline OTHER/dist] [--renewal expires|readd]
+ *       [--hold-rounds 1] [--baseline OTHER/dist] [--renewal expires,readd]
  *
  * `--baseline` runs another build's hold worker (e.g. /path/to/main/dist) alternately with this
- * one's, `--hold-rounds` times each, and reports this build's figures as ratios to it.
+ * one's, `--hold-rounds` times each, and reports this build's figures as ratios to it; with
+ * `--renewal`, this build runs once per renewal given, and the first is compared with the others.
  *
  * Root only. Builds its own lab (1 worker, 1 gateway, no agents: plans from the real planner
  * applied with `sluice apply`) and always tears it down; nothing outside its namespaces is touched.
@@ -110,8 +111,8 @@ interface Options {
   readonly holdRounds: number;
   /** Another build's dist directory whose hold worker runs alternately with ours. */
   readonly baseline?: string;
-  /** Passed on to our hold worker: how learned elements are renewed. */
-  readonly renewal?: string;
+  /** Our hold worker once per renewal given (how learned elements are renewed); none: as probed. */
+  readonly renewals: readonly string[];
 }
 
 async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
@@ -144,7 +145,7 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
   await writeFile(planFile, JSON.stringify(plans.get('learned-10000')));
   await applyPlan(lab, plans.get('none')!, { announce: false });
   const builds = [
-    { label: 'this build', worker: HOLD_WORKER, extra: opts.renewal ? ['--renewal', opts.renewal] : [], runs: [] as HoldRun[] },
+    ...(opts.renewals.length === 0 ? [undefined] : opts.renewals).map((r) => ({ label: r ? `this build, renewal ${r}` : 'this build', worker: HOLD_WORKER, extra: r ? ['--renewal', r] : [], runs: [] as HoldRun[] })),
     ...(opts.baseline ? [{ label: `baseline ${opts.baseline}`, worker: join(opts.baseline, 'bench/firewall/hold-worker.js'), extra: [], runs: [] as HoldRun[] }] : []),
   ];
   for (let round = 0; round < opts.holdRounds; round++) {
@@ -192,7 +193,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  const opts: Options = { seconds: counts.seconds, rounds: counts.rounds, queries: counts.queries, holdRounds: counts['hold-rounds'], rates, holdOnly: values['hold-only'], ...(values.baseline ? { baseline: values.baseline } : {}), ...(values.renewal ? { renewal: values.renewal } : {}) };
+  const opts: Options = { seconds: counts.seconds, rounds: counts.rounds, queries: counts.queries, holdRounds: counts['hold-rounds'], rates, holdOnly: values['hold-only'], ...(values.baseline ? { baseline: values.baseline } : {}), renewals: values.renewal ? values.renewal.split(',') : [] };
   const name = `bench-fw-${process.pid}`;
   const dir = await mkdtemp(join(tmpdir(), 'sl-bench-fw-'));
   const releaseDir = cleanupOnSignal(() => rm(dir, { recursive: true, force: true }));

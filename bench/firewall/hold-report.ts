@@ -86,14 +86,18 @@ function buildLines(b: BuildRuns, p: Pooled): string[] {
   return lines;
 }
 
-/** The report's hold section; with two builds, the first's figures as ratios to the second's. */
+/** The report's hold section; with several builds, the first's figures as ratios to each other's. */
 export function holdSection(builds: readonly BuildRuns[]): string[] {
   const pooled = builds.map((b) => pool(b.runs));
   const lines = builds.flatMap((b, i) => [...buildLines(b, pooled[i]!), '']);
-  const [mine, base] = pooled;
-  if (!mine || !base) return lines;
+  const mine = pooled[0]!;
+  pooled.slice(1).forEach((base, i) => lines.push(...ratioLines(builds[0]!.label, mine, builds[i + 1]!.label, base)));
+  return lines;
+}
+
+function ratioLines(mineLabel: string, mine: Pooled, baseLabel: string, base: Pooled): string[] {
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '-');
-  lines.push(`### ${builds[0]!.label} / ${builds[1]!.label} (same run, runs alternated)`, '', '| measure | p50 ratio | p99 ratio |', '| --- | --- | --- |');
+  const lines = [`### ${mineLabel} / ${baseLabel} (same run, runs alternated)`, '', '| measure | p50 ratio | p99 ratio |', '| --- | --- | --- |'];
   lines.push(`| hold, alternated | ${ratio(mine.alternatedHold.p50, base.alternatedHold.p50)} | ${ratio(mine.alternatedHold.p99, base.alternatedHold.p99)} |`);
   lines.push(`| client round trip, learned name | ${ratio(mine.learnedRtt.p50, base.learnedRtt.p50)} | ${ratio(mine.learnedRtt.p99, base.learnedRtt.p99)} |`);
   mine.paced.forEach((x, k) => {
@@ -102,6 +106,8 @@ export function holdSection(builds: readonly BuildRuns[]): string[] {
     lines.push(`| hold at ${x.rate}/s | ${ratio(x.hold.p50, y.hold.p50)} | ${ratio(x.hold.p99, y.hold.p99)} |`);
     lines.push(`| client round trip at ${x.rate}/s | ${ratio(x.rtt.p50, y.rtt.p50)} | ${ratio(x.rtt.p99, y.rtt.p99)} |`);
   });
+  const nft = (p: Pooled) => p.steps.map((s) => `${s.rate} ${f(s.by.nft.p50)}/${f(s.by.nft.p99)}`).join(', ');
+  if (mine.steps.some((s) => s.by.nft.n > 0) && base.steps.some((s) => s.by.nft.n > 0)) lines.push('', `the nft transaction carrying an answer, p50/p99 ms: ${nft(mine)} against ${nft(base)}`);
   lines.push('', `added by the hold, client side, p99 per run: ${range(mine.added.map((a) => a.p99))} ms against ${range(base.added.map((a) => a.p99))} ms`, '');
   return lines;
 }
