@@ -40,11 +40,11 @@ const noNetlink = (): never => {
 };
 
 /**
- * A driver whose netlink reads fail, so every read goes through the scripted backend, unless
- * given; learned elements renewed in place unless told (no probe).
+ * A driver whose netlink reads and writes fail, so everything goes through the scripted backend
+ * (reads unless given); learned elements renewed in place unless told (no probe).
  */
 const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, structureComment: () => string | null = noNetlink, learnedRenewal: LearnedRenewal | 'probe' = 'expires') =>
-  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment }, ...(learnedRenewal !== 'probe' ? { learnedRenewal } : {}) });
+  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment }, kernelWrites: { learned: noNetlink }, ...(learnedRenewal !== 'probe' ? { learnedRenewal } : {}) });
 
 test('refuses a plan for any other table without sending anything', async () => {
   const backend = new ScriptedBackend(() => OK);
@@ -373,4 +373,31 @@ test('learning: after a restart the kernel\'s learned addresses are remembered: 
   backend.calls.length = 0;
   await driver.apply(learnedSet, { replace: true });
   assert.match(backend.writes[0]!.commands, /"val":"198\.18\.9\.1","timeout":(399|400)/);
+});
+
+test('learning: renewed in place, learned elements go over netlink directly; a direct write that fails where libnftables does not is given up', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  const direct: string[] = [];
+  let broken = false;
+  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => {
+    if (broken) throw new Error('EPERM');
+    direct.push(...elements.map((e) => e.address));
+  } };
+  for (const learnedRenewal of ['expires', 'readd'] as const) {
+    direct.length = 0;
+    backend.calls.length = 0;
+    const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal });
+    await driver.learn([el('198.18.10.1', 60)]);
+    assert.deepEqual([direct, backend.writes.length], learnedRenewal === 'expires' ? [['198.18.10.1'], 0] : [[], 1], learnedRenewal);
+  }
+  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  broken = true;
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.10.2', 60)]);
+  assert.equal(backend.writes.length, 1, 'written by libnftables instead');
+  broken = false;
+  direct.length = 0;
+  await driver.learn([el('198.18.10.3', 60)]);
+  assert.deepEqual(direct, [], 'the direct write is not tried again');
+  assert.equal(backend.writes.length, 2);
 });

@@ -17,6 +17,7 @@ import type {
 } from './nft-types.js';
 import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
+import { writeLearnedElements } from './nfnetlink-elements.js';
 import { probeRenewal } from './renewal-probe.js';
 import { overfullSet, tableCapacities } from './set-capacity.js';
 import { Serial } from './serial.js';
@@ -30,7 +31,16 @@ export interface NftDriverOptions {
   readonly kernelReads?: KernelReads;
   /** How learned elements are renewed; absent: the kernel is probed before the first learning write. */
   readonly learnedRenewal?: LearnedRenewal;
+  /** Direct kernel writes of learned elements (netlink, no libnftables); tests replace them. */
+  readonly kernelWrites?: KernelWrites;
 }
+
+/** Learned elements written without libnftables, renewed in place; throws when that fails. */
+export interface KernelWrites {
+  learned(table: string, elements: readonly LearnedElementWrite[]): void;
+}
+
+const NETLINK_WRITES: KernelWrites = { learned: writeLearnedElements };
 
 /** Cheap reads that do not go through libnftables; each may throw, and the driver then lists. */
 export interface KernelReads {
@@ -76,6 +86,8 @@ export class NftDriver {
   readonly #table: string;
   readonly #log: NftLogger;
   readonly #reads: KernelReads;
+  /** Dropped once libnftables wrote what they could not. */
+  #writes: KernelWrites | undefined;
   readonly #serial = new Serial();
   #state: KernelState = UNKNOWN;
   /** Learned elements and when they expire (ms, performance.now()), put back after a table replace. */
@@ -99,6 +111,7 @@ export class NftDriver {
     this.#table = options.table;
     this.#log = options.log;
     this.#reads = options.kernelReads ?? NETLINK_READS;
+    this.#writes = options.kernelWrites ?? NETLINK_WRITES;
     this.#renewal = options.learnedRenewal;
   }
 
@@ -243,10 +256,25 @@ export class NftDriver {
 
   async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
     const renewal = this.#renewal ?? (await this.#probeRenewal());
+    // Renewed in place, the elements go over netlink directly: libnftables' JSON parse and cache
+    // reads were most of a one-element transaction (bench/firewall). Add, delete, add stays with
+    // libnftables, and so does anything the direct write cannot do.
+    let direct: unknown;
+    if (renewal === 'expires' && this.#writes) {
+      try {
+        return this.#writes.learned(this.#table, elements);
+      } catch (err) {
+        direct = err;
+      }
+    }
     // Inline, not on a worker thread: measured faster under load (bench/firewall), and the
     // forwarder's socket buffers hold the queries that arrive meanwhile.
     const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements, renewal), { json: true });
     if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
+    if (direct !== undefined) {
+      this.#writes = undefined;
+      this.#log.warn({ op: 'nft-learned', table: this.#table, err: errorMessage(direct) }, 'learned addresses go through libnftables from now on: the direct netlink write failed where libnftables did not');
+    }
   }
 
   /** Asks the kernel once; until it could answer (no table yet), the renewal that works everywhere. */

@@ -442,10 +442,11 @@ export interface LearnedElementWrite {
  */
 export type LearnedRenewal = 'expires' | 'readd';
 
-type LearnedElem = { value: string; timeout: number; comment?: string };
+/** A learned element checked for the kernel: address, timeout in whole seconds, comment. */
+export type LearnedElem = { value: string; timeout: number; comment?: string };
 
-/** Learned elements checked and grouped by set. */
-function learnedBySet(elements: readonly LearnedElementWrite[]): Map<string, LearnedElem[]> {
+/** Learned elements checked and grouped by set (every write of them, in any form, goes through this). */
+export function learnedBySet(elements: readonly LearnedElementWrite[]): Map<string, LearnedElem[]> {
   const bySet = new Map<string, LearnedElem[]>();
   for (const e of elements) {
     const name = identifier(e.set, 'set name');

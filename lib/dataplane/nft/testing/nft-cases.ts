@@ -20,6 +20,7 @@ import { replaceBatch } from '../nft-commands.js';
 import { LibnftablesBackend } from '../libnftables.js';
 import { NftDriver } from '../nft-driver.js';
 import { PROBE_SET, probeRenewal } from '../renewal-probe.js';
+import { writeLearnedElements } from '../nfnetlink-elements.js';
 import { dumpInetRules, readInetStructureComment } from '../netlink-reads.js';
 import { tableCapacities } from '../set-capacity.js';
 import type { ObservedNft } from '../nft-types.js';
@@ -454,6 +455,21 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
       assert.ok((await expires(address)) >= 28, `not cut short (${mode ?? `probed: ${supported}`})`);
     }
     assert.doesNotMatch(await nft('list', 'table', 'inet', 'sluice'), new RegExp(PROBE_SET), 'the probe set is gone');
+  },
+
+  async 'learned elements written over netlink directly: both families, their timeouts and comments; a missing set is refused and nothing commits'(ctx) {
+    const v4 = { name: 'f_test_n0_4', type: 'ipv4_addr' as const, interval: false, elements: [], learned: true };
+    const v6 = { name: 'f_test_n0_6', type: 'ipv6_addr' as const, interval: false, elements: [], learned: true };
+    await ctx.openDriver().apply({ family: 'inet', name: 'sluice', sets: [v4, v6], chains: [] });
+    writeLearnedElements('sluice', [
+      { set: v4.name, family: 4, address: '198.18.5.1', timeoutSeconds: 30, comment: 'dns a.test A 198.18.5.1 ttl 25 to 10.244.1.5' },
+      { set: v6.name, family: 6, address: '2001:db8::5', timeoutSeconds: 40 },
+    ]);
+    assert.match(await nft('list', 'set', 'inet', 'sluice', v4.name), /198\.18\.5\.1 timeout 30s expires 29s\d+ms comment "dns a\.test A 198\.18\.5\.1 ttl 25 to 10\.244\.1\.5"/);
+    assert.match(await nft('list', 'set', 'inet', 'sluice', v6.name), /2001:db8::5 timeout 40s expires 39s\d+ms/);
+    assert.throws(() => writeLearnedElements('sluice', [{ set: v4.name, family: 4, address: '198.18.5.2', timeoutSeconds: 30 }, { set: 'no_such_set', family: 4, address: '198.18.5.3', timeoutSeconds: 30 }]), { code: 'EGW_ERR_NFT', message: /ENOENT/ });
+    assert.doesNotMatch(await nft('list', 'set', 'inet', 'sluice', v4.name), /198\.18\.5\.2/, 'the batch is all or nothing');
+    assert.throws(() => writeLearnedElements('sluice', [{ set: v4.name, family: 4, address: '198.18.5.4', timeoutSeconds: 30, comment: 'a" } ; flush ruleset' }]), { code: 'EGW_ERR_NFT_VALUE' });
   },
 
   async 'a restarted agent does not cut short what the previous one learned'(ctx) {
