@@ -12,11 +12,12 @@
  * Goals: ≥ 0.95 throughput ratio at 10 000; p99 added latency < 2 ms.
  *
  *   node dist/bench/firewall/firewall.js [--seconds 5] [--rounds 3] [--queries 1000] [--rate 500,1000] [--hold-only]
- *       [--hold-rounds 1] [--baseline OTHER/dist] [--renewal expires,readd]
+ *       [--hold-rounds 1] [--baseline OTHER/dist] [--renewal expires,expires/libnftables,readd]
  *
  * `--baseline` runs another build's hold worker (e.g. /path/to/main/dist) alternately with this
  * one's, `--hold-rounds` times each, and reports this build's figures as ratios to it; with
- * `--renewal`, this build runs once per renewal given, and the first is compared with the others.
+ * `--renewal`, this build runs once per renewal given (`/libnftables`: without the direct netlink
+ * write), and the first is compared with the others.
  *
  * Root only. Builds its own lab (1 worker, 1 gateway, no agents: plans from the real planner
  * applied with `sluice apply`) and always tears it down; nothing outside its namespaces is touched.
@@ -145,7 +146,10 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
   await writeFile(planFile, JSON.stringify(plans.get('learned-10000')));
   await applyPlan(lab, plans.get('none')!, { announce: false });
   const builds = [
-    ...(opts.renewals.length === 0 ? [undefined] : opts.renewals).map((r) => ({ label: r ? `this build, renewal ${r}` : 'this build', worker: HOLD_WORKER, extra: r ? ['--renewal', r] : [], runs: [] as HoldRun[] })),
+    ...(opts.renewals.length === 0 ? [undefined] : opts.renewals).map((r) => {
+      const [renewal, writes] = r?.split('/') ?? [];
+      return { label: r ? `this build, renewal ${r}` : 'this build', worker: HOLD_WORKER, extra: [...(renewal ? ['--renewal', renewal] : []), ...(writes ? ['--writes', writes] : [])], runs: [] as HoldRun[] };
+    }),
     ...(opts.baseline ? [{ label: `baseline ${opts.baseline}`, worker: join(opts.baseline, 'bench/firewall/hold-worker.js'), extra: [], runs: [] as HoldRun[] }] : []),
   ];
   for (let round = 0; round < opts.holdRounds; round++) {

@@ -11,9 +11,10 @@
  * round trips, and where queries were lost (client, forwarder, upstream, and the namespace's UDP
  * receive-buffer drops). Not a benchmark on its own (no `main`).
  *
- *   ip netns exec NODE node dist/bench/firewall/hold-worker.js --plan FILE [--queries 1000] [--rate 500,1000] [--seconds 5] [--renewal expires|readd]
+ *   ip netns exec NODE node dist/bench/firewall/hold-worker.js --plan FILE [--queries 1000] [--rate 500,1000] [--seconds 5] [--renewal expires|readd] [--writes direct|libnftables]
  *
- * `--renewal` fixes how learned elements are renewed (default: probed, as the agent does).
+ * `--renewal` fixes how learned elements are renewed (default: probed, as the agent does);
+ * `--writes libnftables` keeps elements renewed in place off the direct netlink write.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -22,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DnsForwarder, type AnswerTimeline, type ForwardResult } from '../../lib/dns/forwarder.js';
 import type { NftBackend } from '../../lib/dataplane/nft/nft-backend.js';
-import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
+import { NftDriver, type KernelWrites } from '../../lib/dataplane/nft/nft-driver.js';
+import { writeLearnedElements } from '../../lib/dataplane/nft/nfnetlink-elements.js';
 import { openNftBackend } from '../../lib/dataplane/nft/open-backend.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { ClientReport, ClientRequest, PacedReport } from './hold-client.js';
@@ -73,6 +75,20 @@ function timed(backend: NftBackend, log: Transaction[]): NftBackend {
   };
 }
 
+/** The driver's direct (netlink) writes of learned elements, timed. */
+function timedWrites(log: Transaction[]): KernelWrites {
+  return {
+    learned(table, elements) {
+      const start = performance.now();
+      try {
+        writeLearnedElements(table, elements);
+      } finally {
+        log.push({ start, end: performance.now() });
+      }
+    },
+  };
+}
+
 /** The step times of one answer; the nft steps only when a transaction carried it. */
 function stepsOf(t: AnswerTimeline, transactions: readonly Transaction[]): Partial<Record<Step, number>> {
   const out: Partial<Record<Step, number>> = { upstream: t.upstreamAnswered - t.received, send: t.sent - t.learnDone, total: t.sent - t.received };
@@ -113,13 +129,15 @@ function parseRates(text: string): number[] {
 }
 
 async function run(): Promise<void> {
-  const { values } = parseArgs({ options: { plan: { type: 'string' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, seconds: { type: 'string', default: '5' }, renewal: { type: 'string' } } });
+  const { values } = parseArgs({ options: { plan: { type: 'string' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, seconds: { type: 'string', default: '5' }, renewal: { type: 'string' }, writes: { type: 'string', default: 'direct' } } });
+  if (values.writes !== 'direct' && values.writes !== 'libnftables') throw new Error(`--writes: direct or libnftables, not ${values.writes}`);
   if (values.renewal !== undefined && values.renewal !== 'expires' && values.renewal !== 'readd') throw new Error(`--renewal: expires or readd, not ${values.renewal}`);
   if (!values.plan) throw new Error('--plan FILE is required');
   const plan = JSON.parse(await readFile(values.plan, 'utf8')) as NodePlan;
   const request = { queries: Number(values.queries), rates: parseRates(values.rate), seconds: Number(values.seconds) };
   const transactions: Transaction[] = [];
-  const nft = new NftDriver({ table: plan.nft.name, log: quiet, backend: timed(openNftBackend(quiet), transactions), ...(values.renewal ? { learnedRenewal: values.renewal } : {}) });
+  const kernelWrites = values.writes === 'libnftables' ? (false as const) : timedWrites(transactions);
+  const nft = new NftDriver({ table: plan.nft.name, log: quiet, backend: timed(openNftBackend(quiet), transactions), kernelWrites, ...(values.renewal ? { learnedRenewal: values.renewal } : {}) });
   await nft.apply(plan.nft);
   const nameSet = plan.nft.sets.find((s) => s.learned && /_n\d+_4$/.test(s.name));
   if (!nameSet) throw new Error('the plan has no learned set of a rule by name');

@@ -31,8 +31,8 @@ export interface NftDriverOptions {
   readonly kernelReads?: KernelReads;
   /** How learned elements are renewed; absent: the kernel is probed before the first learning write. */
   readonly learnedRenewal?: LearnedRenewal;
-  /** Direct kernel writes of learned elements (netlink, no libnftables); tests replace them. */
-  readonly kernelWrites?: KernelWrites;
+  /** Direct kernel writes of learned elements (netlink, no libnftables); tests replace them; false: none. */
+  readonly kernelWrites?: KernelWrites | false;
 }
 
 /** Learned elements written without libnftables, renewed in place; throws when that fails. */
@@ -111,7 +111,7 @@ export class NftDriver {
     this.#table = options.table;
     this.#log = options.log;
     this.#reads = options.kernelReads ?? NETLINK_READS;
-    this.#writes = options.kernelWrites ?? NETLINK_WRITES;
+    this.#writes = options.kernelWrites === false ? undefined : options.kernelWrites ?? NETLINK_WRITES;
     this.#renewal = options.learnedRenewal;
   }
 
