@@ -401,3 +401,34 @@ test('learning: renewed in place, learned elements go over netlink directly; a d
   assert.deepEqual(direct, [], 'the direct write is not tried again');
   assert.equal(backend.writes.length, 2);
 });
+
+test('learning: written directly, an answer does not wait behind an apply in the queue, but does behind a replace in flight', async () => {
+  const order: string[] = [];
+  const backend = new ScriptedBackend((c) => {
+    if (c.startsWith('list ')) return NO_TABLE;
+    order.push(c.includes('"delete":{"table"') ? 'replace' : 'elements');
+    return OK;
+  });
+  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => void order.push(...elements.map((e) => `direct ${e.address}`)) };
+  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  await driver.apply(learnedSet);
+  // An element change of the plan is running: the answer is learned meanwhile.
+  let gate = gated(backend);
+  const churn = driver.apply({ ...learnedSet, sets: [{ ...learnedSet.sets[0]!, elements: ['10.244.1.5'] }, learnedSet.sets[1]!] });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(gate.held(), 1, 'the apply is running');
+  assert.equal(await settledWithin(driver.learn([el('198.18.11.1', 60)]), 200), true, 'not held up by the apply');
+  gate.release();
+  await churn;
+  // A replace is in flight: an answer written now could miss the new table, so it waits for it.
+  order.length = 0;
+  gate = gated(backend);
+  const replaced = driver.apply(learnedSet, { replace: true });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(gate.held(), 1, 'the replace is running');
+  const during = driver.learn([el('198.18.11.2', 60)]);
+  assert.equal(await settledWithin(during, 50), false, 'waits for the replace');
+  gate.release();
+  await Promise.all([replaced, during]);
+  assert.deepEqual(order, ['replace', 'direct 198.18.11.2']);
+});

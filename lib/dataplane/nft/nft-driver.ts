@@ -97,6 +97,12 @@ export class NftDriver {
   readonly #learnQueue: { readonly elements: readonly LearnedElementWrite[]; readonly done: (err?: unknown) => void }[] = [];
   /** A learning transaction is scheduled that has not taken the queue yet. */
   #flushPending = false;
+  /** A learning transaction is running (or waiting in the apply queue). */
+  #flushing = false;
+  /** Table replaces running: learned elements written meanwhile could miss the new table. */
+  #replacing = 0;
+  /** Why the last direct write failed, until libnftables says whether the elements were at fault. */
+  #directFailure: unknown;
   /**
    * Writes running that can take learned elements out of the kernel (an unlearn, a remove, a
    * replace that had to leave them out until they are restored): while one runs, `#learned` is
@@ -168,8 +174,9 @@ export class NftDriver {
    * Puts addresses learned from DNS answers into their timeout sets, each with a fresh timeout,
    * and resolves once the kernel holds them. An answer whose every address the kernel already
    * holds at least as long resolves at once, without a write. The others wait for the next
-   * learning transaction, queued behind any apply: all answers that arrive within one turn of the
-   * event loop, or while the previous transaction runs, share one. Throws EGW_ERR_NFT when nft
+   * learning transaction: all answers that arrive within one turn of the event loop, or while
+   * the previous transaction runs, share one. Written directly (renewal in place), it waits only
+   * for a replace, unlearn or remove in flight; through libnftables, behind any apply. Throws EGW_ERR_NFT when nft
    * refuses this call's elements (a set the table does not have yet, for one); a batch nft
    * refused is retried call by call, so one answer's bad elements never fail another's.
    */
@@ -177,9 +184,20 @@ export class NftDriver {
     if (elements.length === 0 || this.#held(elements)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#learnQueue.push({ elements, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (this.#flushPending) return;
-      this.#flushPending = true;
-      setImmediate(() => void this.#serial.run(() => this.#flushLearned()));
+      this.#scheduleFlush();
+    });
+  }
+
+  /** One learning transaction at a time; the next starts as soon as the previous is done. */
+  #scheduleFlush(): void {
+    if (this.#flushPending || this.#flushing) return;
+    this.#flushPending = true;
+    setImmediate(() => {
+      this.#flushing = true;
+      // Written directly, learned elements need not wait behind applies and listings: only a
+      // write that can take them out (a replace in flight, an unlearn, a remove) must finish first.
+      const aside = this.#renewal === 'expires' && this.#writes !== undefined && this.#replacing === 0 && this.#disrupting === 0;
+      void (aside ? this.#flushLearned(true) : this.#serial.run(() => this.#flushLearned(false)));
     });
   }
 
@@ -190,28 +208,43 @@ export class NftDriver {
     return elements.every((e) => (this.#learned.get(learnedKey(e))?.expiresAt ?? 0) >= now + e.timeoutSeconds * 1000);
   }
 
-  async #flushLearned(): Promise<void> {
+  async #flushLearned(aside: boolean): Promise<void> {
     this.#flushPending = false;
     const batch = this.#learnQueue.splice(0);
-    if (batch.length === 0) return;
-    try {
-      await this.#learnNow(batch.flatMap((b) => b.elements));
-      for (const b of batch) b.done();
-      return;
-    } catch (err) {
-      if (batch.length === 1) return batch[0]!.done(err);
-    }
-    for (const b of batch) {
-      try {
-        await this.#learnNow(b.elements);
-        b.done();
-      } catch (err) {
-        b.done(err);
-      }
-    }
+    const failures = await this.#learnBatch(batch.map((b) => b.elements), aside);
+    // The next transaction is scheduled before the answers go on.
+    this.#flushing = false;
+    if (this.#learnQueue.length > 0) this.#scheduleFlush();
+    batch.forEach((b, i) => b.done(failures[i]));
   }
 
-  async #learnNow(elements: readonly LearnedElementWrite[]): Promise<void> {
+  /** Learns the answers' elements in one transaction; a refused one is retried answer by answer. Each answer's error, if any. */
+  async #learnBatch(answers: readonly (readonly LearnedElementWrite[])[], aside: boolean): Promise<unknown[]> {
+    if (answers.length === 0) return [];
+    try {
+      await this.#learnNow(answers.flat(), aside);
+      return answers.map(() => undefined);
+    } catch (err) {
+      if (answers.length === 1) return [err];
+    }
+    const failures: unknown[] = [];
+    for (const elements of answers) {
+      try {
+        await this.#learnNow(elements, aside);
+        failures.push(undefined);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    return failures;
+  }
+
+  /**
+   * Writes the elements not already held longer. `aside`: called outside the apply queue; the
+   * direct write and the memory of it then happen in one turn, so no replace can start between
+   * them, and a write that falls back to libnftables joins the queue.
+   */
+  async #learnNow(elements: readonly LearnedElementWrite[], aside: boolean): Promise<void> {
     const now = performance.now();
     // An element already held longer keeps its timeout: a shorter TTL in a later answer must
     // not cut off a pod that cached the earlier one. Within the batch, the longest one wins.
@@ -223,13 +256,21 @@ export class NftDriver {
       fresh.set(key, e);
     }
     if (fresh.size === 0) return;
-    await this.#putLearned([...fresh.values()]);
-    for (const [key, e] of fresh) this.#learned.set(key, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
-    // Expired entries go when the map has doubled since the last sweep: amortized, never a walk per answer.
-    if (this.#learned.size > this.#sweepAt) {
-      for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
-      this.#sweepAt = Math.max(LEARNED_SWEEP_MIN, this.#learned.size * 2);
-    }
+    const list = [...fresh.values()];
+    const remember = () => {
+      for (const [key, e] of fresh) this.#learned.set(key, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
+      // Expired entries go when the map has doubled since the last sweep: amortized, never a walk per answer.
+      if (this.#learned.size > this.#sweepAt) {
+        for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
+        this.#sweepAt = Math.max(LEARNED_SWEEP_MIN, this.#learned.size * 2);
+      }
+    };
+    if (this.#putDirect(list)) return remember();
+    const slow = async () => {
+      await this.#putLearned(list);
+      remember();
+    };
+    await (aside ? this.#serial.run(slow) : slow());
   }
 
   /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
@@ -254,22 +295,31 @@ export class NftDriver {
     }
   }
 
+  /**
+   * Learned elements renewed in place go over netlink directly: libnftables' JSON parse and
+   * cache reads were most of a one-element transaction (bench/firewall). Synchronous; false
+   * when it cannot (renewal not known yet, or add, delete, add) or the write failed.
+   */
+  #putDirect(elements: readonly LearnedElementWrite[]): boolean {
+    if (this.#renewal !== 'expires' || this.#writes === undefined || this.#directFailure !== undefined) return false;
+    try {
+      this.#writes.learned(this.#table, elements);
+      return true;
+    } catch (err) {
+      this.#directFailure = err;
+      return false;
+    }
+  }
+
+  /** The elements through libnftables (after the probe, directly if that turned out possible). */
   async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
     const renewal = this.#renewal ?? (await this.#probeRenewal());
-    // Renewed in place, the elements go over netlink directly: libnftables' JSON parse and cache
-    // reads were most of a one-element transaction (bench/firewall). Add, delete, add stays with
-    // libnftables, and so does anything the direct write cannot do.
-    let direct: unknown;
-    if (renewal === 'expires' && this.#writes) {
-      try {
-        return this.#writes.learned(this.#table, elements);
-      } catch (err) {
-        direct = err;
-      }
-    }
+    if (this.#putDirect(elements)) return;
     // Inline, not on a worker thread: measured faster under load (bench/firewall), and the
     // forwarder's socket buffers hold the queries that arrive meanwhile.
     const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements, renewal), { json: true });
+    const direct = this.#directFailure;
+    this.#directFailure = undefined;
     if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
     if (direct !== undefined) {
       this.#writes = undefined;
@@ -414,6 +464,15 @@ export class NftDriver {
   }
 
   async #replace(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
+    this.#replacing++;
+    try {
+      return await this.#replaceNow(table, fingerprint, reason, basis);
+    } finally {
+      this.#replacing--;
+    }
+  }
+
+  async #replaceNow(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
     const capacities = tableCapacities(table);
     const what = `replacing table ${FAMILY} ${this.#table}`;
     // The learned elements go into the new table in the same transaction: no packet sees the
