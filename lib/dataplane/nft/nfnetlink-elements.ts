@@ -107,12 +107,22 @@ export function batchAnswers(datagram: Buffer, waiting: Set<number>): number | u
 }
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** The kernel answered and refused the batch (a set it does not have, for one): the elements are at fault, not the path. */
+export class ElementsRefused extends EgressError {
+  readonly errno: number;
+  constructor(errno: number) {
+    super('EGW_ERR_NFT', `the kernel refused the learned elements: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}`);
+    this.errno = errno;
+  }
+}
 let nextSeq = 1;
 
 /**
  * Writes learned elements into `inet <table>` of this process's network namespace in one
  * transaction. Blocking, like the inline libnftables calls: the kernel commits while sendto
- * runs. Throws EGW_ERR_NFT with the errno when the kernel refuses the batch (nothing commits).
+ * runs. Throws ElementsRefused (EGW_ERR_NFT) with the errno when the kernel refuses the batch
+ * (nothing commits), and EGW_ERR_NFT when the socket fails.
  */
 export function writeLearnedElements(table: string, elements: readonly LearnedElementWrite[]): void {
   const { batch, acked } = learnedElementsBatch(table, elements, nextSeq);
@@ -124,5 +134,5 @@ export function writeLearnedElements(table: string, elements: readonly LearnedEl
     refused = batchAnswers(datagram, waiting);
     return refused !== undefined || waiting.size === 0;
   }, batch.length + 4096);
-  if (refused !== undefined) throw new EgressError('EGW_ERR_NFT', `the kernel refused the learned elements: ${ERRNO_NAMES.get(refused) ?? `errno ${refused}`}`);
+  if (refused !== undefined) throw new ElementsRefused(refused);
 }

@@ -6,6 +6,7 @@ import type { LearnedRenewal } from '../../planner/nft/render.js';
 import { accept, addressInSet, counter, rule } from '../../planner/nft/statements.js';
 import { fingerprintComment, structureFingerprint } from './fingerprint.js';
 import { NftDriver, type CountedRule } from './nft-driver.js';
+import { ElementsRefused } from './nfnetlink-elements.js';
 import { quietLog } from './testing/lab-fixtures.js';
 import { NO_TABLE, OK, ScriptedBackend } from './testing/scripted-backend.js';
 
@@ -431,4 +432,20 @@ test('learning: written directly, an answer does not wait behind an apply in the
   gate.release();
   await Promise.all([replaced, during]);
   assert.deepEqual(order, ['replace', 'direct 198.18.11.2']);
+});
+
+test('learning: a direct write the kernel refused (a set a replace then made) falls back once and keeps the direct path', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  let refuse = true;
+  const direct: string[] = [];
+  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => {
+    if (refuse) throw new ElementsRefused(2);
+    direct.push(...elements.map((e) => e.address));
+  } };
+  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  await driver.learn([el('198.18.12.1', 60)]);
+  assert.equal(backend.writes.length, 1, 'through libnftables this time');
+  refuse = false;
+  await driver.learn([el('198.18.12.2', 60)]);
+  assert.deepEqual(direct, ['198.18.12.2'], 'directly again');
 });

@@ -17,7 +17,7 @@ import type {
 } from './nft-types.js';
 import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
-import { writeLearnedElements } from './nfnetlink-elements.js';
+import { ElementsRefused, writeLearnedElements } from './nfnetlink-elements.js';
 import { probeRenewal } from './renewal-probe.js';
 import { overfullSet, tableCapacities } from './set-capacity.js';
 import { Serial } from './serial.js';
@@ -321,7 +321,9 @@ export class NftDriver {
     const direct = this.#directFailure;
     this.#directFailure = undefined;
     if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
-    if (direct !== undefined) {
+    // A refusal the kernel gave may have been right then (a replace has since made the set); a
+    // path that failed while libnftables works is given up.
+    if (direct !== undefined && !(direct instanceof ElementsRefused)) {
       this.#writes = undefined;
       this.#log.warn({ op: 'nft-learned', table: this.#table, err: errorMessage(direct) }, 'learned addresses go through libnftables from now on: the direct netlink write failed where libnftables did not');
     }
