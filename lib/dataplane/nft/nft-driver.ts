@@ -176,9 +176,10 @@ export class NftDriver {
    * holds at least as long resolves at once, without a write. The others wait for the next
    * learning transaction: all answers that arrive within one turn of the event loop, or while
    * the previous transaction runs, share one. Written directly (renewal in place), it waits only
-   * for a replace, unlearn or remove in flight; through libnftables, behind any apply. Throws EGW_ERR_NFT when nft
-   * refuses this call's elements (a set the table does not have yet, for one); a batch nft
-   * refused is retried call by call, so one answer's bad elements never fail another's.
+   * for a replace, unlearn or remove in flight; through libnftables, behind any apply. Throws
+   * EGW_ERR_NFT when nft refuses this call's elements (a set the table does not have yet, for
+   * one); a batch nft refused is retried call by call, so one answer's bad elements never fail
+   * another's.
    */
   learn(elements: readonly LearnedElementWrite[]): Promise<void> {
     if (elements.length === 0 || this.#held(elements)) return Promise.resolve();
