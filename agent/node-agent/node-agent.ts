@@ -34,7 +34,8 @@ import { probePeers } from '../../lib/planner/probe-peers.js';
 import { resolveCluster } from '../../lib/planner/resolve.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
 import { apiAnswers } from '../../lib/kube/api-reach.js';
-import { NodeLiveness, type Prober } from './node-liveness.js';
+import { NodeLiveness } from './node-liveness.js';
+import { openProber } from './open-prober.js';
 import { Handoff } from './handoff.js';
 import type { ProbeSettings } from '../probe-flags.js';
 
@@ -62,7 +63,7 @@ export interface NodeAgentOptions {
   /** The DNS forwarder of firewalls' rules by name (with config.firewallDnsPort): the cluster DNS address it asks, and the grace added to TTLs. */
   readonly firewallDns?: { readonly upstream: string; readonly graceSeconds: number };
   /** Liveness by UDP probes between nodes (absent: the API alone decides who may carry EIPs). */
-  readonly probes?: { readonly settings: ProbeSettings; readonly open: (settings: ProbeSettings, log: Logger) => Prober };
+  readonly probes?: ProbeSettings;
 }
 
 /** A reconcile that runs longer than this marks the agent unhealthy. */
@@ -104,6 +105,8 @@ export class NodeAgent {
   /** The egress IPs the last apply left on the NIC. */
   #held: readonly string[] = [];
   #heldChanged?: () => void;
+  #probesStarting = false;
+  #stopping = false;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -165,19 +168,7 @@ export class NodeAgent {
       run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
     });
     const feed = this.#feed;
-    if (options.probes) {
-      const { settings } = options.probes;
-      this.#handoff = new Handoff(settings.handoffTimeoutMs);
-      this.#liveness = new NodeLiveness({
-        nodeName: options.nodeName,
-        prober: options.probes.open(settings, log.child({ subsystem: 'probes' })),
-        api: { answers: (timeoutMs) => apiAnswers(control.client, timeoutMs), relist: () => control.watch.relist(), listedSince: (since) => control.watch.listedSince(since) },
-        holdDownMs: settings.holdDownMs,
-        // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
-        onChange: (reason) => feed.trigger(reason, { urgent: true }),
-        log: log.child({ subsystem: 'liveness' }),
-      });
-    }
+    if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs);
     this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
@@ -201,6 +192,7 @@ export class NodeAgent {
     let report: ApplyReport | undefined;
     let failure: ApplyFailure | undefined;
     try {
+      if (this.options.probes && !this.#probesStarting) this.#startLiveness(snapshot, this.options.probes);
       const live = this.#liveness;
       if (live && this.#peersFrom !== snapshot) {
         live.setPeers(probePeers(snapshot, this.options.nodeName));
@@ -306,6 +298,37 @@ export class NodeAgent {
     return true;
   }
 
+  /**
+   * Starts the prober once, on this node's own addresses as its Node object lists them (the same
+   * data peers probe it at); the plans before it runs are the API's alone. A prober that cannot
+   * start leaves the agent on the API alone, loudly.
+   */
+  #startLiveness(snapshot: Snapshot, settings: ProbeSettings): void {
+    const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
+    const addresses = [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined);
+    if (addresses.length === 0) return;
+    this.#probesStarting = true;
+    const log = this.options.log;
+    const control = this.#control!;
+    openProber(settings, this.options.nodeName, addresses, log.child({ subsystem: 'probes' }), this.metrics).then(
+      (prober) => {
+        if (this.#stopping) return void prober.close();
+        this.#liveness = new NodeLiveness({
+          nodeName: this.options.nodeName,
+          prober,
+          api: { answers: (timeoutMs) => apiAnswers(control.client, timeoutMs), relist: () => control.watch.relist(), listedSince: (since) => control.watch.listedSince(since) },
+          holdDownMs: settings.holdDownMs,
+          // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
+          onChange: (reason) => this.#feed?.trigger(reason, { urgent: true }),
+          log: log.child({ subsystem: 'liveness' }),
+        });
+        log.info({ op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses }, 'liveness probes running');
+        this.#feed?.trigger('probes started', { urgent: true });
+      },
+      (err: unknown) => log.error({ op: 'probes', err: errorMessage(err) }, 'liveness probes could not start: failover waits for the API server'),
+    );
+  }
+
   #setHeld(eips: readonly string[]): void {
     this.#held = eips;
     this.#heldChanged?.();
@@ -328,7 +351,7 @@ export class NodeAgent {
     }
     const t0 = performance.now();
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.options.probes!.settings.handoffTimeoutMs + 1_000);
+      const timer = setTimeout(resolve, this.options.probes!.handoffTimeoutMs + 1_000);
       this.#heldChanged = () => {
         if (this.#held.length > 0) return;
         clearTimeout(timer);
@@ -369,6 +392,7 @@ export class NodeAgent {
    */
   async stop(): Promise<void> {
     await this.handOver().catch((err: unknown) => this.options.log.warn({ op: 'handoff', err: errorMessage(err) }, 'handoff failed'));
+    this.#stopping = true;
     clearTimeout(this.#handoffTimer);
     this.#liveness?.close();
     this.#resync?.stop();
