@@ -232,7 +232,7 @@ export class NodeAgent {
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
-      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false });
+      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
       this.#gate.applied(fingerprint, report.ok);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
       live?.applied(report.ok, this.#held);
@@ -438,4 +438,9 @@ function hasSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, e
     if (!a.node) return false;
   }
   return true;
+}
+
+/** The egress IPs a node other than this one holds by the probes. */
+function heldByPeers(facts: ProbeFacts, nodeName: string): Set<string> {
+  return new Set([...facts.holders].filter(([, nodes]) => nodes.some((n) => n !== nodeName)).map(([ip]) => ip));
 }
