@@ -96,9 +96,10 @@ test('the self report: holds after an apply, unhealthy after a failed one, drain
 test('a peer alive by the probes that says it holds an EIP is a holder; a dead one is not', () => {
   const { prober, live } = setup();
   prober.set([peer('gateway-2', { holds: [EIP] })]);
-  assert.equal(live.heldElsewhere(EIP), true);
+  assert.equal(live.heldBy('gateway-2', EIP), true);
+  assert.equal(live.heldBy('gateway-3', EIP), false);
   prober.set([peer('gateway-2', { holds: [EIP], alive: false })]);
-  assert.equal(live.heldElsewhere(EIP), false);
+  assert.equal(live.heldBy('gateway-2', EIP), false);
   live.close();
 });
 

@@ -29,6 +29,8 @@ export interface NodeLivenessOptions {
   readonly prober: Prober;
   readonly api: ApiView;
   readonly holdDownMs: number;
+  /** Stay aside for the hold-down after the start (see SelfState): when another node can carry what this one would. */
+  readonly holdAtStart?: boolean;
   /** A plan may change: the probe facts or the fence changed. */
   readonly onChange: (reason: string) => void;
   readonly log: Logger;
@@ -58,10 +60,11 @@ export class NodeLiveness {
 
   constructor(private readonly options: NodeLivenessOptions) {
     this.#fence = new Fence(options.holdDownMs);
-    this.#self = new SelfState(options.holdDownMs);
     this.#now = options.now ?? Date.now;
+    this.#self = new SelfState(options.holdDownMs, { startedAt: this.#now(), holdAtStart: options.holdAtStart ?? false });
     options.prober.onChange(() => this.evaluate());
     this.#publishSelf();
+    this.#schedule(this.#now());
     this.#key = this.facts().key;
   }
 
@@ -76,10 +79,10 @@ export class NodeLiveness {
     return { facts, key: probeFactsKey(facts) };
   }
 
-  /** Whether a peer alive by the probes says it holds this egress IP now. */
-  heldElsewhere(ip: string): boolean {
-    for (const peer of this.options.prober.view().peers.values()) if (peer.alive && peer.holds.includes(ip)) return true;
-    return false;
+  /** Whether this peer is alive by the probes and says it holds this egress IP now. */
+  heldBy(node: string, ip: string): boolean {
+    const peer = this.options.prober.view().peers.get(node);
+    return peer !== undefined && peer.alive && peer.holds.includes(ip);
   }
 
   setPeers(peers: readonly ProbePeer[]): void {
