@@ -299,7 +299,7 @@ export class NodeAgent {
       return false;
     }
     if (decision.dropped.length > 0) {
-      const why = live.fence !== 'open' ? 'fenced' : decision.timedOut ? 'timeout' : 'held elsewhere';
+      const why = live.fence !== 'open' ? 'fenced' : decision.timedOut ? 'timeout' : 'their next carrier holds them, or there is none';
       log.info({ op: 'handoff', eips: decision.dropped, why }, decision.timedOut ? 'no live peer holds these egress IPs yet; withdrawing them anyway' : 'withdrawing egress IPs');
     }
     return true;
