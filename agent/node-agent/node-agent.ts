@@ -264,7 +264,7 @@ export class NodeAgent {
     } finally {
       if (this.#appliedPolicies) this.#reports?.publish(appliedReport(this.#appliedPolicies, result === 'ok' ? undefined : failure));
       if (resync) resync.done(report, this.metrics);
-      else if (reasons.has(RESYNC_REASON)) this.metrics.resynced('error', {});
+      else if (reasons.has(RESYNC_REASON) && result !== 'ok') this.metrics.resynced('error', {});
       this.metrics.reconciled(result);
       this.metrics.reconcileTook((performance.now() - t0) / 1000);
       this.#runningSince = undefined;
