@@ -331,6 +331,7 @@ export class NodeAgent {
       prober,
       api: { answers: (timeoutMs) => apiAnswers(control.client, timeoutMs), relist: () => control.watch.relist(), listedSince: (since) => control.watch.listedSince(since) },
       holdDownMs: settings.holdDownMs,
+      windowMs: settings.intervalMs * settings.misses,
       holdAtStart,
       // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
       onChange: (reason) => this.#feed?.trigger(reason, { urgent: true }),

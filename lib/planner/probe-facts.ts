@@ -18,6 +18,11 @@ export interface SelfFacts {
   readonly fit: boolean;
   /** The egress IPs on its NIC after its last apply. */
   readonly holds: readonly string[];
+  /**
+   * This node's own process stalled lately: a peer it hears now but judged dead (held down) may
+   * only have gone unheard while this node was not listening, so it counts as alive.
+   */
+  readonly doubtDeaths?: boolean;
 }
 
 /**
@@ -35,8 +40,9 @@ export function probeFacts(view: LivenessView, self: SelfFacts): ProbeFacts {
   };
   for (const peer of view.peers.values()) {
     if (peer.node === self.node) continue;
-    if (!fitByProbes(peer)) unfit.add(peer.node);
-    if (peer.alive) for (const ip of peer.holds) hold(ip, peer.node);
+    const alive = peer.alive || (self.doubtDeaths === true && peer.heard);
+    if (!fitByProbes({ ...peer, alive })) unfit.add(peer.node);
+    if (alive) for (const ip of peer.holds) hold(ip, peer.node);
   }
   if (!self.fit) unfit.add(self.node);
   for (const ip of self.holds) hold(ip, self.node);

@@ -108,3 +108,14 @@ test('probe facts key: equal facts give one key, any change a new one (the agent
   assert.notEqual(probeFactsKey(a), probeFactsKey(probeFacts(view([peer('gateway-2', { holds: [EIP], draining: true })]), { node: 'gateway-1', fit: true, holds: [] })));
   assert.equal(probeFactsKey(undefined), '');
 });
+
+test('after this node stalled, a peer it hears again counts as alive though the prober holds it down; one it does not hear stays dead', () => {
+  const v = view([peer('gateway-2', { alive: false, heard: true, holds: [EIP] }), peer('gateway-3', { alive: false, heard: false })]);
+  const trusting = probeFacts(v, { node: 'gateway-1', fit: true, holds: [] });
+  assert.deepEqual(trusting.unfit, ['gateway-2', 'gateway-3']);
+  const doubting = probeFacts(v, { node: 'gateway-1', fit: true, holds: [], doubtDeaths: true });
+  assert.deepEqual(doubting.unfit, ['gateway-3']);
+  assert.deepEqual(doubting.holders.get(EIP), ['gateway-2']);
+  const unhealthy = view([peer('gateway-2', { alive: false, heard: true, healthy: false })]);
+  assert.deepEqual(probeFacts(unhealthy, { node: 'gateway-1', fit: true, holds: [], doubtDeaths: true }).unfit, ['gateway-2'], 'what the peer says of itself still counts');
+});
