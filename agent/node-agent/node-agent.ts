@@ -458,7 +458,7 @@ function replaceable(snapshot: Snapshot, nodeName: string): boolean {
     if (a.eipV4) eips.add(a.eipV4);
     if (a.eipV6) eips.add(a.eipV6);
   }
-  return hasSuccessor(snapshot, { unfit: [], holders: new Map() }, nodeName, [...eips]);
+  return hasSuccessor(snapshot, { unfit: [], dead: [], holders: new Map() }, nodeName, [...eips]);
 }
 
 /** Whether, with this node out, another node would carry every policy that uses one of `eips`. */
