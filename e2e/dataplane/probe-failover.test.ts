@@ -110,6 +110,46 @@ describe('gateway failover by the probes, with a 40 s node grace', { skip: scena
       await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 5_000, protos: ['http', 'tcp', 'udp'] });
     }));
 
+  test('a carrier cut off from its peers and the API server withdraws its EIP; back, it takes nothing before the hold-down', { timeout: 120_000 }, (t) =>
+    env.scenario(async (s) => {
+      const p = egressPolicy('default', 'fence', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
+      await s.apply(p);
+      const at = await waitAssigned(s.lab, p);
+      const eip = at.ipv4!;
+      const other = env.gatewayNodes.find((n) => n !== at.node)!;
+      await expectLeavesAs(s.lab, CLIENT, eip);
+      await waitFor(`${at.node} to hold ${eip}`, 15_000, async () => ((await addressesOn(s.lab, at.node)).includes(eip) ? true : undefined));
+      // IP in and out of the node's LAN interface dropped, in the node's own namespace; ARP still flows,
+      // so only the withdrawal stops the node answering for the EIP
+      const table = `pfo_cut_${process.pid}`;
+      const nft = (script: string) => s.lab.exec({ node: at.node }, ['nft', '-f', '-'], { input: script });
+      const cutAt = Date.now();
+      await nft(`table inet ${table} {\n chain in { type filter hook input priority -300; iifname "eth0" drop; }\n chain out { type filter hook output priority -300; oifname "eth0" drop; }\n}\n`);
+      let rejoinedAt = 0;
+      try {
+        await waitFor(`${at.node} to withdraw ${eip}`, 15_000, async () => (!(await addressesOn(s.lab, at.node)).includes(eip) ? true : undefined), 100);
+        const fencedMs = Date.now() - cutAt;
+        await waitFor(`${other} to hold ${eip}`, 10_000, async () => ((await addressesOn(s.lab, other)).includes(eip) ? true : undefined), 100);
+        await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 10_000 });
+        t.diagnostic(`${at.node} withdrew ${eip} ${fencedMs} ms after it was cut off; ${other} carries it`);
+      } finally {
+        await nft(`delete table inet ${table}\n`);
+        rejoinedAt = Date.now();
+      }
+      // the hold-down is 5 s from when it hears peers again: well before that it holds nothing
+      while (Date.now() - rejoinedAt < 3_000) {
+        assert.ok(!(await addressesOn(s.lab, at.node)).includes(eip), `${at.node} took ${eip} back ${Date.now() - rejoinedAt} ms after the rejoin`);
+        await sleep(250);
+      }
+      await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 20_000, protos: ['http', 'udp'] });
+      const holders = (await Promise.all(env.gatewayNodes.map(async (n) => ((await addressesOn(s.lab, n)).includes(eip) ? n : undefined)))).filter(Boolean);
+      t.diagnostic(`after the rejoin and the hold-down ${eip} is on ${holders.join(', ')}`);
+      await waitFor(`one node to hold ${eip}`, 10_000, async () => {
+        const now = (await Promise.all(env.gatewayNodes.map(async (n) => ((await addressesOn(s.lab, n)).includes(eip) ? n : undefined)))).filter(Boolean);
+        return now.length === 1 ? true : undefined;
+      });
+    }));
+
   // Last: the failed node stays down until the lab goes.
   test('hard failure of the carrying node: the EIP leaves from the other gateway node within seconds, the node still Ready in the API', { timeout: 120_000 }, (t) =>
     env.scenario(async (s) => {
