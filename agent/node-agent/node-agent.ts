@@ -31,7 +31,7 @@ import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
 import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
 import { probePeers } from '../../lib/planner/probe-peers.js';
-import { resolveCluster } from '../../lib/planner/resolve.js';
+import { carriersOf, hasSuccessor, replaceable } from './successors.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
 import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
@@ -437,39 +437,6 @@ function countPolicies(p: NodePlan): { role: string; state: string; count: numbe
 
 function withProbes(snapshot: Snapshot, facts: ProbeFacts | undefined): Snapshot {
   return facts ? { ...snapshot, probes: facts } : snapshot;
-}
-
-/** Egress IP → the node that carries it in a plan (every node's plan names every carrier). */
-function carriersOf(p: NodePlan): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const x of p.policies) {
-    if (!x.active || !x.node || x.useNodeIP) continue;
-    if (x.eipV4) out.set(x.eipV4, x.node);
-    if (x.eipV6) out.set(x.eipV6, x.node);
-  }
-  return out;
-}
-
-/** Whether another node could carry every egress IP this node carries by the API alone. */
-function replaceable(snapshot: Snapshot, nodeName: string): boolean {
-  const eips = new Set<string>();
-  for (const a of resolveCluster(snapshot).assignment.policies.values()) {
-    if (a.node !== nodeName || a.useNodeIP) continue;
-    if (a.eipV4) eips.add(a.eipV4);
-    if (a.eipV6) eips.add(a.eipV6);
-  }
-  return hasSuccessor(snapshot, { unfit: [], dead: [], holders: new Map() }, nodeName, [...eips]);
-}
-
-/** Whether, with this node out, another node would carry every policy that uses one of `eips`. */
-function hasSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, eips: readonly string[]): boolean {
-  const without = { ...facts, unfit: [...facts.unfit.filter((n) => n !== nodeName), nodeName] };
-  const held = new Set(eips);
-  for (const a of resolveCluster({ ...snapshot, probes: without }).assignment.policies.values()) {
-    if (a.useNodeIP || !((a.eipV4 && held.has(a.eipV4)) || (a.eipV6 && held.has(a.eipV6)))) continue;
-    if (!a.node) return false;
-  }
-  return true;
 }
 
 /** The egress IPs a node other than this one holds by the probes. */

@@ -168,8 +168,9 @@ export class NodeLiveness {
     this.#lag = setInterval(() => {
       const now = this.#now();
       if (now - last - tick >= this.options.windowMs / 2) {
+        // logged once per series of stalls
+        if (now >= this.#doubtUntil) this.options.log.info({ op: 'liveness', stalledMs: now - last - tick }, 'this process stalled: peers heard again count as alive for the hold-down');
         this.#doubtUntil = now + this.options.holdDownMs;
-        this.options.log.info({ op: 'liveness', stalledMs: now - last - tick }, 'this process stalled: peers heard again count as alive for the hold-down');
         queueMicrotask(() => this.evaluate());
       }
       last = now;
