@@ -362,7 +362,7 @@ export class NodeAgent {
     }
     const t0 = performance.now();
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.options.probes!.handoffTimeoutMs + 1_000);
+      const timer = setTimeout(resolve, this.options.probes!.handoffTimeoutMs + 500);
       this.#heldChanged = () => {
         if (this.#held.length > 0) return;
         clearTimeout(timer);
