@@ -14,7 +14,7 @@ import { startMetricsServer, startStatusServer, type RunningServer } from '../..
 import { openLocalDataplane, type LocalDataplane } from '../local-dataplane.js';
 import type { ListenAddress } from '../listen-address.js';
 import type { BuildInfo } from '../version.js';
-import { applySummary, type AgentStatus } from './agent-state.js';
+import { applySummary, livenessStatus, type AgentStatus } from './agent-state.js';
 import { ApplyGate } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
 import { withOwnParent } from './own-parent.js';
@@ -106,6 +106,8 @@ export class NodeAgent {
   #held: readonly string[] = [];
   #heldChanged?: () => void;
   #probesStarted = false;
+  /** When the probes first reported the change the next apply follows (performance.now()), for the failover histogram. */
+  #detectedAt?: number;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -190,6 +192,9 @@ export class NodeAgent {
     let resync: ResyncRun | undefined;
     let report: ApplyReport | undefined;
     let failure: ApplyFailure | undefined;
+    // the probes' change this pass follows, if any (one seen during the pass is the next one's)
+    const detectedAt = this.#detectedAt;
+    this.#detectedAt = undefined;
     try {
       if (this.options.probes && !this.#probesStarted) await this.#startLiveness(snapshot, this.options.probes);
       const live = this.#liveness;
@@ -222,6 +227,7 @@ export class NodeAgent {
       for (const notice of nodePlan.notices ?? []) if (!reported.has(notice)) log.warn({ op: 'plan' }, notice);
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
+      const previous = this.#plan;
       this.#plan = nodePlan;
       this.#appliedPolicies = appliedNow;
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
@@ -233,6 +239,7 @@ export class NodeAgent {
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
       report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
       this.#gate.applied(fingerprint, report.ok);
+      if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
@@ -334,10 +341,31 @@ export class NodeAgent {
       windowMs: settings.intervalMs * settings.misses,
       holdAtStart,
       // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
-      onChange: (reason) => this.#feed?.trigger(reason, { urgent: true }),
+      onChange: (reason) => {
+        this.#detectedAt ??= performance.now();
+        this.#feed?.trigger(reason, { urgent: true });
+      },
       log: log.child({ subsystem: 'liveness' }),
     });
     log.info({ op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses, holdAtStartMs: holdAtStart ? settings.holdDownMs : 0 }, 'liveness probes running');
+  }
+
+  /**
+   * An apply that added egress IPs after the probes saw a change: the failover histogram gets the
+   * time from that detection, as a handoff when the node that carried them was draining.
+   */
+  #countTakeover(nodePlan: NodePlan, previous: NodePlan | undefined, detectedAt: number): void {
+    const held = new Set(this.#held);
+    const taken = nodePlan.eips.map((e) => e.ip).filter((ip) => !held.has(ip));
+    if (taken.length === 0 || !this.#liveness || !previous) return;
+    const before = carriersOf(previous);
+    const peers = this.#liveness.view().peers;
+    const handoff = taken.some((ip) => {
+      const from = before.get(ip);
+      const peer = from === undefined ? undefined : peers.get(from);
+      return peer !== undefined && peer.alive && peer.draining;
+    });
+    this.metrics.observeFailover((performance.now() - detectedAt) / 1000, handoff ? 'handoff' : 'failover');
   }
 
   #setHeld(eips: readonly string[]): void {
@@ -394,6 +422,7 @@ export class NodeAgent {
       synced: this.#control?.watch.synced ?? false,
       ...(this.#plan ? { plan: this.#plan } : {}),
       announcements: (this.#local?.announcer?.status() ?? []).map((a) => ({ ip: a.ip, ifname: a.ifname, framesSent: a.framesSent, ...(a.lastError ? { lastError: a.lastError.message } : {}) })),
+      ...(this.#liveness ? { liveness: livenessStatus(this.#liveness.view()) } : {}),
     };
   }
 

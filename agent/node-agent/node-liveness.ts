@@ -85,6 +85,11 @@ export class NodeLiveness {
     return { facts, key: probeFactsKey(facts) };
   }
 
+  /** The prober's view now. */
+  view(): LivenessView {
+    return this.options.prober.view();
+  }
+
   /** Whether this peer is alive by the probes and says it holds this egress IP now. */
   heldBy(node: string, ip: string): boolean {
     const peer = this.options.prober.view().peers.get(node);
