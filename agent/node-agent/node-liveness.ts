@@ -175,7 +175,8 @@ export class NodeLiveness {
       if (now - last - tick >= this.options.windowMs / 2) {
         // logged once per series of stalls
         if (now >= this.#doubtUntil) this.options.log.info({ op: 'liveness', stalledMs: now - last - tick }, 'this process stalled: peers heard again count as alive for the hold-down');
-        this.#doubtUntil = now + this.options.holdDownMs;
+        // the peers' hold-down starts when they are heard again, a little after the stall: outlast it
+        this.#doubtUntil = now + this.options.holdDownMs + 4 * this.options.windowMs;
         queueMicrotask(() => this.evaluate());
       }
       last = now;

@@ -19,8 +19,7 @@ import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab, scenarioSkip } from '..
 import { StreamFlow, type FlowReport } from '../scenarios/support/stream-flow.js';
 import { waitFor } from '../scenarios/support/wait.js';
 import { addressesOn } from './probes.js';
-import { AGENT_STATUS_URL } from '../labkit/cluster/agent-daemon.js';
-import type { AgentStatus } from '../../agent/node-agent/agent-state.js';
+import { waitFitByProbes } from '../scenarios/support/probe-state.js';
 
 /** The lab's default: a dead node turns NotReady only after this. */
 const GRACE_SECONDS = 40;
@@ -45,22 +44,12 @@ async function flows(env: ScenarioLab, intervalMs: number) {
   return { stop: async () => ({ tcp: await tcp.stop(), udp: await udp.stop() }) };
 }
 
-/** Until the worker's probes find every gateway node fit (a restarted agent stays aside for its hold-down). */
-async function gatewaysFit(env: ScenarioLab): Promise<void> {
-  await waitFor('every gateway node fit by the worker\'s probes', 30_000, async () => {
-    const r = await env.lab.exec({ node: WORKER }, ['curl', '-s', '--max-time', '2', `${AGENT_STATUS_URL}/status`], { allowFailure: true });
-    const status = JSON.parse(r.stdout || '{}') as AgentStatus;
-    const peers = status.liveness?.peers ?? [];
-    return env.gatewayNodes.every((n) => peers.some((p) => p.node === n && p.alive && p.healthy && !p.draining)) ? true : undefined;
-  }, 200);
-}
-
 /**
  * Where the policy settled: status names the one gateway node that holds its EIP (a node that
  * just came back may still be held down by its peers, and status follows takeovers).
  */
 async function settled(env: ScenarioLab, p: EgressPolicyWire): Promise<{ node: string; eip: string; other: string }> {
-  await gatewaysFit(env);
+  await waitFitByProbes(env.lab, WORKER, env.gatewayNodes);
   const { ipv4: eip } = await waitAssigned(env.lab, p);
   return waitFor(`${p.metadata!.name} to settle on one gateway node`, 30_000, async () => {
     const holders = (await Promise.all(env.gatewayNodes.map(async (n) => ((await addressesOn(env.lab, n)).includes(eip!) ? n : undefined)))).filter((n): n is string => n !== undefined);
