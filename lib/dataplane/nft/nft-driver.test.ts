@@ -449,3 +449,16 @@ test('learning: a direct write the kernel refused (a set a replace then made) fa
   await driver.learn([el('198.18.12.2', 60)]);
   assert.deepEqual(direct, ['198.18.12.2'], 'directly again');
 });
+
+test('learning: the first apply with learned sets probes the renewal, so the first answers do not wait for it', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list table') ? NO_TABLE : probeKernel(59)(c)));
+  const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
+  await driver.apply(table);
+  assert.equal(backend.calls.filter((c) => c.commands.includes('renewal_probe')).length, 0, 'no learned sets, no probe');
+  await driver.apply(learnedSet);
+  assert.equal(backend.calls.filter((c) => c.commands.includes('renewal_probe')).length, 4, 'probed with the table that has them');
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.13.1', 60)]);
+  assert.equal(backend.calls.filter((c) => c.commands.includes('renewal_probe')).length, 0, 'the answer did not wait for a probe');
+  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add'], 'renewed in place (the direct write is off in this test)');
+});

@@ -29,7 +29,7 @@ export interface NftDriverOptions {
   readonly log: NftLogger;
   /** Direct kernel reads (netlink, no libnftables); tests replace them. */
   readonly kernelReads?: KernelReads;
-  /** How learned elements are renewed; absent: the kernel is probed before the first learning write. */
+  /** How learned elements are renewed; absent: the kernel is probed by the first apply with learned sets (or the first learning write). */
   readonly learnedRenewal?: LearnedRenewal;
   /** Direct kernel writes of learned elements (netlink, no libnftables); tests replace them; false: none. */
   readonly kernelWrites?: KernelWrites | false;
@@ -111,6 +111,8 @@ export class NftDriver {
   #disrupting = 0;
   /** How learned elements are renewed, once known (given, or probed). */
   #renewal: LearnedRenewal | undefined;
+  /** An apply probed the renewal (once; the first learning write tries again if that failed). */
+  #probedOnApply = false;
 
   constructor(options: NftDriverOptions) {
     this.#backend = options.backend;
@@ -136,6 +138,12 @@ export class NftDriver {
       const started = performance.now();
       try {
         const outcome = await this.#reconcile(table, structureFingerprint(table), options);
+        // Probed with the first table that has learned sets, so the first answers (and the DNS
+        // steering the forwarder renews right after this apply) do not wait for it.
+        if (this.#renewal === undefined && !this.#probedOnApply && table.sets.some((s) => s.learned)) {
+          this.#probedOnApply = true;
+          await this.#probeRenewal();
+        }
         return { ...outcome, durationMs: performance.now() - started };
       } catch (err) {
         this.#state = UNKNOWN;
