@@ -33,6 +33,8 @@ const OPTIONS = {
   'settle-seconds': { type: 'string', default: '10' },
   /** The dist directory of another build whose agent is measured before this one's, in the same run (ratios); repeatable, in order. */
   baseline: { type: 'string', multiple: true },
+  /** An argument for every agent of the run, e.g. `--agent-arg=--probe-port=0` (repeatable). */
+  'agent-arg': { type: 'string', multiple: true },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -73,7 +75,7 @@ async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, ru
   const probeOut = join(dir, `wake-probe-${run}.json`);
   const memoryOut = join(dir, `memory-probe-${run}.json`);
   const probe = pathToFileURL(fileURLToPath(new URL('./wake-probe.js', import.meta.url))).href;
-  const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut, SLUICE_MEMORY_PROBE_OUT: memoryOut }, ...(sluiceMain ? [sluiceMain] : []));
+  const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut, SLUICE_MEMORY_PROBE_OUT: memoryOut }, sluiceMain, flags['agent-arg'] ?? []);
   await cluster.settled(Number(flags['settle-seconds']) * 1000, left(300_000), performance.now());
   const pid = agent.process.pid!;
   const windowMs = Number(flags['window-seconds']) * 1000;

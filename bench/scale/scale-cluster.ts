@@ -227,8 +227,8 @@ export class ScaleCluster {
   }
 
   /** A real agent in its own namespace; resolves once it logs that it is ready. */
-  /** `sluiceMain`: another build's agent/main.js (bench/scale idle measures one beside this build's). */
-  async startAgent(index: number, netns: string, extraNodeArgs: readonly string[] = [], env: Record<string, string> = {}, sluiceMain = SLUICE): Promise<RealAgent> {
+  /** `sluiceMain`: another build's agent/main.js (bench/scale idle measures one beside this build's); `extraAgentArgs` follow the usual flags. */
+  async startAgent(index: number, netns: string, extraNodeArgs: readonly string[] = [], env: Record<string, string> = {}, sluiceMain = SLUICE, extraAgentArgs: readonly string[] = []): Promise<RealAgent> {
     const stateDir = join(this.dir, `state-${nodeName(index)}`);
     await mkdir(stateDir, { recursive: true });
     const log = createWriteStream(join(this.dir, `agent-${nodeName(index)}.log`), { flags: 'a' });
@@ -244,6 +244,7 @@ export class ScaleCluster {
         '--tunnel-cidr-v4', TUNNEL_CIDR,
         '--state-dir', stateDir,
         '--log-level', 'info',
+        ...extraAgentArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
