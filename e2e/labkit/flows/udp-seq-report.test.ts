@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SeqCaptureParser } from './udp-seq-capture.js';
+import { SEQ_PREFIX, parseSeqPayload } from './udp-seq-format.js';
+import { seqReport, type SeqArrival } from './udp-seq-report.js';
+
+const arrival = (seq: number, at: number, src = '198.18.0.100', srcPort = 4000): SeqArrival => ({ seq, at, src, srcPort });
+const sender = (sent: number) => ({ sent, sendErrors: 0, maxStallMs: 3 });
+
+test('the largest gap by the receiver clock, the loss in it, and the sources in order of first arrival', () => {
+  const arrivals = [arrival(1, 1000), arrival(2, 1001), arrival(3, 1002), arrival(9, 1250, '198.18.0.101', 5000), arrival(10, 1251, '198.18.0.101', 5000)];
+  const r = seqReport(arrivals, sender(10), 1252);
+  assert.equal(r.maxGapMs, 248);
+  assert.equal(r.maxGapStartedAt, 1002);
+  assert.equal(r.maxGapEndedAt, 1250);
+  assert.equal(r.lostInMaxGap, 5);
+  assert.equal(r.lost, 5);
+  assert.equal(r.received, 5);
+  assert.deepEqual(r.sources.map((s) => [s.src, s.count]), [['198.18.0.100', 3], ['198.18.0.101', 2]]);
+  assert.deepEqual(r.bindings, ['198.18.0.100:4000', '198.18.0.101:5000']);
+});
+
+test('a flow that never came back ends in a gap up to the moment the sender stopped', () => {
+  const r = seqReport([arrival(1, 1000), arrival(2, 1001)], sender(50), 1400);
+  assert.equal(r.maxGapMs, 399);
+  assert.equal(r.lostInMaxGap, 48);
+  assert.equal(r.lost, 48);
+});
+
+test('a gap without loss (the sender stalled) is still the largest gap; duplicates are counted once', () => {
+  const r = seqReport([arrival(1, 1000), arrival(2, 1100), arrival(2, 1101), arrival(3, 1102)], sender(3), 1103);
+  assert.equal(r.maxGapMs, 100);
+  assert.equal(r.lostInMaxGap, 0);
+  assert.equal(r.duplicates, 1);
+  assert.equal(r.lost, 0);
+});
+
+test('nothing received: everything lost, the gap is the whole run', () => {
+  const r = seqReport([], sender(5), 2000);
+  assert.equal(r.lost, 5);
+  assert.equal(r.received, 0);
+  assert.deepEqual(r.sources, []);
+});
+
+test('tcpdump -x output becomes arrivals with the kernel time, source and sequence number', () => {
+  const got: SeqArrival[] = [];
+  const p = new SeqCaptureParser((a) => got.push(a));
+  const payload = Buffer.from(`${SEQ_PREFIX}0000000042`).toString('hex');
+  const ipHeader = '4500002a000040004011abcdc6120064c6120002'; // IHL 5: 20 bytes
+  const udpHeader = '0fa0520800160000';
+  const packet = ipHeader + udpHeader + payload;
+  const hexLines = (hex: string) => hex.match(/.{1,32}/g)!.map((chunk, i) => `\t0x${(i * 16).toString(16).padStart(4, '0')}:  ${chunk.match(/.{1,4}/g)!.join(' ')}`);
+  for (const l of ['1765050000.123456 IP 198.18.0.100.4000 > 198.18.0.2.21000: UDP, length 14', ...hexLines(packet)]) p.line(l);
+  p.line('1765050000.124456 IP 198.18.0.100.4000 > 198.18.0.2.21000: UDP, length 3');
+  p.line('\t0x0000:  4500 001f');
+  p.flush();
+  assert.deepEqual(got, [{ at: 1765050000123.456, seq: 42, src: '198.18.0.100', srcPort: 4000 }]);
+});
+
+test('payloads that are not sequence datagrams are ignored', () => {
+  assert.equal(parseSeqPayload(Buffer.from('SEQ:12')), undefined);
+  assert.equal(parseSeqPayload(Buffer.from('XYZ:0000000001')), undefined);
+  assert.equal(parseSeqPayload(Buffer.from('SEQ:00000000x1')), undefined);
+  assert.equal(parseSeqPayload(Buffer.from('SEQ:0000000001')), 1);
+});
