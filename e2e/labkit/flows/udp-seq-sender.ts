@@ -5,7 +5,8 @@
  * `SEQ:` and the number in ten digits. It keeps to the rate by the clock: after a stall it sends
  * what was due at once, so a stall of the sender shows up as a gap without loss. Send errors (no
  * route, an ICMP error from the last datagram) are counted, not fatal. When stdin closes it prints
- * {"sent":N,"sendErrors":N,"maxStallMs":N} and exits.
+ * {"sent":N,"sendErrors":N,"maxStallMs":N,"startedAt":EPOCH_MS} (when the first datagram was due)
+ * and exits.
  */
 import { createSocket } from 'node:dgram';
 import { SEQ_PREFIX, SEQ_DIGITS } from './udp-seq-format.js';
@@ -26,6 +27,7 @@ const sock = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
 sock.on('error', () => void sendErrors++);
 sock.connect(Number(port), ip, () => {
   const start = performance.now();
+  const startedAt = performance.timeOrigin + start;
   let last = start;
   const tick = () => {
     const now = performance.now();
@@ -42,7 +44,7 @@ sock.connect(Number(port), ip, () => {
   const timer = setInterval(tick, 1);
   process.stdin.on('end', () => {
     clearInterval(timer);
-    process.stdout.write(JSON.stringify({ sent, sendErrors, maxStallMs: Math.round(maxStallMs) }) + '\n');
+    process.stdout.write(JSON.stringify({ sent, sendErrors, maxStallMs: Math.round(maxStallMs), startedAt }) + '\n');
     sock.close();
   });
   process.stdin.resume();

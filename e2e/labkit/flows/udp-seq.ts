@@ -54,7 +54,7 @@ export class UdpSeqFlow {
       });
       const parser = new SeqCaptureParser((a) => flow.arrivals.push(a));
       const ext = await lab.netnsOf({ host: 'ext' });
-      flow.capture = Background.start(ext, ['tcpdump', '-i', 'eth0', '-n', '-l', '-tt', '-x', '-s', '128', '--immediate-mode', '-Q', 'in', `udp and dst port ${port}`], {
+      flow.capture = Background.start(ext, ['tcpdump', '-i', 'eth0', '-n', '-e', '-l', '-tt', '-x', '-s', '128', '--immediate-mode', '-Q', 'in', `udp and dst port ${port}`], {
         ...life,
         onLine: (l) => parser.line(l),
       });
@@ -101,6 +101,6 @@ export class UdpSeqFlow {
       await this.capture?.kill('SIGINT');
       await this.lab.exec({ host: 'ext' }, ['nft', 'delete', 'table', 'inet', tableOf(this.port)], { allowFailure: true });
     }
-    return seqReport(this.arrivals, this.senderSummary ?? { sent: 0, sendErrors: 0, maxStallMs: 0 }, stoppedAt);
+    return seqReport(this.arrivals, this.senderSummary ?? { sent: 0, sendErrors: 0, maxStallMs: 0, startedAt: stoppedAt }, stoppedAt);
   }
 }

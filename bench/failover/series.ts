@@ -1,0 +1,82 @@
+/**
+ * One series of failover trials: the same break of the gateway carrying the EIP, again and again,
+ * each timed by the receiver of a UDP sequence flow, each followed by the repair that gets the lab
+ * back to two healthy gateway nodes.
+ */
+import type { Lab } from '../../e2e/labkit/lab.js';
+import type { SeqReport } from '../../e2e/labkit/flows/udp-seq-report.js';
+import { arrivesOtherThan, lastCarrier, watchWhile } from '../../e2e/scenarios/support/failover-watch.js';
+
+export interface Trial {
+  readonly from: string;
+  /** The node that carried the flow at the end, by MAC. */
+  readonly to: string | undefined;
+  /** The flow came back through another node within the window. */
+  readonly recovered: boolean;
+  /** The largest gap the receiver saw (a lower bound when the flow did not recover). */
+  readonly outageMs: number;
+  readonly lost: number;
+  readonly senderMaxStallMs: number;
+  /** The longest time two MACs answered ARP for the EIP at once. */
+  readonly contestedMs: number;
+}
+
+export interface SeriesSpec {
+  readonly name: string;
+  /** Before the flows start (e.g. stop the API server). */
+  readonly prepare?: (lab: Lab) => Promise<void>;
+  /** The break, given the carrying node. */
+  readonly act: (lab: Lab, node: string) => Promise<void>;
+  /** After the flows stopped: back to two healthy gateways (heal, restart, relabel). */
+  readonly repair: (lab: Lab, node: string) => Promise<void>;
+}
+
+export interface SeriesContext {
+  readonly lab: Lab;
+  readonly pod: string;
+  readonly eip: string;
+  readonly macs: ReadonlyMap<string, string>;
+  /** Waits until the policy is carried and the pod leaves as the EIP; returns the carrying node. */
+  readonly carrier: () => Promise<string>;
+  /** How long a trial waits for the flow to come back through another node. */
+  readonly windowMs: number;
+}
+
+export async function runTrial(ctx: SeriesContext, spec: SeriesSpec): Promise<Trial> {
+  const from = await ctx.carrier();
+  const mac = [...ctx.macs].find(([, n]) => n === from)?.[0];
+  if (!mac) throw new Error(`no MAC known for ${from}`);
+  let udp: SeqReport;
+  let contestedMs: number;
+  await spec.prepare?.(ctx.lab);
+  try {
+    const started = Date.now();
+    const r = await watchWhile(ctx.lab, { pod: ctx.pod, arpFor: ctx.eip, beforeMs: 1_000, afterMs: ctx.windowMs, doneWhen: arrivesOtherThan(mac, started), settleMs: 1_000 }, () =>
+      spec.act(ctx.lab, from),
+    );
+    udp = r.udp;
+    contestedMs = r.arp?.longestContestedMs ?? 0;
+  } finally {
+    await spec.repair(ctx.lab, from);
+  }
+  const to = lastCarrier(udp, ctx.macs);
+  const recovered = to !== undefined && to !== from && udp.runs[udp.runs.length - 1]!.to > udp.maxGapStartedAt;
+  return { from, to, recovered, outageMs: udp.maxGapMs, lost: udp.lost, senderMaxStallMs: udp.senderMaxStallMs, contestedMs };
+}
+
+/**
+ * Runs up to `trials` trials; stops early after `giveUpAfter` trials in a row that did not
+ * recover (the figure is then "not within the window"), or when the budget is spent.
+ */
+export async function runSeries(ctx: SeriesContext, spec: SeriesSpec, trials: number, opts: { budgetMs: number; giveUpAfter: number; log: (l: string) => void }): Promise<Trial[]> {
+  const out: Trial[] = [];
+  const deadline = Date.now() + opts.budgetMs;
+  let misses = 0;
+  for (let i = 0; i < trials && Date.now() < deadline && misses < opts.giveUpAfter; i++) {
+    const t = await runTrial(ctx, spec);
+    out.push(t);
+    misses = t.recovered ? 0 : misses + 1;
+    opts.log(`${spec.name} ${i + 1}/${trials}: ${t.from} → ${t.to ?? '?'}, ${t.recovered ? '' : 'NOT recovered, '}outage ${t.outageMs} ms, ${t.lost} lost, two MACs ${t.contestedMs} ms, sender stall ≤ ${t.senderMaxStallMs} ms`);
+  }
+  return out;
+}
