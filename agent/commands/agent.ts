@@ -6,9 +6,10 @@ import { createLogger } from '../logger.js';
 import { BUILD } from '../version.js';
 import { AGENT_FLAGS, addConfigFlags, configFromFlags } from '../config-flags.js';
 import { addKubeFlags, leaseDurationMs, leaseTiming, type LeaseFlags } from '../lease-flags.js';
+import { addProbeFlags, probeSettings, type ProbeFlags } from '../probe-flags.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_STATUS_ADDRESS, parseListenAddress, parseStatusAddress } from '../listen-address.js';
 
-interface AgentFlags extends LeaseFlags {
+interface AgentFlags extends LeaseFlags, ProbeFlags {
   node?: string;
   metricsAddress: string;
   statusAddress: string;
@@ -59,6 +60,7 @@ export function registerAgent(program: Command): void {
     .addOption(new Option('--firewall-dns-upstream <ip>', "the cluster DNS Service address pods query; with --firewall-dns-port, the forwarder asks it in their place and only queries to it are steered (env: SLUICE_FIREWALL_DNS_UPSTREAM)").env('SLUICE_FIREWALL_DNS_UPSTREAM'))
     .addOption(new Option('--firewall-dns-grace <seconds>', 'added to the TTL of every learned address (env: SLUICE_FIREWALL_DNS_GRACE)').env('SLUICE_FIREWALL_DNS_GRACE').default('5'))
     .option('--log-level <level>', 'pino log level', 'info');
+  addProbeFlags(command);
   addConfigFlags(command, AGENT_FLAGS).action(async (flags: AgentFlags) => {
     const nodeName = flags.node ?? process.env.NODE_NAME;
     if (!nodeName) throw new EgressError('EGW_ERR_CONFIG', '--node is required (or set NODE_NAME)');
@@ -67,6 +69,7 @@ export function registerAgent(program: Command): void {
     const status = parseStatusAddress(flags.statusAddress);
     const lease = leaseTiming(leaseDurationMs(flags));
     const resyncIntervalMs = resyncMs(flags.resyncInterval);
+    const probes = probeSettings(flags);
     const firewallDns = firewallDnsFlags(flagConfig.firewallDnsPort, flags.firewallDnsUpstream, flags.firewallDnsGrace);
     // Loaded here, not at the top: every other command starts without client-node and the drivers.
     const [{ loadKubeConfig, agentNamespace }, { NodeAgent }, { detectParentInterface }, { readNodeAddresses }] = await Promise.all([
@@ -96,12 +99,13 @@ export function registerAgent(program: Command): void {
       build: BUILD,
       log,
       ...(firewallDns ? { firewallDns } : {}),
+      ...(probes ? { probes } : {}),
     });
     log.info({ op: 'start', version: BUILD.version, commit: BUILD.commit, iface: parentInterface, metrics: flags.metricsAddress, status: flags.statusAddress, controller: flags.controller === true, resyncSeconds: resyncIntervalMs / 1000 }, 'agent starting');
     await agent.start();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        log.info({ op: 'stop', signal }, 'agent stopping (kernel state is kept)');
+        log.info({ op: 'stop', signal }, 'agent stopping: egress IPs go to their successor first, the rest of the kernel state is kept');
         agent.stop().finally(resolve);
       };
       process.once('SIGTERM', () => stop('SIGTERM'));

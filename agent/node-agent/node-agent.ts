@@ -30,6 +30,14 @@ import { DeviceWatch } from '../../lib/dataplane/links/link-watch.js';
 import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
 import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
+import { probePeers } from '../../lib/planner/probe-peers.js';
+import { resolveCluster } from '../../lib/planner/resolve.js';
+import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
+import { apiAnswers } from '../../lib/kube/api-reach.js';
+import { NodeLiveness } from './node-liveness.js';
+import { openProber } from './open-prober.js';
+import { Handoff } from './handoff.js';
+import type { ProbeSettings } from '../probe-flags.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -54,6 +62,8 @@ export interface NodeAgentOptions {
   readonly log: Logger;
   /** The DNS forwarder of firewalls' rules by name (with config.firewallDnsPort): the cluster DNS address it asks, and the grace added to TTLs. */
   readonly firewallDns?: { readonly upstream: string; readonly graceSeconds: number };
+  /** Liveness by UDP probes between nodes (absent: the API alone decides who may carry EIPs). */
+  readonly probes?: ProbeSettings;
 }
 
 /** A reconcile that runs longer than this marks the agent unhealthy. */
@@ -85,6 +95,18 @@ export class NodeAgent {
   #dns?: FirewallDns;
   /** A resync of an unchanged snapshot re-applies the last plan without planning again. */
   readonly #planned = new PlanMemo<Snapshot, { plan: NodePlan; applied: ReturnType<typeof appliedPolicies>; fingerprint: string }>();
+  #liveness?: NodeLiveness;
+  /** The snapshot the probe peers were taken from. */
+  #peersFrom?: Snapshot;
+  /** The last snapshot planned (a SIGTERM's handoff checks there is a successor in it). */
+  #lastSnapshot?: Snapshot;
+  #handoff?: Handoff;
+  #handoffTimer?: NodeJS.Timeout;
+  /** The egress IPs the last apply left on the NIC. */
+  #held: readonly string[] = [];
+  #heldChanged?: () => void;
+  #probesStarting = false;
+  #stopping = false;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -146,6 +168,7 @@ export class NodeAgent {
       run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
     });
     const feed = this.#feed;
+    if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs);
     this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
@@ -169,26 +192,39 @@ export class NodeAgent {
     let report: ApplyReport | undefined;
     let failure: ApplyFailure | undefined;
     try {
-      const planned = this.#planned.get(snapshot);
+      if (this.options.probes && !this.#probesStarting) this.#startLiveness(snapshot, this.options.probes);
+      const live = this.#liveness;
+      if (live && this.#peersFrom !== snapshot) {
+        live.setPeers(probePeers(snapshot, this.options.nodeName));
+        this.#peersFrom = snapshot;
+      }
+      this.#lastSnapshot = snapshot;
+      const probed = live?.facts();
+      const planned = this.#planned.get(snapshot, probed?.key);
       let nodePlan: NodePlan;
       if (planned) nodePlan = planned.plan;
       else {
         try {
-          nodePlan = plan(withOwnParent(snapshot, this.options.nodeName, this.options.parentInterface), this.options.nodeName);
+          nodePlan = plan(withOwnParent(withProbes(snapshot, probed?.facts), this.options.nodeName, this.options.parentInterface), this.options.nodeName);
         } catch (err) {
           this.#status = { ...this.#status, lastError: errorMessage(err) };
           throw err;
         }
         this.metrics.planComputed((performance.now() - t0) / 1000);
       }
+      const fingerprint = planned?.fingerprint ?? ApplyGate.fingerprint(nodePlan);
+      const appliedNow = planned?.applied ?? appliedPolicies(nodePlan, snapshot);
+      this.#planned.set(snapshot, probed?.key ?? '', { plan: nodePlan, applied: appliedNow, fingerprint });
+      if (!this.#handOverFirst(nodePlan)) {
+        result = 'ok';
+        return;
+      }
       const reported = new Set(this.#plan?.notices ?? []);
       for (const notice of nodePlan.notices ?? []) if (!reported.has(notice)) log.warn({ op: 'plan' }, notice);
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
       this.#plan = nodePlan;
-      this.#appliedPolicies = planned?.applied ?? appliedPolicies(nodePlan, snapshot);
-      const fingerprint = planned?.fingerprint ?? ApplyGate.fingerprint(nodePlan);
-      this.#planned.set(snapshot, { plan: nodePlan, applied: this.#appliedPolicies, fingerprint });
+      this.#appliedPolicies = appliedNow;
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
         this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
         result = 'ok';
@@ -196,8 +232,10 @@ export class NodeAgent {
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
-      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false });
+      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
       this.#gate.applied(fingerprint, report.ok);
+      this.#setHeld(nodePlan.eips.map((e) => e.ip));
+      live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
         const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
@@ -234,6 +272,100 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * Whether the new plan may be applied now: when it drops egress IPs this node holds, not before
+   * a live peer holds them (or the handoff timeout passed; at once when fenced). Meanwhile the
+   * applied plan stays, and the agent looks again when the view changes or the wait ends.
+   */
+  #handOverFirst(nodePlan: NodePlan): boolean {
+    const live = this.#liveness;
+    if (!live || !this.#handoff) return true;
+    clearTimeout(this.#handoffTimer);
+    const waiting = this.#handoff.waiting;
+    const now = Date.now();
+    const decision = this.#handoff.decide({ held: this.#held, next: nodePlan.eips.map((e) => e.ip), heldElsewhere: (ip) => live.heldElsewhere(ip), urgent: live.fence !== 'open', now });
+    const log = this.options.log;
+    if (!decision.release) {
+      if (!waiting) log.info({ op: 'handoff', eips: decision.waitingFor }, 'keeping egress IPs until a live peer holds them');
+      this.#handoffTimer = setTimeout(() => this.#feed?.trigger('handoff', { urgent: true }), Math.max(0, decision.until - now) + 1);
+      this.#handoffTimer.unref();
+      return false;
+    }
+    if (decision.dropped.length > 0) {
+      const why = live.fence !== 'open' ? 'fenced' : decision.timedOut ? 'timeout' : 'held elsewhere';
+      log.info({ op: 'handoff', eips: decision.dropped, why }, decision.timedOut ? 'no live peer holds these egress IPs yet; withdrawing them anyway' : 'withdrawing egress IPs');
+    }
+    return true;
+  }
+
+  /**
+   * Starts the prober once, on this node's own addresses as its Node object lists them (the same
+   * data peers probe it at); the plans before it runs are the API's alone. A prober that cannot
+   * start leaves the agent on the API alone, loudly.
+   */
+  #startLiveness(snapshot: Snapshot, settings: ProbeSettings): void {
+    const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
+    const addresses = [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined);
+    if (addresses.length === 0) return;
+    this.#probesStarting = true;
+    const log = this.options.log;
+    const control = this.#control!;
+    openProber(settings, this.options.nodeName, addresses, log.child({ subsystem: 'probes' }), this.metrics).then(
+      (prober) => {
+        if (this.#stopping) return void prober.close();
+        this.#liveness = new NodeLiveness({
+          nodeName: this.options.nodeName,
+          prober,
+          api: { answers: (timeoutMs) => apiAnswers(control.client, timeoutMs), relist: () => control.watch.relist(), listedSince: (since) => control.watch.listedSince(since) },
+          holdDownMs: settings.holdDownMs,
+          // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
+          onChange: (reason) => this.#feed?.trigger(reason, { urgent: true }),
+          log: log.child({ subsystem: 'liveness' }),
+        });
+        log.info({ op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses }, 'liveness probes running');
+        this.#feed?.trigger('probes started', { urgent: true });
+      },
+      (err: unknown) => log.error({ op: 'probes', err: errorMessage(err) }, 'liveness probes could not start: failover waits for the API server'),
+    );
+  }
+
+  #setHeld(eips: readonly string[]): void {
+    this.#held = eips;
+    this.#heldChanged?.();
+  }
+
+  /**
+   * On SIGTERM: answer as draining, so the successor adds the EIPs and announces them, and withdraw
+   * them once it holds them (or after the handoff timeout). Only when every EIP held here has a
+   * successor: a node that no other can replace keeps its EIPs in the kernel over a restart.
+   * Resolves with what was handed over and how long it took.
+   */
+  async handOver(): Promise<{ eips: readonly string[]; ms: number } | undefined> {
+    const live = this.#liveness;
+    const held = this.#held;
+    if (!live || !this.#lastSnapshot || held.length === 0 || !this.options.probes) return undefined;
+    const log = this.options.log;
+    if (!hasSuccessor(this.#lastSnapshot, live.facts().facts, this.options.nodeName, held)) {
+      log.info({ op: 'handoff', eips: held }, 'no other node can carry these egress IPs now: keeping them in the kernel');
+      return undefined;
+    }
+    const t0 = performance.now();
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.options.probes!.handoffTimeoutMs + 1_000);
+      this.#heldChanged = () => {
+        if (this.#held.length > 0) return;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    live.drain();
+    await done;
+    this.#heldChanged = undefined;
+    const ms = Math.round(performance.now() - t0);
+    log.info({ op: 'handoff', eips: held, ms, left: this.#held }, this.#held.length === 0 ? 'egress IPs handed over' : 'egress IPs not handed over in time');
+    return { eips: held, ms };
+  }
+
   /** EIPs another LAN host answers for: logged when they change, published on the node's EgressTunnel. */
   #reportConflicts(report: ApplyReport): void {
     const conflicts = report.eipConflicts ?? [];
@@ -254,8 +386,15 @@ export class NodeAgent {
     };
   }
 
-  /** Stops watching and hands the Lease over; the kernel keeps its state so flows survive a restart. */
+  /**
+   * Hands the EIPs to their successor (see handOver), then stops watching and hands the Lease over;
+   * the kernel keeps the rest of its state so flows survive a restart.
+   */
   async stop(): Promise<void> {
+    await this.handOver().catch((err: unknown) => this.options.log.warn({ op: 'handoff', err: errorMessage(err) }, 'handoff failed'));
+    this.#stopping = true;
+    clearTimeout(this.#handoffTimer);
+    this.#liveness?.close();
     this.#resync?.stop();
     this.#kernelChanges?.stop();
     this.#deviceWatch?.stop();
@@ -284,4 +423,24 @@ function countPolicies(p: NodePlan): { role: string; state: string; count: numbe
     const [role, state] = k.split('|') as [string, string];
     return { role, state, count };
   });
+}
+
+function withProbes(snapshot: Snapshot, facts: ProbeFacts | undefined): Snapshot {
+  return facts ? { ...snapshot, probes: facts } : snapshot;
+}
+
+/** Whether, with this node out, another node would carry every policy that uses one of `eips`. */
+function hasSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, eips: readonly string[]): boolean {
+  const without = { ...facts, unfit: [...facts.unfit.filter((n) => n !== nodeName), nodeName] };
+  const held = new Set(eips);
+  for (const a of resolveCluster({ ...snapshot, probes: without }).assignment.policies.values()) {
+    if (a.useNodeIP || !((a.eipV4 && held.has(a.eipV4)) || (a.eipV6 && held.has(a.eipV6)))) continue;
+    if (!a.node) return false;
+  }
+  return true;
+}
+
+/** The egress IPs a node other than this one holds by the probes. */
+function heldByPeers(facts: ProbeFacts, nodeName: string): Set<string> {
+  return new Set([...facts.holders].filter(([, nodes]) => nodes.some((n) => n !== nodeName)).map(([ip]) => ip));
 }

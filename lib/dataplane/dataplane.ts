@@ -57,6 +57,11 @@ export interface ApplyOptions {
    * to hundreds of milliseconds each). A periodic full apply is what repairs drift.
    */
   readonly full?: boolean;
+  /**
+   * Egress IPs other nodes say they hold now (their liveness probe answers): taking one is a move
+   * between nodes, not a first allocation, so it is not probed for a LAN conflict (eip-claims.ts).
+   */
+  readonly heldByPeers?: ReadonlySet<string>;
 }
 
 /** The parts of a plan that the iproute2 and sysctl subsystems apply, each in a comparable form. */
@@ -162,12 +167,12 @@ export class Dataplane {
 
   /** Never rejects: every failure is in the report. Concurrent calls are serialized. */
   apply(plan: NodePlan, options: ApplyOptions = {}): Promise<ApplyReport> {
-    const run = this.#queue.then(() => this.#apply(plan, options.full ?? true));
+    const run = this.#queue.then(() => this.#apply(plan, options.full ?? true, options.heldByPeers ?? new Set()));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #apply(plan: NodePlan, full: boolean): Promise<ApplyReport> {
+  async #apply(plan: NodePlan, full: boolean, heldByPeers: ReadonlySet<string>): Promise<ApplyReport> {
     const started = performance.now();
     const c = new Collector();
     const owned = ownedRangesOf(plan.routing);
@@ -200,7 +205,7 @@ export class Dataplane {
     ]);
     if (nftOutcome) c.add('nft', { writes: nftOutcome.writes ?? 0, errors: (nftOutcome.errors ?? []).map((e) => fromThrown(nftOp, e, 'EGW_ERR_NFT')) });
     if (unchanged('addresses')) this.#claims?.note(plan);
-    const vetting = addressesRead && this.#claims?.vet(plan, new Set(this.addresses.plan(plan.eips, addressesRead).present.map((a) => a.ip)));
+    const vetting = addressesRead && this.#claims?.vet(plan, new Set(this.addresses.plan(plan.eips, addressesRead).present.map((a) => a.ip)), heldByPeers);
 
     const missingSysctls: string[] = [];
     if (c.failed('nft')) {

@@ -89,3 +89,16 @@ test('a probe that cannot be made is noted, and the EIP is taken as before', asy
   assert.deepEqual(vetted.eips.map((e) => e.ip), [EIP]);
   assert.match(vetted.notes.join('\n'), /could not probe the LAN for 198\.18\.0\.110 on eth0 \(taken without\): EPERM/);
 });
+
+test('right after a restart, an EIP another node holds by the probes is a move, not a first allocation: not probed, and no old conflict kept', async () => {
+  const probe = fakeProbe(new Map([[EIP, '02:00:00:00:00:13']]));
+  const claims = new EipClaims({ probe });
+  const p = gateway1Plan('gateway-1');
+  assert.deepEqual((await claims.vet(p, new Set(), new Set([EIP]))).eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(probe.asked, []);
+  // a conflict seen before the peer said it holds the EIP was that peer answering
+  const restarted = new EipClaims({ probe });
+  assert.deepEqual((await restarted.vet(p, new Set())).eips, []);
+  assert.deepEqual((await restarted.vet(p, new Set(), new Set([EIP]))).eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(restarted.conflicts(), []);
+});

@@ -38,8 +38,9 @@ function holdersOf(plan: NodePlan): Map<string, string> {
  * Only a first allocation is probed: an EIP that another node held in the last plan applied is
  * a failover or a planned move. There the old holder may still answer (partitioned from the API
  * server, or not yet done releasing it), and the probe would cost the move ~0.4 s. Nor is an EIP
- * this node already holds: it answers for itself. After a restart every EIP not on the NIC is
- * probed once. A probe that cannot be made (no NET_RAW, link down) is noted, and the EIP is
+ * this node already holds: it answers for itself. Nor is one that another node says it holds
+ * (`heldByPeers`, from the liveness probes): a move between nodes, also right after a restart.
+ * After a restart every other EIP not on the NIC is probed once. A probe that cannot be made (no NET_RAW, link down) is noted, and the EIP is
  * taken as before.
  */
 export class EipClaims {
@@ -60,14 +61,16 @@ export class EipClaims {
    * The planned EIPs this apply may add or keep, after probing the ones first taken and the known
    * conflicts that are due. `present` holds the planned EIPs already on their interface.
    */
-  async vet(plan: NodePlan, present: ReadonlySet<string>): Promise<{ eips: EipPlan[]; notes: string[] }> {
+  async vet(plan: NodePlan, present: ReadonlySet<string>, heldByPeers: ReadonlySet<string> = new Set()): Promise<{ eips: EipPlan[]; notes: string[] }> {
     const now = this.#now();
     const before = this.#holders;
     this.#holders = holdersOf(plan);
     const takenFrom = (ip: string) => {
       const holder = before?.get(ip);
-      return holder !== undefined && holder !== plan.node;
+      return heldByPeers.has(ip) || (holder !== undefined && holder !== plan.node);
     };
+    // the host that answered was the node that holds it
+    for (const ip of heldByPeers) this.#conflicts.delete(ip);
     const first = plan.eips.filter((e) => !present.has(e.ip) && !this.#conflicts.has(e.ip) && !takenFrom(e.ip)).map((e) => ({ ip: e.ip, ifname: e.interface }));
     const due = [...this.#conflicts.values()].filter((c) => now - c.checkedAt >= this.#recheckMs);
     const notes: string[] = [];

@@ -124,6 +124,16 @@ export class ClusterWatch {
     });
   }
 
+  /** Every informer lists again now: what a node that was cut off believes is replaced by what is. */
+  relist(): void {
+    for (const w of this.watched.values()) w.informer.relist();
+  }
+
+  /** Whether every running informer delivered a complete list at or after `since` (Date.now()). */
+  listedSince(since: number): boolean {
+    return this.started && [...this.watched.values()].every((w) => (w.informer.listedAt ?? -Infinity) >= since);
+  }
+
   unsynced(): string[] {
     return [...this.watched].filter(([, w]) => !w.informer.synced).map(([name]) => name);
   }

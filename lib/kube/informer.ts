@@ -66,6 +66,8 @@ export class ResilientInformer {
   readonly whenSynced: Promise<void>;
   /** Restarts after errors, for metrics and tests. */
   restarts = 0;
+  /** When (Date.now()) the last complete list was delivered. */
+  listedAt: number | undefined;
   lastError: unknown;
 
   private resolveSynced!: () => void;
@@ -105,6 +107,17 @@ export class ResilientInformer {
     await lw?.stop();
   }
 
+  /** Lists again now (a fresh view after a partition), then watches from there. */
+  relist(): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const lw = this.current;
+    this.current = undefined;
+    void lw?.stop();
+    this.launch();
+  }
+
   private launch(): void {
     const generation = ++this.generation;
     const live = () => this.running && generation === this.generation;
@@ -125,6 +138,7 @@ export class ResilientInformer {
       // ListWatch would open a watch after this list even when stopped meanwhile; failing here stops it
       if (!live()) throw new Error('informer stopped during its list');
       handlers.resync(list.items);
+      this.listedAt = Date.now();
       this.markSynced();
       return { metadata: { resourceVersion: list.resourceVersion }, items: list.items } as k8s.KubernetesListObject<k8s.KubernetesObject>;
     };

@@ -85,6 +85,34 @@ test('a failing run is retried with growing delays and triggers wait for the ret
   }
 });
 
+test('an urgent trigger does not wait for the retry of a failed run', async () => {
+  const starts: { at: number; reasons: string[] }[] = [];
+  const r = new Reconciler({
+    name: 't',
+    minIntervalMs: 10,
+    retryInitialMs: 5_000,
+    run: async ({ reasons }) => {
+      starts.push({ at: Date.now(), reasons: [...reasons].sort() });
+      if (starts.length === 1) throw new Error('apply failed');
+    },
+  });
+  try {
+    r.trigger('first');
+    await waitFor('the failed run', () => starts.length === 1, 2000);
+    await sleep(20);
+    r.trigger('pod');
+    await sleep(100);
+    assert.equal(starts.length, 1, 'an ordinary trigger waits for the retry');
+    const t0 = Date.now();
+    r.trigger('liveness', { urgent: true });
+    await waitFor('the urgent run', () => starts.length === 2, 2000);
+    assert.ok(starts[1]!.at - t0 < 1_000, `the urgent run waited ${starts[1]!.at - t0} ms`);
+    assert.deepEqual(starts[1]!.reasons, ['first', 'liveness', 'pod', 'retry'], 'it carries everything pending');
+  } finally {
+    await r.stop();
+  }
+});
+
 test('stop aborts the running pass and waits for it', async () => {
   let aborted = false;
   const r = new Reconciler({

@@ -64,10 +64,14 @@ export class Reconciler {
     return !this.running && !this.timer && this.pending.size === 0;
   }
 
-  trigger(reason: string): void {
+  /**
+   * Records a reason and schedules a run. `urgent`: also cuts short the wait for a retry (a run
+   * whose input changed need not wait for the backoff of the one that failed).
+   */
+  trigger(reason: string, options: { urgent?: boolean } = {}): void {
     if (this.stopped) return;
     this.pending.add(reason);
-    if (this.running || this.retrying) return;
+    if (this.running || (this.retrying && !options.urgent)) return;
     this.scheduleAt(Math.max(Date.now(), this.lastStart + this.minIntervalMs));
   }
 

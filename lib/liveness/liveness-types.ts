@@ -23,6 +23,8 @@ export interface PeerLiveness {
   readonly draining: boolean;
   /** The egress IPs its last answer said it holds on its NIC now. */
   readonly holds: readonly string[];
+  /** Its last answer had to cut its lists to fit one datagram: `holds` may be incomplete. */
+  readonly truncated?: boolean;
   /** Probes in a row without an answer. */
   readonly misses: number;
   /** Milliseconds since the last answer (undefined: never answered). */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProbeErrorCode, ProbeMetricsSink, RejectReason } from '../liveness/probe-observers.js';
 
 /** Packets and bytes an nft rule counted, with the rule's identity (see lib/planner/rule-comment.ts). */
 export type RuleCounter =
@@ -31,7 +32,7 @@ export interface BuildInfo {
  * One instance per process; tests create their own. Names follow Prometheus conventions
  * (`promtool check metrics`): counters end in `_total`, units are base units.
  */
-export class Metrics {
+export class Metrics implements ProbeMetricsSink {
   readonly registry = new Registry();
   #sources: ScrapeSources = {};
   private readonly buildInfo = new Gauge({ name: 'sluice_build_info', help: 'always 1; the labels say which build runs', labelNames: ['version', 'commit', 'nodejs'], registers: [this.registry] });
@@ -54,6 +55,12 @@ export class Metrics {
   private readonly dnsSteering = new Gauge({ name: 'sluice_firewall_dns_steering', help: "1 while the DNS forwarder answers and pods with rules by name are steered to it; 0: their DNS goes straight to the cluster DNS and addresses are not learned (the firewall fails closed for new ones)", registers: [this.registry] });
   private readonly resyncs = new Counter({ name: 'sluice_resyncs_total', help: 'periodic re-applies of the current plan (drift repair), by result', labelNames: ['result'], registers: [this.registry] });
   private readonly resyncWrites = new Counter({ name: 'sluice_resync_kernel_writes_total', help: 'kernel changes made by periodic resyncs (drift repaired), by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
+  // Liveness probes (lib/liveness): peer labels are the current peer set only (probePeerGone).
+  private readonly probeMisses = new Counter({ name: 'sluice_probe_misses_total', help: 'liveness probe rounds a peer did not answer before the next one, by peer', labelNames: ['peer'], registers: [this.registry] });
+  private readonly probeAlive = new Gauge({ name: 'sluice_probe_peer_alive', help: '1 while a peer is alive by the liveness probes (heard directly or through another peer, after hold-down)', labelNames: ['peer'], registers: [this.registry] });
+  private readonly probeRttSeconds = new Histogram({ name: 'sluice_probe_rtt_seconds', help: 'round-trip time of liveness probes answered within the detection window', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [this.registry] });
+  private readonly probeRejects = new Counter({ name: 'sluice_probe_rejected_total', help: 'liveness datagrams dropped before use, by reason (unknown_source, name_mismatch, malformed)', labelNames: ['reason'], registers: [this.registry] });
+  private readonly probeErrors = new Counter({ name: 'sluice_probe_errors_total', help: 'liveness prober errors (binding, sending, bad peers), by error code', labelNames: ['code'], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean; build?: BuildInfo } = {}) {
     if (options.processMetrics) {
@@ -128,6 +135,32 @@ export class Metrics {
   resynced(result: 'ok' | 'error', writes: Readonly<Record<string, number>>): void {
     this.resyncs.inc({ result });
     for (const [subsystem, n] of Object.entries(writes)) if (n > 0) this.resyncWrites.inc({ subsystem }, n);
+  }
+
+  probeMissed(peer: string): void {
+    this.probeMisses.inc({ peer });
+  }
+
+  probePeerAlive(peer: string, alive: boolean): void {
+    this.probeAlive.set({ peer }, alive ? 1 : 0);
+  }
+
+  probeRtt(seconds: number): void {
+    this.probeRttSeconds.observe(seconds);
+  }
+
+  probeRejected(reason: RejectReason): void {
+    this.probeRejects.inc({ reason });
+  }
+
+  probeError(code: ProbeErrorCode): void {
+    this.probeErrors.inc({ code });
+  }
+
+  /** A peer left the probed set: its series go, so peer labels stay bounded to current peers. */
+  probePeerGone(peer: string): void {
+    this.probeMisses.remove({ peer });
+    this.probeAlive.remove({ peer });
   }
 
   /** Called once per reconcile run. */

@@ -28,6 +28,8 @@ export interface AssignInput {
   readonly clusterAddresses: readonly IpInterval[];
   /** Egress IPs another host on the LAN answers for, as a node that may carry them found: not handed out. */
   readonly conflicts?: ReadonlyMap<string, LanConflict>;
+  /** Egress IP → the nodes alive by the probes that hold it now (see placeOwners' two-holder rule). */
+  readonly holders?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Where a policy's traffic leaves: the controller writes it to status, every agent computes it too. */
@@ -214,7 +216,7 @@ export function assign(input: AssignInput): AssignmentResult {
       fail(draft, 'PoolExhausted', `gateway "${draft.pools!.gateway.name}" has no IPv4 or IPv6 pool to take an egress IP from (or set spec.egressIP.useNodeIP)`);
     }
   }
-  const owners = placeOwners(drafts.filter((d) => d.pools && !d.reason), input.eligible);
+  const owners = placeOwners(drafts.filter((d) => d.pools && !d.reason), input.eligible, input.holders);
   const result = new Map<string, Assignment>();
   for (const draft of drafts) result.set(draft.policy.key, finish(draft, owners.get(draft.policy.key), input));
   return { policies: result, pools };

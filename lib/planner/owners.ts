@@ -28,8 +28,19 @@ export interface OwnedGroup {
  * the unit goes to the rendezvous-hash winner of its lowest address over the eligible nodes: a
  * function of the unit and the eligible set only, so every agent picks the same successor without
  * waiting for status. A node that comes back takes nothing back; only new units land on it.
+ *
+ * Two holders (`holders`, from the probes: after a partition heals, two eligible nodes alive by
+ * the probes may both hold a unit's addresses): status decides when it names one of them, else
+ * the rendezvous-hash winner over the holders keeps the unit. Every other holder withdraws. A
+ * holder that is not eligible (dead, draining, out of the selector) is no contender. When the
+ * status owner is not eligible and one eligible node holds the unit already, that node keeps it
+ * (a node joining later does not pull it away before status names the holder).
  */
-export function placeOwners(placeables: readonly Placeable[], eligible: ReadonlyMap<string, readonly string[]>): Map<string, OwnedGroup> {
+export function placeOwners(
+  placeables: readonly Placeable[],
+  eligible: ReadonlyMap<string, readonly string[]>,
+  holders: ReadonlyMap<string, readonly string[]> = new Map(),
+): Map<string, OwnedGroup> {
   const parent = new Map<string, string>();
   const find = (ip: string): string => {
     let root = ip;
@@ -74,11 +85,24 @@ export function placeOwners(placeables: readonly Placeable[], eligible: Readonly
     const current = currentOwner(unit.members, unit.eips);
     const candidates = eligibleOf(gateway);
     const eips = sortAddresses([...unit.eips]);
-    const owner = current !== undefined && candidates.has(current) ? current : rendezvousPick(eips[0] ?? first.policy.key, [...(eligible.get(gateway) ?? [])]);
+    const key = eips[0] ?? first.policy.key;
+    const contenders = holdersOf(eips, holders).filter((n) => candidates.has(n));
+    let owner: string | undefined;
+    if (contenders.length > 1) owner = current !== undefined && contenders.includes(current) ? current : rendezvousPick(key, contenders);
+    else if (current !== undefined && candidates.has(current)) owner = current;
+    else owner = contenders[0] ?? rendezvousPick(key, [...(eligible.get(gateway) ?? [])]);
     const group: OwnedGroup = { eips, ...(owner ? { owner } : {}) };
     for (const m of unit.members) out.set(m.policy.key, group);
   }
   return out;
+}
+
+/** The nodes that hold any of the unit's addresses, sorted. */
+function holdersOf(eips: readonly string[], holders: ReadonlyMap<string, readonly string[]>): string[] {
+  if (holders.size === 0) return [];
+  const out = new Set<string>();
+  for (const ip of eips) for (const node of holders.get(ip) ?? []) out.add(node);
+  return [...out].sort();
 }
 
 /** The status.node of the first member (allocation order) whose status names one of the unit's addresses. */

@@ -31,16 +31,17 @@ export interface Resolution {
 }
 
 /**
- * Nodes that may carry a gateway's egress IPs: matched by its nodeSelector, Ready, reachable, and
- * with an underlay address, a tunnel address and a routing mark (without them no worker can
- * reach the node). This is
- * the one definition of "eligible"; the assignment only sees its result.
+ * Nodes that may carry a gateway's egress IPs: matched by its nodeSelector, Ready, reachable, fit
+ * by the probes when the snapshot carries them (alive, healthy, not draining: see probe-facts.ts),
+ * and with an underlay address, a tunnel address and a routing mark (without them no worker can
+ * reach the node). This is the one definition of "eligible"; the assignment only sees its result.
  */
 export function eligibleNodes(snapshot: Snapshot, directory: ReadonlyMap<string, NodeDirectoryEntry>): Map<string, string[]> {
   const out = new Map<string, string[]>();
+  const unfit = new Set(snapshot.probes?.unfit ?? []);
   for (const gateway of snapshot.gateways) {
     const names = snapshot.nodes
-      .filter((n) => n.ready && !n.unreachable && selectorMatches(gateway.nodeSelector, n.labels))
+      .filter((n) => n.ready && !n.unreachable && !unfit.has(n.name) && selectorMatches(gateway.nodeSelector, n.labels))
       .filter((n) => {
         const d = directory.get(n.name);
         return d !== undefined && d.markIndex !== undefined && (d.ipv4 !== undefined || d.ipv6 !== undefined) && d.underlayIp !== undefined;
@@ -89,7 +90,7 @@ export function resolveCluster(snapshot: Snapshot): Resolution {
   const nodeAddresses = new Map<string, NodeAddresses>(
     snapshot.nodes.map((n) => [n.name, { ...(n.ipv4 ? { ipv4: n.ipv4 } : {}), ...(n.ipv6 ? { ipv6: n.ipv6 } : {}) }]),
   );
-  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: cluster.clusterAddresses, conflicts: lanConflicts(snapshot, eligible) });
+  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: cluster.clusterAddresses, conflicts: lanConflicts(snapshot, eligible), ...(snapshot.probes ? { holders: snapshot.probes.holders } : {}) });
   const policyNotices: string[] = [];
   for (const a of assignment.policies.values()) {
     for (const text of a.ignoredStatus) policyNotices.push(`policy "${a.policyKey}": ${text}`);

@@ -1,5 +1,6 @@
 import type { ClusterInfo, EndpointSlice, Firewall, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
 import type { AgentConfig } from './config.js';
+import type { ProbeFacts } from './probe-facts.js';
 
 /**
  * Everything the planner may know about the cluster. Agents on workers do not watch every Pod:
@@ -19,4 +20,9 @@ export interface Snapshot {
   readonly tunnels: readonly Tunnel[];
   readonly clusterInfo?: ClusterInfo;
   readonly config: AgentConfig;
+  /**
+   * What this node's UDP probes say of its peers and itself (absent: the API alone decides). An
+   * overlay the agent adds before planning; the store never sets it.
+   */
+  readonly probes?: ProbeFacts;
 }

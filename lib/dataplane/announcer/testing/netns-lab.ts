@@ -7,8 +7,13 @@ import { runCommand } from './run-command.js';
  * namespace (veth peers are created directly inside the lab namespaces).
  */
 export class NetnsLab {
-  readonly prefix = `sl-ann-${randomBytes(3).toString('hex')}`;
+  readonly prefix: string;
   readonly #created: string[] = [];
+
+  /** `kind` names the user in the prefix (`sl-KIND-xxxxxx`), for whoever finds a leftover. */
+  constructor(kind = 'ann') {
+    this.prefix = `sl-${kind}-${randomBytes(3).toString('hex')}`;
+  }
 
   /** Creates `${prefix}-${suffix}` with lo up; returns its name. */
   async add(suffix: string): Promise<string> {

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Fence, type FenceInput } from './fence.js';
+
+const HOLD = 5_000;
+const at = (now: number, over: Partial<FenceInput> = {}): FenceInput => ({ isolated: false, apiAnswers: true, apiFreshSince: () => true, now, ...over });
+
+test('a node that hears no peer but reaches the API server keeps serving (its peers may all be dead)', () => {
+  const f = new Fence(HOLD);
+  assert.equal(f.observe(at(0, { isolated: true, apiAnswers: true })), 'open');
+  assert.equal(f.observe(at(100, { isolated: true, apiAnswers: undefined })), 'open', 'not asked yet: no fence on a guess');
+});
+
+test('a node that reaches the API server but hears no peer is not fenced; isolated and no API answer is', () => {
+  const f = new Fence(HOLD);
+  assert.equal(f.observe(at(0, { isolated: false, apiAnswers: false })), 'open', 'an API outage alone fences nobody');
+  assert.equal(f.observe(at(10, { isolated: true, apiAnswers: false })), 'fenced');
+});
+
+test('after the fence: nothing is taken back before the hold-down has passed and the API view is fresh', () => {
+  const f = new Fence(HOLD);
+  f.observe(at(0, { isolated: true, apiAnswers: false }));
+  assert.equal(f.observe(at(1_000, { isolated: true, apiAnswers: false })), 'fenced');
+  assert.equal(f.observe(at(2_000, { apiAnswers: false })), 'rejoining', 'peers heard again');
+  assert.equal(f.rejoinedAt, 2_000);
+  assert.equal(f.nextCheckAt(), 2_000 + HOLD);
+  assert.equal(f.observe(at(2_000 + HOLD - 1)), 'rejoining', 'hold-down not over');
+  let asked = -1;
+  assert.equal(f.observe(at(2_000 + HOLD, { apiFreshSince: (since) => ((asked = since), false) })), 'rejoining', 'API view not fresh yet');
+  assert.equal(asked, 2_000, 'fresh means listed after the rejoin');
+  assert.equal(f.observe(at(2_000 + HOLD + 300)), 'open');
+  assert.equal(f.nextCheckAt(), undefined);
+});
+
+test('a link that flaps restarts the hold-down; cut off again while rejoining fences again', () => {
+  const f = new Fence(HOLD);
+  f.observe(at(0, { isolated: true, apiAnswers: false }));
+  f.observe(at(1_000));
+  assert.equal(f.observe(at(3_000, { isolated: true, apiAnswers: true })), 'rejoining', 'isolated again, API answers: still rejoining');
+  assert.equal(f.observe(at(3_500)), 'rejoining');
+  assert.equal(f.observe(at(3_000 + HOLD - 1)), 'rejoining', 'the hold-down counts from the last isolation');
+  assert.equal(f.observe(at(3_000 + HOLD)), 'open');
+  f.observe(at(10_000, { isolated: true, apiAnswers: false }));
+  f.observe(at(10_500));
+  assert.equal(f.observe(at(11_000, { isolated: true, apiAnswers: false })), 'fenced');
+});

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Handoff, type HandoffInput } from './handoff.js';
+
+const TIMEOUT = 2_000;
+const A = '198.18.0.110';
+const B = '198.18.0.111';
+const input = (now: number, over: Partial<HandoffInput> = {}): HandoffInput => ({ held: [A, B], next: [], heldElsewhere: () => false, urgent: false, now, ...over });
+
+test('a plan that drops nothing is applied at once', () => {
+  const h = new Handoff(TIMEOUT);
+  assert.deepEqual(h.decide(input(0, { next: [A, B] })), { release: true, dropped: [], timedOut: false });
+  assert.deepEqual(h.decide(input(0, { held: [], next: [A] })), { release: true, dropped: [], timedOut: false }, 'taking over never waits');
+});
+
+test('dropped egress IPs are kept until a live peer holds each of them', () => {
+  const h = new Handoff(TIMEOUT);
+  assert.deepEqual(h.decide(input(0)), { release: false, waitingFor: [A, B], until: TIMEOUT });
+  assert.equal(h.waiting, true);
+  assert.deepEqual(h.decide(input(150, { heldElsewhere: (ip) => ip === A })), { release: false, waitingFor: [B], until: TIMEOUT }, 'the wait keeps its start');
+  assert.deepEqual(h.decide(input(300, { heldElsewhere: () => true })), { release: true, dropped: [A, B], timedOut: false });
+  assert.equal(h.waiting, false);
+});
+
+test('the wait is bounded: at the timeout they are withdrawn anyway', () => {
+  const h = new Handoff(TIMEOUT);
+  h.decide(input(1_000));
+  assert.equal(h.decide(input(1_000 + TIMEOUT - 1)).release, false);
+  assert.deepEqual(h.decide(input(1_000 + TIMEOUT)), { release: true, dropped: [A, B], timedOut: true });
+  assert.deepEqual(h.decide(input(5_000)), { release: false, waitingFor: [A, B], until: 5_000 + TIMEOUT }, 'a later drop waits afresh');
+});
+
+test('a fenced node withdraws at once; a plan that keeps the IPs again ends the wait', () => {
+  const h = new Handoff(TIMEOUT);
+  assert.deepEqual(h.decide(input(0, { urgent: true })), { release: true, dropped: [A, B], timedOut: false });
+  h.decide(input(0));
+  assert.deepEqual(h.decide(input(10, { next: [A, B] })), { release: true, dropped: [], timedOut: false });
+  assert.equal(h.waiting, false);
+});

@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { LivenessView, PeerLiveness, SelfReport } from '../../lib/liveness/liveness-types.js';
+import type { ProbePeer } from '../../lib/planner/probe-peers.js';
+import { NodeLiveness, type ApiView, type Prober } from './node-liveness.js';
+
+const EIP = '198.18.0.110';
+
+class FakeProber implements Prober {
+  peers: readonly ProbePeer[] = [];
+  self: SelfReport | undefined;
+  current: LivenessView = { peers: new Map(), isolated: false };
+  #listeners: (() => void)[] = [];
+  closed = false;
+  setPeers(peers: readonly ProbePeer[]) {
+    this.peers = peers;
+  }
+  setSelf(self: SelfReport) {
+    this.self = self;
+  }
+  view() {
+    return this.current;
+  }
+  onChange(listener: () => void) {
+    this.#listeners.push(listener);
+  }
+  close() {
+    this.closed = true;
+  }
+  /** The view changes, as the real prober reports it. */
+  set(peers: PeerLiveness[], isolated = false) {
+    this.current = { peers: new Map(peers.map((p) => [p.node, p])), isolated };
+    for (const l of this.#listeners) l();
+  }
+}
+
+function peer(node: string, over: Partial<PeerLiveness> = {}): PeerLiveness {
+  return { node, address: '198.18.0.12', heard: true, alive: true, healthy: true, draining: false, holds: [], misses: 0, ...over };
+}
+
+function setup(api: Partial<ApiView> = {}, holdDownMs = 60) {
+  const prober = new FakeProber();
+  const changes: string[] = [];
+  const relists: number[] = [];
+  let answers = true;
+  const live = new NodeLiveness({
+    nodeName: 'gateway-1',
+    prober,
+    api: { answers: async () => answers, relist: () => relists.push(Date.now()), listedSince: () => relists.length > 0, ...api },
+    holdDownMs,
+    onChange: (reason) => changes.push(reason),
+    log: pino({ level: 'silent' }),
+  });
+  return { prober, changes, relists, live, setAnswers: (a: boolean) => (answers = a) };
+}
+
+const until = async (what: string, ok: () => boolean, ms = 3_000) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+test('a peer that dies by the probes: the agent is told at once and plans without it', () => {
+  const { prober, changes, live } = setup();
+  prober.set([peer('gateway-2'), peer('worker-1')]);
+  assert.deepEqual(changes, []);
+  assert.deepEqual(live.facts().facts.unfit, []);
+  prober.set([peer('gateway-2', { alive: false, heard: false, misses: 3 }), peer('worker-1')]);
+  assert.deepEqual(changes, ['liveness']);
+  assert.deepEqual(live.facts().facts.unfit, ['gateway-2']);
+  prober.set([peer('gateway-2', { alive: false, heard: false, misses: 4 }), peer('worker-1')]);
+  assert.deepEqual(changes, ['liveness'], 'one more miss changes no plan');
+  live.close();
+});
+
+test('the self report: holds after an apply, unhealthy after a failed one, draining when stopping', () => {
+  const { prober, changes, live } = setup();
+  assert.deepEqual(prober.self, { healthy: false, draining: false, holds: [] });
+  live.applied(true, [EIP]);
+  assert.deepEqual(prober.self, { healthy: true, draining: false, holds: [EIP] });
+  assert.deepEqual(live.facts().facts.holders.get(EIP), ['gateway-1']);
+  live.applied(false, [EIP]);
+  assert.equal(prober.self!.healthy, false);
+  assert.deepEqual(live.facts().facts.unfit, ['gateway-1'], 'it plans itself out as its peers do');
+  live.applied(true, [EIP]);
+  live.drain();
+  assert.equal(prober.self!.draining, true);
+  assert.ok(changes.length >= 2);
+  live.close();
+  assert.equal(prober.closed, true);
+});
+
+test('a peer alive by the probes that says it holds an EIP is a holder; a dead one is not', () => {
+  const { prober, live } = setup();
+  prober.set([peer('gateway-2', { holds: [EIP] })]);
+  assert.equal(live.heldElsewhere(EIP), true);
+  prober.set([peer('gateway-2', { holds: [EIP], alive: false })]);
+  assert.equal(live.heldElsewhere(EIP), false);
+  live.close();
+});
+
+test('isolated and no API answer: fenced (steps aside), then back only after the hold-down with a fresh API view', async () => {
+  const { prober, changes, relists, live, setAnswers } = setup();
+  live.applied(true, [EIP]);
+  setAnswers(false);
+  prober.set([peer('gateway-2', { alive: false, heard: false })], true);
+  await until('the fence', () => live.fence === 'fenced');
+  assert.ok(changes.includes('fence fenced'));
+  assert.ok(live.facts().facts.unfit.includes('gateway-1'), 'a fenced node plans its EIPs away');
+  assert.equal(prober.self!.draining, true);
+  setAnswers(true);
+  const heard = Date.now();
+  prober.set([peer('gateway-2')], false);
+  assert.equal(live.fence, 'rejoining');
+  assert.equal(relists.length, 1, 'the API view is listed again');
+  assert.ok(live.facts().facts.unfit.includes('gateway-1'), 'takes nothing back yet');
+  await until('the end of the hold-down', () => live.fence === 'open');
+  assert.ok(Date.now() - heard >= 60, 'not before the hold-down');
+  assert.ok(changes.includes('fence open'));
+  assert.deepEqual(live.facts().facts.unfit, []);
+  live.close();
+});
+
+test('isolated while the API server answers: no fence (the peers may be the ones that died)', async () => {
+  let asked = 0;
+  const { prober, live } = setup({ answers: async () => (asked++, true) });
+  prober.set([peer('gateway-2', { alive: false, heard: false })], true);
+  await until('an API check', () => asked > 0);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(live.fence, 'open');
+  live.close();
+});
+
+test('no peers at all is not isolation (a lone gateway node keeps its EIPs through an API outage)', async () => {
+  let asked = 0;
+  const { prober, live } = setup({ answers: async () => (asked++, false) });
+  prober.set([], true);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(asked, 0);
+  assert.equal(live.fence, 'open');
+  live.close();
+});

@@ -1,0 +1,177 @@
+import type { Logger } from 'pino';
+import type { LivenessView, SelfReport } from '../../lib/liveness/liveness-types.js';
+import { probeFacts, probeFactsKey, type ProbeFacts } from '../../lib/planner/probe-facts.js';
+import type { ProbePeer } from '../../lib/planner/probe-peers.js';
+import { Fence, type FenceState } from './fence.js';
+import { SelfState } from './self-report.js';
+
+/** The part of lib/liveness's Prober the agent uses. */
+export interface Prober {
+  setPeers(peers: readonly ProbePeer[]): void;
+  setSelf(self: SelfReport): void;
+  view(): LivenessView;
+  onChange(listener: () => void): unknown;
+  close(): unknown;
+}
+
+/** How the fence asks after the API server. */
+export interface ApiView {
+  /** Whether the API server answers within the deadline (any answer). */
+  answers(timeoutMs: number): Promise<boolean>;
+  /** Makes every informer list again. */
+  relist(): void;
+  /** Whether every informer listed at or after `since` (Date.now()). */
+  listedSince(since: number): boolean;
+}
+
+export interface NodeLivenessOptions {
+  readonly nodeName: string;
+  readonly prober: Prober;
+  readonly api: ApiView;
+  readonly holdDownMs: number;
+  /** A plan may change: the probe facts or the fence changed. */
+  readonly onChange: (reason: string) => void;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+/** While isolated, the API server is asked this often, with this deadline: a fence takes at most about both after isolation. */
+export const API_CHECK_INTERVAL_MS = 500;
+export const API_CHECK_TIMEOUT_MS = 1_000;
+
+/**
+ * This node's liveness: starts nothing itself but ties the prober, the fence and its own report
+ * together. The agent plans with facts() and tells it the outcome of every apply; a change of what
+ * a plan depends on (facts key, fence) calls onChange at once.
+ */
+export class NodeLiveness {
+  readonly #fence: Fence;
+  readonly #self: SelfState;
+  readonly #now: () => number;
+  #apiAnswers: boolean | undefined;
+  #checking = false;
+  #checks: NodeJS.Timeout | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #key = '';
+  #wasIsolated = false;
+  #closed = false;
+
+  constructor(private readonly options: NodeLivenessOptions) {
+    this.#fence = new Fence(options.holdDownMs);
+    this.#self = new SelfState(options.holdDownMs);
+    this.#now = options.now ?? Date.now;
+    options.prober.onChange(() => this.evaluate());
+    this.#publishSelf();
+    this.#key = this.facts().key;
+  }
+
+  get fence(): FenceState {
+    return this.#fence.state;
+  }
+
+  /** The facts the next plan is computed with, and their key (for the plan memo). */
+  facts(): { facts: ProbeFacts; key: string } {
+    const now = this.#now();
+    const facts = probeFacts(this.options.prober.view(), { node: this.options.nodeName, fit: this.#self.fit(this.#fence.state, now), holds: this.#self.holds });
+    return { facts, key: probeFactsKey(facts) };
+  }
+
+  /** Whether a peer alive by the probes says it holds this egress IP now. */
+  heldElsewhere(ip: string): boolean {
+    for (const peer of this.options.prober.view().peers.values()) if (peer.alive && peer.holds.includes(ip)) return true;
+    return false;
+  }
+
+  setPeers(peers: readonly ProbePeer[]): void {
+    this.options.prober.setPeers(peers);
+  }
+
+  /** After every apply: healthy or not, and the egress IPs on the NIC now. */
+  applied(ok: boolean, holds: readonly string[]): void {
+    this.#self.applied(ok, holds, this.#now());
+    this.evaluate();
+  }
+
+  /** Stopping: answer as draining, so the peers take over before this node withdraws. */
+  drain(): void {
+    this.#self.stop();
+    this.evaluate();
+  }
+
+  /** Looks at the view, the fence and its own state; tells the agent when a plan may change. */
+  evaluate(): void {
+    if (this.#closed) return;
+    const now = this.#now();
+    const view = this.options.prober.view();
+    const isolated = view.isolated && view.peers.size > 0;
+    // a new isolation is judged by a new answer of the API server
+    if (isolated && !this.#wasIsolated) this.#apiAnswers = undefined;
+    this.#wasIsolated = isolated;
+    const before = this.#fence.state;
+    const state = this.#fence.observe({ isolated, apiAnswers: this.#apiAnswers, apiFreshSince: (since) => this.options.api.listedSince(since), now });
+    if (state !== before) {
+      this.options.log.warn({ op: 'fence', from: before, to: state }, fenceMessage(state));
+      if (state === 'rejoining') this.options.api.relist();
+    }
+    this.#runChecks(isolated || state !== 'open');
+    this.#publishSelf();
+    this.#schedule(now);
+    const { key } = this.facts();
+    if (key !== this.#key || state !== before) {
+      this.#key = key;
+      this.options.onChange(state !== before ? `fence ${state}` : 'liveness');
+    }
+  }
+
+  #publishSelf(): void {
+    this.options.prober.setSelf(this.#self.report(this.#fence.state, this.#now()));
+  }
+
+  #runChecks(wanted: boolean): void {
+    if (!wanted) {
+      clearInterval(this.#checks);
+      this.#checks = undefined;
+      return;
+    }
+    if (this.#checks) return;
+    const check = () => {
+      if (this.#checking || this.#closed) return;
+      this.#checking = true;
+      void this.options.api.answers(API_CHECK_TIMEOUT_MS).then((answers) => {
+        this.#checking = false;
+        if (answers !== this.#apiAnswers) this.options.log.info({ op: 'fence', apiAnswers: answers }, answers ? 'the API server answers' : 'the API server does not answer');
+        this.#apiAnswers = answers;
+        this.evaluate();
+      });
+    };
+    this.#checks = setInterval(check, API_CHECK_INTERVAL_MS);
+    this.#checks.unref();
+    check();
+  }
+
+  #schedule(now: number): void {
+    clearTimeout(this.#timer);
+    const at = [this.#fence.nextCheckAt(), this.#self.nextChangeAt(now)].filter((t): t is number => t !== undefined);
+    if (at.length === 0) return;
+    this.#timer = setTimeout(() => this.evaluate(), Math.max(0, Math.min(...at) - now) + 1);
+    this.#timer.unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#checks);
+    clearTimeout(this.#timer);
+    this.options.prober.close();
+  }
+}
+
+function fenceMessage(state: FenceState): string {
+  switch (state) {
+    case 'fenced':
+      return 'no peer answers and the API server does not answer: withdrawing egress IPs';
+    case 'rejoining':
+      return 'peers answer again: taking no egress IP until the hold-down has passed and the API view is fresh';
+    case 'open':
+      return 'back in service: hold-down passed and the API view is fresh';
+  }
+}

@@ -1,0 +1,51 @@
+import type { SelfReport } from '../../lib/liveness/liveness-types.js';
+import type { FenceState } from './fence.js';
+
+/**
+ * What this node says of itself in its probe answers, and whether it plans itself as fit to carry
+ * egress IPs: the same judgement its peers make from those answers (fitByProbes), so both reach
+ * the same owners. Healthy means its last apply succeeded. It steps aside (draining) while it
+ * stops, while fenced or rejoining, and for the hold-down after a failed apply, so a node whose
+ * applies fail now and then does not pull EIPs back and forth.
+ */
+export class SelfState {
+  /** Undefined before the first apply: the node plans itself fit, its peers do not count it yet. */
+  #lastApplyOk: boolean | undefined;
+  #lastFailureAt: number | undefined;
+  #holds: readonly string[] = [];
+  #stopping = false;
+
+  constructor(private readonly holdDownMs: number) {}
+
+  applied(ok: boolean, holds: readonly string[], now: number): void {
+    this.#lastApplyOk = ok;
+    if (!ok) this.#lastFailureAt = now;
+    this.#holds = [...holds].sort();
+  }
+
+  stop(): void {
+    this.#stopping = true;
+  }
+
+  get holds(): readonly string[] {
+    return this.#holds;
+  }
+
+  #recovering(now: number): boolean {
+    return this.#lastFailureAt !== undefined && now - this.#lastFailureAt < this.holdDownMs;
+  }
+
+  report(fence: FenceState, now: number): SelfReport {
+    return { healthy: this.#lastApplyOk === true, draining: this.#stopping || fence !== 'open' || this.#recovering(now), holds: this.#holds };
+  }
+
+  /** Whether this node plans itself as one that may carry egress IPs. */
+  fit(fence: FenceState, now: number): boolean {
+    return this.#lastApplyOk !== false && !this.report(fence, now).draining;
+  }
+
+  /** When the hold-down after a failure ends (the node must look again then), if it is running. */
+  nextChangeAt(now: number): number | undefined {
+    return this.#recovering(now) ? this.#lastFailureAt! + this.holdDownMs : undefined;
+  }
+}

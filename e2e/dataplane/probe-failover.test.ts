@@ -1,0 +1,109 @@
+/**
+ * Failover by the agents' UDP probes, with the lab's default node grace of 40 s, so the API path
+ * (NotReady, then the controller's status) cannot be what moves the EIP: a SIGTERM of the
+ * carrying agent hands the EIP to the other gateway node first, and a hard failure of the carrying
+ * node moves it within seconds while the API server still calls that node Ready. Figures go to
+ * the test's diagnostics; the bounds are generous functional ones.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stretchedByLoad } from '../labkit/load.js';
+import { agentRole } from '../labkit/plugins.js';
+import { expectLeavesAs } from '../scenarios/support/echo.js';
+import { kubectl } from '../scenarios/support/kubectl.js';
+import { appSelector, egressPolicy } from '../scenarios/support/manifests.js';
+import { waitAssigned } from '../scenarios/support/policy-status.js';
+import { GATEWAY_NAME, ScenarioLab, scenarioSkip } from '../scenarios/support/scenario-lab.js';
+import { StreamFlow, type FlowReport } from '../scenarios/support/stream-flow.js';
+import { waitFor } from '../scenarios/support/wait.js';
+import { addressesOn } from './probes.js';
+
+/** The lab's default: a dead node turns NotReady only after this. */
+const GRACE_SECONDS = 40;
+const CLIENT = 'default/client';
+/** Traffic must leave with the EIP again this soon after the carrying node fails (the API path: 40 s and more). */
+const TAKEOVER_BOUND_MS = 5_000;
+
+async function nodeReady(env: ScenarioLab, node: string): Promise<string> {
+  const out = await kubectl(env.lab, ['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+  return out.trim();
+}
+
+/** A TCP stream and a UDP flow from the client, each answered every `intervalMs`. */
+async function flows(env: ScenarioLab, intervalMs: number) {
+  const tcp = await StreamFlow.start(env.lab, CLIENT, { intervalMs });
+  const udp = await StreamFlow.start(env.lab, CLIENT, { intervalMs, proto: 'udp' });
+  await waitFor('both flows to be answered', 10_000, async () => (tcp.answered >= 5 && udp.answered >= 5 ? true : undefined), 50);
+  return { stop: async () => ({ tcp: await tcp.stop(), udp: await udp.stop() }) };
+}
+
+const describeFlow = (name: string, r: FlowReport) => `${name}: ${r.answered}/${r.sent} answered, longest gap ${r.maxGapMs} ms, seen as ${r.peers.join(', ')}${r.brokeWith ? `, broke: ${r.brokeWith}` : ''}`;
+
+describe('gateway failover by the probes, with a 40 s node grace', { skip: scenarioSkip, timeout: 10 * 60_000 }, () => {
+  let env: ScenarioLab;
+
+  before(async () => {
+    env = await ScenarioLab.up('pfo', { workers: 1, gateways: 2, nodeGraceSeconds: GRACE_SECONDS, pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' } }] });
+    await env.settle();
+  }, { timeout: 180_000 });
+
+  after(async () => {
+    await env?.down();
+  }, { timeout: 60_000 });
+
+  test('SIGTERM of the carrying agent: the other gateway node takes the EIP before the old one lets go', { timeout: 120_000 }, (t) =>
+    env.scenario(async (s) => {
+      const p = egressPolicy('default', 'handoff', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
+      await s.apply(p);
+      const at = await waitAssigned(s.lab, p);
+      const eip = at.ipv4!;
+      const other = env.gatewayNodes.find((n) => n !== at.node)!;
+      await expectLeavesAs(s.lab, CLIENT, eip);
+      await sleep(1_000); // the probes have seen every peer's holds
+
+      const flow = await flows(env, 10);
+      const t0 = Date.now();
+      await s.lab.stopDaemon(agentRole(at.node));
+      const stoppedMs = Date.now() - t0;
+      await sleep(500);
+      const report = await flow.stop();
+      t.diagnostic(`agent on ${at.node} stopped in ${stoppedMs} ms; ${describeFlow('tcp', report.tcp)}; ${describeFlow('udp', report.udp)}`);
+      assert.ok((await addressesOn(s.lab, other)).includes(eip), `${other} holds ${eip}`);
+      assert.ok(!(await addressesOn(s.lab, at.node)).includes(eip), `${at.node} let ${eip} go`);
+      assert.equal(report.tcp.brokeWith, undefined, 'the TCP connection stays up');
+      assert.deepEqual(report.tcp.peers.map((x) => x.split(':')[0]), [eip], 'one connection, leaving with the EIP');
+      assert.ok(report.udp.peers.every((x) => x.startsWith(`${eip}:`)), `UDP left with the EIP only: ${report.udp.peers.join(', ')}`);
+      await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 5_000, protos: ['http', 'tcp', 'udp'] });
+
+      await s.lab.startDaemon(agentRole(at.node));
+    }));
+
+  // Last: the failed node stays down until the lab goes.
+  test('hard failure of the carrying node: the EIP leaves from the other gateway node within seconds, the node still Ready in the API', { timeout: 120_000 }, (t) =>
+    env.scenario(async (s) => {
+      const p = egressPolicy('default', 'takeover', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
+      await s.apply(p);
+      const at = await waitAssigned(s.lab, p);
+      const eip = at.ipv4!;
+      const other = env.gatewayNodes.find((n) => n !== at.node)!;
+      await expectLeavesAs(s.lab, CLIENT, eip);
+      // the carrier must be the one the agents agree on, not a leftover of the previous scenario
+      await waitFor(`${at.node} to hold ${eip}`, 10_000, async () => ((await addressesOn(s.lab, at.node)).includes(eip) ? true : undefined));
+
+      const flow = await flows(env, 10);
+      const failedAt = Date.now();
+      await s.lab.failNode(at.node);
+      const bound = stretchedByLoad(TAKEOVER_BOUND_MS);
+      await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: bound, protos: ['http', 'udp'] });
+      const backMs = Date.now() - failedAt;
+      assert.equal(await nodeReady(env, at.node), 'True', `the API server still calls ${at.node} Ready ${backMs} ms after it failed: the probes moved the EIP`);
+      assert.ok((await addressesOn(s.lab, other)).includes(eip), `${other} holds ${eip}`);
+      await sleep(500);
+      const report = await flow.stop();
+      t.diagnostic(`${eip} answered again ${backMs} ms after ${at.node} failed (bound ${bound} ms); ${describeFlow('tcp', report.tcp)}; ${describeFlow('udp', report.udp)}`);
+      assert.ok(report.udp.maxGapMs < bound, `UDP flow gap ${report.udp.maxGapMs} ms`);
+      assert.equal(report.tcp.brokeWith, undefined, 'the established TCP connection survives the takeover');
+      assert.deepEqual(report.tcp.peers.map((x) => x.split(':')[0]), [eip]);
+    }));
+});

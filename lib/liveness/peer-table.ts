@@ -1,0 +1,254 @@
+/**
+ * What the probes say of each peer, and the detection rules (heard, alive, hold-down, isolated).
+ * Pure: every method takes the time, so the rules are tested with a fake clock; the prober
+ * (prober.ts) feeds it packets and ticks.
+ */
+import type { LivenessView, PeerLiveness } from './liveness-types.js';
+
+export interface DetectionTiming {
+  /** A peer is heard while its last valid packet is at most this old (interval × misses). */
+  readonly windowMs: number;
+  /** A peer judged dead is alive again only after this long reachable without a gap. */
+  readonly holdDownMs: number;
+  /** Isolated: no peer heard directly for this long. */
+  readonly fenceMs: number;
+}
+
+/** What a valid packet from a peer says of it. */
+export interface PeerReport {
+  readonly healthy: boolean;
+  readonly draining: boolean;
+  readonly truncated: boolean;
+  readonly holds: readonly string[];
+  readonly heard: readonly string[];
+}
+
+export interface Peer {
+  readonly node: string;
+  readonly address: string;
+}
+
+interface PeerState extends Peer {
+  /** Since when the peer is probed; alive without an answer for one window after it. */
+  readonly addedAt: number;
+  lastHeardAt: number | undefined;
+  report: PeerReport;
+  heardList: ReadonlySet<string>;
+  misses: number;
+  /** A probe went out since the last packet from the peer. */
+  probedSinceHeard: boolean;
+  /** Judged dead since it was last alive: hold-down applies before it is alive again. */
+  judgedDead: boolean;
+  /** Start of the current run of being reachable (directly, through a peer, or at start). */
+  upSince: number | undefined;
+  heard: boolean;
+  alive: boolean;
+  /** What was last published of the peer, to tell changes. */
+  published: string;
+}
+
+/** What one evaluation changed. */
+export interface Evaluation {
+  /** Something a view shows, other than misses and ages, changed. */
+  readonly changed: boolean;
+  /** Peers whose alive state flipped, with the new state. */
+  readonly flipped: readonly { readonly node: string; readonly alive: boolean }[];
+}
+
+const NEVER_HEARD: PeerReport = Object.freeze({ healthy: true, draining: false, truncated: false, holds: Object.freeze([]), heard: Object.freeze([]) });
+
+export class PeerTable {
+  readonly #timing: DetectionTiming;
+  readonly #peers = new Map<string, PeerState>();
+  readonly #byAddress = new Map<string, PeerState>();
+  #lastAnyHeardAt: number | undefined;
+  /** Since when the table has had peers; isolation is judged one fence after it. */
+  #fenceFrom: number;
+  #isolated = false;
+
+  constructor(timing: DetectionTiming, now: number) {
+    this.#timing = timing;
+    this.#fenceFrom = now;
+  }
+
+  /**
+   * Replaces the peer set. A peer kept with the same address keeps its state; a new one (or a new
+   * address) starts afresh. Returns the names of the peers that left.
+   */
+  setPeers(peers: readonly Peer[], now: number): string[] {
+    const next = new Map(peers.map((p) => [p.node, p]));
+    const removed: string[] = [];
+    for (const [node, state] of this.#peers) {
+      if (next.get(node)?.address !== state.address) {
+        this.#peers.delete(node);
+        this.#byAddress.delete(state.address);
+        if (!next.has(node)) removed.push(node);
+      }
+    }
+    if (this.#peers.size === 0 && next.size > 0) this.#fenceFrom = now;
+    for (const peer of next.values()) {
+      if (this.#peers.has(peer.node)) continue;
+      const state: PeerState = {
+        node: peer.node,
+        address: peer.address,
+        addedAt: now,
+        lastHeardAt: undefined,
+        report: NEVER_HEARD,
+        heardList: new Set(),
+        misses: 0,
+        probedSinceHeard: false,
+        judgedDead: false,
+        upSince: now,
+        heard: false,
+        alive: true,
+        published: '',
+      };
+      this.#peers.set(peer.node, state);
+      this.#byAddress.set(peer.address, state);
+    }
+    return removed;
+  }
+
+  /** The peer whose address this is (canonical form). */
+  byAddress(address: string): Peer | undefined {
+    return this.#byAddress.get(address);
+  }
+
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  peers(): IterableIterator<Peer> {
+    return this.#peers.values();
+  }
+
+  /** A valid packet from `node` arrived. */
+  heardFrom(node: string, report: PeerReport, now: number): Evaluation {
+    const state = this.#peers.get(node);
+    if (state === undefined) return { changed: false, flipped: [] };
+    // A gap longer than the window may fall between two ticks: judge the peer as it was in the
+    // gap before the packet ends it, so a short death still starts the hold-down.
+    const gapped = state.lastHeardAt !== undefined && now - state.lastHeardAt > this.#timing.windowMs;
+    const before = gapped ? this.evaluate(now) : undefined;
+    const listChanged = !sameMembers(state.heardList, report.heard);
+    state.lastHeardAt = now;
+    this.#lastAnyHeardAt = now;
+    state.report = report;
+    if (listChanged) state.heardList = new Set(report.heard);
+    state.misses = 0;
+    state.probedSinceHeard = false;
+    // Others' liveness depends on this peer only through its heard list and whether it is heard.
+    const after = listChanged || !state.heard || before !== undefined ? this.evaluate(now) : this.#evaluateOne(state, now, this.#reported(now));
+    return merge(before, after);
+  }
+
+  /**
+   * A probe round goes out now. Returns the peers that did not answer the previous round (one
+   * miss each).
+   */
+  probing(): string[] {
+    const missed: string[] = [];
+    for (const state of this.#peers.values()) {
+      if (state.probedSinceHeard) {
+        state.misses++;
+        missed.push(state.node);
+      }
+      state.probedSinceHeard = true;
+    }
+    return missed;
+  }
+
+  /** Applies the rules to every peer at `now`. */
+  evaluate(now: number): Evaluation {
+    const reported = this.#reported(now);
+    let changed = false;
+    const flipped: { node: string; alive: boolean }[] = [];
+    for (const state of this.#peers.values()) {
+      const one = this.#evaluateOne(state, now, reported);
+      changed ||= one.changed;
+      flipped.push(...one.flipped);
+    }
+    const isolated = this.#isIsolated(now);
+    if (isolated !== this.#isolated) {
+      this.#isolated = isolated;
+      changed = true;
+    }
+    return { changed, flipped };
+  }
+
+  /** Peers heard directly within the window, sorted: what this node reports having heard. */
+  heardNodes(now: number): string[] {
+    return [...this.#peers.values()].filter((s) => this.#heardAt(s, now)).map((s) => s.node).sort();
+  }
+
+  /** The peers as last evaluated, with misses and ages at `now`. */
+  view(now: number): LivenessView {
+    const peers = new Map<string, PeerLiveness>();
+    for (const s of [...this.#peers.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))) {
+      peers.set(
+        s.node,
+        Object.freeze({
+          node: s.node,
+          address: s.address,
+          heard: s.heard,
+          alive: s.alive,
+          healthy: s.report.healthy,
+          draining: s.report.draining,
+          holds: s.report.holds,
+          truncated: s.report.truncated,
+          misses: s.misses,
+          ...(s.lastHeardAt === undefined ? {} : { sinceHeardMs: now - s.lastHeardAt }),
+        }),
+      );
+    }
+    return Object.freeze({ peers, isolated: this.#isolated });
+  }
+
+  #heardAt(state: PeerState, now: number): boolean {
+    return state.lastHeardAt !== undefined && now - state.lastHeardAt <= this.#timing.windowMs;
+  }
+
+  /** Nodes that a peer this node hears directly reports having heard (its list is fresh). */
+  #reported(now: number): Set<string> {
+    const reported = new Set<string>();
+    for (const state of this.#peers.values()) {
+      if (this.#heardAt(state, now)) for (const node of state.heardList) if (node !== state.node) reported.add(node);
+    }
+    return reported;
+  }
+
+  #evaluateOne(state: PeerState, now: number, reported: ReadonlySet<string>): Evaluation {
+    const wasAlive = state.alive;
+    state.heard = this.#heardAt(state, now);
+    const starting = state.lastHeardAt === undefined && now - state.addedAt <= this.#timing.windowMs;
+    const reachable = state.heard || reported.has(state.node) || starting;
+    if (!reachable) {
+      state.judgedDead = true;
+      state.upSince = undefined;
+      state.alive = false;
+    } else {
+      state.upSince ??= now;
+      if (state.judgedDead && now - state.upSince >= this.#timing.holdDownMs) state.judgedDead = false;
+      state.alive = !state.judgedDead;
+    }
+    const r = state.report;
+    const published = `${state.heard}|${state.alive}|${r.healthy}|${r.draining}|${r.truncated}|${r.holds.join(',')}`;
+    const changed = published !== state.published;
+    state.published = published;
+    return { changed, flipped: wasAlive === state.alive ? [] : [{ node: state.node, alive: state.alive }] };
+  }
+
+  #isIsolated(now: number): boolean {
+    if (this.#peers.size === 0 || now - this.#fenceFrom < this.#timing.fenceMs) return false;
+    return this.#lastAnyHeardAt === undefined || now - this.#lastAnyHeardAt > this.#timing.fenceMs;
+  }
+}
+
+function sameMembers(set: ReadonlySet<string>, list: readonly string[]): boolean {
+  return set.size === list.length && list.every((n) => set.has(n));
+}
+
+function merge(a: Evaluation | undefined, b: Evaluation): Evaluation {
+  if (a === undefined) return b;
+  return { changed: a.changed || b.changed, flipped: [...a.flipped, ...b.flipped] };
+}

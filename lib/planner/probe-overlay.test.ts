@@ -1,0 +1,110 @@
+/**
+ * The probes as an overlay on the API's view: a peer unfit by the probes is not eligible, every
+ * node computes the same successor from the same facts, and two holders of one EIP resolve to one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Snapshot } from './snapshot.js';
+import { plan } from './plan.js';
+import { resolveCluster } from './resolve.js';
+import { rendezvousPick } from './hrw.js';
+import { probeFacts, probeFactsKey, type ProbeFacts } from './probe-facts.js';
+import { gateway, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
+import type { LivenessView, PeerLiveness } from '../liveness/liveness-types.js';
+
+const EIP = '198.18.0.110';
+const GATEWAYS = ['gateway-1', 'gateway-2', 'gateway-3'];
+
+function cluster(statusNode?: string): Snapshot {
+  return snapshotOf([
+    node('worker-1', 1),
+    ...GATEWAYS.map((name, i) => node(name, i + 2, { labels: { egress: 'true' } })),
+    namespace('default'),
+    pod('default', 'client', 'worker-1', ['10.244.1.5'], { app: 'web' }),
+    gateway('default', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.0.100-198.18.0.120'], ipv4DefaultEIP: EIP } }),
+    policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } }, statusNode ? { status: { node: statusNode, eip: { ipv4: EIP } } } : {}),
+  ]);
+}
+
+const facts = (unfit: string[], holders: Record<string, string[]> = {}): ProbeFacts => ({ unfit, holders: new Map(Object.entries(holders)) });
+const withProbes = (s: Snapshot, f: ProbeFacts): Snapshot => ({ ...s, probes: f });
+const ownerOf = (s: Snapshot) => resolveCluster(s).assignment.policies.get('default/web')!.node;
+
+test('a peer unfit by the probes is not eligible; without probe facts the API alone decides', () => {
+  const s = cluster('gateway-1');
+  assert.equal(ownerOf(s), 'gateway-1');
+  assert.equal(ownerOf(withProbes(s, facts([]))), 'gateway-1', 'no unfit peer: status keeps it');
+  const moved = ownerOf(withProbes(s, facts(['gateway-1'])));
+  assert.equal(moved, rendezvousPick(EIP, ['gateway-2', 'gateway-3']), 'the rendezvous winner over the fit nodes');
+  assert.deepEqual(resolveCluster(withProbes(s, facts(['gateway-1']))).eligible.get('default'), ['gateway-2', 'gateway-3']);
+  assert.equal(ownerOf(withProbes(s, facts(GATEWAYS))), undefined, 'every gateway node unfit: nobody carries');
+});
+
+test('every node computes the same successor from the same facts: the new owner holds the EIP, the worker routes to it', () => {
+  const s = withProbes(cluster('gateway-1'), facts(['gateway-1']));
+  const successor = rendezvousPick(EIP, ['gateway-2', 'gateway-3'])!;
+  const plans = ['worker-1', ...GATEWAYS].map((n) => plan(s, n));
+  for (const p of plans) assert.equal(p.policies[0]!.node, successor, `${p.node} agrees`);
+  for (const p of plans) assert.deepEqual(p.eips.map((e) => e.ip), p.node === successor ? [EIP] : [], `${p.node} holds the EIP only if it is the successor`);
+  const worker = plans[0]!;
+  assert.equal(worker.policies[0]!.role, 'worker');
+  // the worker already has a table towards every gateway node; only the mark changes
+  assert.equal(worker.routing.tables.length, plan(cluster('gateway-1'), 'worker-1').routing.tables.length);
+});
+
+test('two holders: status decides when it names one of them', () => {
+  const both = { [EIP]: ['gateway-1', 'gateway-2'] };
+  assert.equal(ownerOf(withProbes(cluster('gateway-1'), facts([], both))), 'gateway-1');
+  assert.equal(ownerOf(withProbes(cluster('gateway-2'), facts([], both))), 'gateway-2');
+});
+
+test('two holders and status names neither: the rendezvous winner over the holders, not over every eligible node', () => {
+  const both = { [EIP]: ['gateway-1', 'gateway-3'] };
+  const winner = rendezvousPick(EIP, ['gateway-1', 'gateway-3']);
+  assert.equal(ownerOf(withProbes(cluster('gateway-2'), facts([], both))), winner, 'status names a non-holder');
+  assert.equal(ownerOf(withProbes(cluster(), facts([], both))), winner, 'no status');
+  // whichever node computes it, from the same facts
+  for (const self of ['worker-1', ...GATEWAYS]) assert.equal(plan(withProbes(cluster(), facts([], both)), self).policies[0]!.node, winner);
+});
+
+test('a holder that is not eligible is no contender: a draining or dead holder loses to the other one', () => {
+  for (const other of ['gateway-2', 'gateway-3']) {
+    assert.equal(ownerOf(withProbes(cluster('gateway-1'), facts(['gateway-1'], { [EIP]: ['gateway-1', other] }))), other);
+  }
+});
+
+test('status names a node that is not eligible and one eligible node holds the EIP: it keeps it', () => {
+  const joined = rendezvousPick(EIP, ['gateway-2', 'gateway-3']) === 'gateway-2' ? 'gateway-3' : 'gateway-2';
+  assert.equal(ownerOf(withProbes(cluster('gateway-1'), facts(['gateway-1'], { [EIP]: [joined] }))), joined, 'not the hash winner');
+});
+
+test('one holder that status does not name: status decides (the controller moves it; the holder withdraws)', () => {
+  assert.equal(ownerOf(withProbes(cluster('gateway-1'), facts([], { [EIP]: ['gateway-2'] }))), 'gateway-1');
+});
+
+function peer(name: string, over: Partial<PeerLiveness> = {}): PeerLiveness {
+  return { node: name, address: `198.18.0.${name.length}`, heard: true, alive: true, healthy: true, draining: false, holds: [], misses: 0, sinceHeardMs: 10, ...over };
+}
+const view = (peers: PeerLiveness[], isolated = false): LivenessView => ({ peers: new Map(peers.map((p) => [p.node, p])), isolated });
+
+test('probe facts: unfit peers and the node itself as its peers judge it; only live nodes count as holders', () => {
+  const v = view([
+    peer('gateway-2', { alive: false, heard: false, holds: [EIP] }),
+    peer('gateway-3', { draining: true, holds: [EIP] }),
+    peer('worker-1', { healthy: false }),
+  ]);
+  const f = probeFacts(v, { node: 'gateway-1', fit: true, holds: [EIP, '198.18.0.111'] });
+  assert.deepEqual(f.unfit, ['gateway-2', 'gateway-3', 'worker-1']);
+  assert.deepEqual([...f.holders], [[EIP, ['gateway-1', 'gateway-3']], ['198.18.0.111', ['gateway-1']]]);
+  assert.deepEqual(probeFacts(view([]), { node: 'gateway-1', fit: false, holds: [] }).unfit, ['gateway-1'], 'a node that steps aside plans itself out');
+});
+
+test('probe facts key: equal facts give one key, any change a new one (the agent plans again)', () => {
+  const a = probeFacts(view([peer('gateway-2', { holds: [EIP] })]), { node: 'gateway-1', fit: true, holds: [] });
+  const b = probeFacts(view([peer('gateway-2', { holds: [EIP], misses: 1, sinceHeardMs: 150 })]), { node: 'gateway-1', fit: true, holds: [] });
+  assert.equal(probeFactsKey(a), probeFactsKey(b), 'misses and timings change no plan');
+  const c = probeFacts(view([peer('gateway-2', { holds: [] })]), { node: 'gateway-1', fit: true, holds: [] });
+  assert.notEqual(probeFactsKey(a), probeFactsKey(c));
+  assert.notEqual(probeFactsKey(a), probeFactsKey(probeFacts(view([peer('gateway-2', { holds: [EIP], draining: true })]), { node: 'gateway-1', fit: true, holds: [] })));
+  assert.equal(probeFactsKey(undefined), '');
+});
