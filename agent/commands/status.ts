@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EgressError, errorMessage } from '../../lib/errors.js';
 import { renderPlanText } from '../../lib/planner/plan-text.js';
-import type { AgentStatus } from '../node-agent/agent-state.js';
+import type { AgentStatus, LivenessStatus, PeerStatus } from '../node-agent/agent-state.js';
 import { EXIT } from '../exit-codes.js';
 import { DEFAULT_STATUS_URL } from '../listen-address.js';
 import { outputOption, writeStructured } from '../output.js';
@@ -20,8 +20,31 @@ export function renderStatus(s: AgentStatus): string {
     lines.push('announcements:');
     for (const a of s.announcements) lines.push(`  ${a.ip} on ${a.ifname}: ${a.framesSent} frame(s) sent${a.lastError ? `, last error: ${a.lastError}` : ''}`);
   }
+  if (s.liveness) lines.push(...renderPeers(s.liveness));
   lines.push('');
   return `${lines.join('\n')}\n${s.plan ? renderPlanText(s.plan) : ''}`;
+}
+
+/** One word for what the probes say, the worst first: DEAD, then unhealthy, draining, alive. */
+function peerState(p: PeerStatus): string {
+  const words = [p.alive ? (p.heard ? 'alive' : 'alive (vouched for by a peer)') : 'DEAD'];
+  if (!p.healthy) words.push('UNHEALTHY');
+  if (p.draining) words.push('draining');
+  return words.join(', ');
+}
+
+function lastAnswer(p: PeerStatus): string {
+  if (p.sinceHeardMs === undefined) return 'never';
+  return p.sinceHeardMs < 1000 ? `${p.sinceHeardMs} ms ago` : `${(p.sinceHeardMs / 1000).toFixed(1)} s ago`;
+}
+
+/** The peers table of `sluice status`: one line per peer, columns padded to the widest value. */
+export function renderPeers(l: LivenessStatus): string[] {
+  const head = `peers (probes)${l.isolated ? ': ISOLATED, no peer answers' : ''}:`;
+  if (l.peers.length === 0) return [head, '  none'];
+  const rows = [['NODE', 'ADDRESS', 'STATE', 'MISSES', 'LAST ANSWER', 'HOLDS'], ...l.peers.map((p) => [p.node, p.address, peerState(p), String(p.misses), lastAnswer(p), p.holds.join(', ') || '-'])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return [head, ...rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`)];
 }
 
 export function registerStatus(program: Command): void {

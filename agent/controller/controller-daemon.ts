@@ -49,6 +49,7 @@ export class ControllerDaemon {
       apiRequests: () => proc.client.counts,
       informerRestarts: () => proc.watch.informerNames.map((informer) => ({ informer, restarts: proc.watch.informer(informer)?.restarts ?? 0 })),
       controllerWrites: () => proc.controller.writes,
+      statusTakeovers: () => proc.controller.takeovers,
     });
     // Registered before the first await: neither the first sync nor the first election can come sooner.
     let synced = false;

@@ -1,6 +1,8 @@
 import type { AgentConfig } from '../planner/config.js';
 import type { Snapshot } from '../planner/snapshot.js';
 import type { Resolution } from '../planner/resolve.js';
+import type { Takeover } from './takeovers.js';
+import type { MoveKind } from './gateway-moves.js';
 import type { ClusterStore } from '../kube/store.js';
 import type { ObjectWriter, WriteResult } from '../kube/object-writer.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -13,6 +15,8 @@ export interface ControllerContext {
   readonly snapshot: Snapshot;
   /** The assignment and node directory: computed once per pass, on first use, by every step alike. */
   readonly resolution: () => Resolution;
+  /** The takeovers that resolution follows, by policy key (see takeovers.ts). */
+  readonly takeovers: () => ReadonlyMap<string, Takeover>;
   readonly store: ClusterStore;
   readonly writer: ObjectWriter;
   readonly events: EventRecorder;
@@ -27,6 +31,12 @@ export interface ControllerContext {
 export class PassReport {
   readonly writes = new Map<string, number>();
   readonly errors: unknown[] = [];
+  /** Status writes that moved a policy to the node that reported it took it over, by kind. */
+  readonly takeovers = new Map<MoveKind, number>();
+
+  tookOver(kind: MoveKind): void {
+    this.takeovers.set(kind, (this.takeovers.get(kind) ?? 0) + 1);
+  }
 
   count(result: WriteResult): WriteResult {
     if (result.outcome !== 'unchanged' && result.outcome !== 'gone') {

@@ -67,6 +67,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     config: options.config,
     events,
     logger,
+    mayLead: options.elect !== false,
     ...options.reconcile,
   });
   watch.onSynced(() => controller.trigger('synced'));

@@ -10,12 +10,16 @@ import { silentLogger, type Logger } from '../kube/logger.js';
 import { EgressError } from '../errors.js';
 import { RESOURCES, type StoreKind } from '../kube/resources.js';
 import type { ControllerContext, PassReport } from './context.js';
+import type { Snapshot } from '../planner/snapshot.js';
 import { reconcileClusterInfo } from './cluster-info.js';
 import { reconcileTunnels } from './tunnel-status.js';
 import { reconcilePolicyStatus } from './policy-status.js';
 import { reconcileGatewayStatus } from './gateway-status.js';
 import { reconcileEndpointSlices } from './endpoint-slices.js';
-import { resolveCluster, type Resolution } from '../planner/resolve.js';
+import { ClaimOrder } from './claim-order.js';
+import { reportLookup } from './policy-programmed.js';
+import { resolveFollowingTakeovers, type FollowedResolution } from './takeovers.js';
+import type { MoveKind } from './gateway-moves.js';
 
 export interface ControllerOptions {
   readonly client: KubeClient;
@@ -28,6 +32,11 @@ export interface ControllerOptions {
   readonly minIntervalMs?: number;
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
+  /**
+   * Whether this process may take the Lease (default true). Only then does it date the reports it
+   * sees from the start (see ClaimOrder): an agent that never leads need not parse every node's.
+   */
+  readonly mayLead?: boolean;
 }
 
 /** Only reported status changed: a node's applied report, or a policy's conditions (StoreChange 'report'). */
@@ -85,14 +94,25 @@ export function stepsFor(reasons: ReadonlySet<string>): Set<string> {
 export class Controller {
   /** Writes sent, by step (tests read it; a quiet cluster keeps it still). */
   readonly writes = new Map<string, number>();
+  /** Policy status writes that followed a node's takeover report, by kind (sluice_status_takeovers_total). */
+  readonly takeovers = new Map<MoveKind, number>();
   private reconciler: Reconciler | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly writer: ObjectWriter;
   private readonly logger: Logger;
+  /** Dates reports from construction when this process may lead, so once it takes the Lease it knows which came first. */
+  private claimOrder: ClaimOrder | undefined;
+  /** Refused claims already logged (the current ones only). */
+  private refusedLogged = new Set<string>();
 
   constructor(private readonly options: ControllerOptions) {
     this.writer = new ObjectWriter(options.client, options.store);
     this.logger = options.logger ?? silentLogger();
+    if (options.mayLead !== false) this.claimOrder = this.newClaimOrder();
+  }
+
+  private newClaimOrder(): ClaimOrder {
+    return new ClaimOrder(this.options.store, reportLookup(this.options.store, this.logger));
   }
 
   get running(): boolean {
@@ -144,12 +164,30 @@ export class Controller {
     const { store, config, events } = this.options;
     const errors: unknown[] = [];
     const wanted = stepsFor(rc.reasons);
-    let resolution: Resolution | undefined;
+    let followed: FollowedResolution | undefined;
+    const follow = (snapshot: Snapshot) => {
+      if (!followed) {
+        followed = resolveFollowingTakeovers(snapshot, (this.claimOrder ??= this.newClaimOrder()), reportLookup(store, this.logger));
+        this.logRefused(followed);
+      }
+      return followed;
+    };
     for (const step of STEPS.filter((s) => wanted.has(s.name))) {
       const snapshot = store.snapshot(config);
-      const resolve = () => (resolution ??= resolveCluster(snapshot));
-      const ctx: ControllerContext = { snapshot, resolution: resolve, store, writer: this.writer, events, config, signal, logger: this.logger, now: kubeTime() };
+      const ctx: ControllerContext = {
+        snapshot,
+        resolution: () => follow(snapshot).resolution,
+        takeovers: () => follow(snapshot).takeovers,
+        store,
+        writer: this.writer,
+        events,
+        config,
+        signal,
+        logger: this.logger,
+        now: kubeTime(),
+      };
       const report = await step.run(ctx);
+      for (const [kind, n] of report.takeovers) this.takeovers.set(kind, (this.takeovers.get(kind) ?? 0) + n);
       if (report.total) {
         this.writes.set(step.name, (this.writes.get(step.name) ?? 0) + report.total);
         this.logger.debug({ op: 'reconcile', step: step.name, writes: Object.fromEntries(report.writes) }, 'controller wrote');
@@ -157,5 +195,15 @@ export class Controller {
       errors.push(...report.errors);
     }
     if (errors.length) throw new AggregateError(errors, `${errors.length} controller writes failed`);
+  }
+
+  private logRefused({ refused }: FollowedResolution): void {
+    const now = new Set<string>();
+    for (const r of refused) {
+      const id = `${r.node} ${r.policyKey} ${r.since}`;
+      now.add(id);
+      if (!this.refusedLogged.has(id)) this.logger.warn({ op: 'takeover', node: r.node, policy: r.policyKey, why: r.why }, 'takeover claim refused');
+    }
+    this.refusedLogged = now;
   }
 }

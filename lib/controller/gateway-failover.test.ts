@@ -45,8 +45,8 @@ test('policies spread over two gateway nodes; only those of a failed node move, 
     assert.deepEqual(nodeList.map((n: any) => [n.name, n.status]), [['gw-1', 'NodeNotReady'], ['gw-2', 'Ready']]);
     const gw1Phase = (server.store.get(API_VERSION, 'EgressTunnel', 'gw-1') as any).status.phase;
     assert.equal(gw1Phase, 'NodeNotReady');
-    const movedEvents = server.store.list('v1', 'Event').filter((e: any) => e.reason === 'GatewayMoved').map((e: any) => e.involvedObject.name).sort();
-    assert.deepEqual(movedEvents, on('gw-1'), 'a GatewayMoved event per moved policy');
+    const movedEvents = server.store.list('v1', 'Event').filter((e: any) => e.reason === 'GatewayFailover').map((e: any) => e.involvedObject.name).sort();
+    assert.deepEqual(movedEvents, on('gw-1'), 'a GatewayFailover event per moved policy');
     t.diagnostic(`node NotReady: ${JSON.stringify(server.writes.snapshot())}`);
 
     server.writes.reset();

@@ -9,7 +9,8 @@ import { mergeConditions, readConditions, type DesiredCondition } from '../kube/
 import type { StoredObject } from '../kube/store.js';
 import type { JsonObject } from '../kube/rest-client.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
-import { nodesWithSelectedPods, notReadyProgrammed, programmedCondition, reportLookup } from './policy-programmed.js';
+import { nodesWithSelectedPods, notReadyProgrammed, programmedCondition, reportLookup, type ReportLookup } from './policy-programmed.js';
+import { classifyMove } from './gateway-moves.js';
 
 type PolicyKindName = 'EgressPolicy' | 'EgressClusterPolicy';
 
@@ -113,7 +114,7 @@ export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<Pas
   targets.sort((x, y) => (x.stored.value && y.stored.value ? compareForAllocation(x.stored.value, y.stored.value) : x.stored.value ? -1 : y.stored.value ? 1 : 0));
   await forEachItem(ctx, report, 'policy-status', targets, (t) => `${t.kind} ${t.stored.key}`, async (t) => {
     const result = report.count(await ctx.writer.writeStatus(t.kind, t.stored.key, (current) => toWire(t.desired, current, ctx.now), ctx.signal));
-    if (result.outcome === 'updated' && result.before && result.after) await announce(ctx, t, result.before, result.after);
+    if (result.outcome === 'updated' && result.before && result.after) await announce(ctx, report, reports, t, result.before, result.after);
   });
   return report;
 }
@@ -122,8 +123,12 @@ function statusOf(raw: JsonObject): PolicyStatusWire {
   return isRecord(raw.status) ? (raw.status as PolicyStatusWire) : {};
 }
 
-/** Events on transitions only: a new address, a new or moved gateway node, Ready turning False. */
-async function announce(ctx: ControllerContext, t: Target, before: JsonObject, after: JsonObject): Promise<void> {
+/**
+ * Events on transitions only: a new address, a new or moved gateway node (a failover or a handoff
+ * within one gateway, see gateway-moves.ts), Ready turning False. A move that followed a node's
+ * takeover report is counted.
+ */
+async function announce(ctx: ControllerContext, report: PassReport, reports: ReportLookup, t: Target, before: JsonObject, after: JsonObject): Promise<void> {
   const old = statusOf(before);
   const now = statusOf(after);
   const subject = { apiVersion: API_VERSION, kind: t.kind, name: t.stored.name, namespace: t.stored.namespace, uid: t.stored.uid };
@@ -131,11 +136,19 @@ async function announce(ctx: ControllerContext, t: Target, before: JsonObject, a
   if (ips(now) && ips(now) !== ips(old)) {
     await ctx.events.record(subject, 'Normal', 'EIPAssigned', `egress IP ${ips(now)}${ips(old) ? ` (was ${ips(old)})` : ''}`, ctx.signal);
   }
-  if (now.egressGatewayName && old.egressGatewayName && now.egressGatewayName !== old.egressGatewayName) {
+  const gatewayChanged = !!now.egressGatewayName && !!old.egressGatewayName && now.egressGatewayName !== old.egressGatewayName;
+  if (gatewayChanged) {
     await ctx.events.record(subject, 'Normal', 'GatewayChanged', `uses EgressGateway "${now.egressGatewayName}" now (was "${old.egressGatewayName}")`, ctx.signal);
   }
+  const policy = t.stored.value;
   if (now.node && old.node && now.node !== old.node) {
-    await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);
+    const takeover = policy && ctx.takeovers().get(policy.key);
+    const takenOver = takeover?.from === old.node && takeover.to === now.node;
+    const eligible = ctx.resolution().eligible.get(policy?.spec.gatewayName ?? '') ?? [];
+    const move = policy && !gatewayChanged ? classifyMove(ctx.snapshot, policy, old.node, now.node, reports, takenOver, eligible) : undefined;
+    if (move && takenOver) report.tookOver(move.kind);
+    if (move) await ctx.events.record(subject, move.kind === 'failover' ? 'Warning' : 'Normal', move.reason, move.message, ctx.signal);
+    else await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);
   } else if (now.node && !old.node) {
     await ctx.events.record(subject, 'Normal', 'GatewayAssigned', `carried by gateway node "${now.node}"`, ctx.signal);
   }

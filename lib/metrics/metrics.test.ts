@@ -15,6 +15,9 @@ function filled(): { m: Metrics; rules: RuleCounter[]; requests: Record<string, 
   m.policyCounts([{ role: 'gateway', state: 'active', count: 1 }]);
   m.resynced('ok', { routes: 2, nft: 0 });
   m.resynced('ok', {});
+  m.observeFailover(0.18, 'failover');
+  m.observeFailover(0.03, 'handoff');
+  m.observeFailover(0.02, 'handoff');
   const rules: RuleCounter[] = [
     { kind: 'policy', policy: 'default/test', rule: 'worker', packets: 5, bytes: 300 },
     { kind: 'guard', guard: 'anti-relay', packets: 2, bytes: 120 },
@@ -25,6 +28,7 @@ function filled(): { m: Metrics; rules: RuleCounter[]; requests: Record<string, 
     apiRequests: () => requests,
     informerRestarts: () => [{ informer: 'Pod', restarts: 3 }],
     controllerWrites: () => new Map([['endpoint-slices', 4]]),
+    statusTakeovers: () => new Map([['failover', 2]]),
   });
   return { m, rules, requests };
 }
@@ -53,6 +57,11 @@ test('the metrics listener serves metrics and probes, never /status or /plan', a
     assert.match(text, /^sluice_resync_kernel_writes_total\{subsystem="routes"\} 2$/m);
     assert.doesNotMatch(text, /^sluice_resync_kernel_writes_total\{subsystem="nft"\}/m, 'a subsystem that repaired nothing is not counted');
     assert.match(text, /^sluice_controller_writes_total\{step="endpoint-slices"\} 4$/m);
+    assert.match(text, /^sluice_status_takeovers_total\{kind="failover"\} 2$/m);
+    assert.match(text, /^sluice_failover_seconds_bucket\{le="0\.2",kind="failover"\} 1$/m);
+    assert.match(text, /^sluice_failover_seconds_bucket\{le="0\.1",kind="failover"\} 0$/m);
+    assert.match(text, /^sluice_failover_seconds_count\{kind="handoff"\} 2$/m);
+    assert.match(text, /^sluice_failover_seconds_bucket\{le="0\.025",kind="handoff"\} 1$/m);
     // Refreshed at scrape time: the next scrape shows the totals as they are then.
     rules[0] = { ...rules[0]!, packets: 8 } as RuleCounter;
     requests.watch = 10;

@@ -20,7 +20,12 @@ export interface ScrapeSources {
   informerRestarts?(): readonly { readonly informer: string; readonly restarts: number }[];
   /** Writes the controller sent since start, by step (only while it held the Lease). */
   controllerWrites?(): ReadonlyMap<string, number>;
+  /** Policy status writes that followed a node's takeover report, by kind (failover, handoff). */
+  statusTakeovers?(): ReadonlyMap<string, number>;
 }
+
+/** A gateway move as the agent that took over saw it: its old holder failed, or handed over. */
+export type FailoverKind = 'failover' | 'handoff';
 
 export interface BuildInfo {
   readonly version: string;
@@ -54,6 +59,13 @@ export class Metrics implements ProbeMetricsSink {
   private readonly dnsHold = new Histogram({ name: 'sluice_firewall_dns_hold_seconds', help: 'time an answer was held until its addresses were in their sets', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
   private readonly dnsSteering = new Gauge({ name: 'sluice_firewall_dns_steering', help: "1 while the DNS forwarder answers and pods with rules by name are steered to it; 0: their DNS goes straight to the cluster DNS and addresses are not learned (the firewall fails closed for new ones)", registers: [this.registry] });
   private readonly resyncs = new Counter({ name: 'sluice_resyncs_total', help: 'periodic re-applies of the current plan (drift repair), by result', labelNames: ['result'], registers: [this.registry] });
+  private readonly failoverSeconds = new Histogram({
+    name: 'sluice_failover_seconds',
+    help: 'time from detecting that a gateway node failed (or began handing over) to holding its egress IPs here, by kind (failover, handoff)',
+    labelNames: ['kind'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
   private readonly resyncWrites = new Counter({ name: 'sluice_resync_kernel_writes_total', help: 'kernel changes made by periodic resyncs (drift repaired), by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
   // Liveness probes (lib/liveness): peer labels are the current peer set only (probePeerGone).
   private readonly probeMisses = new Counter({ name: 'sluice_probe_misses_total', help: 'liveness probe rounds a peer did not answer before the next one, by peer', labelNames: ['peer'], registers: [this.registry] });
@@ -163,6 +175,11 @@ export class Metrics implements ProbeMetricsSink {
     this.probeAlive.remove({ peer });
   }
 
+  /** This node took over egress IPs: `seconds` from detection (probes, or the handoff request) to holding them. */
+  observeFailover(seconds: number, kind: FailoverKind): void {
+    this.failoverSeconds.observe({ kind }, seconds);
+  }
+
   /** Called once per reconcile run. */
   reconciled(result: 'ok' | 'error'): void {
     this.reconciles.inc({ result });
@@ -244,6 +261,15 @@ export class Metrics implements ProbeMetricsSink {
       registers: [this.registry],
       collect() {
         setTotals(this, [...(metrics.#sources.controllerWrites?.() ?? new Map<string, number>())].map(([step, n]) => [{ step }, n]));
+      },
+    });
+    new Counter({
+      name: 'sluice_status_takeovers_total',
+      help: "policy status writes that followed a node's report that it took the policy over, before the API server knew, by kind (failover, handoff)",
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        setTotals(this, [...(metrics.#sources.statusTakeovers?.() ?? new Map<string, number>())].map(([kind, n]) => [{ kind }, n]));
       },
     });
     new Counter({
