@@ -3,7 +3,6 @@ import type { ErrorCode } from '../errors.js';
 
 /** Why a datagram from the network was dropped before it refreshed any peer. */
 export type RejectReason = 'unknown_source' | 'name_mismatch' | 'malformed';
-export const REJECT_REASONS: readonly RejectReason[] = ['unknown_source', 'name_mismatch', 'malformed'];
 
 /** The prober's own error codes. */
 export type ProbeErrorCode = Extract<ErrorCode, `EGW_ERR_PROBE_${string}`>;

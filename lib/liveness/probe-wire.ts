@@ -23,7 +23,7 @@ import { IPV4_MAPPED_RANGE, formatIp, parseIp, type Family } from '../api/ip.js'
 export const MAX_DATAGRAM = 1400;
 /** The most EIPs or heard names one datagram lists (one count byte each). */
 export const MAX_LIST = 255;
-export const WIRE_VERSION = 1;
+const WIRE_VERSION = 1;
 const MAGIC = 0x5350;
 const HEADER_BYTES = 18;
 const FLAG_HEALTHY = 0x01;

@@ -288,3 +288,51 @@ test('options out of range are refused with the option named', async () => {
   }
   assert.deepEqual(proberConfig(base), { node: 'n2', addresses: ['127.0.0.2'], port: 7473, intervalMs: 100, misses: 3, windowMs: 300, holdDownMs: 5000, fenceMs: 900 });
 });
+
+test('a burst of changes reaches listeners a few times per interval, and the last view has them all', async () => {
+  const port = nextPort++;
+  const count = 40;
+  const others = Array.from({ length: count }, (_, i) => ({ node: `w${i}`, address: `127.0.1.${i + 1}` }));
+  const p2 = await Prober.start({ intervalMs: 50, misses: 3, node: 'n2', addresses: ['127.0.0.2'], port });
+  const sockets = await Promise.all(
+    others.map((o) => {
+      const udp = dgram.createSocket('udp4');
+      return new Promise<dgram.Socket>((resolve) => udp.bind(0, o.address, () => resolve(udp)));
+    }),
+  );
+  try {
+    p2.setPeers(others);
+    const told: LivenessView[] = [];
+    p2.onChange((view) => told.push(view));
+    const roundsBefore = p2.stats().rounds;
+    // Every peer's first packet changes the view (it becomes heard): 40 changes in one burst.
+    for (const [i, udp] of sockets.entries()) {
+      const probe = encodeProbe({ type: 'probe', healthy: true, draining: false, seq: 1, stamp: 0, sender: others[i]!.node, holds: [], heard: [] });
+      udp.send(probe, port, '127.0.0.2');
+    }
+    await until('all 40 heard in a notified view', () => told.length > 0 && [...told[told.length - 1]!.peers.values()].every((v) => v.heard));
+    const ticks = p2.stats().rounds - roundsBefore;
+    assert.ok(told.length <= 3 * (ticks + 1), `${told.length} notifications in ${ticks} ticks`);
+    assert.ok(told.length < count, `${told.length} notifications for ${count} changes`);
+  } finally {
+    for (const s of sockets) s.close();
+    await p2.close();
+  }
+});
+
+test('send errors are counted and logged once, never thrown', async () => {
+  const warnings: Record<string, unknown>[] = [];
+  const logger: ProbeLogger = { debug() {}, info() {}, warn: (obj) => void warnings.push(obj) };
+  const p = await Prober.start({ ...FAST, node: 'n2', addresses: ['127.0.0.2'], port: nextPort++, logger });
+  try {
+    // From a loopback address nothing routes to a LAN address: the kernel refuses every send.
+    p.setPeers([{ node: 'n3', address: '198.18.0.3' }]);
+    await until('send errors counted', () => (p.stats().errors.EGW_ERR_PROBE_SEND ?? 0) >= 3);
+    const sends = warnings.filter((w) => w.op === 'send');
+    assert.equal(sends.length, 1, JSON.stringify(warnings));
+    assert.equal(sends[0]!.code, 'EGW_ERR_PROBE_SEND');
+    assert.equal(peer(p, 'n3').heard, false);
+  } finally {
+    await p.close();
+  }
+});

@@ -8,10 +8,12 @@
  * the node LAN: there is no authentication, so a host that can send from a node's address (spoof
  * it) can forge probes and answers for that node. It can keep a dead node alive (suppress a
  * failover: the node is heard, or named in a forged heard list), make a live node look unhealthy
- * or draining (move its EIPs away; but not look dead while the node still answers itself), fake
- * holds, or flood the node with probes (answers are capped per peer and interval, see
- * ANSWERS_PER_INTERVAL, so the node is no amplifier). The API server's readiness and the Lease
- * remain the fence; the probes only make failover faster.
+ * or draining (move its EIPs away), fake holds, or flood the node with probes (answers are capped
+ * per peer and interval, see ANSWERS_PER_INTERVAL, so the node is no amplifier, and a peer's own
+ * probes still reach us when its answers are used up). Forged packets cannot fake a death while
+ * the real ones arrive; an attacker fakes one by stopping them (ARP/NDP spoofing, flooding the
+ * link or the socket's buffer). The API server's readiness and the Lease remain the fence; the
+ * probes only make failover faster.
  */
 import { performance } from 'node:perf_hooks';
 import { canonicalIp, ipFamily, isIp } from '../api/ip.js';
@@ -48,12 +50,12 @@ export interface ProberStats {
 export type LivenessListener = (view: LivenessView) => void;
 
 /** A peer sends one probe per interval; a few more are answered (restarts, an early round). */
-export const ANSWERS_PER_INTERVAL = 4;
+const ANSWERS_PER_INTERVAL = 4;
 /** onChange listeners run at most this often per interval; later changes wait for the next tick. */
-export const NOTIFICATIONS_PER_INTERVAL = 3;
+const NOTIFICATIONS_PER_INTERVAL = 3;
 /** A socket that could not be bound (or failed) is tried again this often. */
-export const REBIND_MS = 1000;
-/** The same warning (operation and code) is logged at most once per this; every one is counted. */
+const REBIND_MS = 1000;
+/** The same warning (operation, code, address or family) is logged at most once per this; every one is counted. */
 const WARN_EVERY_MS = 30_000;
 
 interface Bound {
@@ -270,7 +272,8 @@ export class Prober {
     const family = ipFamily(peer.address);
     const socket = this.#sockets.find((b) => ipFamily(b.address) === family)?.socket;
     if (socket === undefined) {
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', `no bound IPv${family} socket to probe from`, { peer: peer.node, address: peer.address });
+      // One line for all peers of the family, not one per peer.
+      this.#warn('send', 'EGW_ERR_PROBE_SEND', `no bound IPv${family} socket to probe from`, { family });
       return;
     }
     socket.send(data, peer.address, this.config.port).catch((err: unknown) => {
@@ -340,7 +343,7 @@ export class Prober {
   #warn(op: string, code: ProbeErrorCode, msg: string, fields: Record<string, unknown>): void {
     this.#stats.errors[code] = (this.#stats.errors[code] ?? 0) + 1;
     this.#metrics.probeError(code);
-    const key = `${op}|${code}|${String(fields.address)}`;
+    const key = `${op}|${code}|${String(fields.address ?? fields.family)}`;
     const at = now();
     const last = this.#warnedAt.get(key);
     if (last !== undefined && at - last < WARN_EVERY_MS) return;

@@ -18,6 +18,11 @@ function filled(): { m: Metrics; rules: RuleCounter[]; requests: Record<string, 
   m.observeFailover(0.18, 'failover');
   m.observeFailover(0.03, 'handoff');
   m.observeFailover(0.02, 'handoff');
+  m.probePeerAlive('gateway-2', true);
+  m.probeMissed('gateway-2');
+  m.probeRtt(0.0004);
+  m.probeRejected('malformed');
+  m.probeError('EGW_ERR_PROBE_SEND');
   const rules: RuleCounter[] = [
     { kind: 'policy', policy: 'default/test', rule: 'worker', packets: 5, bytes: 300 },
     { kind: 'guard', guard: 'anti-relay', packets: 2, bytes: 120 },
@@ -111,4 +116,18 @@ test('every metric passes promtool check metrics', { skip: promtool.status === 0
     const r = spawnSync('promtool', ['check', 'metrics'], { input: await metrics.text(), encoding: 'utf8' });
     assert.equal(r.status, 0, `promtool (${what}): ${r.stdout}${r.stderr}`);
   }
+});
+
+test("a liveness peer's series go when it leaves the probed set; the others stay", async () => {
+  const m = new Metrics();
+  for (const peer of ['gateway-2', 'gateway-3']) {
+    m.probePeerAlive(peer, true);
+    m.probeMissed(peer);
+  }
+  m.probePeerAlive('gateway-3', false);
+  m.probePeerGone('gateway-2');
+  const text = await m.text();
+  assert.doesNotMatch(text, /gateway-2/);
+  assert.match(text, /^sluice_probe_peer_alive\{peer="gateway-3"\} 0$/m);
+  assert.match(text, /^sluice_probe_misses_total\{peer="gateway-3"\} 1$/m);
 });
