@@ -19,7 +19,8 @@ export function renderSeries(results: readonly SeriesResult[], windowMs: number)
     const s = summarize(ok.map((t) => t.outageMs));
     const lost = summarize(ok.map((t) => t.lost));
     const contested = Math.max(0, ...r.trials.map((t) => t.contestedMs));
-    const missed = r.trials.length - ok.length;
+    const missed = r.trials.filter((t) => !t.recovered);
+    const missedGap = Math.max(0, ...missed.map((t) => t.outageMs));
     return [
       r.name.padEnd(36),
       `${r.trials.length}/${r.planned}`.padStart(6),
@@ -28,7 +29,7 @@ export function renderSeries(results: readonly SeriesResult[], windowMs: number)
       ms(s.max).padStart(7),
       ms(lost.p50).padStart(9),
       `${contested}`.padStart(10),
-      missed ? `  ${missed} did not recover within ${windowMs / 1000} s` : '',
+      missed.length ? `  ${missed.length} did not move to the other gateway within ${windowMs / 1000} s (largest gap in those ${ms(missedGap)} ms)` : '',
     ].join(' ');
   });
   return [

@@ -13,7 +13,7 @@ export interface Trial {
   readonly to: string | undefined;
   /** The flow came back through another node within the window. */
   readonly recovered: boolean;
-  /** The largest gap the receiver saw (a lower bound when the flow did not recover). */
+  /** The largest gap the receiver saw (when the flow did not move: the longest it went without a datagram, up to the window). */
   readonly outageMs: number;
   readonly lost: number;
   readonly senderMaxStallMs: number;
@@ -76,7 +76,7 @@ export async function runSeries(ctx: SeriesContext, spec: SeriesSpec, trials: nu
     const t = await runTrial(ctx, spec);
     out.push(t);
     misses = t.recovered ? 0 : misses + 1;
-    opts.log(`${spec.name} ${i + 1}/${trials}: ${t.from} → ${t.to ?? '?'}, ${t.recovered ? '' : 'NOT recovered, '}outage ${t.outageMs} ms, ${t.lost} lost, two MACs ${t.contestedMs} ms, sender stall ≤ ${t.senderMaxStallMs} ms`);
+    opts.log(`${spec.name} ${i + 1}/${trials}: ${t.from} → ${t.to ?? 'nothing'}, ${t.recovered ? '' : 'did NOT move to the other gateway, '}largest gap ${t.outageMs} ms, ${t.lost} lost, two MACs ${t.contestedMs} ms, sender stall ≤ ${t.senderMaxStallMs} ms`);
   }
   return out;
 }
