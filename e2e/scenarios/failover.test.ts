@@ -34,8 +34,9 @@ const TCP_SURVIVORS = 19;
 const FLAP_PERIOD_MS = 2_000;
 const FLAP_CYCLES = 10;
 /**
- * The first failure may move the EIP away; sticky ownership and the hold-down must keep it from
- * following the flaps back and forth.
+ * The first failure may move the EIP away. After that the flapping node is never reachable for a
+ * whole hold-down period (5 s by default, longer than a flap), so it never counts as alive again
+ * while it flaps, and sticky ownership keeps the EIP where it went: one move, two at most.
  */
 const MAX_FLAP_MOVES = 2;
 const SCENARIO_TIMEOUT_MS = 120_000;
