@@ -103,6 +103,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         pod: POD,
         eip,
         macs: await nodesByMac(env.lab),
+        gateways: env.gatewayNodes,
         windowMs: opts.windowMs,
         carrier: async () => {
           const at = await waitAssigned(env.lab, policy, { ipv4: eip }, 90_000);

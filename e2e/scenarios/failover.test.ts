@@ -133,6 +133,7 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
       assert.ok(r.udp.maxGapMs < PLANNED_BOUND_MS, `outage ${r.udp.maxGapMs} ms`);
       assert.equal(r.tcp!.resets, 0, 'no TCP connection reset');
       assert.equal(r.tcp!.survived, TCP_CONNECTIONS);
+      assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for the EIP for ${r.arp!.longestContestedMs} ms`);
     } finally {
       await lab().startAgent(from).catch(() => undefined);
     }
@@ -148,6 +149,7 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
       assert.ok(r.udp.maxGapMs < PLANNED_BOUND_MS, `outage ${r.udp.maxGapMs} ms`);
       assert.equal(r.tcp!.resets, 0, 'no TCP connection reset');
       assert.equal(r.tcp!.survived, TCP_CONNECTIONS);
+      assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for the EIP for ${r.arp!.longestContestedMs} ms`);
     } finally {
       await kubectl(lab(), ['label', 'node', from, `${LABEL}=${LABEL_VALUE}`, '--overwrite']);
     }
@@ -164,6 +166,8 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
       assertMoved(r, from, to);
       assert.ok(r.udp.maxGapMs <= HARD_FAILOVER_BOUND_MS, `outage ${r.udp.maxGapMs} ms > ${HARD_FAILOVER_BOUND_MS} ms`);
       assert.ok(r.tcp!.survived >= TCP_SURVIVORS, `${r.tcp!.survived} of ${TCP_CONNECTIONS} TCP connections survived`);
+      // Not asserted: with its agent dead, nothing on that node can take the EIP off its NIC, so it
+      // keeps answering ARP beside the successor until the agent is back (the diagnostic says how long).
     } finally {
       await lab().startAgent(from).catch(() => undefined);
     }

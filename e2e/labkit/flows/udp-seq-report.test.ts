@@ -19,7 +19,7 @@ test('the largest gap by the receiver clock, the loss in it, and the sources in 
   assert.equal(r.lost, 5);
   assert.equal(r.received, 5);
   assert.deepEqual(r.sources.map((s) => [s.src, s.via, s.count]), [['198.18.0.100', G1, 3], ['198.18.0.101', G2, 2]]);
-  assert.deepEqual(r.runs.map((x) => [x.via, x.from, x.to, x.count]), [[G1, 1000, 1002, 3], [G2, 1250, 1251, 2]]);
+  assert.deepEqual(r.runs.map((x) => [x.via, x.src, x.from, x.to, x.count]), [[G1, '198.18.0.100', 1000, 1002, 3], [G2, '198.18.0.101', 1250, 1251, 2]]);
   assert.deepEqual(r.bindings, ['198.18.0.100:4000', '198.18.0.101:5000']);
 });
 
@@ -77,8 +77,9 @@ test('payloads that are not sequence datagrams are ignored', () => {
 });
 
 test('moves count changes of the delivering MAC between runs long enough to be a path', () => {
-  const run = (via: string, count: number) => ({ via, from: 0, to: 0, count });
+  const run = (via: string, count: number, src = '198.18.0.100') => ({ via, src, from: 0, to: 0, count });
   assert.equal(moves([run(G1, 100), run(G2, 2), run(G1, 50), run(G2, 300)]), 1);
   assert.equal(moves([run(G1, 100), run(G2, 100), run(G1, 100)]), 2);
   assert.equal(moves([run(G1, 100)]), 0);
+  assert.equal(moves([run(G1, 100), run(G1, 100, '10.244.1.2')]), 1, 'the same hop with another source is another path');
 });

@@ -28,7 +28,7 @@ export interface SeqReport {
   readonly lostInMaxGap: number;
   /** Every source address and the MAC it came from, in order of first arrival, with how many datagrams came that way. */
   readonly sources: readonly SeqSource[];
-  /** Which MAC delivered the datagrams when, in arrival order: a change is a move to another gateway. */
+  /** Which MAC delivered the datagrams, from which source address, when, in arrival order: a change of MAC is a move to another gateway. */
   readonly runs: readonly SeqRun[];
   /** Distinct source address:port pairs (a new NAT binding shows as a new pair). */
   readonly bindings: readonly string[];
@@ -47,6 +47,7 @@ export interface SeqSource {
 
 export interface SeqRun {
   readonly via: string;
+  readonly src: string;
   readonly from: number;
   readonly to: number;
   readonly count: number;
@@ -81,7 +82,7 @@ export function seqReport(arrivals: readonly SeqArrival[], sender: SenderSummary
   const last = byTime[byTime.length - 1];
   if (last && stoppedAt - last.at > gap.ms) gap = { ms: stoppedAt - last.at, from: last.at, to: stoppedAt, lost: missingBetween(seen, last.seq, sender.sent + 1) };
   const sources = new Map<string, { src: string; via: string; count: number; first: number; last: number }>();
-  const runs: Array<{ via: string; from: number; to: number; count: number }> = [];
+  const runs: Array<{ via: string; src: string; from: number; to: number; count: number }> = [];
   for (const a of byTime) {
     const key = `${a.src} ${a.via}`;
     const s = sources.get(key) ?? { src: a.src, via: a.via, count: 0, first: a.at, last: a.at };
@@ -89,10 +90,10 @@ export function seqReport(arrivals: readonly SeqArrival[], sender: SenderSummary
     s.last = a.at;
     sources.set(key, s);
     const run = runs[runs.length - 1];
-    if (run?.via === a.via) {
+    if (run?.via === a.via && run.src === a.src) {
       run.count++;
       run.to = a.at;
-    } else runs.push({ via: a.via, from: a.at, to: a.at, count: 1 });
+    } else runs.push({ via: a.via, src: a.src, from: a.at, to: a.at, count: 1 });
   }
   const received = [...seen].filter((s) => s >= 1 && s <= sender.sent).length;
   return {
@@ -121,12 +122,12 @@ function missingBetween(seen: ReadonlySet<number>, lo: number, hi: number): numb
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /**
- * How often the flow moved to another MAC: changes between runs of at least `minRun` datagrams
+ * How often the flow moved to another MAC or source: changes between runs of at least `minRun` datagrams
  * (shorter runs are packets of the old path still in flight, or noise).
  */
 export function moves(runs: readonly SeqRun[], minRun = 10): number {
   const kept = runs.filter((r) => r.count >= minRun);
   let n = 0;
-  for (let i = 1; i < kept.length; i++) if (kept[i]!.via !== kept[i - 1]!.via) n++;
+  for (let i = 1; i < kept.length; i++) if (kept[i]!.via !== kept[i - 1]!.via || kept[i]!.src !== kept[i - 1]!.src) n++;
   return n;
 }

@@ -50,7 +50,8 @@ export async function nodesByMac(lab: Lab): Promise<Map<string, string>> {
   return out;
 }
 
-export async function watchWhile<T>(lab: Lab, opts: WatchOptions, action: () => Promise<T>): Promise<WatchReport<T>> {
+/** `action` gets the datagrams received so far: the last one says which node carries the flow now. */
+export async function watchWhile<T>(lab: Lab, opts: WatchOptions, action: (received: readonly SeqArrival[]) => Promise<T>): Promise<WatchReport<T>> {
   const life = { maxLifetimeS: 600 };
   const udp = await UdpSeqFlow.start(lab, opts.pod, { ...life, ...(opts.rate ? { rate: opts.rate } : {}) });
   let tcp: TcpFlows | undefined;
@@ -67,7 +68,7 @@ export async function watchWhile<T>(lab: Lab, opts: WatchOptions, action: () => 
     if (opts.arpFor) arp = await ArpWatch.start(lab, opts.arpFor, life);
     await sleep(opts.beforeMs ?? 2_000);
     actedAt = Date.now();
-    value = await action();
+    value = await action(udp.received);
     returnedAt = Date.now();
     const until = Date.now() + (opts.afterMs ?? 4_000);
     while (Date.now() < until && !opts.doneWhen?.(udp.received)) await sleep(100);
@@ -83,20 +84,17 @@ export async function watchWhile<T>(lab: Lab, opts: WatchOptions, action: () => 
   return { value, actedAt, returnedAt, udp: u.value, tcp: t.value, arp: a.value };
 }
 
-/** A doneWhen: a datagram arrived after `since` through another MAC than `mac`. */
-export const arrivesOtherThan = (mac: string, since: number) => (received: readonly SeqArrival[]) => {
-  for (let i = received.length - 1; i >= 0 && received[i]!.at >= since; i--) if (received[i]!.via !== mac) return true;
-  return false;
-};
-
 /** The node that delivered the last datagrams of the flow, by MAC. */
 export function lastCarrier(r: SeqReport, macs: ReadonlyMap<string, string>): string | undefined {
   const last = r.runs[r.runs.length - 1];
   return last ? (macs.get(last.via) ?? last.via) : undefined;
 }
 
+/** The source most datagrams came from. */
+const eipOf = (r: SeqReport) => [...r.sources].sort((a, b) => b.count - a.count)[0]?.src;
+
 /** One line for a test's diagnostics: the outage, loss, and which node carried the flow when. */
 export function describeFlow(r: SeqReport, macs: ReadonlyMap<string, string>): string {
-  const runs = r.runs.filter((x) => x.count >= 10).map((x) => `${macs.get(x.via) ?? x.via} (${x.count})`);
+  const runs = r.runs.filter((x) => x.count >= 10).map((x) => `${macs.get(x.via) ?? x.via}${x.src === eipOf(r) ? '' : ` from ${x.src}`} (${x.count})`);
   return `largest gap ${r.maxGapMs} ms (${r.lostInMaxGap} lost in it), ${r.lost} of ${r.sent} lost, sender stall ≤ ${r.senderMaxStallMs} ms, carried by ${runs.join(' → ')}, sources ${[...new Set(r.sources.map((s) => s.src))].join(', ')}`;
 }
