@@ -206,10 +206,11 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
       }
     });
     report(t, `${node}'s link flapping every ${FLAP_PERIOD_MS} ms, ${FLAP_CYCLES} times`, r);
-    const moved = moves(r.udp.runs);
+    const moved = moves(r.udp.runs, eip);
     t.diagnostic(`the EIP moved ${moved} time(s) during ${FLAP_CYCLES} flaps`);
     assert.ok(moved <= MAX_FLAP_MOVES, `the EIP moved ${moved} times in ${FLAP_CYCLES} flaps`);
     assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for the EIP for ${r.arp!.longestContestedMs} ms`);
+    assert.deepEqual([...new Set(r.udp.sources.map((s) => s.src))], [eip], 'every datagram arrived from the EIP');
     await expectLeavesAs(lab(), CLIENT, eip);
   });
 });

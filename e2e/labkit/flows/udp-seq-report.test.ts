@@ -76,10 +76,11 @@ test('payloads that are not sequence datagrams are ignored', () => {
   assert.equal(parseSeqPayload(Buffer.from('SEQ:0000000001')), 1);
 });
 
-test('moves count changes of the delivering MAC between runs long enough to be a path', () => {
-  const run = (via: string, count: number, src = '198.18.0.100') => ({ via, src, from: 0, to: 0, count });
-  assert.equal(moves([run(G1, 100), run(G2, 2), run(G1, 50), run(G2, 300)]), 1);
-  assert.equal(moves([run(G1, 100), run(G2, 100), run(G1, 100)]), 2);
-  assert.equal(moves([run(G1, 100)]), 0);
-  assert.equal(moves([run(G1, 100), run(G1, 100, '10.244.1.2')]), 1, 'the same hop with another source is another path');
+test('moves count changes of the delivering MAC of the EIP\'s datagrams, between runs long enough to be a path', () => {
+  const EIP = '198.18.0.100';
+  const run = (via: string, count: number, src = EIP) => ({ via, src, from: 0, to: 0, count });
+  assert.equal(moves([run(G1, 100), run(G2, 2), run(G1, 50), run(G2, 300)], EIP), 1);
+  assert.equal(moves([run(G1, 100), run(G2, 100), run(G1, 100)], EIP), 2);
+  assert.equal(moves([run(G1, 100)], EIP), 0);
+  assert.equal(moves([run(G1, 100), run(G2, 100, '10.244.1.2'), run(G1, 100)], EIP), 0, 'a leak is not a move');
 });

@@ -122,12 +122,13 @@ function missingBetween(seen: ReadonlySet<number>, lo: number, hi: number): numb
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /**
- * How often the flow moved to another MAC or source: changes between runs of at least `minRun` datagrams
- * (shorter runs are packets of the old path still in flight, or noise).
+ * How often the flow from `src` moved to another MAC (another gateway): changes between its runs of
+ * at least `minRun` datagrams (shorter runs are packets of the old path still in flight, or noise).
+ * Datagrams from other sources (a leak while the path changed) do not count as a move.
  */
-export function moves(runs: readonly SeqRun[], minRun = 10): number {
-  const kept = runs.filter((r) => r.count >= minRun);
+export function moves(runs: readonly SeqRun[], src: string, minRun = 10): number {
+  const kept = runs.filter((r) => r.src === src && r.count >= minRun);
   let n = 0;
-  for (let i = 1; i < kept.length; i++) if (kept[i]!.via !== kept[i - 1]!.via || kept[i]!.src !== kept[i - 1]!.src) n++;
+  for (let i = 1; i < kept.length; i++) if (kept[i]!.via !== kept[i - 1]!.via) n++;
   return n;
 }
