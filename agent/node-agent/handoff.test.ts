@@ -5,7 +5,8 @@ import { Handoff, type HandoffInput } from './handoff.js';
 const TIMEOUT = 2_000;
 const A = '198.18.0.110';
 const B = '198.18.0.111';
-const input = (now: number, over: Partial<HandoffInput> = {}): HandoffInput => ({ held: [A, B], next: [], heldElsewhere: () => false, urgent: false, now, ...over });
+const holds = (held: Record<string, string[]>) => (node: string, ip: string) => (held[node] ?? []).includes(ip);
+const input = (now: number, over: Partial<HandoffInput> = {}): HandoffInput => ({ held: [A, B], next: [], successorOf: () => 'gateway-2', heldBy: holds({}), urgent: false, now, ...over });
 
 test('a plan that drops nothing is applied at once', () => {
   const h = new Handoff(TIMEOUT);
@@ -13,13 +14,20 @@ test('a plan that drops nothing is applied at once', () => {
   assert.deepEqual(h.decide(input(0, { held: [], next: [A] })), { release: true, dropped: [], timedOut: false }, 'taking over never waits');
 });
 
-test('dropped egress IPs are kept until a live peer holds each of them', () => {
+test('egress IPs given to another node are kept until that node holds each of them', () => {
   const h = new Handoff(TIMEOUT);
   assert.deepEqual(h.decide(input(0)), { release: false, waitingFor: [A, B], until: TIMEOUT });
   assert.equal(h.waiting, true);
-  assert.deepEqual(h.decide(input(150, { heldElsewhere: (ip) => ip === A })), { release: false, waitingFor: [B], until: TIMEOUT }, 'the wait keeps its start');
-  assert.deepEqual(h.decide(input(300, { heldElsewhere: () => true })), { release: true, dropped: [A, B], timedOut: false });
+  assert.deepEqual(h.decide(input(150, { heldBy: holds({ 'gateway-2': [A] }) })), { release: false, waitingFor: [B], until: TIMEOUT }, 'the wait keeps its start');
+  assert.deepEqual(h.decide(input(200, { heldBy: holds({ 'gateway-3': [B], 'gateway-2': [A] }) })).release, false, 'held by a node that is not the successor does not count');
+  assert.deepEqual(h.decide(input(300, { heldBy: holds({ 'gateway-2': [A, B] }) })), { release: true, dropped: [A, B], timedOut: false });
   assert.equal(h.waiting, false);
+});
+
+test('an EIP nobody carries in the new plan (policy deleted, no node can carry it) is withdrawn at once', () => {
+  const h = new Handoff(TIMEOUT);
+  assert.deepEqual(h.decide(input(0, { successorOf: () => undefined })), { release: true, dropped: [A, B], timedOut: false });
+  assert.deepEqual(h.decide(input(0, { successorOf: (ip) => (ip === A ? 'gateway-2' : undefined) })), { release: false, waitingFor: [A], until: TIMEOUT });
 });
 
 test('the wait is bounded: at the timeout they are withdrawn anyway', () => {

@@ -105,8 +105,7 @@ export class NodeAgent {
   /** The egress IPs the last apply left on the NIC. */
   #held: readonly string[] = [];
   #heldChanged?: () => void;
-  #probesStarting = false;
-  #stopping = false;
+  #probesStarted = false;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -192,7 +191,7 @@ export class NodeAgent {
     let report: ApplyReport | undefined;
     let failure: ApplyFailure | undefined;
     try {
-      if (this.options.probes && !this.#probesStarting) this.#startLiveness(snapshot, this.options.probes);
+      if (this.options.probes && !this.#probesStarted) await this.#startLiveness(snapshot, this.options.probes);
       const live = this.#liveness;
       if (live && this.#peersFrom !== snapshot) {
         live.setPeers(probePeers(snapshot, this.options.nodeName));
@@ -265,7 +264,7 @@ export class NodeAgent {
     } finally {
       if (this.#appliedPolicies) this.#reports?.publish(appliedReport(this.#appliedPolicies, result === 'ok' ? undefined : failure));
       if (resync) resync.done(report, this.metrics);
-      else if (reasons.has(RESYNC_REASON)) this.metrics.resynced('error', {});
+      else if (reasons.has(RESYNC_REASON) && result !== 'ok') this.metrics.resynced('error', {});
       this.metrics.reconciled(result);
       this.metrics.reconcileTook((performance.now() - t0) / 1000);
       this.#runningSince = undefined;
@@ -283,7 +282,15 @@ export class NodeAgent {
     clearTimeout(this.#handoffTimer);
     const waiting = this.#handoff.waiting;
     const now = Date.now();
-    const decision = this.#handoff.decide({ held: this.#held, next: nodePlan.eips.map((e) => e.ip), heldElsewhere: (ip) => live.heldElsewhere(ip), urgent: live.fence !== 'open', now });
+    const carriers = carriersOf(nodePlan);
+    const decision = this.#handoff.decide({
+      held: this.#held,
+      next: nodePlan.eips.map((e) => e.ip),
+      successorOf: (ip) => carriers.get(ip),
+      heldBy: (node, ip) => live.heldBy(node, ip),
+      urgent: live.fence !== 'open',
+      now,
+    });
     const log = this.options.log;
     if (!decision.release) {
       if (!waiting) log.info({ op: 'handoff', eips: decision.waitingFor }, 'keeping egress IPs until a live peer holds them');
@@ -292,41 +299,45 @@ export class NodeAgent {
       return false;
     }
     if (decision.dropped.length > 0) {
-      const why = live.fence !== 'open' ? 'fenced' : decision.timedOut ? 'timeout' : 'held elsewhere';
+      const why = live.fence !== 'open' ? 'fenced' : decision.timedOut ? 'timeout' : 'their next carrier holds them, or there is none';
       log.info({ op: 'handoff', eips: decision.dropped, why }, decision.timedOut ? 'no live peer holds these egress IPs yet; withdrawing them anyway' : 'withdrawing egress IPs');
     }
     return true;
   }
 
   /**
-   * Starts the prober once, on this node's own addresses as its Node object lists them (the same
-   * data peers probe it at); the plans before it runs are the API's alone. A prober that cannot
-   * start leaves the agent on the API alone, loudly.
+   * Starts the prober once, before the first plan, on this node's own addresses as its Node object
+   * lists them (the same data its peers probe it at). A prober that cannot start leaves the agent
+   * on the API alone, loudly. When another node could carry what this one would, this one stays
+   * aside for the hold-down first, as the peers that saw it die do (SelfState).
    */
-  #startLiveness(snapshot: Snapshot, settings: ProbeSettings): void {
+  async #startLiveness(snapshot: Snapshot, settings: ProbeSettings): Promise<void> {
     const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
     const addresses = [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined);
     if (addresses.length === 0) return;
-    this.#probesStarting = true;
+    this.#probesStarted = true;
     const log = this.options.log;
     const control = this.#control!;
-    openProber(settings, this.options.nodeName, addresses, log.child({ subsystem: 'probes' }), this.metrics).then(
-      (prober) => {
-        if (this.#stopping) return void prober.close();
-        this.#liveness = new NodeLiveness({
-          nodeName: this.options.nodeName,
-          prober,
-          api: { answers: (timeoutMs) => apiAnswers(control.client, timeoutMs), relist: () => control.watch.relist(), listedSince: (since) => control.watch.listedSince(since) },
-          holdDownMs: settings.holdDownMs,
-          // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
-          onChange: (reason) => this.#feed?.trigger(reason, { urgent: true }),
-          log: log.child({ subsystem: 'liveness' }),
-        });
-        log.info({ op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses }, 'liveness probes running');
-        this.#feed?.trigger('probes started', { urgent: true });
-      },
-      (err: unknown) => log.error({ op: 'probes', err: errorMessage(err) }, 'liveness probes could not start: failover waits for the API server'),
-    );
+    let prober: Awaited<ReturnType<typeof openProber>>;
+    try {
+      prober = await openProber(settings, this.options.nodeName, addresses, log.child({ subsystem: 'probes' }), this.metrics);
+    } catch (err) {
+      log.error({ op: 'probes', err: errorMessage(err) }, 'liveness probes could not start: failover waits for the API server');
+      return;
+    }
+    const holdAtStart = replaceable(snapshot, this.options.nodeName);
+    this.#liveness = new NodeLiveness({
+      nodeName: this.options.nodeName,
+      prober,
+      api: { answers: (timeoutMs) => apiAnswers(control.client, timeoutMs), relist: () => control.watch.relist(), listedSince: (since) => control.watch.listedSince(since) },
+      holdDownMs: settings.holdDownMs,
+      windowMs: settings.intervalMs * settings.misses,
+      holdAtStart,
+      // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
+      onChange: (reason) => this.#feed?.trigger(reason, { urgent: true }),
+      log: log.child({ subsystem: 'liveness' }),
+    });
+    log.info({ op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses, holdAtStartMs: holdAtStart ? settings.holdDownMs : 0 }, 'liveness probes running');
   }
 
   #setHeld(eips: readonly string[]): void {
@@ -392,13 +403,12 @@ export class NodeAgent {
    */
   async stop(): Promise<void> {
     await this.handOver().catch((err: unknown) => this.options.log.warn({ op: 'handoff', err: errorMessage(err) }, 'handoff failed'));
-    this.#stopping = true;
-    clearTimeout(this.#handoffTimer);
-    this.#liveness?.close();
     this.#resync?.stop();
     this.#kernelChanges?.stop();
     this.#deviceWatch?.stop();
     await this.#feed?.stop();
+    clearTimeout(this.#handoffTimer);
+    this.#liveness?.close();
     await this.#conflicts?.reconciler.stop();
     await this.#reports?.stop();
     await this.#dns?.stop();
@@ -427,6 +437,28 @@ function countPolicies(p: NodePlan): { role: string; state: string; count: numbe
 
 function withProbes(snapshot: Snapshot, facts: ProbeFacts | undefined): Snapshot {
   return facts ? { ...snapshot, probes: facts } : snapshot;
+}
+
+/** Egress IP → the node that carries it in a plan (every node's plan names every carrier). */
+function carriersOf(p: NodePlan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const x of p.policies) {
+    if (!x.active || !x.node || x.useNodeIP) continue;
+    if (x.eipV4) out.set(x.eipV4, x.node);
+    if (x.eipV6) out.set(x.eipV6, x.node);
+  }
+  return out;
+}
+
+/** Whether another node could carry every egress IP this node carries by the API alone. */
+function replaceable(snapshot: Snapshot, nodeName: string): boolean {
+  const eips = new Set<string>();
+  for (const a of resolveCluster(snapshot).assignment.policies.values()) {
+    if (a.node !== nodeName || a.useNodeIP) continue;
+    if (a.eipV4) eips.add(a.eipV4);
+    if (a.eipV6) eips.add(a.eipV6);
+  }
+  return hasSuccessor(snapshot, { unfit: [], dead: [], holders: new Map() }, nodeName, [...eips]);
 }
 
 /** Whether, with this node out, another node would carry every policy that uses one of `eips`. */

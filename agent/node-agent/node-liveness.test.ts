@@ -49,6 +49,7 @@ function setup(api: Partial<ApiView> = {}, holdDownMs = 60) {
     prober,
     api: { answers: async () => answers, relist: () => relists.push(Date.now()), listedSince: () => relists.length > 0, ...api },
     holdDownMs,
+    windowMs: 300,
     onChange: (reason) => changes.push(reason),
     log: pino({ level: 'silent' }),
   });
@@ -96,9 +97,10 @@ test('the self report: holds after an apply, unhealthy after a failed one, drain
 test('a peer alive by the probes that says it holds an EIP is a holder; a dead one is not', () => {
   const { prober, live } = setup();
   prober.set([peer('gateway-2', { holds: [EIP] })]);
-  assert.equal(live.heldElsewhere(EIP), true);
+  assert.equal(live.heldBy('gateway-2', EIP), true);
+  assert.equal(live.heldBy('gateway-3', EIP), false);
   prober.set([peer('gateway-2', { holds: [EIP], alive: false })]);
-  assert.equal(live.heldElsewhere(EIP), false);
+  assert.equal(live.heldBy('gateway-2', EIP), false);
   live.close();
 });
 
@@ -141,5 +143,23 @@ test('no peers at all is not isolation (a lone gateway node keeps its EIPs throu
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(asked, 0);
   assert.equal(live.fence, 'open');
+  live.close();
+});
+
+test('after this process stalled for half a window, a peer heard again counts as alive; later the prober decides again', async () => {
+  const { prober, live } = setup({}, 150);
+  const heldDown = peer('gateway-2', { alive: false, heard: true });
+  prober.set([heldDown]);
+  assert.deepEqual(live.facts().facts.unfit, ['gateway-2'], 'no stall: the prober decides');
+  await new Promise((r) => setTimeout(r, 60));
+  const until = Date.now() + 250;
+  while (Date.now() < until); // the event loop does not run
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(live.facts().facts.unfit, [], 'the death may have been this process not listening');
+  prober.set([peer('gateway-2', { alive: false, heard: false })]);
+  assert.deepEqual(live.facts().facts.unfit, ['gateway-2'], 'not heard now: dead');
+  prober.set([heldDown]);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(live.facts().facts.unfit, ['gateway-2'], 'after the hold-down the prober decides again');
   live.close();
 });

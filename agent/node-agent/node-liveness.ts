@@ -29,6 +29,10 @@ export interface NodeLivenessOptions {
   readonly prober: Prober;
   readonly api: ApiView;
   readonly holdDownMs: number;
+  /** The prober's detection window (interval × misses): a stall of this process half as long may have cost it answers. */
+  readonly windowMs: number;
+  /** Stay aside for the hold-down after the start (see SelfState): when another node can carry what this one would. */
+  readonly holdAtStart?: boolean;
   /** A plan may change: the probe facts or the fence changed. */
   readonly onChange: (reason: string) => void;
   readonly log: Logger;
@@ -55,14 +59,19 @@ export class NodeLiveness {
   #key = '';
   #wasIsolated = false;
   #closed = false;
+  /** Until when deaths of peers heard again are doubted (this process stalled; see SelfFacts.doubtDeaths). */
+  #doubtUntil = 0;
+  #lag: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: NodeLivenessOptions) {
     this.#fence = new Fence(options.holdDownMs);
-    this.#self = new SelfState(options.holdDownMs);
     this.#now = options.now ?? Date.now;
+    this.#self = new SelfState(options.holdDownMs, { startedAt: this.#now(), holdAtStart: options.holdAtStart ?? false });
     options.prober.onChange(() => this.evaluate());
     this.#publishSelf();
+    this.#schedule(this.#now());
     this.#key = this.facts().key;
+    this.#watchStalls();
   }
 
   get fence(): FenceState {
@@ -72,14 +81,14 @@ export class NodeLiveness {
   /** The facts the next plan is computed with, and their key (for the plan memo). */
   facts(): { facts: ProbeFacts; key: string } {
     const now = this.#now();
-    const facts = probeFacts(this.options.prober.view(), { node: this.options.nodeName, fit: this.#self.fit(this.#fence.state, now), holds: this.#self.holds });
+    const facts = probeFacts(this.options.prober.view(), { node: this.options.nodeName, fit: this.#self.fit(this.#fence.state, now), holds: this.#self.holds, doubtDeaths: now < this.#doubtUntil });
     return { facts, key: probeFactsKey(facts) };
   }
 
-  /** Whether a peer alive by the probes says it holds this egress IP now. */
-  heldElsewhere(ip: string): boolean {
-    for (const peer of this.options.prober.view().peers.values()) if (peer.alive && peer.holds.includes(ip)) return true;
-    return false;
+  /** Whether this peer is alive by the probes and says it holds this egress IP now. */
+  heldBy(node: string, ip: string): boolean {
+    const peer = this.options.prober.view().peers.get(node);
+    return peer !== undefined && peer.alive && peer.holds.includes(ip);
   }
 
   setPeers(peers: readonly ProbePeer[]): void {
@@ -149,9 +158,28 @@ export class NodeLiveness {
     check();
   }
 
+  /**
+   * A timer that notices when this process did not run for half a detection window (a loaded
+   * node, a long synchronous spawn): the prober then judged peers dead that only went unheard.
+   */
+  #watchStalls(): void {
+    const tick = 50;
+    let last = this.#now();
+    this.#lag = setInterval(() => {
+      const now = this.#now();
+      if (now - last - tick >= this.options.windowMs / 2) {
+        this.#doubtUntil = now + this.options.holdDownMs;
+        this.options.log.info({ op: 'liveness', stalledMs: now - last - tick }, 'this process stalled: peers heard again count as alive for the hold-down');
+        queueMicrotask(() => this.evaluate());
+      }
+      last = now;
+    }, tick);
+    this.#lag.unref();
+  }
+
   #schedule(now: number): void {
     clearTimeout(this.#timer);
-    const at = [this.#fence.nextCheckAt(), this.#self.nextChangeAt(now)].filter((t): t is number => t !== undefined);
+    const at = [this.#fence.nextCheckAt(), this.#self.nextChangeAt(now), now < this.#doubtUntil ? this.#doubtUntil : undefined].filter((t): t is number => t !== undefined);
     if (at.length === 0) return;
     this.#timer = setTimeout(() => this.evaluate(), Math.max(0, Math.min(...at) - now) + 1);
     this.#timer.unref();
@@ -159,6 +187,7 @@ export class NodeLiveness {
 
   close(): void {
     this.#closed = true;
+    clearInterval(this.#lag);
     clearInterval(this.#checks);
     clearTimeout(this.#timer);
     this.options.prober.close();

@@ -35,3 +35,14 @@ test('stopping, fenced or rejoining: draining, so nobody counts on it', () => {
   s.stop();
   assert.deepEqual(s.report('open', 0), { healthy: true, draining: true, holds: ['198.18.0.110'] });
 });
+
+test('after the start: aside for the hold-down when asked (its peers hold it down too), not otherwise', () => {
+  const held = new SelfState(HOLD, { startedAt: 1_000, holdAtStart: true });
+  held.applied(true, [], 1_100);
+  assert.deepEqual(held.report('open', 1_100), { healthy: true, draining: true, holds: [] });
+  assert.equal(held.fit('open', 1_100), false);
+  assert.equal(held.nextChangeAt(1_100), 1_000 + HOLD);
+  assert.equal(held.fit('open', 1_000 + HOLD), true);
+  const lone = new SelfState(HOLD, { startedAt: 1_000, holdAtStart: false });
+  assert.equal(lone.fit('open', 1_100), true, 'a node no other can replace carries at once');
+});

@@ -5,8 +5,10 @@ import type { FenceState } from './fence.js';
  * What this node says of itself in its probe answers, and whether it plans itself as fit to carry
  * egress IPs: the same judgement its peers make from those answers (fitByProbes), so both reach
  * the same owners. Healthy means its last apply succeeded. It steps aside (draining) while it
- * stops, while fenced or rejoining, and for the hold-down after a failed apply, so a node whose
- * applies fail now and then does not pull EIPs back and forth.
+ * stops, while fenced or rejoining, for the hold-down after a failed apply, so a node whose
+ * applies fail now and then does not pull EIPs back and forth, and for the hold-down after it
+ * starts (`holdAtStart`): peers that saw it die count it alive only a hold-down after they hear
+ * it again, and a node that took itself for fit meanwhile would hold EIPs they gave to another.
  */
 export class SelfState {
   /** Undefined before the first apply: the node plans itself fit, its peers do not count it yet. */
@@ -15,7 +17,15 @@ export class SelfState {
   #holds: readonly string[] = [];
   #stopping = false;
 
-  constructor(private readonly holdDownMs: number) {}
+  /** When the hold-down after the start ends (Date.now()); 0 without one. */
+  readonly #startHoldUntil: number;
+
+  constructor(
+    private readonly holdDownMs: number,
+    options: { readonly startedAt?: number; readonly holdAtStart?: boolean } = {},
+  ) {
+    this.#startHoldUntil = options.holdAtStart ? (options.startedAt ?? 0) + holdDownMs : 0;
+  }
 
   applied(ok: boolean, holds: readonly string[], now: number): void {
     this.#lastApplyOk = ok;
@@ -32,7 +42,7 @@ export class SelfState {
   }
 
   #recovering(now: number): boolean {
-    return this.#lastFailureAt !== undefined && now - this.#lastFailureAt < this.holdDownMs;
+    return now < this.#startHoldUntil || (this.#lastFailureAt !== undefined && now - this.#lastFailureAt < this.holdDownMs);
   }
 
   report(fence: FenceState, now: number): SelfReport {
@@ -44,8 +54,9 @@ export class SelfState {
     return this.#lastApplyOk !== false && !this.report(fence, now).draining;
   }
 
-  /** When the hold-down after a failure ends (the node must look again then), if it is running. */
+  /** When the hold-down (after the start or a failure) ends (the node must look again then), if one is running. */
   nextChangeAt(now: number): number | undefined {
-    return this.#recovering(now) ? this.#lastFailureAt! + this.holdDownMs : undefined;
+    if (!this.#recovering(now)) return undefined;
+    return Math.max(this.#startHoldUntil, this.#lastFailureAt === undefined ? 0 : this.#lastFailureAt + this.holdDownMs);
   }
 }

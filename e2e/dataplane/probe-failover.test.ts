@@ -1,7 +1,7 @@
 /**
  * Failover by the agents' UDP probes, with the lab's default node grace of 40 s, so the API path
  * (NotReady, then the controller's status) cannot be what moves the EIP: a SIGTERM of the
- * carrying agent hands the EIP to the other gateway node first, and a hard failure of the carrying
+ * carrying agent, or removing its gateway label, hands the EIP to the other gateway node first, and a hard failure of the carrying
  * node moves it within seconds while the API server still calls that node Ready. Figures go to
  * the test's diagnostics; the bounds are generous functional ones.
  */
@@ -14,7 +14,7 @@ import { expectLeavesAs } from '../scenarios/support/echo.js';
 import { kubectl } from '../scenarios/support/kubectl.js';
 import { appSelector, egressPolicy } from '../scenarios/support/manifests.js';
 import { waitAssigned } from '../scenarios/support/policy-status.js';
-import { GATEWAY_NAME, ScenarioLab, scenarioSkip } from '../scenarios/support/scenario-lab.js';
+import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab, scenarioSkip } from '../scenarios/support/scenario-lab.js';
 import { StreamFlow, type FlowReport } from '../scenarios/support/stream-flow.js';
 import { waitFor } from '../scenarios/support/wait.js';
 import { addressesOn } from './probes.js';
@@ -24,6 +24,7 @@ const GRACE_SECONDS = 40;
 const CLIENT = 'default/client';
 /** Traffic must leave with the EIP again this soon after the carrying node fails (the API path: 40 s and more). */
 const TAKEOVER_BOUND_MS = 5_000;
+const LABEL_KEY = Object.keys(GATEWAY_NODE_LABELS)[0] as keyof typeof GATEWAY_NODE_LABELS;
 
 async function nodeReady(env: ScenarioLab, node: string): Promise<string> {
   const out = await kubectl(env.lab, ['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
@@ -77,6 +78,36 @@ describe('gateway failover by the probes, with a 40 s node grace', { skip: scena
       await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 5_000, protos: ['http', 'tcp', 'udp'] });
 
       await s.lab.startDaemon(agentRole(at.node));
+    }));
+
+  test("the carrying node loses its gateway label: it keeps the EIP until the other gateway node holds it", { timeout: 120_000 }, (t) =>
+    env.scenario(async (s) => {
+      const p = egressPolicy('default', 'unlabel', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
+      await s.apply(p);
+      const at = await waitAssigned(s.lab, p);
+      const eip = at.ipv4!;
+      const other = env.gatewayNodes.find((n) => n !== at.node)!;
+      await expectLeavesAs(s.lab, CLIENT, eip);
+      await waitFor(`${at.node} to hold ${eip}`, 15_000, async () => ((await addressesOn(s.lab, at.node)).includes(eip) ? true : undefined));
+
+      const flow = await flows(env, 10);
+      let report: Awaited<ReturnType<typeof flow.stop>>;
+      try {
+        await kubectl(s.lab, ['label', 'node', at.node, `${LABEL_KEY}-`]);
+        await waitFor(`${other} to hold ${eip} and ${at.node} to let it go`, 10_000, async () => {
+          const [there, here] = await Promise.all([addressesOn(s.lab, other), addressesOn(s.lab, at.node)]);
+          return there.includes(eip) && !here.includes(eip) ? true : undefined;
+        });
+        await sleep(500);
+      } finally {
+        report = await flow.stop();
+        await kubectl(s.lab, ['label', 'node', at.node, `${LABEL_KEY}=${GATEWAY_NODE_LABELS[LABEL_KEY]}`, '--overwrite']);
+      }
+      t.diagnostic(`label removed from ${at.node}; ${describeFlow('tcp', report.tcp)}; ${describeFlow('udp', report.udp)}`);
+      assert.equal(report.tcp.brokeWith, undefined, 'the TCP connection stays up');
+      assert.deepEqual(report.tcp.peers.map((x) => x.split(':')[0]), [eip]);
+      assert.ok(report.udp.peers.every((x) => x.startsWith(`${eip}:`)), `UDP left with the EIP only: ${report.udp.peers.join(', ')}`);
+      await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 5_000, protos: ['http', 'tcp', 'udp'] });
     }));
 
   // Last: the failed node stays down until the lab goes.

@@ -7,6 +7,13 @@ import { fitByProbes, type LivenessView } from '../liveness/liveness-types.js';
 export interface ProbeFacts {
   /** Nodes that must not carry egress IPs now by the probes (dead, unhealthy, draining), sorted. */
   readonly unfit: readonly string[];
+  /**
+   * Those of `unfit` that are unfit only because the probes find them dead (their last answer
+   * said healthy, not draining). When every node a gateway could use is unfit and some only by
+   * death, the deaths are not acted on (eligibleNodes): with nobody to take over, a broad stall
+   * or this node's own trouble is likelier than every peer dying, and the API's view stands.
+   */
+  readonly dead: readonly string[];
   /** Egress IP → the nodes alive by the probes that hold it on their NIC now (sorted; only IPs with a holder). */
   readonly holders: ReadonlyMap<string, readonly string[]>;
 }
@@ -18,6 +25,11 @@ export interface SelfFacts {
   readonly fit: boolean;
   /** The egress IPs on its NIC after its last apply. */
   readonly holds: readonly string[];
+  /**
+   * This node's own process stalled lately: a peer it hears now but judged dead (held down) may
+   * only have gone unheard while this node was not listening, so it counts as alive.
+   */
+  readonly doubtDeaths?: boolean;
 }
 
 /**
@@ -27,6 +39,7 @@ export interface SelfFacts {
  */
 export function probeFacts(view: LivenessView, self: SelfFacts): ProbeFacts {
   const unfit = new Set<string>();
+  const dead = new Set<string>();
   const holders = new Map<string, Set<string>>();
   const hold = (ip: string, node: string) => {
     let set = holders.get(ip);
@@ -35,13 +48,16 @@ export function probeFacts(view: LivenessView, self: SelfFacts): ProbeFacts {
   };
   for (const peer of view.peers.values()) {
     if (peer.node === self.node) continue;
-    if (!fitByProbes(peer)) unfit.add(peer.node);
-    if (peer.alive) for (const ip of peer.holds) hold(ip, peer.node);
+    const alive = peer.alive || (self.doubtDeaths === true && peer.heard);
+    if (!fitByProbes({ ...peer, alive })) unfit.add(peer.node);
+    if (!alive && fitByProbes({ ...peer, alive: true })) dead.add(peer.node);
+    if (alive) for (const ip of peer.holds) hold(ip, peer.node);
   }
   if (!self.fit) unfit.add(self.node);
   for (const ip of self.holds) hold(ip, self.node);
   return {
     unfit: [...unfit].sort(),
+    dead: [...dead].sort(),
     holders: new Map([...holders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ip, set]) => [ip, [...set].sort()])),
   };
 }
@@ -49,5 +65,5 @@ export function probeFacts(view: LivenessView, self: SelfFacts): ProbeFacts {
 /** A canonical text of the facts: equal facts give equal keys (the agent's plan memo keys on it). */
 export function probeFactsKey(facts: ProbeFacts | undefined): string {
   if (!facts) return '';
-  return JSON.stringify([facts.unfit, [...facts.holders]]);
+  return JSON.stringify([facts.unfit, facts.dead, [...facts.holders]]);
 }

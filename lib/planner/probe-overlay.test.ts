@@ -26,7 +26,8 @@ function cluster(statusNode?: string): Snapshot {
   ]);
 }
 
-const facts = (unfit: string[], holders: Record<string, string[]> = {}): ProbeFacts => ({ unfit, holders: new Map(Object.entries(holders)) });
+/** `unfit` nodes, dead ones unless `aside` (draining, unhealthy). */
+const facts = (unfit: string[], holders: Record<string, string[]> = {}, aside = false): ProbeFacts => ({ unfit, dead: aside ? [] : unfit, holders: new Map(Object.entries(holders)) });
 const withProbes = (s: Snapshot, f: ProbeFacts): Snapshot => ({ ...s, probes: f });
 const ownerOf = (s: Snapshot) => resolveCluster(s).assignment.policies.get('default/web')!.node;
 
@@ -37,7 +38,9 @@ test('a peer unfit by the probes is not eligible; without probe facts the API al
   const moved = ownerOf(withProbes(s, facts(['gateway-1'])));
   assert.equal(moved, rendezvousPick(EIP, ['gateway-2', 'gateway-3']), 'the rendezvous winner over the fit nodes');
   assert.deepEqual(resolveCluster(withProbes(s, facts(['gateway-1']))).eligible.get('default'), ['gateway-2', 'gateway-3']);
-  assert.equal(ownerOf(withProbes(s, facts(GATEWAYS))), undefined, 'every gateway node unfit: nobody carries');
+  assert.equal(ownerOf(withProbes(s, facts(GATEWAYS, {}, true))), undefined, 'every gateway node draining: nobody carries');
+  assert.equal(ownerOf(withProbes(s, facts(GATEWAYS))), 'gateway-1', 'every gateway node dead by the probes: not acted on, status stands');
+  assert.equal(ownerOf(withProbes(s, { unfit: GATEWAYS, dead: ['gateway-1', 'gateway-2'], holders: new Map() })), 'gateway-1', 'the dead ones when the rest step aside');
 });
 
 test('every node computes the same successor from the same facts: the new owner holds the EIP, the worker routes to it', () => {
@@ -95,6 +98,7 @@ test('probe facts: unfit peers and the node itself as its peers judge it; only l
   ]);
   const f = probeFacts(v, { node: 'gateway-1', fit: true, holds: [EIP, '198.18.0.111'] });
   assert.deepEqual(f.unfit, ['gateway-2', 'gateway-3', 'worker-1']);
+  assert.deepEqual(f.dead, ['gateway-2'], 'only unfit by death');
   assert.deepEqual([...f.holders], [[EIP, ['gateway-1', 'gateway-3']], ['198.18.0.111', ['gateway-1']]]);
   assert.deepEqual(probeFacts(view([]), { node: 'gateway-1', fit: false, holds: [] }).unfit, ['gateway-1'], 'a node that steps aside plans itself out');
 });
@@ -107,4 +111,15 @@ test('probe facts key: equal facts give one key, any change a new one (the agent
   assert.notEqual(probeFactsKey(a), probeFactsKey(c));
   assert.notEqual(probeFactsKey(a), probeFactsKey(probeFacts(view([peer('gateway-2', { holds: [EIP], draining: true })]), { node: 'gateway-1', fit: true, holds: [] })));
   assert.equal(probeFactsKey(undefined), '');
+});
+
+test('after this node stalled, a peer it hears again counts as alive though the prober holds it down; one it does not hear stays dead', () => {
+  const v = view([peer('gateway-2', { alive: false, heard: true, holds: [EIP] }), peer('gateway-3', { alive: false, heard: false })]);
+  const trusting = probeFacts(v, { node: 'gateway-1', fit: true, holds: [] });
+  assert.deepEqual(trusting.unfit, ['gateway-2', 'gateway-3']);
+  const doubting = probeFacts(v, { node: 'gateway-1', fit: true, holds: [], doubtDeaths: true });
+  assert.deepEqual(doubting.unfit, ['gateway-3']);
+  assert.deepEqual(doubting.holders.get(EIP), ['gateway-2']);
+  const unhealthy = view([peer('gateway-2', { alive: false, heard: true, healthy: false })]);
+  assert.deepEqual(probeFacts(unhealthy, { node: 'gateway-1', fit: true, holds: [], doubtDeaths: true }).unfit, ['gateway-2'], 'what the peer says of itself still counts');
 });

@@ -32,23 +32,26 @@ export interface Resolution {
 
 /**
  * Nodes that may carry a gateway's egress IPs: matched by its nodeSelector, Ready, reachable, fit
- * by the probes when the snapshot carries them (alive, healthy, not draining: see probe-facts.ts),
- * and with an underlay address, a tunnel address and a routing mark (without them no worker can
- * reach the node). This is the one definition of "eligible"; the assignment only sees its result.
+ * by the probes when the snapshot carries them (alive, healthy, not draining: see probe-facts.ts;
+ * deaths are not acted on when they would leave the gateway no node at all), and with an
+ * underlay address, a tunnel address and a routing mark (without them no worker can reach the
+ * node). This is the one definition of "eligible"; the assignment only sees its result.
  */
 export function eligibleNodes(snapshot: Snapshot, directory: ReadonlyMap<string, NodeDirectoryEntry>): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const unfit = new Set(snapshot.probes?.unfit ?? []);
+  const dead = new Set(snapshot.probes?.dead ?? []);
+  const aside = new Set((snapshot.probes?.unfit ?? []).filter((n) => !dead.has(n)));
   for (const gateway of snapshot.gateways) {
     const names = snapshot.nodes
-      .filter((n) => n.ready && !n.unreachable && !unfit.has(n.name) && selectorMatches(gateway.nodeSelector, n.labels))
+      .filter((n) => n.ready && !n.unreachable && !aside.has(n.name) && selectorMatches(gateway.nodeSelector, n.labels))
       .filter((n) => {
         const d = directory.get(n.name);
         return d !== undefined && d.markIndex !== undefined && (d.ipv4 !== undefined || d.ipv6 !== undefined) && d.underlayIp !== undefined;
       })
       .map((n) => n.name)
       .sort();
-    out.set(gateway.name, names);
+    const alive = names.filter((n) => !dead.has(n));
+    out.set(gateway.name, alive.length > 0 ? alive : names);
   }
   return out;
 }
