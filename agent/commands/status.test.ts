@@ -12,7 +12,7 @@ const view: LivenessView = {
     ['gw-3', peer('gw-3', '198.18.0.13', { heard: false, alive: false, misses: 7, sinceHeardMs: 1234 })],
     ['gw-2', peer('gw-2', '198.18.0.12', { holds: ['198.18.100.5', 'fd00:198:18::5'] })],
     ['w-1', peer('w-1', '198.18.0.21', { heard: false, misses: 3, sinceHeardMs: undefined })],
-    ['gw-4', peer('gw-4', '198.18.0.14', { healthy: false, draining: true, holds: ['198.18.100.6', '\u001b[2Jnot an ip'] })],
+    ['gw-4', peer('gw-4', '198.18.0.14', { healthy: false, draining: true, truncated: true, holds: ['198.18.100.6', '\u001b[2Jnot an ip'] })],
   ]),
 };
 
@@ -23,7 +23,7 @@ test('livenessStatus: the view as plain JSON, peers sorted by node, only address
     peers: [
       { node: 'gw-2', address: '198.18.0.12', alive: true, heard: true, healthy: true, draining: false, misses: 0, sinceHeardMs: 42, holds: ['198.18.100.5', 'fd00:198:18::5'] },
       { node: 'gw-3', address: '198.18.0.13', alive: false, heard: false, healthy: true, draining: false, misses: 7, sinceHeardMs: 1234, holds: [] },
-      { node: 'gw-4', address: '198.18.0.14', alive: true, heard: true, healthy: false, draining: true, misses: 0, sinceHeardMs: 42, holds: ['198.18.100.6'] },
+      { node: 'gw-4', address: '198.18.0.14', alive: true, heard: true, healthy: false, draining: true, misses: 0, sinceHeardMs: 42, holds: ['198.18.100.6'], truncated: true },
       { node: 'w-1', address: '198.18.0.21', alive: true, heard: false, healthy: true, draining: false, misses: 3, holds: [] },
     ],
   });
@@ -35,7 +35,7 @@ test('renderPeers: one aligned line per peer, the state in words', () => {
     '  NODE  ADDRESS      STATE                          MISSES  LAST ANSWER  HOLDS',
     '  gw-2  198.18.0.12  alive                          0       42 ms ago    198.18.100.5, fd00:198:18::5',
     '  gw-3  198.18.0.13  DEAD                           7       1.2 s ago    -',
-    '  gw-4  198.18.0.14  alive, UNHEALTHY, draining     0       42 ms ago    198.18.100.6',
+    '  gw-4  198.18.0.14  alive, UNHEALTHY, draining     0       42 ms ago    198.18.100.6 (list cut short)',
     '  w-1   198.18.0.21  alive (vouched for by a peer)  3       never        -',
   ]);
   assert.deepEqual(renderPeers({ isolated: true, peers: [] }), ['peers (probes): ISOLATED, no peer answers:', '  none']);

@@ -38,11 +38,16 @@ function lastAnswer(p: PeerStatus): string {
   return p.sinceHeardMs < 1000 ? `${p.sinceHeardMs} ms ago` : `${(p.sinceHeardMs / 1000).toFixed(1)} s ago`;
 }
 
+function holdsText(p: PeerStatus): string {
+  const list = p.holds.join(', ') || '-';
+  return p.truncated ? `${list} (list cut short)` : list;
+}
+
 /** The peers table of `sluice status`: one line per peer, columns padded to the widest value. */
 export function renderPeers(l: LivenessStatus): string[] {
   const head = `peers (probes)${l.isolated ? ': ISOLATED, no peer answers' : ''}:`;
   if (l.peers.length === 0) return [head, '  none'];
-  const rows = [['NODE', 'ADDRESS', 'STATE', 'MISSES', 'LAST ANSWER', 'HOLDS'], ...l.peers.map((p) => [p.node, p.address, peerState(p), String(p.misses), lastAnswer(p), p.holds.join(', ') || '-'])];
+  const rows = [['NODE', 'ADDRESS', 'STATE', 'MISSES', 'LAST ANSWER', 'HOLDS'], ...l.peers.map((p) => [p.node, p.address, peerState(p), String(p.misses), lastAnswer(p), holdsText(p)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return [head, ...rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`)];
 }

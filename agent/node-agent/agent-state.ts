@@ -20,6 +20,8 @@ export interface PeerStatus {
   readonly sinceHeardMs?: number;
   /** The egress IPs its last answer said it holds (addresses only: anything else a peer sent is left out). */
   readonly holds: readonly string[];
+  /** Its last answer cut its lists to fit one datagram: `holds` may be incomplete. */
+  readonly truncated?: true;
 }
 
 /** What `sluice status` shows of the probes: every peer, sorted by node name. */
@@ -61,6 +63,7 @@ export function livenessStatus(view: LivenessView): LivenessStatus {
       misses: p.misses,
       ...(p.sinceHeardMs !== undefined ? { sinceHeardMs: Math.round(p.sinceHeardMs) } : {}),
       holds: p.holds.filter((ip) => typeof ip === 'string' && isIp(ip)),
+      ...(p.truncated ? { truncated: true as const } : {}),
     }))
     .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   return { isolated: view.isolated, peers };

@@ -149,6 +149,11 @@ export class Metrics implements ProbeMetricsSink {
     for (const [subsystem, n] of Object.entries(writes)) if (n > 0) this.resyncWrites.inc({ subsystem }, n);
   }
 
+  /** This node took over egress IPs: `seconds` from detection (probes, or the handoff request) to holding them. */
+  observeFailover(seconds: number, kind: FailoverKind): void {
+    this.failoverSeconds.observe({ kind }, seconds);
+  }
+
   probeMissed(peer: string): void {
     this.probeMisses.inc({ peer });
   }
@@ -173,11 +178,6 @@ export class Metrics implements ProbeMetricsSink {
   probePeerGone(peer: string): void {
     this.probeMisses.remove({ peer });
     this.probeAlive.remove({ peer });
-  }
-
-  /** This node took over egress IPs: `seconds` from detection (probes, or the handoff request) to holding them. */
-  observeFailover(seconds: number, kind: FailoverKind): void {
-    this.failoverSeconds.observe({ kind }, seconds);
   }
 
   /** Called once per reconcile run. */
