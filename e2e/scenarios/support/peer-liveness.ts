@@ -1,34 +1,67 @@
 /**
- * The agents' view of each other by the liveness probes (their `/status`, `liveness.peers`), so a
- * scenario breaks a gateway only once its peers count it and each other alive: a node healed a
- * moment ago is not eligible until its hold-down has passed, and breaking the other gateway then
- * would be a double failure.
+ * Whether the gateways are fit again by the liveness probes, from the agents' logs (their
+ * `/status` and metrics do not carry the probe view yet): a scenario or a benchmark trial breaks a
+ * gateway only once every node counts the other gateways alive and no gateway agent is still in
+ * its own hold-down after a start. Otherwise a node healed a moment ago is not eligible yet, and
+ * breaking the other gateway would be a double failure.
  */
+import { readFile } from 'node:fs/promises';
 import type { Lab } from '../../labkit/lab.js';
+import { agentRole } from '../../labkit/plugins.js';
 import { waitFor } from './wait.js';
 
-const STATUS_URL = 'http://127.0.0.1:9466/status';
-
-interface StatusDoc {
-  liveness?: { peers?: Array<{ node?: unknown; alive?: unknown }> };
+interface LogLine {
+  time?: string;
+  msg?: string;
+  peer?: unknown;
+  alive?: unknown;
+  holdAtStartMs?: unknown;
 }
 
-/** Peers `node`'s agent counts alive, or undefined when it does not probe (an agent without probes). */
-export async function alivePeers(lab: Lab, node: string): Promise<string[] | undefined> {
-  const r = await lab.exec({ node }, ['curl', '-sS', '--max-time', '2', STATUS_URL], { timeoutMs: 5_000 });
-  const doc = JSON.parse(r.stdout) as StatusDoc;
-  if (!doc.liveness) return undefined;
-  return (doc.liveness.peers ?? []).filter((p) => p.alive === true && typeof p.node === 'string').map((p) => p.node as string);
+/** What one agent's log says now: the last verdict per peer, and when its own start hold-down ends. */
+export interface ProbeView {
+  readonly probes: boolean;
+  readonly alive: ReadonlyMap<string, boolean>;
+  readonly holdEndsAt: number;
 }
 
-/** Waits until every one of `nodes` counts every other one alive (at once when the agents do not probe). */
-export async function waitPeersAlive(lab: Lab, nodes: readonly string[], timeoutMs = 30_000): Promise<void> {
-  await waitFor(`${nodes.join(', ')} to count each other alive by the probes`, timeoutMs, async () => {
-    for (const n of nodes) {
-      const alive = await alivePeers(lab, n);
-      if (alive === undefined) continue;
-      const missing = nodes.filter((m) => m !== n && !alive.includes(m));
-      if (missing.length) throw new Error(`${n} does not count ${missing.join(', ')} alive`);
+export function probeView(log: string): ProbeView {
+  const alive = new Map<string, boolean>();
+  let probes = false;
+  let holdEndsAt = 0;
+  for (const text of log.split('\n')) {
+    if (!text.includes('by the probes') && !text.includes('liveness probes running')) continue;
+    let l: LogLine;
+    try {
+      l = JSON.parse(text) as LogLine;
+    } catch {
+      continue;
+    }
+    if (l.msg === 'liveness probes running') {
+      // A new process: its view starts afresh.
+      probes = true;
+      alive.clear();
+      holdEndsAt = Date.parse(l.time ?? '') + (typeof l.holdAtStartMs === 'number' ? l.holdAtStartMs : 0);
+    } else if (typeof l.peer === 'string' && typeof l.alive === 'boolean') alive.set(l.peer, l.alive);
+  }
+  return { probes, alive, holdEndsAt };
+}
+
+/**
+ * Waits until no node's agent last called one of `gateways` dead and no gateway's agent is in its
+ * start hold-down. At once when the agents do not probe.
+ */
+export async function waitPeersAlive(lab: Lab, gateways: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const s = await lab.state();
+  const logs = s.nodes.map((n) => ({ node: n.name, log: s.daemons.find((d) => d.role === agentRole(n.name))?.log }));
+  await waitFor(`every node to count ${gateways.join(', ')} alive by the probes`, timeoutMs, async () => {
+    for (const { node, log } of logs) {
+      if (!log) continue;
+      const view = probeView(await readFile(log, 'utf8').catch(() => ''));
+      if (!view.probes) continue;
+      const dead = gateways.filter((g) => g !== node && view.alive.get(g) === false);
+      if (dead.length) throw new Error(`${node} last called ${dead.join(', ')} dead`);
+      if (gateways.includes(node) && Date.now() < view.holdEndsAt) throw new Error(`${node} is in its start hold-down`);
     }
     return true;
   });
