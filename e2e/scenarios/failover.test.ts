@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { moves } from '../labkit/flows/udp-seq-report.js';
 import { expectLeavesAs } from './support/echo.js';
 import { describeFlow, lastCarrier, nodesByMac, watchWhile, type WatchReport } from './support/failover-watch.js';
-import { kubectl } from './support/kubectl.js';
+import { applyObjects, kubectl } from './support/kubectl.js';
 import { appSelector, egressPolicy } from './support/manifests.js';
 import { holdersOf } from './support/node-state.js';
 import { waitPeersAlive } from './support/peer-liveness.js';
@@ -88,14 +88,15 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
       pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' }, node: 'worker-1' }],
     });
     await env.settle();
-    await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(POLICY));
+    await applyObjects(env.lab, [POLICY]);
     eip = (await waitAssigned(env.lab, POLICY)).ipv4!;
     await expectLeavesAs(env.lab, CLIENT, eip);
     macs = await nodesByMac(env.lab);
   }, { timeout: 240_000 });
 
   after(async () => {
-    await env?.down();
+    // A lab whose `up` never returned (its hook timed out) is taken down by name.
+    await (env ? env.down() : ScenarioLab.downUnfinished('fo'));
   }, { timeout: 60_000 });
 
   test('(a) hard failure of the carrying gateway: the EIP leaves from the other gateway within 3 s, TCP connections survive', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
