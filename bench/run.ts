@@ -12,6 +12,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { armReaper } from '../e2e/labkit/reaper/arm.js';
+import { identityOf } from '../e2e/labkit/reaper/process-identity.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const LISTED = ['dataplane/nft-apply.js', 'plan/plan.js', 'throughput/throughput.js'];
@@ -64,7 +66,12 @@ async function runOne(path: string): Promise<Outcome> {
     timeout: TIME_LIMIT_MS,
     forceKillAfterDelay: CLEANUP_GRACE_MS,
   });
+  // Should this runner be killed, the benchmark goes with it; its labs and namespaces have reapers of their own.
+  const reaper = await identityOf(current.pid!)
+    .then((leader) => armReaper({ kind: 'group', leader }))
+    .catch((err: unknown) => void process.stderr.write(`bench: ${name} runs without a reaper: ${String(err)}\n`));
   const r = await current;
+  reaper?.disarm();
   current = undefined;
   const seconds = (performance.now() - started) / 1000;
   const crashed = r.timedOut

@@ -68,7 +68,7 @@ interface PodTrial {
 async function policyTrials(env: ScenarioLab, tap: UdpTap, trials: number, eip: string, nodeIp: string): Promise<PolicyTrial[]> {
   const port = PORT_BASE;
   const rv = await currentResourceVersion(env.lab);
-  const sender = UdpSender.start(await env.lab.netnsOf({ pod: `${NAMESPACE}/web` }), env.info.echo.ipv4, port);
+  const sender = await UdpSender.start(await env.lab.netnsOf({ pod: `${NAMESPACE}/web` }), env.info.echo.ipv4, port);
   const marks: { name: string; firstEip: number; backOnNode: number }[] = [];
   try {
     await tap.waitFirst(port, nodeIp, 0, TRIAL_TIMEOUT_MS);
@@ -107,7 +107,7 @@ async function podTrials(env: ScenarioLab, tap: UdpTap, trials: number, eip: str
     const state = await env.lab.state();
     const netns = netnsName(state.prefix, netnsSuffix.pod(state.podSeq + 1));
     const name = `conv-new-${i}`;
-    const sender = UdpSender.start(netns, env.info.echo.ipv4, port, { whenExists: true });
+    const sender = await UdpSender.start(netns, env.info.echo.ipv4, port, { whenExists: true });
     try {
       const before = Date.now();
       await env.lab.addPod({ namespace: NAMESPACE, name, labels: { app: 'conv-new' }, node: WORKER });

@@ -24,6 +24,7 @@ import { structureFingerprint } from '../../lib/dataplane/nft/fingerprint.js';
 import { tableCapacities } from '../../lib/dataplane/nft/set-capacity.js';
 import { allSetName, podAddresses, quietLog, seedTable, withElements } from '../../lib/dataplane/nft/testing/lab-fixtures.js';
 import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
+import { armReaper } from '../../e2e/labkit/reaper/arm.js';
 import type { NftTablePlan } from '../../lib/planner/node-plan.js';
 
 const NS_PREFIX = 'sl-bench-nft-';
@@ -263,6 +264,8 @@ async function outside(): Promise<number> {
     return 2;
   }
   const ns = `${NS_PREFIX}${randomBytes(3).toString('hex')}`;
+  // Should this process be killed, the namespace and the benchmark inside it go with it.
+  const reaper = await armReaper({ kind: 'netns', prefix: ns });
   await execa('ip', ['netns', 'add', ns]);
   try {
     const self = fileURLToPath(import.meta.url);
@@ -270,6 +273,7 @@ async function outside(): Promise<number> {
     return r.exitCode ?? 1;
   } finally {
     await execa('ip', ['netns', 'delete', ns], { reject: false });
+    reaper.disarm();
   }
 }
 

@@ -128,7 +128,8 @@ export async function isRunning(d: DaemonState): Promise<boolean> {
   return d.pid !== null && d.startTicks !== null && (await startTicks(d.pid)) === d.startTicks;
 }
 
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
+/** Signals the process group led by `pid`, or the process alone when it leads none. */
+export function signalGroup(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(-pid, sig);
   } catch {

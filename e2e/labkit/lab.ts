@@ -24,6 +24,7 @@ import { listNetns } from './netns.js';
 import { networkOf, type NetworkOptions } from './network-options.js';
 import { planLab } from './plan.js';
 import { healPartition, partitionNodes } from './partition.js';
+import { armReaper, type Reaper } from './reaper/arm.js';
 import { API_SERVER_ROLE, agentRole, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { cleanupOnSignal } from './signal-cleanup.js';
@@ -76,6 +77,8 @@ export interface LabDownOptions {
   keepLogs?: boolean;
   /** Whose beforeDown hooks run; default: the plugins recorded in the state that this build knows. */
   plugins?: readonly LabPlugin[];
+  /** Its owner is gone (the reaper): no beforeDown hooks, every process SIGKILLed at once. */
+  hard?: boolean;
 }
 
 /** Where a command runs: a pod, a node, or one of the lab's own hosts. */
@@ -84,6 +87,14 @@ export type ExecTarget = { pod: string | PodRef } | { node: string } | { host: '
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 const DOWN_LOCK_WAIT_MS = 5_000;
+
+/** The reapers of the labs this process built, by state dir, until their lab is down or handed on. */
+const reapers = new Map<string, Reaper>();
+
+function disarmReaper(dir: string): void {
+  reapers.get(dir)?.disarm();
+  reapers.delete(dir);
+}
 
 export class Lab implements LabHandle {
   private releaseSignal: (() => void) | undefined;
@@ -94,7 +105,10 @@ export class Lab implements LabHandle {
     private readonly plugins: LabPlugin[],
   ) {}
 
-  /** Builds the lab and returns once every host, the echo service and all plugins are up. */
+  /**
+   * Builds the lab and returns once every host, the echo service and all plugins are up. The lab dies
+   * with this process, however it ends (reaper/arm.ts), unless detach() hands it on.
+   */
   static async up(name: string, opts: LabUpOptions = {}): Promise<Lab> {
     const baseDir = opts.baseDir ?? labBaseDir();
     const dir = labDir(name, baseDir);
@@ -119,7 +133,14 @@ export class Lab implements LabHandle {
       if ((await loadState(dir)) || existing.length > 0) {
         throw new Error(`lab ${name} already exists (${existing.join(', ') || 'state'}); run \`e2e/lab down ${name}\` first`);
       }
-      await saveState(state);
+      // Armed before anything exists, so no moment of the build can outlive this process.
+      const reaper = await armReaper({ kind: 'lab', name, baseDir });
+      reapers.set(dir, reaper);
+      state.owner = reaper.owner;
+      await saveState(state).catch((err: unknown) => {
+        disarmReaper(dir);
+        throw err;
+      });
     });
     lab.releaseSignal = cleanupOnSignal(async () => void (await Lab.down(name, { baseDir, plugins })));
     try {
@@ -137,8 +158,9 @@ export class Lab implements LabHandle {
         await lab.mutate(async (s) => void (s.phase = 'ready'));
       }
     } catch (err) {
+      // Should that fail too, the reaper stays armed and tries again when this process ends.
       await Lab.down(name, { baseDir, plugins, keepLogs: true }).catch(() => undefined);
-      lab.detach();
+      lab.stopSignalCleanup();
       throw err;
     }
     return lab;
@@ -160,9 +182,11 @@ export class Lab implements LabHandle {
     const dir = labDir(name, opts.baseDir);
     const work = async () => {
       const state = await loadState(dir).catch(() => undefined);
-      if (state) await runBeforeDown(state, opts.plugins ?? loadKnownPlugins(state.plugins));
-      const removed = await teardownLab(labPrefix(name), state?.daemons ?? []);
+      if (state && !opts.hard) await runBeforeDown(state, opts.plugins ?? loadKnownPlugins(state.plugins));
+      const removed = await teardownLab(labPrefix(name), state?.daemons ?? [], { hard: opts.hard ?? false });
       await removeStateDir(dir, opts.keepLogs ?? false);
+      // Only once it is really down: a failed down is retried by the reaper when this process ends.
+      disarmReaper(dir);
       return removed;
     };
     // A lock held by a stuck process must not keep a lab alive: after a short wait, go ahead anyway.
@@ -175,12 +199,17 @@ export class Lab implements LabHandle {
     try {
       return await Lab.down(this.name, { baseDir: join(this.dir, '..'), plugins: this.plugins, ...opts });
     } finally {
-      this.detach();
+      this.stopSignalCleanup();
     }
   }
 
-  /** Keeps the lab alive when this process is interrupted or exits (the CLI after `up`). */
+  /** Keeps the lab alive when this process is interrupted or exits, however it ends (the CLI after `up`). */
   detach(): void {
+    this.stopSignalCleanup();
+    disarmReaper(this.dir);
+  }
+
+  private stopSignalCleanup(): void {
     this.releaseSignal?.();
     this.releaseSignal = undefined;
   }

@@ -1,6 +1,7 @@
 /** The lab's persisted state: everything a later CLI invocation needs. JSON-serialisable. */
 import type { ServiceState } from './kube-proxy/services.js';
 import type { NetworkOptions } from './network-options.js';
+import type { ProcessIdentity } from './reaper/process-identity.js';
 
 export type NodeRole = 'worker' | 'gateway';
 
@@ -70,6 +71,11 @@ export interface LabState {
   name: string;
   prefix: string;
   stateDir: string;
+  /**
+   * The process whose end takes the lab down (its reaper checks this before acting); absent in older
+   * states. Still set after the CLI's `up` hands the lab on: its reaper is disarmed then.
+   */
+  owner?: ProcessIdentity;
   /** "building" until up finished; down handles both. */
   phase: 'building' | 'ready';
   ipv6: boolean;
