@@ -14,7 +14,7 @@ import { startMetricsServer, startStatusServer, type RunningServer } from '../..
 import { openLocalDataplane, type LocalDataplane } from '../local-dataplane.js';
 import type { ListenAddress } from '../listen-address.js';
 import type { BuildInfo } from '../version.js';
-import { applySummary, type AgentStatus } from './agent-state.js';
+import { applySummary, livenessStatus, type AgentStatus } from './agent-state.js';
 import { ApplyGate } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
 import { withOwnParent } from './own-parent.js';
@@ -31,7 +31,7 @@ import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
 import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
 import { probePeers } from '../../lib/planner/probe-peers.js';
-import { resolveCluster } from '../../lib/planner/resolve.js';
+import { carriersOf, hasSuccessor, replaceable } from './successors.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
 import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
@@ -106,6 +106,8 @@ export class NodeAgent {
   #held: readonly string[] = [];
   #heldChanged?: () => void;
   #probesStarted = false;
+  /** When the probes first reported the change the next apply follows (performance.now()), for the failover histogram. */
+  #detectedAt?: number;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -190,6 +192,9 @@ export class NodeAgent {
     let resync: ResyncRun | undefined;
     let report: ApplyReport | undefined;
     let failure: ApplyFailure | undefined;
+    // the probes' change this pass follows, if any (one seen during the pass is the next one's)
+    const detectedAt = this.#detectedAt;
+    this.#detectedAt = undefined;
     try {
       if (this.options.probes && !this.#probesStarted) await this.#startLiveness(snapshot, this.options.probes);
       const live = this.#liveness;
@@ -222,6 +227,7 @@ export class NodeAgent {
       for (const notice of nodePlan.notices ?? []) if (!reported.has(notice)) log.warn({ op: 'plan' }, notice);
       const store = this.#control!.store;
       this.metrics.inputProblems(store.clusterInfoInUse().state === 'last-good', store.inputProblems());
+      const previous = this.#plan;
       this.#plan = nodePlan;
       this.#appliedPolicies = appliedNow;
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
@@ -233,6 +239,7 @@ export class NodeAgent {
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
       report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
       this.#gate.applied(fingerprint, report.ok);
+      if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
@@ -334,10 +341,31 @@ export class NodeAgent {
       windowMs: settings.intervalMs * settings.misses,
       holdAtStart,
       // with the last snapshot, at once: no API event is needed, and a pending retry does not hold it up
-      onChange: (reason) => this.#feed?.trigger(reason, { urgent: true }),
+      onChange: (reason) => {
+        this.#detectedAt ??= performance.now();
+        this.#feed?.trigger(reason, { urgent: true });
+      },
       log: log.child({ subsystem: 'liveness' }),
     });
     log.info({ op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses, holdAtStartMs: holdAtStart ? settings.holdDownMs : 0 }, 'liveness probes running');
+  }
+
+  /**
+   * An apply that added egress IPs after the probes saw a change: the failover histogram gets the
+   * time from that detection, as a handoff when the node that carried them was draining.
+   */
+  #countTakeover(nodePlan: NodePlan, previous: NodePlan | undefined, detectedAt: number): void {
+    const held = new Set(this.#held);
+    const taken = nodePlan.eips.map((e) => e.ip).filter((ip) => !held.has(ip));
+    if (taken.length === 0 || !this.#liveness || !previous) return;
+    const before = carriersOf(previous);
+    const peers = this.#liveness.view().peers;
+    const handoff = taken.some((ip) => {
+      const from = before.get(ip);
+      const peer = from === undefined ? undefined : peers.get(from);
+      return peer !== undefined && peer.alive && peer.draining;
+    });
+    this.metrics.observeFailover((performance.now() - detectedAt) / 1000, handoff ? 'handoff' : 'failover');
   }
 
   #setHeld(eips: readonly string[]): void {
@@ -362,7 +390,7 @@ export class NodeAgent {
     }
     const t0 = performance.now();
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.options.probes!.handoffTimeoutMs + 1_000);
+      const timer = setTimeout(resolve, this.options.probes!.handoffTimeoutMs + 500);
       this.#heldChanged = () => {
         if (this.#held.length > 0) return;
         clearTimeout(timer);
@@ -394,6 +422,7 @@ export class NodeAgent {
       synced: this.#control?.watch.synced ?? false,
       ...(this.#plan ? { plan: this.#plan } : {}),
       announcements: (this.#local?.announcer?.status() ?? []).map((a) => ({ ip: a.ip, ifname: a.ifname, framesSent: a.framesSent, ...(a.lastError ? { lastError: a.lastError.message } : {}) })),
+      ...(this.#liveness ? { liveness: livenessStatus(this.#liveness.view()) } : {}),
     };
   }
 
@@ -437,39 +466,6 @@ function countPolicies(p: NodePlan): { role: string; state: string; count: numbe
 
 function withProbes(snapshot: Snapshot, facts: ProbeFacts | undefined): Snapshot {
   return facts ? { ...snapshot, probes: facts } : snapshot;
-}
-
-/** Egress IP → the node that carries it in a plan (every node's plan names every carrier). */
-function carriersOf(p: NodePlan): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const x of p.policies) {
-    if (!x.active || !x.node || x.useNodeIP) continue;
-    if (x.eipV4) out.set(x.eipV4, x.node);
-    if (x.eipV6) out.set(x.eipV6, x.node);
-  }
-  return out;
-}
-
-/** Whether another node could carry every egress IP this node carries by the API alone. */
-function replaceable(snapshot: Snapshot, nodeName: string): boolean {
-  const eips = new Set<string>();
-  for (const a of resolveCluster(snapshot).assignment.policies.values()) {
-    if (a.node !== nodeName || a.useNodeIP) continue;
-    if (a.eipV4) eips.add(a.eipV4);
-    if (a.eipV6) eips.add(a.eipV6);
-  }
-  return hasSuccessor(snapshot, { unfit: [], dead: [], holders: new Map() }, nodeName, [...eips]);
-}
-
-/** Whether, with this node out, another node would carry every policy that uses one of `eips`. */
-function hasSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, eips: readonly string[]): boolean {
-  const without = { ...facts, unfit: [...facts.unfit.filter((n) => n !== nodeName), nodeName] };
-  const held = new Set(eips);
-  for (const a of resolveCluster({ ...snapshot, probes: without }).assignment.policies.values()) {
-    if (a.useNodeIP || !((a.eipV4 && held.has(a.eipV4)) || (a.eipV6 && held.has(a.eipV6)))) continue;
-    if (!a.node) return false;
-  }
-  return true;
 }
 
 /** The egress IPs a node other than this one holds by the probes. */

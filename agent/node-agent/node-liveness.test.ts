@@ -159,7 +159,8 @@ test('after this process stalled for half a window, a peer heard again counts as
   prober.set([peer('gateway-2', { alive: false, heard: false })]);
   assert.deepEqual(live.facts().facts.unfit, ['gateway-2'], 'not heard now: dead');
   prober.set([heldDown]);
-  await new Promise((r) => setTimeout(r, 200));
+  // the doubt outlasts the hold-down by four windows (the peers' hold-down starts when they are heard again)
+  await new Promise((r) => setTimeout(r, 150 + 4 * 300 + 100));
   assert.deepEqual(live.facts().facts.unfit, ['gateway-2'], 'after the hold-down the prober decides again');
   live.close();
 });

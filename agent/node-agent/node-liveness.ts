@@ -85,6 +85,11 @@ export class NodeLiveness {
     return { facts, key: probeFactsKey(facts) };
   }
 
+  /** The prober's view now. */
+  view(): LivenessView {
+    return this.options.prober.view();
+  }
+
   /** Whether this peer is alive by the probes and says it holds this egress IP now. */
   heldBy(node: string, ip: string): boolean {
     const peer = this.options.prober.view().peers.get(node);
@@ -168,8 +173,10 @@ export class NodeLiveness {
     this.#lag = setInterval(() => {
       const now = this.#now();
       if (now - last - tick >= this.options.windowMs / 2) {
-        this.#doubtUntil = now + this.options.holdDownMs;
-        this.options.log.info({ op: 'liveness', stalledMs: now - last - tick }, 'this process stalled: peers heard again count as alive for the hold-down');
+        // logged once per series of stalls
+        if (now >= this.#doubtUntil) this.options.log.info({ op: 'liveness', stalledMs: now - last - tick }, 'this process stalled: peers heard again count as alive for the hold-down');
+        // the peers' hold-down starts when they are heard again, a little after the stall: outlast it
+        this.#doubtUntil = now + this.options.holdDownMs + 4 * this.options.windowMs;
         queueMicrotask(() => this.evaluate());
       }
       last = now;

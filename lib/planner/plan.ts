@@ -335,7 +335,8 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     routing: buildRouting(config, vxlan ? gatewayRoutes : [], vxlan ? replies : []),
     ...(vxlan ? { vxlan } : {}),
     eips,
-    sysctls: buildSysctls(snapshot, hasTunnel, isGateway),
+    // A node that may carry an EIP picks up flows mid-stream before it carries one: a takeover must not wait for the sysctl.
+    sysctls: buildSysctls(snapshot, hasTunnel, isGateway || capable.has(nodeName)),
     marks: { mask: config.markMask, here: hereMark(config), gateways: gatewayMarks },
     ...(firewall.order.length ? { firewalls: firewall.order } : {}),
     ...(resolution.notices.length || endpoints.notices.length ? { notices: [...resolution.notices, ...endpoints.notices] } : {}),
