@@ -26,7 +26,7 @@ import { expectLeavesAs } from '../../e2e/scenarios/support/echo.js';
 import { nodesByMac } from '../../e2e/scenarios/support/failover-watch.js';
 import { applyObjects, kubectl } from '../../e2e/scenarios/support/kubectl.js';
 import { appSelector, egressPolicy } from '../../e2e/scenarios/support/manifests.js';
-import { waitPeersAlive } from '../../e2e/scenarios/support/peer-liveness.js';
+import { waitGatewaysFit } from '../../e2e/scenarios/support/peer-liveness.js';
 import { waitAssigned } from '../../e2e/scenarios/support/policy-status.js';
 import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab } from '../../e2e/scenarios/support/scenario-lab.js';
 import { within } from '../throughput/deadline.js';
@@ -107,7 +107,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         gateways: env.gatewayNodes,
         windowMs: opts.windowMs,
         carrier: async () => {
-          await waitPeersAlive(env.lab, env.gatewayNodes);
+          await waitGatewaysFit(env.lab, env.gatewayNodes);
           const at = await waitAssigned(env.lab, policy, { ipv4: eip }, 90_000);
           await expectLeavesAs(env.lab, POD, eip, { timeoutMs: 60_000 });
           return at.node;

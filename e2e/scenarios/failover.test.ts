@@ -16,7 +16,7 @@ import { describeFlow, lastCarrier, nodesByMac, watchWhile, type WatchReport } f
 import { applyObjects, kubectl } from './support/kubectl.js';
 import { appSelector, egressPolicy } from './support/manifests.js';
 import { holdersOf } from './support/node-state.js';
-import { waitPeersAlive } from './support/peer-liveness.js';
+import { waitGatewaysFit } from './support/peer-liveness.js';
 import { policyStatus, waitAssigned } from './support/policy-status.js';
 import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 
@@ -56,11 +56,11 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
   const lab = () => env.lab;
 
   /**
-   * The node status names, once the policy is Ready, the pod's traffic leaves as the EIP and both
-   * gateways count each other alive by the probes (past a healed node's hold-down).
+   * The node status names, once the policy is Ready, the pod's traffic leaves as the EIP and every
+   * node's probes find the gateways fit (past a healed or restarted node's hold-down).
    */
   async function carrier(): Promise<string> {
-    await waitPeersAlive(lab(), env.gatewayNodes);
+    await waitGatewaysFit(lab(), env.gatewayNodes);
     const at = await waitAssigned(lab(), POLICY, { ipv4: eip }, 60_000);
     await expectLeavesAs(lab(), CLIENT, eip, { timeoutMs: 60_000 });
     return at.node;

@@ -1,68 +1,24 @@
 /**
- * Whether the gateways are fit again by the liveness probes, from the agents' logs (their
- * `/status` and metrics do not carry the probe view yet): a scenario or a benchmark trial breaks a
- * gateway only once every node counts the other gateways alive and no gateway agent is still in
- * its own hold-down after a start. Otherwise a node healed a moment ago is not eligible yet, and
- * breaking the other gateway would be a double failure.
+ * Before a scenario or a benchmark trial breaks a gateway: every node's probes find the other
+ * gateways fit (waitFitByProbes), so a node healed or restarted a moment ago is past its hold-down
+ * and breaking the other gateway is not a double failure. Agents that do not probe are not waited for.
  */
-import { readFile } from 'node:fs/promises';
+import type { AgentStatus } from '../../../agent/node-agent/agent-state.js';
+import { AGENT_STATUS_URL } from '../../labkit/cluster/agent-daemon.js';
 import type { Lab } from '../../labkit/lab.js';
-import { agentRole } from '../../labkit/plugins.js';
-import { waitFor } from './wait.js';
+import { waitFitByProbes } from './probe-state.js';
 
-interface LogLine {
-  time?: string;
-  msg?: string;
-  peer?: unknown;
-  alive?: unknown;
-  holdAtStartMs?: unknown;
-}
-
-/** What one agent's log says now: the last verdict per peer, and when its own start hold-down ends. */
-export interface ProbeView {
-  readonly probes: boolean;
-  readonly alive: ReadonlyMap<string, boolean>;
-  readonly holdEndsAt: number;
-}
-
-export function probeView(log: string): ProbeView {
-  const alive = new Map<string, boolean>();
-  let probes = false;
-  let holdEndsAt = 0;
-  for (const text of log.split('\n')) {
-    if (!text.includes('by the probes') && !text.includes('liveness probes running')) continue;
-    let l: LogLine;
-    try {
-      l = JSON.parse(text) as LogLine;
-    } catch {
-      continue;
-    }
-    if (l.msg === 'liveness probes running') {
-      // A new process: its view starts afresh.
-      probes = true;
-      alive.clear();
-      holdEndsAt = Date.parse(l.time ?? '') + (typeof l.holdAtStartMs === 'number' ? l.holdAtStartMs : 0);
-    } else if (typeof l.peer === 'string' && typeof l.alive === 'boolean') alive.set(l.peer, l.alive);
+async function probes(lab: Lab, node: string): Promise<boolean> {
+  const r = await lab.exec({ node }, ['curl', '-s', '--max-time', '2', `${AGENT_STATUS_URL}/status`], { allowFailure: true });
+  try {
+    return (JSON.parse(r.stdout) as AgentStatus).liveness !== undefined;
+  } catch {
+    return true; // no answer yet: wait for it like for any other
   }
-  return { probes, alive, holdEndsAt };
 }
 
-/**
- * Waits until no node's agent last called one of `gateways` dead and no gateway's agent is in its
- * start hold-down. At once when the agents do not probe.
- */
-export async function waitPeersAlive(lab: Lab, gateways: readonly string[], timeoutMs = 30_000): Promise<void> {
-  const s = await lab.state();
-  const logs = s.nodes.map((n) => ({ node: n.name, log: s.daemons.find((d) => d.role === agentRole(n.name))?.log }));
-  await waitFor(`every node to count ${gateways.join(', ')} alive by the probes`, timeoutMs, async () => {
-    for (const { node, log } of logs) {
-      if (!log) continue;
-      const view = probeView(await readFile(log, 'utf8').catch(() => ''));
-      if (!view.probes) continue;
-      const dead = gateways.filter((g) => g !== node && view.alive.get(g) === false);
-      if (dead.length) throw new Error(`${node} last called ${dead.join(', ')} dead`);
-      if (gateways.includes(node) && Date.now() < view.holdEndsAt) throw new Error(`${node} is in its start hold-down`);
-    }
-    return true;
-  });
+export async function waitGatewaysFit(lab: Lab, gateways: readonly string[], timeoutMs = 30_000): Promise<void> {
+  for (const n of (await lab.info()).nodes.map((x) => x.name)) {
+    if (await probes(lab, n)) await waitFitByProbes(lab, n, gateways.filter((g) => g !== n), timeoutMs);
+  }
 }
