@@ -125,6 +125,30 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
     assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for ${r.arp!.longestContestedMs} ms`);
   });
 
+  test('(h) hard failure while the API server is down, then the API server and the node back: within 3 s, and the EIP stays where it moved', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const from = await carrier();
+    const to = otherGateway(from);
+    try {
+      await lab().apiServerDown();
+      let r: WatchReport<void>;
+      try {
+        r = await watchWhile(lab(), { pod: CLIENT, afterMs: 5_000 }, () => lab().failNode(from));
+      } finally {
+        await lab().apiServerUp();
+      }
+      report(t, `fail-node ${from} with the API server down`, r);
+      assertMoved(r, from, to);
+      assert.ok(r.udp.maxGapMs <= HARD_FAILOVER_BOUND_MS, `outage ${r.udp.maxGapMs} ms > ${HARD_FAILOVER_BOUND_MS} ms`);
+      const healed = await watchWhile(lab(), { pod: CLIENT, arpFor: eip, afterMs: 8_000 }, () => lab().healNode(from));
+      report(t, `API server back, heal-node ${from}`, healed);
+      assertMoved(healed, to, to);
+      assert.ok(healed.udp.maxGapMs < PLANNED_BOUND_MS, `a gap of ${healed.udp.maxGapMs} ms while ${from} healed`);
+      assert.equal((await waitAssigned(lab(), POLICY, { ipv4: eip })).node, to, 'status follows the data path');
+    } finally {
+      if ((await lab().info()).nodes.find((n) => n.name === from)?.failed) await lab().healNode(from);
+    }
+  });
+
   test('(b) planned handoff, SIGTERM of the carrying agent (and its restart): gap < 1 s, no TCP reset', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
     const from = await carrier();
     const to = otherGateway(from);
