@@ -27,11 +27,6 @@ export class Fence {
     return this.#state;
   }
 
-  /** When rejoining started (for relisting the API view once). */
-  get rejoinedAt(): number {
-    return this.#since;
-  }
-
   /** Takes one observation; returns the state now. */
   observe(input: FenceInput): FenceState {
     const cutOff = input.isolated && input.apiAnswers === false;

@@ -39,6 +39,9 @@ export interface NodeLivenessOptions {
   readonly now?: () => number;
 }
 
+/** The stall timer's period. */
+const STALL_TICK_MS = 50;
+
 /** While isolated, the API server is asked this often, with this deadline: a fence takes at most about both after isolation. */
 export const API_CHECK_INTERVAL_MS = 500;
 export const API_CHECK_TIMEOUT_MS = 1_000;
@@ -62,10 +65,13 @@ export class NodeLiveness {
   /** Until when deaths of peers heard again are doubted (this process stalled; see SelfFacts.doubtDeaths). */
   #doubtUntil = 0;
   #lag: NodeJS.Timeout | undefined;
+  /** When the stall timer last ran (this.#now()). */
+  #lastTick = 0;
 
   constructor(private readonly options: NodeLivenessOptions) {
     this.#fence = new Fence(options.holdDownMs);
     this.#now = options.now ?? Date.now;
+    this.#lastTick = this.#now();
     this.#self = new SelfState(options.holdDownMs, { startedAt: this.#now(), holdAtStart: options.holdAtStart ?? false });
     options.prober.onChange(() => this.evaluate());
     this.#publishSelf();
@@ -81,6 +87,7 @@ export class NodeLiveness {
   /** The facts the next plan is computed with, and their key (for the plan memo). */
   facts(): { facts: ProbeFacts; key: string } {
     const now = this.#now();
+    this.#noticeStall(now);
     const facts = probeFacts(this.options.prober.view(), { node: this.options.nodeName, fit: this.#self.fit(this.#fence.state, now), holds: this.#self.holds, doubtDeaths: now < this.#doubtUntil });
     return { facts, key: probeFactsKey(facts) };
   }
@@ -168,20 +175,27 @@ export class NodeLiveness {
    * node, a long synchronous spawn): the prober then judged peers dead that only went unheard.
    */
   #watchStalls(): void {
-    const tick = 50;
-    let last = this.#now();
     this.#lag = setInterval(() => {
-      const now = this.#now();
-      if (now - last - tick >= this.options.windowMs / 2) {
-        // logged once per series of stalls
-        if (now >= this.#doubtUntil) this.options.log.info({ op: 'liveness', stalledMs: now - last - tick }, 'this process stalled: peers heard again count as alive for the hold-down');
-        // the peers' hold-down starts when they are heard again, a little after the stall: outlast it
-        this.#doubtUntil = now + this.options.holdDownMs + 4 * this.options.windowMs;
-        queueMicrotask(() => this.evaluate());
-      }
-      last = now;
-    }, tick);
+      if (this.#noticeStall(this.#now(), true)) queueMicrotask(() => this.evaluate());
+    }, STALL_TICK_MS);
     this.#lag.unref();
+  }
+
+  /**
+   * Whether the stall timer was held up by half a detection window or more since it last ran. Also
+   * asked before every use of the view: after a stall, the prober's verdicts may come before the
+   * timer runs.
+   */
+  #noticeStall(now: number, fromTimer = false): boolean {
+    const late = now - this.#lastTick - STALL_TICK_MS;
+    const stalled = late >= this.options.windowMs / 2;
+    if (fromTimer || stalled) this.#lastTick = now;
+    if (!stalled) return false;
+    // logged once per series of stalls
+    if (now >= this.#doubtUntil) this.options.log.info({ op: 'liveness', stalledMs: late }, 'this process stalled: peers heard again count as alive for the hold-down');
+    // the peers' hold-down starts when they are heard again, a little after the stall: outlast it
+    this.#doubtUntil = now + this.options.holdDownMs + 4 * this.options.windowMs;
+    return true;
   }
 
   #schedule(now: number): void {

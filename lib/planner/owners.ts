@@ -32,9 +32,7 @@ export interface OwnedGroup {
  * Two holders (`holders`, from the probes: after a partition heals, two eligible nodes alive by
  * the probes may both hold a unit's addresses): status decides when it names one of them, else
  * the rendezvous-hash winner over the holders keeps the unit. Every other holder withdraws. A
- * holder that is not eligible (dead, draining, out of the selector) is no contender. When the
- * status owner is not eligible and one eligible node holds the unit already, that node keeps it
- * (a node joining later does not pull it away before status names the holder).
+ * holder that is not eligible (dead, draining, out of the selector) is no contender.
  */
 export function placeOwners(
   placeables: readonly Placeable[],
@@ -90,7 +88,7 @@ export function placeOwners(
     let owner: string | undefined;
     if (contenders.length > 1) owner = current !== undefined && contenders.includes(current) ? current : rendezvousPick(key, contenders);
     else if (current !== undefined && candidates.has(current)) owner = current;
-    else owner = contenders[0] ?? rendezvousPick(key, [...(eligible.get(gateway) ?? [])]);
+    else owner = rendezvousPick(key, [...(eligible.get(gateway) ?? [])]);
     const group: OwnedGroup = { eips, ...(owner ? { owner } : {}) };
     for (const m of unit.members) out.set(m.policy.key, group);
   }

@@ -63,7 +63,6 @@ export function probeFacts(view: LivenessView, self: SelfFacts): ProbeFacts {
 }
 
 /** A canonical text of the facts: equal facts give equal keys (the agent's plan memo keys on it). */
-export function probeFactsKey(facts: ProbeFacts | undefined): string {
-  if (!facts) return '';
+export function probeFactsKey(facts: ProbeFacts): string {
   return JSON.stringify([facts.unfit, facts.dead, [...facts.holders]]);
 }
