@@ -9,9 +9,8 @@ export interface ProbeFacts {
   readonly unfit: readonly string[];
   /**
    * Those of `unfit` that are unfit only because the probes find them dead (their last answer
-   * said healthy, not draining). When every node a gateway could use is unfit and some only by
-   * death, the deaths are not acted on (eligibleNodes): with nobody to take over, a broad stall
-   * or this node's own trouble is likelier than every peer dying, and the API's view stands.
+   * said healthy, not draining). When every node a gateway could use is unfit, the deaths are not
+   * acted on first, and then nothing the probes say (overlayProbes in resolve.ts).
    */
   readonly dead: readonly string[];
   /** Egress IP → the nodes alive by the probes that hold it on their NIC now (sorted; only IPs with a holder). */

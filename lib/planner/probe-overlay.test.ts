@@ -38,7 +38,7 @@ test('a peer unfit by the probes is not eligible; without probe facts the API al
   const moved = ownerOf(withProbes(s, facts(['gateway-1'])));
   assert.equal(moved, rendezvousPick(EIP, ['gateway-2', 'gateway-3']), 'the rendezvous winner over the fit nodes');
   assert.deepEqual(resolveCluster(withProbes(s, facts(['gateway-1']))).eligible.get('default'), ['gateway-2', 'gateway-3']);
-  assert.equal(ownerOf(withProbes(s, facts(GATEWAYS, {}, true))), undefined, 'every gateway node draining: nobody carries');
+  assert.equal(ownerOf(withProbes(s, facts(GATEWAYS, {}, true))), 'gateway-1', 'every gateway node stepping aside by the probes: the API view stands');
   assert.equal(ownerOf(withProbes(s, facts(GATEWAYS))), 'gateway-1', 'every gateway node dead by the probes: not acted on, status stands');
   assert.equal(ownerOf(withProbes(s, { unfit: GATEWAYS, dead: ['gateway-1', 'gateway-2'], holders: new Map() })), 'gateway-1', 'the dead ones when the rest step aside');
 });
@@ -122,4 +122,17 @@ test('after this node stalled, a peer it hears again counts as alive though the 
   assert.deepEqual(doubting.holders.get(EIP), ['gateway-2']);
   const unhealthy = view([peer('gateway-2', { alive: false, heard: true, healthy: false })]);
   assert.deepEqual(probeFacts(unhealthy, { node: 'gateway-1', fit: true, holds: [], doubtDeaths: true }).unfit, ['gateway-2'], 'what the peer says of itself still counts');
+});
+
+test('a planned handoff whose only successor is not fit yet (held down, not yet healthy): the draining owner stays eligible, the worker keeps an active policy towards it', () => {
+  // gateway-1 drains; gateway-2 and gateway-3 are unfit by the probes but not dead (unhealthy, or held down and so judged not fit)
+  const s = withProbes(cluster('gateway-1'), { unfit: GATEWAYS, dead: [], holders: new Map([[EIP, ['gateway-1']]]) });
+  assert.deepEqual(resolveCluster(s).eligible.get('default'), GATEWAYS, 'no gateway left with no node while the API has them');
+  const worker = plan(s, 'worker-1').policies[0]!;
+  assert.equal(worker.active, true, 'the policy stays active: the pod\'s flows stay NATed');
+  assert.equal(worker.node, 'gateway-1');
+  assert.deepEqual(plan(s, 'gateway-1').eips.map((e) => e.ip), [EIP], 'the draining owner keeps its EIP');
+  // once one node is fit again, it takes over and the draining one is out
+  const fitAgain = withProbes(cluster('gateway-1'), { unfit: ['gateway-1', 'gateway-3'], dead: [], holders: new Map([[EIP, ['gateway-1']]]) });
+  assert.equal(ownerOf(fitAgain), 'gateway-2');
 });

@@ -33,7 +33,7 @@ export interface Resolution {
 /**
  * Nodes that may carry a gateway's egress IPs: matched by its nodeSelector, Ready, reachable, fit
  * by the probes when the snapshot carries them (alive, healthy, not draining: see probe-facts.ts;
- * deaths are not acted on when they would leave the gateway no node at all), and with an
+ * the probes never leave a gateway no node the API finds eligible: overlayProbes), and with an
  * underlay address, a tunnel address and a routing mark (without them no worker can reach the
  * node). This is the one definition of "eligible"; the assignment only sees its result.
  */
@@ -42,18 +42,33 @@ export function eligibleNodes(snapshot: Snapshot, directory: ReadonlyMap<string,
   const dead = new Set(snapshot.probes?.dead ?? []);
   const aside = new Set((snapshot.probes?.unfit ?? []).filter((n) => !dead.has(n)));
   for (const gateway of snapshot.gateways) {
-    const names = snapshot.nodes
-      .filter((n) => n.ready && !n.unreachable && !aside.has(n.name) && selectorMatches(gateway.nodeSelector, n.labels))
+    const byApi = snapshot.nodes
+      .filter((n) => n.ready && !n.unreachable && selectorMatches(gateway.nodeSelector, n.labels))
       .filter((n) => {
         const d = directory.get(n.name);
         return d !== undefined && d.markIndex !== undefined && (d.ipv4 !== undefined || d.ipv6 !== undefined) && d.underlayIp !== undefined;
       })
       .map((n) => n.name)
       .sort();
-    const alive = names.filter((n) => !dead.has(n));
-    out.set(gateway.name, alive.length > 0 ? alive : names);
+    out.set(gateway.name, overlayProbes(byApi, aside, dead));
   }
   return out;
+}
+
+/**
+ * The probes' verdicts on the nodes the API finds eligible for one gateway. They never leave the
+ * gateway no node when the API has one: with nobody fit, the deaths are not acted on first (a broad
+ * stall or this node's own trouble is likelier than every peer dying), and with nobody left but
+ * nodes stepping aside (draining, or a successor still held down or not yet healthy), the API's
+ * view stands, so a draining owner keeps its EIPs until a fit successor exists. A gateway with no
+ * node would turn its policies inactive mid-flow and let the pods' established flows leave
+ * un-NATed.
+ */
+function overlayProbes(byApi: readonly string[], aside: ReadonlySet<string>, dead: ReadonlySet<string>): string[] {
+  const fit = byApi.filter((n) => !aside.has(n) && !dead.has(n));
+  if (fit.length > 0) return fit;
+  const onlyDead = byApi.filter((n) => !aside.has(n));
+  return onlyDead.length > 0 ? onlyDead : [...byApi];
 }
 
 /** The address of every node in the directory: InternalIPs of the nodes in view, EgressTunnel status for the rest. */
