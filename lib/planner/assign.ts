@@ -41,6 +41,8 @@ export interface Assignment {
   readonly useNodeIP: boolean;
   /** The node carrying the policy (only when active). */
   readonly node?: string;
+  /** Where workers still send its traffic while `node` takes the EIP over (OwnedGroup.steerTo). */
+  readonly steerTo?: string;
   /** The source address per family that traffic leaves with (only when active). */
   readonly snatV4?: string;
   readonly snatV6?: string;
@@ -247,6 +249,7 @@ function finish(draft: Draft, group: OwnedGroup | undefined, input: AssignInput)
     ...(draft.eip[6] ? { eipV6: draft.eip[6] } : {}),
     useNodeIP: policy.spec.useNodeIP,
     ...(active && node ? { node } : {}),
+    ...(active && node && group?.steerTo && !policy.spec.useNodeIP ? { steerTo: group.steerTo } : {}),
     ...(active && snat[4] ? { snatV4: snat[4] } : {}),
     ...(active && snat[6] ? { snatV6: snat[6] } : {}),
     active,

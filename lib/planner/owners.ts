@@ -14,6 +14,12 @@ export interface OwnedGroup {
   readonly eips: readonly string[];
   /** The node that holds them now; undefined when no node is eligible. */
   readonly owner?: string;
+  /**
+   * Where workers send the unit's traffic when that is not the owner: the previous owner (status),
+   * alive by the probes and still holding the addresses, while the new owner does not say it holds
+   * them yet (make-before-break on workers; the previous owner waits for the new one, handoff.ts).
+   */
+  readonly steerTo?: string;
 }
 
 /**
@@ -89,10 +95,19 @@ export function placeOwners(
     if (contenders.length > 1) owner = current !== undefined && contenders.includes(current) ? current : rendezvousPick(key, contenders);
     else if (current !== undefined && candidates.has(current)) owner = current;
     else owner = rendezvousPick(key, [...(eligible.get(gateway) ?? [])]);
-    const group: OwnedGroup = { eips, ...(owner ? { owner } : {}) };
+    const steerTo = owner !== undefined ? keepSteering(eips, holders, current, owner) : undefined;
+    const group: OwnedGroup = { eips, ...(owner ? { owner } : {}), ...(steerTo ? { steerTo } : {}) };
     for (const m of unit.members) out.set(m.policy.key, group);
   }
   return out;
+}
+
+/** The previous owner while it still holds every address of the unit and the new owner holds none. */
+function keepSteering(eips: readonly string[], holders: ReadonlyMap<string, readonly string[]>, previous: string | undefined, owner: string): string | undefined {
+  if (previous === undefined || previous === owner || eips.length === 0) return undefined;
+  const holding = (node: string, ip: string) => (holders.get(ip) ?? []).includes(node);
+  if (!eips.every((ip) => holding(previous, ip)) || eips.some((ip) => holding(owner, ip))) return undefined;
+  return previous;
 }
 
 /** The nodes that hold any of the unit's addresses, sorted. */

@@ -34,6 +34,8 @@ interface Resolved {
   readonly plan: PolicyPlan;
   readonly endpoints: readonly Endpoint[];
   readonly local: readonly Endpoint[];
+  /** The node this node's pods' traffic goes to as a worker: the carrier, or the one it takes over from. */
+  readonly steer?: string;
 }
 
 /** Each policy in resolution order, with what this node does for it (from the one assignment). */
@@ -63,7 +65,8 @@ function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf
       ...(a.reason ? { reason: a.reason, message: a.message ?? '' } : {}),
       setPrefix: `p_${shortHash(policy.key)}`,
     };
-    return { policy, plan, endpoints, local };
+    const steer = role === 'worker' ? (a.steerTo !== undefined && a.steerTo !== nodeName ? a.steerTo : a.node) : undefined;
+    return { policy, plan, endpoints, local, ...(steer ? { steer } : {}) };
   });
 }
 
@@ -76,7 +79,7 @@ function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf
  */
 function gatewayPeers(resolved: readonly Resolved[], capable: ReadonlySet<string>, nodeName: string): Set<string> {
   const peers = new Set(capable);
-  for (const r of resolved) if (r.plan.role === 'worker' && r.plan.node) peers.add(r.plan.node);
+  for (const r of resolved) if (r.plan.role === 'worker' && r.steer) peers.add(r.steer);
   peers.delete(nodeName);
   return peers;
 }
@@ -218,8 +221,7 @@ function elsewhereAddresses(resolved: readonly Resolved[], nodeName: string): El
 }
 
 function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config'], elsewhere: Elsewhere): PolicyRuleInput {
-  const gwNode = r.plan.node ? directory.get(r.plan.node) : undefined;
-  const markIndex = r.plan.role === 'worker' ? gwNode?.markIndex : undefined;
+  const markIndex = r.plan.role === 'worker' && r.steer ? directory.get(r.steer)?.markIndex : undefined;
   const spec = r.policy.spec;
   const bySubnet = selectsBySourceCidr(r.policy);
   const local = ipsOf(r.local);

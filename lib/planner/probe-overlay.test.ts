@@ -136,3 +136,21 @@ test('a planned handoff whose only successor is not fit yet (held down, not yet 
   const fitAgain = withProbes(cluster('gateway-1'), { unfit: ['gateway-1', 'gateway-3'], dead: [], holders: new Map([[EIP, ['gateway-1']]]) });
   assert.equal(ownerOf(fitAgain), 'gateway-2');
 });
+
+test('make-before-break on workers: they keep steering to the draining carrier until the successor says it holds the EIP', () => {
+  const successor = rendezvousPick(EIP, ['gateway-2', 'gateway-3'])!;
+  const workerRules = (s: Snapshot) => JSON.stringify(plan(s, 'worker-1').nft);
+  const draining = withProbes(cluster('gateway-1'), { unfit: ['gateway-1'], dead: [], holders: new Map([[EIP, ['gateway-1']]]) });
+  const a = resolveCluster(draining).assignment.policies.get('default/web')!;
+  assert.equal(a.node, successor, 'the successor takes over at once');
+  assert.equal(a.steerTo, 'gateway-1', 'workers still send to the draining carrier that holds the EIP');
+  assert.deepEqual(plan(draining, successor).eips.map((e) => e.ip), [EIP], 'the successor adds the EIP');
+  const held = withProbes(cluster('gateway-1'), { unfit: ['gateway-1'], dead: [], holders: new Map([[EIP, ['gateway-1', successor]]]) });
+  assert.equal(resolveCluster(held).assignment.policies.get('default/web')!.steerTo, undefined, 'the successor holds it: workers switch');
+  const gone = withProbes(cluster('gateway-1'), { unfit: ['gateway-1'], dead: [], holders: new Map() });
+  assert.equal(resolveCluster(gone).assignment.policies.get('default/web')!.steerTo, undefined, 'the old carrier no longer holds it: nothing to steer to');
+  // the worker's rules use the old carrier's mark, then the successor's
+  assert.notEqual(workerRules(draining), workerRules(held));
+  assert.equal(workerRules(held), workerRules(withProbes(cluster(successor), facts([]))));
+  assert.equal(workerRules(draining), workerRules(cluster('gateway-1')), 'while steering, the worker\'s rules are those towards the old carrier');
+});
