@@ -45,3 +45,17 @@ test('a fenced node withdraws at once; a plan that keeps the IPs again ends the 
   assert.deepEqual(h.decide(input(10, { next: [A, B] })), { release: true, dropped: [], timedOut: false });
   assert.equal(h.waiting, false);
 });
+
+test('with a linger, the node keeps carrying for it after the successor holds the EIPs (the workers switch meanwhile)', () => {
+  const LINGER = 250;
+  const h = new Handoff(TIMEOUT, LINGER);
+  const both = holds({ 'gateway-2': [A, B] });
+  assert.equal(h.decide(input(0)).release, false);
+  assert.deepEqual(h.decide(input(100, { heldBy: both })), { release: false, waitingFor: [], until: 100 + LINGER }, 'held: linger from now');
+  assert.equal(h.decide(input(100 + LINGER - 1, { heldBy: both })).release, false);
+  assert.deepEqual(h.decide(input(100 + LINGER, { heldBy: both })), { release: true, dropped: [A, B], timedOut: false });
+  assert.deepEqual(new Handoff(TIMEOUT, LINGER).decide(input(0, { successorOf: () => undefined })), { release: true, dropped: [A, B], timedOut: false }, 'nobody to hand to: at once');
+  const bounded = new Handoff(TIMEOUT, LINGER);
+  bounded.decide(input(0));
+  assert.deepEqual(bounded.decide(input(TIMEOUT - 10, { heldBy: both })), { release: false, waitingFor: [], until: TIMEOUT }, 'the linger never outlasts the timeout');
+});

@@ -28,7 +28,14 @@ export class Handoff {
   /** When the current wait began; undefined when not waiting. */
   #since: number | undefined;
 
-  constructor(private readonly timeoutMs: number) {}
+  /** When every successor was first seen holding its EIPs; undefined while not. */
+  #heldAt: number | undefined;
+
+  /** `lingerMs`: how long to keep carrying after the successors hold the EIPs (0: withdraw at once). */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly lingerMs = 0,
+  ) {}
 
   get waiting(): boolean {
     return this.#since !== undefined;
@@ -37,19 +44,27 @@ export class Handoff {
   decide(input: HandoffInput): HandoffDecision {
     const next = new Set(input.next);
     const dropped = input.held.filter((ip) => !next.has(ip));
-    const waitingFor = dropped.filter((ip) => {
-      const successor = input.successorOf(ip);
-      return successor !== undefined && !input.heldBy(successor, ip);
-    });
-    if (input.urgent || waitingFor.length === 0) return this.#release(dropped, false);
+    const handedOver = dropped.filter((ip) => input.successorOf(ip) !== undefined);
+    const waitingFor = handedOver.filter((ip) => !input.heldBy(input.successorOf(ip)!, ip));
+    if (input.urgent || handedOver.length === 0) return this.#release(dropped, false);
     this.#since ??= input.now;
     const until = this.#since + this.timeoutMs;
     if (input.now >= until) return this.#release(dropped, true);
-    return { release: false, waitingFor, until };
+    if (waitingFor.length > 0) {
+      this.#heldAt = undefined;
+      return { release: false, waitingFor, until };
+    }
+    // Every successor holds its EIPs: the workers switch when their own probes hear that, so this
+    // node keeps carrying for the linger before it withdraws (make-before-break on the workers too).
+    this.#heldAt ??= input.now;
+    const lingerEnds = this.#heldAt + this.lingerMs;
+    if (input.now >= lingerEnds) return this.#release(dropped, false);
+    return { release: false, waitingFor: [], until: Math.min(until, lingerEnds) };
   }
 
   #release(dropped: readonly string[], timedOut: boolean): HandoffDecision {
     this.#since = undefined;
+    this.#heldAt = undefined;
     return { release: true, dropped, timedOut };
   }
 }

@@ -169,7 +169,8 @@ export class NodeAgent {
       run: (snapshot, reasons) => this.#reconcile(snapshot, reasons),
     });
     const feed = this.#feed;
-    if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs);
+    // the linger covers the workers' switch: their probes hear the successor hold the EIPs within an interval or two
+    if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs, 2 * options.probes.intervalMs + 50);
     this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
