@@ -15,16 +15,17 @@ export function carriersOf(p: NodePlan): Map<string, string> {
 }
 
 /**
- * Whether, with this node out, a node that is not dead by the probes would carry every policy that
- * uses one of `eips` (a handoff to nobody, or to a dead node, would only withdraw them).
+ * Whether, with this node out, a node fit by the probes would carry every policy that uses one of
+ * `eips` (a handoff to nobody, or to a dead or unfit node, would only withdraw them).
  */
 export function hasSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, eips: readonly string[]): boolean {
   const without = { ...facts, unfit: [...facts.unfit.filter((n) => n !== nodeName), nodeName], dead: facts.dead.filter((n) => n !== nodeName) };
-  const dead = new Set(facts.dead);
+  // with nobody fit, eligible falls back on unfit nodes (resolve.ts): none of them is a successor
+  const unfit = new Set([...facts.dead, ...facts.unfit]);
   const held = new Set(eips);
   for (const a of resolveCluster({ ...snapshot, probes: without }).assignment.policies.values()) {
     if (a.useNodeIP || !((a.eipV4 && held.has(a.eipV4)) || (a.eipV6 && held.has(a.eipV6)))) continue;
-    if (!a.node || a.node === nodeName || dead.has(a.node)) return false;
+    if (!a.node || a.node === nodeName || unfit.has(a.node)) return false;
   }
   return true;
 }
@@ -51,10 +52,11 @@ export function othersServe(snapshot: Snapshot, facts: ProbeFacts, nodeName: str
   const others = facts.unfit.filter((n) => n !== nodeName);
   const withSelf = eligibleNodes({ ...snapshot, probes: { ...facts, unfit: others } }, directory);
   const without = eligibleNodes({ ...snapshot, probes: { ...facts, unfit: [...others, nodeName].sort() } }, directory);
-  const dead = new Set(facts.dead);
+  // eligible may fall back on unfit nodes (the probes never leave a gateway no node): those serve nothing here
+  const unfit = new Set([...facts.dead, ...others]);
   for (const [gateway, nodes] of withSelf) {
     if (!nodes.includes(nodeName)) continue;
-    if (!(without.get(gateway) ?? []).some((n) => n !== nodeName && !dead.has(n))) return false;
+    if (!(without.get(gateway) ?? []).some((n) => n !== nodeName && !unfit.has(n))) return false;
   }
   return true;
 }
