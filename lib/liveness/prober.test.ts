@@ -220,6 +220,29 @@ test('isolated when no peer is heard for the fence time, not any more once one i
   }
 });
 
+test('a known node that is not probed is answered, sends nothing unasked, and its probes keep this node from being isolated', async () => {
+  const port = nextPort++;
+  const gw = await Prober.start({ ...FAST, fenceMs: 200, node: 'n2', addresses: ['127.0.0.2'], port });
+  let worker: Prober | undefined;
+  try {
+    assert.deepEqual(gw.setPeers([{ ...NODES[1]!, probe: false }]), []);
+    worker = await Prober.start({ ...FAST, node: 'n3', addresses: ['127.0.0.3'], port });
+    worker.setPeers([NODES[0]!]);
+    await until('the worker hears the gateway', () => peer(worker!, 'n2').heard);
+    assert.equal(gw.view().peers.size, 0, 'the gateway keeps nothing per known node');
+    assert.equal(gw.stats().rounds, 0, 'and probes nobody');
+    assert.ok(gw.stats().answered > 0);
+    await sleep(400);
+    assert.equal(gw.view().isolated, false, "the worker's probes show the gateway is not cut off");
+    await worker.close();
+    worker = undefined;
+    await until('isolated once the worker is silent', () => gw.view().isolated);
+  } finally {
+    await worker?.close();
+    await gw.close();
+  }
+});
+
 test('an address that is not on the node is logged and counted, retried, and never throws', async () => {
   const warnings: Record<string, unknown>[] = [];
   const logger: ProbeLogger = { debug() {}, info() {}, warn: (obj) => void warnings.push(obj) };

@@ -20,7 +20,7 @@ import { canonicalIp, ipFamily, isIp } from '../api/ip.js';
 import { isDnsSubdomain } from '../api/names.js';
 import { errorMessage } from '../errors.js';
 import type { LivenessView, SelfReport } from './liveness-types.js';
-import { PeerTable, type Evaluation, type Peer } from './peer-table.js';
+import { PeerTable, type Evaluation, type Peer, type Sender } from './peer-table.js';
 import { SILENT_LOGGER, type ProbeErrorCode, type ProbeLogger, type ProbeMetricsSink, type RejectReason } from './probe-observers.js';
 import { openUdpProbeSocket, type OpenProbeSocket, type ProbeSocket } from './probe-socket.js';
 import { decodeProbe, encodeProbe, type ProbePacket } from './probe-wire.js';
@@ -108,15 +108,18 @@ export class Prober {
   }
 
   /**
-   * The peers to probe (the other nodes and their underlay addresses); replaces the previous set.
-   * A peer kept with the same address keeps its state. Entries that cannot be probed (bad name or
-   * address, this node, a duplicate, a family this node has no address of) are left out, logged
-   * and returned; a peer left out is judged by the API server alone.
+   * The known nodes and their underlay addresses; replaces the previous set. Those with `probe`
+   * unset or true are probed (a peer kept with the same address keeps its state); those with
+   * `probe: false` are only answered, and any packet of theirs means this node is not cut off.
+   * Entries that cannot be used (bad name or address, this node, a duplicate, a family this node
+   * has no address of) are left out, logged and returned; a peer left out is judged by the API
+   * server alone.
    */
-  setPeers(peers: readonly { readonly node: string; readonly address: string }[]): PeerProblem[] {
+  setPeers(peers: readonly { readonly node: string; readonly address: string; readonly probe?: boolean }[]): PeerProblem[] {
     if (this.#closed) return [];
     const problems: PeerProblem[] = [];
     const accepted: Peer[] = [];
+    const known: Peer[] = [];
     const names = new Set<string>();
     const addresses = new Set<string>();
     const families = new Set(this.config.addresses.map(ipFamily));
@@ -129,11 +132,12 @@ export class Prober {
       const address = canonicalIp(peer.address);
       names.add(peer.node);
       addresses.add(address);
-      accepted.push({ node: peer.node, address });
+      (peer.probe === false ? known : accepted).push({ node: peer.node, address });
     }
     for (const p of problems) this.#warn('peers', 'EGW_ERR_PROBE_INPUT', `peer left out: ${p.problem}`, { peer: p.node, address: p.address });
     const before = new Set([...this.#table.peers()].map((p) => p.node));
     const at = now();
+    this.#table.setKnown(known, at);
     for (const gone of this.#table.setPeers(accepted, at)) {
       this.#answers.delete(gone);
       this.#metrics.probePeerGone(gone);
@@ -292,11 +296,11 @@ export class Prober {
     if (packet.sender !== peer.node) return this.#reject('name_mismatch', fromAddress, packet.sender);
     this.#stats.accepted++;
     if (packet.type === 'probe') this.#answer(packet, peer, fromPort, at);
-    else if (at - packet.stamp >= 0 && at - packet.stamp <= this.config.windowMs) this.#metrics.probeRtt((at - packet.stamp) / 1000);
+    else if (peer.probed && at - packet.stamp >= 0 && at - packet.stamp <= this.config.windowMs) this.#metrics.probeRtt((at - packet.stamp) / 1000);
     this.#handle(this.#table.heardFrom(peer.node, packet, at));
   }
 
-  #answer(probe: ProbePacket, peer: Peer, port: number, at: number): void {
+  #answer(probe: ProbePacket, peer: Sender, port: number, at: number): void {
     const count = (this.#answers.get(peer.node) ?? 0) + 1;
     this.#answers.set(peer.node, count);
     if (count > ANSWERS_PER_INTERVAL) {
