@@ -243,6 +243,21 @@ test('a known node that is not probed is answered, sends nothing unasked, and it
   }
 });
 
+test('a socket that does not send (full send buffer): at most a few datagrams per address wait, not one more per round', async () => {
+  let waiting = 0;
+  const stuck: OpenProbeSocket = async () => ({ send: () => (waiting++, new Promise<void>(() => {})), close() {} });
+  const p = await Prober.start({ ...FAST, node: 'n1', addresses: ['198.18.0.1'], port: nextPort++, openSocket: stuck });
+  try {
+    const peers = Array.from({ length: 999 }, (_, i) => ({ node: `node-${i}`, address: `198.18.${1 + (i >> 8)}.${i & 255}` }));
+    assert.deepEqual(p.setPeers(peers), []);
+    await until('20 rounds', () => p.stats().rounds >= 20);
+    assert.ok(waiting <= 4 * 999, `${waiting} datagrams waiting for 999 peers after ${p.stats().rounds} rounds`);
+    assert.ok((p.stats().errors.EGW_ERR_PROBE_SEND ?? 0) > 0, 'the datagrams not queued are counted');
+  } finally {
+    await p.close();
+  }
+});
+
 test('an address that is not on the node is logged and counted, retried, and never throws', async () => {
   const warnings: Record<string, unknown>[] = [];
   const logger: ProbeLogger = { debug() {}, info() {}, warn: (obj) => void warnings.push(obj) };

@@ -53,6 +53,12 @@ export type LivenessListener = (view: LivenessView) => void;
 const ANSWERS_PER_INTERVAL = 4;
 /** onChange listeners run at most this often per interval; later changes wait for the next tick. */
 const NOTIFICATIONS_PER_INTERVAL = 3;
+/**
+ * Datagrams to one address that the kernel has not taken yet, at most: when its send buffer is
+ * full (neighbours that do not resolve hold sent datagrams for seconds), more are not queued in
+ * the process, where they would pile up without bound at one per peer and interval.
+ */
+const UNSENT_PER_ADDRESS = ANSWERS_PER_INTERVAL;
 /** A socket that could not be bound (or failed) is tried again this often. */
 const REBIND_MS = 1000;
 /** The same warning (operation, code, address or family) is logged at most once per this; every one is counted. */
@@ -76,6 +82,8 @@ export class Prober {
   readonly #listeners = new Set<LivenessListener>();
   readonly #answers = new Map<string, number>();
   readonly #warnedAt = new Map<string, number>();
+  /** Address → datagrams handed to the socket that it has not sent yet. */
+  readonly #unsent = new Map<string, number>();
   #self: SelfReport = Object.freeze({ healthy: true, draining: false, holds: Object.freeze([]) });
   #timer: NodeJS.Timeout | undefined;
   #seq = 0;
@@ -280,9 +288,26 @@ export class Prober {
       this.#warn('send', 'EGW_ERR_PROBE_SEND', `no bound IPv${family} socket to probe from`, { family });
       return;
     }
-    socket.send(data, peer.address, this.config.port).catch((err: unknown) => {
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', 'probe or answer not sent', { peer: peer.node, address: peer.address, err: errorMessage(err) });
-    });
+    this.#sendTo(socket, data, peer, this.config.port, 'probe not sent');
+  }
+
+  #sendTo(socket: ProbeSocket, data: Buffer, peer: Peer, port: number, failure: string): void {
+    const unsent = this.#unsent.get(peer.address) ?? 0;
+    if (unsent >= UNSENT_PER_ADDRESS) {
+      this.#warn('send', 'EGW_ERR_PROBE_SEND', 'the socket has not sent the last datagrams to this address yet (send buffer full): not queueing more', { family: ipFamily(peer.address) });
+      return;
+    }
+    this.#unsent.set(peer.address, unsent + 1);
+    socket
+      .send(data, peer.address, port)
+      .catch((err: unknown) => {
+        this.#warn('send', 'EGW_ERR_PROBE_SEND', failure, { peer: peer.node, address: peer.address, err: errorMessage(err) });
+      })
+      .finally(() => {
+        const left = (this.#unsent.get(peer.address) ?? 1) - 1;
+        if (left > 0) this.#unsent.set(peer.address, left);
+        else this.#unsent.delete(peer.address);
+      });
   }
 
   #receive(data: Buffer, fromAddress: string, fromPort: number): void {
@@ -310,9 +335,7 @@ export class Prober {
     this.#stats.answered++;
     const data = this.#encode({ type: 'answer', seq: probe.seq, stamp: probe.stamp }, at);
     const socket = this.#sockets.find((b) => ipFamily(b.address) === ipFamily(peer.address))?.socket;
-    socket?.send(data, peer.address, port).catch((err: unknown) => {
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', 'answer not sent', { peer: peer.node, address: peer.address, err: errorMessage(err) });
-    });
+    if (socket !== undefined) this.#sendTo(socket, data, peer, port, 'answer not sent');
   }
 
   #reject(reason: RejectReason, address: string, detail?: string): void {
