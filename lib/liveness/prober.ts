@@ -242,6 +242,8 @@ export class Prober {
           this.#warn('socket', 'EGW_ERR_PROBE_SOCKET', 'probe socket failed; binding again', { address: b.address, err: errorMessage(err) });
           socket.close();
           if (b.socket === socket) b.socket = undefined;
+          // what the closed socket had not sent is gone with it
+          this.#unsent.clear();
           b.nextBindAt = now() + REBIND_MS;
         },
       });
