@@ -138,10 +138,7 @@ export class ProbeEngine {
     for (const ip of invalid) this.#warn('self', 'EGW_ERR_PROBE_INPUT', 'held address left out: not an IP address', { address: ip });
     const changed = !sameSelf(next, this.#self);
     this.#self = next;
-    if (changed && this.#timer !== undefined && !this.#earlyRoundSent) {
-      this.#earlyRoundSent = true;
-      this.#sendRound(now());
-    }
+    if (changed) this.#earlyRound(now());
     return invalid;
   }
 
@@ -218,11 +215,24 @@ export class ProbeEngine {
   #tick(): void {
     const at = now();
     this.#notified = 0;
-    this.#earlyRoundSent = false;
     this.#answers.clear();
     for (const b of this.#sockets) if (b.socket === undefined && at >= b.nextBindAt) void this.#bind(b);
     for (const peer of this.#table.probing()) this.#metrics.probeMissed(peer);
+    // this round goes out below: no early one for what the evaluation changes
+    this.#earlyRoundSent = true;
     this.#handle(this.#table.evaluate(at));
+    this.#sendRound(at);
+    this.#earlyRoundSent = false;
+  }
+
+  /**
+   * An extra probe round now, at most one per interval: what this node says changed (its report,
+   * or the peers it hears). A peer that stops being heard here is dropped from the heard list at
+   * once, so the others do not keep it alive through this node's stale list for up to an interval.
+   */
+  #earlyRound(at: number): void {
+    if (this.#timer === undefined || this.#earlyRoundSent) return;
+    this.#earlyRoundSent = true;
     this.#sendRound(at);
   }
 
@@ -295,8 +305,10 @@ export class ProbeEngine {
       this.#log.info({ op: 'liveness', peer: flip.node, alive: flip.alive }, flip.alive ? 'peer alive by the probes' : 'peer dead by the probes');
     }
     if (evaluation.changed) {
+      const sent = this.#heardCache;
       this.#heardCache = undefined;
       this.#pending = true;
+      if (sent !== undefined && this.#table.heardNodes(now()).join() !== sent.join()) this.#earlyRound(now());
     }
     this.#armDeadline();
     if (!this.#pending || this.#listeners.size === 0 || this.#notified >= NOTIFICATIONS_PER_INTERVAL) return;

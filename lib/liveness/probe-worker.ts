@@ -45,15 +45,10 @@ function soon(): void {
   setImmediate(flush);
 }
 
-const log = (level: LogEntry['level']) => (obj: Record<string, unknown>, msg: string) => {
-  logs.push({ level, obj, msg });
-  soon();
-};
+// Logs and metrics wait for the next change or interval: one message per interval, not per packet.
+const log = (level: LogEntry['level']) => (obj: Record<string, unknown>, msg: string) => void logs.push({ level, obj, msg });
 const logger: ProbeLogger = { debug: log('debug'), info: log('info'), warn: log('warn') };
-const call = (c: MetricCall) => {
-  metrics.push(c);
-  soon();
-};
+const call = (c: MetricCall) => void metrics.push(c);
 const sink: ProbeMetricsSink = {
   probeMissed: (peer) => call(['probeMissed', peer]),
   probePeerAlive: (peer, alive) => call(['probePeerAlive', peer, alive]),
