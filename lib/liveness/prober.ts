@@ -142,6 +142,8 @@ export class Prober {
       const closed = new Promise<void>((resolve) => {
         const done = setTimeout(resolve, CLOSE_WAIT_MS);
         worker.on('message', (m: FromWorker) => {
+          // the last logs and metrics (the peers' series removed)
+          if (m.type === 'batch') this.#apply(m);
           if (m.type === 'closed') {
             clearTimeout(done);
             resolve();
