@@ -12,12 +12,18 @@
  * Goals: ≥ 0.95 throughput ratio at 10 000; p99 added latency < 2 ms.
  *
  *   node dist/bench/firewall/firewall.js [--seconds 5] [--rounds 3] [--queries 1000] [--rate 500,1000] [--hold-only]
+ *       [--hold-rounds 1] [--baseline OTHER/dist] [--renewal expires,expires/libnftables,readd]
+ *
+ * `--baseline` runs another build's hold worker (e.g. /path/to/main/dist) alternately with this
+ * one's, `--hold-rounds` times each, and reports this build's figures as ratios to it; with
+ * `--renewal`, this build runs once per renewal given (`/libnftables`: without the direct netlink
+ * write), and the first is compared with the others.
  *
  * Root only. Builds its own lab (1 worker, 1 gateway, no agents: plans from the real planner
  * applied with `sluice apply`) and always tears it down; nothing outside its namespaces is touched.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,11 +35,11 @@ import { applyPlan } from '../../e2e/dataplane/sluice-cli.js';
 import { API_VERSION } from '../../lib/api/group.js';
 import { plan } from '../../lib/planner/plan.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
-import { summarize } from '../convergence/stats.js';
 import { within } from '../throughput/deadline.js';
 import { iperf } from '../throughput/iperf.js';
 import { median } from '../throughput/report.js';
 import type { HoldReport } from './hold-worker.js';
+import { holdSection, type HoldRun } from './hold-report.js';
 
 const HOLD_WORKER = fileURLToPath(new URL('./hold-worker.js', import.meta.url));
 const LAB_UP_MS = 180_000;
@@ -102,6 +108,12 @@ interface Options {
   readonly rates: readonly number[];
   /** Only the DNS hold, no throughput rounds. */
   readonly holdOnly: boolean;
+  /** Runs of the hold worker per build. */
+  readonly holdRounds: number;
+  /** Another build's dist directory whose hold worker runs alternately with ours. */
+  readonly baseline?: string;
+  /** Our hold worker once per renewal given (how learned elements are renewed); none: as probed. */
+  readonly renewals: readonly string[];
 }
 
 async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
@@ -128,14 +140,27 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
       log(`round ${round + 1}/${opts.rounds} ${config.padEnd(13)} ${r.gbps.toFixed(2)} Gbit/s (${r.retransmits} retr)${config === 'none' ? '' : `, allow rule counted ${counted} packets`}`);
     }
   }
-  // The hold, in the worker's namespace, on the plan with a rule by name (its own table load).
+  // The hold, in the worker's namespace, on the plan with a rule by name (its own table load);
+  // with a baseline build, its runs and ours alternate.
   const planFile = join(dir, 'learned-plan.json');
   await writeFile(planFile, JSON.stringify(plans.get('learned-10000')));
   await applyPlan(lab, plans.get('none')!, { announce: false });
-  const h = await lab.exec({ node: worker.name }, [process.execPath, HOLD_WORKER, '--plan', planFile, '--queries', String(opts.queries), '--rate', opts.rates.join(',')], { timeoutMs: 600_000 });
-  const hold = JSON.parse(h.stdout) as HoldReport;
-  const s = (xs: readonly number[]) => summarize(xs);
-  const f = (x: number) => x.toFixed(3);
+  const builds = [
+    ...(opts.renewals.length === 0 ? [undefined] : opts.renewals).map((r) => {
+      const [renewal, writes] = r?.split('/') ?? [];
+      return { label: r ? `this build, renewal ${r}` : 'this build', worker: HOLD_WORKER, extra: [...(renewal ? ['--renewal', renewal] : []), ...(writes ? ['--writes', writes] : [])], runs: [] as HoldRun[] };
+    }),
+    ...(opts.baseline ? [{ label: `baseline ${opts.baseline}`, worker: join(opts.baseline, 'bench/firewall/hold-worker.js'), extra: [], runs: [] as HoldRun[] }] : []),
+  ];
+  for (let round = 0; round < opts.holdRounds; round++) {
+    for (let i = 0; i < builds.length; i++) {
+      const b = builds[(i + round) % builds.length]!;
+      const before = loadavg()[0]!;
+      const h = await lab.exec({ node: worker.name }, [process.execPath, b.worker, '--plan', planFile, '--queries', String(opts.queries), '--rate', opts.rates.join(','), ...b.extra], { timeoutMs: 600_000 });
+      b.runs.push({ report: JSON.parse(h.stdout) as HoldReport, load: [before, loadavg()[0]!] });
+      log(`hold round ${round + 1}/${opts.holdRounds}: ${b.label} done`);
+    }
+  }
   const base = median(gbps.get('none') ?? []);
   const throughput = opts.holdOnly ? [] : [
     `pod -> external host (${info.echo.ipv4}) iperf3 -P 1, ${opts.rounds} round(s) x ${opts.seconds} s per configuration, alternated; the flow's rule is the last one tried`,
@@ -151,22 +176,9 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
   ];
   const lines = [
     ...throughput,
-    `DNS hold (forwarder on loopback in ${worker.name}'s namespace, alone in its process; upstream and client in another; ${hold.queries} learned and ${hold.queries} passed queries alternated, then paced):`,
+    `DNS hold (forwarder on loopback in ${worker.name}'s namespace, alone in its process; upstream and client in another; ${opts.queries} learned and ${opts.queries} passed queries alternated, then paced at ${opts.rates.join(', ')} answers/s for 5 s each):`,
     '',
-    '| measure | n | p50 (ms) | p99 (ms) | max (ms) |',
-    '| --- | --- | --- | --- | --- |',
-    ...([
-      ['hold (server side: answer held for the set update)', hold.alternated.holdMs],
-      ['client round trip, learned name', hold.learnedRttMs],
-      ['client round trip, passed name (no update)', hold.passedRttMs],
-      ...hold.paced.flatMap((p) => [[`hold at ${p.rate} answers/s for ${p.seconds} s`, p.forwarder.holdMs], [`client round trip at ${p.rate} answers/s`, p.rttMs]] as const),
-    ] as const).map(([what, xs]) => {
-      const x = s(xs);
-      return `| ${what} | ${x.n} | ${f(x.p50)} | ${f(x.p99)} | ${f(x.max)} |`;
-    }),
-    '',
-    `added by the hold, client side: p50 ${f(s(hold.learnedRttMs).p50 - s(hold.passedRttMs).p50)} ms, p99 ${f(s(hold.learnedRttMs).p99 - s(hold.passedRttMs).p99)} ms (goal: p99 < 2 ms)`,
-    ...hold.paced.map((p) => `paced ${p.rate}/s: ${p.answered} of ${p.sent} answered, ${p.servfail} SERVFAIL, ${p.lost} unanswered within 3 s; the upstream received ${p.upstreamReceived}; the forwarder's results ${JSON.stringify(p.forwarder.results)}; UDP receive-buffer drops in the namespace ${p.forwarder.udpRcvbufErrors}; the forwarder's process used ${(p.forwarder.cpuMs / Math.max(1, p.answered)).toFixed(3)} ms CPU per answer`),
+    ...holdSection(builds),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -176,8 +188,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('firewall benchmark needs root (it builds network namespaces)\n');
     return 2;
   }
-  const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, 'hold-only': { type: 'boolean', default: false } } });
-  const counts = { seconds: Number(values.seconds), rounds: Number(values.rounds), queries: Number(values.queries) };
+  const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, 'hold-only': { type: 'boolean', default: false }, 'hold-rounds': { type: 'string', default: '1' }, baseline: { type: 'string' }, renewal: { type: 'string' } } });
+  const counts = { seconds: Number(values.seconds), rounds: Number(values.rounds), queries: Number(values.queries), 'hold-rounds': Number(values['hold-rounds']) };
   const rates = values.rate.split(',').map(Number);
   for (const [k, v] of [...Object.entries(counts), ...rates.map((r) => ['rate', r] as const)]) {
     if (!Number.isInteger(v) || v < 1) {
@@ -185,7 +197,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  const opts: Options = { ...counts, rates, holdOnly: values['hold-only'] };
+  const opts: Options = { seconds: counts.seconds, rounds: counts.rounds, queries: counts.queries, holdRounds: counts['hold-rounds'], rates, holdOnly: values['hold-only'], ...(values.baseline ? { baseline: values.baseline } : {}), renewals: values.renewal ? values.renewal.split(',') : [] };
   const name = `bench-fw-${process.pid}`;
   const dir = await mkdtemp(join(tmpdir(), 'sl-bench-fw-'));
   const releaseDir = cleanupOnSignal(() => rm(dir, { recursive: true, force: true }));

@@ -11,15 +11,21 @@
  * round trips, and where queries were lost (client, forwarder, upstream, and the namespace's UDP
  * receive-buffer drops). Not a benchmark on its own (no `main`).
  *
- *   ip netns exec NODE node dist/bench/firewall/hold-worker.js --plan FILE [--queries 1000] [--rate 500,1000] [--seconds 5]
+ *   ip netns exec NODE node dist/bench/firewall/hold-worker.js --plan FILE [--queries 1000] [--rate 500,1000] [--seconds 5] [--renewal expires|readd] [--writes direct|libnftables]
+ *
+ * `--renewal` fixes how learned elements are renewed (default: probed, as the agent does);
+ * `--writes libnftables` keeps elements renewed in place off the direct netlink write.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DnsForwarder, type ForwardResult } from '../../lib/dns/forwarder.js';
-import { openNftDriver } from '../../lib/dataplane/nft/open-backend.js';
+import { DnsForwarder, type AnswerTimeline, type ForwardResult } from '../../lib/dns/forwarder.js';
+import type { NftBackend } from '../../lib/dataplane/nft/nft-backend.js';
+import { NftDriver, type KernelWrites } from '../../lib/dataplane/nft/nft-driver.js';
+import { writeLearnedElements } from '../../lib/dataplane/nft/nfnetlink-elements.js';
+import { openNftBackend } from '../../lib/dataplane/nft/open-backend.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { ClientReport, ClientRequest, PacedReport } from './hold-client.js';
 
@@ -33,6 +39,70 @@ export interface ForwarderPhase {
   readonly udpRcvbufErrors: number;
   /** CPU time of the forwarder's process (all its threads, user and system), ms. */
   readonly cpuMs: number;
+  /** Where the held answers' time went, ms per answer and step (see STEPS). */
+  readonly steps?: Readonly<Record<Step, readonly number[]>>;
+}
+
+/**
+ * The server-side steps of an answer held for learning, from the forwarder's timeline and the
+ * nft transaction that carried its addresses (the last one to end before `learn` resolved):
+ * upstream (query read → upstream answer read), queued (learn called → that transaction starts),
+ * nft (the transaction), release (transaction done → learn resolved), send (→ handed to the
+ * socket), total (query read → answer sent).
+ */
+export const STEPS = ['upstream', 'queued', 'nft', 'release', 'send', 'total'] as const;
+export type Step = (typeof STEPS)[number];
+
+/** One nft transaction, performance.now() ms. */
+interface Transaction {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The backend, timing every call. */
+function timed(backend: NftBackend, log: Transaction[]): NftBackend {
+  return {
+    kind: backend.kind,
+    async run(commands, options) {
+      const start = performance.now();
+      try {
+        return await backend.run(commands, options);
+      } finally {
+        log.push({ start, end: performance.now() });
+      }
+    },
+    close: () => backend.close(),
+  };
+}
+
+/** The driver's direct (netlink) writes of learned elements, timed. */
+function timedWrites(log: Transaction[]): KernelWrites {
+  return {
+    learned(table, elements) {
+      const start = performance.now();
+      try {
+        writeLearnedElements(table, elements);
+      } finally {
+        log.push({ start, end: performance.now() });
+      }
+    },
+  };
+}
+
+/** The step times of one answer; the nft steps only when a transaction carried it. */
+function stepsOf(t: AnswerTimeline, transactions: readonly Transaction[]): Partial<Record<Step, number>> {
+  const out: Partial<Record<Step, number>> = { upstream: t.upstreamAnswered - t.received, send: t.sent - t.learnDone, total: t.sent - t.received };
+  // Transactions end in order: the last one that ended by learnDone.
+  let lo = 0;
+  let hi = transactions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (transactions[mid]!.end <= t.learnDone) lo = mid + 1;
+    else hi = mid;
+  }
+  const carrier = transactions[lo - 1];
+  if (carrier && carrier.start >= t.learnCalled) Object.assign(out, { queued: carrier.start - t.learnCalled, nft: carrier.end - carrier.start, release: t.learnDone - carrier.end });
+  return out;
 }
 
 export interface HoldReport {
@@ -59,11 +129,15 @@ function parseRates(text: string): number[] {
 }
 
 async function run(): Promise<void> {
-  const { values } = parseArgs({ options: { plan: { type: 'string' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, seconds: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({ options: { plan: { type: 'string' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, seconds: { type: 'string', default: '5' }, renewal: { type: 'string' }, writes: { type: 'string', default: 'direct' } } });
+  if (values.writes !== 'direct' && values.writes !== 'libnftables') throw new Error(`--writes: direct or libnftables, not ${values.writes}`);
+  if (values.renewal !== undefined && values.renewal !== 'expires' && values.renewal !== 'readd') throw new Error(`--renewal: expires or readd, not ${values.renewal}`);
   if (!values.plan) throw new Error('--plan FILE is required');
   const plan = JSON.parse(await readFile(values.plan, 'utf8')) as NodePlan;
   const request = { queries: Number(values.queries), rates: parseRates(values.rate), seconds: Number(values.seconds) };
-  const nft = openNftDriver({ table: plan.nft.name, log: quiet });
+  const transactions: Transaction[] = [];
+  const kernelWrites = values.writes === 'libnftables' ? (false as const) : timedWrites(transactions);
+  const nft = new NftDriver({ table: plan.nft.name, log: quiet, backend: timed(openNftBackend(quiet), transactions), kernelWrites, ...(values.renewal ? { learnedRenewal: values.renewal } : {}) });
   await nft.apply(plan.nft);
   const nameSet = plan.nft.sets.find((s) => s.learned && /_n\d+_4$/.test(s.name));
   if (!nameSet) throw new Error('the plan has no learned set of a rule by name');
@@ -78,7 +152,7 @@ async function run(): Promise<void> {
   let f: DnsForwarder | undefined;
   try {
     const { upstream } = (await next()) as { upstream: number };
-    type Phase = { holdMs: number[]; results: Partial<Record<ForwardResult, number>>; rcvbuf: number; cpu: NodeJS.CpuUsage };
+    type Phase = { holdMs: number[]; results: Partial<Record<ForwardResult, number>>; rcvbuf: number; cpu: NodeJS.CpuUsage; timelines: AnswerTimeline[] };
     const phases = new Map<string, Phase>();
     let current: Phase | undefined;
     f = new DnsForwarder({
@@ -92,6 +166,7 @@ async function run(): Promise<void> {
         current.results[r] = (current.results[r] ?? 0) + 1;
         if (r === 'learned') current.holdMs.push(holdMs);
       },
+      onTimeline: (t) => void current?.timelines.push(t),
     });
     await f.start();
     child.stdin.end(`${JSON.stringify({ forwarder: f.port, ...request } satisfies ClientRequest)}\n`);
@@ -103,7 +178,7 @@ async function run(): Promise<void> {
       if (current && name) phases.set(name, { ...current, rcvbuf: rcvbuf - current.rcvbuf, cpu: process.cpuUsage(current.cpu) });
       if (typeof msg.phase === 'string' && msg.phase !== 'done') {
         name = msg.phase;
-        current = { holdMs: [], results: {}, rcvbuf, cpu: process.cpuUsage() };
+        current = { holdMs: [], results: {}, rcvbuf, cpu: process.cpuUsage(), timelines: [] };
       } else {
         current = undefined;
         name = undefined;
@@ -112,7 +187,9 @@ async function run(): Promise<void> {
     }
     const phase = (key: string): ForwarderPhase => {
       const p = phases.get(key);
-      return { holdMs: p?.holdMs ?? [], results: p?.results ?? {}, udpRcvbufErrors: p?.rcvbuf ?? 0, cpuMs: p ? (p.cpu.user + p.cpu.system) / 1000 : 0 };
+      const steps = Object.fromEntries(STEPS.map((k) => [k, [] as number[]])) as Record<Step, number[]>;
+      for (const t of p?.timelines ?? []) for (const [k, v] of Object.entries(stepsOf(t, transactions))) steps[k as Step].push(v);
+      return { holdMs: p?.holdMs ?? [], results: p?.results ?? {}, udpRcvbufErrors: p?.rcvbuf ?? 0, cpuMs: p ? (p.cpu.user + p.cpu.system) / 1000 : 0, steps };
     };
     const out: HoldReport = {
       queries: request.queries,

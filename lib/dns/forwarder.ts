@@ -40,7 +40,25 @@ export interface ForwarderOptions {
   readonly maxInFlight?: number;
   /** Told of every query's fate and how long the answer was held for learning. */
   readonly onResult?: (result: ForwardResult, holdMs: number, learned: readonly LearnedElement[]) => void;
+  /** Told, for every UDP answer held for learning, when each of its steps happened (bench/firewall). */
+  readonly onTimeline?: (timeline: AnswerTimeline) => void;
 }
+
+/** Where an answer held for learning spent its time: performance.now() in ms at each step. */
+export interface AnswerTimeline {
+  /** The query was read from the socket. */
+  readonly received: number;
+  /** The upstream's answer was read. */
+  readonly upstreamAnswered: number;
+  /** `learn` was called, and resolved (or failed). */
+  readonly learnCalled: number;
+  readonly learnDone: number;
+  /** The answer was handed to the socket. */
+  readonly sent: number;
+}
+
+/** Steps of one answer, filled in as it goes. */
+type TimelineMarks = { -readonly [K in keyof AnswerTimeline]?: number };
 
 const TCP_IDLE_MS = 10_000;
 const MAX_TCP_MESSAGE = 65_535;
@@ -114,7 +132,11 @@ export class DnsForwarder {
   }
 
   /** The answer a pod gets for `query`, or undefined for none (the pod retries). */
-  async answer(query: Buffer, client: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  answer(query: Buffer, client: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+    return this.#answer(query, client, transport);
+  }
+
+  async #answer(query: Buffer, client: string, transport: 'udp' | 'tcp', marks?: TimelineMarks): Promise<Buffer | undefined> {
     const o = this.#options;
     if (o.serves && !o.serves(client.replace(/^::ffff:(?=\d+\.)/, ''))) {
       o.onResult?.('stranger', 0, []);
@@ -138,6 +160,7 @@ export class DnsForwarder {
         o.onResult?.(err instanceof UpstreamError && err.reason === 'busy' ? 'dropped' : 'upstream-timeout', 0, []);
         return undefined;
       }
+      if (marks) marks.upstreamAnswered = performance.now();
       const decoded = decodeAnswer(upstream);
       if (!decoded.ok) {
         o.onResult?.('servfail', 0, []);
@@ -149,11 +172,14 @@ export class DnsForwarder {
         return upstream;
       }
       const held = performance.now();
+      if (marks) marks.learnCalled = held;
       try {
         await o.learn(learned);
       } catch {
         o.onResult?.('servfail', performance.now() - held, learned);
         return servfailFor(query);
+      } finally {
+        if (marks) marks.learnDone = performance.now();
       }
       o.onResult?.('learned', performance.now() - held, learned);
       return upstream;
@@ -163,8 +189,13 @@ export class DnsForwarder {
   }
 
   async #onUdp(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> {
-    const reply = await this.answer(msg, rinfo.address, 'udp');
+    const onTimeline = this.#options.onTimeline;
+    const marks: TimelineMarks | undefined = onTimeline ? { received: performance.now() } : undefined;
+    const reply = await this.#answer(msg, rinfo.address, 'udp', marks);
     if (reply) socket.send(reply, rinfo.port, rinfo.address);
+    if (marks?.learnDone === undefined) return;
+    marks.sent = performance.now();
+    onTimeline?.(marks as AnswerTimeline);
   }
 
   #onTcp(socket: net.Socket): void {

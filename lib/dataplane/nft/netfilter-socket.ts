@@ -43,9 +43,10 @@ const fail = (what: string): never => {
 /**
  * Sends one netfilter netlink request and hands every answer datagram to `onDatagram` until it
  * returns true. A fresh socket per call, in the caller's network namespace; blocking calls,
- * which a dump answers in well under a millisecond.
+ * which a dump answers in well under a millisecond. `recvBytes`: the largest datagram expected
+ * (a dump's; acknowledgements of a write need far less).
  */
-export function netfilterRequest(request: Buffer, onDatagram: (datagram: Buffer) => boolean): void {
+export function netfilterRequest(request: Buffer, onDatagram: (datagram: Buffer) => boolean, recvBytes = RECV_BYTES): void {
   // Message headers are host-endian and nfnetlink-rules.ts writes them little-endian.
   if (endianness() !== 'LE') throw new EgressError('EGW_ERR_NFT', 'netfilter netlink parsing supports little-endian hosts only');
   const c = loadLibc();
@@ -58,7 +59,7 @@ export function netfilterRequest(request: Buffer, onDatagram: (datagram: Buffer)
     const kernel = Buffer.alloc(12); // struct sockaddr_nl, pid 0 = the kernel
     kernel.writeUInt16LE(AF_NETLINK, 0);
     if (c.sendto(fd, request, request.length, 0, kernel, kernel.length) !== request.length) fail('sendto');
-    const buf = Buffer.alloc(RECV_BYTES);
+    const buf = Buffer.allocUnsafe(recvBytes);
     for (;;) {
       const n = c.recv(fd, buf, buf.length, MSG_TRUNC);
       if (n < 0) fail('recv');

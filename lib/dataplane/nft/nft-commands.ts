@@ -1,6 +1,6 @@
 import type { NftTablePlan } from '../../planner/node-plan.js';
 import type { NftRule } from '../../planner/nft/vocabulary.js';
-import { deleteTableJson, deleteTableText, elementsBatchJson, elementsBatchText, replaceJson, replaceText, type RegularChain } from '../../planner/nft/render.js';
+import { deleteTableJson, deleteTableText, elementsBatchJson, elementsBatchText, replaceJson, replaceText, type LearnedElementWrite, type RegularChain } from '../../planner/nft/render.js';
 import { rule, ret } from '../../planner/nft/statements.js';
 import { fingerprintComment, STRUCTURE_CHAIN } from './fingerprint.js';
 import type { SetElementChange } from './element-diff.js';
@@ -22,12 +22,12 @@ function structureChain(fingerprint: string): RegularChain {
 }
 
 /**
- * Add + delete + define, with set sizes and the structure fingerprint. Loading it replaces the
- * table atomically whether or not it exists.
+ * Add + delete + define, with set sizes and the structure fingerprint, then the learned elements
+ * (one add per set). Loading it replaces the table atomically whether or not it exists.
  */
-export function replaceBatch(table: NftTablePlan, fingerprint: string, setSizes: ReadonlyMap<string, number>): NftBatch {
-  const options = { setSizes, regularChains: [structureChain(fingerprint)] };
-  return { json: replaceJson(table, options), commands: 3, text: () => replaceText(table, options) };
+export function replaceBatch(table: NftTablePlan, fingerprint: string, setSizes: ReadonlyMap<string, number>, learned: readonly LearnedElementWrite[] = []): NftBatch {
+  const options = { setSizes, regularChains: [structureChain(fingerprint)], learned };
+  return { json: replaceJson(table, options), commands: 3 + new Set(learned.map((e) => e.set)).size, text: () => replaceText(table, options) };
 }
 
 /**

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EgressError } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import type { LearnedRenewal } from '../../planner/nft/render.js';
 import { accept, addressInSet, counter, rule } from '../../planner/nft/statements.js';
 import { fingerprintComment, structureFingerprint } from './fingerprint.js';
 import { NftDriver, type CountedRule } from './nft-driver.js';
+import { ElementsRefused } from './nfnetlink-elements.js';
 import { quietLog } from './testing/lab-fixtures.js';
 import { NO_TABLE, OK, ScriptedBackend } from './testing/scripted-backend.js';
 
@@ -38,9 +40,12 @@ const noNetlink = (): never => {
   throw new Error('no netlink in unit tests');
 };
 
-/** A driver whose netlink reads fail, so every read goes through the scripted backend, unless given. */
-const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, structureComment: () => string | null = noNetlink) =>
-  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment } });
+/**
+ * A driver whose netlink reads and writes fail, so everything goes through the scripted backend
+ * (reads unless given); learned elements renewed in place unless told (no probe).
+ */
+const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, structureComment: () => string | null = noNetlink, learnedRenewal: LearnedRenewal | 'probe' = 'expires') =>
+  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment }, kernelWrites: { learned: noNetlink }, ...(learnedRenewal !== 'probe' ? { learnedRenewal } : {}) });
 
 test('refuses a plan for any other table without sending anything', async () => {
   const backend = new ScriptedBackend(() => OK);
@@ -251,21 +256,27 @@ test('learning: an answer whose addresses the kernel already holds long enough i
   assert.equal(backend.writes.length, 1);
 });
 
-test('learning: while a table replace runs, and after the table was removed, held addresses are written again before the answer', async () => {
+test('learning: a table replace carries the learned addresses, so held ones are answered at once while it runs; after a remove they are written again', async () => {
   const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
   const driver = driverOn(backend);
   await driver.apply(learnedSet);
   await driver.learn([el('198.18.4.1', 60)]);
-  // A replace (new structure) empties the learned sets until they are restored.
+  backend.calls.length = 0;
   const gate = gated(backend);
   const replaced = driver.apply({ ...learnedSet, chains: [{ ...learnedSet.chains[0]!, rules: [...learnedSet.chains[0]!.rules, ...learnedSet.chains[0]!.rules] }] }, { replace: true });
   await new Promise((r) => setImmediate(r));
   assert.equal(gate.held(), 1, 'the replace is running');
-  const during = driver.learn([el('198.18.4.1', 30)]);
-  assert.equal(await settledWithin(during, 50), false, 'not answered from memory while the set may be empty');
+  assert.equal(await settledWithin(driver.learn([el('198.18.4.1', 30)]), 200), true, 'the held address did not wait for the replace');
   gate.release();
-  await replaced;
-  await during;
+  const result = await replaced;
+  assert.equal(backend.writes.length, 1, 'one transaction: the table and its learned addresses');
+  const batch = JSON.parse(backend.writes[0]!.commands) as { nftables: Record<string, { element?: { name: string; elem: { elem: { val: string; timeout: number } }[] } }>[] };
+  const learned = batch.nftables.flatMap((c) => (c.add?.element ? [c.add.element] : []));
+  assert.equal(learned.length, 1);
+  assert.equal(learned[0]!.name, 'f_a_n0_4');
+  assert.equal(learned[0]!.elem[0]!.elem.val, '198.18.4.1');
+  assert.ok(learned[0]!.elem[0]!.elem.timeout >= 59 && learned[0]!.elem[0]!.elem.timeout <= 60, 'what is left of its time, rounded up');
+  assert.equal(result.writes, 4);
   // Removed with the table: the next answer writes it again.
   await driver.remove();
   await driver.apply(learnedSet);
@@ -275,16 +286,179 @@ test('learning: while a table replace runs, and after the table was removed, hel
   assert.ok(backend.writes[0]!.commands.includes('198.18.4.1'));
 });
 
-test('learning: a restore refused after a replace makes the next answers write again', async () => {
+test('learning: a replace leaves out learned addresses whose set the new table lacks, and those that expired', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
+  const driver = driverOn(backend);
+  const two: NftTablePlan = { ...learnedSet, sets: [...learnedSet.sets, { name: 'f_b_n0_4', type: 'ipv4_addr', interval: false, learned: true, elements: [] }] };
+  await driver.apply(two);
+  await driver.learn([el('198.18.6.1', 60), { ...el('198.18.6.2', 60), set: 'f_b_n0_4' }]);
+  backend.calls.length = 0;
+  await driver.apply(learnedSet, { replace: true });
+  assert.ok(backend.writes[0]!.commands.includes('198.18.6.1'));
+  assert.ok(!backend.writes[0]!.commands.includes('198.18.6.2'), 'its set is gone');
+});
+
+test('learning: a replace refused with its learned addresses goes through without them; their restore refused too, the next answers write again', async () => {
   let refuse = false;
-  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : refuse && c.includes('198.18.5.1') ? { ok: false, output: '', error: 'Error: Could not process rule' } : OK));
+  const backend = new ScriptedBackend((c, o) => (c.startsWith('list ') ? NO_TABLE : refuse && !o.dryRun && c.includes('198.18.5.1') ? { ok: false, output: '', error: 'Error: Could not process rule' } : OK));
   const driver = driverOn(backend);
   await driver.apply(learnedSet);
   await driver.learn([el('198.18.5.1', 60)]);
   refuse = true;
-  await driver.apply(learnedSet, { replace: true });
+  backend.calls.length = 0;
+  const result = await driver.apply(learnedSet, { replace: true });
+  assert.equal(result.mode, 'replace');
+  const sent = backend.writes.filter((w) => !w.options.dryRun).map((w) => [w.commands.includes('"delete":{"table"'), w.commands.includes('198.18.5.1')]);
+  assert.deepEqual(sent, [[true, true], [true, false], [false, true]], 'with them (refused), without them, then them alone (refused)');
   refuse = false;
   backend.calls.length = 0;
   await driver.learn([el('198.18.5.1', 30)]);
   assert.equal(backend.writes.length, 1, 'not trusted as held');
+});
+
+/** What libnftables lists for the renewal probe's set after the probe's second add, by what the kernel did with it. */
+function probeKernel(expires: number) {
+  return (commands: string) => {
+    if (!commands.startsWith('list set inet sluice renewal_probe')) return OK;
+    return { ...OK, output: JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'sluice', name: 'renewal_probe', type: 'ipv4_addr', flags: ['timeout'], elem: [{ elem: { val: '192.0.2.1', timeout: 3600, expires } }] } }] }) };
+  };
+}
+
+test('learning: the kernel is probed once for how an element is renewed, and the probe set is removed', async () => {
+  for (const [expires, renewal] of [[59, 'expires'], [3599, 'readd']] as const) {
+    const backend = new ScriptedBackend(probeKernel(expires));
+    const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
+    await driver.learn([el('198.18.7.1', 60)]);
+    await driver.learn([el('198.18.7.2', 60)]);
+    const probes = backend.calls.filter((c) => c.commands.includes('renewal_probe'));
+    assert.equal(probes.length, 4, 'set up, add again, list, remove: once');
+    assert.match(probes.at(-1)!.commands, /"delete":\{"set":\{"family":"inet","table":"sluice","name":"renewal_probe"\}/);
+    const learning = backend.writes.filter((w) => w.commands.includes('198.18.7.'));
+    assert.equal(learning.length, 2);
+    for (const w of learning) {
+      const ops = (JSON.parse(w.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]);
+      assert.deepEqual(ops, renewal === 'expires' ? ['add'] : ['add', 'delete', 'add'], `kernel listing expires ${expires}`);
+    }
+  }
+});
+
+test('learning: a probe nft refuses (no table yet) renews by add, delete, add and is tried again later', async () => {
+  let table = false;
+  const backend = new ScriptedBackend((c) => (table ? probeKernel(59)(c) : c.includes('renewal_probe') ? { ok: false, output: '', error: 'Error: No such file or directory' } : OK));
+  const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
+  await driver.learn([el('198.18.8.1', 60)]);
+  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add', 'delete', 'add']);
+  table = true;
+  await driver.learn([el('198.18.8.2', 60)]);
+  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add']);
+});
+
+test('learning: after a restart the kernel\'s learned addresses are remembered: a shorter answer writes nothing, a replace carries them', async () => {
+  const holding = kernelHolding(learnedSet);
+  const backend = new ScriptedBackend((c, o) => {
+    const r = holding(c, o);
+    if (!c.startsWith('list ') || !o.json) return r;
+    const doc = JSON.parse(r.output) as { nftables: { set?: { name: string; elem: unknown[]; flags?: string[] } }[] };
+    const set = doc.nftables.find((x) => x.set?.name === 'f_a_n0_4')!.set!;
+    set.flags = ['timeout'];
+    set.elem = [{ elem: { val: '198.18.9.1', timeout: 300, expires: 250, comment: 'dns a.test A 198.18.9.1 ttl 295 to 10.244.1.5' } }];
+    return { ...OK, output: JSON.stringify(doc) };
+  });
+  const driver = driverOn(backend);
+  assert.equal((await driver.apply(learnedSet)).mode, 'none', 'adopted');
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.9.1', 100)]);
+  assert.equal(backend.writes.length, 0, 'held 250 s more: a 100 s answer is not written');
+  await driver.learn([el('198.18.9.1', 400)]);
+  assert.equal(backend.writes.length, 1, 'a longer one is');
+  backend.calls.length = 0;
+  await driver.apply(learnedSet, { replace: true });
+  assert.match(backend.writes[0]!.commands, /"val":"198\.18\.9\.1","timeout":(399|400)/);
+});
+
+test('learning: renewed in place, learned elements go over netlink directly; a direct write that fails where libnftables does not is given up', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  const direct: string[] = [];
+  let broken = false;
+  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => {
+    if (broken) throw new Error('EPERM');
+    direct.push(...elements.map((e) => e.address));
+  } };
+  for (const learnedRenewal of ['expires', 'readd'] as const) {
+    direct.length = 0;
+    backend.calls.length = 0;
+    const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal });
+    await driver.learn([el('198.18.10.1', 60)]);
+    assert.deepEqual([direct, backend.writes.length], learnedRenewal === 'expires' ? [['198.18.10.1'], 0] : [[], 1], learnedRenewal);
+  }
+  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  broken = true;
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.10.2', 60)]);
+  assert.equal(backend.writes.length, 1, 'written by libnftables instead');
+  broken = false;
+  direct.length = 0;
+  await driver.learn([el('198.18.10.3', 60)]);
+  assert.deepEqual(direct, [], 'the direct write is not tried again');
+  assert.equal(backend.writes.length, 2);
+});
+
+test('learning: written directly, an answer does not wait behind an apply in the queue, but does behind a replace in flight', async () => {
+  const order: string[] = [];
+  const backend = new ScriptedBackend((c) => {
+    if (c.startsWith('list ')) return NO_TABLE;
+    order.push(c.includes('"delete":{"table"') ? 'replace' : 'elements');
+    return OK;
+  });
+  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => void order.push(...elements.map((e) => `direct ${e.address}`)) };
+  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  await driver.apply(learnedSet);
+  // An element change of the plan is running: the answer is learned meanwhile.
+  let gate = gated(backend);
+  const churn = driver.apply({ ...learnedSet, sets: [{ ...learnedSet.sets[0]!, elements: ['10.244.1.5'] }, learnedSet.sets[1]!] });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(gate.held(), 1, 'the apply is running');
+  assert.equal(await settledWithin(driver.learn([el('198.18.11.1', 60)]), 200), true, 'not held up by the apply');
+  gate.release();
+  await churn;
+  // A replace is in flight: an answer written now could miss the new table, so it waits for it.
+  order.length = 0;
+  gate = gated(backend);
+  const replaced = driver.apply(learnedSet, { replace: true });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(gate.held(), 1, 'the replace is running');
+  const during = driver.learn([el('198.18.11.2', 60)]);
+  assert.equal(await settledWithin(during, 50), false, 'waits for the replace');
+  gate.release();
+  await Promise.all([replaced, during]);
+  assert.deepEqual(order, ['replace', 'direct 198.18.11.2']);
+});
+
+test('learning: a direct write the kernel refused (a set a replace then made) falls back once and keeps the direct path', async () => {
+  const backend = new ScriptedBackend(() => OK);
+  let refuse = true;
+  const direct: string[] = [];
+  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => {
+    if (refuse) throw new ElementsRefused(2);
+    direct.push(...elements.map((e) => e.address));
+  } };
+  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  await driver.learn([el('198.18.12.1', 60)]);
+  assert.equal(backend.writes.length, 1, 'through libnftables this time');
+  refuse = false;
+  await driver.learn([el('198.18.12.2', 60)]);
+  assert.deepEqual(direct, ['198.18.12.2'], 'directly again');
+});
+
+test('learning: the first apply with learned sets probes the renewal, so the first answers do not wait for it', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list table') ? NO_TABLE : probeKernel(59)(c)));
+  const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
+  await driver.apply(table);
+  assert.equal(backend.calls.filter((c) => c.commands.includes('renewal_probe')).length, 0, 'no learned sets, no probe');
+  await driver.apply(learnedSet);
+  assert.equal(backend.calls.filter((c) => c.commands.includes('renewal_probe')).length, 4, 'probed with the table that has them');
+  backend.calls.length = 0;
+  await driver.learn([el('198.18.13.1', 60)]);
+  assert.equal(backend.calls.filter((c) => c.commands.includes('renewal_probe')).length, 0, 'the answer did not wait for a probe');
+  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add'], 'renewed in place (the direct write is off in this test)');
 });

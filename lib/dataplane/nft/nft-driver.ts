@@ -1,6 +1,7 @@
+import { canonicalIp, isIp, type Family } from '../../api/ip.js';
 import { EgressError, errorMessage } from '../../errors.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
-import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite } from '../../planner/nft/render.js';
+import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite, type LearnedRenewal } from '../../planner/nft/render.js';
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
@@ -16,6 +17,8 @@ import type {
 } from './nft-types.js';
 import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
+import { ElementsRefused, writeLearnedElements } from './nfnetlink-elements.js';
+import { probeRenewal } from './renewal-probe.js';
 import { overfullSet, tableCapacities } from './set-capacity.js';
 import { Serial } from './serial.js';
 
@@ -26,7 +29,18 @@ export interface NftDriverOptions {
   readonly log: NftLogger;
   /** Direct kernel reads (netlink, no libnftables); tests replace them. */
   readonly kernelReads?: KernelReads;
+  /** How learned elements are renewed; absent: the kernel is probed by the first apply with learned sets (or the first learning write). */
+  readonly learnedRenewal?: LearnedRenewal;
+  /** Direct kernel writes of learned elements (netlink, no libnftables); tests replace them; false: none. */
+  readonly kernelWrites?: KernelWrites | false;
 }
+
+/** Learned elements written without libnftables, renewed in place; throws when that fails. */
+export interface KernelWrites {
+  learned(table: string, elements: readonly LearnedElementWrite[]): void;
+}
+
+const NETLINK_WRITES: KernelWrites = { learned: writeLearnedElements };
 
 /** Cheap reads that do not go through libnftables; each may throw, and the driver then lists. */
 export interface KernelReads {
@@ -53,6 +67,7 @@ type Capacities = ReadonlyMap<string, number>;
 
 const UNKNOWN: KernelState = { kind: 'unknown' };
 const FAMILY = 'inet';
+const SET_FAMILY: Readonly<Record<NftTablePlan['sets'][number]['type'], Family>> = { ipv4_addr: 4, ipv6_addr: 6 };
 /** The learned-elements map is swept of expired entries when it grows past this, then past twice its size. */
 const LEARNED_SWEEP_MIN = 1024;
 
@@ -71,6 +86,8 @@ export class NftDriver {
   readonly #table: string;
   readonly #log: NftLogger;
   readonly #reads: KernelReads;
+  /** Dropped once libnftables wrote what they could not. */
+  #writes: KernelWrites | undefined;
   readonly #serial = new Serial();
   #state: KernelState = UNKNOWN;
   /** Learned elements and when they expire (ms, performance.now()), put back after a table replace. */
@@ -80,17 +97,30 @@ export class NftDriver {
   readonly #learnQueue: { readonly elements: readonly LearnedElementWrite[]; readonly done: (err?: unknown) => void }[] = [];
   /** A learning transaction is scheduled that has not taken the queue yet. */
   #flushPending = false;
+  /** A learning transaction is running (or waiting in the apply queue). */
+  #flushing = false;
+  /** Table replaces running: learned elements written meanwhile could miss the new table. */
+  #replacing = 0;
+  /** Why the last direct write failed, until libnftables says whether the elements were at fault. */
+  #directFailure: unknown;
   /**
-   * Writes running that can take learned elements out of the kernel (a table replace until the
-   * elements are restored, an unlearn, a remove): while one runs, `#learned` is no proof.
+   * Writes running that can take learned elements out of the kernel (an unlearn, a remove, a
+   * replace that had to leave them out until they are restored): while one runs, `#learned` is
+   * no proof.
    */
   #disrupting = 0;
+  /** How learned elements are renewed, once known (given, or probed). */
+  #renewal: LearnedRenewal | undefined;
+  /** An apply probed the renewal (once; the first learning write tries again if that failed). */
+  #probedOnApply = false;
 
   constructor(options: NftDriverOptions) {
     this.#backend = options.backend;
     this.#table = options.table;
     this.#log = options.log;
     this.#reads = options.kernelReads ?? NETLINK_READS;
+    this.#writes = options.kernelWrites === false ? undefined : options.kernelWrites ?? NETLINK_WRITES;
+    this.#renewal = options.learnedRenewal;
   }
 
   get backendKind(): NftBackend['kind'] {
@@ -108,6 +138,12 @@ export class NftDriver {
       const started = performance.now();
       try {
         const outcome = await this.#reconcile(table, structureFingerprint(table), options);
+        // Probed with the first table that has learned sets, so the first answers (and the DNS
+        // steering the forwarder renews right after this apply) do not wait for it.
+        if (this.#renewal === undefined && !this.#probedOnApply && table.sets.some((s) => s.learned)) {
+          this.#probedOnApply = true;
+          await this.#probeRenewal();
+        }
         return { ...outcome, durationMs: performance.now() - started };
       } catch (err) {
         this.#state = UNKNOWN;
@@ -146,18 +182,31 @@ export class NftDriver {
    * Puts addresses learned from DNS answers into their timeout sets, each with a fresh timeout,
    * and resolves once the kernel holds them. An answer whose every address the kernel already
    * holds at least as long resolves at once, without a write. The others wait for the next
-   * learning transaction, queued behind any apply: all answers that arrive within one turn of the
-   * event loop, or while the previous transaction runs, share one. Throws EGW_ERR_NFT when nft
-   * refuses this call's elements (a set the table does not have yet, for one); a batch nft
-   * refused is retried call by call, so one answer's bad elements never fail another's.
+   * learning transaction: all answers that arrive within one turn of the event loop, or while
+   * the previous transaction runs, share one. Written directly (renewal in place), it waits only
+   * for a replace, unlearn or remove in flight; through libnftables, behind any apply. Throws
+   * EGW_ERR_NFT when nft refuses this call's elements (a set the table does not have yet, for
+   * one); a batch nft refused is retried call by call, so one answer's bad elements never fail
+   * another's.
    */
   learn(elements: readonly LearnedElementWrite[]): Promise<void> {
     if (elements.length === 0 || this.#held(elements)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#learnQueue.push({ elements, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (this.#flushPending) return;
-      this.#flushPending = true;
-      setImmediate(() => void this.#serial.run(() => this.#flushLearned()));
+      this.#scheduleFlush();
+    });
+  }
+
+  /** One learning transaction at a time; the next starts as soon as the previous is done. */
+  #scheduleFlush(): void {
+    if (this.#flushPending || this.#flushing) return;
+    this.#flushPending = true;
+    setImmediate(() => {
+      this.#flushing = true;
+      // Written directly, learned elements need not wait behind applies and listings: only a
+      // write that can take them out (a replace in flight, an unlearn, a remove) must finish first.
+      const aside = this.#renewal === 'expires' && this.#writes !== undefined && this.#replacing === 0 && this.#disrupting === 0;
+      void (aside ? this.#flushLearned(true) : this.#serial.run(() => this.#flushLearned(false)));
     });
   }
 
@@ -168,28 +217,43 @@ export class NftDriver {
     return elements.every((e) => (this.#learned.get(learnedKey(e))?.expiresAt ?? 0) >= now + e.timeoutSeconds * 1000);
   }
 
-  async #flushLearned(): Promise<void> {
+  async #flushLearned(aside: boolean): Promise<void> {
     this.#flushPending = false;
     const batch = this.#learnQueue.splice(0);
-    if (batch.length === 0) return;
-    try {
-      await this.#learnNow(batch.flatMap((b) => b.elements));
-      for (const b of batch) b.done();
-      return;
-    } catch (err) {
-      if (batch.length === 1) return batch[0]!.done(err);
-    }
-    for (const b of batch) {
-      try {
-        await this.#learnNow(b.elements);
-        b.done();
-      } catch (err) {
-        b.done(err);
-      }
-    }
+    const failures = await this.#learnBatch(batch.map((b) => b.elements), aside);
+    // The next transaction is scheduled before the answers go on.
+    this.#flushing = false;
+    if (this.#learnQueue.length > 0) this.#scheduleFlush();
+    batch.forEach((b, i) => b.done(failures[i]));
   }
 
-  async #learnNow(elements: readonly LearnedElementWrite[]): Promise<void> {
+  /** Learns the answers' elements in one transaction; a refused one is retried answer by answer. Each answer's error, if any. */
+  async #learnBatch(answers: readonly (readonly LearnedElementWrite[])[], aside: boolean): Promise<unknown[]> {
+    if (answers.length === 0) return [];
+    try {
+      await this.#learnNow(answers.flat(), aside);
+      return answers.map(() => undefined);
+    } catch (err) {
+      if (answers.length === 1) return [err];
+    }
+    const failures: unknown[] = [];
+    for (const elements of answers) {
+      try {
+        await this.#learnNow(elements, aside);
+        failures.push(undefined);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    return failures;
+  }
+
+  /**
+   * Writes the elements not already held longer. `aside`: called outside the apply queue; the
+   * direct write and the memory of it then happen in one turn, so no replace can start between
+   * them, and a write that falls back to libnftables joins the queue.
+   */
+  async #learnNow(elements: readonly LearnedElementWrite[], aside: boolean): Promise<void> {
     const now = performance.now();
     // An element already held longer keeps its timeout: a shorter TTL in a later answer must
     // not cut off a pod that cached the earlier one. Within the batch, the longest one wins.
@@ -201,13 +265,21 @@ export class NftDriver {
       fresh.set(key, e);
     }
     if (fresh.size === 0) return;
-    await this.#putLearned([...fresh.values()]);
-    for (const [key, e] of fresh) this.#learned.set(key, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
-    // Expired entries go when the map has doubled since the last sweep: amortized, never a walk per answer.
-    if (this.#learned.size > this.#sweepAt) {
-      for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
-      this.#sweepAt = Math.max(LEARNED_SWEEP_MIN, this.#learned.size * 2);
-    }
+    const list = [...fresh.values()];
+    const remember = () => {
+      for (const [key, e] of fresh) this.#learned.set(key, { ...e, expiresAt: now + e.timeoutSeconds * 1000 });
+      // Expired entries go when the map has doubled since the last sweep: amortized, never a walk per answer.
+      if (this.#learned.size > this.#sweepAt) {
+        for (const [k, e] of this.#learned) if (e.expiresAt <= now) this.#learned.delete(k);
+        this.#sweepAt = Math.max(LEARNED_SWEEP_MIN, this.#learned.size * 2);
+      }
+    };
+    if (this.#putDirect(list)) return remember();
+    const slow = async () => {
+      await this.#putLearned(list);
+      remember();
+    };
+    await (aside ? this.#serial.run(slow) : slow());
   }
 
   /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
@@ -232,22 +304,91 @@ export class NftDriver {
     }
   }
 
-  async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
-    // Inline, not on a worker thread: measured faster under load (bench/firewall), and the
-    // forwarder's socket buffers hold the queries that arrive meanwhile.
-    const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
-    if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
+  /**
+   * Learned elements renewed in place go over netlink directly: libnftables' JSON parse and
+   * cache reads were most of a one-element transaction (bench/firewall). Synchronous; false
+   * when it cannot (renewal not known yet, or add, delete, add) or the write failed.
+   */
+  #putDirect(elements: readonly LearnedElementWrite[]): boolean {
+    if (this.#renewal !== 'expires' || this.#writes === undefined || this.#directFailure !== undefined) return false;
+    try {
+      this.#writes.learned(this.#table, elements);
+      return true;
+    } catch (err) {
+      this.#directFailure = err;
+      return false;
+    }
   }
 
-  /** After a replace: the learned elements still in time, into the new table's learned sets. */
-  async #restoreLearned(table: NftTablePlan): Promise<void> {
+  /** The elements through libnftables (after the probe, directly if that turned out possible). */
+  async #putLearned(elements: readonly LearnedElementWrite[]): Promise<void> {
+    const renewal = this.#renewal ?? (await this.#probeRenewal());
+    if (this.#putDirect(elements)) return;
+    // Inline, not on a worker thread: measured faster under load (bench/firewall), and the
+    // forwarder's socket buffers hold the queries that arrive meanwhile.
+    const r = await this.#backend.run(learnedElementsJson({ family: FAMILY, name: this.#table }, elements, renewal), { json: true });
+    const direct = this.#directFailure;
+    this.#directFailure = undefined;
+    if (!r.ok) throw nftError(`learning ${elements.length} addresses in table ${FAMILY} ${this.#table}`, r.error);
+    // A refusal the kernel gave may have been right then (a replace has since made the set); a
+    // path that failed while libnftables works is given up.
+    if (direct !== undefined && !(direct instanceof ElementsRefused)) {
+      this.#writes = undefined;
+      this.#log.warn({ op: 'nft-learned', table: this.#table, err: errorMessage(direct) }, 'learned addresses go through libnftables from now on: the direct netlink write failed where libnftables did not');
+    }
+  }
+
+  /** Asks the kernel once; until it could answer (no table yet), the renewal that works everywhere. */
+  async #probeRenewal(): Promise<LearnedRenewal> {
+    try {
+      this.#renewal = await probeRenewal(this.#backend, FAMILY, this.#table);
+      this.#log.info({ op: 'nft-learned', table: this.#table, renewal: this.#renewal }, this.#renewal === 'expires' ? 'learned addresses are renewed in place (one add per address)' : 'this kernel does not renew an element in place; learned addresses are renewed by add, delete, add');
+      return this.#renewal;
+    } catch (err) {
+      this.#log.debug({ op: 'nft-learned', table: this.#table, err: errorMessage(err) }, 'element renewal not probed; renewing by add, delete, add');
+      return 'readd';
+    }
+  }
+
+  /**
+   * The learned elements still in time whose sets `table` has, each for what is left of its
+   * time (rounded up: never shorter than remembered); the others are forgotten.
+   */
+  #learnedFor(table: NftTablePlan): LearnedElementWrite[] {
     const sets = new Set(table.sets.filter((s) => s.learned).map((s) => s.name));
     const now = performance.now();
     const keep: LearnedElementWrite[] = [];
     for (const [k, e] of this.#learned) {
-      if (e.expiresAt - now < 1000 || !sets.has(e.set)) this.#learned.delete(k);
-      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.floor((e.expiresAt - now) / 1000), ...(e.comment !== undefined ? { comment: e.comment } : {}) });
+      if (e.expiresAt <= now || !sets.has(e.set)) this.#learned.delete(k);
+      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.ceil((e.expiresAt - now) / 1000), ...(e.comment !== undefined ? { comment: e.comment } : {}) });
     }
+    return keep;
+  }
+
+  /**
+   * What the kernel's learned sets hold (the previous agent's answers, after a restart), so a
+   * shorter answer does not cut them short and a replace carries them. Seconds left are listed
+   * rounded down: memory never claims more than the kernel holds.
+   */
+  #rememberObserved(observed: ObservedNft, table: NftTablePlan): void {
+    const learned = new Map(table.sets.filter((s) => s.learned).map((s) => [s.name, SET_FAMILY[s.type]]));
+    const now = performance.now();
+    for (const set of observed.sets) {
+      const family = learned.get(set.name);
+      if (family === undefined || set.type !== `ipv${family}_addr`) continue;
+      for (const e of set.timed ?? []) {
+        if (e.expiresSeconds === undefined || e.expiresSeconds <= 0 || !isIp(e.element, family)) continue;
+        const address = canonicalIp(e.element);
+        const key = learnedKey({ set: set.name, address });
+        const expiresAt = now + e.expiresSeconds * 1000;
+        if ((this.#learned.get(key)?.expiresAt ?? 0) >= expiresAt) continue;
+        this.#learned.set(key, { set: set.name, family, address, timeoutSeconds: e.expiresSeconds, expiresAt, ...(e.comment !== undefined ? { comment: e.comment } : {}) });
+      }
+    }
+  }
+
+  /** After a replace that left them out: the learned elements, into the new table's sets. */
+  async #restoreLearned(keep: readonly LearnedElementWrite[]): Promise<void> {
     if (keep.length === 0) return;
     try {
       await this.#putLearned(keep);
@@ -320,6 +461,7 @@ export class NftDriver {
     if (fingerprintFromComment(comment) !== fingerprint) return this.#replace(table, fingerprint, 'foreign-or-old', 'kernel');
     const observed = await this.#observe();
     if (!observed.present) return this.#replace(table, fingerprint, 'absent', 'kernel');
+    this.#rememberObserved(observed, table);
     if (observed.fingerprint !== fingerprint || !sameShape(observed, table)) return this.#replace(table, fingerprint, 'drifted', 'kernel');
     const capacities: Capacities = new Map(observed.sets.flatMap((s) => (s.size === undefined ? [] : [[s.name, s.size] as const])));
     if (overfullSet(table, capacities) !== undefined) return this.#replace(table, fingerprint, 'set-full', 'kernel');
@@ -333,16 +475,37 @@ export class NftDriver {
   }
 
   async #replace(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
+    this.#replacing++;
+    try {
+      return await this.#replaceNow(table, fingerprint, reason, basis);
+    } finally {
+      this.#replacing--;
+    }
+  }
+
+  async #replaceNow(table: NftTablePlan, fingerprint: string, reason: ReplaceReason, basis: NftApplyResult['basis']): Promise<Omit<NftApplyResult, 'durationMs'>> {
     const capacities = tableCapacities(table);
-    const batch = replaceBatch(table, fingerprint, capacities);
-    // The new table's learned sets are empty until the restore below.
-    await this.#disrupt(async () => {
-      await this.#send(batch, `replacing table ${FAMILY} ${this.#table}`);
+    const what = `replacing table ${FAMILY} ${this.#table}`;
+    // The learned elements go into the new table in the same transaction: no packet sees the
+    // learned sets empty, and the learned-elements shortcut stays true throughout.
+    const learned = this.#learnedFor(table);
+    let batch = replaceBatch(table, fingerprint, capacities, learned);
+    try {
+      await this.#send(batch, what);
       this.#state = { kind: 'applied', table, fingerprint, capacities };
-      if (this.#learned.size > 0) await this.#restoreLearned(table);
-    });
+    } catch (err) {
+      if (learned.length === 0) throw err;
+      // A learned element nft refused must not keep the table out: without them, then on their own.
+      this.#log.warn({ op: 'nft-replace', table: this.#table, learned: learned.length, err: errorMessage(err) }, 'table replace refused; trying once more without the learned addresses');
+      batch = replaceBatch(table, fingerprint, capacities, []);
+      await this.#disrupt(async () => {
+        await this.#send(batch, what);
+        this.#state = { kind: 'applied', table, fingerprint, capacities };
+        await this.#restoreLearned(learned);
+      });
+    }
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
-    this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements }, 'nft table replaced');
+    this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements, learned: learned.length }, 'nft table replaced');
     return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };
   }
 

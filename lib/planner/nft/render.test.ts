@@ -176,11 +176,34 @@ test('hand-made tables are checked as they render: no kind, key or value outside
 
 test('learned elements carry their comment (which answer put them there); a comment that could break out is refused', () => {
   const table = { family: 'inet' as const, name: 'sluice' };
-  const doc = JSON.parse(learnedElementsJson(table, [{ set: 'f_x_n0_4', family: 4, address: '198.18.64.1', timeoutSeconds: 10, comment: 'dns github.com A 198.18.64.1 ttl 5 to 10.244.1.3' }])) as { nftables: { add?: { element: { elem: unknown[] } } }[] };
-  assert.deepEqual(doc.nftables[0]!.add!.element.elem, [{ elem: { val: '198.18.64.1', timeout: 10, comment: 'dns github.com A 198.18.64.1 ttl 5 to 10.244.1.3' } }]);
-  for (const comment of ['a" } ; flush ruleset', 'back\\slash', 'new\nline', 'x'.repeat(129)]) {
-    assert.throws(() => learnedElementsJson(table, [{ set: 'f_x_n0_4', family: 4, address: '198.18.64.1', timeoutSeconds: 10, comment }]), { code: 'EGW_ERR_NFT_VALUE' }, comment);
+  const comment = 'dns github.com A 198.18.64.1 ttl 5 to 10.244.1.3';
+  const write = [{ set: 'f_x_n0_4', family: 4 as const, address: '198.18.64.1', timeoutSeconds: 10, comment }];
+  type Doc = { nftables: Record<string, { element: { elem: unknown[] } }>[] };
+  // Renewed by an update of the expiry: one add per set.
+  const expires = JSON.parse(learnedElementsJson(table, write, 'expires')) as Doc;
+  assert.deepEqual(expires.nftables.map((c) => Object.keys(c)[0]), ['add']);
+  assert.deepEqual(expires.nftables[0]!.add!.element.elem, [{ elem: { val: '198.18.64.1', timeout: 10, expires: 10, comment } }]);
+  // Renewed by taking the element out and in again, in one transaction.
+  const readd = JSON.parse(learnedElementsJson(table, write, 'readd')) as Doc;
+  assert.deepEqual(readd.nftables.map((c) => Object.keys(c)[0]), ['add', 'delete', 'add']);
+  assert.deepEqual(readd.nftables[2]!.add!.element.elem, [{ elem: { val: '198.18.64.1', timeout: 10, comment } }]);
+  for (const bad of ['a" } ; flush ruleset', 'back\\slash', 'new\nline', 'x'.repeat(129)]) {
+    for (const renewal of ['expires', 'readd'] as const) {
+      assert.throws(() => learnedElementsJson(table, [{ ...write[0]!, comment: bad }], renewal), { code: 'EGW_ERR_NFT_VALUE' }, bad);
+      assert.throws(() => replaceJson({ ...table, sets: [], chains: [] }, { learned: [{ ...write[0]!, comment: bad }] }), { code: 'EGW_ERR_NFT_VALUE' }, bad);
+    }
   }
+});
+
+test('a replace carries the learned elements: added to the new sets in the same transaction, in JSON and text', () => {
+  const table = { family: 'inet' as const, name: 'sluice', sets: [{ name: 'f_x_n0_4', type: 'ipv4_addr' as const, interval: false, learned: true, elements: [] }], chains: [] };
+  const learned = [{ set: 'f_x_n0_4', family: 4 as const, address: '198.18.64.1', timeoutSeconds: 12.2, comment: 'dns a.test A 198.18.64.1 ttl 5 to 10.244.1.3' }];
+  const doc = JSON.parse(replaceJson(table, { learned })) as { nftables: Record<string, Record<string, unknown>>[] };
+  const kinds = doc.nftables.map((c) => `${Object.keys(c)[0]} ${Object.keys(Object.values(c)[0]!)[0]}`);
+  assert.deepEqual(kinds, ['add table', 'delete table', 'add table', 'add set', 'add element']);
+  assert.deepEqual(doc.nftables[4]!.add!.element, { family: 'inet', table: 'sluice', name: 'f_x_n0_4', elem: [{ elem: { val: '198.18.64.1', timeout: 13, comment: learned[0]!.comment } }] });
+  assert.match(replaceText(table, { learned }), /\nadd element inet sluice f_x_n0_4 \{ 198\.18\.64\.1 timeout 13s comment "dns a\.test A 198\.18\.64\.1 ttl 5 to 10\.244\.1\.3" \}\n$/);
+  assert.throws(() => replaceJson(table, { learned: [{ ...learned[0]!, address: '198.18.64.1; flush ruleset' }] }), { code: 'EGW_ERR_NFT_VALUE' });
 });
 
 test('forgetting learned elements: added for 1 s first, so the delete finds one that already expired, in one transaction', () => {

@@ -260,6 +260,8 @@ export interface TableOptions {
   readonly setSizes?: ReadonlyMap<string, number>;
   /** Chains to add after the plan's own. */
   readonly regularChains?: readonly RegularChain[];
+  /** Learned addresses to put into the new table's timeout sets in the same transaction. */
+  readonly learned?: readonly LearnedElementWrite[];
 }
 
 const CHAIN_TYPES = ['filter', 'nat'] as const;
@@ -344,6 +346,9 @@ export function tableText(table: NftTablePlan, options: TableOptions = {}): stri
     parts.push(`\tchain ${identifier(chain.name, 'chain name')} {`, ...chain.rules.map((rule) => `\t\t${ruleText(rule)}`), '\t}');
   }
   parts.push('}');
+  for (const [name, list] of learnedBySet(options.learned ?? [])) {
+    parts.push(`add element ${id.family} ${id.name} ${name} { ${list.map((e) => `${e.value} timeout ${e.timeout}s${e.comment ? ` comment "${e.comment}"` : ''}`).join(', ')} }`);
+  }
   return `${parts.join('\n')}\n`;
 }
 
@@ -387,6 +392,8 @@ export function replaceJson(table: NftTablePlan, options: TableOptions = {}): st
     commands.push({ add: { chain: { ...ids, name } } });
     rules.push(...ruleCommands(ids, name, chain.rules));
   }
+  // New sets: a plain add sets each learned element's timeout.
+  for (const [name, list] of learnedBySet(options.learned ?? [])) commands.push({ add: { element: { ...ids, name, elem: timedElems(list, false) } } });
   return JSON.stringify({ nftables: [...commands, ...rules] });
 }
 
@@ -427,25 +434,44 @@ export interface LearnedElementWrite {
 }
 
 /**
- * One transaction that puts learned addresses into their timeout sets with a fresh timeout:
- * add (so the delete finds every element), delete, add with the timeout. nft keeps an existing
- * element's old timeout on a plain add; the transaction is atomic, so no packet sees it missing.
+ * How an element already in a timeout set gets a fresh timeout. `expires`: one add that also
+ * sets the expiry (kernels with element timeout updates, 6.10 on; older ones ignore an add of an
+ * element they hold). `readd`: add (so the delete finds every element), delete, add; the
+ * transaction is atomic, so no packet sees the element missing. Either way the comment is the
+ * new answer's only with `readd`: an update keeps the element's comment.
  */
-export function learnedElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>, elements: readonly LearnedElementWrite[]): string {
-  const id = tableId(table);
-  const bySet = new Map<string, { value: string; timeout: number; comment?: string }[]>();
+export type LearnedRenewal = 'expires' | 'readd';
+
+/** A learned element checked for the kernel: address, timeout in whole seconds, comment. */
+export type LearnedElem = { value: string; timeout: number; comment?: string };
+
+/** Learned elements checked and grouped by set (every write of them, in any form, goes through this). */
+export function learnedBySet(elements: readonly LearnedElementWrite[]): Map<string, LearnedElem[]> {
+  const bySet = new Map<string, LearnedElem[]>();
   for (const e of elements) {
     const name = identifier(e.set, 'set name');
     if (e.family !== 4 && e.family !== 6) refuse('address family', e.family);
     const value = setElement(e.address, e.family, false);
     if (e.comment !== undefined && (!/^[\x20-\x7e]{0,128}$/.test(e.comment) || /["\\]/.test(e.comment))) refuse('element comment', e.comment);
-    bySet.set(name, [...(bySet.get(name) ?? []), { value, timeout: u32(Math.ceil(e.timeoutSeconds), 'element timeout'), ...(e.comment ? { comment: e.comment } : {}) }]);
+    const list = bySet.get(name) ?? [];
+    list.push({ value, timeout: u32(Math.ceil(e.timeoutSeconds), 'element timeout'), ...(e.comment ? { comment: e.comment } : {}) });
+    bySet.set(name, list);
   }
+  return bySet;
+}
+
+function timedElems(list: readonly LearnedElem[], expires: boolean): Json[] {
+  return list.map((e) => ({ elem: { val: e.value, timeout: e.timeout, ...(expires ? { expires: e.timeout } : {}), ...(e.comment ? { comment: e.comment } : {}) } }));
+}
+
+/** One transaction that puts learned addresses into their timeout sets with a fresh timeout. */
+export function learnedElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>, elements: readonly LearnedElementWrite[], renewal: LearnedRenewal): string {
+  const id = tableId(table);
   const commands: Json[] = [];
-  for (const [name, list] of bySet) {
+  for (const [name, list] of learnedBySet(elements)) {
     const target = { family: id.family, table: id.name, name };
-    const timed = list.map((e) => ({ elem: { val: e.value, timeout: e.timeout, ...(e.comment ? { comment: e.comment } : {}) } }));
-    commands.push({ add: { element: { ...target, elem: timed } } }, { delete: { element: { ...target, elem: list.map((e) => e.value) } } }, { add: { element: { ...target, elem: timed } } });
+    if (renewal === 'expires') commands.push({ add: { element: { ...target, elem: timedElems(list, true) } } });
+    else commands.push({ add: { element: { ...target, elem: timedElems(list, false) } } }, { delete: { element: { ...target, elem: list.map((e) => e.value) } } }, { add: { element: { ...target, elem: timedElems(list, false) } } });
   }
   return JSON.stringify({ nftables: commands });
 }

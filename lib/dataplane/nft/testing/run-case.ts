@@ -26,8 +26,8 @@ async function main(): Promise<number> {
   const drivers: NftDriver[] = [];
   const ctx: CaseContext = {
     backend,
-    openDriver() {
-      const driver = new NftDriver({ table: 'sluice', log: quietLog, backend: backend === 'cli' ? new NftCliBackend() : new LibnftablesBackend() });
+    openDriver(options = {}) {
+      const driver = new NftDriver({ table: 'sluice', log: quietLog, backend: backend === 'cli' ? new NftCliBackend() : new LibnftablesBackend(), ...options });
       drivers.push(driver);
       return driver;
     },
