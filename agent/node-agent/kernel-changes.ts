@@ -1,4 +1,4 @@
-import { IpMonitor } from '../../lib/dataplane/links/ip-monitor.js';
+import { subscribeIpMonitor, type IpMonitorHandle } from '../../lib/dataplane/links/shared-ip-monitor.js';
 
 /** What the resync asks: a number that moves whenever the kernel may have changed, undefined when nobody is watching. */
 export interface KernelChangeCounter {
@@ -13,9 +13,10 @@ export interface KernelChangesOptions {
 
 /**
  * Counts the kernel's rtnetlink notifications for links, addresses, routes, rules and the netconf
- * sysctls (forwarding, rp_filter): one long-lived `ip -o monitor` process that sleeps until the
- * kernel has something to say. The periodic resync reads links, routes and addresses again (several
- * `ip` processes) only when this count moved since its last full read. Neighbour and FDB entries
+ * sysctls (forwarding, rp_filter), through the namespace's one long-lived `ip monitor` process
+ * (shared with the tunnel device's watch), which sleeps until the kernel has something to say.
+ * The periodic resync reads links, routes and addresses again (several `ip` processes) only when
+ * this count moved since its last full read. Neighbour and FDB entries
  * are left out on purpose: their state changes on every ARP exchange of every pod, which would wake
  * the agent all day; the resync's periodic full read covers them.
  * While the monitor is not running (not started yet, failed, restarting), generation() is undefined:
@@ -24,10 +25,10 @@ export interface KernelChangesOptions {
 export class KernelChanges implements KernelChangeCounter {
   #running = false;
   #count = 0;
-  readonly #monitor: IpMonitor;
+  readonly #monitor: IpMonitorHandle;
 
   constructor(options: KernelChangesOptions = {}) {
-    this.#monitor = new IpMonitor({
+    this.#monitor = subscribeIpMonitor({
       ...options,
       objects: ['link', 'address', 'route', 'rule', 'netconf'],
       onLine: () => this.#count++,

@@ -55,6 +55,25 @@ export async function sampleProcess(pid: number): Promise<ProcessSample> {
   };
 }
 
+/**
+ * Context switches (voluntary + involuntary) of each thread of a process, summed by thread name
+ * (`node` for the main thread, `libuv-worker`, `V8 DefaultWorke`…): which threads wake up.
+ */
+export async function contextSwitchesByThread(pid: number): Promise<Map<string, { threads: number; switches: number }>> {
+  const out = new Map<string, { threads: number; switches: number }>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const t = await readFile(`/proc/${pid}/task/${tid}/status`, 'utf8').catch(() => '');
+    if (!t) continue;
+    const name = /^Name:\s*(.*)$/m.exec(t)?.[1]?.trim() ?? '?';
+    const label = tid === String(pid) ? `${name} (main)` : name;
+    const entry = out.get(label) ?? { threads: 0, switches: 0 };
+    entry.threads++;
+    entry.switches += statusField(t, 'voluntary_ctxt_switches') + statusField(t, 'nonvoluntary_ctxt_switches');
+    out.set(label, entry);
+  }
+  return out;
+}
+
 /** The pids of a process's living descendants (its `ip monitor` processes, say), from /proc/PID/task/TID/children. */
 export async function descendantsOf(pid: number): Promise<number[]> {
   const out: number[] = [];

@@ -227,14 +227,15 @@ export class ScaleCluster {
   }
 
   /** A real agent in its own namespace; resolves once it logs that it is ready. */
-  async startAgent(index: number, netns: string, extraNodeArgs: readonly string[] = [], env: Record<string, string> = {}): Promise<RealAgent> {
+  /** `sluiceMain`: another build's agent/main.js (bench/scale idle measures one beside this build's); `extraAgentArgs` follow the usual flags. */
+  async startAgent(index: number, netns: string, extraNodeArgs: readonly string[] = [], env: Record<string, string> = {}, sluiceMain = SLUICE, extraAgentArgs: readonly string[] = []): Promise<RealAgent> {
     const stateDir = join(this.dir, `state-${nodeName(index)}`);
     await mkdir(stateDir, { recursive: true });
     const log = createWriteStream(join(this.dir, `agent-${nodeName(index)}.log`), { flags: 'a' });
     const child = spawn(
       'ip',
       [
-        'netns', 'exec', netns, process.execPath, ...extraNodeArgs, SLUICE, 'agent',
+        'netns', 'exec', netns, process.execPath, ...extraNodeArgs, sluiceMain, 'agent',
         '--node', nodeName(index),
         '--kubeconfig', join(this.dir, 'kubeconfig'),
         '--lease-namespace', LEASE_NAMESPACE,
@@ -243,6 +244,7 @@ export class ScaleCluster {
         '--tunnel-cidr-v4', TUNNEL_CIDR,
         '--state-dir', stateDir,
         '--log-level', 'info',
+        ...extraAgentArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
@@ -375,6 +377,16 @@ export class ScaleCluster {
     }
     for (const key of actual.keys()) if (!this.policies.has(key)) problems.push(`slices left for a deleted policy ${key}`);
     return problems;
+  }
+
+  /** Stops one real agent (SIGTERM) and forgets it; its kernel state stays for the next one to adopt. */
+  async stopAgent(agent: RealAgent): Promise<void> {
+    if (agent.process.exitCode === null && agent.process.signalCode === null) {
+      const exited = new Promise((r) => agent.process.once('exit', r));
+      agent.process.kill('SIGTERM');
+      await exited;
+    }
+    this.agents.splice(this.agents.indexOf(agent), 1);
   }
 
   async close(): Promise<void> {

@@ -7,8 +7,12 @@
  * `{ seconds, sites: [{ site, kind, delayMs, fired }] }` to $SLUICE_WAKE_PROBE_OUT and stops.
  * Timers from `node:timers/promises` and I/O (sockets, child processes) are not seen here; the
  * benchmark counts those through the process's context switches.
+ * SIGWINCH runs a full garbage collection and writes process.memoryUsage() after it to
+ * $SLUICE_MEMORY_PROBE_OUT: the heap that is really held, not what the collector has yet to free.
  */
 import { writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 interface Site {
   kind: 'timeout' | 'interval';
@@ -56,4 +60,12 @@ process.on('SIGUSR2', () => {
   const out = process.env.SLUICE_WAKE_PROBE_OUT;
   const list = [...sites].map(([site, s]) => ({ site, ...s })).filter((s) => s.fired > 0).sort((a, b) => b.fired - a.fired);
   if (out) writeFileSync(out, JSON.stringify({ seconds: (performance.now() - since) / 1000, sites: list }));
+});
+
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+process.on('SIGWINCH', () => {
+  fullGc();
+  const out = process.env.SLUICE_MEMORY_PROBE_OUT;
+  if (out) writeFileSync(out, JSON.stringify(process.memoryUsage()));
 });

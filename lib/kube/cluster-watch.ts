@@ -1,7 +1,7 @@
 import { ResilientInformer, type InformerTiming } from './informer.js';
 import type { KubeClient } from './rest-client.js';
 import type { ClusterStore } from './store.js';
-import { RESOURCES, resourcePath, watchSourceOf, type StoreKind } from './resources.js';
+import { isOurKind, RESOURCES, resourcePath, watchSourceOf, type StoreKind } from './resources.js';
 import { labelSelectorQuery } from './selector-query.js';
 import { slimObject } from './slim.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -26,12 +26,24 @@ const BASE_KINDS: readonly StoreKind[] = KINDS;
 /** The agents' watch of the namespaces carrying the default-gateway label. */
 const DEFAULT_GATEWAY_NAMESPACES = 'Namespace:default-gateway';
 
+/**
+ * Our kinds whose wire form a node agent keeps beside the model: its own EgressTunnel, which it
+ * writes (the applied report, the parent interface) and reads back. The controller compares every
+ * status and slice it writes against the stored wire form, so the controller and the Lease holder
+ * keep it for all of ours; everything else (slices above all) is kept parsed only.
+ */
+const AGENT_RAW_KINDS: ReadonlySet<StoreKind> = new Set(['EgressTunnel']);
+
 /** Kinds only the Lease holder watches in full (the controller computes slices and status from them). */
 const LEADER_KINDS: readonly StoreKind[] = ['Node', 'Namespace', 'Pod'];
 
 interface Watched {
   readonly kind: StoreKind;
   readonly informer: ResilientInformer;
+  readonly selectors: { labelSelector?: string; fieldSelector?: string };
+  readonly options: { badRequestIsEmpty?: boolean };
+  /** The store keeps the wire form of what this informer delivers (otherwise the informer hollows it). */
+  readonly keepRaw: boolean;
 }
 
 /**
@@ -99,6 +111,8 @@ export class ClusterWatch {
     if (this.leader === leader || !this.started || this.options.nodeName === undefined) return;
     this.leader = leader;
     if (leader) {
+      // The controller needs the wire form of our objects: relist those watched without it.
+      for (const [name, w] of [...this.watched]) if (w.keepRaw !== this.keepsRaw(w.kind)) this.restart(name);
       for (const kind of LEADER_KINDS) this.add(`${kind}:all`, kind);
     } else {
       this.options.store.setPodsComplete(false);
@@ -158,9 +172,27 @@ export class ClusterWatch {
     }
   }
 
+  /** Whether the store keeps the wire form of a kind's objects (see AGENT_RAW_KINDS); never for core kinds. */
+  private keepsRaw(kind: StoreKind): boolean {
+    return isOurKind(kind) && (this.options.nodeName === undefined || this.leader || AGENT_RAW_KINDS.has(kind));
+  }
+
+  /**
+   * A new informer in place of a running one, under the same name: the store keeps what the old
+   * one delivered until the new one's list replaces it (nothing disappears in between).
+   */
+  private restart(name: string): void {
+    const w = this.watched.get(name);
+    if (!w) return;
+    this.watched.delete(name);
+    void w.informer.stop();
+    this.add(name, w.kind, w.selectors, w.options);
+  }
+
   private add(name: string, kind: StoreKind, selectors: { labelSelector?: string; fieldSelector?: string } = {}, options: { badRequestIsEmpty?: boolean } = {}): void {
     if (this.watched.has(name)) return;
     const { client, store } = this.options;
+    const keepRaw = this.keepsRaw(kind);
     const informer = new ResilientInformer({
       name,
       client,
@@ -168,10 +200,11 @@ export class ClusterWatch {
       ...selectors,
       ...options,
       handlers: {
-        upsert: (o) => void store.upsert(name, kind, o),
+        upsert: (o) => void store.upsert(name, kind, o, { keepRaw }),
         remove: (o) => store.remove(name, kind, o),
-        resync: (objects) => store.resync(name, kind, objects),
+        resync: (objects) => store.resync(name, kind, objects, { keepRaw }),
       },
+      hollowDelivered: !keepRaw,
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       logger: this.logger,
       transform: (o) => slimObject(kind, o),
@@ -181,7 +214,7 @@ export class ClusterWatch {
         for (const listener of [...this.syncListeners]) listener();
       },
     });
-    this.watched.set(name, { kind, informer });
+    this.watched.set(name, { kind, informer, selectors, options, keepRaw });
     informer.start();
   }
 

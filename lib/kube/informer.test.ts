@@ -14,7 +14,7 @@ const node = (name: string, index: number) => nodeDoc(name, index) as ServerObje
 
 const TIMING: InformerTiming = { backoffInitialMs: 50, backoffMaxMs: 400, watch: { timeoutSeconds: 60, connectTimeoutMs: 500, idleGraceMs: 1000 } };
 
-type SetupOptions = { labelSelector?: string; badRequestIsEmpty?: boolean; pageSize?: number; transform?: (o: JsonObject) => JsonObject };
+type SetupOptions = { labelSelector?: string; badRequestIsEmpty?: boolean; pageSize?: number; transform?: (o: JsonObject) => JsonObject; hollowDelivered?: boolean };
 
 async function setup(timing: Partial<InformerTiming> = {}, options: SetupOptions = {}) {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
@@ -170,5 +170,46 @@ test('a list in pages: changes made between pages reach the store through the wa
   } finally {
     await informer.stop();
     await server.close();
+  }
+});
+
+test('hollowDelivered: the informer keeps only what identifies each object, and still follows updates, deletes and a relist', async () => {
+  for (const hollowDelivered of [true, false]) {
+    const { server, store, informer } = await setup({ watch: { ...TIMING.watch, timeoutSeconds: 1 } }, { hollowDelivered });
+    try {
+      server.store.create(node('n1', 1));
+      server.store.create(node('n2', 2));
+      informer.start();
+      await bounded(informer.whenSynced, 3000, 'sync');
+      const n1 = server.store.get('v1', 'Node', 'n1');
+      server.store.update({ ...n1, metadata: { ...(n1.metadata as object), labels: { egress: 'true' } } });
+      server.store.create(node('n3', 3));
+      await waitFor('label and n3 seen', () => store.get('Node', 'n1')?.value?.labels.egress === 'true' && names(store) === 'n1,n2,n3');
+      const held = informer.held();
+      assert.equal(held.length, 3);
+      for (const o of held) {
+        if (hollowDelivered) {
+          assert.deepEqual(Object.keys(o).sort(), ['apiVersion', 'kind', 'metadata'], JSON.stringify(o));
+          assert.deepEqual(Object.keys(o.metadata as object).sort(), ['name', 'resourceVersion', 'uid']);
+        } else {
+          assert.ok('status' in o, 'whole objects without it');
+        }
+      }
+      server.store.delete('v1', 'Node', 'n3');
+      await waitFor('n3 deleted', () => names(store) === 'n1,n2');
+      // a relist (410): client-node compares the list with its cache of hollowed objects
+      const before = lists(server);
+      server.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bump' } });
+      server.expireWatchHistory();
+      await waitFor('a relist', () => lists(server) > before, 4000);
+      server.store.delete('v1', 'Node', 'n2');
+      server.store.create(node('n4', 4));
+      await waitFor('following again after the relist', () => names(store) === 'n1,n4', 3000);
+      assert.equal(informer.restarts, 0);
+      assert.equal(store.get('Node', 'n1')?.value?.labels.egress, 'true', 'the model is untouched by hollowing');
+    } finally {
+      await informer.stop();
+      await server.close();
+    }
   }
 });

@@ -7,6 +7,7 @@ import { isRecord } from '../api/fields.js';
 import { silentLogger, type Logger } from './logger.js';
 import { KubeApiError } from './api-error.js';
 import { listAllPages } from './paged-list.js';
+import { hollowInPlace } from './hollow.js';
 
 /** What an informer reports; implementations only update a store (no I/O, never throw). */
 export interface InformerHandlers {
@@ -50,6 +51,11 @@ export interface ResilientInformerOptions {
   readonly badRequestIsEmpty?: boolean;
   /** Items per list page (default: client-go's 500). */
   readonly pageSize?: number;
+  /**
+   * The handlers keep no reference to what they are given (the store parsed it and dropped the
+   * wire form): the informer's own cache then keeps only each object's identity (hollowInPlace).
+   */
+  readonly hollowDelivered?: boolean;
 }
 
 /**
@@ -144,13 +150,25 @@ export class ResilientInformer {
     };
     const transport = new WatchTransport(client, this.timing.watch, transform);
     const lw = new k8s.ListWatch(path, transport, listFn, false, labelSelector || undefined, fieldSelector || undefined);
-    lw.on(k8s.ADD, (o) => live() && handlers.upsert(o as JsonObject));
-    lw.on(k8s.UPDATE, (o) => live() && handlers.upsert(o as JsonObject));
+    // ListWatch caches each object before it calls these; objects of a list were given to
+    // handlers.resync already, and come here again only when new or changed for the cache.
+    const delivered = (o: k8s.KubernetesObject) => {
+      if (!live()) return;
+      handlers.upsert(o as JsonObject);
+      if (this.options.hollowDelivered) hollowInPlace(o as JsonObject);
+    };
+    lw.on(k8s.ADD, delivered);
+    lw.on(k8s.UPDATE, delivered);
     lw.on(k8s.DELETE, (o) => live() && handlers.remove(o as JsonObject));
     lw.on(k8s.ERROR, (err) => live() && this.fail(err));
     this.current = lw;
     this.launchedAt = Date.now();
     lw.start().catch((err: unknown) => live() && this.fail(err));
+  }
+
+  /** What the informer's cache holds now (tests: whether delivered objects were hollowed). */
+  held(): JsonObject[] {
+    return (this.current?.list() ?? []) as JsonObject[];
   }
 
   private markSynced(): void {

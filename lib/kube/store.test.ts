@@ -160,3 +160,23 @@ test("a policy whose conditions alone changed is a 'report' change: no plan read
   store.upsert('a', 'EgressPolicy', p('3', { node: 'gw-2', conditions: ready }));
   assert.deepEqual(changes, ['upsert', 'report', 'upsert']);
 });
+
+test('the wire form is kept only when asked; asked later at the same resourceVersion, it is stored then, silently', () => {
+  const store = new ClusterStore();
+  const changes: StoreChange[] = [];
+  store.subscribe((c) => changes.push(c));
+  const gw = withRv(gateway('gw', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } } }), '7');
+  store.upsert('a', 'EgressGateway', gw, { keepRaw: false });
+  assert.equal(store.get('EgressGateway', 'gw')?.raw, undefined, 'parsed only');
+  assert.equal(store.get('EgressGateway', 'gw')?.value?.name, 'gw');
+  store.resync('a', 'EgressGateway', [gw], { keepRaw: true });
+  assert.equal(store.get('EgressGateway', 'gw')?.raw, gw, 'the wire form once asked for');
+  assert.equal(changes.length, 1, 'no change heard for it');
+  store.upsert('a', 'EgressGateway', gw, { keepRaw: false });
+  assert.equal(store.get('EgressGateway', 'gw')?.raw, gw, 'a repeat without it does not drop it');
+  store.upsert('b', 'EgressGateway', { ...gw, metadata: { ...gw.metadata, resourceVersion: '8' }, spec: { ...gw.spec, nodeSelector: { selector: {} } } }, { keepRaw: false });
+  assert.equal(changes.length, 2, 'a content change is still heard');
+  assert.equal(store.get('EgressGateway', 'gw')?.raw, undefined);
+  store.upsert('a', 'Node', withRv(node('n1', 1), '1'), { keepRaw: true });
+  assert.equal(store.get('Node', 'n1')?.raw, undefined, 'never for core kinds');
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ClusterInfo, EndpointSlice, Firewall, Gateway, NamespaceInfo, NodeInfo, PodInfo, Policy, Tunnel } from '../api/model.js';
 import type { Problem } from '../api/problems.js';
 import { problemText } from '../api/problems.js';
@@ -36,7 +37,10 @@ export interface StoredObject<K extends StoreKind = StoreKind> {
   readonly name: string;
   readonly uid: string;
   readonly resourceVersion: string;
-  /** Wire form; kept for our kinds only (status writers compare against it), never for Pods. */
+  /**
+   * Wire form; kept for our kinds only (status writers compare against it), never for Pods, and
+   * only where it was asked for (upsert's keepRaw: a node agent keeps it for EgressTunnels alone).
+   */
   readonly raw?: JsonObject;
   /** Undefined when the parser rejected the object; `problems` says why. */
   readonly value?: KindModel[K];
@@ -58,7 +62,7 @@ export interface ClusterInfoInUse {
 interface Entry extends StoredObject {
   /** Informers currently delivering this object; it leaves the store when none is left. */
   readonly sources: Set<string>;
-  /** What a change is judged by: the model for core kinds, the wire form for ours. */
+  /** What a change is judged by: the model for core kinds, the wire form for ours (a digest of its JSON). */
   readonly fingerprint: string;
   /** The status field no plan reads, judged apart (see REPORT_FIELDS). */
   readonly reportFingerprint?: string;
@@ -90,7 +94,16 @@ const VOLATILE_META = new Set(['resourceVersion', 'managedFields', 'generation']
  */
 const REPORT_FIELDS: Partial<Record<StoreKind, string>> = { EgressTunnel: 'applied', EgressPolicy: 'conditions', EgressClusterPolicy: 'conditions' };
 
+/** Only ever compared for equality: a digest keeps no second copy of every object as JSON text. */
+function digest(json: string): string {
+  return createHash('sha256').update(json).digest('base64');
+}
+
 function fingerprintOf(kind: StoreKind, raw: JsonObject, value: unknown, problems: readonly Problem[]): string {
+  return digest(fingerprintJson(kind, raw, value, problems));
+}
+
+function fingerprintJson(kind: StoreKind, raw: JsonObject, value: unknown, problems: readonly Problem[]): string {
   if (!isOurKind(kind)) return JSON.stringify([value ?? null, problems]);
   const meta = isRecord(raw.metadata) ? Object.fromEntries(Object.entries(raw.metadata).filter(([k]) => !VOLATILE_META.has(k))) : {};
   const field = REPORT_FIELDS[kind];
@@ -103,7 +116,7 @@ function fingerprintOf(kind: StoreKind, raw: JsonObject, value: unknown, problem
 
 function reportFingerprintOf(kind: StoreKind, raw: JsonObject): string | undefined {
   const field = REPORT_FIELDS[kind];
-  return field && isRecord(raw.status) ? JSON.stringify(raw.status[field] ?? null) : undefined;
+  return field && isRecord(raw.status) ? digest(JSON.stringify(raw.status[field] ?? null)) : undefined;
 }
 
 /**
@@ -140,9 +153,12 @@ export class ClusterStore {
   /**
    * Adds or replaces an object delivered by `source`. `ifNewer` (used when a writer feeds back
    * the server's answer before the watch delivers it) keeps a stored object whose numeric
-   * resourceVersion is already higher.
+   * resourceVersion is already higher. `keepRaw` (default: for our kinds) keeps the wire form
+   * beside the model; without it the store holds no reference to `object`. An object stored
+   * without it is stored again when it is delivered with it, even at the same resourceVersion.
    */
-  upsert(source: string, kind: StoreKind, object: JsonObject, options: { ifNewer?: boolean } = {}): string | undefined {
+  upsert(source: string, kind: StoreKind, object: JsonObject, options: { ifNewer?: boolean; keepRaw?: boolean } = {}): string | undefined {
+    const keepRaw = isOurKind(kind) && (options.keepRaw ?? true);
     const meta = isRecord(object.metadata) ? object.metadata : undefined;
     const name = typeof meta?.name === 'string' ? meta.name : '';
     if (!meta || !name) return undefined;
@@ -152,7 +168,7 @@ export class ClusterStore {
     const map = this.kinds.get(kind)!;
     const existing = map.get(key);
     const resourceVersion = typeof meta.resourceVersion === 'string' ? meta.resourceVersion : '';
-    if (existing && resourceVersion && existing.resourceVersion === resourceVersion) {
+    if (existing && resourceVersion && existing.resourceVersion === resourceVersion && (existing.raw !== undefined || !keepRaw)) {
       existing.sources.add(source);
       return key;
     }
@@ -178,7 +194,7 @@ export class ClusterStore {
       name,
       uid: typeof meta.uid === 'string' ? meta.uid : '',
       resourceVersion,
-      ...(isOurKind(kind) ? { raw } : {}),
+      ...(keepRaw ? { raw } : {}),
       ...(value !== undefined ? { value: value as KindModel[StoreKind] } : {}),
       problems,
       ignored,
@@ -216,10 +232,10 @@ export class ClusterStore {
   }
 
   /** A full list from one source: what it held before and no longer lists is removed. */
-  resync(source: string, kind: StoreKind, objects: readonly JsonObject[]): void {
+  resync(source: string, kind: StoreKind, objects: readonly JsonObject[], options: { keepRaw?: boolean } = {}): void {
     const keep = new Set<string>();
     for (const o of objects) {
-      const key = this.upsert(source, kind, o);
+      const key = this.upsert(source, kind, o, options);
       if (key !== undefined) keep.add(key);
     }
     for (const entry of [...this.kinds.get(kind)!.values()]) {

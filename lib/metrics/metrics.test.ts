@@ -131,3 +131,22 @@ test("a liveness peer's series go when it leaves the probed set; the others stay
   assert.match(text, /^sluice_probe_peer_alive\{peer="gateway-3"\} 0$/m);
   assert.match(text, /^sluice_probe_misses_total\{peer="gateway-3"\} 1$/m);
 });
+
+test('process metrics do not wake an idle process many times a second (the event-loop delay sampler)', () => {
+  // A child process: its main thread's voluntary context switches over 2 s of doing nothing.
+  const metricsUrl = new URL('./metrics.js', import.meta.url).href;
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const { Metrics } = await import(${JSON.stringify(metricsUrl)});
+    const m = new Metrics({ processMetrics: true });
+    const switches = () => Number(/^voluntary_ctxt_switches:\\s+(\\d+)/m.exec(readFileSync('/proc/thread-self/status', 'utf8'))[1]);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = switches();
+    await new Promise((r) => setTimeout(r, 2000));
+    process.stdout.write(String(switches() - before));
+    await m.text();`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  // prom-client's default 10 ms sampler: about 200 over 2 s; once a second: a handful
+  assert.ok(Number(r.stdout) < 50, `main-thread wake-ups in 2 s of idle: ${r.stdout}`);
+});

@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProbeErrorCode, ProbeMetricsSink, RejectReason } from '../liveness/probe-observers.js';
 
+/** How often the process metrics sample the event-loop delay (sluice_nodejs_eventloop_lag_*). */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 /** Packets and bytes an nft rule counted, with the rule's identity (see lib/planner/rule-comment.ts). */
 export type RuleCounter =
   | { readonly kind: 'policy'; readonly policy: string; readonly rule: string; readonly packets: number; readonly bytes: number }
@@ -76,7 +79,9 @@ export class Metrics implements ProbeMetricsSink {
 
   constructor(options: { processMetrics?: boolean; build?: BuildInfo } = {}) {
     if (options.processMetrics) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+      // The event-loop delay is sampled by a timer: prom-client's default 10 ms woke an idle agent
+      // 100 times a second (most of its wake-ups); once a second still catches a loop held for longer.
+      collectDefaultMetrics({ register: this.registry, prefix: 'sluice_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
       // Gauges named like counters (promtool rejects them); nodejs_active_{handles,requests,resources} hold the same counts by type.
       for (const kind of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`sluice_nodejs_active_${kind}_total`);
     }

@@ -39,6 +39,8 @@ class Lab {
   readonly opened: number[] = [];
   readonly closed: number[] = [];
   readonly events: AttemptEvent[] = [];
+  /** Link reads, by interface name. */
+  readonly reads: string[] = [];
   failSend: Error | undefined;
   failOpen: Error | undefined;
 
@@ -46,7 +48,10 @@ class Lab {
     return new Announcer({
       refreshMs: 10_000,
       ...options,
-      readLink: async (name) => this.links.get(name),
+      readLink: async (name) => {
+        this.reads.push(name);
+        return this.links.get(name);
+      },
       openSocket: (ifindex): FrameSocket => {
         if (this.failOpen) throw new DataplaneError('EGW_ERR_ANNOUNCE_SOCKET', 'fake', { cause: this.failOpen });
         this.opened.push(ifindex);
@@ -128,6 +133,56 @@ describe('Announcer timing', () => {
     await a.close();
   });
 
+  test('announcements made at different times refresh together, each at least every refreshMs', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const lab = new Lab();
+    const a = lab.announcer({ refreshMs: 1000 });
+    const sentAt = new Map<string, number[]>();
+    let now = 0;
+    let seen = 0;
+    const collect = () => {
+      for (const f of lab.frames.slice(seen)) sentAt.set(frameIp(f.frame), [...(sentAt.get(frameIp(f.frame)) ?? []), now]);
+      seen = lab.frames.length;
+    };
+    const step = async (ms: number) => {
+      for (let i = 0; i < ms; i++) {
+        await flush();
+        collect();
+        t.mock.timers.tick(1);
+        now++;
+        await flush();
+        collect();
+      }
+    };
+    a.announce('198.18.0.100', 'eth0');
+    await step(300);
+    a.announce('198.18.0.101', 'eth0');
+    await step(700);
+    a.announce('198.18.0.102', 'eth1');
+    await step(3000);
+    // .100's burst ended at 200 ms and started the round (1200, 2200, 3200); the others joined it
+    // after their own bursts, which still start at once
+    assert.deepEqual(sentAt.get('198.18.0.100'), [0, 50, 200, 1200, 2200, 3200]);
+    assert.deepEqual(sentAt.get('198.18.0.101'), [300, 350, 500, 1200, 2200, 3200]);
+    assert.deepEqual(sentAt.get('198.18.0.102'), [1000, 1050, 1200, 2200, 3200]);
+    await a.close();
+  });
+
+  test('a round reads each link once for all the announcements on it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const lab = new Lab();
+    const a = lab.announcer({ refreshMs: 1000 });
+    for (let i = 0; i < 5; i++) a.announce(`198.18.0.${100 + i}`, 'eth0');
+    a.announce('198.18.0.200', 'eth1');
+    await advance(t, 200);
+    assert.equal(lab.sent(), 18);
+    lab.reads.length = 0;
+    await advance(t, 1000);
+    assert.equal(lab.sent(), 24, 'every announcement refreshed');
+    assert.deepEqual(lab.reads.sort(), ['eth0', 'eth1'], 'one read per link');
+    await a.close();
+  });
+
   test('withdraw stops the burst mid-way', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     const lab = new Lab();
@@ -160,8 +215,10 @@ describe('Announcer timing', () => {
     assert.equal(lab.sent(), 2, 'and bursts: +50');
     await advance(t, 150);
     assert.equal(lab.sent(), 3, 'and bursts: +200');
-    await advance(t, 999);
+    await advance(t, 799);
     assert.equal(lab.sent(), 3);
+    await advance(t, 1);
+    assert.equal(lab.sent(), 4, 'then refreshes with the round it left (a period after the refresh that found the link up)');
     await a.close();
   });
 });

@@ -10,6 +10,7 @@ import { checkIfname, parseAnnounceTarget, type AnnounceTarget } from './announc
 import { DataplaneError } from './errors.js';
 import { linkSkipReason, readLink, SYS_CLASS_NET, type LinkInfo, type SkipReason } from './link-info.js';
 import { packetSocketOpener, type FrameSocket, type OpenFrameSocket } from './packet-socket.js';
+import { RefreshRound } from './refresh-round.js';
 
 export interface AnnounceResult {
   /** Canonical form of the announced IP. */
@@ -68,6 +69,7 @@ interface Entry {
   stopped: boolean;
   /** Index into burstMs of the attempt that ran last; >= length means refreshing. */
   step: number;
+  /** The next attempt of a burst; refreshes wait in the shared round instead. */
   timer: NodeJS.Timeout | undefined;
   inflight: Promise<void> | undefined;
   framesSent: number;
@@ -83,6 +85,8 @@ interface Entry {
 /**
  * Gratuitous ARP / unsolicited NA sender for EIPs this node holds. One AF_PACKET socket per
  * ifindex, opened on first use and closed when no announcement sends through it any more.
+ * A new announcement bursts on timers of its own; after its burst it joins the one refresh round
+ * all announcements share, so a node holding many EIPs wakes once a refresh period.
  */
 export class Announcer implements AnnouncerLike {
   readonly #timing: Timing;
@@ -91,6 +95,9 @@ export class Announcer implements AnnouncerLike {
   readonly #onAttempt: ((event: AttemptEvent) => void) | undefined;
   readonly #entries = new Map<string, Entry>();
   readonly #sockets = new Map<number, FrameSocket>();
+  readonly #refresh: RefreshRound<Entry>;
+  /** Link reads under way, by ifname: the announcements a round runs at once share one read per link. */
+  readonly #linkReads = new Map<string, Promise<LinkInfo | undefined>>();
   #closing: Promise<void> | undefined;
 
   constructor(options: AnnouncerOptions = {}) {
@@ -99,6 +106,7 @@ export class Announcer implements AnnouncerLike {
     this.#readLink = options.readLink ?? ((ifname) => readLink(ifname, sysClassNet));
     this.#openSocket = options.openSocket ?? packetSocketOpener();
     this.#onAttempt = options.onAttempt;
+    this.#refresh = new RefreshRound(this.#timing.refreshMs, (entry) => this.#run(entry));
   }
 
   announce(ip: string, ifname: string): AnnounceResult {
@@ -186,6 +194,7 @@ export class Announcer implements AnnouncerLike {
   async #closeOnce(): Promise<void> {
     const inflight = [...this.#entries.values()].flatMap((e) => (e.inflight ? [e.inflight] : []));
     for (const entry of [...this.#entries.values()]) this.#stop(entry);
+    this.#refresh.clear();
     await Promise.all(inflight);
     for (const socket of this.#sockets.values()) socket.close();
     this.#sockets.clear();
@@ -195,6 +204,7 @@ export class Announcer implements AnnouncerLike {
     entry.stopped = true;
     clearTimeout(entry.timer);
     entry.timer = undefined;
+    this.#refresh.leave(entry);
     this.#entries.delete(entry.key);
   }
 
@@ -207,12 +217,15 @@ export class Announcer implements AnnouncerLike {
   }
 
   #scheduleNext(entry: Entry): void {
-    const { burstMs, refreshMs } = this.#timing;
+    const { burstMs } = this.#timing;
     const next = entry.step + 1;
-    // Offsets are kept relative to the previous attempt; an attempt takes well under 1 ms.
-    const delay = next < burstMs.length ? burstMs[next]! - burstMs[entry.step]! : refreshMs;
     entry.step = Math.min(next, burstMs.length);
-    entry.timer = setTimeout(() => this.#run(entry), delay);
+    if (next >= burstMs.length) {
+      this.#refresh.join(entry);
+      return;
+    }
+    // Offsets are kept relative to the previous attempt; an attempt takes well under 1 ms.
+    entry.timer = setTimeout(() => this.#run(entry), burstMs[next]! - burstMs[next - 1]!);
     entry.timer.unref();
   }
 
@@ -220,7 +233,7 @@ export class Announcer implements AnnouncerLike {
   async #attempt(entry: Entry): Promise<void> {
     let outcome: AttemptOutcome;
     try {
-      const link = await this.#readLink(entry.ifname);
+      const link = await this.#sharedReadLink(entry.ifname);
       if (entry.stopped) return;
       const reason = linkSkipReason(link);
       outcome =
@@ -238,6 +251,17 @@ export class Announcer implements AnnouncerLike {
       outcome = { kind: 'failed', error };
     }
     this.#record(entry, outcome);
+  }
+
+  #sharedReadLink(ifname: string): Promise<LinkInfo | undefined> {
+    let read = this.#linkReads.get(ifname);
+    if (read === undefined) {
+      read = this.#readLink(ifname);
+      this.#linkReads.set(ifname, read);
+      const forget = () => void (this.#linkReads.get(ifname) === read && this.#linkReads.delete(ifname));
+      read.then(forget, forget);
+    }
+    return read;
   }
 
   #send(entry: Entry, ifindex: number, mac: Uint8Array): AttemptOutcome {

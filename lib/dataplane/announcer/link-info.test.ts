@@ -61,6 +61,11 @@ describe('readLink from a fake /sys/class/net', () => {
     assert.equal(l.enslaved, false);
     assert.equal(linkSkipReason(l), undefined);
   });
+  test('reading a link asks nothing of the thread pool (an idle node wakes no thread for it)', async () => {
+    const pending = readLink('eth0', root);
+    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r.startsWith('FSReq')), []);
+    assert.equal((await pending)?.ifindex, 7);
+  });
   test('a master link means enslaved', async () => {
     assert.equal(linkSkipReason(await readLink('port0', root)), 'enslaved');
   });

@@ -1,4 +1,4 @@
-import { IpMonitor } from './ip-monitor.js';
+import { subscribeIpMonitor, type IpMonitorHandle } from './shared-ip-monitor.js';
 import { driftOf, parseMonitorLine, type ExpectedDevice } from './link-drift.js';
 
 export interface DeviceWatchOptions {
@@ -19,19 +19,19 @@ const MIN_GAP_MS = 1_000;
 /**
  * Watches the tunnel device for changes made behind sluice's back (a MAC or an address set by
  * hand, the device set down or deleted) and reports them at once, so the agent repairs them
- * without waiting for its periodic resync. It follows `ip -o monitor link address` (IpMonitor);
- * events of other links are ignored. Reports are at least `minGapMs` apart, so a program fighting
+ * without waiting for its periodic resync. It follows links and addresses through the shared
+ * `ip monitor` process (subscribeIpMonitor); events of other links are ignored. Reports are at least `minGapMs` apart, so a program fighting
  * sluice over the device costs one repair a second.
  */
 export class DeviceWatch {
-  readonly #monitor: IpMonitor;
+  readonly #monitor: IpMonitorHandle;
   #stopped = false;
   #lastReport = Number.NEGATIVE_INFINITY;
   #held: string | undefined;
   #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DeviceWatchOptions) {
-    this.#monitor = new IpMonitor({
+    this.#monitor = subscribeIpMonitor({
       objects: ['link', 'address'],
       ...(options.netns === undefined ? {} : { netns: options.netns }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
