@@ -34,12 +34,13 @@ async function until(what: string, condition: () => boolean, timeoutMs = 15_000)
 
 type AnyProber = Prober | ProbeEngine;
 
-/** Starts a prober (in its thread, or in-thread with `openSocket`) for each of `nodes`, each probing all the others. */
+/** Starts a prober (in its thread, or in-thread with `openSocket`) for each of `nodes`, each probing all the others; `metrics` go to the first. */
 async function mesh(options: Partial<ProbeEngineOptions> = {}, nodes = NODES): Promise<{ probers: Map<string, AnyProber>; port: number; close: () => Promise<void> }> {
   const port = options.port ?? nextPort++;
   const probers = new Map<string, AnyProber>();
-  for (const n of nodes) {
-    const all = { ...FAST, ...options, node: n.node, addresses: [n.address], port };
+  for (const [i, n] of nodes.entries()) {
+    // the metrics are the first node's: probers sharing one registry would drop each other's series on close
+    const all = { ...FAST, ...options, ...(i === 0 ? {} : { metrics: undefined }), node: n.node, addresses: [n.address], port };
     const p = options.openSocket === undefined ? await Prober.start(all) : await ProbeEngine.start(all);
     assert.deepEqual(p.setPeers(NODES.filter((o) => o.node !== n.node)), []);
     probers.set(n.node, p);
