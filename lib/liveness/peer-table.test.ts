@@ -185,6 +185,29 @@ test('a peer whose address changes starts afresh; one that leaves is reported', 
   assert.equal(t.view(1000).peers.get('gw-2')!.sinceHeardMs, undefined);
 });
 
+test('the next change is due when the earliest window runs out, and evaluating then judges the death', () => {
+  const { t, at, hear, alive } = table();
+  assert.equal(t.nextChangeAt(0), 300, 'the start windows end');
+  at(10);
+  hear('gw-2', ['gw-3', 'worker-4']);
+  at(40);
+  hear('gw-3', ['gw-2', 'worker-4']);
+  hear('worker-4', ['gw-2', 'gw-3']);
+  assert.equal(t.nextChangeAt(40), 310, "gw-2's window, from its last packet");
+  at(120);
+  hear('gw-2', ['gw-3', 'worker-4']);
+  assert.equal(t.nextChangeAt(120), 340, "gw-3's and worker-4's windows now come first");
+  at(340);
+  assert.equal(alive('gw-3'), true, 'heard within the window, its end included');
+  assert.equal(t.nextChangeAt(340), 420);
+  // gw-2 last heard at 120 and silent since: dead at its deadline, not one tick later
+  hear('gw-3', ['worker-4']);
+  hear('worker-4', ['gw-3']);
+  at(421);
+  assert.equal(alive('gw-2'), false);
+  assert.equal(t.nextChangeAt(421), 640, 'then the next windows; a dead peer has no deadline until it is heard');
+});
+
 test('a known node that is not probed: no state, but its packets keep this node from being isolated', () => {
   const { t, at, hear, view } = table();
   t.setPeers([PEERS[0]!], 0);

@@ -196,6 +196,27 @@ export class PeerTable {
     return { changed, flipped };
   }
 
+  /**
+   * The earliest time after `now` at which evaluate() may judge differently with no packet: a
+   * heard peer's window runs out, a new peer's start window ends, a hold-down ends, the fence
+   * time passes. The prober evaluates then, so a death is judged when its window runs out, not
+   * at the next tick after. Undefined: nothing is due.
+   */
+  nextChangeAt(now: number): number | undefined {
+    let next = Infinity;
+    const due = (at: number) => {
+      if (at > now && at < next) next = at;
+    };
+    const window = this.#timing.windowMs;
+    for (const s of this.#peers.values()) {
+      if (s.lastHeardAt !== undefined) due(s.lastHeardAt + window);
+      else due(s.addedAt + window);
+      if (s.judgedDead && s.upSince !== undefined) due(s.upSince + this.#timing.holdDownMs);
+    }
+    if (!this.#judgesNothing() && !this.#isolated) due(Math.max(this.#fenceFrom, this.#lastAnyHeardAt ?? this.#fenceFrom) + this.#timing.fenceMs);
+    return next === Infinity ? undefined : next;
+  }
+
   /** Peers heard directly within the window, sorted: what this node reports having heard. */
   heardNodes(now: number): string[] {
     return [...this.#peers.values()].filter((s) => this.#heardAt(s, now)).map((s) => s.node).sort();
