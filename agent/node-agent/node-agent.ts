@@ -31,7 +31,7 @@ import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
 import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
 import { probePeers } from '../../lib/planner/probe-peers.js';
-import { carriersOf, hasSuccessor, replaceable } from './successors.js';
+import { carriersOf, hasSuccessor, othersServe, replaceable } from './successors.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
 import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
@@ -203,6 +203,7 @@ export class NodeAgent {
         this.#peersFrom = snapshot;
       }
       this.#lastSnapshot = snapshot;
+      live?.reviewStartHold((facts) => othersServe(snapshot, facts, this.options.nodeName));
       const probed = live?.facts();
       const planned = this.#planned.get(snapshot, probed?.key);
       let nodePlan: NodePlan;

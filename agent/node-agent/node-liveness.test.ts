@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { LivenessView, PeerLiveness, SelfReport } from '../../lib/liveness/liveness-types.js';
 import type { ProbePeer } from '../../lib/planner/probe-peers.js';
+import { plan } from '../../lib/planner/plan.js';
+import type { Snapshot } from '../../lib/planner/snapshot.js';
+import { baseCluster, node, pod, policy, snapshotOf } from '../../lib/planner/testing/cluster.js';
 import { NodeLiveness, type ApiView, type Prober } from './node-liveness.js';
+import { othersServe } from './successors.js';
 
 const EIP = '198.18.0.110';
 
@@ -39,7 +43,7 @@ function peer(node: string, over: Partial<PeerLiveness> = {}): PeerLiveness {
   return { node, address: '198.18.0.12', heard: true, alive: true, healthy: true, draining: false, holds: [], misses: 0, ...over };
 }
 
-function setup(api: Partial<ApiView> = {}, holdDownMs = 60) {
+function setup(api: Partial<ApiView> = {}, holdDownMs = 60, holdAtStart = false) {
   const prober = new FakeProber();
   const changes: string[] = [];
   const relists: number[] = [];
@@ -50,6 +54,7 @@ function setup(api: Partial<ApiView> = {}, holdDownMs = 60) {
     api: { answers: async () => answers, relist: () => relists.push(Date.now()), listedSince: () => relists.length > 0, ...api },
     holdDownMs,
     windowMs: 300,
+    holdAtStart,
     onChange: (reason) => changes.push(reason),
     log: pino({ level: 'silent' }),
   });
@@ -163,5 +168,55 @@ test('after this process stalled for half a window, a peer heard again counts as
   // the doubt outlasts the hold-down by four windows (the peers' hold-down starts when they are heard again)
   await new Promise((r) => setTimeout(r, 150 + 4 * 300 + 100));
   assert.deepEqual(live.facts().facts.unfit, ['gateway-2'], 'after the hold-down the prober decides again');
+  live.close();
+});
+
+/** The policy's carrier in gateway-1's plan after it reviewed its hold at the start, as the agent plans. */
+function carrierAfterReview(live: NodeLiveness, snapshot: Snapshot): string | undefined {
+  live.reviewStartHold((facts) => othersServe(snapshot, facts, 'gateway-1'));
+  const p = plan({ ...snapshot, probes: live.facts().facts }, 'gateway-1').policies.find((x) => x.name === 'p');
+  return p?.active ? p.node : undefined;
+}
+
+const visitorPolicy = () => [pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }), policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } })];
+
+test('after the start, a node stands aside while another gateway node fit by the probes can carry its policies', () => {
+  const { prober, live } = setup({}, 60_000, true);
+  const snapshot = snapshotOf([...baseCluster(), ...visitorPolicy()]);
+  prober.set([peer('gateway-2'), peer('worker-1')]);
+  assert.equal(carrierAfterReview(live, snapshot), 'gateway-2');
+  assert.equal(prober.self!.draining, true, 'its peers see it aside too');
+  live.close();
+});
+
+test('a lone gateway node does not stand aside after its start: a policy that comes meanwhile is carried, not inactive', () => {
+  const { prober, live } = setup({}, 60_000, true);
+  // the gateway node started before the policy existed: nothing to carry then, so the hold began
+  const lone = snapshotOf([...baseCluster().filter((d) => (d['metadata'] as { name?: string }).name !== 'gateway-2'), node('gateway-2', 3), ...visitorPolicy()]);
+  prober.set([peer('gateway-2'), peer('worker-1')]);
+  assert.equal(carrierAfterReview(live, lone), 'gateway-1');
+  assert.equal(prober.self!.draining, false, 'its peers count it fit too');
+  live.close();
+});
+
+test('two gateway nodes started together: each sees the other aside, both end the hold, and it does not come back', () => {
+  const { prober, live } = setup({}, 60_000, true);
+  const snapshot = snapshotOf([...baseCluster(), ...visitorPolicy()]);
+  prober.set([peer('gateway-2', { draining: true }), peer('worker-1')]);
+  assert.ok(carrierAfterReview(live, snapshot) !== undefined, 'the policy is carried');
+  assert.equal(prober.self!.draining, false);
+  prober.set([peer('gateway-2'), peer('worker-1')]);
+  live.reviewStartHold((facts) => othersServe(snapshot, facts, 'gateway-1'));
+  assert.equal(prober.self!.draining, false, 'ended for good: the two cannot take turns');
+  live.close();
+});
+
+test('the other gateway node dies during the hold: this one ends it and takes over', () => {
+  const { prober, live } = setup({}, 60_000, true);
+  const snapshot = snapshotOf([...baseCluster(), ...visitorPolicy().slice(0, 1), policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: EIP }, node: 'gateway-2' } })]);
+  prober.set([peer('gateway-2'), peer('worker-1')]);
+  assert.equal(carrierAfterReview(live, snapshot), 'gateway-2');
+  prober.set([peer('gateway-2', { alive: false, heard: false, misses: 3 }), peer('worker-1')]);
+  assert.equal(carrierAfterReview(live, snapshot), 'gateway-1');
   live.close();
 });

@@ -92,6 +92,23 @@ export class NodeLiveness {
     return { facts, key: probeFactsKey(facts) };
   }
 
+  /**
+   * In the hold-down after the start this node stands aside only while `othersServe` says another
+   * node fit by the probes could carry what it would (asked with the facts as they are now, this
+   * node aside). Once none could, the hold ends for good: standing aside then would leave a gateway
+   * with no node at all. Ending it is for good so that two nodes started together cannot take
+   * turns: each sees the other aside, and both end their hold.
+   */
+  reviewStartHold(othersServe: (facts: ProbeFacts) => boolean): void {
+    if (this.#closed || !this.#self.holdingAtStart(this.#now())) return;
+    if (othersServe(this.facts().facts)) return;
+    this.#self.endStartHold();
+    this.options.log.info({ op: 'liveness' }, 'no other node fit by the probes could carry what this one would: not standing aside after the start');
+    this.#publishSelf();
+    this.#schedule(this.#now());
+    this.#key = this.facts().key;
+  }
+
   /** The prober's view now. */
   view(): LivenessView {
     return this.options.prober.view();

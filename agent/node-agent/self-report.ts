@@ -17,8 +17,8 @@ export class SelfState {
   #holds: readonly string[] = [];
   #stopping = false;
 
-  /** When the hold-down after the start ends (Date.now()); 0 without one. */
-  readonly #startHoldUntil: number;
+  /** When the hold-down after the start ends (Date.now()); 0 without one, or once it was ended early. */
+  #startHoldUntil: number;
 
   constructor(
     private readonly holdDownMs: number,
@@ -35,6 +35,16 @@ export class SelfState {
 
   stop(): void {
     this.#stopping = true;
+  }
+
+  /** Whether the hold-down after the start is still running. */
+  holdingAtStart(now: number): boolean {
+    return now < this.#startHoldUntil;
+  }
+
+  /** Ends the hold-down after the start for good (no other node could carry what this one would). */
+  endStartHold(): void {
+    this.#startHoldUntil = 0;
   }
 
   get holds(): readonly string[] {

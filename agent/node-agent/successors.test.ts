@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan } from '../../lib/planner/plan.js';
 import { baseCluster, node, pod, policy, snapshotOf } from '../../lib/planner/testing/cluster.js';
-import { carriersOf, hasSuccessor, replaceable } from './successors.js';
+import { carriersOf, hasSuccessor, othersServe, replaceable } from './successors.js';
 
 const EIP = '198.18.0.110';
 const none = { unfit: [], dead: [], holders: new Map() };
@@ -31,4 +31,15 @@ test('replaceable: another node could carry what this one carries; a lone gatewa
   const lone = snapshotOf([...baseCluster().filter((d) => (d['metadata'] as { name?: string }).name !== 'gateway-2'), node('gateway-2', 3), pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }), policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: EIP }, node: 'gateway-1' } })]);
   assert.equal(replaceable(lone, 'gateway-1'), false);
   assert.equal(replaceable(cluster(), 'worker-1'), true, 'a node that carries nothing');
+});
+
+test('othersServe: another gateway node fit by the probes serves each gateway this node may serve', () => {
+  const s = cluster();
+  assert.equal(othersServe(s, none, 'gateway-1'), true);
+  assert.equal(othersServe(s, { unfit: ['gateway-2'], dead: [], holders: new Map() }, 'gateway-1'), false, 'the other one is aside (draining, unhealthy)');
+  assert.equal(othersServe(s, { unfit: ['gateway-2'], dead: ['gateway-2'], holders: new Map() }, 'gateway-1'), false, 'the other one is dead');
+  assert.equal(othersServe(s, { unfit: ['gateway-1'], dead: [], holders: new Map() }, 'gateway-1'), true, 'its own hold is left out of the question');
+  assert.equal(othersServe(s, none, 'worker-1'), true, 'a node that serves no gateway');
+  const lone = snapshotOf([...baseCluster().filter((d) => (d['metadata'] as { name?: string }).name !== 'gateway-2'), node('gateway-2', 3)]);
+  assert.equal(othersServe(lone, none, 'gateway-1'), false, 'a lone gateway node, with or without policies');
 });

@@ -1,6 +1,6 @@
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
-import { resolveCluster } from '../../lib/planner/resolve.js';
+import { eligibleNodes, nodeDirectory, resolveCluster } from '../../lib/planner/resolve.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
 
 /** Egress IP → the node that carries it in a plan (every node's plan names every carrier). */
@@ -38,4 +38,23 @@ export function replaceable(snapshot: Snapshot, nodeName: string): boolean {
     if (a.eipV6) eips.add(a.eipV6);
   }
   return hasSuccessor(snapshot, { unfit: [], dead: [], holders: new Map() }, nodeName, [...eips]);
+}
+
+/**
+ * Whether every gateway this node may serve has another node that is fit by the probes (eligible
+ * with this node aside, and not only because every other one is dead): only then may the node
+ * stand aside after its start. Were it to stand aside otherwise, its gateway would have no node
+ * at all, and the gateway's policies would be inactive (their pods leaving by the node's path).
+ */
+export function othersServe(snapshot: Snapshot, facts: ProbeFacts, nodeName: string): boolean {
+  const { directory } = nodeDirectory(snapshot);
+  const others = facts.unfit.filter((n) => n !== nodeName);
+  const withSelf = eligibleNodes({ ...snapshot, probes: { ...facts, unfit: others } }, directory);
+  const without = eligibleNodes({ ...snapshot, probes: { ...facts, unfit: [...others, nodeName].sort() } }, directory);
+  const dead = new Set(facts.dead);
+  for (const [gateway, nodes] of withSelf) {
+    if (!nodes.includes(nodeName)) continue;
+    if (!(without.get(gateway) ?? []).some((n) => n !== nodeName && !dead.has(n))) return false;
+  }
+  return true;
 }

@@ -21,6 +21,7 @@ import { nodeIp } from '../scenarios/support/addresses.js';
 import { expectLeavesAs } from '../scenarios/support/echo.js';
 import { kubectl } from '../scenarios/support/kubectl.js';
 import { waitAssigned } from '../scenarios/support/policy-status.js';
+import { waitFitByProbes } from '../scenarios/support/probe-state.js';
 import { ScenarioLab, scenarioSkip } from '../scenarios/support/scenario-lab.js';
 import { waitFor } from '../scenarios/support/wait.js';
 import { daemonSetCapabilities } from './daemonset.js';
@@ -117,7 +118,7 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
 
     test('the visitor leaves with the EIP, and the gateway created the tunnel, loaded nft, wrote sysctls, added the EIP and sent GARP, with NET_ADMIN and NET_RAW only', { timeout: TEST_TIMEOUT_MS }, async (t) => {
       await kubectl(env.lab, ['apply', '-f', '-'], SEED_002_POLICY);
-      const at = await waitAssigned(env.lab, SEED_002_REF);
+      const at = await waitAssigned(env.lab, SEED_002_REF, { programmed: true });
       assert.ok(at.ipv4, 'an EIP was assigned');
       await expectLeavesAs(env.lab, VISITOR, at.ipv4!, { protos: ['http', 'tcp', 'udp'] });
 
@@ -170,19 +171,27 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
     });
 
     test('each capability, and the writable /proc/sys/net, is needed: without it the agent reports what it could not do', { timeout: TEST_TIMEOUT_MS }, async () => {
-      const at = await waitAssigned(env.lab, SEED_002_REF);
+      const at = await waitAssigned(env.lab, SEED_002_REF, { programmed: true });
       const gw = at.node;
+      const other = env.gatewayNodes.find((n) => n !== gw)!;
 
-      // NET_RAW: the AF_PACKET socket for gratuitous ARP. A restarted agent re-announces the EIP it adopts.
+      // NET_RAW: the AF_PACKET socket for gratuitous ARP. The other gateway node runs without it;
+      // once its peers count it fit again (a restarted agent stays aside for the hold-down), the
+      // carrier's agent restarts and hands the EIP over to it, and it cannot announce the EIP.
       assert.deepEqual([...CAPABILITIES].sort(), ['net_admin', 'net_raw'], 'the set this test takes apart');
-      await rerun(gw, { ...spec, capabilities: CAPABILITIES.filter((c) => c !== 'net_raw') });
-      const noRaw = await lastApply(gw, 'the announcement to fail without NET_RAW', (s) => JSON.stringify(s).includes('EPERM') || /not permitted/i.test(JSON.stringify(s)));
+      await rerun(other, { ...spec, capabilities: CAPABILITIES.filter((c) => c !== 'net_raw') });
+      await waitFitByProbes(env.lab, WORKER, [other]);
+      await waitFitByProbes(env.lab, gw, [other]);
+      await rerun(gw, spec);
+      const noRaw = await lastApply(other, 'the announcement to fail without NET_RAW', (s) => JSON.stringify(s.announcements).includes('EPERM') || /not permitted/i.test(JSON.stringify(s.announcements)));
       assert.equal(noRaw.announcements.find((a) => a.ip === at.ipv4)?.framesSent ?? 0, 0, 'no GARP went out');
+      assert.match(await inNode(other, ['ip', '-4', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet ${at.ipv4!.replace(/\./g, '\\.')}/32 `), `${other} took the EIP over`);
 
       // NET_ADMIN: nft, links, routes and addresses. The tunnel device removed by hand must come back, and
       // cannot: the nft load (the guards) fails first, and nothing that forwards is tried without it.
-      await env.lab.exec({ node: WORKER }, ['ip', 'link', 'del', 'egress.vxlan']);
+      // Removed once the agent without it runs: the one before would put it back at once.
       await rerun(WORKER, { ...spec, capabilities: CAPABILITIES.filter((c) => c !== 'net_admin') });
+      await env.lab.exec({ node: WORKER }, ['ip', 'link', 'del', 'egress.vxlan']);
       const noAdmin = await lastApply(WORKER, 'the apply to fail without NET_ADMIN', (s) => s.lastApply?.ok === false);
       const errors = noAdmin.lastApply!.errors.join('\n');
       assert.match(errors, /^nft: .*(not permitted|EPERM)/im, errors);
@@ -195,7 +204,8 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
       assert.ok(failedRuns >= 1, metrics);
       assert.equal(failedRuns, value(/^sluice_apply_errors_total\{subsystem="nft"\} (\d+)$/m), 'one error count per failed reconcile');
 
-      // The sysctl mount: with /proc/sys read-only and no --sysctl-root, forwarding cannot be turned back on.
+      // The sysctl mount: with /proc/sys read-only and no --sysctl-root, forwarding cannot be turned
+      // back on (every node with a tunnel writes it; gw is the idle gateway node now).
       await env.lab.exec({ node: gw }, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
       await rerun(gw, spec, (argv) => {
         const i = argv.indexOf('--sysctl-root');
@@ -205,18 +215,23 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
       assert.equal(roSysctl.lastApply?.ok, false);
       assert.equal(await inNode(gw, ['cat', '/proc/sys/net/ipv4/ip_forward']), '0');
 
-      // The DaemonSet's set again: everything is repaired and the visitor leaves with the EIP.
+      // The DaemonSet's set again: everything is repaired, and once gw is fit by the probes the
+      // other node's agent restarts with NET_RAW and hands the EIP back, which gw announces.
       const s = await env.lab.state();
       for (const name of [gw, WORKER]) await env.lab.replaceDaemon(agentDaemon(s, await node(name), spec));
-      await expectLeavesAs(env.lab, VISITOR, at.ipv4!);
       assert.equal(await inNode(gw, ['cat', '/proc/sys/net/ipv4/ip_forward']), '1');
       assert.match(await inNode(WORKER, ['ip', 'link', 'show', 'egress.vxlan']), /egress\.vxlan/);
-      const healed = await status(gw);
-      assert.ok((healed.announcements.find((a) => a.ip === at.ipv4)?.framesSent ?? 0) > 0, 'GARP again');
+      await waitFitByProbes(env.lab, WORKER, [gw]);
+      await waitFitByProbes(env.lab, other, [gw]);
+      await env.lab.replaceDaemon(agentDaemon(await env.lab.state(), await node(other), spec));
+      await waitAssigned(env.lab, SEED_002_REF, { node: gw });
+      await expectLeavesAs(env.lab, VISITOR, at.ipv4!);
+      const healed = await lastApply(gw, 'GARP for the EIP it took back', (st) => (st.announcements.find((a) => a.ip === at.ipv4)?.framesSent ?? 0) > 0);
+      assert.equal(healed.lastApply?.ok, true);
     });
 
     test('a gateway node fails: the other gateway takes the EIP over and announces it', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-      const at = await waitAssigned(env.lab, SEED_002_REF);
+      const at = await waitAssigned(env.lab, SEED_002_REF, { programmed: true });
       const failedAt = Date.now();
       await env.lab.failNode(at.node);
       const moved = await waitAssigned(env.lab, SEED_002_REF, { notNode: at.node }, 60_000);

@@ -73,6 +73,51 @@ describe('e2e/lab CLI', { skip: needsRoot }, () => {
     assert.equal(twice.exitCode, 0, twice.stderr);
   });
 
+  test('the failover tools: udp-seq, tcp-flows, arp-watch, link-down/up, partition; the default node grace is 40 s', { timeout: 300_000 }, async () => {
+    const env = { SLUICE_LAB_DIR: await tempLabBase() };
+    const name = `labcli-fo-${process.pid}`;
+    try {
+      const up = await lab(env, 'up', name, '--workers', '1', '--gateways', '2', '--plugins', '');
+      assert.equal(up.exitCode, 0, up.stderr);
+      const info = JSON.parse(up.stdout) as LabInfo;
+      assert.equal(info.nodeGraceSeconds, 40);
+      assert.equal((await lab(env, 'pod', name, '--namespace', 'ns1', '--name', 'p')).exitCode, 0);
+
+      // Measurements run for --seconds while another command cuts the worker's link.
+      const udp = lab(env, 'udp-seq', name, 'ns1/p', '--seconds', '3');
+      const tcp = lab(env, 'tcp-flows', name, 'ns1/p', '--count', '3', '--seconds', '5', '--after', '3');
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal((await lab(env, 'link-down', name, 'worker-1')).exitCode, 0);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await lab(env, 'link-up', name, 'worker-1')).exitCode, 0);
+      const [u, t] = [await udp, await tcp];
+      assert.equal(u.exitCode, 0, u.stderr);
+      const seq = JSON.parse(u.stdout) as { maxGapMs: number; lost: number; sources: Array<{ src: string }> };
+      assert.ok(seq.maxGapMs >= 450 && seq.lost > 0, u.stdout);
+      assert.deepEqual(seq.sources.map((x) => x.src), ['198.18.0.11']);
+      assert.equal(t.exitCode, 0, t.stderr);
+      assert.equal((JSON.parse(t.stdout) as { survived: number }).survived, 3, t.stdout);
+
+      assert.equal((await lab(env, 'node-exec', name, 'gateway-1', '--', 'ip', 'addr', 'add', '198.18.0.150/32', 'dev', 'eth0')).exitCode, 0);
+      const arp = await lab(env, 'arp-watch', name, '198.18.0.150', '--seconds', '1');
+      assert.equal(arp.exitCode, 0, arp.stderr);
+      const watched = JSON.parse(arp.stdout) as { macs: string[]; contestedRounds: number };
+      assert.equal(watched.macs.length, 1, arp.stdout);
+      assert.equal(watched.contestedRounds, 0);
+
+      const ping = (from: string, to: string) => lab(env, 'node-exec', name, from, '--', 'ping', '-c', '1', '-W', '1', to);
+      assert.equal((await lab(env, 'partition', name, 'gateway-1', 'gateway-2')).exitCode, 0);
+      assert.notEqual((await ping('gateway-1', '198.18.0.13')).exitCode, 0, 'partitioned');
+      assert.equal((await ping('gateway-1', '198.18.0.11')).exitCode, 0, 'the worker is still reachable');
+      assert.equal((await lab(env, 'heal-partition', name, 'gateway-1', 'gateway-2')).exitCode, 0);
+      await eventually(async () => assert.equal((await ping('gateway-1', '198.18.0.13')).exitCode, 0), 5_000);
+    } finally {
+      const down = await lab(env, 'down', name);
+      assert.equal(down.exitCode, 0, down.stderr);
+    }
+    await assertNoNetns(labPrefix(name));
+  });
+
   test('down removes leftovers of a lab without state, processes included', { timeout: 120_000 }, async () => {
     const env = { SLUICE_LAB_DIR: await tempLabBase() };
     const name = `labcli-partial-${process.pid}`;

@@ -9,6 +9,9 @@ import { Lab, type ExecTarget } from './lab.js';
 import { parseLabels } from './labels.js';
 import { agentRole } from './plugins.js';
 import { labBaseDir } from './state-store.js';
+import { ArpWatch, DEFAULT_ARP_INTERVAL_MS } from './flows/arp-watch.js';
+import { TcpFlows } from './flows/tcp-flows.js';
+import { DEFAULT_RATE, UdpSeqFlow } from './flows/udp-seq.js';
 import { SERVICE_TYPES, type ServiceType } from './kube-proxy/services.js';
 import { KUBE_PROXY_MODES, MASQUERADE_MODES, NETFILTER_TOOLS, type KubeProxyMode, type MasqueradeMode, type NetfilterTool } from './network-options.js';
 
@@ -53,6 +56,29 @@ async function execAttached(netns: string, cmd: string[], env: Record<string, st
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
+
+/**
+ * Measures for `seconds` (or until Ctrl-C), then stops and prints what stop() reports. The measuring
+ * processes live in groups of their own, bounded to a little longer than the measurement.
+ */
+async function measureFor<T>(seconds: number, stop: () => Promise<T>): Promise<void> {
+  let wake: () => void = () => undefined;
+  const interrupted = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = () => wake();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer = setTimeout(wake, seconds * 1000);
+  try {
+    await interrupted;
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  print(await stop());
+}
+
+const lifetimeFor = (seconds: number) => Math.ceil(seconds) + 60;
 
 // passThroughOptions keeps the `--` that separates the command.
 const afterDashes = (cmd: string[]) => (cmd[0] === '--' ? cmd.slice(1) : cmd);
@@ -196,13 +222,81 @@ program
 
 program
   .command('fail-node <name> <node>')
-  .description("cut the node's LAN link at the bridge (hard, no goodbye), then kill its agent")
+  .description("cut the node's LAN link at the bridge (hard, no goodbye), then SIGKILL its agent; its heartbeat keeps trying and fails")
   .action(async (name: string, node: string) => (await Lab.open(name)).failNode(node));
 
 program
   .command('heal-node <name> <node>')
   .description("restore the node's LAN link; returns once the node is Ready and its agent is ready")
   .action(async (name: string, node: string) => (await Lab.open(name)).healNode(node));
+
+program
+  .command('link-down <name> <node>')
+  .description("set only the node's LAN link down at the bridge; its agent and heartbeat keep running (a flapping network)")
+  .action(async (name: string, node: string) => (await Lab.open(name)).setLink(node, false));
+
+program
+  .command('link-up <name> <node>')
+  .description("set the node's LAN link up again after link-down")
+  .action(async (name: string, node: string) => (await Lab.open(name)).setLink(node, true));
+
+program
+  .command('partition <name> <node-a> <node-b>')
+  .description('cut the LAN between two nodes (both ways); each still reaches every other host')
+  .action(async (name: string, a: string, b: string) => (await Lab.open(name)).partition(a, b));
+
+program
+  .command('heal-partition <name> <node-a> <node-b>')
+  .description('undo partition between the two nodes')
+  .action(async (name: string, a: string, b: string) => (await Lab.open(name)).healPartition(a, b));
+
+program
+  .command('kill-agent <name> <node>')
+  .description("SIGKILL the node's agent alone (the node stays Ready)")
+  .action(async (name: string, node: string) => (await Lab.open(name)).killAgent(node));
+
+program
+  .command('stop-agent <name> <node>')
+  .description("SIGTERM the node's agent, as the kubelet stops a pod; SIGKILL after the grace period")
+  .option('--grace <seconds>', 'grace period before SIGKILL', secondsArg, 30)
+  .action(async (name: string, node: string, o: { grace: number }) => (await Lab.open(name)).stopAgent(node, o.grace * 1000));
+
+program
+  .command('start-agent <name> <node>')
+  .description("start the node's agent again; returns once it is ready")
+  .action(async (name: string, node: string) => (await Lab.open(name)).startAgent(node));
+
+program
+  .command('udp-seq <name> <ns/pod>')
+  .description('numbered UDP datagrams from the pod to the external host for a while; prints the largest gap the receiver saw, the loss and the sources')
+  .option('--seconds <s>', 'how long to send (Ctrl-C stops early)', secondsArg, 10)
+  .option('--rate <n>', 'datagrams a second', intArg(1), DEFAULT_RATE)
+  .action(async (name: string, pod: string, o: { seconds: number; rate: number }) => {
+    const flow = await UdpSeqFlow.start(await Lab.open(name), pod, { rate: o.rate, maxLifetimeS: lifetimeFor(o.seconds) });
+    await measureFor(o.seconds, () => flow.stop());
+  });
+
+program
+  .command('tcp-flows <name> <ns/pod>')
+  .description('long-lived TCP connections from the pod to the external host, exchanging data; prints per connection resets and whether data flowed after --after')
+  .option('--count <n>', 'connections', intArg(1), 20)
+  .option('--seconds <s>', 'how long to run (Ctrl-C stops early)', secondsArg, 10)
+  .option('--after <s>', 'the instant, in seconds from the start, after which data must flow (default: half of --seconds)', secondsArg)
+  .action(async (name: string, pod: string, o: { count: number; seconds: number; after?: number }) => {
+    const started = Date.now();
+    const flows = await TcpFlows.start(await Lab.open(name), pod, { count: o.count, maxLifetimeS: lifetimeFor(o.seconds) });
+    await measureFor(o.seconds, () => flows.stop(started + (o.after ?? o.seconds / 2) * 1000));
+  });
+
+program
+  .command('arp-watch <name> <addr>')
+  .description('from the external host, ask who-has ADDR periodically and record which MACs answer; prints the longest time two answered at once')
+  .option('--seconds <s>', 'how long to watch (Ctrl-C stops early)', secondsArg, 10)
+  .option('--interval-ms <ms>', 'time between requests', intArg(10), DEFAULT_ARP_INTERVAL_MS)
+  .action(async (name: string, addr: string, o: { seconds: number; intervalMs: number }) => {
+    const watch = await ArpWatch.start(await Lab.open(name), addr, { intervalMs: o.intervalMs, maxLifetimeS: lifetimeFor(o.seconds) });
+    await measureFor(o.seconds, () => watch.stop());
+  });
 
 program
   .command('apiserver-down <name>')

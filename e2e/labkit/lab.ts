@@ -23,8 +23,9 @@ import { labPrefix, netnsName, netnsSuffix } from './names.js';
 import { listNetns } from './netns.js';
 import { networkOf, type NetworkOptions } from './network-options.js';
 import { planLab } from './plan.js';
+import { healPartition, partitionNodes } from './partition.js';
 import { armReaper, type Reaper } from './reaper/arm.js';
-import { API_SERVER_ROLE, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
+import { API_SERVER_ROLE, agentRole, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { cleanupOnSignal } from './signal-cleanup.js';
 import { findNode, findPod, parsePodRef, type AgentRunSpec, type LabState, type NodeState, type PodRef } from './state.js';
@@ -368,6 +369,44 @@ export class Lab implements LabHandle {
 
   async healNode(name: string): Promise<void> {
     await this.setNodeFailed(name, false);
+  }
+
+  /**
+   * Cuts the LAN between two nodes in both directions; each still reaches every other host. Lasts
+   * until healPartition (or the lab goes).
+   */
+  async partition(a: string, b: string): Promise<void> {
+    await this.mutate(async (s) => partitionNodes(s, findNode(s, a), findNode(s, b)));
+  }
+
+  async healPartition(a: string, b: string): Promise<void> {
+    await this.mutate(async (s) => healPartition(s, findNode(s, a), findNode(s, b)));
+  }
+
+  /**
+   * Sets only the node's LAN link down or up at the bridge: its agent and heartbeat keep running (a
+   * flapping network, unlike failNode, which also kills the agent).
+   */
+  async setLink(name: string, up: boolean): Promise<void> {
+    await this.mutate(async (s) => setNodeLink(s, findNode(s, name), up));
+  }
+
+  /** SIGKILLs the node's agent alone: the node stays Ready (its heartbeat goes on). */
+  async killAgent(node: string): Promise<void> {
+    await this.mutate(async (_s, ctx) => ctx.stopDaemon(agentRole(node), { hard: true }));
+  }
+
+  /**
+   * SIGTERM to the node's agent, as the kubelet stops a pod, then SIGKILL after graceMs (the
+   * default terminationGracePeriodSeconds is 30 s); returns once it has exited.
+   */
+  async stopAgent(node: string, graceMs = 30_000): Promise<void> {
+    await this.mutate(async (_s, ctx) => ctx.stopDaemon(agentRole(node), { graceMs }));
+  }
+
+  /** Starts the node's agent again after killAgent or stopAgent; returns once it is ready. */
+  async startAgent(node: string): Promise<void> {
+    await this.startDaemon(agentRole(node));
   }
 
   /** Stops a recorded background process (e.g. "apiserver", "agent:worker-1"); it stays restartable. */

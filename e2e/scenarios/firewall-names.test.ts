@@ -191,6 +191,13 @@ describe('egress firewall rules by name end to end', { skip: scenarioSkip, timeo
         const APP_A_2 = 'apps/app-a-2';
         const resolvesTo = async (pod: string, want: string) =>
           waitFor(`${pod} resolves ${split} to ${want}`, 30_000, async () => ((await callEcho(s.lab, pod, 'http', split)).kind === 'answer' ? (await s.lab.exec({ pod }, ['getent', 'ahostsv4', split])).stdout.startsWith(`${want} `) || undefined : undefined), 500);
+        // Until the firewall is in force on a pod's node, its lookups do not go through the
+        // forwarder and teach nothing: wait until both pods are refused an address neither name has.
+        const zone = await s.lab.dnsZone();
+        const unnamed = env.info.echo.addresses.find((a) => !a.includes(':') && a !== x && a !== y && !zone.records[CDN]!.addresses.includes(a))!;
+        for (const pod of [APP_A, APP_A_2]) {
+          await waitFor(`${pod}: the firewall refuses ${unnamed}`, 30_000, async () => ((await callEcho(s.lab, pod, 'http', unnamed)).kind === 'refused' ? true : undefined), 500);
+        }
         // worker-1's pod asks while the name means x; then it means y, and worker-2's pod asks.
         await resolvesTo(APP_A, x);
         await s.lab.setDns(split, { addresses: [y], ttl: 1 });

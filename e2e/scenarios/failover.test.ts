@@ -1,0 +1,252 @@
+/**
+ * Gateway failover, proven with packets, at the lab's default node grace period of 40 s, so the API
+ * path (NotReady → controller → status) cannot be what saves it. One lab for the file: 1 worker,
+ * 2 gateway nodes, one policy for a pod on the worker. Every scenario runs a UDP sequence flow at
+ * 1000 datagrams a second (the external host's kernel timestamps each one and the MAC it came
+ * from), most also 20 long-lived TCP connections and an ARP monitor for the EIP, breaks the
+ * gateway carrying the EIP in one way, and restores the lab afterwards, also when it fails.
+ * The bounds are functional and generous (a shared, loaded machine); bench/failover has the figures.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { moves } from '../labkit/flows/udp-seq-report.js';
+import { expectLeavesAs } from './support/echo.js';
+import { describeFlow, lastCarrier, nodesByMac, watchWhile, type WatchReport } from './support/failover-watch.js';
+import { applyObjects, kubectl } from './support/kubectl.js';
+import { appSelector, egressPolicy } from './support/manifests.js';
+import { holdersOf } from './support/node-state.js';
+import { waitGatewaysFit } from './support/peer-liveness.js';
+import { policyStatus, waitAssigned } from './support/policy-status.js';
+import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
+
+/** The lab's default, as the kubelet's: a node is NotReady only after 40 s without heartbeats. */
+const GRACE_SECONDS = 40;
+const CLIENT = 'default/client';
+/** A hard failure: traffic leaves again, as the EIP, from the other gateway within this (receiver's gap). */
+const HARD_FAILOVER_BOUND_MS = 3_000;
+/** A planned move (SIGTERM, label removal), or a heal that must not move anything. */
+const PLANNED_BOUND_MS = 1_000;
+/** Never two MACs answering for the EIP for longer than this. */
+const CONTESTED_BOUND_MS = 1_000;
+const TCP_CONNECTIONS = 20;
+const TCP_SURVIVORS = 19;
+/** The flapping node: link down and up again every FLAP_PERIOD_MS, FLAP_CYCLES times (~20 s). */
+const FLAP_PERIOD_MS = 2_000;
+const FLAP_CYCLES = 10;
+/**
+ * The first failure may move the EIP away. After that the flapping node is never reachable for a
+ * whole hold-down period (5 s by default, longer than a flap), so it never counts as alive again
+ * while it flaps, and sticky ownership keeps the EIP where it went: one move, two at most.
+ */
+const MAX_FLAP_MOVES = 2;
+const SCENARIO_TIMEOUT_MS = 120_000;
+
+const POLICY = egressPolicy('default', 'failover', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
+const [LABEL, LABEL_VALUE] = Object.entries(GATEWAY_NODE_LABELS)[0]!;
+
+describe('gateway failover at the default node grace period', { skip: scenarioSkip, timeout: 15 * 60_000 }, () => {
+  let env: ScenarioLab;
+  let eip: string;
+  let macs: Map<string, string>;
+  /** The node failed hard by the first scenario, healed by the next one. */
+  let failed: string | undefined;
+
+  const otherGateway = (node: string) => env.gatewayNodes.find((g) => g !== node)!;
+  const lab = () => env.lab;
+
+  /**
+   * The node status names, once the policy is Ready, the pod's traffic leaves as the EIP and every
+   * node's probes find the gateways fit (past a healed or restarted node's hold-down).
+   */
+  async function carrier(): Promise<string> {
+    await waitGatewaysFit(lab(), env.gatewayNodes);
+    const at = await waitAssigned(lab(), POLICY, { ipv4: eip }, 60_000);
+    await expectLeavesAs(lab(), CLIENT, eip, { timeoutMs: 60_000 });
+    return at.node;
+  }
+
+  function report(t: TestContext, what: string, r: WatchReport<unknown>): void {
+    t.diagnostic(`${what}: ${describeFlow(r.udp, macs)}`);
+    if (r.tcp) t.diagnostic(`${what}: TCP ${r.tcp.survived}/${r.tcp.connections.length} survived, ${r.tcp.resets} reset (${[...new Set(r.tcp.connections.map((c) => c.endedWith).filter(Boolean))].join(', ') || 'none'}), longest TCP gap ${Math.max(...r.tcp.connections.map((c) => c.maxGapMs))} ms`);
+    if (r.arp) t.diagnostic(`${what}: ARP ${r.arp.rounds} requests, two MACs answered in ${r.arp.contestedRounds} (longest ${r.arp.longestContestedMs} ms), unanswered ≤ ${r.arp.longestUnansweredMs} ms, answered by ${r.arp.runs.filter((x) => x.rounds > 1).map((x) => `${macs.get(x.mac) ?? x.mac} ×${x.rounds}`).join(' → ')}`);
+  }
+
+  /** The flow left from `from` first and from `to` at the end, always as the EIP. */
+  function assertMoved(r: WatchReport<unknown>, from: string, to: string): void {
+    const first = r.udp.runs[0];
+    assert.equal(first && macs.get(first.via), from, `the flow first left through ${from}`);
+    assert.equal(lastCarrier(r.udp, macs), to, `the flow leaves through ${to} at the end: ${describeFlow(r.udp, macs)}`);
+    assert.deepEqual([...new Set(r.udp.sources.map((s) => s.src))], [eip], 'every datagram arrived from the EIP');
+  }
+
+  before(async () => {
+    env = await ScenarioLab.up('fo', {
+      workers: 1,
+      gateways: 2,
+      nodeGraceSeconds: GRACE_SECONDS,
+      pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' }, node: 'worker-1' }],
+    });
+    await env.settle();
+    await applyObjects(env.lab, [POLICY]);
+    eip = (await waitAssigned(env.lab, POLICY)).ipv4!;
+    await expectLeavesAs(env.lab, CLIENT, eip);
+    macs = await nodesByMac(env.lab);
+  }, { timeout: 240_000 });
+
+  after(async () => {
+    // A lab whose `up` never returned (its hook timed out) is taken down by name.
+    await (env ? env.down() : ScenarioLab.downUnfinished('fo'));
+  }, { timeout: 60_000 });
+
+  test('(a) hard failure of the carrying gateway: the EIP leaves from the other gateway within 3 s, TCP connections survive', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const from = await carrier();
+    const to = otherGateway(from);
+    failed = from;
+    const r = await watchWhile(lab(), { pod: CLIENT, tcp: TCP_CONNECTIONS, arpFor: eip, afterMs: 6_000 }, () => lab().failNode(from));
+    report(t, `fail-node ${from}`, r);
+    assertMoved(r, from, to);
+    assert.ok(r.udp.maxGapMs <= HARD_FAILOVER_BOUND_MS, `outage ${r.udp.maxGapMs} ms > ${HARD_FAILOVER_BOUND_MS} ms`);
+    assert.ok(r.tcp!.survived >= TCP_SURVIVORS, `${r.tcp!.survived} of ${TCP_CONNECTIONS} TCP connections survived: ${JSON.stringify(r.tcp!.connections.filter((c) => c.reset || !c.flowedAfter))}`);
+    assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for ${r.arp!.longestContestedMs} ms`);
+  });
+
+  test('(d) healing the failed node moves nothing back: status.node unchanged, no second gap [todo: the healed node answers ARP for its old EIP beside the new carrier for 1.2–4.1 s, until its restarted agent has withdrawn it]', {
+    timeout: SCENARIO_TIMEOUT_MS,
+    todo: 'the EIP stays on the healed node\'s NIC (its agent was killed with the link cut) and it answers ARP beside the new carrier until its restarted agent withdraws it: 1.2–4.1 s of two MACs, more than the 1 s allowed',
+  }, async (t) => {
+    const node = failed ?? assert.fail('scenario (a) failed no node');
+    failed = undefined;
+    const before = await policyStatus(lab(), POLICY);
+    const r = await watchWhile(lab(), { pod: CLIENT, arpFor: eip, afterMs: 5_000 }, () => lab().healNode(node));
+    report(t, `heal-node ${node}`, r);
+    const now = await policyStatus(lab(), POLICY);
+    assert.equal(before.node, otherGateway(node), `status named the successor before the heal`);
+    assert.equal(now.node, before.node, 'status.node unchanged by the heal');
+    assertMoved(r, otherGateway(node), otherGateway(node));
+    assert.ok(r.udp.maxGapMs < PLANNED_BOUND_MS, `a gap of ${r.udp.maxGapMs} ms while ${node} healed`);
+    assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for ${r.arp!.longestContestedMs} ms`);
+  });
+
+  test('(h) hard failure while the API server is down, then the API server and the node back: within 3 s, and the EIP stays where it moved', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const from = await carrier();
+    const to = otherGateway(from);
+    try {
+      await lab().apiServerDown();
+      let r: WatchReport<void>;
+      try {
+        r = await watchWhile(lab(), { pod: CLIENT, afterMs: 5_000 }, () => lab().failNode(from));
+      } finally {
+        await lab().apiServerUp();
+      }
+      report(t, `fail-node ${from} with the API server down`, r);
+      assertMoved(r, from, to);
+      assert.ok(r.udp.maxGapMs <= HARD_FAILOVER_BOUND_MS, `outage ${r.udp.maxGapMs} ms > ${HARD_FAILOVER_BOUND_MS} ms`);
+      const healed = await watchWhile(lab(), { pod: CLIENT, arpFor: eip, afterMs: 8_000 }, () => lab().healNode(from));
+      report(t, `API server back, heal-node ${from}`, healed);
+      assertMoved(healed, to, to);
+      assert.ok(healed.udp.maxGapMs < PLANNED_BOUND_MS, `a gap of ${healed.udp.maxGapMs} ms while ${from} healed`);
+      assert.equal((await waitAssigned(lab(), POLICY, { ipv4: eip })).node, to, 'status follows the data path');
+    } finally {
+      if ((await lab().info()).nodes.find((n) => n.name === from)?.failed) await lab().healNode(from);
+    }
+  });
+
+  test('(b) planned handoff, SIGTERM of the carrying agent (and its restart): gap < 1 s, no TCP reset', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const from = await carrier();
+    const to = otherGateway(from);
+    try {
+      const r = await watchWhile(lab(), { pod: CLIENT, tcp: TCP_CONNECTIONS, arpFor: eip, afterMs: 3_000 }, async () => {
+        await lab().stopAgent(from);
+        await sleep(2_000);
+        await lab().startAgent(from);
+      });
+      report(t, `SIGTERM to the agent on ${from}, restarted 2 s later`, r);
+      assertMoved(r, from, to);
+      assert.ok(r.udp.maxGapMs < PLANNED_BOUND_MS, `outage ${r.udp.maxGapMs} ms`);
+      assert.equal(r.tcp!.resets, 0, 'no TCP connection reset');
+      assert.equal(r.tcp!.survived, TCP_CONNECTIONS);
+      assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for the EIP for ${r.arp!.longestContestedMs} ms`);
+    } finally {
+      await lab().startAgent(from).catch(() => undefined);
+    }
+  });
+
+  test('(c) planned handoff, the gateway label removed from the carrying node: gap < 1 s, no TCP reset', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const from = await carrier();
+    const to = otherGateway(from);
+    try {
+      const r = await watchWhile(lab(), { pod: CLIENT, tcp: TCP_CONNECTIONS, arpFor: eip, afterMs: 3_000 }, () => kubectl(lab(), ['label', 'node', from, `${LABEL}-`]));
+      report(t, `label ${LABEL} removed from ${from}`, r);
+      assertMoved(r, from, to);
+      assert.ok(r.udp.maxGapMs < PLANNED_BOUND_MS, `outage ${r.udp.maxGapMs} ms`);
+      assert.equal(r.tcp!.resets, 0, 'no TCP connection reset');
+      assert.equal(r.tcp!.survived, TCP_CONNECTIONS);
+      assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for the EIP for ${r.arp!.longestContestedMs} ms`);
+    } finally {
+      await kubectl(lab(), ['label', 'node', from, `${LABEL}=${LABEL_VALUE}`, '--overwrite']);
+    }
+  });
+
+  test('(g) only the agent of the carrying gateway killed (the node stays Ready): traffic moves within 3 s', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const from = await carrier();
+    const to = otherGateway(from);
+    try {
+      const r = await watchWhile(lab(), { pod: CLIENT, tcp: TCP_CONNECTIONS, arpFor: eip, afterMs: 6_000 }, () => lab().killAgent(from));
+      report(t, `agent on ${from} killed`, r);
+      const ready = await kubectl(lab(), ['get', 'node', from, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+      assert.equal(ready, 'True', `${from} stays Ready: only its agent died`);
+      assertMoved(r, from, to);
+      assert.ok(r.udp.maxGapMs <= HARD_FAILOVER_BOUND_MS, `outage ${r.udp.maxGapMs} ms > ${HARD_FAILOVER_BOUND_MS} ms`);
+      assert.ok(r.tcp!.survived >= TCP_SURVIVORS, `${r.tcp!.survived} of ${TCP_CONNECTIONS} TCP connections survived`);
+      // Not asserted: with its agent dead, nothing on that node can take the EIP off its NIC, so it
+      // keeps answering ARP beside the successor until the agent is back (the diagnostic says how long).
+    } finally {
+      await lab().startAgent(from).catch(() => undefined);
+    }
+  });
+
+  test('(e) the two gateways partitioned from each other (not from the worker), then healed: never two MACs for the EIP for more than 1 s', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const a = await carrier();
+    const b = otherGateway(a);
+    const r = await watchWhile(lab(), { pod: CLIENT, arpFor: eip, afterMs: 5_000 }, async () => {
+      await lab().partition(a, b);
+      try {
+        await sleep(8_000);
+      } finally {
+        await lab().healPartition(a, b);
+      }
+    });
+    report(t, `partition ${a} | ${b} for 8 s, healed`, r);
+    assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for the EIP for ${r.arp!.longestContestedMs} ms`);
+    const holders = await holdersOf(lab(), env.gatewayNodes, eip);
+    assert.equal(holders.length, 1, `after the heal one gateway holds ${eip}: ${holders.join(', ')}`);
+    await expectLeavesAs(lab(), CLIENT, eip);
+  });
+
+  test('(f) the carrying node failing and healing every 2 s for 20 s: the EIP does not follow the flaps [todo: the flapping node keeps its EIP and answers ARP beside the new carrier for up to 5 s]', {
+    timeout: SCENARIO_TIMEOUT_MS,
+    todo: 'the EIP moves once and stays, but the flapping node keeps its copy until the flapping has stopped (its agent logs its peers dead and the API server answering, so it does not fence) and answers ARP whenever its link is up: two MACs for up to 5.1 s',
+  }, async (t) => {
+    const node = await carrier();
+    const r = await watchWhile(lab(), { pod: CLIENT, arpFor: eip, afterMs: 5_000 }, async () => {
+      try {
+        for (let i = 0; i < FLAP_CYCLES; i++) {
+          await lab().setLink(node, false);
+          await sleep(FLAP_PERIOD_MS / 2);
+          await lab().setLink(node, true);
+          await sleep(FLAP_PERIOD_MS / 2);
+        }
+      } finally {
+        await lab().setLink(node, true);
+      }
+    });
+    report(t, `${node}'s link flapping every ${FLAP_PERIOD_MS} ms, ${FLAP_CYCLES} times`, r);
+    const moved = moves(r.udp.runs, eip);
+    t.diagnostic(`the EIP moved ${moved} time(s) during ${FLAP_CYCLES} flaps`);
+    assert.ok(moved <= MAX_FLAP_MOVES, `the EIP moved ${moved} times in ${FLAP_CYCLES} flaps`);
+    assert.ok(r.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for the EIP for ${r.arp!.longestContestedMs} ms`);
+    assert.deepEqual([...new Set(r.udp.sources.map((s) => s.src))], [eip], 'every datagram arrived from the EIP');
+    await expectLeavesAs(lab(), CLIENT, eip);
+  });
+});
