@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   EGW_ERR_PROBE_INPUT: 'a node name, peer address or egress IP given to the liveness prober is not acceptable',
   EGW_ERR_PROBE_SOCKET: "a liveness probe socket could not be bound to the node's address, or failed",
   EGW_ERR_PROBE_SEND: 'a liveness probe or answer could not be sent',
+  EGW_ERR_PROBE_WORKER: 'the liveness probe thread ended unexpectedly; it is started again',
   EGW_ERR_KUBE: 'the Kubernetes API answered with an error',
   EGW_ERR_NOT_LEADER: 'controller work stopped because this agent no longer holds the Lease',
 } as const;

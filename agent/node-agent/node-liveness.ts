@@ -141,7 +141,8 @@ export class NodeLiveness {
     if (this.#closed) return;
     const now = this.#now();
     const view = this.options.prober.view();
-    const isolated = view.isolated && view.peers.size > 0;
+    // the prober judges isolation by every known node it hears, probed or not
+    const isolated = view.isolated;
     // a new isolation is judged by a new answer of the API server
     if (isolated && !this.#wasIsolated) this.#apiAnswers = undefined;
     this.#wasIsolated = isolated;

@@ -3,10 +3,11 @@
  *
  * 1. Detection: two probers in this process watch a third in a child process, which is SIGKILLed
  *    --repeat times; the figure is the time from the kill to both watchers' listener saying dead,
- *    as a ratio to the detection window (1.0 = exactly one window; the tick adds up to one
- *    interval, so 1.0–1.33 is the design). False deaths of the two watchers are counted too.
- * 2. Cost: --nodes probers in one process, each probing all the others, for --seconds; CPU per
- *    prober per peer (the work grows with peers), and RTT seen.
+ *    as a ratio to the detection window (1.0 = exactly one window after the victim's last packet,
+ *    which is the design: a timer runs at the window's end). False deaths of the two watchers are
+ *    counted too.
+ * 2. Cost: --nodes probers in one process (each in its own worker thread), each probing all the
+ *    others, for --seconds; CPU per prober per peer (the work grows with peers), and RTT seen.
  *
  *   node dist/bench/liveness/detection.js [--repeat N] [--nodes N] [--seconds N]
  */

@@ -184,3 +184,77 @@ test('a peer whose address changes starts afresh; one that leaves is reported', 
   assert.equal(t.view(1000).peers.get('gw-2')!.alive, true, 'a new address: a new start window');
   assert.equal(t.view(1000).peers.get('gw-2')!.sinceHeardMs, undefined);
 });
+
+test('the next change is due when the earliest window runs out, and evaluating then judges the death', () => {
+  const { t, at, hear, alive } = table();
+  assert.equal(t.nextChangeAt(0), 300, 'the start windows end');
+  at(10);
+  hear('gw-2', ['gw-3', 'worker-4']);
+  at(40);
+  hear('gw-3', ['gw-2', 'worker-4']);
+  hear('worker-4', ['gw-2', 'gw-3']);
+  assert.equal(t.nextChangeAt(40), 310, "gw-2's window, from its last packet");
+  at(120);
+  hear('gw-2', ['gw-3', 'worker-4']);
+  assert.equal(t.nextChangeAt(120), 340, "gw-3's and worker-4's windows now come first");
+  at(340);
+  assert.equal(alive('gw-3'), true, 'heard within the window, its end included');
+  assert.equal(t.nextChangeAt(340), 420);
+  // gw-2 last heard at 120 and silent since: dead at its deadline, not one tick later
+  hear('gw-3', ['worker-4']);
+  hear('worker-4', ['gw-3']);
+  at(421);
+  assert.equal(alive('gw-2'), false);
+  assert.equal(t.nextChangeAt(421), 640, 'then the next windows; a dead peer has no deadline until it is heard');
+});
+
+test('a known node that is not probed: no state, but its packets keep this node from being isolated', () => {
+  const { t, at, hear, view } = table();
+  t.setPeers([PEERS[0]!], 0);
+  t.setKnown([{ node: 'worker-9', address: '198.18.0.9' }], 0);
+  assert.deepEqual(t.byAddress('198.18.0.9'), { node: 'worker-9', address: '198.18.0.9', probed: false });
+  assert.equal(t.byAddress('198.18.0.2')?.probed, true);
+  at(900);
+  assert.equal(view().isolated, true, 'nothing heard for the fence time');
+  hear('worker-9');
+  assert.equal(t.view(900).isolated, false, 'a known node heard: not cut off, at once');
+  assert.deepEqual([...view().peers.keys()], ['gw-2'], 'no view entry for a node that is not probed');
+  assert.deepEqual(t.heardNodes(900), [], 'nor in the heard list');
+  t.setPeers([], 900);
+  at(1801);
+  assert.equal(view().isolated, true, 'no probed peer left, known nodes silent: isolated');
+  t.setKnown([], 1801);
+  assert.equal(view().isolated, false, 'nothing known: alone, not cut off');
+});
+
+test('only known nodes (a lone gateway node the workers probe): isolation is judged from their packets', () => {
+  const t = new PeerTable(TIMING, 0);
+  t.setKnown([{ node: 'worker-9', address: '198.18.0.9' }], 0);
+  t.heardFrom('worker-9', report(), 800);
+  assert.equal(t.evaluate(1700).changed, false);
+  assert.equal(t.view(1700).isolated, false);
+  t.evaluate(1701);
+  assert.equal(t.view(1701).isolated, true);
+});
+
+test('a view of 999 dead peers is built fresh and nothing of it is kept: heap bounded over many changes', () => {
+  const t = new PeerTable(TIMING, 0);
+  const many = Array.from({ length: 999 }, (_, i) => ({ node: `node-${i}`, address: `198.18.${i >> 8}.${i & 255}` }));
+  t.setPeers(many, 0);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const heapAfter = (rounds: number, from: number) => {
+    for (let i = 0; i < rounds; i++) {
+      const at = from + i * 100;
+      t.heardFrom(`node-${i % 999}`, report([], { holds: [`10.0.0.${i % 250}`] }), at);
+      t.probing();
+      t.evaluate(at);
+      assert.equal(t.view(at).peers.size, 999);
+    }
+    gc?.();
+    return process.memoryUsage().heapUsed;
+  };
+  const first = heapAfter(200, 1000);
+  const later = heapAfter(2000, 100_000);
+  // without --expose-gc the figure includes garbage; the bound is generous either way
+  assert.ok(later - first < 64 * 2 ** 20, `heap grew by ${((later - first) / 2 ** 20).toFixed(1)} MiB over 2000 changes`);
+});

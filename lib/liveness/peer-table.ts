@@ -28,6 +28,11 @@ export interface Peer {
   readonly address: string;
 }
 
+/** Who sent a packet: a probed peer, or a known node that is answered but not probed. */
+export interface Sender extends Peer {
+  readonly probed: boolean;
+}
+
 interface PeerState extends Peer {
   /** Since when the peer is probed; alive without an answer for one window after it. */
   readonly addedAt: number;
@@ -61,6 +66,8 @@ export class PeerTable {
   readonly #timing: DetectionTiming;
   readonly #peers = new Map<string, PeerState>();
   readonly #byAddress = new Map<string, PeerState>();
+  /** Known nodes that are not probed, by address: answered, and their packets count against isolation. */
+  #known = new Map<string, Sender>();
   #lastAnyHeardAt: number | undefined;
   /** Since when the table has had peers; isolation is judged one fence after it. */
   #fenceFrom: number;
@@ -85,7 +92,7 @@ export class PeerTable {
         if (!next.has(node)) removed.push(node);
       }
     }
-    if (this.#peers.size === 0 && next.size > 0) this.#fenceFrom = now;
+    if (this.#judgesNothing() && next.size > 0) this.#fenceFrom = now;
     for (const peer of next.values()) {
       if (this.#peers.has(peer.node)) continue;
       const state: PeerState = {
@@ -109,9 +116,19 @@ export class PeerTable {
     return removed;
   }
 
-  /** The peer whose address this is (canonical form). */
-  byAddress(address: string): Peer | undefined {
-    return this.#byAddress.get(address);
+  /**
+   * Replaces the known nodes that are not probed (no state, no series): their packets are accepted
+   * and answered, and any of them heard means this node is not cut off.
+   */
+  setKnown(known: readonly Peer[], now: number): void {
+    if (this.#judgesNothing() && known.length > 0) this.#fenceFrom = now;
+    this.#known = new Map(known.map((k) => [k.address, Object.freeze({ node: k.node, address: k.address, probed: false })]));
+  }
+
+  /** The probed peer or known node whose address this is (canonical form). */
+  byAddress(address: string): Sender | undefined {
+    const peer = this.#byAddress.get(address);
+    return peer !== undefined ? { node: peer.node, address: peer.address, probed: true } : this.#known.get(address);
   }
 
   get size(): number {
@@ -122,10 +139,13 @@ export class PeerTable {
     return this.#peers.values();
   }
 
-  /** A valid packet from `node` arrived. */
+  /** A valid packet from `node` arrived (a probed peer, or a known node that is not probed). */
   heardFrom(node: string, report: PeerReport, now: number): Evaluation {
     const state = this.#peers.get(node);
-    if (state === undefined) return { changed: false, flipped: [] };
+    if (state === undefined) {
+      this.#lastAnyHeardAt = now;
+      return this.#isolated ? this.evaluate(now) : { changed: false, flipped: [] };
+    }
     // A gap longer than the window may fall between two ticks: judge the peer as it was in the
     // gap before the packet ends it, so a short death still starts the hold-down.
     const gapped = state.lastHeardAt !== undefined && now - state.lastHeardAt > this.#timing.windowMs;
@@ -174,6 +194,27 @@ export class PeerTable {
       changed = true;
     }
     return { changed, flipped };
+  }
+
+  /**
+   * The earliest time after `now` at which evaluate() may judge differently with no packet: a
+   * heard peer's window runs out, a new peer's start window ends, a hold-down ends, the fence
+   * time passes. The prober evaluates then, so a death is judged when its window runs out, not
+   * at the next tick after. Undefined: nothing is due.
+   */
+  nextChangeAt(now: number): number | undefined {
+    let next = Infinity;
+    const due = (at: number) => {
+      if (at > now && at < next) next = at;
+    };
+    const window = this.#timing.windowMs;
+    for (const s of this.#peers.values()) {
+      if (s.lastHeardAt !== undefined) due(s.lastHeardAt + window);
+      else due(s.addedAt + window);
+      if (s.judgedDead && s.upSince !== undefined) due(s.upSince + this.#timing.holdDownMs);
+    }
+    if (!this.#judgesNothing() && !this.#isolated) due(Math.max(this.#fenceFrom, this.#lastAnyHeardAt ?? this.#fenceFrom) + this.#timing.fenceMs);
+    return next === Infinity ? undefined : next;
   }
 
   /** Peers heard directly within the window, sorted: what this node reports having heard. */
@@ -238,8 +279,13 @@ export class PeerTable {
     return { changed, flipped: wasAlive === state.alive ? [] : [{ node: state.node, alive: state.alive }] };
   }
 
+  /** No probed peer and no known node: isolation cannot be judged. */
+  #judgesNothing(): boolean {
+    return this.#peers.size === 0 && this.#known.size === 0;
+  }
+
   #isIsolated(now: number): boolean {
-    if (this.#peers.size === 0 || now - this.#fenceFrom < this.#timing.fenceMs) return false;
+    if (this.#judgesNothing() || now - this.#fenceFrom < this.#timing.fenceMs) return false;
     return this.#lastAnyHeardAt === undefined || now - this.#lastAnyHeardAt > this.#timing.fenceMs;
   }
 }

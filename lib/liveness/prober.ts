@@ -1,146 +1,97 @@
 /**
- * Node-to-node liveness probes over UDP, BFD-like and without the API server: every interval this
- * node sends a probe to every peer, answers every probe at once, and judges its peers by what it
- * heard (rules in peer-table.ts).
- *
- * Trust: a datagram is used only when its source address is a known peer's address AND the sender
- * name inside is that peer's name. That stops strays and misconfigured nodes, not an attacker on
- * the node LAN: there is no authentication, so a host that can send from a node's address (spoof
- * it) can forge probes and answers for that node. It can keep a dead node alive (suppress a
- * failover: the node is heard, or named in a forged heard list), make a live node look unhealthy
- * or draining (move its EIPs away), fake holds, or flood the node with probes (answers are capped
- * per peer and interval, see ANSWERS_PER_INTERVAL, so the node is no amplifier, and a peer's own
- * probes still reach us when its answers are used up). Forged packets cannot fake a death while
- * the real ones arrive; an attacker fakes one by stopping them (ARP/NDP spoofing, flooding the
- * link or the socket's buffer). The API server's readiness and the Lease remain the fence; the
- * probes only make failover faster.
+ * Node-to-node liveness probes over UDP (probe-engine.ts), run in a worker thread: the agent's
+ * event loop can be busy for most of a second (planning and applying many policies at once), and
+ * a prober on it would neither send nor answer meanwhile, so its peers would judge the node dead.
+ * This is the agent's side: it checks input, forwards peers and its own report, checks in once per
+ * interval (the worker answers unhealthy when the agent's thread stops running), keeps the latest
+ * view, and applies the worker's logs and metrics. A worker that dies is started again; until it
+ * runs, the view stays as it was.
  */
 import { performance } from 'node:perf_hooks';
-import { canonicalIp, ipFamily, isIp } from '../api/ip.js';
-import { isDnsSubdomain } from '../api/names.js';
+import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
 import type { LivenessView, SelfReport } from './liveness-types.js';
-import { PeerTable, type Evaluation, type Peer } from './peer-table.js';
-import { SILENT_LOGGER, type ProbeErrorCode, type ProbeLogger, type ProbeMetricsSink, type RejectReason } from './probe-observers.js';
-import { openUdpProbeSocket, type OpenProbeSocket, type ProbeSocket } from './probe-socket.js';
-import { decodeProbe, encodeProbe, type ProbePacket } from './probe-wire.js';
+import type { ProberStats } from './probe-engine.js';
+import { checkPeers, checkSelf, type KnownNode, type PeerProblem } from './probe-input.js';
+import { SILENT_LOGGER, type ProbeErrorCode, type ProbeLogger, type ProbeMetricsSink } from './probe-observers.js';
+import type { FromWorker, ToWorker } from './probe-thread-messages.js';
 import { proberConfig, type ProberConfig, type ProberOptions } from './prober-options.js';
 
-/** A peer setPeers() left out, and why. */
-export interface PeerProblem {
-  readonly node: string;
-  readonly address: string;
-  readonly problem: string;
-}
-
-export interface ProberStats {
-  /** Local addresses with a bound socket now. */
-  readonly bound: readonly string[];
-  /** Probe rounds sent (one datagram per peer each). */
-  readonly rounds: number;
-  /** Valid packets from peers (probes and answers). */
-  readonly accepted: number;
-  readonly answered: number;
-  /** Probes not answered because the peer sent more than ANSWERS_PER_INTERVAL in one interval. */
-  readonly unanswered: number;
-  readonly rejected: Readonly<Record<RejectReason, number>>;
-  readonly errors: Readonly<Partial<Record<ProbeErrorCode, number>>>;
-}
+export type { ProberStats } from './probe-engine.js';
+export type { PeerProblem } from './probe-input.js';
 
 export type LivenessListener = (view: LivenessView) => void;
 
-/** A peer sends one probe per interval; a few more are answered (restarts, an early round). */
-const ANSWERS_PER_INTERVAL = 4;
-/** onChange listeners run at most this often per interval; later changes wait for the next tick. */
-const NOTIFICATIONS_PER_INTERVAL = 3;
-/** A socket that could not be bound (or failed) is tried again this often. */
-const REBIND_MS = 1000;
-/** The same warning (operation, code, address or family) is logged at most once per this; every one is counted. */
+/** A worker that died is started again after this long (a crash loop costs one start per second). */
+const RESTART_MS = 1000;
+/** close() waits this long for the worker to close its sockets and send its last metrics. */
+const CLOSE_WAIT_MS = 1000;
+/** The same warning (code, operation, address) is logged at most once per this; every one is counted. */
 const WARN_EVERY_MS = 30_000;
-
-interface Bound {
-  readonly address: string;
-  socket: ProbeSocket | undefined;
-  nextBindAt: number;
-}
+const WORKER_SCRIPT = new URL('./probe-worker.js', import.meta.url);
 
 const NO_METRICS: ProbeMetricsSink = Object.freeze({ probeMissed() {}, probePeerAlive() {}, probeRtt() {}, probeRejected() {}, probeError() {}, probePeerGone() {} });
+const EMPTY_STATS: ProberStats = Object.freeze({ bound: [], rounds: 0, accepted: 0, answered: 0, unanswered: 0, rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 }, errors: {} });
+const EMPTY_VIEW: LivenessView = Object.freeze({ peers: new Map(), isolated: false });
+
+export interface ProberThreadOptions extends ProberOptions {
+  /** The worker's script (tests wrap it to make it fail). */
+  readonly workerScript?: URL;
+}
 
 export class Prober {
   readonly config: ProberConfig;
   readonly #log: ProbeLogger;
   readonly #metrics: ProbeMetricsSink;
-  readonly #openSocket: OpenProbeSocket;
-  readonly #table: PeerTable;
-  readonly #sockets: Bound[];
+  readonly #script: URL;
   readonly #listeners = new Set<LivenessListener>();
-  readonly #answers = new Map<string, number>();
   readonly #warnedAt = new Map<string, number>();
-  #self: SelfReport = Object.freeze({ healthy: true, draining: false, holds: Object.freeze([]) });
-  #timer: NodeJS.Timeout | undefined;
-  #seq = 0;
-  #heardCache: string[] | undefined;
-  #pending = false;
-  #notified = 0;
-  #earlyRoundSent = false;
+  #worker: Worker | undefined;
+  #view: LivenessView = EMPTY_VIEW;
+  #workerStats: ProberStats = EMPTY_STATS;
+  /** Errors counted in this thread: input refused here, workers lost. */
+  readonly #errors: Partial<Record<ProbeErrorCode, number>> = {};
+  #peers: readonly KnownNode[] = [];
+  #self: SelfReport | undefined;
+  #checkIn: NodeJS.Timeout | undefined;
+  #restart: NodeJS.Timeout | undefined;
   #closed = false;
-  #stats = { rounds: 0, accepted: 0, answered: 0, unanswered: 0, rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 } as Record<RejectReason, number>, errors: {} as Partial<Record<ProbeErrorCode, number>> };
 
-  private constructor(options: ProberOptions) {
+  private constructor(options: ProberThreadOptions) {
     this.config = proberConfig(options);
     this.#log = options.logger ?? SILENT_LOGGER;
     this.#metrics = options.metrics ?? NO_METRICS;
-    this.#openSocket = options.openSocket ?? openUdpProbeSocket;
-    this.#table = new PeerTable(this.config, now());
-    this.#sockets = this.config.addresses.map((address) => ({ address, socket: undefined, nextBindAt: 0 }));
+    this.#script = options.workerScript ?? WORKER_SCRIPT;
   }
 
   /**
-   * Checks the options (throws EGW_ERR_PROBE_CONFIG / _INPUT), tries to bind every address once
-   * and starts probing. A bind that fails is logged and counted (EGW_ERR_PROBE_SOCKET) and tried
-   * again every REBIND_MS; it never rejects for it.
+   * Checks the options (throws EGW_ERR_PROBE_CONFIG / _INPUT), starts the worker and waits until
+   * it has tried to bind every address once. A bind that fails is logged and counted
+   * (EGW_ERR_PROBE_SOCKET) and tried again every second; it never rejects for it.
    */
-  static async start(options: ProberOptions): Promise<Prober> {
+  static async start(options: ProberThreadOptions): Promise<Prober> {
     const prober = new Prober(options);
-    await Promise.all(prober.#sockets.map((b) => prober.#bind(b)));
-    if (!prober.#closed) prober.#timer = setInterval(() => prober.#tick(), prober.config.intervalMs);
+    await prober.#spawn();
+    // One check-in per interval; the worker's own timers do not depend on it.
+    prober.#checkIn = setInterval(() => prober.#post({ type: 'check-in' }), prober.config.intervalMs);
     return prober;
   }
 
   /**
-   * The peers to probe (the other nodes and their underlay addresses); replaces the previous set.
-   * A peer kept with the same address keeps its state. Entries that cannot be probed (bad name or
-   * address, this node, a duplicate, a family this node has no address of) are left out, logged
-   * and returned; a peer left out is judged by the API server alone.
+   * The known nodes and their underlay addresses; replaces the previous set. Those with `probe`
+   * unset or true are probed (a peer kept with the same address keeps its state); those with
+   * `probe: false` are only answered, and any packet of theirs means this node is not cut off.
+   * Entries that cannot be used (bad name or address, this node, a duplicate, a family this node
+   * has no address of) are left out, logged and returned; a peer left out is judged by the API
+   * server alone. The view shows the new set once the worker has it (within a turn of its event
+   * loop).
    */
-  setPeers(peers: readonly { readonly node: string; readonly address: string }[]): PeerProblem[] {
+  setPeers(peers: readonly KnownNode[]): PeerProblem[] {
     if (this.#closed) return [];
-    const problems: PeerProblem[] = [];
-    const accepted: Peer[] = [];
-    const names = new Set<string>();
-    const addresses = new Set<string>();
-    const families = new Set(this.config.addresses.map(ipFamily));
-    for (const peer of peers) {
-      const problem = this.#peerProblem(peer, names, addresses, families);
-      if (problem !== undefined) {
-        problems.push({ node: peer.node, address: peer.address, problem });
-        continue;
-      }
-      const address = canonicalIp(peer.address);
-      names.add(peer.node);
-      addresses.add(address);
-      accepted.push({ node: peer.node, address });
-    }
-    for (const p of problems) this.#warn('peers', 'EGW_ERR_PROBE_INPUT', `peer left out: ${p.problem}`, { peer: p.node, address: p.address });
-    const before = new Set([...this.#table.peers()].map((p) => p.node));
-    const at = now();
-    for (const gone of this.#table.setPeers(accepted, at)) {
-      this.#answers.delete(gone);
-      this.#metrics.probePeerGone(gone);
-    }
-    for (const p of accepted) if (!before.has(p.node)) this.#metrics.probePeerAlive(p.node, true);
-    this.#heardCache = undefined;
-    this.#handle(this.#table.evaluate(at));
+    const { accepted, problems } = checkPeers(this.config, peers);
+    for (const p of problems) this.#warn('EGW_ERR_PROBE_INPUT', { op: 'peers', peer: p.node, address: p.address }, `peer left out: ${p.problem}`);
+    this.#peers = accepted;
+    this.#post({ type: 'peers', peers: accepted });
     return problems;
   }
 
@@ -150,209 +101,124 @@ export class Prober {
    */
   setSelf(report: SelfReport): string[] {
     if (this.#closed) return [];
-    const invalid = report.holds.filter((ip) => !isIp(ip));
-    for (const ip of invalid) this.#warn('self', 'EGW_ERR_PROBE_INPUT', 'held address left out: not an IP address', { address: ip });
-    const holds = [...new Set(report.holds.filter((ip) => isIp(ip)).map(canonicalIp))].sort();
-    const next: SelfReport = Object.freeze({ healthy: report.healthy, draining: report.draining, holds: Object.freeze(holds) });
-    const changed = next.healthy !== this.#self.healthy || next.draining !== this.#self.draining || next.holds.join() !== this.#self.holds.join();
-    this.#self = next;
-    if (changed && this.#timer !== undefined && !this.#earlyRoundSent) {
-      this.#earlyRoundSent = true;
-      this.#sendRound(now());
-    }
+    const { self, invalid } = checkSelf(report);
+    for (const ip of invalid) this.#warn('EGW_ERR_PROBE_INPUT', { op: 'self', address: ip }, 'held address left out: not an IP address');
+    this.#self = self;
+    this.#post({ type: 'self', self });
     return invalid;
   }
 
-  /** Every probed peer, judged now. */
+  /** The latest view the worker sent (on every change, and once per interval with fresh ages). */
   view(): LivenessView {
-    const at = now();
-    this.#handle(this.#table.evaluate(at));
-    return this.#table.view(at);
+    return this.#view;
   }
 
   /**
    * Calls `listener` with the view when a peer's heard, alive, healthy, draining, holds or
-   * truncated state or the isolated flag changes: on the tick that finds a death, on the packet
-   * that changes a peer; at most NOTIFICATIONS_PER_INTERVAL times per interval. Returns a function
-   * that removes it. A listener's exception is logged and ignored.
+   * truncated state or the isolated flag changes (at most 3 times per interval). Returns a
+   * function that removes it. A listener's exception is logged and ignored.
    */
   onChange(listener: LivenessListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
+  /** The worker's counts as last sent, and the errors counted in this thread. */
   stats(): ProberStats {
-    const s = this.#stats;
-    return {
-      bound: this.#sockets.filter((b) => b.socket !== undefined).map((b) => b.address),
-      rounds: s.rounds,
-      accepted: s.accepted,
-      answered: s.answered,
-      unanswered: s.unanswered,
-      rejected: { ...s.rejected },
-      errors: { ...s.errors },
-    };
+    const errors = { ...this.#workerStats.errors };
+    for (const [code, n] of Object.entries(this.#errors) as [ProbeErrorCode, number][]) errors[code] = (errors[code] ?? 0) + n;
+    return { ...this.#workerStats, rejected: { ...this.#workerStats.rejected }, errors };
   }
 
-  /** Stops probing, closes the sockets and drops the peers' metric series. Idempotent. */
+  /** Stops probing (closes the sockets, ends the worker) and drops the peers' metric series. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    for (const b of this.#sockets) {
-      b.socket?.close();
-      b.socket = undefined;
-    }
-    for (const p of this.#table.peers()) this.#metrics.probePeerGone(p.node);
-    this.#table.setPeers([], now());
+    clearInterval(this.#checkIn);
+    clearTimeout(this.#restart);
     this.#listeners.clear();
-  }
-
-  #peerProblem(peer: { node: string; address: string }, names: Set<string>, addresses: Set<string>, families: Set<number>): string | undefined {
-    if (typeof peer.node !== 'string' || !isDnsSubdomain(peer.node)) return 'node name is not a DNS-1123 subdomain';
-    if (peer.node === this.config.node) return 'this node';
-    if (names.has(peer.node)) return 'node listed twice';
-    if (typeof peer.address !== 'string' || !isIp(peer.address)) return 'address is not an IP address';
-    const address = canonicalIp(peer.address);
-    if (addresses.has(address)) return 'address listed twice';
-    if (this.config.addresses.includes(address)) return "this node's own address";
-    if (!families.has(ipFamily(address))) return `this node has no IPv${ipFamily(address)} address to probe from`;
-    return undefined;
-  }
-
-  async #bind(b: Bound): Promise<void> {
-    b.nextBindAt = now() + REBIND_MS;
-    try {
-      const socket = await this.#openSocket(b.address, this.config.port, {
-        message: (data, from) => this.#receive(data, from.address, from.port),
-        error: (err) => {
-          this.#warn('socket', 'EGW_ERR_PROBE_SOCKET', 'probe socket failed; binding again', { address: b.address, err: errorMessage(err) });
-          socket.close();
-          if (b.socket === socket) b.socket = undefined;
-          b.nextBindAt = now() + REBIND_MS;
-        },
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker !== undefined) {
+      const closed = new Promise<void>((resolve) => {
+        const done = setTimeout(resolve, CLOSE_WAIT_MS);
+        worker.on('message', (m: FromWorker) => {
+          // the last logs and metrics (the peers' series removed)
+          if (m.type === 'batch') this.#apply(m);
+          if (m.type === 'closed') {
+            clearTimeout(done);
+            resolve();
+          }
+        });
+        worker.once('exit', () => {
+          clearTimeout(done);
+          resolve();
+        });
       });
-      if (this.#closed) socket.close();
-      else b.socket = socket;
-    } catch (err) {
-      this.#warn('bind', 'EGW_ERR_PROBE_SOCKET', `cannot bind ${b.address} port ${this.config.port}; trying again every ${REBIND_MS} ms`, {
-        address: b.address,
-        err: errorMessage(err),
-        errno: (err as { code?: unknown }).code,
+      worker.postMessage({ type: 'close' } satisfies ToWorker);
+      await closed;
+      await worker.terminate();
+    }
+    for (const p of this.#peers) if (p.probe !== false) this.#metrics.probePeerGone(p.node);
+  }
+
+  /** Starts a worker; resolves once it runs (or has died, then a restart is due). */
+  #spawn(): Promise<void> {
+    const worker = new Worker(this.#script, { workerData: this.config });
+    // The agent's own handles keep the process; the worker ends with it.
+    worker.unref();
+    this.#worker = worker;
+    return new Promise<void>((resolve) => {
+      worker.on('message', (m: FromWorker) => {
+        if (worker !== this.#worker) return;
+        if (m.type === 'ready') {
+          this.#workerStats = m.stats;
+          if (this.#peers.length > 0) this.#post({ type: 'peers', peers: this.#peers });
+          if (this.#self !== undefined) this.#post({ type: 'self', self: this.#self });
+          resolve();
+        } else if (m.type === 'batch') this.#apply(m);
       });
-    }
-  }
-
-  #tick(): void {
-    const at = now();
-    this.#notified = 0;
-    this.#earlyRoundSent = false;
-    this.#answers.clear();
-    for (const b of this.#sockets) if (b.socket === undefined && at >= b.nextBindAt) void this.#bind(b);
-    for (const peer of this.#table.probing()) this.#metrics.probeMissed(peer);
-    this.#handle(this.#table.evaluate(at));
-    this.#sendRound(at);
-  }
-
-  #sendRound(at: number): void {
-    if (this.#table.size === 0) return;
-    this.#stats.rounds++;
-    this.#seq = (this.#seq + 1) >>> 0;
-    const data = this.#encode({ type: 'probe', seq: this.#seq, stamp: at }, at);
-    for (const peer of this.#table.peers()) this.#send(data, peer);
-  }
-
-  #encode(head: Pick<ProbePacket, 'type' | 'seq' | 'stamp'>, at: number): Buffer {
-    this.#heardCache ??= this.#table.heardNodes(at);
-    return encodeProbe({ ...head, healthy: this.#self.healthy, draining: this.#self.draining, sender: this.config.node, holds: this.#self.holds, heard: this.#heardCache });
-  }
-
-  #send(data: Buffer, peer: Peer): void {
-    const family = ipFamily(peer.address);
-    const socket = this.#sockets.find((b) => ipFamily(b.address) === family)?.socket;
-    if (socket === undefined) {
-      // One line for all peers of the family, not one per peer.
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', `no bound IPv${family} socket to probe from`, { family });
-      return;
-    }
-    socket.send(data, peer.address, this.config.port).catch((err: unknown) => {
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', 'probe or answer not sent', { peer: peer.node, address: peer.address, err: errorMessage(err) });
+      worker.on('error', (err) => {
+        if (worker === this.#worker) this.#log.warn({ op: 'worker', code: 'EGW_ERR_PROBE_WORKER', err: errorMessage(err) }, 'probe thread failed');
+      });
+      worker.on('exit', (code) => {
+        resolve();
+        if (worker !== this.#worker || this.#closed) return;
+        this.#worker = undefined;
+        this.#warn('EGW_ERR_PROBE_WORKER', { op: 'worker', exitCode: code }, `probe thread ended; starting it again in ${RESTART_MS} ms (the view stays as it was until then)`);
+        this.#restart = setTimeout(() => void this.#spawn(), RESTART_MS);
+      });
     });
   }
 
-  #receive(data: Buffer, fromAddress: string, fromPort: number): void {
-    if (this.#closed) return;
-    const at = now();
-    const peer = isIp(fromAddress) ? this.#table.byAddress(canonicalIp(fromAddress)) : undefined;
-    if (peer === undefined) return this.#reject('unknown_source', fromAddress);
-    const decoded = decodeProbe(data);
-    if (decoded.packet === undefined) return this.#reject('malformed', fromAddress, decoded.problem);
-    const packet = decoded.packet;
-    if (packet.sender !== peer.node) return this.#reject('name_mismatch', fromAddress, packet.sender);
-    this.#stats.accepted++;
-    if (packet.type === 'probe') this.#answer(packet, peer, fromPort, at);
-    else if (at - packet.stamp >= 0 && at - packet.stamp <= this.config.windowMs) this.#metrics.probeRtt((at - packet.stamp) / 1000);
-    this.#handle(this.#table.heardFrom(peer.node, packet, at));
-  }
-
-  #answer(probe: ProbePacket, peer: Peer, port: number, at: number): void {
-    const count = (this.#answers.get(peer.node) ?? 0) + 1;
-    this.#answers.set(peer.node, count);
-    if (count > ANSWERS_PER_INTERVAL) {
-      this.#stats.unanswered++;
-      return;
-    }
-    this.#stats.answered++;
-    const data = this.#encode({ type: 'answer', seq: probe.seq, stamp: probe.stamp }, at);
-    const socket = this.#sockets.find((b) => ipFamily(b.address) === ipFamily(peer.address))?.socket;
-    socket?.send(data, peer.address, port).catch((err: unknown) => {
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', 'answer not sent', { peer: peer.node, address: peer.address, err: errorMessage(err) });
-    });
-  }
-
-  #reject(reason: RejectReason, address: string, detail?: string): void {
-    this.#stats.rejected[reason]++;
-    this.#metrics.probeRejected(reason);
-    this.#log.debug({ op: 'receive', address, reason, detail }, 'probe datagram dropped');
-  }
-
-  /** Publishes what an evaluation changed: metrics and logs for flips, listeners for changes. */
-  #handle(evaluation: Evaluation): void {
-    for (const flip of evaluation.flipped) {
-      this.#metrics.probePeerAlive(flip.node, flip.alive);
-      this.#log.info({ op: 'liveness', peer: flip.node, alive: flip.alive }, flip.alive ? 'peer alive by the probes' : 'peer dead by the probes');
-    }
-    if (evaluation.changed) {
-      this.#heardCache = undefined;
-      this.#pending = true;
-    }
-    if (!this.#pending || this.#listeners.size === 0 || this.#notified >= NOTIFICATIONS_PER_INTERVAL) return;
-    this.#pending = false;
-    this.#notified++;
-    const view = this.#table.view(now());
+  #apply(batch: Extract<FromWorker, { type: 'batch' }>): void {
+    this.#workerStats = batch.stats;
+    for (const entry of batch.logs) this.#log[entry.level](entry.obj, entry.msg);
+    for (const [verb, ...args] of batch.metrics) (this.#metrics[verb] as (...a: unknown[]) => void).apply(this.#metrics, args);
+    if (batch.view === undefined) return;
+    this.#view = batch.view;
+    if (!batch.changed) return;
     for (const listener of [...this.#listeners]) {
       try {
-        listener(view);
+        listener(batch.view);
       } catch (err) {
         this.#log.warn({ op: 'notify', err: errorMessage(err) }, 'liveness listener threw');
       }
     }
   }
 
-  #warn(op: string, code: ProbeErrorCode, msg: string, fields: Record<string, unknown>): void {
-    this.#stats.errors[code] = (this.#stats.errors[code] ?? 0) + 1;
+  #post(message: ToWorker): void {
+    this.#worker?.postMessage(message);
+  }
+
+  #warn(code: ProbeErrorCode, fields: Record<string, unknown>, msg: string): void {
+    this.#errors[code] = (this.#errors[code] ?? 0) + 1;
     this.#metrics.probeError(code);
-    const key = `${op}|${code}|${String(fields.address ?? fields.family)}`;
-    const at = now();
+    const key = `${String(fields.op)}|${code}|${String(fields.address)}`;
+    const at = performance.now();
     const last = this.#warnedAt.get(key);
     if (last !== undefined && at - last < WARN_EVERY_MS) return;
     this.#warnedAt.set(key, at);
-    this.#log.warn({ op, code, ...fields }, msg);
+    this.#log.warn({ ...fields, code }, msg);
   }
-}
-
-/** Monotonic milliseconds: wall-clock steps must not look like silence. */
-function now(): number {
-  return performance.now();
 }

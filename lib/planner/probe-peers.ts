@@ -2,28 +2,32 @@ import type { Snapshot } from './snapshot.js';
 import { nodeDirectory } from './resolve.js';
 import { gatewayCapableNodes } from './tunnels.js';
 
-/** A node to probe, at the underlay address its tunnel uses (probes must come from it too). */
+/** A known node, at the underlay address its tunnel uses (its probes must come from it too). */
 export interface ProbePeer {
   readonly node: string;
   readonly address: string;
+  /** Probed by this node; false: only answered (its packets still show this node is not cut off). */
+  readonly probe: boolean;
 }
 
 /**
- * The nodes this node probes: every other node that matches an EgressGateway's nodeSelector (the
- * ones that may carry an EIP). A node that may carry one also probes every other node: workers
- * probe the gateway nodes they use, and a prober answers known peers only; and a gateway node whose
- * only gateway peer died still hears the workers, so it does not take itself for cut off. Addresses
- * come from the node directory (Node InternalIPs, else checked EgressTunnel status), never from a
- * packet.
+ * The nodes this node knows for the probes. Every node probes the other nodes that match an
+ * EgressGateway's nodeSelector (the ones that may carry an EIP), workers and gateway nodes alike.
+ * Only those are probed, so only they need to know the rest: a node that may carry an EIP also
+ * lists every other node with `probe: false`, to answer its probes (a prober answers known nodes
+ * only) and so that a gateway node whose only gateway peer died still hears the workers and does
+ * not take itself for cut off. Addresses come from the node directory (Node InternalIPs, else
+ * checked EgressTunnel status), never from a packet.
  */
 export function probePeers(snapshot: Snapshot, nodeName: string): ProbePeer[] {
   const { directory } = nodeDirectory(snapshot);
   const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways);
-  const everyone = capable.has(nodeName);
+  const answersAll = capable.has(nodeName);
   const out: ProbePeer[] = [];
   for (const d of directory.values()) {
-    if (d.node === nodeName || !d.underlayIp || !(everyone || capable.has(d.node))) continue;
-    out.push({ node: d.node, address: d.underlayIp });
+    if (d.node === nodeName || !d.underlayIp) continue;
+    const probe = capable.has(d.node);
+    if (probe || answersAll) out.push({ node: d.node, address: d.underlayIp, probe });
   }
   return out.sort((a, b) => (a.node < b.node ? -1 : 1));
 }

@@ -12,7 +12,7 @@ import { Prober } from '../prober.js';
 export interface NodeLine {
   readonly at: number;
   readonly isolated: boolean;
-  readonly peers: Record<string, { readonly heard: boolean; readonly alive: boolean }>;
+  readonly peers: Record<string, { readonly heard: boolean; readonly alive: boolean; readonly healthy: boolean }>;
 }
 
 async function main(): Promise<void> {
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     holdDownMs: Number(values['hold-down-ms']),
   });
   prober.onChange((view) => {
-    const peers = Object.fromEntries([...view.peers].map(([node, p]) => [node, { heard: p.heard, alive: p.alive }]));
+    const peers = Object.fromEntries([...view.peers].map(([node, p]) => [node, { heard: p.heard, alive: p.alive, healthy: p.healthy }]));
     const line: NodeLine = { at: Date.now(), isolated: view.isolated, peers };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   });
