@@ -227,6 +227,41 @@ test('a known node that is not probed: no state, but its packets keep this node 
   assert.equal(view().isolated, false, 'nothing known: alone, not cut off');
 });
 
+test('a known node that is not probed vouches for the peers it hears (a worker sees both sides of a partition between two gateways)', () => {
+  const { t, at, hear, alive, view } = table();
+  t.setPeers([PEERS[0]!], 0);
+  t.setKnown([{ node: 'worker-9', address: '198.18.0.9' }], 0);
+  for (let ms = 0; ms <= 2000; ms += 100) {
+    at(ms);
+    hear('worker-9', ['gw-2', 'gw-3', 'unknown-node']);
+    if (ms < 500) hear('gw-2');
+  }
+  assert.equal(alive('gw-2'), true, "gw-2 is cut off from this node, but worker-9 still hears it");
+  assert.equal(view().peers.get('gw-2')!.heard, false);
+  assert.deepEqual([...view().peers.keys()], ['gw-2'], 'vouching gives a node that is not probed no view entry');
+  at(2050);
+  hear('worker-9', []);
+  assert.equal(alive('gw-2'), false, 'worker-9 stops naming gw-2: judged dead at once');
+  at(2100);
+  hear('worker-9', ['gw-2']);
+  at(2500);
+  assert.equal(alive('gw-2'), false, "worker-9's list from 2100 is older than the window at 2500");
+  assert.equal(t.nextChangeAt(2100), 2400, "a voucher's list runs out one window after it was heard");
+});
+
+test('a node that is not known vouches for nothing', () => {
+  const { t, at, hear, alive } = table({ ...TIMING, holdDownMs: 0 });
+  t.setPeers([PEERS[0]!], 0);
+  t.setKnown([{ node: 'worker-9', address: '198.18.0.9' }], 0);
+  at(1000);
+  hear('worker-9', ['gw-2']);
+  assert.equal(alive('gw-2'), true, 'a known node vouches');
+  t.setKnown([], 1000);
+  assert.equal(alive('gw-2'), false, 'its list goes with it');
+  hear('stranger', ['gw-2']);
+  assert.equal(alive('gw-2'), false, 'a stranger is not heard');
+});
+
 test('only known nodes (a lone gateway node the workers probe): isolation is judged from their packets', () => {
   const t = new PeerTable(TIMING, 0);
   t.setKnown([{ node: 'worker-9', address: '198.18.0.9' }], 0);

@@ -68,6 +68,13 @@ export class PeerTable {
   readonly #byAddress = new Map<string, PeerState>();
   /** Known nodes that are not probed, by address: answered, and their packets count against isolation. */
   #known = new Map<string, Sender>();
+  /**
+   * What known nodes that are not probed last said they heard (only non-empty lists are kept, so
+   * at most one small entry per known node): a worker that hears both sides of a partition
+   * between two gateways vouches for each to the other, though neither probes it.
+   */
+  #knownNodes = new Set<string>();
+  readonly #vouchers = new Map<string, { heardAt: number; heard: ReadonlySet<string> }>();
   #lastAnyHeardAt: number | undefined;
   /** Since when the table has had peers; isolation is judged one fence after it. */
   #fenceFrom: number;
@@ -123,6 +130,8 @@ export class PeerTable {
   setKnown(known: readonly Peer[], now: number): void {
     if (this.#judgesNothing() && known.length > 0) this.#fenceFrom = now;
     this.#known = new Map(known.map((k) => [k.address, Object.freeze({ node: k.node, address: k.address, probed: false })]));
+    this.#knownNodes = new Set(known.map((k) => k.node));
+    for (const node of this.#vouchers.keys()) if (!this.#knownNodes.has(node)) this.#vouchers.delete(node);
   }
 
   /** The probed peer or known node whose address this is (canonical form). */
@@ -144,7 +153,8 @@ export class PeerTable {
     const state = this.#peers.get(node);
     if (state === undefined) {
       this.#lastAnyHeardAt = now;
-      return this.#isolated ? this.evaluate(now) : { changed: false, flipped: [] };
+      const vouchesNew = this.#vouch(node, report.heard, now);
+      return this.#isolated || vouchesNew ? this.evaluate(now) : { changed: false, flipped: [] };
     }
     // A gap longer than the window may fall between two ticks: judge the peer as it was in the
     // gap before the packet ends it, so a short death still starts the hold-down.
@@ -213,6 +223,7 @@ export class PeerTable {
       else due(s.addedAt + window);
       if (s.judgedDead && s.upSince !== undefined) due(s.upSince + this.#timing.holdDownMs);
     }
+    for (const v of this.#vouchers.values()) due(v.heardAt + window);
     if (!this.#judgesNothing() && !this.#isolated) due(Math.max(this.#fenceFrom, this.#lastAnyHeardAt ?? this.#fenceFrom) + this.#timing.fenceMs);
     return next === Infinity ? undefined : next;
   }
@@ -255,7 +266,31 @@ export class PeerTable {
     for (const state of this.#peers.values()) {
       if (this.#heardAt(state, now)) for (const node of state.heardList) if (node !== state.node) reported.add(node);
     }
+    for (const [voucher, v] of this.#vouchers) {
+      if (now - v.heardAt <= this.#timing.windowMs) for (const node of v.heard) if (node !== voucher) reported.add(node);
+    }
     return reported;
+  }
+
+  /**
+   * Keeps what a known node that is not probed says it heard. True when that can change a
+   * verdict at once: it names a probed peer that no fresh voucher named before.
+   */
+  #vouch(node: string, heard: readonly string[], now: number): boolean {
+    if (!this.#knownNodes.has(node)) return false;
+    const before = this.#vouchers.get(node);
+    const fresh = before !== undefined && now - before.heardAt <= this.#timing.windowMs;
+    if (heard.length === 0) {
+      this.#vouchers.delete(node);
+      return fresh && before.heard.size > 0;
+    }
+    const list = new Set(heard.filter((n) => this.#peers.has(n)));
+    if (list.size === 0) {
+      this.#vouchers.delete(node);
+      return fresh && before.heard.size > 0;
+    }
+    this.#vouchers.set(node, { heardAt: now, heard: fresh && sameMembers(before.heard, [...list]) ? before.heard : list });
+    return !fresh || !sameMembers(before.heard, [...list]);
   }
 
   #evaluateOne(state: PeerState, now: number, reported: ReadonlySet<string>): Evaluation {
