@@ -4,9 +4,9 @@ import { SelfState } from './self-report.js';
 
 const HOLD = 5_000;
 
-test('healthy is the last apply; before the first one the node plans itself fit but its peers do not count it yet', () => {
+test('healthy is the last apply; before the first one the node plans itself fit and says so to its peers (one view on both sides)', () => {
   const s = new SelfState(HOLD);
-  assert.deepEqual(s.report('open', 0), { healthy: false, draining: false, holds: [] });
+  assert.deepEqual(s.report('open', 0), { healthy: true, draining: false, holds: [] });
   assert.equal(s.fit('open', 0), true);
   s.applied(true, ['198.18.0.111', '198.18.0.110'], 10);
   assert.deepEqual(s.report('open', 10), { healthy: true, draining: false, holds: ['198.18.0.110', '198.18.0.111'] });

@@ -4,14 +4,16 @@ import type { FenceState } from './fence.js';
 /**
  * What this node says of itself in its probe answers, and whether it plans itself as fit to carry
  * egress IPs: the same judgement its peers make from those answers (fitByProbes), so both reach
- * the same owners. Healthy means its last apply succeeded. It steps aside (draining) while it
+ * the same owners. Healthy means its last apply did not fail (before the first one it is healthy,
+ * as it plans itself fit: two gateway nodes starting together, each counting only itself fit,
+ * would each take the same EIP and find the other answering for it). It steps aside (draining) while it
  * stops, while fenced or rejoining, for the hold-down after a failed apply, so a node whose
  * applies fail now and then does not pull EIPs back and forth, and for the hold-down after it
  * starts (`holdAtStart`): peers that saw it die count it alive only a hold-down after they hear
  * it again, and a node that took itself for fit meanwhile would hold EIPs they gave to another.
  */
 export class SelfState {
-  /** Undefined before the first apply: the node plans itself fit, its peers do not count it yet. */
+  /** Undefined before the first apply: the node plans itself fit, and its peers count it so. */
   #lastApplyOk: boolean | undefined;
   #lastFailureAt: number | undefined;
   #holds: readonly string[] = [];
@@ -56,7 +58,7 @@ export class SelfState {
   }
 
   report(fence: FenceState, now: number): SelfReport {
-    return { healthy: this.#lastApplyOk === true, draining: this.#stopping || fence !== 'open' || this.#recovering(now), holds: this.#holds };
+    return { healthy: this.#lastApplyOk !== false, draining: this.#stopping || fence !== 'open' || this.#recovering(now), holds: this.#holds };
   }
 
   /** Whether this node plans itself as one that may carry egress IPs. */
