@@ -116,7 +116,9 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
 
   test('installed: the visitor leaves with the EIP; its gateway turned tcp_loose on and journalled the value it found', { timeout: TEST_TIMEOUT_MS }, async () => {
     await kubectl(env.lab, ['apply', '-f', '-'], POLICY);
-    const at = await waitAssigned(env.lab, POLICY_REF);
+    // Programmed: status names the node that carries the EIP (it may name another for a moment
+    // while a starting node stands aside and the controller has not followed the carrier yet).
+    const at = await waitAssigned(env.lab, POLICY_REF, { programmed: true });
     eip = at.ipv4!;
     holder = at.node;
     await expectLeavesAs(env.lab, VISITOR, eip);

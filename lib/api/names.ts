@@ -53,10 +53,11 @@ export function isInterfaceName(text: string): boolean {
 }
 
 /**
- * A DNS name of a firewall rule: labels of letters, digits and '-', optionally `*.` first (every
- * name below the rest), an optional trailing dot. Case is not significant (callers lower-case).
+ * A DNS name of a firewall rule: labels of letters, digits and '-' of at most 63 characters (the
+ * CRD's pattern says so too), optionally `*.` first (every name below the rest), an optional
+ * trailing dot. Case is not significant (callers lower-case).
  */
-export const FIREWALL_DNS_NAME = '(\\*\\.)?([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?\\.)*[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?\\.?';
+export const FIREWALL_DNS_NAME = '(\\*\\.)?([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\\.?';
 export const FIREWALL_DNS_NAME_MAX = 253;
 const FIREWALL_DNS_NAME_RE = anchored(FIREWALL_DNS_NAME);
 
