@@ -169,6 +169,11 @@ describe('egress firewall rules by name end to end', { skip: scenarioSkip, timeo
   test(`consistency: a name answered with one of five addresses in turn, TTL 1 s: ${LOOKUPS} lookups each followed at once by a connection, none refused`, { timeout: SCENARIO_TIMEOUT_MS + LOOKUPS * 200 }, (t) =>
     env.scenario(async (s) => {
       await s.apply(byName('cdn', [CDN]));
+      // Until the firewall is in force on the pod's node, its lookups skip the forwarder and teach
+      // nothing (a call made then succeeds unchecked): wait until an address CDN lacks is refused.
+      const zone = await s.lab.dnsZone();
+      const unnamed = env.info.echo.addresses.find((a) => !a.includes(':') && !zone.records[CDN]!.addresses.includes(a))!;
+      await waitFor(`${APP_A}: the firewall refuses ${unnamed}`, 60_000, async () => ((await callEcho(s.lab, APP_A, 'http', unnamed)).kind === 'refused' ? true : undefined), 500);
       await waitFor(`${APP_A} reaches ${CDN} by name`, 60_000, async () => ((await callEcho(s.lab, APP_A, 'http', CDN)).kind === 'answer' ? true : undefined), 500);
       const started = Date.now();
       const calls = await lookupAndCall(APP_A, CDN, LOOKUPS);
