@@ -141,7 +141,13 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
       await s.lab.replaceDaemon(agentDaemon(state, node, { ...state.agent, args: [...(state.agent?.args ?? []), '--firewall-dns-port', '15353', '--firewall-dns-upstream', kubeDns] }));
       try {
         await s.apply(firewall('by-name', { appliedTo: { podSelector: { matchLabels: { app: 'restricted' } } }, defaultAction: 'Deny', egress: [{ type: 'Allow', to: { dnsName: 'github.com' } }] }));
-        // Until the forwarder steers the pod's DNS, what it resolves is not learned: wait for the first success.
+        // Until the firewall is in force and the forwarder steers the pod's DNS, what it resolves is
+        // not learned (and a call succeeds unchecked): wait for a refusal, then the first success.
+        await waitFor('google.com refused', 60_000, async () => {
+          const address = await resolves(RESTRICTED, 'google.com');
+          const o = address ? await call(RESTRICTED, address) : undefined;
+          return o?.kind === 'refused' ? true : undefined;
+        }, 500);
         await waitFor('github.com reached by name', 60_000, async () => {
           const address = await resolves(RESTRICTED, 'github.com');
           const o = address ? await call(RESTRICTED, address) : undefined;
