@@ -92,7 +92,8 @@ export class EipLifetime {
     if (this.#ip) return this.#ip;
     let ip: ChildProcessWithoutNullStreams;
     try {
-      ip = (this.options.spawnIp ?? (() => spawn('ip', ['-force', '-batch', '-'], { stdio: 'pipe' })))();
+      // its own process group: a SIGTERM to the agent's group must not end it before stop() keeps the EIPs (it ends at EOF)
+      ip = (this.options.spawnIp ?? (() => spawn('ip', ['-force', '-batch', '-'], { stdio: 'pipe', detached: true })))();
     } catch (err) {
       this.options.onError(`cannot start ip to renew egress IP lifetimes: ${String(err)}`);
       return undefined;
