@@ -58,7 +58,7 @@ export const OWNED_STATE_FLAGS: readonly ConfigFlagName[] = ['nft-table', 'vxlan
 export const AGENT_FLAGS = Object.keys(FLAGS) as ConfigFlagName[];
 
 /** `SLUICE_TUNNEL_CIDR_V4` for `tunnel-cidr-v4`. */
-export function envName(flag: ConfigFlagName): string {
+function envName(flag: ConfigFlagName): string {
   return `SLUICE_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 

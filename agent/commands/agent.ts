@@ -25,7 +25,7 @@ interface AgentFlags extends LeaseFlags, ProbeFlags {
 }
 
 /** Default period of the resync that re-applies an unchanged plan to repair drift in the kernel. */
-export const DEFAULT_RESYNC_SECONDS = 60;
+const DEFAULT_RESYNC_SECONDS = 60;
 
 function resyncMs(text: string): number {
   const seconds = Number(text);

@@ -10,7 +10,7 @@ import { AGENT_FLAGS, addConfigFlags, agentConfigFromFlags } from '../config-fla
 
 type FullExplanation = Explanation & { readonly firewall?: FirewallExplanation };
 
-export function renderExplanation(e: FullExplanation): string {
+function renderExplanation(e: FullExplanation): string {
   const lines = [e.summary, '', `pod ${e.pod} on node ${e.node} (${e.podIps.join(', ') || 'no IP'})`];
   if (e.verdicts.length) {
     lines.push('policies, in the order they are tried:');
