@@ -15,3 +15,27 @@ test('percentiles over the trials that moved; the others are named with their la
   assert.match(hard!, /^hard fail +3\/3 +400 +498 +500 /);
   assert.match(none!, /3\/20 +- +- +- .*3 did not move to the other gateway within 10 s \(largest gap in those 10050 ms\)/);
 });
+
+test('the breakdown: medians of the trials that have one, series without one left out; the lines are read by peer and time', async () => {
+  const { breakdownOf } = await import('./breakdown.js');
+  const { renderBreakdown } = await import('./report.js');
+  const worker = [
+    { op: 'failover-trace', peer: 'gateway-2', holds: [], monoMs: 1005 },
+    { op: 'failover-trace', peer: 'gateway-1', alive: false, sinceHeardMs: 290, monoMs: 1250 },
+    { op: 'failover-trace', changedMonoMs: 1250, nftInMs: 30, monoMs: 1300 },
+  ];
+  const successor = [
+    { op: 'failover-trace', peer: 'gateway-1', alive: false, sinceHeardMs: 280, monoMs: 1270 },
+    { op: 'failover-trace', changedMonoMs: 1270, nftInMs: 20, taken: ['198.18.0.110'], monoMs: 1400 },
+  ];
+  const b = breakdownOf(1000, 'gateway-1', worker, successor);
+  assert.deepEqual(b, { workerDetectMs: 250, workerLastHeardMs: -40, workerSwitchMs: 280, successorDetectMs: 270, successorTakeoverMs: 400 });
+  const text = renderBreakdown([
+    { name: 'hard fail', planned: 2, trials: [{ ...trial(300), breakdown: b }, { ...trial(310), breakdown: { ...b, workerDetectMs: 270 } }] },
+    { name: 'planned', planned: 1, trials: [trial(10)] },
+  ]);
+  const [header, hard, ...rest] = text.split('\n');
+  assert.match(header!, /last heard +W dead +W switched +S dead +S took EIP/);
+  assert.match(hard!, /^hard fail +2 +-40 +260 +280 +270 +400$/);
+  assert.deepEqual(rest, []);
+});

@@ -1,0 +1,74 @@
+/**
+ * Where a hard failover's outage goes, from the agents' failover-trace log lines (monotonic
+ * clock, the same as the benchmark's): from the moment the carrier was broken to
+ *   - the worker's probes judging it dead, and the worker's new table in the kernel;
+ *   - the successor's probes judging it dead, and the EIP added and announced there.
+ */
+import { readFile } from 'node:fs/promises';
+import { findDaemon } from '../../e2e/labkit/lab-context.js';
+import type { Lab } from '../../e2e/labkit/lab.js';
+import { agentRole } from '../../e2e/labkit/plugins.js';
+
+export interface Breakdown {
+  /** The worker's probes judged the broken node dead (ms after the break). */
+  readonly workerDetectMs?: number;
+  /** How long after the break the dead node was last heard by the worker (negative: before). */
+  readonly workerLastHeardMs?: number;
+  /** The worker's nft table steering to the successor was loaded. */
+  readonly workerSwitchMs?: number;
+  readonly successorDetectMs?: number;
+  /** The successor's apply that took the EIP ended (address added, GARP sent). */
+  readonly successorTakeoverMs?: number;
+}
+
+export const BREAKDOWN_FIELDS = ['workerLastHeardMs', 'workerDetectMs', 'workerSwitchMs', 'successorDetectMs', 'successorTakeoverMs'] as const satisfies readonly (keyof Breakdown)[];
+
+interface TraceLine {
+  op?: string;
+  msg?: string;
+  peer?: string;
+  alive?: boolean;
+  sinceHeardMs?: number;
+  monoMs?: number;
+  changedMonoMs?: number;
+  nftInMs?: number;
+  taken?: string[];
+}
+
+/** The failover-trace lines of one node's agent at or after `sinceMono`, in order. */
+export async function traceLines(lab: Lab, node: string, sinceMono: number): Promise<TraceLine[]> {
+  const file = findDaemon(await lab.state(), agentRole(node)).log;
+  const out: TraceLine[] = [];
+  for (const text of (await readFile(file, 'utf8').catch(() => '')).split('\n')) {
+    if (!text.includes('"failover-trace"')) continue;
+    try {
+      const line = JSON.parse(text) as TraceLine;
+      if (line.op === 'failover-trace' && line.monoMs !== undefined && line.monoMs >= sinceMono) out.push(line);
+    } catch {
+      // a line cut by a restart
+    }
+  }
+  return out;
+}
+
+/** The breakdown of one trial: `from` broken at `brokeAt` (monotonic ms), `to` took over, `worker` steers. */
+export function breakdownOf(brokeAt: number, from: string, worker: readonly TraceLine[], successor: readonly TraceLine[]): Breakdown {
+  const death = (lines: readonly TraceLine[]) => lines.find((l) => l.peer === from && l.alive === false);
+  const w = death(worker);
+  const s = death(successor);
+  const switched = w && worker.find((l) => l.changedMonoMs !== undefined && l.changedMonoMs >= w.monoMs! - 0.1 && l.nftInMs !== undefined);
+  const took = successor.find((l) => l.taken !== undefined && l.taken.length > 0);
+  const after = (mono: number | undefined) => (mono === undefined ? undefined : Math.round(mono - brokeAt));
+  return {
+    ...(w ? { workerDetectMs: after(w.monoMs) } : {}),
+    ...(w && w.sinceHeardMs !== undefined ? { workerLastHeardMs: after(w.monoMs! - w.sinceHeardMs) } : {}),
+    ...(switched ? { workerSwitchMs: after(switched.changedMonoMs! + switched.nftInMs!) } : {}),
+    ...(s ? { successorDetectMs: after(s.monoMs) } : {}),
+    ...(took ? { successorTakeoverMs: after(took.monoMs) } : {}),
+  };
+}
+
+export async function readBreakdown(lab: Lab, brokeAt: number, from: string, to: string, worker: string): Promise<Breakdown> {
+  const [w, s] = await Promise.all([traceLines(lab, worker, brokeAt), traceLines(lab, to, brokeAt)]);
+  return breakdownOf(brokeAt, from, w, s);
+}
