@@ -47,9 +47,10 @@ const GIVE_UP_AFTER = 3;
 const [LABEL, LABEL_VALUE] = Object.entries(GATEWAY_NODE_LABELS)[0]!;
 
 const SERIES: Record<string, SeriesSpec> = {
-  hard: { name: 'hard fail (fail-node)', act: (lab, n) => lab.failNode(n), repair: (lab, n) => lab.healNode(n) },
+  hard: { name: 'hard fail (fail-node)', act: (lab, n) => lab.failNode(n), repair: (lab, n) => lab.healNode(n), detected: true },
   'api-down': {
     name: 'hard fail, API server down',
+    detected: true,
     prepare: (lab) => lab.apiServerDown(),
     act: (lab, n) => lab.failNode(n),
     repair: async (lab, n) => {

@@ -35,6 +35,8 @@ export interface SeriesSpec {
   readonly act: (lab: Lab, node: string) => Promise<void>;
   /** After the flows stopped: back to two healthy gateways (heal, restart, relabel). */
   readonly repair: (lab: Lab, node: string) => Promise<void>;
+  /** The break is a death the probes detect: the trial reads where the time went (breakdown.ts). */
+  readonly detected?: boolean;
 }
 
 export interface SeriesContext {
@@ -80,7 +82,7 @@ export async function runTrial(ctx: SeriesContext, spec: SeriesSpec): Promise<Tr
   // Back as the EIP through the other gateway, after the largest gap.
   const recovered = to !== undefined && ctx.gateways.includes(to) && to !== from && last!.src === ctx.eip && last!.to > udp.maxGapStartedAt;
   const strays = [...new Set(udp.sources.filter((s) => s.src !== ctx.eip).map((s) => `${s.src} via ${ctx.macs.get(s.via) ?? s.via} (${s.count})`))];
-  const breakdown = recovered && to ? await readBreakdown(ctx.lab, brokeAt, from, to, ctx.worker) : undefined;
+  const breakdown = spec.detected && recovered && to ? await readBreakdown(ctx.lab, brokeAt, from, to, ctx.worker) : undefined;
   return { from, to, strays, recovered, outageMs: udp.maxGapMs, lost: udp.lost, senderMaxStallMs: udp.senderMaxStallMs, contestedMs, ...(breakdown ? { breakdown } : {}) };
 
   function moved(received: readonly SeqArrival[]): boolean {
