@@ -60,31 +60,33 @@ export class FailoverTrace {
   }
 
   /**
-   * An apply ended; when it followed a peer's change, logs how long from the change to its start
-   * (`waitMs`: the reconcile queue and planning) and to the nft table in the kernel (`nftInMs`,
-   * the table loads first) and to its end (`doneMs`: EIPs added and announced). `startedAt` is
-   * monotonicMs() when the apply began.
+   * An apply ended that followed a peer's change or took or released egress IPs: logs when it
+   * started and how long its nft load took (the table loads first; `startMonoMs + nftMs` is when
+   * the new table was in the kernel), and, after a change, how long from the change to its start
+   * (`waitMs`: the reconcile queue and planning), to the table in the kernel (`nftInMs`) and to
+   * its end (`doneMs`: EIPs added and announced). `startedAt` is monotonicMs() at its start.
    */
   applied(report: ApplyReport, startedAt: number, eips: { readonly taken: readonly string[]; readonly released: readonly string[] }): void {
     const changedAt = this.#changedAt;
-    if (changedAt === undefined || report.writes === 0) return;
+    const moved = eips.taken.length > 0 || eips.released.length > 0;
+    if (report.writes === 0 || (changedAt === undefined && !moved)) return;
     this.#changedAt = undefined;
     const end = monotonicMs();
     const nftMs = report.subsystems['nft']?.durationMs ?? 0;
+    const since = (at: number) => round(at - (changedAt ?? 0));
     this.log.info(
       {
         op: 'failover-trace',
-        changedMonoMs: round(changedAt),
-        waitMs: round(startedAt - changedAt),
-        nftInMs: round(startedAt + nftMs - changedAt),
-        doneMs: round(end - changedAt),
+        ...(changedAt !== undefined ? { changedMonoMs: round(changedAt), waitMs: since(startedAt), nftInMs: since(startedAt + nftMs), doneMs: since(end) } : {}),
+        startMonoMs: round(startedAt),
+        nftMs: round(nftMs),
         applyMs: round(report.durationMs),
         ...(eips.taken.length ? { taken: eips.taken } : {}),
         ...(eips.released.length ? { released: eips.released } : {}),
         ok: report.ok,
         monoMs: round(end),
       },
-      'applied after a peer changed',
+      changedAt !== undefined ? 'applied after a peer changed' : 'applied, egress IPs moved',
     );
   }
 }

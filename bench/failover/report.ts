@@ -40,7 +40,7 @@ export function renderSeries(results: readonly SeriesResult[], windowMs: number)
 }
 
 const BREAKDOWN_HEADERS: Record<(typeof BREAKDOWN_FIELDS)[number], string> = {
-  workerLastHeardMs: 'last heard',
+  breakMs: 'break',
   workerDetectMs: 'W dead',
   workerSwitchMs: 'W switched',
   successorDetectMs: 'S dead',
@@ -48,9 +48,10 @@ const BREAKDOWN_HEADERS: Record<(typeof BREAKDOWN_FIELDS)[number], string> = {
 };
 
 /**
- * Medians of where the time went, in ms after the break (series whose trials have a breakdown):
- * when the worker (W) last heard the broken node and judged it dead, when its new table was in the
- * kernel, when the successor (S) judged it dead and had taken the EIP (added and announced).
+ * Medians of where the time went (series whose trials have a breakdown), in ms after the worker
+ * (W) last heard the broken node: when the benchmark began to break it, when W judged it dead and
+ * had its new table in the kernel, when the successor (S) judged it dead and had taken the EIP
+ * (added and announced).
  */
 export function renderBreakdown(results: readonly SeriesResult[]): string {
   const rows = results.flatMap((r) => {
@@ -60,5 +61,5 @@ export function renderBreakdown(results: readonly SeriesResult[]): string {
     return [[r.name.padEnd(42), `${with_.length}`.padStart(6), ...cells].join(' ')];
   });
   if (rows.length === 0) return '';
-  return [`${'medians, ms after the break'.padEnd(42)} ${'trials'.padStart(6)} ${BREAKDOWN_FIELDS.map((f) => BREAKDOWN_HEADERS[f].padStart(11)).join(' ')}`, ...rows].join('\n');
+  return [`${'medians, ms after W last heard it'.padEnd(42)} ${'trials'.padStart(6)} ${BREAKDOWN_FIELDS.map((f) => BREAKDOWN_HEADERS[f].padStart(11)).join(' ')}`, ...rows].join('\n');
 }

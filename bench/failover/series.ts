@@ -114,5 +114,5 @@ export async function runSeries(ctx: SeriesContext, spec: SeriesSpec, trials: nu
 function describeBreakdown(b: Breakdown | undefined): string {
   if (!b || b.workerDetectMs === undefined) return '';
   const at = (n: number | undefined) => (n === undefined ? '?' : `${n}`);
-  return `; after the break (ms): worker last heard it ${at(b.workerLastHeardMs)}, judged it dead ${at(b.workerDetectMs)}, switched ${at(b.workerSwitchMs)}; successor judged it dead ${at(b.successorDetectMs)}, took the EIP ${at(b.successorTakeoverMs)}`;
+  return `; ms after the worker last heard it: break began ${at(b.breakMs)}, worker judged it dead ${at(b.workerDetectMs)}, switched ${at(b.workerSwitchMs)}; successor judged it dead ${at(b.successorDetectMs)}, took the EIP ${at(b.successorTakeoverMs)}`;
 }
