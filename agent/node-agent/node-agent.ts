@@ -31,7 +31,7 @@ import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
 import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
 import { probePeers } from '../../lib/planner/probe-peers.js';
-import { carriersOf, hasSuccessor, othersServe, replaceable } from './successors.js';
+import { carriersOf, hasSuccessor, othersServe, replaceable, withoutSuccessor } from './successors.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
 import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
@@ -263,7 +263,12 @@ export class NodeAgent {
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
-      this.#lifetime?.hold(this.#onNic(nodePlan));
+      if (this.#lifetime) {
+        const onNic = this.#onNic(nodePlan);
+        const facts = probed?.facts;
+        const irreplaceable = facts ? withoutSuccessor(snapshot, facts, this.options.nodeName, onNic.map((e) => e.ip)) : new Set(onNic.map((e) => e.ip));
+        this.#lifetime.hold(onNic, irreplaceable);
+      }
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
