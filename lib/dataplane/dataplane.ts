@@ -100,8 +100,10 @@ export function isForwardingSysctl(key: string): boolean {
  *   9. announcer          announce EIPs now held, withdraw those gone
  *
  * Between steps 1 and 4 a packet may carry the mark of a gateway whose rule or table is not there
- * yet: with no rule, or no route in that table, the lookup goes on to the next rule (main), so the
- * packet takes the node's normal path: it fails open, never into a black hole or the tunnel.
+ * yet: with no rule, or no route in that table, the lookup goes on to the next rule (main). The
+ * table loaded in step 1 drops a marked packet routed anywhere but the tunnel (fails closed): a
+ * selected pod's packet leaves through its gateway or not at all, never with its own address or
+ * the node's.
  *
  * With `full: false`, links, sysctls, routes and addresses whose part of the plan equals what the
  * last clean apply wrote are skipped, neither read nor written (nft always diffs, in memory).
