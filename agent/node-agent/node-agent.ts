@@ -239,10 +239,16 @@ export class NodeAgent {
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
-      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
+      report = await this.#local!.dataplane.apply(nodePlan, {
+        full: resync?.full ?? false,
+        reportedConflicts: new Set(snapshot.tunnels.flatMap((t) => (t.eipConflicts ?? []).map((c) => c.ip))),
+        ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}),
+      });
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
-      this.#setHeld(nodePlan.eips.map((e) => e.ip));
+      // What is on the NIC, not what was planned: a planned EIP a LAN host answers for is not held,
+      // and a peer told otherwise would take it over unprobed.
+      this.#setHeld(report.held);
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
