@@ -257,11 +257,17 @@ export class NodeAgent {
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
       this.#lifetime?.narrow(new Set(nodePlan.eips.map((e) => e.ip)));
       const applyStart = monotonicMs();
-      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
+      report = await this.#local!.dataplane.apply(nodePlan, {
+        full: resync?.full ?? false,
+        reportedConflicts: new Set(snapshot.tunnels.flatMap((t) => (t.eipConflicts ?? []).map((c) => c.ip))),
+        ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}),
+      });
       this.#trace?.applied(report, applyStart, eipChanges(this.#held, nodePlan));
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
-      this.#setHeld(nodePlan.eips.map((e) => e.ip));
+      // What is on the NIC, not what was planned: a planned EIP a LAN host answers for is not held,
+      // and a peer told otherwise would take it over unprobed.
+      this.#setHeld(report.held);
       if (this.#lifetime) {
         const onNic = this.#onNic(nodePlan);
         const facts = probed?.facts;
