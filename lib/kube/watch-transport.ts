@@ -12,6 +12,8 @@ export interface WatchTransportOptions {
   readonly idleGraceMs: number;
 }
 
+// client-node's Watch.watch() declares its callbacks with any.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Callback = (phase: string, apiObj: any, watchObj?: any) => void;
 
 /**
@@ -32,6 +34,7 @@ export class WatchTransport extends k8s.Watch {
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: Callback,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     done: (err: any) => void,
   ): Promise<AbortController> {
     const controller = new AbortController();
