@@ -27,6 +27,14 @@ export interface Gateway extends ObjectIdentity {
   readonly poolTextV6: readonly string[];
   readonly defaultEipV4?: string;
   readonly defaultEipV6?: string;
+  /** The user's request to rebalance (annotation; see rebalance-request.ts). */
+  readonly rebalance?: RebalanceRequest;
+}
+
+/** A rebalance request: its token, or why the annotation is not one. */
+export interface RebalanceRequest {
+  readonly token?: string;
+  readonly invalid?: string;
 }
 
 /**
