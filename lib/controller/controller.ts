@@ -15,6 +15,7 @@ import { reconcileClusterInfo } from './cluster-info.js';
 import { reconcileTunnels } from './tunnel-status.js';
 import { reconcilePolicyStatus } from './policy-status.js';
 import { reconcileGatewayStatus } from './gateway-status.js';
+import { reportInvalidDrains } from './node-drain-events.js';
 import { reconcileEndpointSlices } from './endpoint-slices.js';
 import { ClaimOrder } from './claim-order.js';
 import { reportLookup } from './policy-programmed.js';
@@ -69,6 +70,7 @@ const STEPS: readonly Step[] = [
   // Namespaces: the default gateway of policies that name none comes from a namespace label.
   { name: 'policy-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
   { name: 'firewall-status', inputs: FIREWALLS, run: reconcileFirewallStatus },
+  { name: 'node-drain', inputs: ['Node'], run: reportInvalidDrains },
   // Reports: a rebalance moves its next unit once the last one's new node applied it.
   { name: 'gateway-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, REPORT], run: reconcileGatewayStatus },
 ];
