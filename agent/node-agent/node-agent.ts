@@ -38,6 +38,7 @@ import { NodeLiveness } from './node-liveness.js';
 import { openProber } from './open-prober.js';
 import { Handoff } from './handoff.js';
 import type { ProbeSettings } from '../probe-flags.js';
+import { ConntrackCleanup } from './conntrack-cleanup.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -108,6 +109,8 @@ export class NodeAgent {
   #probesStarted = false;
   /** When the probes first reported the change the next apply follows (performance.now()), for the failover histogram. */
   #detectedAt?: number;
+  /** Deletes conntrack entries of the paths an apply removed. */
+  #conntrack?: ConntrackCleanup;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -171,6 +174,7 @@ export class NodeAgent {
     const feed = this.#feed;
     // the linger covers the workers' switch: their probes hear the successor hold the EIPs within an interval or two
     if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs, 2 * options.probes.intervalMs + 50);
+    this.#conntrack = new ConntrackCleanup(log.child({ subsystem: 'conntrack' }));
     this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
@@ -243,6 +247,7 @@ export class NodeAgent {
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
+      if (report.ok) this.#conntrack?.afterApply(previous, nodePlan);
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
@@ -440,6 +445,7 @@ export class NodeAgent {
     await this.#feed?.stop();
     clearTimeout(this.#handoffTimer);
     this.#liveness?.close();
+    await this.#conntrack?.idle();
     await this.#conflicts?.reconciler.stop();
     await this.#reports?.stop();
     await this.#dns?.stop();

@@ -25,7 +25,8 @@ import { waitFor } from './support/wait.js';
 
 const PLANNED_BOUND_MS = 1_000;
 const TCP_CONNECTIONS = 10;
-const SCENARIO_TIMEOUT_MS = 180_000;
+/** Generous: on a loaded machine the agents' threads stall for seconds, and the gateways' fitness is awaited first. */
+const SCENARIO_TIMEOUT_MS = 300_000;
 
 interface EventList {
   items: Array<{ reason: string; type: string; message: string; involvedObject: { kind: string; name: string } }>;
@@ -108,6 +109,7 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
       await waitFor('a GatewayHandoff Event naming the cordon', 20_000, async () => {
         const e = (await events('GatewayHandoff')).find((x) => x.involvedObject.name === 'a' && x.message.includes('cordoned'));
         if (!e) throw new Error('none yet');
+        return e;
       });
     } finally {
       await kubectl(lab(), ['uncordon', gw(0)]);
@@ -164,10 +166,12 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
         const g = await kubectlJson<{ status: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } }>(lab(), ['get', 'egressgateway.egress.sluice.dev', GATEWAY_NAME]);
         const c = g.status.conditions?.find((x) => x.type === 'Rebalanced');
         if (c?.reason !== 'InvalidRequest' || c.status !== 'False' || !c.message.includes('not a request token')) throw new Error(JSON.stringify(c));
+        return c;
       });
       await waitFor('Warning Events for both', 20_000, async () => {
         if ((await events('InvalidRebalanceRequest')).length === 0) throw new Error('no InvalidRebalanceRequest Event');
         if (!(await events('InvalidDrainAnnotation')).some((e) => e.involvedObject.kind === 'Node' && e.involvedObject.name === before)) throw new Error('no InvalidDrainAnnotation Event');
+        return true;
       });
       await sleep(1_000);
       assert.equal((await policyStatus(lab(), policyA)).node, before, 'nothing moved');
