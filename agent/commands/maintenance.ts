@@ -48,6 +48,7 @@ export function registerMaintenance(program: Command): void {
     program
       .command('drain')
       .argument('<node>', 'the Node to drain')
+      .summary('move every egress IP off a node (make-before-break) and wait until it carries none')
       .description(`move every egress IP off a node before maintenance: sets the annotation ${DRAIN_ANNOTATION}=true, then waits until no policy names the node in status. Each EIP moves make-before-break (the next node takes it before this one lets go), and the node carries none while drained. A cordon (kubectl cordon/drain) drains as well; ${DRAIN_ANNOTATION}=false keeps a cordoned node eligible. A node that is its gateway's only eligible node keeps its EIPs`),
     'no policy leaves through the node',
   ).action(async (node: string, flags: MaintenanceFlags) => {
@@ -72,6 +73,7 @@ export function registerMaintenance(program: Command): void {
   program
     .command('undrain')
     .argument('<node>', 'the Node to make eligible again')
+    .summary('let a drained node carry egress IPs again (nothing moves back)')
     .description(`remove the annotation ${DRAIN_ANNOTATION}: the node may carry egress IPs again once it is not cordoned either. Nothing moves back (ownership is sticky); new EIPs, and \`sluice rebalance\`, may use it`)
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .action(async (node: string, flags: Omit<MaintenanceFlags, 'wait'>) => {
@@ -89,6 +91,7 @@ export function registerMaintenance(program: Command): void {
     program
       .command('rebalance')
       .argument('<gateway>', 'the EgressGateway whose egress IPs to spread again')
+      .summary("move a gateway's egress IPs to their preferred nodes, one at a time, make-before-break")
       .description(`ask the controller to move the gateway's egress IPs to the nodes they would get were they new (ownership is sticky, so a node that joins takes only new ones): sets the annotation ${REBALANCE_ANNOTATION} to a new request token and waits until status.rebalance reports it Done. The controller moves one EIP at a time, make-before-break, and never a useNodeIP policy`),
     'the controller reports the rebalance done',
   ).action(async (gateway: string, flags: MaintenanceFlags) => {
