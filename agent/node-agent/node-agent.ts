@@ -5,7 +5,6 @@ import { errorMessage } from '../../lib/errors.js';
 import type { AgentConfig } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
-import { plan } from '../../lib/planner/plan.js';
 import { startControlPlane, type ControlPlane } from '../../lib/controller/control-plane.js';
 import { followSnapshots } from '../../lib/kube/snapshot-feed.js';
 import type { Reconciler } from '../../lib/kube/reconciler.js';
@@ -17,7 +16,7 @@ import type { BuildInfo } from '../version.js';
 import { applySummary, livenessStatus, type AgentStatus } from './agent-state.js';
 import { ApplyGate } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
-import { withOwnParent } from './own-parent.js';
+import { planForNode } from '../plan-for-node.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
 import { KernelChanges } from './kernel-changes.js';
 import { PlanMemo } from './plan-memo.js';
@@ -31,12 +30,13 @@ import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
 import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
 import { probePeers } from '../../lib/planner/probe-peers.js';
-import { carriersOf, hasSuccessor, othersServe, replaceable } from './successors.js';
+import { carriersOf, hasSuccessor, othersServe, replaceable, withoutSuccessor } from './successors.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
 import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
 import { openProber } from './open-prober.js';
 import { Handoff } from './handoff.js';
+import { EipLifetime, type HeldEip } from './eip-lifetime.js';
 import type { ProbeSettings } from '../probe-flags.js';
 import { ConntrackCleanup } from './conntrack-cleanup.js';
 
@@ -66,6 +66,9 @@ export interface NodeAgentOptions {
   /** Liveness by UDP probes between nodes (absent: the API alone decides who may carry EIPs). */
   readonly probes?: ProbeSettings;
 }
+
+/** How often the EIPs' lifetime is renewed (the lifetime is whole seconds, at least 2). */
+const EIP_RENEW_MS = 1_000;
 
 /** A reconcile that runs longer than this marks the agent unhealthy. */
 const STUCK_MS = 120_000;
@@ -107,6 +110,8 @@ export class NodeAgent {
   #held: readonly string[] = [];
   #heldChanged?: () => void;
   #probesStarted = false;
+  /** Renews the lifetime of the EIPs on the NIC while this agent runs (with probes only: peers take over when it dies). */
+  #lifetime?: EipLifetime;
   /** When the probes first reported the change the next apply follows (performance.now()), for the failover histogram. */
   #detectedAt?: number;
   /** Deletes conntrack entries of the paths an apply removed. */
@@ -175,6 +180,14 @@ export class NodeAgent {
     // the linger covers the workers' switch: their probes hear the successor hold the EIPs within an interval or two
     if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs, 2 * options.probes.intervalMs + 50);
     this.#conntrack = new ConntrackCleanup(log.child({ subsystem: 'conntrack' }));
+    if (options.probes && options.probes.eipLifetimeSeconds > 0) {
+      this.#lifetime = new EipLifetime({
+        lifetimeS: options.probes.eipLifetimeSeconds,
+        renewMs: EIP_RENEW_MS,
+        tag: this.#local.dataplane.addresses.tag,
+        onError: (message) => log.warn({ op: 'eip' }, message),
+      });
+    }
     this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
@@ -215,7 +228,7 @@ export class NodeAgent {
       if (planned) nodePlan = planned.plan;
       else {
         try {
-          nodePlan = plan(withOwnParent(withProbes(snapshot, probed?.facts), this.options.nodeName, this.options.parentInterface), this.options.nodeName);
+          nodePlan = planForNode(snapshot, { node: this.options.nodeName, parentInterface: this.options.parentInterface, ...(probed ? { probes: probed.facts } : {}) });
         } catch (err) {
           this.#status = { ...this.#status, lastError: errorMessage(err) };
           throw err;
@@ -243,11 +256,18 @@ export class NodeAgent {
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
+      this.#lifetime?.narrow(new Set(nodePlan.eips.map((e) => e.ip)));
       report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
       if (report.ok) this.#conntrack?.afterApply(previous, nodePlan);
+      if (this.#lifetime) {
+        const onNic = this.#onNic(nodePlan);
+        const facts = probed?.facts;
+        const irreplaceable = facts ? withoutSuccessor(snapshot, facts, this.options.nodeName, onNic.map((e) => e.ip)) : new Set(onNic.map((e) => e.ip));
+        this.#lifetime.hold(onNic, irreplaceable);
+      }
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
@@ -375,6 +395,12 @@ export class NodeAgent {
     this.metrics.observeFailover((performance.now() - detectedAt) / 1000, handoff ? 'handoff' : 'failover');
   }
 
+  /** The planned EIPs that are on the NIC now (announced: the apply took them). */
+  #onNic(nodePlan: NodePlan): HeldEip[] {
+    const announced = new Set((this.#local?.announcer?.status() ?? []).map((a) => a.ip));
+    return nodePlan.eips.filter((e) => announced.has(e.ip));
+  }
+
   #setHeld(eips: readonly string[]): void {
     this.#held = eips;
     this.#heldChanged?.();
@@ -439,6 +465,8 @@ export class NodeAgent {
    */
   async stop(): Promise<void> {
     await this.handOver().catch((err: unknown) => this.options.log.warn({ op: 'handoff', err: errorMessage(err) }, 'handoff failed'));
+    // what was not handed over stays in the kernel over the restart
+    await this.#lifetime?.stop(true);
     this.#resync?.stop();
     this.#kernelChanges?.stop();
     this.#deviceWatch?.stop();
@@ -470,10 +498,6 @@ function countPolicies(p: NodePlan): { role: string; state: string; count: numbe
     const [role, state] = k.split('|') as [string, string];
     return { role, state, count };
   });
-}
-
-function withProbes(snapshot: Snapshot, facts: ProbeFacts | undefined): Snapshot {
-  return facts ? { ...snapshot, probes: facts } : snapshot;
 }
 
 /** The egress IPs a node other than this one holds by the probes. */

@@ -6,7 +6,7 @@ import { deepFreeze } from './freeze.js';
 import { canonicalIp, isIp, parseCidr } from './ip.js';
 import { nodeDrain } from './node-drain.js';
 
-export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];

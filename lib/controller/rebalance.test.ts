@@ -7,7 +7,9 @@ import { REBALANCE_ANNOTATION } from '../api/group.js';
 import { gateway, namespace, node, policy, snapshotOf } from '../planner/testing/cluster.js';
 import { planRebalance, withRebalanceMoves, type RebalanceAck } from './rebalance.js';
 import type { ReportLookup } from './policy-programmed.js';
-import type { AppliedPolicy } from '../api/applied-report.js';
+import type { AppliedReport } from '../api/applied-report.js';
+
+type AppliedPolicy = AppliedReport['policies'] extends ReadonlyMap<string, infer P> ? P : never;
 import { readRebalanceStatus } from './rebalance-status.js';
 
 const GATEWAYS = ['gateway-1', 'gateway-2', 'gateway-3'];

@@ -34,7 +34,7 @@ export interface Takeover {
 }
 
 /** A claim a well-behaved agent does not make. */
-export interface RefusedClaim {
+interface RefusedClaim {
   readonly node: string;
   readonly policyKey: string;
   readonly since: number;
