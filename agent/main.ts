@@ -10,6 +10,7 @@ import { registerController } from './commands/controller.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerStatus } from './commands/status.js';
 import { registerVersion } from './commands/version.js';
+import { registerMaintenance } from './commands/maintenance.js';
 import { BUILD } from './version.js';
 import { EXIT } from './exit-codes.js';
 import { errorMessage, isEgressError } from '../lib/errors.js';
@@ -29,6 +30,7 @@ registerAgent(program);
 registerController(program);
 registerCleanup(program);
 registerStatus(program);
+registerMaintenance(program);
 registerVersion(program);
 
 try {

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   EGW_ERR_PROBE_WORKER: 'the liveness probe thread ended unexpectedly; it is started again',
   EGW_ERR_KUBE: 'the Kubernetes API answered with an error',
   EGW_ERR_NOT_LEADER: 'controller work stopped because this agent no longer holds the Lease',
+  EGW_ERR_WAIT: '`sluice drain` or `sluice rebalance` did not see the move finish within --wait (the request stays in force)',
+  EGW_ERR_CONNTRACK: 'conntrack entries of a deactivated policy or a moved egress IP could not be listed or deleted',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -39,6 +39,7 @@ import { Handoff } from './handoff.js';
 import { FailoverTrace, monotonicMs } from './failover-trace.js';
 import { EipLifetime, type HeldEip } from './eip-lifetime.js';
 import type { ProbeSettings } from '../probe-flags.js';
+import { ConntrackCleanup } from './conntrack-cleanup.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
@@ -116,6 +117,8 @@ export class NodeAgent {
   #detectedAt?: number;
   /** Log lines that break a failover's time down (set with the probes). */
   #trace?: FailoverTrace;
+  /** Deletes conntrack entries of the paths an apply removed. */
+  #conntrack?: ConntrackCleanup;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -179,6 +182,7 @@ export class NodeAgent {
     const feed = this.#feed;
     // the linger covers the workers' switch: their probes hear the successor hold the EIPs within an interval or two
     if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs, 2 * options.probes.intervalMs + 50);
+    this.#conntrack = new ConntrackCleanup(log.child({ subsystem: 'conntrack' }));
     if (options.probes && options.probes.eipLifetimeSeconds > 0) {
       this.#lifetime = new EipLifetime({
         lifetimeS: options.probes.eipLifetimeSeconds,
@@ -268,6 +272,7 @@ export class NodeAgent {
       // What is on the NIC, not what was planned: a planned EIP a LAN host answers for is not held,
       // and a peer told otherwise would take it over unprobed.
       this.#setHeld(report.held);
+      if (report.ok) this.#conntrack?.afterApply(previous, nodePlan);
       if (this.#lifetime) {
         const onNic = this.#onNic(nodePlan);
         const facts = probed?.facts;
@@ -482,6 +487,7 @@ export class NodeAgent {
     await this.#feed?.stop();
     clearTimeout(this.#handoffTimer);
     this.#liveness?.close();
+    await this.#conntrack?.idle();
     await this.#conflicts?.reconciler.stop();
     await this.#reports?.stop();
     await this.#dns?.stop();

@@ -34,3 +34,16 @@ export const KINDS = [
 export type EgressKind = (typeof KINDS)[number];
 
 export const CLUSTER_INFO_NAME = 'default';
+
+/**
+ * Node annotation: `true` drains the node (its egress IPs move to other nodes, make-before-break,
+ * and it carries none while drained), `false` keeps a cordoned node eligible. Absent: a cordoned
+ * (unschedulable) node is drained. See node-drain.ts.
+ */
+export const DRAIN_ANNOTATION = `${GROUP}/drain`;
+
+/**
+ * EgressGateway annotation: a request, named by its value, to move every policy of the gateway to
+ * the node it would be placed on were it new (status.rebalance acknowledges it). See rebalance-request.ts.
+ */
+export const REBALANCE_ANNOTATION = `${GROUP}/rebalance`;

@@ -27,6 +27,14 @@ export interface Gateway extends ObjectIdentity {
   readonly poolTextV6: readonly string[];
   readonly defaultEipV4?: string;
   readonly defaultEipV6?: string;
+  /** The user's request to rebalance (annotation; see rebalance-request.ts). */
+  readonly rebalance?: RebalanceRequest;
+}
+
+/** A rebalance request: its token, or why the annotation is not one. */
+export interface RebalanceRequest {
+  readonly token?: string;
+  readonly invalid?: string;
 }
 
 /**
@@ -135,6 +143,17 @@ export interface NodeInfo {
   readonly ipv4?: string;
   readonly ipv6?: string;
   readonly podCIDRs: readonly string[];
+  /** Absent: not drained, nothing to report (see node-drain.ts). */
+  readonly drain?: NodeDrain;
+}
+
+/** A node's drain state: a drained node carries no egress IP while another node can. */
+export interface NodeDrain {
+  readonly drained: boolean;
+  /** What decided: the drain annotation, or the cordon (spec.unschedulable) alone. */
+  readonly by?: 'annotation' | 'cordon';
+  /** Why the annotation was ignored (an invalid value). */
+  readonly invalid?: string;
 }
 
 export interface NamespaceInfo {

@@ -4,6 +4,7 @@ import { isRecord, readRecord, readString } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
 import { canonicalIp, isIp, parseCidr } from './ip.js';
+import { nodeDrain } from './node-drain.js';
 
 const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 
@@ -38,6 +39,7 @@ export function parseNode(raw: Record<string, unknown>): Parsed<NodeInfo> {
     }
   });
   const unreachable = list(spec.taints).some((t) => isRecord(t) && t.key === UNREACHABLE_TAINT);
+  const drain = nodeDrain(raw.metadata, spec.unschedulable);
   if (!problems.ok) return { problems: problems.items };
   return {
     value: deepFreeze({
@@ -48,6 +50,7 @@ export function parseNode(raw: Record<string, unknown>): Parsed<NodeInfo> {
       ...(ipv4 ? { ipv4 } : {}),
       ...(ipv6 ? { ipv6 } : {}),
       podCIDRs,
+      ...(drain ? { drain } : {}),
     }),
     problems: [],
   };

@@ -5,6 +5,7 @@ import { parseMeta } from './parse-meta.js';
 import { intervalsContain } from './ip.js';
 import { deepFreeze } from './freeze.js';
 import { POOL_MAX_ITEMS } from './limits.js';
+import { rebalanceRequest } from './rebalance-request.js';
 
 export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
   const problems = new ProblemList();
@@ -26,6 +27,7 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
     problems.add('IPNotInPool', 'spec.ippools.ipv6DefaultEIP', `${defaultEipV6} is not inside spec.ippools.ipv6`);
   }
   if (!problems.ok) return { problems: problems.items };
+  const rebalance = rebalanceRequest(raw.metadata);
   const gateway: Gateway = {
     name: meta.name,
     uid: meta.uid,
@@ -39,6 +41,7 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
     poolTextV6: readStringArray(pools.ipv6, '', new ProblemList()),
     ...(defaultEipV4 ? { defaultEipV4 } : {}),
     ...(defaultEipV6 ? { defaultEipV6 } : {}),
+    ...(rebalance ? { rebalance } : {}),
   };
   return { value: deepFreeze(gateway), problems: [] };
 }

@@ -3,6 +3,7 @@ import type { Snapshot } from '../planner/snapshot.js';
 import type { Resolution } from '../planner/resolve.js';
 import type { Takeover } from './takeovers.js';
 import type { MoveKind } from './gateway-moves.js';
+import type { RebalancePlan } from './rebalance.js';
 import type { ClusterStore } from '../kube/store.js';
 import type { ObjectWriter, WriteResult } from '../kube/object-writer.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -17,6 +18,8 @@ export interface ControllerContext {
   readonly resolution: () => Resolution;
   /** The takeovers that resolution follows, by policy key (see takeovers.ts). */
   readonly takeovers: () => ReadonlyMap<string, Takeover>;
+  /** The rebalance requests' progress and this pass's move (see rebalance.ts); the resolution includes the move. */
+  readonly rebalance: () => RebalancePlan;
   readonly store: ClusterStore;
   readonly writer: ObjectWriter;
   readonly events: EventRecorder;

@@ -15,10 +15,14 @@ import { reconcileClusterInfo } from './cluster-info.js';
 import { reconcileTunnels } from './tunnel-status.js';
 import { reconcilePolicyStatus } from './policy-status.js';
 import { reconcileGatewayStatus } from './gateway-status.js';
+import { reportInvalidDrains } from './node-drain-events.js';
 import { reconcileEndpointSlices } from './endpoint-slices.js';
 import { ClaimOrder } from './claim-order.js';
 import { reportLookup } from './policy-programmed.js';
-import { resolveFollowingTakeovers, type FollowedResolution } from './takeovers.js';
+import { resolveFollowingTakeovers, withTakeovers, type FollowedResolution } from './takeovers.js';
+import { planRebalance, withRebalanceMoves, type RebalancePlan } from './rebalance.js';
+import { readRebalanceStatus } from './rebalance-status.js';
+import { resolveCluster } from '../planner/resolve.js';
 import type { MoveKind } from './gateway-moves.js';
 
 export interface ControllerOptions {
@@ -66,7 +70,9 @@ const STEPS: readonly Step[] = [
   // Namespaces: the default gateway of policies that name none comes from a namespace label.
   { name: 'policy-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, ...SLICES, REPORT], run: reconcilePolicyStatus },
   { name: 'firewall-status', inputs: FIREWALLS, run: reconcileFirewallStatus },
-  { name: 'gateway-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES], run: reconcileGatewayStatus },
+  { name: 'node-drain', inputs: ['Node'], run: reportInvalidDrains },
+  // Reports: a rebalance moves its next unit once the last one's new node applied it.
+  { name: 'gateway-status', inputs: ['Node', 'Namespace', 'EgressGateway', 'EgressTunnel', 'EgressClusterInfo', ...POLICIES, REPORT], run: reconcileGatewayStatus },
 ];
 
 const STORE_KINDS = new Set<string>(Object.keys(RESOURCES));
@@ -164,11 +170,16 @@ export class Controller {
     const { store, config, events } = this.options;
     const errors: unknown[] = [];
     const wanted = stepsFor(rc.reasons);
-    let followed: FollowedResolution | undefined;
+    let followed: (FollowedResolution & { rebalance: RebalancePlan }) | undefined;
     const follow = (snapshot: Snapshot) => {
       if (!followed) {
-        followed = resolveFollowingTakeovers(snapshot, (this.claimOrder ??= this.newClaimOrder()), reportLookup(store, this.logger));
-        this.logRefused(followed);
+        const reports = reportLookup(store, this.logger);
+        const taken = resolveFollowingTakeovers(snapshot, (this.claimOrder ??= this.newClaimOrder()), reports);
+        this.logRefused(taken);
+        const withTaken = withTakeovers(snapshot, taken.takeovers);
+        const rebalance = planRebalance(withTaken, taken.resolution, (gateway) => readRebalanceStatus(store.get('EgressGateway', gateway)?.raw), reports);
+        const resolution = rebalance.moves.size > 0 ? resolveCluster(withRebalanceMoves(withTaken, rebalance.moves)) : taken.resolution;
+        followed = { ...taken, resolution, rebalance };
       }
       return followed;
     };
@@ -178,6 +189,7 @@ export class Controller {
         snapshot,
         resolution: () => follow(snapshot).resolution,
         takeovers: () => follow(snapshot).takeovers,
+        rebalance: () => follow(snapshot).rebalance,
         store,
         writer: this.writer,
         events,

@@ -10,6 +10,7 @@ import { countNumber, poolUsage } from '../planner/pool-usage.js';
 import { clusterDefaultGateway } from '../planner/default-gateway.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
+import { rebalanceCondition, announceRebalance, rebalanceStatus } from './rebalance-events.js';
 
 interface PolicyRef {
   readonly name: string;
@@ -117,8 +118,8 @@ export function gatewayConditions(pools: GatewayPools | undefined, generation: n
 }
 
 /**
- * Writes status.nodeList, ipUsage, defaultEIP and the conditions (Accepted Invalid with the
- * problems when the parser rejected it).
+ * Writes status.nodeList, ipUsage, defaultEIP, rebalance and the conditions (Accepted Invalid with
+ * the problems when the parser rejected it; Rebalanced while a rebalance annotation is set).
  */
 export async function reconcileGatewayStatus(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
@@ -135,14 +136,19 @@ export async function reconcileGatewayStatus(ctx: ControllerContext): Promise<Pa
       : [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: stored.problems.map(problemText).join('; '), observedGeneration: generation }];
     const nodeList = gateway ? gatewayNodeList(gateway, ctx.snapshot.nodes, assignment.policies) : [];
     const defaultEIP = pools ? gatewayDefaultEip(pools) : {};
-    report.count(
+    const progress = gateway ? ctx.rebalance().progress.get(gateway.name) : undefined;
+    if (progress) conditions.push(rebalanceCondition(progress, generation));
+    const rebalance = progress ? rebalanceStatus(progress) : undefined;
+    const result = report.count(
       await ctx.writer.writeStatus('EgressGateway', stored.key, (current) => ({
         nodeList,
         ...(pools ? { ipUsage: gatewayIpUsage(pools, assignment.policies) } : {}),
         ...(Object.keys(defaultEIP).length ? { defaultEIP } : {}),
+        ...(rebalance ? { rebalance } : {}),
         conditions: mergeConditions(readConditions(current.status), conditions, ctx.now),
       }), ctx.signal),
     );
+    if (progress && result.outcome === 'updated' && result.before && result.after) await announceRebalance(ctx, stored, progress, result.before);
   });
   return report;
 }

@@ -145,7 +145,12 @@ async function announce(ctx: ControllerContext, report: PassReport, reports: Rep
     const takeover = policy && ctx.takeovers().get(policy.key);
     const takenOver = takeover?.from === old.node && takeover.to === now.node;
     const eligible = ctx.resolution().eligible.get(policy?.spec.gatewayName ?? '') ?? [];
-    const move = policy && !gatewayChanged ? classifyMove(ctx.snapshot, policy, old.node, now.node, reports, takenOver, eligible) : undefined;
+    const rebalanced = policy ? ctx.rebalance().moves.get(policy.key) : undefined;
+    const move = !policy || gatewayChanged
+      ? undefined
+      : rebalanced?.from === old.node && rebalanced.to === now.node
+        ? { kind: 'handoff' as const, reason: 'GatewayHandoff' as const, message: `gateway node "${old.node}" handed over to "${now.node}" (rebalance requested on EgressGateway "${rebalanced.gateway}")` }
+        : classifyMove(ctx.snapshot, policy, old.node, now.node, reports, takenOver, eligible);
     if (move && takenOver) report.tookOver(move.kind);
     if (move) await ctx.events.record(subject, move.kind === 'failover' ? 'Warning' : 'Normal', move.reason, move.message, ctx.signal);
     else await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);

@@ -120,7 +120,7 @@ export function judgeTakeovers(snapshot: Snapshot, resolution: Resolution, facts
 }
 
 /** The snapshot with the taken-over units' status naming their new holder: the assignment then keeps them there. */
-function withTakeovers(snapshot: Snapshot, accepted: ReadonlyMap<string, Takeover>): Snapshot {
+export function withTakeovers(snapshot: Snapshot, accepted: ReadonlyMap<string, Takeover>): Snapshot {
   if (accepted.size === 0) return snapshot;
   const policies = snapshot.policies.map((p) => {
     const t = accepted.get(p.key);

@@ -1,6 +1,7 @@
 import { isRecord } from '../api/fields.js';
 import type { JsonObject } from './rest-client.js';
 import type { StoreKind } from './resources.js';
+import { DRAIN_ANNOTATION } from '../api/group.js';
 
 function pick(source: unknown, keys: readonly string[]): JsonObject | undefined {
   if (!isRecord(source)) return undefined;
@@ -30,11 +31,17 @@ export function slimObject(kind: StoreKind, object: JsonObject): JsonObject {
     return {
       apiVersion: object.apiVersion,
       kind: object.kind,
-      metadata: pick(object.metadata, META),
+      metadata: { ...pick(object.metadata, META), ...nodeAnnotations(object.metadata) },
       spec: pick(object.spec, ['podCIDR', 'podCIDRs', 'taints', 'unschedulable']),
       status: pick(object.status, ['addresses', 'conditions']),
     };
   }
   if (kind === 'Namespace') return { apiVersion: object.apiVersion, kind: object.kind, metadata: pick(object.metadata, META) };
   return object;
+}
+
+/** Of a Node's annotations, only the one sluice reads (its drain annotation). */
+function nodeAnnotations(metadata: unknown): JsonObject {
+  const annotations = isRecord(metadata) && isRecord(metadata.annotations) ? metadata.annotations : undefined;
+  return annotations && annotations[DRAIN_ANNOTATION] !== undefined ? { annotations: { [DRAIN_ANNOTATION]: annotations[DRAIN_ANNOTATION] } } : {};
 }

@@ -102,12 +102,25 @@ export function placeOwners(
   return out;
 }
 
-/** The previous owner while it still holds every address of the unit and the new owner holds none. */
-function keepSteering(eips: readonly string[], holders: ReadonlyMap<string, readonly string[]>, previous: string | undefined, owner: string): string | undefined {
-  if (previous === undefined || previous === owner || eips.length === 0) return undefined;
+/**
+ * The previous owner while it still holds every address of the unit and the new owner holds none.
+ * The previous owner is the status node when status names another; once status names the new
+ * owner (a planned move the controller wrote first: a rebalance, or a drain it followed at once),
+ * it is the one node alive by the probes that holds every address.
+ */
+function keepSteering(eips: readonly string[], holders: ReadonlyMap<string, readonly string[]>, current: string | undefined, owner: string): string | undefined {
+  if (eips.length === 0) return undefined;
   const holding = (node: string, ip: string) => (holders.get(ip) ?? []).includes(node);
-  if (!eips.every((ip) => holding(previous, ip)) || eips.some((ip) => holding(owner, ip))) return undefined;
+  if (eips.some((ip) => holding(owner, ip))) return undefined;
+  const previous = current !== undefined && current !== owner ? current : soleHolder(eips, holders);
+  if (previous === undefined || previous === owner || !eips.every((ip) => holding(previous, ip))) return undefined;
   return previous;
+}
+
+/** The node that alone holds the first of the addresses, if one does. */
+function soleHolder(eips: readonly string[], holders: ReadonlyMap<string, readonly string[]>): string | undefined {
+  const nodes = holders.get(eips[0]!) ?? [];
+  return nodes.length === 1 ? nodes[0] : undefined;
 }
 
 /** The nodes that hold any of the unit's addresses, sorted. */

@@ -11,6 +11,7 @@ import { maxMarkIndex } from './config.js';
 import type { Snapshot } from './snapshot.js';
 import { usableParentInterface } from './parent-interface.js';
 import { clusterInForce, type ClusterInForce } from './cluster-cidrs.js';
+import { withoutDrained } from './drained.js';
 
 /** What the planner knows of every node: its tunnel identity, checked, and its Node when visible. */
 export interface NodeDirectoryEntry extends TunnelAssignment {
@@ -31,7 +32,8 @@ export interface Resolution {
 }
 
 /**
- * Nodes that may carry a gateway's egress IPs: matched by its nodeSelector, Ready, reachable, fit
+ * Nodes that may carry a gateway's egress IPs: matched by its nodeSelector, Ready, reachable, not
+ * drained (while another node is not: drained.ts), fit
  * by the probes when the snapshot carries them (alive, healthy, not draining: see probe-facts.ts;
  * the probes never leave a gateway no node the API finds eligible: overlayProbes), and with an
  * underlay address, a tunnel address and a routing mark (without them no worker can reach the
@@ -42,12 +44,13 @@ export function eligibleNodes(snapshot: Snapshot, directory: ReadonlyMap<string,
   const dead = new Set(snapshot.probes?.dead ?? []);
   const aside = new Set((snapshot.probes?.unfit ?? []).filter((n) => !dead.has(n)));
   for (const gateway of snapshot.gateways) {
-    const byApi = snapshot.nodes
+    const usable = snapshot.nodes
       .filter((n) => n.ready && !n.unreachable && selectorMatches(gateway.nodeSelector, n.labels))
       .filter((n) => {
         const d = directory.get(n.name);
         return d !== undefined && d.markIndex !== undefined && (d.ipv4 !== undefined || d.ipv6 !== undefined) && d.underlayIp !== undefined;
-      })
+      });
+    const byApi = withoutDrained(usable)
       .map((n) => n.name)
       .sort();
     out.set(gateway.name, overlayProbes(byApi, aside, dead));
@@ -113,7 +116,8 @@ export function resolveCluster(snapshot: Snapshot): Resolution {
   for (const a of assignment.policies.values()) {
     for (const text of a.ignoredStatus) policyNotices.push(`policy "${a.policyKey}": ${text}`);
   }
-  return { directory, eligible, assignment, cluster, notices: [...notices, ...cluster.notices, ...policyNotices] };
+  const drainNotices = snapshot.nodes.filter((n) => n.drain?.invalid).map((n) => `Node "${n.name}": ${n.drain!.invalid}`);
+  return { directory, eligible, assignment, cluster, notices: [...notices, ...cluster.notices, ...policyNotices, ...drainNotices] };
 }
 
 function inside(cidr: IpInterval, ip: string | undefined): string | undefined {

@@ -241,6 +241,11 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
         ),
         ipUsage: obj({ ipv4Total: count(), ipv4Free: count(), ipv6Total: count(), ipv6Free: count() }),
         defaultEIP: obj({ ipv4: optionalIpv4(), ipv6: optionalIpv6() }),
+        rebalance: obj({
+          request: str({ maxLength: 63, description: 'The token of the last rebalance request (annotation egress.sluice.dev/rebalance) the controller took up.' }),
+          state: str({ enum: ['InProgress', 'Done', 'Invalid'] }),
+          remaining: count(),
+        }),
         conditions: conditions(),
       }),
     }, { required: ['spec'] }),
