@@ -1,8 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { AgentConfig } from '../planner/config.js';
 import { KubeClient } from '../kube/rest-client.js';
-import { ClusterStore } from '../kube/store.js';
-import { ClusterWatch } from '../kube/cluster-watch.js';
+import { ClusterStore } from '../cluster/store.js';
+import { ClusterWatch } from '../cluster/cluster-watch.js';
 import type { LeaderElector } from '../kube/leader-election.js';
 import { EventRecorder } from '../kube/events.js';
 import type { InformerTiming } from '../kube/informer.js';

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import { KubeClient, type JsonObject } from './rest-client.js';
 import { kubeConfigForServer } from './kubeconfig.js';
-import { ClusterStore } from './store.js';
+import { ClusterStore } from '../cluster/store.js';
 import { ResilientInformer, type InformerTiming } from './informer.js';
 import { bounded, waitFor } from './testing/wait.js';
 import { node as nodeDoc } from '../planner/testing/cluster.js';

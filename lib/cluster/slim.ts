@@ -1,6 +1,6 @@
 import { isRecord } from '../api/fields.js';
-import type { JsonObject } from './rest-client.js';
-import type { StoreKind } from './resources.js';
+import type { JsonObject } from '../kube/rest-client.js';
+import type { StoreKind } from './kinds.js';
 
 function pick(source: unknown, keys: readonly string[]): JsonObject | undefined {
   if (!isRecord(source)) return undefined;

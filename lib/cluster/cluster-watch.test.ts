@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { startApiServer } from '../../e2e/apiserver/server.js';
 import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
-import { KubeClient } from './rest-client.js';
-import { kubeConfigForServer } from './kubeconfig.js';
+import { KubeClient } from '../kube/rest-client.js';
+import { kubeConfigForServer } from '../kube/kubeconfig.js';
 import { ClusterStore, type StoreChange } from './store.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { egressCrds } from './testing/crds.js';
-import { waitFor } from './testing/wait.js';
+import { waitFor } from '../kube/testing/wait.js';
 import { endpointSlice, namespace, node, nodeTunnel } from '../planner/testing/cluster.js';
 
 const TIMING = { backoffInitialMs: 50, backoffMaxMs: 400, watch: { timeoutSeconds: 60, connectTimeoutMs: 500, idleGraceMs: 1000 } };

@@ -1,10 +1,11 @@
-import { ResilientInformer, type InformerTiming } from './informer.js';
-import type { KubeClient } from './rest-client.js';
+import { ResilientInformer, type InformerTiming } from '../kube/informer.js';
+import type { KubeClient } from '../kube/rest-client.js';
 import type { ClusterStore } from './store.js';
-import { isOurKind, RESOURCES, resourcePath, watchSourceOf, type StoreKind } from './resources.js';
-import { labelSelectorQuery } from './selector-query.js';
+import { resourcePath } from '../kube/resource.js';
+import { isOurKind, RESOURCES, watchSourceOf, type StoreKind } from './kinds.js';
+import { labelSelectorQuery } from '../kube/selector-query.js';
 import { slimObject } from './slim.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../kube/logger.js';
 import { EgressError } from '../errors.js';
 import { DEFAULT_GATEWAY_LABEL, KINDS } from '../api/group.js';
 
