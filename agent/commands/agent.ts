@@ -79,7 +79,7 @@ export function registerAgent(program: Command): void {
       import('../node-agent/node-addresses.js'),
     ]);
     const log = createLogger({ level: flags.logLevel, base: { node: nodeName } });
-    const kubeConfig = loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {});
+    const kubeConfig = await loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {});
     const parentInterface = flags.interface ?? (await detectParentInterface(await readNodeAddresses(kubeConfig, nodeName, 10_000), flagConfig.defaultInterface));
     // This node's own NIC is the default wherever the cluster has not said otherwise.
     const config = configFromFlags(flags, AGENT_FLAGS, { defaultInterface: parentInterface });

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '../../lib/kube/kubeconfig.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { AgentConfig } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
@@ -41,7 +41,7 @@ import type { ProbeSettings } from '../probe-flags.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly kubeConfig: KubeConfig;
   readonly leaseNamespace: string;
   readonly config: AgentConfig;
   readonly parentInterface: string;

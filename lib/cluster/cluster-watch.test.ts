@@ -31,9 +31,6 @@ test("a node agent keeps slices parsed only and its EgressTunnel whole; as the L
     assert.ok(slice()?.value, 'the slice is parsed');
     assert.equal(slice()?.raw, undefined, 'its wire form is not kept');
     assert.ok(store.get('EgressTunnel', 'n1')?.raw, 'the tunnel is kept whole (the agent writes it)');
-    const held = watch.informer('EgressEndpointSlice')!.held();
-    assert.deepEqual(held.map((o) => Object.keys(o).sort()), [['apiVersion', 'kind', 'metadata']], 'the informer hollowed the slice');
-    assert.deepEqual(watch.informer('EgressTunnel')!.held(), [store.get('EgressTunnel', 'n1')!.raw], 'and not the tunnel it shares with the store');
     assert.ok('creationTimestamp' in (store.get('EgressTunnel', 'n1')!.raw!.metadata as object), 'whole');
 
     await watch.setLeader(true);
@@ -41,7 +38,6 @@ test("a node agent keeps slices parsed only and its EgressTunnel whole; as the L
     await waitFor('the slice whole again', () => slice()?.raw !== undefined);
     assert.deepEqual((slice()!.raw as { endpoints: unknown }).endpoints, [{ ns: 'team', pod: 'p1', node: 'n1', ipv4: ['10.244.1.5'] }]);
     assert.deepEqual(removed, [], 'nothing left the store while the informers were replaced');
-    assert.deepEqual(watch.informer('EgressEndpointSlice')!.held(), [slice()!.raw], 'the new informer keeps what the store shares');
   } finally {
     await watch.stop();
     await server.close();

@@ -43,7 +43,7 @@ interface Watched {
   readonly informer: ResilientInformer;
   readonly selectors: { labelSelector?: string; fieldSelector?: string };
   readonly options: { badRequestIsEmpty?: boolean };
-  /** The store keeps the wire form of what this informer delivers (otherwise the informer hollows it). */
+  /** The store keeps the wire form of what this informer delivers (otherwise the parsed model only). */
   readonly keepRaw: boolean;
 }
 
@@ -205,7 +205,6 @@ export class ClusterWatch {
         remove: (o) => store.remove(name, kind, o),
         resync: (objects) => store.resync(name, kind, objects, { keepRaw }),
       },
-      hollowDelivered: !keepRaw,
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       logger: this.logger,
       transform: (o) => slimObject(kind, o),
