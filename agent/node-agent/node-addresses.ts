@@ -4,7 +4,7 @@ import { KubeClient } from '../../lib/kube/rest-client.js';
 import type { KubeConfig } from '../../lib/kube/kubeconfig.js';
 
 /** The InternalIPs a Node object lists (status.addresses), ignoring entries of any other shape. */
-export function internalIps(node: unknown): string[] {
+function internalIps(node: unknown): string[] {
   const status = isRecord(node) && isRecord(node.status) ? node.status : {};
   const addresses = Array.isArray(status.addresses) ? status.addresses : [];
   return addresses.flatMap((a) => (isRecord(a) && a.type === 'InternalIP' && typeof a.address === 'string' ? [a.address] : []));

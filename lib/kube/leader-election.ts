@@ -55,7 +55,7 @@ function leaseSpecOf(lease: JsonObject): LeaseSpec {
 }
 
 /** metav1.MicroTime: RFC 3339 with six fractional digits, as client-go writes a Lease's times. */
-export function microTime(ms: number = Date.now()): string {
+function microTime(ms: number = Date.now()): string {
   return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
