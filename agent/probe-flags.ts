@@ -8,6 +8,8 @@ export interface ProbeSettings {
   readonly misses: number;
   readonly holdDownMs: number;
   readonly handoffTimeoutMs: number;
+  /** The valid lifetime of the EIPs on the NIC, renewed while the agent runs (0: forever). */
+  readonly eipLifetimeSeconds: number;
 }
 
 export interface ProbeFlags {
@@ -16,10 +18,11 @@ export interface ProbeFlags {
   probeMisses: string;
   probeHoldDown: string;
   handoffTimeout: string;
+  eipLifetime: string;
 }
 
 /** Defaults: a dead peer is noticed after 3 × 100 ms; see README "Gateway failover". */
-export const DEFAULT_PROBES: ProbeSettings = { port: 7473, intervalMs: 100, misses: 3, holdDownMs: 5_000, handoffTimeoutMs: 2_000 };
+export const DEFAULT_PROBES: ProbeSettings = { port: 7473, intervalMs: 100, misses: 3, holdDownMs: 5_000, handoffTimeoutMs: 2_000, eipLifetimeSeconds: 5 };
 
 export function addProbeFlags(command: Command): Command {
   return command
@@ -27,7 +30,8 @@ export function addProbeFlags(command: Command): Command {
     .option('--probe-interval <ms>', 'milliseconds between probes to each peer', String(DEFAULT_PROBES.intervalMs))
     .option('--probe-misses <n>', 'probes in a row without an answer before a peer counts as dead', String(DEFAULT_PROBES.misses))
     .option('--probe-hold-down <seconds>', 'how long a peer (or this node, after a fence or a failed apply) must be well before it carries egress IPs again', String(DEFAULT_PROBES.holdDownMs / 1000))
-    .option('--handoff-timeout <seconds>', 'how long a node that gives up egress IPs keeps them while no live peer holds them yet', String(DEFAULT_PROBES.handoffTimeoutMs / 1000));
+    .option('--handoff-timeout <seconds>', 'how long a node that gives up egress IPs keeps them while no live peer holds them yet', String(DEFAULT_PROBES.handoffTimeoutMs / 1000))
+    .option('--eip-lifetime <seconds>', 'the kernel removes egress IPs this long after the agent died (it renews them while it runs; 0: never, from 2)', String(DEFAULT_PROBES.eipLifetimeSeconds));
 }
 
 function bounded(flag: string, text: string, min: number, max: number, integer: boolean): number {
@@ -48,5 +52,13 @@ export function probeSettings(flags: ProbeFlags): ProbeSettings | undefined {
     misses: bounded('probe-misses', flags.probeMisses, 1, 100, true),
     holdDownMs: Math.round(bounded('probe-hold-down', flags.probeHoldDown, 0, 3_600, false) * 1000),
     handoffTimeoutMs: Math.round(bounded('handoff-timeout', flags.handoffTimeout, 0, 60, false) * 1000),
+    eipLifetimeSeconds: eipLifetime(flags.eipLifetime),
   };
+}
+
+/** 0 (off) or 2 s and more: renewed every second, a lifetime of 1 s would lapse between renewals. */
+function eipLifetime(text: string): number {
+  const n = bounded('eip-lifetime', text, 0, 3_600, true);
+  if (n === 1) throw new EgressError('EGW_ERR_CONFIG', '--eip-lifetime: "1" must be 0 or from 2 to 3600');
+  return n;
 }

@@ -43,3 +43,24 @@ test('a link that flaps restarts the hold-down; cut off again while rejoining fe
   f.observe(at(10_500));
   assert.equal(f.observe(at(11_000, { isolated: true, apiAnswers: false })), 'fenced');
 });
+
+test('displaced (a peer heard again holds an EIP this node holds, soon after it heard nobody): rejoining although the API server answers', () => {
+  const f = new Fence(HOLD);
+  assert.equal(f.observe(at(0, { hearsNobody: true, apiAnswers: true })), 'open', 'hearing nobody alone moves nothing (the peers may all be dead)');
+  assert.equal(f.observe(at(1_000, { displaced: true })), 'rejoining');
+  assert.equal(f.nextCheckAt(), 1_000 + HOLD);
+  assert.equal(f.observe(at(1_500, { hearsNobody: true })), 'rejoining', 'the link flaps again');
+  assert.equal(f.observe(at(1_500 + HOLD - 1)), 'rejoining', 'the hold-down counts from the last time it heard nobody');
+  assert.equal(f.observe(at(1_500 + HOLD)), 'open');
+});
+
+test('rejoining waits while a peer it hears is still held down, for at most a second hold-down', () => {
+  const f = new Fence(HOLD);
+  f.observe(at(0, { displaced: true }));
+  assert.equal(f.observe(at(HOLD, { holdingDown: true })), 'rejoining', 'that peer counts this node dead as long: it would contest the EIPs');
+  assert.equal(f.observe(at(HOLD + 50)), 'open', 'once it counts that peer alive');
+  const g = new Fence(HOLD);
+  g.observe(at(0, { displaced: true }));
+  assert.equal(g.observe(at(2 * HOLD - 1, { holdingDown: true })), 'rejoining');
+  assert.equal(g.observe(at(2 * HOLD, { holdingDown: true })), 'open', 'a peer that keeps flapping does not keep this node aside for good');
+});

@@ -37,6 +37,7 @@ import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
 import { openProber } from './open-prober.js';
 import { Handoff } from './handoff.js';
+import { EipLifetime, type HeldEip } from './eip-lifetime.js';
 import type { ProbeSettings } from '../probe-flags.js';
 
 export interface NodeAgentOptions {
@@ -65,6 +66,9 @@ export interface NodeAgentOptions {
   /** Liveness by UDP probes between nodes (absent: the API alone decides who may carry EIPs). */
   readonly probes?: ProbeSettings;
 }
+
+/** How often the EIPs' lifetime is renewed (the lifetime is whole seconds, at least 2). */
+const EIP_RENEW_MS = 1_000;
 
 /** A reconcile that runs longer than this marks the agent unhealthy. */
 const STUCK_MS = 120_000;
@@ -106,6 +110,8 @@ export class NodeAgent {
   #held: readonly string[] = [];
   #heldChanged?: () => void;
   #probesStarted = false;
+  /** Renews the lifetime of the EIPs on the NIC while this agent runs (with probes only: peers take over when it dies). */
+  #lifetime?: EipLifetime;
   /** When the probes first reported the change the next apply follows (performance.now()), for the failover histogram. */
   #detectedAt?: number;
 
@@ -171,6 +177,14 @@ export class NodeAgent {
     const feed = this.#feed;
     // the linger covers the workers' switch: their probes hear the successor hold the EIPs within an interval or two
     if (options.probes) this.#handoff = new Handoff(options.probes.handoffTimeoutMs, 2 * options.probes.intervalMs + 50);
+    if (options.probes && options.probes.eipLifetimeSeconds > 0) {
+      this.#lifetime = new EipLifetime({
+        lifetimeS: options.probes.eipLifetimeSeconds,
+        renewMs: EIP_RENEW_MS,
+        tag: this.#local.dataplane.addresses.tag,
+        onError: (message) => log.warn({ op: 'eip' }, message),
+      });
+    }
     this.#kernelChanges = new KernelChanges({ onError: (message) => log.warn({ op: 'resync' }, message) });
     this.#resync = new Resync(options.resyncIntervalMs, () => feed.trigger(RESYNC_REASON), undefined, this.#kernelChanges);
     // A tunnel device changed by hand is repaired at once, not at the next resync.
@@ -239,10 +253,12 @@ export class NodeAgent {
       }
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
+      this.#lifetime?.narrow(new Set(nodePlan.eips.map((e) => e.ip)));
       report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
+      this.#lifetime?.hold(this.#onNic(nodePlan));
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
@@ -370,6 +386,12 @@ export class NodeAgent {
     this.metrics.observeFailover((performance.now() - detectedAt) / 1000, handoff ? 'handoff' : 'failover');
   }
 
+  /** The planned EIPs that are on the NIC now (announced: the apply took them). */
+  #onNic(nodePlan: NodePlan): HeldEip[] {
+    const announced = new Set((this.#local?.announcer?.status() ?? []).map((a) => a.ip));
+    return nodePlan.eips.filter((e) => announced.has(e.ip));
+  }
+
   #setHeld(eips: readonly string[]): void {
     this.#held = eips;
     this.#heldChanged?.();
@@ -434,6 +456,8 @@ export class NodeAgent {
    */
   async stop(): Promise<void> {
     await this.handOver().catch((err: unknown) => this.options.log.warn({ op: 'handoff', err: errorMessage(err) }, 'handoff failed'));
+    // what was not handed over stays in the kernel over the restart
+    await this.#lifetime?.stop(true);
     this.#resync?.stop();
     this.#kernelChanges?.stop();
     this.#deviceWatch?.stop();

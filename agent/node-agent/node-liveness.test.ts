@@ -33,8 +33,8 @@ class FakeProber implements Prober {
     this.closed = true;
   }
   /** The view changes, as the real prober reports it. */
-  set(peers: PeerLiveness[], isolated = false) {
-    this.current = { peers: new Map(peers.map((p) => [p.node, p])), isolated };
+  set(peers: PeerLiveness[], isolated = false, hearsNobody = false) {
+    this.current = { peers: new Map(peers.map((p) => [p.node, p])), isolated, hearsNobody };
     for (const l of this.#listeners) l();
   }
 }
@@ -128,6 +128,37 @@ test('isolated and no API answer: fenced (steps aside), then back only after the
   assert.ok(Date.now() - heard >= 60, 'not before the hold-down');
   assert.ok(changes.includes('fence open'));
   assert.deepEqual(live.facts().facts.unfit, []);
+  live.close();
+});
+
+test('displaced: soon after it heard nobody, a peer heard again holds its EIP; it withdraws at once and takes nothing back for the hold-down, although the API server answers', async () => {
+  const { prober, changes, live } = setup();
+  live.applied(true, [EIP]);
+  prober.set([peer('gateway-2', { alive: false, heard: false }), peer('worker-1', { alive: false, heard: false })], false, true);
+  assert.equal(live.fence, 'open', 'hearing nobody moves nothing: the peers may all be dead');
+  prober.set([peer('gateway-2', { alive: false }), peer('worker-1', { alive: false })]);
+  assert.equal(live.fence, 'open', 'heard again, holding nothing of this node yet');
+  prober.set([peer('gateway-2', { alive: false, holds: [EIP] }), peer('worker-1', { alive: false })]);
+  assert.equal(live.fence, 'rejoining', 'the peers judged this node dead and moved its EIP');
+  assert.ok(changes.includes('fence rejoining'));
+  assert.ok(live.facts().facts.unfit.includes('gateway-1'), 'plans its EIP away');
+  assert.equal(prober.self!.draining, true, 'and says so to its peers');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(live.fence, 'rejoining', 'not back while the peers it hears are held down (they count this node dead as long)');
+  prober.set([peer('gateway-2', { holds: [EIP] }), peer('worker-1')]);
+  await until('the end of the hold-down', () => live.fence === 'open');
+  live.close();
+});
+
+test('a peer that holds this node\'s EIP is no displacement without a recent time of hearing nobody (a planned handoff)', async () => {
+  const { prober, live } = setup();
+  live.applied(true, [EIP]);
+  prober.set([peer('gateway-2', { holds: [EIP] })]);
+  assert.equal(live.fence, 'open');
+  prober.set([peer('gateway-2', { alive: false, heard: false })], false, true);
+  await new Promise((r) => setTimeout(r, 80));
+  prober.set([peer('gateway-2', { alive: false, holds: [EIP] })]);
+  assert.equal(live.fence, 'open', 'it heard nobody longer ago than the hold-down');
   live.close();
 });
 

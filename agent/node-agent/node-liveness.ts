@@ -61,6 +61,8 @@ export class NodeLiveness {
   #timer: NodeJS.Timeout | undefined;
   #key = '';
   #wasIsolated = false;
+  /** When the view last said this node hears nobody (this.#now()). */
+  #heardNobodyAt: number | undefined;
   #closed = false;
   /** Until when deaths of peers heard again are doubted (this process stalled; see SelfFacts.doubtDeaths). */
   #doubtUntil = 0;
@@ -146,10 +148,22 @@ export class NodeLiveness {
     // a new isolation is judged by a new answer of the API server
     if (isolated && !this.#wasIsolated) this.#apiAnswers = undefined;
     this.#wasIsolated = isolated;
+    if (view.hearsNobody === true) this.#heardNobodyAt = now;
+    const recentlyUnheard = this.#heardNobodyAt !== undefined && now - this.#heardNobodyAt <= this.options.holdDownMs;
+    const displacedBy = recentlyUnheard ? displacing(view, this.#self.holds) : [];
     const before = this.#fence.state;
-    const state = this.#fence.observe({ isolated, apiAnswers: this.#apiAnswers, apiFreshSince: (since) => this.options.api.listedSince(since), now });
+    const state = this.#fence.observe({
+      isolated,
+      hearsNobody: view.hearsNobody === true,
+      displaced: displacedBy.length > 0,
+      holdingDown: [...view.peers.values()].some((p) => p.heard && !p.alive),
+      apiAnswers: this.#apiAnswers,
+      apiFreshSince: (since) => this.options.api.listedSince(since),
+      now,
+    });
     if (state !== before) {
-      this.options.log.warn({ op: 'fence', from: before, to: state }, fenceMessage(state));
+      const displaced = before === 'open' && state === 'rejoining';
+      this.options.log.warn({ op: 'fence', from: before, to: state, ...(displaced ? { by: displacedBy } : {}) }, displaced ? DISPLACED_MESSAGE : fenceMessage(state));
       if (state === 'rejoining') this.options.api.relist();
     }
     this.#runChecks(isolated || state !== 'open');
@@ -231,6 +245,15 @@ export class NodeLiveness {
     clearTimeout(this.#timer);
     this.options.prober.close();
   }
+}
+
+const DISPLACED_MESSAGE = 'a peer heard again holds egress IPs this node holds, soon after it heard no node: its peers judged it dead; withdrawing them and taking none until the hold-down has passed';
+
+/** Peers heard directly now that say they hold one of `holds`, with those IPs. */
+function displacing(view: LivenessView, holds: readonly string[]): string[] {
+  if (holds.length === 0) return [];
+  const mine = new Set(holds);
+  return [...view.peers.values()].filter((p) => p.heard && p.holds.some((ip) => mine.has(ip))).map((p) => p.node);
 }
 
 function fenceMessage(state: FenceState): string {

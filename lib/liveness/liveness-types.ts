@@ -36,6 +36,11 @@ export interface LivenessView {
   readonly peers: ReadonlyMap<string, PeerLiveness>;
   /** No peer answered directly within the fence window (the node may be cut off). */
   readonly isolated: boolean;
+  /**
+   * No node at all, probed or known, was heard within the detection window: whatever this node
+   * could not hear could not hear it either, so its peers are judging it dead (absent: false).
+   */
+  readonly hearsNobody?: boolean;
 }
 
 /** What this node says of itself in every probe and answer. */

@@ -162,6 +162,24 @@ test('isolated when no peer was heard directly for the fence time, not before th
   assert.equal(view().isolated, false, 'a node without peers is alone, not cut off');
 });
 
+test('hears nobody once no node was heard for a detection window: sooner than isolated, and over with the first packet', () => {
+  const { at, hear, view, t } = table();
+  at(299);
+  assert.equal(view().hearsNobody, false, 'not before a window has passed');
+  at(300);
+  assert.deepEqual([view().hearsNobody, view().isolated], [true, false]);
+  assert.equal(t.evaluate(300).changed, false, 'reported as a change once');
+  hear('worker-4');
+  assert.equal(t.view(300).hearsNobody, false, 'a known or probed node heard: at once');
+  assert.equal(t.nextChangeAt(300), 600, 'judged again when that packet is a window old');
+  at(600);
+  assert.equal(view().hearsNobody, false);
+  at(601);
+  assert.equal(view().hearsNobody, true);
+  t.setPeers([], 601);
+  assert.equal(view().hearsNobody, false, 'a node without peers judges nothing');
+});
+
 test('the heard list names the peers heard directly within the window', () => {
   const { t, at, hear } = table();
   at(0);
@@ -266,6 +284,7 @@ test('only known nodes (a lone gateway node the workers probe): isolation is jud
   const t = new PeerTable(TIMING, 0);
   t.setKnown([{ node: 'worker-9', address: '198.18.0.9' }], 0);
   t.heardFrom('worker-9', report(), 800);
+  assert.equal(t.evaluate(1101).changed, true, 'hears nobody after a detection window');
   assert.equal(t.evaluate(1700).changed, false);
   assert.equal(t.view(1700).isolated, false);
   t.evaluate(1701);

@@ -79,6 +79,7 @@ export class PeerTable {
   /** Since when the table has had peers; isolation is judged one fence after it. */
   #fenceFrom: number;
   #isolated = false;
+  #hearsNobody = false;
 
   constructor(timing: DetectionTiming, now: number) {
     this.#timing = timing;
@@ -198,9 +199,11 @@ export class PeerTable {
       changed ||= one.changed;
       flipped.push(...one.flipped);
     }
-    const isolated = this.#isIsolated(now);
-    if (isolated !== this.#isolated) {
+    const isolated = this.#unheardFor(this.#timing.fenceMs, now);
+    const hearsNobody = this.#unheardFor(this.#timing.windowMs, now);
+    if (isolated !== this.#isolated || hearsNobody !== this.#hearsNobody) {
       this.#isolated = isolated;
+      this.#hearsNobody = hearsNobody;
       changed = true;
     }
     return { changed, flipped };
@@ -224,7 +227,9 @@ export class PeerTable {
       if (s.judgedDead && s.upSince !== undefined) due(s.upSince + this.#timing.holdDownMs);
     }
     for (const v of this.#vouchers.values()) due(v.heardAt + window);
-    if (!this.#judgesNothing() && !this.#isolated) due(Math.max(this.#fenceFrom, this.#lastAnyHeardAt ?? this.#fenceFrom) + this.#timing.fenceMs);
+    const lastHeard = Math.max(this.#fenceFrom, this.#lastAnyHeardAt ?? this.#fenceFrom);
+    if (!this.#judgesNothing() && !this.#hearsNobody) due(lastHeard + this.#timing.windowMs);
+    if (!this.#judgesNothing() && !this.#isolated) due(lastHeard + this.#timing.fenceMs);
     return next === Infinity ? undefined : next;
   }
 
@@ -253,7 +258,7 @@ export class PeerTable {
         }),
       );
     }
-    return Object.freeze({ peers, isolated: this.#isolated });
+    return Object.freeze({ peers, isolated: this.#isolated, hearsNobody: this.#hearsNobody });
   }
 
   #heardAt(state: PeerState, now: number): boolean {
@@ -319,9 +324,10 @@ export class PeerTable {
     return this.#peers.size === 0 && this.#known.size === 0;
   }
 
-  #isIsolated(now: number): boolean {
-    if (this.#judgesNothing() || now - this.#fenceFrom < this.#timing.fenceMs) return false;
-    return this.#lastAnyHeardAt === undefined || now - this.#lastAnyHeardAt > this.#timing.fenceMs;
+  /** No node heard for longer than `ms` (isolated: the fence window; hearsNobody: the detection window). */
+  #unheardFor(ms: number, now: number): boolean {
+    if (this.#judgesNothing() || now - this.#fenceFrom < ms) return false;
+    return this.#lastAnyHeardAt === undefined || now - this.#lastAnyHeardAt > ms;
   }
 }
 
