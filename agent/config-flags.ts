@@ -1,7 +1,9 @@
 /**
  * The settings sluice's commands share (the nft table, the tunnel, marks, routing ranges, service
- * CIDRs), registered once: `sluice agent`, `sluice controller` and `sluice cleanup` take the same
- * flag with the same default and the same environment variable, and resolve it the same way. The
+ * CIDRs), registered once: `sluice agent`, `sluice controller`, `sluice cleanup` and the offline
+ * `sluice plan`, `explain` and `validate` take the same flag with the same default and the same
+ * environment variable, and resolve it the same way (so `sluice plan` with an agent's flags gives
+ * that agent's plan). The
  * manifests set the variables from one ConfigMap (`sluice-config`), so the controller and every
  * agent read one value.
  */
@@ -56,7 +58,7 @@ export const OWNED_STATE_FLAGS: readonly ConfigFlagName[] = ['nft-table', 'vxlan
 export const AGENT_FLAGS = Object.keys(FLAGS) as ConfigFlagName[];
 
 /** `SLUICE_TUNNEL_CIDR_V4` for `tunnel-cidr-v4`. */
-export function envName(flag: ConfigFlagName): string {
+function envName(flag: ConfigFlagName): string {
   return `SLUICE_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
@@ -99,6 +101,11 @@ export function configFromFlags(flags: Readonly<Record<string, unknown>>, names:
     }
     throw err;
   }
+}
+
+/** The config of an agent with these flags: its own NIC is the default wherever the cluster has not said otherwise. */
+export function agentConfigFromFlags(flags: Readonly<Record<string, unknown>>, parentInterface?: string): AgentConfig {
+  return configFromFlags(flags, AGENT_FLAGS, parentInterface === undefined ? {} : { defaultInterface: parentInterface });
 }
 
 /** The flag, or the variable the ConfigMap sets: `true` or `false`, nothing else. */

@@ -22,7 +22,7 @@ export function parseListenAddress(flag: string, text: string): ListenAddress {
   return { host: host || '0.0.0.0', port };
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || (ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback');
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Dataplane, ownedRangesFromConfig } from '../lib/dataplane/dataplane.js';
+import { Dataplane } from '../lib/dataplane/dataplane.js';
 import { openNftDriver } from '../lib/dataplane/nft/open-backend.js';
 import type { NftDriver } from '../lib/dataplane/nft/nft-driver.js';
 import { Announcer } from '../lib/dataplane/announcer/index.js';
@@ -37,8 +37,7 @@ export function openLocalDataplane(config: AgentConfig, log: Logger, options: Lo
       })
     : undefined;
   const dataplane = new Dataplane({
-    vxlanDevice: config.vxlan.device,
-    owned: ownedRangesFromConfig(config),
+    config,
     nft,
     ...(announcer ? { announcer } : {}),
     ...(options.sysctlRoot ? { sysctlRoot: options.sysctlRoot } : {}),

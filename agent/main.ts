@@ -10,13 +10,13 @@ import { registerController } from './commands/controller.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerStatus } from './commands/status.js';
 import { registerVersion } from './commands/version.js';
-import { VERSION } from './version.js';
+import { BUILD } from './version.js';
 import { EXIT } from './exit-codes.js';
 import { errorMessage, isEgressError } from '../lib/errors.js';
 
 const program = new Command('sluice')
   .description('Kubernetes egress gateway: selected pods leave the cluster from a fixed, highly available egress IP')
-  .version(VERSION)
+  .version(BUILD.version)
   .exitOverride()
   .showHelpAfterError();
 

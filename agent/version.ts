@@ -33,4 +33,3 @@ function readBuildInfo(): BuildInfo {
 }
 
 export const BUILD: BuildInfo = readBuildInfo();
-export const VERSION = BUILD.version;

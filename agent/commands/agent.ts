@@ -4,7 +4,7 @@ import { canonicalIp, isIp } from '../../lib/api/ip.js';
 import { DEFAULT_STATE_DIR } from '../../lib/dataplane/sysctl-journal.js';
 import { createLogger } from '../logger.js';
 import { BUILD } from '../version.js';
-import { AGENT_FLAGS, addConfigFlags, configFromFlags } from '../config-flags.js';
+import { AGENT_FLAGS, addConfigFlags, agentConfigFromFlags } from '../config-flags.js';
 import { addKubeFlags, leaseDurationMs, leaseTiming, type LeaseFlags } from '../lease-flags.js';
 import { addProbeFlags, probeSettings, type ProbeFlags } from '../probe-flags.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_STATUS_ADDRESS, parseListenAddress, parseStatusAddress } from '../listen-address.js';
@@ -25,7 +25,7 @@ interface AgentFlags extends LeaseFlags, ProbeFlags {
 }
 
 /** Default period of the resync that re-applies an unchanged plan to repair drift in the kernel. */
-export const DEFAULT_RESYNC_SECONDS = 60;
+const DEFAULT_RESYNC_SECONDS = 60;
 
 function resyncMs(text: string): number {
   const seconds = Number(text);
@@ -64,7 +64,7 @@ export function registerAgent(program: Command): void {
   addConfigFlags(command, AGENT_FLAGS).action(async (flags: AgentFlags) => {
     const nodeName = flags.node ?? process.env.NODE_NAME;
     if (!nodeName) throw new EgressError('EGW_ERR_CONFIG', '--node is required (or set NODE_NAME)');
-    const flagConfig = configFromFlags(flags, AGENT_FLAGS);
+    const flagConfig = agentConfigFromFlags(flags);
     const metrics = parseListenAddress('metrics-address', flags.metricsAddress);
     const status = parseStatusAddress(flags.statusAddress);
     const lease = leaseTiming(leaseDurationMs(flags));
@@ -81,8 +81,7 @@ export function registerAgent(program: Command): void {
     const log = createLogger({ level: flags.logLevel, base: { node: nodeName } });
     const kubeConfig = await loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {});
     const parentInterface = flags.interface ?? (await detectParentInterface(await readNodeAddresses(kubeConfig, nodeName, 10_000), flagConfig.defaultInterface));
-    // This node's own NIC is the default wherever the cluster has not said otherwise.
-    const config = configFromFlags(flags, AGENT_FLAGS, { defaultInterface: parentInterface });
+    const config = agentConfigFromFlags(flags, parentInterface);
     const agent = new NodeAgent({
       nodeName,
       kubeConfig,

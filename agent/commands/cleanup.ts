@@ -19,7 +19,7 @@ interface CleanupFlags {
   [config: string]: unknown;
 }
 
-export function renderCleanup(r: CleanupReport): string {
+function renderCleanup(r: CleanupReport): string {
   const lines = r.actions.map((a) => {
     const state = r.dryRun ? 'would' : a.error ? 'FAILED' : 'done';
     return `${state.padEnd(6)}  ${a.subsystem.padEnd(7)}  ${a.text}${a.error ? `: ${a.error}` : ''}`;
@@ -59,16 +59,12 @@ export function registerCleanup(program: Command): void {
     }
     if (running) process.stderr.write(`sluice: an agent answers at ${flags.agent}; it will put back what is removed\n`);
     const log = createLogger({ destination: 2, level: 'warn' });
-    const [{ cleanupNode }, { openNftDriver }, { ownedRangesFromConfig }] = await Promise.all([
-      import('../../lib/dataplane/cleanup.js'),
-      import('../../lib/dataplane/nft/open-backend.js'),
-      import('../../lib/dataplane/dataplane.js'),
-    ]);
+    const [{ cleanupNode }, { openNftDriver }] = await Promise.all([import('../../lib/dataplane/cleanup.js'), import('../../lib/dataplane/nft/open-backend.js')]);
     const nft = openNftDriver({ table: config.nftTable, log: log.child({ subsystem: 'nft' }) });
     let report: CleanupReport;
     try {
       report = await cleanupNode(
-        { nftTable: config.nftTable, vxlanDevice: config.vxlan.device, owned: ownedRangesFromConfig(config), stateDir: flags.stateDir, sysctlRoot: flags.sysctlRoot },
+        { config, stateDir: flags.stateDir, sysctlRoot: flags.sysctlRoot },
         { nft, ...(flags.dryRun ? { dryRun: true } : {}), ...(flags.restoreForwarding ? { restoreForwarding: true } : {}) },
       );
     } catch (err) {

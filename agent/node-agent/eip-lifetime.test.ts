@@ -44,6 +44,19 @@ test('held EIPs are renewed at once and then every interval, through one ip proc
   await l.stop(false);
 });
 
+test('an EIP no other node could carry is held for good, and gets a lifetime again once one could', async () => {
+  const ip = fakeIp();
+  const l = new EipLifetime({ lifetimeS: 5, renewMs: 20, tag: TAG, onError: assert.fail, spawnIp: ip.spawnIp });
+  l.hold([V4, V6], new Set([V4.ip]));
+  await sleep(5);
+  assert.deepEqual(ip.lines, [lifetimeCommand(V4, TAG, 'forever'), lifetimeCommand(V6, TAG, 5)]);
+  ip.lines.length = 0;
+  l.hold([V4, V6]);
+  await sleep(5);
+  assert.deepEqual(ip.lines, [lifetimeCommand(V4, TAG, 5), lifetimeCommand(V6, TAG, 5)], 'at once when the standing changes, not at the next interval');
+  await l.stop(false);
+});
+
 test('narrowed before an apply: an EIP the next plan drops is renewed no more (a renewal would add it back)', async () => {
   const ip = fakeIp();
   const l = new EipLifetime({ lifetimeS: 5, renewMs: 20, tag: TAG, onError: assert.fail, spawnIp: ip.spawnIp });

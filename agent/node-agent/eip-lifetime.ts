@@ -39,6 +39,8 @@ export function lifetimeCommand(eip: HeldEip, tag: number, valid: number | 'fore
 
 export class EipLifetime {
   #eips: readonly HeldEip[] = [];
+  /** EIPs no other node could carry now: held for good (a crash of the only carrier must not end them). */
+  #irreplaceable: ReadonlySet<string> = new Set();
   #ip: ChildProcessWithoutNullStreams | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -52,12 +54,20 @@ export class EipLifetime {
     this.#eips = this.#eips.filter((e) => planned.has(e.ip));
   }
 
-  /** The EIPs the last apply left on the NIC: their lifetime is renewed from now on (at once for new ones). */
-  hold(eips: readonly HeldEip[]): void {
+  /**
+   * The EIPs the last apply left on the NIC: their lifetime is renewed from now on (at once for new
+   * ones, and for those whose `irreplaceable` standing changed). Those no other node could carry
+   * stay for good while they are so: the lifetime moves an EIP to a successor, and without one it
+   * would only end the egress of a node whose agent crashed.
+   */
+  hold(eips: readonly HeldEip[], irreplaceable: ReadonlySet<string> = new Set()): void {
     if (this.#stopped) return;
     const before = new Set(this.#eips.map((e) => e.ip));
+    const standing = (ip: string) => this.#irreplaceable.has(ip) !== irreplaceable.has(ip);
+    const changed = eips.some((e) => !before.has(e.ip) || standing(e.ip));
     this.#eips = eips;
-    if (eips.some((e) => !before.has(e.ip))) this.#renew();
+    this.#irreplaceable = irreplaceable;
+    if (changed) this.#renew();
     if (eips.length === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
@@ -79,7 +89,7 @@ export class EipLifetime {
   }
 
   #renew(): void {
-    this.#write(this.#eips.map((e) => lifetimeCommand(e, this.options.tag, this.options.lifetimeS)));
+    this.#write(this.#eips.map((e) => lifetimeCommand(e, this.options.tag, this.#irreplaceable.has(e.ip) ? 'forever' : this.options.lifetimeS)));
   }
 
   #write(lines: readonly string[]): void {

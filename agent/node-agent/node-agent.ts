@@ -5,7 +5,6 @@ import { errorMessage } from '../../lib/errors.js';
 import type { AgentConfig } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
-import { plan } from '../../lib/planner/plan.js';
 import { startControlPlane, type ControlPlane } from '../../lib/controller/control-plane.js';
 import { followSnapshots } from '../../lib/cluster/snapshot-feed.js';
 import type { Reconciler } from '../../lib/kube/reconciler.js';
@@ -17,7 +16,7 @@ import type { BuildInfo } from '../version.js';
 import { applySummary, livenessStatus, type AgentStatus } from './agent-state.js';
 import { ApplyGate } from './apply-gate.js';
 import { identifyRuleCounters } from './rule-counters.js';
-import { withOwnParent } from './own-parent.js';
+import { planForNode } from '../plan-for-node.js';
 import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
 import { KernelChanges } from './kernel-changes.js';
 import { PlanMemo } from './plan-memo.js';
@@ -31,7 +30,7 @@ import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
 import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
 import { probePeers } from '../../lib/planner/probe-peers.js';
-import { carriersOf, hasSuccessor, othersServe, replaceable } from './successors.js';
+import { carriersOf, hasSuccessor, othersServe, replaceable, withoutSuccessor } from './successors.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
 import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
@@ -225,7 +224,7 @@ export class NodeAgent {
       if (planned) nodePlan = planned.plan;
       else {
         try {
-          nodePlan = plan(withOwnParent(withProbes(snapshot, probed?.facts), this.options.nodeName, this.options.parentInterface), this.options.nodeName);
+          nodePlan = planForNode(snapshot, { node: this.options.nodeName, parentInterface: this.options.parentInterface, ...(probed ? { probes: probed.facts } : {}) });
         } catch (err) {
           this.#status = { ...this.#status, lastError: errorMessage(err) };
           throw err;
@@ -258,7 +257,12 @@ export class NodeAgent {
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
       this.#setHeld(nodePlan.eips.map((e) => e.ip));
-      this.#lifetime?.hold(this.#onNic(nodePlan));
+      if (this.#lifetime) {
+        const onNic = this.#onNic(nodePlan);
+        const facts = probed?.facts;
+        const irreplaceable = facts ? withoutSuccessor(snapshot, facts, this.options.nodeName, onNic.map((e) => e.ip)) : new Set(onNic.map((e) => e.ip));
+        this.#lifetime.hold(onNic, irreplaceable);
+      }
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
@@ -488,10 +492,6 @@ function countPolicies(p: NodePlan): { role: string; state: string; count: numbe
     const [role, state] = k.split('|') as [string, string];
     return { role, state, count };
   });
-}
-
-function withProbes(snapshot: Snapshot, facts: ProbeFacts | undefined): Snapshot {
-  return facts ? { ...snapshot, probes: facts } : snapshot;
 }
 
 /** The egress IPs a node other than this one holds by the probes. */

@@ -43,8 +43,8 @@ export interface NodeLivenessOptions {
 const STALL_TICK_MS = 50;
 
 /** While isolated, the API server is asked this often, with this deadline: a fence takes at most about both after isolation. */
-export const API_CHECK_INTERVAL_MS = 500;
-export const API_CHECK_TIMEOUT_MS = 1_000;
+const API_CHECK_INTERVAL_MS = 500;
+const API_CHECK_TIMEOUT_MS = 1_000;
 
 /**
  * This node's liveness: starts nothing itself but ties the prober, the fence and its own report

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan } from '../../lib/planner/plan.js';
 import { baseCluster, node, pod, policy, snapshotOf } from '../../lib/planner/testing/cluster.js';
-import { carriersOf, hasSuccessor, othersServe, replaceable } from './successors.js';
+import { carriersOf, hasSuccessor, othersServe, replaceable, withoutSuccessor } from './successors.js';
 
 const EIP = '198.18.0.110';
 const none = { unfit: [], dead: [], holders: new Map() };
@@ -24,6 +24,13 @@ test('a successor is another node that is not dead by the probes', () => {
   assert.equal(hasSuccessor(s, { unfit: ['gateway-2'], dead: ['gateway-2'], holders: new Map() }, 'gateway-1', [EIP]), false, 'the only other gateway node is dead');
   assert.equal(hasSuccessor(s, { unfit: ['gateway-2'], dead: [], holders: new Map() }, 'gateway-1', [EIP]), false, 'the only other one is draining');
   assert.equal(hasSuccessor(s, none, 'gateway-1', []), true, 'nothing to hand over');
+});
+
+test('withoutSuccessor names the EIPs no fit node could take, and only those', () => {
+  const s = cluster();
+  const unused = '198.18.0.111';
+  assert.deepEqual([...withoutSuccessor(s, none, 'gateway-1', [EIP, unused])], []);
+  assert.deepEqual([...withoutSuccessor(s, { unfit: ['gateway-2'], dead: ['gateway-2'], holders: new Map() }, 'gateway-1', [EIP, unused])], [EIP], 'an EIP no policy uses has nothing to lose');
 });
 
 test('replaceable: another node could carry what this one carries; a lone gateway node is not', () => {

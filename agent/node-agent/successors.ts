@@ -15,19 +15,28 @@ export function carriersOf(p: NodePlan): Map<string, string> {
 }
 
 /**
- * Whether, with this node out, a node fit by the probes would carry every policy that uses one of
- * `eips` (a handoff to nobody, or to a dead or unfit node, would only withdraw them).
+ * Those of `eips` that, with this node out, no node fit by the probes would carry for every policy
+ * that uses them (a handoff to nobody, or to a dead or unfit node, would only withdraw them).
  */
-export function hasSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, eips: readonly string[]): boolean {
+export function withoutSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, eips: readonly string[]): Set<string> {
+  const orphans = new Set<string>();
+  if (eips.length === 0) return orphans;
   const without = { ...facts, unfit: [...facts.unfit.filter((n) => n !== nodeName), nodeName], dead: facts.dead.filter((n) => n !== nodeName) };
   // with nobody fit, eligible falls back on unfit nodes (resolve.ts): none of them is a successor
   const unfit = new Set([...facts.dead, ...facts.unfit]);
   const held = new Set(eips);
   for (const a of resolveCluster({ ...snapshot, probes: without }).assignment.policies.values()) {
-    if (a.useNodeIP || !((a.eipV4 && held.has(a.eipV4)) || (a.eipV6 && held.has(a.eipV6)))) continue;
-    if (!a.node || a.node === nodeName || unfit.has(a.node)) return false;
+    if (a.useNodeIP) continue;
+    const uses = [a.eipV4, a.eipV6].filter((ip): ip is string => ip !== undefined && held.has(ip));
+    if (uses.length === 0) continue;
+    if (!a.node || a.node === nodeName || unfit.has(a.node)) for (const ip of uses) orphans.add(ip);
   }
-  return true;
+  return orphans;
+}
+
+/** Whether every one of `eips` has a successor (see withoutSuccessor). */
+export function hasSuccessor(snapshot: Snapshot, facts: ProbeFacts, nodeName: string, eips: readonly string[]): boolean {
+  return withoutSuccessor(snapshot, facts, nodeName, eips).size === 0;
 }
 
 /** Whether another node could carry every egress IP this node carries by the API alone. */

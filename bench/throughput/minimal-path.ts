@@ -1,5 +1,5 @@
 /**
- * The minimal hand-written egress path of DESIGN.md, built in the same lab as the product so the
+ * A minimal hand-written egress path, built in the same lab as the product so the
  * product can be compared with the best this datapath shape can do: a VXLAN with static peers,
  * one fwmark rule and one table per node, one nft mark rule, one SNAT rule, no sets, no clamp.
  */

@@ -3,7 +3,7 @@
  *   direct   the node's CNI SNAT (sluice applied with a plan that has no policy),
  *   gateway  the product: the real planner's plans for a policy selecting the pod, applied with
  *            `sluice apply --plan` in each node's namespace,
- *   minimal  the hand-written path of DESIGN.md, the ceiling for this datapath shape.
+ *   minimal  a hand-written path of the same shape (minimal-path.ts), the ceiling for this datapath shape.
  * The paths are compared within the run only: on a shared machine absolute figures drift.
  *
  *   node dist/bench/throughput/throughput.js [--seconds 5] [--rounds 3] [--parallel 4] [--pings 50]

@@ -21,7 +21,7 @@ const ERROR_CODE = new RegExp(ERROR_CODE_PATTERN);
 /** Generations are int64 on the wire; beyond this JavaScript cannot compare them exactly. */
 export const GENERATION_MAX = Number.MAX_SAFE_INTEGER;
 
-export interface AppliedPolicy {
+interface AppliedPolicy {
   /** policyKey(): `ns/name` for an EgressPolicy, `name` for an EgressClusterPolicy. */
   readonly key: string;
   readonly generation: number;

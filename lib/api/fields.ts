@@ -63,7 +63,7 @@ export function readStringArray(value: unknown, path: string, problems: ProblemL
   return out;
 }
 
-export function readStringMap(value: unknown, path: string, problems: ProblemList): Record<string, string> {
+function readStringMap(value: unknown, path: string, problems: ProblemList): Record<string, string> {
   const rec = readRecord(value, path, problems);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(rec ?? {})) {
@@ -74,7 +74,7 @@ export function readStringMap(value: unknown, path: string, problems: ProblemLis
 }
 
 /** Path of one entry of a map; keys are quoted because label keys hold dots and slashes. */
-export function keyPath(path: string, key: string): string {
+function keyPath(path: string, key: string): string {
   return `${path}[${JSON.stringify(key)}]`;
 }
 

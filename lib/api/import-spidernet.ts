@@ -37,7 +37,7 @@ export interface ImportSource {
   readonly body: unknown;
 }
 
-export type ImportOutcome =
+type ImportOutcome =
   /** A spidernet object, converted. */
   | 'converted'
   /** Not a spidernet object: passed through unchanged. */

@@ -147,11 +147,11 @@ export function parseIpSpec(text: string): IpInterval {
   return { family, start: value, end: value };
 }
 
-export function intervalSize(iv: IpInterval): bigint {
+function intervalSize(iv: IpInterval): bigint {
   return iv.end - iv.start + 1n;
 }
 
-export function intervalContains(iv: IpInterval, family: Family, value: bigint): boolean {
+function intervalContains(iv: IpInterval, family: Family, value: bigint): boolean {
   return iv.family === family && value >= iv.start && value <= iv.end;
 }
 
@@ -189,12 +189,6 @@ export function formatInterval(iv: IpInterval): string {
     return `${formatIp(iv.start, iv.family)}/${BITS[iv.family] - hostBits}`;
   }
   return `${formatIp(iv.start, iv.family)}-${formatIp(iv.end, iv.family)}`;
-}
-
-/** Addresses of an interval in order, at most `limit` of them. */
-export function* addressesOf(iv: IpInterval, limit: number): Generator<string> {
-  let count = 0;
-  for (let v = iv.start; v <= iv.end && count < limit; v++, count++) yield formatIp(v, iv.family);
 }
 
 /** The address at `offset` inside a CIDR (offset 0 = network address). */

@@ -31,16 +31,3 @@ export function selectorMatches(selector: LabelSelector, labels: Readonly<Record
   }
   return true;
 }
-
-/** Text form of a selector for status messages (`app=visitor,tier in (a,b)`). */
-export function selectorText(selector: LabelSelector): string {
-  const parts = Object.entries(selector.matchLabels ?? {})
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}=${v}`);
-  for (const e of selector.matchExpressions ?? []) {
-    if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-    else parts.push(`${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`);
-  }
-  return parts.join(',') || '<everything>';
-}

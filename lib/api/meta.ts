@@ -3,7 +3,7 @@
  * here is specific to the egress API, so the generic kube layer may use them too.
  */
 
-export interface ObjectMeta {
+interface ObjectMeta {
   name?: string;
   namespace?: string;
   uid?: string;

@@ -35,7 +35,7 @@ export interface Gateway extends ObjectIdentity {
  */
 export type GatewaySource = 'spec' | 'namespace' | 'cluster' | 'none';
 
-export interface PolicySpec {
+interface PolicySpec {
   /**
    * The EgressGateway the policy uses. The parser sets spec.egressGatewayName ("" when unset);
    * snapshots fill an unset one with the default gateway (see planner/default-gateway.ts), as
@@ -173,7 +173,7 @@ export interface FirewallRule {
   readonly ports: readonly FirewallPort[];
 }
 
-export interface FirewallSpec {
+interface FirewallSpec {
   readonly podSelector?: LabelSelector;
   /** EgressClusterFirewall only; absent = every namespace. */
   readonly namespaceSelector?: LabelSelector;

@@ -5,7 +5,7 @@ import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
 import { canonicalIp, isIp, parseCidr } from './ip.js';
 
-export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];

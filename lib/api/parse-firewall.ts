@@ -13,8 +13,6 @@ import { firewallKey } from './policy-key.js';
 export const FIREWALL_ACTIONS: readonly FirewallAction[] = ['Allow', 'Deny'];
 export const FIREWALL_PROTOCOLS: readonly FirewallProtocol[] = ['TCP', 'UDP', 'SCTP'];
 
-export { firewallKey };
-
 function readAction(value: unknown, path: string, problems: ProblemList, fallback?: FirewallAction): FirewallAction | undefined {
   const text = readString(value, path, problems);
   if (text === undefined) {

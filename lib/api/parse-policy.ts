@@ -8,8 +8,6 @@ import { parsePolicyStatus } from './parse-status-objects.js';
 import { DEST_SUBNET_MAX_ITEMS, POD_SUBNET_MAX_ITEMS } from './limits.js';
 import { isDnsSubdomain } from './names.js';
 
-export { policyKey };
-
 export const PRIORITY_MIN = -1000;
 export const PRIORITY_MAX = 1000;
 

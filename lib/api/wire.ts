@@ -6,7 +6,7 @@
 
 import type { Condition, KubeObject, LabelSelector } from './meta.js';
 
-export type { Condition, KubeObject, LabelSelector, LabelSelectorRequirement, ObjectMeta } from './meta.js';
+export type { Condition, KubeObject, LabelSelector, LabelSelectorRequirement } from './meta.js';
 
 export interface EgressGatewayWire extends KubeObject {
   spec?: {
@@ -41,7 +41,7 @@ export interface GatewayNodeStatusWire {
   eips?: { ipv4?: string; ipv6?: string; policies?: { name: string; namespace?: string }[] }[];
 }
 
-export interface EgressIPWire {
+interface EgressIPWire {
   ipv4?: string;
   ipv6?: string;
   useNodeIP?: boolean;
@@ -142,26 +142,5 @@ export interface EgressClusterInfoWire extends KubeObject {
     nodeIP?: CidrListWire;
     extraCidr?: string[];
     conditions?: Condition[];
-  };
-}
-
-/** The core objects the planner reads, reduced to the fields it needs. */
-export interface NodeWire extends KubeObject {
-  spec?: { podCIDR?: string; podCIDRs?: string[]; taints?: { key: string; effect: string; value?: string }[]; unschedulable?: boolean };
-  status?: {
-    addresses?: { type: string; address: string }[];
-    conditions?: { type: string; status: string }[];
-  };
-}
-
-export interface NamespaceWire extends KubeObject {}
-
-export interface PodWire extends KubeObject {
-  spec?: { nodeName?: string; hostNetwork?: boolean };
-  status?: {
-    phase?: string;
-    podIP?: string;
-    podIPs?: { ip: string }[];
-    conditions?: { type: string; status: string }[];
   };
 }

@@ -13,12 +13,12 @@ function split(cidrs: readonly string[]): CidrListWire {
 }
 
 /** The default EgressClusterInfo spec, as `kubectl get egressclusterinfo default -o yaml` shows it. */
-export const DEFAULT_CLUSTER_INFO_SPEC: NonNullable<EgressClusterInfoWire['spec']> = {
+const DEFAULT_CLUSTER_INFO_SPEC: NonNullable<EgressClusterInfoWire['spec']> = {
   autoDetect: { podCidrMode: 'k8s', clusterIP: true, nodeIP: true },
 };
 
 /** `Accepted`: whether the stored spec is the one in force (reasons from docs/errors.md). */
-export function clusterInfoAccepted(inUse: ClusterInfoInUse, generation: number): DesiredCondition {
+function clusterInfoAccepted(inUse: ClusterInfoInUse, generation: number): DesiredCondition {
   const first = inUse.problems[0];
   if (!first) return { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'in force', observedGeneration: generation };
   const fallback = inUse.state === 'last-good' ? `; the last valid version (resourceVersion ${inUse.resourceVersion}) stays in force` : '';

@@ -49,7 +49,7 @@ export function gatewayNodeList(gateway: Gateway, nodes: readonly NodeInfo[], as
 }
 
 /** spidernet's strings: `Ready`, or `NodeNotReady` for a node that is not Ready, unreachable, or gone. */
-export function nodeStatus(node: NodeInfo | undefined): 'Ready' | 'NodeNotReady' {
+function nodeStatus(node: NodeInfo | undefined): 'Ready' | 'NodeNotReady' {
   return node && node.ready && !node.unreachable ? 'Ready' : 'NodeNotReady';
 }
 

@@ -66,7 +66,7 @@ function clip(text: string, max: number): string {
 }
 
 /** What one node's report says about one policy at `generation`, carried by `gatewayNode`. */
-export function nodeVerdict(lookup: NodeReport, key: string, generation: number, gatewayNode: string): Verdict {
+function nodeVerdict(lookup: NodeReport, key: string, generation: number, gatewayNode: string): Verdict {
   const { report } = lookup;
   if (!report) return { state: 'unknown', why: lookup.unusable ? `its report is not used (${lookup.unusable})` : 'no report from its agent' };
   if (report.result === 'Failed') {

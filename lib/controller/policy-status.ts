@@ -53,7 +53,7 @@ export function desiredPolicyStatus(policy: Policy, a: Assignment, invalidGatewa
 }
 
 /** Status of a policy the parser rejected: it takes no part in allocation, so it holds no address. */
-export function rejectedPolicyStatus(problems: readonly Problem[], generation: number): DesiredPolicyStatus {
+function rejectedPolicyStatus(problems: readonly Problem[], generation: number): DesiredPolicyStatus {
   const message = problems.map(problemText).join('; ');
   return {
     conditions: [

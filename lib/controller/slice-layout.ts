@@ -1,6 +1,6 @@
 import type { Endpoint } from '../api/model.js';
 
-export const MAX_ENDPOINTS_PER_SLICE = 100;
+const MAX_ENDPOINTS_PER_SLICE = 100;
 
 export interface SliceContent {
   readonly name: string;
@@ -14,7 +14,7 @@ export interface SliceLayout {
   readonly remove: string[];
 }
 
-export function endpointKey(e: Endpoint): string {
+function endpointKey(e: Endpoint): string {
   return `${e.namespace}/${e.pod}`;
 }
 

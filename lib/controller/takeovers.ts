@@ -34,7 +34,7 @@ export interface Takeover {
 }
 
 /** A claim a well-behaved agent does not make. */
-export interface RefusedClaim {
+interface RefusedClaim {
   readonly node: string;
   readonly policyKey: string;
   readonly since: number;
@@ -120,7 +120,7 @@ export function judgeTakeovers(snapshot: Snapshot, resolution: Resolution, facts
 }
 
 /** The snapshot with the taken-over units' status naming their new holder: the assignment then keeps them there. */
-export function withTakeovers(snapshot: Snapshot, accepted: ReadonlyMap<string, Takeover>): Snapshot {
+function withTakeovers(snapshot: Snapshot, accepted: ReadonlyMap<string, Takeover>): Snapshot {
   if (accepted.size === 0) return snapshot;
   const policies = snapshot.policies.map((p) => {
     const t = accepted.get(p.key);

@@ -9,7 +9,7 @@ import { forEachItem, PassReport, type ControllerContext } from './context.js';
 type TunnelStatusWire = NonNullable<EgressTunnelWire['status']>;
 
 /** status of a node's EgressTunnel: its tunnel identity, mark index (decimal) and readiness. */
-export function tunnelStatus(t: TunnelAssignment, node: NodeInfo): TunnelStatusWire {
+function tunnelStatus(t: TunnelAssignment, node: NodeInfo): TunnelStatusWire {
   return {
     tunnel: {
       ...(t.ipv4 ? { ipv4: t.ipv4 } : {}),

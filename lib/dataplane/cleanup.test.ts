@@ -7,9 +7,10 @@ import { describeCleanup, planCleanup, sysctlDevice, type CleanupObservation, ty
 import type { ObservedDevice } from './links/link-types.js';
 import type { ObservedRoute, ObservedRule } from './routes/route-types.js';
 import { SysctlJournal, type Journal } from './sysctl-journal.js';
+import { DEFAULT_CONFIG, ownedRanges } from '../planner/config.js';
 
-const OWNED = { tables: { min: 3000, max: 3254 }, rulePriorities: { min: 9000, max: 9002 } };
-const TARGET: CleanupTarget = { nftTable: 'sluice', vxlanDevice: 'egress.vxlan', owned: OWNED, stateDir: '/nonexistent' };
+const TARGET: CleanupTarget = { config: DEFAULT_CONFIG, stateDir: '/nonexistent' };
+const OWNED = ownedRanges(DEFAULT_CONFIG);
 
 const vxlan: ObservedDevice = { kind: 'vxlan', vni: 100, port: 4789, mtu: 1450, mac: '02:00:00:00:00:01', up: true, addresses: [], neighbours: [], fdb: [] };
 const rule = (priority: number, table: number): ObservedRule => ({ family: 4, priority, fwmark: 0x100, mask: 0xff00, table, foreign: [], selector: `pref ${priority} fwmark 0x100/0xff00 lookup ${table}` });

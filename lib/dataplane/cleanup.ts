@@ -6,6 +6,8 @@
  * never touched. Run it once the agents are gone: a running agent would put everything back.
  */
 import type { RoutingPlan } from '../planner/node-plan.js';
+import { ownedRanges, type AgentConfig } from '../planner/config.js';
+import type { OwnedConfig } from './dataplane.js';
 import { AddressDriver } from './addresses/address-driver.js';
 import { hostPrefix } from './addresses/address-ops.js';
 import type { ObservedAddress, ObservedAddresses } from './addresses/address-types.js';
@@ -23,9 +25,8 @@ import { errorMessage } from '../errors.js';
 import type { ApplyError } from './report.js';
 
 export interface CleanupTarget {
-  readonly nftTable: string;
-  readonly vxlanDevice: string;
-  readonly owned: OwnedRanges;
+  /** The agent's config: what it names as sluice's own (table, device, ranges). */
+  readonly config: Pick<AgentConfig, 'nftTable'> & OwnedConfig;
   /** Where the agent kept its sysctl journal (`--state-dir`). */
   readonly stateDir: string;
   readonly sysctlRoot?: string;
@@ -42,7 +43,7 @@ export interface CleanupOptions {
   readonly nft: { observe(): Promise<{ readonly present: boolean }>; remove(): Promise<unknown> };
 }
 
-export type CleanupSubsystem = 'nft' | 'route' | 'link' | 'address' | 'sysctl';
+type CleanupSubsystem = 'nft' | 'route' | 'link' | 'address' | 'sysctl';
 
 export interface CleanupAction {
   readonly subsystem: CleanupSubsystem;
@@ -102,14 +103,14 @@ export function sysctlDevice(key: string): string | undefined {
 export function planCleanup(target: CleanupTarget, seen: CleanupObservation, options: Pick<CleanupOptions, 'restoreForwarding'> = {}): CleanupPlan {
   const kept: string[] = [...(seen.journalError ? [`sysctl journal: ${seen.journalError}; sysctls left as they are`] : [])];
   const link = seen.links.link;
-  if (link && link.kind !== 'vxlan') kept.push(`link ${target.vxlanDevice} is a ${link.kind} link, not the VXLAN device sluice makes: left alone`);
+  if (link && link.kind !== 'vxlan') kept.push(`link ${target.config.vxlan.device} is a ${link.kind} link, not the VXLAN device sluice makes: left alone`);
   const deletesLink = link?.kind === 'vxlan';
   const sysctls: SysctlRestore[] = [];
   const journalAfter: Record<string, Journal[string]> = {};
   for (const [key, entry] of Object.entries(seen.journal)) {
     const now = seen.sysctls.get(key);
     // gone with its device, or going with it (rp_filter of the tunnel)
-    if (now === undefined || (deletesLink && sysctlDevice(key) === target.vxlanDevice)) continue;
+    if (now === undefined || (deletesLink && sysctlDevice(key) === target.config.vxlan.device)) continue;
     if (sameSysctlValue(now, entry.before)) continue;
     if (!sameSysctlValue(now, entry.set)) {
       kept.push(`sysctl ${key} = ${now.trim()}: changed since sluice set it to ${entry.set}, left as it is`);
@@ -122,7 +123,7 @@ export function planCleanup(target: CleanupTarget, seen: CleanupObservation, opt
   }
   return {
     nft: seen.nft,
-    routeDeletes: planRouteOps(emptyRouting(target.owned), seen.routing).deletes,
+    routeDeletes: planRouteOps(emptyRouting(ownedRanges(target.config)), seen.routing).deletes,
     link: deletesLink,
     addresses: seen.addresses.addresses.filter((a) => a.ours),
     sysctls,
@@ -133,9 +134,9 @@ export function planCleanup(target: CleanupTarget, seen: CleanupObservation, opt
 
 export function describeCleanup(target: CleanupTarget, plan: CleanupPlan): CleanupAction[] {
   return [
-    ...(plan.nft ? [{ subsystem: 'nft' as const, text: `delete table inet ${target.nftTable}` }] : []),
+    ...(plan.nft ? [{ subsystem: 'nft' as const, text: `delete table inet ${target.config.nftTable}` }] : []),
     ...plan.routeDeletes.map((op) => ({ subsystem: 'route' as const, text: describeRouteOp(op).text.replace(/^extra /, 'delete ') })),
-    ...(plan.link ? [{ subsystem: 'link' as const, text: `delete link ${target.vxlanDevice} (its tunnel addresses, neighbours, FDB entries and rp_filter go with it)` }] : []),
+    ...(plan.link ? [{ subsystem: 'link' as const, text: `delete link ${target.config.vxlan.device} (its tunnel addresses, neighbours, FDB entries and rp_filter go with it)` }] : []),
     ...plan.addresses.map((a) => ({ subsystem: 'address' as const, text: `delete address ${a.ip}/${hostPrefix(a.family)} on ${a.ifname} (no more ARP/NDP answers for it)` })),
     ...plan.sysctls.map((s) => ({ subsystem: 'sysctl' as const, text: `restore sysctl ${s.key} = ${s.value}` })),
   ];
@@ -147,14 +148,14 @@ type StepOutcome = { readonly errors?: readonly ApplyError[] } | void;
 export async function cleanupNode(target: CleanupTarget, options: CleanupOptions): Promise<CleanupReport> {
   const exec = options.exec ? { exec: options.exec } : {};
   const routes = new RouteDriver(exec);
-  const links = new LinkDriver({ device: target.vxlanDevice, ...exec });
+  const links = new LinkDriver({ device: target.config.vxlan.device, ...exec });
   const addresses = new AddressDriver({ ...exec, ...(target.addressTag !== undefined ? { tag: target.addressTag } : {}) });
   const sysctls = new SysctlDriver(target.sysctlRoot ? { root: target.sysctlRoot } : {});
   const journal = new SysctlJournal(target.stateDir);
 
   const [nft, routing, linksSeen, addressesSeen, recorded] = await Promise.all([
     options.nft.observe().then((o) => o.present),
-    routes.observe(target.owned),
+    routes.observe(ownedRanges(target.config)),
     links.observe(),
     addresses.observe(),
     journal.read().then(

@@ -13,7 +13,7 @@ export interface NftDriverLike {
   apply(table: NftTablePlan): Promise<NftApplyOutcome | void>;
 }
 
-export interface NftApplyOutcome {
+interface NftApplyOutcome {
   readonly writes?: number;
   readonly errors?: readonly unknown[];
 }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_CONFIG, maxMarkIndex, type AgentConfig } from '../planner/config.js';
+import { Serial } from '../serial.js';
+import { DEFAULT_CONFIG, ownedRanges, type AgentConfig } from '../planner/config.js';
 import type { EipPlan, NodePlan, SysctlEntry } from '../planner/node-plan.js';
 import { AddressDriver } from './addresses/address-driver.js';
 import type { HeldAddress, ObservedAddresses } from './addresses/address-types.js';
@@ -16,11 +17,12 @@ import { ownedRangesOf, type RouteOpPlan } from './routes/route-ops.js';
 import type { OwnedRanges } from './routes/route-types.js';
 import { SysctlDriver, type SysctlWriteJournal } from './sysctl/sysctl-driver.js';
 
+/** What a config names as sluice's own on a node: the tunnel device, the routing tables and rule priorities. */
+export type OwnedConfig = Pick<AgentConfig, 'vxlan' | 'tableBase' | 'rulePriorityBase' | 'markMask'>;
+
 export interface DataplaneOptions {
-  /** The one link sluice owns (config vxlan.device). */
-  readonly vxlanDevice?: string;
-  /** Ranges observe() filters by when it is not given a plan; apply() always uses the plan's. */
-  readonly owned?: OwnedRanges;
+  /** The device and ranges sluice owns (default DEFAULT_CONFIG's); a plan's own ranges win in apply() and observe(plan). */
+  readonly config?: OwnedConfig;
   readonly addressTag?: number;
   /** The guards. Required: nothing that forwards is set up unless its table loaded. */
   readonly nft: NftDriverLike;
@@ -39,14 +41,6 @@ export interface DataplaneOptions {
    * `sluice apply` does not (it has no earlier plan to tell a first allocation from a takeover).
    */
   readonly claims?: EipClaims;
-}
-
-/** The table and rule-priority ranges an agent config reserves; the same ones the planner writes into plans. */
-export function ownedRangesFromConfig(config: Pick<AgentConfig, 'tableBase' | 'rulePriorityBase' | 'markMask'>): OwnedRanges {
-  return {
-    tables: { min: config.tableBase, max: config.tableBase + maxMarkIndex(config) },
-    rulePriorities: { min: config.rulePriorityBase, max: config.rulePriorityBase + 2 },
-  };
 }
 
 export interface ApplyOptions {
@@ -132,22 +126,23 @@ export class Dataplane {
   readonly #claims: EipClaims | undefined;
   /** EIPs this node held after the last apply, by address: released first when the plan drops them. */
   #held = new Map<string, HeldAddress>();
-  /** EIPs handed to the announcer, keyed `ip|ifname`; each holds exactly one announcer reference. */
+  /** EIPs handed to the announcer, keyed `ip|ifname`: what is announced is decided here alone. */
   readonly #announced = new Map<string, HeldAddress>();
   /** Applies run one at a time, in call order. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #serial = new Serial();
   /** The plan parts the last apply wrote without any error: what a partial apply may trust. */
   #settled: PlanParts | undefined;
 
   constructor(options: DataplaneOptions) {
     const exec = options.exec ? { exec: options.exec } : {};
     this.sysctls = new SysctlDriver({ ...(options.sysctlRoot ? { root: options.sysctlRoot } : {}), ...(options.sysctlJournal ? { journal: options.sysctlJournal } : {}) });
-    this.links = new LinkDriver({ ...exec, ...(options.vxlanDevice ? { device: options.vxlanDevice } : {}), ...(options.sysClassNet ? { sysClassNet: options.sysClassNet } : {}) });
+    const config = options.config ?? DEFAULT_CONFIG;
+    this.links = new LinkDriver({ ...exec, device: config.vxlan.device, ...(options.sysClassNet ? { sysClassNet: options.sysClassNet } : {}) });
     this.routes = new RouteDriver(exec);
     this.addresses = new AddressDriver({ ...exec, ...(options.addressTag !== undefined ? { tag: options.addressTag } : {}) });
     this.#nft = options.nft;
     this.#announcer = options.announcer;
-    this.#owned = options.owned ?? ownedRangesFromConfig(DEFAULT_CONFIG);
+    this.#owned = ownedRanges(config);
     this.#streak = new FailureStreak(options.eipHold ?? EIP_HOLD_LIMIT);
     this.#now = options.now ?? Date.now;
     this.#claims = options.claims;
@@ -167,9 +162,7 @@ export class Dataplane {
 
   /** Never rejects: every failure is in the report. Concurrent calls are serialized. */
   apply(plan: NodePlan, options: ApplyOptions = {}): Promise<ApplyReport> {
-    const run = this.#queue.then(() => this.#apply(plan, options.full ?? true, options.heldByPeers ?? new Set()));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#serial.run(() => this.#apply(plan, options.full ?? true, options.heldByPeers ?? new Set()));
   }
 
   async #apply(plan: NodePlan, full: boolean, heldByPeers: ReadonlySet<string>): Promise<ApplyReport> {
@@ -285,7 +278,7 @@ export class Dataplane {
   }
 
   /**
-   * Gives the announcer one reference per held EIP and takes it back when the EIP goes. EIPs
+   * Announces every held EIP and withdraws it when it goes. EIPs
    * adopted after a restart are announced once too, which refreshes the neighbours' caches.
    */
   #syncAnnouncer(held: readonly HeldAddress[], c: Collector, report: { announced: string[]; withdrawn: string[] }, options: { withdrawOnly?: boolean } = {}): void {

@@ -13,7 +13,7 @@ export interface EipConflict {
 }
 
 /** How often a known conflict is probed again: once the other host is gone, the EIP can be taken. */
-export const CONFLICT_RECHECK_MS = 30_000;
+const CONFLICT_RECHECK_MS = 30_000;
 /** Conflicts remembered at most; the oldest go first (a pool full of LAN hosts is a mistake, not a workload). */
 const MAX_CONFLICTS = 64;
 

@@ -14,7 +14,7 @@ import type { SysctlChange } from './sysctl/sysctl-driver.js';
 export const SYSCTL_JOURNAL_FILE = 'sysctls.json';
 export const DEFAULT_STATE_DIR = '/var/lib/sluice';
 
-export interface JournalEntry {
+interface JournalEntry {
   /** The value before sluice first wrote the key. */
   readonly before: string;
   /** What sluice wrote last. */

@@ -13,7 +13,7 @@ import dnsPacket from 'dns-packet';
 import { decodeAnswer, learnFromAnswer, type DnsRuleTarget, type LearnedElement } from './learn.js';
 import { questionSection, UdpUpstream, UpstreamError } from './udp-upstream.js';
 
-export interface Endpoint {
+interface Endpoint {
   readonly host: string;
   readonly port: number;
 }
@@ -67,7 +67,7 @@ const UPSTREAM_TIMEOUT_MS = 5000;
 const RECV_BUFFER = 1 << 20;
 
 /** SERVFAIL for a query, with its id and question; undefined when the query does not decode. */
-export function servfailFor(query: Buffer): Buffer | undefined {
+function servfailFor(query: Buffer): Buffer | undefined {
   try {
     const q = dnsPacket.decode(query);
     if (q.type !== 'query') return undefined;

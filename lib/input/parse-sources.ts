@@ -2,7 +2,7 @@ import { parseDocument, type ParsedObject } from '../api/parse-document.js';
 import { problemText } from '../api/problems.js';
 import type { SourceDocument } from './load-documents.js';
 
-export interface SourceProblem {
+interface SourceProblem {
   /** `file:document` */
   readonly where: string;
   readonly object: string;

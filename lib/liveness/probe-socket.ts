@@ -8,7 +8,7 @@ export interface ProbeSocket {
   close(): void;
 }
 
-export interface ProbeSocketHandlers {
+interface ProbeSocketHandlers {
   message(data: Buffer, from: { readonly address: string; readonly port: number }): void;
   /** The socket failed after it was bound; it is no longer usable. */
   error(err: Error): void;

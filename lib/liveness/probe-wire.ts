@@ -33,7 +33,7 @@ const KNOWN_FLAGS = FLAG_HEALTHY | FLAG_DRAINING | FLAG_TRUNCATED;
 const NAME_MAX = 253;
 const ADDRESS_BYTES: Record<Family, number> = { 4: 4, 6: 16 };
 
-export type ProbeType = 'probe' | 'answer';
+type ProbeType = 'probe' | 'answer';
 
 export interface ProbePacket {
   readonly type: ProbeType;

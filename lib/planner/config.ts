@@ -115,7 +115,7 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
   return deepFreeze(config);
 }
 
-export function markShift(mask: number): number {
+function markShift(mask: number): number {
   let shift = 0;
   while (shift < 32 && Math.floor(mask / 2 ** shift) % 2 === 0) shift++;
   return shift;
@@ -128,6 +128,17 @@ export function maxMarkIndex(config: Pick<AgentConfig, 'markMask'>): number {
 
 export function markValue(config: Pick<AgentConfig, 'markMask'>, index: number): number {
   return index * 2 ** markShift(config.markMask);
+}
+
+/** The routing tables and ip rule priorities a config reserves for sluice (and nothing else may use). */
+export function ownedRanges(config: Pick<AgentConfig, 'tableBase' | 'rulePriorityBase' | 'markMask'>): {
+  readonly tables: { readonly min: number; readonly max: number };
+  readonly rulePriorities: { readonly min: number; readonly max: number };
+} {
+  return {
+    tables: { min: config.tableBase, max: config.tableBase + maxMarkIndex(config) },
+    rulePriorities: { min: config.rulePriorityBase, max: config.rulePriorityBase + 2 },
+  };
 }
 
 /** The mark meaning "this node SNATs the packet" (all mask bits set). */

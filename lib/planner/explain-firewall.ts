@@ -31,9 +31,9 @@ export interface FirewallPortQuery {
   readonly port: number;
 }
 
-export type RuleMatch = 'yes' | 'no' | 'unknown';
+type RuleMatch = 'yes' | 'no' | 'unknown';
 
-export interface FirewallRuleVerdict {
+interface FirewallRuleVerdict {
   readonly firewall: string;
   readonly kind: Firewall['kind'];
   /** The rule's index in spec.egress, or `default`. */

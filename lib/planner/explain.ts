@@ -8,7 +8,7 @@ import { selectsBySourceCidr } from './endpoints.js';
 import { insideCluster } from './cluster-cidrs.js';
 import type { PolicyPlan } from './node-plan.js';
 
-export interface PolicyVerdict {
+interface PolicyVerdict {
   readonly policy: string;
   readonly selected: boolean;
   readonly matches: boolean;

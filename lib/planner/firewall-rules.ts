@@ -28,9 +28,9 @@ import { formatIp } from '../api/ip.js';
 const FAMILIES: readonly Family[] = [4, 6];
 const TYPE: Record<Family, NftSet['type']> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
 /** Denial log lines per second per rule (and the burst above it). */
-export const DENY_LOG_RATE = 5;
-export const DENY_LOG_BURST = 10;
-export const FIREWALL_CHAIN = 'egress_firewall';
+const DENY_LOG_RATE = 5;
+const DENY_LOG_BURST = 10;
+const FIREWALL_CHAIN = 'egress_firewall';
 
 /** One firewall as the builder needs it: in evaluation order, with its pods on this node. */
 export interface FirewallInput {

@@ -103,7 +103,7 @@ export interface SysctlEntry {
   readonly value: string;
 }
 
-export type PolicyRole = 'gateway' | 'worker' | 'none';
+type PolicyRole = 'gateway' | 'worker' | 'none';
 
 export interface PolicyPlan {
   readonly key: string;

@@ -24,7 +24,7 @@ export interface AddressVerdict {
 }
 
 /** One family of a gateway's pools, ready for allocation. */
-export interface FamilyPool {
+interface FamilyPool {
   readonly family: Family;
   readonly index: IntervalIndex;
   /** Network (and IPv4 broadcast) addresses of CIDR entries: reachable, but not safe as a host address. */

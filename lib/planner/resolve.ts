@@ -72,7 +72,7 @@ function overlayProbes(byApi: readonly string[], aside: ReadonlySet<string>, dea
 }
 
 /** The address of every node in the directory: InternalIPs of the nodes in view, EgressTunnel status for the rest. */
-export function directoryAddresses(directory: ReadonlyMap<string, NodeDirectoryEntry>): string[] {
+function directoryAddresses(directory: ReadonlyMap<string, NodeDirectoryEntry>): string[] {
   const out: string[] = [];
   for (const d of directory.values()) {
     if (d.parentIpv4) out.push(d.parentIpv4);
@@ -86,7 +86,7 @@ export function directoryAddresses(directory: ReadonlyMap<string, NodeDirectoryE
  * tunnel's annotations, so a report counts only from a node that may carry the address now (it
  * is eligible for a gateway whose pools hold it): a worker cannot take a gateway's EIP away.
  */
-export function lanConflicts(snapshot: Snapshot, eligible: ReadonlyMap<string, readonly string[]>): Map<string, LanConflict> {
+function lanConflicts(snapshot: Snapshot, eligible: ReadonlyMap<string, readonly string[]>): Map<string, LanConflict> {
   const out = new Map<string, LanConflict>();
   const reporters = [...snapshot.tunnels].filter((t) => t.eipConflicts?.length).sort((a, b) => (a.node < b.node ? -1 : 1));
   for (const t of reporters) {

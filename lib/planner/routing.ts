@@ -1,9 +1,9 @@
 import type { Family } from '../api/ip.js';
 import type { RouteEntry, RoutingPlan, RuleEntry } from './node-plan.js';
 import type { AgentConfig } from './config.js';
-import { hereMark, markValue, maxMarkIndex } from './config.js';
+import { hereMark, markValue, ownedRanges } from './config.js';
 
-export const MAIN_TABLE = 254;
+const MAIN_TABLE = 254;
 
 export interface GatewayPeerRoute {
   readonly markIndex: number;
@@ -54,7 +54,7 @@ export function buildRouting(config: AgentConfig, gateways: readonly GatewayPeer
     tables: [...new Set(sortedRoutes.map((r) => r.table))].sort((a, b) => a - b),
     routes: sortedRoutes,
     rules: uniq(rules, ruleKey),
-    ownedTables: { min: config.tableBase, max: config.tableBase + maxMarkIndex(config) },
-    ownedRulePriorities: { min: base, max: base + 2 },
+    ownedTables: ownedRanges(config).tables,
+    ownedRulePriorities: ownedRanges(config).rulePriorities,
   };
 }

@@ -18,7 +18,7 @@ export interface TunnelAssignment {
 }
 
 /** Locally administered unicast MAC derived from the node name: stable across restarts. */
-export function tunnelMac(node: string): string {
+function tunnelMac(node: string): string {
   const hex = shortHash(`vxlan#${node}`, 10);
   return ['02', ...hex.match(/../g)!].join(':');
 }

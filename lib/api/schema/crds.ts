@@ -4,7 +4,7 @@ import { KIND_DEFINITIONS, type KindDefinition } from './kinds.js';
 
 const HEADER = '# Generated from lib/api/schema/kinds.ts by `make crds`. Do not edit.\n';
 
-export function crdObject(def: KindDefinition): Record<string, unknown> {
+function crdObject(def: KindDefinition): Record<string, unknown> {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

@@ -14,25 +14,25 @@ import { LABEL_VALUE, QUALIFIED_NAME, QUALIFIED_NAME_MAX, QUALIFIED_NAME_PREFIX_
 const p4 = PREFIX_TEXT[4];
 const p6 = PREFIX_TEXT[6];
 
-export const IPV4 = `^${v4}$`;
-export const IPV6 = `^${v6}$`;
+const IPV4 = `^${v4}$`;
+const IPV6 = `^${v6}$`;
 /** Explicit EIP fields accept "" as unset, as spidernet manifests often carry it. */
-export const OPTIONAL_IPV4 = `^(${v4})?$`;
-export const OPTIONAL_IPV6 = `^(${v6})?$`;
+const OPTIONAL_IPV4 = `^(${v4})?$`;
+const OPTIONAL_IPV6 = `^(${v6})?$`;
 /** A single address, `a-b` range or CIDR of one family. */
 export const IPV4_SPEC = `^${v4}(/${p4}|-${v4})?$`;
 export const IPV6_SPEC = `^${v6}(/${p6}|-${v6})?$`;
 /** Either family. */
-export const IP_SPEC = `^(${v4}(/${p4}|-${v4})?|${v6}(/${p6}|-${v6})?)$`;
-export const CIDR = `^(${v4}/${p4}|${v6}/${p6})$`;
+const IP_SPEC = `^(${v4}(/${p4}|-${v4})?|${v6}(/${p6}|-${v6})?)$`;
+const CIDR = `^(${v4}/${p4}|${v6}/${p6})$`;
 /** An address or a CIDR (no range), of one family. */
 export const IPV4_OR_CIDR = `^${v4}(/${p4})?$`;
 export const IPV6_OR_CIDR = `^${v6}(/${p6})?$`;
 
 /** Longest text of each form: IPv6 in eight full groups is 39 characters. */
-export const IP_MAX = 39;
-export const CIDR_MAX = IP_MAX + 4;
-export const IP_SPEC_MAX = 2 * IP_MAX + 1;
+const IP_MAX = 39;
+const CIDR_MAX = IP_MAX + 4;
+const IP_SPEC_MAX = 2 * IP_MAX + 1;
 
 /*
  * The patterns above fix the characters and the shape; CEL rules (Kubernetes' IP and CIDR
@@ -76,10 +76,10 @@ export function defaultEipInPool(family: 4 | 6): { rule: string; message: string
   };
 }
 
-export const IPV6_VALID_RULE = rule('self == \'\' || isIP(self)', 'must be an IPv6 address (IPv4-mapped addresses are not accepted)');
+const IPV6_VALID_RULE = rule('self == \'\' || isIP(self)', 'must be an IPv6 address (IPv4-mapped addresses are not accepted)');
 
 /** Rules for a string that the pattern already limits to an address, `a-b` range or CIDR (either family). */
-export function ipSpecRules(forms: { ranges: boolean } = { ranges: true }): { rule: string; message: string }[] {
+function ipSpecRules(forms: { ranges: boolean } = { ranges: true }): { rule: string; message: string }[] {
   const rules = [
     rule(
       `!self.contains(':') || (self.contains('/') ? isCIDR(self) : self.contains('-') ? isIP(${A}) && isIP(${B}) : isIP(self))`,
@@ -112,7 +112,7 @@ export const optionalIpv6 = (extra: Schema = {}): Schema => str({ pattern: OPTIO
 
 const labelKeyRule = (key: string) => `${key}.matches('^${QUALIFIED_NAME.replace(/\\/g, '\\\\')}$') && ${key}.indexOf('/') <= ${QUALIFIED_NAME_PREFIX_MAX}`;
 const LABEL_KEY_MESSAGE = 'label keys are an optional DNS subdomain prefix (at most 253 characters) and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends';
-export const labelValue = (): Schema => str({ maxLength: 63, pattern: `^${LABEL_VALUE}$` });
+const labelValue = (): Schema => str({ maxLength: 63, pattern: `^${LABEL_VALUE}$` });
 
 export const labelSelector = (): Schema =>
   obj({
@@ -141,7 +141,7 @@ export const labelSelector = (): Schema =>
     ),
   }, { 'x-kubernetes-map-type': 'atomic' });
 
-export const condition = (): Schema =>
+const condition = (): Schema =>
   obj(
     {
       type: str({ maxLength: 316 }),

@@ -44,7 +44,7 @@ const badIp = fc.oneof(
 );
 
 const ip4 = fc.oneof({ arbitrary: v4Near, weight: 3 }, { arbitrary: v4, weight: 1 });
-export const ipText: Arb<string> = fc.oneof({ arbitrary: ip4, weight: 8 }, { arbitrary: v6, weight: 5 }, { arbitrary: badIp, weight: 2 });
+const ipText: Arb<string> = fc.oneof({ arbitrary: ip4, weight: 8 }, { arbitrary: v6, weight: 5 }, { arbitrary: badIp, weight: 2 });
 
 const cidrOf = (ip: Arb<string>, max: number) =>
   fc.tuple(ip, fc.oneof(fc.integer({ min: 0, max }), fc.constantFrom(max + 1, 129, -1, '08', '024', ' 24', '', 'x'))).map(([a, p]) => `${a}/${String(p)}`);
@@ -57,7 +57,7 @@ const alignedCidr = (family: 4 | 6): Arb<string> =>
     return `${formatIp(value & ~hostMask, family)}/${p}`;
   });
 /** Mostly aligned CIDRs, with host bits set, bad prefixes and bad addresses mixed in. */
-export const cidrText: Arb<string> = fc.oneof(
+const cidrText: Arb<string> = fc.oneof(
   { arbitrary: alignedCidr(4), weight: 12 },
   { arbitrary: alignedCidr(6), weight: 6 },
   fc.tuple(fc.constantFrom('10.0.0.0', '198.18.0.0', '100.64.0.0', '0.0.0.0'), fc.constantFrom(8, 10, 15, 16, 24, 32, 0)).map(([a, p]) => `${a}/${p}`),
@@ -79,7 +79,7 @@ const rangeText: Arb<string> = fc.oneof(
   fc.constantFrom('198.18.0.9-198.18.0.1', '198.18.0.1-198.18.0.1', 'fd00::9-fd00::1', 'fd00::1-fd00::1:0', '1.2.3.4-5.6.7.8-9.9.9.9', '198.18.0.1 - 198.18.0.9'),
 );
 /** An address, `a-b` range or CIDR (the IP spec the pools, destSubnet and extraCidr take). */
-export const ipSpecText: Arb<string> = fc.oneof(ipText, cidrText, rangeText);
+const ipSpecText: Arb<string> = fc.oneof(ipText, cidrText, rangeText);
 /** Mostly a valid address, range or CIDR of `family`; now and then any IP spec. */
 const ipSpecOf = (family: 4 | 6): Arb<string> => {
   const ip = family === 4 ? ip4 : v6Near;
@@ -106,7 +106,7 @@ function mostly<T>(usual: Arb<T>, unusual: Arb<T>): Arb<T> {
 }
 
 /** A list of `item`, now and then empty, with a wrong element, or longer than any CRD allows. */
-export function listOf<T>(item: Arb<T>, huge = 300): Arb<unknown> {
+function listOf<T>(item: Arb<T>, huge = 300): Arb<unknown> {
   return fc.oneof(
     { arbitrary: fc.array(sometimesWrong(item, 1), { maxLength: 5 }), weight: 20 },
     { arbitrary: fc.constant([]), weight: 2 },
@@ -117,7 +117,7 @@ export function listOf<T>(item: Arb<T>, huge = 300): Arb<unknown> {
 
 const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$/);
 /** Names: mostly valid, some with upper case, underscores, dots, unicode or too long. */
-export const nameText: Arb<string> = fc.oneof(
+const nameText: Arb<string> = fc.oneof(
   { arbitrary: dnsLabel, weight: 10 },
   { arbitrary: fc.tuple(dnsLabel, dnsLabel).map(([a, b]) => `${a}.${b}`), weight: 2 },
   { arbitrary: fc.constantFrom('Default', 'a_b', '-a', 'a-', 'a..b', 'é', 'x'.repeat(64), 'x'.repeat(254), '', 'a/b', 'a b', '.'), weight: 1 },
@@ -160,7 +160,7 @@ const selectorExpression: Arb<unknown> = fc.oneof(
     weight: 1,
   },
 );
-export const labelSelector: Arb<unknown> = sometimesWrong(
+const labelSelector: Arb<unknown> = sometimesWrong(
   fc.record(
     {
       matchLabels: labels,
@@ -206,7 +206,7 @@ const ippools: Arb<unknown> = fc.record({ ipv4: listOf(ipSpecOf(4), 70), ipv6: l
   })),
 );
 
-export const egressGateway = object(
+const egressGateway = object(
   'EgressGateway',
   false,
   {
@@ -334,13 +334,13 @@ const firewallSpec = (cluster: boolean): Arb<unknown> =>
     1,
   );
 
-export const egressFirewall = object('EgressFirewall', true, { spec: firewallSpec(false) }, ['spec']);
-export const egressClusterFirewall = object('EgressClusterFirewall', false, { spec: firewallSpec(true) }, ['spec']);
+const egressFirewall = object('EgressFirewall', true, { spec: firewallSpec(false) }, ['spec']);
+const egressClusterFirewall = object('EgressClusterFirewall', false, { spec: firewallSpec(true) }, ['spec']);
 
-export const egressPolicy = object('EgressPolicy', true, { spec: policySpec(false) }, ['spec']);
-export const egressClusterPolicy = object('EgressClusterPolicy', false, { spec: policySpec(true) }, ['spec']);
+const egressPolicy = object('EgressPolicy', true, { spec: policySpec(false) }, ['spec']);
+const egressClusterPolicy = object('EgressClusterPolicy', false, { spec: policySpec(true) }, ['spec']);
 
-export const egressClusterInfo = object(
+const egressClusterInfo = object(
   'EgressClusterInfo',
   false,
   {

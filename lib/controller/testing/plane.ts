@@ -55,7 +55,7 @@ export function startTestController(url: string, identity: string): ControllerPr
   return startControllerProcess({ kubeConfig: kubeConfigForServer(url), namespace: 'default', config: DEFAULT_CONFIG, identity, ...FAST });
 }
 
-export function waitForLeader(plane: Pick<ControlPlane, 'controller' | 'watch' | 'elector'>, timeoutMs = 5000): Promise<true> {
+function waitForLeader(plane: Pick<ControlPlane, 'controller' | 'watch' | 'elector'>, timeoutMs = 5000): Promise<true> {
   return waitFor(`${plane.elector?.identity} to lead with synced informers`, () => plane.controller.running && plane.watch.synced, timeoutMs);
 }
 

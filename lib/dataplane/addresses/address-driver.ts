@@ -1,7 +1,7 @@
 import type { EipPlan } from '../../planner/node-plan.js';
 import { runBatch } from '../iproute/batch.js';
 import { execFile, type Exec } from '../iproute/exec.js';
-import { fromBatch, fromThrown, type ApplyError, type StepResult } from '../report.js';
+import { fromBatch, type ApplyError, type StepResult } from '../report.js';
 import { addressCommand } from './address-commands.js';
 import { observeAddresses } from './address-observe.js';
 import { hostPrefix, planAddressOps, type AddressOp, type AddressOpPlan } from './address-ops.js';
@@ -37,16 +37,6 @@ export class AddressDriver {
 
   plan(eips: readonly EipPlan[], observed: ObservedAddresses): AddressOpPlan {
     return planAddressOps(eips, observed);
-  }
-
-  async apply(eips: readonly EipPlan[]): Promise<AddressApplyResult> {
-    let observed: ObservedAddresses;
-    try {
-      observed = await this.observe();
-    } catch (err) {
-      return { writes: 0, errors: [fromThrown('observe addresses', err)], added: [], removed: [], held: [] };
-    }
-    return this.applyObserved(eips, observed);
   }
 
   /** Adds and deletes against an observation the caller just made. */

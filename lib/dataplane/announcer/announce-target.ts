@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { DataplaneError } from './errors.js';
+import { INTERFACE_NAME_RULE, isInterfaceName } from '../../api/names.js';
 
 /** An EIP in the form the frame builders need. `ip` is canonical, so it works as a map key. */
 export interface AnnounceTarget {
@@ -30,12 +31,8 @@ export function parseAnnounceTarget(ip: string): AnnounceTarget {
   });
 }
 
-// One path component under /sys/class/net, as the kernel allows (IFNAMSIZ - 1, no '/' or space).
-const IFNAME = /^[^/\s:]{1,15}$/;
-
+/** An interface name by the one rule (lib/api/names.ts): also a safe path component under /sys/class/net. */
 export function checkIfname(ifname: string): string {
-  if (!IFNAME.test(ifname) || ifname === '.' || ifname === '..') {
-    throw new DataplaneError('EGW_ERR_ANNOUNCE_INPUT', `not an interface name: ${JSON.stringify(ifname)}`);
-  }
+  if (!isInterfaceName(ifname)) throw new DataplaneError('EGW_ERR_ANNOUNCE_INPUT', `not an interface name: ${JSON.stringify(ifname)} (${INTERFACE_NAME_RULE})`);
   return ifname;
 }

@@ -35,7 +35,7 @@ export interface Timing {
   readonly refreshMs: number;
 }
 
-// Burst per DESIGN.md (3 at 0, 50, 200 ms); refresh re-teaches caches that expired or missed it.
+// A burst (0, 50, 200 ms) that survives a lost frame or two; refresh re-teaches caches that expired or missed it.
 export const DEFAULT_TIMING: Timing = Object.freeze({ burstMs: Object.freeze([0, 50, 200]), refreshMs: 10_000 });
 
 const MAX_DELAY_MS = 2 ** 31 - 1; // setTimeout's limit

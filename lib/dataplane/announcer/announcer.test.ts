@@ -11,7 +11,7 @@ import type { FrameSocket } from './packet-socket.js';
 
 // A driver's tests can pin their fake the same way.
 const fakeAnnouncer = {
-  announce: (ip: string, ifname: string): AnnounceResult => ({ ip, ifname, refs: 1, started: true }),
+  announce: (ip: string, ifname: string): AnnounceResult => ({ ip, ifname, started: true }),
   withdraw: () => 0,
   status: (): AnnouncementStatus[] => [],
   settled: async () => {},
@@ -109,7 +109,7 @@ describe('Announcer timing', () => {
     const lab = new Lab();
     const a = lab.announcer({ refreshMs: 1000 });
     const result = a.announce('198.18.0.100', 'eth0');
-    assert.deepEqual(result, { ip: '198.18.0.100', ifname: 'eth0', refs: 1, started: true });
+    assert.deepEqual(result, { ip: '198.18.0.100', ifname: 'eth0', started: true });
     await flush();
     assert.equal(lab.sent(), 1, 'at 0 ms');
     await advance(t, 49);
@@ -223,17 +223,19 @@ describe('Announcer timing', () => {
   });
 });
 
-describe('Announcer references and sockets', () => {
-  test('references count per (ip, interface)', async () => {
+describe('Announcer announcements and sockets', () => {
+  test('one announcement per (ip, interface); announcing it again changes nothing', async () => {
     const lab = new Lab();
     const a = lab.announcer();
     assert.equal(a.announce('198.18.0.100', 'eth0').started, true);
     const again = a.announce('198.18.0.100', 'eth0');
-    assert.deepEqual(again, { ip: '198.18.0.100', ifname: 'eth0', refs: 2, started: false });
-    assert.equal(a.announce('198.18.0.100', 'eth1').refs, 1, 'another interface is another announcement');
+    assert.deepEqual(again, { ip: '198.18.0.100', ifname: 'eth0', started: false });
+    assert.equal(a.announce('198.18.0.100', 'eth1').started, true, 'another interface is another announcement');
     await a.settled();
-    assert.equal(a.withdraw('198.18.0.100', 'eth0'), 0, 'one reference left');
     assert.equal(a.status().length, 2);
+    assert.equal(a.withdraw('198.18.0.100', 'eth0'), 1, 'announced twice, withdrawn once: stopped');
+    assert.deepEqual(a.status().map((s) => s.ifname), ['eth1']);
+    a.announce('198.18.0.100', 'eth0');
     assert.equal(a.withdraw('198.18.0.100'), 2, 'without ifname: every interface');
     assert.deepEqual(a.status(), []);
     assert.equal(a.withdraw('198.18.0.100'), 0, 'withdrawing what is not announced is a no-op');

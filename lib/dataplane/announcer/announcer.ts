@@ -16,9 +16,7 @@ export interface AnnounceResult {
   /** Canonical form of the announced IP. */
   readonly ip: string;
   readonly ifname: string;
-  /** References held on (ip, ifname) after this call. */
-  readonly refs: number;
-  /** True when this call started the announcement (and its burst). */
+  /** True when this call started the announcement (and its burst); false when it was under way. */
   readonly started: boolean;
 }
 
@@ -26,7 +24,6 @@ export interface AnnouncementStatus {
   readonly ip: string;
   readonly ifname: string;
   readonly family: 4 | 6;
-  readonly refs: number;
   readonly framesSent: number;
   readonly skipped: number;
   readonly failures: number;
@@ -43,15 +40,13 @@ export interface AnnouncementStatus {
 /** What callers (and fakes, pinned with `satisfies AnnouncerLike`) rely on. */
 export interface AnnouncerLike {
   /**
-   * Takes one reference on (ip, ifname). The first reference starts a burst and the periodic
-   * refresh; later ones only count. Throws EGW_ERR_ANNOUNCE_INPUT / _CLOSED, nothing else:
-   * link and socket problems are recorded in status(), and retried on the next refresh.
+   * Announces ip on ifname: a burst, then the periodic refresh. Announcing what is under way
+   * changes nothing (the caller decides what is announced; nothing is counted here). Throws
+   * EGW_ERR_ANNOUNCE_INPUT / _CLOSED, nothing else: link and socket problems are recorded in
+   * status(), and retried on the next refresh.
    */
   announce(ip: string, ifname: string): AnnounceResult;
-  /**
-   * Drops one reference on (ip, ifname), or on every interface announcing ip when ifname is
-   * omitted. Returns how many announcements stopped (reached zero references).
-   */
+  /** Stops announcing ip on ifname, or on every interface when ifname is omitted. Returns how many announcements stopped. */
   withdraw(ip: string, ifname?: string): number;
   /** Snapshot of every active announcement, sorted by ip then ifname. */
   status(): AnnouncementStatus[];
@@ -65,7 +60,6 @@ interface Entry {
   readonly key: string;
   readonly target: AnnounceTarget;
   readonly ifname: string;
-  refs: number;
   stopped: boolean;
   /** Index into burstMs of the attempt that ran last; >= length means refreshing. */
   step: number;
@@ -117,15 +111,11 @@ export class Announcer implements AnnouncerLike {
     checkIfname(ifname);
     const key = entryKey(target.ip, ifname);
     const existing = this.#entries.get(key);
-    if (existing !== undefined) {
-      existing.refs++;
-      return { ip: target.ip, ifname, refs: existing.refs, started: false };
-    }
+    if (existing !== undefined) return { ip: target.ip, ifname, started: false };
     const entry: Entry = {
       key,
       target,
       ifname,
-      refs: 1,
       stopped: false,
       step: 0,
       timer: undefined,
@@ -141,7 +131,7 @@ export class Announcer implements AnnouncerLike {
     };
     this.#entries.set(key, entry);
     this.#run(entry);
-    return { ip: target.ip, ifname, refs: 1, started: true };
+    return { ip: target.ip, ifname, started: true };
   }
 
   withdraw(ip: string, ifname?: string): number {
@@ -149,11 +139,8 @@ export class Announcer implements AnnouncerLike {
     let stopped = 0;
     for (const entry of [...this.#entries.values()]) {
       if (entry.target.ip !== canonical || (ifname !== undefined && entry.ifname !== ifname)) continue;
-      entry.refs--;
-      if (entry.refs === 0) {
-        this.#stop(entry);
-        stopped++;
-      }
+      this.#stop(entry);
+      stopped++;
     }
     if (stopped > 0) this.#pruneSockets();
     return stopped;
@@ -166,7 +153,6 @@ export class Announcer implements AnnouncerLike {
         ip: e.target.ip,
         ifname: e.ifname,
         family: e.target.family,
-        refs: e.refs,
         framesSent: e.framesSent,
         skipped: e.skipped,
         failures: e.failures,

@@ -4,7 +4,7 @@ export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_IPV6 = 0x86dd;
 export const ETHERNET_HEADER_LEN = 14;
-export const MAC_LEN = 6;
+const MAC_LEN = 6;
 
 export const BROADCAST_MAC: Readonly<Uint8Array> = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 

@@ -18,9 +18,9 @@ export interface LinkInfo {
   readonly enslaved: boolean;
 }
 
-export const IFF_UP = 0x1;
-export const IFF_NOARP = 0x80;
-export const ARPHRD_ETHER = 1;
+const IFF_UP = 0x1;
+const IFF_NOARP = 0x80;
+const ARPHRD_ETHER = 1;
 
 /** Why a link gets no announcement; a value for tests and metrics, not a log line. */
 export type SkipReason = 'linkMissing' | 'linkDown' | 'noArp' | 'enslaved' | 'notEthernet';

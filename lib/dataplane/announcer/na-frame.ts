@@ -2,15 +2,15 @@ import { icmpv6Checksum } from './checksum.js';
 import { ETHERTYPE_IPV6, ethernetFrame, type EthernetFrame } from './ethernet.js';
 
 export const IPV6_HEADER_LEN = 40;
-export const NA_MESSAGE_LEN = 32; // 24-byte NA + 8-byte target link-layer address option
+const NA_MESSAGE_LEN = 32; // 24-byte NA + 8-byte target link-layer address option
 const ICMPV6_NEXT_HEADER = 58;
 const ICMPV6_NEIGHBOR_ADVERTISEMENT = 136;
 const NA_FLAG_OVERRIDE = 0x20; // R=0x80 and S=0x40 stay clear: not a router, not solicited
 const ND_OPT_TARGET_LINKADDR = 2;
 const ND_HOP_LIMIT = 255; // receivers drop ND with any other hop limit (RFC 4861 7.1.2)
 
-export const ALL_NODES_IPV6: Readonly<Uint8Array> = Uint8Array.of(0xff, 0x02, ...new Array<number>(13).fill(0), 0x01);
-export const ALL_NODES_MAC: Readonly<Uint8Array> = Uint8Array.of(0x33, 0x33, 0, 0, 0, 1);
+const ALL_NODES_IPV6: Readonly<Uint8Array> = Uint8Array.of(0xff, 0x02, ...new Array<number>(13).fill(0), 0x01);
+const ALL_NODES_MAC: Readonly<Uint8Array> = Uint8Array.of(0x33, 0x33, 0, 0, 0, 1);
 
 /**
  * Unsolicited neighbour advertisement (RFC 4861 7.2.6) for `target`, sent from `target` to

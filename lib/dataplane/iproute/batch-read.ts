@@ -1,9 +1,7 @@
 import { EgressError } from '../../errors.js';
-import type { BatchTool } from './batch.js';
+import { batchFailures, type BatchTool } from './batch.js';
 import type { Exec } from './exec.js';
 import { splitJsonValues } from './json-stream.js';
-
-const FAILED_LINE = /^Command failed -:(\d+)$/;
 
 export interface ReadResult<T> {
   /** One entry per command: its rows, or undefined when the command failed. */
@@ -24,15 +22,7 @@ export async function readBatch<T = Record<string, unknown>>(
   options: readonly string[] = [],
 ): Promise<ReadResult<T>> {
   const r = await exec(tool, [...options, '-json', '-force', '-batch', '-'], commands.join('\n') + '\n');
-  const failures = new Map<number, string>();
-  let pending: string[] = [];
-  for (const line of r.stderr.split('\n')) {
-    const m = FAILED_LINE.exec(line.trim());
-    if (m) {
-      failures.set(Number(m[1]) - 1, pending.join('; ') || 'failed');
-      pending = [];
-    } else if (line.trim() !== '') pending.push(line.trim());
-  }
+  const failures = batchFailures(r.stderr);
   if (r.exitCode !== 0 && failures.size === 0) {
     throw new EgressError('EGW_ERR_NETLINK', `${tool} ${options.join(' ')} -batch: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   }

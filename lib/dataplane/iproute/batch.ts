@@ -2,7 +2,7 @@ import type { Exec } from './exec.js';
 
 export type BatchTool = 'ip' | 'bridge';
 
-export interface BatchFailure {
+interface BatchFailure {
   /** The command as written to the batch. */
   readonly command: string;
   readonly message: string;
@@ -17,6 +17,24 @@ export interface BatchResult {
 const FAILED_LINE = /^Command failed -:(\d+)$/;
 
 /**
+ * The failed lines of a `-force -batch` run, from its stderr: each rejected line N is reported as
+ * `<message lines>\nCommand failed -:N`. Returns message by 0-based command index.
+ */
+export function batchFailures(stderr: string): Map<number, string> {
+  const failures = new Map<number, string>();
+  let pending: string[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.trim();
+    const m = FAILED_LINE.exec(line);
+    if (m) {
+      failures.set(Number(m[1]) - 1, pending.join('; ') || 'failed');
+      pending = [];
+    } else if (line !== '') pending.push(line);
+  }
+  return failures;
+}
+
+/**
  * Feeds commands to one `ip|bridge -force -batch -` process. Not transactional: with -force every
  * line runs, and each rejected one is reported as `<message>\nCommand failed -:N` on stderr.
  */
@@ -24,18 +42,7 @@ export async function runBatch(exec: Exec, tool: BatchTool, commands: readonly s
   if (commands.length === 0) return { writes: 0, failures: [] };
   const args = [...(family ? [`-${family}`] : []), '-force', '-batch', '-'];
   const r = await exec(tool, args, commands.join('\n') + '\n');
-  const failures: BatchFailure[] = [];
-  let pending: string[] = [];
-  for (const line of r.stderr.split('\n')) {
-    const m = FAILED_LINE.exec(line.trim());
-    if (!m) {
-      if (line.trim() !== '') pending.push(line.trim());
-      continue;
-    }
-    const command = commands[Number(m[1]) - 1] ?? `line ${m[1]}`;
-    failures.push({ command, message: pending.join('; ') || 'failed' });
-    pending = [];
-  }
+  const failures: BatchFailure[] = [...batchFailures(r.stderr)].map(([i, message]) => ({ command: commands[i] ?? `line ${i + 1}`, message }));
   if (r.exitCode !== 0 && failures.length === 0) {
     // The tool died without naming a line (bad option, crash): count nothing as written.
     return { writes: 0, failures: commands.map((command) => ({ command, message: r.stderr.trim() || `exit ${r.exitCode}` })) };

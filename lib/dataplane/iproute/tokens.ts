@@ -1,4 +1,5 @@
 import { isIp, type Family } from '../../api/ip.js';
+import { isInterfaceName } from '../../api/names.js';
 import { EgressError } from '../../errors.js';
 import { canonicalPrefix } from './ip-text.js';
 
@@ -12,7 +13,7 @@ function reject(what: string, value: unknown): never {
 }
 
 export function ifnameToken(name: string, what = 'interface name'): string {
-  return /^[A-Za-z0-9._-]{1,15}$/.test(name) ? name : reject(what, name);
+  return isInterfaceName(name) ? name : reject(what, name);
 }
 
 export function macToken(mac: string, what = 'MAC address'): string {

@@ -6,7 +6,7 @@ import { ifnameToken, intToken, macToken } from '../iproute/tokens.js';
 import type { DesiredVxlan } from './link-types.js';
 
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers; IPv6 outer adds 20. */
-export const VXLAN_OVERHEAD = { 4: 50, 6: 70 } as const;
+const VXLAN_OVERHEAD = { 4: 50, 6: 70 } as const;
 
 /**
  * Resolves the plan's MTU (0 = parent MTU minus the encapsulation), canonicalises addresses and

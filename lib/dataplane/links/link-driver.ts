@@ -2,25 +2,18 @@ import { EgressError } from '../../errors.js';
 import type { VxlanPlan } from '../../planner/node-plan.js';
 import { execFile, type Exec } from '../iproute/exec.js';
 import { runCommands } from '../iproute/run-commands.js';
-import { fromThrown, mergeSteps, NO_CHANGE, type StepResult } from '../report.js';
+import type { StepResult } from '../report.js';
 import { linkCommand } from './link-commands.js';
 import { desiredVxlan } from './link-desired.js';
 import { observeLinks } from './link-observe.js';
 import { planLinkOps, type LinkOp, type LinkOpPlan } from './link-ops.js';
 import type { ObservedLinks } from './link-types.js';
 
-export const DEFAULT_VXLAN_DEVICE = 'egress.vxlan';
-
 export interface LinkDriverOptions {
-  /** The only link this driver ever creates, changes or deletes. */
-  readonly device?: string;
+  /** The only link this driver ever creates, changes or deletes (config vxlan.device). */
+  readonly device: string;
   readonly exec?: Exec;
   readonly sysClassNet?: string;
-}
-
-export interface LinkApplyResult extends StepResult {
-  readonly adds: StepResult;
-  readonly deletes: StepResult;
 }
 
 /**
@@ -32,8 +25,8 @@ export class LinkDriver {
   readonly #exec: Exec;
   readonly #sysClassNet: string;
 
-  constructor(options: LinkDriverOptions = {}) {
-    this.device = options.device ?? DEFAULT_VXLAN_DEVICE;
+  constructor(options: LinkDriverOptions) {
+    this.device = options.device;
     this.#exec = options.exec ?? execFile;
     this.#sysClassNet = options.sysClassNet ?? '/sys/class/net';
   }
@@ -53,19 +46,5 @@ export class LinkDriver {
 
   execute(ops: readonly LinkOp[]): Promise<StepResult> {
     return runCommands(this.#exec, ops.map(linkCommand));
-  }
-
-  /** Observe, add what is missing, then remove what is stale. */
-  async apply(vxlan: VxlanPlan | undefined): Promise<LinkApplyResult> {
-    let ops: LinkOpPlan;
-    try {
-      ops = this.plan(vxlan, await this.observe(vxlan?.parent));
-    } catch (err) {
-      const failed: StepResult = { writes: 0, errors: [fromThrown(`observe link ${this.device}`, err)] };
-      return { ...failed, adds: failed, deletes: NO_CHANGE };
-    }
-    const adds = await this.execute(ops.adds);
-    const deletes = await this.execute(ops.deletes);
-    return { ...mergeSteps(adds, deletes), adds, deletes };
   }
 }

@@ -6,7 +6,7 @@ import { seedPlan, withIpv6, withoutPeer } from '../testing/seed-plans.js';
 import { linkCommand } from './link-commands.js';
 import { describeLinkOp } from './link-describe.js';
 import { desiredVxlan } from './link-desired.js';
-import type { LinkApplyResult } from './link-driver.js';
+import type { StandaloneApplyResult as LinkApplyResult } from '../testing/standalone-apply.js';
 import { planLinkOps } from './link-ops.js';
 import type { ObservedDevice, ObservedLinks } from './link-types.js';
 

@@ -11,8 +11,8 @@ import type { NftTablePlan } from '../../planner/node-plan.js';
 // table, chain and set comments given as JSON, rule comments it keeps. Bump the version when
 // render.ts changes what a statement means to the kernel. v2 hashed rules as nft text: a table
 // with a v2 comment is replaced once.
-const VERSION = 'sluice-structure-v3';
-const COMMENT = new RegExp(`^${VERSION} sha256:([0-9a-f]{64})$`);
+const STRUCTURE_VERSION = 'sluice-structure-v3';
+const COMMENT = new RegExp(`^${STRUCTURE_VERSION} sha256:([0-9a-f]{64})$`);
 
 /** The chain that holds the fingerprint rule and nothing else. */
 export const STRUCTURE_CHAIN = 'structure';
@@ -34,7 +34,7 @@ export function structureFingerprint(table: NftTablePlan): string {
 
 /** The comment that records `fingerprint` (≤ 128 bytes, nft's comment limit). */
 export function fingerprintComment(fingerprint: string): string {
-  return `${VERSION} sha256:${fingerprint}`;
+  return `${STRUCTURE_VERSION} sha256:${fingerprint}`;
 }
 
 /** The fingerprint a comment records, or undefined for any other comment. */

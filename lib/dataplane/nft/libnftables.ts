@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import koffi from 'koffi';
 import { EgressError } from '../../errors.js';
 import type { NftBackend, NftRunOptions, NftRunResult } from './nft-backend.js';
-import { Serial } from './serial.js';
+import { Serial } from '../../serial.js';
 
 export const LIBNFTABLES_SONAME = 'libnftables.so.1';
 

@@ -26,7 +26,7 @@ export function dumpInetRules(table: string): DumpedRule[] {
 }
 
 /** The comment of `inet <table>`: '' when it has none, null when the table does not exist. */
-export function readInetTableComment(table: string): string | null {
+function readInetTableComment(table: string): string | null {
   const mine = nextSeq();
   let comment: string | null | undefined;
   netfilterRequest(tableGetRequest(NFPROTO_INET, table, mine), (datagram) => {

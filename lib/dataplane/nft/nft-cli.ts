@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { EgressError } from '../../errors.js';
 import type { NftBackend, NftRunOptions, NftRunResult } from './nft-backend.js';
-import { Serial } from './serial.js';
+import { Serial } from '../../serial.js';
 
 // A 100k-element table loads in well under a second; anything near this is a hung nft.
 const TIMEOUT_MS = 60_000;

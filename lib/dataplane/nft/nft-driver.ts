@@ -20,7 +20,7 @@ import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
 import { ElementsRefused, writeLearnedElements } from './nfnetlink-elements.js';
 import { probeRenewal } from './renewal-probe.js';
 import { overfullSet, tableCapacities } from './set-capacity.js';
-import { Serial } from './serial.js';
+import { Serial } from '../../serial.js';
 
 export interface NftDriverOptions {
   readonly backend: NftBackend;

@@ -3,11 +3,11 @@ import type { RouteOp } from './route-ops.js';
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-export function routeArgs(r: RouteEntry): string {
+function routeArgs(r: RouteEntry): string {
   return `${r.dst} via ${r.via} dev ${r.dev}${r.onlink ? ' onlink' : ''} table ${r.table}`;
 }
 
-export function ruleArgs(r: RuleEntry): string {
+function ruleArgs(r: RuleEntry): string {
   return `pref ${r.priority} fwmark ${hex(r.fwmark)}/${hex(r.mask)}${r.iifLo ? ' iif lo' : ''} table ${r.table}`;
 }
 

@@ -2,19 +2,14 @@ import type { Family } from '../../api/ip.js';
 import type { RoutingPlan } from '../../planner/node-plan.js';
 import { execFile, type Exec } from '../iproute/exec.js';
 import { runCommands } from '../iproute/run-commands.js';
-import { fromThrown, mergeSteps, NO_CHANGE, type ApplyError, type StepResult } from '../report.js';
+import { mergeSteps, type ApplyError, type StepResult } from '../report.js';
 import { routeCommand } from './route-commands.js';
 import { observeRouting } from './route-observe.js';
-import { opFamily, ownedRangesOf, planRouteOps, type RouteOp, type RouteOpPlan } from './route-ops.js';
+import { opFamily, planRouteOps, type RouteOp, type RouteOpPlan } from './route-ops.js';
 import type { ObservedRouting, OwnedRanges } from './route-types.js';
 
 export interface RouteDriverOptions {
   readonly exec?: Exec;
-}
-
-export interface RouteApplyResult extends StepResult {
-  readonly adds: StepResult;
-  readonly deletes: StepResult;
 }
 
 /**
@@ -41,20 +36,6 @@ export class RouteDriver {
     const byFamily = (family: Family) => ops.filter((op) => opFamily(op) === family).map((op) => ({ tool: 'ip' as const, command: routeCommand(op) }));
     const [v4, v6] = await Promise.all([runCommands(this.#exec, byFamily(4), 4), runCommands(this.#exec, byFamily(6), 6)]);
     return mergeSteps(v4, v6);
-  }
-
-  /** Observe, add missing routes and rules, then delete unused ones (standalone use; the Dataplane runs nft in between). */
-  async apply(routing: RoutingPlan): Promise<RouteApplyResult> {
-    let ops: RouteOpPlan;
-    try {
-      ops = this.plan(routing, await this.observe(ownedRangesOf(routing)));
-    } catch (err) {
-      const failed: StepResult = { writes: 0, errors: [fromThrown('observe rules and routes', err)] };
-      return { ...failed, adds: failed, deletes: NO_CHANGE };
-    }
-    const adds = withRejected(await this.execute(ops.adds), ops.rejected);
-    const deletes = await this.execute(ops.deletes);
-    return { ...mergeSteps(adds, deletes), adds, deletes };
   }
 }
 

@@ -5,7 +5,7 @@ import { privilegedSkipReason, withLab, type NetnsLab } from '../testing/lab.js'
 import { seedPlan, withIpv6, withoutPeer } from '../testing/seed-plans.js';
 import { routeCommand } from './route-commands.js';
 import { describeRouteOp } from './route-describe.js';
-import type { RouteApplyResult } from './route-driver.js';
+import type { StandaloneApplyResult as RouteApplyResult } from '../testing/standalone-apply.js';
 import { planRouteOps } from './route-ops.js';
 import { parseRoute, parseRule } from './route-parse.js';
 import type { ObservedRouting } from './route-types.js';

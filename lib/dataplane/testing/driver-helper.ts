@@ -16,6 +16,8 @@ import { RouteDriver } from '../routes/route-driver.js';
 import { ownedRangesOf } from '../routes/route-ops.js';
 import type { OwnedRanges } from '../routes/route-types.js';
 import { SysctlDriver } from '../sysctl/sysctl-driver.js';
+import { resolveConfig } from '../../planner/config.js';
+import { applyAddresses, applyLinks, applyRoutes } from './standalone-apply.js';
 
 export type HelperStep =
   | { readonly op: 'links.observe'; readonly parent?: string }
@@ -45,8 +47,8 @@ async function readStdin(): Promise<string> {
 async function main(): Promise<void> {
   const request = JSON.parse(await readStdin()) as HelperRequest;
   const calls: { call: string; args: unknown }[] = [];
-  const device = request.device ? { device: request.device } : {};
-  const links = new LinkDriver(device);
+  const config = resolveConfig(request.device ? { vxlan: { device: request.device } } : {});
+  const links = new LinkDriver({ device: config.vxlan.device });
   const routes = new RouteDriver();
   const sysctls = new SysctlDriver();
   const addresses = new AddressDriver(request.addressTag !== undefined ? { tag: request.addressTag } : {});
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     withdraw: (ip: string, ifname?: string) => calls.push({ call: 'withdraw', args: { ip, ifname } }),
   };
   const dataplane = new Dataplane({
-    ...(request.device ? { vxlanDevice: request.device } : {}),
+    config,
     nft,
     announcer,
     ...(request.addressTag !== undefined ? { addressTag: request.addressTag } : {}),
@@ -85,13 +87,13 @@ async function main(): Promise<void> {
         result = await links.observe(step.parent);
         break;
       case 'links.apply':
-        result = await links.apply(step.vxlan ?? undefined);
+        result = await applyLinks(links, step.vxlan ?? undefined);
         break;
       case 'routes.observe':
         result = await routes.observe(step.owned);
         break;
       case 'routes.apply':
-        result = await routes.apply(step.routing);
+        result = await applyRoutes(routes, step.routing);
         break;
       case 'sysctls.apply':
         result = await sysctls.apply(step.entries);
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
         result = await addresses.observe();
         break;
       case 'addresses.apply':
-        result = await addresses.apply(step.eips);
+        result = await applyAddresses(addresses, step.eips);
         break;
       case 'dataplane.apply':
         nftFails = step.nftFails ?? false;

@@ -21,7 +21,7 @@ export function masked(field: Field, mask: number): Expr {
 // ---- values ----
 
 export const num = (value: number): Value => ({ kind: 'number', value: u32(value) });
-export const set = (name: string): Value => ({ kind: 'named set', name: identifier(name, 'set name') });
+const set = (name: string): Value => ({ kind: 'named set', name: identifier(name, 'set name') });
 export const ip = (family: Family, text: string): Value => ({ kind: 'ip', family, address: address(text, family) });
 
 // ---- matches ----
@@ -146,7 +146,7 @@ export function logWithPrefix(prefix: string): Statement {
   return { kind: 'log', prefix: logPrefix(prefix) };
 }
 
-export const verdict = (v: Verdict): Statement => ({ kind: 'verdict', verdict: v });
+const verdict = (v: Verdict): Statement => ({ kind: 'verdict', verdict: v });
 export const accept = verdict('accept');
 export const drop = verdict('drop');
 export const ret = verdict('return');

@@ -33,7 +33,7 @@ export const SYMBOLS = {
   'meta l4proto': ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6'],
   'meta nfproto': ['ipv4', 'ipv6'],
 } as const;
-export type SymbolField = keyof typeof SYMBOLS;
+type SymbolField = keyof typeof SYMBOLS;
 export type NftSymbol = (typeof SYMBOLS)[SymbolField][number];
 export const ALL_SYMBOLS: readonly NftSymbol[] = [...new Set(Object.values(SYMBOLS).flat())];
 

@@ -56,7 +56,7 @@ export function clusterPolicy(name: string, spec: Doc, created = '2026-01-01T00:
   return { apiVersion: API_VERSION, kind: 'EgressClusterPolicy', metadata: { name, creationTimestamp: created }, spec };
 }
 
-export function parseAll(docs: readonly Doc[]): ParsedObject[] {
+function parseAll(docs: readonly Doc[]): ParsedObject[] {
   return docs.map((d) => {
     const r = parseDocument(d);
     if (!r.object) throw new Error(`fixture does not parse: ${JSON.stringify(r.problems)}`);

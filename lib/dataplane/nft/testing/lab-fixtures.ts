@@ -14,7 +14,7 @@ import type { NftLogger } from '../nft-types.js';
 export const SEED_NODES = ['gateway-1', 'gateway-2', 'worker-1'] as const;
 
 /** The repository root, found from this module whether it runs from lib/ or dist/lib/. */
-export function repoRoot(): string {
+function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);

@@ -8,7 +8,7 @@ const NAMED_NETNS = '/run/netns';
  * `ip netns identify` prints. Lab entry points refuse to run outside their own namespace, so a
  * mistaken manual run can never write the host's nftables.
  */
-export async function currentNetnsName(): Promise<string | undefined> {
+async function currentNetnsName(): Promise<string | undefined> {
   try {
     const self = await stat('/proc/self/ns/net');
     for (const name of await readdir(NAMED_NETNS)) {
