@@ -2,12 +2,16 @@
 SHELL := /bin/bash
 NODE  ?= node
 TSC   := npx --no-install tsc
+ESLINT   := npx --no-install eslint
+PRETTIER := npx --no-install prettier
+# 1: `make lint` also checks the layout is Prettier's (`make format` writes it).
+PRETTIER_CHECK ?= 0
 # Compiled tests of the sources that exist: a test file deleted from the tree stays in dist/
 # (tsc never removes outputs), and must not run.
 UNIT_TESTS = $(patsubst %.ts,dist/%.js,$(shell find lib agent bench -name '*.test.ts' 2>/dev/null | sort))
 E2E_TESTS  = $(patsubst %.ts,dist/%.js,$(shell find e2e -name '*.test.ts' 2>/dev/null | sort))
 
-.PHONY: all deps build crds lint test unit e2e soak demo bench image clean
+.PHONY: all deps build crds lint format test unit e2e soak demo bench image clean
 
 all: build
 
@@ -30,6 +34,15 @@ crds: build
 lint: build
 	$(TSC) -p tsconfig.json --noEmit
 	$(NODE) dist/agent/tools/check-boundaries.js
+	$(ESLINT) .
+ifeq ($(PRETTIER_CHECK),1)
+	$(PRETTIER) --check .
+endif
+
+# Applies ESLint's fixes, then Prettier's layout (Prettier has the last word on layout).
+format: node_modules
+	$(ESLINT) --fix .
+	$(PRETTIER) --write --log-level=warn .
 
 unit: build
 	$(NODE) --test --test-reporter=spec $(UNIT_TESTS)

@@ -22,7 +22,7 @@ export interface ProbeFlags {
 }
 
 /** Defaults: a dead peer is noticed after 3 × 100 ms; see README "Gateway failover". */
-const DEFAULT_PROBES: ProbeSettings = { port: 7473, intervalMs: 100, misses: 3, holdDownMs: 5_000, handoffTimeoutMs: 2_000, eipLifetimeSeconds: 5 };
+export const DEFAULT_PROBES: ProbeSettings = { port: 7473, intervalMs: 100, misses: 3, holdDownMs: 5_000, handoffTimeoutMs: 2_000, eipLifetimeSeconds: 5 };
 
 export function addProbeFlags(command: Command): Command {
   return command

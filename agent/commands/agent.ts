@@ -105,7 +105,7 @@ export function registerAgent(program: Command): void {
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info({ op: 'stop', signal }, 'agent stopping: egress IPs go to their successor first, the rest of the kernel state is kept');
-        agent.stop().finally(resolve);
+        void agent.stop().finally(resolve);
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

@@ -44,7 +44,7 @@ export function registerController(program: Command): void {
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info({ op: 'stop', signal }, 'controller stopping (releasing the lease)');
-        daemon.stop().finally(resolve);
+        void daemon.stop().finally(resolve);
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

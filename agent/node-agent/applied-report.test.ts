@@ -21,7 +21,7 @@ function failedReport(): ApplyReport {
   subsystems.links = { ...subsystems.links, errors: [{ code: 'EGW_ERR_NETLINK', op: 'ip link add egress.vxlan', message: 'Error: A VXLAN device with the specified VNI already exists.\n' }] };
   subsystems.sysctls = { ...subsystems.sysctls, errors: [{ code: 'EGW_ERR_SYSCTL', op: 'write net.ipv4.conf.egress/vxlan.rp_filter', message: 'no such sysctl (the device is missing)' }] };
   subsystems.routes = { ...subsystems.routes, errors: [{ code: 'EGW_ERR_NETLINK', op: 'ip route replace', message: 'Cannot find device "egress.vxlan"' }] };
-  return { subsystems, missingSysctls: [], announced: [], withdrawn: [], writes: 0, ok: false, complete: false, failedApplies: 1, durationMs: 3 };
+  return { subsystems, missingSysctls: [], announced: [], withdrawn: [], held: [], writes: 0, ok: false, complete: false, failedApplies: 1, durationMs: 3 };
 }
 
 test('a worker lists the policies of its pods, with the generation it planned from and the gateway node it routes to', () => {

@@ -36,6 +36,7 @@ import { apiAnswers } from '../../lib/kube/api-reach.js';
 import { NodeLiveness } from './node-liveness.js';
 import { openProber } from './open-prober.js';
 import { Handoff } from './handoff.js';
+import { FailoverTrace, monotonicMs } from './failover-trace.js';
 import { EipLifetime, type HeldEip } from './eip-lifetime.js';
 import type { ProbeSettings } from '../probe-flags.js';
 
@@ -113,6 +114,8 @@ export class NodeAgent {
   #lifetime?: EipLifetime;
   /** When the probes first reported the change the next apply follows (performance.now()), for the failover histogram. */
   #detectedAt?: number;
+  /** Log lines that break a failover's time down (set with the probes). */
+  #trace?: FailoverTrace;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.metrics = new Metrics({ processMetrics: true, build: options.build });
@@ -253,10 +256,18 @@ export class NodeAgent {
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
       this.#lifetime?.narrow(new Set(nodePlan.eips.map((e) => e.ip)));
-      report = await this.#local!.dataplane.apply(nodePlan, { full: resync?.full ?? false, ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}) });
+      const applyStart = monotonicMs();
+      report = await this.#local!.dataplane.apply(nodePlan, {
+        full: resync?.full ?? false,
+        reportedConflicts: new Set(snapshot.tunnels.flatMap((t) => (t.eipConflicts ?? []).map((c) => c.ip))),
+        ...(probed ? { heldByPeers: heldByPeers(probed.facts, this.options.nodeName) } : {}),
+      });
+      this.#trace?.applied(report, applyStart, eipChanges(this.#held, nodePlan));
       this.#gate.applied(fingerprint, report.ok);
       if (report.ok && detectedAt !== undefined) this.#countTakeover(nodePlan, previous, detectedAt);
-      this.#setHeld(nodePlan.eips.map((e) => e.ip));
+      // What is on the NIC, not what was planned: a planned EIP a LAN host answers for is not held,
+      // and a peer told otherwise would take it over unprobed.
+      this.#setHeld(report.held);
       if (this.#lifetime) {
         const onNic = this.#onNic(nodePlan);
         const facts = probed?.facts;
@@ -354,6 +365,9 @@ export class NodeAgent {
       log.error({ op: 'probes', err: errorMessage(err) }, 'liveness probes could not start: failover waits for the API server');
       return;
     }
+    const trace = new FailoverTrace(log.child({ subsystem: 'liveness' }));
+    this.#trace = trace;
+    prober.onChange(() => trace.viewChanged(prober.view()));
     const holdAtStart = replaceable(snapshot, this.options.nodeName);
     this.#liveness = new NodeLiveness({
       nodeName: this.options.nodeName,
@@ -492,6 +506,13 @@ function countPolicies(p: NodePlan): { role: string; state: string; count: numbe
     const [role, state] = k.split('|') as [string, string];
     return { role, state, count };
   });
+}
+
+/** The egress IPs an apply of `next` takes and releases, from those held now. */
+function eipChanges(held: readonly string[], next: NodePlan): { taken: string[]; released: string[] } {
+  const planned = new Set(next.eips.map((e) => e.ip));
+  const now = new Set(held);
+  return { taken: [...planned].filter((ip) => !now.has(ip)), released: held.filter((ip) => !planned.has(ip)) };
 }
 
 /** The egress IPs a node other than this one holds by the probes. */

@@ -11,7 +11,7 @@ function report(writes: Partial<Record<Subsystem, number>>, ok = true): ApplyRep
   const names: Subsystem[] = ['sysctls', 'links', 'routes', 'nft', 'addresses', 'announcer'];
   const subsystems = Object.fromEntries(names.map((n) => [n, { writes: writes[n] ?? 0, errors: [], skipped: [], durationMs: 1 }])) as unknown as ApplyReport['subsystems'];
   const total = Object.values(writes).reduce((a, b) => a + (b ?? 0), 0);
-  return { subsystems, missingSysctls: [], announced: [], withdrawn: [], writes: total, ok, complete: ok, failedApplies: ok ? 0 : 1, durationMs: 5 };
+  return { subsystems, missingSysctls: [], announced: [], withdrawn: [], held: [], writes: total, ok, complete: ok, failedApplies: ok ? 0 : 1, durationMs: 5 };
 }
 
 test('a resync diffs nft against the kernel only when the probe saw drift, or in full every Nth time; it counts what it repaired', async () => {

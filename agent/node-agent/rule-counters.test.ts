@@ -33,7 +33,7 @@ test('every counted rule of a real plan gets its identity from the plan, none fr
     for (const id of ids) {
       if (id.kind === 'policy') assert.ok(p.policies.some((x) => x.key === id.policy), `${node}: ${id.policy}`);
       else if (id.kind === 'firewall') assert.ok(id.firewall === 'default/fw' && ['#0', '#1', 'default'].includes(id.rule), `${node}: ${id.firewall} ${id.rule}`);
-      else assert.match(id.guard, /^(vxlan-unknown-host|anti-relay|eip-input)$/);
+      else assert.match(id.guard, /^(vxlan-unknown-host|anti-relay|eip-input|off-tunnel)$/);
     }
   }
 });

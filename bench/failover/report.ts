@@ -1,6 +1,7 @@
 /** The failover benchmark's table. */
 import { summarize } from '../convergence/stats.js';
 import type { Trial } from './series.js';
+import { BREAKDOWN_FIELDS } from './breakdown.js';
 
 /** The issue's goals for a hard failure, in ms; a planned move should lose nothing (< 50 ms). */
 export const TARGETS = { hardP50: 250, hardP99: 500, planned: 50 } as const;
@@ -22,7 +23,7 @@ export function renderSeries(results: readonly SeriesResult[], windowMs: number)
     const missed = r.trials.filter((t) => !t.recovered);
     const missedGap = Math.max(0, ...missed.map((t) => t.outageMs));
     return [
-      r.name.padEnd(36),
+      r.name.padEnd(42),
       `${r.trials.length}/${r.planned}`.padStart(6),
       ms(s.p50).padStart(7),
       ms(s.p99).padStart(7),
@@ -33,7 +34,32 @@ export function renderSeries(results: readonly SeriesResult[], windowMs: number)
     ].join(' ');
   });
   return [
-    `${'series'.padEnd(36)} ${'trials'.padStart(6)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)} ${'lost p50'.padStart(9)} ${'2 MACs ms'.padStart(10)}`,
+    `${'series'.padEnd(42)} ${'trials'.padStart(6)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)} ${'lost p50'.padStart(9)} ${'2 MACs ms'.padStart(10)}`,
     ...rows,
   ].join('\n');
+}
+
+const BREAKDOWN_HEADERS: Record<(typeof BREAKDOWN_FIELDS)[number], string> = {
+  breakMs: 'break',
+  workerDetectMs: 'W dead',
+  workerSwitchMs: 'W switched',
+  successorDetectMs: 'S dead',
+  successorTakeoverMs: 'S took EIP',
+};
+
+/**
+ * Medians of where the time went (series whose trials have a breakdown), in ms after the worker
+ * (W) last heard the broken node: when the benchmark began to break it, when W judged it dead and
+ * had its new table in the kernel, when the successor (S) judged it dead and had taken the EIP
+ * (added and announced).
+ */
+export function renderBreakdown(results: readonly SeriesResult[]): string {
+  const rows = results.flatMap((r) => {
+    const with_ = r.trials.filter((t) => t.breakdown?.workerDetectMs !== undefined);
+    if (with_.length === 0) return [];
+    const cells = BREAKDOWN_FIELDS.map((f) => ms(summarize(with_.flatMap((t) => (t.breakdown?.[f] === undefined ? [] : [t.breakdown[f]!]))).p50).padStart(11));
+    return [[r.name.padEnd(42), `${with_.length}`.padStart(6), ...cells].join(' ')];
+  });
+  if (rows.length === 0) return '';
+  return [`${'medians, ms after W last heard it'.padEnd(42)} ${'trials'.padStart(6)} ${BREAKDOWN_FIELDS.map((f) => BREAKDOWN_HEADERS[f].padStart(11)).join(' ')}`, ...rows].join('\n');
 }

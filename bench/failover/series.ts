@@ -6,6 +6,8 @@
 import type { Lab } from '../../e2e/labkit/lab.js';
 import type { SeqArrival, SeqReport } from '../../e2e/labkit/flows/udp-seq-report.js';
 import { lastCarrier, watchWhile } from '../../e2e/scenarios/support/failover-watch.js';
+import { monotonicMs } from '../../agent/node-agent/failover-trace.js';
+import { readBreakdown, type Breakdown } from './breakdown.js';
 
 export interface Trial {
   readonly from: string;
@@ -21,6 +23,8 @@ export interface Trial {
   readonly senderMaxStallMs: number;
   /** The longest time two MACs answered ARP for the EIP at once. */
   readonly contestedMs: number;
+  /** Where the time went, from the agents' logs (a trial that recovered). */
+  readonly breakdown?: Breakdown;
 }
 
 export interface SeriesSpec {
@@ -31,11 +35,15 @@ export interface SeriesSpec {
   readonly act: (lab: Lab, node: string) => Promise<void>;
   /** After the flows stopped: back to two healthy gateways (heal, restart, relabel). */
   readonly repair: (lab: Lab, node: string) => Promise<void>;
+  /** The break is a death the probes detect: the trial reads where the time went (breakdown.ts). */
+  readonly detected?: boolean;
 }
 
 export interface SeriesContext {
   readonly lab: Lab;
   readonly pod: string;
+  /** The pod's node. */
+  readonly worker: string;
   readonly eip: string;
   readonly macs: ReadonlyMap<string, string>;
   readonly gateways: readonly string[];
@@ -49,6 +57,7 @@ export async function runTrial(ctx: SeriesContext, spec: SeriesSpec): Promise<Tr
   const named = await ctx.carrier();
   let from = named;
   let actedAt = Number.POSITIVE_INFINITY;
+  let brokeAt = 0;
   let udp: SeqReport;
   let contestedMs: number;
   await spec.prepare?.(ctx.lab);
@@ -60,6 +69,7 @@ export async function runTrial(ctx: SeriesContext, spec: SeriesSpec): Promise<Tr
       if (!by || !ctx.gateways.includes(by)) throw new Error(`before the trial the flow did not leave as ${ctx.eip} through a gateway (last datagram: ${JSON.stringify(last)}); status names ${named}`);
       from = by;
       actedAt = Date.now();
+      brokeAt = monotonicMs();
       await spec.act(ctx.lab, from);
     });
     udp = r.udp;
@@ -72,7 +82,8 @@ export async function runTrial(ctx: SeriesContext, spec: SeriesSpec): Promise<Tr
   // Back as the EIP through the other gateway, after the largest gap.
   const recovered = to !== undefined && ctx.gateways.includes(to) && to !== from && last!.src === ctx.eip && last!.to > udp.maxGapStartedAt;
   const strays = [...new Set(udp.sources.filter((s) => s.src !== ctx.eip).map((s) => `${s.src} via ${ctx.macs.get(s.via) ?? s.via} (${s.count})`))];
-  return { from, to, strays, recovered, outageMs: udp.maxGapMs, lost: udp.lost, senderMaxStallMs: udp.senderMaxStallMs, contestedMs };
+  const breakdown = spec.detected && recovered && to ? await readBreakdown(ctx.lab, brokeAt, from, to, ctx.worker) : undefined;
+  return { from, to, strays, recovered, outageMs: udp.maxGapMs, lost: udp.lost, senderMaxStallMs: udp.senderMaxStallMs, contestedMs, ...(breakdown ? { breakdown } : {}) };
 
   function moved(received: readonly SeqArrival[]): boolean {
     for (let i = received.length - 1; i >= 0 && received[i]!.at >= actedAt; i--) {
@@ -95,7 +106,13 @@ export async function runSeries(ctx: SeriesContext, spec: SeriesSpec, trials: nu
     const t = await runTrial(ctx, spec);
     out.push(t);
     misses = t.recovered ? 0 : misses + 1;
-    opts.log(`${spec.name} ${i + 1}/${trials}: ${t.from} → ${t.to ?? 'nothing'}, ${t.recovered ? '' : 'did NOT move to the other gateway, '}largest gap ${t.outageMs} ms, ${t.lost} lost, two MACs ${t.contestedMs} ms, sender stall ≤ ${t.senderMaxStallMs} ms${t.strays.length ? `, NOT from the EIP: ${t.strays.join(', ')}` : ''}`);
+    opts.log(`${spec.name} ${i + 1}/${trials}: ${t.from} → ${t.to ?? 'nothing'}, ${t.recovered ? '' : 'did NOT move to the other gateway, '}largest gap ${t.outageMs} ms, ${t.lost} lost, two MACs ${t.contestedMs} ms, sender stall ≤ ${t.senderMaxStallMs} ms${describeBreakdown(t.breakdown)}${t.strays.length ? `, NOT from the EIP: ${t.strays.join(', ')}` : ''}`);
   }
   return out;
+}
+
+function describeBreakdown(b: Breakdown | undefined): string {
+  if (!b || b.workerDetectMs === undefined) return '';
+  const at = (n: number | undefined) => (n === undefined ? '?' : `${n}`);
+  return `; ms after the worker last heard it: break began ${at(b.breakMs)}, worker judged it dead ${at(b.workerDetectMs)}, switched ${at(b.workerSwitchMs)}; successor judged it dead ${at(b.successorDetectMs)}, took the EIP ${at(b.successorTakeoverMs)}`;
 }

@@ -392,7 +392,7 @@ export class ScaleCluster {
   async close(): Promise<void> {
     await this.stopWatchers().catch(() => undefined);
     for (const a of this.agents) if (a.process.exitCode === null) a.process.kill('SIGTERM');
-    await Promise.all(this.agents.map((a) => (a.process.exitCode === null ? new Promise((r) => a.process.once('exit', r)) : undefined)));
+    await Promise.all(this.agents.map((a) => (a.process.exitCode === null ? new Promise((r) => a.process.once('exit', r)) : Promise.resolve())));
     await this.stopController();
     await this.api.close();
   }

@@ -57,7 +57,7 @@ describe('kubectl 1.32', { skip }, () => {
       const yaml = await ok(kubectl, ['get', 'egresspolicy', 'test', '-o', 'yaml']);
       assert.match(yaml, /^apiVersion: egress.sluice.dev\/v1alpha1\nkind: EgressPolicy\n/);
       assert.match(yaml, /generation: 1\n/);
-      assert.match(yaml, /status:\n  eip:\n    ipv4: 198.18.0.10\n  node: node1/);
+      assert.match(yaml, /status:\n {2}eip:\n {4}ipv4: 198.18.0.10\n {2}node: node1/);
       assert.equal(await ok(kubectl, ['get', 'egresspolicy', 'test', '-o', 'jsonpath={.status.eip.ipv4}']), '198.18.0.10');
 
       assert.match(await ok(kubectl, ['delete', 'egresspolicy', 'test']), /egresspolicy.egress.sluice.dev "test" deleted/);

@@ -2,8 +2,9 @@
  * Guards first, forwarding last, on real kernels. A gateway whose nft load fails (the driver
  * refuses every load, as a kernel without nf_tables would) must not turn on forwarding, add an
  * EIP or relay VXLAN from a host that is not a node; a later failed load keeps the old guards and
- * EIPs; and a packet marked for a gateway whose routing table does not exist yet (the window
- * between the nft load and the route adds) leaves by the node's normal path.
+ * EIPs; and a packet marked for a gateway whose rule or routing table does not exist (the window
+ * between the nft load and the route adds, or a gateway's routes gone first) is dropped, never
+ * sent by the node's normal path.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +12,7 @@ import type { Lab } from '../labkit/lab.js';
 import type { LabInfo } from '../labkit/info.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import { policy } from '../../lib/planner/testing/cluster.js';
-import { applySnapshot, dataplaneSkip, nodeIp, planAll, podIp, upLab } from './dp-lab.js';
+import { applySnapshot, dataplaneSkip, planAll, podIp, upLab } from './dp-lab.js';
 import { applyWithFailingNft } from './failing-nft.js';
 import { GATEWAY_NAME, labSnapshot } from './lab-cluster.js';
 import { nftListing } from './nft-listing.js';
@@ -104,28 +105,35 @@ describe('fail-safe apply order', { skip: dataplaneSkip, timeout: 300_000 }, () 
     assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'tcp')).clientIP, eip, 'the established path broke');
   });
 
-  test('a packet marked for a gateway whose rule or table is not there yet leaves by the node\'s normal path', async () => {
+  test('a packet marked for a gateway whose rule or table is not there is dropped, not sent by the node\'s normal path', async () => {
     const worker = planOf(WORKER);
     const mark = worker.marks.gateways[CARRIER]!;
     const table = worker.routing.routes.find((r) => r.family === 4 && r.dst === 'default')!.table;
-    const marked = async () => (await nftCounters(lab!, WORKER)).get('worker default/web') ?? 0;
+    const counted = async (comment: string) => (await nftCounters(lab!, WORKER)).get(comment) ?? 0;
     const x = (argv: string[], input?: string) => lab!.exec({ node: WORKER }, argv, { timeoutMs: 10_000, ...(input ? { input } : {}) });
     const leavesAs = async (why: string, ip: string) => {
-      const before = await marked();
+      const before = await counted('worker default/web');
       assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'udp')).clientIP, ip, why);
-      assert.ok((await marked()) > before, `${why}: the packet was not marked`);
+      assert.ok((await counted('worker default/web')) > before, `${why}: the packet was not marked`);
+    };
+    /** Marked, then dropped by the guard: no answer, whatever source the echo host would have seen. */
+    const dropped = async (why: string) => {
+      const [marked, guard] = [await counted('worker default/web'), await counted('marked off the tunnel')];
+      await assert.rejects(echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'udp', 1), /no answer/, `${why}: the echo host answered`);
+      assert.ok((await counted('worker default/web')) > marked, `${why}: the packet was not marked`);
+      assert.ok((await counted('marked off the tunnel')) > guard, `${why}: the off-tunnel guard did not drop it`);
     };
     await leavesAs('all in place', eip);
 
-    // The rule is there, its table is empty: the lookup goes on to main.
+    // The rule is there, its table is empty: the lookup goes on to main, and the guard drops it.
     await x(['ip', 'route', 'del', 'default', 'table', String(table)]);
-    await leavesAs('rule without a route', nodeIp(info, WORKER));
+    await dropped('rule without a route');
 
     // No rule either.
     const rules = (await x(['ip', '-4', 'rule', 'show'])).stdout.split('\n').filter((l) => l.includes(`lookup ${table}`));
     assert.ok(rules.length > 0 && rules.every((l) => l.includes(`0x${mark.toString(16)}`)), rules.join('\n'));
     await x(['ip', 'rule', 'del', 'lookup', String(table)]);
-    await leavesAs('no rule', nodeIp(info, WORKER));
+    await dropped('no rule');
 
     // The exact window of a first apply: the table loaded and nothing else, not even the device
     // its rules name. The kernel takes the table without the device.
@@ -133,7 +141,7 @@ describe('fail-safe apply order', { skip: dataplaneSkip, timeout: 300_000 }, () 
     await x(['nft', 'delete', 'table', 'inet', 'sluice']);
     await x(['ip', 'link', 'del', 'egress.vxlan']);
     await x(['nft', '-f', '-'], text);
-    await leavesAs('only the nft table', nodeIp(info, WORKER));
+    await dropped('only the nft table');
 
     await applyPlan(lab!, worker);
     await leavesAs('applied again', eip);

@@ -229,7 +229,7 @@ export class Lab implements LabHandle {
     for (const [what, v] of [['namespace', spec.namespace], ['name', spec.name]] as const) {
       if (!DNS_NAME.test(v)) throw new Error(`pod ${what} ${JSON.stringify(v)} is not a DNS subdomain`);
     }
-    const owner = this.plugins.find((p) => p.addPod);
+    const owner = this.plugins.find((p) => p.addPod !== undefined);
     if (owner?.addPod) return owner.addPod(this, spec);
     return this.mutate(async (s, ctx) => {
       if (s.pods.some((p) => p.namespace === spec.namespace && p.name === spec.name)) {
@@ -260,7 +260,7 @@ export class Lab implements LabHandle {
 
   async deletePod(ref: string | PodRef): Promise<void> {
     const want = typeof ref === 'string' ? parsePodRef(ref) : ref;
-    const owner = this.plugins.find((p) => p.deletePod);
+    const owner = this.plugins.find((p) => p.deletePod !== undefined);
     if (owner?.deletePod) return owner.deletePod(this, want);
     await this.mutate(async (s, ctx) => {
       const pod = findPod(s, want);
@@ -309,14 +309,14 @@ export class Lab implements LabHandle {
    */
   async apiServerDown(): Promise<void> {
     await this.mutate(async (_s, ctx) => {
-      const hook = this.plugins.find((p) => p.apiServerDown);
+      const hook = this.plugins.find((p) => p.apiServerDown !== undefined);
       await (hook?.apiServerDown ? hook.apiServerDown(ctx) : ctx.stopDaemon(API_SERVER_ROLE));
     });
   }
 
   async apiServerUp(): Promise<void> {
     await this.mutate(async (_s, ctx) => {
-      const hook = this.plugins.find((p) => p.apiServerUp);
+      const hook = this.plugins.find((p) => p.apiServerUp !== undefined);
       await (hook?.apiServerUp ? hook.apiServerUp(ctx) : ctx.startRecordedDaemon(API_SERVER_ROLE));
     });
   }
@@ -450,7 +450,7 @@ export class Lab implements LabHandle {
       const node = findNode(s, name);
       await setNodeLink(s, node, !failed);
       node.failed = failed;
-      for (const p of this.plugins) await (failed ? p.nodeFailed : p.nodeHealed)?.call(p, ctx, node);
+      for (const p of this.plugins) await (failed ? p.nodeFailed?.(ctx, node) : p.nodeHealed?.(ctx, node));
     });
   }
 

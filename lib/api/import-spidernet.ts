@@ -194,7 +194,7 @@ function convertGateway(gw: Obj, notes: string[]): void {
   for (const family of ['ipv4', 'ipv6'] as const) {
     const list = pools?.[family];
     if (!Array.isArray(list)) continue;
-    pools![family] = list.map((entry, i) => {
+    pools![family] = list.map((entry: unknown, i) => {
       if (typeof entry !== 'string' || !entry.includes('/')) return entry;
       let canonical: string;
       try {

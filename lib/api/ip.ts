@@ -14,7 +14,7 @@ const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
 function fromBigInt(value: bigint, family: Family): string {
   const byteCount = BITS[family] / 8;
-  const bytes: number[] = new Array(byteCount);
+  const bytes = new Array<number>(byteCount);
   let v = value;
   for (let i = byteCount - 1; i >= 0; i--) {
     bytes[i] = Number(v & 0xffn);

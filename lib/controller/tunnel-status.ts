@@ -46,9 +46,10 @@ export async function reconcileTunnels(ctx: ControllerContext): Promise<PassRepo
     const nic = parentInterfaceOf(s.raw);
     if (nic && !existing.some((t) => t.node === name)) existing.push({ node: name, parentName: nic });
   }
-  const assignments = assignTunnels(snapshot.nodes, snapshot.gateways, existing, ctx.config);
+  const assignments = assignTunnels(snapshot, existing, ctx.config);
   const nodes = new Map(snapshot.nodes.map((n) => [n.name, n]));
-  await forEachItem(ctx, report, 'tunnels', [...assignments.values()], (t) => `EgressTunnel ${t.node}`, async (t) => {
+  // a carrier that is no node any more keeps its values while status names it, but has no status to write
+  await forEachItem(ctx, report, 'tunnels', [...assignments.values()].filter((t) => nodes.has(t.node)), (t) => `EgressTunnel ${t.node}`, async (t) => {
     const status = tunnelStatus(t, nodes.get(t.node)!);
     if (!stored.has(t.node)) report.count(await writer.create('EgressTunnel', { metadata: { name: t.node }, spec: {} }, signal));
     report.count(await writer.writeStatus('EgressTunnel', t.node, (current) => keepingReport(status, current), signal));

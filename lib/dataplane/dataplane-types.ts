@@ -48,6 +48,11 @@ export interface ApplyReport {
   readonly failedApplies: number;
   readonly announced: readonly string[];
   readonly withdrawn: readonly string[];
+  /**
+   * The egress IPs on their interfaces after this apply, sorted: what this node may tell its peers
+   * it holds. Planned EIPs another LAN host answers for (eipConflicts) are not among them.
+   */
+  readonly held: readonly string[];
   /** With duplicate address detection: planned EIPs another host on the LAN answers for, not added (EipClaims). */
   readonly eipConflicts?: readonly EipConflict[];
   readonly writes: number;

@@ -280,6 +280,7 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       const first = await gw.applyAt(0, true);
       assert.deepEqual(first.eipConflicts?.map((c) => c.ip), [EIP4]);
       assert.deepEqual(gw.eips(), [EIP6]);
+      assert.deepEqual(first.held, [EIP6], 'what the node tells its peers it holds leaves out the address a LAN host answers for');
       lanHosts.clear();
       gw.calls.length = 0;
       const before = await gw.applyAt(10_000, true, gw.plan, { full: false });
@@ -287,6 +288,7 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       assert.deepEqual([before.eipConflicts?.length, gw.eips()], [1, [EIP6]], 'not rechecked before it is due');
       const after = await gw.applyAt(31_000, true, gw.plan, { full: false });
       assert.deepEqual([after.eipConflicts, gw.eips().sort()], [[], [EIP4, EIP6].sort()]);
+      assert.deepEqual(after.held, [EIP4, EIP6].sort());
       gw.calls.length = 0;
       await gw.applyAt(32_000, true, gw.plan, { full: false });
       assert.deepEqual(gw.calls, [], 'no conflict left: nothing read');

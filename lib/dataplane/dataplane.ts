@@ -56,6 +56,8 @@ export interface ApplyOptions {
    * between nodes, not a first allocation, so it is not probed for a LAN conflict (eip-claims.ts).
    */
   readonly heldByPeers?: ReadonlySet<string>;
+  /** Egress IPs some node reports a LAN host answering for: probed even when the plan took them from another node (eip-claims.ts). */
+  readonly reportedConflicts?: ReadonlySet<string>;
 }
 
 /** The parts of a plan that the iproute2 and sysctl subsystems apply, each in a comparable form. */
@@ -100,8 +102,10 @@ export function isForwardingSysctl(key: string): boolean {
  *   9. announcer          announce EIPs now held, withdraw those gone
  *
  * Between steps 1 and 4 a packet may carry the mark of a gateway whose rule or table is not there
- * yet: with no rule, or no route in that table, the lookup goes on to the next rule (main), so the
- * packet takes the node's normal path: it fails open, never into a black hole or the tunnel.
+ * yet: with no rule, or no route in that table, the lookup goes on to the next rule (main). The
+ * table loaded in step 1 drops a marked packet routed anywhere but the tunnel (fails closed): a
+ * selected pod's packet leaves through its gateway or not at all, never with its own address or
+ * the node's.
  *
  * With `full: false`, links, sysctls, routes and addresses whose part of the plan equals what the
  * last clean apply wrote are skipped, neither read nor written (nft always diffs, in memory).
@@ -162,10 +166,10 @@ export class Dataplane {
 
   /** Never rejects: every failure is in the report. Concurrent calls are serialized. */
   apply(plan: NodePlan, options: ApplyOptions = {}): Promise<ApplyReport> {
-    return this.#serial.run(() => this.#apply(plan, options.full ?? true, options.heldByPeers ?? new Set()));
+    return this.#serial.run(() => this.#apply(plan, options.full ?? true, options.heldByPeers ?? new Set(), options.reportedConflicts ?? new Set()));
   }
 
-  async #apply(plan: NodePlan, full: boolean, heldByPeers: ReadonlySet<string>): Promise<ApplyReport> {
+  async #apply(plan: NodePlan, full: boolean, heldByPeers: ReadonlySet<string>, reportedConflicts: ReadonlySet<string>): Promise<ApplyReport> {
     const started = performance.now();
     const c = new Collector();
     const owned = ownedRangesOf(plan.routing);
@@ -198,7 +202,7 @@ export class Dataplane {
     ]);
     if (nftOutcome) c.add('nft', { writes: nftOutcome.writes ?? 0, errors: (nftOutcome.errors ?? []).map((e) => fromThrown(nftOp, e, 'EGW_ERR_NFT')) });
     if (unchanged('addresses')) this.#claims?.note(plan);
-    const vetting = addressesRead && this.#claims?.vet(plan, new Set(this.addresses.plan(plan.eips, addressesRead).present.map((a) => a.ip)), heldByPeers);
+    const vetting = addressesRead && this.#claims?.vet(plan, new Set(this.addresses.plan(plan.eips, addressesRead).present.map((a) => a.ip)), heldByPeers, reportedConflicts);
 
     const missingSysctls: string[] = [];
     if (c.failed('nft')) {
@@ -257,6 +261,7 @@ export class Dataplane {
       failedApplies: streak.failedApplies,
       ...(this.#claims ? { eipConflicts: this.#claims.conflicts() } : {}),
       ...report,
+      held: [...this.#held.keys()].sort(),
       writes: all.reduce((n, s) => n + s.writes, 0),
       ok: all.every((s) => s.errors.length === 0),
       durationMs: performance.now() - started,

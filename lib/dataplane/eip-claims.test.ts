@@ -63,6 +63,28 @@ test('a takeover from another node is never probed: the old holder may still ans
   assert.deepEqual(probe.asked, []);
 });
 
+test('the plan took the EIP from another node, but a node reports a LAN host answering for it: taking it is probed, and the LAN host keeps it', async () => {
+  const probe = fakeProbe(new Map([[EIP, LAN_HOST_MAC]]));
+  const claims = new EipClaims({ probe });
+  // gateway-2 was planned to carry it, found the LAN host, took nothing and reported it
+  const reported = new Set([EIP]);
+  await claims.vet(gateway1Plan('gateway-2'), new Set(), new Set(), reported);
+  // gateway-2 stalls and leaves the eligible set (its report no longer counts): the plan hands the EIP to gateway-1
+  const taken = await claims.vet(gateway1Plan('gateway-1'), new Set(), new Set(), reported);
+  assert.deepEqual(probe.asked, [`${EIP}@eth0`]);
+  assert.deepEqual(taken.eips, []);
+  assert.deepEqual(claims.conflicts().map((c) => [c.ip, c.mac]), [[EIP, LAN_HOST_MAC]]);
+});
+
+test('a report of another address does not slow a takeover down', async () => {
+  const probe = fakeProbe(new Map([[EIP, '02:00:00:00:00:12']]));
+  const claims = new EipClaims({ probe });
+  const reported = new Set(['198.18.0.2']);
+  await claims.vet(gateway1Plan('gateway-2'), new Set(), new Set(), reported);
+  const taken = await claims.vet(gateway1Plan('gateway-1'), new Set(), new Set(), reported);
+  assert.deepEqual([taken.eips.map((e) => e.ip), probe.asked], [[EIP], []]);
+});
+
 test('holders noted from a plan applied without vetting count: a takeover after it is not probed', async () => {
   const probe = fakeProbe(new Map([[EIP, '02:00:00:00:00:12']]));
   const claims = new EipClaims({ probe });

@@ -42,6 +42,13 @@ function holdersOf(plan: NodePlan): Map<string, string> {
  * (`heldByPeers`, from the liveness probes): a move between nodes, also right after a restart.
  * After a restart every other EIP not on the NIC is probed once. A probe that cannot be made (no NET_RAW, link down) is noted, and the EIP is
  * taken as before.
+ *
+ * A plan names a holder before that node has looked: the node it named may have found a LAN host
+ * there and taken nothing. So an address some node reports a LAN host answering for
+ * (`reportedConflicts`, the EgressTunnels' reports, from any node, eligible or not) is probed even
+ * when the plan took it from another node. Otherwise a peer that stalls for a moment (and so
+ * leaves the eligible set, its report no longer counting) hands a LAN host's address to the next
+ * node unprobed. A report only ever costs a probe.
  */
 export class EipClaims {
   readonly #probe: DuplicateAddressProbe;
@@ -61,13 +68,15 @@ export class EipClaims {
    * The planned EIPs this apply may add or keep, after probing the ones first taken and the known
    * conflicts that are due. `present` holds the planned EIPs already on their interface.
    */
-  async vet(plan: NodePlan, present: ReadonlySet<string>, heldByPeers: ReadonlySet<string> = new Set()): Promise<{ eips: EipPlan[]; notes: string[] }> {
+  async vet(plan: NodePlan, present: ReadonlySet<string>, heldByPeers: ReadonlySet<string> = new Set(), reportedConflicts: ReadonlySet<string> = new Set()): Promise<{ eips: EipPlan[]; notes: string[] }> {
     const now = this.#now();
     const before = this.#holders;
     this.#holders = holdersOf(plan);
     const takenFrom = (ip: string) => {
+      if (heldByPeers.has(ip)) return true;
       const holder = before?.get(ip);
-      return heldByPeers.has(ip) || (holder !== undefined && holder !== plan.node);
+      if (holder === undefined || holder === plan.node) return false;
+      return !reportedConflicts.has(ip);
     };
     // the host that answered was the node that holds it
     for (const ip of heldByPeers) this.#conflicts.delete(ip);

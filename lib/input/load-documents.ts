@@ -52,7 +52,7 @@ export async function loadDocuments(path: string, stdinText?: string): Promise<S
         out.push({ file, index: ++index, body: undefined, syntaxError: doc.errors[0]!.message.split('\n')[0]! });
         continue;
       }
-      const body = doc.toJS({ maxAliasCount: 100 });
+      const body: unknown = doc.toJS({ maxAliasCount: 100 });
       if (body === null || body === undefined) continue;
       for (const item of flattenLists(body)) out.push({ file, index: ++index, body: item });
     }

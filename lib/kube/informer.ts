@@ -129,7 +129,7 @@ export class ResilientInformer {
     while (live()) {
       const ended = await this.watchFrom(resourceVersion, live, signal, (rv) => (resourceVersion = rv));
       if (ended === null) continue;
-      if (!isKubeStatus(ended, 410)) throw ended;
+      if (!isKubeStatus(ended, 410)) throw ended instanceof Error ? ended : new Error(String(ended));
       resourceVersion = await this.list(live);
     }
   }

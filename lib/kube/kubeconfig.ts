@@ -106,7 +106,7 @@ export function inClusterConfig(env: NodeJS.ProcessEnv = process.env, dir = SERV
 }
 
 function named(list: unknown, name: unknown, field: string): Record<string, unknown> | undefined {
-  const entry = Array.isArray(list) ? list.find((e) => isRecord(e) && e.name === name) : undefined;
+  const entry: unknown = Array.isArray(list) ? (list as unknown[]).find((e) => isRecord(e) && e.name === name) : undefined;
   return isRecord(entry) && isRecord(entry[field]) ? entry[field] : undefined;
 }
 

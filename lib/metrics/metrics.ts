@@ -200,6 +200,8 @@ export class Metrics implements ProbeMetricsSink {
    * which Prometheus' rate() already handles.
    */
   #registerScrapeTimeCounters(): void {
+    // Inside collect() `this` is the metric being collected.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const metrics = this;
     const setTotals = (c: Counter<string>, rows: readonly [Record<string, string>, number][]) => {
       c.reset();

@@ -32,6 +32,11 @@ export interface PolicyRuleInput {
   readonly setPrefix: string;
   /** Routing mark value for a remote gateway (worker role) — undefined on the gateway itself. */
   readonly gatewayMark?: number;
+  /**
+   * Worker role, but the node it steers to has no routing mark (no tunnel identity yet): its pods'
+   * matching packets are dropped, never sent by the node's normal path with their own address.
+   */
+  readonly unsteerable?: boolean;
   readonly carriedHere: boolean;
   /** Selected pod addresses on this node (hash set) — or podSubnet CIDRs (interval set). */
   readonly local: Record<Family, readonly string[]>;
@@ -159,7 +164,7 @@ export function buildNftTable(input: NftInput): NftTablePlan {
         sets.push(hashSet(elsewhere, f, p.carriedElsewhere[f]));
         mark.push(rule([fromTunnel, ...fromSet(elsewhere), accept]));
       }
-      if (!p.carriedHere && p.gatewayMark === undefined) continue;
+      if (!p.carriedHere && p.gatewayMark === undefined && !p.unsteerable) continue;
       // Sets exist even when empty, so pod churn only ever changes elements, never rules.
       const local = p.bySubnet ? `${p.setPrefix}_net${f}` : `${p.setPrefix}_loc${f}`;
       sets.push(p.bySubnet ? intervalSet(local, f, p.subnet) : hashSet(local, f, p.local[f]));
@@ -178,10 +183,17 @@ export function buildNftTable(input: NftInput): NftTablePlan {
         snat.push(rule([snatHere, addressInSet(f, 'saddr', '==', all), ...dst, counter, snatTo(f, to)], policyRuleComment('snat', p.key)));
       } else if (p.gatewayMark !== undefined) {
         mark.push(rule([...fromLocalPod, markGateway(p.gatewayMark), accept], policyRuleComment('worker', p.key)));
+      } else {
+        mark.push(rule([...fromLocalPod, drop], policyRuleComment('worker', p.key)));
       }
     }
   }
 
+  // Fail closed: a packet marked for a gateway leaves by the tunnel or not at all. Its gateway's
+  // rule or table may not be in place yet (an apply loads nft before it adds routes) or no longer
+  // be; the lookup then goes on to main, and the packet would leave with the pod's own address
+  // (its connection's NAT binding keeps the source) or the node's.
+  guardFwd.push(rule([markIs('meta', config.markMask, '!=', 0), markIs('meta', config.markMask, '!=', here), interfaceIs('oifname', '!=', dev), counter, drop], GUARD_RULE_COMMENTS['off-tunnel']));
   if (input.hasTunnel) {
     unmark.push(rule([interfaceIs('oifname', '==', dev), clearMarkBits('meta', keep)]));
     for (const f of FAMILIES) {

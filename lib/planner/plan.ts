@@ -72,7 +72,7 @@ function resolvePolicies(snapshot: Snapshot, resolution: Resolution, endpointsOf
 
 /**
  * Worker side, prepared before any policy needs it (as spidernet's agents do): every node that may
- * ever carry a gateway's EIPs (it matches a gateway's nodeSelector) is a tunnel peer with a
+ * ever carry a gateway's EIPs or carries one now (gatewayCapableNodes) is a tunnel peer with a
  * routing table towards it, Ready or not, so a node's first selected pod, a new policy and a
  * failover each change nft alone, in one atomic transaction. A node that carries a policy for
  * local pods stays a peer while it carries.
@@ -228,7 +228,7 @@ function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snap
   return {
     key: r.policy.key,
     setPrefix: r.plan.setPrefix,
-    ...(markIndex !== undefined ? { gatewayMark: markValue(config, markIndex) } : {}),
+    ...(markIndex !== undefined ? { gatewayMark: markValue(config, markIndex) } : r.plan.role === 'worker' ? { unsteerable: true } : {}),
     carriedHere: r.plan.role === 'gateway',
     local,
     all: r.plan.role === 'gateway' ? ipsOf(r.endpoints) : local,
@@ -280,7 +280,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   const hasTunnel = self.underlayIp !== undefined;
   const dualStack = snapshot.nodes.some((n) => n.ipv6);
 
-  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways);
+  const capable = gatewayCapableNodes(snapshot);
   const peerGatewayNodes = gatewayPeers(resolved, capable, nodeName);
   const gatewayRoutes: GatewayPeerRoute[] = [];
   for (const name of [...peerGatewayNodes].sort()) {

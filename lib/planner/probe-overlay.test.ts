@@ -9,7 +9,8 @@ import { plan } from './plan.js';
 import { resolveCluster } from './resolve.js';
 import { rendezvousPick } from './hrw.js';
 import { probeFacts, probeFactsKey, type ProbeFacts } from './probe-facts.js';
-import { gateway, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
+import { probePeers } from './probe-peers.js';
+import { gateway, namespace, node, pod, policy, snapshotOf, tunnel } from './testing/cluster.js';
 import type { LivenessView, PeerLiveness } from '../liveness/liveness-types.js';
 
 const EIP = '198.18.0.110';
@@ -154,3 +155,46 @@ test('make-before-break on workers: they keep steering to the draining carrier u
   assert.equal(workerRules(held), workerRules(withProbes(cluster(successor), facts([]))));
   assert.equal(workerRules(draining), workerRules(cluster('gateway-1')), 'while steering, the worker\'s rules are those towards the old carrier');
 });
+
+/**
+ * The cluster as each agent sees it once the gateway label is off gateway-1, the carrier: its
+ * agents watch only the nodes a nodeSelector matches, so gateway-1 is known by its EgressTunnel
+ * alone (`watched`), or, as the controller sees it, still a Node without the label.
+ */
+function unlabelled(holders: string[], watched: boolean): Snapshot {
+  const tunnels = GATEWAYS.map((name, i) => tunnel(name, { tunnel: { ipv4: `172.31.0.${i + 2}`, mac: `02:00:00:00:00:0${i + 2}`, parent: { name: 'eth0', ipv4: `198.18.0.${12 + i}` } }, mark: String(i + 1) }));
+  const s = snapshotOf([
+    node('worker-1', 1),
+    ...GATEWAYS.map((name, i) => node(name, i + 2, { labels: name === 'gateway-1' ? {} : { egress: 'true' } })),
+    ...tunnels,
+    namespace('default'),
+    pod('default', 'client', 'worker-1', ['10.244.1.5'], { app: 'web' }),
+    gateway('default', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.0.100-198.18.0.120'], ipv4DefaultEIP: EIP } }),
+    policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } }, { status: { node: 'gateway-1', eip: { ipv4: EIP } } }),
+  ]);
+  const view = watched ? { ...s, nodes: s.nodes.filter((n) => n.name !== 'gateway-1') } : s;
+  return withProbes(view, facts([], { [EIP]: holders }));
+}
+
+for (const watched of [true, false]) {
+  test(`the gateway label removed from the carrier (${watched ? 'the agent\'s view: known by its tunnel alone' : 'still a Node'}): workers keep its mark, table and tunnel peer, and mark towards it until the successor holds the EIP`, () => {
+    const successor = rendezvousPick(EIP, ['gateway-2', 'gateway-3'])!;
+    const moving = unlabelled(['gateway-1'], watched);
+    assert.equal(resolveCluster(moving).assignment.policies.get('default/web')!.steerTo, 'gateway-1');
+    const worker = plan(moving, 'worker-1');
+    const mark = worker.marks.gateways['gateway-1'];
+    assert.equal(mark, 1, 'the carrier keeps its mark while it carries');
+    const rules = worker.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => r.comment === 'worker default/web');
+    assert.ok(rules.length > 0, 'the worker still marks the pod\'s traffic');
+    assert.ok(JSON.stringify(rules).includes(`"right":${mark}}`), 'with the carrier\'s mark');
+    const into = worker.routing.rules.find((r) => r.fwmark === mark && !r.iifLo)?.table;
+    assert.ok(into !== undefined && worker.routing.routes.some((r) => r.table === into && r.dst === 'default' && r.via === '172.31.0.2'), 'and a rule and a route for it');
+    assert.ok(worker.vxlan!.peers.some((p) => p.node === 'gateway-1' && p.underlayIp === '198.18.0.12'), 'and the carrier as a tunnel peer');
+    assert.ok(probePeers(moving, 'worker-1').some((p) => p.node === 'gateway-1' && p.probe), 'the worker still probes it (it hears when it stops holding)');
+    assert.deepEqual(plan(moving, successor).eips.map((e) => e.ip), [EIP], 'the successor takes the EIP');
+    const held = unlabelled(['gateway-1', successor], watched);
+    assert.equal(resolveCluster(held).assignment.policies.get('default/web')!.steerTo, undefined);
+    const switched = plan(held, 'worker-1');
+    assert.ok(JSON.stringify(switched.nft).includes(`"right":${switched.marks.gateways[successor]}}`), 'then towards the successor');
+  });
+}

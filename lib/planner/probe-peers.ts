@@ -12,7 +12,8 @@ export interface ProbePeer {
 
 /**
  * The nodes this node knows for the probes. Every node probes the other nodes that match an
- * EgressGateway's nodeSelector (the ones that may carry an EIP), workers and gateway nodes alike.
+ * EgressGateway's nodeSelector or carry a policy now (gatewayCapableNodes: the ones that may
+ * carry an EIP), workers and gateway nodes alike.
  * Only those are probed, so only they need to know the rest: a node that may carry an EIP also
  * lists every other node with `probe: false`, to answer its probes (a prober answers known nodes
  * only) and so that a gateway node whose only gateway peer died still hears the workers and does
@@ -21,7 +22,7 @@ export interface ProbePeer {
  */
 export function probePeers(snapshot: Snapshot, nodeName: string): ProbePeer[] {
   const { directory } = nodeDirectory(snapshot);
-  const capable = gatewayCapableNodes(snapshot.nodes, snapshot.gateways);
+  const capable = gatewayCapableNodes(snapshot);
   const answersAll = capable.has(nodeName);
   const out: ProbePeer[] = [];
   for (const d of directory.values()) {

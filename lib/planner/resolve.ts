@@ -130,7 +130,7 @@ function inside(cidr: IpInterval, ip: string | undefined): string | undefined {
  */
 export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, NodeDirectoryEntry>; notices: string[] } {
   const { config } = snapshot;
-  const computed = assignTunnels(snapshot.nodes, snapshot.gateways, snapshot.tunnels, config);
+  const computed = assignTunnels(snapshot, snapshot.tunnels, config);
   const cidr4 = parseCidr(config.tunnelCidrV4);
   const cidr6 = parseCidr(config.tunnelCidrV6);
   const infos = new Map(snapshot.nodes.map((n) => [n.name, n]));

@@ -20,6 +20,7 @@ export const GUARD_RULE_COMMENTS = {
   'vxlan-unknown-host': 'vxlan from unknown host',
   'anti-relay': 'anti-relay',
   'eip-input': 'eip input guard',
+  'off-tunnel': 'marked off the tunnel',
 } as const;
 
 export type GuardRule = keyof typeof GUARD_RULE_COMMENTS;

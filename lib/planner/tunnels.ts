@@ -1,4 +1,4 @@
-import type { Gateway, NodeInfo, Tunnel } from '../api/model.js';
+import type { Gateway, NodeInfo, Policy, Tunnel } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
 import { addressAt, parseCidr, parseIp, type IpInterval } from '../api/ip.js';
 import type { AgentConfig } from './config.js';
@@ -30,32 +30,56 @@ function offsetIn(cidr: IpInterval, ip: string | undefined): bigint | undefined 
   return value - cidr.start;
 }
 
-/** Nodes that may ever carry a policy: they need a routing mark. */
-export function gatewayCapableNodes(nodes: readonly NodeInfo[], gateways: readonly Gateway[]): Set<string> {
-  return new Set(nodes.filter((n) => gateways.some((g) => selectorMatches(g.nodeSelector, n.labels))).map((n) => n.name));
+/** What decides which nodes need a routing mark, tunnel peers and probes. */
+export interface CapableInput {
+  readonly nodes: readonly NodeInfo[];
+  readonly gateways: readonly Gateway[];
+  readonly policies: readonly Policy[];
+}
+
+/** The nodes policies' status names as their carrier now. */
+export function statusCarriers(policies: readonly Policy[]): Set<string> {
+  return new Set(policies.map((p) => p.status.node).filter((n): n is string => n !== undefined));
+}
+
+/**
+ * Nodes that may carry a policy (a gateway's nodeSelector matches them) or carry one now (a
+ * policy's status.node): they need a routing mark, workers keep a table and a tunnel peer towards
+ * them, and they are probed. A carrier that left every nodeSelector stays in until status names
+ * its successor: workers keep steering to it while the successor takes its EIPs over
+ * (make-before-break), and a worker steering to a node without a mark would have no mark to set.
+ * An agent watches only the nodes a nodeSelector matches, so such a carrier may be known by its
+ * EgressTunnel alone: carriers count whether or not `nodes` lists them.
+ */
+export function gatewayCapableNodes(input: CapableInput): Set<string> {
+  const out = statusCarriers(input.policies);
+  for (const n of input.nodes) if (input.gateways.some((g) => selectorMatches(g.nodeSelector, n.labels))) out.add(n.name);
+  return out;
 }
 
 /**
  * Assigns every node a tunnel IPv4/IPv6 (same host offset in both CIDRs) and every gateway-capable
  * node a mark index. Values already in `existing` are kept when valid and unique; new nodes take
  * the smallest free values in name order. Pure: the controller persists the result.
+ *
+ * A carrier that `nodes` does not list (an agent's view after the node left every nodeSelector)
+ * keeps its tunnel identity as `existing` has it, mark included when valid and unique; it gets
+ * no new values. Its entry has no `parentIpv4`/`parentIpv6` unless `existing` has them.
  */
-export function assignTunnels(
-  nodes: readonly NodeInfo[],
-  gateways: readonly Gateway[],
-  existing: readonly Tunnel[],
-  config: AgentConfig,
-): Map<string, TunnelAssignment> {
+export function assignTunnels(cluster: CapableInput, existing: readonly Tunnel[], config: AgentConfig): Map<string, TunnelAssignment> {
+  const { nodes } = cluster;
   const cidr4 = parseCidr(config.tunnelCidrV4);
   const cidr6 = parseCidr(config.tunnelCidrV6);
-  const capable = gatewayCapableNodes(nodes, gateways);
+  const capable = gatewayCapableNodes(cluster);
   const byNode = new Map(existing.map((t) => [t.node, t]));
+  const listed = new Set(nodes.map((n) => n.name));
+  const absent = [...capable].filter((name) => !listed.has(name) && byNode.has(name));
   const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1));
   const usedOffsets = new Set<bigint>();
   const usedMarks = new Set<number>();
   const offsets = new Map<string, bigint>();
   const marks = new Map<string, number>();
-  for (const node of sorted) {
+  for (const node of [...sorted, ...absent.map((name) => ({ name }))].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const prev = byNode.get(node.name);
     const off = offsetIn(cidr4, prev?.ipv4);
     if (off !== undefined && !usedOffsets.has(off)) {
@@ -87,6 +111,20 @@ export function assignTunnels(
     }
   }
   const result = new Map<string, TunnelAssignment>();
+  for (const name of absent.sort()) {
+    const prev = byNode.get(name)!;
+    const mark = marks.get(name);
+    result.set(name, {
+      node: name,
+      ...(prev.ipv4 ? { ipv4: prev.ipv4 } : {}),
+      ...(prev.ipv6 ? { ipv6: prev.ipv6 } : {}),
+      mac: tunnelMac(name),
+      ...(mark !== undefined ? { markIndex: mark } : {}),
+      parentName: prev.parentName ?? config.defaultInterface,
+      ...(prev.parentIpv4 ? { parentIpv4: prev.parentIpv4 } : {}),
+      ...(prev.parentIpv6 ? { parentIpv6: prev.parentIpv6 } : {}),
+    });
+  }
   for (const node of sorted) {
     const prev = byNode.get(node.name);
     const off = offsets.get(node.name);

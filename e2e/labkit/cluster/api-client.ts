@@ -51,7 +51,7 @@ export class ApiClient {
   }
 
   async list<T>(path: string): Promise<{ items: T[]; resourceVersion: string }> {
-    const list = await this.ok<{ items?: T[]; metadata?: { resourceVersion?: string } }>(await this.send({ method: 'GET', path }), 'GET', path);
+    const list = this.ok<{ items?: T[]; metadata?: { resourceVersion?: string } }>(await this.send({ method: 'GET', path }), 'GET', path);
     return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 

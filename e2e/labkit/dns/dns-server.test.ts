@@ -28,7 +28,10 @@ async function startServer(args: string[]): Promise<Running> {
   const waiters: Array<{ text: string; from: number; resolve: (l: string) => void }> = [];
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     lines.push(line);
-    for (const w of [...waiters]) if (line.includes(w.text)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+    for (const w of [...waiters]) if (line.includes(w.text)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(line);
+    }
   });
   const waitFor = (text: string, timeoutMs = 5_000) =>
     new Promise<string>((resolve, reject) => {

@@ -53,7 +53,7 @@ export async function writeResolvConf(netns: string, text: string): Promise<void
 
 /** Removes the namespaces' /etc/netns directories; missing ones are ignored. */
 export async function removeNetnsEtc(names: readonly string[]): Promise<void> {
-  await Promise.all(names.map((n) => (n && !n.includes('/') ? rm(join(NETNS_ETC, n), { recursive: true, force: true }) : undefined)));
+  await Promise.all(names.map((n) => (n && !n.includes('/') ? rm(join(NETNS_ETC, n), { recursive: true, force: true }) : Promise.resolve())));
 }
 
 /** /etc/netns directories whose name starts with `prefix` (a lab's, found without its state). */

@@ -173,7 +173,7 @@ export class NftDriver {
     }
     return this.#serial.run(async () => {
       const listing = await this.#list({ json: true, terse: true });
-      if (listing === undefined) return new Map();
+      if (listing === undefined) return new Map<string, NftCounter>();
       return sumByComment(parseTableJson(listing, FAMILY, this.#table).chains.flatMap((c) => c.rules));
     });
   }

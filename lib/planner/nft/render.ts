@@ -307,7 +307,7 @@ function elementsJson(set: NftSet, elements: readonly string[]): Json[] {
   const { type, interval } = setHead(set, undefined);
   const family = SET_FAMILY[type];
   elementList(elements);
-  const out: Json[] = new Array(elements.length);
+  const out = new Array<Json>(elements.length);
   if (!interval) {
     for (let i = 0; i < elements.length; i++) out[i] = setElement(elements[i], family, false);
     return out;
