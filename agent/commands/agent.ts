@@ -79,7 +79,7 @@ export function registerAgent(program: Command): void {
       import('../node-agent/node-addresses.js'),
     ]);
     const log = createLogger({ level: flags.logLevel, base: { node: nodeName } });
-    const kubeConfig = loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {});
+    const kubeConfig = await loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {});
     const parentInterface = flags.interface ?? (await detectParentInterface(await readNodeAddresses(kubeConfig, nodeName, 10_000), flagConfig.defaultInterface));
     const config = agentConfigFromFlags(flags, parentInterface);
     const agent = new NodeAgent({

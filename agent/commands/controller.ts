@@ -30,7 +30,7 @@ export function registerController(program: Command): void {
     const identity = `${process.env.POD_NAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
     const log = createLogger({ level: flags.logLevel, base: { identity } });
     const daemon = new ControllerDaemon({
-      kubeConfig: loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {}),
+      kubeConfig: await loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {}),
       leaseNamespace: flags.leaseNamespace ?? agentNamespace(),
       lease,
       identity,

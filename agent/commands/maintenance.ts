@@ -25,8 +25,8 @@ function addFlags(command: Command, what: string): Command {
 
 async function clientFor(flags: MaintenanceFlags) {
   // Loaded here, not at the top: the offline commands start without client-node.
-  const [{ loadKubeConfig }, { KubeClient }, maintenance] = await Promise.all([import('../../lib/kube/kubeconfig.js'), import('../../lib/kube/rest-client.js'), import('../../lib/kube/maintenance.js')]);
-  return { client: new KubeClient(loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {}), { userAgent: 'sluice-cli' }), maintenance };
+  const [{ loadKubeConfig }, { KubeClient }, maintenance] = await Promise.all([import('../../lib/kube/kubeconfig.js'), import('../../lib/kube/rest-client.js'), import('../../lib/cluster/maintenance.js')]);
+  return { client: new KubeClient(await loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {}), { userAgent: 'sluice-cli' }), maintenance };
 }
 
 /** Polls `done` until it returns a text (printed) or the wait runs out (EGW_ERR_WAIT with `late`'s text). */

@@ -4,7 +4,7 @@
  * runs as non-root with no capability at all.
  */
 import type { Logger } from 'pino';
-import type * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '../../lib/kube/kubeconfig.js';
 import type { AgentConfig } from '../../lib/planner/config.js';
 import { startControllerProcess, type ControllerProcess } from '../../lib/controller/controller-process.js';
 import { Metrics } from '../../lib/metrics/metrics.js';
@@ -13,7 +13,7 @@ import type { ListenAddress } from '../listen-address.js';
 import type { BuildInfo } from '../version.js';
 
 export interface ControllerDaemonOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly kubeConfig: KubeConfig;
   readonly leaseNamespace: string;
   readonly lease: { readonly durationMs: number; readonly renewIntervalMs: number; readonly renewDeadlineMs: number };
   readonly identity: string;

@@ -1,14 +1,33 @@
-import * as k8s from '@kubernetes/client-node';
+import { isRecord } from '../../lib/api/fields.js';
+import { NODE_RESOURCE, resourcePath } from '../../lib/kube/resource.js';
+import { KubeClient } from '../../lib/kube/rest-client.js';
+import type { KubeConfig } from '../../lib/kube/kubeconfig.js';
 
-/** The InternalIPs of this node as the API server lists them; empty when it cannot be read in time. */
-export async function readNodeAddresses(kc: k8s.KubeConfig, nodeName: string, deadlineMs: number): Promise<string[]> {
-  const api = kc.makeApiClient(k8s.CoreV1Api);
-  const until = Date.now() + deadlineMs;
+/** The InternalIPs a Node object lists (status.addresses), ignoring entries of any other shape. */
+function internalIps(node: unknown): string[] {
+  const status = isRecord(node) && isRecord(node.status) ? node.status : {};
+  const addresses = Array.isArray(status.addresses) ? status.addresses : [];
+  return addresses.flatMap((a) => (isRecord(a) && a.type === 'InternalIP' && typeof a.address === 'string' ? [a.address] : []));
+}
+
+/**
+ * The InternalIPs of this node as the API server lists them; empty when it cannot be read in time.
+ * Uses a client of its own, closed before it returns (it runs before the agent's client exists).
+ */
+export async function readNodeAddresses(kubeConfig: KubeConfig, nodeName: string, deadlineMs: number): Promise<string[]> {
+  const client = new KubeClient(kubeConfig);
+  try {
+    return await readUntil(client, nodeName, Date.now() + deadlineMs);
+  } finally {
+    client.close();
+  }
+}
+
+async function readUntil(client: KubeClient, nodeName: string, until: number): Promise<string[]> {
   let delay = 200;
   while (Date.now() < until) {
     try {
-      const node = await api.readNode({ name: nodeName });
-      return (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+      return internalIps(await client.json('GET', resourcePath(NODE_RESOURCE, { name: nodeName }), { timeoutMs: Math.max(1, until - Date.now()) }));
     } catch {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '../../lib/kube/kubeconfig.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { AgentConfig } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
 import { startControlPlane, type ControlPlane } from '../../lib/controller/control-plane.js';
-import { followSnapshots } from '../../lib/kube/snapshot-feed.js';
+import { followSnapshots } from '../../lib/cluster/snapshot-feed.js';
 import type { Reconciler } from '../../lib/kube/reconciler.js';
 import { Metrics } from '../../lib/metrics/metrics.js';
 import { startMetricsServer, startStatusServer, type RunningServer } from '../../lib/metrics/server.js';
@@ -21,8 +21,8 @@ import { RESYNC_REASON, Resync, type ResyncRun } from './resync.js';
 import { KernelChanges } from './kernel-changes.js';
 import { PlanMemo } from './plan-memo.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
-import { keepEipConflictsPublished } from '../../lib/kube/eip-conflicts.js';
-import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/kube/applied-report.js';
+import { keepEipConflictsPublished } from '../../lib/cluster/eip-conflicts.js';
+import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/cluster/applied-report.js';
 import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
 import { expectedDevice } from '../../lib/dataplane/links/link-drift.js';
 import { DeviceWatch } from '../../lib/dataplane/links/link-watch.js';
@@ -43,7 +43,7 @@ import { ConntrackCleanup } from './conntrack-cleanup.js';
 
 export interface NodeAgentOptions {
   readonly nodeName: string;
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly kubeConfig: KubeConfig;
   readonly leaseNamespace: string;
   readonly config: AgentConfig;
   readonly parentInterface: string;

@@ -9,7 +9,8 @@
  */
 import http from 'node:http';
 import { KINDS } from '../../lib/api/group.js';
-import { RESOURCES, resourcePath } from '../../lib/kube/resources.js';
+import { resourcePath } from '../../lib/kube/resource.js';
+import { RESOURCES } from '../../lib/cluster/kinds.js';
 import { nodeName } from './cluster-model.js';
 
 interface Args {

@@ -18,7 +18,7 @@ import { controllerRoles } from '../labkit/cluster/controller-daemon.js';
 import { Rbac, serviceAccountUser } from '../labkit/cluster/rbac.js';
 import { describeGrant, rbacCoverage } from '../labkit/cluster/rbac-coverage.js';
 import { renderManifests } from '../labkit/cluster/rendered-rbac.js';
-import { PARENT_INTERFACE_ANNOTATION } from '../../lib/kube/parent-interface.js';
+import { PARENT_INTERFACE_ANNOTATION } from '../../lib/api/group.js';
 import { API_VERSION, CLUSTER_POLICY_LABEL, POLICY_LABEL } from '../../lib/api/group.js';
 import type { KubeObject } from '../../lib/api/wire.js';
 import { applyObjects, kubectl, kubectlJson } from '../scenarios/support/kubectl.js';

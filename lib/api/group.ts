@@ -15,6 +15,12 @@ export const CLUSTER_FIREWALL_LABEL = `${GROUP}/cluster-firewall`;
 export const EIP_CONFLICTS_ANNOTATION = `${GROUP}/eip-conflicts`;
 
 /**
+ * EgressTunnel annotation naming the node's parent NIC. Only the node's own agent knows the NIC,
+ * so it publishes it here; the controller copies it into status.tunnel.parent.name.
+ */
+export const PARENT_INTERFACE_ANNOTATION = `${GROUP}/parent-interface`;
+
+/**
  * Namespace label naming the EgressGateway that the namespace's policies without
  * spec.egressGatewayName use (spidernet: `spidernet.io/egressgateway-default`).
  */

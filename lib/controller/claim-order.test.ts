@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterStore } from '../kube/store.js';
+import { ClusterStore } from '../cluster/store.js';
 import { silentLogger } from '../kube/logger.js';
 import { policy, tunnel } from '../planner/testing/cluster.js';
 import { ClaimOrder } from './claim-order.js';

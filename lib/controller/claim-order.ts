@@ -5,8 +5,8 @@
  * word, can only be known by watching the changes arrive. The store hears them in the order the
  * API server sent them, also while this process does not hold the Lease.
  */
-import { appliedReportOf } from '../kube/applied-report.js';
-import type { ClusterStore, StoreChange } from '../kube/store.js';
+import { appliedReportOf } from '../cluster/applied-report.js';
+import type { ClusterStore, StoreChange } from '../cluster/store.js';
 import { sameContent } from '../kube/normalize.js';
 import type { ReportLookup } from './policy-programmed.js';
 

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { startApiServer } from '../../e2e/apiserver/server.js';
 import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
 import { API_VERSION } from '../api/group.js';
-import { egressCrds } from '../kube/testing/crds.js';
+import { egressCrds } from '../cluster/testing/crds.js';
 import { node } from '../planner/testing/cluster.js';
 import { DEFAULT_CONFIG } from '../planner/config.js';
 import { formatInterval } from '../api/ip.js';

@@ -3,7 +3,7 @@ import { CLUSTER_INFO_NAME } from '../api/group.js';
 import { problemText } from '../api/problems.js';
 import { computeClusterCidrs } from '../planner/cluster-cidrs.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
-import type { ClusterInfoInUse } from '../kube/store.js';
+import type { ClusterInfoInUse } from '../cluster/store.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 
 function split(cidrs: readonly string[]): CidrListWire {

@@ -8,7 +8,7 @@ import { gateway, node, pod, policy } from '../planner/testing/cluster.js';
 import { DEFAULT_CONFIG } from '../planner/config.js';
 import { plan } from '../planner/plan.js';
 import type { NodePlan } from '../planner/node-plan.js';
-import { followSnapshots } from '../kube/snapshot-feed.js';
+import { followSnapshots } from '../cluster/snapshot-feed.js';
 import { startRelay } from '../kube/testing/relay.js';
 import { bounded, waitFor } from '../kube/testing/wait.js';
 import { egressWrites, FAST, installCrds, settle, startTestPlane } from './testing/plane.js';

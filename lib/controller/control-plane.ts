@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/kubeconfig.js';
 import type { AgentConfig } from '../planner/config.js';
 import { KubeClient } from '../kube/rest-client.js';
-import { ClusterStore } from '../kube/store.js';
-import { ClusterWatch } from '../kube/cluster-watch.js';
+import { ClusterStore } from '../cluster/store.js';
+import { ClusterWatch } from '../cluster/cluster-watch.js';
 import type { LeaderElector } from '../kube/leader-election.js';
 import { EventRecorder } from '../kube/events.js';
-import { keepParentInterfacePublished } from '../kube/parent-interface.js';
+import { keepParentInterfacePublished } from '../cluster/parent-interface.js';
 import type { InformerTiming } from '../kube/informer.js';
 import type { Reconciler } from '../kube/reconciler.js';
 import { silentLogger, type Logger } from '../kube/logger.js';
@@ -14,7 +14,7 @@ import { Controller } from './controller.js';
 import { controllerElection, type LeaseOptions } from './election.js';
 
 export interface ControlPlaneOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly kubeConfig: KubeConfig;
   readonly nodeName: string;
   /** Namespace of the Lease (the agent's own, see agentNamespace()). */
   readonly namespace: string;
@@ -74,7 +74,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
   const elector = options.elect === false
     ? undefined
     : controllerElection({
-        kubeConfig: options.kubeConfig,
+        client,
         namespace: options.namespace,
         identity,
         ...(options.lease ? { lease: options.lease } : {}),

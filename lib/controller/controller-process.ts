@@ -1,8 +1,8 @@
-import type * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/kubeconfig.js';
 import type { AgentConfig } from '../planner/config.js';
 import { KubeClient } from '../kube/rest-client.js';
-import { ClusterStore } from '../kube/store.js';
-import { ClusterWatch } from '../kube/cluster-watch.js';
+import { ClusterStore } from '../cluster/store.js';
+import { ClusterWatch } from '../cluster/cluster-watch.js';
 import type { LeaderElector } from '../kube/leader-election.js';
 import { EventRecorder } from '../kube/events.js';
 import type { InformerTiming } from '../kube/informer.js';
@@ -11,7 +11,7 @@ import { Controller } from './controller.js';
 import { controllerElection, type LeaseOptions } from './election.js';
 
 export interface ControllerProcessOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly kubeConfig: KubeConfig;
   /** Namespace of the Lease (the Deployment's own). */
   readonly namespace: string;
   readonly config: AgentConfig;
@@ -51,7 +51,7 @@ export function startControllerProcess(options: ControllerProcessOptions): Contr
   const controller = new Controller({ client, store, isSynced: () => watch.synced, config: options.config, events, logger, ...options.reconcile });
   watch.onSynced(() => controller.trigger('synced'));
   const elector = controllerElection({
-    kubeConfig: options.kubeConfig,
+    client,
     namespace: options.namespace,
     identity,
     ...(options.lease ? { lease: options.lease } : {}),

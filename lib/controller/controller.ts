@@ -1,14 +1,14 @@
 import { reconcileFirewallStatus } from './firewall-status.js';
 import type { AgentConfig } from '../planner/config.js';
-import type { ClusterStore } from '../kube/store.js';
-import { ObjectWriter } from '../kube/object-writer.js';
+import type { ClusterStore } from '../cluster/store.js';
+import { ObjectWriter } from '../cluster/object-writer.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { KubeClient } from '../kube/rest-client.js';
 import { Reconciler, type ReconcileContext } from '../kube/reconciler.js';
 import { kubeTime } from '../kube/conditions.js';
 import { silentLogger, type Logger } from '../kube/logger.js';
 import { EgressError } from '../errors.js';
-import { RESOURCES, type StoreKind } from '../kube/resources.js';
+import { RESOURCES, type StoreKind } from '../cluster/kinds.js';
 import type { ControllerContext, PassReport } from './context.js';
 import type { Snapshot } from '../planner/snapshot.js';
 import { reconcileClusterInfo } from './cluster-info.js';

@@ -1,5 +1,5 @@
-import type * as k8s from '@kubernetes/client-node';
 import { LeaderElector } from '../kube/leader-election.js';
+import type { KubeClient } from '../kube/rest-client.js';
 import type { Logger } from '../kube/logger.js';
 import type { Controller } from './controller.js';
 
@@ -12,7 +12,7 @@ export interface LeaseOptions {
 }
 
 export interface ElectionOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly client: KubeClient;
   /** Namespace of the Lease. */
   readonly namespace: string;
   /** Unique per process. */
@@ -33,7 +33,7 @@ export interface ElectionOptions {
 export function controllerElection(options: ElectionOptions): LeaderElector {
   const { controller, lease } = options;
   return new LeaderElector({
-    kubeConfig: options.kubeConfig,
+    client: options.client,
     namespace: options.namespace,
     identity: options.identity,
     ...(lease?.name ? { name: lease.name } : {}),

@@ -6,7 +6,7 @@ import { problemText } from '../api/problems.js';
 import { selectEndpoints, selectFirewallEndpoints } from '../planner/endpoints.js';
 import type { Snapshot } from '../planner/snapshot.js';
 import { sameContent } from '../kube/normalize.js';
-import { objectKey } from '../kube/resources.js';
+import { objectKey } from '../kube/resource.js';
 import type { JsonObject } from '../kube/rest-client.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 import { layoutSlices, type SliceContent } from './slice-layout.js';

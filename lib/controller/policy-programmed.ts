@@ -10,8 +10,8 @@ import type { EndpointSlice, Policy } from '../api/model.js';
 import { parseAppliedReport, type AppliedReport, type ParsedAppliedReport, type ProgrammedReason } from '../api/applied-report.js';
 import type { Assignment } from '../planner/assign.js';
 import type { DesiredCondition } from '../kube/conditions.js';
-import type { ClusterStore } from '../kube/store.js';
-import { appliedReportOf } from '../kube/applied-report.js';
+import type { ClusterStore } from '../cluster/store.js';
+import { appliedReportOf } from '../cluster/applied-report.js';
 import type { Logger } from '../kube/logger.js';
 
 /** What is known of one node's report. */

@@ -6,7 +6,7 @@ import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
 import { API_VERSION } from '../api/group.js';
 import { clusterPolicy, gateway, node, pod, policy } from '../planner/testing/cluster.js';
 import { egressWrites, installCrds, settle, startTestPlane } from './testing/plane.js';
-import { egressCrds } from '../kube/testing/crds.js';
+import { egressCrds } from '../cluster/testing/crds.js';
 import { sleep, waitFor } from '../kube/testing/wait.js';
 
 const asServer = (o: object) => o as ServerObject;

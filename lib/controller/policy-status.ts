@@ -6,7 +6,7 @@ import { API_VERSION } from '../api/group.js';
 import type { Assignment } from '../planner/assign.js';
 import { compareForAllocation } from '../planner/order.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
-import type { StoredObject } from '../kube/store.js';
+import type { StoredObject } from '../cluster/store.js';
 import type { JsonObject } from '../kube/rest-client.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 import { nodesWithSelectedPods, notReadyProgrammed, programmedCondition, reportLookup, type ReportLookup } from './policy-programmed.js';

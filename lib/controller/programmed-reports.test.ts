@@ -7,8 +7,8 @@ import { API_VERSION } from '../api/group.js';
 import type { AppliedReportWire } from '../api/wire.js';
 import { gateway, node, pod, policy } from '../planner/testing/cluster.js';
 import { DEFAULT_CONFIG } from '../planner/config.js';
-import { keepAppliedReportPublished, type AppliedReportPublisher } from '../kube/applied-report.js';
-import { followSnapshots } from '../kube/snapshot-feed.js';
+import { keepAppliedReportPublished, type AppliedReportPublisher } from '../cluster/applied-report.js';
+import { followSnapshots } from '../cluster/snapshot-feed.js';
 import { sleep, waitFor } from '../kube/testing/wait.js';
 import { installCrds, settle, startTestPlane } from './testing/plane.js';
 

@@ -1,6 +1,6 @@
 import { API_VERSION } from '../api/group.js';
 import type { DesiredCondition } from '../kube/conditions.js';
-import type { StoredObject } from '../kube/store.js';
+import type { StoredObject } from '../cluster/store.js';
 import type { JsonObject } from '../kube/rest-client.js';
 import type { ControllerContext } from './context.js';
 import type { RebalanceProgress } from './rebalance.js';

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterStore } from '../kube/store.js';
+import { ClusterStore } from '../cluster/store.js';
 import { silentLogger } from '../kube/logger.js';
 import { DEFAULT_CONFIG } from '../planner/config.js';
 import { baseCluster, node, policy, tunnel } from '../planner/testing/cluster.js';

@@ -1,8 +1,8 @@
 import type { NodeInfo, Tunnel } from '../api/model.js';
 import type { EgressTunnelWire } from '../api/wire.js';
 import { assignTunnels, type TunnelAssignment } from '../planner/tunnels.js';
-import { parentInterfaceOf } from '../kube/parent-interface.js';
-import { appliedReportOf } from '../kube/applied-report.js';
+import { parentInterfaceOf } from '../cluster/parent-interface.js';
+import { appliedReportOf } from '../cluster/applied-report.js';
 import type { JsonObject } from '../kube/rest-client.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 

@@ -4,14 +4,11 @@ import { EgressError } from '../errors.js';
 export class KubeApiError extends EgressError {
   readonly status: number;
   readonly reason: string;
-  /** client-node's ListWatch relists when an error carries statusCode 410. */
-  readonly statusCode: number;
 
   constructor(method: string, path: string, status: number, reason: string, message: string, options?: { cause?: unknown }) {
     super('EGW_ERR_KUBE', `${method} ${path}: ${status} ${reason}${message ? `: ${message}` : ''}`, options);
     this.name = 'KubeApiError';
     this.status = status;
-    this.statusCode = status;
     this.reason = reason;
   }
 }

@@ -1,4 +1,4 @@
-import type { Condition } from '../api/wire.js';
+import type { Condition } from '../api/meta.js';
 import { isRecord } from '../api/fields.js';
 
 /** A condition as a reconciler wants it; lastTransitionTime is filled in by mergeConditions. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from './rest-client.js';
-import { EVENT_RESOURCE, resourcePath } from './resources.js';
+import { EVENT_RESOURCE, resourcePath } from './resource.js';
 import { kubeTime } from './conditions.js';
 import { errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from './logger.js';

@@ -1,13 +1,11 @@
-import * as k8s from '@kubernetes/client-node';
 import { Backoff } from './backoff.js';
 import type { JsonObject, KubeClient } from './rest-client.js';
 import { WatchTransport, type WatchTransportOptions } from './watch-transport.js';
 import { errorMessage } from '../errors.js';
 import { isRecord } from '../api/fields.js';
 import { silentLogger, type Logger } from './logger.js';
-import { KubeApiError } from './api-error.js';
+import { isKubeStatus, KubeApiError } from './api-error.js';
 import { listAllPages } from './paged-list.js';
-import { hollowInPlace } from './hollow.js';
 
 /** What an informer reports; implementations only update a store (no I/O, never throw). */
 export interface InformerHandlers {
@@ -51,20 +49,15 @@ export interface ResilientInformerOptions {
   readonly badRequestIsEmpty?: boolean;
   /** Items per list page (default: client-go's 500). */
   readonly pageSize?: number;
-  /**
-   * The handlers keep no reference to what they are given (the store parsed it and dropped the
-   * wire form): the informer's own cache then keeps only each object's identity (hollowInPlace).
-   */
-  readonly hollowDelivered?: boolean;
 }
 
 /**
- * client-node's ListWatch (what makeInformer builds), kept alive: it relists by itself on 410 and
- * re-watches when the server ends a stream, but stops for good on any other error. Here every
- * error starts a fresh ListWatch after an exponential backoff (0.5 s → 30 s, reset after a run
- * that lasted as long as the cap); its list reconciles the store, so nothing missed is kept.
- * ListWatch is built directly rather than through makeInformer, which takes neither a
- * fieldSelector nor a Watch of our own (WatchTransport bounds every wait).
+ * List, then watch from the list's revision, as client-go's reflector does, kept alive: a watch
+ * the server ends is resumed from the last resourceVersion seen, a 410 (that revision is
+ * compacted away) lists again, and any other error starts over after an exponential backoff
+ * (0.5 s → 30 s, reset after a run that lasted as long as the cap). Every list reconciles the
+ * store (handlers.resync), so nothing missed is kept. The informer holds no object itself: what
+ * it delivers is the handlers' (the store's) alone.
  */
 export class ResilientInformer {
   /** True once a first list was delivered; stays true across restarts (data may be stale, not partial). */
@@ -78,7 +71,8 @@ export class ResilientInformer {
 
   private resolveSynced!: () => void;
   private generation = 0;
-  private current: k8s.ListWatch<k8s.KubernetesObject> | undefined;
+  /** Ends the running list-watch (its stream); the generation check keeps its handlers quiet after. */
+  private current: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private launchedAt = 0;
@@ -108,9 +102,8 @@ export class ResilientInformer {
     this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const lw = this.current;
+    this.current?.abort();
     this.current = undefined;
-    await lw?.stop();
   }
 
   /** Lists again now (a fresh view after a partition), then watches from there. */
@@ -118,57 +111,76 @@ export class ResilientInformer {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const lw = this.current;
-    this.current = undefined;
-    void lw?.stop();
+    this.current?.abort();
     this.launch();
   }
 
   private launch(): void {
     const generation = ++this.generation;
     const live = () => this.running && generation === this.generation;
+    const abort = new AbortController();
+    this.current = abort;
+    this.launchedAt = Date.now();
+    this.listAndWatch(live, abort.signal).catch((err: unknown) => live() && this.fail(err));
+  }
+
+  private async listAndWatch(live: () => boolean, signal: AbortSignal): Promise<void> {
+    let resourceVersion = await this.list(live);
+    while (live()) {
+      const ended = await this.watchFrom(resourceVersion, live, signal, (rv) => (resourceVersion = rv));
+      if (ended === null) continue;
+      if (!isKubeStatus(ended, 410)) throw ended instanceof Error ? ended : new Error(String(ended));
+      resourceVersion = await this.list(live);
+    }
+  }
+
+  /** A complete list handed to handlers.resync; returns its revision. */
+  private async list(live: () => boolean): Promise<string> {
     const { client, path, labelSelector, fieldSelector, handlers } = this.options;
     const transform = this.options.transform ?? ((o: JsonObject) => o);
     const keep = (items: readonly JsonObject[]) => items.filter((o) => isRecord(o.metadata) && typeof o.metadata.name === 'string').map(transform);
-    const listFn = async (): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> => {
-      let list: { items: JsonObject[]; resourceVersion: string };
-      try {
-        list = await listAllPages(client, path, { labelSelector, fieldSelector, keep, live, ...(this.options.pageSize ? { pageSize: this.options.pageSize } : {}) });
-      } catch (err) {
-        if (this.options.badRequestIsEmpty && err instanceof KubeApiError && err.status === 400 && live()) {
-          handlers.resync([]);
-          this.markSynced();
-        }
-        throw err;
+    let list: { items: JsonObject[]; resourceVersion: string };
+    try {
+      list = await listAllPages(client, path, { labelSelector, fieldSelector, keep, live, ...(this.options.pageSize ? { pageSize: this.options.pageSize } : {}) });
+    } catch (err) {
+      if (this.options.badRequestIsEmpty && err instanceof KubeApiError && err.status === 400 && live()) {
+        handlers.resync([]);
+        this.markSynced();
       }
-      // ListWatch would open a watch after this list even when stopped meanwhile; failing here stops it
-      if (!live()) throw new Error('informer stopped during its list');
-      handlers.resync(list.items);
-      this.listedAt = Date.now();
-      this.markSynced();
-      return { metadata: { resourceVersion: list.resourceVersion }, items: list.items } as k8s.KubernetesListObject<k8s.KubernetesObject>;
-    };
-    const transport = new WatchTransport(client, this.timing.watch, transform);
-    const lw = new k8s.ListWatch(path, transport, listFn, false, labelSelector || undefined, fieldSelector || undefined);
-    // ListWatch caches each object before it calls these; objects of a list were given to
-    // handlers.resync already, and come here again only when new or changed for the cache.
-    const delivered = (o: k8s.KubernetesObject) => {
-      if (!live()) return;
-      handlers.upsert(o as JsonObject);
-      if (this.options.hollowDelivered) hollowInPlace(o as JsonObject);
-    };
-    lw.on(k8s.ADD, delivered);
-    lw.on(k8s.UPDATE, delivered);
-    lw.on(k8s.DELETE, (o) => live() && handlers.remove(o as JsonObject));
-    lw.on(k8s.ERROR, (err) => live() && this.fail(err));
-    this.current = lw;
-    this.launchedAt = Date.now();
-    lw.start().catch((err: unknown) => live() && this.fail(err));
+      throw err;
+    }
+    if (!live()) throw new Error('informer stopped during its list');
+    handlers.resync(list.items);
+    this.listedAt = Date.now();
+    this.markSynced();
+    return list.resourceVersion;
   }
 
-  /** What the informer's cache holds now (tests: whether delivered objects were hollowed). */
-  held(): JsonObject[] {
-    return (this.current?.list() ?? []) as JsonObject[];
+  /** One watch stream from `resourceVersion`; resolves with null when it ended cleanly, else its error. */
+  private watchFrom(resourceVersion: string, live: () => boolean, signal: AbortSignal, seen: (rv: string) => void): Promise<unknown> {
+    const { client, path, labelSelector, fieldSelector, handlers } = this.options;
+    const transport = new WatchTransport(client, this.timing.watch, this.options.transform);
+    const query = { resourceVersion, labelSelector: labelSelector || undefined, fieldSelector: fieldSelector || undefined };
+    return new Promise((resolve) => {
+      const onAbort = () => stream.abort();
+      const stream = transport.watch(
+        path,
+        query,
+        (type, object) => {
+          if (!live()) return;
+          const meta = isRecord(object.metadata) ? object.metadata : {};
+          if (typeof meta.resourceVersion === 'string' && meta.resourceVersion && type !== 'ERROR') seen(meta.resourceVersion);
+          if (type === 'ADDED' || type === 'MODIFIED') handlers.upsert(object);
+          else if (type === 'DELETED') handlers.remove(object);
+        },
+        (err) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(err);
+        },
+      );
+      if (signal.aborted) stream.abort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private markSynced(): void {
@@ -181,10 +193,9 @@ export class ResilientInformer {
   private fail(err: unknown): void {
     this.lastError = err;
     this.restarts++;
-    const lw = this.current;
+    this.current?.abort();
     this.current = undefined;
     this.generation++;
-    void lw?.stop();
     if (Date.now() - this.launchedAt >= this.timing.backoffMaxMs) this.backoff.reset();
     const delay = this.backoff.next();
     this.logger.warn({ op: 'watch', informer: this.name, err: errorMessage(err), retryMs: delay }, 'watch failed; restarting');

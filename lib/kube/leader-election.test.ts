@@ -4,6 +4,7 @@ import pino from 'pino';
 import { startApiServer } from '../../e2e/apiserver/server.js';
 import { kubeConfigForServer } from './kubeconfig.js';
 import { LeaderElector } from './leader-election.js';
+import { KubeClient } from './rest-client.js';
 import { startRelay } from './testing/relay.js';
 import { bounded, sleep, waitFor } from './testing/wait.js';
 
@@ -17,7 +18,7 @@ interface Candidate {
 function candidate(url: string, identity: string): Candidate {
   const log: Candidate['log'] = [];
   const elector = new LeaderElector({
-    kubeConfig: kubeConfigForServer(url),
+    client: new KubeClient(kubeConfigForServer(url)),
     namespace: 'default',
     identity,
     ...LEASE,
@@ -128,6 +129,103 @@ test('leadership listeners hear each change as isLeader changes, and only then',
   } finally {
     await a.elector.stop();
     await b.elector.stop();
+    await server.close();
+  }
+});
+
+/**
+ * A Lease endpoint whose answers a test steers: the Lease as the server holds it, and the write
+ * answers to force (a 409 another writer would cause).
+ */
+async function leaseServer() {
+  const http = await import('node:http');
+  const state: { lease: any; version: number; createAnswer?: 'AlreadyExists'; replaceAnswer?: 'Conflict'; requests: string[] } = { lease: undefined, version: 1, requests: [] };
+  const status = (res: import('node:http').ServerResponse, code: number, reason: string) => {
+    res.writeHead(code, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, code, message: reason }));
+  };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      state.requests.push(`${req.method} ${req.url}`);
+      const answer = (lease: any) => {
+        state.lease = { ...lease, metadata: { ...lease.metadata, resourceVersion: String(++state.version) } };
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(state.lease));
+      };
+      if (req.method === 'GET') return state.lease ? answer(state.lease) : status(res, 404, 'NotFound');
+      if (req.method === 'POST') return state.createAnswer ? status(res, 409, state.createAnswer) : answer(JSON.parse(body));
+      if (req.method === 'PUT') return state.replaceAnswer ? status(res, 409, state.replaceAnswer) : answer(JSON.parse(body));
+      status(res, 405, 'MethodNotAllowed');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url, state, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+const heldBy = (holder: string) => ({
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  metadata: { name: 'sluice-controller', namespace: 'default' },
+  spec: { holderIdentity: holder, leaseDurationSeconds: 30, renewTime: new Date().toISOString(), leaseTransitions: 4 },
+});
+
+test('the Lease through the REST client: created when missing, renewed by replace, its path and times as the API expects', async () => {
+  const server = await leaseServer();
+  const a = candidate(server.url, 'a');
+  try {
+    a.elector.start();
+    await waitFor('a leads', () => a.elector.isLeader, 3000);
+    assert.deepEqual(server.state.requests.slice(0, 2), ['GET /apis/coordination.k8s.io/v1/namespaces/default/leases/sluice-controller', 'POST /apis/coordination.k8s.io/v1/namespaces/default/leases']);
+    await waitFor('a renewal', () => server.state.requests.includes('PUT /apis/coordination.k8s.io/v1/namespaces/default/leases/sluice-controller'), 2000);
+    assert.equal(server.state.lease.spec.holderIdentity, 'a');
+    assert.equal(server.state.lease.spec.leaseTransitions, 0, 'a renewal is no transition');
+    assert.match(server.state.lease.spec.renewTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  } finally {
+    await a.elector.stop();
+    await server.close();
+  }
+});
+
+test('a create that loses to another candidate (409 AlreadyExists) does not lead; the Lease it then reads is the other\'s', async () => {
+  const server = await leaseServer();
+  server.state.createAnswer = 'AlreadyExists';
+  const a = candidate(server.url, 'a');
+  try {
+    a.elector.start();
+    await waitFor('the create refused', () => server.state.requests.some((r) => r.startsWith('POST')), 2000);
+    server.state.lease = heldBy('b');
+    await sleep(3 * LEASE.renewIntervalMs);
+    assert.equal(a.elector.isLeader, false);
+    assert.equal(a.log.length, 0, 'never started leading');
+    assert.ok(!server.state.requests.some((r) => r.startsWith('PUT')), 'a Lease held and renewed by another is not written');
+  } finally {
+    await a.elector.stop();
+    await server.close();
+  }
+});
+
+test('a renewal that loses the write race (409 Conflict) steps the leader down at once, without waiting for its deadline', async () => {
+  const server = await leaseServer();
+  const a = candidate(server.url, 'a');
+  try {
+    a.elector.start();
+    await waitFor('a leads', () => a.elector.isLeader, 3000);
+    server.state.replaceAnswer = 'Conflict';
+    const refusedAt = Date.now();
+    await waitFor('a steps down', () => !a.elector.isLeader, 2000);
+    assert.ok(Date.now() - refusedAt < LEASE.renewDeadlineMs, 'before the renew deadline');
+    assert.ok(a.log[0]!.signal!.aborted, 'its work is aborted');
+    // the other writer's Lease: a stays a follower while it is renewed
+    server.state.replaceAnswer = undefined;
+    server.state.lease = heldBy('b');
+    await sleep(3 * LEASE.renewIntervalMs);
+    assert.equal(a.elector.isLeader, false);
+    assert.equal(server.state.lease.spec.holderIdentity, 'b');
+  } finally {
+    await a.elector.stop();
     await server.close();
   }
 });

@@ -1,11 +1,14 @@
-import * as k8s from '@kubernetes/client-node';
 import { EgressError, errorMessage } from '../errors.js';
+import { isRecord } from '../api/fields.js';
+import { isKubeStatus, isNotFound } from './api-error.js';
+import { LEASE_RESOURCE, resourcePath } from './resource.js';
+import type { JsonObject, KubeClient } from './rest-client.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export const DEFAULT_LEASE_NAME = 'sluice-controller';
 
 export interface LeaderElectorOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly client: KubeClient;
   /** Namespace of the Lease: the agent's own namespace. */
   readonly namespace: string;
   readonly name?: string;
@@ -26,9 +29,38 @@ export interface LeaderElectorOptions {
 
 type Attempt = 'leading' | 'held' | 'conflict';
 
-function leaseCode(err: unknown): number | undefined {
-  return err instanceof k8s.ApiException ? err.code : undefined;
+/** The fields of a coordination.k8s.io/v1 LeaseSpec this election reads, validated (another writer may have put anything there). */
+interface LeaseSpec {
+  readonly holderIdentity: string;
+  readonly leaseDurationSeconds?: number;
+  readonly acquireTime?: string;
+  readonly renewTime?: string;
+  readonly leaseTransitions: number;
 }
+
+function leaseSpecOf(lease: JsonObject): LeaseSpec {
+  const spec = isRecord(lease.spec) ? lease.spec : {};
+  const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const duration = count(spec.leaseDurationSeconds);
+  const acquireTime = text(spec.acquireTime);
+  const renewTime = text(spec.renewTime);
+  return {
+    holderIdentity: text(spec.holderIdentity) ?? '',
+    ...(duration ? { leaseDurationSeconds: duration } : {}),
+    ...(acquireTime ? { acquireTime } : {}),
+    ...(renewTime ? { renewTime } : {}),
+    leaseTransitions: count(spec.leaseTransitions) ?? 0,
+  };
+}
+
+/** metav1.MicroTime: RFC 3339 with six fractional digits, as client-go writes a Lease's times. */
+function microTime(ms: number = Date.now()): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
+}
+
+/** A write lost to another writer: a stale resourceVersion (Conflict) or a Lease created meanwhile (AlreadyExists). */
+const lostRace = (err: unknown): boolean => isKubeStatus(err, 409);
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -36,10 +68,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new EgressError('EGW_ERR_KUBE', `${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function timeText(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : String(value ?? '');
 }
 
 /**
@@ -55,7 +83,6 @@ export class LeaderElector {
   /** Times this agent became leader. */
   acquisitions = 0;
 
-  private readonly api: k8s.CoordinationV1Api;
   private readonly name: string;
   private readonly leaseDurationMs: number;
   private readonly renewIntervalMs: number;
@@ -74,7 +101,6 @@ export class LeaderElector {
   private readonly leadershipListeners = new Set<(leading: boolean) => void>();
 
   constructor(private readonly options: LeaderElectorOptions) {
-    this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
     this.name = options.name ?? DEFAULT_LEASE_NAME;
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewIntervalMs = options.renewIntervalMs ?? 5_000;
@@ -159,63 +185,66 @@ export class LeaderElector {
     return Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
   }
 
+  private leasePath(): string {
+    return resourcePath(LEASE_RESOURCE, { namespace: this.options.namespace, name: this.name });
+  }
+
   private async tryAcquireOrRenew(): Promise<Attempt> {
-    const { namespace } = this.options;
-    const now = new k8s.V1MicroTime(Date.now());
-    let lease: k8s.V1Lease;
+    const { client, namespace } = this.options;
+    const now = microTime();
+    let lease: JsonObject;
     try {
-      lease = await this.api.readNamespacedLease({ name: this.name, namespace });
+      lease = await client.get(this.leasePath());
     } catch (err) {
-      if (leaseCode(err) !== 404) throw err;
+      if (!isNotFound(err)) throw err;
       try {
-        const created = await this.api.createNamespacedLease({
-          namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name: this.name, namespace },
-            spec: { holderIdentity: this.identity, leaseDurationSeconds: this.leaseSeconds(), acquireTime: now, renewTime: now, leaseTransitions: 0 },
-          },
+        const created = await client.create(resourcePath(LEASE_RESOURCE, { namespace }), {
+          apiVersion: LEASE_RESOURCE.apiVersion,
+          kind: LEASE_RESOURCE.kind,
+          metadata: { name: this.name, namespace },
+          spec: { holderIdentity: this.identity, leaseDurationSeconds: this.leaseSeconds(), acquireTime: now, renewTime: now, leaseTransitions: 0 },
         });
         this.observe(created);
         return 'leading';
       } catch (createErr) {
-        if (leaseCode(createErr) === 409) return 'conflict';
+        if (lostRace(createErr)) return 'conflict';
         throw createErr;
       }
     }
     this.observe(lease);
-    const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity ?? '';
+    const spec = leaseSpecOf(lease);
+    const holder = spec.holderIdentity;
     const durationMs = (spec.leaseDurationSeconds ?? this.leaseSeconds()) * 1000;
     this.heldUntil = this.observedAt + durationMs;
     if (holder && holder !== this.identity && this.heldUntil > Date.now()) return 'held';
     const mine = holder === this.identity;
-    const body: k8s.V1Lease = {
+    const body: JsonObject = {
       ...lease,
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
+      apiVersion: LEASE_RESOURCE.apiVersion,
+      kind: LEASE_RESOURCE.kind,
       spec: {
-        ...spec,
+        ...(isRecord(lease.spec) ? lease.spec : {}),
         holderIdentity: this.identity,
         leaseDurationSeconds: this.leaseSeconds(),
         acquireTime: mine && spec.acquireTime ? spec.acquireTime : now,
         renewTime: now,
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
+        leaseTransitions: spec.leaseTransitions + (mine ? 0 : 1),
       },
     };
     try {
-      this.observe(await this.api.replaceNamespacedLease({ name: this.name, namespace, body }));
+      this.observe(await client.replace(this.leasePath(), body));
     } catch (err) {
-      if (leaseCode(err) === 409) return 'conflict';
+      if (lostRace(err)) return 'conflict';
       throw err;
     }
     if (!mine) this.logger.info({ op: 'lease', lease: this.name, previous: holder || '(none)' }, 'lease acquired');
     return 'leading';
   }
 
-  private observe(lease: k8s.V1Lease): void {
-    const version = `${lease.metadata?.resourceVersion ?? ''}|${lease.spec?.holderIdentity ?? ''}|${timeText(lease.spec?.renewTime)}`;
+  private observe(lease: JsonObject): void {
+    const meta = isRecord(lease.metadata) ? lease.metadata : {};
+    const spec = leaseSpecOf(lease);
+    const version = `${typeof meta.resourceVersion === 'string' ? meta.resourceVersion : ''}|${spec.holderIdentity}|${spec.renewTime ?? ''}`;
     if (version !== this.observedVersion) {
       this.observedVersion = version;
       this.observedAt = Date.now();
@@ -262,19 +291,13 @@ export class LeaderElector {
   }
 
   private async release(): Promise<void> {
+    const { client } = this.options;
     try {
-      const lease = await withTimeout(this.api.readNamespacedLease({ name: this.name, namespace: this.options.namespace }), this.renewDeadlineMs, 'lease');
-      if (lease.spec?.holderIdentity !== this.identity) return;
-      const now = new k8s.V1MicroTime(Date.now());
-      await withTimeout(
-        this.api.replaceNamespacedLease({
-          name: this.name,
-          namespace: this.options.namespace,
-          body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
-        }),
-        this.renewDeadlineMs,
-        'lease',
-      );
+      const lease = await withTimeout(client.get(this.leasePath()), this.renewDeadlineMs, 'lease');
+      if (leaseSpecOf(lease).holderIdentity !== this.identity) return;
+      const now = microTime();
+      const spec = { ...(isRecord(lease.spec) ? lease.spec : {}), holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now };
+      await withTimeout(client.replace(this.leasePath(), { ...lease, spec }), this.renewDeadlineMs, 'lease');
       this.logger.info({ op: 'lease', lease: this.name }, 'lease released');
     } catch (err) {
       this.logger.warn({ op: 'lease', lease: this.name, err: errorMessage(err) }, 'could not release the lease; it expires by itself');

@@ -1,11 +1,11 @@
 /**
- * A small JSON client over the kubeconfig's transport (TLS, tokens, exec plugins via client-node).
- * It passes wire JSON through untouched: client-node's typed APIs turn timestamps into Date
- * objects, and lib/api parses the wire form (strings), so the store reads raw JSON.
+ * The one client every request to the API server goes through (reads, writes, watches, the
+ * Lease, Events): JSON in, JSON out, over the kubeconfig's TLS and credentials. It passes wire
+ * JSON through untouched, so what the cluster sent is what lib/api validates.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type * as k8s from '@kubernetes/client-node';
+import type { KubeConfig } from './kubeconfig.js';
 import { EgressError, errorMessage } from '../errors.js';
 import { KubeApiError } from './api-error.js';
 import { isRecord } from '../api/fields.js';
@@ -58,7 +58,7 @@ export class KubeClient {
   private agent: http.Agent | undefined;
 
   constructor(
-    readonly kubeConfig: k8s.KubeConfig,
+    readonly kubeConfig: KubeConfig,
     options: KubeClientOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -115,9 +115,7 @@ export class KubeClient {
    * caller's). Connection errors, timeouts and aborts reject with EgressError EGW_ERR_KUBE.
    */
   async open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new EgressError('EGW_ERR_KUBE', 'kubeconfig has no current cluster');
-    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    const url = new URL(this.kubeConfig.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
@@ -126,10 +124,10 @@ export class KubeClient {
       headers['Content-Length'] = String(payload.length);
     }
     const reqOptions: https.RequestOptions = { method, headers };
-    await this.kubeConfig.applyToHTTPSOptions(reqOptions);
-    // client-node builds a fresh agent per call (a TCP and TLS handshake per request); keep one
-    // pooled agent with the same TLS material. Credentials still come per call (token rotation).
-    if (!cluster.proxyUrl) {
+    await this.kubeConfig.applyTo(reqOptions);
+    // One pooled agent with the TLS material of the first request (a TCP and TLS handshake per
+    // request otherwise); credentials still come per request (token rotation).
+    if (!this.kubeConfig.proxied) {
       this.agent ??= url.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ ...tlsOptions(reqOptions), keepAlive: true });
       reqOptions.agent = this.agent;
     }

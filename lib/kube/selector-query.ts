@@ -1,4 +1,4 @@
-import type { LabelSelector } from '../api/wire.js';
+import type { LabelSelector } from '../api/meta.js';
 
 /** The labelSelector query form of a LabelSelector (`a=b,k in (x,y),!gone`); '' selects everything. */
 export function labelSelectorQuery(selector: LabelSelector): string {

@@ -1,10 +1,9 @@
-import * as k8s from '@kubernetes/client-node';
 import type { JsonObject, KubeClient } from './rest-client.js';
 import { statusError } from './rest-client.js';
 import { isRecord } from '../api/fields.js';
 
 export interface WatchTransportOptions {
-  /** Asked of the server (timeoutSeconds); it ends the stream and client-node re-watches from the last resourceVersion. */
+  /** Asked of the server (timeoutSeconds); it ends the stream and the informer re-watches from the last resourceVersion. */
   readonly timeoutSeconds: number;
   /** Headers must arrive within this; a paused server otherwise hangs the informer. */
   readonly connectTimeoutMs: number;
@@ -12,31 +11,27 @@ export interface WatchTransportOptions {
   readonly idleGraceMs: number;
 }
 
-// client-node's Watch.watch() declares its callbacks with any.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Callback = (phase: string, apiObj: any, watchObj?: any) => void;
+/** One watch event: its type (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR) and object. */
+type Callback = (type: string, object: JsonObject) => void;
 
 /**
- * client-node's Watch, replaced so that the informer cannot hang: it adds timeoutSeconds and
- * bookmarks to the query, bounds the wait for headers, ends a silent stream, and turns a watch
- * ERROR event into the end of the stream carrying the Status code (client-node relists on 410).
+ * One watch stream that cannot hang: it adds timeoutSeconds and bookmarks to the query, bounds
+ * the wait for headers, ends a silent stream, and turns a watch ERROR event into the end of the
+ * stream carrying the Status code (the informer lists again on 410).
  */
-export class WatchTransport extends k8s.Watch {
+export class WatchTransport {
   constructor(
     private readonly client: KubeClient,
     private readonly options: WatchTransportOptions,
     private readonly transform: (object: JsonObject) => JsonObject = (o) => o,
-  ) {
-    super(client.kubeConfig);
-  }
+  ) {}
 
-  override async watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: Callback,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    done: (err: any) => void,
-  ): Promise<AbortController> {
+  /**
+   * Opens the stream; `callback` hears every event and `done` is called once, when it ended: with
+   * null when the server closed it (watch again from the last resourceVersion) or the returned
+   * controller was aborted, else the error.
+   */
+  watch(path: string, queryParams: Record<string, string | undefined>, callback: Callback, done: (err: unknown) => void): AbortController {
     const controller = new AbortController();
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(queryParams ?? {})) if (v !== undefined && v !== '') query[k] = String(v);
@@ -104,11 +99,11 @@ export class WatchTransport extends k8s.Watch {
         return;
       }
       if (!isRecord(event) || typeof event.type !== 'string') return;
-      // client-node's cache indexes by metadata and would throw on an object without it
+      // an object without metadata cannot be stored (nor its resourceVersion resumed from)
       if (event.type !== 'ERROR' && !(isRecord(event.object) && isRecord(event.object.metadata))) return;
       try {
-        const object = event.type === 'ERROR' || event.type === 'BOOKMARK' ? event.object : this.transform(event.object as JsonObject);
-        callback(event.type, object, event);
+        const raw = isRecord(event.object) ? event.object : {};
+        callback(event.type, event.type === 'ERROR' || event.type === 'BOOKMARK' ? raw : this.transform(raw));
       } catch (err) {
         return finish(err);
       }

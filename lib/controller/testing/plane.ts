@@ -1,6 +1,6 @@
 /** Helpers for controller tests against the in-memory test API server (passed in; lib/ never imports e2e/). */
 import { kubeConfigForServer } from '../../kube/kubeconfig.js';
-import { egressCrds } from '../../kube/testing/crds.js';
+import { egressCrds } from '../../cluster/testing/crds.js';
 import { waitFor } from '../../kube/testing/wait.js';
 import type { JsonObject } from '../../kube/rest-client.js';
 import { DEFAULT_CONFIG } from '../../planner/config.js';

@@ -9,9 +9,10 @@ import type { AgentConfig } from '../planner/config.js';
 import type { Snapshot } from '../planner/snapshot.js';
 import { withDefaultGateways } from '../planner/default-gateway.js';
 import { errorMessage } from '../errors.js';
-import { isOurKind, objectKey, RESOURCES, type StoreKind } from './resources.js';
-import type { JsonObject } from './rest-client.js';
-import { silentLogger, type Logger } from './logger.js';
+import { objectKey } from '../kube/resource.js';
+import { isOurKind, RESOURCES, type StoreKind } from './kinds.js';
+import type { JsonObject } from '../kube/rest-client.js';
+import { silentLogger, type Logger } from '../kube/logger.js';
 
 /** The model type each kind parses into. */
 export interface KindModel {

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { isRecord } from '../../api/fields.js';
-import type { JsonObject } from '../rest-client.js';
+import type { JsonObject } from '../../kube/rest-client.js';
 
-/** Tests run from dist/lib/kube/testing; the CRDs stay in the source tree. */
+/** Tests run from dist/lib/cluster/testing; the CRDs stay in the source tree. */
 const CRD_DIR = fileURLToPath(new URL('../../../../manifests/crds/', import.meta.url));
 
 /** The generated CRDs of every egress kind (manifests/crds), as objects to create in a test API server. */

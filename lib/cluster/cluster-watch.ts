@@ -1,10 +1,11 @@
-import { ResilientInformer, type InformerTiming } from './informer.js';
-import type { KubeClient } from './rest-client.js';
+import { ResilientInformer, type InformerTiming } from '../kube/informer.js';
+import type { KubeClient } from '../kube/rest-client.js';
 import type { ClusterStore } from './store.js';
-import { isOurKind, RESOURCES, resourcePath, watchSourceOf, type StoreKind } from './resources.js';
-import { labelSelectorQuery } from './selector-query.js';
+import { resourcePath } from '../kube/resource.js';
+import { isOurKind, RESOURCES, watchSourceOf, type StoreKind } from './kinds.js';
+import { labelSelectorQuery } from '../kube/selector-query.js';
 import { slimObject } from './slim.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../kube/logger.js';
 import { EgressError } from '../errors.js';
 import { DEFAULT_GATEWAY_LABEL, KINDS } from '../api/group.js';
 
@@ -42,7 +43,7 @@ interface Watched {
   readonly informer: ResilientInformer;
   readonly selectors: { labelSelector?: string; fieldSelector?: string };
   readonly options: { badRequestIsEmpty?: boolean };
-  /** The store keeps the wire form of what this informer delivers (otherwise the informer hollows it). */
+  /** The store keeps the wire form of what this informer delivers (otherwise the parsed model only). */
   readonly keepRaw: boolean;
 }
 
@@ -204,7 +205,6 @@ export class ClusterWatch {
         remove: (o) => store.remove(name, kind, o),
         resync: (objects) => store.resync(name, kind, objects, { keepRaw }),
       },
-      hollowDelivered: !keepRaw,
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       logger: this.logger,
       transform: (o) => slimObject(kind, o),

@@ -4,8 +4,9 @@
  */
 import { DRAIN_ANNOTATION, REBALANCE_ANNOTATION } from '../api/group.js';
 import { isRecord } from '../api/fields.js';
-import type { KubeClient, JsonObject } from './rest-client.js';
-import { RESOURCES, resourcePath } from './resources.js';
+import type { KubeClient, JsonObject } from '../kube/rest-client.js';
+import { resourcePath } from '../kube/resource.js';
+import { RESOURCES } from './kinds.js';
 
 const nodePath = (name: string) => resourcePath(RESOURCES.Node, { name });
 const gatewayPath = (name: string) => resourcePath(RESOURCES.EgressGateway, { name });

@@ -1,6 +1,6 @@
 import { isRecord } from '../api/fields.js';
-import type { JsonObject } from './rest-client.js';
-import type { StoreKind } from './resources.js';
+import type { JsonObject } from '../kube/rest-client.js';
+import type { StoreKind } from './kinds.js';
 import { DRAIN_ANNOTATION } from '../api/group.js';
 
 function pick(source: unknown, keys: readonly string[]): JsonObject | undefined {
@@ -13,9 +13,10 @@ function pick(source: unknown, keys: readonly string[]): JsonObject | undefined 
 const META = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'labels'];
 
 /**
- * What the informer cache keeps of a Pod or Node: the fields lib/api reads. client-node's
- * ListWatch holds every object it delivers, and on the leader that is every Pod in the cluster;
- * Node status alone carries kilobytes of image lists. Our own kinds are kept whole.
+ * What an informer passes on of a Pod or Node: the fields lib/api reads. A list is held until all
+ * its pages are read, and on the leader that is every Pod in the cluster; Node status alone
+ * carries kilobytes of image lists. Each page is cut down before the next is asked for. Our own
+ * kinds are kept whole.
  */
 export function slimObject(kind: StoreKind, object: JsonObject): JsonObject {
   if (kind === 'Pod') {

@@ -2,8 +2,8 @@ import type { AgentConfig } from '../planner/config.js';
 import type { Snapshot } from '../planner/snapshot.js';
 import type { ClusterStore } from './store.js';
 import type { ClusterWatch } from './cluster-watch.js';
-import { Reconciler } from './reconciler.js';
-import type { Logger } from './logger.js';
+import { Reconciler } from '../kube/reconciler.js';
+import type { Logger } from '../kube/logger.js';
 
 export interface SnapshotFeedOptions {
   readonly store: ClusterStore;

@@ -1,9 +1,10 @@
 import { EgressError } from '../errors.js';
-import { isAlreadyExists, isConflict, isNotFound } from './api-error.js';
-import type { JsonObject, KubeClient } from './rest-client.js';
-import { RESOURCES, objectKey, resourcePath, watchSourceOf, type StoreKind } from './resources.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../kube/api-error.js';
+import type { JsonObject, KubeClient } from '../kube/rest-client.js';
+import { objectKey, resourcePath } from '../kube/resource.js';
+import { RESOURCES, watchSourceOf, type StoreKind } from './kinds.js';
 import type { ClusterStore } from './store.js';
-import { sameContent } from './normalize.js';
+import { sameContent } from '../kube/normalize.js';
 import { isRecord } from '../api/fields.js';
 
 export type WriteOutcome = 'unchanged' | 'updated' | 'created' | 'deleted' | 'gone' | 'exists';
