@@ -5,7 +5,7 @@ TSC   := npx --no-install tsc
 ESLINT   := npx --no-install eslint
 PRETTIER := npx --no-install prettier
 # 1: `make lint` also checks the layout is Prettier's (`make format` writes it).
-PRETTIER_CHECK ?= 0
+PRETTIER_CHECK ?= 1
 # Compiled tests of the sources that exist: a test file deleted from the tree stays in dist/
 # (tsc never removes outputs), and must not run.
 UNIT_TESTS = $(patsubst %.ts,dist/%.js,$(shell find lib agent bench -name '*.test.ts' 2>/dev/null | sort))

@@ -31,7 +31,14 @@ export default tseslint.config(
       // false branch narrows a plain number to never.
       '@typescript-eslint/restrict-template-expressions': [
         'error',
-        { allowArray: true, allowNever: true, allow: [{ from: 'lib', name: 'URLSearchParams' }, { from: 'package', package: 'url', name: 'URLSearchParams' }] },
+        {
+          allowArray: true,
+          allowNever: true,
+          allow: [
+            { from: 'lib', name: 'URLSearchParams' },
+            { from: 'package', package: 'url', name: 'URLSearchParams' },
+          ],
+        },
       ],
       // A `let` that a closure reads before its one assignment stays a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],

@@ -61,7 +61,10 @@ spec:
     const lines = r.out.trim().split('\n');
     assert.ok(lines.includes(`${path}:1: EgressPolicy "bad": spec.egressIP.ipv4: "300.1.1.1" is not an IP address`), r.out);
     assert.ok(lines.includes(`${path}:1: EgressPolicy "bad": spec.appliedTo: set podSelector or podSubnet to choose the pods`), r.out);
-    assert.ok(lines.some((l) => l.includes('198.18.0.5 is not inside any pool of gateway "default" (IPNotInPool)')), r.out);
+    assert.ok(
+      lines.some((l) => l.includes('198.18.0.5 is not inside any pool of gateway "default" (IPNotInPool)')),
+      r.out,
+    );
     assert.equal(r.err, '');
   });
 });
@@ -107,10 +110,24 @@ spec:
     const r = run(['validate', '-f', path]);
     assert.equal(r.code, 1, r.out + r.err);
     const lines = r.out.trim().split('\n');
-    assert.ok(lines.some((l) => l.includes('EgressGateway "later": pool 198.18.0.14-198.18.0.20 of gateway "later" overlaps the pools of the older gateway "main" (PoolOverlap)')), r.out);
-    assert.ok(lines.some((l) => l.includes('EgressGateway "main": spec.ippools: 198.18.0.11 (node or pod address) are never handed out (ClusterAddress)')), r.out);
-    assert.ok(lines.some((l) => l.includes('EgressPolicy "default/on-node-ip": spec.egressIP.ipv4: 198.18.0.11 is a node address or inside a pod CIDR (ClusterAddress)')), r.out);
-    assert.ok(lines.some((l) => l.includes('EgressPolicy "default/broadcast": spec.egressIP.ipv4: 198.18.0.15 is the broadcast address of a CIDR in the pools of gateway "main" (ReservedAddress)')), r.out);
+    assert.ok(
+      lines.some((l) => l.includes('EgressGateway "later": pool 198.18.0.14-198.18.0.20 of gateway "later" overlaps the pools of the older gateway "main" (PoolOverlap)')),
+      r.out,
+    );
+    assert.ok(
+      lines.some((l) => l.includes('EgressGateway "main": spec.ippools: 198.18.0.11 (node or pod address) are never handed out (ClusterAddress)')),
+      r.out,
+    );
+    assert.ok(
+      lines.some((l) => l.includes('EgressPolicy "default/on-node-ip": spec.egressIP.ipv4: 198.18.0.11 is a node address or inside a pod CIDR (ClusterAddress)')),
+      r.out,
+    );
+    assert.ok(
+      lines.some((l) =>
+        l.includes('EgressPolicy "default/broadcast": spec.egressIP.ipv4: 198.18.0.15 is the broadcast address of a CIDR in the pools of gateway "main" (ReservedAddress)'),
+      ),
+      r.out,
+    );
   });
 });
 
@@ -242,7 +259,7 @@ test('sluice import: exit 1 naming each object it could not convert; what it pri
   });
 });
 
-test('sluice agent refuses a --mark-mask over kube-proxy\'s bits unless the overlap is allowed', () => {
+test("sluice agent refuses a --mark-mask over kube-proxy's bits unless the overlap is allowed", () => {
   const refused = run(['agent', '--node', 'n1', '--mark-mask', '0xff00', '--kubeconfig', '/nonexistent/kubeconfig']);
   assert.equal(refused.code, 2, refused.err);
   assert.match(refused.err, /^sluice: EGW_ERR_MARK_OVERLAP: markMask 0xff00 overlaps .*kube-proxy 0x4000.*kube-proxy 0x8000.*--allow-mark-overlap/);
@@ -253,13 +270,16 @@ test('sluice agent refuses a --mark-mask over kube-proxy\'s bits unless the over
   assert.doesNotMatch(allowed.err, /EGW_ERR_MARK_OVERLAP/);
 });
 
-test('the controller and cleanup take the mask and the overlap from the ConfigMap\'s variables, as the agent does', () => {
+test("the controller and cleanup take the mask and the overlap from the ConfigMap's variables, as the agent does", () => {
   const withEnv = (args: string[], env: Record<string, string>) => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
     return { code: r.status, err: r.stderr };
   };
   const kubeconfig = ['--kubeconfig', '/nonexistent/kubeconfig'];
-  for (const args of [['controller', ...kubeconfig], ['cleanup', '--dry-run']]) {
+  for (const args of [
+    ['controller', ...kubeconfig],
+    ['cleanup', '--dry-run'],
+  ]) {
     const refused = withEnv(args, { SLUICE_MARK_MASK: '0xff00' });
     assert.equal(refused.code, 2, `${args[0]}: ${refused.err}`);
     assert.match(refused.err, /^sluice: EGW_ERR_MARK_OVERLAP: markMask 0xff00 /, args[0]);

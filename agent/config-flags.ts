@@ -39,14 +39,45 @@ const FLAGS = {
   'vxlan-device': { arg: '<name>', description: 'the VXLAN device sluice owns', defaultText: DEFAULT_CONFIG.vxlan.device, set: (o, v) => (vxlan(o).device = v) },
   'vxlan-id': { arg: '<vni>', description: 'VXLAN id', defaultText: String(DEFAULT_CONFIG.vxlan.vni), set: (o, v) => (vxlan(o).vni = integer('vxlan-id', v)) },
   'vxlan-port': { arg: '<port>', description: 'VXLAN UDP port', defaultText: String(DEFAULT_CONFIG.vxlan.port), set: (o, v) => (vxlan(o).port = integer('vxlan-port', v)) },
-  'vxlan-mtu': { arg: '<mtu>', description: 'tunnel MTU (0 = parent MTU minus overhead)', defaultText: String(DEFAULT_CONFIG.vxlan.mtu), set: (o, v) => (vxlan(o).mtu = integer('vxlan-mtu', v)) },
+  'vxlan-mtu': {
+    arg: '<mtu>',
+    description: 'tunnel MTU (0 = parent MTU minus overhead)',
+    defaultText: String(DEFAULT_CONFIG.vxlan.mtu),
+    set: (o, v) => (vxlan(o).mtu = integer('vxlan-mtu', v)),
+  },
   'tunnel-cidr-v4': { arg: '<cidr>', description: 'tunnel addresses (IPv4), one per node', defaultText: DEFAULT_CONFIG.tunnelCidrV4, set: (o, v) => (o.tunnelCidrV4 = v) },
   'tunnel-cidr-v6': { arg: '<cidr>', description: 'tunnel addresses (IPv6), one per node', defaultText: DEFAULT_CONFIG.tunnelCidrV6, set: (o, v) => (o.tunnelCidrV6 = v) },
-  'mark-mask': { arg: '<mask>', description: 'packet-mark bits sluice may use, clear of kube-proxy\'s and the CNI\'s (see README)', defaultText: `0x${DEFAULT_CONFIG.markMask.toString(16)}`, set: (o, v) => (o.markMask = integer('mark-mask', v)) },
-  'table-base': { arg: '<id>', description: 'first of the reserved routing tables', defaultText: String(DEFAULT_CONFIG.tableBase), set: (o, v) => (o.tableBase = integer('table-base', v)) },
-  'rule-priority-base': { arg: '<prio>', description: 'first of the three reserved ip rule priorities', defaultText: String(DEFAULT_CONFIG.rulePriorityBase), set: (o, v) => (o.rulePriorityBase = integer('rule-priority-base', v)) },
-  'firewall-dns-port': { arg: '<port>', description: "port of the node's DNS forwarder for firewalls' rules by name (0: off, rules by name match nothing)", defaultText: String(DEFAULT_CONFIG.firewallDnsPort), set: (o, v) => (o.firewallDnsPort = integer('firewall-dns-port', v)) },
-  'service-cidr': { arg: '<cidr...>', description: 'service CIDRs, used when EgressClusterInfo lists none', defaultText: DEFAULT_CONFIG.serviceCidrs.join(','), list: true, set: (o, v) => (o.serviceCidrs = v) },
+  'mark-mask': {
+    arg: '<mask>',
+    description: "packet-mark bits sluice may use, clear of kube-proxy's and the CNI's (see README)",
+    defaultText: `0x${DEFAULT_CONFIG.markMask.toString(16)}`,
+    set: (o, v) => (o.markMask = integer('mark-mask', v)),
+  },
+  'table-base': {
+    arg: '<id>',
+    description: 'first of the reserved routing tables',
+    defaultText: String(DEFAULT_CONFIG.tableBase),
+    set: (o, v) => (o.tableBase = integer('table-base', v)),
+  },
+  'rule-priority-base': {
+    arg: '<prio>',
+    description: 'first of the three reserved ip rule priorities',
+    defaultText: String(DEFAULT_CONFIG.rulePriorityBase),
+    set: (o, v) => (o.rulePriorityBase = integer('rule-priority-base', v)),
+  },
+  'firewall-dns-port': {
+    arg: '<port>',
+    description: "port of the node's DNS forwarder for firewalls' rules by name (0: off, rules by name match nothing)",
+    defaultText: String(DEFAULT_CONFIG.firewallDnsPort),
+    set: (o, v) => (o.firewallDnsPort = integer('firewall-dns-port', v)),
+  },
+  'service-cidr': {
+    arg: '<cidr...>',
+    description: 'service CIDRs, used when EgressClusterInfo lists none',
+    defaultText: DEFAULT_CONFIG.serviceCidrs.join(','),
+    list: true,
+    set: (o, v) => (o.serviceCidrs = v),
+  },
 } satisfies Record<string, Omit<ConfigFlag, 'name'>>;
 
 export type ConfigFlagName = keyof typeof FLAGS;
@@ -76,7 +107,14 @@ export function addConfigFlags(command: Command, names: readonly ConfigFlagName[
     const f: Omit<ConfigFlag, 'name'> = FLAGS[name];
     const option = new Option(`--${name} ${f.arg}`, `${f.description} (default: ${f.defaultText})`).env(envName(name));
     // No commander default: an unset flag keeps the config default, which is written once in lib/planner/config.ts.
-    if (f.list) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)]);
+    if (f.list)
+      option.argParser((value: string, previous: string[] | undefined) => [
+        ...(previous ?? []),
+        ...value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ]);
     command.addOption(option);
   }
   return command;

@@ -11,7 +11,7 @@ export interface LeaseFlags {
 export function addKubeFlags(command: Command): Command {
   return command
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
-    .option('--lease-namespace <ns>', 'namespace of the controller Lease `sluice-controller` (default: the pod\'s namespace)')
+    .option('--lease-namespace <ns>', "namespace of the controller Lease `sluice-controller` (default: the pod's namespace)")
     .option('--lease-duration <seconds>', 'controller Lease duration; renewals every third of it', '15');
 }
 

@@ -30,7 +30,10 @@ function isLoopback(host: string): boolean {
 export function parseStatusAddress(text: string): ListenAddress {
   const address = parseListenAddress('status-address', text);
   if (!isLoopback(address.host)) {
-    throw new EgressError('EGW_ERR_CONFIG', `--status-address: "${address.host}" is not a loopback address; /status and /plan name pods, EIPs and policies and are served on loopback only`);
+    throw new EgressError(
+      'EGW_ERR_CONFIG',
+      `--status-address: "${address.host}" is not a loopback address; /status and /plan name pods, EIPs and policies and are served on loopback only`,
+    );
   }
   return address;
 }

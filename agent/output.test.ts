@@ -3,7 +3,33 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { toYaml } from './output.js';
 
-const TRICKY = ['yes', 'no', 'on', 'off', 'Y', 'n', 'NO', 'Off', 'true', 'null', '~', '1e3', '0x10', '0777', '010', '0o17', '0b101', '1_000', '+12', '.5', '1:20', '2001-12-14', '.inf', '<<', '='];
+const TRICKY = [
+  'yes',
+  'no',
+  'on',
+  'off',
+  'Y',
+  'n',
+  'NO',
+  'Off',
+  'true',
+  'null',
+  '~',
+  '1e3',
+  '0x10',
+  '0777',
+  '010',
+  '0o17',
+  '0b101',
+  '1_000',
+  '+12',
+  '.5',
+  '1:20',
+  '2001-12-14',
+  '.inf',
+  '<<',
+  '=',
+];
 
 test('toYaml quotes every string a YAML 1.1 or 1.2 reader would take for another type', () => {
   const value = { labels: Object.fromEntries(TRICKY.map((t, i) => [`k${i}`, t])), keys: Object.fromEntries(TRICKY.map((t) => [t, 'v'])), list: TRICKY };

@@ -17,25 +17,31 @@ const CLI = join(process.cwd(), 'dist', 'agent', 'main.js');
 
 /** Every setting that shapes a plan away from its default, as an operator would give them to the agent. */
 const AGENT_ARGS = [
-  '--interface', 'lan0',
-  '--nft-table', 'egress2',
-  '--vxlan-device', 'egx.vxlan',
-  '--vxlan-id', '4242',
-  '--vxlan-port', '4790',
-  '--vxlan-mtu', '1400',
-  '--mark-mask', '0x3f',
-  '--table-base', '4100',
-  '--rule-priority-base', '8100',
-  '--service-cidr', '10.100.0.0/16',
-  '--firewall-dns-port', '5300',
+  '--interface',
+  'lan0',
+  '--nft-table',
+  'egress2',
+  '--vxlan-device',
+  'egx.vxlan',
+  '--vxlan-id',
+  '4242',
+  '--vxlan-port',
+  '4790',
+  '--vxlan-mtu',
+  '1400',
+  '--mark-mask',
+  '0x3f',
+  '--table-base',
+  '4100',
+  '--rule-priority-base',
+  '8100',
+  '--service-cidr',
+  '10.100.0.0/16',
+  '--firewall-dns-port',
+  '5300',
 ];
 
-const CLUSTER = [
-  ...everyRuleCluster(),
-  nodeTunnel('worker-1', 1),
-  nodeTunnel('gateway-1', 2, 1),
-  nodeTunnel('gateway-2', 3, 2),
-];
+const CLUSTER = [...everyRuleCluster(), nodeTunnel('worker-1', 1), nodeTunnel('gateway-1', 2, 1), nodeTunnel('gateway-2', 3, 2)];
 
 /** The flags `sluice agent ARGS` would run with, parsed by the agent command itself. */
 async function agentFlags(args: readonly string[]): Promise<Record<string, unknown>> {
@@ -63,7 +69,7 @@ function cliPlan(file: string, node: string, args: readonly string[]): string {
   return JSON.stringify(JSON.parse(r.stdout));
 }
 
-test('sluice plan with an agent\'s flags gives that agent\'s plan, byte for byte', async () => {
+test("sluice plan with an agent's flags gives that agent's plan, byte for byte", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-plan-'));
   try {
     const file = join(dir, 'cluster.yaml');

@@ -29,9 +29,17 @@ export function addProbeFlags(command: Command): Command {
     .option('--probe-port <port>', 'UDP port of the liveness probes between nodes (0: no probes, the API alone decides)', String(DEFAULT_PROBES.port))
     .option('--probe-interval <ms>', 'milliseconds between probes to each peer', String(DEFAULT_PROBES.intervalMs))
     .option('--probe-misses <n>', 'probes in a row without an answer before a peer counts as dead', String(DEFAULT_PROBES.misses))
-    .option('--probe-hold-down <seconds>', 'how long a peer (or this node, after a fence or a failed apply) must be well before it carries egress IPs again', String(DEFAULT_PROBES.holdDownMs / 1000))
+    .option(
+      '--probe-hold-down <seconds>',
+      'how long a peer (or this node, after a fence or a failed apply) must be well before it carries egress IPs again',
+      String(DEFAULT_PROBES.holdDownMs / 1000),
+    )
     .option('--handoff-timeout <seconds>', 'how long a node that gives up egress IPs keeps them while no live peer holds them yet', String(DEFAULT_PROBES.handoffTimeoutMs / 1000))
-    .option('--eip-lifetime <seconds>', 'the kernel removes egress IPs this long after the agent died (it renews them while it runs; 0: never, from 2)', String(DEFAULT_PROBES.eipLifetimeSeconds));
+    .option(
+      '--eip-lifetime <seconds>',
+      'the kernel removes egress IPs this long after the agent died (it renews them while it runs; 0: never, from 2)',
+      String(DEFAULT_PROBES.eipLifetimeSeconds),
+    );
 }
 
 function bounded(flag: string, text: string, min: number, max: number, integer: boolean): number {

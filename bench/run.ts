@@ -74,13 +74,7 @@ async function runOne(path: string): Promise<Outcome> {
   reaper?.disarm();
   current = undefined;
   const seconds = (performance.now() - started) / 1000;
-  const crashed = r.timedOut
-    ? `no result within ${TIME_LIMIT_MS / 60_000} min`
-    : r.signal
-      ? `killed by ${r.signal}`
-      : r.exitCode !== 0
-        ? `exit ${r.exitCode}`
-        : undefined;
+  const crashed = r.timedOut ? `no result within ${TIME_LIMIT_MS / 60_000} min` : r.signal ? `killed by ${r.signal}` : r.exitCode !== 0 ? `exit ${r.exitCode}` : undefined;
   return { name, seconds, crashed: crashed && stopping ? `interrupted, ${crashed}` : crashed };
 }
 

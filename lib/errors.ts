@@ -6,7 +6,8 @@ export const ERROR_CODES = {
   EGW_ERR_INVALID_IP: 'an IP address, CIDR or range does not parse',
   EGW_ERR_INPUT: 'an input file cannot be read or parsed',
   EGW_ERR_CONFIG: 'an agent option is out of range or inconsistent',
-  EGW_ERR_MARK_OVERLAP: "--mark-mask overlaps packet-mark bits that kube-proxy or a CNI uses by default; choose other bits, or pass --allow-mark-overlap when the cluster does not use them",
+  EGW_ERR_MARK_OVERLAP:
+    '--mark-mask overlaps packet-mark bits that kube-proxy or a CNI uses by default; choose other bits, or pass --allow-mark-overlap when the cluster does not use them',
   EGW_ERR_PLAN: 'a plan cannot be built for the requested node',
   EGW_ERR_NFT: 'libnftables or nft rejected a ruleset',
   EGW_ERR_NFT_VALUE: 'a value cannot go into an nft rule or set (interface name, comment, address, name or number out of bounds); nothing is sent',

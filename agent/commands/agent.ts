@@ -37,28 +37,40 @@ function resyncMs(text: string): number {
 
 function firewallDnsFlags(port: number, upstream: string | undefined, grace: string): { upstream: string; graceSeconds: number } | undefined {
   if (port === 0) return undefined;
-  if (!upstream || !isIp(upstream)) throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-upstream: "${upstream ?? ''}" must be the cluster DNS Service address when --firewall-dns-port is set`);
+  if (!upstream || !isIp(upstream))
+    throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-upstream: "${upstream ?? ''}" must be the cluster DNS Service address when --firewall-dns-port is set`);
   const graceSeconds = grace.trim() === '' ? 5 : Number(grace);
-  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-grace: "${grace}" must be 0-3600 seconds`);
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600)
+    throw new EgressError('EGW_ERR_CONFIG', `--firewall-dns-grace: "${grace}" must be 0-3600 seconds`);
   return { upstream: canonicalIp(upstream), graceSeconds };
 }
 
 export function registerAgent(program: Command): void {
   const command = program
     .command('agent')
-    .description('run the node agent: follow the cluster and program this node\'s kernel')
-    .option('--node <name>', 'this node\'s name (default: $NODE_NAME)');
+    .description("run the node agent: follow the cluster and program this node's kernel")
+    .option('--node <name>', "this node's name (default: $NODE_NAME)");
   addKubeFlags(command)
     .option('--metrics-address <host:port>', 'where /metrics, /healthz and /readyz are served (the DaemonSet: the node IP)', DEFAULT_METRICS_ADDRESS)
     .option('--status-address <host:port>', 'where /status and /plan are served; loopback only', DEFAULT_STATUS_ADDRESS)
-    .option('--sysctl-root <path>', 'where /proc/sys is writable (a container: the host\'s /proc/sys/net mounted under PATH/net)', '/proc/sys')
+    .option('--sysctl-root <path>', "where /proc/sys is writable (a container: the host's /proc/sys/net mounted under PATH/net)", '/proc/sys')
     .option('--state-dir <path>', 'a host directory that outlives the agent: the sysctl journal `sluice cleanup` restores from', DEFAULT_STATE_DIR)
-    .option('--interface <nic>', 'the NIC for EIPs and VXLAN (default: the one holding the node\'s InternalIP)')
+    .option('--interface <nic>', "the NIC for EIPs and VXLAN (default: the one holding the node's InternalIP)")
     .option('--resync-interval <seconds>', 're-apply the current plan this often to repair drift in the kernel (0: never)', String(DEFAULT_RESYNC_SECONDS))
-    .option('--controller', 'also run the controller in this agent when it wins the Lease (small or dev clusters without the controller Deployment; the agent then needs the controller\'s RBAC)')
+    .option(
+      '--controller',
+      "also run the controller in this agent when it wins the Lease (small or dev clusters without the controller Deployment; the agent then needs the controller's RBAC)",
+    )
     .addOption(new Option('--no-controller', 'never run the controller here (the default)').hideHelp())
-    .addOption(new Option('--firewall-dns-upstream <ip>', "the cluster DNS Service address pods query; with --firewall-dns-port, the forwarder asks it in their place and only queries to it are steered (env: SLUICE_FIREWALL_DNS_UPSTREAM)").env('SLUICE_FIREWALL_DNS_UPSTREAM'))
-    .addOption(new Option('--firewall-dns-grace <seconds>', 'added to the TTL of every learned address (env: SLUICE_FIREWALL_DNS_GRACE)').env('SLUICE_FIREWALL_DNS_GRACE').default('5'))
+    .addOption(
+      new Option(
+        '--firewall-dns-upstream <ip>',
+        'the cluster DNS Service address pods query; with --firewall-dns-port, the forwarder asks it in their place and only queries to it are steered (env: SLUICE_FIREWALL_DNS_UPSTREAM)',
+      ).env('SLUICE_FIREWALL_DNS_UPSTREAM'),
+    )
+    .addOption(
+      new Option('--firewall-dns-grace <seconds>', 'added to the TTL of every learned address (env: SLUICE_FIREWALL_DNS_GRACE)').env('SLUICE_FIREWALL_DNS_GRACE').default('5'),
+    )
     .option('--log-level <level>', 'pino log level', 'info');
   addProbeFlags(command);
   addConfigFlags(command, AGENT_FLAGS).action(async (flags: AgentFlags) => {
@@ -100,7 +112,19 @@ export function registerAgent(program: Command): void {
       ...(firewallDns ? { firewallDns } : {}),
       ...(probes ? { probes } : {}),
     });
-    log.info({ op: 'start', version: BUILD.version, commit: BUILD.commit, iface: parentInterface, metrics: flags.metricsAddress, status: flags.statusAddress, controller: flags.controller === true, resyncSeconds: resyncIntervalMs / 1000 }, 'agent starting');
+    log.info(
+      {
+        op: 'start',
+        version: BUILD.version,
+        commit: BUILD.commit,
+        iface: parentInterface,
+        metrics: flags.metricsAddress,
+        status: flags.statusAddress,
+        controller: flags.controller === true,
+        resyncSeconds: resyncIntervalMs / 1000,
+      },
+      'agent starting',
+    );
     await agent.start();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -25,8 +25,8 @@ function renderCleanup(r: CleanupReport): string {
     return `${state.padEnd(6)}  ${a.subsystem.padEnd(7)}  ${a.text}${a.error ? `: ${a.error}` : ''}`;
   });
   for (const k of r.kept) lines.push(`kept    ${' '.repeat(7)}  ${k}`);
-  if (r.actions.length === 0) lines.push('nothing of sluice\'s is left on this node');
-  else if (!r.dryRun) lines.push(r.ok ? 'sluice is gone from this node' : 'some of sluice\'s state could not be removed (see FAILED above); run sluice cleanup again');
+  if (r.actions.length === 0) lines.push("nothing of sluice's is left on this node");
+  else if (!r.dryRun) lines.push(r.ok ? 'sluice is gone from this node' : "some of sluice's state could not be removed (see FAILED above); run sluice cleanup again");
   return `${lines.join('\n')}\n`;
 }
 
@@ -45,8 +45,8 @@ export function registerCleanup(program: Command): void {
     .command('cleanup')
     .description('remove everything sluice put on this node (nft table, rules and routes, the tunnel, EIPs; sysctls restored); run it once the agent is gone')
     .option('--dry-run', 'list what would be removed or restored; change nothing')
-    .option('--state-dir <path>', 'the agent\'s --state-dir, where its sysctl journal is', DEFAULT_STATE_DIR)
-    .option('--sysctl-root <path>', 'where /proc/sys is writable (the agent\'s --sysctl-root)', '/proc/sys')
+    .option('--state-dir <path>', "the agent's --state-dir, where its sysctl journal is", DEFAULT_STATE_DIR)
+    .option('--sysctl-root <path>', "where /proc/sys is writable (the agent's --sysctl-root)", '/proc/sys')
     .option('--restore-forwarding', 'also turn IP forwarding back off where sluice turned it on (the pod network usually needs it)')
     .option('--agent <url>', 'where a running agent would answer (its --status-address): cleanup refuses while one does', DEFAULT_STATUS_URL)
     .option('--force', 'clean up even though an agent answers (it will put its state back)')
@@ -55,7 +55,10 @@ export function registerCleanup(program: Command): void {
     const config = configFromFlags(flags, OWNED_STATE_FLAGS);
     const running = await agentAnswers(flags.agent);
     if (running && !flags.dryRun && !flags.force) {
-      throw new EgressError('EGW_ERR_INPUT', `an agent answers at ${flags.agent} and would put everything back: remove the DaemonSet first (kubectl delete -k manifests/), or give --force`);
+      throw new EgressError(
+        'EGW_ERR_INPUT',
+        `an agent answers at ${flags.agent} and would put everything back: remove the DaemonSet first (kubectl delete -k manifests/), or give --force`,
+      );
     }
     if (running) process.stderr.write(`sluice: an agent answers at ${flags.agent}; it will put back what is removed\n`);
     const log = createLogger({ destination: 2, level: 'warn' });

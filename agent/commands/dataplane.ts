@@ -82,7 +82,9 @@ export function registerDataplane(program: Command): void {
         if (opts.output !== 'text') writeStructured(opts.output, report);
         else {
           for (const [name, r] of Object.entries(report.subsystems)) {
-            process.stdout.write(`${name.padEnd(10)} ${String(r.writes).padStart(5)} write(s)${r.errors.length ? `  ERRORS: ${r.errors.map((e) => e.message).join('; ')}` : ''}${r.skipped.length ? `  skipped: ${r.skipped.join('; ')}` : ''}\n`);
+            process.stdout.write(
+              `${name.padEnd(10)} ${String(r.writes).padStart(5)} write(s)${r.errors.length ? `  ERRORS: ${r.errors.map((e) => e.message).join('; ')}` : ''}${r.skipped.length ? `  skipped: ${r.skipped.join('; ')}` : ''}\n`,
+            );
           }
           process.stdout.write(`${report.ok ? 'applied' : 'FAILED'} in ${report.durationMs.toFixed(1)} ms, ${report.writes} kernel write(s)\n`);
         }
@@ -94,9 +96,9 @@ export function registerDataplane(program: Command): void {
 
   program
     .command('diff')
-    .description('show what differs between a plan and this host\'s kernel (exit 1 when anything differs)')
+    .description("show what differs between a plan and this host's kernel (exit 1 when anything differs)")
     .option('--plan <file>', 'NodePlan JSON (default: the plan the local agent enforces)')
-    .option('--agent <url>', 'the local agent\'s status address (--status-address of the agent)', DEFAULT_STATUS_URL)
+    .option('--agent <url>', "the local agent's status address (--status-address of the agent)", DEFAULT_STATUS_URL)
     .addOption(outputOption(['text', 'json', 'yaml'], 'text'))
     .action(async (opts: { plan?: string; agent: string; output: 'text' | 'json' | 'yaml' }) => {
       const plan = opts.plan ? await readPlan(opts.plan) : await agentPlan(opts.agent);

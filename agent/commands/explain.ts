@@ -22,7 +22,8 @@ function renderExplanation(e: FullExplanation): string {
     for (const r of e.firewall.rules) {
       const mark = r.match === 'yes' ? '→' : r.match === 'unknown' ? '?' : ' ';
       lines.push(`  ${mark} ${r.kind} ${r.firewall} ${r.rule === 'default' ? 'default' : `#${r.rule}`}: ${r.why}`);
-      for (const l of r.learned ?? []) lines.push(`      ${l.address} in ${l.set}: ${l.comment ?? 'no comment'}${l.expiresSeconds !== undefined ? `, expires in ${l.expiresSeconds} s` : ''}`);
+      for (const l of r.learned ?? [])
+        lines.push(`      ${l.address} in ${l.set}: ${l.comment ?? 'no comment'}${l.expiresSeconds !== undefined ? `, expires in ${l.expiresSeconds} s` : ''}`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -34,7 +35,16 @@ async function readLearned(table: string): Promise<LearnedAddress[]> {
   const nft = openNftDriver({ table, log: createLogger({ destination: 2, level: 'warn' }) });
   const observed = await nft.observe();
   if (!observed.present) process.stderr.write(`warning: this node has no table inet ${table}: nothing learned here\n`);
-  return observed.sets.filter((s) => s.flags.includes('timeout')).flatMap((s) => (s.timed ?? []).map((t) => ({ set: s.name, address: t.element, ...(t.expiresSeconds !== undefined ? { expiresSeconds: t.expiresSeconds } : {}), ...(t.comment !== undefined ? { comment: t.comment } : {}) })));
+  return observed.sets
+    .filter((s) => s.flags.includes('timeout'))
+    .flatMap((s) =>
+      (s.timed ?? []).map((t) => ({
+        set: s.name,
+        address: t.element,
+        ...(t.expiresSeconds !== undefined ? { expiresSeconds: t.expiresSeconds } : {}),
+        ...(t.comment !== undefined ? { comment: t.comment } : {}),
+      })),
+    );
 }
 
 interface ExplainFlags {
@@ -54,8 +64,8 @@ export function registerExplain(program: Command): void {
     .requiredOption('--cluster <path>', 'YAML/JSON file or folder of them')
     .requiredOption('--pod <namespace/name>', 'the pod')
     .option('--dest <ip|name>', 'a destination address or DNS name (default: any external IPv4 destination, no firewall verdict)')
-    .option('--port <protocol/port>', 'the connection\'s protocol and port for firewall rules with ports, e.g. tcp/443')
-    .option('--learned', 'read the addresses learned from DNS answers from this node\'s kernel (run it on the pod\'s node)', false)
+    .option('--port <protocol/port>', "the connection's protocol and port for firewall rules with ports, e.g. tcp/443")
+    .option('--learned', "read the addresses learned from DNS answers from this node's kernel (run it on the pod's node)", false)
     .addOption(outputOption(['text', 'json', 'yaml'], 'text'));
   addConfigFlags(command, AGENT_FLAGS).action(async (opts: ExplainFlags) => {
     const config = agentConfigFromFlags(opts);

@@ -16,11 +16,23 @@ import { gateway, node, policy } from '../../lib/planner/testing/cluster.js';
 const CLI = join(process.cwd(), 'dist', 'agent', 'main.js');
 const asServer = (o: object) => o as ServerObject;
 
-async function withServer(fn: (run: (args: string[]) => Promise<{ code: number; out: string; err: string }>, server: Awaited<ReturnType<typeof startApiServer>>) => Promise<void>): Promise<void> {
+async function withServer(
+  fn: (run: (args: string[]) => Promise<{ code: number; out: string; err: string }>, server: Awaited<ReturnType<typeof startApiServer>>) => Promise<void>,
+): Promise<void> {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const dir = mkdtempSync(join(tmpdir(), 'sluice-maint-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: server.url, 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: {} }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }], 'current-context': 'c' }));
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: server.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+  );
   const run = async (args: string[]) => {
     try {
       const r = await promisify(execFile)(process.execPath, [CLI, ...args, '--kubeconfig', kubeconfig], { timeout: 20_000 });
@@ -79,7 +91,15 @@ test('rebalance writes a new request token and waits for status.rebalance to rep
       const g = server.store.get(API_VERSION, 'EgressGateway', 'main') as any;
       const token = g.metadata.annotations?.[REBALANCE_ANNOTATION];
       if (token && g.status?.rebalance?.request !== token) {
-        server.store.updateStatus({ ...g, status: { rebalance: { request: token, state: 'Done', remaining: 0 }, conditions: [{ type: 'Rebalanced', status: 'True', reason: 'Rebalanced', message: 'every egress IP is on its preferred node', lastTransitionTime: '2026-12-07T00:00:00Z' }] } });
+        server.store.updateStatus({
+          ...g,
+          status: {
+            rebalance: { request: token, state: 'Done', remaining: 0 },
+            conditions: [
+              { type: 'Rebalanced', status: 'True', reason: 'Rebalanced', message: 'every egress IP is on its preferred node', lastTransitionTime: '2026-12-07T00:00:00Z' },
+            ],
+          },
+        });
       }
     }, 200);
     try {

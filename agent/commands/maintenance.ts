@@ -25,7 +25,11 @@ function addFlags(command: Command, what: string): Command {
 
 async function clientFor(flags: MaintenanceFlags) {
   // Loaded here, not at the top: the offline commands start without client-node.
-  const [{ loadKubeConfig }, { KubeClient }, maintenance] = await Promise.all([import('../../lib/kube/kubeconfig.js'), import('../../lib/kube/rest-client.js'), import('../../lib/cluster/maintenance.js')]);
+  const [{ loadKubeConfig }, { KubeClient }, maintenance] = await Promise.all([
+    import('../../lib/kube/kubeconfig.js'),
+    import('../../lib/kube/rest-client.js'),
+    import('../../lib/cluster/maintenance.js'),
+  ]);
   return { client: new KubeClient(await loadKubeConfig(flags.kubeconfig ? { path: flags.kubeconfig } : {}), { userAgent: 'sluice-cli' }), maintenance };
 }
 
@@ -49,7 +53,9 @@ export function registerMaintenance(program: Command): void {
       .command('drain')
       .argument('<node>', 'the Node to drain')
       .summary('move every egress IP off a node (make-before-break) and wait until it carries none')
-      .description(`move every egress IP off a node before maintenance: sets the annotation ${DRAIN_ANNOTATION}=true, then waits until no policy names the node in status. Each EIP moves make-before-break (the next node takes it before this one lets go), and the node carries none while drained. A cordon (kubectl cordon/drain) drains as well; ${DRAIN_ANNOTATION}=false keeps a cordoned node eligible. A node that is its gateway's only eligible node keeps its EIPs`),
+      .description(
+        `move every egress IP off a node before maintenance: sets the annotation ${DRAIN_ANNOTATION}=true, then waits until no policy names the node in status. Each EIP moves make-before-break (the next node takes it before this one lets go), and the node carries none while drained. A cordon (kubectl cordon/drain) drains as well; ${DRAIN_ANNOTATION}=false keeps a cordoned node eligible. A node that is its gateway's only eligible node keeps its EIPs`,
+      ),
     'no policy leaves through the node',
   ).action(async (node: string, flags: MaintenanceFlags) => {
     const seconds = waitSeconds(flags.wait);
@@ -62,8 +68,12 @@ export function registerMaintenance(program: Command): void {
       const t0 = Date.now();
       await waitFor(
         seconds,
-        async () => ((await maintenance.policiesCarriedBy(client, node)).length === 0 ? `drained: no policy leaves through node/${node} (${((Date.now() - t0) / 1000).toFixed(1)} s)` : undefined),
-        async () => `node/${node} still carries ${(await maintenance.policiesCarriedBy(client, node)).join(', ')} after ${seconds} s: is another node of its gateway eligible (Ready, matching the nodeSelector, not drained)? The drain stays in force`,
+        async () =>
+          (await maintenance.policiesCarriedBy(client, node)).length === 0
+            ? `drained: no policy leaves through node/${node} (${((Date.now() - t0) / 1000).toFixed(1)} s)`
+            : undefined,
+        async () =>
+          `node/${node} still carries ${(await maintenance.policiesCarriedBy(client, node)).join(', ')} after ${seconds} s: is another node of its gateway eligible (Ready, matching the nodeSelector, not drained)? The drain stays in force`,
       );
     } finally {
       client.close();
@@ -74,14 +84,19 @@ export function registerMaintenance(program: Command): void {
     .command('undrain')
     .argument('<node>', 'the Node to make eligible again')
     .summary('let a drained node carry egress IPs again (nothing moves back)')
-    .description(`remove the annotation ${DRAIN_ANNOTATION}: the node may carry egress IPs again once it is not cordoned either. Nothing moves back (ownership is sticky); new EIPs, and \`sluice rebalance\`, may use it`)
+    .description(
+      `remove the annotation ${DRAIN_ANNOTATION}: the node may carry egress IPs again once it is not cordoned either. Nothing moves back (ownership is sticky); new EIPs, and \`sluice rebalance\`, may use it`,
+    )
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .action(async (node: string, flags: Omit<MaintenanceFlags, 'wait'>) => {
       const { client, maintenance } = await clientFor({ ...flags, wait: '0' });
       try {
         const after = await maintenance.setDrain(client, node, false);
         process.stdout.write(`node/${node}: annotation ${DRAIN_ANNOTATION} removed\n`);
-        if (maintenance.isCordoned(after)) process.stdout.write(`node/${node} is still cordoned, so it stays drained: \`kubectl uncordon ${node}\` (or annotate it ${DRAIN_ANNOTATION}=false to keep it eligible while cordoned)\n`);
+        if (maintenance.isCordoned(after))
+          process.stdout.write(
+            `node/${node} is still cordoned, so it stays drained: \`kubectl uncordon ${node}\` (or annotate it ${DRAIN_ANNOTATION}=false to keep it eligible while cordoned)\n`,
+          );
       } finally {
         client.close();
       }
@@ -92,7 +107,9 @@ export function registerMaintenance(program: Command): void {
       .command('rebalance')
       .argument('<gateway>', 'the EgressGateway whose egress IPs to spread again')
       .summary("move a gateway's egress IPs to their preferred nodes, one at a time, make-before-break")
-      .description(`ask the controller to move the gateway's egress IPs to the nodes they would get were they new (ownership is sticky, so a node that joins takes only new ones): sets the annotation ${REBALANCE_ANNOTATION} to a new request token and waits until status.rebalance reports it Done. The controller moves one EIP at a time, make-before-break, and never a useNodeIP policy`),
+      .description(
+        `ask the controller to move the gateway's egress IPs to the nodes they would get were they new (ownership is sticky, so a node that joins takes only new ones): sets the annotation ${REBALANCE_ANNOTATION} to a new request token and waits until status.rebalance reports it Done. The controller moves one EIP at a time, make-before-break, and never a useNodeIP policy`,
+      ),
     'the controller reports the rebalance done',
   ).action(async (gateway: string, flags: MaintenanceFlags) => {
     const seconds = waitSeconds(flags.wait);
@@ -109,7 +126,8 @@ export function registerMaintenance(program: Command): void {
           if (p.request === token && p.state === 'Done') return `rebalanced: ${p.message ?? 'done'}`;
           return undefined;
         },
-        async () => `rebalance of egressgateway/${gateway} not done after ${seconds} s: ${(await maintenance.rebalanceProgress(client, gateway)).message ?? 'the controller has not taken the request up (is it running?)'}; the request stays in force`,
+        async () =>
+          `rebalance of egressgateway/${gateway} not done after ${seconds} s: ${(await maintenance.rebalanceProgress(client, gateway)).message ?? 'the controller has not taken the request up (is it running?)'}; the request stays in force`,
       );
     } finally {
       client.close();

@@ -22,7 +22,10 @@ export function registerPlan(program: Command): void {
     .description("compile a cluster (YAML of Nodes, Namespaces, Pods and egress objects) into one node's dataplane plan; with the node agent's flags, the plan that agent applies")
     .requiredOption('--cluster <path>', 'YAML/JSON file or folder of them')
     .requiredOption('--node <name>', 'the node to plan for')
-    .option('--interface <nic>', "the node's NIC as its agent has it (its --interface, or the one it detected: `sluice status` shows it); default: what the node's EgressTunnel reports")
+    .option(
+      '--interface <nic>',
+      "the node's NIC as its agent has it (its --interface, or the one it detected: `sluice status` shows it); default: what the node's EgressTunnel reports",
+    )
     .addOption(outputOption(['text', 'json', 'yaml', 'nft'], 'text'));
   addConfigFlags(command, AGENT_FLAGS).action(async (flags: PlanFlags) => {
     const config = agentConfigFromFlags(flags, flags.interface);

@@ -4,7 +4,18 @@ import type { LivenessView, PeerLiveness } from '../../lib/liveness/liveness-typ
 import { livenessStatus, type AgentStatus } from '../node-agent/agent-state.js';
 import { renderPeers, renderStatus } from './status.js';
 
-const peer = (node: string, address: string, over: Partial<PeerLiveness> = {}): PeerLiveness => ({ node, address, heard: true, alive: true, healthy: true, draining: false, holds: [], misses: 0, sinceHeardMs: 42.4, ...over });
+const peer = (node: string, address: string, over: Partial<PeerLiveness> = {}): PeerLiveness => ({
+  node,
+  address,
+  heard: true,
+  alive: true,
+  healthy: true,
+  draining: false,
+  holds: [],
+  misses: 0,
+  sinceHeardMs: 42.4,
+  ...over,
+});
 
 const view: LivenessView = {
   isolated: false,

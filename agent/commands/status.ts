@@ -47,7 +47,10 @@ function holdsText(p: PeerStatus): string {
 export function renderPeers(l: LivenessStatus): string[] {
   const head = `peers (probes)${l.isolated ? ': ISOLATED, no peer answers' : ''}:`;
   if (l.peers.length === 0) return [head, '  none'];
-  const rows = [['NODE', 'ADDRESS', 'STATE', 'MISSES', 'LAST ANSWER', 'HOLDS'], ...l.peers.map((p) => [p.node, p.address, peerState(p), String(p.misses), lastAnswer(p), holdsText(p)])];
+  const rows = [
+    ['NODE', 'ADDRESS', 'STATE', 'MISSES', 'LAST ANSWER', 'HOLDS'],
+    ...l.peers.map((p) => [p.node, p.address, peerState(p), String(p.misses), lastAnswer(p), holdsText(p)]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return [head, ...rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`)];
 }
@@ -56,7 +59,7 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('show what the agent on this node is doing: readiness, leadership, last apply, its plan')
-    .option('--agent <url>', 'the local agent\'s status address (--status-address of the agent)', DEFAULT_STATUS_URL)
+    .option('--agent <url>', "the local agent's status address (--status-address of the agent)", DEFAULT_STATUS_URL)
     .addOption(outputOption(['text', 'json', 'yaml'], 'text'))
     .action(async (opts: { agent: string; output: 'text' | 'json' | 'yaml' }) => {
       let status: AgentStatus;

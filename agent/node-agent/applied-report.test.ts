@@ -17,9 +17,18 @@ const docs = [
 
 function failedReport(): ApplyReport {
   const names: Subsystem[] = ['sysctls', 'links', 'routes', 'nft', 'addresses', 'announcer'];
-  const subsystems = Object.fromEntries(names.map((n) => [n, { writes: 0, errors: [], skipped: [], durationMs: 1 }])) as unknown as Record<Subsystem, ApplyReport['subsystems'][Subsystem]>;
-  subsystems.links = { ...subsystems.links, errors: [{ code: 'EGW_ERR_NETLINK', op: 'ip link add egress.vxlan', message: 'Error: A VXLAN device with the specified VNI already exists.\n' }] };
-  subsystems.sysctls = { ...subsystems.sysctls, errors: [{ code: 'EGW_ERR_SYSCTL', op: 'write net.ipv4.conf.egress/vxlan.rp_filter', message: 'no such sysctl (the device is missing)' }] };
+  const subsystems = Object.fromEntries(names.map((n) => [n, { writes: 0, errors: [], skipped: [], durationMs: 1 }])) as unknown as Record<
+    Subsystem,
+    ApplyReport['subsystems'][Subsystem]
+  >;
+  subsystems.links = {
+    ...subsystems.links,
+    errors: [{ code: 'EGW_ERR_NETLINK', op: 'ip link add egress.vxlan', message: 'Error: A VXLAN device with the specified VNI already exists.\n' }],
+  };
+  subsystems.sysctls = {
+    ...subsystems.sysctls,
+    errors: [{ code: 'EGW_ERR_SYSCTL', op: 'write net.ipv4.conf.egress/vxlan.rp_filter', message: 'no such sysctl (the device is missing)' }],
+  };
   subsystems.routes = { ...subsystems.routes, errors: [{ code: 'EGW_ERR_NETLINK', op: 'ip route replace', message: 'Cannot find device "egress.vxlan"' }] };
   return { subsystems, missingSysctls: [], announced: [], withdrawn: [], held: [], writes: 0, ok: false, complete: false, failedApplies: 1, durationMs: 3 };
 }
@@ -41,7 +50,11 @@ test('a worker lists the policies of its pods, with the generation it planned fr
   assert.deepEqual(parseAppliedReport(report).problems, [], 'what an agent writes is what the controller accepts');
 
   const gateway = plan(snapshot, gatewayNode);
-  assert.deepEqual(appliedPolicies(gateway, snapshot).policies.map((p) => p.name), ['all-web', 'elsewhere', 'web'], 'the gateway node carries every policy, with or without pods');
+  assert.deepEqual(
+    appliedPolicies(gateway, snapshot).policies.map((p) => p.name),
+    ['all-web', 'elsewhere', 'web'],
+    'the gateway node carries every policy, with or without pods',
+  );
   const other = gatewayNode === 'gateway-1' ? 'gateway-2' : 'gateway-1';
   assert.deepEqual(appliedPolicies(plan(snapshot, other), snapshot).policies, [], 'a node with no part in a policy does not list it');
 });
@@ -52,6 +65,11 @@ test('a failed apply reports the first error in apply order, as one bounded line
   assert.equal(failed.result, 'Failed');
   assert.equal(failed.code, 'EGW_ERR_NETLINK');
   assert.equal(failed.message, 'links: ip link add egress.vxlan: Error: A VXLAN device with the specified VNI already exists.');
-  assert.deepEqual(appliedReport(listed, { thrown: new EgressError('EGW_ERR_NFT', 'nft said no'), fallback: 'EGW_ERR_PLAN' }), { result: 'Failed', code: 'EGW_ERR_NFT', message: 'nft said no', policies: [] });
+  assert.deepEqual(appliedReport(listed, { thrown: new EgressError('EGW_ERR_NFT', 'nft said no'), fallback: 'EGW_ERR_PLAN' }), {
+    result: 'Failed',
+    code: 'EGW_ERR_NFT',
+    message: 'nft said no',
+    policies: [],
+  });
   assert.equal(appliedReport(listed, { thrown: new Error('node "x" is not in the cluster snapshot'), fallback: 'EGW_ERR_PLAN' }).code, 'EGW_ERR_PLAN');
 });

@@ -21,12 +21,14 @@ export class ConntrackCleanup {
   afterApply(previous: NodePlan | undefined, next: NodePlan): void {
     const targets = flushTargets(previous, next);
     if (targets.pods.length === 0 && targets.eips.length === 0) return;
-    this.#queue = this.#queue.then(async () => {
-      const result = await flushConntrack(this.exec, targets);
-      const fields = { op: 'conntrack', pods: targets.pods.map((p) => p.ip), eips: targets.eips.map((e) => e.ip), deleted: result.deleted };
-      if (result.errors.length) this.log.warn({ ...fields, errors: result.errors }, 'conntrack entries of a removed path not all deleted');
-      else this.log.info(fields, 'conntrack entries of a removed path deleted');
-    }).catch((err: unknown) => this.log.warn({ op: 'conntrack', err: String(err) }, 'conntrack cleanup failed'));
+    this.#queue = this.#queue
+      .then(async () => {
+        const result = await flushConntrack(this.exec, targets);
+        const fields = { op: 'conntrack', pods: targets.pods.map((p) => p.ip), eips: targets.eips.map((e) => e.ip), deleted: result.deleted };
+        if (result.errors.length) this.log.warn({ ...fields, errors: result.errors }, 'conntrack entries of a removed path not all deleted');
+        else this.log.info(fields, 'conntrack entries of a removed path deleted');
+      })
+      .catch((err: unknown) => this.log.warn({ op: 'conntrack', err: String(err) }, 'conntrack cleanup failed'));
   }
 
   /** Resolves once the flushes asked for so far are done. */

@@ -64,7 +64,10 @@ test('narrowed before an apply: an EIP the next plan drops is renewed no more (a
   ip.lines.length = 0;
   await sleep(50);
   assert.ok(ip.lines.length > 0);
-  assert.ok(ip.lines.every((line) => line.includes(V6.ip)), ip.lines.join('\n'));
+  assert.ok(
+    ip.lines.every((line) => line.includes(V6.ip)),
+    ip.lines.join('\n'),
+  );
   l.hold([]);
   await sleep(10);
   ip.lines.length = 0;

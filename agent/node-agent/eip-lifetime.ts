@@ -112,7 +112,10 @@ export class EipLifetime {
     ip.stdin.on('error', () => undefined);
     ip.stdout.resume();
     ip.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').map((l) => l.trim()).filter(Boolean)) {
+      for (const line of chunk
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)) {
         if (this.#reported.has(line)) continue;
         if (this.#reported.size < 32) this.#reported.add(line);
         this.options.onError(`renewing egress IP lifetimes: ${line}`);

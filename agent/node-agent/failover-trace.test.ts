@@ -3,12 +3,28 @@ import { test } from 'node:test';
 import type { LivenessView, PeerLiveness } from '../../lib/liveness/liveness-types.js';
 import { monotonicMs, peerChanges } from './failover-trace.js';
 
-const peer = (node: string, over: Partial<PeerLiveness> = {}): PeerLiveness => ({ node, address: '198.18.0.12', heard: true, alive: true, healthy: true, draining: false, holds: [], misses: 0, sinceHeardMs: 40, ...over });
+const peer = (node: string, over: Partial<PeerLiveness> = {}): PeerLiveness => ({
+  node,
+  address: '198.18.0.12',
+  heard: true,
+  alive: true,
+  healthy: true,
+  draining: false,
+  holds: [],
+  misses: 0,
+  sinceHeardMs: 40,
+  ...over,
+});
 const view = (...peers: PeerLiveness[]): LivenessView => ({ peers: new Map(peers.map((p) => [p.node, p])), isolated: false });
 
 test('a death, a return and a change of holds are changes; ages, misses and new peers are not', () => {
   const before = view(peer('gateway-1', { holds: ['198.18.0.110'] }), peer('gateway-2'), peer('gateway-3', { alive: false, heard: false }));
-  const after = view(peer('gateway-1', { alive: false, heard: false, misses: 3, sinceHeardMs: 301.26, holds: ['198.18.0.110'] }), peer('gateway-2', { holds: ['198.18.0.110'], sinceHeardMs: 90 }), peer('gateway-3'), peer('gateway-4'));
+  const after = view(
+    peer('gateway-1', { alive: false, heard: false, misses: 3, sinceHeardMs: 301.26, holds: ['198.18.0.110'] }),
+    peer('gateway-2', { holds: ['198.18.0.110'], sinceHeardMs: 90 }),
+    peer('gateway-3'),
+    peer('gateway-4'),
+  );
   assert.deepEqual(peerChanges(before, after), [
     { peer: 'gateway-1', alive: false, sinceHeardMs: 301.3 },
     { peer: 'gateway-2', sinceHeardMs: 90, holds: ['198.18.0.110'] },

@@ -34,7 +34,12 @@ export function peerChanges(before: LivenessView | undefined, after: LivenessVie
     const alive = was.alive !== p.alive;
     const holds = was.holds.join(',') !== p.holds.join(',');
     if (!alive && !holds) continue;
-    out.push({ peer: node, ...(alive ? { alive: p.alive } : {}), ...(p.sinceHeardMs !== undefined ? { sinceHeardMs: round(p.sinceHeardMs) } : {}), ...(holds ? { holds: p.holds } : {}) });
+    out.push({
+      peer: node,
+      ...(alive ? { alive: p.alive } : {}),
+      ...(p.sinceHeardMs !== undefined ? { sinceHeardMs: round(p.sinceHeardMs) } : {}),
+      ...(holds ? { holds: p.holds } : {}),
+    });
   }
   return out;
 }

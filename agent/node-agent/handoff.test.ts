@@ -6,7 +6,15 @@ const TIMEOUT = 2_000;
 const A = '198.18.0.110';
 const B = '198.18.0.111';
 const holds = (held: Record<string, string[]>) => (node: string, ip: string) => (held[node] ?? []).includes(ip);
-const input = (now: number, over: Partial<HandoffInput> = {}): HandoffInput => ({ held: [A, B], next: [], successorOf: () => 'gateway-2', heldBy: holds({}), urgent: false, now, ...over });
+const input = (now: number, over: Partial<HandoffInput> = {}): HandoffInput => ({
+  held: [A, B],
+  next: [],
+  successorOf: () => 'gateway-2',
+  heldBy: holds({}),
+  urgent: false,
+  now,
+  ...over,
+});
 
 test('a plan that drops nothing is applied at once', () => {
   const h = new Handoff(TIMEOUT);
@@ -54,7 +62,11 @@ test('with a linger, the node keeps carrying for it after the successor holds th
   assert.deepEqual(h.decide(input(100, { heldBy: both })), { release: false, waitingFor: [], until: 100 + LINGER }, 'held: linger from now');
   assert.equal(h.decide(input(100 + LINGER - 1, { heldBy: both })).release, false);
   assert.deepEqual(h.decide(input(100 + LINGER, { heldBy: both })), { release: true, dropped: [A, B], timedOut: false });
-  assert.deepEqual(new Handoff(TIMEOUT, LINGER).decide(input(0, { successorOf: () => undefined })), { release: true, dropped: [A, B], timedOut: false }, 'nobody to hand to: at once');
+  assert.deepEqual(
+    new Handoff(TIMEOUT, LINGER).decide(input(0, { successorOf: () => undefined })),
+    { release: true, dropped: [A, B], timedOut: false },
+    'nobody to hand to: at once',
+  );
   const bounded = new Handoff(TIMEOUT, LINGER);
   bounded.decide(input(0));
   assert.deepEqual(bounded.decide(input(TIMEOUT - 10, { heldBy: both })), { release: false, waitingFor: [], until: TIMEOUT }, 'the linger never outlasts the timeout');

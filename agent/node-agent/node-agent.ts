@@ -136,7 +136,13 @@ export class NodeAgent {
       stateDir: options.stateDir,
     });
     if (options.config.firewallDnsPort > 0 && options.firewallDns) {
-      this.#dns = new FirewallDns({ port: options.config.firewallDnsPort, ...options.firewallDns, nft: this.#local.nft, metrics: this.metrics, log: log.child({ subsystem: 'dns' }) });
+      this.#dns = new FirewallDns({
+        port: options.config.firewallDnsPort,
+        ...options.firewallDns,
+        nft: this.#local.nft,
+        metrics: this.metrics,
+        log: log.child({ subsystem: 'dns' }),
+      });
     }
     this.#servers = await Promise.all([
       startMetricsServer(
@@ -165,8 +171,20 @@ export class NodeAgent {
       log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
     });
     const control = this.#control;
-    this.#conflicts = keepEipConflictsPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
-    this.#reports = keepAppliedReportPublished({ client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) });
+    this.#conflicts = keepEipConflictsPublished({
+      client: control.client,
+      store: control.store,
+      watch: control.watch,
+      nodeName: options.nodeName,
+      logger: log.child({ component: 'kube' }),
+    });
+    this.#reports = keepAppliedReportPublished({
+      client: control.client,
+      store: control.store,
+      watch: control.watch,
+      nodeName: options.nodeName,
+      logger: log.child({ component: 'kube' }),
+    });
     this.metrics.readAtScrape({
       ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
       apiRequests: () => control.client.counts,
@@ -197,7 +215,7 @@ export class NodeAgent {
     this.#deviceWatch = new DeviceWatch({
       expected: () => (this.#plan?.vxlan ? expectedDevice(this.#plan.vxlan) : undefined),
       onDrift: (why) => {
-        log.warn({ op: 'drift', why }, 'tunnel device changed behind sluice\'s back; repairing it');
+        log.warn({ op: 'drift', why }, "tunnel device changed behind sluice's back; repairing it");
         this.#resync?.repairNext();
         feed.trigger(RESYNC_REASON);
       },
@@ -276,14 +294,24 @@ export class NodeAgent {
       if (this.#lifetime) {
         const onNic = this.#onNic(nodePlan);
         const facts = probed?.facts;
-        const irreplaceable = facts ? withoutSuccessor(snapshot, facts, this.options.nodeName, onNic.map((e) => e.ip)) : new Set(onNic.map((e) => e.ip));
+        const irreplaceable = facts
+          ? withoutSuccessor(
+              snapshot,
+              facts,
+              this.options.nodeName,
+              onNic.map((e) => e.ip),
+            )
+          : new Set(onNic.map((e) => e.ip));
         this.#lifetime.hold(onNic, irreplaceable);
       }
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
         const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
-        await this.#dns.update(firewallNameRules(localFirewallInputs(snapshot, this.options.nodeName)), [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined));
+        await this.#dns.update(
+          firewallNameRules(localFirewallInputs(snapshot, this.options.nodeName)),
+          [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined),
+        );
       }
       this.#reportConflicts(report);
       const at = new Date().toISOString();
@@ -293,7 +321,20 @@ export class NodeAgent {
       this.#status = { ...this.#status, lastPlanAt: at, lastApply: applySummary(report, at), ...(report.ok ? { lastError: undefined } : {}) };
       if (report.writes > 0 || !report.ok) {
         const drift = resync && resync.nft !== 'full' && !resync.nft.intact ? { nftDrift: resync.nft.why } : {};
-        log.info({ op: 'apply', reasons: [...reasons].slice(0, 5), writes: report.writes, ms: Math.round(report.durationMs), stepMs: stepTimes(report), ok: report.ok, roles: nodePlan.roles, eips: nodePlan.eips.map((e) => e.ip), ...drift }, report.ok ? 'kernel updated' : 'apply had errors');
+        log.info(
+          {
+            op: 'apply',
+            reasons: [...reasons].slice(0, 5),
+            writes: report.writes,
+            ms: Math.round(report.durationMs),
+            stepMs: stepTimes(report),
+            ok: report.ok,
+            roles: nodePlan.roles,
+            eips: nodePlan.eips.map((e) => e.ip),
+            ...drift,
+          },
+          report.ok ? 'kernel updated' : 'apply had errors',
+        );
       }
       if (!report.ok) throw new Error(this.#status.lastApply!.errors.join('; '));
       result = 'ok';
@@ -388,7 +429,10 @@ export class NodeAgent {
       },
       log: log.child({ subsystem: 'liveness' }),
     });
-    log.info({ op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses, holdAtStartMs: holdAtStart ? settings.holdDownMs : 0 }, 'liveness probes running');
+    log.info(
+      { op: 'probes', addresses, port: settings.port, intervalMs: settings.intervalMs, misses: settings.misses, holdAtStartMs: holdAtStart ? settings.holdDownMs : 0 },
+      'liveness probes running',
+    );
   }
 
   /**
@@ -457,7 +501,8 @@ export class NodeAgent {
     const conflicts = report.eipConflicts ?? [];
     const before = this.#lastConflicts;
     this.#lastConflicts = new Set(conflicts.map((c) => c.ip));
-    for (const c of conflicts) if (!before.has(c.ip)) this.options.log.warn({ op: 'eip', eip: c.ip, iface: c.ifname, mac: c.mac }, 'another host on the LAN answers for this egress IP: not taken');
+    for (const c of conflicts)
+      if (!before.has(c.ip)) this.options.log.warn({ op: 'eip', eip: c.ip, iface: c.ifname, mac: c.mac }, 'another host on the LAN answers for this egress IP: not taken');
     for (const ip of before) if (!this.#lastConflicts.has(ip)) this.options.log.info({ op: 'eip', eip: ip }, 'no other host answers for this egress IP any more');
     this.#conflicts?.set(conflicts);
   }
@@ -468,7 +513,12 @@ export class NodeAgent {
       leader: this.#control?.elector?.isLeader ?? false,
       synced: this.#control?.watch.synced ?? false,
       ...(this.#plan ? { plan: this.#plan } : {}),
-      announcements: (this.#local?.announcer?.status() ?? []).map((a) => ({ ip: a.ip, ifname: a.ifname, framesSent: a.framesSent, ...(a.lastError ? { lastError: a.lastError.message } : {}) })),
+      announcements: (this.#local?.announcer?.status() ?? []).map((a) => ({
+        ip: a.ip,
+        ifname: a.ifname,
+        framesSent: a.framesSent,
+        ...(a.lastError ? { lastError: a.lastError.message } : {}),
+      })),
       ...(this.#liveness ? { liveness: livenessStatus(this.#liveness.view()) } : {}),
     };
   }
@@ -499,7 +549,11 @@ export class NodeAgent {
 
 /** Milliseconds each subsystem spent in an apply, for those that ran. */
 function stepTimes(report: ApplyReport): Record<string, number> {
-  return Object.fromEntries(Object.entries(report.subsystems).filter(([, r]) => r.durationMs > 0).map(([name, r]) => [name, Math.round(r.durationMs)]));
+  return Object.fromEntries(
+    Object.entries(report.subsystems)
+      .filter(([, r]) => r.durationMs > 0)
+      .map(([name, r]) => [name, Math.round(r.durationMs)]),
+  );
 }
 
 function countPolicies(p: NodePlan): { role: string; state: string; count: number }[] {

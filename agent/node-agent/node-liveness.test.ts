@@ -150,7 +150,7 @@ test('displaced: soon after it heard nobody, a peer heard again holds its EIP; i
   live.close();
 });
 
-test('a peer that holds this node\'s EIP is no displacement without a recent time of hearing nobody (a planned handoff)', async () => {
+test("a peer that holds this node's EIP is no displacement without a recent time of hearing nobody (a planned handoff)", async () => {
   const { prober, live } = setup();
   live.applied(true, [EIP]);
   prober.set([peer('gateway-2', { holds: [EIP] })]);
@@ -207,7 +207,10 @@ function carrierAfterReview(live: NodeLiveness, snapshot: Snapshot): string | un
   return p?.active ? p.node : undefined;
 }
 
-const visitorPolicy = () => [pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }), policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } })];
+const visitorPolicy = () => [
+  pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }),
+  policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }),
+];
 
 test('after the start, a node stands aside while another gateway node fit by the probes can carry its policies', () => {
   const { prober, live } = setup({}, 60_000, true);
@@ -242,7 +245,16 @@ test('two gateway nodes started together: each sees the other aside, both end th
 
 test('the other gateway node dies during the hold: this one ends it and takes over', () => {
   const { prober, live } = setup({}, 60_000, true);
-  const snapshot = snapshotOf([...baseCluster(), ...visitorPolicy().slice(0, 1), policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: EIP }, node: 'gateway-2' } })]);
+  const snapshot = snapshotOf([
+    ...baseCluster(),
+    ...visitorPolicy().slice(0, 1),
+    policy(
+      'default',
+      'p',
+      { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+      { status: { eip: { ipv4: EIP }, node: 'gateway-2' } },
+    ),
+  ]);
   prober.set([peer('gateway-2'), peer('worker-1')]);
   assert.equal(carrierAfterReview(live, snapshot), 'gateway-2');
   prober.set([peer('gateway-2', { alive: false, heard: false, misses: 3 }), peer('worker-1')]);

@@ -90,7 +90,12 @@ export class NodeLiveness {
   facts(): { facts: ProbeFacts; key: string } {
     const now = this.#now();
     this.#noticeStall(now);
-    const facts = probeFacts(this.options.prober.view(), { node: this.options.nodeName, fit: this.#self.fit(this.#fence.state, now), holds: this.#self.holds, doubtDeaths: now < this.#doubtUntil });
+    const facts = probeFacts(this.options.prober.view(), {
+      node: this.options.nodeName,
+      fit: this.#self.fit(this.#fence.state, now),
+      holds: this.#self.holds,
+      doubtDeaths: now < this.#doubtUntil,
+    });
     return { facts, key: probeFactsKey(facts) };
   }
 
@@ -247,7 +252,8 @@ export class NodeLiveness {
   }
 }
 
-const DISPLACED_MESSAGE = 'a peer heard again holds egress IPs this node holds, soon after it heard no node: its peers judged it dead; withdrawing them and taking none until the hold-down has passed';
+const DISPLACED_MESSAGE =
+  'a peer heard again holds egress IPs this node holds, soon after it heard no node: its peers judged it dead; withdrawing them and taking none until the hold-down has passed';
 
 /** Peers heard directly now that say they hold one of `holds`, with those IPs. */
 function displacing(view: LivenessView, holds: readonly string[]): string[] {

@@ -14,7 +14,7 @@ const tunnel = (name: string, index: number, parent: string) => ({
 });
 import { withOwnParent } from './own-parent.js';
 
-test('a forged parent interface on the node\'s EgressTunnel does not move its EIP or tunnel', () => {
+test("a forged parent interface on the node's EgressTunnel does not move its EIP or tunnel", () => {
   // attacker0: what another node's agent (anyone allowed to patch EgressTunnels) published for gw-1
   const forged = snapshotOf([
     node('gw-1', 1, { labels: { egress: 'true' } }),
@@ -31,7 +31,10 @@ test('a forged parent interface on the node\'s EgressTunnel does not move its EI
   assert.deepEqual([...new Set(own.eips.map((e) => e.interface))], ['ens5']);
   assert.ok(own.eips.length > 0);
   // other nodes' tunnels are left as they are, and an agreeing snapshot is returned unchanged
-  assert.equal(withOwnParent(forged, 'gw-1', 'ens5').tunnels.find((t) => t.node === 'w-1'), forged.tunnels.find((t) => t.node === 'w-1'));
+  assert.equal(
+    withOwnParent(forged, 'gw-1', 'ens5').tunnels.find((t) => t.node === 'w-1'),
+    forged.tunnels.find((t) => t.node === 'w-1'),
+  );
   const agreeing = withOwnParent(forged, 'gw-1', 'ens5');
   assert.equal(withOwnParent(agreeing, 'gw-1', 'ens5'), agreeing);
 });

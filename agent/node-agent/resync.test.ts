@@ -18,7 +18,11 @@ test('a resync diffs nft against the kernel only when the probe saw drift, or in
   let intact = true;
   let forgotten = 0;
   const nft = { forget: () => void forgotten++ };
-  const resync = new Resync(0, () => undefined, () => (intact ? { intact: true } : { intact: false, why: 'table inet sluice is missing or empty' }));
+  const resync = new Resync(
+    0,
+    () => undefined,
+    () => (intact ? { intact: true } : { intact: false, why: 'table inet sluice is missing or empty' }),
+  );
   const metrics = new Metrics();
   assert.equal(resync.begin(new Set(['EgressPolicy upsert']), TABLE, nft), undefined, 'a cluster change is not a resync');
 
@@ -71,7 +75,12 @@ test('a resync reads links, routes and addresses again only when the kernel coun
   let generation: number | undefined;
   const kernel = { generation: () => generation };
   const nft = { forget: () => undefined };
-  const resync = new Resync(0, () => undefined, () => ({ intact: true }), kernel);
+  const resync = new Resync(
+    0,
+    () => undefined,
+    () => ({ intact: true }),
+    kernel,
+  );
   const metrics = new Metrics();
   const run = (ok = true, reasons = [RESYNC_REASON]) => {
     const r = resync.begin(new Set(reasons), TABLE, nft)!;

@@ -17,7 +17,13 @@ test('every counted rule of a real plan gets its identity from the plan, none fr
     apiVersion: API_VERSION,
     kind: 'EgressFirewall',
     metadata: { name: 'fw', namespace: 'default' },
-    spec: { defaultAction: 'Deny', egress: [{ type: 'Allow', to: { cidrSelector: '203.0.113.0/24' }, ports: [{ protocol: 'TCP', port: 443 }] }, { type: 'Deny', to: { cidrSelector: '::/0' } }] },
+    spec: {
+      defaultAction: 'Deny',
+      egress: [
+        { type: 'Allow', to: { cidrSelector: '203.0.113.0/24' }, ports: [{ protocol: 'TCP', port: 443 }] },
+        { type: 'Deny', to: { cidrSelector: '::/0' } },
+      ],
+    },
   }).object!;
   const snapshot = snapshotFromObjects([...objects, firewall], DEFAULT_CONFIG);
   for (const node of snapshot.nodes.map((n) => n.name)) {
@@ -28,10 +34,18 @@ test('every counted rule of a real plan gets its identity from the plan, none fr
     assert.equal(comments.length, counted.length, `${node}: every counted rule has a comment`);
     const counters = new Map(comments.map((c, i) => [c, { packets: i + 1, bytes: 100 * (i + 1) }]));
     const ids = identifyRuleCounters(counters, p);
-    assert.deepEqual(new Set(ids.filter((i) => i.kind === 'firewall').map((i) => (i.kind === 'firewall' ? i.rule : ''))), new Set(['#0', '#1', 'default']), `${node}: each firewall rule is counted`);
+    assert.deepEqual(
+      new Set(ids.filter((i) => i.kind === 'firewall').map((i) => (i.kind === 'firewall' ? i.rule : ''))),
+      new Set(['#0', '#1', 'default']),
+      `${node}: each firewall rule is counted`,
+    );
     assert.equal(ids.length, counters.size, `${node}: every counted rule is known (${comments.join(' | ')})`);
     for (const id of ids) {
-      if (id.kind === 'policy') assert.ok(p.policies.some((x) => x.key === id.policy), `${node}: ${id.policy}`);
+      if (id.kind === 'policy')
+        assert.ok(
+          p.policies.some((x) => x.key === id.policy),
+          `${node}: ${id.policy}`,
+        );
       else if (id.kind === 'firewall') assert.ok(id.firewall === 'default/fw' && ['#0', '#1', 'default'].includes(id.rule), `${node}: ${id.firewall} ${id.rule}`);
       else assert.match(id.guard, /^(vxlan-unknown-host|anti-relay|eip-input|off-tunnel)$/);
     }

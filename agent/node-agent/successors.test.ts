@@ -11,7 +11,12 @@ const cluster = (extra: Record<string, unknown>[] = []) =>
     ...baseCluster(),
     ...extra,
     pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }),
-    policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: EIP }, node: 'gateway-1' } }),
+    policy(
+      'default',
+      'p',
+      { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+      { status: { eip: { ipv4: EIP }, node: 'gateway-1' } },
+    ),
   ]);
 
 test("carriers by EIP, from any node's plan", () => {
@@ -30,12 +35,26 @@ test('withoutSuccessor names the EIPs no fit node could take, and only those', (
   const s = cluster();
   const unused = '198.18.0.111';
   assert.deepEqual([...withoutSuccessor(s, none, 'gateway-1', [EIP, unused])], []);
-  assert.deepEqual([...withoutSuccessor(s, { unfit: ['gateway-2'], dead: ['gateway-2'], holders: new Map() }, 'gateway-1', [EIP, unused])], [EIP], 'an EIP no policy uses has nothing to lose');
+  assert.deepEqual(
+    [...withoutSuccessor(s, { unfit: ['gateway-2'], dead: ['gateway-2'], holders: new Map() }, 'gateway-1', [EIP, unused])],
+    [EIP],
+    'an EIP no policy uses has nothing to lose',
+  );
 });
 
 test('replaceable: another node could carry what this one carries; a lone gateway node is not', () => {
   assert.equal(replaceable(cluster(), 'gateway-1'), true);
-  const lone = snapshotOf([...baseCluster().filter((d) => (d['metadata'] as { name?: string }).name !== 'gateway-2'), node('gateway-2', 3), pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }), policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: EIP }, node: 'gateway-1' } })]);
+  const lone = snapshotOf([
+    ...baseCluster().filter((d) => (d['metadata'] as { name?: string }).name !== 'gateway-2'),
+    node('gateway-2', 3),
+    pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }),
+    policy(
+      'default',
+      'p',
+      { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+      { status: { eip: { ipv4: EIP }, node: 'gateway-1' } },
+    ),
+  ]);
   assert.equal(replaceable(lone, 'gateway-1'), false);
   assert.equal(replaceable(cluster(), 'worker-1'), true, 'a node that carries nothing');
 });

@@ -11,7 +11,15 @@ export interface Boundary {
   readonly why: string;
 }
 
-const IO_MODULES = [/^node:(fs|child_process|net|dgram|http|https|os|worker_threads)(\/|$)/, /^(fs|child_process|net|dgram|http|https|os)$/, /^execa$/, /^koffi$/, /^@kubernetes\//, /^pino$/, /^prom-client$/];
+const IO_MODULES = [
+  /^node:(fs|child_process|net|dgram|http|https|os|worker_threads)(\/|$)/,
+  /^(fs|child_process|net|dgram|http|https|os)$/,
+  /^execa$/,
+  /^koffi$/,
+  /^@kubernetes\//,
+  /^pino$/,
+  /^prom-client$/,
+];
 
 /**
  * What lib/kube may read of lib/api: the JSON field readers and the meta/v1 shapes every kind
@@ -25,11 +33,23 @@ export const BOUNDARIES: readonly Boundary[] = [
   { dir: 'lib/planner', forbidden: [...IO_MODULES, /\/(kube|cluster|dataplane|controller|metrics|input)\//], why: 'lib/planner is pure' },
   { dir: 'lib/dataplane', forbidden: [/^@kubernetes\//, /\/(kube|cluster|controller)\//], why: 'lib/dataplane knows nothing of the API server' },
   { dir: 'lib/kube', forbidden: [/^execa$/, /^koffi$/, /\/dataplane\//], why: 'lib/kube never touches the kernel' },
-  { dir: 'lib/kube', forbidden: [/\/(planner|cluster|controller)\//, KUBE_MAY_IMPORT_FROM_API], why: 'lib/kube is generic: the egress kinds, the store of them and the planner are lib/cluster\'s' },
-  { dir: 'lib/cluster', forbidden: [/^execa$/, /^koffi$/, /\/(dataplane|controller)\//], why: 'lib/cluster never touches the kernel and serves the controller, not the other way round' },
+  {
+    dir: 'lib/kube',
+    forbidden: [/\/(planner|cluster|controller)\//, KUBE_MAY_IMPORT_FROM_API],
+    why: "lib/kube is generic: the egress kinds, the store of them and the planner are lib/cluster's",
+  },
+  {
+    dir: 'lib/cluster',
+    forbidden: [/^execa$/, /^koffi$/, /\/(dataplane|controller)\//],
+    why: 'lib/cluster never touches the kernel and serves the controller, not the other way round',
+  },
   { dir: 'lib/controller', forbidden: [/^execa$/, /^koffi$/, /\/dataplane\//], why: 'the controller never touches the kernel' },
   { dir: 'lib', forbidden: [/(^|\/)agent\//, /(^|\/)e2e\//], why: 'lib/ never imports agent/ or e2e/' },
-  { dir: 'agent/controller', forbidden: [/^execa$/, /^koffi$/, /\/dataplane\//, /local-dataplane/, /node-agent\//], why: 'sluice controller runs without kernel access (non-root, no capability)' },
+  {
+    dir: 'agent/controller',
+    forbidden: [/^execa$/, /^koffi$/, /\/dataplane\//, /local-dataplane/, /node-agent\//],
+    why: 'sluice controller runs without kernel access (non-root, no capability)',
+  },
 ];
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

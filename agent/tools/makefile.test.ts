@@ -17,7 +17,16 @@ const hasMake = spawnSync('make', ['--version']).status === 0;
 test('make test runs the tests of existing sources only, never a stale one left in dist/', { skip: hasMake ? false : 'make is not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-makefile-'));
   try {
-    const files = ['lib/api/a.test.ts', 'dist/lib/api/a.test.js', 'dist/lib/api/gone.test.js', 'agent/b.test.ts', 'dist/agent/b.test.js', 'e2e/c.test.ts', 'dist/e2e/c.test.js', 'dist/e2e/old.test.js'];
+    const files = [
+      'lib/api/a.test.ts',
+      'dist/lib/api/a.test.js',
+      'dist/lib/api/gone.test.js',
+      'agent/b.test.ts',
+      'dist/agent/b.test.js',
+      'e2e/c.test.ts',
+      'dist/e2e/c.test.js',
+      'dist/e2e/old.test.js',
+    ];
     for (const f of files) {
       mkdirSync(join(dir, dirname(f)), { recursive: true });
       writeFileSync(join(dir, f), '');

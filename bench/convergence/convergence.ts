@@ -154,7 +154,7 @@ function report(policies: readonly PolicyTrial[], pods: readonly PodTrial[], loa
     row('pod Ready → first EIP packet', summarize(defined(pods.map((t) => (t.ready === undefined ? undefined : t.firstEip - t.ready)))), TARGETS.podReadyToPacket),
     row('policy deleted → node IP again', summarize(policies.map((t) => t.backOnNode - t.deleted))),
     '',
-    'where a new pod\'s time goes',
+    "where a new pod's time goes",
     row('  Ready → slice written', summarize(defined(pods.map((t) => (t.ready === undefined || t.slice === undefined ? undefined : t.slice - t.ready))))),
     row('  slice written → worker apply starts', summarize(defined(pods.map((t) => (t.worker && t.slice !== undefined ? t.worker.start - t.slice : undefined))))),
     row('  worker apply', summarize(defined(pods.map((t) => (t.worker ? t.worker.end - t.worker.start : undefined))))),
@@ -181,12 +181,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const release = cleanupOnSignal(() => ScenarioLab.downUnfinished(suffix));
   try {
     log('building the lab (1 worker, 2 gateway nodes)');
-    const env = await within(LAB_UP_MS, 'building the lab', ScenarioLab.up(suffix, {
-      workers: 1,
-      gateways: 2,
-      nodeGraceSeconds: 40,
-      pods: [{ namespace: NAMESPACE, name: 'web', labels: { app: 'web' }, node: WORKER }],
-    }));
+    const env = await within(
+      LAB_UP_MS,
+      'building the lab',
+      ScenarioLab.up(suffix, {
+        workers: 1,
+        gateways: 2,
+        nodeGraceSeconds: 40,
+        pods: [{ namespace: NAMESPACE, name: 'web', labels: { app: 'web' }, node: WORKER }],
+      }),
+    );
     try {
       const nodeIp = env.nodeIpOf(`${NAMESPACE}/web`);
       const eip = env.defaultEipV4;

@@ -31,7 +31,13 @@ export async function currentResourceVersion(lab: Lab): Promise<number> {
 }
 
 /** The first change of one object that satisfies `test`. */
-export function firstChange(changes: readonly Change[], resource: string, name: string | undefined, namespace: string | undefined, test: (c: Change) => boolean = () => true): Change | undefined {
+export function firstChange(
+  changes: readonly Change[],
+  resource: string,
+  name: string | undefined,
+  namespace: string | undefined,
+  test: (c: Change) => boolean = () => true,
+): Change | undefined {
   return changes.find((c) => c.resource === resource && (name === undefined || c.name === name) && c.namespace === namespace && test(c));
 }
 
@@ -39,5 +45,7 @@ export const isReadyPod = (c: Change): boolean =>
   c.type !== 'DELETED' && (c.object.status?.conditions ?? []).some((x: { type?: string; status?: string }) => x.type === 'Ready' && x.status === 'True');
 
 /** A slice change that lists the pod (namespace/name). */
-export const sliceLists = (pod: string) => (c: Change): boolean =>
-  c.type !== 'DELETED' && (c.object.endpoints ?? []).some((e: { ns?: string; pod?: string }) => `${e.ns}/${e.pod}` === pod);
+export const sliceLists =
+  (pod: string) =>
+  (c: Change): boolean =>
+    c.type !== 'DELETED' && (c.object.endpoints ?? []).some((e: { ns?: string; pod?: string }) => `${e.ns}/${e.pod}` === pod);

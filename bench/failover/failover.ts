@@ -76,17 +76,26 @@ const buildCommit = async () => {
 function parseOptions(argv: readonly string[]) {
   const { values } = parseArgs({
     args: [...argv],
-    options: { trials: { type: 'string', default: '20' }, 'window-s': { type: 'string', default: '10' }, series: { type: 'string', default: Object.keys(SERIES).join(',') }, 'probe-interval': { type: 'string', default: String(DEFAULT_PROBES.intervalMs) } },
+    options: {
+      trials: { type: 'string', default: '20' },
+      'window-s': { type: 'string', default: '10' },
+      series: { type: 'string', default: Object.keys(SERIES).join(',') },
+      'probe-interval': { type: 'string', default: String(DEFAULT_PROBES.intervalMs) },
+    },
   });
   const trials = Number(values.trials);
   const windowS = Number(values['window-s']);
   if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials must be a whole number >= 1, got ${JSON.stringify(values.trials)}`);
   if (!(windowS >= 2)) throw new Error(`--window-s must be >= 2, got ${JSON.stringify(values['window-s'])}`);
-  const series = values.series.split(',').map((s) => s.trim()).filter(Boolean);
+  const series = values.series
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = series.filter((s) => !(s in SERIES));
   if (unknown.length || series.length === 0) throw new Error(`--series takes a list of ${Object.keys(SERIES).join(', ')}; got ${JSON.stringify(values.series)}`);
   const intervals = values['probe-interval'].split(',').map((s) => Number(s.trim().replace(/ms$/, '')));
-  if (intervals.length === 0 || intervals.some((n) => !Number.isInteger(n) || n < 10 || n > 10_000)) throw new Error(`--probe-interval takes a list of milliseconds (10-10000), got ${JSON.stringify(values['probe-interval'])}`);
+  if (intervals.length === 0 || intervals.some((n) => !Number.isInteger(n) || n < 10 || n > 10_000))
+    throw new Error(`--probe-interval takes a list of milliseconds (10-10000), got ${JSON.stringify(values['probe-interval'])}`);
   return { trials, windowMs: windowS * 1000, series, intervals };
 }
 
@@ -124,13 +133,17 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** The series in one lab whose agents probe every `intervalMs`; always tears it down. */
 async function runLab(suffix: string, intervalMs: number, opts: ReturnType<typeof parseOptions>): Promise<SeriesResult[]> {
   log(`building the lab (1 worker, 2 gateway nodes, node grace 40 s, probes every ${intervalMs} ms)`);
-  const env = await within(LAB_UP_MS, 'building the lab', ScenarioLab.up(suffix, {
-    workers: 1,
-    gateways: 2,
-    nodeGraceSeconds: GRACE_SECONDS,
-    pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' }, node: WORKER }],
-    ...(intervalMs !== DEFAULT_PROBES.intervalMs ? { agent: { args: ['--probe-interval', String(intervalMs)] } } : {}),
-  }));
+  const env = await within(
+    LAB_UP_MS,
+    'building the lab',
+    ScenarioLab.up(suffix, {
+      workers: 1,
+      gateways: 2,
+      nodeGraceSeconds: GRACE_SECONDS,
+      pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' }, node: WORKER }],
+      ...(intervalMs !== DEFAULT_PROBES.intervalMs ? { agent: { args: ['--probe-interval', String(intervalMs)] } } : {}),
+    }),
+  );
   try {
     const policy = egressPolicy('default', 'bench', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
     await applyObjects(env.lab, [policy]);

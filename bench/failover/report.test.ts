@@ -3,13 +3,25 @@ import { test } from 'node:test';
 import { renderSeries } from './report.js';
 import type { Trial } from './series.js';
 
-const trial = (outageMs: number, recovered = true): Trial => ({ from: 'gateway-1', to: recovered ? 'gateway-2' : 'gateway-1', strays: [], recovered, outageMs, lost: Math.round(outageMs), senderMaxStallMs: 5, contestedMs: 0 });
+const trial = (outageMs: number, recovered = true): Trial => ({
+  from: 'gateway-1',
+  to: recovered ? 'gateway-2' : 'gateway-1',
+  strays: [],
+  recovered,
+  outageMs,
+  lost: Math.round(outageMs),
+  senderMaxStallMs: 5,
+  contestedMs: 0,
+});
 
 test('percentiles over the trials that moved; the others are named with their largest gap', () => {
-  const text = renderSeries([
-    { name: 'hard fail', planned: 3, trials: [trial(300), trial(400), trial(500)] },
-    { name: 'on a build without probes', planned: 20, trials: [trial(10_000, false), trial(10_050, false), trial(10_020, false)] },
-  ], 10_000);
+  const text = renderSeries(
+    [
+      { name: 'hard fail', planned: 3, trials: [trial(300), trial(400), trial(500)] },
+      { name: 'on a build without probes', planned: 20, trials: [trial(10_000, false), trial(10_050, false), trial(10_020, false)] },
+    ],
+    10_000,
+  );
   const [header, hard, none] = text.split('\n');
   assert.match(header!, /p50 +p99 +max/);
   assert.match(hard!, /^hard fail +3\/3 +400 +498 +500 /);
@@ -34,7 +46,14 @@ test('the breakdown: medians of the trials that have one, series without one lef
   assert.deepEqual(b, { breakMs: 40, workerDetectMs: 290, workerSwitchMs: 320, successorDetectMs: 310, successorTakeoverMs: 440 });
   assert.deepEqual(breakdownOf(1000, 'gateway-1', [], successor), {}, 'no death seen by the worker: nothing to line up with');
   const text = renderBreakdown([
-    { name: 'hard fail', planned: 2, trials: [{ ...trial(300), breakdown: b }, { ...trial(310), breakdown: { ...b, workerDetectMs: 310 } }] },
+    {
+      name: 'hard fail',
+      planned: 2,
+      trials: [
+        { ...trial(300), breakdown: b },
+        { ...trial(310), breakdown: { ...b, workerDetectMs: 310 } },
+      ],
+    },
     { name: 'planned', planned: 1, trials: [trial(10)] },
   ]);
   const [header, hard, ...rest] = text.split('\n');

@@ -61,5 +61,7 @@ export function renderBreakdown(results: readonly SeriesResult[]): string {
     return [[r.name.padEnd(42), `${with_.length}`.padStart(6), ...cells].join(' ')];
   });
   if (rows.length === 0) return '';
-  return [`${'medians, ms after W last heard it'.padEnd(42)} ${'trials'.padStart(6)} ${BREAKDOWN_FIELDS.map((f) => BREAKDOWN_HEADERS[f].padStart(11)).join(' ')}`, ...rows].join('\n');
+  return [`${'medians, ms after W last heard it'.padEnd(42)} ${'trials'.padStart(6)} ${BREAKDOWN_FIELDS.map((f) => BREAKDOWN_HEADERS[f].padStart(11)).join(' ')}`, ...rows].join(
+    '\n',
+  );
 }

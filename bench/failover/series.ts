@@ -62,16 +62,21 @@ export async function runTrial(ctx: SeriesContext, spec: SeriesSpec): Promise<Tr
   let contestedMs: number;
   await spec.prepare?.(ctx.lab);
   try {
-    const r = await watchWhile(ctx.lab, { pod: ctx.pod, arpFor: ctx.eip, beforeMs: 1_000, afterMs: ctx.windowMs, settleMs: 1_000, doneWhen: (received) => moved(received) }, async (received) => {
-      // The node the datagrams come through now, not the one status names: that is the one to break.
-      const last = received[received.length - 1];
-      const by = last && last.src === ctx.eip ? ctx.macs.get(last.via) : undefined;
-      if (!by || !ctx.gateways.includes(by)) throw new Error(`before the trial the flow did not leave as ${ctx.eip} through a gateway (last datagram: ${JSON.stringify(last)}); status names ${named}`);
-      from = by;
-      actedAt = Date.now();
-      brokeAt = monotonicMs();
-      await spec.act(ctx.lab, from);
-    });
+    const r = await watchWhile(
+      ctx.lab,
+      { pod: ctx.pod, arpFor: ctx.eip, beforeMs: 1_000, afterMs: ctx.windowMs, settleMs: 1_000, doneWhen: (received) => moved(received) },
+      async (received) => {
+        // The node the datagrams come through now, not the one status names: that is the one to break.
+        const last = received[received.length - 1];
+        const by = last && last.src === ctx.eip ? ctx.macs.get(last.via) : undefined;
+        if (!by || !ctx.gateways.includes(by))
+          throw new Error(`before the trial the flow did not leave as ${ctx.eip} through a gateway (last datagram: ${JSON.stringify(last)}); status names ${named}`);
+        from = by;
+        actedAt = Date.now();
+        brokeAt = monotonicMs();
+        await spec.act(ctx.lab, from);
+      },
+    );
     udp = r.udp;
     contestedMs = r.arp?.longestContestedMs ?? 0;
   } finally {
@@ -106,7 +111,9 @@ export async function runSeries(ctx: SeriesContext, spec: SeriesSpec, trials: nu
     const t = await runTrial(ctx, spec);
     out.push(t);
     misses = t.recovered ? 0 : misses + 1;
-    opts.log(`${spec.name} ${i + 1}/${trials}: ${t.from} → ${t.to ?? 'nothing'}, ${t.recovered ? '' : 'did NOT move to the other gateway, '}largest gap ${t.outageMs} ms, ${t.lost} lost, two MACs ${t.contestedMs} ms, sender stall ≤ ${t.senderMaxStallMs} ms${describeBreakdown(t.breakdown)}${t.strays.length ? `, NOT from the EIP: ${t.strays.join(', ')}` : ''}`);
+    opts.log(
+      `${spec.name} ${i + 1}/${trials}: ${t.from} → ${t.to ?? 'nothing'}, ${t.recovered ? '' : 'did NOT move to the other gateway, '}largest gap ${t.outageMs} ms, ${t.lost} lost, two MACs ${t.contestedMs} ms, sender stall ≤ ${t.senderMaxStallMs} ms${describeBreakdown(t.breakdown)}${t.strays.length ? `, NOT from the EIP: ${t.strays.join(', ')}` : ''}`,
+    );
   }
   return out;
 }

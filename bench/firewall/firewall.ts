@@ -73,7 +73,12 @@ function firewallDocs(client: PodInfo, echo: string, config: Config): Record<str
       kind: 'EgressFirewall',
       metadata: { name: `bench-${i}`, namespace: client.namespace, uid: `uid-bench-${i}`, creationTimestamp: '2026-01-01T00:00:00Z' },
       // The first firewall tried has the highest priority; its Deny is the default.
-      spec: { priority: 100 - i, appliedTo: { podSelector: { matchLabels: client.labels } }, defaultAction: 'Deny', egress: egress.slice(i * RULES_PER_FIREWALL, (i + 1) * RULES_PER_FIREWALL) },
+      spec: {
+        priority: 100 - i,
+        appliedTo: { podSelector: { matchLabels: client.labels } },
+        defaultAction: 'Deny',
+        egress: egress.slice(i * RULES_PER_FIREWALL, (i + 1) * RULES_PER_FIREWALL),
+      },
     });
   }
   return docs;
@@ -89,7 +94,13 @@ async function fillLearned(lab: Lab, p: NodePlan, echo: string): Promise<void> {
   if (!set) throw new Error('the plan has no learned set');
   const addresses = [...Array.from({ length: LEARNED - 1 }, (_, i) => decoy(i)), echo];
   const lines = [];
-  for (let i = 0; i < addresses.length; i += 1000) lines.push(`add element inet ${p.nft.name} ${set.name} { ${addresses.slice(i, i + 1000).map((a) => `${a} timeout 1h`).join(', ')} }`);
+  for (let i = 0; i < addresses.length; i += 1000)
+    lines.push(
+      `add element inet ${p.nft.name} ${set.name} { ${addresses
+        .slice(i, i + 1000)
+        .map((a) => `${a} timeout 1h`)
+        .join(', ')} }`,
+    );
   await lab.exec({ node: p.node }, ['nft', '-f', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 60_000 });
 }
 
@@ -97,7 +108,11 @@ async function fillLearned(lab: Lab, p: NodePlan, echo: string): Promise<void> {
 async function allowCount(lab: Lab, p: NodePlan): Promise<number> {
   const r = await lab.exec({ node: p.node }, ['nft', 'list', 'chain', 'inet', p.nft.name, 'egress_firewall'], { timeoutMs: 60_000, allowFailure: true });
   if (r.exitCode !== 0) return 0;
-  const last = r.stdout.split('\n').filter((l) => /accept comment "fw /.test(l) && !/\bip6 /.test(l)).at(-1) ?? '';
+  const last =
+    r.stdout
+      .split('\n')
+      .filter((l) => /accept comment "fw /.test(l) && !/\bip6 /.test(l))
+      .at(-1) ?? '';
   return Number(/counter packets (\d+)/.exec(last)?.[1] ?? 0);
 }
 
@@ -137,7 +152,9 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
       const counted = (await allowCount(lab, p)) - before;
       if (config !== 'none' && counted <= 0) throw new Error(`${config}: the flow's Allow rule counted nothing; the flow did not go through the firewall`);
       gbps.set(config, [...(gbps.get(config) ?? []), r.gbps]);
-      log(`round ${round + 1}/${opts.rounds} ${config.padEnd(13)} ${r.gbps.toFixed(2)} Gbit/s (${r.retransmits} retr)${config === 'none' ? '' : `, allow rule counted ${counted} packets`}`);
+      log(
+        `round ${round + 1}/${opts.rounds} ${config.padEnd(13)} ${r.gbps.toFixed(2)} Gbit/s (${r.retransmits} retr)${config === 'none' ? '' : `, allow rule counted ${counted} packets`}`,
+      );
     }
   }
   // The hold, in the worker's namespace, on the plan with a rule by name (its own table load);
@@ -148,7 +165,12 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
   const builds = [
     ...(opts.renewals.length === 0 ? [undefined] : opts.renewals).map((r) => {
       const [renewal, writes] = r?.split('/') ?? [];
-      return { label: r ? `this build, renewal ${r}` : 'this build', worker: HOLD_WORKER, extra: [...(renewal ? ['--renewal', renewal] : []), ...(writes ? ['--writes', writes] : [])], runs: [] as HoldRun[] };
+      return {
+        label: r ? `this build, renewal ${r}` : 'this build',
+        worker: HOLD_WORKER,
+        extra: [...(renewal ? ['--renewal', renewal] : []), ...(writes ? ['--writes', writes] : [])],
+        runs: [] as HoldRun[],
+      };
     }),
     ...(opts.baseline ? [{ label: `baseline ${opts.baseline}`, worker: join(opts.baseline, 'bench/firewall/hold-worker.js'), extra: [], runs: [] as HoldRun[] }] : []),
   ];
@@ -156,24 +178,30 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
     for (let i = 0; i < builds.length; i++) {
       const b = builds[(i + round) % builds.length]!;
       const before = loadavg()[0]!;
-      const h = await lab.exec({ node: worker.name }, [process.execPath, b.worker, '--plan', planFile, '--queries', String(opts.queries), '--rate', opts.rates.join(','), ...b.extra], { timeoutMs: 600_000 });
+      const h = await lab.exec(
+        { node: worker.name },
+        [process.execPath, b.worker, '--plan', planFile, '--queries', String(opts.queries), '--rate', opts.rates.join(','), ...b.extra],
+        { timeoutMs: 600_000 },
+      );
       b.runs.push({ report: JSON.parse(h.stdout) as HoldReport, load: [before, loadavg()[0]!] });
       log(`hold round ${round + 1}/${opts.holdRounds}: ${b.label} done`);
     }
   }
   const base = median(gbps.get('none') ?? []);
-  const throughput = opts.holdOnly ? [] : [
-    `pod -> external host (${info.echo.ipv4}) iperf3 -P 1, ${opts.rounds} round(s) x ${opts.seconds} s per configuration, alternated; the flow's rule is the last one tried`,
-    '',
-    '| configuration | nft rules in the firewall chain | apply (median, ms) | Gbit/s (median) | ratio to no firewall |',
-    '| --- | --- | --- | --- | --- |',
-    ...CONFIGS.map((c) => {
-      const rules = plans.get(c)!.nft.chains.find((x) => x.name === 'egress_firewall')?.rules.length ?? 0;
-      const g = median(gbps.get(c) ?? []);
-      return `| ${c} | ${rules} | ${median(applyMs.get(c) ?? []).toFixed(0)} | ${g.toFixed(2)} | ${(g / base).toFixed(3)} |`;
-    }),
-    '',
-  ];
+  const throughput = opts.holdOnly
+    ? []
+    : [
+        `pod -> external host (${info.echo.ipv4}) iperf3 -P 1, ${opts.rounds} round(s) x ${opts.seconds} s per configuration, alternated; the flow's rule is the last one tried`,
+        '',
+        '| configuration | nft rules in the firewall chain | apply (median, ms) | Gbit/s (median) | ratio to no firewall |',
+        '| --- | --- | --- | --- | --- |',
+        ...CONFIGS.map((c) => {
+          const rules = plans.get(c)!.nft.chains.find((x) => x.name === 'egress_firewall')?.rules.length ?? 0;
+          const g = median(gbps.get(c) ?? []);
+          return `| ${c} | ${rules} | ${median(applyMs.get(c) ?? []).toFixed(0)} | ${g.toFixed(2)} | ${(g / base).toFixed(3)} |`;
+        }),
+        '',
+      ];
   const lines = [
     ...throughput,
     `DNS hold (forwarder on loopback in ${worker.name}'s namespace, alone in its process; upstream and client in another; ${opts.queries} learned and ${opts.queries} passed queries alternated, then paced at ${opts.rates.join(', ')} answers/s for 5 s each):`,
@@ -188,7 +216,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('firewall benchmark needs root (it builds network namespaces)\n');
     return 2;
   }
-  const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, 'hold-only': { type: 'boolean', default: false }, 'hold-rounds': { type: 'string', default: '1' }, baseline: { type: 'string' }, renewal: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      seconds: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '3' },
+      queries: { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '500,1000' },
+      'hold-only': { type: 'boolean', default: false },
+      'hold-rounds': { type: 'string', default: '1' },
+      baseline: { type: 'string' },
+      renewal: { type: 'string' },
+    },
+  });
   const counts = { seconds: Number(values.seconds), rounds: Number(values.rounds), queries: Number(values.queries), 'hold-rounds': Number(values['hold-rounds']) };
   const rates = values.rate.split(',').map(Number);
   for (const [k, v] of [...Object.entries(counts), ...rates.map((r) => ['rate', r] as const)]) {
@@ -197,7 +237,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  const opts: Options = { seconds: counts.seconds, rounds: counts.rounds, queries: counts.queries, holdRounds: counts['hold-rounds'], rates, holdOnly: values['hold-only'], ...(values.baseline ? { baseline: values.baseline } : {}), renewals: values.renewal ? values.renewal.split(',') : [] };
+  const opts: Options = {
+    seconds: counts.seconds,
+    rounds: counts.rounds,
+    queries: counts.queries,
+    holdRounds: counts['hold-rounds'],
+    rates,
+    holdOnly: values['hold-only'],
+    ...(values.baseline ? { baseline: values.baseline } : {}),
+    renewals: values.renewal ? values.renewal.split(',') : [],
+  };
   const name = `bench-fw-${process.pid}`;
   const dir = await mkdtemp(join(tmpdir(), 'sl-bench-fw-'));
   const releaseDir = cleanupOnSignal(() => rm(dir, { recursive: true, force: true }));
@@ -222,7 +271,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     process.exitCode = await main(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`firewall benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`firewall benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   }
 }

@@ -46,7 +46,17 @@ async function upstream(): Promise<{ port: number; received: () => number; close
     const q = dnsPacket.decode(m);
     n++;
     const data = `198.18.${128 + ((n >> 8) & 63)}.${n & 255}`;
-    udp.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: 'A', name: q.questions![0]!.name, ttl: 30, data }] }), rinfo.port, rinfo.address);
+    udp.send(
+      dnsPacket.encode({
+        type: 'response',
+        id: q.id,
+        flags: dnsPacket.RECURSION_AVAILABLE,
+        questions: q.questions,
+        answers: [{ type: 'A', name: q.questions![0]!.name, ttl: 30, data }],
+      }),
+      rinfo.port,
+      rinfo.address,
+    );
   });
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
   return { port: udp.address().port, received: () => n, close: () => udp.close() };
@@ -92,11 +102,15 @@ async function paced(c: ReturnType<typeof client>, up: { received: () => number 
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(c.ask(`${tag}${i}.learn.bench`, (code) => void (code === 2 && servfail++)).then((ms) => {
-      if (ms === undefined) return;
-      answered++;
-      rttMs.push(ms);
-    }));
+    pending.push(
+      c
+        .ask(`${tag}${i}.learn.bench`, (code) => void (code === 2 && servfail++))
+        .then((ms) => {
+          if (ms === undefined) return;
+          answered++;
+          rttMs.push(ms);
+        }),
+    );
   }
   await Promise.all(pending);
   return { rate, seconds, sent: total, answered, servfail, lost: total - answered, upstreamReceived: up.received() - before, rttMs };
@@ -142,6 +156,6 @@ async function run(): Promise<void> {
 try {
   await run();
 } catch (err) {
-  process.stderr.write(`hold client: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`hold client: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 }

@@ -76,10 +76,17 @@ function buildLines(b: BuildRuns, p: Pooled): string[] {
     ...p.paced.flatMap((x) => [row(`hold at ${x.rate} answers/s`, x.hold), row(`client round trip at ${x.rate} answers/s`, x.rtt)]),
     '',
     `added by the hold, client side, per run: p50 ${p.added.map((a) => f(a.p50)).join(', ')} ms; p99 ${p.added.map((a) => f(a.p99)).join(', ')} ms (goal: p99 < 2 ms)`,
-    ...p.paced.map((x) => `paced ${x.rate}/s: ${x.sent - x.lost} of ${x.sent} answered, ${x.servfail} SERVFAIL, ${x.lost} unanswered within 3 s; the forwarder's CPU per answer ${f(x.cpuMsPerAnswer)} ms`),
+    ...p.paced.map(
+      (x) =>
+        `paced ${x.rate}/s: ${x.sent - x.lost} of ${x.sent} answered, ${x.servfail} SERVFAIL, ${x.lost} unanswered within 3 s; the forwarder's CPU per answer ${f(x.cpuMsPerAnswer)} ms`,
+    ),
   ];
   if (p.steps.some((s) => s.by.total.n > 0)) {
-    lines.push('', 'server-side steps of held answers, p50 / p99 (ms): upstream = query read → upstream answer read; queued = learn called → the transaction carrying it starts; nft = that transaction; release = its end → learn resolved; send = → answer handed to the socket', '');
+    lines.push(
+      '',
+      'server-side steps of held answers, p50 / p99 (ms): upstream = query read → upstream answer read; queued = learn called → the transaction carrying it starts; nft = that transaction; release = its end → learn resolved; send = → answer handed to the socket',
+      '',
+    );
     lines.push(`| phase | n | ${STEPS.join(' | ')} |`, `| --- | --- | ${STEPS.map(() => '---').join(' | ')} |`);
     for (const s of p.steps) lines.push(`| ${s.rate} | ${s.by.total.n} | ${STEPS.map((k) => `${f(s.by[k].p50)} / ${f(s.by[k].p99)}`).join(' | ')} |`);
   }
@@ -107,7 +114,8 @@ function ratioLines(mineLabel: string, mine: Pooled, baseLabel: string, base: Po
     lines.push(`| client round trip at ${x.rate}/s | ${ratio(x.rtt.p50, y.rtt.p50)} | ${ratio(x.rtt.p99, y.rtt.p99)} |`);
   });
   const nft = (p: Pooled) => p.steps.map((s) => `${s.rate} ${f(s.by.nft.p50)}/${f(s.by.nft.p99)}`).join(', ');
-  if (mine.steps.some((s) => s.by.nft.n > 0) && base.steps.some((s) => s.by.nft.n > 0)) lines.push('', `the nft transaction carrying an answer, p50/p99 ms: ${nft(mine)} against ${nft(base)}`);
+  if (mine.steps.some((s) => s.by.nft.n > 0) && base.steps.some((s) => s.by.nft.n > 0))
+    lines.push('', `the nft transaction carrying an answer, p50/p99 ms: ${nft(mine)} against ${nft(base)}`);
   lines.push('', `added by the hold, client side, p99 per run: ${range(mine.added.map((a) => a.p99))} ms against ${range(base.added.map((a) => a.p99))} ms`, '');
   return lines;
 }

@@ -101,7 +101,8 @@ function stepsOf(t: AnswerTimeline, transactions: readonly Transaction[]): Parti
     else hi = mid;
   }
   const carrier = transactions[lo - 1];
-  if (carrier && carrier.start >= t.learnCalled) Object.assign(out, { queued: carrier.start - t.learnCalled, nft: carrier.end - carrier.start, release: t.learnDone - carrier.end });
+  if (carrier && carrier.start >= t.learnCalled)
+    Object.assign(out, { queued: carrier.start - t.learnCalled, nft: carrier.end - carrier.start, release: t.learnDone - carrier.end });
   return out;
 }
 
@@ -129,7 +130,16 @@ function parseRates(text: string): number[] {
 }
 
 async function run(): Promise<void> {
-  const { values } = parseArgs({ options: { plan: { type: 'string' }, queries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '500,1000' }, seconds: { type: 'string', default: '5' }, renewal: { type: 'string' }, writes: { type: 'string', default: 'direct' } } });
+  const { values } = parseArgs({
+    options: {
+      plan: { type: 'string' },
+      queries: { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '500,1000' },
+      seconds: { type: 'string', default: '5' },
+      renewal: { type: 'string' },
+      writes: { type: 'string', default: 'direct' },
+    },
+  });
   if (values.writes !== 'direct' && values.writes !== 'libnftables') throw new Error(`--writes: direct or libnftables, not ${values.writes}`);
   if (values.renewal !== undefined && values.renewal !== 'expires' && values.renewal !== 'readd') throw new Error(`--renewal: expires or readd, not ${values.renewal}`);
   if (!values.plan) throw new Error('--plan FILE is required');
@@ -137,7 +147,13 @@ async function run(): Promise<void> {
   const request = { queries: Number(values.queries), rates: parseRates(values.rate), seconds: Number(values.seconds) };
   const transactions: Transaction[] = [];
   const kernelWrites = values.writes === 'libnftables' ? (false as const) : timedWrites(transactions);
-  const nft = new NftDriver({ table: plan.nft.name, log: quiet, backend: timed(openNftBackend(quiet), transactions), kernelWrites, ...(values.renewal ? { learnedRenewal: values.renewal } : {}) });
+  const nft = new NftDriver({
+    table: plan.nft.name,
+    log: quiet,
+    backend: timed(openNftBackend(quiet), transactions),
+    kernelWrites,
+    ...(values.renewal ? { learnedRenewal: values.renewal } : {}),
+  });
   await nft.apply(plan.nft);
   const nameSet = plan.nft.sets.find((s) => s.learned && /_n\d+_4$/.test(s.name));
   if (!nameSet) throw new Error('the plan has no learned set of a rule by name');
@@ -210,6 +226,6 @@ async function run(): Promise<void> {
 try {
   await run();
 } catch (err) {
-  process.stderr.write(`hold worker: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`hold worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 }

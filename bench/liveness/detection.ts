@@ -58,7 +58,11 @@ async function detection(repeat: number, port: number): Promise<void> {
   let child: ChildProcess | undefined;
   try {
     for (let r = 0; r < repeat; r++) {
-      child = spawn(process.execPath, [NODE_SCRIPT, '--node', VICTIM.node, '--address', VICTIM.address, '--port', String(port), ...WATCHERS.flatMap((w) => ['--peer', `${w.node}=${w.address}`])], { stdio: 'ignore' });
+      child = spawn(
+        process.execPath,
+        [NODE_SCRIPT, '--node', VICTIM.node, '--address', VICTIM.address, '--port', String(port), ...WATCHERS.flatMap((w) => ['--peer', `${w.node}=${w.address}`])],
+        { stdio: 'ignore' },
+      );
       // After the first kill the victim is back only after the hold-down.
       if (!(await until(() => seen(true), PROBE_DEFAULTS.holdDownMs + 10_000))) throw new Error('victim not alive to both watchers');
       await sleep(200 + Math.random() * PROBE_DEFAULTS.intervalMs); // kill at any point of an interval
@@ -75,7 +79,9 @@ async function detection(repeat: number, port: number): Promise<void> {
   const ratio = (ms: number) => (ms / windowMs).toFixed(2);
   process.stdout.write(`detection after SIGKILL, ${repeat} kills, window ${windowMs} ms (ratio to the window):\n`);
   process.stdout.write(`  median ${detections.length ? quantile(detections, 0.5).toFixed(0) : '-'} ms (${ratio(quantile(detections, 0.5))}), `);
-  process.stdout.write(`p90 ${quantile(detections, 0.9).toFixed(0)} ms (${ratio(quantile(detections, 0.9))}), max ${Math.max(...detections).toFixed(0)} ms (${ratio(Math.max(...detections))})\n`);
+  process.stdout.write(
+    `p90 ${quantile(detections, 0.9).toFixed(0)} ms (${ratio(quantile(detections, 0.9))}), max ${Math.max(...detections).toFixed(0)} ms (${ratio(Math.max(...detections))})\n`,
+  );
   process.stdout.write(`  false deaths among the watchers: ${falseDeaths.length}${falseDeaths.length ? ` (${falseDeaths.slice(0, 3).join('; ')})` : ''}\n`);
 }
 
@@ -97,12 +103,17 @@ async function cost(nodes: number, seconds: number, port: number): Promise<void>
   const rounds = probers.reduce((sum, p, i) => sum + p.stats().rounds - startRounds[i]!, 0) / nodes;
   const notHeard = views.reduce((sum, v) => sum + [...v.peers.values()].filter((x) => !x.heard).length, 0);
   process.stdout.write(`cost: ${nodes} probers × ${nodes - 1} peers in one process for ${seconds} s:\n`);
-  process.stdout.write(`  CPU ${((cpuMs / wallMs) * 100).toFixed(1)} % of one core in all, ${((cpuMs / wallMs / nodes) * 100).toFixed(2)} % per prober, ${perPeerPercent.toFixed(3)} % per prober per peer\n`);
+  process.stdout.write(
+    `  CPU ${((cpuMs / wallMs) * 100).toFixed(1)} % of one core in all, ${((cpuMs / wallMs / nodes) * 100).toFixed(2)} % per prober, ${perPeerPercent.toFixed(3)} % per prober per peer\n`,
+  );
   process.stdout.write(`  ${(rounds / (wallMs / 1000)).toFixed(1)} rounds/s per prober (target ${1000 / PROBE_DEFAULTS.intervalMs}); peers not heard at the end: ${notHeard}\n`);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { repeat: { type: 'string', default: '10' }, nodes: { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { repeat: { type: 'string', default: '10' }, nodes: { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' } },
+  });
   const port = 30_000 + (process.pid % 20_000);
   await detection(Number(values.repeat), port);
   await cost(Number(values.nodes), Number(values.seconds), port + 1);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FULL_SHAPE, nodeIp, podCidr, podPlace, policyDoc, selectionOf, selects } from './cluster-model.js';
 import { Journal, percentile } from './journal.js';
 
-test('every pod of the full shape has its own address inside its node\'s pod CIDR', () => {
+test("every pod of the full shape has its own address inside its node's pod CIDR", () => {
   const seen = new Set<string>();
   for (let p = 0; p < FULL_SHAPE.pods; p += 97) {
     const place = podPlace(FULL_SHAPE, p);

@@ -57,7 +57,13 @@ async function readWhenWritten(path: string, timeoutMs: number): Promise<string>
 }
 
 function shapeOf(flags: Flags): ScaleShape {
-  return { nodes: Number(flags.nodes), gatewayNodes: Number(flags['gateway-nodes']), pods: Number(flags.pods), namespaces: Number(flags.namespaces), policies: Number(flags.policies) };
+  return {
+    nodes: Number(flags.nodes),
+    gatewayNodes: Number(flags['gateway-nodes']),
+    pods: Number(flags.pods),
+    namespaces: Number(flags.namespaces),
+    policies: Number(flags.policies),
+  };
 }
 
 interface AgentFigures {
@@ -71,15 +77,34 @@ interface AgentFigures {
 }
 
 /** One agent on the gateway node, from start to a measured idle window (and the timer probe after it). */
-async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, run: number, label: string, sluiceMain: string | undefined, left: (capMs: number) => number): Promise<AgentFigures> {
+async function measureAgent(
+  cluster: ScaleCluster,
+  flags: Flags,
+  dir: string,
+  run: number,
+  label: string,
+  sluiceMain: string | undefined,
+  left: (capMs: number) => number,
+): Promise<AgentFigures> {
   const probeOut = join(dir, `wake-probe-${run}.json`);
   const memoryOut = join(dir, `memory-probe-${run}.json`);
   const probe = pathToFileURL(fileURLToPath(new URL('./wake-probe.js', import.meta.url))).href;
-  const agent = await cluster.startAgent(AGENT_NODE, `${flags.prefix}n${AGENT_NODE}`, ['--import', probe], { SLUICE_WAKE_PROBE_OUT: probeOut, SLUICE_MEMORY_PROBE_OUT: memoryOut }, sluiceMain, flags['agent-arg'] ?? []);
+  const agent = await cluster.startAgent(
+    AGENT_NODE,
+    `${flags.prefix}n${AGENT_NODE}`,
+    ['--import', probe],
+    { SLUICE_WAKE_PROBE_OUT: probeOut, SLUICE_MEMORY_PROBE_OUT: memoryOut },
+    sluiceMain,
+    flags['agent-arg'] ?? [],
+  );
   await cluster.settled(Number(flags['settle-seconds']) * 1000, left(300_000), performance.now());
   const pid = agent.process.pid!;
   const windowMs = Number(flags['window-seconds']) * 1000;
-  process.stdout.write(`  agent of ${label}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}:\n`);
+  process.stdout.write(
+    `  agent of ${label}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}:\n`,
+  );
   cluster.resetWrites();
   const a = await sampleProcess(pid);
   const at = await sampleProcessTree(pid);
@@ -97,16 +122,36 @@ async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, ru
   const times = await cluster.agentTimes(agent);
   line(`agent idle CPU over ${u.seconds.toFixed(0)} s`, `${u.corePercent.toFixed(2)} % core`, 'goal < 1 % (5 min window)');
   line('agent wake-ups (context switches, all threads)', `${u.wakeupsPerSecond.toFixed(1)} /s`);
-  const byThread = [...tb].map(([name, t]) => ({ name, threads: t.threads, perSecond: (t.switches - (ta.get(name)?.switches ?? 0)) / u.seconds })).sort((x, y) => y.perSecond - x.perSecond);
-  line('  by thread', byThread.filter((t) => t.perSecond >= 0.05).map((t) => `${t.name}×${t.threads} ${t.perSecond.toFixed(1)}`).join(', ') || 'none');
-  line(`agent with its ${bt.processes - 1} living child processes`, `${ut.corePercent.toFixed(2)} % core`, `${ut.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${ut.rssMiB.toFixed(0)} MiB (children: ip monitor)`);
+  const byThread = [...tb]
+    .map(([name, t]) => ({ name, threads: t.threads, perSecond: (t.switches - (ta.get(name)?.switches ?? 0)) / u.seconds }))
+    .sort((x, y) => y.perSecond - x.perSecond);
+  line(
+    '  by thread',
+    byThread
+      .filter((t) => t.perSecond >= 0.05)
+      .map((t) => `${t.name}×${t.threads} ${t.perSecond.toFixed(1)}`)
+      .join(', ') || 'none',
+  );
+  line(
+    `agent with its ${bt.processes - 1} living child processes`,
+    `${ut.corePercent.toFixed(2)} % core`,
+    `${ut.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${ut.rssMiB.toFixed(0)} MiB (children: ip monitor)`,
+  );
   line('agent RSS', `${u.rssMiB.toFixed(0)} MiB`, `peak ${u.peakRssMiB.toFixed(0)} MiB, goal < 80`);
   const mem = await cluster.agentMemory(agent);
-  line('agent memory: V8 heap used / allocated, off-heap', `${mem.heapUsed.toFixed(0)} / ${mem.heapTotal.toFixed(0)} MiB`, `external ${mem.external.toFixed(0)} MiB; the rest of RSS is code, stacks and the allocator's`);
+  line(
+    'agent memory: V8 heap used / allocated, off-heap',
+    `${mem.heapUsed.toFixed(0)} / ${mem.heapTotal.toFixed(0)} MiB`,
+    `external ${mem.external.toFixed(0)} MiB; the rest of RSS is code, stacks and the allocator's`,
+  );
   agent.process.kill('SIGWINCH');
   const held = JSON.parse(await readWhenWritten(memoryOut, 60_000)) as { rss: number; heapUsed: number; heapTotal: number; external: number };
   const mib = (bytes: number) => bytes / 1048576;
-  line('agent memory after a full GC: V8 heap used, RSS', `${mib(held.heapUsed).toFixed(1)} MiB`, `RSS ${mib(held.rss).toFixed(0)} MiB, heap allocated ${mib(held.heapTotal).toFixed(0)} MiB, external ${mib(held.external).toFixed(0)} MiB`);
+  line(
+    'agent memory after a full GC: V8 heap used, RSS',
+    `${mib(held.heapUsed).toFixed(1)} MiB`,
+    `RSS ${mib(held.rss).toFixed(0)} MiB, heap allocated ${mib(held.heapTotal).toFixed(0)} MiB, external ${mib(held.external).toFixed(0)} MiB`,
+  );
   line('agent plans / nft applies since start', `${times.plans} / ${times.nftApplies}`, `plan ${times.planMs.toFixed(0)} ms, nft ${times.nftMs.toFixed(0)} ms on average`);
   line('controller idle CPU over the same window', `${cu.corePercent.toFixed(2)} % core`, `${cu.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${cu.rssMiB.toFixed(0)} MiB`);
   line('API writes in the window (controller / agents / Lease)', `${w.controller} / ${w.agents} / ${w.leases}`);
@@ -122,7 +167,14 @@ async function measureAgent(cluster: ScaleCluster, flags: Flags, dir: string, ru
     if (report.sites.length === 0) process.stdout.write('    none\n');
   }
   await cluster.stopAgent(agent);
-  return { corePercent: u.corePercent, wakeupsPerSecond: u.wakeupsPerSecond, treeCorePercent: ut.corePercent, rssMiB: u.rssMiB, heapUsedMiB: mem.heapUsed, heapHeldMiB: mib(held.heapUsed) };
+  return {
+    corePercent: u.corePercent,
+    wakeupsPerSecond: u.wakeupsPerSecond,
+    treeCorePercent: ut.corePercent,
+    rssMiB: u.rssMiB,
+    heapUsedMiB: mem.heapUsed,
+    heapHeldMiB: mib(held.heapUsed),
+  };
 }
 
 async function inner(flags: Flags): Promise<void> {
@@ -131,7 +183,9 @@ async function inner(flags: Flags): Promise<void> {
   const left = (capMs: number) => Math.max(1000, Math.min(capMs, deadline - performance.now()));
   const dir = await mkdtemp(join(tmpdir(), 'sluice-idle-'));
   const cluster = await ScaleCluster.start(shape, dir);
-  process.stdout.write(`bench/scale idle: ${shape.policies} policies, ${shape.pods} pods, ${shape.nodes} nodes; the agent on ${nodeName(AGENT_NODE)} (a gateway node); logs in ${dir}\n`);
+  process.stdout.write(
+    `bench/scale idle: ${shape.policies} policies, ${shape.pods} pods, ${shape.nodes} nodes; the agent on ${nodeName(AGENT_NODE)} (a gateway node); logs in ${dir}\n`,
+  );
   try {
     cluster.seed();
     cluster.startController();

@@ -79,7 +79,7 @@ export class Journal {
     this.lastStateChange = now;
     this.stateChanges++;
     for (const [pod, w] of this.podWaiters) {
-      if (((this.slicesOfPod.get(pod)?.size ?? 0) > 0) === w.present) {
+      if ((this.slicesOfPod.get(pod)?.size ?? 0) > 0 === w.present) {
         this.podWaiters.delete(pod);
         w.done(now - w.since);
       }
@@ -110,7 +110,7 @@ export class Journal {
 
   /** Resolves with the ms until `ns/pod` is in some slice (present) or in none (absent). */
   awaitPod(pod: string, present: boolean, since: number, done: (ms: number) => void): void {
-    if (((this.slicesOfPod.get(pod)?.size ?? 0) > 0) === present) done(0);
+    if ((this.slicesOfPod.get(pod)?.size ?? 0) > 0 === present) done(0);
     else this.podWaiters.set(pod, { since, present, done });
   }
 

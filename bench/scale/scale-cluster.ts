@@ -111,7 +111,11 @@ export class ScaleCluster {
     else if (userAgent.startsWith('sluice-controller')) {
       w.controller++;
       w.lastControllerWrite = performance.now();
-      const resource = path.replace(/\?.*$/, '').replace(/\/namespaces\/[^/]+/, '').replace(/^\/apis?\/(egress\.sluice\.dev\/)?v1(alpha1)?\//, '').replace(/\/[^/]+(\/status)?$/, (_m, s: string | undefined) => (s ? '/status' : ''));
+      const resource = path
+        .replace(/\?.*$/, '')
+        .replace(/\/namespaces\/[^/]+/, '')
+        .replace(/^\/apis?\/(egress\.sluice\.dev\/)?v1(alpha1)?\//, '')
+        .replace(/\/[^/]+(\/status)?$/, (_m, s: string | undefined) => (s ? '/status' : ''));
       const key = `${resource} ${method}${status >= 300 ? ` ${status}` : ''}`;
       w.byResource.set(key, (w.byResource.get(key) ?? 0) + 1);
     } else w.agents++;
@@ -193,7 +197,20 @@ export class ScaleCluster {
     const log = createWriteStream(join(this.dir, 'controller.log'), { flags: 'a' });
     const child = spawn(
       process.execPath,
-      [SLUICE, 'controller', '--kubeconfig', join(this.dir, 'kubeconfig'), '--lease-namespace', LEASE_NAMESPACE, '--metrics-address', CONTROLLER_METRICS, '--tunnel-cidr-v4', TUNNEL_CIDR, '--log-level', 'info'],
+      [
+        SLUICE,
+        'controller',
+        '--kubeconfig',
+        join(this.dir, 'kubeconfig'),
+        '--lease-namespace',
+        LEASE_NAMESPACE,
+        '--metrics-address',
+        CONTROLLER_METRICS,
+        '--tunnel-cidr-v4',
+        TUNNEL_CIDR,
+        '--log-level',
+        'info',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'sluice-controller' } },
     );
     child.stdout!.pipe(log);
@@ -228,22 +245,43 @@ export class ScaleCluster {
 
   /** A real agent in its own namespace; resolves once it logs that it is ready. */
   /** `sluiceMain`: another build's agent/main.js (bench/scale idle measures one beside this build's); `extraAgentArgs` follow the usual flags. */
-  async startAgent(index: number, netns: string, extraNodeArgs: readonly string[] = [], env: Record<string, string> = {}, sluiceMain = SLUICE, extraAgentArgs: readonly string[] = []): Promise<RealAgent> {
+  async startAgent(
+    index: number,
+    netns: string,
+    extraNodeArgs: readonly string[] = [],
+    env: Record<string, string> = {},
+    sluiceMain = SLUICE,
+    extraAgentArgs: readonly string[] = [],
+  ): Promise<RealAgent> {
     const stateDir = join(this.dir, `state-${nodeName(index)}`);
     await mkdir(stateDir, { recursive: true });
     const log = createWriteStream(join(this.dir, `agent-${nodeName(index)}.log`), { flags: 'a' });
     const child = spawn(
       'ip',
       [
-        'netns', 'exec', netns, process.execPath, ...extraNodeArgs, sluiceMain, 'agent',
-        '--node', nodeName(index),
-        '--kubeconfig', join(this.dir, 'kubeconfig'),
-        '--lease-namespace', LEASE_NAMESPACE,
-        '--interface', 'eth0',
-        '--metrics-address', `${nodeIp(index)}:${AGENT_METRICS_PORT}`,
-        '--tunnel-cidr-v4', TUNNEL_CIDR,
-        '--state-dir', stateDir,
-        '--log-level', 'info',
+        'netns',
+        'exec',
+        netns,
+        process.execPath,
+        ...extraNodeArgs,
+        sluiceMain,
+        'agent',
+        '--node',
+        nodeName(index),
+        '--kubeconfig',
+        join(this.dir, 'kubeconfig'),
+        '--lease-namespace',
+        LEASE_NAMESPACE,
+        '--interface',
+        'eth0',
+        '--metrics-address',
+        `${nodeIp(index)}:${AGENT_METRICS_PORT}`,
+        '--tunnel-cidr-v4',
+        TUNNEL_CIDR,
+        '--state-dir',
+        stateDir,
+        '--log-level',
+        'info',
         ...extraAgentArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
@@ -283,7 +321,12 @@ export class ScaleCluster {
   async agentMemory(agent: RealAgent): Promise<{ heapUsed: number; heapTotal: number; external: number; rss: number }> {
     const text = await (await fetch(agent.metricsUrl)).text();
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
-    return { heapUsed: gauge('sluice_nodejs_heap_size_used_bytes'), heapTotal: gauge('sluice_nodejs_heap_size_total_bytes'), external: gauge('sluice_nodejs_external_memory_bytes'), rss: gauge('sluice_process_resident_memory_bytes') };
+    return {
+      heapUsed: gauge('sluice_nodejs_heap_size_used_bytes'),
+      heapTotal: gauge('sluice_nodejs_heap_size_total_bytes'),
+      external: gauge('sluice_nodejs_external_memory_bytes'),
+      rss: gauge('sluice_process_resident_memory_bytes'),
+    };
   }
 
   /** The simulated nodes: every node without a real agent, as watches in one forked process. */
@@ -291,7 +334,22 @@ export class ScaleCluster {
     if (count <= 0) return 0;
     const real = new Set(this.agents.map((a) => a.index));
     const first = [...Array(this.shape.nodes).keys()].find((i) => !real.has(i) && i >= this.shape.gatewayNodes) ?? 0;
-    const child = fork(fileURLToPath(new URL('./watchers-main.js', import.meta.url)), ['--server', this.api.url, '--first', String(first), '--count', String(Math.min(count, this.shape.nodes - first)), '--gateway-selector', 'egress=a', '--gateway-selector', 'egress=b'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(
+      fileURLToPath(new URL('./watchers-main.js', import.meta.url)),
+      [
+        '--server',
+        this.api.url,
+        '--first',
+        String(first),
+        '--count',
+        String(Math.min(count, this.shape.nodes - first)),
+        '--gateway-selector',
+        'egress=a',
+        '--gateway-selector',
+        'egress=b',
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
     this.watcherChild = child;
     const ready = await new Promise<{ watches: number }>((resolve, reject) => {
       child.once('message', (m: { ready?: { watches: number } }) => (m.ready ? resolve(m.ready) : reject(new Error('watchers: unexpected message'))));
@@ -308,7 +366,9 @@ export class ScaleCluster {
     const child = this.watcherChild;
     if (!child) return undefined;
     this.watcherChild = undefined;
-    const summary = new Promise<{ watches: number; events: number; mib: number; reconnects: number; seconds: number }>((resolve) => child.once('message', (m: { summary: never }) => resolve(m.summary)));
+    const summary = new Promise<{ watches: number; events: number; mib: number; reconnects: number; seconds: number }>((resolve) =>
+      child.once('message', (m: { summary: never }) => resolve(m.summary)),
+    );
     child.send({ stop: true });
     return summary;
   }
@@ -368,10 +428,12 @@ export class ScaleCluster {
       const got = actual.get(key) ?? new Set<string>();
       const missing = [...expected].filter((p) => !got.has(p));
       const extra = [...got].filter((p) => !expected.has(p));
-      if (missing.length || extra.length) problems.push(`${key}: ${missing.length} pods missing from its slices (${missing.slice(0, 2).join(', ')}), ${extra.length} extra (${extra.slice(0, 2).join(', ')})`);
+      if (missing.length || extra.length)
+        problems.push(`${key}: ${missing.length} pods missing from its slices (${missing.slice(0, 2).join(', ')}), ${extra.length} extra (${extra.slice(0, 2).join(', ')})`);
       const status = this.journal.status.get(key);
       const gatewayNode = status?.node ? Number(status.node.slice('node-'.length)) : NaN;
-      if (!status?.node || !(gatewayNode < this.shape.gatewayNodes) || this.notReady.has(gatewayNode)) problems.push(`${key}: status.node ${status?.node ?? 'unset'} is not a ready gateway node`);
+      if (!status?.node || !(gatewayNode < this.shape.gatewayNodes) || this.notReady.has(gatewayNode))
+        problems.push(`${key}: status.node ${status?.node ?? 'unset'} is not a ready gateway node`);
       else if (gatewayOfNode(gatewayNode) !== policyGateway(this.policies.get(key)!.q)) problems.push(`${key}: status.node ${status.node} is not in its gateway`);
       if (!status?.eipV4) problems.push(`${key}: no status.eip.ipv4`);
     }

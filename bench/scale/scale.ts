@@ -43,7 +43,13 @@ const OPTIONS = {
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
 export function shapeOf(flags: Flags): ScaleShape {
-  return { nodes: Number(flags.nodes), gatewayNodes: Number(flags['gateway-nodes']), pods: Number(flags.pods), namespaces: Number(flags.namespaces), policies: Number(flags.policies) };
+  return {
+    nodes: Number(flags.nodes),
+    gatewayNodes: Number(flags['gateway-nodes']),
+    pods: Number(flags.pods),
+    namespaces: Number(flags.namespaces),
+    policies: Number(flags.policies),
+  };
 }
 
 /** Nodes with a real agent: gateway and worker nodes in turn, starting with a gateway node. */
@@ -96,7 +102,9 @@ async function inner(flags: Flags): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-scale-'));
   const cluster = await ScaleCluster.start(shape, dir);
   const out = process.stdout;
-  out.write(`bench/scale: ${shape.nodes} nodes (${shape.gatewayNodes} gateway nodes), ${shape.pods} pods in ${shape.namespaces} namespaces, ${shape.policies} policies; real agents on ${agentIdx.map(nodeName).join(', ')}; logs in ${dir}\n`);
+  out.write(
+    `bench/scale: ${shape.nodes} nodes (${shape.gatewayNodes} gateway nodes), ${shape.pods} pods in ${shape.namespaces} namespaces, ${shape.policies} policies; real agents on ${agentIdx.map(nodeName).join(', ')}; logs in ${dir}\n`,
+  );
   try {
     let t = performance.now();
     cluster.seed();
@@ -155,7 +163,11 @@ async function inner(flags: Flags): Promise<void> {
     last = done.last;
     w = cluster.resetWrites();
     line(`restart after ${changes.total} changes: Lease taken after`, ms(leader - cluster.controllerStartedAt));
-    line(`restart after ${changes.total} changes: converged after`, ms(last - cluster.controllerStartedAt), `${ms(last - leader)} after the Lease, ${await cpuOf(cluster)} CPU; goal < 10000 ms`);
+    line(
+      `restart after ${changes.total} changes: converged after`,
+      ms(last - cluster.controllerStartedAt),
+      `${ms(last - leader)} after the Lease, ${await cpuOf(cluster)} CPU; goal < 10000 ms`,
+    );
     reportCheck('restart after changes: slices and statuses', done.problems);
     line('restart after changes: controller API writes', String(w.controller), `${(w.controller / changes.total).toFixed(2)} per change`);
 
@@ -191,7 +203,13 @@ async function inner(flags: Flags): Promise<void> {
     const endpoints = [...cluster.journal.slices.values()].reduce((n, s) => n + s.pods.length, 0);
     out.write(`  endpoints in all slices: ${endpoints}\n`);
     const final = await samples(pidsOf(cluster));
-    for (const [name, s] of final) if (s) line(`RSS ${name}`, `${s.rssMiB.toFixed(0)} MiB`, `peak ${s.peakRssMiB.toFixed(0)} MiB${name === 'controller' ? ', goal < 300' : name.startsWith('agent') ? ', goal < 80' : ''}`);
+    for (const [name, s] of final)
+      if (s)
+        line(
+          `RSS ${name}`,
+          `${s.rssMiB.toFixed(0)} MiB`,
+          `peak ${s.peakRssMiB.toFixed(0)} MiB${name === 'controller' ? ', goal < 300' : name.startsWith('agent') ? ', goal < 80' : ''}`,
+        );
   } finally {
     await cluster.close();
     if (!flags['keep-dir']) await rm(dir, { recursive: true, force: true });

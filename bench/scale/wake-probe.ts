@@ -58,7 +58,10 @@ process.on('SIGUSR2', () => {
   }
   recording = false;
   const out = process.env.SLUICE_WAKE_PROBE_OUT;
-  const list = [...sites].map(([site, s]) => ({ site, ...s })).filter((s) => s.fired > 0).sort((a, b) => b.fired - a.fired);
+  const list = [...sites]
+    .map(([site, s]) => ({ site, ...s }))
+    .filter((s) => s.fired > 0)
+    .sort((a, b) => b.fired - a.fired);
   if (out) writeFileSync(out, JSON.stringify({ seconds: (performance.now() - since) / 1000, sites: list }));
 });
 

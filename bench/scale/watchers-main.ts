@@ -40,24 +40,27 @@ const open = new Set<http.ClientRequest>();
 function watch(server: URL, path: string, query: string, rv: string, onOpen: () => void): void {
   let lastRv = rv;
   let answered = false;
-  const req = http.get({ host: server.hostname, port: server.port, path: `${path}?watch=true&resourceVersion=${lastRv}${query}`, agent, headers: { 'User-Agent': 'sluice-bench-watcher' } }, (res) => {
-    answered = true;
-    onOpen();
-    res.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) events++;
-      const m = /"resourceVersion":"(\d+)"[^\n]*\n?$/.exec(chunk.toString('latin1', Math.max(0, chunk.length - 4096)));
-      if (m) lastRv = m[1]!;
-    });
-    res.on('error', () => undefined);
-    res.on('end', () => {
-      open.delete(req);
-      if (!stopping) {
-        reconnects++;
-        watch(server, path, query, lastRv, () => {});
-      }
-    });
-  });
+  const req = http.get(
+    { host: server.hostname, port: server.port, path: `${path}?watch=true&resourceVersion=${lastRv}${query}`, agent, headers: { 'User-Agent': 'sluice-bench-watcher' } },
+    (res) => {
+      answered = true;
+      onOpen();
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) events++;
+        const m = /"resourceVersion":"(\d+)"[^\n]*\n?$/.exec(chunk.toString('latin1', Math.max(0, chunk.length - 4096)));
+        if (m) lastRv = m[1]!;
+      });
+      res.on('error', () => undefined);
+      res.on('end', () => {
+        open.delete(req);
+        if (!stopping) {
+          reconnects++;
+          watch(server, path, query, lastRv, () => {});
+        }
+      });
+    },
+  );
   // refused or reset (a loaded server): try again, so every watch is open before `ready`
   req.on('error', () => {
     open.delete(req);
@@ -109,11 +112,14 @@ async function main(): Promise<void> {
     }
     if (!m.stop) return;
     stopping = true;
-    process.send?.({ summary: { watches: sets.length, events: events - at0.events, mib: (bytes - at0.bytes) / 1048576, reconnects, seconds: (performance.now() - started) / 1000 } }, () => {
-      for (const req of open) req.destroy();
-      agent.destroy();
-      process.exit(0);
-    });
+    process.send?.(
+      { summary: { watches: sets.length, events: events - at0.events, mib: (bytes - at0.bytes) / 1048576, reconnects, seconds: (performance.now() - started) / 1000 } },
+      () => {
+        for (const req of open) req.destroy();
+        agent.destroy();
+        process.exit(0);
+      },
+    );
   });
 }
 

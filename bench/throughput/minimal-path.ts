@@ -53,29 +53,35 @@ export async function buildMinimalPath(lab: Lab, spec: MinimalPathSpec, dir: str
   const gateway = { ...spec.gateway, mac: GATEWAY_MAC };
   const workerNft = join(dir, 'minimal-worker.nft');
   const gatewayNft = join(dir, 'minimal-gateway.nft');
-  await writeFile(workerNft, [
-    `table ip ${NFT_TABLE} {`,
-    '  chain bench_mark {',
-    '    type filter hook prerouting priority mangle;',
-    `    ip saddr ${spec.pod.ip} ip daddr ${spec.external} meta mark set ${TO_GATEWAY}`,
-    '  }',
-    '}',
-    '',
-  ].join('\n'));
+  await writeFile(
+    workerNft,
+    [
+      `table ip ${NFT_TABLE} {`,
+      '  chain bench_mark {',
+      '    type filter hook prerouting priority mangle;',
+      `    ip saddr ${spec.pod.ip} ip daddr ${spec.external} meta mark set ${TO_GATEWAY}`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
   // The conntrack mark is written once, by the NAT chain that only sees a flow's first packet.
-  await writeFile(gatewayNft, [
-    `table ip ${NFT_TABLE} {`,
-    '  chain bench_mark {',
-    '    type filter hook prerouting priority mangle;',
-    `    ct direction reply ct mark ${REPLY} meta mark set ${REPLY}`,
-    '  }',
-    '  chain bench_snat {',
-    '    type nat hook postrouting priority srcnat - 10;',
-    `    iifname "${DEVICE}" ip saddr ${spec.pod.ip} ct mark set ${REPLY} snat ip to ${spec.eip}`,
-    '  }',
-    '}',
-    '',
-  ].join('\n'));
+  await writeFile(
+    gatewayNft,
+    [
+      `table ip ${NFT_TABLE} {`,
+      '  chain bench_mark {',
+      '    type filter hook prerouting priority mangle;',
+      `    ct direction reply ct mark ${REPLY} meta mark set ${REPLY}`,
+      '  }',
+      '  chain bench_snat {',
+      '    type nat hook postrouting priority srcnat - 10;',
+      `    iifname "${DEVICE}" ip saddr ${spec.pod.ip} ct mark set ${REPLY} snat ip to ${spec.eip}`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
   await runAll(lab, gateway.name, [
     ...tunnelCommands(gateway, worker, spec),
     ['ip', 'addr', 'add', `${spec.eip}/32`, 'dev', 'eth0'],
@@ -102,7 +108,10 @@ export async function removeMinimalPath(lab: Lab, spec: MinimalPathSpec): Promis
     ['ip', 'link', 'delete', 'dev', DEVICE],
   ];
   const gatewayOnly = [['ip', 'addr', 'del', `${spec.eip}/32`, 'dev', 'eth0']];
-  for (const [node, commands] of [[spec.worker.name, common], [spec.gateway.name, [...common, ...gatewayOnly]]] as const) {
+  for (const [node, commands] of [
+    [spec.worker.name, common],
+    [spec.gateway.name, [...common, ...gatewayOnly]],
+  ] as const) {
     for (const argv of commands) await lab.exec({ node }, argv, { timeoutMs: STEP_TIMEOUT_MS, allowFailure: true });
   }
 }

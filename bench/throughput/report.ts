@@ -23,7 +23,11 @@ export function median(xs: readonly number[]): number {
 
 function table(head: readonly string[], body: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${body.map(line).join('\n')}\n`;
 }
 
@@ -72,7 +76,13 @@ function ratioTable(r: Results): string {
 function rttTable(r: Results): string {
   const body = r.paths.map((p) => {
     const runs = r.ping.get(p) ?? [];
-    return [PATH_LABEL[p], f3(median(runs.map((x) => x.minMs))), f3(median(runs.map((x) => x.avgMs))), runs.map((x) => x.avgMs.toFixed(3)).join(' '), f2(Math.max(0, ...runs.map((x) => x.lossPct)))];
+    return [
+      PATH_LABEL[p],
+      f3(median(runs.map((x) => x.minMs))),
+      f3(median(runs.map((x) => x.avgMs))),
+      runs.map((x) => x.avgMs.toFixed(3)).join(' '),
+      f2(Math.max(0, ...runs.map((x) => x.lossPct))),
+    ];
   });
   return table(['path', 'min ms', 'avg ms', 'avg per round', 'max loss %'], body);
 }

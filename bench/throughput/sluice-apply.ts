@@ -29,7 +29,9 @@ export async function removeSluiceLeftovers(lab: Lab, plans: readonly NodePlan[]
 async function assertNoSluiceRouting(lab: Lab, plan: NodePlan): Promise<void> {
   const { ownedRulePriorities: prio, ownedTables: tables } = plan.routing;
   const rules = JSON.parse((await lab.exec({ node: plan.node }, ['ip', '-j', 'rule', 'show'], { timeoutMs: STEP_TIMEOUT_MS })).stdout) as { priority: number }[];
-  const routes = JSON.parse((await lab.exec({ node: plan.node }, ['ip', '-j', 'route', 'show', 'table', 'all'], { timeoutMs: STEP_TIMEOUT_MS })).stdout) as { table?: string | number }[];
+  const routes = JSON.parse((await lab.exec({ node: plan.node }, ['ip', '-j', 'route', 'show', 'table', 'all'], { timeoutMs: STEP_TIMEOUT_MS })).stdout) as {
+    table?: string | number;
+  }[];
   const strayRules = rules.filter((r) => r.priority >= prio.min && r.priority <= prio.max);
   const strayRoutes = routes.filter((r) => Number(r.table) >= tables.min && Number(r.table) <= tables.max);
   if (strayRules.length || strayRoutes.length) {

@@ -113,7 +113,10 @@ describe('the parser and the CRDs accept the same objects', () => {
         policy({ appliedTo: { podSubnet: ['10.244.0.0/16'] } }),
         info(['100.64.0.0/10']),
       ];
-      for (const [expected, docs] of [[false, refused], [true, accepted]] as const) {
+      for (const [expected, docs] of [
+        [false, refused],
+        [true, accepted],
+      ] as const) {
         for (const doc of docs) {
           const parser = parserVerdict(doc);
           const crd = serverVerdictOnCreate(server, doc);

@@ -26,10 +26,13 @@ export interface Verdict {
 export async function withSluiceApiServer<T>(run: (server: ApiServer) => Promise<T>): Promise<T> {
   const skipped: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => skipped.push(line) });
-  const result = await withApiServer(async (server) => {
-    loadSluiceCrds(server);
-    return run(server);
-  }, { logger });
+  const result = await withApiServer(
+    async (server) => {
+      loadSluiceCrds(server);
+      return run(server);
+    },
+    { logger },
+  );
   if (skipped.length > 0) throw new Error(`the test API server skipped CRD rules:\n${skipped.join('')}`);
   return result;
 }
@@ -38,7 +41,11 @@ function loadSluiceCrds(server: ApiServer): void {
   const dir = join(REPOSITORY_ROOT, 'manifests', 'crds');
   if (!existsSync(dir)) throw new Error(`${dir} is missing (run make crds)`);
   const skipped: string[] = [];
-  applyManifests(server.store, readManifests([dir]).filter((o) => o.kind === 'CustomResourceDefinition'), (_o, reason) => skipped.push(reason));
+  applyManifests(
+    server.store,
+    readManifests([dir]).filter((o) => o.kind === 'CustomResourceDefinition'),
+    (_o, reason) => skipped.push(reason),
+  );
   if (skipped.length > 0) throw new Error(`CRDs not accepted: ${skipped.join('; ')}`);
 }
 

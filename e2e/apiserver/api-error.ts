@@ -83,26 +83,21 @@ export function unknownPath(): ApiError {
 }
 
 export function alreadyExists(target: GroupResource, name: string): ApiError {
-  return new ApiError(
-    'APISRV_ERR_ALREADY_EXISTS',
-    409,
-    'AlreadyExists',
-    `${qualifiedResource(target)} "${name}" already exists`,
-    { name, group: target.group, kind: target.resource },
-  );
+  return new ApiError('APISRV_ERR_ALREADY_EXISTS', 409, 'AlreadyExists', `${qualifiedResource(target)} "${name}" already exists`, {
+    name,
+    group: target.group,
+    kind: target.resource,
+  });
 }
 
-export const STALE_OBJECT_DETAIL =
-  'the object has been modified; please apply your changes to the latest version and try again';
+export const STALE_OBJECT_DETAIL = 'the object has been modified; please apply your changes to the latest version and try again';
 
 export function conflict(target: GroupResource, name: string, detail = STALE_OBJECT_DETAIL): ApiError {
-  return new ApiError(
-    'APISRV_ERR_CONFLICT',
-    409,
-    'Conflict',
-    `Operation cannot be fulfilled on ${qualifiedResource(target)} "${name}": ${detail}`,
-    { name, group: target.group, kind: target.resource },
-  );
+  return new ApiError('APISRV_ERR_CONFLICT', 409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(target)} "${name}": ${detail}`, {
+    name,
+    group: target.group,
+    kind: target.resource,
+  });
 }
 
 export function badRequest(message: string): ApiError {
@@ -110,13 +105,7 @@ export function badRequest(message: string): ApiError {
 }
 
 export function methodNotAllowed(): ApiError {
-  return new ApiError(
-    'APISRV_ERR_METHOD_NOT_ALLOWED',
-    405,
-    'MethodNotAllowed',
-    'the server does not allow this method on the requested resource',
-    {},
-  );
+  return new ApiError('APISRV_ERR_METHOD_NOT_ALLOWED', 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
 }
 
 export function unsupportedMediaType(contentType: string, accepted: string[]): ApiError {

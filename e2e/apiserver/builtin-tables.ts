@@ -3,11 +3,7 @@ import { ageOf } from './human-duration.js';
 import { asJsonObject, asString, isJsonObject, type Json, type JsonObject } from './json.js';
 import type { CellColumn } from './resource-type.js';
 
-function column(
-  name: string,
-  cell: (object: JsonObject, now: Date) => Json,
-  options: { type?: string; priority?: number; description?: string } = {},
-): CellColumn {
+function column(name: string, cell: (object: JsonObject, now: Date) => Json, options: { type?: string; priority?: number; description?: string } = {}): CellColumn {
   return {
     name,
     type: options.type ?? 'string',
@@ -29,10 +25,7 @@ export const ageColumn = column('Age', (object, now) => ageOf(metadataOf(object)
 
 export const defaultColumns: CellColumn[] = [ageColumn];
 
-export const namespaceColumns: CellColumn[] = [
-  column('Status', (object) => asString(statusOf(object).phase) ?? ''),
-  ageColumn,
-];
+export const namespaceColumns: CellColumn[] = [column('Status', (object) => asString(statusOf(object).phase) ?? ''), ageColumn];
 
 function nodeStatus(object: JsonObject): string {
   const ready = objectsIn(statusOf(object).conditions).find((condition) => condition.type === 'Ready');
@@ -82,10 +75,7 @@ function podReady(object: JsonObject): string {
 }
 
 function podRestarts(object: JsonObject): number {
-  return objectsIn(statusOf(object).containerStatuses).reduce(
-    (sum, container) => sum + (typeof container.restartCount === 'number' ? container.restartCount : 0),
-    0,
-  );
+  return objectsIn(statusOf(object).containerStatuses).reduce((sum, container) => sum + (typeof container.restartCount === 'number' ? container.restartCount : 0), 0);
 }
 
 export const podColumns: CellColumn[] = [
@@ -98,12 +88,7 @@ export const podColumns: CellColumn[] = [
 ];
 
 export const configMapColumns: CellColumn[] = [
-  column(
-    'Data',
-    (object) =>
-      Object.keys(asJsonObject(object.data) ?? {}).length + Object.keys(asJsonObject(object.binaryData) ?? {}).length,
-    { type: 'integer' },
-  ),
+  column('Data', (object) => Object.keys(asJsonObject(object.data) ?? {}).length + Object.keys(asJsonObject(object.binaryData) ?? {}).length, { type: 'integer' }),
   ageColumn,
 ];
 
@@ -120,10 +105,7 @@ export const serviceColumns: CellColumn[] = [
   ageColumn,
 ];
 
-export const leaseColumns: CellColumn[] = [
-  column('Holder', (object) => asString(specOf(object).holderIdentity) ?? ''),
-  ageColumn,
-];
+export const leaseColumns: CellColumn[] = [column('Holder', (object) => asString(specOf(object).holderIdentity) ?? ''), ageColumn];
 
 export const eventColumns: CellColumn[] = [
   column('Last Seen', (object, now) => ageOf(object.lastTimestamp ?? object.eventTime ?? metadataOf(object).creationTimestamp, now)),
@@ -136,17 +118,12 @@ export const eventColumns: CellColumn[] = [
   column('Message', (object) => asString(object.message) ?? ''),
 ];
 
-export const crdColumns: CellColumn[] = [
-  column('Created At', (object) => asString(metadataOf(object).creationTimestamp) ?? '', { type: 'date' }),
-];
+export const crdColumns: CellColumn[] = [column('Created At', (object) => asString(metadataOf(object).creationTimestamp) ?? '', { type: 'date' })];
 
 const count = (value: Json | undefined): number => (typeof value === 'number' ? value : 0);
 const createdAt = column('Created At', (object) => asString(metadataOf(object).creationTimestamp) ?? '', { type: 'date' });
 
-export const serviceAccountColumns: CellColumn[] = [
-  column('Secrets', (object) => objectsIn(object.secrets).length, { type: 'integer' }),
-  ageColumn,
-];
+export const serviceAccountColumns: CellColumn[] = [column('Secrets', (object) => objectsIn(object.secrets).length, { type: 'integer' }), ageColumn];
 
 /** Role and ClusterRole: kubectl prints the creation time itself, not an age. */
 export const roleColumns: CellColumn[] = [createdAt];
@@ -176,8 +153,22 @@ export const deploymentColumns: CellColumn[] = [
   column('Up-to-date', (object) => count(statusOf(object).updatedReplicas), { type: 'integer' }),
   column('Available', (object) => count(statusOf(object).availableReplicas), { type: 'integer' }),
   ageColumn,
-  column('Containers', (object) => containerList(object).map((c) => asString(c.name) ?? '').join(','), { priority: 1 }),
-  column('Images', (object) => containerList(object).map((c) => asString(c.image) ?? '').join(','), { priority: 1 }),
+  column(
+    'Containers',
+    (object) =>
+      containerList(object)
+        .map((c) => asString(c.name) ?? '')
+        .join(','),
+    { priority: 1 },
+  ),
+  column(
+    'Images',
+    (object) =>
+      containerList(object)
+        .map((c) => asString(c.image) ?? '')
+        .join(','),
+    { priority: 1 },
+  ),
 ];
 
 export const daemonSetColumns: CellColumn[] = [
@@ -188,7 +179,9 @@ export const daemonSetColumns: CellColumn[] = [
   column('Available', (object) => count(statusOf(object).numberAvailable), { type: 'integer' }),
   column('Node Selector', (object) => {
     const selector = asJsonObject(asJsonObject(asJsonObject(specOf(object).template)?.spec)?.nodeSelector) ?? {};
-    const text = Object.entries(selector).map(([k, v]) => `${k}=${String(v)}`).join(',');
+    const text = Object.entries(selector)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(',');
     return text || '<none>';
   }),
   ageColumn,

@@ -171,7 +171,14 @@ export function createBuiltinTypes(): ResourceType[] {
       builtin({ group: RBAC_GROUP, resource: `${kind.toLowerCase()}s`, kind, namespaced: kind === 'Role', columns: roleColumns, overrides: { nameRule: 'path-segment' } }),
     ),
     ...(['ClusterRoleBinding', 'RoleBinding'] as const).map((kind) =>
-      builtin({ group: RBAC_GROUP, resource: `${kind.toLowerCase()}s`, kind, namespaced: kind === 'RoleBinding', columns: roleBindingColumns, overrides: { nameRule: 'path-segment' } }),
+      builtin({
+        group: RBAC_GROUP,
+        resource: `${kind.toLowerCase()}s`,
+        kind,
+        namespaced: kind === 'RoleBinding',
+        columns: roleBindingColumns,
+        overrides: { nameRule: 'path-segment' },
+      }),
     ),
     // Workloads are stored, never run (there is no controller manager): status stays as written.
     workload('Deployment', 'deployments', ['deploy'], deploymentColumns),

@@ -23,7 +23,12 @@ export function evaluateCel(node: CelNode, scope: CelScope): unknown {
       return indexValue(evaluateCel(node.operand, scope), evaluateCel(node.index, scope));
     case 'call': {
       const target = node.target ? evaluateCel(node.target, scope) : undefined;
-      return callFunction(node.name, target, node.target !== undefined, node.args.map((arg) => evaluateCel(arg, scope)));
+      return callFunction(
+        node.name,
+        target,
+        node.target !== undefined,
+        node.args.map((arg) => evaluateCel(arg, scope)),
+      );
     }
     case 'list':
       return node.items.map((item) => evaluateCel(item, scope));
@@ -126,9 +131,7 @@ function evaluateBinary(node: Extract<CelNode, { kind: 'binary' }>, scope: CelSc
 
 function compare(operator: string, left: unknown, right: unknown): boolean {
   const comparable =
-    (typeof left === 'number' && typeof right === 'number') ||
-    (typeof left === 'string' && typeof right === 'string') ||
-    (typeof left === 'boolean' && typeof right === 'boolean');
+    (typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string') || (typeof left === 'boolean' && typeof right === 'boolean');
   if (!comparable) throw noOverload(`_${operator}_`);
   const a = left as number | string | boolean;
   const b = right as number | string | boolean;

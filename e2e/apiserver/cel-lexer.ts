@@ -4,11 +4,7 @@ export class CelSyntaxError extends Error {
 }
 
 export type Token =
-  | { type: 'number'; value: number; text: string }
-  | { type: 'string'; value: string }
-  | { type: 'ident'; value: string }
-  | { type: 'op'; value: string }
-  | { type: 'eof' };
+  { type: 'number'; value: number; text: string } | { type: 'string'; value: string } | { type: 'ident'; value: string } | { type: 'op'; value: string } | { type: 'eof' };
 
 const OPERATORS = ['&&', '||', '==', '!=', '<=', '>=', '<', '>', '!', '+', '-', '*', '/', '%', '?', ':', '.', ',', '(', ')', '[', ']', '{', '}'];
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '`': '`', '?': '?' };

@@ -98,7 +98,16 @@ const GLOBAL_FUNCTIONS: Record<string, GlobalFunction> = {
   uint: ([value]) => toInt(value),
   double: ([value]) => (typeof value === 'number' ? value : Number(expectString(value, 'double'))),
   string: ([value]) => toStringValue(value),
-  bool: ([value]) => (typeof value === 'boolean' ? value : value === 'true' ? true : value === 'false' ? false : (() => { throw noOverload('bool'); })()),
+  bool: ([value]) =>
+    typeof value === 'boolean'
+      ? value
+      : value === 'true'
+        ? true
+        : value === 'false'
+          ? false
+          : (() => {
+              throw noOverload('bool');
+            })(),
   dyn: ([value]) => value,
   matches: ([text, pattern]) => compileRegex(expectString(pattern, 'matches')).test(expectString(text, 'matches')),
   isIP: ([value]) => parseIp(expectString(value, 'isIP')) !== undefined,
@@ -151,7 +160,7 @@ const MEMBER_FUNCTIONS: Record<string, MemberFunction> = {
   },
   min: (target) => extreme(target, 'min', (a, b) => compareForSort(a, b) < 0),
   max: (target) => extreme(target, 'max', (a, b) => compareForSort(a, b) > 0),
-  family: (target) => ipOf(target, 'family').address.kind() === 'ipv4' ? 4 : 6,
+  family: (target) => (ipOf(target, 'family').address.kind() === 'ipv4' ? 4 : 6),
   isUnspecified: (target) => ipOf(target, 'isUnspecified').address.range() === 'unspecified',
   isLoopback: (target) => ipOf(target, 'isLoopback').address.range() === 'loopback',
   isLinkLocalUnicast: (target) => ipOf(target, 'isLinkLocalUnicast').address.range() === 'linkLocal',
@@ -169,9 +178,7 @@ const MEMBER_FUNCTIONS: Record<string, MemberFunction> = {
     const outer = cidrOf(target, 'containsCIDR');
     const inner = cidrOf(other, 'containsCIDR');
     return (
-      inner.address.kind() === outer.address.kind() &&
-      inner.prefixLength >= outer.prefixLength &&
-      inner.address.match([outer.address, outer.prefixLength] as [ipaddr.IPv4, number])
+      inner.address.kind() === outer.address.kind() && inner.prefixLength >= outer.prefixLength && inner.address.match([outer.address, outer.prefixLength] as [ipaddr.IPv4, number])
     );
   },
   prefixLength: (target) => cidrOf(target, 'prefixLength').prefixLength,

@@ -87,17 +87,11 @@ describe('x-kubernetes-validations', () => {
           egressIP: {
             type: 'object',
             properties: { useNodeIP: { type: 'boolean' }, ipv4: { type: 'string' } },
-            'x-kubernetes-validations': [
-              { rule: '!(has(self.useNodeIP) && self.useNodeIP) || !has(self.ipv4)', message: 'useNodeIP cannot be combined with ipv4' },
-            ],
+            'x-kubernetes-validations': [{ rule: '!(has(self.useNodeIP) && self.useNodeIP) || !has(self.ipv4)', message: 'useNodeIP cannot be combined with ipv4' }],
           },
           gateway: {
             type: 'string',
-            'x-kubernetes-validations': [
-              { rule: 'self == oldSelf', message: 'gateway is immutable' },
-              { rule: "self.size() < 20" },
-              { rule: 'self.?weird.orValue(true)' },
-            ],
+            'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'gateway is immutable' }, { rule: 'self.size() < 20' }, { rule: 'self.?weird.orValue(true)' }],
           },
           ports: {
             type: 'array',
@@ -133,7 +127,7 @@ describe('x-kubernetes-validations', () => {
       'spec.egressIP: Invalid value: "object": useNodeIP cannot be combined with ipv4',
       'spec.gateway: Invalid value: "string": failed rule: self.size() < 20',
       'spec.ports: Invalid value: "array": ports must be positive, got 2 ports',
-      'spec.mode.kind: Forbidden: failed rule: self.kind == \'a\'',
+      "spec.mode.kind: Forbidden: failed rule: self.kind == 'a'",
     ]);
   });
 

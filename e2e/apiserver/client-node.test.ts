@@ -32,21 +32,31 @@ describe('@kubernetes/client-node', () => {
       try {
         await withTimeout(informer.start(), 5000, 'informer start');
         assert.deepEqual(added, ['first']);
-        await withTimeout(waitUntil(() => server.watcherCount() === 1), 5000, 'informer watch');
+        await withTimeout(
+          waitUntil(() => server.watcherCount() === 1),
+          5000,
+          'informer watch',
+        );
 
         await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'second' }, data: { a: '1' } } });
-        await core.patchNamespacedConfigMap(
-          { name: 'second', namespace: 'default', body: [{ op: 'replace', path: '/data/a', value: '2' }] },
-        );
+        await core.patchNamespacedConfigMap({ name: 'second', namespace: 'default', body: [{ op: 'replace', path: '/data/a', value: '2' }] });
         await core.deleteNamespacedConfigMap({ name: 'first', namespace: 'default' });
-        await withTimeout(waitUntil(() => deleted.includes('first') && updated.includes('second')), 5000, 'watch events');
+        await withTimeout(
+          waitUntil(() => deleted.includes('first') && updated.includes('second')),
+          5000,
+          'watch events',
+        );
         assert.equal(informer.get('second', 'default')?.data?.a, '2');
 
         const listsBefore = server.requestLog.filter((entry) => entry.path === path).length;
         server.endWatches();
         server.store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'missed', namespace: 'default' } });
         server.expireWatchHistory();
-        await withTimeout(waitUntil(() => added.includes('missed')), 5000, 'relist after 410');
+        await withTimeout(
+          waitUntil(() => added.includes('missed')),
+          5000,
+          'relist after 410',
+        );
         const lists = server.requestLog.filter((entry) => entry.path === path).length;
         assert.equal(lists, listsBefore + 1, 'the informer listed again');
         assert.ok(server.requestLog.some((entry) => entry.path.startsWith(`${path}?watch=true`) && entry.status === 200));
@@ -79,10 +89,7 @@ describe('@kubernetes/client-node', () => {
         coordination.replaceNamespacedLease({ name: 'leader', namespace: 'default', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'node-b' } } }),
         (error: unknown) => error instanceof k8s.ApiException && error.code === 409,
       );
-      await assert.rejects(
-        coordination.readNamespacedLease({ name: 'nobody', namespace: 'default' }),
-        (error: unknown) => error instanceof k8s.ApiException && error.code === 404,
-      );
+      await assert.rejects(coordination.readNamespacedLease({ name: 'nobody', namespace: 'default' }), (error: unknown) => error instanceof k8s.ApiException && error.code === 404);
     }));
 
   test('custom objects: create, json-patch the status subresource (the client default), list', () =>

@@ -91,8 +91,7 @@ export class ClusterStore {
   updateStatus(object: JsonObject, options: WriteOptions = {}): JsonObject {
     const metadata = metadataOf(object);
     const resolved = this.resolveObject(object);
-    return this.store.update(resolved, asString(metadata.namespace) ?? '', asString(metadata.name) ?? '', object, { ...options, subresource: 'status' })
-      .object;
+    return this.store.update(resolved, asString(metadata.namespace) ?? '', asString(metadata.name) ?? '', object, { ...options, subresource: 'status' }).object;
   }
 
   patch(apiVersion: string, kind: string, name: string, patch: Json, options: PatchOptions = {}): JsonObject {

@@ -90,9 +90,7 @@ export function resourceTypeFromCrd(crd: JsonObject, onSkippedRule: SkippedRuleR
   const versions = servedVersions(crd);
   const storage = versionsOf(crd).find((version) => version.storage === true);
   const selectable = versionsOf(crd).flatMap((version) =>
-    Array.isArray(version.selectableFields)
-      ? version.selectableFields.filter(isJsonObject).map((field) => (asString(field.jsonPath) ?? '').replace(/^\./, ''))
-      : [],
+    Array.isArray(version.selectableFields) ? version.selectableFields.filter(isJsonObject).map((field) => (asString(field.jsonPath) ?? '').replace(/^\./, '')) : [],
   );
   return {
     group: asString(spec.group) ?? '',
@@ -143,7 +141,13 @@ export function validateCrd(crd: JsonObject): FieldError[] {
   const versions = versionsOf(crd);
   if (versions.length === 0) errors.push(invalid('spec.versions', [], 'must have exactly one version marked as storage version'));
   else if (versions.filter((version) => version.storage === true).length !== 1) {
-    errors.push(invalid('spec.versions', versions.map((version) => version.name ?? ''), 'must have exactly one version marked as storage version'));
+    errors.push(
+      invalid(
+        'spec.versions',
+        versions.map((version) => version.name ?? ''),
+        'must have exactly one version marked as storage version',
+      ),
+    );
   }
   versions.forEach((version, index) => {
     if (!asString(version.name)) errors.push(required(`spec.versions[${index}].name`));

@@ -6,12 +6,7 @@ import { applyDefaults, pruneUnknownFields } from './schema-prune-default.js';
 import type { SchemaProps } from './schema-types.js';
 import { validateAgainstSchema } from './schema-validate.js';
 
-export function validateCustomResource(
-  object: JsonObject,
-  schema: SchemaProps,
-  context: ValidationContext,
-  onSkippedRule: SkippedRuleReporter,
-): ValidationOutcome {
+export function validateCustomResource(object: JsonObject, schema: SchemaProps, context: ValidationContext, onSkippedRule: SkippedRuleReporter): ValidationOutcome {
   const unknownFields = pruneUnknownFields(object, schema);
   applyDefaults(object, schema);
   const errors = validateAgainstSchema(object, schema);

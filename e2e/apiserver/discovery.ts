@@ -92,8 +92,6 @@ function discoveryGroup(registry: ResourceRegistry, name: string, versions: stri
 
 /** `/api` gives the core group only, `/apis` every named group. */
 export function aggregatedDiscovery(registry: ResourceRegistry, core: boolean, version: 'v2' | 'v2beta1'): JsonObject {
-  const items = core
-    ? [discoveryGroup(registry, '', ['v1'])]
-    : registry.groups().map((group) => discoveryGroup(registry, group.name, group.versions));
+  const items = core ? [discoveryGroup(registry, '', ['v1'])] : registry.groups().map((group) => discoveryGroup(registry, group.name, group.versions));
   return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
 }

@@ -47,7 +47,10 @@ describe('fault hooks', () => {
       server.store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'while-down', namespace: 'default' } });
       await server.resume();
       const list = await http(`${server.url}/api/v1/namespaces/default/configmaps`);
-      assert.deepEqual(list.body.items.map((item: JsonObject) => (item.metadata as JsonObject).name), ['kept', 'while-down']);
+      assert.deepEqual(
+        list.body.items.map((item: JsonObject) => (item.metadata as JsonObject).name),
+        ['kept', 'while-down'],
+      );
     }));
 
   test('pause("hang") accepts connections but never answers until resume()', () =>
@@ -72,7 +75,12 @@ describe('--state persistence', () => {
       try {
         first.store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { a: 'b' } } });
         first.store.create(parse(await readFile(testdata('egresspolicy-crd.yaml'), 'utf8')) as JsonObject);
-        first.store.create({ apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressPolicy', metadata: { name: 'p', namespace: 'default' }, spec: { egressGatewayName: 'gw', appliedTo: { podSubnet: [] } } });
+        first.store.create({
+          apiVersion: 'egress.sluice.dev/v1alpha1',
+          kind: 'EgressPolicy',
+          metadata: { name: 'p', namespace: 'default' },
+          spec: { egressGatewayName: 'gw', appliedTo: { podSubnet: [] } },
+        });
         lastVersion = first.store.resourceVersion;
       } finally {
         await first.close();
@@ -111,9 +119,17 @@ describe('standalone main', () => {
         await http(`${url}/api/v1/nodes`, { method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } } });
 
         child.kill('SIGUSR1');
-        await withTimeout(waitUntil(() => refused(`${url}/version`)), 5000, 'server down after SIGUSR1');
+        await withTimeout(
+          waitUntil(() => refused(`${url}/version`)),
+          5000,
+          'server down after SIGUSR1',
+        );
         child.kill('SIGUSR2');
-        await withTimeout(waitUntil(async () => (await http(`${url}/version`).catch(() => ({ status: 0 }))).status === 200), 5000, 'server up after SIGUSR2');
+        await withTimeout(
+          waitUntil(async () => (await http(`${url}/version`).catch(() => ({ status: 0 }))).status === 200),
+          5000,
+          'server up after SIGUSR2',
+        );
         assert.equal((await http(`${url}/api/v1/nodes/n1`)).status, 200);
       } finally {
         child.kill('SIGTERM');

@@ -47,15 +47,11 @@ export class GarbageCollector {
   private dropReferences(type: ResourceType, dependent: JsonObject, keepUids: string[]): void {
     const references = (metadataOf(dependent).ownerReferences as JsonObject[]).filter((reference) => keepUids.includes(String(reference.uid)));
     const patch = { metadata: { ownerReferences: references.length > 0 ? references : null } };
-    this.quietly(() =>
-      this.store.patch({ type, version: type.versions[0] }, namespaceOf(dependent), nameOf(dependent), 'application/merge-patch+json', patch),
-    );
+    this.quietly(() => this.store.patch({ type, version: type.versions[0] }, namespaceOf(dependent), nameOf(dependent), 'application/merge-patch+json', patch));
   }
 
   private deleteDependent(type: ResourceType, dependent: JsonObject): void {
-    this.quietly(() =>
-      this.store.delete({ type, version: type.versions[0] }, namespaceOf(dependent), nameOf(dependent), { propagationPolicy: 'Background' }),
-    );
+    this.quietly(() => this.store.delete({ type, version: type.versions[0] }, namespaceOf(dependent), nameOf(dependent), { propagationPolicy: 'Background' }));
   }
 
   private quietly(action: () => void): void {

@@ -35,7 +35,10 @@ describe('HTTP API', () => {
     withApiServer(async (server) => {
       const core = await http(`${server.url}/api`, { headers: { Accept: AGGREGATED_ACCEPT } });
       assert.equal(core.headers.get('content-type'), 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
-      assert.deepEqual(core.body.items.map((item: JsonObject) => (item.metadata as JsonObject).name), ['']);
+      assert.deepEqual(
+        core.body.items.map((item: JsonObject) => (item.metadata as JsonObject).name),
+        [''],
+      );
       const pods = core.body.items[0].versions[0].resources.find((resource: JsonObject) => resource.resource === 'pods');
       assert.deepEqual(pods.responseKind, { group: '', version: 'v1', kind: 'Pod' });
       assert.equal(pods.scope, 'Namespaced');
@@ -58,9 +61,15 @@ describe('HTTP API', () => {
 
       const legacyGroups = await http(`${server.url}/apis`);
       assert.equal(legacyGroups.body.kind, 'APIGroupList');
-      assert.deepEqual(legacyGroups.body.groups.find((g: JsonObject) => g.name === 'egress.sluice.dev').preferredVersion, { groupVersion: 'egress.sluice.dev/v1alpha1', version: 'v1alpha1' });
+      assert.deepEqual(legacyGroups.body.groups.find((g: JsonObject) => g.name === 'egress.sluice.dev').preferredVersion, {
+        groupVersion: 'egress.sluice.dev/v1alpha1',
+        version: 'v1alpha1',
+      });
       const resources = await http(`${server.url}/apis/egress.sluice.dev/v1alpha1`);
-      assert.deepEqual(resources.body.resources.map((resource: JsonObject) => resource.name), ['egresspolicies', 'egresspolicies/status']);
+      assert.deepEqual(
+        resources.body.resources.map((resource: JsonObject) => resource.name),
+        ['egresspolicies', 'egresspolicies/status'],
+      );
 
       server.store.delete('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'egresspolicies.egress.sluice.dev');
       assert.equal((await http(`${server.url}/apis/egress.sluice.dev/v1alpha1`)).status, 404);
@@ -97,12 +106,22 @@ describe('HTTP API', () => {
       assert.ok(list.body.metadata.continue);
       assert.equal(list.body.metadata.resourceVersion, String(server.store.resourceVersion));
       const rest = await http(`${server.url}/apis/egress.sluice.dev/v1alpha1/egresspolicies?limit=1&continue=${list.body.metadata.continue}`);
-      assert.deepEqual(rest.body.items.map((item: JsonObject) => (item.metadata as JsonObject).name), ['two']);
+      assert.deepEqual(
+        rest.body.items.map((item: JsonObject) => (item.metadata as JsonObject).name),
+        ['two'],
+      );
 
-      await http(`${server.url}${POLICIES}/one/status`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: { status: { eip: { ipv4: '198.18.0.10' }, node: 'node1' } } });
+      await http(`${server.url}${POLICIES}/one/status`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+        body: { status: { eip: { ipv4: '198.18.0.10' }, node: 'node1' } },
+      });
       const table = await http(`${server.url}/apis/egress.sluice.dev/v1alpha1/egresspolicies?limit=500`, { headers: { Accept: TABLE_ACCEPT } });
       assert.equal(table.body.kind, 'Table');
-      assert.deepEqual(table.body.columnDefinitions.map((column: JsonObject) => column.name), ['Name', 'Gateway', 'Ipv4', 'Ipv6', 'EgressTunnel']);
+      assert.deepEqual(
+        table.body.columnDefinitions.map((column: JsonObject) => column.name),
+        ['Name', 'Gateway', 'Ipv4', 'Ipv6', 'EgressTunnel'],
+      );
       assert.deepEqual(table.body.rows[0].cells, ['one', 'gw', '198.18.0.10', null, 'node1']);
       assert.equal(table.body.rows[0].object.kind, 'PartialObjectMetadata');
       assert.equal(table.body.rows[0].object.metadata.namespace, 'default');
@@ -128,7 +147,11 @@ describe('HTTP API', () => {
       assert.equal(jsonPatch.body.spec.priority, 7);
       const strategic = await http(`${server.url}${POLICIES}/one`, { method: 'PATCH', headers: { 'Content-Type': 'application/strategic-merge-patch+json' }, body: {} });
       assert.equal(strategic.status, 415, 'custom resources refuse strategic merge patches');
-      const apply = await http(`${server.url}${POLICIES}/one?fieldManager=kubectl&force=false`, { method: 'PATCH', headers: { 'Content-Type': 'application/apply-patch+yaml' }, body: {} });
+      const apply = await http(`${server.url}${POLICIES}/one?fieldManager=kubectl&force=false`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/apply-patch+yaml' },
+        body: {},
+      });
       assert.equal(apply.status, 415);
       assert.equal(apply.body.reason, 'UnsupportedMediaType');
 
@@ -167,11 +190,19 @@ describe('HTTP API', () => {
 
   test('label and field selectors on lists, and a strategic merge patch on a built-in kind', () =>
     withApiServer(async (server) => {
-      for (const [name, node, app] of [['a', 'n1', 'web'], ['b', 'n2', 'web'], ['c', 'n1', 'db']]) {
-        server.store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app } }, spec: { nodeName: node, containers: [{ name: 'main', image: 'x' }] } });
+      for (const [name, node, app] of [
+        ['a', 'n1', 'web'],
+        ['b', 'n2', 'web'],
+        ['c', 'n1', 'db'],
+      ]) {
+        server.store.create({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'default', labels: { app } },
+          spec: { nodeName: node, containers: [{ name: 'main', image: 'x' }] },
+        });
       }
-      const names = async (query: string) =>
-        (await http(`${server.url}/api/v1/pods?${query}`)).body.items.map((item: JsonObject) => (item.metadata as JsonObject).name);
+      const names = async (query: string) => (await http(`${server.url}/api/v1/pods?${query}`)).body.items.map((item: JsonObject) => (item.metadata as JsonObject).name);
       assert.deepEqual(await names('labelSelector=app%3Dweb'), ['a', 'b']);
       assert.deepEqual(await names('fieldSelector=spec.nodeName%3Dn1'), ['a', 'c']);
       assert.deepEqual(await names('labelSelector=app%20in%20(web)&fieldSelector=spec.nodeName%3Dn1'), ['a']);
@@ -214,15 +245,21 @@ describe('HTTP API', () => {
       await http(`${server.url}/api/v1/namespaces`, { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } } });
       const after = Date.now();
       const all = (await http(`${server.url}/debug/changes?since=${rv - 1}`)).body.items;
-      assert.deepEqual(all.map((e: any) => [e.type, e.resource, e.namespace, e.name]), [
-        ['ADDED', 'leases.coordination.k8s.io', 'default', 'l'],
-        ['MODIFIED', 'leases.coordination.k8s.io', 'default', 'l'],
-        ['ADDED', 'namespaces', undefined, 'other'],
-      ]);
+      assert.deepEqual(
+        all.map((e: any) => [e.type, e.resource, e.namespace, e.name]),
+        [
+          ['ADDED', 'leases.coordination.k8s.io', 'default', 'l'],
+          ['MODIFIED', 'leases.coordination.k8s.io', 'default', 'l'],
+          ['ADDED', 'namespaces', undefined, 'other'],
+        ],
+      );
       assert.ok(all.every((e: any) => e.at >= before - 1 && e.at <= after + 1 && e.resourceVersion > rv - 1));
       assert.ok(all[0].at <= all[1].at && all[1].at <= all[2].at);
       assert.equal(all[1].object.spec.holderIdentity, 'a');
       const leaseChanges = (await http(`${server.url}/debug/changes?since=${rv}&resource=leases.coordination.k8s.io`)).body.items;
-      assert.deepEqual(leaseChanges.map((e: any) => e.type), ['MODIFIED']);
+      assert.deepEqual(
+        leaseChanges.map((e: any) => e.type),
+        ['MODIFIED'],
+      );
     }));
 });

@@ -34,12 +34,7 @@ export function parseBody(raw: Buffer, contentType: string | undefined): Json | 
   }
 }
 
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: Json,
-  options: { contentType?: string; warnings?: string[]; pretty?: boolean } = {},
-): void {
+export function sendJson(response: ServerResponse, status: number, body: Json, options: { contentType?: string; warnings?: string[]; pretty?: boolean } = {}): void {
   const payload = `${options.pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body)}\n`;
   const headers: Record<string, string | string[]> = {
     'Content-Type': options.contentType ?? 'application/json',

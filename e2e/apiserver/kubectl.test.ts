@@ -40,13 +40,24 @@ describe('kubectl 1.32', { skip }, () => {
       const stored = server.store.get('egress.sluice.dev/v1alpha1', 'EgressPolicy', 'test', 'default');
       assert.ok(((stored.metadata as JsonObject).annotations as JsonObject)['kubectl.kubernetes.io/last-applied-configuration']);
       const posts = server.requestLog.filter((entry) => entry.method === 'POST' && entry.path.includes('egresspolicies'));
-      assert.ok(posts.every((entry) => entry.path.includes('fieldValidation=Strict')), 'kubectl validates on the server');
+      assert.ok(
+        posts.every((entry) => entry.path.includes('fieldValidation=Strict')),
+        'kubectl validates on the server',
+      );
     }));
 
   test('get -A shows the printer columns; get -o yaml; patch --subresource=status; delete', () =>
     withPolicyCrd(async (kubectl) => {
       await ok(kubectl, ['apply', '-f', testdata('egresspolicy-test.yaml')]);
-      const patched = await ok(kubectl, ['patch', 'egresspolicy', 'test', '--subresource=status', '--type=merge', '-p', '{"status":{"eip":{"ipv4":"198.18.0.10"},"node":"node1"}}']);
+      const patched = await ok(kubectl, [
+        'patch',
+        'egresspolicy',
+        'test',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"eip":{"ipv4":"198.18.0.10"},"node":"node1"}}',
+      ]);
       assert.match(patched, /egresspolicy.egress.sluice.dev\/test patched/);
 
       const table = (await ok(kubectl, ['get', 'egresspolicy', '-A'])).trimEnd().split('\n');
@@ -70,10 +81,7 @@ describe('kubectl 1.32', { skip }, () => {
     withPolicyCrd(async (kubectl) => {
       const schema = await kubectl.run(['apply', '-f', testdata('egresspolicy-invalid-schema.yaml')]);
       assert.equal(schema.exitCode, 1);
-      assert.match(
-        schema.stderr,
-        /The EgressPolicy "broken" is invalid: spec.priority: Invalid value: "string": spec.priority in body must be of type integer: "string"/,
-      );
+      assert.match(schema.stderr, /The EgressPolicy "broken" is invalid: spec.priority: Invalid value: "string": spec.priority in body must be of type integer: "string"/);
       const cel = await kubectl.run(['apply', '-f', testdata('egresspolicy-invalid-cel.yaml')]);
       assert.equal(cel.exitCode, 1);
       assert.match(cel.stderr, /The EgressPolicy "broken" is invalid: spec.egressIP: Invalid value: "object": useNodeIP cannot be combined with ipv4 or ipv6/);
@@ -116,7 +124,13 @@ describe('kubectl 1.32', { skip }, () => {
           );
         await seen(/^default\s+test\s+default\s*$/);
         await withTimeout(waitForWatch(server), 10_000, 'kubectl to open its watch');
-        server.store.patch('egress.sluice.dev/v1alpha1', 'EgressPolicy', 'test', { status: { eip: { ipv4: '198.18.0.20' }, node: 'node2' } }, { namespace: 'default', subresource: 'status' });
+        server.store.patch(
+          'egress.sluice.dev/v1alpha1',
+          'EgressPolicy',
+          'test',
+          { status: { eip: { ipv4: '198.18.0.20' }, node: 'node2' } },
+          { namespace: 'default', subresource: 'status' },
+        );
         await seen(/^default\s+test\s+default\s+198\.18\.0\.20\s+node2/);
       } finally {
         watcher.kill('SIGTERM');

@@ -40,7 +40,10 @@ describe('label selectors', () => {
   });
 
   test('malformed selectors are a 400 BadRequest', () => {
-    assert.throws(() => parseLabelSelector('app in visitor'), (error: unknown) => error instanceof ApiError && error.httpStatus === 400);
+    assert.throws(
+      () => parseLabelSelector('app in visitor'),
+      (error: unknown) => error instanceof ApiError && error.httpStatus === 400,
+    );
     assert.throws(() => parseLabelSelector('=x'), ApiError);
   });
 });

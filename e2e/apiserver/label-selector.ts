@@ -48,7 +48,10 @@ function parseRequirement(text: string): LabelRequirement {
   if (match) return { key: match[1], operator: match[2] === '!=' ? 'notequals' : 'equals', value: match[3] };
   match = SET.exec(text);
   if (match) {
-    const values = match[3].split(',').map((value) => value.trim()).filter((value) => value.length > 0);
+    const values = match[3]
+      .split(',')
+      .map((value) => value.trim())
+      .filter((value) => value.length > 0);
     return { key: match[1], operator: match[2] as 'in' | 'notin', values };
   }
   match = ORDER.exec(text);

@@ -26,7 +26,7 @@ async function allPages(server: ApiServer, path: string, query: string): Promise
 }
 
 describe('paged lists (limit and continue)', () => {
-  test('every page is read at the first page\'s resourceVersion: changes between pages do not show, nothing shifts', () =>
+  test("every page is read at the first page's resourceVersion: changes between pages do not show, nothing shifts", () =>
     withApiServer(async (server) => {
       seed(server, 'a', ['c1', 'c2', 'c3', 'c4', 'c5']);
       const first = await http(`${server.url}${CONFIGMAPS}?limit=2`);
@@ -73,7 +73,11 @@ describe('paged lists (limit and continue)', () => {
       assert.deepEqual(pages.flatMap(names), ['b/m1', 'b/m2', 'b/m3']);
       assert.equal(pages.length, 2);
       assert.equal(pages[0].metadata.remainingItemCount, 1);
-      assert.deepEqual((await allPages(server, CONFIGMAPS, 'limit=3')).flatMap(names), ['a/m1', 'a/m2', 'b-c/m1', 'b/m1', 'b/m2', 'b/m3', 'c/m1'], 'etcd key order: "b-c/" sorts before "b/"');
+      assert.deepEqual(
+        (await allPages(server, CONFIGMAPS, 'limit=3')).flatMap(names),
+        ['a/m1', 'a/m2', 'b-c/m1', 'b/m1', 'b/m2', 'b/m3', 'c/m1'],
+        'etcd key order: "b-c/" sorts before "b/"',
+      );
     }));
 
   test('with a selector a page holds at most limit matches and no remainingItemCount; the last page may be empty', () =>
@@ -119,7 +123,11 @@ describe('paged lists (limit and continue)', () => {
     withApiServer(async (server) => {
       seed(server, 'a', ['c1', 'c2']);
       const first = await http(`${server.url}${CONFIGMAPS}?limit=1`);
-      for (const token of ['nonsense', Buffer.from('{"v":"meta.k8s.io/v1","rv":0,"start":"a"}').toString('base64url'), Buffer.from('{"v":"x","rv":5,"start":"a"}').toString('base64url')]) {
+      for (const token of [
+        'nonsense',
+        Buffer.from('{"v":"meta.k8s.io/v1","rv":0,"start":"a"}').toString('base64url'),
+        Buffer.from('{"v":"x","rv":5,"start":"a"}').toString('base64url'),
+      ]) {
         const res = await http(`${server.url}${CONFIGMAPS}?limit=1&continue=${token}`);
         assert.equal(res.status, 400, token);
         assert.match(res.body.message, /^invalid continue token: continue key is not valid/);

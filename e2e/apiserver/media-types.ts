@@ -17,10 +17,7 @@ export function parseAccept(accept: string | undefined): MediaRange[] {
   });
 }
 
-export type ResponseShape =
-  | { kind: 'object' }
-  | { kind: 'table'; metaApiVersion: string }
-  | { kind: 'partial'; metaApiVersion: string };
+export type ResponseShape = { kind: 'object' } | { kind: 'table'; metaApiVersion: string } | { kind: 'partial'; metaApiVersion: string };
 
 /** The first acceptable alternative wins, as in the real negotiation. */
 export function responseShape(accept: string | undefined): ResponseShape {

@@ -187,7 +187,13 @@ describe('object store semantics', () => {
     withApiServer(async (server) => {
       const created = server.store.create(crd);
       const conditions = (created.status as JsonObject).conditions as JsonObject[];
-      assert.deepEqual(conditions.map((condition) => [condition.type, condition.status]), [['NamesAccepted', 'True'], ['Established', 'True']]);
+      assert.deepEqual(
+        conditions.map((condition) => [condition.type, condition.status]),
+        [
+          ['NamesAccepted', 'True'],
+          ['Established', 'True'],
+        ],
+      );
       assert.equal(((created.status as JsonObject).acceptedNames as JsonObject).kind, 'EgressPolicy');
       server.store.create(policy('a'));
       server.store.delete('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'egresspolicies.egress.sluice.dev');

@@ -15,15 +15,7 @@ import { applyPatch, patchTypeOf } from './patch.js';
 import type { ResourceRegistry, ResolvedType } from './resource-registry.js';
 import { apiVersionOf, resourceKey, type FieldValidation, type ResourceType } from './resource-type.js';
 import type { WatchEventType } from './watch-hub.js';
-import {
-  bumpGenerationIfSpecChanged,
-  carryOverMetadata,
-  finalizersOf,
-  isNoopUpdate,
-  keepStoredStatus,
-  resetServerManagedMetadata,
-  statusOnlyUpdate,
-} from './write-rules.js';
+import { bumpGenerationIfSpecChanged, carryOverMetadata, finalizersOf, isNoopUpdate, keepStoredStatus, resetServerManagedMetadata, statusOnlyUpdate } from './write-rules.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -254,14 +246,7 @@ export class ObjectStore {
   }
 
   /** PATCH, on the object or on its status subresource. */
-  patch(
-    resolved: ResolvedType,
-    namespace: string,
-    name: string,
-    contentType: string,
-    patchBody: Json,
-    options: WriteOptions & { subresource?: Subresource } = {},
-  ): WriteResult {
+  patch(resolved: ResolvedType, namespace: string, name: string, contentType: string, patchBody: Json, options: WriteOptions & { subresource?: Subresource } = {}): WriteResult {
     const { type, version } = resolved;
     const patchType = patchTypeOf(contentType, type.origin === 'builtin');
     const existing = this.requireExisting(type, namespace, name);
@@ -326,11 +311,7 @@ export class ObjectStore {
       throw conflict(type, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${String(metadata.uid)}`);
     }
     if (resourceVersion && resourceVersion !== metadata.resourceVersion) {
-      throw conflict(
-        type,
-        name,
-        `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${String(metadata.resourceVersion)}`,
-      );
+      throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${String(metadata.resourceVersion)}`);
     }
     if (options.dryRun) return { object: presentAs(type, version.name, existing), removed: true };
     if (metadata.deletionTimestamp !== undefined) return { object: presentAs(type, version.name, existing), removed: false };

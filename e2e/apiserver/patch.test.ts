@@ -67,12 +67,18 @@ describe('strategic merge patch (built-in kinds)', () => {
     const patched = applyStrategicMergePatch(pod, {
       spec: {
         '$setElementOrder/containers': [{ name: 'side' }, { name: 'new' }],
-        containers: [{ name: 'main', $patch: 'delete' }, { name: 'new', image: 'alpine' }],
+        containers: [
+          { name: 'main', $patch: 'delete' },
+          { name: 'new', image: 'alpine' },
+        ],
         tolerations: [{ key: 'b' }],
       },
     }) as JsonObject;
     const spec = patched.spec as JsonObject;
-    assert.deepEqual((spec.containers as JsonObject[]).map((container) => container.name), ['side', 'new']);
+    assert.deepEqual(
+      (spec.containers as JsonObject[]).map((container) => container.name),
+      ['side', 'new'],
+    );
     assert.deepEqual(spec.tolerations, [{ key: 'b' }]);
   });
 
@@ -94,7 +100,10 @@ describe('patch content types', () => {
       ['application/apply-patch+yaml', true],
       ['application/json', true],
     ] as const) {
-      assert.throws(() => patchTypeOf(contentType, builtin), (error: unknown) => error instanceof ApiError && error.httpStatus === 415);
+      assert.throws(
+        () => patchTypeOf(contentType, builtin),
+        (error: unknown) => error instanceof ApiError && error.httpStatus === 415,
+      );
     }
   });
 });

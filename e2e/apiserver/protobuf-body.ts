@@ -91,8 +91,16 @@ function objectMeta(buffer: Buffer): JsonObject {
   setIfPresent(metadata, 'generateName', text(byNumber(2)));
   setIfPresent(metadata, 'namespace', text(byNumber(3)));
   setIfPresent(metadata, 'resourceVersion', text(byNumber(6)));
-  setIfPresent(metadata, 'labels', stringMap(fields, 11, (bytes) => bytes.toString('utf8')));
-  setIfPresent(metadata, 'annotations', stringMap(fields, 12, (bytes) => bytes.toString('utf8')));
+  setIfPresent(
+    metadata,
+    'labels',
+    stringMap(fields, 11, (bytes) => bytes.toString('utf8')),
+  );
+  setIfPresent(
+    metadata,
+    'annotations',
+    stringMap(fields, 12, (bytes) => bytes.toString('utf8')),
+  );
   setIfPresent(metadata, 'finalizers', strings(fields, 14));
   if (fields.some((field) => field.number === 13)) throw unsupported('ownerReferences');
   return metadata;
@@ -109,8 +117,16 @@ function decodeObject(kind: string, raw: Buffer): JsonObject {
     return object;
   }
   if (kind === 'ConfigMap') {
-    setIfPresent(object, 'data', stringMap(fields, 2, (bytes) => bytes.toString('utf8')));
-    setIfPresent(object, 'binaryData', stringMap(fields, 3, (bytes) => bytes.toString('base64')));
+    setIfPresent(
+      object,
+      'data',
+      stringMap(fields, 2, (bytes) => bytes.toString('utf8')),
+    );
+    setIfPresent(
+      object,
+      'binaryData',
+      stringMap(fields, 3, (bytes) => bytes.toString('base64')),
+    );
     const immutable = fields.find((field) => field.number === 4)?.varint;
     if (immutable !== undefined) object.immutable = immutable !== 0n;
     return object;

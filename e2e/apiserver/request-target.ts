@@ -12,7 +12,10 @@ export interface RequestTarget {
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 export function parseResourcePath(pathname: string): RequestTarget | undefined {
-  const parts = pathname.split('/').filter((part) => part.length > 0).map(decodeURIComponent);
+  const parts = pathname
+    .split('/')
+    .filter((part) => part.length > 0)
+    .map(decodeURIComponent);
   let rest: string[];
   let group: string;
   let version: string;

@@ -2,15 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { methodNotAllowed, unknownPath } from './api-error.js';
 import type { ConnectionControl } from './connection-control.js';
-import {
-  aggregatedDiscovery,
-  aggregatedDiscoveryContentType,
-  apiResourceList,
-  legacyApiGroup,
-  legacyApiGroupList,
-  legacyApiVersions,
-  SERVER_VERSION,
-} from './discovery.js';
+import { aggregatedDiscovery, aggregatedDiscoveryContentType, apiResourceList, legacyApiGroup, legacyApiGroupList, legacyApiVersions, SERVER_VERSION } from './discovery.js';
 import { sendError, sendJson, sendText } from './http-io.js';
 import type { Json } from './json.js';
 import { aggregatedDiscoveryVersion } from './media-types.js';

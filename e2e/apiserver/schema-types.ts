@@ -64,4 +64,3 @@ export function indexPath(parent: string, index: number): string {
 
 /** Fields every object at the resource root (or an embedded resource) has without declaring them. */
 export const IMPLICIT_ROOT_FIELDS = ['apiVersion', 'kind', 'metadata'];
-

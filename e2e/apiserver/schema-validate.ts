@@ -62,7 +62,7 @@ function typeError(path: string, expected: string, actual: string): FieldError {
 function validateNode(value: Json, schema: SchemaProps, path: string, errors: FieldError[]): void {
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
   if (value === null) {
-    if (schema.nullable !== true && (schema.type || intOrString)) errors.push(typeError(path, intOrString ? 'integer,string' : schema.type ?? '', 'null'));
+    if (schema.nullable !== true && (schema.type || intOrString)) errors.push(typeError(path, intOrString ? 'integer,string' : (schema.type ?? ''), 'null'));
     return;
   }
   if (intOrString) {
@@ -161,12 +161,7 @@ function validateListType(value: Json[], schema: SchemaProps, path: string, erro
   const keys = schema['x-kubernetes-list-map-keys'] ?? [];
   const seen = new Set<string>();
   value.forEach((item, index) => {
-    const identity =
-      listType === 'set'
-        ? item
-        : isJsonObject(item)
-          ? Object.fromEntries(keys.filter((key) => item[key] !== undefined).map((key) => [key, item[key]]))
-          : item;
+    const identity = listType === 'set' ? item : isJsonObject(item) ? Object.fromEntries(keys.filter((key) => item[key] !== undefined).map((key) => [key, item[key]])) : item;
     const fingerprint = stableStringify(identity);
     if (seen.has(fingerprint)) errors.push({ type: 'FieldValueDuplicate', field: indexPath(path, index), badValue: identity });
     seen.add(fingerprint);

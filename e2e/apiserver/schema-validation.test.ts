@@ -74,33 +74,18 @@ describe('value validation messages (kube-openapi wording)', () => {
     ['a valid object', { spec: { gateway: 'gw', port: 'http', ipv4: '10.0.0.1', ipv6: 'fd00::1', subnets: ['fd00::/64'] } }, []],
     ['a missing required field', { spec: {} }, ['spec.gateway: Required value']],
     ['a missing root field', {}, ['spec: Required value']],
-    [
-      'a wrong type',
-      { spec: { gateway: 'gw', priority: 'high' } },
-      ['spec.priority: Invalid value: "string": spec.priority in body must be of type integer: "string"'],
-    ],
-    [
-      'a float for an integer',
-      { spec: { gateway: 'gw', priority: 1.5 } },
-      ['spec.priority: Invalid value: "number": spec.priority in body must be of type integer: "number"'],
-    ],
-    [
-      'a value outside the enum',
-      { spec: { gateway: 'gw', mode: 'random' } },
-      ['spec.mode: Unsupported value: "random": supported values: "default", "rr"'],
-    ],
+    ['a wrong type', { spec: { gateway: 'gw', priority: 'high' } }, ['spec.priority: Invalid value: "string": spec.priority in body must be of type integer: "string"']],
+    ['a float for an integer', { spec: { gateway: 'gw', priority: 1.5 } }, ['spec.priority: Invalid value: "number": spec.priority in body must be of type integer: "number"']],
+    ['a value outside the enum', { spec: { gateway: 'gw', mode: 'random' } }, ['spec.mode: Unsupported value: "random": supported values: "default", "rr"']],
     [
       'numbers out of range',
       { spec: { gateway: 'gw', priority: 11, ratio: 1 } },
-      [
-        'spec.priority: Invalid value: 11: spec.priority in body should be less than or equal to 10',
-        'spec.ratio: Invalid value: 1: spec.ratio in body should be less than 1',
-      ],
+      ['spec.priority: Invalid value: 11: spec.priority in body should be less than or equal to 10', 'spec.ratio: Invalid value: 1: spec.ratio in body should be less than 1'],
     ],
     [
       'string length and pattern',
       { spec: { gateway: 'Gateway-Name-Too-Long' } },
-      ['spec.gateway: Too long: may not be longer than 10', "spec.gateway: Invalid value: \"Gateway-Name-Too-Long\": spec.gateway in body should match '^[a-z-]+$'"],
+      ['spec.gateway: Too long: may not be longer than 10', 'spec.gateway: Invalid value: "Gateway-Name-Too-Long": spec.gateway in body should match \'^[a-z-]+$\''],
     ],
     [
       'formats',
@@ -114,7 +99,11 @@ describe('value validation messages (kube-openapi wording)', () => {
     ['too many items', { spec: { gateway: 'gw', subnets: ['10.0.0.0/8', '10.1.0.0/16', '10.2.0.0/16'] } }, ['spec.subnets: Too many: 3: must have at most 2 items']],
     ['duplicates in a set', { spec: { gateway: 'gw', tags: ['a', 'b', 'a'] } }, ['spec.tags[2]: Duplicate value: "a"']],
     ['int-or-string', { spec: { gateway: 'gw', port: true } }, ['spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"']],
-    ['additionalProperties values', { spec: { gateway: 'gw', labels: { a: 1 } } }, ['spec.labels.a: Invalid value: "integer": spec.labels.a in body must be of type string: "integer"']],
+    [
+      'additionalProperties values',
+      { spec: { gateway: 'gw', labels: { a: 1 } } },
+      ['spec.labels.a: Invalid value: "integer": spec.labels.a in body must be of type string: "integer"'],
+    ],
     ['a null for a nullable field', { spec: { gateway: 'gw', nullable: null } }, []],
   ];
   for (const [name, object, expected] of cases) {

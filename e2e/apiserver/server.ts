@@ -75,8 +75,7 @@ export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kub
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: process.env.APISERVER_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const onSkippedRule = (rule: string, reason: string) =>
-    logger.warn({ op: 'cel', rule, reason }, 'x-kubernetes-validations rule skipped: the fake API server cannot evaluate it');
+  const onSkippedRule = (rule: string, reason: string) => logger.warn({ op: 'cel', rule, reason }, 'x-kubernetes-validations rule skipped: the fake API server cannot evaluate it');
 
   const registry = new ResourceRegistry(createBuiltinTypes());
   const hub = new WatchHub(options.watchHistoryLimit ?? 1000);

@@ -99,9 +99,7 @@ function mergeList(original: Json | undefined, patch: Json[], path: string[]): J
 
 function reorder(list: Json[], order: Json[], mergeKey: string | undefined): Json[] {
   const rank = (item: Json): number => {
-    const index = order.findIndex((wanted) =>
-      mergeKey && isJsonObject(wanted) && isJsonObject(item) ? deepEqual(wanted[mergeKey], item[mergeKey]) : deepEqual(wanted, item),
-    );
+    const index = order.findIndex((wanted) => (mergeKey && isJsonObject(wanted) && isJsonObject(item) ? deepEqual(wanted[mergeKey], item[mergeKey]) : deepEqual(wanted, item)));
     return index < 0 ? order.length : index;
   };
   return list

@@ -106,7 +106,10 @@ describe('tables', () => {
     const bare = structuredClone(crd);
     delete (((bare.spec as JsonObject).versions as JsonObject[])[0] as JsonObject).additionalPrinterColumns;
     const type = resourceTypeFromCrd(bare, () => undefined);
-    assert.deepEqual(type.versions[0].columns.map((column) => column.name), ['Age']);
+    assert.deepEqual(
+      type.versions[0].columns.map((column) => column.name),
+      ['Age'],
+    );
   });
 
   test('node status, roles and addresses', () => {

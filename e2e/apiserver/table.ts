@@ -39,9 +39,7 @@ export function buildTable(columns: CellColumn[], objects: JsonObject[], options
     kind: 'Table',
     apiVersion: options.metaApiVersion,
     metadata,
-    columnDefinitions: options.includeColumnDefinitions
-      ? [NAME_COLUMN, ...columns.map(columnDefinition)].map((column) => ({ ...column }))
-      : null,
+    columnDefinitions: options.includeColumnDefinitions ? [NAME_COLUMN, ...columns.map(columnDefinition)].map((column) => ({ ...column })) : null,
     rows,
   };
 }

@@ -18,7 +18,10 @@ describe('watch', () => {
   test('resourceVersion "" and "0" replay current objects as ADDED, then stream live events', () =>
     withApiServer(async (server) => {
       server.store.create(pod('a'));
-      for (const [resourceVersion, live] of [['', 'live1'], ['0', 'live2']]) {
+      for (const [resourceVersion, live] of [
+        ['', 'live1'],
+        ['0', 'live2'],
+      ]) {
         const { events } = await readWatch(
           `${server.url}${PODS}?watch=true&resourceVersion=${resourceVersion}`,
           (seen) => seen.some((event) => event.object.metadata.name === live),
@@ -46,7 +49,10 @@ describe('watch', () => {
       const { events } = await readWatch(`${server.url}${PODS}?watch=1&resourceVersion=${list.body.metadata.resourceVersion}`, (seen) => seen.length >= 3);
       assert.deepEqual(summary(events), ['ADDED between', 'MODIFIED between', 'DELETED between']);
       const versions = events.map((event) => Number(event.object.metadata.resourceVersion));
-      assert.deepEqual([...versions].sort((a, b) => a - b), versions);
+      assert.deepEqual(
+        [...versions].sort((a, b) => a - b),
+        versions,
+      );
     }));
 
   test('an expired resourceVersion gets an ERROR 410 Expired event and the stream closes', () =>
@@ -114,12 +120,20 @@ describe('watch', () => {
         {
           headers: { Accept: accept },
           onOpen: () => {
-            server.store.create({ apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressPolicy', metadata: { name: 'p', namespace: 'default' }, spec: { egressGatewayName: 'gw', appliedTo: { podSubnet: [] } } });
+            server.store.create({
+              apiVersion: 'egress.sluice.dev/v1alpha1',
+              kind: 'EgressPolicy',
+              metadata: { name: 'p', namespace: 'default' },
+              spec: { egressGatewayName: 'gw', appliedTo: { podSubnet: [] } },
+            });
             server.store.patch('egress.sluice.dev/v1alpha1', 'EgressPolicy', 'p', { status: { node: 'n1' } }, { namespace: 'default', subresource: 'status' });
           },
         },
       );
-      assert.deepEqual(events.map((event) => event.type), ['ADDED', 'MODIFIED']);
+      assert.deepEqual(
+        events.map((event) => event.type),
+        ['ADDED', 'MODIFIED'],
+      );
       assert.equal(events[0].object.kind, 'Table');
       assert.equal(events[0].object.columnDefinitions.length, 5);
       assert.equal(events[1].object.columnDefinitions, null);

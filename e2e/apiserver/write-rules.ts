@@ -3,16 +3,7 @@ import { invalid, type FieldError } from './field-error.js';
 import { asJsonObject, asString, deepEqual, type JsonObject } from './json.js';
 import { metadataOf } from './object-meta.js';
 
-const SERVER_MANAGED_ON_CREATE = [
-  'uid',
-  'resourceVersion',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'generation',
-  'selfLink',
-  'managedFields',
-];
+const SERVER_MANAGED_ON_CREATE = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink', 'managedFields'];
 
 export function resetServerManagedMetadata(object: JsonObject): void {
   const metadata = metadataOf(object);

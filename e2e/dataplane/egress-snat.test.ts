@@ -41,11 +41,7 @@ describe('egress SNAT through the kernel dataplane', { skip: dataplaneSkip, time
     await lab.exec({ host: 'ext' }, ['ip', 'addr', 'add', `${ALT[6]}/64`, 'dev', 'eth0', 'nodad', 'preferred_lft', '0']);
     info = await lab.info();
     const snapshot = labSnapshot(info, {
-      policies: [
-        selecting('all', 'sel'),
-        selecting('dest', 'dst', { destSubnet: [`${info.echo.ipv4}/32`] }),
-        selecting('exclude', 'exc', { excludeDestSubnet: [`${ALT[4]}/32`] }),
-      ],
+      policies: [selecting('all', 'sel'), selecting('dest', 'dst', { destSubnet: [`${info.echo.ipv4}/32`] }), selecting('exclude', 'exc', { excludeDestSubnet: [`${ALT[4]}/32`] })],
     });
     ({ plans } = await applySnapshot(lab, snapshot, { concurrent: true }));
     eip = eipsOf(plans);

@@ -80,7 +80,10 @@ describe('fail-safe apply order', { skip: dataplaneSkip, timeout: 300_000 }, () 
     await lab!.exec({ node: CARRIER }, ['nft', 'add', 'element', 'inet', 'sluice', 'nodes4', `{ ${ctl} }`]);
     try {
       const relayed = await attack();
-      assert.ok(relayed.some((s) => s.endsWith(` ${eip}`)), `control: ${relayed.join('; ')}`);
+      assert.ok(
+        relayed.some((s) => s.endsWith(` ${eip}`)),
+        `control: ${relayed.join('; ')}`,
+      );
     } finally {
       await lab!.exec({ node: CARRIER }, ['nft', 'delete', 'element', 'inet', 'sluice', 'nodes4', `{ ${ctl} }`]);
     }
@@ -94,7 +97,13 @@ describe('fail-safe apply order', { skip: dataplaneSkip, timeout: 300_000 }, () 
     assert.deepEqual(next.eips.map((e) => e.ip).sort(), [eip, second].sort(), 'the new plan adds an EIP on the carrier');
     const table = await nftListing(lab!, CARRIER);
     const reports = await applyWithFailingNft(lab!, next, { applies: 2 });
-    assert.deepEqual(reports.map((r) => [r.complete, r.failedApplies]), [[false, 1], [false, 2]]);
+    assert.deepEqual(
+      reports.map((r) => [r.complete, r.failedApplies]),
+      [
+        [false, 1],
+        [false, 2],
+      ],
+    );
     assert.equal(await nftListing(lab!, CARRIER), table, 'the table changed');
     const held = await addressesOn(lab!, CARRIER);
     assert.ok(held.includes(eip), 'the held EIP was dropped by a transient failure');
@@ -105,7 +114,7 @@ describe('fail-safe apply order', { skip: dataplaneSkip, timeout: 300_000 }, () 
     assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'tcp')).clientIP, eip, 'the established path broke');
   });
 
-  test('a packet marked for a gateway whose rule or table is not there is dropped, not sent by the node\'s normal path', async () => {
+  test("a packet marked for a gateway whose rule or table is not there is dropped, not sent by the node's normal path", async () => {
     const worker = planOf(WORKER);
     const mark = worker.marks.gateways[CARRIER]!;
     const table = worker.routing.routes.find((r) => r.family === 4 && r.dst === 'default')!.table;

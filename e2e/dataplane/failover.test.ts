@@ -48,7 +48,11 @@ describe('EIP failover between gateway nodes', { skip: dataplaneSkip, timeout: 3
     const from = (kind: Announcement['kind'], ip: string) => sent.filter((a) => a.kind === kind && a.ip === ip && a.mac === mac[node]).length;
     assert.equal(from('garp', eip[4]), BURST, `GARP for ${eip[4]} from ${node}: ${JSON.stringify(sent)}`);
     assert.equal(from('na', eip[6]), BURST, `unsolicited NA for ${eip[6]} from ${node}: ${JSON.stringify(sent)}`);
-    assert.deepEqual(sent.filter((a) => a.mac !== mac[node]), [], 'only the new carrier announced');
+    assert.deepEqual(
+      sent.filter((a) => a.mac !== mac[node]),
+      [],
+      'only the new carrier announced',
+    );
   }
 
   async function assertCarriedBy(node: string, other: string) {

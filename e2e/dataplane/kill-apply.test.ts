@@ -80,7 +80,12 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
     const [first] = info.lan.eipRangeV4.split('-') as [string];
     const eip = (n: number) => first.replace(/\d+$/, (h) => String(Number(h) + n));
     const pinned = (name: string, app: string, ip: string) =>
-      policy('default', name, { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: ip }, appliedTo: { podSelector: { matchLabels: { app } } } }, { status: { node: 'gateway-1', eip: { ipv4: ip } } });
+      policy(
+        'default',
+        name,
+        { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: ip }, appliedTo: { podSelector: { matchLabels: { app } } } },
+        { status: { node: 'gateway-1', eip: { ipv4: ip } } },
+      );
     // a: web only, gateway-2 down and out of the gateway's selector (every node keeps a tunnel
     // route to each node the selector takes). b: web and db (a pod of which runs on gateway-2),
     // every node up and labelled. Web's flow rides gateway-1 in both.
@@ -119,7 +124,10 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
     const names = (p: NodePlan) => p.nft.sets.map((s) => s.name).join();
     const rules = (p: NodePlan) => JSON.stringify(p.nft.chains);
     const routes = (p: NodePlan) => JSON.stringify(p.routing);
-    for (const [node, pair] of [['gateway-1', gw], ['worker-1', wk]] as const) {
+    for (const [node, pair] of [
+      ['gateway-1', gw],
+      ['worker-1', wk],
+    ] as const) {
       assert.notEqual(names(pair.a), names(pair.b), `${node} sets`);
       assert.notEqual(rules(pair.a), rules(pair.b), `${node} rules`);
       assert.notEqual(routes(pair.a), routes(pair.b), `${node} routes`);
@@ -181,7 +189,9 @@ describe('SIGKILL at random points of applies', { skip: dataplaneSkip, timeout: 
       report = await flow.stop();
     }
     const killed = kills();
-    t.diagnostic(`${tally.applies} applies, ${killed} killed: ${tally.inWork} during the apply, ${killed - tally.inWork} while the CLI started; ${tally.finished} finished before their kill point; after a kill the old table ${tally.old}, the new table ${tally.new}; the restarted apply had work left ${tally.restartWrote} times`);
+    t.diagnostic(
+      `${tally.applies} applies, ${killed} killed: ${tally.inWork} during the apply, ${killed - tally.inWork} while the CLI started; ${tally.finished} finished before their kill point; after a kill the old table ${tally.old}, the new table ${tally.new}; the restarted apply had work left ${tally.restartWrote} times`,
+    );
     t.diagnostic(`flow: ${report.answered}/${report.sent} lines answered, longest gap ${report.maxGapMs} ms, peers ${report.peers.join(', ')}`);
     assert.equal(report.brokeWith, undefined, 'the flow was reset');
     assert.equal(report.outOfOrder, 0);

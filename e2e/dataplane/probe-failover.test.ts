@@ -51,27 +51,41 @@ async function flows(env: ScenarioLab, intervalMs: number) {
 async function settled(env: ScenarioLab, p: EgressPolicyWire): Promise<{ node: string; eip: string; other: string }> {
   await waitFitByProbes(env.lab, WORKER, env.gatewayNodes);
   const { ipv4: eip } = await waitAssigned(env.lab, p);
-  return waitFor(`${p.metadata!.name} to settle on one gateway node`, 30_000, async () => {
-    const holders = (await Promise.all(env.gatewayNodes.map(async (n) => ((await addressesOn(env.lab, n)).includes(eip!) ? n : undefined)))).filter((n): n is string => n !== undefined);
-    const status = await policyStatus(env.lab, p);
-    if (holders.length !== 1 || status.node !== holders[0]) return undefined;
-    return { node: holders[0]!, eip: eip!, other: env.gatewayNodes.find((n) => n !== holders[0])! };
-  }, 200);
+  return waitFor(
+    `${p.metadata!.name} to settle on one gateway node`,
+    30_000,
+    async () => {
+      const holders = (await Promise.all(env.gatewayNodes.map(async (n) => ((await addressesOn(env.lab, n)).includes(eip!) ? n : undefined)))).filter(
+        (n): n is string => n !== undefined,
+      );
+      const status = await policyStatus(env.lab, p);
+      if (holders.length !== 1 || status.node !== holders[0]) return undefined;
+      return { node: holders[0]!, eip: eip!, other: env.gatewayNodes.find((n) => n !== holders[0])! };
+    },
+    200,
+  );
 }
 
-const describeFlow = (name: string, r: FlowReport) => `${name}: ${r.answered}/${r.sent} answered, longest gap ${r.maxGapMs} ms, seen as ${r.peers.join(', ')}${r.brokeWith ? `, broke: ${r.brokeWith}` : ''}`;
+const describeFlow = (name: string, r: FlowReport) =>
+  `${name}: ${r.answered}/${r.sent} answered, longest gap ${r.maxGapMs} ms, seen as ${r.peers.join(', ')}${r.brokeWith ? `, broke: ${r.brokeWith}` : ''}`;
 
 describe('gateway failover by the probes, with a 40 s node grace', { skip: scenarioSkip, timeout: 10 * 60_000 }, () => {
   let env: ScenarioLab;
 
-  before(async () => {
-    env = await ScenarioLab.up('pfo', { workers: 1, gateways: 2, nodeGraceSeconds: GRACE_SECONDS, pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' } }] });
-    await env.settle();
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('pfo', { workers: 1, gateways: 2, nodeGraceSeconds: GRACE_SECONDS, pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' } }] });
+      await env.settle();
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   test('SIGTERM of the carrying agent: the other gateway node takes the EIP before the old one lets go', { timeout: 120_000 }, (t) =>
     env.scenario(async (s) => {
@@ -93,14 +107,22 @@ describe('gateway failover by the probes, with a 40 s node grace', { skip: scena
       assert.ok((await addressesOn(s.lab, other)).includes(eip), `${other} holds ${eip}`);
       assert.ok(!(await addressesOn(s.lab, at.node)).includes(eip), `${at.node} let ${eip} go`);
       assert.equal(report.tcp.brokeWith, undefined, 'the TCP connection stays up');
-      assert.deepEqual(report.tcp.peers.map((x) => x.split(':')[0]), [eip], 'one connection, leaving with the EIP');
-      assert.ok(report.udp.peers.every((x) => x.startsWith(`${eip}:`)), `UDP left with the EIP only: ${report.udp.peers.join(', ')}`);
+      assert.deepEqual(
+        report.tcp.peers.map((x) => x.split(':')[0]),
+        [eip],
+        'one connection, leaving with the EIP',
+      );
+      assert.ok(
+        report.udp.peers.every((x) => x.startsWith(`${eip}:`)),
+        `UDP left with the EIP only: ${report.udp.peers.join(', ')}`,
+      );
       await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 5_000, protos: ['http', 'tcp', 'udp'] });
 
       await s.lab.startDaemon(agentRole(at.node));
-    }));
+    }),
+  );
 
-  test("the carrying node loses its gateway label: it keeps the EIP until the other gateway node holds it", { timeout: 120_000 }, (t) =>
+  test('the carrying node loses its gateway label: it keeps the EIP until the other gateway node holds it', { timeout: 120_000 }, (t) =>
     env.scenario(async (s) => {
       const p = egressPolicy('default', 'unlabel', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
       await s.apply(p);
@@ -124,10 +146,17 @@ describe('gateway failover by the probes, with a 40 s node grace', { skip: scena
       t.diagnostic(`label removed from ${at.node}; ${describeFlow('tcp', report.tcp)}; ${describeFlow('udp', report.udp)}`);
       for (const r of [report.tcp, report.udp]) assert.ok(r.maxGapMs < stretchedByLoad(PLANNED_GAP_BOUND_MS), `longest gap ${r.maxGapMs} ms`);
       assert.equal(report.tcp.brokeWith, undefined, 'the TCP connection stays up');
-      assert.deepEqual(report.tcp.peers.map((x) => x.split(':')[0]), [eip]);
-      assert.ok(report.udp.peers.every((x) => x.startsWith(`${eip}:`)), `UDP left with the EIP only: ${report.udp.peers.join(', ')}`);
+      assert.deepEqual(
+        report.tcp.peers.map((x) => x.split(':')[0]),
+        [eip],
+      );
+      assert.ok(
+        report.udp.peers.every((x) => x.startsWith(`${eip}:`)),
+        `UDP left with the EIP only: ${report.udp.peers.join(', ')}`,
+      );
       await expectLeavesAs(s.lab, CLIENT, eip, { timeoutMs: 5_000, protos: ['http', 'tcp', 'udp'] });
-    }));
+    }),
+  );
 
   test('a carrier cut off from its peers and the API server withdraws its EIP; back, it takes nothing before the hold-down', { timeout: 120_000 }, (t) =>
     env.scenario(async (s) => {
@@ -141,7 +170,9 @@ describe('gateway failover by the probes, with a 40 s node grace', { skip: scena
       const table = `pfo_cut_${process.pid}`;
       const nft = (script: string) => s.lab.exec({ node: at.node }, ['nft', '-f', '-'], { input: script });
       const cutAt = Date.now();
-      await nft(`table inet ${table} {\n chain in { type filter hook input priority -300; iifname "eth0" drop; }\n chain out { type filter hook output priority -300; oifname "eth0" drop; }\n}\n`);
+      await nft(
+        `table inet ${table} {\n chain in { type filter hook input priority -300; iifname "eth0" drop; }\n chain out { type filter hook output priority -300; oifname "eth0" drop; }\n}\n`,
+      );
       let rejoinedAt = 0;
       try {
         await waitFor(`${at.node} to withdraw ${eip}`, 15_000, async () => (!(await addressesOn(s.lab, at.node)).includes(eip) ? true : undefined), 100);
@@ -165,7 +196,8 @@ describe('gateway failover by the probes, with a 40 s node grace', { skip: scena
         const now = (await Promise.all(env.gatewayNodes.map(async (n) => ((await addressesOn(s.lab, n)).includes(eip) ? n : undefined)))).filter(Boolean);
         return now.length === 1 ? true : undefined;
       });
-    }));
+    }),
+  );
 
   // Last: the failed node stays down until the lab goes.
   test('hard failure of the carrying node: the EIP leaves from the other gateway node within seconds, the node still Ready in the API', { timeout: 120_000 }, (t) =>
@@ -189,6 +221,10 @@ describe('gateway failover by the probes, with a 40 s node grace', { skip: scena
       t.diagnostic(`${eip} answered again ${backMs} ms after ${at.node} failed (bound ${bound} ms); ${describeFlow('tcp', report.tcp)}; ${describeFlow('udp', report.udp)}`);
       assert.ok(report.udp.maxGapMs < bound, `UDP flow gap ${report.udp.maxGapMs} ms`);
       assert.equal(report.tcp.brokeWith, undefined, 'the established TCP connection survives the takeover');
-      assert.deepEqual(report.tcp.peers.map((x) => x.split(':')[0]), [eip]);
-    }));
+      assert.deepEqual(
+        report.tcp.peers.map((x) => x.split(':')[0]),
+        [eip],
+      );
+    }),
+  );
 });

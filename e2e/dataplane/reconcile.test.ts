@@ -78,10 +78,19 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
     const [onWorker, onCarrier] = await Promise.all([diffPlan(lab!, worker), diffPlan(lab!, planOf(carrier))]);
     assert.equal(onWorker.exitCode, 1);
     const texts = onWorker.lines.map((l) => l.text);
-    assert.ok(texts.some((t) => t.startsWith(`missing route table ${route.table} default via ${route.via}`)), texts.join('\n'));
-    assert.ok(texts.some((t) => t.startsWith('changed nft chain egress_mark')), texts.join('\n'));
+    assert.ok(
+      texts.some((t) => t.startsWith(`missing route table ${route.table} default via ${route.via}`)),
+      texts.join('\n'),
+    );
+    assert.ok(
+      texts.some((t) => t.startsWith('changed nft chain egress_mark')),
+      texts.join('\n'),
+    );
     assert.equal(onCarrier.exitCode, 1);
-    assert.ok(onCarrier.lines.some((l) => l.subsystem === 'address' && l.change === 'missing' && l.text.includes(eip[4])), JSON.stringify(onCarrier.lines));
+    assert.ok(
+      onCarrier.lines.some((l) => l.subsystem === 'address' && l.change === 'missing' && l.text.includes(eip[4])),
+      JSON.stringify(onCarrier.lines),
+    );
 
     await Promise.all(
       ['worker-1', carrier].map(async (node) => {
@@ -102,8 +111,14 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
       assert.equal(p.policies.length, 0);
       assert.deepEqual(p.eips, [], p.node);
       const replyTable = p.routing.ownedTables.min;
-      assert.ok(p.routing.routes.every((r) => r.dst === 'default' && r.table !== replyTable), `${p.node}: only routes towards gateway nodes`);
-      assert.ok(p.routing.rules.every((r) => r.table !== replyTable), `${p.node}: no reply rule`);
+      assert.ok(
+        p.routing.routes.every((r) => r.dst === 'default' && r.table !== replyTable),
+        `${p.node}: only routes towards gateway nodes`,
+      );
+      assert.ok(
+        p.routing.rules.every((r) => r.table !== replyTable),
+        `${p.node}: no reply rule`,
+      );
       assert.deepEqual(p.nft.chains.map((c) => c.name).sort(), ['egress_forward', 'egress_input', 'egress_mark', 'egress_snat', 'egress_unmark']);
       assert.ok(!p.nft.sets.some((s) => s.name.startsWith('p_')), p.node);
 
@@ -129,7 +144,13 @@ describe('reconciling the kernel with plans', { skip: dataplaneSkip, timeout: 42
     await Promise.all(plans.map(checkNode));
     // Every node keeps its tunnel device, the gateway nodes as its peers, ready for the next policy.
     for (const p of plans) assert.ok(p.vxlan, `${p.node} keeps its tunnel`);
-    assert.deepEqual(planOf('worker-1').vxlan!.peers.map((x) => x.node), info.nodes.filter((n) => n.role === 'gateway').map((n) => n.name).sort());
+    assert.deepEqual(
+      planOf('worker-1').vxlan!.peers.map((x) => x.node),
+      info.nodes
+        .filter((n) => n.role === 'gateway')
+        .map((n) => n.name)
+        .sort(),
+    );
     assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'http')).clientIP, nodeIp(info, 'worker-1'));
   });
 

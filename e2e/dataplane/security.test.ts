@@ -63,7 +63,14 @@ describe('the gateway is not an open relay', { skip: dataplaneSkip, timeout: 300
     Object.assign(ext, { 4: info.echo.ipv4, 6: info.echo.ipv6! });
     Object.assign(ctl, { 4: info.control.ips[0]!, 6: info.control.ips[1]! });
     // Redirects would teach the control host to bypass the node it is told to route through.
-    await ctlExec(['sysctl', '-qw', 'net.ipv4.conf.all.accept_redirects=0', 'net.ipv4.conf.eth0.accept_redirects=0', 'net.ipv6.conf.all.accept_redirects=0', 'net.ipv6.conf.eth0.accept_redirects=0']);
+    await ctlExec([
+      'sysctl',
+      '-qw',
+      'net.ipv4.conf.all.accept_redirects=0',
+      'net.ipv4.conf.eth0.accept_redirects=0',
+      'net.ipv6.conf.all.accept_redirects=0',
+      'net.ipv6.conf.eth0.accept_redirects=0',
+    ]);
     for (const pod of ['default/client', `default/on-${carrier}`]) {
       for (const family of FAMILIES) assert.equal((await echoAt(lab, { pod }, ext[family], 'udp')).clientIP, eip[family], `${pod} IPv${family}`);
     }
@@ -125,7 +132,25 @@ describe('the gateway is not an open relay', { skip: dataplaneSkip, timeout: 300
     // A tunnel of the attacker's own: same VNI and port, aimed at the carrier, carrying a packet
     // that claims to come from a selected pod and is bound for the echo host.
     const vx = 'vxatk';
-    await ctlExec(['ip', 'link', 'add', vx, 'type', 'vxlan', 'id', String(gw.vxlan!.vni), 'dstport', String(gw.vxlan!.port), 'remote', nodeIp(info, carrier), 'local', ctl[4], 'dev', 'eth0', 'nolearning']);
+    await ctlExec([
+      'ip',
+      'link',
+      'add',
+      vx,
+      'type',
+      'vxlan',
+      'id',
+      String(gw.vxlan!.vni),
+      'dstport',
+      String(gw.vxlan!.port),
+      'remote',
+      nodeIp(info, carrier),
+      'local',
+      ctl[4],
+      'dev',
+      'eth0',
+      'nolearning',
+    ]);
     try {
       await ctlExec(['ip', 'link', 'set', vx, 'up']);
       await ctlExec(['ip', 'addr', 'add', pod, 'dev', vx]);
@@ -147,7 +172,10 @@ describe('the gateway is not an open relay', { skip: dataplaneSkip, timeout: 300
       await lab!.exec({ node: carrier }, ['nft', 'add', 'element', 'inet', 'sluice', 'nodes4', `{ ${ctl[4]} }`]);
       try {
         const relayed = await udpFromCtl(4, [pod]);
-        assert.ok(relayed.some((s) => s.endsWith(` ${eip[4]}`)), `control: ${relayed.join('; ')}`);
+        assert.ok(
+          relayed.some((s) => s.endsWith(` ${eip[4]}`)),
+          `control: ${relayed.join('; ')}`,
+        );
       } finally {
         await lab!.exec({ node: carrier }, ['nft', 'delete', 'element', 'inet', 'sluice', 'nodes4', `{ ${ctl[4]} }`]);
       }
@@ -161,7 +189,9 @@ describe('the gateway is not an open relay', { skip: dataplaneSkip, timeout: 300
     const dropped = await guard();
     // A keep-alive HTTP flow from the pod: two requests 2 s apart on one connection.
     const request = (close: boolean) => `printf 'GET / HTTP/1.1\\r\\nHost: echo\\r\\n${close ? 'Connection: close\\r\\n' : ''}\\r\\n'`;
-    const flow = lab!.exec({ pod: 'default/client' }, ['sh', '-c', `(${request(false)}; sleep 2; ${request(true)}) | nc -w 5 ${ext[4]} ${info.echo.httpPort}`], { timeoutMs: 15_000 });
+    const flow = lab!.exec({ pod: 'default/client' }, ['sh', '-c', `(${request(false)}; sleep 2; ${request(true)}) | nc -w 5 ${ext[4]} ${info.echo.httpPort}`], {
+      timeoutMs: 15_000,
+    });
     await new Promise((r) => setTimeout(r, 500));
     for (const family of FAMILIES) {
       const ping = await lab!.exec({ host: 'ext' }, ['ping', '-c', '2', '-i', '0.2', '-W', '1', eip[family]], { allowFailure: true, timeoutMs: 10_000 });
@@ -176,7 +206,10 @@ describe('the gateway is not an open relay', { skip: dataplaneSkip, timeout: 300
 
     const replies = [...(await flow).stdout.matchAll(/\{"clientIP":[^}]*\}/g)].map((m) => JSON.parse(m[0]) as { clientIP: string; clientPort: number });
     assert.equal(replies.length, 2, 'both requests of the established flow were answered');
-    assert.deepEqual(replies.map((r) => r.clientIP), [eip[4], eip[4]]);
+    assert.deepEqual(
+      replies.map((r) => r.clientIP),
+      [eip[4], eip[4]],
+    );
     assert.equal(replies[0]!.clientPort, replies[1]!.clientPort, 'one connection');
   });
 });

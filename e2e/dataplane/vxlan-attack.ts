@@ -36,7 +36,25 @@ export class VxlanAttacker {
     if (!peer?.tunnelIpv4) throw new Error(`${worker.node}'s plan has no tunnel peer ${gateway.node}`);
     const ctl = info.control.ips[0]!;
     const x = (argv: string[]) => lab.exec({ host: 'control' }, argv, { timeoutMs: 10_000 });
-    await x(['ip', 'link', 'add', DEVICE, 'type', 'vxlan', 'id', String(vxlan.vni), 'dstport', String(vxlan.port), 'remote', peer.underlayIp, 'local', ctl, 'dev', 'eth0', 'nolearning']);
+    await x([
+      'ip',
+      'link',
+      'add',
+      DEVICE,
+      'type',
+      'vxlan',
+      'id',
+      String(vxlan.vni),
+      'dstport',
+      String(vxlan.port),
+      'remote',
+      peer.underlayIp,
+      'local',
+      ctl,
+      'dev',
+      'eth0',
+      'nolearning',
+    ]);
     const attacker = new VxlanAttacker(lab, info, podIp);
     try {
       await x(['ip', 'link', 'set', DEVICE, 'up']);

@@ -201,7 +201,9 @@ spec:
   const gap = JSON.parse(await receiver.line()) as { received: number; longestGapMs: number; gapEndedAt: number; sources: string[] };
   show(kubectl(['get', 'nodes']));
   show(kubectl(['get', 'egresspolicy', '-A']));
-  show(`  → failover time ${gap.longestGapMs} ms: the longest silence the external host saw in the visitor's datagrams (${gap.received} received, all from ${gap.sources.join(', ')})`);
+  show(
+    `  → failover time ${gap.longestGapMs} ms: the longest silence the external host saw in the visitor's datagrams (${gap.received} received, all from ${gap.sources.join(', ')})`,
+  );
   show(`    traffic leaves as ${assigned.eip} again through ${other}; a new connection worked ${(backMs / 1000).toFixed(1)}s after the failure`);
   show(`    ${assigned.node} is still Ready for the API server: the agents' UDP probes (3 × 100 ms) found it dead, every node computed`);
   show('    the same successor, which added the EIP and sent gratuitous ARP; the controller writes status afterwards');

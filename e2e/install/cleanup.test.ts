@@ -89,7 +89,14 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
   /** MACs that answer an ARP request for `ip` on the LAN (asked from the external host). */
   const arpAnswers = async (ip: string): Promise<string[]> => {
     const r = await env.lab.exec({ host: 'ext' }, ['arping', '-r', '-c', '2', '-w', '2', '-i', 'eth0', ip], { allowFailure: true, timeoutMs: 10_000 });
-    return [...new Set(r.stdout.split('\n').map((l) => l.trim().toLowerCase()).filter(Boolean))].sort();
+    return [
+      ...new Set(
+        r.stdout
+          .split('\n')
+          .map((l) => l.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ].sort();
   };
   const journal = async (name: string) => join(nodeStateDir(await env.lab.state(), await node(name)), SYSCTL_JOURNAL_FILE);
   const cleanupRun = (args: string[] = []) => ({ capabilities: cleanupCapabilities(), args: [...args, '-o', 'json'] });
@@ -128,7 +135,7 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
     assert.deepEqual(await arpAnswers(eip), [await macOf(holder)], 'only the holder answers ARP for the EIP');
   });
 
-  test('cleanup refuses while the node\'s agent runs, and changes nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test("cleanup refuses while the node's agent runs, and changes nothing", { timeout: TEST_TIMEOUT_MS }, async () => {
     const r = await cleanupNode(env.lab, await node(holder), cleanupRun());
     assert.equal(r.exitCode, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /EGW_ERR_INPUT: an agent answers at http:\/\/127\.0\.0\.1:9466 and would put everything back/);
@@ -136,7 +143,7 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
     assert.match(await inNode(holder, ['ip', 'link', 'show', 'egress.vxlan']), /egress\.vxlan/);
   });
 
-  test('a gateway node taken out of the gateway\'s selector drops its EIP; the other gateway answers ARP for it', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  test("a gateway node taken out of the gateway's selector drops its EIP; the other gateway answers ARP for it", { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const other = env.gatewayNodes.find((n) => n !== holder)!;
     const t0 = Date.now();
     await kubectl(env.lab, ['label', 'node', holder, `${Object.keys(GATEWAY_NODE_LABELS)[0]}-`]);
@@ -145,23 +152,29 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
     const droppedMs = Date.now() - t0;
     await expectLeavesAs(env.lab, VISITOR, eip, { timeoutMs: FAILOVER_BOUND_MS - droppedMs });
     const backMs = Date.now() - t0;
-    t.diagnostic(`kubectl label took ${labelledMs} ms; ${holder} dropped ${eip} ${droppedMs - labelledMs} ms after that, and the visitor left with it through ${other} ${backMs - labelledMs} ms after it`);
+    t.diagnostic(
+      `kubectl label took ${labelledMs} ms; ${holder} dropped ${eip} ${droppedMs - labelledMs} ms after that, and the visitor left with it through ${other} ${backMs - labelledMs} ms after it`,
+    );
     assert.deepEqual(await arpAnswers(eip), [await macOf(other)], `only ${other} answers ARP for ${eip}`);
     assert.equal((await waitAssigned(env.lab, POLICY_REF, { node: other, ipv4: eip })).node, other);
     holder = other;
   });
 
-  test('uninstalled carelessly (agents and controllers deleted while the policy is in force): the EIP is left on its node and still answers ARP', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await uninstallSluice(env.lab);
-    assert.ok((await addressesOn(env.lab, holder)).includes(eip));
-    assert.deepEqual(await arpAnswers(eip), [await macOf(holder)]);
-    // the rendered manifests' custom resources go too; with no agent left, no node changes
-    const deleted = await kubectlResult(env.lab, ['delete', 'egresspolicies.egress.sluice.dev,egressgateways.egress.sluice.dev', '--all', '-A']);
-    assert.equal(deleted.exitCode, 0, deleted.stderr);
-    assert.ok((await addressesOn(env.lab, holder)).includes(eip));
-  });
+  test(
+    'uninstalled carelessly (agents and controllers deleted while the policy is in force): the EIP is left on its node and still answers ARP',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      await uninstallSluice(env.lab);
+      assert.ok((await addressesOn(env.lab, holder)).includes(eip));
+      assert.deepEqual(await arpAnswers(eip), [await macOf(holder)]);
+      // the rendered manifests' custom resources go too; with no agent left, no node changes
+      const deleted = await kubectlResult(env.lab, ['delete', 'egresspolicies.egress.sluice.dev,egressgateways.egress.sluice.dev', '--all', '-A']);
+      assert.equal(deleted.exitCode, 0, deleted.stderr);
+      assert.ok((await addressesOn(env.lab, holder)).includes(eip));
+    },
+  );
 
-  test('sluice cleanup --dry-run lists exactly what each node holds of sluice\'s, and changes nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test("sluice cleanup --dry-run lists exactly what each node holds of sluice's, and changes nothing", { timeout: TEST_TIMEOUT_MS }, async () => {
     const seen = { link: 0, rules: 0, address: 0, sysctl: 0 };
     for (const n of await nodes()) {
       const listed = await kernelListing(env.lab, n.name);
@@ -177,8 +190,16 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
       const says = `${n.name}: ${texts.join('; ')}`;
       assert.equal(report.dryRun, true);
       assert.ok(texts.includes('delete table inet sluice'), says);
-      assert.equal(texts.some((x) => x.startsWith('delete link egress.vxlan')), link, says);
-      assert.equal(texts.some((x) => /^delete rule pref 900[0-2] /.test(x)), rules, says);
+      assert.equal(
+        texts.some((x) => x.startsWith('delete link egress.vxlan')),
+        link,
+        says,
+      );
+      assert.equal(
+        texts.some((x) => /^delete rule pref 900[0-2] /.test(x)),
+        rules,
+        says,
+      );
       assert.equal(texts.includes(`delete address ${eip}/32 on eth0 (no more ARP/NDP answers for it)`), address, says);
       assert.equal(texts.includes(`restore sysctl ${TCP_LOOSE} = 0`), sysctl, says);
       assert.ok(!texts.some((x) => /foreign|flannel|8999|9003|2999|3255|198\.51\.100|198\.18\.0\.22/.test(x)), `nothing foreign: ${says}`);
@@ -193,20 +214,24 @@ describe('uninstall: sluice cleanup leaves every node as it was before sluice', 
     assert.deepEqual(seen, { link: 3, rules: 3, address: 1, sysctl: 2 });
   });
 
-  test('sluice cleanup, as the cleanup DaemonSet runs it, leaves every node byte-identical to before the install; no ARP answer for the EIP', { timeout: TEST_TIMEOUT_MS }, async () => {
-    assert.deepEqual(cleanupContainer().command, ['sluice', 'cleanup']);
-    for (const n of await nodes()) {
-      const r = await cleanupNode(env.lab, n, cleanupRun());
-      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-      const report = JSON.parse(r.stdout) as { ok: boolean; actions: Array<{ error?: string }>; kept: string[] };
-      assert.equal(report.ok, true, r.stdout);
-      assert.deepEqual(report.kept, [], 'nothing left behind for want of a reason');
-      assert.deepEqual(listingDiff(installedFrom[n.name]!, await kernelListing(env.lab, n.name)), [], `${n.name}: the kernel as it was before sluice`);
-      assert.equal(existsSync(await journal(n.name)), false, `${n.name}: the journal is gone with what it recorded`);
-      const again = await cleanupNode(env.lab, n, { capabilities: cleanupCapabilities() });
-      assert.equal(again.exitCode, 0, again.stderr);
-      assert.equal(again.stdout.trim(), 'nothing of sluice\'s is left on this node');
-    }
-    assert.deepEqual(await arpAnswers(eip), [], `nobody answers ARP for ${eip}`);
-  });
+  test(
+    'sluice cleanup, as the cleanup DaemonSet runs it, leaves every node byte-identical to before the install; no ARP answer for the EIP',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      assert.deepEqual(cleanupContainer().command, ['sluice', 'cleanup']);
+      for (const n of await nodes()) {
+        const r = await cleanupNode(env.lab, n, cleanupRun());
+        assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+        const report = JSON.parse(r.stdout) as { ok: boolean; actions: Array<{ error?: string }>; kept: string[] };
+        assert.equal(report.ok, true, r.stdout);
+        assert.deepEqual(report.kept, [], 'nothing left behind for want of a reason');
+        assert.deepEqual(listingDiff(installedFrom[n.name]!, await kernelListing(env.lab, n.name)), [], `${n.name}: the kernel as it was before sluice`);
+        assert.equal(existsSync(await journal(n.name)), false, `${n.name}: the journal is gone with what it recorded`);
+        const again = await cleanupNode(env.lab, n, { capabilities: cleanupCapabilities() });
+        assert.equal(again.exitCode, 0, again.stderr);
+        assert.equal(again.stdout.trim(), "nothing of sluice's is left on this node");
+      }
+      assert.deepEqual(await arpAnswers(eip), [], `nobody answers ARP for ${eip}`);
+    },
+  );
 });

@@ -21,7 +21,12 @@ export interface AgentContainer {
 export interface DaemonSetObject {
   kind: string;
   metadata: { name: string; namespace?: string };
-  spec: { template: { metadata: { labels: Record<string, string> }; spec: { hostNetwork?: boolean; containers: AgentContainer[]; volumes?: Array<{ name: string; hostPath?: { path: string } }> } } };
+  spec: {
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: { hostNetwork?: boolean; containers: AgentContainer[]; volumes?: Array<{ name: string; hostPath?: { path: string } }> };
+    };
+  };
 }
 
 export function agentContainer(ds: DaemonSetObject): AgentContainer {

@@ -70,7 +70,10 @@ test('manifests/ renders: a Pod Security "privileged" namespace, an unprivileged
 
   const svc = find(objs, 'Service', 'sluice-agent-metrics')!;
   assert.deepEqual((svc.spec as { selector: unknown }).selector, ds.spec.template.metadata.labels);
-  assert.deepEqual((svc.spec as { ports: Array<{ port: number }> }).ports.map((p) => p.port), [9465]);
+  assert.deepEqual(
+    (svc.spec as { ports: Array<{ port: number }> }).ports.map((p) => p.port),
+    [9465],
+  );
 });
 
 test('an overlay sets the image with kustomize images: and adds the ServiceMonitor component', { skip }, async () => {
@@ -104,7 +107,20 @@ images:
 test('the rendered manifests apply to the test API server with kubectl; applying them again changes nothing', { skip, timeout: 120_000 }, async () => {
   const rendered = (await run([KUBECTL, 'kustomize', MANIFESTS], { timeoutMs: 30_000 })).stdout;
   const kinds = [...new Set(parseAllDocuments(rendered).map((d) => (d.toJS() as Rendered).kind))].sort();
-  assert.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  assert.deepEqual(kinds, [
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'ConfigMap',
+    'CustomResourceDefinition',
+    'DaemonSet',
+    'Deployment',
+    'Namespace',
+    'PodDisruptionBudget',
+    'Role',
+    'RoleBinding',
+    'Service',
+    'ServiceAccount',
+  ]);
   await withApiServer(async (server) => {
     const kubectl = await sandboxedKubectl(server);
     try {
@@ -112,25 +128,40 @@ test('the rendered manifests apply to the test API server with kubectl; applying
       assert.equal(first.exitCode, 0, first.stderr);
       const created = first.stdout.trim().split('\n');
       assert.equal(created.length, parseAllDocuments(rendered).length, first.stdout);
-      assert.ok(created.every((line) => line.endsWith(' created')), first.stdout);
-      const pdbVersion = () => (server.store.get('policy/v1', 'PodDisruptionBudget', 'sluice-controller', 'sluice-system') as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+      assert.ok(
+        created.every((line) => line.endsWith(' created')),
+        first.stdout,
+      );
+      const pdbVersion = () =>
+        (server.store.get('policy/v1', 'PodDisruptionBudget', 'sluice-controller', 'sluice-system') as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
       const before = pdbVersion();
       const again = await kubectl.run(['apply', '-f', '-'], { input: rendered, timeoutMs: 60_000 });
       assert.equal(again.exitCode, 0, again.stderr);
       // kubectl always sends a PodDisruptionBudget's selector (its patch strategy is "replace"): "configured", nothing changes
-      const changed = again.stdout.trim().split('\n').filter((line) => !line.endsWith(' unchanged'));
+      const changed = again.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => !line.endsWith(' unchanged'));
       assert.deepEqual(changed, ['poddisruptionbudget.policy/sluice-controller configured'], again.stdout);
       assert.equal(pdbVersion(), before);
 
       const deploy = server.store.get('apps/v1', 'Deployment', 'sluice-controller', 'sluice-system') as { spec: { replicas: number } };
       assert.equal(deploy.spec.replicas, 2);
       const table = (await kubectl.run(['get', 'deployments,daemonsets,serviceaccounts,rolebindings,poddisruptionbudgets', '-n', 'sluice-system'])).stdout;
-      for (const name of ['deployment.apps/sluice-controller', 'daemonset.apps/sluice-agent', 'serviceaccount/sluice-agent', 'serviceaccount/sluice-controller', 'rolebinding.rbac.authorization.k8s.io/sluice-controller-lease', 'poddisruptionbudget.policy/sluice-controller']) {
+      for (const name of [
+        'deployment.apps/sluice-controller',
+        'daemonset.apps/sluice-agent',
+        'serviceaccount/sluice-agent',
+        'serviceaccount/sluice-controller',
+        'rolebinding.rbac.authorization.k8s.io/sluice-controller-lease',
+        'poddisruptionbudget.policy/sluice-controller',
+      ]) {
         assert.match(table, new RegExp(`^${name.replace(/[./]/g, '\\$&')}\\s`, 'm'), table);
       }
 
       // a workload whose selector does not match its template is refused, as by the real validation
-      const broken = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken, namespace: sluice-system}\nspec:\n  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: b}}, spec: {containers: [{name: c, image: x}]}}\n';
+      const broken =
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken, namespace: sluice-system}\nspec:\n  selector: {matchLabels: {app: a}}\n  template: {metadata: {labels: {app: b}}, spec: {containers: [{name: c, image: x}]}}\n';
       const bad = await kubectl.run(['apply', '-f', '-'], { input: broken });
       assert.notEqual(bad.exitCode, 0);
       assert.match(bad.stderr, /The Deployment "broken" is invalid: spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`/);
@@ -140,78 +171,114 @@ test('the rendered manifests apply to the test API server with kubectl; applying
   });
 });
 
-test('the controller Deployment: two non-root replicas without any capability, its own ServiceAccount, the shared ConfigMap; RBAC without wildcards or Secrets', { skip }, async () => {
-  const objs = await render(MANIFESTS);
-  const deploy = find(objs, 'Deployment', 'sluice-controller') as unknown as {
-    spec: { replicas: number; template: { spec: { serviceAccountName: string; securityContext: Record<string, unknown>; containers: Array<AgentContainer & { command: string[]; envFrom?: Array<{ configMapRef?: { name: string } }> }> } } };
-  };
-  const pod = deploy.spec.template.spec;
-  const c = pod.containers[0]!;
-  assert.equal(deploy.spec.replicas, 2);
-  assert.equal(pod.serviceAccountName, 'sluice-controller');
-  assert.deepEqual(c.command, ['sluice', 'controller']);
-  assert.equal(c.image, 'sluice:0.1.0');
-  assert.equal(pod.securityContext.runAsNonRoot, true);
-  assert.ok(Number(pod.securityContext.runAsUser) > 0);
-  assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
-  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
-  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
-  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
-  assert.ok(!('volumeMounts' in c) && !('volumes' in pod) && !('hostNetwork' in pod), 'nothing of the host');
-  const help = (await run([process.execPath, join(REPO, 'dist', 'agent', 'main.js'), 'controller', '--help'])).stdout;
-  for (const arg of c.args) assert.ok(help.includes(`${arg.split('=')[0]} `), `sluice controller has ${arg.split('=')[0]}`);
+test(
+  'the controller Deployment: two non-root replicas without any capability, its own ServiceAccount, the shared ConfigMap; RBAC without wildcards or Secrets',
+  { skip },
+  async () => {
+    const objs = await render(MANIFESTS);
+    const deploy = find(objs, 'Deployment', 'sluice-controller') as unknown as {
+      spec: {
+        replicas: number;
+        template: {
+          spec: {
+            serviceAccountName: string;
+            securityContext: Record<string, unknown>;
+            containers: Array<AgentContainer & { command: string[]; envFrom?: Array<{ configMapRef?: { name: string } }> }>;
+          };
+        };
+      };
+    };
+    const pod = deploy.spec.template.spec;
+    const c = pod.containers[0]!;
+    assert.equal(deploy.spec.replicas, 2);
+    assert.equal(pod.serviceAccountName, 'sluice-controller');
+    assert.deepEqual(c.command, ['sluice', 'controller']);
+    assert.equal(c.image, 'sluice:0.1.0');
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.ok(Number(pod.securityContext.runAsUser) > 0);
+    assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.ok(!('volumeMounts' in c) && !('volumes' in pod) && !('hostNetwork' in pod), 'nothing of the host');
+    const help = (await run([process.execPath, join(REPO, 'dist', 'agent', 'main.js'), 'controller', '--help'])).stdout;
+    for (const arg of c.args) assert.ok(help.includes(`${arg.split('=')[0]} `), `sluice controller has ${arg.split('=')[0]}`);
 
-  // the agents and the controller read the same ConfigMap
-  const ds = find(objs, 'DaemonSet', 'sluice-agent') as unknown as { spec: { template: { spec: { serviceAccountName: string; containers: Array<{ envFrom?: Array<{ configMapRef?: { name: string } }> }> } } } };
-  assert.equal(ds.spec.template.spec.serviceAccountName, 'sluice-agent');
-  for (const envFrom of [c.envFrom, ds.spec.template.spec.containers[0]!.envFrom]) assert.deepEqual(envFrom, [{ configMapRef: { name: 'sluice-config' } }]);
-  assert.ok(find(objs, 'ConfigMap', 'sluice-config'));
+    // the agents and the controller read the same ConfigMap
+    const ds = find(objs, 'DaemonSet', 'sluice-agent') as unknown as {
+      spec: { template: { spec: { serviceAccountName: string; containers: Array<{ envFrom?: Array<{ configMapRef?: { name: string } }> }> } } };
+    };
+    assert.equal(ds.spec.template.spec.serviceAccountName, 'sluice-agent');
+    for (const envFrom of [c.envFrom, ds.spec.template.spec.containers[0]!.envFrom]) assert.deepEqual(envFrom, [{ configMapRef: { name: 'sluice-config' } }]);
+    assert.ok(find(objs, 'ConfigMap', 'sluice-config'));
 
-  for (const role of objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role') as unknown as Array<{ metadata: { name: string }; rules: Array<Record<string, string[]>> }>) {
-    for (const rule of role.rules) {
-      for (const [field, values] of Object.entries(rule)) assert.ok(!values.includes('*'), `${role.metadata.name}: no wildcard in ${field}`);
-      assert.ok(!(rule.resources ?? []).some((r) => r.startsWith('secrets')), `${role.metadata.name}: no Secrets`);
+    for (const role of objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role') as unknown as Array<{
+      metadata: { name: string };
+      rules: Array<Record<string, string[]>>;
+    }>) {
+      for (const rule of role.rules) {
+        for (const [field, values] of Object.entries(rule)) assert.ok(!values.includes('*'), `${role.metadata.name}: no wildcard in ${field}`);
+        assert.ok(!(rule.resources ?? []).some((r) => r.startsWith('secrets')), `${role.metadata.name}: no Secrets`);
+      }
     }
-  }
-});
+  },
+);
 
-test('manifests/cleanup renders a DaemonSet that runs sluice cleanup on the agent\'s host paths and settings, with NET_ADMIN only; it applies to the test API server', { skip, timeout: 120_000 }, async () => {
-  const objs = await render(join(MANIFESTS, 'cleanup'));
-  assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`), ['DaemonSet/sluice-cleanup']);
-  type PodSpec = { hostNetwork?: boolean; automountServiceAccountToken?: boolean; initContainers: Array<AgentContainer & { command: string[]; envFrom?: unknown }>; containers: AgentContainer[]; volumes: Array<{ name: string; hostPath?: { path: string } }> };
-  const ds = find(objs, 'DaemonSet', 'sluice-cleanup') as unknown as { metadata: { namespace: string }; spec: { template: { spec: PodSpec } } };
-  const pod = ds.spec.template.spec;
-  const init = pod.initContainers[0]!;
-  assert.equal(ds.metadata.namespace, 'sluice-system');
-  assert.equal(pod.hostNetwork, true, 'the node\'s network namespace, where sluice\'s state is');
-  assert.equal(pod.automountServiceAccountToken, false, 'no API access');
-  assert.deepEqual(init, { ...cleanupContainer(), image: 'sluice:0.1.0' }, 'what the lab runs (e2e/install/cleanup.test.ts) is what ships');
-  assert.deepEqual(init.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN'] });
-  assert.equal(init.securityContext.privileged, false);
-  assert.equal(init.securityContext.readOnlyRootFilesystem, true);
-  assert.deepEqual(init.envFrom, [{ configMapRef: { name: 'sluice-config', optional: true } }], 'the agents\' table, device and ranges');
-  const help = (await run([process.execPath, join(REPO, 'dist', 'agent', 'main.js'), 'cleanup', '--help'])).stdout;
-  for (const arg of init.args) assert.ok(help.includes(`${arg.split('=')[0]} `), `sluice cleanup has ${arg.split('=')[0]}`);
+test(
+  "manifests/cleanup renders a DaemonSet that runs sluice cleanup on the agent's host paths and settings, with NET_ADMIN only; it applies to the test API server",
+  { skip, timeout: 120_000 },
+  async () => {
+    const objs = await render(join(MANIFESTS, 'cleanup'));
+    assert.deepEqual(
+      objs.map((o) => `${o.kind}/${o.metadata.name}`),
+      ['DaemonSet/sluice-cleanup'],
+    );
+    type PodSpec = {
+      hostNetwork?: boolean;
+      automountServiceAccountToken?: boolean;
+      initContainers: Array<AgentContainer & { command: string[]; envFrom?: unknown }>;
+      containers: AgentContainer[];
+      volumes: Array<{ name: string; hostPath?: { path: string } }>;
+    };
+    const ds = find(objs, 'DaemonSet', 'sluice-cleanup') as unknown as { metadata: { namespace: string }; spec: { template: { spec: PodSpec } } };
+    const pod = ds.spec.template.spec;
+    const init = pod.initContainers[0]!;
+    assert.equal(ds.metadata.namespace, 'sluice-system');
+    assert.equal(pod.hostNetwork, true, "the node's network namespace, where sluice's state is");
+    assert.equal(pod.automountServiceAccountToken, false, 'no API access');
+    assert.deepEqual(init, { ...cleanupContainer(), image: 'sluice:0.1.0' }, 'what the lab runs (e2e/install/cleanup.test.ts) is what ships');
+    assert.deepEqual(init.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN'] });
+    assert.equal(init.securityContext.privileged, false);
+    assert.equal(init.securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(init.envFrom, [{ configMapRef: { name: 'sluice-config', optional: true } }], "the agents' table, device and ranges");
+    const help = (await run([process.execPath, join(REPO, 'dist', 'agent', 'main.js'), 'cleanup', '--help'])).stdout;
+    for (const arg of init.args) assert.ok(help.includes(`${arg.split('=')[0]} `), `sluice cleanup has ${arg.split('=')[0]}`);
 
-  // the same host paths as the agent's, at the same places, under the same flags
-  const agentDs = find(await render(MANIFESTS), 'DaemonSet', 'sluice-agent') as unknown as DaemonSetObject;
-  const agent = agentContainer(agentDs);
-  for (const flag of ['--sysctl-root', '--state-dir']) assert.equal(init.args.find((a) => a.startsWith(`${flag}=`)), agent.args.find((a) => a.startsWith(`${flag}=`)), flag);
-  const hostPaths = (volumes: Array<{ name: string; hostPath?: { path: string } }> | undefined, mounts: Array<{ name: string; mountPath: string }> | undefined) =>
-    (mounts ?? []).map((m) => `${volumes?.find((v) => v.name === m.name)?.hostPath?.path} at ${m.mountPath}`).sort();
-  assert.deepEqual(hostPaths(pod.volumes, init.volumeMounts), hostPaths(agentDs.spec.template.spec.volumes, agent.volumeMounts));
+    // the same host paths as the agent's, at the same places, under the same flags
+    const agentDs = find(await render(MANIFESTS), 'DaemonSet', 'sluice-agent') as unknown as DaemonSetObject;
+    const agent = agentContainer(agentDs);
+    for (const flag of ['--sysctl-root', '--state-dir'])
+      assert.equal(
+        init.args.find((a) => a.startsWith(`${flag}=`)),
+        agent.args.find((a) => a.startsWith(`${flag}=`)),
+        flag,
+      );
+    const hostPaths = (volumes: Array<{ name: string; hostPath?: { path: string } }> | undefined, mounts: Array<{ name: string; mountPath: string }> | undefined) =>
+      (mounts ?? []).map((m) => `${volumes?.find((v) => v.name === m.name)?.hostPath?.path} at ${m.mountPath}`).sort();
+    assert.deepEqual(hostPaths(pod.volumes, init.volumeMounts), hostPaths(agentDs.spec.template.spec.volumes, agent.volumeMounts));
 
-  await withApiServer(async (server) => {
-    const kubectl = await sandboxedKubectl(server);
-    try {
-      const namespace = await kubectl.run(['apply', '-f', join(MANIFESTS, 'agent', 'namespace.yaml')]);
-      assert.equal(namespace.exitCode, 0, namespace.stderr);
-      const applied = await kubectl.run(['apply', '-k', join(MANIFESTS, 'cleanup')], { timeoutMs: 60_000 });
-      assert.equal(applied.exitCode, 0, applied.stderr);
-      assert.equal(applied.stdout.trim(), 'daemonset.apps/sluice-cleanup created');
-      assert.ok(server.store.get('apps/v1', 'DaemonSet', 'sluice-cleanup', 'sluice-system'));
-    } finally {
-      await kubectl.cleanup();
-    }
-  });
-});
+    await withApiServer(async (server) => {
+      const kubectl = await sandboxedKubectl(server);
+      try {
+        const namespace = await kubectl.run(['apply', '-f', join(MANIFESTS, 'agent', 'namespace.yaml')]);
+        assert.equal(namespace.exitCode, 0, namespace.stderr);
+        const applied = await kubectl.run(['apply', '-k', join(MANIFESTS, 'cleanup')], { timeoutMs: 60_000 });
+        assert.equal(applied.exitCode, 0, applied.stderr);
+        assert.equal(applied.stdout.trim(), 'daemonset.apps/sluice-cleanup created');
+        assert.ok(server.store.get('apps/v1', 'DaemonSet', 'sluice-cleanup', 'sluice-system'));
+      } finally {
+        await kubectl.cleanup();
+      }
+    });
+  },
+);

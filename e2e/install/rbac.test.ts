@@ -36,7 +36,7 @@ interface Listed {
   items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }>;
 }
 
-describe('RBAC: each component\'s Roles grant exactly the API calls it makes', { skip: scenarioSkip }, () => {
+describe("RBAC: each component's Roles grant exactly the API calls it makes", { skip: scenarioSkip }, () => {
   let env: ScenarioLab;
 
   before(async () => {
@@ -66,7 +66,12 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     await waitAssigned(env.lab, clusterPolicy);
     // firewalls of both kinds: their slices and status
     await applyObjects(env.lab, [
-      { apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name: 'web', namespace: 'default' }, spec: { appliedTo: appSelector('web'), egress: [{ type: 'Deny', to: { cidrSelector: '203.0.113.0/24' } }] } },
+      {
+        apiVersion: API_VERSION,
+        kind: 'EgressFirewall',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { appliedTo: appSelector('web'), egress: [{ type: 'Deny', to: { cidrSelector: '203.0.113.0/24' } }] },
+      },
       { apiVersion: API_VERSION, kind: 'EgressClusterFirewall', metadata: { name: 'web-all' }, spec: { appliedTo: appSelector('web'), egress: [] } },
     ] as unknown as KubeObject[]);
     await waitFor('both firewalls Accepted', 30_000, async () => {
@@ -78,7 +83,7 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     });
     // a pod more: both slices are updated
     await env.lab.addPod({ namespace: 'default', name: 'web-2', labels: { app: 'web' }, node: WORKER });
-    await waitFor("the slices of both policies and both firewalls to list web-2", 30_000, async () => {
+    await waitFor('the slices of both policies and both firewalls to list web-2', 30_000, async () => {
       const out = await kubectl(env.lab, ['get', 'egressendpointslices.egress.sluice.dev,egressclusterendpointslices.egress.sluice.dev', '-A', '-o', 'json']);
       return (out.match(/"pod": "web-2"/g) ?? []).length === 4 ? true : undefined;
     });
@@ -89,14 +94,25 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
       { apiVersion: API_VERSION, kind: 'EgressEndpointSlice', metadata: { name: 'gone-abcde', namespace: 'default', labels: { [POLICY_LABEL]: 'gone' } }, endpoints: [] },
       { apiVersion: API_VERSION, kind: 'EgressClusterEndpointSlice', metadata: { name: 'gone-abcde', labels: { [CLUSTER_POLICY_LABEL]: 'gone' } }, endpoints: [] },
     ] as KubeObject[]);
-    await waitFor('the stale EgressTunnel and slices to be deleted', 30_000, async () => ((await tunnels()).some((i) => i.metadata.name === 'gone-node') || (await slices()).includes('gone-abcde') ? undefined : true));
+    await waitFor('the stale EgressTunnel and slices to be deleted', 30_000, async () =>
+      (await tunnels()).some((i) => i.metadata.name === 'gone-node') || (await slices()).includes('gone-abcde') ? undefined : true,
+    );
 
     // an agent that starts while no controller runs and its node has no EgressTunnel yet creates it
     for (const role of controllerRoles()) await env.lab.stopDaemon(role);
     await kubectl(env.lab, ['delete', 'egresstunnels.egress.sluice.dev', WORKER]);
     const s = await env.lab.state();
-    await env.lab.replaceDaemon(agentDaemon(s, s.nodes.find((n) => n.name === WORKER)!, s.agent, AGENT_STARTING_LINE));
-    await waitFor(`${WORKER}'s agent to create its EgressTunnel`, 30_000, async () => ((await tunnels()).find((i) => i.metadata.name === WORKER)?.metadata.annotations?.[PARENT_INTERFACE_ANNOTATION] ? true : undefined));
+    await env.lab.replaceDaemon(
+      agentDaemon(
+        s,
+        s.nodes.find((n) => n.name === WORKER)!,
+        s.agent,
+        AGENT_STARTING_LINE,
+      ),
+    );
+    await waitFor(`${WORKER}'s agent to create its EgressTunnel`, 30_000, async () =>
+      (await tunnels()).find((i) => i.metadata.name === WORKER)?.metadata.annotations?.[PARENT_INTERFACE_ANNOTATION] ? true : undefined,
+    );
     for (const role of controllerRoles()) await env.lab.startDaemon(role);
     await waitAssigned(env.lab, policy);
 
@@ -107,19 +123,30 @@ describe('RBAC: each component\'s Roles grant exactly the API calls it makes', {
     await kubectl(env.lab, ['delete', 'egressclusterfirewalls.egress.sluice.dev', 'web-all']);
     await waitFor('the slices to be deleted', 30_000, async () => ((await slices()).length === 0 ? true : undefined));
 
-    const records = (await readFile(gateLogPath(await env.lab.state()), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as GateRecord);
+    const records = (await readFile(gateLogPath(await env.lab.state()), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as GateRecord);
     const rbac = new Rbac((await renderManifests()).objects);
     const failures: string[] = [];
-    for (const [identity, account] of [['agent', AGENT_SERVICE_ACCOUNT], ['controller', CONTROLLER_SERVICE_ACCOUNT]] as const) {
+    for (const [identity, account] of [
+      ['agent', AGENT_SERVICE_ACCOUNT],
+      ['controller', CONTROLLER_SERVICE_ACCOUNT],
+    ] as const) {
       const sent = records.filter((r) => r.identity === identity);
       const c = rbacCoverage(rbac, serviceAccountUser(SLUICE_NAMESPACE, account), sent);
-      t.diagnostic(`${identity}: ${sent.length} requests (${sent.filter((r) => r.conflict).length} answered 409 by the gate); ${[...c.uses].map(([g, n]) => `${g.verb} ${g.resource} ${n}`).join(', ')}`);
+      t.diagnostic(
+        `${identity}: ${sent.length} requests (${sent.filter((r) => r.conflict).length} answered 409 by the gate); ${[...c.uses].map(([g, n]) => `${g.verb} ${g.resource} ${n}`).join(', ')}`,
+      );
       failures.push(...c.refused.map((r) => `${identity}: refused: ${r}`));
       failures.push(...c.unused.map((g) => `${identity}: granted, never used: ${describeGrant(g)}`));
       failures.push(...c.wildcards.map((w) => `${identity}: wildcard in ${w}`));
       assert.ok(c.uses.size > 0, `${identity}: some grants`);
     }
-    assert.ok(records.some((r) => r.conflict && r.identity === 'controller'), 'the gate made the controller meet conflicts');
+    assert.ok(
+      records.some((r) => r.conflict && r.identity === 'controller'),
+      'the gate made the controller meet conflicts',
+    );
     assert.deepEqual(failures, []);
   });
 });

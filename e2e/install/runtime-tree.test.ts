@@ -66,14 +66,27 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
 
   test('holds the production dependencies, the compiled CLI and library, the addon, and nothing else', async () => {
     const files = await filesUnder(tree.root);
-    const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
-    for (const dep of Object.keys(pkg.dependencies)) assert.ok(files.some((f) => f.startsWith(`node_modules/${dep}/`)), `dependency ${dep}`);
-    for (const dev of Object.keys(pkg.devDependencies).filter((d) => !d.startsWith('@types/'))) assert.ok(!files.some((f) => f.startsWith(`node_modules/${dev}/`)), `dev dependency ${dev} left out`);
+    const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
+      version: string;
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    for (const dep of Object.keys(pkg.dependencies))
+      assert.ok(
+        files.some((f) => f.startsWith(`node_modules/${dep}/`)),
+        `dependency ${dep}`,
+      );
+    for (const dev of Object.keys(pkg.devDependencies).filter((d) => !d.startsWith('@types/')))
+      assert.ok(!files.some((f) => f.startsWith(`node_modules/${dev}/`)), `dev dependency ${dev} left out`);
     assert.ok(files.includes('native/build/Release/packet_socket.node'), 'the GARP/NA addon');
     const dist = files.filter((f) => f.startsWith('dist/'));
-    assert.deepEqual(dist.filter((f) => /\.test\.js$|\/testing\/|^dist\/(e2e|bench)\/|^dist\/agent\/tools\/|\.ts$|\.map$/.test(f)), [], 'no tests, test helpers, lab, benchmarks or build tools');
+    assert.deepEqual(
+      dist.filter((f) => /\.test\.js$|\/testing\/|^dist\/(e2e|bench)\/|^dist\/agent\/tools\/|\.ts$|\.map$/.test(f)),
+      [],
+      'no tests, test helpers, lab, benchmarks or build tools',
+    );
     assert.deepEqual(files.filter((f) => !/^(dist|node_modules|native)\//.test(f)).sort(), ['package-lock.json', 'package.json']);
-    assert.deepEqual(await unresolvedImports(tree), [], 'every import of the tree\'s code resolves inside the tree');
+    assert.deepEqual(await unresolvedImports(tree), [], "every import of the tree's code resolves inside the tree");
 
     const version = JSON.parse((await run([process.execPath, tree.main, 'version', '-o', 'json'])).stdout) as { version: string; commit: string };
     assert.equal(version.version, pkg.version);
@@ -91,7 +104,13 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
 
     before(async () => {
       spec = { main: tree.main, capabilities: CAPABILITIES, containerProcSys: true };
-      env = await ScenarioLab.up('rt', { workers: 1, gateways: 2, nodeGraceSeconds: 5, agent: spec, pods: [{ namespace: 'default', name: 'visitor', labels: { app: 'visitor' }, node: WORKER }] });
+      env = await ScenarioLab.up('rt', {
+        workers: 1,
+        gateways: 2,
+        nodeGraceSeconds: 5,
+        agent: spec,
+        pods: [{ namespace: 'default', name: 'visitor', labels: { app: 'visitor' }, node: WORKER }],
+      });
     });
     after(async () => env?.down());
 
@@ -116,37 +135,45 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
         return s;
       });
 
-    test('the visitor leaves with the EIP, and the gateway created the tunnel, loaded nft, wrote sysctls, added the EIP and sent GARP, with NET_ADMIN and NET_RAW only', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-      await kubectl(env.lab, ['apply', '-f', '-'], SEED_002_POLICY);
-      const at = await waitAssigned(env.lab, SEED_002_REF, { programmed: true });
-      assert.ok(at.ipv4, 'an EIP was assigned');
-      await expectLeavesAs(env.lab, VISITOR, at.ipv4!, { protos: ['http', 'tcp', 'udp'] });
+    test(
+      'the visitor leaves with the EIP, and the gateway created the tunnel, loaded nft, wrote sysctls, added the EIP and sent GARP, with NET_ADMIN and NET_RAW only',
+      { timeout: TEST_TIMEOUT_MS },
+      async (t) => {
+        await kubectl(env.lab, ['apply', '-f', '-'], SEED_002_POLICY);
+        const at = await waitAssigned(env.lab, SEED_002_REF, { programmed: true });
+        assert.ok(at.ipv4, 'an EIP was assigned');
+        await expectLeavesAs(env.lab, VISITOR, at.ipv4!, { protos: ['http', 'tcp', 'udp'] });
 
-      for (const name of [WORKER, ...env.gatewayNodes]) {
-        const pid = await agentPid(name);
-        const procStatus = await readFile(`/proc/${pid}/status`, 'utf8');
-        assert.match(procStatus, /^CapEff:\s+0000000000003000$/m, `${name}: the agent holds exactly cap_net_admin and cap_net_raw`);
-        assert.match(await readFile(`/proc/${pid}/mountinfo`, 'utf8'), /^\S+ \S+ \S+ \S+ \/proc\/sys ro[, ]/m, `${name}: /proc/sys is read-only for the agent`);
-        assert.match(await readFile(`/proc/${pid}/cmdline`, 'utf8'), new RegExp(tree.main.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `${name}: runs from the runtime tree`);
-      }
-      const gw = at.node;
-      assert.match(await inNode(gw, ['ip', '-d', 'link', 'show', 'egress.vxlan']), /vxlan id 100 /, 'the VXLAN device');
-      assert.match(await inNode(gw, ['nft', 'list', 'table', 'inet', 'sluice']), /chain egress_snat/, 'the nft table');
-      assert.equal(await inNode(gw, ['cat', '/proc/sys/net/ipv4/conf/egress.vxlan/rp_filter']), '2', 'the sysctl the agent writes for its tunnel');
-      assert.match(await inNode(gw, ['ip', '-4', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet ${at.ipv4!.replace(/\./g, '\\.')}/32 .*metric 20942`), 'the EIP, tagged as ours');
-      const s = await status(gw);
-      assert.equal(s.ready, true);
-      assert.equal(s.lastApply?.ok, true, JSON.stringify(s.lastApply));
-      const announced = s.announcements.find((a) => a.ip === at.ipv4);
-      assert.ok(announced && announced.framesSent > 0 && !announced.lastError, `GARP for the EIP: ${JSON.stringify(s.announcements)}`);
+        for (const name of [WORKER, ...env.gatewayNodes]) {
+          const pid = await agentPid(name);
+          const procStatus = await readFile(`/proc/${pid}/status`, 'utf8');
+          assert.match(procStatus, /^CapEff:\s+0000000000003000$/m, `${name}: the agent holds exactly cap_net_admin and cap_net_raw`);
+          assert.match(await readFile(`/proc/${pid}/mountinfo`, 'utf8'), /^\S+ \S+ \S+ \S+ \/proc\/sys ro[, ]/m, `${name}: /proc/sys is read-only for the agent`);
+          assert.match(await readFile(`/proc/${pid}/cmdline`, 'utf8'), new RegExp(tree.main.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `${name}: runs from the runtime tree`);
+        }
+        const gw = at.node;
+        assert.match(await inNode(gw, ['ip', '-d', 'link', 'show', 'egress.vxlan']), /vxlan id 100 /, 'the VXLAN device');
+        assert.match(await inNode(gw, ['nft', 'list', 'table', 'inet', 'sluice']), /chain egress_snat/, 'the nft table');
+        assert.equal(await inNode(gw, ['cat', '/proc/sys/net/ipv4/conf/egress.vxlan/rp_filter']), '2', 'the sysctl the agent writes for its tunnel');
+        assert.match(
+          await inNode(gw, ['ip', '-4', 'addr', 'show', 'dev', 'eth0']),
+          new RegExp(`inet ${at.ipv4!.replace(/\./g, '\\.')}/32 .*metric 20942`),
+          'the EIP, tagged as ours',
+        );
+        const s = await status(gw);
+        assert.equal(s.ready, true);
+        assert.equal(s.lastApply?.ok, true, JSON.stringify(s.lastApply));
+        const announced = s.announcements.find((a) => a.ip === at.ipv4);
+        assert.ok(announced && announced.framesSent > 0 && !announced.lastError, `GARP for the EIP: ${JSON.stringify(s.announcements)}`);
 
-      for (const name of [WORKER, ...env.gatewayNodes]) {
-        const rss = (await readFile(`/proc/${await agentPid(name)}/status`, 'utf8')).match(/^Vm(RSS|HWM):\s+\d+ kB$/gm)?.join(', ');
-        t.diagnostic(`${name} agent (${name === gw ? 'carries the policy' : 'worker or idle gateway'}): ${rss}`);
-      }
-    });
+        for (const name of [WORKER, ...env.gatewayNodes]) {
+          const rss = (await readFile(`/proc/${await agentPid(name)}/status`, 'utf8')).match(/^Vm(RSS|HWM):\s+\d+ kB$/gm)?.join(', ');
+          t.diagnostic(`${name} agent (${name === gw ? 'carries the policy' : 'worker or idle gateway'}): ${rss}`);
+        }
+      },
+    );
 
-    test('metrics and probes answer on the node IP; /status and /plan only on the node\'s loopback', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test("metrics and probes answer on the node IP; /status and /plan only on the node's loopback", { timeout: TEST_TIMEOUT_MS }, async () => {
       const at = await waitAssigned(env.lab, SEED_002_REF);
       const ip = nodeIp(env.info, at.node);
       const fromLan = async (url: string) => {
@@ -162,7 +189,7 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
 
       const metrics = (await env.lab.exec({ host: 'ext' }, ['curl', '-sS', '--max-time', '3', `http://${ip}:${AGENT_METRICS_PORT}/metrics`])).stdout;
       assert.match(metrics, /^sluice_build_info\{version="[^"]+",commit="[^"]+",nodejs="v20\.[^"]+"\} 1$/m);
-      assert.match(metrics, /^sluice_policy_packets_total\{policy="default\/test",rule="snat"\} [1-9]\d*$/m, 'the visitor\'s packets, counted at the SNAT rule');
+      assert.match(metrics, /^sluice_policy_packets_total\{policy="default\/test",rule="snat"\} [1-9]\d*$/m, "the visitor's packets, counted at the SNAT rule");
       assert.match(metrics, /^sluice_apply_duration_seconds_count\{subsystem="nft"\} [1-9]/m);
       assert.match(metrics, /^sluice_api_requests_total\{verb="watch"\} [1-9]/m);
       const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
@@ -183,7 +210,11 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
       await waitFitByProbes(env.lab, WORKER, [other]);
       await waitFitByProbes(env.lab, gw, [other]);
       await rerun(gw, spec);
-      const noRaw = await lastApply(other, 'the announcement to fail without NET_RAW', (s) => JSON.stringify(s.announcements).includes('EPERM') || /not permitted/i.test(JSON.stringify(s.announcements)));
+      const noRaw = await lastApply(
+        other,
+        'the announcement to fail without NET_RAW',
+        (s) => JSON.stringify(s.announcements).includes('EPERM') || /not permitted/i.test(JSON.stringify(s.announcements)),
+      );
       assert.equal(noRaw.announcements.find((a) => a.ip === at.ipv4)?.framesSent ?? 0, 0, 'no GARP went out');
       assert.match(await inNode(other, ['ip', '-4', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet ${at.ipv4!.replace(/\./g, '\\.')}/32 `), `${other} took the EIP over`);
 
@@ -211,7 +242,11 @@ describe('the runtime tree the image copies', { skip: npmMissing }, () => {
         const i = argv.indexOf('--sysctl-root');
         return [...argv.slice(0, i), ...argv.slice(i + 2)];
       });
-      const roSysctl = await lastApply(gw, 'the sysctl write to fail on a read-only /proc/sys', (s) => s.lastApply?.errors.some((e) => /^sysctls: .*(EROFS|read-only)/i.test(e)) ?? false);
+      const roSysctl = await lastApply(
+        gw,
+        'the sysctl write to fail on a read-only /proc/sys',
+        (s) => s.lastApply?.errors.some((e) => /^sysctls: .*(EROFS|read-only)/i.test(e)) ?? false,
+      );
       assert.equal(roSysctl.lastApply?.ok, false);
       assert.equal(await inNode(gw, ['cat', '/proc/sys/net/ipv4/ip_forward']), '0');
 

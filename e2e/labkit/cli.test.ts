@@ -24,7 +24,10 @@ describe('e2e/lab CLI', { skip: needsRoot }, () => {
       const up = await lab(env, 'up', name, '--workers', '2', '--gateways', '1', '--node-grace', '3', '--plugins', '');
       assert.equal(up.exitCode, 0, up.stderr);
       const info = JSON.parse(up.stdout) as LabInfo;
-      assert.deepEqual(info.nodes.map((n) => n.name), ['worker-1', 'worker-2', 'gateway-1']);
+      assert.deepEqual(
+        info.nodes.map((n) => n.name),
+        ['worker-1', 'worker-2', 'gateway-1'],
+      );
       assert.equal(info.nodeGraceSeconds, 3);
       assert.equal(info.apiServer, null);
 
@@ -94,7 +97,10 @@ describe('e2e/lab CLI', { skip: needsRoot }, () => {
       assert.equal(u.exitCode, 0, u.stderr);
       const seq = JSON.parse(u.stdout) as { maxGapMs: number; lost: number; sources: Array<{ src: string }> };
       assert.ok(seq.maxGapMs >= 450 && seq.lost > 0, u.stdout);
-      assert.deepEqual(seq.sources.map((x) => x.src), ['198.18.0.11']);
+      assert.deepEqual(
+        seq.sources.map((x) => x.src),
+        ['198.18.0.11'],
+      );
       assert.equal(t.exitCode, 0, t.stderr);
       assert.equal((JSON.parse(t.stdout) as { survived: number }).survived, 3, t.stdout);
 

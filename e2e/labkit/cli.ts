@@ -90,10 +90,7 @@ async function execIn(name: string, target: ExecTarget, cmd: string[]): Promise<
   process.exitCode = await execAttached(await lab.netnsOf(target), cmd);
 }
 
-const program = new Command('e2e/lab')
-  .description('netns lab for sluice: a simulated cluster network (see e2e/labkit)')
-  .showHelpAfterError()
-  .enablePositionalOptions();
+const program = new Command('e2e/lab').description('netns lab for sluice: a simulated cluster network (see e2e/labkit)').showHelpAfterError().enablePositionalOptions();
 
 program
   .command('up <name>')
@@ -105,7 +102,7 @@ program
   .option('--no-agents', 'do not start a sluice agent per node')
   .option('--agent-main <path>', 'run the agents from this main.js (e.g. a runtime tree staged by image/runtime-tree.sh)')
   .option('--agent-caps <caps>', 'run the agents with exactly these capabilities, e.g. net_admin,net_raw (as the DaemonSet)', list)
-  .option('--container-proc-sys', 'read-only /proc/sys for the agents, the node\'s /proc/sys/net under --sysctl-root (as the DaemonSet)', false)
+  .option('--container-proc-sys', "read-only /proc/sys for the agents, the node's /proc/sys/net under --sysctl-root (as the DaemonSet)", false)
   .option('--agent-args <flags>', 'more flags for every agent, space-separated, e.g. "--mark-mask 0xff00 --allow-mark-overlap"')
   .option('--plugins <names>', `comma-separated plugins (default: all = ${defaultPluginNames().join(',') || 'none'})`, list)
   .option('--masquerade <mode>', `how the CNI masquerades pod traffic: ${MASQUERADE_MODES.join(', ')}`, choiceArg(MASQUERADE_MODES), 'eth0')
@@ -115,27 +112,50 @@ program
   .option('--kube-dns', 'run the cluster DNS pod kube-system/coredns (k8s-app=kube-dns), the resolver of the pods made after it', false)
   .option('--kube-dns-node <node>', 'the node of the cluster DNS pod (implies --kube-dns)')
   .option('--replace', 'tear down an existing lab of that name first', false)
-  .action(async (name: string, o: { workers: number; gateways: number; ipv6: boolean; nodeGrace: number; agents: boolean; agentMain?: string; agentCaps?: string[]; containerProcSys: boolean; agentArgs?: string; plugins?: string[]; replace: boolean; masquerade: MasqueradeMode; netfilter: NetfilterTool; kubeProxy: KubeProxyMode; secondNic: boolean; kubeDns: boolean; kubeDnsNode?: string }) => {
-    const lab = await Lab.up(name, {
-      workers: o.workers,
-      gateways: o.gateways,
-      ipv6: o.ipv6,
-      nodeGraceSeconds: o.nodeGrace,
-      agents: o.agents,
-      agent: {
-        ...(o.agentMain ? { main: resolve(o.agentMain) } : {}),
-        ...(o.agentCaps ? { capabilities: o.agentCaps } : {}),
-        ...(o.containerProcSys ? { containerProcSys: true } : {}),
-        ...(o.agentArgs ? { args: o.agentArgs.split(/\s+/).filter(Boolean) } : {}),
+  .action(
+    async (
+      name: string,
+      o: {
+        workers: number;
+        gateways: number;
+        ipv6: boolean;
+        nodeGrace: number;
+        agents: boolean;
+        agentMain?: string;
+        agentCaps?: string[];
+        containerProcSys: boolean;
+        agentArgs?: string;
+        plugins?: string[];
+        replace: boolean;
+        masquerade: MasqueradeMode;
+        netfilter: NetfilterTool;
+        kubeProxy: KubeProxyMode;
+        secondNic: boolean;
+        kubeDns: boolean;
+        kubeDnsNode?: string;
       },
-      plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
-      replace: o.replace,
-      ...(o.kubeDnsNode ? { kubeDns: { node: o.kubeDnsNode } } : o.kubeDns ? { kubeDns: true } : {}),
-      network: { masquerade: o.masquerade, netfilter: o.netfilter, kubeProxy: o.kubeProxy, secondNic: o.secondNic },
-    });
-    lab.detach();
-    print(await lab.info());
-  });
+    ) => {
+      const lab = await Lab.up(name, {
+        workers: o.workers,
+        gateways: o.gateways,
+        ipv6: o.ipv6,
+        nodeGraceSeconds: o.nodeGrace,
+        agents: o.agents,
+        agent: {
+          ...(o.agentMain ? { main: resolve(o.agentMain) } : {}),
+          ...(o.agentCaps ? { capabilities: o.agentCaps } : {}),
+          ...(o.containerProcSys ? { containerProcSys: true } : {}),
+          ...(o.agentArgs ? { args: o.agentArgs.split(/\s+/).filter(Boolean) } : {}),
+        },
+        plugins: loadPlugins(o.plugins ?? defaultPluginNames()),
+        replace: o.replace,
+        ...(o.kubeDnsNode ? { kubeDns: { node: o.kubeDnsNode } } : o.kubeDns ? { kubeDns: true } : {}),
+        network: { masquerade: o.masquerade, netfilter: o.netfilter, kubeProxy: o.kubeProxy, secondNic: o.secondNic },
+      });
+      lab.detach();
+      print(await lab.info());
+    },
+  );
 
 program
   .command('info <name>')
@@ -174,21 +194,26 @@ program
   .option('--port <port>', 'service port', intArg(1), 80)
   .option('--target-port <port>', 'backend port (default: the echo server port of the protocol)', intArg(1))
   .option('--external-ips <ips>', 'comma-separated spec.externalIPs (from info.serviceAddressRange)', list)
-  .action(async (name: string, o: { namespace: string; name: string; backend: string; type: ServiceType; protocol: 'tcp' | 'udp'; port: number; targetPort?: number; externalIps?: string[] }) => {
-    const lab = await Lab.open(name);
-    print(
-      await lab.addService({
-        namespace: o.namespace,
-        name: o.name,
-        backend: o.backend,
-        type: o.type,
-        protocol: o.protocol,
-        port: o.port,
-        ...(o.targetPort === undefined ? {} : { targetPort: o.targetPort }),
-        ...(o.externalIps ? { externalIPs: o.externalIps } : {}),
-      }),
-    );
-  });
+  .action(
+    async (
+      name: string,
+      o: { namespace: string; name: string; backend: string; type: ServiceType; protocol: 'tcp' | 'udp'; port: number; targetPort?: number; externalIps?: string[] },
+    ) => {
+      const lab = await Lab.open(name);
+      print(
+        await lab.addService({
+          namespace: o.namespace,
+          name: o.name,
+          backend: o.backend,
+          type: o.type,
+          protocol: o.protocol,
+          port: o.port,
+          ...(o.targetPort === undefined ? {} : { targetPort: o.targetPort }),
+          ...(o.externalIps ? { externalIPs: o.externalIps } : {}),
+        }),
+      );
+    },
+  );
 
 program
   .command('delete-pod <name> <ns/pod>')
@@ -335,7 +360,8 @@ program
   .action(async (name: string, verb: string, args: string[], o: { ttl?: number; rotate: boolean; cname?: string; perAnswer?: number }) => {
     const lab = await Lab.open(name);
     const [fqdn, addrs, ...extra] = args;
-    const usage = (why: string) => new InvalidArgumentError(`${why}; usage: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] [--per-answer N] | set FQDN --cname TARGET | del FQDN | list`);
+    const usage = (why: string) =>
+      new InvalidArgumentError(`${why}; usage: dns NAME set FQDN ADDR[,ADDR…] [--ttl S] [--rotate] [--per-answer N] | set FQDN --cname TARGET | del FQDN | list`);
     if (verb === 'list') {
       if (args.length > 0) throw usage('list takes no arguments');
       print((await lab.dnsZone()).records);

@@ -80,7 +80,10 @@ describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
       assert.equal(gw1.metadata.labels?.['kubernetes.io/hostname'], 'gateway-1');
       assert.equal(gw1.metadata.labels?.['node-role.kubernetes.io/gateway'], '');
       assert.equal(gw1.metadata.labels?.['sluice.dev/lab-role'], 'gateway');
-      assert.deepEqual(gw1.status?.addresses?.find((a) => a.type === 'InternalIP'), { type: 'InternalIP', address: '198.18.0.12' });
+      assert.deepEqual(
+        gw1.status?.addresses?.find((a) => a.type === 'InternalIP'),
+        { type: 'InternalIP', address: '198.18.0.12' },
+      );
       assert.deepEqual(gw1.spec?.podCIDRs, ['10.244.2.0/24']);
       lap('nodes');
 
@@ -117,7 +120,10 @@ describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
 
       await lab.kubectl(['delete', 'pod', 'web']);
       await eventually(async () => assert.ok(!(await listNetns(webInfo.netns)).includes(webInfo.netns), 'web netns still there'), 10_000);
-      assert.deepEqual((await lab.info()).pods.map((x) => x.name), ['p']);
+      assert.deepEqual(
+        (await lab.info()).pods.map((x) => x.name),
+        ['p'],
+      );
       const missing = await cli(env, ['kubectl', name, '--', 'get', 'pod', 'web']);
       assert.equal(missing.exitCode, 1, 'kubectl exit code passes through');
       assert.match(missing.stderr, /NotFound/);
@@ -126,11 +132,15 @@ describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
       // A cut link stops the heartbeat: NotReady and tainted after the grace period; heal-node waits for Ready.
       const cut = Date.now();
       assert.equal((await cli(env, ['fail-node', name, 'gateway-1'])).exitCode, 0);
-      const failed = await eventually(async () => {
-        const n = await kubectlJson<NodeObject>(lab, ['get', 'node', 'gateway-1']);
-        assert.equal(readyStatus(n), 'Unknown');
-        return n;
-      }, (GRACE_SECONDS + 10) * 1000, 200);
+      const failed = await eventually(
+        async () => {
+          const n = await kubectlJson<NodeObject>(lab, ['get', 'node', 'gateway-1']);
+          assert.equal(readyStatus(n), 'Unknown');
+          return n;
+        },
+        (GRACE_SECONDS + 10) * 1000,
+        200,
+      );
       const detectedMs = Date.now() - cut;
       t.diagnostic(`NotReady ${detectedMs} ms after fail-node (grace ${GRACE_SECONDS} s)`);
       assert.ok(detectedMs >= (GRACE_SECONDS - 2) * 1000, `detected after only ${detectedMs} ms`);
@@ -184,7 +194,14 @@ describe('lab cluster', { skip: needsRoot, concurrency: true }, () => {
       const first = await agent('gateway-1');
       assert.equal(first.running, true);
       const controllers = (await lab.info()).daemons.filter((d) => d.role.startsWith('controller:'));
-      assert.deepEqual(controllers.map((d) => [d.role, d.running]), [['controller:1', true], ['controller:2', true]], 'two controller replicas beside the agents');
+      assert.deepEqual(
+        controllers.map((d) => [d.role, d.running]),
+        [
+          ['controller:1', true],
+          ['controller:2', true],
+        ],
+        'two controller replicas beside the agents',
+      );
       await lab.restartDaemon(agentRole('gateway-1'));
       const second = await agent('gateway-1');
       assert.equal(second.running, true);

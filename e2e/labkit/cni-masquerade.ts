@@ -107,10 +107,7 @@ const calicoSet = (f: Family, what: 'masq' | 'all') => `cali${f}0${what}-ipam-po
 
 function calicoIpsets(f: Family): string[] {
   const family = f === 4 ? 'inet' : 'inet6';
-  return (['masq', 'all'] as const).flatMap((what) => [
-    `create ${calicoSet(f, what)} hash:net family ${family}`,
-    `add ${calicoSet(f, what)} ${POOL[f]}`,
-  ]);
+  return (['masq', 'all'] as const).flatMap((what) => [`create ${calicoSet(f, what)} hash:net family ${family}`, `add ${calicoSet(f, what)} ${POOL[f]}`]);
 }
 
 /**

@@ -49,11 +49,7 @@ export async function addPodNetwork(state: LabState, node: NodeState, pod: PodSt
   try {
     await writeResolvConf(pod.netns, podResolvConf(state, pod));
     await ipBatch(node.netns, [`link add ${pod.hostVeth} type veth peer name eth0 netns ${pod.netns}`]);
-    const onNode = [
-      `link set ${pod.hostVeth} up`,
-      `address add ${gw.v4}/32 dev ${pod.hostVeth}`,
-      `route add ${ip.v4}/32 dev ${pod.hostVeth} src ${gw.v4}`,
-    ];
+    const onNode = [`link set ${pod.hostVeth} up`, `address add ${gw.v4}/32 dev ${pod.hostVeth}`, `route add ${ip.v4}/32 dev ${pod.hostVeth} src ${gw.v4}`];
     const inPod = [
       'link set lo up',
       'link set eth0 up',
@@ -64,11 +60,7 @@ export async function addPodNetwork(state: LabState, node: NodeState, pod: PodSt
     if (state.ipv6) {
       // nodad: a tentative address would delay the pod's first packets by about a second.
       onNode.push(`address add ${gw.v6}/128 dev ${pod.hostVeth} nodad`, `route add ${ip.v6}/128 dev ${pod.hostVeth}`);
-      inPod.push(
-        `address add ${ip.v6}/128 dev eth0 nodad`,
-        `route add ${gw.v6}/128 dev eth0`,
-        `route add ::/0 via ${gw.v6} dev eth0 src ${ip.v6}`,
-      );
+      inPod.push(`address add ${ip.v6}/128 dev eth0 nodad`, `route add ${gw.v6}/128 dev eth0`, `route add ::/0 via ${gw.v6} dev eth0 src ${ip.v6}`);
     }
     await Promise.all([ipBatch(node.netns, onNode), ipBatch(pod.netns, inPod)]);
   } catch (err) {

@@ -55,9 +55,7 @@ export async function startDaemon(d: DaemonState): Promise<void> {
   const offset = (await stat(d.log).catch(() => undefined))?.size ?? 0;
   const fd = openSync(d.log, 'a');
   let exited: string | undefined;
-  const [cmd, ...args] = d.netnsOnly
-    ? ['nsenter', `--net=/run/netns/${d.netns}`, '--', ...d.argv]
-    : ['ip', 'netns', 'exec', d.netns, ...d.argv];
+  const [cmd, ...args] = d.netnsOnly ? ['nsenter', `--net=/run/netns/${d.netns}`, '--', ...d.argv] : ['ip', 'netns', 'exec', d.netns, ...d.argv];
   const child = spawn(cmd!, args, {
     detached: true,
     stdio: ['ignore', fd, fd],
@@ -98,11 +96,7 @@ async function waitForLog(d: DaemonState, offset: number, text: string, timeoutM
  * Sends a signal to the daemon's process alone (e.g. a fault hook) and, with `waitForLogLine`, waits until
  * the daemon logs that it acted on it.
  */
-export async function signalDaemon(
-  d: DaemonState,
-  sig: NodeJS.Signals,
-  opts: { waitForLogLine?: string; timeoutMs?: number } = {},
-): Promise<void> {
+export async function signalDaemon(d: DaemonState, sig: NodeJS.Signals, opts: { waitForLogLine?: string; timeoutMs?: number } = {}): Promise<void> {
   if (d.pid === null || !(await isRunning(d))) throw new Error(`daemon ${d.role} is not running`);
   const offset = (await stat(d.log).catch(() => undefined))?.size ?? 0;
   process.kill(d.pid, sig);

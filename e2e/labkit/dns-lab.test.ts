@@ -26,7 +26,10 @@ import { assertNoNetns, eventually, needsRoot, tempLabBase } from './test-suppor
 
 const LAB_CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 const EIP = '198.18.0.150';
-const sha = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+const sha = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 
 async function curl(lab: Lab, pod: string, url: string, opts: { caFile: string; family?: 4 | 6; env?: Record<string, string> }): Promise<EchoReply> {
   const argv = ['curl', '-sS', '--max-time', '5', `-${opts.family ?? 4}`, '--cacert', opts.caFile, url];
@@ -123,10 +126,7 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
 
       // HTTPS by name through the pod's resolver: SNI sent, the lab CA verified, the pod's node seen (the CNI masquerades).
       const web = await curl(lab, 'apps/a', 'https://github.com/', { caFile: ca });
-      assert.deepEqual(
-        [web.proto, web.sni, web.serverIP, web.clientIP],
-        ['https', 'github.com', first['github.com'], worker1.ips[0]],
-      );
+      assert.deepEqual([web.proto, web.sni, web.serverIP, web.clientIP], ['https', 'github.com', first['github.com'], worker1.ips[0]]);
       const web6 = await curl(lab, 'apps/a', 'https://github.com/', { caFile: ca, family: 6 });
       assert.deepEqual([web6.serverIP, web6.clientIP], [echo6[0], worker1.ips[1]]);
       const plain = await curl(lab, 'apps/a', 'http://www.google.com/', { caFile: ca });
@@ -137,13 +137,19 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
       const searched = await logged(info, KUBE_DNS_ROLE, (q) => q['name'] === 'github.com.apps.svc.cluster.local');
       assert.equal(searched[0]?.['rcode'], 'NXDOMAIN', 'ndots:5 tries the cluster names first, answered by the cluster DNS');
       const upstream = await logged(info, UPSTREAM_DNS_ROLE, (q) => q['name'] === 'github.com');
-      assert.ok(upstream.some((q) => q['from'] === worker2.ips[0]), 'the external server saw the DNS pod\'s node');
+      assert.ok(
+        upstream.some((q) => q['from'] === worker2.ips[0]),
+        "the external server saw the DNS pod's node",
+      );
       assert.ok(!upstream.some((q) => q['from'] === pod.ips[0] || q['from'] === worker1.ips[0]), 'the pod never asked it directly');
 
       lap('resolve and fetch');
       // DNS over TCP, from our client and from glibc (use-vc), forwarded over TCP.
       const tcp = await lab.dnsQuery({ pod: 'apps/a' }, 'httpbin.org', { tcp: true });
-      assert.deepEqual(tcp.answers.map((a) => a.data), [first['httpbin.org']]);
+      assert.deepEqual(
+        tcp.answers.map((a) => a.data),
+        [first['httpbin.org']],
+      );
       await lab.exec({ pod: 'apps/a' }, ['getent', 'ahostsv4', 'google.com'], { env: { RES_OPTIONS: 'use-vc' } });
       const overTcp = await eventually(async () => {
         const seen = await logged(info, UPSTREAM_DNS_ROLE, (q) => q['name'] === 'google.com' && q['transport'] === 'tcp');
@@ -158,7 +164,10 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
       assert.equal(set.exitCode, 0, set.stderr);
       const answers = [];
       for (let i = 0; i < 3; i++) answers.push(await lab.dnsQuery({ pod: 'apps/a' }, 'cdn.example.com'));
-      assert.deepEqual(answers.map((a) => a.answers.length), [4, 4, 4]);
+      assert.deepEqual(
+        answers.map((a) => a.answers.length),
+        [4, 4, 4],
+      );
       assert.ok(answers.every((a) => a.answers.every((x) => x.ttl === 1)));
       assert.equal(new Set(answers.map((a) => a.answers[0]!.data)).size, 3, 'each answer leads with another address');
 
@@ -195,11 +204,15 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
           metadata: { name: 'a', namespace: 'apps' },
           spec: { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'a' } } } },
         });
-        const viaEip = await eventually(async () => {
-          const r = await curl(lab!, 'apps/a', 'https://github.com/', { caFile: ca });
-          assert.equal(r.clientIP, EIP);
-          return r;
-        }, 60_000, 500);
+        const viaEip = await eventually(
+          async () => {
+            const r = await curl(lab!, 'apps/a', 'https://github.com/', { caFile: ca });
+            assert.equal(r.clientIP, EIP);
+            return r;
+          },
+          60_000,
+          500,
+        );
         assert.equal(viaEip.sni, 'github.com');
       } else {
         t.diagnostic('no sluice agents in this build: the EIP check is skipped');

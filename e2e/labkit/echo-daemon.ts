@@ -28,7 +28,10 @@ export async function prepareEchoTls(s: LabState): Promise<void> {
 /** The echo service as a lab daemon in the external host's namespace. */
 export function echoDaemon(s: LabState): DaemonSpec {
   const script = fileURLToPath(new URL('./echo-server.js', import.meta.url));
-  const web = s.echo.httpsPort === undefined ? [] : [`--http-default=${s.echo.httpDefaultPort ?? ''}`, `--https=${s.echo.httpsPort}`, `--tls-dir=${tlsDir(s)}`, `--tls-ips=${externalHostAddrs(s).join(',')}`];
+  const web =
+    s.echo.httpsPort === undefined
+      ? []
+      : [`--http-default=${s.echo.httpDefaultPort ?? ''}`, `--https=${s.echo.httpsPort}`, `--tls-dir=${tlsDir(s)}`, `--tls-ips=${externalHostAddrs(s).join(',')}`];
   return {
     role: ECHO_ROLE,
     netns: s.netns.ext,
@@ -41,7 +44,9 @@ export function echoDaemon(s: LabState): DaemonSpec {
       `--stream=${s.echo.streamPort}`,
       ...web,
       `--host6=${s.ipv6 ? '::' : ''}`,
-      ...(s.echo.httpsPort === undefined ? [] : [`--dns-listen=${(s.ipv6 ? [upstreamDns().v4, upstreamDns().v6] : [upstreamDns().v4]).join(',')}`, `--dns-zone=${zoneFile(s)}`, `--dns-port=${DNS_PORT}`]),
+      ...(s.echo.httpsPort === undefined
+        ? []
+        : [`--dns-listen=${(s.ipv6 ? [upstreamDns().v4, upstreamDns().v6] : [upstreamDns().v4]).join(',')}`, `--dns-zone=${zoneFile(s)}`, `--dns-port=${DNS_PORT}`]),
     ],
     readyLogLine: '"ready":true',
     readyTimeoutMs: 10_000,

@@ -28,12 +28,7 @@ export function echoLine(clientIP: string | undefined, clientPort: number | unde
 }
 
 /** HTTP(S) answers also say which address was asked, and over TLS for which name. */
-export function webLine(
-  clientIP: string | undefined,
-  clientPort: number | undefined,
-  serverIP: string | undefined,
-  tls: { sni: string | null } | undefined,
-): string {
+export function webLine(clientIP: string | undefined, clientPort: number | undefined, serverIP: string | undefined, tls: { sni: string | null } | undefined): string {
   const reply: EchoReply = {
     clientIP: unmapped(clientIP),
     clientPort: clientPort ?? 0,

@@ -67,7 +67,9 @@ async function tlsSetup(dir: string, ips: readonly string[]): Promise<Tls> {
       // Bounded: past MAX_SNI_NAMES names a client gets the certificate for the addresses.
       if (!ctx && contexts.size >= MAX_SNI_NAMES) return Promise.resolve(undefined);
       if (!ctx) {
-        ctx = serverCertificate(dir, name).then((pair) => createSecureContext(pair)).catch(() => undefined);
+        ctx = serverCertificate(dir, name)
+          .then((pair) => createSecureContext(pair))
+          .catch(() => undefined);
         contexts.set(name, ctx);
       }
       return ctx;

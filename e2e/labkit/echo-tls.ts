@@ -27,12 +27,24 @@ export async function ensureCa(dir: string, ips: readonly string[]): Promise<voi
   if (existsSync(ca.cert) && existsSync(ca.key)) return;
   await mkdir(dir, { recursive: true, mode: 0o755 });
   await run('openssl', [
-    'req', '-x509', ...EC_KEY, '-keyout', ca.key, '-out', ca.cert, '-days', DAYS,
-    '-subj', CA_SUBJECT,
-    '-addext', 'basicConstraints=critical,CA:TRUE',
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    ca.key,
+    '-out',
+    ca.cert,
+    '-days',
+    DAYS,
+    '-subj',
+    CA_SUBJECT,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
     // digitalSignature: it also serves TLS itself, to clients without SNI.
-    '-addext', 'keyUsage=critical,digitalSignature,keyCertSign,cRLSign',
-    '-addext', `subjectAltName=${['DNS:localhost', ...ips.map((ip) => `IP:${ip}`)].join(',')}`,
+    '-addext',
+    'keyUsage=critical,digitalSignature,keyCertSign,cRLSign',
+    '-addext',
+    `subjectAltName=${['DNS:localhost', ...ips.map((ip) => `IP:${ip}`)].join(',')}`,
   ]);
 }
 
@@ -54,12 +66,27 @@ export async function serverCertificate(dir: string, dnsName: string): Promise<K
   if (!existsSync(`${base}.crt`)) {
     const ca = caFiles(dir);
     await run('openssl', [
-      'req', '-x509', ...EC_KEY, '-keyout', `${base}.key`, '-out', `${base}.crt`, '-days', DAYS,
-      '-subj', `/CN=${dnsName}`,
-      '-addext', `subjectAltName=${san}`,
-      '-addext', 'basicConstraints=critical,CA:FALSE',
-      '-addext', 'extendedKeyUsage=serverAuth',
-      '-CA', ca.cert, '-CAkey', ca.key,
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.crt`,
+      '-days',
+      DAYS,
+      '-subj',
+      `/CN=${dnsName}`,
+      '-addext',
+      `subjectAltName=${san}`,
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
     ]);
   }
   const [key, cert] = await Promise.all([readFile(`${base}.key`, 'utf8'), readFile(`${base}.crt`, 'utf8')]);

@@ -23,8 +23,7 @@ describe('failover tools', { skip: needsRoot, timeout: 180_000 }, () => {
   let lab: Lab | undefined;
   let info: LabInfo;
   const ipOf = (node: string) => info.nodes.find((n) => n.name === node)!.ips[0]!;
-  const reaches = async (from: string, to: string) =>
-    (await lab!.exec({ node: from }, ['ping', '-c', '1', '-W', '1', to], { allowFailure: true })).exitCode === 0;
+  const reaches = async (from: string, to: string) => (await lab!.exec({ node: from }, ['ping', '-c', '1', '-W', '1', to], { allowFailure: true })).exitCode === 0;
 
   before(async () => {
     lab = await Lab.up(`fltools-${process.pid}`, { workers: 1, gateways: 2, plugins: [], baseDir: await tempLabBase() });
@@ -54,7 +53,10 @@ describe('failover tools', { skip: needsRoot, timeout: 180_000 }, () => {
     assert.ok(r.maxGapStartedAt >= cutAt - 100, 'the gap is the cut, not the start-up');
     assert.ok(r.lostInMaxGap >= (CUT_MS - 100) / 2, `${r.lostInMaxGap} datagrams lost in the gap`);
     assert.equal(r.lost, r.lostInMaxGap, 'nothing lost outside the cut');
-    assert.deepEqual(r.sources.map((s) => s.src), [ipOf('worker-1')]);
+    assert.deepEqual(
+      r.sources.map((s) => s.src),
+      [ipOf('worker-1')],
+    );
     assert.ok(r.sent >= 2_000, `${r.sent} sent at 1000/s`);
   });
 
@@ -85,7 +87,10 @@ describe('failover tools', { skip: needsRoot, timeout: 180_000 }, () => {
     const reset = await flows.stop(rejectedAt);
     assert.equal(reset.resets, 3, JSON.stringify(reset.connections));
     assert.equal(reset.survived, 0);
-    assert.ok(reset.connections.every((c) => c.endedWith === 'ECONNRESET'), JSON.stringify(reset.connections.map((c) => c.endedWith)));
+    assert.ok(
+      reset.connections.every((c) => c.endedWith === 'ECONNRESET'),
+      JSON.stringify(reset.connections.map((c) => c.endedWith)),
+    );
   });
 
   test('ARP monitor: one holder is not contested; two holders at once are, for about as long as they overlap', async () => {

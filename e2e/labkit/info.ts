@@ -167,9 +167,7 @@ export async function labInfo(s: LabState): Promise<LabInfo> {
     apiServer: s.apiServer,
     kubeconfig: s.kubeconfig,
     plugins: [...s.plugins],
-    daemons: await Promise.all(
-      s.daemons.map(async (d) => ({ role: d.role, netns: d.netns, pid: d.pid, running: await isRunning(d), log: d.log })),
-    ),
+    daemons: await Promise.all(s.daemons.map(async (d) => ({ role: d.role, netns: d.netns, pid: d.pid, running: await isRunning(d), log: d.log }))),
   };
 }
 

@@ -44,7 +44,10 @@ describe('netns lab', { skip: needsRoot, concurrency: true }, () => {
         }
 
         // Pod to pod across nodes, both ways, without NAT (host-gw routes).
-        for (const [from, to] of [['default/client', server], ['other/server', client]] as const) {
+        for (const [from, to] of [
+          ['default/client', server],
+          ['other/server', client],
+        ] as const) {
           for (const ip of to.ips) await lab.exec({ pod: from }, ['ping', '-c', '1', '-W', '2', ip]);
         }
 
@@ -67,7 +70,10 @@ describe('netns lab', { skip: needsRoot, concurrency: true }, () => {
         }
 
         await lab.deletePod('other/server');
-        assert.deepEqual((await lab.info()).pods.map((p) => p.name), ['client']);
+        assert.deepEqual(
+          (await lab.info()).pods.map((p) => p.name),
+          ['client'],
+        );
         const gone = await lab.exec({ pod: 'default/client' }, ['ping', '-c', '1', '-W', '1', server.ips[0]!], {
           allowFailure: true,
         });

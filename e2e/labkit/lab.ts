@@ -29,16 +29,7 @@ import { API_SERVER_ROLE, agentRole, type LabContext, type LabHandle, type LabPl
 import { run, type RunOptions, type RunResult } from './run.js';
 import { cleanupOnSignal } from './signal-cleanup.js';
 import { findNode, findPod, parsePodRef, type AgentRunSpec, type LabState, type NodeState, type PodRef } from './state.js';
-import {
-  LabLockedError,
-  labBaseDir,
-  labDir,
-  loadState,
-  prefixesInUse,
-  removeStateDir,
-  saveState,
-  withLock,
-} from './state-store.js';
+import { LabLockedError, labBaseDir, labDir, loadState, prefixesInUse, removeStateDir, saveState, withLock } from './state-store.js';
 import { segment2Netns } from './second-nic.js';
 import { teardownLab } from './teardown.js';
 import { buildNetwork, setNodeLink } from './topology.js';
@@ -190,9 +181,7 @@ export class Lab implements LabHandle {
       return removed;
     };
     // A lock held by a stuck process must not keep a lab alive: after a short wait, go ahead anyway.
-    return withLock(dir, work, DOWN_LOCK_WAIT_MS).catch((err: unknown) =>
-      err instanceof LabLockedError ? work() : Promise.reject(err),
-    );
+    return withLock(dir, work, DOWN_LOCK_WAIT_MS).catch((err: unknown) => (err instanceof LabLockedError ? work() : Promise.reject(err)));
   }
 
   async down(opts: { keepLogs?: boolean } = {}): Promise<string[]> {
@@ -226,7 +215,10 @@ export class Lab implements LabHandle {
 
   /** Creates a pod; with a pod-owning plugin (the cluster plugin) through its API, else directly. */
   async addPod(spec: PodSpec): Promise<PodInfo> {
-    for (const [what, v] of [['namespace', spec.namespace], ['name', spec.name]] as const) {
+    for (const [what, v] of [
+      ['namespace', spec.namespace],
+      ['name', spec.name],
+    ] as const) {
       if (!DNS_NAME.test(v)) throw new Error(`pod ${what} ${JSON.stringify(v)} is not a DNS subdomain`);
     }
     const owner = this.plugins.find((p) => p.addPod !== undefined);
@@ -357,7 +349,15 @@ export class Lab implements LabHandle {
    */
   async dnsQuery(target: ExecTarget, name: string, opts: { type?: string; server?: string; tcp?: boolean; timeoutSec?: number } = {}): Promise<DnsQueryResult> {
     const t = opts.timeoutSec ?? 2;
-    const argv = [process.execPath, DNS_QUERY_SCRIPT, name, `--type=${opts.type ?? 'A'}`, `--timeout=${t}`, ...(opts.server ? [`--server=${opts.server}`] : []), ...(opts.tcp ? ['--tcp'] : [])];
+    const argv = [
+      process.execPath,
+      DNS_QUERY_SCRIPT,
+      name,
+      `--type=${opts.type ?? 'A'}`,
+      `--timeout=${t}`,
+      ...(opts.server ? [`--server=${opts.server}`] : []),
+      ...(opts.tcp ? ['--tcp'] : []),
+    ];
     const r = await this.exec(target, argv, { timeoutMs: (t + 5) * 1000 });
     return JSON.parse(r.stdout) as DnsQueryResult;
   }

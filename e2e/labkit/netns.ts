@@ -11,12 +11,21 @@ export async function listNetns(prefix: string): Promise<string[]> {
 }
 
 export async function addNetns(names: readonly string[]): Promise<void> {
-  if (names.length > 0) await ipBatch(undefined, names.map((n) => `netns add ${n}`));
+  if (names.length > 0)
+    await ipBatch(
+      undefined,
+      names.map((n) => `netns add ${n}`),
+    );
 }
 
 /** Deletes namespaces and their /etc/netns files; missing ones are ignored. Devices inside go with them (veth peers too). */
 export async function deleteNetns(names: readonly string[]): Promise<void> {
-  if (names.length > 0) await ipBatch(undefined, names.map((n) => `netns delete ${n}`), true);
+  if (names.length > 0)
+    await ipBatch(
+      undefined,
+      names.map((n) => `netns delete ${n}`),
+      true,
+    );
   await removeNetnsEtc(names);
 }
 
@@ -24,7 +33,11 @@ export async function deleteNetns(names: readonly string[]): Promise<void> {
 export async function netnsPids(name: string): Promise<number[]> {
   const r = await run(['ip', 'netns', 'pids', name], { allowFailure: true });
   if (r.exitCode !== 0) return [];
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => Number.isInteger(p) && p > 0);
+  return r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => Number.isInteger(p) && p > 0);
 }
 
 export interface Sysctl {

@@ -22,9 +22,7 @@ export interface IptablesTable {
 }
 
 export function restoreText(tables: readonly IptablesTable[]): string {
-  return tables
-    .map((t) => [`*${t.name}`, ...t.chains.map((c) => `:${c} - [0:0]`), ...t.rules, 'COMMIT'].join('\n'))
-    .join('\n') + '\n';
+  return tables.map((t) => [`*${t.name}`, ...t.chains.map((c) => `:${c} - [0:0]`), ...t.rules, 'COMMIT'].join('\n')).join('\n') + '\n';
 }
 
 export async function loadNodeRules(netns: string, rules: NodeRules, backend: IptablesBackend): Promise<void> {

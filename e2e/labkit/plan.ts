@@ -23,7 +23,10 @@ export const ECHO_PORTS = { httpPort: 8080, tcpPort: 9000, udpPort: 9001, stream
 export function planLab(name: string, stateDir: string, shape: LabShape): LabState {
   assertLabName(name);
   const { workers, gateways } = shape;
-  for (const [flag, n] of [['--workers', workers], ['--gateways', gateways]] as const) {
+  for (const [flag, n] of [
+    ['--workers', workers],
+    ['--gateways', gateways],
+  ] as const) {
     if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number >= 0, got ${n}`);
   }
   if (workers + gateways < 1 || workers + gateways > MAX_NODES) {

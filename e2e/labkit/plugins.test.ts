@@ -61,12 +61,15 @@ test('plugins see every lifecycle step and their daemons stop, start and restart
     const info = await lab.info();
     assert.equal(info.apiServer, 'http://198.18.0.3:6443');
     const daemon = (role: string) => info.daemons.find((d) => d.role === role);
-    assert.deepEqual(info.daemons.map((d) => [d.role, d.running]), [
-      ['echo', true],
-      [API_SERVER_ROLE, true],
-      [agentRole('worker-1'), true],
-      [agentRole('gateway-1'), true],
-    ]);
+    assert.deepEqual(
+      info.daemons.map((d) => [d.role, d.running]),
+      [
+        ['echo', true],
+        [API_SERVER_ROLE, true],
+        [agentRole('worker-1'), true],
+        [agentRole('gateway-1'), true],
+      ],
+    );
 
     await lab.stopDaemon(API_SERVER_ROLE);
     const stopped = (await lab.info()).daemons.find((d) => d.role === API_SERVER_ROLE)!;

@@ -35,7 +35,10 @@ export async function buildSecondSegment(state: LabState): Promise<void> {
   const lan = state.netns.lan;
   const v6 = state.ipv6;
   await addNetns([host]);
-  await setSysctls(host, [{ key: 'net.ipv6.conf.all.accept_dad', value: '0' }, { key: 'net.ipv6.conf.default.accept_dad', value: '0' }]);
+  await setSysctls(host, [
+    { key: 'net.ipv6.conf.all.accept_dad', value: '0' },
+    { key: 'net.ipv6.conf.default.accept_dad', value: '0' },
+  ]);
   await ipBatch(lan, [
     `link add ${SEGMENT2_BRIDGE} type bridge mcast_snooping 0`,
     `link set ${SEGMENT2_BRIDGE} up`,

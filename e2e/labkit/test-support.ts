@@ -7,8 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { listNetns } from './netns.js';
 
 /** node:test `skip` value for tests that create namespaces. */
-export const needsRoot: string | false =
-  process.getuid?.() === 0 ? false : 'skipped: needs root (creates network namespaces; run the suite as root)';
+export const needsRoot: string | false = process.getuid?.() === 0 ? false : 'skipped: needs root (creates network namespaces; run the suite as root)';
 
 /** A state dir of the tests' own, so they never meet labs started by hand; lab names keep tests apart. */
 export async function tempLabBase(): Promise<string> {

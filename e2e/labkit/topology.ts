@@ -55,19 +55,12 @@ export async function buildNetwork(state: LabState): Promise<void> {
   const lan = state.netns.lan;
   await addNetns([lan, ...hosts.map((h) => h.netns)]);
   // Sysctls first: a veth end takes its per-device defaults from its namespace when it is created.
-  await Promise.all([
-    setSysctls(lan, [...BRIDGE_NF_OFF, ...LAN_NO_IPV6]),
-    ...hosts.map((h) => setSysctls(h.netns, [...BRIDGE_NF_OFF, ...NO_DAD, ...(h.node ? FORWARDING : [])])),
-  ]);
+  await Promise.all([setSysctls(lan, [...BRIDGE_NF_OFF, ...LAN_NO_IPV6]), ...hosts.map((h) => setSysctls(h.netns, [...BRIDGE_NF_OFF, ...NO_DAD, ...(h.node ? FORWARDING : [])]))]);
   await ipBatch(lan, [
     'link set lo up',
     `link add ${LAN_BRIDGE} type bridge mcast_snooping 0`,
     `link set ${LAN_BRIDGE} up`,
-    ...hosts.flatMap((h) => [
-      `link add ${h.port} type veth peer name eth0 netns ${h.netns}`,
-      `link set ${h.port} master ${LAN_BRIDGE}`,
-      `link set ${h.port} up`,
-    ]),
+    ...hosts.flatMap((h) => [`link add ${h.port} type veth peer name eth0 netns ${h.netns}`, `link set ${h.port} master ${LAN_BRIDGE}`, `link set ${h.port} up`]),
   ]);
   await Promise.all(
     hosts.map(async (h) => {
@@ -89,10 +82,7 @@ export async function buildNetwork(state: LabState): Promise<void> {
 
 /** The external host holds the lab's internet addresses (echo and DNS server) on its loopback. */
 function internetAddresses(state: LabState): string[] {
-  return [...echoAddresses(), upstreamDns()].flatMap((a) => [
-    `address add ${a.v4}/32 dev lo`,
-    ...(state.ipv6 ? [`address add ${a.v6}/128 dev lo nodad`] : []),
-  ]);
+  return [...echoAddresses(), upstreamDns()].flatMap((a) => [`address add ${a.v4}/32 dev lo`, ...(state.ipv6 ? [`address add ${a.v6}/128 dev lo nodad`] : [])]);
 }
 
 /** Nodes reach the lab's internet through the external host, as through the router upstream of a cluster. */

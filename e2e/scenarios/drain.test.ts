@@ -70,34 +70,46 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
     return (await kubectlJson<EventList>(lab(), ['get', 'events', '-A'])).items.filter((e) => e.reason === reason);
   }
 
-  before(async () => {
-    env = await ScenarioLab.up('drain', {
-      workers: 1,
-      gateways: 2,
-      nodeGraceSeconds: 40,
-      pods: [
-        { namespace: 'default', name: 'client-a', labels: { app: 'client-a' }, node: 'worker-1' },
-        { namespace: 'default', name: 'client-b', labels: { app: 'client-b' }, node: 'worker-1' },
-      ],
-    });
-    await env.settle();
-    // two pool addresses whose preferred nodes differ (the default EIP is offset 5)
-    const offsets = Array.from({ length: POOL_SIZE - 10 }, (_, i) => i + 10);
-    eipA = eipV4(env.info, offsets.find((o) => rendezvousPick(eipV4(env.info, o), env.gatewayNodes) === gw(0))!);
-    eipB = eipV4(env.info, offsets.find((o) => rendezvousPick(eipV4(env.info, o), env.gatewayNodes) === gw(1))!);
-    policyA = egressPolicy('default', 'a', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: eipA }, appliedTo: appSelector('client-a') });
-    policyB = egressPolicy('default', 'b', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: eipB }, appliedTo: appSelector('client-b') });
-    await applyObjects(env.lab, [policyA, policyB]);
-    await waitAssigned(env.lab, policyA, { node: gw(0), ipv4: eipA, programmed: true });
-    await waitAssigned(env.lab, policyB, { node: gw(1), ipv4: eipB, programmed: true });
-    await expectLeavesAs(env.lab, 'default/client-a', eipA);
-    await expectLeavesAs(env.lab, 'default/client-b', eipB);
-    macs = await nodesByMac(env.lab);
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('drain', {
+        workers: 1,
+        gateways: 2,
+        nodeGraceSeconds: 40,
+        pods: [
+          { namespace: 'default', name: 'client-a', labels: { app: 'client-a' }, node: 'worker-1' },
+          { namespace: 'default', name: 'client-b', labels: { app: 'client-b' }, node: 'worker-1' },
+        ],
+      });
+      await env.settle();
+      // two pool addresses whose preferred nodes differ (the default EIP is offset 5)
+      const offsets = Array.from({ length: POOL_SIZE - 10 }, (_, i) => i + 10);
+      eipA = eipV4(
+        env.info,
+        offsets.find((o) => rendezvousPick(eipV4(env.info, o), env.gatewayNodes) === gw(0))!,
+      );
+      eipB = eipV4(
+        env.info,
+        offsets.find((o) => rendezvousPick(eipV4(env.info, o), env.gatewayNodes) === gw(1))!,
+      );
+      policyA = egressPolicy('default', 'a', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: eipA }, appliedTo: appSelector('client-a') });
+      policyB = egressPolicy('default', 'b', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: eipB }, appliedTo: appSelector('client-b') });
+      await applyObjects(env.lab, [policyA, policyB]);
+      await waitAssigned(env.lab, policyA, { node: gw(0), ipv4: eipA, programmed: true });
+      await waitAssigned(env.lab, policyB, { node: gw(1), ipv4: eipB, programmed: true });
+      await expectLeavesAs(env.lab, 'default/client-a', eipA);
+      await expectLeavesAs(env.lab, 'default/client-b', eipB);
+      macs = await nodesByMac(env.lab);
+    },
+    { timeout: 300_000 },
+  );
 
-  after(async () => {
-    await (env ? env.down() : ScenarioLab.downUnfinished('drain'));
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await (env ? env.down() : ScenarioLab.downUnfinished('drain'));
+    },
+    { timeout: 60_000 },
+  );
 
   test('(a) a cordon moves the EIP off the node make-before-break; the uncordon moves nothing back', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
     await waitGatewaysFit(lab(), env.gatewayNodes);
@@ -120,20 +132,27 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
     assert.equal((await policyStatus(lab(), policyA)).node, gw(1), 'sticky: status.node unchanged by the uncordon');
   });
 
-  test('(b) sluice rebalance moves the EIP that is off its preferred node back to it, make-before-break, and acknowledges the request', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
-    await waitGatewaysFit(lab(), env.gatewayNodes);
-    await waitAssigned(lab(), policyA, { node: gw(1), programmed: true });
-    const r = await watchWhile(lab(), { pod: 'default/client-a', tcp: TCP_CONNECTIONS, afterMs: 3_000 }, () => sluiceAdmin(lab(), ['rebalance', GATEWAY_NAME, '--wait', '90']));
-    report(t, `sluice rebalance ${GATEWAY_NAME}`, r);
-    assert.equal(r.value.exitCode, 0, r.value.stderr);
-    assert.match(r.value.stdout, /rebalanced: request ".+": every egress IP is on its preferred node/);
-    assertPlannedMove(r, eipA, gw(1), gw(0));
-    assert.equal((await policyStatus(lab(), policyB)).node, gw(1), 'B was on its preferred node: it stays');
-    const gateway = await kubectlJson<{ status: { rebalance?: { state: string; remaining: number } } }>(lab(), ['get', 'egressgateway.egress.sluice.dev', GATEWAY_NAME]);
-    assert.deepEqual(gateway.status.rebalance && { state: gateway.status.rebalance.state, remaining: gateway.status.rebalance.remaining }, { state: 'Done', remaining: 0 });
-    assert.ok((await events('Rebalanced')).length > 0, 'a Rebalanced Event on the gateway');
-    assert.ok((await events('GatewayHandoff')).some((e) => e.involvedObject.name === 'a' && e.message.includes('rebalance')), 'a GatewayHandoff Event naming the rebalance');
-  });
+  test(
+    '(b) sluice rebalance moves the EIP that is off its preferred node back to it, make-before-break, and acknowledges the request',
+    { timeout: SCENARIO_TIMEOUT_MS },
+    async (t) => {
+      await waitGatewaysFit(lab(), env.gatewayNodes);
+      await waitAssigned(lab(), policyA, { node: gw(1), programmed: true });
+      const r = await watchWhile(lab(), { pod: 'default/client-a', tcp: TCP_CONNECTIONS, afterMs: 3_000 }, () => sluiceAdmin(lab(), ['rebalance', GATEWAY_NAME, '--wait', '90']));
+      report(t, `sluice rebalance ${GATEWAY_NAME}`, r);
+      assert.equal(r.value.exitCode, 0, r.value.stderr);
+      assert.match(r.value.stdout, /rebalanced: request ".+": every egress IP is on its preferred node/);
+      assertPlannedMove(r, eipA, gw(1), gw(0));
+      assert.equal((await policyStatus(lab(), policyB)).node, gw(1), 'B was on its preferred node: it stays');
+      const gateway = await kubectlJson<{ status: { rebalance?: { state: string; remaining: number } } }>(lab(), ['get', 'egressgateway.egress.sluice.dev', GATEWAY_NAME]);
+      assert.deepEqual(gateway.status.rebalance && { state: gateway.status.rebalance.state, remaining: gateway.status.rebalance.remaining }, { state: 'Done', remaining: 0 });
+      assert.ok((await events('Rebalanced')).length > 0, 'a Rebalanced Event on the gateway');
+      assert.ok(
+        (await events('GatewayHandoff')).some((e) => e.involvedObject.name === 'a' && e.message.includes('rebalance')),
+        'a GatewayHandoff Event naming the rebalance',
+      );
+    },
+  );
 
   test('(c) sluice drain moves the EIP off the node and waits for it; sluice undrain moves nothing back', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
     await waitGatewaysFit(lab(), env.gatewayNodes);
@@ -163,14 +182,19 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
       report(t, 'bad annotations', r);
       assertStayed(r, before);
       await waitFor('the Rebalanced condition refuses the request', 20_000, async () => {
-        const g = await kubectlJson<{ status: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } }>(lab(), ['get', 'egressgateway.egress.sluice.dev', GATEWAY_NAME]);
+        const g = await kubectlJson<{ status: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } }>(lab(), [
+          'get',
+          'egressgateway.egress.sluice.dev',
+          GATEWAY_NAME,
+        ]);
         const c = g.status.conditions?.find((x) => x.type === 'Rebalanced');
         if (c?.reason !== 'InvalidRequest' || c.status !== 'False' || !c.message.includes('not a request token')) throw new Error(JSON.stringify(c));
         return c;
       });
       await waitFor('Warning Events for both', 20_000, async () => {
         if ((await events('InvalidRebalanceRequest')).length === 0) throw new Error('no InvalidRebalanceRequest Event');
-        if (!(await events('InvalidDrainAnnotation')).some((e) => e.involvedObject.kind === 'Node' && e.involvedObject.name === before)) throw new Error('no InvalidDrainAnnotation Event');
+        if (!(await events('InvalidDrainAnnotation')).some((e) => e.involvedObject.kind === 'Node' && e.involvedObject.name === before))
+          throw new Error('no InvalidDrainAnnotation Event');
         return true;
       });
       await sleep(1_000);

@@ -23,22 +23,28 @@ interface Neighbour {
 describe('dual-stack end to end', { skip: scenarioSkip, timeout: 5 * 60_000 }, () => {
   let env: ScenarioLab;
 
-  before(async () => {
-    env = await ScenarioLab.up('v6', {
-      workers: 1,
-      gateways: 1,
-      ipv6: true,
-      pods: [
-        { namespace: 'default', name: 'web', labels: { app: 'web' } },
-        { namespace: 'default', name: 'plain', labels: { app: 'plain' } },
-      ],
-    });
-    await env.settle();
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('v6', {
+        workers: 1,
+        gateways: 1,
+        ipv6: true,
+        pods: [
+          { namespace: 'default', name: 'web', labels: { app: 'web' } },
+          { namespace: 'default', name: 'plain', labels: { app: 'plain' } },
+        ],
+      });
+      await env.settle();
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   test('IPv6 EIP: the echo service sees it over http, tcp and udp, and the external host learned it', { timeout: 90_000 }, () =>
     env.scenario(async (s) => {
@@ -59,5 +65,6 @@ describe('dual-stack end to end', { skip: scenarioSkip, timeout: 5 * 60_000 }, (
         return found;
       });
       assert.ok(!entry.state?.some((x) => x === 'FAILED' || x === 'INCOMPLETE'), `usable entry: ${JSON.stringify(entry)}`);
-    }));
+    }),
+  );
 });

@@ -23,7 +23,8 @@ const SCENARIO_TIMEOUT_MS = 240_000;
 /** A refusal comes back within this (curl's own count); a dropped SYN would wait 1 s for its first retry. */
 const FAST_REFUSAL_MS = 900;
 
-const firewall = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name, namespace: 'apps' }, spec }) as KubeObject;
+const firewall = (name: string, spec: Record<string, unknown>): KubeObject =>
+  ({ apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name, namespace: 'apps' }, spec }) as KubeObject;
 
 /** `ms`: how long curl itself waited for the refusal, measured in the pod (not the exec around it). */
 type Outcome = { kind: 'answer'; seenAs: string } | { kind: 'refused'; ms: number } | { kind: 'other'; detail: string };
@@ -57,24 +58,30 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
     });
   const resolves = async (pod: string, name: string) => (await env.lab.exec({ pod }, ['getent', 'ahostsv4', name])).stdout.split('\n')[0]?.split(/\s+/)[0];
 
-  before(async () => {
-    env = await ScenarioLab.up('fw', {
-      workers: 1,
-      gateways: 1,
-      kubeDns: true,
-      pods: [
-        { namespace: 'apps', name: 'restricted', labels: { app: 'restricted' }, node: WORKER },
-        { namespace: 'apps', name: 'free', labels: { app: 'free' }, node: WORKER },
-      ],
-    });
-    echo = env.info.echo.addresses.filter((a) => !a.includes(':'));
-    httpPort = env.info.echo.httpPort;
-    assert.ok(echo.length >= 3, 'the lab echo answers on several external addresses');
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('fw', {
+        workers: 1,
+        gateways: 1,
+        kubeDns: true,
+        pods: [
+          { namespace: 'apps', name: 'restricted', labels: { app: 'restricted' }, node: WORKER },
+          { namespace: 'apps', name: 'free', labels: { app: 'free' }, node: WORKER },
+        ],
+      });
+      echo = env.info.echo.addresses.filter((a) => !a.includes(':'));
+      httpPort = env.info.echo.httpPort;
+      assert.ok(echo.length >= 3, 'the lab echo answers on several external addresses');
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   test('seed 003 deny-external: external refused at once, DNS through kube-dns and other pods still work, unselected pods unaffected', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -88,7 +95,8 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
       assert.ok(await resolves(RESTRICTED, 'github.com'), 'github.com resolves through kube-dns');
       await env.lab.exec({ pod: RESTRICTED }, ['getent', 'ahostsv4', 'google.com'], { env: { RES_OPTIONS: 'use-vc' } });
       await expectAnswer(FREE, echo[0]!, env.nodeIpOf(FREE));
-    }));
+    }),
+  );
 
   test('seed 003 private-range variant: allowed ranges reach the echo, the rest is refused', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -108,7 +116,8 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
       await expectRefused(RESTRICTED, echo[0]!);
       await expectAnswer(RESTRICTED, echo[1]!, env.nodeIpOf(RESTRICTED));
       await expectAnswer(FREE, echo[0]!, env.nodeIpOf(FREE));
-    }));
+    }),
+  );
 
   test('first match wins, and an allowed flow of a pod an EgressPolicy selects still leaves with the EIP', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -129,87 +138,128 @@ describe('egress firewall end to end', { skip: scenarioSkip, timeout: 10 * 60_00
       await expectAnswer(RESTRICTED, echo[0]!, at.ipv4!);
       await expectRefused(RESTRICTED, echo[2]!);
       await expectRefused(RESTRICTED, echo[1]!);
-    }));
+    }),
+  );
 
-  test("rules by name: the pod reaches the address its own lookup gave, at the first connection, and is refused elsewhere; DNS works while the agent is down", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
-    env.scenario(async (s) => {
-      const state = await s.lab.state();
-      const node = state.nodes.find((n) => n.name === WORKER)!;
-      const kubeDns = env.info.dns.kubeDns?.ips.find((ip) => !ip.includes(':'));
-      assert.ok(kubeDns, 'the lab runs the cluster DNS pod');
-      const plain = agentDaemon(state, node, state.agent);
-      await s.lab.replaceDaemon(agentDaemon(state, node, { ...state.agent, args: [...(state.agent?.args ?? []), '--firewall-dns-port', '15353', '--firewall-dns-upstream', kubeDns] }));
-      try {
-        await s.apply(firewall('by-name', { appliedTo: { podSelector: { matchLabels: { app: 'restricted' } } }, defaultAction: 'Deny', egress: [{ type: 'Allow', to: { dnsName: 'github.com' } }] }));
-        // Until the firewall is in force and the forwarder steers the pod's DNS, what it resolves is
-        // not learned (and a call succeeds unchecked): wait for a refusal, then the first success.
-        await waitFor('google.com refused', 60_000, async () => {
-          const address = await resolves(RESTRICTED, 'google.com');
-          const o = address ? await call(RESTRICTED, address) : undefined;
-          return o?.kind === 'refused' ? true : undefined;
-        }, 500);
-        await waitFor('github.com reached by name', 60_000, async () => {
-          const address = await resolves(RESTRICTED, 'github.com');
-          const o = address ? await call(RESTRICTED, address) : undefined;
-          return o?.kind === 'answer' ? true : undefined;
-        }, 500);
-        for (let i = 0; i < 5; i++) {
-          const address = (await resolves(RESTRICTED, 'github.com'))!;
-          const o = await call(RESTRICTED, address);
-          assert.deepEqual(o, { kind: 'answer', seenAs: env.nodeIpOf(RESTRICTED) }, `lookup ${i} then at once a connection to ${address}`);
-        }
-        const google = (await resolves(RESTRICTED, 'google.com'))!;
-        assert.ok(google, 'other names still resolve');
-        const refused = await call(RESTRICTED, google);
-        assert.equal(refused.kind, 'refused', `google.com (${google}) is not allowed: ${JSON.stringify(refused)}`);
-        const learned = (await s.lab.exec({ node: WORKER }, ['nft', 'list', 'table', 'inet', 'sluice'])).stdout;
-        assert.match(learned, /flags timeout/);
-        t.diagnostic(`learned: ${learned.split('\n').filter((l) => /timeout \d/.test(l)).join(' | ').trim().slice(0, 300)}`);
-        // The agent stopped cleanly: it took its steer element out, so the pod's DNS goes straight to
-        // kube-dns again at once (after a crash, when the element's 3 s run out).
-        const steer = async () => (await s.lab.exec({ node: WORKER }, ['nft', 'list', 'set', 'inet', 'sluice', 'dns_steer4'])).stdout;
-        assert.match(await steer(), new RegExp(`elements = \\{ ${kubeDns.replace(/\./g, '\\.')} timeout 3s`), 'the forwarder renews its steer element');
-        const { readyLogLine: _ready, ...stopped } = plain;
-        await s.lab.replaceDaemon({ ...stopped, argv: ['sleep', '86400'] });
-        assert.doesNotMatch(await steer(), /elements/, 'a clean stop takes the steer element out');
-        await waitFor('DNS without the agent', 20_000, async () => ((await resolves(RESTRICTED, 'httpbin.org').catch(() => undefined)) ? true : undefined), 500);
-      } finally {
-        await s.lab.replaceDaemon(plain);
-      }
-    }));
-
-  test("a NetworkPolicy-style drop in another table at the same hook still drops what sluice allows, before, beside or after sluice's chain, also on the way to the gateway", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
-    env.scenario(async (s) => {
-      const policy = egressPolicy('apps', 'via-gateway', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('restricted') });
-      await s.apply(
-        policy,
-        firewall('allow-one', { appliedTo: { podSelector: { matchLabels: { app: 'restricted' } } }, defaultAction: 'Deny', egress: [{ type: 'Allow', to: { cidrSelector: `${echo[0]}/32` } }] }),
-      );
-      const at = await waitAssigned(s.lab, policy);
-      await expectAnswer(RESTRICTED, echo[0]!, at.ipv4!);
-      const podIp = env.info.pods.find((p) => `${p.namespace}/${p.name}` === RESTRICTED)!.ips.find((a) => !a.includes(':'))!;
-      const nft = (argv: string[], input?: string) => s.lab.exec({ node: WORKER }, ['nft', ...argv], { timeoutMs: 5_000, ...(input ? { input } : {}) });
-      // sluice's firewall chain is at filter - 5; a CNI's policy chain may sit anywhere around it.
-      for (const priority of [-10, -5, 0]) {
-        await nft(['-f', '-'], `table inet netpol {\n chain forward {\n  type filter hook forward priority ${priority}; policy accept;\n  ip saddr ${podIp} ip daddr ${echo[0]} tcp dport ${httpPort} counter drop comment "deny restricted to echo"\n }\n}\n`);
-        const sluiceAccepted = async () => {
-          const line = (await nft(['list', 'chain', 'inet', 'sluice', 'egress_firewall'])).stdout.split('\n').find((l) => /accept/.test(l) && l.includes(`daddr ${echo[0]} `));
-          return { line: line?.trim(), packets: Number(/counter packets (\d+)/.exec(line ?? '')?.[1] ?? NaN) };
-        };
+  test(
+    'rules by name: the pod reaches the address its own lookup gave, at the first connection, and is refused elsewhere; DNS works while the agent is down',
+    { timeout: SCENARIO_TIMEOUT_MS },
+    (t) =>
+      env.scenario(async (s) => {
+        const state = await s.lab.state();
+        const node = state.nodes.find((n) => n.name === WORKER)!;
+        const kubeDns = env.info.dns.kubeDns?.ips.find((ip) => !ip.includes(':'));
+        assert.ok(kubeDns, 'the lab runs the cluster DNS pod');
+        const plain = agentDaemon(state, node, state.agent);
+        await s.lab.replaceDaemon(
+          agentDaemon(state, node, { ...state.agent, args: [...(state.agent?.args ?? []), '--firewall-dns-port', '15353', '--firewall-dns-upstream', kubeDns] }),
+        );
         try {
-          const before = await sluiceAccepted();
-          const o = await call(RESTRICTED, echo[0]!);
-          assert.equal(o.kind, 'other', `with the other table's drop at priority ${priority}, no answer and no refusal: ${JSON.stringify(o)}`);
-          const dropped = /counter packets (\d+)/.exec((await nft(['list', 'table', 'inet', 'netpol'])).stdout);
-          assert.ok(Number(dropped?.[1]) > 0, `the other table's drop counted the pod's packets at priority ${priority}`);
-          const accepted = await sluiceAccepted();
-          // After sluice's chain, the packets it accepted are the ones the other table drops.
-          if (priority > -5) assert.ok(accepted.packets > before.packets, `sluice's Allow rule accepted the packets the other table then dropped: ${accepted.line}`);
-          t.diagnostic(`priority ${priority}: dropped ${dropped?.[1]} packets; sluice's rule: ${accepted.line}`);
+          await s.apply(
+            firewall('by-name', {
+              appliedTo: { podSelector: { matchLabels: { app: 'restricted' } } },
+              defaultAction: 'Deny',
+              egress: [{ type: 'Allow', to: { dnsName: 'github.com' } }],
+            }),
+          );
+          // Until the firewall is in force and the forwarder steers the pod's DNS, what it resolves is
+          // not learned (and a call succeeds unchecked): wait for a refusal, then the first success.
+          await waitFor(
+            'google.com refused',
+            60_000,
+            async () => {
+              const address = await resolves(RESTRICTED, 'google.com');
+              const o = address ? await call(RESTRICTED, address) : undefined;
+              return o?.kind === 'refused' ? true : undefined;
+            },
+            500,
+          );
+          await waitFor(
+            'github.com reached by name',
+            60_000,
+            async () => {
+              const address = await resolves(RESTRICTED, 'github.com');
+              const o = address ? await call(RESTRICTED, address) : undefined;
+              return o?.kind === 'answer' ? true : undefined;
+            },
+            500,
+          );
+          for (let i = 0; i < 5; i++) {
+            const address = (await resolves(RESTRICTED, 'github.com'))!;
+            const o = await call(RESTRICTED, address);
+            assert.deepEqual(o, { kind: 'answer', seenAs: env.nodeIpOf(RESTRICTED) }, `lookup ${i} then at once a connection to ${address}`);
+          }
+          const google = (await resolves(RESTRICTED, 'google.com'))!;
+          assert.ok(google, 'other names still resolve');
+          const refused = await call(RESTRICTED, google);
+          assert.equal(refused.kind, 'refused', `google.com (${google}) is not allowed: ${JSON.stringify(refused)}`);
+          const learned = (await s.lab.exec({ node: WORKER }, ['nft', 'list', 'table', 'inet', 'sluice'])).stdout;
+          assert.match(learned, /flags timeout/);
+          t.diagnostic(
+            `learned: ${learned
+              .split('\n')
+              .filter((l) => /timeout \d/.test(l))
+              .join(' | ')
+              .trim()
+              .slice(0, 300)}`,
+          );
+          // The agent stopped cleanly: it took its steer element out, so the pod's DNS goes straight to
+          // kube-dns again at once (after a crash, when the element's 3 s run out).
+          const steer = async () => (await s.lab.exec({ node: WORKER }, ['nft', 'list', 'set', 'inet', 'sluice', 'dns_steer4'])).stdout;
+          assert.match(await steer(), new RegExp(`elements = \\{ ${kubeDns.replace(/\./g, '\\.')} timeout 3s`), 'the forwarder renews its steer element');
+          const { readyLogLine: _ready, ...stopped } = plain;
+          await s.lab.replaceDaemon({ ...stopped, argv: ['sleep', '86400'] });
+          assert.doesNotMatch(await steer(), /elements/, 'a clean stop takes the steer element out');
+          await waitFor('DNS without the agent', 20_000, async () => ((await resolves(RESTRICTED, 'httpbin.org').catch(() => undefined)) ? true : undefined), 500);
         } finally {
-          await nft(['delete', 'table', 'inet', 'netpol']);
+          await s.lab.replaceDaemon(plain);
         }
-      }
-      await expectAnswer(RESTRICTED, echo[0]!, at.ipv4!);
-    }));
+      }),
+  );
+
+  test(
+    "a NetworkPolicy-style drop in another table at the same hook still drops what sluice allows, before, beside or after sluice's chain, also on the way to the gateway",
+    { timeout: SCENARIO_TIMEOUT_MS },
+    (t) =>
+      env.scenario(async (s) => {
+        const policy = egressPolicy('apps', 'via-gateway', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('restricted') });
+        await s.apply(
+          policy,
+          firewall('allow-one', {
+            appliedTo: { podSelector: { matchLabels: { app: 'restricted' } } },
+            defaultAction: 'Deny',
+            egress: [{ type: 'Allow', to: { cidrSelector: `${echo[0]}/32` } }],
+          }),
+        );
+        const at = await waitAssigned(s.lab, policy);
+        await expectAnswer(RESTRICTED, echo[0]!, at.ipv4!);
+        const podIp = env.info.pods.find((p) => `${p.namespace}/${p.name}` === RESTRICTED)!.ips.find((a) => !a.includes(':'))!;
+        const nft = (argv: string[], input?: string) => s.lab.exec({ node: WORKER }, ['nft', ...argv], { timeoutMs: 5_000, ...(input ? { input } : {}) });
+        // sluice's firewall chain is at filter - 5; a CNI's policy chain may sit anywhere around it.
+        for (const priority of [-10, -5, 0]) {
+          await nft(
+            ['-f', '-'],
+            `table inet netpol {\n chain forward {\n  type filter hook forward priority ${priority}; policy accept;\n  ip saddr ${podIp} ip daddr ${echo[0]} tcp dport ${httpPort} counter drop comment "deny restricted to echo"\n }\n}\n`,
+          );
+          const sluiceAccepted = async () => {
+            const line = (await nft(['list', 'chain', 'inet', 'sluice', 'egress_firewall'])).stdout.split('\n').find((l) => /accept/.test(l) && l.includes(`daddr ${echo[0]} `));
+            return { line: line?.trim(), packets: Number(/counter packets (\d+)/.exec(line ?? '')?.[1] ?? NaN) };
+          };
+          try {
+            const before = await sluiceAccepted();
+            const o = await call(RESTRICTED, echo[0]!);
+            assert.equal(o.kind, 'other', `with the other table's drop at priority ${priority}, no answer and no refusal: ${JSON.stringify(o)}`);
+            const dropped = /counter packets (\d+)/.exec((await nft(['list', 'table', 'inet', 'netpol'])).stdout);
+            assert.ok(Number(dropped?.[1]) > 0, `the other table's drop counted the pod's packets at priority ${priority}`);
+            const accepted = await sluiceAccepted();
+            // After sluice's chain, the packets it accepted are the ones the other table drops.
+            if (priority > -5) assert.ok(accepted.packets > before.packets, `sluice's Allow rule accepted the packets the other table then dropped: ${accepted.line}`);
+            t.diagnostic(`priority ${priority}: dropped ${dropped?.[1]} packets; sluice's rule: ${accepted.line}`);
+          } finally {
+            await nft(['delete', 'table', 'inet', 'netpol']);
+          }
+        }
+        await expectAnswer(RESTRICTED, echo[0]!, at.ipv4!);
+      }),
+  );
 });

@@ -87,14 +87,24 @@ async function stopTraffic(traffic: Traffic): Promise<{ stream: FlowReport; udp:
 
 /** The valid policy's traffic: every TCP line and datagram answered, seen as the EIP; no echo lost. */
 function assertTrafficKept(t: TestContext, r: { stream: FlowReport; udp: FlowReport; ping: PingReport }, eip: string): void {
-  t.diagnostic(`tcp: ${r.stream.sent} lines, ${r.stream.answered} answers, longest gap ${r.stream.maxGapMs} ms; udp: ${r.udp.sent} datagrams, ${r.udp.answered} answers, longest gap ${r.udp.maxGapMs} ms; icmp: ${r.ping.transmitted} echoes, ${r.ping.lost} lost, longest gap ${r.ping.maxGapMs} ms`);
+  t.diagnostic(
+    `tcp: ${r.stream.sent} lines, ${r.stream.answered} answers, longest gap ${r.stream.maxGapMs} ms; udp: ${r.udp.sent} datagrams, ${r.udp.answered} answers, longest gap ${r.udp.maxGapMs} ms; icmp: ${r.ping.transmitted} echoes, ${r.ping.lost} lost, longest gap ${r.ping.maxGapMs} ms`,
+  );
   assert.equal(r.stream.brokeWith, undefined, 'the TCP connection stays up');
   assert.equal(r.stream.answered, r.stream.sent, 'every TCP line is answered');
   assert.equal(r.stream.outOfOrder, 0);
-  assert.deepEqual(r.stream.peers.map((x) => x.split(':')[0]), [eip], `the TCP flow is seen as the EIP only: ${r.stream.peers.join(', ')}`);
+  assert.deepEqual(
+    r.stream.peers.map((x) => x.split(':')[0]),
+    [eip],
+    `the TCP flow is seen as the EIP only: ${r.stream.peers.join(', ')}`,
+  );
   assert.equal(r.udp.brokeWith, undefined, 'the UDP flow stays up');
   assert.equal(r.udp.answered, r.udp.sent, 'every datagram is answered');
-  assert.deepEqual(r.udp.peers.map((x) => x.split(':')[0]), [eip], `the UDP flow is seen as the EIP only: ${r.udp.peers.join(', ')}`);
+  assert.deepEqual(
+    r.udp.peers.map((x) => x.split(':')[0]),
+    [eip],
+    `the UDP flow is seen as the EIP only: ${r.udp.peers.join(', ')}`,
+  );
   assert.equal(r.ping.lost, 0, `ICMP echoes lost: ${r.ping.lost} of ${r.ping.transmitted}`);
 }
 
@@ -104,32 +114,47 @@ function assertTrafficKept(t: TestContext, r: { stream: FlowReport; udp: FlowRep
  * has written nothing for a long while: then the verdicts will say what is left), and nothing but
  * Leases has been written for QUIET_MS.
  */
-async function waitControllerDone(lab: Lab, accepted: readonly Hostile[], boundMs: number, judge: (h: Hostile, o: StoredObject | undefined) => string | undefined): Promise<Map<string, StoredObject>> {
+async function waitControllerDone(
+  lab: Lab,
+  accepted: readonly Hostile[],
+  boundMs: number,
+  judge: (h: Hostile, o: StoredObject | undefined) => string | undefined,
+): Promise<Map<string, StoredObject>> {
   const reported = accepted.filter((h) => h.category.verdict !== 'repaired');
   const repaired = accepted.filter((h) => h.category.verdict === 'repaired');
   let quietSince = Date.now();
   let writes = await apiWrites(lab);
-  return waitFor(`the controller to finish with ${accepted.length} accepted objects`, boundMs, async () => {
-    const stored = await storedEgressObjects(lab);
-    const now = await apiWrites(lab);
-    const moved = Object.keys(writesBetween(writes, now)).filter((r) => !isLeaseWrite(r));
-    writes = now;
-    if (moved.length > 0) quietSince = Date.now();
-    const behind = reported.filter((h) => {
-      const o = stored.get(keyOf(h));
-      return o !== undefined && ['EgressPolicy', 'EgressClusterPolicy', 'EgressGateway'].includes(o.kind) && !conditionsCurrent(o);
-    });
-    if (behind.length > 0) throw new Error(`${behind.length} without current conditions, e.g. ${keyOf(behind[0]!)}`);
-    const left = repaired.filter((h) => judge(h, stored.get(keyOf(h))) !== undefined);
-    const quietMs = Date.now() - quietSince;
-    if (left.length > 0 && quietMs < GIVE_UP_QUIET_MS) throw new Error(`${left.length} forged objects not yet removed or rewritten, e.g. ${keyOf(left[0]!)}`);
-    if (quietMs < QUIET_MS) throw new Error(`still writing ${moved.join(', ')}`);
-    return stored;
-  }, 2_000);
+  return waitFor(
+    `the controller to finish with ${accepted.length} accepted objects`,
+    boundMs,
+    async () => {
+      const stored = await storedEgressObjects(lab);
+      const now = await apiWrites(lab);
+      const moved = Object.keys(writesBetween(writes, now)).filter((r) => !isLeaseWrite(r));
+      writes = now;
+      if (moved.length > 0) quietSince = Date.now();
+      const behind = reported.filter((h) => {
+        const o = stored.get(keyOf(h));
+        return o !== undefined && ['EgressPolicy', 'EgressClusterPolicy', 'EgressGateway'].includes(o.kind) && !conditionsCurrent(o);
+      });
+      if (behind.length > 0) throw new Error(`${behind.length} without current conditions, e.g. ${keyOf(behind[0]!)}`);
+      const left = repaired.filter((h) => judge(h, stored.get(keyOf(h))) !== undefined);
+      const quietMs = Date.now() - quietSince;
+      if (left.length > 0 && quietMs < GIVE_UP_QUIET_MS) throw new Error(`${left.length} forged objects not yet removed or rewritten, e.g. ${keyOf(left[0]!)}`);
+      if (quietMs < QUIET_MS) throw new Error(`still writing ${moved.join(', ')}`);
+      return stored;
+    },
+    2_000,
+  );
 }
 
 /** Accepted objects by category, each category checked in a subtest of its own. */
-async function judgeByCategory(t: TestContext, accepted: readonly Hostile[], stored: Map<string, StoredObject>, judge: (h: Hostile, o: StoredObject | undefined) => string | undefined): Promise<void> {
+async function judgeByCategory(
+  t: TestContext,
+  accepted: readonly Hostile[],
+  stored: Map<string, StoredObject>,
+  judge: (h: Hostile, o: StoredObject | undefined) => string | undefined,
+): Promise<void> {
   const byCategory = new Map<string, { category: Category; items: Hostile[] }>();
   for (const h of accepted) {
     const entry = byCategory.get(h.category.name) ?? { category: h.category, items: [] };
@@ -139,7 +164,10 @@ async function judgeByCategory(t: TestContext, accepted: readonly Hostile[], sto
   for (const [name, { category, items }] of [...byCategory].sort(([a], [b]) => (a < b ? -1 : 1))) {
     await t.test(`${name}: ${items.length} accepted, ${category.verdict}`, () => {
       const misses = items.map((h) => ({ h, why: judge(h, stored.get(keyOf(h))) })).filter((x) => x.why !== undefined);
-      const sample = misses.slice(0, 8).map(({ h, why }) => `  ${keyOf(h).slice(0, 90)} (${h.flaw}): ${why}`).join('\n');
+      const sample = misses
+        .slice(0, 8)
+        .map(({ h, why }) => `  ${keyOf(h).slice(0, 90)} (${h.flaw}): ${why}`)
+        .join('\n');
       assert.equal(misses.length, 0, `${misses.length} of ${items.length} not ${category.verdict}:\n${sample}`);
     });
   }
@@ -151,25 +179,31 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
   let at: Assignment;
   let agents: DaemonIdentity[];
 
-  before(async () => {
-    env = await ScenarioLab.up('hostile', {
-      workers: 1,
-      gateways: 2,
-      pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' } }],
-    });
-    await kubectl(env.lab, ['create', 'namespace', HOSTILE_NAMESPACE]);
-    await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(egressGateway(LAN_GATEWAY, GATEWAY_NODE_LABELS, { ipv4: [env.info.echo.ipv4, env.info.control.ips[0]!] })));
-    // The valid policy outranks every hostile one (highest priority, oldest): nothing may take its traffic.
-    valid = egressPolicy('default', 'valid', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client'), priority: 1000 });
-    await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(valid));
-    at = await waitAssigned(env.lab, valid);
-    await expectLeavesAs(env.lab, CLIENT, at.ipv4!, { protos: ALL_PROTOS });
-    agents = await daemonIdentities(env.lab, ['agent:']);
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('hostile', {
+        workers: 1,
+        gateways: 2,
+        pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' } }],
+      });
+      await kubectl(env.lab, ['create', 'namespace', HOSTILE_NAMESPACE]);
+      await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(egressGateway(LAN_GATEWAY, GATEWAY_NODE_LABELS, { ipv4: [env.info.echo.ipv4, env.info.control.ips[0]!] })));
+      // The valid policy outranks every hostile one (highest priority, oldest): nothing may take its traffic.
+      valid = egressPolicy('default', 'valid', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client'), priority: 1000 });
+      await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(valid));
+      at = await waitAssigned(env.lab, valid);
+      await expectLeavesAs(env.lab, CLIENT, at.ipv4!, { protos: ALL_PROTOS });
+      agents = await daemonIdentities(env.lab, ['agent:']);
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   /** What the valid policy's slices may hold: its one pod. */
   const judge = (h: Hostile, o: StoredObject | undefined) => shortfall(h, o, 'valid', JSON.stringify([`default/client ${podIp(env.info, CLIENT)}`]));
@@ -211,18 +245,29 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
     let settledMs: number;
     let flows: Awaited<ReturnType<typeof stopTraffic>>;
     try {
-      applied = await applyInBatches(env.lab, hostile.map((h) => h.object), BATCH_SIZE);
+      applied = await applyInBatches(
+        env.lab,
+        hostile.map((h) => h.object),
+        BATCH_SIZE,
+      );
       // One at a time: kubectl gives up on a whole stream when it cannot find a schema for one document.
       garbage = await applyInBatches(env.lab, undecodable, 1);
       const t0 = Date.now();
-      stored = await waitControllerDone(env.lab, hostile.filter((h) => applied.accepted.has(acceptedKey(h.object))), SETTLE_BOUND_MS, judge);
+      stored = await waitControllerDone(
+        env.lab,
+        hostile.filter((h) => applied.accepted.has(acceptedKey(h.object))),
+        SETTLE_BOUND_MS,
+        judge,
+      );
       settledMs = Date.now() - t0;
     } finally {
       flows = await stopTraffic(traffic);
     }
     const accepted = hostile.filter((h) => applied.accepted.has(acceptedKey(h.object)));
     const refused = hostile.filter((h) => !applied.accepted.has(acceptedKey(h.object)));
-    t.diagnostic(`kubectl applied ${hostile.length} documents in ${Math.round(applied.ms / 1000)} s: ${accepted.length} accepted, ${refused.length} refused; the controller was done ${Math.round(settledMs / 1000)} s later`);
+    t.diagnostic(
+      `kubectl applied ${hostile.length} documents in ${Math.round(applied.ms / 1000)} s: ${accepted.length} accepted, ${refused.length} refused; the controller was done ${Math.round(settledMs / 1000)} s later`,
+    );
 
     assert.deepEqual(await diedOrRestarted(env.lab, agents), [], 'every agent (and the controller in one of them) kept running');
     assert.equal(applied.refusals.length, refused.length, `kubectl reported one refusal per refused document; it also said:\n${applied.other.slice(0, 10).join('\n')}`);
@@ -239,7 +284,11 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
         const ready = stored.get(keyOf(h))?.status?.conditions?.find((c) => c.type === 'Ready');
         assert.equal(ready?.reason, 'EIPConflict', `${keyOf(h)}: ${JSON.stringify(ready)}`);
       }
-      assert.deepEqual(holders, lanHosts.map(() => []), 'no gateway node holds a LAN host address');
+      assert.deepEqual(
+        holders,
+        lanHosts.map(() => []),
+        'no gateway node holds a LAN host address',
+      );
     });
   });
 
@@ -252,18 +301,34 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
     let patched: PatchOutcome[];
     let flows: Awaited<ReturnType<typeof stopTraffic>>;
     try {
-      applied = await applyInBatches(env.lab, forged.map((h) => h.object), BATCH_SIZE);
+      applied = await applyInBatches(
+        env.lab,
+        forged.map((h) => h.object),
+        BATCH_SIZE,
+      );
       patched = await patchAll(env.lab, [
-        { resource: 'egressgateway.egress.sluice.dev', name: GATEWAY_NAME, status: { nodeList: [{ name: 'worker-1', status: 'Ready', eips: [{ ipv4: '8.8.8.8', policies: [{ name: 'valid', namespace: 'default' }] }] }] }, what: 'the gateway claims 8.8.8.8 on the worker' },
+        {
+          resource: 'egressgateway.egress.sluice.dev',
+          name: GATEWAY_NAME,
+          status: { nodeList: [{ name: 'worker-1', status: 'Ready', eips: [{ ipv4: '8.8.8.8', policies: [{ name: 'valid', namespace: 'default' }] }] }] },
+          what: 'the gateway claims 8.8.8.8 on the worker',
+        },
         { resource: 'egressgateway.egress.sluice.dev', name: GATEWAY_NAME, status: { nodeList: [], conditions: [] }, what: 'the gateway lists no node and no condition' },
       ]);
-      stored = await waitControllerDone(env.lab, forged.filter((h) => applied.accepted.has(acceptedKey(h.object))), SETTLE_BOUND_MS, judge);
+      stored = await waitControllerDone(
+        env.lab,
+        forged.filter((h) => applied.accepted.has(acceptedKey(h.object))),
+        SETTLE_BOUND_MS,
+        judge,
+      );
     } finally {
       flows = await stopTraffic(traffic);
     }
     const accepted = forged.filter((h) => applied.accepted.has(acceptedKey(h.object)));
     const refused = forged.filter((h) => !applied.accepted.has(acceptedKey(h.object)));
-    t.diagnostic(`${accepted.length} forged objects accepted, ${refused.length} refused; status patches: ${patched.map((p) => `${p.patch.what}: ${p.accepted ? 'accepted' : 'refused'}`).join('; ')}`);
+    t.diagnostic(
+      `${accepted.length} forged objects accepted, ${refused.length} refused; status patches: ${patched.map((p) => `${p.patch.what}: ${p.accepted ? 'accepted' : 'refused'}`).join('; ')}`,
+    );
 
     assert.deepEqual(await diedOrRestarted(env.lab, agents), [], 'every agent kept running');
     assert.deepEqual(refused.filter((h) => stored.has(keyOf(h))).map(keyOf), [], 'no refused object exists');
@@ -291,10 +356,14 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
       let flows: Awaited<ReturnType<typeof stopTraffic>>;
       let moved: Assignment;
       try {
-        const [patch] = await patchAll(env.lab, [{ resource: 'egresspolicy.egress.sluice.dev', name: 'valid', namespace: 'default', status: { node: to }, what: `the valid policy on ${to}` }]);
+        const [patch] = await patchAll(env.lab, [
+          { resource: 'egresspolicy.egress.sluice.dev', name: 'valid', namespace: 'default', status: { node: to }, what: `the valid policy on ${to}` },
+        ]);
         assert.ok(patch!.accepted, patch!.message);
         moved = await waitAssigned(env.lab, valid, { node: to }, 60_000);
-        await waitFor(`${at.ipv4} on ${to} only`, 60_000, async () => (JSON.stringify(await holdersOf(env.lab, env.gatewayNodes, at.ipv4!)) === JSON.stringify([to]) ? true : undefined));
+        await waitFor(`${at.ipv4} on ${to} only`, 60_000, async () =>
+          JSON.stringify(await holdersOf(env.lab, env.gatewayNodes, at.ipv4!)) === JSON.stringify([to]) ? true : undefined,
+        );
         await sleep(SETTLE_AFTER_MOVE_MS);
       } finally {
         sampling = false;
@@ -302,7 +371,9 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
         flows = await stopTraffic(traffic);
       }
       const twice = samples.filter((h) => h.length > 1).length;
-      t.diagnostic(`to ${to}: ${samples.length} samples of the holders, ${twice} with two; tcp ${flows.stream.answered} of ${flows.stream.sent} lines answered${flows.stream.brokeWith ? ' (connection reset)' : ''}, peers ${flows.stream.peers.join(', ')}; udp ${flows.udp.answered} of ${flows.udp.sent}, peers ${flows.udp.peers.join(', ')}; icmp ${flows.ping.lost} of ${flows.ping.transmitted} lost`);
+      t.diagnostic(
+        `to ${to}: ${samples.length} samples of the holders, ${twice} with two; tcp ${flows.stream.answered} of ${flows.stream.sent} lines answered${flows.stream.brokeWith ? ' (connection reset)' : ''}, peers ${flows.stream.peers.join(', ')}; udp ${flows.udp.answered} of ${flows.udp.sent}, peers ${flows.udp.peers.join(', ')}; icmp ${flows.ping.lost} of ${flows.ping.transmitted} lost`,
+      );
       assert.deepEqual(moved, { ...at, node: to }, `the policy keeps its EIP on ${to}`);
       assert.deepEqual(await holdersOf(env.lab, env.gatewayNodes, at.ipv4!), [to], `only ${to} holds the EIP`);
       assert.deepEqual(await waitAssigned(env.lab, valid, {}, 5_000), moved, 'the controller keeps the placement it was given');
@@ -310,8 +381,15 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
       await t.test(`to ${to}: the flows that were open keep the EIP`, () => {
         assert.equal(flows.stream.brokeWith, undefined, 'the TCP connection stays up');
         assert.equal(flows.stream.answered, flows.stream.sent, 'every TCP line is answered');
-        for (const [what, peers] of [['TCP', flows.stream.peers], ['UDP', flows.udp.peers]] as const) {
-          assert.deepEqual(peers.map((x) => x.split(':')[0]), [at.ipv4], `the ${what} flow is seen as the EIP only: ${peers.join(', ')}`);
+        for (const [what, peers] of [
+          ['TCP', flows.stream.peers],
+          ['UDP', flows.udp.peers],
+        ] as const) {
+          assert.deepEqual(
+            peers.map((x) => x.split(':')[0]),
+            [at.ipv4],
+            `the ${what} flow is seen as the EIP only: ${peers.join(', ')}`,
+          );
         }
       });
     }
@@ -340,11 +418,27 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
     try {
       forgedApplied = await applyInBatches(env.lab, forged, BATCH_SIZE);
       patched = await patchAll(env.lab, [
-        ...nodes.map((n, i) => ({ resource: 'egresstunnel.egress.sluice.dev', name: n, status: { tunnel: { parent: { name: PARENT_INJECTIONS[i % PARENT_INJECTIONS.length]! } } }, what: `${n}: parent.name ${JSON.stringify(PARENT_INJECTIONS[i % PARENT_INJECTIONS.length])}` })),
+        ...nodes.map((n, i) => ({
+          resource: 'egresstunnel.egress.sluice.dev',
+          name: n,
+          status: { tunnel: { parent: { name: PARENT_INJECTIONS[i % PARENT_INJECTIONS.length]! } } },
+          what: `${n}: parent.name ${JSON.stringify(PARENT_INJECTIONS[i % PARENT_INJECTIONS.length])}`,
+        })),
         { resource: 'egresstunnel.egress.sluice.dev', name: at.node, status: { mark: '255' }, what: `${at.node}: mark 255 (the "SNAT here" mark)` },
         { resource: 'egresstunnel.egress.sluice.dev', name: other, status: { mark: tunnelsBefore.get(at.node)?.mark ?? '1' }, what: `${other}: the mark of ${at.node}` },
-        { resource: 'egresstunnel.egress.sluice.dev', name: 'worker-1', status: { mark: '99999', tunnel: { ipv4: '8.8.8.8', mac: 'ff:ff:ff:ff:ff:ff' } }, what: 'worker-1: mark 99999, tunnel 8.8.8.8, broadcast MAC' },
-        ...['8.8.8.8', '127.0.0.1', nodeIp(info, 'worker-1')].map((ip) => ({ resource: 'egresspolicy.egress.sluice.dev', name: 'valid', namespace: 'default', status: { eip: { ipv4: ip } }, what: `the valid policy's EIP ${ip}` })),
+        {
+          resource: 'egresstunnel.egress.sluice.dev',
+          name: 'worker-1',
+          status: { mark: '99999', tunnel: { ipv4: '8.8.8.8', mac: 'ff:ff:ff:ff:ff:ff' } },
+          what: 'worker-1: mark 99999, tunnel 8.8.8.8, broadcast MAC',
+        },
+        ...['8.8.8.8', '127.0.0.1', nodeIp(info, 'worker-1')].map((ip) => ({
+          resource: 'egresspolicy.egress.sluice.dev',
+          name: 'valid',
+          namespace: 'default',
+          status: { eip: { ipv4: ip } },
+          what: `the valid policy's EIP ${ip}`,
+        })),
         { resource: 'egressclusterinfo.egress.sluice.dev', name: 'default', status: { nodeIP: { ipv4: ['0.0.0.0/0'] } }, what: 'every address is a node IP' },
       ]);
       await waitControllerDone(env.lab, [], SETTLE_BOUND_MS, judge);
@@ -369,7 +463,10 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
       const marks = [...tunnelsAfter.values()].map((st) => Number(st.mark));
       const max = maxMarkIndex(DEFAULT_CONFIG);
       assert.equal(new Set(marks).size, marks.length, `marks are distinct: ${marks.join(', ')}`);
-      assert.ok(marks.every((m) => Number.isInteger(m) && m >= 1 && m <= max), `marks are 1-${max}: ${marks.join(', ')}`);
+      assert.ok(
+        marks.every((m) => Number.isInteger(m) && m >= 1 && m <= max),
+        `marks are 1-${max}: ${marks.join(', ')}`,
+      );
     });
     const status = await waitAssigned(env.lab, valid, {}, 5_000).catch((err: unknown) => String(err));
     await t.test("the controller rewrites the valid policy's status", () => assert.deepEqual(status, at));
@@ -392,7 +489,10 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
     });
 
     // Whatever the forgeries did, it must end with them: sluice converges back once they are gone.
-    await deleteObjects(env.lab, forged.filter((o) => o.kind !== 'EgressClusterInfo'));
+    await deleteObjects(
+      env.lab,
+      forged.filter((o) => o.kind !== 'EgressClusterInfo'),
+    );
     await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify({ ...clusterInfoBefore, metadata: { name: 'default' }, status: undefined }));
     assert.deepEqual(await waitAssigned(env.lab, valid, {}, 60_000), at, 'the valid policy is back where it was');
     await expectLeavesAs(env.lab, CLIENT, at.ipv4!, { protos: ALL_PROTOS, timeoutMs: 60_000 });

@@ -37,26 +37,32 @@ const gw = GATEWAY_NAME;
 describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_000 }, () => {
   let env: ScenarioLab;
 
-  before(async () => {
-    env = await ScenarioLab.up('pol', {
-      workers: 1,
-      gateways: 2,
-      pods: [
-        { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
-        { namespace: 'default', name: 'other', labels: { app: 'other' }, node: WORKER },
-        { namespace: 'team-a', name: 'app', labels: { app: 'app' }, node: WORKER },
-        { namespace: 'team-b', name: 'app', labels: { app: 'app' }, node: WORKER },
-      ],
-      namespaceLabels: { 'team-a': { team: 'a' }, 'team-b': { team: 'b' } },
-    });
-    const prefix = env.info.lan.ipv4Cidr.split('/')[1];
-    await env.lab.exec({ host: 'ext' }, ['ip', 'addr', 'add', `${ALT_DEST}/${prefix}`, 'dev', 'eth0']);
-    await env.settle();
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('pol', {
+        workers: 1,
+        gateways: 2,
+        pods: [
+          { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
+          { namespace: 'default', name: 'other', labels: { app: 'other' }, node: WORKER },
+          { namespace: 'team-a', name: 'app', labels: { app: 'app' }, node: WORKER },
+          { namespace: 'team-b', name: 'app', labels: { app: 'app' }, node: WORKER },
+        ],
+        namespaceLabels: { 'team-a': { team: 'a' }, 'team-b': { team: 'b' } },
+      });
+      const prefix = env.info.lan.ipv4Cidr.split('/')[1];
+      await env.lab.exec({ host: 'ext' }, ['ip', 'addr', 'add', `${ALT_DEST}/${prefix}`, 'dev', 'eth0']);
+      await env.settle();
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   test('podSelector: the selected pod leaves with the EIP over http, tcp and udp; others by their node', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -67,7 +73,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       assert.ok(env.gatewayNodes.includes(at.node), `carried by a gateway node, not ${at.node}`);
       await expectLeavesAs(s.lab, WEB, at.ipv4!, { protos: ALL_PROTOS });
       await assertLeavesAs(s.lab, OTHER, env.nodeIpOf(OTHER), { protos: ALL_PROTOS });
-    }));
+    }),
+  );
 
   test('podSubnet: the pod whose address is in the subnet leaves with the EIP', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -76,7 +83,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       const at = await waitAssigned(s.lab, p);
       await expectLeavesAs(s.lab, WEB, at.ipv4!, { protos: ['http', 'udp'] });
       await assertLeavesAs(s.lab, OTHER, env.nodeIpOf(OTHER));
-    }));
+    }),
+  );
 
   test("a namespaced podSubnet takes only its own namespace's pods, even at the highest priority; explain agrees", { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -88,7 +96,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await assertLeavesAs(s.lab, TEAM_A, env.nodeIpOf(TEAM_A), { protos: ['http', 'udp'] });
       const [tenant] = await explainLive(s.lab, TEAM_A, [undefined]);
       assert.deepEqual([tenant!.path, tenant!.policy], ['node', undefined], tenant!.summary);
-    }));
+    }),
+  );
 
   test('EgressClusterPolicy with namespaceSelector: only pods in the selected namespaces', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -98,8 +107,12 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await expectLeavesAs(s.lab, TEAM_A, at.ipv4!, { protos: ['http', 'tcp'] });
       await assertLeavesAs(s.lab, TEAM_B, env.nodeIpOf(TEAM_B), { protos: ['http', 'tcp'] });
       const slices = await kubectlJson<{ items: EgressEndpointSliceWire[] }>(s.lab, ['get', 'egressclusterendpointslices', '-l', 'egress.sluice.dev/cluster-policy=team-a-apps']);
-      assert.deepEqual(slices.items.flatMap((x) => x.endpoints ?? []).map((e) => `${e.ns}/${e.pod}`), [TEAM_A]);
-    }));
+      assert.deepEqual(
+        slices.items.flatMap((x) => x.endpoints ?? []).map((e) => `${e.ns}/${e.pod}`),
+        [TEAM_A],
+      );
+    }),
+  );
 
   test('destSubnet: the listed destination is reached through the EIP, another one by the node IP', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -113,7 +126,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       const [listed, other] = await explainLive(s.lab, WEB, [echo, ALT_DEST]);
       assert.deepEqual([listed!.path, listed!.leavesAs, listed!.policy, listed!.gatewayNode], ['gateway-tunnel', at.ipv4, 'default/only-echo', at.node], listed!.summary);
       assert.deepEqual([other!.path, other!.leavesAs], ['node', env.nodeIpOf(WEB)], other!.summary);
-    }));
+    }),
+  );
 
   test('excludeDestSubnet: the excluded destination is reached by the node IP, the rest through the EIP', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -122,7 +136,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       const at = await waitAssigned(s.lab, p);
       await expectLeavesAs(s.lab, WEB, at.ipv4!, { protos: ['http', 'tcp'] });
       await assertLeavesAs(s.lab, WEB, env.nodeIpOf(WEB), { dest: ALT_DEST, protos: ['http', 'tcp'] });
-    }));
+    }),
+  );
 
   test('explicit egressIP.ipv4: the pod leaves with that address, held by the carrying gateway only', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -132,7 +147,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       const at = await waitAssigned(s.lab, p, { ipv4: eip });
       await expectLeavesAs(s.lab, WEB, eip, { protos: ALL_PROTOS });
       assert.deepEqual(await holdersOf(s.lab, env.gatewayNodes, eip), [at.node]);
-    }));
+    }),
+  );
 
   test('default EIP: policies with allocatorPolicy default share the gateway default EIP', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -144,7 +160,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       assert.equal(atA.node, atB.node, 'one EIP, one gateway node');
       await expectLeavesAs(s.lab, WEB, env.defaultEipV4);
       await expectLeavesAs(s.lab, OTHER, env.defaultEipV4);
-    }));
+    }),
+  );
 
   test('rr: two policies get two EIPs of their own from the pool', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -160,9 +177,10 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       assert.notEqual(atA.ipv4, atB.ipv4, 'each rr policy has its own EIP');
       await expectLeavesAs(s.lab, WEB, atA.ipv4!, { protos: ['http', 'tcp'] });
       await expectLeavesAs(s.lab, OTHER, atB.ipv4!, { protos: ['http', 'tcp'] });
-    }));
+    }),
+  );
 
-  test('useNodeIP: the pod leaves through the gateway node with that node\'s own IP', { timeout: SCENARIO_TIMEOUT_MS }, () =>
+  test("useNodeIP: the pod leaves through the gateway node with that node's own IP", { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
       const p = egressPolicy('default', 'node-ip', { egressGatewayName: gw, egressIP: { useNodeIP: true }, appliedTo: appSelector('web') });
       await s.apply(p);
@@ -172,7 +190,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       assert.notEqual(gatewayIp, env.nodeIpOf(WEB));
       await expectLeavesAs(s.lab, WEB, gatewayIp, { protos: ALL_PROTOS });
       await assertLeavesAs(s.lab, OTHER, env.nodeIpOf(OTHER));
-    }));
+    }),
+  );
 
   test('two gateway nodes share the policies: spread over both, each leaving with its own EIP', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -202,38 +221,43 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
         const entry = status?.nodeList?.find((n) => n.name === p.at.node)?.eips?.find((e) => e.ipv4 === p.at.ipv4);
         assert.deepEqual(entry?.policies, [{ name: p.policy.metadata!.name!, namespace: p.policy.metadata!.namespace! }], `status.nodeList of ${p.at.node}`);
       }
-    }));
+    }),
+  );
 
-  test('a higher-priority policy moves the pod to a new EIP (egressIP cannot be edited); delete restores the direct path and leaves nothing behind', { timeout: SCENARIO_TIMEOUT_MS }, () =>
-    env.scenario(async (s) => {
-      const [first, second] = [eipV4(env.info, 15), eipV4(env.info, 16)];
-      const old = egressPolicy('default', 'moving-old', { egressGatewayName: gw, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
-      await s.apply(old);
-      await waitAssigned(s.lab, old, { ipv4: first });
-      await expectLeavesAs(s.lab, WEB, first);
+  test(
+    'a higher-priority policy moves the pod to a new EIP (egressIP cannot be edited); delete restores the direct path and leaves nothing behind',
+    { timeout: SCENARIO_TIMEOUT_MS },
+    () =>
+      env.scenario(async (s) => {
+        const [first, second] = [eipV4(env.info, 15), eipV4(env.info, 16)];
+        const old = egressPolicy('default', 'moving-old', { egressGatewayName: gw, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
+        await s.apply(old);
+        await waitAssigned(s.lab, old, { ipv4: first });
+        await expectLeavesAs(s.lab, WEB, first);
 
-      const p = egressPolicy('default', 'moving', { egressGatewayName: gw, egressIP: { ipv4: second }, priority: 10, appliedTo: appSelector('web') });
-      await s.apply(p);
-      const at = await waitAssigned(s.lab, p, { ipv4: second });
-      await kubectl(s.lab, ['delete', 'egresspolicy', 'moving-old', '-n', 'default']);
-      await expectLeavesAs(s.lab, WEB, second, { protos: ['http', 'tcp'] });
-      await waitFor(`${first} to leave every gateway`, 15_000, async () => ((await holdersOf(s.lab, env.gatewayNodes, first)).length === 0 ? true : undefined));
+        const p = egressPolicy('default', 'moving', { egressGatewayName: gw, egressIP: { ipv4: second }, priority: 10, appliedTo: appSelector('web') });
+        await s.apply(p);
+        const at = await waitAssigned(s.lab, p, { ipv4: second });
+        await kubectl(s.lab, ['delete', 'egresspolicy', 'moving-old', '-n', 'default']);
+        await expectLeavesAs(s.lab, WEB, second, { protos: ['http', 'tcp'] });
+        await waitFor(`${first} to leave every gateway`, 15_000, async () => ((await holdersOf(s.lab, env.gatewayNodes, first)).length === 0 ? true : undefined));
 
-      await kubectl(s.lab, ['delete', 'egresspolicy', 'moving', '-n', 'default']);
-      await expectLeavesAs(s.lab, WEB, env.nodeIpOf(WEB), { protos: ['http', 'tcp'] });
-      const diff = await waitFor(`sluice diff on ${at.node} to find the kernel matching the plan`, 15_000, async () => {
-        const r = await sluiceOnNode(s.lab, at.node, ['diff']);
-        if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stdout.trim()} ${r.stderr.trim()}`);
-        return r.stdout;
-      });
-      assert.match(diff, /kernel matches the plan/);
-      for (const node of [...env.gatewayNodes, WORKER]) {
-        const table = await sluiceTable(s.lab, node);
-        assert.doesNotMatch(table, /default\/moving/, `no rule of the deleted policy on ${node}`);
-        assert.ok(!table.includes(second) && !table.includes(first), `no EIP of the deleted policy in ${node}'s nft table`);
-      }
-      assert.deepEqual(await holdersOf(s.lab, env.gatewayNodes, second), [], `${second} left ${at.node}`);
-    }));
+        await kubectl(s.lab, ['delete', 'egresspolicy', 'moving', '-n', 'default']);
+        await expectLeavesAs(s.lab, WEB, env.nodeIpOf(WEB), { protos: ['http', 'tcp'] });
+        const diff = await waitFor(`sluice diff on ${at.node} to find the kernel matching the plan`, 15_000, async () => {
+          const r = await sluiceOnNode(s.lab, at.node, ['diff']);
+          if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stdout.trim()} ${r.stderr.trim()}`);
+          return r.stdout;
+        });
+        assert.match(diff, /kernel matches the plan/);
+        for (const node of [...env.gatewayNodes, WORKER]) {
+          const table = await sluiceTable(s.lab, node);
+          assert.doesNotMatch(table, /default\/moving/, `no rule of the deleted policy on ${node}`);
+          assert.ok(!table.includes(second) && !table.includes(first), `no EIP of the deleted policy in ${node}'s nft table`);
+        }
+        assert.deepEqual(await holdersOf(s.lab, env.gatewayNodes, second), [], `${second} left ${at.node}`);
+      }),
+  );
 
   test('a new pod gets the EIP; a deleted pod leaves the endpoint slice', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -241,14 +265,20 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await s.apply(p);
       const at = await waitAssigned(s.lab, p);
       const slicePods = async () => {
-        const list = parseYaml(await kubectl(s.lab, ['get', 'egressendpointslices', '-n', 'default', '-l', 'egress.sluice.dev/policy=churn', '-o', 'yaml'])) as { items: EgressEndpointSliceWire[] };
-        return list.items.flatMap((x) => x.endpoints ?? []).map((e) => `${e.ns}/${e.pod}`).sort();
+        const list = parseYaml(await kubectl(s.lab, ['get', 'egressendpointslices', '-n', 'default', '-l', 'egress.sluice.dev/policy=churn', '-o', 'yaml'])) as {
+          items: EgressEndpointSliceWire[];
+        };
+        return list.items
+          .flatMap((x) => x.endpoints ?? [])
+          .map((e) => `${e.ns}/${e.pod}`)
+          .sort();
       };
-      const sliceIs = (want: string[]) => waitFor(`the slice of churn to list ${want.join(', ') || 'nothing'}`, 15_000, async () => {
-        const got = await slicePods();
-        if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`lists ${got.join(', ') || 'nothing'}`);
-        return got;
-      });
+      const sliceIs = (want: string[]) =>
+        waitFor(`the slice of churn to list ${want.join(', ') || 'nothing'}`, 15_000, async () => {
+          const got = await slicePods();
+          if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`lists ${got.join(', ') || 'nothing'}`);
+          return got;
+        });
 
       await s.addPod({ namespace: 'default', name: 'churn-1', labels: { app: 'churn' } });
       await expectLeavesAs(s.lab, 'default/churn-1', at.ipv4!);
@@ -259,7 +289,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await s.lab.deletePod('default/churn-1');
       await sliceIs(['default/churn-2']);
       await assertLeavesAs(s.lab, 'default/churn-2', at.ipv4!);
-    }));
+    }),
+  );
 
   test('invalid objects are rejected or reported with clear reasons while a valid policy keeps working', { timeout: SCENARIO_TIMEOUT_MS }, () =>
     env.scenario(async (s) => {
@@ -269,7 +300,11 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await expectLeavesAs(s.lab, WEB, at.ipv4!);
 
       // Schema-invalid: kubectl's usual message, naming each field, and nothing is created.
-      const badIp = egressPolicy('default', 'bad-ip', { egressGatewayName: gw, egressIP: { ipv4: '300.1.2.3' }, appliedTo: { ...appSelector('other'), podSubnet: ['10.244.0.0/16'] } });
+      const badIp = egressPolicy('default', 'bad-ip', {
+        egressGatewayName: gw,
+        egressIP: { ipv4: '300.1.2.3' },
+        appliedTo: { ...appSelector('other'), podSubnet: ['10.244.0.0/16'] },
+      });
       const r1 = await kubectlResult(s.lab, ['apply', '-f', '-'], manifestStream([badIp]));
       assert.notEqual(r1.exitCode, 0);
       assert.match(r1.stderr, /The EgressPolicy "bad-ip" is invalid: /);
@@ -303,7 +338,8 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       await assertLeavesAs(s.lab, OTHER, env.nodeIpOf(OTHER));
       await assertLeavesAs(s.lab, TEAM_B, env.nodeIpOf(TEAM_B));
       await assertLeavesAs(s.lab, WEB, at.ipv4!, { protos: ALL_PROTOS });
-    }));
+    }),
+  );
 
   // What a spidernet user relies on, on the same cluster (parity/).
   endpointSliceScenarios(() => env, SCENARIO_TIMEOUT_MS);
@@ -327,5 +363,6 @@ describe('egress policies end to end', { skip: scenarioSkip, timeout: 15 * 60_00
       assert.equal(onWorker.exitCode, 0, onWorker.stderr);
       assert.match(onWorker.stdout, new RegExp(`^node ${WORKER}: worker$`, 'm'));
       assert.match(onWorker.stdout, new RegExp(`^  default/visible  gateway=${gw} via ${at.node}  role=worker .*\\n +leaves as ${esc(eip)}$`, 'm'));
-    }));
+    }),
+  );
 });

@@ -55,7 +55,10 @@ async function getRow(lab: Lab, namespace: string, name: string): Promise<{ head
   const lines = (await kubectl(lab, ['get', 'egresspolicy', '-n', namespace])).replace(/\n+$/, '').split('\n');
   const starts = [...lines[0]!.matchAll(/\S+/g)].map((m) => m.index!);
   const cells = (l: string) => starts.map((at, i) => l.slice(at, starts[i + 1] ?? l.length).trim());
-  const row = lines.slice(1).map(cells).find((c) => c[0] === name);
+  const row = lines
+    .slice(1)
+    .map(cells)
+    .find((c) => c[0] === name);
   if (!row) throw new Error(`no row for ${name} in:\n${lines.join('\n')}`);
   return { header: cells(lines[0]!), row };
 }
@@ -92,21 +95,27 @@ async function resyncRepairs(lab: Lab, node: string): Promise<Record<string, num
 describe('Programmed end to end', { skip: scenarioSkip, timeout: 12 * 60_000 }, () => {
   let env: ScenarioLab;
 
-  before(async () => {
-    env = await ScenarioLab.up('prog', {
-      workers: 2,
-      gateways: 1,
-      pods: [
-        { namespace: 'default', name: 'web-1', labels: { app: 'web' }, node: WORKER_1 },
-        { namespace: 'default', name: 'idle', labels: { app: 'idle' }, node: WORKER_2 },
-      ],
-    });
-    await env.settle();
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('prog', {
+        workers: 2,
+        gateways: 1,
+        pods: [
+          { namespace: 'default', name: 'web-1', labels: { app: 'web' }, node: WORKER_1 },
+          { namespace: 'default', name: 'idle', labels: { app: 'idle' }, node: WORKER_2 },
+        ],
+      });
+      await env.settle();
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   test('kubectl shows Ready and Programmed; a failed apply on one worker turns Programmed False naming it, and True again once repaired', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
     env.scenario(async (s) => {
@@ -130,8 +139,13 @@ describe('Programmed end to end', { skip: scenarioSkip, timeout: 12 * 60_000 }, 
         const programmedAt = watch.first((e) => conditionOf(e, 'Programmed')?.status === 'True');
         assert.ok(created && programmedAt, `watch saw ${watch.events.length} events`);
         const status = await policyStatus(s.lab, p);
-        const server = (Date.parse(condition(status, 'Programmed')!.lastTransitionTime) - Date.parse((await kubectlJson<EgressPolicyWire>(s.lab, ['get', 'egresspolicy', 'web', '-n', 'default'])).metadata!.creationTimestamp!)) / 1000;
-        t.diagnostic(`Programmed True ${programmedAt.at - created.at} ms after the policy was stored at ${new Date(created.at).toISOString()} (watch next to the API server); lastTransitionTime - creationTimestamp = ${server} s`);
+        const server =
+          (Date.parse(condition(status, 'Programmed')!.lastTransitionTime) -
+            Date.parse((await kubectlJson<EgressPolicyWire>(s.lab, ['get', 'egresspolicy', 'web', '-n', 'default'])).metadata!.creationTimestamp!)) /
+          1000;
+        t.diagnostic(
+          `Programmed True ${programmedAt.at - created.at} ms after the policy was stored at ${new Date(created.at).toISOString()} (watch next to the API server); lastTransitionTime - creationTimestamp = ${server} s`,
+        );
         t.diagnostic(`Programmed transitions seen: ${watch.events.map((e) => `${e.type} ${conditionOf(e, 'Programmed')?.reason ?? '-'} +${e.at - created.at}ms`).join(', ')}`);
         t.diagnostic(`API writes for the new policy, until quiet: ${JSON.stringify(sluiceWrites(before, await settledWrites(s.lab)))}`);
       } finally {
@@ -141,10 +155,19 @@ describe('Programmed end to end', { skip: scenarioSkip, timeout: 12 * 60_000 }, 
       // 2. a leftover VXLAN device on worker-2 takes sluice's VNI and port the moment its own device
       // is deleted (before the agent's repair can put it back); then a selected pod lands there
       const takeOver = `ip link del egress.vxlan; ip link add ${LEFTOVER} type vxlan id ${VNI} dstport ${VXLAN_PORT} dev eth0 nolearning`;
-      await waitFor('the leftover device to take the VNI', 30_000, async () => ((await s.lab.exec({ node: WORKER_2 }, ['sh', '-c', takeOver], { allowFailure: true })).exitCode === 0 ? true : undefined), 500);
+      await waitFor(
+        'the leftover device to take the VNI',
+        30_000,
+        async () => ((await s.lab.exec({ node: WORKER_2 }, ['sh', '-c', takeOver], { allowFailure: true })).exitCode === 0 ? true : undefined),
+        500,
+      );
       let breakAt = await apiWrites(s.lab);
       await s.addPod({ namespace: 'default', name: 'web-2', labels: { app: 'web' }, node: WORKER_2 });
-      const off = await waitProgrammed(s.lab, p, { status: 'False', reason: 'ApplyFailed', message: /^not programmed on worker-2: apply failed with EGW_ERR_NETLINK: links: .*VXLAN device with the specified VNI already exists/ });
+      const off = await waitProgrammed(s.lab, p, {
+        status: 'False',
+        reason: 'ApplyFailed',
+        message: /^not programmed on worker-2: apply failed with EGW_ERR_NETLINK: links: .*VXLAN device with the specified VNI already exists/,
+      });
       assert.doesNotMatch(off.message, /worker-1|gateway-1/, 'only the node that failed is named');
       t.diagnostic(`Programmed: ${off.message}`);
       const broken = await getRow(s.lab, 'default', 'web');
@@ -152,8 +175,16 @@ describe('Programmed end to end', { skip: scenarioSkip, timeout: 12 * 60_000 }, 
       const tunnels = (await kubectl(s.lab, ['get', 'egresstunnels'])).trim().split('\n');
       t.diagnostic(tunnels.join('\n'));
       assert.match(tunnels.find((l) => l.startsWith(`${WORKER_2} `)) ?? '', /\sFailed\s*$/, 'kubectl get egresstunnels shows the failed apply');
-      const events = await kubectlJson<{ items: Array<{ reason: string; type: string; message: string; involvedObject: { name: string } }> }>(s.lab, ['get', 'events', '-n', 'default']);
-      assert.ok(events.items.some((e) => e.reason === 'ApplyFailed' && e.type === 'Warning' && e.involvedObject.name === 'web' && e.message.includes(WORKER_2)), 'a Warning Event on the policy');
+      const events = await kubectlJson<{ items: Array<{ reason: string; type: string; message: string; involvedObject: { name: string } }> }>(s.lab, [
+        'get',
+        'events',
+        '-n',
+        'default',
+      ]);
+      assert.ok(
+        events.items.some((e) => e.reason === 'ApplyFailed' && e.type === 'Warning' && e.involvedObject.name === 'web' && e.message.includes(WORKER_2)),
+        'a Warning Event on the policy',
+      );
       t.diagnostic(`API writes from the pod to Programmed=False, until quiet: ${JSON.stringify(sluiceWrites(breakAt, await settledWrites(s.lab)))}`);
 
       // a worker that keeps failing writes nothing more while nothing changes (its retries report the same)
@@ -176,32 +207,35 @@ describe('Programmed end to end', { skip: scenarioSkip, timeout: 12 * 60_000 }, 
     }),
   );
 
-  test('the resync repairs a rule deleted behind the agent\'s back, counts it in sluice_resync_kernel_writes_total, and writes nothing to the API', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
-    env.scenario(async (s) => {
-      const state = await s.lab.state();
-      const node = state.nodes.find((n) => n.name === WORKER_1)!;
-      await s.lab.replaceDaemon(agentDaemon(state, node, { ...state.agent, args: [...(state.agent?.args ?? []), '--resync-interval', String(RESYNC_SECONDS)] }));
-      const p = egressPolicy('default', 'web-drift', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('web') });
-      await s.apply(p);
-      await waitProgrammed(s.lab, p, { status: 'True', reason: 'Programmed' });
-      await expectLeavesAs(s.lab, 'default/web-1', env.defaultEipV4);
-      const rules = async () => (await s.lab.exec({ node: WORKER_1 }, ['ip', 'rule', 'show', 'pref', '9001'])).stdout.trim();
-      const rule = await rules();
-      assert.match(rule, /fwmark/, 'worker-1 routes marked packets to the gateway');
-      const before = await resyncRepairs(s.lab, WORKER_1);
-      const writesBefore = await settledWrites(s.lab);
-      await s.lab.exec({ node: WORKER_1 }, ['ip', 'rule', 'del', 'pref', '9001']);
-      const deleted = Date.now();
-      await waitFor('the resync to put the rule back', (RESYNC_SECONDS + 20) * 1000, async () => ((await rules()) === rule ? true : undefined), 100);
-      t.diagnostic(`rule back ${Date.now() - deleted} ms after it was deleted (resync every ${RESYNC_SECONDS} s)`);
-      const after = await waitFor('the repair to be counted', 10_000, async () => {
-        const now = await resyncRepairs(s.lab, WORKER_1);
-        return (now.routes ?? 0) > (before.routes ?? 0) ? now : undefined;
-      });
-      t.diagnostic(`sluice_resync_kernel_writes_total on ${WORKER_1}: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`);
-      await expectLeavesAs(s.lab, 'default/web-1', env.defaultEipV4);
-      assert.equal((await programmed(s.lab, p))?.status, 'True');
-      assert.deepEqual(sluiceWrites(writesBefore, await apiWrites(s.lab)), {}, 'a repair the cluster cannot see costs no API write');
-    }),
+  test(
+    "the resync repairs a rule deleted behind the agent's back, counts it in sluice_resync_kernel_writes_total, and writes nothing to the API",
+    { timeout: SCENARIO_TIMEOUT_MS },
+    (t) =>
+      env.scenario(async (s) => {
+        const state = await s.lab.state();
+        const node = state.nodes.find((n) => n.name === WORKER_1)!;
+        await s.lab.replaceDaemon(agentDaemon(state, node, { ...state.agent, args: [...(state.agent?.args ?? []), '--resync-interval', String(RESYNC_SECONDS)] }));
+        const p = egressPolicy('default', 'web-drift', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('web') });
+        await s.apply(p);
+        await waitProgrammed(s.lab, p, { status: 'True', reason: 'Programmed' });
+        await expectLeavesAs(s.lab, 'default/web-1', env.defaultEipV4);
+        const rules = async () => (await s.lab.exec({ node: WORKER_1 }, ['ip', 'rule', 'show', 'pref', '9001'])).stdout.trim();
+        const rule = await rules();
+        assert.match(rule, /fwmark/, 'worker-1 routes marked packets to the gateway');
+        const before = await resyncRepairs(s.lab, WORKER_1);
+        const writesBefore = await settledWrites(s.lab);
+        await s.lab.exec({ node: WORKER_1 }, ['ip', 'rule', 'del', 'pref', '9001']);
+        const deleted = Date.now();
+        await waitFor('the resync to put the rule back', (RESYNC_SECONDS + 20) * 1000, async () => ((await rules()) === rule ? true : undefined), 100);
+        t.diagnostic(`rule back ${Date.now() - deleted} ms after it was deleted (resync every ${RESYNC_SECONDS} s)`);
+        const after = await waitFor('the repair to be counted', 10_000, async () => {
+          const now = await resyncRepairs(s.lab, WORKER_1);
+          return (now.routes ?? 0) > (before.routes ?? 0) ? now : undefined;
+        });
+        t.diagnostic(`sluice_resync_kernel_writes_total on ${WORKER_1}: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`);
+        await expectLeavesAs(s.lab, 'default/web-1', env.defaultEipV4);
+        assert.equal((await programmed(s.lab, p))?.status, 'True');
+        assert.deepEqual(sluiceWrites(writesBefore, await apiWrites(s.lab)), {}, 'a repair the cluster cannot see costs no API write');
+      }),
   );
 });

@@ -31,19 +31,25 @@ const SCENARIO_TIMEOUT_MS = 120_000;
 describe('resilience end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, () => {
   let env: ScenarioLab;
 
-  before(async () => {
-    env = await ScenarioLab.up('res', {
-      workers: 1,
-      gateways: 2,
-      nodeGraceSeconds: GRACE_SECONDS,
-      pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' } }],
-    });
-    await env.settle();
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('res', {
+        workers: 1,
+        gateways: 2,
+        nodeGraceSeconds: GRACE_SECONDS,
+        pods: [{ namespace: 'default', name: 'client', labels: { app: 'client' } }],
+      });
+      await env.settle();
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   test("a long-lived TCP flow through the gateway survives restarts of the gateway's and the worker's agent", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
     env.scenario(async (s) => {
@@ -77,7 +83,8 @@ describe('resilience end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, 
       const maxGapMs = stretchedByLoad(MAX_FLOW_GAP_MS);
       assert.ok(report.maxGapMs <= maxGapMs, `longest gap ${report.maxGapMs} ms > ${maxGapMs} ms`);
       await assertLeavesAs(s.lab, CLIENT, at.ipv4!, { protos: ['http', 'tcp', 'udp'] });
-    }));
+    }),
+  );
 
   test('while the API server is down traffic keeps the EIP; once it is back, a new pod is picked up', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
     env.scenario(async (s) => {
@@ -108,7 +115,8 @@ describe('resilience end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, 
       t.diagnostic(`the pod created after the outage left with the EIP ${Date.now() - t0} ms after it was requested`);
       assert.equal((await waitAssigned(s.lab, p)).node, at.node, 'the outage moved nothing');
       await assertLeavesAs(s.lab, CLIENT, at.ipv4!);
-    }));
+    }),
+  );
 
   // Last: the failed node stays down until the lab goes.
   test('a gateway node failure moves the policy to the other gateway node, with the same EIP', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
@@ -135,11 +143,15 @@ describe('resilience end to end', { skip: scenarioSkip, timeout: 10 * 60_000 }, 
         return true;
       });
       const table = await kubectl(s.lab, ['get', 'egresspolicy', '-n', 'default']);
-      const [header, ...rows] = table.trim().split('\n').map((l) => l.trim().split(/\s+/));
+      const [header, ...rows] = table
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/));
       const row = rows.find((r) => r[0] === 'ha');
       assert.deepEqual(header, ['NAME', 'GATEWAY', 'IPV4', 'IPV6', 'EGRESSTUNNEL', 'READY', 'PROGRAMMED', 'AGE'], table);
       // IPV6 is empty, so the row has one column less.
       assert.deepEqual(row?.slice(0, 6), ['ha', GATEWAY_NAME, eip, moved.node, 'True', 'True'], table);
       await assertLeavesAs(s.lab, CLIENT, eip, { protos: ['http', 'tcp', 'udp'] });
-    }));
+    }),
+  );
 });

@@ -37,22 +37,28 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
   const eip = (offset: number) => eipV4(env.info, offset);
   const range = (first: number, size: number) => `${eip(first)}-${eip(first + size - 1)}`;
 
-  before(async () => {
-    env = await ScenarioLab.up('par', {
-      workers: 1,
-      gateways: 2,
-      pods: [
-        { namespace: 'default', name: 'web', labels: { app: 'web' }, node: 'worker-1' },
-        { namespace: 'team-a', name: 'app', labels: { app: 'app' }, node: 'worker-1' },
-      ],
-    });
-    await env.settle();
-    api = labApi(await env.lab.state());
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      env = await ScenarioLab.up('par', {
+        workers: 1,
+        gateways: 2,
+        pods: [
+          { namespace: 'default', name: 'web', labels: { app: 'web' }, node: 'worker-1' },
+          { namespace: 'team-a', name: 'app', labels: { app: 'app' }, node: 'worker-1' },
+        ],
+      });
+      await env.settle();
+      api = labApi(await env.lab.state());
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await env?.down();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await env?.down();
+    },
+    { timeout: 60_000 },
+  );
 
   /** Waits at most STATUS_WITHIN_MS (or `ms`) for `probe`, and says how long it took. */
   async function within<T>(t: TestContext, what: string, probe: () => Promise<T | undefined>, ms = STATUS_WITHIN_MS): Promise<T> {
@@ -145,14 +151,26 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
       assert.match(duplicate.message, /the older gateway "corp" is the cluster default/);
       assert.equal((await policyStatus(web)).egressGatewayName, 'corp');
       assert.equal((await gatewayRow('corp-2'))['CLUSTERDEFAULT'], 'true');
-    }));
+    }),
+  );
 
   test('the default EIP in status and in the IPV4DEFAULTEIP column: the first pool address when none is named; it follows the spec', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
     env.scenario(async (s) => {
       await s.apply(egressGateway('plain', GATEWAY_NODE_LABELS, { ipv4: [range(SMALL_FIRST, 5)] }));
-      await within(t, 'status.defaultEIP of a gateway without ipv4DefaultEIP', async () => ((await gatewayStatus('plain')).defaultEIP?.ipv4 === eip(SMALL_FIRST) ? true : undefined));
+      await within(t, 'status.defaultEIP of a gateway without ipv4DefaultEIP', async () =>
+        (await gatewayStatus('plain')).defaultEIP?.ipv4 === eip(SMALL_FIRST) ? true : undefined,
+      );
       const { AGE: _age, ...row } = await gatewayRow('plain');
-      assert.deepEqual(row, { NAME: 'plain', IPV4DEFAULTEIP: eip(SMALL_FIRST), IPV6DEFAULTEIP: '', CLUSTERDEFAULT: 'false', IPV4TOTAL: '5', IPV4FREE: '5', IPV6TOTAL: '0', IPV6FREE: '0' });
+      assert.deepEqual(row, {
+        NAME: 'plain',
+        IPV4DEFAULTEIP: eip(SMALL_FIRST),
+        IPV6DEFAULTEIP: '',
+        CLUSTERDEFAULT: 'false',
+        IPV4TOTAL: '5',
+        IPV4FREE: '5',
+        IPV6TOTAL: '0',
+        IPV6FREE: '0',
+      });
       assert.equal((await gatewayStatus(GATEWAY_NAME)).defaultEIP?.ipv4, env.defaultEipV4, 'the named one');
 
       const p = egressPolicy('default', 'on-default', { egressGatewayName: 'plain', appliedTo: appSelector('web') });
@@ -164,7 +182,8 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
       await within(t, 'status.defaultEIP follows the spec', async () => ((await gatewayStatus('plain')).defaultEIP?.ipv4 === eip(SMALL_FIRST + 3) ? true : undefined));
       await within(t, "the default policy's EIP follows", statusIs(p, { ipv4: eip(SMALL_FIRST + 3), ready: 'True' }));
       await expectLeavesAs(s.lab, WEB, eip(SMALL_FIRST + 3));
-    }));
+    }),
+  );
 
   test('ipUsage is exact as policies come and go, and when the gateway matches no node', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
     env.scenario(async (s) => {
@@ -185,7 +204,15 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
       await within(t, 'four addresses held (two default policies share one; useNodeIP holds none)', usageIs('usage', 10, 6));
 
       // the gateway matches no node: the policies are not served, their addresses stay theirs
-      await kubectl(s.lab, ['patch', 'egressgateway', 'usage', '--type', 'merge', '-p', JSON.stringify({ spec: { nodeSelector: { selector: { matchLabels: { egress: 'nowhere' } } } } })]);
+      await kubectl(s.lab, [
+        'patch',
+        'egressgateway',
+        'usage',
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { nodeSelector: { selector: { matchLabels: { egress: 'nowhere' } } } } }),
+      ]);
       await within(t, 'no node: NoReadyGatewayNode', statusIs(policies[2]!, { ready: 'False', reason: 'NoReadyGatewayNode' }));
       const gone = await gatewayStatus('usage');
       assert.deepEqual(gone.nodeList ?? [], [], 'no node listed');
@@ -193,97 +220,148 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
       const held = await Promise.all(policies.slice(0, 5).map(async (p) => (await policyStatus(p)).eip?.ipv4));
       assert.equal(held.filter(Boolean).length, 5, `the addresses stay in status: ${held}`);
 
-      await kubectl(s.lab, ['patch', 'egressgateway', 'usage', '--type', 'merge', '-p', JSON.stringify({ spec: { nodeSelector: { selector: { matchLabels: GATEWAY_NODE_LABELS } } } })]);
+      await kubectl(s.lab, [
+        'patch',
+        'egressgateway',
+        'usage',
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { nodeSelector: { selector: { matchLabels: GATEWAY_NODE_LABELS } } } }),
+      ]);
       await within(t, 'nodes again: the same addresses served', statusIs(policies[2]!, { ipv4: held[2]!, ready: 'True' }));
       assert.deepEqual((await gatewayStatus('usage')).ipUsage, { ipv4Total: 10, ipv4Free: 6, ipv6Total: 0, ipv6Free: 0 });
 
       await kubectl(s.lab, ['delete', 'egresspolicy', '-n', 'default', 'rr-1', 'def-1']);
-      await within(t, "an rr policy deleted frees its address; one of two default policies does not", usageIs('usage', 10, 7));
+      await within(t, 'an rr policy deleted frees its address; one of two default policies does not', usageIs('usage', 10, 7));
       await kubectl(s.lab, ['delete', 'egresspolicy', '-n', 'default', 'rr-2', 'def-2', 'explicit', 'node-ip']);
       await within(t, 'every policy gone: everything free', usageIs('usage', 10, 10));
-    }));
+    }),
+  );
 
-  test("a policy's gateway and egress IP cannot be edited (the API server says which field); a higher-priority policy moves its pods without a gap", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
-    env.scenario(async (s) => {
-      const [first, second] = [eip(15), eip(16)];
-      const p = egressPolicy('default', 'fixed', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
-      await s.apply(p);
-      await waitAssigned(s.lab, p, { ipv4: first });
-      await expectLeavesAs(s.lab, WEB, first);
+  test(
+    "a policy's gateway and egress IP cannot be edited (the API server says which field); a higher-priority policy moves its pods without a gap",
+    { timeout: SCENARIO_TIMEOUT_MS },
+    (t) =>
+      env.scenario(async (s) => {
+        const [first, second] = [eip(15), eip(16)];
+        const p = egressPolicy('default', 'fixed', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: first }, appliedTo: appSelector('web') });
+        await s.apply(p);
+        await waitAssigned(s.lab, p, { ipv4: first });
+        await expectLeavesAs(s.lab, WEB, first);
 
-      const refusedIp = await kubectlResult(s.lab, ['patch', 'egresspolicy', 'fixed', '-n', 'default', '--type', 'merge', '-p', JSON.stringify({ spec: { egressIP: { ipv4: second } } })]);
-      assert.equal(refusedIp.exitCode, 1);
-      assert.match(refusedIp.stderr, /spec\.egressIP\.ipv4: Invalid value: .*is immutable: create a new policy to change the egress IP/);
-      const changed = egressPolicy('default', 'fixed', { egressGatewayName: 'elsewhere', egressIP: { ipv4: first }, appliedTo: appSelector('web') });
-      const refusedGw = await kubectlResult(s.lab, ['apply', '-f', '-'], JSON.stringify(changed));
-      assert.equal(refusedGw.exitCode, 1);
-      assert.match(refusedGw.stderr, /spec\.egressGatewayName: Invalid value: .*is immutable once set/);
-      assert.equal((await policyStatus(p)).eip?.ipv4, first, 'the policy is as it was');
-      // what stays editable: the pods it applies to, destinations, priority
-      await kubectl(s.lab, ['patch', 'egresspolicy', 'fixed', '-n', 'default', '--type', 'merge', '-p', JSON.stringify({ spec: { priority: 1 } })]);
+        const refusedIp = await kubectlResult(s.lab, [
+          'patch',
+          'egresspolicy',
+          'fixed',
+          '-n',
+          'default',
+          '--type',
+          'merge',
+          '-p',
+          JSON.stringify({ spec: { egressIP: { ipv4: second } } }),
+        ]);
+        assert.equal(refusedIp.exitCode, 1);
+        assert.match(refusedIp.stderr, /spec\.egressIP\.ipv4: Invalid value: .*is immutable: create a new policy to change the egress IP/);
+        const changed = egressPolicy('default', 'fixed', { egressGatewayName: 'elsewhere', egressIP: { ipv4: first }, appliedTo: appSelector('web') });
+        const refusedGw = await kubectlResult(s.lab, ['apply', '-f', '-'], JSON.stringify(changed));
+        assert.equal(refusedGw.exitCode, 1);
+        assert.match(refusedGw.stderr, /spec\.egressGatewayName: Invalid value: .*is immutable once set/);
+        assert.equal((await policyStatus(p)).eip?.ipv4, first, 'the policy is as it was');
+        // what stays editable: the pods it applies to, destinations, priority
+        await kubectl(s.lab, ['patch', 'egresspolicy', 'fixed', '-n', 'default', '--type', 'merge', '-p', JSON.stringify({ spec: { priority: 1 } })]);
 
-      // the way to another address: a second policy of higher priority for the same pods, then delete the first
-      const next = egressPolicy('default', 'fixed-next', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: second }, priority: 10, appliedTo: appSelector('web') });
-      await s.apply(next);
-      const seen: string[] = [];
-      await waitFor(`${WEB} to leave as ${second}`, 30_000, async () => {
-        const ip = await seenFrom(s.lab, WEB, 'http').catch(() => 'no answer');
-        seen.push(ip);
-        return ip === second ? true : undefined;
-      }, 50);
-      await kubectl(s.lab, ['delete', 'egresspolicy', 'fixed', '-n', 'default']);
-      for (let i = 0; i < 5; i++) seen.push(await seenFrom(s.lab, WEB, 'http').catch(() => 'no answer'));
-      t.diagnostic(`answers during the move: ${seen.length}, ${seen.filter((x) => x === first).length} as ${first}`);
-      assert.deepEqual([...new Set(seen)].filter((x) => x !== first && x !== second), [], `every answer came from ${first} or ${second}, never the node's address (${seen.join(', ')})`);
-      assert.equal(seen.at(-1), second);
-    }));
+        // the way to another address: a second policy of higher priority for the same pods, then delete the first
+        const next = egressPolicy('default', 'fixed-next', { egressGatewayName: GATEWAY_NAME, egressIP: { ipv4: second }, priority: 10, appliedTo: appSelector('web') });
+        await s.apply(next);
+        const seen: string[] = [];
+        await waitFor(
+          `${WEB} to leave as ${second}`,
+          30_000,
+          async () => {
+            const ip = await seenFrom(s.lab, WEB, 'http').catch(() => 'no answer');
+            seen.push(ip);
+            return ip === second ? true : undefined;
+          },
+          50,
+        );
+        await kubectl(s.lab, ['delete', 'egresspolicy', 'fixed', '-n', 'default']);
+        for (let i = 0; i < 5; i++) seen.push(await seenFrom(s.lab, WEB, 'http').catch(() => 'no answer'));
+        t.diagnostic(`answers during the move: ${seen.length}, ${seen.filter((x) => x === first).length} as ${first}`);
+        assert.deepEqual(
+          [...new Set(seen)].filter((x) => x !== first && x !== second),
+          [],
+          `every answer came from ${first} or ${second}, never the node's address (${seen.join(', ')})`,
+        );
+        assert.equal(seen.at(-1), second);
+      }),
+  );
 
-  test('rr over the whole pool: 50 addresses serve 50 rr policies; a default policy that comes later shares the default EIP, and nothing moves', { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
-    env.scenario(async (s) => {
-      const wide = egressGateway('wide', GATEWAY_NODE_LABELS, { ipv4: [range(WIDE_FIRST, WIDE_SIZE)] });
-      await s.apply(wide);
-      const defaultEip = eip(WIDE_FIRST);
-      const rr = (i: number) => {
-        const p = egressPolicy('default', `rr-${String(i).padStart(2, '0')}`, { egressGatewayName: 'wide', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: `nobody-${i}` } } } });
-        p.metadata!.labels = { parity: 'rr' };
-        return p;
-      };
-      try {
-        const fifty = Array.from({ length: WIDE_SIZE }, (_, i) => rr(i));
-        await applyObjects(s.lab, fifty);
-        const held = await within(t, '50 rr policies with an address each', async () => {
-          const items = await rrPolicies();
-          const ips = items.map((x) => x.status?.eip?.ipv4);
-          if (ips.length !== WIDE_SIZE || ips.some((ip) => !ip)) throw new Error(`${ips.filter(Boolean).length} of ${ips.length} have an address`);
-          return items;
-        }, FIFTY_WITHIN_MS);
-        const addresses = held.map((x) => x.status!.eip!.ipv4!);
-        assert.equal(new Set(addresses).size, WIDE_SIZE, 'fifty distinct addresses');
-        assert.ok(addresses.includes(defaultEip), 'the default EIP among them (taken last)');
-        await within(t, 'the pool is full', usageIs('wide', WIDE_SIZE, 0));
+  test(
+    'rr over the whole pool: 50 addresses serve 50 rr policies; a default policy that comes later shares the default EIP, and nothing moves',
+    { timeout: SCENARIO_TIMEOUT_MS },
+    (t) =>
+      env.scenario(async (s) => {
+        const wide = egressGateway('wide', GATEWAY_NODE_LABELS, { ipv4: [range(WIDE_FIRST, WIDE_SIZE)] });
+        await s.apply(wide);
+        const defaultEip = eip(WIDE_FIRST);
+        const rr = (i: number) => {
+          const p = egressPolicy('default', `rr-${String(i).padStart(2, '0')}`, {
+            egressGatewayName: 'wide',
+            egressIP: { allocatorPolicy: 'rr' },
+            appliedTo: { podSelector: { matchLabels: { app: `nobody-${i}` } } },
+          });
+          p.metadata!.labels = { parity: 'rr' };
+          return p;
+        };
+        try {
+          const fifty = Array.from({ length: WIDE_SIZE }, (_, i) => rr(i));
+          await applyObjects(s.lab, fifty);
+          const held = await within(
+            t,
+            '50 rr policies with an address each',
+            async () => {
+              const items = await rrPolicies();
+              const ips = items.map((x) => x.status?.eip?.ipv4);
+              if (ips.length !== WIDE_SIZE || ips.some((ip) => !ip)) throw new Error(`${ips.filter(Boolean).length} of ${ips.length} have an address`);
+              return items;
+            },
+            FIFTY_WITHIN_MS,
+          );
+          const addresses = held.map((x) => x.status!.eip!.ipv4!);
+          assert.equal(new Set(addresses).size, WIDE_SIZE, 'fifty distinct addresses');
+          assert.ok(addresses.includes(defaultEip), 'the default EIP among them (taken last)');
+          await within(t, 'the pool is full', usageIs('wide', WIDE_SIZE, 0));
 
-        const extra = rr(WIDE_SIZE);
-        await applyObjects(s.lab, [extra]);
-        await within(t, 'the 51st rr policy: PoolExhausted', statusIs(extra, { ready: 'False', reason: 'PoolExhausted' }));
+          const extra = rr(WIDE_SIZE);
+          await applyObjects(s.lab, [extra]);
+          await within(t, 'the 51st rr policy: PoolExhausted', statusIs(extra, { ready: 'False', reason: 'PoolExhausted' }));
 
-        const holder = held.find((x) => x.status!.eip!.ipv4 === defaultEip)!;
-        const late = egressPolicy('default', 'late-default', { egressGatewayName: 'wide', appliedTo: appSelector('web') });
-        await s.apply(late);
-        const shared = await within(t, 'a default policy after the pool filled: Ready with the default EIP', statusIs(late, { ipv4: defaultEip, ready: 'True' }));
-        const holderNow = await policyStatus(holder);
-        assert.equal(holderNow.eip?.ipv4, defaultEip, 'the rr policy keeps the address');
-        assert.equal(shared.node, holderNow.node, 'one address, one node');
-        assert.match(condition(holderNow, 'Ready')!.message, /round-robin took the gateway's default EIP/);
-        await expectLeavesAs(s.lab, WEB, defaultEip, { protos: ['http', 'tcp'] });
-        const after = await rrPolicies();
-        const moved = after.filter((x) => held.some((h) => h.metadata!.name === x.metadata!.name && (h.status!.eip!.ipv4 !== x.status?.eip?.ipv4 || h.status!.node !== x.status?.node)));
-        assert.deepEqual(moved.map((x) => x.metadata!.name), [], 'no rr policy moved');
-        assert.deepEqual((await gatewayStatus('wide')).ipUsage, { ipv4Total: WIDE_SIZE, ipv4Free: 0, ipv6Total: 0, ipv6Free: 0 });
-      } finally {
-        await kubectl(s.lab, ['delete', 'egresspolicies', '-n', 'default', '-l', 'parity=rr', '--ignore-not-found']);
-      }
-      await within(t, 'all 51 rr policies deleted: the pool is free but for the default policy', usageIs('wide', WIDE_SIZE, WIDE_SIZE - 1));
-    }));
+          const holder = held.find((x) => x.status!.eip!.ipv4 === defaultEip)!;
+          const late = egressPolicy('default', 'late-default', { egressGatewayName: 'wide', appliedTo: appSelector('web') });
+          await s.apply(late);
+          const shared = await within(t, 'a default policy after the pool filled: Ready with the default EIP', statusIs(late, { ipv4: defaultEip, ready: 'True' }));
+          const holderNow = await policyStatus(holder);
+          assert.equal(holderNow.eip?.ipv4, defaultEip, 'the rr policy keeps the address');
+          assert.equal(shared.node, holderNow.node, 'one address, one node');
+          assert.match(condition(holderNow, 'Ready')!.message, /round-robin took the gateway's default EIP/);
+          await expectLeavesAs(s.lab, WEB, defaultEip, { protos: ['http', 'tcp'] });
+          const after = await rrPolicies();
+          const moved = after.filter((x) =>
+            held.some((h) => h.metadata!.name === x.metadata!.name && (h.status!.eip!.ipv4 !== x.status?.eip?.ipv4 || h.status!.node !== x.status?.node)),
+          );
+          assert.deepEqual(
+            moved.map((x) => x.metadata!.name),
+            [],
+            'no rr policy moved',
+          );
+          assert.deepEqual((await gatewayStatus('wide')).ipUsage, { ipv4Total: WIDE_SIZE, ipv4Free: 0, ipv6Total: 0, ipv6Free: 0 });
+        } finally {
+          await kubectl(s.lab, ['delete', 'egresspolicies', '-n', 'default', '-l', 'parity=rr', '--ignore-not-found']);
+        }
+        await within(t, 'all 51 rr policies deleted: the pool is free but for the default policy', usageIs('wide', WIDE_SIZE, WIDE_SIZE - 1));
+      }),
+  );
 
   // Last: it takes a gateway node down for a while.
   test("nodeList and EgressTunnel phase: spidernet's Ready and NodeNotReady for each gateway node", { timeout: SCENARIO_TIMEOUT_MS }, (t) =>
@@ -303,5 +381,6 @@ describe('spidernet parity end to end', { skip: scenarioSkip, timeout: 20 * 60_0
         await s.lab.healNode(down);
       }
       await within(t, `${down} Ready again`, async () => ((await statuses())[down] === 'Ready' ? true : undefined), 30_000);
-    }));
+    }),
+  );
 });

@@ -58,7 +58,8 @@ function readEntry(item: unknown, at: string): AppliedPolicy | string {
   const { namespace, name, generation, node } = item;
   if (namespace !== undefined && (typeof namespace !== 'string' || !isDnsLabel(namespace))) return `${at}.namespace: is not a namespace name`;
   if (typeof name !== 'string' || !isDnsSubdomain(name)) return `${at}.name: is not an object name`;
-  if (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 1 || generation > GENERATION_MAX) return `${at}.generation: must be an integer from 1 to ${GENERATION_MAX}`;
+  if (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 1 || generation > GENERATION_MAX)
+    return `${at}.generation: must be an integer from 1 to ${GENERATION_MAX}`;
   if (typeof node !== 'string' || !isDnsSubdomain(node)) return `${at}.node: is not a node name`;
   const key = typeof namespace === 'string' ? policyKey('EgressPolicy', namespace, name) : policyKey('EgressClusterPolicy', '', name);
   return { key, generation, node };

@@ -82,8 +82,14 @@ function keyPath(path: string, key: string): string {
 export function readLabels(value: unknown, path: string, problems: ProblemList): Record<string, string> {
   const labels = readStringMap(value, path, problems);
   for (const [key, text] of Object.entries(labels)) {
-    if (!isLabelKey(key)) problems.add('InvalidValue', keyPath(path, key), 'is not a valid label key (an optional DNS subdomain prefix and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends)');
-    if (!isLabelValue(text)) problems.add('InvalidValue', keyPath(path, key), `${JSON.stringify(text)} is not a valid label value (at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends)`);
+    if (!isLabelKey(key))
+      problems.add(
+        'InvalidValue',
+        keyPath(path, key),
+        'is not a valid label key (an optional DNS subdomain prefix and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends)',
+      );
+    if (!isLabelValue(text))
+      problems.add('InvalidValue', keyPath(path, key), `${JSON.stringify(text)} is not a valid label value (at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends)`);
   }
   return labels;
 }

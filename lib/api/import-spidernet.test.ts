@@ -27,7 +27,11 @@ test('a spidernet export: server-owned metadata, finalizers, owner references, s
   assert.deepEqual(gw.body!.metadata, { name: 'default', annotations: { 'team.example.com/cost-center': '0777' } });
   assert.equal(gw.body!.apiVersion, 'egress.sluice.dev/v1alpha1');
   assert.ok(!('status' in gw.body!));
-  assert.deepEqual(gw.body!.spec, { clusterDefault: true, ippools: { ipv4: ['10.6.1.64/28'], ipv4DefaultEIP: '10.6.1.71' }, nodeSelector: { selector: { matchLabels: { egress: 'yes' } } } });
+  assert.deepEqual(gw.body!.spec, {
+    clusterDefault: true,
+    ippools: { ipv4: ['10.6.1.64/28'], ipv4DefaultEIP: '10.6.1.71' },
+    nodeSelector: { selector: { matchLabels: { egress: 'yes' } } },
+  });
   assert.ok(gw.notes.some((n) => /finalizers egressgateway\.spidernet\.io\/egressgateway/.test(n)));
   assert.ok(gw.notes.some((n) => /"10\.6\.1\.70\/28" has host bits set: written as 10\.6\.1\.64\/28/.test(n)));
   assert.ok(gw.notes.some((n) => /spec\.nodeSelector\.policy "doing"/.test(n)));
@@ -53,8 +57,18 @@ test('what cannot be converted fails, naming why', () => {
   items[0]!.spec.clusterDefault = false; // no cluster default any more: the policies still convert
   delete items[5]!.status; // calico without the detected pools
   items.push({ apiVersion: 'egressgateway.spidernet.io/v1beta1', kind: 'EgressGatewayPolicy', metadata: { name: 'old' } });
-  items.push({ apiVersion: 'egressgateway.spidernet.io/v1beta1', kind: 'EgressPolicy', metadata: { name: 'odd', namespace: 'x' }, spec: { egressGatewayName: 'default', egressIP: { useNodeIP: 'maybe' } } });
-  items.push({ apiVersion: 'egressgateway.spidernet.io/v1beta1', kind: 'EgressPolicy', metadata: { name: 'yes', namespace: 'x' }, spec: { egressGatewayName: 'default', appliedTo: { podSelector: {} }, egressIP: { useNodeIP: 'yes' } } });
+  items.push({
+    apiVersion: 'egressgateway.spidernet.io/v1beta1',
+    kind: 'EgressPolicy',
+    metadata: { name: 'odd', namespace: 'x' },
+    spec: { egressGatewayName: 'default', egressIP: { useNodeIP: 'maybe' } },
+  });
+  items.push({
+    apiVersion: 'egressgateway.spidernet.io/v1beta1',
+    kind: 'EgressPolicy',
+    metadata: { name: 'yes', namespace: 'x' },
+    spec: { egressGatewayName: 'default', appliedTo: { podSelector: {} }, egressIP: { useNodeIP: 'yes' } },
+  });
   const out = byObject(items);
   const failed = [...out.values()].filter((d) => d.outcome === 'failed').map((d) => d.object);
   assert.deepEqual(failed, ['EgressClusterInfo "default"', 'EgressGatewayPolicy "old"', 'EgressPolicy "x/odd"']);
@@ -78,7 +92,11 @@ test("a namespace naming spidernet's default gateway gets the command that names
   const [jobs, hostile] = importSpidernet(sources([ns('jobs', 'partners'), ns('evil', 'x;rm -rf /')]));
   assert.equal(jobs!.outcome, 'passed');
   assert.deepEqual(jobs!.body, ns('jobs', 'partners'), 'unchanged');
-  assert.ok(jobs!.notes.includes("its label spidernet.io/egressgateway-default=partners is spidernet's; for sluice: kubectl label namespace jobs egress.sluice.dev/egressgateway-default=partners"));
+  assert.ok(
+    jobs!.notes.includes(
+      "its label spidernet.io/egressgateway-default=partners is spidernet's; for sluice: kubectl label namespace jobs egress.sluice.dev/egressgateway-default=partners",
+    ),
+  );
   assert.equal(hostile!.notes.length, 1, 'a value that is no gateway name is never printed as a command');
 });
 

@@ -133,11 +133,18 @@ function importOne(source: ImportSource, ctx: ExportContext): ImportedDocument {
   for (const field of BOOLEAN_FIELDS[kind as EgressKind] ?? []) booleanField(copy, field, notes, failures);
 
   switch (kind as EgressKind) {
-    case 'EgressGateway': convertGateway(copy, notes); break;
+    case 'EgressGateway':
+      convertGateway(copy, notes);
+      break;
     case 'EgressPolicy':
-    case 'EgressClusterPolicy': convertPolicy(copy, ctx, notes); break;
-    case 'EgressClusterInfo': convertClusterInfo(copy, body, notes, failures); break;
-    default: break;
+    case 'EgressClusterPolicy':
+      convertPolicy(copy, ctx, notes);
+      break;
+    case 'EgressClusterInfo':
+      convertClusterInfo(copy, body, notes, failures);
+      break;
+    default:
+      break;
   }
   if (failures.length > 0) return { where, object, outcome: 'failed', notes: [...notes, ...failures] };
   return { where, object, outcome: 'converted', body: copy, notes };
@@ -165,8 +172,9 @@ function cleanMetadata(kind: string, meta: unknown, notes: string[]): Obj {
     const kept = Object.fromEntries(Object.entries(m.annotations).filter(([k]) => !DROPPED_ANNOTATIONS.has(k)));
     if (Object.keys(kept).length > 0) out.annotations = kept;
   }
-  if (Array.isArray(m.finalizers) && m.finalizers.length > 0) notes.push(`dropped finalizers ${m.finalizers.join(', ')} (nothing in sluice would remove them, and the object could never be deleted)`);
-  if (Array.isArray(m.ownerReferences) && m.ownerReferences.length > 0) notes.push('dropped ownerReferences (their owners\' uids do not exist in the new group)');
+  if (Array.isArray(m.finalizers) && m.finalizers.length > 0)
+    notes.push(`dropped finalizers ${m.finalizers.join(', ')} (nothing in sluice would remove them, and the object could never be deleted)`);
+  if (Array.isArray(m.ownerReferences) && m.ownerReferences.length > 0) notes.push("dropped ownerReferences (their owners' uids do not exist in the new group)");
   return out;
 }
 
@@ -215,7 +223,8 @@ function convertGateway(gw: Obj, notes: string[]): void {
 function convertPolicy(policy: Obj, ctx: ExportContext, notes: string[]): void {
   const spec = isRecord(policy.spec) ? policy.spec : (policy.spec = {});
   if (typeof spec.egressGatewayName === 'string' && spec.egressGatewayName !== '') return;
-  const label = policy.kind === 'EgressPolicy' ? `its namespace's label ${DEFAULT_GATEWAY_LABEL} (sluice does not read ${SPIDERNET_DEFAULT_LABEL}: label the namespace again), else ` : '';
+  const label =
+    policy.kind === 'EgressPolicy' ? `its namespace's label ${DEFAULT_GATEWAY_LABEL} (sluice does not read ${SPIDERNET_DEFAULT_LABEL}: label the namespace again), else ` : '';
   const found =
     ctx.clusterDefaults.length === 0
       ? 'the input has no EgressGateway with clusterDefault: true'
@@ -252,13 +261,21 @@ function convertClusterInfo(info: Obj, original: Obj, notes: string[], failures:
     return;
   }
   const pools = isRecord(status.podCIDR) ? status.podCIDR : {};
-  const cidrs = [...new Set(Object.values(pools).flatMap((p) => (isRecord(p) ? [p.ipv4, p.ipv6].flatMap((l) => (Array.isArray(l) ? l.filter((c): c is string => typeof c === 'string') : [])) : [])))];
+  const cidrs = [
+    ...new Set(
+      Object.values(pools).flatMap((p) => (isRecord(p) ? [p.ipv4, p.ipv6].flatMap((l) => (Array.isArray(l) ? l.filter((c): c is string => typeof c === 'string') : [])) : [])),
+    ),
+  ];
   if (cidrs.length === 0) {
-    failures.push('spec.autoDetect.podCidrMode: calico reads Calico IPPools, which sluice does not, and the input has no status.podCIDR listing them; set podCidrMode: none and list your IPPool CIDRs in spec.extraCidr');
+    failures.push(
+      'spec.autoDetect.podCidrMode: calico reads Calico IPPools, which sluice does not, and the input has no status.podCIDR listing them; set podCidrMode: none and list your IPPool CIDRs in spec.extraCidr',
+    );
     return;
   }
   const extra = Array.isArray(spec.extraCidr) ? spec.extraCidr.filter((c): c is string => typeof c === 'string') : [];
   spec.extraCidr = [...new Set([...extra, ...cidrs])];
   auto.podCidrMode = 'none';
-  notes.push(`spec.autoDetect.podCidrMode: ${mode === 'auto' ? 'auto (Calico detected)' : 'calico'}: sluice does not read Calico IPPools; written as none, with the pool CIDRs spidernet detected (${cidrs.join(', ')}) added to spec.extraCidr: keep them in step with your IPPools`);
+  notes.push(
+    `spec.autoDetect.podCidrMode: ${mode === 'auto' ? 'auto (Calico detected)' : 'calico'}: sluice does not read Calico IPPools; written as none, with the pool CIDRs spidernet detected (${cidrs.join(', ')}) added to spec.extraCidr: keep them in step with your IPPools`,
+  );
 }

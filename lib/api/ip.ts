@@ -166,7 +166,7 @@ export function intervalsOverlap(a: IpInterval, b: IpInterval): boolean {
 
 /** Sorts and merges overlapping or adjacent intervals of one family. */
 export function mergeIntervals(ivs: readonly IpInterval[]): IpInterval[] {
-  const sorted = [...ivs].sort((x, y) => (x.family - y.family) || (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+  const sorted = [...ivs].sort((x, y) => x.family - y.family || (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
   const out: IpInterval[] = [];
   for (const iv of sorted) {
     const last = out[out.length - 1];

@@ -64,5 +64,8 @@ const FIREWALL_DNS_NAME_RE = anchored(FIREWALL_DNS_NAME);
 /** Whether `text` is a firewall rule's DNS name (each label at most 63 characters). */
 export function isFirewallDnsName(text: string): boolean {
   if (text.length > FIREWALL_DNS_NAME_MAX || !FIREWALL_DNS_NAME_RE.test(text)) return false;
-  return text.replace(/\.$/, '').split('.').every((label) => label.length <= 63);
+  return text
+    .replace(/\.$/, '')
+    .split('.')
+    .every((label) => label.length <= 63);
 }

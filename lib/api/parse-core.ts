@@ -77,11 +77,7 @@ export function parsePod(raw: Record<string, unknown>): Parsed<PodInfo> {
   const all = [...ips].sort();
   const metaRec = isRecord(raw.metadata) ? raw.metadata : {};
   const eligible =
-    status.phase === 'Running' &&
-    conditionTrue(status.conditions, 'Ready') &&
-    spec.hostNetwork !== true &&
-    metaRec.deletionTimestamp === undefined &&
-    all.length > 0;
+    status.phase === 'Running' && conditionTrue(status.conditions, 'Ready') && spec.hostNetwork !== true && metaRec.deletionTimestamp === undefined && all.length > 0;
   if (!problems.ok) return { problems: problems.items };
   return {
     value: deepFreeze({

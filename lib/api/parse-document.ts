@@ -83,19 +83,32 @@ export function parseDocument(doc: unknown): DocumentResult {
   const body = doc;
   const result = (() => {
     switch (kind) {
-      case 'Node': return wrap('Node', parseNode(body));
-      case 'Namespace': return wrap('Namespace', parseNamespace(body));
-      case 'Pod': return wrap('Pod', parsePod(body));
-      case 'EgressGateway': return wrap('EgressGateway', parseGateway(body));
-      case 'EgressPolicy': return wrap('EgressPolicy', parsePolicy(body, 'EgressPolicy'));
-      case 'EgressClusterPolicy': return wrap('EgressClusterPolicy', parsePolicy(body, 'EgressClusterPolicy'));
-      case 'EgressFirewall': return wrap('EgressFirewall', parseFirewall(body, 'EgressFirewall'));
-      case 'EgressClusterFirewall': return wrap('EgressClusterFirewall', parseFirewall(body, 'EgressClusterFirewall'));
-      case 'EgressEndpointSlice': return wrap('EgressEndpointSlice', parseEndpointSlice(body, false));
-      case 'EgressClusterEndpointSlice': return wrap('EgressClusterEndpointSlice', parseEndpointSlice(body, true));
-      case 'EgressTunnel': return wrap('EgressTunnel', parseTunnel(body));
-      case 'EgressClusterInfo': return wrap('EgressClusterInfo', parseClusterInfo(body));
-      default: return undefined;
+      case 'Node':
+        return wrap('Node', parseNode(body));
+      case 'Namespace':
+        return wrap('Namespace', parseNamespace(body));
+      case 'Pod':
+        return wrap('Pod', parsePod(body));
+      case 'EgressGateway':
+        return wrap('EgressGateway', parseGateway(body));
+      case 'EgressPolicy':
+        return wrap('EgressPolicy', parsePolicy(body, 'EgressPolicy'));
+      case 'EgressClusterPolicy':
+        return wrap('EgressClusterPolicy', parsePolicy(body, 'EgressClusterPolicy'));
+      case 'EgressFirewall':
+        return wrap('EgressFirewall', parseFirewall(body, 'EgressFirewall'));
+      case 'EgressClusterFirewall':
+        return wrap('EgressClusterFirewall', parseFirewall(body, 'EgressClusterFirewall'));
+      case 'EgressEndpointSlice':
+        return wrap('EgressEndpointSlice', parseEndpointSlice(body, false));
+      case 'EgressClusterEndpointSlice':
+        return wrap('EgressClusterEndpointSlice', parseEndpointSlice(body, true));
+      case 'EgressTunnel':
+        return wrap('EgressTunnel', parseTunnel(body));
+      case 'EgressClusterInfo':
+        return wrap('EgressClusterInfo', parseClusterInfo(body));
+      default:
+        return undefined;
     }
   })();
   if (!result) return fail('kind', `"${kind}" is not a kind of ${API_VERSION}`);

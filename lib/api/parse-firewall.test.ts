@@ -33,16 +33,21 @@ test('an OVN-Kubernetes-shaped EgressFirewall parses into ordered rules with def
   assert.equal(fw.spec.defaultAction, 'Allow', 'OVN-Kubernetes default');
   assert.equal(fw.spec.priority, 0);
   assert.equal(fw.spec.podSelector, undefined, 'absent: every pod of the namespace');
-  assert.deepEqual(fw.spec.rules.map((x) => [x.action, x.dnsName ?? formatInterval(x.cidr!), x.ports.map((p) => `${p.protocol}/${p.port ?? '*'}`).join(',')]), [
-    ['Allow', 'github.com', 'TCP/443,UDP/*'],
-    ['Allow', '*.example.com', ''],
-    ['Deny', '0.0.0.0/0', ''],
-    ['Deny', '::/0', 'SCTP/9'],
-  ]);
+  assert.deepEqual(
+    fw.spec.rules.map((x) => [x.action, x.dnsName ?? formatInterval(x.cidr!), x.ports.map((p) => `${p.protocol}/${p.port ?? '*'}`).join(',')]),
+    [
+      ['Allow', 'github.com', 'TCP/443,UDP/*'],
+      ['Allow', '*.example.com', ''],
+      ['Deny', '0.0.0.0/0', ''],
+      ['Deny', '::/0', 'SCTP/9'],
+    ],
+  );
 });
 
 test('the cluster kind takes a namespace selector and a priority; the namespaced one refuses a namespace selector', () => {
-  const cluster = parseDocument(firewall({ appliedTo: { namespaceSelector: { matchLabels: { team: 'a' } } }, priority: 5, defaultAction: 'Deny', egress: [] }, 'EgressClusterFirewall'));
+  const cluster = parseDocument(
+    firewall({ appliedTo: { namespaceSelector: { matchLabels: { team: 'a' } } }, priority: 5, defaultAction: 'Deny', egress: [] }, 'EgressClusterFirewall'),
+  );
   assert.deepEqual(cluster.problems, []);
   const fw = cluster.object!.value as import('./model.js').Firewall;
   assert.equal(fw.key, 'fw');

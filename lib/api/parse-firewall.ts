@@ -75,7 +75,11 @@ function readRule(raw: unknown, path: string, problems: ProblemList): FirewallRu
       }
     } else if (nameText !== undefined) {
       if (!isFirewallDnsName(nameText)) {
-        problems.add('InvalidValue', `${path}.to.dnsName`, `${JSON.stringify(nameText.slice(0, 80))} is not a DNS name (labels of letters, digits and "-", at most 63 characters each; "*." may come first)`);
+        problems.add(
+          'InvalidValue',
+          `${path}.to.dnsName`,
+          `${JSON.stringify(nameText.slice(0, 80))} is not a DNS name (labels of letters, digits and "-", at most 63 characters each; "*." may come first)`,
+        );
       } else {
         dnsName = nameText.toLowerCase().replace(/\.$/, '');
       }
@@ -100,7 +104,8 @@ export function parseFirewall(raw: Record<string, unknown>, kind: FirewallKind):
   const podSelector = readSelector(appliedTo.podSelector, 'spec.appliedTo.podSelector', problems);
   let namespaceSelector;
   if (appliedTo.namespaceSelector !== undefined && appliedTo.namespaceSelector !== null) {
-    if (kind === 'EgressFirewall') problems.add('UnknownField', 'spec.appliedTo.namespaceSelector', 'only EgressClusterFirewall selects namespaces; an EgressFirewall applies to its own namespace');
+    if (kind === 'EgressFirewall')
+      problems.add('UnknownField', 'spec.appliedTo.namespaceSelector', 'only EgressClusterFirewall selects namespaces; an EgressFirewall applies to its own namespace');
     else namespaceSelector = readSelector(appliedTo.namespaceSelector, 'spec.appliedTo.namespaceSelector', problems);
   }
   const priority = readInteger(spec.priority, 'spec.priority', problems, PRIORITY_MIN, PRIORITY_MAX) ?? 0;

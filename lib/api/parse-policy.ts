@@ -18,7 +18,8 @@ export function parsePolicy(raw: Record<string, unknown>, kind: PolicyKind): Par
 
   // Unset (or ""): the namespace's default gateway, else the cluster default (see planner/default-gateway.ts).
   const gatewayName = readString(spec.egressGatewayName, 'spec.egressGatewayName', problems) ?? '';
-  if (gatewayName && !isDnsSubdomain(gatewayName)) problems.add('InvalidValue', 'spec.egressGatewayName', `${JSON.stringify(gatewayName)} is not an EgressGateway name (a lower-case DNS subdomain)`);
+  if (gatewayName && !isDnsSubdomain(gatewayName))
+    problems.add('InvalidValue', 'spec.egressGatewayName', `${JSON.stringify(gatewayName)} is not an EgressGateway name (a lower-case DNS subdomain)`);
 
   const egressIP = readRecord(spec.egressIP, 'spec.egressIP', problems) ?? {};
   const ipv4 = readIp(egressIP.ipv4, 'spec.egressIP.ipv4', problems, 4);

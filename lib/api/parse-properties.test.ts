@@ -21,7 +21,13 @@ const anyObject = fc.oneof(
   gen.endpointSlice(false),
   gen.endpointSlice(true),
   gen.tunnelStatus.map((status) => ({ apiVersion: API_VERSION, kind: 'EgressTunnel', metadata: { name: 'node-1' }, status })),
-  gen.policyStatus.map((status) => ({ apiVersion: API_VERSION, kind: 'EgressPolicy', metadata: { name: 'p', namespace: 'default' }, spec: { egressGatewayName: 'g', appliedTo: { podSubnet: ['10.0.0.0/8'] } }, status })),
+  gen.policyStatus.map((status) => ({
+    apiVersion: API_VERSION,
+    kind: 'EgressPolicy',
+    metadata: { name: 'p', namespace: 'default' },
+    spec: { egressGatewayName: 'g', appliedTo: { podSubnet: ['10.0.0.0/8'] } },
+    status,
+  })),
   gen.clusterInfoStatus.map((status) => ({ apiVersion: API_VERSION, kind: 'EgressClusterInfo', metadata: { name: 'default' }, status })),
   gen.wrongType,
 );

@@ -150,7 +150,14 @@ function readEipConflicts(raw: Record<string, unknown>, ignored: ProblemList): E
   const out: EipConflictReport[] = [];
   for (const entry of entries.slice(0, EIP_CONFLICTS_MAX)) {
     const [ip, mac, extra] = entry.split('=');
-    const why = ip === undefined || mac === undefined || extra !== undefined ? 'is not ip=mac' : !isIp(ip) || canonicalIp(ip) !== ip ? 'is not a canonical IP address' : !UNICAST_MAC.test(mac) || mac === ZERO_MAC ? 'does not name a lower-case unicast MAC' : undefined;
+    const why =
+      ip === undefined || mac === undefined || extra !== undefined
+        ? 'is not ip=mac'
+        : !isIp(ip) || canonicalIp(ip) !== ip
+          ? 'is not a canonical IP address'
+          : !UNICAST_MAC.test(mac) || mac === ZERO_MAC
+            ? 'does not name a lower-case unicast MAC'
+            : undefined;
     if (why) ignored.add('InvalidValue', path, `${JSON.stringify(entry.slice(0, 80))} ${why}; ignored`);
     else out.push({ ip: ip!, mac: mac! });
   }
@@ -175,7 +182,13 @@ export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
     parentIpv4: optionalIp(parent.ipv4, 'status.tunnel.parent.ipv4', ignored, 4),
     parentIpv6: optionalIp(parent.ipv6, 'status.tunnel.parent.ipv6', ignored, 6),
     markIndex: mark === undefined ? undefined : Number(mark),
-    phase: optionalText(status.phase, 'status.phase', ignored, (t) => ((TUNNEL_PHASES as readonly string[]).includes(t) ? undefined : `is not one of ${TUNNEL_PHASES.join(', ')}`), false),
+    phase: optionalText(
+      status.phase,
+      'status.phase',
+      ignored,
+      (t) => ((TUNNEL_PHASES as readonly string[]).includes(t) ? undefined : `is not one of ${TUNNEL_PHASES.join(', ')}`),
+      false,
+    ),
   };
   const eipConflicts = readEipConflicts(raw, ignored);
   if (!problems.ok) return { problems: problems.items };

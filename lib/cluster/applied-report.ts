@@ -15,7 +15,13 @@ export function appliedReportOf(tunnel: JsonObject | undefined): unknown {
  * `report` lacks (ours from before, or anyone's) are deleted with null, lists are replaced whole.
  */
 export function appliedReportPatch(report: AppliedReportWire, stored: unknown): JsonObject {
-  const cleared = isRecord(stored) ? Object.fromEntries(Object.keys(stored).filter((k) => !(k in report)).map((k) => [k, null])) : {};
+  const cleared = isRecord(stored)
+    ? Object.fromEntries(
+        Object.keys(stored)
+          .filter((k) => !(k in report))
+          .map((k) => [k, null]),
+      )
+    : {};
   return { status: { applied: { ...cleared, ...report } } };
 }
 

@@ -13,7 +13,7 @@ import { endpointSlice, namespace, node, nodeTunnel } from '../planner/testing/c
 
 const TIMING = { backoffInitialMs: 50, backoffMaxMs: 400, watch: { timeoutSeconds: 60, connectTimeoutMs: 500, idleGraceMs: 1000 } };
 
-test("a node agent keeps slices parsed only and its EgressTunnel whole; as the Lease holder it keeps every one of ours whole, and nothing leaves the store on the way", async () => {
+test('a node agent keeps slices parsed only and its EgressTunnel whole; as the Lease holder it keeps every one of ours whole, and nothing leaves the store on the way', async () => {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const store = new ClusterStore();
   const watch = new ClusterWatch({ client: new KubeClient(kubeConfigForServer(server.url), { timeoutMs: 2000 }), store, nodeName: 'n1', timing: TIMING });

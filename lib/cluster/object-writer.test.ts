@@ -40,7 +40,10 @@ test('a 409 Conflict is retried with a fresh GET', async (t) => {
   try {
     // someone else changes the object; our store still holds the old resourceVersion
     server.store.updateStatus({ ...created, status: { nodeList: [{ name: 'other', status: 'NotReady' }] } });
-    server.store.update({ ...server.store.get('egress.sluice.dev/v1alpha1', 'EgressGateway', 'gw'), metadata: { ...(server.store.get('egress.sluice.dev/v1alpha1', 'EgressGateway', 'gw').metadata as object), labels: { x: 'y' } } });
+    server.store.update({
+      ...server.store.get('egress.sluice.dev/v1alpha1', 'EgressGateway', 'gw'),
+      metadata: { ...(server.store.get('egress.sluice.dev/v1alpha1', 'EgressGateway', 'gw').metadata as object), labels: { x: 'y' } },
+    });
     let calls = 0;
     const result = await writer.writeStatus('EgressGateway', 'gw', () => {
       calls++;
@@ -53,7 +56,11 @@ test('a 409 Conflict is retried with a fresh GET', async (t) => {
     assert.deepEqual(stored.status.nodeList, [{ name: 'n1', status: 'Ready' }]);
     assert.equal(stored.metadata.labels.x, 'y', 'the other writer’s change survives');
     const reads = server.requestLog.filter((r) => r.method === 'GET' && r.path.includes('/egressgateways/gw'));
-    assert.deepEqual(reads.map((r) => r.path.replace(/\?.*$/, '').replace(/^.*\/egressgateways/, '')), ['/gw/status'], 'read back through the status subresource');
+    assert.deepEqual(
+      reads.map((r) => r.path.replace(/\?.*$/, '').replace(/^.*\/egressgateways/, '')),
+      ['/gw/status'],
+      'read back through the status subresource',
+    );
     t.diagnostic(`server writes: ${JSON.stringify(server.writes.snapshot())}`);
   } finally {
     await server.close();

@@ -41,10 +41,16 @@ export class ObjectWriter {
 
   /** Replaces status with `desired(current)` when it differs (status subresource). */
   writeStatus(kind: StoreKind, key: string, desired: (current: JsonObject) => unknown, signal?: AbortSignal): Promise<WriteResult> {
-    return this.modify(kind, key, 'status', (current) => {
-      const status = desired(current);
-      return sameContent(current.status, status) ? undefined : { ...current, status };
-    }, signal);
+    return this.modify(
+      kind,
+      key,
+      'status',
+      (current) => {
+        const status = desired(current);
+        return sameContent(current.status, status) ? undefined : { ...current, status };
+      },
+      signal,
+    );
   }
 
   /** Replaces the whole object with `mutate(current)`; undefined means no change is needed. */

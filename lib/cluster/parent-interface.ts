@@ -27,7 +27,11 @@ async function publishParentInterface(client: KubeClient, nodeName: string, nic:
       if (!isNotFound(err)) throw err;
     }
     try {
-      return await client.create(resourcePath(resource), { apiVersion: resource.apiVersion, kind: resource.kind, metadata: { name: nodeName, ...patch.metadata }, spec: {} }, signal);
+      return await client.create(
+        resourcePath(resource),
+        { apiVersion: resource.apiVersion, kind: resource.kind, metadata: { name: nodeName, ...patch.metadata }, spec: {} },
+        signal,
+      );
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }

@@ -31,9 +31,16 @@ test('an object stays while any source still delivers it; resync removes what a 
   store.upsert('self', 'Node', n1);
   store.resync('all', 'Node', [n1, n2]);
   store.resync('all', 'Node', [n2]);
-  assert.deepEqual(store.values('Node').map((n) => n.name), ['n1', 'n2'], 'n1 is still delivered by "self"');
+  assert.deepEqual(
+    store.values('Node').map((n) => n.name),
+    ['n1', 'n2'],
+    'n1 is still delivered by "self"',
+  );
   store.dropSource('all', 'Node');
-  assert.deepEqual(store.values('Node').map((n) => n.name), ['n1']);
+  assert.deepEqual(
+    store.values('Node').map((n) => n.name),
+    ['n1'],
+  );
   store.remove('self', 'Node', n1);
   assert.equal(store.values('Node').length, 0);
 });
@@ -47,7 +54,10 @@ test('rejected objects are kept with their problems and left out of the snapshot
   store.upsert('p', 'EgressPolicy', { metadata: 'junk' } as never);
   assert.equal(store.rejected('EgressPolicy').length, 1);
   assert.match(store.rejected('EgressPolicy')[0]!.problems[0]!.message, /must not be empty/);
-  assert.deepEqual(store.snapshot(DEFAULT_CONFIG).policies.map((p) => p.key), ['default/good']);
+  assert.deepEqual(
+    store.snapshot(DEFAULT_CONFIG).policies.map((p) => p.key),
+    ['default/good'],
+  );
 });
 
 test('the snapshot lists pods only while a complete pod view exists, and is cached', () => {
@@ -90,7 +100,10 @@ test('a rejected EgressClusterInfo never replaces the last valid one in the snap
   const snap = store.snapshot(DEFAULT_CONFIG);
   assert.deepEqual(snap.clusterInfo?.status?.podCIDR, ['10.244.0.0/24', '10.244.1.0/24'], 'the other nodes stay in the cluster set');
   assert.equal(snap.clusterInfo?.extraCidr.length, 1);
-  assert.deepEqual(store.inputProblems().find((p) => p.kind === 'EgressClusterInfo'), { kind: 'EgressClusterInfo', rejected: 1, ignoredFields: 0 });
+  assert.deepEqual(
+    store.inputProblems().find((p) => p.kind === 'EgressClusterInfo'),
+    { kind: 'EgressClusterInfo', rejected: 1, ignoredFields: 0 },
+  );
   // a status entry a compromised node wrote is not used either
   store.upsert('a', 'EgressClusterInfo', info('3', ['100.64.0.0/10'], { podCIDR: { ipv4: ['10.244.0.0/24', '1.2.3.4/8'] } }));
   assert.equal(store.clusterInfoInUse().state, 'last-good');

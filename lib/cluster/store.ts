@@ -214,7 +214,10 @@ export class ClusterStore {
     if (problems.length > 0) {
       this.logger.warn({ op: 'parse', kind, name: key, problems: problems.map(problemText) }, 'object skipped: it does not satisfy the egress API');
     } else if (ignored.length > 0) {
-      this.logger.warn({ op: 'parse', kind, name: key, ignored: ignored.map(problemText) }, 'fields ignored: they do not satisfy the egress API (written by a controller or another node)');
+      this.logger.warn(
+        { op: 'parse', kind, name: key, ignored: ignored.map(problemText) },
+        'fields ignored: they do not satisfy the egress API (written by a controller or another node)',
+      );
     }
     if (kind === 'EgressClusterInfo' && key === CLUSTER_INFO_NAME && (problems.length > 0 || ignored.length > 0) && this.lastGoodClusterInfo) {
       this.logger.warn(

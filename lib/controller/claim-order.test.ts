@@ -9,7 +9,8 @@ import { reportLookup } from './policy-programmed.js';
 let rv = 0;
 const version = (doc: Record<string, unknown>) => ({ ...doc, metadata: { ...(doc.metadata as object), resourceVersion: String(++rv) } });
 const report = (entries: [string, string][], result = 'Applied') => ({ result, policies: entries.map(([name, node]) => ({ namespace: 'default', name, generation: 1, node })) });
-const withStatus = (node: string) => version(policy('default', 'web', { egressGatewayName: 'main', appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { status: { node, eip: { ipv4: '198.18.0.110' } } }));
+const withStatus = (node: string) =>
+  version(policy('default', 'web', { egressGatewayName: 'main', appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { status: { node, eip: { ipv4: '198.18.0.110' } } }));
 
 function setup() {
   const store = new ClusterStore();
@@ -31,12 +32,30 @@ test('a self-claim keeps the generation it first appeared at; other entries and 
   assert.deepEqual(claims(), [['gw-b', 'default/web', since]]);
   assert.equal(order.reportChangedAt('gw-b'), since);
 
-  put('gw-b', report([['web', 'gw-b'], ['api', 'gw-a']]));
+  put(
+    'gw-b',
+    report([
+      ['web', 'gw-b'],
+      ['api', 'gw-a'],
+    ]),
+  );
   assert.deepEqual(claims(), [['gw-b', 'default/web', since]], 'still the claim first seen');
   assert.equal(order.reportChangedAt('gw-b'), store.generation, 'but the report changed');
 
   const changedAt = order.reportChangedAt('gw-b');
-  store.upsert('test', 'EgressTunnel', version(tunnel('gw-b', { phase: 'NodeNotReady', applied: report([['web', 'gw-b'], ['api', 'gw-a']]) })));
+  store.upsert(
+    'test',
+    'EgressTunnel',
+    version(
+      tunnel('gw-b', {
+        phase: 'NodeNotReady',
+        applied: report([
+          ['web', 'gw-b'],
+          ['api', 'gw-a'],
+        ]),
+      }),
+    ),
+  );
   assert.equal(order.reportChangedAt('gw-b'), changedAt, 'another status field is not a new report');
 
   put('gw-b', report([['web', 'gw-a']]));
@@ -63,7 +82,20 @@ test('status.node changes are dated; the same node in a rewritten status is not'
 
 test('garbage in a report claims nothing and breaks nothing', () => {
   const { order, put, claims } = setup();
-  for (const garbage of ['x', 42, [1, 2], { result: 'Applied', policies: [{ name: '../../etc', node: 'gw-b', generation: 1 }] }, { result: 'Maybe', policies: [] }, { result: 'Applied', policies: [{ name: 'web', node: 'gw-b', generation: 1 }, { name: 'web', node: 'gw-b', generation: 1 }] }]) {
+  for (const garbage of [
+    'x',
+    42,
+    [1, 2],
+    { result: 'Applied', policies: [{ name: '../../etc', node: 'gw-b', generation: 1 }] },
+    { result: 'Maybe', policies: [] },
+    {
+      result: 'Applied',
+      policies: [
+        { name: 'web', node: 'gw-b', generation: 1 },
+        { name: 'web', node: 'gw-b', generation: 1 },
+      ],
+    },
+  ]) {
     put('gw-b', garbage);
     assert.deepEqual(claims(), [], JSON.stringify(garbage));
   }

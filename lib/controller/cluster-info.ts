@@ -35,33 +35,43 @@ function clusterInfoAccepted(inUse: ClusterInfoInUse, generation: number): Desir
 export async function reconcileClusterInfo(ctx: ControllerContext): Promise<PassReport> {
   const report = new PassReport();
   const { snapshot, store, writer, signal } = ctx;
-  await forEachItem(ctx, report, 'cluster-info', [CLUSTER_INFO_NAME], (n) => `EgressClusterInfo ${n}`, async (name) => {
-    let stored = store.get('EgressClusterInfo', name);
-    if (!stored) {
-      report.count(await writer.create('EgressClusterInfo', { metadata: { name }, spec: DEFAULT_CLUSTER_INFO_SPEC }, signal));
-      stored = store.get('EgressClusterInfo', name);
-      if (!stored) return;
-    }
-    const inUse = store.clusterInfoInUse();
-    if (inUse.problems.length > 0) {
-      ctx.logger.warn({ op: 'cluster-info', name, state: inUse.state, problems: inUse.problems.map(problemText) }, 'EgressClusterInfo is invalid; the last valid one stays in force');
-    }
-    const generation = typeof stored.raw?.metadata === 'object' && stored.raw.metadata !== null ? Number((stored.raw.metadata as { generation?: unknown }).generation ?? 0) : 0;
-    const accepted = clusterInfoAccepted(inUse, generation);
-    const cidrs = inUse.value ? computeClusterCidrs(snapshot.nodes, inUse.value, ctx.config.serviceCidrs) : undefined;
-    report.count(
-      await writer.writeStatus(
-        'EgressClusterInfo',
-        name,
-        (current) => {
-          const previous = (current.status ?? {}) as NonNullable<EgressClusterInfoWire['status']>;
-          const conditions = mergeConditions(readConditions(current.status), [accepted], ctx.now);
-          if (!cidrs) return { ...previous, conditions };
-          return { podCIDR: split(cidrs.podCIDR), clusterIP: split(cidrs.clusterIP), nodeIP: split(cidrs.nodeIP), extraCidr: [...cidrs.extraCidr], conditions };
-        },
-        signal,
-      ),
-    );
-  });
+  await forEachItem(
+    ctx,
+    report,
+    'cluster-info',
+    [CLUSTER_INFO_NAME],
+    (n) => `EgressClusterInfo ${n}`,
+    async (name) => {
+      let stored = store.get('EgressClusterInfo', name);
+      if (!stored) {
+        report.count(await writer.create('EgressClusterInfo', { metadata: { name }, spec: DEFAULT_CLUSTER_INFO_SPEC }, signal));
+        stored = store.get('EgressClusterInfo', name);
+        if (!stored) return;
+      }
+      const inUse = store.clusterInfoInUse();
+      if (inUse.problems.length > 0) {
+        ctx.logger.warn(
+          { op: 'cluster-info', name, state: inUse.state, problems: inUse.problems.map(problemText) },
+          'EgressClusterInfo is invalid; the last valid one stays in force',
+        );
+      }
+      const generation = typeof stored.raw?.metadata === 'object' && stored.raw.metadata !== null ? Number((stored.raw.metadata as { generation?: unknown }).generation ?? 0) : 0;
+      const accepted = clusterInfoAccepted(inUse, generation);
+      const cidrs = inUse.value ? computeClusterCidrs(snapshot.nodes, inUse.value, ctx.config.serviceCidrs) : undefined;
+      report.count(
+        await writer.writeStatus(
+          'EgressClusterInfo',
+          name,
+          (current) => {
+            const previous = (current.status ?? {}) as NonNullable<EgressClusterInfoWire['status']>;
+            const conditions = mergeConditions(readConditions(current.status), [accepted], ctx.now);
+            if (!cidrs) return { ...previous, conditions };
+            return { podCIDR: split(cidrs.podCIDR), clusterIP: split(cidrs.clusterIP), nodeIP: split(cidrs.nodeIP), extraCidr: [...cidrs.extraCidr], conditions };
+          },
+          signal,
+        ),
+      );
+    },
+  );
   return report;
 }

@@ -65,7 +65,14 @@ function isPermanent(err: unknown): boolean {
  * Runs `work` for one item and keeps going when it fails: an abort (lost Lease) is rethrown at
  * once; other errors are logged and, when transient, collected so the pass is retried.
  */
-export async function forEachItem<T>(ctx: ControllerContext, report: PassReport, op: string, items: Iterable<T>, name: (item: T) => string, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachItem<T>(
+  ctx: ControllerContext,
+  report: PassReport,
+  op: string,
+  items: Iterable<T>,
+  name: (item: T) => string,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   for (const item of items) {
     ctx.signal.throwIfAborted();
     try {

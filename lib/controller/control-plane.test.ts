@@ -22,7 +22,9 @@ function seedCluster(server: ApiServer): void {
   }
   server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1-198.18.100.50'] } })));
   for (let i = 0; i < 6; i++) {
-    server.store.apply(asServer(policy('default', `p${i}`, { egressGatewayName: 'main', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: `a${i}` } } } })));
+    server.store.apply(
+      asServer(policy('default', `p${i}`, { egressGatewayName: 'main', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: `a${i}` } } } })),
+    );
     server.store.apply(asServer(pod('default', `pod${i}`, i % 2 ? 'w-1' : 'w-2', [`10.244.3.${i + 10}`], { app: `a${i}` })));
   }
 }
@@ -47,13 +49,22 @@ test('a non-leader watches narrowly and plans its node from slices; failover kee
     feed = followSnapshots({ store: agent.store, watch: agent.watch, config: DEFAULT_CONFIG, minIntervalMs: 20, run: async (snapshot) => void plans.push(plan(snapshot, 'w-1')) });
     await waitFor('the non-leader synced and planned', () => agent.watch.synced && plans.length > 0, 5000);
 
-    assert.deepEqual(agent.watch.informerNames.filter((n) => n.includes(':')), ['Namespace:default-gateway', 'Node:gateway:egress=true', 'Node:self']);
+    assert.deepEqual(
+      agent.watch.informerNames.filter((n) => n.includes(':')),
+      ['Namespace:default-gateway', 'Node:gateway:egress=true', 'Node:self'],
+    );
     assert.equal(agent.store.hasAllPods, false);
     assert.equal(agent.store.values('Pod').length, 0, 'a non-leader never lists Pods');
-    assert.deepEqual(agent.store.values('Node').map((n) => n.name), ['gw-1', 'gw-2', 'w-1']);
+    assert.deepEqual(
+      agent.store.values('Node').map((n) => n.name),
+      ['gw-1', 'gw-2', 'w-1'],
+    );
     assert.equal(agent.controller.running, false);
     const workerPlan = plans.at(-1)!;
-    const mine = workerPlan.policies.filter((p) => p.role === 'worker').map((p) => p.name).sort();
+    const mine = workerPlan.policies
+      .filter((p) => p.role === 'worker')
+      .map((p) => p.name)
+      .sort();
     assert.deepEqual(mine, ['p1', 'p3', 'p5'], 'w-1 plans the policies of its own pods, from slices');
     assert.ok(workerPlan.vxlan && workerPlan.vxlan.peers.length > 0, 'tunnel peers come from EgressTunnel status');
     const tunnel = server.store.get(API_VERSION, 'EgressTunnel', 'gw-1') as any;
@@ -66,8 +77,13 @@ test('a non-leader watches narrowly and plans its node from slices; failover kee
     await waitFor('the second agent leads', () => agent.controller.running, 5000);
     const takeover = Date.now() - cutAt;
     await settle(agent);
-    t.diagnostic(`takeover ${takeover} ms after the partition (lease ${FAST.lease.durationMs} ms → ${Math.ceil(FAST.lease.durationMs / 1000)} s on the wire, renew ${FAST.lease.renewIntervalMs} ms); writes after takeover: ${JSON.stringify(server.writes.snapshot())}`);
-    assert.ok(takeover <= Math.ceil(FAST.lease.durationMs / 1000) * 1000 + 3 * FAST.lease.renewIntervalMs + 300, `takeover within the lease duration plus renewal slack (${takeover} ms)`);
+    t.diagnostic(
+      `takeover ${takeover} ms after the partition (lease ${FAST.lease.durationMs} ms → ${Math.ceil(FAST.lease.durationMs / 1000)} s on the wire, renew ${FAST.lease.renewIntervalMs} ms); writes after takeover: ${JSON.stringify(server.writes.snapshot())}`,
+    );
+    assert.ok(
+      takeover <= Math.ceil(FAST.lease.durationMs / 1000) * 1000 + 3 * FAST.lease.renewIntervalMs + 300,
+      `takeover within the lease duration plus renewal slack (${takeover} ms)`,
+    );
     assert.equal(first.controller.running, false, 'the partitioned agent stopped its controller');
     assert.ok(!first.watch.informerNames.includes('Pod:all'), 'and its leader-only watches');
     assert.ok(agent.watch.informerNames.includes('Pod:all'));
@@ -76,7 +92,11 @@ test('a non-leader watches narrowly and plans its node from slices; failover kee
 
     // the new leader acts on changes
     server.store.delete(API_VERSION, 'EgressPolicy', 'p0', 'default');
-    await waitFor('slices of p0 removed', () => server.store.list(API_VERSION, 'EgressEndpointSlice').every((s: any) => s.metadata.labels['egress.sluice.dev/policy'] !== 'p0'), 5000);
+    await waitFor(
+      'slices of p0 removed',
+      () => server.store.list(API_VERSION, 'EgressEndpointSlice').every((s: any) => s.metadata.labels['egress.sluice.dev/policy'] !== 'p0'),
+      5000,
+    );
 
     // the old leader comes back as a follower and does not take over
     relay.restore();
@@ -136,7 +156,10 @@ test('an API server outage: the leader steps down, then recovers and catches up 
     await settle(plane, 10_000);
     t.diagnostic(`leading and settled again ${Date.now() - resumedAt} ms after the API server came back`);
     const slice = server.store.list(API_VERSION, 'EgressEndpointSlice').find((s: any) => s.metadata.labels['egress.sluice.dev/policy'] === 'p1') as any;
-    assert.deepEqual(slice.endpoints.map((e: any) => e.pod), ['pod1b']);
+    assert.deepEqual(
+      slice.endpoints.map((e: any) => e.pod),
+      ['pod1b'],
+    );
     for (const p of server.store.list(API_VERSION, 'EgressPolicy') as any[]) assert.equal(p.status.node, 'gw-2', `${p.metadata.name} left the NotReady node`);
   } finally {
     await plane.stop();

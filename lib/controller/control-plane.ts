@@ -71,18 +71,19 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     ...options.reconcile,
   });
   watch.onSynced(() => controller.trigger('synced'));
-  const elector = options.elect === false
-    ? undefined
-    : controllerElection({
-        client,
-        namespace: options.namespace,
-        identity,
-        ...(options.lease ? { lease: options.lease } : {}),
-        logger,
-        controller,
-        beforeLeading: () => watch.setLeader(true),
-        afterLeading: () => watch.setLeader(false),
-      });
+  const elector =
+    options.elect === false
+      ? undefined
+      : controllerElection({
+          client,
+          namespace: options.namespace,
+          identity,
+          ...(options.lease ? { lease: options.lease } : {}),
+          logger,
+          controller,
+          beforeLeading: () => watch.setLeader(true),
+          afterLeading: () => watch.setLeader(false),
+        });
   watch.start();
   elector?.start();
   let publisher: Reconciler | undefined;

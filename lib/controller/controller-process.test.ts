@@ -16,14 +16,19 @@ function seed(server: ApiServer): void {
   for (const o of [node('gw-1', 1, { labels: { egress: 'true' } }), node('gw-2', 2, { labels: { egress: 'true' } }), node('w-1', 3)]) server.store.apply(asServer(o));
   server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1-198.18.100.50'] } })));
   for (let i = 0; i < 4; i++) {
-    server.store.apply(asServer(policy('default', `p${i}`, { egressGatewayName: 'main', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: `a${i}` } } } })));
+    server.store.apply(
+      asServer(policy('default', `p${i}`, { egressGatewayName: 'main', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: `a${i}` } } } })),
+    );
     server.store.apply(asServer(pod('default', `pod${i}`, 'w-1', [`10.244.3.${i + 10}`], { app: `a${i}` })));
   }
 }
 
 /** Requests other than reads that a client with this user agent sent, from `from` on in the server's log. */
 function writesBy(server: ApiServer, userAgent: string, from = 0): string[] {
-  return server.requestLog.slice(from).filter((r) => r.userAgent === userAgent && r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
+  return server.requestLog
+    .slice(from)
+    .filter((r) => r.userAgent === userAgent && r.method !== 'GET')
+    .map((r) => `${r.method} ${r.path}`);
 }
 
 test('two controller replicas: only the Lease holder writes; a partitioned holder is replaced and stays silent once back', async (t) => {
@@ -70,7 +75,11 @@ test('two controller replicas: only the Lease holder writes; a partitioned holde
     await waitFor('the old holder re-synced', () => a.watch.synced, 5000);
     const mark = server.requestLog.length;
     server.store.delete('v1', 'Pod', 'pod1', 'default');
-    await waitFor('p1 has no endpoint left', () => server.store.list(API_VERSION, 'EgressEndpointSlice').every((s: any) => s.metadata.labels['egress.sluice.dev/policy'] !== 'p1' || s.endpoints.length === 0), 5000);
+    await waitFor(
+      'p1 has no endpoint left',
+      () => server.store.list(API_VERSION, 'EgressEndpointSlice').every((s: any) => s.metadata.labels['egress.sluice.dev/policy'] !== 'p1' || s.endpoints.length === 0),
+      5000,
+    );
     await sleep(4 * FAST.lease.renewIntervalMs);
     assert.equal(a.controller.running, false);
     assert.ok(writesBy(server, 'sluice-controller/b', mark).length > 0);

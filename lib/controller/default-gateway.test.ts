@@ -44,7 +44,11 @@ test('default gateways: status names the resolved gateway, follows a relabelled 
     agent = startTestPlane(server.url, 'w-1', { identity: 'agent' });
     const follower = agent;
     await waitFor('the agent synced', () => follower.watch.synced, 15_000);
-    assert.deepEqual(follower.store.values('Namespace').map((n) => n.name), ['team'], 'only labelled namespaces');
+    assert.deepEqual(
+      follower.store.values('Namespace').map((n) => n.name),
+      ['team'],
+      'only labelled namespaces',
+    );
     const mine = resolveCluster(follower.store.snapshot(DEFAULT_CONFIG)).assignment.policies;
     assert.equal(mine.get('team/p')?.gatewayName, 'team-gw');
     assert.equal(mine.get('team/p')?.eipV4, '198.18.101.10');

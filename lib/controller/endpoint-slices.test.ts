@@ -22,7 +22,9 @@ function slices(server: ApiServer): any[] {
 }
 
 function endpointNames(server: ApiServer): string[] {
-  return slices(server).flatMap((s) => (s.endpoints ?? []).map((e: any) => e.pod)).sort();
+  return slices(server)
+    .flatMap((s) => (s.endpoints ?? []).map((e: any) => e.pod))
+    .sort();
 }
 
 test('endpoint slices follow 1000 pods with bounded writes', async (t) => {
@@ -46,44 +48,77 @@ test('endpoint slices follow 1000 pods with bounded writes', async (t) => {
       return writes;
     };
 
-    const burst = await measure('1000 pods created at once', () => {
-      for (let i = 0; i < 1000; i++) server.store.apply(webPod(i));
-    }, () => endpointNames(server).length === 1000);
+    const burst = await measure(
+      '1000 pods created at once',
+      () => {
+        for (let i = 0; i < 1000; i++) server.store.apply(webPod(i));
+      },
+      () => endpointNames(server).length === 1000,
+    );
     assert.ok(burst <= 20, `burst of 1000 pods: ${burst} writes (10 slices)`);
     assert.equal(slices(server).length, 10);
     assert.ok(slices(server).every((s) => s.endpoints.length <= 100));
     const first = slices(server)[0];
-    assert.deepEqual(first.metadata.ownerReferences.map((o: any) => [o.kind, o.name]), [['EgressPolicy', 'web']]);
+    assert.deepEqual(
+      first.metadata.ownerReferences.map((o: any) => [o.kind, o.name]),
+      [['EgressPolicy', 'web']],
+    );
     assert.match(first.metadata.name, /^web-[a-z0-9]{5}$/);
 
-    assert.equal(await measure('one pod deleted', () => void server.store.delete('v1', 'Pod', 'web-0042', 'default'), () => endpointNames(server).length === 999), 1);
-    assert.equal(await measure('one pod added', () => void server.store.apply(webPod(1042)), () => endpointNames(server).includes('web-1042')), 1);
     assert.equal(
-      await measure('one pod turns NotReady', () => {
-        const p = server.store.get('v1', 'Pod', 'web-0100', 'default') as any;
-        server.store.updateStatus({ ...p, status: { ...p.status, conditions: [{ type: 'Ready', status: 'False' }] } });
-      }, () => !endpointNames(server).includes('web-0100')),
+      await measure(
+        'one pod deleted',
+        () => void server.store.delete('v1', 'Pod', 'web-0042', 'default'),
+        () => endpointNames(server).length === 999,
+      ),
       1,
     );
     assert.equal(
-      await measure('an unselected pod comes and goes', async () => {
-        server.store.apply(asServer(pod('default', 'other', 'w-1', ['10.244.9.9'], { app: 'db' })));
-        await sleep(300);
-        server.store.delete('v1', 'Pod', 'other', 'default');
-        await sleep(300);
-      }, () => true),
+      await measure(
+        'one pod added',
+        () => void server.store.apply(webPod(1042)),
+        () => endpointNames(server).includes('web-1042'),
+      ),
+      1,
+    );
+    assert.equal(
+      await measure(
+        'one pod turns NotReady',
+        () => {
+          const p = server.store.get('v1', 'Pod', 'web-0100', 'default') as any;
+          server.store.updateStatus({ ...p, status: { ...p.status, conditions: [{ type: 'Ready', status: 'False' }] } });
+        },
+        () => !endpointNames(server).includes('web-0100'),
+      ),
+      1,
+    );
+    assert.equal(
+      await measure(
+        'an unselected pod comes and goes',
+        async () => {
+          server.store.apply(asServer(pod('default', 'other', 'w-1', ['10.244.9.9'], { app: 'db' })));
+          await sleep(300);
+          server.store.delete('v1', 'Pod', 'other', 'default');
+          await sleep(300);
+        },
+        () => true,
+      ),
       0,
     );
 
-    const churn = await measure('churn: 100 deletes and 100 creates in batches of 10 every 20 ms', async () => {
-      for (let b = 0; b < 10; b++) {
-        for (let i = 0; i < 10; i++) {
-          server.store.delete('v1', 'Pod', `web-${String(200 + b * 10 + i).padStart(4, '0')}`, 'default');
-          server.store.apply(webPod(2000 + b * 10 + i));
+    const churn = await measure(
+      'churn: 100 deletes and 100 creates in batches of 10 every 20 ms',
+      async () => {
+        for (let b = 0; b < 10; b++) {
+          for (let i = 0; i < 10; i++) {
+            server.store.delete('v1', 'Pod', `web-${String(200 + b * 10 + i).padStart(4, '0')}`, 'default');
+            server.store.apply(webPod(2000 + b * 10 + i));
+          }
+          await sleep(20);
         }
-        await sleep(20);
-      }
-    }, () => endpointNames(server).includes('web-2099') && !endpointNames(server).includes('web-0299'));
+      },
+      () => endpointNames(server).includes('web-2099') && !endpointNames(server).includes('web-0299'),
+    );
     assert.ok(churn <= 40, `200 pod changes cost ${churn} slice writes`);
     assert.ok(slices(server).every((s) => s.endpoints.length <= 100));
 
@@ -94,16 +129,32 @@ test('endpoint slices follow 1000 pods with bounded writes', async (t) => {
       .sort();
     assert.deepEqual(endpointNames(server), expected, 'slices hold exactly the ready selected pods, each once');
 
-    const quiet = await measure('a quiet cluster for 2 s', () => sleep(2000), () => true);
+    const quiet = await measure(
+      'a quiet cluster for 2 s',
+      () => sleep(2000),
+      () => true,
+    );
     assert.equal(quiet, 0);
     assert.equal(egressWrites(server), 0);
 
-    const teardown = await measure('all pods deleted', () => {
-      for (const p of server.store.list('v1', 'Pod', { namespace: 'default' })) server.store.delete('v1', 'Pod', (p.metadata as any).name, 'default');
-    }, () => slices(server).length === 0);
+    const teardown = await measure(
+      'all pods deleted',
+      () => {
+        for (const p of server.store.list('v1', 'Pod', { namespace: 'default' })) server.store.delete('v1', 'Pod', (p.metadata as any).name, 'default');
+      },
+      () => slices(server).length === 0,
+    );
     assert.ok(teardown <= 20, `deleting every pod: ${teardown} writes (each of 10 slices at most updated once and deleted once)`);
 
-    assert.equal(await measure('a pod again', () => void server.store.apply(webPod(7)), () => endpointNames(server).includes('web-0007')), 1, 'one slice created');
+    assert.equal(
+      await measure(
+        'a pod again',
+        () => void server.store.apply(webPod(7)),
+        () => endpointNames(server).includes('web-0007'),
+      ),
+      1,
+      'one slice created',
+    );
 
     server.store.delete(API_VERSION, 'EgressPolicy', 'web', 'default');
     await waitFor('slices of a deleted policy go', () => slices(server).length === 0, 5000);
@@ -120,7 +171,11 @@ test('cluster policies get cluster-scoped slices across the namespaces they sele
     installCrds(server);
     for (const o of [node('w-0', 1, { labels: { egress: 'true' } }), namespace('team-a', { team: 'a' }), namespace('team-b', { team: 'b' })]) server.store.apply(asServer(o));
     server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1'] } })));
-    server.store.apply(asServer(clusterPolicy('all-web', { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } }, namespaceSelector: { matchLabels: { team: 'a' } } } })));
+    server.store.apply(
+      asServer(
+        clusterPolicy('all-web', { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } }, namespaceSelector: { matchLabels: { team: 'a' } } } }),
+      ),
+    );
     server.store.apply(asServer(pod('team-a', 'a1', 'w-0', ['10.244.1.2'], { app: 'web' })));
     server.store.apply(asServer(pod('team-b', 'b1', 'w-0', ['10.244.1.3'], { app: 'web' })));
     await settle(plane);
@@ -171,16 +226,28 @@ test("firewalls get slices of their own next to a policy's: selected pods, kept 
     server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1'] } })));
     // a policy and a firewall of the same name select different pods
     server.store.apply(asServer(policy('apps', 'a', { egressGatewayName: 'main', appliedTo: { podSelector: {} } })));
-    const fw = { apiVersion: API_VERSION, kind: 'EgressFirewall', metadata: { name: 'a', namespace: 'apps' }, spec: { appliedTo: { podSelector: { matchLabels: { app: 'a' } } }, egress: [{ type: 'Deny', to: { cidrSelector: '0.0.0.0/0' } }] } };
+    const fw = {
+      apiVersion: API_VERSION,
+      kind: 'EgressFirewall',
+      metadata: { name: 'a', namespace: 'apps' },
+      spec: { appliedTo: { podSelector: { matchLabels: { app: 'a' } } }, egress: [{ type: 'Deny', to: { cidrSelector: '0.0.0.0/0' } }] },
+    };
     server.store.apply(asServer(fw));
     server.store.apply(asServer(pod('apps', 'a1', 'w-0', ['10.244.1.2'], { app: 'a' })));
     server.store.apply(asServer(pod('apps', 'b1', 'w-0', ['10.244.1.3'], { app: 'b' })));
-    const of = (label: string) => (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'apps', labelSelector: `${label}=a` }) as any[]).flatMap((s) => (s.endpoints ?? []).map((e: any) => e.pod)).sort();
+    const of = (label: string) =>
+      (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'apps', labelSelector: `${label}=a` }) as any[])
+        .flatMap((s) => (s.endpoints ?? []).map((e: any) => e.pod))
+        .sort();
     await waitFor('both slices written', () => of(FIREWALL_LABEL).length === 1 && of(POLICY_LABEL).length === 2, 5000);
     assert.deepEqual(of(FIREWALL_LABEL), ['a1'], 'the firewall selects app=a only');
     assert.deepEqual(of(POLICY_LABEL), ['a1', 'b1'], "the policy's slice is untouched by the firewall");
     server.store.delete(API_VERSION, 'EgressFirewall', 'a', 'apps');
-    await waitFor("the firewall's slice deleted", () => (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'apps', labelSelector: FIREWALL_LABEL }) as any[]).length === 0, 5000);
+    await waitFor(
+      "the firewall's slice deleted",
+      () => (server.store.list(API_VERSION, 'EgressEndpointSlice', { namespace: 'apps', labelSelector: FIREWALL_LABEL }) as any[]).length === 0,
+      5000,
+    );
     await sleep(300);
     assert.deepEqual(of(POLICY_LABEL), ['a1', 'b1'], "the policy's slice stays");
   } finally {

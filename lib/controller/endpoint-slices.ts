@@ -36,9 +36,23 @@ const firewallKeyOf = (s: EndpointSlice) => s.firewallKey;
 
 const FAMILIES: readonly Family[] = [
   { policyKind: 'EgressPolicy', sliceKind: 'EgressEndpointSlice', label: POLICY_LABEL, owners: policies('EgressPolicy'), select: selectForPolicy, keyOf: policyKeyOf },
-  { policyKind: 'EgressClusterPolicy', sliceKind: 'EgressClusterEndpointSlice', label: CLUSTER_POLICY_LABEL, owners: policies('EgressClusterPolicy'), select: selectForPolicy, keyOf: policyKeyOf },
+  {
+    policyKind: 'EgressClusterPolicy',
+    sliceKind: 'EgressClusterEndpointSlice',
+    label: CLUSTER_POLICY_LABEL,
+    owners: policies('EgressClusterPolicy'),
+    select: selectForPolicy,
+    keyOf: policyKeyOf,
+  },
   { policyKind: 'EgressFirewall', sliceKind: 'EgressEndpointSlice', label: FIREWALL_LABEL, owners: firewalls('EgressFirewall'), select: selectForFirewall, keyOf: firewallKeyOf },
-  { policyKind: 'EgressClusterFirewall', sliceKind: 'EgressClusterEndpointSlice', label: CLUSTER_FIREWALL_LABEL, owners: firewalls('EgressClusterFirewall'), select: selectForFirewall, keyOf: firewallKeyOf },
+  {
+    policyKind: 'EgressClusterFirewall',
+    sliceKind: 'EgressClusterEndpointSlice',
+    label: CLUSTER_FIREWALL_LABEL,
+    owners: firewalls('EgressClusterFirewall'),
+    select: selectForFirewall,
+    keyOf: firewallKeyOf,
+  },
 ];
 const namespacedOwner = (kind: Owner['kind']) => kind === 'EgressPolicy' || kind === 'EgressFirewall';
 
@@ -97,10 +111,17 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
     // Only the controller writes slices: one that does not parse was forged or corrupted, and no agent reads it.
     const unreadable = deletedUnreadable.has(family.sliceKind) ? [] : all.filter((s) => !s.value);
     deletedUnreadable.add(family.sliceKind);
-    await forEachItem(ctx, report, 'slices', unreadable, (s) => `${family.sliceKind} ${s.key}`, async (s) => {
-      ctx.logger.warn({ op: 'slices', kind: family.sliceKind, name: s.key, problems: s.problems.map(problemText) }, 'slice does not parse; deleting it');
-      report.count(await writer.delete(family.sliceKind, s.key, signal));
-    });
+    await forEachItem(
+      ctx,
+      report,
+      'slices',
+      unreadable,
+      (s) => `${family.sliceKind} ${s.key}`,
+      async (s) => {
+        ctx.logger.warn({ op: 'slices', kind: family.sliceKind, name: s.key, problems: s.problems.map(problemText) }, 'slice does not parse; deleting it');
+        report.count(await writer.delete(family.sliceKind, s.key, signal));
+      },
+    );
     const byPolicy = new Map<string, typeof stored>();
     for (const s of stored) {
       const key = family.keyOf(s.value!)!;
@@ -110,37 +131,56 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
     const policies = family.owners(snapshot);
     const live = new Set(policies.map((p) => p.key));
 
-    await forEachItem(ctx, report, 'slices', policies, (p) => `${p.kind} ${p.key}`, async (policy) => {
-      const desired = family.select(policy, pods, snapshot.namespaces);
-      const mine = byPolicy.get(policy.key) ?? [];
-      const existing: SliceContent[] = mine.map((s) => ({ name: s.name, endpoints: s.value!.endpoints }));
-      const namespaceTaken = new Set([...taken].filter((k) => (policy.namespace ? k.startsWith(`${policy.namespace}/`) : true)).map((k) => k.slice(k.indexOf('/') + 1)));
-      const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, namespacedOwner(family.policyKind) ? namespaceTaken : taken));
-      const key = (name: string) => objectKey(namespacedOwner(family.policyKind) ? policy.namespace : '', name);
-      for (const s of layout.create) {
-        report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
-        taken.add(key(s.name));
-      }
-      const updates = new Map(layout.update.map((s) => [s.name, s]));
-      for (const s of mine) {
-        if (layout.remove.includes(s.name)) continue;
-        const content = updates.get(s.name)?.endpoints ?? s.value!.endpoints;
-        report.count(
-          await writer.update(family.sliceKind, s.key, (current) => {
-            const want = owned(policy, family, content);
-            const have = ownedPartsOf(current, family);
-            if (sameContent({ label: want.label, ownerReferences: want.ownerReferences, endpoints: want.endpoints }, have)) return undefined;
-            return sliceBody(policy, family, s.name, content, current);
-          }, signal),
-        );
-      }
-      for (const name of layout.remove) report.count(await writer.delete(family.sliceKind, key(name), signal));
-    });
+    await forEachItem(
+      ctx,
+      report,
+      'slices',
+      policies,
+      (p) => `${p.kind} ${p.key}`,
+      async (policy) => {
+        const desired = family.select(policy, pods, snapshot.namespaces);
+        const mine = byPolicy.get(policy.key) ?? [];
+        const existing: SliceContent[] = mine.map((s) => ({ name: s.name, endpoints: s.value!.endpoints }));
+        const namespaceTaken = new Set([...taken].filter((k) => (policy.namespace ? k.startsWith(`${policy.namespace}/`) : true)).map((k) => k.slice(k.indexOf('/') + 1)));
+        const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, namespacedOwner(family.policyKind) ? namespaceTaken : taken));
+        const key = (name: string) => objectKey(namespacedOwner(family.policyKind) ? policy.namespace : '', name);
+        for (const s of layout.create) {
+          report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
+          taken.add(key(s.name));
+        }
+        const updates = new Map(layout.update.map((s) => [s.name, s]));
+        for (const s of mine) {
+          if (layout.remove.includes(s.name)) continue;
+          const content = updates.get(s.name)?.endpoints ?? s.value!.endpoints;
+          report.count(
+            await writer.update(
+              family.sliceKind,
+              s.key,
+              (current) => {
+                const want = owned(policy, family, content);
+                const have = ownedPartsOf(current, family);
+                if (sameContent({ label: want.label, ownerReferences: want.ownerReferences, endpoints: want.endpoints }, have)) return undefined;
+                return sliceBody(policy, family, s.name, content, current);
+              },
+              signal,
+            ),
+          );
+        }
+        for (const name of layout.remove) report.count(await writer.delete(family.sliceKind, key(name), signal));
+      },
+    );
 
     const orphans = stored.filter((s) => !live.has(family.keyOf(s.value!)!));
-    await forEachItem(ctx, report, 'slices', orphans, (s) => `${family.sliceKind} ${s.key}`, async (s) => {
-      report.count(await writer.delete(family.sliceKind, s.key, signal));
-    });
+    await forEachItem(
+      ctx,
+      report,
+      'slices',
+      orphans,
+      (s) => `${family.sliceKind} ${s.key}`,
+      async (s) => {
+        report.count(await writer.delete(family.sliceKind, s.key, signal));
+      },
+    );
   }
   return report;
 }

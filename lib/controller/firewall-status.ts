@@ -24,7 +24,13 @@ export function desiredFirewallStatus(firewall: Firewall): DesiredFirewallStatus
     rules: firewall.spec.rules.length,
     conditions: [
       { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'spec is valid', observedGeneration: generation },
-      { type: 'Ready', status: 'True', reason: 'Ready', message: `${firewall.spec.rules.length} rules, default ${firewall.spec.defaultAction}, on the nodes of the selected pods${unlearned}`, observedGeneration: generation },
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Ready',
+        message: `${firewall.spec.rules.length} rules, default ${firewall.spec.defaultAction}, on the nodes of the selected pods${unlearned}`,
+        observedGeneration: generation,
+      },
     ],
   };
 }
@@ -55,13 +61,25 @@ export async function reconcileFirewallStatus(ctx: ControllerContext): Promise<P
       targets.push({ kind, key: stored.key, desired: fw ? desiredFirewallStatus(fw) : rejectedFirewallStatus(stored.problems, generationOf(stored.raw)) });
     }
   }
-  await forEachItem(ctx, report, 'firewall-status', targets, (t) => `${t.kind} ${t.key}`, async (t) => {
-    report.count(
-      await ctx.writer.writeStatus(t.kind, t.key, (current) => ({
-        ...(t.desired.rules !== undefined ? { rules: t.desired.rules } : {}),
-        conditions: mergeConditions(readConditions(current.status), t.desired.conditions, ctx.now),
-      }), ctx.signal),
-    );
-  });
+  await forEachItem(
+    ctx,
+    report,
+    'firewall-status',
+    targets,
+    (t) => `${t.kind} ${t.key}`,
+    async (t) => {
+      report.count(
+        await ctx.writer.writeStatus(
+          t.kind,
+          t.key,
+          (current) => ({
+            ...(t.desired.rules !== undefined ? { rules: t.desired.rules } : {}),
+            conditions: mergeConditions(readConditions(current.status), t.desired.conditions, ctx.now),
+          }),
+          ctx.signal,
+        ),
+      );
+    },
+  );
   return report;
 }

@@ -42,10 +42,20 @@ test('policies spread over two gateway nodes; only those of a failed node move, 
     for (const n of names) assert.equal(moved.get(n).eip.ipv4, initial.get(n).eip.ipv4, `${n} keeps its EIP`);
     assert.equal(server.writes.count(POLICY_STATUS), on('gw-1').length, 'one status write per moved policy, none for the others');
     const nodeList = (server.store.get(API_VERSION, 'EgressGateway', 'main') as any).status.nodeList;
-    assert.deepEqual(nodeList.map((n: any) => [n.name, n.status]), [['gw-1', 'NodeNotReady'], ['gw-2', 'Ready']]);
+    assert.deepEqual(
+      nodeList.map((n: any) => [n.name, n.status]),
+      [
+        ['gw-1', 'NodeNotReady'],
+        ['gw-2', 'Ready'],
+      ],
+    );
     const gw1Phase = (server.store.get(API_VERSION, 'EgressTunnel', 'gw-1') as any).status.phase;
     assert.equal(gw1Phase, 'NodeNotReady');
-    const movedEvents = server.store.list('v1', 'Event').filter((e: any) => e.reason === 'GatewayFailover').map((e: any) => e.involvedObject.name).sort();
+    const movedEvents = server.store
+      .list('v1', 'Event')
+      .filter((e: any) => e.reason === 'GatewayFailover')
+      .map((e: any) => e.involvedObject.name)
+      .sort();
     assert.deepEqual(movedEvents, on('gw-1'), 'a GatewayFailover event per moved policy');
     t.diagnostic(`node NotReady: ${JSON.stringify(server.writes.snapshot())}`);
 

@@ -23,7 +23,15 @@ export interface GatewayMove {
  * eligible (`eligible`: the gateway's eligible nodes). Undefined when the old node can still carry
  * the policy: not a move of its egress IPs, but a status that named another node corrected.
  */
-export function classifyMove(snapshot: Snapshot, policy: Policy, from: string, to: string, reports: ReportLookup, takenOver: boolean, eligible: readonly string[]): GatewayMove | undefined {
+export function classifyMove(
+  snapshot: Snapshot,
+  policy: Policy,
+  from: string,
+  to: string,
+  reports: ReportLookup,
+  takenOver: boolean,
+  eligible: readonly string[],
+): GatewayMove | undefined {
   const failover = (why: string): GatewayMove => ({ kind: 'failover', reason: 'GatewayFailover', message: `gateway node "${from}" ${why}; "${to}" took over` });
   const handoff = (why: string): GatewayMove => ({ kind: 'handoff', reason: 'GatewayHandoff', message: `gateway node "${from}" handed over to "${to}" (${why})` });
   const node = snapshot.nodes.find((n) => n.name === from);

@@ -18,14 +18,23 @@ test("nodeList: spidernet's Ready and NodeNotReady, for every selected node and 
   const snapshot = snapshotOf(docs);
   const { assignment } = resolveCluster(snapshot);
   const list = gatewayNodeList(snapshot.gateways[0]!, snapshot.nodes, assignment.policies);
-  assert.deepEqual(list.map((n) => [n.name, n.status]), [['gateway-1', 'Ready'], ['gateway-2', 'NodeNotReady']]);
+  assert.deepEqual(
+    list.map((n) => [n.name, n.status]),
+    [
+      ['gateway-1', 'Ready'],
+      ['gateway-2', 'NodeNotReady'],
+    ],
+  );
   assert.deepEqual(list[0]!.eips, [{ ipv4: '198.18.0.100', policies: [{ namespace: 'default', name: 'p' }] }]);
 });
 
 test('defaultEIP: the named one or the first that may be handed out; none when it may not be used', () => {
   const pools = (docs: Record<string, unknown>[]) => resolveCluster(snapshotOf(docs)).assignment.pools.get('default')!;
   assert.deepEqual(gatewayDefaultEip(pools(baseCluster())), { ipv4: '198.18.0.110' });
-  assert.deepEqual(gatewayDefaultEip(pools(baseCluster({ ipv6: true, pool: { ipv4: ['198.18.7.0/29'], ipv6: ['fd00:198:18::/126'] } }))), { ipv4: '198.18.7.1', ipv6: 'fd00:198:18::1' });
+  assert.deepEqual(gatewayDefaultEip(pools(baseCluster({ ipv6: true, pool: { ipv4: ['198.18.7.0/29'], ipv6: ['fd00:198:18::/126'] } }))), {
+    ipv4: '198.18.7.1',
+    ipv6: 'fd00:198:18::1',
+  });
   assert.deepEqual(gatewayDefaultEip(pools(baseCluster({ pool: { ipv4: ['198.18.0.12-198.18.0.14'] } }))), {}, 'a node address: PoolsValid and the policies say why');
   assert.deepEqual(gatewayDefaultEip(pools(baseCluster({ pool: {} }))), {}, 'no pool');
 });
@@ -42,7 +51,12 @@ test('ClusterDefault condition: True on the oldest gateway asking, False naming 
     gateway('c', { clusterDefault: true, nodeSelector: selector, ippools: { ipv4: ['198.18.2.1'] } }, '2026-01-03T00:00:00Z'),
   ]);
   const winner = clusterDefaultGateway(snapshot.gateways);
-  const of = (name: string) => clusterDefaultCondition(snapshot.gateways.find((g) => g.name === name)!, winner, 1);
+  const of = (name: string) =>
+    clusterDefaultCondition(
+      snapshot.gateways.find((g) => g.name === name)!,
+      winner,
+      1,
+    );
   assert.equal(of('default'), undefined);
   assert.deepEqual([of('b')!.status, of('b')!.reason], ['True', 'ClusterDefault']);
   assert.deepEqual([of('c')!.status, of('c')!.reason], ['False', 'DuplicateClusterDefault']);

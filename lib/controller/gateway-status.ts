@@ -84,7 +84,13 @@ export function gatewayDefaultEip(pools: GatewayPools): { ipv4?: string; ipv6?: 
 export function clusterDefaultCondition(gateway: Gateway, clusterDefault: Gateway | undefined, generation: number): DesiredCondition | undefined {
   if (!gateway.clusterDefault) return undefined;
   if (clusterDefault?.name === gateway.name) {
-    return { type: 'ClusterDefault', status: 'True', reason: 'ClusterDefault', message: `policies that name no gateway use this one, unless their namespace's label ${DEFAULT_GATEWAY_LABEL} names another`, observedGeneration: generation };
+    return {
+      type: 'ClusterDefault',
+      status: 'True',
+      reason: 'ClusterDefault',
+      message: `policies that name no gateway use this one, unless their namespace's label ${DEFAULT_GATEWAY_LABEL} names another`,
+      observedGeneration: generation,
+    };
   }
   return {
     type: 'ClusterDefault',
@@ -125,30 +131,42 @@ export async function reconcileGatewayStatus(ctx: ControllerContext): Promise<Pa
   const report = new PassReport();
   const { assignment } = ctx.resolution();
   const clusterDefault = clusterDefaultGateway(ctx.snapshot.gateways);
-  await forEachItem(ctx, report, 'gateway-status', ctx.store.list('EgressGateway'), (s) => `EgressGateway ${s.key}`, async (stored) => {
-    const gateway = stored.value;
-    const meta = stored.raw && isRecord(stored.raw.metadata) ? stored.raw.metadata : {};
-    const generation = typeof meta.generation === 'number' ? meta.generation : 0;
-    const pools = gateway ? assignment.pools.get(gateway.name) : undefined;
-    const defaultCondition = gateway ? clusterDefaultCondition(gateway, clusterDefault, generation) : undefined;
-    const conditions: DesiredCondition[] = gateway
-      ? [...gatewayConditions(pools, generation), ...(defaultCondition ? [defaultCondition] : [])]
-      : [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: stored.problems.map(problemText).join('; '), observedGeneration: generation }];
-    const nodeList = gateway ? gatewayNodeList(gateway, ctx.snapshot.nodes, assignment.policies) : [];
-    const defaultEIP = pools ? gatewayDefaultEip(pools) : {};
-    const progress = gateway ? ctx.rebalance().progress.get(gateway.name) : undefined;
-    if (progress) conditions.push(rebalanceCondition(progress, generation));
-    const rebalance = progress ? rebalanceStatus(progress) : undefined;
-    const result = report.count(
-      await ctx.writer.writeStatus('EgressGateway', stored.key, (current) => ({
-        nodeList,
-        ...(pools ? { ipUsage: gatewayIpUsage(pools, assignment.policies) } : {}),
-        ...(Object.keys(defaultEIP).length ? { defaultEIP } : {}),
-        ...(rebalance ? { rebalance } : {}),
-        conditions: mergeConditions(readConditions(current.status), conditions, ctx.now),
-      }), ctx.signal),
-    );
-    if (progress && result.outcome === 'updated' && result.before && result.after) await announceRebalance(ctx, stored, progress, result.before);
-  });
+  await forEachItem(
+    ctx,
+    report,
+    'gateway-status',
+    ctx.store.list('EgressGateway'),
+    (s) => `EgressGateway ${s.key}`,
+    async (stored) => {
+      const gateway = stored.value;
+      const meta = stored.raw && isRecord(stored.raw.metadata) ? stored.raw.metadata : {};
+      const generation = typeof meta.generation === 'number' ? meta.generation : 0;
+      const pools = gateway ? assignment.pools.get(gateway.name) : undefined;
+      const defaultCondition = gateway ? clusterDefaultCondition(gateway, clusterDefault, generation) : undefined;
+      const conditions: DesiredCondition[] = gateway
+        ? [...gatewayConditions(pools, generation), ...(defaultCondition ? [defaultCondition] : [])]
+        : [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: stored.problems.map(problemText).join('; '), observedGeneration: generation }];
+      const nodeList = gateway ? gatewayNodeList(gateway, ctx.snapshot.nodes, assignment.policies) : [];
+      const defaultEIP = pools ? gatewayDefaultEip(pools) : {};
+      const progress = gateway ? ctx.rebalance().progress.get(gateway.name) : undefined;
+      if (progress) conditions.push(rebalanceCondition(progress, generation));
+      const rebalance = progress ? rebalanceStatus(progress) : undefined;
+      const result = report.count(
+        await ctx.writer.writeStatus(
+          'EgressGateway',
+          stored.key,
+          (current) => ({
+            nodeList,
+            ...(pools ? { ipUsage: gatewayIpUsage(pools, assignment.policies) } : {}),
+            ...(Object.keys(defaultEIP).length ? { defaultEIP } : {}),
+            ...(rebalance ? { rebalance } : {}),
+            conditions: mergeConditions(readConditions(current.status), conditions, ctx.now),
+          }),
+          ctx.signal,
+        ),
+      );
+      if (progress && result.outcome === 'updated' && result.before && result.after) await announceRebalance(ctx, stored, progress, result.before);
+    },
+  );
   return report;
 }

@@ -24,7 +24,8 @@ test('pool conflicts become gateway conditions; forged policy status is rewritte
     await sleep(1100);
     seed(gateway('copy', { nodeSelector: egress, ippools: { ipv4: ['198.18.100.15-198.18.100.25'] } }));
     seed(gateway('leaky', { nodeSelector: egress, ippools: { ipv4: ['198.18.0.11-198.18.0.12', '198.18.101.0/30'] } }, '2026-01-01T00:00:00Z'));
-    for (const name of ['a', 'b', 'c', 'd']) seed(policy('default', name, { egressGatewayName: 'main', appliedTo: podSubnet }, { created: `2026-01-01T00:00:0${name.charCodeAt(0) - 96}Z` }));
+    for (const name of ['a', 'b', 'c', 'd'])
+      seed(policy('default', name, { egressGatewayName: 'main', appliedTo: podSubnet }, { created: `2026-01-01T00:00:0${name.charCodeAt(0) - 96}Z` }));
     seed(policy('default', 'on-copy', { egressGatewayName: 'copy', appliedTo: podSubnet }));
     await settle(plane);
 
@@ -47,7 +48,11 @@ test('pool conflicts become gateway conditions; forged policy status is rewritte
     const forged = server.store.get(API_VERSION, 'EgressPolicy', 'd', 'default') as any;
     server.store.updateStatus({ ...forged, status: { ...forged.status, eip: { ipv4: '8.8.8.8' }, node: home === 'gw-1' ? 'gw-2' : 'gw-1' } });
     await waitFor('status rewritten', () => status('d').eip?.ipv4 === '198.18.100.10' && status('d').node === home, 5000);
-    await waitFor('a Warning event names the ignored value', () => server.store.list('v1', 'Event').some((e: any) => e.reason === 'StatusIgnored' && e.involvedObject.name === 'd' && /8\.8\.8\.8/.test(e.message)), 5000);
+    await waitFor(
+      'a Warning event names the ignored value',
+      () => server.store.list('v1', 'Event').some((e: any) => e.reason === 'StatusIgnored' && e.involvedObject.name === 'd' && /8\.8\.8\.8/.test(e.message)),
+      5000,
+    );
   } finally {
     await plane.stop();
     await server.close();

@@ -22,9 +22,24 @@ const cases: { name: string; reports: Record<string, unknown>; pods?: string[]; 
   { name: 'gateway and every node with pods applied it', reports: { 'gw-1': applied(), 'w-1': applied() }, pods: ['w-1'], want: ['True', 'Programmed'] },
   { name: 'no selected pods: the gateway alone', reports: { 'gw-1': applied() }, want: ['True', 'Programmed'] },
   { name: 'pods on the gateway node itself', reports: { 'gw-1': applied() }, pods: ['gw-1'], want: ['True', 'Programmed'] },
-  { name: 'a worker has not applied it yet', reports: { 'gw-1': applied(), 'w-1': { result: 'Applied', policies: [] } }, pods: ['w-1'], want: ['False', 'Pending', /^waiting for w-1: not applied yet$/] },
-  { name: 'a worker applied an older generation', reports: { 'gw-1': applied(), 'w-1': applied(2) }, pods: ['w-1'], want: ['False', 'Pending', /w-1: applied generation 2, not 3/] },
-  { name: 'a worker still routes to the old gateway node', reports: { 'gw-1': applied(), 'w-1': applied(3, 'gw-2') }, pods: ['w-1'], want: ['False', 'Pending', /w-1: applied for gateway node "gw-2", not "gw-1"/] },
+  {
+    name: 'a worker has not applied it yet',
+    reports: { 'gw-1': applied(), 'w-1': { result: 'Applied', policies: [] } },
+    pods: ['w-1'],
+    want: ['False', 'Pending', /^waiting for w-1: not applied yet$/],
+  },
+  {
+    name: 'a worker applied an older generation',
+    reports: { 'gw-1': applied(), 'w-1': applied(2) },
+    pods: ['w-1'],
+    want: ['False', 'Pending', /w-1: applied generation 2, not 3/],
+  },
+  {
+    name: 'a worker still routes to the old gateway node',
+    reports: { 'gw-1': applied(), 'w-1': applied(3, 'gw-2') },
+    pods: ['w-1'],
+    want: ['False', 'Pending', /w-1: applied for gateway node "gw-2", not "gw-1"/],
+  },
   { name: 'the new gateway node has not taken it yet', reports: { 'gw-1': applied(3, 'gw-2'), 'w-1': applied() }, pods: ['w-1'], want: ['False', 'Pending', /^waiting for gw-1:/] },
   {
     name: 'a failed apply comes first, and names its code',
@@ -33,9 +48,24 @@ const cases: { name: string; reports: Record<string, unknown>; pods?: string[]; 
     want: ['False', 'ApplyFailed', /^not programmed on w-2: apply failed with EGW_ERR_NETLINK: links: .*already exists; w-1: not applied yet$/],
   },
   { name: 'no report from a worker', reports: { 'gw-1': applied() }, pods: ['w-1'], want: ['Unknown', 'NoReport', /w-1: no report from its agent/] },
-  { name: 'a report that does not validate counts as none', reports: { 'gw-1': applied(), 'w-1': { result: 'Maybe' } }, pods: ['w-1'], want: ['Unknown', 'NoReport', /w-1: its report is not used \(status\.applied\.result/] },
-  { name: 'a cut report that does not list the policy', reports: { 'gw-1': applied(), 'w-1': { result: 'Applied', truncated: true, policies: [] } }, pods: ['w-1'], want: ['Unknown', 'NoReport', /cut short/] },
-  { name: 'an inactive policy', reports: {}, assignment: { ...active, active: false, node: undefined, reason: 'NoReadyGatewayNode' } as Assignment, want: ['False', 'NotReady', /NoReadyGatewayNode/] },
+  {
+    name: 'a report that does not validate counts as none',
+    reports: { 'gw-1': applied(), 'w-1': { result: 'Maybe' } },
+    pods: ['w-1'],
+    want: ['Unknown', 'NoReport', /w-1: its report is not used \(status\.applied\.result/],
+  },
+  {
+    name: 'a cut report that does not list the policy',
+    reports: { 'gw-1': applied(), 'w-1': { result: 'Applied', truncated: true, policies: [] } },
+    pods: ['w-1'],
+    want: ['Unknown', 'NoReport', /cut short/],
+  },
+  {
+    name: 'an inactive policy',
+    reports: {},
+    assignment: { ...active, active: false, node: undefined, reason: 'NoReadyGatewayNode' } as Assignment,
+    want: ['False', 'NotReady', /NoReadyGatewayNode/],
+  },
 ];
 
 for (const c of cases) {

@@ -21,7 +21,13 @@ const selecting = (label: string) => ({ selector: { matchLabels: { [label]: 'tru
 /** One policy per problem reason (and two that work), in one cluster. */
 const docs = [
   ...baseCluster(),
-  { apiVersion: 'v1', kind: 'Node', metadata: { name: 'bare', labels: { bare: 'true' } }, spec: { podCIDRs: ['10.244.9.0/24'] }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+  {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'bare', labels: { bare: 'true' } },
+    spec: { podCIDRs: ['10.244.9.0/24'] },
+    status: { conditions: [{ type: 'Ready', status: 'True' }] },
+  },
   tunnel('bare', { tunnel: { parent: { name: 'eth0', ipv4: '198.18.0.99' } } }),
   gateway('overlap', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.0.120-198.18.0.125'] } }, '2026-02-01T00:00:00Z'),
   gateway('cidr', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.9.0/29'] } }),
@@ -55,7 +61,10 @@ type Reason = (typeof ASSIGNMENT_REASONS)[number];
 type Steps = readonly (readonly Doc[])[];
 
 /** A LAN host answers for `ip`, as gateway-1's agent found when it probed before taking it. */
-const conflictReport = (ip: string): Doc => ({ ...tunnel('gateway-1', {}), metadata: { name: 'gateway-1', annotations: { 'egress.sluice.dev/eip-conflicts': `${ip}=02:aa:bb:cc:dd:ee` } } });
+const conflictReport = (ip: string): Doc => ({
+  ...tunnel('gateway-1', {}),
+  metadata: { name: 'gateway-1', annotations: { 'egress.sluice.dev/eip-conflicts': `${ip}=02:aa:bb:cc:dd:ee` } },
+});
 
 /**
  * For every reason the assignment can give, the smallest cluster that gives it to the policy
@@ -64,20 +73,26 @@ const conflictReport = (ip: string): Doc => ({ ...tunnel('gateway-1', {}), metad
  */
 const CASES: Readonly<Record<Reason, Steps>> = {
   GatewayNotFound: [[policy('default', 'subject', { egressGatewayName: 'nope', appliedTo: subnet })]],
-  PoolOverlap: [[
-    gateway('overlap', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.0.120-198.18.0.125'] } }),
-    policy('default', 'subject', { egressGatewayName: 'overlap', appliedTo: subnet }),
-  ]],
+  PoolOverlap: [
+    [
+      gateway('overlap', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.0.120-198.18.0.125'] } }),
+      policy('default', 'subject', { egressGatewayName: 'overlap', appliedTo: subnet }),
+    ],
+  ],
   IPNotInPool: [[policy('default', 'subject', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.200' }, appliedTo: subnet })]],
-  ReservedAddress: [[
-    gateway('cidr', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.9.0/29'] } }),
-    policy('default', 'subject', { egressGatewayName: 'cidr', egressIP: { ipv4: '198.18.9.0' }, appliedTo: subnet }),
-  ]],
+  ReservedAddress: [
+    [
+      gateway('cidr', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.9.0/29'] } }),
+      policy('default', 'subject', { egressGatewayName: 'cidr', egressIP: { ipv4: '198.18.9.0' }, appliedTo: subnet }),
+    ],
+  ],
   // the gateway nodes' own addresses
-  ClusterAddress: [[
-    gateway('nodes', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.0.12-198.18.0.13'] } }),
-    policy('default', 'subject', { egressGatewayName: 'nodes', appliedTo: subnet }),
-  ]],
+  ClusterAddress: [
+    [
+      gateway('nodes', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.0.12-198.18.0.13'] } }),
+      policy('default', 'subject', { egressGatewayName: 'nodes', appliedTo: subnet }),
+    ],
+  ],
   EIPConflict: [[conflictReport('198.18.0.117'), policy('default', 'subject', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.117' }, appliedTo: subnet })]],
   // round-robin took the lowest free address; "subject" asks for that one afterwards
   EIPInUse: [
@@ -89,15 +104,20 @@ const CASES: Readonly<Record<Reason, Steps>> = {
     [gateway('tiny', { nodeSelector: selecting('egress'), ippools: { ipv4: ['198.18.8.1'] } }), policy('default', 'holder', { egressGatewayName: 'tiny', appliedTo: subnet })],
     [policy('default', 'subject', { egressGatewayName: 'tiny', egressIP: { allocatorPolicy: 'rr' }, appliedTo: subnet })],
   ],
-  NoReadyGatewayNode: [[
-    node('gw-dark', 5, { labels: { nobody: 'true' }, ready: false }),
-    gateway('dark', { nodeSelector: selecting('nobody'), ippools: { ipv4: ['198.18.8.9'] } }),
-    policy('default', 'subject', { egressGatewayName: 'dark', appliedTo: subnet }),
-  ]],
+  NoReadyGatewayNode: [
+    [
+      node('gw-dark', 5, { labels: { nobody: 'true' }, ready: false }),
+      gateway('dark', { nodeSelector: selecting('nobody'), ippools: { ipv4: ['198.18.8.9'] } }),
+      policy('default', 'subject', { egressGatewayName: 'dark', appliedTo: subnet }),
+    ],
+  ],
   // a gateway node whose InternalIP went away after its tunnel was set up (see SETTLES_AS)
   NoNodeIP: [
     [node('bare', 89, { labels: { bare: 'true' } }), gateway('bare', { nodeSelector: selecting('bare'), ippools: { ipv4: ['198.18.8.20'] } })],
-    [{ ...node('bare', 89, { labels: { bare: 'true' } }), status: { conditions: [{ type: 'Ready', status: 'True' }] } }, policy('default', 'subject', { egressGatewayName: 'bare', egressIP: { useNodeIP: true }, appliedTo: subnet })],
+    [
+      { ...node('bare', 89, { labels: { bare: 'true' } }), status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+      policy('default', 'subject', { egressGatewayName: 'bare', egressIP: { useNodeIP: true }, appliedTo: subnet }),
+    ],
   ],
 };
 
@@ -165,7 +185,10 @@ test('NoNodeIP, before the controller rewrites the tunnel: Ready and every plan 
     gateway('bare', { nodeSelector: selecting('bare'), ippools: { ipv4: ['198.18.8.20'] } }),
     policy('default', 'subject', { egressGatewayName: 'bare', egressIP: { useNodeIP: true }, appliedTo: subnet }),
   ]);
-  const ready = desiredPolicyStatus(snapshot.policies.find((p) => p.key === 'default/subject')!, resolveCluster(snapshot).assignment.policies.get('default/subject')!).conditions.find((c) => c.type === 'Ready')!;
+  const ready = desiredPolicyStatus(
+    snapshot.policies.find((p) => p.key === 'default/subject')!,
+    resolveCluster(snapshot).assignment.policies.get('default/subject')!,
+  ).conditions.find((c) => c.type === 'Ready')!;
   assert.deepEqual([ready.status, ready.reason], ['False', 'NoNodeIP']);
   for (const n of snapshot.nodes) {
     const planned = plan(snapshot, n.name).policies.find((x) => x.key === 'default/subject')!;
@@ -192,7 +215,11 @@ test("a LAN host's address in a pool: the gateway's PoolsValid names it, and rou
 
 test('an eip-conflicts report from a node that cannot carry the address is not counted', () => {
   // worker-1 matches no gateway's nodeSelector: it cannot take an egress IP away
-  const fromWorker = docs.map((d) => (d['kind'] === 'EgressTunnel' && (d['metadata'] as { name: string }).name === 'gateway-1' ? { ...d, metadata: { name: 'worker-1', annotations: (d['metadata'] as { annotations: object }).annotations } } : d));
+  const fromWorker = docs.map((d) =>
+    d['kind'] === 'EgressTunnel' && (d['metadata'] as { name: string }).name === 'gateway-1'
+      ? { ...d, metadata: { name: 'worker-1', annotations: (d['metadata'] as { annotations: object }).annotations } }
+      : d,
+  );
   const { assignment } = resolveCluster(snapshotOf(fromWorker));
   assert.equal(assignment.policies.get('default/eip-conflict')!.active, true);
 });

@@ -51,8 +51,7 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
     seed(pod('default', 'x', 'w-1', ['10.244.3.7'], { app: 'x' }));
 
     await settle(plane);
-    const status = (name: string, ns = 'default') =>
-      (server.store.get(API_VERSION, ns ? 'EgressPolicy' : 'EgressClusterPolicy', name, ns) as any).status ?? {};
+    const status = (name: string, ns = 'default') => (server.store.get(API_VERSION, ns ? 'EgressPolicy' : 'EgressClusterPolicy', name, ns) as any).status ?? {};
     const ready = (name: string, ns = 'default') => status(name, ns).conditions?.find((c: any) => c.type === 'Ready');
     const accepted = (name: string) => status(name).conditions?.find((c: any) => c.type === 'Accepted');
 
@@ -92,7 +91,13 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
     const badGw = (server.store.get(API_VERSION, 'EgressGateway', 'bad-gw') as any).status.conditions[0];
     assert.deepEqual([badGw.type, badGw.status, badGw.reason], ['Accepted', 'False', 'Invalid']);
     const main = (server.store.get(API_VERSION, 'EgressGateway', 'main') as any).status.nodeList;
-    assert.deepEqual(main.map((n: any) => [n.name, n.status]), [['gw-1', 'Ready'], ['gw-2', 'Ready']]);
+    assert.deepEqual(
+      main.map((n: any) => [n.name, n.status]),
+      [
+        ['gw-1', 'Ready'],
+        ['gw-2', 'Ready'],
+      ],
+    );
     const listed = main.flatMap((n: any) => n.eips.flatMap((e: any) => e.policies.map((p: any) => p.name))).sort();
     assert.deepEqual(listed, ['cluster-rr', 'def', 'exp', 'nodeip', 'rr-1', 'rr-2']);
 
@@ -122,12 +127,24 @@ test('allocation (default, explicit, rr, exhaustion, useNodeIP) and problems sho
     assert.deepEqual(info.status.clusterIP, { ipv4: ['10.96.0.0/12'] }, 'service CIDRs from the agent config');
     assert.deepEqual(info.status.nodeIP, { ipv4: ['198.18.0.11', '198.18.0.12', '198.18.0.13'] });
     const tunnels = server.store.list(API_VERSION, 'EgressTunnel').map((o: any) => [o.metadata.name, o.status.mark, o.status.phase]);
-    assert.deepEqual(tunnels, [['gw-1', '1', 'Ready'], ['gw-2', '2', 'Ready'], ['w-1', undefined, 'Ready']], 'marks for gateway-capable nodes only');
+    assert.deepEqual(
+      tunnels,
+      [
+        ['gw-1', '1', 'Ready'],
+        ['gw-2', '2', 'Ready'],
+        ['w-1', undefined, 'Ready'],
+      ],
+      'marks for gateway-capable nodes only',
+    );
 
     // a node leaves: its tunnel goes and cluster info follows
     server.store.delete('v1', 'Node', 'w-1');
     await waitFor('tunnel of w-1 deleted', () => !server.store.find(API_VERSION, 'EgressTunnel', 'w-1'), 5000);
-    await waitFor('node IPs updated', () => JSON.stringify((server.store.get(API_VERSION, 'EgressClusterInfo', 'default') as any).status.nodeIP.ipv4) === JSON.stringify(['198.18.0.11', '198.18.0.12']), 5000);
+    await waitFor(
+      'node IPs updated',
+      () => JSON.stringify((server.store.get(API_VERSION, 'EgressClusterInfo', 'default') as any).status.nodeIP.ipv4) === JSON.stringify(['198.18.0.11', '198.18.0.12']),
+      5000,
+    );
 
     // changes: an rr policy released frees its address for a newcomer only after it is gone
     server.store.delete(API_VERSION, 'EgressPolicy', 'tiny-rr-1', 'default');

@@ -29,14 +29,20 @@ function accepted(generation: number): DesiredCondition {
  * Status of a policy the parser accepted, from its assignment. Ready is True exactly when the
  * assignment is active (the plan of every node uses the same flag), with the same reason.
  */
-export function desiredPolicyStatus(policy: Policy, a: Assignment, invalidGateways: ReadonlySet<string> = new Set(), defaultEips: ReadonlySet<string> = new Set()): DesiredPolicyStatus {
+export function desiredPolicyStatus(
+  policy: Policy,
+  a: Assignment,
+  invalidGateways: ReadonlySet<string> = new Set(),
+  defaultEips: ReadonlySet<string> = new Set(),
+): DesiredPolicyStatus {
   const generation = policy.generation;
   const ip = a.useNodeIP
     ? { ...(a.snatV4 ? { ipv4: a.snatV4 } : {}), ...(a.snatV6 ? { ipv6: a.snatV6 } : {}) }
     : { ...(a.eipV4 ? { ipv4: a.eipV4 } : {}), ...(a.eipV6 ? { ipv6: a.eipV6 } : {}) };
   let ready: DesiredCondition;
   if (!a.active) {
-    const message = a.reason === 'GatewayNotFound' && invalidGateways.has(a.gatewayName) ? `EgressGateway "${a.gatewayName}" is invalid (see its Accepted condition)` : (a.message ?? '');
+    const message =
+      a.reason === 'GatewayNotFound' && invalidGateways.has(a.gatewayName) ? `EgressGateway "${a.gatewayName}" is invalid (see its Accepted condition)` : (a.message ?? '');
     ready = { type: 'Ready', status: 'False', reason: a.reason ?? 'NotReady', message, observedGeneration: generation };
   } else {
     const via = [a.snatV4, a.snatV6].filter(Boolean).join(', ');
@@ -106,16 +112,24 @@ export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<Pas
       const policy = stored.value;
       const a = policy ? assignments.get(policy.key) : undefined;
       const status = policy && a ? desiredPolicyStatus(policy, a, invalidGateways, defaultEips) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
-      const programmed = policy && a ? programmedCondition(policy, a, podNodes.get(policy.key) ?? new Set(), reports) : notReadyProgrammed(generationOf(stored.raw), 'the spec is invalid');
+      const programmed =
+        policy && a ? programmedCondition(policy, a, podNodes.get(policy.key) ?? new Set(), reports) : notReadyProgrammed(generationOf(stored.raw), 'the spec is invalid');
       const desired = { ...status, conditions: [...status.conditions, programmed] };
       targets.push({ kind, stored, desired, ...(a ? { assignment: a } : {}) });
     }
   }
   targets.sort((x, y) => (x.stored.value && y.stored.value ? compareForAllocation(x.stored.value, y.stored.value) : x.stored.value ? -1 : y.stored.value ? 1 : 0));
-  await forEachItem(ctx, report, 'policy-status', targets, (t) => `${t.kind} ${t.stored.key}`, async (t) => {
-    const result = report.count(await ctx.writer.writeStatus(t.kind, t.stored.key, (current) => toWire(t.desired, current, ctx.now), ctx.signal));
-    if (result.outcome === 'updated' && result.before && result.after) await announce(ctx, report, reports, t, result.before, result.after);
-  });
+  await forEachItem(
+    ctx,
+    report,
+    'policy-status',
+    targets,
+    (t) => `${t.kind} ${t.stored.key}`,
+    async (t) => {
+      const result = report.count(await ctx.writer.writeStatus(t.kind, t.stored.key, (current) => toWire(t.desired, current, ctx.now), ctx.signal));
+      if (result.outcome === 'updated' && result.before && result.after) await announce(ctx, report, reports, t, result.before, result.after);
+    },
+  );
   return report;
 }
 
@@ -146,11 +160,16 @@ async function announce(ctx: ControllerContext, report: PassReport, reports: Rep
     const takenOver = takeover?.from === old.node && takeover.to === now.node;
     const eligible = ctx.resolution().eligible.get(policy?.spec.gatewayName ?? '') ?? [];
     const rebalanced = policy ? ctx.rebalance().moves.get(policy.key) : undefined;
-    const move = !policy || gatewayChanged
-      ? undefined
-      : rebalanced?.from === old.node && rebalanced.to === now.node
-        ? { kind: 'handoff' as const, reason: 'GatewayHandoff' as const, message: `gateway node "${old.node}" handed over to "${now.node}" (rebalance requested on EgressGateway "${rebalanced.gateway}")` }
-        : classifyMove(ctx.snapshot, policy, old.node, now.node, reports, takenOver, eligible);
+    const move =
+      !policy || gatewayChanged
+        ? undefined
+        : rebalanced?.from === old.node && rebalanced.to === now.node
+          ? {
+              kind: 'handoff' as const,
+              reason: 'GatewayHandoff' as const,
+              message: `gateway node "${old.node}" handed over to "${now.node}" (rebalance requested on EgressGateway "${rebalanced.gateway}")`,
+            }
+          : classifyMove(ctx.snapshot, policy, old.node, now.node, reports, takenOver, eligible);
     if (move && takenOver) report.tookOver(move.kind);
     if (move) await ctx.events.record(subject, move.kind === 'failover' ? 'Warning' : 'Normal', move.reason, move.message, ctx.signal);
     else await ctx.events.record(subject, 'Normal', 'GatewayMoved', `gateway node moved from "${old.node}" to "${now.node}"`, ctx.signal);

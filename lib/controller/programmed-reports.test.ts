@@ -42,7 +42,11 @@ test('Programmed follows what the nodes report in their EgressTunnels, with one 
     const programmed = () => stored().status.conditions.find((c: any) => c.type === 'Programmed');
     const generation = stored().metadata.generation as number;
     const until = (what: string, status: string, reason: string, message?: RegExp) =>
-      waitFor(what, () => (programmed()?.status === status && programmed()?.reason === reason && (!message || message.test(programmed().message)) ? programmed() : false), 5000).catch((err: Error) => {
+      waitFor(
+        what,
+        () => (programmed()?.status === status && programmed()?.reason === reason && (!message || message.test(programmed().message)) ? programmed() : false),
+        5000,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}; Programmed is ${JSON.stringify(programmed())}`);
       });
 
@@ -79,10 +83,19 @@ test('Programmed follows what the nodes report in their EgressTunnels, with one 
     assert.deepEqual((server.store.get(API_VERSION, 'EgressTunnel', 'w-1') as any).status.applied, applied(generation));
 
     // the apply fails on w-1: False, naming w-1 and the code, and a Warning Event
-    publishers.get('w-1')!.publish({ result: 'Failed', code: 'EGW_ERR_NETLINK', message: 'links: ip link add egress.vxlan: A VXLAN device with the specified VNI already exists.', policies: applied(generation).policies! });
+    publishers.get('w-1')!.publish({
+      result: 'Failed',
+      code: 'EGW_ERR_NETLINK',
+      message: 'links: ip link add egress.vxlan: A VXLAN device with the specified VNI already exists.',
+      policies: applied(generation).policies!,
+    });
     c = await until('the failure to show', 'False', 'ApplyFailed');
     assert.equal(c.message, 'not programmed on w-1: apply failed with EGW_ERR_NETLINK: links: ip link add egress.vxlan: A VXLAN device with the specified VNI already exists.');
-    await waitFor('a Warning Event', () => server.store.list('v1', 'Event', { namespace: 'default' }).some((e: any) => e.reason === 'ApplyFailed' && e.type === 'Warning' && e.involvedObject.name === 'web'), 5000);
+    await waitFor(
+      'a Warning Event',
+      () => server.store.list('v1', 'Event', { namespace: 'default' }).some((e: any) => e.reason === 'ApplyFailed' && e.type === 'Warning' && e.involvedObject.name === 'web'),
+      5000,
+    );
 
     // someone overwrites w-1's report: its agent writes its own back
     const tunnel = server.store.get(API_VERSION, 'EgressTunnel', 'w-1') as any;
@@ -93,7 +106,9 @@ test('Programmed follows what the nodes report in their EgressTunnels, with one 
     // repaired: True again; a new generation makes every node catch up first
     publishers.get('w-1')!.publish(applied(generation));
     await until('the repair to show', 'True', 'Programmed');
-    server.store.apply(asServer(policy('default', 'web', { egressGatewayName: 'main', destSubnet: ['203.0.113.0/24'], appliedTo: { podSelector: { matchLabels: { app: 'web' } } } })));
+    server.store.apply(
+      asServer(policy('default', 'web', { egressGatewayName: 'main', destSubnet: ['203.0.113.0/24'], appliedTo: { podSelector: { matchLabels: { app: 'web' } } } })),
+    );
     c = await until('the new generation to wait for the nodes', 'False', 'Pending');
     assert.match(c.message, new RegExp(`gw-1: applied generation ${generation}, not ${generation + 1}; w-1: applied generation ${generation}, not ${generation + 1}`));
     for (const name of ['gw-1', 'w-1']) publishers.get(name)!.publish(applied(generation + 1));
@@ -102,7 +117,11 @@ test('Programmed follows what the nodes report in their EgressTunnels, with one 
     // w-2 re-plans for policy, slice and node changes, never for the reports of other nodes
     const afterSync = replans.slice(1).flat();
     assert.ok(afterSync.length > 0);
-    assert.deepEqual(afterSync.filter((r) => r.startsWith('EgressTunnel')), [], JSON.stringify(replans));
+    assert.deepEqual(
+      afterSync.filter((r) => r.startsWith('EgressTunnel')),
+      [],
+      JSON.stringify(replans),
+    );
   } finally {
     await feed?.stop();
     for (const p of publishers.values()) await p.stop();

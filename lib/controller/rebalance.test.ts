@@ -17,13 +17,22 @@ const NAMES = Array.from({ length: 8 }, (_, i) => `p${i}`);
 
 /** Eight round-robin policies all on gateway-1 (it was the only node when they came), and a useNodeIP one. */
 function cluster(request?: unknown): Snapshot {
-  const gw = gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1-198.18.100.100'] } }) as { metadata: Record<string, unknown> };
+  const gw = gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1-198.18.100.100'] } }) as {
+    metadata: Record<string, unknown>;
+  };
   if (request !== undefined) gw.metadata = { ...gw.metadata, annotations: { [REBALANCE_ANNOTATION]: request } };
   return snapshotOf([
     ...GATEWAYS.map((name, i) => node(name, i + 2, { labels: { egress: 'true' } })),
     namespace('default'),
     gw,
-    ...NAMES.map((name, i) => policy('default', name, { egressGatewayName: 'main', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { status: { node: 'gateway-1', eip: { ipv4: `198.18.100.${i + 1}` } } })),
+    ...NAMES.map((name, i) =>
+      policy(
+        'default',
+        name,
+        { egressGatewayName: 'main', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSubnet: ['10.244.0.0/16'] } },
+        { status: { node: 'gateway-1', eip: { ipv4: `198.18.100.${i + 1}` } } },
+      ),
+    ),
     policy('default', 'own-ip', { egressGatewayName: 'main', egressIP: { useNodeIP: true }, appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { status: { node: 'gateway-1' } }),
   ]);
 }
@@ -107,7 +116,10 @@ test('an invalid request is refused, never a crash, and moves nothing', () => {
 });
 
 test('status.rebalance is read back only when the controller could have written it', () => {
-  assert.deepEqual(readRebalanceStatus({ status: { rebalance: { request: '2026-12-07T09:00:00Z', state: 'Done', remaining: 0 } } }), { request: '2026-12-07T09:00:00Z', state: 'Done' });
+  assert.deepEqual(readRebalanceStatus({ status: { rebalance: { request: '2026-12-07T09:00:00Z', state: 'Done', remaining: 0 } } }), {
+    request: '2026-12-07T09:00:00Z',
+    state: 'Done',
+  });
   for (const junk of [{ request: 'r1', state: 'Finished' }, { request: 'a b', state: 'Done' }, { request: 1, state: 'Done' }, 'Done', null]) {
     assert.equal(readRebalanceStatus({ status: { rebalance: junk } }), undefined, JSON.stringify(junk));
   }

@@ -111,13 +111,21 @@ export function planRebalance(snapshot: Snapshot, resolution: Resolution, acks: 
     const next = away[0];
     if (unsettled.length > 0 || next === undefined) {
       const state = unsettled.length > 0 ? 'InProgress' : 'Done';
-      const message = state === 'Done' ? doneMessage(token, 0) : `request "${token}": waiting for "${unsettled[0]!.node}" to apply ${unsettled[0]!.eips.join(', ')}; ${away.length} egress IP group(s) left to move`;
+      const message =
+        state === 'Done'
+          ? doneMessage(token, 0)
+          : `request "${token}": waiting for "${unsettled[0]!.node}" to apply ${unsettled[0]!.eips.join(', ')}; ${away.length} egress IP group(s) left to move`;
       progress.set(gateway.name, { request: token, state, remaining: away.length, message });
       continue;
     }
     const move: RebalanceMove = { gateway: gateway.name, policyKeys: next.keys, from: next.node, to: next.preferred! };
     for (const key of next.keys) moves.set(key, move);
-    progress.set(gateway.name, { request: token, state: 'InProgress', remaining: away.length - 1, message: `request "${token}": moving ${next.eips.join(', ')} from "${next.node}" to "${next.preferred}"; ${away.length - 1} egress IP group(s) left after it` });
+    progress.set(gateway.name, {
+      request: token,
+      state: 'InProgress',
+      remaining: away.length - 1,
+      message: `request "${token}": moving ${next.eips.join(', ')} from "${next.node}" to "${next.preferred}"; ${away.length - 1} egress IP group(s) left after it`,
+    });
   }
   return { progress, moves };
 }
@@ -129,8 +137,11 @@ function doneMessage(token: string, remaining: number): string {
 /** The snapshot with this pass's moves written into status: the assignment then places the units there (sticky). */
 export function withRebalanceMoves(snapshot: Snapshot, moves: ReadonlyMap<string, RebalanceMove>): Snapshot {
   if (moves.size === 0) return snapshot;
-  return { ...snapshot, policies: snapshot.policies.map((p) => {
-    const m = moves.get(p.key);
-    return m ? { ...p, status: { ...p.status, node: m.to } } : p;
-  }) };
+  return {
+    ...snapshot,
+    policies: snapshot.policies.map((p) => {
+      const m = moves.get(p.key);
+      return m ? { ...p, status: { ...p.status, node: m.to } } : p;
+    }),
+  };
 }

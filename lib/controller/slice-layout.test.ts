@@ -18,8 +18,15 @@ function apply(existing: SliceContent[], layout: ReturnType<typeof layoutSlices>
 }
 
 test('a new policy gets ceil(n/100) slices; one that selects no pod gets none', () => {
-  const layout = layoutSlices(Array.from({ length: 250 }, (_, i) => ep(i)), [], namer());
-  assert.deepEqual(layout.create.map((s) => s.endpoints.length), [100, 100, 50]);
+  const layout = layoutSlices(
+    Array.from({ length: 250 }, (_, i) => ep(i)),
+    [],
+    namer(),
+  );
+  assert.deepEqual(
+    layout.create.map((s) => s.endpoints.length),
+    [100, 100, 50],
+  );
   assert.equal(layout.update.length + layout.remove.length, 0);
   const empty = layoutSlices([], [], namer());
   assert.deepEqual([empty.create, empty.update, empty.remove], [[], [], []]);
@@ -49,8 +56,16 @@ test('endpoints stay where they are; duplicates and overfull slices are repaired
     { name: 'b', endpoints: [ep(3), ep(4)] },
   ];
   const layout = layoutSlices([ep(1), ep(2), ep(3), ep(4)], existing, namer());
-  assert.deepEqual(layout.update.map((s) => [s.name, s.endpoints.map((e) => e.pod)]), [['b', ['pod-0004']]]);
-  const over = layoutSlices(Array.from({ length: 5 }, (_, i) => ep(i)), [{ name: 'a', endpoints: Array.from({ length: 5 }, (_, i) => ep(i)) }], namer(), 3);
+  assert.deepEqual(
+    layout.update.map((s) => [s.name, s.endpoints.map((e) => e.pod)]),
+    [['b', ['pod-0004']]],
+  );
+  const over = layoutSlices(
+    Array.from({ length: 5 }, (_, i) => ep(i)),
+    [{ name: 'a', endpoints: Array.from({ length: 5 }, (_, i) => ep(i)) }],
+    namer(),
+    3,
+  );
   const result = apply([{ name: 'a', endpoints: [] }], over);
   assert.ok(result.every((s) => s.endpoints.length <= 3));
   assert.equal(result.flatMap((s) => s.endpoints).length, 5);
@@ -68,7 +83,11 @@ test('emptied slices are removed, the last one too', () => {
   assert.deepEqual(none.remove, ['a', 'b']);
   assert.equal(none.update.length + none.create.length, 0);
   const back = layoutSlices([ep(3)], [], namer());
-  assert.deepEqual(back.create.map((s) => s.endpoints.map((e) => e.pod)), [['pod-0003']], 'the next pod brings a slice back');
+  assert.deepEqual(
+    back.create.map((s) => s.endpoints.map((e) => e.pod)),
+    [['pod-0003']],
+    'the next pod brings a slice back',
+  );
 });
 
 test('new endpoints fill slices that are written anyway before untouched ones', () => {
@@ -77,5 +96,8 @@ test('new endpoints fill slices that are written anyway before untouched ones', 
     { name: 'b', endpoints: [ep(3)] },
   ];
   const layout = layoutSlices([ep(1), ep(3), ep(5)], existing, namer());
-  assert.deepEqual(layout.update.map((s) => [s.name, s.endpoints.map((e) => e.pod)]), [['a', ['pod-0001', 'pod-0005']]]);
+  assert.deepEqual(
+    layout.update.map((s) => [s.name, s.endpoints.map((e) => e.pod)]),
+    [['a', ['pod-0001', 'pod-0005']]],
+  );
 });

@@ -67,7 +67,10 @@ export function layoutSlices(desired: readonly Endpoint[], existing: readonly Sl
     w.changed = true;
   };
   slices.filter((w) => w.changed).forEach(fill);
-  slices.filter((w) => !w.changed).sort((a, b) => a.endpoints.length - b.endpoints.length).forEach(fill);
+  slices
+    .filter((w) => !w.changed)
+    .sort((a, b) => a.endpoints.length - b.endpoints.length)
+    .forEach(fill);
   while (waiting.length > 0) {
     const w: Working = { name: newName(), endpoints: [], changed: true, fresh: true };
     fill(w);

@@ -23,13 +23,20 @@ function cluster() {
   const put = (kind: Parameters<ClusterStore['upsert']>[1], doc: Record<string, unknown>) =>
     store.upsert('test', kind, { ...doc, metadata: { ...(doc.metadata as object), resourceVersion: String(++rv), generation: 1 } });
   for (const doc of [...baseCluster(), node('gateway-3', 4, { labels: { egress: 'true' } })]) put(doc.kind as 'Node', doc);
-  const setStatus = (holder: string) => put('EgressPolicy', policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { status: { eip: { ipv4: '198.18.0.110' }, node: holder } }));
+  const setStatus = (holder: string) =>
+    put(
+      'EgressPolicy',
+      policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { status: { eip: { ipv4: '198.18.0.110' }, node: holder } }),
+    );
   setStatus(A);
   const order = new ClaimOrder(store, reportLookup(store, silentLogger()));
   let version = 0;
   /** `reporter` applied web for `carrier` (each report differs from the last: a new apply). */
   const report = (reporter: string, carrier: string) =>
-    put('EgressTunnel', tunnel(reporter, { applied: { result: 'Applied', message: `apply ${++version}`, policies: [{ namespace: 'default', name: 'web', generation: 1, node: carrier }] } }));
+    put(
+      'EgressTunnel',
+      tunnel(reporter, { applied: { result: 'Applied', message: `apply ${++version}`, policies: [{ namespace: 'default', name: 'web', generation: 1, node: carrier }] } }),
+    );
   /** What a controller pass now would do: the node it keeps web on, and whether that follows a claim. */
   const pass = () => {
     const followed = resolveFollowingTakeovers(store.snapshot(DEFAULT_CONFIG), order, reportLookup(store, silentLogger()));
@@ -63,7 +70,7 @@ test('the successor claims and status follows; then the claim goes and the old h
   assert.deepEqual(c.pass(), { node: B, takeover: undefined }, 'status says it now: nothing left to follow');
   c.report(B, A);
   c.report(A, A);
-  assert.deepEqual(c.pass(), { node: B, takeover: undefined }, 'the old holder\'s claim is older than the status it contests');
+  assert.deepEqual(c.pass(), { node: B, takeover: undefined }, "the old holder's claim is older than the status it contests");
   assert.deepEqual(c.write(), { node: B, takeover: undefined });
 });
 

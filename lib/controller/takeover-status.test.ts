@@ -20,8 +20,14 @@ test('status follows the takeover the successor reports, before the API server k
     installCrds(server);
     GATEWAYS.forEach((name, i) => server.store.apply(asServer(node(name, i + 1, { labels: { egress: 'true' } }))));
     server.store.apply(asServer(node('w-1', 9)));
-    server.store.apply(asServer(gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1-198.18.100.9'], ipv4DefaultEIP: '198.18.100.5' } })));
-    UNIT.forEach((name, i) => server.store.apply(asServer(policy('default', name, { egressGatewayName: 'main', appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { created: `2026-01-01T00:00:0${i}Z` }))));
+    server.store.apply(
+      asServer(
+        gateway('main', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.100.1-198.18.100.9'], ipv4DefaultEIP: '198.18.100.5' } }),
+      ),
+    );
+    UNIT.forEach((name, i) =>
+      server.store.apply(asServer(policy('default', name, { egressGatewayName: 'main', appliedTo: { podSubnet: ['10.244.0.0/16'] } }, { created: `2026-01-01T00:00:0${i}Z` }))),
+    );
     await settle(plane);
 
     const status = (name: string) => (server.store.get(API_VERSION, 'EgressPolicy', name, 'default') as any).status;
@@ -32,7 +38,12 @@ test('status follows the takeover the successor reports, before the API server k
       server.store.updateStatus({ ...current, status: { ...current.status, applied: { result: 'Applied', policies } } });
     };
     const holders = () => UNIT.map((n) => status(n).node);
-    const events = (reason: string) => server.store.list('v1', 'Event').filter((e: any) => e.reason === reason).map((e: any) => `${e.involvedObject.name}: ${e.message}`).sort();
+    const events = (reason: string) =>
+      server.store
+        .list('v1', 'Event')
+        .filter((e: any) => e.reason === reason)
+        .map((e: any) => `${e.involvedObject.name}: ${e.message}`)
+        .sort();
     const eligibleWithout = (gone: string) => GATEWAYS.filter((n) => n !== gone);
 
     const holder = status('web').node as string;
@@ -59,7 +70,10 @@ test('status follows the takeover the successor reports, before the API server k
     assert.equal(status('web').eip.ipv4, eip, 'the EIP stays');
     assert.equal((server.store.get('v1', 'Node', holder) as any).status.conditions[0].status, 'True', 'the API server still says Ready');
     await settle(plane);
-    assert.deepEqual(events('GatewayFailover'), UNIT.map((n) => `${n}: gateway node "${holder}" failed its peers' probes (dead, or its agent unhealthy); "${successor}" took over`).sort());
+    assert.deepEqual(
+      events('GatewayFailover'),
+      UNIT.map((n) => `${n}: gateway node "${holder}" failed its peers' probes (dead, or its agent unhealthy); "${successor}" took over`).sort(),
+    );
     assert.deepEqual(plane.controller.takeovers, new Map([['failover', 2]]));
     const ready = status('web').conditions.find((c: any) => c.type === 'Ready');
     assert.equal(ready.message, `leaves through node "${successor}" as ${eip}`);
@@ -79,7 +93,13 @@ test('status follows the takeover the successor reports, before the API server k
     await waitFor('status follows the handoff', () => holders().every((n) => n === next), 5000);
     await settle(plane);
     assert.deepEqual(events('GatewayHandoff'), UNIT.map((n) => `${n}: gateway node "${successor}" handed over to "${next}" (it was draining and applied the move itself)`).sort());
-    assert.deepEqual(plane.controller.takeovers, new Map([['failover', 2], ['handoff', 2]]));
+    assert.deepEqual(
+      plane.controller.takeovers,
+      new Map([
+        ['failover', 2],
+        ['handoff', 2],
+      ]),
+    );
 
     // the API path: the holder leaves the nodeSelector; the move is a handoff, not a takeover
     const n = server.store.get('v1', 'Node', next) as any;
@@ -88,7 +108,14 @@ test('status follows the takeover the successor reports, before the API server k
     await settle(plane);
     const last = holders()[0];
     assert.ok(events('GatewayHandoff').includes(`web: gateway node "${next}" handed over to "${last}" (it left the nodeSelector of EgressGateway "main")`));
-    assert.deepEqual(plane.controller.takeovers, new Map([['failover', 2], ['handoff', 2]]), 'not a takeover: the API server said so');
+    assert.deepEqual(
+      plane.controller.takeovers,
+      new Map([
+        ['failover', 2],
+        ['handoff', 2],
+      ]),
+      'not a takeover: the API server said so',
+    );
   } finally {
     await plane.stop();
     await server.close();

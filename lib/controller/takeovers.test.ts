@@ -24,7 +24,14 @@ function cluster(extra: Record<string, unknown>[] = []) {
     node('gateway-3', 4, { labels: { egress: 'true' } }),
     onDefault('web', '2026-01-01T00:00:01Z'),
     onDefault('api', '2026-01-01T00:00:02Z'),
-    stored(policy('default', 'own', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.115' }, appliedTo: podSubnet }, { created: '2026-01-01T00:00:03Z', status: { eip: { ipv4: '198.18.0.115' }, node: OTHER } })),
+    stored(
+      policy(
+        'default',
+        'own',
+        { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.115' }, appliedTo: podSubnet },
+        { created: '2026-01-01T00:00:03Z', status: { eip: { ipv4: '198.18.0.115' }, node: OTHER } },
+      ),
+    ),
     ...extra.map(stored),
   ]);
 }
@@ -36,7 +43,10 @@ function lookup(reports: Record<string, { result?: string; entries?: Entry[]; ga
   return (n) => {
     const r = reports[n];
     if (!r) return {};
-    const raw = r.garbage ?? { result: r.result ?? 'Applied', policies: (r.entries ?? []).map((e) => ({ namespace: 'default', name: e.name, generation: e.generation ?? 1, node: e.node })) };
+    const raw = r.garbage ?? {
+      result: r.result ?? 'Applied',
+      policies: (r.entries ?? []).map((e) => ({ namespace: 'default', name: e.name, generation: e.generation ?? 1, node: e.node })),
+    };
     const parsed = parseAppliedReport(raw);
     return parsed.report ? { report: parsed.report } : { unusable: parsed.problems[0] ?? 'invalid' };
   };
@@ -57,13 +67,24 @@ test('the assignment from status keeps the unit on its holder; the successor is 
 
 test('a fresh claim of the successor moves every policy of the unit, and only them', () => {
   const snapshot = cluster();
-  const reports = lookup({ [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] }, [HOLDER]: { entries: [{ name: 'web', node: HOLDER }, { name: 'api', node: HOLDER }] } });
+  const reports = lookup({
+    [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] },
+    [HOLDER]: {
+      entries: [
+        { name: 'web', node: HOLDER },
+        { name: 'api', node: HOLDER },
+      ],
+    },
+  });
   const judged = judgeTakeovers(snapshot, resolveCluster(snapshot), facts([claim(SUCCESSOR)], { [HOLDER]: 5 }), reports);
   assert.deepEqual(judged.refused, []);
-  assert.deepEqual([...judged.accepted.values()], [
-    { policyKey: 'default/web', from: HOLDER, to: SUCCESSOR },
-    { policyKey: 'default/api', from: HOLDER, to: SUCCESSOR },
-  ]);
+  assert.deepEqual(
+    [...judged.accepted.values()],
+    [
+      { policyKey: 'default/web', from: HOLDER, to: SUCCESSOR },
+      { policyKey: 'default/api', from: HOLDER, to: SUCCESSOR },
+    ],
+  );
 
   const followed = resolveFollowingTakeovers(snapshot, facts([claim(SUCCESSOR)], { [HOLDER]: 5 }), reports);
   const a = followed.resolution.assignment.policies;
@@ -77,18 +98,41 @@ test('hostile and stale claims change nothing', async (t) => {
   const resolution = resolveCluster(snapshot);
   const holderReport = { entries: [{ name: 'web', node: HOLDER }] };
   const cases: { name: string; claims: SelfClaim[]; reports: Parameters<typeof lookup>[0]; reportAt?: Record<string, number>; refused?: RegExp }[] = [
-    { name: 'a gateway node that is not the successor', claims: [claim(OTHER)], reports: { [OTHER]: { entries: [{ name: 'web', node: OTHER }] } }, refused: /^not the successor of "gateway-3" \(that is "gateway-1"\)$/ },
-    { name: 'a node the gateway does not select', claims: [claim('worker-1')], reports: { 'worker-1': { entries: [{ name: 'web', node: 'worker-1' }] } }, refused: /^not eligible for EgressGateway "default"/ },
+    {
+      name: 'a gateway node that is not the successor',
+      claims: [claim(OTHER)],
+      reports: { [OTHER]: { entries: [{ name: 'web', node: OTHER }] } },
+      refused: /^not the successor of "gateway-3" \(that is "gateway-1"\)$/,
+    },
+    {
+      name: 'a node the gateway does not select',
+      claims: [claim('worker-1')],
+      reports: { 'worker-1': { entries: [{ name: 'web', node: 'worker-1' }] } },
+      refused: /^not eligible for EgressGateway "default"/,
+    },
     { name: 'a node that is not in the cluster', claims: [claim('ghost')], reports: { ghost: { entries: [{ name: 'web', node: 'ghost' }] } }, refused: /^not eligible/ },
     { name: 'a claim older than the status it contests', claims: [claim(SUCCESSOR, 9)], reports: { [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] } } },
-    { name: 'a claim as old as the status (seen at once: order unknown)', claims: [claim(SUCCESSOR, 10)], reports: { [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] } } },
+    {
+      name: 'a claim as old as the status (seen at once: order unknown)',
+      claims: [claim(SUCCESSOR, 10)],
+      reports: { [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] } },
+    },
     { name: 'a claim for an older generation', claims: [claim(SUCCESSOR)], reports: { [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR, generation: 7 }] } } },
     { name: 'a claim in a report whose apply failed', claims: [claim(SUCCESSOR)], reports: { [SUCCESSOR]: { result: 'Failed', entries: [{ name: 'web', node: SUCCESSOR }] } } },
     { name: 'a claim the report no longer makes', claims: [claim(SUCCESSOR)], reports: { [SUCCESSOR]: { entries: [{ name: 'web', node: HOLDER }] } } },
     { name: 'a garbage report', claims: [claim(SUCCESSOR)], reports: { [SUCCESSOR]: { garbage: { result: 'Applied', policies: 'web' } } } },
     { name: 'a report that does not validate at all', claims: [claim(SUCCESSOR)], reports: { [SUCCESSOR]: { garbage: ['<script>'] } } },
-    { name: 'a claim for a policy that does not exist', claims: [claim(SUCCESSOR, 20, 'default/nope')], reports: { [SUCCESSOR]: { entries: [{ name: 'nope', node: SUCCESSOR }] } } },
-    { name: 'the holder said after the claim that it still carries it', claims: [claim(SUCCESSOR)], reports: { [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] }, [HOLDER]: holderReport }, reportAt: { [HOLDER]: 21 } },
+    {
+      name: 'a claim for a policy that does not exist',
+      claims: [claim(SUCCESSOR, 20, 'default/nope')],
+      reports: { [SUCCESSOR]: { entries: [{ name: 'nope', node: SUCCESSOR }] } },
+    },
+    {
+      name: 'the holder said after the claim that it still carries it',
+      claims: [claim(SUCCESSOR)],
+      reports: { [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] }, [HOLDER]: holderReport },
+      reportAt: { [HOLDER]: 21 },
+    },
     { name: 'the holder of the policy claims it', claims: [claim(HOLDER)], reports: { [HOLDER]: holderReport } },
   ];
   for (const c of cases) {
@@ -103,14 +147,14 @@ test('hostile and stale claims change nothing', async (t) => {
   }
 });
 
-test('the holder\'s report from before the claim does not stop it (a dead node writes no more)', () => {
+test("the holder's report from before the claim does not stop it (a dead node writes no more)", () => {
   const snapshot = cluster();
   const reports = lookup({ [SUCCESSOR]: { entries: [{ name: 'web', node: SUCCESSOR }] }, [HOLDER]: { entries: [{ name: 'web', node: HOLDER }] } });
   const judged = judgeTakeovers(snapshot, resolveCluster(snapshot), facts([claim(SUCCESSOR, 20)], { [HOLDER]: 20 }), reports);
   assert.equal(judged.accepted.get('default/web')?.to, SUCCESSOR, 'changes seen together: the claim stands');
 });
 
-test('once status names the successor, the old holder\'s leftover report claims nothing back', () => {
+test("once status names the successor, the old holder's leftover report claims nothing back", () => {
   const moved = snapshotOf([
     ...baseCluster(),
     node('gateway-3', 4, { labels: { egress: 'true' } }),
@@ -126,7 +170,14 @@ test('once status names the successor, the old holder\'s leftover report claims 
 });
 
 test('a useNodeIP policy is a unit of its own; its address follows the new node', () => {
-  const snapshot = cluster([policy('default', 'nodeip', { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: podSubnet }, { created: '2026-01-01T00:00:04Z', status: { node: HOLDER, eip: { ipv4: '198.18.0.14' } } })]);
+  const snapshot = cluster([
+    policy(
+      'default',
+      'nodeip',
+      { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: podSubnet },
+      { created: '2026-01-01T00:00:04Z', status: { node: HOLDER, eip: { ipv4: '198.18.0.14' } } },
+    ),
+  ]);
   const base = resolveCluster(snapshot);
   assert.equal(base.assignment.policies.get('default/nodeip')?.node, HOLDER);
   const probe = judgeTakeovers(snapshot, base, facts([claim(SUCCESSOR, 20, 'default/nodeip'), claim(OTHER, 20, 'default/nodeip')]), lookup({}));

@@ -75,7 +75,10 @@ export function judgeTakeovers(snapshot: Snapshot, resolution: Resolution, facts
       const active = snapshot.policies.filter((p) => p.spec.gatewayName === gateway && assignments.get(p.key)?.active);
       const placeables = active.sort(compareForAllocation).map((p) => placeable(p, assignments.get(p.key)!));
       const eligible = new Map(resolution.eligible);
-      eligible.set(gateway, (resolution.eligible.get(gateway) ?? []).filter((n) => n !== from));
+      eligible.set(
+        gateway,
+        (resolution.eligible.get(gateway) ?? []).filter((n) => n !== from),
+      );
       const owners = placeOwners(placeables, eligible);
       const members = new Map<string, string[]>();
       for (const [key, group] of owners) {

@@ -49,14 +49,28 @@ export async function reconcileTunnels(ctx: ControllerContext): Promise<PassRepo
   const assignments = assignTunnels(snapshot, existing, ctx.config);
   const nodes = new Map(snapshot.nodes.map((n) => [n.name, n]));
   // a carrier that is no node any more keeps its values while status names it, but has no status to write
-  await forEachItem(ctx, report, 'tunnels', [...assignments.values()].filter((t) => nodes.has(t.node)), (t) => `EgressTunnel ${t.node}`, async (t) => {
-    const status = tunnelStatus(t, nodes.get(t.node)!);
-    if (!stored.has(t.node)) report.count(await writer.create('EgressTunnel', { metadata: { name: t.node }, spec: {} }, signal));
-    report.count(await writer.writeStatus('EgressTunnel', t.node, (current) => keepingReport(status, current), signal));
-  });
+  await forEachItem(
+    ctx,
+    report,
+    'tunnels',
+    [...assignments.values()].filter((t) => nodes.has(t.node)),
+    (t) => `EgressTunnel ${t.node}`,
+    async (t) => {
+      const status = tunnelStatus(t, nodes.get(t.node)!);
+      if (!stored.has(t.node)) report.count(await writer.create('EgressTunnel', { metadata: { name: t.node }, spec: {} }, signal));
+      report.count(await writer.writeStatus('EgressTunnel', t.node, (current) => keepingReport(status, current), signal));
+    },
+  );
   const gone = [...stored.keys()].filter((name) => !nodes.has(name));
-  await forEachItem(ctx, report, 'tunnels', gone, (n) => `EgressTunnel ${n}`, async (name) => {
-    report.count(await writer.delete('EgressTunnel', name, signal));
-  });
+  await forEachItem(
+    ctx,
+    report,
+    'tunnels',
+    gone,
+    (n) => `EgressTunnel ${n}`,
+    async (name) => {
+      report.count(await writer.delete('EgressTunnel', name, signal));
+    },
+  );
   return report;
 }

@@ -136,7 +136,9 @@ export function describeCleanup(target: CleanupTarget, plan: CleanupPlan): Clean
   return [
     ...(plan.nft ? [{ subsystem: 'nft' as const, text: `delete table inet ${target.config.nftTable}` }] : []),
     ...plan.routeDeletes.map((op) => ({ subsystem: 'route' as const, text: describeRouteOp(op).text.replace(/^extra /, 'delete ') })),
-    ...(plan.link ? [{ subsystem: 'link' as const, text: `delete link ${target.config.vxlan.device} (its tunnel addresses, neighbours, FDB entries and rp_filter go with it)` }] : []),
+    ...(plan.link
+      ? [{ subsystem: 'link' as const, text: `delete link ${target.config.vxlan.device} (its tunnel addresses, neighbours, FDB entries and rp_filter go with it)` }]
+      : []),
     ...plan.addresses.map((a) => ({ subsystem: 'address' as const, text: `delete address ${a.ip}/${hostPrefix(a.family)} on ${a.ifname} (no more ARP/NDP answers for it)` })),
     ...plan.sysctls.map((s) => ({ subsystem: 'sysctl' as const, text: `restore sysctl ${s.key} = ${s.value}` })),
   ];

@@ -115,7 +115,15 @@ describe('Dataplane without iproute2', () => {
 
 describe('isForwardingSysctl', () => {
   test('names the keys that make the node forward, and no others', () => {
-    const keys = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf.eth0.forwarding', 'net.ipv6.conf.egress/vxlan.forwarding', 'net.ipv4.conf.egress/vxlan.rp_filter', 'net.netfilter.nf_conntrack_tcp_loose', 'net.ipv6.conf.all.forwarding.x'];
+    const keys = [
+      'net.ipv4.ip_forward',
+      'net.ipv6.conf.all.forwarding',
+      'net.ipv4.conf.eth0.forwarding',
+      'net.ipv6.conf.egress/vxlan.forwarding',
+      'net.ipv4.conf.egress/vxlan.rp_filter',
+      'net.netfilter.nf_conntrack_tcp_loose',
+      'net.ipv6.conf.all.forwarding.x',
+    ];
     assert.deepEqual(keys.filter(isForwardingSysctl), keys.slice(0, 4));
   });
 });
@@ -148,7 +156,10 @@ async function scriptedGateway(opts: { held?: readonly string[]; failRoutes?: bo
   const events: KernelEvent[] = [];
   const announcer: string[] = [];
   const iproute = scriptedIproute({
-    addresses: [{ ip: '198.18.0.12', prefixlen: 24, ifname: 'eth0' }, ...(opts.held ?? []).map((ip) => ({ ip, prefixlen: ip.includes(':') ? 128 : 32, ifname: 'eth0', metric: TAG }))],
+    addresses: [
+      { ip: '198.18.0.12', prefixlen: 24, ifname: 'eth0' },
+      ...(opts.held ?? []).map((ip) => ({ ip, prefixlen: ip.includes(':') ? 128 : 32, ifname: 'eth0', metric: TAG })),
+    ],
     onWrite: (w) => events.push({ step: w.lines.map((l) => l.split(' ').slice(0, 2).join(' ')).join(', '), forwarding: forwarding() }),
     ...(opts.failRoutes ? { fail: (line: string) => line.startsWith('route ') } : {}),
   });
@@ -203,14 +214,17 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       const report = await gw.applyAt(0, true);
       assert.equal(report.ok, true, JSON.stringify(report.subsystems));
       assert.deepEqual([report.complete, report.failedApplies], [true, 0]);
-      assert.deepEqual(gw.events.map((e) => `${e.step} [${e.forwarding}]`), [
-        'nft [0/0]',
-        'link add, addr add, addr add, neigh replace, neigh replace, neigh replace, neigh replace [0/0]',
-        'fdb append, fdb append [0/0]',
-        'route replace, route replace, rule add, rule add, rule add [0/0]',
-        'route replace, route replace, rule add, rule add, rule add [0/0]',
-        'addr add, addr add [1/1]',
-      ]);
+      assert.deepEqual(
+        gw.events.map((e) => `${e.step} [${e.forwarding}]`),
+        [
+          'nft [0/0]',
+          'link add, addr add, addr add, neigh replace, neigh replace, neigh replace, neigh replace [0/0]',
+          'fdb append, fdb append [0/0]',
+          'route replace, route replace, rule add, rule add, rule add [0/0]',
+          'route replace, route replace, rule add, rule add, rule add [0/0]',
+          'addr add, addr add [1/1]',
+        ],
+      );
       assert.equal(gw.forwarding(), '1/1');
       assert.deepEqual(gw.eips().sort(), [EIP4, EIP6].sort());
       assert.deepEqual(gw.announcer, [`announce ${EIP4}`, `announce ${EIP6}`]);
@@ -228,7 +242,11 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       const report = await gw.applyAt(1_000, true, { ...gw.plan, eips: gw.plan.eips.filter((e) => e.ip !== EIP4) });
       assert.equal(report.ok, true, JSON.stringify(report.subsystems));
       // (the scripted kernel keeps no links or routes: they are written again after)
-      assert.deepEqual(gw.events.slice(0, 2).map((e) => e.step), ['addr del', 'nft'], 'the release, then the table');
+      assert.deepEqual(
+        gw.events.slice(0, 2).map((e) => e.step),
+        ['addr del', 'nft'],
+        'the release, then the table',
+      );
       assert.deepEqual(gw.eips(), [EIP6]);
       assert.deepEqual(gw.announcer, [`withdraw ${EIP4}`]);
       assert.deepEqual(report.withdrawn, [`${EIP4}|eth0`]);
@@ -251,7 +269,10 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       const same = await gw.applyAt(1, true, gw.plan, { full: false });
       assert.deepEqual([same.ok, same.complete, same.writes], [true, true, 0]);
       assert.deepEqual(gw.calls, [], 'nothing read or written but nft');
-      assert.deepEqual(gw.events.map((e) => e.step), ['nft']);
+      assert.deepEqual(
+        gw.events.map((e) => e.step),
+        ['nft'],
+      );
 
       const fewerEips = { ...gw.plan, eips: gw.plan.eips.filter((e) => e.family === 4) };
       const changed = await gw.applyAt(2, true, fewerEips, { full: false });
@@ -278,7 +299,10 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
     const gw = await scriptedGateway({ lanHosts });
     try {
       const first = await gw.applyAt(0, true);
-      assert.deepEqual(first.eipConflicts?.map((c) => c.ip), [EIP4]);
+      assert.deepEqual(
+        first.eipConflicts?.map((c) => c.ip),
+        [EIP4],
+      );
       assert.deepEqual(gw.eips(), [EIP6]);
       assert.deepEqual(first.held, [EIP6], 'what the node tells its peers it holds leaves out the address a LAN host answers for');
       lanHosts.clear();
@@ -302,7 +326,11 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
     try {
       const report = await gw.applyAt(0, false);
       assert.deepEqual([report.ok, report.complete, report.failedApplies], [false, false, 1]);
-      assert.deepEqual(gw.events.map((e) => e.step), ['nft'], 'only the nft load was attempted');
+      assert.deepEqual(
+        gw.events.map((e) => e.step),
+        ['nft'],
+        'only the nft load was attempted',
+      );
       assert.deepEqual(gw.writes(), []);
       assert.equal(gw.forwarding(), '0/0');
       assert.deepEqual([gw.eips(), gw.announcer], [[], []]);
@@ -341,7 +369,10 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
       assert.deepEqual(gw.announcer, [`announce ${EIP4}`], 'a kept EIP stays announced');
       assert.ok(!gw.writes().length, 'the EIP not yet held was not added');
       const kept = await gw.applyAt(29 * s, false);
-      assert.deepEqual(kept.subsystems.addresses.skipped, ['1 EIP(s) not added: the dataplane is not complete', '1 held EIP(s) kept through 6 incomplete apply(s) in a row over 29.0 s']);
+      assert.deepEqual(kept.subsystems.addresses.skipped, [
+        '1 EIP(s) not added: the dataplane is not complete',
+        '1 held EIP(s) kept through 6 incomplete apply(s) in a row over 29.0 s',
+      ]);
       // Past 30 s (and 3 applies): the node lets go.
       const gone = await gw.applyAt(31 * s, false);
       assert.deepEqual(gw.eips(), []);
@@ -394,7 +425,14 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
     await withLab('dp', W, G, async (lab) => {
       const worker = withIpv6(await seedPlan('worker-1'));
       const gateway = withIpv6(await seedPlan('gateway-1'));
-      const out = await run(lab, 'w', { op: 'dataplane.diff', plan: worker }, { op: 'dataplane.apply', plan: worker, probeAtNft: true }, { op: 'dataplane.apply', plan: worker }, { op: 'dataplane.diff', plan: worker });
+      const out = await run(
+        lab,
+        'w',
+        { op: 'dataplane.diff', plan: worker },
+        { op: 'dataplane.apply', plan: worker, probeAtNft: true },
+        { op: 'dataplane.apply', plan: worker },
+        { op: 'dataplane.diff', plan: worker },
+      );
       const [before, first, second, after] = reports(out);
       assert.ok(before!.some((l) => l.text === 'missing route table 3001 default via 172.31.0.1 dev egress.vxlan onlink'));
       assert.ok(before!.some((l) => l.text === 'missing rule pref 9001 fwmark 0x100/0xff00 lookup 3001'));
@@ -416,10 +454,18 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
       assert.equal(g1!.ok, true, JSON.stringify(g1!.subsystems));
       assert.equal(g1!.subsystems.addresses.writes, 2);
       assert.equal(g2!.writes, 0);
-      assert.deepEqual(gw.calls.filter((c) => c.call === 'announce').map((c) => c.args), [{ ip: '198.18.0.110', ifname: 'eth0' }, { ip: '2001:db8::110', ifname: 'eth0' }]);
+      assert.deepEqual(
+        gw.calls.filter((c) => c.call === 'announce').map((c) => c.args),
+        [
+          { ip: '198.18.0.110', ifname: 'eth0' },
+          { ip: '2001:db8::110', ifname: 'eth0' },
+        ],
+      );
       await lab.sh('w', 'ping -c1 -W2 172.31.0.1 >/dev/null && ping -c1 -W2 fd00:5c:e::1 >/dev/null');
 
-      t.diagnostic(`worker: full apply ${first!.durationMs.toFixed(1)} ms (${first!.writes} writes), no-op ${second!.durationMs.toFixed(1)} ms, restarted no-op ${restarted.durationMs.toFixed(1)} ms`);
+      t.diagnostic(
+        `worker: full apply ${first!.durationMs.toFixed(1)} ms (${first!.writes} writes), no-op ${second!.durationMs.toFixed(1)} ms, restarted no-op ${restarted.durationMs.toFixed(1)} ms`,
+      );
       t.diagnostic(`gateway: full apply ${g1!.durationMs.toFixed(1)} ms (${g1!.writes} writes), no-op ${g2!.durationMs.toFixed(1)} ms`);
     });
   });
@@ -434,7 +480,10 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
       assert.equal(dropped!.subsystems.routes.writes, 6);
       assert.equal(dropped!.subsystems.links.writes, 3);
       const atNft = nftCalls(out)[1]!;
-      assert.ok(atNft.routes!.some((r) => r.includes('table 3002')), 'table 3002 still routed when nft switched');
+      assert.ok(
+        atNft.routes!.some((r) => r.includes('table 3002')),
+        'table 3002 still routed when nft switched',
+      );
       assert.ok(atNft.rules!.some((r) => r.includes('0x200')));
       assert.deepEqual(diff, []);
       const rules = await lab.ip('w', ['rule', 'list']);
@@ -468,7 +517,10 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
       const gateway = withIpv6(await seedPlan('gateway-1'));
       await lab.sh('g', 'sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0');
       // Global addresses only: the kernel adds link-local ones by itself as the veth comes up.
-      const globals = async () => (await lab.ipJson<{ ifname: string; addr_info: { local: string; scope: string }[] }>('g', ['address', 'show'])).flatMap((l) => l.addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local} ${l.ifname}`));
+      const globals = async () =>
+        (await lab.ipJson<{ ifname: string; addr_info: { local: string; scope: string }[] }>('g', ['address', 'show'])).flatMap((l) =>
+          l.addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local} ${l.ifname}`),
+        );
       const before = await globals();
       const [failed] = reports(await run(lab, 'g', { op: 'dataplane.apply', plan: gateway, nftFails: true }));
       assert.deepEqual([failed!.ok, failed!.complete, failed!.writes], [false, false, 0]);
@@ -489,9 +541,10 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
       assert.equal(kept!.subsystems.addresses.writes, 0);
       assert.equal(gone!.subsystems.addresses.writes, 2);
       assert.doesNotMatch(await lab.ip('g', ['address', 'show', 'dev', 'eth0']), /198\.18\.0\.110|2001:db8::110/);
-      assert.deepEqual(out.calls.filter((c) => c.call !== 'nft.apply').map((c) => `${c.call} ${(c.args as { ip: string }).ip}`), [
-        'announce 198.18.0.110', 'announce 2001:db8::110', 'withdraw 198.18.0.110', 'withdraw 2001:db8::110',
-      ]);
+      assert.deepEqual(
+        out.calls.filter((c) => c.call !== 'nft.apply').map((c) => `${c.call} ${(c.args as { ip: string }).ip}`),
+        ['announce 198.18.0.110', 'announce 2001:db8::110', 'withdraw 198.18.0.110', 'withdraw 2001:db8::110'],
+      );
     });
   });
 
@@ -499,12 +552,20 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
     await withLab('dp-eip', W, G, async (lab) => {
       const gateway = withIpv6(await seedPlan('gateway-1'));
       await run(lab, 'g', { op: 'dataplane.apply', plan: gateway });
-      const out = await run(lab, 'g', { op: 'dataplane.apply', plan: gateway }, { op: 'dataplane.apply', plan: gateway }, { op: 'dataplane.apply', plan: { ...gateway, eips: [] } }, { op: 'dataplane.apply', plan: { ...gateway, eips: [] } });
+      const out = await run(
+        lab,
+        'g',
+        { op: 'dataplane.apply', plan: gateway },
+        { op: 'dataplane.apply', plan: gateway },
+        { op: 'dataplane.apply', plan: { ...gateway, eips: [] } },
+        { op: 'dataplane.apply', plan: { ...gateway, eips: [] } },
+      );
       const [adopt, noop, removed, again] = reports(out);
       assert.deepEqual([adopt!.writes, noop!.writes, removed!.writes, again!.writes], [0, 0, 2, 0]);
-      assert.deepEqual(out.calls.filter((c) => c.call !== 'nft.apply').map((c) => `${c.call} ${(c.args as { ip: string }).ip} ${(c.args as { ifname: string }).ifname}`), [
-        'announce 198.18.0.110 eth0', 'announce 2001:db8::110 eth0', 'withdraw 198.18.0.110 eth0', 'withdraw 2001:db8::110 eth0',
-      ]);
+      assert.deepEqual(
+        out.calls.filter((c) => c.call !== 'nft.apply').map((c) => `${c.call} ${(c.args as { ip: string }).ip} ${(c.args as { ifname: string }).ifname}`),
+        ['announce 198.18.0.110 eth0', 'announce 2001:db8::110 eth0', 'withdraw 198.18.0.110 eth0', 'withdraw 2001:db8::110 eth0'],
+      );
     });
   });
 
@@ -516,15 +577,25 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
         routes: await lab.ip('w', ['route', 'show', 'table', '100']),
         addrs: await lab.ip('w', ['-br', 'address', 'show', 'dev', 'eth0']),
       });
-      await lab.sh('w', [
-        'ip link add xtra0 type veth peer name xtra1',
-        'ip rule add pref 100 fwmark 0x1 table 100',
-        'ip route add 10.9.0.0/16 dev eth0 table 100',
-        'ip addr add 198.18.0.50/24 dev eth0',
-      ].join('\n'));
+      await lab.sh(
+        'w',
+        [
+          'ip link add xtra0 type veth peer name xtra1',
+          'ip rule add pref 100 fwmark 0x1 table 100',
+          'ip route add 10.9.0.0/16 dev eth0 table 100',
+          'ip addr add 198.18.0.50/24 dev eth0',
+        ].join('\n'),
+      );
       const before = await foreign();
       const worker = withIpv6(await seedPlan('worker-1'));
-      const out = await run(lab, 'w', { op: 'dataplane.apply', plan: worker }, { op: 'dataplane.apply', plan: bare(worker) }, { op: 'dataplane.apply', plan: bare(worker) }, { op: 'dataplane.diff', plan: bare(worker) });
+      const out = await run(
+        lab,
+        'w',
+        { op: 'dataplane.apply', plan: worker },
+        { op: 'dataplane.apply', plan: bare(worker) },
+        { op: 'dataplane.apply', plan: bare(worker) },
+        { op: 'dataplane.diff', plan: bare(worker) },
+      );
       const [, torn, again, diff] = reports(out);
       assert.equal(torn!.ok, true);
       assert.equal(torn!.subsystems.links.writes, 1);

@@ -186,7 +186,12 @@ export class Dataplane {
     if (releasing.length > 0) {
       await c.step('addresses', 'release EIPs the plan no longer holds', () => this.addresses.release(releasing));
       for (const h of releasing) this.#held.delete(h.ip);
-      this.#syncAnnouncer([...this.#held.values()].filter((h) => planned.has(h.ip)), c, report, { withdrawOnly: true });
+      this.#syncAnnouncer(
+        [...this.#held.values()].filter((h) => planned.has(h.ip)),
+        c,
+        report,
+        { withdrawOnly: true },
+      );
     }
 
     // The guards load while the rest is read: a process costs far more than the read it does. The
@@ -220,7 +225,10 @@ export class Dataplane {
         if (result) c.add('sysctls', result);
         missingSysctls.push(...(result?.missing ?? []));
       };
-      await setSysctls('sysctls', plan.sysctls.filter((s) => !isForwardingSysctl(s.key)));
+      await setSysctls(
+        'sysctls',
+        plan.sysctls.filter((s) => !isForwardingSysctl(s.key)),
+      );
 
       // Creating or deleting the device drops every route through it: read the routes again then.
       const relinked = linkOps?.adds.some((op) => op.kind === 'create' || op.kind === 'delete') ?? false;
@@ -228,7 +236,10 @@ export class Dataplane {
       const routeOps = routesNow && (await c.run('routes', 'plan rules and routes', async (): Promise<RouteOpPlan> => this.routes.plan(plan.routing, routesNow)));
       if (routeOps) await c.step('routes', 'route and rule adds', async () => withRejected(await this.routes.execute(routeOps.adds), routeOps.rejected));
 
-      await setSysctls('forwarding sysctls', plan.sysctls.filter((s) => isForwardingSysctl(s.key)));
+      await setSysctls(
+        'forwarding sysctls',
+        plan.sysctls.filter((s) => isForwardingSysctl(s.key)),
+      );
 
       if (routeOps && routeOps.deletes.length > 0) await c.step('routes', 'rule and route deletes', () => this.routes.execute(routeOps.deletes));
       if (linkOps && linkOps.deletes.length > 0) await c.step('links', 'link deletes', () => this.links.execute(linkOps.deletes));

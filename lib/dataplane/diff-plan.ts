@@ -36,10 +36,7 @@ function linkLines(plan: NodePlan, observed: ObservedDataplane): DiffLine[] {
 
 function routeLines(plan: NodePlan, observed: ObservedDataplane): DiffLine[] {
   const ops = planRouteOps(plan.routing, observed.routes);
-  return [
-    ...[...ops.adds, ...ops.deletes].map(describeRouteOp),
-    ...ops.rejected.map((r): DiffLine => ({ subsystem: 'route', change: 'conflict', text: `conflict ${r}` })),
-  ];
+  return [...[...ops.adds, ...ops.deletes].map(describeRouteOp), ...ops.rejected.map((r): DiffLine => ({ subsystem: 'route', change: 'conflict', text: `conflict ${r}` }))];
 }
 
 function addressLines(plan: NodePlan, observed: ObservedDataplane): DiffLine[] {

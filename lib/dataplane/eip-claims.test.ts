@@ -11,7 +11,10 @@ const LAN_HOST_MAC = '02:aa:bb:cc:dd:ee';
 /** gateway-1's plan while the policy's EIP is on `holder` (status.node), or with no policy at all. */
 function gateway1Plan(holder: string | undefined) {
   const docs = [...baseCluster(), pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' })];
-  if (holder) docs.push(policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: EIP }, node: holder } }));
+  if (holder)
+    docs.push(
+      policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: EIP }, node: holder } }),
+    );
   return plan(snapshotOf(docs), 'gateway-1');
 }
 
@@ -35,7 +38,10 @@ test('an EIP taken for the first time is probed; one a LAN host answers for is n
   let now = 1_000;
   const claims = new EipClaims({ probe, now: () => now, recheckMs: 30_000 });
   const p = gateway1Plan('gateway-1');
-  assert.deepEqual(p.eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(
+    p.eips.map((e) => e.ip),
+    [EIP],
+  );
   const first = await claims.vet(p, new Set());
   assert.deepEqual(probe.asked, [`${EIP}@eth0`]);
   assert.deepEqual(first.eips, []);
@@ -49,7 +55,10 @@ test('an EIP taken for the first time is probed; one a LAN host answers for is n
   // the host has gone: the recheck clears the conflict and the EIP is taken
   answers.delete(EIP);
   now += 20_000;
-  assert.deepEqual((await claims.vet(p, new Set())).eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(
+    (await claims.vet(p, new Set())).eips.map((e) => e.ip),
+    [EIP],
+  );
   assert.equal(probe.asked.length, 2);
   assert.deepEqual(claims.conflicts(), []);
 });
@@ -59,7 +68,10 @@ test('a takeover from another node is never probed: the old holder may still ans
   const claims = new EipClaims({ probe });
   await claims.vet(gateway1Plan('gateway-2'), new Set());
   const taken = await claims.vet(gateway1Plan('gateway-1'), new Set());
-  assert.deepEqual(taken.eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(
+    taken.eips.map((e) => e.ip),
+    [EIP],
+  );
   assert.deepEqual(probe.asked, []);
 });
 
@@ -73,7 +85,10 @@ test('the plan took the EIP from another node, but a node reports a LAN host ans
   const taken = await claims.vet(gateway1Plan('gateway-1'), new Set(), new Set(), reported);
   assert.deepEqual(probe.asked, [`${EIP}@eth0`]);
   assert.deepEqual(taken.eips, []);
-  assert.deepEqual(claims.conflicts().map((c) => [c.ip, c.mac]), [[EIP, LAN_HOST_MAC]]);
+  assert.deepEqual(
+    claims.conflicts().map((c) => [c.ip, c.mac]),
+    [[EIP, LAN_HOST_MAC]],
+  );
 });
 
 test('a report of another address does not slow a takeover down', async () => {
@@ -97,7 +112,10 @@ test('holders noted from a plan applied without vetting count: a takeover after 
 test('an EIP already on the NIC is not probed; an EIP new to the cluster after the node knew it unused is', async () => {
   const probe = fakeProbe(new Map());
   const claims = new EipClaims({ probe });
-  assert.deepEqual((await claims.vet(gateway1Plan('gateway-1'), new Set([EIP]))).eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(
+    (await claims.vet(gateway1Plan('gateway-1'), new Set([EIP]))).eips.map((e) => e.ip),
+    [EIP],
+  );
   assert.deepEqual(probe.asked, []);
   const fresh = new EipClaims({ probe });
   await fresh.vet(gateway1Plan(undefined), new Set());
@@ -108,7 +126,10 @@ test('an EIP already on the NIC is not probed; an EIP new to the cluster after t
 test('a probe that cannot be made is noted, and the EIP is taken as before', async () => {
   const claims = new EipClaims({ probe: fakeProbe(new Map([[EIP, new Error('EPERM')]])) });
   const vetted = await claims.vet(gateway1Plan('gateway-1'), new Set());
-  assert.deepEqual(vetted.eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(
+    vetted.eips.map((e) => e.ip),
+    [EIP],
+  );
   assert.match(vetted.notes.join('\n'), /could not probe the LAN for 198\.18\.0\.110 on eth0 \(taken without\): EPERM/);
 });
 
@@ -116,11 +137,17 @@ test('right after a restart, an EIP another node holds by the probes is a move, 
   const probe = fakeProbe(new Map([[EIP, '02:00:00:00:00:13']]));
   const claims = new EipClaims({ probe });
   const p = gateway1Plan('gateway-1');
-  assert.deepEqual((await claims.vet(p, new Set(), new Set([EIP]))).eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(
+    (await claims.vet(p, new Set(), new Set([EIP]))).eips.map((e) => e.ip),
+    [EIP],
+  );
   assert.deepEqual(probe.asked, []);
   // a conflict seen before the peer said it holds the EIP was that peer answering
   const restarted = new EipClaims({ probe });
   assert.deepEqual((await restarted.vet(p, new Set())).eips, []);
-  assert.deepEqual((await restarted.vet(p, new Set(), new Set([EIP]))).eips.map((e) => e.ip), [EIP]);
+  assert.deepEqual(
+    (await restarted.vet(p, new Set(), new Set([EIP]))).eips.map((e) => e.ip),
+    [EIP],
+  );
   assert.deepEqual(restarted.conflicts(), []);
 });

@@ -68,7 +68,12 @@ export class EipClaims {
    * The planned EIPs this apply may add or keep, after probing the ones first taken and the known
    * conflicts that are due. `present` holds the planned EIPs already on their interface.
    */
-  async vet(plan: NodePlan, present: ReadonlySet<string>, heldByPeers: ReadonlySet<string> = new Set(), reportedConflicts: ReadonlySet<string> = new Set()): Promise<{ eips: EipPlan[]; notes: string[] }> {
+  async vet(
+    plan: NodePlan,
+    present: ReadonlySet<string>,
+    heldByPeers: ReadonlySet<string> = new Set(),
+    reportedConflicts: ReadonlySet<string> = new Set(),
+  ): Promise<{ eips: EipPlan[]; notes: string[] }> {
     const now = this.#now();
     const before = this.#holders;
     this.#holders = holdersOf(plan);

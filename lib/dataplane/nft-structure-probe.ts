@@ -3,9 +3,7 @@ import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from '.
 import { dumpInetRules } from './nft/netlink-reads.js';
 
 /** What a probe found; `intact` says the table still has the structure the plan loads. */
-export type NftProbe =
-  | { readonly intact: true }
-  | { readonly intact: false; readonly why: string };
+export type NftProbe = { readonly intact: true } | { readonly intact: false; readonly why: string };
 
 /**
  * A cheap drift check of our nft table: one netlink rule dump (no set elements, so it costs the

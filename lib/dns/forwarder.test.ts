@@ -11,22 +11,30 @@ async function upstream() {
   const reply = (msg: Buffer) => {
     const q = dnsPacket.decode(msg);
     const name = q.questions![0]!.name;
-    return dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [
-      { type: 'A', name, ttl: 1, data: '198.18.1.10' },
-      { type: 'A', name, ttl: 1, data: '198.18.1.11' },
-    ] });
+    return dnsPacket.encode({
+      type: 'response',
+      id: q.id,
+      flags: dnsPacket.RECURSION_AVAILABLE,
+      questions: q.questions,
+      answers: [
+        { type: 'A', name, ttl: 1, data: '198.18.1.10' },
+        { type: 'A', name, ttl: 1, data: '198.18.1.11' },
+      ],
+    });
   };
   const udp = dgram.createSocket('udp4');
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
   udp.on('message', (m, rinfo) => udp.send(reply(m), rinfo.port, rinfo.address));
   const port = udp.address().port;
-  const tcp = net.createServer((s) => s.on('data', (d) => {
-    const body = reply(d.subarray(2));
-    const framed = Buffer.alloc(2 + body.length);
-    framed.writeUInt16BE(body.length, 0);
-    body.copy(framed, 2);
-    s.end(framed);
-  }));
+  const tcp = net.createServer((s) =>
+    s.on('data', (d) => {
+      const body = reply(d.subarray(2));
+      const framed = Buffer.alloc(2 + body.length);
+      framed.writeUInt16BE(body.length, 0);
+      body.copy(framed, 2);
+      s.end(framed);
+    }),
+  );
   await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', () => r()));
   return { port, close: () => Promise.all([new Promise((r) => udp.close(() => r(undefined))), new Promise((r) => tcp.close(() => r(undefined)))]) };
 }
@@ -69,7 +77,14 @@ async function askTcp(port: number, name: string): Promise<dnsPacket.DecodedPack
 }
 
 async function forwarder(up: number, learn: (e: readonly LearnedElement[]) => Promise<void>, results: ForwardResult[]) {
-  const f = new DnsForwarder({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: up }, rules: () => [rule('github.com', '127.0.0.1')], graceSeconds: 3, learn, onResult: (r) => results.push(r) });
+  const f = new DnsForwarder({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: '127.0.0.1', port: up },
+    rules: () => [rule('github.com', '127.0.0.1')],
+    graceSeconds: 3,
+    learn,
+    onResult: (r) => results.push(r),
+  });
   await f.start();
   return f;
 }
@@ -79,17 +94,30 @@ test('the answer reaches the pod only after its addresses are in the set, over U
   const results: ForwardResult[] = [];
   const learnedAt: number[] = [];
   const elements: LearnedElement[] = [];
-  const f = await forwarder(up.port, async (e) => {
-    await new Promise((r) => setTimeout(r, 50));
-    elements.push(...e);
-    learnedAt.push(performance.now());
-  }, results);
+  const f = await forwarder(
+    up.port,
+    async (e) => {
+      await new Promise((r) => setTimeout(r, 50));
+      elements.push(...e);
+      learnedAt.push(performance.now());
+    },
+    results,
+  );
   try {
     const { packet, at } = await askUdp(f.port, 'GitHub.com');
     assert.equal(packet.id, 4242);
-    assert.deepEqual(packet.answers!.map((a) => (a as { data: unknown }).data), ['198.18.1.10', '198.18.1.11']);
+    assert.deepEqual(
+      packet.answers!.map((a) => (a as { data: unknown }).data),
+      ['198.18.1.10', '198.18.1.11'],
+    );
     assert.ok(learnedAt[0]! <= at, 'the set held the addresses before the answer arrived');
-    assert.deepEqual(elements.map((e) => [e.set, e.address, e.timeoutSeconds]), [['set4', '198.18.1.10', 4], ['set4', '198.18.1.11', 4]]);
+    assert.deepEqual(
+      elements.map((e) => [e.set, e.address, e.timeoutSeconds]),
+      [
+        ['set4', '198.18.1.10', 4],
+        ['set4', '198.18.1.11', 4],
+      ],
+    );
     const tcp = await askTcp(f.port, 'github.com');
     assert.equal(tcp.answers!.length, 2);
     assert.equal(learnedAt.length, 2, 'the TCP answer was learned too');
@@ -121,7 +149,15 @@ test('when the addresses cannot be put into the set the pod gets SERVFAIL, never
 test('a query from an address that is not a steered pod goes unanswered and is counted (no open door to the cluster DNS)', async () => {
   const up = await upstream();
   const results: ForwardResult[] = [];
-  const f = new DnsForwarder({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: up.port }, rules: () => [], serves: (c) => c === '10.244.1.5', graceSeconds: 3, learn: async () => undefined, onResult: (r) => results.push(r) });
+  const f = new DnsForwarder({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: '127.0.0.1', port: up.port },
+    rules: () => [],
+    serves: (c) => c === '10.244.1.5',
+    graceSeconds: 3,
+    learn: async () => undefined,
+    onResult: (r) => results.push(r),
+  });
   await f.start();
   try {
     await assert.rejects(askUdp(f.port, 'kubernetes.default.svc.cluster.local'), /no answer/);
@@ -142,13 +178,27 @@ test('concurrent queries from pods reuse a few upstream sockets, and each pod ge
     ports.add(rinfo.port);
     const q = dnsPacket.decode(m);
     const name = q.questions![0]!.name;
-    held.push(() => udp.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: 'TXT', name, data: name }] }), rinfo.port, rinfo.address));
+    held.push(() =>
+      udp.send(
+        dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: 'TXT', name, data: name }] }),
+        rinfo.port,
+        rinfo.address,
+      ),
+    );
   });
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-  const f = new DnsForwarder({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: udp.address().port }, rules: () => [], graceSeconds: 3, learn: async () => undefined });
+  const f = new DnsForwarder({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: '127.0.0.1', port: udp.address().port },
+    rules: () => [],
+    graceSeconds: 3,
+    learn: async () => undefined,
+  });
   await f.start();
   try {
-    const answers = Array.from({ length: 64 }, (_, i) => f.answer(dnsPacket.encode({ type: 'query', id: 4242, questions: [{ type: 'TXT', name: `n${i}.test` }] }), '127.0.0.1', 'udp'));
+    const answers = Array.from({ length: 64 }, (_, i) =>
+      f.answer(dnsPacket.encode({ type: 'query', id: 4242, questions: [{ type: 'TXT', name: `n${i}.test` }] }), '127.0.0.1', 'udp'),
+    );
     while (held.length < 64) await new Promise((r) => setTimeout(r, 5));
     for (const reply of held.reverse()) reply();
     const got = (await Promise.all(answers)).map((a) => dnsPacket.decode(a!));

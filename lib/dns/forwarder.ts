@@ -71,7 +71,12 @@ function servfailFor(query: Buffer): Buffer | undefined {
   try {
     const q = dnsPacket.decode(query);
     if (q.type !== 'query') return undefined;
-    return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | 2, questions: q.questions ?? [] });
+    return dnsPacket.encode({
+      type: 'response',
+      id: q.id ?? 0,
+      flags: ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | 2,
+      questions: q.questions ?? [],
+    });
   } catch {
     return undefined;
   }

@@ -5,13 +5,23 @@ import { addressesFor, decodeAnswer, learnedComment, learnFromAnswer, MAX_TIMEOU
 import { dnsNameMatches } from './dns-names.js';
 
 function answer(name: string, answers: Answer[], rcode = 'NOERROR') {
-  const wire = dnsPacket.encode({ type: 'response', id: 7, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (rcode === 'NXDOMAIN' ? 3 : 0), questions: [{ type: 'A', name }], answers });
+  const wire = dnsPacket.encode({
+    type: 'response',
+    id: 7,
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (rcode === 'NXDOMAIN' ? 3 : 0),
+    questions: [{ type: 'A', name }],
+    answers,
+  });
   const decoded = decodeAnswer(wire);
   assert.ok(decoded.ok);
   return decoded.packet;
 }
 
-const target = (pattern: string, pods: string[] = ['10.244.1.5']): DnsRuleTarget => ({ pattern, sets: { 4: `s_${pattern}_4`, 6: `s_${pattern}_6` }, appliesTo: (c) => pods.includes(c) });
+const target = (pattern: string, pods: string[] = ['10.244.1.5']): DnsRuleTarget => ({
+  pattern,
+  sets: { 4: `s_${pattern}_4`, 6: `s_${pattern}_6` },
+  appliesTo: (c) => pods.includes(c),
+});
 
 test('names: exact and wildcard, case and trailing dot ignored, the wildcard not matching its own suffix', () => {
   assert.ok(dnsNameMatches('github.com', 'GitHub.com.'));
@@ -29,13 +39,20 @@ test("an answer's addresses go into the sets of the matching rules of the pod th
     { type: 'AAAA', name: 'github.com', ttl: 60, data: '2001:db8:0:0::10' },
   ]);
   const learned = learnFromAnswer(packet, '10.244.1.5', [target('github.com'), target('google.com')], 5);
-  assert.deepEqual(learned.map((e) => [e.set, e.address, e.timeoutSeconds, e.name]), [
-    ['s_github.com_4', '198.18.1.10', 35, 'github.com'],
-    ['s_github.com_4', '198.18.1.11', 6, 'github.com'],
-    ['s_github.com_6', '2001:db8::10', 65, 'github.com'],
-  ]);
+  assert.deepEqual(
+    learned.map((e) => [e.set, e.address, e.timeoutSeconds, e.name]),
+    [
+      ['s_github.com_4', '198.18.1.10', 35, 'github.com'],
+      ['s_github.com_4', '198.18.1.11', 6, 'github.com'],
+      ['s_github.com_6', '2001:db8::10', 65, 'github.com'],
+    ],
+  );
   assert.deepEqual(learnFromAnswer(packet, '10.244.9.9', [target('github.com')], 5), [], 'a pod the firewall does not select teaches nothing');
-  assert.deepEqual(learned.map((e) => e.comment), ['dns github.com A 198.18.1.10 ttl 30 to 10.244.1.5', 'dns github.com A 198.18.1.11 ttl 1 to 10.244.1.5', 'dns github.com AAAA 2001:db8::10 ttl 60 to 10.244.1.5'], 'each element says which answer put it there');
+  assert.deepEqual(
+    learned.map((e) => e.comment),
+    ['dns github.com A 198.18.1.10 ttl 30 to 10.244.1.5', 'dns github.com A 198.18.1.11 ttl 1 to 10.244.1.5', 'dns github.com AAAA 2001:db8::10 ttl 60 to 10.244.1.5'],
+    'each element says which answer put it there',
+  );
 });
 
 test('a learned comment keeps to printable text without quotes, and to 120 characters', () => {
@@ -51,9 +68,15 @@ test('CNAME chains are followed from the queried name; records of other names ar
     { type: 'A', name: 'pop7.cdn.test', ttl: 20, data: '198.18.2.7' },
     { type: 'A', name: 'unrelated.test', ttl: 20, data: '198.18.2.99' },
   ]);
-  assert.deepEqual(addressesFor('www.example.com', packet.answers ?? []).map((a) => a.address), ['198.18.2.7']);
+  assert.deepEqual(
+    addressesFor('www.example.com', packet.answers ?? []).map((a) => a.address),
+    ['198.18.2.7'],
+  );
   const learned = learnFromAnswer(packet, '10.244.1.5', [target('*.example.com')], 0);
-  assert.deepEqual(learned.map((e) => e.address), ['198.18.2.7']);
+  assert.deepEqual(
+    learned.map((e) => e.address),
+    ['198.18.2.7'],
+  );
   assert.equal(learned[0]!.timeoutSeconds, 20);
 });
 
@@ -66,7 +89,13 @@ test('a CNAME loop ends; a TTL of 0 still holds for the grace; a huge TTL is cap
     { type: 'A', name: 'a.test', ttl: 9, data: '198.18.3.1' },
   ]);
   const learned = learnFromAnswer(loop, '10.244.1.5', [target('a.test')], 2);
-  assert.deepEqual(learned.map((e) => [e.address, e.timeoutSeconds]), [['198.18.3.1', 11], ['198.18.3.2', MAX_TIMEOUT_SECONDS]]);
+  assert.deepEqual(
+    learned.map((e) => [e.address, e.timeoutSeconds]),
+    [
+      ['198.18.3.1', 11],
+      ['198.18.3.2', MAX_TIMEOUT_SECONDS],
+    ],
+  );
 });
 
 test('errors and non-answers teach nothing; garbage does not decode', () => {

@@ -16,7 +16,8 @@ async function server(onQuery: (q: Asked) => void) {
       id: q.id!,
       name,
       port: rinfo.port,
-      reply: (over = {}) => udp.send(dnsPacket.encode({ type: 'response', id: q.id, questions: q.questions, answers: [{ type: 'TXT', name, data: name }], ...over }), rinfo.port, rinfo.address),
+      reply: (over = {}) =>
+        udp.send(dnsPacket.encode({ type: 'response', id: q.id, questions: q.questions, answers: [{ type: 'TXT', name, data: name }], ...over }), rinfo.port, rinfo.address),
     });
   });
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
@@ -92,8 +93,18 @@ test('a query without an answer times out; a socket is replaced after its share 
       asked.at(-1)!.reply();
       await a;
     }
-    assert.deepEqual(asked.map((q) => q.port).map((p) => (p === asked[0]!.port ? 'first' : p === asked[3]!.port ? 'second' : 'other')), ['first', 'first', 'first', 'second', 'second', 'second']);
-    const two = dnsPacket.encode({ type: 'query', id: 5, questions: [{ type: 'A', name: 'a.test' }, { type: 'A', name: 'b.test' }] });
+    assert.deepEqual(
+      asked.map((q) => q.port).map((p) => (p === asked[0]!.port ? 'first' : p === asked[3]!.port ? 'second' : 'other')),
+      ['first', 'first', 'first', 'second', 'second', 'second'],
+    );
+    const two = dnsPacket.encode({
+      type: 'query',
+      id: 5,
+      questions: [
+        { type: 'A', name: 'a.test' },
+        { type: 'A', name: 'b.test' },
+      ],
+    });
     await assert.rejects(u.ask(two), (err: unknown) => err instanceof UpstreamError && err.reason === 'malformed-query');
     await assert.rejects(u.ask(Buffer.from([0, 1, 2])), (err: unknown) => err instanceof UpstreamError && err.reason === 'malformed-query');
   } finally {

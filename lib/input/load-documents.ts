@@ -45,7 +45,7 @@ export async function loadDocuments(path: string, stdinText?: string): Promise<S
   const files = path === '-' ? ['-'] : await filesOf(path);
   const out: SourceDocument[] = [];
   for (const file of files) {
-    const text = file === '-' ? stdinText ?? '' : await readFile(file, 'utf8');
+    const text = file === '-' ? (stdinText ?? '') : await readFile(file, 'utf8');
     let index = 0;
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length > 0) {

@@ -9,7 +9,17 @@ test('lastTransitionTime moves only when status changes', () => {
   assert.equal(same[0]!.lastTransitionTime, '2026-01-01T00:00:00Z');
   const flipped = mergeConditions(old, [{ type: 'Ready', status: 'False', reason: 'NoReadyGatewayNode', message: 'x' }], '2026-02-02T00:00:00Z');
   assert.equal(flipped[0]!.lastTransitionTime, '2026-02-02T00:00:00Z');
-  assert.deepEqual(mergeConditions([], [{ type: 'b', status: 'True', reason: 'r', message: '' }, { type: 'a', status: 'True', reason: 'r', message: '' }], 't').map((c) => c.type), ['a', 'b']);
+  assert.deepEqual(
+    mergeConditions(
+      [],
+      [
+        { type: 'b', status: 'True', reason: 'r', message: '' },
+        { type: 'a', status: 'True', reason: 'r', message: '' },
+      ],
+      't',
+    ).map((c) => c.type),
+    ['a', 'b'],
+  );
 });
 
 test('normalized comparison ignores key order and empty values', () => {

@@ -35,7 +35,11 @@ async function setup(timing: Partial<InformerTiming> = {}, options: SetupOptions
   return { server, client, store, informer };
 }
 
-const names = (store: ClusterStore) => store.values('Node').map((n) => n.name).join(',');
+const names = (store: ClusterStore) =>
+  store
+    .values('Node')
+    .map((n) => n.name)
+    .join(',');
 
 function lists(server: ApiServer): number {
   return server.requestLog.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v1/nodes') && !r.path.includes('watch=')).length;
@@ -138,7 +142,7 @@ test('a selector the server refuses (400) is synced as selecting nothing when as
   }
 });
 
-test('a list in pages: changes made between pages reach the store through the watch from the list\'s revision', async () => {
+test("a list in pages: changes made between pages reach the store through the watch from the list's revision", async () => {
   let pages = 0;
   let server!: ApiServer;
   const afterFirstPage = (o: JsonObject) => {
@@ -161,7 +165,11 @@ test('a list in pages: changes made between pages reach the store through the wa
     await bounded(informer.whenSynced, 3000, 'sync');
     const requests = server.requestLog.filter((r) => r.path.startsWith('/api/v1/nodes')).map((r) => new URL(r.path, 'http://x').searchParams);
     const listed = requests.filter((q) => !q.has('watch'));
-    assert.deepEqual(listed.map((q) => q.get('limit')), ['2', '2', '2'], 'three pages of two');
+    assert.deepEqual(
+      listed.map((q) => q.get('limit')),
+      ['2', '2', '2'],
+      'three pages of two',
+    );
     await waitFor('the changes between pages', () => names(store) === 'n1,n2,n3,n5,n9' && store.get('Node', 'n3')?.value?.labels.egress === 'true');
     assert.equal(informer.restarts, 0);
     server.endWatches(); // a watch is logged when the server ends it

@@ -90,7 +90,9 @@ test('a partitioned leader stops at its renew deadline, before the other takes o
     assert.ok(aStop - cutAt <= LEASE.renewDeadlineMs + 100, `a stopped ${aStop - cutAt} ms after the cut`);
     await waitFor('b leads', () => b.elector.isLeader, 3000);
     const takeover = b.log[0]!.at - cutAt;
-    t.diagnostic(`old leader stopped ${aStop - cutAt} ms after the cut; new leader started ${takeover} ms after it (lease ${LEASE.leaseDurationMs} ms, renew ${LEASE.renewIntervalMs} ms)`);
+    t.diagnostic(
+      `old leader stopped ${aStop - cutAt} ms after the cut; new leader started ${takeover} ms after it (lease ${LEASE.leaseDurationMs} ms, renew ${LEASE.renewIntervalMs} ms)`,
+    );
     assert.ok(aStop < b.log[0]!.at, 'the old leader stopped before the new one started');
     assert.ok(takeover <= LEASE.leaseDurationMs + 2 * LEASE.renewIntervalMs + 150, `takeover ${takeover} ms after the cut`);
   } finally {
@@ -178,7 +180,10 @@ test('the Lease through the REST client: created when missing, renewed by replac
   try {
     a.elector.start();
     await waitFor('a leads', () => a.elector.isLeader, 3000);
-    assert.deepEqual(server.state.requests.slice(0, 2), ['GET /apis/coordination.k8s.io/v1/namespaces/default/leases/sluice-controller', 'POST /apis/coordination.k8s.io/v1/namespaces/default/leases']);
+    assert.deepEqual(server.state.requests.slice(0, 2), [
+      'GET /apis/coordination.k8s.io/v1/namespaces/default/leases/sluice-controller',
+      'POST /apis/coordination.k8s.io/v1/namespaces/default/leases',
+    ]);
     await waitFor('a renewal', () => server.state.requests.includes('PUT /apis/coordination.k8s.io/v1/namespaces/default/leases/sluice-controller'), 2000);
     assert.equal(server.state.lease.spec.holderIdentity, 'a');
     assert.equal(server.state.lease.spec.leaseTransitions, 0, 'a renewal is no transition');
@@ -189,7 +194,7 @@ test('the Lease through the REST client: created when missing, renewed by replac
   }
 });
 
-test('a create that loses to another candidate (409 AlreadyExists) does not lead; the Lease it then reads is the other\'s', async () => {
+test("a create that loses to another candidate (409 AlreadyExists) does not lead; the Lease it then reads is the other's", async () => {
   const server = await leaseServer();
   server.state.createAnswer = 'AlreadyExists';
   const a = candidate(server.url, 'a');

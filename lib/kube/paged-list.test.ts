@@ -44,7 +44,10 @@ test('a list is read page by page, and its resourceVersion is the revision all p
     assert.deepEqual(list.items, ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7']);
     assert.equal(list.resourceVersion, listedAt);
     assert.equal(list.pages, 3);
-    assert.deepEqual(listRequests(server).map((p) => new URL(p, 'http://x').searchParams.get('limit')), ['3', '3', '3']);
+    assert.deepEqual(
+      listRequests(server).map((p) => new URL(p, 'http://x').searchParams.get('limit')),
+      ['3', '3', '3'],
+    );
   }));
 
 test('an expired continue token (410) begins the list again, never follows the inconsistent remainder', () =>

@@ -8,7 +8,11 @@ test('a burst of triggers coalesces into one run with every reason', async () =>
   const r = new Reconciler({ name: 't', minIntervalMs: 30, run: async ({ reasons }) => void seen.push([...reasons].sort()) });
   try {
     for (let i = 0; i < 100; i++) r.trigger(i % 2 ? 'pod' : 'node');
-    await bounded(waitFor('a run', () => seen.length === 1), 2000, 'run');
+    await bounded(
+      waitFor('a run', () => seen.length === 1),
+      2000,
+      'run',
+    );
     await sleep(80);
     assert.deepEqual(seen, [['node', 'pod']]);
   } finally {
@@ -76,7 +80,11 @@ test('a failing run is retried with growing delays and triggers wait for the ret
     r.trigger('x');
     await waitFor('first failure', () => starts.length === 1, 2000);
     r.trigger('during backoff');
-    await bounded(waitFor('recovery', () => starts.length === 4 && r.isIdle, 3000), 4000, 'recovery');
+    await bounded(
+      waitFor('recovery', () => starts.length === 4 && r.isIdle, 3000),
+      4000,
+      'recovery',
+    );
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     assert.ok(gaps[0]! >= 35 && gaps[1]! >= 75 && gaps[2]! >= 155, `backoff 40/80/160 ms, got ${gaps}`);
     assert.equal(r.failures, 3);

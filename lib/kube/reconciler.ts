@@ -97,10 +97,13 @@ export class Reconciler {
     if (this.timer && this.dueAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.dueAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.execute();
-    }, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.execute();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   private async execute(): Promise<void> {

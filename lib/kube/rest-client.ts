@@ -35,10 +35,14 @@ function verbOf(method: string, query: Query | undefined, path: string): Verb {
     case 'GET':
       if (query?.watch === 'true') return 'watch';
       return isNamedPath(path) ? 'get' : 'list';
-    case 'POST': return 'create';
-    case 'PUT': return 'update';
-    case 'PATCH': return 'patch';
-    default: return 'delete';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    default:
+      return 'delete';
   }
 }
 
@@ -139,32 +143,33 @@ export class KubeClient {
     // was busy fails at once with ECONNRESET, the request unread: a read is sent again, once, on a
     // fresh connection. Writes are not (the server may have read them).
     let staleRetries = method === 'GET' ? 1 : 0;
-    const send = (): Promise<IncomingMessage> => new Promise<IncomingMessage>((resolve, reject) => {
-      const mod = url.protocol === 'http:' ? http : https;
-      const req = mod.request(url, reqOptions, (res) => {
-        cleanup();
-        resolve(res);
+    const send = (): Promise<IncomingMessage> =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const mod = url.protocol === 'http:' ? http : https;
+        const req = mod.request(url, reqOptions, (res) => {
+          cleanup();
+          resolve(res);
+        });
+        const fail = (err: unknown) => {
+          cleanup();
+          req.destroy();
+          if (staleRetries > 0 && req.reusedSocket && isStaleSocketError(err) && !options.signal?.aborted) {
+            staleRetries--;
+            send().then(resolve, reject);
+            return;
+          }
+          reject(err instanceof EgressError ? err : new EgressError('EGW_ERR_KUBE', `${what}: ${errorMessage(err)}`, { cause: err }));
+        };
+        const onAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
+        const timer = timeoutMs > 0 ? setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
+        const cleanup = () => {
+          if (timer) clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+        };
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        req.on('error', fail);
+        req.end(payload);
       });
-      const fail = (err: unknown) => {
-        cleanup();
-        req.destroy();
-        if (staleRetries > 0 && req.reusedSocket && isStaleSocketError(err) && !options.signal?.aborted) {
-          staleRetries--;
-          send().then(resolve, reject);
-          return;
-        }
-        reject(err instanceof EgressError ? err : new EgressError('EGW_ERR_KUBE', `${what}: ${errorMessage(err)}`, { cause: err }));
-      };
-      const onAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
-      const timer = timeoutMs > 0 ? setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
-      const cleanup = () => {
-        if (timer) clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', fail);
-      req.end(payload);
-    });
     return send();
   }
 }

@@ -8,10 +8,18 @@ export function labelSelectorQuery(selector: LabelSelector): string {
   for (const e of selector.matchExpressions ?? []) {
     const values = [...(e.values ?? [])].sort().join(',');
     switch (e.operator) {
-      case 'In': parts.push(`${e.key} in (${values})`); break;
-      case 'NotIn': parts.push(`${e.key} notin (${values})`); break;
-      case 'Exists': parts.push(e.key); break;
-      case 'DoesNotExist': parts.push(`!${e.key}`); break;
+      case 'In':
+        parts.push(`${e.key} in (${values})`);
+        break;
+      case 'NotIn':
+        parts.push(`${e.key} notin (${values})`);
+        break;
+      case 'Exists':
+        parts.push(e.key);
+        break;
+      case 'DoesNotExist':
+        parts.push(`!${e.key}`);
+        break;
     }
   }
   return parts.join(',');

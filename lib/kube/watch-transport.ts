@@ -52,44 +52,42 @@ export class WatchTransport {
       if (idle) clearTimeout(idle);
       idle = setTimeout(() => finish(null), idleMs);
     };
-    this.client
-      .open('GET', path, { query, signal: controller.signal, timeoutMs: this.options.connectTimeoutMs })
-      .then((res) => {
-        if (finished) return void res.destroy();
-        if (res.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown;
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = undefined;
-            }
-            finish(statusError('GET', path, res.statusCode ?? 0, body, text));
-          });
-          res.on('error', finish);
-          return;
-        }
-        controller.signal.addEventListener('abort', () => res.destroy(), { once: true });
-        touch();
-        res.setEncoding('utf8');
-        let buffer = '';
-        res.on('data', (chunk: string) => {
-          touch();
-          buffer += chunk;
-          let nl: number;
-          while (!finished && (nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (line) deliver(line);
+    this.client.open('GET', path, { query, signal: controller.signal, timeoutMs: this.options.connectTimeoutMs }).then((res) => {
+      if (finished) return void res.destroy();
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
           }
+          finish(statusError('GET', path, res.statusCode ?? 0, body, text));
         });
-        res.on('end', () => finish(null));
-        res.on('close', () => finish(null));
         res.on('error', finish);
-      }, finish);
+        return;
+      }
+      controller.signal.addEventListener('abort', () => res.destroy(), { once: true });
+      touch();
+      res.setEncoding('utf8');
+      let buffer = '';
+      res.on('data', (chunk: string) => {
+        touch();
+        buffer += chunk;
+        let nl: number;
+        while (!finished && (nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line) deliver(line);
+        }
+      });
+      res.on('end', () => finish(null));
+      res.on('close', () => finish(null));
+      res.on('error', finish);
+    }, finish);
 
     const deliver = (line: string) => {
       let event: unknown;

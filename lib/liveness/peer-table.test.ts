@@ -57,7 +57,7 @@ test('heard within the window, dead after it', () => {
   assert.equal(view().peers.get('gw-2')!.sinceHeardMs, 301);
 });
 
-test("a peer that the others still hear is alive through their fresh heard lists (a partition between two nodes)", () => {
+test('a peer that the others still hear is alive through their fresh heard lists (a partition between two nodes)', () => {
   const { at, hear, alive, view } = table();
   for (let ms = 0; ms <= 2000; ms += 100) {
     at(ms);
@@ -85,7 +85,7 @@ test('a stale heard list does not keep a peer alive', () => {
   assert.equal(alive('gw-3'), false, "gw-2's list naming gw-3 is from a peer no longer heard");
 });
 
-test("hold-down: a peer judged dead is alive again only after being heard without a gap for holdDownMs", () => {
+test('hold-down: a peer judged dead is alive again only after being heard without a gap for holdDownMs', () => {
   const { at, hear, alive } = table();
   at(0);
   hear('gw-2');
@@ -114,7 +114,10 @@ test('a gap longer than the window between two evaluations still starts the hold
   t.evaluate(0);
   at(350); // no tick evaluated during the gap
   const ev = hear('gw-2');
-  assert.deepEqual(ev.flipped.filter((f) => f.node === 'gw-2'), [{ node: 'gw-2', alive: false }]);
+  assert.deepEqual(
+    ev.flipped.filter((f) => f.node === 'gw-2'),
+    [{ node: 'gw-2', alive: false }],
+  );
   assert.equal(t.view(350).peers.get('gw-2')!.alive, false);
 });
 
@@ -254,7 +257,7 @@ test('a known node that is not probed vouches for the peers it hears (a worker s
     hear('worker-9', ['gw-2', 'gw-3', 'unknown-node']);
     if (ms < 500) hear('gw-2');
   }
-  assert.equal(alive('gw-2'), true, "gw-2 is cut off from this node, but worker-9 still hears it");
+  assert.equal(alive('gw-2'), true, 'gw-2 is cut off from this node, but worker-9 still hears it');
   assert.equal(view().peers.get('gw-2')!.heard, false);
   assert.deepEqual([...view().peers.keys()], ['gw-2'], 'vouching gives a node that is not probed no view entry');
   at(2050);

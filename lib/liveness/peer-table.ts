@@ -235,7 +235,10 @@ export class PeerTable {
 
   /** Peers heard directly within the window, sorted: what this node reports having heard. */
   heardNodes(now: number): string[] {
-    return [...this.#peers.values()].filter((s) => this.#heardAt(s, now)).map((s) => s.node).sort();
+    return [...this.#peers.values()]
+      .filter((s) => this.#heardAt(s, now))
+      .map((s) => s.node)
+      .sort();
   }
 
   /** The peers as last evaluated, with misses and ages at `now`. */

@@ -91,7 +91,14 @@ export class ProbeEngine {
   #notified = 0;
   #earlyRoundSent = false;
   #closed = false;
-  #stats = { rounds: 0, accepted: 0, answered: 0, unanswered: 0, rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 } as Record<RejectReason, number>, errors: {} as Partial<Record<ProbeErrorCode, number>> };
+  #stats = {
+    rounds: 0,
+    accepted: 0,
+    answered: 0,
+    unanswered: 0,
+    rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 } as Record<RejectReason, number>,
+    errors: {} as Partial<Record<ProbeErrorCode, number>>,
+  };
 
   private constructor(options: ProbeEngineOptions) {
     this.config = proberConfig(options);
@@ -129,7 +136,10 @@ export class ProbeEngine {
     const before = new Set([...this.#table.peers()].map((p) => p.node));
     const at = now();
     const probed = accepted.filter((p) => p.probe !== false);
-    this.#table.setKnown(accepted.filter((p) => p.probe === false), at);
+    this.#table.setKnown(
+      accepted.filter((p) => p.probe === false),
+      at,
+    );
     for (const gone of this.#table.setPeers(probed, at)) {
       this.#answers.delete(gone);
       this.#metrics.probePeerGone(gone);
@@ -277,7 +287,9 @@ export class ProbeEngine {
   #sendTo(socket: ProbeSocket, data: Buffer, peer: Peer, port: number, failure: string): void {
     const unsent = this.#unsent.get(peer.address) ?? 0;
     if (unsent >= UNSENT_PER_ADDRESS) {
-      this.#warn('send', 'EGW_ERR_PROBE_SEND', 'the socket has not sent the last datagrams to this address yet (send buffer full): not queueing more', { family: ipFamily(peer.address) });
+      this.#warn('send', 'EGW_ERR_PROBE_SEND', 'the socket has not sent the last datagrams to this address yet (send buffer full): not queueing more', {
+        family: ipFamily(peer.address),
+      });
       return;
     }
     this.#unsent.set(peer.address, unsent + 1);
@@ -362,11 +374,14 @@ export class ProbeEngine {
     clearTimeout(this.#deadline);
     this.#deadlineAt = due;
     // +1: the rules compare with > and timers may fire a fraction early
-    this.#deadline = setTimeout(() => {
-      this.#deadline = undefined;
-      this.#deadlineAt = Infinity;
-      this.#handle(this.#table.evaluate(now()));
-    }, Math.ceil(due - at) + 1);
+    this.#deadline = setTimeout(
+      () => {
+        this.#deadline = undefined;
+        this.#deadlineAt = Infinity;
+        this.#handle(this.#table.evaluate(now()));
+      },
+      Math.ceil(due - at) + 1,
+    );
     this.#deadline.unref();
   }
 

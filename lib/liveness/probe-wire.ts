@@ -53,19 +53,7 @@ export interface ProbePacket {
 }
 
 /** Why a datagram was not accepted (a value for tests and debug logs, not for metric labels). */
-export type WireProblem =
-  | 'oversized'
-  | 'short'
-  | 'magic'
-  | 'version'
-  | 'type'
-  | 'flags'
-  | 'reserved'
-  | 'stamp'
-  | 'sender'
-  | 'holds'
-  | 'heard'
-  | 'trailing';
+export type WireProblem = 'oversized' | 'short' | 'magic' | 'version' | 'type' | 'flags' | 'reserved' | 'stamp' | 'sender' | 'holds' | 'heard' | 'trailing';
 
 export type DecodeResult = { readonly packet: ProbePacket; readonly problem?: undefined } | { readonly packet?: undefined; readonly problem: WireProblem };
 

@@ -36,7 +36,10 @@ function block(ms: number): void {
 }
 
 function lines(p: BoundedProcess): NodeLine[] {
-  return p.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as NodeLine);
+  return p.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as NodeLine);
 }
 
 /** This process's prober n2 and the watcher n3 in a child process, hearing each other. */
@@ -44,7 +47,24 @@ async function pair(options: Partial<ProberThreadOptions> = {}): Promise<{ p2: P
   const port = nextPort++;
   const p2 = await Prober.start({ ...FAST, ...options, node: 'n2', addresses: ['127.0.0.2'], port });
   p2.setPeers([{ node: 'n3', address: '127.0.0.3' }]);
-  const args = ['--node', 'n3', '--address', '127.0.0.3', '--peer', 'n2=127.0.0.2', '--port', String(port), '--interval-ms', '20', '--misses', '5', '--hold-down-ms', '0', '--max-ms', '60000'];
+  const args = [
+    '--node',
+    'n3',
+    '--address',
+    '127.0.0.3',
+    '--peer',
+    'n2=127.0.0.2',
+    '--port',
+    String(port),
+    '--interval-ms',
+    '20',
+    '--misses',
+    '5',
+    '--hold-down-ms',
+    '0',
+    '--max-ms',
+    '60000',
+  ];
   const watcher = new BoundedProcess(process.execPath, [NODE, ...args]);
   const close = async () => {
     watcher.kill();
@@ -62,15 +82,20 @@ async function pair(options: Partial<ProberThreadOptions> = {}): Promise<{ p2: P
   return { p2, watcher, port, close };
 }
 
-test("a thread blocked for 1 s still answers probes: the peer never sees it unheard, dead or unhealthy", async () => {
+test('a thread blocked for 1 s still answers probes: the peer never sees it unheard, dead or unhealthy', async () => {
   const { p2, watcher, close } = await pair();
   try {
     const before = lines(watcher).length;
     const answered = p2.stats().answered;
     block(1000);
     await sleep(300);
-    const seen = lines(watcher).slice(before).map((l) => l.peers.n2!);
-    assert.ok(seen.every((v) => v.heard && v.alive && v.healthy), `n3 saw n2 as ${JSON.stringify(seen)}`);
+    const seen = lines(watcher)
+      .slice(before)
+      .map((l) => l.peers.n2!);
+    assert.ok(
+      seen.every((v) => v.heard && v.alive && v.healthy),
+      `n3 saw n2 as ${JSON.stringify(seen)}`,
+    );
     assert.deepEqual(lines(watcher).at(-1)!.peers.n2, { heard: true, alive: true, healthy: true });
     // 50 probes came in during the second: the worker answered them then.
     await until('the answers are counted', () => p2.stats().answered - answered >= 25);
@@ -86,8 +111,14 @@ test('a thread silent for longer than unhealthyAfterMs makes its answers say unh
   try {
     const before = lines(watcher).length;
     block(1000);
-    await until('n3 saw n2 unhealthy', () => lines(watcher).slice(before).some((l) => l.peers.n2?.healthy === false));
-    const unhealthy = lines(watcher).slice(before).find((l) => l.peers.n2?.healthy === false)!;
+    await until('n3 saw n2 unhealthy', () =>
+      lines(watcher)
+        .slice(before)
+        .some((l) => l.peers.n2?.healthy === false),
+    );
+    const unhealthy = lines(watcher)
+      .slice(before)
+      .find((l) => l.peers.n2?.healthy === false)!;
     assert.deepEqual(unhealthy.peers.n2, { heard: true, alive: true, healthy: false }, 'still answering, only not healthy');
     await until('n3 sees n2 healthy again', () => lines(watcher).at(-1)?.peers.n2?.healthy === true);
     await until('the worker said why', () => warnings.some((w) => w.op === 'liveness'));
@@ -107,7 +138,10 @@ test('a worker that dies is counted and started again; the prober carries on and
   const { p2, watcher, close } = await pair({ workerScript: CRASH_ONCE, logger });
   try {
     await until('the death is counted', () => p2.stats().errors.EGW_ERR_PROBE_WORKER === 1);
-    assert.ok(warnings.some((w) => w.code === 'EGW_ERR_PROBE_WORKER'), JSON.stringify(warnings));
+    assert.ok(
+      warnings.some((w) => w.code === 'EGW_ERR_PROBE_WORKER'),
+      JSON.stringify(warnings),
+    );
     assert.ok(p2.view().peers.has('n3'), 'the view stays as it was');
     await until('n3 saw n2 dead while it was down', () => lines(watcher).some((l) => l.peers.n2?.alive === false));
     await until('n3 hears n2 again', () => lines(watcher).at(-1)?.peers.n2?.heard === true);

@@ -25,13 +25,20 @@ async function skipReason(): Promise<string | undefined> {
 
 /** The last view a node process printed. */
 function lastLine(p: BoundedProcess): NodeLine | undefined {
-  const lines = p.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  const lines = p.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
   return lines.length === 0 ? undefined : (JSON.parse(lines[lines.length - 1]!) as NodeLine);
 }
 
 /** Every line a node process printed. */
 function lines(p: BoundedProcess): NodeLine[] {
-  return p.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as NodeLine);
+  return p.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as NodeLine);
 }
 
 async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -122,7 +122,10 @@ test("a peer's health, draining and held EIPs reach the others at once", async (
     assert.deepEqual(probers.get('n3')!.setSelf({ healthy: false, draining: true, holds: ['198.18.0.101', 'fd00::0101', 'bad'] }), ['bad']);
     await until('n2 sees n3 draining', () => told.some((v) => v.peers.get('n3')?.draining === true));
     const seen = peer(p2, 'n3');
-    assert.deepEqual({ alive: seen.alive, healthy: seen.healthy, draining: seen.draining, holds: seen.holds }, { alive: true, healthy: false, draining: true, holds: ['198.18.0.101', 'fd00::101'] });
+    assert.deepEqual(
+      { alive: seen.alive, healthy: seen.healthy, draining: seen.draining, holds: seen.holds },
+      { alive: true, healthy: false, draining: true, holds: ['198.18.0.101', 'fd00::101'] },
+    );
     probers.get('n3')!.setSelf({ healthy: true, draining: false, holds: [] });
     await until('n2 sees n3 healthy again', () => peer(p2, 'n3').healthy && peer(p2, 'n3').holds.length === 0);
   } finally {
@@ -179,7 +182,10 @@ test("a partition between two nodes that a third still sees is no death; once th
     const told: LivenessView[] = [];
     p2.onChange((view) => told.push(view));
     await sleep(300);
-    assert.ok(told.every((v) => v.peers.get('n3')!.alive), 'n3 stayed alive to n2');
+    assert.ok(
+      told.every((v) => v.peers.get('n3')!.alive),
+      'n3 stayed alive to n2',
+    );
     await p4.close();
     await until('n2 and n3 dead to each other', () => !peer(p2, 'n3').alive && !peer(p3, 'n2').alive);
   } finally {
@@ -337,7 +343,17 @@ test('options out of range are refused with the option named', async () => {
   for (const [options, message, code] of cases) {
     await assert.rejects(Prober.start({ ...base, ...options }), { code, message }, JSON.stringify(options));
   }
-  assert.deepEqual(proberConfig(base), { node: 'n2', addresses: ['127.0.0.2'], port: 7473, intervalMs: 100, misses: 3, windowMs: 300, holdDownMs: 5000, fenceMs: 900, unhealthyAfterMs: 2000 });
+  assert.deepEqual(proberConfig(base), {
+    node: 'n2',
+    addresses: ['127.0.0.2'],
+    port: 7473,
+    intervalMs: 100,
+    misses: 3,
+    windowMs: 300,
+    holdDownMs: 5000,
+    fenceMs: 900,
+    unhealthyAfterMs: 2000,
+  });
 });
 
 test('a burst of changes reaches listeners a few times per interval, and the last view has them all', async () => {

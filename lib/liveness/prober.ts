@@ -31,7 +31,15 @@ const WARN_EVERY_MS = 30_000;
 const WORKER_SCRIPT = new URL('./probe-worker.js', import.meta.url);
 
 const NO_METRICS: ProbeMetricsSink = Object.freeze({ probeMissed() {}, probePeerAlive() {}, probeRtt() {}, probeRejected() {}, probeError() {}, probePeerGone() {} });
-const EMPTY_STATS: ProberStats = Object.freeze({ bound: [], rounds: 0, accepted: 0, answered: 0, unanswered: 0, rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 }, errors: {} });
+const EMPTY_STATS: ProberStats = Object.freeze({
+  bound: [],
+  rounds: 0,
+  accepted: 0,
+  answered: 0,
+  unanswered: 0,
+  rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 },
+  errors: {},
+});
 const EMPTY_VIEW: LivenessView = Object.freeze({ peers: new Map(), isolated: false });
 
 export interface ProberThreadOptions extends ProberOptions {

@@ -109,14 +109,21 @@ test('a failing kernel read leaves the rule counters out of that scrape instead 
 });
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-test('every metric passes promtool check metrics', { skip: promtool.status === 0 ? false : 'skipped: promtool is not installed (.ci/install-deps installs it from Debian\'s prometheus package)' }, async () => {
-  const { m } = filled();
-  const withProcess = new Metrics({ processMetrics: true, build: { version: '1.2.3', commit: 'unknown' } });
-  for (const [what, metrics] of [['sluice metrics', m], ['with process metrics', withProcess]] as const) {
-    const r = spawnSync('promtool', ['check', 'metrics'], { input: await metrics.text(), encoding: 'utf8' });
-    assert.equal(r.status, 0, `promtool (${what}): ${r.stdout}${r.stderr}`);
-  }
-});
+test(
+  'every metric passes promtool check metrics',
+  { skip: promtool.status === 0 ? false : "skipped: promtool is not installed (.ci/install-deps installs it from Debian's prometheus package)" },
+  async () => {
+    const { m } = filled();
+    const withProcess = new Metrics({ processMetrics: true, build: { version: '1.2.3', commit: 'unknown' } });
+    for (const [what, metrics] of [
+      ['sluice metrics', m],
+      ['with process metrics', withProcess],
+    ] as const) {
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: await metrics.text(), encoding: 'utf8' });
+      assert.equal(r.status, 0, `promtool (${what}): ${r.stdout}${r.stderr}`);
+    }
+  },
+);
 
 test("a liveness peer's series go when it leaves the probed set; the others stay", async () => {
   const m = new Metrics();

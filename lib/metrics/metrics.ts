@@ -43,25 +43,103 @@ export interface BuildInfo {
 export class Metrics implements ProbeMetricsSink {
   readonly registry = new Registry();
   #sources: ScrapeSources = {};
-  private readonly buildInfo = new Gauge({ name: 'sluice_build_info', help: 'always 1; the labels say which build runs', labelNames: ['version', 'commit', 'nodejs'], registers: [this.registry] });
-  private readonly planSeconds = new Histogram({ name: 'sluice_plan_duration_seconds', help: 'time to compile a NodePlan', buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2], registers: [this.registry] });
-  private readonly reconcileSeconds = new Histogram({ name: 'sluice_reconcile_duration_seconds', help: 'time of a whole reconcile: plan and apply to every kernel subsystem', buckets: [0.005, 0.02, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [this.registry] });
-  private readonly applySeconds = new Histogram({ name: 'sluice_apply_duration_seconds', help: 'time spent applying a NodePlan to one kernel subsystem', labelNames: ['subsystem'], buckets: [0.0005, 0.002, 0.01, 0.05, 0.25, 1, 5], registers: [this.registry] });
-  private readonly kernelWrites = new Counter({ name: 'sluice_kernel_writes_total', help: 'kernel changes made, by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
-  private readonly applyErrors = new Counter({ name: 'sluice_apply_errors_total', help: 'applies of a subsystem that had errors, by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
-  private readonly lastApplyOk = new Gauge({ name: 'sluice_apply_ok', help: '1 when the last apply of the subsystem succeeded', labelNames: ['subsystem'], registers: [this.registry] });
-  private readonly policies = new Gauge({ name: 'sluice_policies', help: 'policies known to this node, by role here and state', labelNames: ['role', 'state'], registers: [this.registry] });
+  private readonly buildInfo = new Gauge({
+    name: 'sluice_build_info',
+    help: 'always 1; the labels say which build runs',
+    labelNames: ['version', 'commit', 'nodejs'],
+    registers: [this.registry],
+  });
+  private readonly planSeconds = new Histogram({
+    name: 'sluice_plan_duration_seconds',
+    help: 'time to compile a NodePlan',
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+  private readonly reconcileSeconds = new Histogram({
+    name: 'sluice_reconcile_duration_seconds',
+    help: 'time of a whole reconcile: plan and apply to every kernel subsystem',
+    buckets: [0.005, 0.02, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+  private readonly applySeconds = new Histogram({
+    name: 'sluice_apply_duration_seconds',
+    help: 'time spent applying a NodePlan to one kernel subsystem',
+    labelNames: ['subsystem'],
+    buckets: [0.0005, 0.002, 0.01, 0.05, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  private readonly kernelWrites = new Counter({
+    name: 'sluice_kernel_writes_total',
+    help: 'kernel changes made, by subsystem',
+    labelNames: ['subsystem'],
+    registers: [this.registry],
+  });
+  private readonly applyErrors = new Counter({
+    name: 'sluice_apply_errors_total',
+    help: 'applies of a subsystem that had errors, by subsystem',
+    labelNames: ['subsystem'],
+    registers: [this.registry],
+  });
+  private readonly lastApplyOk = new Gauge({
+    name: 'sluice_apply_ok',
+    help: '1 when the last apply of the subsystem succeeded',
+    labelNames: ['subsystem'],
+    registers: [this.registry],
+  });
+  private readonly policies = new Gauge({
+    name: 'sluice_policies',
+    help: 'policies known to this node, by role here and state',
+    labelNames: ['role', 'state'],
+    registers: [this.registry],
+  });
   private readonly eipsHeld = new Gauge({ name: 'sluice_eips_held', help: 'egress IPs held by this node', labelNames: ['family'], registers: [this.registry] });
-  private readonly announcements = new Counter({ name: 'sluice_announcements_total', help: 'gratuitous ARP / unsolicited NA frames sent', labelNames: ['family'], registers: [this.registry] });
+  private readonly announcements = new Counter({
+    name: 'sluice_announcements_total',
+    help: 'gratuitous ARP / unsolicited NA frames sent',
+    labelNames: ['family'],
+    registers: [this.registry],
+  });
   private readonly leader = new Gauge({ name: 'sluice_leader', help: '1 while this process holds the controller lease', registers: [this.registry] });
   private readonly reconciles = new Counter({ name: 'sluice_reconciles_total', help: 'reconcile runs, by result', labelNames: ['result'], registers: [this.registry] });
-  private readonly clusterInfoLastGood = new Gauge({ name: 'sluice_cluster_info_last_good', help: '1 while plans use the last valid EgressClusterInfo because the stored one is invalid', registers: [this.registry] });
-  private readonly rejectedObjects = new Gauge({ name: 'sluice_rejected_objects', help: 'stored objects the parser rejected (rejected) or used without some controller-written fields (ignored_fields), by kind', labelNames: ['kind', 'handling'], registers: [this.registry] });
-  private readonly dnsAnswers = new Counter({ name: 'sluice_firewall_dns_answers_total', help: "answers of the firewall's DNS forwarder, by result (learned, passed, servfail, upstream-timeout, dropped, stranger)", labelNames: ['result'], registers: [this.registry] });
-  private readonly dnsLearned = new Counter({ name: 'sluice_firewall_dns_learned_addresses_total', help: 'addresses put into rules-by-name sets from DNS answers', registers: [this.registry] });
-  private readonly dnsHold = new Histogram({ name: 'sluice_firewall_dns_hold_seconds', help: 'time an answer was held until its addresses were in their sets', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
-  private readonly dnsSteering = new Gauge({ name: 'sluice_firewall_dns_steering', help: "1 while the DNS forwarder answers and pods with rules by name are steered to it; 0: their DNS goes straight to the cluster DNS and addresses are not learned (the firewall fails closed for new ones)", registers: [this.registry] });
-  private readonly resyncs = new Counter({ name: 'sluice_resyncs_total', help: 'periodic re-applies of the current plan (drift repair), by result', labelNames: ['result'], registers: [this.registry] });
+  private readonly clusterInfoLastGood = new Gauge({
+    name: 'sluice_cluster_info_last_good',
+    help: '1 while plans use the last valid EgressClusterInfo because the stored one is invalid',
+    registers: [this.registry],
+  });
+  private readonly rejectedObjects = new Gauge({
+    name: 'sluice_rejected_objects',
+    help: 'stored objects the parser rejected (rejected) or used without some controller-written fields (ignored_fields), by kind',
+    labelNames: ['kind', 'handling'],
+    registers: [this.registry],
+  });
+  private readonly dnsAnswers = new Counter({
+    name: 'sluice_firewall_dns_answers_total',
+    help: "answers of the firewall's DNS forwarder, by result (learned, passed, servfail, upstream-timeout, dropped, stranger)",
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly dnsLearned = new Counter({
+    name: 'sluice_firewall_dns_learned_addresses_total',
+    help: 'addresses put into rules-by-name sets from DNS answers',
+    registers: [this.registry],
+  });
+  private readonly dnsHold = new Histogram({
+    name: 'sluice_firewall_dns_hold_seconds',
+    help: 'time an answer was held until its addresses were in their sets',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
+    registers: [this.registry],
+  });
+  private readonly dnsSteering = new Gauge({
+    name: 'sluice_firewall_dns_steering',
+    help: '1 while the DNS forwarder answers and pods with rules by name are steered to it; 0: their DNS goes straight to the cluster DNS and addresses are not learned (the firewall fails closed for new ones)',
+    registers: [this.registry],
+  });
+  private readonly resyncs = new Counter({
+    name: 'sluice_resyncs_total',
+    help: 'periodic re-applies of the current plan (drift repair), by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   private readonly failoverSeconds = new Histogram({
     name: 'sluice_failover_seconds',
     help: 'time from detecting that a gateway node failed (or began handing over) to holding its egress IPs here, by kind (failover, handoff)',
@@ -69,13 +147,43 @@ export class Metrics implements ProbeMetricsSink {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
     registers: [this.registry],
   });
-  private readonly resyncWrites = new Counter({ name: 'sluice_resync_kernel_writes_total', help: 'kernel changes made by periodic resyncs (drift repaired), by subsystem', labelNames: ['subsystem'], registers: [this.registry] });
+  private readonly resyncWrites = new Counter({
+    name: 'sluice_resync_kernel_writes_total',
+    help: 'kernel changes made by periodic resyncs (drift repaired), by subsystem',
+    labelNames: ['subsystem'],
+    registers: [this.registry],
+  });
   // Liveness probes (lib/liveness): peer labels are the current peer set only (probePeerGone).
-  private readonly probeMisses = new Counter({ name: 'sluice_probe_misses_total', help: 'liveness probe rounds a peer did not answer before the next one, by peer', labelNames: ['peer'], registers: [this.registry] });
-  private readonly probeAlive = new Gauge({ name: 'sluice_probe_peer_alive', help: '1 while a peer is alive by the liveness probes (heard directly or through another peer, after hold-down)', labelNames: ['peer'], registers: [this.registry] });
-  private readonly probeRttSeconds = new Histogram({ name: 'sluice_probe_rtt_seconds', help: 'round-trip time of liveness probes answered within the detection window', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [this.registry] });
-  private readonly probeRejects = new Counter({ name: 'sluice_probe_rejected_total', help: 'liveness datagrams dropped before use, by reason (unknown_source, name_mismatch, malformed)', labelNames: ['reason'], registers: [this.registry] });
-  private readonly probeErrors = new Counter({ name: 'sluice_probe_errors_total', help: 'liveness prober errors (binding, sending, bad peers), by error code', labelNames: ['code'], registers: [this.registry] });
+  private readonly probeMisses = new Counter({
+    name: 'sluice_probe_misses_total',
+    help: 'liveness probe rounds a peer did not answer before the next one, by peer',
+    labelNames: ['peer'],
+    registers: [this.registry],
+  });
+  private readonly probeAlive = new Gauge({
+    name: 'sluice_probe_peer_alive',
+    help: '1 while a peer is alive by the liveness probes (heard directly or through another peer, after hold-down)',
+    labelNames: ['peer'],
+    registers: [this.registry],
+  });
+  private readonly probeRttSeconds = new Histogram({
+    name: 'sluice_probe_rtt_seconds',
+    help: 'round-trip time of liveness probes answered within the detection window',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+  private readonly probeRejects = new Counter({
+    name: 'sluice_probe_rejected_total',
+    help: 'liveness datagrams dropped before use, by reason (unknown_source, name_mismatch, malformed)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly probeErrors = new Counter({
+    name: 'sluice_probe_errors_total',
+    help: 'liveness prober errors (binding, sending, bad peers), by error code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
 
   constructor(options: { processMetrics?: boolean; build?: BuildInfo } = {}) {
     if (options.processMetrics) {
@@ -209,10 +317,7 @@ export class Metrics implements ProbeMetricsSink {
     };
     // A scrape collects every metric at once: the four rule metrics share the one kernel read in flight.
     let inFlight: Promise<readonly RuleCounter[]> | undefined;
-    const ruleRows = () =>
-      (inFlight ??= (metrics.#sources.ruleCounters?.() ?? Promise.resolve([]))
-        .catch((): readonly RuleCounter[] => [])
-        .finally(() => (inFlight = undefined)));
+    const ruleRows = () => (inFlight ??= (metrics.#sources.ruleCounters?.() ?? Promise.resolve([])).catch((): readonly RuleCounter[] => []).finally(() => (inFlight = undefined)));
     const policyCounter = (name: string, help: string, field: 'packets' | 'bytes') =>
       new Counter({
         name,
@@ -258,7 +363,10 @@ export class Metrics implements ProbeMetricsSink {
       labelNames: ['verb'],
       registers: [this.registry],
       collect() {
-        setTotals(this, Object.entries(metrics.#sources.apiRequests?.() ?? {}).map(([verb, n]) => [{ verb }, n]));
+        setTotals(
+          this,
+          Object.entries(metrics.#sources.apiRequests?.() ?? {}).map(([verb, n]) => [{ verb }, n]),
+        );
       },
     });
     new Counter({
@@ -267,7 +375,10 @@ export class Metrics implements ProbeMetricsSink {
       labelNames: ['step'],
       registers: [this.registry],
       collect() {
-        setTotals(this, [...(metrics.#sources.controllerWrites?.() ?? new Map<string, number>())].map(([step, n]) => [{ step }, n]));
+        setTotals(
+          this,
+          [...(metrics.#sources.controllerWrites?.() ?? new Map<string, number>())].map(([step, n]) => [{ step }, n]),
+        );
       },
     });
     new Counter({
@@ -276,7 +387,10 @@ export class Metrics implements ProbeMetricsSink {
       labelNames: ['kind'],
       registers: [this.registry],
       collect() {
-        setTotals(this, [...(metrics.#sources.statusTakeovers?.() ?? new Map<string, number>())].map(([kind, n]) => [{ kind }, n]));
+        setTotals(
+          this,
+          [...(metrics.#sources.statusTakeovers?.() ?? new Map<string, number>())].map(([kind, n]) => [{ kind }, n]),
+        );
       },
     });
     new Counter({
@@ -285,7 +399,10 @@ export class Metrics implements ProbeMetricsSink {
       labelNames: ['informer'],
       registers: [this.registry],
       collect() {
-        setTotals(this, (metrics.#sources.informerRestarts?.() ?? []).map((r) => [{ informer: r.informer }, r.restarts]));
+        setTotals(
+          this,
+          (metrics.#sources.informerRestarts?.() ?? []).map((r) => [{ informer: r.informer }, r.restarts]),
+        );
       },
     });
   }

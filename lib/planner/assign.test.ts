@@ -24,13 +24,21 @@ test('rendezvous hashing spreads keys and moves only the keys of a node that lea
   const before = new Map(keys.map((k) => [k, rendezvousPick(k, nodes)!]));
   const counts = nodes.map((n) => [...before.values()].filter((v) => v === n).length);
   assert.ok(Math.min(...counts) > 60, `roughly even spread: ${counts}`);
-  const after = new Map(keys.map((k) => [k, rendezvousPick(k, nodes.filter((n) => n !== 'gw-b'))!]));
+  const after = new Map(
+    keys.map((k) => [
+      k,
+      rendezvousPick(
+        k,
+        nodes.filter((n) => n !== 'gw-b'),
+      )!,
+    ]),
+  );
   for (const k of keys) {
     if (before.get(k) !== 'gw-b') assert.equal(after.get(k), before.get(k), `${k} must not move`);
   }
 });
 
-test('a gateway whose pools overlap an older gateway\'s is rejected; the older one keeps working', () => {
+test("a gateway whose pools overlap an older gateway's is rejected; the older one keeps working", () => {
   const docs = [
     ...baseCluster(),
     gateway('second', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.0.119-198.18.0.130'] } }, '2026-02-01T00:00:00Z'),
@@ -47,7 +55,11 @@ test('a gateway whose pools overlap an older gateway\'s is rejected; the older o
 });
 
 test('a gateway whose own pool entries overlap is rejected; a later gateway may then use those addresses', () => {
-  const own = gateway('own', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.5.0/24'], ipv6: ['fd00:5::9', 'fd00:5::1-fd00:5::ff'] } }, '2026-01-15T00:00:00Z');
+  const own = gateway(
+    'own',
+    { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.5.0/24'], ipv6: ['fd00:5::9', 'fd00:5::1-fd00:5::ff'] } },
+    '2026-01-15T00:00:00Z',
+  );
   // the CRD cannot compare the entries of a list with each other, so the parser leaves it to the planner too
   assert.deepEqual(parseDocument(own).problems, []);
   const docs = [
@@ -105,7 +117,7 @@ test('an older explicit policy takes its address from a newer rr policy holding 
   assert.equal(r.get('default/rr')!.active, true);
 });
 
-test('policies spread over gateway nodes and only the failed node\'s policies move', () => {
+test("policies spread over gateway nodes and only the failed node's policies move", () => {
   const gws = ['gateway-1', 'gateway-2', 'gateway-3'];
   const make = (down?: string) => [
     node('worker-1', 1),
@@ -113,12 +125,20 @@ test('policies spread over gateway nodes and only the failed node\'s policies mo
     ...baseCluster({ pool: { ipv4: ['198.18.0.100-198.18.0.199'] } }).slice(3),
     pod('default', 'v', 'worker-1', ['10.244.1.5'], { app: 'v' }),
     ...Array.from({ length: 30 }, (_, i) =>
-      policy('default', `p${i}`, { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'v' } } } }, { created: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` }),
+      policy(
+        'default',
+        `p${i}`,
+        { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'v' } } } },
+        { created: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` },
+      ),
     ),
   ];
   const before = assignOf(make());
   const perNode = gws.map((g) => [...before.values()].filter((a) => a.node === g).length);
-  assert.ok(perNode.every((n) => n >= 4), `spread: ${perNode}`);
+  assert.ok(
+    perNode.every((n) => n >= 4),
+    `spread: ${perNode}`,
+  );
   const after = assignOf(make('gateway-2'));
   for (const [key, a] of before) {
     const b = after.get(key)!;
@@ -135,7 +155,12 @@ function sharedEipCluster(statusNodes: readonly (string | undefined)[], down: re
     ...['gateway-1', 'gateway-2', 'gateway-3'].map((g, i) => node(g, i + 2, { labels: { egress: 'true' }, ready: !down.includes(g) })),
     ...baseCluster().slice(3),
     ...statusNodes.map((n, i) =>
-      policy('default', `p${i}`, { egressGatewayName: 'default', appliedTo: subnet(1) }, { created: `2026-01-01T00:00:0${i}Z`, ...(n ? { status: { eip: { ipv4: '198.18.0.110' }, node: n } } : {}) }),
+      policy(
+        'default',
+        `p${i}`,
+        { egressGatewayName: 'default', appliedTo: subnet(1) },
+        { created: `2026-01-01T00:00:0${i}Z`, ...(n ? { status: { eip: { ipv4: '198.18.0.110' }, node: n } } : {}) },
+      ),
     ),
   ];
 }
@@ -153,10 +178,13 @@ test('sticky: a node that heals does not take its EIP back', () => {
   assert.equal(healed.get('default/p1')!.node, successor);
 });
 
-test('one holder per EIP: policies sharing an address follow the oldest one\'s status, not each their own', () => {
+test("one holder per EIP: policies sharing an address follow the oldest one's status, not each their own", () => {
   // the controller was rewriting them one by one: p0 (oldest) already says gateway-3, p1 and p2 still say gateway-1
   const mid = assignOf(sharedEipCluster(['gateway-3', 'gateway-1', 'gateway-1']));
-  assert.deepEqual(['p0', 'p1', 'p2'].map((p) => mid.get(`default/${p}`)!.node), ['gateway-3', 'gateway-3', 'gateway-3']);
+  assert.deepEqual(
+    ['p0', 'p1', 'p2'].map((p) => mid.get(`default/${p}`)!.node),
+    ['gateway-3', 'gateway-3', 'gateway-3'],
+  );
   // and before p0 was written, while gateway-1 is down, every policy goes to the same successor
   const down = assignOf(sharedEipCluster(['gateway-1', 'gateway-2', 'gateway-1'], ['gateway-1']));
   const nodes = new Set(['p0', 'p1', 'p2'].map((p) => down.get(`default/${p}`)!.node));
@@ -176,12 +204,22 @@ test('one holder per EIP: the plans of all nodes put the EIP on exactly one node
 test('the IPv4 and IPv6 addresses of a policy, and the policies sharing either, live on one node', () => {
   const docs = [
     ...baseCluster({ ipv6: true, pool: { ipv4: ['198.18.0.100-198.18.0.120'], ipv6: ['fd00:198:18::100/120'] } }),
-    policy('default', 'a', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.105', ipv6: 'fd00:198:18::105' }, appliedTo: subnet(1) }, { status: { eip: { ipv4: '198.18.0.105' }, node: 'gateway-1' } }),
-    policy('default', 'b', { egressGatewayName: 'default', egressIP: { ipv6: 'fd00:198:18::105' }, appliedTo: subnet(2) }, { created: '2026-02-01T00:00:00Z', status: { eip: { ipv6: 'fd00:198:18::105' }, node: 'gateway-2' } }),
+    policy(
+      'default',
+      'a',
+      { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.105', ipv6: 'fd00:198:18::105' }, appliedTo: subnet(1) },
+      { status: { eip: { ipv4: '198.18.0.105' }, node: 'gateway-1' } },
+    ),
+    policy(
+      'default',
+      'b',
+      { egressGatewayName: 'default', egressIP: { ipv6: 'fd00:198:18::105' }, appliedTo: subnet(2) },
+      { created: '2026-02-01T00:00:00Z', status: { eip: { ipv6: 'fd00:198:18::105' }, node: 'gateway-2' } },
+    ),
   ];
   const r = assignOf(docs);
   assert.equal(r.get('default/a')!.node, 'gateway-1');
-  assert.equal(r.get('default/b')!.node, 'gateway-1', 'b shares a\'s IPv6 address, so it follows a');
+  assert.equal(r.get('default/b')!.node, 'gateway-1', "b shares a's IPv6 address, so it follows a");
 });
 
 test('status naming a node the gateway does not select is not followed', () => {
@@ -199,7 +237,10 @@ test('egress IPs from status are checked: outside the pool, not unicast, node or
     assert.notEqual(a.eipV4, ip, `${ip} from status is not used`);
     assert.ok(a.eipV4?.startsWith('198.18.0.1'), `a pool address instead (${a.eipV4})`);
     assert.equal(a.ignoredStatus.length, 1, `${ip} is reported`);
-    assert.ok(r.notices.some((n) => n.includes(ip)), `notice for ${ip}`);
+    assert.ok(
+      r.notices.some((n) => n.includes(ip)),
+      `notice for ${ip}`,
+    );
   }
   // an address removed from the pool is dropped at once, without waiting for the controller
   const removed = [...baseCluster({ pool: { ipv4: ['198.18.0.100-198.18.0.110'] } }), rrPolicy('a', '2026-01-01T00:00:00Z', { eip: { ipv4: '198.18.0.117' }, node: 'gateway-1' })];
@@ -209,9 +250,15 @@ test('egress IPs from status are checked: outside the pool, not unicast, node or
   const snapshot = snapshotOf(forged);
   assert.equal(resolveCluster(snapshot).assignment.policies.get('default/d')!.eipV4, '198.18.0.110');
   for (const n of ['gateway-1', 'gateway-2']) assert.ok(!plan(snapshot, n).eips.some((e) => e.ip === '8.8.8.8'), `${n} never holds 8.8.8.8`);
-  assert.ok(plan(snapshot, 'worker-1').notices?.some((n) => n.includes('8.8.8.8')), 'the plan reports it');
+  assert.ok(
+    plan(snapshot, 'worker-1').notices?.some((n) => n.includes('8.8.8.8')),
+    'the plan reports it',
+  );
   // what the controller itself writes is never reported: a useNodeIP policy's status shows its node's address
-  const nodeIp = [...baseCluster(), policy('default', 'n', { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: subnet(1) }, { status: { eip: { ipv4: '198.18.0.12' }, node: 'gateway-1' } })];
+  const nodeIp = [
+    ...baseCluster(),
+    policy('default', 'n', { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: subnet(1) }, { status: { eip: { ipv4: '198.18.0.12' }, node: 'gateway-1' } }),
+  ];
   const n = resolveCluster(snapshotOf(nodeIp));
   assert.equal(n.assignment.policies.get('default/n')!.snatV4, '198.18.0.12');
   assert.deepEqual(n.notices, []);
@@ -224,7 +271,10 @@ test('CIDR pools: the network and IPv4 broadcast addresses are never handed out;
   assert.deepEqual(got, ['198.18.7.2', '198.18.7.3', '198.18.7.4', '198.18.7.5', '198.18.7.6', '198.18.7.1', 'PoolExhausted'], 'the default .1 last, .0 and .7 held back');
   const def = assignOf([...baseCluster({ pool: { ipv4: ['198.18.7.0/29'] } }), policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(1) })]);
   assert.equal(def.get('default/d')!.eipV4, '198.18.7.1', 'the default EIP of a CIDR pool is its first host address');
-  const explicit = assignOf([...baseCluster({ pool: { ipv4: ['198.18.7.0/29'] } }), policy('default', 'x', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.7.7' }, appliedTo: subnet(1) })]);
+  const explicit = assignOf([
+    ...baseCluster({ pool: { ipv4: ['198.18.7.0/29'] } }),
+    policy('default', 'x', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.7.7' }, appliedTo: subnet(1) }),
+  ]);
   assert.equal(explicit.get('default/x')!.reason, 'ReservedAddress');
   assert.match(explicit.get('default/x')!.message!, /broadcast address/);
   const v6 = assignOf([...baseCluster({ ipv6: true, pool: { ipv6: ['fd00:198:18::/126'] } }), policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(1) })]);
@@ -244,7 +294,11 @@ test('pools holding node or pod addresses: those are never handed out, and a pol
   assert.deepEqual(r.assignment.pools.get('default')!.excluded, [{ reason: 'ClusterAddress', text: '198.18.0.11-198.18.0.13' }]);
   const named = assignOf([...baseCluster({ pool: { ipv4: ['198.18.0.12-198.18.0.14'] } }), policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(1) })]);
   assert.equal(named.get('default/d')!.reason, 'ClusterAddress', 'the default EIP is a node address: not used, not silently moved');
-  const podIp = assignOf([...baseCluster({ pool: { ipv4: ['10.244.9.0/24', '198.18.0.100'] } }), node('w-9', 9), policy('default', 'x', { egressGatewayName: 'default', egressIP: { ipv4: '10.244.9.5' }, appliedTo: subnet(1) })]);
+  const podIp = assignOf([
+    ...baseCluster({ pool: { ipv4: ['10.244.9.0/24', '198.18.0.100'] } }),
+    node('w-9', 9),
+    policy('default', 'x', { egressGatewayName: 'default', egressIP: { ipv4: '10.244.9.5' }, appliedTo: subnet(1) }),
+  ]);
   assert.equal(podIp.get('default/x')!.reason, 'ClusterAddress');
 });
 
@@ -255,7 +309,11 @@ test('tunnel marks from status: a duplicate, one outside --mark-mask or the "SNA
     policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'v' } } } }),
   ];
   // With the default mask 0x7f: 300 lies outside it, 127 is "SNAT here".
-  for (const [m1, m2] of [['7', '7'], ['7', '300'], ['7', '127']] as const) {
+  for (const [m1, m2] of [
+    ['7', '7'],
+    ['7', '300'],
+    ['7', '127'],
+  ] as const) {
     const withMarks = [...docs, tunnel('gateway-1', { mark: m1 }), tunnel('gateway-2', { mark: m2 })];
     const snapshot = snapshotOf(withMarks);
     const worker = plan(snapshot, 'worker-1');
@@ -265,7 +323,10 @@ test('tunnel marks from status: a duplicate, one outside --mark-mask or the "SNA
     assert.ok(marks['gateway-2']! > 0 && marks['gateway-2']! < 0x7f, `${m1}/${m2}: inside the mask, not "SNAT here" (${marks['gateway-2']})`);
     const tables = worker.routing.rules.filter((r) => !r.iifLo && r.table !== 3000).map((r) => r.fwmark);
     assert.equal(new Set(tables).size, tables.length, 'one table per mark');
-    assert.ok(worker.notices?.some((n) => n.includes(`status.mark ${m2} ignored`)), `reported: ${worker.notices}`);
+    assert.ok(
+      worker.notices?.some((n) => n.includes(`status.mark ${m2} ignored`)),
+      `reported: ${worker.notices}`,
+    );
   }
 });
 
@@ -306,7 +367,12 @@ test('rr over the whole pool: 50 addresses serve 50 rr policies; a default polic
   assert.equal(d.node, second.get('default/r49')!.node, 'one address, one node');
 
   // the same with the default policy older than the rr holder (a restart reads both from status): same result
-  const older = policy('default', 'late-default', { egressGatewayName: 'default', appliedTo: subnet(2) }, { created: '2025-12-01T00:00:00Z', status: { eip: { ipv4: '198.18.0.100' }, node: d.node } });
+  const older = policy(
+    'default',
+    'late-default',
+    { egressGatewayName: 'default', appliedTo: subnet(2) },
+    { created: '2025-12-01T00:00:00Z', status: { eip: { ipv4: '198.18.0.100' }, node: d.node } },
+  );
   const third = assignOf([...baseCluster({ pool }), ...withStatus, older]);
   assert.equal(third.get('default/r49')!.eipV4, '198.18.0.100');
   assert.equal(third.get('default/late-default')!.eipV4, '198.18.0.100');
@@ -328,7 +394,12 @@ test('rr shares the default EIP only with policies that use the default: never w
   assert.equal(r.get('default/x')!.active, true, 'an explicit policy naming the default EIP shares it too');
   assert.equal(r.get('default/x')!.node, 'gateway-1');
   // a fresh rr policy never takes the default EIP while a default policy uses it
-  const fresh = assignOf([...baseCluster({ pool }), policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(2) }), rrPolicy('a', '2026-01-01T00:00:01Z'), rrPolicy('b', '2026-01-01T00:00:02Z')]);
+  const fresh = assignOf([
+    ...baseCluster({ pool }),
+    policy('default', 'd', { egressGatewayName: 'default', appliedTo: subnet(2) }),
+    rrPolicy('a', '2026-01-01T00:00:01Z'),
+    rrPolicy('b', '2026-01-01T00:00:02Z'),
+  ]);
   assert.equal(fresh.get('default/a')!.eipV4, '198.18.0.101');
   assert.equal(fresh.get('default/b')!.reason, 'PoolExhausted');
 });

@@ -218,7 +218,11 @@ export function assign(input: AssignInput): AssignmentResult {
       fail(draft, 'PoolExhausted', `gateway "${draft.pools!.gateway.name}" has no IPv4 or IPv6 pool to take an egress IP from (or set spec.egressIP.useNodeIP)`);
     }
   }
-  const owners = placeOwners(drafts.filter((d) => d.pools && !d.reason), input.eligible, input.holders);
+  const owners = placeOwners(
+    drafts.filter((d) => d.pools && !d.reason),
+    input.eligible,
+    input.holders,
+  );
   const result = new Map<string, Assignment>();
   for (const draft of drafts) result.set(draft.policy.key, finish(draft, owners.get(draft.policy.key), input));
   return { policies: result, pools };
@@ -230,7 +234,12 @@ function finish(draft: Draft, group: OwnedGroup | undefined, input: AssignInput)
   const snat: Partial<Record<Family, string>> = {};
   if (!draft.reason && group) {
     node = group.owner;
-    if (!node) fail(draft, 'NoReadyGatewayNode', `no node can carry gateway "${policy.spec.gatewayName}" now: none that matches its nodeSelector is Ready with a tunnel address and a routing mark`);
+    if (!node)
+      fail(
+        draft,
+        'NoReadyGatewayNode',
+        `no node can carry gateway "${policy.spec.gatewayName}" now: none that matches its nodeSelector is Ready with a tunnel address and a routing mark`,
+      );
     else if (policy.spec.useNodeIP) {
       const addresses = input.nodeAddresses.get(node);
       if (addresses?.ipv4) snat[4] = addresses.ipv4;

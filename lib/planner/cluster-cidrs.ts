@@ -69,7 +69,10 @@ export function clusterInForce(nodes: readonly NodeInfo[], info: ClusterInfo | u
   const notices: string[] = [];
   const report = (field: string, left: readonly { text: string; why: string }[]) => {
     if (left.length === 0) return;
-    const shown = left.slice(0, SHOWN_PER_FIELD).map((l) => `${l.text} (${l.why})`).join(', ');
+    const shown = left
+      .slice(0, SHOWN_PER_FIELD)
+      .map((l) => `${l.text} (${l.why})`)
+      .join(', ');
     const more = left.length > SHOWN_PER_FIELD ? ` and ${left.length - SHOWN_PER_FIELD} more` : '';
     notices.push(`EgressClusterInfo status.${field}: ${shown}${more} not used`);
   };
@@ -77,12 +80,20 @@ export function clusterInForce(nodes: readonly NodeInfo[], info: ClusterInfo | u
   const nodeIntervals = nodeAddresses.map((a) => parseIpSpec(a));
   const nodeIP = spec.detectNodeIP ? canonical(nodeIntervals) : [];
   const known = new Set(nodeIP);
-  report('nodeIP', (status?.nodeIP ?? []).filter((t) => !known.has(t)).map((text) => ({ text, why: spec.detectNodeIP ? "not a node's address" : 'autoDetect.nodeIP is off' })));
+  report(
+    'nodeIP',
+    (status?.nodeIP ?? []).filter((t) => !known.has(t)).map((text) => ({ text, why: spec.detectNodeIP ? "not a node's address" : 'autoDetect.nodeIP is off' })),
+  );
 
   const configuredServices = config.serviceCidrs.map((c) => parseCidr(c, false));
   const clusterIP = spec.detectClusterIP ? canonical(configuredServices) : [];
   const services = new Set(clusterIP);
-  report('clusterIP', (status?.clusterIP ?? []).filter((t) => !services.has(t)).map((text) => ({ text, why: spec.detectClusterIP ? 'not a configured service CIDR' : 'autoDetect.clusterIP is off' })));
+  report(
+    'clusterIP',
+    (status?.clusterIP ?? [])
+      .filter((t) => !services.has(t))
+      .map((text) => ({ text, why: spec.detectClusterIP ? 'not a configured service CIDR' : 'autoDetect.clusterIP is off' })),
+  );
 
   const tunnels = [parseCidr(config.tunnelCidrV4, false), parseCidr(config.tunnelCidrV6, false)];
   const whyNotPodCidr = (iv: IpInterval): string | undefined => {

@@ -98,13 +98,20 @@ test('a mark mask over bits that others use is refused, naming them, unless the 
     [0x300, ['Cilium']],
   ];
   for (const [mask, owners] of cases) {
-    assert.deepEqual(markOverlaps(mask).map((m) => m.owner), owners, hex(mask));
-    assert.throws(() => resolveConfig({ markMask: mask }), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'EGW_ERR_MARK_OVERLAP');
-      for (const o of owners) assert.ok(err.message.includes(o), `${err.message} names ${o}`);
-      assert.match(err.message, /--allow-mark-overlap/);
-      return true;
-    });
+    assert.deepEqual(
+      markOverlaps(mask).map((m) => m.owner),
+      owners,
+      hex(mask),
+    );
+    assert.throws(
+      () => resolveConfig({ markMask: mask }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'EGW_ERR_MARK_OVERLAP');
+        for (const o of owners) assert.ok(err.message.includes(o), `${err.message} names ${o}`);
+        assert.match(err.message, /--allow-mark-overlap/);
+        return true;
+      },
+    );
     assert.equal(resolveConfig({ markMask: mask }, { allowMarkOverlap: true }).markMask, mask);
   }
   assert.equal(resolveConfig({ markMask: 0x3f }).markMask, 0x3f, 'a narrower mask inside the clear bits');

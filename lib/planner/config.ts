@@ -80,7 +80,10 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
   if (!Number.isInteger(config.vxlan.vni) || config.vxlan.vni < 1 || config.vxlan.vni > 16777215) fail('vxlan.vni', 'must be 1-16777215');
   if (!Number.isInteger(config.vxlan.port) || config.vxlan.port < 1 || config.vxlan.port > 65535) fail('vxlan.port', 'must be 1-65535');
   if (!Number.isInteger(config.vxlan.mtu) || (config.vxlan.mtu !== 0 && (config.vxlan.mtu < 1280 || config.vxlan.mtu > 9000))) fail('vxlan.mtu', 'must be 0 (auto) or 1280-9000');
-  for (const [flag, text, family] of [['tunnelCidrV4', config.tunnelCidrV4, 4], ['tunnelCidrV6', config.tunnelCidrV6, 6]] as const) {
+  for (const [flag, text, family] of [
+    ['tunnelCidrV4', config.tunnelCidrV4, 4],
+    ['tunnelCidrV6', config.tunnelCidrV6, 6],
+  ] as const) {
     try {
       if (parseCidr(text).family !== family) fail(flag, `must be an IPv${family} CIDR`);
     } catch (err) {
@@ -104,7 +107,8 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
   if (!Number.isInteger(config.tableBase) || config.tableBase < 1 || config.tableBase + maxMarkIndex(config) > 0xfffffff0) fail('tableBase', 'out of range');
   if ([253, 254, 255].some((t) => t >= config.tableBase && t <= config.tableBase + maxMarkIndex(config))) fail('tableBase', 'range must not include the kernel tables 253-255');
   if (!Number.isInteger(config.firewallDnsPort) || config.firewallDnsPort < 0 || config.firewallDnsPort > 65535) fail('firewallDnsPort', 'must be 0 (off) or a port 1-65535');
-  if (!Number.isInteger(config.rulePriorityBase) || config.rulePriorityBase < 1 || config.rulePriorityBase > 32000) fail('rulePriorityBase', 'must be 1-32000 (ahead of the main table rule)');
+  if (!Number.isInteger(config.rulePriorityBase) || config.rulePriorityBase < 1 || config.rulePriorityBase > 32000)
+    fail('rulePriorityBase', 'must be 1-32000 (ahead of the main table rule)');
   for (const c of config.serviceCidrs) {
     try {
       parseCidr(c);

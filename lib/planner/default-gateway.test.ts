@@ -22,7 +22,13 @@ function assigned(docs: readonly Doc[]): ReadonlyMap<string, Assignment> {
 }
 
 test('a policy without egressGatewayName uses the cluster-default gateway; a named one keeps its own', () => {
-  const docs = [...baseCluster(), ...gateways(), unnamed('default', 'p'), unnamedCluster('cp'), policy('default', 'named', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.1.0/24'] } })];
+  const docs = [
+    ...baseCluster(),
+    ...gateways(),
+    unnamed('default', 'p'),
+    unnamedCluster('cp'),
+    policy('default', 'named', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.1.0/24'] } }),
+  ];
   const snapshot = snapshotOf(docs);
   const byKey = new Map(snapshot.policies.map((p) => [p.key, p]));
   assert.deepEqual([byKey.get('default/p')!.spec.gatewayName, byKey.get('default/p')!.spec.gatewaySource], ['b', 'cluster']);
@@ -71,7 +77,10 @@ test('an empty label value counts as no label (as in spidernet)', () => {
 test('no gateway to be found: GatewayNotFound saying where the gateway should have come from', () => {
   const none = assigned([...baseCluster(), ...gateways({ bDefault: false }), unnamed('default', 'p'), unnamedCluster('cp')]);
   assert.equal(none.get('default/p')!.reason, 'GatewayNotFound');
-  assert.match(none.get('default/p')!.message!, /spec\.egressGatewayName is unset and there is no default gateway: label namespace "default" egress\.sluice\.dev\/egressgateway-default=<gateway>, or set spec\.clusterDefault: true on one EgressGateway/);
+  assert.match(
+    none.get('default/p')!.message!,
+    /spec\.egressGatewayName is unset and there is no default gateway: label namespace "default" egress\.sluice\.dev\/egressgateway-default=<gateway>, or set spec\.clusterDefault: true on one EgressGateway/,
+  );
   assert.match(none.get('cp')!.message!, /^spec\.egressGatewayName is unset and there is no default gateway: set spec\.clusterDefault: true/);
   const missing = assigned([...baseCluster().filter((d) => d.kind !== 'Namespace'), namespace('default', { [LABEL]: 'gone' }), ...gateways(), unnamed('default', 'p')]);
   assert.equal(missing.get('default/p')!.reason, 'GatewayNotFound', 'the label wins even when it names a missing gateway: no silent fallback');
@@ -82,7 +91,13 @@ test('no gateway to be found: GatewayNotFound saying where the gateway should ha
 
 test('sluice validate: an unnamed EgressPolicy whose Namespace the input lacks is not judged (a label may name its gateway)', () => {
   const withoutNs = [...baseCluster().filter((d) => d.kind !== 'Namespace'), ...gateways({ bDefault: false }), unnamed('jobs', 'p'), unnamedCluster('cp')];
-  assert.deepEqual(crossCheck(snapshotOf(withoutNs)).map((p) => `${p.object} ${p.reason}`), ['EgressClusterPolicy "cp" GatewayNotFound']);
+  assert.deepEqual(
+    crossCheck(snapshotOf(withoutNs)).map((p) => `${p.object} ${p.reason}`),
+    ['EgressClusterPolicy "cp" GatewayNotFound'],
+  );
   const withNs = [...withoutNs, namespace('jobs')];
-  assert.deepEqual(crossCheck(snapshotOf(withNs)).map((p) => `${p.object} ${p.reason}`), ['EgressPolicy "jobs/p" GatewayNotFound', 'EgressClusterPolicy "cp" GatewayNotFound']);
+  assert.deepEqual(
+    crossCheck(snapshotOf(withNs)).map((p) => `${p.object} ${p.reason}`),
+    ['EgressPolicy "jobs/p" GatewayNotFound', 'EgressClusterPolicy "cp" GatewayNotFound'],
+  );
 });

@@ -26,7 +26,12 @@ function cluster(statusNode: string | undefined, drains: Record<string, Drain> =
     namespace('default'),
     pod('default', 'client', 'worker-1', ['10.244.1.5'], { app: 'web' }),
     gateway('default', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.0.100-198.18.0.120'], ipv4DefaultEIP: EIP } }),
-    policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } }, statusNode ? { status: { node: statusNode, eip: { ipv4: EIP } } } : {}),
+    policy(
+      'default',
+      'web',
+      { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } },
+      statusNode ? { status: { node: statusNode, eip: { ipv4: EIP } } } : {},
+    ),
   ]);
 }
 
@@ -39,7 +44,10 @@ test('a cordoned or drained carrier is not eligible: every node computes the sam
     assert.deepEqual(resolveCluster(s).eligible.get('default'), ['gateway-2', 'gateway-3'], JSON.stringify(drain));
     for (const n of ['worker-1', ...GATEWAYS]) assert.equal(plan(s, n).policies[0]!.node, successor, `${n} agrees (${JSON.stringify(drain)})`);
     assert.deepEqual(plan(s, 'gateway-1').eips, [], 'the drained node holds no EIP in its plan (its handoff keeps the applied one until the successor holds it)');
-    assert.deepEqual(plan(s, successor).eips.map((e) => e.ip), [EIP]);
+    assert.deepEqual(
+      plan(s, successor).eips.map((e) => e.ip),
+      [EIP],
+    );
   }
 });
 
@@ -47,7 +55,10 @@ test('the annotation false keeps a cordoned node eligible; an invalid value leav
   assert.equal(assignment(cluster('gateway-1', { 'gateway-1': { cordoned: true, annotation: 'false' } })).node, 'gateway-1');
   const bad = cluster('gateway-1', { 'gateway-1': { cordoned: true, annotation: 'maybe' } });
   assert.notEqual(assignment(bad).node, 'gateway-1');
-  assert.ok(resolveCluster(bad).notices.some((n) => n.startsWith('Node "gateway-1": annotation') && n.includes('"maybe"')), 'reported');
+  assert.ok(
+    resolveCluster(bad).notices.some((n) => n.startsWith('Node "gateway-1": annotation') && n.includes('"maybe"')),
+    'reported',
+  );
   assert.equal(assignment(cluster('gateway-1', { 'gateway-1': { annotation: 'maybe' } })).node, 'gateway-1', 'not cordoned: an invalid value drains nothing');
 });
 

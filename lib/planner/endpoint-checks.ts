@@ -60,7 +60,9 @@ export function checkedEndpoints(
   nodeAddresses: readonly string[],
 ): CheckedEndpoints {
   const podRanges = new AddressRanges(cluster.podRanges.map((iv) => [iv, true] as const));
-  const forbidden = podRanges.empty ? new AddressRanges([...forbiddenEntries(snapshot, nodeAddresses), ...poolEntries(snapshot)]) : new AddressRanges(forbiddenEntries(snapshot, nodeAddresses));
+  const forbidden = podRanges.empty
+    ? new AddressRanges([...forbiddenEntries(snapshot, nodeAddresses), ...poolEntries(snapshot)])
+    : new AddressRanges(forbiddenEntries(snapshot, nodeAddresses));
   const podCidrOwner = new AddressRanges(snapshot.nodes.flatMap((n) => n.podCIDRs.map((c) => [parseCidr(c, false), n.name] as const)));
   // Node pod CIDRs never overlap: an address inside one belongs to that node's pods.
   const nodePodCidrs = new AddressRanges(cluster.cidrs.podCIDR.map((c) => [parseIpSpec(c), true] as const));

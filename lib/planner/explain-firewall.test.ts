@@ -40,7 +40,13 @@ test('explain firewall: a learned address is allowed by the rule by name, with t
   const deciding = e.rules.at(-1)!;
   assert.match(deciding.why, /learned from dns github\.com A 198\.18\.64\.1 ttl 5 to 10\.244\.1\.5, held 7 s more/);
   assert.deepEqual(deciding.learned, learned);
-  assert.deepEqual(e.rules.map((r) => [r.firewall, r.rule, r.match]), [['apps/app-a', 0, 'no'], ['apps/app-a', 1, 'yes']]);
+  assert.deepEqual(
+    e.rules.map((r) => [r.firewall, r.rule, r.match]),
+    [
+      ['apps/app-a', 0, 'no'],
+      ['apps/app-a', 1, 'yes'],
+    ],
+  );
 });
 
 test('explain firewall: an address nobody learned falls to the default of the highest-priority firewall', () => {

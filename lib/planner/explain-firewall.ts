@@ -92,7 +92,13 @@ function ruleTarget(r: FirewallRule, family: Family | undefined): string {
 type Dest = { ip: string; family: Family } | { name: string };
 
 /** How one rule judges the destination, before its ports. */
-function destinationMatch(fw: Firewall, index: number, r: FirewallRule, dest: Dest, learned: readonly LearnedAddress[] | undefined): { match: RuleMatch; why: string; learned?: LearnedAddress[] } {
+function destinationMatch(
+  fw: Firewall,
+  index: number,
+  r: FirewallRule,
+  dest: Dest,
+  learned: readonly LearnedAddress[] | undefined,
+): { match: RuleMatch; why: string; learned?: LearnedAddress[] } {
   if ('name' in dest) {
     if (r.dnsName !== undefined) {
       const hits = learned?.filter((l) => (l.set === firewallNameSet(fw.key, index, 4) || l.set === firewallNameSet(fw.key, index, 6)) && l.comment?.split(' ')[1] === dest.name);
@@ -142,17 +148,44 @@ export function explainFirewall(snapshot: Snapshot, podKey: string, destText: st
       const d = destinationMatch(fw, index, r, dest, learned);
       const p = portsMatch(r, port);
       const match: RuleMatch = d.match === 'no' || p === 'no' ? 'no' : d.match === 'yes' && p === 'yes' ? 'yes' : 'unknown';
-      const portWhy = r.ports.length === 0 ? '' : p === 'yes' ? `; port ${port!.protocol}/${port!.port} is in ${portsText(r.ports)}` : p === 'no' ? `; only ${portsText(r.ports)}` : `; only ${portsText(r.ports)} (ask with --port)`;
-      rules.push({ firewall: fw.key, kind: fw.kind, rule: index, action: r.action, match, why: `${r.action} ${ruleTarget(r, 'ip' in dest ? dest.family : undefined)}: ${d.why}${portWhy}`, ...(d.learned ? { learned: d.learned } : {}) });
+      const portWhy =
+        r.ports.length === 0
+          ? ''
+          : p === 'yes'
+            ? `; port ${port!.protocol}/${port!.port} is in ${portsText(r.ports)}`
+            : p === 'no'
+              ? `; only ${portsText(r.ports)}`
+              : `; only ${portsText(r.ports)} (ask with --port)`;
+      rules.push({
+        firewall: fw.key,
+        kind: fw.kind,
+        rule: index,
+        action: r.action,
+        match,
+        why: `${r.action} ${ruleTarget(r, 'ip' in dest ? dest.family : undefined)}: ${d.why}${portWhy}`,
+        ...(d.learned ? { learned: d.learned } : {}),
+      });
       if (match === 'unknown') undecided = true;
       if (match !== 'yes') continue;
       const decidedBy = { firewall: fw.key, kind: fw.kind, rule: index };
       const caveat = undecided ? ' unless an earlier rule marked unknown matches first' : '';
-      return { verdict: undecided ? 'unknown' : r.action, decidedBy, summary: `${r.action}: ${fw.kind} ${fw.key} rule #${index} decides for ${podKey} → ${destText}${caveat}`, rules };
+      return {
+        verdict: undecided ? 'unknown' : r.action,
+        decidedBy,
+        summary: `${r.action}: ${fw.kind} ${fw.key} rule #${index} decides for ${podKey} → ${destText}${caveat}`,
+        rules,
+      };
     }
   }
   const first = selecting[0]!;
-  rules.push({ firewall: first.key, kind: first.kind, rule: 'default', action: first.spec.defaultAction, match: 'yes', why: `no rule matches: the defaultAction of the first firewall selecting the pod` });
+  rules.push({
+    firewall: first.key,
+    kind: first.kind,
+    rule: 'default',
+    action: first.spec.defaultAction,
+    match: 'yes',
+    why: `no rule matches: the defaultAction of the first firewall selecting the pod`,
+  });
   const caveat = undecided ? ' unless a rule marked unknown matches' : '';
   return {
     verdict: undecided ? 'unknown' : first.spec.defaultAction,

@@ -7,7 +7,13 @@ const docs = [
   ...baseCluster(),
   pod('default', 'visitor', 'worker-1', ['10.244.1.5'], { app: 'visitor' }),
   pod('default', 'other', 'worker-1', ['10.244.1.6'], { app: 'other' }),
-  policy('default', 'partner', { egressGatewayName: 'default', priority: 10, egressIP: { ipv4: '198.18.0.111' }, destSubnet: ['203.0.113.0/24'], appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }),
+  policy('default', 'partner', {
+    egressGatewayName: 'default',
+    priority: 10,
+    egressIP: { ipv4: '198.18.0.111' },
+    destSubnet: ['203.0.113.0/24'],
+    appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } },
+  }),
   policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }),
 ];
 
@@ -37,7 +43,7 @@ test('explain: unknown pod or bad destination give coded errors', () => {
   assert.throws(() => explain(snapshotOf(docs), 'default/visitor', 'nope'), { code: 'EGW_ERR_INVALID_IP' });
 });
 
-test('explain: a namespaced podSubnet policy does not take another namespace\'s pod, as the kernel', async () => {
+test("explain: a namespaced podSubnet policy does not take another namespace's pod, as the kernel", async () => {
   const { plan } = await import('./plan.js');
   const { namespace } = await import('./testing/cluster.js');
   const tenants = [
@@ -53,5 +59,9 @@ test('explain: a namespaced podSubnet policy does not take another namespace\'s 
   assert.equal(victim.verdicts[0]!.selected, false);
   assert.equal(explain(snapshot, 'default/mine', '198.18.5.5').policy, 'default/grab');
   const sets = plan(snapshot, 'worker-1').nft.sets.filter((s) => s.name.endsWith('_loc4') || s.name.endsWith('_net4'));
-  assert.deepEqual(sets.map((s) => s.elements), [['10.244.1.5']], 'the kernel matches the same pods explain names');
+  assert.deepEqual(
+    sets.map((s) => s.elements),
+    [['10.244.1.5']],
+    'the kernel matches the same pods explain names',
+  );
 });

@@ -19,24 +19,37 @@ const POLICY: PolicyRuleInput = {
 };
 
 function table(policy: PolicyRuleInput, hasTunnel = true) {
-  const input: NftInput = { config: DEFAULT_CONFIG, clusterCidrs: [], nodeIps: { 4: ['198.18.0.11'], 6: [] }, eips: { 4: [], 6: [] }, hasTunnel, isGateway: false, parentInterface: 'eth0', policies: [policy] };
+  const input: NftInput = {
+    config: DEFAULT_CONFIG,
+    clusterCidrs: [],
+    nodeIps: { 4: ['198.18.0.11'], 6: [] },
+    eips: { 4: [], 6: [] },
+    hasTunnel,
+    isGateway: false,
+    parentInterface: 'eth0',
+    policies: [policy],
+  };
   return buildNftTable(input);
 }
 const chain = (t: ReturnType<typeof table>, name: string) => t.chains.find((c) => c.name === name)!.rules;
 const verdictOf = (r: NftRule) => r.statements.flatMap((s) => (s.kind === 'verdict' ? [s.verdict] : []))[0];
 const marks = (r: NftRule) => r.statements.some((s) => s.kind === 'set');
 
-test('a worker policy steered to a node with a mark marks its pods\' packets; one whose node has no mark drops them', () => {
+test("a worker policy steered to a node with a mark marks its pods' packets; one whose node has no mark drops them", () => {
   const steered = chain(table({ ...POLICY, gatewayMark: 1 }), 'egress_mark').find((r) => r.comment === 'worker default/web')!;
   assert.equal(verdictOf(steered), 'accept');
   assert.ok(marks(steered));
   const unsteerable = chain(table({ ...POLICY, unsteerable: true }), 'egress_mark').find((r) => r.comment === 'worker default/web')!;
-  assert.equal(verdictOf(unsteerable), 'drop', 'never by the node\'s normal path');
+  assert.equal(verdictOf(unsteerable), 'drop', "never by the node's normal path");
   assert.ok(!marks(unsteerable));
-  assert.equal(chain(table(POLICY), 'egress_mark').find((r) => r.comment === 'worker default/web'), undefined, 'a policy this node has no role in has no rule');
+  assert.equal(
+    chain(table(POLICY), 'egress_mark').find((r) => r.comment === 'worker default/web'),
+    undefined,
+    'a policy this node has no role in has no rule',
+  );
 });
 
-test('a packet with a gateway\'s mark that is not routed into the tunnel is dropped, with or without a tunnel device', () => {
+test("a packet with a gateway's mark that is not routed into the tunnel is dropped, with or without a tunnel device", () => {
   for (const hasTunnel of [true, false]) {
     const guard = chain(table({ ...POLICY, gatewayMark: 1 }, hasTunnel), 'egress_forward').find((r) => r.comment === 'marked off the tunnel');
     assert.ok(guard, `hasTunnel ${hasTunnel}`);

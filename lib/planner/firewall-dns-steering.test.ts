@@ -13,11 +13,7 @@ const firewall = (name: string, egress: unknown[]) => ({
   metadata: { name, namespace: 'apps', uid: `uid-${name}`, creationTimestamp: '2026-01-01T00:00:00Z' },
   spec: { appliedTo: { podSelector: { matchLabels: { app: 'a' } } }, defaultAction: 'Deny', egress },
 });
-const docs = [
-  ...baseCluster(),
-  pod('apps', 'a', 'worker-1', ['10.244.1.5'], { app: 'a' }),
-  pod('apps', 'b', 'worker-1', ['10.244.1.6'], { app: 'b' }),
-];
+const docs = [...baseCluster(), pod('apps', 'a', 'worker-1', ['10.244.1.5'], { app: 'a' }), pod('apps', 'b', 'worker-1', ['10.244.1.6'], { app: 'b' })];
 const config = { ...DEFAULT_CONFIG, firewallDnsPort: 5353 };
 
 test("pods with rules by name have their cluster DNS queries steered to the node's forwarder while it keeps its steer set filled", () => {

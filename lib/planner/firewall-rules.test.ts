@@ -58,7 +58,7 @@ test('seed 003 as a firewall: cluster traffic first, then the rules in order, th
   ]);
   assert.equal(p.nft.chains.find((c) => c.name === 'egress_firewall')!.hook, 'forward', 'after routing: a denied packet never leaves by the tunnel');
   const worker2 = plan(snapshotOf(docs), 'gateway-1');
-  assert.deepEqual(elements(worker2, src4), ['10.244.2.7'], "each node judges its own pods");
+  assert.deepEqual(elements(worker2, src4), ['10.244.2.7'], 'each node judges its own pods');
 });
 
 test('several firewalls: higher priority first, then the older; rules of all before any default', () => {
@@ -89,7 +89,10 @@ test('a rule by name matches its learned set, which the plan creates empty with 
     fw('apps-a', {
       appliedTo: { podSelector: { matchLabels: { app: 'a' } } },
       defaultAction: 'Deny',
-      egress: [{ type: 'Allow', to: { dnsName: 'GitHub.com.' }, ports: [{ protocol: 'TCP', port: 443 }] }, { type: 'Allow', to: { dnsName: '*.example.com' } }],
+      egress: [
+        { type: 'Allow', to: { dnsName: 'GitHub.com.' }, ports: [{ protocol: 'TCP', port: 443 }] },
+        { type: 'Allow', to: { dnsName: '*.example.com' } },
+      ],
     }),
   ];
   const snapshot = snapshotOf(docs);
@@ -101,9 +104,12 @@ test('a rule by name matches its learned set, which the plan creates empty with 
   assert.deepEqual([set.learned, set.elements], [true, []]);
   assert.match(tableText(p.nft), new RegExp(`set ${named4} \\{\\n\\t\\ttype ipv4_addr\\n\\t\\tflags timeout\\n\\t\\}`));
   const rules = firewallNameRules(localFirewallInputs(snapshot, 'worker-1'));
-  assert.deepEqual(rules.map((r) => [r.pattern, r.index, r.sets[4], [...r.clients]]), [
-    ['github.com', 0, named4, ['10.244.1.5']],
-    ['*.example.com', 1, firewallNameSet('apps/apps-a', 1, 4), ['10.244.1.5']],
-  ]);
+  assert.deepEqual(
+    rules.map((r) => [r.pattern, r.index, r.sets[4], [...r.clients]]),
+    [
+      ['github.com', 0, named4, ['10.244.1.5']],
+      ['*.example.com', 1, firewallNameSet('apps/apps-a', 1, 4), ['10.244.1.5']],
+    ],
+  );
   assert.deepEqual(firewallNameRules(localFirewallInputs(snapshot, 'gateway-1')), [], 'no pod of the firewall there: nothing to learn');
 });

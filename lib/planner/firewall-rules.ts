@@ -129,7 +129,9 @@ export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterS
   }
   for (const { firewall } of ordered) {
     for (const f of FAMILIES) {
-      rules.push(...verdictRules([addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f))], firewall.spec.defaultAction, undefined, firewallRuleComment(firewall.key, 'default')));
+      rules.push(
+        ...verdictRules([addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f))], firewall.spec.defaultAction, undefined, firewallRuleComment(firewall.key, 'default')),
+      );
     }
   }
   const order = ordered.map(({ firewall }) => ({ key: firewall.key, rules: firewall.spec.rules.length }));

@@ -21,18 +21,36 @@ export function snapshotFromObjects(objects: readonly ParsedObject[], config: Ag
   let clusterInfo: ClusterInfo | undefined;
   for (const o of objects) {
     switch (o.kind) {
-      case 'Node': nodes.push(o.value); break;
-      case 'Namespace': namespaces.push(o.value); break;
-      case 'Pod': pods.push(o.value); break;
-      case 'EgressGateway': gateways.push(o.value); break;
+      case 'Node':
+        nodes.push(o.value);
+        break;
+      case 'Namespace':
+        namespaces.push(o.value);
+        break;
+      case 'Pod':
+        pods.push(o.value);
+        break;
+      case 'EgressGateway':
+        gateways.push(o.value);
+        break;
       case 'EgressPolicy':
-      case 'EgressClusterPolicy': policies.push(o.value); break;
+      case 'EgressClusterPolicy':
+        policies.push(o.value);
+        break;
       case 'EgressFirewall':
-      case 'EgressClusterFirewall': firewalls.push(o.value); break;
+      case 'EgressClusterFirewall':
+        firewalls.push(o.value);
+        break;
       case 'EgressEndpointSlice':
-      case 'EgressClusterEndpointSlice': (o.value.firewallKey === undefined ? slices : firewallSlices).push(o.value); break;
-      case 'EgressTunnel': tunnels.push(o.value); break;
-      case 'EgressClusterInfo': clusterInfo = o.value; break;
+      case 'EgressClusterEndpointSlice':
+        (o.value.firewallKey === undefined ? slices : firewallSlices).push(o.value);
+        break;
+      case 'EgressTunnel':
+        tunnels.push(o.value);
+        break;
+      case 'EgressClusterInfo':
+        clusterInfo = o.value;
+        break;
     }
   }
   const usePods = pods.length > 0 || slices.length === 0;

@@ -21,9 +21,30 @@ function docs(validOn: string, pods = [visitor, other]) {
   return [
     ...baseCluster(),
     ...pods,
-    policy('default', 'valid', { egressGatewayName: 'default', priority: 1000, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: '198.18.0.110' }, node: validOn } }),
-    policy('default', 'dst', { egressGatewayName: 'default', priority: 500, egressIP: { ipv4: '198.18.0.111' }, destSubnet: ['203.0.113.0/24'], appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: '198.18.0.111' }, node: 'gateway-1' } }),
-    policy('default', 'rr', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: both }, { status: { eip: { ipv4: '198.18.0.101' }, node: 'gateway-2' } }),
+    policy(
+      'default',
+      'valid',
+      { egressGatewayName: 'default', priority: 1000, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+      { status: { eip: { ipv4: '198.18.0.110' }, node: validOn } },
+    ),
+    policy(
+      'default',
+      'dst',
+      {
+        egressGatewayName: 'default',
+        priority: 500,
+        egressIP: { ipv4: '198.18.0.111' },
+        destSubnet: ['203.0.113.0/24'],
+        appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } },
+      },
+      { status: { eip: { ipv4: '198.18.0.111' }, node: 'gateway-1' } },
+    ),
+    policy(
+      'default',
+      'rr',
+      { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: both },
+      { status: { eip: { ipv4: '198.18.0.101' }, node: 'gateway-2' } },
+    ),
   ];
 }
 
@@ -33,7 +54,14 @@ const elements = (p: NodePlan, set: string) => p.nft.sets.find((s) => s.name ===
 
 test('a gateway does not take the pods of a higher-ranked policy carried elsewhere by its own lower-ranked one', () => {
   const g2 = plan(snapshotOf(docs('gateway-1')), 'gateway-2');
-  assert.deepEqual(g2.policies.map((p) => [p.key, p.node, p.role]), [['default/valid', 'gateway-1', 'none'], ['default/dst', 'gateway-1', 'none'], ['default/rr', 'gateway-2', 'gateway']]);
+  assert.deepEqual(
+    g2.policies.map((p) => [p.key, p.node, p.role]),
+    [
+      ['default/valid', 'gateway-1', 'none'],
+      ['default/dst', 'gateway-1', 'none'],
+      ['default/rr', 'gateway-2', 'gateway'],
+    ],
+  );
   const rules = markRules(g2);
   const [rr, dst] = [prefixOf(g2, 'rr'), prefixOf(g2, 'dst')];
   const take = rules.findIndex((r) => r.includes(`@${rr}_all4`) && r.includes('gateway default/rr'));

@@ -34,7 +34,7 @@ export const REFUSED_MARK_BITS = KNOWN_MARKS.filter((m) => m.refused).reduce((bi
 
 /** The known marks a mask overlaps (refused ones first). */
 export function markOverlaps(mask: number, which: 'refused' | 'all' = 'refused'): KnownMark[] {
-  return KNOWN_MARKS.filter((m) => (which === 'all' || m.refused) && ((m.bits & mask) >>> 0) !== 0);
+  return KNOWN_MARKS.filter((m) => (which === 'all' || m.refused) && (m.bits & mask) >>> 0 !== 0);
 }
 
 export const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;

@@ -18,15 +18,25 @@ test('every rendered ruleset loads in the kernel (nft -c)', { skip }, () => {
   const snapshot = snapshotOf(everyRuleCluster());
   for (const n of ['worker-1', 'gateway-1', 'gateway-2']) {
     const p = plan(snapshot, n);
-    assert.ok(p.nft.chains.some((c) => c.rules.length > 0), `${n} has rules`);
+    assert.ok(
+      p.nft.chains.some((c) => c.rules.length > 0),
+      `${n} has rules`,
+    );
     assert.doesNotThrow(() => nftCheck(replaceText(p.nft)), `${n} ruleset loads`);
   }
 });
 
 test('a gateway with stop rules for policies carried elsewhere loads in the kernel (nft -c)', { skip }, () => {
   const docs = [
-    ...everyRuleCluster().map((d) => (d['kind'] === 'EgressPolicy' && (d['metadata'] as { name: string }).name === 'test' ? { ...d, status: { eip: { ipv4: '198.18.0.100' }, node: 'gateway-1' } } : d)),
-    policy('default', 'low', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, priority: -5, appliedTo: { podSelector: {} } }, { status: { eip: { ipv4: '198.18.0.101' }, node: 'gateway-2' } }),
+    ...everyRuleCluster().map((d) =>
+      d['kind'] === 'EgressPolicy' && (d['metadata'] as { name: string }).name === 'test' ? { ...d, status: { eip: { ipv4: '198.18.0.100' }, node: 'gateway-1' } } : d,
+    ),
+    policy(
+      'default',
+      'low',
+      { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, priority: -5, appliedTo: { podSelector: {} } },
+      { status: { eip: { ipv4: '198.18.0.101' }, node: 'gateway-2' } },
+    ),
   ];
   const p = plan(snapshotOf(docs), 'gateway-2');
   const text = replaceText(p.nft);

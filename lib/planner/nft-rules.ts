@@ -193,7 +193,12 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   // rule or table may not be in place yet (an apply loads nft before it adds routes) or no longer
   // be; the lookup then goes on to main, and the packet would leave with the pod's own address
   // (its connection's NAT binding keeps the source) or the node's.
-  guardFwd.push(rule([markIs('meta', config.markMask, '!=', 0), markIs('meta', config.markMask, '!=', here), interfaceIs('oifname', '!=', dev), counter, drop], GUARD_RULE_COMMENTS['off-tunnel']));
+  guardFwd.push(
+    rule(
+      [markIs('meta', config.markMask, '!=', 0), markIs('meta', config.markMask, '!=', here), interfaceIs('oifname', '!=', dev), counter, drop],
+      GUARD_RULE_COMMENTS['off-tunnel'],
+    ),
+  );
   if (input.hasTunnel) {
     unmark.push(rule([interfaceIs('oifname', '==', dev), clearMarkBits('meta', keep)]));
     for (const f of FAMILIES) {

@@ -48,27 +48,51 @@ test('seed 002: the visitor pod is marked into the tunnel on its worker and SNAT
   const markTable = worker.routing.rules.find((r) => r.fwmark === mark && !r.iifLo)?.table;
   const table = worker.routing.routes.find((r) => r.table === markTable);
   assert.ok(table && table.dst === 'default' && table.dev === 'egress.vxlan', 'a tunnel route towards the gateway');
-  assert.ok(worker.routing.rules.some((r) => r.iifLo && r.fwmark === mark && r.table === 254), 'outer packets skip the tunnel table');
+  assert.ok(
+    worker.routing.rules.some((r) => r.iifLo && r.fwmark === mark && r.table === 254),
+    'outer packets skip the tunnel table',
+  );
   assert.equal(only(worker).snatV4, '198.18.0.110');
 
   const gateway = plan(snapshotOf(docs), gw);
   assert.deepEqual(gateway.roles, { worker: false, gateway: true });
-  assert.deepEqual(gateway.eips.map((e) => e.ip), ['198.18.0.110']);
+  assert.deepEqual(
+    gateway.eips.map((e) => e.ip),
+    ['198.18.0.110'],
+  );
   assert.ok(snatRules(gateway).some((r) => r.includes('snat ip to 198.18.0.110')));
   assert.deepEqual(set(gateway, 'all4'), ['10.244.1.5']);
-  assert.ok(gateway.routing.routes.some((r) => r.dst === '10.244.1.0/24' && r.table === 3000), 'replies go back through the tunnel');
+  assert.ok(
+    gateway.routing.routes.some((r) => r.dst === '10.244.1.0/24' && r.table === 3000),
+    'replies go back through the tunnel',
+  );
   assert.ok(gateway.vxlan?.peers.some((p) => p.node === 'worker-1'));
 });
 
 test('tunnels are prepared before a policy needs them: every node routes to every gateway-capable node, which has every node as a peer', () => {
   const docs = [...baseCluster(), node('idle', 4)];
   const idle = plan(snapshotOf(docs), 'idle');
-  assert.deepEqual(idle.vxlan?.peers.map((p) => p.node), ['gateway-1', 'gateway-2'], 'an idle node has the gateway nodes as peers');
-  const tables = idle.routing.routes.filter((r) => r.dst === 'default').map((r) => r.table).sort();
+  assert.deepEqual(
+    idle.vxlan?.peers.map((p) => p.node),
+    ['gateway-1', 'gateway-2'],
+    'an idle node has the gateway nodes as peers',
+  );
+  const tables = idle.routing.routes
+    .filter((r) => r.dst === 'default')
+    .map((r) => r.table)
+    .sort();
   assert.equal(tables.length, 2, 'a table towards each gateway node');
-  assert.deepEqual(idle.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => ruleText(r).includes('meta mark set')), [], 'and no packet is marked into them');
+  assert.deepEqual(
+    idle.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => ruleText(r).includes('meta mark set')),
+    [],
+    'and no packet is marked into them',
+  );
   const gateway = plan(snapshotOf(docs), 'gateway-1');
-  assert.deepEqual(gateway.vxlan?.peers.map((p) => p.node), ['gateway-2', 'idle', 'worker-1'], 'a gateway node has every node as a peer');
+  assert.deepEqual(
+    gateway.vxlan?.peers.map((p) => p.node),
+    ['gateway-2', 'idle', 'worker-1'],
+    'a gateway node has every node as a peer',
+  );
   assert.ok(!gateway.routing.rules.some((r) => r.table === 3000), 'but routes no reply before it carries a policy');
   // The first selected pod on the idle node changes its nft table and nothing else.
   const withPod = plan(snapshotOf([...docs, pod('default', 'visitor', 'idle', ['10.244.4.5'], { app: 'visitor' }), visitorPolicy()]), 'idle');
@@ -189,7 +213,10 @@ const cases: Case[] = [
     docs: [...baseCluster(), visitor, visitorPolicy({ egressIP: { ipv4: '198.18.0.115' } })],
     check: (w, g) => {
       assert.equal(only(w).snatV4, '198.18.0.115');
-      assert.deepEqual(g!.eips.map((e) => e.ip), ['198.18.0.115']);
+      assert.deepEqual(
+        g!.eips.map((e) => e.ip),
+        ['198.18.0.115'],
+      );
     },
   },
   {
@@ -223,8 +250,18 @@ const cases: Case[] = [
       ...baseCluster(),
       visitor,
       pod('default', 'v2', 'worker-1', ['10.244.1.9'], { app: 'v2' }),
-      policy('default', 'rr-a', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-01-01T00:00:01Z' }),
-      policy('default', 'rr-b', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'v2' } } } }, { created: '2026-01-01T00:00:02Z' }),
+      policy(
+        'default',
+        'rr-a',
+        { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+        { created: '2026-01-01T00:00:01Z' },
+      ),
+      policy(
+        'default',
+        'rr-b',
+        { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'v2' } } } },
+        { created: '2026-01-01T00:00:02Z' },
+      ),
     ],
     check: (w) => {
       assert.equal(only(w, 'default/rr-a').snatV4, '198.18.0.100');
@@ -237,10 +274,18 @@ const cases: Case[] = [
       ...baseCluster(),
       visitor,
       policy('default', 'low', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-01-01T00:00:00Z' }),
-      policy('default', 'high', { egressGatewayName: 'default', priority: 10, egressIP: { ipv4: '198.18.0.111' }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-02-01T00:00:00Z' }),
+      policy(
+        'default',
+        'high',
+        { egressGatewayName: 'default', priority: 10, egressIP: { ipv4: '198.18.0.111' }, appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+        { created: '2026-02-01T00:00:00Z' },
+      ),
     ],
     check: (w) => {
-      assert.deepEqual(w.policies.map((p) => p.key), ['default/high', 'default/low']);
+      assert.deepEqual(
+        w.policies.map((p) => p.key),
+        ['default/high', 'default/low'],
+      );
       const rules = markRules(w);
       assert.ok(rules.findIndex((r) => r.includes('default/high')) < rules.findIndex((r) => r.includes('default/low')));
     },
@@ -254,7 +299,11 @@ const cases: Case[] = [
       policy('default', 'a-new', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-03-01T00:00:00Z' }),
       policy('default', 'a-old', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { created: '2026-01-01T00:00:00Z' }),
     ],
-    check: (w) => assert.deepEqual(w.policies.map((p) => p.key), ['default/a-old', 'default/b-old', 'default/a-new']),
+    check: (w) =>
+      assert.deepEqual(
+        w.policies.map((p) => p.key),
+        ['default/a-old', 'default/b-old', 'default/a-new'],
+      ),
   },
   {
     name: 'a missing gateway is reported and installs nothing for the policy',
@@ -264,19 +313,15 @@ const cases: Case[] = [
       assert.equal(w.roles.worker, false);
       assert.ok(!markRules(w).some((r) => r.includes('default/test')), 'no rule of the policy');
       // The tunnel towards the other gateway's nodes stays prepared, as on every node.
-      assert.deepEqual(w.vxlan?.peers.map((p) => p.node), ['gateway-1', 'gateway-2']);
+      assert.deepEqual(
+        w.vxlan?.peers.map((p) => p.node),
+        ['gateway-1', 'gateway-2'],
+      );
     },
   },
   {
     name: 'no ready gateway node is reported',
-    docs: [
-      node('worker-1', 1),
-      node('gateway-1', 2, { labels: { egress: 'true' }, ready: false }),
-      namespace('default'),
-      ...baseCluster().slice(4),
-      visitor,
-      visitorPolicy(),
-    ],
+    docs: [node('worker-1', 1), node('gateway-1', 2, { labels: { egress: 'true' }, ready: false }), namespace('default'), ...baseCluster().slice(4), visitor, visitorPolicy()],
     check: (w) => assert.equal(only(w).reason, 'NoReadyGatewayNode'),
   },
 ];
@@ -303,7 +348,13 @@ test('dual-stack: IPv6 EIP, ip6 rules, tunnel IPv6 routes', () => {
   assert.ok(w.routing.routes.some((r) => r.family === 6 && r.dst === 'default'));
   assert.ok(w.routing.rules.some((r) => r.family === 6 && r.iifLo));
   const g = plan(snapshotOf(docs), only(w).node!);
-  assert.deepEqual(g.eips.map((e) => [e.ip, e.family]), [['198.18.0.100', 4], ['fd00:198:18::100', 6]]);
+  assert.deepEqual(
+    g.eips.map((e) => [e.ip, e.family]),
+    [
+      ['198.18.0.100', 4],
+      ['fd00:198:18::100', 6],
+    ],
+  );
   assert.ok(snatRules(g).some((r) => r.includes('snat ip6 to fd00:198:18::100')));
   assert.ok(g.routing.routes.some((r) => r.family === 6 && r.dst === 'fd00:10:244:1::/64'));
   assert.ok(g.sysctls.some((s) => s.key === 'net.ipv6.conf.all.forwarding'));
@@ -327,7 +378,15 @@ test('the plan follows status.node and status.eip written by the controller', ()
   const base = [...baseCluster(), visitor];
   const computed = carrier([...base, visitorPolicy()]);
   const other = computed === 'gateway-1' ? 'gateway-2' : 'gateway-1';
-  const docs = [...base, policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: '198.18.0.110' }, node: other } })];
+  const docs = [
+    ...base,
+    policy(
+      'default',
+      'test',
+      { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+      { status: { eip: { ipv4: '198.18.0.110' }, node: other } },
+    ),
+  ];
   assert.equal(only(plan(snapshotOf(docs), 'worker-1')).node, other);
 });
 
@@ -338,7 +397,12 @@ test('status naming a node that is no longer ready is not followed', () => {
     node('gateway-2', 3, { labels: { egress: 'true' }, ready: false }),
     ...baseCluster().slice(3),
     visitor,
-    policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } }, { status: { eip: { ipv4: '198.18.0.110' }, node: 'gateway-2' } }),
+    policy(
+      'default',
+      'test',
+      { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'visitor' } } } },
+      { status: { eip: { ipv4: '198.18.0.110' }, node: 'gateway-2' } },
+    ),
   ];
   assert.equal(only(plan(snapshotOf(docs), 'worker-1')).node, 'gateway-1');
 });
@@ -346,7 +410,9 @@ test('status naming a node that is no longer ready is not followed', () => {
 test('determinism: shuffled input gives byte-identical plans', () => {
   const docs = [
     ...baseCluster({ ipv6: true, pool: { ipv4: ['198.18.0.100-198.18.0.120'], ipv6: ['fd00:198:18::100/120'] } }),
-    ...Array.from({ length: 30 }, (_, i) => pod('default', `p${i}`, i % 2 ? 'worker-1' : 'gateway-1', [`10.244.${i % 2 ? 1 : 2}.${i + 10}`, `fd00:10:244:${i % 2 ? 1 : 2}::${i + 10}`], { app: i % 3 ? 'visitor' : 'x' })),
+    ...Array.from({ length: 30 }, (_, i) =>
+      pod('default', `p${i}`, i % 2 ? 'worker-1' : 'gateway-1', [`10.244.${i % 2 ? 1 : 2}.${i + 10}`, `fd00:10:244:${i % 2 ? 1 : 2}::${i + 10}`], { app: i % 3 ? 'visitor' : 'x' }),
+    ),
     visitorPolicy({ destSubnet: ['198.18.5.0/24', 'fd00:ee::/64'] }),
     policy('default', 'rr', { egressGatewayName: 'default', egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSelector: { matchLabels: { app: 'x' } } } }),
   ];
@@ -383,7 +449,10 @@ test('the plan holds nft rules as typed statements: no rule text anywhere in its
     const p = plan(snapshotOf(everyRuleCluster()), n);
     const strings: string[] = [];
     JSON.parse(JSON.stringify(p.nft.chains), (_key, value: unknown) => (typeof value === 'string' && strings.push(value), value));
-    assert.ok(p.nft.chains.every((c) => c.rules.every((r) => typeof r === 'object' && Array.isArray(r.statements))), n);
+    assert.ok(
+      p.nft.chains.every((c) => c.rules.every((r) => typeof r === 'object' && Array.isArray(r.statements))),
+      n,
+    );
     const text = strings.filter((s) => /[@{};"]|\b(saddr|daddr|iifname|oifname|mark set|accept|drop|return|snat ip6? to)\b\s/.test(s));
     assert.deepEqual(text, [], n);
     assert.ok(strings.includes('worker default/test') || strings.includes('gateway default/test'), `${n}: comments are plain strings`);

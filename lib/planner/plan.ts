@@ -248,16 +248,17 @@ function eipsHeld(resolved: readonly Resolved[], parentName: string): EipPlan[] 
   const eipMap = new Map<string, { family: Family; policies: string[] }>();
   for (const r of resolved) {
     if (r.plan.role !== 'gateway' || r.plan.useNodeIP) continue;
-    for (const [family, ip] of [[4, r.plan.eipV4], [6, r.plan.eipV6]] as const) {
+    for (const [family, ip] of [
+      [4, r.plan.eipV4],
+      [6, r.plan.eipV6],
+    ] as const) {
       if (!ip) continue;
       const entry = eipMap.get(ip) ?? { family, policies: [] };
       entry.policies.push(r.policy.key);
       eipMap.set(ip, entry);
     }
   }
-  return [...eipMap]
-    .map(([ip, e]) => ({ ip, family: e.family, interface: parentName, policies: e.policies.sort() }))
-    .sort((a, b) => a.family - b.family || (a.ip < b.ip ? -1 : 1));
+  return [...eipMap].map(([ip, e]) => ({ ip, family: e.family, interface: parentName, policies: e.policies.sort() })).sort((a, b) => a.family - b.family || (a.ip < b.ip ? -1 : 1));
 }
 
 /**
@@ -316,7 +317,11 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
   });
   const firewallInputs = localFirewallInputs(snapshot, nodeName);
   const firewall = buildFirewallRules(firewallInputs, clusterSetName);
-  const steering = buildDnsSteering({ nameRules: firewallNameRules(firewallInputs), port: config.firewallDnsPort, nodeAddress: { ...(self.info.ipv4 ? { 4: self.info.ipv4 } : {}), ...(self.info.ipv6 ? { 6: self.info.ipv6 } : {}) } });
+  const steering = buildDnsSteering({
+    nameRules: firewallNameRules(firewallInputs),
+    port: config.firewallDnsPort,
+    nodeAddress: { ...(self.info.ipv4 ? { 4: self.info.ipv4 } : {}), ...(self.info.ipv6 ? { 6: self.info.ipv6 } : {}) },
+  });
   const nft = firewall.chain
     ? {
         ...egressTable,

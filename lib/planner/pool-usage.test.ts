@@ -29,7 +29,11 @@ test('free: an address counts once however many policies share it, the default E
   const explicit = policy('default', 'x', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.0.105' }, appliedTo: subnet });
   const nodeIp = policy('default', 'n', { egressGatewayName: 'default', egressIP: { useNodeIP: true }, appliedTo: subnet });
   const outside = policy('default', 'o', { egressGatewayName: 'default', egressIP: { ipv4: '198.18.9.1' }, appliedTo: subnet });
-  assert.deepEqual(usageOf([...baseCluster({ pool }), def('d1'), explicit, nodeIp, outside, rr('r1', '2026-01-01T00:00:01Z')]).v4, [10n, 7n], 'default, explicit and rr; not the node IP, not an address outside the pool');
+  assert.deepEqual(
+    usageOf([...baseCluster({ pool }), def('d1'), explicit, nodeIp, outside, rr('r1', '2026-01-01T00:00:01Z')]).v4,
+    [10n, 7n],
+    'default, explicit and rr; not the node IP, not an address outside the pool',
+  );
 });
 
 test('a pool filled by rr policies has nothing free; deleting policies frees their addresses', () => {

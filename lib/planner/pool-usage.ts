@@ -19,7 +19,10 @@ export function poolUsage(pools: GatewayPools, assignments: Iterable<Assignment>
   const held: Record<Family, Set<string>> = { 4: new Set(), 6: new Set() };
   for (const a of assignments) {
     if (a.gatewayName !== pools.gateway.name || a.useNodeIP) continue;
-    for (const [family, ip] of [[4, a.eipV4], [6, a.eipV6]] as const) {
+    for (const [family, ip] of [
+      [4, a.eipV4],
+      [6, a.eipV6],
+    ] as const) {
       if (ip && !addressVerdict(pools, ip)) held[family].add(ip);
     }
   }

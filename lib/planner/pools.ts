@@ -78,7 +78,13 @@ function edgesOf(iv: IpInterval, text: string | undefined): IpInterval[] {
   const isCidr = text !== undefined ? text.includes('/') : false;
   const size = iv.end - iv.start + 1n;
   if (!isCidr) return [];
-  if (iv.family === 4) return size >= 4n ? [{ ...iv, end: iv.start }, { ...iv, start: iv.end }] : [];
+  if (iv.family === 4)
+    return size >= 4n
+      ? [
+          { ...iv, end: iv.start },
+          { ...iv, start: iv.end },
+        ]
+      : [];
   return size >= 4n ? [{ ...iv, end: iv.start }] : [];
 }
 
@@ -168,7 +174,8 @@ function overlapVerdict(gateway: Gateway, claims: PoolClaims): AddressVerdict | 
   }
   for (const iv of FAMILIES.flatMap((f) => entriesOf(gateway, f).map((e) => e.iv))) {
     const owner = claims.ownerOfOverlap(iv);
-    if (owner !== undefined) return { reason: 'PoolOverlap', message: `pool ${formatInterval(iv)} of gateway "${gateway.name}" overlaps the pools of the older gateway "${owner}"` };
+    if (owner !== undefined)
+      return { reason: 'PoolOverlap', message: `pool ${formatInterval(iv)} of gateway "${gateway.name}" overlaps the pools of the older gateway "${owner}"` };
   }
   return undefined;
 }
@@ -179,7 +186,11 @@ function overlapVerdict(gateway: Gateway, claims: PoolClaims): AddressVerdict | 
  * addresses); addresses of nodes and pod CIDRs, non-unicast addresses and CIDR
  * network/broadcast addresses are never handed out. O(n log n) in the number of pool entries.
  */
-export function assessPools(gateways: readonly Gateway[], clusterAddresses: readonly IpInterval[], conflicts: ReadonlyMap<string, LanConflict> = new Map()): Map<string, GatewayPools> {
+export function assessPools(
+  gateways: readonly Gateway[],
+  clusterAddresses: readonly IpInterval[],
+  conflicts: ReadonlyMap<string, LanConflict> = new Map(),
+): Map<string, GatewayPools> {
   const cluster = new IntervalIndex(clusterAddresses);
   const claims = new PoolClaims();
   const out = new Map<string, GatewayPools>();
@@ -208,7 +219,10 @@ export function addressVerdict(pools: GatewayPools, ip: string): AddressVerdict 
   if (!pool.index.has(family, value)) return { reason: 'IPNotInPool', message: `${ip} is not inside any pool of gateway "${name}"` };
   if (NOT_UNICAST.has(family, value)) return { reason: 'ReservedAddress', message: `${ip} is not a unicast address` };
   if (pool.edges.has(family, value)) {
-    return { reason: 'ReservedAddress', message: `${ip} is the ${family === 4 && (value & 1n) === 1n ? 'broadcast' : 'network'} address of a CIDR in the pools of gateway "${name}"` };
+    return {
+      reason: 'ReservedAddress',
+      message: `${ip} is the ${family === 4 && (value & 1n) === 1n ? 'broadcast' : 'network'} address of a CIDR in the pools of gateway "${name}"`,
+    };
   }
   if (pools.cluster.has(family, value)) return { reason: 'ClusterAddress', message: `${ip} is a node address or inside a pod CIDR` };
   const conflict = pools.conflicts.get(ip);

@@ -23,12 +23,21 @@ function cluster(statusNode?: string): Snapshot {
     namespace('default'),
     pod('default', 'client', 'worker-1', ['10.244.1.5'], { app: 'web' }),
     gateway('default', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.0.100-198.18.0.120'], ipv4DefaultEIP: EIP } }),
-    policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } }, statusNode ? { status: { node: statusNode, eip: { ipv4: EIP } } } : {}),
+    policy(
+      'default',
+      'web',
+      { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } },
+      statusNode ? { status: { node: statusNode, eip: { ipv4: EIP } } } : {},
+    ),
   ]);
 }
 
 /** `unfit` nodes, dead ones unless `aside` (draining, unhealthy). */
-const facts = (unfit: string[], holders: Record<string, string[]> = {}, aside = false): ProbeFacts => ({ unfit, dead: aside ? [] : unfit, holders: new Map(Object.entries(holders)) });
+const facts = (unfit: string[], holders: Record<string, string[]> = {}, aside = false): ProbeFacts => ({
+  unfit,
+  dead: aside ? [] : unfit,
+  holders: new Map(Object.entries(holders)),
+});
 const withProbes = (s: Snapshot, f: ProbeFacts): Snapshot => ({ ...s, probes: f });
 const ownerOf = (s: Snapshot) => resolveCluster(s).assignment.policies.get('default/web')!.node;
 
@@ -49,7 +58,12 @@ test('every node computes the same successor from the same facts: the new owner 
   const successor = rendezvousPick(EIP, ['gateway-2', 'gateway-3'])!;
   const plans = ['worker-1', ...GATEWAYS].map((n) => plan(s, n));
   for (const p of plans) assert.equal(p.policies[0]!.node, successor, `${p.node} agrees`);
-  for (const p of plans) assert.deepEqual(p.eips.map((e) => e.ip), p.node === successor ? [EIP] : [], `${p.node} holds the EIP only if it is the successor`);
+  for (const p of plans)
+    assert.deepEqual(
+      p.eips.map((e) => e.ip),
+      p.node === successor ? [EIP] : [],
+      `${p.node} holds the EIP only if it is the successor`,
+    );
   const worker = plans[0]!;
   assert.equal(worker.policies[0]!.role, 'worker');
   // the worker already has a table towards every gateway node; only the mark changes
@@ -93,15 +107,17 @@ function peer(name: string, over: Partial<PeerLiveness> = {}): PeerLiveness {
 const view = (peers: PeerLiveness[], isolated = false): LivenessView => ({ peers: new Map(peers.map((p) => [p.node, p])), isolated });
 
 test('probe facts: unfit peers and the node itself as its peers judge it; only live nodes count as holders', () => {
-  const v = view([
-    peer('gateway-2', { alive: false, heard: false, holds: [EIP] }),
-    peer('gateway-3', { draining: true, holds: [EIP] }),
-    peer('worker-1', { healthy: false }),
-  ]);
+  const v = view([peer('gateway-2', { alive: false, heard: false, holds: [EIP] }), peer('gateway-3', { draining: true, holds: [EIP] }), peer('worker-1', { healthy: false })]);
   const f = probeFacts(v, { node: 'gateway-1', fit: true, holds: [EIP, '198.18.0.111'] });
   assert.deepEqual(f.unfit, ['gateway-2', 'gateway-3', 'worker-1']);
   assert.deepEqual(f.dead, ['gateway-2'], 'only unfit by death');
-  assert.deepEqual([...f.holders], [[EIP, ['gateway-1', 'gateway-3']], ['198.18.0.111', ['gateway-1']]]);
+  assert.deepEqual(
+    [...f.holders],
+    [
+      [EIP, ['gateway-1', 'gateway-3']],
+      ['198.18.0.111', ['gateway-1']],
+    ],
+  );
   assert.deepEqual(probeFacts(view([]), { node: 'gateway-1', fit: false, holds: [] }).unfit, ['gateway-1'], 'a node that steps aside plans itself out');
 });
 
@@ -130,9 +146,13 @@ test('a planned handoff whose only successor is not fit yet (held down, not yet 
   const s = withProbes(cluster('gateway-1'), { unfit: GATEWAYS, dead: [], holders: new Map([[EIP, ['gateway-1']]]) });
   assert.deepEqual(resolveCluster(s).eligible.get('default'), GATEWAYS, 'no gateway left with no node while the API has them');
   const worker = plan(s, 'worker-1').policies[0]!;
-  assert.equal(worker.active, true, 'the policy stays active: the pod\'s flows stay NATed');
+  assert.equal(worker.active, true, "the policy stays active: the pod's flows stay NATed");
   assert.equal(worker.node, 'gateway-1');
-  assert.deepEqual(plan(s, 'gateway-1').eips.map((e) => e.ip), [EIP], 'the draining owner keeps its EIP');
+  assert.deepEqual(
+    plan(s, 'gateway-1').eips.map((e) => e.ip),
+    [EIP],
+    'the draining owner keeps its EIP',
+  );
   // once one node is fit again, it takes over and the draining one is out
   const fitAgain = withProbes(cluster('gateway-1'), { unfit: ['gateway-1', 'gateway-3'], dead: [], holders: new Map([[EIP, ['gateway-1']]]) });
   assert.equal(ownerOf(fitAgain), 'gateway-2');
@@ -145,7 +165,11 @@ test('make-before-break on workers: they keep steering to the draining carrier u
   const a = resolveCluster(draining).assignment.policies.get('default/web')!;
   assert.equal(a.node, successor, 'the successor takes over at once');
   assert.equal(a.steerTo, 'gateway-1', 'workers still send to the draining carrier that holds the EIP');
-  assert.deepEqual(plan(draining, successor).eips.map((e) => e.ip), [EIP], 'the successor adds the EIP');
+  assert.deepEqual(
+    plan(draining, successor).eips.map((e) => e.ip),
+    [EIP],
+    'the successor adds the EIP',
+  );
   const held = withProbes(cluster('gateway-1'), { unfit: ['gateway-1'], dead: [], holders: new Map([[EIP, ['gateway-1', successor]]]) });
   assert.equal(resolveCluster(held).assignment.policies.get('default/web')!.steerTo, undefined, 'the successor holds it: workers switch');
   const gone = withProbes(cluster('gateway-1'), { unfit: ['gateway-1'], dead: [], holders: new Map() });
@@ -153,7 +177,7 @@ test('make-before-break on workers: they keep steering to the draining carrier u
   // the worker's rules use the old carrier's mark, then the successor's
   assert.notEqual(workerRules(draining), workerRules(held));
   assert.equal(workerRules(held), workerRules(withProbes(cluster(successor), facts([]))));
-  assert.equal(workerRules(draining), workerRules(cluster('gateway-1')), 'while steering, the worker\'s rules are those towards the old carrier');
+  assert.equal(workerRules(draining), workerRules(cluster('gateway-1')), "while steering, the worker's rules are those towards the old carrier");
 });
 
 /**
@@ -162,7 +186,9 @@ test('make-before-break on workers: they keep steering to the draining carrier u
  * alone (`watched`), or, as the controller sees it, still a Node without the label.
  */
 function unlabelled(holders: string[], watched: boolean): Snapshot {
-  const tunnels = GATEWAYS.map((name, i) => tunnel(name, { tunnel: { ipv4: `172.31.0.${i + 2}`, mac: `02:00:00:00:00:0${i + 2}`, parent: { name: 'eth0', ipv4: `198.18.0.${12 + i}` } }, mark: String(i + 1) }));
+  const tunnels = GATEWAYS.map((name, i) =>
+    tunnel(name, { tunnel: { ipv4: `172.31.0.${i + 2}`, mac: `02:00:00:00:00:0${i + 2}`, parent: { name: 'eth0', ipv4: `198.18.0.${12 + i}` } }, mark: String(i + 1) }),
+  );
   const s = snapshotOf([
     node('worker-1', 1),
     ...GATEWAYS.map((name, i) => node(name, i + 2, { labels: name === 'gateway-1' ? {} : { egress: 'true' } })),
@@ -177,7 +203,7 @@ function unlabelled(holders: string[], watched: boolean): Snapshot {
 }
 
 for (const watched of [true, false]) {
-  test(`the gateway label removed from the carrier (${watched ? 'the agent\'s view: known by its tunnel alone' : 'still a Node'}): workers keep its mark, table and tunnel peer, and mark towards it until the successor holds the EIP`, () => {
+  test(`the gateway label removed from the carrier (${watched ? "the agent's view: known by its tunnel alone" : 'still a Node'}): workers keep its mark, table and tunnel peer, and mark towards it until the successor holds the EIP`, () => {
     const successor = rendezvousPick(EIP, ['gateway-2', 'gateway-3'])!;
     const moving = unlabelled(['gateway-1'], watched);
     assert.equal(resolveCluster(moving).assignment.policies.get('default/web')!.steerTo, 'gateway-1');
@@ -185,13 +211,23 @@ for (const watched of [true, false]) {
     const mark = worker.marks.gateways['gateway-1'];
     assert.equal(mark, 1, 'the carrier keeps its mark while it carries');
     const rules = worker.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => r.comment === 'worker default/web');
-    assert.ok(rules.length > 0, 'the worker still marks the pod\'s traffic');
-    assert.ok(JSON.stringify(rules).includes(`"right":${mark}}`), 'with the carrier\'s mark');
+    assert.ok(rules.length > 0, "the worker still marks the pod's traffic");
+    assert.ok(JSON.stringify(rules).includes(`"right":${mark}}`), "with the carrier's mark");
     const into = worker.routing.rules.find((r) => r.fwmark === mark && !r.iifLo)?.table;
     assert.ok(into !== undefined && worker.routing.routes.some((r) => r.table === into && r.dst === 'default' && r.via === '172.31.0.2'), 'and a rule and a route for it');
-    assert.ok(worker.vxlan!.peers.some((p) => p.node === 'gateway-1' && p.underlayIp === '198.18.0.12'), 'and the carrier as a tunnel peer');
-    assert.ok(probePeers(moving, 'worker-1').some((p) => p.node === 'gateway-1' && p.probe), 'the worker still probes it (it hears when it stops holding)');
-    assert.deepEqual(plan(moving, successor).eips.map((e) => e.ip), [EIP], 'the successor takes the EIP');
+    assert.ok(
+      worker.vxlan!.peers.some((p) => p.node === 'gateway-1' && p.underlayIp === '198.18.0.12'),
+      'and the carrier as a tunnel peer',
+    );
+    assert.ok(
+      probePeers(moving, 'worker-1').some((p) => p.node === 'gateway-1' && p.probe),
+      'the worker still probes it (it hears when it stops holding)',
+    );
+    assert.deepEqual(
+      plan(moving, successor).eips.map((e) => e.ip),
+      [EIP],
+      'the successor takes the EIP',
+    );
     const held = unlabelled(['gateway-1', successor], watched);
     assert.equal(resolveCluster(held).assignment.policies.get('default/web')!.steerTo, undefined);
     const switched = plan(held, 'worker-1');

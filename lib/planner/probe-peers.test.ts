@@ -9,7 +9,10 @@ test('every node probes only the gateway nodes; a gateway node also knows the wo
   assert.deepEqual(listed('worker-1'), ['gateway-1', 'gateway-2']);
   assert.deepEqual(listed('gateway-1'), ['gateway-2', 'worker-1 (answered only)', 'worker-2 (answered only)']);
   const info = s.nodes.find((n) => n.name === 'gateway-2')!;
-  assert.deepEqual(probePeers(s, 'worker-1').find((p) => p.node === 'gateway-2'), { node: 'gateway-2', address: info.ipv4, probe: true });
+  assert.deepEqual(
+    probePeers(s, 'worker-1').find((p) => p.node === 'gateway-2'),
+    { node: 'gateway-2', address: info.ipv4, probe: true },
+  );
 });
 
 test('no gateway, no probes', () => {

@@ -96,7 +96,9 @@ function lanConflicts(snapshot: Snapshot, eligible: ReadonlyMap<string, readonly
     for (const { ip, mac } of t.eipConflicts!) {
       if (out.has(ip)) continue;
       const { family, value } = parseIp(ip);
-      const carriable = snapshot.gateways.some((g) => (eligible.get(g.name) ?? []).includes(t.node) && (family === 4 ? g.poolV4 : g.poolV6).some((iv) => value >= iv.start && value <= iv.end));
+      const carriable = snapshot.gateways.some(
+        (g) => (eligible.get(g.name) ?? []).includes(t.node) && (family === 4 ? g.poolV4 : g.poolV6).some((iv) => value >= iv.start && value <= iv.end),
+      );
       if (carriable) out.set(ip, { mac, node: t.node });
     }
   }
@@ -108,10 +110,16 @@ export function resolveCluster(snapshot: Snapshot): Resolution {
   const { directory, notices } = nodeDirectory(snapshot);
   const cluster = clusterInForce(snapshot.nodes, snapshot.clusterInfo, snapshot.config, directoryAddresses(directory));
   const eligible = eligibleNodes(snapshot, directory);
-  const nodeAddresses = new Map<string, NodeAddresses>(
-    snapshot.nodes.map((n) => [n.name, { ...(n.ipv4 ? { ipv4: n.ipv4 } : {}), ...(n.ipv6 ? { ipv6: n.ipv6 } : {}) }]),
-  );
-  const assignment = assign({ policies: snapshot.policies, gateways: snapshot.gateways, eligible, nodeAddresses, clusterAddresses: cluster.clusterAddresses, conflicts: lanConflicts(snapshot, eligible), ...(snapshot.probes ? { holders: snapshot.probes.holders } : {}) });
+  const nodeAddresses = new Map<string, NodeAddresses>(snapshot.nodes.map((n) => [n.name, { ...(n.ipv4 ? { ipv4: n.ipv4 } : {}), ...(n.ipv6 ? { ipv6: n.ipv6 } : {}) }]));
+  const assignment = assign({
+    policies: snapshot.policies,
+    gateways: snapshot.gateways,
+    eligible,
+    nodeAddresses,
+    clusterAddresses: cluster.clusterAddresses,
+    conflicts: lanConflicts(snapshot, eligible),
+    ...(snapshot.probes ? { holders: snapshot.probes.holders } : {}),
+  });
   const policyNotices: string[] = [];
   for (const a of assignment.policies.values()) {
     for (const text of a.ignoredStatus) policyNotices.push(`policy "${a.policyKey}": ${text}`);
@@ -161,7 +169,10 @@ export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, Node
     }
     const ipv4 = inside(cidr4, status?.ipv4) ?? base?.ipv4;
     const ipv6 = inside(cidr6, status?.ipv6) ?? base?.ipv6;
-    for (const [ip, cidr] of [[status?.ipv4, config.tunnelCidrV4], [status?.ipv6, config.tunnelCidrV6]] as const) {
+    for (const [ip, cidr] of [
+      [status?.ipv4, config.tunnelCidrV4],
+      [status?.ipv6, config.tunnelCidrV6],
+    ] as const) {
       if (ip && ip !== ipv4 && ip !== ipv6) notices.push(`EgressTunnel "${name}": tunnel address ${ip} ignored: not inside ${cidr}`);
     }
     const parent = usableParentInterface(name, status?.parentName ?? base?.parentName, config);

@@ -51,13 +51,19 @@ test('forged EgressClusterInfo status: node IPs, service CIDRs and implausible p
   const text = notices(w);
   assert.match(text, /status\.nodeIP: 0\.0\.0\.0\/0 \(not a node's address\), 8\.8\.8\.8 \(not a node's address\) not used/);
   assert.match(text, /status\.clusterIP: 0\.0\.0\.0\/0 \(not a configured service CIDR\) not used/);
-  assert.match(text, /status\.podCIDR: 0\.0\.0\.0\/0 \(a default route\), 198\.18\.0\.0\/24 \(holds node address 198\.18\.0\.1\d\), 172\.31\.0\.0\/24 \(overlaps the tunnel range\) and 1 more not used/);
+  assert.match(
+    text,
+    /status\.podCIDR: 0\.0\.0\.0\/0 \(a default route\), 198\.18\.0\.0\/24 \(holds node address 198\.18\.0\.1\d\), 172\.31\.0\.0\/24 \(overlaps the tunnel range\) and 1 more not used/,
+  );
   const rule = w.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => r.comment === 'worker default/test');
   assert.equal(rule.length, 1, 'the pod is still marked for its gateway');
 });
 
 test('status naming the EIP as a node address or inside a pod CIDR does not make the policy inactive', () => {
-  for (const forged of [{ ...honestStatus, nodeIP: { ipv4: ['198.18.0.110'] } }, { ...honestStatus, podCIDR: { ipv4: ['198.18.0.0/24'] } }]) {
+  for (const forged of [
+    { ...honestStatus, nodeIP: { ipv4: ['198.18.0.110'] } },
+    { ...honestStatus, podCIDR: { ipv4: ['198.18.0.0/24'] } },
+  ]) {
     for (const self of ['worker-1', 'gateway-1']) {
       const p = plan(snapshotOf(agentView(self, [clusterInfo(forged), visitorPolicy, endpointSlice('default', 'test-1', 'test', [visitorEndpoint])])), self);
       assert.deepEqual([p.policies[0]!.active, p.policies[0]!.reason], [true, undefined], `${self}: ${JSON.stringify(forged)}`);
@@ -91,10 +97,16 @@ test('forged endpoint slices: only addresses that can be pods of the policy reac
   const prefix = g.policies[0]!.setPrefix;
   assert.equal(g.policies[0]!.role, 'gateway');
   assert.deepEqual(g.nft.sets.find((s) => s.name === `${prefix}_all4`)!.elements, ['10.244.1.5']);
-  assert.deepEqual(g.routing.routes.filter((r) => r.table === 3000).map((r) => `${r.dst} via ${r.via}`), ['10.244.1.5/32 via 172.31.0.1']);
+  assert.deepEqual(
+    g.routing.routes.filter((r) => r.table === 3000).map((r) => `${r.dst} via ${r.via}`),
+    ['10.244.1.5/32 via 172.31.0.1'],
+  );
   assert.deepEqual(g.policies[0]!.totalEndpoints, 1);
   const text = notices(g);
-  assert.match(text, /EgressEndpointSlice "default\/forged": 10\.96\.0\.10 of default\/hosts \(in service CIDR 10\.96\.0\.0\/12\), 172\.31\.0\.9 of default\/hosts \(in the tunnel range\), 198\.18\.0\.105 of default\/hosts \(outside the cluster's pod CIDRs and extraCidr\) and 6 more not used/);
+  assert.match(
+    text,
+    /EgressEndpointSlice "default\/forged": 10\.96\.0\.10 of default\/hosts \(in service CIDR 10\.96\.0\.0\/12\), 172\.31\.0\.9 of default\/hosts \(in the tunnel range\), 198\.18\.0\.105 of default\/hosts \(outside the cluster's pod CIDRs and extraCidr\) and 6 more not used/,
+  );
 });
 
 test('forged endpoint slices: the worker marks only its own pods', () => {
@@ -105,13 +117,21 @@ test('forged endpoint slices: the worker marks only its own pods', () => {
   ]);
   const w = plan(snapshotOf(docs), 'worker-1');
   assert.deepEqual(w.nft.sets.find((s) => s.name === `${w.policies[0]!.setPrefix}_loc4`)!.elements, ['10.244.1.5']);
-  assert.match(notices(w), /10\.244\.2\.9 of default\/lan \(in the pod CIDR of node "gateway-1", not "worker-1"\), 198\.18\.0\.2 of default\/lan \(outside the cluster's pod CIDRs and extraCidr\) not used/);
+  assert.match(
+    notices(w),
+    /10\.244\.2\.9 of default\/lan \(in the pod CIDR of node "gateway-1", not "worker-1"\), 198\.18\.0\.2 of default\/lan \(outside the cluster's pod CIDRs and extraCidr\) not used/,
+  );
 });
 
 test("a gateway pool holding a pod's address does not take the pod off its policy (the pool is reported instead)", () => {
   const docs = agentView('worker-1', [
     clusterInfo(honestStatus),
-    { apiVersion: 'egress.sluice.dev/v1alpha1', kind: 'EgressGateway', metadata: { name: 'careless' }, spec: { nodeSelector: { selector: { matchLabels: { none: 'x' } } }, ippools: { ipv4: ['10.244.1.5'] } } },
+    {
+      apiVersion: 'egress.sluice.dev/v1alpha1',
+      kind: 'EgressGateway',
+      metadata: { name: 'careless' },
+      spec: { nodeSelector: { selector: { matchLabels: { none: 'x' } } }, ippools: { ipv4: ['10.244.1.5'] } },
+    },
     visitorPolicy,
     endpointSlice('default', 'test-1', 'test', [visitorEndpoint]),
   ]);
@@ -133,7 +153,11 @@ test('without known pod CIDRs, a gateway pool address is not a pod', () => {
 
 test('a podSubnet policy: slice addresses outside its podSubnet are not used', () => {
   const subnetPolicy = policy('default', 'test', { egressGatewayName: 'default', appliedTo: { podSubnet: ['10.244.1.0/28'] } }, { status: onGateway1 });
-  const docs = agentView('worker-1', [clusterInfo(honestStatus), subnetPolicy, endpointSlice('default', 'test-1', 'test', [visitorEndpoint, { ns: 'default', pod: 'far', node: 'worker-1', ipv4: ['10.244.1.77'] }])]);
+  const docs = agentView('worker-1', [
+    clusterInfo(honestStatus),
+    subnetPolicy,
+    endpointSlice('default', 'test-1', 'test', [visitorEndpoint, { ns: 'default', pod: 'far', node: 'worker-1', ipv4: ['10.244.1.77'] }]),
+  ]);
   const w = plan(snapshotOf(docs), 'worker-1');
   assert.deepEqual(w.nft.sets.find((s) => s.name === `${w.policies[0]!.setPrefix}_loc4`)!.elements, ['10.244.1.5']);
   assert.match(notices(w), /10\.244\.1\.77 of default\/far \(outside the policy's podSubnet\)/);
@@ -141,9 +165,20 @@ test('a podSubnet policy: slice addresses outside its podSubnet are not used', (
 
 test('the checks do not need anything the controller has not written: a node added later is planned as soon as its tunnel exists', () => {
   const late = [node('worker-3', 5), nodeTunnel('worker-3', 5)];
-  const docs = agentView('gateway-1', [clusterInfo(honestStatus), visitorPolicy, endpointSlice('default', 'test-1', 'test', [{ ns: 'default', pod: 'new', node: 'worker-3', ipv4: ['10.244.5.3'] }])]);
+  const docs = agentView('gateway-1', [
+    clusterInfo(honestStatus),
+    visitorPolicy,
+    endpointSlice('default', 'test-1', 'test', [{ ns: 'default', pod: 'new', node: 'worker-3', ipv4: ['10.244.5.3'] }]),
+  ]);
   const before = plan(snapshotOf(docs), 'gateway-1');
   assert.equal(before.policies[0]!.totalEndpoints, 0, 'unknown node, and its pod CIDR not in status yet');
-  const after = plan(snapshotOf([...docs.filter((d) => d['kind'] !== 'EgressClusterInfo'), ...late.slice(1), clusterInfo({ ...honestStatus, podCIDR: { ipv4: [...honestStatus.podCIDR.ipv4, '10.244.5.0/24'] }, nodeIP: { ipv4: [...honestStatus.nodeIP.ipv4, '198.18.0.15'] } })]), 'gateway-1');
+  const after = plan(
+    snapshotOf([
+      ...docs.filter((d) => d['kind'] !== 'EgressClusterInfo'),
+      ...late.slice(1),
+      clusterInfo({ ...honestStatus, podCIDR: { ipv4: [...honestStatus.podCIDR.ipv4, '10.244.5.0/24'] }, nodeIP: { ipv4: [...honestStatus.nodeIP.ipv4, '198.18.0.15'] } }),
+    ]),
+    'gateway-1',
+  );
   assert.equal(after.policies[0]!.totalEndpoints, 1);
 });

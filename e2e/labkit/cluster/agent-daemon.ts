@@ -50,7 +50,13 @@ export function containerArgv(s: Pick<LabState, 'stateDir'>, node: NodeState, sp
     ? ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all${spec.capabilities.map((c) => `,+${c}`).join('')}`, '--no-new-privs', '--']
     : [];
   const mounts = procSys
-    ? ['sh', '-c', 'mkdir -p "$1/net" && mount --bind /proc/sys/net "$1/net" && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && shift && exec "$@"', 'container-proc-sys', procSys]
+    ? [
+        'sh',
+        '-c',
+        'mkdir -p "$1/net" && mount --bind /proc/sys/net "$1/net" && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && shift && exec "$@"',
+        'container-proc-sys',
+        procSys,
+      ]
     : [];
   return [...mounts, ...capabilities, ...(procSys ? [...argv, '--sysctl-root', procSys] : argv)];
 }
@@ -61,15 +67,22 @@ export function agentDaemon(s: Pick<LabState, 'stateDir'>, node: NodeState, spec
     process.execPath,
     agentMain(spec),
     'agent',
-    '--node', node.name,
+    '--node',
+    node.name,
     // as the DaemonSet's ServiceAccount, through the lab's RBAC gate
-    '--kubeconfig', agentKubeconfigPath(s),
-    '--lease-namespace', AGENT_LEASE_NAMESPACE,
-    '--metrics-address', `${node.ips[0]}:${AGENT_METRICS_PORT}`,
-    '--tunnel-cidr-v4', TUNNEL_CIDR_V4,
-    '--tunnel-cidr-v6', TUNNEL_CIDR_V6,
+    '--kubeconfig',
+    agentKubeconfigPath(s),
+    '--lease-namespace',
+    AGENT_LEASE_NAMESPACE,
+    '--metrics-address',
+    `${node.ips[0]}:${AGENT_METRICS_PORT}`,
+    '--tunnel-cidr-v4',
+    TUNNEL_CIDR_V4,
+    '--tunnel-cidr-v6',
+    TUNNEL_CIDR_V6,
     // the node's own /var/lib/sluice: lab nodes share the host's file system
-    '--state-dir', nodeStateDir(s, node),
+    '--state-dir',
+    nodeStateDir(s, node),
     ...(spec.inProcessController ? ['--controller'] : []),
     ...(spec.args ?? []),
   ];

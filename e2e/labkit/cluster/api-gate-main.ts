@@ -32,7 +32,13 @@ const o = new Command()
   .opts<{ upstream: string; rbac: string; log: string; identity: GateIdentity[]; conflictGroup?: string[] }>();
 
 const log = pino({ base: { component: 'api-gate' } });
-const gate = await startApiGate({ upstream: o.upstream, identities: o.identity, rbac: new Rbac(JSON.parse(readFileSync(o.rbac, 'utf8')) as unknown[]), logFile: o.log, ...(o.conflictGroup ? { conflictGroups: o.conflictGroup } : {}) });
+const gate = await startApiGate({
+  upstream: o.upstream,
+  identities: o.identity,
+  rbac: new Rbac(JSON.parse(readFileSync(o.rbac, 'utf8')) as unknown[]),
+  logFile: o.log,
+  ...(o.conflictGroup ? { conflictGroups: o.conflictGroup } : {}),
+});
 log.info({ ports: Object.fromEntries(gate.ports) }, API_GATE_READY);
 const stop = () => void gate.close().finally(() => process.exit(0));
 process.once('SIGTERM', stop);

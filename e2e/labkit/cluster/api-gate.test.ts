@@ -8,7 +8,12 @@ import { Rbac, serviceAccountUser } from './rbac.js';
 
 const RBAC = new Rbac([
   { kind: 'ClusterRole', metadata: { name: 'nodes' }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }] },
-  { kind: 'ClusterRoleBinding', metadata: { name: 'nodes' }, roleRef: { kind: 'ClusterRole', name: 'nodes' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'sys' }] },
+  {
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'nodes' },
+    roleRef: { kind: 'ClusterRole', name: 'nodes' },
+    subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'sys' }],
+  },
 ]);
 
 function request(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
@@ -39,7 +44,12 @@ test('the gate passes what RBAC allows (watches stream through), answers 403 for
     const denied = await request(port, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
     assert.equal(denied.status, 403);
     assert.deepEqual(JSON.parse(denied.body), {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      reason: 'Forbidden',
+      code: 403,
       message: 'nodes is forbidden: User "system:serviceaccount:sys:reader" cannot create resource "nodes" in API group ""',
       details: { group: '', kind: 'nodes' },
     });
@@ -70,7 +80,12 @@ test('the gate passes what RBAC allows (watches stream through), answers 403 for
     assert.equal((await request(port, 'GET', '/api/v1/nodes')).status, 200);
 
     const seen = records.map((r) => [r.method, r.attributes.kind === 'resource' ? `${r.attributes.verb} ${r.attributes.resource}` : r.attributes.path, r.allowed]);
-    assert.deepEqual(seen.slice(0, 4), [['GET', 'list nodes', true], ['GET', '/version', true], ['POST', 'create nodes', false], ['GET', 'watch nodes', true]]);
+    assert.deepEqual(seen.slice(0, 4), [
+      ['GET', 'list nodes', true],
+      ['GET', '/version', true],
+      ['POST', 'create nodes', false],
+      ['GET', 'watch nodes', true],
+    ]);
   } finally {
     await gate.close();
     await server.close();
@@ -81,7 +96,12 @@ test('conflictGroups: the first update of each resource per identity is answered
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const rbac = new Rbac([
     { kind: 'ClusterRole', metadata: { name: 'ns' }, rules: [{ apiGroups: [''], resources: ['namespaces', 'namespaces/status'], verbs: ['get', 'update'] }] },
-    { kind: 'ClusterRoleBinding', metadata: { name: 'ns' }, roleRef: { kind: 'ClusterRole', name: 'ns' }, subjects: [{ kind: 'ServiceAccount', name: 'writer', namespace: 'sys' }] },
+    {
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'ns' },
+      roleRef: { kind: 'ClusterRole', name: 'ns' },
+      subjects: [{ kind: 'ServiceAccount', name: 'writer', namespace: 'sys' }],
+    },
   ]);
   const records: GateRecord[] = [];
   const gate = await startApiGate({
@@ -101,14 +121,22 @@ test('conflictGroups: the first update of each resource per identity is answered
     const first = await put('/api/v1/namespaces/a');
     assert.equal(first.status, 409);
     assert.deepEqual(JSON.parse(first.body), {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      reason: 'Conflict',
+      code: 409,
       message: 'Operation cannot be fulfilled on namespaces "a": the object has been modified; please apply your changes to the latest version and try again',
       details: { name: 'a', group: '', kind: 'namespaces' },
     });
     assert.equal(server.writes.count('namespaces', 'update'), 0, 'the refused update never reached the server');
     assert.equal((await put('/api/v1/namespaces/a')).status, 200, 'the retry passes');
     assert.equal((await put('/api/v1/namespaces/a/status')).status, 409, 'a subresource gets its own first conflict');
-    assert.deepEqual(records.filter((r) => r.conflict).map((r) => r.path), ['/api/v1/namespaces/a', '/api/v1/namespaces/a/status']);
+    assert.deepEqual(
+      records.filter((r) => r.conflict).map((r) => r.path),
+      ['/api/v1/namespaces/a', '/api/v1/namespaces/a/status'],
+    );
   } finally {
     await gate.close();
     await server.close();

@@ -56,7 +56,16 @@ export interface ApiGate {
 function conflict(res: ServerResponse, a: ResourceAttributes): void {
   const what = a.group ? `${a.resource}.${a.group}` : a.resource;
   const message = `Operation cannot be fulfilled on ${what} "${a.name}": the object has been modified; please apply your changes to the latest version and try again`;
-  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Conflict', details: { name: a.name, group: a.group, kind: a.resource }, code: 409 });
+  const body = JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: 'Conflict',
+    details: { name: a.name, group: a.group, kind: a.resource },
+    code: 409,
+  });
   res.writeHead(409, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -106,7 +115,15 @@ export async function startApiGate(options: ApiGateOptions): Promise<ApiGate> {
     const attributes = requestAttributes(req.method ?? 'GET', url);
     const ok = allowed(identity, options, attributes);
     const injected = ok && injectConflict(identity, attributes);
-    const record: GateRecord = { identity: identity.name, userAgent: req.headers['user-agent'] ?? '', method: req.method ?? '', path: `${url.pathname}${url.search}`, attributes, allowed: ok, ...(injected ? { conflict: true as const } : {}) };
+    const record: GateRecord = {
+      identity: identity.name,
+      userAgent: req.headers['user-agent'] ?? '',
+      method: req.method ?? '',
+      path: `${url.pathname}${url.search}`,
+      attributes,
+      allowed: ok,
+      ...(injected ? { conflict: true as const } : {}),
+    };
     if (options.logFile) appendFileSync(options.logFile, `${JSON.stringify(record)}\n`);
     options.onRequest?.(record);
     if (injected) {

@@ -15,15 +15,7 @@ import { controllerDaemon, controllerRoles, runsControllers } from './controller
 import { writeRenderedRbac } from './rendered-rbac.js';
 import { isStatus } from './api-client.js';
 import { apiPaths } from './api-paths.js';
-import {
-  API_SERVER_DOWN_LINE,
-  API_SERVER_UP_LINE,
-  apiServerDaemon,
-  kubeconfigPath,
-  kubeletDaemon,
-  lanApiServerUrl,
-  nodeLifecycleDaemon,
-} from './control-plane-daemons.js';
+import { API_SERVER_DOWN_LINE, API_SERVER_UP_LINE, apiServerDaemon, kubeconfigPath, kubeletDaemon, lanApiServerUrl, nodeLifecycleDaemon } from './control-plane-daemons.js';
 import { installCrds } from './crds.js';
 import { heartbeatDaemon } from './heartbeat-daemon.js';
 import type { NodeObject } from './kube-types.js';

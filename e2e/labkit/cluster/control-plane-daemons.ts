@@ -41,13 +41,7 @@ export function apiServerDaemon(s: LabState): DaemonSpec {
   return {
     role: API_SERVER_ROLE,
     netns: s.netns.control,
-    argv: [
-      process.execPath,
-      script('../../apiserver/main.js'),
-      `--host=${host}`,
-      `--port=${API_SERVER_PORT}`,
-      `--state=${join(s.stateDir, 'apiserver-state.json')}`,
-    ],
+    argv: [process.execPath, script('../../apiserver/main.js'), `--host=${host}`, `--port=${API_SERVER_PORT}`, `--state=${join(s.stateDir, 'apiserver-state.json')}`],
     env: { APISERVER_LOG_LEVEL: 'info' },
     // main.js prints its URL as the only stdout line once it serves.
     readyLogLine: `${url}\n`,

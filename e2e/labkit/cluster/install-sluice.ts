@@ -30,7 +30,10 @@ export async function installSluice(lab: SluiceLab): Promise<void> {
 /** Stops every agent and controller replica; what they programmed stays in the kernel. */
 export async function uninstallSluice(lab: SluiceLab): Promise<void> {
   const s = await lab.state();
-  const roles = [...controllerRoles().filter((r) => s.daemons.some((d) => d.role === r)), ...s.nodes.map((n) => agentRole(n.name)).filter((r) => s.daemons.some((d) => d.role === r))];
+  const roles = [
+    ...controllerRoles().filter((r) => s.daemons.some((d) => d.role === r)),
+    ...s.nodes.map((n) => agentRole(n.name)).filter((r) => s.daemons.some((d) => d.role === r)),
+  ];
   await Promise.all(roles.map((r) => lab.stopDaemon(r)));
 }
 

@@ -7,15 +7,7 @@
  * controller restarts every node's grace period: nodes that could not heartbeat to a dead API server were
  * not unreachable, and judging them on stale data would taint the whole cluster at once.
  */
-import {
-  NOT_READY_TAINT_KEY,
-  UNREACHABLE_TAINT_KEY,
-  conditionOf,
-  type Condition,
-  type LeaseObject,
-  type NodeObject,
-  type Taint,
-} from './kube-types.js';
+import { NOT_READY_TAINT_KEY, UNREACHABLE_TAINT_KEY, conditionOf, type Condition, type LeaseObject, type NodeObject, type Taint } from './kube-types.js';
 
 export type NodeVerdict = 'ready' | 'unreachable';
 
@@ -107,10 +99,6 @@ export function nodeMarking(node: NodeObject, verdict: NodeVerdict, now: string)
         ...(c.lastHeartbeatTime ? { lastHeartbeatTime: c.lastHeartbeatTime } : {}),
       }),
     ),
-    taints: [
-      ...others,
-      { key: UNREACHABLE_TAINT_KEY, effect: 'NoSchedule' },
-      { key: UNREACHABLE_TAINT_KEY, effect: 'NoExecute', timeAdded: now },
-    ],
+    taints: [...others, { key: UNREACHABLE_TAINT_KEY, effect: 'NoSchedule' }, { key: UNREACHABLE_TAINT_KEY, effect: 'NoExecute', timeAdded: now }],
   };
 }

@@ -25,9 +25,7 @@ export function planPodSync(s: LabState, pods: readonly PodObject[]): PodSyncPla
   const remove = s.pods.filter((m) => m.uid !== undefined && wanted.get(m.uid)?.spec?.nodeName !== m.node);
   const kept = s.pods.filter((m) => !remove.includes(m));
   const add = [...wanted.values()].filter(
-    (p) =>
-      !kept.some((m) => m.uid === p.metadata.uid || (m.namespace === p.metadata.namespace && m.name === p.metadata.name)) &&
-      !nodes.get(p.spec!.nodeName!)!.failed,
+    (p) => !kept.some((m) => m.uid === p.metadata.uid || (m.namespace === p.metadata.namespace && m.name === p.metadata.name)) && !nodes.get(p.spec!.nodeName!)!.failed,
   );
   const relabel = kept.flatMap((made) => {
     const p = made.uid === undefined ? undefined : wanted.get(made.uid);

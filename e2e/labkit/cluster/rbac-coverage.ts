@@ -41,15 +41,15 @@ export function rbacCoverage(rbac: Rbac, user: { user: string; groups: readonly 
   const grants: Grant[] = bound.flatMap(({ rule, namespace, source }) =>
     (rule.apiGroups ?? []).flatMap((group) => (rule.resources ?? []).flatMap((resource) => rule.verbs.map((verb) => ({ group, resource, verb, namespace, source })))),
   );
-  const wildcards = bound
-    .filter(({ rule }) => [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames].some((l) => (l ?? []).includes('*')))
-    .map(({ source }) => source);
+  const wildcards = bound.filter(({ rule }) => [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames].some((l) => (l ?? []).includes('*'))).map(({ source }) => source);
   const requests = records.flatMap((r) => (r.attributes.kind === 'resource' ? [{ a: r.attributes, allowed: r.allowed }] : []));
   const uses = new Map<Grant, number>();
   for (const g of grants) {
     const [resource, subresource = ''] = g.resource.split('/');
     const single = { apiGroups: [g.group], resources: [g.resource], verbs: [g.verb] };
-    const n = requests.filter(({ a, allowed }) => allowed && (g.namespace === '' || g.namespace === a.namespace) && a.resource === resource && a.subresource === subresource && ruleAllows(single, a)).length;
+    const n = requests.filter(
+      ({ a, allowed }) => allowed && (g.namespace === '' || g.namespace === a.namespace) && a.resource === resource && a.subresource === subresource && ruleAllows(single, a),
+    ).length;
     uses.set(g, n);
   }
   return {

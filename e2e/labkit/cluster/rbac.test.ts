@@ -11,10 +11,46 @@ test('request attributes as the API server derives them', () => {
   assert.deepEqual(attrs('GET', '/api/v1/pods'), { kind: 'resource', verb: 'list', group: '', version: 'v1', resource: 'pods', subresource: '', namespace: '', name: '' });
   assert.equal(attrs('GET', '/api/v1/pods?watch=true&resourceVersion=5').verb, 'watch');
   assert.equal(attrs('GET', '/api/v1/nodes?fieldSelector=metadata.name%3Dn1&watch=1').verb, 'watch');
-  assert.deepEqual(attrs('PATCH', '/apis/egress.sluice.dev/v1alpha1/egresstunnels/n1/status'), { kind: 'resource', verb: 'patch', group: 'egress.sluice.dev', version: 'v1alpha1', resource: 'egresstunnels', subresource: 'status', namespace: '', name: 'n1' });
-  assert.deepEqual(attrs('POST', '/apis/coordination.k8s.io/v1/namespaces/sluice-system/leases'), { kind: 'resource', verb: 'create', group: 'coordination.k8s.io', version: 'v1', resource: 'leases', subresource: '', namespace: 'sluice-system', name: '' });
-  assert.deepEqual(attrs('GET', '/api/v1/namespaces/default'), { kind: 'resource', verb: 'get', group: '', version: 'v1', resource: 'namespaces', subresource: '', namespace: 'default', name: 'default' });
-  assert.deepEqual(attrs('PUT', '/api/v1/namespaces/default/status'), { kind: 'resource', verb: 'update', group: '', version: 'v1', resource: 'namespaces', subresource: 'status', namespace: 'default', name: 'default' });
+  assert.deepEqual(attrs('PATCH', '/apis/egress.sluice.dev/v1alpha1/egresstunnels/n1/status'), {
+    kind: 'resource',
+    verb: 'patch',
+    group: 'egress.sluice.dev',
+    version: 'v1alpha1',
+    resource: 'egresstunnels',
+    subresource: 'status',
+    namespace: '',
+    name: 'n1',
+  });
+  assert.deepEqual(attrs('POST', '/apis/coordination.k8s.io/v1/namespaces/sluice-system/leases'), {
+    kind: 'resource',
+    verb: 'create',
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    resource: 'leases',
+    subresource: '',
+    namespace: 'sluice-system',
+    name: '',
+  });
+  assert.deepEqual(attrs('GET', '/api/v1/namespaces/default'), {
+    kind: 'resource',
+    verb: 'get',
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    subresource: '',
+    namespace: 'default',
+    name: 'default',
+  });
+  assert.deepEqual(attrs('PUT', '/api/v1/namespaces/default/status'), {
+    kind: 'resource',
+    verb: 'update',
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    subresource: 'status',
+    namespace: 'default',
+    name: 'default',
+  });
   assert.equal(attrs('DELETE', '/api/v1/namespaces/default/pods').verb, 'deletecollection');
   assert.deepEqual(requestAttributes('GET', new URL('http://x/apis')), { kind: 'nonResource', verb: 'get', path: '/apis' });
   assert.deepEqual(requestAttributes('GET', new URL('http://x/version')), { kind: 'nonResource', verb: 'get', path: '/version' });
@@ -23,8 +59,17 @@ test('request attributes as the API server derives them', () => {
 test('RBAC: cluster and namespaced bindings, subresources, resourceNames, and the 403 message', () => {
   const rbac = new Rbac([
     { kind: 'ClusterRole', metadata: { name: 'read' }, rules: [{ apiGroups: ['egress.sluice.dev'], resources: ['egresstunnels'], verbs: ['get', 'list', 'watch', 'patch'] }] },
-    { kind: 'ClusterRoleBinding', metadata: { name: 'read' }, roleRef: { kind: 'ClusterRole', name: 'read' }, subjects: [{ kind: 'ServiceAccount', name: 'agent', namespace: 'sys' }] },
-    { kind: 'Role', metadata: { name: 'lease', namespace: 'sys' }, rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['sluice-controller'] }] },
+    {
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'read' },
+      roleRef: { kind: 'ClusterRole', name: 'read' },
+      subjects: [{ kind: 'ServiceAccount', name: 'agent', namespace: 'sys' }],
+    },
+    {
+      kind: 'Role',
+      metadata: { name: 'lease', namespace: 'sys' },
+      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['sluice-controller'] }],
+    },
     { kind: 'RoleBinding', metadata: { name: 'lease', namespace: 'sys' }, roleRef: { kind: 'Role', name: 'lease' }, subjects: [{ kind: 'ServiceAccount', name: 'agent' }] },
   ]);
   const agent = serviceAccountUser('sys', 'agent');
@@ -43,7 +88,11 @@ test('RBAC: cluster and namespaced bindings, subresources, resourceNames, and th
 
 test('coverage: refused requests, grants no request used, and wildcards are all reported', () => {
   const rbac = new Rbac([
-    { kind: 'ClusterRole', metadata: { name: 'c' }, rules: [{ apiGroups: ['egress.sluice.dev'], resources: ['egresspolicies', 'egresspolicies/status'], verbs: ['list', 'get', 'update'] }] },
+    {
+      kind: 'ClusterRole',
+      metadata: { name: 'c' },
+      rules: [{ apiGroups: ['egress.sluice.dev'], resources: ['egresspolicies', 'egresspolicies/status'], verbs: ['list', 'get', 'update'] }],
+    },
     { kind: 'ClusterRoleBinding', metadata: { name: 'c' }, roleRef: { kind: 'ClusterRole', name: 'c' }, subjects: [{ kind: 'ServiceAccount', name: 'ctl', namespace: 'sys' }] },
     { kind: 'Role', metadata: { name: 'r', namespace: 'sys' }, rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] }] },
     { kind: 'RoleBinding', metadata: { name: 'r', namespace: 'sys' }, roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'ServiceAccount', name: 'ctl' }] },

@@ -39,7 +39,9 @@ export class Rbac {
   readonly #objects: readonly RbacObject[];
 
   constructor(objects: readonly unknown[]) {
-    this.#objects = objects.filter((o): o is RbacObject => typeof o === 'object' && o !== null && ['ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding'].includes((o as RbacObject).kind));
+    this.#objects = objects.filter(
+      (o): o is RbacObject => typeof o === 'object' && o !== null && ['ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding'].includes((o as RbacObject).kind),
+    );
   }
 
   /** Every rule that applies to the user, with where it applies. */

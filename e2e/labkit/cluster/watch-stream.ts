@@ -3,13 +3,7 @@ import { ApiStatusError, ApiUnavailableError } from './api-client.js';
 import { describeFetchError } from './fetch-transport.js';
 import type { WatchEvent } from './kube-types.js';
 
-export async function watchStream<T>(
-  baseUrl: string,
-  path: string,
-  resourceVersion: string,
-  signal: AbortSignal,
-  onEvent: (event: WatchEvent<T>) => void,
-): Promise<void> {
+export async function watchStream<T>(baseUrl: string, path: string, resourceVersion: string, signal: AbortSignal, onEvent: (event: WatchEvent<T>) => void): Promise<void> {
   const query = new URLSearchParams({ watch: 'true', resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: '300' });
   let res: Response;
   try {

@@ -28,10 +28,11 @@ async function startServer(args: string[]): Promise<Running> {
   const waiters: Array<{ text: string; from: number; resolve: (l: string) => void }> = [];
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     lines.push(line);
-    for (const w of [...waiters]) if (line.includes(w.text)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(line);
-    }
+    for (const w of [...waiters])
+      if (line.includes(w.text)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
   });
   const waitFor = (text: string, timeoutMs = 5_000) =>
     new Promise<string>((resolve, reject) => {
@@ -94,7 +95,10 @@ test('the authoritative server answers over UDP and TCP, and logs each query', a
   const logged = await logLines(upstream, from, (l) => l.includes('"msg":"query"'), 2);
   assert.deepEqual(
     logged.map((l) => JSON.parse(l) as { transport: string; name: string; answers: string[] }).map((q) => [q.transport, q.name, q.answers]),
-    [['udp', 'github.com', ['A 198.18.64.1 5']], ['tcp', 'github.com', ['A 198.18.64.1 5']]],
+    [
+      ['udp', 'github.com', ['A 198.18.64.1 5']],
+      ['tcp', 'github.com', ['A 198.18.64.1 5']],
+    ],
   );
 });
 
@@ -112,13 +116,20 @@ test('SIGHUP reloads the zone; a broken zone file keeps the last good one', asyn
   let loaded = upstream.waitFor('"msg":"zone loaded"');
   upstream.proc.kill('SIGHUP');
   assert.match(await loaded, /"serial":2/);
-  assert.deepEqual((await ask(upstream, 'github.com')).answers.map((a) => [a.data, a.ttl]), [['198.18.64.6', 1]]);
+  assert.deepEqual(
+    (await ask(upstream, 'github.com')).answers.map((a) => [a.data, a.ttl]),
+    [['198.18.64.6', 1]],
+  );
 
   await writeFile(zoneFile, '{"records":{"github.com":{"addresses":["not an address"]}}}');
   const refused = upstream.waitFor('zone not loaded');
   upstream.proc.kill('SIGHUP');
   await refused;
-  assert.deepEqual((await ask(upstream, 'github.com')).answers.map((a) => a.data), ['198.18.64.6'], 'the previous zone still answers');
+  assert.deepEqual(
+    (await ask(upstream, 'github.com')).answers.map((a) => a.data),
+    ['198.18.64.6'],
+    'the previous zone still answers',
+  );
 
   await writeFile(zoneFile, JSON.stringify({ records: { 'big.test': zoneV1.records['big.test'] } }));
   loaded = upstream.waitFor('"msg":"zone loaded"');
@@ -131,13 +142,16 @@ test('SIGHUP reloads the zone; a broken zone file keeps the last good one', asyn
   await loaded;
 });
 
-test('the forwarder answers cluster names itself and relays the rest over the client\'s transport', async () => {
+test("the forwarder answers cluster names itself and relays the rest over the client's transport", async () => {
   const before = upstream.lines.length;
   const local = await ask(forwarder, 'github.com.default.svc.cluster.local');
   assert.deepEqual([local.rcode, local.authoritative], ['NXDOMAIN', true]);
   for (const tcp of [false, true]) {
     const r = await ask(forwarder, 'github.com', tcp);
-    assert.deepEqual(r.answers.map((a) => a.data), ['198.18.64.1']);
+    assert.deepEqual(
+      r.answers.map((a) => a.data),
+      ['198.18.64.1'],
+    );
   }
   const seen = await logLines(upstream, before, (l) => l.includes('"msg":"query"'), 2);
   assert.deepEqual(

@@ -24,20 +24,12 @@ const ZONE_LOADED_LINE = '"msg":"zone loaded"';
 const SERVER_SCRIPT = fileURLToPath(new URL('./dns-server.js', import.meta.url));
 export const DNS_QUERY_SCRIPT = fileURLToPath(new URL('./dns-query.js', import.meta.url));
 
-
 /** The cluster DNS in its pod: cluster.local is answered there, the rest forwarded to the external server. */
 export function kubeDnsDaemon(pod: PodState): DaemonSpec {
   return {
     role: KUBE_DNS_ROLE,
     netns: pod.netns,
-    argv: [
-      process.execPath,
-      SERVER_SCRIPT,
-      `--listen=${pod.ips.join(',')}`,
-      `--port=${DNS_PORT}`,
-      `--forward=${upstreamDns().v4}`,
-      `--local-domain=${CLUSTER_DOMAIN}`,
-    ],
+    argv: [process.execPath, SERVER_SCRIPT, `--listen=${pod.ips.join(',')}`, `--port=${DNS_PORT}`, `--forward=${upstreamDns().v4}`, `--local-domain=${CLUSTER_DOMAIN}`],
     readyLogLine: '"ready":true',
     readyTimeoutMs: 10_000,
   };

@@ -15,11 +15,13 @@ export const CLUSTER_DOMAIN = 'cluster.local';
 const CLUSTER_FIRST_OPTIONS = ['ndots:5'];
 
 export function resolvConfText(nameservers: readonly string[], search: readonly string[] = [], options: readonly string[] = []): string {
-  return [
-    ...(search.length > 0 ? [`search ${search.join(' ')}`] : []),
-    ...nameservers.map((ns) => `nameserver ${ns}`),
-    ...(options.length > 0 ? [`options ${options.join(' ')}`] : []),
-  ].join('\n') + '\n';
+  return (
+    [
+      ...(search.length > 0 ? [`search ${search.join(' ')}`] : []),
+      ...nameservers.map((ns) => `nameserver ${ns}`),
+      ...(options.length > 0 ? [`options ${options.join(' ')}`] : []),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Nodes and the lab's own hosts ask the external DNS server directly, as a host asks its site's resolver. */

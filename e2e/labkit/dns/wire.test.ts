@@ -10,7 +10,8 @@ const query = (name: string, opts: { edns?: number; type?: 'A' | 'AAAA' | 'MX' }
     id: 4242,
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type: opts.type ?? 'A', name, class: 'IN' }],
-    additionals: opts.edns === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as Answer],
+    additionals:
+      opts.edns === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as Answer],
   });
 
 const many = Array.from({ length: 40 }, (_, i) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`);

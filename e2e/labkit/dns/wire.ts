@@ -53,11 +53,7 @@ interface Body {
 /** Encodes an answer to `query`; one that does not fit `limit` goes out empty with TC set. */
 export function respond(query: DecodedPacket, body: Body, limit: number): Buffer {
   const edns = query.additionals?.some((a) => a.type === 'OPT') ?? false;
-  const flags =
-    ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) |
-    dnsPacket.RECURSION_AVAILABLE |
-    (body.authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) |
-    RCODES[body.rcode];
+  const flags = ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | (body.authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | RCODES[body.rcode];
   const base: Packet = {
     type: 'response',
     id: query.id ?? 0,
@@ -118,7 +114,13 @@ export function tcpFrame(msg: Buffer): Buffer {
 }
 
 /** A readable summary of an answer, for logs and the query tool. */
-export function describeResponse(msg: Buffer): { id: number; rcode: string; authoritative: boolean; truncated: boolean; answers: Array<{ name: string; type: string; ttl: number; data: string }> } {
+export function describeResponse(msg: Buffer): {
+  id: number;
+  rcode: string;
+  authoritative: boolean;
+  truncated: boolean;
+  answers: Array<{ name: string; type: string; ttl: number; data: string }>;
+} {
   const p = dnsPacket.decode(msg) as DecodedPacket & { rcode?: string };
   const flags = p.flags ?? 0;
   return {

@@ -32,7 +32,10 @@ test('a CNAME is followed inside the zone; a chain leaving the zone or looping s
     z.resolve('www.github.com', 'A').answers.map((a) => `${a.name} ${a.type} ${a.data} ${a.ttl}`),
     ['www.github.com CNAME github.com 7', 'github.com A 198.18.64.1 5'],
   );
-  assert.deepEqual(z.resolve('www.github.com', 'CNAME').answers.map((a) => a.data), ['github.com']);
+  assert.deepEqual(
+    z.resolve('www.github.com', 'CNAME').answers.map((a) => a.data),
+    ['github.com'],
+  );
   assert.deepEqual(z.resolve('a.test', 'A'), {
     rcode: 'NOERROR',
     answers: [
@@ -57,7 +60,10 @@ test('rotation: each answer starts one address further, per name and family', ()
 
 test('a CDN-like name: each answer carries one address, a different one each time', () => {
   const z = new ZoneAnswerer({ records: { 'cdn.test': zoneRecord({ addresses: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], ttl: 1, rotate: true, perAnswer: 1 }, 5) } });
-  assert.deepEqual([1, 2, 3, 4].map(() => data(z, 'cdn.test')), [['10.0.0.1'], ['10.0.0.2'], ['10.0.0.3'], ['10.0.0.1']]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => data(z, 'cdn.test')),
+    [['10.0.0.1'], ['10.0.0.2'], ['10.0.0.3'], ['10.0.0.1']],
+  );
   assert.throws(() => zoneRecord({ addresses: ['10.0.0.1'], perAnswer: 0 }, 5), /per answer/);
   assert.equal(parseZone('{"records":{"cdn.test":{"addresses":["10.0.0.1","10.0.0.2"],"perAnswer":1}}}').records['cdn.test']?.perAnswer, 1);
 });

@@ -129,7 +129,13 @@ export function parseZone(text: string): Zone {
   const records: Record<string, ZoneRecord> = {};
   for (const [name, r] of Object.entries(raw.records ?? {})) {
     records[normalizeName(name, { wildcard: true })] = zoneRecord(
-      { ...(r.addresses ? { addresses: r.addresses } : {}), ...(r.ttl !== undefined ? { ttl: r.ttl } : {}), rotate: r.rotate ?? false, ...(r.cname ? { cname: r.cname } : {}), ...(r.perAnswer !== undefined ? { perAnswer: r.perAnswer } : {}) },
+      {
+        ...(r.addresses ? { addresses: r.addresses } : {}),
+        ...(r.ttl !== undefined ? { ttl: r.ttl } : {}),
+        rotate: r.rotate ?? false,
+        ...(r.cname ? { cname: r.cname } : {}),
+        ...(r.perAnswer !== undefined ? { perAnswer: r.perAnswer } : {}),
+      },
       0,
     );
   }

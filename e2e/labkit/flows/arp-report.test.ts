@@ -9,10 +9,7 @@ const EIP = '198.18.0.100';
 
 /** Rounds every 50 ms from t=0; `who[i]` answered round i. */
 function rounds(who: ReadonlyArray<readonly string[]>): ArpEvent[] {
-  return who.flatMap((macs, i) => [
-    { kind: 'probe' as const, at: i * 50 },
-    ...macs.map((mac, j) => ({ kind: 'claim' as const, at: i * 50 + 1 + j, mac, gratuitous: false })),
-  ]);
+  return who.flatMap((macs, i) => [{ kind: 'probe' as const, at: i * 50 }, ...macs.map((mac, j) => ({ kind: 'claim' as const, at: i * 50 + 1 + j, mac, gratuitous: false }))]);
 }
 
 test('a clean move: one MAC per round, no contested round, runs say who answered when', () => {
@@ -20,7 +17,13 @@ test('a clean move: one MAC per round, no contested round, runs say who answered
   assert.equal(r.contestedRounds, 0);
   assert.equal(r.longestContestedMs, 0);
   assert.equal(r.longestUnansweredMs, 50);
-  assert.deepEqual(r.runs.map((x) => [x.mac, x.from, x.to, x.rounds]), [[A, 0, 100, 2], [B, 150, 250, 2]]);
+  assert.deepEqual(
+    r.runs.map((x) => [x.mac, x.from, x.to, x.rounds]),
+    [
+      [A, 0, 100, 2],
+      [B, 150, 250, 2],
+    ],
+  );
   assert.deepEqual(r.macs, [A, B]);
 });
 

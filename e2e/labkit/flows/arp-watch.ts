@@ -17,7 +17,10 @@ export class ArpWatch {
   private capture: Background | undefined;
   private asker: Background | undefined;
 
-  private constructor(readonly addr: string, readonly intervalMs: number) {}
+  private constructor(
+    readonly addr: string,
+    readonly intervalMs: number,
+  ) {}
 
   static async start(lab: Lab, addr: string, opts: { intervalMs?: number; maxLifetimeS?: number } = {}): Promise<ArpWatch> {
     if (!IPV4.test(addr)) throw new Error(`ArpWatch: ${JSON.stringify(addr)} is not an IPv4 address`);

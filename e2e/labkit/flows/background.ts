@@ -23,7 +23,10 @@ export class Background {
   private stderrTail = '';
   private readonly closed: Promise<unknown>;
 
-  private constructor(readonly child: ChildProcess, onLine: ((line: string) => void) | undefined) {
+  private constructor(
+    readonly child: ChildProcess,
+    onLine: ((line: string) => void) | undefined,
+  ) {
     this.closed = once(child, 'close');
     child.stderr!.on('data', (d: Buffer) => (this.stderrTail = (this.stderrTail + d.toString()).slice(-4000)));
     if (onLine) createInterface({ input: child.stdout! }).on('line', onLine);

@@ -38,15 +38,18 @@ for (let i = 0; i < Number(count); i++) {
   sock.on('connect', () => {
     c.connectedAt = Date.now();
     // Staggered, so the connections do not all send in the same turn.
-    const t = setTimeout(() => {
-      timers.push(
-        setInterval(() => {
-          if (c.ended || stopping) return;
-          c.sentAt.push(Date.now());
-          sock.write(`${c.sentAt.length}\n`);
-        }, Number(interval)),
-      );
-    }, (i * Number(interval)) / Number(count));
+    const t = setTimeout(
+      () => {
+        timers.push(
+          setInterval(() => {
+            if (c.ended || stopping) return;
+            c.sentAt.push(Date.now());
+            sock.write(`${c.sentAt.length}\n`);
+          }, Number(interval)),
+        );
+      },
+      (i * Number(interval)) / Number(count),
+    );
     timers.push(t);
   });
   const lines = createInterface({ input: sock });
@@ -76,9 +79,7 @@ function finish(): void {
   finished = true;
   for (const t of timers) clearInterval(t);
   conns.forEach((c, conn) => {
-    process.stdout.write(
-      JSON.stringify({ conn, connectedAt: c.connectedAt ?? null, sentAt: c.sentAt, answers: c.answers, peers: [...c.peers], ended: c.ended ?? null }) + '\n',
-    );
+    process.stdout.write(JSON.stringify({ conn, connectedAt: c.connectedAt ?? null, sentAt: c.sentAt, answers: c.answers, peers: [...c.peers], ended: c.ended ?? null }) + '\n');
   });
   for (const c of conns) c.sock.destroy();
   process.exit(0);

@@ -23,7 +23,14 @@ test('a connection survives when it was never reset and a line sent after the in
   );
   assert.equal(r.survived, 1);
   assert.equal(r.resets, 1);
-  assert.deepEqual(r.connections.map((c) => [c.flowedAfter, c.reset, c.endedWith]), [[true, false, undefined], [false, false, undefined], [true, true, 'ECONNRESET']]);
+  assert.deepEqual(
+    r.connections.map((c) => [c.flowedAfter, c.reset, c.endedWith]),
+    [
+      [true, false, undefined],
+      [false, false, undefined],
+      [true, true, 'ECONNRESET'],
+    ],
+  );
   assert.equal(r.connections[0]!.maxGapMs, 149);
 });
 

@@ -18,8 +18,20 @@ test('the largest gap by the receiver clock, the loss in it, and the sources in 
   assert.equal(r.lostInMaxGap, 5);
   assert.equal(r.lost, 5);
   assert.equal(r.received, 5);
-  assert.deepEqual(r.sources.map((s) => [s.src, s.via, s.count]), [['198.18.0.100', G1, 3], ['198.18.0.101', G2, 2]]);
-  assert.deepEqual(r.runs.map((x) => [x.via, x.src, x.from, x.to, x.count]), [[G1, '198.18.0.100', 1000, 1002, 3], [G2, '198.18.0.101', 1250, 1251, 2]]);
+  assert.deepEqual(
+    r.sources.map((s) => [s.src, s.via, s.count]),
+    [
+      ['198.18.0.100', G1, 3],
+      ['198.18.0.101', G2, 2],
+    ],
+  );
+  assert.deepEqual(
+    r.runs.map((x) => [x.via, x.src, x.from, x.to, x.count]),
+    [
+      [G1, '198.18.0.100', 1000, 1002, 3],
+      [G2, '198.18.0.101', 1250, 1251, 2],
+    ],
+  );
   assert.deepEqual(r.bindings, ['198.18.0.100:4000', '198.18.0.101:5000']);
 });
 
@@ -61,7 +73,8 @@ test('tcpdump -x output becomes arrivals with the kernel time, source and sequen
   const udpHeader = '0fa0520800160000';
   const packet = ipHeader + udpHeader + payload;
   const hexLines = (hex: string) => hex.match(/.{1,32}/g)!.map((chunk, i) => `\t0x${(i * 16).toString(16).padStart(4, '0')}:  ${chunk.match(/.{1,4}/g)!.join(' ')}`);
-  const header = (at: string, len: number) => `${at} ${G2} > 02:00:00:00:00:99, ethertype IPv4 (0x0800), length ${len + 42}: 198.18.0.100.4000 > 198.18.0.2.21000: UDP, length ${len}`;
+  const header = (at: string, len: number) =>
+    `${at} ${G2} > 02:00:00:00:00:99, ethertype IPv4 (0x0800), length ${len + 42}: 198.18.0.100.4000 > 198.18.0.2.21000: UDP, length ${len}`;
   for (const l of [header('1765050000.123456', 14), ...hexLines(packet)]) p.line(l);
   p.line(header('1765050000.124456', 3));
   p.line('\t0x0000:  4500 001f');
@@ -76,7 +89,7 @@ test('payloads that are not sequence datagrams are ignored', () => {
   assert.equal(parseSeqPayload(Buffer.from('SEQ:0000000001')), 1);
 });
 
-test('moves count changes of the delivering MAC of the EIP\'s datagrams, between runs long enough to be a path', () => {
+test("moves count changes of the delivering MAC of the EIP's datagrams, between runs long enough to be a path", () => {
   const EIP = '198.18.0.100';
   const run = (via: string, count: number, src = EIP) => ({ via, src, from: 0, to: 0, count });
   assert.equal(moves([run(G1, 100), run(G2, 2), run(G1, 50), run(G2, 300)], EIP), 1);

@@ -36,8 +36,7 @@ export function kubeProxyBaseIptables(): string {
         '-I INPUT 1 -j KUBE-FIREWALL',
         '-I OUTPUT 1 -j KUBE-FIREWALL',
         '-I FORWARD 1 -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
-        '-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" ' +
-          `-m mark --mark ${DROP_MARK}/${DROP_MARK} -j DROP`,
+        '-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" ' + `-m mark --mark ${DROP_MARK}/${DROP_MARK} -j DROP`,
         '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
         `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
         '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
@@ -109,10 +108,7 @@ export function kubeProxyServicesIptables(services: readonly ServiceState[]): st
       `-A ${sep} ${match}" -m ${s.protocol} -j DNAT --to-destination ${s.backend.ip}:${s.targetPort}`,
     );
     if (external) {
-      rules.push(
-        `-A ${ext} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`,
-        `-A ${ext} -j ${svc}`,
-      );
+      rules.push(`-A ${ext} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`, `-A ${ext} -j ${svc}`);
     }
   }
   rules.push('-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');

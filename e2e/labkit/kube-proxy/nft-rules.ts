@@ -17,7 +17,12 @@ const DSTNAT_PLUS_10 = '-90';
 
 function chainBase(s: ServiceState, endpoint?: string): string {
   const name = `${s.namespace}/${s.name}/${s.protocol}/p${s.port}${endpoint ? `__${endpoint}` : ''}`;
-  const hash = createHash('sha256').update(name).digest('base64').replace(/[^A-Z0-9]/gi, '').slice(0, 8).toUpperCase();
+  const hash = createHash('sha256')
+    .update(name)
+    .digest('base64')
+    .replace(/[^A-Z0-9]/gi, '')
+    .slice(0, 8)
+    .toUpperCase();
   return `${hash}-${name}`;
 }
 

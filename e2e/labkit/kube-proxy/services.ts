@@ -57,7 +57,10 @@ export function servicesOf(state: LabState): ServiceState[] {
 /** A new service's state: checked, with its addresses allocated. Throws with a clear message. */
 export function planService(state: LabState, spec: ServiceSpec, echoPorts: { http: number; udp: number }): ServiceState {
   const existing = servicesOf(state);
-  for (const [what, v] of [['namespace', spec.namespace], ['name', spec.name]] as const) {
+  for (const [what, v] of [
+    ['namespace', spec.namespace],
+    ['name', spec.name],
+  ] as const) {
     if (!DNS_LABEL.test(v)) throw new Error(`service ${what} ${JSON.stringify(v)} is not a DNS label`);
   }
   if (!(SERVICE_TYPES as readonly string[]).includes(spec.type)) throw new Error(`service type must be one of ${SERVICE_TYPES.join(', ')}, got ${JSON.stringify(spec.type)}`);

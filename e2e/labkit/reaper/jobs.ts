@@ -6,10 +6,7 @@
  */
 import { formatIdentity, parseIdentity, type ProcessIdentity } from './process-identity.js';
 
-export type ReaperJob =
-  | { kind: 'lab'; name: string; baseDir: string }
-  | { kind: 'netns'; prefix: string }
-  | { kind: 'group'; leader: ProcessIdentity };
+export type ReaperJob = { kind: 'lab'; name: string; baseDir: string } | { kind: 'netns'; prefix: string } | { kind: 'group'; leader: ProcessIdentity };
 
 /** A per-run prefix such as a lab's `sl<hash4>-`; a short or bare one could match namespaces that are not ours. */
 const NETNS_PREFIX = /^(?=.*-)[a-z][a-z0-9-]{4,62}$/;

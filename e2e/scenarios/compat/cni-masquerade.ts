@@ -51,22 +51,28 @@ export function cniMasqueradeSuites(): void {
       let env: ScenarioLab;
       let eip: string;
 
-      before(async () => {
-        env = await ScenarioLab.up(suffix, {
-          workers: 1,
-          gateways: 1,
-          network: { masquerade: mode.masquerade, netfilter: mode.netfilter },
-          pods: [
-            { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
-            { namespace: 'default', name: 'other', labels: { app: 'other' }, node: WORKER },
-            { namespace: 'default', name: 'local', labels: { app: 'web' }, node: GATEWAY },
-          ],
-        });
-      }, { timeout: BRING_UP_TIMEOUT_MS });
+      before(
+        async () => {
+          env = await ScenarioLab.up(suffix, {
+            workers: 1,
+            gateways: 1,
+            network: { masquerade: mode.masquerade, netfilter: mode.netfilter },
+            pods: [
+              { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
+              { namespace: 'default', name: 'other', labels: { app: 'other' }, node: WORKER },
+              { namespace: 'default', name: 'local', labels: { app: 'web' }, node: GATEWAY },
+            ],
+          });
+        },
+        { timeout: BRING_UP_TIMEOUT_MS },
+      );
 
-      after(async () => {
-        await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
-      }, { timeout: 60_000 });
+      after(
+        async () => {
+          await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
+        },
+        { timeout: 60_000 },
+      );
 
       test('without a policy, every pod leaves by its own node IP (the CNI masquerades)', async () => {
         await env.settle();

@@ -37,43 +37,55 @@ const PROBE = `table inet ccprobe {
 
 async function probeCounts(lab: Lab, node: string): Promise<{ all: number; marked: number }> {
   const r = await lab.exec({ node }, ['nft', '-j', 'list', 'table', 'inet', 'ccprobe'], { timeoutMs: 10_000 });
-  const rules = (JSON.parse(r.stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[] }).nftables.flatMap((x) => (x.rule ? [x.rule] : []));
+  const rules = (JSON.parse(r.stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[] }).nftables.flatMap((x) =>
+    x.rule ? [x.rule] : [],
+  );
   const count = (c: string) => rules.find((x) => x.comment === c)?.expr.find((e) => e.counter)?.counter?.packets ?? -1;
   return { all: count('all'), marked: count('marked') };
 }
 
 export function marksOverKubeProxySuite(): void {
   const suffix = 'marks';
-  describe('a mark mask over kube-proxy\'s bits, allowed by the user, beside KUBE-FIREWALL', { skip: iptablesMissing('nft') ?? false, concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
-    let env: ScenarioLab;
-    let eip: string;
+  describe(
+    "a mark mask over kube-proxy's bits, allowed by the user, beside KUBE-FIREWALL",
+    { skip: iptablesMissing('nft') ?? false, concurrency: 1, timeout: SUITE_TIMEOUT_MS },
+    () => {
+      let env: ScenarioLab;
+      let eip: string;
 
-    before(async () => {
-      env = await ScenarioLab.up(suffix, {
-        workers: 1,
-        gateways: 1,
-        agent: { args: ['--mark-mask', `0x${MASK.toString(16)}`, '--allow-mark-overlap'] },
-        network: { kubeProxy: 'iptables' },
-        pods: [{ namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER }],
+      before(
+        async () => {
+          env = await ScenarioLab.up(suffix, {
+            workers: 1,
+            gateways: 1,
+            agent: { args: ['--mark-mask', `0x${MASK.toString(16)}`, '--allow-mark-overlap'] },
+            network: { kubeProxy: 'iptables' },
+            pods: [{ namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER }],
+          });
+          for (const node of [WORKER, GATEWAY]) await env.lab.exec({ node }, ['nft', '-f', '-'], { input: PROBE, timeoutMs: 10_000 });
+          const p = egressPolicy('default', 'test', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('web') });
+          await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(p));
+          eip = (await waitAssigned(env.lab, p)).ipv4!;
+          await waitApplied(env.lab, { gatewayNode: GATEWAY, eip, nodes: [WORKER, GATEWAY], podIps: [podIp(env.info, WEB)] });
+        },
+        { timeout: BRING_UP_TIMEOUT_MS },
+      );
+
+      after(
+        async () => {
+          await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
+        },
+        { timeout: 60_000 },
+      );
+
+      test('the selected pod leaves with the EIP, and no VXLAN packet of either node carries a bit of the mask', async () => {
+        await expectLeavesAs(env.lab, WEB, eip, { protos: ALL_PROTOS, timeoutMs: 5_000 });
+        for (const node of [WORKER, GATEWAY]) {
+          const { all, marked } = await probeCounts(env.lab, node);
+          assert.ok(all > 0, `${node} sent VXLAN packets (${all})`);
+          assert.equal(marked, 0, `${node}: VXLAN packets with a bit of 0x${MASK.toString(16)} (of ${all})`);
+        }
       });
-      for (const node of [WORKER, GATEWAY]) await env.lab.exec({ node }, ['nft', '-f', '-'], { input: PROBE, timeoutMs: 10_000 });
-      const p = egressPolicy('default', 'test', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('web') });
-      await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(p));
-      eip = (await waitAssigned(env.lab, p)).ipv4!;
-      await waitApplied(env.lab, { gatewayNode: GATEWAY, eip, nodes: [WORKER, GATEWAY], podIps: [podIp(env.info, WEB)] });
-    }, { timeout: BRING_UP_TIMEOUT_MS });
-
-    after(async () => {
-      await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
-    }, { timeout: 60_000 });
-
-    test('the selected pod leaves with the EIP, and no VXLAN packet of either node carries a bit of the mask', async () => {
-      await expectLeavesAs(env.lab, WEB, eip, { protos: ALL_PROTOS, timeoutMs: 5_000 });
-      for (const node of [WORKER, GATEWAY]) {
-        const { all, marked } = await probeCounts(env.lab, node);
-        assert.ok(all > 0, `${node} sent VXLAN packets (${all})`);
-        assert.equal(marked, 0, `${node}: VXLAN packets with a bit of 0x${MASK.toString(16)} (of ${all})`);
-      }
-    });
-  });
+    },
+  );
 }

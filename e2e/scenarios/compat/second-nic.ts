@@ -25,32 +25,37 @@ const LOCAL = 'default/local';
 const SPOOF_PORT = 9101;
 const SPOOF_DATAGRAMS = 3;
 
-
 export function secondNicSuite(): void {
   const suffix = 'nic2';
   describe('nodes with a second NIC', { concurrency: 1, timeout: SUITE_TIMEOUT_MS }, () => {
     let env: ScenarioLab;
     let eip: string;
 
-    before(async () => {
-      env = await ScenarioLab.up(suffix, {
-        workers: 1,
-        gateways: 1,
-        network: { secondNic: true },
-        pods: [
-          { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
-          { namespace: 'default', name: 'local', labels: { app: 'web' }, node: GATEWAY },
-        ],
-      });
-      const p = egressPolicy('default', 'test', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('web') });
-      await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(p));
-      eip = (await waitAssigned(env.lab, p)).ipv4!;
-      await waitApplied(env.lab, { gatewayNode: GATEWAY, eip, nodes: [WORKER, GATEWAY], podIps: [podIp(env.info, WEB), podIp(env.info, LOCAL)] });
-    }, { timeout: BRING_UP_TIMEOUT_MS });
+    before(
+      async () => {
+        env = await ScenarioLab.up(suffix, {
+          workers: 1,
+          gateways: 1,
+          network: { secondNic: true },
+          pods: [
+            { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
+            { namespace: 'default', name: 'local', labels: { app: 'web' }, node: GATEWAY },
+          ],
+        });
+        const p = egressPolicy('default', 'test', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('web') });
+        await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(p));
+        eip = (await waitAssigned(env.lab, p)).ipv4!;
+        await waitApplied(env.lab, { gatewayNode: GATEWAY, eip, nodes: [WORKER, GATEWAY], podIps: [podIp(env.info, WEB), podIp(env.info, LOCAL)] });
+      },
+      { timeout: BRING_UP_TIMEOUT_MS },
+    );
 
-    after(async () => {
-      await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
-    }, { timeout: 60_000 });
+    after(
+      async () => {
+        await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
+      },
+      { timeout: 60_000 },
+    );
 
     test('selected pods leave with the EIP; the EIP and the tunnel stay on the NIC of the InternalIP (eth0)', async () => {
       for (const pod of [WEB, LOCAL]) await expectLeavesAs(env.lab, pod, eip, { protos: ['http', 'udp'], timeoutMs: 5_000 });

@@ -28,8 +28,6 @@ const BACKEND = 'default/backend';
 const EXTERNAL_IP = '198.18.0.210';
 const PROBE_WINDOW_MS = 5_000;
 
-
-
 const MODES: KubeProxyMode[] = ['iptables', 'nftables'];
 
 /** How a client reaches the service through one of its addresses. */
@@ -57,23 +55,29 @@ export function servicesSuites(): void {
       let svc: ServiceState;
       let eip: string;
 
-      before(async () => {
-        env = await ScenarioLab.up(suffix, {
-          workers: 1,
-          gateways: 1,
-          network: { kubeProxy: mode },
-          pods: [
-            { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
-            { namespace: 'default', name: 'other', labels: { app: 'other' }, node: WORKER },
-            { namespace: 'default', name: 'backend', labels: { app: 'backend' }, node: GATEWAY },
-          ],
-        });
-        svc = await env.lab.addService({ namespace: 'default', name: 'backend', type: 'LoadBalancer', backend: BACKEND, externalIPs: [EXTERNAL_IP] });
-      }, { timeout: BRING_UP_TIMEOUT_MS });
+      before(
+        async () => {
+          env = await ScenarioLab.up(suffix, {
+            workers: 1,
+            gateways: 1,
+            network: { kubeProxy: mode },
+            pods: [
+              { namespace: 'default', name: 'web', labels: { app: 'web' }, node: WORKER },
+              { namespace: 'default', name: 'other', labels: { app: 'other' }, node: WORKER },
+              { namespace: 'default', name: 'backend', labels: { app: 'backend' }, node: GATEWAY },
+            ],
+          });
+          svc = await env.lab.addService({ namespace: 'default', name: 'backend', type: 'LoadBalancer', backend: BACKEND, externalIPs: [EXTERNAL_IP] });
+        },
+        { timeout: BRING_UP_TIMEOUT_MS },
+      );
 
-      after(async () => {
-        await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
-      }, { timeout: 60_000 });
+      after(
+        async () => {
+          await (env ? env.down() : ScenarioLab.downUnfinished(suffix));
+        },
+        { timeout: 60_000 },
+      );
 
       test('without a policy, a pod and the external host reach the backend through each of its addresses', async () => {
         for (const a of ADDRESSES) {

@@ -24,11 +24,16 @@ const POOL_FROM = 50;
 
 /** Waits until the policy's Ready condition is False with `reason`; returns its message. */
 function notReadyWithin(s: Scenario, p: EgressPolicyWire, reason: string, ms = STATUS_WITHIN_MS): Promise<string> {
-  return waitFor(`${p.metadata!.name} to be Ready=False ${reason}`, ms, async () => {
-    const ready = condition(await policyStatus(s.lab, p), 'Ready');
-    if (ready?.status !== 'False' || ready.reason !== reason) throw new Error(`Ready=${ready?.status ?? '-'} ${ready?.reason ?? ''}`);
-    return ready.message ?? '';
-  }, 100);
+  return waitFor(
+    `${p.metadata!.name} to be Ready=False ${reason}`,
+    ms,
+    async () => {
+      const ready = condition(await policyStatus(s.lab, p), 'Ready');
+      if (ready?.status !== 'False' || ready.reason !== reason) throw new Error(`Ready=${ready?.status ?? '-'} ${ready?.reason ?? ''}`);
+      return ready.message ?? '';
+    },
+    100,
+  );
 }
 
 async function patchGateway(s: Scenario, name: string, ippools: Record<string, unknown>): Promise<number> {
@@ -58,10 +63,19 @@ export function crossObjectScenarios(env: () => ScenarioLab, timeout: number): v
       for (const pod of [WEB, OTHER, TEAM_A]) await assertLeavesAs(s.lab, pod, env().nodeIpOf(pod));
 
       // A default EIP outside the pool is refused at the door, as spidernet's webhook refuses it.
-      const refused = await kubectlResult(s.lab, ['patch', 'egressgateway', 'parity-pool', '--type', 'merge', '-p', JSON.stringify({ spec: { ippools: { ipv4DefaultEIP: at(30) } } })]);
+      const refused = await kubectlResult(s.lab, [
+        'patch',
+        'egressgateway',
+        'parity-pool',
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { ippools: { ipv4DefaultEIP: at(30) } } }),
+      ]);
       assert.notEqual(refused.exitCode, 0);
       assert.match(refused.stderr, /ipv4DefaultEIP must lie inside ipv4/);
-    }));
+    }),
+  );
 
   test('spidernet parity: removing allocated EIPs from the pool moves or stops their policies within seconds', { timeout }, () =>
     env().scenario(async (s) => {
@@ -83,12 +97,17 @@ export function crossObjectScenarios(env: () => ScenarioLab, timeout: number): v
       assert.ok(lower.includes(before.rr.ipv4), `the rr policy took ${before.rr.ipv4}, in the lower half`);
       await patchGateway(s, 'parity-shrink', { ipv4: [`${at(4)}-${at(7)}`] });
       assert.match(await notReadyWithin(s, explicit, 'IPNotInPool'), new RegExp(at(3).replace(/\./g, '\\.')));
-      const movedRr = await waitFor('the rr policy to take an address of the new pool', STATUS_WITHIN_MS, async () => {
-        const status = await policyStatus(s.lab, rr);
-        const eip = status.eip?.ipv4;
-        if (condition(status, 'Ready')?.status !== 'True' || !eip || !kept.includes(eip)) throw new Error(`status.eip ${eip ?? '-'}`);
-        return eip;
-      }, 100);
+      const movedRr = await waitFor(
+        'the rr policy to take an address of the new pool',
+        STATUS_WITHIN_MS,
+        async () => {
+          const status = await policyStatus(s.lab, rr);
+          const eip = status.eip?.ipv4;
+          if (condition(status, 'Ready')?.status !== 'True' || !eip || !kept.includes(eip)) throw new Error(`status.eip ${eip ?? '-'}`);
+          return eip;
+        },
+        100,
+      );
       const movedDefault = await waitAssigned(s.lab, byDefault, { ipv4: at(4) }, STATUS_WITHIN_MS);
       assert.notEqual(movedRr, movedDefault.ipv4);
       await expectLeavesAs(s.lab, WEB, env().nodeIpOf(WEB), { timeoutMs: dataPathWithinMs() });
@@ -103,7 +122,8 @@ export function crossObjectScenarios(env: () => ScenarioLab, timeout: number): v
       await patchGateway(s, 'parity-shrink', { ipv4: [`${at(0)}-${at(7)}`] });
       await waitAssigned(s.lab, explicit, { ipv4: at(3) }, STATUS_WITHIN_MS);
       await expectLeavesAs(s.lab, WEB, at(3), { timeoutMs: dataPathWithinMs() });
-    }));
+    }),
+  );
 
   test('spidernet parity: a pool emptied under its default EIP is refused; emptied with it, its policies stop within seconds', { timeout }, () =>
     env().scenario(async (s) => {
@@ -123,6 +143,9 @@ export function crossObjectScenarios(env: () => ScenarioLab, timeout: number): v
       await patchGateway(s, 'parity-drain', { ipv4: null, ipv4DefaultEIP: null });
       assert.match(await notReadyWithin(s, p, 'PoolExhausted'), /parity-drain/);
       await expectLeavesAs(s.lab, WEB, env().nodeIpOf(WEB), { timeoutMs: dataPathWithinMs() });
-      await waitFor(`${at(1)} to leave ${assigned.node}`, underLoad(STATUS_WITHIN_MS), async () => ((await holdersOf(s.lab, env().gatewayNodes, at(1))).length === 0 ? true : undefined));
-    }));
+      await waitFor(`${at(1)} to leave ${assigned.node}`, underLoad(STATUS_WITHIN_MS), async () =>
+        (await holdersOf(s.lab, env().gatewayNodes, at(1))).length === 0 ? true : undefined,
+      );
+    }),
+  );
 }

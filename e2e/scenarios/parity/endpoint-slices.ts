@@ -22,7 +22,13 @@ async function sliceState(s: Scenario, p: EgressPolicyWire): Promise<{ slices: n
     ? ['get', 'egressclusterendpointslices', '-l', `${CLUSTER_POLICY_LABEL}=${p.metadata!.name}`]
     : ['get', 'egressendpointslices', '-n', p.metadata!.namespace!, '-l', `${POLICY_LABEL}=${p.metadata!.name}`];
   const list = await kubectlJson<{ items: EgressEndpointSliceWire[] }>(s.lab, args);
-  return { slices: list.items.length, pods: list.items.flatMap((x) => x.endpoints ?? []).map((e) => `${e.ns}/${e.pod}`).sort() };
+  return {
+    slices: list.items.length,
+    pods: list.items
+      .flatMap((x) => x.endpoints ?? [])
+      .map((e) => `${e.ns}/${e.pod}`)
+      .sort(),
+  };
 }
 
 function sliceListsWithin(s: Scenario, p: EgressPolicyWire, want: readonly string[], ms: number) {
@@ -58,8 +64,14 @@ async function lifecycle(s: Scenario, p: EgressPolicyWire, namespace: string, ap
 
 export function endpointSliceScenarios(env: () => ScenarioLab, timeout: number): void {
   test('spidernet parity: an EgressEndpointSlice exists only while its policy selects a pod', { timeout }, () =>
-    env().scenario((s) => lifecycle(s, egressPolicy('default', 'slice-life', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('slice-life') }), 'default', 'slice-life', { again: true })));
+    env().scenario((s) =>
+      lifecycle(s, egressPolicy('default', 'slice-life', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('slice-life') }), 'default', 'slice-life', { again: true }),
+    ),
+  );
 
   test('spidernet parity: an EgressClusterEndpointSlice exists only while its cluster policy selects a pod', { timeout }, () =>
-    env().scenario((s) => lifecycle(s, egressClusterPolicy('cslice-life', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('cslice-life') }), 'team-a', 'cslice-life', { again: false })));
+    env().scenario((s) =>
+      lifecycle(s, egressClusterPolicy('cslice-life', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('cslice-life') }), 'team-a', 'cslice-life', { again: false }),
+    ),
+  );
 }

@@ -28,7 +28,14 @@ async function deviceOn(lab: Lab, node: string): Promise<DeviceState | undefined
   if (r.exitCode !== 0) return undefined;
   const [link] = JSON.parse(r.stdout) as Array<{ address: string; flags: string[]; addr_info?: Array<{ local: string; prefixlen: number; scope: string }> }>;
   if (!link) return undefined;
-  return { mac: link.address, up: link.flags.includes('UP'), addresses: (link.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => a.local).sort() };
+  return {
+    mac: link.address,
+    up: link.flags.includes('UP'),
+    addresses: (link.addr_info ?? [])
+      .filter((a) => a.scope === 'global')
+      .map((a) => a.local)
+      .sort(),
+  };
 }
 
 async function tunnels(lab: Lab): Promise<Map<string, EgressTunnelWire>> {
@@ -46,11 +53,16 @@ function published(t: EgressTunnelWire, dualStack: boolean): DeviceState {
 async function tamperAndWaitRepair(lab: Lab, node: string, want: DeviceState, commands: readonly string[][]): Promise<number> {
   for (const argv of commands) await lab.exec({ node }, argv);
   const changed = Date.now();
-  await waitFor(`${node}'s ${DEVICE} to be repaired to ${JSON.stringify(want)}`, repairWithinMs(), async () => {
-    const have = await deviceOn(lab, node);
-    if (JSON.stringify(have) !== JSON.stringify(want)) throw new Error(`it is ${JSON.stringify(have)}`);
-    return true;
-  }, 100);
+  await waitFor(
+    `${node}'s ${DEVICE} to be repaired to ${JSON.stringify(want)}`,
+    repairWithinMs(),
+    async () => {
+      const have = await deviceOn(lab, node);
+      if (JSON.stringify(have) !== JSON.stringify(want)) throw new Error(`it is ${JSON.stringify(have)}`);
+      return true;
+    },
+    100,
+  );
   return Date.now() - changed;
 }
 
@@ -58,13 +70,20 @@ export function tunnelScenarios(env: () => ScenarioLab, timeout: number): void {
   test('spidernet parity: every node has an EgressTunnel whose MAC and address are those of its egress.vxlan', { timeout }, () =>
     env().scenario(async (s) => {
       const byNode = await tunnels(s.lab);
-      assert.deepEqual([...byNode.keys()].sort(), env().info.nodes.map((n) => n.name).sort(), 'one EgressTunnel per node');
+      assert.deepEqual(
+        [...byNode.keys()].sort(),
+        env()
+          .info.nodes.map((n) => n.name)
+          .sort(),
+        'one EgressTunnel per node',
+      );
       for (const [node, t] of byNode) {
         const want = published(t, env().info.ipv6);
         assert.match(want.mac, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, `${node} publishes a MAC`);
         assert.deepEqual(await deviceOn(s.lab, node), want, `${node}'s ${DEVICE} is what its EgressTunnel says (no policy uses the node now)`);
       }
-    }));
+    }),
+  );
 
   test('spidernet parity: a tunnel MAC or address changed by hand is put back at once, and the traffic keeps its EIP', { timeout }, (t) =>
     env().scenario(async (s) => {
@@ -88,5 +107,6 @@ export function tunnelScenarios(env: () => ScenarioLab, timeout: number): void {
       const want = published(byNode.get(worker)!, env().info.ipv6);
       await tamperAndWaitRepair(s.lab, worker, want, [['ip', 'link', 'set', DEVICE, 'down']]);
       await expectLeavesAs(s.lab, 'default/web', at.ipv4!, { timeoutMs: dataPathWithinMs() });
-    }));
+    }),
+  );
 }

@@ -12,7 +12,10 @@ const READ_TIMEOUT_MS = 10_000;
 export async function controllerLeaders(lab: Lab): Promise<string[]> {
   const leading = await Promise.all(
     controllerRoles().map(async (role, i) => {
-      const r = await lab.exec({ host: 'control' }, ['curl', '-sS', '--max-time', '5', `${controllerMetricsUrl(i + 1)}/metrics`], { allowFailure: true, timeoutMs: READ_TIMEOUT_MS });
+      const r = await lab.exec({ host: 'control' }, ['curl', '-sS', '--max-time', '5', `${controllerMetricsUrl(i + 1)}/metrics`], {
+        allowFailure: true,
+        timeoutMs: READ_TIMEOUT_MS,
+      });
       return r.exitCode === 0 && r.stdout.split('\n').includes('sluice_leader 1') ? role : undefined;
     }),
   );

@@ -12,8 +12,10 @@ export async function gatewayStatus(lab: Lab, name: string): Promise<unknown> {
 /** Every EgressTunnel's status as the controller writes it, by node (the agents' `applied` reports left out). */
 export async function tunnelStatuses(lab: Lab): Promise<Map<string, Omit<NonNullable<EgressTunnelWire['status']>, 'applied'>>> {
   const list = await kubectlJson<{ items: EgressTunnelWire[] }>(lab, ['get', 'egresstunnels.egress.sluice.dev']);
-  return new Map(list.items.map((t) => {
-    const { applied: _, ...status } = t.status ?? {};
-    return [t.metadata!.name!, status];
-  }));
+  return new Map(
+    list.items.map((t) => {
+      const { applied: _, ...status } = t.status ?? {};
+      return [t.metadata!.name!, status];
+    }),
+  );
 }

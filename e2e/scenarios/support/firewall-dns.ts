@@ -22,7 +22,13 @@ export async function forwarderArgs(lab: Lab, port = FORWARDER_PORT): Promise<st
 export async function enableFirewallDns(lab: Lab, nodes: readonly string[], port = FORWARDER_PORT): Promise<() => Promise<void>> {
   const state = await lab.state();
   const extra = await forwarderArgs(lab, port);
-  const plain = nodes.map((name) => agentDaemon(state, state.nodes.find((n) => n.name === name)!, state.agent));
+  const plain = nodes.map((name) =>
+    agentDaemon(
+      state,
+      state.nodes.find((n) => n.name === name)!,
+      state.agent,
+    ),
+  );
   for (const name of nodes) {
     const node = state.nodes.find((n) => n.name === name);
     if (!node) throw new Error(`no node ${name} in lab ${lab.name}`);

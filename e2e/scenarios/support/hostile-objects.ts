@@ -111,9 +111,37 @@ const WRONG_TYPES: ReadonlyArray<[string, (i: number, ctx: HostileContext) => un
   ['priority is a float', (i, ctx) => ({ egressGatewayName: ctx.gateway, priority: 1.5, appliedTo: nobody(i) })],
 ];
 
-const BAD_V4 = ['300.1.2.3', '1.2.3', '198.18.0.105/32', ' 198.18.0.105', '0.0.0.0', '255.255.255.255', '224.0.0.1', '127.0.0.1', '8.8.8.8', '::ffff:198.18.0.105', '198.018.000.105', '1.2.3.4.5', '-1.2.3.4', '1.2.3.4 ', '1.2.3.4\n'];
+const BAD_V4 = [
+  '300.1.2.3',
+  '1.2.3',
+  '198.18.0.105/32',
+  ' 198.18.0.105',
+  '0.0.0.0',
+  '255.255.255.255',
+  '224.0.0.1',
+  '127.0.0.1',
+  '8.8.8.8',
+  '::ffff:198.18.0.105',
+  '198.018.000.105',
+  '1.2.3.4.5',
+  '-1.2.3.4',
+  '1.2.3.4 ',
+  '1.2.3.4\n',
+];
 const BAD_V6 = [':::', '1:::2', 'fe80::1%eth0', '::1', 'ff02::1', 'g::1', '::ffff:1.2.3.4', '1:2:3:4:5:6:7:8:9', 'fd00::1/64', '::'];
-const BAD_SPECS = ['198.18.0.200-198.18.0.100', '10.0.0.0/33', '10.0.0.1-fd00::1', 'fd00::9-fd00::1', '1.2.3.4/-1', '0.0.0.0/0-1.1.1.1', '10.0.0.0/8/8', '1.2.3.4-', '-1.2.3.4', ':::/64', '10.0.0.300/24'];
+const BAD_SPECS = [
+  '198.18.0.200-198.18.0.100',
+  '10.0.0.0/33',
+  '10.0.0.1-fd00::1',
+  'fd00::9-fd00::1',
+  '1.2.3.4/-1',
+  '0.0.0.0/0-1.1.1.1',
+  '10.0.0.0/8/8',
+  '1.2.3.4-',
+  '-1.2.3.4',
+  ':::/64',
+  '10.0.0.300/24',
+];
 
 const BAD_SELECTORS: ReadonlyArray<[string, unknown]> = [
   ['operator Foo', { matchExpressions: [{ key: 'app', operator: 'Foo', values: ['x'] }] }],
@@ -215,7 +243,10 @@ const POLICY_TEMPLATES: readonly Template[] = [
     weight: 6,
     make: (_i, ctx, nth) => {
       const egressIP = nth % 2 ? { ipv4: ctx.eip } : { allocatorPolicy: 'rr' };
-      return { object: policyBody({ egressGatewayName: ctx.gateway, egressIP, appliedTo: sel({ app: 'client' }), priority: nth % 3 ? 1000 : 999 }), flaw: nth % 2 ? `explicit ${ctx.eip}, the valid policy's EIP` : 'rr: one more pool address' };
+      return {
+        object: policyBody({ egressGatewayName: ctx.gateway, egressIP, appliedTo: sel({ app: 'client' }), priority: nth % 3 ? 1000 : 999 }),
+        flaw: nth % 2 ? `explicit ${ctx.eip}, the valid policy's EIP` : 'rr: one more pool address',
+      };
     },
   },
   {
@@ -227,7 +258,17 @@ const POLICY_TEMPLATES: readonly Template[] = [
       const spec =
         n === 64
           ? { egressGatewayName: ctx.gateway, appliedTo: { podSubnet: Array.from({ length: 64 }, (_, k) => `10.${100 + (i % 100)}.${k}.0/24`) } }
-          : { egressGatewayName: ctx.gateway, appliedTo: { podSelector: { matchLabels: Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`k${k}.example.com/key`, `v${k}`])), matchExpressions: [{ key: 'app', operator: 'In', values: Array.from({ length: 500 }, (_, k) => `value-${k}-${'x'.repeat(40)}`) }] } }, destSubnet: Array.from({ length: 256 }, (_, k) => `203.0.${k}.0/24`), excludeDestSubnet: Array.from({ length: 256 }, (_, k) => `203.0.${k}.${(i + k) % 256}`) };
+          : {
+              egressGatewayName: ctx.gateway,
+              appliedTo: {
+                podSelector: {
+                  matchLabels: Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`k${k}.example.com/key`, `v${k}`])),
+                  matchExpressions: [{ key: 'app', operator: 'In', values: Array.from({ length: 500 }, (_, k) => `value-${k}-${'x'.repeat(40)}`) }],
+                },
+              },
+              destSubnet: Array.from({ length: 256 }, (_, k) => `203.0.${k}.0/24`),
+              excludeDestSubnet: Array.from({ length: 256 }, (_, k) => `203.0.${k}.${(i + k) % 256}`),
+            };
       return { object: policyBody(spec), flaw: n === 64 ? '64 pod subnets' : '256 destination and exclusion entries, 200 labels, 500 values' };
     },
   },
@@ -236,7 +277,11 @@ const POLICY_TEMPLATES: readonly Template[] = [
     category: { name: 'lists over their limit', verdict: 'reported' },
     weight: 2,
     make: (i, ctx) => ({
-      object: policyBody({ egressGatewayName: ctx.gateway, appliedTo: nobody(i), destSubnet: Array.from({ length: 257 + (i % 50) }, (_, k) => `198.51.${k % 256}.${Math.floor(k / 256)}`) }),
+      object: policyBody({
+        egressGatewayName: ctx.gateway,
+        appliedTo: nobody(i),
+        destSubnet: Array.from({ length: 257 + (i % 50) }, (_, k) => `198.51.${k % 256}.${Math.floor(k / 256)}`),
+      }),
       flaw: `${257 + (i % 50)} destSubnet entries`,
     }),
   },
@@ -256,7 +301,16 @@ const POLICY_TEMPLATES: readonly Template[] = [
     make: (_i, ctx, nth) => {
       const cases: ReadonlyArray<[string, unknown]> = [
         ['every pod, default EIP', { egressGatewayName: ctx.gateway, appliedTo: { podSelector: {} }, priority: 1000 }],
-        ['every pod source subnet, rr', { egressGatewayName: ctx.gateway, egressIP: { allocatorPolicy: 'rr' }, appliedTo: { podSubnet: ['10.244.0.0/16', 'fd00:10:244::/48'] }, destSubnet: ['0.0.0.0/0'], priority: 1000 }],
+        [
+          'every pod source subnet, rr',
+          {
+            egressGatewayName: ctx.gateway,
+            egressIP: { allocatorPolicy: 'rr' },
+            appliedTo: { podSubnet: ['10.244.0.0/16', 'fd00:10:244::/48'] },
+            destSubnet: ['0.0.0.0/0'],
+            priority: 1000,
+          },
+        ],
         ['every pod of every namespace', { egressGatewayName: ctx.gateway, appliedTo: { podSelector: {}, namespaceSelector: {} }, priority: 999 }],
         ['every destination excluded', { egressGatewayName: ctx.gateway, appliedTo: { podSelector: {} }, destSubnet: ['0.0.0.0/0'], excludeDestSubnet: ['0.0.0.0/0'] }],
       ];
@@ -372,7 +426,10 @@ const SLICE_TEMPLATES: readonly Template[] = [
     make: (i, ctx, nth) => {
       const ip = pick([...ctx.podAddresses.map((a) => ipv4Add(a, 50 + (i % 50))), '8.8.8.8', '0.0.0.0', '127.0.0.1'], nth);
       return {
-        object: { ...sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ip] }]), namespace: ctx.policy.namespace },
+        object: {
+          ...sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ip] }]),
+          namespace: ctx.policy.namespace,
+        },
         flaw: `claims ${ip} for ${ctx.policy.namespace}/${ctx.policy.name}`,
       };
     },
@@ -382,7 +439,9 @@ const SLICE_TEMPLATES: readonly Template[] = [
     category: { name: 'slices of policies that do not exist', verdict: 'repaired' },
     weight: 3,
     make: (i, ctx, nth) => ({
-      object: sliceBody({ [POLICY_LABEL]: `missing-${i}` }, [{ ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ipv4Add(ctx.podAddresses[0]!, 100 + (i % 100))] }]),
+      object: sliceBody({ [POLICY_LABEL]: `missing-${i}` }, [
+        { ns: ctx.policy.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ipv4Add(ctx.podAddresses[0]!, 100 + (i % 100))] },
+      ]),
       flaw: `names policy missing-${i}`,
     }),
   },
@@ -397,7 +456,13 @@ const SLICE_TEMPLATES: readonly Template[] = [
         ['an endpoint without ns', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ pod: 'x', node: ctx.nodes[0]! }])],
         ['ipv4 holding an IPv6 address', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: 'default', pod: 'x', node: ctx.nodes[0]!, ipv4: ['fd00::1'] }])],
         ['an address with a semicolon', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: 'default', pod: 'x', node: ctx.nodes[0]!, ipv4: ['10.244.1.2; add table inet x'] }])],
-        ['101 endpoints', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, Array.from({ length: 101 }, (_, k) => ({ ns: 'default', pod: `p${k}`, node: ctx.nodes[0]!, ipv4: [ipv4Add('10.244.200.0', k)] })))],
+        [
+          '101 endpoints',
+          sliceBody(
+            { [POLICY_LABEL]: ctx.policy.name },
+            Array.from({ length: 101 }, (_, k) => ({ ns: 'default', pod: `p${k}`, node: ctx.nodes[0]!, ipv4: [ipv4Add('10.244.200.0', k)] })),
+          ),
+        ],
         ['a node name with a quote', sliceBody({ [POLICY_LABEL]: ctx.policy.name }, [{ ns: 'default', pod: 'x', node: 'worker"1', ipv4: [ipv4Add('10.244.201.0', i % 200)] }])],
       ];
       const [flaw, body] = pick(cases, nth);
@@ -409,7 +474,9 @@ const SLICE_TEMPLATES: readonly Template[] = [
     category: { name: 'cluster slices of cluster policies that do not exist', verdict: 'repaired' },
     weight: 2,
     make: (i, ctx, nth) => ({
-      object: sliceBody({ [CLUSTER_POLICY_LABEL]: `missing-${i}` }, [{ ns: ctx.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ipv4Add(ctx.podAddresses[0]!, 150 + (i % 100))] }]),
+      object: sliceBody({ [CLUSTER_POLICY_LABEL]: `missing-${i}` }, [
+        { ns: ctx.namespace, pod: `ghost-${i}`, node: pick(ctx.nodes, nth), ipv4: [ipv4Add(ctx.podAddresses[0]!, 150 + (i % 100))] },
+      ]),
       flaw: `names cluster policy missing-${i}`,
     }),
   },
@@ -533,7 +600,14 @@ export function forgedAddressObjects(ctx: HostileContext, workerIp: string, gate
       apiVersion: API_VERSION,
       kind: 'EgressEndpointSlice',
       metadata: { name: `${ctx.prefix}-slice-hosts`, namespace: ctx.policy.namespace, labels: { [POLICY_LABEL]: ctx.policy.name } },
-      endpoints: [{ ns: ctx.policy.namespace, pod: 'node-ips', node: ctx.nodes[0]!, ipv4: [workerIp, gatewayIp, ...[...ctx.nodeAddresses, ...ctx.lanHosts].filter((a) => a !== workerIp && a !== gatewayIp)] }],
+      endpoints: [
+        {
+          ns: ctx.policy.namespace,
+          pod: 'node-ips',
+          node: ctx.nodes[0]!,
+          ipv4: [workerIp, gatewayIp, ...[...ctx.nodeAddresses, ...ctx.lanHosts].filter((a) => a !== workerIp && a !== gatewayIp)],
+        },
+      ],
     },
     {
       apiVersion: API_VERSION,

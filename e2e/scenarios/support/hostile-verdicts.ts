@@ -7,7 +7,17 @@ import type { Condition } from '../../../lib/api/wire.js';
 import type { Lab } from '../../labkit/lab.js';
 import type { Hostile } from './hostile-objects.js';
 
-const EGRESS_KINDS = ['egresspolicies', 'egressclusterpolicies', 'egressfirewalls', 'egressclusterfirewalls', 'egressgateways', 'egressendpointslices', 'egressclusterendpointslices', 'egresstunnels', 'egressclusterinfos'];
+const EGRESS_KINDS = [
+  'egresspolicies',
+  'egressclusterpolicies',
+  'egressfirewalls',
+  'egressclusterfirewalls',
+  'egressgateways',
+  'egressendpointslices',
+  'egressclusterendpointslices',
+  'egresstunnels',
+  'egressclusterinfos',
+];
 const LIST_TIMEOUT_MS = 60_000;
 
 export interface StoredObject {

@@ -18,7 +18,9 @@ export async function kernelWrites(lab: Lab, node: string): Promise<Record<strin
 export async function agentCounters(lab: Lab, node: string): Promise<{ kernelWrites: Record<string, number>; leader: boolean }> {
   const ip = (await lab.state()).nodes.find((n) => n.name === node)?.ips[0];
   if (!ip) throw new Error(`node ${node} has no address in the lab`);
-  const r = await lab.exec({ node }, ['curl', '-sS', '--max-time', '5', `http://${ip.includes(':') ? `[${ip}]` : ip}:${AGENT_METRICS_PORT}/metrics`], { timeoutMs: READ_TIMEOUT_MS });
+  const r = await lab.exec({ node }, ['curl', '-sS', '--max-time', '5', `http://${ip.includes(':') ? `[${ip}]` : ip}:${AGENT_METRICS_PORT}/metrics`], {
+    timeoutMs: READ_TIMEOUT_MS,
+  });
   const writes: Record<string, number> = {};
   let leader = false;
   for (const line of r.stdout.split('\n')) {
@@ -65,7 +67,10 @@ export async function kernelListing(lab: Lab, node: string): Promise<string> {
 /** The node's nft tables whose name contains `marker`: what a command injected through a ruleset would leave. */
 export async function nftTablesNamed(lab: Lab, node: string, marker: string): Promise<string[]> {
   const r = await lab.exec({ node }, ['nft', 'list', 'tables'], { timeoutMs: READ_TIMEOUT_MS });
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes(marker));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.includes(marker));
 }
 
 /** The first line on which two listings differ, for an assertion message. */

@@ -19,6 +19,12 @@ async function probes(lab: Lab, node: string): Promise<boolean> {
 
 export async function waitGatewaysFit(lab: Lab, gateways: readonly string[], timeoutMs = 30_000): Promise<void> {
   for (const n of (await lab.info()).nodes.map((x) => x.name)) {
-    if (await probes(lab, n)) await waitFitByProbes(lab, n, gateways.filter((g) => g !== n), timeoutMs);
+    if (await probes(lab, n))
+      await waitFitByProbes(
+        lab,
+        n,
+        gateways.filter((g) => g !== n),
+        timeoutMs,
+      );
   }
 }

@@ -33,14 +33,25 @@ export interface Assignment {
  * it waits until every node involved applied the policy for the node status names, which is then
  * the node that carries it.
  */
-export async function waitAssigned(lab: Lab, p: EgressPolicyWire, want: { node?: string; notNode?: string; ipv4?: string; programmed?: boolean } = {}, timeoutMs = ASSIGN_TIMEOUT_MS): Promise<Assignment> {
+export async function waitAssigned(
+  lab: Lab,
+  p: EgressPolicyWire,
+  want: { node?: string; notNode?: string; ipv4?: string; programmed?: boolean } = {},
+  timeoutMs = ASSIGN_TIMEOUT_MS,
+): Promise<Assignment> {
   const what = `${p.kind} ${p.metadata?.namespace ? `${p.metadata.namespace}/` : ''}${p.metadata?.name} to be Ready${want.programmed ? ' and Programmed' : ''}${want.node ? ` on ${want.node}` : ''}${want.notNode ? ` off ${want.notNode}` : ''}${want.ipv4 ? ` with ${want.ipv4}` : ''}`;
   return waitFor(what, timeoutMs, async () => {
     const s = await policyStatus(lab, p);
     const ready = condition(s, 'Ready');
     const programmed = condition(s, 'Programmed');
     const seen = `Ready=${ready?.status ?? '-'} ${ready?.reason ?? ''}, Programmed=${programmed?.status ?? '-'} ${programmed?.message ?? ''}, node ${s.node || '-'}, eip ${JSON.stringify(s.eip ?? {})}`;
-    const ok = ready?.status === 'True' && (!want.programmed || programmed?.status === 'True') && s.node && (!want.node || s.node === want.node) && (!want.notNode || s.node !== want.notNode) && (!want.ipv4 || s.eip?.ipv4 === want.ipv4);
+    const ok =
+      ready?.status === 'True' &&
+      (!want.programmed || programmed?.status === 'True') &&
+      s.node &&
+      (!want.node || s.node === want.node) &&
+      (!want.notNode || s.node !== want.notNode) &&
+      (!want.ipv4 || s.eip?.ipv4 === want.ipv4);
     if (!ok) throw new Error(seen);
     return { node: s.node!, ...(s.eip?.ipv4 ? { ipv4: s.eip.ipv4 } : {}), ...(s.eip?.ipv6 ? { ipv6: s.eip.ipv6 } : {}) };
   });

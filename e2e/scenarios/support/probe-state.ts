@@ -10,15 +10,20 @@ import { waitFor } from './wait.js';
  * follows a restart and expects nothing to move waits for this first.
  */
 export async function waitFitByProbes(lab: Lab, observer: string, nodes: readonly string[], timeoutMs = 30_000): Promise<void> {
-  await waitFor(`${nodes.join(', ')} fit by ${observer}'s probes`, timeoutMs, async () => {
-    const r = await lab.exec({ node: observer }, ['curl', '-s', '--max-time', '2', `${AGENT_STATUS_URL}/status`], { allowFailure: true });
-    let status: AgentStatus;
-    try {
-      status = JSON.parse(r.stdout) as AgentStatus;
-    } catch {
-      return undefined;
-    }
-    const peers = status.liveness?.peers ?? [];
-    return nodes.every((n) => peers.some((p) => p.node === n && p.alive && p.healthy && !p.draining)) ? true : undefined;
-  }, 200);
+  await waitFor(
+    `${nodes.join(', ')} fit by ${observer}'s probes`,
+    timeoutMs,
+    async () => {
+      const r = await lab.exec({ node: observer }, ['curl', '-s', '--max-time', '2', `${AGENT_STATUS_URL}/status`], { allowFailure: true });
+      let status: AgentStatus;
+      try {
+        status = JSON.parse(r.stdout) as AgentStatus;
+      } catch {
+        return undefined;
+      }
+      const peers = status.liveness?.peers ?? [];
+      return nodes.every((n) => peers.some((p) => p.node === n && p.alive && p.healthy && !p.draining)) ? true : undefined;
+    },
+    200,
+  );
 }

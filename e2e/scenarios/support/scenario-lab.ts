@@ -93,7 +93,11 @@ export class ScenarioLab {
       for (const [ns, labels] of Object.entries(opts.namespaceLabels ?? {})) {
         await kubectl(lab, ['label', 'namespace', ns, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`), '--overwrite']);
       }
-      return new ScenarioLab(lab, await lab.info(), pods.map((p) => `${p.namespace}/${p.name}`));
+      return new ScenarioLab(
+        lab,
+        await lab.info(),
+        pods.map((p) => `${p.namespace}/${p.name}`),
+      );
     } catch (err) {
       await lab.down({ keepLogs: true }).catch(() => undefined);
       throw err;

@@ -11,7 +11,8 @@ import { kubectl } from './kubectl.js';
 export const SLUICE_MAIN = fileURLToPath(new URL('../../../agent/main.js', import.meta.url));
 const CLI_TIMEOUT_MS = 20_000;
 /** What `sluice explain` reads to see the cluster as the agents do. */
-const CLUSTER_KINDS = 'nodes,namespaces,pods,egressgateways,egresspolicies,egressclusterpolicies,egressfirewalls,egressclusterfirewalls,egressclusterinfos,egressendpointslices,egressclusterendpointslices';
+const CLUSTER_KINDS =
+  'nodes,namespaces,pods,egressgateways,egresspolicies,egressclusterpolicies,egressfirewalls,egressclusterfirewalls,egressclusterinfos,egressendpointslices,egressclusterendpointslices';
 
 /** `sluice ARGS…` inside the node's network namespace, where the agent's status address answers. */
 export async function sluiceOnNode(lab: Lab, node: string, args: readonly string[]): Promise<RunResult> {

@@ -18,7 +18,10 @@ test('both policy kinds print the columns kubectl shows in seed 002, then Ready,
   for (const file of ['egress.sluice.dev_egresspolicies.yaml', 'egress.sluice.dev_egressclusterpolicies.yaml']) {
     const crd = parse(renderCrdFiles().get(file)!);
     const columns = crd.spec.versions[0].additionalPrinterColumns as { name: string; type: string; jsonPath: string }[];
-    assert.deepEqual(columns.map((c) => c.name.toUpperCase()), ['GATEWAY', 'IPV4', 'IPV6', 'EGRESSTUNNEL', 'READY', 'PROGRAMMED', 'AGE']);
+    assert.deepEqual(
+      columns.map((c) => c.name.toUpperCase()),
+      ['GATEWAY', 'IPV4', 'IPV6', 'EGRESSTUNNEL', 'READY', 'PROGRAMMED', 'AGE'],
+    );
     // a CRD that lists columns gets no Age column by default: it is listed like the others
     assert.deepEqual(columns.at(-1), { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'time since the policy was created' });
     assert.equal(columns.find((c) => c.name === 'Programmed')?.jsonPath, '.status.conditions[?(@.type=="Programmed")].status');

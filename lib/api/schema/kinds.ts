@@ -3,8 +3,42 @@
  * (`make crds`) and a test fails when the committed YAML differs.
  */
 import { PRIORITY_MAX, PRIORITY_MIN } from '../parse-policy.js';
-import { bool, cidr, conditions, defaultEipInPool, int, IPV4_OR_CIDR, IPV4_SPEC, IPV6_OR_CIDR, IPV6_SPEC, ipOrCidr, ipSpec, ipv4, ipv6, labelSelector, list, obj, optionalIpv4, optionalIpv6, rule, str, type Schema } from './openapi.js';
-import { APPLIED_MESSAGE_MAX, APPLIED_POLICIES_MAX, FIREWALL_MAX_RULES, FIREWALL_RULE_MAX_PORTS, CLUSTER_STATUS_MAX_ITEMS, DEST_SUBNET_MAX_ITEMS, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, POD_SUBNET_MAX_ITEMS, POOL_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from '../limits.js';
+import {
+  bool,
+  cidr,
+  conditions,
+  defaultEipInPool,
+  int,
+  IPV4_OR_CIDR,
+  IPV4_SPEC,
+  IPV6_OR_CIDR,
+  IPV6_SPEC,
+  ipOrCidr,
+  ipSpec,
+  ipv4,
+  ipv6,
+  labelSelector,
+  list,
+  obj,
+  optionalIpv4,
+  optionalIpv6,
+  rule,
+  str,
+  type Schema,
+} from './openapi.js';
+import {
+  APPLIED_MESSAGE_MAX,
+  APPLIED_POLICIES_MAX,
+  FIREWALL_MAX_RULES,
+  FIREWALL_RULE_MAX_PORTS,
+  CLUSTER_STATUS_MAX_ITEMS,
+  DEST_SUBNET_MAX_ITEMS,
+  ENDPOINT_MAX_IPS,
+  EXTRA_CIDR_MAX_ITEMS,
+  POD_SUBNET_MAX_ITEMS,
+  POOL_MAX_ITEMS,
+  SLICE_MAX_ENDPOINTS,
+} from '../limits.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN, FIREWALL_DNS_NAME, FIREWALL_DNS_NAME_MAX, INTERFACE_NAME } from '../names.js';
 import { FIREWALL_ACTIONS, FIREWALL_PROTOCOLS } from '../parse-firewall.js';
 import { DEFAULT_GATEWAY_LABEL } from '../group.js';
@@ -39,7 +73,12 @@ export interface KindDefinition {
 function immutableRules(): { rule: string; message: string; fieldPath: string }[] {
   const gateway = (x: string) => `(has(${x}.egressGatewayName) ? ${x}.egressGatewayName : '')`;
   const egressIP = (x: string, field: string, unset: string) => `(has(${x}.egressIP) && has(${x}.egressIP.${field}) ? ${x}.egressIP.${field} : ${unset})`;
-  const fields: readonly [string, string][] = [['ipv4', "''"], ['ipv6', "''"], ['useNodeIP', 'false'], ['allocatorPolicy', "'default'"]];
+  const fields: readonly [string, string][] = [
+    ['ipv4', "''"],
+    ['ipv6', "''"],
+    ['useNodeIP', 'false'],
+    ['allocatorPolicy', "'default'"],
+  ];
   return [
     {
       rule: `${gateway('oldSelf')} == '' || ${gateway('self')} == ${gateway('oldSelf')}`,
@@ -70,7 +109,10 @@ const policySpec = (cluster: boolean): Schema =>
         },
         {
           'x-kubernetes-validations': [
-            rule("!(has(self.useNodeIP) && self.useNodeIP) || ((!has(self.ipv4) || self.ipv4 == '') && (!has(self.ipv6) || self.ipv6 == ''))", 'useNodeIP cannot be combined with ipv4 or ipv6'),
+            rule(
+              "!(has(self.useNodeIP) && self.useNodeIP) || ((!has(self.ipv4) || self.ipv4 == '') && (!has(self.ipv6) || self.ipv6 == ''))",
+              'useNodeIP cannot be combined with ipv4 or ipv6',
+            ),
           ],
         },
       ),
@@ -91,7 +133,7 @@ const policySpec = (cluster: boolean): Schema =>
 
 const policyStatus = (): Schema =>
   obj({
-    egressGatewayName: subdomain({ pattern: `^(${DNS1123_SUBDOMAIN})?$`, description: "The EgressGateway in use: spec.egressGatewayName, or the default it resolved to." }),
+    egressGatewayName: subdomain({ pattern: `^(${DNS1123_SUBDOMAIN})?$`, description: 'The EgressGateway in use: spec.egressGatewayName, or the default it resolved to.' }),
     eip: obj({ ipv4: optionalIpv4(), ipv6: optionalIpv6() }),
     node: subdomain({ pattern: `^(${DNS1123_SUBDOMAIN})?$`, description: 'The gateway node currently carrying this policy.' }),
     conditions: conditions(),
@@ -103,7 +145,12 @@ const policyColumns = [
   { name: 'Ipv6', type: 'string', jsonPath: '.status.eip.ipv6', description: 'IPv6 egress IP' },
   { name: 'EgressTunnel', type: 'string', jsonPath: '.status.node', description: 'gateway node carrying the policy' },
   { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'the policy has a gateway node and an egress IP' },
-  { name: 'Programmed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].status', description: 'the gateway node and every node with selected pods applied it' },
+  {
+    name: 'Programmed',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Programmed")].status',
+    description: 'the gateway node and every node with selected pods applied it',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'time since the policy was created' },
 ];
 
@@ -114,7 +161,12 @@ const firewallSpec = (cluster: boolean): Schema =>
         podSelector: { ...labelSelector(), description: 'Pods (by label) the rules apply to (every pod of the namespace when absent).' },
         ...(cluster ? { namespaceSelector: { ...labelSelector(), description: 'Namespaces the pods may be in (all when absent).' } } : {}),
       }),
-      priority: int({ minimum: PRIORITY_MIN, maximum: PRIORITY_MAX, default: 0, description: 'Higher is evaluated first where firewalls select the same pod; then the older object, then namespace/name.' }),
+      priority: int({
+        minimum: PRIORITY_MIN,
+        maximum: PRIORITY_MAX,
+        default: 0,
+        description: 'Higher is evaluated first where firewalls select the same pod; then the older object, then namespace/name.',
+      }),
       defaultAction: str({ enum: [...FIREWALL_ACTIONS], default: 'Allow', description: 'What external traffic of the selected pods that no rule matches gets.' }),
       egress: list(
         obj(
@@ -123,7 +175,11 @@ const firewallSpec = (cluster: boolean): Schema =>
             to: obj(
               {
                 cidrSelector: cidr({ description: 'Destination CIDR.' }),
-                dnsName: str({ maxLength: FIREWALL_DNS_NAME_MAX, pattern: `^${FIREWALL_DNS_NAME}$`, description: 'Destination name as the pod resolves it; "*.example.com" matches names below example.com.' }),
+                dnsName: str({
+                  maxLength: FIREWALL_DNS_NAME_MAX,
+                  pattern: `^${FIREWALL_DNS_NAME}$`,
+                  description: 'Destination name as the pod resolves it; "*.example.com" matches names below example.com.',
+                }),
               },
               { 'x-kubernetes-validations': [rule('has(self.cidrSelector) != has(self.dnsName)', 'set exactly one of cidrSelector or dnsName')] },
             ),
@@ -217,38 +273,47 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
       { name: 'Ipv6Total', type: 'integer', jsonPath: '.status.ipUsage.ipv6Total', description: 'IPv6 pool addresses that can be handed out' },
       { name: 'Ipv6Free', type: 'integer', jsonPath: '.status.ipUsage.ipv6Free', description: 'of those, held by no policy' },
     ],
-    schema: obj({
-      spec: obj(
-        {
-          clusterDefault: bool({ default: false, description: 'Policies without egressGatewayName (and without a namespace default) use this gateway; the oldest such gateway wins.' }),
-          nodeSelector: obj({ selector: labelSelector() }, { required: ['selector'] }),
-          ippools: obj({
-            ipv4: list(ipSpec(IPV4_SPEC), { maxItems: POOL_MAX_ITEMS, description: 'IPv4 egress IPs: single addresses, a-b ranges or CIDRs.' }),
-            ipv6: list(ipSpec(IPV6_SPEC), { maxItems: POOL_MAX_ITEMS, description: 'IPv6 egress IPs: single addresses, a-b ranges or CIDRs.' }),
-            ipv4DefaultEIP: optionalIpv4({ description: 'EIP of policies with allocatorPolicy default (first pool address when unset).' }),
-            ipv6DefaultEIP: optionalIpv6(),
-          }, { 'x-kubernetes-validations': [defaultEipInPool(4), defaultEipInPool(6)] }),
-        },
-        { required: ['nodeSelector'] },
-      ),
-      status: obj({
-        nodeList: list(
-          obj({
-            name: str(),
-            status: str(),
-            eips: list(obj({ ipv4: str(), ipv6: str(), policies: list(obj({ name: str(), namespace: str() })) })),
-          }),
+    schema: obj(
+      {
+        spec: obj(
+          {
+            clusterDefault: bool({
+              default: false,
+              description: 'Policies without egressGatewayName (and without a namespace default) use this gateway; the oldest such gateway wins.',
+            }),
+            nodeSelector: obj({ selector: labelSelector() }, { required: ['selector'] }),
+            ippools: obj(
+              {
+                ipv4: list(ipSpec(IPV4_SPEC), { maxItems: POOL_MAX_ITEMS, description: 'IPv4 egress IPs: single addresses, a-b ranges or CIDRs.' }),
+                ipv6: list(ipSpec(IPV6_SPEC), { maxItems: POOL_MAX_ITEMS, description: 'IPv6 egress IPs: single addresses, a-b ranges or CIDRs.' }),
+                ipv4DefaultEIP: optionalIpv4({ description: 'EIP of policies with allocatorPolicy default (first pool address when unset).' }),
+                ipv6DefaultEIP: optionalIpv6(),
+              },
+              { 'x-kubernetes-validations': [defaultEipInPool(4), defaultEipInPool(6)] },
+            ),
+          },
+          { required: ['nodeSelector'] },
         ),
-        ipUsage: obj({ ipv4Total: count(), ipv4Free: count(), ipv6Total: count(), ipv6Free: count() }),
-        defaultEIP: obj({ ipv4: optionalIpv4(), ipv6: optionalIpv6() }),
-        rebalance: obj({
-          request: str({ maxLength: 63, description: 'The token of the last rebalance request (annotation egress.sluice.dev/rebalance) the controller took up.' }),
-          state: str({ enum: ['InProgress', 'Done', 'Invalid'] }),
-          remaining: count(),
+        status: obj({
+          nodeList: list(
+            obj({
+              name: str(),
+              status: str(),
+              eips: list(obj({ ipv4: str(), ipv6: str(), policies: list(obj({ name: str(), namespace: str() })) })),
+            }),
+          ),
+          ipUsage: obj({ ipv4Total: count(), ipv4Free: count(), ipv6Total: count(), ipv6Free: count() }),
+          defaultEIP: obj({ ipv4: optionalIpv4(), ipv6: optionalIpv6() }),
+          rebalance: obj({
+            request: str({ maxLength: 63, description: 'The token of the last rebalance request (annotation egress.sluice.dev/rebalance) the controller took up.' }),
+            state: str({ enum: ['InProgress', 'Done', 'Invalid'] }),
+            remaining: count(),
+          }),
+          conditions: conditions(),
         }),
-        conditions: conditions(),
-      }),
-    }, { required: ['spec'] }),
+      },
+      { required: ['spec'] },
+    ),
   },
   {
     kind: 'EgressPolicy',
@@ -356,16 +421,19 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
     scope: 'Cluster',
     statusSubresource: true,
     printerColumns: [],
-    schema: obj({
-      spec: obj({
-        autoDetect: obj({
-          podCidrMode: str({ enum: ['k8s', 'auto', 'none'], default: 'k8s' }),
-          clusterIP: bool({ default: true }),
-          nodeIP: bool({ default: true }),
+    schema: obj(
+      {
+        spec: obj({
+          autoDetect: obj({
+            podCidrMode: str({ enum: ['k8s', 'auto', 'none'], default: 'k8s' }),
+            clusterIP: bool({ default: true }),
+            nodeIP: bool({ default: true }),
+          }),
+          extraCidr: list(ipSpec(), { maxItems: EXTRA_CIDR_MAX_ITEMS }),
         }),
-        extraCidr: list(ipSpec(), { maxItems: EXTRA_CIDR_MAX_ITEMS }),
-      }),
-      status: obj({ podCIDR: cidrList(), clusterIP: cidrList(), nodeIP: cidrList(), extraCidr: list(ipSpec(), { maxItems: EXTRA_CIDR_MAX_ITEMS }), conditions: conditions() }),
-    }, { 'x-kubernetes-validations': [rule("self.metadata.name == 'default'", 'the one EgressClusterInfo is named default')] }),
+        status: obj({ podCIDR: cidrList(), clusterIP: cidrList(), nodeIP: cidrList(), extraCidr: list(ipSpec(), { maxItems: EXTRA_CIDR_MAX_ITEMS }), conditions: conditions() }),
+      },
+      { 'x-kubernetes-validations': [rule("self.metadata.name == 'default'", 'the one EgressClusterInfo is named default')] },
+    ),
   },
 ];

@@ -76,7 +76,7 @@ export function defaultEipInPool(family: 4 | 6): { rule: string; message: string
   };
 }
 
-const IPV6_VALID_RULE = rule('self == \'\' || isIP(self)', 'must be an IPv6 address (IPv4-mapped addresses are not accepted)');
+const IPV6_VALID_RULE = rule("self == '' || isIP(self)", 'must be an IPv6 address (IPv4-mapped addresses are not accepted)');
 
 /** Rules for a string that the pattern already limits to an address, `a-b` range or CIDR (either family). */
 function ipSpecRules(forms: { ranges: boolean } = { ranges: true }): { rule: string; message: string }[] {
@@ -88,19 +88,13 @@ function ipSpecRules(forms: { ranges: boolean } = { ranges: true }): { rule: str
     rule("!self.contains('/') || !isCIDR(self) || cidr(self) == cidr(self).masked()", 'must not have host bits set (write the network address, e.g. 10.0.0.0/8)'),
   ];
   if (forms.ranges) {
-    rules.push(
-      rule(
-        `!self.contains('-') || !isIP(${A}) || !isIP(${B}) || (self.contains(':') ? ${ordered(6, A, B)} : ${ordered(4, A, B)})`,
-        'must not start after it ends',
-      ),
-    );
+    rules.push(rule(`!self.contains('-') || !isIP(${A}) || !isIP(${B}) || (self.contains(':') ? ${ordered(6, A, B)} : ${ordered(4, A, B)})`, 'must not start after it ends'));
   }
   return rules;
 }
 
 /** An address, range or CIDR of either family (or of one, with `pattern`). */
-export const ipSpec = (pattern = IP_SPEC, extra: Schema = {}): Schema =>
-  str({ pattern, maxLength: IP_SPEC_MAX, 'x-kubernetes-validations': ipSpecRules(), ...extra });
+export const ipSpec = (pattern = IP_SPEC, extra: Schema = {}): Schema => str({ pattern, maxLength: IP_SPEC_MAX, 'x-kubernetes-validations': ipSpecRules(), ...extra });
 /** A CIDR or a single address, never a range. */
 export const ipOrCidr = (pattern: string): Schema => str({ pattern, maxLength: CIDR_MAX, 'x-kubernetes-validations': ipSpecRules({ ranges: false }) });
 export const cidr = (extra: Schema = {}): Schema => str({ pattern: CIDR, maxLength: CIDR_MAX, 'x-kubernetes-validations': ipSpecRules({ ranges: false }), ...extra });
@@ -111,35 +105,39 @@ export const optionalIpv4 = (extra: Schema = {}): Schema => str({ pattern: OPTIO
 export const optionalIpv6 = (extra: Schema = {}): Schema => str({ pattern: OPTIONAL_IPV6, maxLength: IP_MAX, 'x-kubernetes-validations': [IPV6_VALID_RULE], ...extra });
 
 const labelKeyRule = (key: string) => `${key}.matches('^${QUALIFIED_NAME.replace(/\\/g, '\\\\')}$') && ${key}.indexOf('/') <= ${QUALIFIED_NAME_PREFIX_MAX}`;
-const LABEL_KEY_MESSAGE = 'label keys are an optional DNS subdomain prefix (at most 253 characters) and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends';
+const LABEL_KEY_MESSAGE =
+  'label keys are an optional DNS subdomain prefix (at most 253 characters) and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends';
 const labelValue = (): Schema => str({ maxLength: 63, pattern: `^${LABEL_VALUE}$` });
 
 export const labelSelector = (): Schema =>
-  obj({
-    matchLabels: {
-      type: 'object',
-      additionalProperties: labelValue(),
-      maxProperties: SELECTOR_MAX_TERMS,
-      'x-kubernetes-validations': [rule(`self.all(k, ${labelKeyRule('k')})`, LABEL_KEY_MESSAGE)],
-    },
-    matchExpressions: list(
-      obj(
-        {
-          key: str({ maxLength: QUALIFIED_NAME_MAX, 'x-kubernetes-validations': [rule(labelKeyRule('self'), LABEL_KEY_MESSAGE)] }),
-          operator: str({ enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }),
-          values: list(labelValue()),
-        },
-        {
-          required: ['key', 'operator'],
-          'x-kubernetes-validations': [
-            rule("self.operator in ['Exists', 'DoesNotExist'] || (has(self.values) && size(self.values) > 0)", 'values must not be empty for In and NotIn'),
-            rule("self.operator in ['In', 'NotIn'] || !has(self.values) || size(self.values) == 0", 'values must be empty for Exists and DoesNotExist'),
-          ],
-        },
+  obj(
+    {
+      matchLabels: {
+        type: 'object',
+        additionalProperties: labelValue(),
+        maxProperties: SELECTOR_MAX_TERMS,
+        'x-kubernetes-validations': [rule(`self.all(k, ${labelKeyRule('k')})`, LABEL_KEY_MESSAGE)],
+      },
+      matchExpressions: list(
+        obj(
+          {
+            key: str({ maxLength: QUALIFIED_NAME_MAX, 'x-kubernetes-validations': [rule(labelKeyRule('self'), LABEL_KEY_MESSAGE)] }),
+            operator: str({ enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }),
+            values: list(labelValue()),
+          },
+          {
+            required: ['key', 'operator'],
+            'x-kubernetes-validations': [
+              rule("self.operator in ['Exists', 'DoesNotExist'] || (has(self.values) && size(self.values) > 0)", 'values must not be empty for In and NotIn'),
+              rule("self.operator in ['In', 'NotIn'] || !has(self.values) || size(self.values) == 0", 'values must be empty for Exists and DoesNotExist'),
+            ],
+          },
+        ),
+        { maxItems: SELECTOR_MAX_TERMS },
       ),
-      { maxItems: SELECTOR_MAX_TERMS },
-    ),
-  }, { 'x-kubernetes-map-type': 'atomic' });
+    },
+    { 'x-kubernetes-map-type': 'atomic' },
+  );
 
 const condition = (): Schema =>
   obj(

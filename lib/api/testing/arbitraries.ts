@@ -29,15 +29,46 @@ const v4Near = fc.tuple(fc.constantFrom('198.18.0', '10.0.0', '100.64.0'), octet
 const hexGroup = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
 const v6Full = fc.array(hexGroup, { minLength: 8, maxLength: 8 }).map((g) => g.join(':'));
 const v6Near = fc.tuple(fc.constantFrom('fd00::', 'fd00:5c::', '2001:db8::', '::'), hexGroup).map(([p, g]) => `${p}${g}`);
-const v6 = fc.oneof(v6Near, v6Full, fc.ipV6(), v6Full.map((s) => s.toUpperCase()));
+const v6 = fc.oneof(
+  v6Near,
+  v6Full,
+  fc.ipV6(),
+  v6Full.map((s) => s.toUpperCase()),
+);
 
 /** Spellings that look like addresses and are not (or are, in a form sluice refuses). */
 const badIp = fc.oneof(
   fc.constantFrom(
-    '::ffff:198.18.0.1', '::FFFF:10.0.0.1', '::ffff:c612:1', '0:0:0:0:0:ffff:a00:1', '::ffff:0:0', '::1.2.3.4',
-    'fe80::1%eth0', '010.1.1.1', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1::2::3', ':::', '1:2:3:4:5:6:7:8:9',
-    '1:2:3:4:5:6:7::8', ' 198.18.0.1', '198.18.0.1 ', '198.18.0.1\n', '0x1.2.3.4', 'localhost', 'yes', '',
-    '１.２.３.４', 'fd00::g', '12345::1', '::1/', '-', '/', 'fd00::1-', '-fd00::1',
+    '::ffff:198.18.0.1',
+    '::FFFF:10.0.0.1',
+    '::ffff:c612:1',
+    '0:0:0:0:0:ffff:a00:1',
+    '::ffff:0:0',
+    '::1.2.3.4',
+    'fe80::1%eth0',
+    '010.1.1.1',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '1::2::3',
+    ':::',
+    '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7::8',
+    ' 198.18.0.1',
+    '198.18.0.1 ',
+    '198.18.0.1\n',
+    '0x1.2.3.4',
+    'localhost',
+    'yes',
+    '',
+    '１.２.３.４',
+    'fd00::g',
+    '12345::1',
+    '::1/',
+    '-',
+    '/',
+    'fd00::1-',
+    '-fd00::1',
   ),
   fc.ipV4Extended(),
   fc.string({ maxLength: 12 }),
@@ -67,8 +98,7 @@ const cidrText: Arb<string> = fc.oneof(
   cidrOf(v6, 128),
 );
 /** `a-b` with a <= b. */
-const orderedRange = (ip: Arb<string>): Arb<string> =>
-  fc.tuple(ip, ip).map(([a, b]) => (parseIp(a).value <= parseIp(b).value ? `${a}-${b}` : `${b}-${a}`));
+const orderedRange = (ip: Arb<string>): Arb<string> => fc.tuple(ip, ip).map(([a, b]) => (parseIp(a).value <= parseIp(b).value ? `${a}-${b}` : `${b}-${a}`));
 const rangeText: Arb<string> = fc.oneof(
   { arbitrary: orderedRange(ip4), weight: 4 },
   { arbitrary: orderedRange(v6Near), weight: 2 },
@@ -129,7 +159,23 @@ const validLabelKey: Arb<string> = fc.oneof(
 /** Label keys, with the edge cases (and a few that are valid but look odd: 253-character prefix, 63-character name). */
 const labelKey: Arb<string> = mostly(
   validLabelKey,
-  fc.constantFrom('', '/x', 'a/', 'A.com/x', 'a/b/c', 'x'.repeat(64), `${'a'.repeat(254)}/x`, `${'a'.repeat(253)}/x`, 'k8s.io/' + 'x'.repeat(63), '-a', 'a_', 'é', 'a b', 'a"b', 'kubernetes.io/metadata.name'),
+  fc.constantFrom(
+    '',
+    '/x',
+    'a/',
+    'A.com/x',
+    'a/b/c',
+    'x'.repeat(64),
+    `${'a'.repeat(254)}/x`,
+    `${'a'.repeat(253)}/x`,
+    'k8s.io/' + 'x'.repeat(63),
+    '-a',
+    'a_',
+    'é',
+    'a b',
+    'a"b',
+    'kubernetes.io/metadata.name',
+  ),
 );
 const validLabelValue = fc.stringMatching(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,6}[A-Za-z0-9])?)?$/);
 const labelValue: Arb<string> = mostly(validLabelValue, fc.constantFrom('', 'x'.repeat(63), 'x'.repeat(64), '-a', 'a.', 'a b', 'é', 'yes', '1.2.3.4', 'a/b'));
@@ -164,7 +210,13 @@ const labelSelector: Arb<unknown> = sometimesWrong(
   fc.record(
     {
       matchLabels: labels,
-      matchExpressions: mostly(fc.array(sometimesWrong(selectorExpression, 1), { maxLength: 3 }), fc.oneof(fc.constant(null), selectorExpression.map((e) => new Array(70).fill(e)))),
+      matchExpressions: mostly(
+        fc.array(sometimesWrong(selectorExpression, 1), { maxLength: 3 }),
+        fc.oneof(
+          fc.constant(null),
+          selectorExpression.map((e) => new Array(70).fill(e)),
+        ),
+      ),
     },
     { requiredKeys: [] },
   ),
@@ -175,14 +227,19 @@ const metadata = (namespaced: boolean): Arb<unknown> =>
   fc.record(
     {
       name: sometimesWrong(nameText, 1),
-      ...(namespaced ? { namespace: sometimesWrong(fc.oneof({ arbitrary: fc.constantFrom('default', 'team-a', 'kube-system'), weight: 8 }, { arbitrary: nameText, weight: 2 }), 1) } : {}),
+      ...(namespaced
+        ? { namespace: sometimesWrong(fc.oneof({ arbitrary: fc.constantFrom('default', 'team-a', 'kube-system'), weight: 8 }, { arbitrary: nameText, weight: 2 }), 1) }
+        : {}),
       labels,
     },
     { requiredKeys: ['name'] },
   );
 
 const object = (kind: string, namespaced: boolean, body: Record<string, Arb<unknown>>, required: string[]): Arb<Record<string, unknown>> =>
-  fc.record({ apiVersion: fc.constant(API_VERSION), kind: fc.constant(kind), metadata: metadata(namespaced), ...body }, { requiredKeys: ['apiVersion', 'kind', 'metadata', ...required] as never[] });
+  fc.record(
+    { apiVersion: fc.constant(API_VERSION), kind: fc.constant(kind), metadata: metadata(namespaced), ...body },
+    { requiredKeys: ['apiVersion', 'kind', 'metadata', ...required] as never[] },
+  );
 
 /** `record` without one of `keys` now and then: a required field left out. */
 function rarelyWithout(record: Arb<Record<string, unknown>>, keys: readonly string[]): Arb<Record<string, unknown>> {
@@ -254,7 +311,10 @@ const policySpec = (cluster: boolean): Arb<unknown> =>
                 ipv4: sometimesWrong(mostly(v4Near, fc.oneof(ipText, fc.constant(''))), 1),
                 ipv6: sometimesWrong(mostly(v6Near, fc.oneof(ipText, fc.constant(''))), 1),
                 useNodeIP: rarelyOn,
-                allocatorPolicy: sometimesWrong(fc.oneof({ arbitrary: fc.constantFrom('default', 'rr'), weight: 8 }, { arbitrary: fc.constantFrom('RR', 'random', ''), weight: 1 }), 1),
+                allocatorPolicy: sometimesWrong(
+                  fc.oneof({ arbitrary: fc.constantFrom('default', 'rr'), weight: 8 }, { arbitrary: fc.constantFrom('RR', 'random', ''), weight: 1 }),
+                  1,
+                ),
               },
               { requiredKeys: [] },
             ),
@@ -263,7 +323,10 @@ const policySpec = (cluster: boolean): Arb<unknown> =>
           appliedTo: sometimesWrong(appliedTo(cluster), 1),
           destSubnet: listOf(fc.oneof(ipSpecOf(4), ipSpecOf(6))),
           excludeDestSubnet: listOf(fc.oneof(ipSpecOf(4), ipSpecOf(6))),
-          priority: sometimesWrong(mostly(fc.integer({ min: -1000, max: 1000 }), fc.oneof(fc.integer({ min: -1100, max: 1100 }), fc.constantFrom(-1000, 1000, 1001, -1001, 0, 2 ** 31))), 2),
+          priority: sometimesWrong(
+            mostly(fc.integer({ min: -1000, max: 1000 }), fc.oneof(fc.integer({ min: -1100, max: 1100 }), fc.constantFrom(-1000, 1000, 1001, -1001, 0, 2 ** 31))),
+            2,
+          ),
         },
         { requiredKeys: ['egressGatewayName', 'appliedTo'] },
       ),
@@ -293,16 +356,19 @@ const firewallRule: Arb<unknown> = sometimesWrong(
         ),
         // mostly no ports (every port): each port can be wrong twice over, and a rule with a wrong
         // port would make too few whole objects valid for the agreement to mean much
-        ports: mostly(fc.constant([]), listOf(
-          fc.record(
-            {
-              protocol: sometimesWrong(mostly(fc.constantFrom('TCP', 'UDP', 'SCTP'), fc.constantFrom('tcp', 'ICMP', '')), 1),
-              port: sometimesWrong(mostly(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(0, 65536, -1)), 1),
-            },
-            { requiredKeys: [] },
+        ports: mostly(
+          fc.constant([]),
+          listOf(
+            fc.record(
+              {
+                protocol: sometimesWrong(mostly(fc.constantFrom('TCP', 'UDP', 'SCTP'), fc.constantFrom('tcp', 'ICMP', '')), 1),
+                port: sometimesWrong(mostly(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(0, 65536, -1)), 1),
+              },
+              { requiredKeys: [] },
+            ),
+            70,
           ),
-          70,
-        )),
+        ),
       },
       { requiredKeys: ['type', 'to'] },
     ),
@@ -348,7 +414,10 @@ const egressClusterInfo = object(
       fc.record(
         {
           autoDetect: sometimesWrong(
-            fc.record({ podCidrMode: sometimesWrong(mostly(fc.constantFrom('k8s', 'auto', 'none'), fc.constantFrom('K8s', '')), 1), clusterIP: yesNo, nodeIP: yesNo }, { requiredKeys: [] }),
+            fc.record(
+              { podCidrMode: sometimesWrong(mostly(fc.constantFrom('k8s', 'auto', 'none'), fc.constantFrom('K8s', '')), 1), clusterIP: yesNo, nodeIP: yesNo },
+              { requiredKeys: [] },
+            ),
             1,
           ),
           extraCidr: listOf(fc.oneof(ipSpecOf(4), ipSpecOf(6))),
@@ -368,7 +437,29 @@ export const specObject: Arb<Record<string, unknown>> = fc.oneof(egressGateway, 
 
 const ifname = fc.oneof(
   { arbitrary: fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/), weight: 6 },
-  { arbitrary: fc.constantFrom('eth0', 'bond0.100', 'br-1a2b', 'cilium_host', 'x'.repeat(15), 'x'.repeat(16), 'eth0"; flush ruleset; "', 'a b', 'eth0:1', 'a/b', '.', '..', '-x', 'é', 'eth0\n', "e'0", 'a@b', ''), weight: 3 },
+  {
+    arbitrary: fc.constantFrom(
+      'eth0',
+      'bond0.100',
+      'br-1a2b',
+      'cilium_host',
+      'x'.repeat(15),
+      'x'.repeat(16),
+      'eth0"; flush ruleset; "',
+      'a b',
+      'eth0:1',
+      'a/b',
+      '.',
+      '..',
+      '-x',
+      'é',
+      'eth0\n',
+      "e'0",
+      'a@b',
+      '',
+    ),
+    weight: 3,
+  },
 );
 const mac = fc.oneof(
   fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, '0')).join(':')),
@@ -385,7 +476,13 @@ export const tunnelStatus: Arb<unknown> = sometimesWrong(
             ipv4: sometimesWrong(fc.oneof(ip4, ipText), 1),
             ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1),
             mac: sometimesWrong(mac, 1),
-            parent: sometimesWrong(fc.record({ name: sometimesWrong(ifname, 1), ipv4: sometimesWrong(fc.oneof(ip4, ipText), 1), ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1) }, { requiredKeys: [] }), 1),
+            parent: sometimesWrong(
+              fc.record(
+                { name: sometimesWrong(ifname, 1), ipv4: sometimesWrong(fc.oneof(ip4, ipText), 1), ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1) },
+                { requiredKeys: [] },
+              ),
+              1,
+            ),
           },
           { requiredKeys: [] },
         ),
@@ -401,7 +498,10 @@ export const tunnelStatus: Arb<unknown> = sometimesWrong(
 
 export const policyStatus: Arb<unknown> = sometimesWrong(
   fc.record(
-    { eip: sometimesWrong(fc.record({ ipv4: sometimesWrong(fc.oneof(v4Near, ipText), 1), ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1) }, { requiredKeys: [] }), 1), node: sometimesWrong(nameText, 1) },
+    {
+      eip: sometimesWrong(fc.record({ ipv4: sometimesWrong(fc.oneof(v4Near, ipText), 1), ipv6: sometimesWrong(fc.oneof(v6Near, ipText), 1) }, { requiredKeys: [] }), 1),
+      node: sometimesWrong(nameText, 1),
+    },
     { requiredKeys: [] },
   ),
   1,
@@ -423,7 +523,13 @@ export const clusterInfoStatus: Arb<unknown> = sometimesWrong(
 );
 
 const endpoint: Arb<unknown> = fc.record(
-  { ns: sometimesWrong(nameText, 1), pod: sometimesWrong(nameText, 1), node: sometimesWrong(nameText, 1), ipv4: listOf(fc.oneof(v4Near, ipText), 17), ipv6: listOf(fc.oneof(v6Near, ipText), 17) },
+  {
+    ns: sometimesWrong(nameText, 1),
+    pod: sometimesWrong(nameText, 1),
+    node: sometimesWrong(nameText, 1),
+    ipv4: listOf(fc.oneof(v4Near, ipText), 17),
+    ipv6: listOf(fc.oneof(v6Near, ipText), 17),
+  },
   { requiredKeys: [] },
 );
 export const endpointSlice = (cluster: boolean): Arb<Record<string, unknown>> =>
@@ -436,6 +542,9 @@ export const endpointSlice = (cluster: boolean): Arb<Record<string, unknown>> =>
       // a CRD rule cannot read labels, so the policy label is always there (the parser requires it)
       labels: fc.record({ [cluster ? CLUSTER_POLICY_LABEL : POLICY_LABEL]: dnsLabel }),
     }),
-    endpoints: fc.oneof({ arbitrary: fc.array(endpoint, { maxLength: 4 }), weight: 10 }, { arbitrary: endpoint.map((e) => new Array(101).fill(e)), weight: 1 }, { arbitrary: wrongType, weight: 1 }),
+    endpoints: fc.oneof(
+      { arbitrary: fc.array(endpoint, { maxLength: 4 }), weight: 10 },
+      { arbitrary: endpoint.map((e) => new Array(101).fill(e)), weight: 1 },
+      { arbitrary: wrongType, weight: 1 },
+    ),
   });
-

@@ -20,7 +20,12 @@ export interface TestApiServer {
     updateStatus(o: JsonObject): JsonObject;
     delete(apiVersion: string, kind: string, name: string, namespace?: string): boolean;
   };
-  readonly writes: { total(): number; count(resource: string, verb?: 'create' | 'update' | 'patch' | 'delete'): number; snapshot(): Record<string, Record<string, number>>; reset(): void };
+  readonly writes: {
+    total(): number;
+    count(resource: string, verb?: 'create' | 'update' | 'patch' | 'delete'): number;
+    snapshot(): Record<string, Record<string, number>>;
+    reset(): void;
+  };
   readonly requestLog: readonly { method: string; path: string; status?: number }[];
   pause(mode?: 'refuse' | 'hang'): Promise<void>;
   resume(): Promise<void>;

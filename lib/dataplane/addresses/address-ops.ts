@@ -4,9 +4,7 @@ import { ifnameToken } from '../iproute/tokens.js';
 import type { EipPlan } from '../../planner/node-plan.js';
 import type { HeldAddress, ObservedAddress, ObservedAddresses } from './address-types.js';
 
-export type AddressOp =
-  | { readonly kind: 'add'; readonly address: HeldAddress }
-  | { readonly kind: 'del'; readonly address: ObservedAddress };
+export type AddressOp = { readonly kind: 'add'; readonly address: HeldAddress } | { readonly kind: 'del'; readonly address: ObservedAddress };
 
 export interface AddressConflict {
   readonly address: HeldAddress;

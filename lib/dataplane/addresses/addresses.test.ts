@@ -30,18 +30,22 @@ const ROWS = [
 describe('address ownership', () => {
   test('ours = host prefix carrying the tag; link-local skipped; IPs canonical', () => {
     const seen = parseAddresses(ROWS, TAG).addresses;
-    assert.deepEqual(seen.map((a) => `${a.ip}/${a.prefixlen} ${a.ours}`), [
-      '198.18.0.12/24 false', '198.18.0.110/32 true', '198.18.0.99/32 false', '198.18.0.98/24 false', '2001:db8::110/128 true',
-    ]);
+    assert.deepEqual(
+      seen.map((a) => `${a.ip}/${a.prefixlen} ${a.ours}`),
+      ['198.18.0.12/24 false', '198.18.0.110/32 true', '198.18.0.99/32 false', '198.18.0.98/24 false', '2001:db8::110/128 true'],
+    );
   });
 
   test('add missing, keep present, delete only tagged extras, never take a node address', () => {
     const plan = planAddressOps([eip('198.18.0.111'), eip('2001:db8::110'), eip('198.18.0.99')], parseAddresses(ROWS, TAG));
-    assert.deepEqual(plan.ops.map((o) => addressCommand(o, TAG)), [
-      'addr add 198.18.0.111/32 dev eth0 metric 20942',
-      'addr del 198.18.0.110/32 dev eth0',
-    ]);
-    assert.deepEqual(plan.present.map((p) => p.ip), ['2001:db8::110']);
+    assert.deepEqual(
+      plan.ops.map((o) => addressCommand(o, TAG)),
+      ['addr add 198.18.0.111/32 dev eth0 metric 20942', 'addr del 198.18.0.110/32 dev eth0'],
+    );
+    assert.deepEqual(
+      plan.present.map((p) => p.ip),
+      ['2001:db8::110'],
+    );
     assert.equal(plan.conflicts.length, 1);
     assert.match(plan.conflicts[0]!.reason, /198\.18\.0\.99 is already on eth0/);
   });
@@ -49,7 +53,10 @@ describe('address ownership', () => {
   test('an unusable interface name or IP is rejected, the other EIPs still planned', () => {
     const plan = planAddressOps([eip('198.18.0.111', 'eth0\nlink del eth0'), eip('198.18.0.112 dev lo'), eip('198.18.0.113')], { addresses: [] });
     assert.equal(plan.rejected.length, 2);
-    assert.deepEqual(plan.ops.map((o) => o.address.ip), ['198.18.0.113']);
+    assert.deepEqual(
+      plan.ops.map((o) => o.address.ip),
+      ['198.18.0.113'],
+    );
   });
 
   test('IPv6 EIPs skip DAD, make no prefix route and are never picked as a source address', () => {
@@ -59,13 +66,19 @@ describe('address ownership', () => {
 
   test('an EIP moving to another interface is added there before it leaves the old one', () => {
     const plan = planAddressOps([eip('198.18.0.110', 'eth1')], parseAddresses(ROWS, TAG));
-    assert.deepEqual(plan.ops.map((o) => `${o.kind} ${o.address.ip} ${o.address.ifname}`), ['add 198.18.0.110 eth1', 'del 198.18.0.110 eth0', 'del 2001:db8::110 eth0']);
+    assert.deepEqual(
+      plan.ops.map((o) => `${o.kind} ${o.address.ip} ${o.address.ifname}`),
+      ['add 198.18.0.110 eth1', 'del 198.18.0.110 eth0', 'del 2001:db8::110 eth0'],
+    );
   });
 });
 
 // ---- privileged ----
 
-interface AddrRow { ifname: string; addr_info: { local: string; prefixlen: number; metric?: number; scope: string }[] }
+interface AddrRow {
+  ifname: string;
+  addr_info: { local: string; prefixlen: number; metric?: number; scope: string }[];
+}
 
 async function addresses(lab: NetnsLab, node: string): Promise<string[]> {
   const rows = await lab.ipJson<AddrRow>(node, ['address', 'show']);
@@ -79,23 +92,35 @@ async function applyEips(lab: NetnsLab, ...plans: EipPlan[][]): Promise<AddressA
 describe('AddressDriver in a network namespace', { skip: privilegedSkipReason() }, () => {
   test('adds tagged EIPs, adopts them after a restart, removes only its own', async () => {
     await withLab('addr', ['w', { ipv4: '198.18.0.11' }], ['g', { ipv4: '198.18.0.12', ipv6: '2001:db8:18::12' }], async (lab) => {
-      await lab.sh('g', [
-        'ip addr add 198.18.0.50/24 dev eth0',
-        'ip addr add 198.18.0.99/32 dev eth0',
-        'ip addr add 2001:db8::50/64 dev eth0 nodad',
-        'ip link add xtra0 type veth peer name xtra1',
-        'ip addr add 198.18.9.1/24 dev xtra0',
-      ].join('\n'));
+      await lab.sh(
+        'g',
+        [
+          'ip addr add 198.18.0.50/24 dev eth0',
+          'ip addr add 198.18.0.99/32 dev eth0',
+          'ip addr add 2001:db8::50/64 dev eth0 nodad',
+          'ip link add xtra0 type veth peer name xtra1',
+          'ip addr add 198.18.9.1/24 dev xtra0',
+        ].join('\n'),
+      );
       const foreign = await addresses(lab, 'g');
       const eips = withIpv6(await seedPlan('gateway-1')).eips;
-      assert.deepEqual(eips.map((e) => e.ip), ['198.18.0.110', '2001:db8::110']);
+      assert.deepEqual(
+        eips.map((e) => e.ip),
+        ['198.18.0.110', '2001:db8::110'],
+      );
 
       const [first, second] = await applyEips(lab, [...eips], [...eips]);
       assert.deepEqual(first!.errors, []);
       assert.equal(first!.writes, 2);
-      assert.deepEqual(first!.added.map((a) => a.ip), ['198.18.0.110', '2001:db8::110']);
+      assert.deepEqual(
+        first!.added.map((a) => a.ip),
+        ['198.18.0.110', '2001:db8::110'],
+      );
       assert.equal(second!.writes, 0);
-      assert.deepEqual(second!.held.map((a) => a.ip), ['198.18.0.110', '2001:db8::110']);
+      assert.deepEqual(
+        second!.held.map((a) => a.ip),
+        ['198.18.0.110', '2001:db8::110'],
+      );
       assert.deepEqual(await addresses(lab, 'g'), [...foreign, 'eth0 198.18.0.110/32 metric 20942', 'eth0 2001:db8::110/128 metric 20942'].sort());
 
       const [restarted] = await applyEips(lab, [...eips]);
@@ -103,11 +128,17 @@ describe('AddressDriver in a network namespace', { skip: privilegedSkipReason() 
 
       const [conflict] = await applyEips(lab, [...eips, eip('198.18.0.99')]);
       assert.equal(conflict!.writes, 0);
-      assert.deepEqual(conflict!.errors.map((e) => e.code), ['EGW_ERR_ADDRESS_CONFLICT']);
+      assert.deepEqual(
+        conflict!.errors.map((e) => e.code),
+        ['EGW_ERR_ADDRESS_CONFLICT'],
+      );
 
       const [one] = await applyEips(lab, [eips[0]!]);
       assert.equal(one!.writes, 1);
-      assert.deepEqual(one!.removed.map((a) => a.ip), ['2001:db8::110']);
+      assert.deepEqual(
+        one!.removed.map((a) => a.ip),
+        ['2001:db8::110'],
+      );
 
       const [none, again] = await applyEips(lab, [], []);
       assert.equal(none!.writes, 1);

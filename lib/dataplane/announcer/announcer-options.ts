@@ -3,9 +3,7 @@ import type { SkipReason, LinkInfo } from './link-info.js';
 import type { OpenFrameSocket } from './packet-socket.js';
 
 export type AttemptOutcome =
-  | { readonly kind: 'sent'; readonly bytes: number }
-  | { readonly kind: 'skipped'; readonly reason: SkipReason }
-  | { readonly kind: 'failed'; readonly error: DataplaneError };
+  { readonly kind: 'sent'; readonly bytes: number } | { readonly kind: 'skipped'; readonly reason: SkipReason } | { readonly kind: 'failed'; readonly error: DataplaneError };
 
 /** One send attempt for one (ip, interface); handed to `onAttempt` for metrics and logs. */
 export interface AttemptEvent {

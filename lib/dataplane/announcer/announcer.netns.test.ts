@@ -79,9 +79,7 @@ test('GARP and unsolicited NA reach a peer namespace and move its neighbour entr
     // Everything is configured before capture starts, so the kernel's own frames are not counted.
     const pcapFile = join(dir, 'rx0.pcap');
     const filter = `ether src ${txMac} and (arp or (icmp6 and ip6[40] == 136))`;
-    const tcpdump = new BoundedProcess('ip', [
-      ...['netns', 'exec', rx, 'tcpdump', '-i', 'rx0', '-n', '-U', '-Z', 'root', '-c', '6', '-w', pcapFile, filter],
-    ]);
+    const tcpdump = new BoundedProcess('ip', [...['netns', 'exec', rx, 'tcpdump', '-i', 'rx0', '-n', '-U', '-Z', 'root', '-c', '6', '-w', pcapFile, filter]]);
     processes.push(tcpdump);
     await tcpdump.stderrIncludes('listening on', 5_000);
 
@@ -102,9 +100,7 @@ test('GARP and unsolicited NA reach a peer namespace and move its neighbour entr
         assert.equal(s?.framesSent, 3, JSON.stringify(s));
         assert.equal(s?.lastError, null);
       }
-      const skips = Object.fromEntries(
-        ['noarp0', 'down0', 'port0', 'lo', 'nope0'].map((ifname) => [ifname, byKey.get(`${EIP4}@${ifname}`)?.lastSkip]),
-      );
+      const skips = Object.fromEntries(['noarp0', 'down0', 'port0', 'lo', 'nope0'].map((ifname) => [ifname, byKey.get(`${EIP4}@${ifname}`)?.lastSkip]));
       assert.deepEqual(skips, {
         noarp0: 'noArp',
         down0: 'linkDown',

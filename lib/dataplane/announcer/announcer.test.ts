@@ -234,7 +234,10 @@ describe('Announcer announcements and sockets', () => {
     await a.settled();
     assert.equal(a.status().length, 2);
     assert.equal(a.withdraw('198.18.0.100', 'eth0'), 1, 'announced twice, withdrawn once: stopped');
-    assert.deepEqual(a.status().map((s) => s.ifname), ['eth1']);
+    assert.deepEqual(
+      a.status().map((s) => s.ifname),
+      ['eth1'],
+    );
     a.announce('198.18.0.100', 'eth0');
     assert.equal(a.withdraw('198.18.0.100'), 2, 'without ifname: every interface');
     assert.deepEqual(a.status(), []);

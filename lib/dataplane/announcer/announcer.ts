@@ -1,11 +1,5 @@
 import { buildAnnouncement } from './build-announcement.js';
-import {
-  validateTiming,
-  type AnnouncerOptions,
-  type AttemptEvent,
-  type AttemptOutcome,
-  type Timing,
-} from './announcer-options.js';
+import { validateTiming, type AnnouncerOptions, type AttemptEvent, type AttemptOutcome, type Timing } from './announcer-options.js';
 import { checkIfname, parseAnnounceTarget, type AnnounceTarget } from './announce-target.js';
 import { DataplaneError } from './errors.js';
 import { linkSkipReason, readLink, SYS_CLASS_NET, type LinkInfo, type SkipReason } from './link-info.js';
@@ -222,10 +216,7 @@ export class Announcer implements AnnouncerLike {
       const link = await this.#sharedReadLink(entry.ifname);
       if (entry.stopped) return;
       const reason = linkSkipReason(link);
-      outcome =
-        reason === undefined && link?.mac !== undefined
-          ? this.#send(entry, link.ifindex, link.mac)
-          : { kind: 'skipped', reason: reason ?? 'notEthernet' };
+      outcome = reason === undefined && link?.mac !== undefined ? this.#send(entry, link.ifindex, link.mac) : { kind: 'skipped', reason: reason ?? 'notEthernet' };
     } catch (err) {
       if (entry.stopped) return;
       const error =
@@ -312,9 +303,5 @@ function entryKey(ip: string, ifname: string): string {
 }
 
 function compareKeys(a: Entry, b: Entry): number {
-  return (
-    a.target.family - b.target.family ||
-    Buffer.compare(a.target.bytes, b.target.bytes) ||
-    (a.ifname < b.ifname ? -1 : a.ifname > b.ifname ? 1 : 0)
-  );
+  return a.target.family - b.target.family || Buffer.compare(a.target.bytes, b.target.bytes) || (a.ifname < b.ifname ? -1 : a.ifname > b.ifname ? 1 : 0);
 }

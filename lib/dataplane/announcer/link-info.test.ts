@@ -63,7 +63,10 @@ describe('readLink from a fake /sys/class/net', () => {
   });
   test('reading a link asks nothing of the thread pool (an idle node wakes no thread for it)', async () => {
     const pending = readLink('eth0', root);
-    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r.startsWith('FSReq')), []);
+    assert.deepEqual(
+      process.getActiveResourcesInfo().filter((r) => r.startsWith('FSReq')),
+      [],
+    );
     assert.equal((await pending)?.ifindex, 7);
   });
   test('a master link means enslaved', async () => {

@@ -67,8 +67,7 @@ export function loadPacketSocketAddon(): PacketSocketAddon {
   if (path === undefined) {
     throw new DataplaneError(
       'EGW_ERR_ANNOUNCE_NATIVE',
-      `${ADDON_PATH} not found above ${dirname(fileURLToPath(import.meta.url))}; ` +
-        'run `npm ci` (or `npm run install`) with a C compiler and Node headers available',
+      `${ADDON_PATH} not found above ${dirname(fileURLToPath(import.meta.url))}; ` + 'run `npm ci` (or `npm run install`) with a C compiler and Node headers available',
     );
   }
   try {
@@ -86,11 +85,7 @@ export function packetSocketOpener(addon: PacketSocketAddon = loadPacketSocketAd
     try {
       fd = addon.open(ifindex);
     } catch (err) {
-      throw new DataplaneError(
-        'EGW_ERR_ANNOUNCE_SOCKET',
-        `opening AF_PACKET socket ifindex=${ifindex}: ${nameErrno(err)}`,
-        { cause: err },
-      );
+      throw new DataplaneError('EGW_ERR_ANNOUNCE_SOCKET', `opening AF_PACKET socket ifindex=${ifindex}: ${nameErrno(err)}`, { cause: err });
     }
     let open = true;
     return {
@@ -100,11 +95,7 @@ export function packetSocketOpener(addon: PacketSocketAddon = loadPacketSocketAd
         try {
           return addon.send(fd, ifindex, frame.ethertype, Buffer.from(frame.dst), frame.bytes);
         } catch (err) {
-          throw new DataplaneError(
-            'EGW_ERR_ANNOUNCE_SEND',
-            `sending ${frame.bytes.length}-byte frame ifindex=${ifindex}: ${nameErrno(err)}`,
-            { cause: err },
-          );
+          throw new DataplaneError('EGW_ERR_ANNOUNCE_SEND', `sending ${frame.bytes.length}-byte frame ifindex=${ifindex}: ${nameErrno(err)}`, { cause: err });
         }
       },
       close() {

@@ -20,10 +20,20 @@ describe('RefreshRound', () => {
     assert.deepEqual(runs, []);
     now = 1000;
     t.mock.timers.tick(1);
-    assert.deepEqual(runs, [{ member: 'a', at: 1000 }, { member: 'b', at: 1000 }], 'b waited 700 ms, not a period of its own');
+    assert.deepEqual(
+      runs,
+      [
+        { member: 'a', at: 1000 },
+        { member: 'b', at: 1000 },
+      ],
+      'b waited 700 ms, not a period of its own',
+    );
     now = 2000;
     t.mock.timers.tick(1000);
-    assert.deepEqual(runs.slice(2), [{ member: 'a', at: 2000 }, { member: 'b', at: 2000 }]);
+    assert.deepEqual(runs.slice(2), [
+      { member: 'a', at: 2000 },
+      { member: 'b', at: 2000 },
+    ]);
     round.clear();
   });
 

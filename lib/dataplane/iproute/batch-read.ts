@@ -15,12 +15,7 @@ export interface ReadResult<T> {
  * ~15-25 ms here, the reads themselves almost nothing). A failed command prints nothing, so
  * outputs are matched to the commands that did not fail, in order.
  */
-export async function readBatch<T = Record<string, unknown>>(
-  exec: Exec,
-  tool: BatchTool,
-  commands: readonly string[],
-  options: readonly string[] = [],
-): Promise<ReadResult<T>> {
+export async function readBatch<T = Record<string, unknown>>(exec: Exec, tool: BatchTool, commands: readonly string[], options: readonly string[] = []): Promise<ReadResult<T>> {
   const r = await exec(tool, [...options, '-json', '-force', '-batch', '-'], commands.join('\n') + '\n');
   const failures = batchFailures(r.stderr);
   if (r.exitCode !== 0 && failures.size === 0) {

@@ -20,11 +20,7 @@ export function linkCommand(op: LinkOp): ToolCommand {
     case 'delete':
       return { tool: 'ip', command: `link del ${op.device}` };
     case 'modify': {
-      const parts = [
-        ...(op.mtu !== undefined ? [`mtu ${op.mtu}`] : []),
-        ...(op.mac !== undefined ? [`address ${op.mac}`] : []),
-        ...(op.up ? ['up'] : []),
-      ];
+      const parts = [...(op.mtu !== undefined ? [`mtu ${op.mtu}`] : []), ...(op.mac !== undefined ? [`address ${op.mac}`] : []), ...(op.up ? ['up'] : [])];
       return { tool: 'ip', command: `link set dev ${op.device} ${parts.join(' ')}` };
     }
     case 'addr-add':

@@ -25,9 +25,7 @@ export function desiredVxlan(plan: VxlanPlan, parentMtu: number | undefined): De
     mtu = parentMtu - VXLAN_OVERHEAD[ipFamily(plan.localIp)];
   }
   intToken(mtu, 68, 65535, 'derived MTU');
-  const addresses = [plan.addressV4, plan.addressV6]
-    .filter((a): a is string => a !== undefined)
-    .map((a) => canonicalPrefix(a, ipFamily(a.split('/')[0]!)));
+  const addresses = [plan.addressV4, plan.addressV6].filter((a): a is string => a !== undefined).map((a) => canonicalPrefix(a, ipFamily(a.split('/')[0]!)));
   const neighbours = plan.peers.flatMap((p) =>
     [p.tunnelIpv4, p.tunnelIpv6].filter((ip): ip is string => ip !== undefined).map((ip) => ({ ip: canonicalIp(ip), mac: macToken(p.mac, `MAC of peer ${p.node}`) })),
   );

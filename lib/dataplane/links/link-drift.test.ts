@@ -7,8 +7,16 @@ import { driftOf, expectedDevice, parseMonitorLine } from './link-drift.js';
 import { DeviceWatch } from './link-watch.js';
 
 const WANT = expectedDevice({
-  device: 'egress.vxlan', vni: 100, port: 4789, parent: 'eth0', localIp: '198.18.0.11', mtu: 0,
-  mac: '02:94:C6:6A:58:84', addressV4: '198.19.0.1/16', addressV6: 'fd00:198:19:0::1/112', peers: [],
+  device: 'egress.vxlan',
+  vni: 100,
+  port: 4789,
+  parent: 'eth0',
+  localIp: '198.18.0.11',
+  mtu: 0,
+  mac: '02:94:C6:6A:58:84',
+  addressV4: '198.19.0.1/16',
+  addressV6: 'fd00:198:19:0::1/112',
+  peers: [],
 });
 
 /** Lines as `ip -o monitor link address` (iproute2 6.1) printed them. */

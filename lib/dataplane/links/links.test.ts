@@ -32,15 +32,29 @@ function matching(overrides: Partial<ObservedDevice> = {}): ObservedLinks {
     device: 'egress.vxlan',
     parent: { name: 'eth0', mtu: 1500 },
     link: {
-      kind: 'vxlan', vni: 100, port: 4789, local: '198.18.0.11', parent: 'eth0', learning: false, mtu: 1450, mac: '02:94:c6:6a:58:84', up: true,
-      addresses: [{ cidr: '172.31.0.3/16', family: 4 }, { cidr: 'fd00:5c:e::3/112', family: 6 }],
+      kind: 'vxlan',
+      vni: 100,
+      port: 4789,
+      local: '198.18.0.11',
+      parent: 'eth0',
+      learning: false,
+      mtu: 1450,
+      mac: '02:94:c6:6a:58:84',
+      up: true,
+      addresses: [
+        { cidr: '172.31.0.3/16', family: 4 },
+        { cidr: 'fd00:5c:e::3/112', family: 6 },
+      ],
       neighbours: [
         { ip: '172.31.0.1', mac: '02:ab:3a:ba:d3:8d', permanent: true },
         { ip: 'fd00:5c:e::1', mac: '02:ab:3a:ba:d3:8d', permanent: true },
         { ip: '172.31.0.2', mac: '02:2b:b9:95:e2:e6', permanent: true },
         { ip: '172.31.0.77', permanent: false },
       ],
-      fdb: [{ mac: '02:ab:3a:ba:d3:8d', dst: '198.18.0.12' }, { mac: '02:2b:b9:95:e2:e6', dst: '198.18.0.13' }],
+      fdb: [
+        { mac: '02:ab:3a:ba:d3:8d', dst: '198.18.0.12' },
+        { mac: '02:2b:b9:95:e2:e6', dst: '198.18.0.13' },
+      ],
       ...overrides,
     },
   };
@@ -74,16 +88,52 @@ describe('desiredVxlan', () => {
 describe('planLinkOps', () => {
   const want = desiredVxlan(PLAN, 1500);
   const cases: { name: string; observed: ObservedLinks; plan?: VxlanPlan | null; adds: string[]; deletes: string[] }[] = [
-    { name: 'absent device: create it and everything on it', observed: { device: 'egress.vxlan' }, adds: ['create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'], deletes: [] },
+    {
+      name: 'absent device: create it and everything on it',
+      observed: { device: 'egress.vxlan' },
+      adds: ['create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'],
+      deletes: [],
+    },
     { name: 'matching device: nothing (kernel neighbours ignored)', observed: matching(), adds: [], deletes: [] },
-    { name: 'other VNI: delete and create again', observed: matching({ vni: 7 }), adds: ['delete', 'create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'], deletes: [] },
-    { name: 'learning on: recreate', observed: matching({ learning: true }), adds: ['delete', 'create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'], deletes: [] },
-    { name: 'a veth took the name: recreate', observed: matching({ kind: 'veth' }), adds: ['delete', 'create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'], deletes: [] },
+    {
+      name: 'other VNI: delete and create again',
+      observed: matching({ vni: 7 }),
+      adds: ['delete', 'create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'],
+      deletes: [],
+    },
+    {
+      name: 'learning on: recreate',
+      observed: matching({ learning: true }),
+      adds: ['delete', 'create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'],
+      deletes: [],
+    },
+    {
+      name: 'a veth took the name: recreate',
+      observed: matching({ kind: 'veth' }),
+      adds: ['delete', 'create', 'addr-add', 'addr-add', 'neigh-set', 'neigh-set', 'neigh-set', 'fdb-add', 'fdb-add'],
+      deletes: [],
+    },
     { name: 'MTU and state fixed in place', observed: matching({ mtu: 1400, up: false }), adds: ['modify'], deletes: [] },
-    { name: 'a new MAC flushes the neighbours in the kernel: set them again after it', observed: matching({ mac: '02:00:00:00:00:01' }), adds: ['modify', 'neigh-set', 'neigh-set', 'neigh-set'], deletes: [] },
+    {
+      name: 'a new MAC flushes the neighbours in the kernel: set them again after it',
+      observed: matching({ mac: '02:00:00:00:00:01' }),
+      adds: ['modify', 'neigh-set', 'neigh-set', 'neigh-set'],
+      deletes: [],
+    },
     { name: 'stale peer: only its entries go, after the adds', observed: matching(), plan: { ...PLAN, peers: [PLAN.peers[0]!] }, adds: [], deletes: ['neigh-del', 'fdb-del'] },
-    { name: 'peer moved to another underlay IP: new FDB first, then old', observed: matching(), plan: { ...PLAN, peers: [PLAN.peers[0]!, { ...PLAN.peers[1]!, underlayIp: '198.18.0.14' }] }, adds: ['fdb-add'], deletes: ['fdb-del'] },
-    { name: 'neighbour learnt by the kernel for a peer IP becomes permanent', observed: matching({ neighbours: [...matching().link!.neighbours.filter((n) => n.ip !== '172.31.0.2'), { ip: '172.31.0.2', mac: '02:2b:b9:95:e2:e6', permanent: false }] }), adds: ['neigh-set'], deletes: [] },
+    {
+      name: 'peer moved to another underlay IP: new FDB first, then old',
+      observed: matching(),
+      plan: { ...PLAN, peers: [PLAN.peers[0]!, { ...PLAN.peers[1]!, underlayIp: '198.18.0.14' }] },
+      adds: ['fdb-add'],
+      deletes: ['fdb-del'],
+    },
+    {
+      name: 'neighbour learnt by the kernel for a peer IP becomes permanent',
+      observed: matching({ neighbours: [...matching().link!.neighbours.filter((n) => n.ip !== '172.31.0.2'), { ip: '172.31.0.2', mac: '02:2b:b9:95:e2:e6', permanent: false }] }),
+      adds: ['neigh-set'],
+      deletes: [],
+    },
     { name: 'tunnel address changed: add new, then remove old', observed: matching(), plan: { ...PLAN, addressV4: '172.31.0.9/16' }, adds: ['addr-add'], deletes: ['addr-del'] },
     { name: 'no vxlan in the plan: delete the device, last', observed: matching(), plan: null, adds: [], deletes: ['delete'] },
     { name: 'no vxlan and no device: nothing', observed: { device: 'egress.vxlan' }, plan: null, adds: [], deletes: [] },
@@ -128,9 +178,18 @@ async function kernel(lab: NetnsLab, node: string, device = 'egress.vxlan'): Pro
   const fdb = JSON.parse(await lab.sh(node, `bridge -json fdb show dev ${device}`)) as { mac: string; dst?: string }[];
   return {
     link,
-    addrs: link.addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`).sort(),
-    neigh: neigh.filter((n) => n.state.includes('PERMANENT')).map((n) => `${n.dst} ${n.lladdr}`).sort(),
-    fdb: fdb.filter((f) => f.dst).map((f) => `${f.mac} ${f.dst}`).sort(),
+    addrs: link.addr_info
+      .filter((a) => a.scope === 'global')
+      .map((a) => `${a.local}/${a.prefixlen}`)
+      .sort(),
+    neigh: neigh
+      .filter((n) => n.state.includes('PERMANENT'))
+      .map((n) => `${n.dst} ${n.lladdr}`)
+      .sort(),
+    fdb: fdb
+      .filter((f) => f.dst)
+      .map((f) => `${f.mac} ${f.dst}`)
+      .sort(),
   };
 }
 
@@ -162,9 +221,7 @@ describe('LinkDriver in network namespaces', { skip: privilegedSkipReason() }, (
       assert.equal(k.link.address, '02:94:c6:6a:58:84');
       assert.ok((k.link.flags as string[]).includes('UP'));
       assert.deepEqual(k.addrs, ['172.31.0.3/16', 'fd00:5c:e::3/112']);
-      assert.deepEqual(k.neigh, [
-        '172.31.0.1 02:ab:3a:ba:d3:8d', '172.31.0.2 02:2b:b9:95:e2:e6', 'fd00:5c:e::1 02:ab:3a:ba:d3:8d', 'fd00:5c:e::2 02:2b:b9:95:e2:e6',
-      ]);
+      assert.deepEqual(k.neigh, ['172.31.0.1 02:ab:3a:ba:d3:8d', '172.31.0.2 02:2b:b9:95:e2:e6', 'fd00:5c:e::1 02:ab:3a:ba:d3:8d', 'fd00:5c:e::2 02:2b:b9:95:e2:e6']);
       assert.deepEqual(k.fdb, ['02:2b:b9:95:e2:e6 198.18.0.13', '02:ab:3a:ba:d3:8d 198.18.0.12']);
 
       assert.equal((await applyLinks(lab, 'g', gateway))[0]!.errors.length, 0);

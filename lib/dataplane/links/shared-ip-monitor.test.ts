@@ -58,7 +58,11 @@ describe('the shared ip monitor in a network namespace', { skip: privilegedSkipR
         await ip('address', 'add', '198.18.5.5/32', 'dev', 'lo');
         await until('the address reaches both', () => [device, kernel].every((r) => r.lines.some((l) => l.includes('198.18.5.5/32'))));
         assert.ok(!device.lines.some((l) => l.includes('198.51.100.0/24')), 'no route lines for a subscriber of links and addresses');
-        assert.match(device.lines.find((l) => l.includes('198.18.5.5/32'))!, /^\d+: lo\s+inet 198\.18\.5\.5\/32/, 'lines come without the label');
+        assert.match(
+          device.lines.find((l) => l.includes('198.18.5.5/32'))!,
+          /^\d+: lo\s+inet 198\.18\.5\.5\/32/,
+          'lines come without the label',
+        );
 
         // killed behind our back: both see the stop, one process comes back (1 s later), lines flow again
         const [pid] = await monitorsOf(ns);

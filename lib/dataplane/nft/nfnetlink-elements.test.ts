@@ -6,7 +6,7 @@ import { batchAnswers, learnedElementsBatch } from './nfnetlink-elements.js';
 /** The messages of a batch: type, flags, seq, and the attributes after the nfgenmsg header. */
 function messages(batch: Buffer) {
   const out: { type: number; flags: number; seq: number; body: Buffer }[] = [];
-  for (let at = 0; at < batch.length; ) {
+  for (let at = 0; at < batch.length;) {
     const len = batch.readUInt32LE(at);
     out.push({ type: batch.readUInt16LE(at + 4), flags: batch.readUInt16LE(at + 6), seq: batch.readUInt32LE(at + 8), body: batch.subarray(at + 20, at + len) });
     at += (len + 3) & ~3;
@@ -15,12 +15,24 @@ function messages(batch: Buffer) {
 }
 
 test('a learned-elements batch: begin, one acknowledged NEWSETELEM per set with key, timeout, expiry and comment, end', () => {
-  const { batch, acked } = learnedElementsBatch('sluice', [
-    { set: 'f_a_n0_4', family: 4, address: '198.18.1.2', timeoutSeconds: 35, comment: 'dns a.test A 198.18.1.2 ttl 30 to 10.244.1.5' },
-    { set: 'f_a_n0_6', family: 6, address: '2001:db8::1', timeoutSeconds: 6 },
-  ], 7);
+  const { batch, acked } = learnedElementsBatch(
+    'sluice',
+    [
+      { set: 'f_a_n0_4', family: 4, address: '198.18.1.2', timeoutSeconds: 35, comment: 'dns a.test A 198.18.1.2 ttl 30 to 10.244.1.5' },
+      { set: 'f_a_n0_6', family: 6, address: '2001:db8::1', timeoutSeconds: 6 },
+    ],
+    7,
+  );
   const m = messages(batch);
-  assert.deepEqual(m.map((x) => [x.type, x.seq]), [[0x10, 7], [(10 << 8) | 12, 8], [(10 << 8) | 12, 9], [0x11, 10]]);
+  assert.deepEqual(
+    m.map((x) => [x.type, x.seq]),
+    [
+      [0x10, 7],
+      [(10 << 8) | 12, 8],
+      [(10 << 8) | 12, 9],
+      [0x11, 10],
+    ],
+  );
   assert.deepEqual(acked, [8, 9]);
   assert.equal(batch.readUInt16BE(16 + 2), 10, 'the batch names the nf_tables subsystem');
   for (const x of m.slice(1, 3)) assert.equal(x.flags & 0x4, 0x4, 'acknowledged');
@@ -40,12 +52,16 @@ test('a learned-elements batch: begin, one acknowledged NEWSETELEM per set with 
 });
 
 test('values the renderer refuses never reach a batch', () => {
-  for (const bad of [{ set: 'x; flush ruleset', address: '198.18.1.2' }, { set: 'f_a_n0_4', address: '198.18.1.2/24' }, { set: 'f_a_n0_4', address: '198.18.1.2', comment: 'a"b' }]) {
+  for (const bad of [
+    { set: 'x; flush ruleset', address: '198.18.1.2' },
+    { set: 'f_a_n0_4', address: '198.18.1.2/24' },
+    { set: 'f_a_n0_4', address: '198.18.1.2', comment: 'a"b' },
+  ]) {
     assert.throws(() => learnedElementsBatch('sluice', [{ family: 4, timeoutSeconds: 5, ...bad }], 1), { code: 'EGW_ERR_NFT_VALUE' }, JSON.stringify(bad));
   }
 });
 
-test('the kernel\'s answers: done when every message is acknowledged, the errno of the first refused', () => {
+test("the kernel's answers: done when every message is acknowledged, the errno of the first refused", () => {
   const ack = (seq: number, errno: number) => {
     const b = Buffer.alloc(36);
     b.writeUInt32LE(36, 0);

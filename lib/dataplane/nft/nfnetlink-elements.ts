@@ -80,11 +80,13 @@ export function learnedElementsBatch(table: string, elements: readonly LearnedEl
       return nested(NFTA_LIST_ELEM, parts);
     });
     acked.push(seq);
-    messages.push(nftablesRequest(NFT_MSG_NEWSETELEM, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK, NFPROTO_INET, seq++, [
-      attr(NFTA_SET_ELEM_LIST_TABLE, stringPayload(table)),
-      attr(NFTA_SET_ELEM_LIST_SET, stringPayload(set)),
-      nested(NFTA_SET_ELEM_LIST_ELEMENTS, elems),
-    ]));
+    messages.push(
+      nftablesRequest(NFT_MSG_NEWSETELEM, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK, NFPROTO_INET, seq++, [
+        attr(NFTA_SET_ELEM_LIST_TABLE, stringPayload(table)),
+        attr(NFTA_SET_ELEM_LIST_SET, stringPayload(set)),
+        nested(NFTA_SET_ELEM_LIST_ELEMENTS, elems),
+      ]),
+    );
   }
   messages.push(batchMessage(NFNL_MSG_BATCH_END, seq));
   return { batch: Buffer.concat(messages), acked };
@@ -92,7 +94,7 @@ export function learnedElementsBatch(table: string, elements: readonly LearnedEl
 
 /** What the kernel said to each acknowledged message: 0, or the errno of the one it refused. */
 export function batchAnswers(datagram: Buffer, waiting: Set<number>): number | undefined {
-  for (let at = 0; at + NLMSG_HDRLEN <= datagram.length; ) {
+  for (let at = 0; at + NLMSG_HDRLEN <= datagram.length;) {
     const len = datagram.readUInt32LE(at);
     if (len < NLMSG_HDRLEN || at + len > datagram.length) throw new EgressError('EGW_ERR_NFT', `truncated netlink message (${len} bytes at ${at})`);
     const seq = datagram.readUInt32LE(at + 8);
@@ -130,9 +132,13 @@ export function writeLearnedElements(table: string, elements: readonly LearnedEl
   const waiting = new Set(acked);
   let refused: number | undefined;
   // An acknowledgement is 36 bytes; an error quotes the refused message, at most the batch.
-  netfilterRequest(batch, (datagram) => {
-    refused = batchAnswers(datagram, waiting);
-    return refused !== undefined || waiting.size === 0;
-  }, batch.length + 4096);
+  netfilterRequest(
+    batch,
+    (datagram) => {
+      refused = batchAnswers(datagram, waiting);
+      return refused !== undefined || waiting.size === 0;
+    },
+    batch.length + 4096,
+  );
   if (refused !== undefined) throw new ElementsRefused(refused);
 }

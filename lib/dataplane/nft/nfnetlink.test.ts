@@ -85,7 +85,10 @@ test('parseRuleDump turns NLMSG_ERROR and truncation into EGW_ERR_NFT', () => {
   error.writeUInt16LE(2, 4);
   error.writeUInt32LE(9, 8);
   error.writeInt32LE(-2, 16); // ENOENT
-  assert.throws(() => parseRuleDump(error, 9), (err: unknown) => err instanceof EgressError && /errno 2/.test(err.message));
+  assert.throws(
+    () => parseRuleDump(error, 9),
+    (err: unknown) => err instanceof EgressError && /errno 2/.test(err.message),
+  );
   const truncated = ruleMessage(9, { chain: 'c', handle: 1 }).subarray(0, 30);
   assert.throws(() => parseRuleDump(truncated, 9), EgressError);
 });

@@ -56,7 +56,7 @@ export function attributes(buf: Buffer): Map<number, Buffer> {
 /** Attributes of `buf` in order, for nested lists whose entries share one type. */
 export function attributeList(buf: Buffer): [number, Buffer][] {
   const out: [number, Buffer][] = [];
-  for (let at = 0; at + 4 <= buf.length; ) {
+  for (let at = 0; at + 4 <= buf.length;) {
     const len = buf.readUInt16LE(at);
     if (len < 4 || at + len > buf.length) break;
     out.push([buf.readUInt16LE(at + 2) & NLA_TYPE_MASK, buf.subarray(at + 4, at + len)]);
@@ -78,7 +78,7 @@ export function u64(b: Buffer | undefined): number {
 /** A string libnftnl stored in NFTA_*_USERDATA as a (type u8, len u8, value) TLV; comments are type 0. */
 export function userDataString(userdata: Buffer | undefined, type: number): string | undefined {
   if (userdata === undefined) return undefined;
-  for (let at = 0; at + 2 <= userdata.length; ) {
+  for (let at = 0; at + 2 <= userdata.length;) {
     const t = userdata.readUInt8(at);
     const len = userdata.readUInt8(at + 1);
     if (at + 2 + len > userdata.length) break;
@@ -100,7 +100,7 @@ export interface Walked {
  * (attributes after the nfgenmsg header) to `onMessage`. Throws EGW_ERR_NFT on truncation.
  */
 export function walkDatagram(buf: Buffer, seq: number, onMessage: (msgType: number, attrs: Buffer) => void): Walked {
-  for (let at = 0; at + NLMSG_HDRLEN <= buf.length; ) {
+  for (let at = 0; at + NLMSG_HDRLEN <= buf.length;) {
     const len = buf.readUInt32LE(at);
     if (len < NLMSG_HDRLEN || at + len > buf.length) throw new EgressError('EGW_ERR_NFT', `truncated netlink message (${len} bytes at ${at})`);
     const type = buf.readUInt16LE(at + 4);

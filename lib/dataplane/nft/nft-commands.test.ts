@@ -12,7 +12,15 @@ const table: NftTablePlan = {
     { name: 'pods4', type: 'ipv4_addr', interval: false, elements: ['10.244.1.5'] },
     { name: 'nets4', type: 'ipv4_addr', interval: true, elements: [] },
   ],
-  chains: [{ name: 'egress_input', type: 'filter', hook: 'input', priority: { base: 'filter', offset: 0 }, rules: [rule([addressInSet(4, 'saddr', '==', 'pods4'), counter, accept], 'p')] }],
+  chains: [
+    {
+      name: 'egress_input',
+      type: 'filter',
+      hook: 'input',
+      priority: { base: 'filter', offset: 0 },
+      rules: [rule([addressInSet(4, 'saddr', '==', 'pods4'), counter, accept], 'p')],
+    },
+  ],
 };
 
 type Commands = { nftables: Record<string, Record<string, Record<string, unknown>>>[] };
@@ -29,7 +37,10 @@ test('replaceBatch adds, deletes and defines the table, with set sizes and the f
   const set = json.nftables.find((c) => c.add?.set)?.add?.set;
   assert.deepEqual(set, { family: 'inet', table: 'sluice', name: 'pods4', type: 'ipv4_addr', size: 2048, elem: ['10.244.1.5'] });
   const rules = json.nftables.filter((c) => c.add?.rule).map((c) => [c.add!.rule!.chain, c.add!.rule!.comment]);
-  assert.deepEqual(rules, [['egress_input', 'p'], ['structure', `sluice-structure-v3 sha256:${fp}`]]);
+  assert.deepEqual(rules, [
+    ['egress_input', 'p'],
+    ['structure', `sluice-structure-v3 sha256:${fp}`],
+  ]);
 
   const text = batch.text();
   assert.deepEqual(text.split('\n').slice(0, 3), ['add table inet sluice', 'delete table inet sluice', 'table inet sluice {']);
@@ -39,7 +50,11 @@ test('replaceBatch adds, deletes and defines the table, with set sizes and the f
 });
 
 test('a value that would change the meaning of the batch is refused before anything is rendered', () => {
-  const refused = (t: NftTablePlan) => assert.throws(() => replaceBatch(t, 'ab'.repeat(32), new Map()), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT_VALUE');
+  const refused = (t: NftTablePlan) =>
+    assert.throws(
+      () => replaceBatch(t, 'ab'.repeat(32), new Map()),
+      (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT_VALUE',
+    );
   const hostileRule = JSON.parse(JSON.stringify(rule([addressInSet(4, 'saddr', '==', 'pods4'), accept]))) as { statements: { right: { name: string } }[] };
   hostileRule.statements[0]!.right.name = 'pods4 accept; add table ip evil';
   refused({ ...table, chains: [{ ...table.chains[0]!, rules: [hostileRule as never] }] });

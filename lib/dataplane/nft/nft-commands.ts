@@ -1,6 +1,15 @@
 import type { NftTablePlan } from '../../planner/node-plan.js';
 import type { NftRule } from '../../planner/nft/vocabulary.js';
-import { deleteTableJson, deleteTableText, elementsBatchJson, elementsBatchText, replaceJson, replaceText, type LearnedElementWrite, type RegularChain } from '../../planner/nft/render.js';
+import {
+  deleteTableJson,
+  deleteTableText,
+  elementsBatchJson,
+  elementsBatchText,
+  replaceJson,
+  replaceText,
+  type LearnedElementWrite,
+  type RegularChain,
+} from '../../planner/nft/render.js';
 import { rule, ret } from '../../planner/nft/statements.js';
 import { fingerprintComment, STRUCTURE_CHAIN } from './fingerprint.js';
 import type { SetElementChange } from './element-diff.js';

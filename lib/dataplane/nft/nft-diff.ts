@@ -11,7 +11,11 @@ export function diffNft(plan: NftTablePlan, observed: ObservedNft): DiffLine[] {
   if (!observed.present) return [{ subsystem: 'nft', change: 'missing', text: `missing nft table ${plan.family} ${plan.name}` }];
   const lines: DiffLine[] = [];
   if (observed.fingerprint !== structureFingerprint(plan)) {
-    lines.push({ subsystem: 'nft', change: 'changed', text: `changed nft table ${plan.family} ${plan.name}: chains, rules or sets differ from the plan (the next apply replaces it)` });
+    lines.push({
+      subsystem: 'nft',
+      change: 'changed',
+      text: `changed nft table ${plan.family} ${plan.name}: chains, rules or sets differ from the plan (the next apply replaces it)`,
+    });
   }
   lines.push(...diffShape(plan, observed));
   for (const change of diffObservedElements(observed.sets, plan)) {

@@ -16,7 +16,10 @@ const BACKENDS = ['libnftables', 'cli'] as const;
 
 async function skipReason(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables); run as root to include it';
-  for (const cmd of [['ip', '-V'], ['nft', '--version']] as const) {
+  for (const cmd of [
+    ['ip', '-V'],
+    ['nft', '--version'],
+  ] as const) {
     const r = await execa(cmd[0], [cmd[1]], { reject: false });
     if (r.exitCode !== 0) return `needs ${cmd[0]} on PATH (apt-get install iproute2 nftables)`;
   }

@@ -14,7 +14,15 @@ const table: NftTablePlan = {
   family: 'inet',
   name: 'sluice',
   sets: [{ name: 'pods4', type: 'ipv4_addr', interval: false, elements: ['10.244.1.5', '10.244.1.6'] }],
-  chains: [{ name: 'egress_input', type: 'filter', hook: 'input', priority: { base: 'filter', offset: 0 }, rules: [rule([addressInSet(4, 'saddr', '==', 'pods4'), counter, accept], 'p')] }],
+  chains: [
+    {
+      name: 'egress_input',
+      type: 'filter',
+      hook: 'input',
+      priority: { base: 'filter', offset: 0 },
+      rules: [rule([addressInSet(4, 'saddr', '==', 'pods4'), counter, accept], 'p')],
+    },
+  ],
 };
 const ADD_7 = JSON.stringify({ nftables: [{ add: { element: { family: 'inet', table: 'sluice', name: 'pods4', elem: ['10.244.1.7'] } } }] });
 const plusOne: NftTablePlan = { ...table, sets: [{ ...table.sets[0]!, elements: ['10.244.1.5', '10.244.1.6', '10.244.1.7'] }] };
@@ -26,7 +34,9 @@ function kernelHolding(t: NftTablePlan, comment = fingerprintComment(structureFi
     if (!options.json) return { ...OK, output: `table inet sluice {\n\tset pods4 {\n\t}\n\tchain structure {\n\t\treturn comment "${comment}"\n\t}\n}\n` };
     const nftables = [
       { table: { family: 'inet', name: 'sluice', handle: 1 } },
-      ...t.sets.map((s) => ({ set: { family: 'inet', table: 'sluice', name: s.name, type: s.type, handle: 2, elem: s.elements, ...(sizes[s.name] ? { size: sizes[s.name] } : {}) } })),
+      ...t.sets.map((s) => ({
+        set: { family: 'inet', table: 'sluice', name: s.name, type: s.type, handle: 2, elem: s.elements, ...(sizes[s.name] ? { size: sizes[s.name] } : {}) },
+      })),
       ...t.chains.map((c) => ({ chain: { family: 'inet', table: 'sluice', name: c.name, type: c.type, hook: c.hook, prio: 0, policy: 'accept' } })),
       { chain: { family: 'inet', table: 'sluice', name: 'structure', handle: 3 } },
       ...t.chains.flatMap((c) => c.rules.map((_, i) => ({ rule: { family: 'inet', table: 'sluice', chain: c.name, handle: 10 + i, expr: [] } }))),
@@ -44,8 +54,20 @@ const noNetlink = (): never => {
  * A driver whose netlink reads and writes fail, so everything goes through the scripted backend
  * (reads unless given); learned elements renewed in place unless told (no probe).
  */
-const driverOn = (backend: ScriptedBackend, rules: () => readonly CountedRule[] = noNetlink, structureComment: () => string | null = noNetlink, learnedRenewal: LearnedRenewal | 'probe' = 'expires') =>
-  new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules, structureComment }, kernelWrites: { learned: noNetlink }, ...(learnedRenewal !== 'probe' ? { learnedRenewal } : {}) });
+const driverOn = (
+  backend: ScriptedBackend,
+  rules: () => readonly CountedRule[] = noNetlink,
+  structureComment: () => string | null = noNetlink,
+  learnedRenewal: LearnedRenewal | 'probe' = 'expires',
+) =>
+  new NftDriver({
+    backend,
+    table: 'sluice',
+    log: quietLog,
+    kernelReads: { rules, structureComment },
+    kernelWrites: { learned: noNetlink },
+    ...(learnedRenewal !== 'probe' ? { learnedRenewal } : {}),
+  });
 
 test('refuses a plan for any other table without sending anything', async () => {
   const backend = new ScriptedBackend(() => OK);
@@ -65,7 +87,10 @@ test('first apply on an empty kernel: one replace batch; then memory answers', a
   backend.calls.length = 0;
   const next = await driver.apply(plusOne);
   assert.deepEqual([next.mode, next.writes, next.basis, next.elementsAdded], ['elements', 1, 'memory', 1]);
-  assert.deepEqual(backend.calls.map((c) => [c.commands, c.options.json]), [[ADD_7, true]]);
+  assert.deepEqual(
+    backend.calls.map((c) => [c.commands, c.options.json]),
+    [[ADD_7, true]],
+  );
   assert.equal((await driver.apply(plusOne)).writes, 0);
   assert.equal(backend.calls.length, 1, 'an unchanged plan is not even listed');
 });
@@ -74,7 +99,10 @@ test('adopts a kernel table with our fingerprint and diffs its elements', async 
   const backend = new ScriptedBackend(kernelHolding(table));
   const r = await driverOn(backend).apply(plusOne);
   assert.deepEqual([r.mode, r.basis, r.elementsAdded, r.elementsRemoved], ['elements', 'kernel', 1, 0]);
-  assert.deepEqual(backend.writes.map((c) => c.commands), [ADD_7]);
+  assert.deepEqual(
+    backend.writes.map((c) => c.commands),
+    [ADD_7],
+  );
   assert.ok(backend.calls.filter((c) => c.commands.startsWith('list ')).every((c) => c.options.listing));
 });
 
@@ -92,9 +120,18 @@ test('a rejected batch throws with the error of a dry-run check of its text, and
     return { ok: false, output: '', error: 'batch:9:5-9: Error: Could not process rule: No such file or directory\n' };
   });
   const driver = driverOn(backend);
-  await assert.rejects(driver.apply(table), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT' && /replacing table inet sluice: batch:9:5-9: Error/.test(err.message));
+  await assert.rejects(
+    driver.apply(table),
+    (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT' && /replacing table inet sluice: batch:9:5-9: Error/.test(err.message),
+  );
   // Only JSON is ever committed: the text goes out as a dry run, to locate the error.
-  assert.deepEqual(backend.writes.map((w) => [w.options.json === true, w.options.dryRun === true, w.commands.slice(0, 9)]), [[true, false, '{"nftable'], [false, true, 'add table']]);
+  assert.deepEqual(
+    backend.writes.map((w) => [w.options.json === true, w.options.dryRun === true, w.commands.slice(0, 9)]),
+    [
+      [true, false, '{"nftable'],
+      [false, true, 'add table'],
+    ],
+  );
   backend.answer = kernelHolding(table);
   const r = await driver.apply(table);
   assert.deepEqual([r.mode, r.basis, r.writes], ['none', 'kernel', 0]);
@@ -144,14 +181,20 @@ test('counters fall back to a libnftables listing when the dump fails', async ()
   const backend = new ScriptedBackend(() => ({ ...OK, output: JSON.stringify(listing) }));
   const counters = await driverOn(backend).counters();
   assert.deepEqual([...counters], [['snat default/test', { packets: 5, bytes: 300 }]]);
-  assert.deepEqual(backend.calls.map((c) => [c.commands, c.options.json, c.options.terse]), [['list table inet sluice\n', true, true]]);
+  assert.deepEqual(
+    backend.calls.map((c) => [c.commands, c.options.json, c.options.terse]),
+    [['list table inet sluice\n', true, true]],
+  );
 });
 
 test('the fingerprint comes from netlink when it can: a foreign table is replaced without any listing', async () => {
   const backend = new ScriptedBackend(() => OK);
   const r = await driverOn(backend, noNetlink, () => 'made by hand').apply(table);
   assert.deepEqual([r.mode, r.reason], ['replace', 'foreign-or-old']);
-  assert.deepEqual(backend.calls.filter((c) => c.commands.startsWith('list ')), []);
+  assert.deepEqual(
+    backend.calls.filter((c) => c.commands.startsWith('list ')),
+    [],
+  );
 });
 
 test('a set at its size is reloaded with room instead of overflowing it (memory and kernel)', async () => {
@@ -184,7 +227,14 @@ test('learning: answers that arrive during a transaction share the next one; a b
   await Promise.all([first, second, third]);
   assert.equal(backend.writes.length, 1, 'one transaction for three answers');
   const batch = JSON.parse(backend.writes[0]!.commands) as { nftables: { add?: { element: { elem: { elem: { val: string; timeout: number } }[] } } }[] };
-  assert.deepEqual(batch.nftables[0]!.add!.element.elem.map((e) => [e.elem.val, e.elem.timeout]), [['198.18.1.1', 10], ['198.18.1.2', 10], ['198.18.1.3', 30]]);
+  assert.deepEqual(
+    batch.nftables[0]!.add!.element.elem.map((e) => [e.elem.val, e.elem.timeout]),
+    [
+      ['198.18.1.1', 10],
+      ['198.18.1.2', 10],
+      ['198.18.1.3', 30],
+    ],
+  );
   // While a transaction runs, new answers wait for the next one, together.
   backend.calls.length = 0;
   let release: () => void = () => undefined;
@@ -249,7 +299,10 @@ test('learning: an answer whose addresses the kernel already holds long enough i
   assert.equal(await settledWithin(driver.learn([el('198.18.3.1', 30), el('198.18.3.3')]), 50), false, 'an answer with one new address waits');
   gate.release();
   await other;
-  assert.ok(backend.writes.every((w) => !w.commands.includes('198.18.3.1')), 'the held address was never written again');
+  assert.ok(
+    backend.writes.every((w) => !w.commands.includes('198.18.3.1')),
+    'the held address was never written again',
+  );
   // A longer timeout than the kernel holds is written.
   backend.calls.length = 0;
   await driver.learn([el('198.18.3.1', 600)]);
@@ -263,7 +316,10 @@ test('learning: a table replace carries the learned addresses, so held ones are 
   await driver.learn([el('198.18.4.1', 60)]);
   backend.calls.length = 0;
   const gate = gated(backend);
-  const replaced = driver.apply({ ...learnedSet, chains: [{ ...learnedSet.chains[0]!, rules: [...learnedSet.chains[0]!.rules, ...learnedSet.chains[0]!.rules] }] }, { replace: true });
+  const replaced = driver.apply(
+    { ...learnedSet, chains: [{ ...learnedSet.chains[0]!, rules: [...learnedSet.chains[0]!.rules, ...learnedSet.chains[0]!.rules] }] },
+    { replace: true },
+  );
   await new Promise((r) => setImmediate(r));
   assert.equal(gate.held(), 1, 'the replace is running');
   assert.equal(await settledWithin(driver.learn([el('198.18.4.1', 30)]), 200), true, 'the held address did not wait for the replace');
@@ -300,7 +356,9 @@ test('learning: a replace leaves out learned addresses whose set the new table l
 
 test('learning: a replace refused with its learned addresses goes through without them; their restore refused too, the next answers write again', async () => {
   let refuse = false;
-  const backend = new ScriptedBackend((c, o) => (c.startsWith('list ') ? NO_TABLE : refuse && !o.dryRun && c.includes('198.18.5.1') ? { ok: false, output: '', error: 'Error: Could not process rule' } : OK));
+  const backend = new ScriptedBackend((c, o) =>
+    c.startsWith('list ') ? NO_TABLE : refuse && !o.dryRun && c.includes('198.18.5.1') ? { ok: false, output: '', error: 'Error: Could not process rule' } : OK,
+  );
   const driver = driverOn(backend);
   await driver.apply(learnedSet);
   await driver.learn([el('198.18.5.1', 60)]);
@@ -309,7 +367,15 @@ test('learning: a replace refused with its learned addresses goes through withou
   const result = await driver.apply(learnedSet, { replace: true });
   assert.equal(result.mode, 'replace');
   const sent = backend.writes.filter((w) => !w.options.dryRun).map((w) => [w.commands.includes('"delete":{"table"'), w.commands.includes('198.18.5.1')]);
-  assert.deepEqual(sent, [[true, true], [true, false], [false, true]], 'with them (refused), without them, then them alone (refused)');
+  assert.deepEqual(
+    sent,
+    [
+      [true, true],
+      [true, false],
+      [false, true],
+    ],
+    'with them (refused), without them, then them alone (refused)',
+  );
   refuse = false;
   backend.calls.length = 0;
   await driver.learn([el('198.18.5.1', 30)]);
@@ -320,12 +386,24 @@ test('learning: a replace refused with its learned addresses goes through withou
 function probeKernel(expires: number) {
   return (commands: string) => {
     if (!commands.startsWith('list set inet sluice renewal_probe')) return OK;
-    return { ...OK, output: JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'sluice', name: 'renewal_probe', type: 'ipv4_addr', flags: ['timeout'], elem: [{ elem: { val: '192.0.2.1', timeout: 3600, expires } }] } }] }) };
+    return {
+      ...OK,
+      output: JSON.stringify({
+        nftables: [
+          {
+            set: { family: 'inet', table: 'sluice', name: 'renewal_probe', type: 'ipv4_addr', flags: ['timeout'], elem: [{ elem: { val: '192.0.2.1', timeout: 3600, expires } }] },
+          },
+        ],
+      }),
+    };
   };
 }
 
 test('learning: the kernel is probed once for how an element is renewed, and the probe set is removed', async () => {
-  for (const [expires, renewal] of [[59, 'expires'], [3599, 'readd']] as const) {
+  for (const [expires, renewal] of [
+    [59, 'expires'],
+    [3599, 'readd'],
+  ] as const) {
     const backend = new ScriptedBackend(probeKernel(expires));
     const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
     await driver.learn([el('198.18.7.1', 60)]);
@@ -344,16 +422,24 @@ test('learning: the kernel is probed once for how an element is renewed, and the
 
 test('learning: a probe nft refuses (no table yet) renews by add, delete, add and is tried again later', async () => {
   let table = false;
-  const backend = new ScriptedBackend((c) => (table ? probeKernel(59)(c) : c.includes('renewal_probe') ? { ok: false, output: '', error: 'Error: No such file or directory' } : OK));
+  const backend = new ScriptedBackend((c) =>
+    table ? probeKernel(59)(c) : c.includes('renewal_probe') ? { ok: false, output: '', error: 'Error: No such file or directory' } : OK,
+  );
   const driver = driverOn(backend, noNetlink, noNetlink, 'probe');
   await driver.learn([el('198.18.8.1', 60)]);
-  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add', 'delete', 'add']);
+  assert.deepEqual(
+    (JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]),
+    ['add', 'delete', 'add'],
+  );
   table = true;
   await driver.learn([el('198.18.8.2', 60)]);
-  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add']);
+  assert.deepEqual(
+    (JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]),
+    ['add'],
+  );
 });
 
-test('learning: after a restart the kernel\'s learned addresses are remembered: a shorter answer writes nothing, a replace carries them', async () => {
+test("learning: after a restart the kernel's learned addresses are remembered: a shorter answer writes nothing, a replace carries them", async () => {
   const holding = kernelHolding(learnedSet);
   const backend = new ScriptedBackend((c, o) => {
     const r = holding(c, o);
@@ -380,10 +466,12 @@ test('learning: renewed in place, learned elements go over netlink directly; a d
   const backend = new ScriptedBackend(() => OK);
   const direct: string[] = [];
   let broken = false;
-  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => {
-    if (broken) throw new Error('EPERM');
-    direct.push(...elements.map((e) => e.address));
-  } };
+  const kernelWrites = {
+    learned: (_table: string, elements: readonly { address: string }[]) => {
+      if (broken) throw new Error('EPERM');
+      direct.push(...elements.map((e) => e.address));
+    },
+  };
   for (const learnedRenewal of ['expires', 'readd'] as const) {
     direct.length = 0;
     backend.calls.length = 0;
@@ -391,7 +479,14 @@ test('learning: renewed in place, learned elements go over netlink directly; a d
     await driver.learn([el('198.18.10.1', 60)]);
     assert.deepEqual([direct, backend.writes.length], learnedRenewal === 'expires' ? [['198.18.10.1'], 0] : [[], 1], learnedRenewal);
   }
-  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  const driver = new NftDriver({
+    backend,
+    table: 'sluice',
+    log: quietLog,
+    kernelReads: { rules: noNetlink, structureComment: noNetlink },
+    kernelWrites,
+    learnedRenewal: 'expires',
+  });
   broken = true;
   backend.calls.length = 0;
   await driver.learn([el('198.18.10.2', 60)]);
@@ -411,7 +506,14 @@ test('learning: written directly, an answer does not wait behind an apply in the
     return OK;
   });
   const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => void order.push(...elements.map((e) => `direct ${e.address}`)) };
-  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  const driver = new NftDriver({
+    backend,
+    table: 'sluice',
+    log: quietLog,
+    kernelReads: { rules: noNetlink, structureComment: noNetlink },
+    kernelWrites,
+    learnedRenewal: 'expires',
+  });
   await driver.apply(learnedSet);
   // An element change of the plan is running: the answer is learned meanwhile.
   let gate = gated(backend);
@@ -438,11 +540,20 @@ test('learning: a direct write the kernel refused (a set a replace then made) fa
   const backend = new ScriptedBackend(() => OK);
   let refuse = true;
   const direct: string[] = [];
-  const kernelWrites = { learned: (_table: string, elements: readonly { address: string }[]) => {
-    if (refuse) throw new ElementsRefused(2);
-    direct.push(...elements.map((e) => e.address));
-  } };
-  const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal: 'expires' });
+  const kernelWrites = {
+    learned: (_table: string, elements: readonly { address: string }[]) => {
+      if (refuse) throw new ElementsRefused(2);
+      direct.push(...elements.map((e) => e.address));
+    },
+  };
+  const driver = new NftDriver({
+    backend,
+    table: 'sluice',
+    log: quietLog,
+    kernelReads: { rules: noNetlink, structureComment: noNetlink },
+    kernelWrites,
+    learnedRenewal: 'expires',
+  });
   await driver.learn([el('198.18.12.1', 60)]);
   assert.equal(backend.writes.length, 1, 'through libnftables this time');
   refuse = false;
@@ -460,5 +571,9 @@ test('learning: the first apply with learned sets probes the renewal, so the fir
   backend.calls.length = 0;
   await driver.learn([el('198.18.13.1', 60)]);
   assert.equal(backend.calls.filter((c) => c.commands.includes('renewal_probe')).length, 0, 'the answer did not wait for a probe');
-  assert.deepEqual((JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]), ['add'], 'renewed in place (the direct write is off in this test)');
+  assert.deepEqual(
+    (JSON.parse(backend.writes.at(-1)!.commands) as { nftables: object[] }).nftables.map((c) => Object.keys(c)[0]),
+    ['add'],
+    'renewed in place (the direct write is off in this test)',
+  );
 });

@@ -6,15 +6,7 @@ import { countElements, diffObservedElements, diffPlanElements, type SetElementC
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
 import { deleteTableBatch, elementBatch, listTableCommand, replaceBatch, type NftBatch } from './nft-commands.js';
-import type {
-  NftApplyOptions,
-  NftApplyResult,
-  NftCounter,
-  NftLogger,
-  NftRemoveResult,
-  ObservedNft,
-  ReplaceReason,
-} from './nft-types.js';
+import type { NftApplyOptions, NftApplyResult, NftCounter, NftLogger, NftRemoveResult, ObservedNft, ReplaceReason } from './nft-types.js';
 import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
 import { ElementsRefused, writeLearnedElements } from './nfnetlink-elements.js';
@@ -119,7 +111,7 @@ export class NftDriver {
     this.#table = options.table;
     this.#log = options.log;
     this.#reads = options.kernelReads ?? NETLINK_READS;
-    this.#writes = options.kernelWrites === false ? undefined : options.kernelWrites ?? NETLINK_WRITES;
+    this.#writes = options.kernelWrites === false ? undefined : (options.kernelWrites ?? NETLINK_WRITES);
     this.#renewal = options.learnedRenewal;
   }
 
@@ -220,7 +212,10 @@ export class NftDriver {
   async #flushLearned(aside: boolean): Promise<void> {
     this.#flushPending = false;
     const batch = this.#learnQueue.splice(0);
-    const failures = await this.#learnBatch(batch.map((b) => b.elements), aside);
+    const failures = await this.#learnBatch(
+      batch.map((b) => b.elements),
+      aside,
+    );
     // The next transaction is scheduled before the answers go on.
     this.#flushing = false;
     if (this.#learnQueue.length > 0) this.#scheduleFlush();
@@ -334,7 +329,10 @@ export class NftDriver {
     // path that failed while libnftables works is given up.
     if (direct !== undefined && !(direct instanceof ElementsRefused)) {
       this.#writes = undefined;
-      this.#log.warn({ op: 'nft-learned', table: this.#table, err: errorMessage(direct) }, 'learned addresses go through libnftables from now on: the direct netlink write failed where libnftables did not');
+      this.#log.warn(
+        { op: 'nft-learned', table: this.#table, err: errorMessage(direct) },
+        'learned addresses go through libnftables from now on: the direct netlink write failed where libnftables did not',
+      );
     }
   }
 
@@ -342,7 +340,12 @@ export class NftDriver {
   async #probeRenewal(): Promise<LearnedRenewal> {
     try {
       this.#renewal = await probeRenewal(this.#backend, FAMILY, this.#table);
-      this.#log.info({ op: 'nft-learned', table: this.#table, renewal: this.#renewal }, this.#renewal === 'expires' ? 'learned addresses are renewed in place (one add per address)' : 'this kernel does not renew an element in place; learned addresses are renewed by add, delete, add');
+      this.#log.info(
+        { op: 'nft-learned', table: this.#table, renewal: this.#renewal },
+        this.#renewal === 'expires'
+          ? 'learned addresses are renewed in place (one add per address)'
+          : 'this kernel does not renew an element in place; learned addresses are renewed by add, delete, add',
+      );
       return this.#renewal;
     } catch (err) {
       this.#log.debug({ op: 'nft-learned', table: this.#table, err: errorMessage(err) }, 'element renewal not probed; renewing by add, delete, add');
@@ -360,7 +363,14 @@ export class NftDriver {
     const keep: LearnedElementWrite[] = [];
     for (const [k, e] of this.#learned) {
       if (e.expiresAt <= now || !sets.has(e.set)) this.#learned.delete(k);
-      else keep.push({ set: e.set, family: e.family, address: e.address, timeoutSeconds: Math.ceil((e.expiresAt - now) / 1000), ...(e.comment !== undefined ? { comment: e.comment } : {}) });
+      else
+        keep.push({
+          set: e.set,
+          family: e.family,
+          address: e.address,
+          timeoutSeconds: Math.ceil((e.expiresAt - now) / 1000),
+          ...(e.comment !== undefined ? { comment: e.comment } : {}),
+        });
     }
     return keep;
   }
@@ -395,24 +405,29 @@ export class NftDriver {
     } catch (err) {
       // Not in the kernel: the next answers must write them again, not trust the map.
       this.#learned.clear();
-      this.#log.warn({ op: 'nft-learned', table: this.#table, elements: keep.length, err: errorMessage(err) }, 'learned addresses not restored after a table replace; they are learned again from the next answers');
+      this.#log.warn(
+        { op: 'nft-learned', table: this.#table, elements: keep.length, err: errorMessage(err) },
+        'learned addresses not restored after a table replace; they are learned again from the next answers',
+      );
     }
   }
 
   /** Deletes our table, and only it. Idempotent. */
   remove(): Promise<NftRemoveResult> {
-    return this.#serial.run(() => this.#disrupt(async () => {
-      const started = performance.now();
-      this.#learned.clear();
-      const r = await this.#backend.run(deleteTableBatch({ family: FAMILY, name: this.#table }).json, { json: true });
-      if (!r.ok && !isNoSuchTable(r.error)) {
-        this.#state = UNKNOWN;
-        throw nftError(`deleting table ${FAMILY} ${this.#table}`, r.error);
-      }
-      this.#state = { kind: 'absent' };
-      if (r.ok) this.#log.info({ op: 'nft-remove', table: this.#table }, 'nft table removed');
-      return { removed: r.ok, durationMs: performance.now() - started };
-    }));
+    return this.#serial.run(() =>
+      this.#disrupt(async () => {
+        const started = performance.now();
+        this.#learned.clear();
+        const r = await this.#backend.run(deleteTableBatch({ family: FAMILY, name: this.#table }).json, { json: true });
+        if (!r.ok && !isNoSuchTable(r.error)) {
+          this.#state = UNKNOWN;
+          throw nftError(`deleting table ${FAMILY} ${this.#table}`, r.error);
+        }
+        this.#state = { kind: 'absent' };
+        if (r.ok) this.#log.info({ op: 'nft-remove', table: this.#table }, 'nft table removed');
+        return { removed: r.ok, durationMs: performance.now() - started };
+      }),
+    );
   }
 
   /**
@@ -496,7 +511,10 @@ export class NftDriver {
     } catch (err) {
       if (learned.length === 0) throw err;
       // A learned element nft refused must not keep the table out: without them, then on their own.
-      this.#log.warn({ op: 'nft-replace', table: this.#table, learned: learned.length, err: errorMessage(err) }, 'table replace refused; trying once more without the learned addresses');
+      this.#log.warn(
+        { op: 'nft-replace', table: this.#table, learned: learned.length, err: errorMessage(err) },
+        'table replace refused; trying once more without the learned addresses',
+      );
       batch = replaceBatch(table, fingerprint, capacities, []);
       await this.#disrupt(async () => {
         await this.#send(batch, what);

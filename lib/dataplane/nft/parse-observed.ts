@@ -31,7 +31,7 @@ function timedElement(elem: unknown): ObservedTimedElement | undefined {
 function parseSet(s: Json): ObservedSet {
   const timed = Array.isArray(s.elem) ? s.elem.map(timedElement).filter((e): e is ObservedTimedElement => e !== undefined) : [];
   const flags = Array.isArray(s.flags) ? s.flags.filter((f): f is string => typeof f === 'string') : [];
-  const type = Array.isArray(s.type) ? s.type.map(String).join(' . ') : str(s.type) ?? '';
+  const type = Array.isArray(s.type) ? s.type.map(String).join(' . ') : (str(s.type) ?? '');
   return {
     name: str(s.name) ?? '',
     type,

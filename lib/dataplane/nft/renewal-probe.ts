@@ -25,12 +25,19 @@ export async function probeRenewal(backend: NftBackend, family: 'inet', table: s
     if (!r.ok) throw new EgressError('EGW_ERR_NFT', `probing element renewal in table ${family} ${table}: ${r.error.trim() || 'nft failed without a message'}`);
   };
   // A leftover of a probe that was cut short goes first.
-  await run([{ add: { set: { ...target, type: 'ipv4_addr', flags: ['timeout'] } } }, { delete: { set: target } }, { add: { set: { ...target, type: 'ipv4_addr', flags: ['timeout'] } } }, add(LONG_S)]);
+  await run([
+    { add: { set: { ...target, type: 'ipv4_addr', flags: ['timeout'] } } },
+    { delete: { set: target } },
+    { add: { set: { ...target, type: 'ipv4_addr', flags: ['timeout'] } } },
+    add(LONG_S),
+  ]);
   try {
     await run([add(SHORT_S)]);
     const listed = await backend.run(`list set ${family} ${table} ${PROBE_SET}\n`, { json: true, listing: true });
     if (!listed.ok) throw new EgressError('EGW_ERR_NFT', `probing element renewal: listing the probe set: ${listed.error.trim()}`);
-    const expires = parseTableJson(listed.output, family, table).sets.find((s) => s.name === PROBE_SET)?.timed?.find((e) => e.element === PROBE_ADDRESS)?.expiresSeconds;
+    const expires = parseTableJson(listed.output, family, table)
+      .sets.find((s) => s.name === PROBE_SET)
+      ?.timed?.find((e) => e.element === PROBE_ADDRESS)?.expiresSeconds;
     if (expires === undefined) throw new EgressError('EGW_ERR_NFT', 'probing element renewal: the probe element is not listed');
     return expires <= SHORT_S ? 'expires' : 'readd';
   } finally {

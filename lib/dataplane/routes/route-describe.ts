@@ -14,7 +14,9 @@ function observedRouteText(r: ObservedRoute): string {
     r.onlink ? 'onlink' : '',
     r.metric ? `metric ${r.metric}` : '',
     ...r.foreign,
-  ].filter(Boolean).join(' ');
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 export function describeRouteOp(op: RouteOp): DiffLine {
@@ -38,6 +40,10 @@ export function describeRouteOp(op: RouteOp): DiffLine {
       };
     }
     case 'rule-del':
-      return { subsystem: 'route', change: 'extra', text: `extra rule ${op.rule.selector.replace(/ table (\d+)$/, (_m, t: string) => ` lookup ${tableName(Number(t))}`)}${v6(op.rule.family)}` };
+      return {
+        subsystem: 'route',
+        change: 'extra',
+        text: `extra rule ${op.rule.selector.replace(/ table (\d+)$/, (_m, t: string) => ` lookup ${tableName(Number(t))}`)}${v6(op.rule.family)}`,
+      };
   }
 }

@@ -25,8 +25,7 @@ export function ownedRangesOf(routing: RoutingPlan): OwnedRanges {
 }
 
 const routeKey = (family: Family, table: number, dst: string, metric: number) => `${family}|${table}|${dst}|${metric}`;
-const ruleKey = (family: Family, priority: number, fwmark: number, mask: number, iifLo: boolean, table: number) =>
-  `${family}|${priority}|${fwmark}|${mask}|${iifLo}|${table}`;
+const ruleKey = (family: Family, priority: number, fwmark: number, mask: number, iifLo: boolean, table: number) => `${family}|${priority}|${fwmark}|${mask}|${iifLo}|${table}`;
 
 /** Canonical form of a planned route; throws EGW_ERR_PLAN when a value is unusable. */
 function canonicalRoute(r: RouteEntry): RouteEntry {
@@ -80,7 +79,9 @@ export function planRouteOps(routing: RoutingPlan, observed: ObservedRouting): R
     rejected,
   );
   const rules = accepted(
-    routing.rules.filter((r) => inRange(r.priority, owned.rulePriorities) || !rejected.push(`rule pref ${r.priority}: priority outside ${owned.rulePriorities.min}-${owned.rulePriorities.max}`)),
+    routing.rules.filter(
+      (r) => inRange(r.priority, owned.rulePriorities) || !rejected.push(`rule pref ${r.priority}: priority outside ${owned.rulePriorities.min}-${owned.rulePriorities.max}`),
+    ),
     checkRule,
     (r) => `rule pref ${r.priority}`,
     rejected,

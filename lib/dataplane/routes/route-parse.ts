@@ -7,8 +7,17 @@ export type JsonRow = Record<string, unknown>;
 
 /** rtm_type numbers, as `-N` prints them. */
 const ROUTE_TYPES: Readonly<Record<string, string>> = {
-  '1': 'unicast', '2': 'local', '3': 'broadcast', '4': 'anycast', '5': 'multicast', '6': 'blackhole',
-  '7': 'unreachable', '8': 'prohibit', '9': 'throw', '10': 'nat', '11': 'xresolve',
+  '1': 'unicast',
+  '2': 'local',
+  '3': 'broadcast',
+  '4': 'anycast',
+  '5': 'multicast',
+  '6': 'blackhole',
+  '7': 'unreachable',
+  '8': 'prohibit',
+  '9': 'throw',
+  '10': 'nat',
+  '11': 'xresolve',
 };
 
 export const DEFAULT_METRIC: Readonly<Record<Family, number>> = { 4: 0, 6: 1024 };

@@ -46,7 +46,10 @@ describe('parse', () => {
   test('rules: shape, selector, foreign selectors', () => {
     const r = parseRule(RULE_ROWS[0]!, 4);
     assert.deepEqual(r, { family: 4, priority: 9000, fwmark: 0x100, mask: 0xff00, iif: 'lo', table: 254, foreign: [], selector: 'pref 9000 fwmark 0x100/0xff00 iif lo table 254' });
-    const odd = parseRule({ priority: 9002, not: null, src: '10.0.0.0', srclen: 8, tos: '0x10', fwmark: '0x5', oif: 'lo', uid_start: 5, uid_end: 6, ipproto: 'ipproto-6', dport: 80, table: '3001' }, 4);
+    const odd = parseRule(
+      { priority: 9002, not: null, src: '10.0.0.0', srclen: 8, tos: '0x10', fwmark: '0x5', oif: 'lo', uid_start: 5, uid_end: 6, ipproto: 'ipproto-6', dport: 80, table: '3001' },
+      4,
+    );
     assert.deepEqual(odd.foreign, ['not', 'srclen', 'tos', 'oif', 'uid_start', 'uid_end', 'ipproto', 'dport', 'src']);
     assert.equal(odd.selector, 'not pref 9002 from 10.0.0.0/8 tos 0x10 fwmark 0x5/0xffffffff oif lo ipproto 6 dport 80 uidrange 5-6 table 3001');
     assert.equal(parseRule({ priority: 9001, src: 'all', action: '7' }, 4).selector, 'pref 9001 unreachable');
@@ -69,31 +72,52 @@ describe('planRouteOps', () => {
   });
   test('empty kernel: routes first, then rules; nothing to delete', () => {
     const ops = planRouteOps(ROUTING, { owned: OWNED, rules: [], routes: [] });
-    assert.deepEqual(ops.adds.map((o) => o.kind), ['route-replace', 'route-replace', 'rule-add', 'rule-add']);
+    assert.deepEqual(
+      ops.adds.map((o) => o.kind),
+      ['route-replace', 'route-replace', 'rule-add', 'rule-add'],
+    );
     assert.deepEqual(ops.adds.map(routeCommand), [
       'route replace default via 172.31.0.1 dev egress.vxlan onlink table 3001',
       'route replace default via fd00:5c:e::1 dev egress.vxlan onlink table 3001',
       'rule add pref 9000 fwmark 0x100/0xff00 iif lo table 254',
       'rule add pref 9001 fwmark 0x100/0xff00 table 3001',
     ]);
-    assert.deepEqual(ops.adds.map((o) => describeRouteOp(o).text), [
-      'missing route table 3001 default via 172.31.0.1 dev egress.vxlan onlink',
-      'missing route table 3001 default via fd00:5c:e::1 dev egress.vxlan onlink (IPv6)',
-      'missing rule pref 9000 fwmark 0x100/0xff00 iif lo lookup main',
-      'missing rule pref 9001 fwmark 0x100/0xff00 lookup 3001',
-    ]);
+    assert.deepEqual(
+      ops.adds.map((o) => describeRouteOp(o).text),
+      [
+        'missing route table 3001 default via 172.31.0.1 dev egress.vxlan onlink',
+        'missing route table 3001 default via fd00:5c:e::1 dev egress.vxlan onlink (IPv6)',
+        'missing rule pref 9000 fwmark 0x100/0xff00 iif lo lookup main',
+        'missing rule pref 9001 fwmark 0x100/0xff00 lookup 3001',
+      ],
+    );
   });
   test('a route with another gateway is replaced in place, not deleted', () => {
     const ops = planRouteOps(ROUTING, { ...observed(), routes: [parseRoute({ ...V4_ROUTE, gateway: '172.31.0.9' }, 4), parseRoute(V6_ROUTE, 6)] });
-    assert.deepEqual(ops.adds.map((o) => o.kind), ['route-replace']);
+    assert.deepEqual(
+      ops.adds.map((o) => o.kind),
+      ['route-replace'],
+    );
     assert.deepEqual(ops.deletes, []);
-    assert.equal(describeRouteOp(ops.adds[0]!).text, 'changed route table 3001 default via 172.31.0.9 dev egress.vxlan onlink, want default via 172.31.0.1 dev egress.vxlan onlink');
+    assert.equal(
+      describeRouteOp(ops.adds[0]!).text,
+      'changed route table 3001 default via 172.31.0.9 dev egress.vxlan onlink, want default via 172.31.0.1 dev egress.vxlan onlink',
+    );
   });
   test('stale and foreign-shaped entries in our ranges are deleted: rules first, then routes', () => {
-    const ops = planRouteOps(ROUTING, observed(
-      [{ priority: 9001, src: 'all', fwmark: '0x200', fwmask: '0xff00', table: '3002' }, { priority: 9001, src: '10.0.0.0', srclen: 8, fwmark: '0x100', fwmask: '0xff00', table: '3001' }],
-      [[{ dst: 'default', gateway: '172.31.0.2', dev: 'egress.vxlan', table: '3002', flags: ['onlink'] }, 4], [{ ...V4_ROUTE, metric: 5 }, 4]],
-    ));
+    const ops = planRouteOps(
+      ROUTING,
+      observed(
+        [
+          { priority: 9001, src: 'all', fwmark: '0x200', fwmask: '0xff00', table: '3002' },
+          { priority: 9001, src: '10.0.0.0', srclen: 8, fwmark: '0x100', fwmask: '0xff00', table: '3001' },
+        ],
+        [
+          [{ dst: 'default', gateway: '172.31.0.2', dev: 'egress.vxlan', table: '3002', flags: ['onlink'] }, 4],
+          [{ ...V4_ROUTE, metric: 5 }, 4],
+        ],
+      ),
+    );
     assert.deepEqual(ops.adds, []);
     assert.deepEqual(ops.deletes.map(routeCommand), [
       'rule del pref 9001 fwmark 0x200/0xff00 table 3002',
@@ -108,10 +132,13 @@ describe('planRouteOps', () => {
     assert.deepEqual(ops.deletes.map(routeCommand), ['rule del pref 9001 fwmark 0x100/0xff00 table 3001']);
   });
   test('plan entries with unusable values are rejected one by one; the rest still apply', () => {
-    const ops = planRouteOps({
-      ...ROUTING,
-      routes: [{ ...ROUTING.routes[0]!, dst: '10.0.0.0/8 table 5' }, { ...ROUTING.routes[0]!, dev: 'eth0 x' }, { ...ROUTING.routes[0]!, via: 'fd00::1' }, ROUTING.routes[1]!],
-    }, { owned: OWNED, rules: [], routes: [] });
+    const ops = planRouteOps(
+      {
+        ...ROUTING,
+        routes: [{ ...ROUTING.routes[0]!, dst: '10.0.0.0/8 table 5' }, { ...ROUTING.routes[0]!, dev: 'eth0 x' }, { ...ROUTING.routes[0]!, via: 'fd00::1' }, ROUTING.routes[1]!],
+      },
+      { owned: OWNED, rules: [], routes: [] },
+    );
     assert.equal(ops.rejected.length, 3);
     assert.deepEqual(ops.adds.map(routeCommand), [
       'route replace default via fd00:5c:e::1 dev egress.vxlan onlink table 3001',
@@ -120,7 +147,10 @@ describe('planRouteOps', () => {
     ]);
   });
   test('plan entries outside the owned ranges are rejected, never written', () => {
-    const ops = planRouteOps({ ...ROUTING, routes: [{ ...ROUTING.routes[0]!, table: 100 }], rules: [{ ...ROUTING.rules[0]!, priority: 100 }] }, { owned: OWNED, rules: [], routes: [] });
+    const ops = planRouteOps(
+      { ...ROUTING, routes: [{ ...ROUTING.routes[0]!, table: 100 }], rules: [{ ...ROUTING.rules[0]!, priority: 100 }] },
+      { owned: OWNED, rules: [], routes: [] },
+    );
     assert.deepEqual(ops.adds, []);
     assert.equal(ops.rejected.length, 2);
   });
@@ -128,35 +158,56 @@ describe('planRouteOps', () => {
 
 // ---- privileged ----
 
-interface RuleRow { priority: number; [k: string]: unknown }
+interface RuleRow {
+  priority: number;
+  [k: string]: unknown;
+}
 
 async function snapshot(lab: NetnsLab, node: string) {
   const rules = [...(await lab.ipJson<RuleRow>(node, ['-4', '-N', 'rule', 'list'])), ...(await lab.ipJson<RuleRow>(node, ['-6', '-N', 'rule', 'list']))];
-  const routes = [...(await lab.ipJson<Record<string, unknown>>(node, ['-4', '-N', 'route', 'show', 'table', 'all'])), ...(await lab.ipJson<Record<string, unknown>>(node, ['-6', '-N', 'route', 'show', 'table', 'all']))];
+  const routes = [
+    ...(await lab.ipJson<Record<string, unknown>>(node, ['-4', '-N', 'route', 'show', 'table', 'all'])),
+    ...(await lab.ipJson<Record<string, unknown>>(node, ['-6', '-N', 'route', 'show', 'table', 'all'])),
+  ];
   const ours = (t: unknown) => Number(t) >= 3000 && Number(t) <= 3254;
   return {
-    ourRules: rules.filter((r) => r.priority >= 9000 && r.priority <= 9002).map((r) => JSON.stringify(r)).sort(),
-    foreignRules: rules.filter((r) => r.priority < 9000 || r.priority > 9002).map((r) => JSON.stringify(r)).sort(),
-    ourRoutes: routes.filter((r) => ours(r.table)).map((r) => `${r.table} ${r.dst} ${r.gateway}`).sort(),
-    foreignRoutes: routes.filter((r) => !ours(r.table) && r.table !== '255').map((r) => JSON.stringify(r)).sort(),
+    ourRules: rules
+      .filter((r) => r.priority >= 9000 && r.priority <= 9002)
+      .map((r) => JSON.stringify(r))
+      .sort(),
+    foreignRules: rules
+      .filter((r) => r.priority < 9000 || r.priority > 9002)
+      .map((r) => JSON.stringify(r))
+      .sort(),
+    ourRoutes: routes
+      .filter((r) => ours(r.table))
+      .map((r) => `${r.table} ${r.dst} ${r.gateway}`)
+      .sort(),
+    foreignRoutes: routes
+      .filter((r) => !ours(r.table) && r.table !== '255')
+      .map((r) => JSON.stringify(r))
+      .sort(),
   };
 }
 
 async function tunnel(lab: NetnsLab, node: string): Promise<void> {
-  await lab.sh(node, [
-    'ip link add egress.vxlan type vxlan id 100 dstport 4789 local 198.18.0.11 dev eth0 nolearning',
-    'ip link set egress.vxlan up',
-    'ip addr add 172.31.0.3/16 dev egress.vxlan',
-    'ip addr add fd00:5c:e::3/112 dev egress.vxlan nodad',
-    // The node's own policy routing, which must survive every apply:
-    'ip rule add pref 100 fwmark 0x1 table 100',
-    'ip -6 rule add pref 100 table 100',
-    'ip route add 10.9.0.0/16 dev eth0 table 100',
-    'ip -6 route add 2001:db8:9::/64 dev eth0 table 100',
-    'ip route add 10.8.0.0/16 dev eth0 table 2999',
-    'ip rule add pref 8999 table 2999',
-    'ip rule add pref 9003 table 3255',
-  ].join('\n'));
+  await lab.sh(
+    node,
+    [
+      'ip link add egress.vxlan type vxlan id 100 dstport 4789 local 198.18.0.11 dev eth0 nolearning',
+      'ip link set egress.vxlan up',
+      'ip addr add 172.31.0.3/16 dev egress.vxlan',
+      'ip addr add fd00:5c:e::3/112 dev egress.vxlan nodad',
+      // The node's own policy routing, which must survive every apply:
+      'ip rule add pref 100 fwmark 0x1 table 100',
+      'ip -6 rule add pref 100 table 100',
+      'ip route add 10.9.0.0/16 dev eth0 table 100',
+      'ip -6 route add 2001:db8:9::/64 dev eth0 table 100',
+      'ip route add 10.8.0.0/16 dev eth0 table 2999',
+      'ip rule add pref 8999 table 2999',
+      'ip rule add pref 9003 table 3255',
+    ].join('\n'),
+  );
 }
 
 async function applyRoutes(lab: NetnsLab, ...plans: RoutingPlan[]): Promise<RouteApplyResult[]> {
@@ -168,12 +219,15 @@ describe('RouteDriver in a network namespace', { skip: privilegedSkipReason() },
     await withLab('routes', ['w', { ipv4: '198.18.0.11' }], ['g', { ipv4: '198.18.0.12' }], async (lab) => {
       await tunnel(lab, 'w');
       // Leftovers of an earlier run: a stale gateway table and a route that moved.
-      await lab.sh('w', [
-        'ip rule add pref 9001 fwmark 0x300/0xff00 table 3003',
-        'ip route add default via 172.31.0.9 dev egress.vxlan onlink table 3003',
-        'ip route add default via 172.31.0.7 dev egress.vxlan onlink table 3001',
-        'ip -6 route add blackhole 2001:db8::/64 table 3001',
-      ].join('\n'));
+      await lab.sh(
+        'w',
+        [
+          'ip rule add pref 9001 fwmark 0x300/0xff00 table 3003',
+          'ip route add default via 172.31.0.9 dev egress.vxlan onlink table 3003',
+          'ip route add default via 172.31.0.7 dev egress.vxlan onlink table 3001',
+          'ip -6 route add blackhole 2001:db8::/64 table 3001',
+        ].join('\n'),
+      );
       const before = await snapshot(lab, 'w');
       const plan = withIpv6(await seedPlan('worker-1')).routing;
       const [first, second] = await applyRoutes(lab, plan, plan);

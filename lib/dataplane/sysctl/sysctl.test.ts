@@ -64,7 +64,10 @@ describe('SysctlDriver on a fake /proc/sys', () => {
   test('a bad key is an error for that key only', async () => {
     const root = await fakeRoot({ 'net.ipv4.ip_forward': '0\n' });
     try {
-      const r = await new SysctlDriver({ root }).apply([{ key: 'net..x', value: '1' }, { key: 'net.ipv4.ip_forward', value: '1' }]);
+      const r = await new SysctlDriver({ root }).apply([
+        { key: 'net..x', value: '1' },
+        { key: 'net.ipv4.ip_forward', value: '1' },
+      ]);
       assert.equal(r.writes, 1);
       assert.equal(r.errors.length, 1);
       assert.equal(r.errors[0]!.code, 'EGW_ERR_SYSCTL');
@@ -86,7 +89,10 @@ describe('SysctlDriver in a network namespace', { skip: privilegedSkipReason() }
       ];
       await lab.sh('a', 'echo 0 > /proc/sys/net/ipv4/conf/egress.vxlan/rp_filter; echo 0 > /proc/sys/net/ipv4/ip_forward');
       const out = await lab.helper<HelperOutput>('a', {
-        steps: [{ op: 'sysctls.apply', entries }, { op: 'sysctls.apply', entries }],
+        steps: [
+          { op: 'sysctls.apply', entries },
+          { op: 'sysctls.apply', entries },
+        ],
       });
       const [first, second] = out.results as SysctlResult[];
       assert.equal(first!.writes, 2);

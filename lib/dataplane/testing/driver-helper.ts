@@ -61,7 +61,10 @@ async function main(): Promise<void> {
     apply: async (table) => {
       const seen = probePlan ? await routes.observe(ownedRangesOf(probePlan.routing)) : undefined;
       const hasDevice = probePlan ? (await links.observe()).link !== undefined : undefined;
-      calls.push({ call: 'nft.apply', args: { table: table.name, ...(seen ? { rules: seen.rules.map((r) => r.selector), routes: seen.routes.map((r) => r.selector), device: hasDevice } : {}) } });
+      calls.push({
+        call: 'nft.apply',
+        args: { table: table.name, ...(seen ? { rules: seen.rules.map((r) => r.selector), routes: seen.routes.map((r) => r.selector), device: hasDevice } : {}) },
+      });
       if (nftFails) throw new Error('fake nft refused the ruleset');
       return { writes: 0 };
     },

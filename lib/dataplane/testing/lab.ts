@@ -60,12 +60,7 @@ export class NetnsLab {
       for (const [node] of [a, b]) await lab.#add(node);
       await execa('ip', ['-n', lab.ns(a[0]), 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lab.ns(b[0])]);
       for (const [node, addr] of [a, b]) {
-        const lines = [
-          'link set lo up',
-          `addr add ${addr.ipv4}/24 dev eth0`,
-          ...(addr.ipv6 ? [`addr add ${addr.ipv6}/64 dev eth0 nodad`] : []),
-          'link set eth0 up',
-        ];
+        const lines = ['link set lo up', `addr add ${addr.ipv4}/24 dev eth0`, ...(addr.ipv6 ? [`addr add ${addr.ipv6}/64 dev eth0 nodad`] : []), 'link set eth0 up'];
         await execa('ip', ['-n', lab.ns(node), '-batch', '-'], { input: lines.join('\n') + '\n' });
       }
       return lab;

@@ -35,13 +35,27 @@ export function scriptedIproute(options: { addresses?: readonly ScriptedAddress[
 
   const read = (tool: string, args: readonly string[], input: string): ExecResult => {
     if (tool === 'bridge') return { ...OK, stdout: '[]' };
-    if (args.includes('-batch')) return { ...OK, stdout: input.trim().split('\n').map(() => '[]').join('\n') };
+    if (args.includes('-batch'))
+      return {
+        ...OK,
+        stdout: input
+          .trim()
+          .split('\n')
+          .map(() => '[]')
+          .join('\n'),
+      };
     if (args.join(' ') === '-json address show') {
       const byLink = new Map<string, ScriptedAddress[]>();
       for (const a of addresses) byLink.set(a.ifname, [...(byLink.get(a.ifname) ?? []), a]);
       const links = [...byLink].map(([ifname, list]) => ({
         ifname,
-        addr_info: list.map((a) => ({ family: a.ip.includes(':') ? 'inet6' : 'inet', local: a.ip, prefixlen: a.prefixlen, scope: 'global', ...(a.metric !== undefined ? { metric: a.metric } : {}) })),
+        addr_info: list.map((a) => ({
+          family: a.ip.includes(':') ? 'inet6' : 'inet',
+          local: a.ip,
+          prefixlen: a.prefixlen,
+          scope: 'global',
+          ...(a.metric !== undefined ? { metric: a.metric } : {}),
+        })),
       }));
       return { ...OK, stdout: JSON.stringify(links) };
     }

@@ -36,7 +36,15 @@ test('the planner rule shapes in nft text and in libnftables JSON', () => {
     [rule([addressInSet(4, 'daddr', '==', 'cluster4'), ret]), 'ip daddr @cluster4 return', { expr: [match('==', payload('ip', 'daddr'), '@cluster4'), { return: null }] }],
     [
       rule(
-        [interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']), ctDirection('original'), addressInSet(6, 'saddr', '==', 'p_loc6'), addressInSet(6, 'daddr', '!=', 'p_exc6'), counter, setMarkBits('meta', 0xffff00ff, 0x200), accept],
+        [
+          interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']),
+          ctDirection('original'),
+          addressInSet(6, 'saddr', '==', 'p_loc6'),
+          addressInSet(6, 'daddr', '!=', 'p_exc6'),
+          counter,
+          setMarkBits('meta', 0xffff00ff, 0x200),
+          accept,
+        ],
         'worker default/x',
       ),
       'iifname != { "egress.vxlan", "eth0" } ct direction original ip6 saddr @p_loc6 ip6 daddr != @p_exc6 counter meta mark set meta mark & 0xffff00ff | 0x00000200 accept comment "worker default/x"',
@@ -57,7 +65,13 @@ test('the planner rule shapes in nft text and in libnftables JSON', () => {
       rule([ctDirection('reply'), markIs('ct', 0xff00, '==', 0xff00), setMarkBits('meta', 0xffff00ff, 0xff00), setMarkBits('ct', 0xffff00ff, 0xff00), accept]),
       'ct direction reply ct mark & 0x0000ff00 == 0x0000ff00 meta mark set meta mark & 0xffff00ff | 0x0000ff00 ct mark set ct mark & 0xffff00ff | 0x0000ff00 accept',
       {
-        expr: [match('==', ct('direction'), 'reply'), match('==', { '&': [ct('mark'), 0xff00] }, 0xff00), markSet(meta('mark'), 0xffff00ff, 0xff00), markSet(ct('mark'), 0xffff00ff, 0xff00), { accept: null }],
+        expr: [
+          match('==', ct('direction'), 'reply'),
+          match('==', { '&': [ct('mark'), 0xff00] }, 0xff00),
+          markSet(meta('mark'), 0xffff00ff, 0xff00),
+          markSet(ct('mark'), 0xffff00ff, 0xff00),
+          { accept: null },
+        ],
       },
     ],
     [
@@ -84,7 +98,10 @@ test('the planner rule shapes in nft text and in libnftables JSON', () => {
     [
       rule([markIs('meta', 0xff00, '==', 0xff00), addressInSet(6, 'saddr', '==', 'a'), counter, snatTo(6, 'fd00:198:18::100')], 'snat x'),
       'meta mark & 0x0000ff00 == 0x0000ff00 ip6 saddr @a counter snat ip6 to fd00:198:18::100 comment "snat x"',
-      { expr: [match('==', { '&': [meta('mark'), 0xff00] }, 0xff00), match('==', payload('ip6', 'saddr'), '@a'), COUNTER, { snat: { family: 'ip6', addr: 'fd00:198:18::100' } }], comment: 'snat x' },
+      {
+        expr: [match('==', { '&': [meta('mark'), 0xff00] }, 0xff00), match('==', payload('ip6', 'saddr'), '@a'), COUNTER, { snat: { family: 'ip6', addr: 'fd00:198:18::100' } }],
+        comment: 'snat x',
+      },
     ],
     [
       rule([interfaceIs('iifname', '!=', 'egress.vxlan'), addressInSet(4, 'saddr', '==', 'p_loc4'), sourceRoutedBackViaInput, setMarkBits('meta', 0xffffff80, 0x1), accept]),
@@ -121,8 +138,18 @@ test('chain priorities: standard names with offsets, numbers in JSON', () => {
   assert.match(text, /type filter hook prerouting priority mangle; policy accept;/);
   assert.match(text, /type filter hook prerouting priority dstnat \+ 10; policy accept;/);
   assert.match(text, /type nat hook postrouting priority srcnat - 10; policy accept;/);
-  const chains = (JSON.parse(replaceJson(CATALOGUE_TABLE)) as { nftables: { add?: { chain?: { name: string; prio?: number } } }[] }).nftables.flatMap((c) => (c.add?.chain ? [[c.add.chain.name, c.add.chain.prio]] : []));
-  assert.deepEqual(chains, [['cat_mark', -150], ['cat_after_dnat', -90], ['cat_input', 0], ['cat_forward', 0], ['cat_unmark', -300], ['cat_snat', 90], ['cat_dnat', -105]]);
+  const chains = (JSON.parse(replaceJson(CATALOGUE_TABLE)) as { nftables: { add?: { chain?: { name: string; prio?: number } } }[] }).nftables.flatMap((c) =>
+    c.add?.chain ? [[c.add.chain.name, c.add.chain.prio]] : [],
+  );
+  assert.deepEqual(chains, [
+    ['cat_mark', -150],
+    ['cat_after_dnat', -90],
+    ['cat_input', 0],
+    ['cat_forward', 0],
+    ['cat_unmark', -300],
+    ['cat_snat', 90],
+    ['cat_dnat', -105],
+  ]);
 });
 
 /** Every kind of every union, by the type checker: a kind added to vocabulary.ts must be listed here. */
@@ -161,7 +188,16 @@ test('hand-made tables are checked as they render: no kind, key or value outside
     ['comment', (r) => (r.comment = 'x" drop')],
     ['empty rule', (r) => (r.statements = [])],
     ['a prototype key as a kind', (r) => (r.statements[1] = { kind: 'toString' })],
-    ['fib flag', (r) => (r.statements[0] = { kind: 'match', left: { kind: 'fib', flags: ['saddr', 'iif oif 0 accept; flush ruleset;'], result: 'oif' }, op: '!=', right: { kind: 'number', value: 0 } })],
+    [
+      'fib flag',
+      (r) =>
+        (r.statements[0] = {
+          kind: 'match',
+          left: { kind: 'fib', flags: ['saddr', 'iif oif 0 accept; flush ruleset;'], result: 'oif' },
+          op: '!=',
+          right: { kind: 'number', value: 0 },
+        }),
+    ],
     ['fib without flags', (r) => (r.statements[0] = { kind: 'match', left: { kind: 'fib', flags: [], result: 'oif' }, op: '!=', right: { kind: 'number', value: 0 } })],
     ['fib result', (r) => (r.statements[0] = { kind: 'match', left: { kind: 'fib', flags: ['saddr'], result: 'oif drop' }, op: '!=', right: { kind: 'number', value: 0 } })],
     ['snat to source of no family', (r) => (r.statements[1] = { kind: 'snat to source', family: 5 })],
@@ -181,11 +217,17 @@ test('learned elements carry their comment (which answer put them there); a comm
   type Doc = { nftables: Record<string, { element: { elem: unknown[] } }>[] };
   // Renewed by an update of the expiry: one add per set.
   const expires = JSON.parse(learnedElementsJson(table, write, 'expires')) as Doc;
-  assert.deepEqual(expires.nftables.map((c) => Object.keys(c)[0]), ['add']);
+  assert.deepEqual(
+    expires.nftables.map((c) => Object.keys(c)[0]),
+    ['add'],
+  );
   assert.deepEqual(expires.nftables[0]!.add!.element.elem, [{ elem: { val: '198.18.64.1', timeout: 10, expires: 10, comment } }]);
   // Renewed by taking the element out and in again, in one transaction.
   const readd = JSON.parse(learnedElementsJson(table, write, 'readd')) as Doc;
-  assert.deepEqual(readd.nftables.map((c) => Object.keys(c)[0]), ['add', 'delete', 'add']);
+  assert.deepEqual(
+    readd.nftables.map((c) => Object.keys(c)[0]),
+    ['add', 'delete', 'add'],
+  );
   assert.deepEqual(readd.nftables[2]!.add!.element.elem, [{ elem: { val: '198.18.64.1', timeout: 10, comment } }]);
   for (const bad of ['a" } ; flush ruleset', 'back\\slash', 'new\nline', 'x'.repeat(129)]) {
     for (const renewal of ['expires', 'readd'] as const) {
@@ -201,15 +243,30 @@ test('a replace carries the learned elements: added to the new sets in the same 
   const doc = JSON.parse(replaceJson(table, { learned })) as { nftables: Record<string, Record<string, unknown>>[] };
   const kinds = doc.nftables.map((c) => `${Object.keys(c)[0]} ${Object.keys(Object.values(c)[0]!)[0]}`);
   assert.deepEqual(kinds, ['add table', 'delete table', 'add table', 'add set', 'add element']);
-  assert.deepEqual(doc.nftables[4]!.add!.element, { family: 'inet', table: 'sluice', name: 'f_x_n0_4', elem: [{ elem: { val: '198.18.64.1', timeout: 13, comment: learned[0]!.comment } }] });
-  assert.match(replaceText(table, { learned }), /\nadd element inet sluice f_x_n0_4 \{ 198\.18\.64\.1 timeout 13s comment "dns a\.test A 198\.18\.64\.1 ttl 5 to 10\.244\.1\.3" \}\n$/);
+  assert.deepEqual(doc.nftables[4]!.add!.element, {
+    family: 'inet',
+    table: 'sluice',
+    name: 'f_x_n0_4',
+    elem: [{ elem: { val: '198.18.64.1', timeout: 13, comment: learned[0]!.comment } }],
+  });
+  assert.match(
+    replaceText(table, { learned }),
+    /\nadd element inet sluice f_x_n0_4 \{ 198\.18\.64\.1 timeout 13s comment "dns a\.test A 198\.18\.64\.1 ttl 5 to 10\.244\.1\.3" \}\n$/,
+  );
   assert.throws(() => replaceJson(table, { learned: [{ ...learned[0]!, address: '198.18.64.1; flush ruleset' }] }), { code: 'EGW_ERR_NFT_VALUE' });
 });
 
 test('forgetting learned elements: added for 1 s first, so the delete finds one that already expired, in one transaction', () => {
-  const doc = JSON.parse(forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4', family: 4, address: '10.96.0.10' }])) as { nftables: Record<string, { element: { name: string; elem: unknown[] } }>[] };
-  assert.deepEqual(doc.nftables.map((c) => Object.keys(c)[0]), ['add', 'delete']);
+  const doc = JSON.parse(forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4', family: 4, address: '10.96.0.10' }])) as {
+    nftables: Record<string, { element: { name: string; elem: unknown[] } }>[];
+  };
+  assert.deepEqual(
+    doc.nftables.map((c) => Object.keys(c)[0]),
+    ['add', 'delete'],
+  );
   assert.deepEqual(doc.nftables[0]!.add!.element.elem, [{ elem: { val: '10.96.0.10', timeout: 1 } }]);
   assert.deepEqual(doc.nftables[1]!.delete!.element.elem, ['10.96.0.10']);
-  assert.throws(() => forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4; flush ruleset', family: 4, address: '10.96.0.10' }]), { code: 'EGW_ERR_NFT_VALUE' });
+  assert.throws(() => forgottenElementsJson({ family: 'inet', name: 'sluice' }, [{ set: 'dns_steer4; flush ruleset', family: 4, address: '10.96.0.10' }]), {
+    code: 'EGW_ERR_NFT_VALUE',
+  });
 });

@@ -143,7 +143,10 @@ const VALUES: Renderers<Value> = {
   },
   'named set': { text: (v) => `@${identifier(v.name, 'set name')}`, json: (v) => `@${identifier(v.name, 'set name')}` },
   'anonymous set': {
-    text: (v, hex) => `{ ${setItems(v).map((i) => valueText(i, hex)).join(', ')} }`,
+    text: (v, hex) =>
+      `{ ${setItems(v)
+        .map((i) => valueText(i, hex))
+        .join(', ')} }`,
     json: (v, hex) => ({ set: setItems(v).map((i) => valueJson(i, hex)) }),
   },
 };
@@ -471,7 +474,12 @@ export function learnedElementsJson(table: Pick<NftTablePlan, 'family' | 'name'>
   for (const [name, list] of learnedBySet(elements)) {
     const target = { family: id.family, table: id.name, name };
     if (renewal === 'expires') commands.push({ add: { element: { ...target, elem: timedElems(list, true) } } });
-    else commands.push({ add: { element: { ...target, elem: timedElems(list, false) } } }, { delete: { element: { ...target, elem: list.map((e) => e.value) } } }, { add: { element: { ...target, elem: timedElems(list, false) } } });
+    else
+      commands.push(
+        { add: { element: { ...target, elem: timedElems(list, false) } } },
+        { delete: { element: { ...target, elem: list.map((e) => e.value) } } },
+        { add: { element: { ...target, elem: timedElems(list, false) } } },
+      );
   }
   return JSON.stringify({ nftables: commands });
 }

@@ -6,7 +6,27 @@ const refused = (fn: () => unknown, what: string) => assert.throws(fn, { code: '
 
 test('interface names: what the API accepts, which the kernel takes and nft cannot read differently', () => {
   for (const ok of ['eth0', 'ens5', 'egress.vxlan', 'br-1a2b3c', 'cali0123456789a', 'flannel.1', 'bond0.100', 'cilium_host', 'a']) assert.equal(interfaceName(ok), ok);
-  for (const bad of ['', '0123456789abcdef', 'eth0"; add table ip evil { }', "eth'0", 'eth 0', 'eth\t0', 'eth0\n', 'a/b', 'eth0:1', 'eth*', 'a\\b', '.', '..', '-x', 'vlan@100', 'ethé', 'eth\u00000', 7, undefined]) {
+  for (const bad of [
+    '',
+    '0123456789abcdef',
+    'eth0"; add table ip evil { }',
+    "eth'0",
+    'eth 0',
+    'eth\t0',
+    'eth0\n',
+    'a/b',
+    'eth0:1',
+    'eth*',
+    'a\\b',
+    '.',
+    '..',
+    '-x',
+    'vlan@100',
+    'ethé',
+    'eth\u00000',
+    7,
+    undefined,
+  ]) {
     refused(() => interfaceName(bad), JSON.stringify(bad));
   }
 });
@@ -20,7 +40,15 @@ test('comments: printable ASCII up to 128 characters, no quote or backslash', ()
 test('addresses are canonical and of the right family', () => {
   assert.equal(address('198.18.0.110', 4), '198.18.0.110');
   assert.equal(address('fd00:198:18::110', 6), 'fd00:198:18::110');
-  for (const [bad, family] of [['198.18.0.110', 6], ['fd00::1', 4], ['fd00:0::1', 6], ['FD00::1', 6], ['010.0.0.1', 4], ['198.18.0.0/24', 4], ['example.com', 4]] as const) {
+  for (const [bad, family] of [
+    ['198.18.0.110', 6],
+    ['fd00::1', 4],
+    ['fd00:0::1', 6],
+    ['FD00::1', 6],
+    ['010.0.0.1', 4],
+    ['198.18.0.0/24', 4],
+    ['example.com', 4],
+  ] as const) {
     refused(() => address(bad, family), bad);
   }
 });

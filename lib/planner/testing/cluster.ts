@@ -118,5 +118,9 @@ export function clusterInfo(status: Doc, spec: Doc = { autoDetect: { podCidrMode
 
 /** EgressTunnel status as the controller writes it for the node of `node(name, index)`. */
 export function nodeTunnel(name: string, index: number, mark?: number): Doc {
-  return tunnel(name, { tunnel: { ipv4: `172.31.0.${index}`, mac: `02:00:00:00:00:${String(index).padStart(2, '0')}`, parent: { name: 'eth0', ipv4: `198.18.0.${10 + index}` } }, ...(mark ? { mark: String(mark) } : {}), phase: 'Ready' });
+  return tunnel(name, {
+    tunnel: { ipv4: `172.31.0.${index}`, mac: `02:00:00:00:00:${String(index).padStart(2, '0')}`, parent: { name: 'eth0', ipv4: `198.18.0.${10 + index}` } },
+    ...(mark ? { mark: String(mark) } : {}),
+    phase: 'Ready',
+  });
 }

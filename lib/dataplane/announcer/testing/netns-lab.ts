@@ -64,9 +64,7 @@ export class NetnsLab {
     for (const name of this.#created.splice(0).reverse()) {
       await runCommand('ip', ['netns', 'del', name]).catch((err: unknown) => problems.push(String(err)));
     }
-    const left = (await runCommand('ip', ['netns', 'list']).catch(() => ({ stdout: '' }))).stdout
-      .split('\n')
-      .filter((line) => line.startsWith(this.prefix));
+    const left = (await runCommand('ip', ['netns', 'list']).catch(() => ({ stdout: '' }))).stdout.split('\n').filter((line) => line.startsWith(this.prefix));
     if (left.length > 0) problems.push(`namespaces left behind: ${left.join(', ')}`);
     return problems;
   }

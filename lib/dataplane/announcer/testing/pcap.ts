@@ -17,7 +17,7 @@ export function parsePcap(file: Buffer): CapturedFrame[] {
   const u32 = (at: number): number => (le ? file.readUInt32LE(at) : file.readUInt32BE(at));
   const fractionToUs = magic === MAGIC_NS ? 1 / 1000 : 1;
   const frames: CapturedFrame[] = [];
-  for (let at = 24; at + 16 <= file.length; ) {
+  for (let at = 24; at + 16 <= file.length;) {
     const captured = u32(at + 8);
     frames.push({
       atUs: u32(at) * 1_000_000 + u32(at + 4) * fractionToUs,

@@ -74,8 +74,7 @@ const replaceFor = (table: NftTablePlan) => replaceBatch(table, structureFingerp
 /** Everything but elements, with handles: equal before and after means nothing was reloaded. */
 const structureText = (family = 'inet', name = 'sluice') => nft('-a', '-t', 'list', 'table', family, name);
 
-const canonicalSets = (sets: readonly { name: string; elements: readonly string[] }[]) =>
-  Object.fromEntries(sets.map((s) => [s.name, s.elements.map(canonicalElement).sort()]));
+const canonicalSets = (sets: readonly { name: string; elements: readonly string[] }[]) => Object.fromEntries(sets.map((s) => [s.name, s.elements.map(canonicalElement).sort()]));
 
 function assertHolds(observed: ObservedNft, table: NftTablePlan): void {
   assert.equal(observed.present, true);
@@ -146,7 +145,7 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
       await nft('delete', 'table', 'inet', 'sluice');
     }
     await nftFile(replaceFor(big).json, { json: true });
-    assert.match(await nft('-t', 'list', 'set', 'inet', 'sluice', allSetName(big)), /size 8192/, "3000 elements with half again as much room");
+    assert.match(await nft('-t', 'list', 'set', 'inet', 'sluice', allSetName(big)), /size 8192/, '3000 elements with half again as much room');
   },
 
   async 'a set that churn would take past its size is reloaded with more room'(ctx) {
@@ -354,7 +353,10 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
       assert.doesNotMatch(ruleset, /evil|policy drop|parent-is-16char/);
       // Every policy of the node is programmed, exactly as without the bad status.
       assertHolds(await driver.observe(), clean.nft);
-      assert.match(ruleset, /iifname != \{ "eth0", "egress\.vxlan" \} ct direction original ip saddr @p_\w+_loc4 ip daddr @p_\w+_dst4 ip daddr != @p_\w+_exc4 fib saddr \. iif oif != 0 counter .* comment "worker default\/test"/);
+      assert.match(
+        ruleset,
+        /iifname != \{ "eth0", "egress\.vxlan" \} ct direction original ip saddr @p_\w+_loc4 ip daddr @p_\w+_dst4 ip daddr != @p_\w+_exc4 fib saddr \. iif oif != 0 counter .* comment "worker default\/test"/,
+      );
       assert.ok((await driver.counters()).has('worker default/test'));
       // The name put into a table by hand, past the planner: refused before anything is sent.
       const handMade = JSON.parse(JSON.stringify(p.nft).replaceAll('"name":"eth0"', `"name":${JSON.stringify(hostile)}`)) as NftTablePlan;
@@ -367,7 +369,9 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
   async 'a table fingerprinted by the previous format is replaced once, then adopted'(ctx) {
     const table = await seedTable('gateway-1');
     // What the previous agent left: the same table, its structure rule carrying a v2 fingerprint.
-    const batch = replaceFor(table).text().replace(/sluice-structure-v3 sha256:[0-9a-f]{64}/, `sluice-structure-v2 sha256:${'0'.repeat(64)}`);
+    const batch = replaceFor(table)
+      .text()
+      .replace(/sluice-structure-v3 sha256:[0-9a-f]{64}/, `sluice-structure-v2 sha256:${'0'.repeat(64)}`);
     await nftFile(batch);
     const first = await ctx.openDriver().apply(table);
     assert.deepEqual([first.mode, first.reason], ['replace', 'foreign-or-old']);
@@ -406,7 +410,10 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     const driver = ctx.openDriver();
     await driver.apply(table);
     await driver.learn([{ set: learned.name, family: 4, address: '198.18.1.10', timeoutSeconds: 5 }]);
-    await driver.learn([{ set: learned.name, family: 4, address: '198.18.1.10', timeoutSeconds: 300 }, { set: learned.name, family: 4, address: '198.18.1.11', timeoutSeconds: 300 }]);
+    await driver.learn([
+      { set: learned.name, family: 4, address: '198.18.1.10', timeoutSeconds: 300 },
+      { set: learned.name, family: 4, address: '198.18.1.11', timeoutSeconds: 300 },
+    ]);
     const listing = await nft('list', 'set', 'inet', 'sluice', learned.name);
     assert.match(listing, /flags timeout/);
     assert.match(listing, /198\.18\.1\.10 timeout 5m/, "the later answer's timeout replaced the first");
@@ -437,7 +444,9 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     const supported = await probeRenewal(backend, 'inet', 'sluice').finally(() => backend.close());
     const modes: (LearnedRenewal | undefined)[] = [undefined, 'readd', ...(supported === 'expires' ? ['expires' as const] : [])];
     const expires = async (address: string) => {
-      const listed = JSON.parse(await nft('-j', 'list', 'set', 'inet', 'sluice', learned.name)) as { nftables: { set?: { elem?: { elem: { val: string; expires: number } }[] } }[] };
+      const listed = JSON.parse(await nft('-j', 'list', 'set', 'inet', 'sluice', learned.name)) as {
+        nftables: { set?: { elem?: { elem: { val: string; expires: number } }[] } }[];
+      };
       const e = listed.nftables.flatMap((x) => x.set?.elem ?? []).find((x) => x.elem.val === address);
       assert.ok(e, `${address} is in the set`);
       return e.elem.expires;
@@ -467,9 +476,18 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     ]);
     assert.match(await nft('list', 'set', 'inet', 'sluice', v4.name), /198\.18\.5\.1 timeout 30s expires 29s\d+ms comment "dns a\.test A 198\.18\.5\.1 ttl 25 to 10\.244\.1\.5"/);
     assert.match(await nft('list', 'set', 'inet', 'sluice', v6.name), /2001:db8::5 timeout 40s expires 39s\d+ms/);
-    assert.throws(() => writeLearnedElements('sluice', [{ set: v4.name, family: 4, address: '198.18.5.2', timeoutSeconds: 30 }, { set: 'no_such_set', family: 4, address: '198.18.5.3', timeoutSeconds: 30 }]), { code: 'EGW_ERR_NFT', message: /ENOENT/ });
+    assert.throws(
+      () =>
+        writeLearnedElements('sluice', [
+          { set: v4.name, family: 4, address: '198.18.5.2', timeoutSeconds: 30 },
+          { set: 'no_such_set', family: 4, address: '198.18.5.3', timeoutSeconds: 30 },
+        ]),
+      { code: 'EGW_ERR_NFT', message: /ENOENT/ },
+    );
     assert.doesNotMatch(await nft('list', 'set', 'inet', 'sluice', v4.name), /198\.18\.5\.2/, 'the batch is all or nothing');
-    assert.throws(() => writeLearnedElements('sluice', [{ set: v4.name, family: 4, address: '198.18.5.4', timeoutSeconds: 30, comment: 'a" } ; flush ruleset' }]), { code: 'EGW_ERR_NFT_VALUE' });
+    assert.throws(() => writeLearnedElements('sluice', [{ set: v4.name, family: 4, address: '198.18.5.4', timeoutSeconds: 30, comment: 'a" } ; flush ruleset' }]), {
+      code: 'EGW_ERR_NFT_VALUE',
+    });
   },
 
   async 'a restarted agent does not cut short what the previous one learned'(ctx) {

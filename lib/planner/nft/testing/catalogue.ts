@@ -63,11 +63,38 @@ export const CATALOGUE_TABLE: NftTablePlan = {
         prefix4,
         rule([ctDirection('reply'), markIs('ct', 0xff00, '==', 0xff00), setMarkBits('meta', 0xffff00ff, 0xff00), accept]),
         rule(
-          [interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']), ctDirection('original'), addressInSet(6, 'saddr', '==', 'hosts6'), addressInSet(6, 'daddr', '!=', 'nets6'), counter, setMarkBits('meta', 0xffff00ff, 0x200), setMarkBits('ct', 0xffff00ff, 0x200), accept],
+          [
+            interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']),
+            ctDirection('original'),
+            addressInSet(6, 'saddr', '==', 'hosts6'),
+            addressInSet(6, 'daddr', '!=', 'nets6'),
+            counter,
+            setMarkBits('meta', 0xffff00ff, 0x200),
+            setMarkBits('ct', 0xffff00ff, 0x200),
+            accept,
+          ],
           'worker default/x',
         ),
-        rule([{ kind: 'match', left: meta('l4proto'), op: '==', right: { kind: 'anonymous set', items: [{ kind: 'symbol', name: 'tcp' }, { kind: 'symbol', name: 'udp' }] } }, { kind: 'set', target: ct('mark'), value: num(0x10) }]),
-        rule([{ kind: 'match', left: meta('nfproto'), op: '==', right: { kind: 'symbol', name: 'ipv6' } }, { kind: 'match', left: masked(meta('mark'), 0xff), op: '!=', right: num(0) }, counter]),
+        rule([
+          {
+            kind: 'match',
+            left: meta('l4proto'),
+            op: '==',
+            right: {
+              kind: 'anonymous set',
+              items: [
+                { kind: 'symbol', name: 'tcp' },
+                { kind: 'symbol', name: 'udp' },
+              ],
+            },
+          },
+          { kind: 'set', target: ct('mark'), value: num(0x10) },
+        ]),
+        rule([
+          { kind: 'match', left: meta('nfproto'), op: '==', right: { kind: 'symbol', name: 'ipv6' } },
+          { kind: 'match', left: masked(meta('mark'), 0xff), op: '!=', right: num(0) },
+          counter,
+        ]),
       ],
     },
     {
@@ -77,7 +104,13 @@ export const CATALOGUE_TABLE: NftTablePlan = {
       priority: { base: 'dstnat', offset: 10 },
       rules: [
         rule([{ kind: 'match', left: ct('status'), op: '==', right: { kind: 'flags', names: ['dnat'] } }, counter], 'after dnat'),
-        rule([interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']), addressInSet(4, 'saddr', '==', 'hosts4'), sourceRoutedBackViaInput, setMarkBits('meta', 0xffffff80, 0x7f), accept]),
+        rule([
+          interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']),
+          addressInSet(4, 'saddr', '==', 'hosts4'),
+          sourceRoutedBackViaInput,
+          setMarkBits('meta', 0xffffff80, 0x7f),
+          accept,
+        ]),
       ],
     },
     {
@@ -111,10 +144,7 @@ export const CATALOGUE_TABLE: NftTablePlan = {
       type: 'filter',
       hook: 'postrouting',
       priority: { base: 'raw', offset: 0 },
-      rules: [
-        rule([interfaceIs('oifname', '==', 'egress.vxlan'), clearMarkBits('meta', 0xffffff80)]),
-        rule([markIs('ct', 0x7f, '==', 0x7f), clearMarkBits('meta', 0xffffff80)]),
-      ],
+      rules: [rule([interfaceIs('oifname', '==', 'egress.vxlan'), clearMarkBits('meta', 0xffffff80)]), rule([markIs('ct', 0x7f, '==', 0x7f), clearMarkBits('meta', 0xffffff80)])],
     },
     {
       name: 'cat_snat',
