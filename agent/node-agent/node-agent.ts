@@ -272,6 +272,8 @@ export class NodeAgent {
       this.#appliedPolicies = appliedNow;
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
         this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
+        // the plan is the same, but whether another node could take its EIPs may not be (a peer fit again)
+        this.#holdEips(nodePlan, snapshot, probed?.facts);
         result = 'ok';
         return;
       }
@@ -291,19 +293,7 @@ export class NodeAgent {
       // and a peer told otherwise would take it over unprobed.
       this.#setHeld(report.held);
       if (report.ok) this.#conntrack?.afterApply(previous, nodePlan);
-      if (this.#lifetime) {
-        const onNic = this.#onNic(nodePlan);
-        const facts = probed?.facts;
-        const irreplaceable = facts
-          ? withoutSuccessor(
-              snapshot,
-              facts,
-              this.options.nodeName,
-              onNic.map((e) => e.ip),
-            )
-          : new Set(onNic.map((e) => e.ip));
-        this.#lifetime.hold(onNic, irreplaceable);
-      }
+      this.#holdEips(nodePlan, snapshot, probed?.facts);
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
@@ -451,6 +441,14 @@ export class NodeAgent {
       return peer !== undefined && peer.alive && peer.draining;
     });
     this.metrics.observeFailover((performance.now() - detectedAt) / 1000, handoff ? 'handoff' : 'failover');
+  }
+
+  /** Renews the lifetime of the EIPs on the NIC; those no other node could take now are held for good. */
+  #holdEips(nodePlan: NodePlan, snapshot: Snapshot, facts: ProbeFacts | undefined): void {
+    if (!this.#lifetime) return;
+    const onNic = this.#onNic(nodePlan);
+    const ips = onNic.map((e) => e.ip);
+    this.#lifetime.hold(onNic, facts ? withoutSuccessor(snapshot, facts, this.options.nodeName, ips) : new Set(ips));
   }
 
   /** The planned EIPs that are on the NIC now (announced: the apply took them). */
