@@ -7,7 +7,11 @@ const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_NETFILTER = 12;
 const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
 const SO_RCVTIMEO = 20;
+const EAGAIN = 11;
+const EINTR = 4;
+const ENOBUFS = 105;
 const MSG_TRUNC = 0x20;
 const RECV_BYTES = 256 * 1024;
 // The kernel answers a dump at once; this only bounds a wedged socket.
@@ -36,6 +40,13 @@ function loadLibc(): Libc {
   return libc;
 }
 
+function timeval(seconds: number): Buffer {
+  const t = Buffer.alloc(16); // struct timeval
+  t.writeBigInt64LE(BigInt(Math.floor(seconds)), 0);
+  t.writeBigInt64LE(BigInt(Math.round((seconds % 1) * 1e6)), 8);
+  return t;
+}
+
 const fail = (what: string): never => {
   throw new EgressError('EGW_ERR_NFT', `netfilter netlink ${what} failed: errno ${koffi.errno()}`);
 };
@@ -53,8 +64,7 @@ export function netfilterRequest(request: Buffer, onDatagram: (datagram: Buffer)
   const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
   if (fd < 0) fail('socket');
   try {
-    const timeout = Buffer.alloc(16); // struct timeval
-    timeout.writeBigInt64LE(BigInt(RECV_TIMEOUT_S), 0);
+    const timeout = timeval(RECV_TIMEOUT_S);
     if (c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) < 0) fail('setsockopt');
     const kernel = Buffer.alloc(12); // struct sockaddr_nl, pid 0 = the kernel
     kernel.writeUInt16LE(AF_NETLINK, 0);
@@ -68,5 +78,60 @@ export function netfilterRequest(request: Buffer, onDatagram: (datagram: Buffer)
     }
   } finally {
     c.close(fd);
+  }
+}
+
+/** What one receive on a long-lived socket gave: a datagram's length, nothing within the timeout, or lost datagrams. */
+export type Received = number | 'timeout' | 'overflow';
+
+/**
+ * A long-lived netfilter netlink socket in the calling thread's network namespace, for a
+ * subscriber that reads what the kernel sends (nfnetlink_log). Blocking calls: run it in a
+ * worker thread. The receive buffer bounds what waits in the kernel; when it is full the kernel
+ * drops, and the next receive reports `overflow`.
+ */
+export class NetfilterSocket {
+  readonly #fd: number;
+  #closed = false;
+
+  constructor(options: { readonly receiveBufferBytes: number; readonly receiveTimeoutSeconds: number }) {
+    if (endianness() !== 'LE') throw new EgressError('EGW_ERR_NFT', 'netfilter netlink parsing supports little-endian hosts only');
+    const c = loadLibc();
+    const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0) fail('socket');
+    this.#fd = fd;
+    try {
+      const size = Buffer.alloc(4);
+      size.writeInt32LE(options.receiveBufferBytes, 0);
+      if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, size.length) < 0) fail('setsockopt SO_RCVBUF');
+      const timeout = timeval(options.receiveTimeoutSeconds);
+      if (c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) < 0) fail('setsockopt SO_RCVTIMEO');
+    } catch (err) {
+      c.close(fd);
+      throw err;
+    }
+  }
+
+  /** Sends one request to the kernel. */
+  send(request: Buffer): void {
+    const kernel = Buffer.alloc(12); // struct sockaddr_nl, pid 0 = the kernel
+    kernel.writeUInt16LE(AF_NETLINK, 0);
+    if (loadLibc().sendto(this.#fd, request, request.length, 0, kernel, kernel.length) !== request.length) fail('sendto');
+  }
+
+  /** Waits up to the receive timeout for one datagram into `buf` (a longer one is cut to its size). */
+  receive(buf: Buffer): Received {
+    const n = loadLibc().recv(this.#fd, buf, buf.length, 0);
+    if (n >= 0) return n;
+    const errno = koffi.errno();
+    if (errno === EAGAIN || errno === EINTR) return 'timeout';
+    if (errno === ENOBUFS) return 'overflow';
+    return fail('recv');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    loadLibc().close(this.#fd);
   }
 }

@@ -12,13 +12,13 @@ export const NLM_F_REQUEST = 0x1;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
 
-const NLMSG_HDRLEN = 16;
-const NFGENMSG_LEN = 4;
-const NLMSG_ERROR = 2;
+export const NLMSG_HDRLEN = 16;
+export const NFGENMSG_LEN = 4;
+export const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const NLA_TYPE_MASK = 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
 
-const align4 = (n: number) => (n + 3) & ~3;
+export const align4 = (n: number) => (n + 3) & ~3;
 
 /** One attribute: header, payload, padding. */
 export function attr(type: number, payload: Buffer): Buffer {
@@ -33,16 +33,21 @@ export const stringPayload = (s: string) => Buffer.from(`${s}\0`, 'utf8');
 
 /** An nf_tables request: nlmsghdr + nfgenmsg + attributes. */
 export function nftablesRequest(msgType: number, flags: number, family: number, seq: number, attrs: readonly Buffer[]): Buffer {
+  return nfnetlinkRequest(NFNL_SUBSYS_NFTABLES, msgType, flags, family, seq, 0, attrs);
+}
+
+/** A request to any nfnetlink subsystem; `resId` is the subsystem's resource (nfnetlink_log: the group). */
+export function nfnetlinkRequest(subsys: number, msgType: number, flags: number, family: number, seq: number, resId: number, attrs: readonly Buffer[]): Buffer {
   const body = Buffer.concat(attrs);
   const head = Buffer.alloc(NLMSG_HDRLEN + NFGENMSG_LEN);
   head.writeUInt32LE(head.length + body.length, 0);
-  head.writeUInt16LE((NFNL_SUBSYS_NFTABLES << 8) | msgType, 4);
+  head.writeUInt16LE((subsys << 8) | msgType, 4);
   head.writeUInt16LE(flags, 6);
   head.writeUInt32LE(seq, 8);
   head.writeUInt32LE(0, 12); // port id: 0, the kernel fills ours in
   head.writeUInt8(family, 16);
   head.writeUInt8(0, 17); // NFNETLINK_V0
-  head.writeUInt16BE(0, 18); // res_id
+  head.writeUInt16BE(resId, 18);
   return Buffer.concat([head, body]);
 }
 
