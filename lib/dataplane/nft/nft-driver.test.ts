@@ -399,6 +399,23 @@ function probeKernel(expires: number) {
   };
 }
 
+test('unlearning: an element already gone counts as taken out; one missing element does not keep the others in; other errors still throw', async () => {
+  const gone = (c: string) => c.includes('198.18.5.9') || c.includes('"name":"gone"');
+  const backend = new ScriptedBackend((c) => (gone(c) ? { ok: false, output: '', error: 'Error: Could not process rule: No such file or directory' } : OK));
+  const driver = driverOn(backend);
+  await driver.unlearn([{ set: 'gone', family: 4, address: '198.18.5.1' }]);
+  await driver.unlearn([
+    { set: 'steer4', family: 4, address: '198.18.5.9' },
+    { set: 'steer4', family: 4, address: '198.18.5.2' },
+  ]);
+  assert.ok(
+    backend.writes.some((w) => w.commands.includes('198.18.5.2') && !w.commands.includes('198.18.5.9')),
+    'the element that was there is deleted on its own',
+  );
+  const refusing = driverOn(new ScriptedBackend(() => ({ ok: false, output: '', error: 'Error: Operation not permitted' })));
+  await assert.rejects(refusing.unlearn([{ set: 'steer4', family: 4, address: '198.18.5.3' }]), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT');
+});
+
 test('learning: the kernel is probed once for how an element is renewed, and the probe set is removed', async () => {
   for (const [expires, renewal] of [
     [59, 'expires'],

@@ -7,7 +7,7 @@ import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from '.
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
 import { deleteTableBatch, elementBatch, listTableCommand, replaceBatch, type NftBatch } from './nft-commands.js';
 import type { NftApplyOptions, NftApplyResult, NftCounter, NftLogger, NftRemoveResult, ObservedNft, ReplaceReason } from './nft-types.js';
-import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
+import { chainRuleCommentFromText, isNotFound, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
 import { ElementsRefused, writeLearnedElements } from './nfnetlink-elements.js';
 import { probeRenewal } from './renewal-probe.js';
@@ -277,14 +277,25 @@ export class NftDriver {
     await (aside ? this.#serial.run(slow) : slow());
   }
 
-  /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
+  /**
+   * Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind
+   * any apply. An address already gone (expired, its set or table removed) counts as taken out.
+   */
   unlearn(elements: readonly Omit<LearnedElementWrite, 'timeoutSeconds' | 'comment'>[]): Promise<void> {
     if (elements.length === 0) return Promise.resolve();
     return this.#serial.run(() =>
       this.#disrupt(async () => {
         for (const e of elements) this.#learned.delete(learnedKey(e));
-        const r = await this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
-        if (!r.ok) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
+        const remove = (some: typeof elements) => this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, some), { json: true });
+        const r = await remove(elements);
+        if (r.ok) return;
+        if (!isNotFound(r.error)) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
+        // One missing element fails the whole transaction: the others one by one.
+        if (elements.length === 1) return;
+        for (const e of elements) {
+          const one = await remove([e]);
+          if (!one.ok && !isNotFound(one.error)) throw nftError(`removing learned address ${e.address} from ${FAMILY} ${this.#table} ${e.set}`, one.error);
+        }
       }),
     );
   }
@@ -419,7 +430,7 @@ export class NftDriver {
         const started = performance.now();
         this.#learned.clear();
         const r = await this.#backend.run(deleteTableBatch({ family: FAMILY, name: this.#table }).json, { json: true });
-        if (!r.ok && !isNoSuchTable(r.error)) {
+        if (!r.ok && !isNotFound(r.error)) {
           this.#state = UNKNOWN;
           throw nftError(`deleting table ${FAMILY} ${this.#table}`, r.error);
         }
@@ -558,7 +569,7 @@ export class NftDriver {
   async #list(options: NftRunOptions): Promise<string | undefined> {
     const r = await this.#backend.run(listTableCommand(FAMILY, this.#table), { ...options, listing: true });
     if (r.ok) return r.output;
-    if (isNoSuchTable(r.error)) return undefined;
+    if (isNotFound(r.error)) return undefined;
     throw nftError(`listing table ${FAMILY} ${this.#table}`, r.error);
   }
 
