@@ -283,6 +283,8 @@ export class NodeAgent {
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
       this.#lifetime?.narrow(new Set(nodePlan.eips.map((e) => e.ip)));
+      const firewalls = localFirewallInputs(snapshot, this.options.nodeName);
+      this.#dns?.prepare(firewallNameRules(firewalls));
       const applyStart = monotonicMs();
       report = await this.#local!.dataplane.apply(nodePlan, {
         full: resync?.full ?? false,
@@ -298,7 +300,6 @@ export class NodeAgent {
       if (report.ok) this.#conntrack?.afterApply(previous, nodePlan);
       this.#holdEips(nodePlan, snapshot, probed?.facts);
       live?.applied(report.ok, this.#held);
-      const firewalls = localFirewallInputs(snapshot, this.options.nodeName);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
         const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);

@@ -101,6 +101,8 @@ export class NftDriver {
    * no proof.
    */
   #disrupting = 0;
+  /** Written into every table replace whose table has their sets (see keepLearned). */
+  #standing: readonly LearnedElementWrite[] = [];
   /** How learned elements are renewed, once known (given, or probed). */
   #renewal: LearnedRenewal | undefined;
   /** An apply probed the renewal (once; the first learning write tries again if that failed). */
@@ -278,6 +280,16 @@ export class NftDriver {
   }
 
   /**
+   * Learned elements that must never be missing from their sets while this process runs (the DNS
+   * steering): every table replace whose table has their set writes them in its own transaction,
+   * with their full timeout, also when it creates the set. Replaces the previous list; renewing
+   * them is still the caller's (learn).
+   */
+  keepLearned(elements: readonly LearnedElementWrite[]): void {
+    this.#standing = [...elements];
+  }
+
+  /**
    * Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind
    * any apply. An address already gone (expired, its set or table removed) counts as taken out.
    */
@@ -366,7 +378,8 @@ export class NftDriver {
 
   /**
    * The learned elements still in time whose sets `table` has, each for what is left of its
-   * time (rounded up: never shorter than remembered); the others are forgotten.
+   * time (rounded up: never shorter than remembered), and the standing ones; the others are
+   * forgotten.
    */
   #learnedFor(table: NftTablePlan): LearnedElementWrite[] {
     const sets = new Set(table.sets.filter((s) => s.learned).map((s) => s.name));
@@ -382,6 +395,12 @@ export class NftDriver {
           timeoutSeconds: Math.ceil((e.expiresAt - now) / 1000),
           ...(e.comment !== undefined ? { comment: e.comment } : {}),
         });
+    }
+    for (const e of this.#standing) {
+      if (!sets.has(e.set)) continue;
+      const at = keep.findIndex((k) => k.set === e.set && k.address === e.address);
+      if (at < 0) keep.push(e);
+      else if (keep[at]!.timeoutSeconds < e.timeoutSeconds) keep[at] = e;
     }
     return keep;
   }
