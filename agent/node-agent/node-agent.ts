@@ -174,20 +174,10 @@ export class NodeAgent {
       log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
     });
     const control = this.#control;
-    this.#conflicts = keepEipConflictsPublished({
-      client: control.client,
-      store: control.store,
-      watch: control.watch,
-      nodeName: options.nodeName,
-      logger: log.child({ component: 'kube' }),
-    });
-    this.#reports = keepAppliedReportPublished({
-      client: control.client,
-      store: control.store,
-      watch: control.watch,
-      nodeName: options.nodeName,
-      logger: log.child({ component: 'kube' }),
-    });
+    // both publish onto this node's EgressTunnel
+    const publishing = { client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) };
+    this.#conflicts = keepEipConflictsPublished(publishing);
+    this.#reports = keepAppliedReportPublished(publishing);
     this.metrics.readAtScrape({
       ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
       apiRequests: () => control.client.counts,
