@@ -6,6 +6,7 @@ import { AddressDriver } from './addresses/address-driver.js';
 import type { HeldAddress, ObservedAddresses } from './addresses/address-types.js';
 import type { AnnouncerHook, ApplyReport, NftDriverLike, ObservedDataplane } from './dataplane-types.js';
 import type { Exec } from './iproute/exec.js';
+import type { KernelReads } from './iproute/rows.js';
 import { LinkDriver } from './links/link-driver.js';
 import type { LinkOpPlan } from './links/link-ops.js';
 import { Collector } from './apply-collector.js';
@@ -27,7 +28,10 @@ export interface DataplaneOptions {
   /** The guards. Required: nothing that forwards is set up unless its table loaded. */
   readonly nft: NftDriverLike;
   readonly announcer?: AnnouncerHook;
+  /** Runs `ip` and `bridge` for writes (and for reads, unless `reads` is given). */
   readonly exec?: Exec;
+  /** How links, addresses, rules and routes are read (default: over rtnetlink, see kernel-reads.ts). */
+  readonly reads?: KernelReads;
   readonly sysctlRoot?: string;
   /** Where each sysctl change is recorded before it is written, for `sluice cleanup`. */
   readonly sysctlJournal?: SysctlWriteJournal;
@@ -138,7 +142,7 @@ export class Dataplane {
   #settled: PlanParts | undefined;
 
   constructor(options: DataplaneOptions) {
-    const exec = options.exec ? { exec: options.exec } : {};
+    const exec = { ...(options.exec ? { exec: options.exec } : {}), ...(options.reads ? { reads: options.reads } : {}) };
     this.sysctls = new SysctlDriver({ ...(options.sysctlRoot ? { root: options.sysctlRoot } : {}), ...(options.sysctlJournal ? { journal: options.sysctlJournal } : {}) });
     const config = options.config ?? DEFAULT_CONFIG;
     this.links = new LinkDriver({ ...exec, device: config.vxlan.device, ...(options.sysClassNet ? { sysClassNet: options.sysClassNet } : {}) });
