@@ -51,8 +51,8 @@ export interface ApplyOptions {
   /**
    * Read every subsystem and diff it against the kernel (the default). With false, a subsystem
    * whose part of the plan equals what the last clean apply wrote is neither read nor written, so
-   * a plan that changed only pod sets costs its nft transaction alone (`ip` processes cost tens
-   * to hundreds of milliseconds each). A periodic full apply is what repairs drift.
+   * a plan that changed only pod sets costs its nft transaction alone. A periodic full apply is
+   * what repairs drift.
    */
   readonly full?: boolean;
   /**
@@ -198,8 +198,8 @@ export class Dataplane {
       );
     }
 
-    // The guards load while the rest is read: a process costs far more than the read it does. The
-    // transaction goes out before the first process is spawned (spawning blocks the event loop,
+    // The guards' transaction goes out first, before the reads (netlink dumps that hold the thread
+    // for a moment each) and before any write process is spawned (spawning blocks the event loop,
     // for hundreds of milliseconds on a loaded node), so a change of pod sets is not held up.
     const nftApplied = c.run('nft', nftOp, () => this.#nft.apply(plan.nft));
     await new Promise<void>((resolve) => setImmediate(resolve));
