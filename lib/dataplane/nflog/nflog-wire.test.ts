@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attr, stringPayload } from '../nft/nfnetlink.js';
+import { attr, stringPayload } from '../netlink/netlink-message.js';
 import { LineBudget } from './line-budget.js';
 import { bindGroupRequest, COPY_RANGE, parseLoggedPacket, walkLogDatagram } from './nflog-wire.js';
 

@@ -2,14 +2,16 @@
  * Just enough nfnetlink_log to read what nft `log group N` sends: the request that binds a group
  * (copying only the first bytes of each packet) and the parse of the packets it delivers. Layouts
  * from linux/netfilter/nfnetlink_log.h; message headers are host-endian (little-endian here, as in
- * nfnetlink.ts), the log's own values big-endian.
+ * netlink-message.ts), the log's own values big-endian.
  *
  * What a packet says is only ever reported, never acted on: a parse takes fixed offsets, bounds
  * every read, and turns what it finds into addresses, a protocol name and a port number.
  */
 import { formatIp, type Family } from '../../api/ip.js';
-import { align4, attr, attributes, cString, NFGENMSG_LEN, nfnetlinkRequest, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN } from '../nft/nfnetlink.js';
+import { align4, attr, attributes, cString, netlinkRequest, NLM_F_ACK, NLM_F_REQUEST, NLMSG_HDRLEN } from '../netlink/netlink-message.js';
 
+const NLMSG_ERROR = 2;
+const NFGENMSG_LEN = 4;
 const NFNL_SUBSYS_ULOG = 4;
 const NFULNL_MSG_PACKET = 0;
 const NFULNL_MSG_CONFIG = 1;
@@ -43,7 +45,9 @@ export function bindGroupRequest(group: number, seq: number): Buffer {
   const mode = Buffer.alloc(6); // struct nfulnl_msg_config_mode, packed
   mode.writeUInt32BE(COPY_RANGE, 0);
   mode.writeUInt8(NFULNL_COPY_PACKET, 4);
-  return nfnetlinkRequest(NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, NLM_F_REQUEST | NLM_F_ACK, 0, seq, group, [
+  const nfgenmsg = Buffer.alloc(NFGENMSG_LEN); // family AF_UNSPEC, NFNETLINK_V0
+  nfgenmsg.writeUInt16BE(group, 2); // res_id: the group
+  return netlinkRequest((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, NLM_F_REQUEST | NLM_F_ACK, seq, nfgenmsg, [
     attr(NFULA_CFG_CMD, Buffer.from([NFULNL_CFG_CMD_BIND])),
     attr(NFULA_CFG_MODE, mode),
     attr(NFULA_CFG_TIMEOUT, u32(FLUSH_CENTISECONDS)),

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../../errors.js';
-import { NetfilterSocket } from '../nft/netfilter-socket.js';
+import { NETLINK_NETFILTER, NetlinkSocket } from '../netlink/netlink-socket.js';
 import { LineBudget } from './line-budget.js';
 import type { FromNflogWorker, NflogWorkerData, ToNflogWorker } from './nflog-messages.js';
 import { bindGroupRequest, parseLoggedPacket, walkLogDatagram, type LoggedPacket } from './nflog-wire.js';
@@ -34,7 +34,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function bind(socket: NetfilterSocket, buf: Buffer): void {
+function bind(socket: NetlinkSocket, buf: Buffer): void {
   socket.send(bindGroupRequest(config.group, BIND_SEQ));
   const deadline = performance.now() + 2000;
   while (performance.now() < deadline) {
@@ -49,8 +49,9 @@ function bind(socket: NetfilterSocket, buf: Buffer): void {
 }
 
 async function run(): Promise<void> {
-  const socket = new NetfilterSocket({ receiveBufferBytes: RECEIVE_BUFFER_BYTES, receiveTimeoutSeconds: RECEIVE_TIMEOUT_S });
+  const socket = new NetlinkSocket(NETLINK_NETFILTER, 'nfnetlink_log', 'EGW_ERR_NFT');
   try {
+    socket.subscribe({ receiveBufferBytes: RECEIVE_BUFFER_BYTES, receiveTimeoutSeconds: RECEIVE_TIMEOUT_S });
     const buf = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES);
     bind(socket, buf);
     post({ type: 'bound' });
