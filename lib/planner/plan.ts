@@ -316,7 +316,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
   });
   const firewallInputs = localFirewallInputs(snapshot, nodeName);
-  const firewall = buildFirewallRules(firewallInputs, clusterSetName);
+  const firewall = buildFirewallRules(firewallInputs, clusterSetName, { group: config.firewallLogGroup, rate: config.firewallLogRate });
   const steering = buildDnsSteering({
     nameRules: firewallNameRules(firewallInputs),
     port: config.firewallDnsPort,
