@@ -11,10 +11,13 @@ export interface NodeSelf {
   readonly parentInterface?: string;
   /** What its UDP probes say; absent: the API alone decides. */
   readonly probes?: ProbeFacts;
+  /** The mark index of each node in its last plan (see Snapshot.lastMarks). */
+  readonly lastMarks?: Readonly<Record<string, number>>;
 }
 
-/** A node's plan as its agent computes it; `sluice plan` computes it the same way. */
+/** A node's plan as its agent computes it; `sluice plan` computes it the same way (with no last plan). */
 export function planForNode(snapshot: Snapshot, self: NodeSelf): NodePlan {
-  const probed = self.probes ? { ...snapshot, probes: self.probes } : snapshot;
+  const probed =
+    self.probes || self.lastMarks ? { ...snapshot, ...(self.probes ? { probes: self.probes } : {}), ...(self.lastMarks ? { lastMarks: self.lastMarks } : {}) } : snapshot;
   return plan(self.parentInterface ? withOwnParent(probed, self.node, self.parentInterface) : probed, self.node);
 }

@@ -3,19 +3,9 @@ import assert from 'node:assert/strict';
 import type { LivenessView, PeerLiveness } from '../../lib/liveness/liveness-types.js';
 import { livenessStatus, type AgentStatus } from '../node-agent/agent-state.js';
 import { renderPeers, renderStatus } from './status.js';
+import { peerLiveness } from '../../lib/liveness/testing/peer.js';
 
-const peer = (node: string, address: string, over: Partial<PeerLiveness> = {}): PeerLiveness => ({
-  node,
-  address,
-  heard: true,
-  alive: true,
-  healthy: true,
-  draining: false,
-  holds: [],
-  misses: 0,
-  sinceHeardMs: 42.4,
-  ...over,
-});
+const peer = (node: string, address: string, over: Partial<PeerLiveness> = {}): PeerLiveness => peerLiveness(node, { address, sinceHeardMs: 42.4, ...over });
 
 const view: LivenessView = {
   isolated: false,

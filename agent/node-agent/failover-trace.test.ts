@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LivenessView, PeerLiveness } from '../../lib/liveness/liveness-types.js';
+import { livenessView, peerLiveness } from '../../lib/liveness/testing/peer.js';
 import { monotonicMs, peerChanges } from './failover-trace.js';
 
-const peer = (node: string, over: Partial<PeerLiveness> = {}): PeerLiveness => ({
-  node,
-  address: '198.18.0.12',
-  heard: true,
-  alive: true,
-  healthy: true,
-  draining: false,
-  holds: [],
-  misses: 0,
-  sinceHeardMs: 40,
-  ...over,
-});
-const view = (...peers: PeerLiveness[]): LivenessView => ({ peers: new Map(peers.map((p) => [p.node, p])), isolated: false });
+const peer = peerLiveness;
+const view = livenessView;
 
 test('a death, a return and a change of holds are changes; ages, misses and new peers are not', () => {
   const before = view(peer('gateway-1', { holds: ['198.18.0.110'] }), peer('gateway-2'), peer('gateway-3', { alive: false, heard: false }));

@@ -4,6 +4,7 @@ import type { KubeConfig } from '../../lib/kube/kubeconfig.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { AgentConfig } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
+import { markIndexes } from '../../lib/planner/tunnels.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
 import { startControlPlane, type ControlPlane } from '../../lib/controller/control-plane.js';
 import { followSnapshots } from '../../lib/cluster/snapshot-feed.js';
@@ -104,6 +105,8 @@ export class NodeAgent {
   /** A resync of an unchanged snapshot re-applies the last plan without planning again. */
   readonly #planned = new PlanMemo<Snapshot, { plan: NodePlan; applied: ReturnType<typeof appliedPolicies>; fingerprint: string }>();
   #liveness?: NodeLiveness;
+  /** The mark index of each node in the last plan: kept whatever status says (see assignTunnels). */
+  #lastMarks?: Readonly<Record<string, number>>;
   /** The snapshot the probe peers were taken from. */
   #peersFrom?: Snapshot;
   /** The last snapshot planned (a SIGTERM's handoff checks there is a successor in it). */
@@ -174,27 +177,11 @@ export class NodeAgent {
       log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
     });
     const control = this.#control;
-    this.#conflicts = keepEipConflictsPublished({
-      client: control.client,
-      store: control.store,
-      watch: control.watch,
-      nodeName: options.nodeName,
-      logger: log.child({ component: 'kube' }),
-    });
-    this.#lanLink = keepLanLinkPublished({
-      client: control.client,
-      store: control.store,
-      watch: control.watch,
-      nodeName: options.nodeName,
-      logger: log.child({ component: 'kube' }),
-    });
-    this.#reports = keepAppliedReportPublished({
-      client: control.client,
-      store: control.store,
-      watch: control.watch,
-      nodeName: options.nodeName,
-      logger: log.child({ component: 'kube' }),
-    });
+    // all publish onto this node's EgressTunnel
+    const publishing = { client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) };
+    this.#conflicts = keepEipConflictsPublished(publishing);
+    this.#lanLink = keepLanLinkPublished(publishing);
+    this.#reports = keepAppliedReportPublished(publishing);
     this.metrics.readAtScrape({
       ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
       apiRequests: () => control.client.counts,
@@ -260,13 +247,19 @@ export class NodeAgent {
       if (planned) nodePlan = planned.plan;
       else {
         try {
-          nodePlan = planForNode(snapshot, { node: this.options.nodeName, parentInterface: this.options.parentInterface, ...(probed ? { probes: probed.facts } : {}) });
+          nodePlan = planForNode(snapshot, {
+            node: this.options.nodeName,
+            parentInterface: this.options.parentInterface,
+            ...(probed ? { probes: probed.facts } : {}),
+            ...(this.#lastMarks ? { lastMarks: this.#lastMarks } : {}),
+          });
         } catch (err) {
           this.#status = { ...this.#status, lastError: errorMessage(err) };
           throw err;
         }
         this.metrics.planComputed((performance.now() - t0) / 1000);
       }
+      this.#lastMarks = markIndexes(nodePlan);
       const fingerprint = planned?.fingerprint ?? ApplyGate.fingerprint(nodePlan);
       const appliedNow = planned?.applied ?? appliedPolicies(nodePlan, snapshot);
       this.#planned.set(snapshot, probed?.key ?? '', { plan: nodePlan, applied: appliedNow, fingerprint });

@@ -192,6 +192,12 @@ describe('hostile input end to end', { skip: scenarioSkip, timeout: (SOAK ? 40 :
       valid = egressPolicy('default', 'valid', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client'), priority: 1000 });
       await kubectl(env.lab, ['apply', '-f', '-'], JSON.stringify(valid));
       at = await waitAssigned(env.lab, valid);
+      await waitFor(
+        'the valid EIP on its assigned node only',
+        30_000,
+        async () => (JSON.stringify(await holdersOf(env.lab, env.gatewayNodes, at.ipv4!)) === JSON.stringify([at.node]) ? true : undefined),
+        200,
+      );
       await expectLeavesAs(env.lab, CLIENT, at.ipv4!, { protos: ALL_PROTOS });
       agents = await daemonIdentities(env.lab, ['agent:']);
     },

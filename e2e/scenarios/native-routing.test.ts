@@ -1,6 +1,7 @@
 /**
  * Native routing (`spec.transport: native`) on one LAN segment: 1 worker, 2 gateway nodes. A
- * selected pod leaves with the EIP through the carrier without touching the VXLAN device, a LAN
+ * selected pod leaves with the EIP through the carrier without touching the VXLAN device (and the
+ * policy's NativePath condition says so), a LAN
  * host that is not a node cannot have a pod's forged packet SNATed, and when the carrying agent
  * is killed the workers follow the EIP to the other node, still natively.
  */
@@ -13,7 +14,7 @@ import { waitApplied } from './support/dataplane.js';
 import { ALL_PROTOS, expectLeavesAs } from './support/echo.js';
 import { kubectl, kubectlJson } from './support/kubectl.js';
 import { appSelector, egressPolicy } from './support/manifests.js';
-import { waitAssigned } from './support/policy-status.js';
+import { condition, policyStatus, waitAssigned } from './support/policy-status.js';
 import { GATEWAY_NAME, ScenarioLab, scenarioSkip } from './support/scenario-lab.js';
 import { waitFor } from './support/wait.js';
 import type { Lab } from '../labkit/lab.js';
@@ -77,6 +78,8 @@ describe('native routing end to end', { skip: scenarioSkip, timeout: 6 * 60_000 
     const before = await vxlanTx(env.lab, WORKER);
     await expectLeavesAs(env.lab, WEB, eip, { protos: ALL_PROTOS, timeoutMs: 10_000 });
     assert.equal(await vxlanTx(env.lab, WORKER), before, "the worker's VXLAN device sent nothing");
+    const nativePath = condition(await policyStatus(env.lab, policy), 'NativePath');
+    assert.deepEqual([nativePath?.status, nativePath?.reason], ['True', 'OnSegment'], JSON.stringify(nativePath));
     const rules = await env.lab.exec({ node: WORKER }, ['ip', '-j', 'rule', 'show']);
     const tables = (JSON.parse(rules.stdout) as { table?: string; fwmark?: string }[]).filter((x) => x.fwmark && x.table && /^\d+$/.test(x.table) && Number(x.table) > 3000);
     const routes = await Promise.all(tables.map(async (t) => (await env.lab.exec({ node: WORKER }, ['ip', '-j', 'route', 'show', 'table', t.table!])).stdout));

@@ -28,6 +28,11 @@ export interface ControllerContext {
   readonly logger: Logger;
   /** Timestamp for conditions written in this pass (metav1.Time). */
   readonly now: string;
+  /**
+   * The tunnel marks this leader wrote last, by node (empty when it just took the Lease). They
+   * come before status, which any node can write (see assignTunnels): a forged mark is repaired.
+   */
+  readonly tunnelMarks: { last: Readonly<Record<string, number>> };
 }
 
 /** Requests one reconciler sent in one pass, by outcome (tests and logs read it). */

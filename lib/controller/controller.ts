@@ -110,6 +110,8 @@ export class Controller {
   private claimOrder: ClaimOrder | undefined;
   /** Refused claims already logged (the current ones only). */
   private refusedLogged = new Set<string>();
+  /** The tunnel marks written while this process leads (see ControllerContext.tunnelMarks). */
+  private tunnelMarks: { last: Readonly<Record<string, number>> } = { last: {} };
 
   constructor(private readonly options: ControllerOptions) {
     this.writer = new ObjectWriter(options.client, options.store);
@@ -140,6 +142,8 @@ export class Controller {
       logger: this.logger,
     });
     this.reconciler = reconciler;
+    // another leader may have given marks meanwhile: status is the truth until this one writes
+    this.tunnelMarks = { last: {} };
     this.unsubscribe = this.options.store.subscribe((change) => reconciler.trigger(`${change.kind} ${change.type}`));
     leadership.addEventListener('abort', () => void this.stop(), { once: true });
     reconciler.trigger('leader');
@@ -197,6 +201,7 @@ export class Controller {
         signal,
         logger: this.logger,
         now: kubeTime(),
+        tunnelMarks: this.tunnelMarks,
       };
       const report = await step.run(ctx);
       for (const [kind, n] of report.takeovers) this.takeovers.set(kind, (this.takeovers.get(kind) ?? 0) + n);

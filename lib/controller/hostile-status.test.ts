@@ -58,3 +58,30 @@ test('pool conflicts become gateway conditions; forged policy status is rewritte
     await server.close();
   }
 });
+
+test('forged tunnel marks (one made unusable, another set to the first one’s) are rewritten as they were, not swapped', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const plane = startTestPlane(server.url, 'w-1');
+  try {
+    installCrds(server);
+    const seed = (o: object) => server.store.apply(asServer(o));
+    for (const o of [node('gw-1', 1, { labels: { egress: 'true' } }), node('gw-2', 2, { labels: { egress: 'true' } }), node('w-1', 3)]) seed(o);
+    seed(gateway('main', { nodeSelector: egress, ippools: { ipv4: ['198.18.100.10-198.18.100.19'] } }, '2026-01-01T00:00:00Z'));
+    await settle(plane);
+    const tunnel = (name: string) => server.store.get(API_VERSION, 'EgressTunnel', name) as any;
+    const marks = () => ({ 'gw-1': tunnel('gw-1')?.status?.mark, 'gw-2': tunnel('gw-2')?.status?.mark });
+    await waitFor('both gateways have marks', () => marks()['gw-1'] !== undefined && marks()['gw-2'] !== undefined, 5000);
+    const before = marks();
+    assert.notEqual(before['gw-1'], before['gw-2']);
+
+    // both forgeries land before the controller's next pass: status alone would give gw-2 the mark of gw-1
+    server.store.updateStatus({ ...tunnel('gw-1'), status: { ...tunnel('gw-1').status, mark: '255' } });
+    server.store.updateStatus({ ...tunnel('gw-2'), status: { ...tunnel('gw-2').status, mark: before['gw-1'] } });
+    await waitFor('marks rewritten', () => JSON.stringify(marks()) === JSON.stringify(before), 5000);
+    await sleep(300);
+    assert.deepEqual(marks(), before, 'and they stay');
+  } finally {
+    await plane.stop();
+    await server.close();
+  }
+});

@@ -46,7 +46,8 @@ export async function reconcileTunnels(ctx: ControllerContext): Promise<PassRepo
     const nic = parentInterfaceOf(s.raw);
     if (nic && !existing.some((t) => t.node === name)) existing.push({ node: name, parentName: nic });
   }
-  const assignments = assignTunnels(snapshot, existing, ctx.config);
+  const assignments = assignTunnels(snapshot, existing, ctx.config, ctx.tunnelMarks.last);
+  ctx.tunnelMarks.last = Object.fromEntries([...assignments.values()].flatMap((t) => (t.markIndex !== undefined ? [[t.node, t.markIndex]] : [])));
   const nodes = new Map(snapshot.nodes.map((n) => [n.name, n]));
   // a carrier that is no node any more keeps its values while status names it, but has no status to write
   await forEachItem(

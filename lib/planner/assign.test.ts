@@ -4,6 +4,7 @@ import type { Assignment } from './assign.js';
 import { rendezvousPick } from './hrw.js';
 import { resolveCluster } from './resolve.js';
 import { plan } from './plan.js';
+import { markIndexes } from './tunnels.js';
 import { resolveConfig } from './config.js';
 import { baseCluster, gateway, node, pod, policy, snapshotOf, tunnel } from './testing/cluster.js';
 import { parseDocument } from '../api/parse-document.js';
@@ -402,4 +403,37 @@ test('rr shares the default EIP only with policies that use the default: never w
   ]);
   assert.equal(fresh.get('default/a')!.eipV4, '198.18.0.101');
   assert.equal(fresh.get('default/b')!.reason, 'PoolExhausted');
+});
+
+test('a node keeps the mark of the last plan whatever status says; status decides for nodes new to the planner', () => {
+  const docs = [
+    ...baseCluster(),
+    pod('default', 'v', 'worker-1', ['10.244.1.5'], { app: 'v' }),
+    policy('default', 'p', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'v' } } } }),
+  ];
+  const last = plan(snapshotOf([...docs, tunnel('gateway-1', { mark: '1' }), tunnel('gateway-2', { mark: '2' })]), 'worker-1');
+  const lastMarks = markIndexes(last);
+  assert.deepEqual(lastMarks, { 'gateway-1': 1, 'gateway-2': 2 });
+  // a compromised node made gateway-1's mark unusable and gave gateway-2 the mark of gateway-1
+  const forged = snapshotOf([...docs, tunnel('gateway-1', { mark: '255' }), tunnel('gateway-2', { mark: '1' })]);
+  assert.deepEqual(markIndexes(plan(forged, 'worker-1')), { 'gateway-1': 2, 'gateway-2': 1 }, 'from status alone: swapped');
+  const kept = plan({ ...forged, lastMarks }, 'worker-1');
+  assert.deepEqual(markIndexes(kept), lastMarks, 'with the last plan: as they were');
+  assert.deepEqual(kept.routing, last.routing, 'no rule or route changes');
+  assert.ok(
+    kept.notices?.some((n) => n.includes('EgressTunnel "gateway-2": status.mark 1 ignored: node "gateway-1" has it too; using 2')),
+    `${kept.notices}`,
+  );
+  // a status mark that changed to a free value is not followed either; a node the last plan did not have takes status
+  const moved = plan(
+    { ...snapshotOf([...docs, tunnel('gateway-1', { mark: '7' }), tunnel('gateway-2', { mark: '2' })]), lastMarks: { 'gateway-2': 2, 'gone-node': 1 } },
+    'worker-1',
+  );
+  assert.deepEqual(markIndexes(moved), { 'gateway-1': 7, 'gateway-2': 2 });
+  const stays = plan({ ...snapshotOf([...docs, tunnel('gateway-1', { mark: '7' }), tunnel('gateway-2', { mark: '2' })]), lastMarks }, 'worker-1');
+  assert.deepEqual(markIndexes(stays), lastMarks);
+  assert.ok(
+    stays.notices?.some((n) => n.includes('status.mark 7 ignored: a node keeps its mark while this process runs; using 1')),
+    `${stays.notices}`,
+  );
 });

@@ -134,6 +134,11 @@ export function markValue(config: Pick<AgentConfig, 'markMask'>, index: number):
   return index * 2 ** markShift(config.markMask);
 }
 
+/** The index of a gateway mark value (inverse of markValue). */
+export function markIndexOf(config: Pick<AgentConfig, 'markMask'>, value: number): number {
+  return value / 2 ** markShift(config.markMask);
+}
+
 /** The routing tables and ip rule priorities a config reserves for sluice (and nothing else may use). */
 export function ownedRanges(config: Pick<AgentConfig, 'tableBase' | 'rulePriorityBase' | 'markMask'>): {
   readonly tables: { readonly min: number; readonly max: number };

@@ -5,16 +5,9 @@ import { API_VERSION, LAN_ANNOTATION } from '../api/group.js';
 import { parseDocument } from '../api/parse-document.js';
 import type { NodePlan } from './node-plan.js';
 import { ruleText } from './nft/render.js';
-import { gateway, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
+import { gateway, lanMac as mac, lanTunnel, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
 
 type Doc = Record<string, unknown>;
-
-const mac = (index: number) => `02:aa:00:00:00:${String(index).padStart(2, '0')}`;
-
-/** The EgressTunnel of `node(name, index)` with the lan annotation its agent publishes. */
-function lanTunnel(name: string, index: number, address = `198.18.0.${10 + index}/24`): Doc {
-  return { apiVersion: API_VERSION, kind: 'EgressTunnel', metadata: { name, annotations: { [LAN_ANNOTATION]: `${mac(index)} ${address}` } } };
-}
 
 function cluster(opts: { transport?: string; workerLan?: string; gatewayLan?: string; lan?: boolean; extraGateway?: Doc } = {}): Doc[] {
   const lan = opts.lan ?? true;

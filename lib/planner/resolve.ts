@@ -144,7 +144,7 @@ function inside(cidr: IpInterval, ip: string | undefined): string | undefined {
  */
 export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, NodeDirectoryEntry>; notices: string[] } {
   const { config } = snapshot;
-  const computed = assignTunnels(snapshot, snapshot.tunnels, config);
+  const computed = assignTunnels(snapshot, snapshot.tunnels, config, snapshot.lastMarks);
   const cidr4 = parseCidr(config.tunnelCidrV4);
   const cidr6 = parseCidr(config.tunnelCidrV6);
   const infos = new Map(snapshot.nodes.map((n) => [n.name, n]));
@@ -166,7 +166,9 @@ export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, Node
           ? 'it is the "SNAT here" mark'
           : status.markIndex > max
             ? `outside --mark-mask 0x${config.markMask.toString(16)} (marks 1-${max})`
-            : `node "${markHolder.get(status.markIndex) ?? '?'}" has it too`;
+            : markHolder.has(status.markIndex)
+              ? `node "${markHolder.get(status.markIndex)}" has it too`
+              : 'a node keeps its mark while this process runs';
       notices.push(`EgressTunnel "${name}": status.mark ${status.markIndex} ignored: ${why}; using ${markIndex}`);
     }
     const ipv4 = inside(cidr4, status?.ipv4) ?? base?.ipv4;

@@ -25,4 +25,10 @@ export interface Snapshot {
    * overlay the agent adds before planning; the store never sets it.
    */
   readonly probes?: ProbeFacts;
+  /**
+   * The mark index of each node in this process's last plan (absent after a start). Another
+   * overlay the store never sets: a status mark that is unusable or that another node's last mark
+   * contests yields to it (see assignTunnels).
+   */
+  readonly lastMarks?: Readonly<Record<string, number>>;
 }

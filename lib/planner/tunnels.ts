@@ -2,7 +2,8 @@ import type { Gateway, NodeInfo, Policy, Tunnel } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
 import { addressAt, parseCidr, parseIp, type IpInterval } from '../api/ip.js';
 import type { AgentConfig } from './config.js';
-import { maxMarkIndex } from './config.js';
+import { markIndexOf, maxMarkIndex } from './config.js';
+import type { NodePlan } from './node-plan.js';
 import { shortHash } from './hrw.js';
 
 /** Tunnel identity of one node, as the controller writes it into EgressTunnel status. */
@@ -65,8 +66,19 @@ export function gatewayCapableNodes(input: CapableInput): Set<string> {
  * A carrier that `nodes` does not list (an agent's view after the node left every nodeSelector)
  * keeps its tunnel identity as `existing` has it, mark included when valid and unique; it gets
  * no new values. Its entry has no `parentIpv4`/`parentIpv6` unless `existing` has them.
+ *
+ * `lastMarks` are the marks of the caller's last result, and they come first: a node keeps the
+ * mark it had (when still valid and unique), status decides only for nodes new to the caller.
+ * Status is untrusted (any node may write it), and a mark is a routing detail of each node's own
+ * plan (workers need not agree on them): following a forged or lost status would move a
+ * gateway's flows to another rule and table, or swap two gateways' marks, for nothing.
  */
-export function assignTunnels(cluster: CapableInput, existing: readonly Tunnel[], config: AgentConfig): Map<string, TunnelAssignment> {
+export function assignTunnels(
+  cluster: CapableInput,
+  existing: readonly Tunnel[],
+  config: AgentConfig,
+  lastMarks: Readonly<Record<string, number>> = {},
+): Map<string, TunnelAssignment> {
   const { nodes } = cluster;
   const cidr4 = parseCidr(config.tunnelCidrV4);
   const cidr6 = parseCidr(config.tunnelCidrV6);
@@ -79,18 +91,23 @@ export function assignTunnels(cluster: CapableInput, existing: readonly Tunnel[]
   const usedMarks = new Set<number>();
   const offsets = new Map<string, bigint>();
   const marks = new Map<string, number>();
-  for (const node of [...sorted, ...absent.map((name) => ({ name }))].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  const usable = (mark: number | undefined): mark is number => mark !== undefined && Number.isInteger(mark) && mark >= 1 && mark <= maxMarkIndex(config);
+  const keepMark = (name: string, mark: number | undefined) => {
+    if (capable.has(name) && !marks.has(name) && usable(mark) && !usedMarks.has(mark)) {
+      usedMarks.add(mark);
+      marks.set(name, mark);
+    }
+  };
+  const everyNode = [...sorted, ...absent.map((name) => ({ name }))].sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const node of everyNode) keepMark(node.name, lastMarks[node.name]);
+  for (const node of everyNode) {
     const prev = byNode.get(node.name);
     const off = offsetIn(cidr4, prev?.ipv4);
     if (off !== undefined && !usedOffsets.has(off)) {
       usedOffsets.add(off);
       offsets.set(node.name, off);
     }
-    const mark = prev?.markIndex;
-    if (capable.has(node.name) && mark !== undefined && mark <= maxMarkIndex(config) && !usedMarks.has(mark)) {
-      usedMarks.add(mark);
-      marks.set(node.name, mark);
-    }
+    keepMark(node.name, prev?.markIndex);
   }
   let nextOffset = 1n;
   let nextMark = 1;
@@ -143,4 +160,10 @@ export function assignTunnels(cluster: CapableInput, existing: readonly Tunnel[]
     });
   }
   return result;
+}
+
+/** The mark index of each node in a plan: what its next plan passes as `lastMarks`. */
+export function markIndexes(plan: Pick<NodePlan, 'marks'>): Record<string, number> {
+  const config = { markMask: plan.marks.mask };
+  return Object.fromEntries(Object.entries(plan.marks.gateways).map(([node, value]) => [node, markIndexOf(config, value)]));
 }

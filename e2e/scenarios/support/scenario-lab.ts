@@ -4,6 +4,7 @@
  * runs through `scenario()`, which deletes what it applied and waits until the shared pods leave
  * by their node again, so the next one starts clean.
  */
+import { waitGatewaysFit } from './peer-liveness.js';
 import { existsSync } from 'node:fs';
 import type { KubeObject } from '../../../lib/api/wire.js';
 import type { LabInfo, PodInfo } from '../../labkit/info.js';
@@ -93,6 +94,9 @@ export class ScenarioLab {
       for (const [ns, labels] of Object.entries(opts.namespaceLabels ?? {})) {
         await kubectl(lab, ['label', 'namespace', ns, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`), '--overwrite']);
       }
+      // A gateway node still in its start hold stands aside: a policy made now would be assigned to it
+      // and move to another node seconds later, which scenarios that keep an assignment would read as a failover.
+      if (opts.agents !== false && gateways.length > 1) await waitGatewaysFit(lab, gateways);
       return new ScenarioLab(
         lab,
         await lab.info(),
