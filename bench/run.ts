@@ -16,7 +16,7 @@ import { armReaper } from '../e2e/labkit/reaper/arm.js';
 import { identityOf } from '../e2e/labkit/reaper/process-identity.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const LISTED = ['dataplane/nft-apply.js', 'plan/plan.js', 'throughput/throughput.js'];
+const LISTED = ['dataplane/nft-apply.js', 'dataplane/noop-apply.js', 'plan/plan.js', 'throughput/throughput.js'];
 const EXPORTS_MAIN = /^export (async )?function main\(/m;
 const TIME_LIMIT_MS = 30 * 60_000;
 /** A benchmark told to stop tears its lab or namespace down first; give it time. */

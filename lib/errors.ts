@@ -11,7 +11,7 @@ export const ERROR_CODES = {
   EGW_ERR_PLAN: 'a plan cannot be built for the requested node',
   EGW_ERR_NFT: 'libnftables or nft rejected a ruleset',
   EGW_ERR_NFT_VALUE: 'a value cannot go into an nft rule or set (interface name, comment, address, name or number out of bounds); nothing is sent',
-  EGW_ERR_NETLINK: 'an iproute2 command failed',
+  EGW_ERR_NETLINK: 'an iproute2 command or an rtnetlink read of links, addresses, routes or rules failed',
   EGW_ERR_SYSCTL: 'a sysctl could not be read or written',
   EGW_ERR_ADDRESS_CONFLICT: 'an egress IP is already on its interface as an address sluice did not add; it is left alone',
   EGW_ERR_ANNOUNCE_NATIVE: 'the packet-socket addon (native/) is not built or failed to load',

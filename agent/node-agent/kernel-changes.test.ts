@@ -20,6 +20,11 @@ describe('KernelChanges in a network namespace', { skip: privilegedSkipReason() 
         const until = Date.now() + 3000;
         while (changes.generation() === undefined && Date.now() < until) await sleep(20);
         await sleep(300); // the monitor binds its socket after it starts
+        // a new namespace settles first (IPv6 duplicate address detection ends, link-local routes come)
+        for (let settled = Date.now() + 10_000, last = changes.generation(); Date.now() < settled; last = changes.generation()) {
+          await sleep(500);
+          if (changes.generation() === last) break;
+        }
         const quiet = changes.generation();
         assert.notEqual(quiet, undefined);
         await sleep(500);

@@ -105,6 +105,8 @@ export class NodeAgent {
   /** A resync of an unchanged snapshot re-applies the last plan without planning again. */
   readonly #planned = new PlanMemo<Snapshot, { plan: NodePlan; applied: ReturnType<typeof appliedPolicies>; fingerprint: string }>();
   #liveness?: NodeLiveness;
+  /** The EIPs on the NIC no other node could carry, for the last snapshot and probe facts (see #holdEips). */
+  readonly #standing = new PlanMemo<Snapshot, ReadonlySet<string>>();
   /** The mark index of each node in the last plan: kept whatever status says (see assignTunnels). */
   #lastMarks?: Readonly<Record<string, number>>;
   /** The snapshot the probe peers were taken from. */
@@ -277,7 +279,7 @@ export class NodeAgent {
       if (!this.#gate.shouldApply(fingerprint, reasons)) {
         this.#status = { ...this.#status, lastPlanAt: new Date().toISOString() };
         // the plan is the same, but whether another node could take its EIPs may not be (a peer fit again)
-        this.#holdEips(nodePlan, snapshot, probed?.facts);
+        this.#holdEips(nodePlan, snapshot, probed);
         result = 'ok';
         return;
       }
@@ -297,7 +299,7 @@ export class NodeAgent {
       // and a peer told otherwise would take it over unprobed.
       this.#setHeld(report.held);
       if (report.ok) this.#conntrack?.afterApply(previous, nodePlan);
-      this.#holdEips(nodePlan, snapshot, probed?.facts);
+      this.#holdEips(nodePlan, snapshot, probed);
       live?.applied(report.ok, this.#held);
       // The forwarder learns for the rules by name of this node's pods, once their sets are in the kernel.
       if (report.ok && this.#dns) {
@@ -455,11 +457,16 @@ export class NodeAgent {
   }
 
   /** Renews the lifetime of the EIPs on the NIC; those no other node could take now are held for good. */
-  #holdEips(nodePlan: NodePlan, snapshot: Snapshot, facts: ProbeFacts | undefined): void {
+  #holdEips(nodePlan: NodePlan, snapshot: Snapshot, probed: { facts: ProbeFacts; key: string } | undefined): void {
     if (!this.#lifetime) return;
     const onNic = this.#onNic(nodePlan);
     const ips = onNic.map((e) => e.ip);
-    this.#lifetime.hold(onNic, facts ? withoutSuccessor(snapshot, facts, this.options.nodeName, ips) : new Set(ips));
+    if (!probed) return this.#lifetime.hold(onNic, new Set(ips));
+    // one assignment per change of the cluster, the probes' word or the EIPs on the NIC, not per pass
+    const key = `${probed.key}|${ips.join(',')}`;
+    let orphans = this.#standing.get(snapshot, key);
+    if (!orphans) this.#standing.set(snapshot, key, (orphans = withoutSuccessor(snapshot, probed.facts, this.options.nodeName, ips)));
+    this.#lifetime.hold(onNic, orphans);
   }
 
   /** The planned EIPs that are on the NIC now (announced: the apply took them). */

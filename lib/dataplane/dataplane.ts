@@ -6,6 +6,7 @@ import { AddressDriver } from './addresses/address-driver.js';
 import type { HeldAddress, ObservedAddresses } from './addresses/address-types.js';
 import type { AnnouncerHook, ApplyReport, NftDriverLike, ObservedDataplane } from './dataplane-types.js';
 import type { Exec } from './iproute/exec.js';
+import type { KernelReads } from './iproute/rows.js';
 import { LinkDriver } from './links/link-driver.js';
 import type { LinkOpPlan } from './links/link-ops.js';
 import { Collector } from './apply-collector.js';
@@ -27,7 +28,10 @@ export interface DataplaneOptions {
   /** The guards. Required: nothing that forwards is set up unless its table loaded. */
   readonly nft: NftDriverLike;
   readonly announcer?: AnnouncerHook;
+  /** Runs `ip` and `bridge` for writes (and for reads, unless `reads` is given). */
   readonly exec?: Exec;
+  /** How links, addresses, rules and routes are read (default: over rtnetlink, see kernel-reads.ts). */
+  readonly reads?: KernelReads;
   readonly sysctlRoot?: string;
   /** Where each sysctl change is recorded before it is written, for `sluice cleanup`. */
   readonly sysctlJournal?: SysctlWriteJournal;
@@ -47,8 +51,8 @@ export interface ApplyOptions {
   /**
    * Read every subsystem and diff it against the kernel (the default). With false, a subsystem
    * whose part of the plan equals what the last clean apply wrote is neither read nor written, so
-   * a plan that changed only pod sets costs its nft transaction alone (`ip` processes cost tens
-   * to hundreds of milliseconds each). A periodic full apply is what repairs drift.
+   * a plan that changed only pod sets costs its nft transaction alone. A periodic full apply is
+   * what repairs drift.
    */
   readonly full?: boolean;
   /**
@@ -138,7 +142,7 @@ export class Dataplane {
   #settled: PlanParts | undefined;
 
   constructor(options: DataplaneOptions) {
-    const exec = options.exec ? { exec: options.exec } : {};
+    const exec = { ...(options.exec ? { exec: options.exec } : {}), ...(options.reads ? { reads: options.reads } : {}) };
     this.sysctls = new SysctlDriver({ ...(options.sysctlRoot ? { root: options.sysctlRoot } : {}), ...(options.sysctlJournal ? { journal: options.sysctlJournal } : {}) });
     const config = options.config ?? DEFAULT_CONFIG;
     this.links = new LinkDriver({ ...exec, device: config.vxlan.device, ...(options.sysClassNet ? { sysClassNet: options.sysClassNet } : {}) });
@@ -194,8 +198,8 @@ export class Dataplane {
       );
     }
 
-    // The guards load while the rest is read: a process costs far more than the read it does. The
-    // transaction goes out before the first process is spawned (spawning blocks the event loop,
+    // The guards' transaction goes out first, before the reads (netlink dumps that hold the thread
+    // for a moment each) and before any write process is spawned (spawning blocks the event loop,
     // for hundreds of milliseconds on a loaded node), so a change of pod sets is not held up.
     const nftApplied = c.run('nft', nftOp, () => this.#nft.apply(plan.nft));
     await new Promise<void>((resolve) => setImmediate(resolve));

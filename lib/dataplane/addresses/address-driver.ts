@@ -1,6 +1,8 @@
 import type { EipPlan } from '../../planner/node-plan.js';
 import { runBatch } from '../iproute/batch.js';
 import { execFile, type Exec } from '../iproute/exec.js';
+import type { KernelReads } from '../iproute/rows.js';
+import { kernelReads } from '../kernel-reads.js';
 import { fromBatch, type ApplyError, type StepResult } from '../report.js';
 import { addressCommand } from './address-commands.js';
 import { observeAddresses } from './address-observe.js';
@@ -11,7 +13,9 @@ import type { HeldAddress, ObservedAddresses } from './address-types.js';
 export interface AddressDriverOptions {
   /** IFA_RT_PRIORITY value marking our addresses; see address-tag.ts. */
   readonly tag?: number;
+  /** Runs `ip` for writes (and for reads, unless `reads` is given). */
   readonly exec?: Exec;
+  readonly reads?: KernelReads;
 }
 
 export interface AddressApplyResult extends StepResult {
@@ -25,14 +29,16 @@ export interface AddressApplyResult extends StepResult {
 export class AddressDriver {
   readonly tag: number;
   readonly #exec: Exec;
+  readonly #reads: KernelReads;
 
   constructor(options: AddressDriverOptions = {}) {
     this.tag = options.tag ?? DEFAULT_ADDRESS_TAG;
     this.#exec = options.exec ?? execFile;
+    this.#reads = kernelReads(options);
   }
 
   observe(): Promise<ObservedAddresses> {
-    return observeAddresses(this.#exec, this.tag);
+    return observeAddresses(this.#reads, this.tag);
   }
 
   plan(eips: readonly EipPlan[], observed: ObservedAddresses): AddressOpPlan {

@@ -1,15 +1,10 @@
 import { canonicalIp, type Family } from '../../api/ip.js';
-import { execJson, type Exec } from '../iproute/exec.js';
+import type { KernelReads, LinkRow } from '../iproute/rows.js';
 import { hostPrefix } from './address-ops.js';
 import type { ObservedAddress, ObservedAddresses } from './address-types.js';
 
-interface JsonLink {
-  ifname: string;
-  addr_info?: { family: string; local?: string; prefixlen: number; scope?: string; metric?: number }[];
-}
-
 /** Pure: global-scope addresses of `ip -json addr` rows, ours marked by tag and host prefix. */
-export function parseAddresses(links: readonly JsonLink[], tag: number): ObservedAddresses {
+export function parseAddresses(links: readonly LinkRow[], tag: number): ObservedAddresses {
   const addresses: ObservedAddress[] = [];
   for (const link of links) {
     for (const a of link.addr_info ?? []) {
@@ -28,6 +23,6 @@ export function parseAddresses(links: readonly JsonLink[], tag: number): Observe
   return { addresses };
 }
 
-export async function observeAddresses(exec: Exec, tag: number): Promise<ObservedAddresses> {
-  return parseAddresses(await execJson<JsonLink>(exec, 'ip', ['address', 'show']), tag);
+export async function observeAddresses(reads: KernelReads, tag: number): Promise<ObservedAddresses> {
+  return parseAddresses(await reads.addresses(), tag);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeList, attributes, cString } from './nfnetlink.js';
+import { attributeList, attributes, cString } from '../netlink/netlink-message.js';
 import { batchAnswers, learnedElementsBatch } from './nfnetlink-elements.js';
 
 /** The messages of a batch: type, flags, seq, and the attributes after the nfgenmsg header. */

@@ -11,14 +11,14 @@ import { constants } from 'node:os';
 import { parseIp } from '../../api/ip.js';
 import { EgressError } from '../../errors.js';
 import { learnedBySet, type LearnedElementWrite } from '../../planner/nft/render.js';
-import { attr, NFNL_SUBSYS_NFTABLES, NFPROTO_INET, nftablesRequest, NLM_F_ACK, NLM_F_REQUEST, stringPayload } from './nfnetlink.js';
+import { attr, NLA_F_NESTED, NLM_F_ACK, NLM_F_REQUEST, NLMSG_HDRLEN, stringPayload } from '../netlink/netlink-message.js';
+import { NFNL_SUBSYS_NFTABLES, NFPROTO_INET, nftablesRequest } from './nfnetlink.js';
 import { netfilterRequest } from './netfilter-socket.js';
 
 const NFNL_MSG_BATCH_BEGIN = 0x10;
 const NFNL_MSG_BATCH_END = 0x11;
 const NFT_MSG_NEWSETELEM = 12;
 const NLM_F_CREATE = 0x400;
-const NLA_F_NESTED = 0x8000;
 const NFTA_SET_ELEM_LIST_TABLE = 1;
 const NFTA_SET_ELEM_LIST_SET = 2;
 const NFTA_SET_ELEM_LIST_ELEMENTS = 3;
@@ -30,7 +30,6 @@ const NFTA_SET_ELEM_USERDATA = 6;
 const NFTA_DATA_VALUE = 1;
 /** libnftnl's user-data type of an element comment (NFTNL_UDATA_SET_ELEM_COMMENT), NUL-terminated. */
 const UDATA_COMMENT = 0;
-const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
 
 const nested = (type: number, parts: readonly Buffer[]) => attr(type | NLA_F_NESTED, Buffer.concat(parts));

@@ -1,6 +1,7 @@
 import { EgressError } from '../../errors.js';
 import type { NftCounter } from './nft-types.js';
-import { attr, attributeList, attributes, cString, NLM_F_DUMP, NLM_F_REQUEST, nftablesRequest, stringPayload, u64, userDataString, walkDatagram } from './nfnetlink.js';
+import { attr, attributeList, attributes, cString, NLM_F_DUMP, NLM_F_REQUEST, stringPayload } from '../netlink/netlink-message.js';
+import { nftablesRequest, u64, userDataString, walkDatagram } from './nfnetlink.js';
 
 const NFT_MSG_NEWRULE = 6;
 const NFT_MSG_GETRULE = 7;

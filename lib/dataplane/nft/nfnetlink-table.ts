@@ -1,5 +1,6 @@
 import { EgressError } from '../../errors.js';
-import { attr, attributes, NLM_F_ACK, NLM_F_REQUEST, nftablesRequest, stringPayload, userDataString, walkDatagram } from './nfnetlink.js';
+import { attr, attributes, NLM_F_ACK, NLM_F_REQUEST, stringPayload } from '../netlink/netlink-message.js';
+import { nftablesRequest, userDataString, walkDatagram } from './nfnetlink.js';
 
 const NFT_MSG_NEWTABLE = 0;
 const NFT_MSG_GETTABLE = 1;

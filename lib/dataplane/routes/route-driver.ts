@@ -1,6 +1,8 @@
 import type { Family } from '../../api/ip.js';
 import type { RoutingPlan } from '../../planner/node-plan.js';
 import { execFile, type Exec } from '../iproute/exec.js';
+import type { KernelReads } from '../iproute/rows.js';
+import { kernelReads } from '../kernel-reads.js';
 import { runCommands } from '../iproute/run-commands.js';
 import { mergeSteps, type ApplyError, type StepResult } from '../report.js';
 import { routeCommand } from './route-commands.js';
@@ -9,7 +11,9 @@ import { opFamily, planRouteOps, type RouteOp, type RouteOpPlan } from './route-
 import type { ObservedRouting, OwnedRanges } from './route-types.js';
 
 export interface RouteDriverOptions {
+  /** Runs `ip` for writes (and for reads, unless `reads` is given). */
   readonly exec?: Exec;
+  readonly reads?: KernelReads;
 }
 
 /**
@@ -18,13 +22,15 @@ export interface RouteDriverOptions {
  */
 export class RouteDriver {
   readonly #exec: Exec;
+  readonly #reads: KernelReads;
 
   constructor(options: RouteDriverOptions = {}) {
     this.#exec = options.exec ?? execFile;
+    this.#reads = kernelReads(options);
   }
 
   observe(owned: OwnedRanges): Promise<ObservedRouting> {
-    return observeRouting(this.#exec, owned);
+    return observeRouting(this.#reads, owned);
   }
 
   plan(routing: RoutingPlan, observed: ObservedRouting): RouteOpPlan {

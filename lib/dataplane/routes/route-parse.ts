@@ -1,9 +1,7 @@
 import { canonicalIp, type Family } from '../../api/ip.js';
 import { canonicalPrefix } from '../iproute/ip-text.js';
+import type { RouteRow } from '../iproute/rows.js';
 import type { IdRange, ObservedRoute, ObservedRule } from './route-types.js';
-
-/** A row of `ip -N -json rule list` / `ip -N -json route show table all` (numeric tables and types). */
-export type JsonRow = Record<string, unknown>;
 
 /** rtm_type numbers, as `-N` prints them. */
 const ROUTE_TYPES: Readonly<Record<string, string>> = {
@@ -40,7 +38,7 @@ function num(v: unknown): number | undefined {
 
 const RULE_SHAPE_KEYS = new Set(['priority', 'src', 'fwmark', 'fwmask', 'iif', 'table', 'protocol', 'flags']);
 
-export function parseRule(row: JsonRow, family: Family): ObservedRule {
+export function parseRule(row: RouteRow, family: Family): ObservedRule {
   const priority = num(row.priority) ?? 0;
   const fwmark = num(row.fwmark);
   const mask = fwmark === undefined ? undefined : (num(row.fwmask) ?? FULL_MASK);
@@ -72,14 +70,14 @@ export function parseRule(row: JsonRow, family: Family): ObservedRule {
     ...(fwmark !== undefined ? { fwmark, mask: mask! } : {}),
     ...(iif !== undefined ? { iif } : {}),
     ...(table !== undefined ? { table } : {}),
-    foreign,
+    foreign: foreign.sort(),
     selector: sel.join(' '),
   };
 }
 
 const ROUTE_SHAPE_KEYS = new Set(['type', 'dst', 'gateway', 'dev', 'table', 'metric', 'flags', 'protocol', 'scope', 'pref']);
 
-export function parseRoute(row: JsonRow, family: Family): ObservedRoute {
+export function parseRoute(row: RouteRow, family: Family): ObservedRoute {
   const type = ROUTE_TYPES[str(row.type) ?? '1'] ?? `type-${str(row.type)}`;
   const dst = canonicalPrefix(str(row.dst) ?? 'default', family);
   const table = num(row.table) ?? 254;
@@ -107,7 +105,7 @@ export function parseRoute(row: JsonRow, family: Family): ObservedRoute {
     ...(dev !== undefined ? { dev } : {}),
     onlink: flags.includes('onlink'),
     metric,
-    foreign,
+    foreign: foreign.sort(),
     selector: sel.join(' '),
   };
 }

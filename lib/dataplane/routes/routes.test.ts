@@ -50,7 +50,7 @@ describe('parse', () => {
       { priority: 9002, not: null, src: '10.0.0.0', srclen: 8, tos: '0x10', fwmark: '0x5', oif: 'lo', uid_start: 5, uid_end: 6, ipproto: 'ipproto-6', dport: 80, table: '3001' },
       4,
     );
-    assert.deepEqual(odd.foreign, ['not', 'srclen', 'tos', 'oif', 'uid_start', 'uid_end', 'ipproto', 'dport', 'src']);
+    assert.deepEqual(odd.foreign, ['dport', 'ipproto', 'not', 'oif', 'src', 'srclen', 'tos', 'uid_end', 'uid_start']);
     assert.equal(odd.selector, 'not pref 9002 from 10.0.0.0/8 tos 0x10 fwmark 0x5/0xffffffff oif lo ipproto 6 dport 80 uidrange 5-6 table 3001');
     assert.equal(parseRule({ priority: 9001, src: 'all', action: '7' }, 4).selector, 'pref 9001 unreachable');
   });

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { SysctlEntry } from '../../planner/node-plan.js';
 import { fromThrown, type ApplyError } from '../report.js';
 import { PROC_SYS, sameSysctlValue, sysctlPath } from './sysctl-path.js';
@@ -90,9 +91,13 @@ export class SysctlDriver {
     return { writes: changed.length, errors, missing, changed };
   }
 
+  /**
+   * A sysctl read never waits on a device; read at once, it costs a few system calls, where a
+   * promise read takes four thread-pool round trips, each waiting for a CPU on a loaded node.
+   */
   async #read(key: string): Promise<string | undefined> {
     try {
-      return await readFile(sysctlPath(key, this.#root), 'utf8');
+      return readFileSync(sysctlPath(key, this.#root), 'utf8');
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;

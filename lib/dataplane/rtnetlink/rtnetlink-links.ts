@@ -1,0 +1,178 @@
+/**
+ * Links and addresses from rtnetlink, as the rows `ip -details address show` prints. Layouts from
+ * linux/rtnetlink.h, linux/if_link.h and linux/if_addr.h; names and conditions as iproute2 6.x
+ * prints them (ipaddress.c, iplink_vxlan.c).
+ */
+import { attr, attributes, cString } from '../netlink/netlink-message.js';
+import type { AddrRow, LinkRow, VxlanInfoRow } from '../iproute/rows.js';
+import { AF_INET, AF_INET6, ipText, macText, u32, u8 } from './rtnetlink-bytes.js';
+import type { RtnetlinkDumps } from './rtnetlink-dump.js';
+
+const RTM_NEWLINK = 16;
+const RTM_GETLINK = 18;
+const RTM_NEWADDR = 20;
+const RTM_GETADDR = 22;
+const IFINFOMSG_LEN = 16;
+const IFADDRMSG_LEN = 8;
+const IFLA_ADDRESS = 1;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+const IFLA_LINKINFO = 18;
+const IFLA_EXT_MASK = 29;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const IFLA_VXLAN_ID = 1;
+const IFLA_VXLAN_LINK = 3;
+const IFLA_VXLAN_LOCAL = 4;
+const IFLA_VXLAN_LEARNING = 7;
+const IFLA_VXLAN_PORT = 15;
+const IFLA_VXLAN_LOCAL6 = 17;
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_RT_PRIORITY = 9;
+const IFF_UP = 0x1;
+const IFF_RUNNING = 0x40;
+
+/** ifi_flags in the order iproute2 prints them. */
+const LINK_FLAGS: readonly [string, number][] = [
+  ['LOOPBACK', 0x8],
+  ['BROADCAST', 0x2],
+  ['POINTOPOINT', 0x10],
+  ['MULTICAST', 0x1000],
+  ['NOARP', 0x80],
+  ['ALLMULTI', 0x200],
+  ['PROMISC', 0x100],
+  ['MASTER', 0x400],
+  ['SLAVE', 0x800],
+  ['DEBUG', 0x4],
+  ['DYNAMIC', 0x8000],
+  ['AUTOMEDIA', 0x4000],
+  ['PORTSEL', 0x2000],
+  ['NOTRAILERS', 0x20],
+  ['UP', IFF_UP],
+  ['LOWER_UP', 0x10000],
+  ['DORMANT', 0x20000],
+  ['ECHO', 0x40000],
+];
+
+const SCOPES: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
+
+/** A link as dumped, before its parent's index is turned into a name and its addresses are attached. */
+interface DumpedLink {
+  readonly index: number;
+  readonly row: LinkRow;
+  readonly vxlanParent?: number;
+}
+
+function linkFlags(flags: number): string[] {
+  const out = flags & IFF_UP && !(flags & IFF_RUNNING) ? ['NO-CARRIER'] : [];
+  for (const [name, bit] of LINK_FLAGS) if (flags & bit) out.push(name);
+  return out;
+}
+
+function vxlanInfo(data: Buffer): { info: VxlanInfoRow; parent?: number } {
+  const a = attributes(data);
+  const id = u32(a.get(IFLA_VXLAN_ID));
+  const port = a.get(IFLA_VXLAN_PORT);
+  const learning = u8(a.get(IFLA_VXLAN_LEARNING));
+  const local4 = a.get(IFLA_VXLAN_LOCAL);
+  const local6 = a.get(IFLA_VXLAN_LOCAL6);
+  const parent = u32(a.get(IFLA_VXLAN_LINK));
+  // iproute2 prints no local for the unspecified address, and local6 only without a local.
+  const local = local4 ? (local4.readUInt32BE(0) !== 0 ? { local: ipText(local4) } : {}) : local6 && local6.some((b) => b !== 0) ? { local6: ipText(local6) } : {};
+  const info: VxlanInfoRow = {
+    ...(id !== undefined ? { id } : {}),
+    ...local,
+    ...(port && port.length >= 2 ? { port: port.readUInt16BE(0) } : {}),
+    ...(learning !== undefined ? { learning: learning !== 0 } : {}),
+  };
+  return { info, ...(parent ? { parent } : {}) };
+}
+
+function parseLink(body: Buffer): DumpedLink | undefined {
+  if (body.length < IFINFOMSG_LEN) return undefined;
+  const index = body.readInt32LE(4);
+  const a = attributes(body.subarray(IFINFOMSG_LEN));
+  const ifname = cString(a.get(IFLA_IFNAME));
+  if (ifname === undefined) return undefined;
+  const linkinfo = a.get(IFLA_LINKINFO);
+  const info = linkinfo ? attributes(linkinfo) : undefined;
+  const kind = cString(info?.get(IFLA_INFO_KIND));
+  const data = info?.get(IFLA_INFO_DATA);
+  const vxlan = kind === 'vxlan' && data ? vxlanInfo(data) : undefined;
+  const mac = a.get(IFLA_ADDRESS);
+  const row: LinkRow = {
+    ifname,
+    flags: linkFlags(body.readUInt32LE(8)),
+    ...(u32(a.get(IFLA_MTU)) !== undefined ? { mtu: u32(a.get(IFLA_MTU))! } : {}),
+    ...(mac ? { address: macText(mac) } : {}),
+    ...(kind !== undefined ? { linkinfo: { info_kind: kind, ...(vxlan ? { info_data: vxlan.info } : {}) } } : {}),
+  };
+  return { index, row, ...(vxlan?.parent ? { vxlanParent: vxlan.parent } : {}) };
+}
+
+function parseAddress(body: Buffer): { index: number; row: AddrRow } | undefined {
+  if (body.length < IFADDRMSG_LEN) return undefined;
+  const af = body.readUInt8(0);
+  if (af !== AF_INET && af !== AF_INET6) return undefined;
+  const a = attributes(body.subarray(IFADDRMSG_LEN));
+  const local = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS);
+  const scope = body.readUInt8(3);
+  const metric = u32(a.get(IFA_RT_PRIORITY));
+  const row: AddrRow = {
+    family: af === AF_INET ? 'inet' : 'inet6',
+    ...(local ? { local: ipText(local)! } : {}),
+    prefixlen: body.readUInt8(1),
+    scope: SCOPES[scope] ?? String(scope),
+    ...(metric !== undefined ? { metric } : {}),
+  };
+  return { index: body.readUInt32LE(4), row };
+}
+
+/** A link and its ifindex, by which addresses, routes and neighbours name it. */
+export interface IndexedLink {
+  readonly index: number;
+  readonly row: LinkRow;
+}
+
+/** Every link in the kernel's order (by ifindex), as `ip -details link show` prints them. */
+export function dumpLinks(dumps: RtnetlinkDumps): IndexedLink[] {
+  let links: DumpedLink[] = [];
+  const extMask = Buffer.alloc(4);
+  extMask.writeUInt32LE(RTEXT_FILTER_SKIP_STATS);
+  dumps.dump(
+    RTM_GETLINK,
+    Buffer.alloc(IFINFOMSG_LEN),
+    (type, body) => {
+      const link = type === RTM_NEWLINK ? parseLink(body) : undefined;
+      if (link) links.push(link);
+    },
+    () => (links = []),
+    [attr(IFLA_EXT_MASK, extMask)],
+  );
+  const names = new Map(links.map((l) => [l.index, l.row.ifname]));
+  return links.map(({ index, row, vxlanParent }) => {
+    if (vxlanParent === undefined || !row.linkinfo) return { index, row };
+    const link = names.get(vxlanParent) ?? `if${vxlanParent}`;
+    return { index, row: { ...row, linkinfo: { ...row.linkinfo, info_data: { ...row.linkinfo.info_data, link } } } };
+  });
+}
+
+/** The addresses of every link, by ifindex, each link's in the kernel's order (IPv4, then IPv6). */
+export function dumpAddresses(dumps: RtnetlinkDumps): Map<number, AddrRow[]> {
+  let addresses = new Map<number, AddrRow[]>();
+  dumps.dump(
+    RTM_GETADDR,
+    Buffer.alloc(IFADDRMSG_LEN),
+    (type, body) => {
+      const address = type === RTM_NEWADDR ? parseAddress(body) : undefined;
+      if (!address) return;
+      const list = addresses.get(address.index);
+      if (list) list.push(address.row);
+      else addresses.set(address.index, [address.row]);
+    },
+    () => (addresses = new Map()),
+  );
+  return addresses;
+}
