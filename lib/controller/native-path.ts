@@ -40,7 +40,9 @@ export function nativePathCondition(
   for (const name of [...podNodes].sort()) {
     const d = directory.get(name);
     if (name === a.node) continue;
-    const problem = d ? segmentProblem(d, carrier, 4) : `node "${name}" is unknown`;
+    // on the segment in either family: the planner routes each family it shares (IPv6-only clusters too)
+    const problems = d ? ([4, 6] as const).map((f) => segmentProblem(d, carrier, f)) : [`node "${name}" is unknown`];
+    const problem = problems.includes(undefined) ? undefined : problems[0];
     if (problem === undefined) continue;
     off.push(name);
     why ||= problem;
