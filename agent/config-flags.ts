@@ -71,6 +71,18 @@ const FLAGS = {
     defaultText: String(DEFAULT_CONFIG.firewallDnsPort),
     set: (o, v) => (o.firewallDnsPort = integer('firewall-dns-port', v)),
   },
+  'firewall-log-group': {
+    arg: '<group>',
+    description: 'nfnetlink_log group that firewall denials are logged to and the agent reads (0-65535)',
+    defaultText: String(DEFAULT_CONFIG.firewallLogGroup),
+    set: (o, v) => (o.firewallLogGroup = integer('firewall-log-group', v)),
+  },
+  'firewall-log-rate': {
+    arg: '<per-second>',
+    description: 'firewall denials logged per second and rule (0: none)',
+    defaultText: String(DEFAULT_CONFIG.firewallLogRate),
+    set: (o, v) => (o.firewallLogRate = integer('firewall-log-rate', v)),
+  },
   'service-cidr': {
     arg: '<cidr...>',
     description: 'service CIDRs, used when EgressClusterInfo lists none',
@@ -168,4 +180,6 @@ const FIELD_FLAGS: Readonly<Record<string, ConfigFlagName>> = {
   rulePriorityBase: 'rule-priority-base',
   serviceCidrs: 'service-cidr',
   firewallDnsPort: 'firewall-dns-port',
+  firewallLogGroup: 'firewall-log-group',
+  firewallLogRate: 'firewall-log-rate',
 };

@@ -39,6 +39,10 @@ const AGENT_ARGS = [
   '10.100.0.0/16',
   '--firewall-dns-port',
   '5300',
+  '--firewall-log-group',
+  '7100',
+  '--firewall-log-rate',
+  '3',
 ];
 
 const CLUSTER = [...everyRuleCluster(), nodeTunnel('worker-1', 1), nodeTunnel('gateway-1', 2, 1), nodeTunnel('gateway-2', 3, 2)];

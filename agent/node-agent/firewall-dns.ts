@@ -44,6 +44,24 @@ export class FirewallDns {
   }
 
   /**
+   * Before the apply of a plan with these rules by name: the forwarder answers their pods too from
+   * now on (it learns for the rules it has until update()), and while it listens, the steer element
+   * goes into every table replace, so an apply that creates or re-creates the steer set fills it in
+   * the same transaction: a pod is never steered to a forwarder that ignores it, nor left unsteered
+   * while the forwarder runs.
+   */
+  prepare(rules: readonly FirewallNameRule[]): void {
+    this.#clients = new Set([...this.#clients, ...rules.flatMap((r) => [...r.clients])]);
+    this.#keepSteering(rules.length > 0 && this.#forwarders.length > 0);
+  }
+
+  #keepSteering(on: boolean): void {
+    const o = this.#options;
+    const family = ipFamily(o.upstream);
+    o.nft.keepLearned(on ? [{ set: dnsSteerSet(family), family, address: o.upstream, timeoutSeconds: STEER_TIMEOUT_S }] : []);
+  }
+
+  /**
    * The rules by name of this node's plan, and the node addresses its steering rule sends queries
    * to. The forwarder listens on exactly those addresses, so its answers leave from the address
    * the pod's query was rewritten to and conntrack turns them back into the cluster DNS's.
@@ -57,6 +75,7 @@ export class FirewallDns {
       this.#bound = key;
       await this.#listen(nodeAddresses);
     }
+    this.#keepSteering(rules.length > 0 && this.#forwarders.length > 0);
     if (rules.length > 0) await this.#renew();
   }
 
@@ -83,6 +102,7 @@ export class FirewallDns {
       }
     }
     clearInterval(this.#heartbeat);
+    this.#keepSteering(this.#rules.length > 0 && this.#forwarders.length > 0);
     if (this.#forwarders.length === 0) return void (await this.#renew());
     this.#heartbeat = setInterval(() => void this.#renew(), HEARTBEAT_MS);
     this.#heartbeat.unref();
@@ -114,6 +134,7 @@ export class FirewallDns {
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.#rules = [];
+    this.#keepSteering(false);
     const o = this.#options;
     if (this.#steering) {
       const family = ipFamily(o.upstream);

@@ -29,9 +29,10 @@ import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../l
 import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
 import { expectedDevice } from '../../lib/dataplane/links/link-drift.js';
 import { DeviceWatch } from '../../lib/dataplane/links/link-watch.js';
-import { firewallNameRules } from '../../lib/planner/firewall-rules.js';
-import { localFirewallInputs } from '../../lib/planner/firewall-endpoints.js';
+import { firewallNameRules, firewallRulesByComment, type FirewallInput } from '../../lib/planner/firewall-rules.js';
+import { localFirewallInputs, localFirewallPods } from '../../lib/planner/firewall-endpoints.js';
 import { FirewallDns } from './firewall-dns.js';
+import { FirewallDenials } from './firewall-denials.js';
 import { probePeers } from '../../lib/planner/probe-peers.js';
 import { carriersOf, hasSuccessor, othersServe, replaceable, withoutSuccessor } from './successors.js';
 import type { ProbeFacts } from '../../lib/planner/probe-facts.js';
@@ -102,6 +103,8 @@ export class NodeAgent {
   #deviceWatch?: DeviceWatch;
   readonly #gate = new ApplyGate();
   #dns?: FirewallDns;
+  /** Reads the log of firewall denials; started with the first plan that has a firewall on this node. */
+  #denials?: FirewallDenials;
   /** A resync of an unchanged snapshot re-applies the last plan without planning again. */
   readonly #planned = new PlanMemo<Snapshot, { plan: NodePlan; applied: ReturnType<typeof appliedPolicies>; fingerprint: string }>();
   #liveness?: NodeLiveness;
@@ -286,6 +289,8 @@ export class NodeAgent {
       resync = this.#resync!.begin(reasons, nodePlan.nft, this.#local!.nft);
       // Between resyncs, parts of the plan the last clean apply wrote are not read again.
       this.#lifetime?.narrow(new Set(nodePlan.eips.map((e) => e.ip)));
+      const firewalls = localFirewallInputs(snapshot, this.options.nodeName);
+      this.#dns?.prepare(firewallNameRules(firewalls));
       const applyStart = monotonicMs();
       report = await this.#local!.dataplane.apply(nodePlan, {
         full: resync?.full ?? false,
@@ -305,10 +310,11 @@ export class NodeAgent {
       if (report.ok && this.#dns) {
         const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
         await this.#dns.update(
-          firewallNameRules(localFirewallInputs(snapshot, this.options.nodeName)),
+          firewallNameRules(firewalls),
           [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined),
         );
       }
+      this.#followDenials(snapshot, firewalls);
       this.#reportConflicts(report);
       const at = new Date().toISOString();
       for (const [name, r] of Object.entries(report.subsystems)) this.metrics.applied(name, r.durationMs / 1000, r.writes, r.errors.length === 0);
@@ -475,6 +481,15 @@ export class NodeAgent {
     return nodePlan.eips.filter((e) => announced.has(e.ip));
   }
 
+  /** Denials are logged (config.firewallLogRate) once a firewall selects a pod of this node; lines name its firewalls' rules and pods. */
+  #followDenials(snapshot: Snapshot, firewalls: readonly FirewallInput[]): void {
+    const config = this.options.config;
+    if (config.firewallLogRate === 0) return;
+    if (!this.#denials && !firewalls.some((f) => f.local[4].length + f.local[6].length > 0)) return;
+    this.#denials ??= new FirewallDenials({ group: config.firewallLogGroup, log: this.options.log.child({ subsystem: 'firewall' }), metrics: this.metrics });
+    this.#denials.update({ rules: firewallRulesByComment(firewalls), pods: localFirewallPods(snapshot, this.options.nodeName) });
+  }
+
   #setHeld(eips: readonly string[]): void {
     this.#held = eips;
     this.#heldChanged?.();
@@ -558,6 +573,7 @@ export class NodeAgent {
     await this.#lanLink?.reconciler.stop();
     await this.#reports?.stop();
     await this.#dns?.stop();
+    await this.#denials?.close();
     await this.#control?.stop();
     await this.#local?.close();
     await Promise.all(this.#servers.map((srv) => srv.close()));

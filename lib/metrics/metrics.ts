@@ -134,6 +134,23 @@ export class Metrics implements ProbeMetricsSink {
     help: '1 while the DNS forwarder answers and pods with rules by name are steered to it; 0: their DNS goes straight to the cluster DNS and addresses are not learned (the firewall fails closed for new ones)',
     registers: [this.registry],
   });
+  private readonly denialsLogged = new Counter({
+    name: 'sluice_firewall_denials_logged_total',
+    help: 'firewall denials the agent logged (read from nfnetlink_log), by firewall and rule ("other": a prefix no firewall of this node has)',
+    labelNames: ['firewall', 'rule'],
+    registers: [this.registry],
+  });
+  private readonly denialsUnlogged = new Counter({
+    name: 'sluice_firewall_denials_unlogged_total',
+    help: "firewall denials the kernel logged but the agent did not write: over the agent's line budget (budget, counted), or lost when its socket buffer was full (overflow, counts the times)",
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly denialLogReading = new Gauge({
+    name: 'sluice_firewall_denial_log_reading',
+    help: '1 while the agent reads the nfnetlink_log group of firewall denials; 0 when it cannot (the group is bound by another reader, say)',
+    registers: [this.registry],
+  });
   private readonly resyncs = new Counter({
     name: 'sluice_resyncs_total',
     help: 'periodic re-applies of the current plan (drift repair), by result',
@@ -238,6 +255,18 @@ export class Metrics implements ProbeMetricsSink {
       this.dnsLearned.inc(learned);
       this.dnsHold.observe(holdSeconds);
     }
+  }
+
+  firewallDenialLogged(firewall: string, rule: string): void {
+    this.denialsLogged.inc({ firewall, rule });
+  }
+
+  firewallDenialsUnlogged(reason: 'budget' | 'overflow', count: number): void {
+    if (count > 0) this.denialsUnlogged.inc({ reason }, count);
+  }
+
+  firewallDenialLogReading(on: boolean): void {
+    this.denialLogReading.set(on ? 1 : 0);
   }
 
   dnsSteeringOn(on: boolean): void {

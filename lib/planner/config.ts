@@ -34,6 +34,10 @@ export interface AgentConfig {
   readonly mssClamp: boolean;
   /** Port of the DNS forwarder of firewalls' rules by name on every node; 0 = off (rules by name match nothing). */
   readonly firewallDnsPort: number;
+  /** The nfnetlink_log group firewall denials are logged to; the agent reads it (firewall-denial-log). */
+  readonly firewallLogGroup: number;
+  /** Denials logged per second and rule (twice that at once); 0 = denials are not logged. */
+  readonly firewallLogRate: number;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
@@ -49,6 +53,9 @@ export const DEFAULT_CONFIG: AgentConfig = deepFreeze({
   serviceCidrs: ['10.96.0.0/12'],
   mssClamp: true,
   firewallDnsPort: 0,
+  // Away from the groups 0-2 that ulogd's and most examples use.
+  firewallLogGroup: 7040,
+  firewallLogRate: 5,
 });
 
 function fail(flag: string, message: string): never {
@@ -107,6 +114,9 @@ export function resolveConfig(overrides: Partial<Omit<AgentConfig, 'vxlan'>> & {
   if (!Number.isInteger(config.tableBase) || config.tableBase < 1 || config.tableBase + maxMarkIndex(config) > 0xfffffff0) fail('tableBase', 'out of range');
   if ([253, 254, 255].some((t) => t >= config.tableBase && t <= config.tableBase + maxMarkIndex(config))) fail('tableBase', 'range must not include the kernel tables 253-255');
   if (!Number.isInteger(config.firewallDnsPort) || config.firewallDnsPort < 0 || config.firewallDnsPort > 65535) fail('firewallDnsPort', 'must be 0 (off) or a port 1-65535');
+  if (!Number.isInteger(config.firewallLogGroup) || config.firewallLogGroup < 0 || config.firewallLogGroup > 65535)
+    fail('firewallLogGroup', 'must be an nfnetlink_log group 0-65535');
+  if (!Number.isInteger(config.firewallLogRate) || config.firewallLogRate < 0 || config.firewallLogRate > 10000) fail('firewallLogRate', 'must be 0 (off) to 10000 per second');
   if (!Number.isInteger(config.rulePriorityBase) || config.rulePriorityBase < 1 || config.rulePriorityBase > 32000)
     fail('rulePriorityBase', 'must be 1-32000 (ahead of the main table rule)');
   for (const c of config.serviceCidrs) {

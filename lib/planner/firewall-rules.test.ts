@@ -50,7 +50,7 @@ test('seed 003 as a firewall: cluster traffic first, then the rules in order, th
     'ip6 daddr @cluster6 accept',
     `ip saddr @${src4} ip daddr 198.18.0.0/15 tcp dport 443 counter accept comment "fw apps/deny-external #0"`,
     `ip saddr @${src4} ip daddr 198.18.0.0/15 meta l4proto udp counter accept comment "fw apps/deny-external #0"`,
-    `ip saddr @${src4} meta nfproto ipv4 limit rate 5/second burst 10 packets log prefix "sluice-fw deny apps/deny-external #1: "`,
+    `ip saddr @${src4} meta nfproto ipv4 limit rate 5/second burst 10 packets log prefix "fw apps/deny-external #1" group 7040`,
     `ip saddr @${src4} meta nfproto ipv4 meta l4proto tcp counter reject with tcp reset comment "fw apps/deny-external #1"`,
     `ip saddr @${src4} meta nfproto ipv4 counter reject with icmpx admin-prohibited comment "fw apps/deny-external #1"`,
     `ip saddr @${src4} counter accept comment "fw apps/deny-external default"`,

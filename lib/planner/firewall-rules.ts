@@ -11,7 +11,8 @@
  *   pod decides.
  * - Allow is `accept`, which ends this chain only: every other chain at the hook (the CNI's
  *   NetworkPolicy drops, EgressPolicy marking before it) still sees the packet. Deny is a TCP reset
- *   or an ICMP "administratively prohibited", so clients fail fast, after a rate-limited log line.
+ *   or an ICMP "administratively prohibited", so clients fail fast, after a rate-limited log to the
+ *   agent (nfnetlink_log, see DenyLog).
  * - Every rule counts packets and bytes under the comment `fw KEY #N` (`fw KEY default`), which
  *   metrics and `sluice explain` read back.
  * - The forward hook runs after routing, so a denied packet of a pod whose EgressPolicy routes it
@@ -27,9 +28,6 @@ import { formatIp } from '../api/ip.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 const TYPE: Record<Family, NftSet['type']> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
-/** Denial log lines per second per rule (and the burst above it). */
-const DENY_LOG_RATE = 5;
-const DENY_LOG_BURST = 10;
 const FIREWALL_CHAIN = 'egress_firewall';
 
 /** One firewall as the builder needs it: in evaluation order, with its pods on this node. */
@@ -67,10 +65,20 @@ function portMatch(p: FirewallPort): Statement {
   return p.port === undefined ? l4protoIs(protocol) : portIs(protocol, 'dport', p.port);
 }
 
+/**
+ * Where denials are logged: an nfnetlink_log group the agent reads, with the rule's counted comment
+ * as prefix (so a log line names the same rule as the counters), at most `rate` per second and rule
+ * (twice that at once). A rate of 0 logs nothing.
+ */
+export interface DenyLog {
+  readonly group: number;
+  readonly rate: number;
+}
+
 /** The verdict statements of an action; a Deny is a reset for TCP and an ICMP error for the rest. */
-function verdictRules(match: readonly Statement[], action: FirewallAction, protocol: FirewallPort['protocol'] | undefined, note: string): NftRule[] {
+function verdictRules(match: readonly Statement[], action: FirewallAction, protocol: FirewallPort['protocol'] | undefined, note: string, log: DenyLog): NftRule[] {
   if (action === 'Allow') return [rule([...match, counter, accept], note)];
-  const out = [rule([...match, limitPerSecond(DENY_LOG_RATE, DENY_LOG_BURST), logWithPrefix(`sluice-fw deny ${note.slice(3, 100)}: `)])];
+  const out = log.rate > 0 ? [rule([...match, limitPerSecond(log.rate, 2 * log.rate), logWithPrefix(note, log.group)])] : [];
   if (protocol === undefined) out.push(rule([...match, l4protoIs('tcp'), counter, reject('tcp reset')], note));
   if (protocol === undefined || protocol === 'TCP') out.push(rule([...match, counter, reject(protocol === 'TCP' ? 'tcp reset' : 'icmpx admin-prohibited')], note));
   else out.push(rule([...match, counter, reject('icmpx admin-prohibited')], note));
@@ -102,7 +110,7 @@ export interface FirewallTablePart {
  * DNS forwarder fills it from the answers the firewall's pods receive, each address for its TTL
  * plus a grace period); an address no answer gave is not in it.
  */
-export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterSet: (family: Family) => string): FirewallTablePart {
+export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterSet: (family: Family) => string, log: DenyLog): FirewallTablePart {
   if (firewalls.length === 0) return { order: [], sets: [] };
   const ordered = [...firewalls].sort((a, b) => compareFirewalls(a.firewall, b.firewall));
   const sets: NftSet[] = [];
@@ -122,20 +130,36 @@ export function buildFirewallRules(firewalls: readonly FirewallInput[], clusterS
         if (!dst) continue;
         const base = [addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f)), dst];
         const note = firewallRuleComment(firewall.key, index);
-        if (r.ports.length === 0) rules.push(...verdictRules(base, r.action, undefined, note));
-        for (const p of r.ports) rules.push(...verdictRules([...base, portMatch(p)], r.action, p.protocol, note));
+        if (r.ports.length === 0) rules.push(...verdictRules(base, r.action, undefined, note, log));
+        for (const p of r.ports) rules.push(...verdictRules([...base, portMatch(p)], r.action, p.protocol, note, log));
       }
     });
   }
   for (const { firewall } of ordered) {
     for (const f of FAMILIES) {
       rules.push(
-        ...verdictRules([addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f))], firewall.spec.defaultAction, undefined, firewallRuleComment(firewall.key, 'default')),
+        ...verdictRules(
+          [addressInSet(f, 'saddr', '==', firewallSourceSet(firewall.key, f))],
+          firewall.spec.defaultAction,
+          undefined,
+          firewallRuleComment(firewall.key, 'default'),
+          log,
+        ),
       );
     }
   }
   const order = ordered.map(({ firewall }) => ({ key: firewall.key, rules: firewall.spec.rules.length }));
   return { order, sets, chain: { name: FIREWALL_CHAIN, type: 'filter', hook: 'forward', priority: { base: 'filter', offset: -5 }, rules } };
+}
+
+/** Which firewall and rule each counted comment (and denial log prefix) of these firewalls stands for. */
+export function firewallRulesByComment(firewalls: readonly FirewallInput[]): Map<string, { readonly firewall: string; readonly rule: string }> {
+  const out = new Map<string, { readonly firewall: string; readonly rule: string }>();
+  for (const { firewall } of firewalls) {
+    firewall.spec.rules.forEach((_r, index) => out.set(firewallRuleComment(firewall.key, index), { firewall: firewall.key, rule: `#${index}` }));
+    out.set(firewallRuleComment(firewall.key, 'default'), { firewall: firewall.key, rule: 'default' });
+  }
+  return out;
 }
 
 /** One rule by name on this node: what the DNS forwarder learns for, and for which pods. */

@@ -385,7 +385,7 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     ...(nativePaths.length ? { nativePaths: nativePaths.map((p) => ({ mark: markValue(config, p.markIndex), nextHop: p.nextHop })) } : {}),
   });
   const firewallInputs = localFirewallInputs(snapshot, nodeName);
-  const firewall = buildFirewallRules(firewallInputs, clusterSetName);
+  const firewall = buildFirewallRules(firewallInputs, clusterSetName, { group: config.firewallLogGroup, rate: config.firewallLogRate });
   const steering = buildDnsSteering({
     nameRules: firewallNameRules(firewallInputs),
     port: config.firewallDnsPort,

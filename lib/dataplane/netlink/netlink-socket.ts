@@ -6,7 +6,11 @@ const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
 const SO_RCVTIMEO = 20;
+const EINTR = 4;
+const EAGAIN = 11;
+const ENOBUFS = 105;
 const MSG_TRUNC = 0x20;
 const RECV_BYTES = 256 * 1024;
 // The kernel answers a dump at once; this only bounds a wedged socket.
@@ -38,6 +42,16 @@ function loadLibc(): Libc {
   return libc;
 }
 
+/** What one receive gave: a datagram's length, nothing within the timeout, or datagrams the kernel dropped. */
+export type Received = number | 'timeout' | 'overflow';
+
+function timeval(seconds: number): Buffer {
+  const t = Buffer.alloc(16); // struct timeval
+  t.writeBigInt64LE(BigInt(Math.floor(seconds)), 0);
+  t.writeBigInt64LE(BigInt(Math.round((seconds % 1) * 1e6)), 8);
+  return t;
+}
+
 /**
  * A netlink socket of one protocol, opened in the network namespace of the calling process (a
  * process that must work in another namespace is started in it: `ip netns exec`). Calls block;
@@ -61,12 +75,42 @@ export class NetlinkSocket {
     const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     if (fd < 0) this.#fail('socket');
     this.#fd = fd;
-    const timeout = Buffer.alloc(16); // struct timeval
-    timeout.writeBigInt64LE(BigInt(RECV_TIMEOUT_S), 0);
+    const timeout = timeval(RECV_TIMEOUT_S);
     if (c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) < 0) {
       c.close(fd);
       this.#fail('setsockopt');
     }
+  }
+
+  /**
+   * For a socket that reads what the kernel sends on its own (nfnetlink_log): the receive buffer,
+   * which bounds what waits in the kernel (when it is full the kernel drops, and the next receive
+   * says `overflow`), and how long a receive waits.
+   */
+  subscribe(options: { readonly receiveBufferBytes: number; readonly receiveTimeoutSeconds: number }): void {
+    const c = loadLibc();
+    const size = Buffer.alloc(4);
+    size.writeInt32LE(options.receiveBufferBytes, 0);
+    if (c.setsockopt(this.#fd, SOL_SOCKET, SO_RCVBUF, size, size.length) < 0) this.#fail('setsockopt SO_RCVBUF');
+    const timeout = timeval(options.receiveTimeoutSeconds);
+    if (c.setsockopt(this.#fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) < 0) this.#fail('setsockopt SO_RCVTIMEO');
+  }
+
+  /** Sends one message to the kernel without waiting for an answer. */
+  send(message: Buffer): void {
+    const kernel = Buffer.alloc(12); // struct sockaddr_nl, pid 0 = the kernel
+    kernel.writeUInt16LE(AF_NETLINK, 0);
+    if (loadLibc().sendto(this.#fd, message, message.length, 0, kernel, kernel.length) !== message.length) this.#fail('sendto');
+  }
+
+  /** Waits up to the receive timeout for one datagram into `buf` (a longer one is cut to its size). */
+  receive(buf: Buffer): Received {
+    const n = loadLibc().recv(this.#fd, buf, buf.length, 0);
+    if (n >= 0) return n;
+    const errno = koffi.errno();
+    if (errno === EAGAIN || errno === EINTR) return 'timeout';
+    if (errno === ENOBUFS) return 'overflow';
+    return this.#fail('recv');
   }
 
   /**

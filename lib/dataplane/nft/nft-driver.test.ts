@@ -354,6 +354,31 @@ test('learning: a replace leaves out learned addresses whose set the new table l
   assert.ok(!backend.writes[0]!.commands.includes('198.18.6.2'), 'its set is gone');
 });
 
+test('standing learned elements: a replace that creates their set fills it in the same transaction; none once they are dropped', async () => {
+  const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
+  const driver = driverOn(backend);
+  const bare: NftTablePlan = { ...learnedSet, sets: [] };
+  const steer = { set: 'dns_steer4', family: 4 as const, address: '10.96.0.10', timeoutSeconds: 3 };
+  driver.keepLearned([steer]);
+  await driver.apply(bare);
+  assert.ok(!backend.writes[0]!.commands.includes('10.96.0.10'), 'no set, nothing written for it');
+  backend.calls.length = 0;
+  const steered: NftTablePlan = { ...learnedSet, sets: [...learnedSet.sets, { name: 'dns_steer4', type: 'ipv4_addr', interval: false, learned: true, elements: [] }] };
+  const r = await driver.apply(steered);
+  assert.equal(r.mode, 'replace');
+  assert.equal(backend.writes.length, 1, 'one transaction');
+  assert.match(
+    backend.writes[0]!.commands,
+    /"name":"dns_steer4","elem":\[\{"elem":\{"val":"10\.96\.0\.10","timeout":3/,
+    'the new set is filled in the transaction that creates it',
+  );
+  driver.keepLearned([]);
+  backend.calls.length = 0;
+  await driver.apply(bare);
+  await driver.apply(steered);
+  assert.ok(!backend.writes.at(-1)!.commands.includes('10.96.0.10'), 'dropped: a replace that creates the set again leaves it empty');
+});
+
 test('learning: a replace refused with its learned addresses goes through without them; their restore refused too, the next answers write again', async () => {
   let refuse = false;
   const backend = new ScriptedBackend((c, o) =>
@@ -398,6 +423,23 @@ function probeKernel(expires: number) {
     };
   };
 }
+
+test('unlearning: an element already gone counts as taken out; one missing element does not keep the others in; other errors still throw', async () => {
+  const gone = (c: string) => c.includes('198.18.5.9') || c.includes('"name":"gone"');
+  const backend = new ScriptedBackend((c) => (gone(c) ? { ok: false, output: '', error: 'Error: Could not process rule: No such file or directory' } : OK));
+  const driver = driverOn(backend);
+  await driver.unlearn([{ set: 'gone', family: 4, address: '198.18.5.1' }]);
+  await driver.unlearn([
+    { set: 'steer4', family: 4, address: '198.18.5.9' },
+    { set: 'steer4', family: 4, address: '198.18.5.2' },
+  ]);
+  assert.ok(
+    backend.writes.some((w) => w.commands.includes('198.18.5.2') && !w.commands.includes('198.18.5.9')),
+    'the element that was there is deleted on its own',
+  );
+  const refusing = driverOn(new ScriptedBackend(() => ({ ok: false, output: '', error: 'Error: Operation not permitted' })));
+  await assert.rejects(refusing.unlearn([{ set: 'steer4', family: 4, address: '198.18.5.3' }]), (err: unknown) => err instanceof EgressError && err.code === 'EGW_ERR_NFT');
+});
 
 test('learning: the kernel is probed once for how an element is renewed, and the probe set is removed', async () => {
   for (const [expires, renewal] of [

@@ -7,7 +7,7 @@ import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from '.
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
 import { deleteTableBatch, elementBatch, listTableCommand, replaceBatch, type NftBatch } from './nft-commands.js';
 import type { NftApplyOptions, NftApplyResult, NftCounter, NftLogger, NftRemoveResult, ObservedNft, ReplaceReason } from './nft-types.js';
-import { chainRuleCommentFromText, isNoSuchTable, parseTableJson } from './parse-observed.js';
+import { chainRuleCommentFromText, isNotFound, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment } from './netlink-reads.js';
 import { ElementsRefused, writeLearnedElements } from './nfnetlink-elements.js';
 import { probeRenewal } from './renewal-probe.js';
@@ -101,6 +101,8 @@ export class NftDriver {
    * no proof.
    */
   #disrupting = 0;
+  /** Written into every table replace whose table has their sets (see keepLearned). */
+  #standing: readonly LearnedElementWrite[] = [];
   /** How learned elements are renewed, once known (given, or probed). */
   #renewal: LearnedRenewal | undefined;
   /** An apply probed the renewal (once; the first learning write tries again if that failed). */
@@ -277,14 +279,35 @@ export class NftDriver {
     await (aside ? this.#serial.run(slow) : slow());
   }
 
-  /** Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind any apply. */
+  /**
+   * Learned elements that must never be missing from their sets while this process runs (the DNS
+   * steering): every table replace whose table has their set writes them in its own transaction,
+   * with their full timeout, also when it creates the set. Replaces the previous list; renewing
+   * them is still the caller's (learn).
+   */
+  keepLearned(elements: readonly LearnedElementWrite[]): void {
+    this.#standing = [...elements];
+  }
+
+  /**
+   * Takes learned addresses out of their sets now (the DNS steering on a clean stop), queued behind
+   * any apply. An address already gone (expired, its set or table removed) counts as taken out.
+   */
   unlearn(elements: readonly Omit<LearnedElementWrite, 'timeoutSeconds' | 'comment'>[]): Promise<void> {
     if (elements.length === 0) return Promise.resolve();
     return this.#serial.run(() =>
       this.#disrupt(async () => {
         for (const e of elements) this.#learned.delete(learnedKey(e));
-        const r = await this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, elements), { json: true });
-        if (!r.ok) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
+        const remove = (some: typeof elements) => this.#backend.run(forgottenElementsJson({ family: FAMILY, name: this.#table }, some), { json: true });
+        const r = await remove(elements);
+        if (r.ok) return;
+        if (!isNotFound(r.error)) throw nftError(`removing ${elements.length} learned addresses from table ${FAMILY} ${this.#table}`, r.error);
+        // One missing element fails the whole transaction: the others one by one.
+        if (elements.length === 1) return;
+        for (const e of elements) {
+          const one = await remove([e]);
+          if (!one.ok && !isNotFound(one.error)) throw nftError(`removing learned address ${e.address} from ${FAMILY} ${this.#table} ${e.set}`, one.error);
+        }
       }),
     );
   }
@@ -355,7 +378,8 @@ export class NftDriver {
 
   /**
    * The learned elements still in time whose sets `table` has, each for what is left of its
-   * time (rounded up: never shorter than remembered); the others are forgotten.
+   * time (rounded up: never shorter than remembered), and the standing ones; the others are
+   * forgotten.
    */
   #learnedFor(table: NftTablePlan): LearnedElementWrite[] {
     const sets = new Set(table.sets.filter((s) => s.learned).map((s) => s.name));
@@ -371,6 +395,12 @@ export class NftDriver {
           timeoutSeconds: Math.ceil((e.expiresAt - now) / 1000),
           ...(e.comment !== undefined ? { comment: e.comment } : {}),
         });
+    }
+    for (const e of this.#standing) {
+      if (!sets.has(e.set)) continue;
+      const at = keep.findIndex((k) => k.set === e.set && k.address === e.address);
+      if (at < 0) keep.push(e);
+      else if (keep[at]!.timeoutSeconds < e.timeoutSeconds) keep[at] = e;
     }
     return keep;
   }
@@ -419,7 +449,7 @@ export class NftDriver {
         const started = performance.now();
         this.#learned.clear();
         const r = await this.#backend.run(deleteTableBatch({ family: FAMILY, name: this.#table }).json, { json: true });
-        if (!r.ok && !isNoSuchTable(r.error)) {
+        if (!r.ok && !isNotFound(r.error)) {
           this.#state = UNKNOWN;
           throw nftError(`deleting table ${FAMILY} ${this.#table}`, r.error);
         }
@@ -558,7 +588,7 @@ export class NftDriver {
   async #list(options: NftRunOptions): Promise<string | undefined> {
     const r = await this.#backend.run(listTableCommand(FAMILY, this.#table), { ...options, listing: true });
     if (r.ok) return r.output;
-    if (isNoSuchTable(r.error)) return undefined;
+    if (isNotFound(r.error)) return undefined;
     throw nftError(`listing table ${FAMILY} ${this.#table}`, r.error);
   }
 

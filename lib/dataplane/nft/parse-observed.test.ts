@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EgressError } from '../../errors.js';
-import { elementText, isNoSuchTable, parseTableJson, chainRuleCommentFromText } from './parse-observed.js';
+import { elementText, isNotFound, parseTableJson, chainRuleCommentFromText } from './parse-observed.js';
 
 // `nft -j list ruleset` from nft 1.0.6 (counter values edited), with a second table that must be ignored.
 const LISTING = JSON.stringify({
@@ -122,7 +122,7 @@ test('chainRuleCommentFromText reads the comment of the first rule of the named 
   assert.equal(chainRuleCommentFromText('table inet sluice {\n\tchain structure {\n\t\treturn\n\t}\n}\n', 'structure'), undefined);
 });
 
-test('isNoSuchTable recognizes the ENOENT of a list command', () => {
-  assert.ok(isNoSuchTable('Error: No such file or directory\nlist table inet sluice\n                ^^^^^^\n'));
-  assert.ok(!isNoSuchTable('Error: syntax error, unexpected newline'));
+test('isNotFound recognizes the ENOENT of a list command', () => {
+  assert.ok(isNotFound('Error: No such file or directory\nlist table inet sluice\n                ^^^^^^\n'));
+  assert.ok(!isNotFound('Error: syntax error, unexpected newline'));
 });

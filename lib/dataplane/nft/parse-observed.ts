@@ -107,7 +107,7 @@ export function chainRuleCommentFromText(text: string, chain: string): string | 
   return /\scomment "((?:[^"\\]|\\.)*)"\s*$/.exec(lines[at + 1] ?? '')?.[1];
 }
 
-/** True when nft's error text says the listed table does not exist. */
-export function isNoSuchTable(error: string): boolean {
+/** True when nft's error text is ENOENT: the table, set, chain or element named does not exist. */
+export function isNotFound(error: string): boolean {
   return /No such file or directory/.test(error);
 }

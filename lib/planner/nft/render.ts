@@ -8,7 +8,7 @@
 import { EgressError } from '../../errors.js';
 import type { Family } from '../../api/ip.js';
 import type { NftChain, NftSet, NftTablePlan } from '../node-plan.js';
-import { address, comment, macAddress, identifier, interfaceName, logPrefix, oneOf, prefixLength, setElement, u32 } from './values.js';
+import { address, comment, identifier, interfaceName, logGroup, logPrefix, macAddress, oneOf, prefixLength, setElement, u32 } from './values.js';
 import {
   ADDRESS_FIELDS,
   ALL_SYMBOLS,
@@ -233,7 +233,10 @@ const STATEMENTS: Renderers<Statement> = {
     text: (s) => `limit rate ${u32(s.rate, 'rate')}/second burst ${u32(s.burst, 'burst')} packets`,
     json: (s) => ({ limit: { rate: u32(s.rate, 'rate'), burst: u32(s.burst, 'burst'), per: 'second' } }),
   },
-  log: { text: (s) => `log prefix "${logPrefix(s.prefix)}"`, json: (s) => ({ log: { prefix: logPrefix(s.prefix) } }) },
+  log: {
+    text: (s) => `log prefix "${logPrefix(s.prefix)}"${s.group === undefined ? '' : ` group ${logGroup(s.group)}`}`,
+    json: (s) => ({ log: { prefix: logPrefix(s.prefix), ...(s.group === undefined ? {} : { group: logGroup(s.group) }) } }),
+  },
   verdict: { text: (s) => verdictOf(s), json: (s) => ({ [verdictOf(s)]: null }) },
 };
 

@@ -4,7 +4,7 @@
  * the caller meant, so a rule built here always renders.
  */
 import type { Family } from '../../api/ip.js';
-import { address, comment, identifier, interfaceName, macAddress, logPrefix, oneOf, port, u32 } from './values.js';
+import { address, comment, identifier, interfaceName, logGroup, logPrefix, macAddress, oneOf, port, u32 } from './values.js';
 import { REJECT_WITH, SYMBOLS, type Expr, type Field, type NftRule, type Statement, type Value, type Verdict } from './vocabulary.js';
 
 // ---- fields ----
@@ -155,9 +155,9 @@ export function limitPerSecond(rate: number, burst: number): Statement {
   return { kind: 'limit', rate: u32(rate, 'rate'), burst: u32(burst, 'burst') };
 }
 
-/** `log prefix "PREFIX"`. */
-export function logWithPrefix(prefix: string): Statement {
-  return { kind: 'log', prefix: logPrefix(prefix) };
+/** `log prefix "PREFIX"`, or with a group `log prefix "PREFIX" group GROUP` (nfnetlink_log, 0-65535). */
+export function logWithPrefix(prefix: string, group?: number): Statement {
+  return group === undefined ? { kind: 'log', prefix: logPrefix(prefix) } : { kind: 'log', prefix: logPrefix(prefix), group: logGroup(group) };
 }
 
 const verdict = (v: Verdict): Statement => ({ kind: 'verdict', verdict: v });

@@ -60,6 +60,12 @@ export function u32(n: unknown, what = 'number'): number {
   return n;
 }
 
+/** An nfnetlink_log group. */
+export function logGroup(n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) return refuse('log group', n, 'must be an integer 0-65535');
+  return n;
+}
+
 export function port(n: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) return refuse('port', n, 'must be an integer 1-65535');
   return n;

@@ -89,8 +89,8 @@ export type Statement =
   | { readonly kind: 'reject'; readonly with: (typeof REJECT_WITH)[number] }
   /** Matches while under RATE packets per second (BURST more at once): rate-limits what follows. */
   | { readonly kind: 'limit'; readonly rate: number; readonly burst: number }
-  /** Logs the packet to the kernel log with a checked PREFIX. */
-  | { readonly kind: 'log'; readonly prefix: string }
+  /** Logs the packet with a checked PREFIX: to the kernel log, or with GROUP to that nfnetlink_log group (a reader in user space). */
+  | { readonly kind: 'log'; readonly prefix: string; readonly group?: number }
   | { readonly kind: 'verdict'; readonly verdict: Verdict };
 
 export interface NftRule {

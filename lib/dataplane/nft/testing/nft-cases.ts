@@ -435,6 +435,21 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     await assert.rejects(driver.learn([{ set: 'no_such_set', family: 4, address: '198.18.1.12', timeoutSeconds: 5 }]), { code: 'EGW_ERR_NFT' });
   },
 
+  async 'unlearning what is already gone (an expired address, a removed table) counts as done, and the rest is still taken out'(ctx) {
+    const learned = { name: 'f_test_n0_4', type: 'ipv4_addr' as const, interval: false, elements: [], learned: true };
+    const table: NftTablePlan = { family: 'inet', name: 'sluice', sets: [learned], chains: [] };
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    await driver.learn([{ set: learned.name, family: 4, address: '198.18.5.1', timeoutSeconds: 300 }]);
+    await driver.unlearn([
+      { set: learned.name, family: 4, address: '198.18.5.9' },
+      { set: learned.name, family: 4, address: '198.18.5.1' },
+    ]);
+    assert.doesNotMatch(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.5\.1/, 'the address that was there is out');
+    await nft('delete', 'table', 'inet', 'sluice');
+    await driver.unlearn([{ set: learned.name, family: 4, address: '198.18.5.1' }]);
+  },
+
   async 'a fresher answer renews a learned address, a shorter one never cuts it; each renewal this kernel supports, and the probe leaves nothing'(ctx) {
     const learned = { name: 'f_test_n0_4', type: 'ipv4_addr' as const, interval: false, elements: [], learned: true };
     const table: NftTablePlan = { family: 'inet', name: 'sluice', sets: [learned], chains: [] };

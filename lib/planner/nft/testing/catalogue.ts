@@ -144,6 +144,7 @@ export const CATALOGUE_TABLE: NftTablePlan = {
         rule([interfaceIs('iifname', '==', 'egress.vxlan'), markIs('meta', 0xff00, '!=', 0xff00), counter, drop], 'anti-relay'),
         rule([addressInSet(4, 'saddr', '==', 'hosts4'), addressInPrefix(4, 'daddr', '203.0.113.0', 24), portIs('sctp', 'dport', 9), counter, accept], 'fw apps/a 0'),
         rule([addressInSet(6, 'saddr', '==', 'hosts6'), l4protoIs('sctp'), limitPerSecond(10, 20), logWithPrefix('sluice-fw deny apps/a 1: ')]),
+        rule([addressInSet(4, 'saddr', '==', 'hosts4'), l4protoIs('udp'), limitPerSecond(5, 10), logWithPrefix('fw apps/a #1', 7040)]),
         rule([addressInSet(6, 'saddr', '==', 'hosts6'), l4protoIs('tcp'), counter, reject('tcp reset')]),
         rule([addressInSet(4, 'saddr', '==', 'hosts4'), counter, reject('icmpx admin-prohibited')], 'fw apps/a default'),
       ],
