@@ -23,6 +23,8 @@ import { KernelChanges } from './kernel-changes.js';
 import { PlanMemo } from './plan-memo.js';
 import type { ApplyReport } from '../../lib/dataplane/dataplane-types.js';
 import { keepEipConflictsPublished } from '../../lib/cluster/eip-conflicts.js';
+import { keepLanLinkPublished } from '../../lib/cluster/lan-link.js';
+import { readLanLink } from './lan-link.js';
 import { keepAppliedReportPublished, type AppliedReportPublisher } from '../../lib/cluster/applied-report.js';
 import { appliedPolicies, appliedReport, type ApplyFailure } from './applied-report.js';
 import { expectedDevice } from '../../lib/dataplane/links/link-drift.js';
@@ -94,6 +96,7 @@ export class NodeAgent {
   #resync?: Resync;
   #kernelChanges?: KernelChanges;
   #conflicts?: ReturnType<typeof keepEipConflictsPublished>;
+  #lanLink?: ReturnType<typeof keepLanLinkPublished>;
   #lastConflicts = new Set<string>();
   #reports?: AppliedReportPublisher;
   #appliedPolicies?: ReturnType<typeof appliedPolicies>;
@@ -179,9 +182,10 @@ export class NodeAgent {
       log.info({ op: 'leader', leading: now }, now ? 'now the controller (holds the lease)' : 'no longer the controller');
     });
     const control = this.#control;
-    // both publish onto this node's EgressTunnel
+    // all publish onto this node's EgressTunnel
     const publishing = { client: control.client, store: control.store, watch: control.watch, nodeName: options.nodeName, logger: log.child({ component: 'kube' }) };
     this.#conflicts = keepEipConflictsPublished(publishing);
+    this.#lanLink = keepLanLinkPublished(publishing);
     this.#reports = keepAppliedReportPublished(publishing);
     this.metrics.readAtScrape({
       ruleCounters: async () => identifyRuleCounters(await this.#local!.nft.counters(), this.#plan),
@@ -240,6 +244,7 @@ export class NodeAgent {
         this.#peersFrom = snapshot;
       }
       this.#lastSnapshot = snapshot;
+      this.#publishLanLink(snapshot);
       live?.reviewStartHold((facts) => othersServe(snapshot, facts, this.options.nodeName));
       const probed = live?.facts();
       const planned = this.#planned.get(snapshot, probed?.key);
@@ -352,6 +357,13 @@ export class NodeAgent {
       this.metrics.reconcileTook((performance.now() - t0) / 1000);
       this.#runningSince = undefined;
     }
+  }
+
+  /** Publishes this node's NIC (MAC, node addresses and prefixes) for native routing; unchanged values write nothing. */
+  #publishLanLink(snapshot: Snapshot): void {
+    const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
+    const addresses = [self?.ipv4, self?.ipv6].filter((a): a is string => a !== undefined);
+    if (addresses.length > 0) this.#lanLink?.set(readLanLink(this.options.parentInterface, addresses));
   }
 
   /**
@@ -558,6 +570,7 @@ export class NodeAgent {
     this.#liveness?.close();
     await this.#conntrack?.idle();
     await this.#conflicts?.reconciler.stop();
+    await this.#lanLink?.reconciler.stop();
     await this.#reports?.stop();
     await this.#dns?.stop();
     await this.#denials?.close();

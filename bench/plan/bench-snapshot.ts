@@ -31,6 +31,7 @@ export function benchSnapshot(endpoints: number, policies: number): Snapshot {
     creationTimestamp: '2026-01-01T00:00:00Z',
     generation: 1,
     clusterDefault: false,
+    transport: 'vxlan',
     nodeSelector: { matchLabels: { egress: 'true' } },
     poolV4: [parseIpSpec('198.19.0.0/20')],
     poolV6: [],

@@ -17,9 +17,12 @@ export interface BenchPlans {
   readonly withPolicy: readonly NodePlan[];
   /** Workers first: they stop sending before the gateway stops serving. */
   readonly withoutPolicy: readonly NodePlan[];
+  /** The same policy with the gateway at `transport: native` (gateway nodes first). */
+  readonly native: readonly NodePlan[];
 }
 
-export function benchPlans(info: LabInfo, client: PodInfo): BenchPlans {
+/** `macs`: each node's eth0 MAC, as its agent would publish it for native routing. */
+export function benchPlans(info: LabInfo, client: PodInfo, macs: Readonly<Record<string, string>>): BenchPlans {
   const selecting = policy(client.namespace, 'bench', {
     egressGatewayName: GATEWAY_NAME,
     appliedTo: { podSelector: { matchLabels: client.labels } },
@@ -30,8 +33,11 @@ export function benchPlans(info: LabInfo, client: PodInfo): BenchPlans {
   const on = labSnapshot(lab, { policies: [selecting] });
   const off = labSnapshot(lab, { policies: [] });
   const withPolicy = gatewaysFirst.map((n) => plan(on, n.name));
+  const nativeOn = labSnapshot(lab, { policies: [selecting], native: { macs } });
+  const native = gatewaysFirst.map((n) => plan(nativeOn, n.name));
+  if (!native.some((p) => p.routing.routes.some((r) => r.dev !== nativeOn.config.vxlan.device && r.dst === 'default'))) throw new Error('the native plans route nothing natively');
   const entries = withPolicy.flatMap((p) => p.policies);
   const eip = entries.find((p) => p.role === 'gateway')?.snatV4;
   if (!eip) throw new Error(`no node carries the bench policy: ${entries.map((p) => p.reason ?? p.role).join(', ')}`);
-  return { eip, withPolicy, withoutPolicy: [...gatewaysFirst].reverse().map((n) => plan(off, n.name)) };
+  return { eip, withPolicy, native, withoutPolicy: [...gatewaysFirst].reverse().map((n) => plan(off, n.name)) };
 }

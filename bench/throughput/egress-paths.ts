@@ -1,5 +1,5 @@
 /**
- * Moves the lab's pod between the three egress paths without rebuilding the lab. Every switch
+ * Moves the lab's pod between the egress paths without rebuilding the lab. Every switch
  * goes through a bare node (only the CNI), and ends by asking the echo service which source
  * address it sees, so a figure is never recorded for the wrong path.
  */
@@ -9,12 +9,13 @@ import { buildMinimalPath, removeMinimalPath, type MinimalPathSpec } from './min
 import { removeSluiceLeftovers } from './sluice-apply.js';
 import { applyAll } from '../../e2e/dataplane/sluice-cli.js';
 
-export const PATHS = ['direct', 'gateway', 'minimal'] as const;
+export const PATHS = ['direct', 'gateway', 'native', 'minimal'] as const;
 export type EgressPath = (typeof PATHS)[number];
 
 export const PATH_LABEL: Readonly<Record<EgressPath, string>> = {
   direct: 'direct (CNI SNAT, sluice without policy)',
-  gateway: 'gateway (sluice)',
+  gateway: 'gateway (sluice, VXLAN)',
+  native: 'native (sluice, no encapsulation)',
   minimal: 'minimal hand-written',
 };
 
@@ -38,6 +39,7 @@ export class EgressPaths {
     await this.leave();
     if (path === 'direct') await applyAll(this.lab, this.plans.withoutPolicy);
     else if (path === 'gateway') await applyAll(this.lab, this.plans.withPolicy);
+    else if (path === 'native') await applyAll(this.lab, this.plans.native);
     else await buildMinimalPath(this.lab, this.minimal, this.dir);
     this.#state = path;
     // A path MTU learnt through the tunnel would otherwise shrink the next path's segments.
@@ -52,7 +54,7 @@ export class EgressPaths {
     const state = this.#state;
     this.#state = 'bare';
     if (state === 'minimal') await removeMinimalPath(this.lab, this.minimal);
-    if (state === 'gateway') await applyAll(this.lab, this.plans.withoutPolicy);
-    if (state === 'gateway' || state === 'direct') await removeSluiceLeftovers(this.lab, this.plans.withoutPolicy);
+    if (state === 'gateway' || state === 'native') await applyAll(this.lab, this.plans.withoutPolicy);
+    if (state === 'gateway' || state === 'native' || state === 'direct') await removeSluiceLeftovers(this.lab, this.plans.withoutPolicy);
   }
 }

@@ -5,6 +5,8 @@ import type { PingResult } from './ping.js';
 
 /** product/minimal, single stream. */
 export const TARGET_PRODUCT_OVER_MINIMAL = 0.95;
+/** native/direct, single stream: native routing costs no more than the node's own path. */
+export const TARGET_NATIVE_OVER_DIRECT = 0.95;
 
 export interface Results {
   readonly paths: readonly EgressPath[];
@@ -55,6 +57,7 @@ function throughputTable(r: Results): string {
 function ratioTable(r: Results): string {
   const pairs: readonly [string, EgressPath, EgressPath][] = [
     ['gateway/direct', 'gateway', 'direct'],
+    ['native/direct', 'native', 'direct'],
     ['minimal/direct', 'minimal', 'direct'],
     ['product/minimal', 'gateway', 'minimal'],
   ];
@@ -66,7 +69,8 @@ function ratioTable(r: Results): string {
       const b = r.iperf.get(iperfKey(bottom, n)) ?? [];
       const ratio = median(a.map((x) => x.gbps)) / median(b.map((x) => x.gbps));
       const perRound = a.map((x, i) => (b[i] ? (x.gbps / b[i]!.gbps).toFixed(2) : '-'));
-      const target = name === 'product/minimal' && n === 1 ? `>= ${TARGET_PRODUCT_OVER_MINIMAL}: ${ratio >= TARGET_PRODUCT_OVER_MINIMAL ? 'met' : 'MISSED'}` : '';
+      const goal = n === 1 ? (name === 'product/minimal' ? TARGET_PRODUCT_OVER_MINIMAL : name === 'native/direct' ? TARGET_NATIVE_OVER_DIRECT : undefined) : undefined;
+      const target = goal !== undefined ? `>= ${goal}: ${ratio >= goal ? 'met' : 'MISSED'}` : '';
       return [name, streamsLabel(n), f2(ratio), perRound.join(' '), target];
     }),
   );

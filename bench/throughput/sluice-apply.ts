@@ -9,9 +9,9 @@ import type { NodePlan } from '../../lib/planner/node-plan.js';
 const STEP_TIMEOUT_MS = 10_000;
 
 /**
- * An empty plan removes rules, routes, EIPs and a worker's tunnel, but keeps the nft table (and a
- * gateway node's tunnel, which workers must always be able to reach); the hand-written path needs
- * the node as bare as the CNI left it, so those go too.
+ * An empty plan removes EIPs and policies' rules, but keeps the nft table, every node's tunnel and
+ * the routing prepared towards gateway-capable nodes (README: "Tunnels are ready before a policy
+ * needs them"); the hand-written path needs the node as bare as the CNI left it, so those go too.
  */
 export async function removeSluiceLeftovers(lab: Lab, plans: readonly NodePlan[]): Promise<void> {
   for (const plan of plans) {
@@ -21,20 +21,24 @@ export async function removeSluiceLeftovers(lab: Lab, plans: readonly NodePlan[]
     const device = plan.vxlan?.device ?? DEFAULT_CONFIG.vxlan.device;
     const link = await lab.exec(node, ['ip', 'link', 'show', 'dev', device], { timeoutMs: STEP_TIMEOUT_MS, allowFailure: true });
     if (link.exitCode === 0) await lab.exec(node, ['ip', 'link', 'delete', 'dev', device], { timeoutMs: STEP_TIMEOUT_MS });
-    await assertNoSluiceRouting(lab, plan);
+    await removeSluiceRouting(lab, plan);
   }
 }
 
-/** An empty plan must have taken every rule and route in sluice's ranges with it. */
-async function assertNoSluiceRouting(lab: Lab, plan: NodePlan): Promise<void> {
+/** Deletes the ip rules and routes left in sluice's ranges. */
+async function removeSluiceRouting(lab: Lab, plan: NodePlan): Promise<void> {
   const { ownedRulePriorities: prio, ownedTables: tables } = plan.routing;
-  const rules = JSON.parse((await lab.exec({ node: plan.node }, ['ip', '-j', 'rule', 'show'], { timeoutMs: STEP_TIMEOUT_MS })).stdout) as { priority: number }[];
-  const routes = JSON.parse((await lab.exec({ node: plan.node }, ['ip', '-j', 'route', 'show', 'table', 'all'], { timeoutMs: STEP_TIMEOUT_MS })).stdout) as {
-    table?: string | number;
-  }[];
-  const strayRules = rules.filter((r) => r.priority >= prio.min && r.priority <= prio.max);
-  const strayRoutes = routes.filter((r) => Number(r.table) >= tables.min && Number(r.table) <= tables.max);
-  if (strayRules.length || strayRoutes.length) {
-    throw new Error(`${plan.node}: an empty plan left ${strayRules.length} rule(s) and ${strayRoutes.length} route(s) in sluice's ranges`);
+  const node = { node: plan.node };
+  for (const family of ['-4', '-6']) {
+    const rules = JSON.parse((await lab.exec(node, ['ip', family, '-j', 'rule', 'show'], { timeoutMs: STEP_TIMEOUT_MS })).stdout) as { priority: number }[];
+    for (const r of rules.filter((x) => x.priority >= prio.min && x.priority <= prio.max)) {
+      await lab.exec(node, ['ip', family, 'rule', 'del', 'priority', String(r.priority)], { timeoutMs: STEP_TIMEOUT_MS });
+    }
+    const routes = JSON.parse((await lab.exec(node, ['ip', family, '-j', 'route', 'show', 'table', 'all'], { timeoutMs: STEP_TIMEOUT_MS })).stdout) as {
+      table?: string | number;
+    }[];
+    for (const t of new Set(routes.map((r) => Number(r.table)).filter((t) => t >= tables.min && t <= tables.max))) {
+      await lab.exec(node, ['ip', family, 'route', 'flush', 'table', String(t)], { timeoutMs: STEP_TIMEOUT_MS });
+    }
   }
 }

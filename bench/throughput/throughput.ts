@@ -1,13 +1,14 @@
 /**
- * Pod → external host throughput and RTT over three egress paths, alternated in one lab:
+ * Pod → external host throughput and RTT over four egress paths, alternated in one lab:
  *   direct   the node's CNI SNAT (sluice applied with a plan that has no policy),
  *   gateway  the product: the real planner's plans for a policy selecting the pod, applied with
  *            `sluice apply --plan` in each node's namespace,
+ *   native   the same with the gateway at `transport: native` (routed to the gateway node, no VXLAN),
  *   minimal  a hand-written path of the same shape (minimal-path.ts), the ceiling for this datapath shape.
  * The paths are compared within the run only: on a shared machine absolute figures drift.
  *
  *   node dist/bench/throughput/throughput.js [--seconds 5] [--rounds 3] [--parallel 4] [--pings 50]
- *     [--paths direct,gateway,minimal]
+ *     [--paths direct,gateway,native,minimal]
  *
  * Root only. Builds its own lab (1 worker, 1 gateway, no plugins) and always tears it down, also
  * on Ctrl-C; nothing outside the lab's namespaces is touched. Needs iperf3, ping, nft, ip.
@@ -121,7 +122,9 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
   const [podIp] = client.ips;
   const [nodeIp] = worker.ips;
   if (!hostVeth || !podIp || !nodeIp) throw new Error(`pod ${podRef} or node ${worker.name} lacks an address or host veth`);
-  const plans = benchPlans(info, client);
+  const macs: Record<string, string> = {};
+  for (const n of info.nodes) macs[n.name] = (await lab.exec({ node: n.name }, ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
+  const plans = benchPlans(info, client, macs);
   const paths = new EgressPaths(lab, podRef, plans, minimalSpec(plans, { ip: podIp, hostVeth }, info.echo.ipv4), nodeIp, dir);
 
   const iperfRuns = new Map<string, IperfResult[]>();

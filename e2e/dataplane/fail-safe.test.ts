@@ -4,7 +4,8 @@
  * EIP or relay VXLAN from a host that is not a node; a later failed load keeps the old guards and
  * EIPs; and a packet marked for a gateway whose rule or routing table does not exist (the window
  * between the nft load and the route adds, or a gateway's routes gone first) is dropped, never
- * sent by the node's normal path.
+ * sent by the node's normal path; with native routing also when its route names another next hop
+ * on the same NIC.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +18,8 @@ import { applyWithFailingNft } from './failing-nft.js';
 import { GATEWAY_NAME, labSnapshot } from './lab-cluster.js';
 import { nftListing } from './nft-listing.js';
 import { addressesOn, echoAt, hasLink, nftCounters } from './probes.js';
-import { applyPlan } from './sluice-cli.js';
+import { applyAll, applyPlan } from './sluice-cli.js';
+import { EXT_HOST, lanHost } from '../labkit/addressing.js';
 import { VxlanAttacker } from './vxlan-attack.js';
 
 const CARRIER = 'gateway-1';
@@ -154,5 +156,34 @@ describe('fail-safe apply order', { skip: dataplaneSkip, timeout: 300_000 }, () 
 
     await applyPlan(lab!, worker);
     await leavesAs('applied again', eip);
+  });
+
+  test('native routing: a packet marked for a gateway node leaves to that node on the NIC, or not at all (no route, another next hop)', async () => {
+    const macs: Record<string, string> = {};
+    for (const n of info.nodes) macs[n.name] = (await lab!.exec({ node: n.name }, ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
+    const native = planAll(info, labSnapshot(info, { policies: [WEB], native: { macs } }));
+    const worker = planOf(WORKER, native);
+    const route = worker.routing.routes.find((r) => r.family === 4 && r.dst === 'default');
+    assert.ok(route && route.dev === 'eth0' && route.via === info.nodes.find((n) => n.name === CARRIER)!.ips[0], JSON.stringify(route));
+    const counted = async (comment: string) => (await nftCounters(lab!, WORKER)).get(comment) ?? 0;
+    const x = (argv: string[]) => lab!.exec({ node: WORKER }, argv, { timeoutMs: 10_000 });
+    const dropped = async (why: string) => {
+      const guard = await counted('marked off the tunnel');
+      await assert.rejects(echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'udp', 1), /no answer/, `${why}: the echo host answered`);
+      assert.ok((await counted('marked off the tunnel')) > guard, `${why}: the off-tunnel guard did not drop it`);
+    };
+    try {
+      await applyAll(lab!, [planOf(CARRIER, native), worker]);
+      assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'udp')).clientIP, eip, 'all in place');
+      // The LAN's router as next hop: the right NIC, the wrong host.
+      await x(['ip', 'route', 'replace', 'default', 'via', lanHost(EXT_HOST).v4, 'dev', 'eth0', 'table', String(route.table)]);
+      await dropped('another next hop');
+      await x(['ip', 'route', 'del', 'default', 'table', String(route.table)]);
+      await dropped('no route');
+      await applyPlan(lab!, worker);
+      assert.equal((await echoAt(lab!, { pod: 'default/client' }, info.echo.ipv4, 'udp')).clientIP, eip, 'applied again');
+    } finally {
+      await applyAll(lab!, [planOf(CARRIER), planOf(WORKER)]);
+    }
   });
 });

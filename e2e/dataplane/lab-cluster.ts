@@ -6,7 +6,8 @@
 import type { LabInfo } from '../labkit/info.js';
 import { resolveConfig, type AgentConfig } from '../../lib/planner/config.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
-import { gateway, namespace, pod, snapshotOf } from '../../lib/planner/testing/cluster.js';
+import { gateway, namespace, pod, snapshotOf, tunnel } from '../../lib/planner/testing/cluster.js';
+import { LAN_ANNOTATION } from '../../lib/api/group.js';
 
 type Doc = Record<string, unknown>;
 
@@ -25,6 +26,14 @@ export interface ClusterOptions {
   readonly unlabelled?: readonly string[];
   /** Pods left out of the snapshot (the lab still has them). */
   readonly withoutPods?: readonly string[];
+  /** Native routing: the gateway asks for it, and each node's LAN link is as its agent would publish it (its eth0 MAC, by node). */
+  readonly native?: { readonly macs: Readonly<Record<string, string>> };
+}
+
+/** A node's EgressTunnel with only the lan annotation (its eth0: the MAC given and its addresses on the lab's /24 and /64). */
+function lanTunnel(n: LabInfo['nodes'][number], mac: string): Doc {
+  const addresses = n.ips.map((ip) => `${ip}/${ip.includes(':') ? 64 : 24}`);
+  return { ...tunnel(n.name, {}), metadata: { name: n.name, annotations: { [LAN_ANNOTATION]: [mac, ...addresses].join(' ') } } };
 }
 
 /** The EIP pool: the first ten addresses of the lab's free range, per family. */
@@ -58,7 +67,8 @@ export function clusterDocs(info: LabInfo, opts: ClusterOptions): Doc[] {
     ...info.nodes.map((n) => nodeDoc(n, !notReady.has(n.name), n.role === 'gateway' && !unlabelled.has(n.name))),
     ...[...new Set(info.pods.map((p) => p.namespace))].sort().map((ns) => namespace(ns)),
     ...pods.map((p) => pod(p.namespace, p.name, p.node, p.ips, p.labels)),
-    gateway(GATEWAY_NAME, { nodeSelector: { selector: { matchLabels: GATEWAY_LABEL } }, ippools: eipPool(info) }),
+    gateway(GATEWAY_NAME, { nodeSelector: { selector: { matchLabels: GATEWAY_LABEL } }, ippools: eipPool(info), ...(opts.native ? { transport: 'native' } : {}) }),
+    ...(opts.native ? info.nodes.flatMap((n) => (opts.native!.macs[n.name] ? [lanTunnel(n, opts.native!.macs[n.name]!)] : [])) : []),
     ...opts.policies,
   ];
 }

@@ -21,6 +21,14 @@ export const EIP_CONFLICTS_ANNOTATION = `${GROUP}/eip-conflicts`;
 export const PARENT_INTERFACE_ANNOTATION = `${GROUP}/parent-interface`;
 
 /**
+ * EgressTunnel annotation: the node's parent NIC on its LAN, as its agent sees it: the NIC's MAC,
+ * then its addresses with their prefix lengths (`mac ip/prefix [ip/prefix]`, space-separated).
+ * Native-routing gateways take the MAC as the node's, and a worker and a gateway node share a
+ * segment when each one's address is on the other's prefix.
+ */
+export const LAN_ANNOTATION = `${GROUP}/lan`;
+
+/**
  * Namespace label naming the EgressGateway that the namespace's policies without
  * spec.egressGatewayName use (spidernet: `spidernet.io/egressgateway-default`).
  */

@@ -27,9 +27,19 @@ export interface Gateway extends ObjectIdentity {
   readonly poolTextV6: readonly string[];
   readonly defaultEipV4?: string;
   readonly defaultEipV6?: string;
+  /** spec.transport: how workers reach the gateway's nodes (see GatewayTransport). */
+  readonly transport: GatewayTransport;
   /** The user's request to rebalance (annotation; see rebalance-request.ts). */
   readonly rebalance?: RebalanceRequest;
 }
+
+/**
+ * How workers send selected traffic to a gateway node: `vxlan` encapsulates it to the node's tunnel
+ * address; `native` routes it to the node's LAN address as next hop (workers and gateway nodes
+ * on one L2 segment).
+ */
+export const GATEWAY_TRANSPORTS = ['vxlan', 'native'] as const;
+export type GatewayTransport = (typeof GATEWAY_TRANSPORTS)[number];
 
 /** A rebalance request: its token, or why the annotation is not one. */
 export interface RebalanceRequest {
@@ -108,10 +118,18 @@ export interface Tunnel {
   /** Routing mark index of this node when it serves as a gateway (1-based). */
   readonly markIndex?: number;
   readonly phase?: string;
+  /** The node's parent NIC on its LAN, as the node's agent published it (an annotation). */
+  readonly lan?: LanLink;
   /** Egress IPs another host on the LAN answers for, as the node's agent found them (an annotation). */
   readonly eipConflicts?: readonly EipConflictReport[];
   /** Status fields left out because they did not validate. */
   readonly ignored?: readonly Problem[];
+}
+
+/** A node's parent NIC on its LAN: its MAC and its addresses (`ip/prefix`, the address kept, at most one per family). */
+export interface LanLink {
+  readonly mac: string;
+  readonly addresses: readonly string[];
 }
 
 /** An egress IP that another host answered for when a node probed the LAN for it. */

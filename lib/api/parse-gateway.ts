@@ -1,6 +1,6 @@
 import { ProblemList, type Parsed } from './problems.js';
-import type { Gateway } from './model.js';
-import { readBoolean, readIp, readIpSpecs, readRecord, readSelector, readStringArray } from './fields.js';
+import { GATEWAY_TRANSPORTS, type Gateway, type GatewayTransport } from './model.js';
+import { readBoolean, readIp, readString, readIpSpecs, readRecord, readSelector, readStringArray } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { intervalsContain } from './ip.js';
 import { deepFreeze } from './freeze.js';
@@ -26,6 +26,10 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
   if (defaultEipV6 && !intervalsContain(poolV6, defaultEipV6)) {
     problems.add('IPNotInPool', 'spec.ippools.ipv6DefaultEIP', `${defaultEipV6} is not inside spec.ippools.ipv6`);
   }
+  const transportText = readString(spec.transport, 'spec.transport', problems) ?? 'vxlan';
+  if (!(GATEWAY_TRANSPORTS as readonly string[]).includes(transportText)) {
+    problems.add('InvalidValue', 'spec.transport', `"${transportText}" must be one of ${GATEWAY_TRANSPORTS.join(', ')}`);
+  }
   if (!problems.ok) return { problems: problems.items };
   const rebalance = rebalanceRequest(raw.metadata);
   const gateway: Gateway = {
@@ -41,6 +45,7 @@ export function parseGateway(raw: Record<string, unknown>): Parsed<Gateway> {
     poolTextV6: readStringArray(pools.ipv6, '', new ProblemList()),
     ...(defaultEipV4 ? { defaultEipV4 } : {}),
     ...(defaultEipV6 ? { defaultEipV6 } : {}),
+    transport: transportText as GatewayTransport,
     ...(rebalance ? { rebalance } : {}),
   };
   return { value: deepFreeze(gateway), problems: [] };

@@ -5,12 +5,12 @@
  * model and reported in `ignored`; the rest of the object is used.
  */
 import { ProblemList, type Parsed } from './problems.js';
-import type { ClusterInfo, EipConflictReport, Endpoint, EndpointSlice, PolicyStatus, Tunnel } from './model.js';
+import type { ClusterInfo, EipConflictReport, LanLink, Endpoint, EndpointSlice, PolicyStatus, Tunnel } from './model.js';
 import { isRecord, readBoolean, readIpSpecs, readRecord, readString } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
 import { canonicalIp, formatInterval, isIp, parseIp, parseIpSpec, type Family } from './ip.js';
-import { CLUSTER_FIREWALL_LABEL, CLUSTER_POLICY_LABEL, EIP_CONFLICTS_ANNOTATION, FIREWALL_LABEL, POLICY_LABEL } from './group.js';
+import { CLUSTER_FIREWALL_LABEL, CLUSTER_POLICY_LABEL, EIP_CONFLICTS_ANNOTATION, FIREWALL_LABEL, LAN_ANNOTATION, POLICY_LABEL } from './group.js';
 import { firewallKey, policyKey } from './policy-key.js';
 import { INTERFACE_NAME_RULE, isDnsLabel, isDnsSubdomain, isInterfaceName } from './names.js';
 import { CLUSTER_STATUS_MAX_ITEMS, EIP_CONFLICTS_MAX, ENDPOINT_MAX_IPS, EXTRA_CIDR_MAX_ITEMS, SLICE_MAX_ENDPOINTS } from './limits.js';
@@ -164,6 +164,41 @@ function readEipConflicts(raw: Record<string, unknown>, ignored: ProblemList): E
   return out;
 }
 
+/**
+ * The EgressTunnel's lan annotation (LAN_ANNOTATION): a lower-case unicast MAC, then at most one
+ * `ip/prefix` per family. Any agent may write any tunnel's annotations: a value that does not
+ * read whole is ignored whole (the node then has no native-routing path).
+ */
+function readLan(raw: Record<string, unknown>, ignored: ProblemList): LanLink | undefined {
+  const meta = isRecord(raw.metadata) ? raw.metadata : {};
+  const annotations = isRecord(meta.annotations) ? meta.annotations : {};
+  const path = `metadata.annotations["${LAN_ANNOTATION}"]`;
+  const text = optionalText(annotations[LAN_ANNOTATION], path, ignored, () => undefined);
+  if (text === undefined) return undefined;
+  const [mac, ...addresses] = text.trim().split(/ +/);
+  const families = new Set<Family>();
+  const addressProblem = (a: string): string | undefined => {
+    const [ip, prefix, extra] = a.split('/');
+    if (ip === undefined || prefix === undefined || extra !== undefined || !isIp(ip) || canonicalIp(ip) !== ip) return `${JSON.stringify(a.slice(0, 60))} is not ip/prefix`;
+    const family = parseIp(ip).family;
+    if (!/^[0-9]{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128)) return `${JSON.stringify(a.slice(0, 60))} has no valid prefix length`;
+    if (families.has(family)) return `lists two IPv${family} addresses`;
+    families.add(family);
+    return undefined;
+  };
+  const why =
+    mac === undefined || !UNICAST_MAC.test(mac) || mac === ZERO_MAC
+      ? 'does not start with a lower-case unicast MAC'
+      : addresses.length === 0
+        ? 'lists no address'
+        : addresses.map(addressProblem).find((p) => p !== undefined);
+  if (why) {
+    ignored.add('InvalidValue', path, `${why}; ignored`);
+    return undefined;
+  }
+  return { mac: mac!, addresses };
+}
+
 export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
   const problems = new ProblemList();
   const ignored = new ProblemList();
@@ -191,10 +226,14 @@ export function parseTunnel(raw: Record<string, unknown>): Parsed<Tunnel> {
     ),
   };
   const eipConflicts = readEipConflicts(raw, ignored);
+  const lan = readLan(raw, ignored);
   if (!problems.ok) return { problems: problems.items };
   const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   // the planner reports what it did not use, and what it uses instead, in every plan
-  return withIgnored({ node: meta.name, ...defined, ...(eipConflicts.length ? { eipConflicts } : {}), ...(ignored.ok ? {} : { ignored: ignored.items }) } as Tunnel, ignored);
+  return withIgnored(
+    { node: meta.name, ...defined, ...(lan ? { lan } : {}), ...(eipConflicts.length ? { eipConflicts } : {}), ...(ignored.ok ? {} : { ignored: ignored.items }) } as Tunnel,
+    ignored,
+  );
 }
 
 /** status of EgressPolicy / EgressClusterPolicy: what the controller assigned. */

@@ -11,6 +11,7 @@ export type { Condition, KubeObject, LabelSelector, LabelSelectorRequirement } f
 export interface EgressGatewayWire extends KubeObject {
   spec?: {
     clusterDefault?: boolean;
+    transport?: 'vxlan' | 'native';
     nodeSelector?: { selector?: LabelSelector };
     ippools?: {
       ipv4?: string[];

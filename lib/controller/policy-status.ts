@@ -11,6 +11,8 @@ import type { JsonObject } from '../kube/rest-client.js';
 import { forEachItem, PassReport, type ControllerContext } from './context.js';
 import { nodesWithSelectedPods, notReadyProgrammed, programmedCondition, reportLookup, type ReportLookup } from './policy-programmed.js';
 import { classifyMove } from './gateway-moves.js';
+import { nativePathCondition } from './native-path.js';
+import { nativeNodes } from '../planner/native.js';
 
 type PolicyKindName = 'EgressPolicy' | 'EgressClusterPolicy';
 
@@ -102,6 +104,8 @@ export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<Pas
   const report = new PassReport();
   const { store } = ctx;
   const { policies: assignments, pools } = ctx.resolution().assignment;
+  const { directory } = ctx.resolution();
+  const native = nativeNodes(ctx.snapshot.nodes, ctx.snapshot.gateways).nodes;
   const invalidGateways = new Set(store.rejected('EgressGateway').map((g) => g.name));
   const reports = reportLookup(store, ctx.logger);
   const podNodes = nodesWithSelectedPods(ctx.snapshot.slices);
@@ -114,7 +118,8 @@ export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<Pas
       const status = policy && a ? desiredPolicyStatus(policy, a, invalidGateways, defaultEips) : rejectedPolicyStatus(stored.problems, generationOf(stored.raw));
       const programmed =
         policy && a ? programmedCondition(policy, a, podNodes.get(policy.key) ?? new Set(), reports) : notReadyProgrammed(generationOf(stored.raw), 'the spec is invalid');
-      const desired = { ...status, conditions: [...status.conditions, programmed] };
+      const nativePath = policy && a ? nativePathCondition(policy, a, ctx.snapshot, directory, podNodes.get(policy.key) ?? new Set(), native) : undefined;
+      const desired = { ...status, conditions: [...status.conditions, programmed, ...(nativePath ? [nativePath] : [])] };
       targets.push({ kind, stored, desired, ...(a ? { assignment: a } : {}) });
     }
   }

@@ -14,8 +14,10 @@ import {
   ctDirection,
   ctStateAnyOf,
   drop,
+  etherSourceAnyOf,
   interfaceIs,
   markIs,
+  nextHopIs,
   portIs,
   ret,
   rule,
@@ -76,6 +78,13 @@ export interface NftInput {
   readonly parentInterface: string;
   /** Policies in resolution order (first match wins). */
   readonly policies: readonly PolicyRuleInput[];
+  /**
+   * This node is reached by native routing: workers' packets arrive on the LAN NIC, and only a
+   * sender whose link-layer address is one of these (the nodes on its segment) is taken for a node.
+   */
+  readonly nativeArrival?: { readonly macs: readonly string[] };
+  /** Worker: the gateway nodes it reaches by native routing, by mark, with their LAN addresses. */
+  readonly nativePaths?: readonly { readonly mark: number; readonly nextHop: Partial<Record<Family, string>> }[];
 }
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -118,6 +127,11 @@ export function buildNftTable(input: NftInput): NftTablePlan {
   // address is spoofed: marking it would relay it out with the EIP.
   const notFromLanOrTunnel = interfaceIs('iifname', '!=', [dev, input.parentInterface]);
   const fromTunnel = interfaceIs('iifname', '==', dev);
+  const fromLan = interfaceIs('iifname', '==', input.parentInterface);
+  // Where a node's forwarded packet may arrive: the tunnel (its outer source is a node's address,
+  // egress_input's guard), and with native routing the LAN NIC from a node's link-layer address.
+  const nativeMacs = input.nativeArrival?.macs ?? [];
+  const arrivals: Statement[][] = [[fromTunnel], ...(nativeMacs.length ? [[fromLan, etherSourceAnyOf('==', nativeMacs)]] : [])];
   const snatHere = markIs('ct', config.markMask, '==', here);
   // Statements are immutable data: the ones every policy's rules share are built once.
   const original = ctDirection('original');
@@ -162,7 +176,7 @@ export function buildNftTable(input: NftInput): NftTablePlan {
         // takes it, and without a mark the anti-relay guard drops it.
         const elsewhere = `${p.setPrefix}_oth${f}`;
         sets.push(hashSet(elsewhere, f, p.carriedElsewhere[f]));
-        mark.push(rule([fromTunnel, ...fromSet(elsewhere), accept]));
+        for (const from of arrivals) mark.push(rule([...from, ...fromSet(elsewhere), accept]));
       }
       if (!p.carriedHere && p.gatewayMark === undefined && !p.unsteerable) continue;
       // Sets exist even when empty, so pod churn only ever changes elements, never rules.
@@ -174,11 +188,11 @@ export function buildNftTable(input: NftInput): NftTablePlan {
         if (p.carriedElsewhereAbove) {
           const above = `${p.setPrefix}_abv${f}`;
           sets.push(hashSet(above, f, p.carriedElsewhereAbove[f]));
-          mark.push(rule([fromTunnel, original, addressInSet(f, 'saddr', '==', above), accept]));
+          for (const from of arrivals) mark.push(rule([...from, original, addressInSet(f, 'saddr', '==', above), accept]));
         }
         const all = p.bySubnet ? local : `${p.setPrefix}_all${f}`;
         if (!p.bySubnet) sets.push(hashSet(all, f, p.all[f]));
-        mark.push(rule([fromTunnel, ...fromSet(all), counter, ...marksHere, accept], policyRuleComment('gateway', p.key)));
+        arrivals.forEach((from, i) => mark.push(rule([...from, ...fromSet(all), counter, ...marksHere, accept], policyRuleComment(i === 0 ? 'gateway' : 'native', p.key))));
         mark.push(rule([...fromLocalPod, ...marksHere, accept], policyRuleComment('local', p.key)));
         snat.push(rule([snatHere, addressInSet(f, 'saddr', '==', all), ...dst, counter, snatTo(f, to)], policyRuleComment('snat', p.key)));
       } else if (p.gatewayMark !== undefined) {
@@ -189,7 +203,14 @@ export function buildNftTable(input: NftInput): NftTablePlan {
     }
   }
 
-  // Fail closed: a packet marked for a gateway leaves by the tunnel or not at all. Its gateway's
+  // A packet marked for a gateway node reached natively leaves by the LAN NIC to that node's address.
+  for (const path of input.nativePaths ?? []) {
+    for (const f of FAMILIES) {
+      const hop = path.nextHop[f];
+      if (hop) guardFwd.push(rule([markIs('meta', config.markMask, '==', path.mark), interfaceIs('oifname', '==', input.parentInterface), nextHopIs(f, '==', [hop]), accept]));
+    }
+  }
+  // Fail closed: a packet marked for a gateway leaves by the tunnel (or its native path) or not at all. Its gateway's
   // rule or table may not be in place yet (an apply loads nft before it adds routes) or no longer
   // be; the lookup then goes on to main, and the packet would leave with the pod's own address
   // (its connection's NAT binding keeps the source) or the node's.
@@ -213,6 +234,33 @@ export function buildNftTable(input: NftInput): NftTablePlan {
     }
     guardFwd.push(rule([fromTunnel, ctDirection('reply'), accept]));
     guardFwd.push(rule([fromTunnel, markIs('meta', config.markMask, '!=', here), counter, drop], GUARD_RULE_COMMENTS['anti-relay']));
+  }
+  const hops = (f: Family) => [...new Set((input.nativePaths ?? []).flatMap((p) => (p.nextHop[f] ? [p.nextHop[f]] : [])))].sort();
+  for (const f of FAMILIES) {
+    // Pods' packets routed to a gateway node's LAN address keep their source, as into the tunnel.
+    const next = hops(f);
+    if (next.length)
+      snat.push(rule([interfaceIs('oifname', '==', input.parentInterface), nextHopIs(f, '==', next), addressInSet(f, 'daddr', '!=', clusterSetName(f)), snatToSource(f)]));
+  }
+  if (input.nativeArrival) {
+    // On the LAN, an address proves nothing: a packet in and out of the LAN NIC with a cluster
+    // source is forwarded only when this node SNATs it (or it answers a connection that began here).
+    for (const f of FAMILIES) {
+      guardFwd.push(
+        rule(
+          [
+            fromLan,
+            interfaceIs('oifname', '==', input.parentInterface),
+            original,
+            addressInSet(f, 'saddr', '==', clusterSetName(f)),
+            markIs('meta', config.markMask, '!=', here),
+            counter,
+            drop,
+          ],
+          GUARD_RULE_COMMENTS['native-relay'],
+        ),
+      );
+    }
   }
   if (input.isGateway) {
     unmark.push(rule([snatHere, clearMarkBits('meta', keep)]));

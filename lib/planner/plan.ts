@@ -15,6 +15,7 @@ import { gatewayCapableNodes } from './tunnels.js';
 import { buildFirewallRules, firewallNameRules } from './firewall-rules.js';
 import { buildDnsSteering } from './firewall-dns-steering.js';
 import { localFirewallInputs } from './firewall-endpoints.js';
+import { nativeNodes, segmentProblem, type NativePath } from './native.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 
@@ -133,6 +134,42 @@ function replyRoutes(byNode: ReadonlyMap<string, Record<Family, Set<string>>>, d
   return replies;
 }
 
+/**
+ * Native routing, gateway side: replies go to each worker's LAN address on this node's LAN NIC,
+ * for the workers on its segment (the others have no native path here: they drop the traffic).
+ */
+function nativeReplyRoutes(
+  byNode: ReadonlyMap<string, Record<Family, Set<string>>>,
+  directory: Resolution['directory'],
+  self: NodeDirectoryEntry,
+  families: readonly Family[],
+): ReplyRoute[] {
+  const replies: ReplyRoute[] = [];
+  for (const name of [...byNode.keys()].sort()) {
+    const d = directory.get(name);
+    if (!d) continue;
+    for (const family of families) {
+      const via = family === 4 ? d.parentIpv4 : d.parentIpv6;
+      if (!via || segmentProblem(self, d, family) !== undefined) continue;
+      for (const text of d.info?.podCIDRs ?? []) {
+        if (parseCidr(text, false).family === family) replies.push({ family, dst: text, via, dev: self.parentName });
+      }
+      for (const ip of byNode.get(name)![family]) replies.push({ family, dst: `${ip}/${family === 4 ? 32 : 128}`, via, dev: self.parentName });
+    }
+  }
+  return replies;
+}
+
+/** The link-layer addresses of the other nodes on this node's LAN segment (native routing's proof of a node). */
+function segmentMacs(directory: Resolution['directory'], self: NodeDirectoryEntry, families: readonly Family[]): string[] {
+  const macs = new Set<string>();
+  for (const d of directory.values()) {
+    if (d.node === self.node || !d.lan) continue;
+    if (families.some((f) => segmentProblem(self, d, f) === undefined)) macs.add(d.lan.mac);
+  }
+  return [...macs].sort();
+}
+
 /** What the gateway rules must leave alone: see elsewhereAddresses. */
 interface Elsewhere {
   /** Carried policy → addresses it selects that a higher-ranked policy carried by another node selects too. */
@@ -220,8 +257,8 @@ function elsewhereAddresses(resolved: readonly Resolved[], nodeName: string): El
   return { above, withDest };
 }
 
-function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config'], elsewhere: Elsewhere): PolicyRuleInput {
-  const markIndex = r.plan.role === 'worker' && r.steer ? directory.get(r.steer)?.markIndex : undefined;
+function ruleInput(r: Resolved, directory: Resolution['directory'], config: Snapshot['config'], elsewhere: Elsewhere, unreachable: ReadonlySet<string>): PolicyRuleInput {
+  const markIndex = r.plan.role === 'worker' && r.steer && !unreachable.has(r.steer) ? directory.get(r.steer)?.markIndex : undefined;
   const spec = r.policy.spec;
   const bySubnet = selectsBySourceCidr(r.policy);
   const local = ipsOf(r.local);
@@ -283,14 +320,42 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
 
   const capable = gatewayCapableNodes(snapshot);
   const peerGatewayNodes = gatewayPeers(resolved, capable, nodeName);
+  const native = nativeNodes(snapshot.nodes, snapshot.gateways);
+  const families: Family[] = dualStack ? [4, 6] : [4];
   const gatewayRoutes: GatewayPeerRoute[] = [];
+  const nativePaths: NativePath[] = [];
+  /** Gateway nodes reached natively that this node has no native path to: why, per node. */
+  const unreachable = new Map<string, string>();
   for (const name of [...peerGatewayNodes].sort()) {
     const d = directory.get(name);
     if (!d || d.markIndex === undefined || !d.underlayIp) continue;
+    if (native.nodes.has(name)) {
+      const nextHop: Partial<Record<Family, string>> = {};
+      const problems: string[] = [];
+      for (const f of families) {
+        const problem = segmentProblem(self, d, f);
+        const hop = f === 4 ? d.parentIpv4 : d.parentIpv6;
+        if (problem === undefined && hop) nextHop[f] = hop;
+        else if (problem !== undefined) problems.push(problem);
+      }
+      if (Object.keys(nextHop).length > 0) nativePaths.push({ markIndex: d.markIndex, nextHop });
+      else unreachable.set(name, problems.join('; ') || 'it has no node address');
+      continue;
+    }
     gatewayRoutes.push({ markIndex: d.markIndex, tunnelIp: { ...(d.ipv4 ? { 4: d.ipv4 } : {}), ...(d.ipv6 && dualStack ? { 6: d.ipv6 } : {}) } });
   }
+  const selfNative = native.nodes.has(nodeName);
   const replyNodes = replyEndpoints(resolved, directory, nodeName);
-  const replies = replyRoutes(replyNodes, directory, dualStack);
+  const replies = selfNative ? nativeReplyRoutes(replyNodes, directory, self, families) : replyRoutes(replyNodes, directory, dualStack);
+  const nativeNotices = [...native.notices];
+  for (const r of resolved) {
+    const why = r.steer !== undefined ? unreachable.get(r.steer) : undefined;
+    if (why !== undefined) {
+      nativeNotices.push(
+        `policy ${r.policy.key}: gateway node "${r.steer}" is reached by native routing, but this node is not on its LAN segment (${why}); its selected traffic from this node is dropped`,
+      );
+    }
+  }
 
   const peers = new Map<string, NodeDirectoryEntry>();
   for (const name of [...peerGatewayNodes, ...replyPeers(resolution, capable, nodeName), ...replyNodes.keys()]) {
@@ -313,7 +378,11 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     hasTunnel,
     isGateway,
     parentInterface: self.parentName,
-    policies: resolved.filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key)).map((r) => ruleInput(r, directory, config, elsewhere)),
+    policies: resolved
+      .filter((r) => r.plan.role !== 'none' || elsewhere.withDest.has(r.policy.key))
+      .map((r) => ruleInput(r, directory, config, elsewhere, new Set(unreachable.keys()))),
+    ...(selfNative ? { nativeArrival: { macs: segmentMacs(directory, self, families) } } : {}),
+    ...(nativePaths.length ? { nativePaths: nativePaths.map((p) => ({ mark: markValue(config, p.markIndex), nextHop: p.nextHop })) } : {}),
   });
   const firewallInputs = localFirewallInputs(snapshot, nodeName);
   const firewall = buildFirewallRules(firewallInputs, clusterSetName, { group: config.firewallLogGroup, rate: config.firewallLogRate });
@@ -339,14 +408,14 @@ export function plan(snapshot: Snapshot, nodeName: string, resolution: Resolutio
     roles: { worker: isWorker, gateway: isGateway },
     policies: resolved.map((r) => r.plan),
     nft,
-    routing: buildRouting(config, vxlan ? gatewayRoutes : [], vxlan ? replies : []),
+    routing: buildRouting(config, vxlan ? gatewayRoutes : [], vxlan || selfNative ? replies : [], { paths: nativePaths, dev: self.parentName }),
     ...(vxlan ? { vxlan } : {}),
     eips,
     // A node that may carry an EIP picks up flows mid-stream before it carries one: a takeover must not wait for the sysctl.
-    sysctls: buildSysctls(snapshot, hasTunnel, isGateway || capable.has(nodeName)),
+    sysctls: buildSysctls(snapshot, hasTunnel, isGateway || capable.has(nodeName), selfNative ? self.parentName : undefined),
     marks: { mask: config.markMask, here: hereMark(config), gateways: gatewayMarks },
     ...(firewall.order.length ? { firewalls: firewall.order } : {}),
-    ...(resolution.notices.length || endpoints.notices.length ? { notices: [...resolution.notices, ...endpoints.notices] } : {}),
+    ...(resolution.notices.length || endpoints.notices.length || nativeNotices.length ? { notices: [...resolution.notices, ...endpoints.notices, ...nativeNotices] } : {}),
   };
 }
 
@@ -377,13 +446,15 @@ function buildVxlan(snapshot: Snapshot, self: NodeDirectoryEntry, peers: NodeDir
   };
 }
 
-function buildSysctls(snapshot: Snapshot, hasTunnel: boolean, isGateway: boolean): SysctlEntry[] {
+function buildSysctls(snapshot: Snapshot, hasTunnel: boolean, isGateway: boolean, nativeLan: string | undefined): SysctlEntry[] {
   if (!hasTunnel) return [];
   const dev = snapshot.config.vxlan.device.replace(/\./g, '/');
   const out: SysctlEntry[] = [
     { key: 'net.ipv4.ip_forward', value: '1' },
     { key: `net.ipv4.conf.${dev}.rp_filter`, value: '2' },
   ];
+  // Natively routed pod packets arrive on the LAN NIC, whose routes need not lead back to pods.
+  if (nativeLan) out.push({ key: `net.ipv4.conf.${nativeLan.replace(/\./g, '/')}.rp_filter`, value: '2' });
   if (snapshot.nodes.some((n) => n.ipv6)) out.push({ key: 'net.ipv6.conf.all.forwarding', value: '1' });
   if (isGateway) out.push({ key: 'net.netfilter.nf_conntrack_tcp_loose', value: '1' });
   return out.sort((a, b) => (a.key < b.key ? -1 : 1));

@@ -1,4 +1,4 @@
-import type { Endpoint, NodeInfo } from '../api/model.js';
+import type { Endpoint, LanLink, NodeInfo } from '../api/model.js';
 import { selectorMatches } from '../api/labels.js';
 import { problemText } from '../api/problems.js';
 import { parseCidr, parseIp, type IpInterval } from '../api/ip.js';
@@ -17,6 +17,8 @@ import { withoutDrained } from './drained.js';
 export interface NodeDirectoryEntry extends TunnelAssignment {
   readonly info?: NodeInfo;
   readonly underlayIp?: string;
+  /** Its parent NIC on the LAN, as its agent published it (native routing needs it). */
+  readonly lan?: LanLink;
 }
 
 /** The cluster as every node sees it: the node directory, who may carry what, and the assignment. */
@@ -193,6 +195,7 @@ export function nodeDirectory(snapshot: Snapshot): { directory: Map<string, Node
       ...pick('parentIpv4', info?.ipv4 ?? status?.parentIpv4),
       ...pick('parentIpv6', info?.ipv6 ?? status?.parentIpv6),
       ...pick('underlayIp', info?.ipv4 ?? status?.parentIpv4 ?? info?.ipv6 ?? status?.parentIpv6),
+      ...pick('lan', status?.lan),
       ...(info ? { info } : {}),
     });
   }

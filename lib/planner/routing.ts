@@ -2,6 +2,7 @@ import type { Family } from '../api/ip.js';
 import type { RouteEntry, RoutingPlan, RuleEntry } from './node-plan.js';
 import type { AgentConfig } from './config.js';
 import { hereMark, markValue, ownedRanges } from './config.js';
+import type { NativePath } from './native.js';
 
 const MAIN_TABLE = 254;
 
@@ -14,15 +15,29 @@ export interface ReplyRoute {
   readonly family: Family;
   readonly dst: string;
   readonly via: string;
+  /** The LAN NIC for native routing; absent: the tunnel. */
+  readonly dev?: string;
+}
+
+/** Gateway nodes reached natively, and the LAN NIC their next hops are on. */
+export interface NativeRoutes {
+  readonly paths: readonly NativePath[];
+  readonly dev: string;
 }
 
 /**
  * Worker: one table per gateway node (default route into the tunnel towards it), chosen by the
  * gateway's mark; the tunnel's own outer packets inherit that mark, so `iif lo` goes to main first.
- * Gateway: replies to SNATed flows (restored mark "here") find pod CIDRs via the worker's tunnel IP;
- * anything else falls through that table to main.
+ * A gateway node reached natively has the same table with its LAN address as next hop instead.
+ * Gateway: replies to SNATed flows (restored mark "here") find pod CIDRs via the worker's tunnel IP
+ * (native: its LAN address); anything else falls through that table to main.
  */
-export function buildRouting(config: AgentConfig, gateways: readonly GatewayPeerRoute[], replies: readonly ReplyRoute[]): RoutingPlan {
+export function buildRouting(
+  config: AgentConfig,
+  gateways: readonly GatewayPeerRoute[],
+  replies: readonly ReplyRoute[],
+  native: NativeRoutes = { paths: [], dev: '' },
+): RoutingPlan {
   const dev = config.vxlan.device;
   const routes: RouteEntry[] = [];
   const rules: RuleEntry[] = [];
@@ -38,8 +53,18 @@ export function buildRouting(config: AgentConfig, gateways: readonly GatewayPeer
       rules.push({ family, priority: base + 1, fwmark, mask: config.markMask, iifLo: false, table });
     }
   }
+  for (const gw of native.paths) {
+    const table = config.tableBase + gw.markIndex;
+    const fwmark = markValue(config, gw.markIndex);
+    for (const family of [4, 6] as const) {
+      const via = gw.nextHop[family];
+      if (!via) continue;
+      routes.push({ family, table, dst: 'default', via, dev: native.dev, onlink: true });
+      rules.push({ family, priority: base + 1, fwmark, mask: config.markMask, iifLo: false, table });
+    }
+  }
   for (const r of replies) {
-    routes.push({ family: r.family, table: config.tableBase, dst: r.dst, via: r.via, dev, onlink: true });
+    routes.push({ family: r.family, table: config.tableBase, dst: r.dst, via: r.via, dev: r.dev ?? dev, onlink: true });
   }
   for (const family of [4, 6] as const) {
     if (replies.some((r) => r.family === family)) {

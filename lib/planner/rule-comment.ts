@@ -5,8 +5,8 @@
  */
 
 /** What a policy's rule does on this node. */
-export type PolicyRuleRole = 'gateway' | 'local' | 'snat' | 'worker';
-export const POLICY_RULE_ROLES: readonly PolicyRuleRole[] = ['gateway', 'local', 'snat', 'worker'];
+export type PolicyRuleRole = 'gateway' | 'native' | 'local' | 'snat' | 'worker';
+export const POLICY_RULE_ROLES: readonly PolicyRuleRole[] = ['gateway', 'native', 'local', 'snat', 'worker'];
 
 /** nft keeps at most 128 bytes of a comment; nft/values.ts takes printable ASCII without `"` or `\`. */
 const MAX_COMMENT = 120;
@@ -21,6 +21,7 @@ export const GUARD_RULE_COMMENTS = {
   'anti-relay': 'anti-relay',
   'eip-input': 'eip input guard',
   'off-tunnel': 'marked off the tunnel',
+  'native-relay': 'native relay',
 } as const;
 
 export type GuardRule = keyof typeof GUARD_RULE_COMMENTS;

@@ -1,3 +1,4 @@
+import { GATEWAY_TRANSPORTS } from '../model.js';
 /**
  * The one source of truth for the CRD schemas. `manifests/crds/` is generated from it
  * (`make crds`) and a test fails when the committed YAML differs.
@@ -280,6 +281,12 @@ export const KIND_DEFINITIONS: readonly KindDefinition[] = [
             clusterDefault: bool({
               default: false,
               description: 'Policies without egressGatewayName (and without a namespace default) use this gateway; the oldest such gateway wins.',
+            }),
+            transport: str({
+              enum: [...GATEWAY_TRANSPORTS],
+              default: 'vxlan',
+              description:
+                'How workers reach the gateway nodes: vxlan (encapsulated, any network) or native (routed to the node LAN address; workers and gateway nodes on one L2 segment).',
             }),
             nodeSelector: obj({ selector: labelSelector() }, { required: ['selector'] }),
             ippools: obj(

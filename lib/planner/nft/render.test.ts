@@ -155,9 +155,9 @@ test('chain priorities: standard names with offsets, numbers in JSON', () => {
 /** Every kind of every union, by the type checker: a kind added to vocabulary.ts must be listed here. */
 const KINDS = {
   statement: { match: 0, counter: 0, set: 0, snat: 0, 'snat to source': 0, masquerade: 0, dnat: 0, reject: 0, limit: 0, log: 0, verdict: 0 } satisfies Record<Statement['kind'], 0>,
-  field: { meta: 0, ct: 0, address: 0, port: 0, 'tcp flags': 0, fib: 0, 'rt mtu': 0, 'tcp mss': 0 } satisfies Record<Field['kind'], 0>,
+  field: { meta: 0, ct: 0, address: 0, port: 0, 'tcp flags': 0, fib: 0, 'rt mtu': 0, 'rt nexthop': 0, 'ether saddr': 0, 'tcp mss': 0 } satisfies Record<Field['kind'], 0>,
   expr: { bitwise: 0 } satisfies Record<Exclude<Expr['kind'], Field['kind']>, 0>,
-  value: { number: 0, interface: 0, symbol: 0, flags: 0, ip: 0, 'named set': 0, 'anonymous set': 0 } satisfies Record<Value['kind'], 0>,
+  value: { number: 0, interface: 0, symbol: 0, flags: 0, ip: 0, mac: 0, 'named set': 0, 'anonymous set': 0 } satisfies Record<Value['kind'], 0>,
 };
 
 test('the kernel-checked catalogue uses every statement, field, expression and value kind', () => {

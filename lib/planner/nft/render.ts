@@ -8,7 +8,7 @@
 import { EgressError } from '../../errors.js';
 import type { Family } from '../../api/ip.js';
 import type { NftChain, NftSet, NftTablePlan } from '../node-plan.js';
-import { address, comment, identifier, interfaceName, logGroup, logPrefix, oneOf, prefixLength, setElement, u32 } from './values.js';
+import { address, comment, identifier, interfaceName, logGroup, logPrefix, macAddress, oneOf, prefixLength, setElement, u32 } from './values.js';
 import {
   ADDRESS_FIELDS,
   ALL_SYMBOLS,
@@ -94,6 +94,8 @@ const FIELDS: Renderers<Field> = {
     json: (f) => ({ fib: { result: fibResult(f), flags: fibFlags(f) } }),
   },
   'rt mtu': { text: () => 'rt mtu', json: () => ({ rt: { key: 'mtu' } }) },
+  'rt nexthop': { text: (f) => `rt ${ipKeyword(f.family)} nexthop`, json: (f) => ({ rt: { key: 'nexthop', family: ipKeyword(f.family) } }) },
+  'ether saddr': { text: () => 'ether saddr', json: () => ({ payload: { protocol: 'ether', field: 'saddr' } }) },
   'tcp mss': { text: () => 'tcp option maxseg size', json: () => ({ 'tcp option': { name: 'maxseg', field: 'size' } }) },
 };
 
@@ -141,6 +143,7 @@ const VALUES: Renderers<Value> = {
     text: (v) => (v.prefix === undefined ? ipAddressOf(v) : `${ipAddressOf(v)}/${prefixLength(v.prefix, familyOf(v.family))}`),
     json: (v) => (v.prefix === undefined ? ipAddressOf(v) : { prefix: { addr: ipAddressOf(v), len: prefixLength(v.prefix, familyOf(v.family)) } }),
   },
+  mac: { text: (v) => macAddress(v.address), json: (v) => macAddress(v.address) },
   'named set': { text: (v) => `@${identifier(v.name, 'set name')}`, json: (v) => `@${identifier(v.name, 'set name')}` },
   'anonymous set': {
     text: (v, hex) =>

@@ -4,7 +4,7 @@
  * the caller meant, so a rule built here always renders.
  */
 import type { Family } from '../../api/ip.js';
-import { address, comment, identifier, interfaceName, logGroup, logPrefix, oneOf, port, u32 } from './values.js';
+import { address, comment, identifier, interfaceName, logGroup, logPrefix, macAddress, oneOf, port, u32 } from './values.js';
 import { REJECT_WITH, SYMBOLS, type Expr, type Field, type NftRule, type Statement, type Value, type Verdict } from './vocabulary.js';
 
 // ---- fields ----
@@ -28,6 +28,20 @@ export const ip = (family: Family, text: string): Value => ({ kind: 'ip', family
 
 function match(left: Expr, op: '==' | '!=', right: Value): Statement {
   return { kind: 'match', left, op, right };
+}
+
+/** `ether saddr { MAC, … }`: the packet's link-layer sender is one of these (at least one). */
+export function etherSourceAnyOf(op: '==' | '!=', macs: readonly string[]): Statement {
+  const items: Value[] = macs.map((m) => ({ kind: 'mac', address: macAddress(m) }));
+  if (items.length === 0) throw new TypeError('etherSourceAnyOf needs at least one MAC');
+  return match({ kind: 'ether saddr' }, op, items.length === 1 ? items[0]! : { kind: 'anonymous set', items });
+}
+
+/** `rt ip nexthop ADDR` / `rt ip nexthop != { A, B }`: where the route chosen sends the packet next. */
+export function nextHopIs(family: Family, op: '==' | '!=', addresses: readonly string[]): Statement {
+  const items = addresses.map((a) => ip(family, a));
+  if (items.length === 0) throw new TypeError('nextHopIs needs at least one address');
+  return match({ kind: 'rt nexthop', family }, op, items.length === 1 ? items[0]! : { kind: 'anonymous set', items });
 }
 
 /** `iifname NAME` / `oifname NAME`, or `iifname != { A, B }` for several names. */

@@ -85,6 +85,13 @@ export function prefixLength(n: unknown, family: Family): number {
   return n;
 }
 
+/** A lower-case unicast MAC address (`02:00:5e:00:00:01`). */
+export function macAddress(text: unknown): string {
+  if (typeof text !== 'string' || !/^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/.test(text) || text === '00:00:00:00:00:00')
+    return refuse('MAC address', text, 'is not a lower-case unicast MAC');
+  return text;
+}
+
 /** `value` if it is one of `allowed` (a closed vocabulary of nft keywords). */
 export function oneOf<T extends string>(what: string, allowed: readonly T[], value: unknown): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) return refuse(what, value, `must be one of ${allowed.join(', ')}`);

@@ -47,6 +47,10 @@ export type Field =
   /** A route lookup: `fib saddr . iif oif` is the interface the route back to the source leaves by, or 0. */
   | { readonly kind: 'fib'; readonly flags: readonly (typeof FIB_FLAGS)[number][]; readonly result: (typeof FIB_RESULTS)[number] }
   | { readonly kind: 'rt mtu' }
+  /** The next hop the route chosen for the packet sends it to (after routing: forward, postrouting). */
+  | { readonly kind: 'rt nexthop'; readonly family: Family }
+  /** The link-layer source of a packet that arrived on an Ethernet interface. */
+  | { readonly kind: 'ether saddr' }
   | { readonly kind: 'tcp mss' };
 
 /** A field, or a field with bits masked or set: `meta mark & 0xff00`, `meta mark & 0xffff00ff | 0x100`. */
@@ -60,6 +64,8 @@ export type Value =
   /** Any of these bits (`ct state new,invalid`, `tcp flags syn`). */
   | { readonly kind: 'flags'; readonly names: readonly NftSymbol[] }
   | { readonly kind: 'ip'; readonly family: Family; readonly address: string; readonly prefix?: number }
+  /** A lower-case unicast MAC address. */
+  | { readonly kind: 'mac'; readonly address: string }
   | { readonly kind: 'named set'; readonly name: string }
   | { readonly kind: 'anonymous set'; readonly items: readonly Value[] };
 

@@ -1,5 +1,5 @@
 /** Builders of wire objects for planner and controller tests. */
-import { API_VERSION, POLICY_LABEL } from '../../api/group.js';
+import { API_VERSION, LAN_ANNOTATION, POLICY_LABEL } from '../../api/group.js';
 import { parseDocument, type ParsedObject } from '../../api/parse-document.js';
 import { DEFAULT_CONFIG, type AgentConfig } from '../config.js';
 import { snapshotFromObjects } from '../from-objects.js';
@@ -123,4 +123,12 @@ export function nodeTunnel(name: string, index: number, mark?: number): Doc {
     ...(mark ? { mark: String(mark) } : {}),
     phase: 'Ready',
   });
+}
+
+/** A lower-case unicast MAC for node `index` of `node(name, index)`. */
+export const lanMac = (index: number): string => `02:aa:00:00:00:${String(index).padStart(2, '0')}`;
+
+/** The EgressTunnel of `node(name, index)` with only the lan annotation its agent publishes (its /24 by default). */
+export function lanTunnel(name: string, index: number, address = `198.18.0.${10 + index}/24`): Doc {
+  return { apiVersion: API_VERSION, kind: 'EgressTunnel', metadata: { name, annotations: { [LAN_ANNOTATION]: `${lanMac(index)} ${address}` } } };
 }

@@ -14,6 +14,8 @@ import {
   ctDirection,
   ctStateAnyOf,
   dnatTo,
+  etherSourceAnyOf,
+  nextHopIs,
   drop,
   interfaceIs,
   ip,
@@ -104,6 +106,11 @@ export const CATALOGUE_TABLE: NftTablePlan = {
       priority: { base: 'dstnat', offset: 10 },
       rules: [
         rule([{ kind: 'match', left: ct('status'), op: '==', right: { kind: 'flags', names: ['dnat'] } }, counter], 'after dnat'),
+        rule(
+          [interfaceIs('iifname', '==', 'eth0'), etherSourceAnyOf('==', ['02:00:00:00:00:0b', '02:00:00:00:00:0c']), addressInSet(4, 'saddr', '==', 'hosts4'), accept],
+          'native arrival',
+        ),
+        rule([interfaceIs('iifname', '==', 'eth0'), etherSourceAnyOf('!=', ['02:00:00:00:00:0b']), counter]),
         rule([
           interfaceIs('iifname', '!=', ['egress.vxlan', 'eth0']),
           addressInSet(4, 'saddr', '==', 'hosts4'),
@@ -130,6 +137,8 @@ export const CATALOGUE_TABLE: NftTablePlan = {
       hook: 'forward',
       priority: { base: 'filter', offset: 0 },
       rules: [
+        rule([interfaceIs('oifname', '==', 'eth0'), nextHopIs(4, '==', ['198.18.0.11']), accept], 'native next hop'),
+        rule([interfaceIs('oifname', '==', 'eth0'), nextHopIs(6, '!=', ['fd00:198:18::11', 'fd00:198:18::12']), counter]),
         rule([interfaceIs('oifname', '==', 'egress.vxlan'), tcpFlagsAnyOf(['syn']), clampMssToRouteMtu]),
         rule([interfaceIs('iifname', '==', 'egress.vxlan'), tcpFlagsAnyOf(['syn', 'rst']), counter]),
         rule([interfaceIs('iifname', '==', 'egress.vxlan'), markIs('meta', 0xff00, '!=', 0xff00), counter, drop], 'anti-relay'),
