@@ -24,7 +24,7 @@ test('an apply that creates the steer set again fills it in its own transaction,
     backend,
     table: 'sluice',
     log: quietLog,
-    kernelReads: { rules: () => [], structureComment: () => null },
+    kernelReads: { rules: () => [], structureComment: () => null, table: () => null },
     kernelWrites: false,
     learnedRenewal: 'expires',
   });

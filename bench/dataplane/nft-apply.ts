@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LibnftablesBackend } from '../../lib/dataplane/nft/libnftables.js';
 import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
+import { dumpInetRules, readInetStructureComment } from '../../lib/dataplane/nft/netlink-reads.js';
 import { elementBatch, replaceBatch } from '../../lib/dataplane/nft/nft-commands.js';
 import { structureFingerprint } from '../../lib/dataplane/nft/fingerprint.js';
 import { tableCapacities } from '../../lib/dataplane/nft/set-capacity.js';
@@ -30,7 +31,7 @@ import type { NftTablePlan } from '../../lib/planner/node-plan.js';
 const NS_PREFIX = 'sl-bench-nft-';
 const GNU_TIME = '/usr/bin/time'; // Debian package `time`; without it the CLI's CPU column stays empty
 const HAVE_GNU_TIME = existsSync(GNU_TIME);
-const TARGETS = { fullMs: 250, fullAt: 100_000, incrementalMs: 2 };
+const TARGETS = { fullMs: 250, fullAt: 100_000, incrementalMs: 2, adoptMs: 100 };
 
 const { values: args } = parseArgs({
   options: {
@@ -106,9 +107,17 @@ async function runOk(backend: LibnftablesBackend, commands: string, json: boolea
 
 type CallMode = 'worker thread' | 'inline';
 
-function openDriver(table: string, mode: CallMode): NftDriver {
+/** `listing`: the table is read from a libnftables JSON listing (the fallback), not over netlink. */
+function openDriver(table: string, mode: CallMode, read: 'netlink' | 'listing' = 'netlink'): NftDriver {
   const backend = new LibnftablesBackend(mode === 'inline' ? { asyncMinBytes: Infinity } : {});
-  return new NftDriver({ table, log: quietLog, backend });
+  const kernelReads = {
+    rules: dumpInetRules,
+    structureComment: readInetStructureComment,
+    table: () => {
+      throw new Error('listing only');
+    },
+  };
+  return new NftDriver({ table, log: quietLog, backend, ...(read === 'listing' ? { kernelReads } : {}) });
 }
 
 /**
@@ -190,13 +199,25 @@ async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: 
   rows.push(noop);
 
   // A restarted agent: a fresh driver observes the kernel and finds nothing to do.
+  // The same, with the table read from a JSON listing (the fallback when netlink reads fail), alternated.
   const adopt: Row = { what: 'adopt on restart (observe+diff)', endpoints: n, lib: [] };
+  const adoptListed: Row = { what: 'adopt on restart, JSON listing', endpoints: n, lib: [] };
   for (let i = 0; i < Math.min(repeat, 3); i++) {
-    const fresh = openDriver(table.name, 'worker thread');
-    adopt.lib.push(await timed(() => fresh.apply(table)));
-    fresh.close();
+    for (const [row, read] of [
+      [adopt, 'netlink'],
+      [adoptListed, 'listing'],
+    ] as const) {
+      const fresh = openDriver(table.name, 'worker thread', read);
+      row.lib.push(
+        await timed(async () => {
+          const r = await fresh.apply(table);
+          if (r.mode !== 'none') throw new Error(`adopting through the ${read} read sent ${r.mode} (${r.reason ?? ''}), expected nothing`);
+        }),
+      );
+      fresh.close();
+    }
   }
-  rows.push(adopt);
+  rows.push(adopt, adoptListed);
 
   const counters: Row = { what: 'counters()', endpoints: n, lib: [] };
   for (let i = 0; i < Math.min(repeat, 3); i++) counters.lib.push(await timed(() => driver.counters()));
@@ -254,6 +275,13 @@ async function inside(): Promise<number> {
   };
   for (const r of full) process.stdout.write(`target ${r.what} of ${TARGETS.fullAt} < ${TARGETS.fullMs} ms: ${verdict(r, TARGETS.fullMs)}\n`);
   for (const r of inc) process.stdout.write(`target incremental < ${TARGETS.incrementalMs} ms at ${r.endpoints}: ${verdict(r, TARGETS.incrementalMs)}\n`);
+  for (const r of rows.filter((x) => x.what.startsWith('adopt on restart (')))
+    process.stdout.write(`target adopt on restart < ${TARGETS.adoptMs} ms at ${r.endpoints}: ${verdict(r, TARGETS.adoptMs)}\n`);
+  for (const r of rows.filter((x) => x.what.startsWith('adopt on restart, JSON'))) {
+    const netlink = rows.find((x) => x.what.startsWith('adopt on restart (') && x.endpoints === r.endpoints)!;
+    const ratio = (f: (x: { wall: number; cpu: number }) => number) => (median(r.lib.map(f)) / median(netlink.lib.map(f))).toFixed(1);
+    process.stdout.write(`adopt at ${r.endpoints}, JSON listing / netlink: ${ratio((x) => x.wall)}x wall, ${ratio((x) => x.cpu)}x CPU\n`);
+  }
   process.stdout.write(`load average at the end: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}\n`);
   return 0;
 }

@@ -1,9 +1,12 @@
 import { EgressError } from '../../errors.js';
 import { STRUCTURE_CHAIN } from './fingerprint.js';
 import { NFPROTO_INET } from './nfnetlink.js';
+import { chainDumpRequest, parseChainDump } from './nfnetlink-chains.js';
 import { parseRuleDump, ruleDumpRequest, type DumpedRule } from './nfnetlink-rules.js';
+import { elementDumpRequest, observedSet, parseElementDump, parseSetDump, setDumpRequest } from './nfnetlink-sets.js';
 import { parseTableReply, tableGetRequest } from './nfnetlink-table.js';
 import { netfilterRequest } from './netfilter-socket.js';
+import type { ObservedChain, ObservedSet } from './nft-types.js';
 
 // Reads of our table straight from nf_tables over netlink. libnftables 1.0.6 fetches every set
 // element before it lists anything, even `nft -t` or a single chain (~0.3 s at 100k endpoints);
@@ -45,4 +48,39 @@ function readInetTableComment(table: string): string | null {
 export function readInetStructureComment(table: string): string | null {
   if (readInetTableComment(table) === null) return null;
   return dumpInetRules(table).find((r) => r.chain === STRUCTURE_CHAIN && r.comment !== undefined)?.comment ?? '';
+}
+
+/** Sets (with elements) and chains (with rules) of `inet <table>`, as observe() needs them; null when the table does not exist. */
+export function readInetTable(table: string): { sets: ObservedSet[]; chains: ObservedChain[] } | null {
+  if (readInetTableComment(table) === null) return null;
+  const dumped = dump(setDumpRequest(NFPROTO_INET, table, nextSeq()), parseSetDump, (p) => p.sets).filter((s) => s.table === table);
+  const sets = dumped.map((set) =>
+    observedSet(
+      set,
+      dump(elementDumpRequest(NFPROTO_INET, table, set.name, nextSeq()), parseElementDump, (p) => p.elements),
+    ),
+  );
+  const chains = dump(chainDumpRequest(NFPROTO_INET, table, nextSeq()), parseChainDump, (p) => p.chains).filter((c) => c.table === table);
+  const rules = dumpInetRules(table);
+  return {
+    sets,
+    chains: chains.map(({ table: _table, ...chain }) => ({
+      ...chain,
+      rules: rules
+        .filter((r) => r.chain === chain.name)
+        .map((r) => ({ handle: r.handle, ...(r.comment !== undefined ? { comment: r.comment } : {}), ...(r.counter ? { counter: r.counter } : {}) })),
+    })),
+  };
+}
+
+/** Every item of a dump: `parse` reads one datagram of the answer to the request's sequence number. */
+function dump<P extends { done: boolean }, T>(request: Buffer, parse: (datagram: Buffer, seq: number) => P, items: (part: P) => T[]): T[] {
+  const seq = request.readUInt32LE(8);
+  const out: T[] = [];
+  netfilterRequest(request, (datagram) => {
+    const part = parse(datagram, seq);
+    for (const item of items(part)) out.push(item);
+    return part.done;
+  });
+  return out;
 }

@@ -64,7 +64,7 @@ const driverOn = (
     backend,
     table: 'sluice',
     log: quietLog,
-    kernelReads: { rules, structureComment },
+    kernelReads: { rules, structureComment, table: noNetlink },
     kernelWrites: { learned: noNetlink },
     ...(learnedRenewal !== 'probe' ? { learnedRenewal } : {}),
   });
@@ -517,7 +517,14 @@ test('learning: renewed in place, learned elements go over netlink directly; a d
   for (const learnedRenewal of ['expires', 'readd'] as const) {
     direct.length = 0;
     backend.calls.length = 0;
-    const driver = new NftDriver({ backend, table: 'sluice', log: quietLog, kernelReads: { rules: noNetlink, structureComment: noNetlink }, kernelWrites, learnedRenewal });
+    const driver = new NftDriver({
+      backend,
+      table: 'sluice',
+      log: quietLog,
+      kernelReads: { rules: noNetlink, structureComment: noNetlink, table: noNetlink },
+      kernelWrites,
+      learnedRenewal,
+    });
     await driver.learn([el('198.18.10.1', 60)]);
     assert.deepEqual([direct, backend.writes.length], learnedRenewal === 'expires' ? [['198.18.10.1'], 0] : [[], 1], learnedRenewal);
   }
@@ -525,7 +532,7 @@ test('learning: renewed in place, learned elements go over netlink directly; a d
     backend,
     table: 'sluice',
     log: quietLog,
-    kernelReads: { rules: noNetlink, structureComment: noNetlink },
+    kernelReads: { rules: noNetlink, structureComment: noNetlink, table: noNetlink },
     kernelWrites,
     learnedRenewal: 'expires',
   });
@@ -552,7 +559,7 @@ test('learning: written directly, an answer does not wait behind an apply in the
     backend,
     table: 'sluice',
     log: quietLog,
-    kernelReads: { rules: noNetlink, structureComment: noNetlink },
+    kernelReads: { rules: noNetlink, structureComment: noNetlink, table: noNetlink },
     kernelWrites,
     learnedRenewal: 'expires',
   });
@@ -592,7 +599,7 @@ test('learning: a direct write the kernel refused (a set a replace then made) fa
     backend,
     table: 'sluice',
     log: quietLog,
-    kernelReads: { rules: noNetlink, structureComment: noNetlink },
+    kernelReads: { rules: noNetlink, structureComment: noNetlink, table: noNetlink },
     kernelWrites,
     learnedRenewal: 'expires',
   });

@@ -21,9 +21,10 @@ import { LibnftablesBackend } from '../libnftables.js';
 import { NftDriver } from '../nft-driver.js';
 import { PROBE_SET, probeRenewal } from '../renewal-probe.js';
 import { writeLearnedElements } from '../nfnetlink-elements.js';
-import { dumpInetRules, readInetStructureComment } from '../netlink-reads.js';
+import { dumpInetRules, readInetStructureComment, readInetTable } from '../netlink-reads.js';
+import { parseTableJson } from '../parse-observed.js';
 import { tableCapacities } from '../set-capacity.js';
-import type { ObservedNft } from '../nft-types.js';
+import type { ObservedNft, ObservedSet } from '../nft-types.js';
 import { allSetName, everyRuleTables, podAddresses, quietLog, SEED_NODES, seedTable, withElements } from './lab-fixtures.js';
 import { API_VERSION } from '../../../api/group.js';
 import { plan } from '../../../planner/plan.js';
@@ -325,7 +326,7 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
       dumped.map((r) => ({ chain: r.chain, handle: r.handle, comment: r.comment, counter: r.counter })),
       listed.map((r) => ({ chain: r.chain, handle: r.handle, comment: r.comment, counter: r.counter })),
     );
-    const noNetlink = { rules: () => assert.fail('forced fallback'), structureComment: () => assert.fail('forced fallback') };
+    const noNetlink = { rules: () => assert.fail('forced fallback'), structureComment: () => assert.fail('forced fallback'), table: () => assert.fail('forced fallback') };
     const viaListing = new NftDriver({ table: 'sluice', log: quietLog, backend: new LibnftablesBackend(), kernelReads: noNetlink });
     assert.deepEqual(await viaListing.counters(), counters);
     assert.deepEqual(dumpInetRules('no_such_table'), []);
@@ -503,6 +504,47 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     assert.throws(() => writeLearnedElements('sluice', [{ set: v4.name, family: 4, address: '198.18.5.4', timeoutSeconds: 30, comment: 'a" } ; flush ruleset' }]), {
       code: 'EGW_ERR_NFT_VALUE',
     });
+  },
+
+  async 'observe reads the same table over netlink as from a JSON listing: intervals, both families, timeouts and comments'(ctx) {
+    const v4 = { name: 'f_test_n0_4', type: 'ipv4_addr' as const, interval: false, elements: [], learned: true };
+    const v6 = { name: 'f_test_n0_6', type: 'ipv6_addr' as const, interval: false, elements: [], learned: true };
+    const edges: Record<string, readonly string[]> = {
+      nets4: ['10.96.0.0/12', '10.244.1.0-10.244.3.255', '198.18.0.20', '0.0.0.0/8', '240.0.0.0/4', '100.64.0.1-100.64.0.2'],
+      nets6: ['fd00:10:244::/56', 'fd00::1-fd00::9', '::/16', 'ff00::/8'],
+    };
+    const table: NftTablePlan = { ...withElements(CATALOGUE_TABLE, (s) => edges[s.name]), sets: [...withElements(CATALOGUE_TABLE, (s) => edges[s.name]).sets, v4, v6] };
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    await driver.learn([
+      { set: v4.name, family: 4, address: '198.18.5.1', timeoutSeconds: 600, comment: 'dns a.test A 198.18.5.1 ttl 25 to 10.244.1.5' },
+      { set: v4.name, family: 4, address: '198.18.5.2', timeoutSeconds: 300 },
+      { set: v6.name, family: 6, address: '2001:db8::5', timeoutSeconds: 400, comment: 'six' },
+    ]);
+    // Read directly, not through observe(): its fallback to the listing would hide a failing dump.
+    const both = async () => ({ dumped: readInetTable('sluice'), listed: parseTableJson(await nft('-j', 'list', 'table', 'inet', 'sluice'), 'inet', 'sluice') });
+    const { dumped, listed } = await both();
+    assert.ok(dumped);
+    // Seconds left tick between the two reads: equal within a second, then compared without them.
+    type Read = { sets: readonly ObservedSet[] };
+    const expires = (o: Read) => o.sets.flatMap((s) => (s.timed ?? []).map((e) => [s.name, e.element, e.expiresSeconds ?? -1] as const));
+    const withoutExpiry = <T extends Read>(o: T) => ({ ...o, sets: o.sets.map((s) => (s.timed ? { ...s, timed: s.timed.map(({ expiresSeconds: _, ...e }) => e) } : s)) });
+    assert.equal(expires(dumped).length, 3);
+    const dumpedExpires = expires(dumped);
+    for (const [i, [set, element, left]] of expires(listed).entries()) {
+      const [dSet, dElement, dLeft] = dumpedExpires[i]!;
+      assert.deepEqual([dSet, dElement], [set, element]);
+      assert.ok(Math.abs(dLeft - left) <= 1 && left > 200, `${set} ${element}: ${dLeft}s over netlink, ${left}s listed`);
+    }
+    assert.deepEqual(withoutExpiry(dumped), withoutExpiry(listed));
+    assert.equal((await ctx.openDriver().apply(table)).mode, 'none', 'a fresh driver adopts the table read over netlink');
+    // Every rule kind, with its chain's hook, priority and policy, too.
+    for (const rules of everyRuleTables()) {
+      await ctx.openDriver().apply(rules);
+      const again = await both();
+      assert.deepEqual(again.dumped, again.listed);
+    }
+    assert.equal(readInetTable('no_such_table'), null);
   },
 
   async 'a restarted agent does not cut short what the previous one learned'(ctx) {
