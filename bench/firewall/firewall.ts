@@ -51,6 +51,8 @@ const NAME = 'echo.bench.test';
 type Config = 'none' | 'rules-100' | 'rules-10000' | 'learned-10000';
 const CONFIGS: readonly Config[] = ['none', 'rules-100', 'rules-10000', 'learned-10000'];
 
+const USAGE =
+  'usage: node dist/bench/firewall/firewall.js [--seconds 5] [--rounds 3] [--queries 1000] [--rate 500,1000] [--hold-only] [--hold-rounds 1] [--baseline OTHER/dist] [--renewal expires,expires/libnftables,readd]';
 const log = (line: string) => void process.stderr.write(`${line}\n`);
 
 /** The i-th address of 100.64.0.0/10 (never the echo's): rules that never match the flow. */
@@ -215,6 +217,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('firewall benchmark needs root (it builds network namespaces)\n');
     return 2;
+  }
+  if (argv.includes('--help')) {
+    process.stderr.write(`${USAGE}\n`);
+    return 0;
   }
   const { values } = parseArgs({
     args: [...argv],

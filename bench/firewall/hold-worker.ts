@@ -223,9 +223,12 @@ async function run(): Promise<void> {
   }
 }
 
-try {
-  await run();
-} catch (err) {
-  process.stderr.write(`hold worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+// hold-report.ts imports STEPS from here: run only as the worker process itself
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await run();
+  } catch (err) {
+    process.stderr.write(`hold worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }
