@@ -20,11 +20,7 @@ describe('KernelChanges in a network namespace', { skip: privilegedSkipReason() 
         const until = Date.now() + 3000;
         while (changes.generation() === undefined && Date.now() < until) await sleep(20);
         await sleep(300); // the monitor binds its socket after it starts
-        // A new namespace settles first: each link-local IPv6 address changes once more when its
-        // duplicate address detection ends (a second or two after the link came up).
-        for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
-          if ((await ip('-6', 'address', 'show', 'tentative')).stdout.trim() === '') break;
-        }
+        await lab.settleAddresses('w');
         for (let settled = Date.now() + 10_000, last = changes.generation(); Date.now() < settled; last = changes.generation()) {
           await sleep(500);
           if (changes.generation() === last) break;

@@ -63,6 +63,7 @@ describe('rtnetlink reads: the same observations as the ip -json processes', { s
         ['-6'],
         SETUP.filter((l) => l.startsWith('-6 ')).map((l) => l.slice(3)),
       );
+      await lab.settleAddresses('w');
       // Our ranges, and every table and priority: the kernel's own routes and rules read alike too.
       for (const owned of [
         { tables: { min: 5000, max: 5099 }, rulePriorities: { min: 9000, max: 9099 } },

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -84,6 +85,19 @@ export class NetnsLab {
   async ipJson<T = Record<string, unknown>>(node: string, args: readonly string[]): Promise<T[]> {
     const out = await this.ip(node, ['-json', ...args]);
     return out.trim() === '' ? [] : (JSON.parse(out) as T[]);
+  }
+
+  /**
+   * Waits until no IPv6 address in the node's namespace is tentative. A link that comes up gets a
+   * link-local address whose duplicate address detection ends a second or two later, and the
+   * address and its local route change once more then; tests that compare or count kernel state
+   * start after that.
+   */
+  async settleAddresses(node: string, timeoutMs = 10_000): Promise<void> {
+    for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(100)) {
+      if ((await this.ip(node, ['-6', 'address', 'show', 'tentative'])).trim() === '') return;
+    }
+    throw new Error(`IPv6 addresses in ${this.ns(node)} still tentative after ${timeoutMs} ms`);
   }
 
   /** Runs a shell script inside the node's namespace. */
