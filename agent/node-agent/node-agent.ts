@@ -397,8 +397,10 @@ export class NodeAgent {
       now,
     });
     const log = this.options.log;
+    // giving away every EIP it holds: draining meanwhile, as on SIGTERM (handoff.ts)
+    live.leaving(!decision.release && decision.leaving);
     if (!decision.release) {
-      if (!waiting) log.info({ op: 'handoff', eips: decision.waitingFor }, 'keeping egress IPs until a live peer holds them');
+      if (!waiting) log.info({ op: 'handoff', eips: decision.waitingFor, draining: decision.leaving }, 'keeping egress IPs until a live peer holds them');
       this.#handoffTimer = setTimeout(() => this.#feed?.trigger('handoff', { urgent: true }), Math.max(0, decision.until - now) + 1);
       this.#handoffTimer.unref();
       return false;
