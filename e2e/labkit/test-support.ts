@@ -1,9 +1,11 @@
 /** Shared bits of the lab's own tests. */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect } from 'node:util';
+import type { Lab } from './lab.js';
 import { listNetns } from './netns.js';
 
 /** node:test `skip` value for tests that create namespaces. */
@@ -31,4 +33,27 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs: number, int
 
 export async function assertNoNetns(prefix: string): Promise<void> {
   assert.deepEqual(await listNetns(prefix), [], `namespaces with prefix ${prefix} left behind`);
+}
+
+/**
+ * Runs fn; when it throws, the error that propagates ends with the last lines of the lab's daemon
+ * logs, so a failure in a run nobody can repeat (a CI machine) says what the daemons saw.
+ */
+export async function withDaemonLogsOnFailure<T>(lab: () => Promise<Lab | undefined>, fn: () => Promise<T>, lines = 15): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const opened = await lab().catch(() => undefined);
+    const daemons = opened ? (await opened.info().catch(() => undefined))?.daemons : undefined;
+    if (!daemons) throw err;
+    const tails = await Promise.all(
+      daemons.map(async (d) => {
+        const text = await readFile(d.log, 'utf8').catch((e: unknown) => `(no log: ${String(e)})`);
+        return `--- ${d.role} (${d.running ? 'running' : 'stopped'}) ---\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
+      }),
+    );
+    const wrapped = new Error(err instanceof Error ? err.message : String(err));
+    wrapped.stack = `${inspect(err)}\nthe lab's daemon logs, last ${lines} lines each:\n${tails.join('\n')}`;
+    throw wrapped;
+  }
 }

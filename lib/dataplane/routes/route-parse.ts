@@ -58,7 +58,10 @@ export function parseRule(row: RouteRow, family: Family): ObservedRule {
   if (row.oif !== undefined) sel.push(`oif ${str(row.oif)}`);
   const ipproto = /(\d+)$/.exec(str(row.ipproto) ?? '');
   if (ipproto) sel.push(`ipproto ${ipproto[1]}`);
-  for (const port of ['sport', 'dport'] as const) if (row[port] !== undefined) sel.push(`${port} ${str(row[port])}`);
+  for (const port of ['sport', 'dport'] as const) {
+    if (row[port] !== undefined) sel.push(`${port} ${str(row[port])}`);
+    else if (row[`${port}_start`] !== undefined) sel.push(`${port} ${str(row[`${port}_start`])}-${str(row[`${port}_end`])}`);
+  }
   if (row.uid_start !== undefined) sel.push(`uidrange ${str(row.uid_start)}-${str(row.uid_end)}`);
   if (table !== undefined) sel.push(`table ${table}`);
   else if (row.goto !== undefined) sel.push(`goto ${str(row.goto)}`);

@@ -53,6 +53,8 @@ describe('parse', () => {
     assert.deepEqual(odd.foreign, ['dport', 'ipproto', 'not', 'oif', 'src', 'srclen', 'tos', 'uid_end', 'uid_start']);
     assert.equal(odd.selector, 'not pref 9002 from 10.0.0.0/8 tos 0x10 fwmark 0x5/0xffffffff oif lo ipproto 6 dport 80 uidrange 5-6 table 3001');
     assert.equal(parseRule({ priority: 9001, src: 'all', action: '7' }, 4).selector, 'pref 9001 unreachable');
+    const ranged = parseRule({ priority: 9004, src: 'all', sport_start: 1000, sport_end: 2000, dport_start: 80, dport_end: 90, action: 'prohibit' }, 4);
+    assert.equal(ranged.selector, 'pref 9004 sport 1000-2000 dport 80-90 prohibit', 'port ranges are part of what a rule selects');
   });
   test('routes: host prefixes, metrics, types', () => {
     assert.equal(parseRoute({ dst: '10.244.1.5', gateway: '172.31.0.3', dev: 'egress.vxlan', table: '3000', flags: ['onlink'] }, 4).dst, '10.244.1.5/32');
