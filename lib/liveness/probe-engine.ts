@@ -37,6 +37,8 @@ export interface ProberStats {
   /** Valid packets from peers (probes and answers). */
   readonly accepted: number;
   readonly answered: number;
+  /** Probes sent unasked to known nodes that probe this node (news: a change in what it hears or says). */
+  readonly told: number;
   /** Probes not answered because the peer sent more than ANSWERS_PER_INTERVAL in one interval. */
   readonly unanswered: number;
   readonly rejected: Readonly<Record<RejectReason, number>>;
@@ -55,6 +57,11 @@ const NOTIFICATIONS_PER_INTERVAL = 3;
  * the process, where they would pile up without bound at one per peer and interval.
  */
 const UNSENT_PER_ADDRESS = ANSWERS_PER_INTERVAL;
+/**
+ * A known node that is not probed but probed this node within this many windows (a worker asking a
+ * gateway) is sent this node's news at once. Two: its probes come once per interval, with jitter.
+ */
+const ASKER_WINDOWS = 2;
 /** A socket that could not be bound (or failed) is tried again this often. */
 const REBIND_MS = 1000;
 /** The same warning (operation, code, address or family) is logged at most once per this; every one is counted. */
@@ -77,6 +84,8 @@ export class ProbeEngine {
   readonly #sockets: Bound[];
   readonly #listeners = new Set<LivenessListener>();
   readonly #answers = new Map<string, number>();
+  /** Known nodes that are not probed, by name: where their last probe came from, and when. */
+  readonly #askers = new Map<string, { readonly sender: Sender; readonly port: number; readonly at: number }>();
   readonly #warnedAt = new Map<string, number>();
   /** Address → datagrams handed to the socket that it has not sent yet. */
   readonly #unsent = new Map<string, number>();
@@ -90,11 +99,14 @@ export class ProbeEngine {
   #pending = false;
   #notified = 0;
   #earlyRoundSent = false;
+  /** A change the known nodes that probe this node have not been told of yet. */
+  #newsPending = false;
   #closed = false;
   #stats = {
     rounds: 0,
     accepted: 0,
     answered: 0,
+    told: 0,
     unanswered: 0,
     rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 } as Record<RejectReason, number>,
     errors: {} as Partial<Record<ProbeErrorCode, number>>,
@@ -145,6 +157,7 @@ export class ProbeEngine {
       this.#metrics.probePeerGone(gone);
     }
     for (const p of probed) if (!before.has(p.node)) this.#metrics.probePeerAlive(p.node, true);
+    for (const [node, asker] of this.#askers) if (!this.#isAsker(node, asker.sender.address)) this.#askers.delete(node);
     this.#heardCache = undefined;
     this.#handle(this.#table.evaluate(at));
     return problems;
@@ -189,6 +202,7 @@ export class ProbeEngine {
       rounds: s.rounds,
       accepted: s.accepted,
       answered: s.answered,
+      told: s.told,
       unanswered: s.unanswered,
       rejected: { ...s.rejected },
       errors: { ...s.errors },
@@ -245,7 +259,7 @@ export class ProbeEngine {
     // this round goes out below: no early one for what the evaluation changes
     this.#earlyRoundSent = true;
     this.#handle(this.#table.evaluate(at));
-    this.#sendRound(at);
+    this.#sendRound(at, this.#newsPending);
     this.#earlyRoundSent = false;
   }
 
@@ -253,19 +267,51 @@ export class ProbeEngine {
    * An extra probe round now, at most one per interval: what this node says changed (its report,
    * or the peers it hears). A peer that stops being heard here is dropped from the heard list at
    * once, so the others do not keep it alive through this node's stale list for up to an interval.
+   * Known nodes that probe this node are told too; a change that comes after this interval's early
+   * round reaches them with the next tick's round (peers get every round anyway).
    */
   #earlyRound(at: number): void {
-    if (this.#timer === undefined || this.#earlyRoundSent) return;
+    if (this.#timer === undefined) return;
+    this.#newsPending = true;
+    if (this.#earlyRoundSent) return;
     this.#earlyRoundSent = true;
-    this.#sendRound(at);
+    this.#sendRound(at, true);
   }
 
-  #sendRound(at: number): void {
-    if (this.#table.size === 0) return;
-    this.#stats.rounds++;
+  /**
+   * A probe to every peer; with `news`, also to the known nodes that probed this node lately:
+   * otherwise a worker would learn that its gateway stopped hearing another node, or drains, only
+   * from the answer to its own next probe, up to an interval later.
+   */
+  #sendRound(at: number, news = false): void {
+    if (news) this.#newsPending = false;
+    const askers = news ? this.#recentAskers(at) : [];
+    if (this.#table.size === 0 && askers.length === 0) return;
     this.#seq = (this.#seq + 1) >>> 0;
     const data = this.#encode({ type: 'probe', seq: this.#seq, stamp: at }, at);
+    if (this.#table.size > 0) this.#stats.rounds++;
     for (const peer of this.#table.peers()) this.#send(data, peer);
+    for (const { sender, port } of askers) {
+      const socket = this.#sockets.find((b) => ipFamily(b.address) === ipFamily(sender.address))?.socket;
+      if (socket === undefined) continue;
+      this.#stats.told++;
+      this.#sendTo(socket, data, sender, port, 'news not sent');
+    }
+  }
+
+  #recentAskers(at: number): { readonly sender: Sender; readonly port: number }[] {
+    const recent: { sender: Sender; port: number }[] = [];
+    for (const [node, asker] of this.#askers) {
+      if (at - asker.at <= ASKER_WINDOWS * this.config.windowMs) recent.push(asker);
+      else this.#askers.delete(node);
+    }
+    return recent;
+  }
+
+  /** Still a known node that is not probed, at that address. */
+  #isAsker(node: string, address: string): boolean {
+    const now = this.#table.byAddress(address);
+    return now !== undefined && now.node === node && !now.probed;
   }
 
   #encode(head: Pick<ProbePacket, 'type' | 'seq' | 'stamp'>, at: number): Buffer {
@@ -315,8 +361,10 @@ export class ProbeEngine {
     const packet = decoded.packet;
     if (packet.sender !== peer.node) return this.#reject('name_mismatch', fromAddress, packet.sender);
     this.#stats.accepted++;
-    if (packet.type === 'probe') this.#answer(packet, peer, fromPort, at);
-    else if (peer.probed && at - packet.stamp >= 0 && at - packet.stamp <= this.config.windowMs) this.#metrics.probeRtt((at - packet.stamp) / 1000);
+    if (packet.type === 'probe') {
+      if (!peer.probed) this.#askers.set(peer.node, { sender: peer, port: fromPort, at });
+      this.#answer(packet, peer, fromPort, at);
+    } else if (peer.probed && at - packet.stamp >= 0 && at - packet.stamp <= this.config.windowMs) this.#metrics.probeRtt((at - packet.stamp) / 1000);
     this.#handle(this.#table.heardFrom(peer.node, packet, at));
   }
 

@@ -14,7 +14,7 @@ import { Prober } from './prober.js';
 import { proberConfig, type ProbeEngineOptions, type ProberOptions } from './prober-options.js';
 import type { ProbeLogger } from './probe-observers.js';
 import { openUdpProbeSocket, type OpenProbeSocket } from './probe-socket.js';
-import { encodeProbe } from './probe-wire.js';
+import { decodeProbe, encodeProbe } from './probe-wire.js';
 
 const NODES = [
   { node: 'n2', address: '127.0.0.2' },
@@ -237,7 +237,7 @@ test('isolated when no peer is heard for the fence time, not any more once one i
   }
 });
 
-test('a known node that is not probed is answered, sends nothing unasked, and its probes keep this node from being isolated', async () => {
+test('a known node that is not probed is answered, is sent nothing unasked, and its probes keep this node from being isolated', async () => {
   const port = nextPort++;
   const gw = await Prober.start({ ...FAST, fenceMs: 200, node: 'n2', addresses: ['127.0.0.2'], port });
   let worker: Prober | undefined;
@@ -256,6 +256,49 @@ test('a known node that is not probed is answered, sends nothing unasked, and it
     await until('isolated once the worker is silent', () => gw.view().isolated);
   } finally {
     await worker?.close();
+    await gw.close();
+  }
+});
+
+test('a known node that probes this node is told at once when what this node hears or says changes, and not once it stopped probing', async () => {
+  const port = nextPort++;
+  // A 500 ms window: n3 must not flap on a loaded machine before it is stopped.
+  const timing = { intervalMs: 50, misses: 10, holdDownMs: 0 };
+  const gw = await Prober.start({ ...timing, node: 'n2', addresses: ['127.0.0.2'], port });
+  let other: Prober | undefined = await Prober.start({ ...timing, node: 'n3', addresses: ['127.0.0.3'], port });
+  const worker = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => worker.bind(0, '127.0.0.4', resolve));
+  const received: ReturnType<typeof decodeProbe>['packet'][] = [];
+  worker.on('message', (data) => received.push(decodeProbe(data).packet));
+  const probe = encodeProbe({ type: 'probe', healthy: true, draining: false, seq: 1, stamp: 0, sender: 'n4', holds: [], heard: ['n2'] });
+  const asking = setInterval(() => worker.send(probe, port, '127.0.0.2'), timing.intervalMs);
+  const news = () => received.filter((p) => p?.type === 'probe');
+  try {
+    assert.deepEqual(gw.setPeers([NODES[1]!, { ...NODES[2]!, probe: false }]), []);
+    other.setPeers([NODES[0]!]);
+    await until('the worker is answered that the gateway hears n3', () => received.some((p) => p?.type === 'answer' && p.heard.includes('n3')));
+    const earlier = news().length;
+    await other.close();
+    other = undefined;
+    // Only a probe of the gateway's own carries news here: answers come to the worker's probes anyway.
+    await until('the gateway tells the worker in a probe that it no longer hears n3', () =>
+      news()
+        .slice(earlier)
+        .some((p) => !p!.heard.includes('n3')),
+    );
+    gw.setSelf({ healthy: true, draining: true, holds: [] });
+    await until('and that it drains', () => news().some((p) => p!.draining));
+    await until('both counted', () => gw.stats().told >= 2);
+    clearInterval(asking);
+    await sleep(3 * timing.intervalMs * timing.misses);
+    const before = news().length;
+    gw.setSelf({ healthy: false, draining: true, holds: [] });
+    await sleep(3 * timing.intervalMs);
+    assert.equal(news().length, before, 'a node that stopped probing is told nothing');
+  } finally {
+    clearInterval(asking);
+    worker.close();
+    await other?.close();
     await gw.close();
   }
 });

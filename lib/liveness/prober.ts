@@ -36,6 +36,7 @@ const EMPTY_STATS: ProberStats = Object.freeze({
   rounds: 0,
   accepted: 0,
   answered: 0,
+  told: 0,
   unanswered: 0,
   rejected: { unknown_source: 0, name_mismatch: 0, malformed: 0 },
   errors: {},
