@@ -1,11 +1,12 @@
 import { formatIp, type Family } from '../../api/ip.js';
 
 // Addresses of a set without intervals in a compact form that compares by value: an IPv4
-// address as its 32-bit number, an IPv6 address as its 32 hex digits. A 100k-element set is
+// address as its 32-bit number, an IPv6 address as a string of 8 UTF-16 code units, one per
+// 16-bit group (any code unit is allowed in a JS string; these are never printed). A 100k-element set is
 // read, compared and sorted in these forms without parsing or formatting every element as text;
 // only the elements that differ are formatted.
 
-/** One address: a number (IPv4) or 32 lowercase hex digits (IPv6); either sorts in address order. */
+/** One address: a number (IPv4) or 8 code units (IPv6); either sorts in address order. */
 export type ElementKey = number | string;
 
 /** The addresses of a set without intervals, in the order the kernel dumped them. */
@@ -43,30 +44,59 @@ function ipv4Key(text: string): number | undefined {
   return at === text.length ? value : undefined;
 }
 
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-/** ::ffff:0:0/96 as the first 24 hex digits: parseIp refuses IPv4-mapped addresses. */
-const MAPPED_V4 = '00000000000000000000ffff';
+const COLON = 58;
 
-/** Hex groups around at most one `::` (at least one zero group), as parseIp accepts them; else undefined. */
+/** The value of a hex digit's character code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * Hex groups around at most one `::` (at least one zero group), as parseIp accepts them (3 to 8
+ * fields, so 2 to 7 colons; no IPv4-mapped address); else undefined.
+ */
 function ipv6Key(text: string): string | undefined {
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] === '' ? [] : halves[0]!.split(':');
-  const tail = halves.length === 1 || halves[1] === '' ? [] : halves[1]!.split(':');
-  const count = head.length + tail.length;
-  if (halves.length === 1 ? count !== 8 : count > 7) return undefined;
-  let hex = '';
-  for (const group of head) {
-    if (!HEX_GROUP.test(group)) return undefined;
-    hex += group.padStart(4, '0');
+  const groups: number[] = [];
+  let gap = -1; // where `::` stands among the groups
+  let group = 0;
+  let digits = 0;
+  let colons = 0;
+  let at = 0;
+  if (text.charCodeAt(0) === COLON) {
+    if (text.charCodeAt(1) !== COLON) return undefined;
+    gap = 0;
+    colons = 2;
+    at = 2;
   }
-  hex += '0000'.repeat(8 - count);
-  for (const group of tail) {
-    if (!HEX_GROUP.test(group)) return undefined;
-    hex += group.padStart(4, '0');
+  for (; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    const d = hexDigit(c);
+    if (d >= 0) {
+      if (++digits > 4) return undefined;
+      group = group * 16 + d;
+      continue;
+    }
+    if (c !== COLON || digits === 0) return undefined;
+    groups.push(group);
+    group = 0;
+    digits = 0;
+    colons++;
+    if (text.charCodeAt(at + 1) === COLON) {
+      if (gap >= 0) return undefined;
+      gap = groups.length;
+      colons++;
+      at++;
+    }
   }
-  hex = hex.toLowerCase();
-  return hex.startsWith(MAPPED_V4) ? undefined : hex;
+  if (digits > 0) groups.push(group);
+  else if (gap !== groups.length || at < 2 || text.charCodeAt(at - 1) !== COLON || text.charCodeAt(at - 2) !== COLON) return undefined; // ends in a single colon
+  if (colons < 2 || colons > 7 || (gap < 0 ? groups.length !== 8 : groups.length > 7)) return undefined;
+  const full = gap < 0 ? groups : [...groups.slice(0, gap), ...new Array<number>(8 - groups.length).fill(0), ...groups.slice(gap)];
+  if (full[0] === 0 && full[1] === 0 && full[2] === 0 && full[3] === 0 && full[4] === 0 && full[5] === 0xffff) return undefined; // ::ffff:0:0/96
+  return String.fromCharCode(...full);
 }
 
 /**
@@ -80,13 +110,17 @@ export function plannedKey(text: string, family: Family): ElementKey | undefined
 
 /** The key of an address as the kernel holds it: 4 or 16 bytes in network order at `at`. */
 export function dumpedKey(buf: Buffer, at: number, family: Family): ElementKey {
-  return family === 4 ? buf.readUInt32BE(at) : buf.toString('hex', at, at + 16);
+  if (family === 4) return buf.readUInt32BE(at);
+  const g = (i: number) => buf.readUInt16BE(at + 2 * i);
+  return String.fromCharCode(g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7));
 }
 
 /** The address as nft prints it. */
 export function keyText(key: ElementKey): string {
   if (typeof key === 'number') return `${key >>> 24}.${(key >>> 16) & 255}.${(key >>> 8) & 255}.${key & 255}`;
-  return formatIp(BigInt(`0x${key}`), 6);
+  let value = 0n;
+  for (let i = 0; i < key.length; i++) value = (value << 16n) | BigInt(key.charCodeAt(i));
+  return formatIp(value, 6);
 }
 
 /** Address order. */
