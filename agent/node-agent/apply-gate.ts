@@ -6,15 +6,20 @@
  * So an unchanged plan is applied only on a periodic resync, which is also what repairs drift
  * made behind sluice's back.
  */
+import { createHash } from 'node:crypto';
+
 export const RESYNC_REASON = 'resync';
 
 export class ApplyGate {
-  /** The plan last applied without errors (its canonical JSON). */
+  /** The plan last applied without errors (its fingerprint). */
   #applied: string | undefined;
 
-  /** The plan's canonical form: the planner is deterministic, so equal plans give equal text. */
+  /**
+   * A digest of the plan's canonical form: the planner is deterministic, so equal plans give equal
+   * text. Not the text itself: at 20k endpoints that is megabytes, held by the memo and the gate.
+   */
   static fingerprint(plan: unknown): string {
-    return JSON.stringify(plan);
+    return createHash('sha256').update(JSON.stringify(plan)).digest('base64');
   }
 
   shouldApply(fingerprint: string, reasons: ReadonlySet<string>): boolean {

@@ -145,12 +145,25 @@ async function measureAgent(
     `external ${mem.external.toFixed(0)} MiB; the rest of RSS is code, stacks and the allocator's`,
   );
   agent.process.kill('SIGWINCH');
-  const held = JSON.parse(await readWhenWritten(memoryOut, 60_000)) as { rss: number; heapUsed: number; heapTotal: number; external: number };
+  const held = JSON.parse(await readWhenWritten(memoryOut, 60_000)) as {
+    rss: number;
+    heapUsed: number;
+    heapTotal: number;
+    external: number;
+    spaces: Record<string, { size: number; used: number }>;
+  };
   const mib = (bytes: number) => bytes / 1048576;
   line(
     'agent memory after a full GC: V8 heap used, RSS',
     `${mib(held.heapUsed).toFixed(1)} MiB`,
     `RSS ${mib(held.rss).toFixed(0)} MiB, heap allocated ${mib(held.heapTotal).toFixed(0)} MiB, external ${mib(held.external).toFixed(0)} MiB`,
+  );
+  line(
+    '  heap spaces allocated (used), MiB',
+    Object.entries(held.spaces)
+      .filter(([, s]) => s.size >= 1048576)
+      .map(([name, s]) => `${name.replace(/_space$/, '')} ${mib(s.size).toFixed(0)} (${mib(s.used).toFixed(0)})`)
+      .join(', '),
   );
   line('agent plans / nft applies since start', `${times.plans} / ${times.nftApplies}`, `plan ${times.planMs.toFixed(0)} ms, nft ${times.nftMs.toFixed(0)} ms on average`);
   line('controller idle CPU over the same window', `${cu.corePercent.toFixed(2)} % core`, `${cu.wakeupsPerSecond.toFixed(1)} wake-ups/s, RSS ${cu.rssMiB.toFixed(0)} MiB`);

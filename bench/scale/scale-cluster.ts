@@ -5,12 +5,13 @@
  * nodes' watches in a forked child. Must run inside the lab's hub namespace (see netns-lab.ts).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import { applyManifests, readManifests } from '../../e2e/apiserver/manifest-loader.js';
+import { daemonSetLiteralEnv } from '../../e2e/install/daemonset.js';
 import type { JsonObject } from '../../e2e/apiserver/json.js';
 import { API_VERSION } from '../../lib/api/group.js';
 import {
@@ -38,6 +39,15 @@ import { HUB_IP } from './netns-lab.js';
 import { histogramTotals } from './process-stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * An agent runs as its build's DaemonSet runs it: the malloc and V8 settings there change its
+ * memory and CPU. The manifest sits beside the build's dist directory; a build without one gets none.
+ */
+function deployedEnv(sluiceMain: string): Record<string, string> {
+  const manifest = join(dirname(sluiceMain), '../../manifests/agent/daemonset.yaml');
+  return existsSync(manifest) ? daemonSetLiteralEnv(manifest) : {};
+}
 const SLUICE = join(ROOT, 'agent/main.js');
 const CRDS = join(ROOT, '..', 'manifests/crds');
 export const LEASE_NAMESPACE = 'sluice-system';
@@ -284,7 +294,7 @@ export class ScaleCluster {
         'info',
         ...extraAgentArgs,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...deployedEnv(sluiceMain), ...env } },
     );
     child.stderr!.pipe(log);
     const agent: RealAgent = { index, netns, process: child, metricsUrl: `http://${nodeIp(index)}:${AGENT_METRICS_PORT}/metrics` };

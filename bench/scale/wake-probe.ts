@@ -7,11 +7,14 @@
  * `{ seconds, sites: [{ site, kind, delayMs, fired }] }` to $SLUICE_WAKE_PROBE_OUT and stops.
  * Timers from `node:timers/promises` and I/O (sockets, child processes) are not seen here; the
  * benchmark counts those through the process's context switches.
- * SIGWINCH runs a full garbage collection and writes process.memoryUsage() after it to
- * $SLUICE_MEMORY_PROBE_OUT: the heap that is really held, not what the collector has yet to free.
+ * SIGWINCH runs a full garbage collection and writes process.memoryUsage() and the heap's spaces after it to
+ * $SLUICE_MEMORY_PROBE_OUT: the heap that is really held, not what the collector has yet to free;
+ * with $SLUICE_HEAP_SNAPSHOT_DIR set, it then writes a heap snapshot there (agent-PID.heapsnapshot)
+ * and a copy of /proc/self/smaps (agent-PID.smaps: where the RSS outside the V8 heap is).
  */
-import { writeFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 interface Site {
@@ -70,5 +73,11 @@ const fullGc = runInNewContext('gc') as () => void;
 process.on('SIGWINCH', () => {
   fullGc();
   const out = process.env.SLUICE_MEMORY_PROBE_OUT;
-  if (out) writeFileSync(out, JSON.stringify(process.memoryUsage()));
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]));
+  if (out) writeFileSync(out, JSON.stringify({ ...process.memoryUsage(), spaces }));
+  const snapshots = process.env.SLUICE_HEAP_SNAPSHOT_DIR;
+  if (snapshots) {
+    writeFileSync(join(snapshots, `agent-${process.pid}.smaps`), readFileSync('/proc/self/smaps'));
+    writeHeapSnapshot(join(snapshots, `agent-${process.pid}.heapsnapshot`));
+  }
 });

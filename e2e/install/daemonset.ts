@@ -55,3 +55,9 @@ export function cleanupContainer(): AgentContainer & { command: string[] } {
 export function cleanupCapabilities(): string[] {
   return (cleanupContainer().securityContext.capabilities?.add ?? []).map((c) => c.toLowerCase());
 }
+
+/** The agent container's environment set to literal values (MALLOC_ARENA_MAX, NODE_OPTIONS): what a lab or bench agent runs with to behave as deployed. */
+export function daemonSetLiteralEnv(file = DAEMONSET_FILE): Record<string, string> {
+  const ds = parse(readFileSync(file, 'utf8')) as DaemonSetObject;
+  return Object.fromEntries(agentContainer(ds).env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+}

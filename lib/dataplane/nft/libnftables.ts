@@ -5,6 +5,7 @@ import koffi from 'koffi';
 import { EgressError } from '../../errors.js';
 import type { NftBackend, NftRunOptions, NftRunResult } from './nft-backend.js';
 import { Serial } from '../../serial.js';
+import { loadMallocTrim, type TrimMalloc } from './malloc-trim.js';
 
 export const LIBNFTABLES_SONAME = 'libnftables.so.1';
 
@@ -82,6 +83,7 @@ export class LibnftablesBackend implements NftBackend {
   readonly #lib: Bindings;
   readonly #serial = new Serial();
   readonly #asyncMinBytes: number;
+  readonly #trimMalloc: TrimMalloc = loadMallocTrim();
   #ctx: Ctx | undefined;
 
   /** Throws EGW_ERR_NFT when the library cannot be loaded or a context cannot be created. */
@@ -120,6 +122,8 @@ export class LibnftablesBackend implements NftBackend {
       // Reading the buffers also resets them for the next call.
       const output = this.#lib.outputBuffer(ctx) ?? '';
       const error = this.#lib.errorBuffer(ctx) ?? '';
+      // what a big batch or a listing allocated is free now, but still resident
+      if (offThread) await this.#trimMalloc();
       return { ok: rc === 0, output, error };
     });
   }
