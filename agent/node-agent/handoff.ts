@@ -22,7 +22,17 @@ export interface HandoffInput {
 
 export type HandoffDecision =
   | { readonly release: true; readonly dropped: readonly string[]; readonly timedOut: boolean }
-  | { readonly release: false; readonly waitingFor: readonly string[]; readonly until: number };
+  | {
+      readonly release: false;
+      readonly waitingFor: readonly string[];
+      readonly until: number;
+      /**
+       * The new plan holds no egress IP here (the node left every nodeSelector, say): it answers as
+       * draining meanwhile, as on SIGTERM, so every node moves its EIPs on the probes' word, also
+       * one whose API view is late.
+       */
+      readonly leaving: boolean;
+    };
 
 export class Handoff {
   /** When the current wait began; undefined when not waiting. */
@@ -50,16 +60,17 @@ export class Handoff {
     this.#since ??= input.now;
     const until = this.#since + this.timeoutMs;
     if (input.now >= until) return this.#release(dropped, true);
+    const leaving = input.next.length === 0;
     if (waitingFor.length > 0) {
       this.#heldAt = undefined;
-      return { release: false, waitingFor, until };
+      return { release: false, waitingFor, until, leaving };
     }
     // Every successor holds its EIPs: the workers switch when their own probes hear that, so this
     // node keeps carrying for the linger before it withdraws (make-before-break on the workers too).
     this.#heldAt ??= input.now;
     const lingerEnds = this.#heldAt + this.lingerMs;
     if (input.now >= lingerEnds) return this.#release(dropped, false);
-    return { release: false, waitingFor: [], until: Math.min(until, lingerEnds) };
+    return { release: false, waitingFor: [], until: Math.min(until, lingerEnds), leaving };
   }
 
   #release(dropped: readonly string[], timedOut: boolean): HandoffDecision {

@@ -112,8 +112,8 @@ export class NodeAgent {
   readonly #standing = new PlanMemo<Snapshot, ReadonlySet<string>>();
   /** The mark index of each node in the last plan: kept whatever status says (see assignTunnels). */
   #lastMarks?: Readonly<Record<string, number>>;
-  /** The snapshot the probe peers were taken from. */
-  #peersFrom?: Snapshot;
+  /** The snapshot and the holders by the probes (their key) the probe peers were taken from. */
+  #peersFrom?: { readonly snapshot: Snapshot; readonly holders: string };
   /** The last snapshot planned (a SIGTERM's handoff checks there is a successor in it). */
   #lastSnapshot?: Snapshot;
   #handoff?: Handoff;
@@ -239,10 +239,7 @@ export class NodeAgent {
     try {
       if (this.options.probes && !this.#probesStarted) await this.#startLiveness(snapshot, this.options.probes);
       const live = this.#liveness;
-      if (live && this.#peersFrom !== snapshot) {
-        live.setPeers(probePeers(snapshot, this.options.nodeName));
-        this.#peersFrom = snapshot;
-      }
+      if (live) this.#followPeers(snapshot, live);
       this.#lastSnapshot = snapshot;
       this.#publishLanLink(snapshot);
       live?.reviewStartHold((facts) => othersServe(snapshot, facts, this.options.nodeName));
@@ -359,6 +356,19 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * The nodes to probe and to answer, from the snapshot and from who holds which egress IP by the
+   * probes now: a carrier handing its EIPs over stays probed (and answers every node itself) while
+   * it holds them, also once status names its successor (probedCarriers).
+   */
+  #followPeers(snapshot: Snapshot, live: NodeLiveness): void {
+    const { facts } = live.facts();
+    const key = JSON.stringify([...facts.holders]);
+    if (this.#peersFrom?.snapshot === snapshot && this.#peersFrom.holders === key) return;
+    live.setPeers(probePeers({ ...snapshot, probes: facts }, this.options.nodeName));
+    this.#peersFrom = { snapshot, holders: key };
+  }
+
   /** Publishes this node's NIC (MAC, node addresses and prefixes) for native routing; unchanged values write nothing. */
   #publishLanLink(snapshot: Snapshot): void {
     const self = snapshot.nodes.find((n) => n.name === this.options.nodeName);
@@ -387,8 +397,10 @@ export class NodeAgent {
       now,
     });
     const log = this.options.log;
+    // giving away every EIP it holds: draining meanwhile, as on SIGTERM (handoff.ts)
+    live.leaving(!decision.release && decision.leaving);
     if (!decision.release) {
-      if (!waiting) log.info({ op: 'handoff', eips: decision.waitingFor }, 'keeping egress IPs until a live peer holds them');
+      if (!waiting) log.info({ op: 'handoff', eips: decision.waitingFor, draining: decision.leaving }, 'keeping egress IPs until a live peer holds them');
       this.#handoffTimer = setTimeout(() => this.#feed?.trigger('handoff', { urgent: true }), Math.max(0, decision.until - now) + 1);
       this.#handoffTimer.unref();
       return false;

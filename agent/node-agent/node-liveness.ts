@@ -137,6 +137,11 @@ export class NodeLiveness {
     this.evaluate();
   }
 
+  /** Handing every egress IP over (see Handoff): answer as draining meanwhile, as when stopping. */
+  leaving(on: boolean): void {
+    if (this.#self.leaving(on)) this.evaluate();
+  }
+
   /** Stopping: answer as draining, so the peers take over before this node withdraws. */
   drain(): void {
     this.#self.stop();

@@ -46,3 +46,14 @@ test('after the start: aside for the hold-down when asked (its peers hold it dow
   const lone = new SelfState(HOLD, { startedAt: 1_000, holdAtStart: false });
   assert.equal(lone.fit('open', 1_100), true, 'a node no other can replace carries at once');
 });
+
+test('handing every egress IP over: draining until the handoff ends, then fit again', () => {
+  const s = new SelfState(HOLD);
+  s.applied(true, ['198.18.0.110'], 0);
+  s.leaving(true);
+  assert.deepEqual(s.report('open', 0), { healthy: true, draining: true, holds: ['198.18.0.110'] });
+  assert.equal(s.fit('open', 0), false);
+  s.leaving(false);
+  assert.equal(s.report('open', 0).draining, false);
+  assert.equal(s.fit('open', 0), true);
+});

@@ -7,7 +7,7 @@ import type { FenceState } from './fence.js';
  * the same owners. Healthy means its last apply did not fail (before the first one it is healthy,
  * as it plans itself fit: two gateway nodes starting together, each counting only itself fit,
  * would each take the same EIP and find the other answering for it). It steps aside (draining) while it
- * stops, while fenced or rejoining, for the hold-down after a failed apply, so a node whose
+ * stops, while it hands every EIP it holds to other nodes, while fenced or rejoining, for the hold-down after a failed apply, so a node whose
  * applies fail now and then does not pull EIPs back and forth, and for the hold-down after it
  * starts (`holdAtStart`): peers that saw it die count it alive only a hold-down after they hear
  * it again, and a node that took itself for fit meanwhile would hold EIPs they gave to another.
@@ -18,6 +18,8 @@ export class SelfState {
   #lastFailureAt: number | undefined;
   #holds: readonly string[] = [];
   #stopping = false;
+  /** Handing every egress IP it holds to other nodes (Handoff's `leaving`). */
+  #leaving = false;
 
   /** When the hold-down after the start ends (Date.now()); 0 without one, or once it was ended early. */
   #startHoldUntil: number;
@@ -39,6 +41,13 @@ export class SelfState {
     this.#stopping = true;
   }
 
+  /** While it hands every egress IP it holds over (it left every nodeSelector, say): draining, as when it stops. Returns whether that changed. */
+  leaving(on: boolean): boolean {
+    if (this.#leaving === on) return false;
+    this.#leaving = on;
+    return true;
+  }
+
   /** Whether the hold-down after the start is still running. */
   holdingAtStart(now: number): boolean {
     return now < this.#startHoldUntil;
@@ -58,7 +67,7 @@ export class SelfState {
   }
 
   report(fence: FenceState, now: number): SelfReport {
-    return { healthy: this.#lastApplyOk !== false, draining: this.#stopping || fence !== 'open' || this.#recovering(now), holds: this.#holds };
+    return { healthy: this.#lastApplyOk !== false, draining: this.#stopping || this.#leaving || fence !== 'open' || this.#recovering(now), holds: this.#holds };
   }
 
   /** Whether this node plans itself as one that may carry egress IPs. */

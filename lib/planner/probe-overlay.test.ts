@@ -185,7 +185,7 @@ test('make-before-break on workers: they keep steering to the draining carrier u
  * agents watch only the nodes a nodeSelector matches, so gateway-1 is known by its EgressTunnel
  * alone (`watched`), or, as the controller sees it, still a Node without the label.
  */
-function unlabelled(holders: string[], watched: boolean): Snapshot {
+function unlabelled(holders: string[], watched: boolean, statusNode = 'gateway-1'): Snapshot {
   const tunnels = GATEWAYS.map((name, i) =>
     tunnel(name, { tunnel: { ipv4: `172.31.0.${i + 2}`, mac: `02:00:00:00:00:0${i + 2}`, parent: { name: 'eth0', ipv4: `198.18.0.${12 + i}` } }, mark: String(i + 1) }),
   );
@@ -196,7 +196,7 @@ function unlabelled(holders: string[], watched: boolean): Snapshot {
     namespace('default'),
     pod('default', 'client', 'worker-1', ['10.244.1.5'], { app: 'web' }),
     gateway('default', { nodeSelector: { selector: { matchLabels: { egress: 'true' } } }, ippools: { ipv4: ['198.18.0.100-198.18.0.120'], ipv4DefaultEIP: EIP } }),
-    policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } }, { status: { node: 'gateway-1', eip: { ipv4: EIP } } }),
+    policy('default', 'web', { egressGatewayName: 'default', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } }, { status: { node: statusNode, eip: { ipv4: EIP } } }),
   ]);
   const view = watched ? { ...s, nodes: s.nodes.filter((n) => n.name !== 'gateway-1') } : s;
   return withProbes(view, facts([], { [EIP]: holders }));
@@ -232,5 +232,34 @@ for (const watched of [true, false]) {
     assert.equal(resolveCluster(held).assignment.policies.get('default/web')!.steerTo, undefined);
     const switched = plan(held, 'worker-1');
     assert.ok(JSON.stringify(switched.nft).includes(`"right":${switched.marks.gateways[successor]}}`), 'then towards the successor');
+  });
+}
+
+for (const watched of [true, false]) {
+  test(`the gateway label removed and status already naming the successor (the controller moves it at once; ${watched ? 'the carrier known by its tunnel alone' : 'still a Node'}): workers keep marking towards the old carrier while it alone holds the EIP`, () => {
+    const successor = rendezvousPick(EIP, ['gateway-2', 'gateway-3'])!;
+    const moved = unlabelled(['gateway-1'], watched, successor);
+    assert.equal(resolveCluster(moved).assignment.policies.get('default/web')!.steerTo, 'gateway-1');
+    const worker = plan(moved, 'worker-1');
+    const mark = worker.marks.gateways['gateway-1'];
+    assert.equal(mark, 1, 'the old carrier keeps its mark while it holds the EIP');
+    const rules = worker.nft.chains.find((c) => c.name === 'egress_mark')!.rules.filter((r) => r.comment === 'worker default/web');
+    assert.ok(rules.length > 0 && JSON.stringify(rules).includes(`"right":${mark}}`), "the pod's traffic is marked towards the old carrier, not dropped");
+    const into = worker.routing.rules.find((r) => r.fwmark === mark && !r.iifLo)?.table;
+    assert.ok(into !== undefined && worker.routing.routes.some((r) => r.table === into && r.via === '172.31.0.2'), 'with a rule and a route into the tunnel towards it');
+    assert.ok(worker.vxlan!.peers.some((p) => p.node === 'gateway-1'));
+    assert.ok(
+      probePeers(moved, 'worker-1').some((p) => p.node === 'gateway-1' && p.probe),
+      'the worker still probes it: it hears the successor take over and the old carrier let go',
+    );
+    assert.ok(
+      probePeers(unlabelled(['gateway-1'], watched, successor), 'gateway-1').some((p) => p.node === 'worker-1' && !p.probe),
+      'the old carrier still answers the worker while it holds the EIP',
+    );
+    const held = plan(unlabelled(['gateway-1', successor], watched, successor), 'worker-1');
+    assert.ok(JSON.stringify(held.nft).includes(`"right":${held.marks.gateways[successor]}}`), 'then towards the successor, once it holds the EIP');
+    const released = unlabelled([successor], watched, successor);
+    assert.ok(!probePeers(released, 'worker-1').some((p) => p.node === 'gateway-1'), 'the old carrier let go: no longer probed');
+    assert.equal(plan(released, 'worker-1').marks.gateways['gateway-1'], undefined, 'nor given a mark');
   });
 }

@@ -13,7 +13,8 @@ export interface ProbePeer {
 /**
  * The nodes this node knows for the probes. Every node probes the other nodes that match an
  * EgressGateway's nodeSelector or carry a policy now (gatewayCapableNodes: the ones that may
- * carry an EIP), workers and gateway nodes alike.
+ * carry an EIP; with the snapshot's probe facts, also a carrier that still holds a policy's EIP
+ * after status named its successor), workers and gateway nodes alike.
  * Only those are probed, so only they need to know the rest: a node that may carry an EIP also
  * lists every other node with `probe: false`, to answer its probes (a prober answers known nodes
  * only) and so that a gateway node whose only gateway peer died still hears the workers and does

@@ -36,6 +36,8 @@ export interface CapableInput {
   readonly nodes: readonly NodeInfo[];
   readonly gateways: readonly Gateway[];
   readonly policies: readonly Policy[];
+  /** Who holds which egress IP now by the probes (Snapshot.probes); absent: status alone names carriers. */
+  readonly probes?: { readonly holders: ReadonlyMap<string, readonly string[]> };
 }
 
 /** The nodes policies' status names as their carrier now. */
@@ -44,16 +46,35 @@ export function statusCarriers(policies: readonly Policy[]): Set<string> {
 }
 
 /**
+ * The nodes that hold, by the probes, an egress IP a policy's status names: a carrier handing its
+ * EIPs over still holds them after status names its successor (the controller writes the successor
+ * at once when the carrier leaves the nodeSelector, before the successor has taken them).
+ */
+export function probedCarriers(input: CapableInput): Set<string> {
+  const out = new Set<string>();
+  if (!input.probes || input.probes.holders.size === 0) return out;
+  for (const p of input.policies) {
+    for (const ip of [p.status.eipV4, p.status.eipV6]) {
+      if (ip !== undefined) for (const node of input.probes.holders.get(ip) ?? []) out.add(node);
+    }
+  }
+  return out;
+}
+
+/**
  * Nodes that may carry a policy (a gateway's nodeSelector matches them) or carry one now (a
- * policy's status.node): they need a routing mark, workers keep a table and a tunnel peer towards
- * them, and they are probed. A carrier that left every nodeSelector stays in until status names
- * its successor: workers keep steering to it while the successor takes its EIPs over
- * (make-before-break), and a worker steering to a node without a mark would have no mark to set.
- * An agent watches only the nodes a nodeSelector matches, so such a carrier may be known by its
- * EgressTunnel alone: carriers count whether or not `nodes` lists them.
+ * policy's status.node, or a node that holds a policy's EIP by the probes): they need a routing
+ * mark, workers keep a table and a tunnel peer towards them, and they are probed. A carrier that
+ * left every nodeSelector stays in while status names it and then while it still holds the EIPs
+ * (probedCarriers): workers keep steering to it until the successor holds them
+ * (make-before-break), and a worker steering to a node without a mark would have no mark to set
+ * (it would drop the pods' traffic instead). An agent watches only the nodes a nodeSelector
+ * matches, so such a carrier may be known by its EgressTunnel alone: carriers count whether or
+ * not `nodes` lists them.
  */
 export function gatewayCapableNodes(input: CapableInput): Set<string> {
   const out = statusCarriers(input.policies);
+  for (const n of probedCarriers(input)) out.add(n);
   for (const n of input.nodes) if (input.gateways.some((g) => selectorMatches(g.nodeSelector, n.labels))) out.add(n.name);
   return out;
 }
