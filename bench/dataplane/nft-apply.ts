@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LibnftablesBackend } from '../../lib/dataplane/nft/libnftables.js';
 import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
-import { dumpInetRules, readInetStructureComment } from '../../lib/dataplane/nft/netlink-reads.js';
+import { dumpInetRules, readInetStructureComment, readInetTable } from '../../lib/dataplane/nft/netlink-reads.js';
 import { elementBatch, replaceBatch } from '../../lib/dataplane/nft/nft-commands.js';
 import { structureFingerprint } from '../../lib/dataplane/nft/fingerprint.js';
 import { tableCapacities } from '../../lib/dataplane/nft/set-capacity.js';
@@ -218,6 +218,10 @@ async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: 
     }
   }
   rows.push(adopt, adoptListed);
+  // Its first half alone: sets, elements, chains and rules over netlink, most of it the kernel's dump of the big set.
+  const read: Row = { what: 'adopt: netlink table read alone', endpoints: n, lib: [] };
+  for (let i = 0; i < Math.min(repeat, 3); i++) read.lib.push(await timed(async () => readInetTable(table.name)));
+  rows.push(read);
 
   const counters: Row = { what: 'counters()', endpoints: n, lib: [] };
   for (let i = 0; i < Math.min(repeat, 3); i++) counters.lib.push(await timed(() => driver.counters()));

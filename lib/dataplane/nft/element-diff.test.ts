@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Family } from '../../api/ip.js';
 import { EgressError } from '../../errors.js';
 import type { NftSet, NftTablePlan } from '../../planner/node-plan.js';
 import { canonicalElement, countElements, diffElements, diffObservedElements, diffPlanElements } from './element-diff.js';
+import { keyText, plannedKey, sortedKeys } from './element-keys.js';
 import type { ObservedSet } from './nft-types.js';
 
 const sorted = (xs: string[]) => [...xs].sort();
@@ -101,4 +103,54 @@ test("learned sets are the DNS forwarder's: no diff ever adds to or removes from
   const observed: ObservedSet[] = [{ name: 'f_x_n0_4', type: 'ipv4_addr', flags: ['timeout'], interval: false, elements: ['198.18.1.10', '198.18.1.11'] }];
   assert.deepEqual(diffObservedElements(observed, table), []);
   assert.deepEqual(diffPlanElements({ ...table, sets: [{ ...learned, elements: ['198.18.1.10'] }] }, table), []);
+});
+
+describe('diffObservedElements on compact keys (sets without intervals read over netlink)', () => {
+  let seed = 5;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return Math.floor((seed / 2 ** 31) * n); // the high bits: the low ones of this generator repeat in short cycles
+  };
+  const v4 = (i: number) => `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+  const v6 = (i: number) => `fd00:10:244::${i.toString(16)}`;
+  /** The same kernel set twice: with keys (in hash order, as dumped) and as texts only (the listing's form). */
+  function kernelSet(name: string, family: Family, addresses: readonly string[]): { withKeys: ObservedSet; textOnly: ObservedSet } {
+    const keys = addresses.map((a) => plannedKey(a, family)!).sort(() => rand(3) - 1);
+    const textOnly: ObservedSet = { name, type: `ipv${family}_addr`, flags: [], interval: false, elements: sortedKeys(keys, family).map(keyText) };
+    return { textOnly, withKeys: { ...textOnly, keys: { family, keys } } };
+  }
+  const plannedSet = (name: string, family: Family, elements: string[]): NftSet => ({ name, type: family === 4 ? 'ipv4_addr' : 'ipv6_addr', interval: false, elements });
+
+  test('gives what the text diff gives on random churn, both families, with notation the text diff canonicalizes', () => {
+    for (let round = 0; round < 200; round++) {
+      const sets: { withKeys: ObservedSet; textOnly: ObservedSet }[] = [];
+      const planned: NftSet[] = [];
+      for (const [family, address] of [
+        [4, v4],
+        [6, v6],
+      ] as const) {
+        const universe = Array.from({ length: 60 }, (_, i) => address(i * 977));
+        const held = universe.filter(() => rand(4) > 0);
+        let want = universe.filter(() => rand(4) > 0);
+        if (rand(5) === 0) want = [...want, ...want.slice(0, 3)]; // listed twice
+        if (family === 6 && rand(3) === 0) want = want.map((a) => a.toUpperCase().replace('::', ':0:0:0:')); // same addresses, other spelling
+        if (family === 4 && rand(6) === 0) want = [...want, '10.0.0.0/24']; // a prefix in a set without intervals: the text diff decides
+        sets.push(kernelSet(`all${family}`, family, held));
+        planned.push(plannedSet(`all${family}`, family, want));
+      }
+      planned.push(set('cluster4', ['10.0.0.0/24', '10.96.0.0/12'], true));
+      const intervals: ObservedSet = { name: 'cluster4', type: 'ipv4_addr', flags: ['interval'], interval: true, elements: ['10.96.0.0-10.111.255.255', '10.0.0.0/25'] };
+      const fast = diffObservedElements([...sets.map((s) => s.withKeys), intervals], table(planned));
+      const slow = diffObservedElements([...sets.map((s) => s.textOnly), intervals], table(planned));
+      assert.deepEqual(fast, slow, `round ${round}`);
+    }
+  });
+
+  test('finds a one-pod change in 100k keys, and an equal plan gives nothing', () => {
+    const addresses = Array.from({ length: 100_000 }, (_, i) => v4(i));
+    const { withKeys } = kernelSet('all4', 4, addresses);
+    const want = [...addresses.slice(0, 50_000), '10.200.0.1', ...addresses.slice(50_001)].sort();
+    assert.deepEqual(diffObservedElements([withKeys], table([plannedSet('all4', 4, want)])), [{ set: 'all4', add: ['10.200.0.1'], remove: [addresses[50_000]] }]);
+    assert.deepEqual(diffObservedElements([withKeys], table([plannedSet('all4', 4, [...addresses].sort())])), []);
+  });
 });

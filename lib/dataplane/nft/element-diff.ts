@@ -1,5 +1,6 @@
 import { formatInterval, parseIpSpec } from '../../api/ip.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
+import { keyText, plannedKey, sortedKeys, type ElementKey, type ElementKeys } from './element-keys.js';
 import type { ObservedSet } from './nft-types.js';
 
 /** Elements to take out of and put into one set. */
@@ -69,20 +70,77 @@ function canonicalOrSelf(element: string): string {
  * kernel's notation (what it will match on delete); additions use the plan's.
  */
 export function diffObservedElements(observed: readonly ObservedSet[], to: NftTablePlan): SetElementChange[] {
-  const live = new Map(observed.map((s) => [s.name, s.elements]));
+  const live = new Map(observed.map((s) => [s.name, s]));
   const changes: SetElementChange[] = [];
   for (const set of to.sets) {
     if (set.learned) continue; // the DNS forwarder's elements
-    const have = live.get(set.name) ?? [];
-    const haveKeys = have.map(canonicalOrSelf);
-    const wantKeys = set.elements.map(canonicalOrSelf);
-    const haveSet = new Set(haveKeys);
-    const wantSet = new Set(wantKeys);
-    const add = set.elements.filter((_, i) => !haveSet.has(wantKeys[i]!));
-    const remove = have.filter((_, i) => !wantSet.has(haveKeys[i]!));
+    const have = live.get(set.name);
+    const keys = have?.keys;
+    const { add, remove } = (keys && !set.interval ? diffKeys(keys, set.elements) : undefined) ?? diffTexts(have?.elements ?? [], set.elements);
     if (add.length > 0 || remove.length > 0) changes.push({ set: set.name, add, remove });
   }
   return changes;
+}
+
+/** Both sides as canonical text: any notation, intervals too. */
+function diffTexts(have: readonly string[], want: readonly string[]): { add: string[]; remove: string[] } {
+  const haveKeys = have.map(canonicalOrSelf);
+  const wantKeys = want.map(canonicalOrSelf);
+  const haveSet = new Set(haveKeys);
+  const wantSet = new Set(wantKeys);
+  return { add: want.filter((_, i) => !haveSet.has(wantKeys[i]!)), remove: have.filter((_, i) => !wantSet.has(haveKeys[i]!)) };
+}
+
+/**
+ * The same as diffTexts for a set without intervals read as compact keys: kernel elements are
+ * compared as keys, not formatted, and only removals are formatted (in address order, as the
+ * kernel lists them). Undefined when a planned element is not a single address of the set's
+ * family (then the text diff decides).
+ */
+function diffKeys(have: ElementKeys, want: readonly string[]): { add: string[]; remove: string[] } | undefined {
+  return have.family === 4 ? diffIpv4Keys(have.keys as readonly number[], want) : diffKeysBySet(have, want);
+}
+
+/** IPv4: both sides as sorted 32-bit arrays (sorted natively), walked side by side. */
+function diffIpv4Keys(have: readonly number[], want: readonly string[]): { add: string[]; remove: string[] } | undefined {
+  const planned = new Uint32Array(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const key = plannedKey(want[i]!, 4);
+    if (key === undefined) return undefined;
+    planned[i] = key as number;
+  }
+  const held = Uint32Array.from(have).sort();
+  const wanted = planned.slice().sort();
+  const missing = new Set<number>();
+  const extra: number[] = [];
+  for (let h = 0, w = 0; h < held.length || w < wanted.length;) {
+    if (w > 0 && w < wanted.length && wanted[w] === wanted[w - 1])
+      w++; // listed twice in the plan
+    else if (w === wanted.length || (h < held.length && held[h]! < wanted[w]!)) extra.push(held[h++]!);
+    else if (h === held.length || wanted[w]! < held[h]!) missing.add(wanted[w++]!);
+    else {
+      h++;
+      w++;
+    }
+  }
+  return { add: missing.size === 0 ? [] : want.filter((_, i) => missing.has(planned[i]!)), remove: extra.map(keyText) };
+}
+
+/** IPv6: kernel keys in a Set, each planned key takes its match out; what is left is extra. */
+function diffKeysBySet(have: ElementKeys, want: readonly string[]): { add: string[]; remove: string[] } | undefined {
+  const unmatched = new Set<ElementKey>(have.keys);
+  const missing: { text: string; key: ElementKey }[] = [];
+  for (const text of want) {
+    const key = plannedKey(text, have.family);
+    if (key === undefined) return undefined;
+    if (!unmatched.delete(key)) missing.push({ text, key });
+  }
+  // A planned element listed twice matched its key the first time; it is not missing.
+  const held = missing.length > 0 ? new Set<ElementKey>(have.keys) : undefined;
+  return {
+    add: missing.filter((m) => !held!.has(m.key)).map((m) => m.text),
+    remove: sortedKeys([...unmatched], have.family).map(keyText),
+  };
 }
 
 export function countElements(changes: readonly SetElementChange[]): { added: number; removed: number } {

@@ -3,7 +3,8 @@ import { STRUCTURE_CHAIN } from './fingerprint.js';
 import { NFPROTO_INET } from './nfnetlink.js';
 import { chainDumpRequest, parseChainDump } from './nfnetlink-chains.js';
 import { parseRuleDump, ruleDumpRequest, type DumpedRule } from './nfnetlink-rules.js';
-import { elementDumpRequest, observedSet, parseElementDump, parseSetDump, setDumpRequest } from './nfnetlink-sets.js';
+import { elementDumpRequest, observedSet, parseElementDump, parseSetDump, setDumpRequest, type DumpedSet } from './nfnetlink-sets.js';
+import { observedPlainSet, parsePlainElementDump, plainElements } from './nfnetlink-plain-elements.js';
 import { parseTableReply, tableGetRequest } from './nfnetlink-table.js';
 import { netfilterRequest } from './netfilter-socket.js';
 import type { ObservedChain, ObservedSet } from './nft-types.js';
@@ -54,12 +55,7 @@ export function readInetStructureComment(table: string): string | null {
 export function readInetTable(table: string): { sets: ObservedSet[]; chains: ObservedChain[] } | null {
   if (readInetTableComment(table) === null) return null;
   const dumped = dump(setDumpRequest(NFPROTO_INET, table, nextSeq()), parseSetDump, (p) => p.sets).filter((s) => s.table === table);
-  const sets = dumped.map((set) =>
-    observedSet(
-      set,
-      dump(elementDumpRequest(NFPROTO_INET, table, set.name, nextSeq()), parseElementDump, (p) => p.elements),
-    ),
-  );
+  const sets = dumped.map((set) => readSet(table, set));
   const chains = dump(chainDumpRequest(NFPROTO_INET, table, nextSeq()), parseChainDump, (p) => p.chains).filter((c) => c.table === table);
   const rules = dumpInetRules(table);
   return {
@@ -71,6 +67,20 @@ export function readInetTable(table: string): { sets: ObservedSet[]; chains: Obs
         .map((r) => ({ handle: r.handle, ...(r.comment !== undefined ? { comment: r.comment } : {}), ...(r.counter ? { counter: r.counter } : {}) })),
     })),
   };
+}
+
+/** One set with its elements; a set without intervals (pod addresses, the large ones) straight into compact keys. */
+function readSet(table: string, set: DumpedSet): ObservedSet {
+  const request = elementDumpRequest(NFPROTO_INET, table, set.name, nextSeq());
+  if (set.flags.includes('interval'))
+    return observedSet(
+      set,
+      dump(request, parseElementDump, (p) => p.elements),
+    );
+  const elements = plainElements(set.family);
+  const seq = request.readUInt32LE(8);
+  netfilterRequest(request, (datagram) => parsePlainElementDump(datagram, seq, elements));
+  return observedPlainSet(set, elements);
 }
 
 /** Every item of a dump: `parse` reads one datagram of the answer to the request's sequence number. */

@@ -11,7 +11,7 @@ import type { ObservedSet, ObservedTimedElement } from './nft-types.js';
 
 const NFT_MSG_NEWSET = 9;
 const NFT_MSG_GETSET = 10;
-const NFT_MSG_NEWSETELEM = 12;
+export const NFT_MSG_NEWSETELEM = 12;
 const NFT_MSG_GETSETELEM = 13;
 const NFTA_SET_TABLE = 1;
 const NFTA_SET_NAME = 2;
@@ -21,18 +21,18 @@ const NFTA_SET_DESC = 9;
 const NFTA_SET_DESC_SIZE = 1;
 const NFTA_SET_ELEM_LIST_TABLE = 1;
 const NFTA_SET_ELEM_LIST_SET = 2;
-const NFTA_SET_ELEM_LIST_ELEMENTS = 3;
-const NFTA_LIST_ELEM = 1;
-const NFTA_SET_ELEM_KEY = 1;
+export const NFTA_SET_ELEM_LIST_ELEMENTS = 3;
+export const NFTA_LIST_ELEM = 1;
+export const NFTA_SET_ELEM_KEY = 1;
 const NFTA_SET_ELEM_FLAGS = 3;
-const NFTA_SET_ELEM_TIMEOUT = 4;
-const NFTA_SET_ELEM_EXPIRATION = 5;
-const NFTA_SET_ELEM_USERDATA = 6;
-const NFTA_DATA_VALUE = 1;
+export const NFTA_SET_ELEM_TIMEOUT = 4;
+export const NFTA_SET_ELEM_EXPIRATION = 5;
+export const NFTA_SET_ELEM_USERDATA = 6;
+export const NFTA_DATA_VALUE = 1;
 const NFT_SET_ANONYMOUS = 0x1;
-const NLA_TYPE_MASK = 0x3fff;
+export const NLA_TYPE_MASK = 0x3fff;
 const NFT_SET_ELEM_INTERVAL_END = 0x1;
-const NFTNL_UDATA_SET_ELEM_COMMENT = 0;
+export const NFTNL_UDATA_SET_ELEM_COMMENT = 0;
 /** nft's datatype numbers (NFTA_SET_KEY_TYPE) of the key types the planner uses. */
 const KEY_TYPES = new Map<number, { name: string; family: Family }>([
   [7, { name: 'ipv4_addr', family: 4 }],

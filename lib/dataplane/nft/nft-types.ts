@@ -1,4 +1,5 @@
 /** Public shapes of the nftables driver. */
+import type { ElementKeys } from './element-keys.js';
 
 /** pino-compatible subset, so the agent can pass its logger. */
 export interface NftLogger {
@@ -20,6 +21,11 @@ export interface ObservedSet {
   readonly interval: boolean;
   /** As nft prints them: `a`, `a/n` or `a-b`. */
   readonly elements: readonly string[];
+  /**
+   * The same elements as compact keys, when the set has no intervals and was read over netlink
+   * (`elements` is then formatted on first use). The element diff compares these.
+   */
+  readonly keys?: ElementKeys;
   /** The set's `size`: most elements it takes; absent when unbounded. */
   readonly size?: number;
   /** Elements that carry options (a timeout, a comment), as a set with `flags timeout` holds them. */
