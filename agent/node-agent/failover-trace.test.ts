@@ -23,6 +23,15 @@ test('a death, a return and a change of holds are changes; ages, misses and new 
   assert.deepEqual(peerChanges(after, view(...[...after.peers.values()].map((p) => ({ ...p, misses: p.misses + 1, sinceHeardMs: 500 })))), []);
 });
 
+test('a peer that starts or stops draining is a change (a drained node goes on answering draining once it let its EIPs go)', () => {
+  const before = view(peer('gateway-1'), peer('gateway-2', { draining: true }));
+  const after = view(peer('gateway-1', { draining: true, sinceHeardMs: 20 }), peer('gateway-2', { sinceHeardMs: 30 }));
+  assert.deepEqual(peerChanges(before, after), [
+    { peer: 'gateway-1', draining: true, sinceHeardMs: 20 },
+    { peer: 'gateway-2', draining: false, sinceHeardMs: 30 },
+  ]);
+});
+
 test('the monotonic clock is process.hrtime in milliseconds', () => {
   const a = monotonicMs();
   const hr = Number(process.hrtime.bigint()) / 1e6;

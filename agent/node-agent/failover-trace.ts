@@ -1,6 +1,7 @@
 /**
  * Where a failover's time goes, as log lines: when this node's probes judged a peer dead (and how
- * long after its last answer), when they heard a peer start or stop holding an egress IP, and when
+ * long after its last answer), when they heard a peer start or stop holding an egress IP or
+ * draining, and when
  * the apply that followed such a change was in the kernel. Every line carries `monoMs`, the
  * machine's monotonic clock (CLOCK_MONOTONIC, the same in every process of a host), so the lines
  * of several agents line up with each other and with the moment a node was broken.
@@ -16,10 +17,11 @@ export function monotonicMs(): number {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-/** A peer's change that a plan follows: a death or a return, or what it holds. */
+/** A peer's change that a plan follows: a death or a return, what it holds, or whether it is draining. */
 export interface PeerChange {
   readonly peer: string;
   readonly alive?: boolean;
+  readonly draining?: boolean;
   /** Milliseconds since its last answer when the change was seen. */
   readonly sinceHeardMs?: number;
   readonly holds?: readonly string[];
@@ -33,10 +35,12 @@ export function peerChanges(before: LivenessView | undefined, after: LivenessVie
     if (!was) continue;
     const alive = was.alive !== p.alive;
     const holds = was.holds.join(',') !== p.holds.join(',');
-    if (!alive && !holds) continue;
+    const draining = was.draining !== p.draining;
+    if (!alive && !holds && !draining) continue;
     out.push({
       peer: node,
       ...(alive ? { alive: p.alive } : {}),
+      ...(draining ? { draining: p.draining } : {}),
       ...(p.sinceHeardMs !== undefined ? { sinceHeardMs: round(p.sinceHeardMs) } : {}),
       ...(holds ? { holds: p.holds } : {}),
     });
@@ -51,7 +55,7 @@ export class FailoverTrace {
 
   constructor(private readonly log: Logger) {}
 
-  /** The probes' view changed: logs each peer's death, return or change of holds. */
+  /** The probes' view changed: logs each peer's death, return, change of holds or of draining. */
   viewChanged(view: LivenessView): void {
     const changes = peerChanges(this.#view, view);
     this.#view = view;
@@ -59,7 +63,16 @@ export class FailoverTrace {
     const at = monotonicMs();
     this.#changedAt ??= at;
     for (const c of changes) {
-      const msg = c.alive === false ? 'peer dead by the probes' : c.alive === true ? 'peer alive again by the probes' : 'peer holds other egress IPs';
+      const msg =
+        c.alive === false
+          ? 'peer dead by the probes'
+          : c.alive === true
+            ? 'peer alive again by the probes'
+            : c.holds !== undefined
+              ? 'peer holds other egress IPs'
+              : c.draining
+                ? 'peer draining by its answers'
+                : 'peer no longer draining by its answers';
       this.log.info({ op: 'failover-trace', ...c, monoMs: round(at) }, msg);
     }
   }

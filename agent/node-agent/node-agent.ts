@@ -5,6 +5,7 @@ import { errorMessage } from '../../lib/errors.js';
 import type { AgentConfig } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import { markIndexes } from '../../lib/planner/tunnels.js';
+import { drainedAside } from '../../lib/planner/drained.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
 import { startControlPlane, type ControlPlane } from '../../lib/controller/control-plane.js';
 import { followSnapshots } from '../../lib/cluster/snapshot-feed.js';
@@ -265,7 +266,7 @@ export class NodeAgent {
       const fingerprint = planned?.fingerprint ?? ApplyGate.fingerprint(nodePlan);
       const appliedNow = planned?.applied ?? appliedPolicies(nodePlan, snapshot);
       this.#planned.set(snapshot, probed?.key ?? '', { plan: nodePlan, applied: appliedNow, fingerprint });
-      if (!this.#handOverFirst(nodePlan)) {
+      if (!this.#handOverFirst(nodePlan, snapshot)) {
         result = 'ok';
         return;
       }
@@ -381,7 +382,7 @@ export class NodeAgent {
    * a live peer holds them (or the handoff timeout passed; at once when fenced). Meanwhile the
    * applied plan stays, and the agent looks again when the view changes or the wait ends.
    */
-  #handOverFirst(nodePlan: NodePlan): boolean {
+  #handOverFirst(nodePlan: NodePlan, snapshot: Snapshot): boolean {
     const live = this.#liveness;
     if (!live || !this.#handoff) return true;
     clearTimeout(this.#handoffTimer);
@@ -397,8 +398,10 @@ export class NodeAgent {
       now,
     });
     const log = this.options.log;
-    // giving away every EIP it holds: draining meanwhile, as on SIGTERM (handoff.ts)
-    live.leaving(!decision.release && decision.leaving);
+    // giving away every EIP it holds: draining meanwhile, as on SIGTERM (handoff.ts); a drained
+    // node goes on saying so once it holds none, so that a peer whose API view of the drain is late
+    // does not steer to it, or hand it the EIPs back, after it let them go
+    live.leaving((!decision.release && decision.leaving) || (nodePlan.eips.length === 0 && drainedAside(snapshot, this.options.nodeName)));
     if (!decision.release) {
       if (!waiting) log.info({ op: 'handoff', eips: decision.waitingFor, draining: decision.leaving }, 'keeping egress IPs until a live peer holds them');
       this.#handoffTimer = setTimeout(() => this.#feed?.trigger('handoff', { urgent: true }), Math.max(0, decision.until - now) + 1);

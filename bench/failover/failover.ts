@@ -9,6 +9,8 @@
  *   hard fail, API server down the same while the API server refuses every connection
  *   planned: SIGTERM           the carrying agent stopped as the kubelet stops a pod; started again after
  *   planned: label removed     the gateway label taken off the carrying node; put back after
+ *   planned: kubectl cordon    the carrying node cordoned; uncordoned after
+ *   planned: sluice drain      the carrying node annotated as `sluice drain` does; the annotation removed after
  *
  * p50 / p99 / max of the outage over the trials that recovered (the flow came back through the
  * other gateway within `--window-s`), the datagrams lost, and the longest time two MACs answered
@@ -17,7 +19,7 @@
  * (breakdown.ts). `--probe-interval 100,50` runs every series once per probe interval, each in a
  * lab whose agents probe at that interval (3 misses: the agents' default).
  *
- *   node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series hard,api-down,sigterm,label] [--probe-interval 100,50]
+ *   node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series hard,api-down,sigterm,label,cordon,drain] [--probe-interval 100,50]
  *
  * Root only; builds its own lab and always tears it down, also on Ctrl-C.
  */
@@ -35,6 +37,7 @@ import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab } from '../../e2e/scenar
 import { within } from '../throughput/deadline.js';
 import { renderBreakdown, renderSeries, TARGETS, type SeriesResult } from './report.js';
 import { DEFAULT_PROBES } from '../../agent/probe-flags.js';
+import { DRAIN_ANNOTATION } from '../../lib/api/group.js';
 import { runSeries, type SeriesContext, type SeriesSpec } from './series.js';
 
 const LAB_UP_MS = 240_000;
@@ -63,6 +66,16 @@ const SERIES: Record<string, SeriesSpec> = {
     name: 'planned: gateway label removed',
     act: async (lab, n) => void (await kubectl(lab, ['label', 'node', n, `${LABEL}-`])),
     repair: async (lab, n) => void (await kubectl(lab, ['label', 'node', n, `${LABEL}=${LABEL_VALUE}`, '--overwrite'])),
+  },
+  cordon: {
+    name: 'planned: kubectl cordon',
+    act: async (lab, n) => void (await kubectl(lab, ['cordon', n])),
+    repair: async (lab, n) => void (await kubectl(lab, ['uncordon', n])),
+  },
+  drain: {
+    name: 'planned: sluice drain',
+    act: async (lab, n) => void (await kubectl(lab, ['annotate', 'node', n, `${DRAIN_ANNOTATION}=true`, '--overwrite'])),
+    repair: async (lab, n) => void (await kubectl(lab, ['annotate', 'node', n, `${DRAIN_ANNOTATION}-`])),
   },
 };
 

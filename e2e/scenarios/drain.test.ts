@@ -1,10 +1,11 @@
 /**
  * Planned moves an operator asks for, proven with packets: a cordon, `sluice drain` and `sluice
  * rebalance` each move an egress IP make-before-break (the external echo sees the flow leave from
- * the other gateway as the EIP, with a short gap and no TCP reset), an uncordon or undrain moves
- * nothing back, and bad annotation values are refused without moving anything. One lab: 1 worker,
- * 2 gateway nodes, two pods each with a policy on its own EIP, chosen so that each gateway node is
- * one EIP's preferred node (the rendezvous winner). Bounds are functional and generous.
+ * the other gateway as the EIP, with a short gap and no TCP reset, and no more lost than a SIGTERM
+ * of the carrying agent loses in the same lab), an uncordon or undrain moves nothing back, and bad
+ * annotation values are refused without moving anything. One lab: 1 worker, 2 gateway nodes, two
+ * pods each with a policy on its own EIP, chosen so that each gateway node is one EIP's preferred
+ * node (the rendezvous winner). Bounds are functional and generous.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -24,6 +25,11 @@ import { sluiceAdmin } from './support/sluice-admin.js';
 import { waitFor } from './support/wait.js';
 
 const PLANNED_BOUND_MS = 1_000;
+/**
+ * A cordon, drain or rebalance is a planned move like SIGTERM: it may lose what SIGTERM lost in
+ * this lab (scenario (a)), and this many datagrams more (50 ms of the flow: a loaded machine stalls agents).
+ */
+const PLANNED_LOSS_SLACK = 50;
 const TCP_CONNECTIONS = 10;
 /** Generous: on a loaded machine the agents' threads stall for seconds, and the gateways' fitness is awaited first. */
 const SCENARIO_TIMEOUT_MS = 300_000;
@@ -40,6 +46,8 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
   let policyB: EgressPolicyWire;
   let eipA: string;
   let eipB: string;
+  /** Datagrams the SIGTERM handoff (a) lost: what the other planned moves may lose, plus PLANNED_LOSS_SLACK. */
+  let sigtermLost: number | undefined;
   const lab = () => env.lab;
   const gw = (i: number) => env.gatewayNodes[i]!;
 
@@ -58,6 +66,12 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
       assert.equal(r.tcp.resets, 0, 'no TCP connection reset');
       assert.equal(r.tcp.survived, TCP_CONNECTIONS);
     }
+  }
+
+  /** No more lost than the SIGTERM handoff lost, plus the slack. */
+  function assertLosesNoMoreThanSigterm(r: WatchReport<unknown>): void {
+    const bound = (sigtermLost ?? 0) + PLANNED_LOSS_SLACK;
+    assert.ok(r.udp.lost <= bound, `${r.udp.lost} datagrams lost; SIGTERM lost ${sigtermLost ?? 'nothing (not run)'}, so at most ${bound}: ${describeFlow(r.udp, macs)}`);
   }
 
   /** Nothing moved: the flow left through `node` all along. */
@@ -113,12 +127,38 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
     { timeout: 60_000 },
   );
 
-  test('(a) a cordon moves the EIP off the node make-before-break; the uncordon moves nothing back', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+  test(
+    '(a) SIGTERM of the agent carrying B (restarted 2 s later) hands B over make-before-break: the loss the other moves are held to',
+    { timeout: SCENARIO_TIMEOUT_MS },
+    async (t) => {
+      await waitGatewaysFit(lab(), env.gatewayNodes);
+      try {
+        const r = await watchWhile(lab(), { pod: 'default/client-b', tcp: TCP_CONNECTIONS, afterMs: 3_000 }, async () => {
+          await lab().stopAgent(gw(1));
+          await sleep(2_000);
+          await lab().startAgent(gw(1));
+        });
+        report(t, `SIGTERM to the agent on ${gw(1)}, restarted 2 s later`, r);
+        sigtermLost = r.udp.lost;
+        assertPlannedMove(r, eipB, gw(1), gw(0));
+      } finally {
+        await lab()
+          .startAgent(gw(1))
+          .catch(() => undefined);
+      }
+      // B stays on gw(0) (sticky): the cordon below moves every EIP that node holds
+      await waitAssigned(lab(), policyB, { node: gw(0), programmed: true });
+    },
+  );
+
+  test('(b) a cordon moves every EIP off the node make-before-break, losing no more than SIGTERM; the uncordon moves nothing back', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
     await waitGatewaysFit(lab(), env.gatewayNodes);
     try {
       const r = await watchWhile(lab(), { pod: 'default/client-a', tcp: TCP_CONNECTIONS, afterMs: 3_000 }, () => kubectl(lab(), ['cordon', gw(0)]));
       report(t, `kubectl cordon ${gw(0)}`, r);
       assertPlannedMove(r, eipA, gw(0), gw(1));
+      assertLosesNoMoreThanSigterm(r);
+      await waitAssigned(lab(), policyB, { node: gw(1) });
       await waitAssigned(lab(), policyA, { node: gw(1) });
       await waitFor('a GatewayHandoff Event naming the cordon', 20_000, async () => {
         const e = (await events('GatewayHandoff')).find((x) => x.involvedObject.name === 'a' && x.message.includes('cordoned'));
@@ -135,7 +175,7 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
   });
 
   test(
-    '(b) sluice rebalance moves the EIP that is off its preferred node back to it, make-before-break, and acknowledges the request',
+    '(c) sluice rebalance moves the EIP that is off its preferred node back to it, make-before-break, and acknowledges the request',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
       await waitGatewaysFit(lab(), env.gatewayNodes);
@@ -145,6 +185,7 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
       assert.equal(r.value.exitCode, 0, r.value.stderr);
       assert.match(r.value.stdout, /rebalanced: request ".+": every egress IP is on its preferred node/);
       assertPlannedMove(r, eipA, gw(1), gw(0));
+      assertLosesNoMoreThanSigterm(r);
       assert.equal((await policyStatus(lab(), policyB)).node, gw(1), 'B was on its preferred node: it stays');
       const gateway = await kubectlJson<{ status: { rebalance?: { state: string; remaining: number } } }>(lab(), ['get', 'egressgateway.egress.sluice.dev', GATEWAY_NAME]);
       assert.deepEqual(gateway.status.rebalance && { state: gateway.status.rebalance.state, remaining: gateway.status.rebalance.remaining }, { state: 'Done', remaining: 0 });
@@ -156,7 +197,7 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
     },
   );
 
-  test('(c) sluice drain moves the EIP off the node and waits for it; sluice undrain moves nothing back', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+  test('(d) sluice drain moves the EIP off the node and waits for it; sluice undrain moves nothing back', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
     await waitGatewaysFit(lab(), env.gatewayNodes);
     await waitAssigned(lab(), policyA, { node: gw(0), programmed: true });
     try {
@@ -165,6 +206,7 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
       assert.equal(r.value.exitCode, 0, r.value.stderr);
       assert.match(r.value.stdout, new RegExp(`drained: no policy leaves through node/${gw(0)}`));
       assertPlannedMove(r, eipA, gw(0), gw(1));
+      assertLosesNoMoreThanSigterm(r);
     } finally {
       const undrain = await sluiceAdmin(lab(), ['undrain', gw(0)]);
       assert.equal(undrain.exitCode, 0, undrain.stderr);
@@ -174,7 +216,7 @@ describe('operator-requested moves: cordon, sluice drain, sluice rebalance', { s
     assertStayed(back, gw(1));
   });
 
-  test('(d) bad annotation values: refused in status and Events, nothing moves, nothing crashes', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+  test('(e) bad annotation values: refused in status and Events, nothing moves, nothing crashes', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
     const before = (await policyStatus(lab(), policyA)).node!;
     const r = await watchWhile(lab(), { pod: 'default/client-a', afterMs: 4_000 }, async () => {
       await kubectl(lab(), ['annotate', 'egressgateway.egress.sluice.dev', GATEWAY_NAME, `${REBALANCE_ANNOTATION}=not a token!`, '--overwrite']);

@@ -5,6 +5,7 @@ import type { Snapshot } from './snapshot.js';
 import { plan } from './plan.js';
 import { resolveCluster } from './resolve.js';
 import { rendezvousPick } from './hrw.js';
+import { drainedAside } from './drained.js';
 import { DRAIN_ANNOTATION } from '../api/group.js';
 import { gateway, namespace, node, pod, policy, snapshotOf } from './testing/cluster.js';
 
@@ -82,4 +83,28 @@ test('make-before-break on workers: they steer to the drained carrier while it h
   const holding = (nodes: string[]) => ({ ...drained, probes: { unfit: [], dead: [], holders: new Map([[EIP, nodes]]) } });
   assert.equal(assignment(holding(['gateway-1'])).steerTo, 'gateway-1');
   assert.equal(assignment(holding(['gateway-1', successor])).steerTo, undefined, 'the successor holds it: workers switch');
+});
+
+test('a drained node says it is draining once it handed its EIPs over: a worker whose API view of the cordon is late then steers to the successor, not back to it', () => {
+  const successor = rendezvousPick(EIP, ['gateway-2', 'gateway-3'])!;
+  // the worker has not seen the cordon (nor status naming the successor); gateway-1 let the EIP go, the successor holds it
+  const late = (drainingAnswer: boolean) => ({
+    ...cluster('gateway-1'),
+    probes: { unfit: drainingAnswer ? ['gateway-1'] : [], dead: [], holders: new Map([[EIP, [successor]]]) },
+  });
+  assert.equal(assignment(late(false)).node, 'gateway-1', 'answering fit, the old carrier is the owner again by the late view: the pods are steered to a node without the EIP');
+  assert.equal(assignment(late(true)).node, successor, 'answering draining, the late worker follows the successor that holds the EIP');
+  assert.equal(plan(late(true), successor).eips[0]?.ip, EIP, 'and the successor, late too, keeps it');
+});
+
+test('drainedAside: a drained gateway node while its gateway has another node that is not; not when every node is drained, not a worker, not for the annotation false', () => {
+  assert.equal(drainedAside(cluster('gateway-1', { 'gateway-1': { cordoned: true } }), 'gateway-1'), true);
+  assert.equal(drainedAside(cluster('gateway-1', { 'gateway-1': { annotation: 'true' } }), 'gateway-1'), true);
+  assert.equal(drainedAside(cluster('gateway-1', { 'gateway-1': { cordoned: true } }), 'gateway-2'), false, 'not drained');
+  assert.equal(drainedAside(cluster('gateway-1', { 'gateway-1': { cordoned: true, annotation: 'false' } }), 'gateway-1'), false, 'kept eligible');
+  const all = Object.fromEntries(GATEWAYS.map((g) => [g, { cordoned: true }]));
+  assert.equal(drainedAside(cluster('gateway-2', all), 'gateway-1'), false, 'every node drained: they all stay eligible, so none answers draining for it');
+  const worker = cluster('gateway-1');
+  const cordonedWorker = { ...worker, nodes: worker.nodes.map((n) => (n.name === 'worker-1' ? { ...n, drain: { drained: true, by: 'cordon' as const } } : n)) };
+  assert.equal(drainedAside(cordonedWorker, 'worker-1'), false, 'a cordoned worker is no gateway node');
 });

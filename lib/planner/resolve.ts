@@ -1,5 +1,4 @@
 import type { Endpoint, LanLink, NodeInfo } from '../api/model.js';
-import { selectorMatches } from '../api/labels.js';
 import { problemText } from '../api/problems.js';
 import { parseCidr, parseIp, type IpInterval } from '../api/ip.js';
 import { assign, type AssignmentResult, type NodeAddresses } from './assign.js';
@@ -11,7 +10,7 @@ import { maxMarkIndex } from './config.js';
 import type { Snapshot } from './snapshot.js';
 import { usableParentInterface } from './parent-interface.js';
 import { clusterInForce, type ClusterInForce } from './cluster-cidrs.js';
-import { withoutDrained } from './drained.js';
+import { offeredNodes, withoutDrained } from './drained.js';
 
 /** What the planner knows of every node: its tunnel identity, checked, and its Node when visible. */
 export interface NodeDirectoryEntry extends TunnelAssignment {
@@ -46,12 +45,10 @@ export function eligibleNodes(snapshot: Snapshot, directory: ReadonlyMap<string,
   const dead = new Set(snapshot.probes?.dead ?? []);
   const aside = new Set((snapshot.probes?.unfit ?? []).filter((n) => !dead.has(n)));
   for (const gateway of snapshot.gateways) {
-    const usable = snapshot.nodes
-      .filter((n) => n.ready && !n.unreachable && selectorMatches(gateway.nodeSelector, n.labels))
-      .filter((n) => {
-        const d = directory.get(n.name);
-        return d !== undefined && d.markIndex !== undefined && (d.ipv4 !== undefined || d.ipv6 !== undefined) && d.underlayIp !== undefined;
-      });
+    const usable = offeredNodes(snapshot, gateway.nodeSelector).filter((n) => {
+      const d = directory.get(n.name);
+      return d !== undefined && d.markIndex !== undefined && (d.ipv4 !== undefined || d.ipv6 !== undefined) && d.underlayIp !== undefined;
+    });
     const byApi = withoutDrained(usable)
       .map((n) => n.name)
       .sort();
