@@ -9,6 +9,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import { applyManifests, readManifests } from '../../e2e/apiserver/manifest-loader.js';
 import { daemonSetLiteralEnv } from '../../e2e/install/daemonset.js';
@@ -36,7 +37,7 @@ import {
 } from './cluster-model.js';
 import { Journal } from './journal.js';
 import { HUB_IP } from './netns-lab.js';
-import { histogramTotals } from './process-stats.js';
+import { histogramTotals, sampleProcess } from './process-stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -64,6 +65,9 @@ export interface WriteTally {
   byResource: Map<string, number>;
 }
 
+/** A phase that did not finish in its time; its message says what it was waiting for (the run ends with it, not with a stack). */
+export class Stalled extends Error {}
+
 export interface RealAgent {
   readonly index: number;
   readonly netns: string;
@@ -79,8 +83,11 @@ export class ScaleCluster {
   writes: WriteTally = freshTally();
   controller?: ChildProcess;
   controllerStartedAt = 0;
-  /** When the controller's last full Pod list was answered (server side). */
+  /** When the controller's last full Pod list was answered (server side), and the controller's CPU seconds then. */
   controllerPodListAt = 0;
+  controllerPodListCpu = NaN;
+  /** This process's event-loop delay (the API server's) since the controller last started. */
+  private loopDelay: IntervalHistogram | undefined;
   readonly agents: RealAgent[] = [];
   watcherChild?: ChildProcess;
   private constructor(
@@ -113,7 +120,15 @@ export class ScaleCluster {
   }
 
   private countWrite(method: string, path: string, userAgent: string, status: number): void {
-    if (method === 'GET' && userAgent.startsWith('sluice-controller') && path.startsWith('/api/v1/pods') && !path.includes('watch=')) this.controllerPodListAt = performance.now();
+    if (method === 'GET' && userAgent.startsWith('sluice-controller') && path.startsWith('/api/v1/pods') && !path.includes('watch=')) {
+      this.controllerPodListAt = performance.now();
+      const pid = this.controller?.pid;
+      if (pid)
+        void sampleProcess(pid).then(
+          (s) => (this.controllerPodListCpu = s.cpuSeconds),
+          () => undefined,
+        );
+    }
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) return;
     const w = this.writes;
     if (path.includes('/leases')) w.leases++;
@@ -203,11 +218,13 @@ export class ScaleCluster {
     this.api.store.patch('v1', 'Node', nodeName(i), { status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } }, { type: 'merge', subresource: 'status' });
   }
 
-  startController(): ChildProcess {
+  /** `nodeArgs`: flags for node itself before the script (e.g. `--cpu-prof`). */
+  startController(nodeArgs: readonly string[] = []): ChildProcess {
     const log = createWriteStream(join(this.dir, 'controller.log'), { flags: 'a' });
     const child = spawn(
       process.execPath,
       [
+        ...nodeArgs,
         SLUICE,
         'controller',
         '--kubeconfig',
@@ -227,7 +244,26 @@ export class ScaleCluster {
     child.stderr!.pipe(log);
     this.controller = child;
     this.controllerStartedAt = performance.now();
+    this.controllerPodListCpu = NaN;
+    this.loopDelay?.disable();
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
     return child;
+  }
+
+  /** The longest this process's event loop (the API server's) was held since the controller started, ms. */
+  apiServerLongestStallMs(): number {
+    return (this.loopDelay?.max ?? NaN) / 1e6;
+  }
+
+  /** What the controller process is doing, for a report of what a phase waited for. */
+  private async controllerState(): Promise<string> {
+    const c = this.controller;
+    if (!c) return 'not started';
+    if (c.exitCode !== null) return `exited with code ${c.exitCode}`;
+    if (c.signalCode) return `ended by ${c.signalCode}`;
+    const s = await sampleProcess(c.pid!).catch(() => undefined);
+    return `running for ${((performance.now() - this.controllerStartedAt) / 1000).toFixed(0)} s${s ? `, ${s.cpuSeconds.toFixed(1)} s CPU, RSS ${s.rssMiB.toFixed(0)} MiB` : ''}`;
   }
 
   /** When the controller started last took the Lease, from the journal (server side). */
@@ -237,7 +273,22 @@ export class ScaleCluster {
       if (this.journal.leaseTakenAt > this.controllerStartedAt) return this.journal.leaseTakenAt;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error('the controller did not take the Lease');
+    const holder = this.journal.leaseHolder ? `held by ${this.journal.leaseHolder}` : 'free';
+    throw new Stalled(`the controller to take the Lease (waited ${(timeoutMs / 1000).toFixed(0)} s; the Lease is ${holder}; the controller is ${await this.controllerState()})`);
+  }
+
+  /** When the controller started last answered /readyz (every informer listed: its view of the cluster is complete). */
+  async waitControllerReady(timeoutMs: number): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const ok = await fetch(`http://${CONTROLLER_METRICS}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return performance.now();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Stalled(`the controller to list everything (/readyz; waited ${(timeoutMs / 1000).toFixed(0)} s; the controller is ${await this.controllerState()})`);
   }
 
   async stopController(): Promise<void> {
@@ -410,7 +461,7 @@ export class ScaleCluster {
       const last = Math.max(this.journal.lastStateChange, this.writes.lastControllerWrite, notBefore);
       const since = performance.now() - last;
       if (since >= quietMs) return last;
-      if (performance.now() > deadline) throw new Error(`still changing after ${timeoutMs} ms`);
+      if (performance.now() > deadline) throw new Stalled(`the slices, statuses and controller writes to be quiet for ${quietMs} ms (still changing after ${timeoutMs} ms)`);
       await new Promise((r) => setTimeout(r, Math.min(250, quietMs - since + 10)));
     }
   }

@@ -9,7 +9,7 @@
  *
  *   node dist/bench/scale/scale.js [--churn-seconds 15] [--pod-rate 100] [--quiet-seconds 10]
  *     [--nodes 1000 --gateway-nodes 10 --pods 100000 --namespaces 200 --policies 1000]
- *     [--agents 2] [--watchers N (default: every other node)]
+ *     [--agents 2] [--watchers N (default: every other node)] [--controller-node-args "--cpu-prof ..."]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { FULL_SHAPE, nodeIp, nodeName, podPlace, selects, type ScaleShape } from
 import { percentile } from './journal.js';
 import { runInLab } from './lab-runner.js';
 import { sampleProcess, usageBetween, type ProcessSample, type Usage } from './process-stats.js';
-import { ScaleCluster, type RealAgent } from './scale-cluster.js';
+import { ScaleCluster, Stalled, type RealAgent } from './scale-cluster.js';
 
 const OPTIONS = {
   inner: { type: 'boolean' },
@@ -38,6 +38,8 @@ const OPTIONS = {
   'churn-seconds': { type: 'string', default: '15' },
   'pod-rate': { type: 'string', default: '100' },
   'quiet-seconds': { type: 'string', default: '10' },
+  /** Flags for node itself when it runs the controller, split at spaces (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+  'controller-node-args': { type: 'string', default: '' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -94,13 +96,24 @@ function reportCheck(label: string, problems: string[]): void {
   for (const p of problems.slice(0, 5)) process.stdout.write(`      ${p}\n`);
 }
 
-async function inner(flags: Flags): Promise<void> {
+/** The controller's start-up up to the Lease and its full Pod list: wall time, its own CPU (what load cannot inflate), and how long the API server's event loop was held. */
+async function reportRestart(cluster: ScaleCluster, label: string, leaderAt: number, leaderCpu: string): Promise<void> {
+  line(`${label}: Lease taken after`, ms(leaderAt - cluster.controllerStartedAt), `${leaderCpu} controller CPU by then`);
+  const listCpu = cluster.controllerPodListCpu;
+  line(`${label}: full Pod list answered after`, ms(cluster.controllerPodListAt - cluster.controllerStartedAt), `${ms(listCpu * 1000)} controller CPU by then`);
+  line(`${label}: API server event loop held at most`, ms(cluster.apiServerLongestStallMs()));
+}
+
+async function inner(flags: Flags): Promise<number> {
   const shape = shapeOf(flags);
   const agentIdx = realAgentNodes(shape, Number(flags.agents));
   const deadline = performance.now() + Number(flags['time-limit-seconds']) * 1000;
   const left = (capMs: number) => Math.max(1000, Math.min(capMs, deadline - performance.now()));
+  const timeLimitText = () => (performance.now() >= deadline ? `; the time limit of ${flags['time-limit-seconds']} s was reached` : '');
   const dir = await mkdtemp(join(tmpdir(), 'sluice-scale-'));
   const cluster = await ScaleCluster.start(shape, dir);
+  const controllerNodeArgs = flags['controller-node-args'].split(' ').filter(Boolean);
+  const startController = () => cluster.startController(controllerNodeArgs);
   const out = process.stdout;
   out.write(
     `bench/scale: ${shape.nodes} nodes (${shape.gatewayNodes} gateway nodes), ${shape.pods} pods in ${shape.namespaces} namespaces, ${shape.policies} policies; real agents on ${agentIdx.map(nodeName).join(', ')}; logs in ${dir}\n`,
@@ -111,7 +124,7 @@ async function inner(flags: Flags): Promise<void> {
     line('seed the API server (in process, no HTTP)', ms(performance.now() - t));
 
     // cold start: nothing written yet
-    cluster.startController();
+    startController();
     let leader = await cluster.waitLeader(left(120_000));
     line('cold start: Lease taken after', ms(leader - cluster.controllerStartedAt));
     let done = await cluster.converged(5000, left(900_000), leader);
@@ -144,25 +157,31 @@ async function inner(flags: Flags): Promise<void> {
     // restart, nothing changed
     await cluster.stopController();
     cluster.resetWrites();
-    cluster.startController();
+    startController();
     const leaderAt = await cluster.waitLeader(left(120_000));
-    await cluster.settled(quietMs, left(300_000), leaderAt).catch(() => undefined);
+    let leaderCpu = await cpuOf(cluster);
+    // the window starts once the controller has the whole cluster: before that it cannot write
+    const readyAt = await cluster.waitControllerReady(left(120_000));
+    await cluster.settled(quietMs, left(300_000), readyAt).catch(() => undefined);
     w = cluster.resetWrites();
-    line('restart, nothing changed: Lease taken after', ms(leaderAt - cluster.controllerStartedAt));
-    line('restart, nothing changed: full Pod list answered after', ms(cluster.controllerPodListAt - cluster.controllerStartedAt));
+    await reportRestart(cluster, 'restart, nothing changed', leaderAt, leaderCpu);
+    line('restart, nothing changed: ready (every informer listed)', ms(readyAt - cluster.controllerStartedAt));
     line(`restart, nothing changed: controller writes (${quietMs / 1000} s)`, String(w.controller), 'goal 0');
     for (const [k, n] of w.byResource) out.write(`      ${k}: ${n}\n`);
 
     // restart with changes made while the controller was down
     await cluster.stopController();
+    t = performance.now();
     const changes = applyDowntimeChanges(cluster);
+    line(`${changes.total} changes made while the controller is down`, ms(performance.now() - t));
     cluster.resetWrites();
-    cluster.startController();
+    startController();
     leader = await cluster.waitLeader(left(120_000));
+    leaderCpu = await cpuOf(cluster);
     done = await cluster.converged(3000, left(600_000), leader);
     last = done.last;
     w = cluster.resetWrites();
-    line(`restart after ${changes.total} changes: Lease taken after`, ms(leader - cluster.controllerStartedAt));
+    await reportRestart(cluster, `restart after ${changes.total} changes`, leader, leaderCpu);
     line(
       `restart after ${changes.total} changes: converged after`,
       ms(last - cluster.controllerStartedAt),
@@ -210,6 +229,11 @@ async function inner(flags: Flags): Promise<void> {
           `${s.rssMiB.toFixed(0)} MiB`,
           `peak ${s.peakRssMiB.toFixed(0)} MiB${name === 'controller' ? ', goal < 300' : name.startsWith('agent') ? ', goal < 80' : ''}`,
         );
+    return 0;
+  } catch (err) {
+    if (!(err instanceof Stalled)) throw err;
+    out.write(`  stopped: waiting for ${err.message}${timeLimitText()}\n`);
+    return 1;
   } finally {
     await cluster.close();
     if (!flags['keep-dir']) await rm(dir, { recursive: true, force: true });
@@ -323,10 +347,7 @@ async function runChurn(cluster: ScaleCluster, durationMs: number, podRate: numb
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
   const { values: flags } = parseArgs({ args: argv, options: OPTIONS, strict: true });
-  if (flags.inner) {
-    await inner(flags);
-    return 0;
-  }
+  if (flags.inner) return inner(flags);
   if (process.getuid?.() !== 0) {
     process.stdout.write('bench/scale: needs root (network namespaces, nftables); skipped\n');
     return 0;

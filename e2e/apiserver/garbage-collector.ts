@@ -5,7 +5,7 @@
  */
 import { asJsonObject, asString, isJsonObject, type JsonObject } from './json.js';
 import { metadataOf, nameOf, namespaceOf } from './object-meta.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore, StoreChange } from './object-store.js';
 import { resourceKey, type ResourceType } from './resource-type.js';
 
 function ownerUids(object: JsonObject): string[] {
@@ -14,13 +14,22 @@ function ownerUids(object: JsonObject): string[] {
   return references.filter(isJsonObject).map((reference) => asString(reference.uid) ?? '');
 }
 
+const uidOf = (object: JsonObject): string => asString(asJsonObject(object.metadata)?.uid) ?? '';
+
 export class GarbageCollector {
   private stopped = false;
+  /**
+   * Owner uid → its dependents (uid → resource): a deletion looks at those alone, not at every stored object
+   * (100k Pods deleted one by one would otherwise scan the whole store each time). Built on first use, so
+   * restored state is in it, then kept by every change; an entry may be stale, never missing.
+   */
+  private dependents: Map<string, Map<string, string>> | undefined;
 
   constructor(private readonly store: ObjectStore) {
     store.onChange((change) => {
+      this.index(change);
       if (change.type !== 'DELETED') return;
-      const uid = asString(asJsonObject(change.object.metadata)?.uid);
+      const uid = uidOf(change.object);
       if (!uid) return;
       const orphan = change.propagationPolicy === 'Orphan';
       setImmediate(() => this.collect(uid, orphan));
@@ -31,16 +40,48 @@ export class GarbageCollector {
     this.stopped = true;
   }
 
+  private index(change: StoreChange): void {
+    if (!this.dependents) return;
+    const uid = uidOf(change.object);
+    if (change.type === 'DELETED') {
+      for (const owner of ownerUids(change.object)) this.dependents.get(owner)?.delete(uid);
+      return;
+    }
+    for (const owner of ownerUids(change.object)) this.link(this.dependents, owner, uid, change.resource);
+  }
+
+  private link(index: Map<string, Map<string, string>>, owner: string, uid: string, resource: string): void {
+    let dependents = index.get(owner);
+    if (!dependents) index.set(owner, (dependents = new Map()));
+    dependents.set(uid, resource);
+  }
+
+  private built(): Map<string, Map<string, string>> {
+    if (this.dependents) return this.dependents;
+    const index = new Map<string, Map<string, string>>();
+    for (const type of this.store.registry.all()) {
+      const resource = resourceKey(type);
+      for (const object of this.store.storedObjects(resource)) for (const owner of ownerUids(object)) this.link(index, owner, uidOf(object), resource);
+    }
+    return (this.dependents = index);
+  }
+
   private collect(ownerUid: string, orphan: boolean): void {
     if (this.stopped) return;
-    for (const type of this.store.registry.all()) {
-      for (const dependent of this.store.storedObjects(resourceKey(type))) {
-        const owners = ownerUids(dependent);
-        if (!owners.includes(ownerUid)) continue;
-        const liveOwners = owners.filter((uid) => uid !== ownerUid && this.store.findByUid(uid) !== undefined);
-        if (orphan || liveOwners.length > 0) this.dropReferences(type, dependent, liveOwners);
-        else this.deleteDependent(type, dependent);
-      }
+    const index = this.built();
+    const dependents = index.get(ownerUid);
+    index.delete(ownerUid);
+    if (!dependents) return;
+    const types = new Map(this.store.registry.all().map((type) => [resourceKey(type), type]));
+    for (const [uid, resource] of dependents) {
+      const dependent = this.store.findByUid(uid);
+      const type = types.get(resource);
+      if (!dependent || !type) continue;
+      const owners = ownerUids(dependent);
+      if (!owners.includes(ownerUid)) continue;
+      const liveOwners = owners.filter((uid) => uid !== ownerUid && this.store.findByUid(uid) !== undefined);
+      if (orphan || liveOwners.length > 0) this.dropReferences(type, dependent, liveOwners);
+      else this.deleteDependent(type, dependent);
     }
   }
 

@@ -155,6 +155,22 @@ describe('object store semantics', () => {
       assert.ok(orphan);
     }));
 
+  test('garbage collection follows ownerReferences as they change: one added later counts, one removed no longer does', () =>
+    withPolicies(async (server) => {
+      const [a, b] = ['a', 'b', 'c'].map((name) => server.store.create(policy(name)));
+      const ref = (owner: JsonObject) => ({ apiVersion: EP, kind: 'EgressPolicy', name: meta(owner).name, uid: meta(owner).uid });
+      const cm = (name: string, owners: JsonObject[]) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', ownerReferences: owners.map(ref) } });
+      // the first deletion builds the collector's index; later changes keep it
+      server.store.delete(EP, 'EgressPolicy', 'c', 'default');
+      server.store.create(cm('kept', [a!]));
+      server.store.create(cm('gone', []));
+      server.store.patch('v1', 'ConfigMap', 'kept', { metadata: { ownerReferences: [ref(b!)] } }, { namespace: 'default', type: 'merge' });
+      server.store.patch('v1', 'ConfigMap', 'gone', { metadata: { ownerReferences: [ref(a!)] } }, { namespace: 'default', type: 'merge' });
+      server.store.delete(EP, 'EgressPolicy', 'a', 'default');
+      await server.store.waitFor('v1', 'ConfigMap', 'gone', 'default', (object) => object === undefined, 2000);
+      assert.ok(server.store.get('v1', 'ConfigMap', 'kept', 'default'), 'no longer owned by the deleted policy: kept');
+    }));
+
   test('deleting a namespace deletes its objects', () =>
     withPolicies(async (server) => {
       server.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });

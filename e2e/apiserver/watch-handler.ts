@@ -13,6 +13,20 @@ import type { WatchEventType } from './watch-hub.js';
 
 type EventType = WatchEventType | 'BOOKMARK' | 'ERROR';
 
+/**
+ * The last event line written, by the stored object it presents: the hub hands one change to every
+ * watch in turn, and stored objects are replaced, never changed in place, so a change fanned out to a
+ * thousand watches of one API version is presented and serialized once (as the real server's watch
+ * cache does), not once per watch.
+ */
+let lastLine: { object: JsonObject; key: string; line: string } | undefined;
+
+function eventLine(eventType: EventType, version: string, object: JsonObject, present: (object: JsonObject) => JsonObject): string {
+  const key = `${eventType} ${version}`;
+  if (lastLine?.object !== object || lastLine.key !== key) lastLine = { object, key, line: `${JSON.stringify({ type: eventType, object: present(object) })}\n` };
+  return lastLine.line;
+}
+
 function parseResourceVersion(value: string | null): number | undefined {
   if (value === null || value === '' || value === '0') return undefined;
   if (!/^\d+$/.test(value)) throw badRequest(`invalid resource version: ${value}`);
@@ -53,9 +67,13 @@ export function handleWatch(context: ResourceRequest, fixedName?: string): void 
     sentColumns = true;
     return table;
   };
-  const write = (eventType: EventType, object: JsonObject): void => {
-    if (!response.writableEnded && !response.destroyed) response.write(`${JSON.stringify({ type: eventType, object })}\n`);
+  const writeLine = (line: string): void => {
+    if (!response.writableEnded && !response.destroyed) response.write(line);
   };
+  const write = (eventType: EventType, object: JsonObject): void => writeLine(`${JSON.stringify({ type: eventType, object })}\n`);
+  // a table or metadata-only watch renders per watch (a table's first event carries the columns)
+  const deliver = (eventType: WatchEventType, object: JsonObject): void =>
+    shape.kind === 'object' ? writeLine(eventLine(eventType, version.name, object, render)) : write(eventType, render(object));
   const bookmark = (annotations?: JsonObject): void => {
     const metadata: JsonObject = { resourceVersion: String(context.store.resourceVersion) };
     if (annotations) metadata.annotations = annotations;
@@ -84,7 +102,7 @@ export function handleWatch(context: ResourceRequest, fixedName?: string): void 
   try {
     unsubscribe = context.hub.subscribe(resourceKey(type), since, {
       matches,
-      deliver: (eventType, object) => write(eventType, render(object)),
+      deliver,
       close: finish,
     });
   } catch (error) {

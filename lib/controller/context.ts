@@ -66,6 +66,21 @@ function isPermanent(err: unknown): boolean {
   return err instanceof KubeApiError && err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status);
 }
 
+/** How long a pass may hold the event loop before timers and I/O run: a pass over 100k pods takes seconds, and the Lease must be renewed meanwhile. */
+const HOLD_LOOP_MS = 20;
+let lastYieldAt = 0;
+
+/**
+ * Lets timers and I/O run (the Lease renewal, watch events) when the loop has been held for
+ * HOLD_LOOP_MS: an item that writes nothing resolves in a microtask, so without this a pass that
+ * writes nothing never gives the loop back, and a leader whose renewal cannot run steps down.
+ */
+async function letTheLoopRun(): Promise<void> {
+  if (performance.now() - lastYieldAt < HOLD_LOOP_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYieldAt = performance.now();
+}
+
 /**
  * Runs `work` for one item and keeps going when it fails: an abort (lost Lease) is rethrown at
  * once; other errors are logged and, when transient, collected so the pass is retried.
@@ -79,6 +94,7 @@ export async function forEachItem<T>(
   work: (item: T) => Promise<void>,
 ): Promise<void> {
   for (const item of items) {
+    await letTheLoopRun();
     ctx.signal.throwIfAborted();
     try {
       await work(item);

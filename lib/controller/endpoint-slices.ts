@@ -127,7 +127,19 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
       const key = family.keyOf(s.value!)!;
       byPolicy.set(key, [...(byPolicy.get(key) ?? []), s]);
     }
-    const taken = new Set(all.map((s) => s.key));
+    // slice keys in use (namespace/name, or name for cluster slices), and the names by namespace: asked once per policy
+    const taken = new Set<string>();
+    const takenInNamespace = new Map<string, Set<string>>();
+    const markTaken = (k: string) => {
+      taken.add(k);
+      const slash = k.indexOf('/');
+      if (slash < 0) return;
+      const namespace = k.slice(0, slash);
+      let names = takenInNamespace.get(namespace);
+      if (!names) takenInNamespace.set(namespace, (names = new Set()));
+      names.add(k.slice(slash + 1));
+    };
+    for (const s of all) markTaken(s.key);
     const policies = family.owners(snapshot);
     const live = new Set(policies.map((p) => p.key));
 
@@ -141,12 +153,13 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
         const desired = family.select(policy, pods, snapshot.namespaces);
         const mine = byPolicy.get(policy.key) ?? [];
         const existing: SliceContent[] = mine.map((s) => ({ name: s.name, endpoints: s.value!.endpoints }));
-        const namespaceTaken = new Set([...taken].filter((k) => (policy.namespace ? k.startsWith(`${policy.namespace}/`) : true)).map((k) => k.slice(k.indexOf('/') + 1)));
-        const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, namespacedOwner(family.policyKind) ? namespaceTaken : taken));
+        // a copy: the namer reserves names in it, and only the slices created count as taken for the next policy
+        const namesTaken = namespacedOwner(family.policyKind) ? new Set(takenInNamespace.get(policy.namespace)) : taken;
+        const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, namesTaken));
         const key = (name: string) => objectKey(namespacedOwner(family.policyKind) ? policy.namespace : '', name);
         for (const s of layout.create) {
           report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
-          taken.add(key(s.name));
+          markTaken(key(s.name));
         }
         const updates = new Map(layout.update.map((s) => [s.name, s]));
         for (const s of mine) {

@@ -104,6 +104,43 @@ test('a partitioned leader stops at its renew deadline, before the other takes o
   }
 });
 
+test('a leader that missed its renew deadline still releases the Lease on stop: the successor need not wait for it to expire', async (t) => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const relay = await startRelay(server.url);
+  const lasting = { ...LEASE, leaseDurationMs: 5000, renewDeadlineMs: 700 };
+  const a = new LeaderElector({
+    client: new KubeClient(kubeConfigForServer(relay.url)),
+    namespace: 'default',
+    identity: 'a',
+    ...lasting,
+    onStartedLeading: () => undefined,
+    onStoppedLeading: () => undefined,
+  });
+  const b = candidate(server.url, 'b');
+  try {
+    a.start();
+    await waitFor('a leads', () => a.isLeader, 3000);
+    relay.cut();
+    await waitFor('a steps down', () => !a.isLeader, 2000);
+    relay.restore();
+    const stoppedAt = Date.now();
+    await bounded(a.stop(), 3000, 'a stops');
+    const lease = server.store.get('coordination.k8s.io/v1', 'Lease', 'sluice-controller', 'default') as any;
+    assert.equal(lease.spec.holderIdentity, '', 'released, though a no longer led');
+    b.elector.start();
+    await waitFor('b leads', () => b.elector.isLeader, 2000);
+    const handover = b.log[0]!.at - stoppedAt;
+    t.diagnostic(`handover after a missed deadline: ${handover} ms (the Lease lasts ${lasting.leaseDurationMs} ms)`);
+    assert.ok(handover < lasting.leaseDurationMs / 2, `taken long before it would expire (${handover} ms)`);
+  } finally {
+    relay.restore();
+    await a.stop();
+    await b.elector.stop();
+    await relay.close();
+    await server.close();
+  }
+});
+
 test('leadership listeners hear each change as isLeader changes, and only then', async () => {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const a = candidate(server.url, 'a');

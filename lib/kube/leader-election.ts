@@ -76,7 +76,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * the local clock from when this agent last saw the Lease change, so clock skew does not
  * matter); the holder renews every renewInterval and steps down, aborting all controller work,
  * as soon as a renewal is refused or none succeeded for renewDeadline. stop() steps down and
- * then releases the Lease so a successor takes over without waiting for expiry.
+ * then releases the Lease if it still names this agent (also after such a step-down), so a
+ * successor takes over without waiting for expiry.
  */
 export class LeaderElector {
   isLeader = false;
@@ -147,10 +148,11 @@ export class LeaderElector {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
-    const wasLeader = this.isLeader;
-    if (wasLeader) this.stepDown('stopping');
+    if (this.isLeader) this.stepDown('stopping');
     await this.transition;
-    if (wasLeader) await this.release();
+    // Also after a missed renew deadline: the Lease may still name this process, and a successor
+    // would otherwise wait for it to expire. release() leaves a Lease someone else holds alone.
+    if (this.acquisitions > 0) await this.release();
   }
 
   private schedule(ms: number): void {
