@@ -6,7 +6,7 @@
  * linux/rtnetlink.h and linux/fib_rules.h.
  */
 import type { Family } from '../../api/ip.js';
-import { attributes, cString } from '../netlink/netlink-message.js';
+import { attribute, attributes, cString } from '../netlink/netlink-message.js';
 import type { RouteRow } from '../iproute/rows.js';
 import { inRange } from '../routes/route-parse.js';
 import type { IdRange } from '../routes/route-types.js';
@@ -112,19 +112,12 @@ interface UnnamedRoute {
 
 function routeRow(body: Buffer, tables: IdRange): UnnamedRoute | undefined {
   if (body.length < RTMSG_LEN || body.readUInt32LE(8) & RTM_F_CLONED) return undefined;
-  const [dstLen, srcLen, tos, headerTable, protocol, scope, type] = [1, 2, 3, 4, 5, 6, 7].map((at) => body.readUInt8(at)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  // Found without reading the other attributes: most routes of a node are in tables not ours.
+  const table = u32(attribute(body.subarray(RTMSG_LEN), RTA_TABLE)) ?? body.readUInt8(4);
+  if (!inRange(table, tables)) return undefined;
+  const [dstLen, srcLen, tos, protocol, scope, type] = [1, 2, 3, 5, 6, 7].map((at) => body.readUInt8(at)) as [number, number, number, number, number, number];
   const flags = body.readUInt32LE(8);
   const a = attributes(body.subarray(RTMSG_LEN));
-  const table = u32(a.get(RTA_TABLE)) ?? headerTable;
-  if (!inRange(table, tables)) return undefined;
   const dst = a.get(RTA_DST);
   const gateway = a.get(RTA_GATEWAY);
   const oif = u32(a.get(RTA_OIF));
@@ -163,9 +156,9 @@ function portRange(row: Record<string, unknown>, key: 'sport' | 'dport', b: Buff
 
 function ruleRow(body: Buffer, family: Family, priorities: IdRange): RouteRow | undefined {
   if (body.length < FIB_RULE_HDR_LEN) return undefined;
-  const a = attributes(body.subarray(FIB_RULE_HDR_LEN));
-  const priority = u32(a.get(FRA_PRIORITY)) ?? 0;
+  const priority = u32(attribute(body.subarray(FIB_RULE_HDR_LEN), FRA_PRIORITY)) ?? 0;
   if (!inRange(priority, priorities)) return undefined;
+  const a = attributes(body.subarray(FIB_RULE_HDR_LEN));
   const [dstLen, srcLen, tos, headerTable] = [1, 2, 3, 4].map((at) => body.readUInt8(at)) as [number, number, number, number];
   const action = body.readUInt8(7);
   const flags = body.readUInt32LE(8);
