@@ -61,7 +61,10 @@ export interface DeviceRows {
 /** The reads the iproute2 subsystems observe the kernel with. */
 export interface KernelReads {
   device(name: string): Promise<DeviceRows>;
-  /** Every link with its addresses (`ip address show`); a row need carry no more than the name and the addresses. */
+  /**
+   * Every link with its addresses (`ip address show`). A row need carry no more than the name and
+   * the addresses, and may leave out those of link or host scope (never ours, never in the way of ours).
+   */
   addresses(): Promise<readonly LinkRow[]>;
   /** Rules and routes of one family; those outside `owned` (rules by priority, routes by table) may be left out. */
   routing(family: Family, owned: OwnedRanges): Promise<{ readonly rules: readonly RouteRow[]; readonly routes: readonly RouteRow[] }>;

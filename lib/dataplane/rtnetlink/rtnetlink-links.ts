@@ -58,7 +58,9 @@ const LINK_FLAGS: readonly [string, number][] = [
   ['ECHO', 0x40000],
 ];
 
-const SCOPES: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
+const RT_SCOPE_LINK = 253;
+const RT_SCOPE_HOST = 254;
+const SCOPES: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', [RT_SCOPE_LINK]: 'link', [RT_SCOPE_HOST]: 'host', 255: 'nowhere' };
 
 /** A link as dumped, before its parent's index is turned into a name and its addresses are attached. */
 interface DumpedLink {
@@ -204,14 +206,19 @@ function getLinkMessage(dumps: RtnetlinkDumps, header: Buffer, attrs: readonly B
   if (errno !== undefined && errno !== ENODEV) throw new EgressError('EGW_ERR_NETLINK', `rtnetlink get of link ${what} failed: errno ${errno}`);
 }
 
-/** The addresses of every link, by ifindex, each link's in the kernel's order (IPv4, then IPv6). */
-export function dumpAddresses(dumps: RtnetlinkDumps): Map<number, AddrRow[]> {
+/**
+ * The addresses of every link, by ifindex, each link's in the kernel's order (IPv4, then IPv6);
+ * only those `wanted` (by ifindex and ifa_scope) are parsed. The kernel dumps them all (it filters
+ * by link only on a socket set for strict checking, which this one is not).
+ */
+export function dumpAddresses(dumps: RtnetlinkDumps, wanted: (index: number, scope: number) => boolean = () => true): Map<number, AddrRow[]> {
   let addresses = new Map<number, AddrRow[]>();
   dumps.dump(
     RTM_GETADDR,
     Buffer.alloc(IFADDRMSG_LEN),
     (type, body) => {
-      const address = type === RTM_NEWADDR ? parseAddress(body) : undefined;
+      if (type !== RTM_NEWADDR || body.length < IFADDRMSG_LEN || !wanted(body.readUInt32LE(4), body.readUInt8(3))) return;
+      const address = parseAddress(body);
       if (!address) return;
       const list = addresses.get(address.index);
       if (list) list.push(address.row);
@@ -221,3 +228,6 @@ export function dumpAddresses(dumps: RtnetlinkDumps): Map<number, AddrRow[]> {
   );
   return addresses;
 }
+
+/** ifa_scope of addresses no one but the host itself (or the link) answers for: never an EIP or a tunnel address. */
+export const LOCAL_SCOPES: ReadonlySet<number> = new Set([RT_SCOPE_LINK, RT_SCOPE_HOST]);

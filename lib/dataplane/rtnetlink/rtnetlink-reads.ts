@@ -1,5 +1,5 @@
 import type { DeviceRows, KernelReads } from '../iproute/rows.js';
-import { dumpAddresses, dumpLinkNames, getLink, linkName } from './rtnetlink-links.js';
+import { dumpAddresses, dumpLinkNames, getLink, linkName, LOCAL_SCOPES } from './rtnetlink-links.js';
 import { dumpFdb, dumpNeighbours } from './rtnetlink-neighbours.js';
 import { RtnetlinkDumps } from './rtnetlink-dump.js';
 import { dumpRoutes, dumpRules } from './rtnetlink-routing.js';
@@ -7,7 +7,7 @@ import { dumpRoutes, dumpRules } from './rtnetlink-routing.js';
 function readDevice(dumps: RtnetlinkDumps, name: string): DeviceRows {
   const link = getLink(dumps, name);
   if (!link) return { neighbours: [], fdb: [] };
-  const addr_info = dumpAddresses(dumps).get(link.index) ?? [];
+  const addr_info = dumpAddresses(dumps, (index) => index === link.index).get(link.index) ?? [];
   return { link: { ...link.row, addr_info }, neighbours: dumpNeighbours(dumps, link.index), fdb: dumpFdb(dumps, link.index) };
 }
 
@@ -34,7 +34,8 @@ export function rtnetlinkReads(dumps: RtnetlinkDumps = shared()): KernelReads {
   return {
     device: async (name) => readDevice(dumps, name),
     addresses: async () => {
-      const addresses = dumpAddresses(dumps);
+      // Link- and host-scope addresses are left out unparsed: with IPv6, every pod's veth has one.
+      const addresses = dumpAddresses(dumps, (_index, scope) => !LOCAL_SCOPES.has(scope));
       return [...dumpLinkNames(dumps)].map(([index, ifname]) => ({ ifname, addr_info: addresses.get(index) ?? [] }));
     },
     routing: async (family, owned) => ({
