@@ -58,7 +58,7 @@ soak: build
 	SLUICE_KILL_APPLIES=100 $(NODE) --test --test-reporter=spec dist/e2e/dataplane/kill-apply.test.js
 
 # The reliability scenarios at full scale (two 5-minute API server outages, 1000 malformed
-# objects through kubectl, 1000 DNS lookups each followed by a connection through a firewall's
+# objects through kubectl, 10 000 DNS lookups each followed by a connection through a firewall's
 # rule by name); make test runs them at a short scale, make soak runs them too.
 RELIABILITY_SOAK_TESTS = dist/e2e/scenarios/api-outage.test.js dist/e2e/scenarios/hostile-input.test.js dist/e2e/scenarios/firewall-names.test.js
 .PHONY: soak-reliability

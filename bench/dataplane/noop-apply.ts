@@ -15,7 +15,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { Dataplane } from '../../lib/dataplane/dataplane.js';
 import { execFile } from '../../lib/dataplane/iproute/exec.js';
@@ -27,6 +26,7 @@ import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
 import { seedPlan, withIpv6 } from '../../lib/dataplane/testing/seed-plans.js';
 import { probeNftStructure, type NftProbe } from '../../lib/dataplane/nft-structure-probe.js';
 import { armReaper } from '../../e2e/labkit/reaper/arm.js';
+import { parseBenchArgs } from '../command-line.js';
 
 const NS_PREFIX = 'sl-bench-noop-';
 const TARGET_MS = 5;
@@ -42,7 +42,9 @@ const SETUP = [
   'link set eth0-peer up',
 ];
 
-const { values: args } = parseArgs({ options: { inside: { type: 'boolean', default: false }, repeat: { type: 'string', default: '21' } } });
+const USAGE = 'usage: node dist/bench/dataplane/noop-apply.js [--repeat 21]';
+
+const { values: args } = parseBenchArgs(USAGE, { inside: { type: 'boolean', default: false }, repeat: { type: 'string', default: '21' } }, process.argv.slice(2));
 
 interface Sample {
   readonly wall: number;

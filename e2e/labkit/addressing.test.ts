@@ -4,6 +4,8 @@ import {
   EIP_FIRST_HOST,
   EIP_LAST_HOST,
   ECHO_ADDRESS_COUNT,
+  ECHO_POOL_V4_CIDR,
+  echoPoolAddresses,
   MAX_NODES,
   echoAddresses,
   upstreamDns,
@@ -54,4 +56,17 @@ test("the lab's internet: eight echo addresses and the DNS server, outside every
   const all = [...echo.map((a) => a.v4), upstreamDns().v4];
   assert.equal(new Set(all).size, all.length);
   for (const ip of all) assert.ok(ip.startsWith('198.18.64.'), `${ip} is neither the node LAN, the second segment nor the tunnel range`);
+});
+
+test("the echo pool: about a thousand distinct addresses of its own block, none of them another host's", () => {
+  const pool = echoPoolAddresses();
+  assert.equal(pool.length, 1022);
+  assert.equal(new Set(pool).size, pool.length);
+  assert.equal(pool[0], '198.18.68.1');
+  assert.equal(pool.at(-1), '198.18.71.254');
+  const others = new Set([...echoAddresses().map((a) => a.v4), upstreamDns().v4]);
+  for (const ip of pool) {
+    assert.match(ip, /^198\.18\.(6[89]|7[01])\.\d+$/, `${ip} is outside ${ECHO_POOL_V4_CIDR}`);
+    assert.ok(!others.has(ip));
+  }
 });

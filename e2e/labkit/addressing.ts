@@ -42,6 +42,22 @@ export function echoAddresses(): HostAddrs[] {
   return Array.from({ length: ECHO_ADDRESS_COUNT }, (_, i) => internetHost(i + 1));
 }
 
+/**
+ * A block of the lab's internet that the external host answers on as a whole (a local route, not
+ * an address each), so a name can hand out far more addresses than the echo's own: a CDN giving
+ * each lookup an address nobody asked for before. The echo listens on every address.
+ */
+export const ECHO_POOL_V4_CIDR = '198.18.68.0/22';
+const ECHO_POOL_SIZE = 1024;
+
+/** The echo pool's addresses, without the block's first and last. */
+export function echoPoolAddresses(): string[] {
+  return Array.from({ length: ECHO_POOL_SIZE - 2 }, (_, i) => {
+    const n = i + 1;
+    return `198.18.${68 + Math.floor(n / 256)}.${n % 256}`;
+  });
+}
+
 /** The external authoritative DNS server (the upstream of the cluster's DNS, and every host's resolver). */
 export function upstreamDns(): HostAddrs {
   return internetHost(UPSTREAM_DNS_HOST);

@@ -3,7 +3,7 @@
  * (external host, control host, every node), all created inside lab namespaces so nothing ever
  * appears in the root namespace.
  */
-import { CONTROL_HOST, EXT_HOST, INTERNET_V4_CIDR, INTERNET_V6_CIDR, echoAddresses, lanHost, nodeLan, upstreamDns, type HostAddrs } from './addressing.js';
+import { CONTROL_HOST, ECHO_POOL_V4_CIDR, EXT_HOST, INTERNET_V4_CIDR, INTERNET_V6_CIDR, echoAddresses, lanHost, nodeLan, upstreamDns, type HostAddrs } from './addressing.js';
 import { hostGwRoutes } from './cni.js';
 import { hostResolvConf, writeResolvConf } from './dns/resolv-conf.js';
 import { loadCniMasquerade } from './cni-masquerade.js';
@@ -82,13 +82,20 @@ export async function buildNetwork(state: LabState): Promise<void> {
 
 /** The external host holds the lab's internet addresses (echo and DNS server) on its loopback. */
 function internetAddresses(state: LabState): string[] {
-  return [...echoAddresses(), upstreamDns()].flatMap((a) => [`address add ${a.v4}/32 dev lo`, ...(state.ipv6 ? [`address add ${a.v6}/128 dev lo nodad`] : [])]);
+  return [
+    ...[...echoAddresses(), upstreamDns()].flatMap((a) => [`address add ${a.v4}/32 dev lo`, ...(state.ipv6 ? [`address add ${a.v6}/128 dev lo nodad`] : [])]),
+    `route add local ${ECHO_POOL_V4_CIDR} dev lo`,
+  ];
 }
 
 /** Nodes reach the lab's internet through the external host, as through the router upstream of a cluster. */
 function internetRoutes(state: LabState): string[] {
   const ext = lanHost(EXT_HOST);
-  return [`route add ${INTERNET_V4_CIDR} via ${ext.v4} dev eth0`, ...(state.ipv6 ? [`route add ${INTERNET_V6_CIDR} via ${ext.v6} dev eth0`] : [])];
+  return [
+    `route add ${INTERNET_V4_CIDR} via ${ext.v4} dev eth0`,
+    `route add ${ECHO_POOL_V4_CIDR} via ${ext.v4} dev eth0`,
+    ...(state.ipv6 ? [`route add ${INTERNET_V6_CIDR} via ${ext.v6} dev eth0`] : []),
+  ];
 }
 
 /** Cuts (or restores) a node's only link to the LAN at the bridge: the node gets no say in it. */

@@ -12,3 +12,9 @@ export const MALFORMED_OBJECTS = SOAK ? 1000 : 250;
 
 /** How many forged slices and tunnels (kinds only sluice writes) the hostile-input scenario applies. */
 export const FORGED_OBJECTS = SOAK ? 500 : 100;
+
+/**
+ * How many lookups, each followed at once by a connection to its answer, the firewall-names
+ * scenario makes per pod; SLUICE_FIREWALL_LOOKUPS sets any count.
+ */
+export const FIREWALL_LOOKUPS = Number(process.env['SLUICE_FIREWALL_LOOKUPS'] ?? (SOAK ? 10_000 : 1000));
