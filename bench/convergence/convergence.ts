@@ -19,7 +19,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from '../command-line.js';
 import { netnsName, netnsSuffix } from '../../e2e/labkit/names.js';
 import { cleanupOnSignal } from '../../e2e/labkit/signal-cleanup.js';
 import { applyObjects, kubectl } from '../../e2e/scenarios/support/kubectl.js';
@@ -169,8 +169,10 @@ function report(policies: readonly PolicyTrial[], pods: readonly PodTrial[], loa
   return `${lines.join('\n')}\n`;
 }
 
+const USAGE = 'usage: node dist/bench/convergence/convergence.js [--trials 50]';
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { trials: { type: 'string', default: '50' } } });
+  const { values } = parseBenchArgs(USAGE, { trials: { type: 'string', default: '50' } }, argv);
   const trials = Number(values.trials);
   if (!Number.isInteger(trials) || trials < 1 || trials >= PORT_COUNT) throw new Error(`--trials must be an integer from 1 to ${PORT_COUNT - 1}`);
   if (process.getuid?.() !== 0) {

@@ -15,7 +15,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LibnftablesBackend } from '../../lib/dataplane/nft/libnftables.js';
 import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
@@ -26,6 +25,7 @@ import { tableCapacities } from '../../lib/dataplane/nft/set-capacity.js';
 import { allSetName, podAddresses, quietLog, seedTable, withElements } from '../../lib/dataplane/nft/testing/lab-fixtures.js';
 import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
 import { armReaper } from '../../e2e/labkit/reaper/arm.js';
+import { parseBenchArgs } from '../command-line.js';
 import type { NftTablePlan } from '../../lib/planner/node-plan.js';
 
 const NS_PREFIX = 'sl-bench-nft-';
@@ -33,13 +33,17 @@ const GNU_TIME = '/usr/bin/time'; // Debian package `time`; without it the CLI's
 const HAVE_GNU_TIME = existsSync(GNU_TIME);
 const TARGETS = { fullMs: 250, fullAt: 100_000, incrementalMs: 2, adoptMs: 100 };
 
-const { values: args } = parseArgs({
-  options: {
+const USAGE = 'usage: node dist/bench/dataplane/nft-apply.js [--repeat 7] [--sizes 1000,10000,100000]';
+
+const { values: args } = parseBenchArgs(
+  USAGE,
+  {
     inside: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '7' },
     sizes: { type: 'string', default: '1000,10000,100000' },
   },
-});
+  process.argv.slice(2),
+);
 
 /** Wall-clock ms and CPU ms (user + system, all threads of the process doing the work). */
 interface Sample {

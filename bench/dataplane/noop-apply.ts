@@ -3,7 +3,8 @@
  * links, routes and addresses read over the agent's rtnetlink socket against the same reads
  * through `ip -json` / `bridge -json` processes, alternating in the same run, on the same kernel
  * state. nft (libnftables) and sysctls are the same in both. Wall-clock and CPU medians, and the
- * ratio; compare within one run only (the machine is shared).
+ * ratio; compare within one run only (the machine is shared). Also the nft structure probe every
+ * resync runs before its apply, alternating with them.
  *
  *   node dist/bench/dataplane/noop-apply.js [--repeat N]
  *
@@ -14,7 +15,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { Dataplane } from '../../lib/dataplane/dataplane.js';
 import { execFile } from '../../lib/dataplane/iproute/exec.js';
@@ -24,7 +24,9 @@ import { NftDriver } from '../../lib/dataplane/nft/nft-driver.js';
 import { quietLog } from '../../lib/dataplane/nft/testing/lab-fixtures.js';
 import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
 import { seedPlan, withIpv6 } from '../../lib/dataplane/testing/seed-plans.js';
+import { probeNftStructure, type NftProbe } from '../../lib/dataplane/nft-structure-probe.js';
 import { armReaper } from '../../e2e/labkit/reaper/arm.js';
+import { parseBenchArgs } from '../command-line.js';
 
 const NS_PREFIX = 'sl-bench-noop-';
 const TARGET_MS = 5;
@@ -40,7 +42,9 @@ const SETUP = [
   'link set eth0-peer up',
 ];
 
-const { values: args } = parseArgs({ options: { inside: { type: 'boolean', default: false }, repeat: { type: 'string', default: '21' } } });
+const USAGE = 'usage: node dist/bench/dataplane/noop-apply.js [--repeat 21]';
+
+const { values: args } = parseBenchArgs(USAGE, { inside: { type: 'boolean', default: false }, repeat: { type: 'string', default: '21' } }, process.argv.slice(2));
 
 interface Sample {
   readonly wall: number;
@@ -83,7 +87,7 @@ async function inside(): Promise<number> {
   const processes = new Dataplane({ nft, reads: processReads(execFile) });
   const first = await netlink.apply(plan);
   if (!first.ok) throw new Error(`the first apply failed: ${JSON.stringify(first.subsystems)}`);
-  const samples = { netlink: [] as Sample[], processes: [] as Sample[] };
+  const samples = { netlink: [] as Sample[], processes: [] as Sample[], probe: [] as Sample[] };
   let writes = 0;
   // In blocks, alternating, so both see much the same load without one's garbage (a process's
   // pipes and buffers) collected in the other's time; a few unmeasured rounds each first.
@@ -100,6 +104,12 @@ async function inside(): Promise<number> {
         if (i >= 0) samples[name].push(sample);
       }
     }
+    for (let i = block === 0 ? -WARMUP : 0; i < repeat / BLOCKS; i++) {
+      let probe: NftProbe | undefined;
+      const sample = await timed(async () => (probe = probeNftStructure(plan.nft)));
+      if (!probe?.intact) throw new Error(`the structure probe saw drift: ${JSON.stringify(probe)}`);
+      if (i >= 0) samples.probe.push(sample);
+    }
   }
   nft.close();
   const row = (name: string, s: readonly Sample[]) =>
@@ -112,6 +122,7 @@ async function inside(): Promise<number> {
   process.stdout.write(`${'reads'.padEnd(34)}${'wall ms'.padStart(9)}${'cpu ms'.padStart(9)}\n`);
   process.stdout.write(row('rtnetlink socket', samples.netlink));
   process.stdout.write(row('ip -json / bridge -json processes', samples.processes));
+  process.stdout.write(row('nft structure probe (no apply)', samples.probe));
   const ratio = (k: keyof Sample) => median(samples.netlink.map((x) => x[k])) / median(samples.processes.map((x) => x[k]));
   process.stdout.write(`\nratio rtnetlink / processes: wall ${ratio('wall').toFixed(3)}, cpu ${ratio('cpu').toFixed(3)}\n`);
   const ms = median(samples.netlink.map((x) => x.wall));

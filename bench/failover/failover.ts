@@ -25,7 +25,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { cleanupOnSignal } from '../../e2e/labkit/signal-cleanup.js';
 import { expectLeavesAs } from '../../e2e/scenarios/support/echo.js';
 import { nodesByMac } from '../../e2e/scenarios/support/failover-watch.js';
@@ -34,6 +33,7 @@ import { appSelector, egressPolicy } from '../../e2e/scenarios/support/manifests
 import { waitGatewaysFit } from '../../e2e/scenarios/support/peer-liveness.js';
 import { waitAssigned } from '../../e2e/scenarios/support/policy-status.js';
 import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab } from '../../e2e/scenarios/support/scenario-lab.js';
+import { parseBenchArgs } from '../command-line.js';
 import { within } from '../throughput/deadline.js';
 import { renderBreakdown, renderSeries, TARGETS, type SeriesResult } from './report.js';
 import { DEFAULT_PROBES } from '../../agent/probe-flags.js';
@@ -86,16 +86,19 @@ const buildCommit = async () => {
   return ((JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { commit?: string }).commit ?? 'unknown').slice(0, 12);
 };
 
+const USAGE = `usage: node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series ${Object.keys(SERIES).join(',')}] [--probe-interval 100,50]`;
+
 function parseOptions(argv: readonly string[]) {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const { values } = parseBenchArgs(
+    USAGE,
+    {
       trials: { type: 'string', default: '20' },
       'window-s': { type: 'string', default: '10' },
       series: { type: 'string', default: Object.keys(SERIES).join(',') },
       'probe-interval': { type: 'string', default: String(DEFAULT_PROBES.intervalMs) },
     },
-  });
+    argv,
+  );
   const trials = Number(values.trials);
   const windowS = Number(values['window-s']);
   if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials must be a whole number >= 1, got ${JSON.stringify(values.trials)}`);
@@ -113,11 +116,11 @@ function parseOptions(argv: readonly string[]) {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  const opts = parseOptions(argv);
   if (process.getuid?.() !== 0) {
     process.stderr.write('failover benchmark needs root (network namespaces)\n');
     return 2;
   }
-  const opts = parseOptions(argv);
   const suffix = 'fobench';
   const release = cleanupOnSignal(() => ScenarioLab.downUnfinished(suffix));
   try {

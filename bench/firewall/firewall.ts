@@ -26,7 +26,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from '../command-line.js';
 import { Lab } from '../../e2e/labkit/lab.js';
 import type { LabInfo, PodInfo } from '../../e2e/labkit/info.js';
 import { cleanupOnSignal } from '../../e2e/labkit/signal-cleanup.js';
@@ -214,17 +214,9 @@ async function measure(lab: Lab, opts: Options, dir: string): Promise<string> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    process.stderr.write('firewall benchmark needs root (it builds network namespaces)\n');
-    return 2;
-  }
-  if (argv.includes('--help')) {
-    process.stderr.write(`${USAGE}\n`);
-    return 0;
-  }
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const { values } = parseBenchArgs(
+    USAGE,
+    {
       seconds: { type: 'string', default: '5' },
       rounds: { type: 'string', default: '3' },
       queries: { type: 'string', default: '1000' },
@@ -234,7 +226,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       baseline: { type: 'string' },
       renewal: { type: 'string' },
     },
-  });
+    argv,
+  );
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('firewall benchmark needs root (it builds network namespaces)\n');
+    return 2;
+  }
   const counts = { seconds: Number(values.seconds), rounds: Number(values.rounds), queries: Number(values.queries), 'hold-rounds': Number(values['hold-rounds']) };
   const rates = values.rate.split(',').map(Number);
   for (const [k, v] of [...Object.entries(counts), ...rates.map((r) => ['rate', r] as const)]) {

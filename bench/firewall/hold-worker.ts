@@ -20,13 +20,13 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DnsForwarder, type AnswerTimeline, type ForwardResult } from '../../lib/dns/forwarder.js';
 import type { NftBackend } from '../../lib/dataplane/nft/nft-backend.js';
 import { NftDriver, type KernelWrites } from '../../lib/dataplane/nft/nft-driver.js';
 import { writeLearnedElements } from '../../lib/dataplane/nft/nfnetlink-elements.js';
 import { openNftBackend } from '../../lib/dataplane/nft/open-backend.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
+import { parseBenchArgs } from '../command-line.js';
 import type { ClientReport, ClientRequest, PacedReport } from './hold-client.js';
 
 /** What the forwarder did in one phase of the client's. */
@@ -129,9 +129,13 @@ function parseRates(text: string): number[] {
   return rates;
 }
 
+const USAGE =
+  'usage: ip netns exec NODE node dist/bench/firewall/hold-worker.js --plan FILE [--queries 1000] [--rate 500,1000] [--seconds 5] [--renewal expires|readd] [--writes direct|libnftables]';
+
 async function run(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  const { values } = parseBenchArgs(
+    USAGE,
+    {
       plan: { type: 'string' },
       queries: { type: 'string', default: '1000' },
       rate: { type: 'string', default: '500,1000' },
@@ -139,7 +143,8 @@ async function run(): Promise<void> {
       renewal: { type: 'string' },
       writes: { type: 'string', default: 'direct' },
     },
-  });
+    process.argv.slice(2),
+  );
   if (values.writes !== 'direct' && values.writes !== 'libnftables') throw new Error(`--writes: direct or libnftables, not ${values.writes}`);
   if (values.renewal !== undefined && values.renewal !== 'expires' && values.renewal !== 'readd') throw new Error(`--renewal: expires or readd, not ${values.renewal}`);
   if (!values.plan) throw new Error('--plan FILE is required');

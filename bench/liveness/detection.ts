@@ -13,8 +13,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseBenchArgs } from '../command-line.js';
 import { Prober } from '../../lib/liveness/prober.js';
 import { PROBE_DEFAULTS } from '../../lib/liveness/prober-options.js';
 import type { LivenessView } from '../../lib/liveness/liveness-types.js';
@@ -109,11 +109,14 @@ async function cost(nodes: number, seconds: number, port: number): Promise<void>
   process.stdout.write(`  ${(rounds / (wallMs / 1000)).toFixed(1)} rounds/s per prober (target ${1000 / PROBE_DEFAULTS.intervalMs}); peers not heard at the end: ${notHeard}\n`);
 }
 
+const USAGE = 'usage: node dist/bench/liveness/detection.js [--repeat 10] [--nodes 20] [--seconds 10]';
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: { repeat: { type: 'string', default: '10' }, nodes: { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' } },
-  });
+  const { values } = parseBenchArgs(
+    USAGE,
+    { repeat: { type: 'string', default: '10' }, nodes: { type: 'string', default: '20' }, seconds: { type: 'string', default: '10' } },
+    argv,
+  );
   const port = 30_000 + (process.pid % 20_000);
   await detection(Number(values.repeat), port);
   await cost(Number(values.nodes), Number(values.seconds), port + 1);

@@ -10,7 +10,7 @@
  * No root, no kernel: the planner is pure.
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from '../command-line.js';
 import { plan } from '../../lib/planner/plan.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
 import { benchSnapshot, GATEWAY_NODES, PLANNED_WORKER } from './bench-snapshot.js';
@@ -49,15 +49,18 @@ function baseline(snapshot: Snapshot): number {
   return ips.sort().length;
 }
 
+const USAGE = 'usage: node dist/bench/plan/plan.js [--repeat 7] [--endpoints 1000,10000,100000] [--policies 10,100,1000]';
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const { values } = parseBenchArgs(
+    USAGE,
+    {
       repeat: { type: 'string', default: '7' },
       endpoints: { type: 'string', default: '1000,10000,100000' },
       policies: { type: 'string', default: '10,100,1000' },
     },
-  });
+    argv,
+  );
   const repeat = Number(values.repeat);
   const sizes = values.endpoints.split(',').map(Number);
   const counts = values.policies.split(',').map(Number);

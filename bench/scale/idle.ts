@@ -5,14 +5,14 @@
  * its wake-ups (context switches of all threads), and which timers fired and how often (a preloaded
  * probe, armed only after the CPU window so its stack walks do not count).
  *
- *   node dist/bench/scale/idle.js [--window-seconds 60] [--probe-seconds 30] [--pods 100000] [--baseline OTHER/dist] ...
+ *   node dist/bench/scale/idle.js [--window-seconds 60] [--probe-seconds 20] [--pods 100000] [--baseline OTHER/dist] ...
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { FULL_SHAPE, nodeIp, nodeName, type ScaleShape } from './cluster-model.js';
+import { parseBenchArgs, type BenchFlags } from '../command-line.js';
 import { runInLab } from './lab-runner.js';
 import { contextSwitchesByThread, sampleProcess, sampleProcessTree, usageBetween } from './process-stats.js';
 import { ScaleCluster } from './scale-cluster.js';
@@ -37,7 +37,11 @@ const OPTIONS = {
   'agent-arg': { type: 'string', multiple: true },
 } as const;
 
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+type Flags = BenchFlags<typeof OPTIONS>;
+
+const USAGE = `usage: node dist/bench/scale/idle.js [--window-seconds 60] [--probe-seconds 20] [--settle-seconds 10]
+  [--nodes ${FULL_SHAPE.nodes}] [--gateway-nodes ${FULL_SHAPE.gatewayNodes}] [--pods ${FULL_SHAPE.pods}] [--namespaces ${FULL_SHAPE.namespaces}] [--policies ${FULL_SHAPE.policies}]
+  [--baseline OTHER/dist]... [--agent-arg=--flag=value]... [--time-limit-seconds 240] [--keep-dir]`;
 
 const AGENT_NODE = 0;
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
@@ -228,7 +232,7 @@ async function inner(flags: Flags): Promise<void> {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
-  const { values: flags } = parseArgs({ args: argv, options: OPTIONS, strict: true });
+  const { values: flags } = parseBenchArgs(USAGE, OPTIONS, argv);
   if (flags.inner) {
     await inner(flags);
     return 0;

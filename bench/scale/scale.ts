@@ -15,9 +15,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { FULL_SHAPE, nodeIp, nodeName, podPlace, selects, type ScaleShape } from './cluster-model.js';
 import { percentile } from './journal.js';
+import { parseBenchArgs, type BenchFlags } from '../command-line.js';
 import { runInLab } from './lab-runner.js';
 import { sampleProcess, usageBetween, type ProcessSample, type Usage } from './process-stats.js';
 import { ScaleCluster, Stalled, type RealAgent } from './scale-cluster.js';
@@ -42,7 +42,12 @@ const OPTIONS = {
   'controller-node-args': { type: 'string', default: '' },
 } as const;
 
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+type Flags = BenchFlags<typeof OPTIONS>;
+
+const USAGE = `usage: node dist/bench/scale/scale.js [--churn-seconds 15] [--pod-rate 100] [--quiet-seconds 10]
+  [--nodes ${FULL_SHAPE.nodes}] [--gateway-nodes ${FULL_SHAPE.gatewayNodes}] [--pods ${FULL_SHAPE.pods}] [--namespaces ${FULL_SHAPE.namespaces}] [--policies ${FULL_SHAPE.policies}]
+  [--agents 2] [--watchers N (default: every other node)] [--time-limit-seconds 420] [--keep-dir]
+  [--controller-node-args "--cpu-prof --cpu-prof-dir=DIR"]`;
 
 export function shapeOf(flags: Flags): ScaleShape {
   return {
@@ -346,7 +351,7 @@ async function runChurn(cluster: ScaleCluster, durationMs: number, podRate: numb
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
-  const { values: flags } = parseArgs({ args: argv, options: OPTIONS, strict: true });
+  const { values: flags } = parseBenchArgs(USAGE, OPTIONS, argv);
   if (flags.inner) return inner(flags);
   if (process.getuid?.() !== 0) {
     process.stdout.write('bench/scale: needs root (network namespaces, nftables); skipped\n');

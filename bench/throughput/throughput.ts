@@ -17,11 +17,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { Lab } from '../../e2e/labkit/lab.js';
 import { cleanupOnSignal } from '../../e2e/labkit/signal-cleanup.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
+import { parseBenchArgs } from '../command-line.js';
 import { benchPlans, TUNNEL_CIDR_V4, type BenchPlans } from './bench-cluster.js';
 import { within } from './deadline.js';
 import { EgressPaths, PATHS, type EgressPath } from './egress-paths.js';
@@ -43,17 +43,20 @@ interface Options {
   readonly paths: readonly EgressPath[];
 }
 
+const USAGE = `usage: node dist/bench/throughput/throughput.js [--seconds 5] [--rounds 3] [--parallel 4] [--pings 50] [--paths ${PATHS.join(',')}]`;
+
 function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const { values } = parseBenchArgs(
+    USAGE,
+    {
       seconds: { type: 'string', default: '5' },
       rounds: { type: 'string', default: '3' },
       parallel: { type: 'string', default: '4' },
       pings: { type: 'string', default: '50' },
       paths: { type: 'string', default: PATHS.join(',') },
     },
-  });
+    argv,
+  );
   const int = (name: string, text: string, min: number) => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`);

@@ -20,7 +20,12 @@ function fromBigInt(value: bigint, family: Family): string {
     bytes[i] = Number(v & 0xffn);
     v >>= 8n;
   }
-  return ipaddr.fromByteArray(bytes).toString();
+  return formatIpBytes(bytes);
+}
+
+/** Canonical text of an address given as its 4 or 16 bytes in network order (what netlink carries). */
+export function formatIpBytes(bytes: ArrayLike<number>): string {
+  return ipaddr.fromByteArray(Array.from(bytes)).toString();
 }
 
 /**
@@ -88,10 +93,20 @@ export function formatIp(value: bigint, family: Family): string {
   return fromBigInt(value, family);
 }
 
+/** Canonical forms already computed: observing the kernel canonicalizes the same few addresses on every apply. */
+const canonical = new Map<string, string>();
+const CANONICAL_KEPT = 4096;
+
 /** Canonical text of an address (lower-case, compressed IPv6). */
 export function canonicalIp(text: string): string {
-  const { family, value } = parseIp(text);
-  return formatIp(value, family);
+  let known = canonical.get(text);
+  if (known === undefined) {
+    const { family, value } = parseIp(text);
+    known = formatIp(value, family);
+    if (canonical.size >= CANONICAL_KEPT) canonical.clear();
+    canonical.set(text, known);
+  }
+  return known;
 }
 
 export function ipFamily(text: string): Family {

@@ -3,7 +3,8 @@ import type { JsonObject, KubeClient } from '../kube/rest-client.js';
 import { Reconciler } from '../kube/reconciler.js';
 import type { Logger } from '../kube/logger.js';
 import { isRecord } from '../api/fields.js';
-import { watchSourceOf } from './kinds.js';
+import { resourcePath } from '../kube/resource.js';
+import { RESOURCES, watchSourceOf } from './kinds.js';
 import type { ClusterStore } from './store.js';
 import type { ClusterWatch } from './cluster-watch.js';
 
@@ -53,6 +54,39 @@ export function keepOwnTunnel(options: OwnTunnelOptions, part: OwnTunnelPart): R
   off.push(watch.onSynced(() => reconciler.trigger('synced')));
   reconciler.trigger('start');
   return reconciler;
+}
+
+/** One annotation of this node's EgressTunnel, kept at the value last `set` (undefined: none). */
+export interface OwnAnnotation {
+  readonly reconciler: Reconciler;
+  set(value: string | undefined): void;
+}
+
+/**
+ * Keeps `annotation` on this node's EgressTunnel at the value last `set`, one merge patch per
+ * change, waiting for the tunnel to exist. Nothing is written before the first `set` (a restart
+ * keeps the old value until the node has said what it found).
+ */
+export function keepOwnAnnotation(options: OwnTunnelOptions, name: string, annotation: string): OwnAnnotation {
+  let wanted: string | undefined;
+  let known = false;
+  const reconciler = keepOwnTunnel(options, {
+    name,
+    write: async (tunnel, signal) => {
+      if (!known || !tunnel || annotationOf(tunnel, annotation) === wanted) return undefined;
+      const patch = { metadata: { annotations: { [annotation]: wanted ?? null } } };
+      return options.client.mergePatch(resourcePath(RESOURCES.EgressTunnel, { name: options.nodeName }), patch, signal);
+    },
+  });
+  return {
+    reconciler,
+    set(value) {
+      if (known && value === wanted) return;
+      known = true;
+      wanted = value;
+      reconciler.trigger(name);
+    },
+  };
 }
 
 /** A string annotation of a wire object, if it carries one. */

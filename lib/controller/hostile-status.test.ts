@@ -12,14 +12,30 @@ const asServer = (o: object) => o as ServerObject;
 const egress = { selector: { matchLabels: { egress: 'true' } } };
 const podSubnet = { podSubnet: ['10.244.0.0/16'] };
 
-test('pool conflicts become gateway conditions; forged policy status is rewritten and reported; one node per EIP', async () => {
+interface Cluster {
+  readonly server: Awaited<ReturnType<typeof startApiServer>>;
+  readonly plane: ReturnType<typeof startTestPlane>;
+  readonly seed: (object: object) => void;
+}
+
+/** The test API server and a controller, two gateway nodes, a worker and the gateway "main"; all stopped after `body`. */
+async function withCluster(body: (cluster: Cluster) => Promise<void>): Promise<void> {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const plane = startTestPlane(server.url, 'w-1');
   try {
     installCrds(server);
-    const seed = (o: object) => server.store.apply(asServer(o));
+    const seed = (o: object) => void server.store.apply(asServer(o));
     for (const o of [node('gw-1', 1, { labels: { egress: 'true' } }), node('gw-2', 2, { labels: { egress: 'true' } }), node('w-1', 3)]) seed(o);
     seed(gateway('main', { nodeSelector: egress, ippools: { ipv4: ['198.18.100.10-198.18.100.19'] } }, '2026-01-01T00:00:00Z'));
+    await body({ server, plane, seed });
+  } finally {
+    await plane.stop();
+    await server.close();
+  }
+}
+
+test('pool conflicts become gateway conditions; forged policy status is rewritten and reported; one node per EIP', () =>
+  withCluster(async ({ server, plane, seed }) => {
     // the API server stamps creationTimestamp (seconds): the overlapping gateway comes a second later, and its name sorts first
     await sleep(1100);
     seed(gateway('copy', { nodeSelector: egress, ippools: { ipv4: ['198.18.100.15-198.18.100.25'] } }));
@@ -53,20 +69,10 @@ test('pool conflicts become gateway conditions; forged policy status is rewritte
       () => server.store.list('v1', 'Event').some((e: any) => e.reason === 'StatusIgnored' && e.involvedObject.name === 'd' && /8\.8\.8\.8/.test(e.message)),
       5000,
     );
-  } finally {
-    await plane.stop();
-    await server.close();
-  }
-});
+  }));
 
-test('forged tunnel marks (one made unusable, another set to the first one’s) are rewritten as they were, not swapped', async () => {
-  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
-  const plane = startTestPlane(server.url, 'w-1');
-  try {
-    installCrds(server);
-    const seed = (o: object) => server.store.apply(asServer(o));
-    for (const o of [node('gw-1', 1, { labels: { egress: 'true' } }), node('gw-2', 2, { labels: { egress: 'true' } }), node('w-1', 3)]) seed(o);
-    seed(gateway('main', { nodeSelector: egress, ippools: { ipv4: ['198.18.100.10-198.18.100.19'] } }, '2026-01-01T00:00:00Z'));
+test('forged tunnel marks (one made unusable, another set to the first one’s) are rewritten as they were, not swapped', () =>
+  withCluster(async ({ server, plane }) => {
     await settle(plane);
     const tunnel = (name: string) => server.store.get(API_VERSION, 'EgressTunnel', name) as any;
     const marks = () => ({ 'gw-1': tunnel('gw-1')?.status?.mark, 'gw-2': tunnel('gw-2')?.status?.mark });
@@ -80,8 +86,4 @@ test('forged tunnel marks (one made unusable, another set to the first one’s) 
     await waitFor('marks rewritten', () => JSON.stringify(marks()) === JSON.stringify(before), 5000);
     await sleep(300);
     assert.deepEqual(marks(), before, 'and they stay');
-  } finally {
-    await plane.stop();
-    await server.close();
-  }
-});
+  }));

@@ -408,7 +408,7 @@ describe('Dataplane order: guards first, forwarding last, EIPs on a complete dat
 const W: [string, { ipv4: string }] = ['w', { ipv4: '198.18.0.11' }];
 const G: [string, { ipv4: string }] = ['g', { ipv4: '198.18.0.12' }];
 
-type Step = { op: 'dataplane.apply'; plan: NodePlan; nftFails?: boolean; probeAtNft?: boolean } | { op: 'dataplane.diff'; plan: NodePlan };
+type Step = { op: 'dataplane.apply'; plan: NodePlan; nftFails?: boolean; probeAtNft?: boolean } | { op: 'dataplane.diff'; plan: NodePlan } | { op: 'sh'; script: string };
 
 async function run(lab: NetnsLab, node: string, ...steps: Step[]): Promise<HelperOutput> {
   return lab.helper(node, { steps });
@@ -467,6 +467,56 @@ describe('Dataplane in network namespaces', { skip: privilegedSkipReason() }, ()
         `worker: full apply ${first!.durationMs.toFixed(1)} ms (${first!.writes} writes), no-op ${second!.durationMs.toFixed(1)} ms, restarted no-op ${restarted.durationMs.toFixed(1)} ms`,
       );
       t.diagnostic(`gateway: full apply ${g1!.durationMs.toFixed(1)} ms (${g1!.writes} writes), no-op ${g2!.durationMs.toFixed(1)} ms`);
+    });
+  });
+
+  test('the periodic full apply of an unchanged plan repairs what was changed behind its back, and only that', async () => {
+    await withLab('dp-drift', W, G, async (lab) => {
+      const gateway = withIpv6(await seedPlan('gateway-1'));
+      const foreign = 'ip route show table 100; ip -6 rule list pref 8999';
+      const out = await run(
+        lab,
+        'g',
+        { op: 'dataplane.apply', plan: gateway },
+        { op: 'dataplane.apply', plan: gateway },
+        {
+          op: 'sh',
+          script: [
+            // ours, deleted or changed by hand
+            'ip route del 10.244.1.0/24 table 3000',
+            'ip -6 route del default table 3002',
+            'ip rule del pref 9001',
+            'ip -6 rule del pref 9002',
+            'ip addr del 198.18.0.110/32 dev eth0',
+            'ip addr del fd00:5c:e::1/112 dev egress.vxlan',
+            'ip neigh del 172.31.0.3 dev egress.vxlan',
+            'bridge fdb del 02:2b:b9:95:e2:e6 dev egress.vxlan dst 198.18.0.13',
+            // stale, in our ranges: a table the plan does not use
+            'ip route add 10.8.0.0/16 dev eth0 table 3100',
+            // not ours: outside the ranges
+            'ip route add 10.9.0.0/16 dev eth0 table 100',
+            'ip -6 rule add pref 8999 fwmark 0x100/0xff00 table 100',
+          ].join('\n'),
+        },
+        { op: 'dataplane.apply', plan: gateway },
+        { op: 'dataplane.apply', plan: gateway },
+        { op: 'dataplane.diff', plan: gateway },
+      );
+      const [first, noop, edited, repaired, again, diff] = reports(out);
+      assert.equal(first!.ok, true, JSON.stringify(first!.subsystems));
+      assert.equal(noop!.writes, 0);
+      assert.equal((edited as unknown as { exitCode: number }).exitCode, 0, 'the hand edits were made');
+      assert.equal(repaired!.ok, true, JSON.stringify(repaired!.subsystems));
+      // two routes and two rules back, the stale route gone; the EIP; the tunnel address, neighbour and FDB entry
+      assert.deepEqual(
+        [repaired!.subsystems.routes.writes, repaired!.subsystems.addresses.writes, repaired!.subsystems.links.writes],
+        [5, 1, 3],
+        JSON.stringify(repaired!.subsystems),
+      );
+      assert.equal(again!.writes, 0);
+      assert.deepEqual(diff, []);
+      assert.equal(await lab.ip('g', ['route', 'show', 'table', '3100']), '');
+      assert.match(await lab.sh('g', foreign), /10\.9\.0\.0\/16 dev eth0[\s\S]*8999:\s+from all fwmark 0x100\/0xff00 lookup 100/);
     });
   });
 

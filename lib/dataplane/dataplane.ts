@@ -67,13 +67,21 @@ export interface ApplyOptions {
 /** The parts of a plan that the iproute2 and sysctl subsystems apply, each in a comparable form. */
 type PlanParts = Readonly<Record<'links' | 'sysctls' | 'routes' | 'addresses', string>>;
 
+/** By plan: a resync applies the same (immutable) plan object again. */
+const partsOfPlan = new WeakMap<NodePlan, PlanParts>();
+
 function planParts(plan: NodePlan): PlanParts {
-  return {
-    links: JSON.stringify(plan.vxlan ?? null),
-    sysctls: JSON.stringify(plan.sysctls),
-    routes: JSON.stringify(plan.routing),
-    addresses: JSON.stringify(plan.eips),
-  };
+  let parts = partsOfPlan.get(plan);
+  if (parts === undefined) {
+    parts = {
+      links: JSON.stringify(plan.vxlan ?? null),
+      sysctls: JSON.stringify(plan.sysctls),
+      routes: JSON.stringify(plan.routing),
+      addresses: JSON.stringify(plan.eips),
+    };
+    partsOfPlan.set(plan, parts);
+  }
+  return parts;
 }
 
 /** Sysctls that make the node forward packets: written only once the guards are loaded. */

@@ -12,7 +12,10 @@ export type NftProbe = { readonly intact: true } | { readonly intact: false; rea
  * in place and set elements are not compared; a full diff (NftDriver.forget() before an apply)
  * lists those, at the cost of fetching every element.
  */
-export function probeNftStructure(table: NftTablePlan, dump: (table: string) => readonly { chain: string; comment?: string }[] = dumpInetRules): NftProbe {
+export function probeNftStructure(
+  table: NftTablePlan,
+  dump: (table: string) => readonly { chain: string; comment?: string }[] = (name) => dumpInetRules(name, { counters: false }),
+): NftProbe {
   let rules: readonly { chain: string; comment?: string }[];
   try {
     rules = dump(table.name);

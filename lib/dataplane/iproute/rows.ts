@@ -1,4 +1,5 @@
 import type { Family } from '../../api/ip.js';
+import type { OwnedRanges } from '../routes/route-types.js';
 
 // Kernel objects in the shape `ip -json` / `bridge -json` print them: what the observe parsers
 // read, whether the rows came from an `ip` process or straight from rtnetlink (kernel-reads.ts).
@@ -60,8 +61,11 @@ export interface DeviceRows {
 /** The reads the iproute2 subsystems observe the kernel with. */
 export interface KernelReads {
   device(name: string): Promise<DeviceRows>;
-  /** Every link with its addresses (`ip address show`). */
+  /**
+   * Every link with its addresses (`ip address show`). A row need carry no more than the name and
+   * the addresses, and may leave out those of link or host scope (never ours, never in the way of ours).
+   */
   addresses(): Promise<readonly LinkRow[]>;
-  /** Rules and routes of every table of one family. */
-  routing(family: Family): Promise<{ readonly rules: readonly RouteRow[]; readonly routes: readonly RouteRow[] }>;
+  /** Rules and routes of one family; those outside `owned` (rules by priority, routes by table) may be left out. */
+  routing(family: Family, owned: OwnedRanges): Promise<{ readonly rules: readonly RouteRow[]; readonly routes: readonly RouteRow[] }>;
 }

@@ -50,6 +50,17 @@ export function attributes(buf: Buffer): Map<number, Buffer> {
   return out;
 }
 
+/** The first attribute of `type` in `buf`, found without reading the others into a map. */
+export function attribute(buf: Buffer, type: number): Buffer | undefined {
+  for (let at = 0; at + 4 <= buf.length;) {
+    const len = buf.readUInt16LE(at);
+    if (len < 4 || at + len > buf.length) return undefined;
+    if ((buf.readUInt16LE(at + 2) & NLA_TYPE_MASK) === type) return buf.subarray(at + 4, at + len);
+    at += align4(len);
+  }
+  return undefined;
+}
+
 /** Attributes of `buf` in order, for nested lists whose entries share one type. */
 export function attributeList(buf: Buffer): [number, Buffer][] {
   const out: [number, Buffer][] = [];

@@ -17,12 +17,21 @@ const COMMENT = new RegExp(`^${STRUCTURE_VERSION} sha256:([0-9a-f]{64})$`);
 /** The chain that holds the fingerprint rule and nothing else. */
 export const STRUCTURE_CHAIN = 'structure';
 
+/** Fingerprints by plan: a resync applies the same (immutable) plan object again, and probes it first. */
+const fingerprints = new WeakMap<NftTablePlan, string>();
+
 /**
- * sha256 (hex) of everything but set elements. Computed on every apply, so it hashes the typed
- * table as JSON.stringify writes it (native, a few microseconds for a usual table) rather than
- * rendering it; rendering, with its checks, happens only when a batch is sent.
+ * sha256 (hex) of everything but set elements. Asked for on every apply, so it hashes the typed
+ * table as JSON.stringify writes it rather than rendering it (rendering, with its checks, happens
+ * only when a batch is sent), once per plan object.
  */
 export function structureFingerprint(table: NftTablePlan): string {
+  let fingerprint = fingerprints.get(table);
+  if (fingerprint === undefined) fingerprints.set(table, (fingerprint = hashStructure(table)));
+  return fingerprint;
+}
+
+function hashStructure(table: NftTablePlan): string {
   const structure = {
     family: table.family,
     name: table.name,

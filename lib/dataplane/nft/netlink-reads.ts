@@ -17,12 +17,12 @@ import type { ObservedChain, ObservedSet } from './nft-types.js';
 let seq = Math.floor(Date.now() / 1000) >>> 0;
 const nextSeq = () => (seq = (seq + 1) >>> 0);
 
-/** Every rule of `inet <table>`; none when the table does not exist. */
-export function dumpInetRules(table: string): DumpedRule[] {
+/** Every rule of `inet <table>`; none when the table does not exist. `counters: false`: without their counters. */
+export function dumpInetRules(table: string, options: { readonly counters?: boolean } = {}): DumpedRule[] {
   const mine = nextSeq();
   const rules: DumpedRule[] = [];
   netfilterRequest(ruleDumpRequest(NFPROTO_INET, table, mine), (datagram) => {
-    const part = parseRuleDump(datagram, mine);
+    const part = parseRuleDump(datagram, mine, options.counters ?? true);
     rules.push(...part.rules.filter((r) => r.table === table));
     return part.done;
   });
@@ -48,7 +48,7 @@ function readInetTableComment(table: string): string | null {
  */
 export function readInetStructureComment(table: string): string | null {
   if (readInetTableComment(table) === null) return null;
-  return dumpInetRules(table).find((r) => r.chain === STRUCTURE_CHAIN && r.comment !== undefined)?.comment ?? '';
+  return dumpInetRules(table, { counters: false }).find((r) => r.chain === STRUCTURE_CHAIN && r.comment !== undefined)?.comment ?? '';
 }
 
 /** Sets (with elements) and chains (with rules) of `inet <table>`, as observe() needs them; null when the table does not exist. */

@@ -33,14 +33,15 @@ const UDATA_COMMENT = 0;
 const NLMSG_ERROR = 2;
 
 const nested = (type: number, parts: readonly Buffer[]) => attr(type | NLA_F_NESTED, Buffer.concat(parts));
-const be64 = (n: number) => {
+/** A 64-bit big-endian number (nf_tables' timeouts and expiries, in ms). */
+export const be64 = (n: number) => {
   const b = Buffer.alloc(8);
   b.writeBigUInt64BE(BigInt(n));
   return b;
 };
 
 /** The address in network byte order: 4 or 16 bytes, as an ipv4_addr / ipv6_addr key. */
-function addressBytes(text: string): Buffer {
+export function addressBytes(text: string): Buffer {
   const { family, value } = parseIp(text);
   const out = Buffer.alloc(family === 4 ? 4 : 16);
   let v = value;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseIp, type Family } from '../../api/ip.js';
+import type { Family } from '../../api/ip.js';
 import { EgressError } from '../../errors.js';
 import { attr, NLA_F_NESTED, NLMSG_HDRLEN, stringPayload } from '../netlink/netlink-message.js';
 import { NFPROTO_INET, nftablesRequest } from './nfnetlink.js';
+import { addressBytes, be64 } from './nfnetlink-elements.js';
 import { observedPlainSet, parsePlainElementDump, plainElements } from './nfnetlink-plain-elements.js';
 import { observedSet, parseElementDump, type DumpedElement, type DumpedSet } from './nfnetlink-sets.js';
 
@@ -18,17 +19,6 @@ interface Element {
   readonly comment?: string;
   /** Nests flagged NLA_F_NESTED (as libnftnl writes them) or not (as some kernels dump them). */
   readonly flagged?: boolean;
-}
-
-const be64 = (n: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
-
-function addressBytes(text: string): Buffer {
-  const { family, value } = parseIp(text);
-  return Buffer.from(value.toString(16).padStart(family === 4 ? 8 : 32, '0'), 'hex');
 }
 
 /** One NFTA_LIST_ELEM as the kernel dumps it. */

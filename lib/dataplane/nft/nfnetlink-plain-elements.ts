@@ -14,9 +14,10 @@ import {
   NFTA_SET_ELEM_USERDATA,
   NFTNL_UDATA_SET_ELEM_COMMENT,
   NLA_TYPE_MASK,
+  observedTimedElement,
   type DumpedSet,
 } from './nfnetlink-sets.js';
-import type { ObservedSet, ObservedTimedElement } from './nft-types.js';
+import type { ObservedSet } from './nft-types.js';
 
 // The elements of a set without intervals (a policy's pod addresses: 100k of them at scale),
 // read from a GETSETELEM dump straight into compact keys: no object, BigInt or text per
@@ -113,11 +114,7 @@ export function parsePlainElementDump(buf: Buffer, seq: number, into: PlainEleme
  */
 export function observedPlainSet(set: DumpedSet, dumped: PlainElements): ObservedSet {
   let texts: string[] | undefined;
-  const timed: ObservedTimedElement[] = sortedOptioned(dumped.optioned).map((e) => ({
-    element: keyText(e.key),
-    ...(e.expirationMs > 0 ? { expiresSeconds: Math.floor(e.expirationMs / 1000) } : {}),
-    ...(e.comment !== undefined ? { comment: e.comment } : {}),
-  }));
+  const timed = sortedOptioned(dumped.optioned).map((e) => observedTimedElement(keyText(e.key), e));
   return {
     name: set.name,
     type: set.type,

@@ -45,15 +45,16 @@ function counterOf(expressions: Buffer | undefined): NftCounter | undefined {
 
 /**
  * The rules in one datagram of the dump answering request `seq`; `done` once NLMSG_DONE came.
+ * `counters: false` leaves each rule's counter out, and with it the walk through its expressions.
  * Throws EGW_ERR_NFT for an NLMSG_ERROR.
  */
-export function parseRuleDump(buf: Buffer, seq: number): { rules: DumpedRule[]; done: boolean } {
+export function parseRuleDump(buf: Buffer, seq: number, counters = true): { rules: DumpedRule[]; done: boolean } {
   const rules: DumpedRule[] = [];
   const walked = walkDatagram(buf, seq, (msgType, body) => {
     if (msgType !== NFT_MSG_NEWRULE) return;
     const a = attributes(body);
     const comment = userDataString(a.get(NFTA_RULE_USERDATA), NFTNL_UDATA_RULE_COMMENT);
-    const counter = counterOf(a.get(NFTA_RULE_EXPRESSIONS));
+    const counter = counters ? counterOf(a.get(NFTA_RULE_EXPRESSIONS)) : undefined;
     rules.push({
       table: cString(a.get(NFTA_RULE_TABLE)) ?? '',
       chain: cString(a.get(NFTA_RULE_CHAIN)) ?? '',

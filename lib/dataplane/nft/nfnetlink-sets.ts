@@ -183,6 +183,15 @@ function intervals(sorted: readonly DumpedElement[], family: Family): string[] {
   return out;
 }
 
+/** A dumped element that carries options, as libnftables lists it: whole seconds left before it expires, its comment. */
+export function observedTimedElement(element: string, options: { readonly expirationMs: number; readonly comment?: string }): ObservedTimedElement {
+  return {
+    element,
+    ...(options.expirationMs > 0 ? { expiresSeconds: Math.floor(options.expirationMs / 1000) } : {}),
+    ...(options.comment !== undefined ? { comment: options.comment } : {}),
+  };
+}
+
 /** The set with its elements, as parse-observed.ts reads it from a libnftables JSON listing. */
 export function observedSet(set: DumpedSet, elements: readonly DumpedElement[]): ObservedSet {
   const interval = set.flags.includes('interval');
@@ -195,11 +204,7 @@ export function observedSet(set: DumpedSet, elements: readonly DumpedElement[]):
     for (let i = 0; i < sorted.length; i++) {
       const e = sorted[i]!;
       if (e.timeoutMs === 0 && e.expirationMs === 0 && e.comment === undefined) continue;
-      timed.push({
-        element: texts[i]!,
-        ...(e.expirationMs > 0 ? { expiresSeconds: Math.floor(e.expirationMs / 1000) } : {}),
-        ...(e.comment !== undefined ? { comment: e.comment } : {}),
-      });
+      timed.push(observedTimedElement(texts[i]!, e));
     }
   }
   return {

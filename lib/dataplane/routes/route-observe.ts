@@ -1,18 +1,18 @@
 import type { Family } from '../../api/ip.js';
 import type { KernelReads } from '../iproute/rows.js';
-import { inRange, parseRoute, parseRule } from './route-parse.js';
+import { inRange, parseRoute, parseRule, routeTable, rulePriority } from './route-parse.js';
 import type { ObservedRouting, OwnedRanges } from './route-types.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 
-/** Rules and routes of both families, keeping only those inside our ranges. */
+/** Rules and routes of both families, keeping only those inside our ranges (the others are not parsed). */
 export async function observeRouting(reads: KernelReads, owned: OwnedRanges): Promise<ObservedRouting> {
   const perFamily = await Promise.all(
     FAMILIES.map(async (family) => {
-      const { rules, routes } = await reads.routing(family);
+      const { rules, routes } = await reads.routing(family, owned);
       return {
-        rules: rules.map((r) => parseRule(r, family)).filter((r) => inRange(r.priority, owned.rulePriorities)),
-        routes: routes.map((r) => parseRoute(r, family)).filter((r) => inRange(r.table, owned.tables)),
+        rules: rules.filter((r) => inRange(rulePriority(r), owned.rulePriorities)).map((r) => parseRule(r, family)),
+        routes: routes.filter((r) => inRange(routeTable(r), owned.tables)).map((r) => parseRoute(r, family)),
       };
     }),
   );

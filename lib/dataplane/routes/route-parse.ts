@@ -36,10 +36,16 @@ function num(v: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** A rule row's priority (0 when it has none, as `ip rule` lists the first rule). */
+export const rulePriority = (row: RouteRow): number => num(row.priority) ?? 0;
+
+/** A route row's table (main when it names none, as `ip route` lists main's routes). */
+export const routeTable = (row: RouteRow): number => num(row.table) ?? 254;
+
 const RULE_SHAPE_KEYS = new Set(['priority', 'src', 'fwmark', 'fwmask', 'iif', 'table', 'protocol', 'flags']);
 
 export function parseRule(row: RouteRow, family: Family): ObservedRule {
-  const priority = num(row.priority) ?? 0;
+  const priority = rulePriority(row);
   const fwmark = num(row.fwmark);
   const mask = fwmark === undefined ? undefined : (num(row.fwmask) ?? FULL_MASK);
   const iif = str(row.iif);
@@ -83,7 +89,7 @@ const ROUTE_SHAPE_KEYS = new Set(['type', 'dst', 'gateway', 'dev', 'table', 'met
 export function parseRoute(row: RouteRow, family: Family): ObservedRoute {
   const type = ROUTE_TYPES[str(row.type) ?? '1'] ?? `type-${str(row.type)}`;
   const dst = canonicalPrefix(str(row.dst) ?? 'default', family);
-  const table = num(row.table) ?? 254;
+  const table = routeTable(row);
   const metric = num(row.metric) ?? 0;
   const gateway = str(row.gateway);
   const via = gateway !== undefined ? canonicalIp(gateway) : undefined;

@@ -1,4 +1,4 @@
-import { formatIp, type Family } from '../../api/ip.js';
+import { formatIpBytes, type Family } from '../../api/ip.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -8,10 +8,7 @@ export const familyOf = (af: number): Family | undefined => (af === AF_INET ? 4 
 
 /** An address attribute (4 or 16 bytes, network order) as text. */
 export function ipText(b: Buffer): string | undefined {
-  if (b.length !== 4 && b.length !== 16) return undefined;
-  let v = 0n;
-  for (const byte of b) v = (v << 8n) | BigInt(byte);
-  return formatIp(v, b.length === 4 ? 4 : 6);
+  return b.length === 4 || b.length === 16 ? formatIpBytes(b) : undefined;
 }
 
 /** A link-layer address as iproute2 prints it: lowercase hex bytes joined by colons. */

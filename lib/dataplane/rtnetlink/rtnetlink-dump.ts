@@ -9,9 +9,10 @@ const DUMP_TRIES = 3;
 export type OnMessage = (msgType: number, body: Buffer) => void;
 
 /**
- * A persistent rtnetlink socket for dumps: links, addresses, routes, rules, neighbours. Opened on
- * first use in the process's network namespace and kept for the life of the process, so an
- * observe costs a few system calls and no process start-up.
+ * A persistent rtnetlink socket for dumps (links, addresses, routes, rules, neighbours) and for
+ * gets of one object (a link by name or index). Opened on first use in the process's network
+ * namespace and kept for the life of the process, so an observe costs a few system calls and no
+ * process start-up.
  */
 export class RtnetlinkDumps {
   #socket: NetlinkSocket | undefined;
@@ -44,6 +45,31 @@ export class RtnetlinkDumps {
       if (!interrupted || attempt >= DUMP_TRIES) return;
       restart();
     }
+  }
+
+  /**
+   * Sends RTM_GET* `msgType` for one object (no dump), named by `header` and `attrs`, handing its
+   * answer to `onMessage`. Returns the errno the kernel refused it with (ENODEV: no such link),
+   * undefined when it answered. Throws EGW_ERR_NETLINK.
+   */
+  get(msgType: number, header: Buffer, onMessage: OnMessage, attrs: readonly Buffer[] = []): number | undefined {
+    const seq = (this.#seq = (this.#seq + 1) >>> 0);
+    let errno: number | undefined;
+    try {
+      this.#open().request(netlinkRequest(msgType, NLM_F_REQUEST, seq, header, attrs), (datagram) => {
+        let answered = false;
+        const walked = walkMessages(datagram, seq, 'EGW_ERR_NETLINK', (type, body) => {
+          answered = true;
+          onMessage(type, body);
+        });
+        errno = walked.errno;
+        return walked.done || answered;
+      });
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    return errno;
   }
 
   close(): void {

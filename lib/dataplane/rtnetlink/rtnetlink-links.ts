@@ -3,7 +3,8 @@
  * linux/rtnetlink.h, linux/if_link.h and linux/if_addr.h; names and conditions as iproute2 6.x
  * prints them (ipaddress.c, iplink_vxlan.c).
  */
-import { attr, attributes, cString } from '../netlink/netlink-message.js';
+import { EgressError } from '../../errors.js';
+import { attr, attribute, attributes, cString, stringPayload } from '../netlink/netlink-message.js';
 import type { AddrRow, LinkRow, VxlanInfoRow } from '../iproute/rows.js';
 import { AF_INET, AF_INET6, ipText, macText, u32, u8 } from './rtnetlink-bytes.js';
 import type { RtnetlinkDumps } from './rtnetlink-dump.js';
@@ -33,6 +34,7 @@ const IFA_LOCAL = 2;
 const IFA_RT_PRIORITY = 9;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
+const ENODEV = 19;
 
 /** ifi_flags in the order iproute2 prints them. */
 const LINK_FLAGS: readonly [string, number][] = [
@@ -56,7 +58,9 @@ const LINK_FLAGS: readonly [string, number][] = [
   ['ECHO', 0x40000],
 ];
 
-const SCOPES: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
+const RT_SCOPE_LINK = 253;
+const RT_SCOPE_HOST = 254;
+const SCOPES: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', [RT_SCOPE_LINK]: 'link', [RT_SCOPE_HOST]: 'host', 255: 'nowhere' };
 
 /** A link as dumped, before its parent's index is turned into a name and its addresses are attached. */
 interface DumpedLink {
@@ -136,37 +140,85 @@ export interface IndexedLink {
   readonly row: LinkRow;
 }
 
-/** Every link in the kernel's order (by ifindex), as `ip -details link show` prints them. */
-export function dumpLinks(dumps: RtnetlinkDumps): IndexedLink[] {
-  let links: DumpedLink[] = [];
-  const extMask = Buffer.alloc(4);
-  extMask.writeUInt32LE(RTEXT_FILTER_SKIP_STATS);
+/** The row with its VXLAN parent's index turned into the parent's name (`ifN` when no link here has that index). */
+function withParentName({ index, row, vxlanParent }: DumpedLink, parentName: string | undefined): IndexedLink {
+  if (vxlanParent === undefined || !row.linkinfo) return { index, row };
+  const link = parentName ?? `if${vxlanParent}`;
+  return { index, row: { ...row, linkinfo: { ...row.linkinfo, info_data: { ...row.linkinfo.info_data, link } } } };
+}
+
+const skipStats = () => {
+  const mask = Buffer.alloc(4);
+  mask.writeUInt32LE(RTEXT_FILTER_SKIP_STATS);
+  return attr(IFLA_EXT_MASK, mask);
+};
+
+/** The name of every link, by ifindex: a dump that reads nothing else of each link. */
+export function dumpLinkNames(dumps: RtnetlinkDumps): Map<number, string> {
+  let names = new Map<number, string>();
   dumps.dump(
     RTM_GETLINK,
     Buffer.alloc(IFINFOMSG_LEN),
     (type, body) => {
-      const link = type === RTM_NEWLINK ? parseLink(body) : undefined;
-      if (link) links.push(link);
+      const name = type === RTM_NEWLINK && body.length >= IFINFOMSG_LEN ? cString(attribute(body.subarray(IFINFOMSG_LEN), IFLA_IFNAME)) : undefined;
+      if (name !== undefined) names.set(body.readInt32LE(4), name);
     },
-    () => (links = []),
-    [attr(IFLA_EXT_MASK, extMask)],
+    () => (names = new Map()),
+    [skipStats()],
   );
-  const names = new Map(links.map((l) => [l.index, l.row.ifname]));
-  return links.map(({ index, row, vxlanParent }) => {
-    if (vxlanParent === undefined || !row.linkinfo) return { index, row };
-    const link = names.get(vxlanParent) ?? `if${vxlanParent}`;
-    return { index, row: { ...row, linkinfo: { ...row.linkinfo, info_data: { ...row.linkinfo.info_data, link } } } };
-  });
+  return names;
 }
 
-/** The addresses of every link, by ifindex, each link's in the kernel's order (IPv4, then IPv6). */
-export function dumpAddresses(dumps: RtnetlinkDumps): Map<number, AddrRow[]> {
+/** The name of link `index`: a lookup by the kernel that reads nothing else of the link; undefined when there is none. */
+export function linkName(dumps: RtnetlinkDumps, index: number): string | undefined {
+  const header = Buffer.alloc(IFINFOMSG_LEN);
+  header.writeInt32LE(index, 4);
+  let name: string | undefined;
+  getLinkMessage(dumps, header, [skipStats()], `index ${index}`, (body) => {
+    name = cString(attribute(body.subarray(IFINFOMSG_LEN), IFLA_IFNAME));
+  });
+  return name;
+}
+
+/**
+ * Link `name` as `ip -details address show dev NAME` lists it (without its addresses), its VXLAN
+ * parent named; undefined when there is none. The kernel looks the link up, so this costs the same
+ * on a node with hundreds of links (a veth per pod).
+ */
+export function getLink(dumps: RtnetlinkDumps, name: string): IndexedLink | undefined {
+  let link: DumpedLink | undefined;
+  getLinkMessage(dumps, Buffer.alloc(IFINFOMSG_LEN), [skipStats(), attr(IFLA_IFNAME, stringPayload(name))], name, (body) => (link = parseLink(body)));
+  // The kernel finds a link by an alternative name too; `ip address show dev NAME` lists the link of that name only.
+  if (link?.row.ifname !== name) return undefined;
+  return withParentName(link, link.vxlanParent === undefined ? undefined : linkName(dumps, link.vxlanParent));
+}
+
+/** Sends RTM_GETLINK for one link; `onLink` sees its message, if there is such a link. */
+function getLinkMessage(dumps: RtnetlinkDumps, header: Buffer, attrs: readonly Buffer[], what: string, onLink: (body: Buffer) => void): void {
+  const errno = dumps.get(
+    RTM_GETLINK,
+    header,
+    (type, body) => {
+      if (type === RTM_NEWLINK && body.length >= IFINFOMSG_LEN) onLink(body);
+    },
+    attrs,
+  );
+  if (errno !== undefined && errno !== ENODEV) throw new EgressError('EGW_ERR_NETLINK', `rtnetlink get of link ${what} failed: errno ${errno}`);
+}
+
+/**
+ * The addresses of every link, by ifindex, each link's in the kernel's order (IPv4, then IPv6);
+ * only those `wanted` (by ifindex and ifa_scope) are parsed. The kernel dumps them all (it filters
+ * by link only on a socket set for strict checking, which this one is not).
+ */
+export function dumpAddresses(dumps: RtnetlinkDumps, wanted: (index: number, scope: number) => boolean = () => true): Map<number, AddrRow[]> {
   let addresses = new Map<number, AddrRow[]>();
   dumps.dump(
     RTM_GETADDR,
     Buffer.alloc(IFADDRMSG_LEN),
     (type, body) => {
-      const address = type === RTM_NEWADDR ? parseAddress(body) : undefined;
+      if (type !== RTM_NEWADDR || body.length < IFADDRMSG_LEN || !wanted(body.readUInt32LE(4), body.readUInt8(3))) return;
+      const address = parseAddress(body);
       if (!address) return;
       const list = addresses.get(address.index);
       if (list) list.push(address.row);
@@ -176,3 +228,6 @@ export function dumpAddresses(dumps: RtnetlinkDumps): Map<number, AddrRow[]> {
   );
   return addresses;
 }
+
+/** ifa_scope of addresses no one but the host itself (or the link) answers for: never an EIP or a tunnel address. */
+export const LOCAL_SCOPES: ReadonlySet<number> = new Set([RT_SCOPE_LINK, RT_SCOPE_HOST]);

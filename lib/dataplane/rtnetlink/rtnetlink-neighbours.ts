@@ -3,7 +3,7 @@
  * print them. Layouts from linux/neighbour.h; which entries `ip neigh show` leaves out follows
  * iproute2 6.x (ipneigh.c).
  */
-import { attributes } from '../netlink/netlink-message.js';
+import { attr, attributes } from '../netlink/netlink-message.js';
 import type { FdbRow, NeighRow } from '../iproute/rows.js';
 import { AF_BRIDGE, AF_INET, AF_INET6, ipText, macText } from './rtnetlink-bytes.js';
 import type { RtnetlinkDumps } from './rtnetlink-dump.js';
@@ -14,6 +14,7 @@ const NDMSG_LEN = 12;
 const IFINFOMSG_LEN = 16;
 const NDA_DST = 1;
 const NDA_LLADDR = 2;
+const NDA_IFINDEX = 8;
 const NUD_NOARP = 0x40;
 const NTF_PROXY = 0x08;
 const NTF_EXT_LEARNED = 0x10;
@@ -39,6 +40,9 @@ function stateNames(state: number): string[] {
 /** IPv4 and IPv6 neighbours of link `index`, as `ip neigh show dev D` lists them. */
 export function dumpNeighbours(dumps: RtnetlinkDumps, index: number): NeighRow[] {
   let rows: NeighRow[] = [];
+  // NDA_IFINDEX has the kernel dump that link's neighbours only (`ip neigh show dev D` asks the same way).
+  const ifindex = Buffer.alloc(4);
+  ifindex.writeUInt32LE(index);
   dumps.dump(
     RTM_GETNEIGH,
     Buffer.alloc(NDMSG_LEN),
@@ -56,6 +60,7 @@ export function dumpNeighbours(dumps: RtnetlinkDumps, index: number): NeighRow[]
       rows.push({ dst: ipText(dst)!, ...(lladdr ? { lladdr: macText(lladdr) } : {}), state: stateNames(state) });
     },
     () => (rows = []),
+    [attr(NDA_IFINDEX, ifindex)],
   );
   return rows;
 }

@@ -6,8 +6,10 @@
  * linux/rtnetlink.h and linux/fib_rules.h.
  */
 import type { Family } from '../../api/ip.js';
-import { attributes, cString } from '../netlink/netlink-message.js';
+import { attribute, attributes, cString } from '../netlink/netlink-message.js';
 import type { RouteRow } from '../iproute/rows.js';
+import { inRange } from '../routes/route-parse.js';
+import type { IdRange } from '../routes/route-types.js';
 import { AF_INET, AF_INET6, ipText, u32, u8 } from './rtnetlink-bytes.js';
 import type { RtnetlinkDumps } from './rtnetlink-dump.js';
 
@@ -102,20 +104,20 @@ const SUPPRESS: readonly [number, string][] = [
 const afOf = (family: Family) => (family === 4 ? AF_INET : AF_INET6);
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-function routeRow(body: Buffer, names: ReadonlyMap<number, string>): RouteRow | undefined {
+/** A route row whose `dev` still holds the ifindex (`oif`): names are read once the dump is over. */
+interface UnnamedRoute {
+  readonly row: Record<string, unknown>;
+  readonly oif?: number;
+}
+
+function routeRow(body: Buffer, tables: IdRange): UnnamedRoute | undefined {
   if (body.length < RTMSG_LEN || body.readUInt32LE(8) & RTM_F_CLONED) return undefined;
-  const [dstLen, srcLen, tos, headerTable, protocol, scope, type] = [1, 2, 3, 4, 5, 6, 7].map((at) => body.readUInt8(at)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  // Found without reading the other attributes: most routes of a node are in tables not ours.
+  const table = u32(attribute(body.subarray(RTMSG_LEN), RTA_TABLE)) ?? body.readUInt8(4);
+  if (!inRange(table, tables)) return undefined;
+  const [dstLen, srcLen, tos, protocol, scope, type] = [1, 2, 3, 5, 6, 7].map((at) => body.readUInt8(at)) as [number, number, number, number, number, number];
   const flags = body.readUInt32LE(8);
   const a = attributes(body.subarray(RTMSG_LEN));
-  const table = u32(a.get(RTA_TABLE)) ?? headerTable;
   const dst = a.get(RTA_DST);
   const gateway = a.get(RTA_GATEWAY);
   const oif = u32(a.get(RTA_OIF));
@@ -126,7 +128,7 @@ function routeRow(body: Buffer, names: ReadonlyMap<number, string>): RouteRow | 
   if (a.has(RTA_SRC) || srcLen) row.from = a.has(RTA_SRC) ? `${ipText(a.get(RTA_SRC)!)}/${srcLen}` : `0/${srcLen}`;
   if (tos) row.tos = hex(tos);
   if (gateway) row.gateway = ipText(gateway);
-  if (oif !== undefined) row.dev = names.get(oif) ?? `if${oif}`;
+  if (oif !== undefined) row.dev = oif;
   if (table !== RT_TABLE_MAIN) row.table = String(table);
   if (protocol !== RTPROT_BOOT) row.protocol = String(protocol);
   if (scope !== 0) row.scope = String(scope);
@@ -140,7 +142,7 @@ function routeRow(body: Buffer, names: ReadonlyMap<number, string>): RouteRow | 
   // IPv6 routes always carry cache info; iproute2 shows it only when the route expires (rta_expires).
   const cache = a.get(RTA_CACHEINFO);
   if (cache && cache.length >= 12 && cache.readInt32LE(8) !== 0) row.expires = true;
-  return row;
+  return { row, ...(oif !== undefined ? { oif } : {}) };
 }
 
 /** A port range as iproute2 prints it: `sport` for one port, `sport_start` and `sport_end` for more. */
@@ -152,14 +154,16 @@ function portRange(row: Record<string, unknown>, key: 'sport' | 'dport', b: Buff
   else [row[`${key}_start`], row[`${key}_end`]] = [start, end];
 }
 
-function ruleRow(body: Buffer, family: Family): RouteRow | undefined {
+function ruleRow(body: Buffer, family: Family, priorities: IdRange): RouteRow | undefined {
   if (body.length < FIB_RULE_HDR_LEN) return undefined;
+  const priority = u32(attribute(body.subarray(FIB_RULE_HDR_LEN), FRA_PRIORITY)) ?? 0;
+  if (!inRange(priority, priorities)) return undefined;
+  const a = attributes(body.subarray(FIB_RULE_HDR_LEN));
   const [dstLen, srcLen, tos, headerTable] = [1, 2, 3, 4].map((at) => body.readUInt8(at)) as [number, number, number, number];
   const action = body.readUInt8(7);
   const flags = body.readUInt32LE(8);
-  const a = attributes(body.subarray(FIB_RULE_HDR_LEN));
   const hostLen = family === 4 ? 32 : 128;
-  const row: Record<string, unknown> = { priority: u32(a.get(FRA_PRIORITY)) ?? 0 };
+  const row: Record<string, unknown> = { priority };
   if (flags & FIB_RULE_INVERT) row.not = null;
   const src = a.get(FRA_SRC);
   if (src) {
@@ -213,25 +217,31 @@ function ruleRow(body: Buffer, family: Family): RouteRow | undefined {
   return row;
 }
 
-/** Every route of one family, all tables, as `ip -N -json route show table all` lists them. */
-export function dumpRoutes(dumps: RtnetlinkDumps, family: Family, names: ReadonlyMap<number, string>): RouteRow[] {
-  let rows: RouteRow[] = [];
+/**
+ * The routes of one family in tables `tables`, as `ip -N -json route show table all` lists them.
+ * The kernel dumps every table (it can filter by one table, not by a range): the others are
+ * skipped before they become rows. Devices are named by `nameOf` once the dump is over, so only
+ * those of the routes kept are looked up.
+ */
+export function dumpRoutes(dumps: RtnetlinkDumps, family: Family, tables: IdRange, nameOf: (index: number) => string): RouteRow[] {
+  let routes: UnnamedRoute[] = [];
   const header = Buffer.alloc(RTMSG_LEN);
   header.writeUInt8(afOf(family), 0);
   dumps.dump(
     RTM_GETROUTE,
     header,
     (type, body) => {
-      const row = type === RTM_NEWROUTE && body.readUInt8(0) === afOf(family) ? routeRow(body, names) : undefined;
-      if (row) rows.push(row);
+      const route = type === RTM_NEWROUTE && body.readUInt8(0) === afOf(family) ? routeRow(body, tables) : undefined;
+      if (route) routes.push(route);
     },
-    () => (rows = []),
+    () => (routes = []),
   );
-  return rows;
+  for (const { row, oif } of routes) if (oif !== undefined) row.dev = nameOf(oif);
+  return routes.map((r) => r.row);
 }
 
-/** Every rule of one family, as `ip -N -json rule list` lists them. */
-export function dumpRules(dumps: RtnetlinkDumps, family: Family): RouteRow[] {
+/** The rules of one family at priorities `priorities`, as `ip -N -json rule list` lists them. */
+export function dumpRules(dumps: RtnetlinkDumps, family: Family, priorities: IdRange): RouteRow[] {
   let rows: RouteRow[] = [];
   const header = Buffer.alloc(FIB_RULE_HDR_LEN);
   header.writeUInt8(afOf(family), 0);
@@ -239,7 +249,7 @@ export function dumpRules(dumps: RtnetlinkDumps, family: Family): RouteRow[] {
     RTM_GETRULE,
     header,
     (type, body) => {
-      const row = type === RTM_NEWRULE && body.readUInt8(0) === afOf(family) ? ruleRow(body, family) : undefined;
+      const row = type === RTM_NEWRULE && body.readUInt8(0) === afOf(family) ? ruleRow(body, family, priorities) : undefined;
       if (row) rows.push(row);
     },
     () => (rows = []),

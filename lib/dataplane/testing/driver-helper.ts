@@ -5,6 +5,7 @@
  * and prints `{ results, calls }` as JSON.
  */
 import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
 import type { EipPlan, NodePlan, RoutingPlan, SysctlEntry, VxlanPlan } from '../../planner/node-plan.js';
 import { AddressDriver } from '../addresses/address-driver.js';
 import { Dataplane } from '../dataplane.js';
@@ -29,7 +30,9 @@ export type HelperStep =
   | { readonly op: 'addresses.apply'; readonly eips: readonly EipPlan[] }
   | { readonly op: 'dataplane.apply'; readonly plan: NodePlan; readonly nftFails?: boolean; readonly probeAtNft?: boolean }
   | { readonly op: 'dataplane.observe'; readonly plan?: NodePlan }
-  | { readonly op: 'dataplane.diff'; readonly plan: NodePlan };
+  | { readonly op: 'dataplane.diff'; readonly plan: NodePlan }
+  /** A change made behind the drivers' back, between two steps of the same instances. */
+  | { readonly op: 'sh'; readonly script: string };
 
 export interface HelperRequest {
   readonly device?: string;
@@ -117,6 +120,9 @@ async function main(): Promise<void> {
         break;
       case 'dataplane.diff':
         result = diffPlan(step.plan, await dataplane.observe(step.plan));
+        break;
+      case 'sh':
+        result = { exitCode: (await execa('sh', ['-ec', step.script], { reject: false, stdio: ['ignore', 'ignore', 'inherit'] })).exitCode };
         break;
     }
     results.push(typeof result === 'object' && result !== null && !Array.isArray(result) ? { ...result, elapsedMs: performance.now() - started } : result);

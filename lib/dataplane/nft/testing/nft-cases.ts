@@ -22,6 +22,7 @@ import { NftDriver } from '../nft-driver.js';
 import { PROBE_SET, probeRenewal } from '../renewal-probe.js';
 import { writeLearnedElements } from '../nfnetlink-elements.js';
 import { dumpInetRules, readInetStructureComment, readInetTable } from '../netlink-reads.js';
+import { probeNftStructure } from '../../nft-structure-probe.js';
 import { parseTableJson } from '../parse-observed.js';
 import { tableCapacities } from '../set-capacity.js';
 import type { ObservedNft, ObservedSet } from '../nft-types.js';
@@ -360,6 +361,15 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     const adopted = await viaListing.apply(probe);
     assert.deepEqual([adopted.mode, adopted.basis], ['none', 'kernel'], 'the fingerprint read from a text listing matches');
     viaListing.close();
+    // The resync's structure probe reads the rules without their counters: intact, until a rule is deleted by hand.
+    assert.deepEqual(
+      dumpInetRules('sluice', { counters: false }),
+      dumpInetRules('sluice').map(({ counter: _counter, ...r }) => r),
+    );
+    assert.deepEqual(probeNftStructure(probe), { intact: true });
+    const planned = probe.chains.find((c) => c.name === 'egress_input')!.rules.length;
+    await nft('delete', 'rule', 'inet', 'sluice', 'egress_input', 'handle', String(dumped.find((r) => r.comment === 'probe')!.handle));
+    assert.deepEqual(probeNftStructure(probe), { intact: false, why: `chain egress_input has ${planned - 1} rules, the plan ${planned}` });
   },
 
   async 'a hostile parent interface name in EgressTunnel status never reaches the kernel, and the node keeps its policies'(ctx) {

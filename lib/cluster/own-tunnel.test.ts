@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { startApiServer } from '../../e2e/apiserver/server.js';
+import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
+import { API_VERSION, LAN_ANNOTATION } from '../api/group.js';
+import { node } from '../planner/testing/cluster.js';
+import { installCrds, settle, startTestPlane } from '../controller/testing/plane.js';
+import { sleep, waitFor } from '../kube/testing/wait.js';
+import { keepOwnAnnotation } from './own-tunnel.js';
+
+test('an own annotation: nothing written before the first set, then each change once, a value overwritten by others written back, none removes it', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const controller = startTestPlane(server.url, 'gw-1', { identity: 'controller' });
+  const agent = startTestPlane(server.url, 'w-1', { identity: 'w-1', elect: false });
+  try {
+    installCrds(server);
+    for (const o of [node('gw-1', 1), node('w-1', 2)]) server.store.apply(o as ServerObject);
+    await settle(controller);
+    const tunnel = () => server.store.get(API_VERSION, 'EgressTunnel', 'w-1') as any;
+    const annotation = () => tunnel()?.metadata.annotations?.[LAN_ANNOTATION] as string | undefined;
+    const patches = () => server.writes.count('egresstunnels.egress.sluice.dev', 'patch');
+    await waitFor('the tunnel and the agent synced', () => tunnel() !== undefined && agent.watch.synced, 5000);
+    const kept = keepOwnAnnotation({ client: agent.client, store: agent.store, watch: agent.watch, nodeName: 'w-1' }, 'lan-link', LAN_ANNOTATION);
+
+    await sleep(300);
+    assert.equal(patches(), 0, 'nothing before the first set');
+    kept.set('02:aa:00:00:00:01 198.18.0.11/24');
+    await waitFor('written', () => annotation() === '02:aa:00:00:00:01 198.18.0.11/24', 5000);
+    kept.set('02:aa:00:00:00:01 198.18.0.11/24');
+    await sleep(300);
+    assert.equal(patches(), 1, 'the same value again: no write');
+
+    const t = tunnel();
+    server.store.update({ ...t, metadata: { ...t.metadata, annotations: { ...t.metadata.annotations, [LAN_ANNOTATION]: 'forged' } } });
+    await waitFor('written back', () => annotation() === '02:aa:00:00:00:01 198.18.0.11/24', 5000);
+
+    kept.set(undefined);
+    await waitFor('removed', () => tunnel().metadata.annotations?.[LAN_ANNOTATION] === undefined, 5000);
+    assert.equal(patches(), 3);
+    await kept.reconciler.stop();
+  } finally {
+    await agent.stop();
+    await controller.stop();
+    await server.close();
+  }
+});
