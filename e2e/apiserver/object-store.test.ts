@@ -160,8 +160,9 @@ describe('object store semantics', () => {
       const [a, b] = ['a', 'b', 'c'].map((name) => server.store.create(policy(name)));
       const ref = (owner: JsonObject) => ({ apiVersion: EP, kind: 'EgressPolicy', name: meta(owner).name, uid: meta(owner).uid });
       const cm = (name: string, owners: JsonObject[]) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', ownerReferences: owners.map(ref) } });
-      // the first deletion builds the collector's index; later changes keep it
+      // the first collection builds the collector's index (a deletion schedules it); later changes keep it
       server.store.delete(EP, 'EgressPolicy', 'c', 'default');
+      await new Promise((resolve) => setImmediate(resolve));
       server.store.create(cm('kept', [a!]));
       server.store.create(cm('gone', []));
       server.store.patch('v1', 'ConfigMap', 'kept', { metadata: { ownerReferences: [ref(b!)] } }, { namespace: 'default', type: 'merge' });

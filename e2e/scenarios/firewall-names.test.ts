@@ -38,8 +38,9 @@ const FAST_REFUSAL_MS = 900;
 const LOOKUPS = FIREWALL_LOOKUPS;
 /**
  * A CDN that gives each answer one address of the echo pool (about a thousand), the next each time,
- * TTL 1 s: every lookup in a run gets an address no lookup got before, so every connection after it
- * depends on the answer's address being in the firewall before the pod got the answer.
+ * TTL 1 s: up to the pool's size, each lookup of a run gets an address no lookup got before, so the
+ * connection after it depends on the answer's address being in the firewall before the pod got the
+ * answer (beyond that, as in the soak's 10 000, addresses come round again).
  */
 const CDN = 'fresh.cdn.sluice.test';
 const CDN_POOL = echoPoolAddresses();

@@ -13,6 +13,7 @@ test('an own annotation: nothing written before the first set, then each change 
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const controller = startTestPlane(server.url, 'gw-1', { identity: 'controller' });
   const agent = startTestPlane(server.url, 'w-1', { identity: 'w-1', elect: false });
+  let kept: ReturnType<typeof keepOwnAnnotation> | undefined;
   try {
     installCrds(server);
     for (const o of [node('gw-1', 1), node('w-1', 2)]) server.store.apply(o as ServerObject);
@@ -21,7 +22,7 @@ test('an own annotation: nothing written before the first set, then each change 
     const annotation = () => tunnel()?.metadata.annotations?.[LAN_ANNOTATION] as string | undefined;
     const patches = () => server.writes.count('egresstunnels.egress.sluice.dev', 'patch');
     await waitFor('the tunnel and the agent synced', () => tunnel() !== undefined && agent.watch.synced, 5000);
-    const kept = keepOwnAnnotation({ client: agent.client, store: agent.store, watch: agent.watch, nodeName: 'w-1' }, 'lan-link', LAN_ANNOTATION);
+    kept = keepOwnAnnotation({ client: agent.client, store: agent.store, watch: agent.watch, nodeName: 'w-1' }, 'lan-link', LAN_ANNOTATION);
 
     await sleep(300);
     assert.equal(patches(), 0, 'nothing before the first set');
@@ -38,8 +39,8 @@ test('an own annotation: nothing written before the first set, then each change 
     kept.set(undefined);
     await waitFor('removed', () => tunnel().metadata.annotations?.[LAN_ANNOTATION] === undefined, 5000);
     assert.equal(patches(), 3);
-    await kept.reconciler.stop();
   } finally {
+    await kept?.reconciler.stop();
     await agent.stop();
     await controller.stop();
     await server.close();

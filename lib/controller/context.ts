@@ -68,6 +68,7 @@ function isPermanent(err: unknown): boolean {
 
 /** How long a pass may hold the event loop before timers and I/O run: a pass over 100k pods takes seconds, and the Lease must be renewed meanwhile. */
 const HOLD_LOOP_MS = 20;
+/** Shared by every pass in the process on purpose: the loop is one, whichever pass holds it. */
 let lastYieldAt = 0;
 
 /**

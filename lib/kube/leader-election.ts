@@ -83,6 +83,8 @@ export class LeaderElector {
   isLeader = false;
   /** Times this agent became leader. */
   acquisitions = 0;
+  /** Whether this process ever wrote the Lease in its own name (stop() releases it then). */
+  private wroteLease = false;
 
   private readonly name: string;
   private readonly leaseDurationMs: number;
@@ -150,9 +152,10 @@ export class LeaderElector {
     await this.ticking;
     if (this.isLeader) this.stepDown('stopping');
     await this.transition;
-    // Also after a missed renew deadline: the Lease may still name this process, and a successor
-    // would otherwise wait for it to expire. release() leaves a Lease someone else holds alone.
-    if (this.acquisitions > 0) await this.release();
+    // Also after a missed renew deadline, or when a tick running as stop() began wrote the Lease:
+    // it may still name this process, and a successor would otherwise wait for it to expire.
+    // release() leaves a Lease someone else holds alone.
+    if (this.wroteLease) await this.release();
   }
 
   private schedule(ms: number): void {
@@ -170,6 +173,7 @@ export class LeaderElector {
       attempt = 'error';
       this.logger.warn({ op: 'lease', lease: this.name, err: errorMessage(err) }, 'lease update failed');
     }
+    if (attempt === 'leading') this.wroteLease = true;
     if (this.stopped) return;
     if (attempt === 'leading') {
       this.armDeadline();

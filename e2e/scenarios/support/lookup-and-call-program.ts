@@ -4,7 +4,7 @@
  * connection to the address it got. One line per call on stdout: `ADDRESS OUTCOME`, OUTCOME being
  * `ok`, `refused` (the connection was reset or refused), `timeout`, `dns:CODE` or `error:CODE`.
  *
- * usage: node lookup-and-call-program.js NAME PORT COUNT [TIMEOUT_MS]
+ * usage: node lookup-and-call-program.js NAME PORT COUNT TIMEOUT_MS
  */
 import { lookup } from 'node:dns/promises';
 import { request } from 'node:http';
@@ -35,11 +35,11 @@ function call(address: string, name: string, port: number, timeoutMs: number): P
 
 async function main(argv: readonly string[]): Promise<void> {
   const [name, port, count, timeout] = argv;
-  if (!name || !port || !count) {
-    process.stderr.write('usage: lookup-and-call-program NAME PORT COUNT [TIMEOUT_MS]\n');
+  if (!name || !port || !count || !timeout) {
+    process.stderr.write('usage: lookup-and-call-program NAME PORT COUNT TIMEOUT_MS\n');
     process.exit(2);
   }
-  const timeoutMs = Number(timeout ?? 3000);
+  const timeoutMs = Number(timeout);
   for (let i = 0; i < Number(count); i++) {
     let address: string;
     try {

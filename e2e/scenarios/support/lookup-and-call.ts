@@ -1,6 +1,7 @@
 /** Lookups of a name in a pod, each followed at once by a connection to its answer (one process for all). */
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../labkit/lab.js';
+import type { CallOutcomeWord } from './lookup-and-call-program.js';
 
 const PROGRAM = fileURLToPath(new URL('./lookup-and-call-program.js', import.meta.url));
 const CALL_TIMEOUT_MS = 3000;
@@ -8,8 +9,7 @@ const CALL_TIMEOUT_MS = 3000;
 export interface LookupAndCall {
   /** The address the lookup gave ('-' when it failed). */
   ip: string;
-  /** `ok`, `refused`, `timeout`, `dns:CODE` or `error:CODE`. */
-  outcome: string;
+  outcome: CallOutcomeWord;
 }
 
 /**
@@ -27,13 +27,13 @@ export async function lookupAndCall(lab: Lab, pod: string, name: string, count: 
     .filter((line) => line !== '')
     .map((line) => {
       const [ip = '', outcome = ''] = line.split(' ');
-      return { ip, outcome };
+      return { ip, outcome: outcome as CallOutcomeWord };
     });
 }
 
 /** `ok: 998, refused: 2`. */
 export function outcomeSummary(calls: readonly LookupAndCall[]): string {
-  const counts = new Map<string, number>();
+  const counts = new Map<CallOutcomeWord, number>();
   for (const c of calls) counts.set(c.outcome, (counts.get(c.outcome) ?? 0) + 1);
   return [...counts].map(([o, n]) => `${o}: ${n}`).join(', ');
 }
