@@ -46,3 +46,41 @@ test('an own annotation: nothing written before the first set, then each change 
     await server.close();
   }
 });
+
+test('a write the API outage failed lands as soon as the API server answers again, not after its backoff; one write, no retry storm', async (t) => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const controller = startTestPlane(server.url, 'gw-1', { identity: 'controller' });
+  const agent = startTestPlane(server.url, 'w-1', { identity: 'w-1', elect: false });
+  let kept: ReturnType<typeof keepOwnAnnotation> | undefined;
+  try {
+    installCrds(server);
+    for (const o of [node('gw-1', 1), node('w-1', 2)]) server.store.apply(o as ServerObject);
+    await settle(controller);
+    const annotation = () => (server.store.get(API_VERSION, 'EgressTunnel', 'w-1') as any)?.metadata.annotations?.[LAN_ANNOTATION] as string | undefined;
+    const patches = () => server.writes.count('egresstunnels.egress.sluice.dev', 'patch');
+    await waitFor('the tunnel and the agent synced', () => server.store.find(API_VERSION, 'EgressTunnel', 'w-1') !== undefined && agent.watch.synced, 5000);
+    kept = keepOwnAnnotation({ client: agent.client, store: agent.store, watch: agent.watch, nodeName: 'w-1' }, 'lan-link', LAN_ANNOTATION);
+    kept.set('before');
+    await waitFor('written', () => annotation() === 'before', 5000);
+
+    await server.pause('refuse');
+    kept.set('during');
+    // failures at 0, 1 and 3 s: the retry pending now waits 4 s
+    await waitFor('three failed writes', () => kept!.reconciler.failures === 3, 6000);
+    const written = patches();
+    await server.resume();
+    const t0 = Date.now();
+    await waitFor('the owed write landed', () => annotation() === 'during', 3000);
+    const ms = Date.now() - t0;
+    t.diagnostic(`written ${ms} ms after the API server answered again (the backoff had about 4 s to go)`);
+    assert.ok(ms < 1500, `written ${ms} ms after the API server came back`);
+    await sleep(300);
+    assert.equal(patches() - written, 1, 'one write');
+    assert.equal(kept.reconciler.failures, 3, 'no failure after the outage');
+  } finally {
+    await kept?.reconciler.stop();
+    await agent.stop();
+    await controller.stop();
+    await server.close();
+  }
+});

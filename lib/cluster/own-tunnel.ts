@@ -29,9 +29,10 @@ export interface OwnTunnelPart {
 /**
  * Keeps a part of this node's EgressTunnel as the node wants it: `write` runs once the watch has
  * synced, again after every change to that tunnel (so a value someone else overwrote is written
- * back) and whenever the returned Reconciler is triggered (the wanted value changed). The answer
- * goes into the store at once. A tunnel deleted meanwhile (404) is written again when it is back:
- * its upsert triggers this.
+ * back), whenever the returned Reconciler is triggered (the wanted value changed), and a write
+ * that failed again as soon as the API server answers after an outage (not after its backoff).
+ * The answer goes into the store at once. A tunnel deleted meanwhile (404) is written again when
+ * it is back: its upsert triggers this.
  */
 export function keepOwnTunnel(options: OwnTunnelOptions, part: OwnTunnelPart): Reconciler {
   const { store, watch, nodeName } = options;
@@ -52,6 +53,8 @@ export function keepOwnTunnel(options: OwnTunnelOptions, part: OwnTunnelPart): R
   });
   off.push(store.subscribe((c) => c.kind === 'EgressTunnel' && c.key === nodeName && reconciler.trigger('tunnel')));
   off.push(watch.onSynced(() => reconciler.trigger('synced')));
+  // a write the outage failed lands when the API server is back, not after the rest of its backoff
+  off.push(options.client.onAnsweringAgain(() => reconciler.retryNow()));
   reconciler.trigger('start');
   return reconciler;
 }

@@ -144,7 +144,13 @@ export class Controller {
     this.reconciler = reconciler;
     // another leader may have given marks meanwhile: status is the truth until this one writes
     this.tunnelMarks = { last: {} };
-    this.unsubscribe = this.options.store.subscribe((change) => reconciler.trigger(`${change.kind} ${change.type}`));
+    const offStore = this.options.store.subscribe((change) => reconciler.trigger(`${change.kind} ${change.type}`));
+    // writes the outage failed (a followed takeover's status above all) go out when the API server is back
+    const offAnswering = this.options.client.onAnsweringAgain(() => reconciler.retryNow());
+    this.unsubscribe = () => {
+      offStore();
+      offAnswering();
+    };
     leadership.addEventListener('abort', () => void this.stop(), { once: true });
     reconciler.trigger('leader');
   }

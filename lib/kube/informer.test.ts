@@ -214,3 +214,29 @@ test('streams the server ends are resumed from the last revision seen: updates, 
     }
   }
 });
+
+test('an informer waiting out its backoff lists at once when the client gets an answer again, once', async () => {
+  // the first restart waits 4 s: without the signal, nothing could arrive within the bound below
+  const { server, client, store, informer } = await setup({ backoffInitialMs: 4000, backoffMaxMs: 8000 });
+  try {
+    server.store.create(node('n1', 1));
+    informer.start();
+    await bounded(informer.whenSynced, 3000, 'sync');
+    await server.pause('refuse');
+    await waitFor('the watch cut, a restart pending', () => informer.restarts === 1, 3000);
+    server.store.create(node('n2', 2));
+    await assert.rejects(client.get('/version'), 'a request without an answer');
+    await server.resume();
+    const listed = lists(server);
+    const t0 = Date.now();
+    await client.get('/version');
+    await waitFor('the change seen', () => names(store) === 'n1,n2', 3000);
+    assert.ok(Date.now() - t0 < 1500, `seen ${Date.now() - t0} ms after the API server answered again`);
+    await sleep(200);
+    assert.equal(lists(server) - listed, 1, 'one list');
+  } finally {
+    await informer.stop();
+    client.close();
+    await server.close();
+  }
+});

@@ -55,7 +55,8 @@ export interface ResilientInformerOptions {
  * List, then watch from the list's revision, as client-go's reflector does, kept alive: a watch
  * the server ends is resumed from the last resourceVersion seen, a 410 (that revision is
  * compacted away) lists again, and any other error starts over after an exponential backoff
- * (0.5 s → 30 s, reset after a run that lasted as long as the cap). Every list reconciles the
+ * (0.5 s → 30 s, reset after a run that lasted as long as the cap; cut short when the client
+ * sees the API server answer again after an outage). Every list reconciles the
  * store (handlers.resync), so nothing missed is kept. The informer holds no object itself: what
  * it delivers is the handlers' (the store's) alone.
  */
@@ -76,6 +77,7 @@ export class ResilientInformer {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private launchedAt = 0;
+  private offAnsweringAgain: (() => void) | undefined;
   private readonly backoff: Backoff;
   private readonly timing: InformerTiming;
   private readonly logger: Logger;
@@ -94,11 +96,14 @@ export class ResilientInformer {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.offAnsweringAgain = this.options.client.onAnsweringAgain(() => this.retryNow());
     this.launch();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.offAnsweringAgain?.();
+    this.offAnsweringAgain = undefined;
     this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -112,6 +117,18 @@ export class ResilientInformer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.current?.abort();
+    this.launch();
+  }
+
+  /**
+   * A restart waiting out its backoff starts now (the API server answers again after an outage):
+   * what changed meanwhile arrives at once, not up to a backoff cap later. Once per call; a list
+   * that fails again backs off further.
+   */
+  private retryNow(): void {
+    if (!this.running || !this.timer) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.launch();
   }
 

@@ -271,3 +271,36 @@ test('a renewal that loses the write race (409 Conflict) steps the leader down a
     await server.close();
   }
 });
+
+test('a leader that stepped down in an API outage takes the Lease again as soon as its client gets an answer, not at its next renewal', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const client = new KubeClient(kubeConfigForServer(server.url));
+  // renewals 2.5 s apart: the step-down (3 s without one) comes 2 s before the next attempt
+  const elector = new LeaderElector({
+    client,
+    namespace: 'default',
+    identity: 'a',
+    leaseDurationMs: 6000,
+    renewIntervalMs: 2500,
+    renewDeadlineMs: 3000,
+    onStartedLeading: () => undefined,
+    onStoppedLeading: () => undefined,
+  });
+  try {
+    elector.start();
+    await waitFor('leader', () => elector.isLeader, 3000);
+    await server.pause('refuse');
+    await waitFor('stepped down', () => !elector.isLeader, 5000);
+    await assert.rejects(client.get('/version'), 'a request without an answer');
+    await server.resume();
+    const t0 = Date.now();
+    await client.get('/version');
+    await waitFor('leading again', () => elector.isLeader, 3000);
+    assert.ok(Date.now() - t0 < 1000, `leading again ${Date.now() - t0} ms after the API server answered`);
+    assert.equal(elector.acquisitions, 2);
+  } finally {
+    await elector.stop();
+    client.close();
+    await server.close();
+  }
+});

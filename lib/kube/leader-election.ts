@@ -102,6 +102,7 @@ export class LeaderElector {
   private ticking: Promise<void> | undefined;
   private transition: Promise<void> = Promise.resolve();
   private readonly leadershipListeners = new Set<(leading: boolean) => void>();
+  private offAnsweringAgain: (() => void) | undefined;
 
   constructor(private readonly options: LeaderElectorOptions) {
     this.name = options.name ?? DEFAULT_LEASE_NAME;
@@ -141,6 +142,14 @@ export class LeaderElector {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // the API server back after an outage: renew or take the Lease now, not at the next period
+    this.offAnsweringAgain = this.options.client.onAnsweringAgain(() => this.tickNow());
+    this.schedule(0);
+  }
+
+  private tickNow(): void {
+    if (this.stopped || this.ticking || !this.timer) return;
+    clearTimeout(this.timer);
     this.schedule(0);
   }
 
@@ -148,6 +157,8 @@ export class LeaderElector {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.offAnsweringAgain?.();
+    this.offAnsweringAgain = undefined;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
     if (this.isLeader) this.stepDown('stopping');

@@ -143,3 +143,37 @@ test('stop aborts the running pass and waits for it', async () => {
   await sleep(20);
   assert.equal(r.runs, 1);
 });
+
+test('retryNow: a retry waiting out its backoff runs at once with its reasons, once per call; without a failure it does nothing', async () => {
+  const runs: string[][] = [];
+  let fail = true;
+  const r = new Reconciler({
+    name: 't',
+    minIntervalMs: 5,
+    retryInitialMs: 5000,
+    run: async ({ reasons }) => {
+      runs.push([...reasons].sort());
+      if (fail) throw new Error('API down');
+    },
+  });
+  try {
+    r.retryNow();
+    await sleep(50);
+    assert.equal(runs.length, 0, 'nothing to retry');
+    r.trigger('applied');
+    await waitFor('the failed run', () => r.failures === 1, 2000);
+    r.retryNow();
+    await waitFor('the retry, long before its 5 s', () => r.failures === 2, 1000);
+    await sleep(100);
+    assert.equal(runs.length, 2, 'one retry per call: the next one backs off');
+    fail = false;
+    r.retryNow();
+    await bounded(r.idle(), 1000, 'idle');
+    assert.deepEqual(runs, [['applied'], ['applied', 'retry'], ['applied', 'retry']]);
+    r.retryNow();
+    await sleep(50);
+    assert.equal(runs.length, 3, 'nothing left to retry');
+  } finally {
+    await r.stop();
+  }
+});

@@ -75,6 +75,16 @@ export class Reconciler {
     this.scheduleAt(Math.max(Date.now(), this.lastStart + this.minIntervalMs));
   }
 
+  /**
+   * A retry waiting out its backoff runs now, with the reasons it had; otherwise nothing happens.
+   * For when the cause of the failure is gone (the API server answers again): one retry per call,
+   * and a retry that fails again backs off further.
+   */
+  retryNow(): void {
+    if (this.stopped || !this.retrying) return;
+    this.scheduleAt(Math.max(Date.now(), this.lastStart + this.minIntervalMs));
+  }
+
   /** Resolves when nothing is pending or running (tests). */
   idle(): Promise<void> {
     if (this.isIdle || this.stopped) return Promise.resolve();

@@ -60,3 +60,39 @@ test('a read on a pooled connection the server dropped is sent again once on a f
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test('answering again: told once per outage, at the first request that gets an answer (an error status counts), never for one the caller aborted', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const client = new KubeClient(kubeConfigForServer(server.url), { timeoutMs: 300 });
+  let told = 0;
+  const off = client.onAnsweringAgain(() => told++);
+  try {
+    await client.list('/api/v1/nodes');
+    assert.equal(told, 0, 'no outage yet');
+    const aborted = new AbortController();
+    await server.pause('hang');
+    const pending = client.list('/api/v1/nodes', {}, aborted.signal);
+    aborted.abort();
+    await assert.rejects(pending);
+    await server.resume();
+    await client.list('/api/v1/nodes');
+    assert.equal(told, 0, 'an aborted request is no outage');
+
+    await server.pause('refuse');
+    for (let i = 0; i < 3; i++) await assert.rejects(client.list('/api/v1/nodes'));
+    await server.resume();
+    await assert.rejects(client.get('/api/v1/nodes/missing'), isNotFound);
+    assert.equal(told, 1, 'the 404 is an answer');
+    await client.list('/api/v1/nodes');
+    assert.equal(told, 1, 'once per outage');
+    off();
+    await server.pause('refuse');
+    await assert.rejects(client.list('/api/v1/nodes'));
+    await server.resume();
+    await client.list('/api/v1/nodes');
+    assert.equal(told, 1, 'removed listeners are not told');
+  } finally {
+    client.close();
+    await server.close();
+  }
+});

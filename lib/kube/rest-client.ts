@@ -60,6 +60,9 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private agent: http.Agent | undefined;
+  /** The last request that ended got no answer at all (refused, reset, timed out). */
+  private unanswered = false;
+  private readonly answeringAgainListeners = new Set<() => void>();
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -73,6 +76,23 @@ export class KubeClient {
   close(): void {
     this.agent?.destroy();
     this.agent = undefined;
+  }
+
+  /**
+   * Calls `listener` each time the API server answers again (any HTTP status) after a request got
+   * no answer at all: once per outage, at the first request that gets through, whichever it is (a
+   * list, a Lease renewal, a write). Work that failed on the outage and waits out a backoff can
+   * retry then, once, instead of on its timer. Returns a function that removes the listener.
+   */
+  onAnsweringAgain(listener: () => void): () => void {
+    this.answeringAgainListeners.add(listener);
+    return () => this.answeringAgainListeners.delete(listener);
+  }
+
+  private noteAnswer(answered: boolean): void {
+    const back = answered && this.unanswered;
+    this.unanswered = !answered;
+    if (back) for (const listener of [...this.answeringAgainListeners]) listener();
   }
 
   get writes(): number {
@@ -146,9 +166,12 @@ export class KubeClient {
     const send = (): Promise<IncomingMessage> =>
       new Promise<IncomingMessage>((resolve, reject) => {
         const mod = url.protocol === 'http:' ? http : https;
+        let answered = false;
         const req = mod.request(url, reqOptions, (res) => {
+          answered = true;
           cleanup();
           resolve(res);
+          this.noteAnswer(true);
         });
         const fail = (err: unknown) => {
           cleanup();
@@ -158,6 +181,8 @@ export class KubeClient {
             send().then(resolve, reject);
             return;
           }
+          // a request the caller gave up on tells nothing about the server
+          if (!answered && !options.signal?.aborted) this.noteAnswer(false);
           reject(err instanceof EgressError ? err : new EgressError('EGW_ERR_KUBE', `${what}: ${errorMessage(err)}`, { cause: err }));
         };
         const onAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
