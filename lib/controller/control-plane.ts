@@ -84,6 +84,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
           beforeLeading: () => watch.setLeader(true),
           afterLeading: () => watch.setLeader(false),
         });
+  client.onAnsweringAgain(() => logger.info({ op: 'kube' }, 'the API server answers again: what failed on it retries now'));
   watch.start();
   elector?.start();
   let publisher: Reconciler | undefined;

@@ -58,6 +58,7 @@ export function startControllerProcess(options: ControllerProcessOptions): Contr
     logger,
     controller,
   });
+  client.onAnsweringAgain(() => logger.info({ op: 'kube' }, 'the API server answers again: what failed on it retries now'));
   watch.start();
   elector.start();
   return {

@@ -6,6 +6,7 @@ import { KubeClient } from './rest-client.js';
 import { kubeConfigForServer } from './kubeconfig.js';
 import { isNotFound, KubeApiError } from './api-error.js';
 import { isEgressError } from '../errors.js';
+import { sleep, waitFor } from './testing/wait.js';
 
 test('API errors carry the Status reason; a hung server times out', async () => {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
@@ -91,6 +92,35 @@ test('answering again: told once per outage, at the first request that gets an a
     await server.resume();
     await client.list('/api/v1/nodes');
     assert.equal(told, 1, 'removed listeners are not told');
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('while requests get no answer and someone listens, the client asks whether the API server is back, and stops once it answers', async () => {
+  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
+  const client = new KubeClient(kubeConfigForServer(server.url), { timeoutMs: 300, recheckMs: 100 });
+  const checks = () => server.requestLog.filter((r) => r.path === '/version').length;
+  let told = 0;
+  try {
+    await server.pause('refuse');
+    await assert.rejects(client.list('/api/v1/nodes'));
+    await sleep(400);
+    await server.resume();
+    assert.equal(checks(), 0, 'nobody listens: no check');
+
+    const off = client.onAnsweringAgain(() => told++);
+    await server.pause('hang');
+    await assert.rejects(client.list('/api/v1/nodes'));
+    await sleep(700);
+    await server.resume();
+    await waitFor('told without another request of ours', () => told === 1, 2000);
+    const after = checks();
+    assert.ok(after >= 1, 'the check that got the answer');
+    await sleep(400);
+    assert.equal(checks(), after, 'no check once it answers');
+    off();
   } finally {
     client.close();
     await server.close();

@@ -9,6 +9,7 @@ import type { KubeConfig } from './kubeconfig.js';
 import { EgressError, errorMessage } from '../errors.js';
 import { KubeApiError } from './api-error.js';
 import { isRecord } from '../api/fields.js';
+import { apiAnswers } from './api-reach.js';
 
 export type JsonObject = Record<string, unknown>;
 export type Query = Readonly<Record<string, string | undefined>>;
@@ -28,7 +29,15 @@ export interface RequestOptions {
 export interface KubeClientOptions {
   readonly timeoutMs?: number;
   readonly userAgent?: string;
+  /**
+   * While requests get no answer and someone waits for onAnsweringAgain, the client asks the API
+   * server this often whether it is back (one GET /version at a time, this long its deadline), so
+   * the news does not wait for the longest backoff of the requests that failed. 0: never asks.
+   */
+  readonly recheckMs?: number;
 }
+
+const DEFAULT_RECHECK_MS = 1000;
 
 function verbOf(method: string, query: Query | undefined, path: string): Verb {
   switch (method) {
@@ -63,6 +72,9 @@ export class KubeClient {
   /** The last request that ended got no answer at all (refused, reset, timed out). */
   private unanswered = false;
   private readonly answeringAgainListeners = new Set<() => void>();
+  private readonly recheckMs: number;
+  private recheck: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -70,10 +82,14 @@ export class KubeClient {
   ) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? 'sluice';
+    this.recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
   }
 
   /** Closes pooled connections (watches end on their own when their informers stop). */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.recheck);
+    this.recheck = undefined;
     this.agent?.destroy();
     this.agent = undefined;
   }
@@ -81,8 +97,9 @@ export class KubeClient {
   /**
    * Calls `listener` each time the API server answers again (any HTTP status) after a request got
    * no answer at all: once per outage, at the first request that gets through, whichever it is (a
-   * list, a Lease renewal, a write). Work that failed on the outage and waits out a backoff can
-   * retry then, once, instead of on its timer. Returns a function that removes the listener.
+   * list, a Lease renewal, a write, the client's own check: see recheckMs). Work that failed on
+   * the outage and waits out a backoff can retry then, once, instead of on its timer. Returns a
+   * function that removes the listener.
    */
   onAnsweringAgain(listener: () => void): () => void {
     this.answeringAgainListeners.add(listener);
@@ -93,6 +110,21 @@ export class KubeClient {
     const back = answered && this.unanswered;
     this.unanswered = !answered;
     if (back) for (const listener of [...this.answeringAgainListeners]) listener();
+    if (!answered) this.scheduleRecheck();
+  }
+
+  private scheduleRecheck(): void {
+    if (this.recheck || this.closed || this.recheckMs <= 0 || this.answeringAgainListeners.size === 0) return;
+    // ±20 %: the nodes of a cluster do not ask in step
+    const delay = Math.round(this.recheckMs * (0.8 + 0.4 * Math.random()));
+    this.recheck = setTimeout(() => {
+      // an answer reaches the listeners through noteAnswer; none, the next check
+      void apiAnswers(this, this.recheckMs).then(() => {
+        this.recheck = undefined;
+        if (this.unanswered) this.scheduleRecheck();
+      });
+    }, delay);
+    this.recheck.unref();
   }
 
   get writes(): number {
