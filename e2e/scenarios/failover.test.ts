@@ -48,6 +48,11 @@ const FLAP_CYCLES = 10;
  */
 const MAX_FLAP_MOVES = 2;
 const SCENARIO_TIMEOUT_MS = 120_000;
+/**
+ * Scenario (h)'s API outage: long enough that the retries of what failed on it back off well past
+ * the healed node's start hold (5 s), so status follows in time only if they run when it is back.
+ */
+const API_OUTAGE_MS = 20_000;
 
 const POLICY = egressPolicy('default', 'failover', { egressGatewayName: GATEWAY_NAME, appliedTo: appSelector('client') });
 const [LABEL, LABEL_VALUE] = Object.entries(GATEWAY_NODE_LABELS)[0]!;
@@ -182,25 +187,28 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
     async (t) => {
       const from = await carrier();
       const to = otherGateway(from);
+      let apiDown = false;
       try {
         await lab().apiServerDown();
-        let r: WatchReport<void>;
-        let upAt: number;
-        try {
-          r = await watchWhile(lab(), { pod: CLIENT, afterMs: 5_000 }, () => lab().failNode(from));
-        } finally {
-          await lab().apiServerUp();
-          upAt = Date.now();
-        }
+        apiDown = true;
+        const downAt = Date.now();
+        const r = await watchWhile(lab(), { pod: CLIENT, afterMs: 5_000 }, () => lab().failNode(from));
         report(t, `fail-node ${from} with the API server down`, r);
         assertMoved(r, from, to);
         assert.ok(r.udp.maxGapMs <= HARD_FAILOVER_BOUND_MS, `outage ${r.udp.maxGapMs} ms > ${HARD_FAILOVER_BOUND_MS} ms`);
-        // The node heals right away: the successor's takeover claim and the controller's status write
-        // go out as soon as the API server answers again, so status names the successor before the
-        // healed node's hold-down ends, and the healed node takes nothing back.
-        const followed = waitAssigned(lab(), POLICY, { node: to, ipv4: eip }).then(() => Date.now() - upAt);
-        followed.catch(() => undefined); // awaited below; the heal's failure reported first
-        const healed = await watchWhile(lab(), { pod: CLIENT, arpFor: eip, afterMs: 8_000 }, () => lab().healNode(from));
+        // The node heals right after the API server is back: the successor's takeover claim and the
+        // controller's status write go out as soon as the API server answers again, so status names
+        // the successor before the healed node's start hold ends, and it takes nothing back.
+        let followed: Promise<number> | undefined;
+        const healed = await watchWhile(lab(), { pod: CLIENT, arpFor: eip, afterMs: 8_000 }, async () => {
+          await sleep(Math.max(0, API_OUTAGE_MS - (Date.now() - downAt)));
+          await lab().apiServerUp();
+          apiDown = false;
+          const upAt = Date.now();
+          followed = waitAssigned(lab(), POLICY, { node: to, ipv4: eip }).then(() => Date.now() - upAt);
+          followed.catch(() => undefined); // awaited below; the heal's failure reported first
+          await lab().healNode(from);
+        });
         t.diagnostic(`status named ${to} within ${await followed} ms of the API server's return (polled while ${from} healed)`);
         report(t, `API server back, heal-node ${from} at once`, healed);
         assertMoved(healed, to, to);
@@ -209,6 +217,7 @@ describe('gateway failover at the default node grace period', { skip: scenarioSk
         assert.ok(healed.arp!.longestContestedMs <= CONTESTED_BOUND_MS, `two MACs answered for ${healed.arp!.longestContestedMs} ms`);
         assert.equal((await policyStatus(lab(), POLICY)).node, to, `status still names ${to} after ${from} healed`);
       } finally {
+        if (apiDown) await lab().apiServerUp();
         if ((await lab().info()).nodes.find((n) => n.name === from)?.failed) await lab().healNode(from);
       }
     },
