@@ -14,6 +14,7 @@ const ENTRY_POINTS = [
   'liveness/detection.js',
   'plan/plan.js',
   'plan/takeover.js',
+  'scale/agent-plan.js',
   'scale/idle.js',
   'scale/scale.js',
   'throughput/throughput.js',
