@@ -3,8 +3,8 @@
  * one sluice agent per node (see cluster/cluster-plugin.ts). A plugin is named so separate CLI invocations can load the same set
  * (recorded in the lab state at `up`); register the factory in builtin-plugins.ts.
  *
- * Order: afterNetwork → nodeAdded (each node) → ready. Hooks run in plugin order, under the lab's
- * lock; a failing hook fails the command (and `up` then tears the lab down). beforeDown is best
+ * Order: afterNetwork → nodeAdded (every node at once; for each node in plugin order) → ready. Hooks
+ * run in plugin order, under the lab's lock; a failing hook fails the command (and `up` then tears the lab down). beforeDown is best
  * effort: down continues, and kills every process in the lab's namespaces anyway.
  */
 import type { DaemonSpec, StopOptions } from './daemons.js';
