@@ -1,23 +1,26 @@
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { execa } from 'execa';
 
-const ENTRY_POINTS = [
-  'run.js',
-  'convergence/convergence.js',
-  'dataplane/nft-apply.js',
-  'dataplane/noop-apply.js',
-  'failover/failover.js',
-  'firewall/firewall.js',
-  'firewall/hold-worker.js',
-  'liveness/detection.js',
-  'plan/plan.js',
-  'plan/takeover.js',
-  'scale/idle.js',
-  'scale/scale.js',
-  'throughput/throughput.js',
-];
+/** Every bench program: the compiled files that take their flags through the shared parser. */
+async function entryPoints(): Promise<string[]> {
+  const root = fileURLToPath(new URL('.', import.meta.url));
+  const files = await readdir(root, { recursive: true });
+  const programs = [];
+  for (const file of files.filter((f) => f.endsWith('.js') && !f.endsWith('.test.js') && f !== 'command-line.js').sort()) {
+    if (/from '(\.\.?\/)+command-line\.js'/.test(await readFile(join(root, file), 'utf8'))) programs.push(file);
+  }
+  return programs;
+}
+
+const ENTRY_POINTS = await entryPoints();
+
+test('the bench programs are found', () => {
+  assert.ok(ENTRY_POINTS.includes('run.js') && ENTRY_POINTS.includes('scale/scale.js'), ENTRY_POINTS.join(', '));
+});
 
 const run = (entry: string, args: string[]) => execa(process.execPath, [fileURLToPath(new URL(entry, import.meta.url)), ...args], { reject: false, timeout: 60_000 });
 

@@ -40,7 +40,7 @@ test('an apply that creates the steer set again fills it in its own transaction,
     const next = { ...rule, clients: new Set(['10.244.1.6']) };
     dns.prepare([next]);
     const r = await nft.apply(tableWith([next]));
-    assert.equal(r.mode, 'replace');
+    assert.equal(r.mode, 'restructure');
     assert.equal(backend.writes.length, 1);
     assert.match(backend.writes[0]!.commands, /"name":"dns_steer4","elem":\[\{"elem":\{"val":"10\.96\.0\.10"/, 'the steer element is in the transaction that creates its set');
   } finally {

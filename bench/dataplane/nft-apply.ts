@@ -27,6 +27,7 @@ import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
 import { armReaper } from '../../e2e/labkit/reaper/arm.js';
 import { parseBenchArgs } from '../command-line.js';
 import type { NftTablePlan } from '../../lib/planner/node-plan.js';
+import { counter, rule } from '../../lib/planner/nft/statements.js';
 
 const NS_PREFIX = 'sl-bench-nft-';
 const GNU_TIME = '/usr/bin/time'; // Debian package `time`; without it the CLI's CPU column stays empty
@@ -181,6 +182,24 @@ async function benchSize(cli: CliRunner, base: NftTablePlan, n: number, repeat: 
   }
   rows.push(inc);
 
+  // One rule more and back, as a firewall rule change does: chains rewritten in place, the big set
+  // left as it is; the same change forced as a full replace, alternated, for the ratio.
+  const ruled = { ...table, chains: table.chains.map((c, i) => (i === 0 ? { ...c, rules: [...c.rules, rule([counter], 'bench')] } : c)) };
+  const inPlace: Row = { what: 'rule change (restructure)', endpoints: n, lib: [] };
+  const asReplace: Row = { what: 'rule change as a full replace', endpoints: n, lib: [] };
+  for (let i = 0; i < repeat; i++) {
+    for (const next of [ruled, table]) {
+      inPlace.lib.push(
+        await timed(async () => {
+          const r = await driver.apply(next);
+          if (r.mode !== 'restructure') throw new Error(`a rule change was applied as ${r.mode}, expected a restructure`);
+        }),
+      );
+    }
+    for (const next of [ruled, table]) asReplace.lib.push(await timed(() => driver.apply(next, { replace: true })));
+  }
+  rows.push(inPlace, asReplace);
+
   // The same one-element batches straight into libnftables, JSON against nft text, interleaved so
   // that both see the same noise: the driver sends JSON for element batches too.
   const backend = new LibnftablesBackend();
@@ -289,6 +308,11 @@ async function inside(): Promise<number> {
     const netlink = rows.find((x) => x.what.startsWith('adopt on restart (') && x.endpoints === r.endpoints)!;
     const ratio = (f: (x: { wall: number; cpu: number }) => number) => (median(r.lib.map(f)) / median(netlink.lib.map(f))).toFixed(1);
     process.stdout.write(`adopt at ${r.endpoints}, JSON listing / netlink: ${ratio((x) => x.wall)}x wall, ${ratio((x) => x.cpu)}x CPU\n`);
+  }
+  for (const r of rows.filter((x) => x.what === 'rule change (restructure)')) {
+    const replaced = rows.find((x) => x.what === 'rule change as a full replace' && x.endpoints === r.endpoints)!;
+    const wall = (row: Row) => median(row.lib.map((x) => x.wall));
+    process.stdout.write(`rule change at ${r.endpoints}, in place / full replace: ${(wall(r) / wall(replaced)).toFixed(3)}\n`);
   }
   process.stdout.write(`load average at the end: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}\n`);
   return 0;

@@ -19,7 +19,7 @@
  * (breakdown.ts). `--probe-interval 100,50` runs every series once per probe interval, each in a
  * lab whose agents probe at that interval (3 misses: the agents' default).
  *
- *   node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series hard,api-down,sigterm,label,cordon,drain] [--probe-interval 100,50]
+ *   node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series hard,api-down,sigterm,label,cordon,drain] [--probe-interval 100[,MS...]]
  *
  * Root only; builds its own lab and always tears it down, also on Ctrl-C.
  */
@@ -86,7 +86,7 @@ const buildCommit = async () => {
   return ((JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { commit?: string }).commit ?? 'unknown').slice(0, 12);
 };
 
-const USAGE = `usage: node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series ${Object.keys(SERIES).join(',')}] [--probe-interval 100,50]`;
+const USAGE = `usage: node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series ${Object.keys(SERIES).join(',')}] [--probe-interval ${DEFAULT_PROBES.intervalMs}[,MS...]]`;
 
 function parseOptions(argv: readonly string[]) {
   const { values } = parseBenchArgs(

@@ -48,13 +48,15 @@ export function echoAddresses(): HostAddrs[] {
  * each lookup an address nobody asked for before. The echo listens on every address.
  */
 export const ECHO_POOL_V4_CIDR = '198.18.68.0/22';
-const ECHO_POOL_SIZE = 1024;
 
 /** The echo pool's addresses, without the block's first and last. */
 export function echoPoolAddresses(): string[] {
-  return Array.from({ length: ECHO_POOL_SIZE - 2 }, (_, i) => {
-    const n = i + 1;
-    return `198.18.${68 + Math.floor(n / 256)}.${n % 256}`;
+  const [base = '', prefix = ''] = ECHO_POOL_V4_CIDR.split('/');
+  const start = base.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(prefix));
+  return Array.from({ length: size - 2 }, (_, i) => {
+    const n = start + i + 1;
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
   });
 }
 

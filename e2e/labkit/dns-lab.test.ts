@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { readFile, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -254,10 +254,15 @@ describe('lab DNS and HTTPS', { skip: needsRoot, concurrency: true }, () => {
   test('a lab whose cluster DNS cannot start is taken down whole', { timeout: 60_000 }, async () => {
     const baseDir = await tempLabBase();
     const name = `labdnsfail-${process.pid}`;
-    await assert.rejects(Lab.up(name, { workers: 1, gateways: 0, plugins: [], kubeDns: { node: 'no-such-node' }, baseDir }), /no node no-such-node/);
-    await assertNoNetns(labPrefix(name));
-    assert.deepEqual(await netnsEtcDirs(labPrefix(name)), [], `${NETNS_ETC} entries left behind`);
-    const left = await execa('pgrep', ['-f', join(baseDir, name)], { reject: false });
-    assert.equal(left.stdout.trim(), '', 'no process of the lab is left');
+    try {
+      await assert.rejects(Lab.up(name, { workers: 1, gateways: 0, plugins: [], kubeDns: { node: 'no-such-node' }, baseDir }), /no node no-such-node/);
+      await assertNoNetns(labPrefix(name));
+      assert.deepEqual(await netnsEtcDirs(labPrefix(name)), [], `${NETNS_ETC} entries left behind`);
+      const left = await execa('pgrep', ['-f', join(baseDir, name)], { reject: false });
+      assert.equal(left.stdout.trim(), '', 'no process of the lab is left');
+    } finally {
+      // A failed up keeps its logs for whoever debugs it; this failure was the point.
+      await rm(join(baseDir, name), { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Serial } from '../serial.js';
+import { deepFreeze, memoByObject } from '../api/freeze.js';
 import { DEFAULT_CONFIG, ownedRanges, type AgentConfig } from '../planner/config.js';
 import type { EipPlan, NodePlan, SysctlEntry } from '../planner/node-plan.js';
 import { AddressDriver } from './addresses/address-driver.js';
@@ -67,22 +68,13 @@ export interface ApplyOptions {
 /** The parts of a plan that the iproute2 and sysctl subsystems apply, each in a comparable form. */
 type PlanParts = Readonly<Record<'links' | 'sysctls' | 'routes' | 'addresses', string>>;
 
-/** By plan: a resync applies the same (immutable) plan object again. */
-const partsOfPlan = new WeakMap<NodePlan, PlanParts>();
-
-function planParts(plan: NodePlan): PlanParts {
-  let parts = partsOfPlan.get(plan);
-  if (parts === undefined) {
-    parts = {
-      links: JSON.stringify(plan.vxlan ?? null),
-      sysctls: JSON.stringify(plan.sysctls),
-      routes: JSON.stringify(plan.routing),
-      addresses: JSON.stringify(plan.eips),
-    };
-    partsOfPlan.set(plan, parts);
-  }
-  return parts;
-}
+/** By plan: a resync applies the same plan object again. */
+const planParts = memoByObject((plan: NodePlan): PlanParts => ({
+  links: JSON.stringify(deepFreeze(plan.vxlan) ?? null),
+  sysctls: JSON.stringify(deepFreeze(plan.sysctls)),
+  routes: JSON.stringify(deepFreeze(plan.routing)),
+  addresses: JSON.stringify(deepFreeze(plan.eips)),
+}));
 
 /** Sysctls that make the node forward packets: written only once the guards are loaded. */
 export function isForwardingSysctl(key: string): boolean {

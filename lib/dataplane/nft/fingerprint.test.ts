@@ -58,3 +58,14 @@ test('a table fingerprinted by the previous format (v2) is not recognised, so it
   assert.equal(fingerprintFromComment(`sluice-structure-v2 sha256:${'ab'.repeat(32)}`), undefined);
   assert.match(fingerprintComment(structureFingerprint(base)), /^sluice-structure-v3 sha256:/);
 });
+
+test('a fingerprinted table cannot change behind its fingerprint; its elements can', () => {
+  const table: NftTablePlan = structuredClone(base);
+  const fp = structureFingerprint(table);
+  const chain = table.chains[0]!;
+  assert.throws(() => (chain.rules as unknown[]).push(rule([accept])), TypeError);
+  assert.throws(() => ((chain as { hook: string }).hook = 'input'), TypeError);
+  assert.throws(() => ((table.sets[0] as { type: string }).type = 'ipv6_addr'), TypeError);
+  (table.sets[1]!.elements as string[]).push('10.244.9.9');
+  assert.equal(structureFingerprint(table), fp);
+});

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deepFreeze, memoByObject } from '../../api/freeze.js';
 import type { NftTablePlan } from '../../planner/node-plan.js';
 
 // nft prints rules back normalized (`& 0xffff00ff | 0xff00` becomes `| 0xff00`, priorities become
@@ -17,21 +18,20 @@ const COMMENT = new RegExp(`^${STRUCTURE_VERSION} sha256:([0-9a-f]{64})$`);
 /** The chain that holds the fingerprint rule and nothing else. */
 export const STRUCTURE_CHAIN = 'structure';
 
-/** Fingerprints by plan: a resync applies the same (immutable) plan object again, and probes it first. */
-const fingerprints = new WeakMap<NftTablePlan, string>();
-
 /**
  * sha256 (hex) of everything but set elements. Asked for on every apply, so it hashes the typed
  * table as JSON.stringify writes it rather than rendering it (rendering, with its checks, happens
- * only when a batch is sent), once per plan object.
+ * only when a batch is sent), once per plan object: a resync applies the same plan again, and
+ * probes it first.
  */
-export function structureFingerprint(table: NftTablePlan): string {
-  let fingerprint = fingerprints.get(table);
-  if (fingerprint === undefined) fingerprints.set(table, (fingerprint = hashStructure(table)));
-  return fingerprint;
-}
+export const structureFingerprint = memoByObject(hashStructure);
 
 function hashStructure(table: NftTablePlan): string {
+  // What is hashed stays as hashed; the elements, left out, are not frozen (100k of them at scale).
+  Object.freeze(table);
+  Object.freeze(table.sets);
+  for (const set of table.sets) Object.freeze(set);
+  deepFreeze(table.chains);
   const structure = {
     family: table.family,
     name: table.name,

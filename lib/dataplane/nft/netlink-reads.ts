@@ -22,7 +22,7 @@ export function dumpInetRules(table: string, options: { readonly counters?: bool
   const mine = nextSeq();
   const rules: DumpedRule[] = [];
   netfilterRequest(ruleDumpRequest(NFPROTO_INET, table, mine), (datagram) => {
-    const part = parseRuleDump(datagram, mine, options.counters ?? true);
+    const part = parseRuleDump(datagram, mine, options);
     rules.push(...part.rules.filter((r) => r.table === table));
     return part.done;
   });

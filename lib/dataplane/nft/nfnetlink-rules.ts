@@ -48,7 +48,8 @@ function counterOf(expressions: Buffer | undefined): NftCounter | undefined {
  * `counters: false` leaves each rule's counter out, and with it the walk through its expressions.
  * Throws EGW_ERR_NFT for an NLMSG_ERROR.
  */
-export function parseRuleDump(buf: Buffer, seq: number, counters = true): { rules: DumpedRule[]; done: boolean } {
+export function parseRuleDump(buf: Buffer, seq: number, options: { readonly counters?: boolean } = {}): { rules: DumpedRule[]; done: boolean } {
+  const counters = options.counters ?? true;
   const rules: DumpedRule[] = [];
   const walked = walkDatagram(buf, seq, (msgType, body) => {
     if (msgType !== NFT_MSG_NEWRULE) return;

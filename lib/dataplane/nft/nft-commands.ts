@@ -7,6 +7,9 @@ import {
   elementsBatchText,
   replaceJson,
   replaceText,
+  restructureJson,
+  restructureText,
+  type Restructure,
   type LearnedElementWrite,
   type RegularChain,
 } from '../../planner/nft/render.js';
@@ -37,6 +40,12 @@ function structureChain(fingerprint: string): RegularChain {
 export function replaceBatch(table: NftTablePlan, fingerprint: string, setSizes: ReadonlyMap<string, number>, learned: readonly LearnedElementWrite[] = []): NftBatch {
   const options = { setSizes, regularChains: [structureChain(fingerprint)], learned };
   return { json: replaceJson(table, options), commands: 3 + new Set(learned.map((e) => e.set)).size, text: () => replaceText(table, options) };
+}
+
+/** A restructure in place (see Restructure), with the structure fingerprint; `setSizes` and `learned` for the sets it adds. */
+export function restructureBatch(r: Restructure, fingerprint: string, setSizes: ReadonlyMap<string, number>, learned: readonly LearnedElementWrite[] = []): NftBatch {
+  const options = { setSizes, regularChains: [structureChain(fingerprint)], learned };
+  return { ...restructureJson(r, options), text: () => restructureText(r, options) };
 }
 
 /**

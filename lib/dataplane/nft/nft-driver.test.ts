@@ -354,7 +354,7 @@ test('learning: a replace leaves out learned addresses whose set the new table l
   assert.ok(!backend.writes[0]!.commands.includes('198.18.6.2'), 'its set is gone');
 });
 
-test('standing learned elements: a replace that creates their set fills it in the same transaction; none once they are dropped', async () => {
+test('standing learned elements: an apply that creates their set fills it in the same transaction; none once they are dropped', async () => {
   const backend = new ScriptedBackend((c) => (c.startsWith('list ') ? NO_TABLE : OK));
   const driver = driverOn(backend);
   const bare: NftTablePlan = { ...learnedSet, sets: [] };
@@ -365,7 +365,7 @@ test('standing learned elements: a replace that creates their set fills it in th
   backend.calls.length = 0;
   const steered: NftTablePlan = { ...learnedSet, sets: [...learnedSet.sets, { name: 'dns_steer4', type: 'ipv4_addr', interval: false, learned: true, elements: [] }] };
   const r = await driver.apply(steered);
-  assert.equal(r.mode, 'replace');
+  assert.equal(r.mode, 'restructure');
   assert.equal(backend.writes.length, 1, 'one transaction');
   assert.match(
     backend.writes[0]!.commands,
@@ -376,7 +376,7 @@ test('standing learned elements: a replace that creates their set fills it in th
   backend.calls.length = 0;
   await driver.apply(bare);
   await driver.apply(steered);
-  assert.ok(!backend.writes.at(-1)!.commands.includes('10.96.0.10'), 'dropped: a replace that creates the set again leaves it empty');
+  assert.ok(!backend.writes.at(-1)!.commands.includes('10.96.0.10'), 'dropped: an apply that creates the set again leaves it empty');
 });
 
 test('learning: a replace refused with its learned addresses goes through without them; their restore refused too, the next answers write again', async () => {
@@ -625,4 +625,28 @@ test('learning: the first apply with learned sets probes the renewal, so the fir
     ['add'],
     'renewed in place (the direct write is off in this test)',
   );
+});
+
+test('a rule change over a big set rewrites the chains in one transaction and sends none of the set; a refused one falls back to a replace', async () => {
+  const pods = Array.from({ length: 5000 }, (_, i) => `10.244.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  const big: NftTablePlan = { ...table, sets: [{ ...table.sets[0]!, elements: pods }] };
+  const changed: NftTablePlan = { ...big, chains: [{ ...big.chains[0]!, rules: [...big.chains[0]!.rules, rule([counter], 'more')] }] };
+  let refuse = false;
+  const backend = new ScriptedBackend((c, o) =>
+    c.startsWith('list ') ? NO_TABLE : refuse && !o.dryRun && c.includes('"flush"') ? { ok: false, output: '', error: 'Error: No such file or directory' } : OK,
+  );
+  const driver = driverOn(backend);
+  await driver.apply(big);
+  backend.calls.length = 0;
+  const r = await driver.apply(changed);
+  assert.deepEqual([r.mode, r.reason, r.basis, r.elementsAdded, r.elementsRemoved], ['restructure', 'structure-changed', 'memory', 0, 0]);
+  assert.equal(backend.writes.length, 1);
+  const sent = backend.writes[0]!.commands;
+  assert.ok(!sent.includes('10.244.1.1"') && !sent.includes('"delete":{"table"'), 'neither the set nor the table is loaded again');
+  assert.match(sent, /"flush":\{"chain":\{"family":"inet","table":"sluice","name":"egress_input"\}\}/);
+  refuse = true;
+  backend.calls.length = 0;
+  const back = await driver.apply(big);
+  assert.deepEqual([back.mode, back.reason], ['replace', 'structure-changed']);
+  assert.ok(backend.writes.at(-1)!.commands.includes('"delete":{"table"'));
 });

@@ -5,13 +5,14 @@ import { forgottenElementsJson, learnedElementsJson, type LearnedElementWrite, t
 import { countElements, diffObservedElements, diffPlanElements, type SetElementChange } from './element-diff.js';
 import { fingerprintFromComment, STRUCTURE_CHAIN, structureFingerprint } from './fingerprint.js';
 import type { NftBackend, NftRunOptions } from './nft-backend.js';
-import { deleteTableBatch, elementBatch, listTableCommand, replaceBatch, type NftBatch } from './nft-commands.js';
+import { deleteTableBatch, elementBatch, listTableCommand, replaceBatch, restructureBatch, type NftBatch } from './nft-commands.js';
+import { restructure } from './restructure.js';
 import type { NftApplyOptions, NftApplyResult, NftCounter, NftLogger, NftRemoveResult, ObservedChain, ObservedNft, ObservedSet, ReplaceReason } from './nft-types.js';
 import { chainRuleCommentFromText, isNotFound, parseTableJson } from './parse-observed.js';
 import { dumpInetRules, readInetStructureComment, readInetTable } from './netlink-reads.js';
 import { ElementsRefused, writeLearnedElements } from './nfnetlink-elements.js';
 import { probeRenewal } from './renewal-probe.js';
-import { overfullSet, tableCapacities } from './set-capacity.js';
+import { overfullSet, setCapacity, tableCapacities } from './set-capacity.js';
 import { Serial } from '../../serial.js';
 
 export interface NftDriverOptions {
@@ -484,7 +485,7 @@ export class NftDriver {
     const known = this.#state;
     if (known.kind === 'absent') return this.#replace(table, fingerprint, 'absent', 'memory');
     if (known.kind === 'applied') {
-      if (known.fingerprint !== fingerprint) return this.#replace(table, fingerprint, 'structure-changed', 'memory');
+      if (known.fingerprint !== fingerprint) return this.#restructure(known.table, known.capacities, table, fingerprint);
       const changes = diffPlanElements(known.table, table);
       if (changes.length === 0) {
         this.#state = { ...known, table };
@@ -559,6 +560,50 @@ export class NftDriver {
     const elements = table.sets.reduce((n, s) => n + s.elements.length, 0);
     this.#log.info({ op: 'nft-replace', table: this.#table, reason, elements, learned: learned.length }, 'nft table replaced');
     return { mode: 'replace', writes: batch.commands, basis, reason, elementsAdded: elements, elementsRemoved: 0 };
+  }
+
+  /**
+   * A new structure over the table this instance applied: chains and rules rewritten in one
+   * transaction, the sets that stay keeping their elements (see Restructure). Anything the
+   * kernel refuses (someone changed the table meanwhile) falls back to a replace.
+   */
+  async #restructure(from: NftTablePlan, kept: Capacities, table: NftTablePlan, fingerprint: string): Promise<Omit<NftApplyResult, 'durationMs'>> {
+    const change = restructure(from, table);
+    if (change === undefined) return this.#replace(table, fingerprint, 'structure-changed', 'memory');
+    const added = new Set(change.addSets.map((s) => s.name));
+    const capacities = new Map([...kept].filter(([name]) => !change.deleteSets.includes(name)));
+    for (const set of change.addSets) {
+      const capacity = setCapacity(set);
+      if (capacity !== undefined) capacities.set(set.name, capacity);
+    }
+    if (overfullSet(table, capacities) !== undefined) return this.#replace(table, fingerprint, 'set-full', 'memory');
+    const learned = this.#learnedFor(table).filter((e) => added.has(e.set));
+    const batch = restructureBatch(change, fingerprint, capacities, learned);
+    this.#replacing++;
+    try {
+      await this.#send(batch, `restructuring table ${FAMILY} ${this.#table}`);
+      this.#state = { kind: 'applied', table, fingerprint, capacities };
+    } catch (err) {
+      this.#log.warn({ op: 'nft-restructure', table: this.#table, err: errorMessage(err) }, 'restructure refused; replacing the table');
+      this.#state = UNKNOWN;
+      return await this.#replace(table, fingerprint, 'structure-changed', 'memory');
+    } finally {
+      this.#replacing--;
+    }
+    const { added: elementsAdded, removed: elementsRemoved } = countElements(change.changes);
+    this.#log.info(
+      {
+        op: 'nft-restructure',
+        table: this.#table,
+        chains: table.chains.length,
+        setsAdded: change.addSets.length,
+        setsDeleted: change.deleteSets.length,
+        elementsAdded,
+        elementsRemoved,
+      },
+      'nft table restructured in place',
+    );
+    return { mode: 'restructure', writes: batch.commands, basis: 'memory', reason: 'structure-changed', elementsAdded, elementsRemoved };
   }
 
   async #sendElements(

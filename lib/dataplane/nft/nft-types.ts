@@ -72,8 +72,11 @@ export interface ObservedNft {
 export type ReplaceReason = 'absent' | 'structure-changed' | 'foreign-or-old' | 'drifted' | 'set-full' | 'forced';
 
 export interface NftApplyResult {
-  /** `none`: nothing sent; `elements`: only set elements changed; `replace`: whole table reloaded. */
-  readonly mode: 'none' | 'elements' | 'replace';
+  /**
+   * `none`: nothing sent; `elements`: only set elements changed; `restructure`: chains and rules
+   * rewritten in place, the sets that stayed kept their elements; `replace`: whole table reloaded.
+   */
+  readonly mode: 'none' | 'elements' | 'restructure' | 'replace';
   /** nft commands in the one transaction sent (0 when nothing was sent). */
   readonly writes: number;
   readonly durationMs: number;

@@ -330,16 +330,44 @@ function elementsJson(set: NftSet, elements: readonly string[]): Json[] {
   return out;
 }
 
+/** A set's properties as nft text, one per line or `;`-separated. */
+function setProperties(head: ReturnType<typeof setHead>): string[] {
+  const out = [`type ${head.type}`];
+  if (head.interval) out.push('flags interval');
+  if (head.learned) out.push('flags timeout');
+  if (head.size !== undefined) out.push(`size ${head.size}`);
+  return out;
+}
+
+type TableIds = { readonly family: string; readonly table: string };
+
+function setJson(ids: TableIds, set: NftSet, size: number | undefined, elements: readonly string[]): Json {
+  const head = setHead(set, size);
+  const out: { [key: string]: Json } = { ...ids, name: head.name, type: head.type };
+  if (head.interval) out.flags = ['interval'];
+  if (head.learned) out.flags = ['timeout'];
+  if (head.size !== undefined) out.size = head.size;
+  const elem = elementsJson(set, elements);
+  if (elem.length > 0) out.elem = elem;
+  return out;
+}
+
+function baseChainJson(ids: TableIds, chain: NftChain): Json {
+  const head = chainHead(chain);
+  return { ...ids, name: head.name, type: head.type, hook: head.hook, prio: head.priority.json, policy: 'accept' };
+}
+
+function baseChainText(head: ReturnType<typeof chainHead>): string {
+  return `type ${head.type} hook ${head.hook} priority ${head.priority.text}; policy accept;`;
+}
+
 /** The table as `nft -f` text. Loading it after `add table` + `delete table` replaces it atomically. */
 export function tableText(table: NftTablePlan, options: TableOptions = {}): string {
   const id = tableId(table);
   const parts = [`table ${id.family} ${id.name} {`];
   for (const set of table.sets) {
     const head = setHead(set, options.setSizes?.get(set.name));
-    const lines = [`\tset ${head.name} {`, `\t\ttype ${head.type}`];
-    if (head.interval) lines.push('\t\tflags interval');
-    if (head.learned) lines.push('\t\tflags timeout');
-    if (head.size !== undefined) lines.push(`\t\tsize ${head.size}`);
+    const lines = [`\tset ${head.name} {`, ...setProperties(head).map((p) => `\t\t${p}`)];
     const elements = elementsText(set, set.elements);
     if (elements.length > 0) lines.push(`\t\telements = { ${elements.join(',\n\t\t\t')} }`);
     lines.push('\t}');
@@ -347,7 +375,7 @@ export function tableText(table: NftTablePlan, options: TableOptions = {}): stri
   }
   for (const chain of table.chains) {
     const head = chainHead(chain);
-    parts.push(`\tchain ${head.name} {`, `\t\ttype ${head.type} hook ${head.hook} priority ${head.priority.text}; policy accept;`);
+    parts.push(`\tchain ${head.name} {`, `\t\t${baseChainText(head)}`);
     for (const rule of chain.rules) parts.push(`\t\t${ruleText(rule)}`);
     parts.push('\t}');
   }
@@ -356,7 +384,7 @@ export function tableText(table: NftTablePlan, options: TableOptions = {}): stri
   }
   parts.push('}');
   for (const [name, list] of learnedBySet(options.learned ?? [])) {
-    parts.push(`add element ${id.family} ${id.name} ${name} { ${list.map((e) => `${e.value} timeout ${e.timeout}s${e.comment ? ` comment "${e.comment}"` : ''}`).join(', ')} }`);
+    parts.push(learnedElementsText(`${id.family} ${id.name}`, name, list));
   }
   return `${parts.join('\n')}\n`;
 }
@@ -380,21 +408,11 @@ export function replaceJson(table: NftTablePlan, options: TableOptions = {}): st
   const id = tableId(table);
   const ids = { family: id.family, table: id.name };
   const commands: Json[] = [{ add: { table: id } }, { delete: { table: id } }, { add: { table: id } }];
-  for (const set of table.sets) {
-    const head = setHead(set, options.setSizes?.get(set.name));
-    const out: { [key: string]: Json } = { ...ids, name: head.name, type: head.type };
-    if (head.interval) out.flags = ['interval'];
-    if (head.learned) out.flags = ['timeout'];
-    if (head.size !== undefined) out.size = head.size;
-    const elem = elementsJson(set, set.elements);
-    if (elem.length > 0) out.elem = elem;
-    commands.push({ add: { set: out } });
-  }
+  for (const set of table.sets) commands.push({ add: { set: setJson(ids, set, options.setSizes?.get(set.name), set.elements) } });
   const rules: Json[] = [];
   for (const chain of table.chains) {
-    const head = chainHead(chain);
-    commands.push({ add: { chain: { ...ids, name: head.name, type: head.type, hook: head.hook, prio: head.priority.json, policy: 'accept' } } });
-    rules.push(...ruleCommands(ids, head.name, chain.rules));
+    commands.push({ add: { chain: baseChainJson(ids, chain) } });
+    rules.push(...ruleCommands(ids, identifier(chain.name, 'chain name'), chain.rules));
   }
   for (const chain of options.regularChains ?? []) {
     const name = identifier(chain.name, 'chain name');
@@ -423,13 +441,18 @@ function changedSets(table: NftTablePlan, changes: readonly ElementChange[]): { 
  * overlapping one), as libnftables JSON. Every element is checked against its set's type.
  */
 export function elementsBatchJson(table: NftTablePlan, changes: readonly ElementChange[]): { json: string; commands: number } {
+  const commands = elementCommandsJson(table, changes);
+  return { json: JSON.stringify({ nftables: commands }), commands: commands.length };
+}
+
+function elementCommandsJson(table: NftTablePlan, changes: readonly ElementChange[]): Json[] {
   const id = tableId(table);
   const target = (name: string) => ({ family: id.family, table: id.name, name: identifier(name, 'set name') });
   const commands: Json[] = [];
   const changed = changedSets(table, changes);
   for (const { change, set } of changed) if (change.remove.length > 0) commands.push({ delete: { element: { ...target(set.name), elem: elementsJson(set, change.remove) } } });
   for (const { change, set } of changed) if (change.add.length > 0) commands.push({ add: { element: { ...target(set.name), elem: elementsJson(set, change.add) } } });
-  return { json: JSON.stringify({ nftables: commands }), commands: commands.length };
+  return commands;
 }
 
 /** One learned address: held in `set` for `timeoutSeconds` from now. */
@@ -467,6 +490,10 @@ export function learnedBySet(elements: readonly LearnedElementWrite[]): Map<stri
     bySet.set(name, list);
   }
   return bySet;
+}
+
+function learnedElementsText(table: string, set: string, list: readonly LearnedElem[]): string {
+  return `add element ${table} ${set} { ${list.map((e) => `${e.value} timeout ${e.timeout}s${e.comment ? ` comment "${e.comment}"` : ''}`).join(', ')} }`;
 }
 
 function timedElems(list: readonly LearnedElem[], expires: boolean): Json[] {
@@ -512,12 +539,85 @@ export function forgottenElementsJson(table: Pick<NftTablePlan, 'family' | 'name
 
 /** The same element commands as nft text, for people and error messages. */
 export function elementsBatchText(table: NftTablePlan, changes: readonly ElementChange[]): string {
+  return `${elementLinesText(table, changes).join('\n')}\n`;
+}
+
+function elementLinesText(table: NftTablePlan, changes: readonly ElementChange[]): string[] {
   const id = tableId(table);
   const lines: string[] = [];
   const changed = changedSets(table, changes);
   const target = (set: NftSet) => `${id.family} ${id.name} ${identifier(set.name, 'set name')}`;
   for (const { change, set } of changed) if (change.remove.length > 0) lines.push(`delete element ${target(set)} { ${elementsText(set, change.remove).join(', ')} }`);
   for (const { change, set } of changed) if (change.add.length > 0) lines.push(`add element ${target(set)} { ${elementsText(set, change.add).join(', ')} }`);
+  return lines;
+}
+
+// ---- restructuring a table in place ----
+
+/**
+ * A new structure for a live table whose sets stay: their elements are not sent again (a
+ * rule change at 100k endpoints costs what the rules cost, not a reload of every set). In one
+ * transaction: every chain the table has now is flushed (so nothing jumps to or looks up what
+ * goes next), the chains and sets the new table has not, or has with another head, are deleted,
+ * the new sets added empty, the element changes made (deletes first), the new chains added, then
+ * every chain's rules.
+ */
+export interface Restructure {
+  readonly to: NftTablePlan;
+  readonly flushChains: readonly string[];
+  readonly deleteChains: readonly string[];
+  readonly deleteSets: readonly string[];
+  readonly addSets: readonly NftSet[];
+  readonly addChains: readonly NftChain[];
+  /** Element changes of the sets kept and the elements of the sets added. */
+  readonly changes: readonly ElementChange[];
+}
+
+/** The commands of a restructure, in libnftables JSON; `options` as for a replace (sizes of the added sets, regular chains, learned elements of the added sets). */
+export function restructureJson(r: Restructure, options: TableOptions = {}): { json: string; commands: number } {
+  const id = tableId(r.to);
+  const ids = { family: id.family, table: id.name };
+  const chainId = (name: string) => ({ ...ids, name: identifier(name, 'chain name') });
+  const setId = (name: string) => ({ ...ids, name: identifier(name, 'set name') });
+  const commands: Json[] = [];
+  for (const name of r.flushChains) commands.push({ flush: { chain: chainId(name) } });
+  for (const name of r.deleteChains) commands.push({ delete: { chain: chainId(name) } });
+  for (const name of r.deleteSets) commands.push({ delete: { set: setId(name) } });
+  for (const set of r.addSets) commands.push({ add: { set: setJson(ids, set, options.setSizes?.get(set.name), []) } });
+  commands.push(...elementCommandsJson(r.to, r.changes));
+  for (const chain of r.addChains) commands.push({ add: { chain: baseChainJson(ids, chain) } });
+  for (const chain of r.to.chains) commands.push(...ruleCommands(ids, identifier(chain.name, 'chain name'), chain.rules));
+  for (const chain of options.regularChains ?? []) {
+    commands.push({ add: { chain: chainId(chain.name) } }, ...ruleCommands(ids, identifier(chain.name, 'chain name'), chain.rules));
+  }
+  for (const [name, list] of learnedBySet(options.learned ?? [])) commands.push({ add: { element: { ...ids, name, elem: timedElems(list, false) } } });
+  return { json: JSON.stringify({ nftables: commands }), commands: commands.length };
+}
+
+/** The same transaction as restructureJson, as nft text. */
+export function restructureText(r: Restructure, options: TableOptions = {}): string {
+  const id = tableId(r.to);
+  const at = `${id.family} ${id.name}`;
+  const lines: string[] = [];
+  for (const name of r.flushChains) lines.push(`flush chain ${at} ${identifier(name, 'chain name')}`);
+  for (const name of r.deleteChains) lines.push(`delete chain ${at} ${identifier(name, 'chain name')}`);
+  for (const name of r.deleteSets) lines.push(`delete set ${at} ${identifier(name, 'set name')}`);
+  for (const set of r.addSets) {
+    const head = setHead(set, options.setSizes?.get(set.name));
+    lines.push(`add set ${at} ${head.name} { ${setProperties(head).join('; ')}; }`);
+  }
+  lines.push(...elementLinesText(r.to, r.changes));
+  for (const chain of r.addChains) {
+    const head = chainHead(chain);
+    lines.push(`add chain ${at} ${head.name} { ${baseChainText(head)} }`);
+  }
+  const rules = (chain: { readonly name: string; readonly rules: readonly NftRule[] }) =>
+    chain.rules.map((rule) => `add rule ${at} ${identifier(chain.name, 'chain name')} ${ruleText(rule)}`);
+  for (const chain of r.to.chains) lines.push(...rules(chain));
+  for (const chain of options.regularChains ?? []) lines.push(`add chain ${at} ${identifier(chain.name, 'chain name')}`, ...rules(chain));
+  for (const [name, list] of learnedBySet(options.learned ?? [])) {
+    lines.push(learnedElementsText(at, name, list));
+  }
   return `${lines.join('\n')}\n`;
 }
 

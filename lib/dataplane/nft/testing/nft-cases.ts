@@ -16,7 +16,8 @@ import { addressInSet, counter, drop, portIs, rule } from '../../../planner/nft/
 import { CATALOGUE_TABLE } from '../../../planner/nft/testing/catalogue.js';
 import { canonicalElement } from '../element-diff.js';
 import { STRUCTURE_CHAIN, structureFingerprint } from '../fingerprint.js';
-import { replaceBatch } from '../nft-commands.js';
+import { replaceBatch, restructureBatch } from '../nft-commands.js';
+import { restructure } from '../restructure.js';
 import { LibnftablesBackend } from '../libnftables.js';
 import { NftDriver } from '../nft-driver.js';
 import { PROBE_SET, probeRenewal } from '../renewal-probe.js';
@@ -85,10 +86,31 @@ function assertHolds(observed: ObservedNft, table: NftTablePlan): void {
   assert.equal(observed.present, true);
   assert.equal(observed.fingerprint, structureFingerprint(table));
   assert.deepEqual(canonicalSets(observed.sets), canonicalSets(table.sets));
-  assert.deepEqual(
-    observed.chains.map((c) => [c.name, c.rules.length]),
-    table.chains.map((c) => [c.name, c.rules.length]),
-  );
+  // In the kernel's order, which is the order they were made in: a restructure adds chains after the others.
+  const byName = (chains: readonly { name: string; rules: readonly unknown[] }[]) =>
+    chains.map((c) => [c.name, c.rules.length]).sort(([a], [b]) => String(a).localeCompare(String(b)));
+  assert.deepEqual(byName(observed.chains), byName(table.chains));
+}
+
+/**
+ * `nft -j list table` of our table as a value that equal tables share whatever their history:
+ * no handles, hash set elements sorted, objects in name order (rules keep their order).
+ */
+async function comparableTable(): Promise<unknown[]> {
+  const items = (JSON.parse(await nft('-j', 'list', 'table', 'inet', 'sluice')) as { nftables: Record<string, Record<string, unknown>>[] }).nftables;
+  const key = (item: Record<string, Record<string, unknown>>) => {
+    const [kind, body] = Object.entries(item)[0]!;
+    return `${kind} ${String(body.chain ?? body.name)}`;
+  };
+  return items
+    .filter((item) => !('metainfo' in item))
+    .map((item) => {
+      const [kind, body] = Object.entries(item)[0]!;
+      const { handle: _, ...rest } = body;
+      if (Array.isArray(rest.elem)) rest.elem = rest.elem.map((e) => JSON.stringify(e)).sort();
+      return { [kind]: rest };
+    })
+    .sort((a, b) => key(a).localeCompare(key(b)));
 }
 
 /** `table` with `extra` appended to the rules of `chain`. */
@@ -133,8 +155,61 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     // Another node's plan has another structure: the whole table is swapped in one go.
     const worker = await seedTable('worker-1');
     const w = await driver.apply(worker);
-    assert.deepEqual([w.mode, w.reason], ['replace', 'structure-changed']);
+    assert.deepEqual([w.mode, w.reason], ['restructure', 'structure-changed']);
     assertHolds(await driver.observe(), worker);
+  },
+
+  async 'a new structure is written in place: the sets that stay keep their elements, and the kernel holds what a replace would load'(ctx) {
+    const gateway = await seedTable('gateway-1');
+    const all = allSetName(gateway);
+    const big = withElements(gateway, (s) => (s.name === all ? podAddresses(3000) : undefined));
+    const driver = ctx.openDriver();
+    await driver.apply(big);
+    const sizeBefore = /size (\d+)/.exec(await nft('-t', 'list', 'set', 'inet', 'sluice', all))?.[1];
+    // A rule more, a set and a rule looking it up added, a base chain moved, another one gone.
+    const [first, second, ...rest] = big.chains;
+    const next: NftTablePlan = {
+      ...big,
+      sets: [...big.sets, { name: 'extra4', type: 'ipv4_addr', interval: false, elements: ['198.18.9.9'] }],
+      chains: [
+        { ...first!, rules: [...first!.rules, rule([counter, addressInSet(4, 'daddr', '==', 'extra4'), drop], 'extra')] },
+        ...rest,
+        { ...second!, priority: { ...second!.priority, offset: second!.priority.offset + 1 } },
+      ].filter((c) => c.hook !== 'postrouting' || c.type !== 'filter'),
+    };
+    assert.equal(next.chains.length, big.chains.length - 1, 'a chain is left out');
+    // Both forms pass the kernel's check against the live table (the text is what errors quote).
+    const batch = restructureBatch(restructure(big, next)!, structureFingerprint(next), tableCapacities(next));
+    await nftFile(batch.text(), { check: true });
+    await nftFile(batch.json, { json: true, check: true });
+    const r = await driver.apply(next);
+    assert.deepEqual([r.mode, r.reason, r.basis, r.elementsAdded, r.elementsRemoved], ['restructure', 'structure-changed', 'memory', 1, 0]);
+    assertHolds(await driver.observe(), next);
+    assert.equal(/size (\d+)/.exec(await nft('-t', 'list', 'set', 'inet', 'sluice', all))?.[1], sizeBefore, 'the big set was not made again');
+    const inPlace = await comparableTable();
+    await driver.apply(next, { replace: true });
+    assert.deepEqual(inPlace, await comparableTable(), 'a replace loads the same table');
+    // Element churn afterwards is element commands again; and back to a table with other sets.
+    assert.equal((await driver.apply(churned(next))).mode, 'elements');
+    const worker = withElements(await seedTable('worker-1'), (s) => (s.name === 'nodes4' ? ['198.18.0.11', '198.18.0.12'] : undefined));
+    const w = await driver.apply(worker);
+    assert.deepEqual([w.mode, w.elementsRemoved], ['restructure', 1]);
+    assertHolds(await driver.observe(), worker);
+    const workerInPlace = await comparableTable();
+    await driver.apply(worker, { replace: true });
+    assert.deepEqual(workerInPlace, await comparableTable());
+  },
+
+  async 'a restructure the kernel refuses falls back to a replace'(ctx) {
+    const table = await seedTable('gateway-1');
+    const driver = ctx.openDriver();
+    await driver.apply(table);
+    // Behind the driver's back: a chain it would flush is gone.
+    await nft('delete', 'chain', 'inet', 'sluice', table.chains.at(-1)!.name);
+    const next = withRule(table, table.chains[0]!.name, rule([counter], 'more'));
+    const r = await driver.apply(next);
+    assert.deepEqual([r.mode, r.reason], ['replace', 'structure-changed']);
+    assertHolds(await driver.observe(), next);
   },
 
   async 'the JSON and the text form of a replace give the kernel the same table, bytecode and all'() {
@@ -462,8 +537,12 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
     // A shorter TTL later does not cut the held timeout short.
     await driver.learn([{ set: learned.name, family: 4, address: '198.18.1.11', timeoutSeconds: 2 }]);
     assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.11 timeout 5m/);
-    // A structure change replaces the table: the learned addresses are put back with what is left of their time.
-    const replaced = await driver.apply({ ...next, sets: [...next.sets, { name: 'other4', type: 'ipv4_addr', interval: false, elements: [] }] });
+    // A structure change rewrites the chains in place: the learned set, kept, is not touched.
+    const restructured = { ...next, sets: [...next.sets, { name: 'other4', type: 'ipv4_addr' as const, interval: false, elements: [] }] };
+    assert.equal((await driver.apply(restructured)).mode, 'restructure');
+    assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.10 timeout 5m expires 4m5\ds/);
+    // A replace puts the learned addresses back with what is left of their time.
+    const replaced = await driver.apply(restructured, { replace: true });
     assert.equal(replaced.mode, 'replace');
     assert.match(await nft('list', 'set', 'inet', 'sluice', learned.name), /198\.18\.1\.10 timeout (5m|4m5\ds) expires 4m5\ds/);
     await assert.rejects(driver.learn([{ set: 'no_such_set', family: 4, address: '198.18.1.12', timeoutSeconds: 5 }]), { code: 'EGW_ERR_NFT' });
@@ -614,7 +693,7 @@ export const NFT_CASES: Readonly<Record<string, NftCase>> = {
         await nft('delete', 'table', 'inet', 'marker');
         await new Promise((r) => setTimeout(r, 100));
       }
-      const r = await driver.apply({ ...table, sets: [...table.sets, { name: 'other4', type: 'ipv4_addr', interval: false, elements: [] }] });
+      const r = await driver.apply(table, { replace: true });
       assert.equal(r.mode, 'replace');
       await nft('add', 'table', 'inet', 'marker_after');
       await until('add table inet marker_after');
