@@ -81,16 +81,21 @@ export class ScenarioLab {
     try {
       const info = await lab.info();
       const gateways = info.nodes.filter((n) => n.role === 'gateway').map((n) => n.name);
-      await kubectl(lab, ['label', 'node', ...gateways, ...Object.entries(GATEWAY_NODE_LABELS).map(([k, v]) => `${k}=${v}`), '--overwrite']);
-      await applyObjects(lab, [
-        egressGateway(GATEWAY_NAME, GATEWAY_NODE_LABELS, {
-          ipv4: [poolV4(info, POOL_SIZE)],
-          ipv4DefaultEIP: eipV4(info, DEFAULT_EIP_OFFSET),
-          ...(info.ipv6 ? { ipv6: [poolV6(info, POOL_SIZE)], ipv6DefaultEIP: eipV6(info, DEFAULT_EIP_OFFSET) } : {}),
-        }),
-      ]);
       const pods = opts.pods ?? [];
-      await Promise.all(pods.map((p) => lab.addPod(p)));
+      // The gateway and the pods do not depend on each other: made side by side.
+      const gateway = async () => {
+        await kubectl(lab, ['label', 'node', ...gateways, ...Object.entries(GATEWAY_NODE_LABELS).map(([k, v]) => `${k}=${v}`), '--overwrite']);
+        await applyObjects(lab, [
+          egressGateway(GATEWAY_NAME, GATEWAY_NODE_LABELS, {
+            ipv4: [poolV4(info, POOL_SIZE)],
+            ipv4DefaultEIP: eipV4(info, DEFAULT_EIP_OFFSET),
+            ...(info.ipv6 ? { ipv6: [poolV6(info, POOL_SIZE)], ipv6DefaultEIP: eipV6(info, DEFAULT_EIP_OFFSET) } : {}),
+          }),
+        ]);
+      };
+      const settled = await Promise.allSettled([gateway(), ...pods.map((p) => lab.addPod(p))]);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       for (const [ns, labels] of Object.entries(opts.namespaceLabels ?? {})) {
         await kubectl(lab, ['label', 'namespace', ns, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`), '--overwrite']);
       }
