@@ -492,7 +492,7 @@ export async function withLab<T>(name: string, opts: LabUpOptions, fn: (lab: Lab
 }
 
 /** Promise.all that returns only once every promise has settled: nothing is still starting when the caller tears down after a failure. */
-async function allSettledOrThrow(work: readonly Promise<unknown>[]): Promise<void> {
+export async function allSettledOrThrow(work: readonly Promise<unknown>[]): Promise<void> {
   const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { KubeObject } from '../../../lib/api/wire.js';
 import type { LabInfo, PodInfo } from '../../labkit/info.js';
 import { KUBECTL } from '../../labkit/kubectl.js';
-import { Lab, type PodSpec } from '../../labkit/lab.js';
+import { allSettledOrThrow, Lab, type PodSpec } from '../../labkit/lab.js';
 import type { AgentRunSpec } from '../../labkit/state.js';
 import type { NetworkOptions } from '../../labkit/network-options.js';
 import { tempLabBase } from '../../labkit/test-support.js';
@@ -93,9 +93,7 @@ export class ScenarioLab {
           }),
         ]);
       };
-      const settled = await Promise.allSettled([gateway(), ...pods.map((p) => lab.addPod(p))]);
-      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      await allSettledOrThrow([gateway(), ...pods.map((p) => lab.addPod(p))]);
       for (const [ns, labels] of Object.entries(opts.namespaceLabels ?? {})) {
         await kubectl(lab, ['label', 'namespace', ns, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`), '--overwrite']);
       }
