@@ -10,6 +10,7 @@
  *   node dist/bench/scale/scale.js [--churn-seconds 15] [--pod-rate 100] [--quiet-seconds 10]
  *     [--nodes 1000 --gateway-nodes 10 --pods 100000 --namespaces 200 --policies 1000]
  *     [--agents 2] [--watchers N (default: every other node)] [--controller-node-args "--cpu-prof ..."]
+ *     [--agent-node-args "--cpu-prof ..."]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ const OPTIONS = {
   'quiet-seconds': { type: 'string', default: '10' },
   /** Flags for node itself when it runs the controller, split at spaces (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
   'controller-node-args': { type: 'string', default: '' },
+  /** The same for the real agents (a profile per agent with `--cpu-prof`). */
+  'agent-node-args': { type: 'string', default: '' },
 } as const;
 
 type Flags = BenchFlags<typeof OPTIONS>;
@@ -47,7 +50,7 @@ type Flags = BenchFlags<typeof OPTIONS>;
 const USAGE = `usage: node dist/bench/scale/scale.js [--churn-seconds 15] [--pod-rate 100] [--quiet-seconds 10]
   [--nodes ${FULL_SHAPE.nodes}] [--gateway-nodes ${FULL_SHAPE.gatewayNodes}] [--pods ${FULL_SHAPE.pods}] [--namespaces ${FULL_SHAPE.namespaces}] [--policies ${FULL_SHAPE.policies}]
   [--agents 2] [--watchers N (default: every other node)] [--time-limit-seconds 420] [--keep-dir]
-  [--controller-node-args "--cpu-prof --cpu-prof-dir=DIR"]`;
+  [--controller-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--agent-node-args "--cpu-prof --cpu-prof-dir=DIR"]`;
 
 export function shapeOf(flags: Flags): ScaleShape {
   return {
@@ -139,7 +142,8 @@ async function inner(flags: Flags): Promise<number> {
     line('cold start: controller API writes', String(cluster.resetWrites().controller));
 
     t = performance.now();
-    const agents: RealAgent[] = await Promise.all(agentIdx.map((i) => cluster.startAgent(i, `${flags.prefix}n${i}`)));
+    const agentNodeArgs = flags['agent-node-args'].split(' ').filter(Boolean);
+    const agents: RealAgent[] = await Promise.all(agentIdx.map((i) => cluster.startAgent(i, `${flags.prefix}n${i}`, agentNodeArgs)));
     line(`${agents.length} real agents ready (first plan and apply)`, ms(performance.now() - t));
     const watcherCount = flags.watchers !== undefined ? Number(flags.watchers) : shape.nodes - agents.length;
     t = performance.now();

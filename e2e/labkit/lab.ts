@@ -28,7 +28,7 @@ import { armReaper, type Reaper } from './reaper/arm.js';
 import { API_SERVER_ROLE, agentRole, type LabContext, type LabHandle, type LabPlugin, type PodSpec } from './plugins.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { cleanupOnSignal } from './signal-cleanup.js';
-import { findNode, findPod, parsePodRef, type AgentRunSpec, type LabState, type NodeState, type PodRef } from './state.js';
+import { findNode, findPod, parsePodRef, type AgentRunSpec, type DaemonState, type LabState, type NodeState, type PodRef } from './state.js';
 import { LabLockedError, labBaseDir, labDir, loadState, prefixesInUse, removeStateDir, saveState, withLock } from './state-store.js';
 import { segment2Netns } from './second-nic.js';
 import { teardownLab } from './teardown.js';
@@ -138,9 +138,23 @@ export class Lab implements LabHandle {
       await lab.mutate(async (s, ctx) => {
         // openssl's work for the echo overlaps the network's.
         await Promise.all([buildNetwork(s), prepareEchoTls(s), writeZone(zoneFile(s), defaultZone(s.ipv6))]);
-        await ctx.startDaemon(echoDaemon(s));
-        for (const p of lab.plugins) await p.afterNetwork?.(ctx);
-        for (const node of s.nodes) for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
+        // The echo service, and the nodes, come up side by side (each node's hooks in plugin order): most
+        // of a bring-up is waiting for processes to start, which would otherwise add up one after another.
+        await allSettledOrThrow([
+          ctx.startDaemon(echoDaemon(s)),
+          (async () => {
+            for (const p of lab.plugins) await p.afterNetwork?.(ctx);
+            const nodesFrom = s.daemons.length;
+            await allSettledOrThrow(
+              s.nodes.map(async (node) => {
+                for (const p of lab.plugins) await p.nodeAdded?.(ctx, node);
+              }),
+            );
+            // Recorded node by node, as if they had come up one after another: `info` lists them alike every time.
+            const nodeIndex = (d: DaemonState) => s.nodes.findIndex((n) => n.netns === d.netns);
+            s.daemons.splice(nodesFrom, Infinity, ...s.daemons.slice(nodesFrom).sort((a, b) => nodeIndex(a) - nodeIndex(b)));
+          })(),
+        ]);
         if (!opts.kubeDns) s.phase = 'ready';
       });
       // Without the lock: with the cluster plugin, its kubelet makes the pod.
@@ -475,6 +489,12 @@ export async function withLab<T>(name: string, opts: LabUpOptions, fn: (lab: Lab
   } finally {
     await lab.down();
   }
+}
+
+/** Promise.all that returns only once every promise has settled: nothing is still starting when the caller tears down after a failure. */
+export async function allSettledOrThrow(work: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function leastLoaded(s: LabState): NodeState {

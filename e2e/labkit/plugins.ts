@@ -3,8 +3,8 @@
  * one sluice agent per node (see cluster/cluster-plugin.ts). A plugin is named so separate CLI invocations can load the same set
  * (recorded in the lab state at `up`); register the factory in builtin-plugins.ts.
  *
- * Order: afterNetwork → nodeAdded (each node) → ready. Hooks run in plugin order, under the lab's
- * lock; a failing hook fails the command (and `up` then tears the lab down). beforeDown is best
+ * Order: afterNetwork → nodeAdded (every node at once; for each node in plugin order) → ready, while
+ * the echo service starts alongside. Hooks run in plugin order, under the lab's lock; a failing hook fails the command (and `up` then tears the lab down). beforeDown is best
  * effort: down continues, and kills every process in the lab's namespaces anyway.
  */
 import type { DaemonSpec, StopOptions } from './daemons.js';
@@ -51,7 +51,7 @@ export interface LabContext {
 
 export interface LabPlugin {
   readonly name: string;
-  /** The LAN, nodes, echo service exist; e.g. start the API server in `state.netns.control`. */
+  /** The LAN and nodes exist (the echo service may still be starting); e.g. start the API server in `state.netns.control`. */
   afterNetwork?(ctx: LabContext): Promise<void>;
   /** e.g. register the Node object, start the node's agent (role agentRole(node.name)). */
   nodeAdded?(ctx: LabContext, node: NodeState): Promise<void>;

@@ -97,3 +97,32 @@ test('a worker marks exactly as before: stop rules are a gateway matter', () => 
   const w = plan(snapshotOf(docs('gateway-1')), 'worker-1');
   assert.ok(!markRules(w).some((r) => r.includes('_abv') || r.includes('_oth')));
 });
+
+test('carried and elsewhere policies taking turns on the same pods: each stop lands before the next carried policy that takes them', () => {
+  // ranks by priority: up1 (gateway-1), mine1 (gateway-2), up2 (gateway-1), mine2 (gateway-2); all select the visitor, mine2 also `other`
+  const ranked = (name: string, priority: number, ip: string, on: string, appliedTo: object = { podSelector: { matchLabels: { app: 'visitor' } } }) =>
+    policy('default', name, { egressGatewayName: 'default', priority, egressIP: { ipv4: ip }, appliedTo }, { status: { eip: { ipv4: ip }, node: on } });
+  const g2 = plan(
+    snapshotOf([
+      ...baseCluster(),
+      visitor,
+      other,
+      ranked('up1', 400, '198.18.0.112', 'gateway-1'),
+      ranked('mine1', 300, '198.18.0.113', 'gateway-2'),
+      ranked('up2', 200, '198.18.0.114', 'gateway-1', both),
+      ranked('mine2', 100, '198.18.0.115', 'gateway-2', both),
+    ]),
+    'gateway-2',
+  );
+  assert.deepEqual(
+    g2.policies.map((p) => [p.key, p.role]),
+    [
+      ['default/up1', 'none'],
+      ['default/mine1', 'gateway'],
+      ['default/up2', 'none'],
+      ['default/mine2', 'gateway'],
+    ],
+  );
+  assert.deepEqual(elements(g2, `${prefixOf(g2, 'mine1')}_abv4`), ['10.244.1.5'], 'up1 selects the visitor: stopped before mine1');
+  assert.deepEqual(elements(g2, `${prefixOf(g2, 'mine2')}_abv4`), ['10.244.1.5', '10.244.1.6'], 'up2 selects both: stopped before mine2, also the visitor mine1 lists above it');
+});

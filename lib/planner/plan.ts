@@ -178,6 +178,29 @@ interface Elsewhere {
   readonly withDest: Map<string, IpLists>;
 }
 
+/** Records that the policy at `rank` takes `ip`; ranks arrive in ascending order. */
+function addRank(takers: Map<string, number | number[]>, ip: string, rank: number): void {
+  const known = takers.get(ip);
+  if (known === undefined) takers.set(ip, rank);
+  else if (typeof known === 'number') {
+    if (known !== rank) takers.set(ip, [known, rank]);
+  } else if (known[known.length - 1] !== rank) known.push(rank);
+}
+
+/** The lowest of the ascending `ranks` above `rank`. */
+function rankAfter(ranks: number | readonly number[] | undefined, rank: number): number | undefined {
+  if (ranks === undefined) return undefined;
+  if (typeof ranks === 'number') return ranks > rank ? ranks : undefined;
+  let lo = 0;
+  let hi = ranks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranks[mid]! > rank) hi = mid;
+    else lo = mid + 1;
+  }
+  return ranks[lo];
+}
+
 /**
  * Gateway side. A worker marks a packet for the node of the first active policy that matches it
  * (pod and destination), and this node must SNAT it by that policy or not at all: never by a
@@ -204,38 +227,27 @@ function elsewhereAddresses(resolved: readonly Resolved[], nodeName: string): El
   for (let i = 0; i < resolved.length; i++) if (carried(resolved[i]!)) lastCarried = i;
   if (firstElsewhere < 0 || firstElsewhere > lastCarried) return { above, withDest };
 
-  // Where each pod address is taken here: the rank of the first carried policy that lists it
-  // (after firstElsewhere), and the cluster-wide podSubnets carried, which take a whole CIDR.
-  // Stopping an address before the first carried policy that takes it is enough: a packet the
-  // stop rule lets through was not going to reach a later one.
-  const firstTaker = new Map<string, number>();
+  // Where each pod address is taken here: the ranks of the carried policies that list it (after
+  // firstElsewhere), and the cluster-wide podSubnets carried, which take a whole CIDR. Stopping an
+  // address before the first carried policy below the stopping one that takes it is enough: a
+  // packet the stop rule lets through was not going to reach a later one. Pods are commonly
+  // selected by several policies, so each address keeps every rank, not only the first.
+  const takers = new Map<string, number | number[]>();
   const carriedSubnets: { rank: number; index: FastIpIndex }[] = [];
   const firstAbove = resolved.findIndex((r, i) => i <= lastCarried && elsewhere(r) && !hasDest(r));
-  for (let i = lastCarried; i >= firstElsewhere; i--) {
+  for (let i = firstElsewhere; i <= lastCarried; i++) {
     const r = resolved[i]!;
     if (!carried(r)) continue;
     if (firstAbove >= 0 && i > firstAbove) above.set(r.policy.key, { 4: [], 6: [] });
     if (selectsBySourceCidr(r.policy)) carriedSubnets.push({ rank: i, index: new FastIpIndex(r.policy.spec.podSubnet) });
     for (const e of r.endpoints) {
-      for (const ip of e.ipv4) firstTaker.set(ip, i);
-      for (const ip of e.ipv6) firstTaker.set(ip, i);
+      for (const ip of e.ipv4) addRank(takers, ip, i);
+      for (const ip of e.ipv6) addRank(takers, ip, i);
     }
   }
-  carriedSubnets.reverse();
   /** The first carried policy ranked below `rank` that takes `ip`, if any. */
   const takerBelow = (ip: string, rank: number): number | undefined => {
-    let first = firstTaker.get(ip);
-    // a policy that lists it above `rank` may hide one below it: rare, so only then walk them all
-    if (first !== undefined && first <= rank) {
-      first = undefined;
-      for (let j = rank + 1; j <= lastCarried; j++) {
-        const r = resolved[j]!;
-        if (carried(r) && r.endpoints.some((e) => e.ipv4.includes(ip) || e.ipv6.includes(ip))) {
-          first = j;
-          break;
-        }
-      }
-    }
+    let first = rankAfter(takers.get(ip), rank);
     for (const c of carriedSubnets) if (c.rank > rank && (first === undefined || c.rank < first) && c.index.has(ip)) first = c.rank;
     return first;
   };

@@ -73,7 +73,12 @@ export function buildRouting(
   }
   const routeKey = (r: RouteEntry) => `${r.family}|${String(r.table).padStart(10, '0')}|${r.dst}`;
   const ruleKey = (r: RuleEntry) => `${r.family}|${String(r.priority).padStart(6, '0')}|${String(r.fwmark).padStart(10, '0')}|${r.iifLo}`;
-  const uniq = <T>(items: T[], key: (t: T) => string) => [...new Map(items.map((i) => [key(i), i])).values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  // one key per item: a gateway's reply routes number one per remote pod outside its node's pod CIDRs
+  const uniq = <T>(items: readonly T[], key: (t: T) => string): T[] => {
+    const byKey = new Map<string, T>();
+    for (const item of items) byKey.set(key(item), item);
+    return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+  };
   const sortedRoutes = uniq(routes, routeKey);
   return {
     tables: [...new Set(sortedRoutes.map((r) => r.table))].sort((a, b) => a - b),

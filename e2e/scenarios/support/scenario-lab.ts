@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { KubeObject } from '../../../lib/api/wire.js';
 import type { LabInfo, PodInfo } from '../../labkit/info.js';
 import { KUBECTL } from '../../labkit/kubectl.js';
-import { Lab, type PodSpec } from '../../labkit/lab.js';
+import { allSettledOrThrow, Lab, type PodSpec } from '../../labkit/lab.js';
 import type { AgentRunSpec } from '../../labkit/state.js';
 import type { NetworkOptions } from '../../labkit/network-options.js';
 import { tempLabBase } from '../../labkit/test-support.js';
@@ -81,16 +81,19 @@ export class ScenarioLab {
     try {
       const info = await lab.info();
       const gateways = info.nodes.filter((n) => n.role === 'gateway').map((n) => n.name);
-      await kubectl(lab, ['label', 'node', ...gateways, ...Object.entries(GATEWAY_NODE_LABELS).map(([k, v]) => `${k}=${v}`), '--overwrite']);
-      await applyObjects(lab, [
-        egressGateway(GATEWAY_NAME, GATEWAY_NODE_LABELS, {
-          ipv4: [poolV4(info, POOL_SIZE)],
-          ipv4DefaultEIP: eipV4(info, DEFAULT_EIP_OFFSET),
-          ...(info.ipv6 ? { ipv6: [poolV6(info, POOL_SIZE)], ipv6DefaultEIP: eipV6(info, DEFAULT_EIP_OFFSET) } : {}),
-        }),
-      ]);
       const pods = opts.pods ?? [];
-      await Promise.all(pods.map((p) => lab.addPod(p)));
+      // The gateway and the pods do not depend on each other: made side by side.
+      const gateway = async () => {
+        await kubectl(lab, ['label', 'node', ...gateways, ...Object.entries(GATEWAY_NODE_LABELS).map(([k, v]) => `${k}=${v}`), '--overwrite']);
+        await applyObjects(lab, [
+          egressGateway(GATEWAY_NAME, GATEWAY_NODE_LABELS, {
+            ipv4: [poolV4(info, POOL_SIZE)],
+            ipv4DefaultEIP: eipV4(info, DEFAULT_EIP_OFFSET),
+            ...(info.ipv6 ? { ipv6: [poolV6(info, POOL_SIZE)], ipv6DefaultEIP: eipV6(info, DEFAULT_EIP_OFFSET) } : {}),
+          }),
+        ]);
+      };
+      await allSettledOrThrow([gateway(), ...pods.map((p) => lab.addPod(p))]);
       for (const [ns, labels] of Object.entries(opts.namespaceLabels ?? {})) {
         await kubectl(lab, ['label', 'namespace', ns, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`), '--overwrite']);
       }
