@@ -1,13 +1,18 @@
 /**
  * Reading an agent's JSON log (pino, one object a line): when each of its informers said it would
  * try the API server again after a failed list or watch ("watch failed; restarting", with
- * retryMs). After an outage, an agent is back once every informer's last retry is behind us.
+ * retryMs), cut short when the agent saw the API server answer again ("the API server answers
+ * again": every waiting informer retries then). After an outage, an agent is back once every
+ * informer's last retry is behind us.
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findDaemon } from '../../labkit/lab-context.js';
 import type { Lab } from '../../labkit/lab.js';
 import { agentRole } from '../../labkit/plugins.js';
+
+const RESTARTING = 'watch failed; restarting';
+const ANSWERS_AGAIN = 'the API server answers again';
 
 interface LogLine {
   time?: string;
@@ -21,7 +26,7 @@ export async function informerRetries(lab: Lab, node: string, sinceMs: number): 
   const log = findDaemon(await lab.state(), agentRole(node)).log;
   const retries = new Map<string, number>();
   for (const text of (await readFile(log, 'utf8')).split('\n')) {
-    if (!text.includes('watch failed; restarting')) continue;
+    if (!text.includes(RESTARTING) && !text.includes(ANSWERS_AGAIN)) continue;
     let line: LogLine;
     try {
       line = JSON.parse(text) as LogLine;
@@ -29,7 +34,12 @@ export async function informerRetries(lab: Lab, node: string, sinceMs: number): 
       continue;
     }
     const at = Date.parse(line.time ?? '');
-    if (line.msg !== 'watch failed; restarting' || !line.informer || !(at >= sinceMs)) continue;
+    if (!(at >= sinceMs)) continue;
+    if (line.msg?.startsWith(ANSWERS_AGAIN)) {
+      for (const [informer, due] of retries) retries.set(informer, Math.min(due, at));
+      continue;
+    }
+    if (line.msg !== RESTARTING || !line.informer) continue;
     retries.set(line.informer, at + (line.retryMs ?? 0));
   }
   return retries;
