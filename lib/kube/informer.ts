@@ -7,6 +7,9 @@ import { silentLogger, type Logger } from './logger.js';
 import { isKubeStatus, KubeApiError } from './api-error.js';
 import { listAllPages } from './paged-list.js';
 
+/** How far apart the informers of many processes relist when the API server answers again (see retryNow). */
+const RELIST_SPREAD_MS = 1000;
+
 /** What an informer reports; implementations only update a store (no I/O, never throw). */
 export interface InformerHandlers {
   upsert(object: JsonObject): void;
@@ -77,6 +80,7 @@ export class ResilientInformer {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private launchedAt = 0;
+  private dueAt = 0;
   private offAnsweringAgain: (() => void) | undefined;
   private readonly backoff: Backoff;
   private readonly timing: InformerTiming;
@@ -122,14 +126,22 @@ export class ResilientInformer {
 
   /**
    * A restart waiting out its backoff starts now (the API server answers again after an outage):
-   * what changed meanwhile arrives at once, not up to a backoff cap later. Once per call; a list
-   * that fails again backs off further.
+   * what changed meanwhile arrives within RELIST_SPREAD_MS, not up to a backoff cap later. At a
+   * random point of that spread, so that a thousand nodes back from one outage do not all list in
+   * the same instant. Once per call; a list that fails again backs off further.
    */
   private retryNow(): void {
-    if (!this.running || !this.timer) return;
+    if (!this.running || !this.timer || this.dueAt <= Date.now() + RELIST_SPREAD_MS) return;
     clearTimeout(this.timer);
-    this.timer = undefined;
-    this.launch();
+    this.schedule(Math.random() * RELIST_SPREAD_MS);
+  }
+
+  private schedule(delay: number): void {
+    this.dueAt = Date.now() + delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.running) this.launch();
+    }, delay);
   }
 
   private launch(): void {
@@ -216,9 +228,6 @@ export class ResilientInformer {
     if (Date.now() - this.launchedAt >= this.timing.backoffMaxMs) this.backoff.reset();
     const delay = this.backoff.next();
     this.logger.warn({ op: 'watch', informer: this.name, err: errorMessage(err), retryMs: delay }, 'watch failed; restarting');
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.running) this.launch();
-    }, delay);
+    this.schedule(delay);
   }
 }
