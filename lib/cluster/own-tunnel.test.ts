@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { startApiServer } from '../../e2e/apiserver/server.js';
+import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
 import { API_VERSION, LAN_ANNOTATION } from '../api/group.js';
 import { node } from '../planner/testing/cluster.js';
@@ -9,20 +9,38 @@ import { installCrds, settle, startTestPlane } from '../controller/testing/plane
 import { sleep, waitFor } from '../kube/testing/wait.js';
 import { keepOwnAnnotation } from './own-tunnel.js';
 
-test('an own annotation: nothing written before the first set, then each change once, a value overwritten by others written back, none removes it', async () => {
+type Kept = ReturnType<typeof keepOwnAnnotation>;
+
+/**
+ * An API server with a controller and node w-1's agent, its EgressTunnel made and synced; `run`
+ * gets them and starts keeping the annotation itself (`keep`). Everything is stopped afterwards.
+ */
+async function withAgent(run: (lab: { server: ApiServer; keep: () => Kept }) => Promise<void>): Promise<void> {
   const server = await startApiServer({ logger: pino({ level: 'silent' }) });
   const controller = startTestPlane(server.url, 'gw-1', { identity: 'controller' });
   const agent = startTestPlane(server.url, 'w-1', { identity: 'w-1', elect: false });
-  let kept: ReturnType<typeof keepOwnAnnotation> | undefined;
+  let kept: Kept | undefined;
   try {
     installCrds(server);
     for (const o of [node('gw-1', 1), node('w-1', 2)]) server.store.apply(o as ServerObject);
     await settle(controller);
+    await waitFor('the tunnel and the agent synced', () => server.store.find(API_VERSION, 'EgressTunnel', 'w-1') !== undefined && agent.watch.synced, 5000);
+    const keep = () => (kept = keepOwnAnnotation({ client: agent.client, store: agent.store, watch: agent.watch, nodeName: 'w-1' }, 'lan-link', LAN_ANNOTATION));
+    await run({ server, keep });
+  } finally {
+    await kept?.reconciler.stop();
+    await agent.stop();
+    await controller.stop();
+    await server.close();
+  }
+}
+
+test('an own annotation: nothing written before the first set, then each change once, a value overwritten by others written back, none removes it', async () => {
+  await withAgent(async ({ server, keep }) => {
     const tunnel = () => server.store.get(API_VERSION, 'EgressTunnel', 'w-1') as any;
     const annotation = () => tunnel()?.metadata.annotations?.[LAN_ANNOTATION] as string | undefined;
     const patches = () => server.writes.count('egresstunnels.egress.sluice.dev', 'patch');
-    await waitFor('the tunnel and the agent synced', () => tunnel() !== undefined && agent.watch.synced, 5000);
-    kept = keepOwnAnnotation({ client: agent.client, store: agent.store, watch: agent.watch, nodeName: 'w-1' }, 'lan-link', LAN_ANNOTATION);
+    const kept = keep();
 
     await sleep(300);
     assert.equal(patches(), 0, 'nothing before the first set');
@@ -39,34 +57,21 @@ test('an own annotation: nothing written before the first set, then each change 
     kept.set(undefined);
     await waitFor('removed', () => tunnel().metadata.annotations?.[LAN_ANNOTATION] === undefined, 5000);
     assert.equal(patches(), 3);
-  } finally {
-    await kept?.reconciler.stop();
-    await agent.stop();
-    await controller.stop();
-    await server.close();
-  }
+  });
 });
 
 test('a write the API outage failed lands as soon as the API server answers again, not after its backoff; one write, no retry storm', async (t) => {
-  const server = await startApiServer({ logger: pino({ level: 'silent' }) });
-  const controller = startTestPlane(server.url, 'gw-1', { identity: 'controller' });
-  const agent = startTestPlane(server.url, 'w-1', { identity: 'w-1', elect: false });
-  let kept: ReturnType<typeof keepOwnAnnotation> | undefined;
-  try {
-    installCrds(server);
-    for (const o of [node('gw-1', 1), node('w-1', 2)]) server.store.apply(o as ServerObject);
-    await settle(controller);
+  await withAgent(async ({ server, keep }) => {
     const annotation = () => (server.store.get(API_VERSION, 'EgressTunnel', 'w-1') as any)?.metadata.annotations?.[LAN_ANNOTATION] as string | undefined;
     const patches = () => server.writes.count('egresstunnels.egress.sluice.dev', 'patch');
-    await waitFor('the tunnel and the agent synced', () => server.store.find(API_VERSION, 'EgressTunnel', 'w-1') !== undefined && agent.watch.synced, 5000);
-    kept = keepOwnAnnotation({ client: agent.client, store: agent.store, watch: agent.watch, nodeName: 'w-1' }, 'lan-link', LAN_ANNOTATION);
+    const kept = keep();
     kept.set('before');
     await waitFor('written', () => annotation() === 'before', 5000);
 
     await server.pause('refuse');
     kept.set('during');
     // failures at 0, 1 and 3 s: the retry pending now waits 4 s
-    await waitFor('three failed writes', () => kept!.reconciler.failures === 3, 6000);
+    await waitFor('three failed writes', () => kept.reconciler.failures === 3, 6000);
     const written = patches();
     await server.resume();
     const t0 = Date.now();
@@ -77,10 +82,5 @@ test('a write the API outage failed lands as soon as the API server answers agai
     await sleep(300);
     assert.equal(patches() - written, 1, 'one write');
     assert.equal(kept.reconciler.failures, 3, 'no failure after the outage');
-  } finally {
-    await kept?.reconciler.stop();
-    await agent.stop();
-    await controller.stop();
-    await server.close();
-  }
+  });
 });
