@@ -9,6 +9,7 @@ PRETTIER_CHECK ?= 1
 # Compiled tests of the sources that exist: a test file deleted from the tree stays in dist/
 # (tsc never removes outputs), and must not run.
 UNIT_TESTS = $(patsubst %.ts,dist/%.js,$(shell find lib agent bench -name '*.test.ts' 2>/dev/null | sort))
+UNIT_CONCURRENCY ?= 2
 E2E_TESTS  = $(patsubst %.ts,dist/%.js,$(shell find e2e -name '*.test.ts' 2>/dev/null | sort))
 
 .PHONY: all deps build crds lint format test unit e2e soak demo bench image clean
@@ -45,13 +46,18 @@ format: node_modules
 	$(PRETTIER) --write --log-level=warn .
 
 unit: build
-	$(NODE) --test --test-reporter=spec $(UNIT_TESTS)
+	$(NODE) --test --test-reporter=spec --test-concurrency=$(UNIT_CONCURRENCY) $(UNIT_TESTS)
 
 e2e: build
 	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
+# make test: the unit tests UNIT_CONCURRENCY files at a time (CPU-bound, nothing shared between
+# files), then the end-to-end tests one file at a time (each brings up a lab and measures timings
+# on it); both run even when the unit tests fail, and make test fails if either did.
 test: lint
-	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(UNIT_TESTS) $(E2E_TESTS)
+	unit=0; $(NODE) --test --test-reporter=spec --test-concurrency=$(UNIT_CONCURRENCY) $(UNIT_TESTS) || unit=$$?; \
+	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS) || exit $$?; \
+	exit $$unit
 
 # The long reliability runs: 100 applies SIGKILLed at random points (make test runs 6).
 soak: build
