@@ -1,5 +1,6 @@
 /** The real kubectl against a lab's API server, as a user would run it. */
 import { stringify as stringifyYaml } from 'yaml';
+import { API_VERSION } from '../../../lib/api/group.js';
 import type { KubeObject } from '../../../lib/api/wire.js';
 import type { Lab } from '../../labkit/lab.js';
 import type { RunResult } from '../../labkit/run.js';
@@ -31,10 +32,16 @@ export async function applyObjects(lab: Lab, objects: readonly KubeObject[]): Pr
   await kubectl(lab, ['apply', '-f', '-'], manifestStream(objects));
 }
 
-/** `kubectl delete` by kind/name (and namespace); missing objects are fine. */
+/**
+ * `kubectl delete` of sluice's objects by kind/name (and namespace), in the order given; missing
+ * objects are fine. One kubectl for all of them: it deletes them one by one, in that order.
+ */
 export async function deleteObjects(lab: Lab, objects: readonly KubeObject[]): Promise<void> {
-  for (const o of objects) {
-    const ns = o.metadata?.namespace ? ['-n', o.metadata.namespace] : [];
-    await kubectl(lab, ['delete', `${o.kind!.toLowerCase()}.egress.sluice.dev`, o.metadata!.name!, ...ns, '--ignore-not-found']);
-  }
+  if (objects.length === 0) return;
+  const refs = objects.map((o) => ({
+    apiVersion: API_VERSION,
+    kind: o.kind,
+    metadata: { name: o.metadata!.name, ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}) },
+  }));
+  await kubectl(lab, ['delete', '-f', '-', '--ignore-not-found'], manifestStream(refs));
 }

@@ -4,6 +4,25 @@ import { AGENT_STATUS_URL } from '../../labkit/cluster/agent-daemon.js';
 import type { Lab } from '../../labkit/lab.js';
 import { waitFor } from './wait.js';
 
+/** How often a node's /status is read while waiting: one read is a process in the node, about as long. */
+export const STATUS_POLL_MS = 200;
+
+/** The agent's /status on `node`, or undefined while it does not answer (starting, restarting). */
+export async function agentStatus(lab: Lab, node: string): Promise<AgentStatus | undefined> {
+  const r = await lab.exec({ node }, ['curl', '-s', '--max-time', '2', `${AGENT_STATUS_URL}/status`], { allowFailure: true });
+  try {
+    return JSON.parse(r.stdout) as AgentStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the status's probes find every node of `nodes` fit to carry egress IPs (alive, healthy, not draining). */
+export function fitByProbes(status: AgentStatus, nodes: readonly string[]): boolean {
+  const peers = status.liveness?.peers ?? [];
+  return nodes.every((n) => peers.some((p) => p.node === n && p.alive && p.healthy && !p.draining));
+}
+
 /**
  * Until `observer`'s probes find every node of `nodes` fit to carry egress IPs (alive, healthy,
  * not draining). A restarted agent stays aside for the probes' hold-down (5 s): a scenario that
@@ -14,16 +33,9 @@ export async function waitFitByProbes(lab: Lab, observer: string, nodes: readonl
     `${nodes.join(', ')} fit by ${observer}'s probes`,
     timeoutMs,
     async () => {
-      const r = await lab.exec({ node: observer }, ['curl', '-s', '--max-time', '2', `${AGENT_STATUS_URL}/status`], { allowFailure: true });
-      let status: AgentStatus;
-      try {
-        status = JSON.parse(r.stdout) as AgentStatus;
-      } catch {
-        return undefined;
-      }
-      const peers = status.liveness?.peers ?? [];
-      return nodes.every((n) => peers.some((p) => p.node === n && p.alive && p.healthy && !p.draining)) ? true : undefined;
+      const status = await agentStatus(lab, observer);
+      return status && fitByProbes(status, nodes) ? true : undefined;
     },
-    200,
+    STATUS_POLL_MS,
   );
 }
