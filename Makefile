@@ -10,6 +10,10 @@ PRETTIER_CHECK ?= 1
 # (tsc never removes outputs), and must not run.
 UNIT_TESTS = $(patsubst %.ts,dist/%.js,$(shell find lib agent bench -name '*.test.ts' 2>/dev/null | sort))
 UNIT_CONCURRENCY ?= 2
+# Unit tests that hold real sockets and threads to the clock (the liveness probers' detection and
+# hold-down windows): they run one file at a time with the end-to-end files, so that no other test
+# file competes with them for the CPU.
+TIMED_UNIT_TESTS = $(filter dist/lib/liveness/prober.test.js dist/lib/liveness/prober-thread.test.js,$(UNIT_TESTS))
 E2E_TESTS  = $(patsubst %.ts,dist/%.js,$(shell find e2e -name '*.test.ts' 2>/dev/null | sort))
 
 .PHONY: all deps build crds lint format test unit e2e soak demo bench image clean
@@ -46,17 +50,20 @@ format: node_modules
 	$(PRETTIER) --write --log-level=warn .
 
 unit: build
-	$(NODE) --test --test-reporter=spec --test-concurrency=$(UNIT_CONCURRENCY) $(UNIT_TESTS)
+	unit=0; $(NODE) --test --test-reporter=spec --test-concurrency=$(UNIT_CONCURRENCY) $(filter-out $(TIMED_UNIT_TESTS),$(UNIT_TESTS)) || unit=$$?; \
+	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(TIMED_UNIT_TESTS) || exit $$?; \
+	exit $$unit
 
 e2e: build
 	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
 # make test: the unit tests UNIT_CONCURRENCY files at a time (CPU-bound, nothing shared between
-# files), then the end-to-end tests one file at a time (each brings up a lab and measures timings
-# on it); both run even when the unit tests fail, and make test fails if either did.
+# files), then the timed unit tests and the end-to-end tests one file at a time (each end-to-end
+# file brings up a lab, and several measure timings on it); both run even when the first part
+# fails, and make test fails if either did.
 test: lint
-	unit=0; $(NODE) --test --test-reporter=spec --test-concurrency=$(UNIT_CONCURRENCY) $(UNIT_TESTS) || unit=$$?; \
-	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS) || exit $$?; \
+	unit=0; $(NODE) --test --test-reporter=spec --test-concurrency=$(UNIT_CONCURRENCY) $(filter-out $(TIMED_UNIT_TESTS),$(UNIT_TESTS)) || unit=$$?; \
+	$(NODE) --test --test-reporter=spec --test-concurrency=1 $(TIMED_UNIT_TESTS) $(E2E_TESTS) || exit $$?; \
 	exit $$unit
 
 # The long reliability runs: 100 applies SIGKILLed at random points (make test runs 6).
