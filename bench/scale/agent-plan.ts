@@ -8,19 +8,25 @@
  * policies and the policies are spread over ten gateway nodes, as in a real cluster.
  *
  *   node dist/bench/scale/agent-plan.js [--pods 100000 --policies 1000 --nodes 1000 ...]
- *     [--node node-0000] [--repeat 3] [--baseline OTHER/dist]...
+ *     [--node node-0000] [--repeat 3] [--baseline OTHER/dist]... [--heap] [--heap-snapshot DIR]
  *
  * `--baseline` plans the same snapshot, in the same process, with another build's planner (a
- * `dist` directory), so the ratio comes from one run. No root, no kernel.
+ * `dist` directory), so the ratio comes from one run. `--heap` prints the V8 heap used right after
+ * a full collection at each point the agent holds more: with its code loaded, once its store is
+ * filled (the test API server and the controller gone), with the plan, and with the plan's
+ * fingerprint and applied report (what its memo keeps); `--heap-snapshot DIR` also writes a heap
+ * snapshot at each. No root, no kernel.
  */
 import { loadavg } from 'node:os';
+import { getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import { applyManifests, readManifests } from '../../e2e/apiserver/manifest-loader.js';
 import type { JsonObject } from '../../e2e/apiserver/json.js';
 import { kubeConfigForServer } from '../../lib/kube/kubeconfig.js';
-import { resolveConfig } from '../../lib/planner/config.js';
+import { resolveConfig, type AgentConfig } from '../../lib/planner/config.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
 import { startControllerProcess } from '../../lib/controller/controller-process.js';
@@ -47,9 +53,11 @@ const OPTIONS = {
   node: { type: 'string', default: nodeName(0) },
   repeat: { type: 'string', default: '3' },
   baseline: { type: 'string', multiple: true },
+  heap: { type: 'boolean', default: false },
+  'heap-snapshot': { type: 'string' },
 } as const;
 
-const USAGE: UsageSpec = { command: 'node dist/bench/scale/agent-plan.js', values: { baseline: 'OTHER/dist' } };
+const USAGE: UsageSpec = { command: 'node dist/bench/scale/agent-plan.js', values: { baseline: 'OTHER/dist', 'heap-snapshot': 'DIR' } };
 
 type PlanFor = (snapshot: Snapshot, self: NodeSelf) => NodePlan;
 
@@ -85,6 +93,36 @@ function seed(api: ApiServer, shape: ScaleShape): void {
   for (let q = 0; q < shape.policies; q++) store.create(policyDoc(shape, q) as JsonObject);
 }
 
+const MIB = 1024 * 1024;
+/** The agent keeps its store for as long as it runs; so does the bench, to measure it. */
+const keptStores: unknown[] = [];
+
+/** Heap used after a full collection at the points the agent holds more (a no-op unless asked). */
+class HeapPoints {
+  readonly #gc: (() => void) | undefined;
+  readonly #snapshotDir: string | undefined;
+  #previous: number | undefined;
+
+  constructor(on: boolean, snapshotDir: string | undefined) {
+    if (on || snapshotDir) {
+      setFlagsFromString('--expose-gc');
+      this.#gc = runInNewContext('gc') as () => void;
+    }
+    this.#snapshotDir = snapshotDir;
+  }
+
+  at(label: string): void {
+    if (!this.#gc) return;
+    this.#gc();
+    this.#gc();
+    const used = getHeapStatistics().used_heap_size;
+    const delta = this.#previous === undefined ? '' : `${used >= this.#previous ? '+' : ''}${((used - this.#previous) / MIB).toFixed(1)} MiB`;
+    this.#previous = used;
+    line(`heap used after a full collection: ${label}`, `${(used / MIB).toFixed(1)} MiB`, delta);
+    if (this.#snapshotDir) writeHeapSnapshot(join(this.#snapshotDir, `agent-plan-${label.replace(/[^a-z0-9]+/gi, '-')}.heapsnapshot`));
+  }
+}
+
 /** Until the controller has written and then stayed quiet: every slice, status and tunnel is there. */
 async function controllerSettled(api: ApiServer): Promise<number> {
   const deadline = performance.now() + SETTLE_LIMIT_MS;
@@ -97,6 +135,36 @@ async function controllerSettled(api: ApiServer): Promise<number> {
     if (now !== last) [last, quietSince] = [now, performance.now()];
   }
   return last;
+}
+
+/**
+ * The cluster written by the real controller and listed by the agent's own watch. The test API
+ * server and the controller are gone when this returns; the snapshot holds what the agent's
+ * store holds (the store keeps it, as `sluice agent` does).
+ */
+async function agentSnapshot(shape: ScaleShape, node: string, config: AgentConfig): Promise<Snapshot> {
+  const api = await startApiServer({ watchHistoryLimit: 200_000 });
+  try {
+    seed(api, shape);
+    let t = performance.now();
+    const controller = startControllerProcess({ kubeConfig: kubeConfigForServer(api.url), namespace: LEASE_NAMESPACE, config, identity: 'bench' });
+    const writes = await controllerSettled(api);
+    await controller.stop();
+    line('controller: every slice, status and tunnel written', `${((performance.now() - t - QUIET_MS) / 1000).toFixed(1)} s`, `${writes} writes`);
+
+    t = performance.now();
+    const agent = startControlPlane({ kubeConfig: kubeConfigForServer(api.url), nodeName: node, namespace: LEASE_NAMESPACE, config, elect: false });
+    while (!agent.watch.synced) await sleep(50);
+    const snapshot = agent.store.snapshot(config);
+    await agent.stop();
+    line("agent's watch listed, snapshot built", `${(performance.now() - t).toFixed(0)} ms`);
+    keptStores.push(agent.store);
+    return snapshot;
+  } finally {
+    await api.close();
+    // The server's handle is released on a later turn of the event loop; until then it holds the whole test cluster.
+    await sleep(100);
+  }
 }
 
 /** The agent's reconcile, planning part: the plan, then what it derives from it before the kernel. */
@@ -121,29 +189,26 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const config = resolveConfig({ tunnelCidrV4: '198.19.0.0/16' });
   const out = process.stdout;
   out.write(`bench/scale agent-plan: ${shape.nodes} nodes (${shape.gatewayNodes} gateway nodes), ${shape.pods} pods, ${shape.policies} policies; the agent of ${node}\n`);
-  const api = await startApiServer({ watchHistoryLimit: 200_000 });
-  try {
-    seed(api, shape);
-    let t = performance.now();
-    const controller = startControllerProcess({ kubeConfig: kubeConfigForServer(api.url), namespace: LEASE_NAMESPACE, config, identity: 'bench' });
-    const writes = await controllerSettled(api);
-    await controller.stop();
-    line('controller: every slice, status and tunnel written', `${((performance.now() - t - QUIET_MS) / 1000).toFixed(1)} s`, `${writes} writes`);
-
-    t = performance.now();
-    const agent = startControlPlane({ kubeConfig: kubeConfigForServer(api.url), nodeName: node, namespace: LEASE_NAMESPACE, config, elect: false });
-    while (!agent.watch.synced) await sleep(50);
-    const snapshot = agent.store.snapshot(config);
-    await agent.stop();
-    const endpoints = snapshot.slices.reduce((n, s) => n + s.endpoints.length, 0);
-    line("agent's watch listed, snapshot built", `${(performance.now() - t).toFixed(0)} ms`);
-    line(
-      '  what the agent plans from',
-      `${endpoints} endpoints`,
-      `${snapshot.slices.length} slices, ${snapshot.policies.length} policies, ${snapshot.nodes.length} Nodes, ${snapshot.tunnels.length} tunnels`,
-    );
-
-    const self: NodeSelf = { node, parentInterface: 'eth0' };
+  const heap = new HeapPoints(flags.heap, flags['heap-snapshot']);
+  heap.at('code loaded');
+  const snapshot = await agentSnapshot(shape, node, config);
+  const endpoints = snapshot.slices.reduce((n, s) => n + s.endpoints.length, 0);
+  line(
+    '  what the agent plans from',
+    `${endpoints} endpoints`,
+    `${snapshot.slices.length} slices, ${snapshot.policies.length} policies, ${snapshot.nodes.length} Nodes, ${snapshot.tunnels.length} tunnels`,
+  );
+  heap.at('store filled, snapshot built');
+  const self: NodeSelf = { node, parentInterface: 'eth0' };
+  // Before any other build is loaded: its caches would stay, since the slices they are kept for do.
+  if (flags.heap || flags['heap-snapshot']) {
+    const nodePlan = planForNode(snapshot, self);
+    heap.at('with the plan');
+    const kept = { nodePlan, fingerprint: ApplyGate.fingerprint(nodePlan), applied: appliedPolicies(nodePlan, snapshot) };
+    heap.at('with its fingerprint and applied report');
+    line('  the plan as JSON (what its fingerprint digests)', `${(JSON.stringify(kept.nodePlan).length / MIB).toFixed(1)} MiB`);
+  }
+  {
     const builds: { label: string; planFor: PlanFor }[] = [];
     for (const dir of flags.baseline ?? []) {
       const module = (await import(pathToFileURL(join(resolve(dir), 'agent/plan-for-node.js')).href)) as { planForNode: PlanFor };
@@ -151,9 +216,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     }
     builds.push({ label: 'this build', planFor: planForNode });
     const medians: number[] = [];
+    const fingerprints: string[] = [];
     for (const build of builds) {
       const runs = Array.from({ length: repeat }, () => timed(() => reconcileOnce(build.planFor, snapshot, self)));
       const p = runs.at(-1)!.value;
+      fingerprints.push(ApplyGate.fingerprint(p));
       const wall = median(runs.map((r) => r.wall));
       medians.push(wall);
       line(
@@ -163,11 +230,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       );
     }
     const own = medians.at(-1)!;
-    for (let i = 0; i < builds.length - 1; i++) line(`  this build / ${builds[i]!.label}`, (own / medians[i]!).toFixed(3));
-    return 0;
-  } finally {
-    await api.close();
+    for (let i = 0; i < builds.length - 1; i++) {
+      line(`  this build / ${builds[i]!.label}`, (own / medians[i]!).toFixed(3), fingerprints[i] === fingerprints.at(-1) ? 'the same plan' : 'PLANS DIFFER');
+    }
   }
+  return 0;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = await main();

@@ -98,6 +98,15 @@ const canonical = new Map<string, string>();
 const CANONICAL_KEPT = 4096;
 
 /** Canonical text of an address (lower-case, compressed IPv6). */
+/** The address in network byte order: 4 or 16 bytes (netlink attributes, nft keys). Throws on a non-address. */
+export function ipBytes(text: string): Buffer {
+  const { family, value } = parseIp(text);
+  const out = Buffer.alloc(family === 4 ? 4 : 16);
+  let v = value;
+  for (let i = out.length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
 export function canonicalIp(text: string): string {
   let known = canonical.get(text);
   if (known === undefined) {

@@ -9,6 +9,7 @@ import type { ClusterInfo, EipConflictReport, LanLink, Endpoint, EndpointSlice, 
 import { isRecord, readBoolean, readIpSpecs, readRecord, readString } from './fields.js';
 import { parseMeta } from './parse-meta.js';
 import { deepFreeze } from './freeze.js';
+import { exactList } from './exact-list.js';
 import { canonicalIp, formatInterval, isIp, parseIp, parseIpSpec, type Family } from './ip.js';
 import { CLUSTER_FIREWALL_LABEL, CLUSTER_POLICY_LABEL, EIP_CONFLICTS_ANNOTATION, FIREWALL_LABEL, LAN_ANNOTATION, POLICY_LABEL } from './group.js';
 import { firewallKey, policyKey } from './policy-key.js';
@@ -112,11 +113,13 @@ export function parseEndpointSlice(raw: Record<string, unknown>, clusterScoped: 
     const pod = name('pod', isDnsSubdomain);
     const node = name('node', isDnsSubdomain);
     const ips = (key: string, family: Family) =>
-      optionalList(e[key], `${p}.${key}`, ignored, ENDPOINT_MAX_IPS, (text) => {
-        const ip = parseIp(text);
-        ofFamily(family, text, ip);
-        return canonicalIp(text);
-      }).sort();
+      exactList(
+        optionalList(e[key], `${p}.${key}`, ignored, ENDPOINT_MAX_IPS, (text) => {
+          const ip = parseIp(text);
+          ofFamily(family, text, ip);
+          return canonicalIp(text);
+        }).sort(),
+      );
     const ipv4 = ips('ipv4', 4);
     const ipv6 = ips('ipv6', 6);
     if (namespace === undefined || pod === undefined || node === undefined) {
@@ -127,11 +130,11 @@ export function parseEndpointSlice(raw: Record<string, unknown>, clusterScoped: 
   if (!problems.ok) return { problems: problems.items };
   if (firewallName) {
     const key = firewallKey(clusterScoped ? 'EgressClusterFirewall' : 'EgressFirewall', meta.namespace, firewallName);
-    return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: '', firewallKey: key, endpoints }, ignored);
+    return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: '', firewallKey: key, endpoints: exactList(endpoints) }, ignored);
   }
   if (!policyName) return { problems: problems.items };
   const kind = clusterScoped ? 'EgressClusterPolicy' : 'EgressPolicy';
-  return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: policyKey(kind, meta.namespace, policyName), endpoints }, ignored);
+  return withIgnored({ name: meta.name, namespace: meta.namespace, policyKey: policyKey(kind, meta.namespace, policyName), endpoints: exactList(endpoints) }, ignored);
 }
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterStore, type StoreChange } from './store.js';
 import { DEFAULT_CONFIG } from '../planner/config.js';
-import { gateway, node, pod, policy } from '../planner/testing/cluster.js';
+import { endpointSlice, gateway, node, pod, policy } from '../planner/testing/cluster.js';
 
 type Doc = Record<string, any>;
 
@@ -192,4 +192,23 @@ test('the wire form is kept only when asked; asked later at the same resourceVer
   assert.equal(store.get('EgressGateway', 'gw')?.raw, undefined);
   store.upsert('a', 'Node', withRv(node('n1', 1), '1'), { keepRaw: true });
   assert.equal(store.get('Node', 'n1')?.raw, undefined, 'never for core kinds');
+});
+
+test('slices that list a pod alike share its endpoint; a dropped slice gives its pods back', () => {
+  const store = new ClusterStore();
+  const ep = (node: string) => ({ ns: 'ns', pod: 'p1', node, ipv4: ['10.0.0.1'] });
+  const sliceOf = (name: string, node: string) => withRv(endpointSlice('ns', name, name, [ep(node)]), '1');
+  const slices = () => store.snapshot(DEFAULT_CONFIG).slices;
+  store.upsert('a', 'EgressEndpointSlice', sliceOf('a', 'n1'));
+  store.upsert('a', 'EgressEndpointSlice', sliceOf('b', 'n1'));
+  assert.equal(slices()[0]!.endpoints[0], slices()[1]!.endpoints[0]);
+  assert.deepEqual(slices()[1]!.endpoints[0], { namespace: 'ns', pod: 'p1', node: 'n1', ipv4: ['10.0.0.1'], ipv6: [] });
+  // the pod moved: once no slice lists it on n1, the slices listing it on n2 share that endpoint
+  store.upsert('a', 'EgressEndpointSlice', withRv(sliceOf('a', 'n2'), '2'));
+  store.remove('a', 'EgressEndpointSlice', sliceOf('b', 'n1'));
+  store.upsert('a', 'EgressEndpointSlice', sliceOf('c', 'n2'));
+  store.upsert('a', 'EgressEndpointSlice', sliceOf('d', 'n2'));
+  const [, c, d] = slices();
+  assert.equal(c!.endpoints[0]!.node, 'n2');
+  assert.equal(c!.endpoints[0], d!.endpoints[0]);
 });

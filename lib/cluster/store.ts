@@ -11,6 +11,7 @@ import { withDefaultGateways } from '../planner/default-gateway.js';
 import { errorMessage } from '../errors.js';
 import { objectKey } from '../kube/resource.js';
 import { isOurKind, RESOURCES, type StoreKind } from './kinds.js';
+import { SharedEndpoints } from './shared-endpoints.js';
 import type { JsonObject } from '../kube/rest-client.js';
 import { silentLogger, type Logger } from '../kube/logger.js';
 
@@ -115,6 +116,8 @@ function fingerprintJson(kind: StoreKind, raw: JsonObject, value: unknown, probl
   return JSON.stringify({ ...raw, metadata: meta });
 }
 
+const isSliceKind = (kind: StoreKind) => kind === 'EgressEndpointSlice' || kind === 'EgressClusterEndpointSlice';
+
 function reportFingerprintOf(kind: StoreKind, raw: JsonObject): string | undefined {
   const field = REPORT_FIELDS[kind];
   return field && isRecord(raw.status) ? digest(JSON.stringify(raw.status[field] ?? null)) : undefined;
@@ -135,6 +138,8 @@ export class ClusterStore {
   private readonly logger: Logger;
   /** The last EgressClusterInfo that parsed with nothing wrong, kept while a later one is invalid. */
   private lastGoodClusterInfo: { value: ClusterInfo; resourceVersion: string } | undefined;
+  /** Every stored slice's endpoints, one object per pod that slices list alike. */
+  private readonly sharedEndpoints = new SharedEndpoints();
 
   constructor(options: { logger?: Logger } = {}) {
     this.logger = options.logger ?? silentLogger();
@@ -186,6 +191,7 @@ export class ClusterStore {
     } catch (err) {
       problems = [{ reason: 'InvalidValue', path: '', message: `could not be parsed: ${errorMessage(err)}` }];
     }
+    if (value !== undefined && isSliceKind(kind)) value = this.sharedEndpoints.adopt(value as EndpointSlice);
     const fingerprint = fingerprintOf(kind, raw, value, problems);
     const reportFingerprint = reportFingerprintOf(kind, raw);
     const entry: Entry = {
@@ -204,6 +210,7 @@ export class ClusterStore {
       ...(reportFingerprint !== undefined ? { reportFingerprint } : {}),
     };
     map.set(key, entry);
+    this.releaseSlice(existing);
     if (kind === 'EgressClusterInfo' && key === CLUSTER_INFO_NAME && value !== undefined && ignored.length === 0) {
       this.lastGoodClusterInfo = { value: value as ClusterInfo, resourceVersion };
     }
@@ -337,7 +344,12 @@ export class ClusterStore {
     const entry = map.get(key);
     if (!entry || !entry.sources.delete(source) || entry.sources.size > 0) return;
     map.delete(key);
+    this.releaseSlice(entry);
     this.changed({ kind, key, type: 'remove' });
+  }
+
+  private releaseSlice(entry: Entry | undefined): void {
+    if (entry?.value !== undefined && isSliceKind(entry.kind)) this.sharedEndpoints.release(entry.value as EndpointSlice);
   }
 
   private changed(change: StoreChange): void {

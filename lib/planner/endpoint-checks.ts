@@ -1,5 +1,6 @@
 import type { Endpoint, EndpointSlice, Policy } from '../api/model.js';
 import { formatInterval, parseCidr, parseIpSpec, type IpInterval } from '../api/ip.js';
+import { exactList } from '../api/exact-list.js';
 import { AddressRanges } from './address-ranges.js';
 import { ipv4Value } from './fast-ip.js';
 import type { ClusterInForce } from './cluster-cidrs.js';
@@ -149,7 +150,9 @@ export function checkedEndpoints(
       if (ipv4 === e.ipv4 && ipv6 === e.ipv6) kept.push(e);
       else if (ipv4.length + ipv6.length > 0) kept.push({ ...e, ipv4, ipv6 });
     }
-    return { kept, left };
+    // Kept with the slice for as long as it lives: the slice's own list when nothing was left out.
+    const all = kept.length === slice.endpoints.length && kept.every((e, i) => e === slice.endpoints[i]);
+    return { kept: all ? slice.endpoints : exactList(kept), left };
   }
 }
 

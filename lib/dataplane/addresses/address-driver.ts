@@ -1,10 +1,10 @@
 import type { EipPlan } from '../../planner/node-plan.js';
-import { runBatch } from '../iproute/batch.js';
-import { execFile, type Exec } from '../iproute/exec.js';
+import type { Exec } from '../iproute/exec.js';
 import type { KernelReads } from '../iproute/rows.js';
 import { kernelReads } from '../kernel-reads.js';
-import { fromBatch, type ApplyError, type StepResult } from '../report.js';
+import type { ApplyError, StepResult } from '../report.js';
 import { addressCommand } from './address-commands.js';
+import { batchAddressWrites, rtnetlinkAddressWrites, type AddressWrites, type WriteFailure } from './address-writes.js';
 import { observeAddresses } from './address-observe.js';
 import { hostPrefix, planAddressOps, type AddressOp, type AddressOpPlan } from './address-ops.js';
 import { DEFAULT_ADDRESS_TAG } from './address-tag.js';
@@ -13,7 +13,10 @@ import type { HeldAddress, ObservedAddresses } from './address-types.js';
 export interface AddressDriverOptions {
   /** IFA_RT_PRIORITY value marking our addresses; see address-tag.ts. */
   readonly tag?: number;
-  /** Runs `ip` for writes (and for reads, unless `reads` is given). */
+  /**
+   * Runs `ip` for writes (and for reads, unless `reads` is given): a kernel of the caller's making.
+   * Without it, writes go over the process's rtnetlink socket.
+   */
   readonly exec?: Exec;
   readonly reads?: KernelReads;
 }
@@ -28,12 +31,12 @@ export interface AddressApplyResult extends StepResult {
 /** Owns the tagged EIP host addresses; the node's own addresses are never changed. Idempotent. */
 export class AddressDriver {
   readonly tag: number;
-  readonly #exec: Exec;
+  readonly #writes: AddressWrites;
   readonly #reads: KernelReads;
 
   constructor(options: AddressDriverOptions = {}) {
     this.tag = options.tag ?? DEFAULT_ADDRESS_TAG;
-    this.#exec = options.exec ?? execFile;
+    this.#writes = options.exec ? batchAddressWrites(options.exec, this.tag) : rtnetlinkAddressWrites(this.tag);
     this.#reads = kernelReads(options);
   }
 
@@ -63,15 +66,21 @@ export class AddressDriver {
    * kernel first. One that is already gone is no error: removing it is all that was asked.
    */
   async release(addresses: readonly HeldAddress[]): Promise<StepResult> {
-    const commands = addresses.map((a) => addressCommand({ kind: 'del', address: { ...a, prefixlen: hostPrefix(a.family), ours: true } }, this.tag));
-    const step = fromBatch('ip', await runBatch(this.#exec, 'ip', commands));
-    return { ...step, errors: step.errors.filter((e) => !/Cannot assign requested address/.test(e.message)) };
+    const ops = addresses.map((a): AddressOp => ({ kind: 'del', address: { ...a, prefixlen: hostPrefix(a.family), ours: true } }));
+    const { step } = await this.#execute(ops, (failure) => !failure.absent);
+    return step;
   }
 
-  async #execute(ops: readonly AddressOp[]): Promise<{ step: StepResult; done: AddressOp[] }> {
-    const commands = ops.map((op) => addressCommand(op, this.tag));
-    const result = await runBatch(this.#exec, 'ip', commands);
-    const failed = new Set(result.failures.map((f) => f.command));
-    return { step: fromBatch('ip', result), done: ops.filter((_op, i) => !failed.has(commands[i]!)) };
+  /** Writes `ops`; failures `counted` (all by default) are errors, the others neither errors nor writes. */
+  async #execute(ops: readonly AddressOp[], counted: (failure: WriteFailure) => boolean = () => true): Promise<{ step: StepResult; done: AddressOp[] }> {
+    const outcomes = await this.#writes(ops);
+    const errors: ApplyError[] = [];
+    const done: AddressOp[] = [];
+    outcomes.forEach((failure, i) => {
+      const op = ops[i]!;
+      if (failure === undefined) done.push(op);
+      else if (counted(failure)) errors.push({ code: 'EGW_ERR_NETLINK', op: `ip ${addressCommand(op, this.tag)}`, message: failure.message });
+    });
+    return { step: { writes: done.length, errors }, done };
   }
 }

@@ -4,6 +4,7 @@ import type { EipPlan } from '../../planner/node-plan.js';
 import { privilegedSkipReason, withLab, type NetnsLab } from '../testing/lab.js';
 import { seedPlan, withIpv6 } from '../testing/seed-plans.js';
 import { addressCommand } from './address-commands.js';
+import type { StepResult } from '../report.js';
 import type { AddressApplyResult } from './address-driver.js';
 import { parseAddresses } from './address-observe.js';
 import { planAddressOps } from './address-ops.js';
@@ -89,6 +90,14 @@ async function applyEips(lab: NetnsLab, ...plans: EipPlan[][]): Promise<AddressA
   return (await lab.helper('g', { steps: plans.map((eips) => ({ op: 'addresses.apply', eips })) })).results as AddressApplyResult[];
 }
 
+/** Every attribute `ip -details -json address` shows of the node's global addresses but the lifetimes' clocks. */
+async function addressDetails(lab: NetnsLab, node: string): Promise<unknown[]> {
+  const rows = await lab.ipJson<{ ifname: string; addr_info: Record<string, unknown>[] }>(node, ['-details', 'address', 'show']);
+  return rows
+    .flatMap((l) => l.addr_info.filter((a) => a['scope'] === 'global').map((a): Record<string, unknown> => ({ ifname: l.ifname, ...a })))
+    .sort((a, b) => String(a['local']).localeCompare(String(b['local'])));
+}
+
 describe('AddressDriver in a network namespace', { skip: privilegedSkipReason() }, () => {
   test('adds tagged EIPs, adopts them after a restart, removes only its own', async () => {
     await withLab('addr', ['w', { ipv4: '198.18.0.11' }], ['g', { ipv4: '198.18.0.12', ipv6: '2001:db8:18::12' }], async (lab) => {
@@ -144,6 +153,53 @@ describe('AddressDriver in a network namespace', { skip: privilegedSkipReason() 
       assert.equal(none!.writes, 1);
       assert.equal(again!.writes, 0);
       assert.deepEqual(await addresses(lab, 'g'), foreign, 'the node addresses are exactly as before');
+    });
+  });
+
+  test('an EIP written over rtnetlink is, in every attribute, what `ip addr add` makes of the command', async () => {
+    await withLab('addrnl', ['w', { ipv4: '198.18.0.11' }], ['g', { ipv4: '198.18.0.12', ipv6: '2001:db8:18::12' }], async (lab) => {
+      const eips = withIpv6(await seedPlan('gateway-1')).eips;
+      const written = async (addressWrites: 'rtnetlink' | 'ip') => {
+        const [added] = (await lab.helper('g', { addressWrites, steps: [{ op: 'addresses.apply', eips }] })).results as AddressApplyResult[];
+        assert.deepEqual(added!.errors, [], addressWrites);
+        assert.equal(added!.writes, 2, addressWrites);
+        const details = await addressDetails(lab, 'g');
+        const [removed] = (await lab.helper('g', { addressWrites, steps: [{ op: 'addresses.apply', eips: [] }] })).results as AddressApplyResult[];
+        assert.deepEqual([removed!.errors, removed!.writes], [[], 2], addressWrites);
+        return details;
+      };
+      const before = await addressDetails(lab, 'g');
+      const overNetlink = await written('rtnetlink');
+      const byIp = await written('ip');
+      assert.deepEqual(overNetlink, byIp);
+      assert.ok(
+        overNetlink.some(
+          (a) => JSON.stringify(a).includes('"local":"2001:db8::110"') && JSON.stringify(a).includes('"nodad":true') && JSON.stringify(a).includes('"preferred_life_time":0'),
+        ),
+        JSON.stringify(overNetlink),
+      );
+      assert.deepEqual(await addressDetails(lab, 'g'), before);
+
+      for (const addressWrites of ['rtnetlink', 'ip'] as const) {
+        const held = eips.map((e) => ({ ip: e.ip, family: e.family, ifname: e.interface }));
+        const [, , released] = (
+          await lab.helper('g', {
+            addressWrites,
+            steps: [
+              { op: 'addresses.apply', eips },
+              { op: 'sh', script: 'ip addr del 2001:db8::110/128 dev eth0' },
+              { op: 'addresses.release', addresses: held },
+            ],
+          })
+        ).results as StepResult[];
+        assert.deepEqual([released!.errors, released!.writes], [[], 1], `${addressWrites}: an EIP already gone is no error, nor a write`);
+        assert.deepEqual(await addressDetails(lab, 'g'), before);
+      }
+
+      const [refused] = (await lab.helper('g', { steps: [{ op: 'addresses.apply', eips: [{ ...eips[0]!, interface: 'nosuch0' }] }] })).results as AddressApplyResult[];
+      assert.equal(refused!.writes, 0);
+      assert.match(refused!.errors[0]!.message, /ENODEV/);
+      assert.match(refused!.errors[0]!.op, /^ip addr add 198\.18\.0\.110\/32 dev nosuch0 metric 20942$/);
     });
   });
 });

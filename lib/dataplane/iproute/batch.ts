@@ -35,10 +35,11 @@ export function batchFailures(stderr: string): Map<number, string> {
 }
 
 /**
- * Writes stay with iproute2 while reads go over rtnetlink (kernel-reads.ts): reads run on every
- * apply, writes only when something changed (a no-op apply writes nothing); one process carries
- * any number of lines, so its start-up is paid once per subsystem; and iproute2 encodes the many
- * attribute combinations (VXLAN creation, onlink routes, fwmark rules) as operators check them.
+ * Writes stay with iproute2 (EIP addresses aside: addresses/address-writes.ts) while reads go
+ * over rtnetlink (kernel-reads.ts): reads run on every apply, writes only when something changed
+ * (a no-op apply writes nothing); one process carries any number of lines, so its start-up is
+ * paid once per subsystem; and iproute2 encodes the many attribute combinations (VXLAN creation,
+ * onlink routes, fwmark rules) as operators check them.
  *
  * Feeds commands to one `ip|bridge -force -batch -` process. Not transactional: with -force every
  * line runs, and each rejected one is reported as `<message>\nCommand failed -:N` on stderr.

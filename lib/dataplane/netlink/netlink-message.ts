@@ -4,6 +4,7 @@
  * writes and reads them little-endian (netlink-socket.ts refuses big-endian hosts). Layouts from
  * netlink(7) and linux/netlink.h.
  */
+import { constants } from 'node:os';
 import { EgressError, type ErrorCode } from '../../errors.js';
 
 export const NLM_F_REQUEST = 0x1;
@@ -19,6 +20,11 @@ const NLMSG_DONE = 3;
 const NLA_TYPE_MASK = 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
 
 export const align4 = (n: number) => (n + 3) & ~3;
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** An errno the kernel answered with, by its name (EEXIST), or its number when it has none here. */
+export const errnoName = (errno: number): string => ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
 
 /** One attribute: header, payload, padding. */
 export function attr(type: number, payload: Buffer): Buffer {

@@ -7,11 +7,10 @@
  * renderer as the JSON path (learnedBySet) before it is encoded. Layouts from
  * linux/netfilter/nf_tables.h and linux/netfilter/nfnetlink.h.
  */
-import { constants } from 'node:os';
-import { parseIp } from '../../api/ip.js';
+import { ipBytes } from '../../api/ip.js';
 import { EgressError } from '../../errors.js';
 import { learnedBySet, type LearnedElementWrite } from '../../planner/nft/render.js';
-import { attr, NLA_F_NESTED, NLM_F_ACK, NLM_F_REQUEST, NLMSG_HDRLEN, stringPayload } from '../netlink/netlink-message.js';
+import { attr, errnoName, NLA_F_NESTED, NLM_F_ACK, NLM_F_REQUEST, NLMSG_HDRLEN, stringPayload } from '../netlink/netlink-message.js';
 import { NFNL_SUBSYS_NFTABLES, NFPROTO_INET, nftablesRequest } from './nfnetlink.js';
 import { netfilterRequest } from './netfilter-socket.js';
 
@@ -40,15 +39,6 @@ export const be64 = (n: number) => {
   return b;
 };
 
-/** The address in network byte order: 4 or 16 bytes, as an ipv4_addr / ipv6_addr key. */
-export function addressBytes(text: string): Buffer {
-  const { family, value } = parseIp(text);
-  const out = Buffer.alloc(family === 4 ? 4 : 16);
-  let v = value;
-  for (let i = out.length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-}
-
 /** A batch message (begin/end): nlmsghdr + nfgenmsg whose res_id names the subsystem. */
 function batchMessage(type: number, seq: number): Buffer {
   const b = Buffer.alloc(NLMSG_HDRLEN + 4);
@@ -72,7 +62,7 @@ export function learnedElementsBatch(table: string, elements: readonly LearnedEl
   for (const [set, list] of learnedBySet(elements)) {
     const elems = list.map((e) => {
       const ms = be64(e.timeout * 1000);
-      const parts = [nested(NFTA_SET_ELEM_KEY, [attr(NFTA_DATA_VALUE, addressBytes(e.value))]), attr(NFTA_SET_ELEM_TIMEOUT, ms), attr(NFTA_SET_ELEM_EXPIRATION, ms)];
+      const parts = [nested(NFTA_SET_ELEM_KEY, [attr(NFTA_DATA_VALUE, ipBytes(e.value))]), attr(NFTA_SET_ELEM_TIMEOUT, ms), attr(NFTA_SET_ELEM_EXPIRATION, ms)];
       if (e.comment) {
         const text = Buffer.from(`${e.comment}\0`, 'ascii');
         parts.push(attr(NFTA_SET_ELEM_USERDATA, Buffer.concat([Buffer.from([UDATA_COMMENT, text.length]), text])));
@@ -108,13 +98,11 @@ export function batchAnswers(datagram: Buffer, waiting: Set<number>): number | u
   return undefined;
 }
 
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
 /** The kernel answered and refused the batch (a set it does not have, for one): the elements are at fault, not the path. */
 export class ElementsRefused extends EgressError {
   readonly errno: number;
   constructor(errno: number) {
-    super('EGW_ERR_NFT', `the kernel refused the learned elements: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}`);
+    super('EGW_ERR_NFT', `the kernel refused the learned elements: ${errnoName(errno)}`);
     this.errno = errno;
   }
 }

@@ -4,7 +4,8 @@ import type { Family } from '../../api/ip.js';
 import { EgressError } from '../../errors.js';
 import { attr, NLA_F_NESTED, NLMSG_HDRLEN, stringPayload } from '../netlink/netlink-message.js';
 import { NFPROTO_INET, nftablesRequest } from './nfnetlink.js';
-import { addressBytes, be64 } from './nfnetlink-elements.js';
+import { ipBytes } from '../../api/ip.js';
+import { be64 } from './nfnetlink-elements.js';
 import { observedPlainSet, parsePlainElementDump, plainElements } from './nfnetlink-plain-elements.js';
 import { observedSet, parseElementDump, type DumpedElement, type DumpedSet } from './nfnetlink-sets.js';
 
@@ -24,7 +25,7 @@ interface Element {
 /** One NFTA_LIST_ELEM as the kernel dumps it. */
 function element(e: Element): Buffer {
   const nest = (type: number, parts: Buffer[]) => attr(e.flagged === false ? type : type | NLA_F_NESTED, Buffer.concat(parts));
-  const parts = [nest(1, [attr(1, addressBytes(e.address))])];
+  const parts = [nest(1, [attr(1, ipBytes(e.address))])];
   if (e.timeoutMs !== undefined) parts.push(attr(4, be64(e.timeoutMs)));
   if (e.expirationMs !== undefined) parts.push(attr(5, be64(e.expirationMs)));
   if (e.comment !== undefined) {

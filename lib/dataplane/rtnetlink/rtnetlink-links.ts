@@ -7,14 +7,17 @@ import { EgressError } from '../../errors.js';
 import { attr, attribute, attributes, cString, stringPayload } from '../netlink/netlink-message.js';
 import type { AddrRow, LinkRow, VxlanInfoRow } from '../iproute/rows.js';
 import { AF_INET, AF_INET6, ipText, macText, u32, u8 } from './rtnetlink-bytes.js';
-import type { RtnetlinkDumps } from './rtnetlink-dump.js';
+import type { Rtnetlink } from './rtnetlink-dump.js';
 
 const RTM_NEWLINK = 16;
 const RTM_GETLINK = 18;
-const RTM_NEWADDR = 20;
+export const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
 const IFINFOMSG_LEN = 16;
-const IFADDRMSG_LEN = 8;
+export const IFADDRMSG_LEN = 8;
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_RT_PRIORITY = 9;
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
@@ -29,9 +32,6 @@ const IFLA_VXLAN_LOCAL = 4;
 const IFLA_VXLAN_LEARNING = 7;
 const IFLA_VXLAN_PORT = 15;
 const IFLA_VXLAN_LOCAL6 = 17;
-const IFA_ADDRESS = 1;
-const IFA_LOCAL = 2;
-const IFA_RT_PRIORITY = 9;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 const ENODEV = 19;
@@ -154,7 +154,7 @@ const skipStats = () => {
 };
 
 /** The name of every link, by ifindex: a dump that reads nothing else of each link. */
-export function dumpLinkNames(dumps: RtnetlinkDumps): Map<number, string> {
+export function dumpLinkNames(dumps: Rtnetlink): Map<number, string> {
   let names = new Map<number, string>();
   dumps.dump(
     RTM_GETLINK,
@@ -170,7 +170,7 @@ export function dumpLinkNames(dumps: RtnetlinkDumps): Map<number, string> {
 }
 
 /** The name of link `index`: a lookup by the kernel that reads nothing else of the link; undefined when there is none. */
-export function linkName(dumps: RtnetlinkDumps, index: number): string | undefined {
+export function linkName(dumps: Rtnetlink, index: number): string | undefined {
   const header = Buffer.alloc(IFINFOMSG_LEN);
   header.writeInt32LE(index, 4);
   let name: string | undefined;
@@ -185,7 +185,7 @@ export function linkName(dumps: RtnetlinkDumps, index: number): string | undefin
  * parent named; undefined when there is none. The kernel looks the link up, so this costs the same
  * on a node with hundreds of links (a veth per pod).
  */
-export function getLink(dumps: RtnetlinkDumps, name: string): IndexedLink | undefined {
+export function getLink(dumps: Rtnetlink, name: string): IndexedLink | undefined {
   let link: DumpedLink | undefined;
   getLinkMessage(dumps, Buffer.alloc(IFINFOMSG_LEN), [skipStats(), attr(IFLA_IFNAME, stringPayload(name))], name, (body) => (link = parseLink(body)));
   // The kernel finds a link by an alternative name too; `ip address show dev NAME` lists the link of that name only.
@@ -194,7 +194,7 @@ export function getLink(dumps: RtnetlinkDumps, name: string): IndexedLink | unde
 }
 
 /** Sends RTM_GETLINK for one link; `onLink` sees its message, if there is such a link. */
-function getLinkMessage(dumps: RtnetlinkDumps, header: Buffer, attrs: readonly Buffer[], what: string, onLink: (body: Buffer) => void): void {
+function getLinkMessage(dumps: Rtnetlink, header: Buffer, attrs: readonly Buffer[], what: string, onLink: (body: Buffer) => void): void {
   const errno = dumps.get(
     RTM_GETLINK,
     header,
@@ -211,7 +211,7 @@ function getLinkMessage(dumps: RtnetlinkDumps, header: Buffer, attrs: readonly B
  * only those `wanted` (by ifindex and ifa_scope) are parsed. The kernel dumps them all (it filters
  * by link only on a socket set for strict checking, which this one is not).
  */
-export function dumpAddresses(dumps: RtnetlinkDumps, wanted: (index: number, scope: number) => boolean = () => true): Map<number, AddrRow[]> {
+export function dumpAddresses(dumps: Rtnetlink, wanted: (index: number, scope: number) => boolean = () => true): Map<number, AddrRow[]> {
   let addresses = new Map<number, AddrRow[]>();
   dumps.dump(
     RTM_GETADDR,

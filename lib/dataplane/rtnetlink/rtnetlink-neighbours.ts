@@ -6,7 +6,7 @@
 import { attr, attributes } from '../netlink/netlink-message.js';
 import type { FdbRow, NeighRow } from '../iproute/rows.js';
 import { AF_BRIDGE, AF_INET, AF_INET6, ipText, macText } from './rtnetlink-bytes.js';
-import type { RtnetlinkDumps } from './rtnetlink-dump.js';
+import type { Rtnetlink } from './rtnetlink-dump.js';
 
 const RTM_NEWNEIGH = 28;
 const RTM_GETNEIGH = 30;
@@ -38,7 +38,7 @@ function stateNames(state: number): string[] {
 }
 
 /** IPv4 and IPv6 neighbours of link `index`, as `ip neigh show dev D` lists them. */
-export function dumpNeighbours(dumps: RtnetlinkDumps, index: number): NeighRow[] {
+export function dumpNeighbours(dumps: Rtnetlink, index: number): NeighRow[] {
   let rows: NeighRow[] = [];
   // NDA_IFINDEX has the kernel dump that link's neighbours only (`ip neigh show dev D` asks the same way).
   const ifindex = Buffer.alloc(4);
@@ -66,7 +66,7 @@ export function dumpNeighbours(dumps: RtnetlinkDumps, index: number): NeighRow[]
 }
 
 /** FDB entries of bridge port or VXLAN device `index`, as `bridge fdb show dev D` lists them. */
-export function dumpFdb(dumps: RtnetlinkDumps, index: number): FdbRow[] {
+export function dumpFdb(dumps: Rtnetlink, index: number): FdbRow[] {
   let rows: FdbRow[] = [];
   // An ifinfomsg header asks the kernel for one port's entries (an ndmsg would dump every device's).
   const header = Buffer.alloc(IFINFOMSG_LEN);

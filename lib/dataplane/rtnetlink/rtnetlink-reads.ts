@@ -1,10 +1,10 @@
 import type { DeviceRows, KernelReads } from '../iproute/rows.js';
 import { dumpAddresses, dumpLinkNames, getLink, linkName, LOCAL_SCOPES } from './rtnetlink-links.js';
 import { dumpFdb, dumpNeighbours } from './rtnetlink-neighbours.js';
-import { RtnetlinkDumps } from './rtnetlink-dump.js';
+import { processRtnetlink, type Rtnetlink } from './rtnetlink-dump.js';
 import { dumpRoutes, dumpRules } from './rtnetlink-routing.js';
 
-function readDevice(dumps: RtnetlinkDumps, name: string): DeviceRows {
+function readDevice(dumps: Rtnetlink, name: string): DeviceRows {
   const link = getLink(dumps, name);
   if (!link) return { neighbours: [], fdb: [] };
   const addr_info = dumpAddresses(dumps, (index) => index === link.index).get(link.index) ?? [];
@@ -12,7 +12,7 @@ function readDevice(dumps: RtnetlinkDumps, name: string): DeviceRows {
 }
 
 /** Names links by ifindex, each looked up once (`ifN` for an index no link has). */
-function linkNamer(dumps: RtnetlinkDumps): (index: number) => string {
+function linkNamer(dumps: Rtnetlink): (index: number) => string {
   const names = new Map<number, string>();
   return (index) => {
     let name = names.get(index);
@@ -30,7 +30,7 @@ function linkNamer(dumps: RtnetlinkDumps): (index: number) => string {
  * neighbours), and rules and routes outside the owned ranges are skipped before they are turned
  * into rows, so an apply's reads cost about the same on a node with hundreds of pods.
  */
-export function rtnetlinkReads(dumps: RtnetlinkDumps = shared()): KernelReads {
+export function rtnetlinkReads(dumps: Rtnetlink = processRtnetlink()): KernelReads {
   return {
     device: async (name) => readDevice(dumps, name),
     addresses: async () => {
@@ -44,6 +44,3 @@ export function rtnetlinkReads(dumps: RtnetlinkDumps = shared()): KernelReads {
     }),
   };
 }
-
-let sharedDumps: RtnetlinkDumps | undefined;
-const shared = () => (sharedDumps ??= new RtnetlinkDumps());

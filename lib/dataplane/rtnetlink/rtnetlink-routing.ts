@@ -11,7 +11,7 @@ import type { RouteRow } from '../iproute/rows.js';
 import { inRange } from '../routes/route-parse.js';
 import type { IdRange } from '../routes/route-types.js';
 import { AF_INET, AF_INET6, ipText, u32, u8 } from './rtnetlink-bytes.js';
-import type { RtnetlinkDumps } from './rtnetlink-dump.js';
+import type { Rtnetlink } from './rtnetlink-dump.js';
 
 const RTM_NEWROUTE = 24;
 const RTM_GETROUTE = 26;
@@ -223,7 +223,7 @@ function ruleRow(body: Buffer, family: Family, priorities: IdRange): RouteRow | 
  * skipped before they become rows. Devices are named by `nameOf` once the dump is over, so only
  * those of the routes kept are looked up.
  */
-export function dumpRoutes(dumps: RtnetlinkDumps, family: Family, tables: IdRange, nameOf: (index: number) => string): RouteRow[] {
+export function dumpRoutes(dumps: Rtnetlink, family: Family, tables: IdRange, nameOf: (index: number) => string): RouteRow[] {
   let routes: UnnamedRoute[] = [];
   const header = Buffer.alloc(RTMSG_LEN);
   header.writeUInt8(afOf(family), 0);
@@ -241,7 +241,7 @@ export function dumpRoutes(dumps: RtnetlinkDumps, family: Family, tables: IdRang
 }
 
 /** The rules of one family at priorities `priorities`, as `ip -N -json rule list` lists them. */
-export function dumpRules(dumps: RtnetlinkDumps, family: Family, priorities: IdRange): RouteRow[] {
+export function dumpRules(dumps: Rtnetlink, family: Family, priorities: IdRange): RouteRow[] {
   let rows: RouteRow[] = [];
   const header = Buffer.alloc(FIB_RULE_HDR_LEN);
   header.writeUInt8(afOf(family), 0);

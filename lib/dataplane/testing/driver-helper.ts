@@ -8,6 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import type { EipPlan, NodePlan, RoutingPlan, SysctlEntry, VxlanPlan } from '../../planner/node-plan.js';
 import { AddressDriver } from '../addresses/address-driver.js';
+import type { HeldAddress } from '../addresses/address-types.js';
+import { execFile } from '../iproute/exec.js';
 import { Dataplane } from '../dataplane.js';
 import type { NftDriverLike } from '../dataplane-types.js';
 import type { EipHoldLimit } from '../eip-hold.js';
@@ -28,6 +30,7 @@ export type HelperStep =
   | { readonly op: 'sysctls.apply'; readonly entries: readonly SysctlEntry[] }
   | { readonly op: 'addresses.observe' }
   | { readonly op: 'addresses.apply'; readonly eips: readonly EipPlan[] }
+  | { readonly op: 'addresses.release'; readonly addresses: readonly HeldAddress[] }
   | { readonly op: 'dataplane.apply'; readonly plan: NodePlan; readonly nftFails?: boolean; readonly probeAtNft?: boolean }
   | { readonly op: 'dataplane.observe'; readonly plan?: NodePlan }
   | { readonly op: 'dataplane.diff'; readonly plan: NodePlan }
@@ -37,6 +40,8 @@ export type HelperStep =
 export interface HelperRequest {
   readonly device?: string;
   readonly addressTag?: number;
+  /** How the address driver writes: over rtnetlink (the default, as the agent does) or through `ip -batch`. */
+  readonly addressWrites?: 'rtnetlink' | 'ip';
   readonly eipHold?: EipHoldLimit;
   readonly steps: readonly HelperStep[];
 }
@@ -54,7 +59,10 @@ async function main(): Promise<void> {
   const links = new LinkDriver({ device: config.vxlan.device });
   const routes = new RouteDriver();
   const sysctls = new SysctlDriver();
-  const addresses = new AddressDriver(request.addressTag !== undefined ? { tag: request.addressTag } : {});
+  const addresses = new AddressDriver({
+    ...(request.addressTag !== undefined ? { tag: request.addressTag } : {}),
+    ...(request.addressWrites === 'ip' ? { exec: execFile } : {}),
+  });
 
   // The fake nft driver records which of our rules and routes, and whether the device, exist when it is called.
   let nftFails = false;
@@ -109,6 +117,9 @@ async function main(): Promise<void> {
         break;
       case 'addresses.apply':
         result = await applyAddresses(addresses, step.eips);
+        break;
+      case 'addresses.release':
+        result = await addresses.release(step.addresses);
         break;
       case 'dataplane.apply':
         nftFails = step.nftFails ?? false;
