@@ -4,9 +4,12 @@ import pino from 'pino';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
 import { API_VERSION, FIREWALL_LABEL, POLICY_LABEL } from '../api/group.js';
-import { gateway, namespace, node, pod, policy, clusterPolicy } from '../planner/testing/cluster.js';
+import { gateway, namespace, node, pod, policy, clusterPolicy, snapshotOf } from '../planner/testing/cluster.js';
 import { egressWrites, installCrds, settle, startTestPlane } from './testing/plane.js';
 import { sleep, waitFor } from '../kube/testing/wait.js';
+import { silentLogger } from '../kube/logger.js';
+import type { ControllerContext } from './context.js';
+import { reconcileEndpointSlices } from './endpoint-slices.js';
 
 const asServer = (o: object) => o as ServerObject;
 const SLICES = 'egressendpointslices.egress.sluice.dev';
@@ -254,4 +257,35 @@ test("firewalls get slices of their own next to a policy's: selected pods, kept 
     await plane.stop();
     await server.close();
   }
+});
+
+test('policies written at once never hand out the same slice name (the names are taken before the first write)', async () => {
+  // The same uid and names alike in the 247 characters a slice name keeps: both namers offer the same names in the same order.
+  const alike = (suffix: string) => {
+    const doc = policy('default', `${'a'.repeat(250)}${suffix}`, { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } });
+    (doc.metadata as Record<string, unknown>).uid = 'same-uid';
+    return doc;
+  };
+  const pods = Array.from({ length: 150 }, (_, i) => pod('default', `web-${i}`, 'w-0', [`10.244.0.${i + 1}`], { app: 'web' }));
+  const snapshot = snapshotOf([namespace('default'), node('w-0', 1), alike('x1'), alike('x2'), ...pods]);
+  assert.equal(snapshot.policies.length, 2);
+  const created: string[] = [];
+  const writer = {
+    create: async (_kind: string, body: { metadata: { name: string } }) => {
+      await sleep(1); // the API server's answer: the other policy's work runs meanwhile
+      created.push(body.metadata.name);
+      return { outcome: 'created' };
+    },
+  };
+  const ctx = {
+    snapshot,
+    store: { list: () => [] },
+    writer,
+    signal: new AbortController().signal,
+    logger: silentLogger(),
+  } as unknown as ControllerContext;
+  const report = await reconcileEndpointSlices(ctx);
+  assert.equal(report.errors.length, 0);
+  assert.equal(created.length, 4, 'two slices of at most 100 endpoints per policy');
+  assert.equal(new Set(created).size, created.length, `every slice has its own name: ${created.map((n) => n.slice(-5)).join(' ')}`);
 });

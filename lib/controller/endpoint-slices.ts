@@ -153,14 +153,13 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
         const desired = family.select(policy, pods, snapshot.namespaces);
         const mine = byPolicy.get(policy.key) ?? [];
         const existing: SliceContent[] = mine.map((s) => ({ name: s.name, endpoints: s.value!.endpoints }));
-        // a copy: the namer reserves names in it, and only the slices created count as taken for the next policy
+        // a copy: the namer reserves names in it, and only the slices to create count as taken for the other policies
         const namesTaken = namespacedOwner(family.policyKind) ? new Set(takenInNamespace.get(policy.namespace)) : taken;
         const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, namesTaken));
         const key = (name: string) => objectKey(namespacedOwner(family.policyKind) ? policy.namespace : '', name);
-        for (const s of layout.create) {
-          report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
-          markTaken(key(s.name));
-        }
+        // taken before the first await: the policies in flight beside this one name their slices meanwhile
+        for (const s of layout.create) markTaken(key(s.name));
+        for (const s of layout.create) report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
         const updates = new Map(layout.update.map((s) => [s.name, s]));
         for (const s of mine) {
           if (layout.remove.includes(s.name)) continue;
