@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { usageText } from './command-line.js';
 
 /** Every bench program: the compiled files that take their flags through the shared parser. */
 async function entryPoints(): Promise<string[]> {
@@ -37,3 +38,20 @@ for (const entry of ENTRY_POINTS) {
     assert.equal(wrong.stdout, '');
   });
 }
+
+test('a usage shows each option with its default or placeholder, leaves internal ones out, and wraps', () => {
+  const options = {
+    inner: { type: 'boolean' },
+    rounds: { type: 'string', default: '3' },
+    plan: { type: 'string' },
+    'agent-arg': { type: 'string', multiple: true },
+    quiet: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+  } as const;
+  const text = usageText({ command: 'node x.js', internal: ['inner'], required: ['plan'], values: { plan: 'FILE', 'agent-arg': '--flag=value' } }, options);
+  assert.equal(text, 'usage: node x.js [--rounds 3] --plan FILE [--agent-arg=--flag=value]... [--quiet] [--baseline VALUE]');
+  const wide = usageText({ command: 'node dist/bench/x.js' }, Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`option-${i}`, { type: 'string', default: '1000,10000' }])));
+  const lines = wide.split('\n');
+  assert.ok(lines.length > 1 && lines.every((l) => l.length <= 110), wide);
+  assert.ok(lines.slice(1).every((l) => l.startsWith('  [--option-')));
+});

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { armReaper } from '../e2e/labkit/reaper/arm.js';
 import { identityOf } from '../e2e/labkit/reaper/process-identity.js';
-import { parseBenchArgs } from './command-line.js';
+import { parseBenchArgs, type UsageSpec } from './command-line.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const LISTED = ['dataplane/nft-apply.js', 'dataplane/noop-apply.js', 'plan/plan.js', 'throughput/throughput.js'];
@@ -103,6 +103,6 @@ async function main(filters: readonly string[]): Promise<number> {
   return outcomes.some((o) => o.crashed) ? 1 : 0;
 }
 
-const USAGE = "usage: node dist/bench/run.js [NAME...]   (NAME: a substring of a benchmark's path, e.g. throughput)";
+const USAGE: UsageSpec = { command: 'node dist/bench/run.js', trailer: "[NAME...]   (NAME: a substring of a benchmark's path, e.g. throughput)" };
 
 process.exitCode = await main(parseBenchArgs(USAGE, {}, process.argv.slice(2), true).positionals);

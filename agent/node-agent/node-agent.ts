@@ -249,6 +249,7 @@ export class NodeAgent {
       let nodePlan: NodePlan;
       if (planned) nodePlan = planned.plan;
       else {
+        const planStart = performance.now();
         try {
           nodePlan = planForNode(snapshot, {
             node: this.options.nodeName,
@@ -260,7 +261,7 @@ export class NodeAgent {
           this.#status = { ...this.#status, lastError: errorMessage(err) };
           throw err;
         }
-        this.metrics.planComputed((performance.now() - t0) / 1000);
+        this.metrics.planComputed((performance.now() - planStart) / 1000);
       }
       this.#lastMarks = markIndexes(nodePlan);
       const fingerprint = planned?.fingerprint ?? ApplyGate.fingerprint(nodePlan);

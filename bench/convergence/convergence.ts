@@ -19,7 +19,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { netnsName, netnsSuffix } from '../../e2e/labkit/names.js';
 import { cleanupOnSignal } from '../../e2e/labkit/signal-cleanup.js';
 import { applyObjects, kubectl } from '../../e2e/scenarios/support/kubectl.js';
@@ -169,7 +169,7 @@ function report(policies: readonly PolicyTrial[], pods: readonly PodTrial[], loa
   return `${lines.join('\n')}\n`;
 }
 
-const USAGE = 'usage: node dist/bench/convergence/convergence.js [--trials 50]';
+const USAGE: UsageSpec = { command: 'node dist/bench/convergence/convergence.js' };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseBenchArgs(USAGE, { trials: { type: 'string', default: '50' } }, argv);

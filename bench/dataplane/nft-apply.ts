@@ -25,7 +25,7 @@ import { tableCapacities } from '../../lib/dataplane/nft/set-capacity.js';
 import { allSetName, podAddresses, quietLog, seedTable, withElements } from '../../lib/dataplane/nft/testing/lab-fixtures.js';
 import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
 import { armReaper } from '../../e2e/labkit/reaper/arm.js';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import type { NftTablePlan } from '../../lib/planner/node-plan.js';
 import { counter, rule } from '../../lib/planner/nft/statements.js';
 
@@ -34,7 +34,7 @@ const GNU_TIME = '/usr/bin/time'; // Debian package `time`; without it the CLI's
 const HAVE_GNU_TIME = existsSync(GNU_TIME);
 const TARGETS = { fullMs: 250, fullAt: 100_000, incrementalMs: 2, adoptMs: 100 };
 
-const USAGE = 'usage: node dist/bench/dataplane/nft-apply.js [--repeat 7] [--sizes 1000,10000,100000]';
+const USAGE: UsageSpec = { command: 'node dist/bench/dataplane/nft-apply.js', internal: ['inside'] };
 
 const { values: args } = parseBenchArgs(
   USAGE,

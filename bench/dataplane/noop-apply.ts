@@ -26,7 +26,7 @@ import { inLabNetns } from '../../lib/dataplane/nft/testing/netns-guard.js';
 import { seedPlan, withIpv6 } from '../../lib/dataplane/testing/seed-plans.js';
 import { probeNftStructure, type NftProbe } from '../../lib/dataplane/nft-structure-probe.js';
 import { armReaper } from '../../e2e/labkit/reaper/arm.js';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 
 const NS_PREFIX = 'sl-bench-noop-';
 const TARGET_MS = 5;
@@ -42,7 +42,7 @@ const SETUP = [
   'link set eth0-peer up',
 ];
 
-const USAGE = 'usage: node dist/bench/dataplane/noop-apply.js [--repeat 21]';
+const USAGE: UsageSpec = { command: 'node dist/bench/dataplane/noop-apply.js', internal: ['inside'] };
 
 const { values: args } = parseBenchArgs(USAGE, { inside: { type: 'boolean', default: false }, repeat: { type: 'string', default: '21' } }, process.argv.slice(2));
 

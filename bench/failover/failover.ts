@@ -33,7 +33,7 @@ import { appSelector, egressPolicy } from '../../e2e/scenarios/support/manifests
 import { waitGatewaysFit } from '../../e2e/scenarios/support/peer-liveness.js';
 import { waitAssigned } from '../../e2e/scenarios/support/policy-status.js';
 import { GATEWAY_NAME, GATEWAY_NODE_LABELS, ScenarioLab } from '../../e2e/scenarios/support/scenario-lab.js';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { within } from '../throughput/deadline.js';
 import { renderBreakdown, renderSeries, TARGETS, type SeriesResult } from './report.js';
 import { DEFAULT_PROBES } from '../../agent/probe-flags.js';
@@ -86,7 +86,7 @@ const buildCommit = async () => {
   return ((JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { commit?: string }).commit ?? 'unknown').slice(0, 12);
 };
 
-const USAGE = `usage: node dist/bench/failover/failover.js [--trials 20] [--window-s 10] [--series ${Object.keys(SERIES).join(',')}] [--probe-interval ${DEFAULT_PROBES.intervalMs}[,MS...]]`;
+const USAGE: UsageSpec = { command: 'node dist/bench/failover/failover.js', values: { 'probe-interval': `${DEFAULT_PROBES.intervalMs}[,MS...]` } };
 
 function parseOptions(argv: readonly string[]) {
   const { values } = parseBenchArgs(

@@ -26,7 +26,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { Lab } from '../../e2e/labkit/lab.js';
 import type { LabInfo, PodInfo } from '../../e2e/labkit/info.js';
 import { cleanupOnSignal } from '../../e2e/labkit/signal-cleanup.js';
@@ -51,8 +51,7 @@ const NAME = 'echo.bench.test';
 type Config = 'none' | 'rules-100' | 'rules-10000' | 'learned-10000';
 const CONFIGS: readonly Config[] = ['none', 'rules-100', 'rules-10000', 'learned-10000'];
 
-const USAGE =
-  'usage: node dist/bench/firewall/firewall.js [--seconds 5] [--rounds 3] [--queries 1000] [--rate 500,1000] [--hold-only] [--hold-rounds 1] [--baseline OTHER/dist] [--renewal expires,expires/libnftables,readd]';
+const USAGE: UsageSpec = { command: 'node dist/bench/firewall/firewall.js', values: { baseline: 'OTHER/dist', renewal: 'expires,expires/libnftables,readd' } };
 const log = (line: string) => void process.stderr.write(`${line}\n`);
 
 /** The i-th address of 100.64.0.0/10 (never the echo's): rules that never match the flow. */

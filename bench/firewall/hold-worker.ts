@@ -26,7 +26,7 @@ import { NftDriver, type KernelWrites } from '../../lib/dataplane/nft/nft-driver
 import { writeLearnedElements } from '../../lib/dataplane/nft/nfnetlink-elements.js';
 import { openNftBackend } from '../../lib/dataplane/nft/open-backend.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import type { ClientReport, ClientRequest, PacedReport } from './hold-client.js';
 
 /** What the forwarder did in one phase of the client's. */
@@ -129,8 +129,11 @@ function parseRates(text: string): number[] {
   return rates;
 }
 
-const USAGE =
-  'usage: ip netns exec NODE node dist/bench/firewall/hold-worker.js --plan FILE [--queries 1000] [--rate 500,1000] [--seconds 5] [--renewal expires|readd] [--writes direct|libnftables]';
+const USAGE: UsageSpec = {
+  command: 'ip netns exec NODE node dist/bench/firewall/hold-worker.js',
+  required: ['plan'],
+  values: { plan: 'FILE', renewal: 'expires|readd', writes: 'direct|libnftables' },
+};
 
 async function run(): Promise<void> {
   const { values } = parseBenchArgs(

@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { Prober } from '../../lib/liveness/prober.js';
 import { PROBE_DEFAULTS } from '../../lib/liveness/prober-options.js';
 import type { LivenessView } from '../../lib/liveness/liveness-types.js';
@@ -109,7 +109,7 @@ async function cost(nodes: number, seconds: number, port: number): Promise<void>
   process.stdout.write(`  ${(rounds / (wallMs / 1000)).toFixed(1)} rounds/s per prober (target ${1000 / PROBE_DEFAULTS.intervalMs}); peers not heard at the end: ${notHeard}\n`);
 }
 
-const USAGE = 'usage: node dist/bench/liveness/detection.js [--repeat 10] [--nodes 20] [--seconds 10]';
+const USAGE: UsageSpec = { command: 'node dist/bench/liveness/detection.js' };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseBenchArgs(

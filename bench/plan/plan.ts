@@ -10,7 +10,7 @@
  * No root, no kernel: the planner is pure.
  */
 import { pathToFileURL } from 'node:url';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { plan } from '../../lib/planner/plan.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
 import { benchSnapshot, GATEWAY_NODES, PLANNED_WORKER } from './bench-snapshot.js';
@@ -49,7 +49,7 @@ function baseline(snapshot: Snapshot): number {
   return ips.sort().length;
 }
 
-const USAGE = 'usage: node dist/bench/plan/plan.js [--repeat 7] [--endpoints 1000,10000,100000] [--policies 10,100,1000]';
+const USAGE: UsageSpec = { command: 'node dist/bench/plan/plan.js' };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseBenchArgs(

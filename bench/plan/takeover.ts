@@ -12,7 +12,7 @@
  * No root, no kernel, no API server: the judgement is pure.
  */
 import { pathToFileURL } from 'node:url';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { parseAppliedReport, type AppliedReport } from '../../lib/api/applied-report.js';
 import { resolveCluster } from '../../lib/planner/resolve.js';
 import type { Snapshot } from '../../lib/planner/snapshot.js';
@@ -69,7 +69,7 @@ function steadyState(snapshot: Snapshot): { facts: ClaimFacts; reports: ReportLo
   return { facts: { selfClaims: () => claims, reportChangedAt: () => 5, holderSince: () => 10 }, reports: (n) => (n === FAILED ? { report } : {}) };
 }
 
-const USAGE = 'usage: node dist/bench/plan/takeover.js [--repeat 9] [--policies 100,1000]';
+const USAGE: UsageSpec = { command: 'node dist/bench/plan/takeover.js' };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseBenchArgs(USAGE, { repeat: { type: 'string', default: '9' }, policies: { type: 'string', default: '100,1000' } }, argv);

@@ -29,7 +29,7 @@ import { egressWrites } from '../../lib/controller/testing/plane.js';
 import { planForNode, type NodeSelf } from '../../agent/plan-for-node.js';
 import { ApplyGate } from '../../agent/node-agent/apply-gate.js';
 import { appliedPolicies } from '../../agent/node-agent/applied-report.js';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { FULL_SHAPE, gatewayDocs, gatewayNodeDoc, namespaceDoc, nodeDoc, nodeName, podDoc, podPlace, policyDoc, type ScaleShape } from './cluster-model.js';
 import { LEASE_NAMESPACE } from './scale-cluster.js';
 
@@ -49,8 +49,7 @@ const OPTIONS = {
   baseline: { type: 'string', multiple: true },
 } as const;
 
-const USAGE = `usage: node dist/bench/scale/agent-plan.js [--nodes ${FULL_SHAPE.nodes}] [--gateway-nodes ${FULL_SHAPE.gatewayNodes}] [--pods ${FULL_SHAPE.pods}]
-  [--namespaces ${FULL_SHAPE.namespaces}] [--policies ${FULL_SHAPE.policies}] [--node ${nodeName(0)}] [--repeat 3] [--baseline OTHER/dist]...`;
+const USAGE: UsageSpec = { command: 'node dist/bench/scale/agent-plan.js', values: { baseline: 'OTHER/dist' } };
 
 type PlanFor = (snapshot: Snapshot, self: NodeSelf) => NodePlan;
 

@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FULL_SHAPE, nodeIp, nodeName, type ScaleShape } from './cluster-model.js';
-import { parseBenchArgs, type BenchFlags } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec, type BenchFlags } from '../command-line.js';
 import { runInLab } from './lab-runner.js';
 import { contextSwitchesByThread, sampleProcess, sampleProcessTree, usageBetween } from './process-stats.js';
 import { ScaleCluster } from './scale-cluster.js';
@@ -39,9 +39,7 @@ const OPTIONS = {
 
 type Flags = BenchFlags<typeof OPTIONS>;
 
-const USAGE = `usage: node dist/bench/scale/idle.js [--window-seconds 60] [--probe-seconds 20] [--settle-seconds 10]
-  [--nodes ${FULL_SHAPE.nodes}] [--gateway-nodes ${FULL_SHAPE.gatewayNodes}] [--pods ${FULL_SHAPE.pods}] [--namespaces ${FULL_SHAPE.namespaces}] [--policies ${FULL_SHAPE.policies}]
-  [--baseline OTHER/dist]... [--agent-arg=--flag=value]... [--time-limit-seconds 240] [--keep-dir]`;
+const USAGE: UsageSpec = { command: 'node dist/bench/scale/idle.js', internal: ['inner', 'prefix'], values: { baseline: 'OTHER/dist', 'agent-arg': '--flag=value' } };
 
 const AGENT_NODE = 0;
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));

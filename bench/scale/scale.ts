@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL_SHAPE, nodeIp, nodeName, podPlace, selects, type ScaleShape } from './cluster-model.js';
 import { percentile } from './journal.js';
-import { parseBenchArgs, type BenchFlags } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec, type BenchFlags } from '../command-line.js';
 import { runInLab } from './lab-runner.js';
 import { sampleProcess, usageBetween, type ProcessSample, type Usage } from './process-stats.js';
 import { ScaleCluster, Stalled, type RealAgent } from './scale-cluster.js';
@@ -47,10 +47,15 @@ const OPTIONS = {
 
 type Flags = BenchFlags<typeof OPTIONS>;
 
-const USAGE = `usage: node dist/bench/scale/scale.js [--churn-seconds 15] [--pod-rate 100] [--quiet-seconds 10]
-  [--nodes ${FULL_SHAPE.nodes}] [--gateway-nodes ${FULL_SHAPE.gatewayNodes}] [--pods ${FULL_SHAPE.pods}] [--namespaces ${FULL_SHAPE.namespaces}] [--policies ${FULL_SHAPE.policies}]
-  [--agents 2] [--watchers N (default: every other node)] [--time-limit-seconds 420] [--keep-dir]
-  [--controller-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--agent-node-args "--cpu-prof --cpu-prof-dir=DIR"]`;
+const USAGE: UsageSpec = {
+  command: 'node dist/bench/scale/scale.js',
+  internal: ['inner', 'prefix'],
+  values: {
+    watchers: 'N (default: every other node)',
+    'controller-node-args': '"--cpu-prof --cpu-prof-dir=DIR"',
+    'agent-node-args': '"--cpu-prof --cpu-prof-dir=DIR"',
+  },
+};
 
 export function shapeOf(flags: Flags): ScaleShape {
   return {

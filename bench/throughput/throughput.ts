@@ -21,7 +21,7 @@ import { execa } from 'execa';
 import { Lab } from '../../e2e/labkit/lab.js';
 import { cleanupOnSignal } from '../../e2e/labkit/signal-cleanup.js';
 import type { NodePlan } from '../../lib/planner/node-plan.js';
-import { parseBenchArgs } from '../command-line.js';
+import { parseBenchArgs, type UsageSpec } from '../command-line.js';
 import { benchPlans, TUNNEL_CIDR_V4, type BenchPlans } from './bench-cluster.js';
 import { within } from './deadline.js';
 import { EgressPaths, PATHS, type EgressPath } from './egress-paths.js';
@@ -43,7 +43,7 @@ interface Options {
   readonly paths: readonly EgressPath[];
 }
 
-const USAGE = `usage: node dist/bench/throughput/throughput.js [--seconds 5] [--rounds 3] [--parallel 4] [--pings 50] [--paths ${PATHS.join(',')}]`;
+const USAGE: UsageSpec = { command: 'node dist/bench/throughput/throughput.js' };
 
 function parseOptions(argv: readonly string[]): Options {
   const { values } = parseBenchArgs(

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertLabName } from './names.js';
@@ -78,6 +78,11 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, waitMs = LO
       await fh.close();
       break;
     } catch (err) {
+      // the lab's directory went away with its last holder (see below): make it again
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        await mkdir(dir, { recursive: true });
+        continue;
+      }
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
       // An empty file is a lock being written right now, unless it has been empty for a while.
@@ -94,6 +99,9 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, waitMs = LO
     return await fn();
   } finally {
     await unlink(lock).catch(() => undefined);
+    // Empty once the lock is gone: the lab was taken down (also a second time, or by two downs at
+    // once) or never made. Fails harmlessly while anything is left, logs or another caller's lock.
+    await rmdir(dir).catch(() => undefined);
   }
 }
 
