@@ -91,6 +91,13 @@ async function letTheLoopRun(): Promise<void> {
 export const ITEMS_IN_FLIGHT = 12;
 
 /**
+ * Items in flight for steps whose item posts an Event after its write (policy and gateway
+ * status): one. An abort (a lost Lease) between a write and its Event loses the Event for good,
+ * since the next pass finds the status written; with 12 in flight one abort lost several.
+ */
+export const EVENTS_AFTER_WRITES_IN_FLIGHT = 1;
+
+/**
  * Runs `work` for every item, up to `inFlight` at once (items start in order; each item's own
  * work stays sequential), and keeps going when one fails: an abort (lost Lease) stops every
  * worker before its next item and is rethrown once the items in flight settled; other errors
