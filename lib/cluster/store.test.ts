@@ -71,6 +71,26 @@ test('the snapshot lists pods only while a complete pod view exists, and is cach
   assert.equal(store.snapshot(DEFAULT_CONFIG).pods?.length, 1);
 });
 
+test("a new snapshot hands out the same array of a kind none of whose objects changed, and a new one after the kind's change", () => {
+  const store = new ClusterStore();
+  store.upsert('pods', 'Pod', withRv(pod('default', 'p', 'n1', ['10.244.1.2']), '1'));
+  store.setPodsComplete(true);
+  const before = store.snapshot(DEFAULT_CONFIG);
+  store.upsert('nodes', 'Node', withRv(node('n1', 1), '2'));
+  const afterNode = store.snapshot(DEFAULT_CONFIG);
+  assert.notEqual(afterNode, before);
+  assert.equal(afterNode.pods, before.pods, 'no pod changed: the same pods');
+  assert.notEqual(afterNode.nodes, before.nodes);
+  store.upsert('pods', 'Pod', withRv(pod('default', 'q', 'n1', ['10.244.1.3']), '3'));
+  const afterPod = store.snapshot(DEFAULT_CONFIG);
+  assert.notEqual(afterPod.pods, before.pods);
+  assert.deepEqual(
+    afterPod.pods?.map((p) => p.name),
+    ['p', 'q'],
+  );
+  assert.equal(afterPod.nodes, afterNode.nodes);
+});
+
 test('a writer feeding back an older answer does not replace a newer watch event', () => {
   const store = new ClusterStore();
   const gw = withRv(gateway('gw', { nodeSelector: { selector: {} } }), '10');

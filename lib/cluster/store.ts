@@ -135,6 +135,9 @@ export class ClusterStore {
   private version = 0;
   private cache: { version: number; config: AgentConfig; snapshot: Snapshot } | undefined;
   private podsComplete = false;
+  /** The version at which each kind last changed, and each kind's values as of then (see unchangedValues). */
+  private readonly kindChangedAt = new Map<StoreKind, number>();
+  private readonly valuesAt = new Map<StoreKind, { version: number; values: readonly unknown[] }>();
   private readonly logger: Logger;
   /** The last EgressClusterInfo that parsed with nothing wrong, kept while a later one is invalid. */
   private lastGoodClusterInfo: { value: ClusterInfo; resourceVersion: string } | undefined;
@@ -286,6 +289,20 @@ export class ClusterStore {
     return this.list(kind).flatMap((e) => (e.value !== undefined ? [e.value] : []));
   }
 
+  /**
+   * values(kind), the same array as long as no object of the kind changed: a snapshot taken
+   * after a slice write would otherwise list and sort 100k pods again, and indexes and memos
+   * kept per array (podsOf, the slices' reconciler) hold across snapshots.
+   */
+  private unchangedValues<K extends StoreKind>(kind: K): readonly KindModel[K][] {
+    const changedAt = this.kindChangedAt.get(kind) ?? 0;
+    const cached = this.valuesAt.get(kind);
+    if (cached && cached.version === changedAt) return cached.values as readonly KindModel[K][];
+    const values = this.values(kind);
+    this.valuesAt.set(kind, { version: changedAt, values });
+    return values;
+  }
+
   /** Objects the parser rejected, with their problems (for conditions and logs). */
   rejected<K extends StoreKind>(kind: K): StoredObject<K>[] {
     return this.list(kind).filter((e) => e.value === undefined);
@@ -319,19 +336,19 @@ export class ClusterStore {
   snapshot(config: AgentConfig): Snapshot {
     if (this.cache && this.cache.version === this.version && this.cache.config === config) return this.cache.snapshot;
     const clusterInfo = this.clusterInfoInUse().value;
-    const namespaces = this.values('Namespace');
-    const gateways = this.values('EgressGateway');
+    const namespaces = this.unchangedValues('Namespace');
+    const gateways = this.unchangedValues('EgressGateway');
     const slices = [...this.values('EgressEndpointSlice'), ...this.values('EgressClusterEndpointSlice')];
     const snapshot: Snapshot = {
-      nodes: this.values('Node'),
+      nodes: this.unchangedValues('Node'),
       namespaces,
-      ...(this.podsComplete ? { pods: this.values('Pod') } : {}),
+      ...(this.podsComplete ? { pods: this.unchangedValues('Pod') } : {}),
       gateways,
       policies: withDefaultGateways([...this.values('EgressPolicy'), ...this.values('EgressClusterPolicy')], gateways, namespaces),
       firewalls: [...this.values('EgressFirewall'), ...this.values('EgressClusterFirewall')],
       slices: slices.filter((s) => s.firewallKey === undefined),
       firewallSlices: slices.filter((s) => s.firewallKey !== undefined),
-      tunnels: this.values('EgressTunnel'),
+      tunnels: this.unchangedValues('EgressTunnel'),
       ...(clusterInfo ? { clusterInfo } : {}),
       config,
     };
@@ -354,6 +371,7 @@ export class ClusterStore {
 
   private changed(change: StoreChange): void {
     this.version++;
+    this.kindChangedAt.set(change.kind, this.version);
     for (const listener of [...this.listeners]) {
       try {
         listener(change);

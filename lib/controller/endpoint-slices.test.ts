@@ -4,9 +4,15 @@ import pino from 'pino';
 import { startApiServer, type ApiServer } from '../../e2e/apiserver/server.js';
 import type { JsonObject as ServerObject } from '../../e2e/apiserver/json.js';
 import { API_VERSION, FIREWALL_LABEL, POLICY_LABEL } from '../api/group.js';
-import { gateway, namespace, node, pod, policy, clusterPolicy } from '../planner/testing/cluster.js';
+import { gateway, namespace, node, pod, policy, clusterPolicy, snapshotOf } from '../planner/testing/cluster.js';
 import { egressWrites, installCrds, settle, startTestPlane } from './testing/plane.js';
 import { sleep, waitFor } from '../kube/testing/wait.js';
+import { silentLogger } from '../kube/logger.js';
+import { ClusterStore } from '../cluster/store.js';
+import type { StoreKind } from '../cluster/kinds.js';
+import { DEFAULT_CONFIG } from '../planner/config.js';
+import type { ControllerContext } from './context.js';
+import { reconcileEndpointSlices } from './endpoint-slices.js';
 
 const asServer = (o: object) => o as ServerObject;
 const SLICES = 'egressendpointslices.egress.sluice.dev';
@@ -254,4 +260,92 @@ test("firewalls get slices of their own next to a policy's: selected pods, kept 
     await plane.stop();
     await server.close();
   }
+});
+
+test('policies written at once never hand out the same slice name (the names are taken before the first write)', async () => {
+  // The same uid and names alike in the 247 characters a slice name keeps: both namers offer the same names in the same order.
+  const alike = (suffix: string) => {
+    const doc = policy('default', `${'a'.repeat(250)}${suffix}`, { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } });
+    (doc.metadata as Record<string, unknown>).uid = 'same-uid';
+    return doc;
+  };
+  const pods = Array.from({ length: 150 }, (_, i) => pod('default', `web-${i}`, 'w-0', [`10.244.0.${i + 1}`], { app: 'web' }));
+  const snapshot = snapshotOf([namespace('default'), node('w-0', 1), alike('x1'), alike('x2'), ...pods]);
+  assert.equal(snapshot.policies.length, 2);
+  const created: string[] = [];
+  const writer = {
+    create: async (_kind: string, body: { metadata: { name: string } }) => {
+      await sleep(1); // the API server's answer: the other policy's work runs meanwhile
+      created.push(body.metadata.name);
+      return { outcome: 'created' };
+    },
+  };
+  const ctx = {
+    snapshot,
+    store: { list: () => [], get: () => undefined },
+    writer,
+    signal: new AbortController().signal,
+    logger: silentLogger(),
+  } as unknown as ControllerContext;
+  const report = await reconcileEndpointSlices(ctx);
+  assert.equal(report.errors.length, 0);
+  assert.equal(created.length, 4, 'two slices of at most 100 endpoints per policy');
+  assert.equal(new Set(created).size, created.length, `every slice has its own name: ${created.map((n) => n.slice(-5)).join(' ')}`);
+});
+
+test('a pass skips a policy whose policy, pods, namespaces and slices are the objects it last found in sync, and repairs its slices when any changes', async () => {
+  const store = new ClusterStore();
+  let revision = 0;
+  const stored = (o: Record<string, any>, uid = `uid-${o.metadata.name}`) => ({ ...o, metadata: { ...o.metadata, uid, resourceVersion: String(++revision) } });
+  const web = policy('default', 'web', { egressGatewayName: 'main', appliedTo: { podSelector: { matchLabels: { app: 'web' } } } });
+  for (const o of [namespace('default'), node('w-0', 1), web]) store.upsert('test', o.kind as StoreKind, stored(o));
+  for (let i = 0; i < 150; i++) store.upsert('test', 'Pod', stored(pod('default', `web-${i}`, 'w-0', [`10.244.0.${i + 1}`], { app: 'web' })));
+  store.setPodsComplete(true);
+  const asked: string[] = [];
+  const writer = {
+    create: async (kind: StoreKind, body: Record<string, any>) => {
+      asked.push(`create ${body.metadata.name}`);
+      store.upsert('test', kind, stored({ ...body, apiVersion: API_VERSION, kind }));
+      return { outcome: 'created' };
+    },
+    update: async (kind: StoreKind, key: string, mutate: (current: Record<string, any>) => Record<string, any> | undefined) => {
+      asked.push(`update ${key}`);
+      const body = mutate(store.get(kind, key)!.raw!);
+      if (!body) return { outcome: 'unchanged' };
+      store.upsert('test', kind, stored(body, body.metadata.uid));
+      return { outcome: 'updated' };
+    },
+  };
+  const pass = async () => {
+    asked.length = 0;
+    const ctx = { snapshot: store.snapshot(DEFAULT_CONFIG), store, writer, signal: new AbortController().signal, logger: silentLogger() } as unknown as ControllerContext;
+    const report = await reconcileEndpointSlices(ctx);
+    assert.equal(report.errors.length, 0);
+    return [...asked];
+  };
+  const endpointsOf = () =>
+    store
+      .list('EgressEndpointSlice')
+      .flatMap((s) => s.value?.endpoints ?? [])
+      .map((e) => e.pod);
+
+  assert.equal((await pass()).filter((a) => a.startsWith('create')).length, 2, 'the first pass creates two slices');
+  assert.deepEqual(
+    await pass(),
+    ['update default/' + store.list('EgressEndpointSlice')[0]!.name, 'update default/' + store.list('EgressEndpointSlice')[1]!.name].sort(),
+    'the next pass checks the slices it wrote',
+  );
+  store.upsert('test', 'Node', stored(node('w-1', 2))); // a change of another kind: a new snapshot, the same pods
+  assert.deepEqual(await pass(), [], 'nothing it reads changed since a pass found them in sync: not even a check');
+
+  store.upsert('test', 'Pod', stored(pod('default', 'web-new', 'w-0', ['10.244.1.1'], { app: 'web' })));
+  assert.ok((await pass()).length > 0);
+  assert.ok(endpointsOf().includes('web-new'), 'a new pod is written');
+  await pass();
+  assert.deepEqual(await pass(), []);
+
+  const [first] = store.list('EgressEndpointSlice');
+  store.upsert('test', 'EgressEndpointSlice', stored({ ...first!.raw!, endpoints: [] }, first!.uid));
+  assert.ok((await pass()).length > 0);
+  assert.equal(endpointsOf().length, 151, 'a slice changed by someone else is written back');
 });

@@ -93,6 +93,24 @@ function ownedPartsOf(raw: JsonObject, family: Family) {
   return { label: labels[family.label], ownerReferences: meta.ownerReferences, endpoints: raw.endpoints };
 }
 
+/** What a policy's slices were found in sync with: its stored object, the pods and namespaces (arrays the store keeps while unchanged) and its stored slices. */
+interface InSync {
+  readonly owner: unknown;
+  readonly pods: readonly PodInfo[];
+  readonly namespaces: readonly NamespaceInfo[];
+  readonly slices: readonly unknown[];
+}
+
+/**
+ * Per store, the owners whose slices a pass found nothing to write for, by family label and
+ * owner key. A pass whose inputs are the same objects skips them: computing the selection is
+ * the pass's main cost (a cluster policy walks every pod), and a restart runs one pass after
+ * another while its own writes come back.
+ */
+const inSync = new WeakMap<object, Map<string, InSync>>();
+
+const sameItems = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
 /**
  * Keeps one set of EgressEndpointSlices (EgressClusterEndpointSlices for cluster policies) per
  * policy equal to `selectEndpoints`, at most 100 endpoints each (none while it selects no pod),
@@ -105,6 +123,8 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
   const pods = snapshot.pods;
   if (!pods) return report;
   const deletedUnreadable = new Set<SliceKind>();
+  let verified = inSync.get(store);
+  if (!verified) inSync.set(store, (verified = new Map<string, InSync>()));
   for (const family of FAMILIES) {
     const all = store.list(family.sliceKind);
     const stored = all.filter((s) => s.value && family.keyOf(s.value) !== undefined);
@@ -150,22 +170,27 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
       policies,
       (p) => `${p.kind} ${p.key}`,
       async (policy) => {
-        const desired = family.select(policy, pods, snapshot.namespaces);
         const mine = byPolicy.get(policy.key) ?? [];
+        const memoKey = `${family.label} ${policy.key}`;
+        const inputs: InSync = { owner: store.get(family.policyKind, policy.key) ?? policy, pods, namespaces: snapshot.namespaces, slices: mine };
+        const last = verified.get(memoKey);
+        if (last && last.owner === inputs.owner && last.pods === pods && last.namespaces === inputs.namespaces && sameItems(last.slices, mine)) return;
+        verified.delete(memoKey);
+        const desired = family.select(policy, pods, snapshot.namespaces);
         const existing: SliceContent[] = mine.map((s) => ({ name: s.name, endpoints: s.value!.endpoints }));
-        // a copy: the namer reserves names in it, and only the slices created count as taken for the next policy
+        // a copy: the namer reserves names in it, and only the slices to create count as taken for the other policies
         const namesTaken = namespacedOwner(family.policyKind) ? new Set(takenInNamespace.get(policy.namespace)) : taken;
         const layout = layoutSlices(desired, existing, sliceNamer(policy.name, policy.uid || policy.key, namesTaken));
         const key = (name: string) => objectKey(namespacedOwner(family.policyKind) ? policy.namespace : '', name);
-        for (const s of layout.create) {
-          report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
-          markTaken(key(s.name));
-        }
+        // taken before the first await: the policies in flight beside this one name their slices meanwhile
+        for (const s of layout.create) markTaken(key(s.name));
+        for (const s of layout.create) report.count(await writer.create(family.sliceKind, sliceBody(policy, family, s.name, s.endpoints), signal));
         const updates = new Map(layout.update.map((s) => [s.name, s]));
+        let wrote = layout.create.length + layout.remove.length > 0;
         for (const s of mine) {
           if (layout.remove.includes(s.name)) continue;
           const content = updates.get(s.name)?.endpoints ?? s.value!.endpoints;
-          report.count(
+          const result = report.count(
             await writer.update(
               family.sliceKind,
               s.key,
@@ -178,10 +203,16 @@ export async function reconcileEndpointSlices(ctx: ControllerContext): Promise<P
               signal,
             ),
           );
+          if (result.outcome !== 'unchanged') wrote = true;
         }
         for (const name of layout.remove) report.count(await writer.delete(family.sliceKind, key(name), signal));
+        // after writes, the next pass checks again against what they stored
+        if (!wrote) verified.set(memoKey, inputs);
       },
     );
+    for (const memoKey of verified.keys()) {
+      if (memoKey.startsWith(`${family.label} `) && !live.has(memoKey.slice(family.label.length + 1))) verified.delete(memoKey);
+    }
 
     const orphans = stored.filter((s) => !live.has(family.keyOf(s.value!)!));
     await forEachItem(

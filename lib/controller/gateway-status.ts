@@ -9,7 +9,7 @@ import { addressVerdict, exclusionText, type GatewayPools } from '../planner/poo
 import { countNumber, poolUsage } from '../planner/pool-usage.js';
 import { clusterDefaultGateway } from '../planner/default-gateway.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
-import { forEachItem, PassReport, type ControllerContext } from './context.js';
+import { EVENTS_AFTER_WRITES_IN_FLIGHT, forEachItem, PassReport, type ControllerContext } from './context.js';
 import { rebalanceCondition, announceRebalance, rebalanceStatus } from './rebalance-events.js';
 
 interface PolicyRef {
@@ -167,6 +167,7 @@ export async function reconcileGatewayStatus(ctx: ControllerContext): Promise<Pa
       );
       if (progress && result.outcome === 'updated' && result.before && result.after) await announceRebalance(ctx, stored, progress, result.before);
     },
+    EVENTS_AFTER_WRITES_IN_FLIGHT,
   );
   return report;
 }

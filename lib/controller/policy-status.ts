@@ -8,7 +8,7 @@ import { compareForAllocation } from '../planner/order.js';
 import { mergeConditions, readConditions, type DesiredCondition } from '../kube/conditions.js';
 import type { StoredObject } from '../cluster/store.js';
 import type { JsonObject } from '../kube/rest-client.js';
-import { forEachItem, PassReport, type ControllerContext } from './context.js';
+import { EVENTS_AFTER_WRITES_IN_FLIGHT, forEachItem, PassReport, type ControllerContext } from './context.js';
 import { nodesWithSelectedPods, notReadyProgrammed, programmedCondition, reportLookup, type ReportLookup } from './policy-programmed.js';
 import { classifyMove } from './gateway-moves.js';
 import { nativePathCondition } from './native-path.js';
@@ -134,6 +134,7 @@ export async function reconcilePolicyStatus(ctx: ControllerContext): Promise<Pas
       const result = report.count(await ctx.writer.writeStatus(t.kind, t.stored.key, (current) => toWire(t.desired, current, ctx.now), ctx.signal));
       if (result.outcome === 'updated' && result.before && result.after) await announce(ctx, report, reports, t, result.before, result.after);
     },
+    EVENTS_AFTER_WRITES_IN_FLIGHT,
   );
   return report;
 }
