@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { DnsForwarder, type ForwardResult } from './forwarder.js';
+import { listenOnOnePort } from './one-port.js';
 import type { DnsRuleTarget, LearnedElement } from './learn.js';
 
 /** A loopback DNS server answering every A query with two addresses, TTL 1, on UDP and TCP. */
@@ -22,20 +23,21 @@ async function upstream() {
       ],
     });
   };
-  const udp = dgram.createSocket('udp4');
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+  const { udp, tcp } = await listenOnOnePort('127.0.0.1', 0, {
+    udp: () => dgram.createSocket('udp4'),
+    tcp: () =>
+      net.createServer((s) =>
+        s.on('data', (d) => {
+          const body = reply(d.subarray(2));
+          const framed = Buffer.alloc(2 + body.length);
+          framed.writeUInt16BE(body.length, 0);
+          body.copy(framed, 2);
+          s.end(framed);
+        }),
+      ),
+  });
   udp.on('message', (m, rinfo) => udp.send(reply(m), rinfo.port, rinfo.address));
   const port = udp.address().port;
-  const tcp = net.createServer((s) =>
-    s.on('data', (d) => {
-      const body = reply(d.subarray(2));
-      const framed = Buffer.alloc(2 + body.length);
-      framed.writeUInt16BE(body.length, 0);
-      body.copy(framed, 2);
-      s.end(framed);
-    }),
-  );
-  await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', () => r()));
   return { port, close: () => Promise.all([new Promise((r) => udp.close(() => r(undefined))), new Promise((r) => tcp.close(() => r(undefined)))]) };
 }
 

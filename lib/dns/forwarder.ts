@@ -10,6 +10,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
+import { listenOnOnePort } from './one-port.js';
 import { decodeAnswer, learnFromAnswer, type DnsRuleTarget, type LearnedElement } from './learn.js';
 import { questionSection, UdpUpstream, UpstreamError } from './udp-upstream.js';
 
@@ -94,30 +95,19 @@ export class DnsForwarder {
     this.#options = options;
   }
 
-  /** Binds UDP and TCP; rejects when either port is taken. */
+  /** Binds UDP and TCP on one port; rejects when it is taken (see listenOnOnePort for port 0). */
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
     // IPv6 sockets take IPv6 only, so one on `::` and one on `0.0.0.0` share the port.
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, ipv6Only: net.isIPv6(host), recvBufferSize: RECV_BUFFER });
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(port, host, () => {
-        udp.off('error', reject);
-        resolve();
-      });
+    const ipv6Only = net.isIPv6(host);
+    const { udp, tcp } = await listenOnOnePort(host, port, {
+      udp: () => dgram.createSocket({ type: ipv6Only ? 'udp6' : 'udp4', reuseAddr: false, ipv6Only, recvBufferSize: RECV_BUFFER }),
+      tcp: () => net.createServer((socket) => this.#onTcp(socket)),
+      ipv6Only,
     });
     udp.on('error', () => undefined);
     udp.on('message', (msg, rinfo) => void this.#onUdp(udp, msg, rinfo));
     this.#udp = udp;
-    const tcp = net.createServer((socket) => this.#onTcp(socket));
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      // The same port as UDP, also when the port was chosen by the kernel.
-      tcp.listen({ port: udp.address().port, host, ipv6Only: net.isIPv6(host) }, () => {
-        tcp.off('error', reject);
-        resolve();
-      });
-    });
     this.#tcp = tcp;
     this.#upstream = new UdpUpstream({ ...this.#options.upstream, timeoutMs: this.#options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS });
   }
