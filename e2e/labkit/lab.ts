@@ -29,7 +29,7 @@ import { API_SERVER_ROLE, agentRole, type LabContext, type LabHandle, type LabPl
 import { run, type RunOptions, type RunResult } from './run.js';
 import { cleanupOnSignal } from './signal-cleanup.js';
 import { findNode, findPod, parsePodRef, type AgentRunSpec, type DaemonState, type LabState, type NodeState, type PodRef } from './state.js';
-import { LabLockedError, labBaseDir, labDir, loadState, prefixesInUse, removeStateDir, saveState, withLock } from './state-store.js';
+import { LabGoneError, LabLockedError, labBaseDir, labDir, loadState, prefixesInUse, removeStateDir, saveState, withLock } from './state-store.js';
 import { segment2Netns } from './second-nic.js';
 import { teardownLab } from './teardown.js';
 import { buildNetwork, setNodeLink } from './topology.js';
@@ -195,7 +195,8 @@ export class Lab implements LabHandle {
       return removed;
     };
     // A lock held by a stuck process must not keep a lab alive: after a short wait, go ahead anyway.
-    return withLock(dir, work, DOWN_LOCK_WAIT_MS).catch((err: unknown) => (err instanceof LabLockedError ? work() : Promise.reject(err)));
+    // Taken down by another caller while this one waited: down already.
+    return withLock(dir, work, DOWN_LOCK_WAIT_MS).catch((err: unknown) => (err instanceof LabLockedError ? work() : err instanceof LabGoneError ? [] : Promise.reject(err)));
   }
 
   async down(opts: { keepLogs?: boolean } = {}): Promise<string[]> {

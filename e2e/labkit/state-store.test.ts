@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { removeStateDir, withLock } from './state-store.js';
+import { LabGoneError, removeStateDir, withLock } from './state-store.js';
 
 test('a lab directory left empty under the lock is removed with the lock; one with logs or state stays', async () => {
   const base = await mkdtemp(join(tmpdir(), 'sluice-state-store-'));
@@ -31,22 +31,20 @@ test('a lab directory left empty under the lock is removed with the lock; one wi
   }
 });
 
-test('two takers of one lab lock, the first removing the directory, both run and leave nothing', async () => {
+test('a lock taker whose lab was taken down while it waited is told so, and nothing is left', async () => {
   const base = await mkdtemp(join(tmpdir(), 'sluice-state-store-'));
   try {
     const lab = join(base, 'lab');
-    const ran: string[] = [];
-    await Promise.all([
-      withLock(lab, async () => {
-        ran.push('first');
-        await new Promise((r) => setTimeout(r, 50));
-        await rm(lab, { recursive: true, force: true });
-      }),
-      withLock(lab, async () => {
-        ran.push('second');
-      }),
-    ]);
-    assert.deepEqual(ran, ['first', 'second']);
+    let entered = false;
+    const first = withLock(lab, async () => {
+      entered = true;
+      await new Promise((r) => setTimeout(r, 100));
+      await rm(lab, { recursive: true, force: true });
+    });
+    while (!entered) await new Promise((r) => setTimeout(r, 5));
+    const second = withLock(lab, async () => assert.fail('ran in a lab that is gone'));
+    await first;
+    await assert.rejects(second, LabGoneError);
     assert.deepEqual(await readdir(base), []);
   } finally {
     await rm(base, { recursive: true, force: true });

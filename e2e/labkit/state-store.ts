@@ -63,6 +63,13 @@ export class LabLockedError extends Error {
   }
 }
 
+export class LabGoneError extends Error {
+  constructor(dir: string) {
+    super(`lab state ${dir} was removed while waiting for its lock`);
+    this.name = 'LabGoneError';
+  }
+}
+
 /**
  * Serialises CLI invocations and in-process calls on one lab (pod IP allocation, daemon records).
  * A lock whose owner process is gone is taken over. Not re-entrant: never nest.
@@ -78,11 +85,9 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, waitMs = LO
       await fh.close();
       break;
     } catch (err) {
-      // the lab's directory went away with its last holder (see below): make it again
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        await mkdir(dir, { recursive: true });
-        continue;
-      }
+      // Its holder took the lab down meanwhile (the directory with it): nothing is left to lock.
+      // Not made again: the holder may still be removing it.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new LabGoneError(dir);
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
       // An empty file is a lock being written right now, unless it has been empty for a while.
